@@ -1,0 +1,27 @@
+import { resolve } from 'node:path';
+import { defineConfig } from 'electron-vite';
+import vue from '@vitejs/plugin-vue';
+
+// One entry per process, matching the folder layout (docs/architecture.md).
+export default defineConfig({
+  main: {
+    build: {
+      lib: { entry: resolve(import.meta.dirname, 'electron/main/index.ts') },
+      rollupOptions: {
+        external: ['@signalapp/libsignal-client', '@signalapp/sqlcipher', '@node-rs/argon2'],
+      },
+    },
+  },
+  preload: {
+    build: {
+      lib: { entry: resolve(import.meta.dirname, 'electron/preload/index.ts') },
+    },
+  },
+  renderer: {
+    root: resolve(import.meta.dirname, 'renderer'),
+    build: {
+      rollupOptions: { input: resolve(import.meta.dirname, 'renderer/index.html') },
+    },
+    plugins: [vue()],
+  },
+});

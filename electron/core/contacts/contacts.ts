@@ -1,0 +1,126 @@
+import { PublicKey } from '@signalapp/libsignal-client';
+import type { AccountId } from '../../../shared/protocol/account-id.ts';
+import { SottoError } from '../errors.ts';
+import { ProtocolTransaction } from '../crypto/protocol-transaction.ts';
+import type { Sql } from '../db/sqlite.ts';
+import type { Profile } from '../profile/profile.ts';
+
+/** What an invite tells about a person: enough to reach them and to pin their key. */
+export interface ContactCard {
+  readonly accountId: AccountId;
+  readonly identityKey: Uint8Array;
+  readonly displayName: string;
+  readonly relay?: string;
+}
+
+/** A contact as the history and UI see it. */
+export interface Contact {
+  readonly id: number;
+  readonly accountId: string;
+  readonly displayName: string | null;
+  readonly relay: string | null;
+  readonly conversationId: number;
+  readonly trust: 'trusted' | 'changed' | 'unknown';
+  readonly verified: boolean;
+}
+
+/**
+ * Adds (or updates) a contact from an invite. The invite's identity key is
+ * trusted on first use; if a different key is already pinned for that account,
+ * it is recorded as an identity change, exactly as if a message had shown it.
+ */
+export function addContact(profile: Profile, card: ContactCard, now = Date.now()): Contact {
+  PublicKey.deserialize(Uint8Array.from(card.identityKey)); // throws on a malformed key
+  if (card.accountId === profile.account.accountId) throw new SottoError('INVALID_INPUT', 'own account');
+  const tx = new ProtocolTransaction(profile.state);
+  tx.saveIdentity(card.accountId, card.identityKey);
+  profile.commit(
+    tx,
+    (db) => {
+      db.prepare(
+        `INSERT INTO contacts (account_id, display_name, relay, created_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (account_id) DO UPDATE SET display_name = excluded.display_name,
+           relay = coalesce(excluded.relay, contacts.relay)`,
+      ).run([card.accountId, card.displayName, card.relay ?? null, now]);
+      ensureConversation(db, card.accountId, now);
+      // A change found while adding must flag the conversation just created.
+      if (tx.writes.identityChanges.length > 0) {
+        db.prepare(
+          'UPDATE conversations SET identity_changed = 1 WHERE contact_id = (SELECT id FROM contacts WHERE account_id = ?)',
+        ).run([card.accountId]);
+      }
+    },
+    now,
+  );
+  return getContact(profile.db, card.accountId);
+}
+
+/** Makes sure a contact row and its conversation exist; returns the conversation id. */
+export function ensureConversation(db: Sql, accountId: string, now: number): number {
+  db.prepare(
+    'INSERT INTO contacts (account_id, display_name, created_at) VALUES (?, NULL, ?) ON CONFLICT (account_id) DO NOTHING',
+  ).run([accountId, now]);
+  db.prepare(
+    `INSERT INTO conversations (contact_id, created_at)
+     SELECT id, ? FROM contacts WHERE account_id = ? ON CONFLICT (contact_id) DO NOTHING`,
+  ).run([now, accountId]);
+  return Number(
+    db
+      .prepare(
+        'SELECT c.id FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE k.account_id = ?',
+        { pluck: true },
+      )
+      .get([accountId]),
+  );
+}
+
+const CONTACT_SELECT = `
+  SELECT k.id, k.account_id AS accountId, k.display_name AS displayName, k.relay,
+         c.id AS conversationId, coalesce(i.trust, 'unknown') AS trust, coalesce(i.verified, 0) AS verified
+  FROM contacts k
+  JOIN conversations c ON c.contact_id = k.id
+  LEFT JOIN identities i ON i.account_id = k.account_id`;
+
+type ContactRow = {
+  id: number;
+  accountId: string;
+  displayName: string | null;
+  relay: string | null;
+  conversationId: number;
+  trust: Contact['trust'];
+  verified: number;
+};
+
+function toContact(row: ContactRow): Contact {
+  return { ...row, verified: row.verified === 1 };
+}
+
+/** The contact with that account id; UNKNOWN_CONTACT if there is none. */
+export function getContact(db: Sql, accountId: string): Contact {
+  const row = db.prepare(`${CONTACT_SELECT} WHERE k.account_id = ?`).get<ContactRow>([accountId]);
+  if (!row) throw new SottoError('UNKNOWN_CONTACT');
+  return toContact(row);
+}
+
+/** All contacts, by name. */
+export function listContacts(db: Sql): Contact[] {
+  return db
+    .prepare(`${CONTACT_SELECT} ORDER BY k.display_name IS NULL, k.display_name COLLATE NOCASE, k.account_id`)
+    .all<ContactRow>()
+    .map(toContact);
+}
+
+/**
+ * Resolves what a user typed (a display name or an account id) to one contact.
+ * An ambiguous name is INVALID_INPUT rather than a guess.
+ */
+export function findContact(db: Sql, nameOrAccountId: string): Contact {
+  const byId = db.prepare(`${CONTACT_SELECT} WHERE k.account_id = ?`).get<ContactRow>([nameOrAccountId]);
+  if (byId) return toContact(byId);
+  const byName = db
+    .prepare(`${CONTACT_SELECT} WHERE k.display_name = ? COLLATE NOCASE`)
+    .all<ContactRow>([nameOrAccountId]);
+  if (byName.length > 1) throw new SottoError('INVALID_INPUT', 'ambiguous contact name');
+  if (!byName[0]) throw new SottoError('UNKNOWN_CONTACT');
+  return toContact(byName[0]);
+}

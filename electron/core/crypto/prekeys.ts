@@ -1,0 +1,115 @@
+import {
+  type IdentityKeyPair,
+  KEMKeyPair,
+  KyberPreKeyRecord,
+  PreKeyRecord,
+  PrivateKey,
+  SignedPreKeyRecord,
+} from '@signalapp/libsignal-client';
+import type { PublishedKeys } from '../../../shared/protocol/keys.ts';
+import { toBase64 } from '../../../shared/protocol/encoding.ts';
+import type { Sql } from '../db/sqlite.ts';
+import type { LocalAccount } from './protocol-state.ts';
+
+/** How many one-time EC and Kyber prekeys are generated per batch. */
+export const PREKEY_BATCH = 100;
+
+const MAX_KEY_ID = 0xffffff;
+
+type KeyKind = 'pre_key' | 'signed_pre_key' | 'kyber_pre_key';
+
+/** Allocates `count` consecutive prekey ids of one kind (24-bit, wrapping, never 0). */
+function allocateIds(db: Sql, kind: KeyKind, count: number): number[] {
+  const next = Number(
+    db.prepare('SELECT next_id FROM key_counters WHERE kind = ?', { pluck: true }).get([kind]) ?? 1,
+  );
+  const ids = Array.from({ length: count }, (_, i) => ((next - 1 + i) % MAX_KEY_ID) + 1);
+  db.prepare(
+    'INSERT INTO key_counters (kind, next_id) VALUES (?, ?) ON CONFLICT (kind) DO UPDATE SET next_id = excluded.next_id',
+  ).run([kind, ((next - 1 + count) % MAX_KEY_ID) + 1]);
+  return ids;
+}
+
+/** Creates and stores a new signed EC prekey. Call inside a transaction. */
+export function addSignedPreKey(db: Sql, identity: IdentityKeyPair, now: number): SignedPreKeyRecord {
+  const [id] = allocateIds(db, 'signed_pre_key', 1) as [number];
+  const key = PrivateKey.generate();
+  const record = SignedPreKeyRecord.new(id, now, key.getPublicKey(), key, identity.privateKey.sign(key.getPublicKey().serialize()));
+  db.prepare('INSERT INTO signed_pre_keys (id, record, created_at) VALUES (?, ?, ?)').run([id, record.serialize(), now]);
+  return record;
+}
+
+/** Creates and stores Kyber prekeys (one-time, or one last-resort). Call inside a transaction. */
+export function addKyberPreKeys(
+  db: Sql,
+  identity: IdentityKeyPair,
+  count: number,
+  lastResort: boolean,
+  now: number,
+): KyberPreKeyRecord[] {
+  const insert = db.prepare('INSERT INTO kyber_pre_keys (id, record, last_resort, created_at) VALUES (?, ?, ?, ?)');
+  return allocateIds(db, 'kyber_pre_key', count).map((id) => {
+    const pair = KEMKeyPair.generate();
+    const record = KyberPreKeyRecord.new(id, now, pair, identity.privateKey.sign(pair.getPublicKey().serialize()));
+    insert.run([id, record.serialize(), lastResort ? 1 : 0, now]);
+    return record;
+  });
+}
+
+/** Creates and stores one-time EC prekeys. Call inside a transaction. */
+export function addPreKeys(db: Sql, count: number, now: number): PreKeyRecord[] {
+  const insert = db.prepare('INSERT INTO pre_keys (id, record, created_at) VALUES (?, ?, ?)');
+  return allocateIds(db, 'pre_key', count).map((id) => {
+    const key = PrivateKey.generate();
+    const record = PreKeyRecord.new(id, key.getPublicKey(), key);
+    insert.run([id, record.serialize(), now]);
+    return record;
+  });
+}
+
+/** Counts of unused one-time keys (a relay refill decision reads these). */
+export function oneTimeKeyCounts(db: Sql): { preKeys: number; kyberPreKeys: number } {
+  return {
+    preKeys: Number(db.prepare('SELECT count(*) FROM pre_keys', { pluck: true }).get()),
+    kyberPreKeys: Number(
+      db.prepare('SELECT count(*) FROM kyber_pre_keys WHERE last_resort = 0', { pluck: true }).get(),
+    ),
+  };
+}
+
+/** Everything this device publishes to a key directory, read from the database. */
+export function publishedKeys(db: Sql, account: LocalAccount): PublishedKeys {
+  const signed = db
+    .prepare('SELECT record FROM signed_pre_keys ORDER BY created_at DESC, id DESC LIMIT 1', { pluck: true })
+    .get() as Uint8Array<ArrayBuffer>;
+  const lastResort = db
+    .prepare('SELECT record FROM kyber_pre_keys WHERE last_resort = 1 ORDER BY id DESC LIMIT 1', { pluck: true })
+    .get() as Uint8Array<ArrayBuffer>;
+  const preKeys = db.prepare('SELECT record FROM pre_keys ORDER BY id', { pluck: true }).all<Uint8Array<ArrayBuffer>>();
+  const kyber = db
+    .prepare('SELECT record FROM kyber_pre_keys WHERE last_resort = 0 ORDER BY id', { pluck: true })
+    .all<Uint8Array<ArrayBuffer>>();
+  const signedRecord = SignedPreKeyRecord.deserialize(signed);
+  const signedKyber = (record: KyberPreKeyRecord) => ({
+    id: record.id(),
+    publicKey: toBase64(record.publicKey().serialize()),
+    signature: toBase64(record.signature()),
+  });
+  return {
+    accountId: account.accountId,
+    deviceId: account.deviceId,
+    registrationId: account.registrationId,
+    identityKey: toBase64(account.identity.publicKey.serialize()),
+    signedPreKey: {
+      id: signedRecord.id(),
+      publicKey: toBase64(signedRecord.publicKey().serialize()),
+      signature: toBase64(signedRecord.signature()),
+    },
+    lastResortKyberPreKey: signedKyber(KyberPreKeyRecord.deserialize(lastResort)),
+    oneTimePreKeys: preKeys.map((blob) => {
+      const record = PreKeyRecord.deserialize(blob);
+      return { id: record.id(), publicKey: toBase64(record.publicKey().serialize()) };
+    }),
+    oneTimeKyberPreKeys: kyber.map((blob) => signedKyber(KyberPreKeyRecord.deserialize(blob))),
+  };
+}

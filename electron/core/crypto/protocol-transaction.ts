@@ -1,0 +1,240 @@
+import {
+  Direction,
+  IdentityChange,
+  IdentityKeyStore,
+  type KyberPreKeyRecord,
+  KyberPreKeyStore,
+  type PreKeyRecord,
+  PreKeyStore,
+  type PrivateKey,
+  type ProtocolAddress,
+  PublicKey,
+  type SessionRecord,
+  SessionStore,
+  type SignedPreKeyRecord,
+  SignedPreKeyStore,
+} from '@signalapp/libsignal-client';
+import type { ProtocolState } from './protocol-state.ts';
+import { type IdentityRow, ProtocolWrites } from './protocol-writes.ts';
+
+/** The store key of a libsignal address: `<account id>.<device id>`. */
+export function addressKey(address: ProtocolAddress): string {
+  return `${address.name()}.${address.deviceId()}`;
+}
+
+function sameKey(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.from(a).equals(Buffer.from(b));
+}
+
+/**
+ * A unit of work over the protocol state: libsignal's five stores, whose writes
+ * land in an in-memory overlay (read-your-writes) instead of the database.
+ * `child()` opens a nested unit (a savepoint): one envelope's writes are folded
+ * into the batch only if that envelope was processed. The root's `writes` are
+ * committed by the caller in one transaction (invariant R2).
+ */
+export class ProtocolTransaction {
+  readonly writes = new ProtocolWrites();
+  readonly sessionStore: SessionStore;
+  readonly identityStore: IdentityKeyStore;
+  readonly preKeyStore: PreKeyStore;
+  readonly signedPreKeyStore: SignedPreKeyStore;
+  readonly kyberPreKeyStore: KyberPreKeyStore;
+
+  constructor(
+    readonly state: ProtocolState,
+    private readonly parent?: ProtocolTransaction,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.sessionStore = new OverlaySessionStore(this);
+    this.identityStore = new OverlayIdentityStore(this);
+    this.preKeyStore = new OverlayPreKeyStore(this);
+    this.signedPreKeyStore = new OverlaySignedPreKeyStore(this);
+    this.kyberPreKeyStore = new OverlayKyberPreKeyStore(this);
+  }
+
+  /** A nested unit whose writes reach this one only through `mergeIntoParent`. */
+  child(): ProtocolTransaction {
+    return new ProtocolTransaction(this.state, this, this.now);
+  }
+
+  /** Keeps a nested unit's writes (its work succeeded). */
+  mergeIntoParent(): void {
+    if (!this.parent) throw new Error('not a nested unit of work');
+    this.parent.writes.absorb(this.writes);
+  }
+
+  session(address: string): SessionRecord | null {
+    return this.writes.sessions.get(address) ?? this.parent?.session(address) ?? this.state.getSession(address);
+  }
+
+  identity(accountId: string): IdentityRow | undefined {
+    return this.writes.identities.get(accountId) ?? this.parent?.identity(accountId) ?? this.state.getIdentity(accountId);
+  }
+
+  preKey(id: number): PreKeyRecord | undefined {
+    if (this.isRemoved(id, (w) => w.removedPreKeys)) return undefined;
+    return this.lookup((w) => w.preKeys.get(id)) ?? this.state.getPreKey(id);
+  }
+
+  signedPreKey(id: number): SignedPreKeyRecord | undefined {
+    return this.lookup((w) => w.signedPreKeys.get(id)) ?? this.state.getSignedPreKey(id);
+  }
+
+  kyberPreKey(id: number): { record: KyberPreKeyRecord; lastResort: boolean } | undefined {
+    if (this.isRemoved(id, (w) => w.removedKyberPreKeys)) return undefined;
+    const pending = this.lookup((w) => w.kyberPreKeys.get(id));
+    return pending ? { record: pending, lastResort: false } : this.state.getKyberPreKey(id);
+  }
+
+  kyberUsed(kyberId: number, signedId: number, baseKey: Uint8Array<ArrayBuffer>): boolean {
+    const seen = this.lookup((w) =>
+      w.kyberUses.some((u) => u.kyberId === kyberId && u.signedId === signedId && sameKey(u.baseKey, baseKey))
+        ? true
+        : undefined,
+    );
+    return seen ?? this.state.hasKyberUse(kyberId, signedId, baseKey);
+  }
+
+  /** Records what libsignal's saveIdentity means for trust (see docs/threat-model.md). */
+  saveIdentity(accountId: string, key: Uint8Array): IdentityChange {
+    const current = this.identity(accountId);
+    const now = this.now();
+    if (!current) {
+      this.writes.identities.set(accountId, {
+        accountId,
+        publicKey: key,
+        trust: 'trusted',
+        verified: false,
+        firstSeenAt: now,
+        changedAt: null,
+      });
+      return IdentityChange.NewOrUnchanged;
+    }
+    if (sameKey(current.publicKey, key)) return IdentityChange.NewOrUnchanged;
+    this.writes.identities.set(accountId, { ...current, publicKey: key, trust: 'changed', verified: false, changedAt: now });
+    this.writes.identityChanges.push({ accountId, oldKey: current.publicKey, newKey: key });
+    return IdentityChange.ReplacedExisting;
+  }
+
+  /** The nearest value in this unit or its ancestors (read-your-writes). */
+  private lookup<T>(pick: (w: ProtocolWrites) => T | undefined): T | undefined {
+    return pick(this.writes) ?? this.parent?.lookup(pick);
+  }
+
+  private isRemoved(id: number, pick: (w: ProtocolWrites) => Set<number>): boolean {
+    return this.lookup((w) => (pick(w).has(id) ? true : undefined)) ?? false;
+  }
+}
+
+class OverlaySessionStore extends SessionStore {
+  constructor(private readonly tx: ProtocolTransaction) {
+    super();
+  }
+  override saveSession(address: ProtocolAddress, record: SessionRecord): Promise<void> {
+    this.tx.writes.sessions.set(addressKey(address), record);
+    return Promise.resolve();
+  }
+  override getSession(address: ProtocolAddress): Promise<SessionRecord | null> {
+    return Promise.resolve(this.tx.session(addressKey(address)));
+  }
+  override getExistingSessions(addresses: ProtocolAddress[]): Promise<SessionRecord[]> {
+    return Promise.resolve(
+      addresses.map((address) => {
+        const record = this.tx.session(addressKey(address));
+        if (!record) throw new Error('no session for a requested address');
+        return record;
+      }),
+    );
+  }
+}
+
+class OverlayIdentityStore extends IdentityKeyStore {
+  constructor(private readonly tx: ProtocolTransaction) {
+    super();
+  }
+  override getIdentityKey(): Promise<PrivateKey> {
+    return Promise.resolve(this.tx.state.account.identity.privateKey);
+  }
+  override getLocalRegistrationId(): Promise<number> {
+    return Promise.resolve(this.tx.state.account.registrationId);
+  }
+  override saveIdentity(address: ProtocolAddress, key: PublicKey): Promise<IdentityChange> {
+    return Promise.resolve(this.tx.saveIdentity(address.name(), key.serialize()));
+  }
+  override isTrustedIdentity(address: ProtocolAddress, key: PublicKey, direction: Direction): Promise<boolean> {
+    const current = this.tx.identity(address.name());
+    // Receiving is always accepted: a changed key is recorded by saveIdentity and
+    // blocks sending until the user accepts it (docs/threat-model.md#trust).
+    if (!current || direction === Direction.Receiving) return Promise.resolve(true);
+    return Promise.resolve(current.trust === 'trusted' && sameKey(current.publicKey, key.serialize()));
+  }
+  override getIdentity(address: ProtocolAddress): Promise<PublicKey | null> {
+    const current = this.tx.identity(address.name());
+    return Promise.resolve(current ? PublicKey.deserialize(Uint8Array.from(current.publicKey)) : null);
+  }
+}
+
+class OverlayPreKeyStore extends PreKeyStore {
+  constructor(private readonly tx: ProtocolTransaction) {
+    super();
+  }
+  override savePreKey(id: number, record: PreKeyRecord): Promise<void> {
+    this.tx.writes.removedPreKeys.delete(id);
+    this.tx.writes.preKeys.set(id, record);
+    return Promise.resolve();
+  }
+  override getPreKey(id: number): Promise<PreKeyRecord> {
+    const record = this.tx.preKey(id);
+    return record ? Promise.resolve(record) : Promise.reject(new Error('no such prekey'));
+  }
+  override removePreKey(id: number): Promise<void> {
+    this.tx.writes.preKeys.delete(id);
+    this.tx.writes.removedPreKeys.add(id);
+    return Promise.resolve();
+  }
+}
+
+class OverlaySignedPreKeyStore extends SignedPreKeyStore {
+  constructor(private readonly tx: ProtocolTransaction) {
+    super();
+  }
+  override saveSignedPreKey(id: number, record: SignedPreKeyRecord): Promise<void> {
+    this.tx.writes.signedPreKeys.set(id, record);
+    return Promise.resolve();
+  }
+  override getSignedPreKey(id: number): Promise<SignedPreKeyRecord> {
+    const record = this.tx.signedPreKey(id);
+    return record ? Promise.resolve(record) : Promise.reject(new Error('no such signed prekey'));
+  }
+}
+
+class OverlayKyberPreKeyStore extends KyberPreKeyStore {
+  constructor(private readonly tx: ProtocolTransaction) {
+    super();
+  }
+  override saveKyberPreKey(id: number, record: KyberPreKeyRecord): Promise<void> {
+    this.tx.writes.removedKyberPreKeys.delete(id);
+    this.tx.writes.kyberPreKeys.set(id, record);
+    return Promise.resolve();
+  }
+  override getKyberPreKey(id: number): Promise<KyberPreKeyRecord> {
+    const found = this.tx.kyberPreKey(id);
+    return found ? Promise.resolve(found.record) : Promise.reject(new Error('no such kyber prekey'));
+  }
+  override markKyberPreKeyUsed(kyberId: number, signedId: number, baseKey: PublicKey): Promise<void> {
+    const found = this.tx.kyberPreKey(kyberId);
+    if (!found) return Promise.reject(new Error('no such kyber prekey'));
+    if (!found.lastResort) {
+      this.tx.writes.kyberPreKeys.delete(kyberId);
+      this.tx.writes.removedKyberPreKeys.add(kyberId);
+      return Promise.resolve();
+    }
+    const serialized = baseKey.serialize();
+    if (this.tx.kyberUsed(kyberId, signedId, serialized)) {
+      return Promise.reject(new Error('last-resort kyber prekey reused with the same base key'));
+    }
+    this.tx.writes.kyberUses.push({ kyberId, signedId, baseKey: serialized });
+    return Promise.resolve();
+  }
+}

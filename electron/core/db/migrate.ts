@@ -1,0 +1,33 @@
+import { SottoError } from '../errors.ts';
+import type { Migration } from './migration.ts';
+import type { Sql } from './sqlite.ts';
+import { migration0001 } from './migrations/0001-account-and-protocol-state.ts';
+import { migration0002 } from './migrations/0002-contacts-and-history.ts';
+import { migration0003 } from './migrations/0003-message-search.ts';
+
+/** Every migration, in order. Append only; never edit a released one. */
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003];
+
+/** The schema version this build writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** The schema version stored in the database header (`PRAGMA user_version`). */
+export function schemaVersion(db: Sql): number {
+  return Number(db.pragma('user_version', { simple: true }));
+}
+
+/**
+ * Brings the schema up to `target`, one transaction per migration. A database
+ * from a newer build is refused before anything is written.
+ */
+export function migrate(db: Sql, target = SCHEMA_VERSION): void {
+  const current = schemaVersion(db);
+  if (current > SCHEMA_VERSION) throw new SottoError('PROFILE_TOO_NEW', `schema ${current}`);
+  for (const migration of MIGRATIONS) {
+    if (migration.version <= current || migration.version > target) continue;
+    db.transaction(() => {
+      migration.up(db);
+      db.exec(`PRAGMA user_version = ${migration.version}`);
+    })();
+  }
+}

@@ -1,0 +1,32 @@
+import type { Migration } from '../migration.ts';
+
+/**
+ * Full-text search over message bodies: an external-content FTS5 index kept in
+ * step by triggers. `signal_tokenizer` (registered by `initTokenizer()` on every
+ * connection) segments CJK text into words, which unicode61 does not.
+ */
+export const migration0003: Migration = {
+  version: 3,
+  name: 'message-search',
+  up(db) {
+    db.exec(`
+      CREATE VIRTUAL TABLE messages_fts USING fts5(
+        body,
+        content = 'messages',
+        content_rowid = 'id',
+        tokenize = 'signal_tokenizer'
+      );
+      CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+        INSERT INTO messages_fts(rowid, body) VALUES (new.id, new.body);
+      END;
+      CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+        INSERT INTO messages_fts(messages_fts, rowid, body) VALUES ('delete', old.id, old.body);
+      END;
+      CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages BEGIN
+        INSERT INTO messages_fts(messages_fts, rowid, body) VALUES ('delete', old.id, old.body);
+        INSERT INTO messages_fts(rowid, body) VALUES (new.id, new.body);
+      END;
+      INSERT INTO messages_fts(rowid, body) SELECT id, body FROM messages;
+    `);
+  },
+};

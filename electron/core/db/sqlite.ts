@@ -1,0 +1,36 @@
+import Database from '@signalapp/sqlcipher';
+import { SottoError } from '../errors.ts';
+
+/** A SQLCipher connection (the `@signalapp/sqlcipher` binding). */
+export type Sql = Database;
+
+/** SQLite result codes that mean the file itself is damaged or not ours. */
+const DAMAGE = /SQLITE_(CORRUPT|NOTADB)|file is not a database|malformed/i;
+
+/** True if a SQLite error says the database file is damaged. */
+export function isDamageError(error: unknown): boolean {
+  return error instanceof Error && DAMAGE.test(`${(error as { code?: string }).code ?? ''} ${error.message}`);
+}
+
+/**
+ * Opens a SQLCipher database with a raw 32-byte key and applies the connection
+ * settings every Sotto connection uses. SQLCipher accepts any key at `PRAGMA key`
+ * and fails on the first read, so a read verifies the key before anything else.
+ */
+export function openKeyed(path: string, key: Uint8Array): Sql {
+  if (key.length !== 32) throw new Error('database key must be 32 bytes');
+  const db = new Database(path, { cacheStatements: true });
+  try {
+    db.exec(`PRAGMA key = "x'${Buffer.from(key).toString('hex')}'"`);
+    db.prepare('SELECT count(*) FROM sqlite_master').get();
+    db.exec('PRAGMA journal_mode = WAL');
+    db.exec('PRAGMA synchronous = FULL');
+    db.exec('PRAGMA foreign_keys = ON');
+    db.initTokenizer();
+    return db;
+  } catch (error) {
+    db.close();
+    if (isDamageError(error)) throw new SottoError('DB_CORRUPT', 'open', { cause: error });
+    throw error;
+  }
+}

@@ -1,0 +1,119 @@
+import type { Sql } from '../db/sqlite.ts';
+
+/** One row of the conversation list. */
+export interface ConversationSummary {
+  readonly id: number;
+  readonly accountId: string;
+  readonly displayName: string | null;
+  readonly lastMessageAt: number | null;
+  readonly lastMessagePreview: string | null;
+  readonly unreadCount: number;
+  readonly identityChanged: boolean;
+  readonly hasDraft: boolean;
+}
+
+/** A message as the history shows it. */
+export interface HistoryMessage {
+  readonly id: number;
+  readonly uuid: string;
+  readonly conversationId: number;
+  readonly outgoing: boolean;
+  readonly senderAccount: string;
+  readonly senderName: string | null;
+  readonly sentAt: number;
+  readonly receivedAt: number;
+  readonly body: string;
+  readonly status: 'queued' | 'sent' | 'delivered' | 'failed' | 'received';
+}
+
+/** Where a page of history starts (exclusive): keyset paging, no OFFSET. */
+export interface PageCursor {
+  readonly sentAt: number;
+  readonly id: number;
+}
+
+const PREVIEW_CHARS = 120;
+
+/** Conversations, most recent first, with their last message. */
+export function listConversations(db: Sql): ConversationSummary[] {
+  return db
+    .prepare(
+      `SELECT c.id, k.account_id AS accountId, k.display_name AS displayName, c.last_message_at AS lastMessageAt,
+              (SELECT substr(m.body, 1, ${PREVIEW_CHARS}) FROM messages m
+                WHERE m.conversation_id = c.id ORDER BY m.sent_at DESC, m.id DESC LIMIT 1) AS lastMessagePreview,
+              c.unread_count AS unreadCount, c.identity_changed AS identityChanged, c.draft IS NOT NULL AS hasDraft
+       FROM conversations c JOIN contacts k ON k.id = c.contact_id
+       ORDER BY c.last_message_at IS NULL, c.last_message_at DESC, c.id DESC`,
+    )
+    .all<{
+      id: number;
+      accountId: string;
+      displayName: string | null;
+      lastMessageAt: number | null;
+      lastMessagePreview: string | null;
+      unreadCount: number;
+      identityChanged: number;
+      hasDraft: number;
+    }>()
+    .map((row) => ({ ...row, identityChanged: row.identityChanged === 1, hasDraft: row.hasDraft === 1 }));
+}
+
+const MESSAGE_COLUMNS = `
+  m.id, m.uuid, m.conversation_id AS conversationId, m.outgoing, m.sender_account AS senderAccount,
+  CASE WHEN m.outgoing = 1 THEN (SELECT display_name FROM account) ELSE k.display_name END AS senderName,
+  m.sent_at AS sentAt, m.received_at AS receivedAt, m.body, m.status`;
+
+type MessageRow = Omit<HistoryMessage, 'outgoing'> & { outgoing: number };
+
+function toMessage(row: MessageRow): HistoryMessage {
+  return { ...row, outgoing: row.outgoing === 1 };
+}
+
+/**
+ * Up to `limit` messages of a conversation older than `before` (or the newest),
+ * newest first, with sender names.
+ */
+export function messagesPage(db: Sql, conversationId: number, limit = 50, before?: PageCursor): HistoryMessage[] {
+  const cursor = before ? 'AND (m.sent_at, m.id) < (?, ?)' : '';
+  const params = before ? [conversationId, before.sentAt, before.id, limit] : [conversationId, limit];
+  return db
+    .prepare(
+      `SELECT ${MESSAGE_COLUMNS}
+       FROM messages m JOIN conversations c ON c.id = m.conversation_id JOIN contacts k ON k.id = c.contact_id
+       WHERE m.conversation_id = ? ${cursor}
+       ORDER BY m.sent_at DESC, m.id DESC LIMIT ?`,
+    )
+    .all<MessageRow>(params)
+    .map(toMessage);
+}
+
+/**
+ * Turns what a user typed into an FTS5 query: every word must match, the last
+ * one as a prefix (search as you type). Quotes make FTS5 syntax inert.
+ */
+export function toFtsQuery(input: string): string | undefined {
+  const words = input.normalize('NFC').split(/\s+/u).filter(Boolean).slice(0, 16);
+  if (words.length === 0) return undefined;
+  return words.map((w, i) => `"${w.replaceAll('"', '""')}"${i === words.length - 1 ? '*' : ''}`).join(' ');
+}
+
+/** Full-text search across all conversations: the newest `limit` hits. */
+export function searchMessages(db: Sql, input: string, limit = 50): HistoryMessage[] {
+  const query = toFtsQuery(input);
+  if (!query) return [];
+  return db
+    .prepare(
+      `SELECT ${MESSAGE_COLUMNS}
+       FROM messages_fts f JOIN messages m ON m.id = f.rowid
+       JOIN conversations c ON c.id = m.conversation_id JOIN contacts k ON k.id = c.contact_id
+       WHERE messages_fts MATCH ?
+       ORDER BY m.sent_at DESC, m.id DESC LIMIT ?`,
+    )
+    .all<MessageRow>([query, limit])
+    .map(toMessage);
+}
+
+/** Marks a conversation read. */
+export function markRead(db: Sql, conversationId: number): void {
+  db.prepare('UPDATE conversations SET unread_count = 0 WHERE id = ?').run([conversationId]);
+}

@@ -1,0 +1,45 @@
+// The headless core's public surface: what electron/main, electron/cli and the
+// tests may use. Everything else under electron/core is internal.
+export { SottoError, hasCode } from './errors.ts';
+export { Profile, type ProfileOptions } from './profile/profile.ts';
+export { profilePaths } from './profile/paths.ts';
+export type { KeychainAdapter } from './keys/keychain.ts';
+export type { KeyProtection, UnlockWith } from './keys/database-key.ts';
+export { DEFAULT_KDF_COST, type KdfCost } from './keys/passphrase.ts';
+export type { IntegrityReport } from './db/integrity.ts';
+export { SCHEMA_VERSION } from './db/migrate.ts';
+export { addContact, findContact, getContact, listContacts, type Contact, type ContactCard } from './contacts/contacts.ts';
+export {
+  acceptIdentityChange,
+  clearVerified,
+  markVerified,
+  safetyNumber,
+  type SafetyNumber,
+} from './crypto/trust.ts';
+export { publishedKeys, oneTimeKeyCounts } from './crypto/prekeys.ts';
+export { startSession, hasSession } from './messaging/session.ts';
+export {
+  encryptQueued,
+  markSent,
+  outboxSize,
+  queueText,
+  readyEnvelopes,
+  recipientsWithoutSession,
+  type OutgoingEnvelope,
+  type QueuedMessage,
+} from './messaging/outbox.ts';
+export {
+  processEnvelopes,
+  MAX_ENVELOPE_ATTEMPTS,
+  type EnvelopeOutcome,
+  type IncomingEnvelope,
+} from './messaging/receive.ts';
+export {
+  listConversations,
+  markRead,
+  messagesPage,
+  searchMessages,
+  type ConversationSummary,
+  type HistoryMessage,
+  type PageCursor,
+} from './history/history.ts';

@@ -1,0 +1,184 @@
+import { randomUUID } from 'node:crypto';
+import { signalEncrypt } from '@signalapp/libsignal-client';
+import { type Content, encodeContent } from '../../../shared/protocol/content.ts';
+import { SottoError } from '../errors.ts';
+import { ensureConversation } from '../contacts/contacts.ts';
+import { ProtocolTransaction } from '../crypto/protocol-transaction.ts';
+import { assertCanSend } from '../crypto/trust.ts';
+import type { Sql } from '../db/sqlite.ts';
+import type { Profile } from '../profile/profile.ts';
+import { localAddress, peerAddress } from './addresses.ts';
+import { hasSession } from './session.ts';
+import { nextSentAt } from './clock.ts';
+
+/** A message written by this user, stored and queued. */
+export interface QueuedMessage {
+  readonly id: number;
+  readonly uuid: string;
+  readonly conversationId: number;
+  readonly sentAt: number;
+}
+
+/** An encrypted envelope ready to hand to a relay (resubmitting it is harmless: R4). */
+export interface OutgoingEnvelope {
+  readonly outboxId: number;
+  readonly clientMessageId: string;
+  readonly recipient: string;
+  readonly recipientDevice: number;
+  /** libsignal CiphertextMessageType: 3 PreKey (session start), 2 Whisper. */
+  readonly type: number;
+  readonly body: Uint8Array;
+}
+
+const RECIPIENT_DEVICE = 1;
+
+/**
+ * Stores a text message and queues it, in one transaction, before any attempt
+ * to send (R4). Works offline. Refused while the contact's identity change is
+ * unaccepted.
+ */
+export function queueText(profile: Profile, accountId: string, body: string, now = Date.now()): QueuedMessage {
+  assertCanSend(profile, accountId);
+  const uuid = randomUUID();
+  return profile.commit(undefined, (db) => {
+    if (!db.prepare('SELECT 1 FROM contacts WHERE account_id = ?').get([accountId])) {
+      throw new SottoError('UNKNOWN_CONTACT');
+    }
+    const conversationId = ensureConversation(db, accountId, now);
+    const sentAt = nextSentAt(db, profile.account.accountId, profile.account.deviceId, now);
+    const { lastInsertRowid: id } = db
+      .prepare(
+        `INSERT INTO messages (uuid, conversation_id, outgoing, sender_account, sender_device, sent_at, received_at, body, status)
+         VALUES (?, ?, 1, ?, ?, ?, ?, ?, 'queued')`,
+      )
+      .run([uuid, conversationId, profile.account.accountId, profile.account.deviceId, sentAt, now, body]);
+    enqueue(db, accountId, { v: 1, type: 'text', id: uuid, sentAt, body }, id, now);
+    db.prepare('UPDATE conversations SET last_message_at = max(coalesce(last_message_at, 0), ?), draft = NULL WHERE id = ?').run([
+      sentAt,
+      conversationId,
+    ]);
+    return { id, uuid, conversationId, sentAt };
+  });
+}
+
+/** Queues a delivery receipt for messages received from `accountId`. */
+export function queueReceipt(db: Sql, accountId: string, messageUuids: string[], sentAt: number, now: number): void {
+  enqueue(db, accountId, { v: 1, type: 'receipt', kind: 'delivered', ids: messageUuids, sentAt }, null, now);
+}
+
+function enqueue(db: Sql, recipient: string, content: Content, messageId: number | null, now: number): void {
+  db.prepare(
+    `INSERT INTO outbox (kind, message_id, client_message_id, recipient, recipient_device, payload, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  ).run([
+    content.type === 'text' ? 'message' : 'receipt',
+    messageId,
+    randomUUID(),
+    recipient,
+    RECIPIENT_DEVICE,
+    encodeContent(content),
+    now,
+  ]);
+}
+
+type PendingRow = { id: number; recipient: string; recipient_device: number; payload: Uint8Array<ArrayBuffer> };
+
+/** Recipients with queued content but no session yet: the caller fetches their keys. */
+export function recipientsWithoutSession(profile: Profile): string[] {
+  const recipients = profile.db
+    .prepare('SELECT DISTINCT recipient FROM outbox WHERE ciphertext IS NULL', { pluck: true })
+    .all<string>();
+  return recipients.filter((r) => !hasSession(profile, r, RECIPIENT_DEVICE));
+}
+
+/**
+ * Encrypts queued content, oldest first, through one unit of work: session
+ * advances and ciphertexts are committed together, so a crash can never leave
+ * a ciphertext the session does not know about, or the reverse. Recipients
+ * without a session, or with an unaccepted identity change, wait.
+ */
+export async function encryptQueued(profile: Profile, limit = 500, now = Date.now()): Promise<number> {
+  const rows = profile.db
+    .prepare(
+      'SELECT id, recipient, recipient_device, payload FROM outbox WHERE ciphertext IS NULL ORDER BY id LIMIT ?',
+    )
+    .all<PendingRow>([limit]);
+  const tx = new ProtocolTransaction(profile.state);
+  const sealed: { id: number; type: number; body: Uint8Array<ArrayBuffer> }[] = [];
+  const blocked = new Set<string>();
+  for (const row of rows) {
+    if (blocked.has(row.recipient)) continue; // keep per-recipient order
+    if (profile.state.getIdentity(row.recipient)?.trust === 'changed' || !hasSession(profile, row.recipient, row.recipient_device)) {
+      blocked.add(row.recipient);
+      continue;
+    }
+    const unit = tx.child();
+    try {
+      const message = await signalEncrypt(
+        row.payload,
+        peerAddress(row.recipient, row.recipient_device),
+        localAddress(profile),
+        unit.sessionStore,
+        unit.identityStore,
+      );
+      unit.mergeIntoParent();
+      sealed.push({ id: row.id, type: message.type(), body: message.serialize() });
+    } catch {
+      blocked.add(row.recipient);
+    }
+  }
+  if (sealed.length === 0) return 0;
+  profile.commit(
+    tx,
+    (db) => {
+      const update = db.prepare('UPDATE outbox SET ciphertext_type = ?, ciphertext = ?, payload = NULL WHERE id = ?');
+      for (const item of sealed) update.run([item.type, item.body, item.id]);
+    },
+    now,
+  );
+  return sealed.length;
+}
+
+/** Encrypted envelopes not yet acknowledged by a relay, in send order. */
+export function readyEnvelopes(profile: Profile, limit = 500): OutgoingEnvelope[] {
+  return profile.db
+    .prepare(
+      `SELECT id, client_message_id, recipient, recipient_device, ciphertext_type, ciphertext
+       FROM outbox WHERE ciphertext IS NOT NULL AND next_attempt_at <= ? ORDER BY id LIMIT ?`,
+    )
+    .all<{
+      id: number;
+      client_message_id: string;
+      recipient: string;
+      recipient_device: number;
+      ciphertext_type: number;
+      ciphertext: Uint8Array<ArrayBuffer>;
+    }>([Date.now(), limit])
+    .map((row) => ({
+      outboxId: row.id,
+      clientMessageId: row.client_message_id,
+      recipient: row.recipient,
+      recipientDevice: row.recipient_device,
+      type: row.ciphertext_type,
+      body: row.ciphertext,
+    }));
+}
+
+/** A relay stored these envelopes durably: drop them from the outbox, mark messages sent. */
+export function markSent(profile: Profile, outboxIds: readonly number[]): void {
+  profile.commit(undefined, (db) => {
+    const status = db.prepare(
+      "UPDATE messages SET status = 'sent' WHERE status = 'queued' AND id = (SELECT message_id FROM outbox WHERE id = ?)",
+    );
+    const remove = db.prepare('DELETE FROM outbox WHERE id = ?');
+    for (const id of outboxIds) {
+      status.run([id]);
+      remove.run([id]);
+    }
+  });
+}
+
+/** Number of outbox entries (queued or encrypted, not yet accepted by a relay). */
+export function outboxSize(profile: Profile): number {
+  return Number(profile.db.prepare('SELECT count(*) FROM outbox', { pluck: true }).get());
+}

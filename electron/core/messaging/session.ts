@@ -1,0 +1,68 @@
+import {
+  ErrorCode,
+  KEMPublicKey,
+  LibSignalErrorBase,
+  PreKeyBundle,
+  processPreKeyBundle,
+  PublicKey,
+} from '@signalapp/libsignal-client';
+import type { PreKeyBundleData } from '../../../shared/protocol/keys.ts';
+import { fromBase64 } from '../../../shared/protocol/encoding.ts';
+import { SottoError } from '../errors.ts';
+import { ProtocolTransaction } from '../crypto/protocol-transaction.ts';
+import type { Profile } from '../profile/profile.ts';
+import { localAddress, peerAddress } from './addresses.ts';
+
+/** Builds libsignal's bundle from its wire form; malformed keys are INVALID_INPUT. */
+export function toPreKeyBundle(data: PreKeyBundleData): PreKeyBundle {
+  try {
+    return PreKeyBundle.new(
+      data.registrationId,
+      data.deviceId,
+      data.preKey?.id ?? null,
+      data.preKey ? PublicKey.deserialize(fromBase64(data.preKey.publicKey)) : null,
+      data.signedPreKey.id,
+      PublicKey.deserialize(fromBase64(data.signedPreKey.publicKey)),
+      fromBase64(data.signedPreKey.signature),
+      PublicKey.deserialize(fromBase64(data.identityKey)),
+      data.kyberPreKey.id,
+      KEMPublicKey.deserialize(fromBase64(data.kyberPreKey.publicKey)),
+      fromBase64(data.kyberPreKey.signature),
+    );
+  } catch (error) {
+    throw new SottoError('INVALID_INPUT', 'prekey bundle', { cause: error });
+  }
+}
+
+/** True if we already have a usable session with that device. */
+export function hasSession(profile: Profile, accountId: string, deviceId: number): boolean {
+  return profile.state.getSession(`${accountId}.${deviceId}`)?.hasCurrentState() ?? false;
+}
+
+/**
+ * Starts a session from a fetched prekey bundle (X3DH + PQXDH). A bundle
+ * carrying an identity key other than the one pinned for that account is
+ * recorded as an identity change and refused with IDENTITY_CHANGED.
+ */
+export async function startSession(profile: Profile, data: PreKeyBundleData): Promise<void> {
+  const bundle = toPreKeyBundle(data);
+  const tx = new ProtocolTransaction(profile.state);
+  try {
+    await processPreKeyBundle(
+      bundle,
+      peerAddress(data.accountId, data.deviceId),
+      localAddress(profile),
+      tx.sessionStore,
+      tx.identityStore,
+    );
+  } catch (error) {
+    if (LibSignalErrorBase.is(error, ErrorCode.UntrustedIdentity)) {
+      const record = new ProtocolTransaction(profile.state);
+      record.saveIdentity(data.accountId, bundle.identityKey().serialize());
+      profile.commit(record, () => undefined);
+      throw new SottoError('IDENTITY_CHANGED', undefined, { cause: error });
+    }
+    throw new SottoError('INVALID_INPUT', 'bundle rejected', { cause: error });
+  }
+  profile.commit(tx, () => undefined);
+}

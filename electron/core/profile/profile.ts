@@ -1,0 +1,167 @@
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { SottoError } from '../errors.ts';
+import { checkIntegrity, type IntegrityReport } from '../db/integrity.ts';
+import { migrate } from '../db/migrate.ts';
+import { ProfileLock } from '../db/profile-lock.ts';
+import { openKeyed, type Sql } from '../db/sqlite.ts';
+import { createAccount } from '../crypto/account.ts';
+import { ProtocolState, type LocalAccount } from '../crypto/protocol-state.ts';
+import type { ProtocolTransaction } from '../crypto/protocol-transaction.ts';
+import {
+  createDatabaseKey,
+  type KeyProtection,
+  rewrapPassphrase,
+  unwrapDatabaseKey,
+  type UnlockWith,
+} from '../keys/database-key.ts';
+import { readKeyFile, writeKeyFile } from '../keys/keyfile.ts';
+import type { KdfCost } from '../keys/passphrase.ts';
+import { log } from '../log.ts';
+import { type ProfilePaths, profilePaths } from './paths.ts';
+
+/** Options that tune a profile for tests and benchmarks. */
+export interface ProfileOptions {
+  /** Hot-session cache size (0 disables it). */
+  readonly sessionCacheSize?: number;
+}
+
+const SQLITE_PAGE = 4096;
+
+/**
+ * An open profile: the unlocked SQLCipher database, the account and its
+ * protocol state, and the process lock. Services (contacts, messaging,
+ * history) are built on it; see electron/core/index.ts.
+ */
+export class Profile {
+  /** Resolves when the background integrity check (R7) finishes. */
+  readonly integrity: Promise<IntegrityReport>;
+  private damaged = false;
+  private closed = false;
+
+  private constructor(
+    readonly paths: ProfilePaths,
+    readonly db: Sql,
+    readonly state: ProtocolState,
+    private readonly key: Uint8Array,
+    private readonly lock: ProfileLock,
+  ) {
+    this.integrity = checkIntegrity(paths.database, key).then(
+      (report) => {
+        if (!report.ok) {
+          this.damaged = true;
+          log.error('profile.integrity', new SottoError('DB_CORRUPT'), { problems: report.problems });
+        }
+        return report;
+      },
+      (error: unknown) => {
+        log.error('profile.integrity', error);
+        return { ok: false, millis: 0, problems: 1 } as const;
+      },
+    );
+  }
+
+  get account(): LocalAccount {
+    return this.state.account;
+  }
+
+  /** Creates a new profile in `dir` (made if missing) and opens it. */
+  static async create(
+    dir: string,
+    options: KeyProtection & { displayName: string } & ProfileOptions,
+  ): Promise<Profile> {
+    const paths = profilePaths(dir);
+    if (existsSync(paths.keyFile)) throw new SottoError('PROFILE_EXISTS');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const lock = ProfileLock.acquire(paths.lock);
+    let db: Sql | undefined;
+    try {
+      const { key, file } = await createDatabaseKey(options);
+      // No key file means an earlier create never finished: its database is unreadable anyway.
+      for (const suffix of ['', '-wal', '-shm']) rmSync(paths.database + suffix, { force: true });
+      db = openKeyed(paths.database, key);
+      migrate(db);
+      const account = createAccount(db, options.displayName);
+      // The key file is written last: until it exists, there is no profile.
+      writeKeyFile(paths.keyFile, file);
+      return new Profile(paths, db, new ProtocolState(db, account, options.sessionCacheSize), key, lock);
+    } catch (error) {
+      db?.close();
+      lock.release();
+      throw error;
+    }
+  }
+
+  /**
+   * Opens an existing profile. Every failure (wrong passphrase, damaged key
+   * file or database, newer schema, already open) is a SottoError raised
+   * before anything in the directory is written.
+   */
+  static async open(dir: string, unlock: UnlockWith, options: ProfileOptions = {}): Promise<Profile> {
+    const paths = profilePaths(dir);
+    if (!existsSync(paths.keyFile)) throw new SottoError('PROFILE_NOT_FOUND');
+    const lock = ProfileLock.acquire(paths.lock);
+    let db: Sql | undefined;
+    try {
+      const key = await unwrapDatabaseKey(readKeyFile(paths.keyFile), unlock);
+      // An empty or missing file would open as a brand-new database: refuse it.
+      if (!existsSync(paths.database) || statSync(paths.database).size < SQLITE_PAGE) {
+        throw new SottoError('DB_CORRUPT', 'database missing or empty');
+      }
+      db = openKeyed(paths.database, key);
+      migrate(db);
+      const account = ProtocolState.loadAccount(db);
+      if (!account) throw new SottoError('DB_CORRUPT', 'no account');
+      return new Profile(paths, db, new ProtocolState(db, account, options.sessionCacheSize), key, lock);
+    } catch (error) {
+      db?.close();
+      lock.release();
+      throw error;
+    }
+  }
+
+  /**
+   * Runs `write` in one SQLite transaction together with the protocol-state
+   * changes of `tx` (invariant R2). The session cache sees them only after the
+   * commit succeeded.
+   */
+  commit<T>(tx: ProtocolTransaction | undefined, write: (db: Sql) => T, now = Date.now()): T {
+    this.assertUsable();
+    let publish = () => {};
+    const result = this.db.transaction(() => {
+      if (tx) publish = this.state.apply(tx.writes, now);
+      return write(this.db);
+    })();
+    publish();
+    return result;
+  }
+
+  /** Throws DB_CORRUPT once the integrity check found damage: no writes into a damaged file. */
+  assertUsable(): void {
+    if (this.closed) throw new Error('profile is closed');
+    if (this.damaged) throw new SottoError('DB_CORRUPT');
+  }
+
+  /** Resolves if the integrity check passed; rejects with DB_CORRUPT if it found damage. */
+  async verifyIntegrity(): Promise<IntegrityReport> {
+    const report = await this.integrity;
+    if (!report.ok) throw new SottoError('DB_CORRUPT', `${report.problems} problems`);
+    return report;
+  }
+
+  /** Re-wraps the database key under a new passphrase; the database is not rewritten. */
+  async changePassphrase(current: string, next: string, kdfCost?: KdfCost): Promise<void> {
+    const file = readKeyFile(this.paths.keyFile);
+    const key = await unwrapDatabaseKey(file, { passphrase: current });
+    if (!Buffer.from(key).equals(Buffer.from(this.key))) throw new SottoError('WRONG_PASSPHRASE');
+    writeKeyFile(this.paths.keyFile, await rewrapPassphrase(file, key, next, kdfCost));
+  }
+
+  /** Closes the database (after the integrity check finishes) and releases the lock. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.integrity;
+    this.closed = true;
+    this.db.close();
+    this.lock.release();
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * The closed set of error codes a user (or a script) can meet, with the sentence
+ * shown for each. Codes are stable API: the CLI prints them, the IPC contract
+ * carries them, tests assert them. Never put user content in an error.
+ */
+export const ERROR_MESSAGES = {
+  WRONG_PASSPHRASE: 'the passphrase does not unlock this profile',
+  PASSPHRASE_REQUIRED: 'this profile needs a passphrase (no secure OS keychain is available)',
+  KEYCHAIN_UNAVAILABLE: 'the OS keychain could not unlock this profile',
+  KEYFILE_CORRUPT: 'the key file is damaged or not a Sotto key file',
+  PROFILE_LOCKED: 'the profile is open in another Sotto process',
+  PROFILE_TOO_NEW: 'the profile was written by a newer version of Sotto',
+  PROFILE_NOT_FOUND: 'no Sotto profile exists in that directory',
+  PROFILE_EXISTS: 'a Sotto profile already exists in that directory',
+  DB_CORRUPT: 'the profile database is damaged',
+  IDENTITY_CHANGED: "the contact's safety number changed; accept it before sending",
+  UNKNOWN_CONTACT: 'no such contact',
+  NO_SESSION: 'no encrypted session with that contact yet; fetch their keys first',
+  INVALID_INPUT: 'the input is malformed',
+} as const;
+
+/** A stable, user-facing error code. */
+export type ErrorCode = keyof typeof ERROR_MESSAGES;
+
+/** True if `value` is one of the known error codes. */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_MESSAGES, value);
+}

@@ -1,0 +1,45 @@
+import { z } from 'zod';
+
+// What travels inside a libsignal ciphertext: a versioned JSON object, padded
+// so ciphertext length reveals only a 160-byte bucket (docs/message-format.md).
+
+const PAD_BLOCK = 160;
+export const MAX_BODY_CHARS = 64 * 1024;
+
+export const contentSchema = z.discriminatedUnion('type', [
+  z.object({
+    v: z.literal(1),
+    type: z.literal('text'),
+    id: z.uuid(),
+    sentAt: z.number().int().nonnegative(),
+    body: z.string().max(MAX_BODY_CHARS),
+  }),
+  z.object({
+    v: z.literal(1),
+    type: z.literal('receipt'),
+    kind: z.literal('delivered'),
+    ids: z.array(z.uuid()).min(1).max(500),
+    sentAt: z.number().int().nonnegative(),
+  }),
+]);
+
+export type Content = z.infer<typeof contentSchema>;
+export type TextContent = Extract<Content, { type: 'text' }>;
+
+/** JSON, then 0x80 and zeros up to a multiple of 160 bytes. */
+export function encodeContent(content: Content): Uint8Array<ArrayBuffer> {
+  const json = new TextEncoder().encode(JSON.stringify(contentSchema.parse(content)));
+  const padded = new Uint8Array(Math.ceil((json.length + 1) / PAD_BLOCK) * PAD_BLOCK);
+  padded.set(json);
+  padded[json.length] = 0x80;
+  return padded;
+}
+
+/** Strips padding and validates; throws on anything malformed. */
+export function decodeContent(bytes: Uint8Array): Content {
+  let end = bytes.length - 1;
+  while (end >= 0 && bytes[end] === 0) end--;
+  if (end < 0 || bytes[end] !== 0x80) throw new Error('bad padding');
+  const json: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, end)));
+  return contentSchema.parse(json);
+}
