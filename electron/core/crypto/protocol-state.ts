@@ -37,9 +37,19 @@ export class ProtocolState {
 
   constructor(
     private readonly db: Sql,
-    readonly account: LocalAccount,
+    private current: LocalAccount,
     private readonly sessionCacheSize = 2048,
   ) {}
+
+  get account(): LocalAccount {
+    return this.current;
+  }
+
+  /** Switches to a new identity (after `resetIdentity` committed it). */
+  replaceAccount(account: LocalAccount): void {
+    this.current = account;
+    this.sessionCache.clear();
+  }
 
   /** Reads the account row written at creation. */
   static loadAccount(db: Sql): LocalAccount | undefined {

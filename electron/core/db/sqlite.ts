@@ -1,5 +1,10 @@
-import Database from '@signalapp/sqlcipher';
+import Database, { setLogger } from '@signalapp/sqlcipher';
 import { SottoError } from '../errors.ts';
+import { log } from '../log.ts';
+
+// SQLCipher's own diagnostics go through the redacting logger (their text is
+// dropped; the event name keeps the subsystem), never straight to stderr.
+setLogger((code) => log.warn(`sqlcipher.${code.replace(/[^A-Za-z0-9_]/g, '')}`));
 
 /** A SQLCipher connection (the `@signalapp/sqlcipher` binding). */
 export type Sql = Database;

@@ -4,7 +4,7 @@ import { checkIntegrity, type IntegrityReport } from '../db/integrity.ts';
 import { migrate } from '../db/migrate.ts';
 import { ProfileLock } from '../db/profile-lock.ts';
 import { openKeyed, type Sql } from '../db/sqlite.ts';
-import { createAccount } from '../crypto/account.ts';
+import { createAccount, resetIdentity } from '../crypto/account.ts';
 import { ProtocolState, type LocalAccount } from '../crypto/protocol-state.ts';
 import type { ProtocolTransaction } from '../crypto/protocol-transaction.ts';
 import {
@@ -146,6 +146,12 @@ export class Profile {
     const report = await this.integrity;
     if (!report.ok) throw new SottoError('DB_CORRUPT', `${report.problems} problems`);
     return report;
+  }
+
+  /** Replaces the identity key, keeping the account id (see `resetIdentity`). */
+  resetIdentity(): void {
+    this.assertUsable();
+    this.state.replaceAccount(resetIdentity(this.db, this.account));
   }
 
   /** Re-wraps the database key under a new passphrase; the database is not rewritten. */
