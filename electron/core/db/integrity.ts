@@ -10,7 +10,10 @@ export type IntegrityReport =
 // bundled app; it gets the binding's resolved path rather than resolving it itself.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.binding).default;
+const binding = require(workerData.binding);
+const Database = binding.default;
+// Damage is reported as a count; SQLCipher's own messages stay out of stderr.
+binding.setLogger(() => {});
 const started = Date.now();
 let problems = 0;
 let db;
