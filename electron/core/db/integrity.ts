@@ -21,6 +21,7 @@ try {
   db = new Database(workerData.path);
   db.exec('PRAGMA key = "x\\'' + workerData.keyHex + '\\'"');
   db.exec('PRAGMA query_only = ON');
+  db.exec("PRAGMA cipher_log_level = NONE");
   const quick = db.prepare('PRAGMA quick_check').all();
   problems += quick.filter((row) => Object.values(row)[0] !== 'ok').length;
   problems += db.prepare('PRAGMA cipher_integrity_check').all().length;

@@ -26,6 +26,8 @@ export function openKeyed(path: string, key: Uint8Array): Sql {
   if (key.length !== 32) throw new Error('database key must be 32 bytes');
   const db = new Database(path, { cacheStatements: true });
   try {
+    // SQLCipher's own log writes straight to stderr; damage surfaces as errors instead.
+    db.exec('PRAGMA cipher_log_level = NONE');
     db.exec(`PRAGMA key = "x'${Buffer.from(key).toString('hex')}'"`);
     db.prepare('SELECT count(*) FROM sqlite_master').get();
     db.exec('PRAGMA journal_mode = WAL');
