@@ -59,20 +59,23 @@ export default tseslint.config(
   {
     files: ['electron/core/**/*.ts'],
     rules: forbid(
-      ['electron', 'electron/*', '**/electron/main/**', '**/electron/preload/**', '**/electron/cli/**', '**/relay/**', '**/renderer/**'],
+      ['electron', 'electron/*', '**/electron/main/**', '**/electron/preload/**', '**/electron/cli/**', '**/relay/**', '**/renderer/**', '!**/shared/**'],
       "electron/core is headless: no 'electron' module, and it imports only shared/.",
     ),
   },
   {
     files: ['electron/cli/**/*.ts'],
     rules: forbid(
-      ['electron', 'electron/*', '**/electron/main/**', '**/electron/preload/**', '**/relay/**', '**/renderer/**'],
+      ['electron', 'electron/*', '**/electron/main/**', '**/electron/preload/**', '**/relay/**', '**/renderer/**', '!**/shared/**'],
       'the CLI runs without Electron: it imports core and shared only.',
     ),
   },
   {
     files: ['electron/main/**/*.ts', 'electron/preload/**/*.ts'],
-    rules: forbid(['**/relay/**', '**/renderer/**', '**/electron/cli/**'], 'main and preload import core and shared only.'),
+    rules: forbid(
+      ['**/relay/**', '**/renderer/**', '**/electron/cli/**', '!**/shared/**'],
+      'main and preload import core and shared only.',
+    ),
   },
   {
     files: ['relay/**/*.ts'],
@@ -81,7 +84,7 @@ export default tseslint.config(
   {
     files: ['renderer/**/*.ts', 'renderer/**/*.vue'],
     rules: forbid(
-      ['**/electron/core/**', '**/electron/main/**', '**/electron/cli/**', '**/relay/**', 'electron', 'node:*'],
+      ['**/electron/core/**', '**/electron/main/**', '**/electron/cli/**', '**/relay/**', '!**/shared/**', 'electron', 'node:*'],
       'the renderer is untrusted web content: it reaches the core only through src/bridge.ts.',
     ),
   },

@@ -24,8 +24,12 @@ describe('import boundaries', () => {
     expect(await restrictedImports('renderer/src/ok.ts', "import { ERROR_MESSAGES } from '../../shared/errors.ts';\nexport { ERROR_MESSAGES };\n")).toBe(0);
   });
 
-  it("the core cannot import 'electron'", async () => {
+  it("the core cannot import 'electron' or the relay server, but may use the shared wire protocol", async () => {
     expect(await restrictedImports('electron/core/bad.ts', "import { app } from 'electron';\nexport { app };\n")).toBe(1);
+    expect(await restrictedImports('electron/core/bad.ts', "import { x } from '../../relay/server.ts';\nexport { x };\n")).toBe(1);
+    expect(
+      await restrictedImports('electron/core/bad.ts', "import { RELAY_LIMITS } from '../../shared/relay/protocol.ts';\nexport { RELAY_LIMITS };\n"),
+    ).toBe(0);
   });
 
   it('the relay cannot import anything under electron/', async () => {

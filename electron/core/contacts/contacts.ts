@@ -124,3 +124,9 @@ export function findContact(db: Sql, nameOrAccountId: string): Contact {
   if (!byName[0]) throw new SottoError('UNKNOWN_CONTACT');
   return toContact(byName[0]);
 }
+
+/** The relay a contact receives on, if their invite named one. */
+export function findContactRelay(db: Sql, accountId: string): string | undefined {
+  const relay = db.prepare('SELECT relay FROM contacts WHERE account_id = ?', { pluck: true }).get([accountId]);
+  return typeof relay === 'string' ? relay : undefined;
+}

@@ -77,17 +77,24 @@ export function oneTimeKeyCounts(db: Sql): { preKeys: number; kyberPreKeys: numb
   };
 }
 
-/** Everything this device publishes to a key directory, read from the database. */
-export function publishedKeys(db: Sql, account: LocalAccount): PublishedKeys {
+/**
+ * What this device publishes to a key directory: its current signed and
+ * last-resort keys, and the one-time keys not yet published (all of them when
+ * `includePublished`).
+ */
+export function publishedKeys(db: Sql, account: LocalAccount, includePublished = true): PublishedKeys {
   const signed = db
     .prepare('SELECT record FROM signed_pre_keys ORDER BY created_at DESC, id DESC LIMIT 1', { pluck: true })
     .get() as Uint8Array<ArrayBuffer>;
   const lastResort = db
     .prepare('SELECT record FROM kyber_pre_keys WHERE last_resort = 1 ORDER BY id DESC LIMIT 1', { pluck: true })
     .get() as Uint8Array<ArrayBuffer>;
-  const preKeys = db.prepare('SELECT record FROM pre_keys ORDER BY id', { pluck: true }).all<Uint8Array<ArrayBuffer>>();
+  const onlyNew = includePublished ? '' : 'AND published = 0';
+  const preKeys = db
+    .prepare(`SELECT record FROM pre_keys WHERE 1 ${onlyNew} ORDER BY id`, { pluck: true })
+    .all<Uint8Array<ArrayBuffer>>();
   const kyber = db
-    .prepare('SELECT record FROM kyber_pre_keys WHERE last_resort = 0 ORDER BY id', { pluck: true })
+    .prepare(`SELECT record FROM kyber_pre_keys WHERE last_resort = 0 ${onlyNew} ORDER BY id`, { pluck: true })
     .all<Uint8Array<ArrayBuffer>>();
   const signedRecord = SignedPreKeyRecord.deserialize(signed);
   const signedKyber = (record: KyberPreKeyRecord) => ({
@@ -112,4 +119,22 @@ export function publishedKeys(db: Sql, account: LocalAccount): PublishedKeys {
     }),
     oneTimeKyberPreKeys: kyber.map((blob) => signedKyber(KyberPreKeyRecord.deserialize(blob))),
   };
+}
+
+/** Records that a relay accepted these one-time keys (so they are never published again). */
+export function markKeysPublished(db: Sql, keys: PublishedKeys): void {
+  const preKey = db.prepare('UPDATE pre_keys SET published = 1 WHERE id = ?');
+  const kyber = db.prepare('UPDATE kyber_pre_keys SET published = 1 WHERE id = ?');
+  db.transaction(() => {
+    for (const key of keys.oneTimePreKeys) preKey.run([key.id]);
+    for (const key of keys.oneTimeKyberPreKeys) kyber.run([key.id]);
+  })();
+}
+
+/** Adds a batch of one-time EC and Kyber prekeys (a relay said stock is low). */
+export function refillOneTimeKeys(db: Sql, identity: IdentityKeyPair, now = Date.now()): void {
+  db.transaction(() => {
+    addPreKeys(db, PREKEY_BATCH, now);
+    addKyberPreKeys(db, identity, PREKEY_BATCH, false, now);
+  })();
 }

@@ -83,10 +83,23 @@ function enqueue(db: Sql, recipient: string, content: Content, messageId: number
 
 type PendingRow = { id: number; recipient: string; recipient_device: number; payload: Uint8Array<ArrayBuffer> };
 
+/** Which outbox entries an operation covers: everything, or only delivery receipts. */
+export type OutboxScope = 'all' | 'receipts';
+
+function scopeSql(scope: OutboxScope): string {
+  return scope === 'receipts' ? "AND kind = 'receipt'" : '';
+}
+
+/** A time far enough ahead that a parked entry is never picked up until retried. */
+const PARKED = Number.MAX_SAFE_INTEGER;
+
 /** Recipients with queued content but no session yet: the caller fetches their keys. */
-export function recipientsWithoutSession(profile: Profile): string[] {
+export function recipientsWithoutSession(profile: Profile, scope: OutboxScope = 'all'): string[] {
   const recipients = profile.db
-    .prepare('SELECT DISTINCT recipient FROM outbox WHERE ciphertext IS NULL', { pluck: true })
+    .prepare(
+      `SELECT DISTINCT recipient FROM outbox WHERE ciphertext IS NULL AND next_attempt_at < ${PARKED} ${scopeSql(scope)}`,
+      { pluck: true },
+    )
     .all<string>();
   return recipients.filter((r) => !hasSession(profile, r, RECIPIENT_DEVICE));
 }
@@ -97,10 +110,16 @@ export function recipientsWithoutSession(profile: Profile): string[] {
  * a ciphertext the session does not know about, or the reverse. Recipients
  * without a session, or with an unaccepted identity change, wait.
  */
-export async function encryptQueued(profile: Profile, limit = 500, now = Date.now()): Promise<number> {
+export async function encryptQueued(
+  profile: Profile,
+  limit = 500,
+  scope: OutboxScope = 'all',
+  now = Date.now(),
+): Promise<number> {
   const rows = profile.db
     .prepare(
-      'SELECT id, recipient, recipient_device, payload FROM outbox WHERE ciphertext IS NULL ORDER BY id LIMIT ?',
+      `SELECT id, recipient, recipient_device, payload FROM outbox
+       WHERE ciphertext IS NULL AND next_attempt_at < ${PARKED} ${scopeSql(scope)} ORDER BY id LIMIT ?`,
     )
     .all<PendingRow>([limit]);
   const tx = new ProtocolTransaction(profile.state);
@@ -140,11 +159,11 @@ export async function encryptQueued(profile: Profile, limit = 500, now = Date.no
 }
 
 /** Encrypted envelopes not yet acknowledged by a relay, in send order. */
-export function readyEnvelopes(profile: Profile, limit = 500): OutgoingEnvelope[] {
+export function readyEnvelopes(profile: Profile, limit = 500, scope: OutboxScope = 'all'): OutgoingEnvelope[] {
   return profile.db
     .prepare(
       `SELECT id, client_message_id, recipient, recipient_device, ciphertext_type, ciphertext
-       FROM outbox WHERE ciphertext IS NOT NULL AND next_attempt_at <= ? ORDER BY id LIMIT ?`,
+       FROM outbox WHERE ciphertext IS NOT NULL AND next_attempt_at <= ? ${scopeSql(scope)} ORDER BY id LIMIT ?`,
     )
     .all<{
       id: number;
@@ -181,4 +200,47 @@ export function markSent(profile: Profile, outboxIds: readonly number[]): void {
 /** Number of outbox entries (queued or encrypted, not yet accepted by a relay). */
 export function outboxSize(profile: Profile): number {
   return Number(profile.db.prepare('SELECT count(*) FROM outbox', { pluck: true }).get());
+}
+
+/** Refusals (RELAY_REFUSED) an entry survives before its message is marked failed. */
+export const MAX_SEND_REFUSALS = 5;
+
+/**
+ * Counts a relay's refusal of these outbox entries. After MAX_SEND_REFUSALS
+ * an entry is parked and its message marked `failed` until the user retries.
+ * Returns the ids of messages that just failed.
+ */
+export function recordRefusal(profile: Profile, outboxIds: readonly number[]): number[] {
+  return profile.commit(undefined, (db) => {
+    const bump = db.prepare('UPDATE outbox SET attempts = attempts + 1 WHERE id = ? RETURNING attempts, message_id');
+    const park = db.prepare(`UPDATE outbox SET next_attempt_at = ${PARKED} WHERE id = ?`);
+    const fail = db.prepare("UPDATE messages SET status = 'failed' WHERE id = ?");
+    const failed: number[] = [];
+    for (const id of outboxIds) {
+      const row = bump.get<{ attempts: number; message_id: number | null }>([id]);
+      if (!row || row.attempts < MAX_SEND_REFUSALS) continue;
+      park.run([id]);
+      if (row.message_id !== null) {
+        fail.run([row.message_id]);
+        failed.push(row.message_id);
+      }
+    }
+    return failed;
+  });
+}
+
+/** Outbox entries (queued or encrypted) for one recipient, in order. */
+export function outboxIdsFor(profile: Profile, recipient: string): number[] {
+  return profile.db
+    .prepare(`SELECT id FROM outbox WHERE recipient = ? AND next_attempt_at < ${PARKED} ORDER BY id`, { pluck: true })
+    .all<number>([recipient]);
+}
+
+/** The user asked to retry a failed message: queue it again. */
+export function retryMessage(profile: Profile, messageId: number): void {
+  profile.commit(undefined, (db) => {
+    const { changes } = db.prepare('UPDATE outbox SET attempts = 0, next_attempt_at = 0 WHERE message_id = ?').run([messageId]);
+    if (changes === 0) throw new SottoError('INVALID_INPUT', 'message is not in the outbox');
+    db.prepare("UPDATE messages SET status = 'queued' WHERE id = ? AND status = 'failed'").run([messageId]);
+  });
 }

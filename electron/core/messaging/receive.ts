@@ -9,6 +9,7 @@ import {
 } from '@signalapp/libsignal-client';
 import { type Content, decodeContent } from '../../../shared/protocol/content.ts';
 import { ensureConversation } from '../contacts/contacts.ts';
+import { queueReceipt } from './outbox.ts';
 import { ProtocolTransaction } from '../crypto/protocol-transaction.ts';
 import type { Sql } from '../db/sqlite.ts';
 import type { Profile } from '../profile/profile.ts';
@@ -54,8 +55,9 @@ type Failure = { envelope: IncomingEnvelope; error: FailureCode };
 export async function processEnvelopes(
   profile: Profile,
   envelopes: readonly IncomingEnvelope[],
-  now = Date.now(),
+  options: { readonly sendReceipts?: boolean; readonly now?: number } = {},
 ): Promise<EnvelopeOutcome[]> {
+  const now = options.now ?? Date.now();
   profile.assertUsable();
   const tx = new ProtocolTransaction(profile.state);
   const alreadyProcessed = profile.db.prepare('SELECT 1 FROM processed_envelopes WHERE envelope_id = ?');
@@ -87,7 +89,28 @@ export async function processEnvelopes(
     }
   }
 
-  return profile.commit(tx, (db) => commitBatch(db, duplicates, decoded, failures, now), now);
+  return profile.commit(
+    tx,
+    (db) => {
+      const outcomes = commitBatch(db, duplicates, decoded, failures, now);
+      if (options.sendReceipts) queueReceipts(db, decoded, outcomes, now);
+      return outcomes;
+    },
+    now,
+  );
+}
+
+/** One delivery receipt per sender for the messages this batch stored, queued in the same commit. */
+function queueReceipts(db: Sql, decoded: readonly Decoded[], outcomes: readonly EnvelopeOutcome[], now: number): void {
+  const stored = new Set(outcomes.flatMap((o) => (o.outcome === 'stored' ? [o.messageUuid] : [])));
+  const bySender = new Map<string, string[]>();
+  for (const { envelope, content } of decoded) {
+    if (content.type !== 'text' || !stored.has(content.id)) continue;
+    bySender.set(envelope.sender, [...(bySender.get(envelope.sender) ?? []), content.id]);
+  }
+  for (const [sender, ids] of bySender) {
+    for (let i = 0; i < ids.length; i += 500) queueReceipt(db, sender, ids.slice(i, i + 500), now, now);
+  }
 }
 
 class UnknownTypeError extends Error {}

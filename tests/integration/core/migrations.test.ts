@@ -82,7 +82,7 @@ describe('schema migrations', () => {
       "INSERT INTO messages (uuid, conversation_id, outgoing, sender_account, sender_device, sent_at, received_at, body, status) VALUES (?, 1, 0, 'peer', 1, ?, 0, ?, 'received')",
     );
     insert.run(['before', 1, 'written before the index existed']);
-    migrate(db);
+    migrate(db, 3);
     expect(schemaVersion(db)).toBe(3);
     insert.run(['after', 2, '我们明天去北京吃饭']);
     const match = (q: string) =>
@@ -113,6 +113,19 @@ describe('schema migrations', () => {
     migrate(db);
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 1}`);
     expect(codeOf(() => migrate(db))).toBe('PROFILE_TOO_NEW');
+    db.close();
+  });
+});
+
+describe('migration 0004', () => {
+  it('tracks which one-time prekeys were published, defaulting existing keys to unpublished', () => {
+    const db = freshDb();
+    migrate(db, 3);
+    db.exec("INSERT INTO pre_keys (id, record, created_at) VALUES (1, x'00', 0)");
+    migrate(db, 4);
+    expect(db.prepare('SELECT published FROM pre_keys WHERE id = 1', { pluck: true }).get()).toBe(0);
+    db.exec("INSERT INTO kyber_pre_keys (id, record, last_resort, created_at) VALUES (5, x'00', 0, 0)");
+    expect(() => db.exec('UPDATE kyber_pre_keys SET published = 2')).toThrow(/CHECK/);
     db.close();
   });
 });

@@ -1,0 +1,103 @@
+import type { Command } from 'commander';
+import { toBase64 } from '../../../shared/protocol/encoding.ts';
+import { formatInvite } from '../../../shared/protocol/invite.ts';
+import { DEFAULT_KDF_COST, hasCode, outboxSize, Profile, SottoError } from '../../core/index.ts';
+import { getSetting, setSetting } from '../../core/profile/settings.ts';
+import { normalizeRelayAddress } from '../../core/sync/relay-pool.ts';
+import { SyncEngine } from '../../core/sync/engine.ts';
+import { type GlobalOptions, print, readPassphrase, withEngine, withProfile } from '../context.ts';
+
+/** `init`, `invite`, `status`. */
+export function registerProfileCommands(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('init')
+    .description('create a profile: keys, encrypted database, relay')
+    .requiredOption('--relay <url|path>', 'your relay: ws://host:port or a folder path')
+    .requiredOption('--name <name>', 'your display name, shown to contacts')
+    .option('--kdf-memory <MiB>', 'Argon2id memory for the passphrase (default 192)', parsePositive)
+    .option('--kdf-iterations <n>', 'Argon2id passes (default 3)', parsePositive)
+    .action(async (options: { relay: string; name: string; kdfMemory?: number; kdfIterations?: number }) => {
+      const g = globals();
+      const passphrase = await readPassphrase('New passphrase');
+      if (process.env['SOTTO_PASSPHRASE'] === undefined && (await readPassphrase('Repeat passphrase')) !== passphrase) {
+        throw new SottoError('INVALID_INPUT', 'passphrases differ');
+      }
+      const profile = await Profile.create(g.profile, {
+        displayName: options.name,
+        passphrase,
+        kdfCost: {
+          ...DEFAULT_KDF_COST,
+          ...(options.kdfMemory ? { memoryKiB: options.kdfMemory * 1024 } : {}),
+          ...(options.kdfIterations ? { iterations: options.kdfIterations } : {}),
+        },
+      });
+      const engine = new SyncEngine(profile);
+      let published = false;
+      try {
+        setSetting(profile.db, 'relay', normalizeRelayAddress(options.relay));
+        try {
+          await engine.publishKeys();
+          published = true;
+        } catch (error) {
+          if (!hasCode(error, 'RELAY_UNAVAILABLE')) throw error;
+        }
+        print(g, { accountId: profile.account.accountId, published }, () =>
+          [
+            `Created profile for ${options.name} (${profile.account.accountId}).`,
+            published ? 'Keys published to the relay.' : 'Relay unreachable: keys will be published on the next sync.',
+          ].join('\n'),
+        );
+      } finally {
+        await engine.close();
+        await profile.close();
+      }
+    });
+
+  program
+    .command('invite')
+    .description('print your invite (pipe it to a contact)')
+    .action(() =>
+      withProfile(globals(), (profile) => {
+        const relay = getSetting(profile.db, 'relay');
+        if (!relay) throw new SottoError('NOT_CONFIGURED');
+        const invite = formatInvite({
+          relay,
+          accountId: profile.account.accountId,
+          identityKey: toBase64(profile.account.identity.publicKey.serialize()),
+          name: profile.account.displayName,
+        });
+        print(globals(), { invite }, () => invite);
+        return Promise.resolve();
+      }),
+    );
+
+  program
+    .command('status')
+    .description('relay reachability and outbox size')
+    .action(() =>
+      withEngine(globals(), async (profile, engine) => {
+        const health = await engine.home.health();
+        const status = {
+          accountId: profile.account.accountId,
+          name: profile.account.displayName,
+          relay: engine.home.address,
+          reachable: health.reachable,
+          outbox: outboxSize(profile),
+        };
+        print(globals(), status, () =>
+          [
+            `account  ${status.accountId} (${status.name})`,
+            `relay    ${status.relay} (${status.reachable ? 'reachable' : 'unreachable'})`,
+            `outbox   ${status.outbox}`,
+          ].join('\n'),
+        );
+      }),
+    );
+}
+
+/** Commander parser for a positive integer option. */
+export function parsePositive(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new SottoError('INVALID_INPUT', 'expected a positive integer');
+  return n;
+}

@@ -1,0 +1,57 @@
+import type { Command } from 'commander';
+import type { EnvelopeOutcome } from '../../core/index.ts';
+import type { SyncEvent } from '../../core/sync/engine.ts';
+import { type GlobalOptions, print, withEngine } from '../context.ts';
+
+/** `receive`, `sync`, `listen`. */
+export function registerSyncCommands(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('receive')
+    .description('fetch and store incoming messages, then exit')
+    .action(() =>
+      withEngine(globals(), async (_profile, engine) => {
+        await engine.publishKeys();
+        const report = await engine.receive();
+        await engine.sendOutbox('receipts');
+        print(globals(), report, () => `Received ${report.stored} new message(s).`);
+      }),
+    );
+
+  program
+    .command('sync')
+    .description('send the outbox and fetch incoming messages, then exit')
+    .action(() =>
+      withEngine(globals(), async (_profile, engine) => {
+        await engine.publishKeys();
+        const sent = await engine.sendOutbox();
+        const received = await engine.receive();
+        const receipts = await engine.sendOutbox('receipts');
+        const report = { sent: sent.sent + receipts.sent, waiting: receipts.waiting, failed: sent.failed.length, ...received };
+        print(globals(), report, () => `Sent ${report.sent}, received ${report.stored}, waiting ${report.waiting}.`);
+      }),
+    );
+
+  program
+    .command('listen')
+    .description('stay connected and print one JSON line per event (Ctrl-C to stop)')
+    .action(() =>
+      withEngine(globals(), async (profile, engine) => {
+        const stop = new AbortController();
+        const onSignal = () => stop.abort();
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
+        const emit = (event: unknown) => process.stdout.write(`${JSON.stringify(event)}\n`);
+        const body = profile.db.prepare('SELECT m.sent_at AS sentAt, m.sender_account AS sender, m.body FROM messages m WHERE m.uuid = ?');
+        await engine.listen(stop.signal, (event: SyncEvent) => {
+          if (event.type !== 'received') return emit(event);
+          for (const outcome of event.outcomes) emit(describe(outcome, (uuid) => body.get([uuid])));
+        });
+      }),
+    );
+}
+
+function describe(outcome: EnvelopeOutcome, lookup: (uuid: string) => unknown): unknown {
+  if (outcome.outcome === 'stored') return { type: 'message', id: outcome.messageUuid, ...(lookup(outcome.messageUuid) as object) };
+  if (outcome.outcome === 'retry' || outcome.outcome === 'rejected') return { type: outcome.outcome, error: outcome.error };
+  return { type: outcome.outcome };
+}

@@ -1,0 +1,44 @@
+import password from '@inquirer/password';
+import { Profile, SottoError } from '../core/index.ts';
+import { SyncEngine } from '../core/sync/engine.ts';
+
+/** Global options every command sees. */
+export interface GlobalOptions {
+  readonly profile: string;
+  readonly json?: boolean;
+}
+
+/** Reads the passphrase: SOTTO_PASSPHRASE for scripts, else a hidden prompt on the terminal. */
+export async function readPassphrase(message = 'Passphrase'): Promise<string> {
+  const fromEnv = process.env['SOTTO_PASSPHRASE'];
+  if (fromEnv !== undefined) return fromEnv;
+  if (!process.stdin.isTTY) throw new SottoError('PASSPHRASE_REQUIRED', 'no terminal and no SOTTO_PASSPHRASE');
+  return password({ message, mask: true });
+}
+
+/** Opens the profile, runs `work`, and always closes it (releasing the lock). */
+export async function withProfile<T>(options: GlobalOptions, work: (profile: Profile) => Promise<T>): Promise<T> {
+  const profile = await Profile.open(options.profile, { passphrase: await readPassphrase() });
+  try {
+    return await work(profile);
+  } finally {
+    await profile.close();
+  }
+}
+
+/** Like withProfile, with a sync engine whose relay connections are closed afterwards. */
+export function withEngine<T>(options: GlobalOptions, work: (profile: Profile, engine: SyncEngine) => Promise<T>): Promise<T> {
+  return withProfile(options, async (profile) => {
+    const engine = new SyncEngine(profile);
+    try {
+      return await work(profile, engine);
+    } finally {
+      await engine.close();
+    }
+  });
+}
+
+/** Prints `value` as one JSON line with --json, else the human text. */
+export function print(options: GlobalOptions, value: unknown, text: () => string): void {
+  process.stdout.write(options.json ? `${JSON.stringify(value)}\n` : `${text()}\n`);
+}

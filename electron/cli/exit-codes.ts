@@ -1,0 +1,51 @@
+import type { ErrorCode } from '../../shared/errors.ts';
+
+/** The `sotto` CLI's exit codes (documented in `sotto --help` and the README). */
+export const EXIT = {
+  OK: 0,
+  FAILURE: 1,
+  USAGE: 2,
+  UNLOCK: 3,
+  PROFILE: 4,
+  RELAY: 5,
+  CONTACT: 6,
+} as const;
+
+/** The exit code for a SottoError code. */
+export function exitCodeFor(code: ErrorCode): number {
+  switch (code) {
+    case 'WRONG_PASSPHRASE':
+    case 'PASSPHRASE_REQUIRED':
+    case 'KEYCHAIN_UNAVAILABLE':
+      return EXIT.UNLOCK;
+    case 'KEYFILE_CORRUPT':
+    case 'PROFILE_LOCKED':
+    case 'PROFILE_TOO_NEW':
+    case 'PROFILE_NOT_FOUND':
+    case 'PROFILE_EXISTS':
+    case 'DB_CORRUPT':
+    case 'NOT_CONFIGURED':
+      return EXIT.PROFILE;
+    case 'RELAY_UNAVAILABLE':
+    case 'RELAY_REFUSED':
+      return EXIT.RELAY;
+    case 'IDENTITY_CHANGED':
+    case 'UNKNOWN_CONTACT':
+    case 'NO_SESSION':
+    case 'INVALID_INVITE':
+      return EXIT.CONTACT;
+    case 'INVALID_INPUT':
+    case 'CANCELLED':
+      return EXIT.USAGE;
+  }
+}
+
+export const EXIT_CODES_HELP = `
+Exit codes:
+  0  success
+  1  unexpected failure
+  2  usage error or invalid input
+  3  could not unlock the profile (WRONG_PASSPHRASE, PASSPHRASE_REQUIRED, KEYCHAIN_UNAVAILABLE)
+  4  profile problem (PROFILE_LOCKED, PROFILE_NOT_FOUND, PROFILE_EXISTS, PROFILE_TOO_NEW, KEYFILE_CORRUPT, DB_CORRUPT, NOT_CONFIGURED)
+  5  relay problem (RELAY_UNAVAILABLE, RELAY_REFUSED)
+  6  contact or trust problem (UNKNOWN_CONTACT, IDENTITY_CHANGED, INVALID_INVITE)`;

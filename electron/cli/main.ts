@@ -1,0 +1,56 @@
+// `sotto`: the headless client (scripting, servers, tests) on the same core as the app.
+import { Command, CommanderError } from 'commander';
+import { ERROR_MESSAGES, isErrorCode } from '../../shared/errors.ts';
+import { SottoError } from '../core/index.ts';
+import { registerContactCommands } from './commands/contacts.ts';
+import { registerMessageCommands } from './commands/messages.ts';
+import { registerProfileCommands } from './commands/profile.ts';
+import { registerSyncCommands } from './commands/sync.ts';
+import type { GlobalOptions } from './context.ts';
+import { EXIT, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.ts';
+
+// A closed pipe (`sotto history Bob | head`) is not a failure of ours.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(EXIT.OK);
+  throw error;
+});
+
+const program = new Command('sotto')
+  .description('Sotto: end-to-end encrypted messenger, headless client')
+  .requiredOption('--profile <dir>', 'profile directory (or SOTTO_PROFILE)', process.env['SOTTO_PROFILE'])
+  .option('--json', 'print data as JSON')
+  .addHelpText('after', `\nThe passphrase is read from SOTTO_PASSPHRASE, or asked for on the terminal.\n${EXIT_CODES_HELP}`)
+  .showHelpAfterError()
+  .exitOverride();
+
+const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+registerProfileCommands(program, globals);
+registerContactCommands(program, globals);
+registerMessageCommands(program, globals);
+registerSyncCommands(program, globals);
+
+try {
+  await program.parseAsync(process.argv);
+  process.exitCode = EXIT.OK;
+} catch (error) {
+  process.exitCode = report(error);
+}
+
+function report(error: unknown): number {
+  if (error instanceof CommanderError) {
+    return error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+  }
+  if (error instanceof SottoError) {
+    const detail = error.code === 'RELAY_REFUSED' && error.detail ? ` (${error.detail})` : '';
+    process.stderr.write(`sotto: ${error.message}${detail}\n`);
+    return exitCodeFor(error.code);
+  }
+  const code = (error as { code?: unknown } | null)?.code;
+  if (isErrorCode(code)) {
+    process.stderr.write(`sotto: ${code}: ${ERROR_MESSAGES[code]}\n`);
+    return exitCodeFor(code);
+  }
+  if ((error as { name?: string } | null)?.name === 'ExitPromptError') return EXIT.USAGE; // Ctrl-C at a prompt
+  process.stderr.write(`sotto: unexpected failure (${(error as { name?: string } | null)?.name ?? 'unknown'})\n`);
+  return EXIT.FAILURE;
+}

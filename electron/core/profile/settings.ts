@@ -1,0 +1,18 @@
+import type { Sql } from '../db/sqlite.ts';
+
+/** Known settings keys (values are strings in the `settings` table). */
+export type SettingKey = 'relay' | 'keys.publishedTo';
+
+/** Reads a setting. */
+export function getSetting(db: Sql, key: SettingKey): string | undefined {
+  const value = db.prepare('SELECT value FROM settings WHERE key = ?', { pluck: true }).get([key]);
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** Writes a setting. */
+export function setSetting(db: Sql, key: SettingKey, value: string): void {
+  db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run([
+    key,
+    value,
+  ]);
+}
