@@ -1,0 +1,52 @@
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { historySection } from './history/section.ts';
+import { receiveSection } from './receive/section.ts';
+import { historyMessageCount, RECEIVE } from './support/config.ts';
+import { type Metric, printTable, writeResults } from './support/report.ts';
+import { removeTempDirs } from './support/temp.ts';
+
+// `npm run bench`: figures with targets and in-run baselines. Not pass/fail.
+// BENCH_MESSAGES scales the history benchmark (default 1,000,000).
+
+const RESULTS = join(import.meta.dirname, 'results', 'latest.json');
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const messages = historyMessageCount();
+  console.log(
+    `Sotto benchmarks — node ${process.version}, ${cpus().length} CPUs, history ${messages.toLocaleString('en-US')} messages`,
+  );
+
+  const metrics: Metric[] = [];
+  try {
+    const receive = await receiveSection();
+    printTable('Receive pipeline vs raw libsignal', receive);
+    metrics.push(...receive);
+    const history = await historySection(messages);
+    printTable(`History at ${messages.toLocaleString('en-US')} messages`, history);
+    metrics.push(...history);
+  } finally {
+    removeTempDirs();
+  }
+
+  const wallSeconds = (performance.now() - started) / 1000;
+  printTable('Summary', metrics);
+  writeResults(
+    RESULTS,
+    {
+      date: new Date().toISOString(),
+      node: process.version,
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? null,
+      historyMessages: messages,
+      receive: RECEIVE,
+      wallSeconds,
+    },
+    metrics,
+  );
+  console.log(`\nwall time ${wallSeconds.toFixed(1)} s; results in ${RESULTS}`);
+}
+
+await main();
