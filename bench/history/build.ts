@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { IdentityKeyPair } from '@signalapp/libsignal-client';
 import { addContact, Profile } from '../../electron/core/index.ts';
+import { type ImportedMessage, importMessages } from '../../electron/core/history/bulk-import.ts';
 import { deriveAccountId } from '../../electron/core/crypto/account-id.ts';
 import { BENCH_KDF } from '../support/config.ts';
 import { messageBodies, rng } from './corpus.ts';
@@ -22,7 +23,6 @@ export interface BuiltHistory {
   readonly buildMs: number;
 }
 
-const CHUNK = 5000;
 const PROGRESS_EVERY = 250_000;
 /** Mean gap between two messages of the whole history (strictly increasing sent_at). */
 const GAP_MS = 20_000;
@@ -80,13 +80,10 @@ function pickIndex(cumulative: readonly number[], r: number): number {
   return lo;
 }
 
-type Row = [string, number, number, string, number, number, number, string, string];
-
 /**
  * Creates a profile with `conversationCount` contacts (real identity keys and
  * derived account ids, added through addContact), then bulk-inserts `total`
- * messages with SQL in transactions of 5,000 rows, oldest first, and sets each
- * conversation's last_message_at.
+ * messages through the core's bulk import (importMessages), oldest first.
  */
 export async function buildHistory(
   dir: string,
@@ -116,57 +113,36 @@ export async function buildHistory(
   const body = messageBodies(7);
   const cumulative = cumulativeWeights(conversationCount);
   const counts = new Array<number>(conversationCount).fill(0);
-  const insert = profile.db.prepare(
-    `INSERT INTO messages (uuid, conversation_id, outgoing, sender_account, sender_device, sent_at, received_at, body, status)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
   const firstSentAt = Date.now() - total * GAP_MS;
-  let importMs = 0;
-  const rows: Row[] = [];
-  const writeChunk = profile.db.transaction(() => {
-    for (const row of rows) insert.run(row);
-  });
-
-  for (let start = 0; start < total; start += CHUNK) {
-    rows.length = 0;
-    for (let i = start; i < Math.min(total, start + CHUNK); i++) {
-      const index = pickIndex(cumulative, random());
-      counts[index]! += 1;
-      const contact = contacts[index]!;
-      const outgoing = random() < 0.4;
-      // Each message owns its own GAP_MS slot: sent_at is unique across all senders.
-      const sentAt = firstSentAt + i * GAP_MS + Math.floor(random() * (GAP_MS - 1000));
-      const receivedAt = outgoing ? sentAt : sentAt + 50 + Math.floor(random() * 900);
-      rows.push([
-        randomUUID(),
-        contact.conversationId,
-        outgoing ? 1 : 0,
-        outgoing ? own : contact.accountId,
-        1,
-        sentAt,
-        receivedAt,
-        body(),
-        outgoing ? 'delivered' : 'received',
-      ]);
-    }
-    const t = performance.now();
-    writeChunk();
-    importMs += performance.now() - t;
-    const done = Math.min(total, start + CHUNK);
-    if (done % PROGRESS_EVERY === 0 && done < total) {
-      console.log(
-        `  … ${done.toLocaleString('en-US')} rows, ${Math.round((done / importMs) * 1000).toLocaleString('en-US')} msg/s so far`,
-      );
-    }
+  // Generate first (text generation is not import work), then import through the core's bulk path.
+  const rows: ImportedMessage[] = new Array<ImportedMessage>(total);
+  for (let i = 0; i < total; i++) {
+    const index = pickIndex(cumulative, random());
+    counts[index]! += 1;
+    const contact = contacts[index]!;
+    const outgoing = random() < 0.4;
+    // Each message owns its own GAP_MS slot: sent_at is unique across all senders.
+    const sentAt = firstSentAt + i * GAP_MS + Math.floor(random() * (GAP_MS - 1000));
+    rows[i] = {
+      uuid: randomUUID(),
+      conversationWith: contact.accountId,
+      outgoing,
+      senderAccount: outgoing ? own : contact.accountId,
+      senderDevice: 1,
+      sentAt,
+      receivedAt: outgoing ? sentAt : sentAt + 50 + Math.floor(random() * 900),
+      body: body(),
+      status: outgoing ? 'delivered' : 'received',
+    };
   }
-
   const t = performance.now();
-  profile.db
-    .prepare(
-      'UPDATE conversations SET last_message_at = (SELECT max(sent_at) FROM messages m WHERE m.conversation_id = conversations.id)',
-    )
-    .run();
-  importMs += performance.now() - t;
+  importMessages(profile, rows, (done) => {
+    if (done % PROGRESS_EVERY === 0 && done < total) {
+      const rate = Math.round((done / (performance.now() - t)) * 1000).toLocaleString('en-US');
+      console.log(`  … ${done.toLocaleString('en-US')} rows, ${rate} msg/s so far`);
+    }
+  });
+  const importMs = performance.now() - t;
 
   const conversations = contacts.map((c, i) => ({
     conversationId: c.conversationId,

@@ -34,6 +34,8 @@ type IdentityDbRow = {
  */
 export class ProtocolState {
   private readonly sessionCache = new Map<string, SessionRecord>();
+  /** Committed identity rows by account id (null: known to have none). */
+  private readonly identityCache = new Map<string, IdentityRow | null>();
 
   constructor(
     private readonly db: Sql,
@@ -48,7 +50,7 @@ export class ProtocolState {
   /** Switches to a new identity (after `resetIdentity` committed it). */
   replaceAccount(account: LocalAccount): void {
     this.current = account;
-    this.sessionCache.clear();
+    this.clearCache();
   }
 
   /** Reads the account row written at creation. */
@@ -95,8 +97,13 @@ export class ProtocolState {
   }
 
   getIdentity(accountId: string): IdentityRow | undefined {
+    const cached = this.identityCache.get(accountId);
+    if (cached !== undefined) return cached ?? undefined;
     const row = this.db.prepare('SELECT * FROM identities WHERE account_id = ?').get<IdentityDbRow>([accountId]);
-    return row && toIdentity(row);
+    const identity = row && toIdentity(row);
+    if (this.identityCache.size >= 4096) this.identityCache.clear();
+    this.identityCache.set(accountId, identity ?? null);
+    return identity;
   }
 
   getPreKey(id: number): PreKeyRecord | undefined {
@@ -188,12 +195,15 @@ export class ProtocolState {
 
     return () => {
       for (const [address, record] of writes.sessions) this.remember(address, record);
+      // Identity rows are re-read after a change (flags may be set by other statements).
+      for (const accountId of writes.identities.keys()) this.identityCache.delete(accountId);
     };
   }
 
-  /** Forgets cached sessions (after a change made outside a unit of work). */
+  /** Forgets cached state (after a change made outside a unit of work, e.g. a trust decision). */
   clearCache(): void {
     this.sessionCache.clear();
+    this.identityCache.clear();
   }
 
   private remember(address: string, record: SessionRecord): void {

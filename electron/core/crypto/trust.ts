@@ -51,6 +51,7 @@ export function clearVerified(profile: Profile, accountId: string): void {
   profile.commit(undefined, (db) => {
     db.prepare('UPDATE identities SET verified = 0 WHERE account_id = ?').run([accountId]);
   });
+  profile.state.clearCache();
 }
 
 /** Throws IDENTITY_CHANGED if sending to `accountId` must wait for the user. */
@@ -73,4 +74,5 @@ function acceptCurrentIdentity(profile: Profile, accountId: string, verified: bo
       'UPDATE conversations SET identity_changed = 0 WHERE contact_id = (SELECT id FROM contacts WHERE account_id = ?)',
     ).run([accountId]);
   });
+  profile.state.clearCache();
 }

@@ -33,6 +33,9 @@ export function openKeyed(path: string, key: Uint8Array): Sql {
     db.exec('PRAGMA journal_mode = WAL');
     db.exec('PRAGMA synchronous = FULL');
     db.exec('PRAGMA foreign_keys = ON');
+    // 64 MiB page cache (the default 2 MiB thrashes on the uuid and FTS indexes of a large history).
+    db.exec('PRAGMA cache_size = -65536');
+    db.exec('PRAGMA temp_store = MEMORY');
     db.initTokenizer();
     return db;
   } catch (error) {

@@ -97,17 +97,22 @@ export function toFtsQuery(input: string): string | undefined {
   return words.map((w, i) => `"${w.replaceAll('"', '""')}"${i === words.length - 1 ? '*' : ''}`).join(' ');
 }
 
-/** Full-text search across all conversations: the newest `limit` hits. */
+/**
+ * Full-text search across all conversations: the `limit` most recently stored
+ * hits. FTS5 walks its index in rowid order and stops at the limit, so the cost
+ * does not grow with the number of matches (a sort by sent_at would read every
+ * matching row).
+ */
 export function searchMessages(db: Sql, input: string, limit = 50): HistoryMessage[] {
   const query = toFtsQuery(input);
   if (!query) return [];
   return db
     .prepare(
       `SELECT ${MESSAGE_COLUMNS}
-       FROM messages_fts f JOIN messages m ON m.id = f.rowid
+       FROM (SELECT rowid AS id FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rowid DESC LIMIT ?) hit
+       JOIN messages m ON m.id = hit.id
        JOIN conversations c ON c.id = m.conversation_id JOIN contacts k ON k.id = c.contact_id
-       WHERE messages_fts MATCH ?
-       ORDER BY m.sent_at DESC, m.id DESC LIMIT ?`,
+       ORDER BY m.id DESC`,
     )
     .all<MessageRow>([query, limit])
     .map(toMessage);

@@ -151,15 +151,14 @@ function commitBatch(
     `INSERT INTO messages (uuid, conversation_id, outgoing, sender_account, sender_device, sent_at, received_at, body, status)
      VALUES (?, ?, 0, ?, ?, ?, ?, ?, 'received') ON CONFLICT DO NOTHING`,
   );
-  const touchConversation = db.prepare(
-    'UPDATE conversations SET last_message_at = max(coalesce(last_message_at, 0), ?), unread_count = unread_count + 1 WHERE id = ?',
-  );
   const markDelivered = db.prepare(
     `UPDATE messages SET status = 'delivered'
      WHERE uuid = ? AND outgoing = 1 AND status IN ('queued', 'sent')
        AND conversation_id = (SELECT c.id FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE k.account_id = ?)`,
   );
   const outcomes: EnvelopeOutcome[] = [];
+  // Per conversation: id, newest sent_at and count stored in this batch (one UPDATE each at the end).
+  const touched = new Map<string, { id: number; lastSentAt: number; stored: number }>();
 
   for (const envelope of duplicates) {
     markProcessed.run([envelope.id, now]);
@@ -172,10 +171,14 @@ function commitBatch(
       outcomes.push({ envelopeId: envelope.id, outcome: 'receipt' });
       continue;
     }
-    const conversationId = ensureConversation(db, envelope.sender, now);
+    let conversation = touched.get(envelope.sender);
+    if (!conversation) {
+      conversation = { id: ensureConversation(db, envelope.sender, now), lastSentAt: 0, stored: 0 };
+      touched.set(envelope.sender, conversation);
+    }
     const { changes } = insertMessage.run([
       content.id,
-      conversationId,
+      conversation.id,
       envelope.sender,
       envelope.senderDevice,
       content.sentAt,
@@ -186,8 +189,15 @@ function commitBatch(
       outcomes.push({ envelopeId: envelope.id, outcome: 'duplicate' });
       continue;
     }
-    touchConversation.run([content.sentAt, conversationId]);
+    conversation.stored++;
+    conversation.lastSentAt = Math.max(conversation.lastSentAt, content.sentAt);
     outcomes.push({ envelopeId: envelope.id, outcome: 'stored', messageUuid: content.id });
+  }
+  const touchConversation = db.prepare(
+    'UPDATE conversations SET last_message_at = max(coalesce(last_message_at, 0), ?), unread_count = unread_count + ? WHERE id = ?',
+  );
+  for (const conversation of touched.values()) {
+    if (conversation.stored > 0) touchConversation.run([conversation.lastSentAt, conversation.stored, conversation.id]);
   }
 
   const recordFailure = db.prepare(

@@ -5,6 +5,7 @@ import { migrate } from '../db/migrate.ts';
 import { ProfileLock } from '../db/profile-lock.ts';
 import { openKeyed, type Sql } from '../db/sqlite.ts';
 import { createAccount, resetIdentity } from '../crypto/account.ts';
+import { finishSearchIndex } from '../history/bulk-import.ts';
 import { ProtocolState, type LocalAccount } from '../crypto/protocol-state.ts';
 import type { ProtocolTransaction } from '../crypto/protocol-transaction.ts';
 import {
@@ -111,6 +112,8 @@ export class Profile {
       migrate(db);
       const account = ProtocolState.loadAccount(db);
       if (!account) throw new SottoError('DB_CORRUPT', 'no account');
+      const opened = db;
+      opened.transaction(() => finishSearchIndex(opened))(); // an import was interrupted
       return new Profile(paths, db, new ProtocolState(db, account, options.sessionCacheSize), key, lock);
     } catch (error) {
       db?.close();

@@ -1,7 +1,7 @@
 import type { Sql } from '../db/sqlite.ts';
 
 /** Known settings keys (values are strings in the `settings` table). */
-export type SettingKey = 'relay' | 'keys.publishedTo';
+export type SettingKey = 'relay' | 'keys.publishedTo' | 'search.pendingFrom';
 
 /** Reads a setting. */
 export function getSetting(db: Sql, key: SettingKey): string | undefined {
@@ -15,4 +15,9 @@ export function setSetting(db: Sql, key: SettingKey, value: string): void {
     key,
     value,
   ]);
+}
+
+/** Removes a setting. */
+export function deleteSetting(db: Sql, key: SettingKey): void {
+  db.prepare('DELETE FROM settings WHERE key = ?').run([key]);
 }

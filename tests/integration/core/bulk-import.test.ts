@@ -1,0 +1,59 @@
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { type ImportedMessage, importMessages } from '../../../electron/core/history/bulk-import.ts';
+import { setSetting } from '../../../electron/core/profile/settings.ts';
+import { addContact, listConversations, Profile, searchMessages } from '../../../electron/core/index.ts';
+import { cardOf, newProfile } from '../../support/profiles.ts';
+
+function messages(peer: string, count: number, start = 0): ImportedMessage[] {
+  return Array.from({ length: count }, (_, i) => ({
+    uuid: randomUUID(),
+    conversationWith: peer,
+    outgoing: false,
+    senderAccount: peer,
+    senderDevice: 1,
+    sentAt: 1_700_000_000_000 + (start + i) * 1000,
+    receivedAt: 1_700_000_000_500 + (start + i) * 1000,
+    body: `imported line ${start + i} ${i % 7 === 0 ? 'marmalade' : 'toast'}`,
+    status: 'received' as const,
+  }));
+}
+
+describe('bulk import', () => {
+  it('imports, indexes for search in one pass, and merges by message id on a second import', async () => {
+    const { profile } = await newProfile('Alice');
+    const { profile: bob } = await newProfile('Bob');
+    addContact(profile, cardOf(bob));
+    const rows = messages(bob.account.accountId, 12_000);
+    expect(importMessages(profile, rows)).toEqual({ inserted: 12_000, skipped: 0 });
+    expect(searchMessages(profile.db, 'marmalade', 5000)).toHaveLength(Math.ceil(12_000 / 7));
+    expect(listConversations(profile.db)[0]?.lastMessageAt).toBe(rows.at(-1)!.sentAt);
+
+    expect(importMessages(profile, rows)).toEqual({ inserted: 0, skipped: 12_000 });
+    expect(profile.db.prepare('SELECT count(*) FROM messages', { pluck: true }).get()).toBe(12_000);
+    expect(profile.db.prepare("SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'toast'", { pluck: true }).get()).toBe(
+      12_000 - Math.ceil(12_000 / 7),
+    );
+  });
+
+  it('an import interrupted before indexing is finished on the next open', async () => {
+    const alice = await newProfile('Alice');
+    const { profile: bob } = await newProfile('Bob');
+    addContact(alice.profile, cardOf(bob));
+    importMessages(alice.profile, messages(bob.account.accountId, 10));
+    // Simulate a crash after a batch committed but before the final indexing pass.
+    const db = alice.profile.db;
+    db.transaction(() => setSetting(db, 'search.pendingFrom', String(11)))();
+    const insert = db.prepare(
+      "INSERT INTO messages (uuid, conversation_id, outgoing, sender_account, sender_device, sent_at, received_at, body, status) VALUES (?, 1, 0, ?, 1, ?, 0, 'interrupted quokka', 'received')",
+    );
+    insert.run([randomUUID(), bob.account.accountId, 1]);
+    expect(searchMessages(db, 'quokka')).toEqual([]);
+    await alice.profile.close();
+
+    const reopened = await Profile.open(alice.dir, { passphrase: alice.passphrase });
+    expect(searchMessages(reopened.db, 'quokka').map((m) => m.body)).toEqual(['interrupted quokka']);
+    expect(searchMessages(reopened.db, 'marmalade')).toHaveLength(2);
+    await reopened.close();
+  });
+});
