@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { IdentityKeyPair } from '@signalapp/libsignal-client';
 import { addContact, Profile } from '../../electron/core/index.ts';
 import { type ImportedMessage, importMessages } from '../../electron/core/history/bulk-import.ts';
+import { newMessageId } from '../../electron/core/messaging/message-id.ts';
 import { deriveAccountId } from '../../electron/core/crypto/account-id.ts';
 import { BENCH_KDF } from '../support/config.ts';
 import { messageBodies, rng } from './corpus.ts';
@@ -124,7 +124,7 @@ export async function buildHistory(
     // Each message owns its own GAP_MS slot: sent_at is unique across all senders.
     const sentAt = firstSentAt + i * GAP_MS + Math.floor(random() * (GAP_MS - 1000));
     rows[i] = {
-      uuid: randomUUID(),
+      uuid: newMessageId(sentAt),
       conversationWith: contact.accountId,
       outgoing,
       senderAccount: outgoing ? own : contact.accountId,

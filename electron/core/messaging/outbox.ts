@@ -10,6 +10,7 @@ import type { Profile } from '../profile/profile.ts';
 import { localAddress, peerAddress } from './addresses.ts';
 import { hasSession } from './session.ts';
 import { nextSentAt } from './clock.ts';
+import { newMessageId } from './message-id.ts';
 
 /** A message written by this user, stored and queued. */
 export interface QueuedMessage {
@@ -39,7 +40,7 @@ const RECIPIENT_DEVICE = 1;
  */
 export function queueText(profile: Profile, accountId: string, body: string, now = Date.now()): QueuedMessage {
   assertCanSend(profile, accountId);
-  const uuid = randomUUID();
+  const uuid = newMessageId(now);
   return profile.commit(undefined, (db) => {
     if (!db.prepare('SELECT 1 FROM contacts WHERE account_id = ?').get([accountId])) {
       throw new SottoError('UNKNOWN_CONTACT');
