@@ -15,7 +15,12 @@ export const CLI_PASSPHRASE = 'correct horse battery staple';
 export function runCli(
   profileDir: string,
   args: string[],
-  options: { input?: string; env?: Record<string, string>; onSpawn?: (kill: (signal: NodeJS.Signals) => void) => void } = {},
+  options: {
+    input?: string;
+    env?: Record<string, string>;
+    onSpawn?: (kill: (signal: NodeJS.Signals) => void) => void;
+    onStdout?: (output: string, kill: (signal: NodeJS.Signals) => void) => void;
+  } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(process.cwd(), 'bin/sotto.js'), '--profile', profileDir, ...args], {
@@ -24,7 +29,10 @@ export function runCli(
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      options.onStdout?.(stdout, (signal) => child.kill(signal));
+    });
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
     child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));

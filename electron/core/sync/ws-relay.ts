@@ -22,6 +22,7 @@ export interface WebSocketRelayOptions {
 
 type Pending = { resolve: (frame: ServerFrame) => void; reject: (error: Error) => void; timer: NodeJS.Timeout };
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+type RequestFrame = DistributiveOmit<Exclude<ClientFrame, { type: 'hello' | 'auth' }>, 'id'>;
 
 /**
  * Client of a `sotto-relay` server (docs/relay-protocol.md): connects lazily,
@@ -116,7 +117,19 @@ export class WebSocketRelay implements Relay {
     });
   }
 
-  private async request(frame: DistributiveOmit<Exclude<ClientFrame, { type: 'hello' | 'auth' }>, 'id'>): Promise<ServerFrame> {
+  /** Sends a request; a rate-limit answer is waited out and retried (it is not a refusal). */
+  private async request(frame: RequestFrame): Promise<ServerFrame> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.requestOnce(frame);
+      } catch (error) {
+        if (!(error instanceof SottoError && error.detail === 'RELAY_ERR_RATE_LIMITED') || attempt >= 8) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+      }
+    }
+  }
+
+  private async requestOnce(frame: RequestFrame): Promise<ServerFrame> {
     const socket = await this.connection();
     const id = this.nextRequestId++;
     return new Promise<ServerFrame>((resolve, reject) => {

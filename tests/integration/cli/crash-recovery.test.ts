@@ -33,19 +33,36 @@ describe('crash recovery (R1, R2, R3)', () => {
 
     const next = random(20261126);
     let kills = 0;
+    let midStream = 0;
     for (let round = 0; round < KILLS; round++) {
-      const delay = 400 + Math.floor(next() * 2000);
-      const result = await runCli(bob, ['receive'], {
-        onSpawn: (kill) => setTimeout(() => kill('SIGKILL'), delay),
+      // `listen` prints a line per stored message: kill it after a random number of
+      // them, so every kill lands mid-stream (or after 8 s if the stream ran dry).
+      // Every third round the relay is restarted while the receiver is mid-stream.
+      const target = 20 + Math.floor(next() * 150);
+      const restartRelay = round % 3 === 1;
+      let restarting: Promise<void> | undefined;
+      let killed = false;
+      const result = await runCli(bob, ['listen'], {
+        onSpawn: (kill) => setTimeout(() => kill('SIGKILL'), 8_000),
+        onStdout: (output, kill) => {
+          const seen = (output.match(/"type":"message"/g) ?? []).length;
+          if (restartRelay && !restarting && seen >= target / 2) {
+            restarting = relay!.stop().then(async () => {
+              relay = await startRelayProcess(data, port);
+            });
+          }
+          if (!killed && seen >= target) {
+            killed = true;
+            midStream++;
+            kill('SIGKILL');
+          }
+        },
       });
+      await restarting;
       if (result.signal === 'SIGKILL') kills++;
-      if (round % 4 === 1) {
-        // The relay goes away mid-stream and comes back on the same port and data.
-        await relay.stop();
-        relay = await startRelayProcess(data, port);
-      }
     }
     expect(kills).toBeGreaterThanOrEqual(10);
+    expect(midStream).toBeGreaterThanOrEqual(10);
 
     // Recovery: receive until nothing more comes.
     for (let attempt = 0; attempt < 10; attempt++) {
