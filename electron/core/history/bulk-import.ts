@@ -1,7 +1,6 @@
 import { ensureConversation } from '../contacts/contacts.ts';
-import type { Sql } from '../db/sqlite.ts';
 import type { Profile } from '../profile/profile.ts';
-import { deleteSetting, getSetting, setSetting } from '../profile/settings.ts';
+import { indexNewMessages } from './search-index.ts';
 
 /** One message to import (from a backup, or another client's export). */
 export interface ImportedMessage {
@@ -29,8 +28,8 @@ const BATCH = 5000;
 /**
  * Imports many messages fast: transactions of 5,000 rows, merging by message id
  * (importing the same messages twice adds nothing), with full-text indexing
- * deferred to one pass at the end. A crash midway leaves committed batches in
- * place and the search index is completed on the next open.
+ * done in one pass at the end. A crash midway leaves committed batches in
+ * place; the search index catches up on the next open.
  */
 export function importMessages(
   profile: Profile,
@@ -38,12 +37,6 @@ export function importMessages(
   onProgress?: (done: number) => void,
 ): ImportReport {
   const db = profile.db;
-  profile.commit(undefined, () => {
-    if (getSetting(db, 'search.pendingFrom') === undefined) {
-      const next = Number(db.prepare('SELECT coalesce(max(id), 0) + 1 FROM messages', { pluck: true }).get());
-      setSetting(db, 'search.pendingFrom', String(next));
-    }
-  });
   const insert = db.prepare(
     `INSERT INTO messages (uuid, conversation_id, outgoing, sender_account, sender_device, sent_at, received_at, body, status)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
@@ -89,18 +82,7 @@ export function importMessages(
   profile.commit(undefined, () => {
     const touch = db.prepare('UPDATE conversations SET last_message_at = max(coalesce(last_message_at, 0), ?) WHERE id = ?');
     for (const c of conversations.values()) if (c.lastSentAt > 0) touch.run([c.lastSentAt, c.id]);
-    finishSearchIndex(db);
+    indexNewMessages(db);
   });
   return { inserted, skipped };
-}
-
-/**
- * Indexes the rows a bulk import left unindexed and ends the deferral. Runs
- * inside the caller's transaction; a no-op when nothing is pending.
- */
-export function finishSearchIndex(db: Sql): void {
-  const pendingFrom = getSetting(db, 'search.pendingFrom');
-  if (pendingFrom === undefined) return;
-  db.prepare('INSERT INTO messages_fts(rowid, body) SELECT id, body FROM messages WHERE id >= ? ORDER BY id').run([Number(pendingFrom)]);
-  deleteSetting(db, 'search.pendingFrom');
 }

@@ -11,6 +11,7 @@ import { localAddress, peerAddress } from './addresses.ts';
 import { hasSession } from './session.ts';
 import { nextSentAt } from './clock.ts';
 import { newMessageId } from './message-id.ts';
+import { indexNewMessages } from '../history/search-index.ts';
 
 /** A message written by this user, stored and queued. */
 export interface QueuedMessage {
@@ -54,6 +55,7 @@ export function queueText(profile: Profile, accountId: string, body: string, now
       )
       .run([uuid, conversationId, profile.account.accountId, profile.account.deviceId, sentAt, now, body]);
     enqueue(db, accountId, { v: 1, type: 'text', id: uuid, sentAt, body }, id, now);
+    indexNewMessages(db);
     db.prepare('UPDATE conversations SET last_message_at = max(coalesce(last_message_at, 0), ?), draft = NULL WHERE id = ?').run([
       sentAt,
       conversationId,

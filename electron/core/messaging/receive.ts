@@ -9,6 +9,7 @@ import {
 } from '@signalapp/libsignal-client';
 import { type Content, decodeContent } from '../../../shared/protocol/content.ts';
 import { ensureConversation } from '../contacts/contacts.ts';
+import { indexNewMessages } from '../history/search-index.ts';
 import { queueReceipt } from './outbox.ts';
 import { ProtocolTransaction } from '../crypto/protocol-transaction.ts';
 import type { Sql } from '../db/sqlite.ts';
@@ -199,6 +200,7 @@ function commitBatch(
   for (const conversation of touched.values()) {
     if (conversation.stored > 0) touchConversation.run([conversation.lastSentAt, conversation.stored, conversation.id]);
   }
+  indexNewMessages(db);
 
   const recordFailure = db.prepare(
     `INSERT INTO failed_envelopes (envelope_id, sender_account, error_code, attempts, first_failed_at, last_failed_at)

@@ -5,7 +5,7 @@ import { migrate } from '../db/migrate.ts';
 import { ProfileLock } from '../db/profile-lock.ts';
 import { openKeyed, type Sql } from '../db/sqlite.ts';
 import { createAccount, resetIdentity } from '../crypto/account.ts';
-import { finishSearchIndex } from '../history/bulk-import.ts';
+import { indexNewMessages } from '../history/search-index.ts';
 import { ProtocolState, type LocalAccount } from '../crypto/protocol-state.ts';
 import type { ProtocolTransaction } from '../crypto/protocol-transaction.ts';
 import {
@@ -113,7 +113,7 @@ export class Profile {
       const account = ProtocolState.loadAccount(db);
       if (!account) throw new SottoError('DB_CORRUPT', 'no account');
       const opened = db;
-      opened.transaction(() => finishSearchIndex(opened))(); // an import was interrupted
+      opened.transaction(() => indexNewMessages(opened))(); // catch up after an interrupted import
       return new Profile(paths, db, new ProtocolState(db, account, options.sessionCacheSize), key, lock);
     } catch (error) {
       db?.close();

@@ -1,7 +1,7 @@
 import type { Sql } from '../db/sqlite.ts';
 
 /** Known settings keys (values are strings in the `settings` table). */
-export type SettingKey = 'relay' | 'keys.publishedTo' | 'search.pendingFrom';
+export type SettingKey = 'relay' | 'keys.publishedTo';
 
 /** Reads a setting. */
 export function getSetting(db: Sql, key: SettingKey): string | undefined {
@@ -17,7 +17,3 @@ export function setSetting(db: Sql, key: SettingKey, value: string): void {
   ]);
 }
 
-/** Removes a setting. */
-export function deleteSetting(db: Sql, key: SettingKey): void {
-  db.prepare('DELETE FROM settings WHERE key = ?').run([key]);
-}

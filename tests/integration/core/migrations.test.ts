@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MIGRATIONS, migrate, SCHEMA_VERSION, schemaVersion } from '../../../electron/core/db/migrate.ts';
 import { openKeyed, type Sql } from '../../../electron/core/db/sqlite.ts';
+import { indexNewMessages } from '../../../electron/core/history/search-index.ts';
 import { tempDir } from '../../support/profiles.ts';
 
 const KEY = new Uint8Array(32).fill(7);
@@ -55,7 +56,7 @@ describe('schema migrations', () => {
     const db = freshDb();
     migrate(db, 2);
     expect(schemaVersion(db)).toBe(2);
-    for (const table of ['identities', 'identity_changes', 'contacts', 'conversations', 'messages', 'outbox', 'processed_envelopes', 'failed_envelopes']) {
+    for (const table of ['identities', 'identity_changes', 'contacts', 'conversations', 'messages', 'outbox', 'processed_envelopes', 'failed_envelopes', 'sqlite_sequence']) {
       expect(tables(db)).toContain(table);
     }
     db.exec("INSERT INTO contacts (account_id, created_at) VALUES ('peer', 0)");
@@ -73,7 +74,7 @@ describe('schema migrations', () => {
     db.close();
   });
 
-  it('0003 indexes existing and new message bodies for full-text search, CJK included', () => {
+  it('0003 indexes existing bodies, new ones up to the watermark, and mirrors edits and deletes (CJK included)', () => {
     const db = freshDb();
     migrate(db, 2);
     db.exec("INSERT INTO contacts (account_id, created_at) VALUES ('peer', 0)");
@@ -84,17 +85,27 @@ describe('schema migrations', () => {
     insert.run(['before', 1, 'written before the index existed']);
     migrate(db, 3);
     expect(schemaVersion(db)).toBe(3);
-    insert.run(['after', 2, '我们明天去北京吃饭']);
     const match = (q: string) =>
       db.prepare('SELECT m.uuid FROM messages_fts f JOIN messages m ON m.id = f.rowid WHERE messages_fts MATCH ?', { pluck: true }).all([q]);
     expect(match('existed')).toEqual(['before']);
-    expect(match('北京')).toEqual(['after']);
     expect(match('writ*')).toEqual(['before']);
+
+    insert.run(['after', 2, '我们明天去北京吃饭']);
+    expect(match('北京')).toEqual([]); // not indexed until the write path says so
+    expect(indexNewMessages(db)).toBe(1);
+    expect(match('北京')).toEqual(['after']);
+    expect(indexNewMessages(db)).toBe(0);
+
     db.exec("UPDATE messages SET body = 'edited text' WHERE uuid = 'before'");
     expect(match('existed')).toEqual([]);
     expect(match('edited')).toEqual(['before']);
     db.exec("DELETE FROM messages WHERE uuid = 'after'");
     expect(match('北京')).toEqual([]);
+    // AUTOINCREMENT: the deleted top id is not reused, so a new row is never mistaken for indexed.
+    insert.run(['later', 3, 'brand new row']);
+    expect(match('brand')).toEqual([]);
+    indexNewMessages(db);
+    expect(match('brand')).toEqual(['later']);
     db.close();
   });
 

@@ -50,8 +50,9 @@ export const migration0002: Migration = {
 
       -- uuid: the sender-assigned message id (merge key for backups).
       -- status: queued | sent | delivered | failed (outgoing), received (incoming).
+      -- AUTOINCREMENT: ids are never reused, which the search index watermark relies on (0003).
       CREATE TABLE messages (
-        id INTEGER PRIMARY KEY,
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
         uuid TEXT NOT NULL UNIQUE,
         conversation_id INTEGER NOT NULL REFERENCES conversations(id),
         outgoing INTEGER NOT NULL CHECK (outgoing IN (0, 1)),
