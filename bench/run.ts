@@ -8,9 +8,16 @@ import { type Metric, printTable, writeResults } from './support/report.ts';
 import { removeTempDirs } from './support/temp.ts';
 
 // `npm run bench`: figures with targets and in-run baselines. Not pass/fail.
-// BENCH_MESSAGES scales the history benchmark (default 1,000,000).
+// BENCH_MESSAGES scales the history benchmark (default 1,000,000);
+// BENCH_ONLY=receive,history runs only the named sections.
 
 const RESULTS = join(import.meta.dirname, 'results', 'latest.json');
+
+/** True if BENCH_ONLY is unset or names `section`. */
+function selected(section: string): boolean {
+  const only = process.env['BENCH_ONLY'];
+  return !only || only.split(',').map((s) => s.trim()).includes(section);
+}
 
 async function main(): Promise<void> {
   const started = performance.now();
@@ -21,12 +28,16 @@ async function main(): Promise<void> {
 
   const metrics: Metric[] = [];
   try {
-    const receive = await receiveSection();
-    printTable('Receive pipeline vs raw libsignal', receive);
-    metrics.push(...receive);
-    const history = await historySection(messages);
-    printTable(`History at ${messages.toLocaleString('en-US')} messages`, history);
-    metrics.push(...history);
+    if (selected('receive')) {
+      const receive = await receiveSection();
+      printTable('Receive pipeline vs raw libsignal', receive);
+      metrics.push(...receive);
+    }
+    if (selected('history')) {
+      const history = await historySection(messages);
+      printTable(`History at ${messages.toLocaleString('en-US')} messages`, history);
+      metrics.push(...history);
+    }
   } finally {
     removeTempDirs();
   }

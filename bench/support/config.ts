@@ -1,4 +1,5 @@
 import type { KdfCost } from '../../electron/core/index.ts';
+import { RECEIVE_BATCH } from '../../electron/core/sync/engine.ts';
 
 /**
  * Deliberately weak Argon2id cost for bench profiles (the product default is
@@ -25,7 +26,8 @@ export const HISTORY_CONVERSATIONS = 200;
 export const RECEIVE = {
   messages: 3000,
   warmup: 200,
-  batch: 50,
+  /** The sync engine's own batch size: the pipeline is measured as it runs. */
+  batch: RECEIVE_BATCH,
   rounds: 5,
   rawPlaintextBytes: 200,
 } as const;

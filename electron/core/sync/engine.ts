@@ -44,6 +44,9 @@ export type SyncEvent =
 
 const SEND_CHUNK = 50;
 
+/** Envelopes decrypted and committed per transaction when draining a mailbox. */
+export const RECEIVE_BATCH = 100;
+
 /**
  * Moves messages between a profile and relays: publishes keys, sends the
  * outbox in order (R4), and drains the mailbox in committed batches that are
@@ -150,7 +153,7 @@ export class SyncEngine {
     const report = { stored: 0, duplicates: 0, receipts: 0, rejected: 0, retry: 0 };
     let wait = options.firstWaitMs ?? 1_000;
     for (;;) {
-      const batch = await relay.receive(options.batchSize ?? 100, wait);
+      const batch = await relay.receive(options.batchSize ?? RECEIVE_BATCH, wait);
       wait = options.idleMs ?? 300;
       if (batch.length === 0) return report;
       const outcomes = await processEnvelopes(this.profile, batch, { sendReceipts: true });
