@@ -1,0 +1,67 @@
+import { RELAY_LIMITS } from '../shared/relay/protocol.ts';
+import { envelopeFrames } from './frames.ts';
+import { log } from './log.ts';
+import type { Mailbox, RelayStorage } from './storage.ts';
+
+/**
+ * One connection's push window (docs/relay-protocol.md#envelopes): at most 200
+ * envelopes pushed and not yet acked. Each connection of a mailbox has its own
+ * window, so an envelope is pushed at most once per connection but to every
+ * connection of the device (a stale half-open socket must not hold mail back).
+ */
+export class PushWindow {
+  private readonly inFlight = new Set<string>();
+  private wanted = false;
+  private started = false;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly storage: RelayStorage,
+    private readonly mailbox: Mailbox,
+    private readonly sendText: (text: string) => boolean,
+  ) {}
+
+  /** Allows pushing (called once `ready` is sent: nothing may be pushed before it) and pushes. */
+  start(): void {
+    this.started = true;
+    this.fill();
+  }
+
+  /** Pushes queued envelopes while there is room; calls made while a push runs coalesce into one more round. */
+  fill(): void {
+    this.wanted = true;
+    if (!this.started) return;
+    this.running ??= this.drain().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  /** Frees window slots (ids not in the window are ignored) and pushes more. */
+  acked(envelopeIds: readonly string[]): void {
+    for (const id of envelopeIds) this.inFlight.delete(id);
+    this.fill();
+  }
+
+  /** Resolves when no push is running (for shutdown). */
+  async idle(): Promise<void> {
+    await this.running;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.wanted) {
+        this.wanted = false;
+        const room = RELAY_LIMITS.pushWindow - this.inFlight.size;
+        if (room <= 0) return;
+        const envelopes = await this.storage.listQueued(this.mailbox, room, this.inFlight);
+        for (const envelope of envelopes) this.inFlight.add(envelope.id);
+        for (const frame of envelopeFrames(envelopes)) {
+          if (!this.sendText(frame)) return;
+        }
+      }
+    } catch {
+      // Storage trouble: the envelopes stay queued and the next arrival, ack or connection retries.
+      log.error('push.storage_failed');
+    }
+  }
+}

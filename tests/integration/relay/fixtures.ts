@@ -1,0 +1,54 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { PrivateKey } from '@signalapp/libsignal-client';
+import { toBase64 } from '../../../shared/protocol/encoding.ts';
+import type { PublishedKeys } from '../../../shared/protocol/keys.ts';
+import type { RequestFrame, TestDevice } from '../../support/relay-client.ts';
+
+// Frames and key sets the relay tests send. Not a test file (vitest runs *.test.ts only).
+
+/**
+ * Keys a device would publish, with one-time key ids `firstId`…`firstId + oneTime - 1`.
+ * The Kyber keys are random bytes: the relay never verifies prekeys, only stores them.
+ */
+export function publishedKeysFor(device: TestDevice, oneTime: number, firstId = 1): PublishedKeys {
+  const signedPreKey = PrivateKey.generate().getPublicKey().serialize();
+  const kyber = (id: number) => ({
+    id,
+    publicKey: toBase64(randomBytes(1569)),
+    signature: toBase64(randomBytes(64)),
+  });
+  const ids = Array.from({ length: oneTime }, (_, i) => firstId + i);
+  return {
+    accountId: device.accountId,
+    deviceId: device.deviceId,
+    registrationId: 1234,
+    identityKey: toBase64(device.identity.publicKey.serialize()),
+    signedPreKey: {
+      id: 1,
+      publicKey: toBase64(signedPreKey),
+      signature: toBase64(device.identity.privateKey.sign(signedPreKey)),
+    },
+    lastResortKyberPreKey: kyber(0xffffff),
+    oneTimePreKeys: ids.map((id) => ({
+      id,
+      publicKey: toBase64(PrivateKey.generate().getPublicKey().serialize()),
+    })),
+    oneTimeKyberPreKeys: ids.map(kyber),
+  };
+}
+
+/** A `send` frame (without id) carrying `body` to a device. */
+export function sendFrame(
+  to: TestDevice,
+  body: Uint8Array,
+  clientMessageId: string = randomUUID(),
+): RequestFrame {
+  return {
+    type: 'send',
+    clientMessageId,
+    to: to.accountId,
+    toDevice: to.deviceId,
+    ctype: 2,
+    body: toBase64(body),
+  };
+}

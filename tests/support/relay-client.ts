@@ -1,0 +1,351 @@
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { IdentityKeyPair } from '@signalapp/libsignal-client';
+import { afterAll, beforeAll, expect } from 'vitest';
+import WebSocket from 'ws';
+import {
+  ACCOUNT_ID_DOMAIN,
+  accountIdFromDigest,
+  type AccountId,
+} from '../../shared/protocol/account-id.ts';
+import { fromBase64, toBase64 } from '../../shared/protocol/encoding.ts';
+import {
+  authMessage,
+  type ClientFrame,
+  RELAY_LIMITS,
+  RELAY_PROTOCOL_VERSION,
+  type ServerFrame,
+  serverFrameSchema,
+  type WireEnvelope,
+} from '../../shared/relay/protocol.ts';
+
+// A raw relay client for tests: it speaks the wire protocol frame by frame
+// (so tests can also speak it wrongly) and checks every relay frame against
+// the protocol schema. Plus a launcher for the relay CLI as a real process.
+
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const WAIT_MS = 15_000;
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+/** A request frame as a test writes it; the client assigns the id. */
+export type RequestFrame = DistributiveOmit<Exclude<ClientFrame, { type: 'hello' | 'auth' }>, 'id'>;
+type FrameOf<T extends ServerFrame['type']> = Extract<ServerFrame, { type: T }>;
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh data directory for a relay, removed after the test file. */
+export function relayDataDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'sotto-relay-test-'));
+  dirs.push(dir);
+  return dir;
+}
+
+/** A device with its own libsignal identity. */
+export interface TestDevice {
+  readonly identity: IdentityKeyPair;
+  readonly accountId: AccountId;
+  readonly deviceId: number;
+}
+
+/** A new account (fresh identity key) and its device. */
+export function newDevice(deviceId = 1): TestDevice {
+  const identity = IdentityKeyPair.generate();
+  return { identity, accountId: accountIdOf(identity), deviceId };
+}
+
+/** The account id of an identity key (docs/message-format.md#account-ids). */
+export function accountIdOf(identity: IdentityKeyPair): AccountId {
+  return accountIdFromDigest(
+    createHash('sha256').update(ACCOUNT_ID_DOMAIN).update(identity.publicKey.serialize()).digest(),
+  );
+}
+
+/** How a socket ended. */
+export interface Closed {
+  readonly code: number;
+  readonly reason: string;
+}
+
+type Waiter = {
+  readonly match: (frame: ServerFrame) => boolean;
+  readonly resolve: (frame: ServerFrame) => void;
+  readonly reject: (error: Error) => void;
+};
+
+/** One WebSocket connection to a relay, frame by frame. */
+export class RelayTestClient {
+  /** Every frame received, in order (consumed or not). */
+  readonly history: ServerFrame[] = [];
+  /** Frames from the relay that its own schema rejects (a relay bug). */
+  readonly violations: string[] = [];
+  readonly closed: Promise<Closed>;
+  private readonly unread: ServerFrame[] = [];
+  private readonly waiters: Waiter[] = [];
+  private nextId = 1;
+  private closedAs: Closed | undefined;
+
+  private constructor(
+    readonly socket: WebSocket,
+    readonly nonce: Uint8Array<ArrayBuffer>,
+  ) {
+    this.closed = new Promise((resolve) =>
+      socket.once('close', (code, reason) => {
+        this.closedAs = { code, reason: reason.toString() };
+        for (const waiter of this.waiters.splice(0))
+          waiter.reject(new Error(`connection closed (${code}) while waiting`));
+        resolve(this.closedAs);
+      }),
+    );
+    socket.on('message', (data, isBinary) => this.receive(textOf(data), isBinary));
+  }
+
+  /** Connects and waits for the relay's challenge. */
+  static async connect(
+    url: string,
+    options: WebSocket.ClientOptions = {},
+  ): Promise<RelayTestClient> {
+    const socket = new WebSocket(url, { maxPayload: RELAY_LIMITS.maxFrameBytes, ...options });
+    const challenge = await new Promise<string>((resolve, reject) => {
+      socket.once('message', (data) => resolve(textOf(data)));
+      socket.once('error', reject);
+      socket.once('close', (code) => reject(new Error(`closed (${code}) before the challenge`)));
+    });
+    const frame = serverFrameSchema.parse(JSON.parse(challenge));
+    if (frame.type !== 'challenge') throw new Error(`expected a challenge, got ${frame.type}`);
+    socket.removeAllListeners('error');
+    socket.removeAllListeners('close');
+    socket.on('error', () => undefined);
+    return new RelayTestClient(socket, fromBase64(frame.nonce));
+  }
+
+  /** Sends any JSON value as a text frame. */
+  sendJson(frame: unknown): void {
+    this.socket.send(JSON.stringify(frame));
+  }
+
+  /** Sends `hello` then `auth`, signed over this connection's nonce unless a signature is given. */
+  sendAuth(
+    device: TestDevice,
+    signature?: Uint8Array,
+    identity: IdentityKeyPair = device.identity,
+  ): void {
+    const signed =
+      signature ??
+      identity.privateKey.sign(authMessage(this.nonce, device.accountId, device.deviceId));
+    this.sendJson({
+      type: 'hello',
+      protocol: RELAY_PROTOCOL_VERSION,
+      accountId: device.accountId,
+      deviceId: device.deviceId,
+    });
+    this.sendJson({
+      type: 'auth',
+      identityKey: toBase64(identity.publicKey.serialize()),
+      signature: toBase64(signed),
+    });
+  }
+
+  /** Authenticates as `device` and returns the `ready` frame (rejects with the error code otherwise). */
+  async authenticate(device: TestDevice): Promise<FrameOf<'ready'>> {
+    this.sendAuth(device);
+    const frame = await this.take(
+      (f) => f.type === 'ready' || (f.type === 'error' && f.id === undefined),
+    );
+    if (frame.type !== 'ready')
+      throw new Error(
+        `authentication refused: ${frame.type === 'error' ? frame.code : frame.type}`,
+      );
+    return frame;
+  }
+
+  /** Sends a request with the next id and resolves with its answer (ok, bundle, pong or error). */
+  async request(frame: RequestFrame): Promise<ServerFrame> {
+    const id = this.nextId++;
+    this.sendJson({ ...frame, id });
+    return this.take(
+      (f) =>
+        (f.type === 'ok' || f.type === 'bundle' || f.type === 'pong' || f.type === 'error') &&
+        f.id === id,
+    );
+  }
+
+  /** The next unread frame of a type. */
+  async next<T extends ServerFrame['type']>(type: T): Promise<FrameOf<T>> {
+    return (await this.take((f) => f.type === type)) as FrameOf<T>;
+  }
+
+  /** Envelopes pushed to this connection, until `count` have arrived. */
+  async envelopes(count: number): Promise<WireEnvelope[]> {
+    const out: WireEnvelope[] = [];
+    while (out.length < count) out.push(...(await this.next('envelopes')).envelopes);
+    return out;
+  }
+
+  /** Closes normally and waits for the close handshake. */
+  async close(): Promise<void> {
+    if (this.closedAs === undefined) this.socket.close(1000);
+    await this.closed;
+  }
+
+  /** The first unread frame matching, waiting for it if needed. */
+  private take(match: (frame: ServerFrame) => boolean): Promise<ServerFrame> {
+    if (this.violations.length > 0)
+      return Promise.reject(new Error(`relay sent invalid frames: ${this.violations.join(' | ')}`));
+    const index = this.unread.findIndex(match);
+    if (index >= 0) return Promise.resolve(this.unread.splice(index, 1)[0]!);
+    if (this.closedAs)
+      return Promise.reject(new Error(`connection closed (${this.closedAs.code})`));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error('timed out waiting for a relay frame')),
+        WAIT_MS,
+      );
+      this.waiters.push({
+        match,
+        resolve: (frame) => {
+          clearTimeout(timer);
+          resolve(frame);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      });
+    });
+  }
+
+  private receive(text: string, isBinary: boolean): void {
+    const parsed = isBinary ? undefined : serverFrameSchema.safeParse(safeJson(text));
+    if (!parsed?.success) {
+      this.violations.push(text.slice(0, 200));
+      return;
+    }
+    this.history.push(parsed.data);
+    const index = this.waiters.findIndex((waiter) => waiter.match(parsed.data));
+    if (index >= 0) this.waiters.splice(index, 1)[0]!.resolve(parsed.data);
+    else this.unread.push(parsed.data);
+  }
+}
+
+function textOf(data: WebSocket.RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return (data instanceof ArrayBuffer ? Buffer.from(data) : data).toString('utf8');
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Connects and authenticates in one step. */
+export async function connectAs(
+  url: string,
+  device: TestDevice,
+): Promise<{ client: RelayTestClient; ready: FrameOf<'ready'> }> {
+  const client = await RelayTestClient.connect(url);
+  return { client, ready: await client.authenticate(device) };
+}
+
+/** A relay CLI running as a child process. */
+export interface RunningRelay {
+  readonly url: string;
+  readonly dataDir: string;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string;
+  /** SIGTERM, then the exit code once the process has exited. */
+  stop(): Promise<number | null>;
+}
+
+/** Starts `bin/sotto-relay.js --port 0 --data DIR …` and waits for its listening line. */
+export async function startRelay(
+  dataDir: string,
+  extraArgs: readonly string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): Promise<RunningRelay> {
+  const child = spawn(
+    process.execPath,
+    ['bin/sotto-relay.js', '--port', '0', '--data', dataDir, ...extraArgs],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`relay did not start: ${stderr}`)), 30_000);
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+      const match = /^sotto-relay listening on (ws:\/\/\S+)$/m.exec(stdout);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    });
+    void exited.then((code) =>
+      reject(new Error(`relay exited (${code}) before listening: ${stderr}`)),
+    );
+  });
+  return {
+    url,
+    dataDir,
+    output: () => stdout + stderr,
+    stop: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+/**
+ * One relay process shared by the tests of a file: started before the first,
+ * stopped after the last, where a clean SIGTERM shutdown must exit 0.
+ */
+export function relayForFile(extraArgs: readonly string[] = []): { readonly url: string } {
+  let relay: RunningRelay | undefined;
+  beforeAll(async () => {
+    relay = await startRelay(relayDataDir(), extraArgs);
+  });
+  afterAll(async () => {
+    expect(await relay?.stop()).toBe(0);
+  });
+  return {
+    get url(): string {
+      if (!relay) throw new Error('the relay starts in beforeAll');
+      return relay.url;
+    },
+  };
+}
+
+/** Runs the relay CLI to completion (for --help and argument errors). */
+export async function runRelayCli(
+  args: readonly string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['bin/sotto-relay.js', ...args], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const code = await new Promise<number | null>((resolve) =>
+    child.once('exit', (exitCode) => resolve(exitCode)),
+  );
+  return { code, stdout, stderr };
+}
