@@ -15,7 +15,17 @@ const forbid = (groups, message) => ({
 
 export default tseslint.config(
   {
-    ignores: ['out/**', 'dist/**', 'node_modules/**', 'test-artifacts/**', 'bin/**', 'build/**/*.mjs'],
+    ignores: [
+      'out/**',
+      'dist/**',
+      'node_modules/**',
+      'test-artifacts/**',
+      'bin/**',
+      'build/**/*.mjs',
+      '.scratch/**',
+      'relay-data/**',
+      'bench/results/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,

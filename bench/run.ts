@@ -3,13 +3,14 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { historySection } from './history/section.ts';
 import { receiveSection } from './receive/section.ts';
+import { SYNC, syncSection } from './sync/section.ts';
 import { historyMessageCount, RECEIVE } from './support/config.ts';
 import { type Metric, printTable, writeResults } from './support/report.ts';
 import { removeTempDirs } from './support/temp.ts';
 
 // `npm run bench`: figures with targets and in-run baselines. Not pass/fail.
 // BENCH_MESSAGES scales the history benchmark (default 1,000,000);
-// BENCH_ONLY=receive,history runs only the named sections.
+// BENCH_ONLY=receive,history,sync runs only the named sections.
 
 const RESULTS = join(import.meta.dirname, 'results', 'latest.json');
 
@@ -38,6 +39,11 @@ async function main(): Promise<void> {
       printTable(`History at ${messages.toLocaleString('en-US')} messages`, history);
       metrics.push(...history);
     }
+    if (selected('sync')) {
+      const sync = await syncSection();
+      printTable('Relay + sync (loopback, real relay process)', sync);
+      metrics.push(...sync);
+    }
   } finally {
     removeTempDirs();
   }
@@ -53,6 +59,7 @@ async function main(): Promise<void> {
       cpuModel: cpus()[0]?.model ?? null,
       historyMessages: messages,
       receive: RECEIVE,
+      sync: SYNC,
       wallSeconds,
     },
     metrics,
