@@ -2,12 +2,13 @@ import {
   LOW_KEY_THRESHOLD,
   RELAY_LIMITS,
   type ClientFrame,
+  type OutgoingWireEnvelope,
   type ServerFrame,
 } from '../shared/relay/protocol.ts';
 import { decodeBase64, errorFrame } from './frames.ts';
 import type { RelaySettings } from './options.ts';
 import type { ConnectionRegistry } from './registry.ts';
-import type { Mailbox, OneTimeKeyCounts } from './storage.ts';
+import type { Mailbox, NewEnvelope, OneTimeKeyCounts } from './storage.ts';
 
 // The requests an authenticated connection may make (docs/relay-protocol.md#frames-after-ready).
 // Each returns its one answer frame; effects on other connections go through the registry.
@@ -42,6 +43,8 @@ export async function answerRequest(
       return fetch(frame, context);
     case 'send':
       return send(frame, context);
+    case 'send.batch':
+      return sendBatch(frame, context);
     case 'ack':
       return ack(frame, context);
     case 'ping':
@@ -80,33 +83,78 @@ async function fetch(
   return { type: 'bundle', id: frame.id, bundle: taken.bundle };
 }
 
+type Stored =
+  | { envelopeId: string }
+  | { error: 'RELAY_ERR_MALFORMED' | 'RELAY_ERR_TOO_LARGE' | 'RELAY_ERR_MAILBOX_FULL' };
+
+/**
+ * Stores envelopes from this connection in one durable transaction and wakes
+ * the recipients' connections. One result per envelope, in order.
+ */
+async function store(
+  envelopes: readonly OutgoingWireEnvelope[],
+  context: RequestContext,
+): Promise<Stored[]> {
+  const now = context.settings.now();
+  const results: (Stored | undefined)[] = [];
+  const accepted: NewEnvelope[] = [];
+  const slots: number[] = [];
+  for (const [index, envelope] of envelopes.entries()) {
+    const body = decodeBase64(envelope.body);
+    if (body === undefined) results[index] = { error: 'RELAY_ERR_MALFORMED' };
+    else if (body.length > RELAY_LIMITS.maxEnvelopeBytes)
+      results[index] = { error: 'RELAY_ERR_TOO_LARGE' };
+    else {
+      slots.push(index);
+      accepted.push({
+        from: context.self.accountId,
+        fromDevice: context.self.deviceId,
+        clientMessageId: envelope.clientMessageId,
+        to: { accountId: envelope.to, deviceId: envelope.toDevice },
+        ctype: envelope.ctype,
+        body,
+        receivedAt: now,
+      });
+    }
+  }
+  const stored =
+    accepted.length > 0
+      ? await context.settings.storage.storeEnvelopes(accepted, context.settings.mailboxQuota)
+      : [];
+  // Committed (synchronous=FULL) before this point, so the answer and the pushes are both safe.
+  const woken = new Set<string>();
+  for (const [i, result] of stored.entries()) {
+    const index = slots[i]!;
+    if (result.kind === 'mailbox-full') {
+      results[index] = { error: 'RELAY_ERR_MAILBOX_FULL' };
+      continue;
+    }
+    results[index] = { envelopeId: result.envelopeId };
+    const to = accepted[i]!.to;
+    const key = `${to.accountId}.${to.deviceId}`;
+    if (result.kind === 'stored' && !woken.has(key)) {
+      woken.add(key);
+      for (const peer of context.registry.ofMailbox(to)) peer.envelopesArrived();
+    }
+  }
+  return results.map((r) => r ?? { error: 'RELAY_ERR_MALFORMED' });
+}
+
 async function send(
   frame: Extract<RequestFrame, { type: 'send' }>,
   context: RequestContext,
 ): Promise<ServerFrame> {
-  const body = decodeBase64(frame.body);
-  if (body === undefined) return errorFrame('RELAY_ERR_MALFORMED', frame.id);
-  if (body.length > RELAY_LIMITS.maxEnvelopeBytes)
-    return errorFrame('RELAY_ERR_TOO_LARGE', frame.id);
-  const to: Mailbox = { accountId: frame.to, deviceId: frame.toDevice };
-  const result = await context.settings.storage.storeEnvelope(
-    {
-      from: context.self.accountId,
-      fromDevice: context.self.deviceId,
-      clientMessageId: frame.clientMessageId,
-      to,
-      ctype: frame.ctype,
-      body,
-      receivedAt: context.settings.now(),
-    },
-    context.settings.mailboxQuota,
-  );
-  if (result.kind === 'mailbox-full') return errorFrame('RELAY_ERR_MAILBOX_FULL', frame.id);
-  // Committed (synchronous=FULL) before this point, so the ok and the push are both safe.
-  if (result.kind === 'stored') {
-    for (const peer of context.registry.ofMailbox(to)) peer.envelopesArrived();
-  }
+  const [result] = await store([frame], context);
+  if (!result || 'error' in result)
+    return errorFrame(result?.error ?? 'RELAY_ERR_MALFORMED', frame.id);
   return { type: 'ok', id: frame.id, envelopeId: result.envelopeId };
+}
+
+async function sendBatch(
+  frame: Extract<RequestFrame, { type: 'send.batch' }>,
+  context: RequestContext,
+): Promise<ServerFrame> {
+  return { type: 'sent', id: frame.id, results: await store(frame.envelopes, context) };
 }
 
 async function ack(

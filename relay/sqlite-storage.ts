@@ -98,40 +98,43 @@ export class SqliteRelayStorage implements RelayStorage {
     return this.run(() => this.keys.remaining(accountId, deviceId));
   }
 
-  storeEnvelope(envelope: NewEnvelope, mailboxQuota: number): Promise<StoreResult> {
+  storeEnvelopes(envelopes: readonly NewEnvelope[], mailboxQuota: number): Promise<StoreResult[]> {
+    // One transaction, one fsync, for the whole batch (send.batch).
     return this.run(() =>
-      this.db.transaction((): StoreResult => {
-        const previous = this.db
-          .prepare('SELECT envelope_id FROM submissions WHERE sender = ? AND client_message_id = ?')
-          .get([envelope.from, envelope.clientMessageId]);
-        if (previous !== undefined)
-          return { kind: 'duplicate', envelopeId: submissionRowSchema.parse(previous).envelope_id };
-        if (this.count(envelope.to) >= mailboxQuota) return { kind: 'mailbox-full' };
-        // 128 random bits: ids are unguessable, so knowing one proves having been told it.
-        const envelopeId = randomBytes(16).toString('base64url');
-        this.db
-          .prepare(
-            `INSERT INTO envelopes (id, recipient, recipient_device, sender, sender_device, ctype, body, received_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-          )
-          .run([
-            envelopeId,
-            envelope.to.accountId,
-            envelope.to.deviceId,
-            envelope.from,
-            envelope.fromDevice,
-            envelope.ctype,
-            Uint8Array.from(envelope.body),
-            envelope.receivedAt,
-          ]);
-        this.db
-          .prepare(
-            'INSERT INTO submissions (sender, client_message_id, envelope_id, received_at) VALUES (?, ?, ?, ?)',
-          )
-          .run([envelope.from, envelope.clientMessageId, envelopeId, envelope.receivedAt]);
-        return { kind: 'stored', envelopeId };
-      })(),
+      this.db.transaction(() => envelopes.map((e) => this.storeOne(e, mailboxQuota)))(),
     );
+  }
+
+  private storeOne(envelope: NewEnvelope, mailboxQuota: number): StoreResult {
+    const previous = this.db
+      .prepare('SELECT envelope_id FROM submissions WHERE sender = ? AND client_message_id = ?')
+      .get([envelope.from, envelope.clientMessageId]);
+    if (previous !== undefined)
+      return { kind: 'duplicate', envelopeId: submissionRowSchema.parse(previous).envelope_id };
+    if (this.count(envelope.to) >= mailboxQuota) return { kind: 'mailbox-full' };
+    // 128 random bits: ids are unguessable, so knowing one proves having been told it.
+    const envelopeId = randomBytes(16).toString('base64url');
+    this.db
+      .prepare(
+        `INSERT INTO envelopes (id, recipient, recipient_device, sender, sender_device, ctype, body, received_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run([
+        envelopeId,
+        envelope.to.accountId,
+        envelope.to.deviceId,
+        envelope.from,
+        envelope.fromDevice,
+        envelope.ctype,
+        Uint8Array.from(envelope.body),
+        envelope.receivedAt,
+      ]);
+    this.db
+      .prepare(
+        'INSERT INTO submissions (sender, client_message_id, envelope_id, received_at) VALUES (?, ?, ?, ?)',
+      )
+      .run([envelope.from, envelope.clientMessageId, envelopeId, envelope.receivedAt]);
+    return { kind: 'stored', envelopeId };
   }
 
   listQueued(

@@ -72,8 +72,11 @@ export interface RelayStorage {
   takeBundle(accountId: AccountId, deviceId: number): Promise<TakenBundle | undefined>;
   /** One-time keys left for a device, or undefined if it has published none. */
   oneTimeKeyCounts(accountId: AccountId, deviceId: number): Promise<OneTimeKeyCounts | undefined>;
-  /** Stores an envelope durably (committed before resolving), idempotent per (from, clientMessageId). */
-  storeEnvelope(envelope: NewEnvelope, mailboxQuota: number): Promise<StoreResult>;
+  /**
+   * Stores envelopes durably in one transaction (committed before resolving),
+   * each idempotent per (from, clientMessageId); one result per envelope, in order.
+   */
+  storeEnvelopes(envelopes: readonly NewEnvelope[], mailboxQuota: number): Promise<StoreResult[]>;
   /**
    * Up to `limit` queued envelopes of a mailbox, skipping `exclude`, in push order:
    * senders with the most recent envelope first, arrival order within a sender.

@@ -1,3 +1,6 @@
+/** Standard padded base64 (RFC 4648 §4), as every Sotto format requires. */
+export const PADDED_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
 /** Standard base64 of bytes (the encoding of binary fields in Sotto's JSON formats). */
 export function toBase64(bytes: Uint8Array): string {
   let binary = '';

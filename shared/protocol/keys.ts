@@ -1,11 +1,12 @@
 import { z } from 'zod';
+import { PADDED_BASE64 } from './encoding.ts';
 import { accountIdSchema } from './account-id.ts';
 
 // The public key material a device publishes and a peer fetches to start a
 // session (X3DH/PQXDH). Binary fields are standard base64 of libsignal's
 // serialized forms. docs/relay-protocol.md describes them on the wire.
 
-const base64 = z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/).max(4096);
+const base64 = z.string().min(1).max(4096).regex(PADDED_BASE64);
 const keyId = z.number().int().min(1).max(0xffffff);
 
 export const ecPreKeySchema = z.object({ id: keyId, publicKey: base64 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PADDED_BASE64 } from '../protocol/encoding.ts';
 import { accountIdSchema } from '../protocol/account-id.ts';
 import { preKeyBundleSchema, publishedKeysSchema } from '../protocol/keys.ts';
 
@@ -19,6 +20,8 @@ export const RELAY_LIMITS = {
   pushWindow: 200,
   /** Envelope ids per ack frame. */
   maxAckIds: 500,
+  /** Envelopes per send.batch frame. */
+  maxBatchEnvelopes: 100,
 } as const;
 
 /** Domain-separation prefix of the signed auth message. */
@@ -42,7 +45,7 @@ export const RELAY_ERRORS = {
 
 export type RelayErrorCode = keyof typeof RELAY_ERRORS;
 
-const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/);
+const base64 = z.string().regex(PADDED_BASE64);
 const requestId = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const deviceId = z.number().int().min(1).max(127);
 const envelopeId = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/);
@@ -59,30 +62,63 @@ export const wireEnvelopeSchema = z.object({
 });
 export type WireEnvelope = z.infer<typeof wireEnvelopeSchema>;
 
+/** One envelope a client hands to the relay (in `send` and `send.batch`). */
+export const outgoingEnvelopeSchema = z.object({
+  clientMessageId: z.uuid(),
+  to: accountIdSchema,
+  toDevice: deviceId,
+  ctype: z.union([z.literal(2), z.literal(3)]),
+  body: base64,
+});
+export type OutgoingWireEnvelope = z.infer<typeof outgoingEnvelopeSchema>;
+
+const relayErrorCode = z.enum(Object.keys(RELAY_ERRORS) as [RelayErrorCode, ...RelayErrorCode[]]);
+
 /** Frames a client sends. */
 export const clientFrameSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('hello'), protocol: z.number().int(), accountId: accountIdSchema, deviceId }),
+  z.object({
+    type: z.literal('hello'),
+    protocol: z.number().int(),
+    accountId: accountIdSchema,
+    deviceId,
+  }),
   z.object({ type: z.literal('auth'), identityKey: base64, signature: base64 }),
   z.object({ type: z.literal('keys.publish'), id: requestId, keys: publishedKeysSchema }),
-  z.object({ type: z.literal('keys.fetch'), id: requestId, accountId: accountIdSchema, deviceId: deviceId.optional() }),
   z.object({
-    type: z.literal('send'),
+    type: z.literal('keys.fetch'),
     id: requestId,
-    clientMessageId: z.uuid(),
-    to: accountIdSchema,
-    toDevice: deviceId,
-    ctype: z.union([z.literal(2), z.literal(3)]),
-    body: base64,
+    accountId: accountIdSchema,
+    deviceId: deviceId.optional(),
   }),
-  z.object({ type: z.literal('ack'), id: requestId, envelopeIds: z.array(envelopeId).min(1).max(RELAY_LIMITS.maxAckIds) }),
+  z.object({ type: z.literal('send'), id: requestId, ...outgoingEnvelopeSchema.shape }),
+  z.object({
+    type: z.literal('send.batch'),
+    id: requestId,
+    envelopes: z.array(outgoingEnvelopeSchema).min(1).max(RELAY_LIMITS.maxBatchEnvelopes),
+  }),
+  z.object({
+    type: z.literal('ack'),
+    id: requestId,
+    envelopeIds: z.array(envelopeId).min(1).max(RELAY_LIMITS.maxAckIds),
+  }),
   z.object({ type: z.literal('ping'), id: requestId }),
 ]);
 export type ClientFrame = z.infer<typeof clientFrameSchema>;
 
 /** Frames the relay sends. */
 export const serverFrameSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('challenge'), protocol: z.number().int(), nonce: base64, serverTime: z.number().int() }),
-  z.object({ type: z.literal('ready'), accountId: accountIdSchema, deviceId, queued: z.number().int().nonnegative() }),
+  z.object({
+    type: z.literal('challenge'),
+    protocol: z.number().int(),
+    nonce: base64,
+    serverTime: z.number().int(),
+  }),
+  z.object({
+    type: z.literal('ready'),
+    accountId: accountIdSchema,
+    deviceId,
+    queued: z.number().int().nonnegative(),
+  }),
   z.object({ type: z.literal('ok'), id: requestId, envelopeId: envelopeId.optional() }),
   z.object({ type: z.literal('bundle'), id: requestId, bundle: preKeyBundleSchema }),
   z.object({ type: z.literal('envelopes'), envelopes: z.array(wireEnvelopeSchema).min(1) }),
@@ -93,9 +129,14 @@ export const serverFrameSchema = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('pong'), id: requestId, serverTime: z.number().int() }),
   z.object({
+    type: z.literal('sent'),
+    id: requestId,
+    results: z.array(z.union([z.object({ envelopeId }), z.object({ error: relayErrorCode })])),
+  }),
+  z.object({
     type: z.literal('error'),
     id: requestId.optional(),
-    code: z.enum(Object.keys(RELAY_ERRORS) as [RelayErrorCode, ...RelayErrorCode[]]),
+    code: relayErrorCode,
     message: z.string(),
   }),
 ]);
@@ -105,7 +146,11 @@ export type ServerFrame = z.infer<typeof serverFrameSchema>;
  * The bytes a device signs with its identity key to authenticate:
  * UTF-8 "sotto-relay-auth/v1" || 0x00 || nonce (32 bytes) || UTF-8 account id || 0x00 || device id (1 byte).
  */
-export function authMessage(nonce: Uint8Array, accountId: string, device: number): Uint8Array<ArrayBuffer> {
+export function authMessage(
+  nonce: Uint8Array,
+  accountId: string,
+  device: number,
+): Uint8Array<ArrayBuffer> {
   const context = new TextEncoder().encode(AUTH_CONTEXT);
   const account = new TextEncoder().encode(accountId);
   const out = new Uint8Array(context.length + 1 + nonce.length + account.length + 2);

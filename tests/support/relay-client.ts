@@ -165,13 +165,13 @@ export class RelayTestClient {
     return frame;
   }
 
-  /** Sends a request with the next id and resolves with its answer (ok, bundle, pong or error). */
+  /** Sends a request with the next id and resolves with its answer (ok, sent, bundle, pong or error). */
   async request(frame: RequestFrame): Promise<ServerFrame> {
     const id = this.nextId++;
     this.sendJson({ ...frame, id });
     return this.take(
       (f) =>
-        (f.type === 'ok' || f.type === 'bundle' || f.type === 'pong' || f.type === 'error') &&
+        (f.type === 'ok' || f.type === 'sent' || f.type === 'bundle' || f.type === 'pong' || f.type === 'error') &&
         f.id === id,
     );
   }

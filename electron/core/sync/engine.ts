@@ -5,6 +5,7 @@ import {
   encryptQueued,
   markSent,
   type OutboxScope,
+  type OutgoingEnvelope,
   outboxIdsFor,
   readyEnvelopes,
   recipientsWithoutSession,
@@ -41,8 +42,6 @@ export type SyncEvent =
   | { readonly type: 'received'; readonly outcomes: readonly EnvelopeOutcome[] }
   | { readonly type: 'sent'; readonly count: number }
   | { readonly type: 'keys'; readonly published: number };
-
-const SEND_CHUNK = 50;
 
 /** Envelopes decrypted and committed per transaction when draining a mailbox. */
 export const RECEIVE_BATCH = 100;
@@ -116,26 +115,33 @@ export class SyncEngine {
     for (;;) {
       const ready = readyEnvelopes(this.profile, 500, scope).filter((e) => !stalled.has(e.recipient));
       if (ready.length === 0) break;
-      const done: number[] = [];
+      // One batch per relay, in outbox order (envelopes for one recipient share a relay).
+      const byRelay = new Map<Relay, OutgoingEnvelope[]>();
       for (const envelope of ready) {
-        if (stalled.has(envelope.recipient)) continue;
+        const relay = this.relayFor(envelope.recipient);
+        byRelay.set(relay, [...(byRelay.get(relay) ?? []), envelope]);
+      }
+      for (const [relay, envelopes] of byRelay) {
+        let results: (string | undefined)[];
         try {
-          await this.relayFor(envelope.recipient).send({
-            clientMessageId: envelope.clientMessageId,
-            recipient: envelope.recipient,
-            recipientDevice: envelope.recipientDevice,
-            type: envelope.type as 2 | 3,
-            body: envelope.body,
-          });
-          done.push(envelope.outboxId);
+          results = await relay.sendBatch(envelopes.map(toSubmission));
         } catch (error) {
           if (!hasCode(error, 'RELAY_UNAVAILABLE') && !hasCode(error, 'RELAY_REFUSED')) throw error;
-          stalled.add(envelope.recipient);
-          if (hasCode(error, 'RELAY_REFUSED')) failed.push(...recordRefusal(this.profile, [envelope.outboxId]));
+          for (const envelope of envelopes) stalled.add(envelope.recipient);
+          continue;
         }
-        if (done.length >= SEND_CHUNK) sent += this.commitSent(done.splice(0));
+        const done: number[] = [];
+        const refused: number[] = [];
+        envelopes.forEach((envelope, i) => {
+          if (results[i] === undefined) done.push(envelope.outboxId);
+          else {
+            refused.push(envelope.outboxId);
+            stalled.add(envelope.recipient);
+          }
+        });
+        sent += this.commitSent(done);
+        if (refused.length > 0) failed.push(...recordRefusal(this.profile, refused));
       }
-      sent += this.commitSent(done);
     }
     const waiting = Number(
       this.profile.db.prepare(`SELECT count(*) FROM outbox WHERE next_attempt_at < ${Number.MAX_SAFE_INTEGER}`, { pluck: true }).get(),
@@ -212,10 +218,20 @@ export class SyncEngine {
     return this.pool.get(findContactRelay(this.profile.db, recipient) ?? this.home.address);
   }
 
-  private commitSent(outboxIds: number[]): number {
+  private commitSent(outboxIds: readonly number[]): number {
     if (outboxIds.length > 0) markSent(this.profile, outboxIds);
     return outboxIds.length;
   }
+}
+
+function toSubmission(envelope: OutgoingEnvelope) {
+  return {
+    clientMessageId: envelope.clientMessageId,
+    recipient: envelope.recipient,
+    recipientDevice: envelope.recipientDevice,
+    type: envelope.type as 2 | 3,
+    body: envelope.body,
+  };
 }
 
 /** Exponential backoff with full jitter: 0.5 s doubling up to 30 s. */

@@ -93,6 +93,11 @@ export class FolderRelay implements Relay {
     return Promise.resolve();
   }
 
+  async sendBatch(submissions: readonly RelaySubmission[]): Promise<(string | undefined)[]> {
+    for (const submission of submissions) await this.send(submission);
+    return submissions.map(() => undefined);
+  }
+
   async receive(max: number, waitMs: number): Promise<IncomingEnvelope[]> {
     this.checkKeyStock();
     const deadline = Date.now() + waitMs;

@@ -34,6 +34,12 @@ export interface Relay {
   /** Stores an envelope durably; resubmitting the same clientMessageId is harmless (R4). */
   send(submission: RelaySubmission): Promise<void>;
   /**
+   * Stores several envelopes (one durable commit per request where the relay
+   * supports it). One result per submission, in order: `undefined` when
+   * stored, else the RELAY_ERR_* code of that submission's refusal.
+   */
+  sendBatch(submissions: readonly RelaySubmission[]): Promise<(string | undefined)[]>;
+  /**
    * Envelopes waiting for this device (at most `max`), waiting up to `waitMs`
    * for the first one. Returns [] when none came. Envelopes stay on the relay
    * until acked and may be returned again after a reconnect.

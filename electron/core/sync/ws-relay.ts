@@ -4,6 +4,7 @@ import { fromBase64, toBase64 } from '../../../shared/protocol/encoding.ts';
 import {
   authMessage,
   type ClientFrame,
+  type OutgoingWireEnvelope,
   RELAY_LIMITS,
   RELAY_PROTOCOL_VERSION,
   type ServerFrame,
@@ -58,14 +59,17 @@ export class WebSocketRelay implements Relay {
   }
 
   async send(submission: RelaySubmission): Promise<void> {
-    await this.request({
-      type: 'send',
-      clientMessageId: submission.clientMessageId,
-      to: submission.recipient as PreKeyBundleData['accountId'],
-      toDevice: submission.recipientDevice,
-      ctype: submission.type,
-      body: toBase64(submission.body),
-    });
+    await this.request({ type: 'send', ...toWire(submission) });
+  }
+
+  async sendBatch(submissions: readonly RelaySubmission[]): Promise<(string | undefined)[]> {
+    const results: (string | undefined)[] = [];
+    for (const chunk of chunkForFrames(submissions.map(toWire))) {
+      const frame = await this.request({ type: 'send.batch', envelopes: chunk });
+      if (frame.type !== 'sent' || frame.results.length !== chunk.length) throw new SottoError('RELAY_REFUSED', 'unexpected answer');
+      for (const result of frame.results) results.push('error' in result ? result.error : undefined);
+    }
+    return results;
   }
 
   async receive(max: number, waitMs: number): Promise<IncomingEnvelope[]> {
@@ -227,6 +231,7 @@ export class WebSocketRelay implements Relay {
       case 'ok':
       case 'bundle':
       case 'pong':
+      case 'sent':
       case 'error': {
         if (frame.id === undefined) return; // an unsolicited error: the close that follows tells the rest
         const pending = this.pending.get(frame.id);
@@ -259,6 +264,36 @@ export class WebSocketRelay implements Relay {
     }
     this.inboxWaiter?.();
   }
+}
+
+function toWire(submission: RelaySubmission): OutgoingWireEnvelope {
+  return {
+    clientMessageId: submission.clientMessageId,
+    to: submission.recipient as OutgoingWireEnvelope['to'],
+    toDevice: submission.recipientDevice,
+    ctype: submission.type,
+    body: toBase64(submission.body),
+  };
+}
+
+/** Splits envelopes into send.batch frames within the count and frame-size limits. */
+function chunkForFrames(envelopes: OutgoingWireEnvelope[]): OutgoingWireEnvelope[][] {
+  const budget = RELAY_LIMITS.maxFrameBytes - 4096; // room for the frame's own fields
+  const chunks: OutgoingWireEnvelope[][] = [];
+  let current: OutgoingWireEnvelope[] = [];
+  let bytes = 0;
+  for (const envelope of envelopes) {
+    const size = envelope.body.length + 200;
+    if (current.length > 0 && (current.length >= RELAY_LIMITS.maxBatchEnvelopes || bytes + size > budget)) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(envelope);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
 }
 
 function parseFrame(data: WebSocket.RawData): ServerFrame | undefined {

@@ -31,6 +31,31 @@ const ids = (envelopes: readonly WireEnvelope[]) => envelopes.map((e) => e.id);
 describe('relay mailboxes', () => {
   const relay = relayForFile();
 
+  it('send.batch stores many envelopes in one request: results in order, per-envelope refusals, idempotent resubmit', async () => {
+    const [alice, bob, carol] = [newDevice(), newDevice(), newDevice()];
+    const { client: sender } = await connectAs(relay.url, alice);
+    const { client: atBob } = await connectAs(relay.url, bob);
+    const { client: atCarol } = await connectAs(relay.url, carol);
+    const envelopes = [
+      { ...sendFrame(bob, randomBytes(100)) },
+      { ...sendFrame(carol, randomBytes(100)) },
+      { ...sendFrame(bob, randomBytes(RELAY_LIMITS.maxEnvelopeBytes + 1)) },
+      { ...sendFrame(bob, randomBytes(100)) },
+    ].map(({ type: _type, ...envelope }) => envelope);
+    const answer = await sender.request({ type: 'send.batch', envelopes });
+    if (answer.type !== 'sent') throw new Error(`unexpected ${answer.type}`);
+    expect(answer.results).toHaveLength(4);
+    expect(answer.results[2]).toEqual({ error: 'RELAY_ERR_TOO_LARGE' });
+    const stored = answer.results.flatMap((r) => ('envelopeId' in r ? [r.envelopeId] : []));
+    expect(stored).toHaveLength(3);
+    expect(ids(await atBob.envelopes(2))).toEqual([stored[0], stored[2]]);
+    expect(ids(await atCarol.envelopes(1))).toEqual([stored[1]]);
+
+    const again = await sender.request({ type: 'send.batch', envelopes });
+    expect(again).toEqual({ ...answer, id: again.type === 'sent' ? again.id : -1 });
+    for (const client of [sender, atBob, atCarol]) await client.close();
+  });
+
   it('a sent envelope is pushed to the connected recipient, and once acked it is gone for good', async () => {
     const [alice, bob] = [newDevice(), newDevice()];
     const { client: sender } = await connectAs(relay.url, alice);

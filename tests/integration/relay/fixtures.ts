@@ -42,7 +42,7 @@ export function sendFrame(
   to: TestDevice,
   body: Uint8Array,
   clientMessageId: string = randomUUID(),
-): RequestFrame {
+): Extract<RequestFrame, { type: 'send' }> {
   return {
     type: 'send',
     clientMessageId,

@@ -107,6 +107,18 @@ describe('hostile clients are refused while honest ones keep working', () => {
     await honestPairStillWorks();
   });
 
+  it('an envelope body that is not padded base64 is MALFORMED', async () => {
+    const { client: mallory } = await connectAs(relay.url, newDevice());
+    expect(
+      await mallory.request({ ...sendFrame(bob, randomBytes(4)), body: 'YWJj' + 'ZA' }),
+    ).toMatchObject({
+      type: 'error',
+      code: 'RELAY_ERR_MALFORMED',
+    });
+    expect((await mallory.closed).code).toBe(1008);
+    await honestPairStillWorks();
+  });
+
   it("reading a mailbox before authenticating (acking bob's envelope) is UNAUTHENTICATED and deletes nothing", async () => {
     const answer = await aliceClient.request(sendFrame(bob, randomBytes(16)));
     if (answer.type !== 'ok' || !answer.envelopeId) throw new Error('send failed');

@@ -21,3 +21,11 @@ describe('encodings', () => {
     expect(fromBase64(toBase64(bytes))).toEqual(bytes);
   });
 });
+
+describe('padded base64 pattern', () => {
+  it('accepts padded base64 and rejects unpadded or stray characters', async () => {
+    const { PADDED_BASE64 } = await import('../../../shared/protocol/encoding.ts');
+    for (const ok of ['', 'YQ==', 'YWI=', 'YWJj', Buffer.from('any bytes!').toString('base64')]) expect(PADDED_BASE64.test(ok)).toBe(true);
+    for (const bad of ['YQ', 'YWI', 'YW=j', 'YWJj=', 'YW J']) expect(PADDED_BASE64.test(bad)).toBe(false);
+  });
+});
