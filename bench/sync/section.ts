@@ -104,7 +104,7 @@ export async function syncSection(): Promise<Metric[]> {
       value: (drainMessages / drain.sendMs) * 1000,
       unit: 'msg/s',
       baseline: { name: 'raw libsignal', value: raw },
-      note: `A sending the ${int(drainMessages)} of the drain benchmark in ${ms(drain.sendMs)}: one send request per envelope, each answered after the relay's durable commit; the relay allows 500 frames/s per connection`,
+      note: `A sending the ${int(drainMessages)} of the drain benchmark in ${ms(drain.sendMs)}: send.batch requests of up to 100 envelopes, each batch answered after one durable commit on the relay`,
     },
     {
       section: SECTION,
