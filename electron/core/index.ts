@@ -25,6 +25,7 @@ export {
   queueText,
   readyEnvelopes,
   recipientsWithoutSession,
+  retryMessage,
   type OutgoingEnvelope,
   type QueuedMessage,
 } from './messaging/outbox.ts';

@@ -6,6 +6,7 @@ import {
   hasCode,
   messagesPage,
   queueText,
+  retryMessage,
   searchMessages,
   SottoError,
 } from '../../core/index.ts';
@@ -35,6 +36,22 @@ export function registerMessageCommands(program: Command, globals: () => GlobalO
         print(globals(), { queued: bodies.length, sent }, () =>
           sent >= bodies.length ? `Sent ${bodies.length}.` : `Queued ${bodies.length}; sent ${sent} (the rest go out on the next sync).`,
         );
+      }),
+    );
+
+  program
+    .command('retry')
+    .description("queue a contact's failed messages again and send them")
+    .argument('<contact>', 'display name or account id')
+    .action((name: string) =>
+      withEngine(globals(), async (profile, engine) => {
+        const target = findContact(profile.db, name);
+        const failed = profile.db
+          .prepare("SELECT id FROM messages WHERE conversation_id = ? AND status = 'failed' ORDER BY id", { pluck: true })
+          .all<number>([target.conversationId]);
+        for (const id of failed) retryMessage(profile, id);
+        const { sent } = await engine.sendOutbox();
+        print(globals(), { retried: failed.length, sent }, () => `Retried ${failed.length}; sent ${sent}.`);
       }),
     );
 

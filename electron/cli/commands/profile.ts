@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { toBase64 } from '../../../shared/protocol/encoding.ts';
 import { formatInvite } from '../../../shared/protocol/invite.ts';
 import { DEFAULT_KDF_COST, hasCode, outboxSize, Profile, SottoError } from '../../core/index.ts';
+import { rejectedEnvelopeCount } from '../../core/messaging/receive.ts';
 import { getSetting, setSetting } from '../../core/profile/settings.ts';
 import { normalizeRelayAddress } from '../../core/sync/relay-pool.ts';
 import { SyncEngine } from '../../core/sync/engine.ts';
@@ -83,12 +84,15 @@ export function registerProfileCommands(program: Command, globals: () => GlobalO
           relay: engine.home.address,
           reachable: health.reachable,
           outbox: outboxSize(profile),
+          failedMessages: Number(profile.db.prepare("SELECT count(*) FROM messages WHERE status = 'failed'", { pluck: true }).get()),
+          rejectedEnvelopes: rejectedEnvelopeCount(profile.db),
         };
         print(globals(), status, () =>
           [
             `account  ${status.accountId} (${status.name})`,
             `relay    ${status.relay} (${status.reachable ? 'reachable' : 'unreachable'})`,
-            `outbox   ${status.outbox}`,
+            `outbox   ${status.outbox}${status.failedMessages > 0 ? ` (${status.failedMessages} failed: sotto retry CONTACT)` : ''}`,
+            ...(status.rejectedEnvelopes > 0 ? [`${status.rejectedEnvelopes} incoming message(s) could not be decrypted`] : []),
           ].join('\n'),
         );
       }),

@@ -220,3 +220,10 @@ function commitBatch(
   }
   return outcomes;
 }
+
+/** Envelopes that could not be processed and were given up on (R5): shown to the user. */
+export function rejectedEnvelopeCount(db: Sql): number {
+  return Number(
+    db.prepare('SELECT count(*) FROM failed_envelopes WHERE attempts >= ?', { pluck: true }).get([MAX_ENVELOPE_ATTEMPTS]),
+  );
+}

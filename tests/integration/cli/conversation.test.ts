@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cli, cliPair, history, runCli } from '../../support/cli.ts';
 import { tempDir } from '../../support/profiles.ts';
@@ -8,8 +10,8 @@ afterEach(async () => {
   for (const relay of relays.splice(0)) await relay.stop();
 });
 
-async function relay(dataDir = tempDir(), port = 0): Promise<RelayProcess> {
-  const started = await startRelayProcess(dataDir, port);
+async function relay(dataDir = tempDir(), port = 0, extraArgs: string[] = []): Promise<RelayProcess> {
+  const started = await startRelayProcess(dataDir, port, extraArgs);
   relays.push(started);
   return started;
 }
@@ -18,7 +20,8 @@ const lines = (prefix: string, n: number) => Array.from({ length: n }, (_, i) =>
 
 describe('two people talking through the sotto CLI and a sotto-relay process', () => {
   it('500 messages each way; receipts bring every one to "delivered"; history is identical on both sides', async () => {
-    const { url } = await relay();
+    const relayData = tempDir();
+    const { url } = await relay(relayData);
     const { alice, bob } = await cliPair(tempDir(), url);
 
     expect(JSON.parse(await cli(alice, ['--json', 'send', 'Bob', '--stdin'], lines('alice says', 500)))).toEqual({ queued: 500, sent: 500 });
@@ -36,6 +39,27 @@ describe('two people talking through the sotto CLI and a sotto-relay process', (
     const view = (messages: typeof atAlice) => messages.map((m) => `${m.uuid} ${m.sentAt} ${m.body}`);
     expect(view(atBob)).toEqual(view(atAlice));
     expect(atBob.filter((m) => !m.outgoing).map((m) => m.body)).toEqual(lines('alice says', 500).split('\n'));
+
+    // The relay saw only ciphertext: no message text anywhere in its data directory.
+    for (const file of readdirSync(relayData)) {
+      const bytes = readFileSync(join(relayData, file));
+      for (const text of ['alice says 1', 'bob says 49']) expect(bytes.includes(Buffer.from(text)), `${file}: ${text}`).toBe(false);
+    }
+  });
+
+  it('a message the relay keeps refusing is marked failed after the bound; retry sends it once there is room', async () => {
+    const { url } = await relay(tempDir(), 0, ['--mailbox-quota', '3']);
+    const { alice, bob } = await cliPair(tempDir(), url);
+    expect(JSON.parse(await cli(alice, ['--json', 'send', 'Bob', '--stdin'], lines('quota', 4)))).toEqual({ queued: 4, sent: 3 });
+    for (let attempt = 0; attempt < 4; attempt++) await cli(alice, ['sync']);
+    const status = JSON.parse(await cli(alice, ['--json', 'status'])) as { failedMessages: number; outbox: number };
+    expect(status).toMatchObject({ failedMessages: 1, outbox: 1 });
+    expect((await history(alice, 'Bob')).map((m) => m.status)).toEqual(['sent', 'sent', 'sent', 'failed']);
+
+    await cli(bob, ['receive']); // empties Bob's mailbox
+    expect(JSON.parse(await cli(alice, ['--json', 'retry', 'Bob']))).toEqual({ retried: 1, sent: 1 });
+    expect(JSON.parse(await cli(bob, ['--json', 'receive']))).toMatchObject({ stored: 1 });
+    expect((await history(bob, 'Alice')).map((m) => m.body)).toEqual(lines('quota', 4).split('\n'));
   });
 
   it('with the relay down, sending queues and succeeds; when it is back, all 100 arrive once, in order', async () => {
