@@ -15,7 +15,7 @@ export function registerProfileCommands(program: Command, globals: () => GlobalO
     .description('create a profile: keys, encrypted database, relay')
     .requiredOption('--relay <url|path>', 'your relay: ws://host:port or a folder path')
     .requiredOption('--name <name>', 'your display name, shown to contacts')
-    .option('--kdf-memory <MiB>', 'Argon2id memory for the passphrase (default 192)', parsePositive)
+    .option('--kdf-memory <MiB>', 'Argon2id memory for the passphrase (default 256)', parsePositive)
     .option('--kdf-iterations <n>', 'Argon2id passes (default 3)', parsePositive)
     .action(async (options: { relay: string; name: string; kdfMemory?: number; kdfIterations?: number }) => {
       const g = globals();

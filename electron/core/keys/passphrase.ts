@@ -14,7 +14,7 @@ export type KdfCost = Pick<Argon2idParams, 'memoryKiB' | 'iterations' | 'paralle
  * (2 cores; see docs/key-file.md for the measurement). Tests pass weaker
  * parameters explicitly; nothing lowers this default.
  */
-export const DEFAULT_KDF_COST: KdfCost = { memoryKiB: 192 * 1024, iterations: 3, parallelism: 1 };
+export const DEFAULT_KDF_COST: KdfCost = { memoryKiB: 256 * 1024, iterations: 3, parallelism: 1 };
 
 /** Wraps the 32-byte database key under a passphrase (Argon2id + AES-256-GCM). */
 export async function wrapWithPassphrase(
