@@ -113,12 +113,11 @@ export function recipientsWithoutSession(profile: Profile, scope: OutboxScope = 
  * a ciphertext the session does not know about, or the reverse. Recipients
  * without a session, or with an unaccepted identity change, wait.
  */
-export async function encryptQueued(
-  profile: Profile,
-  limit = 500,
-  scope: OutboxScope = 'all',
-  now = Date.now(),
-): Promise<number> {
+export function encryptQueued(profile: Profile, limit = 500, scope: OutboxScope = 'all', now = Date.now()): Promise<number> {
+  return profile.exclusive(() => encryptBatch(profile, limit, scope, now));
+}
+
+async function encryptBatch(profile: Profile, limit: number, scope: OutboxScope, now: number): Promise<number> {
   const rows = profile.db
     .prepare(
       `SELECT id, recipient, recipient_device, payload FROM outbox

@@ -53,10 +53,18 @@ type Failure = { envelope: IncomingEnvelope; error: FailureCode };
  * transaction (R2). Only after this returns may the envelopes be acked (R1).
  * If the commit fails, nothing advanced: the same envelopes decrypt again.
  */
-export async function processEnvelopes(
+export function processEnvelopes(
   profile: Profile,
   envelopes: readonly IncomingEnvelope[],
   options: { readonly sendReceipts?: boolean; readonly now?: number } = {},
+): Promise<EnvelopeOutcome[]> {
+  return profile.exclusive(() => processBatch(profile, envelopes, options));
+}
+
+async function processBatch(
+  profile: Profile,
+  envelopes: readonly IncomingEnvelope[],
+  options: { readonly sendReceipts?: boolean; readonly now?: number },
 ): Promise<EnvelopeOutcome[]> {
   const now = options.now ?? Date.now();
   profile.assertUsable();

@@ -44,7 +44,11 @@ export function hasSession(profile: Profile, accountId: string, deviceId: number
  * carrying an identity key other than the one pinned for that account is
  * recorded as an identity change and refused with IDENTITY_CHANGED.
  */
-export async function startSession(profile: Profile, data: PreKeyBundleData): Promise<void> {
+export function startSession(profile: Profile, data: PreKeyBundleData): Promise<void> {
+  return profile.exclusive(() => buildSession(profile, data));
+}
+
+async function buildSession(profile: Profile, data: PreKeyBundleData): Promise<void> {
   const bundle = toPreKeyBundle(data);
   const tx = new ProtocolTransaction(profile.state);
   try {

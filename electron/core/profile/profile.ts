@@ -38,6 +38,7 @@ export class Profile {
   readonly integrity: Promise<IntegrityReport>;
   private damaged = false;
   private closed = false;
+  private exclusiveTail: Promise<unknown> = Promise.resolve();
 
   private constructor(
     readonly paths: ProfilePaths,
@@ -136,6 +137,17 @@ export class Profile {
     })();
     publish();
     return result;
+  }
+
+  /**
+   * Runs async units of work over the protocol state one at a time. Two
+   * interleaved decrypt or encrypt passes would each build on the same
+   * committed session and the second commit would undo the first's ratchet step.
+   */
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.exclusiveTail.then(work, work);
+    this.exclusiveTail = run.catch(() => undefined);
+    return run;
   }
 
   /** Throws DB_CORRUPT once the integrity check found damage: no writes into a damaged file. */
