@@ -15,6 +15,8 @@ export default defineConfig({
   preload: {
     build: {
       lib: { entry: resolve(import.meta.dirname, 'electron/preload/index.ts') },
+      // Sandboxed preloads cannot be ES modules.
+      rollupOptions: { output: { format: 'cjs', entryFileNames: '[name].cjs' } },
     },
   },
   renderer: {
