@@ -1,9 +1,7 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { IdentityKeyPair } from '@signalapp/libsignal-client';
 import { afterAll, beforeAll, expect } from 'vitest';
 import WebSocket from 'ws';
@@ -22,12 +20,12 @@ import {
   serverFrameSchema,
   type WireEnvelope,
 } from '../../shared/relay/protocol.ts';
+import { type RelayProcess, startRelayProcess } from './relay-process.ts';
 
 // A raw relay client for tests: it speaks the wire protocol frame by frame
 // (so tests can also speak it wrongly) and checks every relay frame against
-// the protocol schema. Plus a launcher for the relay CLI as a real process.
+// the protocol schema. Plus a relay process shared by the tests of a file.
 
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const WAIT_MS = 15_000;
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -256,70 +254,14 @@ export async function connectAs(
   return { client, ready: await client.authenticate(device) };
 }
 
-/** A relay CLI running as a child process. */
-export interface RunningRelay {
-  readonly url: string;
-  readonly dataDir: string;
-  /** Everything the process wrote to stdout and stderr so far. */
-  output(): string;
-  /** SIGTERM, then the exit code once the process has exited. */
-  stop(): Promise<number | null>;
-}
-
-/** Starts `bin/sotto-relay.js --port 0 --data DIR …` and waits for its listening line. */
-export async function startRelay(
-  dataDir: string,
-  extraArgs: readonly string[] = [],
-  env: NodeJS.ProcessEnv = {},
-): Promise<RunningRelay> {
-  const child = spawn(
-    process.execPath,
-    ['bin/sotto-relay.js', '--port', '0', '--data', dataDir, ...extraArgs],
-    {
-      cwd: REPO_ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => resolve(code)),
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`relay did not start: ${stderr}`)), 30_000);
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString('utf8');
-      const match = /^sotto-relay listening on (ws:\/\/\S+)$/m.exec(stdout);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    });
-    void exited.then((code) =>
-      reject(new Error(`relay exited (${code}) before listening: ${stderr}`)),
-    );
-  });
-  return {
-    url,
-    dataDir,
-    output: () => stdout + stderr,
-    stop: () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      return exited;
-    },
-  };
-}
-
 /**
  * One relay process shared by the tests of a file: started before the first,
  * stopped after the last, where a clean SIGTERM shutdown must exit 0.
  */
 export function relayForFile(extraArgs: readonly string[] = []): { readonly url: string } {
-  let relay: RunningRelay | undefined;
+  let relay: RelayProcess | undefined;
   beforeAll(async () => {
-    relay = await startRelay(relayDataDir(), extraArgs);
+    relay = await startRelayProcess(relayDataDir(), { args: extraArgs });
   });
   afterAll(async () => {
     expect(await relay?.stop()).toBe(0);
@@ -330,22 +272,4 @@ export function relayForFile(extraArgs: readonly string[] = []): { readonly url:
       return relay.url;
     },
   };
-}
-
-/** Runs the relay CLI to completion (for --help and argument errors). */
-export async function runRelayCli(
-  args: readonly string[],
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['bin/sotto-relay.js', ...args], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const code = await new Promise<number | null>((resolve) =>
-    child.once('exit', (exitCode) => resolve(exitCode)),
-  );
-  return { code, stdout, stderr };
 }

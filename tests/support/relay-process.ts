@@ -1,39 +1,116 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 
-/** A `sotto-relay` child process on a loopback port. */
-export interface RelayProcess {
-  readonly url: string;
-  readonly port: number;
-  readonly output: () => string;
-  stop(signal?: NodeJS.Signals): Promise<void>;
+// The relay CLI (`bin/sotto-relay.js`) as a real child process. The bench
+// (bench/sync) starts its relay with this too, so this file must not import
+// vitest or any test support that does.
+
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const RELAY_BIN = 'bin/sotto-relay.js';
+const START_TIMEOUT_MS = 30_000;
+const STOP_GRACE_MS = 10_000;
+
+/** How to start a relay process. */
+export interface RelayProcessOptions {
+  /** The port to listen on (default 0: any free port). */
+  readonly port?: number;
+  /** More CLI arguments, after `--port P --data DIR --host 127.0.0.1`. */
+  readonly args?: readonly string[];
+  /** Variables added to this process's environment (e.g. SOTTO_RELAY_LOG). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
-/** Starts the real relay CLI (`bin/sotto-relay.js`) on `port` (0: any free port). */
-export async function startRelayProcess(dataDir: string, port = 0, extraArgs: string[] = []): Promise<RelayProcess> {
-  const child: ChildProcessWithoutNullStreams = spawn(
-    process.execPath,
-    [join(process.cwd(), 'bin/sotto-relay.js'), '--port', String(port), '--data', dataDir, '--host', '127.0.0.1', ...extraArgs],
-    { stdio: 'pipe' },
-  );
-  let output = '';
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on (ws:\/\/\S+)/.exec(output);
-      if (match?.[1]) resolve(match[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`relay exited (${code}): ${output}`)));
+/** A `sotto-relay` child process listening on loopback. */
+export interface RelayProcess {
+  /** `ws://127.0.0.1:PORT/v1`, as the relay printed it. */
+  readonly url: string;
+  readonly port: number;
+  readonly pid: number;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string;
+  /** SIGTERM (SIGKILL after 10 s), then the exit code once the process has exited (null if a signal ended it). */
+  stop(): Promise<number | null>;
+}
+
+function spawnRelay(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): ChildProcessByStdio<null, Readable, Readable> {
+  return spawn(process.execPath, [RELAY_BIN, ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+}
+
+/** Starts `bin/sotto-relay.js --port P --data DIR --host 127.0.0.1 …` and waits for its listening line. */
+export async function startRelayProcess(
+  dataDir: string,
+  { port = 0, args = [], env = {} }: RelayProcessOptions = {},
+): Promise<RelayProcess> {
+  const child = spawnRelay(
+    ['--port', String(port), '--data', dataDir, '--host', '127.0.0.1', ...args],
+    env,
+  );
+  let stdout = '';
+  let output = '';
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`relay did not start: ${output}`)),
+      START_TIMEOUT_MS,
+    );
+    child.stdout.on('data', (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      stdout += text;
+      output += text;
+      const match = /^sotto-relay listening on (ws:\/\/\S+)$/m.exec(stdout);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`relay exited (${code}) before listening: ${output}`));
+    });
+  });
   return {
     url,
     port: Number(new URL(url).port),
+    pid: child.pid ?? 0,
     output: () => output,
-    async stop(signal: NodeJS.Signals = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      await exited;
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return exited;
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+      const code = await exited;
+      clearTimeout(killer);
+      return code;
     },
   };
+}
+
+/** Runs the relay CLI to completion (for --help and argument errors). */
+export async function runRelayCli(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawnRelay(args, env);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const code = await new Promise<number | null>((resolve) =>
+    child.once('exit', (exitCode) => resolve(exitCode)),
+  );
+  return { code, stdout, stderr };
 }

@@ -224,7 +224,8 @@ export class SyncEngine {
   }
 }
 
-function toSubmission(envelope: OutgoingEnvelope) {
+/** The relay submission (`sendBatch` item) for an outgoing envelope. */
+export function toSubmission(envelope: OutgoingEnvelope) {
   return {
     clientMessageId: envelope.clientMessageId,
     recipient: envelope.recipient,

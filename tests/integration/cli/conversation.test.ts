@@ -10,8 +10,8 @@ afterEach(async () => {
   for (const relay of relays.splice(0)) await relay.stop();
 });
 
-async function relay(dataDir = tempDir(), port = 0, extraArgs: string[] = []): Promise<RelayProcess> {
-  const started = await startRelayProcess(dataDir, port, extraArgs);
+async function relay(dataDir = tempDir(), port = 0, args: string[] = []): Promise<RelayProcess> {
+  const started = await startRelayProcess(dataDir, { port, args });
   relays.push(started);
   return started;
 }

@@ -48,7 +48,7 @@ describe('crash recovery (R1, R2, R3)', () => {
           const seen = (output.match(/"type":"message"/g) ?? []).length;
           if (restartRelay && !restarting && seen >= target / 2) {
             restarting = relay!.stop().then(async () => {
-              relay = await startRelayProcess(data, port);
+              relay = await startRelayProcess(data, { port });
             });
           }
           if (!killed && seen >= target) {

@@ -11,16 +11,8 @@ import {
   startSession,
 } from '../../../electron/core/index.ts';
 import { takeBundle } from '../../../shared/protocol/keys.ts';
+import { rejectedCode } from '../../support/errors.ts';
 import { flushOutbox, introduce, newProfile } from '../../support/profiles.ts';
-
-async function errorCode(fn: () => unknown): Promise<string | undefined> {
-  try {
-    await fn();
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-  return undefined;
-}
 
 describe('trust: first use, identity changes, verification', () => {
   it('safety numbers are 60 digits and agree on both sides', async () => {
@@ -55,7 +47,7 @@ describe('trust: first use, identity changes, verification', () => {
     expect(listConversations(alice.db)[0]).toMatchObject({ identityChanged: true });
     expect(alice.db.prepare('SELECT count(*) FROM identity_changes WHERE accepted_at IS NULL', { pluck: true }).get()).toBe(1);
     expect(safetyNumber(alice, bob.account.accountId).digits).not.toBe(oldNumber);
-    expect(await errorCode(() => queueText(alice, bob.account.accountId, 'blocked'))).toBe('IDENTITY_CHANGED');
+    expect(await rejectedCode(() => queueText(alice, bob.account.accountId, 'blocked'))).toBe('IDENTITY_CHANGED');
 
     acceptIdentityChange(alice, bob.account.accountId);
     expect(listConversations(alice.db)[0]).toMatchObject({ identityChanged: false });
@@ -70,7 +62,7 @@ describe('trust: first use, identity changes, verification', () => {
     const { profile: bob } = await newProfile('Bob');
     await introduce(alice, bob);
     bob.resetIdentity();
-    const code = await errorCode(() => startSession(alice, takeBundle(publishedKeys(bob.db, bob.account), 0)));
+    const code = await rejectedCode(() => startSession(alice, takeBundle(publishedKeys(bob.db, bob.account), 0)));
     expect(code).toBe('IDENTITY_CHANGED');
     expect(getContact(alice.db, bob.account.accountId).trust).toBe('changed');
     expect(listConversations(alice.db)[0]).toMatchObject({ identityChanged: true });

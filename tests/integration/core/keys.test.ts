@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Profile, profilePaths, queueText, addContact, type KeychainAdapter } from '../../../electron/core/index.ts';
+import { rejectedCode } from '../../support/errors.ts';
 import { cardOf, newProfile, snapshotDir, tempDir, TEST_KDF } from '../../support/profiles.ts';
 import { join } from 'node:path';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
@@ -32,14 +33,12 @@ function memoryKeychain(backend: string, isSecure: boolean): KeychainAdapter & {
   };
 }
 
-async function codeOf(fn: () => Promise<unknown>): Promise<string | undefined> {
-  try {
+/** `rejectedCode`, closing a profile that `fn` opens after all. */
+function codeOf(fn: () => Promise<unknown>): Promise<string | undefined> {
+  return rejectedCode(async () => {
     const result = await fn();
     if (result instanceof Profile) await result.close();
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-  return undefined;
+  });
 }
 
 describe('keys at rest', () => {

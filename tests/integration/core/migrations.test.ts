@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { MIGRATIONS, migrate, SCHEMA_VERSION, schemaVersion } from '../../../electron/core/db/migrate.ts';
 import { openKeyed, type Sql } from '../../../electron/core/db/sqlite.ts';
 import { indexNewMessages } from '../../../electron/core/history/search-index.ts';
+import { thrownCode } from '../../support/errors.ts';
 import { tempDir } from '../../support/profiles.ts';
 
 const KEY = new Uint8Array(32).fill(7);
@@ -17,15 +18,6 @@ function tables(db: Sql): string[] {
       pluck: true,
     })
     .all<string>();
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-  return undefined;
 }
 
 describe('schema migrations', () => {
@@ -123,7 +115,7 @@ describe('schema migrations', () => {
     const db = freshDb();
     migrate(db);
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 1}`);
-    expect(codeOf(() => migrate(db))).toBe('PROFILE_TOO_NEW');
+    expect(thrownCode(() => migrate(db))).toBe('PROFILE_TOO_NEW');
     db.close();
   });
 });

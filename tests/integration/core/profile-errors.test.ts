@@ -6,6 +6,7 @@ import { Profile, profilePaths, queueText, addContact, SCHEMA_VERSION } from '..
 import { openKeyed } from '../../../electron/core/db/sqlite.ts';
 import { unwrapDatabaseKey } from '../../../electron/core/keys/database-key.ts';
 import { readKeyFile } from '../../../electron/core/keys/keyfile.ts';
+import { rejectedCode } from '../../support/errors.ts';
 import { cardOf, newProfile, snapshotDir } from '../../support/profiles.ts';
 
 /**
@@ -16,14 +17,14 @@ import { cardOf, newProfile, snapshotDir } from '../../support/profiles.ts';
 async function failureCode(open: () => Promise<Profile>): Promise<string> {
   let profile: Profile | undefined;
   try {
-    profile = await open();
-    await profile.verifyIntegrity();
-  } catch (error) {
-    return (error as { code?: string }).code ?? `uncoded: ${String(error)}`;
+    const code = await rejectedCode(async () => {
+      profile = await open();
+      await profile.verifyIntegrity();
+    });
+    return code ?? 'opened';
   } finally {
     await profile?.close();
   }
-  return 'opened';
 }
 
 /** A closed profile with some history, ready to be damaged. */

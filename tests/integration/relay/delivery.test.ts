@@ -8,9 +8,9 @@ import {
   type RelayTestClient,
   relayDataDir,
   relayForFile,
-  startRelay,
   type TestDevice,
 } from '../../support/relay-client.ts';
+import { startRelayProcess } from '../../support/relay-process.ts';
 import { sendFrame } from './fixtures.ts';
 
 /** Sends `body` and returns the envelope id the relay assigned. */
@@ -208,7 +208,7 @@ describe('relay mailboxes', () => {
 
 describe('relay mailbox quota', () => {
   it('a full mailbox refuses new envelopes with MAILBOX_FULL but still recognises resubmits', async () => {
-    const relay = await startRelay(relayDataDir(), ['--mailbox-quota', '2']);
+    const relay = await startRelayProcess(relayDataDir(), { args: ['--mailbox-quota', '2'] });
     try {
       const [alice, bob] = [newDevice(), newDevice()];
       const { client: sender } = await connectAs(relay.url, alice);

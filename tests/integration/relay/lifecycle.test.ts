@@ -9,9 +9,8 @@ import {
   newDevice,
   RelayTestClient,
   relayDataDir,
-  runRelayCli,
-  startRelay,
 } from '../../support/relay-client.ts';
+import { runRelayCli, startRelayProcess } from '../../support/relay-process.ts';
 import { publishedKeysFor, sendFrame } from './fixtures.ts';
 
 describe('the sotto-relay process', () => {
@@ -39,7 +38,7 @@ describe('the sotto-relay process', () => {
     const clientMessageId = randomUUID();
     const keys = publishedKeysFor(bob, 30);
 
-    const first = await startRelay(dataDir);
+    const first = await startRelayProcess(dataDir);
     const { client: bobBefore } = await connectAs(first.url, bob);
     await bobBefore.request({ type: 'keys.publish', keys });
     await bobBefore.close();
@@ -49,7 +48,7 @@ describe('the sotto-relay process', () => {
     expect(await first.stop()).toBe(0);
     expect((await aliceBefore.closed).code).toBe(1001);
 
-    const second = await startRelay(dataDir);
+    const second = await startRelayProcess(dataDir);
     try {
       const { client: recipient, ready } = await connectAs(second.url, bob);
       expect(ready.queued).toBe(1);
@@ -74,7 +73,7 @@ describe('the sotto-relay process', () => {
   });
 
   it('envelopes left unacked longer than the TTL are deleted (--ttl-seconds)', async () => {
-    const relay = await startRelay(relayDataDir(), ['--ttl-seconds', '1']);
+    const relay = await startRelayProcess(relayDataDir(), { args: ['--ttl-seconds', '1'] });
     try {
       const [alice, bob] = [newDevice(), newDevice()];
       const { client: sender } = await connectAs(relay.url, alice);
@@ -96,7 +95,7 @@ describe('the sotto-relay process', () => {
 
   it('envelope content never reaches the relay output, bodies are stored as bytes, and acked bodies leave no trace', async () => {
     const dataDir = relayDataDir();
-    const relay = await startRelay(dataDir, [], { SOTTO_RELAY_LOG: 'debug' });
+    const relay = await startRelayProcess(dataDir, { env: { SOTTO_RELAY_LOG: 'debug' } });
     const acked = Buffer.from(`sotto-marker-acked-${randomUUID()}`);
     const queued = Buffer.from(`sotto-marker-queued-${randomUUID()}`);
     const markers = [acked, queued].flatMap((bytes) => [bytes.toString('utf8'), toBase64(bytes)]);

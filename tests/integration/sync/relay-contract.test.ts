@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { markKeysPublished, publishedKeys } from '../../../electron/core/crypto/prekeys.ts';
 import { addContact, processEnvelopes, queueText, encryptQueued, readyEnvelopes, startSession, type Profile } from '../../../electron/core/index.ts';
+import { toSubmission } from '../../../electron/core/sync/engine.ts';
 import type { Relay } from '../../../electron/core/sync/relay.ts';
 import { RelayPool } from '../../../electron/core/sync/relay-pool.ts';
 import { cardOf, newProfile, tempDir } from '../../support/profiles.ts';
@@ -21,7 +22,12 @@ const implementations: { name: string; start: Start }[] = [
     name: 'WebSocket relay',
     start: async () => {
       const relay = await startRelayProcess(tempDir());
-      return { address: relay.url, stop: () => relay.stop() };
+      return {
+        address: relay.url,
+        stop: async () => {
+          await relay.stop();
+        },
+      };
     },
   },
 ];
@@ -61,16 +67,6 @@ async function pair(address: string, text = 'hello') {
   return { alice, bob, envelope: envelope! };
 }
 
-function submission(envelope: ReturnType<typeof readyEnvelopes>[number]) {
-  return {
-    clientMessageId: envelope.clientMessageId,
-    recipient: envelope.recipient,
-    recipientDevice: envelope.recipientDevice,
-    type: envelope.type as 2 | 3,
-    body: envelope.body,
-  };
-}
-
 describe.each(implementations)('relay contract: $name', ({ start }) => {
   async function relayAddress(): Promise<string> {
     const relay = await start();
@@ -107,7 +103,7 @@ describe.each(implementations)('relay contract: $name', ({ start }) => {
   it('delivers a sent envelope, which decrypts; acked, it is gone', async () => {
     const address = await relayAddress();
     const { alice, bob, envelope } = await pair(address, 'through the relay');
-    await alice.relay.send(submission(envelope));
+    await alice.relay.send(toSubmission(envelope));
     const received = await bob.relay.receive(10, 2_000);
     expect(received).toHaveLength(1);
     expect(received[0]).toMatchObject({ sender: alice.profile.account.accountId, senderDevice: 1, type: 3 });
@@ -122,8 +118,8 @@ describe.each(implementations)('relay contract: $name', ({ start }) => {
   it('a resubmitted envelope (same client message id) is delivered once', async () => {
     const address = await relayAddress();
     const { alice, bob, envelope } = await pair(address);
-    await alice.relay.send(submission(envelope));
-    await alice.relay.send(submission(envelope));
+    await alice.relay.send(toSubmission(envelope));
+    await alice.relay.send(toSubmission(envelope));
     const received = await bob.relay.receive(10, 2_000);
     expect(received).toHaveLength(1);
     expect(await bob.relay.receive(10, 300)).toEqual([]);
@@ -132,7 +128,7 @@ describe.each(implementations)('relay contract: $name', ({ start }) => {
   it('unacked envelopes are delivered again to the next connection', async () => {
     const address = await relayAddress();
     const { alice, bob, envelope } = await pair(address);
-    await alice.relay.send(submission(envelope));
+    await alice.relay.send(toSubmission(envelope));
     const first = await bob.relay.receive(10, 2_000);
     expect(first).toHaveLength(1);
     await bob.relay.close();

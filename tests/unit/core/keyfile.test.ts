@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { hasCode } from '../../../electron/core/errors.ts';
 import { decodeKeyFile, encodeKeyFile, type KeyFile } from '../../../electron/core/keys/keyfile.ts';
 import { unwrapWithPassphrase, wrapWithPassphrase } from '../../../electron/core/keys/passphrase.ts';
+import { thrownCode } from '../../support/errors.ts';
 import { TEST_KDF } from '../../support/profiles.ts';
 
 const profileId = '0123456789abcdef0123456789abcdef';
@@ -14,15 +15,6 @@ async function sampleFile(): Promise<KeyFile> {
     profileId,
     wrappers: [await wrapWithPassphrase(key, 'correct horse', profileId, TEST_KDF)],
   };
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-  return undefined;
 }
 
 describe('key file', () => {
@@ -52,16 +44,16 @@ describe('key file', () => {
   it('tells damage (KEYFILE_CORRUPT) apart from a wrong passphrase', async () => {
     const text = encodeKeyFile(await sampleFile());
     const flipped = text.replace('"version":1', '"version":7');
-    expect(codeOf(() => decodeKeyFile(flipped))).toBe('KEYFILE_CORRUPT');
-    expect(codeOf(() => decodeKeyFile(text.slice(0, -10)))).toBe('KEYFILE_CORRUPT');
-    expect(codeOf(() => decodeKeyFile(''))).toBe('KEYFILE_CORRUPT');
-    expect(codeOf(() => decodeKeyFile('{}\n'))).toBe('KEYFILE_CORRUPT');
+    expect(thrownCode(() => decodeKeyFile(flipped))).toBe('KEYFILE_CORRUPT');
+    expect(thrownCode(() => decodeKeyFile(text.slice(0, -10)))).toBe('KEYFILE_CORRUPT');
+    expect(thrownCode(() => decodeKeyFile(''))).toBe('KEYFILE_CORRUPT');
+    expect(thrownCode(() => decodeKeyFile('{}\n'))).toBe('KEYFILE_CORRUPT');
   });
 
   it('refuses a well-formed key file of a newer format version with PROFILE_TOO_NEW', async () => {
     const body = JSON.stringify({ ...(await sampleFile()), version: 2 });
     const { createHash } = await import('node:crypto');
     const text = `${body}\nsha256:${createHash('sha256').update(body).digest('hex')}\n`;
-    expect(codeOf(() => decodeKeyFile(text))).toBe('PROFILE_TOO_NEW');
+    expect(thrownCode(() => decodeKeyFile(text))).toBe('PROFILE_TOO_NEW');
   });
 });
