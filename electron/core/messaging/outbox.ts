@@ -118,21 +118,26 @@ export function encryptQueued(profile: Profile, limit = 500, scope: OutboxScope 
 }
 
 async function encryptBatch(profile: Profile, limit: number, scope: OutboxScope, now: number): Promise<number> {
-  const rows = profile.db
-    .prepare(
-      `SELECT id, recipient, recipient_device, payload FROM outbox
-       WHERE ciphertext IS NULL AND next_attempt_at < ${PARKED} ${scopeSql(scope)} ORDER BY id LIMIT ?`,
-    )
-    .all<PendingRow>([limit]);
+  // Pick rows of recipients that can be written to, so a blocked recipient's
+  // backlog never starves everyone queued behind it.
+  const pending = `ciphertext IS NULL AND next_attempt_at < ${PARKED} ${scopeSql(scope)}`;
+  const recipients = profile.db
+    .prepare(`SELECT DISTINCT recipient FROM outbox WHERE ${pending}`, { pluck: true })
+    .all<string>()
+    .filter((r) => profile.state.getIdentity(r)?.trust !== 'changed' && hasSession(profile, r, RECIPIENT_DEVICE));
+  const rowsOf = profile.db.prepare(
+    `SELECT id, recipient, recipient_device, payload FROM outbox WHERE recipient = ? AND ${pending} ORDER BY id LIMIT ?`,
+  );
+  const rows: PendingRow[] = [];
+  for (const recipient of recipients) {
+    if (rows.length >= limit) break;
+    rows.push(...rowsOf.all<PendingRow>([recipient, limit - rows.length]));
+  }
   const tx = new ProtocolTransaction(profile.state);
   const sealed: { id: number; type: number; body: Uint8Array<ArrayBuffer> }[] = [];
   const blocked = new Set<string>();
   for (const row of rows) {
     if (blocked.has(row.recipient)) continue; // keep per-recipient order
-    if (profile.state.getIdentity(row.recipient)?.trust === 'changed' || !hasSession(profile, row.recipient, row.recipient_device)) {
-      blocked.add(row.recipient);
-      continue;
-    }
     const unit = tx.child();
     try {
       const message = await signalEncrypt(

@@ -119,7 +119,9 @@ export class SyncEngine {
       const byRelay = new Map<Relay, OutgoingEnvelope[]>();
       for (const envelope of ready) {
         const relay = this.relayFor(envelope.recipient);
-        byRelay.set(relay, [...(byRelay.get(relay) ?? []), envelope]);
+        const share = byRelay.get(relay);
+        if (share) share.push(envelope);
+        else byRelay.set(relay, [envelope]);
       }
       for (const [relay, envelopes] of byRelay) {
         let results: (string | undefined)[];

@@ -9,6 +9,8 @@ import {
   queueText,
   safetyNumber,
   startSession,
+  encryptQueued,
+  readyEnvelopes,
 } from '../../../electron/core/index.ts';
 import { takeBundle } from '../../../shared/protocol/keys.ts';
 import { rejectedCode } from '../../support/errors.ts';
@@ -69,5 +71,22 @@ describe('trust: first use, identity changes, verification', () => {
     markVerified(alice, bob.account.accountId);
     await startSession(alice, takeBundle(publishedKeys(bob.db, bob.account), 0));
     expect(getContact(alice.db, bob.account.accountId)).toMatchObject({ trust: 'trusted', verified: true });
+  });
+});
+
+describe('a blocked recipient does not hold up the outbox', () => {
+  it('messages to others are encrypted even behind a long backlog for a contact whose identity changed', async () => {
+    const { profile: alice } = await newProfile('Alice');
+    const { profile: bob } = await newProfile('Bob');
+    const { profile: carol } = await newProfile('Carol');
+    await introduce(alice, bob);
+    await introduce(alice, carol);
+    for (let i = 0; i < 30; i++) queueText(alice, bob.account.accountId, `to bob ${i}`);
+    // Bob's key changes before any of it is encrypted: his 30 wait for the user.
+    bob.resetIdentity();
+    await rejectedCode(() => startSession(alice, takeBundle(publishedKeys(bob.db, bob.account), 1)));
+    queueText(alice, carol.account.accountId, 'to carol');
+    expect(await encryptQueued(alice, 10)).toBe(1);
+    expect(readyEnvelopes(alice).map((e) => e.recipient)).toEqual([carol.account.accountId]);
   });
 });
