@@ -43,7 +43,8 @@ export async function openLatency(
     openToList.push(ms);
     const again = await timeAsync(() => Promise.resolve(listConversations(profile.db)));
     list.push(again.ms);
-    integrityMs = (await profile.integrity).millis;
+    const report = await profile.integrity;
+    integrityMs = report.ok === null ? Number.NaN : report.millis;
     await profile.close();
   }
   const unwrap: number[] = [];
