@@ -43,8 +43,7 @@ export async function openLatency(
     openToList.push(ms);
     const again = await timeAsync(() => Promise.resolve(listConversations(profile.db)));
     list.push(again.ms);
-    const report = await profile.integrity;
-    integrityMs = report.ok === null ? Number.NaN : report.millis;
+    integrityMs = (await profile.integrity).millis;
     await profile.close();
   }
   const unwrap: number[] = [];

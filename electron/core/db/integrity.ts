@@ -4,16 +4,7 @@ import { Worker } from 'node:worker_threads';
 /** Outcome of the background integrity check (invariant R7). */
 export type IntegrityReport =
   | { readonly ok: true; readonly millis: number }
-  | { readonly ok: false; readonly millis: number; readonly problems: number }
-  /** The profile was closed before the check finished (it runs again at the next open). */
-  | { readonly ok: null; readonly cancelled: true };
-
-/** A running integrity check. */
-export interface IntegrityCheck {
-  readonly report: Promise<IntegrityReport>;
-  /** Stops waiting for it (closing must not wait seconds for a check on a large profile). */
-  cancel(): void;
-}
+  | { readonly ok: false; readonly millis: number; readonly problems: number };
 
 // The worker is plain CommonJS so it runs the same under vitest, tsx and the
 // bundled app; it gets the binding's resolved path rather than resolving it itself.
@@ -45,18 +36,16 @@ parentPort.postMessage({ problems, millis: Date.now() - started });
 const binding = createRequire(import.meta.url).resolve('@signalapp/sqlcipher');
 
 /**
- * Runs `quick_check` and `cipher_integrity_check` on a separate read-only
- * connection in a worker thread, so a large profile opens without waiting for
- * them (they take over a second on a 1M-message profile).
+ * Runs `quick_check` and `cipher_integrity_check` on a separate connection in a
+ * worker thread, so a large profile opens without waiting for them (they take
+ * over a second on a 1M-message profile). Resolves with what they found.
  */
-export function startIntegrityCheck(path: string, key: Uint8Array): IntegrityCheck {
-  const worker = new Worker(WORKER_SOURCE, {
-    eval: true,
-    workerData: { binding, path, keyHex: Buffer.from(key).toString('hex') },
-  });
-  let settle: (report: IntegrityReport) => void = () => undefined;
-  const report = new Promise<IntegrityReport>((resolve, reject) => {
-    settle = resolve;
+export function checkIntegrity(path: string, key: Uint8Array): Promise<IntegrityReport> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { binding, path, keyHex: Buffer.from(key).toString('hex') },
+    });
     worker.once('message', (result: { problems: number; millis: number }) => {
       resolve(
         result.problems === 0
@@ -66,13 +55,4 @@ export function startIntegrityCheck(path: string, key: Uint8Array): IntegrityChe
     });
     worker.once('error', reject);
   });
-  return {
-    report,
-    cancel() {
-      // The thread stops when its current native call returns; nobody waits for that.
-      worker.unref();
-      void worker.terminate();
-      settle({ ok: null, cancelled: true });
-    },
-  };
 }

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { SottoError } from '../errors.ts';
-import { type IntegrityCheck, type IntegrityReport, startIntegrityCheck } from '../db/integrity.ts';
+import { checkIntegrity, type IntegrityReport } from '../db/integrity.ts';
 import { migrate } from '../db/migrate.ts';
 import { ProfileLock } from '../db/profile-lock.ts';
 import { openKeyed, type Sql } from '../db/sqlite.ts';
@@ -36,7 +36,6 @@ const SQLITE_PAGE = 4096;
 export class Profile {
   /** Resolves when the background integrity check (R7) finishes. */
   readonly integrity: Promise<IntegrityReport>;
-  private readonly integrityCheck: IntegrityCheck;
   private damaged = false;
   private closed = false;
   private exclusiveTail: Promise<unknown> = Promise.resolve();
@@ -48,10 +47,9 @@ export class Profile {
     private readonly key: Uint8Array,
     private readonly lock: ProfileLock,
   ) {
-    this.integrityCheck = startIntegrityCheck(paths.database, key);
-    this.integrity = this.integrityCheck.report.then(
+    this.integrity = checkIntegrity(paths.database, key).then(
       (report) => {
-        if (report.ok === false) {
+        if (!report.ok) {
           this.damaged = true;
           log.error('profile.integrity', new SottoError('DB_CORRUPT'), { problems: report.problems });
         }
@@ -161,7 +159,7 @@ export class Profile {
   /** Resolves if the integrity check passed; rejects with DB_CORRUPT if it found damage. */
   async verifyIntegrity(): Promise<IntegrityReport> {
     const report = await this.integrity;
-    if (report.ok === false) throw new SottoError('DB_CORRUPT', `${report.problems} problems`);
+    if (!report.ok) throw new SottoError('DB_CORRUPT', `${report.problems} problems`);
     return report;
   }
 
@@ -179,10 +177,9 @@ export class Profile {
     writeKeyFile(this.paths.keyFile, await rewrapPassphrase(file, key, next, kdfCost));
   }
 
-  /** Closes the database and releases the lock; an unfinished integrity check is abandoned. */
+  /** Closes the database (after the integrity check finishes) and releases the lock. */
   async close(): Promise<void> {
     if (this.closed) return;
-    this.integrityCheck.cancel();
     await this.integrity;
     this.closed = true;
     this.db.close();
