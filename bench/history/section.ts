@@ -1,3 +1,4 @@
+import { DEFAULT_KDF_COST } from '../../electron/core/index.ts';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { profilePaths } from '../../electron/core/index.ts';
@@ -105,7 +106,7 @@ export async function historySection(total: number): Promise<Metric[]> {
     }),
     ms('listConversations alone: median', open.list.median),
     ms('Argon2id unwrap at DEFAULT_KDF_COST (context)', productUnwrap.median, {
-      note: 'not part of the bench figure: 192 MiB, 3 passes; a real open adds this instead of the bench unwrap',
+      note: `not part of the bench figure: ${DEFAULT_KDF_COST.memoryKiB / 1024} MiB, ${DEFAULT_KDF_COST.iterations} passes, median of warm runs (the first derivation in a fresh process is slower); a real open adds this instead of the bench unwrap`,
     }),
     {
       section: SECTION,
