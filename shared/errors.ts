@@ -14,6 +14,7 @@ export const ERROR_MESSAGES = {
   PROFILE_EXISTS: 'a Sotto profile already exists in that directory',
   DB_CORRUPT: 'the profile database is damaged',
   IDENTITY_CHANGED: "the contact's safety number changed; accept it before sending",
+  IDENTITY_MISMATCH: 'the identity key does not belong to that account id',
   UNKNOWN_CONTACT: 'no such contact',
   NO_SESSION: 'no encrypted session with that contact yet; fetch their keys first',
   INVALID_INPUT: 'the input is malformed',

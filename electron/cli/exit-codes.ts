@@ -30,6 +30,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'RELAY_REFUSED':
       return EXIT.RELAY;
     case 'IDENTITY_CHANGED':
+    case 'IDENTITY_MISMATCH':
     case 'UNKNOWN_CONTACT':
     case 'NO_SESSION':
     case 'INVALID_INVITE':
@@ -48,4 +49,4 @@ Exit codes:
   3  could not unlock the profile (WRONG_PASSPHRASE, PASSPHRASE_REQUIRED, KEYCHAIN_UNAVAILABLE)
   4  profile problem (PROFILE_LOCKED, PROFILE_NOT_FOUND, PROFILE_EXISTS, PROFILE_TOO_NEW, KEYFILE_CORRUPT, DB_CORRUPT, NOT_CONFIGURED)
   5  relay problem (RELAY_UNAVAILABLE, RELAY_REFUSED)
-  6  contact or trust problem (UNKNOWN_CONTACT, IDENTITY_CHANGED, INVALID_INVITE)`;
+  6  contact or trust problem (UNKNOWN_CONTACT, IDENTITY_CHANGED, IDENTITY_MISMATCH, INVALID_INVITE)`;

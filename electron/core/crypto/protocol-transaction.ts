@@ -14,12 +14,23 @@ import {
   type SignedPreKeyRecord,
   SignedPreKeyStore,
 } from '@signalapp/libsignal-client';
+import { SottoError } from '../errors.ts';
+import { deriveAccountId } from './account-id.ts';
 import type { ProtocolState } from './protocol-state.ts';
 import { type IdentityRow, ProtocolWrites } from './protocol-writes.ts';
 
 /** The store key of a libsignal address: `<account id>.<device id>`. */
 export function addressKey(address: ProtocolAddress): string {
   return `${address.name()}.${address.deviceId()}`;
+}
+
+/** True if `accountId` was derived from `key` (docs/message-format.md#account-ids). */
+function certifies(key: Uint8Array, accountId: string): boolean {
+  try {
+    return deriveAccountId(PublicKey.deserialize(Uint8Array.from(key))) === accountId;
+  } catch {
+    return false;
+  }
 }
 
 function sameKey(a: Uint8Array, b: Uint8Array): boolean {
@@ -101,6 +112,8 @@ export class ProtocolTransaction {
     const current = this.identity(accountId);
     const now = this.now();
     if (!current) {
+      // First use is anchored to the account id itself: only the key it was derived from is pinned.
+      if (!certifies(key, accountId)) throw new SottoError('IDENTITY_MISMATCH');
       this.writes.identities.set(accountId, {
         accountId,
         publicKey: key,
@@ -164,9 +177,12 @@ class OverlayIdentityStore extends IdentityKeyStore {
   }
   override isTrustedIdentity(address: ProtocolAddress, key: PublicKey, direction: Direction): Promise<boolean> {
     const current = this.tx.identity(address.name());
-    // Receiving is always accepted: a changed key is recorded by saveIdentity and
-    // blocks sending until the user accepts it (docs/threat-model.md#trust).
-    if (!current || direction === Direction.Receiving) return Promise.resolve(true);
+    // First contact: the key must be the one the account id was derived from, so
+    // nobody can speak for an account they do not hold the key of.
+    if (!current) return Promise.resolve(certifies(key.serialize(), address.name()));
+    // A known account: a changed key is accepted on receipt but recorded by
+    // saveIdentity, and blocks sending until the user accepts it (docs/threat-model.md#trust).
+    if (direction === Direction.Receiving) return Promise.resolve(true);
     return Promise.resolve(current.trust === 'trusted' && sameKey(current.publicKey, key.serialize()));
   }
   override getIdentity(address: ProtocolAddress): Promise<PublicKey | null> {

@@ -54,5 +54,7 @@ export function checkIntegrity(path: string, key: Uint8Array): Promise<Integrity
       );
     });
     worker.once('error', reject);
+    // A worker that dies without reporting must not leave callers waiting forever.
+    worker.once('exit', () => reject(new Error('integrity worker exited without a report')));
   });
 }

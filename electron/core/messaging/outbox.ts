@@ -166,11 +166,18 @@ async function encryptBatch(profile: Profile, limit: number, scope: OutboxScope,
 }
 
 /** Encrypted envelopes not yet acknowledged by a relay, in send order. */
-export function readyEnvelopes(profile: Profile, limit = 500, scope: OutboxScope = 'all'): OutgoingEnvelope[] {
+export function readyEnvelopes(
+  profile: Profile,
+  limit = 500,
+  scope: OutboxScope = 'all',
+  excludeRecipients: readonly string[] = [],
+): OutgoingEnvelope[] {
+  // Excluded in SQL, so recipients held back this pass cannot fill the page.
+  const excluded = excludeRecipients.length > 0 ? `AND recipient NOT IN (${excludeRecipients.map(() => '?').join(', ')})` : '';
   return profile.db
     .prepare(
       `SELECT id, client_message_id, recipient, recipient_device, ciphertext_type, ciphertext
-       FROM outbox WHERE ciphertext IS NOT NULL AND next_attempt_at <= ? ${scopeSql(scope)} ORDER BY id LIMIT ?`,
+       FROM outbox WHERE ciphertext IS NOT NULL AND next_attempt_at <= ? ${scopeSql(scope)} ${excluded} ORDER BY id LIMIT ?`,
     )
     .all<{
       id: number;
@@ -179,7 +186,7 @@ export function readyEnvelopes(profile: Profile, limit = 500, scope: OutboxScope
       recipient_device: number;
       ciphertext_type: number;
       ciphertext: Uint8Array<ArrayBuffer>;
-    }>([Date.now(), limit])
+    }>([Date.now(), ...excludeRecipients, limit])
     .map((row) => ({
       outboxId: row.id,
       clientMessageId: row.client_message_id,

@@ -44,7 +44,11 @@ export function hasSession(profile: Profile, accountId: string, deviceId: number
  * carrying an identity key other than the one pinned for that account is
  * recorded as an identity change and refused with IDENTITY_CHANGED.
  */
-export function startSession(profile: Profile, data: PreKeyBundleData): Promise<void> {
+export function startSession(profile: Profile, data: PreKeyBundleData, expectedAccountId?: string): Promise<void> {
+  // A directory that answers for another account than the one asked is lying or broken.
+  if (expectedAccountId !== undefined && data.accountId !== expectedAccountId) {
+    return Promise.reject(new SottoError('RELAY_REFUSED', 'bundle for another account'));
+  }
   return profile.exclusive(() => buildSession(profile, data));
 }
 
@@ -61,6 +65,8 @@ async function buildSession(profile: Profile, data: PreKeyBundleData): Promise<v
     );
   } catch (error) {
     if (LibSignalErrorBase.is(error, ErrorCode.UntrustedIdentity)) {
+      // Unknown account whose bundle key does not derive its id: refuse, record nothing.
+      if (!profile.state.getIdentity(data.accountId)) throw new SottoError('IDENTITY_MISMATCH', undefined, { cause: error });
       const record = new ProtocolTransaction(profile.state);
       record.saveIdentity(data.accountId, bundle.identityKey().serialize());
       profile.commit(record, () => undefined);

@@ -56,6 +56,8 @@ export class Profile {
         return report;
       },
       (error: unknown) => {
+        // A check that could not run proves nothing: fail safe, as for damage.
+        this.damaged = true;
         log.error('profile.integrity', error);
         return { ok: false, millis: 0, problems: 1 } as const;
       },

@@ -79,6 +79,7 @@ export class SyncEngine {
   /** Publishes signed keys and any one-time keys the home relay has not seen; refills when low. */
   async publishKeys(): Promise<number> {
     const relay = this.home;
+    this.profile.assertUsable();
     if (this.keysLow) {
       refillOneTimeKeys(this.profile.db, this.profile.account.identity);
       this.keysLow = false;
@@ -86,9 +87,11 @@ export class SyncEngine {
     const keys = publishedKeys(this.profile.db, this.profile.account, false);
     const fresh = keys.oneTimePreKeys.length + keys.oneTimeKyberPreKeys.length;
     if (fresh === 0 && getSetting(this.profile.db, 'keys.publishedTo') === relay.address) return 0;
-    await relay.publishKeys(keys);
+    // Marked before the upload: a crash in between loses these keys to the relay
+    // (harmless, more are made) instead of publishing them twice (which is not).
     markKeysPublished(this.profile.db, keys);
-    setSetting(this.profile.db, 'keys.publishedTo', relay.address);
+    await relay.publishKeys(keys);
+    this.profile.commit(undefined, (db) => setSetting(db, 'keys.publishedTo', relay.address));
     return fresh;
   }
 
@@ -101,10 +104,13 @@ export class SyncEngine {
     const failed: number[] = [];
     for (const recipient of recipientsWithoutSession(this.profile, scope)) {
       try {
-        await startSession(this.profile, await this.relayFor(recipient).fetchBundle(recipient));
+        await startSession(this.profile, await this.relayFor(recipient).fetchBundle(recipient), recipient);
       } catch (error) {
-        if (hasCode(error, 'RELAY_REFUSED')) failed.push(...recordRefusal(this.profile, outboxIdsFor(this.profile, recipient)));
-        else if (!hasCode(error, 'RELAY_UNAVAILABLE') && !hasCode(error, 'IDENTITY_CHANGED')) throw error;
+        if (hasCode(error, 'RELAY_UNAVAILABLE') || hasCode(error, 'IDENTITY_CHANGED')) continue;
+        // A refusal or an unusable bundle counts against this recipient only.
+        if (hasCode(error, 'RELAY_REFUSED') || hasCode(error, 'INVALID_INPUT') || hasCode(error, 'IDENTITY_MISMATCH')) {
+          failed.push(...recordRefusal(this.profile, outboxIdsFor(this.profile, recipient)));
+        } else throw error;
       }
     }
     while ((await encryptQueued(this.profile, 500, scope)) > 0) {
@@ -113,7 +119,7 @@ export class SyncEngine {
     let sent = 0;
     const stalled = new Set<string>(); // keep per-recipient order: stop a recipient at its first failure
     for (;;) {
-      const ready = readyEnvelopes(this.profile, 500, scope).filter((e) => !stalled.has(e.recipient));
+      const ready = readyEnvelopes(this.profile, 500, scope, [...stalled]);
       if (ready.length === 0) break;
       // One batch per relay, in outbox order (envelopes for one recipient share a relay).
       const byRelay = new Map<Relay, OutgoingEnvelope[]>();
@@ -203,7 +209,8 @@ export class SyncEngine {
         });
         failures = 0;
       } catch (error) {
-        if (!hasCode(error, 'RELAY_UNAVAILABLE')) throw error;
+        // Unreachable, or refusing for now (e.g. rate limits): wait and try again.
+        if (!hasCode(error, 'RELAY_UNAVAILABLE') && !hasCode(error, 'RELAY_REFUSED')) throw error;
         report(false);
         failures++;
         await sleep(backoffMs(failures), signal);

@@ -1,11 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { type PreKeyBundleData, type PublishedKeys, publishedKeysSchema, type SignedPreKey, type EcPreKey } from '../../../shared/protocol/keys.ts';
 import { fromBase64, toBase64 } from '../../../shared/protocol/encoding.ts';
 import { LOW_KEY_THRESHOLD } from '../../../shared/relay/protocol.ts';
 import { SottoError } from '../errors.ts';
+import { fsyncDirectory } from '../fs-atomic.ts';
 import type { IncomingEnvelope } from '../messaging/receive.ts';
 import type { Relay, RelayHealth, RelaySubmission } from './relay.ts';
 
@@ -26,6 +27,9 @@ const envelopeFileSchema = z.object({
 });
 
 const POLL_MS = 100;
+
+/** Envelope file names this relay writes; anything else in a mailbox (a sync tool's conflict copy…) is ignored. */
+const ENVELOPE_NAME = /^[0-9]{15}-[A-Za-z0-9_-]{22}\.env$/;
 
 /** The folder relay for `root`, acting as device `self`. */
 export class FolderRelay implements Relay {
@@ -51,7 +55,8 @@ export class FolderRelay implements Relay {
     return Promise.resolve();
   }
 
-  fetchBundle(accountId: string, deviceId = 1): Promise<PreKeyBundleData> {
+  async fetchBundle(accountId: string, deviceId = 1): Promise<PreKeyBundleData> {
+    await Promise.resolve();
     const dir = this.keysDir(accountId, deviceId);
     let identity: Omit<PublishedKeys, 'oneTimePreKeys' | 'oneTimeKyberPreKeys'>;
     try {
@@ -59,11 +64,11 @@ export class FolderRelay implements Relay {
         .omit({ oneTimePreKeys: true, oneTimeKyberPreKeys: true })
         .parse(JSON.parse(readFileSync(join(dir, 'identity.json'), 'utf8')));
     } catch {
-      return Promise.reject(new SottoError('RELAY_REFUSED', 'RELAY_ERR_NO_KEYS'));
+      throw new SottoError('RELAY_REFUSED', 'RELAY_ERR_NO_KEYS');
     }
     const preKey = this.claim<EcPreKey>(dir, 'ec');
     const kyber = this.claim<SignedPreKey>(dir, 'kyber');
-    return Promise.resolve({
+    return {
       accountId: identity.accountId,
       deviceId: identity.deviceId,
       registrationId: identity.registrationId,
@@ -71,7 +76,7 @@ export class FolderRelay implements Relay {
       signedPreKey: identity.signedPreKey,
       kyberPreKey: kyber ?? identity.lastResortKyberPreKey,
       preKey: preKey ?? null,
-    });
+    };
   }
 
   send(submission: RelaySubmission): Promise<void> {
@@ -111,7 +116,8 @@ export class FolderRelay implements Relay {
   ack(envelopeIds: readonly string[]): Promise<void> {
     const mailbox = this.mailDir(this.self.accountId, this.self.deviceId);
     for (const id of envelopeIds) {
-      if (!/^[0-9]{15}-[A-Za-z0-9_-]{22}$/.test(id)) throw new SottoError('RELAY_REFUSED', 'RELAY_ERR_FORBIDDEN');
+      // Only names this relay could have handed out; anything else is not ours to delete.
+      if (!ENVELOPE_NAME.test(`${id}.env`)) continue;
       rmSync(join(mailbox, `${id}.env`), { force: true });
       this.delivered.delete(id);
     }
@@ -170,7 +176,7 @@ export class FolderRelay implements Relay {
   private mailboxNames(): string[] {
     try {
       return readdirSync(this.mailDir(this.self.accountId, this.self.deviceId))
-        .filter((name) => name.endsWith('.env'))
+        .filter((name) => ENVELOPE_NAME.test(name))
         .sort();
     } catch {
       return [];
@@ -192,9 +198,13 @@ export class FolderRelay implements Relay {
       } catch {
         continue;
       }
-      const key = JSON.parse(readFileSync(claimed, 'utf8')) as T;
-      rmSync(claimed, { force: true });
-      return key;
+      try {
+        return JSON.parse(readFileSync(claimed, 'utf8')) as T;
+      } catch {
+        continue; // a damaged key file: skip it, the next one will do
+      } finally {
+        rmSync(claimed, { force: true });
+      }
     }
     return undefined;
   }
@@ -204,6 +214,8 @@ export class FolderRelay implements Relay {
     mkdirSync(join(this.address, 'tmp'), { recursive: true });
     writeFileSync(staging, JSON.stringify(value), { flush: true });
     renameSync(staging, path);
+    // The sender forgets an envelope once send() returns: the rename must survive a power cut.
+    fsyncDirectory(dirname(path));
   }
 
   private keysDir(accountId: string, deviceId: number): string {
