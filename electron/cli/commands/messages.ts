@@ -26,13 +26,15 @@ export function registerMessageCommands(program: Command, globals: () => GlobalO
         const target = findContact(profile.db, name);
         const bodies = options.stdin ? await readLines() : text !== undefined ? [text] : [];
         if (bodies.length === 0) throw new SottoError('INVALID_INPUT', 'nothing to send');
-        for (const body of bodies) queueText(profile, target.accountId, body);
-        let sent = 0;
+        const queued = bodies.map((body) => queueText(profile, target.accountId, body).id);
         try {
-          sent = (await engine.sendOutbox()).sent;
+          await engine.sendOutbox();
         } catch (error) {
           if (!hasCode(error, 'RELAY_UNAVAILABLE') && !hasCode(error, 'NOT_CONFIGURED')) throw error;
         }
+        // Count these messages only (the pass may also have sent older backlog and receipts).
+        const accepted = profile.db.prepare("SELECT status IN ('sent', 'delivered') FROM messages WHERE id = ?", { pluck: true });
+        const sent = queued.filter((id) => accepted.get([id]) === 1).length;
         print(globals(), { queued: bodies.length, sent }, () =>
           sent >= bodies.length ? `Sent ${bodies.length}.` : `Queued ${bodies.length}; sent ${sent} (the rest go out on the next sync).`,
         );

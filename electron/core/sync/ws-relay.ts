@@ -109,6 +109,7 @@ export class WebSocketRelay implements Relay {
   async close(): Promise<void> {
     this.closed = true;
     const socket = this.socket;
+    this.failPending();
     this.socket = undefined;
     if (!socket || socket.readyState === WebSocket.CLOSED) return;
     await new Promise<void>((resolve) => {
@@ -257,12 +258,17 @@ export class WebSocketRelay implements Relay {
     this.socket = undefined;
     // Unacked envelopes will be pushed again on the next connection.
     this.inbox = [];
+    this.failPending();
+    this.inboxWaiter?.();
+  }
+
+  /** Requests in flight will get no answer: fail them now rather than at their timeouts. */
+  private failPending(): void {
     for (const [id, pending] of this.pending) {
       clearTimeout(pending.timer);
       pending.reject(new SottoError('RELAY_UNAVAILABLE', 'connection lost'));
       this.pending.delete(id);
     }
-    this.inboxWaiter?.();
   }
 }
 
