@@ -25,8 +25,12 @@ import { fromBase64 } from '../../shared/protocol/encoding.ts';
 export const TEST_KDF: KdfCost = { memoryKiB: 1024, iterations: 1, parallelism: 1 };
 
 const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+const opened: Profile[] = [];
+afterEach(async () => {
+  // Close what tests left open first: an open profile's integrity worker and WAL
+  // files would race the removal of its directory.
+  for (const profile of opened.splice(0)) await profile.close();
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
 });
 
 /** A fresh temporary directory, removed after the test. */
@@ -40,6 +44,7 @@ export function tempDir(prefix = 'sotto-test-'): string {
 export async function newProfile(displayName: string, passphrase = `${displayName} passphrase`) {
   const dir = join(tempDir(), 'profile');
   const profile = await Profile.create(dir, { displayName, passphrase, kdfCost: TEST_KDF });
+  opened.push(profile);
   return { dir, passphrase, profile };
 }
 
