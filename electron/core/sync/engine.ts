@@ -165,10 +165,13 @@ export class SyncEngine {
   async receive(options: { firstWaitMs?: number; idleMs?: number; batchSize?: number; onBatch?: (o: readonly EnvelopeOutcome[]) => void } = {}): Promise<ReceiveReport> {
     const relay = this.home;
     const report = { stored: 0, duplicates: 0, receipts: 0, rejected: 0, retry: 0 };
+    const batchSize = options.batchSize ?? RECEIVE_BATCH;
     let wait = options.firstWaitMs ?? 1_000;
     for (;;) {
-      const batch = await relay.receive(options.batchSize ?? RECEIVE_BATCH, wait);
-      wait = options.idleMs ?? 300;
+      const batch = await relay.receive(batchSize, wait);
+      // A full batch means more is likely queued behind the push window: give the
+      // relay time to push it after our ack, even on a loaded machine.
+      wait = batch.length >= batchSize ? Math.max(options.idleMs ?? 300, 2_000) : (options.idleMs ?? 300);
       if (batch.length === 0) return report;
       const outcomes = await processEnvelopes(this.profile, batch, { sendReceipts: true });
       await relay.ack(outcomes.filter((o) => o.outcome !== 'retry').map((o) => o.envelopeId));
