@@ -32,8 +32,3 @@ export const log = {
   warn: (event: string, fields?: LogFields) => write('warn', event, fields),
   error: (event: string, fields?: LogFields) => write('error', event, fields),
 };
-
-/** Runs a fire-and-forget task; a failure is logged under `event` (never its message, which may quote data). */
-export function runDetached(event: string, task: () => Promise<unknown>): void {
-  task().catch(() => log.error(event));
-}

@@ -16,13 +16,11 @@ export const ERROR_MESSAGES = {
   IDENTITY_CHANGED: "the contact's safety number changed; accept it before sending",
   IDENTITY_MISMATCH: 'the identity key does not belong to that account id',
   UNKNOWN_CONTACT: 'no such contact',
-  NO_SESSION: 'no encrypted session with that contact yet; fetch their keys first',
   INVALID_INPUT: 'the input is malformed',
   INVALID_INVITE: 'that is not a valid Sotto invite',
   NOT_CONFIGURED: 'this profile has no relay configured',
   RELAY_UNAVAILABLE: 'the relay cannot be reached',
   RELAY_REFUSED: 'the relay refused the request',
-  CANCELLED: 'the operation was cancelled',
 } as const;
 
 /** A stable, user-facing error code. */

@@ -32,11 +32,9 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'IDENTITY_CHANGED':
     case 'IDENTITY_MISMATCH':
     case 'UNKNOWN_CONTACT':
-    case 'NO_SESSION':
     case 'INVALID_INVITE':
       return EXIT.CONTACT;
     case 'INVALID_INPUT':
-    case 'CANCELLED':
       return EXIT.USAGE;
   }
 }

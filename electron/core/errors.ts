@@ -21,7 +21,3 @@ export function hasCode(error: unknown, code: ErrorCode): boolean {
   return error instanceof SottoError && error.code === code;
 }
 
-/** For exhaustive switches: reaching this is a bug. */
-export function missingCaseError(value: never): Error {
-  return new Error(`unhandled case: ${String(value)}`);
-}

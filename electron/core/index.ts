@@ -11,12 +11,11 @@ export { SCHEMA_VERSION } from './db/migrate.ts';
 export { addContact, findContact, getContact, listContacts, type Contact, type ContactCard } from './contacts/contacts.ts';
 export {
   acceptIdentityChange,
-  clearVerified,
   markVerified,
   safetyNumber,
   type SafetyNumber,
 } from './crypto/trust.ts';
-export { publishedKeys, oneTimeKeyCounts } from './crypto/prekeys.ts';
+export { publishedKeys } from './crypto/prekeys.ts';
 export { startSession, hasSession } from './messaging/session.ts';
 export {
   encryptQueued,

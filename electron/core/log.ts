@@ -39,7 +39,3 @@ function errorCode(error: unknown): string {
   return 'unknown';
 }
 
-/** Runs a fire-and-forget task and logs (by code) if it fails. */
-export function runDetached(event: string, task: () => Promise<unknown>): void {
-  task().catch((error: unknown) => log.error(event, error));
-}

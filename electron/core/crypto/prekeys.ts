@@ -67,16 +67,6 @@ export function addPreKeys(db: Sql, count: number, now: number): PreKeyRecord[] 
   });
 }
 
-/** Counts of unused one-time keys (a relay refill decision reads these). */
-export function oneTimeKeyCounts(db: Sql): { preKeys: number; kyberPreKeys: number } {
-  return {
-    preKeys: Number(db.prepare('SELECT count(*) FROM pre_keys', { pluck: true }).get()),
-    kyberPreKeys: Number(
-      db.prepare('SELECT count(*) FROM kyber_pre_keys WHERE last_resort = 0', { pluck: true }).get(),
-    ),
-  };
-}
-
 /**
  * What this device publishes to a key directory: its current signed and
  * last-resort keys, and the one-time keys not yet published (all of them when

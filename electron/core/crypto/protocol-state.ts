@@ -89,13 +89,6 @@ export class ProtocolState {
     return record;
   }
 
-  /** Addresses (`account.device`) with a stored session for `accountId`. */
-  sessionAddresses(accountId: string): string[] {
-    return this.db
-      .prepare('SELECT address FROM sessions WHERE address >= ? AND address < ?', { pluck: true })
-      .all<string>([`${accountId}.`, `${accountId}/`]);
-  }
-
   getIdentity(accountId: string): IdentityRow | undefined {
     const cached = this.identityCache.get(accountId);
     if (cached !== undefined) return cached ?? undefined;

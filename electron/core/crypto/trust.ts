@@ -46,14 +46,6 @@ export function acceptIdentityChange(profile: Profile, accountId: string, now = 
   acceptCurrentIdentity(profile, accountId, false, now);
 }
 
-/** Clears the verified mark (the user no longer vouches for this key). */
-export function clearVerified(profile: Profile, accountId: string): void {
-  profile.commit(undefined, (db) => {
-    db.prepare('UPDATE identities SET verified = 0 WHERE account_id = ?').run([accountId]);
-  });
-  profile.state.clearCache();
-}
-
 /** Throws IDENTITY_CHANGED if sending to `accountId` must wait for the user. */
 export function assertCanSend(profile: Profile, accountId: string): void {
   if (profile.state.getIdentity(accountId)?.trust === 'changed') throw new SottoError('IDENTITY_CHANGED');
