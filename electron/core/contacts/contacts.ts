@@ -43,12 +43,6 @@ export function addContact(profile: Profile, card: ContactCard, now = Date.now()
            relay = coalesce(excluded.relay, contacts.relay)`,
       ).run([card.accountId, card.displayName, card.relay ?? null, now]);
       ensureConversation(db, card.accountId, now);
-      // A change found while adding must flag the conversation just created.
-      if (tx.writes.identityChanges.length > 0) {
-        db.prepare(
-          'UPDATE conversations SET identity_changed = 1 WHERE contact_id = (SELECT id FROM contacts WHERE account_id = ?)',
-        ).run([card.accountId]);
-      }
     },
     now,
   );

@@ -134,8 +134,10 @@ export class Profile {
     this.assertUsable();
     let publish = () => {};
     const result = this.db.transaction(() => {
+      const written = write(this.db);
+      // After `write`: an identity change must flag a conversation this transaction created.
       if (tx) publish = this.state.apply(tx.writes, now);
-      return write(this.db);
+      return written;
     })();
     publish();
     return result;
