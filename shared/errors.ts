@@ -21,6 +21,16 @@ export const ERROR_MESSAGES = {
   NOT_CONFIGURED: 'this profile has no relay configured',
   RELAY_UNAVAILABLE: 'the relay cannot be reached',
   RELAY_REFUSED: 'the relay refused the request',
+  APP_LOCKED: 'Sotto is locked; unlock it first',
+  NO_PROFILE: 'no profile is open',
+  WEAK_PASSPHRASE: 'the passphrase is too easy to guess',
+  BACKUP_TAMPERED: 'the backup file was altered or damaged',
+  BACKUP_TRUNCATED: 'the backup file is incomplete',
+  BACKUP_TRAILING_DATA: 'the backup file has extra data after its end',
+  BACKUP_UNSUPPORTED_VERSION: 'the backup was written in a format this version of Sotto cannot read',
+  BACKUP_WRONG_ACCOUNT: 'the backup belongs to a different account than this profile',
+  CANCELLED: 'the operation was cancelled',
+  INTERNAL: 'something went wrong inside Sotto',
 } as const;
 
 /** A stable, user-facing error code. */

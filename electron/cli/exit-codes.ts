@@ -9,6 +9,7 @@ export const EXIT = {
   PROFILE: 4,
   RELAY: 5,
   CONTACT: 6,
+  BACKUP: 7,
 } as const;
 
 /** The exit code for a SottoError code. */
@@ -34,8 +35,20 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'UNKNOWN_CONTACT':
     case 'INVALID_INVITE':
       return EXIT.CONTACT;
+    case 'BACKUP_TAMPERED':
+    case 'BACKUP_TRUNCATED':
+    case 'BACKUP_TRAILING_DATA':
+    case 'BACKUP_UNSUPPORTED_VERSION':
+    case 'BACKUP_WRONG_ACCOUNT':
+      return EXIT.BACKUP;
     case 'INVALID_INPUT':
+    case 'WEAK_PASSPHRASE':
       return EXIT.USAGE;
+    case 'APP_LOCKED':
+    case 'NO_PROFILE':
+    case 'CANCELLED':
+    case 'INTERNAL':
+      return EXIT.FAILURE;
   }
 }
 
@@ -43,8 +56,9 @@ export const EXIT_CODES_HELP = `
 Exit codes:
   0  success
   1  unexpected failure
-  2  usage error or invalid input
+  2  usage error or invalid input (INVALID_INPUT, WEAK_PASSPHRASE)
   3  could not unlock the profile (WRONG_PASSPHRASE, PASSPHRASE_REQUIRED, KEYCHAIN_UNAVAILABLE)
   4  profile problem (PROFILE_LOCKED, PROFILE_NOT_FOUND, PROFILE_EXISTS, PROFILE_TOO_NEW, KEYFILE_CORRUPT, DB_CORRUPT, NOT_CONFIGURED)
   5  relay problem (RELAY_UNAVAILABLE, RELAY_REFUSED)
-  6  contact or trust problem (UNKNOWN_CONTACT, IDENTITY_CHANGED, IDENTITY_MISMATCH, INVALID_INVITE)`;
+  6  contact or trust problem (UNKNOWN_CONTACT, IDENTITY_CHANGED, IDENTITY_MISMATCH, INVALID_INVITE)
+  7  backup file problem (BACKUP_TAMPERED, BACKUP_TRUNCATED, BACKUP_TRAILING_DATA, BACKUP_UNSUPPORTED_VERSION, BACKUP_WRONG_ACCOUNT)`;

@@ -1,3 +1,5 @@
-// Type of what the preload exposes to the renderer (window.sotto). Empty until the
-// typed IPC contract exists.
-export type SottoBridge = Record<string, never>;
+// What the preload exposes to the renderer as `window.sotto`: the typed IPC
+// contract's functions (shared/ipc/contract.ts), nothing else.
+import type { SottoApi } from '../../shared/ipc/contract.ts';
+
+export type SottoBridge = SottoApi;

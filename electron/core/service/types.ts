@@ -1,0 +1,35 @@
+import type { EventName, EventPayload, MethodName, MethodOutput, Methods } from '../../../shared/ipc/contract.ts';
+import type { z } from 'zod';
+import type { KeychainAdapter } from '../keys/keychain.ts';
+import type { KdfCost } from '../keys/passphrase.ts';
+
+/** A method's input after schema validation (what the service receives). */
+export type ParsedInput<M extends MethodName> = z.output<Methods[M]['input']>;
+
+/** Listener for the service's push events. */
+export type EventListener = <E extends EventName>(event: E, payload: EventPayload<E>) => void;
+
+/** Where and how the service keeps its one profile. */
+export interface ServiceOptions {
+  /** The profile directory (created on `profile:create`). */
+  readonly profileDir: string;
+  /** The OS keychain, when the host has one (Electron's safeStorage, proxied from main). */
+  readonly keychain?: KeychainAdapter;
+  /** Argon2id cost for new passphrases (tests pass a cheap one; default: DEFAULT_KDF_COST). */
+  readonly kdfCost?: KdfCost;
+  /** Whether to connect to relays (false: offline tests). Default true. */
+  readonly sync?: boolean;
+}
+
+/**
+ * The core behind the IPC contract: one method per contract method, push
+ * events, one profile. Runs in a worker thread of the Electron main process
+ * (electron/main/core-host.ts) or, in tests, in-process. Inputs are already
+ * validated; errors are SottoErrors with a closed code.
+ */
+export interface CoreService {
+  call<M extends MethodName>(method: M, input: ParsedInput<M>): Promise<MethodOutput<M>>;
+  onEvent(listener: EventListener): () => void;
+  /** Stops syncing and closes the profile. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,227 @@
+import { z } from 'zod';
+import { type ErrorCode, isErrorCode } from '../errors.ts';
+
+// The typed IPC contract between the renderer and the core (docs/ipc.md).
+// Defined once: method names, input and output schemas, push events. Main
+// validates every input with these schemas before the core sees it; the
+// preload exposes one function per method; the Chromium test bridge uses the
+// same table. Nothing here carries key material.
+
+const id = z.number().int().positive();
+const text = (max: number) => z.string().max(max);
+
+export const messageStatusSchema = z.enum(['queued', 'sent', 'delivered', 'failed', 'received']);
+
+export const messageSchema = z.object({
+  id,
+  uuid: z.string(),
+  conversationId: id,
+  outgoing: z.boolean(),
+  senderAccount: z.string(),
+  senderName: z.string().nullable(),
+  sentAt: z.number(),
+  receivedAt: z.number(),
+  body: z.string(),
+  status: messageStatusSchema,
+});
+export type Message = z.infer<typeof messageSchema>;
+
+export const conversationSchema = z.object({
+  id,
+  accountId: z.string(),
+  displayName: z.string().nullable(),
+  lastMessageAt: z.number().nullable(),
+  lastMessagePreview: z.string().nullable(),
+  unreadCount: z.number().int().nonnegative(),
+  identityChanged: z.boolean(),
+  hasDraft: z.boolean(),
+  failedCount: z.number().int().nonnegative(),
+});
+export type Conversation = z.infer<typeof conversationSchema>;
+
+/** One conversation opened in the chat view. */
+export const conversationDetailSchema = conversationSchema.extend({
+  draft: z.string().nullable(),
+  verified: z.boolean(),
+  messageCount: z.number().int().nonnegative(),
+});
+export type ConversationDetail = z.infer<typeof conversationDetailSchema>;
+
+export const contactSchema = z.object({
+  accountId: z.string(),
+  displayName: z.string().nullable(),
+  conversationId: id,
+  trust: z.enum(['trusted', 'changed', 'unknown']),
+  verified: z.boolean(),
+});
+export type Contact = z.infer<typeof contactSchema>;
+
+export const cursorSchema = z.object({ sentAt: z.number(), id });
+
+export const themeSchema = z.enum(['system', 'light', 'dark']);
+export const settingsSchema = z.object({
+  relay: z.string().nullable(),
+  /** Minutes of inactivity before the app locks; 0 = never. */
+  autoLockMinutes: z.number().int().min(0).max(24 * 60),
+  theme: themeSchema,
+  language: z.string().min(2).max(16),
+  notifications: z.boolean(),
+});
+export type Settings = z.infer<typeof settingsSchema>;
+
+export const connectionStateSchema = z.enum(['online', 'offline', 'connecting', 'not-configured']);
+export type ConnectionState = z.infer<typeof connectionStateSchema>;
+
+export const syncStatusSchema = z.object({
+  connection: connectionStateSchema,
+  /** Messages waiting to go out. */
+  outbox: z.number().int().nonnegative(),
+  /** Set while a backlog is being received. */
+  backlog: z.object({ received: z.number().int().nonnegative() }).nullable(),
+});
+export type SyncStatus = z.infer<typeof syncStatusSchema>;
+
+export const appStateSchema = z.object({
+  /** no-profile: first run; locked: a profile exists and needs unlocking; unlocked: ready. */
+  phase: z.enum(['no-profile', 'locked', 'unlocked']),
+  accountId: z.string().nullable(),
+  displayName: z.string().nullable(),
+  /** True if the OS keychain gives real protection on this machine. */
+  keychainSecure: z.boolean(),
+  /** How this profile unlocks (null before a profile exists). */
+  unlockWith: z.enum(['passphrase', 'keychain']).nullable(),
+});
+export type AppState = z.infer<typeof appStateSchema>;
+
+const none = z.object({}).strict();
+const passphrase = z.string().min(1).max(1024);
+const relayAddress = z.string().trim().min(1).max(1024);
+const inConversation = z.object({ conversationId: id }).strict();
+
+/** Every method: its input and output schema. Method names are `area:verb`. */
+export const methods = {
+  'app:state': { input: none, output: appStateSchema },
+  'profile:create': {
+    input: z
+      .object({
+        displayName: z.string().trim().min(1).max(128),
+        /** Required unless `useKeychain` and the keychain is secure. */
+        passphrase: passphrase.optional(),
+        useKeychain: z.boolean(),
+        relay: relayAddress,
+      })
+      .strict(),
+    output: appStateSchema,
+  },
+  'profile:unlock': { input: z.object({ passphrase: passphrase.optional() }).strict(), output: appStateSchema },
+  'profile:lock': { input: none, output: appStateSchema },
+  'profile:invite': { input: none, output: z.object({ link: z.string() }) },
+  'profile:change-passphrase': {
+    input: z.object({ current: passphrase, next: passphrase }).strict(),
+    output: none,
+  },
+  'settings:get': { input: none, output: settingsSchema },
+  'settings:set': { input: settingsSchema.partial().strict(), output: settingsSchema },
+  'contacts:add': { input: z.object({ invite: z.string().trim().min(1).max(4096) }).strict(), output: contactSchema },
+  'contacts:list': { input: none, output: z.array(contactSchema) },
+  'contacts:safety-number': {
+    input: inConversation,
+    output: z.object({ digits: z.string().regex(/^\d{60}$/), scannable: z.string() }),
+  },
+  'contacts:verify': { input: inConversation, output: contactSchema },
+  'contacts:accept-identity': { input: inConversation, output: contactSchema },
+  'conversations:list': { input: none, output: z.array(conversationSchema) },
+  'conversations:get': { input: inConversation, output: conversationDetailSchema },
+  'conversations:mark-read': { input: inConversation, output: none },
+  'conversations:set-draft': {
+    input: z.object({ conversationId: id, draft: text(64 * 1024).nullable() }).strict(),
+    output: none,
+  },
+  /** Newest first: `before` pages back in time, `after` pages forward (then oldest first). */
+  'messages:page': {
+    input: z
+      .object({
+        conversationId: id,
+        limit: z.number().int().min(1).max(500),
+        before: cursorSchema.optional(),
+        after: cursorSchema.optional(),
+      })
+      .strict(),
+    output: z.array(messageSchema),
+  },
+  /** A window of messages around one message (to jump to a search hit), oldest first. */
+  'messages:around': {
+    input: z.object({ messageId: id, limit: z.number().int().min(1).max(500) }).strict(),
+    output: z.object({ conversationId: id, messages: z.array(messageSchema) }),
+  },
+  'messages:send': {
+    input: z.object({ conversationId: id, body: z.string().min(1).max(64 * 1024) }).strict(),
+    output: messageSchema,
+  },
+  'messages:retry': { input: z.object({ messageId: id }).strict(), output: messageSchema },
+  'messages:search': {
+    input: z.object({ query: z.string().max(512), limit: z.number().int().min(1).max(200) }).strict(),
+    output: z.array(messageSchema),
+  },
+  'sync:status': { input: none, output: syncStatusSchema },
+} as const;
+
+export type Methods = typeof methods;
+export type MethodName = keyof Methods;
+export type MethodInput<M extends MethodName> = z.input<Methods[M]['input']>;
+export type MethodOutput<M extends MethodName> = z.output<Methods[M]['output']>;
+
+export const METHOD_NAMES = Object.keys(methods) as MethodName[];
+
+/** True if `name` is a method of the contract. */
+export function isMethodName(name: unknown): name is MethodName {
+  return typeof name === 'string' && Object.hasOwn(methods, name);
+}
+
+/** Push events from the core to the renderer. */
+export const events = {
+  /** A message was stored (received, or sent from another window). */
+  'message:new': messageSchema,
+  'message:status': z.object({ messageId: id, conversationId: id, status: messageStatusSchema }),
+  /** The conversation list changed (order, unread counts, identity flags). */
+  'conversations:changed': none,
+  'sync:status': syncStatusSchema,
+  /** The core locked itself (idle timeout) or was locked from another window. */
+  'app:locked': z.object({ reason: z.enum(['user', 'idle']) }),
+} as const;
+
+export type Events = typeof events;
+export type EventName = keyof Events;
+export type EventPayload<E extends EventName> = z.output<Events[E]>;
+export const EVENT_NAMES = Object.keys(events) as EventName[];
+
+/** The IPC channel of a method or event (one namespace for the app). */
+export const channelOf = (name: MethodName | EventName): string => `sotto:${name}`;
+
+/**
+ * What travels back over IPC: Electron flattens thrown errors to a message
+ * string, so results are wrapped and errors carry only a closed code.
+ */
+export type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly code: ErrorCode };
+
+/** Unwraps a result, throwing a `BridgeError` with the code on failure. */
+export function unwrap<T>(result: Result<T>): T {
+  if (result.ok) return result.value;
+  throw new BridgeError(isErrorCode(result.code) ? result.code : 'INTERNAL');
+}
+
+/** The error a renderer sees: only a stable code (text comes from the locale file). */
+export class BridgeError extends Error {
+  constructor(readonly code: ErrorCode) {
+    super(code);
+    this.name = 'BridgeError';
+  }
+}
+
+/** What the preload exposes as `window.sotto`: one function per method, plus event subscription. */
+export type SottoApi = {
+  readonly [M in MethodName]: (input: MethodInput<M>) => Promise<Result<MethodOutput<M>>>;
+} & {
+  /** Subscribes to a push event; returns the unsubscribe function. */
+  readonly on: <E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void) => () => void;
+};
