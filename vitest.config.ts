@@ -1,3 +1,4 @@
+import vue from '@vitejs/plugin-vue';
 import { defineConfig } from 'vitest/config';
 
 // Test projects by runtime (docs/architecture.md#tests): unit tests are fast and
@@ -13,6 +14,16 @@ export default defineConfig({
         },
       },
       {
+        // Stores and components in a simulated DOM (happy-dom); the real
+        // Chromium runs are the e2e project.
+        plugins: [vue()],
+        test: {
+          name: 'renderer',
+          environment: 'happy-dom',
+          include: ['tests/renderer/**/*.test.ts'],
+        },
+      },
+      {
         test: {
           name: 'integration',
           environment: 'node',
@@ -20,6 +31,17 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 120_000,
           // Integration tests spawn processes and hold file locks; keep them apart.
+          fileParallelism: false,
+        },
+      },
+      {
+        // The built renderer in headless Chromium against real cores and a real relay.
+        test: {
+          name: 'e2e',
+          environment: 'node',
+          include: ['tests/e2e/**/*.test.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
           fileParallelism: false,
         },
       },
