@@ -114,7 +114,11 @@ export const methods = {
     output: appStateSchema,
   },
   'profile:unlock': { input: z.object({ passphrase: passphrase.optional() }).strict(), output: appStateSchema },
-  'profile:lock': { input: none, output: appStateSchema },
+  /** Locks the UI (the core keeps syncing); `reason` is 'idle' when main's idle timer fired. */
+  'profile:lock': {
+    input: z.object({ reason: z.enum(['user', 'idle']).optional() }).strict(),
+    output: appStateSchema,
+  },
   'profile:invite': { input: none, output: z.object({ link: z.string() }) },
   'profile:change-passphrase': {
     input: z.object({ current: passphrase, next: passphrase }).strict(),
