@@ -78,6 +78,8 @@ export const syncStatusSchema = z.object({
   outbox: z.number().int().nonnegative(),
   /** Set while a backlog is being received. */
   backlog: z.object({ received: z.number().int().nonnegative() }).nullable(),
+  /** Unread messages across conversations: the dock/tray badge (content-free, sent while locked too). */
+  unread: z.number().int().nonnegative(),
 });
 export type SyncStatus = z.infer<typeof syncStatusSchema>;
 

@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
-import { toBase64 } from '../../../shared/protocol/encoding.ts';
-import { formatInvite } from '../../../shared/protocol/invite.ts';
 import { DEFAULT_KDF_COST, hasCode, outboxSize, Profile, SottoError } from '../../core/index.ts';
 import { rejectedEnvelopeCount } from '../../core/messaging/receive.ts';
-import { getSetting, setSetting } from '../../core/profile/settings.ts';
+import { profileInvite } from '../../core/profile/invite.ts';
+import { setSetting } from '../../core/profile/settings.ts';
 import { normalizeRelayAddress } from '../../core/sync/relay-pool.ts';
 import { SyncEngine } from '../../core/sync/engine.ts';
 import { type GlobalOptions, print, readPassphrase, withEngine, withProfile } from '../context.ts';
@@ -59,14 +58,7 @@ export function registerProfileCommands(program: Command, globals: () => GlobalO
     .description('print your invite (pipe it to a contact)')
     .action(() =>
       withProfile(globals(), (profile) => {
-        const relay = getSetting(profile.db, 'relay');
-        if (!relay) throw new SottoError('NOT_CONFIGURED');
-        const invite = formatInvite({
-          relay,
-          accountId: profile.account.accountId,
-          identityKey: toBase64(profile.account.identity.publicKey.serialize()),
-          name: profile.account.displayName,
-        });
+        const invite = profileInvite(profile);
         print(globals(), { invite }, () => invite);
         return Promise.resolve();
       }),

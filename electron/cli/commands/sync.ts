@@ -43,6 +43,7 @@ export function registerSyncCommands(program: Command, globals: () => GlobalOpti
         const emit = (event: unknown) => process.stdout.write(`${JSON.stringify(event)}\n`);
         const body = profile.db.prepare('SELECT m.sent_at AS sentAt, m.sender_account AS sender, m.body FROM messages m WHERE m.uuid = ?');
         await engine.listen(stop.signal, (event: SyncEvent) => {
+          if (event.type === 'drained') return; // once per idle pass: noise for a script
           if (event.type !== 'received') return emit(event);
           for (const outcome of event.outcomes) emit(describe(outcome, (uuid) => body.get([uuid])));
         });

@@ -10,6 +10,8 @@ export interface ConversationSummary {
   readonly unreadCount: number;
   readonly identityChanged: boolean;
   readonly hasDraft: boolean;
+  /** Outgoing messages that failed and wait for the user to retry. */
+  readonly failedCount: number;
 }
 
 /** A message as the history shows it. */
@@ -41,7 +43,8 @@ export function listConversations(db: Sql): ConversationSummary[] {
       `SELECT c.id, k.account_id AS accountId, k.display_name AS displayName, c.last_message_at AS lastMessageAt,
               (SELECT substr(m.body, 1, ${PREVIEW_CHARS}) FROM messages m
                 WHERE m.conversation_id = c.id ORDER BY m.sent_at DESC, m.id DESC LIMIT 1) AS lastMessagePreview,
-              c.unread_count AS unreadCount, c.identity_changed AS identityChanged, c.draft IS NOT NULL AS hasDraft
+              c.unread_count AS unreadCount, c.identity_changed AS identityChanged, c.draft IS NOT NULL AS hasDraft,
+              (SELECT count(*) FROM messages f WHERE f.conversation_id = c.id AND f.status = 'failed') AS failedCount
        FROM conversations c JOIN contacts k ON k.id = c.contact_id
        ORDER BY c.last_message_at IS NULL, c.last_message_at DESC, c.id DESC`,
     )
@@ -54,6 +57,7 @@ export function listConversations(db: Sql): ConversationSummary[] {
       unreadCount: number;
       identityChanged: number;
       hasDraft: number;
+      failedCount: number;
     }>()
     .map((row) => ({ ...row, identityChanged: row.identityChanged === 1, hasDraft: row.hasDraft === 1 }));
 }
@@ -85,6 +89,45 @@ export function messagesPage(db: Sql, conversationId: number, limit = 50, before
     )
     .all<MessageRow>(params)
     .map(toMessage);
+}
+
+/** Up to `limit` messages of a conversation newer than `after`, oldest first (paging forward after a jump). */
+export function messagesAfter(db: Sql, conversationId: number, limit: number, after: PageCursor): HistoryMessage[] {
+  return db
+    .prepare(
+      `SELECT ${MESSAGE_COLUMNS}
+       FROM messages m JOIN conversations c ON c.id = m.conversation_id JOIN contacts k ON k.id = c.contact_id
+       WHERE m.conversation_id = ? AND (m.sent_at, m.id) > (?, ?)
+       ORDER BY m.sent_at ASC, m.id ASC LIMIT ?`,
+    )
+    .all<MessageRow>([conversationId, after.sentAt, after.id, limit])
+    .map(toMessage);
+}
+
+/** One message by id, or undefined. */
+export function getMessage(db: Sql, messageId: number): HistoryMessage | undefined {
+  const row = db
+    .prepare(
+      `SELECT ${MESSAGE_COLUMNS}
+       FROM messages m JOIN conversations c ON c.id = m.conversation_id JOIN contacts k ON k.id = c.contact_id
+       WHERE m.id = ?`,
+    )
+    .get<MessageRow>([messageId]);
+  return row ? toMessage(row) : undefined;
+}
+
+/**
+ * About `limit` messages around one message, oldest first: the half before it,
+ * the message, and the rest after it (to open a conversation at a search hit).
+ */
+export function messagesAround(db: Sql, messageId: number, limit: number): HistoryMessage[] | undefined {
+  const target = getMessage(db, messageId);
+  if (!target) return undefined;
+  const cursor = { sentAt: target.sentAt, id: target.id };
+  const olderCount = Math.floor((limit - 1) / 2);
+  const older = olderCount > 0 ? messagesPage(db, target.conversationId, olderCount, cursor).reverse() : [];
+  const newer = messagesAfter(db, target.conversationId, limit - 1 - older.length, cursor);
+  return [...older, target, ...newer];
 }
 
 /**

@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { SottoError } from '../errors.ts';
 import { checkIntegrity, type IntegrityReport } from '../db/integrity.ts';
@@ -176,9 +177,17 @@ export class Profile {
   /** Re-wraps the database key under a new passphrase; the database is not rewritten. */
   async changePassphrase(current: string, next: string, kdfCost?: KdfCost): Promise<void> {
     const file = readKeyFile(this.paths.keyFile);
-    const key = await unwrapDatabaseKey(file, { passphrase: current });
-    if (!Buffer.from(key).equals(Buffer.from(this.key))) throw new SottoError('WRONG_PASSPHRASE');
-    writeKeyFile(this.paths.keyFile, await rewrapPassphrase(file, key, next, kdfCost));
+    await this.verifyUnlock({ passphrase: current });
+    writeKeyFile(this.paths.keyFile, await rewrapPassphrase(file, this.key, next, kdfCost));
+  }
+
+  /**
+   * Checks that `unlock` opens this profile's key file, without reopening
+   * anything (the desktop app's lock screen). WRONG_PASSPHRASE otherwise.
+   */
+  async verifyUnlock(unlock: UnlockWith): Promise<void> {
+    const key = await unwrapDatabaseKey(readKeyFile(this.paths.keyFile), unlock);
+    if (key.length !== this.key.length || !timingSafeEqual(key, this.key)) throw new SottoError('WRONG_PASSPHRASE');
   }
 
   /** Closes the database (after the integrity check finishes) and releases the lock. */

@@ -1,7 +1,14 @@
 import type { Sql } from '../db/sqlite.ts';
 
 /** Known settings keys (values are strings in the `settings` table). */
-export type SettingKey = 'relay' | 'keys.publishedTo';
+export type SettingKey =
+  | 'relay'
+  | 'keys.publishedTo'
+  // Desktop app preferences (not secret; kept in the encrypted database like everything else).
+  | 'ui.autoLockMinutes'
+  | 'ui.theme'
+  | 'ui.language'
+  | 'ui.notifications';
 
 /** Reads a setting. */
 export function getSetting(db: Sql, key: SettingKey): string | undefined {

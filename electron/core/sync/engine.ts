@@ -41,7 +41,9 @@ export type SyncEvent =
   | { readonly type: 'connection'; readonly state: 'online' | 'offline' }
   | { readonly type: 'received'; readonly outcomes: readonly EnvelopeOutcome[] }
   | { readonly type: 'sent'; readonly count: number }
-  | { readonly type: 'keys'; readonly published: number };
+  | { readonly type: 'keys'; readonly published: number }
+  /** A receive pass found the mailbox empty (a backlog, if any, is done). */
+  | { readonly type: 'drained' };
 
 /** Envelopes decrypted and committed per transaction when draining a mailbox. */
 export const RECEIVE_BATCH = 100;
@@ -210,6 +212,7 @@ export class SyncEngine {
           idleMs: 50,
           onBatch: (outcomes) => onEvent({ type: 'received', outcomes }),
         });
+        onEvent({ type: 'drained' });
         failures = 0;
       } catch (error) {
         // Unreachable, or refusing for now (e.g. rate limits): wait and try again.

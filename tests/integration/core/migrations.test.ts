@@ -132,3 +132,17 @@ describe('migration 0004', () => {
     db.close();
   });
 });
+
+describe('migration 0005', () => {
+  it('indexes failed messages so the conversation list can mark them without a history scan', () => {
+    const db = freshDb();
+    migrate(db, 5);
+    const plan = db
+      .prepare("EXPLAIN QUERY PLAN SELECT count(*) FROM messages WHERE conversation_id = 1 AND status = 'failed'")
+      .all<{ detail: string }>()
+      .map((row) => row.detail)
+      .join('\n');
+    expect(plan).toContain('messages_failed');
+    db.close();
+  });
+});

@@ -1,0 +1,484 @@
+import { existsSync } from 'node:fs';
+import type {
+  AppState,
+  ConnectionState,
+  Contact,
+  ConversationDetail,
+  EventName,
+  EventPayload,
+  MethodName,
+  MethodOutput,
+  Settings,
+  SyncStatus,
+} from '../../../shared/ipc/contract.ts';
+import { parseInvite } from '../../../shared/protocol/invite.ts';
+import { fromBase64 } from '../../../shared/protocol/encoding.ts';
+import { hasCode, SottoError } from '../errors.ts';
+import { addContact, getContact, type Contact as CoreContact } from '../contacts/contacts.ts';
+import { acceptIdentityChange, markVerified, safetyNumber } from '../crypto/trust.ts';
+import { getMessage, listConversations, markRead, messagesAfter, messagesAround, messagesPage, searchMessages } from '../history/history.ts';
+import { readKeyFile } from '../keys/keyfile.ts';
+import { log } from '../log.ts';
+import { outboxSize, queueText, retryMessage } from '../messaging/outbox.ts';
+import type { EnvelopeOutcome } from '../messaging/receive.ts';
+import { profileInvite } from '../profile/invite.ts';
+import { profilePaths } from '../profile/paths.ts';
+import { Profile } from '../profile/profile.ts';
+import { readSettings, writeSettings } from './settings.ts';
+import { SyncEngine, type SyncEvent } from '../sync/engine.ts';
+import { normalizeRelayAddress } from '../sync/relay-pool.ts';
+import type { CoreService, EventListener, ParsedInput, ServiceOptions } from './types.ts';
+import { StatusWatch } from './status-watch.ts';
+
+/** Passphrases shorter than this are refused outright (the UI also shows a strength meter). */
+const MIN_PASSPHRASE_LENGTH = 8;
+/** A receive pass that stores at least this many messages is shown as a backlog. */
+const BACKLOG_THRESHOLD = 50;
+/** Methods that work without an unlocked profile. */
+const OPEN_METHODS = new Set<MethodName>(['app:state', 'profile:create', 'profile:unlock']);
+
+type Handlers = { [M in MethodName]: (input: ParsedInput<M>) => Promise<MethodOutput<M>> | MethodOutput<M> };
+
+/** Creates the core service for one profile directory (see CoreService). */
+export function createCoreService(options: ServiceOptions): CoreService {
+  return new AppService(options);
+}
+
+/**
+ * The contract's implementation over the headless core: one profile, its sync
+ * engine running in the background, push events for what changed. "Locked"
+ * hides the profile from the UI while the core keeps receiving; the key stays
+ * in this process until `close` (docs/threat-model.md).
+ */
+class AppService implements CoreService {
+  private profile: Profile | undefined;
+  private engine: SyncEngine | undefined;
+  private syncLoop: { readonly abort: AbortController; readonly done: Promise<void> } | undefined;
+  private locked = false;
+  private connection: ConnectionState = 'connecting';
+  private backlog: { received: number } | null = null;
+  private lastStatus = '';
+  private readonly watch = new StatusWatch();
+  private readonly listeners = new Set<EventListener>();
+  private flushing: Promise<void> | undefined;
+  private flushAgain = false;
+  private readonly handlers: Handlers;
+
+  constructor(private readonly options: ServiceOptions) {
+    this.handlers = {
+      'app:state': () => this.state(),
+      'profile:create': (input) => this.create(input),
+      'profile:unlock': (input) => this.unlock(input.passphrase),
+      'profile:lock': (input) => this.lock(input.reason ?? 'user'),
+      'profile:invite': () => ({ link: profileInvite(this.open()) }),
+      'profile:change-passphrase': async (input) => {
+        checkStrength(input.next);
+        await this.open().changePassphrase(input.current, input.next, this.options.kdfCost);
+        return {};
+      },
+      'settings:get': () => readSettings(this.open().db),
+      'settings:set': (input) => this.setSettings(input),
+      'contacts:add': (input) => this.addContact(input.invite),
+      'contacts:list': () => this.contacts(),
+      'contacts:safety-number': (input) => {
+        const profile = this.open();
+        const number = safetyNumber(profile, this.contactOf(input.conversationId).accountId);
+        return { digits: number.digits, scannable: Buffer.from(number.scannable).toString('base64') };
+      },
+      'contacts:verify': (input) => this.trust(input.conversationId, markVerified),
+      'contacts:accept-identity': (input) => this.trust(input.conversationId, acceptIdentityChange),
+      'conversations:list': () => listConversations(this.open().db),
+      'conversations:get': (input) => this.conversation(input.conversationId),
+      'conversations:mark-read': (input) => {
+        const profile = this.open();
+        this.contactOf(input.conversationId);
+        profile.commit(undefined, (db) => markRead(db, input.conversationId));
+        this.emit('conversations:changed', {});
+        return {};
+      },
+      'conversations:set-draft': (input) => {
+        const profile = this.open();
+        this.contactOf(input.conversationId);
+        const draft = input.draft === null || input.draft.trim() === '' ? null : input.draft;
+        profile.commit(undefined, (db) => db.prepare('UPDATE conversations SET draft = ? WHERE id = ?').run([draft, input.conversationId]));
+        return {};
+      },
+      'messages:page': (input) => {
+        const db = this.open().db;
+        if (input.before && input.after) throw new SottoError('INVALID_INPUT', 'before and after');
+        const page = input.after
+          ? messagesAfter(db, input.conversationId, input.limit, input.after)
+          : messagesPage(db, input.conversationId, input.limit, input.before);
+        this.watch.track(page);
+        return page;
+      },
+      'messages:around': (input) => {
+        const messages = messagesAround(this.open().db, input.messageId, input.limit);
+        if (!messages?.[0]) throw new SottoError('INVALID_INPUT', 'no such message');
+        this.watch.track(messages);
+        return { conversationId: messages[0].conversationId, messages };
+      },
+      'messages:send': (input) => this.send(input.conversationId, input.body),
+      'messages:retry': (input) => {
+        const profile = this.open();
+        retryMessage(profile, input.messageId);
+        const message = this.message(input.messageId);
+        this.watch.track([message]);
+        this.emit('message:status', { messageId: message.id, conversationId: message.conversationId, status: message.status });
+        this.kick();
+        return message;
+      },
+      'messages:search': (input) => searchMessages(this.open().db, input.query, input.limit),
+      'sync:status': () => this.syncStatus(),
+    };
+  }
+
+  async call<M extends MethodName>(method: M, input: ParsedInput<M>): Promise<MethodOutput<M>> {
+    if (!OPEN_METHODS.has(method)) this.open();
+    const handler = this.handlers[method] as (input: ParsedInput<M>) => Promise<MethodOutput<M>> | MethodOutput<M>;
+    return handler(input);
+  }
+
+  onEvent(listener: EventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    await this.stopSync();
+    await this.profile?.close();
+    this.profile = undefined;
+  }
+
+  // --- profile lifecycle ---------------------------------------------------
+
+  private state(): AppState {
+    const paths = profilePaths(this.options.profileDir);
+    const exists = this.profile !== undefined || existsSync(paths.keyFile);
+    return {
+      phase: !exists ? 'no-profile' : this.profile && !this.locked ? 'unlocked' : 'locked',
+      accountId: this.profile && !this.locked ? this.profile.account.accountId : null,
+      displayName: this.profile && !this.locked ? this.profile.account.displayName : null,
+      keychainSecure: this.options.keychain?.isSecure ?? false,
+      unlockWith: exists ? this.unlockMethod() : null,
+    };
+  }
+
+  /** 'keychain' if the key file has a keychain wrapper this machine can use, else 'passphrase'. */
+  private unlockMethod(): 'keychain' | 'passphrase' {
+    try {
+      const file = readKeyFile(profilePaths(this.options.profileDir).keyFile);
+      const hasKeychain = file.wrappers.some((w) => w.type === 'keychain');
+      return hasKeychain && this.options.keychain?.isSecure ? 'keychain' : 'passphrase';
+    } catch {
+      return 'passphrase'; // a damaged key file is reported when unlocking
+    }
+  }
+
+  private async create(input: ParsedInput<'profile:create'>): Promise<AppState> {
+    if (this.profile || existsSync(profilePaths(this.options.profileDir).keyFile)) throw new SottoError('PROFILE_EXISTS');
+    const keychain = input.useKeychain ? this.options.keychain : undefined;
+    if (input.useKeychain && !keychain?.isSecure && input.passphrase === undefined) throw new SottoError('PASSPHRASE_REQUIRED');
+    if (input.passphrase !== undefined) checkStrength(input.passphrase);
+    const relay = normalizeRelayAddress(input.relay);
+    const profile = await Profile.create(this.options.profileDir, {
+      displayName: input.displayName,
+      ...(input.passphrase !== undefined ? { passphrase: input.passphrase } : {}),
+      ...(keychain ? { keychain } : {}),
+      ...(this.options.kdfCost ? { kdfCost: this.options.kdfCost } : {}),
+    });
+    writeSettings(profile, { relay });
+    this.opened(profile);
+    return this.state();
+  }
+
+  private async unlock(passphrase: string | undefined): Promise<AppState> {
+    const unlockWith = {
+      ...(passphrase !== undefined ? { passphrase } : {}),
+      ...(this.options.keychain ? { keychain: this.options.keychain } : {}),
+    };
+    if (this.profile) {
+      if (this.locked) await this.profile.verifyUnlock(unlockWith);
+      this.locked = false;
+    } else {
+      this.opened(await Profile.open(this.options.profileDir, unlockWith));
+    }
+    return this.state();
+  }
+
+  private lock(reason: 'user' | 'idle'): AppState {
+    if (this.profile && !this.locked) {
+      this.locked = true;
+      this.emit('app:locked', { reason });
+    }
+    return this.state();
+  }
+
+  private opened(profile: Profile): void {
+    this.profile = profile;
+    this.locked = false;
+    this.watch.clear();
+    this.startSync();
+  }
+
+  /** The unlocked profile; APP_LOCKED or NO_PROFILE otherwise. */
+  private open(): Profile {
+    if (this.profile && !this.locked) return this.profile;
+    if (this.profile || existsSync(profilePaths(this.options.profileDir).keyFile)) throw new SottoError('APP_LOCKED');
+    throw new SottoError('NO_PROFILE');
+  }
+
+  private async setSettings(input: Partial<Settings>): Promise<Settings> {
+    const profile = this.open();
+    const relayChanged = input.relay !== undefined && input.relay !== readSettings(profile.db).relay;
+    writeSettings(profile, input.relay ? { ...input, relay: normalizeRelayAddress(input.relay) } : input);
+    if (relayChanged) {
+      await this.stopSync();
+      this.startSync();
+    }
+    return readSettings(profile.db);
+  }
+
+  // --- contacts and conversations ---------------------------------------------
+
+  private addContact(text: string): Contact {
+    const profile = this.open();
+    const invite = parseInvite(text);
+    if (!invite) throw new SottoError('INVALID_INVITE');
+    const added = addContact(profile, {
+      accountId: invite.accountId,
+      identityKey: fromBase64(invite.identityKey),
+      displayName: invite.name,
+      relay: invite.relay,
+    });
+    this.emit('conversations:changed', {});
+    return toContact(added);
+  }
+
+  private contacts(): Contact[] {
+    const db = this.open().db;
+    return db
+      .prepare('SELECT account_id FROM contacts ORDER BY coalesce(display_name, account_id) COLLATE NOCASE', { pluck: true })
+      .all<string>()
+      .map((accountId) => toContact(getContact(db, accountId)));
+  }
+
+  private contactOf(conversationId: number): CoreContact {
+    const db = this.open().db;
+    const accountId = db
+      .prepare('SELECT k.account_id FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE c.id = ?', { pluck: true })
+      .get([conversationId]);
+    if (typeof accountId !== 'string') throw new SottoError('UNKNOWN_CONTACT');
+    return getContact(db, accountId);
+  }
+
+  private trust(conversationId: number, decide: (profile: Profile, accountId: string) => void): Contact {
+    const profile = this.open();
+    const contact = this.contactOf(conversationId);
+    decide(profile, contact.accountId);
+    this.emit('conversations:changed', {});
+    this.kick(); // messages held back by the identity change may go now
+    return toContact(getContact(profile.db, contact.accountId));
+  }
+
+  private conversation(conversationId: number): ConversationDetail {
+    const db = this.open().db;
+    const summary = listConversations(db).find((c) => c.id === conversationId);
+    if (!summary) throw new SottoError('UNKNOWN_CONTACT');
+    const row = db
+      .prepare('SELECT draft, (SELECT count(*) FROM messages WHERE conversation_id = ?) AS messageCount FROM conversations WHERE id = ?')
+      .get<{ draft: string | null; messageCount: number }>([conversationId, conversationId]);
+    return { ...summary, draft: row?.draft ?? null, messageCount: row?.messageCount ?? 0, verified: this.contactOf(conversationId).verified };
+  }
+
+  // --- messages ----------------------------------------------------------------
+
+  private send(conversationId: number, body: string) {
+    const profile = this.open();
+    const queued = queueText(profile, this.contactOf(conversationId).accountId, body);
+    const message = this.message(queued.id);
+    this.watch.track([message]);
+    this.emit('conversations:changed', {});
+    this.kick();
+    return message;
+  }
+
+  private message(messageId: number) {
+    const message = getMessage(this.open().db, messageId);
+    if (!message) throw new SottoError('INVALID_INPUT', 'no such message');
+    return message;
+  }
+
+  // --- sync ----------------------------------------------------------------------
+
+  private syncStatus(): SyncStatus {
+    const profile = this.profile;
+    const configured = profile !== undefined && readSettings(profile.db).relay !== null;
+    return {
+      connection: configured ? this.connection : 'not-configured',
+      outbox: profile ? outboxSize(profile) : 0,
+      backlog: this.backlog,
+      unread: profile
+        ? Number(profile.db.prepare('SELECT coalesce(sum(unread_count), 0) FROM conversations', { pluck: true }).get())
+        : 0,
+    };
+  }
+
+  private startSync(): void {
+    const profile = this.profile;
+    if (!profile || this.options.sync === false || readSettings(profile.db).relay === null) {
+      this.publishStatus();
+      return;
+    }
+    const engine = new SyncEngine(profile);
+    const abort = new AbortController();
+    this.engine = engine;
+    this.connection = 'connecting';
+    this.publishStatus();
+    const done = (async () => {
+      while (!abort.signal.aborted) {
+        try {
+          await engine.listen(abort.signal, (event) => this.onSync(event));
+        } catch (error) {
+          // Anything but an unreachable relay: log the code, stay up, try again shortly.
+          log.error('service.sync', error);
+          this.connection = 'offline';
+          this.publishStatus();
+          await delay(5_000, abort.signal);
+        }
+      }
+    })();
+    this.syncLoop = { abort, done };
+  }
+
+  private async stopSync(): Promise<void> {
+    const loop = this.syncLoop;
+    this.syncLoop = undefined;
+    if (loop) {
+      loop.abort.abort();
+      await loop.done;
+    }
+    await this.flushing;
+    await this.engine?.close();
+    this.engine = undefined;
+  }
+
+  private onSync(event: SyncEvent): void {
+    switch (event.type) {
+      case 'connection':
+        this.connection = event.state;
+        break;
+      case 'received':
+        this.received(event.outcomes);
+        break;
+      case 'drained':
+        this.backlog = null;
+        break;
+      case 'sent':
+      case 'keys':
+        break;
+    }
+    this.refreshStatuses();
+    this.publishStatus();
+  }
+
+  private received(outcomes: readonly EnvelopeOutcome[]): void {
+    const db = this.profile?.db;
+    if (!db) return;
+    const byUuid = db.prepare('SELECT id FROM messages WHERE uuid = ?', { pluck: true });
+    let stored = 0;
+    for (const outcome of outcomes) {
+      if (outcome.outcome !== 'stored') continue;
+      stored++;
+      const id = byUuid.get([outcome.messageUuid]);
+      const message = typeof id === 'number' ? getMessage(db, id) : undefined;
+      if (message) this.emit('message:new', message);
+    }
+    if (stored > 0) this.emit('conversations:changed', {});
+    if (this.backlog || stored >= BACKLOG_THRESHOLD) this.backlog = { received: (this.backlog?.received ?? 0) + stored };
+  }
+
+  /** Sends the outbox now rather than on the listen loop's next turn (one pass at a time). */
+  private kick(): void {
+    if (!this.engine) {
+      this.publishStatus();
+      return;
+    }
+    if (this.flushing) {
+      this.flushAgain = true;
+      return;
+    }
+    const engine = this.engine;
+    this.flushing = (async () => {
+      do {
+        this.flushAgain = false;
+        try {
+          await engine.sendOutbox();
+        } catch (error) {
+          if (!isRelayProblem(error)) log.error('service.send', error);
+        }
+        this.refreshStatuses();
+        this.publishStatus();
+      } while (this.flushAgain && this.engine === engine);
+    })().finally(() => {
+      this.flushing = undefined;
+    });
+  }
+
+  /** Emits message:status for tracked messages whose status changed. */
+  private refreshStatuses(): void {
+    const db = this.profile?.db;
+    if (!db) return;
+    for (const change of this.watch.changes(db)) this.emit('message:status', change);
+  }
+
+  /** Emits sync:status when connection, outbox or backlog changed. */
+  private publishStatus(): void {
+    const status = this.syncStatus();
+    const key = JSON.stringify(status);
+    if (key === this.lastStatus) return;
+    this.lastStatus = key;
+    this.emit('sync:status', status);
+  }
+
+  private emit<E extends EventName>(event: E, payload: EventPayload<E>): void {
+    // While locked, only the lock itself and content-free status reach the UI
+    // (main uses sync:status's unread count for the badge and a text-free notification).
+    if (this.locked && event !== 'app:locked' && event !== 'sync:status') return;
+    for (const listener of this.listeners) {
+      try {
+        listener(event, payload);
+      } catch (error) {
+        log.error('service.listener', error);
+      }
+    }
+  }
+}
+
+function isRelayProblem(error: unknown): boolean {
+  return hasCode(error, 'RELAY_UNAVAILABLE') || hasCode(error, 'RELAY_REFUSED') || hasCode(error, 'NOT_CONFIGURED');
+}
+
+function checkStrength(passphrase: string): void {
+  if ([...passphrase].length < MIN_PASSPHRASE_LENGTH) throw new SottoError('WEAK_PASSPHRASE');
+}
+
+function toContact(contact: CoreContact): Contact {
+  return {
+    accountId: contact.accountId,
+    displayName: contact.displayName,
+    conversationId: contact.conversationId,
+    trust: contact.trust,
+    verified: contact.verified,
+  };
+}
+
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    }, { once: true });
+  });
+}

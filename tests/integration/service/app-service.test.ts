@@ -1,0 +1,188 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { EventName, EventPayload, MethodName, MethodOutput } from '../../../shared/ipc/contract.ts';
+import { methods } from '../../../shared/ipc/contract.ts';
+import { createCoreService } from '../../../electron/core/service/app-service.ts';
+import type { CoreService } from '../../../electron/core/service/types.ts';
+import { rejectedCode } from '../../support/errors.ts';
+import { TEST_KDF, tempDir } from '../../support/profiles.ts';
+import { type RelayProcess, startRelayProcess } from '../../support/relay-process.ts';
+
+// The contract's implementation over the real core: real SQLCipher profiles,
+// real libsignal sessions, a real relay process on loopback.
+
+type Received = { event: EventName; payload: unknown };
+
+class User {
+  readonly events: Received[] = [];
+  readonly service: CoreService;
+
+  constructor(readonly dir = tempDir()) {
+    this.service = createCoreService({ profileDir: dir, kdfCost: TEST_KDF });
+    this.service.onEvent((event, payload) => this.events.push({ event, payload }));
+  }
+
+  /** Calls a method with its input parsed by the contract's schema, as main does. */
+  call<M extends MethodName>(method: M, input: unknown = {}): Promise<MethodOutput<M>> {
+    const parsed = methods[method].input.parse(input);
+    return this.service.call(method, parsed as never);
+  }
+
+  async waitFor<E extends EventName>(event: E, match: (payload: EventPayload<E>) => boolean, timeoutMs = 20_000) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const hit = this.events.find((e) => e.event === event && match(e.payload as EventPayload<E>));
+      if (hit) return hit.payload as EventPayload<E>;
+      if (Date.now() > deadline) throw new Error(`no ${event} event within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
+let relay: RelayProcess;
+const users: User[] = [];
+
+function user(dir?: string): User {
+  const u = new User(dir);
+  users.push(u);
+  return u;
+}
+
+beforeAll(async () => {
+  relay = await startRelayProcess(tempDir('sotto-relay-'));
+});
+afterEach(async () => {
+  await Promise.all(users.splice(0).map((u) => u.service.close()));
+});
+afterAll(async () => {
+  await relay.stop();
+});
+
+async function pair(): Promise<{ alice: User; bob: User; aliceChat: number; bobChat: number }> {
+  const alice = user();
+  const bob = user();
+  await alice.call('profile:create', { displayName: 'Alice', passphrase: 'alice passphrase', useKeychain: false, relay: relay.url });
+  await bob.call('profile:create', { displayName: 'Bob', passphrase: 'bob passphrase 1', useKeychain: false, relay: relay.url });
+  const { link: aliceInvite } = await alice.call('profile:invite');
+  const { link: bobInvite } = await bob.call('profile:invite');
+  const bobSide = await bob.call('contacts:add', { invite: aliceInvite });
+  const aliceSide = await alice.call('contacts:add', { invite: bobInvite });
+  return { alice, bob, aliceChat: aliceSide.conversationId, bobChat: bobSide.conversationId };
+}
+
+describe('core service', () => {
+  it('walks from no profile to unlocked, and refuses everything else until then', async () => {
+    const u = user();
+    expect((await u.call('app:state')).phase).toBe('no-profile');
+    expect(await rejectedCode(() => u.call('conversations:list'))).toBe('NO_PROFILE');
+    expect(
+      await rejectedCode(() => u.call('profile:create', { displayName: 'U', passphrase: 'short', useKeychain: false, relay: relay.url })),
+    ).toBe('WEAK_PASSPHRASE');
+    expect(
+      await rejectedCode(() => u.call('profile:create', { displayName: 'U', useKeychain: true, relay: relay.url })),
+    ).toBe('PASSPHRASE_REQUIRED');
+    const state = await u.call('profile:create', { displayName: 'U', passphrase: 'a fine passphrase', useKeychain: false, relay: relay.url });
+    expect(state).toMatchObject({ phase: 'unlocked', displayName: 'U', unlockWith: 'passphrase', keychainSecure: false });
+    expect(await rejectedCode(() => u.call('profile:create', { displayName: 'U', passphrase: 'a fine passphrase', useKeychain: false, relay: relay.url }))).toBe('PROFILE_EXISTS');
+    await u.service.close();
+
+    // A new service on the same directory (an app restart) starts locked.
+    const again = user(u.dir);
+    expect((await again.call('app:state')).phase).toBe('locked');
+    expect(await rejectedCode(() => again.call('conversations:list'))).toBe('APP_LOCKED');
+    expect(await rejectedCode(() => again.call('profile:unlock', { passphrase: 'wrong passphrase' }))).toBe('WRONG_PASSPHRASE');
+    expect((await again.call('profile:unlock', { passphrase: 'a fine passphrase' })).phase).toBe('unlocked');
+    expect(await again.call('conversations:list')).toEqual([]);
+  });
+
+  it('locks the UI without closing the profile, and unlocks only with the right passphrase', async () => {
+    const u = user();
+    await u.call('profile:create', { displayName: 'U', passphrase: 'a fine passphrase', useKeychain: false, relay: relay.url });
+    const locked = await u.call('profile:lock', { reason: 'idle' });
+    expect(locked).toMatchObject({ phase: 'locked', accountId: null, displayName: null });
+    expect(u.events.some((e) => e.event === 'app:locked' && (e.payload as { reason: string }).reason === 'idle')).toBe(true);
+    expect(await rejectedCode(() => u.call('profile:invite'))).toBe('APP_LOCKED');
+    expect(await rejectedCode(() => u.call('profile:unlock', { passphrase: 'not it at all' }))).toBe('WRONG_PASSPHRASE');
+    expect(await rejectedCode(() => u.call('profile:unlock', {}))).toBe('PASSPHRASE_REQUIRED');
+    expect((await u.call('profile:unlock', { passphrase: 'a fine passphrase' })).phase).toBe('unlocked');
+  });
+
+  it('exchanges messages through the relay: events for new messages, statuses up to delivered', async () => {
+    const { alice, bob, aliceChat, bobChat } = await pair();
+    const sent = await alice.call('messages:send', { conversationId: aliceChat, body: 'hello bob' });
+    expect(sent).toMatchObject({ outgoing: true, status: 'queued', body: 'hello bob' });
+
+    const arrived = await bob.waitFor('message:new', (m) => m.uuid === sent.uuid);
+    expect(arrived).toMatchObject({ body: 'hello bob', outgoing: false, senderName: 'Alice', conversationId: bobChat });
+    await alice.waitFor('message:status', (s) => s.messageId === sent.id && s.status === 'delivered');
+
+    const bobList = await bob.call('conversations:list');
+    expect(bobList[0]).toMatchObject({ id: bobChat, unreadCount: 1, lastMessagePreview: 'hello bob', failedCount: 0 });
+    await bob.call('conversations:mark-read', { conversationId: bobChat });
+    expect((await bob.call('conversations:list'))[0]?.unreadCount).toBe(0);
+
+    const reply = await bob.call('messages:send', { conversationId: bobChat, body: 'hi alice' });
+    await alice.waitFor('message:new', (m) => m.uuid === reply.uuid);
+    const page = await alice.call('messages:page', { conversationId: aliceChat, limit: 10 });
+    expect(page.map((m) => m.body)).toEqual(['hi alice', 'hello bob']);
+    expect((await alice.call('messages:search', { query: 'hel', limit: 10 })).map((m) => m.body)).toEqual(['hello bob']);
+    // Alice's delivery receipt for the reply leaves on the next pass.
+    await alice.waitFor('sync:status', (s) => s.connection === 'online' && s.outbox === 0);
+  });
+
+  it('keeps drafts per conversation, pages both ways and opens a window around a message', async () => {
+    const { alice, aliceChat } = await pair();
+    await alice.call('conversations:set-draft', { conversationId: aliceChat, draft: 'half a thought' });
+    expect(await alice.call('conversations:get', { conversationId: aliceChat })).toMatchObject({ draft: 'half a thought', hasDraft: true });
+    const sent = [];
+    for (let i = 0; i < 9; i++) sent.push(await alice.call('messages:send', { conversationId: aliceChat, body: `message ${i}` }));
+    const detail = await alice.call('conversations:get', { conversationId: aliceChat });
+    expect(detail).toMatchObject({ draft: null, messageCount: 9, verified: false });
+
+    const around = await alice.call('messages:around', { messageId: sent[4]!.id, limit: 5 });
+    expect(around.messages.map((m) => m.body)).toEqual(['message 2', 'message 3', 'message 4', 'message 5', 'message 6']);
+    const last = around.messages.at(-1)!;
+    const newer = await alice.call('messages:page', { conversationId: aliceChat, limit: 5, after: { sentAt: last.sentAt, id: last.id } });
+    expect(newer.map((m) => m.body)).toEqual(['message 7', 'message 8']);
+    expect(await rejectedCode(() => alice.call('messages:around', { messageId: 999_999, limit: 5 }))).toBe('INVALID_INPUT');
+  });
+
+  it('shows safety numbers that match on both sides and records verification', async () => {
+    const { alice, bob, aliceChat, bobChat } = await pair();
+    const a = await alice.call('contacts:safety-number', { conversationId: aliceChat });
+    const b = await bob.call('contacts:safety-number', { conversationId: bobChat });
+    expect(a.digits).toMatch(/^\d{60}$/);
+    expect(a.digits).toBe(b.digits);
+    const verified = await alice.call('contacts:verify', { conversationId: aliceChat });
+    expect(verified).toMatchObject({ trust: 'trusted', verified: true });
+    expect((await alice.call('conversations:get', { conversationId: aliceChat })).verified).toBe(true);
+  });
+
+  it('queues while the relay is unreachable and reports offline with the outbox count', async () => {
+    const dead = 'ws://127.0.0.1:9/v1'; // discard port: nothing listens
+    const u = user();
+    const other = user();
+    await u.call('profile:create', { displayName: 'U', passphrase: 'a fine passphrase', useKeychain: false, relay: dead });
+    await other.call('profile:create', { displayName: 'O', passphrase: 'other passphrase', useKeychain: false, relay: dead });
+    const contact = await u.call('contacts:add', { invite: (await other.call('profile:invite')).link });
+    const queued = await u.call('messages:send', { conversationId: contact.conversationId, body: 'waiting' });
+    const offline = await u.waitFor('sync:status', (s) => s.connection === 'offline' && s.outbox === 1);
+    expect(offline.backlog).toBeNull();
+    expect((await u.call('messages:page', { conversationId: contact.conversationId, limit: 5 }))[0]).toMatchObject({
+      id: queued.id,
+      status: 'queued',
+    });
+  });
+
+  it('stores settings with defaults and validates them through the contract', async () => {
+    const u = user();
+    await u.call('profile:create', { displayName: 'U', passphrase: 'a fine passphrase', useKeychain: false, relay: relay.url });
+    expect(await u.call('settings:get')).toEqual({ relay: relay.url, autoLockMinutes: 15, theme: 'system', language: 'en', notifications: true });
+    expect(await u.call('settings:set', { theme: 'dark', autoLockMinutes: 5 })).toMatchObject({ theme: 'dark', autoLockMinutes: 5 });
+    expect(() => methods['settings:set'].input.parse({ theme: 'neon' })).toThrow();
+    await u.call('profile:change-passphrase', { current: 'a fine passphrase', next: 'another fine one' });
+    await u.call('profile:lock');
+    expect(await rejectedCode(() => u.call('profile:unlock', { passphrase: 'a fine passphrase' }))).toBe('WRONG_PASSPHRASE');
+    expect((await u.call('profile:unlock', { passphrase: 'another fine one' })).phase).toBe('unlocked');
+    expect((await u.call('settings:get')).theme).toBe('dark');
+  });
+});
