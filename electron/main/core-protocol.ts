@@ -1,0 +1,31 @@
+// Messages between CoreHost (main thread) and the core worker. Internal to
+// electron/main: both ends are ours, so these are plain structured-clone types;
+// untrusted input is validated by CoreHost before it becomes a `call`.
+import type { ErrorCode } from '../../shared/errors.ts';
+import type { EventName, MethodName, Result } from '../../shared/ipc/contract.ts';
+import type { KdfCost } from '../core/keys/passphrase.ts';
+
+/** What the worker needs to build its CoreService (sent as workerData). */
+export interface CoreWorkerInit {
+  readonly profileDir: string;
+  readonly kdfCost?: KdfCost;
+  readonly sync?: boolean;
+  /** The host's keychain, if any: the worker gets a proxy with these properties. */
+  readonly keychain: { readonly backend: string; readonly isSecure: boolean } | null;
+}
+
+export type KeychainOp = 'encrypt' | 'decrypt';
+
+export type HostToWorker =
+  | { readonly type: 'call'; readonly id: number; readonly method: MethodName; readonly input: unknown }
+  | { readonly type: 'keychain-reply'; readonly id: number; readonly ok: true; readonly value: Uint8Array }
+  | { readonly type: 'keychain-reply'; readonly id: number; readonly ok: false; readonly code: ErrorCode | null }
+  | { readonly type: 'close' };
+
+export type WorkerToHost =
+  | { readonly type: 'ready' }
+  | { readonly type: 'start-failed'; readonly code: ErrorCode }
+  | { readonly type: 'result'; readonly id: number; readonly result: Result<unknown> }
+  | { readonly type: 'event'; readonly name: EventName; readonly payload: unknown }
+  | { readonly type: 'keychain'; readonly id: number; readonly op: KeychainOp; readonly data: Uint8Array }
+  | { readonly type: 'closed' };
