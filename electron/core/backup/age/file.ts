@@ -1,0 +1,190 @@
+import { randomBytes } from 'node:crypto';
+import { type FileHandle, open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { SottoError } from '../../errors.ts';
+import { fsyncDirectory } from '../../fs-atomic.ts';
+import { DEFAULT_SCRYPT_LOG_N, MAX_HEADER_BYTES, parseHeader, unwrapFileKey, writeHeader } from './header.ts';
+import { PAYLOAD_NONCE_BYTES, PayloadOpener, PayloadSealer, SEALED_CHUNK } from './payload.ts';
+
+/** Sealed bytes gathered before one write call. */
+const WRITE_BATCH = 1024 * 1024;
+/** Sealed chunks read per read call. */
+const READ_CHUNKS = 16;
+
+/** Options for writing an age file. */
+export interface AgeWriteOptions {
+  /** scrypt work factor (log2 N). Default 18, as age; lower it only in tests and benchmarks. */
+  readonly scryptLogN?: number;
+}
+
+/**
+ * Writes an age v1 passphrase file. Everything goes to a temporary file beside
+ * the target, which replaces the target only at `commit` (fsync, rename,
+ * fsync the directory): a crash or `abort` leaves no partial backup behind.
+ */
+export class AgeFileWriter {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private written = 0;
+
+  private constructor(
+    private readonly target: string,
+    private readonly temp: string,
+    private readonly handle: FileHandle,
+    private readonly sealer: PayloadSealer,
+  ) {}
+
+  /** Creates the temporary file and writes the header. */
+  static async create(target: string, passphrase: string, options: AgeWriteOptions = {}): Promise<AgeFileWriter> {
+    const { header, fileKey } = await writeHeader(passphrase, options.scryptLogN ?? DEFAULT_SCRYPT_LOG_N);
+    const temp = join(dirname(target), `.${basename(target)}.partial-${process.pid}-${randomBytes(4).toString('hex')}`);
+    const handle = await open(temp, 'wx', 0o600);
+    const writer = new AgeFileWriter(target, temp, handle, new PayloadSealer(fileKey));
+    fileKey.fill(0);
+    writer.queue([header, writer.sealer.nonce]);
+    return writer;
+  }
+
+  /** Plaintext bytes that would complete the current 64 KiB chunk. */
+  get roomInChunk(): number {
+    return this.sealer.roomInChunk;
+  }
+
+  /** Bytes of the file so far (written or queued). */
+  get bytes(): number {
+    return this.written + this.pendingBytes;
+  }
+
+  /** Encrypts `plaintext`; writes when a batch of sealed chunks is ready. */
+  async write(plaintext: Uint8Array): Promise<void> {
+    this.queue(this.sealer.push(plaintext));
+    if (this.pendingBytes >= WRITE_BATCH) await this.flush();
+  }
+
+  /** Seals the final chunk, makes the file durable and moves it into place. Returns its size. */
+  async commit(): Promise<number> {
+    this.queue([this.sealer.finish()]);
+    await this.flush();
+    await this.handle.sync();
+    await this.handle.close();
+    await rename(this.temp, this.target);
+    fsyncDirectory(dirname(this.target));
+    return this.written;
+  }
+
+  /** Discards the temporary file. */
+  async abort(): Promise<void> {
+    await this.handle.close().catch(() => undefined);
+    await rm(this.temp, { force: true });
+  }
+
+  private queue(buffers: Buffer[]): void {
+    for (const b of buffers) {
+      this.pending.push(b);
+      this.pendingBytes += b.length;
+    }
+  }
+
+  private async flush(): Promise<void> {
+    const buffers = this.pending;
+    this.pending = [];
+    let length = this.pendingBytes;
+    this.pendingBytes = 0;
+    let offset = 0;
+    // writev may write less than asked; finish the rest with plain writes.
+    const joined = buffers.length === 1 ? buffers[0]! : Buffer.concat(buffers, length);
+    while (length > 0) {
+      const { bytesWritten } = await this.handle.write(joined, offset, length);
+      offset += bytesWritten;
+      length -= bytesWritten;
+      this.written += bytesWritten;
+    }
+  }
+}
+
+/**
+ * Reads and authenticates an age v1 passphrase file chunk by chunk, in
+ * constant memory. `next` yields plaintext chunks and `undefined` once a valid
+ * final chunk ended the file.
+ */
+export class AgeFileReader {
+  private block = Buffer.alloc(0);
+  private blockStart = 0;
+  private position: number;
+  private done = false;
+
+  private constructor(
+    private readonly handle: FileHandle,
+    /** File size in bytes (fixed when opened). */
+    readonly size: number,
+    private readonly opener: PayloadOpener,
+    payloadStart: number,
+  ) {
+    this.position = payloadStart;
+  }
+
+  /**
+   * Opens `path` and unwraps its file key. Rejects with BACKUP_TRUNCATED,
+   * BACKUP_TAMPERED, BACKUP_UNSUPPORTED_VERSION or WRONG_PASSPHRASE.
+   */
+  static async open(path: string, passphrase: string): Promise<AgeFileReader> {
+    const handle = await open(path, 'r');
+    try {
+      const size = (await handle.stat()).size;
+      const head = await readAt(handle, 0, Math.min(size, MAX_HEADER_BYTES + PAYLOAD_NONCE_BYTES + 1));
+      const header = parseHeader(head, head.length === size);
+      if (size < header.length + PAYLOAD_NONCE_BYTES) throw new SottoError('BACKUP_TRUNCATED', 'payload nonce');
+      const nonce = head.subarray(header.length, header.length + PAYLOAD_NONCE_BYTES);
+      const fileKey = await unwrapFileKey(header, passphrase);
+      const opener = new PayloadOpener(fileKey, nonce);
+      fileKey.fill(0);
+      return new AgeFileReader(handle, size, opener, header.length + PAYLOAD_NONCE_BYTES);
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+  }
+
+  /** File bytes consumed so far (for progress). */
+  get bytesRead(): number {
+    return this.position;
+  }
+
+  /** The next plaintext chunk, or undefined after the final one. */
+  async next(): Promise<Buffer | undefined> {
+    if (this.done) return undefined;
+    const remaining = this.size - this.position;
+    if (remaining === 0) throw new SottoError('BACKUP_TRUNCATED', 'no chunks');
+    const length = Math.min(SEALED_CHUNK, remaining);
+    const atEnd = length === remaining;
+    const sealed = await this.slice(this.position, length);
+    const plaintext = this.opener.open(sealed, atEnd);
+    this.position += length;
+    this.done = atEnd;
+    return plaintext;
+  }
+
+  /** Closes the file. */
+  close(): Promise<void> {
+    return this.handle.close();
+  }
+
+  private async slice(start: number, length: number): Promise<Buffer> {
+    if (start < this.blockStart || start + length > this.blockStart + this.block.length) {
+      this.block = await readAt(this.handle, start, Math.min(READ_CHUNKS * SEALED_CHUNK, this.size - start));
+      this.blockStart = start;
+    }
+    return this.block.subarray(start - this.blockStart, start - this.blockStart + length);
+  }
+}
+
+async function readAt(handle: FileHandle, position: number, length: number): Promise<Buffer> {
+  const buffer = Buffer.allocUnsafe(length);
+  let filled = 0;
+  while (filled < length) {
+    const { bytesRead } = await handle.read(buffer, filled, length - filled, position + filled);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  return filled === length ? buffer : buffer.subarray(0, filled);
+}
