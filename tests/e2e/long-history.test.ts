@@ -1,0 +1,101 @@
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addContact, Profile } from '../../electron/core/index.ts';
+import { importMessages, type ImportedMessage } from '../../electron/core/history/bulk-import.ts';
+import { setSetting } from '../../electron/core/profile/settings.ts';
+import { newMessageId } from '../../electron/core/messaging/message-id.ts';
+import { cardOf, TEST_KDF, tempDir } from '../support/profiles.ts';
+import { type AppWindow, buildRenderer, launchChromium, openApp, screenshot, serveRenderer } from './support/harness.ts';
+
+// A 100,000-message conversation in the real renderer: the chat view is
+// virtualized (fewer than 100 rows in the DOM wherever it is scrolled) and a
+// search hit far back in time opens at that message.
+
+const COUNT = 100_000;
+const PASSPHRASE = 'a long history passphrase';
+
+let browser: Browser;
+let renderer: { url: string; close: () => Promise<void> };
+let app: AppWindow | undefined;
+let profileDir: string;
+
+beforeAll(async () => {
+  buildRenderer();
+  profileDir = join(tempDir(), 'alice');
+  const alice = await Profile.create(profileDir, { displayName: 'Alice', passphrase: PASSPHRASE, kdfCost: TEST_KDF });
+  const carol = await Profile.create(join(tempDir(), 'carol'), { displayName: 'Carol', passphrase: PASSPHRASE, kdfCost: TEST_KDF });
+  try {
+    addContact(alice, cardOf(carol));
+    alice.commit(undefined, (db) => setSetting(db, 'relay', 'ws://127.0.0.1:9/v1')); // offline: nothing listens there
+    const start = Date.UTC(2024, 0, 1);
+    function* history(): Generator<ImportedMessage> {
+      for (let i = 0; i < COUNT; i++) {
+        const sentAt = start + i * 60_000; // one a minute: about 70 days, so day separators appear
+        const outgoing = i % 3 === 0;
+        yield {
+          uuid: newMessageId(sentAt),
+          conversationWith: carol.account.accountId,
+          outgoing,
+          senderAccount: outgoing ? alice.account.accountId : carol.account.accountId,
+          senderDevice: 1,
+          sentAt,
+          receivedAt: sentAt,
+          body: i === 1_234 ? 'the needle in the haystack' : `message number ${i}`,
+          status: outgoing ? 'delivered' : 'received',
+        };
+      }
+    }
+    importMessages(alice, history());
+  } finally {
+    await alice.close();
+    await carol.close();
+  }
+  renderer = await serveRenderer();
+  browser = await launchChromium();
+}, 300_000);
+
+afterAll(async () => {
+  await app?.close();
+  await browser?.close();
+  await renderer?.close();
+});
+
+describe('a 100,000-message conversation', () => {
+  it('keeps the DOM under 100 message rows and jumps to any point', async () => {
+    app = await openApp(browser, renderer.url, profileDir);
+    const { page } = app;
+    await page.getByTestId('unlock-passphrase').fill(PASSPHRASE);
+    await page.getByTestId('unlock-submit').click();
+    await page.getByTestId('conversation-item').filter({ hasText: 'Carol' }).click();
+
+    const rows = page.getByTestId('message-row');
+    await expect.poll(() => rows.filter({ hasText: `message number ${COUNT - 1}` }).count()).toBe(1);
+    expect(await rows.count()).toBeLessThan(100);
+    expect(await page.getByTestId('day-separator').count()).toBeGreaterThan(0);
+    await screenshot(page, '08-long-history');
+
+    // Scroll up through older pages: rows are recycled, never accumulated.
+    const scroller = page.getByTestId('chat-history');
+    for (let i = 0; i < 10; i++) {
+      await scroller.evaluate((el) => el.scrollTo({ top: 0 }));
+      await page.waitForTimeout(150);
+    }
+    expect(await rows.count()).toBeLessThan(100);
+    const oldest = await rows.first().textContent();
+    expect(oldest).not.toContain(`message number ${COUNT - 1}`);
+
+    // A hit from the first days of the conversation opens right there.
+    await page.getByTestId('search-input').fill('needle');
+    await page.getByTestId('search-result').filter({ hasText: 'haystack' }).click();
+    const needle = rows.filter({ hasText: 'the needle in the haystack' });
+    await expect.poll(() => needle.getAttribute('data-highlighted')).toBe('true');
+    expect(await rows.count()).toBeLessThan(100);
+    expect(await needle.isVisible()).toBe(true);
+
+    // And from there, scrolling down pages forward in time.
+    await scroller.evaluate((el) => el.scrollTo({ top: el.scrollHeight }));
+    await expect.poll(() => rows.filter({ hasText: /message number 12[5-9]\d/ }).count()).toBeGreaterThan(0);
+    expect(app.problems).toEqual([]);
+  });
+});
