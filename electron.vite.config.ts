@@ -6,8 +6,16 @@ import vue from '@vitejs/plugin-vue';
 export default defineConfig({
   main: {
     build: {
-      lib: { entry: resolve(import.meta.dirname, 'electron/main/index.ts') },
+      // Two entries: the main process, and the core's worker thread that
+      // CoreHost starts from out/main/core-worker.js (electron/main/core-host.ts).
+      lib: {
+        entry: {
+          index: resolve(import.meta.dirname, 'electron/main/index.ts'),
+          'core-worker': resolve(import.meta.dirname, 'electron/main/core-worker.ts'),
+        },
+      },
       rollupOptions: {
+        // Native modules load from node_modules (unpacked from the ASAR, electron-builder.yml).
         external: ['@signalapp/libsignal-client', '@signalapp/sqlcipher', '@node-rs/argon2'],
       },
     },

@@ -1,0 +1,44 @@
+// Locks the app after the user's auto-lock timeout of system idle time, and
+// when the OS screen locks. Takes its clock and lock action as functions so it
+// is tested without Electron (index.ts passes powerMonitor and CoreHost).
+import type { ShellState } from './shell-state.ts';
+
+export interface IdleLockOptions {
+  readonly state: Pick<ShellState, 'unlocked' | 'autoLockMinutes'>;
+  /** Seconds since the last user input anywhere on the system (powerMonitor.getSystemIdleTime). */
+  readonly idleSeconds: () => number;
+  readonly lock: () => void;
+  readonly intervalMs?: number;
+}
+
+export class IdleLock {
+  readonly #options: IdleLockOptions;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(options: IdleLockOptions) {
+    this.#options = options;
+  }
+
+  start(): void {
+    this.#timer ??= setInterval(() => this.check(), this.#options.intervalMs ?? 15_000);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Locks if unlocked, auto-lock is on, and the system has been idle long enough. */
+  check(): void {
+    const { state } = this.#options;
+    if (!state.unlocked || state.autoLockMinutes <= 0) return;
+    if (this.#options.idleSeconds() >= state.autoLockMinutes * 60) this.#options.lock();
+  }
+
+  /** The OS locked the screen (or is suspending): lock now, unless auto-lock is off. */
+  screenLocked(): void {
+    const { state } = this.#options;
+    if (state.unlocked && state.autoLockMinutes > 0) this.#options.lock();
+  }
+}
