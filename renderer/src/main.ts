@@ -1,5 +1,13 @@
 import { createApp } from 'vue';
 import { createPinia } from 'pinia';
 import App from './App.vue';
+import { createAppI18n } from './i18n.ts';
+import { createAppRouter } from './router.ts';
+import { connectBridgeEvents } from './events.ts';
+import './styles/main.css';
 
-createApp(App).use(createPinia()).mount('#app');
+const pinia = createPinia();
+const app = createApp(App).use(pinia).use(createAppI18n()).use(createAppRouter(pinia));
+// Events reach the stores for the whole life of the window.
+connectBridgeEvents();
+app.mount('#app');

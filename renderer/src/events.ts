@@ -1,0 +1,57 @@
+// Push events from the core, routed to the stores. Connected once at start-up;
+// returns the function that disconnects every subscription.
+import { errorCodeOf, on } from './bridge.ts';
+import { useAppStore } from './stores/app.ts';
+import { useConversationsStore } from './stores/conversations.ts';
+import { useMessagesStore } from './stores/messages.ts';
+import { useNoticesStore } from './stores/notices.ts';
+import { useSyncStore } from './stores/sync.ts';
+
+/** A new message is "seen" only if its conversation is open in a visible window. */
+function windowIsVisible(): boolean {
+  return document.visibilityState === 'visible';
+}
+
+export function connectBridgeEvents(): () => void {
+  const app = useAppStore();
+  const conversations = useConversationsStore();
+  const messages = useMessagesStore();
+  const sync = useSyncStore();
+  const notices = useNoticesStore();
+  const report = (error: unknown) => notices.pushError(errorCodeOf(error));
+
+  // Many events can arrive in one burst (a backlog); refresh the list once per burst.
+  let refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  const refreshList = () => {
+    if (refreshTimer !== undefined) return;
+    refreshTimer = setTimeout(() => {
+      refreshTimer = undefined;
+      if (app.unlocked) conversations.refresh().catch(report);
+    }, 50);
+  };
+
+  const unsubscribers = [
+    on('message:new', (message) => {
+      if (!app.unlocked) return;
+      messages.receive(message);
+      if (message.conversationId === messages.conversationId && !message.outgoing && windowIsVisible()) {
+        conversations.markRead(message.conversationId).catch(report);
+      }
+      refreshList();
+    }),
+    on('message:status', ({ messageId, status }) => {
+      messages.applyStatus(messageId, status);
+      if (status === 'failed') refreshList();
+    }),
+    on('conversations:changed', () => refreshList()),
+    on('sync:status', (status) => {
+      if (app.unlocked) sync.apply(status);
+    }),
+    on('app:locked', ({ reason }) => app.handleLocked(reason)),
+  ];
+
+  return () => {
+    if (refreshTimer !== undefined) clearTimeout(refreshTimer);
+    for (const off of unsubscribers) off();
+  };
+}

@@ -1,0 +1,21 @@
+// Everything a locked app must forget. Locking (by the user, or the core's
+// `app:locked` event) calls this, so no message, name or key material stays in
+// renderer memory behind the unlock screen.
+import { useContactsStore } from './contacts.ts';
+import { useConversationsStore } from './conversations.ts';
+import { useMessagesStore } from './messages.ts';
+import { useNoticesStore } from './notices.ts';
+import { useSearchStore } from './search.ts';
+import { useSettingsStore } from './settings.ts';
+import { useSyncStore } from './sync.ts';
+
+/** Resets every store that holds profile data. */
+export function resetSessionStores(): void {
+  useMessagesStore().reset();
+  useConversationsStore().reset();
+  useContactsStore().reset();
+  useSearchStore().reset();
+  useSyncStore().reset();
+  useSettingsStore().reset();
+  useNoticesStore().reset();
+}
