@@ -1,0 +1,292 @@
+// An in-memory stand-in for the preload's `window.sotto` (SottoApi), so stores
+// and components can be tested in happy-dom without Electron or a core. It
+// keeps just enough state to behave like the contract says (phases, paging,
+// drafts, search); the real core behind the real contract is covered by the
+// Chromium e2e suite (tests/e2e).
+import type { ErrorCode } from '../../shared/errors.ts';
+import type {
+  AppState,
+  Contact,
+  Conversation,
+  EventName,
+  EventPayload,
+  Message,
+  MethodInput,
+  MethodName,
+  MethodOutput,
+  Result,
+  Settings,
+  SottoApi,
+  SyncStatus,
+} from '../../shared/ipc/contract.ts';
+
+type Handler<M extends MethodName> = (input: MethodInput<M>) => MethodOutput<M> | Promise<MethodOutput<M>>;
+
+export interface FakeConversation extends Conversation {
+  draft: string | null;
+  verified: boolean;
+}
+
+const ok = <T>(value: T): Result<T> => ({ ok: true, value });
+
+class FakeError extends Error {
+  constructor(readonly code: ErrorCode) {
+    super(code);
+  }
+}
+
+export class FakeBridge {
+  state: AppState = { phase: 'locked', accountId: 'ACCOUNT', displayName: 'Me', keychainSecure: false, unlockWith: 'passphrase' };
+  passphrase = 'right passphrase';
+  settings: Settings = { relay: 'wss://relay.example', autoLockMinutes: 15, theme: 'system', language: 'en', notifications: true };
+  sync: SyncStatus = { connection: 'online', outbox: 0, backlog: null, unread: 0 };
+  conversations: FakeConversation[] = [];
+  contacts: Contact[] = [];
+  /** All messages, any order; paging sorts by (sentAt, id). */
+  messages: Message[] = [];
+  /** Every call, in order: [method, input]. */
+  readonly calls: [MethodName, unknown][] = [];
+  private readonly failures = new Map<MethodName, ErrorCode>();
+  private readonly listeners = new Map<EventName, Set<(payload: never) => void>>();
+  private nextId = 1_000_000;
+
+  /** Makes the next calls of `method` fail with `code` (until cleared with `succeed`). */
+  fail(method: MethodName, code: ErrorCode): void {
+    this.failures.set(method, code);
+  }
+
+  succeed(method: MethodName): void {
+    this.failures.delete(method);
+  }
+
+  callsOf(method: MethodName): unknown[] {
+    return this.calls.filter(([m]) => m === method).map(([, input]) => input);
+  }
+
+  /** Delivers a push event, as the preload would. */
+  emit<E extends EventName>(event: E, payload: EventPayload<E>): void {
+    for (const listener of this.listeners.get(event) ?? []) (listener as (p: EventPayload<E>) => void)(payload);
+  }
+
+  listenerCount(event: EventName): number {
+    return this.listeners.get(event)?.size ?? 0;
+  }
+
+  addConversation(partial: Partial<FakeConversation> & { id: number }): FakeConversation {
+    const conversation: FakeConversation = {
+      accountId: `ACC${partial.id}`,
+      displayName: `Contact ${partial.id}`,
+      lastMessageAt: null,
+      lastMessagePreview: null,
+      unreadCount: 0,
+      identityChanged: false,
+      hasDraft: false,
+      failedCount: 0,
+      draft: null,
+      verified: false,
+      ...partial,
+    };
+    this.conversations.push(conversation);
+    this.contacts.push({
+      accountId: conversation.accountId,
+      displayName: conversation.displayName,
+      conversationId: conversation.id,
+      trust: conversation.identityChanged ? 'changed' : 'trusted',
+      verified: conversation.verified,
+    });
+    return conversation;
+  }
+
+  /** Adds `count` messages to a conversation, one a minute from `start`; ids start at `firstId`. */
+  addMessages(conversationId: number, count: number, options: { start?: number; firstId?: number; body?: (i: number) => string } = {}): void {
+    const start = options.start ?? Date.UTC(2024, 0, 1);
+    const firstId = options.firstId ?? conversationId * 1_000_000 + 1;
+    for (let i = 0; i < count; i++) {
+      const outgoing = i % 3 === 0;
+      this.messages.push({
+        id: firstId + i,
+        uuid: `uuid-${firstId + i}`,
+        conversationId,
+        outgoing,
+        senderAccount: outgoing ? 'ACCOUNT' : `ACC${conversationId}`,
+        senderName: outgoing ? null : `Contact ${conversationId}`,
+        sentAt: start + i * 60_000,
+        receivedAt: start + i * 60_000,
+        body: options.body?.(i) ?? `message number ${i}`,
+        status: outgoing ? 'delivered' : 'received',
+      });
+    }
+  }
+
+  private history(conversationId: number): Message[] {
+    return this.messages.filter((m) => m.conversationId === conversationId).sort((a, b) => a.sentAt - b.sentAt || a.id - b.id);
+  }
+
+  private conversation(conversationId: number): FakeConversation {
+    const found = this.conversations.find((c) => c.id === conversationId);
+    if (!found) throw new FakeError('UNKNOWN_CONTACT');
+    return found;
+  }
+
+  private requireUnlocked(): void {
+    if (this.state.phase !== 'unlocked') throw new FakeError('APP_LOCKED');
+  }
+
+  private readonly handlers: { [M in MethodName]: Handler<M> } = {
+    'app:state': () => this.state,
+    'profile:create': (input) => {
+      this.state = {
+        phase: 'unlocked',
+        accountId: 'NEWACCOUNT',
+        displayName: input.displayName,
+        keychainSecure: this.state.keychainSecure,
+        unlockWith: input.useKeychain ? 'keychain' : 'passphrase',
+      };
+      if (input.passphrase) this.passphrase = input.passphrase;
+      this.settings = { ...this.settings, relay: input.relay };
+      return this.state;
+    },
+    'profile:unlock': (input) => {
+      if (this.state.unlockWith === 'passphrase' && input.passphrase !== this.passphrase) throw new FakeError('WRONG_PASSPHRASE');
+      this.state = { ...this.state, phase: 'unlocked' };
+      return this.state;
+    },
+    'profile:lock': () => {
+      this.state = { ...this.state, phase: 'locked' };
+      return this.state;
+    },
+    'profile:invite': () => ({ link: 'sotto://invite/1#fake-invite' }),
+    'profile:change-passphrase': (input) => {
+      if (input.current !== this.passphrase) throw new FakeError('WRONG_PASSPHRASE');
+      this.passphrase = input.next;
+      return {};
+    },
+    'settings:get': () => (this.requireUnlocked(), this.settings),
+    'settings:set': (patch) => {
+      this.requireUnlocked();
+      this.settings = { ...this.settings, ...patch } as Settings;
+      return this.settings;
+    },
+    'contacts:add': (input) => {
+      if (!input.invite.startsWith('sotto://invite/')) throw new FakeError('INVALID_INVITE');
+      const id = this.conversations.length + 1;
+      this.addConversation({ id, displayName: `Invited ${id}` });
+      return this.contacts.at(-1) as Contact;
+    },
+    'contacts:list': () => (this.requireUnlocked(), this.contacts),
+    'contacts:safety-number': () => ({ digits: '0123456789'.repeat(6), scannable: 'AAECAw==' }),
+    'contacts:verify': ({ conversationId }) => this.updateContact(conversationId, { verified: true }),
+    'contacts:accept-identity': ({ conversationId }) => {
+      this.conversation(conversationId).identityChanged = false;
+      return this.updateContact(conversationId, { trust: 'trusted' });
+    },
+    'conversations:list': () => {
+      this.requireUnlocked();
+      return this.conversations.map(({ draft: _draft, verified: _verified, ...row }) => ({ ...row }));
+    },
+    'conversations:get': ({ conversationId }) => {
+      const c = this.conversation(conversationId);
+      return { ...c, messageCount: this.history(conversationId).length };
+    },
+    'conversations:mark-read': ({ conversationId }) => {
+      this.conversation(conversationId).unreadCount = 0;
+      return {};
+    },
+    'conversations:set-draft': ({ conversationId, draft }) => {
+      const c = this.conversation(conversationId);
+      c.draft = draft ?? null;
+      c.hasDraft = draft !== null && draft !== undefined;
+      return {};
+    },
+    'messages:page': ({ conversationId, limit, before, after }) => {
+      const all = this.history(conversationId);
+      const key = (m: Message) => [m.sentAt, m.id] as const;
+      const less = (a: readonly [number, number], b: { sentAt: number; id: number }) => a[0] < b.sentAt || (a[0] === b.sentAt && a[1] < b.id);
+      const more = (a: readonly [number, number], b: { sentAt: number; id: number }) => a[0] > b.sentAt || (a[0] === b.sentAt && a[1] > b.id);
+      if (after) return all.filter((m) => more(key(m), after)).slice(0, limit);
+      const older = before ? all.filter((m) => less(key(m), before)) : all;
+      return older.slice(-limit).reverse();
+    },
+    'messages:around': ({ messageId, limit }) => {
+      const target = this.messages.find((m) => m.id === messageId);
+      if (!target) throw new FakeError('INVALID_INPUT');
+      const all = this.history(target.conversationId);
+      const index = all.findIndex((m) => m.id === messageId);
+      const start = Math.max(0, index - Math.floor(limit / 2));
+      return { conversationId: target.conversationId, messages: all.slice(start, start + limit) };
+    },
+    'messages:send': ({ conversationId, body }) => {
+      const c = this.conversation(conversationId);
+      if (c.identityChanged) throw new FakeError('IDENTITY_CHANGED');
+      const now = Date.now();
+      const message: Message = {
+        id: this.nextId++,
+        uuid: `uuid-${this.nextId}`,
+        conversationId,
+        outgoing: true,
+        senderAccount: 'ACCOUNT',
+        senderName: null,
+        sentAt: now,
+        receivedAt: now,
+        body,
+        status: 'queued',
+      };
+      this.messages.push(message);
+      return message;
+    },
+    'messages:retry': ({ messageId }) => {
+      const message = this.messages.find((m) => m.id === messageId);
+      if (!message) throw new FakeError('INVALID_INPUT');
+      message.status = 'queued';
+      return { ...message };
+    },
+    'messages:search': ({ query, limit }) => {
+      const q = query.toLowerCase();
+      return this.messages.filter((m) => m.body.toLowerCase().includes(q)).slice(0, limit);
+    },
+    'sync:status': () => this.sync,
+  };
+
+  private updateContact(conversationId: number, patch: Partial<Contact>): Contact {
+    const index = this.contacts.findIndex((c) => c.conversationId === conversationId);
+    if (index < 0) throw new FakeError('UNKNOWN_CONTACT');
+    const next = { ...(this.contacts[index] as Contact), ...patch };
+    this.contacts[index] = next;
+    if (patch.verified !== undefined) this.conversation(conversationId).verified = patch.verified;
+    return next;
+  }
+
+  /** The object installed as `window.sotto`. */
+  readonly api: SottoApi = (() => {
+    const api: Record<string, unknown> = {};
+    for (const method of Object.keys(this.handlers) as MethodName[]) {
+      api[method] = async (input: unknown) => {
+        this.calls.push([method, input]);
+        const failure = this.failures.get(method);
+        if (failure) return { ok: false, code: failure };
+        try {
+          const handler = this.handlers[method] as (input: unknown) => unknown;
+          // Copies, as structured clone over IPC would make.
+          return ok(structuredClone(await handler(input)));
+        } catch (error) {
+          if (error instanceof FakeError) return { ok: false, code: error.code };
+          throw error;
+        }
+      };
+    }
+    api['on'] = (event: EventName, listener: (payload: never) => void) => {
+      const set = this.listeners.get(event) ?? new Set();
+      this.listeners.set(event, set);
+      set.add(listener);
+      return () => set.delete(listener);
+    };
+    return api as SottoApi;
+  })();
+}
+
+/** Installs a fresh fake as `window.sotto` and returns it. */
+export function installFakeBridge(): FakeBridge {
+  const fake = new FakeBridge();
+  Object.defineProperty(window, 'sotto', { value: fake.api, configurable: true, writable: false });
+  return fake;
+}

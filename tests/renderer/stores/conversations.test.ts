@@ -1,0 +1,83 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { mount } from '@vue/test-utils';
+import { byRecentActivity, useConversationsStore } from '../../../renderer/src/stores/conversations.ts';
+import { useAppStore } from '../../../renderer/src/stores/app.ts';
+import { connectBridgeEvents } from '../../../renderer/src/events.ts';
+import ConversationList from '../../../renderer/src/components/ConversationList.vue';
+import type { FakeBridge } from '../fake-bridge.ts';
+import { plugins, settle, setUp, testRouter } from '../helpers.ts';
+import type { Pinia } from 'pinia';
+
+let fake: FakeBridge;
+let pinia: Pinia;
+
+beforeEach(async () => {
+  ({ fake, pinia } = setUp());
+  fake.state = { ...fake.state, phase: 'unlocked' };
+  fake.addConversation({ id: 1, displayName: 'Old', lastMessageAt: 1_000, lastMessagePreview: 'long ago' });
+  fake.addConversation({ id: 2, displayName: 'New', lastMessageAt: 9_000, lastMessagePreview: 'just now', unreadCount: 3 });
+  fake.addConversation({ id: 3, displayName: 'Empty', lastMessageAt: null });
+  fake.addConversation({ id: 4, displayName: 'Middle', lastMessageAt: 5_000, lastMessagePreview: 'hm', hasDraft: true, identityChanged: true, failedCount: 2 });
+  await useAppStore().ensureLoaded();
+});
+
+describe('the conversation list', () => {
+  it('is ordered newest activity first, conversations without messages last', async () => {
+    const conversations = useConversationsStore();
+    await conversations.refresh();
+    expect(conversations.sorted.map((c) => c.displayName)).toEqual(['New', 'Middle', 'Old', 'Empty']);
+    expect(conversations.totalUnread).toBe(3);
+  });
+
+  it('the comparison is stable for equal times (by id, newest first)', () => {
+    const row = { accountId: 'a', displayName: null, lastMessagePreview: null, unreadCount: 0, identityChanged: false, hasDraft: false, failedCount: 0 };
+    const sorted = [{ ...row, id: 1, lastMessageAt: 5 }, { ...row, id: 2, lastMessageAt: 5 }].sort(byRecentActivity);
+    expect(sorted.map((c) => c.id)).toEqual([2, 1]);
+  });
+
+  it('mark-read clears the unread count at once and tells the core', async () => {
+    const conversations = useConversationsStore();
+    await conversations.refresh();
+    await conversations.markRead(2);
+    expect(conversations.byId.get(2)?.unreadCount).toBe(0);
+    expect(fake.callsOf('conversations:mark-read')).toEqual([{ conversationId: 2 }]);
+    // Already read: no second call.
+    await conversations.markRead(2);
+    expect(fake.callsOf('conversations:mark-read')).toHaveLength(1);
+  });
+
+  it('a conversations:changed burst refreshes the list once', async () => {
+    vi.useFakeTimers();
+    try {
+      const disconnect = connectBridgeEvents();
+      for (let i = 0; i < 5; i++) fake.emit('conversations:changed', {});
+      await vi.advanceTimersByTimeAsync(100);
+      expect(fake.callsOf('conversations:list')).toHaveLength(1);
+      disconnect();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('renders rows in order with unread badge, preview, draft, identity-change and failed-send markers', async () => {
+    const router = testRouter([
+      { path: '/', component: { template: '<div />' } },
+      { path: '/chat/:id', name: 'chat', component: { template: '<div />' } },
+    ]);
+    await router.push('/');
+    const wrapper = mount(ConversationList, { global: { plugins: plugins(pinia, router) } });
+    await useConversationsStore().refresh();
+    await settle();
+    const rows = wrapper.findAll('[data-testid="conversation-item"]');
+    expect(rows.map((r) => r.attributes('data-conversation-id'))).toEqual(['2', '4', '1', '3']);
+    const [newest, middle, , empty] = rows;
+    expect(newest!.find('[data-testid="unread-badge"]').text()).toContain('3');
+    expect(newest!.find('[data-testid="conversation-preview"]').text()).toBe('just now');
+    expect(middle!.find('[data-testid="draft-marker"]').exists()).toBe(true);
+    expect(middle!.find('[data-testid="identity-marker"]').exists()).toBe(true);
+    expect(middle!.find('[data-testid="failed-marker"]').text()).toContain('2 messages not sent');
+    expect(newest!.find('[data-testid="draft-marker"]').exists()).toBe(false);
+    expect(empty!.find('[data-testid="conversation-preview"]').text()).toBe('No messages yet');
+    expect(newest!.attributes('href')).toBe('/chat/2');
+  });
+});
