@@ -1,0 +1,112 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Message } from '../../../shared/ipc/contract.ts';
+import { IdleLock } from '../../../electron/main/idle-lock.ts';
+import { LOCKED_NOTIFICATION, notificationForMessage, notificationForUnread } from '../../../electron/main/notifications.ts';
+import { profileDirFromArgs, userDataForProfile } from '../../../electron/main/profile-dir.ts';
+import { ShellState } from '../../../electron/main/shell-state.ts';
+
+// Main's OS-integration decisions, pure (no Electron involved).
+
+const incoming: Message = {
+  id: 1,
+  uuid: 'u',
+  conversationId: 7,
+  outgoing: false,
+  senderAccount: 'b',
+  senderName: 'Bob',
+  sentAt: 1,
+  receivedAt: 2,
+  body: 'meet at noon',
+  status: 'received',
+};
+const open = { unlocked: true, enabled: true, focused: false };
+
+describe('notifications', () => {
+  it('show sender and text only while unlocked', () => {
+    expect(notificationForMessage(incoming, open)).toEqual({ title: 'Bob', body: 'meet at noon', conversationId: 7 });
+    expect(notificationForMessage(incoming, { ...open, unlocked: false })).toEqual(LOCKED_NOTIFICATION);
+    expect(JSON.stringify(LOCKED_NOTIFICATION)).not.toMatch(/Bob|noon/);
+  });
+
+  it('stay quiet for own messages, a focused window, or when turned off', () => {
+    expect(notificationForMessage({ ...incoming, outgoing: true }, open)).toBeUndefined();
+    expect(notificationForMessage(incoming, { ...open, focused: true })).toBeUndefined();
+    expect(notificationForMessage(incoming, { ...open, enabled: false })).toBeUndefined();
+  });
+
+  it('truncate long text', () => {
+    const body = notificationForMessage({ ...incoming, body: 'x'.repeat(5000) }, open)!.body;
+    expect(body.length).toBeLessThanOrEqual(200);
+  });
+
+  it('while locked, announce a rising unread count without content', () => {
+    const locked = { ...open, unlocked: false };
+    expect(notificationForUnread(3, 2, locked)).toEqual(LOCKED_NOTIFICATION);
+    expect(notificationForUnread(2, 3, locked)).toBeUndefined();
+    expect(notificationForUnread(3, undefined, locked)).toBeUndefined(); // first count after start
+    expect(notificationForUnread(3, 2, open)).toBeUndefined(); // unlocked: message:new does it
+  });
+});
+
+describe('idle lock', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('locks after the auto-lock timeout of system idle time, polled', () => {
+    vi.useFakeTimers();
+    const state = { unlocked: true, autoLockMinutes: 5 };
+    let idle = 0;
+    const lock = vi.fn();
+    const idleLock = new IdleLock({ state, idleSeconds: () => idle, lock, intervalMs: 1000 });
+    idleLock.start();
+    idle = 299;
+    vi.advanceTimersByTime(1000);
+    expect(lock).not.toHaveBeenCalled();
+    idle = 300;
+    vi.advanceTimersByTime(1000);
+    expect(lock).toHaveBeenCalledTimes(1);
+    idleLock.stop();
+    vi.advanceTimersByTime(5000);
+    expect(lock).toHaveBeenCalledTimes(1);
+  });
+
+  it('never locks when auto-lock is off or already locked', () => {
+    const lock = vi.fn();
+    new IdleLock({ state: { unlocked: true, autoLockMinutes: 0 }, idleSeconds: () => 1e9, lock }).check();
+    new IdleLock({ state: { unlocked: false, autoLockMinutes: 1 }, idleSeconds: () => 1e9, lock }).check();
+    new IdleLock({ state: { unlocked: true, autoLockMinutes: 0 }, idleSeconds: () => 0, lock }).screenLocked();
+    expect(lock).not.toHaveBeenCalled();
+    new IdleLock({ state: { unlocked: true, autoLockMinutes: 1 }, idleSeconds: () => 0, lock }).screenLocked();
+    expect(lock).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('shell state', () => {
+  it('learns phase, settings and unread from results and events', () => {
+    const changes: unknown[] = [];
+    const state = new ShellState({ phase: (p) => changes.push(p), unread: (n, prev) => changes.push([n, prev]) });
+    state.observeCall('profile:unlock', { ok: true, value: { phase: 'unlocked' } });
+    state.observeCall('settings:set', { ok: true, value: { autoLockMinutes: 10, notifications: false } });
+    state.observeCall('profile:unlock', { ok: false, code: 'WRONG_PASSPHRASE' });
+    state.observeEvent('sync:status', { unread: 2 });
+    state.observeCall('sync:status', { ok: true, value: { unread: 2 } });
+    state.observeEvent('app:locked', { reason: 'user' });
+    expect(changes).toEqual(['unlocked', [2, undefined], 'locked']);
+    expect(state).toMatchObject({ autoLockMinutes: 10, notifications: false, unread: 2, unlocked: false });
+  });
+});
+
+describe('profile directory', () => {
+  it('comes from --profile, else the default, always absolute', () => {
+    expect(profileDirFromArgs(['electron', '.', '--profile', '/p/alice'], '/d')).toBe('/p/alice');
+    expect(profileDirFromArgs(['app', '--profile=/p/bob'], '/d')).toBe('/p/bob');
+    expect(profileDirFromArgs(['app', '--profile'], '/d')).toBe('/d');
+    expect(profileDirFromArgs(['app', 'rel'], 'rel/default')).toMatch(/^\/.*rel\/default$/);
+  });
+
+  it('gets its own userData folder, stable and distinct per profile', () => {
+    const a = userDataForProfile('/u', '/p/alice');
+    expect(a).toBe(userDataForProfile('/u', '/p/alice/'));
+    expect(a).not.toBe(userDataForProfile('/u', '/p/bob'));
+    expect(a.startsWith('/u/profiles/')).toBe(true);
+  });
+});
