@@ -41,7 +41,7 @@ describe('electron-builder.yml', () => {
 
   it("matches electron-builder's own configuration schema", async () => {
     const { validateConfiguration } = require('app-builder-lib/out/util/config/config') as {
-      validateConfiguration(config: unknown, logger: unknown): Promise<void>;
+      validateConfiguration: (config: unknown, logger: unknown) => Promise<void>;
     };
     const { DebugLogger } = require('builder-util') as { DebugLogger: new (enabled: boolean) => unknown };
     await expect(validateConfiguration(config, new DebugLogger(false))).resolves.toBeUndefined();
