@@ -43,3 +43,16 @@ export {
   type HistoryMessage,
   type PageCursor,
 } from './history/history.ts';
+// Encrypted backups (docs/backup-format.md) and readable exports.
+export { exportBackup, type ExportBackupOptions, type ExportReport } from './backup/export.ts';
+export { verifyBackup, type VerifyBackupOptions, type VerifyReport } from './backup/verify.ts';
+export { importBackup, type ImportBackupOptions, type ImportReport } from './backup/import.ts';
+export {
+  checkPassphraseStrength,
+  generateRecoveryKey,
+  normalizeRecoveryKey,
+  MIN_PASSPHRASE_SCORE,
+  type PassphraseStrength,
+} from './backup/passphrase.ts';
+export type { BackupProgress, BackupRunOptions } from './backup/progress.ts';
+export type { BackupManifest, RecordCounts as BackupRecordCounts } from './backup/format/records.ts';

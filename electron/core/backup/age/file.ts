@@ -108,7 +108,7 @@ export class AgeFileWriter {
  * final chunk ended the file.
  */
 export class AgeFileReader {
-  private block = Buffer.alloc(0);
+  private block: Buffer = Buffer.alloc(0);
   private blockStart = 0;
   private position: number;
   private done = false;

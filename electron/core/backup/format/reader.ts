@@ -1,0 +1,160 @@
+import { createHash } from 'node:crypto';
+import { SottoError } from '../../errors.ts';
+import type { AgeFileReader } from '../age/file.ts';
+import {
+  BACKUP_VERSION,
+  type BackupManifest,
+  type CountedType,
+  type DataRecord,
+  emptyCounts,
+  manifestHeadSchema,
+  manifestSchema,
+  parseDataRecord,
+  RECORD_ORDER,
+  type RecordCounts,
+  type RecordType,
+  trailerSchema,
+} from './records.ts';
+
+/** How to read the inner stream. */
+export interface ReadOptions {
+  /**
+   * Parse and validate every record (and hand them to `onRecords`). Without
+   * it only the manifest and trailer are parsed; the rest is authenticated,
+   * hashed and counted by type.
+   */
+  readonly deep?: boolean;
+  /** Called once with the manifest, before any other record; may throw to stop early. */
+  readonly onManifest?: (manifest: BackupManifest) => void | Promise<void>;
+  /** Called with each batch of validated records, in file order (deep reads only). */
+  readonly onRecords?: (records: readonly DataRecord[]) => void | Promise<void>;
+  /** Called after each chunk with the file bytes consumed so far. */
+  readonly onChunk?: (bytesRead: number) => void;
+  readonly signal?: AbortSignal;
+}
+
+/** What a complete, authenticated read found. */
+export interface ReadResult {
+  readonly manifest: BackupManifest;
+  readonly counts: RecordCounts;
+}
+
+const TYPE_PREFIX = Buffer.from('{"type":"', 'latin1');
+const NEWLINE = 0x0a;
+const RANK = new Map<string, number>(RECORD_ORDER.map((t, i) => [t, i]));
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+const tampered = (detail: string) => new SottoError('BACKUP_TAMPERED', detail);
+
+/**
+ * Reads the inner stream of an opened age file to its end, checking what the
+ * format promises: a manifest of a known version first, records in order, a
+ * trailer whose counts match the manifest's and the records', and whose
+ * SHA-256 matches every byte before it, then only newline padding.
+ */
+export async function readRecords(age: AgeFileReader, options: ReadOptions = {}): Promise<ReadResult> {
+  const hash = createHash('sha256');
+  const counts = emptyCounts();
+  let manifest: BackupManifest | undefined;
+  let trailerSeen = false;
+  let rank = -1;
+  let carry: Buffer = Buffer.alloc(0);
+
+  for (let chunk = await age.next(); chunk; chunk = await age.next()) {
+    if (options.signal?.aborted) throw new SottoError('CANCELLED');
+    const data = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
+    if (trailerSeen) {
+      if (!isPadding(data, 0)) throw tampered('data after the trailer');
+      carry = Buffer.alloc(0);
+      options.onChunk?.(age.bytesRead);
+      continue;
+    }
+    const last = data.lastIndexOf(NEWLINE);
+    const complete = last < 0 ? 0 : last + 1;
+    carry = Buffer.from(data.subarray(complete));
+    if (carry.length > 1 << 21) throw tampered('record too long');
+    const batch: DataRecord[] = [];
+    let start = 0;
+    let hashedTo = 0;
+    while (start < complete) {
+      const end = data.indexOf(NEWLINE, start);
+      const type = typeOf(data, start, end);
+      const r = RANK.get(type);
+      if (r === undefined || r < rank) throw tampered('record out of order');
+      if (manifest === undefined && type !== 'manifest') throw tampered('no manifest');
+      if (manifest !== undefined && type === 'manifest') throw tampered('second manifest');
+      rank = r;
+      if (type === 'manifest') {
+        manifest = parseManifest(lineAt(data, start, end));
+        await options.onManifest?.(manifest);
+      } else if (type === 'trailer') {
+        hash.update(data.subarray(hashedTo, start));
+        hashedTo = end + 1;
+        checkTrailer(lineAt(data, start, end), hash.digest('hex'), counts, manifest!);
+        if (!isPadding(data, end + 1)) throw tampered('data after the trailer');
+        trailerSeen = true;
+        carry = Buffer.alloc(0);
+        break;
+      } else {
+        counts[type as CountedType] += 1;
+        if (options.deep) batch.push(parseRecord(type as CountedType, lineAt(data, start, end)));
+      }
+      start = end + 1;
+    }
+    if (!trailerSeen) hash.update(data.subarray(hashedTo, complete));
+    if (batch.length > 0) await options.onRecords?.(batch);
+    options.onChunk?.(age.bytesRead);
+  }
+  if (!trailerSeen) throw new SottoError('BACKUP_TRUNCATED', 'no trailer');
+  if (carry.length > 0 && !isPadding(carry, 0)) throw tampered('data after the trailer');
+  return { manifest: manifest!, counts };
+}
+
+/** The record type named at the start of a line (`{"type":"…"`), or '' if it does not start so. */
+function typeOf(data: Buffer, start: number, end: number): RecordType | '' {
+  if (end - start < TYPE_PREFIX.length + 2 || data.compare(TYPE_PREFIX, 0, TYPE_PREFIX.length, start, start + TYPE_PREFIX.length) !== 0) {
+    throw tampered('record without a leading type');
+  }
+  const from = start + TYPE_PREFIX.length;
+  const quote = data.indexOf(0x22, from);
+  if (quote < 0 || quote > end) throw tampered('record type');
+  return data.toString('latin1', from, quote) as RecordType;
+}
+
+function lineAt(data: Buffer, start: number, end: number): unknown {
+  try {
+    return JSON.parse(utf8.decode(data.subarray(start, end)));
+  } catch {
+    throw tampered('record is not JSON');
+  }
+}
+
+function parseManifest(value: unknown): BackupManifest {
+  const head = manifestHeadSchema.safeParse(value);
+  if (!head.success) throw tampered('manifest');
+  if (head.data.version > BACKUP_VERSION) throw new SottoError('BACKUP_UNSUPPORTED_VERSION', `format ${head.data.version}`);
+  const manifest = manifestSchema.safeParse(value);
+  if (!manifest.success) throw tampered('manifest');
+  return manifest.data;
+}
+
+function parseRecord(type: CountedType, value: unknown): DataRecord {
+  const record = parseDataRecord(type, value);
+  if (!record) throw tampered(`${type} record`);
+  return record;
+}
+
+function checkTrailer(value: unknown, digest: string, counts: RecordCounts, manifest: BackupManifest): void {
+  const trailer = trailerSchema.safeParse(value);
+  if (!trailer.success) throw tampered('trailer');
+  if (trailer.data.sha256 !== digest) throw tampered('stream hash');
+  for (const [type, n] of Object.entries(counts)) {
+    const key = type as CountedType;
+    if (trailer.data.counts[key] !== n || manifest.counts[key] !== n) throw tampered('record counts');
+  }
+}
+
+function isPadding(data: Buffer, from: number): boolean {
+  for (let i = from; i < data.length; i++) if (data[i] !== NEWLINE) return false;
+  return true;
+}

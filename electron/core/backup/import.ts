@@ -1,0 +1,185 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { SottoError } from '../errors.ts';
+import { migrate, SCHEMA_VERSION, schemaVersion } from '../db/migrate.ts';
+import { ProfileLock } from '../db/profile-lock.ts';
+import { openKeyed, type Sql } from '../db/sqlite.ts';
+import { fsyncDirectory } from '../fs-atomic.ts';
+import { createDatabaseKey, type KeyProtection, unwrapDatabaseKey, type UnlockWith } from '../keys/database-key.ts';
+import { readKeyFile, writeKeyFile } from '../keys/keyfile.ts';
+import { profilePaths } from '../profile/paths.ts';
+import type { BackupManifest, DataRecord } from './format/records.ts';
+import { type BackupRunOptions, throwIfCancelled } from './progress.ts';
+import { type RestoreCounts, RestoreWriter } from './restore-db.ts';
+import { readBackup } from './verify.ts';
+
+/** Options for `importBackup`. */
+export interface ImportBackupOptions extends BackupRunOptions {
+  /** The backup's passphrase (or recovery key). */
+  readonly passphrase: string;
+  /** Unlocks the existing profile in the directory (merge). */
+  readonly unlock?: UnlockWith;
+  /** How to protect the new profile's database key when the directory has no profile (full restore). */
+  readonly create?: KeyProtection;
+}
+
+/** What an import did. */
+export interface ImportReport extends RestoreCounts {
+  /** True if a new profile was made from the backup; false if it was merged into an existing one. */
+  readonly created: boolean;
+  readonly manifest: BackupManifest;
+}
+
+const TEMP_PREFIX = 'sotto.db.restore-';
+
+/**
+ * Restores a backup into the profile directory `dir` (R6):
+ *
+ * 1. the whole file is read, authenticated and every record validated, with
+ *    nothing written (WRONG_PASSPHRASE, BACKUP_TAMPERED, BACKUP_TRUNCATED,
+ *    BACKUP_TRAILING_DATA, BACKUP_UNSUPPORTED_VERSION, and
+ *    BACKUP_WRONG_ACCOUNT for another account's profile, all raised here);
+ * 2. the records are written into a new database file beside the profile's:
+ *    a fresh one when `dir` holds no profile (everything is restored; needs
+ *    `create`), else a copy of the existing profile (needs `unlock`; the same
+ *    account's messages are merged by uuid, so restoring twice adds nothing);
+ * 3. the new file replaces `sotto.db` with one rename.
+ *
+ * A crash or CANCELLED before step 3 leaves the previous state intact (at
+ * worst a `sotto.db.restore-*` file, removed by the next import). The profile
+ * must not be open: this takes its lock (PROFILE_LOCKED otherwise).
+ */
+export async function importBackup(dir: string, file: string, options: ImportBackupOptions): Promise<ImportReport> {
+  const paths = profilePaths(dir);
+  if (existsSync(paths.keyFile)) {
+    if (!options.unlock) throw new SottoError('PASSPHRASE_REQUIRED');
+    return mergeInto(dir, file, options.unlock, options);
+  }
+  if (!options.create) throw new SottoError('PROFILE_NOT_FOUND');
+  return restoreNew(dir, file, options.create, options);
+}
+
+/** Pass 1: the whole file, validated, nothing written. */
+async function verifyAll(file: string, options: ImportBackupOptions, expectedAccount?: string): Promise<BackupManifest> {
+  let accountId: string | undefined;
+  let accountSeen = false;
+  const { manifest } = await readBackup(file, options.passphrase, {
+    phase: 'verify',
+    deep: true,
+    signal: options.signal,
+    onProgress: options.onProgress,
+    onManifest: (m) => {
+      if (expectedAccount !== undefined && m.accountId !== expectedAccount) throw new SottoError('BACKUP_WRONG_ACCOUNT');
+      if (m.counts.account !== 1) throw new SottoError('BACKUP_TAMPERED', 'account count');
+      accountId = m.accountId;
+    },
+    onRecords: (records) => {
+      for (const r of records) {
+        if (r.type !== 'account') continue;
+        if (accountSeen || r.accountId !== accountId) throw new SottoError('BACKUP_TAMPERED', 'account record');
+        accountSeen = true;
+      }
+    },
+  });
+  return manifest;
+}
+
+/** Pass 2: every record into `db` through a RestoreWriter. */
+async function writeAll(db: Sql, file: string, mode: 'full' | 'merge', accountId: string, options: ImportBackupOptions) {
+  const writer = new RestoreWriter(db, mode, accountId);
+  await readBackup(file, options.passphrase, {
+    phase: 'import',
+    signal: options.signal,
+    onProgress: options.onProgress,
+    onRecords: (records: readonly DataRecord[]) => {
+      throwIfCancelled(options.signal);
+      writer.apply(records);
+    },
+  });
+  return writer.finish();
+}
+
+async function restoreNew(dir: string, file: string, protection: KeyProtection, options: ImportBackupOptions): Promise<ImportReport> {
+  const verified = await verifyAll(file, options);
+  const paths = profilePaths(dir);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const lock = ProfileLock.acquire(paths.lock);
+  const temp = join(dir, `${TEMP_PREFIX}${randomBytes(6).toString('hex')}`);
+  let db: Sql | undefined;
+  try {
+    if (existsSync(paths.keyFile)) throw new SottoError('PROFILE_EXISTS');
+    removeStaleTemps(dir);
+    const { key, file: keyFile } = await createDatabaseKey(protection);
+    db = openKeyed(temp, key);
+    migrate(db);
+    const counts = await writeAll(db, file, 'full', verified.accountId, options);
+    db.close();
+    db = undefined;
+    throwIfCancelled(options.signal);
+    options.onProgress?.({ phase: 'swap', done: 0, total: 1, unit: 'records' });
+    // A database without a key file is the leftover of an unfinished create: never a profile.
+    for (const suffix of ['-wal', '-shm']) rmSync(paths.database + suffix, { force: true });
+    renameSync(temp, paths.database);
+    fsyncDirectory(dir);
+    // The key file last: until it exists there is no profile (as in Profile.create).
+    writeKeyFile(paths.keyFile, keyFile);
+    options.onProgress?.({ phase: 'swap', done: 1, total: 1, unit: 'records' });
+    return { ...counts, created: true, manifest: verified };
+  } finally {
+    db?.close();
+    removeTemp(temp);
+    lock.release();
+  }
+}
+
+async function mergeInto(dir: string, file: string, unlock: UnlockWith, options: ImportBackupOptions): Promise<ImportReport> {
+  const paths = profilePaths(dir);
+  const lock = ProfileLock.acquire(paths.lock);
+  const temp = join(dir, `${TEMP_PREFIX}${randomBytes(6).toString('hex')}`);
+  let live: Sql | undefined;
+  let copy: Sql | undefined;
+  try {
+    const key = await unwrapDatabaseKey(readKeyFile(paths.keyFile), unlock);
+    live = openKeyed(paths.database, key);
+    const version = schemaVersion(live);
+    if (version > SCHEMA_VERSION) throw new SottoError('PROFILE_TOO_NEW', `schema ${version}`);
+    const accountId = live.prepare('SELECT account_id FROM account', { pluck: true }).get();
+    if (typeof accountId !== 'string') throw new SottoError('DB_CORRUPT', 'no account');
+    const verified = await verifyAll(file, options, accountId);
+
+    // Pass 2 works on a copy; the live file is only read.
+    removeStaleTemps(dir);
+    live.exec(`ATTACH DATABASE '${temp.replaceAll("'", "''")}' AS restored KEY "x'${Buffer.from(key).toString('hex')}'"`);
+    live.prepare("SELECT sqlcipher_export('restored')").get();
+    live.exec('DETACH DATABASE restored');
+    live.close();
+    live = undefined;
+    copy = openKeyed(temp, key);
+    copy.exec(`PRAGMA user_version = ${version}`); // sqlcipher_export copies tables, not the header
+    migrate(copy);
+    const counts = await writeAll(copy, file, 'merge', accountId, options);
+    copy.close();
+    copy = undefined;
+    throwIfCancelled(options.signal);
+    options.onProgress?.({ phase: 'swap', done: 0, total: 1, unit: 'records' });
+    renameSync(temp, paths.database);
+    fsyncDirectory(dir);
+    options.onProgress?.({ phase: 'swap', done: 1, total: 1, unit: 'records' });
+    return { ...counts, created: false, manifest: verified };
+  } finally {
+    live?.close();
+    copy?.close();
+    removeTemp(temp);
+    lock.release();
+  }
+}
+
+function removeTemp(temp: string): void {
+  for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(temp + suffix, { force: true });
+}
+
+/** Leftovers of an import that was killed (we hold the lock, so none is in use). */
+function removeStaleTemps(dir: string): void {
+  for (const name of readdirSync(dir)) if (name.startsWith(TEMP_PREFIX)) rmSync(join(dir, name), { force: true });
+}

@@ -1,0 +1,314 @@
+import { randomUUID } from 'node:crypto';
+import { encodeContent } from '../../../shared/protocol/content.ts';
+import type { Sql } from '../db/sqlite.ts';
+import { indexNewMessages } from '../history/search-index.ts';
+import { queueReceipt } from '../messaging/outbox.ts';
+import type {
+  ContactRecord,
+  ConversationRecord,
+  DataRecord,
+  MessageRecord,
+} from './format/records.ts';
+
+// Writes backup records into a database that is not yet the profile's: a
+// fresh one (full restore) or a copy of the live one (merge). The caller swaps
+// it in only after everything here committed.
+
+/**
+ * How far key id counters jump on a full restore: keys the old device made
+ * after the backup may sit in the relay's directory under the next ids, and
+ * the relay keeps the first key it saw for an id.
+ */
+export const KEY_COUNTER_GAP = 10_000;
+const MAX_KEY_ID = 0xffffff;
+/** An outbox entry with this next attempt time waits for the user's retry (as outbox.ts parks them). */
+const PARKED = Number.MAX_SAFE_INTEGER;
+const BATCH = 5000;
+
+/** What the restore wrote. */
+export interface RestoreCounts {
+  readonly messagesInserted: number;
+  /** Already present (same uuid, or same sender, device and timestamp). */
+  readonly messagesSkipped: number;
+  readonly contactsInserted: number;
+  /** Queued messages put back in the outbox. */
+  readonly requeued: number;
+}
+
+/**
+ * Applies records to `db`. `mode`:
+ * - `full`: the database is empty (fresh schema): everything is restored,
+ *   account and keys included;
+ * - `merge`: the database is a copy of a live profile of the same account:
+ *   its account, keys and settings win; missing contacts, conversations and
+ *   messages (by uuid) are added.
+ */
+export class RestoreWriter {
+  private readonly conversations = new Map<string, { id: number; created: boolean; lastSentAt: number }>();
+  private pending: MessageRecord[] = [];
+  private messagesInserted = 0;
+  private messagesSkipped = 0;
+  private contactsInserted = 0;
+  private requeued = 0;
+
+  constructor(
+    private readonly db: Sql,
+    private readonly mode: 'full' | 'merge',
+    private readonly ownAccountId: string,
+  ) {}
+
+  /** Applies a batch of records (in stream order). Messages are committed in batches of 5,000. */
+  apply(records: readonly DataRecord[]): void {
+    const others: DataRecord[] = [];
+    for (const record of records) {
+      if (record.type === 'message') {
+        this.pending.push(record);
+        if (this.pending.length >= BATCH) this.flushMessages();
+      } else others.push(record);
+    }
+    if (others.length > 0) this.db.transaction(() => others.forEach((r) => this.applyOne(r)))();
+  }
+
+  /** Commits the last messages, fixes conversation times, indexes for search and queues session starts. */
+  finish(now = Date.now()): RestoreCounts {
+    this.flushMessages();
+    this.db.transaction(() => {
+      const touch = this.db.prepare('UPDATE conversations SET last_message_at = max(coalesce(last_message_at, 0), ?) WHERE id = ?');
+      for (const c of this.conversations.values()) if (c.lastSentAt > 0) touch.run([c.lastSentAt, c.id]);
+      indexNewMessages(this.db);
+      if (this.mode === 'full') {
+        // Keys made from now on must not reuse ids the old device may have published after the backup.
+        this.db
+          .prepare(`UPDATE key_counters SET next_id = ((next_id - 1 + ${KEY_COUNTER_GAP}) % ${MAX_KEY_ID}) + 1`)
+          .run();
+        this.queueSessionStarts(now);
+      }
+    })();
+    return {
+      messagesInserted: this.messagesInserted,
+      messagesSkipped: this.messagesSkipped,
+      contactsInserted: this.contactsInserted,
+      requeued: this.requeued,
+    };
+  }
+
+  private applyOne(record: DataRecord): void {
+    const db = this.db;
+    const full = this.mode === 'full';
+    switch (record.type) {
+      case 'account':
+        if (full) {
+          db.prepare(
+            `INSERT INTO account (singleton, account_id, display_name, device_id, registration_id, identity_key_pair, created_at)
+             VALUES (1, ?, ?, ?, ?, ?, ?)`,
+          ).run([
+            record.accountId,
+            record.displayName,
+            record.deviceId,
+            record.registrationId,
+            bytes(record.identityKeyPair),
+            record.createdAt,
+          ]);
+        }
+        return;
+      case 'key':
+        if (!full) return;
+        if (record.kind === 'pre') {
+          db.prepare('INSERT INTO pre_keys (id, record, created_at, published) VALUES (?, ?, ?, ?)').run([
+            record.id,
+            bytes(record.record),
+            record.createdAt,
+            record.published ? 1 : 0,
+          ]);
+        } else if (record.kind === 'signed') {
+          db.prepare('INSERT INTO signed_pre_keys (id, record, created_at) VALUES (?, ?, ?)').run([
+            record.id,
+            bytes(record.record),
+            record.createdAt,
+          ]);
+        } else {
+          db.prepare('INSERT INTO kyber_pre_keys (id, record, last_resort, created_at, published) VALUES (?, ?, ?, ?, ?)').run([
+            record.id,
+            bytes(record.record),
+            record.lastResort ? 1 : 0,
+            record.createdAt,
+            record.published ? 1 : 0,
+          ]);
+        }
+        return;
+      case 'keyUse':
+        if (full) {
+          db.prepare('INSERT OR IGNORE INTO kyber_pre_key_uses (kyber_pre_key_id, signed_pre_key_id, base_key) VALUES (?, ?, ?)').run([
+            record.kyberId,
+            record.signedId,
+            bytes(record.baseKey),
+          ]);
+        }
+        return;
+      case 'keyCounter':
+        if (full) db.prepare('INSERT INTO key_counters (kind, next_id) VALUES (?, ?)').run([record.kind, record.nextId]);
+        return;
+      case 'setting':
+        // The relay's copy of our keys is republished on the first sync after a restore.
+        if (record.key === 'keys.publishedTo' && full) return;
+        db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING').run([record.key, record.value]);
+        return;
+      case 'contact':
+        this.applyContact(record);
+        return;
+      case 'conversation':
+        this.applyConversation(record);
+        return;
+      case 'message':
+        throw new Error('messages are batched');
+    }
+  }
+
+  private applyContact(record: ContactRecord): void {
+    const { changes } = this.db
+      .prepare('INSERT INTO contacts (account_id, display_name, relay, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (account_id) DO NOTHING')
+      .run([record.accountId, record.displayName, record.relay, record.createdAt]);
+    this.contactsInserted += changes;
+    if (record.identity) {
+      const i = record.identity;
+      this.db
+        .prepare(
+          `INSERT INTO identities (account_id, public_key, trust, verified, first_seen_at, changed_at)
+           VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account_id) DO NOTHING`,
+        )
+        .run([record.accountId, bytes(i.publicKey), i.trust, i.verified ? 1 : 0, i.firstSeenAt, i.changedAt]);
+    }
+  }
+
+  private applyConversation(record: ConversationRecord): void {
+    const { changes } = this.db
+      .prepare(
+        `INSERT INTO conversations (contact_id, last_message_at, unread_count, identity_changed, draft, created_at)
+         SELECT id, ?, ?, ?, ?, ? FROM contacts WHERE account_id = ? ON CONFLICT (contact_id) DO NOTHING`,
+      )
+      .run([record.lastMessageAt, record.unreadCount, record.identityChanged ? 1 : 0, record.draft, record.createdAt, record.with]);
+    this.conversationFor(record.with, record.createdAt, changes > 0);
+  }
+
+  /** The conversation with `accountId`, made (with its contact) if the backup had none. */
+  private conversationFor(accountId: string, now: number, created = false) {
+    let conversation = this.conversations.get(accountId);
+    if (!conversation) {
+      const db = this.db;
+      db.prepare('INSERT INTO contacts (account_id, display_name, created_at) VALUES (?, NULL, ?) ON CONFLICT (account_id) DO NOTHING').run([
+        accountId,
+        now,
+      ]);
+      db.prepare(
+        'INSERT INTO conversations (contact_id, created_at) SELECT id, ? FROM contacts WHERE account_id = ? ON CONFLICT (contact_id) DO NOTHING',
+      ).run([now, accountId]);
+      const id = Number(
+        db
+          .prepare('SELECT c.id FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE k.account_id = ?', { pluck: true })
+          .get([accountId]),
+      );
+      conversation = { id, created, lastSentAt: 0 };
+      this.conversations.set(accountId, conversation);
+    }
+    return conversation;
+  }
+
+  private flushMessages(): void {
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    const db = this.db;
+    db.transaction(() => {
+      const insert = db.prepare(
+        `INSERT INTO messages (uuid, conversation_id, outgoing, sender_account, sender_device, sent_at, received_at, body, status)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      );
+      for (const m of batch) {
+        const conversation = this.conversationFor(m.with, m.receivedAt);
+        // A queued message goes back to the outbox; the peer drops it if the old device had sent it (same uuid).
+        const status = m.status;
+        const { changes, lastInsertRowid } = insert.run([
+          m.uuid,
+          conversation.id,
+          m.outgoing ? 1 : 0,
+          m.senderAccount,
+          m.senderDevice,
+          m.sentAt,
+          m.receivedAt,
+          m.body,
+          status,
+        ]);
+        if (changes === 0) {
+          this.messagesSkipped++;
+          continue;
+        }
+        this.messagesInserted++;
+        conversation.lastSentAt = Math.max(conversation.lastSentAt, m.sentAt);
+        if (m.outgoing && m.senderAccount === this.ownAccountId && (status === 'queued' || status === 'failed')) {
+          this.requeue(m, lastInsertRowid, status === 'failed');
+        }
+      }
+    })();
+  }
+
+  /**
+   * Outbox rows are not in a backup (they may hold ciphertext of a dropped
+   * session): queued messages are queued again, failed ones parked so that
+   * "retry" works as before.
+   */
+  private requeue(m: MessageRecord, messageId: number, parked: boolean): void {
+    let payload: Uint8Array<ArrayBuffer>;
+    try {
+      payload = encodeContent({ v: 1, type: 'text', id: m.uuid, sentAt: m.sentAt, body: m.body });
+    } catch {
+      // Not sendable as it stands (e.g. an id from another client): shown as failed, not retried.
+      this.db.prepare("UPDATE messages SET status = 'failed' WHERE id = ?").run([messageId]);
+      return;
+    }
+    this.db
+      .prepare(
+        `INSERT INTO outbox (kind, message_id, client_message_id, recipient, recipient_device, payload, next_attempt_at, created_at)
+         VALUES ('message', ?, ?, ?, 1, ?, ?, ?)`,
+      )
+      .run([
+        messageId,
+        randomUUID(),
+        m.with,
+        payload,
+        parked ? PARKED : 0,
+        Date.now(),
+      ]);
+    if (!parked) this.requeued++;
+  }
+
+  /**
+   * A restored profile has no sessions; a peer still holds one with the old
+   * device. One delivery receipt per conversation (for its newest received
+   * message, else its newest message), sent on the first sync, starts a new
+   * session from the peer's prekey bundle: the PreKey message makes the
+   * peer's libsignal switch to it. Harmless to the peer (it only marks a
+   * message it sent as delivered, which it was).
+   */
+  private queueSessionStarts(now: number): void {
+    const newest = this.db.prepare(
+      `SELECT uuid FROM messages WHERE conversation_id = ? ORDER BY outgoing ASC, sent_at DESC, id DESC LIMIT 1`,
+      { pluck: true },
+    );
+    const contacts = this.db
+      .prepare('SELECT c.id, k.account_id FROM conversations c JOIN contacts k ON k.id = c.contact_id ORDER BY c.id')
+      .all<{ id: number; account_id: string }>();
+    for (const { id, account_id } of contacts) {
+      const uuid = newest.get([id]);
+      if (typeof uuid !== 'string' || account_id === this.ownAccountId) continue;
+      try {
+        queueReceipt(this.db, account_id, [uuid], now, now);
+      } catch {
+        // an id that is not an RFC 9562 UUID cannot go in a receipt; the next message starts the session
+      }
+    }
+  }
+}
+
+function bytes(base64: string): Uint8Array<ArrayBuffer> {
+  return Uint8Array.from(Buffer.from(base64, 'base64'));
+}

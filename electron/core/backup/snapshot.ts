@@ -1,0 +1,169 @@
+import type { Sql } from '../db/sqlite.ts';
+import type {
+  AccountRecordIn as AccountRecord,
+  ContactRecordIn as ContactRecord,
+  ConversationRecordIn as ConversationRecord,
+  KeyCounterRecord,
+  KeyRecord,
+  KeyUseRecord,
+  SettingRecord,
+} from './format/records.ts';
+
+// Reads a profile database into backup records. Everything except messages is
+// read at once (it grows with contacts, not with history); messages are read
+// in id ranges, serialized to JSON lines by SQLite itself (json_object), which
+// is several times faster than building objects in JS and stringifying them.
+
+const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
+
+/** Every record but messages, in stream order. */
+export interface SmallRecords {
+  readonly account: AccountRecord;
+  readonly keys: readonly KeyRecord[];
+  readonly keyUses: readonly KeyUseRecord[];
+  readonly keyCounters: readonly KeyCounterRecord[];
+  readonly settings: readonly SettingRecord[];
+  readonly contacts: readonly ContactRecord[];
+  readonly conversations: readonly ConversationRecord[];
+}
+
+/** Reads the account, keys, settings, contacts and conversations. */
+export function readSmallRecords(db: Sql): SmallRecords {
+  const a = db.prepare('SELECT * FROM account WHERE singleton = 1').get<{
+    account_id: string;
+    display_name: string;
+    device_id: number;
+    registration_id: number;
+    identity_key_pair: Uint8Array<ArrayBuffer>;
+    created_at: number;
+  }>()!;
+  const account: AccountRecord = {
+    type: 'account',
+    accountId: a.account_id,
+    displayName: a.display_name,
+    deviceId: a.device_id,
+    registrationId: a.registration_id,
+    identityKeyPair: b64(a.identity_key_pair),
+    createdAt: a.created_at,
+  };
+  type KeyRow = { id: number; record: Uint8Array<ArrayBuffer>; created_at: number; published?: number; last_resort?: number };
+  const keyRows = (kind: KeyRecord['kind'], sql: string): KeyRecord[] =>
+    db
+      .prepare(sql)
+      .all<KeyRow>()
+      .map((r) => ({
+        type: 'key',
+        kind,
+        id: r.id,
+        record: b64(r.record),
+        createdAt: r.created_at,
+        published: r.published === 1,
+        lastResort: r.last_resort === 1,
+      }));
+  const keys = [
+    ...keyRows('pre', 'SELECT id, record, created_at, published FROM pre_keys ORDER BY id'),
+    ...keyRows('signed', 'SELECT id, record, created_at FROM signed_pre_keys ORDER BY id'),
+    ...keyRows('kyber', 'SELECT id, record, created_at, published, last_resort FROM kyber_pre_keys ORDER BY id'),
+  ];
+  const keyUses = db
+    .prepare('SELECT kyber_pre_key_id, signed_pre_key_id, base_key FROM kyber_pre_key_uses ORDER BY 1, 2, 3')
+    .all<{ kyber_pre_key_id: number; signed_pre_key_id: number; base_key: Uint8Array<ArrayBuffer> }>()
+    .map((r): KeyUseRecord => ({ type: 'keyUse', kyberId: r.kyber_pre_key_id, signedId: r.signed_pre_key_id, baseKey: b64(r.base_key) }));
+  const keyCounters = db
+    .prepare('SELECT kind, next_id FROM key_counters ORDER BY kind')
+    .all<{ kind: KeyCounterRecord['kind']; next_id: number }>()
+    .map((r): KeyCounterRecord => ({ type: 'keyCounter', kind: r.kind, nextId: r.next_id }));
+  const settings = db
+    .prepare('SELECT key, value FROM settings ORDER BY key')
+    .all<{ key: string; value: string }>()
+    .map((r): SettingRecord => ({ type: 'setting', key: r.key, value: r.value }));
+  const contacts = db
+    .prepare(
+      `SELECT k.account_id, k.display_name, k.relay, k.created_at, i.public_key, i.trust, i.verified, i.first_seen_at, i.changed_at
+       FROM contacts k LEFT JOIN identities i ON i.account_id = k.account_id ORDER BY k.id`,
+    )
+    .all<{
+      account_id: string;
+      display_name: string | null;
+      relay: string | null;
+      created_at: number;
+      public_key: Uint8Array<ArrayBuffer> | null;
+      trust: 'trusted' | 'changed' | null;
+      verified: number | null;
+      first_seen_at: number | null;
+      changed_at: number | null;
+    }>()
+    .map(
+      (r): ContactRecord => ({
+        type: 'contact',
+        accountId: r.account_id,
+        displayName: r.display_name,
+        relay: r.relay,
+        createdAt: r.created_at,
+        identity: r.public_key
+          ? {
+              publicKey: b64(r.public_key),
+              trust: r.trust ?? 'trusted',
+              verified: r.verified === 1,
+              firstSeenAt: r.first_seen_at ?? r.created_at,
+              changedAt: r.changed_at,
+            }
+          : null,
+      }),
+    );
+  const conversations = db
+    .prepare(
+      `SELECT k.account_id, c.created_at, c.last_message_at, c.unread_count, c.identity_changed, c.draft
+       FROM conversations c JOIN contacts k ON k.id = c.contact_id ORDER BY c.id`,
+    )
+    .all<{
+      account_id: string;
+      created_at: number;
+      last_message_at: number | null;
+      unread_count: number;
+      identity_changed: number;
+      draft: string | null;
+    }>()
+    .map(
+      (r): ConversationRecord => ({
+        type: 'conversation',
+        with: r.account_id,
+        createdAt: r.created_at,
+        lastMessageAt: r.last_message_at,
+        unreadCount: r.unread_count,
+        identityChanged: r.identity_changed === 1,
+        draft: r.draft,
+      }),
+    );
+  return { account, keys, keyUses, keyCounters, settings, contacts, conversations };
+}
+
+/** Ids of messages span (0, maxId]; `count` of them exist. Fixed when the export starts. */
+export function messageRange(db: Sql): { maxId: number; count: number } {
+  const row = db.prepare('SELECT coalesce(max(id), 0) AS maxId, count(*) AS count FROM messages').get<{ maxId: number; count: number }>()!;
+  return row;
+}
+
+/** Message ids read per query. */
+export const MESSAGE_SPAN = 4096;
+
+/**
+ * The messages with ids in (after, after + MESSAGE_SPAN], as JSON lines joined
+ * by newlines (`type` first, members in the documented order), and how many.
+ */
+export function messageLines(db: Sql, after: number, maxId: number): { block: string; count: number } {
+  const row = db
+    .prepare(
+      `SELECT group_concat(line, char(10) ORDER BY id) AS block, count(*) AS count FROM (
+         SELECT m.id, json_object('type', 'message', 'uuid', m.uuid, 'with', k.account_id,
+                  'outgoing', json(CASE m.outgoing WHEN 1 THEN 'true' ELSE 'false' END),
+                  'senderAccount', m.sender_account, 'senderDevice', m.sender_device,
+                  'sentAt', m.sent_at, 'receivedAt', m.received_at, 'status', m.status, 'body', m.body) AS line
+         FROM messages m
+         JOIN conversations c ON c.id = m.conversation_id
+         JOIN contacts k ON k.id = c.contact_id
+         WHERE m.id > ? AND m.id <= ?)`,
+    )
+    .get<{ block: string | null; count: number }>([after, Math.min(after + MESSAGE_SPAN, maxId)])!;
+  return { block: row.block ?? '', count: row.count };
+}
