@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { ERROR_MESSAGES, isErrorCode } from '../../shared/errors.ts';
 import { SottoError } from '../core/index.ts';
+import { registerBackupCommands } from './commands/backup.ts';
 import { registerContactCommands } from './commands/contacts.ts';
 import { registerMessageCommands } from './commands/messages.ts';
 import { registerProfileCommands } from './commands/profile.ts';
@@ -28,6 +29,7 @@ registerProfileCommands(program, globals);
 registerContactCommands(program, globals);
 registerMessageCommands(program, globals);
 registerSyncCommands(program, globals);
+registerBackupCommands(program, globals);
 
 try {
   await program.parseAsync(process.argv);
