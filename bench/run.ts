@@ -1,6 +1,7 @@
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { eventLoopSection } from './event-loop/section.ts';
 import { historySection } from './history/section.ts';
 import { receiveSection } from './receive/section.ts';
 import { SYNC, syncSection } from './sync/section.ts';
@@ -10,7 +11,7 @@ import { removeTempDirs } from './support/temp.ts';
 
 // `npm run bench`: figures with targets and in-run baselines. Not pass/fail.
 // BENCH_MESSAGES scales the history benchmark (default 1,000,000);
-// BENCH_ONLY=receive,history,sync runs only the named sections.
+// BENCH_ONLY=receive,history,sync,event-loop runs only the named sections.
 
 const RESULTS = join(import.meta.dirname, 'results', 'latest.json');
 
@@ -38,6 +39,11 @@ async function main(): Promise<void> {
       const history = await historySection(messages);
       printTable(`History at ${messages.toLocaleString('en-US')} messages`, history);
       metrics.push(...history);
+    }
+    if (selected('event-loop')) {
+      const eventLoop = await eventLoopSection(messages);
+      printTable(`Main-thread event loop during search (${messages.toLocaleString('en-US')} messages)`, eventLoop);
+      metrics.push(...eventLoop);
     }
     if (selected('sync')) {
       const sync = await syncSection();
