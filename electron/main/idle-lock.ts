@@ -1,5 +1,5 @@
 // Locks the app after the user's auto-lock timeout of system idle time, and
-// when the OS screen locks. Takes its clock and lock action as functions so it
+// whenever the OS locks the session or suspends. Takes its clock and lock action as functions so it
 // is tested without Electron (index.ts passes powerMonitor and CoreHost).
 import type { ShellState } from './shell-state.ts';
 
@@ -36,9 +36,11 @@ export class IdleLock {
     if (this.#options.idleSeconds() >= state.autoLockMinutes * 60) this.#options.lock();
   }
 
-  /** The OS locked the screen (or is suspending): lock now, unless auto-lock is off. */
+  /**
+   * The OS locked the session (or is suspending): lock now, whatever the
+   * auto-lock timeout (docs/threat-model.md, "The lock is a screen lock").
+   */
   screenLocked(): void {
-    const { state } = this.#options;
-    if (state.unlocked && state.autoLockMinutes > 0) this.#options.lock();
+    if (this.#options.state.unlocked) this.#options.lock();
   }
 }

@@ -69,13 +69,17 @@ describe('idle lock', () => {
     expect(lock).toHaveBeenCalledTimes(1);
   });
 
-  it('never locks when auto-lock is off or already locked', () => {
+  it('never idle-locks when auto-lock is off or already locked', () => {
     const lock = vi.fn();
     new IdleLock({ state: { unlocked: true, autoLockMinutes: 0 }, idleSeconds: () => 1e9, lock }).check();
     new IdleLock({ state: { unlocked: false, autoLockMinutes: 1 }, idleSeconds: () => 1e9, lock }).check();
-    new IdleLock({ state: { unlocked: true, autoLockMinutes: 0 }, idleSeconds: () => 0, lock }).screenLocked();
+    new IdleLock({ state: { unlocked: false, autoLockMinutes: 0 }, idleSeconds: () => 0, lock }).screenLocked();
     expect(lock).not.toHaveBeenCalled();
-    new IdleLock({ state: { unlocked: true, autoLockMinutes: 1 }, idleSeconds: () => 0, lock }).screenLocked();
+  });
+
+  it('locks when the OS locks the session, even with auto-lock off', () => {
+    const lock = vi.fn();
+    new IdleLock({ state: { unlocked: true, autoLockMinutes: 0 }, idleSeconds: () => 0, lock }).screenLocked();
     expect(lock).toHaveBeenCalledTimes(1);
   });
 });
