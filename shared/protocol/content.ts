@@ -13,6 +13,8 @@ export const contentSchema = z.discriminatedUnion('type', [
     id: z.uuid(),
     sentAt: z.number().int().nonnegative(),
     body: z.string().max(MAX_BODY_CHARS),
+    /** The sender's display name: names a contact who wrote first (never overrides a name the user has). */
+    name: z.string().min(1).max(128).optional(),
   }),
   z.object({
     v: z.literal(1),

@@ -54,7 +54,7 @@ export function queueText(profile: Profile, accountId: string, body: string, now
          VALUES (?, ?, 1, ?, ?, ?, ?, ?, 'queued')`,
       )
       .run([uuid, conversationId, profile.account.accountId, profile.account.deviceId, sentAt, now, body]);
-    enqueue(db, accountId, { v: 1, type: 'text', id: uuid, sentAt, body }, id, now);
+    enqueue(db, accountId, { v: 1, type: 'text', id: uuid, sentAt, body, name: profile.account.displayName }, id, now);
     indexNewMessages(db);
     db.prepare('UPDATE conversations SET last_message_at = max(coalesce(last_message_at, 0), ?), draft = NULL WHERE id = ?').run([
       sentAt,

@@ -165,6 +165,7 @@ function commitBatch(
      WHERE uuid = ? AND outgoing = 1 AND status IN ('queued', 'sent')
        AND conversation_id = (SELECT c.id FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE k.account_id = ?)`,
   );
+  const nameContact = db.prepare('UPDATE contacts SET display_name = ? WHERE account_id = ? AND display_name IS NULL');
   const outcomes: EnvelopeOutcome[] = [];
   // Per conversation: id, newest sent_at and count stored in this batch (one UPDATE each at the end).
   const touched = new Map<string, { id: number; lastSentAt: number; stored: number }>();
@@ -185,6 +186,7 @@ function commitBatch(
       conversation = { id: ensureConversation(db, envelope.sender, now), lastSentAt: 0, stored: 0 };
       touched.set(envelope.sender, conversation);
     }
+    if (content.name !== undefined) nameContact.run([content.name, envelope.sender]);
     const { changes } = insertMessage.run([
       content.id,
       conversation.id,

@@ -129,6 +129,21 @@ describe('core service', () => {
     await alice.waitFor('sync:status', (s) => s.connection === 'online' && s.outbox === 0);
   });
 
+  it('names a contact who writes first from their message, but never renames a contact', async () => {
+    const alice = user();
+    const bob = user();
+    await alice.call('profile:create', { displayName: 'Alice', passphrase: 'alice passphrase', useKeychain: false, relay: relay.url });
+    await bob.call('profile:create', { displayName: 'Bob', passphrase: 'bob passphrase 1', useKeychain: false, relay: relay.url });
+    const bobSide = await bob.call('contacts:add', { invite: (await alice.call('profile:invite')).link });
+    const first = await bob.call('messages:send', { conversationId: bobSide.conversationId, body: 'it is me' });
+    const arrived = await alice.waitFor('message:new', (m) => m.uuid === first.uuid);
+    expect(arrived.senderName).toBe('Bob');
+    expect((await alice.call('conversations:list'))[0]?.displayName).toBe('Bob');
+    const reply = await alice.call('messages:send', { conversationId: arrived.conversationId, body: 'hello' });
+    await bob.waitFor('message:new', (m) => m.uuid === reply.uuid);
+    expect((await bob.call('contacts:list')).map((c) => c.displayName)).toEqual(['Alice']);
+  });
+
   it('keeps drafts per conversation, pages both ways and opens a window around a message', async () => {
     const { alice, aliceChat } = await pair();
     await alice.call('conversations:set-draft', { conversationId: aliceChat, draft: 'half a thought' });
