@@ -164,7 +164,7 @@ export class FakeBridge {
     'settings:get': () => (this.requireUnlocked(), this.settings),
     'settings:set': (patch) => {
       this.requireUnlocked();
-      this.settings = { ...this.settings, ...patch } as Settings;
+      this.settings = { ...this.settings, ...patch };
       return this.settings;
     },
     'contacts:add': (input) => {

@@ -79,7 +79,7 @@ describe('the composer', () => {
     expect(wrapper.get('[data-testid="composer-error"]').text()).toBe("This contact's safety number changed. Accept it before sending.");
   });
 
-  it('is disabled with an explanation while an identity change is not accepted', async () => {
+  it('is disabled with an explanation while an identity change is not accepted', () => {
     const wrapper = mountComposer(true);
     const box = wrapper.get('[data-testid="chat-composer"]');
     expect(box.attributes('disabled')).toBeDefined();
@@ -88,7 +88,7 @@ describe('the composer', () => {
     expect(box.attributes('aria-describedby')).toBe('composer-blocked');
   });
 
-  it('shows the draft of its conversation', async () => {
+  it('shows the draft of its conversation', () => {
     useMessagesStore().restoreDraft(1, 'half a thought');
     const wrapper = mountComposer();
     expect((wrapper.get('[data-testid="chat-composer"]').element as HTMLTextAreaElement).value).toBe('half a thought');

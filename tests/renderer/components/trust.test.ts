@@ -1,0 +1,64 @@
+// Safety numbers and identity changes, with @pinia/testing's pinia (actions
+// left real so they reach the fake bridge).
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { mount } from '@vue/test-utils';
+import { createTestingPinia, type TestingPinia } from '@pinia/testing';
+import SafetyNumberView from '../../../renderer/src/views/SafetyNumberView.vue';
+import IdentityBanner from '../../../renderer/src/components/IdentityBanner.vue';
+import { useConversationsStore } from '../../../renderer/src/stores/conversations.ts';
+import { useContactsStore } from '../../../renderer/src/stores/contacts.ts';
+import { installFakeBridge, type FakeBridge } from '../fake-bridge.ts';
+import { plugins, settle, testRouter } from '../helpers.ts';
+
+let fake: FakeBridge;
+let pinia: TestingPinia;
+
+beforeEach(() => {
+  fake = installFakeBridge();
+  fake.state = { ...fake.state, phase: 'unlocked' };
+  fake.addConversation({ id: 5, displayName: 'Erin', identityChanged: true });
+  pinia = createTestingPinia({ stubActions: false, createSpy: vi.fn });
+});
+
+const router = () =>
+  testRouter([
+    { path: '/', component: { template: '<div />' } },
+    { path: '/chat/:id', name: 'chat', component: { template: '<div />' } },
+    { path: '/chat/:id/safety-number', name: 'safety-number', component: { template: '<div />' } },
+  ]);
+
+describe('the safety number screen', () => {
+  it('shows 60 digits in 12 groups of 5, and "Mark as verified" turns into a verified badge', async () => {
+    await useContactsStore(pinia).load();
+    const wrapper = mount(SafetyNumberView, { props: { id: '5' }, global: { plugins: plugins(pinia, router()) } });
+    await settle();
+    const digits = wrapper.get('[data-testid="safety-number-digits"]');
+    const groups = digits.findAll('.safety-group').map((g) => g.text());
+    expect(groups).toHaveLength(12);
+    expect(groups.every((g) => /^\d{5}$/.test(g))).toBe(true);
+    expect(groups.join('')).toBe('0123456789'.repeat(6));
+    expect(wrapper.find('[data-testid="verified-badge"]').exists()).toBe(false);
+
+    await wrapper.get('[data-testid="verify-button"]').trigger('click');
+    await settle();
+    expect(fake.callsOf('contacts:verify')).toEqual([{ conversationId: 5 }]);
+    expect(wrapper.find('[data-testid="verify-button"]').exists()).toBe(false);
+    expect(wrapper.get('[data-testid="verified-badge"]').isVisible()).toBe(true);
+  });
+});
+
+describe('the identity-change banner', () => {
+  it('Accept tells the core and clears the flag of the open conversation', async () => {
+    const conversations = useConversationsStore(pinia);
+    await conversations.refresh();
+    await conversations.open(5);
+    expect(conversations.active?.identityChanged).toBe(true);
+    const wrapper = mount(IdentityBanner, { props: { conversationId: 5, name: 'Erin' }, global: { plugins: plugins(pinia, router()) } });
+    expect(wrapper.text()).toContain("Erin's safety number has changed");
+    await wrapper.get('[data-testid="accept-identity"]').trigger('click');
+    await settle();
+    expect(fake.callsOf('contacts:accept-identity')).toEqual([{ conversationId: 5 }]);
+    expect(conversations.active?.identityChanged).toBe(false);
+    expect(conversations.byId.get(5)?.identityChanged).toBe(false);
+  });
+});

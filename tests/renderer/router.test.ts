@@ -1,0 +1,57 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Pinia } from 'pinia';
+import { createAppRouter } from '../../renderer/src/router.ts';
+import { useAppStore } from '../../renderer/src/stores/app.ts';
+import type { FakeBridge } from './fake-bridge.ts';
+import { setUp } from './helpers.ts';
+
+let fake: FakeBridge;
+let pinia: Pinia;
+
+beforeEach(() => {
+  ({ fake, pinia } = setUp());
+  window.location.hash = '';
+});
+
+describe('route guards', () => {
+  it('with no profile, every route leads to /welcome', async () => {
+    fake.state = { phase: 'no-profile', accountId: null, displayName: null, keychainSecure: false, unlockWith: null };
+    const router = createAppRouter(pinia);
+    await router.push('/settings');
+    expect(router.currentRoute.value.name).toBe('welcome');
+  });
+
+  it('a locked profile leads to /unlock, even for a deep link into a chat', async () => {
+    const router = createAppRouter(pinia);
+    await router.push('/chat/7');
+    expect(router.currentRoute.value.name).toBe('unlock');
+  });
+
+  it('unlocked, the main routes open and /unlock or /welcome send home', async () => {
+    fake.state = { ...fake.state, phase: 'unlocked' };
+    const router = createAppRouter(pinia);
+    await router.push('/chat/7');
+    expect(router.currentRoute.value.name).toBe('chat');
+    expect(router.currentRoute.value.params['id']).toBe('7');
+    await router.push('/unlock');
+    expect(router.currentRoute.value.name).toBe('home');
+    await router.push('/welcome');
+    expect(router.currentRoute.value.name).toBe('home');
+  });
+
+  it('after locking, the main routes are closed again', async () => {
+    fake.state = { ...fake.state, phase: 'unlocked' };
+    const router = createAppRouter(pinia);
+    await router.push('/settings');
+    await useAppStore().lock();
+    await router.push('/chat/3');
+    expect(router.currentRoute.value.name).toBe('unlock');
+  });
+
+  it('uses hash history (the app is a single file behind app://sotto/index.html)', async () => {
+    fake.state = { ...fake.state, phase: 'unlocked' };
+    const router = createAppRouter(pinia);
+    await router.push('/settings');
+    expect(window.location.hash).toBe('#/settings');
+  });
+});
