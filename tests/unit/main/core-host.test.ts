@@ -112,6 +112,12 @@ describe('CoreHost', () => {
     await host.close(); // idempotent
   });
 
+  it('answers INTERNAL for calls pending when the worker dies, and for later calls', async () => {
+    const host = await startFake();
+    expect(await host.call('profile:invite', {})).toEqual({ ok: false, code: 'INTERNAL' });
+    expect(await host.call('app:state', {})).toEqual({ ok: false, code: 'INTERNAL' });
+  });
+
   it("rejects start with the service's error code", async () => {
     await expect(CoreHost.start({ profileDir: 'refuse-to-start', workerUrl: FAKE_WORKER })).rejects.toSatisfy(
       (error) => error instanceof SottoError && error.code === 'PROFILE_LOCKED',
