@@ -2,12 +2,13 @@ import { execFileSync } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { extname, join, normalize, resolve, sep } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { EVENT_NAMES, METHOD_NAMES } from '../../../shared/ipc/contract.ts';
 import { CoreHost } from '../../../electron/main/core-host.ts';
-import { CONTENT_SECURITY_POLICY } from '../../../electron/main/csp.ts';
+import { APP_ORIGIN, SECURITY_HEADERS } from '../../../electron/main/csp.ts';
+import { contentTypeOf, rendererFileFor } from '../../../electron/main/renderer-files.ts';
 import { TEST_KDF } from '../../support/profiles.ts';
 
 // The e2e harness. Electron cannot run on these machines, so each user is:
@@ -43,29 +44,18 @@ export function buildRenderer(): void {
   if (!existsSync(join(RENDERER, 'index.html'))) throw new Error('renderer build produced no index.html');
 }
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.woff2': 'font/woff2',
-  '.json': 'application/json',
-};
-
-/** Serves out/renderer on loopback with the app's CSP header, like main's app:// handler. */
+/**
+ * Serves out/renderer on loopback exactly as main's app:// handler does: the
+ * same path guard (rendererFileFor), content types and security headers (CSP).
+ */
 export async function serveRenderer(): Promise<{ url: string; close: () => Promise<void> }> {
   const server: Server = createServer((request, response) => {
-    const path = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname);
-    const file = normalize(join(RENDERER, path === '/' ? 'index.html' : path));
-    if (!file.startsWith(RENDERER + sep) || !existsSync(file) || !statSync(file).isFile()) {
-      response.writeHead(404).end();
+    const file = rendererFileFor(RENDERER, `${APP_ORIGIN}${request.url ?? '/'}`);
+    if (!file || !existsSync(file) || !statSync(file).isFile()) {
+      response.writeHead(404, SECURITY_HEADERS).end();
       return;
     }
-    response.writeHead(200, {
-      'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
-      'Content-Security-Policy': CONTENT_SECURITY_POLICY,
-    });
+    response.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': contentTypeOf(file) });
     createReadStream(file).pipe(response);
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
