@@ -123,7 +123,7 @@ async function start(): Promise<void> {
   app.on('web-contents-created', (_event, contents) => hardenWebContents(contents));
 
   await app.whenReady();
-  hardenSession(session.defaultSession);
+  hardenSession(session.defaultSession, trustedOrigin);
   serveRenderer(protocol, join(import.meta.dirname, '../renderer'));
 
   const keychain = safeStorageKeychain();

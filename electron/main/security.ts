@@ -12,7 +12,7 @@ import {
 } from 'electron';
 import { log } from '../core/log.ts';
 import { inBackground } from './background.ts';
-import { APP_SCHEME, SECURITY_HEADERS } from './csp.ts';
+import { APP_SCHEME, originOf, SECURITY_HEADERS } from './csp.ts';
 import { contentTypeOf, rendererFileFor } from './renderer-files.ts';
 
 /**
@@ -136,16 +136,24 @@ export function hardenWebContents(contents: WebContents): void {
   });
 }
 
+/** The one permission the renderer gets: writing text to the clipboard (the invite's Copy button). */
+export const ALLOWED_PERMISSION = 'clipboard-sanitized-write';
+
 /**
  * Denies every permission request and check (camera, microphone, geolocation,
- * notifications, clipboard read, HID/USB/serial...). Notifications need none:
- * main shows them with Electron's Notification, not the renderer's API.
+ * notifications, clipboard read, HID/USB/serial...) except a sanitized
+ * clipboard write from our own origin: write-only, plain text, and what the
+ * "copy invite link" button needs. Notifications need no permission: main
+ * shows them with Electron's Notification, not the renderer's API.
  */
-export function hardenSession(target: Session): void {
-  target.setPermissionRequestHandler((_contents, _permission, callback) => {
-    log.warn('security.permission_refused');
-    callback(false);
+export function hardenSession(target: Session, trustedOrigin: string): void {
+  const allowed = (permission: string, url: string | undefined) =>
+    permission === ALLOWED_PERMISSION && url !== undefined && originOf(url) === trustedOrigin;
+  target.setPermissionRequestHandler((_contents, permission, callback, details) => {
+    const granted = allowed(permission, details.requestingUrl);
+    if (!granted) log.warn('security.permission_refused');
+    callback(granted);
   });
-  target.setPermissionCheckHandler(() => false);
+  target.setPermissionCheckHandler((_contents, permission, requestingOrigin) => allowed(permission, requestingOrigin));
   target.setDevicePermissionHandler(() => false);
 }

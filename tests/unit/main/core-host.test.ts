@@ -135,5 +135,5 @@ describe('CoreHost', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 30_000); // tsx compiles the whole core in the new thread: seconds on a busy machine
 });

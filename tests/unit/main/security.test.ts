@@ -163,15 +163,23 @@ describe('web contents hardening', () => {
     expect(fake.shell.opened).toEqual(['https://example.com/docs?q=1']);
   });
 
-  it('denies every permission request and check', () => {
+  it('denies every permission request and check but a clipboard write from our origin', () => {
     const target = new fake.FakeSession();
-    security.hardenSession(target as never);
-    for (const permission of ['notifications', 'media', 'geolocation', 'clipboard-read', 'openExternal', 'fullscreen']) {
+    security.hardenSession(target as never, 'app://sotto');
+    const request = (permission: string, requestingUrl: string) => {
       let granted: boolean | undefined;
-      target.permissionRequest!({}, permission, (answer) => (granted = answer));
-      expect(granted, permission).toBe(false);
+      target.permissionRequest!({}, permission, (answer) => (granted = answer), { requestingUrl });
+      return granted;
+    };
+    for (const permission of ['notifications', 'media', 'geolocation', 'clipboard-read', 'openExternal', 'fullscreen', 'midi']) {
+      expect(request(permission, 'app://sotto/index.html'), permission).toBe(false);
       expect(target.permissionCheck!({}, permission, 'app://sotto'), permission).toBe(false);
     }
+    expect(request('clipboard-sanitized-write', 'app://sotto/index.html')).toBe(true);
+    expect(target.permissionCheck!({}, 'clipboard-sanitized-write', 'app://sotto')).toBe(true);
+    expect(request('clipboard-sanitized-write', 'https://evil.example/')).toBe(false);
+    expect(target.permissionCheck!({}, 'clipboard-sanitized-write', 'https://evil.example')).toBe(false);
+    expect(target.permissionCheck!({}, 'clipboard-sanitized-write', undefined)).toBe(false);
     expect(target.devicePermission!({})).toBe(false);
   });
 });
