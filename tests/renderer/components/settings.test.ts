@@ -1,0 +1,97 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { mount } from '@vue/test-utils';
+import type { Pinia } from 'pinia';
+import SettingsView from '../../../renderer/src/views/SettingsView.vue';
+import { useAppStore } from '../../../renderer/src/stores/app.ts';
+import { useSettingsStore } from '../../../renderer/src/stores/settings.ts';
+import { applyTheme } from '../../../renderer/src/theme.ts';
+import type { FakeBridge } from '../fake-bridge.ts';
+import { plugins, settle, setUp, testRouter } from '../helpers.ts';
+
+let fake: FakeBridge;
+let pinia: Pinia;
+
+beforeEach(async () => {
+  ({ fake, pinia } = setUp());
+  fake.state = { ...fake.state, phase: 'unlocked' };
+  await useAppStore().ensureLoaded();
+  await useSettingsStore().load();
+});
+
+async function mountSettings() {
+  const router = testRouter([
+    { path: '/', name: 'home', component: { template: '<div />' } },
+    { path: '/unlock', name: 'unlock', component: { template: '<div />' } },
+  ]);
+  await router.push('/');
+  const wrapper = mount(SettingsView, { global: { plugins: plugins(pinia, router) } });
+  await settle();
+  return { wrapper, router };
+}
+
+describe('settings', () => {
+  it('is one page of titled sections (a Backup section can be added alongside)', async () => {
+    const { wrapper } = await mountSettings();
+    const headings = wrapper.findAll('section.settings-section > h2').map((h) => h.text());
+    expect(headings).toEqual(['Your account', 'Relay', 'Security', 'Appearance', 'Notifications']);
+  });
+
+  it('theme, auto-lock and notifications are saved through settings:set', async () => {
+    const { wrapper } = await mountSettings();
+    await wrapper.get('[data-testid="settings-theme-dark"]').setValue(true);
+    await wrapper.get('[data-testid="settings-auto-lock"]').setValue('5');
+    await wrapper.get('[data-testid="settings-notifications"]').setValue(false);
+    await settle();
+    expect(fake.callsOf('settings:set')).toEqual([{ theme: 'dark' }, { autoLockMinutes: 5 }, { notifications: false }]);
+    expect(useSettingsStore().settings).toMatchObject({ theme: 'dark', autoLockMinutes: 5, notifications: false });
+  });
+
+  it('a relay that is not ws(s):// or a folder is refused before it reaches the core', async () => {
+    const { wrapper } = await mountSettings();
+    await wrapper.get('[data-testid="settings-relay"]').setValue('ftp://x');
+    wrapper.get('[data-testid="settings-relay"]').element.closest('form')?.dispatchEvent(new Event('submit'));
+    await settle();
+    expect(wrapper.text()).toContain('Enter a ws:// or wss:// address, or a folder path.');
+    expect(fake.callsOf('settings:set')).toEqual([]);
+    await wrapper.get('[data-testid="settings-relay"]').setValue('wss://other.example');
+    wrapper.get('[data-testid="settings-relay"]').element.closest('form')?.dispatchEvent(new Event('submit'));
+    await settle();
+    expect(fake.callsOf('settings:set')).toEqual([{ relay: 'wss://other.example' }]);
+  });
+
+  it('change passphrase reports a wrong current passphrase in words', async () => {
+    const { wrapper } = await mountSettings();
+    await wrapper.get('[data-testid="settings-current-passphrase"]').setValue('not it');
+    await wrapper.get('[data-testid="settings-new-passphrase"]').setValue('correct horse battery staple');
+    await wrapper.get('[data-testid="settings-confirm-passphrase"]').setValue('correct horse battery staple');
+    for (let i = 0; i < 50 && wrapper.get('[data-testid="passphrase-strength"]').attributes('data-score') === ''; i++) {
+      await new Promise((done) => setTimeout(done, 20));
+    }
+    wrapper.get('[data-testid="settings-change-passphrase"]').element.closest('form')?.dispatchEvent(new Event('submit'));
+    await settle();
+    expect(fake.callsOf('profile:change-passphrase')).toEqual([{ current: 'not it', next: 'correct horse battery staple' }]);
+    expect(wrapper.get('[data-testid="settings-passphrase-error"]').text()).toBe(
+      'That passphrase does not unlock this profile. Check it and try again.',
+    );
+  });
+
+  it('Lock now locks and goes to the unlock screen', async () => {
+    const { wrapper, router } = await mountSettings();
+    await wrapper.get('[data-testid="settings-lock-now"]').trigger('click');
+    await settle();
+    expect(fake.state.phase).toBe('locked');
+    expect(router.currentRoute.value.name).toBe('unlock');
+  });
+});
+
+describe('the theme', () => {
+  it('is a class on <html>; "system" removes it so prefers-color-scheme applies', () => {
+    const root = document.createElement('html');
+    applyTheme('dark', root);
+    expect([...root.classList]).toEqual(['theme-dark']);
+    applyTheme('light', root);
+    expect([...root.classList]).toEqual(['theme-light']);
+    applyTheme('system', root);
+    expect([...root.classList]).toEqual([]);
+  });
+});
