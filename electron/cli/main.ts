@@ -4,6 +4,7 @@ import { ERROR_MESSAGES, isErrorCode } from '../../shared/errors.ts';
 import { SottoError } from '../core/index.ts';
 import { registerBackupCommands } from './commands/backup.ts';
 import { registerContactCommands } from './commands/contacts.ts';
+import { registerExportCommand } from './commands/export.ts';
 import { registerMessageCommands } from './commands/messages.ts';
 import { registerProfileCommands } from './commands/profile.ts';
 import { registerSyncCommands } from './commands/sync.ts';
@@ -30,6 +31,7 @@ registerContactCommands(program, globals);
 registerMessageCommands(program, globals);
 registerSyncCommands(program, globals);
 registerBackupCommands(program, globals);
+registerExportCommand(program, globals);
 
 try {
   await program.parseAsync(process.argv);

@@ -56,3 +56,9 @@ export {
 } from './backup/passphrase.ts';
 export type { BackupProgress, BackupRunOptions } from './backup/progress.ts';
 export type { BackupManifest, RecordCounts as BackupRecordCounts } from './backup/format/records.ts';
+export {
+  exportConversation,
+  type ConversationExportReport,
+  type ExportConversationOptions,
+} from './backup/readable/export-conversation.ts';
+export type { ReadableFormat } from './backup/readable/render.ts';

@@ -123,7 +123,7 @@ function workFactorOption(): Option {
 }
 
 /** The backup passphrase: SOTTO_BACKUP_PASSPHRASE for scripts, else a hidden prompt. */
-async function readBackupPassphrase(message = 'Backup passphrase'): Promise<string> {
+export async function readBackupPassphrase(message = 'Backup passphrase'): Promise<string> {
   const fromEnv = process.env['SOTTO_BACKUP_PASSPHRASE'];
   if (fromEnv !== undefined) return fromEnv;
   if (!process.stdin.isTTY) throw new SottoError('PASSPHRASE_REQUIRED', 'no terminal and no SOTTO_BACKUP_PASSPHRASE');

@@ -1,0 +1,144 @@
+import { randomBytes } from 'node:crypto';
+import { type FileHandle, open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { SottoError } from '../../errors.ts';
+import { fsyncDirectory } from '../../fs-atomic.ts';
+import type { Profile } from '../../profile/profile.ts';
+import { AgeFileWriter } from '../age/file.ts';
+import { assertStrongPassphrase } from '../passphrase.ts';
+import { type BackupRunOptions, throwIfCancelled } from '../progress.ts';
+import { type ReadableFormat, rendererFor } from './render.ts';
+
+/** Options for `exportConversation`. */
+export interface ExportConversationOptions extends BackupRunOptions {
+  /** The contact's account id, or 'all' for every conversation. */
+  readonly conversation: string;
+  readonly format: ReadableFormat;
+  /** Only messages sent at or after this time (ms since epoch). */
+  readonly from?: number;
+  /** Only messages sent at or before this time (ms since epoch). */
+  readonly to?: number;
+  /** If set, the output is an age file under this passphrase (strength-checked, as for backups). */
+  readonly encryptWith?: string;
+  /** scrypt work factor when encrypting; tests only. */
+  readonly scryptLogN?: number;
+}
+
+/** What a readable export wrote. */
+export interface ConversationExportReport {
+  readonly file: string;
+  readonly conversations: number;
+  readonly messages: number;
+}
+
+interface Sink {
+  write(text: string): Promise<void>;
+  commit(): Promise<unknown>;
+  abort(): Promise<void>;
+}
+
+const PAGE = 2000;
+
+/**
+ * Writes one conversation (or all) as a readable document: a self-contained
+ * HTML page, JSON, or Markdown, optionally limited to a date range and
+ * optionally age-encrypted. Streams page by page; the file appears only when
+ * complete (temporary file, then rename).
+ */
+export async function exportConversation(
+  profile: Profile,
+  file: string,
+  options: ExportConversationOptions,
+): Promise<ConversationExportReport> {
+  profile.assertUsable();
+  if (options.encryptWith !== undefined) assertStrongPassphrase(options.encryptWith);
+  const db = profile.db;
+  const where =
+    options.conversation === 'all' ? '' : 'WHERE k.account_id = ?';
+  const conversations = db
+    .prepare(
+      `SELECT c.id, k.account_id AS accountId, coalesce(k.display_name, k.account_id) AS name
+       FROM conversations c JOIN contacts k ON k.id = c.contact_id ${where} ORDER BY name COLLATE NOCASE, k.account_id`,
+    )
+    .all<{ id: number; accountId: string; name: string }>(options.conversation === 'all' ? [] : [options.conversation]);
+  if (options.conversation !== 'all' && conversations.length === 0) throw new SottoError('UNKNOWN_CONTACT');
+  const from = options.from ?? 0;
+  const to = options.to ?? Number.MAX_SAFE_INTEGER;
+  const total = Number(
+    db
+      .prepare(
+        `SELECT count(*) FROM messages WHERE sent_at BETWEEN ? AND ? AND conversation_id IN (${conversations.map(() => '?').join(',') || 'NULL'})`,
+        { pluck: true },
+      )
+      .get([from, to, ...conversations.map((c) => c.id)]),
+  );
+  const page = db.prepare(
+    `SELECT id, uuid, outgoing, sent_at AS sentAt, body, status FROM messages
+     WHERE conversation_id = ? AND sent_at BETWEEN ? AND ? AND (sent_at, id) > (?, ?)
+     ORDER BY sent_at, id LIMIT ${PAGE}`,
+  );
+  const render = rendererFor(options.format);
+  const own = profile.account;
+  const sink = options.encryptWith !== undefined ? await ageSink(file, options.encryptWith, options.scryptLogN) : await plainSink(file);
+  let written = 0;
+  try {
+    await sink.write(render.begin({ ownName: own.displayName, ownAccountId: own.accountId, exportedAt: Date.now(), from: options.from, to: options.to }));
+    for (const [index, c] of conversations.entries()) {
+      await sink.write(render.conversation(c, index === 0));
+      let cursor = { sentAt: -1, id: 0 };
+      let first = true;
+      for (;;) {
+        throwIfCancelled(options.signal);
+        const rows = page.all<{ id: number; uuid: string; outgoing: number; sentAt: number; body: string; status: string }>([
+          c.id,
+          from,
+          to,
+          cursor.sentAt,
+          cursor.id,
+        ]);
+        if (rows.length === 0) break;
+        let text = '';
+        for (const r of rows) {
+          text += render.message({ ...r, outgoing: r.outgoing === 1, senderName: r.outgoing === 1 ? own.displayName : c.name }, first);
+          first = false;
+        }
+        await sink.write(text);
+        const last = rows.at(-1)!;
+        cursor = { sentAt: last.sentAt, id: last.id };
+        written += rows.length;
+        options.onProgress?.({ phase: 'export', done: written, total, unit: 'records' });
+      }
+      await sink.write(render.endConversation());
+    }
+    await sink.write(render.end());
+    await sink.commit();
+    return { file, conversations: conversations.length, messages: written };
+  } catch (error) {
+    await sink.abort();
+    throw error;
+  }
+}
+
+async function ageSink(file: string, passphrase: string, scryptLogN?: number): Promise<Sink> {
+  const age = await AgeFileWriter.create(file, passphrase, scryptLogN === undefined ? {} : { scryptLogN });
+  return { write: (text) => age.write(Buffer.from(text, 'utf8')), commit: () => age.commit(), abort: () => age.abort() };
+}
+
+async function plainSink(file: string): Promise<Sink> {
+  const temp = join(dirname(file), `.${basename(file)}.partial-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const handle: FileHandle = await open(temp, 'wx', 0o600);
+  return {
+    // writeFile writes all of it from the current position (a plain write may stop short).
+    write: (text) => handle.writeFile(text, 'utf8'),
+    commit: async () => {
+      await handle.sync();
+      await handle.close();
+      await rename(temp, file);
+      fsyncDirectory(dirname(file));
+    },
+    abort: async () => {
+      await handle.close().catch(() => undefined);
+      await rm(temp, { force: true });
+    },
+  };
+}
