@@ -21,7 +21,7 @@ import { isErrorCode, type ErrorCode } from '../../shared/errors.ts';
 import { SottoError } from '../core/errors.ts';
 import type { KeychainAdapter } from '../core/keys/keychain.ts';
 import { log } from '../core/log.ts';
-import type { ServiceOptions } from '../core/service/types.ts';
+import type { CallContext, ServiceOptions } from '../core/service/types.ts';
 import { inBackground } from './background.ts';
 import type { CoreWorkerInit, HostToWorker, WorkerToHost } from './core-protocol.ts';
 
@@ -123,10 +123,14 @@ export class CoreHost {
     return host;
   }
 
-  /** Calls a contract method. Unknown methods and inputs that fail the schema are INVALID_INPUT. */
-  call<M extends MethodName>(method: M, input: MethodInput<M>): Promise<Result<MethodOutput<M>>>;
-  call(method: string, rawInput: unknown): Promise<Result<unknown>>;
-  call(method: string, rawInput: unknown): Promise<Result<unknown>> {
+  /**
+   * Calls a contract method. Unknown methods and inputs that fail the schema
+   * are INVALID_INPUT. `context` is what the trusted caller adds (the file the
+   * user chose for a file method); it never comes from the renderer.
+   */
+  call<M extends MethodName>(method: M, input: MethodInput<M>, context?: CallContext): Promise<Result<MethodOutput<M>>>;
+  call(method: string, rawInput: unknown, context?: CallContext): Promise<Result<unknown>>;
+  call(method: string, rawInput: unknown, context: CallContext = {}): Promise<Result<unknown>> {
     if (!isMethodName(method)) return Promise.resolve(failure('INVALID_INPUT'));
     const parsed = methods[method].input.safeParse(rawInput);
     if (!parsed.success) return Promise.resolve(failure('INVALID_INPUT'));
@@ -134,7 +138,7 @@ export class CoreHost {
     const id = this.#nextId++;
     return new Promise((resolve) => {
       this.#pending.set(id, resolve);
-      this.#post({ type: 'call', id, method, input: parsed.data });
+      this.#post({ type: 'call', id, method, input: parsed.data, context: { ...(context.file === undefined ? {} : { file: context.file }) } });
     });
   }
 

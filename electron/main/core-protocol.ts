@@ -4,6 +4,7 @@
 import type { ErrorCode } from '../../shared/errors.ts';
 import type { EventName, MethodName, Result } from '../../shared/ipc/contract.ts';
 import type { KdfCost } from '../core/keys/passphrase.ts';
+import type { CallContext } from '../core/service/types.ts';
 
 /** What the worker needs to build its CoreService (sent as workerData). */
 export interface CoreWorkerInit {
@@ -17,7 +18,7 @@ export interface CoreWorkerInit {
 export type KeychainOp = 'encrypt' | 'decrypt';
 
 export type HostToWorker =
-  | { readonly type: 'call'; readonly id: number; readonly method: MethodName; readonly input: unknown }
+  | { readonly type: 'call'; readonly id: number; readonly method: MethodName; readonly input: unknown; readonly context: CallContext }
   | { readonly type: 'keychain-reply'; readonly id: number; readonly ok: true; readonly value: Uint8Array }
   | { readonly type: 'keychain-reply'; readonly id: number; readonly ok: false; readonly code: ErrorCode | null }
   | { readonly type: 'close' };

@@ -51,7 +51,7 @@ export function serveCore(port: MessagePort, init: CoreWorkerInit, create: Creat
     try {
       if (!service || closing) throw new SottoError('CANCELLED');
       // The host validated the input against the contract; the cast only restores its type.
-      const value: unknown = await service.call(call.method, call.input as never);
+      const value: unknown = await service.call(call.method, call.input as never, call.context);
       result = { ok: true, value };
     } catch (error) {
       result = { ok: false, code: failureCode(error, 'core.call_failed') };

@@ -18,6 +18,7 @@ import type { EventPayload, MethodInput, MethodName } from '../../shared/ipc/con
 import { log } from '../core/log.ts';
 import { inBackground } from './background.ts';
 import { CoreHost } from './core-host.ts';
+import { chooseFile } from './file-dialogs.ts';
 import { APP_ENTRY_URL, APP_ORIGIN, originOf } from './csp.ts';
 import { IdleLock } from './idle-lock.ts';
 import { registerIpc, sendEvent } from './ipc.ts';
@@ -52,7 +53,11 @@ let host: CoreHost | undefined;
 const windowIfOpen = (): BrowserWindow | undefined => (mainWindow && !mainWindow.isDestroyed() ? mainWindow : undefined);
 const windowFocused = (): boolean => windowIfOpen()?.isFocused() ?? false;
 
+/** Set once the core and IPC are up: before that there is no window to show. */
+let started = false;
+
 function showWindow(): void {
+  if (!started) return;
   const window = windowIfOpen();
   if (!window) {
     inBackground('main.window_failed', openMainWindow);
@@ -138,6 +143,7 @@ async function start(): Promise<void> {
     window: windowIfOpen,
     origin: trustedOrigin,
     observe: (method, result) => state.observeCall(method, result),
+    chooseFile,
   });
   await mainCall('app:state', {});
   await mainCall('sync:status', {});
@@ -146,6 +152,7 @@ async function start(): Promise<void> {
   powerMonitor.on('suspend', () => idleLock.screenLocked());
   idleLock.start();
   createTray();
+  started = true;
   await openMainWindow();
 }
 

@@ -1,14 +1,30 @@
 // The IPC transport: one `ipcMain.handle` per contract method, each checking
 // its sender before CoreHost validates the input (docs/ipc.md).
 import type { BrowserWindow, IpcMain, IpcMainInvokeEvent, WebContents } from 'electron';
-import { channelOf, type EventName, METHOD_NAMES, type MethodName, type Result } from '../../shared/ipc/contract.ts';
+import {
+  channelOf,
+  type EventName,
+  type FileMethodName,
+  isFileMethod,
+  METHOD_NAMES,
+  type MethodName,
+  methods,
+  type Result,
+} from '../../shared/ipc/contract.ts';
 import { log } from '../core/log.ts';
+import type { CallContext } from '../core/service/types.ts';
 import { originOf } from './csp.ts';
 
 /** What the IPC layer forwards to (CoreHost in the app). */
 export interface CallTarget {
-  call(method: string, rawInput: unknown): Promise<Result<unknown>>;
+  call(method: string, rawInput: unknown, context?: CallContext): Promise<Result<unknown>>;
 }
+
+/**
+ * Asks the user for the file of a file method (a native save or open dialog);
+ * undefined if they closed it. The renderer never names a path.
+ */
+export type FileChooser = (method: FileMethodName, input: unknown, window: BrowserWindow) => Promise<string | undefined>;
 
 /** Told about every completed call (main's own state: lock phase, settings, badge). */
 export type CallObserver = (method: MethodName, result: Result<unknown>) => void;
@@ -20,6 +36,8 @@ export interface IpcOptions {
   /** `scheme://host` the main frame must be showing (app://sotto; the dev server in development). */
   readonly origin: string;
   readonly observe?: CallObserver;
+  /** Shows the dialog for file methods; without one, file methods are CANCELLED. */
+  readonly chooseFile?: FileChooser;
 }
 
 /** The answer to a sender that is not our window's main frame on our origin. */
@@ -42,11 +60,20 @@ export function isTrustedSender(event: IpcMainInvokeEvent, window: BrowserWindow
 export function registerIpc(ipc: IpcMain, options: IpcOptions): () => void {
   for (const method of METHOD_NAMES) {
     ipc.handle(channelOf(method), async (event, input: unknown) => {
-      if (!isTrustedSender(event, options.window(), options.origin)) {
+      const window = options.window();
+      if (!window || !isTrustedSender(event, window, options.origin)) {
         log.warn('ipc.sender_refused');
         return REFUSED;
       }
-      const result = await options.target.call(method, input);
+      let context: CallContext = {};
+      if (isFileMethod(method)) {
+        // Validate before asking: malformed input never opens a dialog.
+        if (!methods[method].input.safeParse(input).success) return { ok: false, code: 'INVALID_INPUT' } satisfies Result<never>;
+        const file = await options.chooseFile?.(method, input, window);
+        if (file === undefined) return { ok: false, code: 'CANCELLED' } satisfies Result<never>;
+        context = { file };
+      }
+      const result = await options.target.call(method, input, context);
       options.observe?.(method, result);
       return result;
     });

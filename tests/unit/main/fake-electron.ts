@@ -182,6 +182,21 @@ export const powerMonitor = Object.assign(new EventEmitter(), {
   },
 });
 
+export const dialog = {
+  /** Scripted answers: a path, or undefined for a closed dialog. */
+  nextSave: undefined as string | undefined,
+  nextOpen: undefined as string | undefined,
+  shown: [] as [string, unknown, Record<string, unknown>][],
+  showSaveDialog(window: unknown, options: Record<string, unknown>): Promise<{ canceled: boolean; filePath?: string }> {
+    this.shown.push(['save', window, options]);
+    return Promise.resolve(this.nextSave === undefined ? { canceled: true, filePath: '' } : { canceled: false, filePath: this.nextSave });
+  },
+  showOpenDialog(window: unknown, options: Record<string, unknown>): Promise<{ canceled: boolean; filePaths: string[] }> {
+    this.shown.push(['open', window, options]);
+    return Promise.resolve(this.nextOpen === undefined ? { canceled: true, filePaths: [] } : { canceled: false, filePaths: [this.nextOpen] });
+  },
+};
+
 export const nativeImage = {
   createFromPath: () => ({ isEmpty: () => true, resize: () => ({}) }),
 };

@@ -14,6 +14,7 @@ const { CoreHost } = await import('../../../electron/main/core-host.ts');
 const window = new fake.BrowserWindow({});
 let host: CoreHostType;
 const observed: string[] = [];
+const chooser = { answer: undefined as string | undefined, asked: [] as [string, unknown][] };
 
 beforeAll(async () => {
   host = await CoreHost.start({ profileDir: 'unused', workerUrl: new URL('./fixtures/fake-core-worker.ts', import.meta.url) });
@@ -22,6 +23,10 @@ beforeAll(async () => {
     window: () => (window.destroyed ? undefined : (window as never)),
     origin: 'app://sotto',
     observe: (method) => observed.push(method),
+    chooseFile: (method, input) => {
+      chooser.asked.push([method, input]);
+      return Promise.resolve(chooser.answer);
+    },
   });
 });
 afterAll(() => host.close());
@@ -29,6 +34,8 @@ beforeEach(() => {
   window.destroyed = false;
   window.webContents.mainFrame.url = 'app://sotto/index.html';
   observed.length = 0;
+  chooser.asked.length = 0;
+  chooser.answer = undefined;
 });
 
 /** Invokes a registered handler as Electron would. */
@@ -86,5 +93,26 @@ describe('IPC handlers', () => {
     ];
     for (const [method, input] of malformed)
       expect(await invoke(channelOf(method as never), input), method).toEqual({ ok: false, code: 'INVALID_INPUT' });
+  });
+
+  it('asks main for the file of a file method and hands the core the chosen path', async () => {
+    chooser.answer = '/home/ann/backup.age';
+    expect(await invoke(channelOf('backup:verify'), { passphrase: 'backup pass' })).toEqual({
+      ok: true,
+      value: { file: '/home/ann/backup.age', passphrase: 'backup pass' },
+    });
+    expect(chooser.asked).toEqual([['backup:verify', { passphrase: 'backup pass' }]]);
+  });
+
+  it('answers CANCELLED when the dialog is closed, and never opens one for malformed input', async () => {
+    expect(await invoke(channelOf('backup:verify'), { passphrase: 'backup pass' })).toEqual({ ok: false, code: 'CANCELLED' });
+    expect(await invoke(channelOf('backup:verify'), { passphrase: 'p', file: '/etc/passwd' })).toEqual({ ok: false, code: 'INVALID_INPUT' });
+    expect(chooser.asked).toHaveLength(1);
+  });
+
+  it('ignores a path smuggled into the input of a non-file method', async () => {
+    chooser.answer = '/tmp/x';
+    expect(await invoke(channelOf('app:state'), { file: '/etc/passwd' })).toEqual({ ok: false, code: 'INVALID_INPUT' });
+    expect(chooser.asked).toEqual([]);
   });
 });
