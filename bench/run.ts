@@ -1,6 +1,7 @@
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { backupSection } from './backup/section.ts';
 import { eventLoopSection } from './event-loop/section.ts';
 import { historySection } from './history/section.ts';
 import { receiveSection } from './receive/section.ts';
@@ -11,7 +12,7 @@ import { removeTempDirs } from './support/temp.ts';
 
 // `npm run bench`: figures with targets and in-run baselines. Not pass/fail.
 // BENCH_MESSAGES scales the history benchmark (default 1,000,000);
-// BENCH_ONLY=receive,history,sync,event-loop runs only the named sections.
+// BENCH_ONLY=receive,history,sync,event-loop,backup runs only the named sections.
 
 const RESULTS = join(import.meta.dirname, 'results', 'latest.json');
 
@@ -44,6 +45,11 @@ async function main(): Promise<void> {
       const eventLoop = await eventLoopSection(messages);
       printTable(`Main-thread event loop during search (${messages.toLocaleString('en-US')} messages)`, eventLoop);
       metrics.push(...eventLoop);
+    }
+    if (selected('backup')) {
+      const backup = await backupSection(messages);
+      printTable(`Backup export and verify at ${messages.toLocaleString('en-US')} messages vs the age CLI`, backup);
+      metrics.push(...backup);
     }
     if (selected('sync')) {
       const sync = await syncSection();
