@@ -31,6 +31,9 @@ function highWaterMB(): number {
 }
 
 const profile = mode === 'export' ? await Profile.open(dir, { passphrase: profilePassphrase }) : undefined;
+// The integrity check Profile.open starts runs in a worker with its own connection: let it finish
+// first, so the figures are the export's own (the check is measured in the history section).
+await profile?.integrity;
 const started = performance.now();
 let firstProgressMs = 0;
 const onProgress = () => {
