@@ -35,6 +35,11 @@ const METHODS: Readonly<Record<MethodName, true>> = {
   'messages:retry': true,
   'messages:search': true,
   'sync:status': true,
+  'backup:export': true,
+  'backup:verify': true,
+  'backup:restore': true,
+  'backup:cancel': true,
+  'export:conversation': true,
 };
 const EVENTS: Readonly<Record<EventName, true>> = {
   'message:new': true,
@@ -42,6 +47,7 @@ const EVENTS: Readonly<Record<EventName, true>> = {
   'conversations:changed': true,
   'sync:status': true,
   'app:locked': true,
+  'backup:progress': true,
 };
 
 /** Same as the contract's channelOf (tested to agree). */

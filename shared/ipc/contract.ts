@@ -95,6 +95,17 @@ export const appStateSchema = z.object({
 });
 export type AppState = z.infer<typeof appStateSchema>;
 
+/** What a verified backup holds (from its manifest). */
+export const backupSummarySchema = z.object({
+  accountId: z.string(),
+  createdAt: z.number(),
+  appVersion: z.string(),
+  messages: z.number().int().nonnegative(),
+  contacts: z.number().int().nonnegative(),
+  conversations: z.number().int().nonnegative(),
+});
+export type BackupSummary = z.infer<typeof backupSummarySchema>;
+
 const none = z.object({}).strict();
 const passphrase = z.string().min(1).max(1024);
 const relayAddress = z.string().trim().min(1).max(1024);
@@ -170,7 +181,63 @@ export const methods = {
     output: z.array(messageSchema),
   },
   'sync:status': { input: none, output: syncStatusSchema },
+
+  // Backups and exports (docs/backup-format.md). Each works on a file the user
+  // picks in a native dialog that main shows (FILE_METHODS): the renderer never
+  // names a path. A closed dialog is CANCELLED, as is `backup:cancel`.
+  /** Exactly one of `passphrase` (checked for strength) and `recoveryKey` (generated, returned once). */
+  'backup:export': {
+    input: z
+      .object({ passphrase: passphrase.optional(), recoveryKey: z.literal(true).optional() })
+      .strict()
+      .refine((i) => (i.passphrase === undefined) !== (i.recoveryKey === undefined), 'passphrase or recoveryKey'),
+    output: z.object({ recoveryKey: z.string().nullable(), messages: z.number().int().nonnegative(), bytes: z.number() }),
+  },
+  'backup:verify': { input: z.object({ passphrase }).strict(), output: backupSummarySchema },
+  /**
+   * Restores a backup. With no profile (first run): a new profile protected by
+   * `protect`. With an unlocked profile: merged into it (same account only),
+   * after `profilePassphrase` confirms it is the user.
+   */
+  'backup:restore': {
+    input: z
+      .object({
+        passphrase,
+        profilePassphrase: passphrase.optional(),
+        protect: z.object({ passphrase: passphrase.optional(), useKeychain: z.boolean() }).strict().optional(),
+      })
+      .strict(),
+    output: z.object({ state: appStateSchema, added: z.number().int().nonnegative(), summary: backupSummarySchema }),
+  },
+  'backup:cancel': { input: none, output: none },
+  /** A readable export of one conversation (or all, with `conversationId` null), optionally age-encrypted. */
+  'export:conversation': {
+    input: z
+      .object({
+        conversationId: id.nullable(),
+        format: z.enum(['html', 'json', 'md']),
+        from: z.number().int().nonnegative().optional(),
+        to: z.number().int().nonnegative().optional(),
+        passphrase: passphrase.optional(),
+      })
+      .strict(),
+    output: z.object({ messages: z.number().int().nonnegative() }),
+  },
 } as const;
+
+/** How main asks for the file of a file method: a save or an open dialog, and a suggested name. */
+export const FILE_METHODS = {
+  'backup:export': { dialog: 'save', suggestedName: 'sotto-backup.age' },
+  'backup:verify': { dialog: 'open', suggestedName: null },
+  'backup:restore': { dialog: 'open', suggestedName: null },
+  'export:conversation': { dialog: 'save', suggestedName: 'sotto-export' },
+} as const satisfies Partial<Record<MethodName, { dialog: 'save' | 'open'; suggestedName: string | null }>>;
+export type FileMethodName = keyof typeof FILE_METHODS;
+
+/** True if `method` needs a file chosen by the user. */
+export function isFileMethod(method: MethodName): method is FileMethodName {
+  return Object.hasOwn(FILE_METHODS, method);
+}
 
 export type Methods = typeof methods;
 export type MethodName = keyof Methods;
@@ -194,6 +261,13 @@ export const events = {
   'sync:status': syncStatusSchema,
   /** The core locked itself (idle timeout) or was locked from another window. */
   'app:locked': z.object({ reason: z.enum(['user', 'idle']) }),
+  /** Progress of the running backup, restore or export. */
+  'backup:progress': z.object({
+    operation: z.enum(['export', 'verify', 'restore', 'export-conversation']),
+    phase: z.enum(['export', 'verify', 'import', 'swap']),
+    done: z.number().nonnegative(),
+    total: z.number().nonnegative(),
+  }),
 } as const;
 
 export type Events = typeof events;

@@ -27,17 +27,25 @@ import { Profile } from '../profile/profile.ts';
 import { readSettings, writeSettings } from './settings.ts';
 import { SyncEngine, type SyncEvent } from '../sync/engine.ts';
 import { normalizeRelayAddress } from '../sync/relay-pool.ts';
-import type { CoreService, EventListener, ParsedInput, ServiceOptions } from './types.ts';
+import type { CallContext, CoreService, EventListener, ParsedInput, ServiceOptions } from './types.ts';
+import { BackupRun, chosenFile, summaryOf } from './backups.ts';
+import { exportBackup } from '../backup/export.ts';
+import { importBackup } from '../backup/import.ts';
+import { generateRecoveryKey } from '../backup/passphrase.ts';
+import { verifyBackup } from '../backup/verify.ts';
+import { exportConversation } from '../backup/readable/export-conversation.ts';
 import { StatusWatch } from './status-watch.ts';
 
 /** Passphrases shorter than this are refused outright (the UI also shows a strength meter). */
 const MIN_PASSPHRASE_LENGTH = 8;
 /** A receive pass that stores at least this many messages is shown as a backlog. */
 const BACKLOG_THRESHOLD = 50;
-/** Methods that work without an unlocked profile. */
-const OPEN_METHODS = new Set<MethodName>(['app:state', 'profile:create', 'profile:unlock']);
+/** Methods that work without an unlocked profile (restore: at first run, into a new profile). */
+const OPEN_METHODS = new Set<MethodName>(['app:state', 'profile:create', 'profile:unlock', 'backup:restore', 'backup:verify', 'backup:cancel']);
 
-type Handlers = { [M in MethodName]: (input: ParsedInput<M>) => Promise<MethodOutput<M>> | MethodOutput<M> };
+type Handlers = {
+  [M in MethodName]: (input: ParsedInput<M>, context: CallContext) => Promise<MethodOutput<M>> | MethodOutput<M>;
+};
 
 /** Creates the core service for one profile directory (see CoreService). */
 export function createCoreService(options: ServiceOptions): CoreService {
@@ -63,6 +71,7 @@ class AppService implements CoreService {
   private flushing: Promise<void> | undefined;
   private flushAgain = false;
   private readonly handlers: Handlers;
+  private readonly backups = new BackupRun((payload) => this.emit('backup:progress', payload));
 
   constructor(private readonly options: ServiceOptions) {
     this.handlers = {
@@ -130,13 +139,22 @@ class AppService implements CoreService {
       },
       'messages:search': (input) => searchMessages(this.open().db, input.query, input.limit),
       'sync:status': () => this.syncStatus(),
+      'backup:export': (input, context) => this.exportBackup(input, chosenFile(context.file)),
+      'backup:verify': (input, context) =>
+        this.backups.run('verify', async (run) => summaryOf((await verifyBackup(chosenFile(context.file), input.passphrase, run)).manifest)),
+      'backup:restore': (input, context) => this.restore(input, chosenFile(context.file)),
+      'backup:cancel': () => {
+        this.backups.cancel();
+        return {};
+      },
+      'export:conversation': (input, context) => this.exportConversation(input, chosenFile(context.file)),
     };
   }
 
-  async call<M extends MethodName>(method: M, input: ParsedInput<M>): Promise<MethodOutput<M>> {
+  async call<M extends MethodName>(method: M, input: ParsedInput<M>, context: CallContext = {}): Promise<MethodOutput<M>> {
     if (!OPEN_METHODS.has(method)) this.open();
-    const handler = this.handlers[method] as (input: ParsedInput<M>) => Promise<MethodOutput<M>> | MethodOutput<M>;
-    return handler(input);
+    const handler = this.handlers[method] as (input: ParsedInput<M>, context: CallContext) => Promise<MethodOutput<M>> | MethodOutput<M>;
+    return handler(input, context);
   }
 
   onEvent(listener: EventListener): () => void {
@@ -307,6 +325,78 @@ class AppService implements CoreService {
     const message = getMessage(this.open().db, messageId);
     if (!message) throw new SottoError('INVALID_INPUT', 'no such message');
     return message;
+  }
+
+  // --- backups -------------------------------------------------------------------
+
+  private exportBackup(input: ParsedInput<'backup:export'>, file: string) {
+    const profile = this.open();
+    const recoveryKey = input.recoveryKey ? generateRecoveryKey() : null;
+    const passphrase = recoveryKey ?? input.passphrase ?? '';
+    return this.backups.run('export', async (run) => {
+      const report = await exportBackup(profile, file, { ...run, passphrase, ...(this.options.appVersion ? { appVersion: this.options.appVersion } : {}) });
+      return { recoveryKey, messages: report.manifest.counts.message, bytes: report.bytes };
+    });
+  }
+
+  /**
+   * Restores into a new profile (first run) or merges into this one. The
+   * import needs the profile closed (it swaps the database file), so a merge
+   * stops sync, closes, imports, and reopens with the same credentials — also
+   * when the import is refused, which changes nothing (R6).
+   */
+  private restore(input: ParsedInput<'backup:restore'>, file: string) {
+    const keychain = this.options.keychain;
+    return this.backups.run('restore', async (run) => {
+      if (!this.profile) {
+        if (existsSync(profilePaths(this.options.profileDir).keyFile)) throw new SottoError('APP_LOCKED');
+        const protect = input.protect ?? { useKeychain: false };
+        const useKeychain = protect.useKeychain && keychain?.isSecure === true;
+        if (protect.passphrase === undefined && !useKeychain) throw new SottoError('PASSPHRASE_REQUIRED');
+        if (protect.passphrase !== undefined) checkStrength(protect.passphrase);
+        const create = {
+          ...(protect.passphrase !== undefined ? { passphrase: protect.passphrase } : {}),
+          ...(useKeychain ? { keychain } : {}),
+          ...(this.options.kdfCost ? { kdfCost: this.options.kdfCost } : {}),
+        };
+        const report = await importBackup(this.options.profileDir, file, { ...run, passphrase: input.passphrase, create });
+        this.opened(await Profile.open(this.options.profileDir, create));
+        return { state: this.state(), added: report.messagesInserted, summary: summaryOf(report.manifest) };
+      }
+      const profile = this.open();
+      const unlock = {
+        ...(input.profilePassphrase !== undefined ? { passphrase: input.profilePassphrase } : {}),
+        ...(keychain ? { keychain } : {}),
+      };
+      await profile.verifyUnlock(unlock);
+      await this.stopSync();
+      await profile.close();
+      this.profile = undefined;
+      let report;
+      try {
+        report = await importBackup(this.options.profileDir, file, { ...run, passphrase: input.passphrase, unlock });
+      } finally {
+        this.opened(await Profile.open(this.options.profileDir, unlock));
+        this.emit('conversations:changed', {});
+      }
+      return { state: this.state(), added: report.messagesInserted, summary: summaryOf(report.manifest) };
+    });
+  }
+
+  private exportConversation(input: ParsedInput<'export:conversation'>, file: string) {
+    const profile = this.open();
+    const conversation = input.conversationId === null ? 'all' : this.contactOf(input.conversationId).accountId;
+    return this.backups.run('export-conversation', async (run) => {
+      const report = await exportConversation(profile, file, {
+        ...run,
+        conversation,
+        format: input.format,
+        ...(input.from !== undefined ? { from: input.from } : {}),
+        ...(input.to !== undefined ? { to: input.to } : {}),
+        ...(input.passphrase !== undefined ? { encryptWith: input.passphrase } : {}),
+      });
+      return { messages: report.messages };
+    });
   }
 
   // --- sync ----------------------------------------------------------------------

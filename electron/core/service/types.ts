@@ -6,6 +6,11 @@ import type { KdfCost } from '../keys/passphrase.ts';
 /** A method's input after schema validation (what the service receives). */
 export type ParsedInput<M extends MethodName> = z.output<Methods[M]['input']>;
 
+/** What the host adds to a call: the file the user chose for a file method. */
+export interface CallContext {
+  readonly file?: string;
+}
+
 /** Listener for the service's push events. */
 export type EventListener = <E extends EventName>(event: E, payload: EventPayload<E>) => void;
 
@@ -17,6 +22,8 @@ export interface ServiceOptions {
   readonly keychain?: KeychainAdapter;
   /** Argon2id cost for new passphrases (tests pass a cheap one; default: DEFAULT_KDF_COST). */
   readonly kdfCost?: KdfCost;
+  /** The app's version, recorded in backup manifests. */
+  readonly appVersion?: string;
   /** Whether to connect to relays (false: offline tests). Default true. */
   readonly sync?: boolean;
 }
@@ -28,7 +35,8 @@ export interface ServiceOptions {
  * validated; errors are SottoErrors with a closed code.
  */
 export interface CoreService {
-  call<M extends MethodName>(method: M, input: ParsedInput<M>): Promise<MethodOutput<M>>;
+  /** `context.file` is the file the user picked in main's dialog, for the contract's FILE_METHODS. */
+  call<M extends MethodName>(method: M, input: ParsedInput<M>, context?: CallContext): Promise<MethodOutput<M>>;
   onEvent(listener: EventListener): () => void;
   /** Stops syncing and closes the profile. */
   close(): Promise<void>;

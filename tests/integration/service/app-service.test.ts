@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EventName, EventPayload, MethodName, MethodOutput } from '../../../shared/ipc/contract.ts';
 import { methods } from '../../../shared/ipc/contract.ts';
@@ -22,9 +24,9 @@ class User {
   }
 
   /** Calls a method with its input parsed by the contract's schema, as main does. */
-  call<M extends MethodName>(method: M, input: unknown = {}): Promise<MethodOutput<M>> {
+  call<M extends MethodName>(method: M, input: unknown = {}, file?: string): Promise<MethodOutput<M>> {
     const parsed = methods[method].input.parse(input);
-    return this.service.call(method, parsed as never);
+    return this.service.call(method, parsed as never, file === undefined ? {} : { file });
   }
 
   async waitFor<E extends EventName>(event: E, match: (payload: EventPayload<E>) => boolean, timeoutMs = 20_000) {
@@ -199,5 +201,55 @@ describe('core service', () => {
     expect(await rejectedCode(() => u.call('profile:unlock', { passphrase: 'a fine passphrase' }))).toBe('WRONG_PASSPHRASE');
     expect((await u.call('profile:unlock', { passphrase: 'another fine one' })).phase).toBe('unlocked');
     expect((await u.call('settings:get')).theme).toBe('dark');
+  });
+
+  it('exports a backup, verifies it, restores it at first run and merges it twice without duplicates', async () => {
+    const { alice, aliceChat } = await pair();
+    for (const body of ['one', 'two', 'three']) await alice.call('messages:send', { conversationId: aliceChat, body });
+    const backup = join(tempDir(), 'alice.age');
+    const exported = await alice.call('backup:export', { recoveryKey: true }, backup);
+    expect(exported.messages).toBe(3);
+    expect(exported.recoveryKey).toMatch(/^[A-Z2-7]{5}(-[A-Z2-7]{5})+$/);
+    expect(alice.events.some((e) => e.event === 'backup:progress')).toBe(true);
+    const summary = await alice.call('backup:verify', { passphrase: exported.recoveryKey }, backup);
+    expect(summary).toMatchObject({ messages: 3, contacts: 1, conversations: 1 });
+    expect(await rejectedCode(() => alice.call('backup:verify', { passphrase: 'not the recovery key' }, backup))).toBe('WRONG_PASSPHRASE');
+
+    // Merging into the same profile (after confirming the profile passphrase) adds nothing.
+    expect(
+      await rejectedCode(() => alice.call('backup:restore', { passphrase: exported.recoveryKey, profilePassphrase: 'wrong one!' }, backup)),
+    ).toBe('WRONG_PASSPHRASE');
+    const merged = await alice.call('backup:restore', { passphrase: exported.recoveryKey, profilePassphrase: 'alice passphrase' }, backup);
+    expect(merged).toMatchObject({ added: 0, state: { phase: 'unlocked' } });
+    expect(await alice.call('messages:page', { conversationId: aliceChat, limit: 10 })).toHaveLength(3);
+
+    // A new machine: restore at first run, then the history is there.
+    const restored = user();
+    const result = await restored.call(
+      'backup:restore',
+      { passphrase: exported.recoveryKey, protect: { passphrase: 'new machine passphrase', useKeychain: false } },
+      backup,
+    );
+    expect(result).toMatchObject({ added: 3, state: { phase: 'unlocked', displayName: 'Alice' } });
+    const [conversation] = await restored.call('conversations:list');
+    expect((await restored.call('messages:page', { conversationId: conversation!.id, limit: 10 })).map((m) => m.body)).toEqual([
+      'three',
+      'two',
+      'one',
+    ]);
+    expect(await rejectedCode(() => restored.call('backup:export', { passphrase: 'password' }, join(tempDir(), 'x.age')))).toBe(
+      'WEAK_PASSPHRASE',
+    );
+  });
+
+  it('exports a conversation as readable HTML, and refuses a file method without a chosen file', async () => {
+    const { alice, aliceChat } = await pair();
+    await alice.call('messages:send', { conversationId: aliceChat, body: '<b>not bold</b>' });
+    const file = join(tempDir(), 'chat.html');
+    expect(await alice.call('export:conversation', { conversationId: aliceChat, format: 'html' }, file)).toEqual({ messages: 1 });
+    const html = readFileSync(file, 'utf8');
+    expect(html).toContain('&#60;b&#62;not bold&#60;/b&#62;'); // escaped, never live markup
+    expect(html).not.toContain('<b>not bold');
+    expect(await rejectedCode(() => alice.call('export:conversation', { conversationId: aliceChat, format: 'md' }))).toBe('INVALID_INPUT');
   });
 });
