@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { EVENT_NAMES, METHOD_NAMES } from '../../../shared/ipc/contract.ts';
+import { EVENT_NAMES, isFileMethod, isMethodName, METHOD_NAMES, methods } from '../../../shared/ipc/contract.ts';
 import { CoreHost } from '../../../electron/main/core-host.ts';
 import { APP_ORIGIN, SECURITY_HEADERS } from '../../../electron/main/csp.ts';
 import { contentTypeOf, rendererFileFor } from '../../../electron/main/renderer-files.ts';
@@ -77,6 +77,11 @@ export interface AppWindow {
   readonly profileDir: string;
   /** Everything the page logged as an error, and CSP violations. */
   readonly problems: string[];
+  /**
+   * What the next save/open dialogs return, in order (main shows a native
+   * dialog for file methods; here the test decides). Empty: the user closed it.
+   */
+  readonly dialogFiles: string[];
   close(): Promise<void>;
 }
 
@@ -91,7 +96,14 @@ export async function openApp(browser: Browser, rendererUrl: string, profileDir:
   });
   page.on('pageerror', (error) => problems.push(error.message));
 
-  await page.exposeBinding('__sottoInvoke', (_source, method: string, input: unknown) => host.call(method, input));
+  const dialogFiles: string[] = [];
+  // As main's IPC layer does: validate a file method's input before the "dialog", CANCELLED if none is chosen.
+  await page.exposeBinding('__sottoInvoke', (_source, method: string, input: unknown) => {
+    if (!isMethodName(method) || !isFileMethod(method)) return host.call(method, input);
+    if (!methods[method].input.safeParse(input).success) return { ok: false, code: 'INVALID_INPUT' };
+    const file = dialogFiles.shift();
+    return file === undefined ? { ok: false, code: 'CANCELLED' } : host.call(method, input, { file });
+  });
   await page.addInitScript(
     ({ methods, events }: { methods: string[]; events: string[] }) => {
       type Listener = (payload: unknown) => void;
@@ -124,6 +136,7 @@ export async function openApp(browser: Browser, rendererUrl: string, profileDir:
     host,
     profileDir,
     problems,
+    dialogFiles,
     async close() {
       unsubscribe();
       await context.close();
