@@ -2,6 +2,7 @@
 // returns the function that disconnects every subscription.
 import { errorCodeOf, on } from './bridge.ts';
 import { useAppStore } from './stores/app.ts';
+import { useBackupStore } from './stores/backup.ts';
 import { useConversationsStore } from './stores/conversations.ts';
 import { useMessagesStore } from './stores/messages.ts';
 import { useNoticesStore } from './stores/notices.ts';
@@ -18,6 +19,7 @@ export function connectBridgeEvents(): () => void {
   const messages = useMessagesStore();
   const sync = useSyncStore();
   const notices = useNoticesStore();
+  const backup = useBackupStore();
   const report = (error: unknown) => notices.pushError(errorCodeOf(error));
 
   // Many events can arrive in one burst (a backlog); refresh the list once per burst.
@@ -48,6 +50,8 @@ export function connectBridgeEvents(): () => void {
       if (app.unlocked) sync.apply(status);
     }),
     on('app:locked', ({ reason }) => app.handleLocked(reason)),
+    // Also at first run (a restore runs before any profile is unlocked).
+    on('backup:progress', (event) => backup.applyProgress(event)),
   ];
 
   return () => {

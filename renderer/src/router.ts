@@ -4,6 +4,7 @@ import { createRouter, createWebHashHistory, type RouteLocationRaw, type Router 
 import type { Pinia } from 'pinia';
 import { useAppStore } from './stores/app.ts';
 import WelcomeView from './views/WelcomeView.vue';
+import RestoreView from './views/RestoreView.vue';
 import UnlockView from './views/UnlockView.vue';
 import MainLayout from './views/MainLayout.vue';
 import HomeView from './views/HomeView.vue';
@@ -30,6 +31,8 @@ export function createAppRouter(pinia: Pinia): Router {
     history: createWebHashHistory(),
     routes: [
       { path: '/welcome', name: 'welcome', component: WelcomeView, meta: { phase: 'no-profile' } },
+      // First run from a backup instead of a new profile.
+      { path: '/restore', name: 'restore', component: RestoreView, meta: { phase: 'no-profile' } },
       { path: '/unlock', name: 'unlock', component: UnlockView, meta: { phase: 'locked' } },
       {
         path: '/',

@@ -6,6 +6,7 @@
 import type { ErrorCode } from '../../shared/errors.ts';
 import type {
   AppState,
+  BackupSummary,
   Contact,
   Conversation,
   EventName,
@@ -46,6 +47,31 @@ export class FakeBridge {
   messages: Message[] = [];
   /** Every call, in order: [method, input]. */
   readonly calls: [MethodName, unknown][] = [];
+  /** What `backup:verify` and `backup:restore` find in "the file the user picked". */
+  backupSummary: BackupSummary = {
+    accountId: 'ACCOUNT',
+    createdAt: Date.UTC(2024, 5, 1, 12),
+    appVersion: '1.0.0',
+    messages: 1234,
+    contacts: 3,
+    conversations: 3,
+  };
+  /** The passphrase that opens that file (a returned recovery key opens it too). */
+  backupPassphrase = 'backup passphrase';
+  /** What `backup:export` with `recoveryKey: true` generates. */
+  recoveryKey = 'ABCDE-FGHJK-LMNPQ-RSTVW-XYZ23-45678';
+  /** Messages the first merge restore adds (a second restore of the same file adds none, as in the core). */
+  restoreAdds = 42;
+  private restoredOnce = false;
+  /** Each backup operation reports this many steps. */
+  backupSteps = 4;
+  /**
+   * While true, a backup operation stops after its first progress event until
+   * `finishBackup()` (or `backup:cancel`, which ends it with CANCELLED).
+   */
+  holdBackups = false;
+  private heldBackup: { resolve: () => void; reject: (error: Error) => void } | null = null;
+  private backupRunning = false;
   private readonly failures = new Map<MethodName, ErrorCode>();
   private readonly listeners = new Map<EventName, Set<(payload: never) => void>>();
   private nextId = 1_000_000;
@@ -126,6 +152,40 @@ export class FakeBridge {
     const found = this.conversations.find((c) => c.id === conversationId);
     if (!found) throw new FakeError('UNKNOWN_CONTACT');
     return found;
+  }
+
+  /** Lets a held backup operation (see `holdBackups`) run to its end. */
+  finishBackup(): void {
+    this.heldBackup?.resolve();
+    this.heldBackup = null;
+  }
+
+  /** True while a held backup operation waits. */
+  get backupHeld(): boolean {
+    return this.heldBackup !== null;
+  }
+
+  /** One backup operation at a time, with progress events, as the core's BackupRun. */
+  private async runBackup<T>(operation: EventPayload<'backup:progress'>['operation'], phase: EventPayload<'backup:progress'>['phase'], work: () => T): Promise<T> {
+    if (this.backupRunning) throw new FakeError('INVALID_INPUT');
+    this.backupRunning = true;
+    try {
+      const total = this.backupSteps;
+      this.emit('backup:progress', { operation, phase, done: 0, total });
+      if (this.holdBackups) {
+        await new Promise<void>((resolve, reject) => {
+          this.heldBackup = { resolve, reject };
+        });
+      }
+      for (let done = 1; done <= total; done++) this.emit('backup:progress', { operation, phase, done, total });
+      return work();
+    } finally {
+      this.backupRunning = false;
+    }
+  }
+
+  private opensBackup(passphrase: string): boolean {
+    return passphrase === this.backupPassphrase || passphrase === this.recoveryKey;
   }
 
   private requireUnlocked(): void {
@@ -245,6 +305,59 @@ export class FakeBridge {
       return this.messages.filter((m) => m.body.toLowerCase().includes(q)).slice(0, limit);
     },
     'sync:status': () => this.sync,
+    'backup:export': (input) =>
+      this.runBackup('export', 'export', () => {
+        this.requireUnlocked();
+        // The core's strength check, roughly.
+        if (input.passphrase !== undefined && input.passphrase.length < 12) throw new FakeError('WEAK_PASSPHRASE');
+        return { recoveryKey: input.recoveryKey ? this.recoveryKey : null, messages: this.messages.length, bytes: 4096 + this.messages.length * 100 };
+      }),
+    'backup:verify': ({ passphrase }) =>
+      this.runBackup('verify', 'verify', () => {
+        if (!this.opensBackup(passphrase)) throw new FakeError('WRONG_PASSPHRASE');
+        return this.backupSummary;
+      }),
+    'backup:restore': (input) =>
+      this.runBackup('restore', 'import', () => {
+        if (this.state.phase === 'no-profile') {
+          if (!input.protect || (input.protect.passphrase === undefined && !(input.protect.useKeychain && this.state.keychainSecure))) {
+            throw new FakeError('PASSPHRASE_REQUIRED');
+          }
+          if (!this.opensBackup(input.passphrase)) throw new FakeError('WRONG_PASSPHRASE');
+          if (input.protect.passphrase !== undefined) this.passphrase = input.protect.passphrase;
+          this.state = {
+            phase: 'unlocked',
+            accountId: this.backupSummary.accountId,
+            displayName: 'Restored',
+            keychainSecure: this.state.keychainSecure,
+            unlockWith: input.protect.passphrase === undefined ? 'keychain' : 'passphrase',
+          };
+          return { state: this.state, added: this.backupSummary.messages, summary: this.backupSummary };
+        }
+        this.requireUnlocked();
+        if (this.state.unlockWith === 'passphrase' && input.profilePassphrase !== this.passphrase) throw new FakeError('WRONG_PASSPHRASE');
+        if (!this.opensBackup(input.passphrase)) throw new FakeError('WRONG_PASSPHRASE');
+        if (this.backupSummary.accountId !== this.state.accountId) throw new FakeError('BACKUP_WRONG_ACCOUNT');
+        const added = this.restoredOnce ? 0 : this.restoreAdds;
+        this.restoredOnce = true;
+        return { state: this.state, added, summary: this.backupSummary };
+      }),
+    'backup:cancel': () => {
+      this.heldBackup?.reject(new FakeError('CANCELLED'));
+      this.heldBackup = null;
+      return {};
+    },
+    'export:conversation': ({ conversationId, from, to }) =>
+      this.runBackup('export-conversation', 'export', () => {
+        this.requireUnlocked();
+        const messages = this.messages.filter(
+          (m) =>
+            (conversationId === null || m.conversationId === conversationId) &&
+            (from === undefined || m.sentAt >= from) &&
+            (to === undefined || m.sentAt <= to),
+        );
+        return { messages: messages.length };
+      }),
   };
 
   private updateContact(conversationId: number, patch: Partial<Contact>): Contact {

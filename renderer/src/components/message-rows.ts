@@ -21,3 +21,26 @@ export function toHistoryRows(messages: readonly Message[]): HistoryRow[] {
   }
   return rows;
 }
+
+/** How far (px) below the top of the history the pinned day chip reaches. */
+export const PINNED_DAY_ZONE_PX = 40;
+
+/** A rendered row and where it sits in the virtual list. */
+export interface PlacedRow {
+  readonly start: number;
+  readonly end: number;
+  readonly row: HistoryRow;
+}
+
+/**
+ * The day to pin over the top of the history, or null. The chip names the day
+ * of the topmost message; it hides while an in-list separator is under it (at
+ * the top of a short conversation, or scrolling past a day change), so two
+ * day labels never overlap.
+ */
+export function pinnedDay(placed: readonly PlacedRow[], scrollOffset: number, zone = PINNED_DAY_ZONE_PX): number | null {
+  const under = placed.filter(({ start, end }) => end > scrollOffset && start < scrollOffset + zone);
+  const first = under[0];
+  if (!first || under.some(({ row }) => row.kind === 'day')) return null;
+  return first.row.kind === 'message' ? first.row.message.sentAt : null;
+}

@@ -1,6 +1,7 @@
 // Everything a locked app must forget. Locking (by the user, or the core's
 // `app:locked` event) calls this, so no message, name or key material stays in
 // renderer memory behind the unlock screen.
+import { useBackupStore } from './backup.ts';
 import { useContactsStore } from './contacts.ts';
 import { useConversationsStore } from './conversations.ts';
 import { useMessagesStore } from './messages.ts';
@@ -18,4 +19,5 @@ export function resetSessionStores(): void {
   useSyncStore().reset();
   useSettingsStore().reset();
   useNoticesStore().reset();
+  useBackupStore().reset();
 }

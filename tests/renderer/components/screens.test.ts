@@ -22,6 +22,7 @@ function router() {
     { path: '/', name: 'home', component: { template: '<p>home</p>' } },
     { path: '/unlock', name: 'unlock', component: UnlockView },
     { path: '/welcome', name: 'welcome', component: WelcomeView },
+    { path: '/restore', name: 'restore', component: { template: '<p>restore</p>' } },
   ]);
 }
 

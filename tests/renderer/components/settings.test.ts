@@ -30,10 +30,10 @@ async function mountSettings() {
 }
 
 describe('settings', () => {
-  it('is one page of titled sections (a Backup section can be added alongside)', async () => {
+  it('is one page of titled sections, Backup last', async () => {
     const { wrapper } = await mountSettings();
     const headings = wrapper.findAll('section.settings-section > h2').map((h) => h.text());
-    expect(headings).toEqual(['Your account', 'Relay', 'Security', 'Appearance', 'Notifications']);
+    expect(headings).toEqual(['Your account', 'Relay', 'Security', 'Appearance', 'Notifications', 'Backup']);
   });
 
   it('theme, auto-lock and notifications are saved through settings:set', async () => {
