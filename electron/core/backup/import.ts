@@ -103,10 +103,12 @@ async function writeAll(db: Sql, file: string, mode: 'full' | 'merge', accountId
 async function restoreNew(dir: string, file: string, protection: KeyProtection, options: ImportBackupOptions): Promise<ImportReport> {
   const verified = await verifyAll(file, options);
   const paths = profilePaths(dir);
+  const madeDir = !existsSync(dir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const lock = ProfileLock.acquire(paths.lock);
   const temp = join(dir, `${TEMP_PREFIX}${randomBytes(6).toString('hex')}`);
   let db: Sql | undefined;
+  let restored = false;
   try {
     if (existsSync(paths.keyFile)) throw new SottoError('PROFILE_EXISTS');
     removeStaleTemps(dir);
@@ -124,12 +126,15 @@ async function restoreNew(dir: string, file: string, protection: KeyProtection, 
     fsyncDirectory(dir);
     // The key file last: until it exists there is no profile (as in Profile.create).
     writeKeyFile(paths.keyFile, keyFile);
+    restored = true;
     options.onProgress?.({ phase: 'swap', done: 1, total: 1, unit: 'records' });
     return { ...counts, created: true, manifest: verified };
   } finally {
     db?.close();
     removeTemp(temp);
     lock.release();
+    // A failed or cancelled restore into a directory it made leaves no directory behind.
+    if (!restored && madeDir) rmSync(dir, { recursive: true, force: true });
   }
 }
 
