@@ -11,7 +11,7 @@ import type { Pinia } from 'pinia';
 import MessageList from '../../../renderer/src/components/MessageList.vue';
 import { useAppStore } from '../../../renderer/src/stores/app.ts';
 import { MAX_LOADED, useMessagesStore } from '../../../renderer/src/stores/messages.ts';
-import { toHistoryRows } from '../../../renderer/src/components/message-rows.ts';
+import { pinnedDay, toHistoryRows, type HistoryRow, type PlacedRow } from '../../../renderer/src/components/message-rows.ts';
 import type { FakeBridge } from '../fake-bridge.ts';
 import { plugins, settle, setUp } from '../helpers.ts';
 
@@ -114,5 +114,55 @@ describe('day separators', () => {
     const rows = toHistoryRows(fake.messages.slice(0, 3 * 1440));
     expect(rows.filter((r) => r.kind === 'day')).toHaveLength(3);
     expect(rows[0]?.kind).toBe('day');
+  });
+});
+
+describe('the pinned day chip', () => {
+  /** Rows laid out 64 px apart from 8 px down (the list's top padding). */
+  function placed(rows: HistoryRow[]): PlacedRow[] {
+    return rows.map((row, i) => ({ start: 8 + i * 64, end: 8 + (i + 1) * 64, row }));
+  }
+
+  it('hides while the in-list separator is at the top (a short conversation)', () => {
+    const rows = placed(toHistoryRows(fake.messages.slice(0, 3)));
+    expect(pinnedDay(rows, 0)).toBeNull();
+  });
+
+  it('names the day of the topmost message once its separator scrolled away', () => {
+    const rows = placed(toHistoryRows(fake.messages.slice(0, 20)));
+    // Row 4 (the fourth message) spans 264–328 px: it is the topmost at 320.
+    expect(pinnedDay(rows, 5 * 64)).toBe(fake.messages[3]?.sentAt);
+  });
+
+  it('hides while the next day\'s separator passes under it', () => {
+    // The last two messages of 1 January, then 2 January's separator.
+    const rows = placed(toHistoryRows(fake.messages.slice(1438, 1445)));
+    const separator = rows.findIndex((r, i) => i > 0 && r.row.kind === 'day');
+    const at = rows[separator]?.start ?? 0;
+    expect(pinnedDay(rows, at - 100)).not.toBeNull();
+    expect(pinnedDay(rows, at - 20)).toBeNull();
+    expect(pinnedDay(rows, at + 10)).toBeNull();
+    expect(pinnedDay(rows, at + 64)).toBe(fake.messages[1440]?.sentAt);
+  });
+
+  it('a short conversation shows one day label, not a pinned copy over the separator', async () => {
+    fake.messages = [];
+    fake.addMessages(1, 3, { start: Date.now() - 10 * 60_000 });
+    await useMessagesStore().openLatest(1);
+    const wrapper = mountList();
+    await settle();
+    const labels = wrapper.findAll('[data-testid="day-separator"]');
+    expect(labels).toHaveLength(1);
+    expect(labels[0]?.classes()).toContain('day-separator');
+    expect(wrapper.find('.day-pinned').exists()).toBe(false);
+    wrapper.unmount();
+  });
+
+  it('the newest messages of a long conversation still carry a day label', async () => {
+    await useMessagesStore().openLatest(1);
+    const wrapper = mountList();
+    await settle();
+    expect(wrapper.findAll('[data-testid="day-separator"]').length).toBeGreaterThan(0);
+    wrapper.unmount();
   });
 });

@@ -127,7 +127,7 @@ describe('Settings → Backup', () => {
     expect(wrapper.find('[data-testid="backup-recovery-key"]').exists()).toBe(false);
     expect(document.body.innerHTML).not.toContain('ABCDE');
     expect(useBackupStore().recoveryKey).toBeNull();
-    expect(wrapper.get('[data-testid="backup-done"]').exists()).toBe(true);
+    expect(wrapper.find('[data-testid="backup-done"]').exists()).toBe(true);
     expect(document.activeElement).toBe(wrapper.get('[data-testid="backup-export"]').element);
     wrapper.unmount();
   });
