@@ -1,9 +1,11 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Pinia } from 'pinia';
+import { mount } from '@vue/test-utils';
+import App from '../../renderer/src/App.vue';
 import { createAppRouter } from '../../renderer/src/router.ts';
 import { useAppStore } from '../../renderer/src/stores/app.ts';
 import type { FakeBridge } from './fake-bridge.ts';
-import { setUp } from './helpers.ts';
+import { plugins, settle, setUp } from './helpers.ts';
 
 let fake: FakeBridge;
 let pinia: Pinia;
@@ -53,5 +55,16 @@ describe('route guards', () => {
     const router = createAppRouter(pinia);
     await router.push('/settings');
     expect(window.location.hash).toBe('#/settings');
+  });
+
+  it('a first run opened at /restore stays there (the phase arriving does not send it to /welcome)', async () => {
+    fake.state = { phase: 'no-profile', accountId: null, displayName: null, keychainSecure: false, unlockWith: null };
+    const router = createAppRouter(pinia);
+    const wrapper = mount(App, { global: { plugins: plugins(pinia, router) } });
+    await router.push('/restore');
+    await settle();
+    expect(router.currentRoute.value.name).toBe('restore');
+    expect(wrapper.find('[data-testid="restore-submit"]').exists()).toBe(true);
+    wrapper.unmount();
   });
 });
