@@ -1,12 +1,11 @@
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { addContact, Profile } from '../../electron/core/index.ts';
 import { importMessages, type ImportedMessage } from '../../electron/core/history/bulk-import.ts';
 import { setSetting } from '../../electron/core/profile/settings.ts';
 import { newMessageId } from '../../electron/core/messaging/message-id.ts';
 import { cardOf, TEST_KDF, tempDir } from '../support/profiles.ts';
-import { type AppWindow, buildRenderer, launchChromium, openApp, screenshot, serveRenderer } from './support/harness.ts';
+import { screenshot, useSuite } from './support/harness.ts';
 
 // A 100,000-message conversation in the real renderer: the chat view is
 // virtualized (fewer than 100 rows in the DOM wherever it is scrolled) and a
@@ -15,13 +14,9 @@ import { type AppWindow, buildRenderer, launchChromium, openApp, screenshot, ser
 const COUNT = 100_000;
 const PASSPHRASE = 'a long history passphrase';
 
-let browser: Browser;
-let renderer: { url: string; close: () => Promise<void> };
-let app: AppWindow | undefined;
 let profileDir: string;
 
-beforeAll(async () => {
-  buildRenderer();
+const suite = useSuite(async () => {
   profileDir = join(tempDir(), 'alice');
   const alice = await Profile.create(profileDir, { displayName: 'Alice', passphrase: PASSPHRASE, kdfCost: TEST_KDF });
   const carol = await Profile.create(join(tempDir(), 'carol'), { displayName: 'Carol', passphrase: PASSPHRASE, kdfCost: TEST_KDF });
@@ -51,19 +46,11 @@ beforeAll(async () => {
     await alice.close();
     await carol.close();
   }
-  renderer = await serveRenderer();
-  browser = await launchChromium();
-}, 300_000);
-
-afterAll(async () => {
-  await app?.close();
-  await browser?.close();
-  await renderer?.close();
 });
 
 describe('a 100,000-message conversation', () => {
   it('keeps the DOM under 100 message rows and jumps to any point', async () => {
-    app = await openApp(browser, renderer.url, profileDir);
+    const app = await suite.open(profileDir);
     const { page } = app;
     await page.getByTestId('unlock-passphrase').fill(PASSPHRASE);
     await page.getByTestId('unlock-submit').click();

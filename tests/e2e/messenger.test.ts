@@ -1,9 +1,8 @@
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { tempDir } from '../support/profiles.ts';
-import { type RelayProcess, startRelayProcess } from '../support/relay-process.ts';
-import { type AppWindow, buildRenderer, launchChromium, openApp, screenshot, serveRenderer } from './support/harness.ts';
+import { type AppWindow, createProfile, screenshot, useSuite } from './support/harness.ts';
 
 // Two people use the app end to end: the built renderer in headless Chromium,
 // each on a real core (SQLCipher profile, libsignal) in a worker thread, and a
@@ -12,45 +11,12 @@ import { type AppWindow, buildRenderer, launchChromium, openApp, screenshot, ser
 const ALICE_PASS = 'correct horse battery staple';
 const BOB_PASS = 'bob likes long passphrases';
 
-let relay: RelayProcess;
-let browser: Browser;
-let renderer: { url: string; close: () => Promise<void> };
-const windows: AppWindow[] = [];
-
-beforeAll(async () => {
-  buildRenderer();
-  relay = await startRelayProcess(tempDir('sotto-relay-'));
-  renderer = await serveRenderer();
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  for (const w of windows.splice(0)) await w.close();
-  await browser?.close();
-  await renderer?.close();
-  await relay?.stop();
-});
-
-async function open(profileDir: string): Promise<AppWindow> {
-  const w = await openApp(browser, renderer.url, profileDir);
-  windows.push(w);
-  return w;
-}
-
-async function close(w: AppWindow): Promise<void> {
-  windows.splice(windows.indexOf(w), 1);
-  await w.close();
-}
+const suite = useSuite();
+const open = (dir: string) => suite.open(dir);
+const close = (w: AppWindow) => suite.close(w);
 
 const byTestId = (page: Page, id: string) => page.getByTestId(id);
 
-async function createProfile(page: Page, name: string, passphrase: string): Promise<void> {
-  await byTestId(page, 'welcome-name').fill(name);
-  await byTestId(page, 'welcome-passphrase').fill(passphrase);
-  await byTestId(page, 'welcome-passphrase-confirm').fill(passphrase);
-  await byTestId(page, 'welcome-relay').fill(relay.url);
-  await byTestId(page, 'welcome-create').click();
-}
 
 async function sendMessage(page: Page, text: string): Promise<void> {
   const composer = byTestId(page, 'chat-composer');
@@ -72,7 +38,7 @@ describe('the desktop app in Chromium', () => {
     // First run: Alice creates her profile and gets her invite link.
     await expect.poll(() => byTestId(alice.page, 'welcome-name').isVisible()).toBe(true);
     await screenshot(alice.page, '01-welcome');
-    await createProfile(alice.page, 'Alice', ALICE_PASS);
+    await createProfile(alice.page, 'Alice', ALICE_PASS, suite.relay.url);
     const inviteLink = byTestId(alice.page, 'invite-link');
     await expect.poll(async () => (await inviteLink.isVisible()) && (await inviteLink.inputValue().catch(() => inviteLink.textContent()))).toMatch(
       /^sotto:\/\/invite\/1#/,
@@ -81,7 +47,7 @@ describe('the desktop app in Chromium', () => {
     await screenshot(alice.page, '02-invite');
 
     // Bob creates his and adds Alice from her invite.
-    await createProfile(bob.page, 'Bob', BOB_PASS);
+    await createProfile(bob.page, 'Bob', BOB_PASS, suite.relay.url);
     await byTestId(bob.page, 'invite-continue').click();
     await byTestId(bob.page, 'add-contact-open').click();
     await byTestId(bob.page, 'add-contact-invite').fill(invite);

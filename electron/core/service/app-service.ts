@@ -25,7 +25,7 @@ import { profileInvite } from '../profile/invite.ts';
 import { profilePaths } from '../profile/paths.ts';
 import { Profile } from '../profile/profile.ts';
 import { readSettings, writeSettings } from './settings.ts';
-import { SyncEngine, type SyncEvent } from '../sync/engine.ts';
+import { sleep, SyncEngine, type SyncEvent } from '../sync/engine.ts';
 import { normalizeRelayAddress } from '../sync/relay-pool.ts';
 import type { CallContext, CoreService, EventListener, ParsedInput, ServiceOptions } from './types.ts';
 import { BackupRun, chosenFile, summaryOf } from './backups.ts';
@@ -434,7 +434,7 @@ class AppService implements CoreService {
           log.error('service.sync', error);
           this.connection = 'offline';
           this.publishStatus();
-          await delay(5_000, abort.signal);
+          await sleep(5_000, abort.signal);
         }
       }
     })();
@@ -561,14 +561,4 @@ function toContact(contact: CoreContact): Contact {
     trust: contact.trust,
     verified: contact.verified,
   };
-}
-
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
-  });
 }

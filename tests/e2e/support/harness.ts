@@ -9,7 +9,9 @@ import { EVENT_NAMES, isFileMethod, isMethodName, METHOD_NAMES, methods } from '
 import { CoreHost } from '../../../electron/main/core-host.ts';
 import { APP_ORIGIN, SECURITY_HEADERS } from '../../../electron/main/csp.ts';
 import { contentTypeOf, rendererFileFor } from '../../../electron/main/renderer-files.ts';
-import { TEST_KDF } from '../../support/profiles.ts';
+import { afterAll, beforeAll } from 'vitest';
+import { TEST_KDF, tempDir } from '../../support/profiles.ts';
+import { type RelayProcess, startRelayProcess } from '../../support/relay-process.ts';
 
 // The e2e harness. Electron cannot run on these machines, so each user is:
 // the built renderer (out/renderer) in real headless Chromium, served with the
@@ -151,4 +153,63 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const path = resolve(ARTIFACTS, `${name}.png`);
   await page.screenshot({ path, fullPage: true });
   return path;
+}
+
+/** What an e2e file shares: the built renderer being served, one Chromium, optionally a relay. */
+export interface Suite {
+  readonly relay: RelayProcess;
+  /** Opens the app on `profileDir`; closed with the suite. */
+  open(profileDir: string): Promise<AppWindow>;
+  /** Closes one window (its core too) before the suite ends: the user quits the app. */
+  close(window: AppWindow): Promise<void>;
+}
+
+/**
+ * Registers beforeAll/afterAll hooks that build and serve the renderer,
+ * launch Chromium and start a relay process, and returns the suite handle.
+ * `prepare` runs first (e.g. to seed a profile before anything starts).
+ */
+export function useSuite(prepare?: () => Promise<void>): Suite {
+  let relay: RelayProcess | undefined;
+  let browser: Browser | undefined;
+  let served: { url: string; close: () => Promise<void> } | undefined;
+  const windows: AppWindow[] = [];
+  beforeAll(async () => {
+    await prepare?.();
+    buildRenderer();
+    relay = await startRelayProcess(tempDir('sotto-relay-'));
+    served = await serveRenderer();
+    browser = await launchChromium();
+  }, 300_000);
+  afterAll(async () => {
+    for (const w of windows.splice(0)) await w.close();
+    await browser?.close();
+    await served?.close();
+    await relay?.stop();
+  });
+  return {
+    get relay() {
+      if (!relay) throw new Error('the suite has not started');
+      return relay;
+    },
+    async open(profileDir) {
+      if (!browser || !served) throw new Error('the suite has not started');
+      const w = await openApp(browser, served.url, profileDir);
+      windows.push(w);
+      return w;
+    },
+    async close(w) {
+      windows.splice(windows.indexOf(w), 1);
+      await w.close();
+    },
+  };
+}
+
+/** Fills the first-run form and creates the profile. */
+export async function createProfile(page: Page, name: string, passphrase: string, relay: string): Promise<void> {
+  await page.getByTestId('welcome-name').fill(name);
+  await page.getByTestId('welcome-passphrase').fill(passphrase);
+  await page.getByTestId('welcome-passphrase-confirm').fill(passphrase);
+  await page.getByTestId('welcome-relay').fill(relay);
+  await page.getByTestId('welcome-create').click();
 }
