@@ -124,6 +124,14 @@ describe('the desktop app in Chromium', () => {
     await byTestId(alice.page, 'unlock-submit').click();
     await expect.poll(() => byTestId(alice.page, 'conversation-item').count()).toBe(1);
 
+    // Nothing of the history is kept by the web content itself: no web storage, no IndexedDB.
+    const stored = await alice.page.evaluate(async () => ({
+      local: localStorage.length,
+      session: sessionStorage.length,
+      databases: (await indexedDB.databases()).length,
+    }));
+    expect(stored).toEqual({ local: 0, session: 0, databases: 0 });
+
     // The strict CSP held: no violations, no page errors.
     expect(alice.problems).toEqual([]);
     expect(bobAgain.problems).toEqual([]);
