@@ -4,7 +4,7 @@ import { SyncEngine } from '../core/sync/engine.ts';
 
 /** Global options every command sees. */
 export interface GlobalOptions {
-  readonly profile: string;
+  readonly profile?: string;
   readonly json?: boolean;
 }
 
@@ -16,9 +16,15 @@ export async function readPassphrase(message = 'Passphrase'): Promise<string> {
   return password({ message, mask: true });
 }
 
+/** The --profile directory (or SOTTO_PROFILE); every command but `backup verify` needs one. */
+export function profileDir(options: GlobalOptions): string {
+  if (!options.profile) throw new SottoError('INVALID_INPUT', '--profile <dir> (or SOTTO_PROFILE) is required');
+  return options.profile;
+}
+
 /** Opens the profile, runs `work`, and always closes it (releasing the lock). */
 export async function withProfile<T>(options: GlobalOptions, work: (profile: Profile) => Promise<T>): Promise<T> {
-  const profile = await Profile.open(options.profile, { passphrase: await readPassphrase() });
+  const profile = await Profile.open(profileDir(options), { passphrase: await readPassphrase() });
   try {
     return await work(profile);
   } finally {

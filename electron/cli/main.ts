@@ -19,7 +19,7 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 
 const program = new Command('sotto')
   .description('Sotto: end-to-end encrypted messenger, headless client')
-  .requiredOption('--profile <dir>', 'profile directory (or SOTTO_PROFILE)', process.env['SOTTO_PROFILE'])
+  .option('--profile <dir>', 'profile directory (or SOTTO_PROFILE); all commands but `backup verify` need it', process.env['SOTTO_PROFILE'])
   .option('--json', 'print data as JSON')
   .addHelpText('after', `\nThe passphrase is read from SOTTO_PASSPHRASE, or asked for on the terminal.\n${EXIT_CODES_HELP}`)
   .showHelpAfterError()
@@ -45,7 +45,8 @@ function report(error: unknown): number {
     return error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
   }
   if (error instanceof SottoError) {
-    const detail = error.code === 'RELAY_REFUSED' && error.detail ? ` (${error.detail})` : '';
+    // Details are fixed developer text (never user content): shown where they tell the user what to fix.
+    const detail = (error.code === 'RELAY_REFUSED' || error.code === 'INVALID_INPUT') && error.detail ? ` (${error.detail})` : '';
     process.stderr.write(`sotto: ${error.message}${detail}\n`);
     return exitCodeFor(error.code);
   }

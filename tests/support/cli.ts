@@ -13,7 +13,8 @@ export const CLI_PASSPHRASE = 'correct horse battery staple';
 
 /** Runs the real CLI (`bin/sotto.js`) as a child process. */
 export function runCli(
-  profileDir: string,
+  /** null: no --profile argument at all. */
+  profileDir: string | null,
   args: string[],
   options: {
     input?: string;
@@ -23,7 +24,7 @@ export function runCli(
   } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(process.cwd(), 'bin/sotto.js'), '--profile', profileDir, ...args], {
+    const child = spawn(process.execPath, [join(process.cwd(), 'bin/sotto.js'), ...(profileDir === null ? [] : ['--profile', profileDir]), ...args], {
       env: { ...process.env, SOTTO_PASSPHRASE: CLI_PASSPHRASE, ...options.env },
       stdio: 'pipe',
     });

@@ -14,7 +14,7 @@ import {
   verifyBackup,
 } from '../../core/index.ts';
 import { existsSync } from 'node:fs';
-import { type GlobalOptions, print, readPassphrase, withProfile } from '../context.ts';
+import { type GlobalOptions, print, profileDir, readPassphrase, withProfile } from '../context.ts';
 import { parsePositive } from './profile.ts';
 
 const appVersion = (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;
@@ -75,7 +75,7 @@ export function registerBackupCommands(program: Command, globals: () => GlobalOp
     .action(async (file: string, options: { kdfMemory?: number; kdfIterations?: number }) => {
       const g = globals();
       const backupPassphrase = await readBackupPassphrase();
-      const exists = existsSync(profilePaths(g.profile).keyFile);
+      const exists = existsSync(profilePaths(profileDir(g)).keyFile);
       let profilePassphrase: string;
       if (exists) profilePassphrase = await readPassphrase();
       else {
@@ -85,7 +85,7 @@ export function registerBackupCommands(program: Command, globals: () => GlobalOp
         }
       }
       const report = await cancellable((signal) =>
-        importBackup(g.profile, file, {
+        importBackup(profileDir(g), file, {
           passphrase: backupPassphrase,
           signal,
           onProgress: progressBar(),

@@ -5,7 +5,7 @@ import { profileInvite } from '../../core/profile/invite.ts';
 import { setSetting } from '../../core/profile/settings.ts';
 import { normalizeRelayAddress } from '../../core/sync/relay-pool.ts';
 import { SyncEngine } from '../../core/sync/engine.ts';
-import { type GlobalOptions, print, readPassphrase, withEngine, withProfile } from '../context.ts';
+import { type GlobalOptions, print, profileDir, readPassphrase, withEngine, withProfile } from '../context.ts';
 
 /** `init`, `invite`, `status`. */
 export function registerProfileCommands(program: Command, globals: () => GlobalOptions): void {
@@ -22,7 +22,7 @@ export function registerProfileCommands(program: Command, globals: () => GlobalO
       if (process.env['SOTTO_PASSPHRASE'] === undefined && (await readPassphrase('Repeat passphrase')) !== passphrase) {
         throw new SottoError('INVALID_INPUT', 'passphrases differ');
       }
-      const profile = await Profile.create(g.profile, {
+      const profile = await Profile.create(profileDir(g), {
         displayName: options.name,
         passphrase,
         kdfCost: {
