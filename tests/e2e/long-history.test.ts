@@ -72,6 +72,13 @@ describe('a 100,000-message conversation', () => {
     const oldest = await rows.first().textContent();
     expect(oldest).not.toContain(`message number ${COUNT - 1}`);
 
+    // The relay is unreachable: a new message is kept and queued, and the banner counts it.
+    await expect.poll(() => page.getByTestId('offline-banner').getAttribute('data-connection'), { timeout: 20_000 }).toBe('offline');
+    await page.getByTestId('chat-composer').fill('written while offline');
+    await page.getByTestId('chat-composer').press('Enter');
+    await expect.poll(() => rows.filter({ hasText: 'written while offline' }).getAttribute('data-status')).toBe('queued');
+    await expect.poll(() => page.getByTestId('outbox-count').getAttribute('data-count')).toBe('1');
+
     // A hit from the first days of the conversation opens right there.
     await page.getByTestId('search-input').fill('needle');
     await page.getByTestId('search-result').filter({ hasText: 'haystack' }).click();
