@@ -100,6 +100,7 @@ export class CoreHost {
     const init: CoreWorkerInit = {
       profileDir: options.profileDir,
       ...(options.kdfCost ? { kdfCost: options.kdfCost } : {}),
+      ...(options.appVersion ? { appVersion: options.appVersion } : {}),
       ...(options.sync === undefined ? {} : { sync: options.sync }),
       keychain: options.keychain ? { backend: options.keychain.backend, isSecure: options.keychain.isSecure } : null,
     };

@@ -11,6 +11,7 @@ export interface CoreWorkerInit {
   readonly profileDir: string;
   readonly kdfCost?: KdfCost;
   readonly sync?: boolean;
+  readonly appVersion?: string;
   /** The host's keychain, if any: the worker gets a proxy with these properties. */
   readonly keychain: { readonly backend: string; readonly isSecure: boolean } | null;
 }

@@ -97,6 +97,7 @@ export function serveCore(port: MessagePort, init: CoreWorkerInit, create: Creat
       const options: ServiceOptions = {
         profileDir: init.profileDir,
         ...(init.kdfCost ? { kdfCost: init.kdfCost } : {}),
+        ...(init.appVersion ? { appVersion: init.appVersion } : {}),
         ...(init.sync === undefined ? {} : { sync: init.sync }),
         ...(keychain ? { keychain } : {}),
       };

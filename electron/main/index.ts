@@ -132,7 +132,7 @@ async function start(): Promise<void> {
   serveRenderer(protocol, join(import.meta.dirname, '../renderer'));
 
   const keychain = safeStorageKeychain();
-  host = await CoreHost.start({ profileDir, ...(keychain ? { keychain } : {}) });
+  host = await CoreHost.start({ profileDir, appVersion: app.getVersion(), ...(keychain ? { keychain } : {}) });
   host.onEvent((name, payload) => {
     state.observeEvent(name, payload);
     if (name === 'message:new') notify(notificationForMessage(payload as EventPayload<'message:new'>, notifyContext()));

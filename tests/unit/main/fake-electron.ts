@@ -87,6 +87,9 @@ class FakeApp extends EventEmitter {
   getAppPath(): string {
     return '/fake/app';
   }
+  getVersion(): string {
+    return '9.8.7';
+  }
   requestSingleInstanceLock(): boolean {
     this.calls.push('requestSingleInstanceLock');
     return this.singleInstance;

@@ -97,7 +97,7 @@ describe('main process startup', () => {
   it('takes a single-instance lock per profile (its own userData folder)', () => {
     expect(fake.app.calls.indexOf('setPath:userData')).toBeLessThan(fake.app.calls.indexOf('requestSingleInstanceLock'));
     expect(fake.app.getPath('userData')).toMatch(/^\/fake\/userData\/profiles\/[0-9a-f]{16}$/);
-    expect(core.state.startOptions).toMatchObject({ profileDir: PROFILE });
+    expect(core.state.startOptions).toMatchObject({ profileDir: PROFILE, appVersion: '9.8.7' }); // recorded in backup manifests
   });
 
   it('hardens the session, serves the renderer on app://, and loads it from there', () => {
