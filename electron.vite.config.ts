@@ -32,6 +32,12 @@ export default defineConfig({
     build: {
       rollupOptions: { input: resolve(import.meta.dirname, 'renderer/index.html') },
     },
+    // vue-i18n's feature flags: Composition API only, no devtools hooks in production.
+    define: {
+      __VUE_I18N_FULL_INSTALL__: 'true',
+      __VUE_I18N_LEGACY_API__: 'false',
+      __INTLIFY_PROD_DEVTOOLS__: 'false',
+    },
     plugins: [vue()],
   },
 });
