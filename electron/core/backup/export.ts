@@ -6,7 +6,11 @@ import { BACKUP_FORMAT, BACKUP_VERSION, type BackupManifest, type BackupManifest
 import { RecordWriter } from './format/writer.ts';
 import { assertStrongPassphrase } from './passphrase.ts';
 import { type BackupRunOptions, throwIfCancelled } from './progress.ts';
-import { MESSAGE_SPAN, messageLines, messageRange, readSmallRecords } from './snapshot.ts';
+import { MessageBlockReader } from './message-blocks.ts';
+import { readSmallRecords } from './snapshot.ts';
+
+/** Worker threads reading message lines (see message-blocks.ts). */
+const MESSAGE_READERS = 2;
 
 /** Options for `exportBackup`. */
 export interface ExportBackupOptions extends BackupRunOptions {
@@ -40,7 +44,9 @@ export async function exportBackup(profile: Profile, file: string, options: Expo
   throwIfCancelled(options.signal);
   const db = profile.db;
   const small = readSmallRecords(db);
-  const range = messageRange(db);
+  // Messages are read on their own connections and threads, starting now, alongside the scrypt derivation.
+  const messages = await profile.openReadConnection((database, key) => MessageBlockReader.open(database, key, MESSAGE_READERS));
+  const range = messages.range;
   const counts: RecordCounts = {
     account: 1,
     key: small.keys.length,
@@ -64,8 +70,9 @@ export async function exportBackup(profile: Profile, file: string, options: Expo
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
   const report = (done: number) => options.onProgress?.({ phase: 'export', done, total, unit: 'records' });
 
-  const age = await AgeFileWriter.create(file, options.passphrase, { scryptLogN: options.scryptLogN });
+  let age: AgeFileWriter | undefined;
   try {
+    age = await AgeFileWriter.create(file, options.passphrase, { scryptLogN: options.scryptLogN });
     const out = new RecordWriter(age);
     await out.manifest(manifest);
     await out.record('account', small.account);
@@ -77,12 +84,11 @@ export async function exportBackup(profile: Profile, file: string, options: Expo
     for (const r of small.conversations) await out.record('conversation', r);
     let written = total - range.count;
     report(written);
-    for (let after = 0; after < range.maxId; after += MESSAGE_SPAN) {
+    for (let block = await messages.next(); block; block = await messages.next()) {
       throwIfCancelled(options.signal);
       profile.assertUsable();
-      const { block, count } = messageLines(db, after, range.maxId);
-      await out.lines('message', block, count);
-      written += count;
+      await out.lines('message', block.bytes, block.count);
+      written += block.count;
       report(written);
     }
     throwIfCancelled(options.signal);
@@ -92,7 +98,9 @@ export async function exportBackup(profile: Profile, file: string, options: Expo
     const bytes = await age.commit();
     return { file, bytes, manifest: manifest as BackupManifest };
   } catch (error) {
-    await age.abort();
+    await age?.abort();
     throw error;
+  } finally {
+    await messages.close();
   }
 }

@@ -168,6 +168,17 @@ export class Profile {
     return report;
   }
 
+  /**
+   * Hands `open` the database path and key so it can open a second, read-only
+   * connection of its own (in a worker thread) for a long read that must not
+   * hold the main connection or its thread: the backup export. Core-internal:
+   * `open` must keep the key in the core and never log it.
+   */
+  openReadConnection<T>(open: (database: string, key: Uint8Array) => T): T {
+    this.assertUsable();
+    return open(this.paths.database, this.key);
+  }
+
   /** Replaces the identity key, keeping the account id (see `resetIdentity`). */
   resetIdentity(): void {
     this.assertUsable();

@@ -26,6 +26,8 @@ export class AgeFileWriter {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private written = 0;
+  /** The batch being written while the next one is sealed (one at a time, in order). */
+  private writing: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly target: string,
@@ -50,12 +52,11 @@ export class AgeFileWriter {
     return this.sealer.roomInChunk;
   }
 
-  /** Bytes of the file so far (written or queued). */
-  get bytes(): number {
-    return this.written + this.pendingBytes;
-  }
-
-  /** Encrypts `plaintext`; writes when a batch of sealed chunks is ready. */
+  /**
+   * Encrypts `plaintext`; hands a batch of sealed chunks to the file when one
+   * is ready, and returns once the batch before it is written (so at most two
+   * batches are held).
+   */
   async write(plaintext: Uint8Array): Promise<void> {
     this.queue(this.sealer.push(plaintext));
     if (this.pendingBytes >= WRITE_BATCH) await this.flush();
@@ -63,8 +64,9 @@ export class AgeFileWriter {
 
   /** Seals the final chunk, makes the file durable and moves it into place. Returns its size. */
   async commit(): Promise<number> {
-    this.queue([this.sealer.finish()]);
+    this.queue(this.sealer.finish());
     await this.flush();
+    await this.writing;
     await this.handle.sync();
     await this.handle.close();
     await rename(this.temp, this.target);
@@ -74,6 +76,7 @@ export class AgeFileWriter {
 
   /** Discards the temporary file. */
   async abort(): Promise<void> {
+    await this.writing.catch(() => undefined);
     await this.handle.close().catch(() => undefined);
     await rm(this.temp, { force: true });
   }
@@ -85,19 +88,28 @@ export class AgeFileWriter {
     }
   }
 
+  /** Waits for the previous batch, then starts writing the pending one. */
   private async flush(): Promise<void> {
+    await this.writing;
     const buffers = this.pending;
+    const length = this.pendingBytes;
     this.pending = [];
-    let length = this.pendingBytes;
     this.pendingBytes = 0;
-    let offset = 0;
+    this.writing = this.writeAll(buffers, length);
+    // Seen by the next flush, commit or abort; not an unhandled rejection meanwhile.
+    this.writing.catch(() => undefined);
+  }
+
+  private async writeAll(buffers: Buffer[], length: number): Promise<void> {
+    const { bytesWritten } = await this.handle.writev(buffers);
+    this.written += bytesWritten;
+    if (bytesWritten === length) return;
     // writev may write less than asked; finish the rest with plain writes.
-    const joined = buffers.length === 1 ? buffers[0]! : Buffer.concat(buffers, length);
-    while (length > 0) {
-      const { bytesWritten } = await this.handle.write(joined, offset, length);
-      offset += bytesWritten;
-      length -= bytesWritten;
-      this.written += bytesWritten;
+    const rest = Buffer.concat(buffers, length).subarray(bytesWritten);
+    for (let offset = 0; offset < rest.length; ) {
+      const { bytesWritten: n } = await this.handle.write(rest, offset, rest.length - offset);
+      offset += n;
+      this.written += n;
     }
   }
 }

@@ -30,8 +30,10 @@ export function payloadKey(fileKey: Uint8Array, nonce: Uint8Array): Buffer {
 
 /**
  * Encrypts a stream of plaintext into age chunks. `push` returns the sealed
- * chunks that are complete; a full chunk is held back until more plaintext
- * arrives, because only then is it known not to be the last.
+ * chunks that are complete, as pieces to write in order (ciphertext, tag, …);
+ * a full chunk is held back until more plaintext arrives, because only then
+ * is it known not to be the last. Whole chunks inside a large `push` are
+ * sealed in place, without a copy.
  */
 export class PayloadSealer {
   private readonly key: Buffer;
@@ -47,15 +49,21 @@ export class PayloadSealer {
     this.key = payloadKey(fileKey, this.nonce);
   }
 
-  /** Adds plaintext; returns the chunks it completed (possibly none). */
+  /** Adds plaintext; returns the sealed pieces it completed (possibly none). */
   push(plaintext: Uint8Array): Buffer[] {
     if (this.finished) throw new Error('sealer is finished');
     const out: Buffer[] = [];
     let offset = 0;
     while (offset < plaintext.length) {
       if (this.filled === CHUNK) {
-        out.push(this.seal(this.staging, false));
+        this.seal(this.staging, false, out);
         this.filled = 0;
+      }
+      // A whole chunk with more plaintext after it is not the last: seal it where it is.
+      if (this.filled === 0 && plaintext.length - offset > CHUNK) {
+        this.seal(plaintext.subarray(offset, offset + CHUNK), false, out);
+        offset += CHUNK;
+        continue;
       }
       const take = Math.min(CHUNK - this.filled, plaintext.length - offset);
       this.staging.set(plaintext.subarray(offset, offset + take), this.filled);
@@ -70,15 +78,19 @@ export class PayloadSealer {
     return CHUNK - this.filled;
   }
 
-  /** Seals what is staged as the final chunk. */
-  finish(): Buffer {
+  /** Seals what is staged as the final chunk; returns its pieces. */
+  finish(): Buffer[] {
     this.finished = true;
-    return this.seal(this.staging.subarray(0, this.filled), true);
+    const out: Buffer[] = [];
+    this.seal(this.staging.subarray(0, this.filled), true, out);
+    return out;
   }
 
-  private seal(plaintext: Buffer, last: boolean): Buffer {
+  private seal(plaintext: Uint8Array, last: boolean, out: Buffer[]): void {
     const cipher = createCipheriv('chacha20-poly1305', this.key, chunkNonce(this.counter++, last), { authTagLength: TAG });
-    return Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+    out.push(cipher.update(plaintext));
+    cipher.final();
+    out.push(cipher.getAuthTag());
   }
 }
 
@@ -127,7 +139,10 @@ export class PayloadOpener {
     const decipher = createDecipheriv('chacha20-poly1305', this.key, chunkNonce(counter, last), { authTagLength: TAG });
     decipher.setAuthTag(sealed.subarray(sealed.length - TAG));
     try {
-      return Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - TAG)), decipher.final()]);
+      const plaintext = decipher.update(sealed.subarray(0, sealed.length - TAG));
+      // final() only checks the tag: ChaCha20 is a stream cipher, update() returned every byte.
+      decipher.final();
+      return plaintext;
     } catch {
       return undefined;
     }

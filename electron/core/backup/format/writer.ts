@@ -3,6 +3,8 @@ import type { AgeFileWriter } from '../age/file.ts';
 import { CHUNK } from '../age/payload.ts';
 import { type BackupManifestIn, type CountedType, emptyCounts, type RecordCounts, type Trailer } from './records.ts';
 
+const NEWLINE = Buffer.from('\n');
+
 /**
  * Writes the inner stream into an age file: the manifest, data records (one
  * JSON object per line, `type` first), the trailer with the counts and the
@@ -32,11 +34,14 @@ export class RecordWriter {
     return this.emit(`${JSON.stringify(record)}\n`);
   }
 
-  /** Writes `n` pre-serialized records of one type, joined by newlines (no final newline). */
-  lines(type: CountedType, block: string, n: number): Promise<void> {
-    if (n === 0) return Promise.resolve();
+  /** Writes `n` pre-serialized records of one type: UTF-8 lines joined by newlines (no final newline). */
+  async lines(type: CountedType, block: Uint8Array, n: number): Promise<void> {
+    if (n === 0) return;
     this.counted[type] += n;
-    return this.emit(`${block}\n`);
+    this.hash.update(block);
+    this.hash.update(NEWLINE);
+    await this.out.write(block);
+    await this.out.write(NEWLINE);
   }
 
   /** Writes the trailer and the padding. */
