@@ -7,6 +7,7 @@ import { RecordWriter } from './format/writer.ts';
 import { assertStrongPassphrase } from './passphrase.ts';
 import { type BackupRunOptions, throwIfCancelled } from './progress.ts';
 import { MessageBlockReader } from './message-blocks.ts';
+import { releaseBuffers } from './release.ts';
 import { readSmallRecords } from './snapshot.ts';
 
 /** Worker threads reading message lines (see message-blocks.ts). */
@@ -88,6 +89,8 @@ export async function exportBackup(profile: Profile, file: string, options: Expo
       throwIfCancelled(options.signal);
       profile.assertUsable();
       await out.lines('message', block.bytes, block.count);
+      // Hashed and sealed (the sealer copies what it keeps): free it now, not at the next major GC.
+      releaseBuffers([block.bytes]);
       written += block.count;
       report(written);
     }

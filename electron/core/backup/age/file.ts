@@ -5,6 +5,7 @@ import { SottoError } from '../../errors.ts';
 import { fsyncDirectory } from '../../fs-atomic.ts';
 import { DEFAULT_SCRYPT_LOG_N, MAX_HEADER_BYTES, parseHeader, unwrapFileKey, writeHeader } from './header.ts';
 import { PAYLOAD_NONCE_BYTES, PayloadOpener, PayloadSealer, SEALED_CHUNK } from './payload.ts';
+import { releaseBuffers } from '../release.ts';
 
 /** Sealed bytes gathered before one write call. */
 const WRITE_BATCH = 1024 * 1024;
@@ -103,14 +104,17 @@ export class AgeFileWriter {
   private async writeAll(buffers: Buffer[], length: number): Promise<void> {
     const { bytesWritten } = await this.handle.writev(buffers);
     this.written += bytesWritten;
-    if (bytesWritten === length) return;
-    // writev may write less than asked; finish the rest with plain writes.
-    const rest = Buffer.concat(buffers, length).subarray(bytesWritten);
-    for (let offset = 0; offset < rest.length; ) {
-      const { bytesWritten: n } = await this.handle.write(rest, offset, rest.length - offset);
-      offset += n;
-      this.written += n;
+    if (bytesWritten < length) {
+      // writev may write less than asked; finish the rest with plain writes.
+      const rest = Buffer.concat(buffers, length).subarray(bytesWritten);
+      for (let offset = 0; offset < rest.length; ) {
+        const { bytesWritten: n } = await this.handle.write(rest, offset, rest.length - offset);
+        offset += n;
+        this.written += n;
+      }
     }
+    // Written: their memory can go now rather than at the next major GC.
+    releaseBuffers(buffers);
   }
 }
 
