@@ -89,5 +89,6 @@ export async function backupSection(total: number): Promise<Metric[]> {
       { section: SECTION, name: `verify ${label(n)}: peak RSS incl. scrypt`, value: ver.peakMB, unit: 'MB' },
     ]),
     { section: SECTION, name: `export peak RSS while streaming, ${label(total)} vs ${label(q.n)}`, value: f.exp.streamingPeakMB / q.exp.streamingPeakMB, unit: '×', note: 'flat: about 1× as history grows 4×' },
+    { section: SECTION, name: `verify peak RSS while streaming, ${label(total)} vs ${label(q.n)}`, value: f.ver.streamingPeakMB / q.ver.streamingPeakMB, unit: '×', note: 'flat: about 1× as history grows 4×' },
   ];
 }
