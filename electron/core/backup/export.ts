@@ -45,8 +45,14 @@ export async function exportBackup(profile: Profile, file: string, options: Expo
   throwIfCancelled(options.signal);
   const db = profile.db;
   const small = readSmallRecords(db);
-  // Messages are read on their own connections and threads, starting now, alongside the scrypt derivation.
-  const messages = await profile.openReadConnection((database, key) => MessageBlockReader.open(database, key, MESSAGE_READERS));
+  // Messages are read on their own connections and threads. Opening them (and counting the
+  // history) runs alongside the scrypt derivation of the header, which needs no count.
+  const [messages, age] = await both(
+    profile.openReadConnection((database, key) => MessageBlockReader.open(database, key, MESSAGE_READERS)),
+    AgeFileWriter.create(file, options.passphrase, { scryptLogN: options.scryptLogN }),
+    (reader) => reader.close(),
+    (writer) => writer.abort(),
+  );
   const range = messages.range;
   const counts: RecordCounts = {
     account: 1,
@@ -71,9 +77,7 @@ export async function exportBackup(profile: Profile, file: string, options: Expo
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
   const report = (done: number) => options.onProgress?.({ phase: 'export', done, total, unit: 'records' });
 
-  let age: AgeFileWriter | undefined;
   try {
-    age = await AgeFileWriter.create(file, options.passphrase, { scryptLogN: options.scryptLogN });
     const out = new RecordWriter(age);
     await out.manifest(manifest);
     await out.record('account', small.account);
@@ -101,9 +105,18 @@ export async function exportBackup(profile: Profile, file: string, options: Expo
     const bytes = await age.commit();
     return { file, bytes, manifest: manifest as BackupManifest };
   } catch (error) {
-    await age?.abort();
+    await age.abort();
     throw error;
   } finally {
     await messages.close();
   }
+}
+
+/** Awaits two operations; if either fails, undoes the other (when it succeeded) and rethrows. */
+async function both<A, B>(a: Promise<A>, b: Promise<B>, undoA: (a: A) => Promise<void>, undoB: (b: B) => Promise<void>): Promise<[A, B]> {
+  const [ra, rb] = await Promise.allSettled([a, b]);
+  if (ra.status === 'fulfilled' && rb.status === 'fulfilled') return [ra.value, rb.value];
+  if (ra.status === 'fulfilled') await undoA(ra.value);
+  if (rb.status === 'fulfilled') await undoB(rb.value);
+  throw ra.status === 'rejected' ? ra.reason : (rb as PromiseRejectedResult).reason;
 }

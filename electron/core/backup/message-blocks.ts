@@ -7,7 +7,7 @@ import { MESSAGE_BLOCK_SQL, MESSAGE_RANGE_SQL, MESSAGE_SETUP_SQL, MESSAGE_SPAN, 
 // Reads the export's message lines on a second connection in worker threads,
 // while the calling thread hashes, seals and writes the previous blocks: the
 // two halves of an export cost about the same, and the machines have two cores.
-// Memory stays constant: at most PREFETCH blocks (about 350 KB each) are in
+// Memory stays constant: at most PREFETCH blocks (about 700 KB each) are in
 // flight, and each arrives as bytes whose memory moves to this thread.
 //
 // The worker is plain CommonJS (as in db/integrity.ts) so it runs the same
@@ -131,8 +131,12 @@ class BlockWorker {
       this.waiting.shift()?.resolve(reply);
     });
     this.worker.on('error', (error) => this.fail(error));
-    this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
-    void this.exited.then(() => this.fail(new Error('backup reader exited')));
+    this.exited = new Promise((resolve) =>
+      this.worker.once('exit', () => {
+        this.fail(new Error('backup reader exited'));
+        resolve();
+      }),
+    );
   }
 
   /** The message ids and count in this connection's snapshot. */

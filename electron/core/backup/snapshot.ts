@@ -153,7 +153,7 @@ export interface MessageRange {
 export const MESSAGE_RANGE_SQL = 'SELECT coalesce(max(id), 0) AS maxId, count(*) AS count FROM messages';
 
 /** Message ids read per query. */
-export const MESSAGE_SPAN = 1024;
+export const MESSAGE_SPAN = 2048;
 
 /**
  * Run once on the export's read connection, in the transaction that fixes its
