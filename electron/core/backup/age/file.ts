@@ -126,6 +126,8 @@ export class AgeFileWriter {
 export class AgeFileReader {
   private block: Buffer = Buffer.alloc(0);
   private blockStart = 0;
+  /** The read of the block after `block`, started while this one is decrypted. */
+  private ahead: { readonly start: number; readonly read: Promise<Buffer> } | undefined;
   private position: number;
   private done = false;
 
@@ -181,16 +183,28 @@ export class AgeFileReader {
   }
 
   /** Closes the file. */
-  close(): Promise<void> {
-    return this.handle.close();
+  async close(): Promise<void> {
+    await this.ahead?.read.catch(() => undefined);
+    this.ahead = undefined;
+    await this.handle.close();
   }
 
   private async slice(start: number, length: number): Promise<Buffer> {
     if (start < this.blockStart || start + length > this.blockStart + this.block.length) {
-      this.block = await readAt(this.handle, start, Math.min(READ_CHUNKS * SEALED_CHUNK, this.size - start));
+      const ahead = this.ahead;
+      this.block = await (ahead?.start === start ? ahead.read : this.readBlock(start));
       this.blockStart = start;
+      // Reading the next block overlaps decrypting this one.
+      const next = start + this.block.length;
+      this.ahead = next < this.size ? { start: next, read: this.readBlock(next) } : undefined;
+      // A failed read-ahead is seen when (if) it is used.
+      this.ahead?.read.catch(() => undefined);
     }
     return this.block.subarray(start - this.blockStart, start - this.blockStart + length);
+  }
+
+  private readBlock(start: number): Promise<Buffer> {
+    return readAt(this.handle, start, Math.min(READ_CHUNKS * SEALED_CHUNK, this.size - start));
   }
 }
 
