@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../support/profiles.ts';
-import { createProfile, screenshot, useSuite } from './support/harness.ts';
+import { createProfile, readInvite, screenshot, useSuite } from './support/harness.ts';
 
 // Backups from the app: Settings → Backup exports with a generated recovery
 // key (shown once), verifies the file, and a new machine restores it at first
@@ -18,7 +18,7 @@ describe('backups in the app', () => {
     const alice = await open(join(tempDir(), 'alice'));
     const bob = await open(join(tempDir(), 'bob'));
     await createProfile(alice.page, 'Alice', 'alice has a long passphrase', suite.relay.url);
-    const invite = (await alice.page.getByTestId('invite-link').inputValue()).trim();
+    const invite = await readInvite(alice.page);
     await alice.page.getByTestId('invite-continue').click();
     await createProfile(bob.page, 'Bob', 'bob has a long passphrase too', suite.relay.url);
     await bob.page.getByTestId('invite-continue').click();

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Profile } from '../../electron/core/index.ts';
 import { profileInvite } from '../../electron/core/profile/invite.ts';
 import { tempDir } from '../support/profiles.ts';
-import { createProfile, screenshot, useSuite } from './support/harness.ts';
+import { createProfile, readInvite, screenshot, useSuite } from './support/harness.ts';
 
 // A contact's safety number changes: the conversation shows a banner and its
 // composer is blocked until Alice accepts the new key (or verifies it). The
@@ -20,7 +20,7 @@ describe('an identity change in the app', () => {
     await createProfile(alice.page, 'Alice', 'alice has a long passphrase', suite.relay.url);
     await alice.page.getByTestId('invite-continue').click();
     await createProfile(bob.page, 'Bob', 'bob has a long passphrase too', suite.relay.url);
-    const firstInvite = (await bob.page.getByTestId('invite-link').inputValue()).trim();
+    const firstInvite = await readInvite(bob.page);
     await suite.close(bob);
 
     const page = alice.page;

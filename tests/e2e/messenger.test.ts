@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../support/profiles.ts';
-import { type AppWindow, createProfile, screenshot, useSuite } from './support/harness.ts';
+import { type AppWindow, createProfile, readInvite, screenshot, useSuite } from './support/harness.ts';
 
 // Two people use the app end to end: the built renderer in headless Chromium,
 // each on a real core (SQLCipher profile, libsignal) in a worker thread, and a
@@ -39,11 +39,7 @@ describe('the desktop app in Chromium', () => {
     await expect.poll(() => byTestId(alice.page, 'welcome-name').isVisible()).toBe(true);
     await screenshot(alice.page, '01-welcome');
     await createProfile(alice.page, 'Alice', ALICE_PASS, suite.relay.url);
-    const inviteLink = byTestId(alice.page, 'invite-link');
-    await expect.poll(async () => (await inviteLink.isVisible()) && (await inviteLink.inputValue().catch(() => inviteLink.textContent()))).toMatch(
-      /^sotto:\/\/invite\/1#/,
-    );
-    const invite = ((await inviteLink.inputValue().catch(() => inviteLink.textContent())) ?? '').trim();
+    const invite = await readInvite(alice.page);
     await screenshot(alice.page, '02-invite');
 
     // Bob creates his and adds Alice from her invite.

@@ -9,7 +9,7 @@ import { EVENT_NAMES, isFileMethod, isMethodName, METHOD_NAMES, methods } from '
 import { CoreHost } from '../../../electron/main/core-host.ts';
 import { APP_ORIGIN, SECURITY_HEADERS } from '../../../electron/main/csp.ts';
 import { contentTypeOf, rendererFileFor } from '../../../electron/main/renderer-files.ts';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { TEST_KDF, tempDir } from '../../support/profiles.ts';
 import { type RelayProcess, startRelayProcess } from '../../support/relay-process.ts';
 
@@ -212,4 +212,17 @@ export async function createProfile(page: Page, name: string, passphrase: string
   await page.getByTestId('welcome-passphrase-confirm').fill(passphrase);
   await page.getByTestId('welcome-relay').fill(relay);
   await page.getByTestId('welcome-create').click();
+}
+
+/** The invite link first run shows, once it has loaded (the field exists before its value arrives). */
+export async function readInvite(page: Page): Promise<string> {
+  const field = page.getByTestId('invite-link');
+  let invite = '';
+  await expect
+    .poll(async () => {
+      invite = (await field.inputValue()).trim();
+      return invite;
+    }, { timeout: 20_000 })
+    .toMatch(/^sotto:\/\/invite\/1#/);
+  return invite;
 }
