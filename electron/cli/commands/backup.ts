@@ -48,7 +48,7 @@ export function registerBackupCommands(program: Command, globals: () => GlobalOp
         );
         print(g, { file, bytes: report.bytes, manifest: report.manifest, ...(recoveryKey ? { recoveryKey } : {}) }, () =>
           [
-            `Backup written: ${file} (${formatBytes(report.bytes)}, ${report.manifest.counts.message} messages).`,
+            `Backup written: ${file} (${formatBytes(report.bytes)}, ${plural(report.manifest.counts.message, 'message')}).`,
             ...(recoveryKey ? ['', 'Recovery key (write it down; it is shown only this once):', '', `  ${recoveryKey}`, ''] : []),
           ].join('\n'),
         );
@@ -107,7 +107,7 @@ export function registerBackupCommands(program: Command, globals: () => GlobalOp
       print(g, { ...counts, accountId: manifest.accountId }, () =>
         [
           report.created
-            ? `Restored ${report.messagesInserted} messages into a new profile (${manifest.accountId}).`
+            ? `Restored ${plural(report.messagesInserted, 'message')} into a new profile (${manifest.accountId}).`
             : `Merged: ${report.messagesInserted} new messages, ${report.messagesSkipped} already present.`,
           ...(report.created ? ['Conversations resume on the next sync (sessions are re-established automatically).'] : []),
         ].join('\n'),
@@ -179,6 +179,10 @@ export function progressBar(): ((progress: BackupProgress) => void) | undefined 
     process.stderr.write(`\r${PHASES[p.phase].padEnd(10)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.floor(fraction * 100)).padStart(3)}% ${amount}\x1b[K`);
     if (complete) process.stderr.write('\n');
   };
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 function formatBytes(n: number): string {
