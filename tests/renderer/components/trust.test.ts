@@ -5,6 +5,7 @@ import { mount } from '@vue/test-utils';
 import { createTestingPinia, type TestingPinia } from '@pinia/testing';
 import SafetyNumberView from '../../../renderer/src/views/SafetyNumberView.vue';
 import IdentityBanner from '../../../renderer/src/components/IdentityBanner.vue';
+import AddContactView from '../../../renderer/src/views/AddContactView.vue';
 import { useConversationsStore } from '../../../renderer/src/stores/conversations.ts';
 import { useContactsStore } from '../../../renderer/src/stores/contacts.ts';
 import { installFakeBridge, type FakeBridge } from '../fake-bridge.ts';
@@ -60,5 +61,25 @@ describe('the identity-change banner', () => {
     expect(fake.callsOf('contacts:accept-identity')).toEqual([{ conversationId: 5 }]);
     expect(conversations.active?.identityChanged).toBe(false);
     expect(conversations.byId.get(5)?.identityChanged).toBe(false);
+  });
+});
+
+describe('adding a contact', () => {
+  it('shows a bad invite as its sentence, keeps the text, and adds a good one', async () => {
+    const wrapper = mount(AddContactView, {
+      global: { plugins: plugins(pinia, router()), stubs: { InviteCard: true } },
+    });
+    await wrapper.get('[data-testid="add-contact-invite"]').setValue('not an invite');
+    await wrapper.get('form').trigger('submit');
+    await settle();
+    expect(wrapper.get('[data-testid="add-contact-error"]').text()).toBe('That is not a valid Sotto invite link.');
+    expect(wrapper.get('[data-testid="add-contact-submit"]').attributes('disabled')).toBeUndefined(); // not stuck busy
+    expect((wrapper.get('[data-testid="add-contact-invite"]').element as HTMLTextAreaElement).value).toBe('not an invite');
+
+    await wrapper.get('[data-testid="add-contact-invite"]').setValue('sotto://invite/1#abc');
+    await wrapper.get('form').trigger('submit');
+    await settle();
+    expect(fake.callsOf('contacts:add')).toEqual([{ invite: 'not an invite' }, { invite: 'sotto://invite/1#abc' }]);
+    expect(wrapper.find('[data-testid="add-contact-error"]').exists()).toBe(false);
   });
 });
