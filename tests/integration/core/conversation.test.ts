@@ -1,14 +1,18 @@
 import { describe, expect, it } from 'vitest';
+import { takeBundle } from '../../../shared/protocol/keys.ts';
 import {
+  addContact,
   listConversations,
   messagesPage,
   Profile,
   processEnvelopes,
+  publishedKeys,
   queueText,
   searchMessages,
+  startSession,
   type IncomingEnvelope,
 } from '../../../electron/core/index.ts';
-import { flushOutbox, introduce, newProfile } from '../../support/profiles.ts';
+import { cardOf, flushOutbox, introduce, newProfile } from '../../support/profiles.ts';
 
 const PER_SIDE = 1000;
 const CHUNK = 50;
@@ -65,5 +69,25 @@ describe('two profiles talking in-process', () => {
     expect(searchMessages(b.db, 'alice #777').map((m) => m.body)).toContain('from alice #777');
     await a.close();
     await b.close();
+  });
+});
+
+describe("the sender's name in a message", () => {
+  it('names a contact who has no name yet, and never replaces the name the user gave', async () => {
+    const { profile: a } = await newProfile('Alice');
+    const { profile: b } = await newProfile('Bob');
+    const { profile: c } = await newProfile('Carol');
+    // Bob knows Alice as "Mum" (his choice); Carol is unknown to him.
+    addContact(b, { ...cardOf(a), displayName: 'Mum' });
+    addContact(a, cardOf(b));
+    addContact(c, cardOf(b));
+    await startSession(a, takeBundle(publishedKeys(b.db, b.account), 0));
+    await startSession(c, takeBundle(publishedKeys(b.db, b.account), 1));
+    queueText(a, b.account.accountId, 'from Alice');
+    queueText(c, b.account.accountId, 'from Carol');
+    await deliver(b, [...(await flushOutbox(a)), ...(await flushOutbox(c))]);
+
+    const names = listConversations(b.db).map((conversation) => conversation.displayName).sort();
+    expect(names).toEqual(['Carol', 'Mum']);
   });
 });

@@ -131,7 +131,7 @@ describe('core service', () => {
     await alice.waitFor('sync:status', (s) => s.connection === 'online' && s.outbox === 0);
   });
 
-  it('names a contact who writes first from their message, but never renames a contact', async () => {
+  it('names a contact who writes first from their message (no-override: tests/integration/core/conversation.test.ts)', async () => {
     const alice = user();
     const bob = user();
     await alice.call('profile:create', { displayName: 'Alice', passphrase: 'alice passphrase', useKeychain: false, relay: relay.url });
