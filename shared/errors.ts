@@ -18,6 +18,13 @@ export const ERROR_MESSAGES = {
   UNKNOWN_CONTACT: 'no such contact',
   INVALID_INPUT: 'the input is malformed',
   INVALID_INVITE: 'that is not a valid Sotto invite',
+  INVITE_OUTDATED: 'that invite was made by an older version of Sotto; ask for a new invite',
+  RELAY_ADDRESS_REFUSED:
+    'that relay address is not allowed (use wss://, ws:// on this machine, or your own relay folder)',
+  INSECURE_RELAY: 'that relay address uses unencrypted ws:// to another machine; allow it explicitly',
+  MESSAGE_TOO_LONG: 'the message is too long to send',
+  INVALID_NAME: 'a display name is 1 to 128 characters',
+  CONTACT_BLOCKED: 'that contact is blocked',
   NOT_CONFIGURED: 'this profile has no relay configured',
   RELAY_UNAVAILABLE: 'the relay cannot be reached',
   RELAY_REFUSED: 'the relay refused the request',

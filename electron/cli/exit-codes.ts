@@ -27,6 +27,9 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'DB_CORRUPT':
     case 'NOT_CONFIGURED':
       return EXIT.PROFILE;
+    case 'INSECURE_RELAY':
+    case 'RELAY_ADDRESS_REFUSED':
+      return EXIT.USAGE;
     case 'RELAY_UNAVAILABLE':
     case 'RELAY_REFUSED':
       return EXIT.RELAY;
@@ -34,6 +37,8 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'IDENTITY_MISMATCH':
     case 'UNKNOWN_CONTACT':
     case 'INVALID_INVITE':
+    case 'INVITE_OUTDATED':
+    case 'CONTACT_BLOCKED':
       return EXIT.CONTACT;
     case 'BACKUP_TAMPERED':
     case 'BACKUP_TRUNCATED':
@@ -43,6 +48,8 @@ export function exitCodeFor(code: ErrorCode): number {
       return EXIT.BACKUP;
     case 'INVALID_INPUT':
     case 'WEAK_PASSPHRASE':
+    case 'MESSAGE_TOO_LONG':
+    case 'INVALID_NAME':
       return EXIT.USAGE;
     case 'APP_LOCKED':
     case 'NO_PROFILE':
@@ -56,9 +63,11 @@ export const EXIT_CODES_HELP = `
 Exit codes:
   0  success
   1  unexpected failure
-  2  usage error or invalid input (INVALID_INPUT, WEAK_PASSPHRASE)
+  2  usage error or invalid input (INVALID_INPUT, WEAK_PASSPHRASE, MESSAGE_TOO_LONG, INVALID_NAME,
+     INSECURE_RELAY, RELAY_ADDRESS_REFUSED)
   3  could not unlock the profile (WRONG_PASSPHRASE, PASSPHRASE_REQUIRED, KEYCHAIN_UNAVAILABLE)
   4  profile problem (PROFILE_LOCKED, PROFILE_NOT_FOUND, PROFILE_EXISTS, PROFILE_TOO_NEW, KEYFILE_CORRUPT, DB_CORRUPT, NOT_CONFIGURED)
   5  relay problem (RELAY_UNAVAILABLE, RELAY_REFUSED)
-  6  contact or trust problem (UNKNOWN_CONTACT, IDENTITY_CHANGED, IDENTITY_MISMATCH, INVALID_INVITE)
+  6  contact or trust problem (UNKNOWN_CONTACT, IDENTITY_CHANGED, IDENTITY_MISMATCH, INVALID_INVITE,
+     INVITE_OUTDATED, CONTACT_BLOCKED)
   7  backup file problem (BACKUP_TAMPERED, BACKUP_TRUNCATED, BACKUP_TRAILING_DATA, BACKUP_UNSUPPORTED_VERSION, BACKUP_WRONG_ACCOUNT)`;

@@ -1,10 +1,19 @@
 import { z } from 'zod';
+import { deliveryTokenSchema, moveNoticeSchema, relayIdSchema } from '../relay/protocol.ts';
 
 // What travels inside a libsignal ciphertext: a versioned JSON object, padded
 // so ciphertext length reveals only a 160-byte bucket (docs/message-format.md).
 
 const PAD_BLOCK = 160;
 export const MAX_BODY_CHARS = 64 * 1024;
+/**
+ * Largest encoded content (JSON + padding) a sender may produce: it must fit
+ * in one sealed envelope (RELAY_LIMITS.maxEnvelopeBytes) with the sealed-sender
+ * and Signal-message overhead. The core checks it at compose time (MESSAGE_TOO_LONG).
+ */
+export const MAX_CONTENT_BYTES = 88 * 1024;
+/** Longest display name, in characters (the core refuses longer ones: INVALID_NAME). */
+export const MAX_NAME_CHARS = 128;
 
 export const contentSchema = z.discriminatedUnion('type', [
   z.object({
@@ -14,13 +23,34 @@ export const contentSchema = z.discriminatedUnion('type', [
     sentAt: z.number().int().nonnegative(),
     body: z.string().max(MAX_BODY_CHARS),
     /** The sender's display name: names a contact who wrote first (never overrides a name the user has). */
-    name: z.string().min(1).max(128).optional(),
+    name: z.string().min(1).max(MAX_NAME_CHARS).optional(),
   }),
   z.object({
     v: z.literal(1),
     type: z.literal('receipt'),
     kind: z.literal('delivered'),
     ids: z.array(z.uuid()).min(1).max(500),
+    sentAt: z.number().int().nonnegative(),
+  }),
+  /** The sender rotated its delivery token: use this one from now on (docs/message-format.md#delivery-tokens). */
+  z.object({
+    v: z.literal(1),
+    type: z.literal('token'),
+    token: deliveryTokenSchema,
+    sentAt: z.number().int().nonnegative(),
+  }),
+  /**
+   * Sent by a new account to the contacts of the account it replaces: the old
+   * key's signed notice, and how to reach the new account
+   * (docs/message-format.md#identity-reset).
+   */
+  z.object({
+    v: z.literal(1),
+    type: z.literal('moved'),
+    notice: moveNoticeSchema,
+    relay: z.string().min(1).max(1024),
+    relayId: relayIdSchema,
+    token: deliveryTokenSchema,
     sentAt: z.number().int().nonnegative(),
   }),
 ]);

@@ -34,3 +34,21 @@ export function toBase32(bytes: Uint8Array): string {
   if (bits > 0) out += BASE32[(buffer << (5 - bits)) & 31];
   return out;
 }
+
+/** Decodes lowercase RFC 4648 base32 without padding; throws on other characters. */
+export function fromBase32(text: string): Uint8Array<ArrayBuffer> {
+  const out: number[] = [];
+  let buffer = 0;
+  let bits = 0;
+  for (const char of text) {
+    const value = BASE32.indexOf(char);
+    if (value < 0) throw new Error('not base32');
+    buffer = ((buffer << 5) | value) & 0xffff;
+    bits += 5;
+    if (bits >= 8) {
+      out.push((buffer >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Uint8Array.from(out);
+}

@@ -1,14 +1,49 @@
+import type { AccountId } from '../../../shared/protocol/account-id.ts';
 import type { PreKeyBundleData, PublishedKeys } from '../../../shared/protocol/keys.ts';
-import type { IncomingEnvelope } from '../messaging/receive.ts';
+import type { MoveNotice } from '../../../shared/relay/protocol.ts';
 
-/** An envelope handed to a relay for one recipient device. */
-export interface RelaySubmission {
+// The core's view of relays, protocol 2 (docs/relay-protocol.md). A device
+// talks to relays in two roles, and the types keep them apart:
+//
+// - `HomeRelay`: its own relay, where it logs in with its identity key (the
+//   login names the relay, so it is worthless anywhere else) to read its
+//   mailbox, publish its keys and register its delivery token.
+// - `Relay`: any relay, its own included, used without identity: sealed
+//   envelopes and bundle fetches, each authorized by the recipient's delivery
+//   token. Nothing sent this way names the sender.
+//
+// Implementations: the WebSocket relay client and the folder relay; both pass
+// tests/integration/sync/relay-contract.test.ts. Failures are SottoErrors:
+// RELAY_UNAVAILABLE (try again later: unreachable, over budget, out of
+// storage) or RELAY_REFUSED (the relay said no; the RELAY_ERR_* code is the detail).
+
+/** A sealed envelope handed to a relay for one recipient device. */
+export interface SealedSubmission {
+  /** Random per envelope (R4: resubmitting the same one is harmless). */
   readonly clientMessageId: string;
-  readonly recipient: string;
+  readonly recipient: AccountId;
   readonly recipientDevice: number;
-  /** libsignal CiphertextMessageType: 3 PreKey, 2 Whisper. */
-  readonly type: 2 | 3;
+  /** The recipient's delivery token (16 bytes). */
+  readonly token: Uint8Array;
+  /** A sealed-sender message (docs/message-format.md#sealed-envelopes). */
   readonly body: Uint8Array;
+}
+
+/** Who a bundle is fetched for, and the token that authorizes it. */
+export interface BundleRequest {
+  readonly accountId: AccountId;
+  readonly deviceId: number;
+  readonly token: Uint8Array;
+}
+
+/** An envelope as the home relay delivers it: opaque, without sender. */
+export interface IncomingEnvelope {
+  /** The relay's id for this envelope (dedupe key, R3). */
+  readonly id: string;
+  /** A sealed-sender message. */
+  readonly body: Uint8Array;
+  /** When the relay committed it (ms); sender certificates are checked at this time. */
+  readonly serverTime: number;
 }
 
 /** What a relay says about itself. */
@@ -18,27 +53,43 @@ export interface RelayHealth {
   readonly queued?: number;
 }
 
-/**
- * The core's view of a relay: a key directory and a mailbox. Implementations:
- * the WebSocket relay client and the folder relay. Both pass
- * tests/integration/sync/relay-contract.test.ts. Failures are SottoErrors:
- * RELAY_UNAVAILABLE (try again later) or RELAY_REFUSED (the relay said no).
- */
+/** One-time key ids the home relay still holds (not yet handed out). */
+export interface KeyStatus {
+  readonly preKeyIds: readonly number[];
+  readonly kyberPreKeyIds: readonly number[];
+  readonly signedPreKeyId: number | null;
+  readonly lastResortKyberPreKeyId: number | null;
+}
+
+/** Any relay, used without identity. */
 export interface Relay {
-  /** Where this relay is (a ws:// URL or a folder path). */
+  /** Where this relay is (a ws:// or wss:// URL, or a folder path). */
   readonly address: string;
+  /**
+   * A prekey bundle for a peer device, consuming one of its one-time keys.
+   * RELAY_REFUSED with RELAY_ERR_BAD_TOKEN for a wrong token or unknown account.
+   */
+  fetchBundle(request: BundleRequest): Promise<PreKeyBundleData>;
+  /**
+   * Stores sealed envelopes (one durable commit per request where the relay
+   * supports it). One result per submission, in order: `undefined` when
+   * stored (or recognised as a resubmit), else the RELAY_ERR_* code of that
+   * submission's refusal.
+   */
+  sendBatch(submissions: readonly SealedSubmission[]): Promise<(string | undefined)[]>;
+  close(): Promise<void>;
+}
+
+/** This device's own relay: everything a `Relay` does, plus the identity login's mailbox and keys. */
+export interface HomeRelay extends Relay {
   /** Publishes this device's keys; one-time keys are added, the rest replaced. */
   publishKeys(keys: PublishedKeys): Promise<void>;
-  /** A prekey bundle for a peer device, consuming one of its one-time keys. */
-  fetchBundle(accountId: string, deviceId?: number): Promise<PreKeyBundleData>;
-  /** Stores an envelope durably; resubmitting the same clientMessageId is harmless (R4). */
-  send(submission: RelaySubmission): Promise<void>;
-  /**
-   * Stores several envelopes (one durable commit per request where the relay
-   * supports it). One result per submission, in order: `undefined` when
-   * stored, else the RELAY_ERR_* code of that submission's refusal.
-   */
-  sendBatch(submissions: readonly RelaySubmission[]): Promise<(string | undefined)[]>;
+  /** Which of this device's one-time keys the relay still holds. */
+  keyStatus(): Promise<KeyStatus>;
+  /** Registers this account's delivery token (replacing the previous one: the old one stops working). */
+  registerToken(token: Uint8Array): Promise<void>;
+  /** Tells the relay this account replaces `notice.from` (the notice is signed by the old key). */
+  moveAccount(notice: MoveNotice): Promise<void>;
   /**
    * Envelopes waiting for this device (at most `max`), waiting up to `waitMs`
    * for the first one. Returns [] when none came. Envelopes stay on the relay
@@ -51,14 +102,13 @@ export interface Relay {
   health(): Promise<RelayHealth>;
   /** Called when the relay says this device's one-time keys are running out. */
   onKeysLow(listener: () => void): void;
-  close(): Promise<void>;
 }
 
-/** Who this device is, for relays that authenticate. */
+/** Who this device is, for its home relay's login. */
 export interface RelayIdentity {
-  readonly accountId: string;
+  readonly accountId: AccountId;
   readonly deviceId: number;
-  /** Signs the relay's challenge with the identity private key. */
+  /** Signs the login message with the identity private key. */
   sign(message: Uint8Array<ArrayBuffer>): Uint8Array;
   readonly identityKey: Uint8Array;
 }
