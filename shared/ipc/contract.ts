@@ -53,6 +53,8 @@ export const contactSchema = z.object({
   conversationId: id,
   trust: z.enum(['trusted', 'changed', 'unknown']),
   verified: z.boolean(),
+  /** Blocked: their delivery token was rotated away and nothing is sent to them. */
+  blocked: z.boolean(),
 });
 export type Contact = z.infer<typeof contactSchema>;
 
@@ -66,6 +68,10 @@ export const settingsSchema = z.object({
   theme: themeSchema,
   language: z.string().min(2).max(16),
   notifications: z.boolean(),
+  /** What an OS notification shows (docs/threat-model.md#notifications); default 'name'. */
+  notificationContent: z.enum(['name-and-text', 'name', 'nothing']),
+  /** The user confirmed an unencrypted ws:// relay on another host (docs/relay-protocol.md#relay-addresses). */
+  allowInsecureRelay: z.boolean(),
 });
 export type Settings = z.infer<typeof settingsSchema>;
 
@@ -122,6 +128,8 @@ export const methods = {
         passphrase: passphrase.optional(),
         useKeychain: z.boolean(),
         relay: relayAddress,
+        /** The user confirmed an unencrypted ws:// relay on another host. */
+        allowInsecureRelay: z.boolean().optional(),
       })
       .strict(),
     output: appStateSchema,
@@ -147,6 +155,14 @@ export const methods = {
   },
   'contacts:verify': { input: inConversation, output: contactSchema },
   'contacts:accept-identity': { input: inConversation, output: contactSchema },
+  /** Rotates this account's delivery token and re-shares it with every other contact: the blocked one can no longer write. */
+  'contacts:block': { input: inConversation, output: contactSchema },
+  'contacts:unblock': { input: inConversation, output: contactSchema },
+  /**
+   * Identity reset: a new identity key and so a new account id; the old key
+   * signs a move notice sent to every contact (docs/message-format.md#identity-reset).
+   */
+  'profile:reset-identity': { input: z.object({ passphrase: passphrase.optional() }).strict(), output: appStateSchema },
   'conversations:list': { input: none, output: z.array(conversationSchema) },
   'conversations:get': { input: inConversation, output: conversationDetailSchema },
   'conversations:mark-read': { input: inConversation, output: none },
