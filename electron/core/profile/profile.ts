@@ -37,6 +37,7 @@ const SQLITE_PAGE = 4096;
 export class Profile {
   /** Resolves when the background integrity check (R7) finishes. */
   readonly integrity: Promise<IntegrityReport>;
+  private readonly cancelIntegrity: () => void;
   private damaged = false;
   private closed = false;
   private exclusiveTail: Promise<unknown> = Promise.resolve();
@@ -48,7 +49,9 @@ export class Profile {
     private readonly key: Uint8Array,
     private readonly lock: ProfileLock,
   ) {
-    this.integrity = checkIntegrity(paths.database, key).then(
+    const check = checkIntegrity(paths.database, key);
+    this.cancelIntegrity = check.cancel;
+    this.integrity = check.report.then(
       (report) => {
         if (!report.ok) {
           this.damaged = true;
@@ -201,9 +204,14 @@ export class Profile {
     if (key.length !== this.key.length || !timingSafeEqual(key, this.key)) throw new SottoError('WRONG_PASSPHRASE');
   }
 
-  /** Closes the database (after the integrity check finishes) and releases the lock. */
+  /**
+   * Closes the database and releases the lock. A background integrity check
+   * still running is stopped after the table it is on (never mid-statement:
+   * that would abort the process), so closing does not wait for the whole check.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
+    this.cancelIntegrity();
     await this.integrity;
     this.closed = true;
     this.db.close();
