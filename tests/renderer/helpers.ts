@@ -2,7 +2,7 @@
 // Pinia (so store actions run against the fake), i18n, and an in-memory router.
 import { createPinia, setActivePinia, type Pinia } from 'pinia';
 import { createMemoryHistory, createRouter, type Router } from 'vue-router';
-import { flushPromises } from '@vue/test-utils';
+import { flushPromises, type VueWrapper } from '@vue/test-utils';
 import { createAppI18n } from '../../renderer/src/i18n.ts';
 import { installFakeBridge, type FakeBridge } from './fake-bridge.ts';
 import en from '../../renderer/src/locales/en.json';
@@ -34,6 +34,28 @@ export function testRouter(routes: Parameters<typeof createRouter>[0]['routes'])
 export async function settle(): Promise<void> {
   await flushPromises();
   await flushPromises();
+}
+
+/**
+ * Waits until `check` holds, polling every 20 ms, and fails with `what` after
+ * `timeoutMs`. The budget is generous on purpose: a loaded CI machine may take
+ * seconds for what takes milliseconds idle; a passing check returns at once.
+ */
+export async function waitFor(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((done) => setTimeout(done, 20));
+  }
+}
+
+/** The passphrase meter's score once its dictionaries (a lazy import) have loaded. */
+export async function waitForScore(
+  wrapper: Pick<VueWrapper, 'get'>,
+  selector = '[data-testid="passphrase-strength"]',
+): Promise<string> {
+  await waitFor(() => (wrapper.get(selector).attributes('data-score') ?? '') !== '', 'the passphrase strength score');
+  return wrapper.get(selector).attributes('data-score') ?? '';
 }
 
 export { en };

@@ -11,7 +11,7 @@ import { useBackupStore } from '../../../renderer/src/stores/backup.ts';
 import { useNoticesStore } from '../../../renderer/src/stores/notices.ts';
 import { connectBridgeEvents } from '../../../renderer/src/events.ts';
 import type { FakeBridge } from '../fake-bridge.ts';
-import { en, plugins, settle, setUp } from '../helpers.ts';
+import { en, plugins, settle, setUp, waitForScore } from '../helpers.ts';
 
 let fake: FakeBridge;
 let pinia: Pinia;
@@ -25,14 +25,6 @@ beforeEach(() => {
 afterEach(() => disconnect());
 
 const STRONG = 'correct horse battery staple';
-
-async function waitForScore(wrapper: VueWrapper, selector = '[data-testid="passphrase-strength"]'): Promise<string> {
-  // The strength dictionaries load lazily (a dynamic import).
-  for (let i = 0; i < 50 && wrapper.get(selector).attributes('data-score') === ''; i++) {
-    await new Promise((done) => setTimeout(done, 20));
-  }
-  return wrapper.get(selector).attributes('data-score') ?? '';
-}
 
 function submitFormOf(wrapper: VueWrapper, testid: string): Promise<void> {
   wrapper.get(`[data-testid="${testid}"]`).element.closest('form')?.dispatchEvent(new Event('submit'));

@@ -8,7 +8,7 @@ import { useAppStore } from '../../../renderer/src/stores/app.ts';
 import { useSyncStore } from '../../../renderer/src/stores/sync.ts';
 import { connectBridgeEvents } from '../../../renderer/src/events.ts';
 import type { FakeBridge } from '../fake-bridge.ts';
-import { plugins, settle, setUp, testRouter } from '../helpers.ts';
+import { plugins, settle, setUp, testRouter, waitForScore } from '../helpers.ts';
 
 let fake: FakeBridge;
 let pinia: Pinia;
@@ -70,14 +70,6 @@ describe('the first-run screen', () => {
     await wrapper.get('[data-testid="welcome-passphrase"]').setValue(values.pass);
     await wrapper.get('[data-testid="welcome-passphrase-confirm"]').setValue(values.confirm);
     await wrapper.get('[data-testid="welcome-relay"]').setValue(values.relay);
-  }
-
-  async function waitForScore(wrapper: ReturnType<typeof mount>): Promise<string> {
-    // The strength dictionaries load lazily (a dynamic import).
-    for (let i = 0; i < 50 && wrapper.get('[data-testid="passphrase-strength"]').attributes('data-score') === ''; i++) {
-      await new Promise((done) => setTimeout(done, 20));
-    }
-    return wrapper.get('[data-testid="passphrase-strength"]').attributes('data-score') ?? '';
   }
 
   it('creates the profile, then shows the invite link and its QR code', async () => {

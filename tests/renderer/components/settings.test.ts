@@ -6,7 +6,7 @@ import { useAppStore } from '../../../renderer/src/stores/app.ts';
 import { useSettingsStore } from '../../../renderer/src/stores/settings.ts';
 import { applyTheme } from '../../../renderer/src/theme.ts';
 import type { FakeBridge } from '../fake-bridge.ts';
-import { plugins, settle, setUp, testRouter } from '../helpers.ts';
+import { plugins, settle, setUp, testRouter, waitForScore } from '../helpers.ts';
 
 let fake: FakeBridge;
 let pinia: Pinia;
@@ -64,9 +64,7 @@ describe('settings', () => {
     await wrapper.get('[data-testid="settings-current-passphrase"]').setValue('not it');
     await wrapper.get('[data-testid="settings-new-passphrase"]').setValue('correct horse battery staple');
     await wrapper.get('[data-testid="settings-confirm-passphrase"]').setValue('correct horse battery staple');
-    for (let i = 0; i < 50 && wrapper.get('[data-testid="passphrase-strength"]').attributes('data-score') === ''; i++) {
-      await new Promise((done) => setTimeout(done, 20));
-    }
+    await waitForScore(wrapper);
     wrapper.get('[data-testid="settings-change-passphrase"]').element.closest('form')?.dispatchEvent(new Event('submit'));
     await settle();
     expect(fake.callsOf('profile:change-passphrase')).toEqual([{ current: 'not it', next: 'correct horse battery staple' }]);
