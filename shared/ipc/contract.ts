@@ -123,7 +123,8 @@ export const methods = {
   'profile:create': {
     input: z
       .object({
-        displayName: z.string().trim().min(1).max(128),
+        /** Checked by the core (INVALID_NAME: 1 to MAX_NAME_CHARS after trimming); bounded here only against abuse. */
+        displayName: z.string().max(4096),
         /** Required unless `useKeychain` and the keychain is secure. */
         passphrase: passphrase.optional(),
         useKeychain: z.boolean(),
