@@ -276,8 +276,11 @@ export const events = {
   /** The conversation list changed (order, unread counts, identity flags). */
   'conversations:changed': none,
   'sync:status': syncStatusSchema,
-  /** The core locked itself (idle timeout) or was locked from another window. */
-  'app:locked': z.object({ reason: z.enum(['user', 'idle']) }),
+  /**
+   * The app locked: by the user, after the idle timeout, or because the core
+   * restarted after a crash ('restart': the profile must be unlocked again).
+   */
+  'app:locked': z.object({ reason: z.enum(['user', 'idle', 'restart']) }),
   /** Progress of the running backup, restore or export. */
   'backup:progress': z.object({
     operation: z.enum(['export', 'verify', 'restore', 'export-conversation']),
