@@ -20,6 +20,13 @@ export const MIN_PASSPHRASE_SCORE = 3;
  */
 export const KDF_FLOOR = { memoryKiB: 64 * 1024, iterations: 3 } as const;
 
+/**
+ * The dearest cost a product path accepts: what key-file readers accept
+ * (docs/key-file.md), so a profile can never be created that it cannot open;
+ * and a 100 GiB `--kdf-memory` must not even be tried.
+ */
+export const KDF_CEILING = { memoryKiB: 4 * 1024 * 1024, iterations: 64 } as const;
+
 /** How strong a passphrase is, and why not, for the UI. */
 export interface PassphraseStrength {
   /** zxcvbn's 0–4. */
@@ -57,12 +64,21 @@ export function assertStrongPassphrase(passphrase: string, userInputs: readonly 
   if (!checkPassphraseStrength(passphrase, userInputs).acceptable) throw new SottoError('WEAK_PASSPHRASE');
 }
 
-/** Throws INVALID_INPUT, naming the floor, if `cost` is cheaper than KDF_FLOOR. */
-export function assertKdfFloor(cost: Pick<KdfCost, 'memoryKiB' | 'iterations'>): void {
+/**
+ * Throws INVALID_INPUT, naming the limit, if `cost` is cheaper than KDF_FLOOR
+ * or dearer than KDF_CEILING.
+ */
+export function assertKdfCost(cost: Pick<KdfCost, 'memoryKiB' | 'iterations'>): void {
   if (cost.memoryKiB < KDF_FLOOR.memoryKiB || cost.iterations < KDF_FLOOR.iterations) {
     throw new SottoError(
       'INVALID_INPUT',
       `the Argon2id cost must be at least ${KDF_FLOOR.memoryKiB / 1024} MiB and ${KDF_FLOOR.iterations} iterations`,
+    );
+  }
+  if (cost.memoryKiB > KDF_CEILING.memoryKiB || cost.iterations > KDF_CEILING.iterations) {
+    throw new SottoError(
+      'INVALID_INPUT',
+      `the Argon2id cost can be at most ${KDF_CEILING.memoryKiB / 1024} MiB and ${KDF_CEILING.iterations} iterations`,
     );
   }
 }
@@ -77,6 +93,6 @@ export function kdfCostFromOptions(options: { readonly memoryMiB?: number; reado
     ...(options.memoryMiB === undefined ? {} : { memoryKiB: options.memoryMiB * 1024 }),
     ...(options.iterations === undefined ? {} : { iterations: options.iterations }),
   };
-  assertKdfFloor(cost);
+  assertKdfCost(cost);
   return cost;
 }

@@ -1,6 +1,8 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { exportBackup } from '../../../electron/core/backup/export.ts';
+import { importBackup } from '../../../electron/core/backup/import.ts';
 import { Profile } from '../../../electron/core/profile/profile.ts';
 import { profilePaths } from '../../../electron/core/profile/paths.ts';
 import { MAX_NAME_CHARS } from '../../../shared/protocol/content.ts';
@@ -124,5 +126,20 @@ describe('file modes', () => {
     symlinkSync(target, join(root, 'link'));
     expect(await rejectedCode(() => create(join(root, 'link')))).toBe('INVALID_INPUT');
     expect(snapshotDir(target)).toEqual({});
+  });
+});
+
+describe('restore into a new profile', () => {
+  it('refuses a weak passphrase for the new profile (WEAK_PASSPHRASE) and leaves no profile behind', async () => {
+    const source = await create(join(tempDir(), 'source'));
+    const file = join(tempDir(), 'ann.age');
+    await exportBackup(source, file, { passphrase: 'a backup passphrase of lanterns', scryptLogN: 12 });
+    const fresh = join(tempDir(), 'fresh');
+    for (const weak of ['', 'password', 'abcabcabc']) {
+      expect(
+        await rejectedCode(() => importBackup(fresh, file, { passphrase: 'a backup passphrase of lanterns', create: { passphrase: weak, kdfCost: TEST_KDF } })),
+      ).toBe('WEAK_PASSPHRASE');
+    }
+    expect(existsSync(profilePaths(fresh).keyFile)).toBe(false);
   });
 });

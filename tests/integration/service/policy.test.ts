@@ -5,6 +5,9 @@ import { methods, type MethodName, type MethodOutput } from '../../../shared/ipc
 import { createCoreService } from '../../../electron/core/service/app-service.ts';
 import type { CoreService } from '../../../electron/core/service/types.ts';
 import { profilePaths } from '../../../electron/core/profile/paths.ts';
+import { Profile } from '../../../electron/core/profile/profile.ts';
+import { setSetting } from '../../../electron/core/profile/settings.ts';
+import { readSettings } from '../../../electron/core/service/settings.ts';
 import { rejectedCode } from '../../support/errors.ts';
 import { TEST_KDF, tempDir } from '../../support/profiles.ts';
 
@@ -72,6 +75,18 @@ describe('notification content setting', () => {
     }
     for (const bad of ['text', '', null, 1, 'NAME']) {
       expect(methods['settings:set'].input.safeParse({ notificationContent: bad }).success).toBe(false);
+    }
+  });
+
+  it("falls back to 'name' when the stored value is damaged or hostile, never to showing the text", async () => {
+    const profile = await Profile.create(join(tempDir(), 'profile'), { displayName: 'Ann', passphrase: STRONG, kdfCost: TEST_KDF });
+    try {
+      for (const stored of ['"name-and-text "', '"everything"', 'true', '{"v":"name-and-text"}', 'not json', '""']) {
+        profile.commit(undefined, (db) => setSetting(db, 'ui.notificationContent', stored));
+        expect(readSettings(profile.db).notificationContent).toBe('name');
+      }
+    } finally {
+      await profile.close();
     }
   });
 

@@ -1,15 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_KDF_COST } from '../../../electron/core/keys/passphrase.ts';
 import {
-  assertKdfFloor,
+  assertKdfCost,
   assertStrongPassphrase,
   checkPassphraseStrength,
+  KDF_CEILING,
   KDF_FLOOR,
   kdfCostFromOptions,
   MIN_PASSPHRASE_SCORE,
 } from '../../../electron/core/keys/passphrase-policy.ts';
 import * as backupPassphrase from '../../../electron/core/backup/passphrase.ts';
-import { SottoError } from '../../../electron/core/errors.ts';
+import { hasCode, SottoError } from '../../../electron/core/errors.ts';
+import { createDatabaseKey, rewrapPassphrase } from '../../../electron/core/keys/database-key.ts';
+import { TEST_KDF } from '../../support/profiles.ts';
 import { thrownCode } from '../../support/errors.ts';
 
 // The one rule for user-chosen passphrases and KDF costs (issue 9 §3).
@@ -46,9 +49,18 @@ describe('the passphrase rule', () => {
   });
 });
 
+describe('the key module', () => {
+  it('never wraps a key under a weak passphrase, whoever calls it (restore, change)', async () => {
+    const file = (await createDatabaseKey({ passphrase: 'quiet harbour lanterns orbit', kdfCost: TEST_KDF })).file;
+    await expect(createDatabaseKey({ passphrase: 'password', kdfCost: TEST_KDF })).rejects.toSatisfy((e) => hasCode(e, 'WEAK_PASSPHRASE'));
+    await expect(rewrapPassphrase(file, new Uint8Array(32), '', TEST_KDF)).rejects.toSatisfy((e) => hasCode(e, 'WEAK_PASSPHRASE'));
+  });
+});
+
 describe('the KDF floor', () => {
-  it('is 64 MiB × 3 and below the default', () => {
+  it('is 64 MiB × 3 and below the default, which is below the ceiling', () => {
     expect(KDF_FLOOR).toEqual({ memoryKiB: 65536, iterations: 3 });
+    expect(DEFAULT_KDF_COST.memoryKiB).toBeLessThanOrEqual(KDF_CEILING.memoryKiB);
     expect(DEFAULT_KDF_COST.memoryKiB).toBeGreaterThanOrEqual(KDF_FLOOR.memoryKiB);
     expect(DEFAULT_KDF_COST.iterations).toBeGreaterThanOrEqual(KDF_FLOOR.iterations);
   });
@@ -61,7 +73,7 @@ describe('the KDF floor', () => {
     ]) {
       let caught: unknown;
       try {
-        assertKdfFloor(cost);
+        assertKdfCost(cost);
       } catch (error) {
         caught = error;
       }
@@ -69,7 +81,21 @@ describe('the KDF floor', () => {
       expect((caught as SottoError).code).toBe('INVALID_INPUT');
       expect((caught as SottoError).detail).toContain('64 MiB and 3 iterations');
     }
-    expect(() => assertKdfFloor(KDF_FLOOR)).not.toThrow();
+    expect(() => assertKdfCost(KDF_FLOOR)).not.toThrow();
+  });
+
+  it('refuses a cost above what key-file readers accept (4096 MiB, 64 passes) before trying it', () => {
+    for (const options of [{ memoryMiB: 4097 }, { memoryMiB: 100_000 }, { iterations: 65 }, { memoryMiB: Number.MAX_SAFE_INTEGER }]) {
+      let caught: unknown;
+      try {
+        kdfCostFromOptions(options);
+      } catch (error) {
+        caught = error;
+      }
+      expect((caught as SottoError).code).toBe('INVALID_INPUT');
+      expect((caught as SottoError).detail).toContain('at most 4096 MiB and 64 iterations');
+    }
+    expect(kdfCostFromOptions({ memoryMiB: 4096, iterations: 64 })).toEqual({ ...DEFAULT_KDF_COST, memoryKiB: 4096 * 1024, iterations: 64 });
   });
 
   it('turns CLI options into a cost: the default where unset, MiB to KiB, the floor enforced', () => {
