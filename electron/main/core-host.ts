@@ -2,11 +2,7 @@
 // every call against the IPC contract before the worker sees it, and relays
 // results, push events and keychain requests. Imports no 'electron', so the
 // Chromium test bridge and the benchmarks run it under plain Node too.
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import {
   type AppState,
   type EventName,
@@ -25,6 +21,7 @@ import { log } from '../core/log.ts';
 import type { CallContext, ServiceOptions } from '../core/service/types.ts';
 import { inBackground } from './background.ts';
 import type { CoreWorkerInit, HostToWorker, WorkerToHost } from './core-protocol.ts';
+import { defaultWorkerUrl, spawnWorker, workerReady } from './core-worker-spawn.ts';
 
 export interface CoreHostOptions extends ServiceOptions {
   /**
@@ -45,52 +42,6 @@ const RESTART_WINDOW_MS = 60_000;
 
 const failure = (code: ErrorCode): Result<never> => ({ ok: false, code });
 
-function defaultWorkerUrl(): URL {
-  // From source this module is core-host.ts; bundled, it is inside out/main/index.js.
-  const extension = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
-  return new URL(`./core-worker.${extension}`, import.meta.url);
-}
-
-/** tsx's ESM API, resolved from this package (a worker's bare imports resolve from the cwd). */
-function tsxApiUrl(): string {
-  const packageJson = createRequire(import.meta.url).resolve('tsx/package.json');
-  const exportsMap = (JSON.parse(readFileSync(packageJson, 'utf8')) as { exports: Record<string, { import: { default: string } }> })
-    .exports;
-  const api = exportsMap['./esm/api'];
-  if (!api) throw new Error('tsx has no ./esm/api export');
-  return pathToFileURL(join(dirname(packageJson), api.import.default)).href;
-}
-
-function spawnWorker(url: URL, init: CoreWorkerInit): Worker {
-  if (!url.pathname.endsWith('.ts')) return new Worker(url, { workerData: init });
-  // Node 20 does not apply module hooks to a worker's entry (not even with
-  // `--import tsx` in execArgv): register tsx inside the worker, then import.
-  const bootstrap = `import(${JSON.stringify(tsxApiUrl())}).then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData: init, execArgv: [] });
-}
-
-/**
- * Resolves once `worker`'s CoreService exists; otherwise terminates it and
- * rejects with the service's error code (INTERNAL for anything else).
- */
-async function workerReady(worker: Worker): Promise<void> {
-  const ready = new Promise<void>((resolve, reject) => {
-    const onMessage = (message: WorkerToHost): void => {
-      if (message.type === 'ready') resolve();
-      else if (message.type === 'start-failed') reject(new SottoError(message.code));
-    };
-    worker.on('message', onMessage);
-    worker.once('error', (error) => reject(error));
-    worker.once('exit', () => reject(new SottoError('INTERNAL', 'core worker exited during start')));
-  });
-  try {
-    await ready;
-  } catch (error) {
-    await worker.terminate();
-    throw error instanceof SottoError ? error : new SottoError('INTERNAL', 'core worker failed to start', { cause: error });
-  }
-}
-
 /**
  * The core in a worker thread, behind the typed contract. `call` never throws:
  * every outcome is a `Result` carrying only a closed error code. If the worker
@@ -109,6 +60,7 @@ export class CoreHost {
   /** Resolves once a restarted worker is ready (calls made meanwhile wait for it). */
   #restarting: Promise<boolean> | undefined;
   readonly #restarts: number[] = [];
+  #diedDuringRestart = false;
   #nextId = 1;
   /** Set once the first worker is ready: a worker that fails to start is not restarted. */
   #started = false;
@@ -265,6 +217,10 @@ export class CoreHost {
       return;
     }
     log.warn('core.worker_exit', { code });
+    if (this.#restarting) {
+      this.#diedDuringRestart = true; // #restart sees it and starts another worker
+      return;
+    }
     this.#restarting = this.#restart().finally(() => (this.#restarting = undefined));
   }
 
@@ -275,31 +231,36 @@ export class CoreHost {
    * 'no-profile'); the UI is told so it asks for the passphrase again.
    */
   async #restart(): Promise<boolean> {
-    const now = Date.now();
-    this.#restarts.push(now);
-    while (this.#restarts[0] !== undefined && this.#restarts[0] < now - RESTART_WINDOW_MS) this.#restarts.shift();
-    if (this.#restarts.length > MAX_RESTARTS) {
-      log.error('core.restart_gave_up', new SottoError('INTERNAL'), { restarts: this.#restarts.length });
-      this.#state = 'gone';
-      return false;
+    for (;;) {
+      const now = Date.now();
+      this.#restarts.push(now);
+      while (this.#restarts[0] !== undefined && this.#restarts[0] < now - RESTART_WINDOW_MS) this.#restarts.shift();
+      if (this.#restarts.length > MAX_RESTARTS) {
+        log.error('core.restart_gave_up', new SottoError('INTERNAL'), { restarts: this.#restarts.length });
+        this.#state = 'gone';
+        return false;
+      }
+      this.#diedDuringRestart = false;
+      try {
+        const worker = spawnWorker(this.#url, this.#init);
+        const ready = workerReady(worker);
+        this.#worker = worker;
+        this.#exited = this.#attach(worker);
+        await ready;
+      } catch (error) {
+        // A core that cannot even start will not start on a retry either.
+        log.error('core.restart_failed', error);
+        this.#state = 'gone';
+        return false;
+      }
+      // A profile that was open is now closed: the UI must show the lock screen.
+      // At first run (no profile yet) there is nothing to unlock and nothing to say.
+      const state = await this.#dispatch('app:state', {}, {});
+      if (this.#diedDuringRestart) continue;
+      log.info('core.restarted', { restarts: this.#restarts.length });
+      if (!state.ok || (state.value as AppState).phase !== 'no-profile') this.#emit('app:locked', { reason: 'restart' });
+      return true;
     }
-    try {
-      const worker = spawnWorker(this.#url, this.#init);
-      const ready = workerReady(worker);
-      this.#worker = worker;
-      this.#exited = this.#attach(worker);
-      await ready;
-    } catch (error) {
-      log.error('core.restart_failed', error);
-      this.#state = 'gone';
-      return false;
-    }
-    log.info('core.restarted', { restarts: this.#restarts.length });
-    // A profile that was open is now closed: the UI must show the lock screen.
-    // At first run (no profile yet) there is nothing to unlock and nothing to say.
-    const state = await this.#dispatch('app:state', {}, {});
-    if (!state.ok || (state.value as AppState).phase !== 'no-profile') this.#emit('app:locked', { reason: 'restart' });
-    return true;
   }
 
   #emit<E extends EventName>(name: E, payload: EventPayload<E>): void {
