@@ -1,5 +1,6 @@
 import { chmodSync, closeSync, lstatSync, mkdirSync, openSync } from 'node:fs';
 import { SottoError } from '../errors.ts';
+import { log } from '../log.ts';
 import type { ProfilePaths } from './paths.ts';
 
 // Only the user may enter the profile directory or read its files, whatever
@@ -16,6 +17,22 @@ export const FILE_MODE = 0o600;
 
 const POSIX = process.platform !== 'win32';
 
+/** Errors of a filesystem that keeps no POSIX modes (FAT, some network mounts): nothing to set there. */
+const NO_MODES = new Set(['EPERM', 'EROFS', 'ENOTSUP', 'EOPNOTSUPP']);
+
+/**
+ * chmod, tolerating a filesystem that has no modes to set: the profile must
+ * still open from a USB stick. Logged (event only, no path).
+ */
+function setMode(path: string, mode: number): void {
+  try {
+    chmodSync(path, mode);
+  } catch (error) {
+    if (!NO_MODES.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
+    log.warn('profile.mode_not_set', { mode });
+  }
+}
+
 /**
  * Makes the profile directory (and missing parents) and sets it to 0700, also
  * when it existed. INVALID_INPUT if the path is something else than a
@@ -30,7 +47,7 @@ export function secureProfileDirectory(dir: string): void {
   if (typeof process.getuid === 'function' && stat.uid !== process.getuid()) {
     throw new SottoError('INVALID_INPUT', 'the profile directory belongs to another user');
   }
-  if ((stat.mode & 0o777) !== DIRECTORY_MODE) chmodSync(dir, DIRECTORY_MODE);
+  if ((stat.mode & 0o777) !== DIRECTORY_MODE) setMode(dir, DIRECTORY_MODE);
 }
 
 /**
@@ -44,7 +61,7 @@ export function precreatePrivateFile(path: string): void {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
-  if (POSIX) chmodSync(path, FILE_MODE); // the umask may have taken bits off: 0600 exactly
+  if (POSIX) setMode(path, FILE_MODE); // the umask may have taken bits off: 0600 exactly
 }
 
 /**
@@ -54,12 +71,12 @@ export function precreatePrivateFile(path: string): void {
  */
 export function secureProfileFiles(paths: ProfilePaths): void {
   if (!POSIX) return;
-  chmodSync(paths.dir, DIRECTORY_MODE);
+  if ((lstatSync(paths.dir).mode & 0o777) !== DIRECTORY_MODE) setMode(paths.dir, DIRECTORY_MODE);
   for (const file of [paths.database, `${paths.database}-wal`, `${paths.database}-shm`, paths.lock, paths.keyFile]) {
     try {
       const stat = lstatSync(file);
       // Never chmod through a symlink (it would change the target's mode).
-      if (stat.isFile() && (stat.mode & 0o777) !== FILE_MODE) chmodSync(file, FILE_MODE);
+      if (stat.isFile() && (stat.mode & 0o777) !== FILE_MODE) setMode(file, FILE_MODE);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
