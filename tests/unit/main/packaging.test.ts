@@ -17,7 +17,7 @@ const config = yaml.load(readFileSync(join(ROOT, 'electron-builder.yml'), 'utf8'
   electronFuses: Record<string, boolean>;
   asarUnpack: string[];
   files: string[];
-  linux: { target: string[] };
+  linux: { target: string[]; executableName: string };
   mac: { target: string[] };
   win: { target: string[] };
 };
@@ -105,7 +105,7 @@ describe('the fuses electron-builder writes into the packaged binary', () => {
       const filler = Buffer.alloc(4096, 0x90);
       writeFileSync(executable, Buffer.concat([filler, Buffer.from(SENTINEL, 'latin1'), Buffer.from([1, defaults.length, ...defaults]), filler]));
       const packager = Object.assign(Object.create(LinuxPackager.prototype) as typeof LinuxPackager.prototype, {
-        executableName: (config['linux'] as { executableName: string }).executableName,
+        executableName: config.linux.executableName,
       });
       const fuseConfig = await packager.generateFuseConfig(config.electronFuses);
       await packager.addElectronFuses({ appOutDir, electronPlatformName: 'linux' }, fuseConfig);
