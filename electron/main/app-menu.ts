@@ -12,7 +12,10 @@ export const PRODUCTION_MENU_ROLES = ['appMenu', 'editMenu', 'windowMenu'] as co
  * The menu template for a build, or null for no menu at all. An unpackaged
  * (development) build keeps Electron's default menu, DevTools included.
  */
-export function applicationMenuTemplate(platform: NodeJS.Platform, packaged: boolean): MenuItemConstructorOptions[] | null | 'default' {
+export function applicationMenuTemplate(
+  platform: NodeJS.Platform,
+  packaged: boolean,
+): MenuItemConstructorOptions[] | null | 'default' {
   if (!packaged) return 'default';
   if (platform !== 'darwin') return null;
   return PRODUCTION_MENU_ROLES.map((role) => ({ role }));

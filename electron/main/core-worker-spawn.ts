@@ -19,8 +19,11 @@ export function defaultWorkerUrl(): URL {
 /** tsx's ESM API, resolved from this package (a worker's bare imports resolve from the cwd). */
 function tsxApiUrl(): string {
   const packageJson = createRequire(import.meta.url).resolve('tsx/package.json');
-  const exportsMap = (JSON.parse(readFileSync(packageJson, 'utf8')) as { exports: Record<string, { import: { default: string } }> })
-    .exports;
+  const exportsMap = (
+    JSON.parse(readFileSync(packageJson, 'utf8')) as {
+      exports: Record<string, { import: { default: string } }>;
+    }
+  ).exports;
   const api = exportsMap['./esm/api'];
   if (!api) throw new Error('tsx has no ./esm/api export');
   return pathToFileURL(join(dirname(packageJson), api.import.default)).href;
@@ -47,12 +50,16 @@ export async function workerReady(worker: Worker): Promise<void> {
     };
     worker.on('message', onMessage);
     worker.once('error', (error) => reject(error));
-    worker.once('exit', () => reject(new SottoError('INTERNAL', 'core worker exited during start')));
+    worker.once('exit', () =>
+      reject(new SottoError('INTERNAL', 'core worker exited during start')),
+    );
   });
   try {
     await ready;
   } catch (error) {
     await worker.terminate();
-    throw error instanceof SottoError ? error : new SottoError('INTERNAL', 'core worker failed to start', { cause: error });
+    throw error instanceof SottoError
+      ? error
+      : new SottoError('INTERNAL', 'core worker failed to start', { cause: error });
   }
 }

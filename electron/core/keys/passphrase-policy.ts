@@ -43,7 +43,10 @@ let factory: ZxcvbnFactory | undefined;
  * Rates a passphrase with zxcvbn (common and English dictionaries, keyboard
  * patterns); `userInputs` (the display name) count as guessable words.
  */
-export function checkPassphraseStrength(passphrase: string, userInputs: readonly string[] = []): PassphraseStrength {
+export function checkPassphraseStrength(
+  passphrase: string,
+  userInputs: readonly string[] = [],
+): PassphraseStrength {
   factory ??= new ZxcvbnFactory({
     translations: english.translations,
     graphs: common.adjacencyGraphs,
@@ -60,8 +63,12 @@ export function checkPassphraseStrength(passphrase: string, userInputs: readonly
 }
 
 /** Throws WEAK_PASSPHRASE unless the passphrase scores at least MIN_PASSPHRASE_SCORE. */
-export function assertStrongPassphrase(passphrase: string, userInputs: readonly string[] = []): void {
-  if (!checkPassphraseStrength(passphrase, userInputs).acceptable) throw new SottoError('WEAK_PASSPHRASE');
+export function assertStrongPassphrase(
+  passphrase: string,
+  userInputs: readonly string[] = [],
+): void {
+  if (!checkPassphraseStrength(passphrase, userInputs).acceptable)
+    throw new SottoError('WEAK_PASSPHRASE');
 }
 
 /**
@@ -87,7 +94,10 @@ export function assertKdfCost(cost: Pick<KdfCost, 'memoryKiB' | 'iterations'>): 
  * The Argon2id cost for user-given options (the CLI's `--kdf-memory <MiB>` and
  * `--kdf-iterations <n>`): DEFAULT_KDF_COST where unset, refused below KDF_FLOOR.
  */
-export function kdfCostFromOptions(options: { readonly memoryMiB?: number; readonly iterations?: number }): KdfCost {
+export function kdfCostFromOptions(options: {
+  readonly memoryMiB?: number;
+  readonly iterations?: number;
+}): KdfCost {
   const cost: KdfCost = {
     ...DEFAULT_KDF_COST,
     ...(options.memoryMiB === undefined ? {} : { memoryKiB: options.memoryMiB * 1024 }),

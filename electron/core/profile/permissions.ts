@@ -42,7 +42,8 @@ export function secureProfileDirectory(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: DIRECTORY_MODE });
   const stat = lstatSync(dir);
   // A symlink could be repointed later: the profile must be the directory itself.
-  if (!stat.isDirectory()) throw new SottoError('INVALID_INPUT', 'the profile path is not a directory');
+  if (!stat.isDirectory())
+    throw new SottoError('INVALID_INPUT', 'the profile path is not a directory');
   if (!POSIX) return;
   if (typeof process.getuid === 'function' && stat.uid !== process.getuid()) {
     throw new SottoError('INVALID_INPUT', 'the profile directory belongs to another user');
@@ -72,7 +73,13 @@ export function precreatePrivateFile(path: string): void {
 export function secureProfileFiles(paths: ProfilePaths): void {
   if (!POSIX) return;
   if ((lstatSync(paths.dir).mode & 0o777) !== DIRECTORY_MODE) setMode(paths.dir, DIRECTORY_MODE);
-  for (const file of [paths.database, `${paths.database}-wal`, `${paths.database}-shm`, paths.lock, paths.keyFile]) {
+  for (const file of [
+    paths.database,
+    `${paths.database}-wal`,
+    `${paths.database}-shm`,
+    paths.lock,
+    paths.keyFile,
+  ]) {
     try {
       const stat = lstatSync(file);
       // Never chmod through a symlink (it would change the target's mode).

@@ -18,8 +18,16 @@ afterEach(async () => {
   for (const profile of opened.splice(0)) await profile.close();
 });
 
-async function create(dir: string, options: { displayName?: string; passphrase?: string } = {}): Promise<Profile> {
-  const profile = await Profile.create(dir, { displayName: 'Ann', passphrase: PASSPHRASE, kdfCost: TEST_KDF, ...options });
+async function create(
+  dir: string,
+  options: { displayName?: string; passphrase?: string } = {},
+): Promise<Profile> {
+  const profile = await Profile.create(dir, {
+    displayName: 'Ann',
+    passphrase: PASSPHRASE,
+    kdfCost: TEST_KDF,
+    ...options,
+  });
   opened.push(profile);
   return profile;
 }
@@ -47,7 +55,13 @@ describe('profile creation refuses before writing anything', () => {
 
   it(`a name over ${MAX_NAME_CHARS} characters, empty, or with control characters: INVALID_NAME`, async () => {
     const dir = join(tempDir(), 'profile');
-    for (const name of ['n'.repeat(200), 'n'.repeat(MAX_NAME_CHARS + 1), '  ', 'Ann\u202e', 'Ann\nBob']) {
+    for (const name of [
+      'n'.repeat(200),
+      'n'.repeat(MAX_NAME_CHARS + 1),
+      '  ',
+      'Ann\u202e',
+      'Ann\nBob',
+    ]) {
       expect(await rejectedCode(() => create(dir, { displayName: name }))).toBe('INVALID_NAME');
     }
     expect(existsSync(dir)).toBe(false);
@@ -67,10 +81,14 @@ describe('passphrase change', () => {
     const profile = await create(dir);
     const before = readFileSync(profilePaths(dir).keyFile);
     for (const weak of ['', 'password', 'annann']) {
-      expect(await rejectedCode(() => profile.changePassphrase(PASSPHRASE, weak, TEST_KDF))).toBe('WEAK_PASSPHRASE');
+      expect(await rejectedCode(() => profile.changePassphrase(PASSPHRASE, weak, TEST_KDF))).toBe(
+        'WEAK_PASSPHRASE',
+      );
     }
     // The weak check comes first: even with a wrong current passphrase the answer is about the new one.
-    expect(await rejectedCode(() => profile.changePassphrase('wrong', 'password', TEST_KDF))).toBe('WEAK_PASSPHRASE');
+    expect(await rejectedCode(() => profile.changePassphrase('wrong', 'password', TEST_KDF))).toBe(
+      'WEAK_PASSPHRASE',
+    );
     expect(readFileSync(profilePaths(dir).keyFile)).toEqual(before);
     await profile.changePassphrase(PASSPHRASE, 'lantern orbit quietly humming', TEST_KDF);
     expect(readFileSync(profilePaths(dir).keyFile)).not.toEqual(before);
@@ -83,11 +101,22 @@ describe('file modes', () => {
       const dir = join(tempDir(), 'profile');
       const profile = await withUmask(mask, () => create(dir));
       // Write something so the WAL and shared-memory files exist while open.
-      profile.commit(undefined, (db) => db.prepare("INSERT INTO settings (key, value) VALUES ('ui.theme', '\"dark\"')").run());
+      profile.commit(undefined, (db) =>
+        db.prepare("INSERT INTO settings (key, value) VALUES ('ui.theme', '\"dark\"')").run(),
+      );
       const paths = profilePaths(dir);
       expect(modeOf(dir)).toBe(0o700);
-      for (const file of [paths.database, `${paths.database}-wal`, `${paths.database}-shm`, paths.lock, paths.keyFile]) {
-        expect([file.slice(dir.length), modeOf(file).toString(8)]).toEqual([file.slice(dir.length), '600']);
+      for (const file of [
+        paths.database,
+        `${paths.database}-wal`,
+        `${paths.database}-shm`,
+        paths.lock,
+        paths.keyFile,
+      ]) {
+        expect([file.slice(dir.length), modeOf(file).toString(8)]).toEqual([
+          file.slice(dir.length),
+          '600',
+        ]);
       }
     });
   }
@@ -109,14 +138,17 @@ describe('file modes', () => {
     for (const file of [paths.database, paths.lock, paths.keyFile]) chmodSync(file, 0o644);
 
     const before = snapshotDir(dir);
-    expect(await rejectedCode(() => Profile.open(dir, { passphrase: 'not it' }))).toBe('WRONG_PASSPHRASE');
+    expect(await rejectedCode(() => Profile.open(dir, { passphrase: 'not it' }))).toBe(
+      'WRONG_PASSPHRASE',
+    );
     expect(snapshotDir(dir)).toEqual(before);
     expect(modeOf(paths.keyFile)).toBe(0o644); // a refused opener changes nothing at all
 
     const profile = await Profile.open(dir, { passphrase: PASSPHRASE });
     opened.push(profile);
     expect(modeOf(dir)).toBe(0o700);
-    for (const file of [paths.database, paths.lock, paths.keyFile]) expect(modeOf(file)).toBe(0o600);
+    for (const file of [paths.database, paths.lock, paths.keyFile])
+      expect(modeOf(file)).toBe(0o600);
   });
 
   it('refuses a profile path that is a symlink or a file (INVALID_INPUT), writing nothing there', async () => {
@@ -133,11 +165,19 @@ describe('restore into a new profile', () => {
   it('refuses a weak passphrase for the new profile (WEAK_PASSPHRASE) and leaves no profile behind', async () => {
     const source = await create(join(tempDir(), 'source'));
     const file = join(tempDir(), 'ann.age');
-    await exportBackup(source, file, { passphrase: 'a backup passphrase of lanterns', scryptLogN: 12 });
+    await exportBackup(source, file, {
+      passphrase: 'a backup passphrase of lanterns',
+      scryptLogN: 12,
+    });
     const fresh = join(tempDir(), 'fresh');
     for (const weak of ['', 'password', 'abcabcabc']) {
       expect(
-        await rejectedCode(() => importBackup(fresh, file, { passphrase: 'a backup passphrase of lanterns', create: { passphrase: weak, kdfCost: TEST_KDF } })),
+        await rejectedCode(() =>
+          importBackup(fresh, file, {
+            passphrase: 'a backup passphrase of lanterns',
+            create: { passphrase: weak, kdfCost: TEST_KDF },
+          }),
+        ),
       ).toBe('WEAK_PASSPHRASE');
     }
     expect(existsSync(profilePaths(fresh).keyFile)).toBe(false);

@@ -29,13 +29,20 @@ function service(dir = join(tempDir(), 'profile')) {
   return { dir, call };
 }
 
-const create = (displayName: string, passphrase: string) => ({ displayName, passphrase, useKeychain: false, relay: '/tmp/sotto-unused-relay' });
+const create = (displayName: string, passphrase: string) => ({
+  displayName,
+  passphrase,
+  useKeychain: false,
+  relay: '/tmp/sotto-unused-relay',
+});
 
 describe('first run (profile:create)', () => {
   it('refuses a weak passphrase with WEAK_PASSPHRASE, whatever its length, and creates nothing', async () => {
     const { dir, call } = service();
     for (const weak of ['password', '12345678901234', 'aaaaaaaaaaaaaaaa', 'Annabelle1']) {
-      expect(await rejectedCode(() => call('profile:create', create('Annabelle', weak)))).toBe('WEAK_PASSPHRASE');
+      expect(await rejectedCode(() => call('profile:create', create('Annabelle', weak)))).toBe(
+        'WEAK_PASSPHRASE',
+      );
     }
     expect(existsSync(dir)).toBe(false);
     expect(await call('app:state')).toMatchObject({ phase: 'no-profile' });
@@ -44,10 +51,14 @@ describe('first run (profile:create)', () => {
   it('refuses an over-long, blank or hostile name with INVALID_NAME, and stores a trimmed one', async () => {
     const { dir, call } = service();
     for (const name of ['n'.repeat(129), 'n'.repeat(200), '   ', 'Ann\u202eevil']) {
-      expect(await rejectedCode(() => call('profile:create', create(name, STRONG)))).toBe('INVALID_NAME');
+      expect(await rejectedCode(() => call('profile:create', create(name, STRONG)))).toBe(
+        'INVALID_NAME',
+      );
     }
     expect(existsSync(profilePaths(dir).keyFile)).toBe(false);
-    expect(await call('profile:create', create('  Ann  ', STRONG))).toMatchObject({ displayName: 'Ann' });
+    expect(await call('profile:create', create('  Ann  ', STRONG))).toMatchObject({
+      displayName: 'Ann',
+    });
   });
 });
 
@@ -56,11 +67,21 @@ describe('profile:change-passphrase', () => {
     const { dir, call } = service();
     await call('profile:create', create('Ann', STRONG));
     const keyFile = readFileSync(profilePaths(dir).keyFile);
-    expect(await rejectedCode(() => call('profile:change-passphrase', { current: STRONG, next: 'password1' }))).toBe('WEAK_PASSPHRASE');
-    expect(await rejectedCode(() => call('profile:change-passphrase', { current: STRONG, next: 'Ann Ann Ann' }))).toBe('WEAK_PASSPHRASE');
+    expect(
+      await rejectedCode(() =>
+        call('profile:change-passphrase', { current: STRONG, next: 'password1' }),
+      ),
+    ).toBe('WEAK_PASSPHRASE');
+    expect(
+      await rejectedCode(() =>
+        call('profile:change-passphrase', { current: STRONG, next: 'Ann Ann Ann' }),
+      ),
+    ).toBe('WEAK_PASSPHRASE');
     expect(readFileSync(profilePaths(dir).keyFile)).toEqual(keyFile);
     await call('profile:lock');
-    expect(await call('profile:unlock', { passphrase: STRONG })).toMatchObject({ phase: 'unlocked' });
+    expect(await call('profile:unlock', { passphrase: STRONG })).toMatchObject({
+      phase: 'unlocked',
+    });
   });
 });
 
@@ -68,20 +89,39 @@ describe('notification content setting', () => {
   it("defaults to 'name', stores each choice, and refuses anything else at the contract", async () => {
     const { call } = service();
     await call('profile:create', create('Ann', STRONG));
-    expect(await call('settings:get')).toMatchObject({ notificationContent: 'name', notifications: true, allowInsecureRelay: false });
+    expect(await call('settings:get')).toMatchObject({
+      notificationContent: 'name',
+      notifications: true,
+      allowInsecureRelay: false,
+    });
     for (const choice of ['name-and-text', 'nothing', 'name'] as const) {
-      expect(await call('settings:set', { notificationContent: choice })).toMatchObject({ notificationContent: choice });
+      expect(await call('settings:set', { notificationContent: choice })).toMatchObject({
+        notificationContent: choice,
+      });
       expect(await call('settings:get')).toMatchObject({ notificationContent: choice });
     }
     for (const bad of ['text', '', null, 1, 'NAME']) {
-      expect(methods['settings:set'].input.safeParse({ notificationContent: bad }).success).toBe(false);
+      expect(methods['settings:set'].input.safeParse({ notificationContent: bad }).success).toBe(
+        false,
+      );
     }
   });
 
   it("falls back to 'name' when the stored value is damaged or hostile, never to showing the text", async () => {
-    const profile = await Profile.create(join(tempDir(), 'profile'), { displayName: 'Ann', passphrase: STRONG, kdfCost: TEST_KDF });
+    const profile = await Profile.create(join(tempDir(), 'profile'), {
+      displayName: 'Ann',
+      passphrase: STRONG,
+      kdfCost: TEST_KDF,
+    });
     try {
-      for (const stored of ['"name-and-text "', '"everything"', 'true', '{"v":"name-and-text"}', 'not json', '""']) {
+      for (const stored of [
+        '"name-and-text "',
+        '"everything"',
+        'true',
+        '{"v":"name-and-text"}',
+        'not json',
+        '""',
+      ]) {
         profile.commit(undefined, (db) => setSetting(db, 'ui.notificationContent', stored));
         expect(readSettings(profile.db).notificationContent).toBe('name');
       }

@@ -32,10 +32,18 @@ async function mountSettings() {
 }
 
 describe('notification content', () => {
-  it("shows the stored choice (name only by default) and explains why", async () => {
+  it('shows the stored choice (name only by default) and explains why', async () => {
     const wrapper = await mountSettings();
-    const checked = (choice: string) => (wrapper.get(`[data-testid="settings-notification-content-${choice}"]`).element as HTMLInputElement).checked;
-    expect([checked('name'), checked('name-and-text'), checked('nothing')]).toEqual([true, false, false]);
+    const checked = (choice: string) =>
+      (
+        wrapper.get(`[data-testid="settings-notification-content-${choice}"]`)
+          .element as HTMLInputElement
+      ).checked;
+    expect([checked('name'), checked('name-and-text'), checked('nothing')]).toEqual([
+      true,
+      false,
+      false,
+    ]);
     expect(wrapper.text()).toContain("outside Sotto's encrypted storage");
   });
 
@@ -57,7 +65,11 @@ describe('notification content', () => {
     fake.settings = { ...fake.settings, notifications: false };
     await useSettingsStore().load();
     const wrapper = await mountSettings();
-    expect(wrapper.get('[data-testid="settings-notification-content-nothing"]').element.closest('fieldset')?.disabled).toBe(true);
+    expect(
+      wrapper
+        .get('[data-testid="settings-notification-content-nothing"]')
+        .element.closest('fieldset')?.disabled,
+    ).toBe(true);
   });
 });
 
@@ -66,14 +78,27 @@ describe('passphrase change', () => {
     fake.fail('profile:change-passphrase', 'WEAK_PASSPHRASE');
     const wrapper = await mountSettings();
     await wrapper.get('[data-testid="settings-current-passphrase"]').setValue('right passphrase');
-    await wrapper.get('[data-testid="settings-new-passphrase"]').setValue('correct horse battery staple');
-    await wrapper.get('[data-testid="settings-confirm-passphrase"]').setValue('correct horse battery staple');
-    for (let i = 0; i < 50 && wrapper.get('[data-testid="passphrase-strength"]').attributes('data-score') === ''; i++) {
+    await wrapper
+      .get('[data-testid="settings-new-passphrase"]')
+      .setValue('correct horse battery staple');
+    await wrapper
+      .get('[data-testid="settings-confirm-passphrase"]')
+      .setValue('correct horse battery staple');
+    for (
+      let i = 0;
+      i < 50 && wrapper.get('[data-testid="passphrase-strength"]').attributes('data-score') === '';
+      i++
+    ) {
       await new Promise((done) => setTimeout(done, 20));
     }
-    wrapper.get('[data-testid="settings-change-passphrase"]').element.closest('form')?.dispatchEvent(new Event('submit'));
+    wrapper
+      .get('[data-testid="settings-change-passphrase"]')
+      .element.closest('form')
+      ?.dispatchEvent(new Event('submit'));
     await settle();
     expect(fake.callsOf('profile:change-passphrase')).toHaveLength(1);
-    expect(wrapper.get('[data-testid="settings-passphrase-error"]').text()).toBe('That passphrase is too easy to guess. Add a few unrelated words.');
+    expect(wrapper.get('[data-testid="settings-passphrase-error"]').text()).toBe(
+      'That passphrase is too easy to guess. Add a few unrelated words.',
+    );
   });
 });

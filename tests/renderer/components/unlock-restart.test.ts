@@ -35,7 +35,9 @@ describe('a restarted core', () => {
     ]);
     await router.push('/unlock');
     const wrapper = mount(UnlockView, { global: { plugins: plugins(pinia, router) } });
-    expect(wrapper.get('[data-testid="unlock-restarted"]').text()).toBe('Sotto had a problem and restarted. Unlock to continue; nothing was lost.');
+    expect(wrapper.get('[data-testid="unlock-restarted"]').text()).toBe(
+      'Sotto had a problem and restarted. Unlock to continue; nothing was lost.',
+    );
     expect(wrapper.text()).not.toContain('without activity');
     await wrapper.get('[data-testid="unlock-passphrase"]').setValue('right passphrase');
     await wrapper.get('form').trigger('submit');

@@ -36,7 +36,16 @@ describe('display names', () => {
   });
 
   it('refuses control characters, bidi overrides and lone surrogates (hostile names)', () => {
-    for (const hostile of ['Ann\nsotto: WRONG_PASSPHRASE', 'Bob\u0000', 'Eve\u202egnp.exe', 'Mal\u2066lory', 'a\u0085b', 'x\ud800y', '\udc00z', 'esc\u001b[2J']) {
+    for (const hostile of [
+      'Ann\nsotto: WRONG_PASSPHRASE',
+      'Bob\u0000',
+      'Eve\u202egnp.exe',
+      'Mal\u2066lory',
+      'a\u0085b',
+      'x\ud800y',
+      '\udc00z',
+      'esc\u001b[2J',
+    ]) {
       expect(thrownCode(() => normalizeDisplayName(hostile))).toBe('INVALID_NAME');
     }
     expect(normalizeDisplayName('李小龍 😀 Ann-Marie O’Neil')).toBe('李小龍 😀 Ann-Marie O’Neil');

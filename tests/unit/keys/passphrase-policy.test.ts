@@ -19,17 +19,29 @@ import { thrownCode } from '../../support/errors.ts';
 
 describe('the passphrase rule', () => {
   it('refuses what zxcvbn scores below 3, and accepts a few unrelated words', () => {
-    for (const weak of ['', 'password', 'passw0rd!', '12345678', 'qwertyuiop', 'aaaaaaaaaaaa', 'abcabcabcabc']) {
+    for (const weak of [
+      '',
+      'password',
+      'passw0rd!',
+      '12345678',
+      'qwertyuiop',
+      'aaaaaaaaaaaa',
+      'abcabcabcabc',
+    ]) {
       expect(checkPassphraseStrength(weak).score).toBeLessThan(MIN_PASSPHRASE_SCORE);
       expect(thrownCode(() => assertStrongPassphrase(weak))).toBe('WEAK_PASSPHRASE');
     }
-    expect(thrownCode(() => assertStrongPassphrase('quiet harbour lanterns orbit'))).toBeUndefined();
+    expect(
+      thrownCode(() => assertStrongPassphrase('quiet harbour lanterns orbit')),
+    ).toBeUndefined();
   });
 
   it('counts the display name as a guessable word', () => {
     const passphrase = 'zorblaxquent';
     expect(checkPassphraseStrength(passphrase).acceptable).toBe(true);
-    expect(thrownCode(() => assertStrongPassphrase(passphrase, ['zorblaxquent']))).toBe('WEAK_PASSPHRASE');
+    expect(thrownCode(() => assertStrongPassphrase(passphrase, ['zorblaxquent']))).toBe(
+      'WEAK_PASSPHRASE',
+    );
   });
 
   it('is the rule backups use too (one implementation, not a copy)', () => {
@@ -44,16 +56,24 @@ describe('the passphrase rule', () => {
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(SottoError);
-      expect(JSON.stringify({ ...(error as SottoError), message: (error as Error).message })).not.toContain('hunter2');
+      expect(
+        JSON.stringify({ ...(error as SottoError), message: (error as Error).message }),
+      ).not.toContain('hunter2');
     }
   });
 });
 
 describe('the key module', () => {
   it('never wraps a key under a weak passphrase, whoever calls it (restore, change)', async () => {
-    const file = (await createDatabaseKey({ passphrase: 'quiet harbour lanterns orbit', kdfCost: TEST_KDF })).file;
-    await expect(createDatabaseKey({ passphrase: 'password', kdfCost: TEST_KDF })).rejects.toSatisfy((e) => hasCode(e, 'WEAK_PASSPHRASE'));
-    await expect(rewrapPassphrase(file, new Uint8Array(32), '', TEST_KDF)).rejects.toSatisfy((e) => hasCode(e, 'WEAK_PASSPHRASE'));
+    const file = (
+      await createDatabaseKey({ passphrase: 'quiet harbour lanterns orbit', kdfCost: TEST_KDF })
+    ).file;
+    await expect(
+      createDatabaseKey({ passphrase: 'password', kdfCost: TEST_KDF }),
+    ).rejects.toSatisfy((e) => hasCode(e, 'WEAK_PASSPHRASE'));
+    await expect(rewrapPassphrase(file, new Uint8Array(32), '', TEST_KDF)).rejects.toSatisfy((e) =>
+      hasCode(e, 'WEAK_PASSPHRASE'),
+    );
   });
 });
 
@@ -85,7 +105,12 @@ describe('the KDF floor', () => {
   });
 
   it('refuses a cost above what key-file readers accept (4096 MiB, 64 passes) before trying it', () => {
-    for (const options of [{ memoryMiB: 4097 }, { memoryMiB: 100_000 }, { iterations: 65 }, { memoryMiB: Number.MAX_SAFE_INTEGER }]) {
+    for (const options of [
+      { memoryMiB: 4097 },
+      { memoryMiB: 100_000 },
+      { iterations: 65 },
+      { memoryMiB: Number.MAX_SAFE_INTEGER },
+    ]) {
       let caught: unknown;
       try {
         kdfCostFromOptions(options);
@@ -95,15 +120,24 @@ describe('the KDF floor', () => {
       expect((caught as SottoError).code).toBe('INVALID_INPUT');
       expect((caught as SottoError).detail).toContain('at most 4096 MiB and 64 iterations');
     }
-    expect(kdfCostFromOptions({ memoryMiB: 4096, iterations: 64 })).toEqual({ ...DEFAULT_KDF_COST, memoryKiB: 4096 * 1024, iterations: 64 });
+    expect(kdfCostFromOptions({ memoryMiB: 4096, iterations: 64 })).toEqual({
+      ...DEFAULT_KDF_COST,
+      memoryKiB: 4096 * 1024,
+      iterations: 64,
+    });
   });
 
   it('turns CLI options into a cost: the default where unset, MiB to KiB, the floor enforced', () => {
     expect(kdfCostFromOptions({})).toEqual(DEFAULT_KDF_COST);
-    expect(kdfCostFromOptions({ memoryMiB: 64 })).toEqual({ ...DEFAULT_KDF_COST, memoryKiB: 65536 });
+    expect(kdfCostFromOptions({ memoryMiB: 64 })).toEqual({
+      ...DEFAULT_KDF_COST,
+      memoryKiB: 65536,
+    });
     expect(kdfCostFromOptions({ iterations: 5 })).toEqual({ ...DEFAULT_KDF_COST, iterations: 5 });
     expect(thrownCode(() => kdfCostFromOptions({ memoryMiB: 8 }))).toBe('INVALID_INPUT');
     expect(thrownCode(() => kdfCostFromOptions({ iterations: 1 }))).toBe('INVALID_INPUT');
-    expect(thrownCode(() => kdfCostFromOptions({ memoryMiB: 8, iterations: 1 }))).toBe('INVALID_INPUT');
+    expect(thrownCode(() => kdfCostFromOptions({ memoryMiB: 8, iterations: 1 }))).toBe(
+      'INVALID_INPUT',
+    );
   });
 });

@@ -10,7 +10,13 @@ vi.mock('electron', () => import('./fake-electron.ts'));
 
 const core = vi.hoisted(() => {
   const state = { calls: [] as [string, unknown][], phase: 'no-profile' as string };
-  const appState = () => ({ phase: state.phase, accountId: null, displayName: null, keychainSecure: false, unlockWith: null });
+  const appState = () => ({
+    phase: state.phase,
+    accountId: null,
+    displayName: null,
+    keychainSecure: false,
+    unlockWith: null,
+  });
   const values: Record<string, (input: unknown) => unknown> = {
     'app:state': appState,
     'sync:status': () => ({ connection: 'not-configured', outbox: 0, backlog: null, unread: 0 }),
@@ -39,7 +45,9 @@ const core = vi.hoisted(() => {
     call(method: string, input: unknown): Promise<unknown> {
       state.calls.push([method, input]);
       const value = values[method];
-      return Promise.resolve(value ? { ok: true, value: value(input) } : { ok: false, code: 'INTERNAL' });
+      return Promise.resolve(
+        value ? { ok: true, value: value(input) } : { ok: false, code: 'INTERNAL' },
+      );
     }
     onEvent(): () => void {
       return () => undefined;
@@ -74,12 +82,19 @@ describe('a first-run restore', () => {
 
     fake.dialog.nextOpen = '/backups/ann.age';
     const restore = fake.ipcMain.handlers.get(channelOf('backup:restore'))!;
-    const result = await restore(trusted, { passphrase: 'backup passphrase', protect: { passphrase: 'quiet harbour lanterns orbit', useKeychain: false } });
+    const result = await restore(trusted, {
+      passphrase: 'backup passphrase',
+      protect: { passphrase: 'quiet harbour lanterns orbit', useKeychain: false },
+    });
     expect(result).toMatchObject({ ok: true, value: { state: { phase: 'unlocked' } } });
     // Main reads the restored profile's settings (auto-lock after 1 minute) as after an unlock.
-    await vi.waitFor(() => expect(core.state.calls.map(([method]) => method)).toContain('settings:get'));
+    await vi.waitFor(() =>
+      expect(core.state.calls.map(([method]) => method)).toContain('settings:get'),
+    );
 
     fake.powerMonitor.emit('suspend');
-    await vi.waitFor(() => expect(core.state.calls).toContainEqual(['profile:lock', { reason: 'idle' }]));
+    await vi.waitFor(() =>
+      expect(core.state.calls).toContainEqual(['profile:lock', { reason: 'idle' }]),
+    );
   });
 });

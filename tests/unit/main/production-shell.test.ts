@@ -6,8 +6,10 @@ import { describe, expect, it, vi } from 'vitest';
 vi.mock('electron', () => import('./fake-electron.ts'));
 
 const fake = await import('./fake-electron.ts');
-const { allowedOrigins, filterRendererRequests, isAllowedRequest } = await import('../../../electron/main/request-filter.ts');
-const { applicationMenuTemplate, installApplicationMenu, PRODUCTION_MENU_ROLES } = await import('../../../electron/main/app-menu.ts');
+const { allowedOrigins, filterRendererRequests, isAllowedRequest } =
+  await import('../../../electron/main/request-filter.ts');
+const { applicationMenuTemplate, installApplicationMenu, PRODUCTION_MENU_ROLES } =
+  await import('../../../electron/main/app-menu.ts');
 
 describe('the request filter', () => {
   const production = allowedOrigins(undefined);
@@ -15,7 +17,13 @@ describe('the request filter', () => {
 
   it('lets a packaged renderer load only from app://sotto (and inline data: and blob: URLs, which are not network)', () => {
     expect([...production]).toEqual(['app://sotto']);
-    for (const url of ['app://sotto/', 'app://sotto/index.html', 'app://sotto/assets/x.js?v=1', 'data:image/png;base64,AAAA', 'blob:app://sotto/1b2c']) {
+    for (const url of [
+      'app://sotto/',
+      'app://sotto/index.html',
+      'app://sotto/assets/x.js?v=1',
+      'data:image/png;base64,AAAA',
+      'blob:app://sotto/1b2c',
+    ]) {
       expect(isAllowedRequest(url, production), url).toBe(true);
     }
   });
@@ -45,10 +53,21 @@ describe('the request filter', () => {
   });
 
   it('in a development build also allows the dev server, its hot-reload socket and DevTools, nothing more', () => {
-    for (const url of ['http://localhost:5173/', 'http://localhost:5173/src/main.ts', 'ws://localhost:5173/', 'devtools://devtools/bundled/inspector.html', 'app://sotto/']) {
+    for (const url of [
+      'http://localhost:5173/',
+      'http://localhost:5173/src/main.ts',
+      'ws://localhost:5173/',
+      'devtools://devtools/bundled/inspector.html',
+      'app://sotto/',
+    ]) {
       expect(isAllowedRequest(url, development), url).toBe(true);
     }
-    for (const url of ['http://localhost:5174/', 'http://127.0.0.1:5173/', 'https://localhost:5173/', 'ws://localhost:8787/']) {
+    for (const url of [
+      'http://localhost:5174/',
+      'http://127.0.0.1:5173/',
+      'https://localhost:5173/',
+      'ws://localhost:8787/',
+    ]) {
       expect(isAllowedRequest(url, development), url).toBe(false);
     }
   });
@@ -78,7 +97,8 @@ describe('the application menu', () => {
     const template = applicationMenuTemplate('darwin', true);
     expect(template).toEqual(PRODUCTION_MENU_ROLES.map((role) => ({ role })));
     const roles = JSON.stringify(template);
-    for (const forbidden of ['toggleDevTools', 'viewMenu', 'reload', 'forceReload', 'defaultMenu']) expect(roles).not.toContain(forbidden);
+    for (const forbidden of ['toggleDevTools', 'viewMenu', 'reload', 'forceReload', 'defaultMenu'])
+      expect(roles).not.toContain(forbidden);
     installApplicationMenu('darwin', true);
     expect(fake.Menu.application).toEqual({ template });
   });
