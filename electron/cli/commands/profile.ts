@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { hasCode, KDF_FLOOR, kdfCostFromOptions, outboxSize, Profile, SottoError } from '../../core/index.ts';
+import { hasCode, KDF_FLOOR, kdfCostFromOptions, normalizeDisplayName, outboxSize, Profile, SottoError } from '../../core/index.ts';
 import { rejectedEnvelopeCount } from '../../core/messaging/receive.ts';
 import { profileInvite } from '../../core/profile/invite.ts';
 import { setSetting } from '../../core/profile/settings.ts';
@@ -20,11 +20,12 @@ export function registerProfileCommands(program: Command, globals: () => GlobalO
     .option('--kdf-iterations <n>', `Argon2id passes (default 3, at least ${KDF_FLOOR.iterations})`, parsePositive)
     .action(async (options: { relay: string; name: string; kdfMemory?: number; kdfIterations?: number }) => {
       const g = globals();
-      // Flags first: a refused cost must not cost the user a passphrase prompt.
+      // Flags and name first: a refusal must not cost the user two passphrase prompts.
       const kdfCost = kdfCostFromOptions({ memoryMiB: options.kdfMemory, iterations: options.kdfIterations });
+      const displayName = normalizeDisplayName(options.name);
       // The core checks name and passphrase (INVALID_NAME, WEAK_PASSPHRASE) before writing anything.
       const profile = await Profile.create(profileDir(g), {
-        displayName: options.name,
+        displayName,
         passphrase: await readNewPassphrase('New passphrase'),
         kdfCost,
       });
