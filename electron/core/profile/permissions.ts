@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, lstatSync, mkdirSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { SottoError } from '../errors.ts';
 import { log } from '../log.ts';
 import type { ProfilePaths } from './paths.ts';
@@ -36,12 +36,18 @@ function setMode(path: string, mode: number): void {
 /**
  * Makes the profile directory (and missing parents) and sets it to 0700, also
  * when it existed. INVALID_INPUT if the path is something else than a
- * directory, or a directory of another user.
+ * directory, or a directory of another user. A symlink to a directory is
+ * followed (a profile kept on another disk): the real directory gets 0700.
  */
 export function secureProfileDirectory(dir: string): void {
-  mkdirSync(dir, { recursive: true, mode: DIRECTORY_MODE });
-  const stat = lstatSync(dir);
-  // A symlink could be repointed later: the profile must be the directory itself.
+  try {
+    mkdirSync(dir, { recursive: true, mode: DIRECTORY_MODE });
+  } catch (error) {
+    // A file where the directory (or one of its parents) should be.
+    if (!['EEXIST', 'ENOTDIR'].includes((error as NodeJS.ErrnoException).code ?? '')) throw error;
+    throw new SottoError('INVALID_INPUT', 'the profile path is not a directory');
+  }
+  const stat = statSync(dir);
   if (!stat.isDirectory())
     throw new SottoError('INVALID_INPUT', 'the profile path is not a directory');
   if (!POSIX) return;
@@ -72,7 +78,7 @@ export function precreatePrivateFile(path: string): void {
  */
 export function secureProfileFiles(paths: ProfilePaths): void {
   if (!POSIX) return;
-  if ((lstatSync(paths.dir).mode & 0o777) !== DIRECTORY_MODE) setMode(paths.dir, DIRECTORY_MODE);
+  if ((statSync(paths.dir).mode & 0o777) !== DIRECTORY_MODE) setMode(paths.dir, DIRECTORY_MODE);
   for (const file of [
     paths.database,
     `${paths.database}-wal`,

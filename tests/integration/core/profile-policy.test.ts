@@ -1,4 +1,12 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { exportBackup } from '../../../electron/core/backup/export.ts';
@@ -151,13 +159,24 @@ describe('file modes', () => {
       expect(modeOf(file)).toBe(0o600);
   });
 
-  it('refuses a profile path that is a symlink or a file (INVALID_INPUT), writing nothing there', async () => {
+  it('refuses a profile path that is a file (INVALID_INPUT), and leaves it as it was', async () => {
+    const root = tempDir();
+    const file = join(root, 'not-a-directory');
+    writeFileSync(file, 'mine');
+    chmodSync(file, 0o644);
+    expect(await rejectedCode(() => create(file))).toBe('INVALID_INPUT');
+    expect(await rejectedCode(() => create(join(file, 'profile')))).toBe('INVALID_INPUT'); // a file as a parent
+    expect([readFileSync(file, 'utf8'), modeOf(file)]).toEqual(['mine', 0o644]);
+  });
+
+  it('follows a symlink to a directory (a profile on another disk): the real directory becomes 0700', async () => {
     const root = tempDir();
     const target = join(root, 'elsewhere');
-    mkdirSync(target);
+    mkdirSync(target, { mode: 0o755 });
     symlinkSync(target, join(root, 'link'));
-    expect(await rejectedCode(() => create(join(root, 'link')))).toBe('INVALID_INPUT');
-    expect(snapshotDir(target)).toEqual({});
+    await create(join(root, 'link'));
+    expect(modeOf(target)).toBe(0o700);
+    expect(modeOf(join(target, 'sotto.key'))).toBe(0o600);
   });
 });
 
