@@ -25,11 +25,30 @@ export interface NotifyContext {
 }
 
 const BODY_MAX = 200;
+/** Longest title shown: a sender's name as the core accepts names (MAX_NAME_CHARS). */
+const TITLE_MAX = 128;
+
+/**
+ * A contact's name as a notification title. Names arrive inside their
+ * messages, so a hostile contact may send line breaks, other control or
+ * bidi-override characters to fake a second line or reorder the text: those
+ * become spaces, and the title is capped.
+ */
+export function notificationTitle(name: string | null, fallback: string): string {
+  const cleaned = (name ?? '')
+    .replace(/[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]+/gu, ' ')
+    .trim();
+  if (cleaned === '') return fallback;
+  return cleaned.length > TITLE_MAX ? `${cleaned.slice(0, TITLE_MAX - 1)}…` : cleaned;
+}
 /** What a locked app (or the 'nothing' choice) may say: no name, no text. */
 export const LOCKED_NOTIFICATION: NotificationContent = { title: 'Sotto', body: 'New message' };
 
 /** The notification for a stored message (`message:new`, sent only while unlocked), if any. */
-export function notificationForMessage(message: Message, context: NotifyContext): NotificationContent | undefined {
+export function notificationForMessage(
+  message: Message,
+  context: NotifyContext,
+): NotificationContent | undefined {
   if (message.outgoing || !context.enabled || context.focused) return undefined;
   if (!context.unlocked) return LOCKED_NOTIFICATION;
   const conversationId = message.conversationId;
@@ -37,10 +56,19 @@ export function notificationForMessage(message: Message, context: NotifyContext)
     case 'nothing':
       return { ...LOCKED_NOTIFICATION, conversationId };
     case 'name':
-      return { title: message.senderName ?? LOCKED_NOTIFICATION.title, body: LOCKED_NOTIFICATION.body, conversationId };
+      return {
+        title: notificationTitle(message.senderName, LOCKED_NOTIFICATION.title),
+        body: LOCKED_NOTIFICATION.body,
+        conversationId,
+      };
     case 'name-and-text': {
-      const body = message.body.length > BODY_MAX ? `${message.body.slice(0, BODY_MAX - 1)}…` : message.body;
-      return { title: message.senderName ?? LOCKED_NOTIFICATION.body, body, conversationId };
+      const body =
+        message.body.length > BODY_MAX ? `${message.body.slice(0, BODY_MAX - 1)}…` : message.body;
+      return {
+        title: notificationTitle(message.senderName, LOCKED_NOTIFICATION.body),
+        body,
+        conversationId,
+      };
     }
   }
 }
@@ -49,7 +77,11 @@ export function notificationForMessage(message: Message, context: NotifyContext)
  * The notification for a rise of the unread count while locked (the core sends
  * no message events then, only the content-free count), if any.
  */
-export function notificationForUnread(unread: number, previous: number | undefined, context: NotifyContext): NotificationContent | undefined {
+export function notificationForUnread(
+  unread: number,
+  previous: number | undefined,
+  context: NotifyContext,
+): NotificationContent | undefined {
   if (context.unlocked || !context.enabled || context.focused) return undefined;
   if (previous === undefined || unread <= previous) return undefined;
   return LOCKED_NOTIFICATION;

@@ -50,6 +50,16 @@ describe('notifications', () => {
     }
   });
 
+  it("never let a hostile contact's name fake a second line or reorder the title", () => {
+    for (const senderName of ['Bank\nYour code is 1234', 'Eve\u202eknaB', 'Mal\u0000lory', 'x\u2028y', 'a\u001b[31mb']) {
+      const shown = notificationForMessage({ ...incoming, senderName }, { ...open, content: 'name' })!;
+      expect(shown.title).not.toMatch(/[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/u);
+    }
+    expect(notificationForMessage({ ...incoming, senderName: 'Bank\nYour code' }, open)!.title).toBe('Bank Your code');
+    expect(notificationForMessage({ ...incoming, senderName: '\n\t' }, { ...open, content: 'name' })!.title).toBe('Sotto');
+    expect(notificationForMessage({ ...incoming, senderName: 'n'.repeat(5000) }, open)!.title.length).toBeLessThanOrEqual(128);
+  });
+
   it('truncate long text', () => {
     const body = notificationForMessage({ ...incoming, body: 'x'.repeat(5000) }, open)!.body;
     expect(body.length).toBeLessThanOrEqual(200);
