@@ -135,6 +135,13 @@ describe('CoreHost', () => {
     expect(events).toEqual([['app:locked', { reason: 'restart' }]]);
   }, 30_000);
 
+  it('closes cleanly while a crashed core is being restarted', async () => {
+    const host = await startFake();
+    expect(await host.call('profile:invite', {})).toEqual({ ok: false, code: 'INTERNAL' });
+    await host.close(); // waits for the new worker, then closes it
+    expect(await host.call('app:state', {})).toEqual({ ok: false, code: 'INTERNAL' });
+  }, 30_000);
+
   it('stops restarting a core that keeps crashing: then every call is INTERNAL', async () => {
     const host = await startFake();
     for (let crash = 1; crash <= 4; crash++) expect(await host.call('profile:invite', {})).toEqual({ ok: false, code: 'INTERNAL' });
