@@ -23,7 +23,7 @@ export const ERROR_MESSAGES = {
     'that relay address is not allowed (use wss://, ws:// on this machine, or your own relay folder)',
   INSECURE_RELAY: 'that relay address uses unencrypted ws:// to another machine; allow it explicitly',
   MESSAGE_TOO_LONG: 'the message is too long to send',
-  INVALID_NAME: 'a display name is 1 to 128 characters',
+  INVALID_NAME: 'a display name is 1 to 128 characters, without control characters',
   CONTACT_BLOCKED: 'that contact is blocked',
   NOT_CONFIGURED: 'this profile has no relay configured',
   RELAY_UNAVAILABLE: 'the relay cannot be reached',

@@ -16,6 +16,22 @@ export async function readPassphrase(message = 'Passphrase'): Promise<string> {
   return password({ message, mask: true });
 }
 
+/**
+ * Reads a passphrase being chosen: from `envName` for scripts, else asked for
+ * twice on the terminal (INVALID_INPUT if the two differ). Its strength is the
+ * core's decision (WEAK_PASSPHRASE), not the CLI's.
+ */
+export async function readNewPassphrase(message: string, envName = 'SOTTO_PASSPHRASE'): Promise<string> {
+  const fromEnv = process.env[envName];
+  if (fromEnv !== undefined) return fromEnv;
+  if (!process.stdin.isTTY) throw new SottoError('PASSPHRASE_REQUIRED', `no terminal and no ${envName}`);
+  const passphrase = await password({ message, mask: true });
+  if ((await password({ message: 'Repeat passphrase', mask: true })) !== passphrase) {
+    throw new SottoError('INVALID_INPUT', 'the passphrases differ');
+  }
+  return passphrase;
+}
+
 /** The --profile directory (or SOTTO_PROFILE); every command but `backup verify` needs one. */
 export function profileDir(options: GlobalOptions): string {
   if (!options.profile) throw new SottoError('INVALID_INPUT', '--profile <dir> (or SOTTO_PROFILE) is required');

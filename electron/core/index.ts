@@ -6,6 +6,8 @@ export { profilePaths } from './profile/paths.ts';
 export type { KeychainAdapter } from './keys/keychain.ts';
 export type { KeyProtection, UnlockWith } from './keys/database-key.ts';
 export { DEFAULT_KDF_COST, type KdfCost } from './keys/passphrase.ts';
+export { assertKdfCost, assertStrongPassphrase, KDF_FLOOR, kdfCostFromOptions } from './keys/passphrase-policy.ts';
+export { normalizeDisplayName } from './profile/display-name.ts';
 export type { IntegrityReport } from './db/integrity.ts';
 export { SCHEMA_VERSION } from './db/migrate.ts';
 export { addContact, findContact, getContact, listContacts, type Contact, type ContactCard } from './contacts/contacts.ts';

@@ -2,12 +2,9 @@
 // every call against the IPC contract before the worker sees it, and relays
 // results, push events and keychain requests. Imports no 'electron', so the
 // Chromium test bridge and the benchmarks run it under plain Node too.
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import {
+  type AppState,
   type EventName,
   type EventPayload,
   isMethodName,
@@ -24,6 +21,7 @@ import { log } from '../core/log.ts';
 import type { CallContext, ServiceOptions } from '../core/service/types.ts';
 import { inBackground } from './background.ts';
 import type { CoreWorkerInit, HostToWorker, WorkerToHost } from './core-protocol.ts';
+import { defaultWorkerUrl, spawnWorker, workerReady } from './core-worker-spawn.ts';
 
 export interface CoreHostOptions extends ServiceOptions {
   /**
@@ -38,61 +36,44 @@ export type HostEventListener = <E extends EventName>(event: E, payload: EventPa
 
 /** After the service closed, how long the worker may take to exit before it is terminated. */
 const EXIT_GRACE_MS = 5_000;
+/** More crashes than this within RESTART_WINDOW_MS and the host stops restarting the core. */
+const MAX_RESTARTS = 3;
+const RESTART_WINDOW_MS = 60_000;
 
 const failure = (code: ErrorCode): Result<never> => ({ ok: false, code });
 
-function defaultWorkerUrl(): URL {
-  // From source this module is core-host.ts; bundled, it is inside out/main/index.js.
-  const extension = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
-  return new URL(`./core-worker.${extension}`, import.meta.url);
-}
-
-/** tsx's ESM API, resolved from this package (a worker's bare imports resolve from the cwd). */
-function tsxApiUrl(): string {
-  const packageJson = createRequire(import.meta.url).resolve('tsx/package.json');
-  const exportsMap = (JSON.parse(readFileSync(packageJson, 'utf8')) as { exports: Record<string, { import: { default: string } }> })
-    .exports;
-  const api = exportsMap['./esm/api'];
-  if (!api) throw new Error('tsx has no ./esm/api export');
-  return pathToFileURL(join(dirname(packageJson), api.import.default)).href;
-}
-
-function spawnWorker(url: URL, init: CoreWorkerInit): Worker {
-  if (!url.pathname.endsWith('.ts')) return new Worker(url, { workerData: init });
-  // Node 20 does not apply module hooks to a worker's entry (not even with
-  // `--import tsx` in execArgv): register tsx inside the worker, then import.
-  const bootstrap = `import(${JSON.stringify(tsxApiUrl())}).then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData: init, execArgv: [] });
-}
-
 /**
  * The core in a worker thread, behind the typed contract. `call` never throws:
- * every outcome is a `Result` carrying only a closed error code.
+ * every outcome is a `Result` carrying only a closed error code. If the worker
+ * dies, the calls it had are INTERNAL, and a new worker is started: its core
+ * comes up locked (the user unlocks again) and listeners get `app:locked`
+ * with reason 'restart' (docs/ipc.md#events).
  */
 export class CoreHost {
-  readonly #worker: Worker;
+  #worker: Worker;
+  readonly #init: CoreWorkerInit;
+  readonly #url: URL;
   readonly #keychain: KeychainAdapter | undefined;
   readonly #pending = new Map<number, (result: Result<unknown>) => void>();
   readonly #listeners = new Set<HostEventListener>();
-  readonly #exited: Promise<void>;
+  #exited: Promise<void>;
+  /** Resolves once a restarted worker is ready (calls made meanwhile wait for it). */
+  #restarting: Promise<boolean> | undefined;
+  readonly #restarts: number[] = [];
+  #diedDuringRestart = false;
   #nextId = 1;
+  /** Set once the first worker is ready: a worker that fails to start is not restarted. */
+  #started = false;
   #state: 'open' | 'closing' | 'gone' = 'open';
   #serviceClosed: (() => void) | undefined;
   #closing: Promise<void> | undefined;
 
-  private constructor(worker: Worker, keychain: KeychainAdapter | undefined) {
+  private constructor(worker: Worker, init: CoreWorkerInit, url: URL, keychain: KeychainAdapter | undefined) {
     this.#worker = worker;
+    this.#init = init;
+    this.#url = url;
     this.#keychain = keychain;
-    this.#exited = new Promise((resolve) => worker.once('exit', () => resolve()));
-    worker.on('message', (message: WorkerToHost) => this.#onMessage(message));
-    worker.on('error', (error) => {
-      log.error('core.worker_error', error);
-      this.#gone();
-    });
-    worker.once('exit', (code) => {
-      if (this.#state === 'open') log.warn('core.worker_exit', { code });
-      this.#gone();
-    });
+    this.#exited = this.#attach(worker);
   }
 
   /** Starts the worker and resolves once its CoreService exists; rejects with the service's error code. */
@@ -104,23 +85,12 @@ export class CoreHost {
       ...(options.sync === undefined ? {} : { sync: options.sync }),
       keychain: options.keychain ? { backend: options.keychain.backend, isSecure: options.keychain.isSecure } : null,
     };
-    const worker = spawnWorker(options.workerUrl ?? defaultWorkerUrl(), init);
-    const ready = new Promise<void>((resolve, reject) => {
-      const onMessage = (message: WorkerToHost): void => {
-        if (message.type === 'ready') resolve();
-        else if (message.type === 'start-failed') reject(new SottoError(message.code));
-      };
-      worker.on('message', onMessage);
-      worker.once('error', (error) => reject(error));
-      worker.once('exit', () => reject(new SottoError('INTERNAL', 'core worker exited during start')));
-    });
-    const host = new CoreHost(worker, options.keychain);
-    try {
-      await ready;
-    } catch (error) {
-      await worker.terminate();
-      throw error instanceof SottoError ? error : new SottoError('INTERNAL', 'core worker failed to start', { cause: error });
-    }
+    const url = options.workerUrl ?? defaultWorkerUrl();
+    const worker = spawnWorker(url, init);
+    const ready = workerReady(worker);
+    const host = new CoreHost(worker, init, url, options.keychain);
+    await ready;
+    host.#started = true;
     return host;
   }
 
@@ -135,11 +105,20 @@ export class CoreHost {
     if (!isMethodName(method)) return Promise.resolve(failure('INVALID_INPUT'));
     const parsed = methods[method].input.safeParse(rawInput);
     if (!parsed.success) return Promise.resolve(failure('INVALID_INPUT'));
-    if (this.#state !== 'open') return Promise.resolve(failure(this.#state === 'closing' ? 'CANCELLED' : 'INTERNAL'));
+    return this.#send(method, parsed.data, { ...(context.file === undefined ? {} : { file: context.file }) });
+  }
+
+  async #send(method: MethodName, input: unknown, context: CallContext): Promise<Result<unknown>> {
+    if (this.#restarting && !(await this.#restarting)) return failure('INTERNAL');
+    if (this.#state !== 'open') return failure(this.#state === 'closing' ? 'CANCELLED' : 'INTERNAL');
+    return this.#dispatch(method, input, context);
+  }
+
+  #dispatch(method: MethodName, input: unknown, context: CallContext): Promise<Result<unknown>> {
     const id = this.#nextId++;
     return new Promise((resolve) => {
       this.#pending.set(id, resolve);
-      this.#post({ type: 'call', id, method, input: parsed.data, context: { ...(context.file === undefined ? {} : { file: context.file }) } });
+      this.#post({ type: 'call', id, method, input, context });
     });
   }
 
@@ -160,6 +139,7 @@ export class CoreHost {
   }
 
   async #close(): Promise<void> {
+    await this.#restarting;
     if (this.#state === 'gone') return;
     this.#state = 'closing';
     const serviceClosed = new Promise<void>((resolve) => (this.#serviceClosed = resolve));
@@ -185,13 +165,7 @@ export class CoreHost {
         break;
       }
       case 'event':
-        for (const listener of this.#listeners) {
-          try {
-            listener(message.name, message.payload as never);
-          } catch (error) {
-            log.error('core.event_listener_failed', error);
-          }
-        }
+        this.#emit(message.name, message.payload as never);
         break;
       case 'keychain':
         inBackground('core.keychain_failed', () => this.#keychainRequest(message));
@@ -218,10 +192,84 @@ export class CoreHost {
     }
   }
 
-  #gone(): void {
-    this.#state = 'gone';
+  /** Wires a worker's messages and exit to this host; resolves when it exits. */
+  #attach(worker: Worker): Promise<void> {
+    worker.on('message', (message: WorkerToHost) => this.#onMessage(message));
+    worker.on('error', (error) => log.error('core.worker_error', error));
+    return new Promise((resolve) => {
+      worker.once('exit', (code) => {
+        this.#workerExited(code);
+        resolve();
+      });
+    });
+  }
+
+  /**
+   * The worker is gone: its calls fail (INTERNAL; the core may or may not
+   * have done them). Unless the host is closing, a new worker takes over.
+   */
+  #workerExited(code: number): void {
     this.#serviceClosed?.();
     for (const resolve of this.#pending.values()) resolve(failure('INTERNAL'));
     this.#pending.clear();
+    if (this.#state !== 'open' || !this.#started) {
+      this.#state = 'gone';
+      return;
+    }
+    log.warn('core.worker_exit', { code });
+    if (this.#restarting) {
+      this.#diedDuringRestart = true; // #restart sees it and starts another worker
+      return;
+    }
+    this.#restarting = this.#restart().finally(() => (this.#restarting = undefined));
+  }
+
+  /**
+   * Starts a new worker for the same profile, unless the core crashed too
+   * often lately (then every call is INTERNAL: a crash loop must not spin).
+   * The new core has the profile closed, so it reports 'locked' (or
+   * 'no-profile'); the UI is told so it asks for the passphrase again.
+   */
+  async #restart(): Promise<boolean> {
+    for (;;) {
+      const now = Date.now();
+      this.#restarts.push(now);
+      while (this.#restarts[0] !== undefined && this.#restarts[0] < now - RESTART_WINDOW_MS) this.#restarts.shift();
+      if (this.#restarts.length > MAX_RESTARTS) {
+        log.error('core.restart_gave_up', new SottoError('INTERNAL'), { restarts: this.#restarts.length });
+        this.#state = 'gone';
+        return false;
+      }
+      this.#diedDuringRestart = false;
+      try {
+        const worker = spawnWorker(this.#url, this.#init);
+        const ready = workerReady(worker);
+        this.#worker = worker;
+        this.#exited = this.#attach(worker);
+        await ready;
+      } catch (error) {
+        // A core that cannot even start will not start on a retry either.
+        log.error('core.restart_failed', error);
+        this.#state = 'gone';
+        return false;
+      }
+      // A profile that was open is now closed: the UI must show the lock screen.
+      // At first run (no profile yet) there is nothing to unlock and nothing to say.
+      const state = await this.#dispatch('app:state', {}, {});
+      if (this.#diedDuringRestart) continue;
+      log.info('core.restarted', { restarts: this.#restarts.length });
+      if (!state.ok || (state.value as AppState).phase !== 'no-profile') this.#emit('app:locked', { reason: 'restart' });
+      return true;
+    }
+  }
+
+  #emit<E extends EventName>(name: E, payload: EventPayload<E>): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(name, payload);
+      } catch (error) {
+        log.error('core.event_listener_failed', error);
+      }
+    }
   }
 }

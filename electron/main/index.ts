@@ -16,6 +16,7 @@ import {
 } from 'electron';
 import type { EventPayload, MethodInput, MethodName } from '../../shared/ipc/contract.ts';
 import { log } from '../core/log.ts';
+import { installApplicationMenu } from './app-menu.ts';
 import { inBackground } from './background.ts';
 import { CoreHost } from './core-host.ts';
 import { chooseFile } from './file-dialogs.ts';
@@ -25,6 +26,7 @@ import { registerIpc, sendEvent } from './ipc.ts';
 import { safeStorageKeychain } from './keychain.ts';
 import { type NotificationContent, notificationForMessage, notificationForUnread } from './notifications.ts';
 import { profileDirFromArgs, userDataForProfile } from './profile-dir.ts';
+import { allowedOrigins, filterRendererRequests } from './request-filter.ts';
 import {
   hardenSession,
   hardenWebContents,
@@ -85,7 +87,12 @@ const state = new ShellState({
     if (phase === 'unlocked') inBackground('main.settings_failed', () => mainCall('settings:get', {}));
   },
 });
-const notifyContext = () => ({ unlocked: state.unlocked, enabled: state.notifications, focused: windowFocused() });
+const notifyContext = () => ({
+  unlocked: state.unlocked,
+  enabled: state.notifications,
+  content: state.notificationContent,
+  focused: windowFocused(),
+});
 
 /** A call main makes itself; its result feeds ShellState like the renderer's do. */
 async function mainCall<M extends MethodName>(method: M, input: MethodInput<M>): Promise<void> {
@@ -101,7 +108,9 @@ const idleLock = new IdleLock({
 });
 
 async function openMainWindow(): Promise<void> {
-  const window = new BrowserWindow(mainWindowOptions(join(import.meta.dirname, '../preload/index.cjs')));
+  const window = new BrowserWindow(
+    mainWindowOptions(join(import.meta.dirname, '../preload/index.cjs'), { devTools: !app.isPackaged }),
+  );
   mainWindow = window;
   window.once('ready-to-show', () => window.show());
   window.on('closed', () => {
@@ -128,7 +137,9 @@ async function start(): Promise<void> {
   app.on('web-contents-created', (_event, contents) => hardenWebContents(contents));
 
   await app.whenReady();
+  installApplicationMenu(process.platform, app.isPackaged);
   hardenSession(session.defaultSession, trustedOrigin);
+  filterRendererRequests(session.defaultSession, allowedOrigins(devServer));
   serveRenderer(protocol, join(import.meta.dirname, '../renderer'));
 
   const keychain = safeStorageKeychain();

@@ -63,8 +63,11 @@ export function serveRenderer(target: Protocol, root: string): void {
   target.handle(APP_SCHEME, rendererRequestHandler(root));
 }
 
-/** The main window's options: the preload is ours, everything else locked down. */
-export function mainWindowOptions(preload: string): BrowserWindowConstructorOptions {
+/**
+ * The main window's options: the preload is ours, everything else locked down.
+ * `devTools` is false in a packaged build: no way to open them at all.
+ */
+export function mainWindowOptions(preload: string, options: { readonly devTools: boolean }): BrowserWindowConstructorOptions {
   return {
     width: 1100,
     height: 760,
@@ -86,6 +89,7 @@ export function mainWindowOptions(preload: string): BrowserWindowConstructorOpti
       navigateOnDragDrop: false,
       safeDialogs: true,
       spellcheck: false,
+      devTools: options.devTools,
     },
   };
 }

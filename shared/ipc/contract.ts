@@ -123,7 +123,8 @@ export const methods = {
   'profile:create': {
     input: z
       .object({
-        displayName: z.string().trim().min(1).max(128),
+        /** Checked by the core (INVALID_NAME: 1 to MAX_NAME_CHARS after trimming); bounded here only against abuse. */
+        displayName: z.string().max(4096),
         /** Required unless `useKeychain` and the keychain is secure. */
         passphrase: passphrase.optional(),
         useKeychain: z.boolean(),
@@ -275,8 +276,11 @@ export const events = {
   /** The conversation list changed (order, unread counts, identity flags). */
   'conversations:changed': none,
   'sync:status': syncStatusSchema,
-  /** The core locked itself (idle timeout) or was locked from another window. */
-  'app:locked': z.object({ reason: z.enum(['user', 'idle']) }),
+  /**
+   * The app locked: by the user, after the idle timeout, or because the core
+   * restarted after a crash ('restart': the profile must be unlocked again).
+   */
+  'app:locked': z.object({ reason: z.enum(['user', 'idle', 'restart']) }),
   /** Progress of the running backup, restore or export. */
   'backup:progress': z.object({
     operation: z.enum(['export', 'verify', 'restore', 'export-conversation']),

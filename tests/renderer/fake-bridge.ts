@@ -39,7 +39,15 @@ class FakeError extends Error {
 export class FakeBridge {
   state: AppState = { phase: 'locked', accountId: 'ACCOUNT', displayName: 'Me', keychainSecure: false, unlockWith: 'passphrase' };
   passphrase = 'right passphrase';
-  settings: Settings = { relay: 'wss://relay.example', autoLockMinutes: 15, theme: 'system', language: 'en', notifications: true };
+  settings: Settings = {
+    relay: 'wss://relay.example',
+    autoLockMinutes: 15,
+    theme: 'system',
+    language: 'en',
+    notifications: true,
+    notificationContent: 'name',
+    allowInsecureRelay: false,
+  };
   sync: SyncStatus = { connection: 'online', outbox: 0, backlog: null, unread: 0 };
   conversations: FakeConversation[] = [];
   contacts: Contact[] = [];

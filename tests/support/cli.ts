@@ -49,9 +49,9 @@ export async function cli(profileDir: string, args: string[], input?: string): P
   return result.stdout;
 }
 
-/** Creates a profile with the CLI (weak KDF cost for speed, chosen explicitly). */
+/** Creates a profile with the CLI, at the lowest Argon2id cost the CLI accepts (KDF_FLOOR: faster than the default). */
 export async function cliInit(profileDir: string, name: string, relay: string): Promise<void> {
-  await cli(profileDir, ['init', '--relay', relay, '--name', name, '--kdf-memory', '8', '--kdf-iterations', '1']);
+  await cli(profileDir, ['init', '--relay', relay, '--name', name, '--kdf-memory', '64', '--kdf-iterations', '3']);
 }
 
 /** Two CLI profiles that have added each other from their invites. */

@@ -1,35 +1,33 @@
 import type { Command } from 'commander';
-import { DEFAULT_KDF_COST, hasCode, outboxSize, Profile, SottoError } from '../../core/index.ts';
+import { hasCode, KDF_FLOOR, kdfCostFromOptions, normalizeDisplayName, outboxSize, Profile, SottoError } from '../../core/index.ts';
 import { rejectedEnvelopeCount } from '../../core/messaging/receive.ts';
 import { profileInvite } from '../../core/profile/invite.ts';
 import { setSetting } from '../../core/profile/settings.ts';
 import { normalizeRelayAddress } from '../../core/sync/relay-pool.ts';
 import { SyncEngine } from '../../core/sync/engine.ts';
-import { type GlobalOptions, print, profileDir, readPassphrase, withEngine, withProfile } from '../context.ts';
+import { type GlobalOptions, print, profileDir, readNewPassphrase, readPassphrase, withEngine, withProfile } from '../context.ts';
 
-/** `init`, `invite`, `status`. */
+const FLOOR_MIB = KDF_FLOOR.memoryKiB / 1024;
+
+/** `init`, `passphrase`, `invite`, `status`. */
 export function registerProfileCommands(program: Command, globals: () => GlobalOptions): void {
   program
     .command('init')
     .description('create a profile: keys, encrypted database, relay')
     .requiredOption('--relay <url|path>', 'your relay: ws://host:port or a folder path')
     .requiredOption('--name <name>', 'your display name, shown to contacts')
-    .option('--kdf-memory <MiB>', 'Argon2id memory for the passphrase (default 256)', parsePositive)
-    .option('--kdf-iterations <n>', 'Argon2id passes (default 3)', parsePositive)
+    .option('--kdf-memory <MiB>', `Argon2id memory for the passphrase (default 256, at least ${FLOOR_MIB})`, parsePositive)
+    .option('--kdf-iterations <n>', `Argon2id passes (default 3, at least ${KDF_FLOOR.iterations})`, parsePositive)
     .action(async (options: { relay: string; name: string; kdfMemory?: number; kdfIterations?: number }) => {
       const g = globals();
-      const passphrase = await readPassphrase('New passphrase');
-      if (process.env['SOTTO_PASSPHRASE'] === undefined && (await readPassphrase('Repeat passphrase')) !== passphrase) {
-        throw new SottoError('INVALID_INPUT', 'passphrases differ');
-      }
+      // Flags and name first: a refusal must not cost the user two passphrase prompts.
+      const kdfCost = kdfCostFromOptions({ memoryMiB: options.kdfMemory, iterations: options.kdfIterations });
+      const displayName = normalizeDisplayName(options.name);
+      // The core checks name and passphrase (INVALID_NAME, WEAK_PASSPHRASE) before writing anything.
       const profile = await Profile.create(profileDir(g), {
-        displayName: options.name,
-        passphrase,
-        kdfCost: {
-          ...DEFAULT_KDF_COST,
-          ...(options.kdfMemory ? { memoryKiB: options.kdfMemory * 1024 } : {}),
-          ...(options.kdfIterations ? { iterations: options.kdfIterations } : {}),
-        },
+        displayName,
+        passphrase: await readNewPassphrase('New passphrase'),
+        kdfCost,
       });
       const engine = new SyncEngine(profile);
       let published = false;
@@ -43,7 +41,7 @@ export function registerProfileCommands(program: Command, globals: () => GlobalO
         }
         print(g, { accountId: profile.account.accountId, published }, () =>
           [
-            `Created profile for ${options.name} (${profile.account.accountId}).`,
+            `Created profile for ${profile.account.displayName} (${profile.account.accountId}).`,
             published ? 'Keys published to the relay.' : 'Relay unreachable: keys will be published on the next sync.',
           ].join('\n'),
         );
@@ -51,6 +49,25 @@ export function registerProfileCommands(program: Command, globals: () => GlobalO
         await engine.close();
         await profile.close();
       }
+    });
+
+  program
+    .command('passphrase')
+    .description('change the profile passphrase (new one from SOTTO_NEW_PASSPHRASE, or asked for twice)')
+    .option('--kdf-memory <MiB>', `Argon2id memory for the new passphrase (default 256, at least ${FLOOR_MIB})`, parsePositive)
+    .option('--kdf-iterations <n>', `Argon2id passes (default 3, at least ${KDF_FLOOR.iterations})`, parsePositive)
+    .action(async (options: { kdfMemory?: number; kdfIterations?: number }) => {
+      const g = globals();
+      const kdfCost = kdfCostFromOptions({ memoryMiB: options.kdfMemory, iterations: options.kdfIterations });
+      const current = await readPassphrase('Current passphrase');
+      const profile = await Profile.open(profileDir(g), { passphrase: current });
+      try {
+        // WEAK_PASSPHRASE is decided by the core; the key file is replaced atomically or not at all.
+        await profile.changePassphrase(current, await readNewPassphrase('New passphrase', 'SOTTO_NEW_PASSPHRASE'), kdfCost);
+      } finally {
+        await profile.close();
+      }
+      print(g, { changed: true }, () => 'Passphrase changed.');
     });
 
   program

@@ -1,49 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { ZxcvbnFactory } from '@zxcvbn-ts/core';
-import * as common from '@zxcvbn-ts/language-common';
-import * as english from '@zxcvbn-ts/language-en';
-import { SottoError } from '../errors.ts';
 
 // A backup sits wherever the user puts it, so its passphrase must resist an
 // offline guessing attack: scrypt slows each guess, the passphrase's entropy
-// does the rest. Either the user's own (checked with zxcvbn) or a generated
+// does the rest. Either the user's own, checked by the one passphrase rule
+// (keys/passphrase-policy.ts, the same as for the profile), or a generated
 // recovery key.
 
-/** zxcvbn score (0–4) a user-chosen backup passphrase needs. */
-export const MIN_PASSPHRASE_SCORE = 3;
-
-/** How strong a passphrase is, and why not, for the UI. */
-export interface PassphraseStrength {
-  /** zxcvbn's 0–4. */
-  readonly score: number;
-  readonly acceptable: boolean;
-  /** zxcvbn's warning and suggestions (English sentences, no user content). */
-  readonly warning: string | null;
-  readonly suggestions: readonly string[];
-}
-
-let factory: ZxcvbnFactory | undefined;
-
-/** Rates a passphrase with zxcvbn (common and English dictionaries, keyboard patterns). */
-export function checkPassphraseStrength(passphrase: string): PassphraseStrength {
-  factory ??= new ZxcvbnFactory({
-    translations: english.translations,
-    graphs: common.adjacencyGraphs,
-    dictionary: { ...common.dictionary, ...english.dictionary },
-  });
-  const result = factory.check(passphrase);
-  return {
-    score: result.score,
-    acceptable: result.score >= MIN_PASSPHRASE_SCORE,
-    warning: result.feedback.warning || null,
-    suggestions: result.feedback.suggestions,
-  };
-}
-
-/** Throws WEAK_PASSPHRASE unless the passphrase scores at least MIN_PASSPHRASE_SCORE. */
-export function assertStrongPassphrase(passphrase: string): void {
-  if (!checkPassphraseStrength(passphrase).acceptable) throw new SottoError('WEAK_PASSPHRASE');
-}
+export {
+  assertStrongPassphrase,
+  checkPassphraseStrength,
+  MIN_PASSPHRASE_SCORE,
+  type PassphraseStrength,
+} from '../keys/passphrase-policy.ts';
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 const GROUPS = 6;

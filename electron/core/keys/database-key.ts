@@ -3,6 +3,7 @@ import { SottoError } from '../errors.ts';
 import type { KeychainAdapter } from './keychain.ts';
 import type { KeyFile, KeyWrapper } from './keyfile.ts';
 import { type KdfCost, unwrapWithPassphrase, wrapWithPassphrase } from './passphrase.ts';
+import { assertStrongPassphrase } from './passphrase-policy.ts';
 
 /** How a profile's database key is protected when the profile is created. */
 export interface KeyProtection {
@@ -21,13 +22,15 @@ export interface UnlockWith {
 /**
  * Makes a fresh random database key and a key file holding it wrapped. A
  * keychain that offers no protection (Linux `basic_text`) does not count: a
- * passphrase is then required.
+ * passphrase is then required. A weak passphrase is WEAK_PASSPHRASE: no key is
+ * ever wrapped under one, whichever path creates the profile.
  */
 export async function createDatabaseKey(
   protection: KeyProtection,
 ): Promise<{ key: Uint8Array; file: KeyFile }> {
   const secureKeychain = protection.keychain?.isSecure ? protection.keychain : undefined;
   if (protection.passphrase === undefined && !secureKeychain) throw new SottoError('PASSPHRASE_REQUIRED');
+  if (protection.passphrase !== undefined) assertStrongPassphrase(protection.passphrase);
   const key = randomBytes(32);
   const profileId = randomBytes(16).toString('hex');
   const wrappers: KeyWrapper[] = [];
@@ -58,13 +61,14 @@ export async function unwrapDatabaseKey(file: KeyFile, unlock: UnlockWith): Prom
   return unwrapWithPassphrase(passphraseWrapper, unlock.passphrase, file.profileId);
 }
 
-/** Returns `file` with its passphrase wrapper replaced (the key itself is unchanged). */
+/** Returns `file` with its passphrase wrapper replaced (the key itself is unchanged); WEAK_PASSPHRASE first. */
 export async function rewrapPassphrase(
   file: KeyFile,
   key: Uint8Array,
   passphrase: string,
   kdfCost?: KdfCost,
 ): Promise<KeyFile> {
+  assertStrongPassphrase(passphrase);
   const wrapper = await wrapWithPassphrase(key, passphrase, file.profileId, kdfCost);
   return { ...file, wrappers: [wrapper, ...file.wrappers.filter((w) => w.type !== 'passphrase')] };
 }

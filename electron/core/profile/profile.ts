@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { SottoError } from '../errors.ts';
 import { checkIntegrity, type IntegrityReport } from '../db/integrity.ts';
 import { migrate } from '../db/migrate.ts';
@@ -18,8 +18,11 @@ import {
 } from '../keys/database-key.ts';
 import { readKeyFile, writeKeyFile } from '../keys/keyfile.ts';
 import type { KdfCost } from '../keys/passphrase.ts';
+import { assertStrongPassphrase } from '../keys/passphrase-policy.ts';
 import { log } from '../log.ts';
+import { normalizeDisplayName } from './display-name.ts';
 import { type ProfilePaths, profilePaths } from './paths.ts';
+import { precreatePrivateFile, secureProfileDirectory, secureProfileFiles } from './permissions.ts';
 
 /** Options that tune a profile for tests and benchmarks. */
 export interface ProfileOptions {
@@ -72,25 +75,34 @@ export class Profile {
     return this.state.account;
   }
 
-  /** Creates a new profile in `dir` (made if missing) and opens it. */
+  /**
+   * Creates a new profile in `dir` (made if missing) and opens it. The name
+   * and passphrase are checked before anything is written (INVALID_NAME,
+   * WEAK_PASSPHRASE); the directory ends up 0700 and its files 0600.
+   */
   static async create(
     dir: string,
     options: KeyProtection & { displayName: string } & ProfileOptions,
   ): Promise<Profile> {
     const paths = profilePaths(dir);
+    const displayName = normalizeDisplayName(options.displayName);
+    if (options.passphrase !== undefined) assertStrongPassphrase(options.passphrase, [displayName]);
     if (existsSync(paths.keyFile)) throw new SottoError('PROFILE_EXISTS');
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    secureProfileDirectory(dir);
+    precreatePrivateFile(paths.lock);
     const lock = ProfileLock.acquire(paths.lock);
     let db: Sql | undefined;
     try {
       const { key, file } = await createDatabaseKey(options);
       // No key file means an earlier create never finished: its database is unreadable anyway.
       for (const suffix of ['', '-wal', '-shm']) rmSync(paths.database + suffix, { force: true });
+      precreatePrivateFile(paths.database);
       db = openKeyed(paths.database, key);
       migrate(db);
-      const account = createAccount(db, options.displayName);
+      const account = createAccount(db, displayName);
       // The key file is written last: until it exists, there is no profile.
       writeKeyFile(paths.keyFile, file);
+      secureProfileFiles(paths);
       return new Profile(paths, db, new ProtocolState(db, account, options.sessionCacheSize), key, lock);
     } catch (error) {
       db?.close();
@@ -121,6 +133,8 @@ export class Profile {
       if (!account) throw new SottoError('DB_CORRUPT', 'no account');
       const opened = db;
       opened.transaction(() => indexNewMessages(opened))(); // catch up after an interrupted import
+      // Only once the user proved to be the owner: a refused open changes nothing, not even modes.
+      secureProfileFiles(paths);
       return new Profile(paths, db, new ProtocolState(db, account, options.sessionCacheSize), key, lock);
     } catch (error) {
       db?.close();
@@ -188,8 +202,12 @@ export class Profile {
     this.state.replaceAccount(resetIdentity(this.db, this.account));
   }
 
-  /** Re-wraps the database key under a new passphrase; the database is not rewritten. */
+  /**
+   * Re-wraps the database key under a new passphrase; the database is not
+   * rewritten. WEAK_PASSPHRASE (checked first) or WRONG_PASSPHRASE change nothing.
+   */
   async changePassphrase(current: string, next: string, kdfCost?: KdfCost): Promise<void> {
+    assertStrongPassphrase(next, [this.account.displayName]);
     const file = readKeyFile(this.paths.keyFile);
     await this.verifyUnlock({ passphrase: current });
     writeKeyFile(this.paths.keyFile, await rewrapPassphrase(file, this.key, next, kdfCost));

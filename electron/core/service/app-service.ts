@@ -18,6 +18,7 @@ import { addContact, getContact, type Contact as CoreContact } from '../contacts
 import { acceptIdentityChange, markVerified, safetyNumber } from '../crypto/trust.ts';
 import { getMessage, listConversations, markRead, messagesAfter, messagesAround, messagesPage, searchMessages } from '../history/history.ts';
 import { readKeyFile } from '../keys/keyfile.ts';
+import { assertStrongPassphrase } from '../keys/passphrase-policy.ts';
 import { log } from '../log.ts';
 import { outboxSize, queueText, retryMessage } from '../messaging/outbox.ts';
 import type { EnvelopeOutcome } from '../messaging/receive.ts';
@@ -36,8 +37,6 @@ import { verifyBackup } from '../backup/verify.ts';
 import { exportConversation } from '../backup/readable/export-conversation.ts';
 import { StatusWatch } from './status-watch.ts';
 
-/** Passphrases shorter than this are refused outright (the UI also shows a strength meter). */
-const MIN_PASSPHRASE_LENGTH = 8;
 /** A receive pass that stores at least this many messages is shown as a backlog. */
 const BACKLOG_THRESHOLD = 50;
 /** Methods that work without an unlocked profile (restore: at first run, into a new profile). */
@@ -81,7 +80,7 @@ class AppService implements CoreService {
       'profile:lock': (input) => this.lock(input.reason ?? 'user'),
       'profile:invite': () => ({ link: profileInvite(this.open()) }),
       'profile:change-passphrase': async (input) => {
-        checkStrength(input.next);
+        // The core's one passphrase rule decides (WEAK_PASSPHRASE); the UI's meter is only a hint.
         await this.open().changePassphrase(input.current, input.next, this.options.kdfCost);
         return {};
       },
@@ -197,7 +196,7 @@ class AppService implements CoreService {
     if (this.profile || existsSync(profilePaths(this.options.profileDir).keyFile)) throw new SottoError('PROFILE_EXISTS');
     const keychain = input.useKeychain ? this.options.keychain : undefined;
     if (input.useKeychain && !keychain?.isSecure && input.passphrase === undefined) throw new SottoError('PASSPHRASE_REQUIRED');
-    if (input.passphrase !== undefined) checkStrength(input.passphrase);
+    // Name (INVALID_NAME) and passphrase (WEAK_PASSPHRASE) are checked by Profile.create before it writes anything.
     const relay = normalizeRelayAddress(input.relay);
     const profile = await Profile.create(this.options.profileDir, {
       displayName: input.displayName,
@@ -353,7 +352,8 @@ class AppService implements CoreService {
         const protect = input.protect ?? { useKeychain: false };
         const useKeychain = protect.useKeychain && keychain?.isSecure === true;
         if (protect.passphrase === undefined && !useKeychain) throw new SottoError('PASSPHRASE_REQUIRED');
-        if (protect.passphrase !== undefined) checkStrength(protect.passphrase);
+        // Before the import's long first pass, not after it: the same rule as profile:create.
+        if (protect.passphrase !== undefined) assertStrongPassphrase(protect.passphrase);
         const create = {
           ...(protect.passphrase !== undefined ? { passphrase: protect.passphrase } : {}),
           ...(useKeychain ? { keychain } : {}),
@@ -547,10 +547,6 @@ class AppService implements CoreService {
 
 function isRelayProblem(error: unknown): boolean {
   return hasCode(error, 'RELAY_UNAVAILABLE') || hasCode(error, 'RELAY_REFUSED') || hasCode(error, 'NOT_CONFIGURED');
-}
-
-function checkStrength(passphrase: string): void {
-  if ([...passphrase].length < MIN_PASSPHRASE_LENGTH) throw new SottoError('WEAK_PASSPHRASE');
 }
 
 function toContact(contact: CoreContact): Contact {

@@ -1,10 +1,13 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
-import type { AppState } from '../../../shared/ipc/contract.ts';
+import type { AppState, EventPayload } from '../../../shared/ipc/contract.ts';
 import type { ErrorCode } from '../../../shared/errors.ts';
 import { call, errorCodeOf } from '../bridge.ts';
 import { useMessagesStore } from './messages.ts';
 import { resetSessionStores } from './session.ts';
+
+/** Why the app locked: the user, the idle timer, or a restart of the core after a crash. */
+type LockReason = EventPayload<'app:locked'>['reason'];
 
 export interface CreateProfileInput {
   readonly displayName: string;
@@ -20,7 +23,7 @@ export const useAppStore = defineStore('app', () => {
   /** Why the last unlock failed (shown as `errors.<code>`), cleared on the next attempt. */
   const unlockError = ref<ErrorCode | null>(null);
   /** Set when the core locked itself, so the unlock screen can say why. */
-  const lockedReason = ref<'user' | 'idle' | null>(null);
+  const lockedReason = ref<LockReason | null>(null);
   /** True right after this window created the profile (the welcome screen then shows the invite). */
   const justCreated = ref(false);
   /** Set when even the app state could not be read (no core behind the bridge). */
@@ -85,7 +88,7 @@ export const useAppStore = defineStore('app', () => {
   }
 
   /** The core locked (idle timeout or another window): forget everything at once. */
-  function handleLocked(reason: 'user' | 'idle'): void {
+  function handleLocked(reason: LockReason): void {
     resetSessionStores();
     justCreated.value = false;
     unlockError.value = null;

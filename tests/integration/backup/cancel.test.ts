@@ -64,7 +64,7 @@ describe('progress and cancellation', () => {
       await rejectedCode(() =>
         importBackup(fresh, file, {
           passphrase: BACKUP_PASSPHRASE,
-          create: { passphrase: 'p', kdfCost: { memoryKiB: 1024, iterations: 1, parallelism: 1 } },
+          create: { passphrase: 'a fine passphrase', kdfCost: { memoryKiB: 1024, iterations: 1, parallelism: 1 } },
           signal: stopFresh.signal,
           onProgress: (p) => p.phase === 'import' && p.done > p.total / 3 && stopFresh.abort(),
         }),

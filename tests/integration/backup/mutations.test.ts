@@ -170,7 +170,7 @@ describe('a damaged or wrong backup is refused before any write', () => {
   });
 
   it('a valid backup of another account is BACKUP_WRONG_ACCOUNT for an existing profile', async () => {
-    const other = await Profile.create(join(root, 'other'), { displayName: 'Other', passphrase: 'o', kdfCost: TEST_KDF });
+    const other = await Profile.create(join(root, 'other'), { displayName: 'Other', passphrase: 'other harbour lanterns', kdfCost: TEST_KDF });
     const file = join(root, 'other.age');
     await exportBackup(other, file, { passphrase: BACKUP_PASSPHRASE, scryptLogN: TEST_SCRYPT_LOG_N });
     await other.close();

@@ -59,7 +59,7 @@ describe('keys at rest', () => {
 
   it('the key file is replaced atomically: no temp file is left behind', async () => {
     const { dir, profile, passphrase } = await newProfile('Alice');
-    await profile.changePassphrase(passphrase, 'other', TEST_KDF);
+    await profile.changePassphrase(passphrase, 'other harbour lanterns', TEST_KDF);
     await profile.close();
     expect(Object.keys(snapshotDir(dir)).sort()).toEqual(['sotto.db', 'sotto.key', 'sotto.lock']);
   });
@@ -67,15 +67,15 @@ describe('keys at rest', () => {
   it('a secure OS keychain unlocks the profile without a passphrase; the passphrase still works', async () => {
     const keychain = memoryKeychain('gnome_libsecret', true);
     const dir = join(tempDir(), 'p');
-    const created = await Profile.create(dir, { displayName: 'Alice', keychain, passphrase: 'backup', kdfCost: TEST_KDF });
+    const created = await Profile.create(dir, { displayName: 'Alice', keychain, passphrase: 'backup lanterns quietly', kdfCost: TEST_KDF });
     await created.close();
     const byKeychain = await Profile.open(dir, { keychain });
     await byKeychain.close();
-    const byPassphrase = await Profile.open(dir, { passphrase: 'backup' });
+    const byPassphrase = await Profile.open(dir, { passphrase: 'backup lanterns quietly' });
     await byPassphrase.close();
     keychain.forget(); // e.g. the OS keyring was reset
     expect(await codeOf(() => Profile.open(dir, { keychain }))).toBe('KEYCHAIN_UNAVAILABLE');
-    const fallback = await Profile.open(dir, { keychain, passphrase: 'backup' });
+    const fallback = await Profile.open(dir, { keychain, passphrase: 'backup lanterns quietly' });
     await fallback.close();
   });
 
@@ -91,7 +91,7 @@ describe('keys at rest', () => {
     const keychain = memoryKeychain('basic_text', false);
     const dir = join(tempDir(), 'p');
     expect(await codeOf(() => Profile.create(dir, { displayName: 'Alice', keychain }))).toBe('PASSPHRASE_REQUIRED');
-    const profile = await Profile.create(dir, { displayName: 'Alice', keychain, passphrase: 'pw', kdfCost: TEST_KDF });
+    const profile = await Profile.create(dir, { displayName: 'Alice', keychain, passphrase: 'a fine passphrase', kdfCost: TEST_KDF });
     await profile.close();
     // The insecure keychain was not used to wrap the key at all.
     expect(readFileSync(profilePaths(dir).keyFile, 'utf8')).not.toContain('"keychain"');

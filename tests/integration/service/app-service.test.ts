@@ -193,7 +193,15 @@ describe('core service', () => {
   it('stores settings with defaults and validates them through the contract', async () => {
     const u = user();
     await u.call('profile:create', { displayName: 'U', passphrase: 'a fine passphrase', useKeychain: false, relay: relay.url });
-    expect(await u.call('settings:get')).toEqual({ relay: relay.url, autoLockMinutes: 15, theme: 'system', language: 'en', notifications: true });
+    expect(await u.call('settings:get')).toEqual({
+      relay: relay.url,
+      autoLockMinutes: 15,
+      theme: 'system',
+      language: 'en',
+      notifications: true,
+      notificationContent: 'name',
+      allowInsecureRelay: false,
+    });
     expect(await u.call('settings:set', { theme: 'dark', autoLockMinutes: 5 })).toMatchObject({ theme: 'dark', autoLockMinutes: 5 });
     expect(() => methods['settings:set'].input.parse({ theme: 'neon' })).toThrow();
     await u.call('profile:change-passphrase', { current: 'a fine passphrase', next: 'another fine one' });

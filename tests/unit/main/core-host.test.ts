@@ -1,16 +1,18 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SottoError } from '../../../electron/core/errors.ts';
 import type { KeychainAdapter } from '../../../electron/core/keys/keychain.ts';
 import { CoreHost } from '../../../electron/main/core-host.ts';
+import { TEST_KDF } from '../../support/profiles.ts';
 
 // CoreHost in a real worker thread. Most tests serve a fake CoreService through
 // the real worker plumbing (fixtures/fake-core-worker.ts); the last one runs the
 // real core worker entry against an empty profile directory.
 
 const FAKE_WORKER = new URL('./fixtures/fake-core-worker.ts', import.meta.url);
+const CRASHING_WORKER = new URL('./fixtures/crashing-core-worker.ts', import.meta.url);
 
 /** A reversible stand-in for safeStorage that records what it was asked. */
 function recordingKeychain(): KeychainAdapter & { calls: string[] } {
@@ -112,11 +114,40 @@ describe('CoreHost', () => {
     await host.close(); // idempotent
   });
 
-  it('answers INTERNAL for calls pending when the worker dies, and for later calls', async () => {
+  it('answers INTERNAL for the calls a dying worker had, then serves later calls from a new worker', async () => {
+    const host = await startFake();
+    const events: unknown[] = [];
+    host.onEvent((name, payload) => events.push([name, payload]));
+    expect(await host.call('profile:invite', {})).toEqual({ ok: false, code: 'INTERNAL' });
+    expect(await host.call('app:state', {})).toMatchObject({ ok: true, value: { phase: 'no-profile' } });
+    expect(await host.call('messages:send', { conversationId: 1, body: 'after' })).toEqual({ ok: true, value: { sent: 'after' } });
+    // No profile was open (first run): nothing to unlock, so no lock event.
+    expect(events).toEqual([['conversations:changed', {}]]);
+  }, 30_000);
+
+  it("tells listeners 'app:locked' with reason 'restart' when a restarted core has a profile to unlock", async () => {
+    const host = await CoreHost.start({ profileDir: 'has-profile', workerUrl: FAKE_WORKER });
+    hosts.push(host);
+    const events: unknown[] = [];
+    host.onEvent((name, payload) => events.push([name, payload]));
+    expect(await host.call('profile:invite', {})).toEqual({ ok: false, code: 'INTERNAL' });
+    expect(await host.call('app:state', {})).toMatchObject({ ok: true, value: { phase: 'locked' } });
+    expect(events).toEqual([['app:locked', { reason: 'restart' }]]);
+  }, 30_000);
+
+  it('closes cleanly while a crashed core is being restarted', async () => {
     const host = await startFake();
     expect(await host.call('profile:invite', {})).toEqual({ ok: false, code: 'INTERNAL' });
+    await host.close(); // waits for the new worker, then closes it
     expect(await host.call('app:state', {})).toEqual({ ok: false, code: 'INTERNAL' });
-  });
+  }, 30_000);
+
+  it('stops restarting a core that keeps crashing: then every call is INTERNAL', async () => {
+    const host = await startFake();
+    for (let crash = 1; crash <= 4; crash++) expect(await host.call('profile:invite', {})).toEqual({ ok: false, code: 'INTERNAL' });
+    expect(await host.call('app:state', {})).toEqual({ ok: false, code: 'INTERNAL' });
+    await host.close(); // still closes cleanly
+  }, 60_000);
 
   it("rejects start with the service's error code", async () => {
     await expect(CoreHost.start({ profileDir: 'refuse-to-start', workerUrl: FAKE_WORKER })).rejects.toSatisfy(
@@ -136,4 +167,32 @@ describe('CoreHost', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 30_000); // tsx compiles the whole core in the new thread: seconds on a busy machine
+
+  it('restarts a crashed real core with the profile locked: the user unlocks again and nothing is lost', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'sotto-core-restart-'));
+    const passphrase = 'quiet harbour lanterns orbit';
+    try {
+      const host = await CoreHost.start({ profileDir: join(root, 'profile'), sync: false, kdfCost: TEST_KDF, workerUrl: CRASHING_WORKER });
+      hosts.push(host);
+      const events: unknown[] = [];
+      host.onEvent((name, payload) => events.push([name, payload]));
+      const relay = join(root, 'relay');
+      expect(await host.call('profile:create', { displayName: 'Ann', passphrase, useKeychain: false, relay })).toMatchObject({ ok: true });
+      expect(await host.call('settings:set', { theme: 'dark' })).toMatchObject({ ok: true });
+
+      writeFileSync(join(root, 'crash-now'), '');
+      expect(await host.call('profile:invite', {})).toEqual({ ok: false, code: 'INTERNAL' });
+      rmSync(join(root, 'crash-now'));
+
+      expect(await host.call('app:state', {})).toMatchObject({ ok: true, value: { phase: 'locked', displayName: null } });
+      expect(events).toContainEqual(['app:locked', { reason: 'restart' }]);
+      expect(await host.call('conversations:list', {})).toEqual({ ok: false, code: 'APP_LOCKED' });
+      expect(await host.call('profile:unlock', { passphrase: 'not it at all' })).toEqual({ ok: false, code: 'WRONG_PASSPHRASE' });
+      expect(await host.call('profile:unlock', { passphrase })).toMatchObject({ ok: true, value: { phase: 'unlocked', displayName: 'Ann' } });
+      expect(await host.call('settings:get', {})).toMatchObject({ ok: true, value: { theme: 'dark' } });
+      await host.close();
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  }, 90_000);
 });

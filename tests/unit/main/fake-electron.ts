@@ -140,7 +140,16 @@ export const protocol = {
   },
 };
 
+/** The callback `webRequest.onBeforeRequest` gets: cancel or let through. */
+export type BeforeRequestListener = (details: { url: string; webContentsId?: number }, callback: (response: { cancel: boolean }) => void) => void;
+
 export class FakeSession {
+  readonly webRequest = {
+    beforeRequest: undefined as BeforeRequestListener | undefined,
+    onBeforeRequest(listener: BeforeRequestListener): void {
+      this.beforeRequest = listener;
+    },
+  };
   permissionRequest: ((contents: unknown, permission: string, callback: (granted: boolean) => void, details?: unknown) => void) | undefined;
   permissionCheck: ((contents: unknown, permission: string, origin?: string, details?: unknown) => boolean) | undefined;
   devicePermission: ((details: unknown) => boolean) | undefined;
@@ -197,6 +206,17 @@ export const dialog = {
   showOpenDialog(window: unknown, options: Record<string, unknown>): Promise<{ canceled: boolean; filePaths: string[] }> {
     this.shown.push(['open', window, options]);
     return Promise.resolve(this.nextOpen === undefined ? { canceled: true, filePaths: [] } : { canceled: false, filePaths: [this.nextOpen] });
+  },
+};
+
+/** Records the application menu main sets (null: no menu at all). */
+export const Menu = {
+  application: 'default' as unknown,
+  setApplicationMenu(menu: unknown): void {
+    this.application = menu;
+  },
+  buildFromTemplate(template: unknown[]): { template: unknown[] } {
+    return { template };
   },
 };
 

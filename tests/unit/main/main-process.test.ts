@@ -15,14 +15,24 @@ const core = vi.hoisted(() => {
     listeners: new Set<Listener>(),
     closed: false,
     phase: 'unlocked',
+    settings: {
+      relay: null,
+      autoLockMinutes: 5,
+      theme: 'system',
+      language: 'en',
+      notifications: true,
+      notificationContent: 'name-and-text',
+      allowInsecureRelay: false,
+    } as Record<string, unknown>,
   };
-  const values: Record<string, () => unknown> = {
+  const values: Record<string, (input: unknown) => unknown> = {
     'app:state': () => ({ phase: state.phase, accountId: 'a', displayName: 'Ann', keychainSecure: false, unlockWith: 'passphrase' }),
     'profile:lock': () => {
       state.phase = 'locked';
       return { phase: 'locked', accountId: 'a', displayName: 'Ann', keychainSecure: false, unlockWith: 'passphrase' };
     },
-    'settings:get': () => ({ relay: null, autoLockMinutes: 5, theme: 'system', language: 'en', notifications: true }),
+    'settings:get': () => ({ ...state.settings }),
+    'settings:set': (input: unknown) => Object.assign(state.settings, input),
     'sync:status': () => ({ connection: 'online', outbox: 0, backlog: null, unread: 0 }),
   };
   class FakeCoreHost {
@@ -33,7 +43,7 @@ const core = vi.hoisted(() => {
     call(method: string, input: unknown): Promise<unknown> {
       state.calls.push([method, input]);
       const value = values[method];
-      return Promise.resolve(value ? { ok: true, value: value() } : { ok: false, code: 'INTERNAL' });
+      return Promise.resolve(value ? { ok: true, value: value(input) } : { ok: false, code: 'INTERNAL' });
     }
     onEvent(listener: Listener): () => void {
       state.listeners.add(listener);
@@ -98,6 +108,8 @@ describe('main process startup', () => {
     expect(fake.app.calls.indexOf('setPath:userData')).toBeLessThan(fake.app.calls.indexOf('requestSingleInstanceLock'));
     expect(fake.app.getPath('userData')).toMatch(/^\/fake\/userData\/profiles\/[0-9a-f]{16}$/);
     expect(core.state.startOptions).toMatchObject({ profileDir: PROFILE, appVersion: '9.8.7' }); // recorded in backup manifests
+    // The app never lowers the Argon2id cost: the core's default (above the floor) applies.
+    expect(core.state.startOptions).not.toHaveProperty('kdfCost');
   });
 
   it('hardens the session, serves the renderer on app://, and loads it from there', () => {
@@ -108,6 +120,40 @@ describe('main process startup', () => {
     const prefs = window.options['webPreferences'] as Record<string, unknown>;
     expect(prefs).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true, webviewTag: false });
     expect(String(prefs['preload'])).toMatch(/[/\\]preload[/\\]index\.cjs$/);
+  });
+
+  it('has no DevTools and no menu that opens them in a packaged build', () => {
+    expect(fake.app.isPackaged).toBe(true);
+    const prefs = window.options['webPreferences'] as Record<string, unknown>;
+    expect(prefs['devTools']).toBe(false);
+    // Linux here: no application menu at all (Electron's default has Toggle Developer Tools and Reload).
+    expect(fake.Menu.application).toBeNull();
+  });
+
+  it("refuses every request of the renderer's session but app://sotto", () => {
+    const filter = fake.session.defaultSession.webRequest.beforeRequest;
+    expect(filter).toBeDefined();
+    const cancelled = (url: string) => {
+      let answer: boolean | undefined;
+      filter!({ url, webContentsId: 1 }, ({ cancel }) => (answer = cancel));
+      return answer;
+    };
+    expect(cancelled('app://sotto/index.html')).toBe(false);
+    expect(cancelled('app://sotto/assets/app.js')).toBe(false);
+    for (const url of [
+      'https://relay.example/',
+      'http://127.0.0.1:8787/',
+      'ws://127.0.0.1:8787/',
+      'wss://relay.example/v2',
+      'file:///etc/passwd',
+      'app://evil/index.html',
+      'app://sotto.evil/x',
+      'http://localhost:5173/', // the dev server exists only in an unpackaged build
+      'devtools://devtools/bundled/inspector.html',
+      'not a url',
+    ]) {
+      expect(cancelled(url), url).toBe(true);
+    }
   });
 
   it('hardens every web contents created', () => {
@@ -138,6 +184,20 @@ describe('events, notifications, badge, lock', () => {
     core.emit('message:new', message('seen already'));
     expect(fake.Notification.shown).toHaveLength(count);
     window.focused = false;
+  });
+
+  it('notifies per the notification content setting: name only hides the text, nothing hides the name', async () => {
+    const handler = fake.ipcMain.handlers.get(channelOf('settings:set'))!;
+    const trusted = { sender: window.webContents, senderFrame: window.webContents.mainFrame };
+    window.focused = false;
+    expect(await handler(trusted, { notificationContent: 'name' })).toMatchObject({ ok: true });
+    core.emit('message:new', message('the code is 4711'));
+    expect(fake.Notification.shown.at(-1)).toEqual({ title: 'Bob', body: 'New message' });
+    expect(await handler(trusted, { notificationContent: 'nothing' })).toMatchObject({ ok: true });
+    core.emit('message:new', message('the code is 4711'));
+    expect(fake.Notification.shown.at(-1)).toEqual({ title: 'Sotto', body: 'New message' });
+    expect(JSON.stringify(fake.Notification.shown.slice(-2))).not.toContain('4711');
+    expect(await handler(trusted, { notificationContent: 'name-and-text' })).toMatchObject({ ok: true });
   });
 
   it('shows the unread count as the badge', () => {

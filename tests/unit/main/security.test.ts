@@ -111,7 +111,7 @@ describe('the app:// protocol', () => {
 
 describe('the main window', () => {
   it('is sandboxed and isolated, without Node, webviews or any preload but ours', () => {
-    const options = security.mainWindowOptions('/app/out/preload/index.cjs');
+    const options = security.mainWindowOptions('/app/out/preload/index.cjs', { devTools: false });
     expect(options.webPreferences).toMatchObject({
       preload: '/app/out/preload/index.cjs',
       contextIsolation: true,
@@ -125,6 +125,11 @@ describe('the main window', () => {
     });
     expect(options.webPreferences).not.toHaveProperty('additionalArguments');
     expect(options.webPreferences).not.toHaveProperty('partition');
+  });
+
+  it('has DevTools only when asked for (an unpackaged development build)', () => {
+    expect(security.mainWindowOptions('/p', { devTools: false }).webPreferences?.devTools).toBe(false);
+    expect(security.mainWindowOptions('/p', { devTools: true }).webPreferences?.devTools).toBe(true);
   });
 });
 

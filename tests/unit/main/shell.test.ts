@@ -19,7 +19,7 @@ const incoming: Message = {
   body: 'meet at noon',
   status: 'received',
 };
-const open = { unlocked: true, enabled: true, focused: false };
+const open = { unlocked: true, enabled: true, content: 'name-and-text', focused: false } as const;
 
 describe('notifications', () => {
   it('show sender and text only while unlocked', () => {
@@ -32,6 +32,32 @@ describe('notifications', () => {
     expect(notificationForMessage({ ...incoming, outgoing: true }, open)).toBeUndefined();
     expect(notificationForMessage(incoming, { ...open, focused: true })).toBeUndefined();
     expect(notificationForMessage(incoming, { ...open, enabled: false })).toBeUndefined();
+  });
+
+  it("show only what notificationContent allows: 'name' (the default) hides the text, 'nothing' the name too", () => {
+    expect(notificationForMessage(incoming, { ...open, content: 'name-and-text' })).toEqual({ title: 'Bob', body: 'meet at noon', conversationId: 7 });
+    const nameOnly = notificationForMessage(incoming, { ...open, content: 'name' });
+    expect(nameOnly).toEqual({ title: 'Bob', body: 'New message', conversationId: 7 });
+    expect(JSON.stringify(nameOnly)).not.toContain('noon');
+    const nothing = notificationForMessage(incoming, { ...open, content: 'nothing' });
+    expect(nothing).toEqual({ title: 'Sotto', body: 'New message', conversationId: 7 });
+    expect(JSON.stringify(nothing)).not.toMatch(/Bob|noon/);
+    // A sender without a name is never shown by account id either.
+    expect(JSON.stringify(notificationForMessage({ ...incoming, senderName: null }, { ...open, content: 'name' }))).not.toContain('"b"');
+    // Locked: nothing but "New message", whatever the setting.
+    for (const content of ['name-and-text', 'name', 'nothing'] as const) {
+      expect(notificationForMessage(incoming, { ...open, content, unlocked: false })).toEqual(LOCKED_NOTIFICATION);
+    }
+  });
+
+  it("never let a hostile contact's name fake a second line or reorder the title", () => {
+    for (const senderName of ['Bank\nYour code is 1234', 'Eve\u202eknaB', 'Mal\u0000lory', 'x\u2028y', 'a\u001b[31mb']) {
+      const shown = notificationForMessage({ ...incoming, senderName }, { ...open, content: 'name' })!;
+      expect(shown.title).not.toMatch(/[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/u);
+    }
+    expect(notificationForMessage({ ...incoming, senderName: 'Bank\nYour code' }, open)!.title).toBe('Bank Your code');
+    expect(notificationForMessage({ ...incoming, senderName: '\n\t' }, { ...open, content: 'name' })!.title).toBe('Sotto');
+    expect(notificationForMessage({ ...incoming, senderName: 'n'.repeat(5000) }, open)!.title.length).toBeLessThanOrEqual(128);
   });
 
   it('truncate long text', () => {
@@ -96,6 +122,27 @@ describe('shell state', () => {
     state.observeEvent('app:locked', { reason: 'user' });
     expect(changes).toEqual(['unlocked', [2, undefined], 'locked']);
     expect(state).toMatchObject({ autoLockMinutes: 10, notifications: false, unread: 2, unlocked: false });
+  });
+
+  it('shows nothing in notifications until the settings are known, then what they say', () => {
+    const state = new ShellState();
+    expect(state.notificationContent).toBe('nothing');
+    state.observeCall('settings:get', { ok: true, value: { autoLockMinutes: 1, notifications: true, notificationContent: 'name-and-text' } });
+    expect(state.notificationContent).toBe('name-and-text');
+    state.observeCall('settings:set', { ok: true, value: { autoLockMinutes: 1, notifications: true, notificationContent: 'name' } });
+    expect(state.notificationContent).toBe('name');
+  });
+
+  it('learns that a first-run restore opened the profile (so auto-lock applies to it)', () => {
+    const phases: unknown[] = [];
+    const state = new ShellState({ phase: (p) => phases.push(p) });
+    state.observeCall('app:state', { ok: true, value: { phase: 'no-profile' } });
+    state.observeCall('backup:restore', { ok: false, code: 'BACKUP_TAMPERED' });
+    expect(state.unlocked).toBe(false);
+    state.observeCall('backup:restore', { ok: true, value: { state: { phase: 'unlocked' }, added: 3, summary: {} } });
+    expect(state.unlocked).toBe(true);
+    state.observeCall('profile:reset-identity', { ok: true, value: { phase: 'locked' } });
+    expect(phases).toEqual(['unlocked', 'locked']); // 'no-profile' is where it starts
   });
 });
 
