@@ -61,10 +61,10 @@ describe('age v1 on Node crypto', () => {
     expect((await readOurs(path)).equals(plaintext)).toBe(true);
   });
 
-  it('a wrong passphrase is WRONG_PASSPHRASE and a cut file is BACKUP_TRUNCATED', async () => {
+  it('a wrong passphrase is WRONG_BACKUP_PASSPHRASE and a cut file is BACKUP_TRUNCATED', async () => {
     const path = join(tempDir(), 'f.age');
     await writeOurs(path, randomBytes(2 * CHUNK));
-    expect(await rejectedCode(() => readOurs(path, 'not it'))).toBe('WRONG_PASSPHRASE');
+    expect(await rejectedCode(() => readOurs(path, 'not it'))).toBe('WRONG_BACKUP_PASSPHRASE');
     const bytes = readFileSync(path);
     writeFileSync(path, bytes.subarray(0, bytes.length - 1));
     expect(await rejectedCode(() => readOurs(path))).toBe('BACKUP_TRUNCATED');

@@ -143,7 +143,7 @@ export class AgeFileReader {
 
   /**
    * Opens `path` and unwraps its file key. Rejects with BACKUP_TRUNCATED,
-   * BACKUP_TAMPERED, BACKUP_UNSUPPORTED_VERSION or WRONG_PASSPHRASE.
+   * BACKUP_TAMPERED, BACKUP_UNSUPPORTED_VERSION or WRONG_BACKUP_PASSPHRASE.
    */
   static async open(path: string, passphrase: string): Promise<AgeFileReader> {
     const handle = await open(path, 'r');

@@ -9,8 +9,12 @@ export const VERSION_LINE = 'age-encryption.org/v1';
 const SCRYPT_LABEL = 'age-encryption.org/v1/scrypt';
 /** age's own default: 2^18 (256 MiB, about a second). Lower only by explicit test/bench option. */
 export const DEFAULT_SCRYPT_LOG_N = 18;
-/** A file asking for more work than this is refused (as the age CLI does by default). */
-export const MAX_SCRYPT_LOG_N = 22;
+/**
+ * A file asking for more scrypt work than this is refused while its header is
+ * parsed, before any derivation (issue 9: a crafted 2^22 header cost 42 s and
+ * 4.3 GB before failing). 2^20 is 1 GiB and a few seconds: 4x what Sotto writes.
+ */
+export const MAX_SCRYPT_LOG_N = 20;
 /** A header longer than this is not one we wrote or could read. */
 export const MAX_HEADER_BYTES = 16 * 1024;
 const FILE_KEY_BYTES = 16;
@@ -80,8 +84,9 @@ export async function writeHeader(passphrase: string, logN = DEFAULT_SCRYPT_LOG_
 /**
  * Parses the header at the start of `bytes` (which may hold payload after it).
  * Errors: BACKUP_TRUNCATED if `bytes` ends before the header does and `eof`;
- * BACKUP_UNSUPPORTED_VERSION for another age version; BACKUP_TAMPERED for
- * anything malformed or not a single scrypt stanza.
+ * BACKUP_UNSUPPORTED_VERSION for another age version or a scrypt work factor
+ * above MAX_SCRYPT_LOG_N; BACKUP_TAMPERED for anything malformed or not a
+ * single scrypt stanza.
  */
 export function parseHeader(bytes: Buffer, eof: boolean): ParsedHeader {
   const tampered = (detail: string) => new SottoError('BACKUP_TAMPERED', detail);
@@ -111,7 +116,8 @@ export function parseHeader(bytes: Buffer, eof: boolean): ParsedHeader {
   if (!salt || salt.length !== SALT_BYTES) throw tampered('salt');
   if (!/^[1-9][0-9]*$/.test(parts[3]!)) throw tampered('work factor');
   const logN = Number(parts[3]);
-  if (logN > MAX_SCRYPT_LOG_N) throw tampered('work factor too large');
+  // A well-formed file this version will not pay for: not an alteration, so not BACKUP_TAMPERED.
+  if (logN > MAX_SCRYPT_LOG_N) throw new SottoError('BACKUP_UNSUPPORTED_VERSION', 'scrypt work factor');
   const wrappedKey = decodeBase64(body);
   if (!wrappedKey || wrappedKey.length !== FILE_KEY_BYTES + 16) throw tampered('stanza body');
   if (!macLine.startsWith('--- ')) throw tampered('mac line');
@@ -132,7 +138,7 @@ function checkLine(line: string, index: number, complete: boolean): void {
 }
 
 /**
- * Recovers the file key: WRONG_PASSPHRASE if the passphrase does not unwrap it
+ * Recovers the file key: WRONG_BACKUP_PASSPHRASE if the passphrase does not unwrap it
  * (a damaged salt or stanza body cannot be told apart from a wrong passphrase),
  * BACKUP_TAMPERED if the header MAC does not match.
  */
@@ -145,7 +151,7 @@ export async function unwrapFileKey(header: ParsedHeader, passphrase: string): P
   try {
     fileKey = Buffer.concat([decipher.update(header.wrappedKey.subarray(0, FILE_KEY_BYTES)), decipher.final()]);
   } catch {
-    throw new SottoError('WRONG_PASSPHRASE', 'backup');
+    throw new SottoError('WRONG_BACKUP_PASSPHRASE');
   }
   if (!timingSafeEqual(headerMac(fileKey, header.macInput), header.mac)) throw new SottoError('BACKUP_TAMPERED', 'header mac');
   return fileKey;
