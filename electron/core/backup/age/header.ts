@@ -116,13 +116,14 @@ export function parseHeader(bytes: Buffer, eof: boolean): ParsedHeader {
   if (!salt || salt.length !== SALT_BYTES) throw tampered('salt');
   if (!/^[1-9][0-9]*$/.test(parts[3]!)) throw tampered('work factor');
   const logN = Number(parts[3]);
-  // A well-formed file this version will not pay for: not an alteration, so not BACKUP_TAMPERED.
-  if (logN > MAX_SCRYPT_LOG_N) throw new SottoError('BACKUP_UNSUPPORTED_VERSION', 'scrypt work factor');
   const wrappedKey = decodeBase64(body);
   if (!wrappedKey || wrappedKey.length !== FILE_KEY_BYTES + 16) throw tampered('stanza body');
   if (!macLine.startsWith('--- ')) throw tampered('mac line');
   const mac = decodeBase64(macLine.slice(4));
   if (!mac || mac.length !== 32) throw tampered('mac');
+  // Last, once the header is known to be well-formed: a file this version will not pay for is
+  // not an alteration, so not BACKUP_TAMPERED; and it is refused before any derivation.
+  if (logN > MAX_SCRYPT_LOG_N) throw new SottoError('BACKUP_UNSUPPORTED_VERSION', 'scrypt work factor');
   const macEnd = start - 1 - (macLine.length - 3); // just after '---'
   return { salt, logN, wrappedKey, macInput: bytes.subarray(0, macEnd), mac, length: start };
 }
