@@ -78,41 +78,49 @@ async function written(edited: string[]): Promise<Buffer> {
 }
 
 describe('backup errors are checked in the documented order', () => {
-  it('1. not an age file beats everything, even a cut', async () => {
+  it('row 1: not an age file beats everything, even a cut', async () => {
     expect(await codes(variant(Buffer.from('PK\u0003\u0004 not an age file\n')), WRONG)).toEqual(all('BACKUP_TAMPERED'));
     expect(await codes(variant(Buffer.from('hello')), WRONG)).toEqual(all('BACKUP_TAMPERED'));
   });
 
-  it('2. another age version beats a cut header and a wrong passphrase', async () => {
+  it('row 2: another age version beats a cut header and a wrong passphrase', async () => {
     const v2 = withHeader(headerText().replace('age-encryption.org/v1', 'age-encryption.org/v2'));
     expect(await codes(variant(cut(v2, 40)), WRONG)).toEqual(all('BACKUP_UNSUPPORTED_VERSION'));
   });
 
-  it('3. a header cut short beats its malformed lines and a wrong passphrase', async () => {
+  it('row 3: a non-printable header byte beats a cut header', async () => {
+    const binary = withHeader(headerText().replace('-> scrypt', '-> scr\u0001pt'));
+    expect(await codes(variant(cut(binary, binary.indexOf('\n---') - 3)), WRONG)).toEqual(all('BACKUP_TAMPERED'));
+    expect(await codes(variant(Buffer.concat([Buffer.from('age-encryption.org/v1\n-> '), Buffer.alloc(17_000, 0x41)])), WRONG)).toEqual(
+      all('BACKUP_TAMPERED'),
+    );
+  });
+
+  it('row 4: a header cut short beats its malformed lines and a wrong passphrase', async () => {
     expect(await codes(variant(cut(original, headerLength - 20)), WRONG)).toEqual(all('BACKUP_TRUNCATED'));
     const x25519 = withHeader(headerText().replace('-> scrypt', '-> X25519'));
     expect(await codes(variant(cut(x25519, x25519.indexOf('\n---') - 3)), WRONG)).toEqual(all('BACKUP_TRUNCATED'));
   });
 
-  it('4. a malformed header beats a too-high work factor and a wrong passphrase', async () => {
+  it('row 5: a malformed header beats a too-high work factor and a wrong passphrase', async () => {
     const [first, recipient, ...rest] = headerText().split('\n');
     const parts = recipient!.split(' ');
     const badSalt = [first, `${parts[0]} ${parts[1]} ${parts[2]!.slice(0, -2)}!! 21`, ...rest].join('\n');
     expect(await codes(variant(withHeader(badSalt)), WRONG)).toEqual(all('BACKUP_TAMPERED'));
   });
 
-  it('5. a work factor above 20 beats a wrong passphrase and a cut payload, and costs no derivation', async () => {
+  it('row 6: a work factor above 20 beats a wrong passphrase and a cut payload, and costs no derivation', async () => {
     const costly = withHeader(headerText().replace(` ${TEST_SCRYPT_LOG_N}\n`, ' 22\n'));
     const started = performance.now();
     expect(await codes(variant(cut(costly, costly.length - 1000)), WRONG)).toEqual(all('BACKUP_UNSUPPORTED_VERSION'));
     expect(performance.now() - started).toBeLessThan(5000);
   });
 
-  it('6. a file that ends before the payload nonce is cut, whatever the passphrase', async () => {
+  it('row 7: a file that ends before the payload nonce is cut, whatever the passphrase', async () => {
     expect(await codes(variant(cut(original, headerLength + 8)), WRONG)).toEqual(all('BACKUP_TRUNCATED'));
   });
 
-  it('7. a wrong passphrase beats everything in the payload and the header MAC (the file key is needed to check them)', async () => {
+  it('row 8: a wrong passphrase beats everything in the payload and the header MAC (the file key is needed to check them)', async () => {
     const cases = [
       cut(original, payload + SEALED_CHUNK + 100),
       cut(original, payload),
@@ -123,13 +131,13 @@ describe('backup errors are checked in the documented order', () => {
     for (const bytes of cases) expect(await codes(variant(bytes), WRONG)).toEqual(all('WRONG_BACKUP_PASSPHRASE'));
   });
 
-  it('8. a header MAC mismatch beats any fault of the payload', async () => {
+  it('row 9: a header MAC mismatch beats any fault of the payload', async () => {
     const badMac = flipped(original, headerLength - 5);
     expect(await codes(variant(cut(badMac, payload + SEALED_CHUNK + 100)))).toEqual(all('BACKUP_TAMPERED'));
     expect(await codes(variant(Buffer.concat([badMac, Buffer.from('appended')])))).toEqual(all('BACKUP_TAMPERED'));
   });
 
-  it('9. in the payload the first fault in file order wins: an altered chunk before a cut, before appended bytes', async () => {
+  it('row 10a: in the payload the first fault in file order wins: an altered chunk before a cut, before appended bytes', async () => {
     expect(await codes(variant(cut(flipped(original, payload + 10), original.length - 100)))).toEqual(all('BACKUP_TAMPERED'));
     expect(await codes(variant(Buffer.concat([flipped(original, payload + SEALED_CHUNK + 10), Buffer.from('appended')])))).toEqual(
       all('BACKUP_TAMPERED'),
@@ -138,12 +146,12 @@ describe('backup errors are checked in the documented order', () => {
     expect(await codes(variant(cut(original, payload + SEALED_CHUNK)))).toEqual(all('BACKUP_TRUNCATED'));
   });
 
-  it("10. the manifest's version is read from the first chunk: a newer version beats a cut later in the file", async () => {
+  it("row 10b: the manifest's version is read from the first chunk: a newer version beats a cut later in the file", async () => {
     const newer = await written([lines[0]!.replace('"version":2,', '"version":3,'), ...lines.slice(1)]);
     expect(await codes(variant(cut(newer, newer.length - 100)))).toEqual(all('BACKUP_UNSUPPORTED_VERSION'));
   });
 
-  it("11. another account's manifest stops a merge at the first chunk; verify and a new profile go on to find the cut", async () => {
+  it("row 10c: another account's manifest stops a merge at the first chunk; verify and a new profile go on to find the cut", async () => {
     const other = await Profile.create(join(root, 'other'), { displayName: 'Other', passphrase: 'o', kdfCost: TEST_KDF });
     addHistory(other, 1500, { contacts: 2 });
     const file = join(root, 'other.age');
@@ -158,7 +166,7 @@ describe('backup errors are checked in the documented order', () => {
     });
   });
 
-  it('12. a record fault in an early chunk beats a cut later; schema and JSON rules need a deep read, order does not', async () => {
+  it('rows 10d and 10e: a record fault in an early chunk beats a cut later; schema and JSON rules need a deep read, order does not', async () => {
     const contact = lines.findIndex((l) => l.startsWith('{"type":"contact"'));
     const duplicated = [...lines];
     duplicated[contact] = duplicated[contact]!.replace('"createdAt":', '"createdAt":1,"createdAt":');
@@ -176,7 +184,7 @@ describe('backup errors are checked in the documented order', () => {
     expect(await codes(variant(cut(order, order.length - 100)))).toEqual(all('BACKUP_TAMPERED'));
   });
 
-  it("13. a contact key that does not derive its id beats a cut later (deep reads and imports)", async () => {
+  it("row 10e: a contact key that does not derive its id beats a cut later (deep reads and imports)", async () => {
     const contact = lines.findIndex((l) => l.startsWith('{"type":"contact"') && l.includes('"publicKey"'));
     const forged = [...lines];
     const record = JSON.parse(forged[contact]!) as { identity: { publicKey: string } };
@@ -191,7 +199,7 @@ describe('backup errors are checked in the documented order', () => {
     });
   });
 
-  it("14. at the end: no trailer is a cut; a trailer whose counts disagree with the manifest's is an alteration", async () => {
+  it("row 11 (and 10d): at the end, no trailer is a cut; a trailer whose counts disagree with the manifest's is an alteration", async () => {
     expect(await codes(variant(await written(lines.slice(0, -1))))).toEqual(all('BACKUP_TAMPERED'));
     const path = join(root, 'no-trailer.age');
     const writer = await AgeFileWriter.create(path, BACKUP_PASSPHRASE, { scryptLogN: TEST_SCRYPT_LOG_N });
