@@ -43,6 +43,13 @@ describe('strict JSON for backup records', () => {
     expect(JSON.parse(texts[0]!)).toEqual({ type: 'message', body: 'theirs' });
   });
 
+  it('finds a duplicate the quick count could miss: whitespace before a colon, or an escaped quote-colon in a string', () => {
+    expect(fault('{"a":1,"a" :2}')).toBe('duplicate member');
+    expect(fault('{"a":1,"a"\n\t:2}')).toBe('duplicate member');
+    expect(fault('{"a":"\\":","a":1}')).toBe('duplicate member');
+    expect(fault('{"a":"x\\":y","b" : "\\":"}')).toBeUndefined();
+  });
+
   it('does not mistake colons, quotes or backslashes inside strings for structure', () => {
     expect(fault('{"a":"x\\\\","b":"\\\\\\":\\\\"}')).toBeUndefined();
     expect(fault('{"k:":"v:","k2":"::"}')).toBeUndefined();
@@ -54,6 +61,8 @@ describe('strict JSON for backup records', () => {
       expect([text, fault(text)]).toEqual([text, 'lone surrogate']);
     }
     expect(fault('{"body":"\\ud83d\\ude00"}')).toBeUndefined();
+    // Raw in the text (not from UTF-8, which cannot encode one, but from any other source).
+    expect(fault('{"body":"raw \ud800 surrogate"}')).toBe('lone surrogate');
   });
 
   it('refuses what is not JSON', () => {

@@ -18,6 +18,12 @@ export class StrictJsonError extends Error {
 
 /** A lone surrogate: under the `u` flag a valid pair is one code point, not a surrogate. */
 const LONE_SURROGATE = /\p{Cs}/u;
+/**
+ * What sends a text down the slow, exact path: a `\uD800`–`\uDFFF` escape
+ * (a lone surrogate once parsed?) or whitespace between a quote and a colon
+ * (the quick member count below assumes member names end in `":`).
+ */
+const SLOW_PATH_HINT = /\\u[dD][89a-fA-F]|"\s+:/;
 
 /** Parses `text` as one JSON value; throws StrictJsonError on a syntax error, a duplicate member name or a lone surrogate. */
 export function parseStrictJson(text: string): unknown {
@@ -27,29 +33,53 @@ export function parseStrictJson(text: string): unknown {
   } catch {
     throw new StrictJsonError('syntax');
   }
-  // Every member in the text is one ':' outside strings; a duplicate leaves the parsed objects with fewer keys.
-  if (membersIn(value) !== colonsOutsideStrings(text)) throw new StrictJsonError('duplicate member');
+  // A backup holds millions of records, and nearly all take the quick path: two native scans.
+  const exact = SLOW_PATH_HINT.test(text) || !isWellFormed(text);
+  if (exact) checkSurrogates(value);
+  const members = membersIn(value);
+  // Quick: each member name ends in `":` (no whitespace, checked above), and so may an escaped quote
+  // inside a string; so the count is never below the members in the text, and equal to the parsed
+  // objects' members only if no name was dropped as a duplicate. Otherwise the exact count decides.
+  const quick = exact ? -1 : occurrences(text, '":');
+  if (quick !== members && colonsOutsideStrings(text) !== members) throw new StrictJsonError('duplicate member');
   return value;
 }
 
-/** Members of every object in `value` (names and strings checked for lone surrogates on the way). */
+/** String.prototype.isWellFormed (ES2024: in Node 20, not yet in the TypeScript lib this project targets). */
+function isWellFormed(text: string): boolean {
+  return (text as string & { isWellFormed(): boolean }).isWellFormed();
+}
+
+function occurrences(text: string, needle: string): number {
+  let n = 0;
+  for (let i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + needle.length)) n++;
+  return n;
+}
+
+/** Members of every object in `value`. */
 function membersIn(value: unknown): number {
-  if (typeof value === 'string') {
-    if (LONE_SURROGATE.test(value)) throw new StrictJsonError('lone surrogate');
-    return 0;
-  }
   if (typeof value !== 'object' || value === null) return 0;
+  let n = 0;
   if (Array.isArray(value)) {
-    let n = 0;
     for (const item of value) n += membersIn(item);
     return n;
   }
-  let n = 0;
-  for (const [name, member] of Object.entries(value)) {
-    if (LONE_SURROGATE.test(name)) throw new StrictJsonError('lone surrogate');
-    n += 1 + membersIn(member);
-  }
+  for (const name in value) n += 1 + membersIn((value as Record<string, unknown>)[name]);
   return n;
+}
+
+/** Throws if any string in `value`, member names included, holds a lone surrogate. */
+function checkSurrogates(value: unknown): void {
+  if (typeof value === 'string') {
+    if (LONE_SURROGATE.test(value)) throw new StrictJsonError('lone surrogate');
+  } else if (Array.isArray(value)) {
+    for (const item of value) checkSurrogates(item);
+  } else if (typeof value === 'object' && value !== null) {
+    for (const [name, member] of Object.entries(value)) {
+      checkSurrogates(name);
+      checkSurrogates(member);
+    }
+  }
 }
 
 /**
