@@ -68,17 +68,40 @@ function headerMac(fileKey: Uint8Array, macInput: Uint8Array): Buffer {
   return createHmac('sha256', hkdf(fileKey, Buffer.alloc(0), 'header')).update(macInput).digest();
 }
 
-/** A fresh file key wrapped under `passphrase`, and the complete header for it. */
-export async function writeHeader(passphrase: string, logN = DEFAULT_SCRYPT_LOG_N): Promise<{ header: Buffer; fileKey: Buffer }> {
+/** A fresh random file key (what the payload key and the header MAC derive from). */
+export function newFileKey(): Buffer {
+  return randomBytes(FILE_KEY_BYTES);
+}
+
+/**
+ * The length of the header `sealHeader` writes for work factor `logN`. It
+ * depends on nothing else (salt, body and MAC have fixed sizes), which lets a
+ * writer seal the payload after a reserved gap while scrypt runs, and write
+ * the header into the gap last. RangeError for a work factor Sotto does not write.
+ */
+export function headerLength(logN: number): number {
   if (!Number.isInteger(logN) || logN < 1 || logN > MAX_SCRYPT_LOG_N) throw new RangeError('scrypt work factor out of range');
-  const fileKey = randomBytes(FILE_KEY_BYTES);
+  const b64 = (bytes: number) => encodeBase64(Buffer.alloc(bytes)).length;
+  return `${VERSION_LINE}\n-> scrypt `.length + b64(SALT_BYTES) + 1 + String(logN).length + 1 + b64(FILE_KEY_BYTES + 16) + '\n--- '.length + b64(32) + 1;
+}
+
+/** The complete header wrapping `fileKey` under `passphrase` with a fresh salt (runs scrypt, off the calling thread). */
+export async function sealHeader(passphrase: string, fileKey: Uint8Array, logN = DEFAULT_SCRYPT_LOG_N): Promise<Buffer> {
+  const length = headerLength(logN);
   const salt = randomBytes(SALT_BYTES);
   const cipher = createCipheriv('chacha20-poly1305', await scryptKey(passphrase, salt, logN), ZERO_NONCE, { authTagLength: 16 });
   const body = Buffer.concat([cipher.update(fileKey), cipher.final(), cipher.getAuthTag()]);
   // A 32-byte body is 43 base64 characters: one final line shorter than 64 columns.
   const macInput = Buffer.from(`${VERSION_LINE}\n-> scrypt ${encodeBase64(salt)} ${logN}\n${encodeBase64(body)}\n---`, 'latin1');
   const header = Buffer.concat([macInput, Buffer.from(` ${encodeBase64(headerMac(fileKey, macInput))}\n`, 'latin1')]);
-  return { header, fileKey };
+  if (header.length !== length) throw new Error('age header length');
+  return header;
+}
+
+/** A fresh file key wrapped under `passphrase`, and the complete header for it. */
+export async function writeHeader(passphrase: string, logN = DEFAULT_SCRYPT_LOG_N): Promise<{ header: Buffer; fileKey: Buffer }> {
+  const fileKey = newFileKey();
+  return { header: await sealHeader(passphrase, fileKey, logN), fileKey };
 }
 
 /**
