@@ -116,6 +116,21 @@ describe('backup records', () => {
     expect(await refusal(path)).toBe('BACKUP_TAMPERED');
   });
 
+  it('a line that never ends is refused once 2 MiB of it are held, even by a plain verify; an oversized field by a deep one', async () => {
+    const lines = await readBackupLines(file);
+    const endless = next('endless.age');
+    const contact = lines.findIndex((l) => l.startsWith('{"type":"contact"'));
+    // 3 MiB of a body with no newline, so the carried piece outgrows the cap.
+    lines.splice(contact, 1, lines[contact]!.replace('"displayName":"', `"displayName":"${'x'.repeat(3 << 20)}`));
+    await writeBackupLines(endless, lines);
+    expect(await rejectedCode(() => verifyBackup(endless, BACKUP_PASSPHRASE))).toBe('BACKUP_TAMPERED');
+    expect(await refusal(endless)).toBe('BACKUP_TAMPERED');
+
+    const long = await edited('"type":"message"', (l) => l.replace('"body":"', `"body":"${'v'.repeat(64 * 1024)}`));
+    expect(await rejectedCode(() => verifyBackup(long, BACKUP_PASSPHRASE))).toBeUndefined();
+    expect(await refusal(long)).toBe('BACKUP_TAMPERED');
+  });
+
   it('with an escaped lone surrogate in a body or a name are BACKUP_TAMPERED, not stored as U+FFFD', async () => {
     const body = await edited('"type":"message"', (l) => l.replace('"body":"before', '"body":"\\ud800before'));
     expect(await refusal(body)).toBe('BACKUP_TAMPERED');

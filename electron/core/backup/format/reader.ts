@@ -42,6 +42,8 @@ export interface ReadResult {
 
 const TYPE_PREFIX = Buffer.from('{"type":"', 'latin1');
 const NEWLINE = 0x0a;
+/** Bytes of one line held while its newline has not come: 2 MiB. */
+const MAX_PENDING_LINE = 1 << 21;
 const RANK = new Map<string, number>(RECORD_ORDER.map((t, i) => [t, i]));
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -75,7 +77,8 @@ export async function readRecords(age: AgeFileReader, options: ReadOptions = {})
     const last = data.lastIndexOf(NEWLINE);
     const complete = last < 0 ? 0 : last + 1;
     carry = Buffer.from(data.subarray(complete));
-    if (carry.length > 1 << 21) throw tampered('record too long');
+    // No valid record comes near this (docs/backup-format.md): a line without end is not held in memory.
+    if (carry.length > MAX_PENDING_LINE) throw tampered('record too long');
     const batch: DataRecord[] = [];
     let start = 0;
     let hashedTo = 0;

@@ -82,7 +82,8 @@ const keyCounterRecordSchema = z.strictObject({
 const settingRecordSchema = z.strictObject({
   type: z.literal('setting'),
   key: z.string().min(1).max(200),
-  value: z.string().max(1 << 20),
+  // Settings are short (addresses, names of choices); the cap keeps every valid line far below the reader's 2 MiB.
+  value: z.string().max(64 * 1024),
 });
 
 export const trailerSchema = z.strictObject({
