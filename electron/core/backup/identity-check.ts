@@ -12,7 +12,8 @@ import type { BackupManifest, DataRecord } from './format/records.ts';
 /**
  * The checks import's first pass (and `verify --deep`) make across records:
  * exactly one account record, for the manifest's account, whose key pair
- * derives that id; every contact's identity key derives the contact's id.
+ * derives that id; every contact's identity key derives the contact's id;
+ * every message is from this account (outgoing) or its conversation's contact.
  * Throws BACKUP_TAMPERED for an inconsistent or undecodable record and
  * IDENTITY_MISMATCH for a key that names another account.
  */
@@ -36,6 +37,11 @@ export class BackupIdentityCheck {
       } else if (record.type === 'contact' && record.identity) {
         const key = decode(() => PublicKey.deserialize(Buffer.from(record.identity!.publicKey, 'base64')));
         if (deriveAccountId(key) !== record.accountId) throw new SottoError('IDENTITY_MISMATCH', 'contact');
+      } else if (record.type === 'message') {
+        // Conversations are one-to-one: a message is from this account (outgoing) or from the contact
+        // it is filed under. Anything else would show a message under a name that did not send it.
+        const sender = record.outgoing ? this.manifest.accountId : record.with;
+        if (record.senderAccount !== sender) throw new SottoError('BACKUP_TAMPERED', 'message sender');
       }
     }
   }

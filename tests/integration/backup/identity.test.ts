@@ -159,12 +159,36 @@ describe('identity keys must derive the account ids they are stored under', () =
     await rewriteBackup(legacy, moved, (r) => {
       if (r['type'] === 'manifest') return { ...r, accountId: otherId };
       if (r['type'] === 'account') return { ...r, accountId: otherId, identityKeyPair: Buffer.from(other.serialize()).toString('base64') };
+      if (r['type'] === 'message' && r['outgoing'] === true) return { ...r, senderAccount: otherId };
       return r;
     });
     expect(await rejectedCode(() => importBackup(profileDir, moved, { passphrase: BACKUP_PASSPHRASE, unlock: { passphrase: profilePassphrase } }))).toBe(
       'BACKUP_WRONG_ACCOUNT',
     );
     expect((await verifyBackup(moved, BACKUP_PASSPHRASE, { deep: true })).manifest.accountId).not.toBe(accountId);
+  });
+
+  it("a message filed under one contact but from another, or an outgoing one from a contact, is BACKUP_TAMPERED", async () => {
+    const lines = await readBackupLines(file);
+    const messages = lines.filter((l) => l.startsWith('{"type":"message"')).map((l) => JSON.parse(l) as { with: string; outgoing: boolean });
+    const incoming = messages.find((m) => !m.outgoing)!;
+    const otherContact = messages.find((m) => m.with !== incoming.with)!.with;
+    let forgedOnce = false;
+    const misattributed = next('misattributed.age');
+    await rewriteBackup(file, misattributed, (r) => {
+      if (r['type'] !== 'message' || r['outgoing'] !== false || forgedOnce) return r;
+      forgedOnce = true;
+      return { ...r, senderAccount: otherContact === r['with'] ? accountId : otherContact };
+    });
+    expect(await refusal(misattributed)).toBe('BACKUP_TAMPERED');
+    let spoofedOnce = false;
+    const spoofed = next('outgoing-from-contact.age');
+    await rewriteBackup(file, spoofed, (r) => {
+      if (r['type'] !== 'message' || r['outgoing'] !== true || spoofedOnce) return r;
+      spoofedOnce = true;
+      return { ...r, senderAccount: r['with'] };
+    });
+    expect(await refusal(spoofed)).toBe('BACKUP_TAMPERED');
   });
 
   it('key bytes libsignal cannot parse are BACKUP_TAMPERED', async () => {
