@@ -35,12 +35,19 @@ const profilePassphrase = 'identity test profile passphrase';
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'sotto-backup-identity-'));
   profileDir = join(root, 'profile');
-  const profile = await Profile.create(profileDir, { displayName: 'Ida', passphrase: profilePassphrase, kdfCost: TEST_KDF });
+  const profile = await Profile.create(profileDir, {
+    displayName: 'Ida',
+    passphrase: profilePassphrase,
+    kdfCost: TEST_KDF,
+  });
   addHistory(profile, 120, { contacts: 4 });
   accountId = profile.account.accountId;
   digests = profileDigests(profile.db);
   file = join(root, 'current.age');
-  await exportBackup(profile, file, { passphrase: BACKUP_PASSPHRASE, scryptLogN: TEST_SCRYPT_LOG_N });
+  await exportBackup(profile, file, {
+    passphrase: BACKUP_PASSPHRASE,
+    scryptLogN: TEST_SCRYPT_LOG_N,
+  });
   await profile.close();
   before = snapshotDir(profileDir);
 });
@@ -51,9 +58,19 @@ const next = (name: string) => join(root, `${name}-${++counter}`);
 
 /** The code import fails with (into this profile and into a new one) and deep verify agrees; nothing is written. */
 async function refusal(path: string): Promise<string | undefined> {
-  const merged = await rejectedCode(() => importBackup(profileDir, path, { passphrase: BACKUP_PASSPHRASE, unlock: { passphrase: profilePassphrase } }));
+  const merged = await rejectedCode(() =>
+    importBackup(profileDir, path, {
+      passphrase: BACKUP_PASSPHRASE,
+      unlock: { passphrase: profilePassphrase },
+    }),
+  );
   const fresh = next('fresh');
-  const created = await rejectedCode(() => importBackup(fresh, path, { passphrase: BACKUP_PASSPHRASE, create: { passphrase: 'x', kdfCost: TEST_KDF } }));
+  const created = await rejectedCode(() =>
+    importBackup(fresh, path, {
+      passphrase: BACKUP_PASSPHRASE,
+      create: { passphrase: 'x', kdfCost: TEST_KDF },
+    }),
+  );
   const deep = await rejectedCode(() => verifyBackup(path, BACKUP_PASSPHRASE, { deep: true }));
   expect([created, deep]).toEqual([merged, merged]);
   expect(snapshotDir(profileDir)).toEqual(before);
@@ -73,7 +90,10 @@ describe('backups written before relay protocol v2 (base32 account ids)', () => 
     const report = await verifyBackup(legacy, BACKUP_PASSPHRASE, { deep: true });
     expect(report.manifest).toMatchObject({ version: 1, accountId });
     const restored = next('restored');
-    const imported = await importBackup(restored, legacy, { passphrase: BACKUP_PASSPHRASE, create: { passphrase: 'restored pass', kdfCost: TEST_KDF } });
+    const imported = await importBackup(restored, legacy, {
+      passphrase: BACKUP_PASSPHRASE,
+      create: { passphrase: 'restored pass', kdfCost: TEST_KDF },
+    });
     expect(imported.messagesInserted).toBe(120);
     expect(await digestsOf(restored, 'restored pass')).toEqual(digests);
   });
@@ -82,9 +102,19 @@ describe('backups written before relay protocol v2 (base32 account ids)', () => 
     const legacy = next('legacy.age');
     await writeLegacyBackup(file, legacy);
     const copy = next('copy');
-    await importBackup(copy, file, { passphrase: BACKUP_PASSPHRASE, create: { passphrase: 'copy pass', kdfCost: TEST_KDF } });
-    const merged = await importBackup(copy, legacy, { passphrase: BACKUP_PASSPHRASE, unlock: { passphrase: 'copy pass' } });
-    expect({ inserted: merged.messagesInserted, skipped: merged.messagesSkipped, contacts: merged.contactsInserted }).toEqual({
+    await importBackup(copy, file, {
+      passphrase: BACKUP_PASSPHRASE,
+      create: { passphrase: 'copy pass', kdfCost: TEST_KDF },
+    });
+    const merged = await importBackup(copy, legacy, {
+      passphrase: BACKUP_PASSPHRASE,
+      unlock: { passphrase: 'copy pass' },
+    });
+    expect({
+      inserted: merged.messagesInserted,
+      skipped: merged.messagesSkipped,
+      contacts: merged.contactsInserted,
+    }).toEqual({
       inserted: 0,
       skipped: 120,
       contacts: 0,
@@ -97,10 +127,16 @@ describe('backups written before relay protocol v2 (base32 account ids)', () => 
     const ids = await writeLegacyBackup(file, legacy);
     const [contactId, contactLegacy] = [...ids].find(([id]) => id !== accountId)!;
     const mixedV1 = next('mixed-v1.age');
-    await rewriteBackup(legacy, mixedV1, (r) => (r['type'] === 'contact' && r['accountId'] === contactLegacy ? { ...r, accountId: contactId } : r));
+    await rewriteBackup(legacy, mixedV1, (r) =>
+      r['type'] === 'contact' && r['accountId'] === contactLegacy
+        ? { ...r, accountId: contactId }
+        : r,
+    );
     expect(await refusal(mixedV1)).toBe('BACKUP_TAMPERED');
     const mixedV2 = next('mixed-v2.age');
-    await rewriteBackup(file, mixedV2, (r) => (r['type'] === 'message' && r['with'] === contactId ? { ...r, with: contactLegacy } : r));
+    await rewriteBackup(file, mixedV2, (r) =>
+      r['type'] === 'message' && r['with'] === contactId ? { ...r, with: contactLegacy } : r,
+    );
     expect(await refusal(mixedV2)).toBe('BACKUP_TAMPERED');
   });
 });
@@ -113,7 +149,13 @@ describe('identity keys must derive the account ids they are stored under', () =
     await rewriteBackup(file, forged, (r) => {
       if (r['type'] !== 'contact' || swapped > 0) return r;
       swapped++;
-      return { ...r, identity: { ...(r['identity'] as object), publicKey: Buffer.from(stranger).toString('base64') } };
+      return {
+        ...r,
+        identity: {
+          ...(r['identity'] as object),
+          publicKey: Buffer.from(stranger).toString('base64'),
+        },
+      };
     });
     expect(swapped).toBe(1);
     // A plain verify checks integrity, not records: the file is authentic.
@@ -127,7 +169,15 @@ describe('identity keys must derive the account ids they are stored under', () =
     const stranger = IdentityKeyPair.generate().publicKey.serialize();
     const forged = next('forged-legacy.age');
     await rewriteBackup(legacy, forged, (r) =>
-      r['type'] === 'contact' ? { ...r, identity: { ...(r['identity'] as object), publicKey: Buffer.from(stranger).toString('base64') } } : r,
+      r['type'] === 'contact'
+        ? {
+            ...r,
+            identity: {
+              ...(r['identity'] as object),
+              publicKey: Buffer.from(stranger).toString('base64'),
+            },
+          }
+        : r,
     );
     expect(await refusal(forged)).toBe('IDENTITY_MISMATCH');
   });
@@ -135,18 +185,29 @@ describe('identity keys must derive the account ids they are stored under', () =
   it("an account record whose key pair is another account's is IDENTITY_MISMATCH", async () => {
     const forged = next('forged-account.age');
     await rewriteBackup(file, forged, (r) =>
-      r['type'] === 'account' ? { ...r, identityKeyPair: Buffer.from(IdentityKeyPair.generate().serialize()).toString('base64') } : r,
+      r['type'] === 'account'
+        ? {
+            ...r,
+            identityKeyPair: Buffer.from(IdentityKeyPair.generate().serialize()).toString('base64'),
+          }
+        : r,
     );
     expect(await refusal(forged)).toBe('IDENTITY_MISMATCH');
   });
 
   it('an account record whose public half is right but whose private key is not its own is IDENTITY_MISMATCH', async () => {
     const lines = await readBackupLines(file);
-    const account = JSON.parse(lines.find((l) => l.startsWith('{"type":"account"'))!) as { identityKeyPair: string };
+    const account = JSON.parse(lines.find((l) => l.startsWith('{"type":"account"'))!) as {
+      identityKeyPair: string;
+    };
     const own = IdentityKeyPair.deserialize(Buffer.from(account.identityKeyPair, 'base64'));
     const spliced = new IdentityKeyPair(own.publicKey, IdentityKeyPair.generate().privateKey);
     const forged = next('spliced-account.age');
-    await rewriteBackup(file, forged, (r) => (r['type'] === 'account' ? { ...r, identityKeyPair: Buffer.from(spliced.serialize()).toString('base64') } : r));
+    await rewriteBackup(file, forged, (r) =>
+      r['type'] === 'account'
+        ? { ...r, identityKeyPair: Buffer.from(spliced.serialize()).toString('base64') }
+        : r,
+    );
     expect(await refusal(forged)).toBe('IDENTITY_MISMATCH');
   });
 
@@ -158,19 +219,34 @@ describe('identity keys must derive the account ids they are stored under', () =
     const moved = next('other-account.age');
     await rewriteBackup(legacy, moved, (r) => {
       if (r['type'] === 'manifest') return { ...r, accountId: otherId };
-      if (r['type'] === 'account') return { ...r, accountId: otherId, identityKeyPair: Buffer.from(other.serialize()).toString('base64') };
-      if (r['type'] === 'message' && r['outgoing'] === true) return { ...r, senderAccount: otherId };
+      if (r['type'] === 'account')
+        return {
+          ...r,
+          accountId: otherId,
+          identityKeyPair: Buffer.from(other.serialize()).toString('base64'),
+        };
+      if (r['type'] === 'message' && r['outgoing'] === true)
+        return { ...r, senderAccount: otherId };
       return r;
     });
-    expect(await rejectedCode(() => importBackup(profileDir, moved, { passphrase: BACKUP_PASSPHRASE, unlock: { passphrase: profilePassphrase } }))).toBe(
-      'BACKUP_WRONG_ACCOUNT',
-    );
-    expect((await verifyBackup(moved, BACKUP_PASSPHRASE, { deep: true })).manifest.accountId).not.toBe(accountId);
+    expect(
+      await rejectedCode(() =>
+        importBackup(profileDir, moved, {
+          passphrase: BACKUP_PASSPHRASE,
+          unlock: { passphrase: profilePassphrase },
+        }),
+      ),
+    ).toBe('BACKUP_WRONG_ACCOUNT');
+    expect(
+      (await verifyBackup(moved, BACKUP_PASSPHRASE, { deep: true })).manifest.accountId,
+    ).not.toBe(accountId);
   });
 
-  it("a message filed under one contact but from another, or an outgoing one from a contact, is BACKUP_TAMPERED", async () => {
+  it('a message filed under one contact but from another, or an outgoing one from a contact, is BACKUP_TAMPERED', async () => {
     const lines = await readBackupLines(file);
-    const messages = lines.filter((l) => l.startsWith('{"type":"message"')).map((l) => JSON.parse(l) as { with: string; outgoing: boolean });
+    const messages = lines
+      .filter((l) => l.startsWith('{"type":"message"'))
+      .map((l) => JSON.parse(l) as { with: string; outgoing: boolean });
     const incoming = messages.find((m) => !m.outgoing)!;
     const otherContact = messages.find((m) => m.with !== incoming.with)!.with;
     let forgedOnce = false;
@@ -194,7 +270,15 @@ describe('identity keys must derive the account ids they are stored under', () =
   it('key bytes libsignal cannot parse are BACKUP_TAMPERED', async () => {
     const forged = next('garbage-key.age');
     await rewriteBackup(file, forged, (r) =>
-      r['type'] === 'contact' ? { ...r, identity: { ...(r['identity'] as object), publicKey: Buffer.alloc(33, 9).toString('base64') } } : r,
+      r['type'] === 'contact'
+        ? {
+            ...r,
+            identity: {
+              ...(r['identity'] as object),
+              publicKey: Buffer.alloc(33, 9).toString('base64'),
+            },
+          }
+        : r,
     );
     expect(await refusal(forged)).toBe('BACKUP_TAMPERED');
   });

@@ -2,7 +2,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AgeFileReader, AgeFileWriter } from '../../../electron/core/backup/age/file.ts';
-import { MAX_SCRYPT_LOG_N, parseHeader, writeHeader } from '../../../electron/core/backup/age/header.ts';
+import {
+  MAX_SCRYPT_LOG_N,
+  parseHeader,
+  writeHeader,
+} from '../../../electron/core/backup/age/header.ts';
 import { rejectedCode, thrownCode } from '../../support/errors.ts';
 import { tempDir } from '../../support/profiles.ts';
 
@@ -31,14 +35,22 @@ describe('the scrypt work factor of a backup header', () => {
   it('is capped at 20: Sotto writes 18, age 18; 21 and above are BACKUP_UNSUPPORTED_VERSION at parse time', async () => {
     expect(MAX_SCRYPT_LOG_N).toBe(20);
     const { header } = await writeHeader(PASSPHRASE, 10);
-    const withFactor = (n: number) => Buffer.from(header.toString('latin1').replace(/ 10\n/, ` ${n}\n`), 'latin1');
+    const withFactor = (n: number) =>
+      Buffer.from(header.toString('latin1').replace(/ 10\n/, ` ${n}\n`), 'latin1');
     expect(parseHeader(withFactor(20), false).logN).toBe(20);
     expect(parseHeader(withFactor(1), false).logN).toBe(1);
-    for (const n of [21, 22, 30, 64, 1000, 2 ** 53]) expect([n, thrownCode(() => parseHeader(withFactor(n), false))]).toEqual([n, 'BACKUP_UNSUPPORTED_VERSION']);
+    for (const n of [21, 22, 30, 64, 1000, 2 ** 53])
+      expect([n, thrownCode(() => parseHeader(withFactor(n), false))]).toEqual([
+        n,
+        'BACKUP_UNSUPPORTED_VERSION',
+      ]);
     // Not a number in age's syntax is a malformed header, as before.
     for (const bad of ['0', '018', '-1', '1e3', '']) {
       const text = header.toString('latin1').replace(/ 10\n/, ` ${bad}\n`);
-      expect([bad, thrownCode(() => parseHeader(Buffer.from(text, 'latin1'), false))]).toEqual([bad, 'BACKUP_TAMPERED']);
+      expect([bad, thrownCode(() => parseHeader(Buffer.from(text, 'latin1'), false))]).toEqual([
+        bad,
+        'BACKUP_TAMPERED',
+      ]);
     }
   });
 
@@ -47,7 +59,9 @@ describe('the scrypt work factor of a backup header', () => {
       const path = await claiming(logN);
       for (const passphrase of [PASSPHRASE, 'not the passphrase']) {
         const started = performance.now();
-        expect(await rejectedCode(() => AgeFileReader.open(path, passphrase))).toBe('BACKUP_UNSUPPORTED_VERSION');
+        expect(await rejectedCode(() => AgeFileReader.open(path, passphrase))).toBe(
+          'BACKUP_UNSUPPORTED_VERSION',
+        );
         // scrypt at 2^21 alone takes seconds and 2 GiB: this bound shows no derivation ran.
         expect(performance.now() - started).toBeLessThan(500);
       }

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseStrictJson, StrictJsonError } from '../../../electron/core/backup/format/strict-json.ts';
+import {
+  parseStrictJson,
+  StrictJsonError,
+} from '../../../electron/core/backup/format/strict-json.ts';
 
 // Backup records are I-JSON: what JSON.parse would silently change (the last
 // of two members wins; "\ud800" becomes a string SQLite stores as U+FFFD) is
@@ -26,7 +29,9 @@ describe('strict JSON for backup records', () => {
       '{ "spaced" : 1 , "out" : [ ] }',
     ];
     for (const text of texts) expect(parseStrictJson(text)).toEqual(JSON.parse(text));
-    expect(Object.getPrototypeOf(parseStrictJson('{"__proto__":{"polluted":true}}'))).toBe(Object.prototype);
+    expect(Object.getPrototypeOf(parseStrictJson('{"__proto__":{"polluted":true}}'))).toBe(
+      Object.prototype,
+    );
   });
 
   it('refuses a duplicate member name anywhere: top level, nested, spelled with an escape, __proto__', () => {
@@ -57,7 +62,13 @@ describe('strict JSON for backup records', () => {
   });
 
   it('refuses a lone surrogate, escaped, in a value or a member name; a pair is fine', () => {
-    for (const text of ['{"body":"\\ud800"}', '{"body":"x\\udc00y"}', '{"\\ud83d":1}', '{"a":["\\ude00\\ud83d"]}', '"\\ud800"']) {
+    for (const text of [
+      '{"body":"\\ud800"}',
+      '{"body":"x\\udc00y"}',
+      '{"\\ud83d":1}',
+      '{"a":["\\ude00\\ud83d"]}',
+      '"\\ud800"',
+    ]) {
       expect([text, fault(text)]).toEqual([text, 'lone surrogate']);
     }
     expect(fault('{"body":"\\ud83d\\ude00"}')).toBeUndefined();
@@ -66,6 +77,7 @@ describe('strict JSON for backup records', () => {
   });
 
   it('refuses what is not JSON', () => {
-    for (const text of ['', '{', '{"a":1,}', "{'a':1}", '{"a":1}{"b":2}', 'NaN', '{"a":01}']) expect(fault(text)).toBe('syntax');
+    for (const text of ['', '{', '{"a":1,}', "{'a':1}", '{"a":1}{"b":2}', 'NaN', '{"a":01}'])
+      expect(fault(text)).toBe('syntax');
   });
 });
