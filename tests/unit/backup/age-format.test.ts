@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Decrypter, Encrypter } from 'age-encryption';
 import { describe, expect, it } from 'vitest';
 import { AgeFileReader, AgeFileWriter } from '../../../electron/core/backup/age/file.ts';
-import { headerLength } from '../../../electron/core/backup/age/header.ts';
+import { headerLength, writeHeader } from '../../../electron/core/backup/age/header.ts';
 import { CHUNK } from '../../../electron/core/backup/age/payload.ts';
 import { rejectedCode } from '../../support/errors.ts';
 import { tempDir } from '../../support/profiles.ts';
@@ -69,6 +69,17 @@ describe('age v1 on Node crypto', () => {
     const bytes = readFileSync(path);
     writeFileSync(path, bytes.subarray(0, bytes.length - 1));
     expect(await rejectedCode(() => readOurs(path))).toBe('BACKUP_TRUNCATED');
+  });
+
+  it('the header length depends only on the work factor (what lets the writer reserve its gap)', async () => {
+    for (const logN of [1, 9, 10, 12]) {
+      const lengths = new Set<number>();
+      for (let i = 0; i < 4; i++) lengths.add((await writeHeader(PASSPHRASE, logN)).header.length);
+      expect([...lengths]).toEqual([headerLength(logN)]);
+    }
+    expect(headerLength(18)).toBe(headerLength(10));
+    expect(headerLength(9)).toBe(headerLength(10) - 1);
+    expect(() => headerLength(21)).toThrow(RangeError);
   });
 
   it('the payload is sealed and written while scrypt runs; the header goes into its reserved gap last', async () => {
