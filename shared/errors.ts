@@ -31,6 +31,7 @@ export const ERROR_MESSAGES = {
   APP_LOCKED: 'Sotto is locked; unlock it first',
   NO_PROFILE: 'no profile is open',
   WEAK_PASSPHRASE: 'the passphrase is too easy to guess',
+  WRONG_BACKUP_PASSPHRASE: 'the passphrase does not unlock this backup',
   BACKUP_TAMPERED: 'the backup file was altered or damaged',
   BACKUP_TRUNCATED: 'the backup file is incomplete',
   BACKUP_TRAILING_DATA: 'the backup file has extra data after its end',

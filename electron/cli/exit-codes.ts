@@ -16,6 +16,7 @@ export const EXIT = {
 export function exitCodeFor(code: ErrorCode): number {
   switch (code) {
     case 'WRONG_PASSPHRASE':
+    case 'WRONG_BACKUP_PASSPHRASE':
     case 'PASSPHRASE_REQUIRED':
     case 'KEYCHAIN_UNAVAILABLE':
       return EXIT.UNLOCK;
@@ -65,7 +66,8 @@ Exit codes:
   1  unexpected failure
   2  usage error or invalid input (INVALID_INPUT, WEAK_PASSPHRASE, MESSAGE_TOO_LONG, INVALID_NAME,
      INSECURE_RELAY, RELAY_ADDRESS_REFUSED)
-  3  could not unlock the profile (WRONG_PASSPHRASE, PASSPHRASE_REQUIRED, KEYCHAIN_UNAVAILABLE)
+  3  could not unlock the profile or the backup (WRONG_PASSPHRASE, WRONG_BACKUP_PASSPHRASE, PASSPHRASE_REQUIRED,
+     KEYCHAIN_UNAVAILABLE)
   4  profile problem (PROFILE_LOCKED, PROFILE_NOT_FOUND, PROFILE_EXISTS, PROFILE_TOO_NEW, KEYFILE_CORRUPT, DB_CORRUPT, NOT_CONFIGURED)
   5  relay problem (RELAY_UNAVAILABLE, RELAY_REFUSED)
   6  contact or trust problem (UNKNOWN_CONTACT, IDENTITY_CHANGED, IDENTITY_MISMATCH, INVALID_INVITE,

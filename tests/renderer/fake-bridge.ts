@@ -322,7 +322,7 @@ export class FakeBridge {
       }),
     'backup:verify': ({ passphrase }) =>
       this.runBackup('verify', 'verify', () => {
-        if (!this.opensBackup(passphrase)) throw new FakeError('WRONG_PASSPHRASE');
+        if (!this.opensBackup(passphrase)) throw new FakeError('WRONG_BACKUP_PASSPHRASE');
         return this.backupSummary;
       }),
     'backup:restore': (input) =>
@@ -331,7 +331,7 @@ export class FakeBridge {
           if (!input.protect || (input.protect.passphrase === undefined && !(input.protect.useKeychain && this.state.keychainSecure))) {
             throw new FakeError('PASSPHRASE_REQUIRED');
           }
-          if (!this.opensBackup(input.passphrase)) throw new FakeError('WRONG_PASSPHRASE');
+          if (!this.opensBackup(input.passphrase)) throw new FakeError('WRONG_BACKUP_PASSPHRASE');
           if (input.protect.passphrase !== undefined) this.passphrase = input.protect.passphrase;
           this.state = {
             phase: 'unlocked',
@@ -344,7 +344,7 @@ export class FakeBridge {
         }
         this.requireUnlocked();
         if (this.state.unlockWith === 'passphrase' && input.profilePassphrase !== this.passphrase) throw new FakeError('WRONG_PASSPHRASE');
-        if (!this.opensBackup(input.passphrase)) throw new FakeError('WRONG_PASSPHRASE');
+        if (!this.opensBackup(input.passphrase)) throw new FakeError('WRONG_BACKUP_PASSPHRASE');
         if (this.backupSummary.accountId !== this.state.accountId) throw new FakeError('BACKUP_WRONG_ACCOUNT');
         const added = this.restoredOnce ? 0 : this.restoreAdds;
         this.restoredOnce = true;

@@ -1,7 +1,11 @@
 import { createHash } from 'node:crypto';
-import { IdentityKeyPair } from '@signalapp/libsignal-client';
+import { IdentityKeyPair, PublicKey } from '@signalapp/libsignal-client';
 import { addContact, markVerified, Profile } from '../../electron/core/index.ts';
+import { AgeFileReader, AgeFileWriter } from '../../electron/core/backup/age/file.ts';
+import { CHUNK } from '../../electron/core/backup/age/payload.ts';
 import { deriveAccountId } from '../../electron/core/crypto/account-id.ts';
+import { ACCOUNT_ID_DOMAIN } from '../../shared/protocol/account-id.ts';
+import { toBase32 } from '../../shared/protocol/encoding.ts';
 import type { Sql } from '../../electron/core/db/sqlite.ts';
 import { type ImportedMessage, importMessages } from '../../electron/core/history/bulk-import.ts';
 import { newMessageId } from '../../electron/core/messaging/message-id.ts';
@@ -121,4 +125,92 @@ export async function backupCli(profileDir: string, args: string[], env: Record<
   const result = await runCli(profileDir, args, { env: { SOTTO_BACKUP_PASSPHRASE: BACKUP_PASSPHRASE, ...env } });
   if (result.code !== 0) throw new Error(`sotto ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
   return result.stdout;
+}
+
+/** The lines of a backup's inner stream from the manifest up to (not including) the trailer, split on `\n` only. */
+export async function readBackupLines(file: string, passphrase = BACKUP_PASSPHRASE): Promise<string[]> {
+  const reader = await AgeFileReader.open(file, passphrase);
+  const parts: Buffer[] = [];
+  try {
+    for (let chunk = await reader.next(); chunk; chunk = await reader.next()) parts.push(chunk);
+  } finally {
+    await reader.close();
+  }
+  const lines = Buffer.concat(parts).toString('utf8').split('\n');
+  return lines.slice(0, lines.findIndex((line) => line.startsWith('{"type":"trailer"')));
+}
+
+/**
+ * Writes `lines` (manifest first, then data records, as raw JSON text) as a
+ * backup the way docs/backup-format.md describes it, independently of the
+ * product's record writer: the trailer's counts and hash are computed here,
+ * then newline padding to a whole chunk. The manifest's counts are the
+ * caller's (so a test can make them lie).
+ */
+export async function writeBackupLines(file: string, lines: readonly string[], passphrase = BACKUP_PASSPHRASE): Promise<void> {
+  const counts: Record<string, number> = { account: 0, key: 0, keyUse: 0, keyCounter: 0, setting: 0, contact: 0, conversation: 0, message: 0 };
+  for (const line of lines.slice(1)) {
+    const type = /^\{"type":"([A-Za-z]+)"/.exec(line)?.[1];
+    if (type !== undefined && type in counts) counts[type]! += 1;
+  }
+  const body = Buffer.from(lines.map((line) => `${line}\n`).join(''), 'utf8');
+  const trailer = Buffer.from(`${JSON.stringify({ type: 'trailer', counts, sha256: createHash('sha256').update(body).digest('hex') })}\n`);
+  const used = (body.length + trailer.length) % CHUNK;
+  const padding = Buffer.alloc(used === 0 ? 0 : CHUNK - used, 0x0a);
+  const writer = await AgeFileWriter.create(file, passphrase, { scryptLogN: TEST_SCRYPT_LOG_N });
+  await writer.write(Buffer.concat([body, trailer, padding]));
+  await writer.commit();
+}
+
+/** Re-writes a backup with each parsed record passed through `edit` (which returns it, changed or not). */
+export async function rewriteBackup(
+  from: string,
+  to: string,
+  edit: (record: Record<string, unknown>) => Record<string, unknown>,
+): Promise<void> {
+  const lines = await readBackupLines(from);
+  await writeBackupLines(to, lines.map((line) => JSON.stringify(edit(JSON.parse(line) as Record<string, unknown>))));
+}
+
+/** The first-format (before relay protocol v2) account id of an identity key: base32 of 20 bytes of the digest. */
+export function legacyAccountId(identityKey: Uint8Array): string {
+  return toBase32(createHash('sha256').update(ACCOUNT_ID_DOMAIN).update(identityKey).digest().subarray(0, 20));
+}
+
+/**
+ * Turns a current backup into one written before relay protocol v2: inner
+ * version 1, and every account id (manifest, account, contacts,
+ * conversations, messages' peers and senders) in the first, base32 format,
+ * derived from the identity keys the backup itself carries.
+ */
+export async function writeLegacyBackup(from: string, to: string): Promise<Map<string, string>> {
+  const lines = await readBackupLines(from);
+  const legacy = new Map<string, string>();
+  for (const line of lines) {
+    const record = JSON.parse(line) as { type: string; accountId?: string; identityKeyPair?: string; identity?: { publicKey: string } | null };
+    if (record.type === 'account') {
+      const pair = IdentityKeyPair.deserialize(Buffer.from(record.identityKeyPair!, 'base64'));
+      legacy.set(record.accountId!, legacyAccountId(pair.publicKey.serialize()));
+    }
+    if (record.type === 'contact' && record.identity) {
+      legacy.set(record.accountId!, legacyAccountId(PublicKey.deserialize(Buffer.from(record.identity.publicKey, 'base64')).serialize()));
+    }
+  }
+  const old = (id: unknown) => {
+    const mapped = legacy.get(String(id));
+    if (mapped === undefined) throw new Error('an account id without a key in the backup');
+    return mapped;
+  };
+  await writeBackupLines(
+    to,
+    lines.map((line) => {
+      const r = JSON.parse(line) as Record<string, unknown>;
+      if (r['type'] === 'manifest') Object.assign(r, { version: 1, accountId: old(r['accountId']) });
+      if (r['type'] === 'account' || r['type'] === 'contact') r['accountId'] = old(r['accountId']);
+      if (r['type'] === 'conversation') r['with'] = old(r['with']);
+      if (r['type'] === 'message') Object.assign(r, { with: old(r['with']), senderAccount: old(r['senderAccount']) });
+      return JSON.stringify(r);
+    }),
+  );
+  return legacy;
 }

@@ -108,7 +108,7 @@ export function registerBackupCommands(program: Command, globals: () => GlobalOp
         [
           report.created
             ? `Restored ${plural(report.messagesInserted, 'message')} into a new profile (${manifest.accountId}).`
-            : `Merged: ${report.messagesInserted} new messages, ${report.messagesSkipped} already present.`,
+            : `Merged: ${plural(report.messagesInserted, 'new message')}, ${report.messagesSkipped} already present.`,
           ...(report.created ? ['Conversations resume on the next sync (sessions are re-established automatically).'] : []),
         ].join('\n'),
       );

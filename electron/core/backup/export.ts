@@ -46,7 +46,8 @@ export async function exportBackup(profile: Profile, file: string, options: Expo
   const db = profile.db;
   const small = readSmallRecords(db);
   // Messages are read on their own connections and threads. Opening them (and counting the
-  // history) runs alongside the scrypt derivation of the header, which needs no count.
+  // history) and then sealing the whole stream run alongside the scrypt derivation of the
+  // header (AgeFileWriter writes the header last, into a gap of its fixed length).
   const [messages, age] = await both(
     profile.openReadConnection((database, key) => MessageBlockReader.open(database, key, MESSAGE_READERS)),
     AgeFileWriter.create(file, options.passphrase, { scryptLogN: options.scryptLogN }),

@@ -10,6 +10,7 @@ import { createDatabaseKey, type KeyProtection, unwrapDatabaseKey, type UnlockWi
 import { readKeyFile, writeKeyFile } from '../keys/keyfile.ts';
 import { profilePaths } from '../profile/paths.ts';
 import type { BackupManifest, DataRecord } from './format/records.ts';
+import { identityCheckHooks } from './identity-check.ts';
 import { type BackupRunOptions, throwIfCancelled } from './progress.ts';
 import { type RestoreCounts, RestoreWriter } from './restore-db.ts';
 import { readBackup } from './verify.ts';
@@ -37,8 +38,9 @@ const TEMP_PREFIX = 'sotto.db.restore-';
  * Restores a backup into the profile directory `dir` (R6):
  *
  * 1. the whole file is read, authenticated and every record validated, with
- *    nothing written (WRONG_PASSPHRASE, BACKUP_TAMPERED, BACKUP_TRUNCATED,
- *    BACKUP_TRAILING_DATA, BACKUP_UNSUPPORTED_VERSION, and
+ *    nothing written (WRONG_BACKUP_PASSPHRASE, BACKUP_TAMPERED, BACKUP_TRUNCATED,
+ *    BACKUP_TRAILING_DATA, BACKUP_UNSUPPORTED_VERSION, IDENTITY_MISMATCH for
+ *    an identity key that does not derive its account id, and
  *    BACKUP_WRONG_ACCOUNT for another account's profile, all raised here);
  * 2. the records are written into a new database file beside the profile's:
  *    a fresh one when `dir` holds no profile (everything is restored; needs
@@ -60,27 +62,16 @@ export async function importBackup(dir: string, file: string, options: ImportBac
   return restoreNew(dir, file, options.create, options);
 }
 
-/** Pass 1: the whole file, validated, nothing written. */
+/** Pass 1: the whole file, validated (identity keys included), nothing written. */
 async function verifyAll(file: string, options: ImportBackupOptions, expectedAccount?: string): Promise<BackupManifest> {
-  let accountId: string | undefined;
-  let accountSeen = false;
   const { manifest } = await readBackup(file, options.passphrase, {
     phase: 'verify',
     deep: true,
     signal: options.signal,
     onProgress: options.onProgress,
-    onManifest: (m) => {
+    ...identityCheckHooks((m) => {
       if (expectedAccount !== undefined && m.accountId !== expectedAccount) throw new SottoError('BACKUP_WRONG_ACCOUNT');
-      if (m.counts.account !== 1) throw new SottoError('BACKUP_TAMPERED', 'account count');
-      accountId = m.accountId;
-    },
-    onRecords: (records) => {
-      for (const r of records) {
-        if (r.type !== 'account') continue;
-        if (accountSeen || r.accountId !== accountId) throw new SottoError('BACKUP_TAMPERED', 'account record');
-        accountSeen = true;
-      }
-    },
+    }),
   });
   return manifest;
 }

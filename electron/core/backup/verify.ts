@@ -1,6 +1,7 @@
 import { AgeFileReader } from './age/file.ts';
 import { readRecords, type ReadOptions } from './format/reader.ts';
 import type { BackupManifest, DataRecord, RecordCounts } from './format/records.ts';
+import { identityCheckHooks } from './identity-check.ts';
 import { normalizeRecoveryKey } from './passphrase.ts';
 import type { BackupRunOptions } from './progress.ts';
 
@@ -23,12 +24,15 @@ export interface VerifyReport {
 /**
  * Reads and authenticates a whole backup file without touching any profile:
  * the age header and every chunk, the manifest's version, the record order,
- * the trailer's counts and its SHA-256. Rejects with WRONG_PASSPHRASE,
- * BACKUP_TAMPERED, BACKUP_TRUNCATED, BACKUP_TRAILING_DATA,
- * BACKUP_UNSUPPORTED_VERSION or CANCELLED.
+ * the trailer's counts and its SHA-256 (deep: every record's schema and
+ * identity key too). Rejects with WRONG_BACKUP_PASSPHRASE, BACKUP_TAMPERED,
+ * BACKUP_TRUNCATED, BACKUP_TRAILING_DATA, BACKUP_UNSUPPORTED_VERSION,
+ * IDENTITY_MISMATCH (deep) or CANCELLED.
  */
 export async function verifyBackup(file: string, passphrase: string, options: VerifyBackupOptions = {}): Promise<VerifyReport> {
-  return readBackup(file, passphrase, { ...options, phase: 'verify' });
+  if (!options.deep) return readBackup(file, passphrase, { ...options, phase: 'verify' });
+  // Deep: everything import's first pass refuses, identity keys included.
+  return readBackup(file, passphrase, { ...options, phase: 'verify', ...identityCheckHooks() });
 }
 
 /** One full read of a backup file (verify, and both passes of import). */

@@ -61,7 +61,7 @@ describe('interoperability with the age CLI', () => {
     // Every record is one JSON object per line with `type` as its first member.
     expect(lines.every((line) => line.startsWith('{"type":"'))).toBe(true);
     const manifest = records[0]!;
-    expect(manifest).toMatchObject({ type: 'manifest', format: 'sotto-backup', version: 1, accountId: profile.account.accountId });
+    expect(manifest).toMatchObject({ type: 'manifest', format: 'sotto-backup', version: 2, accountId: profile.account.accountId });
     const trailer = records.at(-1)! as { type: string; counts: Record<string, number>; sha256: string };
     expect(trailer.type).toBe('trailer');
     // The trailer's hash covers every byte before the trailer line.

@@ -114,20 +114,27 @@ describe('a damaged or wrong backup is refused before any write', () => {
     }
   });
 
-  it('a wrong passphrase (or a salt that is not the one it was made with) is WRONG_PASSPHRASE', async () => {
-    expect(await refusal(variant(original), 'another passphrase entirely 42')).toBe('WRONG_PASSPHRASE');
+  it('a wrong passphrase (or a salt that is not the one it was made with) is WRONG_BACKUP_PASSPHRASE', async () => {
+    expect(await refusal(variant(original), 'another passphrase entirely 42')).toBe('WRONG_BACKUP_PASSPHRASE');
     const text = original.subarray(0, headerLength).toString('latin1');
     const salt = text.split('\n')[1]!.split(' ')[2]!;
     const otherSalt = Buffer.from('0123456789abcdef').toString('base64').replace(/=+$/, '');
     const altered = Buffer.concat([Buffer.from(text.replace(salt, otherSalt), 'latin1'), original.subarray(headerLength)]);
-    expect(await refusal(variant(altered))).toBe('WRONG_PASSPHRASE');
+    expect(await refusal(variant(altered))).toBe('WRONG_BACKUP_PASSPHRASE');
   });
 
   it('a future age version or a future backup format version is BACKUP_UNSUPPORTED_VERSION', async () => {
     const ageV2 = Buffer.concat([Buffer.from('age-encryption.org/v2\n'), original.subarray(original.indexOf('\n') + 1)]);
     expect(await refusal(variant(ageV2))).toBe('BACKUP_UNSUPPORTED_VERSION');
-    const future = await reencrypted((text) => text.replace('"version":1,', '"version":2,"newField":"x",'));
+    const future = await reencrypted((text) => text.replace('"version":2,', '"version":3,"newField":"x",'));
     expect(await refusal(future)).toBe('BACKUP_UNSUPPORTED_VERSION');
+    // Version 0 was never written: a version this reader does not know, like a newer one (not an alteration).
+    const zero = await reencrypted((text) => text.replace('"version":2,', '"version":0,'));
+    expect(await refusal(zero)).toBe('BACKUP_UNSUPPORTED_VERSION');
+    // Not a version at all: the manifest is malformed.
+    for (const version of ['-1', '1.5', '"2"', 'null']) {
+      expect(await refusal(await reencrypted((text) => text.replace('"version":2,', `"version":${version},`)))).toBe('BACKUP_TAMPERED');
+    }
   });
 
   it('an authentic age file whose inner stream breaks the format is BACKUP_TAMPERED or BACKUP_TRUNCATED', async () => {

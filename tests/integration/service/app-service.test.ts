@@ -221,7 +221,7 @@ describe('core service', () => {
     expect(alice.events.some((e) => e.event === 'backup:progress')).toBe(true);
     const summary = await alice.call('backup:verify', { passphrase: exported.recoveryKey }, backup);
     expect(summary).toMatchObject({ messages: 3, contacts: 1, conversations: 1 });
-    expect(await rejectedCode(() => alice.call('backup:verify', { passphrase: 'not the recovery key' }, backup))).toBe('WRONG_PASSPHRASE');
+    expect(await rejectedCode(() => alice.call('backup:verify', { passphrase: 'not the recovery key' }, backup))).toBe('WRONG_BACKUP_PASSPHRASE');
 
     // Merging into the same profile (after confirming the profile passphrase) adds nothing.
     expect(

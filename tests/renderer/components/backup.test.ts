@@ -128,7 +128,7 @@ describe('Settings → Backup', () => {
     const wrapper = mountSection();
     await wrapper.get('[data-testid="backup-verify-passphrase"]').setValue('not it');
     await submitFormOf(wrapper, 'backup-verify');
-    expect(wrapper.get('[data-testid="backup-error"]').text()).toBe(en.backup.wrongPassphrase.backup);
+    expect(wrapper.get('[data-testid="backup-error"]').text()).toBe(en.errors.WRONG_BACKUP_PASSPHRASE);
     expect(wrapper.get('[data-testid="backup-error"]').attributes('role')).toBe('alert');
 
     fake.fail('backup:verify', 'BACKUP_TAMPERED');
@@ -174,6 +174,22 @@ describe('Settings → Backup', () => {
     await wrapper.get('[data-testid="backup-restore-profile-passphrase"]').setValue('right passphrase');
     await submitFormOf(wrapper, 'backup-restore');
     expect(wrapper.get('[data-testid="backup-restore-done"]').text()).toBe(en.backup.restoredNone);
+    wrapper.unmount();
+  });
+
+  it('restoring into the open profile names the passphrase that was wrong: the backup\'s or the profile\'s', async () => {
+    const wrapper = mountSection();
+    await wrapper.get('[data-testid="backup-restore-passphrase"]').setValue('not the backup one');
+    await wrapper.get('[data-testid="backup-restore-profile-passphrase"]').setValue('right passphrase');
+    await submitFormOf(wrapper, 'backup-restore');
+    expect(wrapper.get('[data-testid="backup-error"]').text()).toBe(en.errors.WRONG_BACKUP_PASSPHRASE);
+
+    await wrapper.get('[data-testid="backup-restore-passphrase"]').setValue('backup passphrase');
+    await wrapper.get('[data-testid="backup-restore-profile-passphrase"]').setValue('not the profile one');
+    await submitFormOf(wrapper, 'backup-restore');
+    expect(wrapper.get('[data-testid="backup-error"]').text()).toBe(en.errors.WRONG_PASSPHRASE);
+    expect(en.errors.WRONG_PASSPHRASE).not.toBe(en.errors.WRONG_BACKUP_PASSPHRASE);
+    expect(wrapper.find('[data-testid="backup-restore-done"]').exists()).toBe(false);
     wrapper.unmount();
   });
 
@@ -260,7 +276,7 @@ describe('restore from a backup at first run', () => {
     await waitForScore(wrapper);
     await wrapper.get('form').trigger('submit');
     await settle();
-    expect(wrapper.get('[data-testid="restore-error"]').text()).toBe(en.backup.wrongPassphrase.backup);
+    expect(wrapper.get('[data-testid="restore-error"]').text()).toBe(en.errors.WRONG_BACKUP_PASSPHRASE);
     expect(router.currentRoute.value.name).toBe('restore');
     expect(useAppStore().phase).toBe('no-profile');
     wrapper.unmount();

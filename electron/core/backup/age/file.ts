@@ -3,7 +3,7 @@ import { type FileHandle, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { SottoError } from '../../errors.ts';
 import { fsyncDirectory } from '../../fs-atomic.ts';
-import { DEFAULT_SCRYPT_LOG_N, MAX_HEADER_BYTES, parseHeader, unwrapFileKey, writeHeader } from './header.ts';
+import { DEFAULT_SCRYPT_LOG_N, headerLength, MAX_HEADER_BYTES, newFileKey, parseHeader, sealHeader, unwrapFileKey } from './header.ts';
 import { PAYLOAD_NONCE_BYTES, PayloadOpener, PayloadSealer, SEALED_CHUNK } from './payload.ts';
 import { releaseBuffers } from '../release.ts';
 
@@ -22,10 +22,17 @@ export interface AgeWriteOptions {
  * Writes an age v1 passphrase file. Everything goes to a temporary file beside
  * the target, which replaces the target only at `commit` (fsync, rename,
  * fsync the directory): a crash or `abort` leaves no partial backup behind.
+ *
+ * The payload is sealed from the start, while scrypt derives the header's
+ * wrapping key on libuv's thread pool (about a second at 2^18): the header
+ * has a fixed length, so the payload is written after a gap of that length
+ * and the header into the gap at `commit`.
  */
 export class AgeFileWriter {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  /** Where the next batch goes: after the reserved header gap and everything queued before it. */
+  private position: number;
   private written = 0;
   /** The batch being written while the next one is sealed (one at a time, in order). */
   private writing: Promise<void> = Promise.resolve();
@@ -35,16 +42,33 @@ export class AgeFileWriter {
     private readonly temp: string,
     private readonly handle: FileHandle,
     private readonly sealer: PayloadSealer,
-  ) {}
+    /** The header, once scrypt is done. */
+    private readonly header: Promise<Buffer>,
+    private readonly headerBytes: number,
+  ) {
+    this.position = headerBytes;
+  }
 
-  /** Creates the temporary file and writes the header. */
+  /** Creates the temporary file and starts deriving the header's key; the payload can be written at once. */
   static async create(target: string, passphrase: string, options: AgeWriteOptions = {}): Promise<AgeFileWriter> {
-    const { header, fileKey } = await writeHeader(passphrase, options.scryptLogN ?? DEFAULT_SCRYPT_LOG_N);
+    const logN = options.scryptLogN ?? DEFAULT_SCRYPT_LOG_N;
+    const headerBytes = headerLength(logN);
+    const fileKey = newFileKey();
+    const sealer = new PayloadSealer(fileKey);
+    // The file key is needed until the header is wrapped and MACed, and not after.
+    const header = sealHeader(passphrase, fileKey, logN).finally(() => fileKey.fill(0));
+    // Seen by commit or abort; not an unhandled rejection meanwhile.
+    header.catch(() => undefined);
     const temp = join(dirname(target), `.${basename(target)}.partial-${process.pid}-${randomBytes(4).toString('hex')}`);
-    const handle = await open(temp, 'wx', 0o600);
-    const writer = new AgeFileWriter(target, temp, handle, new PayloadSealer(fileKey));
-    fileKey.fill(0);
-    writer.queue([header, writer.sealer.nonce]);
+    let handle: FileHandle;
+    try {
+      handle = await open(temp, 'wx', 0o600);
+    } catch (error) {
+      await header.catch(() => undefined);
+      throw error;
+    }
+    const writer = new AgeFileWriter(target, temp, handle, sealer, header, headerBytes);
+    writer.queue([sealer.nonce]);
     return writer;
   }
 
@@ -68,6 +92,10 @@ export class AgeFileWriter {
     this.queue(this.sealer.finish());
     await this.flush();
     await this.writing;
+    const header = await this.header;
+    if (header.length !== this.headerBytes) throw new Error('age header length');
+    await writeAt(this.handle, header, 0);
+    this.written += header.length;
     await this.handle.sync();
     await this.handle.close();
     await rename(this.temp, this.target);
@@ -78,6 +106,7 @@ export class AgeFileWriter {
   /** Discards the temporary file. */
   async abort(): Promise<void> {
     await this.writing.catch(() => undefined);
+    // Not awaited: scrypt cannot be stopped, and its result is no longer wanted.
     await this.handle.close().catch(() => undefined);
     await rm(this.temp, { force: true });
   }
@@ -102,19 +131,22 @@ export class AgeFileWriter {
   }
 
   private async writeAll(buffers: Buffer[], length: number): Promise<void> {
-    const { bytesWritten } = await this.handle.writev(buffers);
-    this.written += bytesWritten;
-    if (bytesWritten < length) {
-      // writev may write less than asked; finish the rest with plain writes.
-      const rest = Buffer.concat(buffers, length).subarray(bytesWritten);
-      for (let offset = 0; offset < rest.length; ) {
-        const { bytesWritten: n } = await this.handle.write(rest, offset, rest.length - offset);
-        offset += n;
-        this.written += n;
-      }
-    }
+    const at = this.position;
+    this.position += length;
+    const { bytesWritten } = await this.handle.writev(buffers, at);
+    // writev may write less than asked; finish the rest with plain writes.
+    if (bytesWritten < length) await writeAt(this.handle, Buffer.concat(buffers, length).subarray(bytesWritten), at + bytesWritten);
+    this.written += length;
     // Written: their memory can go now rather than at the next major GC.
     releaseBuffers(buffers);
+  }
+}
+
+/** Writes all of `bytes` at `position`. */
+async function writeAt(handle: FileHandle, bytes: Buffer, position: number): Promise<void> {
+  for (let offset = 0; offset < bytes.length; ) {
+    const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset, position + offset);
+    offset += bytesWritten;
   }
 }
 
@@ -143,7 +175,7 @@ export class AgeFileReader {
 
   /**
    * Opens `path` and unwraps its file key. Rejects with BACKUP_TRUNCATED,
-   * BACKUP_TAMPERED, BACKUP_UNSUPPORTED_VERSION or WRONG_PASSPHRASE.
+   * BACKUP_TAMPERED, BACKUP_UNSUPPORTED_VERSION or WRONG_BACKUP_PASSPHRASE.
    */
   static async open(path: string, passphrase: string): Promise<AgeFileReader> {
     const handle = await open(path, 'r');

@@ -9,8 +9,12 @@ export const VERSION_LINE = 'age-encryption.org/v1';
 const SCRYPT_LABEL = 'age-encryption.org/v1/scrypt';
 /** age's own default: 2^18 (256 MiB, about a second). Lower only by explicit test/bench option. */
 export const DEFAULT_SCRYPT_LOG_N = 18;
-/** A file asking for more work than this is refused (as the age CLI does by default). */
-export const MAX_SCRYPT_LOG_N = 22;
+/**
+ * A file asking for more scrypt work than this is refused while its header is
+ * parsed, before any derivation (issue 9: a crafted 2^22 header cost 42 s and
+ * 4.3 GB before failing). 2^20 is 1 GiB and a few seconds: 4x what Sotto writes.
+ */
+export const MAX_SCRYPT_LOG_N = 20;
 /** A header longer than this is not one we wrote or could read. */
 export const MAX_HEADER_BYTES = 16 * 1024;
 const FILE_KEY_BYTES = 16;
@@ -64,24 +68,48 @@ function headerMac(fileKey: Uint8Array, macInput: Uint8Array): Buffer {
   return createHmac('sha256', hkdf(fileKey, Buffer.alloc(0), 'header')).update(macInput).digest();
 }
 
-/** A fresh file key wrapped under `passphrase`, and the complete header for it. */
-export async function writeHeader(passphrase: string, logN = DEFAULT_SCRYPT_LOG_N): Promise<{ header: Buffer; fileKey: Buffer }> {
+/** A fresh random file key (what the payload key and the header MAC derive from). */
+export function newFileKey(): Buffer {
+  return randomBytes(FILE_KEY_BYTES);
+}
+
+/**
+ * The length of the header `sealHeader` writes for work factor `logN`. It
+ * depends on nothing else (salt, body and MAC have fixed sizes), which lets a
+ * writer seal the payload after a reserved gap while scrypt runs, and write
+ * the header into the gap last. RangeError for a work factor Sotto does not write.
+ */
+export function headerLength(logN: number): number {
   if (!Number.isInteger(logN) || logN < 1 || logN > MAX_SCRYPT_LOG_N) throw new RangeError('scrypt work factor out of range');
-  const fileKey = randomBytes(FILE_KEY_BYTES);
+  const b64 = (bytes: number) => encodeBase64(Buffer.alloc(bytes)).length;
+  return `${VERSION_LINE}\n-> scrypt `.length + b64(SALT_BYTES) + 1 + String(logN).length + 1 + b64(FILE_KEY_BYTES + 16) + '\n--- '.length + b64(32) + 1;
+}
+
+/** The complete header wrapping `fileKey` under `passphrase` with a fresh salt (runs scrypt, off the calling thread). */
+export async function sealHeader(passphrase: string, fileKey: Uint8Array, logN = DEFAULT_SCRYPT_LOG_N): Promise<Buffer> {
+  const length = headerLength(logN);
   const salt = randomBytes(SALT_BYTES);
   const cipher = createCipheriv('chacha20-poly1305', await scryptKey(passphrase, salt, logN), ZERO_NONCE, { authTagLength: 16 });
   const body = Buffer.concat([cipher.update(fileKey), cipher.final(), cipher.getAuthTag()]);
   // A 32-byte body is 43 base64 characters: one final line shorter than 64 columns.
   const macInput = Buffer.from(`${VERSION_LINE}\n-> scrypt ${encodeBase64(salt)} ${logN}\n${encodeBase64(body)}\n---`, 'latin1');
   const header = Buffer.concat([macInput, Buffer.from(` ${encodeBase64(headerMac(fileKey, macInput))}\n`, 'latin1')]);
-  return { header, fileKey };
+  if (header.length !== length) throw new Error('age header length');
+  return header;
+}
+
+/** A fresh file key wrapped under `passphrase`, and the complete header for it. */
+export async function writeHeader(passphrase: string, logN = DEFAULT_SCRYPT_LOG_N): Promise<{ header: Buffer; fileKey: Buffer }> {
+  const fileKey = newFileKey();
+  return { header: await sealHeader(passphrase, fileKey, logN), fileKey };
 }
 
 /**
  * Parses the header at the start of `bytes` (which may hold payload after it).
  * Errors: BACKUP_TRUNCATED if `bytes` ends before the header does and `eof`;
- * BACKUP_UNSUPPORTED_VERSION for another age version; BACKUP_TAMPERED for
- * anything malformed or not a single scrypt stanza.
+ * BACKUP_UNSUPPORTED_VERSION for another age version or a scrypt work factor
+ * above MAX_SCRYPT_LOG_N; BACKUP_TAMPERED for anything malformed or not a
+ * single scrypt stanza.
  */
 export function parseHeader(bytes: Buffer, eof: boolean): ParsedHeader {
   const tampered = (detail: string) => new SottoError('BACKUP_TAMPERED', detail);
@@ -111,12 +139,14 @@ export function parseHeader(bytes: Buffer, eof: boolean): ParsedHeader {
   if (!salt || salt.length !== SALT_BYTES) throw tampered('salt');
   if (!/^[1-9][0-9]*$/.test(parts[3]!)) throw tampered('work factor');
   const logN = Number(parts[3]);
-  if (logN > MAX_SCRYPT_LOG_N) throw tampered('work factor too large');
   const wrappedKey = decodeBase64(body);
   if (!wrappedKey || wrappedKey.length !== FILE_KEY_BYTES + 16) throw tampered('stanza body');
   if (!macLine.startsWith('--- ')) throw tampered('mac line');
   const mac = decodeBase64(macLine.slice(4));
   if (!mac || mac.length !== 32) throw tampered('mac');
+  // Last, once the header is known to be well-formed: a file this version will not pay for is
+  // not an alteration, so not BACKUP_TAMPERED; and it is refused before any derivation.
+  if (logN > MAX_SCRYPT_LOG_N) throw new SottoError('BACKUP_UNSUPPORTED_VERSION', 'scrypt work factor');
   const macEnd = start - 1 - (macLine.length - 3); // just after '---'
   return { salt, logN, wrappedKey, macInput: bytes.subarray(0, macEnd), mac, length: start };
 }
@@ -132,7 +162,7 @@ function checkLine(line: string, index: number, complete: boolean): void {
 }
 
 /**
- * Recovers the file key: WRONG_PASSPHRASE if the passphrase does not unwrap it
+ * Recovers the file key: WRONG_BACKUP_PASSPHRASE if the passphrase does not unwrap it
  * (a damaged salt or stanza body cannot be told apart from a wrong passphrase),
  * BACKUP_TAMPERED if the header MAC does not match.
  */
@@ -145,7 +175,7 @@ export async function unwrapFileKey(header: ParsedHeader, passphrase: string): P
   try {
     fileKey = Buffer.concat([decipher.update(header.wrappedKey.subarray(0, FILE_KEY_BYTES)), decipher.final()]);
   } catch {
-    throw new SottoError('WRONG_PASSPHRASE', 'backup');
+    throw new SottoError('WRONG_BACKUP_PASSPHRASE');
   }
   if (!timingSafeEqual(headerMac(fileKey, header.macInput), header.mac)) throw new SottoError('BACKUP_TAMPERED', 'header mac');
   return fileKey;

@@ -2,19 +2,20 @@ import { createHash } from 'node:crypto';
 import { SottoError } from '../../errors.ts';
 import type { AgeFileReader } from '../age/file.ts';
 import {
-  BACKUP_VERSION,
   type BackupManifest,
   type CountedType,
   type DataRecord,
   emptyCounts,
+  isReadableVersion,
   manifestHeadSchema,
-  manifestSchema,
   parseDataRecord,
+  parseManifestRecord,
   RECORD_ORDER,
   type RecordCounts,
   type RecordType,
   trailerSchema,
 } from './records.ts';
+import { parseStrictJson, StrictJsonError } from './strict-json.ts';
 
 /** How to read the inner stream. */
 export interface ReadOptions {
@@ -41,6 +42,8 @@ export interface ReadResult {
 
 const TYPE_PREFIX = Buffer.from('{"type":"', 'latin1');
 const NEWLINE = 0x0a;
+/** Bytes of one line held while its newline has not come: 2 MiB. */
+const MAX_PENDING_LINE = 1 << 21;
 const RANK = new Map<string, number>(RECORD_ORDER.map((t, i) => [t, i]));
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -74,7 +77,8 @@ export async function readRecords(age: AgeFileReader, options: ReadOptions = {})
     const last = data.lastIndexOf(NEWLINE);
     const complete = last < 0 ? 0 : last + 1;
     carry = Buffer.from(data.subarray(complete));
-    if (carry.length > 1 << 21) throw tampered('record too long');
+    // No valid record comes near this (docs/backup-format.md): a line without end is not held in memory.
+    if (carry.length > MAX_PENDING_LINE) throw tampered('record too long');
     const batch: DataRecord[] = [];
     let start = 0;
     let hashedTo = 0;
@@ -83,7 +87,7 @@ export async function readRecords(age: AgeFileReader, options: ReadOptions = {})
       // Records come in runs of one type: a line that starts like the last one is of its type.
       if (run && end - start > run.length && data.compare(run, 0, run.length, start, start + run.length) === 0) {
         counts[run.type] += 1;
-        if (options.deep) batch.push(parseRecord(run.type, lineAt(data, start, end)));
+        if (options.deep) batch.push(parseRecord(manifest!, run.type, lineAt(data, start, end)));
         start = end + 1;
         continue;
       }
@@ -106,7 +110,7 @@ export async function readRecords(age: AgeFileReader, options: ReadOptions = {})
         break;
       } else {
         counts[type as CountedType] += 1;
-        if (options.deep) batch.push(parseRecord(type as CountedType, lineAt(data, start, end)));
+        if (options.deep) batch.push(parseRecord(manifest!, type as CountedType, lineAt(data, start, end)));
         run = Object.assign(Buffer.from(`{"type":"${type}",`, 'latin1'), { type: type as CountedType });
       }
       start = end + 1;
@@ -131,25 +135,38 @@ function typeOf(data: Buffer, start: number, end: number): RecordType | '' {
   return data.toString('latin1', from, quote) as RecordType;
 }
 
+/** One line as strict JSON (UTF-8, no duplicate members, no lone surrogates): BACKUP_TAMPERED otherwise. */
 function lineAt(data: Buffer, start: number, end: number): unknown {
+  let text: string;
   try {
-    return JSON.parse(utf8.decode(data.subarray(start, end)));
+    text = utf8.decode(data.subarray(start, end));
   } catch {
-    throw tampered('record is not JSON');
+    throw tampered('record is not UTF-8');
+  }
+  try {
+    return parseStrictJson(text);
+  } catch (error) {
+    throw tampered(error instanceof StrictJsonError ? `record: ${error.fault}` : 'record is not JSON');
   }
 }
 
+/**
+ * A version this build does not read is BACKUP_UNSUPPORTED_VERSION, decided
+ * on `type`, `format` and `version` alone (any other version may change
+ * everything else); a manifest without those three is not one (BACKUP_TAMPERED).
+ */
 function parseManifest(value: unknown): BackupManifest {
   const head = manifestHeadSchema.safeParse(value);
   if (!head.success) throw tampered('manifest');
-  if (head.data.version > BACKUP_VERSION) throw new SottoError('BACKUP_UNSUPPORTED_VERSION', `format ${head.data.version}`);
-  const manifest = manifestSchema.safeParse(value);
-  if (!manifest.success) throw tampered('manifest');
-  return manifest.data;
+  const version = head.data.version;
+  if (!isReadableVersion(version)) throw new SottoError('BACKUP_UNSUPPORTED_VERSION', `format ${version}`);
+  const manifest = parseManifestRecord(version, value);
+  if (!manifest) throw tampered('manifest');
+  return manifest;
 }
 
-function parseRecord(type: CountedType, value: unknown): DataRecord {
-  const record = parseDataRecord(type, value);
+function parseRecord(manifest: BackupManifest, type: CountedType, value: unknown): DataRecord {
+  const record = parseDataRecord(manifest.version, type, value);
   if (!record) throw tampered(`${type} record`);
   return record;
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { accountIdSchema } from '../../../../shared/protocol/account-id.ts';
+import { type AccountId, accountIdFromLegacy, accountIdSchema, LEGACY_ACCOUNT_ID } from '../../../../shared/protocol/account-id.ts';
 import { MAX_BODY_CHARS } from '../../../../shared/protocol/content.ts';
+import { PADDED_BASE64 } from '../../../../shared/protocol/encoding.ts';
 
 // The records of the inner backup stream (docs/backup-format.md): one JSON
 // object per line, `type` first. These schemas are the contract a reader
@@ -8,8 +9,15 @@ import { MAX_BODY_CHARS } from '../../../../shared/protocol/content.ts';
 
 /** The value of `format` in every manifest. */
 export const BACKUP_FORMAT = 'sotto-backup';
-/** The inner stream version this build writes and reads. */
-export const BACKUP_VERSION = 1;
+/** The inner stream version this build writes. */
+export const BACKUP_VERSION = 2;
+/**
+ * Versions this build reads. Version 1 is version 2 with account ids in the
+ * first, base32 format (Sotto before relay protocol v2): they are mapped to
+ * the current ids while reading, so nothing after the reader sees them.
+ */
+export const READABLE_VERSIONS = [1, 2] as const;
+export type ReadableVersion = (typeof READABLE_VERSIONS)[number];
 
 /** Record types in the order they must appear (manifest first, trailer last). */
 export const RECORD_ORDER = [
@@ -30,7 +38,7 @@ export type RecordType = (typeof RECORD_ORDER)[number];
 export type CountedType = Exclude<RecordType, 'manifest' | 'trailer'>;
 export const COUNTED_TYPES = RECORD_ORDER.slice(1, -1) as readonly CountedType[];
 
-const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/).max(1 << 20);
+const base64 = z.string().max(1 << 20).regex(PADDED_BASE64);
 const time = z.number().int().nonnegative();
 const count = z.number().int().nonnegative();
 const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i);
@@ -41,36 +49,14 @@ export const countsSchema = z.strictObject(
 );
 export type RecordCounts = z.infer<typeof countsSchema>;
 
-/** Only what every version's manifest has: read first, to refuse a newer version cleanly. */
+/** Only what every version's manifest has: read first, to refuse another version cleanly. */
 export const manifestHeadSchema = z.object({
   type: z.literal('manifest'),
   format: z.literal(BACKUP_FORMAT),
-  version: z.number().int().min(1),
+  version: z.number().int().nonnegative(),
 });
 
-export const manifestSchema = z.strictObject({
-  type: z.literal('manifest'),
-  format: z.literal(BACKUP_FORMAT),
-  version: z.literal(BACKUP_VERSION),
-  app: z.strictObject({ name: z.string().max(100), version: z.string().max(100) }),
-  createdAt: time,
-  accountId: accountIdSchema,
-  schemaVersion: z.number().int().min(1),
-  counts: countsSchema,
-});
-export type BackupManifest = z.infer<typeof manifestSchema>;
-
-export const accountRecordSchema = z.strictObject({
-  type: z.literal('account'),
-  accountId: accountIdSchema,
-  displayName: z.string().max(1000),
-  deviceId: z.number().int().min(1).max(127),
-  registrationId: z.number().int().min(1).max(0x3fff),
-  identityKeyPair: base64,
-  createdAt: time,
-});
-
-export const keyRecordSchema = z.strictObject({
+const keyRecordSchema = z.strictObject({
   type: z.literal('key'),
   kind: z.enum(['pre', 'signed', 'kyber']),
   id: keyId,
@@ -80,63 +66,24 @@ export const keyRecordSchema = z.strictObject({
   lastResort: z.boolean(),
 });
 
-export const keyUseRecordSchema = z.strictObject({
+const keyUseRecordSchema = z.strictObject({
   type: z.literal('keyUse'),
   kyberId: keyId,
   signedId: keyId,
   baseKey: base64,
 });
 
-export const keyCounterRecordSchema = z.strictObject({
+const keyCounterRecordSchema = z.strictObject({
   type: z.literal('keyCounter'),
   kind: z.enum(['pre_key', 'signed_pre_key', 'kyber_pre_key']),
   nextId: keyId,
 });
 
-export const settingRecordSchema = z.strictObject({
+const settingRecordSchema = z.strictObject({
   type: z.literal('setting'),
   key: z.string().min(1).max(200),
-  value: z.string().max(1 << 20),
-});
-
-export const contactRecordSchema = z.strictObject({
-  type: z.literal('contact'),
-  accountId: accountIdSchema,
-  displayName: z.string().max(1000).nullable(),
-  relay: z.string().max(2000).nullable(),
-  createdAt: time,
-  identity: z
-    .strictObject({
-      publicKey: base64,
-      trust: z.enum(['trusted', 'changed']),
-      verified: z.boolean(),
-      firstSeenAt: time,
-      changedAt: time.nullable(),
-    })
-    .nullable(),
-});
-
-export const conversationRecordSchema = z.strictObject({
-  type: z.literal('conversation'),
-  with: accountIdSchema,
-  createdAt: time,
-  lastMessageAt: time.nullable(),
-  unreadCount: count,
-  identityChanged: z.boolean(),
-  draft: z.string().max(MAX_BODY_CHARS).nullable(),
-});
-
-export const messageRecordSchema = z.strictObject({
-  type: z.literal('message'),
-  uuid,
-  with: accountIdSchema,
-  outgoing: z.boolean(),
-  senderAccount: accountIdSchema,
-  senderDevice: z.number().int().min(1).max(127),
-  sentAt: time,
-  receivedAt: time,
-  status: z.enum(['queued', 'sent', 'delivered', 'failed', 'received']),
-  body: z.string().max(MAX_BODY_CHARS),
+  // Settings are short (addresses, names of choices); the cap keeps every valid line far below the reader's 2 MiB.
+  value: z.string().max(64 * 1024),
 });
 
 export const trailerSchema = z.strictObject({
@@ -145,20 +92,97 @@ export const trailerSchema = z.strictObject({
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
 });
 
-export type AccountRecord = z.infer<typeof accountRecordSchema>;
+/** The schemas of one version; `accountId` reads that version's account ids into current ones. */
+function schemasFor<V extends ReadableVersion, Id extends z.ZodType>(version: V, accountId: Id) {
+  return {
+    manifest: z.strictObject({
+      type: z.literal('manifest'),
+      format: z.literal(BACKUP_FORMAT),
+      version: z.literal(version),
+      app: z.strictObject({ name: z.string().max(100), version: z.string().max(100) }),
+      createdAt: time,
+      accountId,
+      schemaVersion: z.number().int().min(1),
+      counts: countsSchema,
+    }),
+    account: z.strictObject({
+      type: z.literal('account'),
+      accountId,
+      displayName: z.string().max(1000),
+      deviceId: z.number().int().min(1).max(127),
+      registrationId: z.number().int().min(1).max(0x3fff),
+      identityKeyPair: base64,
+      createdAt: time,
+    }),
+    key: keyRecordSchema,
+    keyUse: keyUseRecordSchema,
+    keyCounter: keyCounterRecordSchema,
+    setting: settingRecordSchema,
+    contact: z.strictObject({
+      type: z.literal('contact'),
+      accountId,
+      displayName: z.string().max(1000).nullable(),
+      relay: z.string().max(2000).nullable(),
+      createdAt: time,
+      identity: z
+        .strictObject({
+          publicKey: base64,
+          trust: z.enum(['trusted', 'changed']),
+          verified: z.boolean(),
+          firstSeenAt: time,
+          changedAt: time.nullable(),
+        })
+        .nullable(),
+    }),
+    conversation: z.strictObject({
+      type: z.literal('conversation'),
+      with: accountId,
+      createdAt: time,
+      lastMessageAt: time.nullable(),
+      unreadCount: count,
+      identityChanged: z.boolean(),
+      draft: z.string().max(MAX_BODY_CHARS).nullable(),
+    }),
+    message: z.strictObject({
+      type: z.literal('message'),
+      uuid,
+      with: accountId,
+      outgoing: z.boolean(),
+      senderAccount: accountId,
+      senderDevice: z.number().int().min(1).max(127),
+      sentAt: time,
+      receivedAt: time,
+      status: z.enum(['queued', 'sent', 'delivered', 'failed', 'received']),
+      body: z.string().max(MAX_BODY_CHARS),
+    }),
+  };
+}
+
+const current = schemasFor(BACKUP_VERSION, accountIdSchema);
+const legacyAccountId = z
+  .string()
+  .regex(LEGACY_ACCOUNT_ID)
+  .transform((id): AccountId => accountIdFromLegacy(id));
+const SCHEMAS = { 1: schemasFor(1, legacyAccountId), 2: current } as const;
+
+export const manifestSchema = current.manifest;
+/** A manifest as read (a version 1 manifest keeps its version; its account id is mapped). */
+export type BackupManifest = z.infer<(typeof SCHEMAS)[ReadableVersion]['manifest']>;
+
+export type AccountRecord = z.infer<typeof current.account>;
 export type KeyRecord = z.infer<typeof keyRecordSchema>;
 export type KeyUseRecord = z.infer<typeof keyUseRecordSchema>;
 export type KeyCounterRecord = z.infer<typeof keyCounterRecordSchema>;
 export type SettingRecord = z.infer<typeof settingRecordSchema>;
-export type ContactRecord = z.infer<typeof contactRecordSchema>;
-export type ConversationRecord = z.infer<typeof conversationRecordSchema>;
-export type MessageRecord = z.infer<typeof messageRecordSchema>;
+export type ContactRecord = z.infer<typeof current.contact>;
+export type ConversationRecord = z.infer<typeof current.conversation>;
+export type MessageRecord = z.infer<typeof current.message>;
 export type Trailer = z.infer<typeof trailerSchema>;
 
 /** Records as written (account ids are plain strings before validation brands them). */
-export type AccountRecordIn = z.input<typeof accountRecordSchema>;
-export type ContactRecordIn = z.input<typeof contactRecordSchema>;
-export type ConversationRecordIn = z.input<typeof conversationRecordSchema>;
+export type AccountRecordIn = z.input<typeof current.account>;
+export type ContactRecordIn = z.input<typeof current.contact>;
+export type ConversationRecordIn = z.input<typeof current.conversation>;
 export type BackupManifestIn = z.input<typeof manifestSchema>;
 
 /** A record between the manifest and the trailer. */
@@ -172,20 +196,20 @@ export type DataRecord =
   | ConversationRecord
   | MessageRecord;
 
-const dataSchemas: Record<CountedType, z.ZodType<DataRecord>> = {
-  account: accountRecordSchema,
-  key: keyRecordSchema,
-  keyUse: keyUseRecordSchema,
-  keyCounter: keyCounterRecordSchema,
-  setting: settingRecordSchema,
-  contact: contactRecordSchema,
-  conversation: conversationRecordSchema,
-  message: messageRecordSchema,
-};
+/** True if this build reads inner stream `version`. */
+export function isReadableVersion(version: number): version is ReadableVersion {
+  return (READABLE_VERSIONS as readonly number[]).includes(version);
+}
 
-/** Validates one parsed data record of a known type; undefined if it does not match its schema. */
-export function parseDataRecord(type: CountedType, value: unknown): DataRecord | undefined {
-  const result = dataSchemas[type].safeParse(value);
+/** Validates a manifest of a readable version; undefined if it does not match that version's schema. */
+export function parseManifestRecord(version: ReadableVersion, value: unknown): BackupManifest | undefined {
+  const result = (SCHEMAS[version].manifest as z.ZodType<BackupManifest>).safeParse(value);
+  return result.success ? result.data : undefined;
+}
+
+/** Validates one parsed data record of a known type; undefined if it does not match its version's schema. */
+export function parseDataRecord(version: ReadableVersion, type: CountedType, value: unknown): DataRecord | undefined {
+  const result = (SCHEMAS[version][type] as z.ZodType<DataRecord>).safeParse(value);
   return result.success ? result.data : undefined;
 }
 
