@@ -66,10 +66,12 @@ const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX one_time_kyber_pre_keys_order ON one_time_kyber_pre_keys (account_id, device_id, seq);
 
-  -- Mailboxes. seq is arrival order; body is the sealed ciphertext. There is no
-  -- sender anywhere: the idempotency key is a column of the row and goes with it.
+  -- Mailboxes. seq is arrival order (AUTOINCREMENT: never reused after the
+  -- newest envelope is acked, so a connection's push cursor stays valid); body
+  -- is the sealed ciphertext. There is no sender anywhere: the idempotency key
+  -- is a column of the row and goes with it.
   CREATE TABLE envelopes (
-    seq INTEGER PRIMARY KEY,
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT NOT NULL UNIQUE,
     recipient TEXT NOT NULL,
     recipient_device INTEGER NOT NULL,

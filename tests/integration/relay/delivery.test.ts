@@ -96,6 +96,17 @@ describe('relay mailboxes', () => {
     await Promise.all([again.close(), sender.close(), other.close()]);
   });
 
+  it('after the newest envelope is acked, the next one is still pushed on the same connection (arrival order never reuses a position)', async () => {
+    const bob = await registeredDevice(relay.url);
+    const sender = await connectAnonymous(relay.url);
+    for (let round = 0; round < 3; round++) {
+      const envelopeId = await sendOk(sender, bob.device, bob.token);
+      expect(ids(await bob.client.envelopes(1))).toEqual([envelopeId]);
+      expect(await bob.client.request({ type: 'ack', envelopeIds: [envelopeId] })).toMatchObject({ type: 'ok' });
+    }
+    await Promise.all([bob.client.close(), sender.close()]);
+  });
+
   it('unacked envelopes are pushed again on the next connection', async () => {
     const bob = await registeredDevice(relay.url);
     const sender = await connectAnonymous(relay.url);
