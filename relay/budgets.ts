@@ -23,14 +23,25 @@ function mailboxKey(mailbox: Mailbox): string {
   return `${mailbox.accountId}.${mailbox.deviceId}`;
 }
 
-/** One anonymous connection's own budgets. */
+/** One connection's own budgets. */
 export class ConnectionBudget {
   readonly sends: BucketMap<string>;
   readonly bytes: BucketMap<string>;
+  private readonly refusals: BucketMap<string>;
 
   constructor(specs: RelayBudgetSpecs, now: () => number) {
     this.sends = new BucketMap(specs.connectionSends, now);
     this.bytes = new BucketMap(specs.connectionBytes, now);
+    this.refusals = new BucketMap(specs.connectionRefusals, now);
+  }
+
+  /**
+   * Counts `count` refused requests; 0 while within the refusal budget, else
+   * how long the connection's reading pauses (until the bucket holds them again).
+   */
+  refused(count: number): number {
+    const verdict = this.refusals.take('', count);
+    return verdict.ok ? 0 : verdict.retryAfterMs;
   }
 }
 
@@ -55,7 +66,7 @@ export class RelayBudgets {
     this.deviceFetches = new BucketMap(specs.deviceFetches, now);
   }
 
-  /** A new anonymous connection's budgets. */
+  /** A new connection's own budgets. */
   forConnection(): ConnectionBudget {
     return new ConnectionBudget(this.specs, this.now);
   }

@@ -12,6 +12,7 @@ const BUDGET_FLAGS: Readonly<Record<string, keyof RelayBudgetSpecs>> = {
   'address-bytes': 'addressBytes',
   'connection-sends': 'connectionSends',
   'connection-bytes': 'connectionBytes',
+  'connection-refusals': 'connectionRefusals',
   'address-fetches': 'addressFetches',
   'device-fetches': 'deviceFetches',
 };

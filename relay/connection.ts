@@ -9,7 +9,7 @@ import {
   type AnonymousFrame,
 } from './anonymous-requests.ts';
 import { verifyAuth } from './auth.ts';
-import type { RelayBudgets } from './budgets.ts';
+import type { ConnectionBudget, RelayBudgets } from './budgets.ts';
 import { PushWindow } from './delivery.ts';
 import {
   CLOSE_CODES,
@@ -17,6 +17,7 @@ import {
   decodeClientFrame,
   encodeBase64,
   errorFrame,
+  refusalsIn,
   requestIdOf,
 } from './frames.ts';
 import { log } from './log.ts';
@@ -62,6 +63,7 @@ export class RelayConnection implements MailboxPeer {
   private phase: Phase = { name: 'challenged' };
   private readonly nonce = randomBytes(NONCE_BYTES);
   private readonly limiter: FrameRateLimiter;
+  private readonly budget: ConnectionBudget;
   private readonly handshakeTimer: NodeJS.Timeout;
   private queue: Promise<void> = Promise.resolve();
   /** Set as soon as a frame dooms the connection, so frames behind it are dropped unread. */
@@ -79,6 +81,7 @@ export class RelayConnection implements MailboxPeer {
   ) {
     const { settings } = env;
     this.limiter = new FrameRateLimiter(settings.maxFramesPerSecond, settings.now);
+    this.budget = env.budgets.forConnection();
     socket.on('message', (data, isBinary) => this.receive(data, isBinary));
     socket.on('pong', () => {
       this.unansweredPings = 0;
@@ -200,11 +203,11 @@ export class RelayConnection implements MailboxPeer {
       } else if (isAnonymousFrame(frame)) {
         // On an account connection a send would name its sender: refused.
         if (phase.name === 'anonymous')
-          return this.answer(await answerAnonymousRequest(frame, phase.context));
+          return await this.reply(await answerAnonymousRequest(frame, phase.context));
       } else if (phase.name === 'account') {
-        return this.answer(await answerAccountRequest(frame, phase.context));
+        return await this.reply(await answerAccountRequest(frame, phase.context));
       }
-      return this.answer(errorFrame('RELAY_ERR_UNAUTHENTICATED', id));
+      return await this.reply(errorFrame('RELAY_ERR_UNAUTHENTICATED', id));
     } catch {
       log.error('storage.failed');
       this.answer(errorFrame('RELAY_ERR_INTERNAL', id));
@@ -226,7 +229,7 @@ export class RelayConnection implements MailboxPeer {
 
   private anonymousContext(): AnonymousContext {
     const { settings, registry, budgets, address } = this.env;
-    return { address, budget: budgets.forConnection(), budgets, settings, registry };
+    return { address, budget: this.budget, budgets, settings, registry };
   }
 
   private async login(hello: Hello & Mailbox, auth: Auth): Promise<void> {
@@ -282,6 +285,23 @@ export class RelayConnection implements MailboxPeer {
     this.send(frame);
     const code = closeCodeAfter(frame);
     if (code !== undefined) this.close(code, frame.type === 'error' ? frame.code : '');
+  }
+
+  /**
+   * Answers a request; a connection over its refusal budget then stops being
+   * read until the budget refills (frames already read wait in its queue, new
+   * ones in the kernel), so a flood of refused requests costs the sender time
+   * instead of costing every connection CPU.
+   */
+  private async reply(frame: ServerFrame): Promise<void> {
+    this.answer(frame);
+    const refusals = refusalsIn(frame);
+    const pauseMs = refusals > 0 ? this.budget.refused(refusals) : 0;
+    if (pauseMs === 0 || this.phase.name === 'closing') return;
+    log.info('conn.refusals_paused', { ms: pauseMs });
+    this.socket.pause();
+    await new Promise<void>((resolve) => setTimeout(resolve, pauseMs).unref());
+    if (this.socket.readyState === WebSocket.OPEN) this.socket.resume();
   }
 
   private send(frame: ServerFrame): void {

@@ -37,6 +37,26 @@ export function closeCodeAfter(frame: ServerFrame): number | undefined {
   return frame.type === 'error' ? CLOSING_ERRORS[frame.code] : undefined;
 }
 
+/** Answers that mean "you should not have asked": they spend the connection's refusal budget. */
+const REFUSALS: ReadonlySet<string> = new Set([
+  'RELAY_ERR_BAD_TOKEN',
+  'RELAY_ERR_OVER_BUDGET',
+  'RELAY_ERR_NO_KEYS',
+  'RELAY_ERR_ACCOUNT_MOVED',
+  'RELAY_ERR_TOO_LARGE',
+  'RELAY_ERR_MAILBOX_FULL',
+  'RELAY_ERR_FORBIDDEN',
+  'RELAY_ERR_UNAUTHENTICATED',
+  'RELAY_ERR_TOO_MANY_KEYS',
+]);
+
+/** How many refusals an answer carries (a send.batch can carry many). */
+export function refusalsIn(frame: ServerFrame): number {
+  if (frame.type === 'error') return REFUSALS.has(frame.code) ? 1 : 0;
+  if (frame.type === 'sent') return frame.results.filter((r) => 'error' in r && REFUSALS.has(r.error)).length;
+  return 0;
+}
+
 const CLIENT_FRAME_TYPES: ReadonlySet<string> = new Set(
   clientFrameSchema.options.map((option) => option.shape.type.value),
 );

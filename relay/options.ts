@@ -19,6 +19,12 @@ export interface RelayBudgetSpecs {
   readonly connectionSends: BucketSpec;
   /** Body bytes submitted on one anonymous connection. */
   readonly connectionBytes: BucketSpec;
+  /**
+   * Refused requests on one connection (bad token, over budget...): beyond it
+   * the relay stops reading that connection until the bucket refills, so a
+   * stranger's flood of refusals costs it time instead of costing everyone CPU.
+   */
+  readonly connectionRefusals: BucketSpec;
   /** Bundle fetches from one client address. */
   readonly addressFetches: BucketSpec;
   /** Bundle fetches of one device's keys, whoever asks (a token holder cannot drain a stock either). */
@@ -77,6 +83,7 @@ export const DEFAULT_BUDGETS: RelayBudgetSpecs = {
   addressBytes: { burst: 64 * MIB, perSecond: 1 * MIB },
   connectionSends: { burst: 500, perSecond: 20 },
   connectionBytes: { burst: 16 * MIB, perSecond: 256 * 1024 },
+  connectionRefusals: { burst: 20, perSecond: 1 },
   addressFetches: { burst: 100, perSecond: 0.1 },
   deviceFetches: { burst: 20, perSecond: 1 / 60 },
 };

@@ -27,7 +27,11 @@ async function medianPing(client: RelayTestClient, count: number): Promise<numbe
 }
 
 describe('prekey fetch budgets', () => {
-  const relay = relayForFile(['--budget', 'device-fetches=20/0.001', '--budget', 'address-fetches=60/0.001']);
+  const relay = relayForFile([
+    '--budget', 'device-fetches=20/0.001',
+    '--budget', 'address-fetches=60/0.001',
+    '--budget', 'connection-refusals=1000/1000',
+  ]);
 
   it('a drain loop, even with the token, stops at the per-device budget and the stock stays above zero', async () => {
     const bob = await registeredDevice(relay.url);
@@ -168,5 +172,33 @@ describe('the global storage budget', () => {
     const db = new Database(join(dataDir, 'relay.db'));
     expect(db.prepare('PRAGMA integrity_check').get()).toEqual({ integrity_check: 'ok' });
     db.close();
+  });
+});
+
+describe('a connection that keeps asking for refusals', () => {
+  const relay = relayForFile(['--budget', 'connection-refusals=5/2']);
+
+  it('is no longer read for a while once over its refusal budget, while other connections are served at once', async () => {
+    const bob = await registeredDevice(relay.url);
+    const stranger = await connectAnonymous(relay.url);
+    const honest = await connectAnonymous(relay.url);
+    const junk = () => sendFrame(bob.device, newToken(), randomBytes(16));
+    const answeredAt: number[] = [];
+    const pending = Array.from({ length: 8 }, () =>
+      stranger.request(junk()).then((answer) => {
+        answeredAt.push(performance.now());
+        return answer;
+      }),
+    );
+    // The sixth refusal is over the budget of 5: after it the stranger waits about 500 ms per refusal.
+    while (answeredAt.length < 6) await new Promise((resolve) => setTimeout(resolve, 5));
+    const start = performance.now();
+    expect(await honest.request({ type: 'ping' })).toMatchObject({ type: 'pong' });
+    expect(performance.now() - start).toBeLessThan(300);
+    const answers = await Promise.all(pending);
+    expect(answers.every((a) => a.type === 'error' && a.code === 'RELAY_ERR_BAD_TOKEN')).toBe(true);
+    expect(answeredAt[6]! - answeredAt[5]!).toBeGreaterThanOrEqual(350);
+    expect(answeredAt[4]! - answeredAt[0]!).toBeLessThan(350);
+    await Promise.all([bob.client.close(), stranger.close(), honest.close()]);
   });
 });

@@ -28,7 +28,7 @@ function moveNotice(from: TestDevice, to: TestDevice, signer = from.identity): M
 }
 
 describe('delivery tokens', () => {
-  const relay = relayForFile(['--budget', 'destination-messages=30/0.5']);
+  const relay = relayForFile(['--budget', 'destination-messages=30/0.5', '--budget', 'connection-refusals=1000/1000']);
 
   it('without a registered token, or with a wrong one, a send is BAD_TOKEN and nothing is stored', async () => {
     const tokenless = newDevice();
