@@ -37,11 +37,15 @@ export class ConnectionBudget {
 
   /**
    * Counts `count` refused requests; 0 while within the refusal budget, else
-   * how long the connection's reading pauses (until the bucket holds them again).
+   * how long the connection's reading pauses (until the bucket holds them
+   * again, plus up to as much again).
    */
   refused(count: number): number {
     const verdict = this.refusals.take('', count);
-    return verdict.ok ? 0 : verdict.retryAfterMs;
+    if (verdict.ok) return 0;
+    // Up to twice as long, at random: strangers that started together would
+    // otherwise all resume together and arrive as one burst every second.
+    return verdict.retryAfterMs + Math.floor(Math.random() * verdict.retryAfterMs);
   }
 }
 

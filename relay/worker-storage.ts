@@ -53,6 +53,8 @@ export class WorkerRelayStorage implements RelayStorage {
   private stores: QueuedStore[] = [];
   private storeLimits: StoreLimits | undefined;
   private nextId = 1;
+  /** Set once the worker died: every later call fails at once instead of waiting forever. */
+  private failed = false;
 
   private constructor(
     private readonly worker: Worker,
@@ -65,11 +67,17 @@ export class WorkerRelayStorage implements RelayStorage {
       if (message.ok) call?.resolve(message.value);
       else call?.reject(new Error('storage failure'));
     });
-    worker.on('error', () => {
-      log.error('storage.worker_failed');
+    const fail = () => {
+      this.failed = true;
       for (const call of this.pending.values()) call.reject(new Error('storage worker failed'));
       this.pending.clear();
+    };
+    worker.on('error', () => {
+      log.error('storage.worker_failed');
+      fail();
     });
+    // After close() the worker exits with nothing pending; any other exit is a failure.
+    worker.on('exit', fail);
   }
 
   /** Starts the worker and opens `<dataDir>/relay.db` there; rejects with ProtocolOneDataError for protocol-1 data. */
@@ -186,6 +194,7 @@ export class WorkerRelayStorage implements RelayStorage {
   }
 
   private call(method: StorageMethod, ...args: unknown[]): Promise<unknown> {
+    if (this.failed) return Promise.reject(new Error('storage worker failed'));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { RawRelayClient } from './raw-client.ts';
-import { openFileLimit, startRelayChild } from './relay-child.ts';
+import { openFileLimit, startRelayChild, THROUGHPUT_ARGS } from './relay-child.ts';
 import { tempDir } from '../support/temp.ts';
 
 /** Shape of benchmark 3. */
@@ -96,7 +96,7 @@ async function closeAll(clients: readonly RawRelayClient[]): Promise<void> {
  * (each with a registered token) and the same latency among them.
  */
 export async function heldConnections(plan: ConnectionsPlan): Promise<ConnectionsResult> {
-  const relay = await startRelayChild(tempDir('sotto-bench-relay-'));
+  const relay = await startRelayChild(tempDir('sotto-bench-relay-'), THROUGHPUT_ARGS);
   const fdLimits = { bench: openFileLimit(), relay: openFileLimit(relay.pid) };
   let clients: RawRelayClient[] = [];
   const sender = await RawRelayClient.connect(relay.url, 'anonymous');

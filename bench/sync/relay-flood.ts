@@ -20,6 +20,8 @@ export interface FloodPlan {
   readonly roundTrips: number;
   readonly warmup: number;
   readonly bodyBytes: number;
+  /** Answers per stranger (on average) before the measurement starts. */
+  readonly settleAnswers: number;
 }
 
 /** What the flood benchmark measured. */
@@ -116,8 +118,9 @@ export async function relayFlood(plan: FloodPlan): Promise<FloodResult> {
       }
     };
     const floods = strangers.map(flood);
-    // Progress, not a sleep: measure once every stranger has been answered at least once.
-    while ([...answers.values()].reduce((n, c) => n + c, 0) < plan.strangers)
+    // Progress, not a sleep: measure the sustained flood, once the strangers
+    // have had time to spend their refusal bursts (about 20 answers each).
+    while ([...answers.values()].reduce((n, c) => n + c, 0) < plan.strangers * plan.settleAnswers)
       await new Promise((resolve) => setTimeout(resolve, 10));
     answers.clear();
     const floodStart = performance.now();
