@@ -136,6 +136,13 @@ export class WorkerRelayStorage implements RelayStorage {
   }
 
   storeEnvelopes(envelopes: readonly NewEnvelope[], limits: StoreLimits): Promise<StoreResult[]> {
+    // A group shares one set of limits: different ones start a new group.
+    const current = this.storeLimits;
+    if (
+      this.stores.length > 0 &&
+      (current?.mailboxQuota !== limits.mailboxQuota || current.maxStorageBytes !== limits.maxStorageBytes)
+    )
+      this.flushStores();
     return new Promise((resolve, reject) => {
       if (this.stores.length === 0) setImmediate(() => this.flushStores());
       this.stores.push({ envelopes, resolve, reject });
