@@ -246,6 +246,21 @@ describe('hostile frames and logins are refused while honest clients keep workin
     await honestPairStillWorks();
   });
 
+  it('v2 account frames with bad members (a short token, an unsigned-shape notice, an extra member) are MALFORMED and change nothing', async () => {
+    for (const frame of [
+      { type: 'token.set', id: 1, token: 'c2hvcnQ=' },
+      { type: 'token.set', id: 1, token: bobToken, previous: bobToken },
+      { type: 'account.move', id: 1, notice: { from: bob.accountId } },
+      { type: 'keys.status', id: 1, accountId: bob.accountId },
+    ]) {
+      const { client: mallory } = await connectAs(relay.url, newDevice());
+      mallory.sendJson(frame);
+      await expectRefusedAndClosed(mallory, 'RELAY_ERR_MALFORMED', 1008);
+    }
+    // Bob's token still works.
+    await honestPairStillWorks();
+  });
+
   it('hello or auth again after ready is a protocol violation', async () => {
     const { client } = await connectAs(relay.url, newDevice());
     client.sendAuth(bob);

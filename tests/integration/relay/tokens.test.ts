@@ -158,6 +158,11 @@ describe('account.move', () => {
     expect(await sender.request(sendFrame(old.device, newToken(), randomBytes(16)))).toMatchObject({
       code: 'RELAY_ERR_BAD_TOKEN',
     });
+    // The same notice again (a replay) moves nothing more: FORBIDDEN.
+    const replayed = moveNotice(old.device, fresh.device);
+    expect(await fresh.client.request({ type: 'account.move', notice: replayed })).toMatchObject({
+      code: 'RELAY_ERR_FORBIDDEN',
+    });
     // The new account works as before.
     await sendOk(sender, fresh.device, fresh.token);
     await Promise.all([fresh.client.close(), sender.close()]);
