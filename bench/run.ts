@@ -20,7 +20,13 @@ const RESULTS = join(import.meta.dirname, 'results', 'latest.json');
 /** True if BENCH_ONLY is unset or names `section`. */
 function selected(section: string): boolean {
   const only = process.env['BENCH_ONLY'];
-  return !only || only.split(',').map((s) => s.trim()).includes(section);
+  return (
+    !only ||
+    only
+      .split(',')
+      .map((s) => s.trim())
+      .includes(section)
+  );
 }
 
 async function main(): Promise<void> {
@@ -44,12 +50,18 @@ async function main(): Promise<void> {
     }
     if (selected('event-loop')) {
       const eventLoop = await eventLoopSection(messages);
-      printTable(`Main-thread event loop during search (${messages.toLocaleString('en-US')} messages)`, eventLoop);
+      printTable(
+        `Main-thread event loop during search (${messages.toLocaleString('en-US')} messages)`,
+        eventLoop,
+      );
       metrics.push(...eventLoop);
     }
     if (selected('backup')) {
       const backup = await backupSection(messages);
-      printTable(`Backup export and verify at ${messages.toLocaleString('en-US')} messages vs the age CLI`, backup);
+      printTable(
+        `Backup export and verify at ${messages.toLocaleString('en-US')} messages vs the age CLI`,
+        backup,
+      );
       metrics.push(...backup);
     }
     if (selected('sync')) {

@@ -44,7 +44,9 @@ interface Refusal {
 }
 
 function overBudget(verdict: Take): Refusal | undefined {
-  return verdict.ok ? undefined : { error: 'RELAY_ERR_OVER_BUDGET', retryAfterMs: verdict.retryAfterMs };
+  return verdict.ok
+    ? undefined
+    : { error: 'RELAY_ERR_OVER_BUDGET', retryAfterMs: verdict.retryAfterMs };
 }
 
 function refusalFrame(refusal: Refusal, id: number): ServerFrame {
@@ -91,7 +93,8 @@ async function authorize(
 ): Promise<Refusal | undefined> {
   const account = await context.settings.storage.account(accountId);
   const bytes = decodeBase64(token);
-  if (account?.tokenHash === undefined || bytes === undefined) return { error: 'RELAY_ERR_BAD_TOKEN' };
+  if (account?.tokenHash === undefined || bytes === undefined)
+    return { error: 'RELAY_ERR_BAD_TOKEN' };
   if (!sameBytes(account.tokenHash, tokenHash(bytes))) return { error: 'RELAY_ERR_BAD_TOKEN' };
   return account.moved ? { error: 'RELAY_ERR_ACCOUNT_MOVED' } : undefined;
 }

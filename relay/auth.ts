@@ -82,7 +82,8 @@ export async function verifyAuth(
   const known = await storage.account(attempt.accountId);
   if (known?.moved) return { kind: 'moved' };
   // Two first logins may race; the storage keeps whichever bound first (both derive the id anyway).
-  const bound = known?.identityKey ?? (await storage.bindIdentityKey(attempt.accountId, identityKey, now));
+  const bound =
+    known?.identityKey ?? (await storage.bindIdentityKey(attempt.accountId, identityKey, now));
   return sameBytes(bound, identityKey) ? { kind: 'ok', identityKey } : { kind: 'failed' };
 }
 
@@ -106,5 +107,8 @@ export function verifyMoveNotice(
   } catch {
     return false;
   }
-  return oldKey.verify(moveNoticeMessage(notice.from, notice.to, newKey, notice.issuedAt), signature);
+  return oldKey.verify(
+    moveNoticeMessage(notice.from, notice.to, newKey, notice.issuedAt),
+    signature,
+  );
 }

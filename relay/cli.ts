@@ -43,7 +43,9 @@ async function openStorage(dataDir: string): Promise<WorkerRelayStorage> {
       );
       process.exit(2);
     }
-    process.stderr.write(`sotto-relay: cannot open ${dataDir}/${RELAY_DB_FILE} (${errorCode(error)})\n`);
+    process.stderr.write(
+      `sotto-relay: cannot open ${dataDir}/${RELAY_DB_FILE} (${errorCode(error)})\n`,
+    );
     process.exit(1);
   }
 }

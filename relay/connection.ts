@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
-import { RELAY_PROTOCOL_VERSION, type ClientFrame, type ServerFrame } from '../shared/relay/protocol.ts';
+import {
+  RELAY_PROTOCOL_VERSION,
+  type ClientFrame,
+  type ServerFrame,
+} from '../shared/relay/protocol.ts';
 import { answerAccountRequest, type AccountContext } from './account-requests.ts';
 import {
   answerAnonymousRequest,
@@ -30,7 +34,10 @@ type Hello = Extract<ClientFrame, { type: 'hello' }>;
 type Auth = Extract<ClientFrame, { type: 'auth' }>;
 
 type Phase =
-  | { readonly name: 'challenged'; readonly hello?: Hello & { accountId: Mailbox['accountId']; deviceId: number } }
+  | {
+      readonly name: 'challenged';
+      readonly hello?: Hello & { accountId: Mailbox['accountId']; deviceId: number };
+    }
   | { readonly name: 'account'; readonly context: AccountContext; readonly window: PushWindow }
   | { readonly name: 'anonymous'; readonly context: AnonymousContext }
   | { readonly name: 'closing' };
@@ -274,7 +281,13 @@ export class RelayConnection implements MailboxPeer {
   private async afterReady(self: Mailbox, window: PushWindow): Promise<void> {
     const { storage } = this.env.settings;
     const queued = await storage.countQueued(self);
-    this.send({ type: 'ready', mode: 'account', accountId: self.accountId, deviceId: self.deviceId, queued });
+    this.send({
+      type: 'ready',
+      mode: 'account',
+      accountId: self.accountId,
+      deviceId: self.deviceId,
+      queued,
+    });
     const counts = await storage.oneTimeKeyCounts(self.accountId, self.deviceId);
     if (counts !== undefined && keysAreLow(counts)) this.keysLow(counts);
     window.start();
@@ -320,7 +333,10 @@ export class RelayConnection implements MailboxPeer {
     this.phase = { name: 'closing' };
     this.leaveRegistry();
     clearTimeout(this.handshakeTimer);
-    if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING)
+    if (
+      this.socket.readyState === WebSocket.OPEN ||
+      this.socket.readyState === WebSocket.CONNECTING
+    )
       this.socket.close(code, reason);
   }
 

@@ -53,7 +53,8 @@ const REFUSALS: ReadonlySet<string> = new Set([
 /** How many refusals an answer carries (a send.batch can carry many). */
 export function refusalsIn(frame: ServerFrame): number {
   if (frame.type === 'error') return REFUSALS.has(frame.code) ? 1 : 0;
-  if (frame.type === 'sent') return frame.results.filter((r) => 'error' in r && REFUSALS.has(r.error)).length;
+  if (frame.type === 'sent')
+    return frame.results.filter((r) => 'error' in r && REFUSALS.has(r.error)).length;
   return 0;
 }
 
@@ -70,7 +71,8 @@ export type Incoming =
       readonly id?: number;
     };
 
-type IncomingRefusal = 'RELAY_ERR_MALFORMED' | 'RELAY_ERR_UNKNOWN_TYPE' | 'RELAY_ERR_UNSUPPORTED_VERSION';
+type IncomingRefusal =
+  'RELAY_ERR_MALFORMED' | 'RELAY_ERR_UNKNOWN_TYPE' | 'RELAY_ERR_UNSUPPORTED_VERSION';
 
 /** Parses one WebSocket message with the protocol's schema; binary messages are malformed by definition. */
 export function decodeClientFrame(data: WebSocket.RawData, isBinary: boolean): Incoming {

@@ -98,7 +98,9 @@ export function createRelayServer(options: RelayServerOptions): RelayServer {
     const address = clientAddress(request, settings.trustProxy);
     const proxied = address !== request.socket.remoteAddress;
     if (proxied && !perAddress.tryAdd(address)) {
-      socket.end('HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      socket.end(
+        'HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
+      );
       return;
     }
     if (proxied) socket.once('close', () => perAddress.remove(address));

@@ -1,7 +1,12 @@
 import type Database from '@signalapp/sqlcipher';
 import type { AccountId } from '../shared/protocol/account-id.ts';
 import type { PublishedKeys } from '../shared/protocol/keys.ts';
-import { bundleFromRows, countsRowSchema, keyIdRowSchema, replaceableKeyIds } from './sqlite-rows.ts';
+import {
+  bundleFromRows,
+  countsRowSchema,
+  keyIdRowSchema,
+  replaceableKeyIds,
+} from './sqlite-rows.ts';
 import type { KeyIds, OneTimeKeyCounts, TakenBundle } from './storage.ts';
 
 type OneTimeTable = 'one_time_pre_keys' | 'one_time_kyber_pre_keys';
@@ -31,8 +36,14 @@ export class SqliteKeyDirectory {
               .get([JSON.stringify([...new Set(ids)]), keys.accountId, keys.deviceId]),
           ).n;
     const held = this.counts(keys.accountId, keys.deviceId);
-    const ec = fresh('one_time_pre_keys', keys.oneTimePreKeys.map((k) => k.id));
-    const kyber = fresh('one_time_kyber_pre_keys', keys.oneTimeKyberPreKeys.map((k) => k.id));
+    const ec = fresh(
+      'one_time_pre_keys',
+      keys.oneTimePreKeys.map((k) => k.id),
+    );
+    const kyber = fresh(
+      'one_time_kyber_pre_keys',
+      keys.oneTimeKyberPreKeys.map((k) => k.id),
+    );
     if (held.preKeys + ec > maxStored || held.kyberPreKeys + kyber > maxStored)
       return 'too-many-keys';
     this.db

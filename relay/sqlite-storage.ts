@@ -133,7 +133,11 @@ export class SqliteRelayStorage implements RelayStorage {
     );
   }
 
-  publishKeys(keys: PublishedKeys, now: number, maxStored: number): Promise<'ok' | 'too-many-keys'> {
+  publishKeys(
+    keys: PublishedKeys,
+    now: number,
+    maxStored: number,
+  ): Promise<'ok' | 'too-many-keys'> {
     return this.run(() => this.db.transaction(() => this.keys.publish(keys, now, maxStored))());
   }
 

@@ -39,7 +39,11 @@ const METHODS = [
   'close',
 ] as const satisfies readonly StorageMethod[];
 
-const callSchema = z.object({ id: z.number().int(), method: z.enum(METHODS), args: z.array(z.unknown()) });
+const callSchema = z.object({
+  id: z.number().int(),
+  method: z.enum(METHODS),
+  args: z.array(z.unknown()),
+});
 const initSchema = z.object({ dataDir: z.string() });
 
 function errorCode(error: unknown): string {
@@ -56,7 +60,11 @@ function start(): void {
     storage = SqliteRelayStorage.open(initSchema.parse(workerData).dataDir);
   } catch (error) {
     const reason: OpenFailure =
-      error instanceof ProtocolOneDataError ? 'protocol-1' : error instanceof NewerRelayDataError ? 'newer' : 'io';
+      error instanceof ProtocolOneDataError
+        ? 'protocol-1'
+        : error instanceof NewerRelayDataError
+          ? 'newer'
+          : 'io';
     post({ kind: 'open-failed', reason, code: errorCode(error) });
     return;
   }

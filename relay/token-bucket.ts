@@ -61,7 +61,10 @@ export class BucketMap<K> {
   private refill(bucket: Bucket): Bucket {
     const now = this.now();
     const elapsed = Math.max(0, now - bucket.at);
-    bucket.tokens = Math.min(this.spec.burst, bucket.tokens + (elapsed * this.spec.perSecond) / 1000);
+    bucket.tokens = Math.min(
+      this.spec.burst,
+      bucket.tokens + (elapsed * this.spec.perSecond) / 1000,
+    );
     bucket.at = now;
     return bucket;
   }

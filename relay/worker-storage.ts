@@ -30,7 +30,10 @@ type QueuedStore = {
 };
 
 function spawn(dataDir: string): Worker {
-  const url = new URL(import.meta.url.endsWith('.ts') ? './storage-worker.ts' : './storage-worker.js', import.meta.url);
+  const url = new URL(
+    import.meta.url.endsWith('.ts') ? './storage-worker.ts' : './storage-worker.js',
+    import.meta.url,
+  );
   if (!url.pathname.endsWith('.ts')) return new Worker(url, { workerData: { dataDir } });
   // From source: workers do not inherit the tsx loader, so register it inside first.
   // Resolved here: a worker's bare imports would resolve from the working directory.
@@ -87,11 +90,15 @@ export class WorkerRelayStorage implements RelayStorage {
       worker.once('message', resolve);
       worker.once('error', reject);
     });
-    if (first.kind === 'opened') return new WorkerRelayStorage(worker, relayIdSchema.parse(first.relayId));
+    if (first.kind === 'opened')
+      return new WorkerRelayStorage(worker, relayIdSchema.parse(first.relayId));
     await worker.terminate();
-    if (first.kind === 'open-failed' && first.reason === 'protocol-1') throw new ProtocolOneDataError();
+    if (first.kind === 'open-failed' && first.reason === 'protocol-1')
+      throw new ProtocolOneDataError();
     if (first.kind === 'open-failed' && first.reason === 'newer') throw new NewerRelayDataError();
-    throw Object.assign(new Error('cannot open relay.db'), { code: first.kind === 'open-failed' ? first.code : 'error' });
+    throw Object.assign(new Error('cannot open relay.db'), {
+      code: first.kind === 'open-failed' ? first.code : 'error',
+    });
   }
 
   async account(accountId: AccountId): Promise<AccountRecord | undefined> {
@@ -102,7 +109,11 @@ export class WorkerRelayStorage implements RelayStorage {
     return record;
   }
 
-  async bindIdentityKey(accountId: AccountId, identityKey: Uint8Array, now: number): Promise<Uint8Array> {
+  async bindIdentityKey(
+    accountId: AccountId,
+    identityKey: Uint8Array,
+    now: number,
+  ): Promise<Uint8Array> {
     this.accounts.delete(accountId);
     return (await this.call('bindIdentityKey', accountId, identityKey, now)) as Uint8Array;
   }
@@ -119,7 +130,11 @@ export class WorkerRelayStorage implements RelayStorage {
     this.accounts.delete(from);
   }
 
-  async publishKeys(keys: PublishedKeys, now: number, maxStored: number): Promise<'ok' | 'too-many-keys'> {
+  async publishKeys(
+    keys: PublishedKeys,
+    now: number,
+    maxStored: number,
+  ): Promise<'ok' | 'too-many-keys'> {
     return (await this.call('publishKeys', keys, now, maxStored)) as 'ok' | 'too-many-keys';
   }
 
@@ -127,8 +142,12 @@ export class WorkerRelayStorage implements RelayStorage {
     return (await this.call('takeBundle', accountId, deviceId)) as TakenBundle | undefined;
   }
 
-  async oneTimeKeyCounts(accountId: AccountId, deviceId: number): Promise<OneTimeKeyCounts | undefined> {
-    return (await this.call('oneTimeKeyCounts', accountId, deviceId)) as OneTimeKeyCounts | undefined;
+  async oneTimeKeyCounts(
+    accountId: AccountId,
+    deviceId: number,
+  ): Promise<OneTimeKeyCounts | undefined> {
+    return (await this.call('oneTimeKeyCounts', accountId, deviceId)) as
+      OneTimeKeyCounts | undefined;
   }
 
   async keyIds(accountId: AccountId, deviceId: number): Promise<KeyIds> {
@@ -140,7 +159,8 @@ export class WorkerRelayStorage implements RelayStorage {
     const current = this.storeLimits;
     if (
       this.stores.length > 0 &&
-      (current?.mailboxQuota !== limits.mailboxQuota || current.maxStorageBytes !== limits.maxStorageBytes)
+      (current?.mailboxQuota !== limits.mailboxQuota ||
+        current.maxStorageBytes !== limits.maxStorageBytes)
     )
       this.flushStores();
     return new Promise((resolve, reject) => {

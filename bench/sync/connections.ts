@@ -79,7 +79,10 @@ async function deliveryLatencies(
       };
     });
     const start = performance.now();
-    const [at] = await Promise.all([arrived, sender.send(receiver.accountId, receiver.token, body)]);
+    const [at] = await Promise.all([
+      arrived,
+      sender.send(receiver.accountId, receiver.token, body),
+    ]);
     receiver.onEnvelope = undefined;
     if (i >= plan.warmup) latencies.push(at - start);
   }

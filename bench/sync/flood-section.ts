@@ -29,8 +29,19 @@ export async function relayFloodSection(): Promise<Metric[]> {
   const idle50 = { name: 'idle relay', value: p(result.idle, 50) };
   const idle99 = { name: 'idle relay', value: p(result.idle, 99) };
   return [
-    { section: SECTION, name: 'honest round trip p50, idle (baseline)', value: idle50.value, unit: 'ms', note },
-    { section: SECTION, name: 'honest round trip p99, idle (baseline)', value: idle99.value, unit: 'ms' },
+    {
+      section: SECTION,
+      name: 'honest round trip p50, idle (baseline)',
+      value: idle50.value,
+      unit: 'ms',
+      note,
+    },
+    {
+      section: SECTION,
+      name: 'honest round trip p99, idle (baseline)',
+      value: idle99.value,
+      unit: 'ms',
+    },
     {
       section: SECTION,
       name: `honest round trip p50, ${result.strangersReady} strangers flooding`,

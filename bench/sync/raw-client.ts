@@ -63,9 +63,17 @@ function answerChallenge(
     return;
   }
   const nonce = fromBase64(challenge.nonce);
-  const signature = identity.privateKey.sign(authMessage(challenge.relayId, nonce, accountId, DEVICE_ID));
+  const signature = identity.privateKey.sign(
+    authMessage(challenge.relayId, nonce, accountId, DEVICE_ID),
+  );
   socket.send(
-    JSON.stringify({ type: 'hello', protocol: RELAY_PROTOCOL_VERSION, mode, accountId, deviceId: DEVICE_ID }),
+    JSON.stringify({
+      type: 'hello',
+      protocol: RELAY_PROTOCOL_VERSION,
+      mode,
+      accountId,
+      deviceId: DEVICE_ID,
+    }),
   );
   socket.send(
     JSON.stringify({
@@ -101,12 +109,22 @@ export class RawRelayClient {
    * Connects and resolves once the relay says `ready`: an account connection
    * (fresh identity, then a registered token) or an anonymous one.
    */
-  static async connect(url: string, mode: RawMode = 'account', timeoutMs = 20_000): Promise<RawRelayClient> {
+  static async connect(
+    url: string,
+    mode: RawMode = 'account',
+    timeoutMs = 20_000,
+  ): Promise<RawRelayClient> {
     const identity = IdentityKeyPair.generate();
     const accountId = accountIdFromDigest(
-      createHash('sha256').update(ACCOUNT_ID_DOMAIN).update(identity.publicKey.serialize()).digest(),
+      createHash('sha256')
+        .update(ACCOUNT_ID_DOMAIN)
+        .update(identity.publicKey.serialize())
+        .digest(),
     );
-    const socket = new WebSocket(url, { maxPayload: RELAY_LIMITS.maxFrameBytes, perMessageDeflate: false });
+    const socket = new WebSocket(url, {
+      maxPayload: RELAY_LIMITS.maxFrameBytes,
+      perMessageDeflate: false,
+    });
     const client = await new Promise<RawRelayClient>((resolve, reject) => {
       const onMessage = (data: WebSocket.RawData) => {
         const frame = parseFrame(data);
@@ -114,7 +132,10 @@ export class RawRelayClient {
         else if (frame?.type === 'ready') {
           settle();
           resolve(new RawRelayClient(socket, accountId));
-        } else fail(frame?.type === 'error' ? `relay error ${frame.code}` : 'unexpected frame before ready');
+        } else
+          fail(
+            frame?.type === 'error' ? `relay error ${frame.code}` : 'unexpected frame before ready',
+          );
       };
       const onError = (error: Error) => fail(`socket error: ${error.message}`);
       const onClose = (code: number) => fail(`closed (${code}) before ready`);

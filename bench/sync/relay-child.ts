@@ -24,15 +24,23 @@ export function openFileLimit(pid: number | 'self' = 'self'): number | undefined
  * keeps the defaults: that is what it measures).
  */
 export const THROUGHPUT_ARGS: readonly string[] = [
-  '--budget', 'destination-messages=100000000/100000000',
-  '--budget', 'destination-bytes=100000000000/100000000000',
-  '--budget', 'connection-sends=100000000/100000000',
-  '--budget', 'connection-bytes=100000000000/100000000000',
-  '--budget', 'device-fetches=100000000/100000000',
+  '--budget',
+  'destination-messages=100000000/100000000',
+  '--budget',
+  'destination-bytes=100000000000/100000000000',
+  '--budget',
+  'connection-sends=100000000/100000000',
+  '--budget',
+  'connection-bytes=100000000000/100000000000',
+  '--budget',
+  'device-fetches=100000000/100000000',
 ];
 
 /** Starts `sotto-relay --port 0 --data dataDir …args` and waits for its `listening on ws://…` line. */
-export function startRelayChild(dataDir: string, args: readonly string[] = []): Promise<RelayProcess> {
+export function startRelayChild(
+  dataDir: string,
+  args: readonly string[] = [],
+): Promise<RelayProcess> {
   return startRelayProcess(dataDir, { env: { SOTTO_RELAY_LOG: 'warn' }, args });
 }
 

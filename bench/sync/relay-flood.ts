@@ -42,7 +42,10 @@ interface Party {
 }
 
 async function party(url: string): Promise<Party> {
-  return { home: await RawRelayClient.connect(url, 'account'), out: await RawRelayClient.connect(url, 'anonymous') };
+  return {
+    home: await RawRelayClient.connect(url, 'account'),
+    out: await RawRelayClient.connect(url, 'anonymous'),
+  };
 }
 
 /** Resolves with the arrival time of the envelope whose body is `body`. */

@@ -28,7 +28,14 @@ import { type RelayProcess, startRelayProcess } from './relay-process.ts';
 // the protocol schema. Plus a relay process shared by the tests of a file.
 
 const WAIT_MS = 15_000;
-const ANSWER_TYPES: ReadonlySet<string> = new Set(['ok', 'sent', 'bundle', 'keys.status', 'pong', 'error']);
+const ANSWER_TYPES: ReadonlySet<string> = new Set([
+  'ok',
+  'sent',
+  'bundle',
+  'keys.status',
+  'pong',
+  'error',
+]);
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 /** A request frame as a test writes it; the client assigns the id. */
@@ -133,7 +140,11 @@ export class RelayTestClient {
   }
 
   /** The login signature of `device` over this connection's challenge (or another relay id). */
-  signLogin(device: TestDevice, relayId: string = this.relayId, identity = device.identity): Uint8Array {
+  signLogin(
+    device: TestDevice,
+    relayId: string = this.relayId,
+    identity = device.identity,
+  ): Uint8Array {
     return identity.privateKey.sign(
       authMessage(relayId, this.nonce, device.accountId, device.deviceId),
     );
@@ -180,7 +191,9 @@ export class RelayTestClient {
       (f) => f.type === 'ready' || (f.type === 'error' && f.id === undefined),
     );
     if (frame.type !== 'ready')
-      throw new Error(`anonymous hello refused: ${frame.type === 'error' ? frame.code : frame.type}`);
+      throw new Error(
+        `anonymous hello refused: ${frame.type === 'error' ? frame.code : frame.type}`,
+      );
     return frame;
   }
 

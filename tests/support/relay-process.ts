@@ -68,7 +68,16 @@ export async function startRelayProcess(
   { port = 0, args = [], env = {} }: RelayProcessOptions = {},
 ): Promise<RelayProcess> {
   const child = spawnRelay(
-    ['--port', String(port), '--data', dataDir, '--host', '127.0.0.1', ...LOOPBACK_TEST_ARGS, ...args],
+    [
+      '--port',
+      String(port),
+      '--data',
+      dataDir,
+      '--host',
+      '127.0.0.1',
+      ...LOOPBACK_TEST_ARGS,
+      ...args,
+    ],
     env,
   );
   let stdout = '';
@@ -77,30 +86,33 @@ export async function startRelayProcess(
   const exited = new Promise<number | null>((resolve) =>
     child.once('exit', (code) => resolve(code)),
   );
-  const { url, relayId } = await new Promise<{ url: string; relayId: string }>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`relay did not start: ${output}`)),
-      START_TIMEOUT_MS,
-    );
-    child.stdout.on('data', (chunk: Buffer) => {
-      const text = chunk.toString('utf8');
-      stdout += text;
-      output += text;
-      const match = /^sotto-relay listening on (wss?:\/\/\S+) relay-id ([A-Za-z0-9_-]{22})$/m.exec(stdout);
-      if (match?.[1] && match[2]) {
+  const { url, relayId } = await new Promise<{ url: string; relayId: string }>(
+    (resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`relay did not start: ${output}`)),
+        START_TIMEOUT_MS,
+      );
+      child.stdout.on('data', (chunk: Buffer) => {
+        const text = chunk.toString('utf8');
+        stdout += text;
+        output += text;
+        const match =
+          /^sotto-relay listening on (wss?:\/\/\S+) relay-id ([A-Za-z0-9_-]{22})$/m.exec(stdout);
+        if (match?.[1] && match[2]) {
+          clearTimeout(timer);
+          resolve({ url: match[1], relayId: match[2] });
+        }
+      });
+      child.once('error', (error) => {
         clearTimeout(timer);
-        resolve({ url: match[1], relayId: match[2] });
-      }
-    });
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`relay exited (${code}) before listening: ${output}`));
-    });
-  });
+        reject(error);
+      });
+      void exited.then((code) => {
+        clearTimeout(timer);
+        reject(new Error(`relay exited (${code}) before listening: ${output}`));
+      });
+    },
+  );
   return {
     url,
     relayId,

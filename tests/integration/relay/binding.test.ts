@@ -28,7 +28,11 @@ async function forwardingProxy(upstream: string, disguise: string | undefined) {
     relay.on('message', (data: Buffer) => {
       const text = data.toString('utf8');
       const frame = JSON.parse(text) as Record<string, unknown>;
-      client.send(disguise && frame['type'] === 'challenge' ? JSON.stringify({ ...frame, relayId: disguise }) : text);
+      client.send(
+        disguise && frame['type'] === 'challenge'
+          ? JSON.stringify({ ...frame, relayId: disguise })
+          : text,
+      );
     });
     client.on('message', (data: Buffer) => {
       const text = data.toString('utf8');
@@ -74,7 +78,9 @@ describe('a login is bound to the relay it was made for', () => {
     viaProxy.sendAuth(victim.device);
     expect(await viaProxy.next('error')).toMatchObject({ code: 'RELAY_ERR_AUTH_FAILED' });
     expect((await viaProxy.closed).code).toBe(4001);
-    expect(viaProxy.history.some((frame) => frame.type === 'envelopes' || frame.type === 'ready')).toBe(false);
+    expect(
+      viaProxy.history.some((frame) => frame.type === 'envelopes' || frame.type === 'ready'),
+    ).toBe(false);
 
     // The message is still there for the victim, on the victim's own connection.
     const { client, ready } = await connectAs(home.url, victim.device);

@@ -28,16 +28,27 @@ async function medianPing(client: RelayTestClient, count: number): Promise<numbe
 
 describe('prekey fetch budgets', () => {
   const relay = relayForFile([
-    '--budget', 'device-fetches=20/0.001',
-    '--budget', 'address-fetches=60/0.001',
-    '--budget', 'connection-refusals=1000/1000',
+    '--budget',
+    'device-fetches=20/0.001',
+    '--budget',
+    'address-fetches=60/0.001',
+    '--budget',
+    'connection-refusals=1000/1000',
   ]);
 
   it('a drain loop, even with the token, stops at the per-device budget and the stock stays above zero', async () => {
     const bob = await registeredDevice(relay.url);
-    await bob.client.request({ type: 'keys.publish', keys: publishedKeysFor(bob.device, RELAY_LIMITS.maxOneTimeKeysPerPublish) });
+    await bob.client.request({
+      type: 'keys.publish',
+      keys: publishedKeysFor(bob.device, RELAY_LIMITS.maxOneTimeKeysPerPublish),
+    });
     const drainer = await connectAnonymous(relay.url);
-    const fetch = { type: 'keys.fetch', accountId: bob.device.accountId, deviceId: 1, token: bob.token } as const;
+    const fetch = {
+      type: 'keys.fetch',
+      accountId: bob.device.accountId,
+      deviceId: 1,
+      token: bob.token,
+    } as const;
     let bundles = 0;
     let refusal: unknown;
     for (let i = 0; i < 100 && refusal === undefined; i++) {
@@ -70,7 +81,9 @@ describe('prekey fetch budgets', () => {
     }
     expect(codes.filter((code) => code === 'RELAY_ERR_BAD_TOKEN')).toHaveLength(38);
     expect(codes.slice(38).every((code) => code === 'RELAY_ERR_OVER_BUDGET')).toBe(true);
-    expect(await stranger.request({ ...fetch, token: carol.token })).toMatchObject({ code: 'RELAY_ERR_OVER_BUDGET' });
+    expect(await stranger.request({ ...fetch, token: carol.token })).toMatchObject({
+      code: 'RELAY_ERR_OVER_BUDGET',
+    });
     // Carol's own stock was never touched.
     const status = await carol.client.request({ type: 'keys.status' });
     expect(status).toMatchObject({ type: 'keys.status' });
@@ -80,12 +93,19 @@ describe('prekey fetch budgets', () => {
 });
 
 describe('send budgets per source', () => {
-  const relay = relayForFile(['--budget', 'connection-sends=10/0.001', '--budget', 'address-sends=25/0.001']);
+  const relay = relayForFile([
+    '--budget',
+    'connection-sends=10/0.001',
+    '--budget',
+    'address-sends=25/0.001',
+  ]);
 
   it('one anonymous connection is held to its own budget; the address budget caps many connections together', async () => {
     const bob = await registeredDevice(relay.url);
     const first = await connectAnonymous(relay.url);
-    const batch = Array.from({ length: 15 }, () => submission(bob.device, bob.token, randomBytes(32)));
+    const batch = Array.from({ length: 15 }, () =>
+      submission(bob.device, bob.token, randomBytes(32)),
+    );
     const answer = await first.request({ type: 'send.batch', envelopes: batch });
     if (answer.type !== 'sent') throw new Error('batch refused');
     const codes = answer.results.map((r) => ('error' in r ? r.error : 'stored'));
@@ -96,7 +116,8 @@ describe('send budgets per source', () => {
     for (let i = 0; i < 10; i++) await sendOk(second, bob.device, bob.token);
     // 20 of the address's 25 are spent: the third connection gets 5.
     const results = [];
-    for (let i = 0; i < 8; i++) results.push((await third.request(sendFrame(bob.device, bob.token, randomBytes(8)))).type);
+    for (let i = 0; i < 8; i++)
+      results.push((await third.request(sendFrame(bob.device, bob.token, randomBytes(8)))).type);
     expect(results).toEqual([...times(5, 'ok'), ...times(3, 'error')]);
     await Promise.all([bob.client.close(), first.close(), second.close(), third.close()]);
   });
@@ -104,12 +125,18 @@ describe('send budgets per source', () => {
 
 describe('one connection does not slow the relay for the others', () => {
   const relay = relayForFile([
-    '--budget', 'connection-sends=100000000/100000000',
-    '--budget', 'connection-bytes=100000000000/100000000000',
-    '--budget', 'destination-messages=100000000/100000000',
-    '--budget', 'destination-bytes=100000000000/100000000000',
-    '--mailbox-quota', '100000000',
-    '--max-frames-per-second', '100000',
+    '--budget',
+    'connection-sends=100000000/100000000',
+    '--budget',
+    'connection-bytes=100000000000/100000000000',
+    '--budget',
+    'destination-messages=100000000/100000000',
+    '--budget',
+    'destination-bytes=100000000000/100000000000',
+    '--mailbox-quota',
+    '100000000',
+    '--max-frames-per-second',
+    '100000',
   ]);
 
   it("a flood of stored envelopes on one connection leaves another client's ping within 2x of idle (median of 50)", async () => {
@@ -124,9 +151,12 @@ describe('one connection does not slow the relay for the others', () => {
     // Four batches of 100 in flight at all times, each one durable commit.
     const pump = async () => {
       while (flooding) {
-        const envelopes = Array.from({ length: 100 }, () => submission(bob.device, bob.token, randomBytes(1024)));
+        const envelopes = Array.from({ length: 100 }, () =>
+          submission(bob.device, bob.token, randomBytes(1024)),
+        );
         const answer = await flooder.request({ type: 'send.batch', envelopes });
-        if (answer.type === 'sent') stored += answer.results.filter((r) => 'envelopeId' in r).length;
+        if (answer.type === 'sent')
+          stored += answer.results.filter((r) => 'envelopeId' in r).length;
       }
     };
     const pumps = [pump(), pump(), pump(), pump()];
@@ -163,7 +193,9 @@ describe('the global storage budget', () => {
       // Everything stored is still delivered whole.
       const pushed = await bob.client.envelopes(stored.length);
       expect(pushed.map((e) => e.id)).toEqual(stored);
-      expect(await bob.client.request({ type: 'ack', envelopeIds: stored.slice(0, 2) })).toMatchObject({ type: 'ok' });
+      expect(
+        await bob.client.request({ type: 'ack', envelopeIds: stored.slice(0, 2) }),
+      ).toMatchObject({ type: 'ok' });
       await sendOk(sender, bob.device, bob.token, body);
       await Promise.all([bob.client.close(), sender.close()]);
     } finally {

@@ -38,7 +38,10 @@ describe('per-address connection cap and upgrade deadline', () => {
   let port: number;
   let url: string;
   beforeAll(async () => {
-    ({ relay, storage, port, url } = await relayWith({ maxConnectionsPerAddress: 10, upgradeTimeoutMs: 500 }));
+    ({ relay, storage, port, url } = await relayWith({
+      maxConnectionsPerAddress: 10,
+      upgradeTimeoutMs: 500,
+    }));
   });
   afterAll(async () => {
     await relay.close();
@@ -79,8 +82,13 @@ describe('per-address connection cap and upgrade deadline', () => {
 describe('behind a reverse proxy (--trust-proxy)', () => {
   it('with trustProxy, a loopback peer is counted by its X-Forwarded-For address (the rightmost entry)', async () => {
     const local = await relayWith({ maxConnectionsPerAddress: 2, trustProxy: true });
-    const via = (address: string) => ({ headers: { 'x-forwarded-for': `198.51.100.9, ${address}` } });
-    const first = await Promise.all([connectAnonymous(local.url, via('203.0.113.5')), connectAnonymous(local.url, via('203.0.113.5'))]);
+    const via = (address: string) => ({
+      headers: { 'x-forwarded-for': `198.51.100.9, ${address}` },
+    });
+    const first = await Promise.all([
+      connectAnonymous(local.url, via('203.0.113.5')),
+      connectAnonymous(local.url, via('203.0.113.5')),
+    ]);
     await expect(RelayTestClient.connect(local.url, via('203.0.113.5'))).rejects.toThrow(/429/);
     // Another client behind the same proxy is not affected; the spoofable left entry is ignored.
     const other = await connectAnonymous(local.url, via('203.0.113.6'));
@@ -92,7 +100,10 @@ describe('behind a reverse proxy (--trust-proxy)', () => {
   it('without trustProxy, X-Forwarded-For is ignored: the peer address is what counts', async () => {
     const local = await relayWith({ maxConnectionsPerAddress: 2 });
     const spoof = (n: number) => ({ headers: { 'x-forwarded-for': `203.0.113.${n}` } });
-    const first = await Promise.all([connectAnonymous(local.url, spoof(1)), connectAnonymous(local.url, spoof(2))]);
+    const first = await Promise.all([
+      connectAnonymous(local.url, spoof(1)),
+      connectAnonymous(local.url, spoof(2)),
+    ]);
     await expect(RelayTestClient.connect(local.url, spoof(3))).rejects.toThrow();
     await Promise.all(first.map((client) => client.close()));
     await local.relay.close();

@@ -66,7 +66,10 @@ describe('relay mailboxes', () => {
     const bob = await registeredDevice(relay.url);
     await bob.client.close();
     const sender = await connectAnonymous(relay.url);
-    const sent = [await sendOk(sender, bob.device, bob.token), await sendOk(sender, bob.device, bob.token)];
+    const sent = [
+      await sendOk(sender, bob.device, bob.token),
+      await sendOk(sender, bob.device, bob.token),
+    ];
     const { client: recipient, ready } = await connectAs(relay.url, bob.device);
     expect(ready.queued).toBe(2);
     expect(ids(await recipient.envelopes(2))).toEqual(sent);
@@ -78,10 +81,14 @@ describe('relay mailboxes', () => {
     const sender = await connectAnonymous(relay.url);
     const clientMessageId = randomUUID();
     const first = await sendOk(sender, bob.device, bob.token, randomBytes(20), clientMessageId);
-    expect(await sendOk(sender, bob.device, bob.token, randomBytes(20), clientMessageId)).toBe(first);
+    expect(await sendOk(sender, bob.device, bob.token, randomBytes(20), clientMessageId)).toBe(
+      first,
+    );
     // From another connection too: the key is (mailbox, clientMessageId), not the sender.
     const other = await connectAnonymous(relay.url);
-    expect(await sendOk(other, bob.device, bob.token, randomBytes(20), clientMessageId)).toBe(first);
+    expect(await sendOk(other, bob.device, bob.token, randomBytes(20), clientMessageId)).toBe(
+      first,
+    );
     // A later envelope marks the end: a duplicate push would have come before it.
     const sentinel = await sendOk(sender, bob.device, bob.token);
     expect(ids(await bob.client.envelopes(2))).toEqual([first, sentinel]);
@@ -102,7 +109,9 @@ describe('relay mailboxes', () => {
     for (let round = 0; round < 3; round++) {
       const envelopeId = await sendOk(sender, bob.device, bob.token);
       expect(ids(await bob.client.envelopes(1))).toEqual([envelopeId]);
-      expect(await bob.client.request({ type: 'ack', envelopeIds: [envelopeId] })).toMatchObject({ type: 'ok' });
+      expect(await bob.client.request({ type: 'ack', envelopeIds: [envelopeId] })).toMatchObject({
+        type: 'ok',
+      });
     }
     await Promise.all([bob.client.close(), sender.close()]);
   });
@@ -144,7 +153,9 @@ describe('relay mailboxes', () => {
     const sent: string[] = [];
     for (let start = 0; start < RELAY_LIMITS.pushWindow + 5; start += 100) {
       const count = Math.min(100, RELAY_LIMITS.pushWindow + 5 - start);
-      const envelopes = Array.from({ length: count }, () => submission(bob.device, bob.token, randomBytes(8)));
+      const envelopes = Array.from({ length: count }, () =>
+        submission(bob.device, bob.token, randomBytes(8)),
+      );
       const answer = await sender.request({ type: 'send.batch', envelopes });
       if (answer.type !== 'sent') throw new Error('batch refused');
       for (const result of answer.results) if ('envelopeId' in result) sent.push(result.envelopeId);
@@ -156,7 +167,9 @@ describe('relay mailboxes', () => {
     // The initial push round has ended by the time a later request is answered.
     await recipient.request({ type: 'ping' });
     expect(
-      recipient.history.filter((frame) => frame.type === 'envelopes').flatMap((frame) => frame.envelopes),
+      recipient.history
+        .filter((frame) => frame.type === 'envelopes')
+        .flatMap((frame) => frame.envelopes),
     ).toHaveLength(200);
     await recipient.request({ type: 'ack', envelopeIds: sent.slice(0, 10) });
     expect(ids(await recipient.envelopes(5))).toEqual(sent.slice(200));
@@ -167,8 +180,15 @@ describe('relay mailboxes', () => {
     const bob = await registeredDevice(relay.url);
     const sender = await connectAnonymous(relay.url);
     const largest = randomBytes(RELAY_LIMITS.maxEnvelopeBytes);
-    const tooLarge = sendFrame(bob.device, bob.token, randomBytes(RELAY_LIMITS.maxEnvelopeBytes + 1));
-    expect(await sender.request(tooLarge)).toMatchObject({ type: 'error', code: 'RELAY_ERR_TOO_LARGE' });
+    const tooLarge = sendFrame(
+      bob.device,
+      bob.token,
+      randomBytes(RELAY_LIMITS.maxEnvelopeBytes + 1),
+    );
+    expect(await sender.request(tooLarge)).toMatchObject({
+      type: 'error',
+      code: 'RELAY_ERR_TOO_LARGE',
+    });
     const envelopeId = await sendOk(sender, bob.device, bob.token, largest);
     const [envelope] = await bob.client.envelopes(1);
     expect(envelope?.id).toBe(envelopeId);
@@ -187,11 +207,15 @@ describe('relay mailbox quota', () => {
       const clientMessageId = randomUUID();
       const first = await sendOk(sender, bob.device, bob.token, randomBytes(10), clientMessageId);
       await sendOk(sender, bob.device, bob.token);
-      expect(await sender.request(sendFrame(bob.device, bob.token, randomBytes(10)))).toMatchObject({
-        type: 'error',
-        code: 'RELAY_ERR_MAILBOX_FULL',
-      });
-      expect(await sendOk(sender, bob.device, bob.token, randomBytes(10), clientMessageId)).toBe(first);
+      expect(await sender.request(sendFrame(bob.device, bob.token, randomBytes(10)))).toMatchObject(
+        {
+          type: 'error',
+          code: 'RELAY_ERR_MAILBOX_FULL',
+        },
+      );
+      expect(await sendOk(sender, bob.device, bob.token, randomBytes(10), clientMessageId)).toBe(
+        first,
+      );
       // Another mailbox is not affected.
       await sendOk(sender, carol.device, carol.token);
       for (const client of [sender, bob.client, carol.client]) await client.close();

@@ -25,7 +25,13 @@ describe('relay handshake and login', () => {
   it('a device that proves its account gets ready with its queue size, again on every later connection', async () => {
     const alice = newDevice();
     const first = await connectAs(relay.url, alice);
-    expect(first.ready).toEqual({ type: 'ready', mode: 'account', accountId: alice.accountId, deviceId: 1, queued: 0 });
+    expect(first.ready).toEqual({
+      type: 'ready',
+      mode: 'account',
+      accountId: alice.accountId,
+      deviceId: 1,
+      queued: 0,
+    });
     await first.client.close();
     const again = await connectAs(relay.url, alice);
     expect(again.ready.accountId).toBe(alice.accountId);
@@ -51,12 +57,17 @@ describe('relay handshake and login', () => {
   it('requests before ready are refused as unauthenticated, and the connection can still log in', async () => {
     const bob = newDevice();
     const client = await RelayTestClient.connect(relay.url);
-    expect(await client.request({ type: 'ack', envelopeIds: ['AAAAAAAAAAAAAAAAAAAAAA'] })).toMatchObject({
+    expect(
+      await client.request({ type: 'ack', envelopeIds: ['AAAAAAAAAAAAAAAAAAAAAA'] }),
+    ).toMatchObject({
       type: 'error',
       id: 1,
       code: 'RELAY_ERR_UNAUTHENTICATED',
     });
-    expect(await client.request({ type: 'ping' })).toMatchObject({ id: 2, code: 'RELAY_ERR_UNAUTHENTICATED' });
+    expect(await client.request({ type: 'ping' })).toMatchObject({
+      id: 2,
+      code: 'RELAY_ERR_UNAUTHENTICATED',
+    });
     // auth without hello is a frame before ready too.
     client.sendJson({
       type: 'auth',
@@ -64,7 +75,10 @@ describe('relay handshake and login', () => {
       signature: toBase64(new Uint8Array(64)),
     });
     expect(await client.next('error')).toMatchObject({ code: 'RELAY_ERR_UNAUTHENTICATED' });
-    expect(await client.authenticate(bob)).toMatchObject({ type: 'ready', accountId: bob.accountId });
+    expect(await client.authenticate(bob)).toMatchObject({
+      type: 'ready',
+      accountId: bob.accountId,
+    });
     await client.close();
   });
 
@@ -75,7 +89,13 @@ describe('relay handshake and login', () => {
     expect(await v1.next('error')).toMatchObject({ code: 'RELAY_ERR_UNSUPPORTED_VERSION' });
     expect((await v1.closed).code).toBe(1008);
     const v3 = await RelayTestClient.connect(relay.url);
-    v3.sendJson({ type: 'hello', protocol: 3, mode: 'account', accountId: carol.accountId, deviceId: 1 });
+    v3.sendJson({
+      type: 'hello',
+      protocol: 3,
+      mode: 'account',
+      accountId: carol.accountId,
+      deviceId: 1,
+    });
     expect(await v3.next('error')).toMatchObject({ code: 'RELAY_ERR_UNSUPPORTED_VERSION' });
     expect((await v3.closed).code).toBe(1008);
   });
@@ -103,7 +123,13 @@ describe('relay handshake and login', () => {
     expect(await accountless.next('error')).toMatchObject({ code: 'RELAY_ERR_MALFORMED' });
     expect((await accountless.closed).code).toBe(1008);
     const named = await RelayTestClient.connect(relay.url);
-    named.sendJson({ type: 'hello', protocol: 2, mode: 'anonymous', accountId: dave.accountId, deviceId: 1 });
+    named.sendJson({
+      type: 'hello',
+      protocol: 2,
+      mode: 'anonymous',
+      accountId: dave.accountId,
+      deviceId: 1,
+    });
     expect(await named.next('error')).toMatchObject({ code: 'RELAY_ERR_MALFORMED' });
     expect((await named.closed).code).toBe(1008);
   });

@@ -124,7 +124,7 @@ describe('hostile frames and logins are refused while honest clients keep workin
     await honestPairStillWorks();
   });
 
-  it("an anonymous connection cannot read a mailbox: ack is UNAUTHENTICATED and deletes nothing", async () => {
+  it('an anonymous connection cannot read a mailbox: ack is UNAUTHENTICATED and deletes nothing', async () => {
     const answer = await aliceSender.request(sendFrame(bob, bobToken, randomBytes(16)));
     if (answer.type !== 'ok' || !answer.envelopeId) throw new Error('send failed');
     const [pushed] = await bobClient.envelopes(1);
@@ -140,7 +140,9 @@ describe('hostile frames and logins are refused while honest clients keep workin
     const { client: bobAgain, ready } = await connectAs(relay.url, bob);
     expect(ready.queued).toBe(1);
     await bobAgain.close();
-    expect(await bobClient.request({ type: 'ack', envelopeIds: [pushed!.id] })).toMatchObject({ type: 'ok' });
+    expect(await bobClient.request({ type: 'ack', envelopeIds: [pushed!.id] })).toMatchObject({
+      type: 'ok',
+    });
     await mallory.close();
     await honestPairStillWorks();
   });
@@ -151,10 +153,18 @@ describe('hostile frames and logins are refused while honest clients keep workin
       code: 'RELAY_ERR_UNAUTHENTICATED',
     });
     expect(
-      await carol.request({ type: 'send.batch', envelopes: [submission(bob, bobToken, randomBytes(16))] }),
+      await carol.request({
+        type: 'send.batch',
+        envelopes: [submission(bob, bobToken, randomBytes(16))],
+      }),
     ).toMatchObject({ code: 'RELAY_ERR_UNAUTHENTICATED' });
     expect(
-      await carol.request({ type: 'keys.fetch', accountId: bob.accountId, deviceId: 1, token: bobToken }),
+      await carol.request({
+        type: 'keys.fetch',
+        accountId: bob.accountId,
+        deviceId: 1,
+        token: bobToken,
+      }),
     ).toMatchObject({ code: 'RELAY_ERR_UNAUTHENTICATED' });
     await carol.close();
     await honestPairStillWorks();
@@ -182,7 +192,10 @@ describe('hostile frames and logins are refused while honest clients keep workin
 
   it('a signature over the right nonce but another relay id is AUTH_FAILED', async () => {
     const mallory = await RelayTestClient.connect(relay.url);
-    mallory.sendAuth(alice, mallory.signLogin(alice, toBase64(randomBytes(16)).slice(0, 22).replace(/[+/]/g, '_')));
+    mallory.sendAuth(
+      alice,
+      mallory.signLogin(alice, toBase64(randomBytes(16)).slice(0, 22).replace(/[+/]/g, '_')),
+    );
     await expectRefusedAndClosed(mallory, 'RELAY_ERR_AUTH_FAILED', 4001);
     await honestPairStillWorks();
   });
@@ -211,16 +224,23 @@ describe('hostile frames and logins are refused while honest clients keep workin
     const mallory = await registeredDevice(relay.url);
     const answer = await aliceSender.request(sendFrame(bob, bobToken, randomBytes(16)));
     if (answer.type !== 'ok' || !answer.envelopeId) throw new Error('send failed');
-    const own = await aliceSender.request(sendFrame(mallory.device, mallory.token, randomBytes(16)));
+    const own = await aliceSender.request(
+      sendFrame(mallory.device, mallory.token, randomBytes(16)),
+    );
     const [ownEnvelope] = await mallory.client.envelopes(1);
     expect(own).toMatchObject({ envelopeId: ownEnvelope!.id });
     expect(
-      await mallory.client.request({ type: 'ack', envelopeIds: [ownEnvelope!.id, answer.envelopeId] }),
+      await mallory.client.request({
+        type: 'ack',
+        envelopeIds: [ownEnvelope!.id, answer.envelopeId],
+      }),
     ).toMatchObject({ type: 'error', code: 'RELAY_ERR_FORBIDDEN' });
     expect(await mallory.client.request({ type: 'ping' })).toMatchObject({ type: 'pong' });
     const [stolen] = await bobClient.envelopes(1);
     expect(stolen!.id).toBe(answer.envelopeId);
-    expect(await bobClient.request({ type: 'ack', envelopeIds: [stolen!.id] })).toMatchObject({ type: 'ok' });
+    expect(await bobClient.request({ type: 'ack', envelopeIds: [stolen!.id] })).toMatchObject({
+      type: 'ok',
+    });
     await mallory.client.close();
     const again = await connectAs(relay.url, mallory.device);
     expect(again.ready.queued).toBe(1);

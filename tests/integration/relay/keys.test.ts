@@ -18,7 +18,12 @@ describe('relay key directory', () => {
     const keys = publishedKeysFor(bob.device, 21);
     expect(await bob.client.request({ type: 'keys.publish', keys })).toEqual({ type: 'ok', id: 2 });
     const fetcher = await connectAnonymous(relay.url);
-    const fetch = { type: 'keys.fetch', accountId: bob.device.accountId, deviceId: 1, token: bob.token } as const;
+    const fetch = {
+      type: 'keys.fetch',
+      accountId: bob.device.accountId,
+      deviceId: 1,
+      token: bob.token,
+    } as const;
 
     expect(await fetcher.request(fetch)).toEqual({
       type: 'bundle',
@@ -37,11 +42,19 @@ describe('relay key directory', () => {
       bundle: { preKey: keys.oneTimePreKeys[1], kyberPreKey: keys.oneTimeKyberPreKeys[1] },
     });
     // 21 → 19 left: below the threshold of 20, so the owner hears about it.
-    expect(await bob.client.next('keys.low')).toEqual({ type: 'keys.low', preKeys: 19, kyberPreKeys: 19 });
+    expect(await bob.client.next('keys.low')).toEqual({
+      type: 'keys.low',
+      preKeys: 19,
+      kyberPreKeys: 19,
+    });
     await bob.client.close();
     // ...and again at its next ready while still low.
     const back = await registeredDevice(relay.url, bob.device);
-    expect(await back.client.next('keys.low')).toEqual({ type: 'keys.low', preKeys: 19, kyberPreKeys: 19 });
+    expect(await back.client.next('keys.low')).toEqual({
+      type: 'keys.low',
+      preKeys: 19,
+      kyberPreKeys: 19,
+    });
     await Promise.all([back.client.close(), fetcher.close()]);
   });
 
@@ -50,14 +63,23 @@ describe('relay key directory', () => {
     const keys = publishedKeysFor(carol.device, 1);
     await carol.client.request({ type: 'keys.publish', keys });
     const fetcher = await connectAnonymous(relay.url);
-    const fetch = { type: 'keys.fetch', accountId: carol.device.accountId, deviceId: 1, token: carol.token } as const;
+    const fetch = {
+      type: 'keys.fetch',
+      accountId: carol.device.accountId,
+      deviceId: 1,
+      token: carol.token,
+    } as const;
     expect(await fetcher.request(fetch)).toMatchObject({
       bundle: { preKey: keys.oneTimePreKeys[0], kyberPreKey: keys.oneTimeKyberPreKeys[0] },
     });
     expect(await fetcher.request(fetch)).toMatchObject({
       bundle: { preKey: null, kyberPreKey: keys.lastResortKyberPreKey },
     });
-    expect(await carol.client.next('keys.low')).toEqual({ type: 'keys.low', preKeys: 0, kyberPreKeys: 0 });
+    expect(await carol.client.next('keys.low')).toEqual({
+      type: 'keys.low',
+      preKeys: 0,
+      kyberPreKeys: 0,
+    });
     await Promise.all([carol.client.close(), fetcher.close()]);
   });
 
@@ -89,7 +111,10 @@ describe('relay key directory', () => {
       preKeys.push(answer.bundle.preKey);
     }
     expect(preKeys).toEqual([...original.oneTimePreKeys, republished.oneTimePreKeys[2]]);
-    expect(await dave.client.request({ type: 'keys.status' })).toMatchObject({ preKeyIds: [], kyberPreKeyIds: [] });
+    expect(await dave.client.request({ type: 'keys.status' })).toMatchObject({
+      preKeyIds: [],
+      kyberPreKeyIds: [],
+    });
     await Promise.all([dave.client.close(), fetcher.close()]);
   });
 
@@ -109,10 +134,20 @@ describe('relay key directory', () => {
   it('a fetch for an account with a token but no keys is NO_KEYS; for device 2 too; the connection stays usable', async () => {
     const frank = await registeredDevice(relay.url);
     const fetcher = await connectAnonymous(relay.url);
-    const fetch = { type: 'keys.fetch', accountId: frank.device.accountId, deviceId: 1, token: frank.token } as const;
-    expect(await fetcher.request(fetch)).toMatchObject({ type: 'error', code: 'RELAY_ERR_NO_KEYS' });
+    const fetch = {
+      type: 'keys.fetch',
+      accountId: frank.device.accountId,
+      deviceId: 1,
+      token: frank.token,
+    } as const;
+    expect(await fetcher.request(fetch)).toMatchObject({
+      type: 'error',
+      code: 'RELAY_ERR_NO_KEYS',
+    });
     await frank.client.request({ type: 'keys.publish', keys: publishedKeysFor(frank.device, 25) });
-    expect(await fetcher.request({ ...fetch, deviceId: 2 })).toMatchObject({ code: 'RELAY_ERR_NO_KEYS' });
+    expect(await fetcher.request({ ...fetch, deviceId: 2 })).toMatchObject({
+      code: 'RELAY_ERR_NO_KEYS',
+    });
     expect(await fetcher.request(fetch)).toMatchObject({ type: 'bundle' });
     expect(await fetcher.request({ type: 'ping' })).toMatchObject({ type: 'pong' });
     await Promise.all([frank.client.close(), fetcher.close()]);
@@ -131,12 +166,16 @@ describe('relay key directory', () => {
       [tokenless.accountId, newToken()],
       [newDevice().accountId, gina.token],
     ] as const) {
-      expect(await fetcher.request({ type: 'keys.fetch', accountId, deviceId: 1, token })).toMatchObject({
+      expect(
+        await fetcher.request({ type: 'keys.fetch', accountId, deviceId: 1, token }),
+      ).toMatchObject({
         type: 'error',
         code: 'RELAY_ERR_BAD_TOKEN',
       });
     }
-    expect(await gina.client.request({ type: 'keys.status' })).toMatchObject({ preKeyIds: [1, 2, 3, 4, 5] });
+    expect(await gina.client.request({ type: 'keys.status' })).toMatchObject({
+      preKeyIds: [1, 2, 3, 4, 5],
+    });
     await Promise.all([gina.client.close(), fetcher.close(), owner.close()]);
   });
 
@@ -148,11 +187,16 @@ describe('relay key directory', () => {
       type: 'error',
       code: 'RELAY_ERR_TOO_MANY_KEYS',
     });
-    expect(await hank.client.request({ type: 'keys.status' })).toMatchObject({ preKeyIds: [], signedPreKeyId: null });
+    expect(await hank.client.request({ type: 'keys.status' })).toMatchObject({
+      preKeyIds: [],
+      signedPreKeyId: null,
+    });
     const rounds = RELAY_LIMITS.maxStoredOneTimeKeys / perFrame;
     for (let round = 0; round < rounds; round++) {
       const keys = publishedKeysFor(hank.device, perFrame, 1 + round * perFrame);
-      expect(await hank.client.request({ type: 'keys.publish', keys })).toMatchObject({ type: 'ok' });
+      expect(await hank.client.request({ type: 'keys.publish', keys })).toMatchObject({
+        type: 'ok',
+      });
     }
     const beyond = publishedKeysFor(hank.device, 1, 1 + rounds * perFrame);
     expect(await hank.client.request({ type: 'keys.publish', keys: beyond })).toMatchObject({

@@ -87,7 +87,7 @@ describe('the sotto-relay process', () => {
     // An operator (or a backup restore) widened everything: the next start narrows it again.
     chmodSync(dataDir, 0o755);
     for (const name of readdirSync(dataDir)) chmodSync(join(dataDir, name), 0o644);
-    writeFileSync(join(dataDir, 'README'), 'not the relay\'s');
+    writeFileSync(join(dataDir, 'README'), "not the relay's");
     const second = await startRelayProcess(dataDir);
     expect(mode(dataDir)).toBe(0o700);
     expect(mode(join(dataDir, 'relay.db'))).toBe(0o600);
@@ -107,7 +107,9 @@ describe('the sotto-relay process', () => {
     await bob.client.request({ type: 'keys.publish', keys });
     await bob.client.close();
     const senderBefore = await connectAnonymous(first.url);
-    const sent = await senderBefore.request(sendFrame(bob.device, bob.token, body, clientMessageId));
+    const sent = await senderBefore.request(
+      sendFrame(bob.device, bob.token, body, clientMessageId),
+    );
     expect(sent).toMatchObject({ type: 'ok' });
     expect(await first.stop()).toBe(0);
     expect((await senderBefore.closed).code).toBe(1001);
@@ -118,12 +120,24 @@ describe('the sotto-relay process', () => {
       const { client: recipient, ready } = await connectAs(second.url, bob.device);
       expect(ready.queued).toBe(1);
       const [envelope] = await recipient.envelopes(1);
-      expect(envelope).toMatchObject({ id: sent.type === 'ok' ? sent.envelopeId : '', body: toBase64(body) });
+      expect(envelope).toMatchObject({
+        id: sent.type === 'ok' ? sent.envelopeId : '',
+        body: toBase64(body),
+      });
       const sender = await connectAnonymous(second.url);
-      expect(await sender.request(sendFrame(bob.device, bob.token, body, clientMessageId))).toEqual({ ...sent, id: 1 });
+      expect(await sender.request(sendFrame(bob.device, bob.token, body, clientMessageId))).toEqual(
+        { ...sent, id: 1 },
+      );
       expect(
-        await sender.request({ type: 'keys.fetch', accountId: bob.device.accountId, deviceId: 1, token: bob.token }),
-      ).toMatchObject({ bundle: { signedPreKey: keys.signedPreKey, preKey: keys.oneTimePreKeys[0] } });
+        await sender.request({
+          type: 'keys.fetch',
+          accountId: bob.device.accountId,
+          deviceId: 1,
+          token: bob.token,
+        }),
+      ).toMatchObject({
+        bundle: { signedPreKey: keys.signedPreKey, preKey: keys.oneTimePreKeys[0] },
+      });
       await Promise.all([recipient.close(), sender.close()]);
     } finally {
       expect(await second.stop()).toBe(0);
@@ -131,7 +145,10 @@ describe('the sotto-relay process', () => {
   });
 
   it('two data directories have different relay ids', async () => {
-    const [a, b] = [await startRelayProcess(relayDataDir()), await startRelayProcess(relayDataDir())];
+    const [a, b] = [
+      await startRelayProcess(relayDataDir()),
+      await startRelayProcess(relayDataDir()),
+    ];
     expect(a.relayId).not.toBe(b.relayId);
     expect(await a.stop()).toBe(0);
     expect(await b.stop()).toBe(0);

@@ -17,7 +17,12 @@ import { publishedKeysFor, sendOk } from './fixtures.ts';
 /** Every way an account id could be written down: UUID text, bare hex, the 16 raw bytes. */
 function forms(device: TestDevice): Buffer[] {
   const hex = device.accountId.replace(/-/g, '');
-  return [Buffer.from(device.accountId), Buffer.from(hex), Buffer.from(hex.toUpperCase()), Buffer.from(hex, 'hex')];
+  return [
+    Buffer.from(device.accountId),
+    Buffer.from(hex),
+    Buffer.from(hex.toUpperCase()),
+    Buffer.from(hex, 'hex'),
+  ];
 }
 
 describe('what the relay keeps after a conversation', () => {
@@ -29,7 +34,10 @@ describe('what the relay keeps after a conversation', () => {
     const bob = await registeredDevice(relay.url);
     const carol = newDevice();
     for (const owner of [alice, bob])
-      await owner.client.request({ type: 'keys.publish', keys: publishedKeysFor(owner.device, 25) });
+      await owner.client.request({
+        type: 'keys.publish',
+        keys: publishedKeysFor(owner.device, 25),
+      });
     const tokens = [alice.token, bob.token];
     let dbFiles: Buffer[] = [];
     let envelopeRows: { recipient: string; row: string }[] = [];
@@ -42,7 +50,12 @@ describe('what the relay keeps after a conversation', () => {
         [senders[2]!, bob],
         [senders[2]!, alice],
       ] as const) {
-        await sender.request({ type: 'keys.fetch', accountId: to.device.accountId, deviceId: 1, token: to.token });
+        await sender.request({
+          type: 'keys.fetch',
+          accountId: to.device.accountId,
+          deviceId: 1,
+          token: to.token,
+        });
         for (let i = 0; i < 5; i++) await sendOk(sender, to.device, to.token, randomBytes(160));
       }
       // Bob acks what he got; Alice leaves hers queued.
@@ -56,7 +69,9 @@ describe('what the relay keeps after a conversation', () => {
       expect(names).toContain('relay.db-wal');
       dbFiles = names.map((name) => readFileSync(join(dataDir, name)));
       const db = new Database(join(dataDir, 'relay.db'));
-      const schema = db.prepare('SELECT group_concat(sql) AS text FROM sqlite_master').get() as { text: string };
+      const schema = db.prepare('SELECT group_concat(sql) AS text FROM sqlite_master').get() as {
+        text: string;
+      };
       expect(schema.text).not.toMatch(/sender|"from"|\bfrom_/i);
       const rows: Record<string, unknown>[] = db.prepare('SELECT * FROM envelopes').all();
       envelopeRows = rows.map((row) => ({
@@ -82,11 +97,13 @@ describe('what the relay keeps after a conversation', () => {
       }
     }
     // Carol only ever sent: no form of her id exists anywhere the relay writes.
-    for (const file of dbFiles) for (const form of forms(carol)) expect(file.includes(form)).toBe(false);
+    for (const file of dbFiles)
+      for (const form of forms(carol)) expect(file.includes(form)).toBe(false);
     // The log names nobody, and no token.
     const log = Buffer.from(relay.output());
     expect(relay.output()).toContain('"event":"conn.ready"');
-    for (const device of [alice.device, bob.device, carol]) for (const form of forms(device)) expect(log.includes(form)).toBe(false);
+    for (const device of [alice.device, bob.device, carol])
+      for (const form of forms(device)) expect(log.includes(form)).toBe(false);
     for (const token of tokens) {
       expect(log.includes(Buffer.from(token))).toBe(false);
       expect(dbFiles.some((file) => file.includes(Buffer.from(fromBase64(token))))).toBe(false);

@@ -23,7 +23,11 @@ const limits = { mailboxQuota: 1_000_000, maxStorageBytes: 1e12 };
 /** The counters the triggers keep, next to what COUNT(*) and SUM say. */
 function countersAndTruth(dataDir: string) {
   const db = new Database(join(dataDir, 'relay.db'));
-  const counters = db.prepare("SELECT recipient, envelopes, bytes FROM mailbox_usage WHERE envelopes > 0 OR recipient = '' ORDER BY recipient").all();
+  const counters = db
+    .prepare(
+      "SELECT recipient, envelopes, bytes FROM mailbox_usage WHERE envelopes > 0 OR recipient = '' ORDER BY recipient",
+    )
+    .all();
   const truth = db
     .prepare(
       `SELECT recipient, count(*) AS envelopes, sum(length(body)) AS bytes FROM envelopes GROUP BY recipient
@@ -39,9 +43,15 @@ describe('SQLite relay storage', () => {
     const dataDir = relayDataDir();
     const storage = SqliteRelayStorage.open(dataDir);
     const [a, b] = [mailbox(1), mailbox(2)];
-    await storage.storeEnvelopes([...Array.from({ length: 30 }, (_, i) => envelope(a, i, 50 + i)), envelope(b, 100)], limits);
+    await storage.storeEnvelopes(
+      [...Array.from({ length: 30 }, (_, i) => envelope(a, i, 50 + i)), envelope(b, 100)],
+      limits,
+    );
     const queued = await storage.listQueued(a, 0, 10);
-    await storage.deleteAcked(a, queued.map((e) => e.id));
+    await storage.deleteAcked(
+      a,
+      queued.map((e) => e.id),
+    );
     await storage.expireBefore(20, 1_000);
     expect(await storage.countQueued(a)).toBe(10);
     expect(await storage.countQueued(b)).toBe(1);
@@ -53,7 +63,10 @@ describe('SQLite relay storage', () => {
   it('expiry deletes in batches of the given size, oldest first', async () => {
     const storage = SqliteRelayStorage.open(relayDataDir());
     const a = mailbox(3);
-    await storage.storeEnvelopes(Array.from({ length: 25 }, (_, i) => envelope(a, i)), limits);
+    await storage.storeEnvelopes(
+      Array.from({ length: 25 }, (_, i) => envelope(a, i)),
+      limits,
+    );
     expect(await storage.expireBefore(1_000, 10)).toBe(10);
     expect(await storage.expireBefore(1_000, 10)).toBe(10);
     expect(await storage.expireBefore(1_000, 10)).toBe(5);
@@ -68,7 +81,12 @@ describe('SQLite relay storage', () => {
       [envelope(a, 1), envelope(a, 1), envelope(a, 1), envelope(b, 1, 251)],
       { mailboxQuota: 2, maxStorageBytes: 450 },
     );
-    expect(results.map((r) => r.kind)).toEqual(['stored', 'stored', 'mailbox-full', 'storage-full']);
+    expect(results.map((r) => r.kind)).toEqual([
+      'stored',
+      'stored',
+      'mailbox-full',
+      'storage-full',
+    ]);
     await storage.close();
   });
 
@@ -84,7 +102,9 @@ describe('SQLite relay storage', () => {
     ]);
     expect(first.map((r) => r.kind)).toEqual(['stored', 'stored']);
     // The same (mailbox, client message id) in another caller's store of the same turn is recognised.
-    expect(second).toEqual([{ kind: 'duplicate', envelopeId: (first[1] as { envelopeId: string }).envelopeId }]);
+    expect(second).toEqual([
+      { kind: 'duplicate', envelopeId: (first[1] as { envelopeId: string }).envelopeId },
+    ]);
     // Other limits make another group, committed after: the quota of 2 is already reached.
     expect(third).toEqual([{ kind: 'mailbox-full' }]);
     expect(await storage.countQueued(a)).toBe(2);

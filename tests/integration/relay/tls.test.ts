@@ -3,7 +3,12 @@ import { readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectAnonymous, RelayTestClient, registeredDevice, relayDataDir } from '../../support/relay-client.ts';
+import {
+  connectAnonymous,
+  RelayTestClient,
+  registeredDevice,
+  relayDataDir,
+} from '../../support/relay-client.ts';
 import { type RelayProcess, startRelayProcess } from '../../support/relay-process.ts';
 import { sendOk } from './fixtures.ts';
 
@@ -11,11 +16,29 @@ import { sendOk } from './fixtures.ts';
 function selfSigned(dir: string, name: string): { cert: string; key: string; pem: Buffer } {
   const cert = join(dir, `${name}-cert.pem`);
   const key = join(dir, `${name}-key.pem`);
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-    '-keyout', key, '-out', cert, '-days', '1', '-subj', `/CN=${name}`,
-    '-addext', 'subjectAltName=IP:127.0.0.1',
-  ], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-subj',
+      `/CN=${name}`,
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
   return { cert, key, pem: readFileSync(cert) };
 }
 
@@ -25,7 +48,9 @@ describe('the relay serves wss:// itself', () => {
   let relay: RelayProcess;
   beforeAll(async () => {
     first = selfSigned(dir, 'first');
-    relay = await startRelayProcess(join(dir, 'data'), { args: ['--tls-cert', first.cert, '--tls-key', first.key] });
+    relay = await startRelayProcess(join(dir, 'data'), {
+      args: ['--tls-cert', first.cert, '--tls-key', first.key],
+    });
   });
   afterAll(async () => {
     expect(await relay.stop()).toBe(0);
@@ -42,7 +67,9 @@ describe('the relay serves wss:// itself', () => {
   });
 
   it('a client that does not trust the certificate is refused by its own TLS check; plain ws:// gets nothing', async () => {
-    await expect(RelayTestClient.connect(relay.url, { rejectUnauthorized: true })).rejects.toThrow(/self[- ]signed|certificate/i);
+    await expect(RelayTestClient.connect(relay.url, { rejectUnauthorized: true })).rejects.toThrow(
+      /self[- ]signed|certificate/i,
+    );
     await expect(RelayTestClient.connect(relay.url.replace('wss://', 'ws://'))).rejects.toThrow();
   });
 

@@ -23,12 +23,21 @@ function moveNotice(from: TestDevice, to: TestDevice, signer = from.identity): M
     to: to.accountId,
     identityKey: toBase64(identityKey),
     issuedAt,
-    signature: toBase64(signer.privateKey.sign(moveNoticeMessage(from.accountId, to.accountId, identityKey, issuedAt))),
+    signature: toBase64(
+      signer.privateKey.sign(
+        moveNoticeMessage(from.accountId, to.accountId, identityKey, issuedAt),
+      ),
+    ),
   };
 }
 
 describe('delivery tokens', () => {
-  const relay = relayForFile(['--budget', 'destination-messages=30/0.5', '--budget', 'connection-refusals=1000/1000']);
+  const relay = relayForFile([
+    '--budget',
+    'destination-messages=30/0.5',
+    '--budget',
+    'connection-refusals=1000/1000',
+  ]);
 
   it('without a registered token, or with a wrong one, a send is BAD_TOKEN and nothing is stored', async () => {
     const tokenless = newDevice();
@@ -59,7 +68,9 @@ describe('delivery tokens', () => {
     const bob = await registeredDevice(relay.url);
     const stranger = await connectAnonymous(relay.url);
     const friend = await connectAnonymous(relay.url);
-    const junk = Array.from({ length: 100 }, () => submission(bob.device, newToken(), randomBytes(200)));
+    const junk = Array.from({ length: 100 }, () =>
+      submission(bob.device, newToken(), randomBytes(200)),
+    );
     const [flood, real] = await Promise.all([
       stranger.request({ type: 'send.batch', envelopes: junk }),
       sendOk(friend, bob.device, bob.token, Buffer.from('hello bob')),
@@ -85,12 +96,16 @@ describe('delivery tokens', () => {
     const sender = await connectAnonymous(relay.url);
     await sendOk(sender, bob.device, bob.token);
     const rotated = newToken();
-    expect(await bob.client.request({ type: 'token.set', token: rotated })).toMatchObject({ type: 'ok' });
+    expect(await bob.client.request({ type: 'token.set', token: rotated })).toMatchObject({
+      type: 'ok',
+    });
     expect(await sender.request(sendFrame(bob.device, bob.token, randomBytes(16)))).toMatchObject({
       code: 'RELAY_ERR_BAD_TOKEN',
     });
     const fetch = { type: 'keys.fetch', accountId: bob.device.accountId, deviceId: 1 } as const;
-    expect(await sender.request({ ...fetch, token: bob.token })).toMatchObject({ code: 'RELAY_ERR_BAD_TOKEN' });
+    expect(await sender.request({ ...fetch, token: bob.token })).toMatchObject({
+      code: 'RELAY_ERR_BAD_TOKEN',
+    });
     expect(await sender.request({ ...fetch, token: rotated })).toMatchObject({ type: 'bundle' });
     await sendOk(sender, bob.device, rotated);
     await Promise.all([bob.client.close(), sender.close()]);
@@ -136,7 +151,12 @@ describe('account.move', () => {
     await old.client.request({ type: 'keys.publish', keys: publishedKeysFor(old.device, 25) });
     const { client: oldSecond } = await connectAs(relay.url, old.device);
     const fresh = await registeredDevice(relay.url);
-    expect(await fresh.client.request({ type: 'account.move', notice: moveNotice(old.device, fresh.device) })).toMatchObject({
+    expect(
+      await fresh.client.request({
+        type: 'account.move',
+        notice: moveNotice(old.device, fresh.device),
+      }),
+    ).toMatchObject({
       type: 'ok',
     });
     for (const client of [old.client, oldSecond]) {
@@ -152,7 +172,12 @@ describe('account.move', () => {
       code: 'RELAY_ERR_ACCOUNT_MOVED',
     });
     expect(
-      await sender.request({ type: 'keys.fetch', accountId: old.device.accountId, deviceId: 1, token: old.token }),
+      await sender.request({
+        type: 'keys.fetch',
+        accountId: old.device.accountId,
+        deviceId: 1,
+        token: old.token,
+      }),
     ).toMatchObject({ code: 'RELAY_ERR_ACCOUNT_MOVED' });
     // Only a token holder learns of the move; anyone else still hears "bad token".
     expect(await sender.request(sendFrame(old.device, newToken(), randomBytes(16)))).toMatchObject({
@@ -173,7 +198,10 @@ describe('account.move', () => {
     const mallory = await registeredDevice(relay.url);
     const bystander = newDevice();
     const stranger = newDevice(); // never logged in here
-    const unsigned = { ...moveNotice(victim.device, mallory.device), signature: toBase64(new Uint8Array(64)) };
+    const unsigned = {
+      ...moveNotice(victim.device, mallory.device),
+      signature: toBase64(new Uint8Array(64)),
+    };
     for (const notice of [
       moveNotice(victim.device, mallory.device, mallory.device.identity), // signed by the wrong key
       unsigned,
@@ -198,7 +226,9 @@ describe('account.move', () => {
     const old = await registeredDevice(relay.url);
     const fresh = newDevice();
     const anonymous = await connectAnonymous(relay.url);
-    expect(await anonymous.request({ type: 'account.move', notice: moveNotice(old.device, fresh) })).toMatchObject({
+    expect(
+      await anonymous.request({ type: 'account.move', notice: moveNotice(old.device, fresh) }),
+    ).toMatchObject({
       code: 'RELAY_ERR_UNAUTHENTICATED',
     });
     const { client, ready } = await connectAs(relay.url, old.device);
