@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import {
   RELAY_PROTOCOL_VERSION,
   type ClientFrame,
@@ -26,6 +26,7 @@ import {
 } from './frames.ts';
 import { log } from './log.ts';
 import type { RelaySettings } from './options.ts';
+import { FrameSocket } from './frame-socket.ts';
 import { FrameRateLimiter } from './rate-limit.ts';
 import type { ConnectionRegistry, MailboxPeer } from './registry.ts';
 import type { Mailbox, OneTimeKeyCounts } from './storage.ts';
@@ -47,7 +48,6 @@ const NONCE_BYTES = 32;
 function isAnonymousFrame(frame: ClientFrame): frame is AnonymousFrame {
   return frame.type === 'keys.fetch' || frame.type === 'send' || frame.type === 'send.batch';
 }
-const MISSED_PONGS_BEFORE_CLOSE = 2;
 
 /** Where a connection came from and what it shares with the rest of the relay. */
 export interface ConnectionEnvironment {
@@ -75,27 +75,21 @@ export class RelayConnection implements MailboxPeer {
   private queue: Promise<void> = Promise.resolve();
   /** Set as soon as a frame dooms the connection, so frames behind it are dropped unread. */
   private doomed = false;
-  private unansweredPings = 0;
+  private readonly io: FrameSocket;
   /** The logged-in device, set just before the connection joins the registry. */
   private self: Mailbox | undefined;
   private registered = false;
-  private readonly socketClosed: Promise<void>;
 
   constructor(
-    private readonly socket: WebSocket,
+    socket: WebSocket,
     private readonly env: ConnectionEnvironment,
     private readonly onClosed: (connection: RelayConnection) => void,
   ) {
     const { settings } = env;
     this.limiter = new FrameRateLimiter(settings.maxFramesPerSecond, settings.now);
     this.budget = env.budgets.forConnection();
+    this.io = new FrameSocket(socket);
     socket.on('message', (data, isBinary) => this.receive(data, isBinary));
-    socket.on('pong', () => {
-      this.unansweredPings = 0;
-    });
-    // ws reports protocol violations (oversized frame: 1009, bad UTF-8: 1007) here and closes by itself.
-    socket.on('error', () => log.info('conn.socket_error'));
-    this.socketClosed = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('close', (code) => this.closed(code));
     this.handshakeTimer = setTimeout(
       () => this.close(CLOSE_CODES.authTimeout, 'handshake deadline passed'),
@@ -135,13 +129,7 @@ export class RelayConnection implements MailboxPeer {
 
   /** Heartbeat tick: a WebSocket ping; the second one in a row without a pong closes the connection. */
   heartbeat(): void {
-    if (this.unansweredPings >= MISSED_PONGS_BEFORE_CLOSE) {
-      log.info('conn.heartbeat_lost');
-      this.socket.terminate();
-      return;
-    }
-    this.unansweredPings += 1;
-    if (this.socket.readyState === WebSocket.OPEN) this.socket.ping();
+    this.io.heartbeat();
   }
 
   /**
@@ -155,10 +143,7 @@ export class RelayConnection implements MailboxPeer {
     await this.queue;
     await window?.idle();
     this.close(CLOSE_CODES.goingAway, 'relay shutting down');
-    const grace = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
-    await Promise.race([this.socketClosed, grace]);
-    this.socket.terminate();
-    await this.socketClosed;
+    await this.io.closeWithin(CLOSE_CODES.goingAway, 'relay shutting down', graceMs);
   }
 
   private receive(data: WebSocket.RawData, isBinary: boolean): void {
@@ -312,9 +297,7 @@ export class RelayConnection implements MailboxPeer {
     const pauseMs = refusals > 0 ? this.budget.refused(refusals) : 0;
     if (pauseMs === 0 || this.phase.name === 'closing') return;
     log.info('conn.refusals_paused', { ms: pauseMs });
-    this.socket.pause();
-    await new Promise<void>((resolve) => setTimeout(resolve, pauseMs).unref());
-    if (this.socket.readyState === WebSocket.OPEN) this.socket.resume();
+    await this.io.pauseReading(pauseMs);
   }
 
   private send(frame: ServerFrame): void {
@@ -322,9 +305,7 @@ export class RelayConnection implements MailboxPeer {
   }
 
   private sendText(text: string): boolean {
-    if (this.phase.name === 'closing' || this.socket.readyState !== WebSocket.OPEN) return false;
-    this.socket.send(text);
-    return true;
+    return this.phase.name !== 'closing' && this.io.sendText(text);
   }
 
   private close(code: number, reason: string): void {
@@ -333,11 +314,7 @@ export class RelayConnection implements MailboxPeer {
     this.phase = { name: 'closing' };
     this.leaveRegistry();
     clearTimeout(this.handshakeTimer);
-    if (
-      this.socket.readyState === WebSocket.OPEN ||
-      this.socket.readyState === WebSocket.CONNECTING
-    )
-      this.socket.close(code, reason);
+    this.io.close(code, reason);
   }
 
   private leaveRegistry(): void {
