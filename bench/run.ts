@@ -5,6 +5,7 @@ import { backupSection } from './backup/section.ts';
 import { eventLoopSection } from './event-loop/section.ts';
 import { historySection } from './history/section.ts';
 import { receiveSection } from './receive/section.ts';
+import { RELAY_FLOOD, relayFloodSection } from './sync/flood-section.ts';
 import { SYNC, syncSection } from './sync/section.ts';
 import { historyMessageCount, RECEIVE } from './support/config.ts';
 import { type Metric, printTable, writeResults } from './support/report.ts';
@@ -12,14 +13,20 @@ import { removeTempDirs } from './support/temp.ts';
 
 // `npm run bench`: figures with targets and in-run baselines. Not pass/fail.
 // BENCH_MESSAGES scales the history benchmark (default 1,000,000);
-// BENCH_ONLY=receive,history,sync,event-loop,backup runs only the named sections.
+// BENCH_ONLY=receive,history,sync,relay-flood,event-loop,backup runs only the named sections.
 
 const RESULTS = join(import.meta.dirname, 'results', 'latest.json');
 
 /** True if BENCH_ONLY is unset or names `section`. */
 function selected(section: string): boolean {
   const only = process.env['BENCH_ONLY'];
-  return !only || only.split(',').map((s) => s.trim()).includes(section);
+  return (
+    !only ||
+    only
+      .split(',')
+      .map((s) => s.trim())
+      .includes(section)
+  );
 }
 
 async function main(): Promise<void> {
@@ -43,18 +50,29 @@ async function main(): Promise<void> {
     }
     if (selected('event-loop')) {
       const eventLoop = await eventLoopSection(messages);
-      printTable(`Main-thread event loop during search (${messages.toLocaleString('en-US')} messages)`, eventLoop);
+      printTable(
+        `Main-thread event loop during search (${messages.toLocaleString('en-US')} messages)`,
+        eventLoop,
+      );
       metrics.push(...eventLoop);
     }
     if (selected('backup')) {
       const backup = await backupSection(messages);
-      printTable(`Backup export and verify at ${messages.toLocaleString('en-US')} messages vs the age CLI`, backup);
+      printTable(
+        `Backup export and verify at ${messages.toLocaleString('en-US')} messages vs the age CLI`,
+        backup,
+      );
       metrics.push(...backup);
     }
     if (selected('sync')) {
       const sync = await syncSection();
       printTable('Relay + sync (loopback, real relay process)', sync);
       metrics.push(...sync);
+    }
+    if (selected('relay-flood')) {
+      const flood = await relayFloodSection();
+      printTable('Relay intake under a flood of strangers (loopback, real relay process)', flood);
+      metrics.push(...flood);
     }
   } finally {
     removeTempDirs();
@@ -72,6 +90,7 @@ async function main(): Promise<void> {
       historyMessages: messages,
       receive: RECEIVE,
       sync: SYNC,
+      relayFlood: RELAY_FLOOD,
       wallSeconds,
     },
     metrics,

@@ -1,11 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import {
   RELAY_PROTOCOL_VERSION,
   type ClientFrame,
   type ServerFrame,
 } from '../shared/relay/protocol.ts';
+import { answerAccountRequest, type AccountContext } from './account-requests.ts';
+import {
+  answerAnonymousRequest,
+  keysAreLow,
+  type AnonymousContext,
+  type AnonymousFrame,
+} from './anonymous-requests.ts';
 import { verifyAuth } from './auth.ts';
+import type { ConnectionBudget, RelayBudgets } from './budgets.ts';
 import { PushWindow } from './delivery.ts';
 import {
   CLOSE_CODES,
@@ -13,99 +21,115 @@ import {
   decodeClientFrame,
   encodeBase64,
   errorFrame,
+  refusalsIn,
   requestIdOf,
 } from './frames.ts';
 import { log } from './log.ts';
 import type { RelaySettings } from './options.ts';
+import { FrameSocket } from './frame-socket.ts';
 import { FrameRateLimiter } from './rate-limit.ts';
 import type { ConnectionRegistry, MailboxPeer } from './registry.ts';
-import { answerRequest, keysAreLow, type RequestContext } from './requests.ts';
 import type { Mailbox, OneTimeKeyCounts } from './storage.ts';
 
 type Hello = Extract<ClientFrame, { type: 'hello' }>;
 type Auth = Extract<ClientFrame, { type: 'auth' }>;
 
 type Phase =
-  | { readonly name: 'challenged'; readonly hello?: Hello }
-  | { readonly name: 'ready'; readonly context: RequestContext; readonly window: PushWindow }
+  | {
+      readonly name: 'challenged';
+      readonly hello?: Hello & { accountId: Mailbox['accountId']; deviceId: number };
+    }
+  | { readonly name: 'account'; readonly context: AccountContext; readonly window: PushWindow }
+  | { readonly name: 'anonymous'; readonly context: AnonymousContext }
   | { readonly name: 'closing' };
 
 const NONCE_BYTES = 32;
-const MISSED_PONGS_BEFORE_CLOSE = 2;
+
+function isAnonymousFrame(frame: ClientFrame): frame is AnonymousFrame {
+  return frame.type === 'keys.fetch' || frame.type === 'send' || frame.type === 'send.batch';
+}
+
+/** Where a connection came from and what it shares with the rest of the relay. */
+export interface ConnectionEnvironment {
+  readonly settings: RelaySettings;
+  readonly registry: ConnectionRegistry;
+  readonly budgets: RelayBudgets;
+  /** The client's address (budget key only). */
+  readonly address: string;
+  /** Connected at a protocol-1 path: every hello is answered with UNSUPPORTED_VERSION. */
+  readonly legacy: boolean;
+}
 
 /**
- * One client socket, from challenge to close. Frames are handled one at a
- * time in arrival order (so answers come in request order even though storage
- * is asynchronous); pushes go out between answers.
+ * One client socket, from challenge to close: an account connection (logged
+ * in, its own mailbox) or an anonymous one (sealed sends, bundle fetches).
+ * Frames are handled one at a time in arrival order (so answers come in
+ * request order even though storage is asynchronous); pushes go out between answers.
  */
 export class RelayConnection implements MailboxPeer {
   private phase: Phase = { name: 'challenged' };
   private readonly nonce = randomBytes(NONCE_BYTES);
   private readonly limiter: FrameRateLimiter;
-  private readonly authTimer: NodeJS.Timeout;
+  private readonly budget: ConnectionBudget;
+  private readonly handshakeTimer: NodeJS.Timeout;
   private queue: Promise<void> = Promise.resolve();
   /** Set as soon as a frame dooms the connection, so frames behind it are dropped unread. */
   private doomed = false;
-  private unansweredPings = 0;
-  /** The authenticated device, set just before the connection joins the registry. */
+  private readonly io: FrameSocket;
+  /** The logged-in device, set just before the connection joins the registry. */
   private self: Mailbox | undefined;
   private registered = false;
-  private readonly socketClosed: Promise<void>;
 
   constructor(
-    private readonly socket: WebSocket,
-    private readonly settings: RelaySettings,
-    private readonly registry: ConnectionRegistry,
+    socket: WebSocket,
+    private readonly env: ConnectionEnvironment,
     private readonly onClosed: (connection: RelayConnection) => void,
   ) {
+    const { settings } = env;
     this.limiter = new FrameRateLimiter(settings.maxFramesPerSecond, settings.now);
+    this.budget = env.budgets.forConnection();
+    this.io = new FrameSocket(socket);
     socket.on('message', (data, isBinary) => this.receive(data, isBinary));
-    socket.on('pong', () => {
-      this.unansweredPings = 0;
-    });
-    // ws reports protocol violations (oversized frame: 1009, bad UTF-8: 1007) here and closes by itself.
-    socket.on('error', () => log.info('conn.socket_error'));
-    this.socketClosed = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('close', (code) => this.closed(code));
-    this.authTimer = setTimeout(
-      () => this.close(CLOSE_CODES.authTimeout, 'authentication deadline passed'),
-      settings.authTimeoutMs,
+    this.handshakeTimer = setTimeout(
+      () => this.close(CLOSE_CODES.authTimeout, 'handshake deadline passed'),
+      settings.handshakeTimeoutMs,
     );
     this.send({
       type: 'challenge',
       protocol: RELAY_PROTOCOL_VERSION,
+      relayId: settings.storage.relayId,
       nonce: encodeBase64(this.nonce),
       serverTime: settings.now(),
     });
   }
 
-  /** The authenticated mailbox (the registry only holds authenticated connections). */
+  /** The logged-in mailbox (the registry only holds account connections). */
   get mailbox(): Mailbox {
-    if (this.self === undefined) throw new Error('connection is not authenticated');
+    if (this.self === undefined) throw new Error('connection is not logged in');
     return this.self;
   }
 
   envelopesArrived(): void {
-    if (this.phase.name === 'ready') this.phase.window.fill();
+    if (this.phase.name === 'account') this.phase.window.fill();
   }
 
   envelopesAcked(envelopeIds: readonly string[]): void {
-    if (this.phase.name === 'ready') this.phase.window.acked(envelopeIds);
+    if (this.phase.name === 'account') this.phase.window.acked(envelopeIds);
   }
 
   keysLow(counts: OneTimeKeyCounts): void {
     this.send({ type: 'keys.low', ...counts });
   }
 
+  evict(): void {
+    this.send(errorFrame('RELAY_ERR_ACCOUNT_MOVED'));
+    this.close(CLOSE_CODES.authFailed, 'RELAY_ERR_ACCOUNT_MOVED');
+  }
+
   /** Heartbeat tick: a WebSocket ping; the second one in a row without a pong closes the connection. */
   heartbeat(): void {
-    if (this.unansweredPings >= MISSED_PONGS_BEFORE_CLOSE) {
-      log.info('conn.heartbeat_lost');
-      this.socket.terminate();
-      return;
-    }
-    this.unansweredPings += 1;
-    if (this.socket.readyState === WebSocket.OPEN) this.socket.ping();
+    this.io.heartbeat();
   }
 
   /**
@@ -115,14 +139,11 @@ export class RelayConnection implements MailboxPeer {
    */
   async shutdown(graceMs: number): Promise<void> {
     this.doomed = true;
-    const window = this.phase.name === 'ready' ? this.phase.window : undefined;
+    const window = this.phase.name === 'account' ? this.phase.window : undefined;
     await this.queue;
     await window?.idle();
     this.close(CLOSE_CODES.goingAway, 'relay shutting down');
-    const grace = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
-    await Promise.race([this.socketClosed, grace]);
-    this.socket.terminate();
-    await this.socketClosed;
+    await this.io.closeWithin(CLOSE_CODES.goingAway, 'relay shutting down', graceMs);
   }
 
   private receive(data: WebSocket.RawData, isBinary: boolean): void {
@@ -134,6 +155,7 @@ export class RelayConnection implements MailboxPeer {
       log.info('conn.bad_frame', {
         binary: isBinary,
         unknownType: incoming.code === 'RELAY_ERR_UNKNOWN_TYPE',
+        version: incoming.code === 'RELAY_ERR_UNSUPPORTED_VERSION',
       });
       this.enqueue(() => this.answer(errorFrame(incoming.code, incoming.id)));
       return;
@@ -142,8 +164,9 @@ export class RelayConnection implements MailboxPeer {
     if (rate !== 'accept') {
       if (rate === 'close') this.doomed = true;
       log.info('conn.rate_limited', { closing: rate === 'close' });
+      const retryAfterMs = this.limiter.retryAfterMs();
       this.enqueue(() => {
-        this.send(errorFrame('RELAY_ERR_RATE_LIMITED', id));
+        this.send({ ...errorFrame('RELAY_ERR_RATE_LIMITED', id), retryAfterMs } as ServerFrame);
         if (rate === 'close') this.close(CLOSE_CODES.policy, 'rate limited');
       });
       return;
@@ -158,18 +181,25 @@ export class RelayConnection implements MailboxPeer {
   }
 
   private async handle(frame: ClientFrame, id: number | undefined): Promise<void> {
-    if (this.phase.name === 'closing') return;
+    const phase = this.phase;
+    if (phase.name === 'closing') return;
     try {
-      if (this.phase.name === 'ready') {
+      if (frame.type === 'hello' || frame.type === 'auth') {
         // hello/auth after ready fit no state of the protocol.
-        if (frame.type === 'hello' || frame.type === 'auth')
-          return this.answer(errorFrame('RELAY_ERR_MALFORMED'));
-        return this.answer(await answerRequest(frame, this.phase.context));
+        if (phase.name !== 'challenged') return this.answer(errorFrame('RELAY_ERR_MALFORMED'));
+        if (frame.type === 'hello') return this.hello(frame);
+        if (phase.hello) return await this.login(phase.hello, frame);
+      } else if (frame.type === 'ping') {
+        if (phase.name !== 'challenged')
+          return this.answer({ type: 'pong', id: frame.id, serverTime: this.env.settings.now() });
+      } else if (isAnonymousFrame(frame)) {
+        // On an account connection a send would name its sender: refused.
+        if (phase.name === 'anonymous')
+          return await this.reply(await answerAnonymousRequest(frame, phase.context));
+      } else if (phase.name === 'account') {
+        return await this.reply(await answerAccountRequest(frame, phase.context));
       }
-      if (frame.type === 'hello') return this.hello(frame);
-      if (frame.type === 'auth' && this.phase.hello)
-        return await this.authenticate(this.phase.hello, frame);
-      return this.answer(errorFrame('RELAY_ERR_UNAUTHENTICATED', id));
+      return await this.reply(errorFrame('RELAY_ERR_UNAUTHENTICATED', id));
     } catch {
       log.error('storage.failed');
       this.answer(errorFrame('RELAY_ERR_INTERNAL', id));
@@ -177,56 +207,72 @@ export class RelayConnection implements MailboxPeer {
   }
 
   private hello(frame: Hello): void {
-    if (frame.protocol !== RELAY_PROTOCOL_VERSION)
-      return this.answer(errorFrame('RELAY_ERR_UNSUPPORTED_VERSION'));
-    this.phase = { name: 'challenged', hello: frame };
+    if (this.env.legacy) return this.answer(errorFrame('RELAY_ERR_UNSUPPORTED_VERSION'));
+    const { accountId, deviceId } = frame;
+    if (frame.mode === 'anonymous') {
+      if (accountId !== undefined || deviceId !== undefined)
+        return this.answer(errorFrame('RELAY_ERR_MALFORMED'));
+      return this.ready({ name: 'anonymous', context: this.anonymousContext() });
+    }
+    if (accountId === undefined || deviceId === undefined)
+      return this.answer(errorFrame('RELAY_ERR_MALFORMED'));
+    this.phase = { name: 'challenged', hello: { ...frame, accountId, deviceId } };
   }
 
-  private async authenticate(hello: Hello, auth: Auth): Promise<void> {
-    const { storage, now } = this.settings;
-    const attempt = {
-      accountId: hello.accountId,
-      deviceId: hello.deviceId,
-      identityKey: auth.identityKey,
-      signature: auth.signature,
-    };
-    if (!(await verifyAuth(storage, this.nonce, attempt, now()))) {
-      log.info('conn.auth_failed');
-      return this.answer(errorFrame('RELAY_ERR_AUTH_FAILED'));
+  private anonymousContext(): AnonymousContext {
+    const { settings, registry, budgets, address } = this.env;
+    return { address, budget: this.budget, budgets, settings, registry };
+  }
+
+  private async login(hello: Hello & Mailbox, auth: Auth): Promise<void> {
+    const { storage, now } = this.env.settings;
+    const attempt = { ...hello, identityKey: auth.identityKey, signature: auth.signature };
+    const result = await verifyAuth(storage, this.nonce, attempt, now());
+    if (result.kind !== 'ok') {
+      log.info('conn.auth_failed', { moved: result.kind === 'moved' });
+      const code = result.kind === 'moved' ? 'RELAY_ERR_ACCOUNT_MOVED' : 'RELAY_ERR_AUTH_FAILED';
+      this.send(errorFrame(code));
+      return this.close(CLOSE_CODES.authFailed, code);
     }
-    const identityKey = await storage.boundIdentityKey(hello.accountId);
-    if (identityKey === undefined) throw new Error('account binding vanished');
     if (this.phase.name === 'closing') return;
     const self: Mailbox = { accountId: hello.accountId, deviceId: hello.deviceId };
     this.self = self;
-    // Counted only once authenticated, so strangers cannot use up an account's connections.
-    if (!this.registry.add(this)) {
+    // Counted only once logged in, so strangers cannot use up an account's connections.
+    if (!this.env.registry.add(this)) {
       log.info('conn.too_many');
       return this.answer(errorFrame('RELAY_ERR_TOO_MANY_CONNECTIONS'));
     }
     this.registered = true;
-    clearTimeout(this.authTimer);
     const window = new PushWindow(storage, self, (text) => this.sendText(text));
-    this.phase = {
-      name: 'ready',
-      context: { self, identityKey, settings: this.settings, registry: this.registry },
-      window,
-    };
-    log.info('conn.ready');
+    const { settings, registry } = this.env;
+    const context = { self, identityKey: result.identityKey, settings, registry };
+    this.ready({ name: 'account', context, window });
     try {
-      await this.sendReady(self, window);
+      await this.afterReady(self, window);
     } catch {
-      // Without `ready` the client cannot tell where it stands: make it reconnect.
       log.error('storage.failed');
       this.send(errorFrame('RELAY_ERR_INTERNAL'));
-      this.close(CLOSE_CODES.internal, 'RELAY_ERR_INTERNAL');
     }
   }
 
-  private async sendReady(self: Mailbox, window: PushWindow): Promise<void> {
-    const { storage } = this.settings;
+  /** Enters a ready phase and says so (the `ready` frame of an account connection carries its queue). */
+  private ready(phase: Extract<Phase, { name: 'account' | 'anonymous' }>): void {
+    clearTimeout(this.handshakeTimer);
+    this.phase = phase;
+    log.info('conn.ready', { account: phase.name === 'account' });
+    if (phase.name === 'anonymous') this.send({ type: 'ready', mode: 'anonymous' });
+  }
+
+  private async afterReady(self: Mailbox, window: PushWindow): Promise<void> {
+    const { storage } = this.env.settings;
     const queued = await storage.countQueued(self);
-    this.send({ type: 'ready', accountId: self.accountId, deviceId: self.deviceId, queued });
+    this.send({
+      type: 'ready',
+      mode: 'account',
+      accountId: self.accountId,
+      deviceId: self.deviceId,
+      queued,
+    });
     const counts = await storage.oneTimeKeyCounts(self.accountId, self.deviceId);
     if (counts !== undefined && keysAreLow(counts)) this.keysLow(counts);
     window.start();
@@ -239,14 +285,27 @@ export class RelayConnection implements MailboxPeer {
     if (code !== undefined) this.close(code, frame.type === 'error' ? frame.code : '');
   }
 
+  /**
+   * Answers a request; a connection over its refusal budget then stops being
+   * read until the budget refills (frames already read wait in its queue, new
+   * ones in the kernel), so a flood of refused requests costs the sender time
+   * instead of costing every connection CPU.
+   */
+  private async reply(frame: ServerFrame): Promise<void> {
+    this.answer(frame);
+    const refusals = refusalsIn(frame);
+    const pauseMs = refusals > 0 ? this.budget.refused(refusals) : 0;
+    if (pauseMs === 0 || this.phase.name === 'closing') return;
+    log.info('conn.refusals_paused', { ms: pauseMs });
+    await this.io.pauseReading(pauseMs);
+  }
+
   private send(frame: ServerFrame): void {
     this.sendText(JSON.stringify(frame));
   }
 
   private sendText(text: string): boolean {
-    if (this.phase.name === 'closing' || this.socket.readyState !== WebSocket.OPEN) return false;
-    this.socket.send(text);
-    return true;
+    return this.phase.name !== 'closing' && this.io.sendText(text);
   }
 
   private close(code: number, reason: string): void {
@@ -254,16 +313,12 @@ export class RelayConnection implements MailboxPeer {
     this.doomed = true;
     this.phase = { name: 'closing' };
     this.leaveRegistry();
-    clearTimeout(this.authTimer);
-    if (
-      this.socket.readyState === WebSocket.OPEN ||
-      this.socket.readyState === WebSocket.CONNECTING
-    )
-      this.socket.close(code, reason);
+    clearTimeout(this.handshakeTimer);
+    this.io.close(code, reason);
   }
 
   private leaveRegistry(): void {
-    if (this.registered) this.registry.remove(this);
+    if (this.registered) this.env.registry.remove(this);
     this.registered = false;
   }
 
@@ -273,7 +328,7 @@ export class RelayConnection implements MailboxPeer {
     this.leaveRegistry();
     this.phase = { name: 'closing' };
     this.doomed = true;
-    clearTimeout(this.authTimer);
+    clearTimeout(this.handshakeTimer);
     this.onClosed(this);
   }
 }
