@@ -25,8 +25,11 @@ import { profileInvite } from '../profile/invite.ts';
 import { profilePaths } from '../profile/paths.ts';
 import { Profile } from '../profile/profile.ts';
 import { readSettings, writeSettings } from './settings.ts';
-import { sleep, SyncEngine, type SyncEvent } from '../sync/engine.ts';
-import { normalizeRelayAddress } from '../sync/relay-pool.ts';
+import { sleep } from '../sync/backoff.ts';
+import { SyncEngine, type SyncEvent } from '../sync/engine.ts';
+import { setHomeRelay } from '../sync/home-relay-setting.ts';
+import { checkOwnRelayAddress } from '../sync/relay-address.ts';
+import { getSetting } from '../profile/settings.ts';
 import type { CallContext, CoreService, EventListener, ParsedInput, ServiceOptions } from './types.ts';
 import { BackupRun, chosenFile, summaryOf } from './backups.ts';
 import { exportBackup } from '../backup/export.ts';
@@ -68,8 +71,6 @@ class AppService implements CoreService {
   private lastStatus = '';
   private readonly watch = new StatusWatch();
   private readonly listeners = new Set<EventListener>();
-  private flushing: Promise<void> | undefined;
-  private flushAgain = false;
   private readonly handlers: Handlers;
   private readonly backups = new BackupRun((payload) => this.emit('backup:progress', payload));
 
@@ -134,7 +135,7 @@ class AppService implements CoreService {
         const message = this.message(input.messageId);
         this.watch.track([message]);
         this.emit('message:status', { messageId: message.id, conversationId: message.conversationId, status: message.status });
-        this.kick();
+        this.sendNow();
         return message;
       },
       'messages:search': (input) => searchMessages(this.open().db, input.query, input.limit),
@@ -198,14 +199,16 @@ class AppService implements CoreService {
     const keychain = input.useKeychain ? this.options.keychain : undefined;
     if (input.useKeychain && !keychain?.isSecure && input.passphrase === undefined) throw new SottoError('PASSPHRASE_REQUIRED');
     if (input.passphrase !== undefined) checkStrength(input.passphrase);
-    const relay = normalizeRelayAddress(input.relay);
+    // Checked before the profile exists: a refused address leaves nothing behind.
+    const allowInsecure = input.allowInsecureRelay === true;
+    checkOwnRelayAddress(input.relay, allowInsecure);
     const profile = await Profile.create(this.options.profileDir, {
       displayName: input.displayName,
       ...(input.passphrase !== undefined ? { passphrase: input.passphrase } : {}),
       ...(keychain ? { keychain } : {}),
       ...(this.options.kdfCost ? { kdfCost: this.options.kdfCost } : {}),
     });
-    writeSettings(profile, { relay });
+    setHomeRelay(profile, input.relay, { allowInsecure });
     this.opened(profile);
     return this.state();
   }
@@ -248,13 +251,30 @@ class AppService implements CoreService {
 
   private async setSettings(input: Partial<Settings>): Promise<Settings> {
     const profile = this.open();
-    const relayChanged = input.relay !== undefined && input.relay !== readSettings(profile.db).relay;
-    writeSettings(profile, input.relay ? { ...input, relay: normalizeRelayAddress(input.relay) } : input);
+    const { relay, allowInsecureRelay, ...rest } = input;
+    const relayChanged = this.setRelay(profile, relay, allowInsecureRelay);
+    writeSettings(profile, rest);
     if (relayChanged) {
       await this.stopSync();
       this.startSync();
     }
     return readSettings(profile.db);
+  }
+
+  /**
+   * Applies a relay change (checked first: INSECURE_RELAY, RELAY_ADDRESS_REFUSED).
+   * Consent to an insecure relay belongs to one address: a new address needs it again.
+   * Returns true if the sync loop must restart.
+   */
+  private setRelay(profile: Profile, relay: string | null | undefined, allowInsecure: boolean | undefined): boolean {
+    const current = getSetting(profile.db, 'relay');
+    const consented = getSetting(profile.db, 'relay.allowInsecure') === 'true';
+    const address = relay ?? current;
+    if (address === undefined || (relay === undefined && allowInsecure === undefined)) return false;
+    const sameAddress = current !== undefined && checkOwnRelayAddress(address, true) === current;
+    const allow = allowInsecure ?? (sameAddress ? consented : false);
+    const normalized = setHomeRelay(profile, address, { allowInsecure: allow });
+    return normalized !== current || allow !== consented;
   }
 
   // --- contacts and conversations ---------------------------------------------
@@ -295,7 +315,7 @@ class AppService implements CoreService {
     const contact = this.contactOf(conversationId);
     decide(profile, contact.accountId);
     this.emit('conversations:changed', {});
-    this.kick(); // messages held back by the identity change may go now
+    this.sendNow(); // messages held back by the identity change may go now
     return toContact(getContact(profile.db, contact.accountId));
   }
 
@@ -317,7 +337,7 @@ class AppService implements CoreService {
     const message = this.message(queued.id);
     this.watch.track([message]);
     this.emit('conversations:changed', {});
-    this.kick();
+    this.sendNow();
     return message;
   }
 
@@ -403,7 +423,7 @@ class AppService implements CoreService {
 
   private syncStatus(): SyncStatus {
     const profile = this.profile;
-    const configured = profile !== undefined && readSettings(profile.db).relay !== null;
+    const configured = profile !== undefined && getSetting(profile.db, 'relay') !== undefined;
     return {
       connection: configured ? this.connection : 'not-configured',
       outbox: profile ? outboxSize(profile) : 0,
@@ -416,7 +436,7 @@ class AppService implements CoreService {
 
   private startSync(): void {
     const profile = this.profile;
-    if (!profile || this.options.sync === false || readSettings(profile.db).relay === null) {
+    if (!profile || this.options.sync === false || getSetting(profile.db, 'relay') === undefined) {
       this.publishStatus();
       return;
     }
@@ -448,8 +468,7 @@ class AppService implements CoreService {
       loop.abort.abort();
       await loop.done;
     }
-    await this.flushing;
-    await this.engine?.close();
+    await this.engine?.close(); // waits for a running outbox pass
     this.engine = undefined;
   }
 
@@ -488,31 +507,28 @@ class AppService implements CoreService {
     if (this.backlog || stored >= BACKLOG_THRESHOLD) this.backlog = { received: (this.backlog?.received ?? 0) + stored };
   }
 
-  /** Sends the outbox now rather than on the listen loop's next turn (one pass at a time). */
-  private kick(): void {
-    if (!this.engine) {
+  /**
+   * Sends the outbox now rather than on the listen loop's next turn. The
+   * engine runs one pass at a time: a call during a pass joins it and gets one
+   * more pass afterwards. Fire-and-forget: failures are logged by code.
+   */
+  private sendNow(): void {
+    const engine = this.engine;
+    if (!engine) {
       this.publishStatus();
       return;
     }
-    if (this.flushing) {
-      this.flushAgain = true;
-      return;
-    }
-    const engine = this.engine;
-    this.flushing = (async () => {
-      do {
-        this.flushAgain = false;
-        try {
-          await engine.sendOutbox();
-        } catch (error) {
-          if (!isRelayProblem(error)) log.error('service.send', error);
-        }
+    void engine
+      .sendOutbox()
+      .catch((error: unknown) => {
+        if (!isRelayProblem(error)) log.error('service.send', error);
+      })
+      .finally(() => {
+        if (this.engine !== engine) return;
         this.refreshStatuses();
         this.publishStatus();
-      } while (this.flushAgain && this.engine === engine);
-    })().finally(() => {
-      this.flushing = undefined;
-    });
+      })
+      .catch((error: unknown) => log.error('service.send_status', error));
   }
 
   /** Emits message:status for tracked messages whose status changed. */
@@ -546,7 +562,13 @@ class AppService implements CoreService {
 }
 
 function isRelayProblem(error: unknown): boolean {
-  return hasCode(error, 'RELAY_UNAVAILABLE') || hasCode(error, 'RELAY_REFUSED') || hasCode(error, 'NOT_CONFIGURED');
+  return (
+    hasCode(error, 'RELAY_UNAVAILABLE') ||
+    hasCode(error, 'RELAY_REFUSED') ||
+    hasCode(error, 'NOT_CONFIGURED') ||
+    hasCode(error, 'INSECURE_RELAY') ||
+    hasCode(error, 'RELAY_ADDRESS_REFUSED')
+  );
 }
 
 function checkStrength(passphrase: string): void {
