@@ -81,8 +81,8 @@ describe("the sender's name in a message", () => {
     addContact(b, { ...cardOf(a), displayName: 'Mum' });
     addContact(a, cardOf(b));
     addContact(c, cardOf(b));
-    await startSession(a, takeBundle(publishedKeys(b.db, b.account), 0));
-    await startSession(c, takeBundle(publishedKeys(b.db, b.account), 1));
+    await startSession(a, takeBundle(publishedKeys(b.db, b.account), 0), b.account.accountId);
+    await startSession(c, takeBundle(publishedKeys(b.db, b.account), 1), b.account.accountId);
     queueText(a, b.account.accountId, 'from Alice');
     queueText(c, b.account.accountId, 'from Carol');
     await deliver(b, [...(await flushOutbox(a)), ...(await flushOutbox(c))]);
