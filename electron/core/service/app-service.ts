@@ -11,10 +11,10 @@ import type {
   Settings,
   SyncStatus,
 } from '../../../shared/ipc/contract.ts';
-import { parseInvite } from '../../../shared/protocol/invite.ts';
-import { fromBase64 } from '../../../shared/protocol/encoding.ts';
 import { hasCode, SottoError } from '../errors.ts';
-import { addContact, getContact, type Contact as CoreContact } from '../contacts/contacts.ts';
+import { blockContact, unblockContact } from '../contacts/block.ts';
+import { getContact, type Contact as CoreContact } from '../contacts/contacts.ts';
+import { addContactFromInvite } from '../contacts/invite.ts';
 import { acceptIdentityChange, markVerified, safetyNumber } from '../crypto/trust.ts';
 import { getMessage, listConversations, markRead, messagesAfter, messagesAround, messagesPage, searchMessages } from '../history/history.ts';
 import { readKeyFile } from '../keys/keyfile.ts';
@@ -97,6 +97,8 @@ class AppService implements CoreService {
       },
       'contacts:verify': (input) => this.trust(input.conversationId, markVerified),
       'contacts:accept-identity': (input) => this.trust(input.conversationId, acceptIdentityChange),
+      'contacts:block': (input) => this.block(input.conversationId, true),
+      'contacts:unblock': (input) => this.block(input.conversationId, false),
       'conversations:list': () => listConversations(this.open().db),
       'conversations:get': (input) => this.conversation(input.conversationId),
       'conversations:mark-read': (input) => {
@@ -280,17 +282,19 @@ class AppService implements CoreService {
   // --- contacts and conversations ---------------------------------------------
 
   private addContact(text: string): Contact {
-    const profile = this.open();
-    const invite = parseInvite(text);
-    if (!invite) throw new SottoError('INVALID_INVITE');
-    const added = addContact(profile, {
-      accountId: invite.accountId,
-      identityKey: fromBase64(invite.identityKey),
-      displayName: invite.name,
-      relay: invite.relay,
-    });
+    const added = addContactFromInvite(this.open(), text);
     this.emit('conversations:changed', {});
     return toContact(added);
+  }
+
+  /** Block: the token rotation and the re-shared token go out with the next sync pass (register first, then send). */
+  private block(conversationId: number, blocked: boolean): Contact {
+    const profile = this.open();
+    const { accountId } = this.contactOf(conversationId);
+    const contact = blocked ? blockContact(profile, accountId) : unblockContact(profile, accountId);
+    this.emit('conversations:changed', {});
+    this.sendNow();
+    return toContact(contact);
   }
 
   private contacts(): Contact[] {
@@ -582,5 +586,6 @@ function toContact(contact: CoreContact): Contact {
     conversationId: contact.conversationId,
     trust: contact.trust,
     verified: contact.verified,
+    blocked: contact.blocked,
   };
 }
