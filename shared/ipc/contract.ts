@@ -169,7 +169,7 @@ export const methods = {
   'conversations:get': { input: inConversation, output: conversationDetailSchema },
   'conversations:mark-read': { input: inConversation, output: none },
   'conversations:set-draft': {
-    input: z.object({ conversationId: id, draft: text(64 * 1024).nullable() }).strict(),
+    input: z.object({ conversationId: id, draft: text(MAX_SEND_INPUT_CHARS).nullable() }).strict(),
     output: none,
   },
   /** Newest first: `before` pages back in time, `after` pages forward (then oldest first). */

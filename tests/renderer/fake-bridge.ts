@@ -119,6 +119,7 @@ export class FakeBridge {
       conversationId: conversation.id,
       trust: conversation.identityChanged ? 'changed' : 'trusted',
       verified: conversation.verified,
+      blocked: false,
     });
     return conversation;
   }
@@ -240,6 +241,8 @@ export class FakeBridge {
       this.conversation(conversationId).identityChanged = false;
       return this.updateContact(conversationId, { trust: 'trusted' });
     },
+    'contacts:block': ({ conversationId }) => this.updateContact(conversationId, { blocked: true }),
+    'contacts:unblock': ({ conversationId }) => this.updateContact(conversationId, { blocked: false }),
     'conversations:list': () => {
       this.requireUnlocked();
       return this.conversations.map(({ draft: _draft, verified: _verified, ...row }) => ({ ...row }));
