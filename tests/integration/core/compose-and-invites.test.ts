@@ -65,7 +65,7 @@ describe('invites', () => {
     const { profile: bob } = await newProfile('Bob');
     const contact = addContactFromInvite(alice, inviteOf(bob));
     expect(contact).toMatchObject({ accountId: bob.account.accountId, displayName: 'Bob', relay: 'wss://relay.example.org', blocked: false });
-    const row = alice.db.prepare('SELECT relay_id, delivery_token FROM contacts').get<{ relay_id: string; delivery_token: Uint8Array }>();
+    const row = alice.db.prepare('SELECT relay_id, delivery_token FROM contacts').get<{ relay_id: string; delivery_token: Uint8Array<ArrayBuffer> }>();
     expect(row?.relay_id).toBe(TEST_RELAY_ID);
     expect(Buffer.from(row!.delivery_token)).toEqual(Buffer.from(ownDeliveryToken(bob)));
   });

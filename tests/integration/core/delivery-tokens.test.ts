@@ -26,7 +26,7 @@ const HOME = 'wss://home.test.invalid';
 function tokenOf(holder: Profile, contact: Profile): string {
   const row = holder.db
     .prepare('SELECT delivery_token FROM contacts WHERE account_id = ?', { pluck: true })
-    .get<Uint8Array>([contact.account.accountId]);
+    .get<Uint8Array<ArrayBuffer>>([contact.account.accountId]);
   return Buffer.from(row!).toString('hex');
 }
 
@@ -203,12 +203,12 @@ describe('delivery receipts', () => {
     queueText(alice, bob.account.accountId, 'ack me');
     const now = Date.now();
     await processEnvelopes(bob, await flushOutbox(alice), { sendReceipts: true, now });
-    const due = bob.db.prepare("SELECT next_attempt_at FROM outbox WHERE kind = 'receipt'", { pluck: true }).get<number>();
-    expect(due! - now).toBeGreaterThanOrEqual(RECEIPT_DELAY_MS.min);
-    expect(due! - now).toBeLessThanOrEqual(RECEIPT_DELAY_MS.max);
+    const due = Number(bob.db.prepare("SELECT next_attempt_at FROM outbox WHERE kind = 'receipt'", { pluck: true }).get());
+    expect(due - now).toBeGreaterThanOrEqual(RECEIPT_DELAY_MS.min);
+    expect(due - now).toBeLessThanOrEqual(RECEIPT_DELAY_MS.max);
     await encryptQueued(bob);
     expect(await sealReady(bob, 10, 'all', [], now)).toEqual([]);
-    const [receipt] = await sealReady(bob, 10, 'all', [], due!);
+    const [receipt] = await sealReady(bob, 10, 'all', [], due);
     expect(receipt!.submission.recipient).toBe(alice.account.accountId);
   });
 });

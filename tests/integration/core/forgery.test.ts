@@ -3,7 +3,6 @@ import {
   addContact,
   encryptQueued,
   getContact,
-  processEnvelopes,
   publishedKeys,
   queueText,
   readyEnvelopes,
@@ -11,7 +10,7 @@ import {
 } from '../../../electron/core/index.ts';
 import { takeBundle } from '../../../shared/protocol/keys.ts';
 import { rejectedCode, thrownCode } from '../../support/errors.ts';
-import { cardOf, flushOutbox, introduce, newProfile } from '../../support/profiles.ts';
+import { cardOf, introduce, newProfile } from '../../support/profiles.ts';
 
 describe('account ids certify their identity keys', () => {
   it('an invite whose key does not derive its account id is refused', async () => {
