@@ -5,7 +5,7 @@ import { profileInvite } from '../../core/profile/invite.ts';
 import { checkOwnRelayAddress } from '../../core/sync/relay-address.ts';
 import { setHomeRelay } from '../../core/sync/home-relay-setting.ts';
 import { SyncEngine } from '../../core/sync/engine.ts';
-import { type GlobalOptions, print, profileDir, readPassphrase, withEngine, withProfile } from '../context.ts';
+import { type GlobalOptions, print, profileDir, readPassphrase, withEngine } from '../context.ts';
 
 /** `init`, `invite`, `status`. */
 export function registerProfileCommands(program: Command, globals: () => GlobalOptions): void {
@@ -62,10 +62,10 @@ export function registerProfileCommands(program: Command, globals: () => GlobalO
     .command('invite')
     .description('print your invite (pipe it to a contact)')
     .action(() =>
-      withProfile(globals(), (profile) => {
+      withEngine(globals(), async (profile, engine) => {
+        await engine.connectHome(); // the invite names the relay's id, pinned at the first connection
         const invite = profileInvite(profile);
         print(globals(), { invite }, () => invite);
-        return Promise.resolve();
       }),
     );
 

@@ -80,7 +80,7 @@ class AppService implements CoreService {
       'profile:create': (input) => this.create(input),
       'profile:unlock': (input) => this.unlock(input.passphrase),
       'profile:lock': (input) => this.lock(input.reason ?? 'user'),
-      'profile:invite': () => ({ link: profileInvite(this.open()) }),
+      'profile:invite': () => this.invite(),
       'profile:change-passphrase': async (input) => {
         checkStrength(input.next);
         await this.open().changePassphrase(input.current, input.next, this.options.kdfCost);
@@ -261,6 +261,18 @@ class AppService implements CoreService {
       this.startSync();
     }
     return readSettings(profile.db);
+  }
+
+  /** The invite: it names the relay's id, so the home relay must have been reached once (RELAY_UNAVAILABLE otherwise). */
+  private async invite(): Promise<{ link: string }> {
+    const profile = this.open();
+    const engine = this.engine ?? new SyncEngine(profile);
+    try {
+      await engine.connectHome();
+    } finally {
+      if (engine !== this.engine) await engine.close();
+    }
+    return { link: profileInvite(profile) };
   }
 
   /**

@@ -6,6 +6,7 @@ import { type EnvelopeOutcome, processEnvelopes } from '../messaging/receive.ts'
 import type { Profile } from '../profile/profile.ts';
 import { getSetting, setSetting } from '../profile/settings.ts';
 import { backoffMs, sleep } from './backoff.ts';
+import { homeRelayId } from './home-relay-setting.ts';
 import { retryAfterOf } from './relay-failure.ts';
 import type { HomeRelay } from './relay.ts';
 import { RelayPool } from './relay-pool.ts';
@@ -66,6 +67,15 @@ export class SyncEngine {
       });
     }
     return home;
+  }
+
+  /**
+   * Makes sure the home relay's id is pinned (what an invite carries):
+   * connects once if no connection has shown it yet. RELAY_UNAVAILABLE when
+   * the relay cannot be reached, RELAY_REFUSED when it is not the pinned one.
+   */
+  async connectHome(): Promise<void> {
+    if (homeRelayId(this.profile) === undefined) await this.home.keyStatus();
   }
 
   /**
