@@ -195,4 +195,58 @@ describe('WebSocket transport', () => {
     expect(relay.connections).toHaveLength(1);
     expect(relay.frames().filter((f) => f.type === 'ping').length).toBeGreaterThanOrEqual(3);
   });
+
+  describe('a hostile or broken relay', () => {
+    it('a bundle for another account than asked is refused', async () => {
+      const { profile: other } = await newProfile('Mallory');
+      const keys = publishedKeys(other.db, other.account);
+      const relay = await recordingRelay(undefined, (frame) =>
+        frame.type === 'keys.fetch'
+          ? {
+              type: 'bundle',
+              id: frame.id,
+              bundle: { ...keys, kyberPreKey: keys.lastResortKyberPreKey, preKey: null, oneTimePreKeys: undefined, oneTimeKyberPreKeys: undefined, lastResortKyberPreKey: undefined },
+            }
+          : undefined,
+      );
+      const { pool } = await profileOn(relay.address);
+      await expect(
+        pool.get(relay.address, relay.relayId).fetchBundle({ accountId: SOMEONE as AccountId, deviceId: 1, token: randomBytes(16) }),
+      ).rejects.toMatchObject({ code: 'RELAY_REFUSED', detail: 'RELAY_ERR_MALFORMED' });
+    });
+
+    it('an answer with the wrong number of results is refused, not half-believed', async () => {
+      const relay = await recordingRelay(undefined, (frame) =>
+        frame.type === 'send.batch' ? { type: 'sent', id: frame.id, results: [{ envelopeId: 'abcdefghijkl' }] } : undefined,
+      );
+      const { pool } = await profileOn(relay.address);
+      await expect(pool.get(relay.address, relay.relayId).sendBatch([submission(SOMEONE), submission(SOMEONE)])).rejects.toMatchObject({
+        code: 'RELAY_REFUSED',
+      });
+    });
+
+    it('a malformed frame cuts the connection; the request fails as unavailable and the next one reconnects', async () => {
+      let first = true;
+      const relay = await recordingRelay(undefined, (frame) => {
+        if (frame.type !== 'send.batch' || !first) return undefined;
+        first = false;
+        return '{"type": "sent", "id": "not a number", "results": []}';
+      });
+      const { pool } = await profileOn(relay.address);
+      const anonymous = pool.get(relay.address, relay.relayId);
+      await expect(anonymous.sendBatch([submission(SOMEONE)])).rejects.toMatchObject({ code: 'RELAY_UNAVAILABLE' });
+      expect(await anonymous.sendBatch([submission(SOMEONE)])).toEqual([undefined]);
+      expect(relay.connections).toHaveLength(2);
+    });
+
+    it('a relay that never sends its challenge is unavailable after the connect timeout', async () => {
+      const relay = await recordingRelay();
+      relay.silence();
+      const { pool } = await profileOn(relay.address, { connectTimeoutMs: 500 });
+      const started = Date.now();
+      await expect(pool.home.registerToken(randomBytes(16))).rejects.toMatchObject({ code: 'RELAY_UNAVAILABLE' });
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(relay.frames()).toEqual([]);
+    });
+  });
 });

@@ -27,10 +27,14 @@ export interface RecordingRelay {
   stop(): Promise<void>;
 }
 
-/** Starts a recording relay on a free loopback port; `answer` may replace the answer to a request (e.g. with an error). */
+/**
+ * Starts a recording relay on a free loopback port. `answer` may replace the
+ * answer to a request: an object is sent as JSON, a string as it is (a
+ * hostile relay's malformed frame).
+ */
 export async function startRecordingRelay(
   relayId = randomBytes(16).toString('base64url'),
-  answer: (frame: ClientFrame) => object | undefined = () => undefined,
+  answer: (frame: ClientFrame) => object | string | undefined = () => undefined,
 ): Promise<RecordingRelay> {
   const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
@@ -56,6 +60,7 @@ export async function startRecordingRelay(
       }
       if (frame.type === 'auth') return send({ type: 'ready', mode: 'account', queued: 0 });
       const special = answer(frame);
+      if (typeof special === 'string') return silent ? undefined : socket.send(special);
       if (special) return send(special);
       if (frame.type === 'ping') return send({ type: 'pong', id: frame.id, serverTime: Date.now() });
       if (frame.type === 'send.batch') {
