@@ -146,8 +146,8 @@ describe('sealed sender and delivery tokens through a real relay', () => {
     expect((await alice.engine.sendOutbox()).sent).toBe(3);
 
     // Read while the envelopes are still queued for Bob.
-    const db = new Database(join(data, 'relay.db'), { readonly: true });
-    const rows = db.prepare('SELECT * FROM envelopes').all<Record<string, unknown>>();
+    const db = new Database(join(data, 'relay.db'));
+    const rows = db.prepare('SELECT * FROM envelopes').all<Record<string, string | number | Uint8Array<ArrayBuffer> | null>>();
     db.close();
     expect(rows).toHaveLength(3);
     const aliceId = alice.profile.account.accountId;
