@@ -194,6 +194,23 @@ export function outboxSize(profile: Profile): number {
   return Number(profile.db.prepare('SELECT count(*) FROM outbox', { pluck: true }).get());
 }
 
+/**
+ * When the next entry in `scope` that is waiting only for its time becomes
+ * due (a delayed receipt, a token refusal's retry), or undefined if none
+ * waits beyond `now`. A one-shot command (`sotto sync`) can wait this long
+ * for its receipts instead of leaving them to the next run.
+ */
+export function nextDueAt(profile: Profile, scope: OutboxScope = 'all', now = Date.now()): number | undefined {
+  const due = profile.db
+    .prepare(
+      `SELECT min(next_attempt_at) FROM outbox WHERE next_attempt_at > ? AND next_attempt_at < ${PARKED}
+       AND ${REACHABLE} ${scopeSql(scope)}`,
+      { pluck: true },
+    )
+    .get([now]);
+  return typeof due === 'number' ? due : undefined;
+}
+
 /** Outbox entries (queued or encrypted) for one recipient, in order. */
 export function outboxIdsFor(profile: Profile, recipient: string): number[] {
   return profile.db

@@ -16,7 +16,7 @@ import {
   unblockContact,
   type Profile,
 } from '../../../electron/core/index.ts';
-import { MAX_SEND_REFUSALS, RECEIPT_DELAY_MS } from '../../../electron/core/messaging/outbox.ts';
+import { MAX_SEND_REFUSALS, nextDueAt, RECEIPT_DELAY_MS } from '../../../electron/core/messaging/outbox.ts';
 import { TOKEN_GRACE_MS } from '../../../electron/core/messaging/refusals.ts';
 import { thrownCode } from '../../support/errors.ts';
 import { cardOf, flushOutbox, introduce, newProfile, TEST_RELAY_ID } from '../../support/profiles.ts';
@@ -210,5 +210,19 @@ describe('delivery receipts', () => {
     expect(await sealReady(bob, 10, 'all', [], now)).toEqual([]);
     const [receipt] = await sealReady(bob, 10, 'all', [], due);
     expect(receipt!.submission.recipient).toBe(alice.account.accountId);
+  });
+});
+
+describe('nextDueAt', () => {
+  it('says when the delayed receipts become due, so a one-shot command can wait for them', async () => {
+    const { alice, bob } = await triangle();
+    queueText(alice, bob.account.accountId, 'ack me later');
+    const now = Date.now();
+    expect(nextDueAt(bob, 'receipts', now)).toBeUndefined();
+    await processEnvelopes(bob, await flushOutbox(alice), { sendReceipts: true, now });
+    const due = nextDueAt(bob, 'receipts', now);
+    expect(due).toBeGreaterThan(now);
+    expect(due).toBeLessThanOrEqual(now + RECEIPT_DELAY_MS.max);
+    expect(nextDueAt(bob, 'receipts', due)).toBeUndefined();
   });
 });
