@@ -23,7 +23,7 @@ export function blockContact(profile: Profile, accountId: string, now = Date.now
         { pluck: true },
       )
       .all<string>([accountId]);
-    for (const other of others) queueTokenUpdate(db, other, token, now);
+    for (const other of others) queueTokenUpdate(db, profile.account, other, token, now);
   });
   return getContact(profile.db, accountId);
 }
@@ -35,7 +35,7 @@ export function unblockContact(profile: Profile, accountId: string, now = Date.n
   const token = toBase64(ownDeliveryToken(profile));
   profile.commit(undefined, (db) => {
     db.prepare('UPDATE contacts SET blocked = 0 WHERE account_id = ?').run([accountId]);
-    queueTokenUpdate(db, accountId, token, now);
+    queueTokenUpdate(db, profile.account, accountId, token, now);
   });
   return getContact(profile.db, accountId);
 }

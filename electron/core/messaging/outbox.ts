@@ -3,6 +3,8 @@ import { signalEncrypt } from '@signalapp/libsignal-client';
 import { type Content, encodeContent, MAX_BODY_CHARS, MAX_CONTENT_BYTES } from '../../../shared/protocol/content.ts';
 import { SottoError } from '../errors.ts';
 import { ensureConversation } from '../contacts/contacts.ts';
+import { ownDeliveryToken } from '../contacts/tokens.ts';
+import { toBase64 } from '../../../shared/protocol/encoding.ts';
 import { ProtocolTransaction } from '../crypto/protocol-transaction.ts';
 import { assertCanSend } from '../crypto/trust.ts';
 import type { Sql } from '../db/sqlite.ts';
@@ -53,12 +55,14 @@ export function queueText(profile: Profile, accountId: string, body: string, now
   if (body.length === 0) throw new SottoError('INVALID_INPUT', 'empty message');
   assertCanSend(profile, accountId);
   const uuid = newMessageId(now);
+  const token = toBase64(ownDeliveryToken(profile));
   return profile.commit(undefined, (db) => {
     const contact = db.prepare('SELECT blocked FROM contacts WHERE account_id = ?').get<{ blocked: number }>([accountId]);
     if (!contact) throw new SottoError('UNKNOWN_CONTACT');
     if (contact.blocked === 1) throw new SottoError('CONTACT_BLOCKED');
     const sentAt = nextSentAt(db, profile.account.accountId, profile.account.deviceId, now);
-    const content: Content = { v: 1, type: 'text', id: uuid, sentAt, body, name: profile.account.displayName };
+    const name = profile.account.displayName;
+    const content: Content = { v: 1, type: 'text', id: uuid, sentAt, body, name, token };
     const payload = encodeContent(content);
     if (payload.length > MAX_CONTENT_BYTES) throw new SottoError('MESSAGE_TOO_LONG');
     const conversationId = ensureConversation(db, accountId, now);
@@ -94,9 +98,13 @@ export function queueReceipt(
   enqueue(db, accountId, 'receipt', encodeContent(content), null, now, now + delayMs);
 }
 
-/** Queues this account's (new) delivery token for a contact (`token`: base64). */
-export function queueTokenUpdate(db: Sql, accountId: string, token: string, now: number): void {
-  const content: Content = { v: 1, type: 'token', token, sentAt: now };
+/**
+ * Queues this account's (new) delivery token for a contact (`token`: base64).
+ * Its `sentAt` is after every message already written, which carry the old
+ * token: the receiver keeps the token with the newest `sentAt`.
+ */
+export function queueTokenUpdate(db: Sql, own: { accountId: string; deviceId: number }, accountId: string, token: string, now: number): void {
+  const content: Content = { v: 1, type: 'token', token, sentAt: nextSentAt(db, own.accountId, own.deviceId, now) };
   enqueue(db, accountId, 'token', encodeContent(content), null, now, 0);
 }
 

@@ -148,6 +148,7 @@ export function commitBatch(
       touched.set(sender.sender, conversation);
     }
     if (content.name !== undefined) nameContact.run([content.name, sender.sender]);
+    if (content.token !== undefined) updateContactToken(db, sender.sender, fromBase64(content.token), content.sentAt);
     const { changes, lastInsertRowid } = insertMessage.run([
       content.id,
       conversation.id,

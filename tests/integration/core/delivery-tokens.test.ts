@@ -9,17 +9,21 @@ import {
   messagesPage,
   ownDeliveryToken,
   processEnvelopes,
+  publishedKeys,
   queueText,
   recordRefusal,
   sealReady,
+  startSession,
   tokenToRegister,
   unblockContact,
   type Profile,
 } from '../../../electron/core/index.ts';
 import { MAX_SEND_REFUSALS, nextDueAt, RECEIPT_DELAY_MS } from '../../../electron/core/messaging/outbox.ts';
 import { TOKEN_GRACE_MS } from '../../../electron/core/messaging/refusals.ts';
+import { takeBundle } from '../../../shared/protocol/keys.ts';
+import { setSetting } from '../../../electron/core/profile/settings.ts';
 import { thrownCode } from '../../support/errors.ts';
-import { cardOf, flushOutbox, introduce, newProfile, TEST_RELAY_ID } from '../../support/profiles.ts';
+import { cardOf, flushOutbox, introduce, newProfile, TEST_RELAY, TEST_RELAY_ID } from '../../support/profiles.ts';
 
 const HOME = 'wss://home.test.invalid';
 
@@ -226,3 +230,38 @@ describe('nextDueAt', () => {
     expect(nextDueAt(bob, 'receipts', due)).toBeUndefined();
   });
 });
+
+describe('someone who was written to first can answer', () => {
+  it("every text carries the sender's current token; an older one never replaces a newer one", async () => {
+    const { profile: alice } = await newProfile('Alice');
+    const { profile: bob } = await newProfile('Bob');
+    // Bob has Alice's invite; Alice has never seen Bob's.
+    addContact(bob, cardOf(alice));
+    await startSession(bob, takeBundle(publishedKeys(alice.db, alice.account), 0), alice.account.accountId);
+    queueText(bob, alice.account.accountId, 'it is me, Bob');
+    const first = await flushOutbox(bob);
+    queueText(bob, alice.account.accountId, 'written before my rotation');
+    const older = await flushOutbox(bob);
+    blockContact(bob, (await introduceStranger(bob)).account.accountId);
+    expect((await processEnvelopes(alice, first)).map((o) => o.outcome)).toEqual(['stored']);
+    expect(tokenOf(alice, bob)).not.toBe(hex(ownDeliveryToken(bob))); // the old one, until the next message
+    // Alice can answer now: she has a token (and, sharing a relay, her own relay is the route).
+    alice.commit(undefined, (db) => setSetting(db, 'relay', TEST_RELAY));
+    queueText(alice, bob.account.accountId, 'hello Bob');
+    await encryptQueued(alice);
+    const [answer] = await sealReady(alice, 10, 'all', []);
+    expect(answer?.submission.recipient).toBe(bob.account.accountId);
+    expect(answer?.relay).toBe(TEST_RELAY);
+    queueText(bob, alice.account.accountId, 'after my rotation');
+    await processEnvelopes(alice, await flushOutbox(bob)); // the token message and this text
+    await processEnvelopes(alice, older);
+    expect(tokenOf(alice, bob)).toBe(hex(ownDeliveryToken(bob)));
+  });
+});
+
+/** A contact of `profile` that it can block. */
+async function introduceStranger(profile: Profile): Promise<Profile> {
+  const { profile: stranger } = await newProfile('Stranger');
+  addContact(profile, cardOf(stranger));
+  return stranger;
+}
