@@ -70,11 +70,14 @@ export class SyncEngine {
   }
 
   /**
-   * Makes sure the home relay's id is pinned (what an invite carries):
-   * connects once if no connection has shown it yet. RELAY_UNAVAILABLE when
-   * the relay cannot be reached, RELAY_REFUSED when it is not the pinned one.
+   * Makes the home relay ready for an invite, which carries its relay id and
+   * this account's token: the id pinned (connecting once if no connection has
+   * shown it yet) and the token registered, so that a contact's first message
+   * is not refused. RELAY_UNAVAILABLE when the relay cannot be reached,
+   * RELAY_REFUSED when it is not the pinned one.
    */
   async connectHome(): Promise<void> {
+    await this.registerToken();
     if (homeRelayId(this.profile) === undefined) await this.home.keyStatus();
   }
 
