@@ -12,7 +12,7 @@ import {
 // `UnidentifiedSenderMessage.Message`) and parsed back by libsignal:
 //   1: type (varint: 1 PreKey, 2 Whisper)  2: sender certificate (bytes)
 //   3: content (bytes)  4: content hint (varint, omitted when Default)
-// tests/unit/messaging/usmc.test.ts pins the bytes against libsignal's own encoder.
+// tests/integration/core/usmc.test.ts pins the bytes against libsignal's own encoder.
 
 const WIRE_VARINT = 0;
 const WIRE_BYTES = 2;
