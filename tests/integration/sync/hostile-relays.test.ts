@@ -76,4 +76,35 @@ describe('hostile relays against the engine', () => {
     expect(report.stored + report.duplicates + report.rejected).toBe(2);
     expect(readdirSync(mailbox)).toEqual([]); // both acked
   });
+
+  it('a relay over budget: nothing counts as a refusal, and the relay is not asked again before its retryAfterMs', async () => {
+    const alice = await person('Alice', join(tempDir(), 'relay'));
+    const { profile: bob } = await newProfile('Bob');
+    const bundle = takeBundle(publishedKeys(bob.db, bob.account));
+    const relay = await startRecordingRelay(undefined, (frame) => {
+      if (frame.type === 'keys.fetch') return { type: 'bundle', id: frame.id, bundle };
+      if (frame.type === 'send.batch') {
+        return { type: 'error', id: frame.id, code: 'RELAY_ERR_OVER_BUDGET', message: 'over budget', retryAfterMs: 60_000 };
+      }
+      return undefined;
+    });
+    cleanups.push(() => relay.stop());
+    addContactFromInvite(
+      alice.profile,
+      formatInvite({
+        relay: relay.address,
+        relayId: relay.relayId,
+        accountId: bob.account.accountId,
+        identityKey: toBase64(bob.account.identity.publicKey.serialize()),
+        token: toBase64(ownDeliveryToken(bob)),
+        name: 'Bob',
+      }),
+    );
+    queueText(alice.profile, bob.account.accountId, 'later');
+    for (let pass = 0; pass < 7; pass++) expect(await alice.engine.sendOutbox()).toMatchObject({ sent: 0, failed: [] });
+    expect(relay.frames().filter((f) => f.type === 'send.batch')).toHaveLength(1);
+    expect(outboxSize(alice.profile)).toBe(1);
+    const status = alice.profile.db.prepare('SELECT status FROM messages', { pluck: true }).all();
+    expect(status).toEqual(['queued']);
+  });
 });
