@@ -104,11 +104,14 @@ describe('sealed sender and delivery tokens through a real relay', () => {
     expect(alice.profile.db.prepare('SELECT status FROM messages', { pluck: true }).get()).toBe('queued');
   });
 
-  it('a contact who turned hostile forges a certificate for another contact: stored by the relay, refused by the receiver, acked', async () => {
-    const { relay } = await relayProcess();
-    const alice = await person('Alice', relay.url);
-    const bob = await person('Bob', relay.url);
-    const mallory = await person('Mallory', relay.url);
+  it.each([
+    ['a relay process', async () => (await relayProcess()).relay.url],
+    ['a folder relay', () => Promise.resolve(tempDir('sotto-folder-relay-'))],
+  ])('through %s, a contact who turned hostile forges a certificate for another contact: refused by the receiver, acked', async (_kind, start) => {
+    const address = await start();
+    const alice = await person('Alice', address);
+    const bob = await person('Bob', address);
+    const mallory = await person('Mallory', address);
     befriend(alice.profile, bob.profile);
     befriend(mallory.profile, bob.profile); // Mallory holds Bob's token legitimately
     queueText(mallory.profile, bob.profile.account.accountId, 'hello, friend');
@@ -129,7 +132,10 @@ describe('sealed sender and delivery tokens through a real relay', () => {
         .get<Uint8Array<ArrayBuffer>>([bob.profile.account.accountId])!,
     );
     const submission = { clientMessageId: randomUUID(), recipient: bob.profile.account.accountId, recipientDevice: 1, token, body: forged };
-    expect(await mallory.engine.pool.get(relay.url, null).sendBatch([submission])).toEqual([undefined]);
+    const route = mallory.profile.db
+      .prepare('SELECT relay, relay_id FROM contacts WHERE account_id = ?')
+      .get<{ relay: string; relay_id: string }>([bob.profile.account.accountId])!;
+    expect(await mallory.engine.pool.get(route.relay, route.relay_id).sendBatch([submission])).toEqual([undefined]);
 
     expect(await bob.engine.receive({ firstWaitMs: 5_000 })).toMatchObject({ stored: 0, rejected: 1 });
     expect(bodiesFrom(bob.profile, alice.profile)).toEqual([]);
