@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { type AccountId, accountIdSchema } from '../../../shared/protocol/account-id.ts';
@@ -42,14 +42,17 @@ export const ENVELOPE_NAME = /^[0-9]{15}-[0-9]{6}-[A-Za-z0-9_-]{22}\.env$/;
 export class FolderLayout {
   constructor(readonly root: string) {}
 
+  /** Where a device's published keys and token hash live. */
   keysDir(accountId: AccountId, deviceId: number): string {
     return join(this.root, 'keys', `${safe(accountId)}.${deviceId}`);
   }
 
+  /** A device's mailbox. */
   mailDir(accountId: AccountId, deviceId: number): string {
     return join(this.root, 'mail', `${safe(accountId)}.${deviceId}`);
   }
 
+  /** Staging for atomic writes and key claims (on the same filesystem, so renames are atomic). */
   get tmp(): string {
     return join(this.root, 'tmp');
   }
@@ -104,11 +107,7 @@ export class FolderLayout {
   }
 
   private readRelayFile(path: string): RelayId | undefined {
-    try {
-      readFileSync(path);
-    } catch {
-      return undefined;
-    }
+    if (!existsSync(path)) return undefined;
     const file = this.read(path, relayFileSchema);
     // A relay.json that exists but does not parse is not silently replaced: that would change the relay's id.
     if (!file) throw new SottoError('RELAY_REFUSED', 'RELAY_ERR_MALFORMED');
