@@ -4,7 +4,8 @@ import { budgetsOf, parseCommandLine, USAGE, type RelayArgs } from './cli-args.t
 import { log } from './log.ts';
 import { RELAY_PATH, createRelayServer } from './server.ts';
 import { ProtocolOneDataError } from './sqlite-schema.ts';
-import { RELAY_DB_FILE, SqliteRelayStorage } from './sqlite-storage.ts';
+import { RELAY_DB_FILE } from './sqlite-storage.ts';
+import { WorkerRelayStorage } from './worker-storage.ts';
 
 // `sotto-relay`: the reference relay as a process. Prints exactly one line on
 // stdout once listening (scripts and tests parse it: the URL and the relay
@@ -29,9 +30,9 @@ function readTls(args: RelayArgs): { key: Buffer; cert: Buffer } | undefined {
     : { cert: readFileSync(cert), key: readFileSync(key) };
 }
 
-function openStorage(dataDir: string): SqliteRelayStorage {
+async function openStorage(dataDir: string): Promise<WorkerRelayStorage> {
   try {
-    return SqliteRelayStorage.open(dataDir);
+    return await WorkerRelayStorage.open(dataDir);
   } catch (error) {
     if (error instanceof ProtocolOneDataError) {
       process.stderr.write(
@@ -73,7 +74,7 @@ async function main(): Promise<void> {
     fail(`cannot read the TLS certificate or key (${errorCode(error)})`);
   }
 
-  const storage = openStorage(args.data);
+  const storage = await openStorage(args.data);
   const ttlMs =
     args['ttl-seconds'] !== undefined ? args['ttl-seconds'] * 1000 : args['ttl-days'] * 86_400_000;
   const relay = createRelayServer({

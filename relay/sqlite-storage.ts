@@ -29,6 +29,12 @@ setLogger(() => log.warn('sqlite.diagnostic'));
 /** The relay's database file inside the data directory. */
 export const RELAY_DB_FILE = 'relay.db';
 
+/** SQLite's error code (SQLITE_FULL, SQLITE_CONSTRAINT_UNIQUE…), or ''. */
+function sqliteCode(error: unknown): string {
+  const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : '';
+}
+
 /** The files of the database that hold data (SQLite creates the last two next to the first). */
 const DB_FILES = [RELAY_DB_FILE, `${RELAY_DB_FILE}-wal`, `${RELAY_DB_FILE}-shm`];
 
@@ -145,9 +151,16 @@ export class SqliteRelayStorage implements RelayStorage {
 
   storeEnvelopes(envelopes: readonly NewEnvelope[], limits: StoreLimits): Promise<StoreResult[]> {
     // One transaction, one fsync, for the whole batch (send.batch).
-    return this.run(() =>
-      this.db.transaction(() => envelopes.map((e) => this.mailboxes.store(e, limits)))(),
-    );
+    return this.run(() => {
+      try {
+        return this.db.transaction(() => envelopes.map((e) => this.mailboxes.store(e, limits)))();
+      } catch (error) {
+        // The disk filled up first: the transaction rolled back, nothing is half-written.
+        if (sqliteCode(error).startsWith('SQLITE_FULL'))
+          return envelopes.map((): StoreResult => ({ kind: 'storage-full' }));
+        throw error;
+      }
+    });
   }
 
   listQueued(mailbox: Mailbox, afterSeq: number, limit: number): Promise<StoredEnvelope[]> {

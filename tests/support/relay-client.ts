@@ -299,8 +299,9 @@ export function newToken(): string {
 export async function registeredDevice(
   url: string,
   device: TestDevice = newDevice(),
+  options: WebSocket.ClientOptions = {},
 ): Promise<{ device: TestDevice; client: RelayTestClient; token: string }> {
-  const { client } = await connectAs(url, device);
+  const { client } = await connectAs(url, device, options);
   const token = newToken();
   const answer = await client.request({ type: 'token.set', token });
   if (answer.type !== 'ok') throw new Error(`token.set refused: ${JSON.stringify(answer)}`);

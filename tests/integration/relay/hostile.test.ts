@@ -12,6 +12,7 @@ import {
   RelayTestClient,
   registeredDevice,
   relayForFile,
+  type RequestFrame,
   type TestDevice,
 } from '../../support/relay-client.ts';
 import { sendFrame, submission } from './fixtures.ts';
@@ -128,11 +129,12 @@ describe('hostile frames and logins are refused while honest clients keep workin
     if (answer.type !== 'ok' || !answer.envelopeId) throw new Error('send failed');
     const [pushed] = await bobClient.envelopes(1);
     const mallory = await connectAnonymous(relay.url);
-    for (const frame of [
+    const frames: RequestFrame[] = [
       { type: 'ack', envelopeIds: [answer.envelopeId] },
       { type: 'keys.status' },
       { type: 'token.set', token: bobToken },
-    ] as const) {
+    ];
+    for (const frame of frames) {
       expect(await mallory.request(frame)).toMatchObject({ code: 'RELAY_ERR_UNAUTHENTICATED' });
     }
     const { client: bobAgain, ready } = await connectAs(relay.url, bob);
