@@ -23,6 +23,7 @@ export { startSession, hasSession } from './messaging/session.ts';
 export {
   bundleRequestsNeeded,
   encryptQueued,
+  failedMessageIds,
   markSent,
   outboxSize,
   queueText,
@@ -43,6 +44,7 @@ export {
   type IncomingEnvelope,
 } from './messaging/receive.ts';
 export {
+  getMessage,
   listConversations,
   markRead,
   messagesPage,

@@ -226,6 +226,13 @@ export function outboxIdsFor(profile: Profile, recipient: string): number[] {
     .all<number>([recipient]);
 }
 
+/** A conversation's messages that a relay kept refusing (status `failed`), oldest first. */
+export function failedMessageIds(profile: Profile, conversationId: number): number[] {
+  return profile.db
+    .prepare("SELECT id FROM messages WHERE conversation_id = ? AND status = 'failed' ORDER BY id", { pluck: true })
+    .all<number>([conversationId]);
+}
+
 /** The user asked to retry a failed message: queue it again. */
 export function retryMessage(profile: Profile, messageId: number): void {
   profile.commit(undefined, (db) => {
