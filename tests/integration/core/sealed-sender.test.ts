@@ -14,7 +14,11 @@ import {
   startSession,
   type Profile,
 } from '../../../electron/core/index.ts';
-import { CERTIFICATE_LIFETIME_MS } from '../../../electron/core/messaging/sealed.ts';
+import {
+  CERTIFICATE_LIFETIME_MS,
+  CERTIFICATE_RENEW_MS,
+  senderCertificate,
+} from '../../../electron/core/messaging/sealed.ts';
 import { takeBundle } from '../../../shared/protocol/keys.ts';
 import { cardOf, flushOutbox, introduce, newProfile } from '../../support/profiles.ts';
 import { delivered, honestCertificate, sealWith } from '../../support/sealing.ts';
@@ -174,5 +178,21 @@ describe('sealed sender: every envelope is checked before its content is looked 
     queueText(mallory, bob.account.accountId, 'hello, we have not met');
     expect((await processEnvelopes(bob, await flushOutbox(mallory))).map((o) => o.outcome)).toEqual(['stored']);
     expect(listConversations(bob.db).map((c) => c.displayName).sort()).toEqual(['Alice', 'Mallory']);
+  });
+});
+
+describe("the sender's own certificate", () => {
+  it('is cached, renewed when less than an hour remains, and names no display name', async () => {
+    const { profile: alice } = await newProfile('Alice');
+    const now = Date.now();
+    const first = senderCertificate(alice, now);
+    expect(first.expiration()).toBe(now + CERTIFICATE_LIFETIME_MS);
+    expect(first.senderUuid()).toBe(alice.account.accountId);
+    expect(first.senderE164()).toBeNull();
+    expect(Buffer.from(first.serialize()).includes(Buffer.from('Alice'))).toBe(false);
+    expect(senderCertificate(alice, now + CERTIFICATE_LIFETIME_MS - CERTIFICATE_RENEW_MS)).toBe(first);
+    const renewed = senderCertificate(alice, now + CERTIFICATE_LIFETIME_MS - CERTIFICATE_RENEW_MS + 1);
+    expect(renewed).not.toBe(first);
+    expect(renewed.expiration()).toBeGreaterThan(first.expiration());
   });
 });
