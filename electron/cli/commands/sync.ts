@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import type { EnvelopeOutcome } from '../../core/index.ts';
+import type { EnvelopeOutcome, Profile } from '../../core/index.ts';
+import { getMessage } from '../../core/history/history.ts';
 import type { SyncEvent } from '../../core/sync/engine.ts';
 import { type GlobalOptions, print, withEngine } from '../context.ts';
 
@@ -41,18 +42,20 @@ export function registerSyncCommands(program: Command, globals: () => GlobalOpti
         process.once('SIGINT', onSignal);
         process.once('SIGTERM', onSignal);
         const emit = (event: unknown) => process.stdout.write(`${JSON.stringify(event)}\n`);
-        const body = profile.db.prepare('SELECT m.sent_at AS sentAt, m.sender_account AS sender, m.body FROM messages m WHERE m.uuid = ?');
         await engine.listen(stop.signal, (event: SyncEvent) => {
           if (event.type === 'drained') return; // once per idle pass: noise for a script
           if (event.type !== 'received') return emit(event);
-          for (const outcome of event.outcomes) emit(describe(outcome, (uuid) => body.get([uuid])));
+          for (const outcome of event.outcomes) emit(describe(outcome, profile));
         });
       }),
     );
 }
 
-function describe(outcome: EnvelopeOutcome, lookup: (uuid: string) => unknown): unknown {
-  if (outcome.outcome === 'stored') return { type: 'message', id: outcome.messageUuid, ...(lookup(outcome.messageUuid) as object) };
+function describe(outcome: EnvelopeOutcome, profile: Profile): unknown {
+  if (outcome.outcome === 'stored') {
+    const message = getMessage(profile.db, outcome.messageId);
+    return { type: 'message', id: outcome.messageUuid, sentAt: message?.sentAt, sender: message?.senderAccount, body: message?.body };
+  }
   if (outcome.outcome === 'retry' || outcome.outcome === 'rejected') return { type: outcome.outcome, error: outcome.error };
   return { type: outcome.outcome };
 }

@@ -510,13 +510,12 @@ class AppService implements CoreService {
   private received(outcomes: readonly EnvelopeOutcome[]): void {
     const db = this.profile?.db;
     if (!db) return;
-    const byUuid = db.prepare('SELECT id FROM messages WHERE uuid = ?', { pluck: true });
     let stored = 0;
     for (const outcome of outcomes) {
       if (outcome.outcome !== 'stored') continue;
       stored++;
-      const id = byUuid.get([outcome.messageUuid]);
-      const message = typeof id === 'number' ? getMessage(db, id) : undefined;
+      // Read back through the core: the UI shows exactly what was committed.
+      const message = getMessage(db, outcome.messageId);
       if (message) this.emit('message:new', message);
     }
     if (stored > 0) this.emit('conversations:changed', {});

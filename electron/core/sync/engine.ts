@@ -20,6 +20,8 @@ export interface ReceiveReport {
   readonly stored: number;
   readonly duplicates: number;
   readonly receipts: number;
+  /** Control messages applied (a contact's new delivery token). */
+  readonly control: number;
   readonly rejected: number;
   readonly retry: number;
 }
@@ -147,7 +149,7 @@ export class SyncEngine {
     options: { firstWaitMs?: number; idleMs?: number; batchSize?: number; onBatch?: (o: readonly EnvelopeOutcome[]) => void } = {},
   ): Promise<ReceiveReport> {
     const relay = this.home;
-    const report = { stored: 0, duplicates: 0, receipts: 0, rejected: 0, retry: 0 };
+    const report = { stored: 0, duplicates: 0, receipts: 0, control: 0, rejected: 0, retry: 0 };
     const batchSize = options.batchSize ?? RECEIVE_BATCH;
     let wait = options.firstWaitMs ?? 1_000;
     for (;;) {
@@ -163,6 +165,7 @@ export class SyncEngine {
         if (o.outcome === 'stored') report.stored++;
         else if (o.outcome === 'duplicate') report.duplicates++;
         else if (o.outcome === 'receipt') report.receipts++;
+        else if (o.outcome === 'control') report.control++;
         else if (o.outcome === 'rejected') report.rejected++;
         else report.retry++;
       }
