@@ -25,6 +25,8 @@ const METHODS: Readonly<Record<MethodName, true>> = {
   'contacts:safety-number': true,
   'contacts:verify': true,
   'contacts:accept-identity': true,
+  'contacts:block': true,
+  'contacts:unblock': true,
   'conversations:list': true,
   'conversations:get': true,
   'conversations:mark-read': true,
