@@ -190,10 +190,19 @@ export class SyncEngine {
         await this.registerToken();
         const published = await this.publishKeys();
         if (published > 0) onEvent({ type: 'keys', published });
-        report(true);
         const { sent } = await this.sendOutbox();
         if (sent > 0) onEvent({ type: 'sent', count: sent });
-        await this.receive({ firstWaitMs: 1_000, idleMs: 50, onBatch: (outcomes) => onEvent({ type: 'received', outcomes }) });
+        // Online only once the mailbox answered: the steps before may need no
+        // connection at all, and reporting them as online made a dead relay flap.
+        await this.receive({
+          firstWaitMs: 1_000,
+          idleMs: 50,
+          onBatch: (outcomes) => {
+            report(true);
+            onEvent({ type: 'received', outcomes });
+          },
+        });
+        report(true);
         onEvent({ type: 'drained' });
         failures = 0;
       } catch (error) {

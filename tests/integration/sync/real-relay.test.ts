@@ -124,4 +124,40 @@ describe('client against a real relay process', () => {
       expect(relay.relay.output()).not.toContain(id);
     }
   });
+
+  it('listen goes offline when the relay stops and back online when it restarts (same data, same relay id), then receives', async () => {
+    const data = tempDir('sotto-relay-');
+    let relay = await startRelayProcess(data);
+    cleanups.push(() => relay.stop());
+    const alice = await person('Alice', relay.url);
+    const bob = await person('Bob', relay.url);
+    addContactFromInvite(alice.profile, profileInvite(bob.profile));
+    addContactFromInvite(bob.profile, profileInvite(alice.profile));
+    const events: string[] = [];
+    let stored = 0;
+    const stop = new AbortController();
+    const listening = alice.engine.listen(stop.signal, (event) => {
+      if (event.type === 'connection') events.push(event.state);
+      if (event.type === 'received') stored += event.outcomes.filter((o) => o.outcome === 'stored').length;
+    });
+    const until = async (done: () => boolean, what: string) => {
+      const deadline = Date.now() + 60_000;
+      while (!done()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${events.join(',')}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    await until(() => events.includes('online'), 'online');
+    const port = relay.port;
+    await relay.stop();
+    await until(() => events.at(-1) === 'offline', 'offline');
+    relay = await startRelayProcess(data, { port });
+    await until(() => events.at(-1) === 'online', 'online again');
+    queueText(bob.profile, alice.profile.account.accountId, 'welcome back');
+    expect((await bob.engine.sendOutbox()).sent).toBe(1);
+    await until(() => stored === 1, 'the message');
+    stop.abort();
+    await listening;
+    expect(events).toEqual(['online', 'offline', 'online']);
+  });
 });
