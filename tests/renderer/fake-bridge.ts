@@ -39,7 +39,15 @@ class FakeError extends Error {
 export class FakeBridge {
   state: AppState = { phase: 'locked', accountId: 'ACCOUNT', displayName: 'Me', keychainSecure: false, unlockWith: 'passphrase' };
   passphrase = 'right passphrase';
-  settings: Settings = { relay: 'wss://relay.example', autoLockMinutes: 15, theme: 'system', language: 'en', notifications: true };
+  settings: Settings = {
+    relay: 'wss://relay.example',
+    autoLockMinutes: 15,
+    theme: 'system',
+    language: 'en',
+    notifications: true,
+    notificationContent: 'name',
+    allowInsecureRelay: false,
+  };
   sync: SyncStatus = { connection: 'online', outbox: 0, backlog: null, unread: 0 };
   conversations: FakeConversation[] = [];
   contacts: Contact[] = [];
@@ -217,6 +225,12 @@ export class FakeBridge {
       return this.state;
     },
     'profile:invite': () => ({ link: 'sotto://invite/1#fake-invite' }),
+    /** A new account id, as an identity reset makes. */
+    'profile:reset-identity': () => {
+      this.requireUnlocked();
+      this.state = { ...this.state, accountId: `${this.state.accountId ?? 'ACCOUNT'}-reset` };
+      return this.state;
+    },
     'profile:change-passphrase': (input) => {
       if (input.current !== this.passphrase) throw new FakeError('WRONG_PASSPHRASE');
       this.passphrase = input.next;
