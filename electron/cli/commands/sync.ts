@@ -27,8 +27,17 @@ export function registerSyncCommands(program: Command, globals: () => GlobalOpti
         const sent = await engine.sendOutbox();
         const received = await engine.receive();
         const receipts = await engine.sendOutbox('receipts');
-        const report = { sent: sent.sent + receipts.sent, waiting: receipts.waiting, failed: sent.failed.length, ...received };
-        print(globals(), report, () => `Sent ${report.sent}, received ${report.stored}, waiting ${report.waiting}.`);
+        const report = {
+          sent: sent.sent + receipts.sent,
+          waiting: receipts.waiting,
+          failed: sent.failed.length,
+          ...received,
+        };
+        print(
+          globals(),
+          report,
+          () => `Sent ${report.sent}, received ${report.stored}, waiting ${report.waiting}.`,
+        );
       }),
     );
 
@@ -54,8 +63,15 @@ export function registerSyncCommands(program: Command, globals: () => GlobalOpti
 function describe(outcome: EnvelopeOutcome, profile: Profile): unknown {
   if (outcome.outcome === 'stored') {
     const message = getMessage(profile.db, outcome.messageId);
-    return { type: 'message', id: outcome.messageUuid, sentAt: message?.sentAt, sender: message?.senderAccount, body: message?.body };
+    return {
+      type: 'message',
+      id: outcome.messageUuid,
+      sentAt: message?.sentAt,
+      sender: message?.senderAccount,
+      body: message?.body,
+    };
   }
-  if (outcome.outcome === 'retry' || outcome.outcome === 'rejected') return { type: outcome.outcome, error: outcome.error };
+  if (outcome.outcome === 'retry' || outcome.outcome === 'rejected')
+    return { type: outcome.outcome, error: outcome.error };
   return { type: outcome.outcome };
 }

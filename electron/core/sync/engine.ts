@@ -129,7 +129,10 @@ export class SyncEngine {
       if (scope === 'all') this.followUp.scope = 'all';
       return this.followUp.promise;
     }
-    const followUp: { scope: OutboxScope; promise: Promise<SendReport> } = { scope, promise: Promise.resolve(EMPTY_REPORT) };
+    const followUp: { scope: OutboxScope; promise: Promise<SendReport> } = {
+      scope,
+      promise: Promise.resolve(EMPTY_REPORT),
+    };
     followUp.promise = this.running
       .catch(() => undefined)
       .then(() => {
@@ -146,7 +149,12 @@ export class SyncEngine {
    * returns when a wait comes back empty.
    */
   async receive(
-    options: { firstWaitMs?: number; idleMs?: number; batchSize?: number; onBatch?: (o: readonly EnvelopeOutcome[]) => void } = {},
+    options: {
+      firstWaitMs?: number;
+      idleMs?: number;
+      batchSize?: number;
+      onBatch?: (o: readonly EnvelopeOutcome[]) => void;
+    } = {},
   ): Promise<ReceiveReport> {
     const relay = this.home;
     const report = { stored: 0, duplicates: 0, receipts: 0, control: 0, rejected: 0, retry: 0 };
@@ -156,7 +164,10 @@ export class SyncEngine {
       const batch = await relay.receive(batchSize, wait);
       // A full batch means more is likely queued behind the push window: give the
       // relay time to push it after our ack, even on a loaded machine.
-      wait = batch.length >= batchSize ? Math.max(options.idleMs ?? 300, 2_000) : (options.idleMs ?? 300);
+      wait =
+        batch.length >= batchSize
+          ? Math.max(options.idleMs ?? 300, 2_000)
+          : (options.idleMs ?? 300);
       if (batch.length === 0) return report;
       const outcomes = await processEnvelopes(this.profile, batch, { sendReceipts: true });
       const acked = outcomes.filter((o) => o.outcome !== 'retry').map((o) => o.envelopeId);
@@ -225,7 +236,10 @@ export class SyncEngine {
   private startPass(scope: OutboxScope): Promise<SendReport> {
     const pass = (async () => {
       await this.registerToken();
-      return sendPass(this.profile, scope, { relay: (address, relayId) => this.pool.get(address, relayId), backoff: this.relayBackoff });
+      return sendPass(this.profile, scope, {
+        relay: (address, relayId) => this.pool.get(address, relayId),
+        backoff: this.relayBackoff,
+      });
     })().finally(() => {
       if (this.running === pass) this.running = undefined;
     });

@@ -3,7 +3,11 @@ import { join } from 'node:path';
 import type { AccountId } from '../../../shared/protocol/account-id.ts';
 import { fromBase64 } from '../../../shared/protocol/encoding.ts';
 import { type PublishedKeys, publishedKeysSchema } from '../../../shared/protocol/keys.ts';
-import { LOW_KEY_THRESHOLD, type MoveNotice, RELAY_LIMITS } from '../../../shared/relay/protocol.ts';
+import {
+  LOW_KEY_THRESHOLD,
+  type MoveNotice,
+  RELAY_LIMITS,
+} from '../../../shared/relay/protocol.ts';
 import { SottoError } from '../errors.ts';
 import { ENVELOPE_NAME, envelopeFileSchema, identityFileSchema } from './folder-layout.ts';
 import { FolderRelay, sha256 } from './folder-relay.ts';
@@ -45,8 +49,10 @@ export class FolderHomeRelay extends FolderRelay implements HomeRelay {
     ) {
       throw new SottoError('RELAY_REFUSED', 'RELAY_ERR_TOO_MANY_KEYS');
     }
-    for (const key of oneTimePreKeys) this.layout.put(join(dir, 'one-time', `ec-${pad(key.id)}.json`), key);
-    for (const key of oneTimeKyberPreKeys) this.layout.put(join(dir, 'one-time', `kyber-${pad(key.id)}.json`), key);
+    for (const key of oneTimePreKeys)
+      this.layout.put(join(dir, 'one-time', `ec-${pad(key.id)}.json`), key);
+    for (const key of oneTimeKyberPreKeys)
+      this.layout.put(join(dir, 'one-time', `kyber-${pad(key.id)}.json`), key);
     this.layout.put(join(dir, 'identity.json'), identity);
   }
 
@@ -70,7 +76,8 @@ export class FolderHomeRelay extends FolderRelay implements HomeRelay {
   /** A folder has no authority to enforce a move: contacts learn it from the signed `moved` content. Accepted, nothing stored. */
   async moveAccount(notice: MoveNotice): Promise<void> {
     await this.ready();
-    if (notice.to !== this.self.accountId) throw new SottoError('RELAY_REFUSED', 'RELAY_ERR_FORBIDDEN');
+    if (notice.to !== this.self.accountId)
+      throw new SottoError('RELAY_REFUSED', 'RELAY_ERR_FORBIDDEN');
   }
 
   async receive(max: number, waitMs: number): Promise<IncomingEnvelope[]> {
@@ -80,7 +87,9 @@ export class FolderHomeRelay extends FolderRelay implements HomeRelay {
     for (;;) {
       const batch = this.readMailbox(max);
       if (batch.length > 0 || Date.now() >= deadline) return batch;
-      await new Promise((r) => setTimeout(r, Math.min(POLL_MS, Math.max(0, deadline - Date.now()))));
+      await new Promise((r) =>
+        setTimeout(r, Math.min(POLL_MS, Math.max(0, deadline - Date.now()))),
+      );
     }
   }
 
@@ -111,10 +120,14 @@ export class FolderHomeRelay extends FolderRelay implements HomeRelay {
   /** A folder has no server to warn us: count our own one-time key files instead. */
   private checkKeyStock(): void {
     const held = this.oneTimeIds();
-    if (held.ec.length + held.kyber.length === 0 && !this.layout.read(join(this.ownKeysDir(), 'identity.json'), identityFileSchema)) {
+    if (
+      held.ec.length + held.kyber.length === 0 &&
+      !this.layout.read(join(this.ownKeysDir(), 'identity.json'), identityFileSchema)
+    ) {
       return; // nothing published yet
     }
-    if (Math.min(held.ec.length, held.kyber.length) < LOW_KEY_THRESHOLD) for (const listener of this.keysLowListeners) listener();
+    if (Math.min(held.ec.length, held.kyber.length) < LOW_KEY_THRESHOLD)
+      for (const listener of this.keysLowListeners) listener();
   }
 
   private oneTimeIds(): { ec: number[]; kyber: number[] } {
@@ -140,7 +153,11 @@ export class FolderHomeRelay extends FolderRelay implements HomeRelay {
       if (this.delivered.has(id)) continue;
       const file = this.layout.read(join(mailbox, name), envelopeFileSchema);
       // A foreign or damaged file is handed on empty so the pipeline counts and rejects it (R5), and it is acked.
-      batch.push(file ? { id, body: fromBase64(file.body), serverTime: file.serverTime } : { id, body: new Uint8Array(), serverTime: 0 });
+      batch.push(
+        file
+          ? { id, body: fromBase64(file.body), serverTime: file.serverTime }
+          : { id, body: new Uint8Array(), serverTime: 0 },
+      );
       this.delivered.add(id);
       if (batch.length >= max) break;
     }

@@ -1,11 +1,23 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { type AccountId, accountIdSchema } from '../../../shared/protocol/account-id.ts';
 import { PADDED_BASE64 } from '../../../shared/protocol/encoding.ts';
 import { publishedKeysSchema } from '../../../shared/protocol/keys.ts';
-import { type RelayId, relayIdSchema, RELAY_PROTOCOL_VERSION } from '../../../shared/relay/protocol.ts';
+import {
+  type RelayId,
+  relayIdSchema,
+  RELAY_PROTOCOL_VERSION,
+} from '../../../shared/relay/protocol.ts';
 import { SottoError } from '../errors.ts';
 import { fsyncDirectory } from '../fs-atomic.ts';
 
@@ -21,10 +33,15 @@ import { fsyncDirectory } from '../fs-atomic.ts';
 //   tmp/                                            staging for atomic renames and key claims
 
 /** relay.json */
-export const relayFileSchema = z.strictObject({ protocol: z.literal(RELAY_PROTOCOL_VERSION), relayId: relayIdSchema });
+export const relayFileSchema = z.strictObject({
+  protocol: z.literal(RELAY_PROTOCOL_VERSION),
+  relayId: relayIdSchema,
+});
 
 /** identity.json: PublishedKeys without the one-time keys. */
-export const identityFileSchema = publishedKeysSchema.omit({ oneTimePreKeys: true, oneTimeKyberPreKeys: true }).strict();
+export const identityFileSchema = publishedKeysSchema
+  .omit({ oneTimePreKeys: true, oneTimeKyberPreKeys: true })
+  .strict();
 
 /** token.json */
 export const tokenFileSchema = z.strictObject({ sha256: z.string().regex(/^[A-Za-z0-9+/]{43}=$/) });
@@ -67,12 +84,18 @@ export class FolderLayout {
     const existing = this.readRelayFile(path);
     if (existing) return existing;
     if (!create) throw new SottoError('RELAY_UNAVAILABLE', 'no relay.json');
-    const staged = this.stage(JSON.stringify({ protocol: RELAY_PROTOCOL_VERSION, relayId: randomBytes(16).toString('base64url') }));
+    const staged = this.stage(
+      JSON.stringify({
+        protocol: RELAY_PROTOCOL_VERSION,
+        relayId: randomBytes(16).toString('base64url'),
+      }),
+    );
     try {
       linkSync(staged, path);
       fsyncDirectory(this.root);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new SottoError('RELAY_UNAVAILABLE', 'relay.json not writable');
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw new SottoError('RELAY_UNAVAILABLE', 'relay.json not writable');
     } finally {
       rmSync(staged, { force: true });
     }
@@ -124,6 +147,7 @@ export class FolderLayout {
 
 /** Account ids are UUID-shaped (checked again here): anything else must not become a path. */
 function safe(accountId: AccountId): string {
-  if (!accountIdSchema.safeParse(accountId).success) throw new SottoError('INVALID_INPUT', 'account id');
+  if (!accountIdSchema.safeParse(accountId).success)
+    throw new SottoError('INVALID_INPUT', 'account id');
   return accountId;
 }

@@ -3,11 +3,20 @@ import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { z } from 'zod';
 import { toBase64 } from '../../../shared/protocol/encoding.ts';
-import { ecPreKeySchema, type PreKeyBundleData, signedPreKeySchema } from '../../../shared/protocol/keys.ts';
+import {
+  ecPreKeySchema,
+  type PreKeyBundleData,
+  signedPreKeySchema,
+} from '../../../shared/protocol/keys.ts';
 import { RELAY_LIMITS, type RelayId } from '../../../shared/relay/protocol.ts';
 import type { AccountId } from '../../../shared/protocol/account-id.ts';
 import { SottoError } from '../errors.ts';
-import { ENVELOPE_NAME, FolderLayout, identityFileSchema, tokenFileSchema } from './folder-layout.ts';
+import {
+  ENVELOPE_NAME,
+  FolderLayout,
+  identityFileSchema,
+  tokenFileSchema,
+} from './folder-layout.ts';
 import { RELAY_ID_MISMATCH } from './relay-failure.ts';
 import type { BundleRequest, Relay, SealedSubmission } from './relay.ts';
 import type { RelayIdPin } from './ws-connection.ts';
@@ -41,7 +50,11 @@ export class FolderRelay implements Relay {
     const dir = this.layout.keysDir(request.accountId, request.deviceId);
     this.checkToken(request.accountId, request.deviceId, request.token);
     const identity = this.layout.read(join(dir, 'identity.json'), identityFileSchema);
-    if (!identity || identity.accountId !== request.accountId || identity.deviceId !== request.deviceId) {
+    if (
+      !identity ||
+      identity.accountId !== request.accountId ||
+      identity.deviceId !== request.deviceId
+    ) {
       throw new SottoError('RELAY_REFUSED', 'RELAY_ERR_NO_KEYS');
     }
     const preKey = this.claim(dir, 'ec', ecPreKeySchema);
@@ -64,7 +77,8 @@ export class FolderRelay implements Relay {
         this.store(submission);
         return undefined;
       } catch (error) {
-        if (error instanceof SottoError && error.code === 'RELAY_REFUSED' && error.detail) return error.detail;
+        if (error instanceof SottoError && error.code === 'RELAY_REFUSED' && error.detail)
+          return error.detail;
         throw error;
       }
     });
@@ -79,14 +93,17 @@ export class FolderRelay implements Relay {
     await Promise.resolve();
     if (this.checkedRelayId) return this.checkedRelayId;
     try {
-      if (!statSync(this.address).isDirectory()) throw new SottoError('RELAY_UNAVAILABLE', 'not a folder');
+      if (!statSync(this.address).isDirectory())
+        throw new SottoError('RELAY_UNAVAILABLE', 'not a folder');
     } catch (error) {
-      if (!this.create || error instanceof SottoError) throw new SottoError('RELAY_UNAVAILABLE', 'folder missing');
+      if (!this.create || error instanceof SottoError)
+        throw new SottoError('RELAY_UNAVAILABLE', 'folder missing');
       mkdirSync(this.address, { recursive: true });
     }
     const relayId = this.layout.relayId(this.create);
     const pinned = this.pin.expected();
-    if (pinned !== undefined && pinned !== relayId) throw new SottoError('RELAY_REFUSED', RELAY_ID_MISMATCH);
+    if (pinned !== undefined && pinned !== relayId)
+      throw new SottoError('RELAY_REFUSED', RELAY_ID_MISMATCH);
     if (pinned === undefined) this.pin.remember?.(relayId);
     this.checkedRelayId = relayId;
     return relayId;
@@ -94,20 +111,27 @@ export class FolderRelay implements Relay {
 
   /** RELAY_ERR_BAD_TOKEN unless the recipient registered this token (one code for unknown account, no token, wrong token). */
   protected checkToken(accountId: AccountId, deviceId: number, token: Uint8Array): void {
-    const file = this.layout.read(join(this.layout.keysDir(accountId, deviceId), 'token.json'), tokenFileSchema);
-    if (!file || file.sha256 !== sha256(token)) throw new SottoError('RELAY_REFUSED', 'RELAY_ERR_BAD_TOKEN');
+    const file = this.layout.read(
+      join(this.layout.keysDir(accountId, deviceId), 'token.json'),
+      tokenFileSchema,
+    );
+    if (!file || file.sha256 !== sha256(token))
+      throw new SottoError('RELAY_REFUSED', 'RELAY_ERR_BAD_TOKEN');
   }
 
   private store(submission: SealedSubmission): void {
     this.checkToken(submission.recipient, submission.recipientDevice, submission.token);
     if (submission.body.length === 0) throw new SottoError('RELAY_REFUSED', 'RELAY_ERR_MALFORMED');
-    if (submission.body.length > RELAY_LIMITS.maxEnvelopeBytes) throw new SottoError('RELAY_REFUSED', 'RELAY_ERR_TOO_LARGE');
+    if (submission.body.length > RELAY_LIMITS.maxEnvelopeBytes)
+      throw new SottoError('RELAY_REFUSED', 'RELAY_ERR_TOO_LARGE');
     const mailbox = this.layout.mailDir(submission.recipient, submission.recipientDevice);
     mkdirSync(mailbox, { recursive: true });
     // The same (recipient, device, client message id) gives the same tag: a resubmit is recognised (R4).
     // The id is random per envelope, so the tag names no sender.
     const tag = createHash('sha256')
-      .update(`sotto-folder-envelope/v2\0${submission.recipient}\0${submission.recipientDevice}\0${submission.clientMessageId}`)
+      .update(
+        `sotto-folder-envelope/v2\0${submission.recipient}\0${submission.recipientDevice}\0${submission.clientMessageId}`,
+      )
       .digest('base64url')
       .slice(0, 22);
     if (readdirSync(mailbox).some((name) => name.endsWith(`-${tag}.env`))) return;

@@ -22,7 +22,11 @@ export function homeRelaySetting(profile: Profile): HomeRelaySetting {
   const stored = getSetting(profile.db, 'relay');
   if (!stored) throw new SottoError('NOT_CONFIGURED');
   const allowInsecure = getSetting(profile.db, 'relay.allowInsecure') === 'true';
-  return { address: checkOwnRelayAddress(stored, allowInsecure), relayId: homeRelayId(profile), allowInsecure };
+  return {
+    address: checkOwnRelayAddress(stored, allowInsecure),
+    relayId: homeRelayId(profile),
+    allowInsecure,
+  };
 }
 
 /** The relay id pinned for the home relay (what an invite carries), if a connection has shown it yet. */
@@ -37,7 +41,11 @@ export function homeRelayId(profile: Profile): RelayId | undefined {
  * next connection pins the new one) and the key publication mark; the consent
  * is stored with it. Returns the canonical address.
  */
-export function setHomeRelay(profile: Profile, address: string, options: { allowInsecure?: boolean } = {}): string {
+export function setHomeRelay(
+  profile: Profile,
+  address: string,
+  options: { allowInsecure?: boolean } = {},
+): string {
   const allowInsecure = options.allowInsecure ?? false;
   const normalized = checkOwnRelayAddress(address, allowInsecure);
   const previous = getSetting(profile.db, 'relay');

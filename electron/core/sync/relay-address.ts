@@ -40,7 +40,8 @@ export function isWebSocketAddress(address: string): boolean {
  */
 export function checkOwnRelayAddress(address: string, allowInsecure: boolean): string {
   const normalized = normalizeRelayAddress(address);
-  if (classifyRelayAddress(normalized) === 'ws-remote' && !allowInsecure) throw new SottoError('INSECURE_RELAY');
+  if (classifyRelayAddress(normalized) === 'ws-remote' && !allowInsecure)
+    throw new SottoError('INSECURE_RELAY');
   return normalized;
 }
 
@@ -58,7 +59,8 @@ export function assertInviteRelayAllowed(profile: Profile, address: string): str
   const normalized = normalizeRelayAddress(address);
   if (kind === 'wss' || kind === 'ws-loopback') return normalized;
   const own = ownRelayAddress(profile);
-  if (own === undefined || !sameAddress(own, normalized)) throw new SottoError('RELAY_ADDRESS_REFUSED');
+  if (own === undefined || !sameAddress(own, normalized))
+    throw new SottoError('RELAY_ADDRESS_REFUSED');
   if (kind === 'ws-remote' && getSetting(profile.db, 'relay.allowInsecure') !== 'true') {
     throw new SottoError('RELAY_ADDRESS_REFUSED');
   }

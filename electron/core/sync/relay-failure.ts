@@ -35,7 +35,9 @@ export class RelayUnavailableError extends SottoError {
 
 /** The core error for a relay `error` frame's code. */
 export function relayFailure(code: string, retryAfterMs?: number): SottoError {
-  return TRY_LATER_CODES.has(code) ? new RelayUnavailableError(code, retryAfterMs) : new SottoError('RELAY_REFUSED', code);
+  return TRY_LATER_CODES.has(code)
+    ? new RelayUnavailableError(code, retryAfterMs)
+    : new SottoError('RELAY_REFUSED', code);
 }
 
 /** How long the relay asked us to wait before trying again (0 if it did not say). */

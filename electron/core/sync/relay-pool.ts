@@ -32,7 +32,11 @@ export class RelayPool {
       const { address } = homeRelaySetting(this.profile);
       this.homeRelay = isWebSocketAddress(address)
         ? new WebSocketHomeRelay(address, this.identity(), this.homePin(), this.options)
-        : new FolderHomeRelay(address, { accountId: this.profile.account.accountId, deviceId: this.profile.account.deviceId }, this.homePin());
+        : new FolderHomeRelay(
+            address,
+            { accountId: this.profile.account.accountId, deviceId: this.profile.account.deviceId },
+            this.homePin(),
+          );
     }
     return this.homeRelay;
   }
@@ -51,7 +55,9 @@ export class RelayPool {
     let relay = this.relays.get(key);
     if (!relay) {
       const pin: RelayIdPin = { expected: () => relayId ?? undefined };
-      relay = isWebSocketAddress(normalized) ? new WebSocketRelay(normalized, pin, this.options) : new FolderRelay(normalized, pin);
+      relay = isWebSocketAddress(normalized)
+        ? new WebSocketRelay(normalized, pin, this.options)
+        : new FolderRelay(normalized, pin);
       this.relays.set(key, relay);
     }
     return relay;

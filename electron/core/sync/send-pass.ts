@@ -1,5 +1,13 @@
 import { hasCode, SottoError } from '../errors.ts';
-import { bundleRequestsNeeded, encryptQueued, markSent, type OutboxScope, outboxIdsFor, type ReadyEnvelope, sealReady } from '../messaging/outbox.ts';
+import {
+  bundleRequestsNeeded,
+  encryptQueued,
+  markSent,
+  type OutboxScope,
+  outboxIdsFor,
+  type ReadyEnvelope,
+  sealReady,
+} from '../messaging/outbox.ts';
 import { recordRefusal } from '../messaging/refusals.ts';
 import { startSession } from '../messaging/session.ts';
 import type { Profile } from '../profile/profile.ts';
@@ -32,17 +40,26 @@ export interface SendPassContext {
 const SEAL_BATCH = 500;
 
 /** Runs one pass. Only SyncEngine calls it, one pass at a time. */
-export async function sendPass(profile: Profile, scope: OutboxScope, context: SendPassContext): Promise<SendReport> {
+export async function sendPass(
+  profile: Profile,
+  scope: OutboxScope,
+  context: SendPassContext,
+): Promise<SendReport> {
   const failed: number[] = [];
   const now = Date.now();
   for (const { relay, relayId, request } of bundleRequestsNeeded(profile, scope)) {
     if ((context.backoff.get(relayKey(relay, relayId)) ?? 0) > now) continue;
     try {
-      await startSession(profile, await context.relay(relay, relayId).fetchBundle(request), request.accountId);
+      await startSession(
+        profile,
+        await context.relay(relay, relayId).fetchBundle(request),
+        request.accountId,
+      );
     } catch (error) {
       const code = refusalCode(error);
       if (code === undefined) {
-        if (hasCode(error, 'RELAY_UNAVAILABLE')) noteBackoff(context, relayKey(relay, relayId), error);
+        if (hasCode(error, 'RELAY_UNAVAILABLE'))
+          noteBackoff(context, relayKey(relay, relayId), error);
         if (hasCode(error, 'RELAY_UNAVAILABLE') || hasCode(error, 'IDENTITY_CHANGED')) continue;
         throw error;
       }
@@ -68,11 +85,20 @@ export async function sendPass(profile: Profile, scope: OutboxScope, context: Se
       }
       let results: (string | undefined)[];
       try {
-        results = await context.relay(first.relay, first.relayId).sendBatch(share.map((e) => e.submission));
+        results = await context
+          .relay(first.relay, first.relayId)
+          .sendBatch(share.map((e) => e.submission));
       } catch (error) {
         stall();
         const code = refusalCode(error);
-        if (code !== undefined) failed.push(...recordRefusal(profile, share.map((e) => e.outboxId), code));
+        if (code !== undefined)
+          failed.push(
+            ...recordRefusal(
+              profile,
+              share.map((e) => e.outboxId),
+              code,
+            ),
+          );
         else if (hasCode(error, 'RELAY_UNAVAILABLE')) noteBackoff(context, key, error);
         else throw error;
         continue;
@@ -92,7 +118,11 @@ export async function sendPass(profile: Profile, scope: OutboxScope, context: Se
     }
   }
   const waiting = Number(
-    profile.db.prepare(`SELECT count(*) FROM outbox WHERE next_attempt_at < ${Number.MAX_SAFE_INTEGER}`, { pluck: true }).get(),
+    profile.db
+      .prepare(`SELECT count(*) FROM outbox WHERE next_attempt_at < ${Number.MAX_SAFE_INTEGER}`, {
+        pluck: true,
+      })
+      .get(),
   );
   return { sent, waiting, failed };
 }

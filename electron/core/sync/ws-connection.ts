@@ -37,8 +37,7 @@ export interface RelayConnectionOptions {
 
 /** How the connection identifies itself after the challenge. */
 export type RelayLogin =
-  | { readonly mode: 'anonymous' }
-  | { readonly mode: 'account'; readonly identity: RelayIdentity };
+  { readonly mode: 'anonymous' } | { readonly mode: 'account'; readonly identity: RelayIdentity };
 
 /** The relay-id rule for this address: the pinned id (if any) and what to do when a first id is seen. */
 export interface RelayIdPin {
@@ -59,7 +58,11 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 /** A request frame without its id (the connection numbers requests). */
 export type RelayRequest = DistributiveOmit<Exclude<ClientFrame, { type: 'hello' | 'auth' }>, 'id'>;
 
-type Pending = { resolve: (frame: ServerFrame) => void; reject: (error: Error) => void; timer: NodeJS.Timeout };
+type Pending = {
+  resolve: (frame: ServerFrame) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+};
 
 /** An open connection (after `ready`). */
 export class RelayConnection {
@@ -101,17 +104,22 @@ export class RelayConnection {
         socket.terminate();
         reject(error);
       };
-      const timer = setTimeout(() => fail(new RelayUnavailableError('handshake timed out')), timeout);
+      const timer = setTimeout(
+        () => fail(new RelayUnavailableError('handshake timed out')),
+        timeout,
+      );
       socket.on('error', () => fail(new RelayUnavailableError('connect failed')));
       socket.on('close', () => fail(new RelayUnavailableError('closed during handshake')));
       const onHandshake = (data: WebSocket.RawData, isBinary: boolean) => {
         const frame = isBinary ? undefined : parseFrame(data);
         if (!frame) return fail(new SottoError('RELAY_REFUSED', 'RELAY_ERR_MALFORMED'));
         if (frame.type === 'challenge' && relayId === undefined) {
-          if (frame.protocol !== RELAY_PROTOCOL_VERSION) return fail(new SottoError('RELAY_REFUSED', 'RELAY_ERR_UNSUPPORTED_VERSION'));
+          if (frame.protocol !== RELAY_PROTOCOL_VERSION)
+            return fail(new SottoError('RELAY_REFUSED', 'RELAY_ERR_UNSUPPORTED_VERSION'));
           const pinned = pin.expected();
           // Checked before anything is signed: a login must never reach a relay other than the pinned one.
-          if (pinned !== undefined && pinned !== frame.relayId) return fail(new SottoError('RELAY_REFUSED', RELAY_ID_MISMATCH));
+          if (pinned !== undefined && pinned !== frame.relayId)
+            return fail(new SottoError('RELAY_REFUSED', RELAY_ID_MISMATCH));
           relayId = frame.relayId;
           sendHello(socket, login, frame.relayId, fromBase64(frame.nonce));
         } else if (frame.type === 'ready' && relayId !== undefined && frame.mode === login.mode) {
@@ -126,7 +134,13 @@ export class RelayConnection {
           socket.off('message', onHandshake);
           socket.removeAllListeners('close');
           socket.removeAllListeners('error');
-          const connection = new RelayConnection(socket, relayId, frame.queued ?? 0, events, options);
+          const connection = new RelayConnection(
+            socket,
+            relayId,
+            frame.queued ?? 0,
+            events,
+            options,
+          );
           connection.attach();
           resolve(connection);
         } else if (frame.type === 'error') {
@@ -145,7 +159,10 @@ export class RelayConnection {
   }
 
   /** Sends a request and resolves with its answer; an `error` answer rejects (relayFailure). */
-  request(frame: RelayRequest, timeoutMs = this.options.requestTimeoutMs ?? 15_000): Promise<ServerFrame> {
+  request(
+    frame: RelayRequest,
+    timeoutMs = this.options.requestTimeoutMs ?? 15_000,
+  ): Promise<ServerFrame> {
     if (!this.open) return Promise.reject(new RelayUnavailableError('connection lost'));
     const id = this.nextId++;
     return new Promise<ServerFrame>((resolve, reject) => {
@@ -257,20 +274,43 @@ export class RelayConnection {
   }
 }
 
-function sendHello(socket: WebSocket, login: RelayLogin, relayId: RelayId, nonce: Uint8Array): void {
+function sendHello(
+  socket: WebSocket,
+  login: RelayLogin,
+  relayId: RelayId,
+  nonce: Uint8Array,
+): void {
   if (login.mode === 'anonymous') {
-    socket.send(JSON.stringify({ type: 'hello', protocol: RELAY_PROTOCOL_VERSION, mode: 'anonymous' }));
+    socket.send(
+      JSON.stringify({ type: 'hello', protocol: RELAY_PROTOCOL_VERSION, mode: 'anonymous' }),
+    );
     return;
   }
   const { accountId, deviceId, identityKey } = login.identity;
   const signature = login.identity.sign(authMessage(relayId, nonce, accountId, deviceId));
-  socket.send(JSON.stringify({ type: 'hello', protocol: RELAY_PROTOCOL_VERSION, mode: 'account', accountId, deviceId }));
-  socket.send(JSON.stringify({ type: 'auth', identityKey: toBase64(identityKey), signature: toBase64(signature) }));
+  socket.send(
+    JSON.stringify({
+      type: 'hello',
+      protocol: RELAY_PROTOCOL_VERSION,
+      mode: 'account',
+      accountId,
+      deviceId,
+    }),
+  );
+  socket.send(
+    JSON.stringify({
+      type: 'auth',
+      identityKey: toBase64(identityKey),
+      signature: toBase64(signature),
+    }),
+  );
 }
 
 function parseFrame(data: WebSocket.RawData): ServerFrame | undefined {
   try {
-    const buffer = Buffer.isBuffer(data) ? data : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]);
+    const buffer = Buffer.isBuffer(data)
+      ? data
+      : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]);
     const parsed = serverFrameSchema.safeParse(JSON.parse(buffer.toString('utf8')));
     return parsed.success ? parsed.data : undefined;
   } catch {

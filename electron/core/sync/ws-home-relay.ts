@@ -1,9 +1,21 @@
 import { fromBase64, toBase64 } from '../../../shared/protocol/encoding.ts';
 import type { PreKeyBundleData, PublishedKeys } from '../../../shared/protocol/keys.ts';
-import { type MoveNotice, RELAY_LIMITS, type WireEnvelope } from '../../../shared/relay/protocol.ts';
+import {
+  type MoveNotice,
+  RELAY_LIMITS,
+  type WireEnvelope,
+} from '../../../shared/relay/protocol.ts';
 import { SottoError } from '../errors.ts';
 import { RelayUnavailableError } from './relay-failure.ts';
-import type { BundleRequest, HomeRelay, IncomingEnvelope, KeyStatus, RelayHealth, RelayIdentity, SealedSubmission } from './relay.ts';
+import type {
+  BundleRequest,
+  HomeRelay,
+  IncomingEnvelope,
+  KeyStatus,
+  RelayHealth,
+  RelayIdentity,
+  SealedSubmission,
+} from './relay.ts';
 import { RelayConnection, type RelayIdPin, type RelayRequest } from './ws-connection.ts';
 import { WebSocketRelay, type WebSocketRelayOptions } from './ws-relay.ts';
 
@@ -45,7 +57,10 @@ export class WebSocketHomeRelay implements HomeRelay {
   /** Publishes in frames of at most 50 one-time keys of each kind; every frame repeats the signed keys. */
   async publishKeys(keys: PublishedKeys): Promise<void> {
     const per = RELAY_LIMITS.maxOneTimeKeysPerPublish;
-    const frames = Math.max(1, Math.ceil(Math.max(keys.oneTimePreKeys.length, keys.oneTimeKyberPreKeys.length) / per));
+    const frames = Math.max(
+      1,
+      Math.ceil(Math.max(keys.oneTimePreKeys.length, keys.oneTimeKyberPreKeys.length) / per),
+    );
     for (let i = 0; i < frames; i++) {
       await this.request({
         type: 'keys.publish',
@@ -94,7 +109,10 @@ export class WebSocketHomeRelay implements HomeRelay {
 
   async ack(envelopeIds: readonly string[]): Promise<void> {
     for (let i = 0; i < envelopeIds.length; i += RELAY_LIMITS.maxAckIds) {
-      await this.request({ type: 'ack', envelopeIds: envelopeIds.slice(i, i + RELAY_LIMITS.maxAckIds) });
+      await this.request({
+        type: 'ack',
+        envelopeIds: envelopeIds.slice(i, i + RELAY_LIMITS.maxAckIds),
+      });
     }
   }
 
@@ -153,7 +171,11 @@ export class WebSocketHomeRelay implements HomeRelay {
     for (const envelope of envelopes) {
       if (this.inboxIds.has(envelope.id)) continue;
       this.inboxIds.add(envelope.id);
-      this.inbox.push({ id: envelope.id, body: fromBase64(envelope.body), serverTime: envelope.serverTime });
+      this.inbox.push({
+        id: envelope.id,
+        body: fromBase64(envelope.body),
+        serverTime: envelope.serverTime,
+      });
     }
     this.wake?.(false);
   }

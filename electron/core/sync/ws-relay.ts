@@ -1,10 +1,18 @@
 import { type PreKeyBundleData } from '../../../shared/protocol/keys.ts';
 import { toBase64 } from '../../../shared/protocol/encoding.ts';
-import { RELAY_LIMITS, type SealedSubmission as WireSubmission } from '../../../shared/relay/protocol.ts';
+import {
+  RELAY_LIMITS,
+  type SealedSubmission as WireSubmission,
+} from '../../../shared/relay/protocol.ts';
 import { SottoError } from '../errors.ts';
 import { UNSENT } from './relay-failure.ts';
 import type { BundleRequest, Relay, SealedSubmission } from './relay.ts';
-import { RelayConnection, type RelayConnectionOptions, type RelayIdPin, type RelayRequest } from './ws-connection.ts';
+import {
+  RelayConnection,
+  type RelayConnectionOptions,
+  type RelayIdPin,
+  type RelayRequest,
+} from './ws-connection.ts';
 
 // Any relay, used without identity (docs/relay-protocol.md#anonymous-connection-frames):
 // sealed envelopes and bundle fetches over an anonymous connection, each
@@ -37,7 +45,10 @@ export class WebSocketRelay implements Relay {
       token: toBase64(request.token),
     });
     if (frame.type !== 'bundle') throw new SottoError('RELAY_REFUSED', 'RELAY_ERR_MALFORMED');
-    if (frame.bundle.accountId !== request.accountId || frame.bundle.deviceId !== request.deviceId) {
+    if (
+      frame.bundle.accountId !== request.accountId ||
+      frame.bundle.deviceId !== request.deviceId
+    ) {
       throw new SottoError('RELAY_REFUSED', 'RELAY_ERR_MALFORMED'); // a bundle for someone else
     }
     return frame.bundle;
@@ -63,7 +74,8 @@ export class WebSocketRelay implements Relay {
       if (frame.type !== 'sent' || frame.results.length !== chunk.envelopes.length) {
         throw new SottoError('RELAY_REFUSED', 'RELAY_ERR_MALFORMED');
       }
-      for (const result of frame.results) results.push('error' in result ? result.error : undefined);
+      for (const result of frame.results)
+        results.push('error' in result ? result.error : undefined);
     }
     return results;
   }
@@ -83,7 +95,13 @@ export class WebSocketRelay implements Relay {
   private open(): Promise<RelayConnection> {
     if (this.closed) return Promise.reject(new SottoError('RELAY_UNAVAILABLE', 'closed'));
     if (this.connection?.alive) return Promise.resolve(this.connection);
-    this.connecting ??= RelayConnection.connect(this.address, { mode: 'anonymous' }, this.pin, {}, this.options)
+    this.connecting ??= RelayConnection.connect(
+      this.address,
+      { mode: 'anonymous' },
+      this.pin,
+      {},
+      this.options,
+    )
       .then((connection) => {
         this.connection = connection;
         return connection;

@@ -14,7 +14,14 @@ describe('sotto init --relay', () => {
   it('refuses ws:// to another host without --insecure, before creating anything (exit 2)', async () => {
     const dir = join(tempDir(), 'alice');
     // 192.0.2.0/24 is TEST-NET-1: nothing answers there, and nothing must be tried.
-    const result = await runCli(dir, ['init', '--relay', 'ws://192.0.2.10:8787', '--name', 'Alice', ...KDF]);
+    const result = await runCli(dir, [
+      'init',
+      '--relay',
+      'ws://192.0.2.10:8787',
+      '--name',
+      'Alice',
+      ...KDF,
+    ]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('INSECURE_RELAY');
     expect(existsSync(dir)).toBe(false);
@@ -22,7 +29,14 @@ describe('sotto init --relay', () => {
 
   it('refuses a network path as a folder relay (exit 2), creating nothing', async () => {
     const dir = join(tempDir(), 'alice');
-    const result = await runCli(dir, ['init', '--relay', '//attacker.example/share', '--name', 'Alice', ...KDF]);
+    const result = await runCli(dir, [
+      'init',
+      '--relay',
+      '//attacker.example/share',
+      '--name',
+      'Alice',
+      ...KDF,
+    ]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('RELAY_ADDRESS_REFUSED');
     expect(existsSync(dir)).toBe(false);
@@ -31,12 +45,24 @@ describe('sotto init --relay', () => {
   it('accepts ws:// to another host with --insecure and remembers the consent', async () => {
     const dir = join(tempDir(), 'alice');
     // Nothing answers on TEST-NET-1: init waits out the connect timeout and keeps the keys for later.
-    const init = await runCli(dir, ['--json', 'init', '--relay', 'ws://192.0.2.10:8787', '--insecure', '--name', 'Alice', ...KDF]);
+    const init = await runCli(dir, [
+      '--json',
+      'init',
+      '--relay',
+      'ws://192.0.2.10:8787',
+      '--insecure',
+      '--name',
+      'Alice',
+      ...KDF,
+    ]);
     expect(init.code, init.stderr).toBe(0);
     expect(JSON.parse(init.stdout)).toMatchObject({ published: false });
     const status = await runCli(dir, ['--json', 'status']);
     expect(status.code, status.stderr).toBe(0);
-    expect(JSON.parse(status.stdout)).toMatchObject({ relay: 'ws://192.0.2.10:8787', reachable: false });
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      relay: 'ws://192.0.2.10:8787',
+      reachable: false,
+    });
   });
 
   it('creates a folder relay the user chose, with its relay.json', async () => {

@@ -1,6 +1,11 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { addContactFromInvite, blockContact, type Profile, queueText } from '../../../electron/core/index.ts';
+import {
+  addContactFromInvite,
+  blockContact,
+  type Profile,
+  queueText,
+} from '../../../electron/core/index.ts';
 import { profileInvite } from '../../../electron/core/profile/invite.ts';
 import { SyncEngine } from '../../../electron/core/sync/engine.ts';
 import { setHomeRelay } from '../../../electron/core/sync/home-relay-setting.ts';
@@ -44,7 +49,11 @@ class RecordingPool extends RelayPool {
   }
 }
 
-async function person(name: string, address: string, pool?: (profile: Profile) => RelayPool): Promise<{ profile: Profile; engine: SyncEngine }> {
+async function person(
+  name: string,
+  address: string,
+  pool?: (profile: Profile) => RelayPool,
+): Promise<{ profile: Profile; engine: SyncEngine }> {
   const { profile } = await newProfile(name);
   setHomeRelay(profile, address);
   const engine = new SyncEngine(profile, pool?.(profile));
@@ -73,7 +82,9 @@ describe('sync engine order', () => {
     pool!.calls.length = 0;
     const report = await bob.engine.sendOutbox();
     expect(report.sent).toBeGreaterThanOrEqual(2);
-    const calls = pool!.calls.filter((c) => ['registerToken', 'fetchBundle', 'sendBatch'].includes(c));
+    const calls = pool!.calls.filter((c) =>
+      ['registerToken', 'fetchBundle', 'sendBatch'].includes(c),
+    );
     expect(calls[0]).toBe('registerToken');
     expect(calls.filter((c) => c === 'registerToken')).toHaveLength(1);
     expect(calls).toContain('sendBatch');

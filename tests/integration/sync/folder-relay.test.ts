@@ -26,12 +26,22 @@ function pinned(): RelayIdPin & { id: string | undefined } {
 }
 
 async function homeOf(profile: Profile, root: string): Promise<FolderHomeRelay> {
-  const home = new FolderHomeRelay(root, { accountId: profile.account.accountId, deviceId: 1 }, pinned());
+  const home = new FolderHomeRelay(
+    root,
+    { accountId: profile.account.accountId, deviceId: 1 },
+    pinned(),
+  );
   return Promise.resolve(home);
 }
 
 function to(profile: Profile, token: Uint8Array, body = randomBytes(300)): SealedSubmission {
-  return { clientMessageId: randomUUID(), recipient: profile.account.accountId, recipientDevice: 1, token, body };
+  return {
+    clientMessageId: randomUUID(),
+    recipient: profile.account.accountId,
+    recipientDevice: 1,
+    token,
+    body,
+  };
 }
 
 /** Bob's folder relay with keys and a token; Alice's anonymous view of it. */
@@ -43,7 +53,9 @@ async function setUp() {
   const token = randomBytes(16);
   await bobHome.registerToken(token);
   await bobHome.publishKeys(publishedKeys(bob.db, bob.account));
-  const relayId = (JSON.parse(readFileSync(join(root, 'relay.json'), 'utf8')) as { relayId: string }).relayId;
+  const relayId = (
+    JSON.parse(readFileSync(join(root, 'relay.json'), 'utf8')) as { relayId: string }
+  ).relayId;
   const asAlice = new FolderRelay(root, { expected: () => relayId });
   const mailbox = join(root, 'mail', `${bob.account.accountId}.1`);
   return { root, bob, alice, bobHome, token, relayId, asAlice, mailbox };
@@ -54,7 +66,11 @@ describe('folder relay', () => {
     const root = join(tempDir(), 'relay');
     const { profile } = await newProfile('Bob');
     const pin = pinned();
-    const home = new FolderHomeRelay(root, { accountId: profile.account.accountId, deviceId: 1 }, pin);
+    const home = new FolderHomeRelay(
+      root,
+      { accountId: profile.account.accountId, deviceId: 1 },
+      pin,
+    );
     expect(await home.health()).toMatchObject({ reachable: true, queued: 0 });
     const file = JSON.parse(readFileSync(join(root, 'relay.json'), 'utf8')) as unknown;
     expect(file).toEqual({ protocol: 2, relayId: pin.id });
@@ -63,7 +79,10 @@ describe('folder relay', () => {
 
   it('stores sealed envelopes as {body, serverTime} under names that never contain the sender', async () => {
     const { alice, bob, token, asAlice, mailbox, root } = await setUp();
-    expect(await asAlice.sendBatch([to(bob, token), to(bob, token)])).toEqual([undefined, undefined]);
+    expect(await asAlice.sendBatch([to(bob, token), to(bob, token)])).toEqual([
+      undefined,
+      undefined,
+    ]);
     const names = readdirSync(mailbox);
     expect(names).toHaveLength(2);
     for (const name of names) {
@@ -100,11 +119,16 @@ describe('folder relay', () => {
 
   it('refuses a wrong token, and any send to an account that registered none, storing nothing', async () => {
     const { alice, bob, asAlice, mailbox } = await setUp();
-    expect(await asAlice.sendBatch([to(bob, randomBytes(16)), to(alice, randomBytes(16))])).toEqual([
-      'RELAY_ERR_BAD_TOKEN',
-      'RELAY_ERR_BAD_TOKEN',
-    ]);
-    await expect(asAlice.fetchBundle({ accountId: bob.account.accountId, deviceId: 1, token: randomBytes(16) })).rejects.toMatchObject({
+    expect(await asAlice.sendBatch([to(bob, randomBytes(16)), to(alice, randomBytes(16))])).toEqual(
+      ['RELAY_ERR_BAD_TOKEN', 'RELAY_ERR_BAD_TOKEN'],
+    );
+    await expect(
+      asAlice.fetchBundle({
+        accountId: bob.account.accountId,
+        deviceId: 1,
+        token: randomBytes(16),
+      }),
+    ).rejects.toMatchObject({
       code: 'RELAY_REFUSED',
       detail: 'RELAY_ERR_BAD_TOKEN',
     });
@@ -115,7 +139,9 @@ describe('folder relay', () => {
     const { bob, token, asAlice, root } = await setUp();
     const request = { accountId: bob.account.accountId, deviceId: 1, token };
     const keysDir = join(root, 'keys', `${bob.account.accountId}.1`, 'one-time');
-    const [firstName] = readdirSync(keysDir).filter((n) => n.startsWith('ec-')).sort();
+    const [firstName] = readdirSync(keysDir)
+      .filter((n) => n.startsWith('ec-'))
+      .sort();
     writeFileSync(join(keysDir, firstName!), '{"id": "not a key"');
     const first = await asAlice.fetchBundle(request);
     const second = await asAlice.fetchBundle(request);
@@ -127,15 +153,27 @@ describe('folder relay', () => {
 
   it('refuses a folder whose relay.json names another relay id than the pinned one', async () => {
     const { bob, token, root } = await setUp();
-    const elsewhere = new FolderRelay(root, { expected: () => randomBytes(16).toString('base64url') });
-    await expect(elsewhere.sendBatch([to(bob, token)])).rejects.toMatchObject({ code: 'RELAY_REFUSED', detail: 'RELAY_ID_MISMATCH' });
+    const elsewhere = new FolderRelay(root, {
+      expected: () => randomBytes(16).toString('base64url'),
+    });
+    await expect(elsewhere.sendBatch([to(bob, token)])).rejects.toMatchObject({
+      code: 'RELAY_REFUSED',
+      detail: 'RELAY_ID_MISMATCH',
+    });
   });
 
   it('never replaces a damaged relay.json (that would change the relay id)', async () => {
     const { root, bob } = await setUp();
     writeFileSync(join(root, 'relay.json'), '{"protocol": 2, "relayId": "../../x"}');
-    const home = new FolderHomeRelay(root, { accountId: bob.account.accountId, deviceId: 1 }, pinned());
-    await expect(home.receive(10, 0)).rejects.toMatchObject({ code: 'RELAY_REFUSED', detail: 'RELAY_ERR_MALFORMED' });
+    const home = new FolderHomeRelay(
+      root,
+      { accountId: bob.account.accountId, deviceId: 1 },
+      pinned(),
+    );
+    await expect(home.receive(10, 0)).rejects.toMatchObject({
+      code: 'RELAY_REFUSED',
+      detail: 'RELAY_ERR_MALFORMED',
+    });
     expect(readFileSync(join(root, 'relay.json'), 'utf8')).toContain('../../x');
   });
 
@@ -143,11 +181,13 @@ describe('folder relay', () => {
     const root = join(tempDir(), 'unmounted-share');
     const { profile: bob } = await newProfile('Bob');
     const relay = new FolderRelay(root, { expected: () => 'AAAAAAAAAAAAAAAAAAAAAA' });
-    await expect(relay.sendBatch([to(bob, randomBytes(16))])).rejects.toMatchObject({ code: 'RELAY_UNAVAILABLE' });
+    await expect(relay.sendBatch([to(bob, randomBytes(16))])).rejects.toMatchObject({
+      code: 'RELAY_UNAVAILABLE',
+    });
     expect(existsSync(root)).toBe(false);
   });
 
-  it("ignores files it did not write, hands a damaged envelope on empty (to be rejected and acked), and deletes only its own names", async () => {
+  it('ignores files it did not write, hands a damaged envelope on empty (to be rejected and acked), and deletes only its own names', async () => {
     const { bob, bobHome, token, asAlice, mailbox } = await setUp();
     await asAlice.sendBatch([to(bob, token)]);
     const [real] = readdirSync(mailbox);
@@ -160,23 +200,47 @@ describe('folder relay', () => {
     const received = await bobHome.receive(10, 0);
     expect(received.map((e) => `${e.id}.env`)).toEqual([real, damaged]);
     expect(received[1]!.body).toHaveLength(0);
-    await expect(bobHome.ack(['notes', '../../keys/x', ...received.map((e) => e.id)])).resolves.toBeUndefined();
-    expect(readdirSync(mailbox).sort()).toEqual([`${real!.slice(0, -4)} (conflicted copy).env`, 'notes.env', 'sub']);
+    await expect(
+      bobHome.ack(['notes', '../../keys/x', ...received.map((e) => e.id)]),
+    ).resolves.toBeUndefined();
+    expect(readdirSync(mailbox).sort()).toEqual([
+      `${real!.slice(0, -4)} (conflicted copy).env`,
+      'notes.env',
+      'sub',
+    ]);
   });
 
   it('refuses keys published for another account, and more one-time keys than it keeps', async () => {
     const { alice, bob, root } = await setUp();
     const asBob = await homeOf(bob, root);
-    await expect(asBob.publishKeys(publishedKeys(alice.db, alice.account))).rejects.toMatchObject({ detail: 'RELAY_ERR_FORBIDDEN' });
+    await expect(asBob.publishKeys(publishedKeys(alice.db, alice.account))).rejects.toMatchObject({
+      detail: 'RELAY_ERR_FORBIDDEN',
+    });
     const keys = publishedKeys(bob.db, bob.account);
-    const many = { ...keys, oneTimePreKeys: Array.from({ length: 150 }, (_, i) => ({ id: 1000 + i, publicKey: keys.signedPreKey.publicKey })) };
-    await expect(asBob.publishKeys(many)).rejects.toMatchObject({ detail: 'RELAY_ERR_TOO_MANY_KEYS' });
+    const many = {
+      ...keys,
+      oneTimePreKeys: Array.from({ length: 150 }, (_, i) => ({
+        id: 1000 + i,
+        publicKey: keys.signedPreKey.publicKey,
+      })),
+    };
+    await expect(asBob.publishKeys(many)).rejects.toMatchObject({
+      detail: 'RELAY_ERR_TOO_MANY_KEYS',
+    });
   });
 
   it('refuses account ids that are not UUIDs before they become paths', async () => {
     const { asAlice, token } = await setUp();
     await expect(
-      asAlice.sendBatch([{ clientMessageId: randomUUID(), recipient: '../../etc' as AccountId, recipientDevice: 1, token, body: randomBytes(10) }]),
+      asAlice.sendBatch([
+        {
+          clientMessageId: randomUUID(),
+          recipient: '../../etc' as AccountId,
+          recipientDevice: 1,
+          token,
+          body: randomBytes(10),
+        },
+      ]),
     ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });
 });

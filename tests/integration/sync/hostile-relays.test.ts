@@ -2,7 +2,13 @@ import { copyFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { publishedKeys } from '../../../electron/core/crypto/prekeys.ts';
-import { addContactFromInvite, hasSession, ownDeliveryToken, type Profile, queueText } from '../../../electron/core/index.ts';
+import {
+  addContactFromInvite,
+  hasSession,
+  ownDeliveryToken,
+  type Profile,
+  queueText,
+} from '../../../electron/core/index.ts';
 import { outboxSize } from '../../../electron/core/messaging/outbox.ts';
 import { profileInvite } from '../../../electron/core/profile/invite.ts';
 import { SyncEngine } from '../../../electron/core/sync/engine.ts';
@@ -22,7 +28,10 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function person(name: string, address: string): Promise<{ profile: Profile; engine: SyncEngine }> {
+async function person(
+  name: string,
+  address: string,
+): Promise<{ profile: Profile; engine: SyncEngine }> {
   const { profile } = await newProfile(name);
   setHomeRelay(profile, address);
   const engine = new SyncEngine(profile);
@@ -38,8 +47,13 @@ describe('hostile relays against the engine', () => {
     const { profile: bob } = await newProfile('Bob');
     const { profile: mallory } = await newProfile('Mallory');
     // The relay answers every fetch for Bob with Mallory's keys relabelled as Bob's.
-    const forged = { ...takeBundle(publishedKeys(mallory.db, mallory.account)), accountId: bob.account.accountId };
-    const relay = await startRecordingRelay(undefined, (frame) => (frame.type === 'keys.fetch' ? { type: 'bundle', id: frame.id, bundle: forged } : undefined));
+    const forged = {
+      ...takeBundle(publishedKeys(mallory.db, mallory.account)),
+      accountId: bob.account.accountId,
+    };
+    const relay = await startRecordingRelay(undefined, (frame) =>
+      frame.type === 'keys.fetch' ? { type: 'bundle', id: frame.id, bundle: forged } : undefined,
+    );
     cleanups.push(() => relay.stop());
     addContactFromInvite(
       alice.profile,
@@ -70,7 +84,10 @@ describe('hostile relays against the engine', () => {
     expect((await alice.engine.sendOutbox()).sent).toBe(1);
     const mailbox = join(root, 'mail', `${bob.profile.account.accountId}.1`);
     const [original] = readdirSync(mailbox);
-    copyFileSync(join(mailbox, original!), join(mailbox, `${'9'.repeat(15)}-000000-${'R'.repeat(22)}.env`));
+    copyFileSync(
+      join(mailbox, original!),
+      join(mailbox, `${'9'.repeat(15)}-000000-${'R'.repeat(22)}.env`),
+    );
     const report = await bob.engine.receive({ firstWaitMs: 1_000 });
     expect(report.stored).toBe(1);
     expect(report.stored + report.duplicates + report.rejected).toBe(2);
@@ -84,7 +101,13 @@ describe('hostile relays against the engine', () => {
     const relay = await startRecordingRelay(undefined, (frame) => {
       if (frame.type === 'keys.fetch') return { type: 'bundle', id: frame.id, bundle };
       if (frame.type === 'send.batch') {
-        return { type: 'error', id: frame.id, code: 'RELAY_ERR_OVER_BUDGET', message: 'over budget', retryAfterMs: 60_000 };
+        return {
+          type: 'error',
+          id: frame.id,
+          code: 'RELAY_ERR_OVER_BUDGET',
+          message: 'over budget',
+          retryAfterMs: 60_000,
+        };
       }
       return undefined;
     });
@@ -101,7 +124,8 @@ describe('hostile relays against the engine', () => {
       }),
     );
     queueText(alice.profile, bob.account.accountId, 'later');
-    for (let pass = 0; pass < 7; pass++) expect(await alice.engine.sendOutbox()).toMatchObject({ sent: 0, failed: [] });
+    for (let pass = 0; pass < 7; pass++)
+      expect(await alice.engine.sendOutbox()).toMatchObject({ sent: 0, failed: [] });
     expect(relay.frames().filter((f) => f.type === 'send.batch')).toHaveLength(1);
     expect(outboxSize(alice.profile)).toBe(1);
     const status = alice.profile.db.prepare('SELECT status FROM messages', { pluck: true }).all();

@@ -1,7 +1,12 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { addContactFromInvite, ownDeliveryToken, type Profile, queueText } from '../../../electron/core/index.ts';
+import {
+  addContactFromInvite,
+  ownDeliveryToken,
+  type Profile,
+  queueText,
+} from '../../../electron/core/index.ts';
 import { profileInvite } from '../../../electron/core/profile/invite.ts';
 import { SyncEngine } from '../../../electron/core/sync/engine.ts';
 import { setHomeRelay } from '../../../electron/core/sync/home-relay-setting.ts';
@@ -52,7 +57,11 @@ describe('client against a real relay process', () => {
     const proxy = await startStallingProxy(relay.port);
     cleanups.push(() => proxy.stop());
     // Alice reaches the relay through the proxy; Bob directly.
-    const alice = await person('Alice', proxy.address, (profile) => new RelayPool(profile, { pingIntervalMs: 300, pongTimeoutMs: 500 }));
+    const alice = await person(
+      'Alice',
+      proxy.address,
+      (profile) => new RelayPool(profile, { pingIntervalMs: 300, pongTimeoutMs: 500 }),
+    );
     const bob = await person('Bob', relay.url);
     addContactFromInvite(alice.profile, profileInvite(bob.profile));
     addContactFromInvite(bob.profile, profileInvite(alice.profile));
@@ -91,7 +100,10 @@ describe('client against a real relay process', () => {
     queueText(alice.profile, bob.account.accountId, 'hello');
     await alice.engine.sendOutbox(); // the recording relay refuses the bundle: the message stays queued
     const frames = theirs.frames();
-    expect(frames.map((f) => (f.type === 'hello' ? `hello:${f.mode}` : f.type))).toEqual(['hello:anonymous', 'keys.fetch']);
+    expect(frames.map((f) => (f.type === 'hello' ? `hello:${f.mode}` : f.type))).toEqual([
+      'hello:anonymous',
+      'keys.fetch',
+    ]);
     expect(JSON.stringify(frames)).not.toContain(alice.profile.account.accountId);
     expect(relay.output()).not.toContain(alice.profile.account.accountId);
   });
@@ -103,7 +115,8 @@ describe('client against a real relay process', () => {
     const bob = await person('Bob', b.relay.url);
     addContactFromInvite(alice.profile, profileInvite(bob.profile));
     addContactFromInvite(bob.profile, profileInvite(alice.profile));
-    for (let i = 0; i < 3; i++) queueText(alice.profile, bob.profile.account.accountId, `message ${i}`);
+    for (let i = 0; i < 3; i++)
+      queueText(alice.profile, bob.profile.account.accountId, `message ${i}`);
     expect((await alice.engine.sendOutbox()).sent).toBe(3);
     expect(await bob.engine.receive({ firstWaitMs: 5_000 })).toMatchObject({ stored: 3 });
     queueText(bob.profile, alice.profile.account.accountId, 'reply');
@@ -138,12 +151,14 @@ describe('client against a real relay process', () => {
     const stop = new AbortController();
     const listening = alice.engine.listen(stop.signal, (event) => {
       if (event.type === 'connection') events.push(event.state);
-      if (event.type === 'received') stored += event.outcomes.filter((o) => o.outcome === 'stored').length;
+      if (event.type === 'received')
+        stored += event.outcomes.filter((o) => o.outcome === 'stored').length;
     });
     const until = async (done: () => boolean, what: string) => {
       const deadline = Date.now() + 60_000;
       while (!done()) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${events.join(',')}`);
+        if (Date.now() > deadline)
+          throw new Error(`timed out waiting for ${what}: ${events.join(',')}`);
         await new Promise((r) => setTimeout(r, 50));
       }
     };

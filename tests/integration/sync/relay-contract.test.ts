@@ -1,10 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { addContactFromInvite, blockContact, getContact, ownDeliveryToken, type Profile, queueText } from '../../../electron/core/index.ts';
+import {
+  addContactFromInvite,
+  blockContact,
+  getContact,
+  ownDeliveryToken,
+  type Profile,
+  queueText,
+} from '../../../electron/core/index.ts';
 import { profileInvite } from '../../../electron/core/profile/invite.ts';
 import { SyncEngine } from '../../../electron/core/sync/engine.ts';
-import { homeRelayId, pinHomeRelayId, setHomeRelay } from '../../../electron/core/sync/home-relay-setting.ts';
+import {
+  homeRelayId,
+  pinHomeRelayId,
+  setHomeRelay,
+} from '../../../electron/core/sync/home-relay-setting.ts';
 import { RelayPool } from '../../../electron/core/sync/relay-pool.ts';
 import { newProfile, tempDir } from '../../support/profiles.ts';
 import { relayImplementations } from './support/implementations.ts';
@@ -78,13 +89,22 @@ describe.each(relayImplementations())('relay contract: $name', ({ start }) => {
     expect(first).toHaveLength(1);
     const restarted = new RelayPool(bob.profile);
     cleanups.push(() => restarted.close());
-    expect((await restarted.home.receive(10, 3_000)).map((e) => e.id)).toEqual(first.map((e) => e.id));
+    expect((await restarted.home.receive(10, 3_000)).map((e) => e.id)).toEqual(
+      first.map((e) => e.id),
+    );
   });
 
   it('fetches a bundle anonymously with the token; each fetch takes other one-time keys', async () => {
     const { alice, bob } = await friends(await relayAddress());
-    const relay = alice.engine.pool.get(getContact(alice.profile.db, bob.profile.account.accountId).relay!, homeRelayId(bob.profile)!);
-    const request = { accountId: bob.profile.account.accountId, deviceId: 1, token: ownDeliveryToken(bob.profile) };
+    const relay = alice.engine.pool.get(
+      getContact(alice.profile.db, bob.profile.account.accountId).relay!,
+      homeRelayId(bob.profile)!,
+    );
+    const request = {
+      accountId: bob.profile.account.accountId,
+      deviceId: 1,
+      token: ownDeliveryToken(bob.profile),
+    };
     const first = await relay.fetchBundle(request);
     const second = await relay.fetchBundle(request);
     expect(first.identityKey).toBe(second.identityKey);
@@ -94,14 +114,25 @@ describe.each(relayImplementations())('relay contract: $name', ({ start }) => {
 
   it('refuses a wrong token for bundles and sends, storing nothing', async () => {
     const { alice, bob } = await friends(await relayAddress());
-    const relay = alice.engine.pool.get(getContact(alice.profile.db, bob.profile.account.accountId).relay!, homeRelayId(bob.profile)!);
+    const relay = alice.engine.pool.get(
+      getContact(alice.profile.db, bob.profile.account.accountId).relay!,
+      homeRelayId(bob.profile)!,
+    );
     const wrong = randomBytes(16);
-    await expect(relay.fetchBundle({ accountId: bob.profile.account.accountId, deviceId: 1, token: wrong })).rejects.toMatchObject({
+    await expect(
+      relay.fetchBundle({ accountId: bob.profile.account.accountId, deviceId: 1, token: wrong }),
+    ).rejects.toMatchObject({
       code: 'RELAY_REFUSED',
       detail: 'RELAY_ERR_BAD_TOKEN',
     });
     const refused = await relay.sendBatch([
-      { clientMessageId: crypto.randomUUID(), recipient: bob.profile.account.accountId, recipientDevice: 1, token: wrong, body: randomBytes(200) },
+      {
+        clientMessageId: crypto.randomUUID(),
+        recipient: bob.profile.account.accountId,
+        recipientDevice: 1,
+        token: wrong,
+        body: randomBytes(200),
+      },
     ]);
     expect(refused).toEqual(['RELAY_ERR_BAD_TOKEN']);
     expect(await bob.engine.home.receive(10, 500)).toEqual([]);
@@ -123,14 +154,24 @@ describe.each(relayImplementations())('relay contract: $name', ({ start }) => {
     pinHomeRelayId(alice.profile, randomBytes(16).toString('base64url'));
     const engine = new SyncEngine(alice.profile);
     cleanups.push(() => engine.close());
-    await expect(engine.home.receive(10, 0)).rejects.toMatchObject({ code: 'RELAY_REFUSED', detail: 'RELAY_ID_MISMATCH' });
+    await expect(engine.home.receive(10, 0)).rejects.toMatchObject({
+      code: 'RELAY_REFUSED',
+      detail: 'RELAY_ID_MISMATCH',
+    });
   });
 
   it('refuses a contact’s relay whose id is not the one their invite pinned', async () => {
     const { alice, bob } = await friends(await relayAddress());
-    const relay = alice.engine.pool.get(getContact(alice.profile.db, bob.profile.account.accountId).relay!, randomBytes(16).toString('base64url'));
+    const relay = alice.engine.pool.get(
+      getContact(alice.profile.db, bob.profile.account.accountId).relay!,
+      randomBytes(16).toString('base64url'),
+    );
     await expect(
-      relay.fetchBundle({ accountId: bob.profile.account.accountId, deviceId: 1, token: ownDeliveryToken(bob.profile) }),
+      relay.fetchBundle({
+        accountId: bob.profile.account.accountId,
+        deviceId: 1,
+        token: ownDeliveryToken(bob.profile),
+      }),
     ).rejects.toMatchObject({ code: 'RELAY_REFUSED', detail: 'RELAY_ID_MISMATCH' });
   });
 

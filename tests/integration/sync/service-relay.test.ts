@@ -28,23 +28,37 @@ const create = { displayName: 'Ada', passphrase: 'a fine passphrase', useKeychai
 describe('service relay setting', () => {
   it('refuses an unencrypted relay on another host without consent, creating no profile', async () => {
     const { dir, call } = service();
-    expect(await rejectedCode(() => call('profile:create', { ...create, relay: 'ws://192.0.2.10:8787' }))).toBe('INSECURE_RELAY');
+    expect(
+      await rejectedCode(() =>
+        call('profile:create', { ...create, relay: 'ws://192.0.2.10:8787' }),
+      ),
+    ).toBe('INSECURE_RELAY');
     expect(existsSync(dir)).toBe(false);
     expect((await call('app:state')).phase).toBe('no-profile');
   });
 
   it('refuses a network path as the relay, creating nothing', async () => {
     const { dir, call } = service();
-    expect(await rejectedCode(() => call('profile:create', { ...create, relay: '\\\\server\\share' }))).toBe('RELAY_ADDRESS_REFUSED');
+    expect(
+      await rejectedCode(() => call('profile:create', { ...create, relay: '\\\\server\\share' })),
+    ).toBe('RELAY_ADDRESS_REFUSED');
     expect(existsSync(dir)).toBe(false);
   });
 
   it('creates the profile with consent; changing to another insecure relay needs consent again', async () => {
     const { call } = service();
-    await call('profile:create', { ...create, relay: 'ws://192.0.2.10:8787', allowInsecureRelay: true });
+    await call('profile:create', {
+      ...create,
+      relay: 'ws://192.0.2.10:8787',
+      allowInsecureRelay: true,
+    });
     expect((await call('app:state')).phase).toBe('unlocked');
-    expect(await rejectedCode(() => call('settings:set', { relay: 'ws://192.0.2.11:8787' }))).toBe('INSECURE_RELAY');
-    expect(await rejectedCode(() => call('settings:set', { relay: '//attacker.example/share' }))).toBe('RELAY_ADDRESS_REFUSED');
+    expect(await rejectedCode(() => call('settings:set', { relay: 'ws://192.0.2.11:8787' }))).toBe(
+      'INSECURE_RELAY',
+    );
+    expect(
+      await rejectedCode(() => call('settings:set', { relay: '//attacker.example/share' })),
+    ).toBe('RELAY_ADDRESS_REFUSED');
   });
 
   it('gives an invite naming the folder relay’s id right after first run', async () => {

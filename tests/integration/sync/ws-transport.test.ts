@@ -2,7 +2,11 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { publishedKeys } from '../../../electron/core/crypto/prekeys.ts';
 import type { Profile } from '../../../electron/core/profile/profile.ts';
-import { homeRelayId, pinHomeRelayId, setHomeRelay } from '../../../electron/core/sync/home-relay-setting.ts';
+import {
+  homeRelayId,
+  pinHomeRelayId,
+  setHomeRelay,
+} from '../../../electron/core/sync/home-relay-setting.ts';
 import { retryAfterOf, UNSENT } from '../../../electron/core/sync/relay-failure.ts';
 import { RelayPool } from '../../../electron/core/sync/relay-pool.ts';
 import type { SealedSubmission } from '../../../electron/core/sync/relay.ts';
@@ -22,13 +26,18 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function recordingRelay(...args: Parameters<typeof startRecordingRelay>): Promise<RecordingRelay> {
+async function recordingRelay(
+  ...args: Parameters<typeof startRecordingRelay>
+): Promise<RecordingRelay> {
   const relay = await startRecordingRelay(...args);
   cleanups.push(() => relay.stop());
   return relay;
 }
 
-async function profileOn(address: string, options: WebSocketRelayOptions = {}): Promise<{ profile: Profile; pool: RelayPool }> {
+async function profileOn(
+  address: string,
+  options: WebSocketRelayOptions = {},
+): Promise<{ profile: Profile; pool: RelayPool }> {
   const { profile } = await newProfile('Alice');
   setHomeRelay(profile, address);
   const pool = new RelayPool(profile, options);
@@ -56,7 +65,9 @@ describe('WebSocket transport', () => {
     await pool.home.registerToken(randomBytes(16));
     const theirs = pool.get(contacts.address, contacts.relayId);
     expect(await theirs.sendBatch([submission(SOMEONE)])).toEqual([undefined]);
-    await expect(theirs.fetchBundle({ accountId: SOMEONE as AccountId, deviceId: 1, token: randomBytes(16) })).rejects.toMatchObject({
+    await expect(
+      theirs.fetchBundle({ accountId: SOMEONE as AccountId, deviceId: 1, token: randomBytes(16) }),
+    ).rejects.toMatchObject({
       code: 'RELAY_REFUSED',
       detail: 'RELAY_ERR_BAD_TOKEN',
     });
@@ -64,7 +75,11 @@ describe('WebSocket transport', () => {
     const homeTypes = home.frames().map((f) => (f.type === 'hello' ? `hello:${f.mode}` : f.type));
     expect(homeTypes.slice(0, 3)).toEqual(['hello:account', 'auth', 'token.set']);
     const contactFrames = contacts.frames();
-    expect(contactFrames.map((f) => (f.type === 'hello' ? `hello:${f.mode}` : f.type))).toEqual(['hello:anonymous', 'send.batch', 'keys.fetch']);
+    expect(contactFrames.map((f) => (f.type === 'hello' ? `hello:${f.mode}` : f.type))).toEqual([
+      'hello:anonymous',
+      'send.batch',
+      'keys.fetch',
+    ]);
     expect(JSON.stringify(contactFrames)).not.toContain(profile.account.accountId);
   });
 
@@ -92,7 +107,10 @@ describe('WebSocket transport', () => {
     const impostor = await recordingRelay();
     const { profile, pool } = await profileOn(impostor.address);
     pinHomeRelayId(profile, randomBytes(16).toString('base64url'));
-    await expect(pool.home.registerToken(randomBytes(16))).rejects.toMatchObject({ code: 'RELAY_REFUSED', detail: 'RELAY_ID_MISMATCH' });
+    await expect(pool.home.registerToken(randomBytes(16))).rejects.toMatchObject({
+      code: 'RELAY_REFUSED',
+      detail: 'RELAY_ID_MISMATCH',
+    });
     await expect(pool.home.receive(10, 0)).rejects.toMatchObject({ code: 'RELAY_REFUSED' });
     expect(impostor.frames()).toEqual([]);
   });
@@ -102,7 +120,10 @@ describe('WebSocket transport', () => {
     const other = await recordingRelay();
     const { pool } = await profileOn(home.address);
     const pinnedElsewhere = pool.get(other.address, randomBytes(16).toString('base64url'));
-    await expect(pinnedElsewhere.sendBatch([submission(SOMEONE)])).rejects.toMatchObject({ code: 'RELAY_REFUSED', detail: 'RELAY_ID_MISMATCH' });
+    await expect(pinnedElsewhere.sendBatch([submission(SOMEONE)])).rejects.toMatchObject({
+      code: 'RELAY_REFUSED',
+      detail: 'RELAY_ID_MISMATCH',
+    });
     expect(other.frames()).toEqual([]);
   });
 
@@ -116,43 +137,70 @@ describe('WebSocket transport', () => {
     expect(results.every((r) => r === undefined)).toBe(true);
     const batches = relay.frames().filter((f) => f.type === 'send.batch');
     expect(batches.map((f) => f.envelopes.length)).toEqual([100, 100, 51, 2]); // greedy: a large one joins the last 50 small ones
-    for (const frame of batches) expect(Buffer.byteLength(JSON.stringify(frame))).toBeLessThanOrEqual(RELAY_LIMITS.maxFrameBytes);
-    expect(batches.flatMap((f) => f.envelopes.map((e) => e.clientMessageId))).toEqual([...small, ...large].map((s) => s.clientMessageId));
+    for (const frame of batches)
+      expect(Buffer.byteLength(JSON.stringify(frame))).toBeLessThanOrEqual(
+        RELAY_LIMITS.maxFrameBytes,
+      );
+    expect(batches.flatMap((f) => f.envelopes.map((e) => e.clientMessageId))).toEqual(
+      [...small, ...large].map((s) => s.clientMessageId),
+    );
   });
 
   it('answers for an envelope too large for any frame without sending it', async () => {
     const relay = await recordingRelay();
     const { pool } = await profileOn(relay.address);
-    const results = await pool.get(relay.address, relay.relayId).sendBatch([submission(SOMEONE), submission(SOMEONE, RELAY_LIMITS.maxEnvelopeBytes + 1)]);
+    const results = await pool
+      .get(relay.address, relay.relayId)
+      .sendBatch([submission(SOMEONE), submission(SOMEONE, RELAY_LIMITS.maxEnvelopeBytes + 1)]);
     expect(results).toEqual([undefined, 'RELAY_ERR_TOO_LARGE']);
-    expect(relay.frames().filter((f) => f.type === 'send.batch').map((f) => f.envelopes.length)).toEqual([1]);
+    expect(
+      relay
+        .frames()
+        .filter((f) => f.type === 'send.batch')
+        .map((f) => f.envelopes.length),
+    ).toEqual([1]);
   });
 
   it('maps budget refusals to RELAY_UNAVAILABLE with the relay’s retry hint, other refusals to RELAY_REFUSED with the code', async () => {
     let code = 'RELAY_ERR_OVER_BUDGET';
     const relay = await recordingRelay(undefined, (frame) =>
-      frame.type === 'send.batch' ? { type: 'error', id: frame.id, code, message: 'x', retryAfterMs: 4_000 } : undefined,
+      frame.type === 'send.batch'
+        ? { type: 'error', id: frame.id, code, message: 'x', retryAfterMs: 4_000 }
+        : undefined,
     );
     const { pool } = await profileOn(relay.address);
     const anonymous = pool.get(relay.address, relay.relayId);
-    for (const tryLater of ['RELAY_ERR_OVER_BUDGET', 'RELAY_ERR_STORAGE_FULL', 'RELAY_ERR_RATE_LIMITED', 'RELAY_ERR_INTERNAL']) {
+    for (const tryLater of [
+      'RELAY_ERR_OVER_BUDGET',
+      'RELAY_ERR_STORAGE_FULL',
+      'RELAY_ERR_RATE_LIMITED',
+      'RELAY_ERR_INTERNAL',
+    ]) {
       code = tryLater;
-      const error: unknown = await anonymous.sendBatch([submission(SOMEONE)]).catch((e: unknown) => e);
+      const error: unknown = await anonymous
+        .sendBatch([submission(SOMEONE)])
+        .catch((e: unknown) => e);
       expect(error).toMatchObject({ code: 'RELAY_UNAVAILABLE', detail: tryLater });
       expect(retryAfterOf(error)).toBe(4_000);
     }
     code = 'RELAY_ERR_FORBIDDEN';
-    await expect(anonymous.sendBatch([submission(SOMEONE)])).rejects.toMatchObject({ code: 'RELAY_REFUSED', detail: 'RELAY_ERR_FORBIDDEN' });
+    await expect(anonymous.sendBatch([submission(SOMEONE)])).rejects.toMatchObject({
+      code: 'RELAY_REFUSED',
+      detail: 'RELAY_ERR_FORBIDDEN',
+    });
   });
 
   it('reports envelopes after a lost connection as UNSENT when earlier frames were stored', async () => {
     let batches = 0;
     const relay = await recordingRelay(undefined, (frame) => {
-      if (frame.type === 'send.batch' && ++batches === 2) return { type: 'error', id: frame.id, code: 'RELAY_ERR_INTERNAL', message: 'x' };
+      if (frame.type === 'send.batch' && ++batches === 2)
+        return { type: 'error', id: frame.id, code: 'RELAY_ERR_INTERNAL', message: 'x' };
       return undefined;
     });
     const { pool } = await profileOn(relay.address);
-    const results = await pool.get(relay.address, relay.relayId).sendBatch(Array.from({ length: 150 }, () => submission(SOMEONE)));
+    const results = await pool
+      .get(relay.address, relay.relayId)
+      .sendBatch(Array.from({ length: 150 }, () => submission(SOMEONE)));
     expect(results.slice(0, 100).every((r) => r === undefined)).toBe(true);
     expect(results.slice(100)).toEqual(Array.from({ length: 50 }, () => UNSENT));
   });
@@ -169,7 +217,9 @@ describe('WebSocket transport', () => {
       expect(frame.keys.oneTimePreKeys.length).toBeLessThanOrEqual(50);
       expect(frame.keys.oneTimeKyberPreKeys.length).toBeLessThanOrEqual(50);
     }
-    expect(frames.flatMap((f) => f.keys.oneTimePreKeys.map((k) => k.id))).toEqual(keys.oneTimePreKeys.map((k) => k.id));
+    expect(frames.flatMap((f) => f.keys.oneTimePreKeys.map((k) => k.id))).toEqual(
+      keys.oneTimePreKeys.map((k) => k.id),
+    );
   });
 
   it('notices a connection that went silent (ping unanswered) and reconnects', async () => {
@@ -205,22 +255,37 @@ describe('WebSocket transport', () => {
           ? {
               type: 'bundle',
               id: frame.id,
-              bundle: { ...keys, kyberPreKey: keys.lastResortKyberPreKey, preKey: null, oneTimePreKeys: undefined, oneTimeKyberPreKeys: undefined, lastResortKyberPreKey: undefined },
+              bundle: {
+                ...keys,
+                kyberPreKey: keys.lastResortKyberPreKey,
+                preKey: null,
+                oneTimePreKeys: undefined,
+                oneTimeKyberPreKeys: undefined,
+                lastResortKyberPreKey: undefined,
+              },
             }
           : undefined,
       );
       const { pool } = await profileOn(relay.address);
       await expect(
-        pool.get(relay.address, relay.relayId).fetchBundle({ accountId: SOMEONE as AccountId, deviceId: 1, token: randomBytes(16) }),
+        pool
+          .get(relay.address, relay.relayId)
+          .fetchBundle({ accountId: SOMEONE as AccountId, deviceId: 1, token: randomBytes(16) }),
       ).rejects.toMatchObject({ code: 'RELAY_REFUSED', detail: 'RELAY_ERR_MALFORMED' });
     });
 
     it('an answer with the wrong number of results is refused, not half-believed', async () => {
       const relay = await recordingRelay(undefined, (frame) =>
-        frame.type === 'send.batch' ? { type: 'sent', id: frame.id, results: [{ envelopeId: 'abcdefghijkl' }] } : undefined,
+        frame.type === 'send.batch'
+          ? { type: 'sent', id: frame.id, results: [{ envelopeId: 'abcdefghijkl' }] }
+          : undefined,
       );
       const { pool } = await profileOn(relay.address);
-      await expect(pool.get(relay.address, relay.relayId).sendBatch([submission(SOMEONE), submission(SOMEONE)])).rejects.toMatchObject({
+      await expect(
+        pool
+          .get(relay.address, relay.relayId)
+          .sendBatch([submission(SOMEONE), submission(SOMEONE)]),
+      ).rejects.toMatchObject({
         code: 'RELAY_REFUSED',
       });
     });
@@ -234,7 +299,9 @@ describe('WebSocket transport', () => {
       });
       const { pool } = await profileOn(relay.address);
       const anonymous = pool.get(relay.address, relay.relayId);
-      await expect(anonymous.sendBatch([submission(SOMEONE)])).rejects.toMatchObject({ code: 'RELAY_UNAVAILABLE' });
+      await expect(anonymous.sendBatch([submission(SOMEONE)])).rejects.toMatchObject({
+        code: 'RELAY_UNAVAILABLE',
+      });
       expect(await anonymous.sendBatch([submission(SOMEONE)])).toEqual([undefined]);
       expect(relay.connections).toHaveLength(2);
     });
@@ -244,7 +311,9 @@ describe('WebSocket transport', () => {
       relay.silence();
       const { pool } = await profileOn(relay.address, { connectTimeoutMs: 500 });
       const started = Date.now();
-      await expect(pool.home.registerToken(randomBytes(16))).rejects.toMatchObject({ code: 'RELAY_UNAVAILABLE' });
+      await expect(pool.home.registerToken(randomBytes(16))).rejects.toMatchObject({
+        code: 'RELAY_UNAVAILABLE',
+      });
       expect(Date.now() - started).toBeLessThan(5_000);
       expect(relay.frames()).toEqual([]);
     });

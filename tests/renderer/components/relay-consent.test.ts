@@ -30,7 +30,13 @@ function router() {
 
 describe('first run with an insecure relay', () => {
   beforeEach(() => {
-    fake.state = { phase: 'no-profile', accountId: null, displayName: null, keychainSecure: true, unlockWith: null };
+    fake.state = {
+      phase: 'no-profile',
+      accountId: null,
+      displayName: null,
+      keychainSecure: true,
+      unlockWith: null,
+    };
   });
 
   async function welcome(relay: string) {
@@ -53,7 +59,12 @@ describe('first run with an insecure relay', () => {
     await wrapper.get('form').trigger('submit');
     await settle();
     expect(fake.callsOf('profile:create')).toEqual([
-      { displayName: 'Ada', useKeychain: true, relay: 'ws://192.168.1.5:8787', allowInsecureRelay: true },
+      {
+        displayName: 'Ada',
+        useKeychain: true,
+        relay: 'ws://192.168.1.5:8787',
+        allowInsecureRelay: true,
+      },
     ]);
   });
 
@@ -91,6 +102,8 @@ describe('Settings → relay with an insecure relay', () => {
     await wrapper.get('[data-testid="relay-insecure-allow"]').setValue(true);
     input.element.closest('form')?.dispatchEvent(new Event('submit'));
     await settle();
-    expect(fake.callsOf('settings:set')).toEqual([{ relay: 'ws://192.168.1.5:8787', allowInsecureRelay: true }]);
+    expect(fake.callsOf('settings:set')).toEqual([
+      { relay: 'ws://192.168.1.5:8787', allowInsecureRelay: true },
+    ]);
   });
 });

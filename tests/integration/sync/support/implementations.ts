@@ -16,7 +16,8 @@ export function relayImplementations(): { name: string; start: () => Promise<Sta
   return [
     {
       name: 'folder relay',
-      start: () => Promise.resolve({ address: join(tempDir(), 'relay'), stop: () => Promise.resolve() }),
+      start: () =>
+        Promise.resolve({ address: join(tempDir(), 'relay'), stop: () => Promise.resolve() }),
     },
     {
       name: 'WebSocket relay process',

@@ -47,7 +47,13 @@ export async function startRecordingRelay(
     const send = (frame: object) => {
       if (!silent) socket.send(JSON.stringify(frame));
     };
-    send({ type: 'challenge', protocol: 2, relayId, nonce: randomBytes(32).toString('base64'), serverTime: Date.now() });
+    send({
+      type: 'challenge',
+      protocol: 2,
+      relayId,
+      nonce: randomBytes(32).toString('base64'),
+      serverTime: Date.now(),
+    });
     socket.on('message', (data: Buffer) => {
       const parsed = clientFrameSchema.safeParse(JSON.parse(data.toString('utf8')));
       if (!parsed.success) return socket.close(1008);
@@ -62,12 +68,24 @@ export async function startRecordingRelay(
       const special = answer(frame);
       if (typeof special === 'string') return silent ? undefined : socket.send(special);
       if (special) return send(special);
-      if (frame.type === 'ping') return send({ type: 'pong', id: frame.id, serverTime: Date.now() });
+      if (frame.type === 'ping')
+        return send({ type: 'pong', id: frame.id, serverTime: Date.now() });
       if (frame.type === 'send.batch') {
-        return send({ type: 'sent', id: frame.id, results: frame.envelopes.map(() => ({ envelopeId: randomBytes(12).toString('base64url') })) });
+        return send({
+          type: 'sent',
+          id: frame.id,
+          results: frame.envelopes.map(() => ({
+            envelopeId: randomBytes(12).toString('base64url'),
+          })),
+        });
       }
       if (frame.type === 'keys.fetch') {
-        return send({ type: 'error', id: frame.id, code: 'RELAY_ERR_BAD_TOKEN', message: 'unknown recipient or wrong delivery token' });
+        return send({
+          type: 'error',
+          id: frame.id,
+          code: 'RELAY_ERR_BAD_TOKEN',
+          message: 'unknown recipient or wrong delivery token',
+        });
       }
       send({ type: 'ok', id: frame.id });
     });
