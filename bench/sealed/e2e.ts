@@ -16,18 +16,34 @@ import { decryptWhisper, encryptWhisper, establishSession } from '../support/raw
 /** Whether the harness seals. */
 export type Path = 'sealed' | 'unsealed';
 
-async function roundTrip(path: Path, alice: Profile, bob: Profile, from: number, count: number): Promise<void> {
+/** One batch end to end; returns the ms spent receiving (unseal, decrypt, commit). */
+async function roundTrip(path: Path, alice: Profile, bob: Profile, from: number, count: number): Promise<number> {
   for (let i = from; i < from + count; i++) queueText(alice, bob.account.accountId, benchText(i));
-  const outcomes =
-    path === 'sealed'
-      ? await processEnvelopes(bob, await flushSealed(alice))
-      : await processInnerMessagesForBench(bob, await flushInner(alice));
+  let received: number;
+  let outcomes;
+  if (path === 'sealed') {
+    const envelopes = await flushSealed(alice);
+    received = performance.now();
+    outcomes = await processEnvelopes(bob, envelopes);
+  } else {
+    const envelopes = await flushInner(alice);
+    received = performance.now();
+    outcomes = await processInnerMessagesForBench(bob, envelopes);
+  }
+  const ms = performance.now() - received;
   const bad = outcomes.find((o) => o.outcome !== 'stored');
   if (bad) throw new Error(`envelope not stored: ${bad.outcome}`);
+  return ms;
+}
+
+/** End to end, and the receiving side alone (same run). */
+export interface PathThroughput {
+  readonly endToEnd: Throughput;
+  readonly receive: Throughput;
 }
 
 /** `messages` texts from Alice to Bob in batches of `batch`, timed after `warmup` untimed ones. */
-export async function sottoEndToEnd(path: Path, messages: number, warmup: number, batch: number): Promise<Throughput> {
+export async function sottoEndToEnd(path: Path, messages: number, warmup: number, batch: number): Promise<PathThroughput> {
   const alice = await benchProfile('Alice');
   const bob = await benchProfile('Bob');
   try {
@@ -39,9 +55,13 @@ export async function sottoEndToEnd(path: Path, messages: number, warmup: number
     await processEnvelopes(alice, await flushSealed(bob));
     for (let i = 0; i < warmup; i += batch) await roundTrip(path, alice, bob, i, Math.min(batch, warmup - i));
     const start = performance.now();
-    for (let i = 0; i < messages; i += batch) await roundTrip(path, alice, bob, warmup + i, Math.min(batch, messages - i));
+    let receiveMs = 0;
+    for (let i = 0; i < messages; i += batch) receiveMs += await roundTrip(path, alice, bob, warmup + i, Math.min(batch, messages - i));
     const ms = performance.now() - start;
-    return { messages, ms, perSecond: (messages / ms) * 1000 };
+    return {
+      endToEnd: { messages, ms, perSecond: (messages / ms) * 1000 },
+      receive: { messages, ms: receiveMs, perSecond: (messages / receiveMs) * 1000 },
+    };
   } finally {
     await alice.close();
     await bob.close();

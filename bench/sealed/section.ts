@@ -1,7 +1,7 @@
 import type { Metric } from '../support/report.ts';
 import { percentile } from '../support/stats.ts';
 import type { Throughput } from '../receive/raw-libsignal.ts';
-import { rawEndToEnd, sottoEndToEnd } from './e2e.ts';
+import { type PathThroughput, rawEndToEnd, sottoEndToEnd } from './e2e.ts';
 
 const SECTION = 'sealed';
 
@@ -26,19 +26,25 @@ function list(runs: readonly Throughput[]): string {
 export async function sealedSection(): Promise<Metric[]> {
   const { messages, warmup, batch, rounds, rawPlaintextBytes } = SEALED;
   console.log(`\n[sealed] ${messages} messages per run end to end (+${warmup} warm-up), batches of ${batch}, ${rounds} rounds`);
-  const sealed: Throughput[] = [];
-  const unsealed: Throughput[] = [];
+  const sealedRuns: PathThroughput[] = [];
+  const unsealedRuns: PathThroughput[] = [];
   const raw: Throughput[] = [];
   const variants = [
-    async () => sealed.push(await sottoEndToEnd('sealed', messages, warmup, batch)),
-    async () => unsealed.push(await sottoEndToEnd('unsealed', messages, warmup, batch)),
+    async () => sealedRuns.push(await sottoEndToEnd('sealed', messages, warmup, batch)),
+    async () => unsealedRuns.push(await sottoEndToEnd('unsealed', messages, warmup, batch)),
     async () => raw.push(await rawEndToEnd(messages, warmup, rawPlaintextBytes)),
   ];
+  const sealed: Throughput[] = [];
+  const unsealed: Throughput[] = [];
   for (let round = 0; round < rounds; round++) {
     for (let i = 0; i < variants.length; i++) await variants[(round + i) % variants.length]!();
+    sealed.push(sealedRuns.at(-1)!.endToEnd);
+    unsealed.push(unsealedRuns.at(-1)!.endToEnd);
     const last = (runs: Throughput[]) => Math.round(runs.at(-1)!.perSecond).toLocaleString('en-US');
     console.log(`  round ${round + 1}: sealed ${last(sealed)}/s, unsealed ${last(unsealed)}/s, raw ${last(raw)}/s`);
   }
+  const sealedReceive = sealedRuns.map((r) => r.receive);
+  const unsealedReceive = unsealedRuns.map((r) => r.receive);
   const sealedRate = median(sealed);
   const unsealedRate = median(unsealed);
   const rawRate = median(raw);
@@ -68,5 +74,12 @@ export async function sealedSection(): Promise<Metric[]> {
       note: `+ self-issued certificate, seal, unseal and the four acceptance checks; rounds: ${list(sealed)}`,
     },
     { section: SECTION, name: 'sealed / unsealed', value: sealedRate / unsealedRate, unit: '×', target: { op: '>=', value: 0.8 } },
+    {
+      section: SECTION,
+      name: 'receiving alone: sealed / unsealed',
+      value: median(sealedReceive) / median(unsealedReceive),
+      unit: '×',
+      note: `processEnvelopes (unseal, 4 checks, decrypt, commit) ${Math.round(median(sealedReceive))}/s vs inner messages only ${Math.round(median(unsealedReceive))}/s; rounds: ${list(sealedReceive)} vs ${list(unsealedReceive)}`,
+    },
   ];
 }

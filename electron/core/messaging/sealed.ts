@@ -66,6 +66,26 @@ export function seal(
   return sealedSenderEncrypt(content, peerAddress(recipient.accountId, recipient.deviceId), identityStore);
 }
 
+/** Certificates (serialized bytes, base64) whose signatures were found valid: a sender reuses one for days. */
+const verifiedChains = new Map<string, true>();
+const VERIFIED_CHAINS_MAX = 4096;
+
+/**
+ * True if the "server" certificate is the sender's own key, signed by itself,
+ * and signs the sender certificate: `validate` at time 0 checks exactly the
+ * two signatures. The answer depends only on the certificate's bytes, so valid
+ * ones are remembered and the two signature checks run once per certificate,
+ * not once per envelope; the expiry is checked per envelope by the caller.
+ */
+function chainIsSelfSigned(certificate: SenderCertificate, key: PublicKey): boolean {
+  const id = Buffer.from(certificate.serialize()).toString('base64');
+  if (verifiedChains.has(id)) return true;
+  if (!certificate.serverCertificate().key().equals(key) || !certificate.validate(key, 0)) return false;
+  if (verifiedChains.size >= VERIFIED_CHAINS_MAX) verifiedChains.clear();
+  verifiedChains.set(id, true);
+  return true;
+}
+
 /** Why a sealed envelope was refused before its inner message was even looked at (content-free). */
 export type UnsealFailure =
   /** Not a sealed envelope for this account, or sealed by a key other than its certificate's. */
@@ -112,13 +132,9 @@ export async function unseal(
   }
   const certificate = content.senderCertificate();
   const key = certificate.key();
-  // The "server" certificate must be the sender's own key, signed by itself.
-  if (!certificate.serverCertificate().key().equals(key)) return fail('BAD_CERTIFICATE');
-  // One validation in the common case; only a failure is told apart, by
-  // validating at time 0 (the signatures alone): bad chain or just expired.
-  if (!certificate.validate(key, serverTime)) {
-    return fail(certificate.validate(key, 0) ? 'CERT_EXPIRED' : 'BAD_CERTIFICATE');
-  }
+  if (!chainIsSelfSigned(certificate, key)) return fail('BAD_CERTIFICATE');
+  // libsignal's rule (`validate`): valid while the time is at most the expiration.
+  if (serverTime > certificate.expiration()) return fail('CERT_EXPIRED');
   const claimed = accountIdSchema.safeParse(certificate.senderUuid());
   if (!claimed.success || deriveAccountId(key) !== claimed.data) return fail('FORGED_SENDER');
   const sender = claimed.data;
