@@ -306,6 +306,25 @@ describe('WebSocket transport', () => {
       expect(relay.connections).toHaveLength(2);
     });
 
+    it('a frame over 256 KiB from the relay closes the connection instead of being read', async () => {
+      const relay = await recordingRelay(undefined, (frame) =>
+        frame.type === 'send.batch'
+          ? JSON.stringify({
+              type: 'sent',
+              id: frame.id,
+              results: [{ envelopeId: 'abcdefghijkl' }],
+              padding: 'x'.repeat(300 * 1024),
+            })
+          : undefined,
+      );
+      const { pool } = await profileOn(relay.address);
+      await expect(
+        pool.get(relay.address, relay.relayId).sendBatch([submission(SOMEONE)]),
+      ).rejects.toMatchObject({
+        code: 'RELAY_UNAVAILABLE',
+      });
+    });
+
     it('a relay that never sends its challenge is unavailable after the connect timeout', async () => {
       const relay = await recordingRelay();
       relay.silence();
