@@ -23,7 +23,12 @@ import { tempDir } from '../support/temp.ts';
 export async function benchProfile(name: string, sessionCacheSize?: number): Promise<Profile> {
   const dir = join(tempDir('sotto-bench-receive-'), 'profile');
   const options = sessionCacheSize === undefined ? {} : { sessionCacheSize };
-  return Profile.create(dir, { displayName: name, passphrase: `${name} passphrase`, kdfCost: BENCH_KDF, ...options });
+  return Profile.create(dir, {
+    displayName: name,
+    passphrase: `${name} passphrase`,
+    kdfCost: BENCH_KDF,
+    ...options,
+  });
 }
 
 function cardOf(profile: Profile) {
@@ -56,7 +61,11 @@ export async function flushSealed(sender: Profile): Promise<IncomingEnvelope[]> 
   const serverTime = Date.now();
   return ready.map((e) => {
     envelopeCounter += 1;
-    return { id: `bench-${envelopeCounter}-${e.submission.clientMessageId}`, body: e.submission.body, serverTime };
+    return {
+      id: `bench-${envelopeCounter}-${e.submission.clientMessageId}`,
+      body: e.submission.body,
+      serverTime,
+    };
   });
 }
 

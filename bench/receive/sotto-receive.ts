@@ -1,5 +1,10 @@
 import { performance } from 'node:perf_hooks';
-import { type IncomingEnvelope, processEnvelopes, type Profile, queueText } from '../../electron/core/index.ts';
+import {
+  type IncomingEnvelope,
+  processEnvelopes,
+  type Profile,
+  queueText,
+} from '../../electron/core/index.ts';
 import { benchProfile, benchText as text, flushSealed as flush, introduce } from './pair.ts';
 import type { Throughput } from './raw-libsignal.ts';
 

@@ -17,7 +17,13 @@ import { decryptWhisper, encryptWhisper, establishSession } from '../support/raw
 export type Path = 'sealed' | 'unsealed';
 
 /** One batch end to end; returns the ms spent receiving (unseal, decrypt, commit). */
-async function roundTrip(path: Path, alice: Profile, bob: Profile, from: number, count: number): Promise<number> {
+async function roundTrip(
+  path: Path,
+  alice: Profile,
+  bob: Profile,
+  from: number,
+  count: number,
+): Promise<number> {
   for (let i = from; i < from + count; i++) queueText(alice, bob.account.accountId, benchText(i));
   let received: number;
   let outcomes;
@@ -43,7 +49,12 @@ export interface PathThroughput {
 }
 
 /** `messages` texts from Alice to Bob in batches of `batch`, timed after `warmup` untimed ones. */
-export async function sottoEndToEnd(path: Path, messages: number, warmup: number, batch: number): Promise<PathThroughput> {
+export async function sottoEndToEnd(
+  path: Path,
+  messages: number,
+  warmup: number,
+  batch: number,
+): Promise<PathThroughput> {
   const alice = await benchProfile('Alice');
   const bob = await benchProfile('Bob');
   try {
@@ -53,10 +64,12 @@ export async function sottoEndToEnd(path: Path, messages: number, warmup: number
     await processEnvelopes(bob, await flushSealed(alice));
     queueText(bob, alice.account.accountId, 'hi');
     await processEnvelopes(alice, await flushSealed(bob));
-    for (let i = 0; i < warmup; i += batch) await roundTrip(path, alice, bob, i, Math.min(batch, warmup - i));
+    for (let i = 0; i < warmup; i += batch)
+      await roundTrip(path, alice, bob, i, Math.min(batch, warmup - i));
     const start = performance.now();
     let receiveMs = 0;
-    for (let i = 0; i < messages; i += batch) receiveMs += await roundTrip(path, alice, bob, warmup + i, Math.min(batch, messages - i));
+    for (let i = 0; i < messages; i += batch)
+      receiveMs += await roundTrip(path, alice, bob, warmup + i, Math.min(batch, messages - i));
     const ms = performance.now() - start;
     return {
       endToEnd: { messages, ms, perSecond: (messages / ms) * 1000 },
@@ -69,9 +82,14 @@ export async function sottoEndToEnd(path: Path, messages: number, warmup: number
 }
 
 /** Raw libsignal: encrypt then decrypt each message with in-memory stores. */
-export async function rawEndToEnd(messages: number, warmup: number, bytes: number): Promise<Throughput> {
+export async function rawEndToEnd(
+  messages: number,
+  warmup: number,
+  bytes: number,
+): Promise<Throughput> {
   const { alice, bob } = await establishSession(randomBytes(bytes), randomBytes(bytes));
-  const one = async () => decryptWhisper(bob, alice, await encryptWhisper(alice, bob, randomBytes(bytes)));
+  const one = async () =>
+    decryptWhisper(bob, alice, await encryptWhisper(alice, bob, randomBytes(bytes)));
   for (let i = 0; i < warmup; i++) await one();
   const start = performance.now();
   for (let i = 0; i < messages; i++) await one();

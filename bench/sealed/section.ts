@@ -6,7 +6,13 @@ import { type PathThroughput, rawEndToEnd, sottoEndToEnd } from './e2e.ts';
 const SECTION = 'sealed';
 
 /** Shape of the sealed-sender bench: messages timed per run, warm-up, batch, rounds. */
-export const SEALED = { messages: 1000, warmup: 200, batch: 100, rounds: 5, rawPlaintextBytes: 320 } as const;
+export const SEALED = {
+  messages: 1000,
+  warmup: 200,
+  batch: 100,
+  rounds: 5,
+  rawPlaintextBytes: 320,
+} as const;
 
 function median(runs: readonly Throughput[]): number {
   return percentile(
@@ -25,7 +31,9 @@ function list(runs: readonly Throughput[]): string {
  */
 export async function sealedSection(): Promise<Metric[]> {
   const { messages, warmup, batch, rounds, rawPlaintextBytes } = SEALED;
-  console.log(`\n[sealed] ${messages} messages per run end to end (+${warmup} warm-up), batches of ${batch}, ${rounds} rounds`);
+  console.log(
+    `\n[sealed] ${messages} messages per run end to end (+${warmup} warm-up), batches of ${batch}, ${rounds} rounds`,
+  );
   const sealedRuns: PathThroughput[] = [];
   const unsealedRuns: PathThroughput[] = [];
   const raw: Throughput[] = [];
@@ -41,7 +49,9 @@ export async function sealedSection(): Promise<Metric[]> {
     sealed.push(sealedRuns.at(-1)!.endToEnd);
     unsealed.push(unsealedRuns.at(-1)!.endToEnd);
     const last = (runs: Throughput[]) => Math.round(runs.at(-1)!.perSecond).toLocaleString('en-US');
-    console.log(`  round ${round + 1}: sealed ${last(sealed)}/s, unsealed ${last(unsealed)}/s, raw ${last(raw)}/s`);
+    console.log(
+      `  round ${round + 1}: sealed ${last(sealed)}/s, unsealed ${last(unsealed)}/s, raw ${last(raw)}/s`,
+    );
   }
   const sealedReceive = sealedRuns.map((r) => r.receive);
   const unsealedReceive = unsealedRuns.map((r) => r.receive);
@@ -73,7 +83,13 @@ export async function sealedSection(): Promise<Metric[]> {
       baseline: unsealedBaseline,
       note: `+ self-issued certificate, seal, unseal and the four acceptance checks; rounds: ${list(sealed)}`,
     },
-    { section: SECTION, name: 'sealed / unsealed', value: sealedRate / unsealedRate, unit: '×', target: { op: '>=', value: 0.8 } },
+    {
+      section: SECTION,
+      name: 'sealed / unsealed',
+      value: sealedRate / unsealedRate,
+      unit: '×',
+      target: { op: '>=', value: 0.8 },
+    },
     {
       section: SECTION,
       name: 'receiving alone: sealed / unsealed',

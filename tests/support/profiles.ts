@@ -37,7 +37,8 @@ afterEach(async () => {
   // Close what tests left open first: an open profile's integrity worker and WAL
   // files would race the removal of its directory.
   for (const profile of opened.splice(0)) await profile.close();
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+  for (const dir of dirs.splice(0))
+    rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
 });
 
 /** A fresh temporary directory, removed after the test. */
@@ -71,7 +72,11 @@ export function cardOf(profile: Profile, relay = TEST_RELAY) {
 export async function introduce(from: Profile, to: Profile, bundleIndex = 0): Promise<void> {
   addContact(from, cardOf(to));
   addContact(to, cardOf(from));
-  await startSession(from, takeBundle(publishedKeys(to.db, to.account), bundleIndex), to.account.accountId);
+  await startSession(
+    from,
+    takeBundle(publishedKeys(to.db, to.account), bundleIndex),
+    to.account.accountId,
+  );
 }
 
 let envelopeCounter = 0;
@@ -94,14 +99,20 @@ export async function flushOutbox(profile: Profile): Promise<IncomingEnvelope[]>
 /** What a relay would deliver for a sealed envelope: its body and the time it stored it. */
 export function asDelivered(envelope: ReadyEnvelope, serverTime = Date.now()): IncomingEnvelope {
   envelopeCounter += 1;
-  return { id: `env-${envelopeCounter}-${envelope.submission.clientMessageId}`, body: envelope.submission.body, serverTime };
+  return {
+    id: `env-${envelopeCounter}-${envelope.submission.clientMessageId}`,
+    body: envelope.submission.body,
+    serverTime,
+  };
 }
 
 /** SHA-256 of every file in `dir`, by name: proves "nothing was written". */
 export function snapshotDir(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of readdirSync(dir).sort()) {
-    out[name] = createHash('sha256').update(readFileSync(join(dir, name))).digest('hex');
+    out[name] = createHash('sha256')
+      .update(readFileSync(join(dir, name)))
+      .digest('hex');
   }
   return out;
 }

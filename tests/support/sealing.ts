@@ -88,7 +88,11 @@ export async function sealWith(
   );
   const content = unidentifiedContent(inner.type, inner.body, certificate, 0);
   const store = new OneIdentityStore(sealer, recipient.account.identity.publicKey);
-  return sealedSenderEncrypt(content, ProtocolAddress.new(recipient.account.accountId, recipient.account.deviceId), store);
+  return sealedSenderEncrypt(
+    content,
+    ProtocolAddress.new(recipient.account.accountId, recipient.account.deviceId),
+    store,
+  );
 }
 
 let counter = 0;

@@ -27,13 +27,18 @@ export function registerContactCommands(program: Command, globals: () => GlobalO
     );
   contact
     .command('block')
-    .description('block a contact: rotates your delivery token and sends the new one to everyone else')
+    .description(
+      'block a contact: rotates your delivery token and sends the new one to everyone else',
+    )
     .argument('<contact>', 'display name or account id')
     .action((name: string) =>
       withProfile(globals(), (profile) => {
         const blocked = blockContact(profile, findContact(profile.db, name).accountId);
-        print(globals(), blocked, () =>
-          `Blocked ${blocked.displayName ?? blocked.accountId}. The new token reaches the relay and your other contacts on the next sync.`,
+        print(
+          globals(),
+          blocked,
+          () =>
+            `Blocked ${blocked.displayName ?? blocked.accountId}. The new token reaches the relay and your other contacts on the next sync.`,
         );
         return Promise.resolve();
       }),
@@ -45,7 +50,11 @@ export function registerContactCommands(program: Command, globals: () => GlobalO
     .action((name: string) =>
       withProfile(globals(), (profile) => {
         const unblocked = unblockContact(profile, findContact(profile.db, name).accountId);
-        print(globals(), unblocked, () => `Unblocked ${unblocked.displayName ?? unblocked.accountId}.`);
+        print(
+          globals(),
+          unblocked,
+          () => `Unblocked ${unblocked.displayName ?? unblocked.accountId}.`,
+        );
         return Promise.resolve();
       }),
     );
@@ -77,8 +86,14 @@ export function registerContactCommands(program: Command, globals: () => GlobalO
         const target = findContact(profile.db, name);
         const number = safetyNumber(profile, target.accountId);
         const groups = number.digits.match(/\d{5}/g) ?? [];
-        print(globals(), { contact: target.accountId, digits: number.digits, scannable: Buffer.from(number.scannable).toString('base64') }, () =>
-          [groups.slice(0, 6).join(' '), groups.slice(6).join(' ')].join('\n'),
+        print(
+          globals(),
+          {
+            contact: target.accountId,
+            digits: number.digits,
+            scannable: Buffer.from(number.scannable).toString('base64'),
+          },
+          () => [groups.slice(0, 6).join(' '), groups.slice(6).join(' ')].join('\n'),
         );
         return Promise.resolve();
       }),
@@ -86,13 +101,19 @@ export function registerContactCommands(program: Command, globals: () => GlobalO
 
   program
     .command('verify')
-    .description('mark a contact verified after comparing safety numbers (also accepts a changed one)')
+    .description(
+      'mark a contact verified after comparing safety numbers (also accepts a changed one)',
+    )
     .argument('<contact>', 'display name or account id')
     .action((name: string) =>
       withProfile(globals(), (profile) => {
         const target = findContact(profile.db, name);
         markVerified(profile, target.accountId);
-        print(globals(), { contact: target.accountId, verified: true }, () => `Verified ${target.displayName ?? target.accountId}.`);
+        print(
+          globals(),
+          { contact: target.accountId, verified: true },
+          () => `Verified ${target.displayName ?? target.accountId}.`,
+        );
         return Promise.resolve();
       }),
     );

@@ -36,7 +36,9 @@ export function unblockContact(profile: Profile, accountId: string, now = Date.n
   profile.commit(undefined, (db) => {
     db.prepare('UPDATE contacts SET blocked = 0 WHERE account_id = ?').run([accountId]);
     // Without their token they cannot be reached (yet): nothing would ever send it.
-    const reachable = db.prepare('SELECT 1 FROM contacts WHERE account_id = ? AND delivery_token IS NOT NULL').get([accountId]);
+    const reachable = db
+      .prepare('SELECT 1 FROM contacts WHERE account_id = ? AND delivery_token IS NOT NULL')
+      .get([accountId]);
     if (reachable) queueTokenUpdate(db, profile.account, accountId, token, now);
   });
   return getContact(profile.db, accountId);

@@ -45,7 +45,8 @@ export function addContact(profile: Profile, card: ContactCard, now = Date.now()
     throw new SottoError('INVALID_INVITE', 'identity key', { cause: error });
   }
   if (deriveAccountId(key) !== card.accountId) throw new SottoError('IDENTITY_MISMATCH');
-  if (card.accountId === profile.account.accountId) throw new SottoError('INVALID_INPUT', 'own account');
+  if (card.accountId === profile.account.accountId)
+    throw new SottoError('INVALID_INPUT', 'own account');
   const pinned = profile.state.getIdentity(card.accountId);
   if (pinned && !Buffer.from(pinned.publicKey).equals(Buffer.from(card.identityKey))) {
     throw new SottoError('IDENTITY_MISMATCH');
@@ -130,7 +131,9 @@ export function getContact(db: Sql, accountId: string): Contact {
 /** All contacts, by name. */
 export function listContacts(db: Sql): Contact[] {
   return db
-    .prepare(`${CONTACT_SELECT} ORDER BY k.display_name IS NULL, k.display_name COLLATE NOCASE, k.account_id`)
+    .prepare(
+      `${CONTACT_SELECT} ORDER BY k.display_name IS NULL, k.display_name COLLATE NOCASE, k.account_id`,
+    )
     .all<ContactRow>()
     .map(toContact);
 }
@@ -140,7 +143,9 @@ export function listContacts(db: Sql): Contact[] {
  * An ambiguous name is INVALID_INPUT rather than a guess.
  */
 export function findContact(db: Sql, nameOrAccountId: string): Contact {
-  const byId = db.prepare(`${CONTACT_SELECT} WHERE k.account_id = ?`).get<ContactRow>([nameOrAccountId]);
+  const byId = db
+    .prepare(`${CONTACT_SELECT} WHERE k.account_id = ?`)
+    .get<ContactRow>([nameOrAccountId]);
   if (byId) return toContact(byId);
   const byName = db
     .prepare(`${CONTACT_SELECT} WHERE k.display_name = ? COLLATE NOCASE`)
@@ -152,6 +157,8 @@ export function findContact(db: Sql, nameOrAccountId: string): Contact {
 
 /** The relay a contact receives on, if their invite named one. */
 export function findContactRelay(db: Sql, accountId: string): string | undefined {
-  const relay = db.prepare('SELECT relay FROM contacts WHERE account_id = ?', { pluck: true }).get([accountId]);
+  const relay = db
+    .prepare('SELECT relay FROM contacts WHERE account_id = ?', { pluck: true })
+    .get([accountId]);
   return typeof relay === 'string' ? relay : undefined;
 }

@@ -13,9 +13,15 @@ import { type Contact, addContact } from './contacts.ts';
  * an invite may not name (RELAY_ADDRESS_REFUSED: sync/relay-address.ts).
  * `name` is the user's own name for them (default: the invite's).
  */
-export function addContactFromInvite(profile: Profile, text: string, name?: string, now = Date.now()): Contact {
+export function addContactFromInvite(
+  profile: Profile,
+  text: string,
+  name?: string,
+  now = Date.now(),
+): Contact {
   const parsed = parseInvite(text);
-  if (!parsed.ok) throw new SottoError(parsed.reason === 'outdated' ? 'INVITE_OUTDATED' : 'INVALID_INVITE');
+  if (!parsed.ok)
+    throw new SottoError(parsed.reason === 'outdated' ? 'INVITE_OUTDATED' : 'INVALID_INVITE');
   const { invite } = parsed;
   // Before anything is stored or any path or socket is touched.
   const relay = assertInviteRelayAllowed(profile, invite.relay);

@@ -39,11 +39,17 @@ export function rotateOwnToken(db: Sql): Uint8Array {
 /** This account's delivery token if the home relay at `relayAddress` has not registered it yet (first run, after a rotation, after a relay change). */
 export function tokenToRegister(profile: Profile, relayAddress: string): Uint8Array | undefined {
   const token = ownDeliveryToken(profile);
-  return getSetting(profile.db, 'delivery.tokenRegisteredWith') === relayAddress ? undefined : token;
+  return getSetting(profile.db, 'delivery.tokenRegisteredWith') === relayAddress
+    ? undefined
+    : token;
 }
 
 /** The home relay at `relayAddress` accepted `token`; a token rotated meanwhile stays pending. */
-export function markTokenRegistered(profile: Profile, relayAddress: string, token: Uint8Array): void {
+export function markTokenRegistered(
+  profile: Profile,
+  relayAddress: string,
+  token: Uint8Array,
+): void {
   profile.commit(undefined, (db) => {
     const current = readToken(db);
     if (!current || !Buffer.from(current).equals(Buffer.from(token))) return;
@@ -82,7 +88,12 @@ export function contactRoute(db: Sql, accountId: string): ContactRoute {
  * older rotation arriving late never replaces a newer one. Entries that a
  * relay refused with the old token are due again at once.
  */
-export function updateContactToken(db: Sql, accountId: string, token: Uint8Array, sentAt: number): void {
+export function updateContactToken(
+  db: Sql,
+  accountId: string,
+  token: Uint8Array,
+  sentAt: number,
+): void {
   const { changes } = db
     .prepare(
       `UPDATE contacts SET delivery_token = ?, token_sent_at = ?

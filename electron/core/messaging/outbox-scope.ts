@@ -12,7 +12,8 @@ export function scopeSql(scope: OutboxScope): string {
 export const PARKED = Number.MAX_SAFE_INTEGER;
 
 /** Recipients that can be written to at all: not blocked, and we hold their delivery token. */
-export const REACHABLE = 'recipient IN (SELECT account_id FROM contacts WHERE blocked = 0 AND delivery_token IS NOT NULL)';
+export const REACHABLE =
+  'recipient IN (SELECT account_id FROM contacts WHERE blocked = 0 AND delivery_token IS NOT NULL)';
 
 /** The one device an account has for now. */
 export const RECIPIENT_DEVICE = 1;

@@ -1,6 +1,11 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { signalEncrypt } from '@signalapp/libsignal-client';
-import { type Content, encodeContent, MAX_BODY_CHARS, MAX_CONTENT_BYTES } from '../../../shared/protocol/content.ts';
+import {
+  type Content,
+  encodeContent,
+  MAX_BODY_CHARS,
+  MAX_CONTENT_BYTES,
+} from '../../../shared/protocol/content.ts';
 import { SottoError } from '../errors.ts';
 import { ensureConversation } from '../contacts/contacts.ts';
 import { ownDeliveryToken } from '../contacts/tokens.ts';
@@ -49,7 +54,12 @@ export function receiptDelayMs(): number {
  * when the encoded content would exceed MAX_CONTENT_BYTES (MESSAGE_TOO_LONG):
  * the one size rule, checked here at compose time, in bytes.
  */
-export function queueText(profile: Profile, accountId: string, body: string, now = Date.now()): QueuedMessage {
+export function queueText(
+  profile: Profile,
+  accountId: string,
+  body: string,
+  now = Date.now(),
+): QueuedMessage {
   // Cheap first: a body over the character cap could never encode within the byte cap either.
   if (body.length > MAX_BODY_CHARS) throw new SottoError('MESSAGE_TOO_LONG');
   if (body.length === 0) throw new SottoError('INVALID_INPUT', 'empty message');
@@ -57,7 +67,9 @@ export function queueText(profile: Profile, accountId: string, body: string, now
   const uuid = newMessageId(now);
   const token = toBase64(ownDeliveryToken(profile));
   return profile.commit(undefined, (db) => {
-    const contact = db.prepare('SELECT blocked FROM contacts WHERE account_id = ?').get<{ blocked: number }>([accountId]);
+    const contact = db
+      .prepare('SELECT blocked FROM contacts WHERE account_id = ?')
+      .get<{ blocked: number }>([accountId]);
     if (!contact) throw new SottoError('UNKNOWN_CONTACT');
     if (contact.blocked === 1) throw new SottoError('CONTACT_BLOCKED');
     const sentAt = nextSentAt(db, profile.account.accountId, profile.account.deviceId, now);
@@ -71,13 +83,20 @@ export function queueText(profile: Profile, accountId: string, body: string, now
         `INSERT INTO messages (uuid, conversation_id, outgoing, sender_account, sender_device, sent_at, received_at, body, status)
          VALUES (?, ?, 1, ?, ?, ?, ?, ?, 'queued')`,
       )
-      .run([uuid, conversationId, profile.account.accountId, profile.account.deviceId, sentAt, now, body]);
+      .run([
+        uuid,
+        conversationId,
+        profile.account.accountId,
+        profile.account.deviceId,
+        sentAt,
+        now,
+        body,
+      ]);
     enqueue(db, accountId, 'message', payload, id, now, 0);
     indexNewMessages(db);
-    db.prepare('UPDATE conversations SET last_message_at = max(coalesce(last_message_at, 0), ?), draft = NULL WHERE id = ?').run([
-      sentAt,
-      conversationId,
-    ]);
+    db.prepare(
+      'UPDATE conversations SET last_message_at = max(coalesce(last_message_at, 0), ?), draft = NULL WHERE id = ?',
+    ).run([sentAt, conversationId]);
     return { id, uuid, conversationId, sentAt };
   });
 }
@@ -103,8 +122,19 @@ export function queueReceipt(
  * Its `sentAt` is after every message already written, which carry the old
  * token: the receiver keeps the token with the newest `sentAt`.
  */
-export function queueTokenUpdate(db: Sql, own: { accountId: string; deviceId: number }, accountId: string, token: string, now: number): void {
-  const content: Content = { v: 1, type: 'token', token, sentAt: nextSentAt(db, own.accountId, own.deviceId, now) };
+export function queueTokenUpdate(
+  db: Sql,
+  own: { accountId: string; deviceId: number },
+  accountId: string,
+  token: string,
+  now: number,
+): void {
+  const content: Content = {
+    v: 1,
+    type: 'token',
+    token,
+    sentAt: nextSentAt(db, own.accountId, own.deviceId, now),
+  };
   enqueue(db, accountId, 'token', encodeContent(content), null, now, 0);
 }
 
@@ -123,7 +153,12 @@ function enqueue(
   ).run([kind, messageId, randomUUID(), recipient, RECIPIENT_DEVICE, payload, notBefore, now]);
 }
 
-type PendingRow = { id: number; recipient: string; recipient_device: number; payload: Uint8Array<ArrayBuffer> };
+type PendingRow = {
+  id: number;
+  recipient: string;
+  recipient_device: number;
+  payload: Uint8Array<ArrayBuffer>;
+};
 
 /**
  * Encrypts queued content, oldest first, through one unit of work: session
@@ -131,18 +166,32 @@ type PendingRow = { id: number; recipient: string; recipient_device: number; pay
  * a ciphertext the session does not know about, or the reverse. Recipients
  * without a session, or with an unaccepted identity change, wait.
  */
-export function encryptQueued(profile: Profile, limit = 500, scope: OutboxScope = 'all', now = Date.now()): Promise<number> {
+export function encryptQueued(
+  profile: Profile,
+  limit = 500,
+  scope: OutboxScope = 'all',
+  now = Date.now(),
+): Promise<number> {
   return profile.exclusive(() => encryptBatch(profile, limit, scope, now));
 }
 
-async function encryptBatch(profile: Profile, limit: number, scope: OutboxScope, now: number): Promise<number> {
+async function encryptBatch(
+  profile: Profile,
+  limit: number,
+  scope: OutboxScope,
+  now: number,
+): Promise<number> {
   // Pick rows of recipients that can be written to, so a blocked recipient's
   // backlog never starves everyone queued behind it.
   const pending = `ciphertext IS NULL AND next_attempt_at < ${PARKED} AND ${REACHABLE} ${scopeSql(scope)}`;
   const recipients = profile.db
     .prepare(`SELECT DISTINCT recipient FROM outbox WHERE ${pending}`, { pluck: true })
     .all<string>()
-    .filter((r) => profile.state.getIdentity(r)?.trust !== 'changed' && hasSession(profile, r, RECIPIENT_DEVICE));
+    .filter(
+      (r) =>
+        profile.state.getIdentity(r)?.trust !== 'changed' &&
+        hasSession(profile, r, RECIPIENT_DEVICE),
+    );
   const rowsOf = profile.db.prepare(
     `SELECT id, recipient, recipient_device, payload FROM outbox WHERE recipient = ? AND ${pending} ORDER BY id LIMIT ?`,
   );
@@ -175,7 +224,9 @@ async function encryptBatch(profile: Profile, limit: number, scope: OutboxScope,
   profile.commit(
     tx,
     (db) => {
-      const update = db.prepare('UPDATE outbox SET ciphertext_type = ?, ciphertext = ?, payload = NULL WHERE id = ?');
+      const update = db.prepare(
+        'UPDATE outbox SET ciphertext_type = ?, ciphertext = ?, payload = NULL WHERE id = ?',
+      );
       for (const item of sealed) update.run([item.type, item.body, item.id]);
     },
     now,
@@ -208,7 +259,11 @@ export function outboxSize(profile: Profile): number {
  * waits beyond `now`. A one-shot command (`sotto sync`) can wait this long
  * for its receipts instead of leaving them to the next run.
  */
-export function nextDueAt(profile: Profile, scope: OutboxScope = 'all', now = Date.now()): number | undefined {
+export function nextDueAt(
+  profile: Profile,
+  scope: OutboxScope = 'all',
+  now = Date.now(),
+): number | undefined {
   const due = profile.db
     .prepare(
       `SELECT min(next_attempt_at) FROM outbox WHERE next_attempt_at > ? AND next_attempt_at < ${PARKED}
@@ -222,22 +277,34 @@ export function nextDueAt(profile: Profile, scope: OutboxScope = 'all', now = Da
 /** Outbox entries (queued or encrypted) for one recipient, in order. */
 export function outboxIdsFor(profile: Profile, recipient: string): number[] {
   return profile.db
-    .prepare(`SELECT id FROM outbox WHERE recipient = ? AND next_attempt_at < ${PARKED} ORDER BY id`, { pluck: true })
+    .prepare(
+      `SELECT id FROM outbox WHERE recipient = ? AND next_attempt_at < ${PARKED} ORDER BY id`,
+      { pluck: true },
+    )
     .all<number>([recipient]);
 }
 
 /** A conversation's messages that a relay kept refusing (status `failed`), oldest first. */
 export function failedMessageIds(profile: Profile, conversationId: number): number[] {
   return profile.db
-    .prepare("SELECT id FROM messages WHERE conversation_id = ? AND status = 'failed' ORDER BY id", { pluck: true })
+    .prepare(
+      "SELECT id FROM messages WHERE conversation_id = ? AND status = 'failed' ORDER BY id",
+      { pluck: true },
+    )
     .all<number>([conversationId]);
 }
 
 /** The user asked to retry a failed message: queue it again. */
 export function retryMessage(profile: Profile, messageId: number): void {
   profile.commit(undefined, (db) => {
-    const { changes } = db.prepare('UPDATE outbox SET attempts = 0, next_attempt_at = 0, token_refused_at = NULL WHERE message_id = ?').run([messageId]);
+    const { changes } = db
+      .prepare(
+        'UPDATE outbox SET attempts = 0, next_attempt_at = 0, token_refused_at = NULL WHERE message_id = ?',
+      )
+      .run([messageId]);
     if (changes === 0) throw new SottoError('INVALID_INPUT', 'message is not in the outbox');
-    db.prepare("UPDATE messages SET status = 'queued' WHERE id = ? AND status = 'failed'").run([messageId]);
+    db.prepare("UPDATE messages SET status = 'queued' WHERE id = ? AND status = 'failed'").run([
+      messageId,
+    ]);
   });
 }

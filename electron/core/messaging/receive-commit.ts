@@ -29,7 +29,11 @@ export type EnvelopeOutcome =
   /** A control message (a contact's new delivery token): applied, nothing to show. */
   | { readonly envelopeId: string; readonly outcome: 'control' }
   | { readonly envelopeId: string; readonly outcome: 'duplicate' }
-  | { readonly envelopeId: string; readonly outcome: 'retry' | 'rejected'; readonly error: FailureCode };
+  | {
+      readonly envelopeId: string;
+      readonly outcome: 'retry' | 'rejected';
+      readonly error: FailureCode;
+    };
 
 /** Why an envelope could not be processed (stable, content-free). */
 export type FailureCode = UnsealFailure | 'BLOCKED_SENDER' | 'DECRYPT_FAILED' | 'BAD_CONTENT';
@@ -50,7 +54,12 @@ export interface Opened {
 /** A decrypted, decoded envelope. */
 export type Decoded = { envelope: IncomingEnvelope; sender: Opened; content: Content };
 /** A failed envelope; `final` failures are rejected at once instead of retried. */
-export type Failure = { envelope: IncomingEnvelope; sender: string; error: FailureCode; final: boolean };
+export type Failure = {
+  envelope: IncomingEnvelope;
+  sender: string;
+  error: FailureCode;
+  final: boolean;
+};
 
 /** One delivery receipt per sender for the messages this batch stored, queued in the same commit. */
 export function queueReceipts(
@@ -110,7 +119,9 @@ export function commitBatch(
      WHERE uuid = ? AND outgoing = 1 AND status IN ('queued', 'sent')
        AND conversation_id = (SELECT c.id FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE k.account_id = ?)`,
   );
-  const nameContact = db.prepare('UPDATE contacts SET display_name = ? WHERE account_id = ? AND display_name IS NULL');
+  const nameContact = db.prepare(
+    'UPDATE contacts SET display_name = ? WHERE account_id = ? AND display_name IS NULL',
+  );
   const outcomes: EnvelopeOutcome[] = [];
   const lateFailures: Failure[] = [];
   // Per conversation: id, newest sent_at and count stored in this batch (one UPDATE each at the end).
@@ -148,7 +159,8 @@ export function commitBatch(
       touched.set(sender.sender, conversation);
     }
     if (content.name !== undefined) nameContact.run([content.name, sender.sender]);
-    if (content.token !== undefined) updateContactToken(db, sender.sender, fromBase64(content.token), content.sentAt);
+    if (content.token !== undefined)
+      updateContactToken(db, sender.sender, fromBase64(content.token), content.sentAt);
     const { changes, lastInsertRowid } = insertMessage.run([
       content.id,
       conversation.id,
@@ -176,7 +188,8 @@ export function commitBatch(
     'UPDATE conversations SET last_message_at = max(coalesce(last_message_at, 0), ?), unread_count = unread_count + ? WHERE id = ?',
   );
   for (const conversation of touched.values()) {
-    if (conversation.stored > 0) touchConversation.run([conversation.lastSentAt, conversation.stored, conversation.id]);
+    if (conversation.stored > 0)
+      touchConversation.run([conversation.lastSentAt, conversation.stored, conversation.id]);
   }
   indexNewMessages(db);
   outcomes.push(...recordFailures(db, [...failures, ...lateFailures], now));
@@ -196,8 +209,16 @@ function recordFailures(db: Sql, failures: readonly Failure[], now: number): Env
   );
   return failures.map(({ envelope, sender, error, final }) => {
     const first = final ? MAX_ENVELOPE_ATTEMPTS : 1;
-    const { attempts } = recordFailure.get<{ attempts: number }>([envelope.id, sender, error, first, now, now])!;
-    if (attempts < MAX_ENVELOPE_ATTEMPTS) return { envelopeId: envelope.id, outcome: 'retry', error };
+    const { attempts } = recordFailure.get<{ attempts: number }>([
+      envelope.id,
+      sender,
+      error,
+      first,
+      now,
+      now,
+    ])!;
+    if (attempts < MAX_ENVELOPE_ATTEMPTS)
+      return { envelopeId: envelope.id, outcome: 'retry', error };
     markProcessed.run([envelope.id, now]);
     return { envelopeId: envelope.id, outcome: 'rejected', error };
   });
@@ -206,6 +227,8 @@ function recordFailures(db: Sql, failures: readonly Failure[], now: number): Env
 /** Envelopes that could not be processed and were given up on (R5): shown to the user. */
 export function rejectedEnvelopeCount(db: Sql): number {
   return Number(
-    db.prepare('SELECT count(*) FROM failed_envelopes WHERE attempts >= ?', { pluck: true }).get([MAX_ENVELOPE_ATTEMPTS]),
+    db
+      .prepare('SELECT count(*) FROM failed_envelopes WHERE attempts >= ?', { pluck: true })
+      .get([MAX_ENVELOPE_ATTEMPTS]),
   );
 }

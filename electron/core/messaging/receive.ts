@@ -88,7 +88,10 @@ export function processInnerMessagesForBench(
       (_unit, envelope) => {
         const inner = envelopes.find((e) => e.id === envelope.id);
         if (!inner) return Promise.resolve({ ok: false, error: 'UNSEAL_FAILED' });
-        return Promise.resolve({ ok: true, value: { ...inner, body: Uint8Array.from(inner.body) } });
+        return Promise.resolve({
+          ok: true,
+          value: { ...inner, body: Uint8Array.from(inner.body) },
+        });
       },
     ),
   );
@@ -108,8 +111,12 @@ async function processBatch(
   const now = options.now ?? Date.now();
   profile.assertUsable();
   const tx = new ProtocolTransaction(profile.state);
-  const alreadyProcessed = profile.db.prepare('SELECT 1 FROM processed_envelopes WHERE envelope_id = ?');
-  const isBlocked = profile.db.prepare('SELECT 1 FROM contacts WHERE account_id = ? AND blocked = 1');
+  const alreadyProcessed = profile.db.prepare(
+    'SELECT 1 FROM processed_envelopes WHERE envelope_id = ?',
+  );
+  const isBlocked = profile.db.prepare(
+    'SELECT 1 FROM contacts WHERE account_id = ? AND blocked = 1',
+  );
   const inBatch = new Set<string>();
   const duplicates: IncomingEnvelope[] = [];
   const decoded: Decoded[] = [];
@@ -140,7 +147,8 @@ async function processBatch(
       if (LibSignalErrorBase.is(error, ErrorCode.DuplicatedMessage)) duplicates.push(envelope);
       else if (error instanceof UnknownTypeError) {
         failures.push({ envelope, sender: sender.sender, error: 'UNKNOWN_TYPE', final: true });
-      } else failures.push({ envelope, sender: sender.sender, error: 'DECRYPT_FAILED', final: false });
+      } else
+        failures.push({ envelope, sender: sender.sender, error: 'DECRYPT_FAILED', final: false });
       continue;
     }
     try {
@@ -164,7 +172,11 @@ async function processBatch(
 
 class UnknownTypeError extends Error {}
 
-async function decrypt(profile: Profile, unit: ProtocolTransaction, opened: Opened): Promise<Uint8Array> {
+async function decrypt(
+  profile: Profile,
+  unit: ProtocolTransaction,
+  opened: Opened,
+): Promise<Uint8Array> {
   // The address is the certificate's: the sender the seal proved, never a relay's say-so.
   const address = peerAddress(opened.sender, opened.senderDevice);
   switch (opened.type as CiphertextMessageType) {

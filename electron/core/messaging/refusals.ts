@@ -53,12 +53,17 @@ export function recordRefusal(
         if (!row) return true; // gone meanwhile: nothing to count
         const elapsed = now - row.token_refused_at;
         if (elapsed >= TOKEN_GRACE_MS) return false;
-        wait.run([now + Math.min(TOKEN_RETRY_MAX_MS, Math.max(TOKEN_RETRY_MIN_MS, elapsed / 2)), id]);
+        wait.run([
+          now + Math.min(TOKEN_RETRY_MAX_MS, Math.max(TOKEN_RETRY_MIN_MS, elapsed / 2)),
+          id,
+        ]);
         return true;
       });
       counted = outboxIds.filter((id) => !waiting.includes(id));
     }
-    const bump = db.prepare('UPDATE outbox SET attempts = attempts + 1 WHERE id = ? RETURNING attempts, message_id');
+    const bump = db.prepare(
+      'UPDATE outbox SET attempts = attempts + 1 WHERE id = ? RETURNING attempts, message_id',
+    );
     const park = db.prepare(`UPDATE outbox SET next_attempt_at = ${PARKED} WHERE id = ?`);
     const fail = db.prepare("UPDATE messages SET status = 'failed' WHERE id = ?");
     for (const id of counted) {

@@ -37,7 +37,11 @@ const cache = new WeakMap<Profile, SenderCertificate>();
 export function senderCertificate(profile: Profile, now = Date.now()): SenderCertificate {
   const { identity, accountId, deviceId } = profile.account;
   const cached = cache.get(profile);
-  if (cached && cached.expiration() - now >= CERTIFICATE_RENEW_MS && cached.key().equals(identity.publicKey)) {
+  if (
+    cached &&
+    cached.expiration() - now >= CERTIFICATE_RENEW_MS &&
+    cached.key().equals(identity.publicKey)
+  ) {
     return cached;
   }
   const signer = ServerCertificate.new(SELF_SIGNER_KEY_ID, identity.publicKey, identity.privateKey);
@@ -62,8 +66,17 @@ export function seal(
   message: { readonly type: number; readonly body: Uint8Array; readonly contentHint: number },
   now = Date.now(),
 ): Promise<Uint8Array<ArrayBuffer>> {
-  const content = unidentifiedContent(message.type, message.body, senderCertificate(profile, now), message.contentHint);
-  return sealedSenderEncrypt(content, peerAddress(recipient.accountId, recipient.deviceId), identityStore);
+  const content = unidentifiedContent(
+    message.type,
+    message.body,
+    senderCertificate(profile, now),
+    message.contentHint,
+  );
+  return sealedSenderEncrypt(
+    content,
+    peerAddress(recipient.accountId, recipient.deviceId),
+    identityStore,
+  );
 }
 
 /** Certificates (serialized bytes, base64) whose signatures were found valid: a sender reuses one for days. */
@@ -80,7 +93,8 @@ const VERIFIED_CHAINS_MAX = 4096;
 function chainIsSelfSigned(certificate: SenderCertificate, key: PublicKey): boolean {
   const id = Buffer.from(certificate.serialize()).toString('base64');
   if (verifiedChains.has(id)) return true;
-  if (!certificate.serverCertificate().key().equals(key) || !certificate.validate(key, 0)) return false;
+  if (!certificate.serverCertificate().key().equals(key) || !certificate.validate(key, 0))
+    return false;
   if (verifiedChains.size >= VERIFIED_CHAINS_MAX) verifiedChains.clear();
   verifiedChains.set(id, true);
   return true;
@@ -122,7 +136,10 @@ export async function unseal(
   unit: ProtocolTransaction,
   body: Uint8Array,
   serverTime: number,
-): Promise<{ readonly ok: true; readonly value: Unsealed } | { readonly ok: false; readonly error: UnsealFailure }> {
+): Promise<
+  | { readonly ok: true; readonly value: Unsealed }
+  | { readonly ok: false; readonly error: UnsealFailure }
+> {
   const fail = (error: UnsealFailure) => ({ ok: false, error }) as const;
   let content;
   try {
@@ -139,9 +156,20 @@ export async function unseal(
   if (!claimed.success || deriveAccountId(key) !== claimed.data) return fail('FORGED_SENDER');
   const sender = claimed.data;
   const senderDevice = certificate.senderDeviceId();
-  if (sender === profile.account.accountId && senderDevice === profile.account.deviceId) return fail('SELF_SEND');
+  if (sender === profile.account.accountId && senderDevice === profile.account.deviceId)
+    return fail('SELF_SEND');
   const pinned = unit.identity(sender);
-  if (pinned && !Buffer.from(pinned.publicKey).equals(Buffer.from(key.serialize()))) return fail('FORGED_SENDER');
+  if (pinned && !Buffer.from(pinned.publicKey).equals(Buffer.from(key.serialize())))
+    return fail('FORGED_SENDER');
   if (content.groupId() !== null) return fail('UNKNOWN_TYPE');
-  return { ok: true, value: { sender, senderDevice, senderKey: key, type: content.msgType(), body: content.contents() } };
+  return {
+    ok: true,
+    value: {
+      sender,
+      senderDevice,
+      senderKey: key,
+      type: content.msgType(),
+      body: content.contents(),
+    },
+  };
 }

@@ -38,7 +38,9 @@ export interface ReadyEnvelope {
 function routeOf(profile: Profile, accountId: string) {
   const route = contactRoute(profile.db, accountId);
   const relay = route.relay ?? getSetting(profile.db, 'relay');
-  return relay && route.token && !route.blocked ? { relay, relayId: route.relayId, token: route.token } : undefined;
+  return relay && route.token && !route.blocked
+    ? { relay, relayId: route.relayId, token: route.token }
+    : undefined;
 }
 
 /** Recipients with queued content and no session: whom to fetch a bundle for, on which relay, with which token. */
@@ -54,7 +56,9 @@ export function bundleRequestsNeeded(
     )
     .all<AccountId>();
   return recipients.flatMap((accountId) => {
-    const route = hasSession(profile, accountId, RECIPIENT_DEVICE) ? undefined : routeOf(profile, accountId);
+    const route = hasSession(profile, accountId, RECIPIENT_DEVICE)
+      ? undefined
+      : routeOf(profile, accountId);
     if (!route) return [];
     const request = { accountId, deviceId: RECIPIENT_DEVICE, token: route.token };
     return [{ relay: route.relay, relayId: route.relayId, request }];
@@ -75,7 +79,9 @@ export function readyEnvelopes(
 ): OutgoingEnvelope[] {
   // Excluded in SQL, so recipients held back this pass cannot fill the page.
   const excluded =
-    excludeRecipients.length > 0 ? `AND recipient NOT IN (${excludeRecipients.map(() => '?').join(', ')})` : '';
+    excludeRecipients.length > 0
+      ? `AND recipient NOT IN (${excludeRecipients.map(() => '?').join(', ')})`
+      : '';
   return profile.db
     .prepare(
       `SELECT id, kind, client_message_id, recipient, recipient_device, ciphertext_type, ciphertext
@@ -120,14 +126,19 @@ export async function sealReady(
   const routes = new Map<string, ReturnType<typeof routeOf>>();
   const ready: ReadyEnvelope[] = [];
   for (const envelope of envelopes) {
-    if (!routes.has(envelope.recipient)) routes.set(envelope.recipient, routeOf(profile, envelope.recipient));
+    if (!routes.has(envelope.recipient))
+      routes.set(envelope.recipient, routeOf(profile, envelope.recipient));
     const route = routes.get(envelope.recipient);
     if (!route) continue;
     const body = await seal(
       profile,
       identityStore,
       { accountId: envelope.recipient, deviceId: envelope.recipientDevice },
-      { type: envelope.type, body: envelope.body, contentHint: envelope.kind === 'message' ? ContentHint.Default : ContentHint.Implicit },
+      {
+        type: envelope.type,
+        body: envelope.body,
+        contentHint: envelope.kind === 'message' ? ContentHint.Default : ContentHint.Implicit,
+      },
       now,
     );
     ready.push({
@@ -145,4 +156,3 @@ export async function sealReady(
   }
   return ready;
 }
-

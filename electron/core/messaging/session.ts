@@ -48,7 +48,11 @@ export function hasSession(profile: Profile, accountId: string, deviceId: number
  * pinned for it (IDENTITY_MISMATCH): an account id is its key, so another key
  * is a forgery, never an identity change. A refused bundle records nothing.
  */
-export function startSession(profile: Profile, data: PreKeyBundleData, expected: AccountId): Promise<void> {
+export function startSession(
+  profile: Profile,
+  data: PreKeyBundleData,
+  expected: AccountId,
+): Promise<void> {
   if (data.accountId !== expected) {
     return Promise.reject(new SottoError('RELAY_REFUSED', 'bundle for another account'));
   }
@@ -77,9 +81,13 @@ async function buildSession(profile: Profile, data: PreKeyBundleData): Promise<v
   } catch (error) {
     if (LibSignalErrorBase.is(error, ErrorCode.UntrustedIdentity)) {
       // The key is the pinned one, but a pending identity decision (trust 'changed') waits for the user.
-      throw new SottoError(pinned?.trust === 'changed' ? 'IDENTITY_CHANGED' : 'IDENTITY_MISMATCH', undefined, {
-        cause: error,
-      });
+      throw new SottoError(
+        pinned?.trust === 'changed' ? 'IDENTITY_CHANGED' : 'IDENTITY_MISMATCH',
+        undefined,
+        {
+          cause: error,
+        },
+      );
     }
     throw new SottoError('INVALID_INPUT', 'bundle rejected', { cause: error });
   }

@@ -62,5 +62,16 @@ export const useContactsStore = defineStore('contacts', () => {
     safetyNumber.value = null;
   }
 
-  return { contacts, safetyNumber, byConversation, load, add, loadSafetyNumber, verify, acceptIdentity, setBlocked, reset };
+  return {
+    contacts,
+    safetyNumber,
+    byConversation,
+    load,
+    add,
+    loadSafetyNumber,
+    verify,
+    acceptIdentity,
+    setBlocked,
+    reset,
+  };
 });

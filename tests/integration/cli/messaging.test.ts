@@ -12,7 +12,11 @@ import { newProfile, TEST_KDF, TEST_RELAY_ID, tempDir } from '../../support/prof
 
 async function cliProfileWithBob(): Promise<{ dir: string; bobId: string }> {
   const dir = join(tempDir(), 'me');
-  const me = await Profile.create(dir, { displayName: 'Me', passphrase: CLI_PASSPHRASE, kdfCost: TEST_KDF });
+  const me = await Profile.create(dir, {
+    displayName: 'Me',
+    passphrase: CLI_PASSPHRASE,
+    kdfCost: TEST_KDF,
+  });
   me.commit(undefined, (db) => setSetting(db, 'relay', tempDir()));
   await me.close();
   const { profile: bob } = await newProfile('Bob');
@@ -40,12 +44,16 @@ describe('sotto send and sotto contact', () => {
 
   it('block refuses sending (exit 6, CONTACT_BLOCKED) until unblock', async () => {
     const { dir } = await cliProfileWithBob();
-    expect(JSON.parse(await cli(dir, ['--json', 'contact', 'block', 'Bob']))).toMatchObject({ blocked: true });
+    expect(JSON.parse(await cli(dir, ['--json', 'contact', 'block', 'Bob']))).toMatchObject({
+      blocked: true,
+    });
     expect(await cli(dir, ['contacts'])).toContain('blocked');
     const refused = await runCli(dir, ['send', 'Bob', 'hello']);
     expect(refused.code).toBe(6);
     expect(refused.stderr).toContain('CONTACT_BLOCKED');
-    expect(JSON.parse(await cli(dir, ['--json', 'contact', 'unblock', 'Bob']))).toMatchObject({ blocked: false });
+    expect(JSON.parse(await cli(dir, ['--json', 'contact', 'unblock', 'Bob']))).toMatchObject({
+      blocked: false,
+    });
   });
 
   it('an outdated invite exits 6 with INVITE_OUTDATED', async () => {

@@ -24,7 +24,9 @@ describe('one size rule, in bytes, at compose time', () => {
     const { profile: bob } = await newProfile('Bob');
     await introduce(alice, bob);
     for (const body of ['x'.repeat(70_000), '北'.repeat(30_001), '😀'.repeat(23_000)]) {
-      expect(thrownCode(() => queueText(alice, bob.account.accountId, body))).toBe('MESSAGE_TOO_LONG');
+      expect(thrownCode(() => queueText(alice, bob.account.accountId, body))).toBe(
+        'MESSAGE_TOO_LONG',
+      );
     }
     expect(count(alice, 'messages')).toBe(0);
     expect(count(alice, 'outbox')).toBe(0);
@@ -64,8 +66,15 @@ describe('invites', () => {
     const { profile: alice } = await newProfile('Alice');
     const { profile: bob } = await newProfile('Bob');
     const contact = addContactFromInvite(alice, inviteOf(bob));
-    expect(contact).toMatchObject({ accountId: bob.account.accountId, displayName: 'Bob', relay: 'wss://relay.example.org', blocked: false });
-    const row = alice.db.prepare('SELECT relay_id, delivery_token FROM contacts').get<{ relay_id: string; delivery_token: Uint8Array<ArrayBuffer> }>();
+    expect(contact).toMatchObject({
+      accountId: bob.account.accountId,
+      displayName: 'Bob',
+      relay: 'wss://relay.example.org',
+      blocked: false,
+    });
+    const row = alice.db
+      .prepare('SELECT relay_id, delivery_token FROM contacts')
+      .get<{ relay_id: string; delivery_token: Uint8Array<ArrayBuffer> }>();
     expect(row?.relay_id).toBe(TEST_RELAY_ID);
     expect(Buffer.from(row!.delivery_token)).toEqual(Buffer.from(ownDeliveryToken(bob)));
   });
@@ -88,14 +97,28 @@ describe('invites', () => {
     const { profile: mallory } = await newProfile('Mallory');
     const v1 = `sotto://invite/1#${Buffer.from(JSON.stringify({ relay: 'ws://127.0.0.1:1' })).toString('base64url')}`;
     expect(thrownCode(() => addContactFromInvite(reopened, v1))).toBe('INVITE_OUTDATED');
-    expect(thrownCode(() => addContactFromInvite(reopened, 'sotto://invite/2#not-json'))).toBe('INVALID_INVITE');
+    expect(thrownCode(() => addContactFromInvite(reopened, 'sotto://invite/2#not-json'))).toBe(
+      'INVALID_INVITE',
+    );
     expect(thrownCode(() => addContactFromInvite(reopened, 'hello'))).toBe('INVALID_INVITE');
-    const forged = inviteOf(bob, { identityKey: toBase64(mallory.account.identity.publicKey.serialize()) });
+    const forged = inviteOf(bob, {
+      identityKey: toBase64(mallory.account.identity.publicKey.serialize()),
+    });
     expect(thrownCode(() => addContactFromInvite(reopened, forged))).toBe('IDENTITY_MISMATCH');
-    for (const relay of ['\\\\evil\\share', '//evil/share', '/tmp/not-my-folder', 'ws://203.0.113.5:8787']) {
-      expect(thrownCode(() => addContactFromInvite(reopened, formatInviteOf(bob, relay)))).toBe('RELAY_ADDRESS_REFUSED');
+    for (const relay of [
+      '\\\\evil\\share',
+      '//evil/share',
+      '/tmp/not-my-folder',
+      'ws://203.0.113.5:8787',
+    ]) {
+      expect(thrownCode(() => addContactFromInvite(reopened, formatInviteOf(bob, relay)))).toBe(
+        'RELAY_ADDRESS_REFUSED',
+      );
     }
-    expect(thrownCode(() => getContact(reopened.db, bob.account.accountId))).toBe('UNKNOWN_CONTACT');
-    for (const table of ['contacts', 'identities', 'conversations']) expect(count(reopened, table)).toBe(0);
+    expect(thrownCode(() => getContact(reopened.db, bob.account.accountId))).toBe(
+      'UNKNOWN_CONTACT',
+    );
+    for (const table of ['contacts', 'identities', 'conversations'])
+      expect(count(reopened, table)).toBe(0);
   });
 });

@@ -7,7 +7,12 @@ import {
 } from '@signalapp/libsignal-client';
 import { describe, expect, it } from 'vitest';
 import { ProtocolTransaction } from '../../../electron/core/crypto/protocol-transaction.ts';
-import { encryptQueued, processEnvelopes, queueText, readyEnvelopes } from '../../../electron/core/index.ts';
+import {
+  encryptQueued,
+  processEnvelopes,
+  queueText,
+  readyEnvelopes,
+} from '../../../electron/core/index.ts';
 import { flushOutbox, introduce, newProfile } from '../../support/profiles.ts';
 
 describe('units of work are serialized per profile', () => {
@@ -45,8 +50,12 @@ describe('units of work are serialized per profile', () => {
       ).rejects.toSatisfy((error) => LibSignalErrorBase.is(error, ErrorCode.DuplicatedMessage));
     }
     queueText(alice, bob.account.accountId, 'after');
-    expect((await processEnvelopes(bob, await flushOutbox(alice))).map((o) => o.outcome)).toEqual(['stored']);
+    expect((await processEnvelopes(bob, await flushOutbox(alice))).map((o) => o.outcome)).toEqual([
+      'stored',
+    ]);
     queueText(bob, alice.account.accountId, 'reply');
-    expect((await processEnvelopes(alice, await flushOutbox(bob))).map((o) => o.outcome)).toEqual(['stored']);
+    expect((await processEnvelopes(alice, await flushOutbox(bob))).map((o) => o.outcome)).toEqual([
+      'stored',
+    ]);
   });
 });

@@ -18,12 +18,23 @@ import {
   unblockContact,
   type Profile,
 } from '../../../electron/core/index.ts';
-import { MAX_SEND_REFUSALS, nextDueAt, RECEIPT_DELAY_MS } from '../../../electron/core/messaging/outbox.ts';
+import {
+  MAX_SEND_REFUSALS,
+  nextDueAt,
+  RECEIPT_DELAY_MS,
+} from '../../../electron/core/messaging/outbox.ts';
 import { TOKEN_GRACE_MS } from '../../../electron/core/messaging/refusals.ts';
 import { takeBundle } from '../../../shared/protocol/keys.ts';
 import { setSetting } from '../../../electron/core/profile/settings.ts';
 import { thrownCode } from '../../support/errors.ts';
-import { cardOf, flushOutbox, introduce, newProfile, TEST_RELAY, TEST_RELAY_ID } from '../../support/profiles.ts';
+import {
+  cardOf,
+  flushOutbox,
+  introduce,
+  newProfile,
+  TEST_RELAY,
+  TEST_RELAY_ID,
+} from '../../support/profiles.ts';
 
 const HOME = 'wss://home.test.invalid';
 
@@ -122,10 +133,14 @@ describe('blocking rotates the token and cuts off only the blocked contact', () 
     const envelopes = await flushOutbox(alice);
     blockContact(bob, alice.account.accountId);
     const outcomes = await processEnvelopes(bob, envelopes);
-    expect(outcomes).toEqual([expect.objectContaining({ outcome: 'rejected', error: 'BLOCKED_SENDER' })]);
+    expect(outcomes).toEqual([
+      expect.objectContaining({ outcome: 'rejected', error: 'BLOCKED_SENDER' }),
+    ]);
     const conversation = getContact(bob.db, alice.account.accountId).conversationId;
     expect(messagesPage(bob.db, conversation, 10)).toEqual([]);
-    expect(thrownCode(() => queueText(bob, alice.account.accountId, 'hello?'))).toBe('CONTACT_BLOCKED');
+    expect(thrownCode(() => queueText(bob, alice.account.accountId, 'hello?'))).toBe(
+      'CONTACT_BLOCKED',
+    );
   });
 
   it('unblocking sends the blocked contact the current token', async () => {
@@ -185,7 +200,9 @@ describe('relay refusals', () => {
     blockContact(bob, carol.account.accountId);
     recordRefusal(alice, [outboxId], 'RELAY_ERR_BAD_TOKEN');
     expect(await sealReady(alice, 10, 'all', [])).toEqual([]);
-    expect((await processEnvelopes(alice, await flushOutbox(bob))).map((o) => o.outcome)).toEqual(['control']);
+    expect((await processEnvelopes(alice, await flushOutbox(bob))).map((o) => o.outcome)).toEqual([
+      'control',
+    ]);
     const [again] = await sealReady(alice, 10, 'all', []);
     expect(again?.outboxId).toBe(outboxId);
     expect(hex(again!.submission.token)).toBe(hex(ownDeliveryToken(bob)));
@@ -193,10 +210,12 @@ describe('relay refusals', () => {
 
   it('try-later refusals are never counted; other refusals fail the message after MAX_SEND_REFUSALS', async () => {
     const { alice, outboxId } = await refusedEntry();
-    for (let i = 0; i < 10; i++) expect(recordRefusal(alice, [outboxId], 'RELAY_ERR_OVER_BUDGET')).toEqual([]);
+    for (let i = 0; i < 10; i++)
+      expect(recordRefusal(alice, [outboxId], 'RELAY_ERR_OVER_BUDGET')).toEqual([]);
     expect(alice.db.prepare('SELECT attempts FROM outbox', { pluck: true }).get()).toBe(0);
     const failed = [];
-    for (let i = 0; i < MAX_SEND_REFUSALS; i++) failed.push(...recordRefusal(alice, [outboxId], 'RELAY_ERR_MAILBOX_FULL'));
+    for (let i = 0; i < MAX_SEND_REFUSALS; i++)
+      failed.push(...recordRefusal(alice, [outboxId], 'RELAY_ERR_MAILBOX_FULL'));
     expect(failed).toHaveLength(1);
   });
 });
@@ -207,7 +226,11 @@ describe('delivery receipts', () => {
     queueText(alice, bob.account.accountId, 'ack me');
     const now = Date.now();
     await processEnvelopes(bob, await flushOutbox(alice), { sendReceipts: true, now });
-    const due = Number(bob.db.prepare("SELECT next_attempt_at FROM outbox WHERE kind = 'receipt'", { pluck: true }).get());
+    const due = Number(
+      bob.db
+        .prepare("SELECT next_attempt_at FROM outbox WHERE kind = 'receipt'", { pluck: true })
+        .get(),
+    );
     expect(due - now).toBeGreaterThanOrEqual(RECEIPT_DELAY_MS.min);
     expect(due - now).toBeLessThanOrEqual(RECEIPT_DELAY_MS.max);
     await encryptQueued(bob);
@@ -237,7 +260,11 @@ describe('someone who was written to first can answer', () => {
     const { profile: bob } = await newProfile('Bob');
     // Bob has Alice's invite; Alice has never seen Bob's.
     addContact(bob, cardOf(alice));
-    await startSession(bob, takeBundle(publishedKeys(alice.db, alice.account), 0), alice.account.accountId);
+    await startSession(
+      bob,
+      takeBundle(publishedKeys(alice.db, alice.account), 0),
+      alice.account.accountId,
+    );
     queueText(bob, alice.account.accountId, 'it is me, Bob');
     const first = await flushOutbox(bob);
     queueText(bob, alice.account.accountId, 'written before my rotation');

@@ -28,18 +28,34 @@ describe('account ids certify their identity keys', () => {
     const { profile: mallory } = await newProfile('Mallory');
     addContact(alice, cardOf(bob));
     const code = await rejectedCode(() =>
-      startSession(alice, takeBundle(publishedKeys(mallory.db, mallory.account), 0), bob.account.accountId),
+      startSession(
+        alice,
+        takeBundle(publishedKeys(mallory.db, mallory.account), 0),
+        bob.account.accountId,
+      ),
     );
     expect(code).toBe('RELAY_REFUSED');
     // A bundle claiming Bob's id with Mallory's key: refused outright (an id is its key), nothing recorded.
-    const swapped = { ...takeBundle(publishedKeys(mallory.db, mallory.account), 1), accountId: bob.account.accountId };
-    expect(await rejectedCode(() => startSession(alice, swapped, bob.account.accountId))).toBe('IDENTITY_MISMATCH');
+    const swapped = {
+      ...takeBundle(publishedKeys(mallory.db, mallory.account), 1),
+      accountId: bob.account.accountId,
+    };
+    expect(await rejectedCode(() => startSession(alice, swapped, bob.account.accountId))).toBe(
+      'IDENTITY_MISMATCH',
+    );
     expect(getContact(alice.db, bob.account.accountId).trust).toBe('trusted');
-    expect(alice.db.prepare('SELECT count(*) FROM identity_changes', { pluck: true }).get()).toBe(0);
+    expect(alice.db.prepare('SELECT count(*) FROM identity_changes', { pluck: true }).get()).toBe(
+      0,
+    );
     // The same for an account not pinned yet.
     const { profile: carol } = await newProfile('Carol');
-    const asCarol = { ...takeBundle(publishedKeys(mallory.db, mallory.account), 2), accountId: carol.account.accountId };
-    expect(await rejectedCode(() => startSession(alice, asCarol, carol.account.accountId))).toBe('IDENTITY_MISMATCH');
+    const asCarol = {
+      ...takeBundle(publishedKeys(mallory.db, mallory.account), 2),
+      accountId: carol.account.accountId,
+    };
+    expect(await rejectedCode(() => startSession(alice, asCarol, carol.account.accountId))).toBe(
+      'IDENTITY_MISMATCH',
+    );
     expect(alice.state.getIdentity(carol.account.accountId)).toBeUndefined();
   });
 });
@@ -55,7 +71,8 @@ describe('the outbox under a stalled recipient', () => {
     queueText(alice, carol.account.accountId, 'carol');
     await encryptQueued(alice); // encrypted, not marked sent: all six are ready
     expect(readyEnvelopes(alice, 5).every((e) => e.recipient === bob.account.accountId)).toBe(true);
-    expect(readyEnvelopes(alice, 5, 'all', [bob.account.accountId]).map((e) => e.recipient)).toEqual([carol.account.accountId]);
+    expect(
+      readyEnvelopes(alice, 5, 'all', [bob.account.accountId]).map((e) => e.recipient),
+    ).toEqual([carol.account.accountId]);
   });
 });
-

@@ -28,16 +28,44 @@ describe('migration 0006 (delivery tokens)', () => {
     const db = profileAt5();
     migrate(db, 6);
     expect(schemaVersion(db)).toBe(6);
-    const token = db.prepare("SELECT value FROM settings WHERE key = 'delivery.token'", { pluck: true }).get();
+    const token = db
+      .prepare("SELECT value FROM settings WHERE key = 'delivery.token'", { pluck: true })
+      .get();
     expect(token).toMatch(/^[0-9a-f]{32}$/);
     expect(
-      db.prepare('SELECT id, kind, message_id, client_message_id, recipient, payload, ciphertext, attempts, created_at FROM outbox ORDER BY id').all(),
+      db
+        .prepare(
+          'SELECT id, kind, message_id, client_message_id, recipient, payload, ciphertext, attempts, created_at FROM outbox ORDER BY id',
+        )
+        .all(),
     ).toEqual([
-      { id: 1, kind: 'message', message_id: 1, client_message_id: 'c1', recipient: 'peer', payload: Buffer.from([1, 2]), ciphertext: null, attempts: 2, created_at: 7 },
-      { id: 2, kind: 'receipt', message_id: null, client_message_id: 'c2', recipient: 'peer', payload: null, ciphertext: Buffer.from([3, 4]), attempts: 0, created_at: 8 },
+      {
+        id: 1,
+        kind: 'message',
+        message_id: 1,
+        client_message_id: 'c1',
+        recipient: 'peer',
+        payload: Buffer.from([1, 2]),
+        ciphertext: null,
+        attempts: 2,
+        created_at: 7,
+      },
+      {
+        id: 2,
+        kind: 'receipt',
+        message_id: null,
+        client_message_id: 'c2',
+        recipient: 'peer',
+        payload: null,
+        ciphertext: Buffer.from([3, 4]),
+        attempts: 0,
+        created_at: 8,
+      },
     ]);
     // The contact keeps its relay; it has no token until a new invite or a token message.
-    expect(db.prepare('SELECT relay, relay_id, delivery_token, blocked FROM contacts').get()).toEqual({
+    expect(
+      db.prepare('SELECT relay, relay_id, delivery_token, blocked FROM contacts').get(),
+    ).toEqual({
       relay: 'ws://127.0.0.1:1',
       relay_id: null,
       delivery_token: null,
@@ -49,7 +77,9 @@ describe('migration 0006 (delivery tokens)', () => {
   it('two profiles get different tokens', () => {
     const tokens = [profileAt5(), profileAt5()].map((db) => {
       migrate(db);
-      const value = db.prepare("SELECT value FROM settings WHERE key = 'delivery.token'", { pluck: true }).get();
+      const value = db
+        .prepare("SELECT value FROM settings WHERE key = 'delivery.token'", { pluck: true })
+        .get();
       db.close();
       return value;
     });
@@ -59,17 +89,25 @@ describe('migration 0006 (delivery tokens)', () => {
   it('the outbox accepts token entries, and its constraints and cascade still hold', () => {
     const db = profileAt5();
     migrate(db, 6);
-    db.exec("INSERT INTO outbox (kind, client_message_id, recipient, recipient_device, payload, created_at) VALUES ('token', 'c3', 'peer', 1, x'05', 9)");
+    db.exec(
+      "INSERT INTO outbox (kind, client_message_id, recipient, recipient_device, payload, created_at) VALUES ('token', 'c3', 'peer', 1, x'05', 9)",
+    );
     expect(() =>
-      db.exec("INSERT INTO outbox (kind, client_message_id, recipient, recipient_device, payload, created_at) VALUES ('other', 'c4', 'peer', 1, x'05', 9)"),
+      db.exec(
+        "INSERT INTO outbox (kind, client_message_id, recipient, recipient_device, payload, created_at) VALUES ('other', 'c4', 'peer', 1, x'05', 9)",
+      ),
     ).toThrow(/CHECK/);
     expect(() =>
-      db.exec("INSERT INTO outbox (kind, client_message_id, recipient, recipient_device, created_at) VALUES ('token', 'c5', 'peer', 1, 9)"),
+      db.exec(
+        "INSERT INTO outbox (kind, client_message_id, recipient, recipient_device, created_at) VALUES ('token', 'c5', 'peer', 1, 9)",
+      ),
     ).toThrow(/CHECK/);
     expect(() => db.exec("UPDATE contacts SET delivery_token = x'00'")).toThrow(/CHECK/);
     expect(() => db.exec('UPDATE contacts SET blocked = 2')).toThrow(/CHECK/);
     db.exec("DELETE FROM messages WHERE uuid = 'm1'");
-    expect(db.prepare('SELECT client_message_id FROM outbox ORDER BY id', { pluck: true }).all()).toEqual(['c2', 'c3']);
+    expect(
+      db.prepare('SELECT client_message_id FROM outbox ORDER BY id', { pluck: true }).all(),
+    ).toEqual(['c2', 'c3']);
     db.close();
   });
 });

@@ -54,7 +54,9 @@ function befriend(a: Profile, b: Profile): void {
 
 function bodiesFrom(at: Profile, from: Profile): string[] {
   const conversation = getContact(at.db, from.account.accountId).conversationId;
-  return messagesPage(at.db, conversation, 100).map((m) => m.body).reverse();
+  return messagesPage(at.db, conversation, 100)
+    .map((m) => m.body)
+    .reverse();
 }
 
 describe('sealed sender and delivery tokens through a real relay', () => {
@@ -68,8 +70,13 @@ describe('sealed sender and delivery tokens through a real relay', () => {
     const report = await mallory.engine.sendOutbox();
     expect(report.sent).toBe(0);
     // Not even a bundle: the fetch needs the token too. The entry waits (a rotation may be under way).
-    expect(mallory.profile.db.prepare('SELECT status FROM messages', { pluck: true }).get()).toBe('queued');
-    expect(await bob.engine.receive({ firstWaitMs: 500 })).toMatchObject({ stored: 0, rejected: 0 });
+    expect(mallory.profile.db.prepare('SELECT status FROM messages', { pluck: true }).get()).toBe(
+      'queued',
+    );
+    expect(await bob.engine.receive({ firstWaitMs: 500 })).toMatchObject({
+      stored: 0,
+      rejected: 0,
+    });
     // A sealed envelope submitted directly with a wrong token is refused too.
     const submission = {
       clientMessageId: randomUUID(),
@@ -78,10 +85,12 @@ describe('sealed sender and delivery tokens through a real relay', () => {
       token: randomBytes(16),
       body: randomBytes(200),
     };
-    expect(await mallory.engine.pool.get(relay.url, null).sendBatch([submission])).toEqual(['RELAY_ERR_BAD_TOKEN']);
+    expect(await mallory.engine.pool.get(relay.url, null).sendBatch([submission])).toEqual([
+      'RELAY_ERR_BAD_TOKEN',
+    ]);
   });
 
-  it("blocking rotates the token at the relay: the blocked contact is cut off, another contact keeps writing after receiving the new token", async () => {
+  it('blocking rotates the token at the relay: the blocked contact is cut off, another contact keeps writing after receiving the new token', async () => {
     const { relay } = await relayProcess();
     const alice = await person('Alice', relay.url);
     const bob = await person('Bob', relay.url);
@@ -97,63 +106,89 @@ describe('sealed sender and delivery tokens through a real relay', () => {
     queueText(carol.profile, bob.profile.account.accountId, 'from Carol, with the new token');
     expect((await alice.engine.sendOutbox()).sent).toBe(0);
     expect((await carol.engine.sendOutbox()).sent).toBe(1);
-    expect(await bob.engine.receive({ firstWaitMs: 5_000 })).toMatchObject({ stored: 1, rejected: 0 });
+    expect(await bob.engine.receive({ firstWaitMs: 5_000 })).toMatchObject({
+      stored: 1,
+      rejected: 0,
+    });
     expect(bodiesFrom(bob.profile, carol.profile)).toEqual(['from Carol, with the new token']);
     expect(bodiesFrom(bob.profile, alice.profile)).toEqual([]);
     // Alice's message is not failed at once: a refused token waits for a possible new one.
-    expect(alice.profile.db.prepare('SELECT status FROM messages', { pluck: true }).get()).toBe('queued');
+    expect(alice.profile.db.prepare('SELECT status FROM messages', { pluck: true }).get()).toBe(
+      'queued',
+    );
   });
 
   it.each([
     ['a relay process', async () => (await relayProcess()).relay.url],
     ['a folder relay', () => Promise.resolve(tempDir('sotto-folder-relay-'))],
-  ])('through %s, a contact who turned hostile forges a certificate for another contact: refused by the receiver, acked', async (_kind, start) => {
-    const address = await start();
-    const alice = await person('Alice', address);
-    const bob = await person('Bob', address);
-    const mallory = await person('Mallory', address);
-    befriend(alice.profile, bob.profile);
-    befriend(mallory.profile, bob.profile); // Mallory holds Bob's token legitimately
-    queueText(mallory.profile, bob.profile.account.accountId, 'hello, friend');
-    expect((await mallory.engine.sendOutbox()).sent).toBe(1);
-    expect(await bob.engine.receive({ firstWaitMs: 5_000 })).toMatchObject({ stored: 1 });
+  ])(
+    'through %s, a contact who turned hostile forges a certificate for another contact: refused by the receiver, acked',
+    async (_kind, start) => {
+      const address = await start();
+      const alice = await person('Alice', address);
+      const bob = await person('Bob', address);
+      const mallory = await person('Mallory', address);
+      befriend(alice.profile, bob.profile);
+      befriend(mallory.profile, bob.profile); // Mallory holds Bob's token legitimately
+      queueText(mallory.profile, bob.profile.account.accountId, 'hello, friend');
+      expect((await mallory.engine.sendOutbox()).sent).toBe(1);
+      expect(await bob.engine.receive({ firstWaitMs: 5_000 })).toMatchObject({ stored: 1 });
 
-    // Now she claims to be Alice, with her own key (the only key she can seal with).
-    queueText(mallory.profile, bob.profile.account.accountId, 'hi Bob, it is Alice');
-    await encryptQueued(mallory.profile);
-    const [inner] = readyEnvelopes(mallory.profile, 1);
-    const forged = await sealWith(mallory.profile.account.identity, bob.profile, inner!, {
-      ...honestCertificate(mallory.profile.account.identity, mallory.profile.account.accountId),
-      claim: alice.profile.account.accountId,
-    });
-    const token = Uint8Array.from(
-      mallory.profile.db
-        .prepare('SELECT delivery_token FROM contacts WHERE account_id = ?', { pluck: true })
-        .get<Uint8Array<ArrayBuffer>>([bob.profile.account.accountId])!,
-    );
-    const submission = { clientMessageId: randomUUID(), recipient: bob.profile.account.accountId, recipientDevice: 1, token, body: forged };
-    const route = mallory.profile.db
-      .prepare('SELECT relay, relay_id FROM contacts WHERE account_id = ?')
-      .get<{ relay: string; relay_id: string }>([bob.profile.account.accountId])!;
-    expect(await mallory.engine.pool.get(route.relay, route.relay_id).sendBatch([submission])).toEqual([undefined]);
+      // Now she claims to be Alice, with her own key (the only key she can seal with).
+      queueText(mallory.profile, bob.profile.account.accountId, 'hi Bob, it is Alice');
+      await encryptQueued(mallory.profile);
+      const [inner] = readyEnvelopes(mallory.profile, 1);
+      const forged = await sealWith(mallory.profile.account.identity, bob.profile, inner!, {
+        ...honestCertificate(mallory.profile.account.identity, mallory.profile.account.accountId),
+        claim: alice.profile.account.accountId,
+      });
+      const token = Uint8Array.from(
+        mallory.profile.db
+          .prepare('SELECT delivery_token FROM contacts WHERE account_id = ?', { pluck: true })
+          .get<Uint8Array<ArrayBuffer>>([bob.profile.account.accountId])!,
+      );
+      const submission = {
+        clientMessageId: randomUUID(),
+        recipient: bob.profile.account.accountId,
+        recipientDevice: 1,
+        token,
+        body: forged,
+      };
+      const route = mallory.profile.db
+        .prepare('SELECT relay, relay_id FROM contacts WHERE account_id = ?')
+        .get<{ relay: string; relay_id: string }>([bob.profile.account.accountId])!;
+      expect(
+        await mallory.engine.pool.get(route.relay, route.relay_id).sendBatch([submission]),
+      ).toEqual([undefined]);
 
-    expect(await bob.engine.receive({ firstWaitMs: 5_000 })).toMatchObject({ stored: 0, rejected: 1 });
-    expect(bodiesFrom(bob.profile, alice.profile)).toEqual([]);
-    // Acked: the relay does not deliver it again.
-    expect(await bob.engine.receive({ firstWaitMs: 1_000 })).toMatchObject({ stored: 0, rejected: 0, duplicates: 0 });
-  });
+      expect(await bob.engine.receive({ firstWaitMs: 5_000 })).toMatchObject({
+        stored: 0,
+        rejected: 1,
+      });
+      expect(bodiesFrom(bob.profile, alice.profile)).toEqual([]);
+      // Acked: the relay does not deliver it again.
+      expect(await bob.engine.receive({ firstWaitMs: 1_000 })).toMatchObject({
+        stored: 0,
+        rejected: 0,
+        duplicates: 0,
+      });
+    },
+  );
 
   it("on a relay both use, no envelope row names its sender; the relay's output names no account", async () => {
     const { relay, data } = await relayProcess();
     const alice = await person('Alice', relay.url);
     const bob = await person('Bob', relay.url);
     befriend(alice.profile, bob.profile);
-    for (let i = 0; i < 3; i++) queueText(alice.profile, bob.profile.account.accountId, `message ${i}`);
+    for (let i = 0; i < 3; i++)
+      queueText(alice.profile, bob.profile.account.accountId, `message ${i}`);
     expect((await alice.engine.sendOutbox()).sent).toBe(3);
 
     // Read while the envelopes are still queued for Bob.
     const db = new Database(join(data, 'relay.db'));
-    const rows = db.prepare('SELECT * FROM envelopes').all<Record<string, string | number | Uint8Array<ArrayBuffer> | null>>();
+    const rows = db
+      .prepare('SELECT * FROM envelopes')
+      .all<Record<string, string | number | Uint8Array<ArrayBuffer> | null>>();
     db.close();
     expect(rows).toHaveLength(3);
     const aliceId = alice.profile.account.accountId;
@@ -163,10 +198,13 @@ describe('sealed sender and delivery tokens through a real relay', () => {
       expect(row['recipient']).toBe(bob.profile.account.accountId);
       for (const value of Object.values(row)) {
         const bytes = value instanceof Uint8Array ? Buffer.from(value) : Buffer.from(String(value));
-        expect(bytes.includes(aliceId) || bytes.includes(aliceRaw) || bytes.includes(aliceKey)).toBe(false);
+        expect(
+          bytes.includes(aliceId) || bytes.includes(aliceRaw) || bytes.includes(aliceKey),
+        ).toBe(false);
       }
     }
     expect(await bob.engine.receive({ firstWaitMs: 5_000 })).toMatchObject({ stored: 3 });
-    for (const id of [aliceId, bob.profile.account.accountId]) expect(relay.output()).not.toContain(id);
+    for (const id of [aliceId, bob.profile.account.accountId])
+      expect(relay.output()).not.toContain(id);
   });
 });

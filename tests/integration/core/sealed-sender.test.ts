@@ -34,7 +34,11 @@ async function cast() {
   const { profile: mallory } = await newProfile('Mallory');
   await introduce(alice, bob, 0);
   addContact(mallory, cardOf(bob));
-  await startSession(mallory, takeBundle(publishedKeys(bob.db, bob.account), 1), bob.account.accountId);
+  await startSession(
+    mallory,
+    takeBundle(publishedKeys(bob.db, bob.account), 1),
+    bob.account.accountId,
+  );
   return { alice, bob, mallory };
 }
 
@@ -56,7 +60,9 @@ describe('sealed sender: every envelope is checked before its content is looked 
     const { alice, bob } = await cast();
     queueText(alice, bob.account.accountId, 'hello Bob');
     const envelopes = await flushOutbox(alice);
-    expect(Buffer.from(envelopes[0]!.body).includes(Buffer.from(alice.account.accountId))).toBe(false);
+    expect(Buffer.from(envelopes[0]!.body).includes(Buffer.from(alice.account.accountId))).toBe(
+      false,
+    );
     expect((await processEnvelopes(bob, envelopes)).map((o) => o.outcome)).toEqual(['stored']);
     expect(aliceMessagesAt(bob, alice)).toEqual(['hello Bob']);
   });
@@ -69,13 +75,15 @@ describe('sealed sender: every envelope is checked before its content is looked 
       claim: alice.account.accountId,
     });
     const outcomes = await processEnvelopes(bob, [delivered(forged)]);
-    expect(outcomes).toEqual([expect.objectContaining({ outcome: 'rejected', error: 'FORGED_SENDER' })]);
+    expect(outcomes).toEqual([
+      expect.objectContaining({ outcome: 'rejected', error: 'FORGED_SENDER' }),
+    ]);
     expect(aliceMessagesAt(bob, alice)).toEqual([]);
     expect(count(bob, 'SELECT count(*) FROM messages')).toBe(0);
     // Recorded without naming anyone: the claim was not proven.
-    expect(bob.db.prepare('SELECT sender_account, error_code, attempts FROM failed_envelopes').all()).toEqual([
-      { sender_account: '', error_code: 'FORGED_SENDER', attempts: 3 },
-    ]);
+    expect(
+      bob.db.prepare('SELECT sender_account, error_code, attempts FROM failed_envelopes').all(),
+    ).toEqual([{ sender_account: '', error_code: 'FORGED_SENDER', attempts: 3 }]);
     expect(Buffer.from(bob.state.getIdentity(alice.account.accountId)!.publicKey)).toEqual(
       Buffer.from(alice.account.identity.publicKey.serialize()),
     );
@@ -89,7 +97,10 @@ describe('sealed sender: every envelope is checked before its content is looked 
       ...honestCertificate(mallory.account.identity, alice.account.accountId),
       key: alice.account.identity.publicKey,
     });
-    expect((await processEnvelopes(bob, [delivered(forged)]))[0]).toMatchObject({ outcome: 'rejected', error: 'UNSEAL_FAILED' });
+    expect((await processEnvelopes(bob, [delivered(forged)]))[0]).toMatchObject({
+      outcome: 'rejected',
+      error: 'UNSEAL_FAILED',
+    });
     expect(aliceMessagesAt(bob, alice)).toEqual([]);
   });
 
@@ -99,7 +110,10 @@ describe('sealed sender: every envelope is checked before its content is looked 
     const other = IdentityKeyPair.generate();
     for (const cert of [
       // the "server" certificate signed by another key
-      { ...honestCertificate(mallory.account.identity, mallory.account.accountId), rootSigner: other.privateKey },
+      {
+        ...honestCertificate(mallory.account.identity, mallory.account.accountId),
+        rootSigner: other.privateKey,
+      },
       // a server key other than the sender's own (properly signed by the sender)
       {
         ...honestCertificate(mallory.account.identity, mallory.account.accountId),
@@ -119,12 +133,20 @@ describe('sealed sender: every envelope is checked before its content is looked 
     const { bob, mallory } = await cast();
     const inner = await innerFrom(mallory, bob, 'old certificate');
     const expiration = Date.now() - 1000;
-    const cert = { ...honestCertificate(mallory.account.identity, mallory.account.accountId), expiration };
+    const cert = {
+      ...honestCertificate(mallory.account.identity, mallory.account.accountId),
+      expiration,
+    };
     const sealed = await sealWith(mallory.account.identity, bob, inner, cert);
-    expect((await processEnvelopes(bob, [delivered(sealed)]))[0]).toMatchObject({ outcome: 'rejected', error: 'CERT_EXPIRED' });
+    expect((await processEnvelopes(bob, [delivered(sealed)]))[0]).toMatchObject({
+      outcome: 'rejected',
+      error: 'CERT_EXPIRED',
+    });
     // The same certificate on an envelope the relay stored before it expired is fine.
     const early = await sealWith(mallory.account.identity, bob, inner, cert);
-    expect((await processEnvelopes(bob, [delivered(early, expiration - 1)]))[0]!.outcome).toBe('stored');
+    expect((await processEnvelopes(bob, [delivered(early, expiration - 1)]))[0]!.outcome).toBe(
+      'stored',
+    );
   });
 
   it("the sender's own certificates last 7 days and are checked at the envelope's server time", async () => {
@@ -133,30 +155,50 @@ describe('sealed sender: every envelope is checked before its content is looked 
     await encryptQueued(alice);
     const now = Date.now();
     const [ready] = await sealReady(alice, 10, 'all', [], now);
-    const stale = { id: 'late-1', body: ready!.submission.body, serverTime: now + CERTIFICATE_LIFETIME_MS + 1 };
-    expect((await processEnvelopes(bob, [stale]))[0]).toMatchObject({ outcome: 'rejected', error: 'CERT_EXPIRED' });
-    const fresh = { id: 'late-2', body: ready!.submission.body, serverTime: now + CERTIFICATE_LIFETIME_MS - 1 };
+    const stale = {
+      id: 'late-1',
+      body: ready!.submission.body,
+      serverTime: now + CERTIFICATE_LIFETIME_MS + 1,
+    };
+    expect((await processEnvelopes(bob, [stale]))[0]).toMatchObject({
+      outcome: 'rejected',
+      error: 'CERT_EXPIRED',
+    });
+    const fresh = {
+      id: 'late-2',
+      body: ready!.submission.body,
+      serverTime: now + CERTIFICATE_LIFETIME_MS - 1,
+    };
     expect((await processEnvelopes(bob, [fresh]))[0]!.outcome).toBe('stored');
   });
 
   it('a self-send (sealed by this very account and device) is refused', async () => {
     const { bob, mallory } = await cast();
     const inner = await innerFrom(mallory, bob, 'to myself');
-    const sealed = await sealWith(bob.account.identity, bob, inner, honestCertificate(bob.account.identity, bob.account.accountId));
-    expect((await processEnvelopes(bob, [delivered(sealed)]))[0]).toMatchObject({ outcome: 'rejected', error: 'SELF_SEND' });
+    const sealed = await sealWith(
+      bob.account.identity,
+      bob,
+      inner,
+      honestCertificate(bob.account.identity, bob.account.accountId),
+    );
+    expect((await processEnvelopes(bob, [delivered(sealed)]))[0]).toMatchObject({
+      outcome: 'rejected',
+      error: 'SELF_SEND',
+    });
   });
 
   it('a key that derives the id but is not the one pinned for that contact is refused (rule 3)', async () => {
     const { alice, bob } = await cast();
     // A profile from before self-certifying ids may have pinned another key for an id.
-    bob.db.prepare('UPDATE identities SET public_key = ? WHERE account_id = ?').run([
-      IdentityKeyPair.generate().publicKey.serialize(),
-      alice.account.accountId,
-    ]);
+    bob.db
+      .prepare('UPDATE identities SET public_key = ? WHERE account_id = ?')
+      .run([IdentityKeyPair.generate().publicKey.serialize(), alice.account.accountId]);
     bob.state.clearCache();
     queueText(alice, bob.account.accountId, 'from the real Alice');
     const outcomes = await processEnvelopes(bob, await flushOutbox(alice));
-    expect(outcomes).toEqual([expect.objectContaining({ outcome: 'rejected', error: 'FORGED_SENDER' })]);
+    expect(outcomes).toEqual([
+      expect.objectContaining({ outcome: 'rejected', error: 'FORGED_SENDER' }),
+    ]);
     expect(aliceMessagesAt(bob, alice)).toEqual([]);
   });
 
@@ -176,8 +218,14 @@ describe('sealed sender: every envelope is checked before its content is looked 
   it('a stranger with a valid certificate is a new conversation, named only from inside the encrypted content', async () => {
     const { bob, mallory } = await cast();
     queueText(mallory, bob.account.accountId, 'hello, we have not met');
-    expect((await processEnvelopes(bob, await flushOutbox(mallory))).map((o) => o.outcome)).toEqual(['stored']);
-    expect(listConversations(bob.db).map((c) => c.displayName).sort()).toEqual(['Alice', 'Mallory']);
+    expect((await processEnvelopes(bob, await flushOutbox(mallory))).map((o) => o.outcome)).toEqual(
+      ['stored'],
+    );
+    expect(
+      listConversations(bob.db)
+        .map((c) => c.displayName)
+        .sort(),
+    ).toEqual(['Alice', 'Mallory']);
   });
 });
 
@@ -190,8 +238,13 @@ describe("the sender's own certificate", () => {
     expect(first.senderUuid()).toBe(alice.account.accountId);
     expect(first.senderE164()).toBeNull();
     expect(Buffer.from(first.serialize()).includes(Buffer.from('Alice'))).toBe(false);
-    expect(senderCertificate(alice, now + CERTIFICATE_LIFETIME_MS - CERTIFICATE_RENEW_MS)).toBe(first);
-    const renewed = senderCertificate(alice, now + CERTIFICATE_LIFETIME_MS - CERTIFICATE_RENEW_MS + 1);
+    expect(senderCertificate(alice, now + CERTIFICATE_LIFETIME_MS - CERTIFICATE_RENEW_MS)).toBe(
+      first,
+    );
+    const renewed = senderCertificate(
+      alice,
+      now + CERTIFICATE_LIFETIME_MS - CERTIFICATE_RENEW_MS + 1,
+    );
     expect(renewed).not.toBe(first);
     expect(renewed.expiration()).toBeGreaterThan(first.expiration());
   });

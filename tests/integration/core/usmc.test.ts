@@ -33,7 +33,13 @@ describe('the hand-written sealed-sender content', () => {
       }
       const tx = new ProtocolTransaction(alice.state);
       const message = await signalEncrypt(
-        encodeContent({ v: 1, type: 'receipt', kind: 'delivered', ids: ['0190c7a0-0000-7000-8000-000000000000'], sentAt: i }),
+        encodeContent({
+          v: 1,
+          type: 'receipt',
+          kind: 'delivered',
+          ids: ['0190c7a0-0000-7000-8000-000000000000'],
+          sentAt: i,
+        }),
         peerAddress(bob.account.accountId, 1),
         localAddress(alice),
         tx.sessionStore,
@@ -41,8 +47,18 @@ describe('the hand-written sealed-sender content', () => {
       );
       seen.add(message.type());
       for (const hint of [ContentHint.Default, ContentHint.Implicit, ContentHint.Resendable]) {
-        const reference = UnidentifiedSenderMessageContent.new(message, certificate, hint, null).serialize();
-        const ours = unidentifiedContent(message.type(), message.serialize(), certificate, hint).serialize();
+        const reference = UnidentifiedSenderMessageContent.new(
+          message,
+          certificate,
+          hint,
+          null,
+        ).serialize();
+        const ours = unidentifiedContent(
+          message.type(),
+          message.serialize(),
+          certificate,
+          hint,
+        ).serialize();
         expect(Buffer.from(ours)).toEqual(Buffer.from(reference));
       }
     }

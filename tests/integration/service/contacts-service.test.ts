@@ -29,7 +29,11 @@ async function app(): Promise<CoreService> {
 }
 
 /** Calls a method with its input parsed by the contract's schema, as main does. */
-function call<M extends MethodName>(service: CoreService, method: M, input: unknown = {}): Promise<MethodOutput<M>> {
+function call<M extends MethodName>(
+  service: CoreService,
+  method: M,
+  input: unknown = {},
+): Promise<MethodOutput<M>> {
   const parsed = methods[method].input.parse(input);
   return service.call(method, parsed as never);
 }
@@ -50,20 +54,33 @@ describe('contacts through the service', () => {
     const service = await app();
     const { profile: bob } = await newProfile('Bob');
     const added = await call(service, 'contacts:add', { invite: inviteOf(bob) });
-    expect(added).toMatchObject({ accountId: bob.account.accountId, displayName: 'Bob', blocked: false });
+    expect(added).toMatchObject({
+      accountId: bob.account.accountId,
+      displayName: 'Bob',
+      blocked: false,
+    });
     const blocked = await call(service, 'contacts:block', { conversationId: added.conversationId });
     expect(blocked.blocked).toBe(true);
     expect((await call(service, 'contacts:list')).map((c) => c.blocked)).toEqual([true]);
     expect(
-      await rejectedCode(() => call(service, 'messages:send', { conversationId: added.conversationId, body: 'hi' })),
+      await rejectedCode(() =>
+        call(service, 'messages:send', { conversationId: added.conversationId, body: 'hi' }),
+      ),
     ).toBe('CONTACT_BLOCKED');
-    expect((await call(service, 'contacts:unblock', { conversationId: added.conversationId })).blocked).toBe(false);
-    expect((await call(service, 'messages:send', { conversationId: added.conversationId, body: 'hi' })).status).toBe('queued');
+    expect(
+      (await call(service, 'contacts:unblock', { conversationId: added.conversationId })).blocked,
+    ).toBe(false);
+    expect(
+      (await call(service, 'messages:send', { conversationId: added.conversationId, body: 'hi' }))
+        .status,
+    ).toBe('queued');
   });
 
   it('an outdated invite is INVITE_OUTDATED', async () => {
     const service = await app();
-    expect(await rejectedCode(() => call(service, 'contacts:add', { invite: 'sotto://invite/1#e30' }))).toBe('INVITE_OUTDATED');
+    expect(
+      await rejectedCode(() => call(service, 'contacts:add', { invite: 'sotto://invite/1#e30' })),
+    ).toBe('INVITE_OUTDATED');
   });
 
   it("a 70,000-character message passes the IPC contract and meets the core's rule: MESSAGE_TOO_LONG", async () => {
@@ -72,7 +89,9 @@ describe('contacts through the service', () => {
     const { conversationId } = await call(service, 'contacts:add', { invite: inviteOf(bob) });
     for (const body of ['x'.repeat(70_000), '北'.repeat(60_000)]) {
       expect(methods['messages:send'].input.safeParse({ conversationId, body }).success).toBe(true);
-      expect(await rejectedCode(() => call(service, 'messages:send', { conversationId, body }))).toBe('MESSAGE_TOO_LONG');
+      expect(
+        await rejectedCode(() => call(service, 'messages:send', { conversationId, body })),
+      ).toBe('MESSAGE_TOO_LONG');
     }
     expect((await call(service, 'sync:status')).outbox).toBe(0);
   });

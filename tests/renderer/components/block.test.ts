@@ -25,12 +25,19 @@ async function mountChat() {
     { path: '/chat/:id/safety-number', name: 'safety-number', component: { template: '<p />' } },
   ]);
   await router.push('/chat/1');
-  const wrapper = mount(ChatView, { props: { id: '1' }, global: { plugins: plugins(pinia, router) }, attachTo: document.body });
+  const wrapper = mount(ChatView, {
+    props: { id: '1' },
+    global: { plugins: plugins(pinia, router) },
+    attachTo: document.body,
+  });
   await settle();
   return wrapper;
 }
 
-async function chooseFromMenu(wrapper: Awaited<ReturnType<typeof mountChat>>, testId: string): Promise<void> {
+async function chooseFromMenu(
+  wrapper: Awaited<ReturnType<typeof mountChat>>,
+  testId: string,
+): Promise<void> {
   await wrapper.get('[data-testid="chat-menu"]').trigger('click');
   await settle();
   await wrapper.get(`[data-testid="${testId}"]`).trigger('click');
@@ -43,8 +50,12 @@ describe('blocking a contact from the chat', () => {
     expect(wrapper.find('[data-testid="blocked-notice"]').exists()).toBe(false);
     await chooseFromMenu(wrapper, 'chat-block');
     expect(fake.callsOf('contacts:block')).toEqual([{ conversationId: 1 }]);
-    expect(wrapper.get('[data-testid="blocked-notice"]').text()).toBe(en.chat.blockedNotice.replace('{name}', 'Carol'));
-    expect(wrapper.get('[data-testid="composer-blocked"]').text()).toBe(en.chat.blockedComposer.replace('{name}', 'Carol'));
+    expect(wrapper.get('[data-testid="blocked-notice"]').text()).toBe(
+      en.chat.blockedNotice.replace('{name}', 'Carol'),
+    );
+    expect(wrapper.get('[data-testid="composer-blocked"]').text()).toBe(
+      en.chat.blockedComposer.replace('{name}', 'Carol'),
+    );
     expect(wrapper.get('[data-testid="chat-composer"]').attributes('disabled')).toBeDefined();
     expect(wrapper.get('[data-testid="chat-send"]').attributes('disabled')).toBeDefined();
 

@@ -25,8 +25,12 @@ describe('invite v2 text', () => {
   });
 
   it('says "outdated" for protocol-1 invites and "invalid" for anything malformed', () => {
-    expect(parseInvite('sotto://invite/1#eyJyZWxheSI6IngifQ')).toEqual({ ok: false, reason: 'outdated' });
-    const body = (value: object) => `sotto://invite/2#${Buffer.from(JSON.stringify(value)).toString('base64url')}`;
+    expect(parseInvite('sotto://invite/1#eyJyZWxheSI6IngifQ')).toEqual({
+      ok: false,
+      reason: 'outdated',
+    });
+    const body = (value: object) =>
+      `sotto://invite/2#${Buffer.from(JSON.stringify(value)).toString('base64url')}`;
     for (const bad of [
       body({ ...invite, extra: 1 }),
       body({ ...invite, identityKey: `${identityKey.slice(0, 43)}=` }),
@@ -45,7 +49,14 @@ describe('token content and the text token', () => {
   it('round-trip; a token of the wrong size is refused', () => {
     const update = { v: 1, type: 'token', token, sentAt: 5 } as const;
     expect(decodeContent(encodeContent(update))).toEqual(update);
-    const text = { v: 1, type: 'text', id: '7f9c2ba4-e88f-4e0a-9c6b-0b6f3f0c2a11', sentAt: 1, body: 'hi', token } as const;
+    const text = {
+      v: 1,
+      type: 'text',
+      id: '7f9c2ba4-e88f-4e0a-9c6b-0b6f3f0c2a11',
+      sentAt: 1,
+      body: 'hi',
+      token,
+    } as const;
     expect(decodeContent(encodeContent(text))).toEqual(text);
     expect(() => encodeContent({ ...update, token: toBase64(new Uint8Array(17)) })).toThrow();
   });
