@@ -3,16 +3,18 @@ import {
   addContactFromInvite,
   getContact,
   ownDeliveryToken,
+  processEnvelopes,
   queueText,
   type Profile,
 } from '../../../electron/core/index.ts';
 import { setSetting } from '../../../electron/core/profile/settings.ts';
 import { profileInvite } from '../../../electron/core/profile/invite.ts';
 import { MAX_CONTENT_BYTES } from '../../../shared/protocol/content.ts';
+import { RELAY_LIMITS } from '../../../shared/relay/protocol.ts';
 import { formatInvite, type Invite } from '../../../shared/protocol/invite.ts';
 import { toBase64 } from '../../../shared/protocol/encoding.ts';
 import { thrownCode } from '../../support/errors.ts';
-import { introduce, newProfile, TEST_RELAY_ID } from '../../support/profiles.ts';
+import { flushOutbox, introduce, newProfile, TEST_RELAY_ID } from '../../support/profiles.ts';
 
 function count(profile: Profile, table: string): number {
   return Number(profile.db.prepare(`SELECT count(*) FROM ${table}`, { pluck: true }).get());
@@ -35,6 +37,25 @@ describe('one size rule, in bytes, at compose time', () => {
     expect(id).toBeGreaterThan(0);
     const payload = alice.db.prepare('SELECT length(payload) FROM outbox', { pluck: true }).get();
     expect(Number(payload)).toBeLessThanOrEqual(MAX_CONTENT_BYTES);
+  });
+});
+
+describe('the largest message the rule allows', () => {
+  it('still fits one relay envelope once sealed, and is delivered', async () => {
+    const { profile: alice } = await newProfile('Alice');
+    const { profile: bob } = await newProfile('Bob');
+    await introduce(alice, bob);
+    // The longest CJK text the byte rule accepts (3 bytes per character).
+    let length = Math.floor(MAX_CONTENT_BYTES / 3);
+    while (
+      thrownCode(() => queueText(alice, bob.account.accountId, '北'.repeat(length))) ===
+      'MESSAGE_TOO_LONG'
+    )
+      length -= 8;
+    expect(length).toBeGreaterThan(29_000);
+    const [envelope] = await flushOutbox(alice);
+    expect(envelope!.body.length).toBeLessThanOrEqual(RELAY_LIMITS.maxEnvelopeBytes);
+    expect((await processEnvelopes(bob, [envelope!])).map((o) => o.outcome)).toEqual(['stored']);
   });
 });
 
