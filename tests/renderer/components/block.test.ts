@@ -75,3 +75,30 @@ describe('blocking a contact from the chat', () => {
     wrapper.unmount();
   });
 });
+
+describe('the conversation list', () => {
+  it('marks a blocked contact', async () => {
+    const { default: ConversationList } =
+      await import('../../../renderer/src/components/ConversationList.vue');
+    const { useConversationsStore } = await import('../../../renderer/src/stores/conversations.ts');
+    fake.addConversation({ id: 2, displayName: 'Dave' });
+    await useContactsStore().load();
+    await useConversationsStore().refresh();
+    const router = testRouter([
+      { path: '/', component: { template: '<p />' } },
+      { path: '/chat/:id', name: 'chat', component: { template: '<p />' } },
+    ]);
+    await router.push('/');
+    const wrapper = mount(ConversationList, { global: { plugins: plugins(pinia, router) } });
+    await settle();
+    expect(wrapper.findAll('[data-testid="blocked-marker"]')).toHaveLength(0);
+    await useContactsStore().setBlocked(2, true);
+    await settle();
+    const marked = wrapper
+      .findAll('[data-testid="conversation-item"]')
+      .filter((row) => row.find('[data-testid="blocked-marker"]').exists());
+    expect(marked.map((row) => row.attributes('data-conversation-id'))).toEqual(['2']);
+    expect(marked[0]!.get('[data-testid="blocked-marker"]').text()).toBe(en.conversations.blocked);
+    wrapper.unmount();
+  });
+});
