@@ -8,11 +8,13 @@ import {
   blockContact,
   encryptQueued,
   getContact,
+  getMessage,
   messagesPage,
   type Profile,
   queueText,
   readyEnvelopes,
 } from '../../../electron/core/index.ts';
+import { nextDueAt, RECEIPT_DELAY_MS } from '../../../electron/core/messaging/outbox.ts';
 import { profileInvite } from '../../../electron/core/profile/invite.ts';
 import { SyncEngine } from '../../../electron/core/sync/engine.ts';
 import { setHomeRelay } from '../../../electron/core/sync/home-relay-setting.ts';
@@ -174,6 +176,29 @@ describe('sealed sender and delivery tokens through a real relay', () => {
       });
     },
   );
+
+  it('automatic receipts leave only after their random 1-10 s delay, then mark the message delivered', async () => {
+    const { relay } = await relayProcess();
+    const alice = await person('Alice', relay.url);
+    const bob = await person('Bob', relay.url);
+    befriend(alice.profile, bob.profile);
+    const { id } = queueText(
+      alice.profile,
+      bob.profile.account.accountId,
+      'ack me, but not at once',
+    );
+    await alice.engine.sendOutbox();
+    const received = Date.now();
+    expect(await bob.engine.receive({ firstWaitMs: 5_000 })).toMatchObject({ stored: 1 });
+    expect((await bob.engine.sendOutbox('receipts')).sent).toBe(0);
+    const due = nextDueAt(bob.profile, 'receipts')!;
+    expect(due - received).toBeGreaterThanOrEqual(RECEIPT_DELAY_MS.min);
+    expect(due - received).toBeLessThanOrEqual(RECEIPT_DELAY_MS.max + 5_000);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - Date.now()) + 10));
+    expect((await bob.engine.sendOutbox('receipts')).sent).toBe(1);
+    expect(await alice.engine.receive({ firstWaitMs: 5_000 })).toMatchObject({ receipts: 1 });
+    expect(getMessage(alice.profile.db, id)?.status).toBe('delivered');
+  });
 
   it("on a relay both use, no envelope row names its sender; the relay's output names no account", async () => {
     const { relay, data } = await relayProcess();
