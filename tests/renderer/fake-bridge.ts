@@ -127,6 +127,7 @@ export class FakeBridge {
       conversationId: conversation.id,
       trust: conversation.identityChanged ? 'changed' : 'trusted',
       verified: conversation.verified,
+      blocked: false,
     });
     return conversation;
   }
@@ -224,6 +225,12 @@ export class FakeBridge {
       return this.state;
     },
     'profile:invite': () => ({ link: 'sotto://invite/1#fake-invite' }),
+    /** A new account id, as an identity reset makes. */
+    'profile:reset-identity': () => {
+      this.requireUnlocked();
+      this.state = { ...this.state, accountId: `${this.state.accountId ?? 'ACCOUNT'}-reset` };
+      return this.state;
+    },
     'profile:change-passphrase': (input) => {
       if (input.current !== this.passphrase) throw new FakeError('WRONG_PASSPHRASE');
       this.passphrase = input.next;
@@ -248,6 +255,8 @@ export class FakeBridge {
       this.conversation(conversationId).identityChanged = false;
       return this.updateContact(conversationId, { trust: 'trusted' });
     },
+    'contacts:block': ({ conversationId }) => this.updateContact(conversationId, { blocked: true }),
+    'contacts:unblock': ({ conversationId }) => this.updateContact(conversationId, { blocked: false }),
     'conversations:list': () => {
       this.requireUnlocked();
       return this.conversations.map(({ draft: _draft, verified: _verified, ...row }) => ({ ...row }));

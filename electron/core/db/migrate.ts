@@ -6,9 +6,10 @@ import { migration0002 } from './migrations/0002-contacts-and-history.ts';
 import { migration0003 } from './migrations/0003-message-search.ts';
 import { migration0004 } from './migrations/0004-key-publication.ts';
 import { migration0005 } from './migrations/0005-failed-message-index.ts';
+import { migration0006 } from './migrations/0006-delivery-tokens.ts';
 
 /** Every migration, in order. Append only; never edit a released one. */
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006];
 
 /** The schema version this build writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -6,9 +6,11 @@ import {
   processPreKeyBundle,
   PublicKey,
 } from '@signalapp/libsignal-client';
+import type { AccountId } from '../../../shared/protocol/account-id.ts';
 import type { PreKeyBundleData } from '../../../shared/protocol/keys.ts';
 import { fromBase64 } from '../../../shared/protocol/encoding.ts';
 import { SottoError } from '../errors.ts';
+import { deriveAccountId } from '../crypto/account-id.ts';
 import { ProtocolTransaction } from '../crypto/protocol-transaction.ts';
 import type { Profile } from '../profile/profile.ts';
 import { localAddress, peerAddress } from './addresses.ts';
@@ -40,13 +42,18 @@ export function hasSession(profile: Profile, accountId: string, deviceId: number
 }
 
 /**
- * Starts a session from a fetched prekey bundle (X3DH + PQXDH). A bundle
- * carrying an identity key other than the one pinned for that account is
- * recorded as an identity change and refused with IDENTITY_CHANGED.
+ * Starts a session from a fetched prekey bundle (X3DH + PQXDH). The bundle
+ * must be for the account asked for (RELAY_REFUSED: the directory is lying or
+ * broken), and its identity key must derive that account id and equal the key
+ * pinned for it (IDENTITY_MISMATCH): an account id is its key, so another key
+ * is a forgery, never an identity change. A refused bundle records nothing.
  */
-export function startSession(profile: Profile, data: PreKeyBundleData, expectedAccountId?: string): Promise<void> {
-  // A directory that answers for another account than the one asked is lying or broken.
-  if (expectedAccountId !== undefined && data.accountId !== expectedAccountId) {
+export function startSession(
+  profile: Profile,
+  data: PreKeyBundleData,
+  expected: AccountId,
+): Promise<void> {
+  if (data.accountId !== expected) {
     return Promise.reject(new SottoError('RELAY_REFUSED', 'bundle for another account'));
   }
   return profile.exclusive(() => buildSession(profile, data));
@@ -54,6 +61,14 @@ export function startSession(profile: Profile, data: PreKeyBundleData, expectedA
 
 async function buildSession(profile: Profile, data: PreKeyBundleData): Promise<void> {
   const bundle = toPreKeyBundle(data);
+  const key = bundle.identityKey();
+  const pinned = profile.state.getIdentity(data.accountId);
+  if (
+    deriveAccountId(key) !== data.accountId ||
+    (pinned && !Buffer.from(pinned.publicKey).equals(Buffer.from(key.serialize())))
+  ) {
+    throw new SottoError('IDENTITY_MISMATCH');
+  }
   const tx = new ProtocolTransaction(profile.state);
   try {
     await processPreKeyBundle(
@@ -65,12 +80,14 @@ async function buildSession(profile: Profile, data: PreKeyBundleData): Promise<v
     );
   } catch (error) {
     if (LibSignalErrorBase.is(error, ErrorCode.UntrustedIdentity)) {
-      // Unknown account whose bundle key does not derive its id: refuse, record nothing.
-      if (!profile.state.getIdentity(data.accountId)) throw new SottoError('IDENTITY_MISMATCH', undefined, { cause: error });
-      const record = new ProtocolTransaction(profile.state);
-      record.saveIdentity(data.accountId, bundle.identityKey().serialize());
-      profile.commit(record, () => undefined);
-      throw new SottoError('IDENTITY_CHANGED', undefined, { cause: error });
+      // The key is the pinned one, but a pending identity decision (trust 'changed') waits for the user.
+      throw new SottoError(
+        pinned?.trust === 'changed' ? 'IDENTITY_CHANGED' : 'IDENTITY_MISMATCH',
+        undefined,
+        {
+          cause: error,
+        },
+      );
     }
     throw new SottoError('INVALID_INPUT', 'bundle rejected', { cause: error });
   }

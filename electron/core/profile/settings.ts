@@ -8,6 +8,9 @@ export type SettingKey =
   // 'true' when the user consented to an unencrypted ws:// relay on another host (`--insecure`, Settings).
   | 'relay.allowInsecure'
   | 'keys.publishedTo'
+  // This account's delivery token (hex) and the home relay address it is registered with (contacts/tokens.ts).
+  | 'delivery.token'
+  | 'delivery.tokenRegisteredWith'
   // Desktop app preferences (not secret; kept in the encrypted database like everything else).
   | 'ui.autoLockMinutes'
   | 'ui.theme'

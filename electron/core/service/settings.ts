@@ -8,23 +8,21 @@ import { getSetting, type SettingKey, setSetting } from '../profile/settings.ts'
  * name only: an OS notification centre keeps what it showed outside the
  * encrypted database (docs/threat-model.md#notifications).
  */
-export const SETTING_DEFAULTS: Omit<Settings, 'relay'> = {
+export const SETTING_DEFAULTS: Omit<Settings, 'relay' | 'allowInsecureRelay'> = {
   autoLockMinutes: 15,
   theme: 'system',
   language: 'en',
   notifications: true,
   notificationContent: 'name',
-  allowInsecureRelay: false,
 };
 
-// Values are stored as JSON text (`relay.allowInsecure` as 'true'/'false', which is JSON too).
+// Values are stored as JSON text.
 const KEYS = {
   autoLockMinutes: 'ui.autoLockMinutes',
   theme: 'ui.theme',
   language: 'ui.language',
   notifications: 'ui.notifications',
   notificationContent: 'ui.notificationContent',
-  allowInsecureRelay: 'relay.allowInsecure',
 } as const satisfies Record<keyof typeof SETTING_DEFAULTS, SettingKey>;
 
 /** The app's settings, with defaults for what was never set (a stored value that no longer parses falls back too). */
@@ -38,7 +36,11 @@ export function readSettings(db: Sql): Settings {
       return undefined;
     }
   };
-  const settings: Record<string, unknown> = { relay: getSetting(db, 'relay') ?? null };
+  const settings: Record<string, unknown> = {
+    relay: getSetting(db, 'relay') ?? null,
+    // Written with the relay (sync/home-relay-setting.ts): consent belongs to one address.
+    allowInsecureRelay: getSetting(db, 'relay.allowInsecure') === 'true',
+  };
   for (const [name, key] of Object.entries(KEYS) as [keyof typeof KEYS, SettingKey][]) {
     const parsed = settingsSchema.shape[name].safeParse(stored(key));
     settings[name] = parsed.success ? parsed.data : SETTING_DEFAULTS[name];
@@ -46,10 +48,13 @@ export function readSettings(db: Sql): Settings {
   return settingsSchema.parse(settings);
 }
 
-/** Writes the given settings in one transaction (values already validated by the contract). */
-export function writeSettings(profile: Profile, changes: Partial<Settings>): void {
+/**
+ * Writes the given settings in one transaction (values already validated by
+ * the contract). The relay and its insecure-relay consent are not written
+ * here: they go through setHomeRelay, which checks the address.
+ */
+export function writeSettings(profile: Profile, changes: Omit<Partial<Settings>, 'relay' | 'allowInsecureRelay'>): void {
   profile.commit(undefined, (db) => {
-    if (changes.relay) setSetting(db, 'relay', changes.relay);
     for (const [name, key] of Object.entries(KEYS) as [keyof typeof KEYS, SettingKey][]) {
       if (changes[name] !== undefined) setSetting(db, key, JSON.stringify(changes[name]));
     }

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import {
-  acceptIdentityChange,
   getContact,
   listConversations,
   markVerified,
@@ -28,49 +27,27 @@ describe('trust: first use, identity changes, verification', () => {
     expect(atAlice.scannable.length).toBeGreaterThan(32);
   });
 
-  it('a changed identity is stored and flagged, clears "verified", and blocks sending until accepted', async () => {
+  it('a new key under a known account id is a forgery: its messages are refused, nothing is flagged or pinned', async () => {
     const { profile: alice } = await newProfile('Alice');
     const { profile: bob } = await newProfile('Bob');
     await introduce(alice, bob);
-    queueText(alice, bob.account.accountId, 'hello before');
-    await processEnvelopes(bob, await flushOutbox(alice));
     markVerified(alice, bob.account.accountId);
-    expect(getContact(alice.db, bob.account.accountId)).toMatchObject({ trust: 'trusted', verified: true });
     const oldNumber = safetyNumber(alice, bob.account.accountId).digits;
-
-    // Bob's identity key is replaced (same account id); he starts over with Alice.
+    // Bob's key is replaced under the same id (what protocol 1 called an identity change).
     bob.resetIdentity();
-    await startSession(bob, takeBundle(publishedKeys(alice.db, alice.account), 1));
+    await startSession(bob, takeBundle(publishedKeys(alice.db, alice.account), 1), alice.account.accountId);
     queueText(bob, alice.account.accountId, 'hello from my new key');
     const outcomes = await processEnvelopes(alice, await flushOutbox(bob));
-    expect(outcomes.map((o) => o.outcome)).toEqual(['stored']);
-
-    expect(getContact(alice.db, bob.account.accountId)).toMatchObject({ trust: 'changed', verified: false });
-    expect(listConversations(alice.db)[0]).toMatchObject({ identityChanged: true });
-    expect(alice.db.prepare('SELECT count(*) FROM identity_changes WHERE accepted_at IS NULL', { pluck: true }).get()).toBe(1);
-    expect(safetyNumber(alice, bob.account.accountId).digits).not.toBe(oldNumber);
-    expect(await rejectedCode(() => queueText(alice, bob.account.accountId, 'blocked'))).toBe('IDENTITY_CHANGED');
-
-    acceptIdentityChange(alice, bob.account.accountId);
-    expect(listConversations(alice.db)[0]).toMatchObject({ identityChanged: false });
-    expect(getContact(alice.db, bob.account.accountId)).toMatchObject({ trust: 'trusted', verified: false });
-    queueText(alice, bob.account.accountId, 'welcome back');
-    const reply = await processEnvelopes(bob, await flushOutbox(alice));
-    expect(reply.map((o) => o.outcome)).toEqual(['stored']);
-  });
-
-  it('a fetched bundle with a different identity key is refused with IDENTITY_CHANGED and flagged', async () => {
-    const { profile: alice } = await newProfile('Alice');
-    const { profile: bob } = await newProfile('Bob');
-    await introduce(alice, bob);
-    bob.resetIdentity();
-    const code = await rejectedCode(() => startSession(alice, takeBundle(publishedKeys(bob.db, bob.account), 0)));
-    expect(code).toBe('IDENTITY_CHANGED');
-    expect(getContact(alice.db, bob.account.accountId).trust).toBe('changed');
-    expect(listConversations(alice.db)[0]).toMatchObject({ identityChanged: true });
-    markVerified(alice, bob.account.accountId);
-    await startSession(alice, takeBundle(publishedKeys(bob.db, bob.account), 0));
+    expect(outcomes).toEqual([expect.objectContaining({ outcome: 'rejected', error: 'FORGED_SENDER' })]);
     expect(getContact(alice.db, bob.account.accountId)).toMatchObject({ trust: 'trusted', verified: true });
+    expect(listConversations(alice.db)[0]).toMatchObject({ identityChanged: false });
+    expect(alice.db.prepare('SELECT count(*) FROM identity_changes', { pluck: true }).get()).toBe(0);
+    expect(safetyNumber(alice, bob.account.accountId).digits).toBe(oldNumber);
+    // Its bundle is refused the same way.
+    const code = await rejectedCode(() =>
+      startSession(alice, takeBundle(publishedKeys(bob.db, bob.account), 0), bob.account.accountId),
+    );
+    expect(code).toBe('IDENTITY_MISMATCH');
   });
 });
 
@@ -82,9 +59,9 @@ describe('a blocked recipient does not hold up the outbox', () => {
     await introduce(alice, bob);
     await introduce(alice, carol);
     for (let i = 0; i < 30; i++) queueText(alice, bob.account.accountId, `to bob ${i}`);
-    // Bob's key changes before any of it is encrypted: his 30 wait for the user.
-    bob.resetIdentity();
-    await rejectedCode(() => startSession(alice, takeBundle(publishedKeys(bob.db, bob.account), 1)));
+    // A pending identity decision for Bob before any of it is encrypted: his 30 wait for the user.
+    alice.db.prepare("UPDATE identities SET trust = 'changed' WHERE account_id = ?").run([bob.account.accountId]);
+    alice.state.clearCache();
     queueText(alice, carol.account.accountId, 'to carol');
     expect(await encryptQueued(alice, 10)).toBe(1);
     expect(readyEnvelopes(alice).map((e) => e.recipient)).toEqual([carol.account.accountId]);
