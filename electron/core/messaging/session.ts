@@ -1,7 +1,5 @@
 import {
-  ErrorCode,
   KEMPublicKey,
-  LibSignalErrorBase,
   PreKeyBundle,
   processPreKeyBundle,
   PublicKey,
@@ -41,8 +39,9 @@ export function hasSession(profile: Profile, accountId: string, deviceId: number
 
 /**
  * Starts a session from a fetched prekey bundle (X3DH + PQXDH). A bundle
- * carrying an identity key other than the one pinned for that account is
- * recorded as an identity change and refused with IDENTITY_CHANGED.
+ * whose identity key does not derive the account id it is for is a forgery:
+ * IDENTITY_MISMATCH, counted, nothing else recorded. A contact whose move to
+ * a new account is unaccepted gets no new session (IDENTITY_CHANGED).
  */
 export function startSession(profile: Profile, data: PreKeyBundleData, expectedAccountId?: string): Promise<void> {
   // A directory that answers for another account than the one asked is lying or broken.
@@ -55,6 +54,13 @@ export function startSession(profile: Profile, data: PreKeyBundleData, expectedA
 async function buildSession(profile: Profile, data: PreKeyBundleData): Promise<void> {
   const bundle = toPreKeyBundle(data);
   const tx = new ProtocolTransaction(profile.state);
+  if (!tx.accepts(data.accountId, bundle.identityKey().serialize())) {
+    const count = new ProtocolTransaction(profile.state);
+    count.refuse('identity.forged');
+    profile.commit(count, () => undefined);
+    throw new SottoError('IDENTITY_MISMATCH');
+  }
+  if (tx.identity(data.accountId)?.trust === 'changed') throw new SottoError('IDENTITY_CHANGED');
   try {
     await processPreKeyBundle(
       bundle,
@@ -64,14 +70,6 @@ async function buildSession(profile: Profile, data: PreKeyBundleData): Promise<v
       tx.identityStore,
     );
   } catch (error) {
-    if (LibSignalErrorBase.is(error, ErrorCode.UntrustedIdentity)) {
-      // Unknown account whose bundle key does not derive its id: refuse, record nothing.
-      if (!profile.state.getIdentity(data.accountId)) throw new SottoError('IDENTITY_MISMATCH', undefined, { cause: error });
-      const record = new ProtocolTransaction(profile.state);
-      record.saveIdentity(data.accountId, bundle.identityKey().serialize());
-      profile.commit(record, () => undefined);
-      throw new SottoError('IDENTITY_CHANGED', undefined, { cause: error });
-    }
     throw new SottoError('INVALID_INPUT', 'bundle rejected', { cause: error });
   }
   profile.commit(tx, () => undefined);
