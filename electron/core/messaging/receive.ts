@@ -12,6 +12,7 @@ import { ensureConversation } from '../contacts/contacts.ts';
 import { indexNewMessages } from '../history/search-index.ts';
 import { queueReceipt } from './outbox.ts';
 import { ProtocolTransaction } from '../crypto/protocol-transaction.ts';
+import { applyMoveNotice, findPendingMoveTo } from '../crypto/identity-move.ts';
 import type { Sql } from '../db/sqlite.ts';
 import type { Profile } from '../profile/profile.ts';
 import { localAddress, peerAddress } from './addresses.ts';
@@ -39,7 +40,7 @@ export type EnvelopeOutcome =
   | { readonly envelopeId: string; readonly outcome: 'retry' | 'rejected'; readonly error: FailureCode };
 
 /** Why an envelope could not be processed (stable, content-free). */
-export type FailureCode = 'DECRYPT_FAILED' | 'BAD_CONTENT' | 'UNKNOWN_TYPE';
+export type FailureCode = 'DECRYPT_FAILED' | 'BAD_CONTENT' | 'UNKNOWN_TYPE' | 'FORGED_IDENTITY';
 
 /** An envelope is retried this many times, then rejected and shown to the user (R5). */
 export const MAX_ENVELOPE_ATTEMPTS = 3;
@@ -87,6 +88,8 @@ async function processBatch(
       plaintext = await decrypt(profile, unit, envelope);
     } catch (error) {
       if (LibSignalErrorBase.is(error, ErrorCode.DuplicatedMessage)) duplicates.push(envelope);
+      // A key that does not derive the sender's account id (counted by the identity store): never retried.
+      else if (LibSignalErrorBase.is(error, ErrorCode.UntrustedIdentity)) failures.push({ envelope, error: 'FORGED_IDENTITY' });
       else failures.push({ envelope, error: error instanceof UnknownTypeError ? 'UNKNOWN_TYPE' : 'DECRYPT_FAILED' });
       continue;
     }
@@ -101,7 +104,7 @@ async function processBatch(
   return profile.commit(
     tx,
     (db) => {
-      const outcomes = commitBatch(db, duplicates, decoded, failures, now);
+      const outcomes = commitBatch(db, tx, duplicates, decoded, failures, now);
       if (options.sendReceipts) queueReceipts(db, decoded, outcomes, now);
       return outcomes;
     },
@@ -148,6 +151,7 @@ async function decrypt(profile: Profile, unit: ProtocolTransaction, envelope: In
 
 function commitBatch(
   db: Sql,
+  tx: ProtocolTransaction,
   duplicates: readonly IncomingEnvelope[],
   decoded: readonly Decoded[],
   failures: readonly Failure[],
@@ -181,9 +185,18 @@ function commitBatch(
       outcomes.push({ envelopeId: envelope.id, outcome: 'receipt' });
       continue;
     }
+    if (content.type === 'moved') {
+      // The sender's key is the one its session (sealed: its certificate) proved; applyMoveNotice checks the rest.
+      const key = tx.identity(envelope.sender)?.publicKey ?? new Uint8Array();
+      applyMoveNotice(db, tx, { accountId: envelope.sender, identityKey: key }, content, now);
+      outcomes.push({ envelopeId: envelope.id, outcome: 'receipt' });
+      continue;
+    }
     let conversation = touched.get(envelope.sender);
     if (!conversation) {
-      conversation = { id: ensureConversation(db, envelope.sender, now), lastSentAt: 0, stored: 0 };
+      // A contact's new account writes into the contact's conversation while its move awaits the user.
+      const owner = findPendingMoveTo(db, envelope.sender)?.from ?? envelope.sender;
+      conversation = { id: ensureConversation(db, owner, now), lastSentAt: 0, stored: 0 };
       touched.set(envelope.sender, conversation);
     }
     if (content.name !== undefined) nameContact.run([content.name, envelope.sender]);
@@ -221,7 +234,7 @@ function commitBatch(
   );
   for (const { envelope, error } of failures) {
     const attempts = Number((recordFailure.get([envelope.id, envelope.sender, error, now, now]) as { attempts: number }).attempts);
-    if (attempts >= MAX_ENVELOPE_ATTEMPTS) {
+    if (attempts >= MAX_ENVELOPE_ATTEMPTS || error === 'FORGED_IDENTITY') {
       markProcessed.run([envelope.id, now]);
       outcomes.push({ envelopeId: envelope.id, outcome: 'rejected', error });
     } else {
