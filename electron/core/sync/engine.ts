@@ -1,6 +1,7 @@
 import { SottoError, hasCode } from '../errors.ts';
 import { findContactRelay } from '../contacts/contacts.ts';
-import { markKeysPublished, publishedKeys, refillOneTimeKeys } from '../crypto/prekeys.ts';
+import { announcePendingMove } from '../crypto/identity-reset.ts';
+import { maintainKeys } from '../crypto/key-maintenance.ts';
 import {
   encryptQueued,
   markSent,
@@ -78,23 +79,16 @@ export class SyncEngine {
     return this.homeRelay;
   }
 
-  /** Publishes signed keys and any one-time keys the home relay has not seen; refills when low. */
+  /**
+   * Key upkeep on the home relay (crypto/key-maintenance.ts): announces a
+   * pending identity move, rotates signed keys when due, refills one-time keys
+   * to their stock. Returns how many one-time keys were published.
+   */
   async publishKeys(): Promise<number> {
     const relay = this.home;
     this.profile.assertUsable();
-    if (this.keysLow) {
-      refillOneTimeKeys(this.profile.db, this.profile.account.identity);
-      this.keysLow = false;
-    }
-    const keys = publishedKeys(this.profile.db, this.profile.account, false);
-    const fresh = keys.oneTimePreKeys.length + keys.oneTimeKyberPreKeys.length;
-    if (fresh === 0 && getSetting(this.profile.db, 'keys.publishedTo') === relay.address) return 0;
-    // Marked before the upload: a crash in between loses these keys to the relay
-    // (harmless, more are made) instead of publishing them twice (which is not).
-    markKeysPublished(this.profile.db, keys);
-    await relay.publishKeys(keys);
-    this.profile.commit(undefined, (db) => setSetting(db, 'keys.publishedTo', relay.address));
-    return fresh;
+    await announcePendingMove(this.profile, relay);
+    return (await maintainKeys(this.profile, relay)).published;
   }
 
   /**
