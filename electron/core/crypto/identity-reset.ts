@@ -2,9 +2,15 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { IdentityKeyPair } from '@signalapp/libsignal-client';
 import { type Content, encodeContent } from '../../../shared/protocol/content.ts';
 import { toBase64 } from '../../../shared/protocol/encoding.ts';
-import { type MoveNotice, moveNoticeMessage, moveNoticeSchema, type RelayId } from '../../../shared/relay/protocol.ts';
+import {
+  type MoveNotice,
+  moveNoticeMessage,
+  moveNoticeSchema,
+  type RelayId,
+  relayIdSchema,
+} from '../../../shared/relay/protocol.ts';
 import type { Sql } from '../db/sqlite.ts';
-import { hasCode } from '../errors.ts';
+import { hasCode, SottoError } from '../errors.ts';
 import { log } from '../log.ts';
 import type { HomeRelay } from '../sync/relay.ts';
 import type { Profile } from '../profile/profile.ts';
@@ -19,6 +25,22 @@ export interface MoveDestination {
   readonly relayId: RelayId;
   /** The delivery token contacts use to reach the new account (16 bytes). */
   readonly token: Uint8Array;
+}
+
+/**
+ * Where this account receives now: its relay, the relay's pinned id and its
+ * own delivery token (settings `relay`, `relay.id`, `delivery.token`, written
+ * by the sync layer). NOT_CONFIGURED until the home relay was reached once.
+ */
+export function ownDestination(db: Sql): MoveDestination {
+  const setting = (key: string) => db.prepare('SELECT value FROM settings WHERE key = ?', { pluck: true }).get([key]);
+  const relay = setting('relay');
+  const relayId = relayIdSchema.safeParse(setting('relay.id'));
+  const token = setting('delivery.token');
+  if (typeof relay !== 'string' || !relayId.success || typeof token !== 'string' || !/^[0-9a-f]{32}$/.test(token)) {
+    throw new SottoError('NOT_CONFIGURED', 'home relay never reached');
+  }
+  return { relay, relayId: relayId.data, token: Buffer.from(token, 'hex') };
 }
 
 /** Signs a move notice from `from` to the account of `to` (docs/message-format.md#identity-reset). */
