@@ -16,6 +16,7 @@ import { fromBase64 } from '../../../shared/protocol/encoding.ts';
 import { hasCode, SottoError } from '../errors.ts';
 import { addContact, getContact, type Contact as CoreContact } from '../contacts/contacts.ts';
 import { acceptIdentityChange, markVerified, safetyNumber } from '../crypto/trust.ts';
+import { ownDestination, resetIdentity } from '../crypto/identity-reset.ts';
 import { getMessage, listConversations, markRead, messagesAfter, messagesAround, messagesPage, searchMessages } from '../history/history.ts';
 import { readKeyFile } from '../keys/keyfile.ts';
 import { log } from '../log.ts';
@@ -96,6 +97,7 @@ class AppService implements CoreService {
       },
       'contacts:verify': (input) => this.trust(input.conversationId, markVerified),
       'contacts:accept-identity': (input) => this.trust(input.conversationId, acceptIdentityChange),
+      'profile:reset-identity': (input) => this.resetIdentity(input.passphrase),
       'conversations:list': () => listConversations(this.open().db),
       'conversations:get': (input) => this.conversation(input.conversationId),
       'conversations:mark-read': (input) => {
@@ -290,13 +292,32 @@ class AppService implements CoreService {
     return getContact(db, accountId);
   }
 
-  private trust(conversationId: number, decide: (profile: Profile, accountId: string) => void): Contact {
+  /** Verify or accept: after a contact's move the conversation belongs to its new account id, so it is re-read by conversation. */
+  private trust(conversationId: number, decide: (profile: Profile, accountId: string) => string): Contact {
     const profile = this.open();
-    const contact = this.contactOf(conversationId);
-    decide(profile, contact.accountId);
+    decide(profile, this.contactOf(conversationId).accountId);
     this.emit('conversations:changed', {});
-    this.kick(); // messages held back by the identity change may go now
-    return toContact(getContact(profile.db, contact.accountId));
+    this.kick(); // messages held back by the move may go now
+    return toContact(this.contactOf(conversationId));
+  }
+
+  /**
+   * Identity reset (docs/message-format.md#identity-reset). Destructive, so the
+   * user proves ownership as at unlock (the passphrase, unless the profile
+   * opens by keychain only). The sync loop is restarted: it logged in as the old account.
+   */
+  private async resetIdentity(passphrase: string | undefined): Promise<AppState> {
+    const profile = this.open();
+    if (passphrase !== undefined || this.unlockMethod() === 'passphrase') await profile.verifyUnlock({ passphrase: passphrase ?? '' });
+    const destination = ownDestination(profile.db);
+    await this.stopSync();
+    try {
+      resetIdentity(profile, destination);
+    } finally {
+      this.startSync();
+    }
+    this.emit('conversations:changed', {});
+    return this.state();
   }
 
   private conversation(conversationId: number): ConversationDetail {
