@@ -216,6 +216,11 @@ export class FakeBridge {
       return this.state;
     },
     'profile:invite': () => ({ link: 'sotto://invite/1#fake-invite' }),
+    'profile:reset-identity': (input) => {
+      if (this.state.unlockWith === 'passphrase' && input.passphrase !== this.passphrase) throw new FakeError('WRONG_PASSPHRASE');
+      this.state = { ...this.state, accountId: 'RESETACCOUNT' };
+      return this.state;
+    },
     'profile:change-passphrase': (input) => {
       if (input.current !== this.passphrase) throw new FakeError('WRONG_PASSPHRASE');
       this.passphrase = input.next;
