@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { methods, type MethodName, type MethodOutput } from '../../../shared/ipc/contract.ts';
 import { createCoreService } from '../../../electron/core/service/app-service.ts';
 import type { CoreService } from '../../../electron/core/service/types.ts';
-import { processEnvelopes, Profile, publishedKeys, startSession } from '../../../electron/core/index.ts';
+import { processEnvelopes, type Profile, publishedKeys, startSession } from '../../../electron/core/index.ts';
 import { resetIdentity } from '../../../electron/core/crypto/identity-reset.ts';
 import { takeBundle } from '../../../shared/protocol/keys.ts';
 import { rejectedCode } from '../../support/errors.ts';
