@@ -103,7 +103,7 @@ describe('identity reset (the account that moves)', () => {
     resetIdentity(bob, HOME);
     const rows = bob.db
       .prepare('SELECT recipient, payload, ciphertext FROM outbox ORDER BY id')
-      .all<{ recipient: string; payload: Uint8Array; ciphertext: Uint8Array | null }>();
+      .all<{ recipient: string; payload: Uint8Array<ArrayBuffer>; ciphertext: Uint8Array<ArrayBuffer> | null }>();
     expect(rows.map((r) => [r.recipient, decodeContent(r.payload).type])).toEqual([
       [alice.account.accountId, 'moved'],
       [carol.account.accountId, 'moved'],

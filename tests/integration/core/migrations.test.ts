@@ -242,7 +242,7 @@ describe('migration 0007: UUID-shaped account ids and the key lifecycle', () => 
     const { db, carol } = legacyProfile();
     migrate(db, 7);
     const carolId = deriveAccountId(carol.publicKey);
-    const row = db.prepare('SELECT public_key, trust, verified FROM identities WHERE account_id = ?').get<{ public_key: Uint8Array; trust: string; verified: number }>([carolId]);
+    const row = db.prepare('SELECT public_key, trust, verified FROM identities WHERE account_id = ?').get<{ public_key: Uint8Array<ArrayBuffer>; trust: string; verified: number }>([carolId]);
     expect(Buffer.from(row!.public_key).equals(Buffer.from(carol.publicKey.serialize()))).toBe(true);
     expect(row).toMatchObject({ trust: 'trusted', verified: 0 });
     expect(db.prepare('SELECT identity_changed FROM conversations WHERE contact_id = 2', { pluck: true }).get()).toBe(0);
