@@ -203,4 +203,22 @@ describe('a contact that moved (the receiving side)', () => {
     expect(trustRefusalCounts(alice.db)['move.unknown-account']).toBe(2);
     expect(getContact(alice.db, bob.account.accountId).trust).toBe('trusted');
   });
+
+  it('a contact cannot "move" to itself, and a notice naming a non-key is refused without harm', async () => {
+    const { alice, bob, oldBob } = await bobResets();
+    await flushOutbox(bob);
+    const { profile: carol } = await newProfile('Carol');
+    await introduce(carol, alice);
+    // Carol signs "Carol moved to Carol" with her own (pinned) key: it would reset Alice's verification of her.
+    queueRaw(carol, alice.account.accountId, movedContent(signMoveNotice(carol.account, carol.account.identity, Date.now())));
+    // A notice whose new key is 33 bytes of nothing.
+    const genuine = signMoveNotice(oldBob, bob.account.identity, Date.now());
+    queueRaw(bob, alice.account.accountId, movedContent({ ...genuine, identityKey: toBase64(new Uint8Array(33)) }));
+    const outcomes = [...(await processEnvelopes(alice, await flushOutbox(carol))), ...(await processEnvelopes(alice, await flushOutbox(bob)))];
+    expect(outcomes.map((o) => o.outcome)).toEqual(['receipt', 'receipt']); // acknowledged, nothing shown
+    expect(trustRefusalCounts(alice.db)).toMatchObject({ 'move.misaddressed': 1, 'move.bad-signature': 1 });
+    expect(getContact(alice.db, carol.account.accountId)).toMatchObject({ trust: 'trusted' });
+    expect(getContact(alice.db, oldBob.accountId)).toMatchObject({ trust: 'trusted' });
+    expect(count(alice, 'SELECT count(*) FROM messages')).toBe(1);
+  });
 });

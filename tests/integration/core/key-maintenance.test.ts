@@ -189,5 +189,18 @@ describe('one-time keys: fixed stock, capped, handed-out keys expire', () => {
     expect(count(victim, `SELECT handed_out_at IS NOT NULL FROM pre_keys WHERE id = ${slow.preKey!.id}`)).toBe(1);
     expect((await processEnvelopes(victim, await firstMessageFrom('Slow', victim, slow))).map((o) => o.outcome)).toEqual(['stored']);
   });
+
+  it('a relay that claims every key was handed out cannot make the victim grow its store', async () => {
+    const { profile: victim } = await newProfile('Victim');
+    const relay = new FileHomeRelay(join(tempDir(), 'relay.json'));
+    relay.keyStatus = () =>
+      Promise.resolve({ preKeyIds: [], kyberPreKeyIds: [], signedPreKeyId: null, lastResortKyberPreKeyId: null });
+    relay.publishKeys = () => Promise.resolve(); // takes everything, keeps nothing
+    const now = Date.now();
+    for (let pass = 0; pass < 8; pass++) await maintainKeys(victim, relay, now + pass);
+    expect(count(victim, 'SELECT count(*) FROM pre_keys')).toBe(ONE_TIME_STOCK + MAX_HANDED_OUT_KEPT);
+    expect(count(victim, 'SELECT count(*) FROM kyber_pre_keys WHERE last_resort = 0')).toBe(ONE_TIME_STOCK + MAX_HANDED_OUT_KEPT);
+    expect(count(victim, 'SELECT count(*) FROM signed_pre_keys')).toBe(1);
+  });
 });
 
