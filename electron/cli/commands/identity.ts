@@ -23,9 +23,9 @@ export function registerIdentityCommands(program: Command, globals: () => Global
         process.stderr.write(`${WARNING}\n`);
         throw new SottoError('INVALID_INPUT', 'identity reset needs --yes');
       }
-      return withProfile(globals(), (profile) => {
+      return withProfile(globals(), async (profile) => {
         const before = profile.account.accountId;
-        const account = resetIdentity(profile, ownDestination(profile.db));
+        const account = await resetIdentity(profile, ownDestination(profile.db));
         const contacts = Number(profile.db.prepare('SELECT count(*) FROM contacts', { pluck: true }).get());
         print(globals(), { previousAccountId: before, accountId: account.accountId, notified: contacts }, () =>
           [
@@ -33,7 +33,6 @@ export function registerIdentityCommands(program: Command, globals: () => Global
             `${contacts} contact(s) will get the signed move notice on the next sync; share your new invite with anyone else.`,
           ].join('\n'),
         );
-        return Promise.resolve();
       });
     });
 }

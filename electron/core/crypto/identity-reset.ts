@@ -63,9 +63,14 @@ export function signMoveNotice(from: LocalAccount, to: IdentityKeyPair, issuedAt
  * notice before it is deleted; the notice goes to every contact in a `moved`
  * content queued ahead of everything else, and is kept in `own_moves` until the
  * home relay took it (`announcePendingMove`). One transaction: a crash leaves
- * the old identity or the new one, never a mix.
+ * the old identity or the new one, never a mix. Runs as an exclusive unit of
+ * work, so no encrypt or decrypt pass of the old identity commits after it.
  */
-export function resetIdentity(profile: Profile, destination: MoveDestination, now = Date.now()): LocalAccount {
+export function resetIdentity(profile: Profile, destination: MoveDestination, now = Date.now()): Promise<LocalAccount> {
+  return profile.exclusive(() => Promise.resolve(replaceIdentity(profile, destination, now)));
+}
+
+function replaceIdentity(profile: Profile, destination: MoveDestination, now: number): LocalAccount {
   const old = profile.account;
   const identity = IdentityKeyPair.generate();
   const notice = signMoveNotice(old, identity, now);

@@ -312,7 +312,7 @@ class AppService implements CoreService {
     const destination = ownDestination(profile.db);
     await this.stopSync();
     try {
-      resetIdentity(profile, destination);
+      await resetIdentity(profile, destination);
     } finally {
       this.startSync();
     }

@@ -53,7 +53,7 @@ async function bobResets() {
   queueText(alice, bob.account.accountId, 'before the reset');
   await processEnvelopes(bob, await flushOutbox(alice));
   const oldBob = bob.account;
-  resetIdentity(bob, HOME);
+  await resetIdentity(bob, HOME);
   // The new account starts a session with Alice from her bundle, as the engine would.
   await startSession(bob, takeBundle(publishedKeys(alice.db, alice.account), 5));
   return { alice, bob, oldBob };
@@ -70,7 +70,7 @@ describe('identity reset (the account that moves)', () => {
     const old = bob.account;
     const oldPreKeys = bob.db.prepare('SELECT id FROM pre_keys', { pluck: true }).all();
 
-    const account = resetIdentity(bob, HOME);
+    const account = await resetIdentity(bob, HOME);
     expect(account.accountId).toBe(deriveAccountId(account.identity.publicKey));
     expect(account.accountId).not.toBe(old.accountId);
     expect(bob.account.accountId).toBe(account.accountId);
@@ -100,7 +100,7 @@ describe('identity reset (the account that moves)', () => {
     await introduce(bob, carol);
     const queued = queueText(bob, alice.account.accountId, 'queued before the reset');
     expect(await encryptQueued(bob)).toBe(1); // a ciphertext for the old identity's session
-    resetIdentity(bob, HOME);
+    await resetIdentity(bob, HOME);
     const rows = bob.db
       .prepare('SELECT recipient, payload, ciphertext FROM outbox ORDER BY id')
       .all<{ recipient: string; payload: Uint8Array<ArrayBuffer>; ciphertext: Uint8Array<ArrayBuffer> | null }>();

@@ -60,7 +60,7 @@ describe('contacts:accept-identity and contacts:verify after a contact moved', (
     const { profile: bob } = await newProfile('Bob');
     await introduce(alice, bob);
     const oldBob = bob.account.accountId;
-    resetIdentity(bob, { relay: 'ws://127.0.0.1:8787', relayId: 'AbCdEfGhIjKlMnOpQrStUv', token: randomBytes(16) });
+    await resetIdentity(bob, { relay: 'ws://127.0.0.1:8787', relayId: 'AbCdEfGhIjKlMnOpQrStUv', token: randomBytes(16) });
     await startSession(bob, takeBundle(publishedKeys(alice.db, alice.account), 3));
     await processEnvelopes(alice, await flushOutbox(bob));
     await alice.close();
