@@ -138,14 +138,28 @@ export async function announcePendingMove(profile: Profile, home: HomeRelay, now
     .all<{ id: number; notice: string }>();
   let announced = 0;
   for (const row of pending) {
-    try {
-      await home.moveAccount(moveNoticeSchema.parse(JSON.parse(row.notice)));
-      announced++;
-    } catch (error) {
-      if (!hasCode(error, 'RELAY_REFUSED')) throw error;
-      log.error('identity.move-refused', error);
+    const notice = parseNotice(row.notice);
+    if (!notice) {
+      log.warn('identity.move-unreadable'); // a damaged row can never be sent: do not retry it forever
+    } else {
+      try {
+        await home.moveAccount(notice);
+        announced++;
+      } catch (error) {
+        if (!hasCode(error, 'RELAY_REFUSED')) throw error;
+        log.error('identity.move-refused', error);
+      }
     }
     profile.commit(undefined, (db) => db.prepare('UPDATE own_moves SET announced_at = ? WHERE id = ?').run([now, row.id]));
   }
   return announced;
+}
+
+function parseNotice(text: string): MoveNotice | undefined {
+  try {
+    const parsed = moveNoticeSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PublicKey } from '@signalapp/libsignal-client';
 import {
@@ -16,14 +17,16 @@ import {
   startSession,
 } from '../../../electron/core/index.ts';
 import { deriveAccountId } from '../../../electron/core/crypto/account-id.ts';
-import { type MoveDestination, resetIdentity, signMoveNotice } from '../../../electron/core/crypto/identity-reset.ts';
+import { announcePendingMove, type MoveDestination, resetIdentity, signMoveNotice } from '../../../electron/core/crypto/identity-reset.ts';
+import { SottoError } from '../../../electron/core/errors.ts';
+import { FileHomeRelay } from '../../support/file-home-relay.ts';
 import { trustRefusalCounts } from '../../../electron/core/crypto/trust-refusals.ts';
 import { type Content, decodeContent, encodeContent } from '../../../shared/protocol/content.ts';
 import { fromBase64, toBase64 } from '../../../shared/protocol/encoding.ts';
 import { takeBundle } from '../../../shared/protocol/keys.ts';
 import { moveNoticeMessage, type MoveNotice } from '../../../shared/relay/protocol.ts';
 import { rejectedCode } from '../../support/errors.ts';
-import { flushOutbox, introduce, newProfile } from '../../support/profiles.ts';
+import { flushOutbox, introduce, newProfile, tempDir } from '../../support/profiles.ts';
 
 const HOME: MoveDestination = { relay: 'ws://127.0.0.1:8787', relayId: 'AAAAAAAAAAAAAAAAAAAAAA', token: randomBytes(16) };
 
@@ -222,3 +225,53 @@ describe('a contact that moved (the receiving side)', () => {
     expect(count(alice, 'SELECT count(*) FROM messages')).toBe(1);
   });
 });
+
+describe('announcing the move to the home relay', () => {
+  it('sends each kept notice once; an unreachable relay keeps it; a refusal or a damaged row is not retried forever', async () => {
+    const { profile: bob } = await newProfile('Bob');
+    const old = bob.account;
+    await resetIdentity(bob, HOME);
+    const relay = new FileHomeRelay(join(tempDir(), 'relay.json'));
+    const move = relay.moveAccount.bind(relay);
+    relay.moveAccount = () => Promise.reject(new SottoError('RELAY_UNAVAILABLE'));
+    expect(await rejectedCode(() => announcePendingMove(bob, relay))).toBe('RELAY_UNAVAILABLE');
+    expect(count(bob, 'SELECT count(*) FROM own_moves WHERE announced_at IS NULL')).toBe(1);
+
+    relay.moveAccount = move;
+    expect(await announcePendingMove(bob, relay)).toBe(1);
+    expect(relay.moves).toMatchObject([{ from: old.accountId, to: bob.account.accountId }]);
+    expect(await announcePendingMove(bob, relay)).toBe(0);
+    expect(relay.moves).toHaveLength(1);
+
+    await resetIdentity(bob, HOME); // a second reset: its notice is signed by the key of the first
+    bob.db.prepare("UPDATE own_moves SET notice = '{not json' WHERE announced_at IS NULL").run();
+    await resetIdentity(bob, HOME);
+    relay.moveAccount = () => Promise.reject(new SottoError('RELAY_REFUSED', 'RELAY_ERR_FORBIDDEN'));
+    expect(await announcePendingMove(bob, relay)).toBe(0);
+    expect(count(bob, 'SELECT count(*) FROM own_moves WHERE announced_at IS NULL')).toBe(0);
+    expect(relay.moves).toHaveLength(1);
+  });
+
+  it('an oversized moved content fails validation and is never applied', async () => {
+    const { alice, bob, oldBob } = await bobResets();
+    await flushOutbox(bob);
+    const notice = signMoveNotice(oldBob, bob.account.identity, Date.now());
+    const huge = { ...movedContent(notice), relay: `ws://${'x'.repeat(2000)}` } as Content;
+    bob.db
+      .prepare("INSERT INTO outbox (kind, client_message_id, recipient, recipient_device, payload, created_at) VALUES ('receipt', ?, ?, 1, ?, 0)")
+      .run([randomUUID(), alice.account.accountId, padded(JSON.stringify(huge))]);
+    const outcomes = await processEnvelopes(alice, await flushOutbox(bob));
+    expect(outcomes).toMatchObject([{ outcome: 'retry', error: 'BAD_CONTENT' }]);
+    expect(count(alice, 'SELECT count(*) FROM identity_moves')).toBe(0);
+    expect(getContact(alice.db, oldBob.accountId).trust).toBe('trusted');
+  });
+});
+
+/** JSON padded as contents are, without the schema check encodeContent makes (a hostile sender skips it). */
+function padded(json: string): Uint8Array<ArrayBuffer> {
+  const bytes = new TextEncoder().encode(json);
+  const out = new Uint8Array(Math.ceil((bytes.length + 1) / 160) * 160);
+  out.set(bytes);
+  out[bytes.length] = 0x80;
+  return out;
+}
