@@ -6,6 +6,7 @@ import type { Sql } from '../db/sqlite.ts';
 import { deriveAccountId } from './account-id.ts';
 import { readdressQueued } from './move-outbox.ts';
 import type { ProtocolTransaction } from './protocol-transaction.ts';
+import type { IdentityRow } from './protocol-writes.ts';
 import { countTrustRefusal, type TrustRefusalCode } from './trust-refusals.ts';
 
 /** A `moved` content (shared/protocol/content.ts). */
@@ -95,14 +96,13 @@ export function applyMoveNotice(
   content: MovedContent,
   now: number,
 ): 'pending' | TrustRefusalCode {
-  const refusal = checkNotice(db, tx, sender, content);
-  if (refusal) {
-    countTrustRefusal(db, refusal, now);
-    return refusal;
+  const subject = subjectOf(db, tx, content.notice.from);
+  const refusal = subject ? checkNotice(db, subject, sender, content) : 'move.unknown-account';
+  if (refusal || !subject) {
+    countTrustRefusal(db, refusal ?? 'move.unknown-account', now);
+    return refusal ?? 'move.unknown-account';
   }
   const { notice } = content;
-  const pinned = tx.identity(notice.from);
-  if (!pinned) return 'move.unknown-account'; // checked above; keeps the type narrow
   const newKey = fromBase64(notice.identityKey);
   db.prepare(
     `INSERT INTO identity_moves (from_account, to_account, identity_key, relay, relay_id, token, issued_at, received_at, accepted_at)
@@ -110,24 +110,40 @@ export function applyMoveNotice(
      ON CONFLICT (from_account) DO UPDATE SET to_account = excluded.to_account, identity_key = excluded.identity_key,
        relay = excluded.relay, relay_id = excluded.relay_id, token = excluded.token, issued_at = excluded.issued_at,
        received_at = excluded.received_at, accepted_at = NULL`,
-  ).run([notice.from, notice.to, newKey, content.relay, content.relayId, content.token, notice.issuedAt, now]);
+  ).run([subject.contact, notice.to, newKey, content.relay, content.relayId, content.token, notice.issuedAt, now]);
   db.prepare('INSERT INTO identity_changes (account_id, old_key, new_key, detected_at) VALUES (?, ?, ?, ?)').run([
-    notice.from,
-    Uint8Array.from(pinned.publicKey),
+    subject.contact,
+    Uint8Array.from(subject.signer),
     newKey,
     now,
   ]);
   db.prepare(
     'UPDATE conversations SET identity_changed = 1 WHERE contact_id = (SELECT id FROM contacts WHERE account_id = ?)',
-  ).run([notice.from]);
-  tx.writes.identities.set(notice.from, { ...pinned, trust: 'changed', verified: false, changedAt: now });
+  ).run([subject.contact]);
+  tx.writes.identities.set(subject.contact, { ...subject.pinned, trust: 'changed', verified: false, changedAt: now });
   return 'pending';
 }
 
-function checkNotice(db: Sql, tx: ProtocolTransaction, sender: VerifiedSender, content: MovedContent): TrustRefusalCode | undefined {
+/** Which contact a notice from `from` is about, and the key that must have signed it. */
+type Subject = { readonly contact: string; readonly signer: Uint8Array; readonly pinned: IdentityRow };
+
+/**
+ * `from` is a contact (its pinned key signs), or the new account of a
+ * contact's move still pending (that account reset again before the user
+ * accepted: its key, from the first notice, signs, and the contact moves on).
+ */
+function subjectOf(db: Sql, tx: ProtocolTransaction, from: string): Subject | undefined {
+  const isContact = (id: string) => db.prepare('SELECT 1 FROM contacts WHERE account_id = ?').get([id]) !== undefined;
+  const pinned = tx.identity(from);
+  if (pinned && isContact(from)) return { contact: from, signer: pinned.publicKey, pinned };
+  const pending = findPendingMoveTo(db, from);
+  const contactPin = pending && tx.identity(pending.from);
+  if (pending && contactPin && isContact(pending.from)) return { contact: pending.from, signer: pending.identityKey, pinned: contactPin };
+  return undefined;
+}
+
+function checkNotice(db: Sql, subject: Subject, sender: VerifiedSender, content: MovedContent): TrustRefusalCode | undefined {
   const { notice } = content;
-  const pinned = tx.identity(notice.from);
-  if (!pinned || !db.prepare('SELECT 1 FROM contacts WHERE account_id = ?').get([notice.from])) return 'move.unknown-account';
   let newKey: Uint8Array;
   try {
     newKey = fromBase64(notice.identityKey);
@@ -135,18 +151,19 @@ function checkNotice(db: Sql, tx: ProtocolTransaction, sender: VerifiedSender, c
     return 'move.bad-signature';
   }
   const signed = moveNoticeMessage(notice.from, notice.to, newKey, notice.issuedAt);
-  if (!verifies(pinned.publicKey, signed, fromBase64(notice.signature))) return 'move.bad-signature';
+  if (!verifies(subject.signer, signed, fromBase64(notice.signature))) return 'move.bad-signature';
   // The notice must be about the very account that sent it: a notice relayed by anyone else
   // (or naming a key that is not the new id's) could point the contact at a third party.
   if (
     notice.to !== sender.accountId ||
     notice.from === notice.to ||
+    notice.to === subject.contact ||
     !sameBytes(newKey, sender.identityKey) ||
     !derives(newKey, notice.to)
   ) {
     return 'move.misaddressed';
   }
-  const previous = findMove(db, notice.from);
+  const previous = findMove(db, subject.contact);
   if (previous && previous.issuedAt >= notice.issuedAt) return 'move.replayed';
   return undefined;
 }

@@ -275,3 +275,21 @@ function padded(json: string): Uint8Array<ArrayBuffer> {
   out[bytes.length] = 0x80;
   return out;
 }
+
+describe('a contact that resets twice before the user accepted', () => {
+  it('the second notice (signed by the first new key) moves the pending move on; accepting lands on the latest account', async () => {
+    const { alice, bob, oldBob } = await bobResets();
+    await processEnvelopes(alice, await flushOutbox(bob));
+    const firstNew = bob.account.accountId;
+    await resetIdentity(bob, HOME);
+    await startSession(bob, takeBundle(publishedKeys(alice.db, alice.account), 7));
+    await processEnvelopes(alice, await flushOutbox(bob));
+    expect(alice.db.prepare('SELECT from_account, to_account FROM identity_moves').all()).toEqual([
+      { from_account: oldBob.accountId, to_account: bob.account.accountId },
+    ]);
+    expect(firstNew).not.toBe(bob.account.accountId);
+    expect(acceptIdentityChange(alice, oldBob.accountId)).toBe(bob.account.accountId);
+    queueText(alice, bob.account.accountId, 'found you');
+    expect((await processEnvelopes(bob, await flushOutbox(alice))).map((o) => o.outcome)).toEqual(['stored']);
+  });
+});
