@@ -95,8 +95,8 @@ function replaceIdentity(profile: Profile, destination: MoveDestination, now: nu
     addKyberPreKeys(db, identity, 1, true, now);
     addKyberPreKeys(db, identity, PREKEY_BATCH, false, now);
     addPreKeys(db, PREKEY_BATCH, now);
-    // Publication state belongs to the old account: the new one publishes everything afresh.
-    db.prepare("DELETE FROM settings WHERE key = 'keys.publishedTo'").run();
+    // Key publication and token registration belong to the old account: the new one does both afresh.
+    db.prepare("DELETE FROM settings WHERE key IN ('keys.publishedTo', 'delivery.tokenRegisteredWith')").run();
     db.prepare('INSERT INTO own_moves (notice, created_at) VALUES (?, ?)').run([JSON.stringify(notice), now]);
     const moved: Content = {
       v: 1,
