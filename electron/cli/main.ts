@@ -5,6 +5,7 @@ import { SottoError } from '../core/index.ts';
 import { registerBackupCommands } from './commands/backup.ts';
 import { registerContactCommands } from './commands/contacts.ts';
 import { registerExportCommand } from './commands/export.ts';
+import { registerIdentityCommands } from './commands/identity.ts';
 import { registerMessageCommands } from './commands/messages.ts';
 import { registerProfileCommands } from './commands/profile.ts';
 import { registerSyncCommands } from './commands/sync.ts';
@@ -32,6 +33,7 @@ registerMessageCommands(program, globals);
 registerSyncCommands(program, globals);
 registerBackupCommands(program, globals);
 registerExportCommand(program, globals);
+registerIdentityCommands(program, globals);
 
 try {
   await program.parseAsync(process.argv);

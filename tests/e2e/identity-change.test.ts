@@ -1,63 +1,70 @@
 import { join } from 'node:path';
+import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { Profile } from '../../electron/core/index.ts';
-import { profileInvite } from '../../electron/core/profile/invite.ts';
 import { tempDir } from '../support/profiles.ts';
 import { createProfile, readInvite, screenshot, useSuite } from './support/harness.ts';
 
-// A contact's safety number changes: the conversation shows a banner and its
-// composer is blocked until Alice accepts the new key (or verifies it). The
-// change is real: Bob's profile replaces its identity key (keeping its account
-// id) and Alice adds him again from his new invite, as she would if he sent it.
+// A contact resets their identity: Bob uses Settings → Security → Reset identity,
+// his core signs a move notice with the old key and sends it to Alice over the
+// real relay; Alice's conversation shows the banner and its composer is blocked
+// until she accepts the new safety number, after which they talk again.
 
 const suite = useSuite();
+const BOB_PASS = 'bob has a long passphrase too';
 
-describe('an identity change in the app', () => {
-  it('flags the conversation, blocks sending, and accepting unblocks it', async () => {
+async function addFromInvite(page: Page, invite: string): Promise<void> {
+  await page.getByTestId('add-contact-open').click();
+  await page.getByTestId('add-contact-invite').fill(invite);
+  await page.getByTestId('add-contact-submit').click();
+}
+
+async function send(page: Page, text: string): Promise<void> {
+  await page.getByTestId('chat-composer').fill(text);
+  await page.getByTestId('chat-composer').press('Enter');
+}
+
+describe('a contact who moved to a new identity, in the app', () => {
+  it('flags the conversation, blocks sending, and accepting the move unblocks it', async () => {
     const alice = await suite.open(join(tempDir(), 'alice'));
-    const bobDir = join(tempDir(), 'bob');
-    const bob = await suite.open(bobDir);
+    const bob = await suite.open(join(tempDir(), 'bob'));
     await createProfile(alice.page, 'Alice', 'alice has a long passphrase', suite.relay.url);
+    const aliceInvite = await readInvite(alice.page);
     await alice.page.getByTestId('invite-continue').click();
-    await createProfile(bob.page, 'Bob', 'bob has a long passphrase too', suite.relay.url);
-    const firstInvite = await readInvite(bob.page);
-    await suite.close(bob);
+    await createProfile(bob.page, 'Bob', BOB_PASS, suite.relay.url);
+    const bobInvite = await readInvite(bob.page);
+    await bob.page.getByTestId('invite-continue').click();
+    await addFromInvite(alice.page, bobInvite);
+    await addFromInvite(bob.page, aliceInvite);
 
-    const page = alice.page;
-    const addFromInvite = async (invite: string) => {
-      await page.getByTestId('add-contact-open').click();
-      await page.getByTestId('add-contact-invite').fill(invite);
-      await page.getByTestId('add-contact-submit').click();
-    };
-    await addFromInvite(firstInvite);
-    const item = page.getByTestId('conversation-item').filter({ hasText: 'Bob' });
+    const item = alice.page.getByTestId('conversation-item').filter({ hasText: 'Bob' });
     await item.click();
-    await expect.poll(() => page.getByTestId('chat-composer').isEnabled()).toBe(true);
-    expect(await page.getByTestId('identity-banner').count()).toBe(0);
+    await expect.poll(() => alice.page.getByTestId('chat-composer').isEnabled()).toBe(true);
+    expect(await alice.page.getByTestId('identity-banner').count()).toBe(0);
 
-    // Bob's key changes (same account id); his new invite carries the new key.
-    const bobProfile = await Profile.open(bobDir, { passphrase: 'bob has a long passphrase too' });
-    let secondInvite: string;
-    try {
-      bobProfile.resetIdentity();
-      secondInvite = profileInvite(bobProfile);
-    } finally {
-      await bobProfile.close();
-    }
-    expect(secondInvite).not.toBe(firstInvite);
-    await addFromInvite(secondInvite);
-    await item.click();
+    // Bob resets his identity from Settings (warning, then his passphrase).
+    await bob.page.getByTestId('settings-open').click();
+    await bob.page.getByTestId('identity-reset-start').click();
+    await bob.page.getByTestId('identity-reset-passphrase').fill(BOB_PASS);
+    await bob.page.getByTestId('identity-reset-confirm').click();
+    await expect.poll(() => bob.page.getByTestId('identity-reset-done').isVisible(), { timeout: 20_000 }).toBe(true);
 
-    await expect.poll(() => page.getByTestId('identity-banner').isVisible()).toBe(true);
+    // The signed notice reaches Alice: banner, marker, composer blocked.
+    await expect.poll(() => alice.page.getByTestId('identity-banner').isVisible(), { timeout: 30_000 }).toBe(true);
     expect(await item.getByTestId('identity-marker').count()).toBe(1);
-    expect(await page.getByTestId('composer-blocked').isVisible()).toBe(true);
-    expect(await page.getByTestId('chat-composer').isDisabled()).toBe(true);
-    await screenshot(page, '10-identity-changed');
+    expect(await alice.page.getByTestId('composer-blocked').isVisible()).toBe(true);
+    expect(await alice.page.getByTestId('chat-composer').isDisabled()).toBe(true);
+    await screenshot(alice.page, '10-identity-changed');
 
-    await page.getByTestId('accept-identity').click();
-    await expect.poll(() => page.getByTestId('identity-banner').count()).toBe(0);
-    expect(await page.getByTestId('chat-composer').isEnabled()).toBe(true);
+    await alice.page.getByTestId('accept-identity').click();
+    await expect.poll(() => alice.page.getByTestId('identity-banner').count()).toBe(0);
+    expect(await alice.page.getByTestId('chat-composer').isEnabled()).toBe(true);
     expect(await item.getByTestId('identity-marker').count()).toBe(0);
+
+    // The conversation now reaches Bob's new account.
+    await send(alice.page, 'welcome back, Bob');
+    await bob.page.getByTestId('conversation-item').filter({ hasText: 'welcome back, Bob' }).click();
+    await expect.poll(() => bob.page.getByTestId('message-row').filter({ hasText: 'welcome back, Bob' }).count(), { timeout: 30_000 }).toBe(1);
     expect(alice.problems).toEqual([]);
+    expect(bob.problems).toEqual([]);
   });
 });

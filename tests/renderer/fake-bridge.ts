@@ -226,9 +226,9 @@ export class FakeBridge {
     },
     'profile:invite': () => ({ link: 'sotto://invite/1#fake-invite' }),
     /** A new account id, as an identity reset makes. */
-    'profile:reset-identity': () => {
-      this.requireUnlocked();
-      this.state = { ...this.state, accountId: `${this.state.accountId ?? 'ACCOUNT'}-reset` };
+    'profile:reset-identity': (input) => {
+      if (this.state.unlockWith === 'passphrase' && input.passphrase !== this.passphrase) throw new FakeError('WRONG_PASSPHRASE');
+      this.state = { ...this.state, accountId: 'RESETACCOUNT' };
       return this.state;
     },
     'profile:change-passphrase': (input) => {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { hasCode, KDF_FLOOR, kdfCostFromOptions, normalizeDisplayName, outboxSize, Profile, SottoError } from '../../core/index.ts';
 import { rejectedEnvelopeCount } from '../../core/messaging/receive.ts';
+import { trustRefusalCounts } from '../../core/crypto/trust-refusals.ts';
 import { profileInvite } from '../../core/profile/invite.ts';
 import { checkOwnRelayAddress } from '../../core/sync/relay-address.ts';
 import { setHomeRelay } from '../../core/sync/home-relay-setting.ts';
@@ -100,13 +101,16 @@ export function registerProfileCommands(program: Command, globals: () => GlobalO
           outbox: outboxSize(profile),
           failedMessages: Number(profile.db.prepare("SELECT count(*) FROM messages WHERE status = 'failed'", { pluck: true }).get()),
           rejectedEnvelopes: rejectedEnvelopeCount(profile.db),
+          trustRefusals: trustRefusalCounts(profile.db),
         };
+        const refused = Object.entries(status.trustRefusals).filter(([, n]) => n > 0);
         print(globals(), status, () =>
           [
             `account  ${status.accountId} (${status.name})`,
             `relay    ${status.relay} (${status.reachable ? 'reachable' : 'unreachable'})`,
             `outbox   ${status.outbox}${status.failedMessages > 0 ? ` (${status.failedMessages} failed: sotto retry CONTACT)` : ''}`,
             ...(status.rejectedEnvelopes > 0 ? [`${status.rejectedEnvelopes} incoming message(s) could not be decrypted`] : []),
+            ...(refused.length > 0 ? [`refused  ${refused.map(([code, n]) => `${code} ${n}`).join(', ')} (forged keys or move notices)`] : []),
           ].join('\n'),
         );
       }),

@@ -34,21 +34,3 @@ export function createAccount(db: Sql, displayName: string, now = Date.now()): L
   })();
   return account;
 }
-
-/**
- * Replaces this account's identity key (after a suspected compromise) while
- * keeping its account id: every session and prekey is discarded and new ones
- * are made. Contacts see a safety-number change and must accept it.
- */
-export function resetIdentity(db: Sql, account: LocalAccount, now = Date.now()): LocalAccount {
-  const identity = IdentityKeyPair.generate();
-  db.transaction(() => {
-    db.exec('DELETE FROM sessions; DELETE FROM pre_keys; DELETE FROM signed_pre_keys; DELETE FROM kyber_pre_keys;');
-    db.prepare('UPDATE account SET identity_key_pair = ? WHERE singleton = 1').run([identity.serialize()]);
-    addSignedPreKey(db, identity, now);
-    addKyberPreKeys(db, identity, 1, true, now);
-    addKyberPreKeys(db, identity, PREKEY_BATCH, false, now);
-    addPreKeys(db, PREKEY_BATCH, now);
-  })();
-  return { ...account, identity };
-}

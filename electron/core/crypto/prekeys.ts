@@ -30,12 +30,19 @@ function allocateIds(db: Sql, kind: KeyKind, count: number): number[] {
   return ids;
 }
 
+/**
+ * Where a signed or last-resort key is in its life (key-maintenance.ts):
+ * `pending` (made, not yet accepted by the relay), `current`, `previous`
+ * (replaced; kept for a grace period so in-flight PreKey messages decrypt).
+ */
+export type KeyState = 'pending' | 'current' | 'previous';
+
 /** Creates and stores a new signed EC prekey. Call inside a transaction. */
-export function addSignedPreKey(db: Sql, identity: IdentityKeyPair, now: number): SignedPreKeyRecord {
+export function addSignedPreKey(db: Sql, identity: IdentityKeyPair, now: number, state: KeyState = 'current'): SignedPreKeyRecord {
   const [id] = allocateIds(db, 'signed_pre_key', 1) as [number];
   const key = PrivateKey.generate();
   const record = SignedPreKeyRecord.new(id, now, key.getPublicKey(), key, identity.privateKey.sign(key.getPublicKey().serialize()));
-  db.prepare('INSERT INTO signed_pre_keys (id, record, created_at) VALUES (?, ?, ?)').run([id, record.serialize(), now]);
+  db.prepare('INSERT INTO signed_pre_keys (id, record, created_at, state) VALUES (?, ?, ?, ?)').run([id, record.serialize(), now, state]);
   return record;
 }
 
@@ -46,12 +53,13 @@ export function addKyberPreKeys(
   count: number,
   lastResort: boolean,
   now: number,
+  state: KeyState = 'current',
 ): KyberPreKeyRecord[] {
-  const insert = db.prepare('INSERT INTO kyber_pre_keys (id, record, last_resort, created_at) VALUES (?, ?, ?, ?)');
+  const insert = db.prepare('INSERT INTO kyber_pre_keys (id, record, last_resort, created_at, state) VALUES (?, ?, ?, ?, ?)');
   return allocateIds(db, 'kyber_pre_key', count).map((id) => {
     const pair = KEMKeyPair.generate();
     const record = KyberPreKeyRecord.new(id, now, pair, identity.privateKey.sign(pair.getPublicKey().serialize()));
-    insert.run([id, record.serialize(), lastResort ? 1 : 0, now]);
+    insert.run([id, record.serialize(), lastResort ? 1 : 0, now, state]);
     return record;
   });
 }
@@ -67,25 +75,27 @@ export function addPreKeys(db: Sql, count: number, now: number): PreKeyRecord[] 
   });
 }
 
+// The key to publish: a pending one (a rotation in progress) before the current one.
+const NEWEST_LIVE = "state IN ('pending', 'current') ORDER BY state = 'pending' DESC, id DESC LIMIT 1";
+
 /**
- * What this device publishes to a key directory: its current signed and
- * last-resort keys, and the one-time keys not yet published (all of them when
- * `includePublished`).
+ * What this device publishes to a key directory: its signed and last-resort
+ * keys (the pending ones while a rotation is in progress), and one-time keys:
+ * all of them when `includePublished`, else those not yet published (at most
+ * `limit` of each kind).
  */
-export function publishedKeys(db: Sql, account: LocalAccount, includePublished = true): PublishedKeys {
-  const signed = db
-    .prepare('SELECT record FROM signed_pre_keys ORDER BY created_at DESC, id DESC LIMIT 1', { pluck: true })
-    .get() as Uint8Array<ArrayBuffer>;
+export function publishedKeys(db: Sql, account: LocalAccount, includePublished = true, limit = -1): PublishedKeys {
+  const signed = db.prepare(`SELECT record FROM signed_pre_keys WHERE ${NEWEST_LIVE}`, { pluck: true }).get() as Uint8Array<ArrayBuffer>;
   const lastResort = db
-    .prepare('SELECT record FROM kyber_pre_keys WHERE last_resort = 1 ORDER BY id DESC LIMIT 1', { pluck: true })
+    .prepare(`SELECT record FROM kyber_pre_keys WHERE last_resort = 1 AND ${NEWEST_LIVE}`, { pluck: true })
     .get() as Uint8Array<ArrayBuffer>;
   const onlyNew = includePublished ? '' : 'AND published = 0';
   const preKeys = db
-    .prepare(`SELECT record FROM pre_keys WHERE 1 ${onlyNew} ORDER BY id`, { pluck: true })
-    .all<Uint8Array<ArrayBuffer>>();
+    .prepare(`SELECT record FROM pre_keys WHERE 1 ${onlyNew} ORDER BY id LIMIT ?`, { pluck: true })
+    .all<Uint8Array<ArrayBuffer>>([limit]);
   const kyber = db
-    .prepare(`SELECT record FROM kyber_pre_keys WHERE last_resort = 0 ${onlyNew} ORDER BY id`, { pluck: true })
-    .all<Uint8Array<ArrayBuffer>>();
+    .prepare(`SELECT record FROM kyber_pre_keys WHERE last_resort = 0 ${onlyNew} ORDER BY id LIMIT ?`, { pluck: true })
+    .all<Uint8Array<ArrayBuffer>>([limit]);
   const signedRecord = SignedPreKeyRecord.deserialize(signed);
   const signedKyber = (record: KyberPreKeyRecord) => ({
     id: record.id(),
@@ -118,13 +128,5 @@ export function markKeysPublished(db: Sql, keys: PublishedKeys): void {
   db.transaction(() => {
     for (const key of keys.oneTimePreKeys) preKey.run([key.id]);
     for (const key of keys.oneTimeKyberPreKeys) kyber.run([key.id]);
-  })();
-}
-
-/** Adds a batch of one-time EC and Kyber prekeys (a relay said stock is low). */
-export function refillOneTimeKeys(db: Sql, identity: IdentityKeyPair, now = Date.now()): void {
-  db.transaction(() => {
-    addPreKeys(db, PREKEY_BATCH, now);
-    addKyberPreKeys(db, identity, PREKEY_BATCH, false, now);
   })();
 }

@@ -8,6 +8,7 @@ import {
 import { type AccountId, accountIdSchema } from '../../../shared/protocol/account-id.ts';
 import type { Sql } from '../db/sqlite.ts';
 import type { IdentityRow, ProtocolWrites } from './protocol-writes.ts';
+import { countTrustRefusal } from './trust-refusals.ts';
 
 /** This device's own account. */
 export interface LocalAccount {
@@ -153,18 +154,7 @@ export class ProtocolState {
         changedAt: row.changedAt,
       });
     }
-    const logChange = this.db.prepare(
-      'INSERT INTO identity_changes (account_id, old_key, new_key, detected_at) VALUES (?, ?, ?, ?)',
-    );
-    const flagConversation = this.db.prepare(
-      `UPDATE conversations SET identity_changed = 1
-       WHERE contact_id = (SELECT id FROM contacts WHERE account_id = ?)`,
-    );
-    for (const change of writes.identityChanges) {
-      logChange.run([change.accountId, Uint8Array.from(change.oldKey), Uint8Array.from(change.newKey), now]);
-      flagConversation.run([change.accountId]);
-    }
-
+    for (const code of writes.refusals) countTrustRefusal(this.db, code, now);
     const savePreKey = this.db.prepare('INSERT OR REPLACE INTO pre_keys (id, record, created_at) VALUES (?, ?, ?)');
     for (const [id, record] of writes.preKeys) savePreKey.run([id, record.serialize(), now]);
     const removePreKey = this.db.prepare('DELETE FROM pre_keys WHERE id = ?');

@@ -17,6 +17,7 @@ import {
 import { SottoError } from '../errors.ts';
 import { deriveAccountId } from './account-id.ts';
 import type { ProtocolState } from './protocol-state.ts';
+import type { TrustRefusalCode } from './trust-refusals.ts';
 import { type IdentityRow, ProtocolWrites } from './protocol-writes.ts';
 
 /** The store key of a libsignal address: `<account id>.<device id>`. */
@@ -107,27 +108,41 @@ export class ProtocolTransaction {
     return seen ?? this.state.hasKyberUse(kyberId, signedId, baseKey);
   }
 
-  /** Records what libsignal's saveIdentity means for trust (see docs/threat-model.md). */
+  /**
+   * Pins a peer's identity key on first use. An account id is its key: a key
+   * that does not derive `accountId` is a forgery (IDENTITY_MISMATCH, counted),
+   * and so is a second key for a pinned account (that would need a hash
+   * collision). Contacts change keys only by a signed move notice, which moves
+   * them to a new account id (crypto/identity-move.ts).
+   */
   saveIdentity(accountId: string, key: Uint8Array): IdentityChange {
-    const current = this.identity(accountId);
-    const now = this.now();
-    if (!current) {
-      // First use is anchored to the account id itself: only the key it was derived from is pinned.
-      if (!certifies(key, accountId)) throw new SottoError('IDENTITY_MISMATCH');
-      this.writes.identities.set(accountId, {
-        accountId,
-        publicKey: key,
-        trust: 'trusted',
-        verified: false,
-        firstSeenAt: now,
-        changedAt: null,
-      });
-      return IdentityChange.NewOrUnchanged;
+    if (!this.accepts(accountId, key)) {
+      this.refuse('identity.forged');
+      throw new SottoError('IDENTITY_MISMATCH');
     }
-    if (sameKey(current.publicKey, key)) return IdentityChange.NewOrUnchanged;
-    this.writes.identities.set(accountId, { ...current, publicKey: key, trust: 'changed', verified: false, changedAt: now });
-    this.writes.identityChanges.push({ accountId, oldKey: current.publicKey, newKey: key });
-    return IdentityChange.ReplacedExisting;
+    if (this.identity(accountId)) return IdentityChange.NewOrUnchanged;
+    this.writes.identities.set(accountId, {
+      accountId,
+      publicKey: key,
+      trust: 'trusted',
+      verified: false,
+      firstSeenAt: this.now(),
+      changedAt: null,
+    });
+    return IdentityChange.NewOrUnchanged;
+  }
+
+  /** True if `key` may speak for `accountId`: it derives the id, and it is the pinned key if there is one. */
+  accepts(accountId: string, key: Uint8Array): boolean {
+    if (!certifies(key, accountId)) return false;
+    const current = this.identity(accountId);
+    return !current || sameKey(current.publicKey, key);
+  }
+
+  /** Counts a refusal in the root unit, so it is committed even if the envelope that caused it is dropped. */
+  refuse(code: TrustRefusalCode): void {
+    if (this.parent) this.parent.refuse(code);
+    else this.writes.refusals.push(code);
   }
 
   /** The nearest value in this unit or its ancestors (read-your-writes). */
@@ -176,14 +191,15 @@ class OverlayIdentityStore extends IdentityKeyStore {
     return Promise.resolve(this.tx.saveIdentity(address.name(), key.serialize()));
   }
   override isTrustedIdentity(address: ProtocolAddress, key: PublicKey, direction: Direction): Promise<boolean> {
-    const current = this.tx.identity(address.name());
-    // First contact: the key must be the one the account id was derived from, so
-    // nobody can speak for an account they do not hold the key of.
-    if (!current) return Promise.resolve(certifies(key.serialize(), address.name()));
-    // A known account: a changed key is accepted on receipt but recorded by
-    // saveIdentity, and blocks sending until the user accepts it (docs/threat-model.md#trust).
-    if (direction === Direction.Receiving) return Promise.resolve(true);
-    return Promise.resolve(current.trust === 'trusted' && sameKey(current.publicKey, key.serialize()));
+    // Both directions: only the key the account id was derived from may speak
+    // for it or be written to (docs/threat-model.md#trust-decisions).
+    if (!this.tx.accepts(address.name(), key.serialize())) {
+      this.tx.refuse('identity.forged');
+      return Promise.resolve(false);
+    }
+    // Sending waits while the contact's move to a new account is unaccepted.
+    if (direction === Direction.Sending) return Promise.resolve(this.tx.identity(address.name())?.trust !== 'changed');
+    return Promise.resolve(true);
   }
   override getIdentity(address: ProtocolAddress): Promise<PublicKey | null> {
     const current = this.tx.identity(address.name());

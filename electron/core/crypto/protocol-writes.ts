@@ -4,23 +4,17 @@ import type {
   SessionRecord,
   SignedPreKeyRecord,
 } from '@signalapp/libsignal-client';
+import type { TrustRefusalCode } from './trust-refusals.ts';
 
 /** Trust state of one peer's identity key (libsignal's identity store row). */
 export interface IdentityRow {
   readonly accountId: string;
   readonly publicKey: Uint8Array;
-  /** 'changed': a new key was seen and the user has not accepted it yet. */
+  /** 'changed': the contact moved to a new account (a signed move notice) and the user has not accepted it yet. */
   readonly trust: 'trusted' | 'changed';
   readonly verified: boolean;
   readonly firstSeenAt: number;
   readonly changedAt: number | null;
-}
-
-/** A peer's identity key that replaced an earlier one. */
-export interface IdentityChangeEvent {
-  readonly accountId: string;
-  readonly oldKey: Uint8Array;
-  readonly newKey: Uint8Array;
 }
 
 /**
@@ -31,7 +25,8 @@ export interface IdentityChangeEvent {
 export class ProtocolWrites {
   readonly sessions = new Map<string, SessionRecord>();
   readonly identities = new Map<string, IdentityRow>();
-  readonly identityChanges: IdentityChangeEvent[] = [];
+  /** Keys refused during the unit (counted even when the envelope that carried them fails). */
+  readonly refusals: TrustRefusalCode[] = [];
   readonly preKeys = new Map<number, PreKeyRecord>();
   readonly removedPreKeys = new Set<number>();
   readonly signedPreKeys = new Map<number, SignedPreKeyRecord>();
@@ -43,7 +38,7 @@ export class ProtocolWrites {
   absorb(child: ProtocolWrites): void {
     for (const [k, v] of child.sessions) this.sessions.set(k, v);
     for (const [k, v] of child.identities) this.identities.set(k, v);
-    this.identityChanges.push(...child.identityChanges);
+    this.refusals.push(...child.refusals);
     for (const [k, v] of child.preKeys) this.preKeys.set(k, v);
     for (const id of child.removedPreKeys) {
       this.preKeys.delete(id);
@@ -67,7 +62,8 @@ export class ProtocolWrites {
         this.signedPreKeys.size +
         this.kyberPreKeys.size +
         this.removedKyberPreKeys.size +
-        this.kyberUses.length ===
+        this.kyberUses.length +
+        this.refusals.length ===
       0
     );
   }

@@ -1,6 +1,7 @@
 import { Fingerprint, PublicKey } from '@signalapp/libsignal-client';
 import { SottoError } from '../errors.ts';
 import type { Profile } from '../profile/profile.ts';
+import { completeMove, findMove } from './identity-move.ts';
 
 /** libsignal's fingerprint parameters (as Signal uses them). */
 const FINGERPRINT_ITERATIONS = 5200;
@@ -19,13 +20,16 @@ export interface SafetyNumber {
 export function safetyNumber(profile: Profile, accountId: string): SafetyNumber {
   const identity = profile.state.getIdentity(accountId);
   if (!identity) throw new SottoError('UNKNOWN_CONTACT');
+  // A contact that moved: the number to compare is the new account's, the one the user is asked to accept.
+  const move = identity.trust === 'changed' ? findMove(profile.db, accountId) : undefined;
+  const remote = move && move.acceptedAt === null ? { id: move.to, key: move.identityKey } : { id: accountId, key: identity.publicKey };
   const fingerprint = Fingerprint.new(
     FINGERPRINT_ITERATIONS,
     FINGERPRINT_VERSION,
     Buffer.from(profile.account.accountId, 'utf8'),
     profile.account.identity.publicKey,
-    Buffer.from(accountId, 'utf8'),
-    PublicKey.deserialize(Uint8Array.from(identity.publicKey)),
+    Buffer.from(remote.id, 'utf8'),
+    PublicKey.deserialize(Uint8Array.from(remote.key)),
   );
   return {
     digits: fingerprint.displayableFingerprint().toString(),
@@ -35,15 +39,16 @@ export function safetyNumber(profile: Profile, accountId: string): SafetyNumber 
 
 /**
  * The user compared safety numbers and they matched: the current key is
- * trusted and marked verified (this also accepts a pending identity change).
+ * marked verified; a pending move is accepted. Returns the contact's account
+ * id afterwards (the new one after a move).
  */
-export function markVerified(profile: Profile, accountId: string, now = Date.now()): void {
-  acceptCurrentIdentity(profile, accountId, true, now);
+export function markVerified(profile: Profile, accountId: string, now = Date.now()): string {
+  return acceptCurrentIdentity(profile, accountId, true, now);
 }
 
-/** The user accepted a changed safety number without verifying it. */
-export function acceptIdentityChange(profile: Profile, accountId: string, now = Date.now()): void {
-  acceptCurrentIdentity(profile, accountId, false, now);
+/** The user accepted a contact's move (its changed safety number) without verifying it; returns the new account id. */
+export function acceptIdentityChange(profile: Profile, accountId: string, now = Date.now()): string {
+  return acceptCurrentIdentity(profile, accountId, false, now);
 }
 
 /** Throws IDENTITY_CHANGED if sending to `accountId` must wait for the user. */
@@ -51,20 +56,24 @@ export function assertCanSend(profile: Profile, accountId: string): void {
   if (profile.state.getIdentity(accountId)?.trust === 'changed') throw new SottoError('IDENTITY_CHANGED');
 }
 
-function acceptCurrentIdentity(profile: Profile, accountId: string, verified: boolean, now: number): void {
-  if (!profile.state.getIdentity(accountId)) throw new SottoError('UNKNOWN_CONTACT');
+function acceptCurrentIdentity(profile: Profile, accountId: string, verified: boolean, now: number): string {
+  const identity = profile.state.getIdentity(accountId);
+  if (!identity) throw new SottoError('UNKNOWN_CONTACT');
+  const move = identity.trust === 'changed' ? findMove(profile.db, accountId) : undefined;
+  if (move && move.acceptedAt === null) {
+    profile.commit(undefined, (db) => completeMove(db, move, verified, profile.account.displayName, now));
+    profile.state.clearCache();
+    return move.to;
+  }
   profile.commit(undefined, (db) => {
     db.prepare(
       `UPDATE identities SET trust = 'trusted', verified = CASE WHEN ? THEN 1 ELSE verified END
        WHERE account_id = ?`,
     ).run([verified ? 1 : 0, accountId]);
-    db.prepare('UPDATE identity_changes SET accepted_at = ? WHERE account_id = ? AND accepted_at IS NULL').run([
-      now,
-      accountId,
-    ]);
     db.prepare(
       'UPDATE conversations SET identity_changed = 0 WHERE contact_id = (SELECT id FROM contacts WHERE account_id = ?)',
     ).run([accountId]);
   });
   profile.state.clearCache();
+  return accountId;
 }

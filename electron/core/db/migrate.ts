@@ -7,12 +7,21 @@ import { migration0003 } from './migrations/0003-message-search.ts';
 import { migration0004 } from './migrations/0004-key-publication.ts';
 import { migration0005 } from './migrations/0005-failed-message-index.ts';
 import { migration0006 } from './migrations/0006-delivery-tokens.ts';
+import { migration0007 } from './migrations/0007-uuid-account-ids-and-key-lifecycle.ts';
 
 /** Every migration, in order. Append only; never edit a released one. */
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006];
+export const MIGRATIONS: readonly Migration[] = [
+  migration0001,
+  migration0002,
+  migration0003,
+  migration0004,
+  migration0005,
+  migration0006,
+  migration0007,
+];
 
 /** The schema version this build writes. */
-export const SCHEMA_VERSION = MIGRATIONS.length;
+export const SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;
 
 /** The schema version stored in the database header (`PRAGMA user_version`). */
 export function schemaVersion(db: Sql): number {

@@ -3,6 +3,8 @@ import type { Content } from '../../../shared/protocol/content.ts';
 import { fromBase64 } from '../../../shared/protocol/encoding.ts';
 import { ensureConversation } from '../contacts/contacts.ts';
 import { contactRoute, updateContactToken } from '../contacts/tokens.ts';
+import { applyMoveNotice, findPendingMoveTo } from '../crypto/identity-move.ts';
+import type { ProtocolTransaction } from '../crypto/protocol-transaction.ts';
 import type { Sql } from '../db/sqlite.ts';
 import { indexNewMessages } from '../history/search-index.ts';
 import type { IncomingEnvelope } from '../sync/relay.ts';
@@ -36,7 +38,15 @@ export type EnvelopeOutcome =
     };
 
 /** Why an envelope could not be processed (stable, content-free). */
-export type FailureCode = UnsealFailure | 'BLOCKED_SENDER' | 'DECRYPT_FAILED' | 'BAD_CONTENT';
+export type FailureCode =
+  | UnsealFailure
+  | 'BLOCKED_SENDER'
+  | 'DECRYPT_FAILED'
+  | 'BAD_CONTENT'
+  /** The inner message carries an identity key that does not derive the sender's account id. */
+  | 'FORGED_IDENTITY'
+  /** A move notice that does not verify (counted by reason in the trust refusal counters). */
+  | 'MOVE_REFUSED';
 
 /** An envelope is retried this many times, then rejected and shown to the user (R5). */
 export const MAX_ENVELOPE_ATTEMPTS = 3;
@@ -86,22 +96,27 @@ export function queueReceipts(
 }
 
 /**
- * The one place a decoded `moved` content is handled (docs/message-format.md#identity-reset).
- * Until identity moves are wired in (electron/core/crypto/identity-move.ts), it is refused as
- * UNKNOWN_TYPE. Returns the failure code, or undefined once it was applied.
+ * The one place a decoded `moved` content is handled (docs/message-format.md#identity-reset):
+ * the sender is the new account its sealed certificate proved; identity-move.ts
+ * checks the old key's signature and records a pending move for the user to
+ * accept. Returns the failure code, or undefined once it was applied.
  */
 function handleMoved(
-  _db: Sql,
-  _sender: Opened,
-  _content: Extract<Content, { type: 'moved' }>,
-  _now: number,
+  db: Sql,
+  tx: ProtocolTransaction,
+  sender: Opened,
+  content: Extract<Content, { type: 'moved' }>,
+  now: number,
 ): FailureCode | undefined {
-  return 'UNKNOWN_TYPE';
+  if (!sender.senderKey) return 'MOVE_REFUSED';
+  const result = applyMoveNotice(db, tx, { accountId: sender.sender, identityKey: sender.senderKey.serialize() }, content, now);
+  return result === 'pending' ? undefined : 'MOVE_REFUSED';
 }
 
 /** Writes a batch's outcomes: envelope ids, messages, receipts, tokens, failures. */
 export function commitBatch(
   db: Sql,
+  tx: ProtocolTransaction,
   duplicates: readonly IncomingEnvelope[],
   decoded: readonly Decoded[],
   failures: readonly Failure[],
@@ -133,7 +148,7 @@ export function commitBatch(
   }
   for (const { envelope, sender, content } of decoded) {
     if (content.type === 'moved') {
-      const error = handleMoved(db, sender, content, now);
+      const error = handleMoved(db, tx, sender, content, now);
       if (error) {
         lateFailures.push({ envelope, sender: sender.sender, error, final: true });
         continue;
@@ -155,7 +170,9 @@ export function commitBatch(
     }
     let conversation = touched.get(sender.sender);
     if (!conversation) {
-      conversation = { id: ensureConversation(db, sender.sender, now), lastSentAt: 0, stored: 0 };
+      // A contact's new account writes into the contact's conversation while its move awaits the user.
+      const owner = findPendingMoveTo(db, sender.sender)?.from ?? sender.sender;
+      conversation = { id: ensureConversation(db, owner, now), lastSentAt: 0, stored: 0 };
       touched.set(sender.sender, conversation);
     }
     if (content.name !== undefined) nameContact.run([content.name, sender.sender]);

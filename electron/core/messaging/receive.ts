@@ -145,7 +145,10 @@ async function processBatch(
       plaintext = await decrypt(profile, unit, sender);
     } catch (error) {
       if (LibSignalErrorBase.is(error, ErrorCode.DuplicatedMessage)) duplicates.push(envelope);
-      else if (error instanceof UnknownTypeError) {
+      // An inner key that does not derive the sender's id (counted by the identity store): never retried.
+      else if (LibSignalErrorBase.is(error, ErrorCode.UntrustedIdentity)) {
+        failures.push({ envelope, sender: sender.sender, error: 'FORGED_IDENTITY', final: true });
+      } else if (error instanceof UnknownTypeError) {
         failures.push({ envelope, sender: sender.sender, error: 'UNKNOWN_TYPE', final: true });
       } else
         failures.push({ envelope, sender: sender.sender, error: 'DECRYPT_FAILED', final: false });
@@ -162,7 +165,7 @@ async function processBatch(
   return profile.commit(
     tx,
     (db) => {
-      const outcomes = commitBatch(db, duplicates, decoded, failures, now);
+      const outcomes = commitBatch(db, tx, duplicates, decoded, failures, now);
       if (options.sendReceipts) queueReceipts(db, decoded, outcomes, now, options.receiptDelayMs);
       return outcomes;
     },

@@ -1,7 +1,5 @@
 import {
-  ErrorCode,
   KEMPublicKey,
-  LibSignalErrorBase,
   PreKeyBundle,
   processPreKeyBundle,
   PublicKey,
@@ -10,7 +8,6 @@ import type { AccountId } from '../../../shared/protocol/account-id.ts';
 import type { PreKeyBundleData } from '../../../shared/protocol/keys.ts';
 import { fromBase64 } from '../../../shared/protocol/encoding.ts';
 import { SottoError } from '../errors.ts';
-import { deriveAccountId } from '../crypto/account-id.ts';
 import { ProtocolTransaction } from '../crypto/protocol-transaction.ts';
 import type { Profile } from '../profile/profile.ts';
 import { localAddress, peerAddress } from './addresses.ts';
@@ -42,11 +39,10 @@ export function hasSession(profile: Profile, accountId: string, deviceId: number
 }
 
 /**
- * Starts a session from a fetched prekey bundle (X3DH + PQXDH). The bundle
- * must be for the account asked for (RELAY_REFUSED: the directory is lying or
- * broken), and its identity key must derive that account id and equal the key
- * pinned for it (IDENTITY_MISMATCH): an account id is its key, so another key
- * is a forgery, never an identity change. A refused bundle records nothing.
+ * Starts a session from a fetched prekey bundle (X3DH + PQXDH). A bundle
+ * whose identity key does not derive the account id it is for is a forgery:
+ * IDENTITY_MISMATCH, counted, nothing else recorded. A contact whose move to
+ * a new account is unaccepted gets no new session (IDENTITY_CHANGED).
  */
 export function startSession(
   profile: Profile,
@@ -61,15 +57,14 @@ export function startSession(
 
 async function buildSession(profile: Profile, data: PreKeyBundleData): Promise<void> {
   const bundle = toPreKeyBundle(data);
-  const key = bundle.identityKey();
-  const pinned = profile.state.getIdentity(data.accountId);
-  if (
-    deriveAccountId(key) !== data.accountId ||
-    (pinned && !Buffer.from(pinned.publicKey).equals(Buffer.from(key.serialize())))
-  ) {
+  const tx = new ProtocolTransaction(profile.state);
+  if (!tx.accepts(data.accountId, bundle.identityKey().serialize())) {
+    const count = new ProtocolTransaction(profile.state);
+    count.refuse('identity.forged');
+    profile.commit(count, () => undefined);
     throw new SottoError('IDENTITY_MISMATCH');
   }
-  const tx = new ProtocolTransaction(profile.state);
+  if (tx.identity(data.accountId)?.trust === 'changed') throw new SottoError('IDENTITY_CHANGED');
   try {
     await processPreKeyBundle(
       bundle,
@@ -79,16 +74,6 @@ async function buildSession(profile: Profile, data: PreKeyBundleData): Promise<v
       tx.identityStore,
     );
   } catch (error) {
-    if (LibSignalErrorBase.is(error, ErrorCode.UntrustedIdentity)) {
-      // The key is the pinned one, but a pending identity decision (trust 'changed') waits for the user.
-      throw new SottoError(
-        pinned?.trust === 'changed' ? 'IDENTITY_CHANGED' : 'IDENTITY_MISMATCH',
-        undefined,
-        {
-          cause: error,
-        },
-      );
-    }
     throw new SottoError('INVALID_INPUT', 'bundle rejected', { cause: error });
   }
   profile.commit(tx, () => undefined);

@@ -5,7 +5,7 @@ import { checkIntegrity, type IntegrityReport } from '../db/integrity.ts';
 import { migrate } from '../db/migrate.ts';
 import { ProfileLock } from '../db/profile-lock.ts';
 import { openKeyed, type Sql } from '../db/sqlite.ts';
-import { createAccount, resetIdentity } from '../crypto/account.ts';
+import { createAccount } from '../crypto/account.ts';
 import { indexNewMessages } from '../history/search-index.ts';
 import { ProtocolState, type LocalAccount } from '../crypto/protocol-state.ts';
 import type { ProtocolTransaction } from '../crypto/protocol-transaction.ts';
@@ -194,12 +194,6 @@ export class Profile {
   openReadConnection<T>(open: (database: string, key: Uint8Array) => T): T {
     this.assertUsable();
     return open(this.paths.database, this.key);
-  }
-
-  /** Replaces the identity key, keeping the account id (see `resetIdentity`). */
-  resetIdentity(): void {
-    this.assertUsable();
-    this.state.replaceAccount(resetIdentity(this.db, this.account));
   }
 
   /**

@@ -16,6 +16,7 @@ import { blockContact, unblockContact } from '../contacts/block.ts';
 import { getContact, type Contact as CoreContact } from '../contacts/contacts.ts';
 import { addContactFromInvite } from '../contacts/invite.ts';
 import { acceptIdentityChange, markVerified, safetyNumber } from '../crypto/trust.ts';
+import { ownDestination, resetIdentity } from '../crypto/identity-reset.ts';
 import { getMessage, listConversations, markRead, messagesAfter, messagesAround, messagesPage, searchMessages } from '../history/history.ts';
 import { readKeyFile } from '../keys/keyfile.ts';
 import { assertStrongPassphrase } from '../keys/passphrase-policy.ts';
@@ -98,6 +99,7 @@ class AppService implements CoreService {
       'contacts:accept-identity': (input) => this.trust(input.conversationId, acceptIdentityChange),
       'contacts:block': (input) => this.block(input.conversationId, true),
       'contacts:unblock': (input) => this.block(input.conversationId, false),
+      'profile:reset-identity': (input) => this.resetIdentity(input.passphrase),
       'conversations:list': () => listConversations(this.open().db),
       'conversations:get': (input) => this.conversation(input.conversationId),
       'conversations:mark-read': (input) => {
@@ -325,13 +327,32 @@ class AppService implements CoreService {
     return getContact(db, accountId);
   }
 
-  private trust(conversationId: number, decide: (profile: Profile, accountId: string) => void): Contact {
+  /** Verify or accept: after a contact's move the conversation belongs to its new account id, so it is re-read by conversation. */
+  private trust(conversationId: number, decide: (profile: Profile, accountId: string) => string): Contact {
     const profile = this.open();
-    const contact = this.contactOf(conversationId);
-    decide(profile, contact.accountId);
+    decide(profile, this.contactOf(conversationId).accountId);
     this.emit('conversations:changed', {});
-    this.sendNow(); // messages held back by the identity change may go now
-    return toContact(getContact(profile.db, contact.accountId));
+    this.sendNow(); // messages held back by the move may go now
+    return toContact(this.contactOf(conversationId));
+  }
+
+  /**
+   * Identity reset (docs/message-format.md#identity-reset). Destructive, so the
+   * user proves ownership as at unlock (the passphrase, unless the profile
+   * opens by keychain only). The sync loop is restarted: it logged in as the old account.
+   */
+  private async resetIdentity(passphrase: string | undefined): Promise<AppState> {
+    const profile = this.open();
+    if (passphrase !== undefined || this.unlockMethod() === 'passphrase') await profile.verifyUnlock({ passphrase: passphrase ?? '' });
+    const destination = ownDestination(profile.db);
+    await this.stopSync();
+    try {
+      await resetIdentity(profile, destination);
+    } finally {
+      this.startSync();
+    }
+    this.emit('conversations:changed', {});
+    return this.state();
   }
 
   private conversation(conversationId: number): ConversationDetail {

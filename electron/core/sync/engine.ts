@@ -1,10 +1,10 @@
 import { hasCode } from '../errors.ts';
 import { markTokenRegistered, tokenToRegister } from '../contacts/tokens.ts';
-import { markKeysPublished, publishedKeys, refillOneTimeKeys } from '../crypto/prekeys.ts';
+import { announcePendingMove } from '../crypto/identity-reset.ts';
+import { maintainKeys } from '../crypto/key-maintenance.ts';
 import type { OutboxScope } from '../messaging/outbox.ts';
 import { type EnvelopeOutcome, processEnvelopes } from '../messaging/receive.ts';
 import type { Profile } from '../profile/profile.ts';
-import { getSetting, setSetting } from '../profile/settings.ts';
 import { backoffMs, sleep } from './backoff.ts';
 import { homeRelayId } from './home-relay-setting.ts';
 import { retryAfterOf } from './relay-failure.ts';
@@ -46,8 +46,6 @@ export const RECEIVE_BATCH = 100;
  */
 export class SyncEngine {
   readonly pool: RelayPool;
-  private keysLow = false;
-  private listening: HomeRelay | undefined;
   private running: Promise<SendReport> | undefined;
   private followUp: { scope: OutboxScope; promise: Promise<SendReport> } | undefined;
   private readonly relayBackoff = new Map<string, number>();
@@ -61,14 +59,8 @@ export class SyncEngine {
 
   /** This profile's own relay (its mailbox, keys and token). */
   get home(): HomeRelay {
-    const home = this.pool.home;
-    if (this.listening !== home) {
-      this.listening = home;
-      home.onKeysLow(() => {
-        this.keysLow = true;
-      });
-    }
-    return home;
+    // No keys-low listener: every pass runs key maintenance, which refills to the stock.
+    return this.pool.home;
   }
 
   /**
@@ -97,24 +89,17 @@ export class SyncEngine {
     return true;
   }
 
-  /** Publishes signed keys and any one-time keys the home relay has not seen; refills when low. */
+  /**
+   * Key upkeep on the home relay (crypto/key-maintenance.ts): announces a
+   * pending identity move, rotates signed keys when due, refills one-time keys
+   * to their stock (the home relay splits them into frames of at most 50 of
+   * each kind). Returns how many one-time keys were published.
+   */
   async publishKeys(): Promise<number> {
     const relay = this.home;
     this.profile.assertUsable();
-    if (this.keysLow) {
-      refillOneTimeKeys(this.profile.db, this.profile.account.identity);
-      this.keysLow = false;
-    }
-    const keys = publishedKeys(this.profile.db, this.profile.account, false);
-    const fresh = keys.oneTimePreKeys.length + keys.oneTimeKyberPreKeys.length;
-    if (fresh === 0 && getSetting(this.profile.db, 'keys.publishedTo') === relay.address) return 0;
-    // Marked before the upload: a crash in between loses these keys to the relay
-    // (harmless, more are made) instead of publishing them twice (which is not).
-    // The home relay splits one-time keys into frames of at most 50 of each kind.
-    markKeysPublished(this.profile.db, keys);
-    await relay.publishKeys(keys);
-    this.profile.commit(undefined, (db) => setSetting(db, 'keys.publishedTo', relay.address));
-    return fresh;
+    await announcePendingMove(this.profile, relay);
+    return (await maintainKeys(this.profile, relay)).published;
   }
 
   /**

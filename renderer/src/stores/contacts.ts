@@ -17,7 +17,8 @@ export const useContactsStore = defineStore('contacts', () => {
   const byConversation = computed(() => new Map(contacts.value.map((c) => [c.conversationId, c])));
 
   function upsert(contact: Contact): void {
-    const rest = contacts.value.filter((c) => c.accountId !== contact.accountId);
+    // By conversation too: accepting a contact's move gives the same conversation a new account id.
+    const rest = contacts.value.filter((c) => c.accountId !== contact.accountId && c.conversationId !== contact.conversationId);
     contacts.value = [...rest, contact];
   }
 

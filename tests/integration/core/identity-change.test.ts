@@ -1,21 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import {
+  addContact,
   getContact,
   listConversations,
   markVerified,
+  messagesPage,
   processEnvelopes,
   publishedKeys,
   queueText,
   safetyNumber,
   startSession,
-  encryptQueued,
-  readyEnvelopes,
 } from '../../../electron/core/index.ts';
+import { trustRefusalCounts } from '../../../electron/core/crypto/trust-refusals.ts';
 import { takeBundle } from '../../../shared/protocol/keys.ts';
-import { rejectedCode } from '../../support/errors.ts';
-import { flushOutbox, introduce, newProfile } from '../../support/profiles.ts';
+import { rejectedCode, thrownCode } from '../../support/errors.ts';
+import { cardOf, flushOutbox, introduce, newProfile } from '../../support/profiles.ts';
 
-describe('trust: first use, identity changes, verification', () => {
+const count = (profile: { db: { prepare: (sql: string, o: { pluck: true }) => { get: () => unknown } } }, sql: string) =>
+  Number(profile.db.prepare(sql, { pluck: true }).get());
+
+describe('trust: first use and verification', () => {
   it('safety numbers are 60 digits and agree on both sides', async () => {
     const { profile: alice } = await newProfile('Alice');
     const { profile: bob } = await newProfile('Bob');
@@ -27,43 +31,107 @@ describe('trust: first use, identity changes, verification', () => {
     expect(atAlice.scannable.length).toBeGreaterThan(32);
   });
 
-  it('a new key under a known account id is a forgery: its messages are refused, nothing is flagged or pinned', async () => {
+  it('verifying marks the pinned key verified and keeps it', async () => {
     const { profile: alice } = await newProfile('Alice');
     const { profile: bob } = await newProfile('Bob');
     await introduce(alice, bob);
     markVerified(alice, bob.account.accountId);
-    const oldNumber = safetyNumber(alice, bob.account.accountId).digits;
-    // Bob's key is replaced under the same id (what protocol 1 called an identity change).
-    bob.resetIdentity();
-    await startSession(bob, takeBundle(publishedKeys(alice.db, alice.account), 1), alice.account.accountId);
-    queueText(bob, alice.account.accountId, 'hello from my new key');
-    const outcomes = await processEnvelopes(alice, await flushOutbox(bob));
-    expect(outcomes).toEqual([expect.objectContaining({ outcome: 'rejected', error: 'FORGED_SENDER' })]);
     expect(getContact(alice.db, bob.account.accountId)).toMatchObject({ trust: 'trusted', verified: true });
-    expect(listConversations(alice.db)[0]).toMatchObject({ identityChanged: false });
-    expect(alice.db.prepare('SELECT count(*) FROM identity_changes', { pluck: true }).get()).toBe(0);
-    expect(safetyNumber(alice, bob.account.accountId).digits).toBe(oldNumber);
-    // Its bundle is refused the same way.
-    const code = await rejectedCode(() =>
-      startSession(alice, takeBundle(publishedKeys(bob.db, bob.account), 0), bob.account.accountId),
-    );
-    expect(code).toBe('IDENTITY_MISMATCH');
   });
 });
 
-describe('a blocked recipient does not hold up the outbox', () => {
-  it('messages to others are encrypted even behind a long backlog for a contact whose identity changed', async () => {
-    const { profile: alice } = await newProfile('Alice');
+describe("the review's attack: a stranger's key under a known contact's id", () => {
+  it("a message claiming a known contact's id with the attacker's key is refused, counted, never shown, and verify cannot trust it", async () => {
     const { profile: bob } = await newProfile('Bob');
     const { profile: carol } = await newProfile('Carol');
-    await introduce(alice, bob);
-    await introduce(alice, carol);
-    for (let i = 0; i < 30; i++) queueText(alice, bob.account.accountId, `to bob ${i}`);
-    // A pending identity decision for Bob before any of it is encrypted: his 30 wait for the user.
-    alice.db.prepare("UPDATE identities SET trust = 'changed' WHERE account_id = ?").run([bob.account.accountId]);
-    alice.state.clearCache();
-    queueText(alice, carol.account.accountId, 'to carol');
-    expect(await encryptQueued(alice, 10)).toBe(1);
-    expect(readyEnvelopes(alice).map((e) => e.recipient)).toEqual([carol.account.accountId]);
+    const { profile: mallory } = await newProfile('Mallory');
+    await introduce(carol, bob);
+    queueText(carol, bob.account.accountId, 'hi Bob, Carol here');
+    expect((await processEnvelopes(bob, await flushOutbox(carol))).map((o) => o.outcome)).toEqual(['stored']);
+    const carolNumber = safetyNumber(bob, carol.account.accountId).digits;
+
+    // Mallory writes to Bob with her own key, and the envelope names Carol as its sender.
+    addContact(mallory, cardOf(bob));
+    await startSession(mallory, takeBundle(publishedKeys(bob.db, bob.account), 1));
+    queueText(mallory, bob.account.accountId, 'Carol again: my number changed, send me the codes');
+    const forged = (await flushOutbox(mallory)).map((e) => ({ ...e, sender: carol.account.accountId }));
+    const outcomes = await processEnvelopes(bob, forged);
+
+    // Rejected at once (retrying cannot make the key derive the id), so it can be acked.
+    expect(outcomes).toEqual([{ envelopeId: forged[0]!.id, outcome: 'rejected', error: 'FORGED_IDENTITY' }]);
+    const conversation = getContact(bob.db, carol.account.accountId).conversationId;
+    expect(messagesPage(bob.db, conversation, 10).map((m) => m.body)).toEqual(['hi Bob, Carol here']);
+    expect(getContact(bob.db, carol.account.accountId)).toMatchObject({ trust: 'trusted' });
+    expect(listConversations(bob.db)[0]).toMatchObject({ identityChanged: false });
+    expect(count(bob, 'SELECT count(*) FROM identity_changes')).toBe(0);
+    expect(trustRefusalCounts(bob.db)['identity.forged']).toBe(1);
+
+    // `verify` pins nothing new: Carol's key stays, and a reply still reaches only Carol.
+    markVerified(bob, carol.account.accountId);
+    expect(safetyNumber(bob, carol.account.accountId).digits).toBe(carolNumber);
+    queueText(bob, carol.account.accountId, 'reply');
+    const reply = await flushOutbox(bob);
+    expect((await processEnvelopes(carol, reply)).map((o) => o.outcome)).toEqual(['stored']);
+    expect(await processEnvelopes(mallory, reply.map((e) => ({ ...e, id: `${e.id}-m` })))).toMatchObject([
+      { outcome: 'retry', error: 'DECRYPT_FAILED' },
+    ]);
+  });
+
+  it('the same forgery through an established session with the contact is refused too', async () => {
+    const { profile: bob } = await newProfile('Bob');
+    const { profile: carol } = await newProfile('Carol');
+    const { profile: mallory } = await newProfile('Mallory');
+    await introduce(bob, carol); // Bob has a session with Carol and Carol's key pinned
+    addContact(mallory, cardOf(bob));
+    await startSession(mallory, takeBundle(publishedKeys(bob.db, bob.account), 2));
+    for (let i = 0; i < 3; i++) queueText(mallory, bob.account.accountId, `forged ${i}`);
+    const forged = (await flushOutbox(mallory)).map((e) => ({ ...e, sender: carol.account.accountId }));
+    const outcomes = await processEnvelopes(bob, forged);
+    expect(outcomes.map((o) => o.outcome)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect(count(bob, 'SELECT count(*) FROM messages')).toBe(0);
+    expect(trustRefusalCounts(bob.db)['identity.forged']).toBe(3);
+    // Bob's session with Carol is the one he started, untouched.
+    queueText(bob, carol.account.accountId, 'still you?');
+    expect((await processEnvelopes(carol, await flushOutbox(bob))).map((o) => o.outcome)).toEqual(['stored']);
+  });
+});
+
+describe('bundles and invites must carry the key their account id derives from', () => {
+  it("a bundle claiming a contact's id with another key is IDENTITY_MISMATCH and records nothing but the count", async () => {
+    const { profile: alice } = await newProfile('Alice');
+    const { profile: bob } = await newProfile('Bob');
+    const { profile: mallory } = await newProfile('Mallory');
+    addContact(alice, cardOf(bob));
+    const swapped = { ...takeBundle(publishedKeys(mallory.db, mallory.account), 0), accountId: bob.account.accountId };
+    expect(await rejectedCode(() => startSession(alice, swapped, bob.account.accountId))).toBe('IDENTITY_MISMATCH');
+    expect(getContact(alice.db, bob.account.accountId)).toMatchObject({ trust: 'trusted', verified: false });
+    expect(listConversations(alice.db)[0]).toMatchObject({ identityChanged: false });
+    expect(count(alice, 'SELECT count(*) FROM sessions')).toBe(0);
+    expect(count(alice, 'SELECT count(*) FROM identity_changes')).toBe(0);
+    expect(trustRefusalCounts(alice.db)['identity.forged']).toBe(1);
+    // The genuine bundle still works afterwards.
+    await startSession(alice, takeBundle(publishedKeys(bob.db, bob.account), 0), bob.account.accountId);
+    expect(count(alice, 'SELECT count(*) FROM sessions')).toBe(1);
+  });
+
+  it("a bundle for a stranger's id with another key is refused and pins nothing", async () => {
+    const { profile: alice } = await newProfile('Alice');
+    const { profile: bob } = await newProfile('Bob');
+    const { profile: mallory } = await newProfile('Mallory');
+    const swapped = { ...takeBundle(publishedKeys(mallory.db, mallory.account), 0), accountId: bob.account.accountId };
+    expect(await rejectedCode(() => startSession(alice, swapped))).toBe('IDENTITY_MISMATCH');
+    expect(alice.state.getIdentity(bob.account.accountId)).toBeUndefined();
+  });
+
+  it("re-adding a contact from an invite with another key is IDENTITY_MISMATCH, the pinned key stays", async () => {
+    const { profile: alice } = await newProfile('Alice');
+    const { profile: bob } = await newProfile('Bob');
+    const { profile: mallory } = await newProfile('Mallory');
+    addContact(alice, cardOf(bob));
+    const before = safetyNumber(alice, bob.account.accountId).digits;
+    const forged = { ...cardOf(bob), identityKey: mallory.account.identity.publicKey.serialize() };
+    expect(thrownCode(() => addContact(alice, forged))).toBe('IDENTITY_MISMATCH');
+    expect(safetyNumber(alice, bob.account.accountId).digits).toBe(before);
+    expect(getContact(alice.db, bob.account.accountId).trust).toBe('trusted');
   });
 });

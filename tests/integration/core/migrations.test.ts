@@ -1,10 +1,15 @@
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { IdentityKeyPair, type PublicKey } from '@signalapp/libsignal-client';
 import { describe, expect, it } from 'vitest';
 import { MIGRATIONS, migrate, SCHEMA_VERSION, schemaVersion } from '../../../electron/core/db/migrate.ts';
 import { openKeyed, type Sql } from '../../../electron/core/db/sqlite.ts';
 import { indexNewMessages } from '../../../electron/core/history/search-index.ts';
 import { thrownCode } from '../../support/errors.ts';
 import { tempDir } from '../../support/profiles.ts';
+import { deriveAccountId } from '../../../electron/core/crypto/account-id.ts';
+import { ACCOUNT_ID_DOMAIN, accountIdFromLegacy } from '../../../shared/protocol/account-id.ts';
+import { toBase32 } from '../../../shared/protocol/encoding.ts';
 
 const KEY = new Uint8Array(32).fill(7);
 
@@ -21,8 +26,12 @@ function tables(db: Sql): string[] {
 }
 
 describe('schema migrations', () => {
-  it('are numbered 1..N in order, one per file', () => {
-    expect(MIGRATIONS.map((m) => m.version)).toEqual(Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1));
+  it('are numbered in increasing order from 1, one per file, the last being the schema version', () => {
+    // 0006 lives on the relay-v2 client branch until the merge; then this list is 1..7 without a gap.
+    const versions = MIGRATIONS.map((m) => m.version);
+    expect(versions[0]).toBe(1);
+    expect(versions.every((v, i) => i === 0 || v > versions[i - 1]!)).toBe(true);
+    expect(versions.at(-1)).toBe(SCHEMA_VERSION);
   });
 
   it('0001 creates the account and libsignal protocol-state tables', () => {
@@ -144,5 +153,132 @@ describe('migration 0005', () => {
       .join('\n');
     expect(plan).toContain('messages_failed');
     db.close();
+  });
+});
+
+describe('migration 0007: UUID-shaped account ids and the key lifecycle', () => {
+  const legacyIdOf = (key: PublicKey) =>
+    toBase32(createHash('sha256').update(ACCOUNT_ID_DOMAIN).update(key.serialize()).digest().subarray(0, 20));
+
+  /** Every TEXT value (message bodies aside) that still has the first format's shape, as `table.column`. */
+  function legacyLeftovers(db: Sql): string[] {
+    const found: string[] = [];
+    for (const table of tables(db)) {
+      if (table === 'messages_fts' || table === 'sqlite_sequence') continue;
+      const columns = db.prepare(`SELECT name, type FROM pragma_table_info(?)`).all<{ name: string; type: string }>([table]);
+      for (const { name, type } of columns) {
+        if (type !== 'TEXT' || (table === 'messages' && name === 'body')) continue;
+        for (const value of db.prepare(`SELECT ${name} FROM ${table}`, { pluck: true }).all<string | null>()) {
+          // Whole values and `<id>.<device>` addresses alike.
+          if (typeof value === 'string' && /(^|[^a-z2-7])[a-z2-7]{32}($|[^a-z2-7])/.test(value)) found.push(`${table}.${name}`);
+        }
+      }
+    }
+    return [...new Set(found)];
+  }
+
+  /** A profile database at schema 0005 holding ids of the first format in every place they live. */
+  function legacyProfile() {
+    const db = freshDb();
+    migrate(db, 5);
+    const me = IdentityKeyPair.generate();
+    const bob = IdentityKeyPair.generate();
+    const carol = IdentityKeyPair.generate();
+    const mallory = IdentityKeyPair.generate();
+    const [myId, bobId, carolId] = [me, bob, carol].map((k) => legacyIdOf(k.publicKey)) as [string, string, string];
+    db.prepare("INSERT INTO account VALUES (1, ?, 'Me', 1, 7, ?, 0)").run([myId, me.serialize()]);
+    db.prepare("INSERT INTO settings VALUES ('relay', 'ws://127.0.0.1:8787')").run();
+    const contact = db.prepare('INSERT INTO contacts (account_id, display_name, created_at) VALUES (?, ?, 0)');
+    contact.run([bobId, 'Bob']);
+    contact.run([carolId, 'Carol']);
+    db.exec('INSERT INTO conversations (contact_id, created_at) VALUES (1, 0), (2, 0)');
+    db.prepare("INSERT INTO identities VALUES (?, ?, 'trusted', 1, 0, NULL)").run([bobId, bob.publicKey.serialize()]);
+    // The old trust rule let a forged key replace Carol's as a "change" the user could accept.
+    db.prepare("INSERT INTO identities VALUES (?, ?, 'changed', 0, 0, 5)").run([carolId, mallory.publicKey.serialize()]);
+    db.prepare('INSERT INTO identity_changes (account_id, old_key, new_key, detected_at) VALUES (?, ?, ?, 5)').run([
+      carolId,
+      carol.publicKey.serialize(),
+      mallory.publicKey.serialize(),
+    ]);
+    db.exec('UPDATE conversations SET identity_changed = 1 WHERE contact_id = 2');
+    const session = db.prepare("INSERT INTO sessions VALUES (?, x'00', 0)");
+    session.run([`${bobId}.1`]);
+    session.run([`${carolId}.1`]);
+    db.prepare("INSERT INTO sender_keys VALUES (?, 'dist', x'00')").run([`${bobId}.1`]);
+    const message = db.prepare(
+      "INSERT INTO messages (uuid, conversation_id, outgoing, sender_account, sender_device, sent_at, received_at, body, status) VALUES (?, 1, ?, ?, 1, ?, 0, ?, 'received')",
+    );
+    message.run(['m1', 0, bobId, 1, 'from bob']);
+    message.run(['m2', 1, myId, 2, 'to bob']);
+    db.prepare("INSERT INTO outbox (kind, client_message_id, recipient, recipient_device, payload, created_at) VALUES ('receipt', 'c1', ?, 1, x'00', 0)").run([bobId]);
+    db.prepare("INSERT INTO failed_envelopes VALUES ('e1', ?, 'DECRYPT_FAILED', 1, 0, 0)").run([carolId]);
+    db.prepare("INSERT INTO signed_pre_keys (id, record, created_at) VALUES (1, x'00', 1), (2, x'00', 2)").run();
+    db.prepare("INSERT INTO kyber_pre_keys (id, record, last_resort, created_at) VALUES (1, x'00', 1, 1), (2, x'00', 1, 2), (3, x'00', 0, 2)").run();
+    return { db, me, bob, carol, ids: { myId, bobId, carolId } };
+  }
+
+  it('rewrites every stored account id (account, contacts, identities, changes, sessions, sender keys, messages, outbox, failures)', () => {
+    const { db, me, bob, carol, ids } = legacyProfile();
+    expect(legacyLeftovers(db).sort()).toEqual(
+      ['account.account_id', 'contacts.account_id', 'failed_envelopes.sender_account', 'identities.account_id', 'identity_changes.account_id', 'messages.sender_account', 'outbox.recipient', 'sender_keys.address', 'sessions.address'].sort(),
+    );
+    migrate(db, 7);
+    const [myId, bobId, carolId] = [me, bob, carol].map((k) => deriveAccountId(k.publicKey));
+    expect(accountIdFromLegacy(ids.bobId)).toBe(bobId);
+    const all = (sql: string) => db.prepare(sql, { pluck: true }).all();
+    expect(all('SELECT account_id FROM account')).toEqual([myId]);
+    expect(all('SELECT account_id FROM contacts ORDER BY id')).toEqual([bobId, carolId]);
+    expect(all('SELECT account_id FROM identities ORDER BY account_id')).toEqual([bobId, carolId].sort());
+    expect(all('SELECT account_id FROM identity_changes')).toEqual([carolId]);
+    expect(all('SELECT address FROM sessions')).toEqual([`${bobId}.1`]); // Carol's was built on the forged key
+    expect(all('SELECT address FROM sender_keys')).toEqual([`${bobId}.1`]);
+    expect(all('SELECT sender_account FROM messages ORDER BY id')).toEqual([bobId, myId]);
+    expect(all('SELECT recipient FROM outbox')).toEqual([bobId]);
+    expect(all('SELECT sender_account FROM failed_envelopes')).toEqual([carolId]);
+    expect(legacyLeftovers(db)).toEqual([]);
+  });
+
+  it("repairs a forged pin left by the old rule: Carol's genuine key is trusted again, the forgery is counted", () => {
+    const { db, carol } = legacyProfile();
+    migrate(db, 7);
+    const carolId = deriveAccountId(carol.publicKey);
+    const row = db.prepare('SELECT public_key, trust, verified FROM identities WHERE account_id = ?').get<{ public_key: Uint8Array<ArrayBuffer>; trust: string; verified: number }>([carolId]);
+    expect(Buffer.from(row!.public_key).equals(Buffer.from(carol.publicKey.serialize()))).toBe(true);
+    expect(row).toMatchObject({ trust: 'trusted', verified: 0 });
+    expect(db.prepare('SELECT identity_changed FROM conversations WHERE contact_id = 2', { pluck: true }).get()).toBe(0);
+    expect(db.prepare("SELECT count FROM trust_refusals WHERE code = 'identity.forged'", { pluck: true }).get()).toBe(1);
+  });
+
+  it('an account reset under the old rule (id no longer its key) gets the id of its key, its own messages follow', () => {
+    const { db, ids } = legacyProfile();
+    const replaced = IdentityKeyPair.generate();
+    db.prepare('UPDATE account SET identity_key_pair = ?').run([replaced.serialize()]);
+    migrate(db, 7);
+    const newId = deriveAccountId(replaced.publicKey);
+    expect(db.prepare('SELECT account_id FROM account', { pluck: true }).get()).toBe(newId);
+    expect(db.prepare("SELECT sender_account FROM messages WHERE uuid = 'm2'", { pluck: true }).get()).toBe(newId);
+    expect(accountIdFromLegacy(ids.myId)).not.toBe(newId);
+  });
+
+  it('keeps only the newest signed and last-resort key current; the older ones start their grace period', () => {
+    const { db } = legacyProfile();
+    migrate(db, 7);
+    expect(db.prepare('SELECT id, state FROM signed_pre_keys ORDER BY id').all()).toEqual([
+      { id: 1, state: 'previous' },
+      { id: 2, state: 'current' },
+    ]);
+    expect(db.prepare('SELECT id, state FROM kyber_pre_keys WHERE last_resort = 1 ORDER BY id').all()).toEqual([
+      { id: 1, state: 'previous' },
+      { id: 2, state: 'current' },
+    ]);
+    expect(db.prepare('SELECT count(*) FROM signed_pre_keys WHERE superseded_at IS NOT NULL', { pluck: true }).get()).toBe(1);
+  });
+
+  it('the leftover scan catches an account-id column the migration does not know', () => {
+    const { db, ids } = legacyProfile();
+    db.exec('CREATE TABLE unknown_to_0007 (who TEXT) STRICT');
+    db.prepare('INSERT INTO unknown_to_0007 VALUES (?)').run([ids.bobId]);
+    migrate(db, 7);
+    expect(legacyLeftovers(db)).toEqual(['unknown_to_0007.who']);
   });
 });

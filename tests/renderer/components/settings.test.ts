@@ -93,3 +93,26 @@ describe('the theme', () => {
     expect([...root.classList]).toEqual([]);
   });
 });
+
+describe('Settings → Security → Reset identity', () => {
+  it('warns first, needs the passphrase, and shows the new account id once the core reset it', async () => {
+    const { wrapper } = await mountSettings();
+    expect(wrapper.find('[data-testid="identity-reset-confirm"]').exists()).toBe(false);
+    await wrapper.get('[data-testid="identity-reset-start"]').trigger('click');
+    expect(wrapper.get('[data-testid="identity-reset"]').text()).toContain('Your old key is deleted for good');
+    expect(fake.callsOf('profile:reset-identity')).toEqual([]);
+
+    await wrapper.get('[data-testid="identity-reset-passphrase"]').setValue('wrong');
+    await wrapper.get('[data-testid="identity-reset-confirm"]').trigger('submit');
+    await settle();
+    expect(wrapper.get('[data-testid="identity-reset-error"]').text()).toBe('That passphrase does not unlock this profile. Check it and try again.');
+    expect(wrapper.get('[data-testid="account-id"]').text()).not.toBe('RESETACCOUNT');
+
+    await wrapper.get('[data-testid="identity-reset-passphrase"]').setValue(fake.passphrase);
+    await wrapper.get('[data-testid="identity-reset-confirm"]').trigger('submit');
+    await settle();
+    expect(fake.callsOf('profile:reset-identity').at(-1)).toEqual({ passphrase: fake.passphrase });
+    expect(wrapper.get('[data-testid="identity-reset-done"]').isVisible()).toBe(true);
+    expect(wrapper.get('[data-testid="account-id"]').text()).toBe('RESETACCOUNT');
+  });
+});

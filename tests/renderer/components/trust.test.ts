@@ -55,7 +55,8 @@ describe('the identity-change banner', () => {
     await conversations.open(5);
     expect(conversations.active?.identityChanged).toBe(true);
     const wrapper = mount(IdentityBanner, { props: { conversationId: 5, name: 'Erin' }, global: { plugins: plugins(pinia, router()) } });
-    expect(wrapper.text()).toContain("Erin's safety number has changed");
+    expect(wrapper.text()).toContain('Erin reset their identity and moved to a new key');
+    expect(wrapper.text()).toContain('compare safety numbers with Erin before you accept');
     await wrapper.get('[data-testid="accept-identity"]').trigger('click');
     await settle();
     expect(fake.callsOf('contacts:accept-identity')).toEqual([{ conversationId: 5 }]);
