@@ -81,7 +81,7 @@ describe('hostile content inside a valid seal', () => {
     expect(listConversations(bob.db)).toEqual([]);
   });
 
-  it('a moved notice is refused (UNKNOWN_TYPE) until identity moves are wired in, and never shown', async () => {
+  it('an unsigned moved notice from a stranger is refused at once (MOVE_REFUSED) and never shown', async () => {
     const { bob, mallory } = await malloryReachesBob();
     const notice = {
       from: mallory.account.accountId,
@@ -104,7 +104,7 @@ describe('hostile content inside a valid seal', () => {
       delivered(await sealedContent(mallory, bob, moved)),
     ]);
     expect(outcomes).toEqual([
-      expect.objectContaining({ outcome: 'rejected', error: 'UNKNOWN_TYPE' }),
+      expect.objectContaining({ outcome: 'rejected', error: 'MOVE_REFUSED' }),
     ]);
     expect(bob.db.prepare('SELECT count(*) FROM messages', { pluck: true }).get()).toBe(0);
   });

@@ -1,20 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import {
   addContact,
+  encryptQueued,
   getContact,
   listConversations,
+  markSent,
   markVerified,
   messagesPage,
+  type Profile,
   processEnvelopes,
   publishedKeys,
   queueText,
+  readyEnvelopes,
   safetyNumber,
   startSession,
 } from '../../../electron/core/index.ts';
 import { trustRefusalCounts } from '../../../electron/core/crypto/trust-refusals.ts';
+import { rejectedEnvelopeCount } from '../../../electron/core/messaging/receive.ts';
 import { takeBundle } from '../../../shared/protocol/keys.ts';
 import { rejectedCode, thrownCode } from '../../support/errors.ts';
 import { cardOf, flushOutbox, introduce, newProfile } from '../../support/profiles.ts';
+import { delivered, honestCertificate, sealWith } from '../../support/sealing.ts';
 
 const count = (profile: { db: { prepare: (sql: string, o: { pluck: true }) => { get: () => unknown } } }, sql: string) =>
   Number(profile.db.prepare(sql, { pluck: true }).get());
@@ -41,6 +47,19 @@ describe('trust: first use and verification', () => {
 });
 
 describe("the review's attack: a stranger's key under a known contact's id", () => {
+  /** Mallory's real inner message to Bob (her own session), sealed under a certificate that names Carol. */
+  async function forgedAsCarol(mallory: Profile, bob: Profile, carol: Profile, text: string) {
+    queueText(mallory, bob.account.accountId, text);
+    await encryptQueued(mallory);
+    const [inner] = readyEnvelopes(mallory, 1);
+    markSent(mallory, [inner!.outboxId]);
+    const sealed = await sealWith(mallory.account.identity, bob, inner!, {
+      ...honestCertificate(mallory.account.identity, mallory.account.accountId),
+      claim: carol.account.accountId,
+    });
+    return delivered(sealed);
+  }
+
   it("a message claiming a known contact's id with the attacker's key is refused, counted, never shown, and verify cannot trust it", async () => {
     const { profile: bob } = await newProfile('Bob');
     const { profile: carol } = await newProfile('Carol');
@@ -50,46 +69,44 @@ describe("the review's attack: a stranger's key under a known contact's id", () 
     expect((await processEnvelopes(bob, await flushOutbox(carol))).map((o) => o.outcome)).toEqual(['stored']);
     const carolNumber = safetyNumber(bob, carol.account.accountId).digits;
 
-    // Mallory writes to Bob with her own key, and the envelope names Carol as its sender.
+    // Mallory writes to Bob with her own key, under a certificate that names Carol.
     addContact(mallory, cardOf(bob));
-    await startSession(mallory, takeBundle(publishedKeys(bob.db, bob.account), 1));
-    queueText(mallory, bob.account.accountId, 'Carol again: my number changed, send me the codes');
-    const forged = (await flushOutbox(mallory)).map((e) => ({ ...e, sender: carol.account.accountId }));
-    const outcomes = await processEnvelopes(bob, forged);
+    await startSession(mallory, takeBundle(publishedKeys(bob.db, bob.account), 1), bob.account.accountId);
+    const forged = await forgedAsCarol(mallory, bob, carol, 'Carol again: my number changed, send me the codes');
+    const outcomes = await processEnvelopes(bob, [forged]);
 
-    // Rejected at once (retrying cannot make the key derive the id), so it can be acked.
-    expect(outcomes).toEqual([{ envelopeId: forged[0]!.id, outcome: 'rejected', error: 'FORGED_IDENTITY' }]);
+    // Rejected at once (retrying cannot make the key derive the id), so it can be acked; counted as rejected.
+    expect(outcomes).toEqual([{ envelopeId: forged.id, outcome: 'rejected', error: 'FORGED_SENDER' }]);
+    expect(rejectedEnvelopeCount(bob.db)).toBe(1);
     const conversation = getContact(bob.db, carol.account.accountId).conversationId;
     expect(messagesPage(bob.db, conversation, 10).map((m) => m.body)).toEqual(['hi Bob, Carol here']);
     expect(getContact(bob.db, carol.account.accountId)).toMatchObject({ trust: 'trusted' });
     expect(listConversations(bob.db)[0]).toMatchObject({ identityChanged: false });
     expect(count(bob, 'SELECT count(*) FROM identity_changes')).toBe(0);
-    expect(trustRefusalCounts(bob.db)['identity.forged']).toBe(1);
 
-    // `verify` pins nothing new: Carol's key stays, and a reply still reaches only Carol.
+    // `verify` pins nothing new: Carol's key stays, and a reply opens only for Carol.
     markVerified(bob, carol.account.accountId);
     expect(safetyNumber(bob, carol.account.accountId).digits).toBe(carolNumber);
     queueText(bob, carol.account.accountId, 'reply');
     const reply = await flushOutbox(bob);
     expect((await processEnvelopes(carol, reply)).map((o) => o.outcome)).toEqual(['stored']);
     expect(await processEnvelopes(mallory, reply.map((e) => ({ ...e, id: `${e.id}-m` })))).toMatchObject([
-      { outcome: 'retry', error: 'DECRYPT_FAILED' },
+      { outcome: 'rejected', error: 'UNSEAL_FAILED' },
     ]);
   });
 
-  it('the same forgery through an established session with the contact is refused too', async () => {
+  it('the same forgery while Bob has an established session with the contact is refused too', async () => {
     const { profile: bob } = await newProfile('Bob');
     const { profile: carol } = await newProfile('Carol');
     const { profile: mallory } = await newProfile('Mallory');
     await introduce(bob, carol); // Bob has a session with Carol and Carol's key pinned
     addContact(mallory, cardOf(bob));
-    await startSession(mallory, takeBundle(publishedKeys(bob.db, bob.account), 2));
-    for (let i = 0; i < 3; i++) queueText(mallory, bob.account.accountId, `forged ${i}`);
-    const forged = (await flushOutbox(mallory)).map((e) => ({ ...e, sender: carol.account.accountId }));
+    await startSession(mallory, takeBundle(publishedKeys(bob.db, bob.account), 2), bob.account.accountId);
+    const forged = [];
+    for (let i = 0; i < 3; i++) forged.push(await forgedAsCarol(mallory, bob, carol, `forged ${i}`));
     const outcomes = await processEnvelopes(bob, forged);
     expect(outcomes.map((o) => o.outcome)).toEqual(['rejected', 'rejected', 'rejected']);
     expect(count(bob, 'SELECT count(*) FROM messages')).toBe(0);
-    expect(trustRefusalCounts(bob.db)['identity.forged']).toBe(3);
     // Bob's session with Carol is the one he started, untouched.
     queueText(bob, carol.account.accountId, 'still you?');
     expect((await processEnvelopes(carol, await flushOutbox(bob))).map((o) => o.outcome)).toEqual(['stored']);
@@ -119,7 +136,7 @@ describe('bundles and invites must carry the key their account id derives from',
     const { profile: bob } = await newProfile('Bob');
     const { profile: mallory } = await newProfile('Mallory');
     const swapped = { ...takeBundle(publishedKeys(mallory.db, mallory.account), 0), accountId: bob.account.accountId };
-    expect(await rejectedCode(() => startSession(alice, swapped))).toBe('IDENTITY_MISMATCH');
+    expect(await rejectedCode(() => startSession(alice, swapped, bob.account.accountId))).toBe('IDENTITY_MISMATCH');
     expect(alice.state.getIdentity(bob.account.accountId)).toBeUndefined();
   });
 
