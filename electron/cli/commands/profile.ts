@@ -6,7 +6,7 @@ import { profileInvite } from '../../core/profile/invite.ts';
 import { checkOwnRelayAddress } from '../../core/sync/relay-address.ts';
 import { setHomeRelay } from '../../core/sync/home-relay-setting.ts';
 import { SyncEngine } from '../../core/sync/engine.ts';
-import { type GlobalOptions, print, profileDir, readNewPassphrase, readPassphrase, withEngine, withProfile } from '../context.ts';
+import { type GlobalOptions, print, profileDir, readNewPassphrase, readPassphrase, withEngine } from '../context.ts';
 
 const FLOOR_MIB = KDF_FLOOR.memoryKiB / 1024;
 

@@ -12,7 +12,7 @@ export type IntegrityReport =
 export interface IntegrityCheck {
   readonly report: Promise<IntegrityReport>;
   /** Asks the check to stop before its next table (it cannot be interrupted inside one). */
-  cancel(): void;
+  readonly cancel: () => void;
 }
 
 // The worker is plain CommonJS so it runs the same under vitest, tsx and the

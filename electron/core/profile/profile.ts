@@ -53,7 +53,7 @@ export class Profile {
     private readonly lock: ProfileLock,
   ) {
     const check = checkIntegrity(paths.database, key);
-    this.cancelIntegrity = check.cancel;
+    this.cancelIntegrity = () => check.cancel();
     this.integrity = check.report.then(
       (report) => {
         if (!report.ok) {
