@@ -82,7 +82,7 @@ describe('IPC handlers', () => {
   it('rejects malformed input with INVALID_INPUT', async () => {
     const malformed: [string, unknown][] = [
       ['messages:send', { conversationId: 1 }],
-      ['messages:send', { conversationId: 1, body: 'x'.repeat(64 * 1024 + 1) }],
+      ['messages:send', { conversationId: 1, body: 'x'.repeat(1024 * 1024 + 1) }], // over the transport's sanity bound (the core's byte rule, MESSAGE_TOO_LONG, is far below it)
       ['messages:page', { conversationId: 1, limit: 10_000 }],
       ['contacts:add', { invite: 42 }],
       ['settings:set', { autoLockMinutes: -1 }],
