@@ -5,6 +5,8 @@ import { backupSection } from './backup/section.ts';
 import { eventLoopSection } from './event-loop/section.ts';
 import { historySection } from './history/section.ts';
 import { receiveSection } from './receive/section.ts';
+import { sealedSection } from './sealed/section.ts';
+import { RELAY_FLOOD, relayFloodSection } from './sync/flood-section.ts';
 import { SYNC, syncSection } from './sync/section.ts';
 import { historyMessageCount, RECEIVE } from './support/config.ts';
 import { type Metric, printTable, writeResults } from './support/report.ts';
@@ -12,7 +14,7 @@ import { removeTempDirs } from './support/temp.ts';
 
 // `npm run bench`: figures with targets and in-run baselines. Not pass/fail.
 // BENCH_MESSAGES scales the history benchmark (default 1,000,000);
-// BENCH_ONLY=receive,history,sync,event-loop,backup runs only the named sections.
+// BENCH_ONLY=receive,sealed,history,sync,relay-flood,event-loop,backup runs only the named sections.
 
 const RESULTS = join(import.meta.dirname, 'results', 'latest.json');
 
@@ -36,6 +38,11 @@ async function main(): Promise<void> {
       printTable('Receive pipeline vs raw libsignal', receive);
       metrics.push(...receive);
     }
+    if (selected('sealed')) {
+      const sealed = await sealedSection();
+      printTable('Sealed sender 1:1 end to end vs unsealed vs raw libsignal', sealed);
+      metrics.push(...sealed);
+    }
     if (selected('history')) {
       const history = await historySection(messages);
       printTable(`History at ${messages.toLocaleString('en-US')} messages`, history);
@@ -56,6 +63,11 @@ async function main(): Promise<void> {
       printTable('Relay + sync (loopback, real relay process)', sync);
       metrics.push(...sync);
     }
+    if (selected('relay-flood')) {
+      const flood = await relayFloodSection();
+      printTable('Relay intake under a flood of strangers (loopback, real relay process)', flood);
+      metrics.push(...flood);
+    }
   } finally {
     removeTempDirs();
   }
@@ -72,6 +84,7 @@ async function main(): Promise<void> {
       historyMessages: messages,
       receive: RECEIVE,
       sync: SYNC,
+      relayFlood: RELAY_FLOOD,
       wallSeconds,
     },
     metrics,

@@ -1,55 +1,16 @@
-import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { budgetsOf, parseCommandLine, USAGE, type RelayArgs } from './cli-args.ts';
+import { log } from './log.ts';
 import { RELAY_PATH, createRelayServer } from './server.ts';
-import { RELAY_DB_FILE, SqliteRelayStorage } from './sqlite-storage.ts';
+import { ProtocolOneDataError } from './sqlite-schema.ts';
+import { RELAY_DB_FILE } from './sqlite-storage.ts';
+import { WorkerRelayStorage } from './worker-storage.ts';
 
 // `sotto-relay`: the reference relay as a process. Prints exactly one line on
-// stdout once listening (scripts and tests parse it); shuts down cleanly on
-// SIGTERM or SIGINT, exiting 0 once sockets and the database are closed.
-
-const USAGE = `Usage: sotto-relay --data DIR [options]
-
-Runs a Sotto relay (docs/relay-protocol.md): WebSocket at ws://HOST:PORT/v1.
-
-Options:
-  --data DIR             where relay.db lives (created if missing; required)
-  --port N               TCP port, 0 picks a free one (default 8787)
-  --host ADDR            address to bind (default 127.0.0.1)
-  --ttl-days N           delete envelopes left unacked this long (default 30)
-  --mailbox-quota N      envelopes per mailbox before sends are refused (default 50000)
-  --ttl-seconds N        for testing only: the envelope lifetime in seconds (overrides --ttl-days)
-  -h, --help             print this help and exit
-
-Logs go to stderr as JSON lines; SOTTO_RELAY_LOG=debug|info|warn|error|off (default warn).
-`;
-
-const count = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-
-const argsSchema = z.object({
-  data: z.string().min(1),
-  port: count(0, 65_535).default(8787),
-  host: z.string().min(1).default('127.0.0.1'),
-  'ttl-days': count(1, 3650).default(30),
-  'ttl-seconds': count(1, 3650 * 86_400).optional(),
-  'mailbox-quota': count(1, 100_000_000).default(50_000),
-});
-
-function parseCommandLine(): z.infer<typeof argsSchema> | 'help' {
-  const { values } = parseArgs({
-    options: {
-      data: { type: 'string' },
-      port: { type: 'string' },
-      host: { type: 'string' },
-      'ttl-days': { type: 'string' },
-      'ttl-seconds': { type: 'string' },
-      'mailbox-quota': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-  });
-  if (values.help) return 'help';
-  return argsSchema.parse(values);
-}
+// stdout once listening (scripts and tests parse it: the URL and the relay
+// id); shuts down cleanly on SIGTERM or SIGINT, exiting 0 once sockets and
+// the database are closed; SIGHUP re-reads the TLS files.
 
 function fail(message: string): never {
   process.stderr.write(`sotto-relay: ${message}\n\n${USAGE}`);
@@ -60,6 +21,31 @@ function fail(message: string): never {
 function errorCode(error: unknown): string {
   const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
   return typeof code === 'string' ? code : 'error';
+}
+
+function readTls(args: RelayArgs): { key: Buffer; cert: Buffer } | undefined {
+  const [cert, key] = [args['tls-cert'], args['tls-key']];
+  return cert === undefined || key === undefined
+    ? undefined
+    : { cert: readFileSync(cert), key: readFileSync(key) };
+}
+
+async function openStorage(dataDir: string): Promise<WorkerRelayStorage> {
+  try {
+    return await WorkerRelayStorage.open(dataDir);
+  } catch (error) {
+    if (error instanceof ProtocolOneDataError) {
+      process.stderr.write(
+        `sotto-relay: ${dataDir}/${RELAY_DB_FILE} belongs to a protocol-1 relay. Protocol-2 clients ` +
+          `cannot read its envelopes (they are not sealed), so it is not converted. Move the data ` +
+          `directory aside (e.g. mv ${dataDir} ${dataDir}.v1) and start with an empty one; users ` +
+          `share new invites.\n`,
+      );
+      process.exit(2);
+    }
+    process.stderr.write(`sotto-relay: cannot open ${dataDir}/${RELAY_DB_FILE} (${errorCode(error)})\n`);
+    process.exit(1);
+  }
 }
 
 async function main(): Promise<void> {
@@ -79,19 +65,32 @@ async function main(): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
-
-  let storage: SqliteRelayStorage;
+  // Whatever the relay creates (database, WAL, SHM) is readable by its user only.
+  process.umask(0o077);
+  let tls: ReturnType<typeof readTls>;
   try {
-    storage = SqliteRelayStorage.open(args.data);
+    tls = readTls(args);
   } catch (error) {
-    process.stderr.write(
-      `sotto-relay: cannot open ${args.data}/${RELAY_DB_FILE} (${errorCode(error)})\n`,
-    );
-    process.exit(1);
+    fail(`cannot read the TLS certificate or key (${errorCode(error)})`);
   }
+
+  const storage = await openStorage(args.data);
   const ttlMs =
     args['ttl-seconds'] !== undefined ? args['ttl-seconds'] * 1000 : args['ttl-days'] * 86_400_000;
-  const relay = createRelayServer({ storage, ttlMs, mailboxQuota: args['mailbox-quota'] });
+  const relay = createRelayServer({
+    storage,
+    ttlMs,
+    mailboxQuota: args['mailbox-quota'],
+    maxStorageBytes: args['max-storage-mb'] * 1024 * 1024,
+    maxConnectionsPerAddress: args['max-connections-per-address'],
+    maxConnectionsPerAccount: args['max-connections-per-account'],
+    maxFramesPerSecond: args['max-frames-per-second'],
+    handshakeTimeoutMs: args['handshake-timeout-ms'],
+    upgradeTimeoutMs: args['upgrade-timeout-ms'],
+    budgets: budgetsOf(args),
+    trustProxy: args['trust-proxy'],
+    ...(tls === undefined ? {} : { tls }),
+  });
   let port: number;
   try {
     port = await relay.listen(args.port, args.host);
@@ -117,8 +116,22 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  // New certificates (e.g. after a renewal) for new connections; open ones keep theirs.
+  process.on('SIGHUP', () => {
+    try {
+      const fresh = readTls(args);
+      if (fresh === undefined) return;
+      relay.reloadTls(fresh);
+      log.warn('tls.reloaded');
+    } catch {
+      log.error('tls.reload_failed');
+    }
+  });
   const host = args.host.includes(':') ? `[${args.host}]` : args.host;
-  console.log(`sotto-relay listening on ws://${host}:${port}${RELAY_PATH}`);
+  const scheme = tls === undefined ? 'ws' : 'wss';
+  process.stdout.write(
+    `sotto-relay listening on ${scheme}://${host}:${port}${RELAY_PATH} relay-id ${storage.relayId}\n`,
+  );
 }
 
 await main();

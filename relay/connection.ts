@@ -1,11 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
+import { RELAY_PROTOCOL_VERSION, type ClientFrame, type ServerFrame } from '../shared/relay/protocol.ts';
+import { answerAccountRequest, type AccountContext } from './account-requests.ts';
 import {
-  RELAY_PROTOCOL_VERSION,
-  type ClientFrame,
-  type ServerFrame,
-} from '../shared/relay/protocol.ts';
+  answerAnonymousRequest,
+  keysAreLow,
+  type AnonymousContext,
+  type AnonymousFrame,
+} from './anonymous-requests.ts';
 import { verifyAuth } from './auth.ts';
+import type { RelayBudgets } from './budgets.ts';
 import { PushWindow } from './delivery.ts';
 import {
   CLOSE_CODES,
@@ -19,45 +23,61 @@ import { log } from './log.ts';
 import type { RelaySettings } from './options.ts';
 import { FrameRateLimiter } from './rate-limit.ts';
 import type { ConnectionRegistry, MailboxPeer } from './registry.ts';
-import { answerRequest, keysAreLow, type RequestContext } from './requests.ts';
 import type { Mailbox, OneTimeKeyCounts } from './storage.ts';
 
 type Hello = Extract<ClientFrame, { type: 'hello' }>;
 type Auth = Extract<ClientFrame, { type: 'auth' }>;
 
 type Phase =
-  | { readonly name: 'challenged'; readonly hello?: Hello }
-  | { readonly name: 'ready'; readonly context: RequestContext; readonly window: PushWindow }
+  | { readonly name: 'challenged'; readonly hello?: Hello & { accountId: Mailbox['accountId']; deviceId: number } }
+  | { readonly name: 'account'; readonly context: AccountContext; readonly window: PushWindow }
+  | { readonly name: 'anonymous'; readonly context: AnonymousContext }
   | { readonly name: 'closing' };
 
 const NONCE_BYTES = 32;
+
+function isAnonymousFrame(frame: ClientFrame): frame is AnonymousFrame {
+  return frame.type === 'keys.fetch' || frame.type === 'send' || frame.type === 'send.batch';
+}
 const MISSED_PONGS_BEFORE_CLOSE = 2;
 
+/** Where a connection came from and what it shares with the rest of the relay. */
+export interface ConnectionEnvironment {
+  readonly settings: RelaySettings;
+  readonly registry: ConnectionRegistry;
+  readonly budgets: RelayBudgets;
+  /** The client's address (budget key only). */
+  readonly address: string;
+  /** Connected at a protocol-1 path: every hello is answered with UNSUPPORTED_VERSION. */
+  readonly legacy: boolean;
+}
+
 /**
- * One client socket, from challenge to close. Frames are handled one at a
- * time in arrival order (so answers come in request order even though storage
- * is asynchronous); pushes go out between answers.
+ * One client socket, from challenge to close: an account connection (logged
+ * in, its own mailbox) or an anonymous one (sealed sends, bundle fetches).
+ * Frames are handled one at a time in arrival order (so answers come in
+ * request order even though storage is asynchronous); pushes go out between answers.
  */
 export class RelayConnection implements MailboxPeer {
   private phase: Phase = { name: 'challenged' };
   private readonly nonce = randomBytes(NONCE_BYTES);
   private readonly limiter: FrameRateLimiter;
-  private readonly authTimer: NodeJS.Timeout;
+  private readonly handshakeTimer: NodeJS.Timeout;
   private queue: Promise<void> = Promise.resolve();
   /** Set as soon as a frame dooms the connection, so frames behind it are dropped unread. */
   private doomed = false;
   private unansweredPings = 0;
-  /** The authenticated device, set just before the connection joins the registry. */
+  /** The logged-in device, set just before the connection joins the registry. */
   private self: Mailbox | undefined;
   private registered = false;
   private readonly socketClosed: Promise<void>;
 
   constructor(
     private readonly socket: WebSocket,
-    private readonly settings: RelaySettings,
-    private readonly registry: ConnectionRegistry,
+    private readonly env: ConnectionEnvironment,
     private readonly onClosed: (connection: RelayConnection) => void,
   ) {
+    const { settings } = env;
     this.limiter = new FrameRateLimiter(settings.maxFramesPerSecond, settings.now);
     socket.on('message', (data, isBinary) => this.receive(data, isBinary));
     socket.on('pong', () => {
@@ -67,34 +87,40 @@ export class RelayConnection implements MailboxPeer {
     socket.on('error', () => log.info('conn.socket_error'));
     this.socketClosed = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('close', (code) => this.closed(code));
-    this.authTimer = setTimeout(
-      () => this.close(CLOSE_CODES.authTimeout, 'authentication deadline passed'),
-      settings.authTimeoutMs,
+    this.handshakeTimer = setTimeout(
+      () => this.close(CLOSE_CODES.authTimeout, 'handshake deadline passed'),
+      settings.handshakeTimeoutMs,
     );
     this.send({
       type: 'challenge',
       protocol: RELAY_PROTOCOL_VERSION,
+      relayId: settings.storage.relayId,
       nonce: encodeBase64(this.nonce),
       serverTime: settings.now(),
     });
   }
 
-  /** The authenticated mailbox (the registry only holds authenticated connections). */
+  /** The logged-in mailbox (the registry only holds account connections). */
   get mailbox(): Mailbox {
-    if (this.self === undefined) throw new Error('connection is not authenticated');
+    if (this.self === undefined) throw new Error('connection is not logged in');
     return this.self;
   }
 
   envelopesArrived(): void {
-    if (this.phase.name === 'ready') this.phase.window.fill();
+    if (this.phase.name === 'account') this.phase.window.fill();
   }
 
   envelopesAcked(envelopeIds: readonly string[]): void {
-    if (this.phase.name === 'ready') this.phase.window.acked(envelopeIds);
+    if (this.phase.name === 'account') this.phase.window.acked(envelopeIds);
   }
 
   keysLow(counts: OneTimeKeyCounts): void {
     this.send({ type: 'keys.low', ...counts });
+  }
+
+  evict(): void {
+    this.send(errorFrame('RELAY_ERR_ACCOUNT_MOVED'));
+    this.close(CLOSE_CODES.authFailed, 'RELAY_ERR_ACCOUNT_MOVED');
   }
 
   /** Heartbeat tick: a WebSocket ping; the second one in a row without a pong closes the connection. */
@@ -115,7 +141,7 @@ export class RelayConnection implements MailboxPeer {
    */
   async shutdown(graceMs: number): Promise<void> {
     this.doomed = true;
-    const window = this.phase.name === 'ready' ? this.phase.window : undefined;
+    const window = this.phase.name === 'account' ? this.phase.window : undefined;
     await this.queue;
     await window?.idle();
     this.close(CLOSE_CODES.goingAway, 'relay shutting down');
@@ -134,6 +160,7 @@ export class RelayConnection implements MailboxPeer {
       log.info('conn.bad_frame', {
         binary: isBinary,
         unknownType: incoming.code === 'RELAY_ERR_UNKNOWN_TYPE',
+        version: incoming.code === 'RELAY_ERR_UNSUPPORTED_VERSION',
       });
       this.enqueue(() => this.answer(errorFrame(incoming.code, incoming.id)));
       return;
@@ -142,8 +169,9 @@ export class RelayConnection implements MailboxPeer {
     if (rate !== 'accept') {
       if (rate === 'close') this.doomed = true;
       log.info('conn.rate_limited', { closing: rate === 'close' });
+      const retryAfterMs = this.limiter.retryAfterMs();
       this.enqueue(() => {
-        this.send(errorFrame('RELAY_ERR_RATE_LIMITED', id));
+        this.send({ ...errorFrame('RELAY_ERR_RATE_LIMITED', id), retryAfterMs } as ServerFrame);
         if (rate === 'close') this.close(CLOSE_CODES.policy, 'rate limited');
       });
       return;
@@ -158,17 +186,24 @@ export class RelayConnection implements MailboxPeer {
   }
 
   private async handle(frame: ClientFrame, id: number | undefined): Promise<void> {
-    if (this.phase.name === 'closing') return;
+    const phase = this.phase;
+    if (phase.name === 'closing') return;
     try {
-      if (this.phase.name === 'ready') {
+      if (frame.type === 'hello' || frame.type === 'auth') {
         // hello/auth after ready fit no state of the protocol.
-        if (frame.type === 'hello' || frame.type === 'auth')
-          return this.answer(errorFrame('RELAY_ERR_MALFORMED'));
-        return this.answer(await answerRequest(frame, this.phase.context));
+        if (phase.name !== 'challenged') return this.answer(errorFrame('RELAY_ERR_MALFORMED'));
+        if (frame.type === 'hello') return this.hello(frame);
+        if (phase.hello) return await this.login(phase.hello, frame);
+      } else if (frame.type === 'ping') {
+        if (phase.name !== 'challenged')
+          return this.answer({ type: 'pong', id: frame.id, serverTime: this.env.settings.now() });
+      } else if (isAnonymousFrame(frame)) {
+        // On an account connection a send would name its sender: refused.
+        if (phase.name === 'anonymous')
+          return this.answer(await answerAnonymousRequest(frame, phase.context));
+      } else if (phase.name === 'account') {
+        return this.answer(await answerAccountRequest(frame, phase.context));
       }
-      if (frame.type === 'hello') return this.hello(frame);
-      if (frame.type === 'auth' && this.phase.hello)
-        return await this.authenticate(this.phase.hello, frame);
       return this.answer(errorFrame('RELAY_ERR_UNAUTHENTICATED', id));
     } catch {
       log.error('storage.failed');
@@ -177,56 +212,66 @@ export class RelayConnection implements MailboxPeer {
   }
 
   private hello(frame: Hello): void {
-    if (frame.protocol !== RELAY_PROTOCOL_VERSION)
-      return this.answer(errorFrame('RELAY_ERR_UNSUPPORTED_VERSION'));
-    this.phase = { name: 'challenged', hello: frame };
+    if (this.env.legacy) return this.answer(errorFrame('RELAY_ERR_UNSUPPORTED_VERSION'));
+    const { accountId, deviceId } = frame;
+    if (frame.mode === 'anonymous') {
+      if (accountId !== undefined || deviceId !== undefined)
+        return this.answer(errorFrame('RELAY_ERR_MALFORMED'));
+      return this.ready({ name: 'anonymous', context: this.anonymousContext() });
+    }
+    if (accountId === undefined || deviceId === undefined)
+      return this.answer(errorFrame('RELAY_ERR_MALFORMED'));
+    this.phase = { name: 'challenged', hello: { ...frame, accountId, deviceId } };
   }
 
-  private async authenticate(hello: Hello, auth: Auth): Promise<void> {
-    const { storage, now } = this.settings;
-    const attempt = {
-      accountId: hello.accountId,
-      deviceId: hello.deviceId,
-      identityKey: auth.identityKey,
-      signature: auth.signature,
-    };
-    if (!(await verifyAuth(storage, this.nonce, attempt, now()))) {
-      log.info('conn.auth_failed');
-      return this.answer(errorFrame('RELAY_ERR_AUTH_FAILED'));
+  private anonymousContext(): AnonymousContext {
+    const { settings, registry, budgets, address } = this.env;
+    return { address, budget: budgets.forConnection(), budgets, settings, registry };
+  }
+
+  private async login(hello: Hello & Mailbox, auth: Auth): Promise<void> {
+    const { storage, now } = this.env.settings;
+    const attempt = { ...hello, identityKey: auth.identityKey, signature: auth.signature };
+    const result = await verifyAuth(storage, this.nonce, attempt, now());
+    if (result.kind !== 'ok') {
+      log.info('conn.auth_failed', { moved: result.kind === 'moved' });
+      const code = result.kind === 'moved' ? 'RELAY_ERR_ACCOUNT_MOVED' : 'RELAY_ERR_AUTH_FAILED';
+      this.send(errorFrame(code));
+      return this.close(CLOSE_CODES.authFailed, code);
     }
-    const identityKey = await storage.boundIdentityKey(hello.accountId);
-    if (identityKey === undefined) throw new Error('account binding vanished');
     if (this.phase.name === 'closing') return;
     const self: Mailbox = { accountId: hello.accountId, deviceId: hello.deviceId };
     this.self = self;
-    // Counted only once authenticated, so strangers cannot use up an account's connections.
-    if (!this.registry.add(this)) {
+    // Counted only once logged in, so strangers cannot use up an account's connections.
+    if (!this.env.registry.add(this)) {
       log.info('conn.too_many');
       return this.answer(errorFrame('RELAY_ERR_TOO_MANY_CONNECTIONS'));
     }
     this.registered = true;
-    clearTimeout(this.authTimer);
     const window = new PushWindow(storage, self, (text) => this.sendText(text));
-    this.phase = {
-      name: 'ready',
-      context: { self, identityKey, settings: this.settings, registry: this.registry },
-      window,
-    };
-    log.info('conn.ready');
+    const { settings, registry } = this.env;
+    const context = { self, identityKey: result.identityKey, settings, registry };
+    this.ready({ name: 'account', context, window });
     try {
-      await this.sendReady(self, window);
+      await this.afterReady(self, window);
     } catch {
-      // Without `ready` the client cannot tell where it stands: make it reconnect.
       log.error('storage.failed');
       this.send(errorFrame('RELAY_ERR_INTERNAL'));
-      this.close(CLOSE_CODES.internal, 'RELAY_ERR_INTERNAL');
     }
   }
 
-  private async sendReady(self: Mailbox, window: PushWindow): Promise<void> {
-    const { storage } = this.settings;
+  /** Enters a ready phase and says so (the `ready` frame of an account connection carries its queue). */
+  private ready(phase: Extract<Phase, { name: 'account' | 'anonymous' }>): void {
+    clearTimeout(this.handshakeTimer);
+    this.phase = phase;
+    log.info('conn.ready', { account: phase.name === 'account' });
+    if (phase.name === 'anonymous') this.send({ type: 'ready', mode: 'anonymous' });
+  }
+
+  private async afterReady(self: Mailbox, window: PushWindow): Promise<void> {
+    const { storage } = this.env.settings;
     const queued = await storage.countQueued(self);
-    this.send({ type: 'ready', accountId: self.accountId, deviceId: self.deviceId, queued });
+    this.send({ type: 'ready', mode: 'account', accountId: self.accountId, deviceId: self.deviceId, queued });
     const counts = await storage.oneTimeKeyCounts(self.accountId, self.deviceId);
     if (counts !== undefined && keysAreLow(counts)) this.keysLow(counts);
     window.start();
@@ -254,16 +299,13 @@ export class RelayConnection implements MailboxPeer {
     this.doomed = true;
     this.phase = { name: 'closing' };
     this.leaveRegistry();
-    clearTimeout(this.authTimer);
-    if (
-      this.socket.readyState === WebSocket.OPEN ||
-      this.socket.readyState === WebSocket.CONNECTING
-    )
+    clearTimeout(this.handshakeTimer);
+    if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING)
       this.socket.close(code, reason);
   }
 
   private leaveRegistry(): void {
-    if (this.registered) this.registry.remove(this);
+    if (this.registered) this.env.registry.remove(this);
     this.registered = false;
   }
 
@@ -273,7 +315,7 @@ export class RelayConnection implements MailboxPeer {
     this.leaveRegistry();
     this.phase = { name: 'closing' };
     this.doomed = true;
-    clearTimeout(this.authTimer);
+    clearTimeout(this.handshakeTimer);
     this.onClosed(this);
   }
 }

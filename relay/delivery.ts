@@ -6,11 +6,14 @@ import type { Mailbox, RelayStorage } from './storage.ts';
 /**
  * One connection's push window (docs/relay-protocol.md#envelopes): at most 200
  * envelopes pushed and not yet acked. Each connection of a mailbox has its own
- * window, so an envelope is pushed at most once per connection but to every
- * connection of the device (a stale half-open socket must not hold mail back).
+ * window and its own cursor, so an envelope is pushed at most once per
+ * connection but to every connection of the device (a stale half-open socket
+ * must not hold mail back). The cursor (arrival order) makes a push one index
+ * range read, whatever the window holds.
  */
 export class PushWindow {
   private readonly inFlight = new Set<string>();
+  private cursor = 0;
   private wanted = false;
   private started = false;
   private running: Promise<void> | undefined;
@@ -53,8 +56,10 @@ export class PushWindow {
         this.wanted = false;
         const room = RELAY_LIMITS.pushWindow - this.inFlight.size;
         if (room <= 0) return;
-        const envelopes = await this.storage.listQueued(this.mailbox, room, this.inFlight);
+        const envelopes = await this.storage.listQueued(this.mailbox, this.cursor, room);
+        if (envelopes.length === 0) continue;
         for (const envelope of envelopes) this.inFlight.add(envelope.id);
+        this.cursor = envelopes[envelopes.length - 1]!.seq;
         for (const frame of envelopeFrames(envelopes)) {
           if (!this.sendText(frame)) return;
         }

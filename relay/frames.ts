@@ -4,6 +4,7 @@ import {
   clientFrameSchema,
   RELAY_ERRORS,
   RELAY_LIMITS,
+  RELAY_PROTOCOL_VERSION,
   type RelayErrorCode,
   type ServerFrame,
   type WireEnvelope,
@@ -45,9 +46,11 @@ export type Incoming =
   | { readonly ok: true; readonly frame: ClientFrame }
   | {
       readonly ok: false;
-      readonly code: 'RELAY_ERR_MALFORMED' | 'RELAY_ERR_UNKNOWN_TYPE';
+      readonly code: IncomingRefusal;
       readonly id?: number;
     };
+
+type IncomingRefusal = 'RELAY_ERR_MALFORMED' | 'RELAY_ERR_UNKNOWN_TYPE' | 'RELAY_ERR_UNSUPPORTED_VERSION';
 
 /** Parses one WebSocket message with the protocol's schema; binary messages are malformed by definition. */
 export function decodeClientFrame(data: WebSocket.RawData, isBinary: boolean): Incoming {
@@ -65,13 +68,17 @@ export function decodeClientFrame(data: WebSocket.RawData, isBinary: boolean): I
     typeof fields['id'] === 'number' && Number.isSafeInteger(fields['id']) && fields['id'] >= 0
       ? fields['id']
       : undefined;
-  const refuse = (code: 'RELAY_ERR_MALFORMED' | 'RELAY_ERR_UNKNOWN_TYPE'): Incoming => ({
+  const refuse = (code: IncomingRefusal): Incoming => ({
     ok: false,
     code,
     ...(id === undefined ? {} : { id }),
   });
   if (typeof fields['type'] !== 'string') return refuse('RELAY_ERR_MALFORMED');
   if (!CLIENT_FRAME_TYPES.has(fields['type'])) return refuse('RELAY_ERR_UNKNOWN_TYPE');
+  // Before the schema: another version's hello has other members, and its
+  // client must hear "upgrade", not "malformed".
+  if (fields['type'] === 'hello' && fields['protocol'] !== RELAY_PROTOCOL_VERSION)
+    return refuse('RELAY_ERR_UNSUPPORTED_VERSION');
   const parsed = clientFrameSchema.safeParse(json);
   return parsed.success ? { ok: true, frame: parsed.data } : refuse('RELAY_ERR_MALFORMED');
 }
@@ -104,7 +111,7 @@ export function encodeBase64(bytes: Uint8Array): string {
 /**
  * `envelopes` frames (JSON text) carrying `envelopes` in order, each at most
  * the frame limit: clients cap incoming messages at 256 KiB too, and one
- * 160 KiB body (~214 KiB of base64) always fits alone.
+ * 96 KiB body (128 KiB of base64) always fits alone.
  */
 export function envelopeFrames(envelopes: readonly StoredEnvelope[]): string[] {
   const head = '{"type":"envelopes","envelopes":[';
@@ -115,11 +122,8 @@ export function envelopeFrames(envelopes: readonly StoredEnvelope[]): string[] {
   for (const envelope of envelopes) {
     const wire: WireEnvelope = {
       id: envelope.id,
-      from: envelope.from,
-      fromDevice: envelope.fromDevice,
-      ctype: envelope.ctype,
       body: encodeBase64(envelope.body),
-      receivedAt: envelope.receivedAt,
+      serverTime: envelope.receivedAt,
     };
     const json = JSON.stringify(wire); // ASCII only, so length is the byte count
     if (batch.length > 0 && size + 1 + json.length > RELAY_LIMITS.maxFrameBytes) {

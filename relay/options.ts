@@ -1,44 +1,106 @@
 import type { RelayStorage } from './storage.ts';
+import type { BucketSpec } from './token-bucket.ts';
 
-/** What a relay server needs; everything but `storage` has the spec's default. */
+// Every knob of the relay, with the defaults docs/relay-protocol.md#budgets
+// documents. Defaults are sized so an honest client never meets them; tests
+// that start many clients from 127.0.0.1 set the per-address ones explicitly.
+
+/** The token-bucket budgets (docs/relay-protocol.md#budgets). */
+export interface RelayBudgetSpecs {
+  /** Envelopes into one mailbox. */
+  readonly destinationMessages: BucketSpec;
+  /** Body bytes into one mailbox (Signal: 128 MiB burst, about 2 KB/s). */
+  readonly destinationBytes: BucketSpec;
+  /** Envelopes submitted from one client address. */
+  readonly addressSends: BucketSpec;
+  /** Body bytes submitted from one client address. */
+  readonly addressBytes: BucketSpec;
+  /** Envelopes submitted on one anonymous connection. */
+  readonly connectionSends: BucketSpec;
+  /** Body bytes submitted on one anonymous connection. */
+  readonly connectionBytes: BucketSpec;
+  /** Bundle fetches from one client address. */
+  readonly addressFetches: BucketSpec;
+  /** Bundle fetches of one device's keys, whoever asks (a token holder cannot drain a stock either). */
+  readonly deviceFetches: BucketSpec;
+}
+
+/** What a relay server needs; everything but `storage` has a documented default. */
 export interface RelayServerOptions {
   readonly storage: RelayStorage;
   /** Unacked envelopes older than this are deleted (default 30 days). */
   readonly ttlMs?: number;
   /** Envelopes per mailbox before `send` answers MAILBOX_FULL (default 50,000). */
   readonly mailboxQuota?: number;
+  /** Envelope body bytes the relay holds in all before STORAGE_FULL (default 1 GiB). */
+  readonly maxStorageBytes?: number;
   /** WebSocket ping interval; two missed pongs close the connection (default 30 s). */
   readonly heartbeatMs?: number;
-  /** Time to reach `ready` before the connection is closed with 4002 (default 10 s). */
-  readonly authTimeoutMs?: number;
+  /** Time from the upgrade to `ready` before the connection is closed with 4002 (default 10 s). */
+  readonly handshakeTimeoutMs?: number;
+  /** Time from the TCP (or TLS) connection to a complete upgrade request (default 5 s). */
+  readonly upgradeTimeoutMs?: number;
   /** How often expired envelopes are swept (default: a tenth of the TTL, between 100 ms and 1 min). */
   readonly sweepIntervalMs?: number;
-  /** Simultaneous authenticated connections per account (default 5). */
+  /** Envelopes one sweep step deletes before yielding to intake (default 500). */
+  readonly sweepBatch?: number;
+  /** Simultaneous account connections per account (default 5). */
   readonly maxConnectionsPerAccount?: number;
+  /** Open sockets (any stage) per client address (default 200). */
+  readonly maxConnectionsPerAddress?: number;
   /** Frames per connection per second before RATE_LIMITED (default 500). */
   readonly maxFramesPerSecond?: number;
+  /** Token-bucket budgets; each one given replaces its default. */
+  readonly budgets?: Partial<RelayBudgetSpecs>;
+  /** Take the client address from X-Forwarded-For when the peer is loopback (a local reverse proxy). */
+  readonly trustProxy?: boolean;
+  /** TLS key and certificate (PEM): serve wss:// directly. */
+  readonly tls?: { readonly key: string | Buffer; readonly cert: string | Buffer };
   /** Clock, for tests. */
   readonly now?: () => number;
 }
 
-/** Options with every default filled in. */
-export type RelaySettings = Required<RelayServerOptions>;
+/** Options with every default filled in (tls stays optional). */
+export type RelaySettings = Required<Omit<RelayServerOptions, 'tls' | 'budgets'>> & {
+  readonly budgets: RelayBudgetSpecs;
+  readonly tls: RelayServerOptions['tls'];
+};
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+const MIB = 1024 * 1024;
 
-/** Fills in the defaults of docs/relay-protocol.md#limits. */
+/** The default budgets (docs/relay-protocol.md#budgets). */
+export const DEFAULT_BUDGETS: RelayBudgetSpecs = {
+  destinationMessages: { burst: 2_000, perSecond: 2 },
+  destinationBytes: { burst: 128 * MIB, perSecond: 2_048 },
+  addressSends: { burst: 1_000, perSecond: 50 },
+  addressBytes: { burst: 64 * MIB, perSecond: 1 * MIB },
+  connectionSends: { burst: 500, perSecond: 20 },
+  connectionBytes: { burst: 16 * MIB, perSecond: 256 * 1024 },
+  addressFetches: { burst: 100, perSecond: 0.1 },
+  deviceFetches: { burst: 20, perSecond: 1 / 60 },
+};
+
+/** Fills in the defaults of docs/relay-protocol.md#budgets and #limits. */
 export function relaySettings(options: RelayServerOptions): RelaySettings {
   const ttlMs = options.ttlMs ?? 30 * DAY_MS;
   return {
     storage: options.storage,
     ttlMs,
     mailboxQuota: options.mailboxQuota ?? 50_000,
+    maxStorageBytes: options.maxStorageBytes ?? 1024 * MIB,
     heartbeatMs: options.heartbeatMs ?? 30_000,
-    authTimeoutMs: options.authTimeoutMs ?? 10_000,
+    handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
+    upgradeTimeoutMs: options.upgradeTimeoutMs ?? 5_000,
     sweepIntervalMs:
       options.sweepIntervalMs ?? Math.min(60_000, Math.max(100, Math.floor(ttlMs / 10))),
+    sweepBatch: options.sweepBatch ?? 500,
     maxConnectionsPerAccount: options.maxConnectionsPerAccount ?? 5,
+    maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? 200,
     maxFramesPerSecond: options.maxFramesPerSecond ?? 500,
+    budgets: { ...DEFAULT_BUDGETS, ...options.budgets },
+    trustProxy: options.trustProxy ?? false,
+    tls: options.tls,
     now: options.now ?? Date.now,
   };
 }

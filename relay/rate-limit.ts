@@ -35,4 +35,9 @@ export class FrameRateLimiter {
     this.refusedInARow += 1;
     return this.refusedInARow >= REFUSALS_BEFORE_CLOSE ? 'close' : 'refuse';
   }
+
+  /** Milliseconds until the current window ends and frames are accepted again. */
+  retryAfterMs(): number {
+    return Math.max(1, Math.ceil(this.windowStart + this.windowMs - this.now()));
+  }
 }

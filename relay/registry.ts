@@ -10,6 +10,8 @@ export interface MailboxPeer {
   envelopesAcked(envelopeIds: readonly string[]): void;
   /** A fetch left this device's one-time keys low. */
   keysLow(counts: OneTimeKeyCounts): void;
+  /** The account moved: its logins are refused from now on, so are open connections. */
+  evict(): void;
 }
 
 /**
@@ -36,6 +38,11 @@ export class ConnectionRegistry {
     const peers = this.byAccount.get(peer.mailbox.accountId);
     if (!peers?.delete(peer)) return;
     if (peers.size === 0) this.byAccount.delete(peer.mailbox.accountId);
+  }
+
+  /** Every connection of an account, any device. */
+  ofAccount(accountId: AccountId): MailboxPeer[] {
+    return [...(this.byAccount.get(accountId) ?? [])];
   }
 
   /** The connections reading one device's mailbox. */

@@ -1,26 +1,44 @@
-import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createTlsServer, Server as TlsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { RELAY_LIMITS } from '../shared/relay/protocol.ts';
+import { AddressLimit, clientAddress, isLoopback } from './address-limit.ts';
+import { RelayBudgets } from './budgets.ts';
 import { RelayConnection } from './connection.ts';
 import { log } from './log.ts';
-import { relaySettings, type RelayServerOptions } from './options.ts';
+import { relaySettings, type RelayServerOptions, type RelaySettings } from './options.ts';
 import { ConnectionRegistry } from './registry.ts';
 
 /** A relay that is not yet (or no longer) listening. */
 export interface RelayServer {
   /** Starts listening; resolves with the bound port (pass 0 for a free one). */
   listen(port: number, host?: string): Promise<number>;
+  /** Replaces the TLS key and certificate for new connections (SIGHUP); only for a TLS relay. */
+  reloadTls(tls: { readonly key: string | Buffer; readonly cert: string | Buffer }): void;
   /** Stops accepting, closes every connection (1001) after its work in progress, stops timers. Storage stays open. */
   close(): Promise<void>;
 }
 
-/** The WebSocket path of protocol version 1. */
-export const RELAY_PATH = '/v1';
+/** The WebSocket path of protocol version 2. */
+export const RELAY_PATH = '/v2';
+/** Protocol 1's path: accepted only to tell its clients to upgrade. */
+const LEGACY_PATH = '/v1';
 
 /** How long a closing peer gets to answer the close handshake before the socket is cut. */
 const CLOSE_GRACE_MS = 2_000;
+
+function createHttp(settings: RelaySettings): Server {
+  const refuse: Parameters<typeof createServer>[1] = (_request, response) => {
+    response.writeHead(426, { 'content-type': 'text/plain', connection: 'close' });
+    response.end(`sotto-relay speaks WebSocket at ${RELAY_PATH}\n`);
+  };
+  return settings.tls
+    ? // handshakeTimeout: a TLS handshake that stalls counts against the upgrade deadline too.
+      createTlsServer({ ...settings.tls, handshakeTimeout: settings.upgradeTimeoutMs }, refuse)
+    : createServer(refuse);
+}
 
 /**
  * Builds a relay (docs/relay-protocol.md) over the given storage. The factory
@@ -30,14 +48,14 @@ const CLOSE_GRACE_MS = 2_000;
 export function createRelayServer(options: RelayServerOptions): RelayServer {
   const settings = relaySettings(options);
   const registry = new ConnectionRegistry(settings.maxConnectionsPerAccount);
+  const budgets = new RelayBudgets(settings.budgets, settings.now);
+  const perAddress = new AddressLimit(settings.maxConnectionsPerAddress);
   const connections = new Set<RelayConnection>();
   const timers: NodeJS.Timeout[] = [];
+  const upgradeDeadlines = new WeakMap<Duplex, NodeJS.Timeout>();
   let closing = false;
 
-  const http = createServer((_request, response) => {
-    response.writeHead(426, { 'content-type': 'text/plain', connection: 'close' });
-    response.end(`sotto-relay speaks WebSocket at ${RELAY_PATH}\n`);
-  });
+  const http = createHttp(settings);
   // perMessageDeflate off: the payload limit then bounds memory, and ciphertext does not compress anyway.
   const wss = new WebSocketServer({
     noServer: true,
@@ -46,27 +64,68 @@ export function createRelayServer(options: RelayServerOptions): RelayServer {
     clientTracking: false,
   });
 
+  // Every TCP connection counts against its address from the first byte, so
+  // sockets that never finish their headers are capped too. Behind a trusted
+  // local proxy the proxy's sockets are not counted; the forwarded address is, at the upgrade.
+  http.on('connection', (socket: Socket) => {
+    const peer = socket.remoteAddress ?? 'unknown';
+    if (settings.trustProxy && isLoopback(peer)) return;
+    if (!perAddress.tryAdd(peer)) {
+      log.info('conn.address_cap');
+      socket.destroy();
+      return;
+    }
+    socket.once('close', () => perAddress.remove(peer));
+  });
+  // The upgrade request must be complete within the deadline (slow-header sockets are cut).
+  http.on(settings.tls ? 'secureConnection' : 'connection', (socket: Duplex) => {
+    const timer = setTimeout(() => {
+      log.info('http.upgrade_timeout');
+      socket.destroy();
+    }, settings.upgradeTimeoutMs);
+    upgradeDeadlines.set(socket, timer);
+    socket.once('close', () => clearTimeout(timer));
+  });
+
   http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    clearTimeout(upgradeDeadlines.get(socket));
     socket.on('error', () => log.info('http.socket_error'));
-    if (closing || pathOf(request) !== RELAY_PATH) {
+    const path = pathOf(request);
+    if (closing || (path !== RELAY_PATH && path !== LEGACY_PATH)) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
+    const address = clientAddress(request, settings.trustProxy);
+    const proxied = address !== request.socket.remoteAddress;
+    if (proxied && !perAddress.tryAdd(address)) {
+      socket.end('HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    if (proxied) socket.once('close', () => perAddress.remove(address));
     wss.handleUpgrade(request, socket, head, (ws) => {
-      const connection = new RelayConnection(ws, settings, registry, (closed) =>
-        connections.delete(closed),
-      );
+      const env = { settings, registry, budgets, address, legacy: path === LEGACY_PATH };
+      const connection = new RelayConnection(ws, env, (closed) => connections.delete(closed));
       connections.add(connection);
       log.info('conn.opened', { open: connections.size });
     });
   });
 
   let sweeping = false;
+  // Small batches, each its own transaction, yielding between them: intake
+  // never waits behind one long delete.
   const sweep = async () => {
     if (sweeping) return;
     sweeping = true;
     try {
-      const expired = await settings.storage.expireBefore(settings.now() - settings.ttlMs);
+      budgets.prune();
+      let expired = 0;
+      for (;;) {
+        const cutoff = settings.now() - settings.ttlMs;
+        const deleted = await settings.storage.expireBefore(cutoff, settings.sweepBatch);
+        expired += deleted;
+        if (deleted < settings.sweepBatch || closing) break;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
       if (expired > 0) log.info('ttl.expired', { envelopes: expired });
     } catch {
       log.error('ttl.sweep_failed');
@@ -93,6 +152,11 @@ export function createRelayServer(options: RelayServerOptions): RelayServer {
       timers.push(setInterval(() => void sweep(), settings.sweepIntervalMs));
       await sweep();
       return (http.address() as AddressInfo).port;
+    },
+
+    reloadTls(tls) {
+      if (!(http instanceof TlsServer)) throw new Error('this relay does not serve TLS');
+      http.setSecureContext({ key: tls.key, cert: tls.cert });
     },
 
     async close() {

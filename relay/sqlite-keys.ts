@@ -1,8 +1,8 @@
 import type Database from '@signalapp/sqlcipher';
 import type { AccountId } from '../shared/protocol/account-id.ts';
 import type { PublishedKeys } from '../shared/protocol/keys.ts';
-import { bundleFromRows, countsRowSchema } from './sqlite-rows.ts';
-import type { OneTimeKeyCounts, TakenBundle } from './storage.ts';
+import { bundleFromRows, countsRowSchema, keyIdRowSchema, replaceableKeyIds } from './sqlite-rows.ts';
+import type { KeyIds, OneTimeKeyCounts, TakenBundle } from './storage.ts';
 
 type OneTimeTable = 'one_time_pre_keys' | 'one_time_kyber_pre_keys';
 
@@ -13,8 +13,28 @@ type OneTimeTable = 'one_time_pre_keys' | 'one_time_kyber_pre_keys';
 export class SqliteKeyDirectory {
   constructor(private readonly db: Database) {}
 
-  /** Replaces the device's signed prekeys and adds one-time keys whose ids are not stored. */
-  publish(keys: PublishedKeys, now: number): void {
+  /**
+   * Replaces the device's signed prekeys and adds one-time keys whose ids are
+   * not stored; refuses (storing nothing) if a kind would exceed `maxStored`.
+   * Runs inside the caller's transaction, so the count and the inserts agree.
+   */
+  publish(keys: PublishedKeys, now: number, maxStored: number): 'ok' | 'too-many-keys' {
+    const fresh = (table: OneTimeTable, ids: readonly number[]) =>
+      ids.length === 0
+        ? 0
+        : countsRowSchema.parse(
+            this.db
+              .prepare(
+                `SELECT count(*) AS n FROM json_each(?) WHERE value NOT IN
+                   (SELECT key_id FROM ${table} WHERE account_id = ? AND device_id = ?)`,
+              )
+              .get([JSON.stringify([...new Set(ids)]), keys.accountId, keys.deviceId]),
+          ).n;
+    const held = this.counts(keys.accountId, keys.deviceId);
+    const ec = fresh('one_time_pre_keys', keys.oneTimePreKeys.map((k) => k.id));
+    const kyber = fresh('one_time_kyber_pre_keys', keys.oneTimeKyberPreKeys.map((k) => k.id));
+    if (held.preKeys + ec > maxStored || held.kyberPreKeys + kyber > maxStored)
+      return 'too-many-keys';
     this.db
       .prepare(
         `INSERT INTO device_keys (account_id, device_id, registration_id, identity_key,
@@ -57,6 +77,32 @@ export class SqliteKeyDirectory {
     for (const key of keys.oneTimeKyberPreKeys) {
       addKyber.run([keys.accountId, keys.deviceId, key.id, key.publicKey, key.signature]);
     }
+    return 'ok';
+  }
+
+  /** The ids of the keys held for a device (publication order for one-time keys). */
+  ids(accountId: AccountId, deviceId: number): KeyIds {
+    const list = (table: OneTimeTable) =>
+      this.db
+        .prepare(`SELECT key_id FROM ${table} WHERE account_id = ? AND device_id = ? ORDER BY seq`)
+        .all([accountId, deviceId])
+        .map((row) => keyIdRowSchema.parse(row).key_id);
+    const device = this.db
+      .prepare('SELECT * FROM device_keys WHERE account_id = ? AND device_id = ?')
+      .get([accountId, deviceId]);
+    const replaceable = device === undefined ? undefined : replaceableKeyIds(device);
+    return {
+      preKeyIds: list('one_time_pre_keys'),
+      kyberPreKeyIds: list('one_time_kyber_pre_keys'),
+      signedPreKeyId: replaceable?.signed ?? null,
+      lastResortKyberPreKeyId: replaceable?.lastResort ?? null,
+    };
+  }
+
+  /** Deletes every key of every device of an account (it moved). */
+  forget(accountId: AccountId): void {
+    for (const table of ['device_keys', 'one_time_pre_keys', 'one_time_kyber_pre_keys'])
+      this.db.prepare(`DELETE FROM ${table} WHERE account_id = ?`).run([accountId]);
   }
 
   /** A bundle, consuming the oldest one-time key of each kind; undefined if the device never published. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { accountIdSchema } from '../shared/protocol/account-id.ts';
 import { preKeyBundleSchema, type PreKeyBundleData } from '../shared/protocol/keys.ts';
-import type { StoredEnvelope } from './storage.ts';
+import { relayIdSchema } from '../shared/relay/protocol.ts';
+import type { AccountRecord, StoredEnvelope } from './storage.ts';
 
 // Rows read back from relay.db are parsed like any other input: the file on
 // disk is a boundary, and a damaged or hand-edited row must fail loudly here
@@ -10,20 +10,27 @@ import type { StoredEnvelope } from './storage.ts';
 const bytes = z.instanceof(Uint8Array);
 
 export const identityKeyRowSchema = z.object({ identity_key: bytes });
-export const submissionRowSchema = z.object({ envelope_id: z.string() });
+export const envelopeIdRowSchema = z.object({ id: z.string() });
 export const countsRowSchema = z.object({ n: z.number().int().nonnegative() });
+export const usageRowSchema = z.object({ envelopes: z.number().int(), bytes: z.number().int() });
+export const relayIdRowSchema = z.object({ value: relayIdSchema });
+export const keyIdRowSchema = z.object({ key_id: z.number().int() });
+
+const accountRowSchema = z.object({
+  identity_key: bytes,
+  token_hash: bytes.nullable(),
+  moved_at: z.number().int().nullable(),
+});
 
 const envelopeRowSchema = z.object({
+  seq: z.number().int(),
   id: z.string(),
-  sender: accountIdSchema,
-  sender_device: z.number().int(),
-  ctype: z.union([z.literal(2), z.literal(3)]),
   body: bytes,
   received_at: z.number().int(),
 });
 
 const deviceKeysRowSchema = z.object({
-  account_id: accountIdSchema,
+  account_id: z.string(),
   device_id: z.number().int(),
   registration_id: z.number().int(),
   identity_key: z.string(),
@@ -38,17 +45,26 @@ const deviceKeysRowSchema = z.object({
 const preKeyRowSchema = z.object({ key_id: z.number().int(), public_key: z.string() });
 const kyberRowSchema = preKeyRowSchema.extend({ signature: z.string() });
 
+/** An account record from an `accounts` row. */
+export function accountFromRow(row: unknown): AccountRecord {
+  const parsed = accountRowSchema.parse(row);
+  return {
+    identityKey: parsed.identity_key,
+    tokenHash: parsed.token_hash ?? undefined,
+    moved: parsed.moved_at !== null,
+  };
+}
+
 /** A stored envelope from an `envelopes` row. */
 export function envelopeFromRow(row: unknown): StoredEnvelope {
   const parsed = envelopeRowSchema.parse(row);
-  return {
-    id: parsed.id,
-    from: parsed.sender,
-    fromDevice: parsed.sender_device,
-    ctype: parsed.ctype,
-    body: parsed.body,
-    receivedAt: parsed.received_at,
-  };
+  return { seq: parsed.seq, id: parsed.id, body: parsed.body, receivedAt: parsed.received_at };
+}
+
+/** The ids of a `device_keys` row's signed and last-resort keys. */
+export function replaceableKeyIds(row: unknown): { signed: number; lastResort: number } {
+  const keys = deviceKeysRowSchema.parse(row);
+  return { signed: keys.signed_pre_key_id, lastResort: keys.last_resort_kyber_id };
 }
 
 /** The bundle for a `device_keys` row and the one-time keys just taken (undefined when none were left). */

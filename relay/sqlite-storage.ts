@@ -1,25 +1,24 @@
-import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database, { setLogger } from '@signalapp/sqlcipher';
 import type { AccountId } from '../shared/protocol/account-id.ts';
 import type { PublishedKeys } from '../shared/protocol/keys.ts';
+import type { RelayId } from '../shared/relay/protocol.ts';
 import { log } from './log.ts';
-import { migrate } from './sqlite-schema.ts';
+import { SqliteMailboxes } from './sqlite-envelopes.ts';
 import { SqliteKeyDirectory } from './sqlite-keys.ts';
-import {
-  countsRowSchema,
-  envelopeFromRow,
-  identityKeyRowSchema,
-  submissionRowSchema,
-} from './sqlite-rows.ts';
+import { accountFromRow, identityKeyRowSchema, relayIdRowSchema } from './sqlite-rows.ts';
+import { migrate } from './sqlite-schema.ts';
 import type {
+  AccountRecord,
   AckResult,
+  KeyIds,
   Mailbox,
   NewEnvelope,
   OneTimeKeyCounts,
   RelayStorage,
   StoredEnvelope,
+  StoreLimits,
   StoreResult,
   TakenBundle,
 } from './storage.ts';
@@ -30,43 +29,72 @@ setLogger(() => log.warn('sqlite.diagnostic'));
 /** The relay's database file inside the data directory. */
 export const RELAY_DB_FILE = 'relay.db';
 
+/** SQLite's error code (SQLITE_FULL, SQLITE_CONSTRAINT_UNIQUE…), or ''. */
+function sqliteCode(error: unknown): string {
+  const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : '';
+}
+
+/** The files of the database that hold data (SQLite creates the last two next to the first). */
+const DB_FILES = [RELAY_DB_FILE, `${RELAY_DB_FILE}-wal`, `${RELAY_DB_FILE}-shm`];
+
 /**
  * RelayStorage on one SQLite file (`@signalapp/sqlcipher` used unkeyed, i.e. as
  * plain SQLite: envelopes are already ciphertext). WAL with synchronous=FULL,
- * so a resolved storeEnvelope has been fsynced; secure_delete so acked
- * ciphertext does not linger in free pages.
+ * so a resolved storeEnvelopes has been fsynced; secure_delete so acked
+ * ciphertext does not linger in free pages. Only the relay's user may read
+ * the directory (0700) and the files (0600), even if they existed before.
  */
 export class SqliteRelayStorage implements RelayStorage {
   private readonly keys: SqliteKeyDirectory;
+  private readonly mailboxes: SqliteMailboxes;
 
-  private constructor(private readonly db: Database) {
+  private constructor(
+    private readonly db: Database,
+    readonly relayId: RelayId,
+  ) {
     this.keys = new SqliteKeyDirectory(db);
+    this.mailboxes = new SqliteMailboxes(db);
   }
 
-  /** Opens (creating if needed) `<dataDir>/relay.db` and brings its schema up to date. */
+  /**
+   * Opens (creating if needed) `<dataDir>/relay.db` and brings its schema up to
+   * date. Throws ProtocolOneDataError for a protocol-1 database (left untouched).
+   */
   static open(dataDir: string): SqliteRelayStorage {
-    mkdirSync(dataDir, { recursive: true });
-    const db = new Database(join(dataDir, RELAY_DB_FILE), { cacheStatements: true });
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    chmodSync(dataDir, 0o700);
+    const file = join(dataDir, RELAY_DB_FILE);
+    const db = new Database(file, { cacheStatements: true });
     try {
+      // Before SQLite writes anything (the WAL and SHM copy the database's mode).
+      chmodSync(file, 0o600);
       db.exec('PRAGMA cipher_log_level = NONE');
-      db.exec('PRAGMA journal_mode = WAL');
-      db.exec('PRAGMA synchronous = FULL');
       db.exec('PRAGMA secure_delete = ON');
       db.exec('PRAGMA busy_timeout = 5000');
       migrate(db);
-      return new SqliteRelayStorage(db);
+      db.exec('PRAGMA journal_mode = WAL');
+      db.exec('PRAGMA synchronous = FULL');
+      for (const name of DB_FILES) {
+        const path = join(dataDir, name);
+        if (existsSync(path)) chmodSync(path, 0o600);
+      }
+      const relayId = relayIdRowSchema.parse(
+        db.prepare("SELECT value FROM relay_meta WHERE key = 'relay_id'").get(),
+      ).value;
+      return new SqliteRelayStorage(db, relayId);
     } catch (error) {
       db.close();
       throw error;
     }
   }
 
-  boundIdentityKey(accountId: AccountId): Promise<Uint8Array | undefined> {
+  account(accountId: AccountId): Promise<AccountRecord | undefined> {
     return this.run(() => {
       const row = this.db
-        .prepare('SELECT identity_key FROM accounts WHERE account_id = ?')
+        .prepare('SELECT identity_key, token_hash, moved_at FROM accounts WHERE account_id = ?')
         .get([accountId]);
-      return row === undefined ? undefined : identityKeyRowSchema.parse(row).identity_key;
+      return row === undefined ? undefined : accountFromRow(row);
     });
   }
 
@@ -86,8 +114,27 @@ export class SqliteRelayStorage implements RelayStorage {
     );
   }
 
-  publishKeys(keys: PublishedKeys, now: number): Promise<void> {
-    return this.run(() => this.db.transaction(() => this.keys.publish(keys, now))());
+  setTokenHash(accountId: AccountId, tokenHash: Uint8Array): Promise<void> {
+    return this.run(() => {
+      this.db
+        .prepare('UPDATE accounts SET token_hash = ? WHERE account_id = ?')
+        .run([Uint8Array.from(tokenHash), accountId]);
+    });
+  }
+
+  markMoved(from: AccountId, now: number): Promise<void> {
+    return this.run(() =>
+      this.db.transaction(() => {
+        this.db
+          .prepare('UPDATE accounts SET moved_at = ? WHERE account_id = ? AND moved_at IS NULL')
+          .run([now, from]);
+        this.keys.forget(from);
+      })(),
+    );
+  }
+
+  publishKeys(keys: PublishedKeys, now: number, maxStored: number): Promise<'ok' | 'too-many-keys'> {
+    return this.run(() => this.db.transaction(() => this.keys.publish(keys, now, maxStored))());
   }
 
   takeBundle(accountId: AccountId, deviceId: number): Promise<TakenBundle | undefined> {
@@ -98,108 +145,40 @@ export class SqliteRelayStorage implements RelayStorage {
     return this.run(() => this.keys.remaining(accountId, deviceId));
   }
 
-  storeEnvelopes(envelopes: readonly NewEnvelope[], mailboxQuota: number): Promise<StoreResult[]> {
+  keyIds(accountId: AccountId, deviceId: number): Promise<KeyIds> {
+    return this.run(() => this.db.transaction(() => this.keys.ids(accountId, deviceId))());
+  }
+
+  storeEnvelopes(envelopes: readonly NewEnvelope[], limits: StoreLimits): Promise<StoreResult[]> {
     // One transaction, one fsync, for the whole batch (send.batch).
-    return this.run(() =>
-      this.db.transaction(() => envelopes.map((e) => this.storeOne(e, mailboxQuota)))(),
-    );
+    return this.run(() => {
+      try {
+        return this.db.transaction(() => envelopes.map((e) => this.mailboxes.store(e, limits)))();
+      } catch (error) {
+        // The disk filled up first: the transaction rolled back, nothing is half-written.
+        if (sqliteCode(error).startsWith('SQLITE_FULL'))
+          return envelopes.map((): StoreResult => ({ kind: 'storage-full' }));
+        throw error;
+      }
+    });
   }
 
-  private storeOne(envelope: NewEnvelope, mailboxQuota: number): StoreResult {
-    const previous = this.db
-      .prepare('SELECT envelope_id FROM submissions WHERE sender = ? AND client_message_id = ?')
-      .get([envelope.from, envelope.clientMessageId]);
-    if (previous !== undefined)
-      return { kind: 'duplicate', envelopeId: submissionRowSchema.parse(previous).envelope_id };
-    if (this.count(envelope.to) >= mailboxQuota) return { kind: 'mailbox-full' };
-    // 128 random bits: ids are unguessable, so knowing one proves having been told it.
-    const envelopeId = randomBytes(16).toString('base64url');
-    this.db
-      .prepare(
-        `INSERT INTO envelopes (id, recipient, recipient_device, sender, sender_device, ctype, body, received_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run([
-        envelopeId,
-        envelope.to.accountId,
-        envelope.to.deviceId,
-        envelope.from,
-        envelope.fromDevice,
-        envelope.ctype,
-        Uint8Array.from(envelope.body),
-        envelope.receivedAt,
-      ]);
-    this.db
-      .prepare(
-        'INSERT INTO submissions (sender, client_message_id, envelope_id, received_at) VALUES (?, ?, ?, ?)',
-      )
-      .run([envelope.from, envelope.clientMessageId, envelopeId, envelope.receivedAt]);
-    return { kind: 'stored', envelopeId };
-  }
-
-  listQueued(
-    mailbox: Mailbox,
-    limit: number,
-    exclude: ReadonlySet<string>,
-  ): Promise<StoredEnvelope[]> {
-    return this.run(() =>
-      this.db
-        .prepare(
-          // The sender's latest envelope is one lookup in envelopes_mailbox (recipient, device, sender, seq).
-          `SELECT e.id, e.sender, e.sender_device, e.ctype, e.body, e.received_at
-           FROM envelopes e
-           WHERE e.recipient = $recipient AND e.recipient_device = $device
-             AND e.id NOT IN (SELECT value FROM json_each($exclude))
-           ORDER BY (SELECT max(l.seq) FROM envelopes l
-                     WHERE l.recipient = e.recipient AND l.recipient_device = e.recipient_device AND l.sender = e.sender) DESC,
-                    e.seq ASC
-           LIMIT $limit`,
-        )
-        .all({
-          recipient: mailbox.accountId,
-          device: mailbox.deviceId,
-          exclude: JSON.stringify([...exclude]),
-          limit,
-        })
-        .map(envelopeFromRow),
-    );
+  listQueued(mailbox: Mailbox, afterSeq: number, limit: number): Promise<StoredEnvelope[]> {
+    return this.run(() => this.mailboxes.list(mailbox, afterSeq, limit));
   }
 
   deleteAcked(mailbox: Mailbox, envelopeIds: readonly string[]): Promise<AckResult> {
-    const ids = JSON.stringify(envelopeIds);
     return this.run(() =>
-      this.db.transaction((): AckResult => {
-        const foreign = this.db
-          .prepare(
-            `SELECT 1 FROM envelopes WHERE id IN (SELECT value FROM json_each(?))
-               AND (recipient <> ? OR recipient_device <> ?) LIMIT 1`,
-          )
-          .get([ids, mailbox.accountId, mailbox.deviceId]);
-        if (foreign !== undefined) return { kind: 'forbidden' };
-        const { changes } = this.db
-          .prepare(
-            'DELETE FROM envelopes WHERE id IN (SELECT value FROM json_each(?)) AND recipient = ? AND recipient_device = ?',
-          )
-          .run([ids, mailbox.accountId, mailbox.deviceId]);
-        return { kind: 'deleted', count: changes };
-      })(),
+      this.db.transaction(() => this.mailboxes.deleteAcked(mailbox, envelopeIds))(),
     );
   }
 
   countQueued(mailbox: Mailbox): Promise<number> {
-    return this.run(() => this.count(mailbox));
+    return this.run(() => this.mailboxes.usage(mailbox).envelopes);
   }
 
-  expireBefore(cutoff: number): Promise<number> {
-    return this.run(() =>
-      this.db.transaction(() => {
-        const { changes } = this.db
-          .prepare('DELETE FROM envelopes WHERE received_at < ?')
-          .run([cutoff]);
-        this.db.prepare('DELETE FROM submissions WHERE received_at < ?').run([cutoff]);
-        return changes;
-      })(),
-    );
+  expireBefore(cutoff: number, limit: number): Promise<number> {
+    return this.run(() => this.db.transaction(() => this.mailboxes.expire(cutoff, limit))());
   }
 
   close(): Promise<void> {
@@ -213,12 +192,5 @@ export class SqliteRelayStorage implements RelayStorage {
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error('sqlite failure'));
     }
-  }
-
-  private count(mailbox: Mailbox): number {
-    const row = this.db
-      .prepare('SELECT count(*) AS n FROM envelopes WHERE recipient = ? AND recipient_device = ?')
-      .get([mailbox.accountId, mailbox.deviceId]);
-    return countsRowSchema.parse(row).n;
   }
 }

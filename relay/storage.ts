@@ -1,5 +1,6 @@
 import type { AccountId } from '../shared/protocol/account-id.ts';
 import type { PreKeyBundleData, PublishedKeys } from '../shared/protocol/keys.ts';
+import type { RelayId } from '../shared/relay/protocol.ts';
 
 // What the relay keeps (docs/relay-protocol.md#what-the-relay-stores), as an
 // interface so the server never knows which database holds it. Every method
@@ -12,35 +13,40 @@ export interface Mailbox {
   readonly deviceId: number;
 }
 
-/** An envelope as stored: the body is opaque ciphertext bytes. */
+/** An envelope as stored: opaque sealed bytes, no sender. */
 export interface StoredEnvelope {
+  /** Arrival order within the relay (a push cursor). */
+  readonly seq: number;
   readonly id: string;
-  readonly from: AccountId;
-  readonly fromDevice: number;
-  readonly ctype: 2 | 3;
   readonly body: Uint8Array;
   /** Milliseconds since the epoch, when the relay committed it. */
   readonly receivedAt: number;
 }
 
-/** A `send` the relay has accepted, before it has an id. */
+/** A submission the relay has accepted (token and budgets checked), before it has an id. */
 export interface NewEnvelope {
-  readonly from: AccountId;
-  readonly fromDevice: number;
-  /** Idempotency key, unique per sender account. */
+  /** Idempotency key, unique per mailbox while the envelope is queued. */
   readonly clientMessageId: string;
   readonly to: Mailbox;
-  readonly ctype: 2 | 3;
   readonly body: Uint8Array;
   readonly receivedAt: number;
+}
+
+/** Bounds a store must respect, checked inside its transaction. */
+export interface StoreLimits {
+  /** Envelopes per mailbox. */
+  readonly mailboxQuota: number;
+  /** Bytes of envelope bodies the whole relay may hold. */
+  readonly maxStorageBytes: number;
 }
 
 /** Outcome of storing an envelope. */
 export type StoreResult =
   | { readonly kind: 'stored'; readonly envelopeId: string }
-  /** The same (sender, clientMessageId) was stored before: its id, no new envelope. */
+  /** The same (mailbox, clientMessageId) is still queued: its id, no new envelope. */
   | { readonly kind: 'duplicate'; readonly envelopeId: string }
-  | { readonly kind: 'mailbox-full' };
+  | { readonly kind: 'mailbox-full' }
+  | { readonly kind: 'storage-full' };
 
 /** Outcome of an ack. */
 export type AckResult =
@@ -48,10 +54,27 @@ export type AckResult =
   /** Some id belongs to another mailbox; nothing was deleted. */
   | { readonly kind: 'forbidden' };
 
+/** What the relay knows about an account. */
+export interface AccountRecord {
+  /** The bound identity key (serialized). */
+  readonly identityKey: Uint8Array;
+  /** SHA-256 of the registered delivery token, if any. */
+  readonly tokenHash: Uint8Array | undefined;
+  readonly moved: boolean;
+}
+
 /** How many one-time keys of each kind a device has left. */
 export interface OneTimeKeyCounts {
   readonly preKeys: number;
   readonly kyberPreKeys: number;
+}
+
+/** The key ids a device's stock holds (keys.status). */
+export interface KeyIds {
+  readonly preKeyIds: number[];
+  readonly kyberPreKeyIds: number[];
+  readonly signedPreKeyId: number | null;
+  readonly lastResortKyberPreKeyId: number | null;
 }
 
 /** A bundle handed out, and what the fetch left its owner with. */
@@ -62,36 +85,41 @@ export interface TakenBundle {
 
 /** The relay's persistent state. Implementations must make each method atomic. */
 export interface RelayStorage {
-  /** The identity key bound to an account, or undefined if it never authenticated. */
-  boundIdentityKey(accountId: AccountId): Promise<Uint8Array | undefined>;
+  /** This relay's identifier, created with its data (base64url of 16 random bytes). */
+  readonly relayId: RelayId;
+  /** What is known about an account, or undefined if it never logged in. */
+  account(accountId: AccountId): Promise<AccountRecord | undefined>;
   /** Binds an account to a key unless already bound; returns the key bound now (first writer wins). */
   bindIdentityKey(accountId: AccountId, identityKey: Uint8Array, now: number): Promise<Uint8Array>;
-  /** Replaces the signed and last-resort prekeys, adds one-time keys whose ids are not stored yet. */
-  publishKeys(keys: PublishedKeys, now: number): Promise<void>;
+  /** Replaces the account's delivery token hash. */
+  setTokenHash(accountId: AccountId, tokenHash: Uint8Array): Promise<void>;
+  /** Marks `from` as moved and deletes its keys; its token hash stays (for the moved answer only). */
+  markMoved(from: AccountId, now: number): Promise<void>;
+  /**
+   * Replaces the signed and last-resort prekeys and adds one-time keys whose
+   * ids are not stored yet; 'too-many-keys' (nothing stored) if that would
+   * leave more than `maxStored` one-time keys of a kind.
+   */
+  publishKeys(keys: PublishedKeys, now: number, maxStored: number): Promise<'ok' | 'too-many-keys'>;
   /** A bundle for the device, consuming its oldest one-time EC and Kyber keys; undefined without keys. */
   takeBundle(accountId: AccountId, deviceId: number): Promise<TakenBundle | undefined>;
   /** One-time keys left for a device, or undefined if it has published none. */
   oneTimeKeyCounts(accountId: AccountId, deviceId: number): Promise<OneTimeKeyCounts | undefined>;
+  /** The ids of the keys the relay holds for a device. */
+  keyIds(accountId: AccountId, deviceId: number): Promise<KeyIds>;
   /**
    * Stores envelopes durably in one transaction (committed before resolving),
-   * each idempotent per (from, clientMessageId); one result per envelope, in order.
+   * each idempotent per (mailbox, clientMessageId); one result per envelope, in order.
    */
-  storeEnvelopes(envelopes: readonly NewEnvelope[], mailboxQuota: number): Promise<StoreResult[]>;
-  /**
-   * Up to `limit` queued envelopes of a mailbox, skipping `exclude`, in push order:
-   * senders with the most recent envelope first, arrival order within a sender.
-   */
-  listQueued(
-    mailbox: Mailbox,
-    limit: number,
-    exclude: ReadonlySet<string>,
-  ): Promise<StoredEnvelope[]>;
+  storeEnvelopes(envelopes: readonly NewEnvelope[], limits: StoreLimits): Promise<StoreResult[]>;
+  /** Up to `limit` queued envelopes of a mailbox that arrived after `afterSeq`, in arrival order. */
+  listQueued(mailbox: Mailbox, afterSeq: number, limit: number): Promise<StoredEnvelope[]>;
   /** Deletes acked envelopes of this mailbox; refuses all if any id is in another mailbox. */
   deleteAcked(mailbox: Mailbox, envelopeIds: readonly string[]): Promise<AckResult>;
-  /** Envelopes waiting in a mailbox. */
+  /** Envelopes waiting in a mailbox (a maintained counter). */
   countQueued(mailbox: Mailbox): Promise<number>;
-  /** Deletes envelopes (and idempotency records) received before `cutoff`; returns envelopes deleted. */
-  expireBefore(cutoff: number): Promise<number>;
+  /** Deletes at most `limit` envelopes received before `cutoff`; returns how many. */
+  expireBefore(cutoff: number, limit: number): Promise<number>;
   /** Releases the database; no method may be called afterwards. */
   close(): Promise<void>;
 }

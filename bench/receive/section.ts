@@ -58,7 +58,7 @@ export async function receiveSection(): Promise<Metric[]> {
     },
     {
       section: SECTION,
-      name: 'Sotto processEnvelopes (decrypt+commit)',
+      name: 'Sotto processEnvelopes (unseal+decrypt+commit)',
       value: sottoRate,
       unit: 'decrypts/s',
       baseline: rawBaseline,

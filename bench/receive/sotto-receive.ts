@@ -1,70 +1,12 @@
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { CiphertextMessageType } from '@signalapp/libsignal-client';
 import {
-  addContact,
-  encryptQueued,
   type IncomingEnvelope,
-  markSent,
   processEnvelopes,
-  Profile,
-  publishedKeys,
+  type Profile,
   queueText,
-  readyEnvelopes,
-  startSession,
 } from '../../electron/core/index.ts';
-import { takeBundle } from '../../shared/protocol/keys.ts';
-import { BENCH_KDF } from '../support/config.ts';
-import { tempDir } from '../support/temp.ts';
+import { benchProfile, benchText as text, flushSealed as flush, introduce } from './pair.ts';
 import type { Throughput } from './raw-libsignal.ts';
-
-async function benchProfile(name: string, sessionCacheSize: number | undefined): Promise<Profile> {
-  const dir = join(tempDir('sotto-bench-receive-'), 'profile');
-  const options = sessionCacheSize === undefined ? {} : { sessionCacheSize };
-  return Profile.create(dir, {
-    displayName: name,
-    passphrase: `${name} passphrase`,
-    kdfCost: BENCH_KDF,
-    ...options,
-  });
-}
-
-function cardOf(profile: Profile) {
-  return {
-    accountId: profile.account.accountId,
-    identityKey: profile.account.identity.publicKey.serialize(),
-    displayName: profile.account.displayName,
-  };
-}
-
-/** As tests/support/profiles.ts `introduce`: contacts both ways, `from` starts a session. */
-async function introduce(from: Profile, to: Profile): Promise<void> {
-  addContact(from, cardOf(to));
-  addContact(to, cardOf(from));
-  await startSession(from, takeBundle(publishedKeys(to.db, to.account), 0));
-}
-
-let envelopeCounter = 0;
-
-/** Encrypts everything queued and hands it over as a relay would. */
-async function flush(sender: Profile): Promise<IncomingEnvelope[]> {
-  await encryptQueued(sender, 100_000);
-  const ready = readyEnvelopes(sender, 100_000);
-  markSent(
-    sender,
-    ready.map((e) => e.outboxId),
-  );
-  return ready.map((e) => {
-    envelopeCounter += 1;
-    return {
-      id: `bench-${envelopeCounter}-${e.clientMessageId}`,
-      sender: sender.account.accountId,
-      senderDevice: sender.account.deviceId,
-      type: e.type,
-      body: e.body,
-    };
-  });
-}
 
 async function deliver(
   to: Profile,
@@ -82,19 +24,11 @@ async function deliver(
   return ms;
 }
 
-/** ~110 characters: the encoded content is ~200 bytes of JSON (padded to 320). */
-function text(i: number): string {
-  return `Message ${i}: see you tomorrow at the station, I will bring the tickets and something to eat for the trip.`.padEnd(
-    110,
-    '.',
-  );
-}
-
 /**
  * Two real profiles; Alice sends `warmup + messages` texts to Bob over an
- * established session (Whisper messages). Only Bob's `processEnvelopes` calls
- * (decrypt + commit, `batch` envelopes each) are timed, after `warmup`
- * untimed envelopes.
+ * established session (sealed Whisper messages). Only Bob's `processEnvelopes`
+ * calls (unseal + certificate checks + decrypt + commit, `batch` envelopes
+ * each) are timed, after `warmup` untimed envelopes.
  */
 export async function sottoReceiveDecrypts(
   messages: number,
@@ -116,8 +50,6 @@ export async function sottoReceiveDecrypts(
     const envelopes = await flush(alice);
     if (envelopes.length !== warmup + messages)
       throw new Error(`expected ${warmup + messages} envelopes, got ${envelopes.length}`);
-    if (envelopes.some((e) => e.type !== (CiphertextMessageType.Whisper as number)))
-      throw new Error('expected Whisper messages');
 
     await deliver(bob, envelopes.slice(0, warmup), batch);
     const ms = await deliver(bob, envelopes.slice(warmup), batch);

@@ -55,20 +55,20 @@ async function openClients(url: string, count: number, concurrency: number) {
 }
 
 /**
- * `warmup + trials` single-message deliveries, one at a time: a random sender
- * sends a random body to a random other client; the time is from the `send`
- * frame to the receiver's `envelopes` push. Returns the timed latencies (ms).
+ * `warmup + trials` single-message deliveries, one at a time: the anonymous
+ * `sender` sends a random body to a random account connection with its token;
+ * the time is from the `send` frame to the receiver's `envelopes` push.
+ * Returns the timed latencies (ms).
  */
 async function deliveryLatencies(
   clients: readonly RawRelayClient[],
+  sender: RawRelayClient,
   plan: ConnectionsPlan,
 ): Promise<number[]> {
   if (clients.length < 2) throw new Error('need two connected clients');
   const latencies: number[] = [];
   for (let i = 0; i < plan.warmup + plan.trials; i++) {
-    const sender = clients[randomIndex(clients.length)]!;
-    let receiver = sender;
-    while (receiver === sender) receiver = clients[randomIndex(clients.length)]!;
+    const receiver = clients[randomIndex(clients.length)]!;
     const body = randomBytes(plan.bodyBytes).toString('base64');
     const arrived = new Promise<number>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('no push within 10 s')), 10_000);
@@ -79,7 +79,7 @@ async function deliveryLatencies(
       };
     });
     const start = performance.now();
-    const [at] = await Promise.all([arrived, sender.send(receiver.accountId, body)]);
+    const [at] = await Promise.all([arrived, sender.send(receiver.accountId, receiver.token, body)]);
     receiver.onEnvelope = undefined;
     if (i >= plan.warmup) latencies.push(at - start);
   }
@@ -92,24 +92,25 @@ async function closeAll(clients: readonly RawRelayClient[]): Promise<void> {
 
 /**
  * Benchmark 3 against its own relay child: delivery latency with 2
- * connections (baseline), then `plan.connections` authenticated connections
- * and the same latency among them.
+ * connections (baseline), then `plan.connections` logged-in connections
+ * (each with a registered token) and the same latency among them.
  */
 export async function heldConnections(plan: ConnectionsPlan): Promise<ConnectionsResult> {
   const relay = await startRelayChild(tempDir('sotto-bench-relay-'));
   const fdLimits = { bench: openFileLimit(), relay: openFileLimit(relay.pid) };
   let clients: RawRelayClient[] = [];
+  const sender = await RawRelayClient.connect(relay.url, 'anonymous');
   try {
     const pair = await openClients(relay.url, 2, 2);
     clients = pair.clients;
-    const baseline = await deliveryLatencies(clients, plan);
+    const baseline = await deliveryLatencies(clients, sender, plan);
     await closeAll(clients);
 
     const openStart = performance.now();
     const opened = await openClients(relay.url, plan.connections, plan.concurrency);
     const openMs = performance.now() - openStart;
     clients = opened.clients;
-    const loaded = await deliveryLatencies(clients, plan);
+    const loaded = await deliveryLatencies(clients, sender, plan);
     return {
       ready: clients.length,
       attempted: plan.connections,
@@ -121,7 +122,7 @@ export async function heldConnections(plan: ConnectionsPlan): Promise<Connection
       fdLimits,
     };
   } finally {
-    await closeAll(clients);
+    await closeAll([...clients, sender]);
     await relay.stop();
   }
 }

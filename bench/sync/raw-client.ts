@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { IdentityKeyPair } from '@signalapp/libsignal-client';
 import WebSocket from 'ws';
@@ -11,6 +11,7 @@ import { fromBase64, toBase64 } from '../../shared/protocol/encoding.ts';
 import {
   authMessage,
   type ClientFrame,
+  DELIVERY_TOKEN_BYTES,
   RELAY_LIMITS,
   RELAY_PROTOCOL_VERSION,
   type ServerFrame,
@@ -19,13 +20,17 @@ import {
 } from '../../shared/relay/protocol.ts';
 
 // A minimal relay client speaking the wire protocol (docs/relay-protocol.md)
-// directly: a fresh identity per connection, the challenge/hello/auth
-// handshake, `send` requests, and an automatic ack of every pushed envelope.
+// directly: an account connection (a fresh identity, login, a registered
+// delivery token, every pushed envelope acked at once) or an anonymous one
+// (sealed `send` requests with the recipient's token).
 
 const DEVICE_ID = 1;
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-type RequestFrame = DistributiveOmit<Extract<ClientFrame, { type: 'send' | 'ack' }>, 'id'>;
+type RequestFrame = DistributiveOmit<
+  Extract<ClientFrame, { type: 'send' | 'ack' | 'token.set' | 'ping' }>,
+  'id'
+>;
 type Pending = { resolve: (frame: ServerFrame) => void; reject: (error: Error) => void };
 
 function textOf(data: WebSocket.RawData): string {
@@ -42,10 +47,41 @@ function parseFrame(data: WebSocket.RawData): ServerFrame | undefined {
   }
 }
 
-/** One authenticated connection with its own account. */
+/** Which kind of connection to open. */
+export type RawMode = 'account' | 'anonymous';
+
+/** Sends the hello (and for an account, the login) that answers `challenge`. */
+function answerChallenge(
+  socket: WebSocket,
+  mode: RawMode,
+  challenge: Extract<ServerFrame, { type: 'challenge' }>,
+  identity: IdentityKeyPair,
+  accountId: AccountId,
+): void {
+  if (mode === 'anonymous') {
+    socket.send(JSON.stringify({ type: 'hello', protocol: RELAY_PROTOCOL_VERSION, mode }));
+    return;
+  }
+  const nonce = fromBase64(challenge.nonce);
+  const signature = identity.privateKey.sign(authMessage(challenge.relayId, nonce, accountId, DEVICE_ID));
+  socket.send(
+    JSON.stringify({ type: 'hello', protocol: RELAY_PROTOCOL_VERSION, mode, accountId, deviceId: DEVICE_ID }),
+  );
+  socket.send(
+    JSON.stringify({
+      type: 'auth',
+      identityKey: toBase64(identity.publicKey.serialize()),
+      signature: toBase64(signature),
+    }),
+  );
+}
+
+/** One connection: an account (with its own identity and token) or anonymous. */
 export class RawRelayClient {
   /** Called with performance.now() for every pushed envelope (before it is acked). */
   onEnvelope: ((envelope: WireEnvelope, at: number) => void) | undefined;
+  /** The delivery token this account registered (account connections). */
+  token = '';
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
 
@@ -61,47 +97,24 @@ export class RawRelayClient {
     });
   }
 
-  /** Connects with a fresh identity and resolves once the relay says `ready`. */
-  static connect(url: string, timeoutMs = 20_000): Promise<RawRelayClient> {
+  /**
+   * Connects and resolves once the relay says `ready`: an account connection
+   * (fresh identity, then a registered token) or an anonymous one.
+   */
+  static async connect(url: string, mode: RawMode = 'account', timeoutMs = 20_000): Promise<RawRelayClient> {
     const identity = IdentityKeyPair.generate();
-    const identityKey = identity.publicKey.serialize();
     const accountId = accountIdFromDigest(
-      createHash('sha256').update(ACCOUNT_ID_DOMAIN).update(identityKey).digest(),
+      createHash('sha256').update(ACCOUNT_ID_DOMAIN).update(identity.publicKey.serialize()).digest(),
     );
-    const socket = new WebSocket(url, {
-      maxPayload: RELAY_LIMITS.maxFrameBytes,
-      perMessageDeflate: false,
-    });
-    return new Promise<RawRelayClient>((resolve, reject) => {
+    const socket = new WebSocket(url, { maxPayload: RELAY_LIMITS.maxFrameBytes, perMessageDeflate: false });
+    const client = await new Promise<RawRelayClient>((resolve, reject) => {
       const onMessage = (data: WebSocket.RawData) => {
         const frame = parseFrame(data);
-        if (frame?.type === 'challenge') {
-          const signature = identity.privateKey.sign(
-            authMessage(fromBase64(frame.nonce), accountId, DEVICE_ID),
-          );
-          socket.send(
-            JSON.stringify({
-              type: 'hello',
-              protocol: RELAY_PROTOCOL_VERSION,
-              accountId,
-              deviceId: DEVICE_ID,
-            }),
-          );
-          socket.send(
-            JSON.stringify({
-              type: 'auth',
-              identityKey: toBase64(identityKey),
-              signature: toBase64(signature),
-            }),
-          );
-        } else if (frame?.type === 'ready') {
+        if (frame?.type === 'challenge') answerChallenge(socket, mode, frame, identity, accountId);
+        else if (frame?.type === 'ready') {
           settle();
           resolve(new RawRelayClient(socket, accountId));
-        } else {
-          fail(
-            frame?.type === 'error' ? `relay error ${frame.code}` : 'unexpected frame before ready',
-          );
-        }
+        } else fail(frame?.type === 'error' ? `relay error ${frame.code}` : 'unexpected frame before ready');
       };
       const onError = (error: Error) => fail(`socket error: ${error.message}`);
       const onClose = (code: number) => fail(`closed (${code}) before ready`);
@@ -122,6 +135,12 @@ export class RawRelayClient {
       socket.on('error', onError);
       socket.on('close', onClose);
     });
+    if (mode === 'account') {
+      client.token = toBase64(randomBytes(DELIVERY_TOKEN_BYTES));
+      const answer = await client.request({ type: 'token.set', token: client.token });
+      if (answer.type !== 'ok') throw new Error('token.set refused');
+    }
+    return client;
   }
 
   /** True while the socket is open. */
@@ -129,18 +148,17 @@ export class RawRelayClient {
     return this.socket.readyState === WebSocket.OPEN;
   }
 
-  /** Sends one envelope (ctype 2) to `to`, device 1; resolves with the relay's `ok`. */
-  async send(to: AccountId, body: string): Promise<void> {
-    const answer = await this.request({
-      type: 'send',
-      clientMessageId: randomUUID(),
-      to,
-      toDevice: DEVICE_ID,
-      ctype: 2,
-      body,
-    });
-    if (answer.type !== 'ok')
-      throw new Error(`send answered ${answer.type === 'error' ? answer.code : answer.type}`);
+  /** Sends one sealed envelope to `to`, device 1 (anonymous connections); resolves with the answer's code or 'ok'. */
+  async trySend(to: AccountId, token: string, body: string): Promise<string> {
+    const envelope = { clientMessageId: randomUUID(), to, toDevice: DEVICE_ID, token, body };
+    const answer = await this.request({ type: 'send', envelope });
+    return answer.type === 'error' ? answer.code : answer.type;
+  }
+
+  /** Like trySend, but a refusal throws. */
+  async send(to: AccountId, token: string, body: string): Promise<void> {
+    const outcome = await this.trySend(to, token, body);
+    if (outcome !== 'ok') throw new Error(`send answered ${outcome}`);
   }
 
   /** Closes the socket; resolves when closed (terminates it after `graceMs`). */
@@ -176,13 +194,7 @@ export class RawRelayClient {
       );
       return;
     }
-    if (
-      (frame.type === 'ok' ||
-        frame.type === 'error' ||
-        frame.type === 'bundle' ||
-        frame.type === 'pong') &&
-      frame.id !== undefined
-    ) {
+    if ('id' in frame && frame.id !== undefined) {
       const pending = this.pending.get(frame.id);
       this.pending.delete(frame.id);
       pending?.resolve(frame);

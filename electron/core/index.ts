@@ -9,6 +9,9 @@ export { DEFAULT_KDF_COST, type KdfCost } from './keys/passphrase.ts';
 export type { IntegrityReport } from './db/integrity.ts';
 export { SCHEMA_VERSION } from './db/migrate.ts';
 export { addContact, findContact, getContact, listContacts, type Contact, type ContactCard } from './contacts/contacts.ts';
+export { addContactFromInvite } from './contacts/invite.ts';
+export { blockContact, unblockContact } from './contacts/block.ts';
+export { markTokenRegistered, ownDeliveryToken, tokenToRegister } from './contacts/tokens.ts';
 export {
   acceptIdentityChange,
   markVerified,
@@ -18,23 +21,30 @@ export {
 export { publishedKeys } from './crypto/prekeys.ts';
 export { startSession, hasSession } from './messaging/session.ts';
 export {
+  bundleRequestsNeeded,
   encryptQueued,
+  failedMessageIds,
   markSent,
   outboxSize,
   queueText,
   readyEnvelopes,
-  recipientsWithoutSession,
+  recordRefusal,
   retryMessage,
+  sealReady,
+  type OutboxScope,
   type OutgoingEnvelope,
   type QueuedMessage,
+  type ReadyEnvelope,
 } from './messaging/outbox.ts';
 export {
   processEnvelopes,
   MAX_ENVELOPE_ATTEMPTS,
   type EnvelopeOutcome,
+  type FailureCode,
   type IncomingEnvelope,
 } from './messaging/receive.ts';
 export {
+  getMessage,
   listConversations,
   markRead,
   messagesPage,

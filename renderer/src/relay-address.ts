@@ -1,17 +1,15 @@
-/**
- * True for a relay the core accepts: a ws:// or wss:// URL with a host, or a
- * folder path (absolute, home-relative, or a Windows drive/UNC path).
- */
+import { classifyRelayAddress } from '../../shared/relay/address.ts';
+
+// The relay field's rules, the same the core applies (shared/relay/address.ts,
+// docs/relay-protocol.md#relay-addresses): checked here only to say early
+// what the core would refuse anyway.
+
+/** True for an address the core accepts as the user's own relay (an insecure one after confirmation). */
 export function isRelayAddress(value: string): boolean {
-  const text = value.trim();
-  if (text === '') return false;
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
-    try {
-      const url = new URL(text);
-      return (url.protocol === 'ws:' || url.protocol === 'wss:') && url.hostname !== '';
-    } catch {
-      return false;
-    }
-  }
-  return /^(\/|~[/\\]?|[a-zA-Z]:[/\\]|\\\\)/.test(text) || /^\.{1,2}[/\\]/.test(text);
+  return classifyRelayAddress(value.trim()) !== 'invalid';
+}
+
+/** True for `ws://` to another computer: usable only after the user confirms it (allowInsecureRelay). */
+export function needsInsecureConsent(value: string): boolean {
+  return classifyRelayAddress(value.trim()) === 'ws-remote';
 }

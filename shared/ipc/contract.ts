@@ -116,6 +116,8 @@ const none = z.object({}).strict();
 const passphrase = z.string().min(1).max(1024);
 const relayAddress = z.string().trim().min(1).max(1024);
 const inConversation = z.object({ conversationId: id }).strict();
+/** Largest `messages:send` body the IPC layer passes on (UTF-16 units): 1 MiB, a sanity bound only. */
+export const MAX_SEND_INPUT_CHARS = 1024 * 1024;
 
 /** Every method: its input and output schema. Method names are `area:verb`. */
 export const methods = {
@@ -167,7 +169,7 @@ export const methods = {
   'conversations:get': { input: inConversation, output: conversationDetailSchema },
   'conversations:mark-read': { input: inConversation, output: none },
   'conversations:set-draft': {
-    input: z.object({ conversationId: id, draft: text(64 * 1024).nullable() }).strict(),
+    input: z.object({ conversationId: id, draft: text(MAX_SEND_INPUT_CHARS).nullable() }).strict(),
     output: none,
   },
   /** Newest first: `before` pages back in time, `after` pages forward (then oldest first). */
@@ -188,7 +190,10 @@ export const methods = {
     output: z.object({ conversationId: id, messages: z.array(messageSchema) }),
   },
   'messages:send': {
-    input: z.object({ conversationId: id, body: z.string().min(1).max(64 * 1024) }).strict(),
+    // Only a transport bound, far above the core's size rule (encoded content
+    // ≤ MAX_CONTENT_BYTES bytes, refused as MESSAGE_TOO_LONG at compose time):
+    // the core's rule is the one a person meets, with its own sentence.
+    input: z.object({ conversationId: id, body: z.string().min(1).max(MAX_SEND_INPUT_CHARS) }).strict(),
     output: messageSchema,
   },
   'messages:retry': { input: z.object({ messageId: id }).strict(), output: messageSchema },

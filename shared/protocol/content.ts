@@ -24,6 +24,12 @@ export const contentSchema = z.discriminatedUnion('type', [
     body: z.string().max(MAX_BODY_CHARS),
     /** The sender's display name: names a contact who wrote first (never overrides a name the user has). */
     name: z.string().min(1).max(MAX_NAME_CHARS).optional(),
+    /**
+     * The sender's current delivery token, so that someone who was written to
+     * first (and never saw the sender's invite) can answer; applied like a
+     * `token` content of the same `sentAt` (docs/message-format.md#delivery-tokens).
+     */
+    token: deliveryTokenSchema.optional(),
   }),
   z.object({
     v: z.literal(1),

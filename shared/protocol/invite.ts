@@ -17,7 +17,8 @@ export const inviteSchema = z.strictObject({
   relay: z.string().min(1).max(1024),
   relayId: relayIdSchema,
   accountId: accountIdSchema,
-  identityKey: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'an identity key is 33 bytes of base64'),
+  // 33 bytes are exactly 44 base64 characters, without padding.
+  identityKey: z.string().regex(/^[A-Za-z0-9+/]{44}$/, 'an identity key is 33 bytes of base64'),
   token: deliveryTokenSchema,
   name: z.string().min(1).max(128),
 });

@@ -39,7 +39,15 @@ class FakeError extends Error {
 export class FakeBridge {
   state: AppState = { phase: 'locked', accountId: 'ACCOUNT', displayName: 'Me', keychainSecure: false, unlockWith: 'passphrase' };
   passphrase = 'right passphrase';
-  settings: Settings = { relay: 'wss://relay.example', autoLockMinutes: 15, theme: 'system', language: 'en', notifications: true };
+  settings: Settings = {
+    relay: 'wss://relay.example',
+    autoLockMinutes: 15,
+    theme: 'system',
+    language: 'en',
+    notifications: true,
+    notificationContent: 'name',
+    allowInsecureRelay: false,
+  };
   sync: SyncStatus = { connection: 'online', outbox: 0, backlog: null, unread: 0 };
   conversations: FakeConversation[] = [];
   contacts: Contact[] = [];
@@ -119,6 +127,7 @@ export class FakeBridge {
       conversationId: conversation.id,
       trust: conversation.identityChanged ? 'changed' : 'trusted',
       verified: conversation.verified,
+      blocked: false,
     });
     return conversation;
   }
@@ -217,6 +226,7 @@ export class FakeBridge {
     },
     'profile:invite': () => ({ link: 'sotto://invite/1#fake-invite' }),
     'profile:reset-identity': (input) => {
+      this.requireUnlocked();
       if (this.state.unlockWith === 'passphrase' && input.passphrase !== this.passphrase) throw new FakeError('WRONG_PASSPHRASE');
       this.state = { ...this.state, accountId: 'RESETACCOUNT' };
       return this.state;
@@ -245,6 +255,8 @@ export class FakeBridge {
       this.conversation(conversationId).identityChanged = false;
       return this.updateContact(conversationId, { trust: 'trusted' });
     },
+    'contacts:block': ({ conversationId }) => this.updateContact(conversationId, { blocked: true }),
+    'contacts:unblock': ({ conversationId }) => this.updateContact(conversationId, { blocked: false }),
     'conversations:list': () => {
       this.requireUnlocked();
       return this.conversations.map(({ draft: _draft, verified: _verified, ...row }) => ({ ...row }));

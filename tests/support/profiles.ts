@@ -7,14 +7,16 @@ import {
   addContact,
   encryptQueued,
   markSent,
-  type OutgoingEnvelope,
+  ownDeliveryToken,
   Profile,
   publishedKeys,
-  readyEnvelopes,
+  type ReadyEnvelope,
+  sealReady,
   startSession,
   type IncomingEnvelope,
   type KdfCost,
 } from '../../electron/core/index.ts';
+import { RECEIPT_DELAY_MS } from '../../electron/core/messaging/outbox.ts';
 import { takeBundle } from '../../shared/protocol/keys.ts';
 import { fromBase64 } from '../../shared/protocol/encoding.ts';
 
@@ -24,13 +26,19 @@ import { fromBase64 } from '../../shared/protocol/encoding.ts';
  */
 export const TEST_KDF: KdfCost = { memoryKiB: 1024, iterations: 1, parallelism: 1 };
 
+/** The relay address `cardOf` gives contacts when a test names none (never contacted in-process). */
+export const TEST_RELAY = 'wss://relay.test.invalid';
+/** A relay id of the right shape for cards and invites in tests. */
+export const TEST_RELAY_ID = 'AAAAAAAAAAAAAAAAAAAAAA';
+
 const dirs: string[] = [];
 const opened: Profile[] = [];
 afterEach(async () => {
   // Close what tests left open first: an open profile's integrity worker and WAL
   // files would race the removal of its directory.
   for (const profile of opened.splice(0)) await profile.close();
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+  for (const dir of dirs.splice(0))
+    rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
 });
 
 /** A fresh temporary directory, removed after the test. */
@@ -48,13 +56,15 @@ export async function newProfile(displayName: string, passphrase = `${displayNam
   return { dir, passphrase, profile };
 }
 
-/** The card an invite would carry for `profile`. */
-export function cardOf(profile: Profile, relay?: string) {
+/** The card an invite would carry for `profile`: key, current delivery token, relay. */
+export function cardOf(profile: Profile, relay = TEST_RELAY) {
   return {
     accountId: profile.account.accountId,
     identityKey: profile.account.identity.publicKey.serialize(),
     displayName: profile.account.displayName,
-    ...(relay ? { relay } : {}),
+    relay,
+    relayId: TEST_RELAY_ID,
+    token: ownDeliveryToken(profile),
   };
 }
 
@@ -62,31 +72,37 @@ export function cardOf(profile: Profile, relay?: string) {
 export async function introduce(from: Profile, to: Profile, bundleIndex = 0): Promise<void> {
   addContact(from, cardOf(to));
   addContact(to, cardOf(from));
-  await startSession(from, takeBundle(publishedKeys(to.db, to.account), bundleIndex));
+  await startSession(
+    from,
+    takeBundle(publishedKeys(to.db, to.account), bundleIndex),
+    to.account.accountId,
+  );
 }
 
 let envelopeCounter = 0;
 
-/** Encrypts everything queued in `profile` and hands it over as a relay would. */
+/**
+ * Encrypts and seals everything queued in `profile` (delayed receipts too)
+ * and hands it over as a relay would: sealed bodies, no sender.
+ */
 export async function flushOutbox(profile: Profile): Promise<IncomingEnvelope[]> {
   await encryptQueued(profile, 10_000);
-  const ready = readyEnvelopes(profile, 10_000);
+  const later = Date.now() + RECEIPT_DELAY_MS.max + 1;
+  const ready = await sealReady(profile, 10_000, 'all', [], later);
   markSent(
     profile,
     ready.map((e) => e.outboxId),
   );
-  return ready.map((e) => asDelivered(profile, e));
+  return ready.map((e) => asDelivered(e));
 }
 
-/** What a relay would deliver for an outgoing envelope. */
-export function asDelivered(sender: Profile, envelope: OutgoingEnvelope): IncomingEnvelope {
+/** What a relay would deliver for a sealed envelope: its body and the time it stored it. */
+export function asDelivered(envelope: ReadyEnvelope, serverTime = Date.now()): IncomingEnvelope {
   envelopeCounter += 1;
   return {
-    id: `env-${envelopeCounter}-${envelope.clientMessageId}`,
-    sender: sender.account.accountId,
-    senderDevice: sender.account.deviceId,
-    type: envelope.type,
-    body: envelope.body,
+    id: `env-${envelopeCounter}-${envelope.submission.clientMessageId}`,
+    body: envelope.submission.body,
+    serverTime,
   };
 }
 
@@ -94,7 +110,9 @@ export function asDelivered(sender: Profile, envelope: OutgoingEnvelope): Incomi
 export function snapshotDir(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of readdirSync(dir).sort()) {
-    out[name] = createHash('sha256').update(readFileSync(join(dir, name))).digest('hex');
+    out[name] = createHash('sha256')
+      .update(readFileSync(join(dir, name)))
+      .digest('hex');
   }
   return out;
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import { fromBase64, toBase64 } from '../../shared/protocol/encoding.ts';
 import {
   authMessage,
   type ClientFrame,
+  DELIVERY_TOKEN_BYTES,
   RELAY_LIMITS,
   RELAY_PROTOCOL_VERSION,
   type ServerFrame,
@@ -27,6 +28,7 @@ import { type RelayProcess, startRelayProcess } from './relay-process.ts';
 // the protocol schema. Plus a relay process shared by the tests of a file.
 
 const WAIT_MS = 15_000;
+const ANSWER_TYPES: ReadonlySet<string> = new Set(['ok', 'sent', 'bundle', 'keys.status', 'pong', 'error']);
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 /** A request frame as a test writes it; the client assigns the id. */
@@ -77,7 +79,7 @@ type Waiter = {
   readonly reject: (error: Error) => void;
 };
 
-/** One WebSocket connection to a relay, frame by frame. */
+/** One WebSocket connection to a relay, frame by frame (account or anonymous, or neither). */
 export class RelayTestClient {
   /** Every frame received, in order (consumed or not). */
   readonly history: ServerFrame[] = [];
@@ -92,6 +94,8 @@ export class RelayTestClient {
   private constructor(
     readonly socket: WebSocket,
     readonly nonce: Uint8Array<ArrayBuffer>,
+    /** The relay id the challenge named. */
+    readonly relayId: string,
   ) {
     this.closed = new Promise((resolve) =>
       socket.once('close', (code, reason) => {
@@ -120,7 +124,7 @@ export class RelayTestClient {
     socket.removeAllListeners('error');
     socket.removeAllListeners('close');
     socket.on('error', () => undefined);
-    return new RelayTestClient(socket, fromBase64(frame.nonce));
+    return new RelayTestClient(socket, fromBase64(frame.nonce), frame.relayId);
   }
 
   /** Sends any JSON value as a text frame. */
@@ -128,18 +132,24 @@ export class RelayTestClient {
     this.socket.send(JSON.stringify(frame));
   }
 
-  /** Sends `hello` then `auth`, signed over this connection's nonce unless a signature is given. */
+  /** The login signature of `device` over this connection's challenge (or another relay id). */
+  signLogin(device: TestDevice, relayId: string = this.relayId, identity = device.identity): Uint8Array {
+    return identity.privateKey.sign(
+      authMessage(relayId, this.nonce, device.accountId, device.deviceId),
+    );
+  }
+
+  /** Sends an account `hello` then `auth`, signed over this connection's challenge unless a signature is given. */
   sendAuth(
     device: TestDevice,
     signature?: Uint8Array,
     identity: IdentityKeyPair = device.identity,
   ): void {
-    const signed =
-      signature ??
-      identity.privateKey.sign(authMessage(this.nonce, device.accountId, device.deviceId));
+    const signed = signature ?? this.signLogin(device, this.relayId, identity);
     this.sendJson({
       type: 'hello',
       protocol: RELAY_PROTOCOL_VERSION,
+      mode: 'account',
       accountId: device.accountId,
       deviceId: device.deviceId,
     });
@@ -163,15 +173,27 @@ export class RelayTestClient {
     return frame;
   }
 
-  /** Sends a request with the next id and resolves with its answer (ok, sent, bundle, pong or error). */
+  /** Sends an anonymous `hello` and returns the `ready` frame (rejects with the error code otherwise). */
+  async anonymous(): Promise<FrameOf<'ready'>> {
+    this.sendJson({ type: 'hello', protocol: RELAY_PROTOCOL_VERSION, mode: 'anonymous' });
+    const frame = await this.take(
+      (f) => f.type === 'ready' || (f.type === 'error' && f.id === undefined),
+    );
+    if (frame.type !== 'ready')
+      throw new Error(`anonymous hello refused: ${frame.type === 'error' ? frame.code : frame.type}`);
+    return frame;
+  }
+
+  /** Sends a request with the next id and resolves with its answer (ok, sent, bundle, keys.status, pong or error). */
   async request(frame: RequestFrame): Promise<ServerFrame> {
     const id = this.nextId++;
     this.sendJson({ ...frame, id });
-    return this.take(
-      (f) =>
-        (f.type === 'ok' || f.type === 'sent' || f.type === 'bundle' || f.type === 'pong' || f.type === 'error') &&
-        f.id === id,
-    );
+    return this.take((f) => ANSWER_TYPES.has(f.type) && 'id' in f && f.id === id);
+  }
+
+  /** Sends many requests at once (pipelined) and resolves with their answers in order. */
+  async requests(frames: readonly RequestFrame[]): Promise<ServerFrame[]> {
+    return Promise.all(frames.map((frame) => this.request(frame)));
   }
 
   /** The next unread frame of a type. */
@@ -245,20 +267,56 @@ function safeJson(text: string): unknown {
   }
 }
 
-/** Connects and authenticates in one step. */
+/** Connects and logs in in one step. */
 export async function connectAs(
   url: string,
   device: TestDevice,
+  options: WebSocket.ClientOptions = {},
 ): Promise<{ client: RelayTestClient; ready: FrameOf<'ready'> }> {
-  const client = await RelayTestClient.connect(url);
+  const client = await RelayTestClient.connect(url, options);
   return { client, ready: await client.authenticate(device) };
+}
+
+/** Connects and says `hello` anonymously in one step. */
+export async function connectAnonymous(
+  url: string,
+  options: WebSocket.ClientOptions = {},
+): Promise<RelayTestClient> {
+  const client = await RelayTestClient.connect(url, options);
+  await client.anonymous();
+  return client;
+}
+
+/** A fresh delivery token (16 random bytes, base64). */
+export function newToken(): string {
+  return toBase64(randomBytes(DELIVERY_TOKEN_BYTES));
+}
+
+/**
+ * A device logged in to its relay with a registered delivery token: what a
+ * recipient looks like to senders.
+ */
+export async function registeredDevice(
+  url: string,
+  device: TestDevice = newDevice(),
+  options: WebSocket.ClientOptions = {},
+): Promise<{ device: TestDevice; client: RelayTestClient; token: string }> {
+  const { client } = await connectAs(url, device, options);
+  const token = newToken();
+  const answer = await client.request({ type: 'token.set', token });
+  if (answer.type !== 'ok') throw new Error(`token.set refused: ${JSON.stringify(answer)}`);
+  return { device, client, token };
 }
 
 /**
  * One relay process shared by the tests of a file: started before the first,
  * stopped after the last, where a clean SIGTERM shutdown must exit 0.
  */
-export function relayForFile(extraArgs: readonly string[] = []): { readonly url: string } {
+export function relayForFile(extraArgs: readonly string[] = []): {
+  readonly url: string;
+  readonly relayId: string;
+  output(): string;
+} {
   let relay: RelayProcess | undefined;
   beforeAll(async () => {
     relay = await startRelayProcess(relayDataDir(), { args: extraArgs });
@@ -266,10 +324,17 @@ export function relayForFile(extraArgs: readonly string[] = []): { readonly url:
   afterAll(async () => {
     expect(await relay?.stop()).toBe(0);
   });
+  const started = (): RelayProcess => {
+    if (!relay) throw new Error('the relay starts in beforeAll');
+    return relay;
+  };
   return {
     get url(): string {
-      if (!relay) throw new Error('the relay starts in beforeAll');
-      return relay.url;
+      return started().url;
     },
+    get relayId(): string {
+      return started().relayId;
+    },
+    output: () => started().output(),
   };
 }

@@ -11,11 +11,27 @@ const RELAY_BIN = 'bin/sotto-relay.js';
 const START_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 10_000;
 
+/**
+ * Every test client connects from 127.0.0.1, so the per-address caps (sized
+ * for one household behind one address) would make unrelated tests flaky:
+ * these replace them unless a test passes its own (later flags win).
+ */
+export const LOOPBACK_TEST_ARGS: readonly string[] = [
+  '--max-connections-per-address',
+  '100000',
+  '--budget',
+  'address-sends=1000000/100000',
+  '--budget',
+  'address-bytes=10000000000/1000000000',
+  '--budget',
+  'address-fetches=100000/10000',
+];
+
 /** How to start a relay process. */
 export interface RelayProcessOptions {
   /** The port to listen on (default 0: any free port). */
   readonly port?: number;
-  /** More CLI arguments, after `--port P --data DIR --host 127.0.0.1`. */
+  /** More CLI arguments, after `--port P --data DIR --host 127.0.0.1` and LOOPBACK_TEST_ARGS. */
   readonly args?: readonly string[];
   /** Variables added to this process's environment (e.g. SOTTO_RELAY_LOG). */
   readonly env?: NodeJS.ProcessEnv;
@@ -23,8 +39,10 @@ export interface RelayProcessOptions {
 
 /** A `sotto-relay` child process listening on loopback. */
 export interface RelayProcess {
-  /** `ws://127.0.0.1:PORT/v1`, as the relay printed it. */
+  /** `ws://127.0.0.1:PORT/v2` (`wss://` with TLS), as the relay printed it. */
   readonly url: string;
+  /** The relay's id (22 base64url characters), as the relay printed it. */
+  readonly relayId: string;
   readonly port: number;
   readonly pid: number;
   /** Everything the process wrote to stdout and stderr so far. */
@@ -50,7 +68,7 @@ export async function startRelayProcess(
   { port = 0, args = [], env = {} }: RelayProcessOptions = {},
 ): Promise<RelayProcess> {
   const child = spawnRelay(
-    ['--port', String(port), '--data', dataDir, '--host', '127.0.0.1', ...args],
+    ['--port', String(port), '--data', dataDir, '--host', '127.0.0.1', ...LOOPBACK_TEST_ARGS, ...args],
     env,
   );
   let stdout = '';
@@ -59,7 +77,7 @@ export async function startRelayProcess(
   const exited = new Promise<number | null>((resolve) =>
     child.once('exit', (code) => resolve(code)),
   );
-  const url = await new Promise<string>((resolve, reject) => {
+  const { url, relayId } = await new Promise<{ url: string; relayId: string }>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`relay did not start: ${output}`)),
       START_TIMEOUT_MS,
@@ -68,10 +86,10 @@ export async function startRelayProcess(
       const text = chunk.toString('utf8');
       stdout += text;
       output += text;
-      const match = /^sotto-relay listening on (ws:\/\/\S+)$/m.exec(stdout);
-      if (match?.[1]) {
+      const match = /^sotto-relay listening on (wss?:\/\/\S+) relay-id ([A-Za-z0-9_-]{22})$/m.exec(stdout);
+      if (match?.[1] && match[2]) {
         clearTimeout(timer);
-        resolve(match[1]);
+        resolve({ url: match[1], relayId: match[2] });
       }
     });
     child.once('error', (error) => {
@@ -85,6 +103,7 @@ export async function startRelayProcess(
   });
   return {
     url,
+    relayId,
     port: Number(new URL(url).port),
     pid: child.pid ?? 0,
     output: () => output,

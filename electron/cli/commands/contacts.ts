@@ -1,28 +1,60 @@
 import type { Command } from 'commander';
-import { fromBase64 } from '../../../shared/protocol/encoding.ts';
-import { parseInvite } from '../../../shared/protocol/invite.ts';
-import { addContact, findContact, listContacts, markVerified, safetyNumber, SottoError } from '../../core/index.ts';
+import {
+  addContactFromInvite,
+  blockContact,
+  findContact,
+  listContacts,
+  markVerified,
+  safetyNumber,
+  unblockContact,
+} from '../../core/index.ts';
 import { type GlobalOptions, print, withProfile } from '../context.ts';
 
-/** `contact add`, `contacts`, `safety-number`, `verify`. */
+/** `contact add`, `contact block`, `contact unblock`, `contacts`, `safety-number`, `verify`. */
 export function registerContactCommands(program: Command, globals: () => GlobalOptions): void {
   const contact = program.command('contact').description('manage contacts');
   contact
     .command('add')
     .description('add a contact from their invite')
-    .argument('<invite>', 'the invite text (sotto://invite/1#...)')
+    .argument('<invite>', 'the invite text (sotto://invite/2#...)')
     .option('--name <name>', 'your name for them (default: the name in the invite)')
     .action((text: string, options: { name?: string }) =>
       withProfile(globals(), (profile) => {
-        const invite = parseInvite(text);
-        if (!invite) throw new SottoError('INVALID_INVITE');
-        const added = addContact(profile, {
-          accountId: invite.accountId,
-          identityKey: fromBase64(invite.identityKey),
-          displayName: options.name ?? invite.name,
-          relay: invite.relay,
-        });
+        const added = addContactFromInvite(profile, text, options.name);
         print(globals(), added, () => `Added ${added.displayName ?? added.accountId}.`);
+        return Promise.resolve();
+      }),
+    );
+  contact
+    .command('block')
+    .description(
+      'block a contact: rotates your delivery token and sends the new one to everyone else',
+    )
+    .argument('<contact>', 'display name or account id')
+    .action((name: string) =>
+      withProfile(globals(), (profile) => {
+        const blocked = blockContact(profile, findContact(profile.db, name).accountId);
+        print(
+          globals(),
+          blocked,
+          () =>
+            `Blocked ${blocked.displayName ?? blocked.accountId}. The new token reaches the relay and your other contacts on the next sync.`,
+        );
+        return Promise.resolve();
+      }),
+    );
+  contact
+    .command('unblock')
+    .description('unblock a contact and send them your current delivery token')
+    .argument('<contact>', 'display name or account id')
+    .action((name: string) =>
+      withProfile(globals(), (profile) => {
+        const unblocked = unblockContact(profile, findContact(profile.db, name).accountId);
+        print(
+          globals(),
+          unblocked,
+          () => `Unblocked ${unblocked.displayName ?? unblocked.accountId}.`,
+        );
         return Promise.resolve();
       }),
     );
@@ -35,7 +67,10 @@ export function registerContactCommands(program: Command, globals: () => GlobalO
         const contacts = listContacts(profile.db);
         print(globals(), contacts, () =>
           contacts
-            .map((c) => `${(c.displayName ?? '(unknown)').padEnd(24)} ${c.accountId} ${c.trust}${c.verified ? ' verified' : ''}`)
+            .map(
+              (c) =>
+                `${(c.displayName ?? '(unknown)').padEnd(24)} ${c.accountId} ${c.trust}${c.verified ? ' verified' : ''}${c.blocked ? ' blocked' : ''}`,
+            )
             .join('\n'),
         );
         return Promise.resolve();
@@ -51,8 +86,14 @@ export function registerContactCommands(program: Command, globals: () => GlobalO
         const target = findContact(profile.db, name);
         const number = safetyNumber(profile, target.accountId);
         const groups = number.digits.match(/\d{5}/g) ?? [];
-        print(globals(), { contact: target.accountId, digits: number.digits, scannable: Buffer.from(number.scannable).toString('base64') }, () =>
-          [groups.slice(0, 6).join(' '), groups.slice(6).join(' ')].join('\n'),
+        print(
+          globals(),
+          {
+            contact: target.accountId,
+            digits: number.digits,
+            scannable: Buffer.from(number.scannable).toString('base64'),
+          },
+          () => [groups.slice(0, 6).join(' '), groups.slice(6).join(' ')].join('\n'),
         );
         return Promise.resolve();
       }),
@@ -60,13 +101,19 @@ export function registerContactCommands(program: Command, globals: () => GlobalO
 
   program
     .command('verify')
-    .description('mark a contact verified after comparing safety numbers (also accepts a changed one)')
+    .description(
+      'mark a contact verified after comparing safety numbers (also accepts a changed one)',
+    )
     .argument('<contact>', 'display name or account id')
     .action((name: string) =>
       withProfile(globals(), (profile) => {
         const target = findContact(profile.db, name);
         markVerified(profile, target.accountId);
-        print(globals(), { contact: target.accountId, verified: true }, () => `Verified ${target.displayName ?? target.accountId}.`);
+        print(
+          globals(),
+          { contact: target.accountId, verified: true },
+          () => `Verified ${target.displayName ?? target.accountId}.`,
+        );
         return Promise.resolve();
       }),
     );

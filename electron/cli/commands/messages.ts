@@ -1,7 +1,9 @@
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import {
+  failedMessageIds,
   findContact,
+  getMessage,
   type HistoryMessage,
   hasCode,
   messagesPage,
@@ -30,13 +32,17 @@ export function registerMessageCommands(program: Command, globals: () => GlobalO
         try {
           await engine.sendOutbox();
         } catch (error) {
-          if (!hasCode(error, 'RELAY_UNAVAILABLE') && !hasCode(error, 'NOT_CONFIGURED')) throw error;
+          if (!hasCode(error, 'RELAY_UNAVAILABLE') && !hasCode(error, 'NOT_CONFIGURED'))
+            throw error;
         }
         // Count these messages only (the pass may also have sent older backlog and receipts).
-        const accepted = profile.db.prepare("SELECT status IN ('sent', 'delivered') FROM messages WHERE id = ?", { pluck: true });
-        const sent = queued.filter((id) => accepted.get([id]) === 1).length;
+        const sent = queued.filter((id) =>
+          ['sent', 'delivered'].includes(getMessage(profile.db, id)?.status ?? ''),
+        ).length;
         print(globals(), { queued: bodies.length, sent }, () =>
-          sent >= bodies.length ? `Sent ${bodies.length}.` : `Queued ${bodies.length}; sent ${sent} (the rest go out on the next sync).`,
+          sent >= bodies.length
+            ? `Sent ${bodies.length}.`
+            : `Queued ${bodies.length}; sent ${sent} (the rest go out on the next sync).`,
         );
       }),
     );
@@ -48,12 +54,14 @@ export function registerMessageCommands(program: Command, globals: () => GlobalO
     .action((name: string) =>
       withEngine(globals(), async (profile, engine) => {
         const target = findContact(profile.db, name);
-        const failed = profile.db
-          .prepare("SELECT id FROM messages WHERE conversation_id = ? AND status = 'failed' ORDER BY id", { pluck: true })
-          .all<number>([target.conversationId]);
+        const failed = failedMessageIds(profile, target.conversationId);
         for (const id of failed) retryMessage(profile, id);
         const { sent } = await engine.sendOutbox();
-        print(globals(), { retried: failed.length, sent }, () => `Retried ${failed.length}; sent ${sent}.`);
+        print(
+          globals(),
+          { retried: failed.length, sent },
+          () => `Retried ${failed.length}; sent ${sent}.`,
+        );
       }),
     );
 
@@ -65,7 +73,11 @@ export function registerMessageCommands(program: Command, globals: () => GlobalO
     .action((name: string, options: { limit?: number }) =>
       withProfile(globals(), (profile) => {
         const target = findContact(profile.db, name);
-        const messages = messagesPage(profile.db, target.conversationId, options.limit ?? 20).reverse();
+        const messages = messagesPage(
+          profile.db,
+          target.conversationId,
+          options.limit ?? 20,
+        ).reverse();
         print(globals(), messages, () => messages.map(formatMessage).join('\n'));
         return Promise.resolve();
       }),

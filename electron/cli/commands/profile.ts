@@ -3,22 +3,25 @@ import { DEFAULT_KDF_COST, hasCode, outboxSize, Profile, SottoError } from '../.
 import { rejectedEnvelopeCount } from '../../core/messaging/receive.ts';
 import { trustRefusalCounts } from '../../core/crypto/trust-refusals.ts';
 import { profileInvite } from '../../core/profile/invite.ts';
-import { setSetting } from '../../core/profile/settings.ts';
-import { normalizeRelayAddress } from '../../core/sync/relay-pool.ts';
+import { checkOwnRelayAddress } from '../../core/sync/relay-address.ts';
+import { setHomeRelay } from '../../core/sync/home-relay-setting.ts';
 import { SyncEngine } from '../../core/sync/engine.ts';
-import { type GlobalOptions, print, profileDir, readPassphrase, withEngine, withProfile } from '../context.ts';
+import { type GlobalOptions, print, profileDir, readPassphrase, withEngine } from '../context.ts';
 
 /** `init`, `invite`, `status`. */
 export function registerProfileCommands(program: Command, globals: () => GlobalOptions): void {
   program
     .command('init')
     .description('create a profile: keys, encrypted database, relay')
-    .requiredOption('--relay <url|path>', 'your relay: ws://host:port or a folder path')
+    .requiredOption('--relay <url|path>', 'your relay: wss://host, ws://127.0.0.1:port, or a folder path')
+    .option('--insecure', 'allow an unencrypted ws:// relay on another host (readable and alterable on the network)')
     .requiredOption('--name <name>', 'your display name, shown to contacts')
     .option('--kdf-memory <MiB>', 'Argon2id memory for the passphrase (default 256)', parsePositive)
     .option('--kdf-iterations <n>', 'Argon2id passes (default 3)', parsePositive)
-    .action(async (options: { relay: string; name: string; kdfMemory?: number; kdfIterations?: number }) => {
+    .action(async (options: { relay: string; insecure?: boolean; name: string; kdfMemory?: number; kdfIterations?: number }) => {
       const g = globals();
+      // Checked before anything is created or connected: a refused address leaves nothing behind.
+      checkOwnRelayAddress(options.relay, options.insecure === true);
       const passphrase = await readPassphrase('New passphrase');
       if (process.env['SOTTO_PASSPHRASE'] === undefined && (await readPassphrase('Repeat passphrase')) !== passphrase) {
         throw new SottoError('INVALID_INPUT', 'passphrases differ');
@@ -35,8 +38,10 @@ export function registerProfileCommands(program: Command, globals: () => GlobalO
       const engine = new SyncEngine(profile);
       let published = false;
       try {
-        setSetting(profile.db, 'relay', normalizeRelayAddress(options.relay));
+        setHomeRelay(profile, options.relay, { allowInsecure: options.insecure === true });
         try {
+          // The first connection pins the relay's id (the invite carries it); the token goes first.
+          await engine.registerToken();
           await engine.publishKeys();
           published = true;
         } catch (error) {
@@ -58,10 +63,10 @@ export function registerProfileCommands(program: Command, globals: () => GlobalO
     .command('invite')
     .description('print your invite (pipe it to a contact)')
     .action(() =>
-      withProfile(globals(), (profile) => {
+      withEngine(globals(), async (profile, engine) => {
+        await engine.connectHome(); // the invite names the relay's id, pinned at the first connection
         const invite = profileInvite(profile);
         print(globals(), { invite }, () => invite);
-        return Promise.resolve();
       }),
     );
 

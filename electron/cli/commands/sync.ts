@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import type { EnvelopeOutcome } from '../../core/index.ts';
+import type { EnvelopeOutcome, Profile } from '../../core/index.ts';
+import { getMessage } from '../../core/history/history.ts';
 import type { SyncEvent } from '../../core/sync/engine.ts';
 import { type GlobalOptions, print, withEngine } from '../context.ts';
 
@@ -26,8 +27,17 @@ export function registerSyncCommands(program: Command, globals: () => GlobalOpti
         const sent = await engine.sendOutbox();
         const received = await engine.receive();
         const receipts = await engine.sendOutbox('receipts');
-        const report = { sent: sent.sent + receipts.sent, waiting: receipts.waiting, failed: sent.failed.length, ...received };
-        print(globals(), report, () => `Sent ${report.sent}, received ${report.stored}, waiting ${report.waiting}.`);
+        const report = {
+          sent: sent.sent + receipts.sent,
+          waiting: receipts.waiting,
+          failed: sent.failed.length,
+          ...received,
+        };
+        print(
+          globals(),
+          report,
+          () => `Sent ${report.sent}, received ${report.stored}, waiting ${report.waiting}.`,
+        );
       }),
     );
 
@@ -41,18 +51,27 @@ export function registerSyncCommands(program: Command, globals: () => GlobalOpti
         process.once('SIGINT', onSignal);
         process.once('SIGTERM', onSignal);
         const emit = (event: unknown) => process.stdout.write(`${JSON.stringify(event)}\n`);
-        const body = profile.db.prepare('SELECT m.sent_at AS sentAt, m.sender_account AS sender, m.body FROM messages m WHERE m.uuid = ?');
         await engine.listen(stop.signal, (event: SyncEvent) => {
           if (event.type === 'drained') return; // once per idle pass: noise for a script
           if (event.type !== 'received') return emit(event);
-          for (const outcome of event.outcomes) emit(describe(outcome, (uuid) => body.get([uuid])));
+          for (const outcome of event.outcomes) emit(describe(outcome, profile));
         });
       }),
     );
 }
 
-function describe(outcome: EnvelopeOutcome, lookup: (uuid: string) => unknown): unknown {
-  if (outcome.outcome === 'stored') return { type: 'message', id: outcome.messageUuid, ...(lookup(outcome.messageUuid) as object) };
-  if (outcome.outcome === 'retry' || outcome.outcome === 'rejected') return { type: outcome.outcome, error: outcome.error };
+function describe(outcome: EnvelopeOutcome, profile: Profile): unknown {
+  if (outcome.outcome === 'stored') {
+    const message = getMessage(profile.db, outcome.messageId);
+    return {
+      type: 'message',
+      id: outcome.messageUuid,
+      sentAt: message?.sentAt,
+      sender: message?.senderAccount,
+      body: message?.body,
+    };
+  }
+  if (outcome.outcome === 'retry' || outcome.outcome === 'rejected')
+    return { type: outcome.outcome, error: outcome.error };
   return { type: outcome.outcome };
 }

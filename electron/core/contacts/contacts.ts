@@ -1,6 +1,7 @@
 import { PublicKey } from '@signalapp/libsignal-client';
 import type { AccountId } from '../../../shared/protocol/account-id.ts';
 import { SottoError } from '../errors.ts';
+import { deriveAccountId } from '../crypto/account-id.ts';
 import { ProtocolTransaction } from '../crypto/protocol-transaction.ts';
 import type { Sql } from '../db/sqlite.ts';
 import type { Profile } from '../profile/profile.ts';
@@ -11,6 +12,10 @@ export interface ContactCard {
   readonly identityKey: Uint8Array;
   readonly displayName: string;
   readonly relay?: string;
+  /** The relay's identifier from the invite (checked when connecting to it). */
+  readonly relayId?: string;
+  /** Their delivery token: what lets us reach their mailbox. */
+  readonly token?: Uint8Array;
 }
 
 /** A contact as the history and UI see it. */
@@ -22,26 +27,51 @@ export interface Contact {
   readonly conversationId: number;
   readonly trust: 'trusted' | 'changed' | 'unknown';
   readonly verified: boolean;
+  /** Blocked: our token was rotated away from them, nothing is sent to them and what they send is dropped. */
+  readonly blocked: boolean;
 }
 
 /**
- * Adds (or updates) a contact from an invite. The invite's identity key is
- * trusted on first use; if a different key is already pinned for that account,
- * it is recorded as an identity change, exactly as if a message had shown it.
+ * Adds (or updates) a contact from an invite. The identity key must be the
+ * one the account id was derived from (IDENTITY_MISMATCH otherwise, nothing
+ * stored): an account id is its key, so a known contact can never arrive
+ * with another one. The invite's relay, relay id and token replace older ones.
  */
 export function addContact(profile: Profile, card: ContactCard, now = Date.now()): Contact {
-  PublicKey.deserialize(Uint8Array.from(card.identityKey)); // throws on a malformed key
-  if (card.accountId === profile.account.accountId) throw new SottoError('INVALID_INPUT', 'own account');
+  let key: PublicKey;
+  try {
+    key = PublicKey.deserialize(Uint8Array.from(card.identityKey));
+  } catch (error) {
+    throw new SottoError('INVALID_INVITE', 'identity key', { cause: error });
+  }
+  if (deriveAccountId(key) !== card.accountId) throw new SottoError('IDENTITY_MISMATCH');
+  if (card.accountId === profile.account.accountId)
+    throw new SottoError('INVALID_INPUT', 'own account');
+  const pinned = profile.state.getIdentity(card.accountId);
+  if (pinned && !Buffer.from(pinned.publicKey).equals(Buffer.from(card.identityKey))) {
+    throw new SottoError('IDENTITY_MISMATCH');
+  }
   const tx = new ProtocolTransaction(profile.state);
   tx.saveIdentity(card.accountId, card.identityKey);
   profile.commit(
     tx,
     (db) => {
       db.prepare(
-        `INSERT INTO contacts (account_id, display_name, relay, created_at) VALUES (?, ?, ?, ?)
+        `INSERT INTO contacts (account_id, display_name, relay, relay_id, delivery_token, created_at)
+         VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (account_id) DO UPDATE SET display_name = excluded.display_name,
-           relay = coalesce(excluded.relay, contacts.relay)`,
-      ).run([card.accountId, card.displayName, card.relay ?? null, now]);
+           relay = coalesce(excluded.relay, contacts.relay),
+           relay_id = CASE WHEN excluded.relay IS NULL THEN contacts.relay_id ELSE excluded.relay_id END,
+           delivery_token = coalesce(excluded.delivery_token, contacts.delivery_token),
+           token_sent_at = CASE WHEN excluded.delivery_token IS NULL THEN contacts.token_sent_at END`,
+      ).run([
+        card.accountId,
+        card.displayName,
+        card.relay ?? null,
+        card.relayId ?? null,
+        card.token ? Uint8Array.from(card.token) : null,
+        now,
+      ]);
       ensureConversation(db, card.accountId, now);
     },
     now,
@@ -70,7 +100,8 @@ export function ensureConversation(db: Sql, accountId: string, now: number): num
 
 const CONTACT_SELECT = `
   SELECT k.id, k.account_id AS accountId, k.display_name AS displayName, k.relay,
-         c.id AS conversationId, coalesce(i.trust, 'unknown') AS trust, coalesce(i.verified, 0) AS verified
+         c.id AS conversationId, coalesce(i.trust, 'unknown') AS trust, coalesce(i.verified, 0) AS verified,
+         k.blocked
   FROM contacts k
   JOIN conversations c ON c.contact_id = k.id
   LEFT JOIN identities i ON i.account_id = k.account_id`;
@@ -83,10 +114,11 @@ type ContactRow = {
   conversationId: number;
   trust: Contact['trust'];
   verified: number;
+  blocked: number;
 };
 
 function toContact(row: ContactRow): Contact {
-  return { ...row, verified: row.verified === 1 };
+  return { ...row, verified: row.verified === 1, blocked: row.blocked === 1 };
 }
 
 /** The contact with that account id; UNKNOWN_CONTACT if there is none. */
@@ -99,7 +131,9 @@ export function getContact(db: Sql, accountId: string): Contact {
 /** All contacts, by name. */
 export function listContacts(db: Sql): Contact[] {
   return db
-    .prepare(`${CONTACT_SELECT} ORDER BY k.display_name IS NULL, k.display_name COLLATE NOCASE, k.account_id`)
+    .prepare(
+      `${CONTACT_SELECT} ORDER BY k.display_name IS NULL, k.display_name COLLATE NOCASE, k.account_id`,
+    )
     .all<ContactRow>()
     .map(toContact);
 }
@@ -109,7 +143,9 @@ export function listContacts(db: Sql): Contact[] {
  * An ambiguous name is INVALID_INPUT rather than a guess.
  */
 export function findContact(db: Sql, nameOrAccountId: string): Contact {
-  const byId = db.prepare(`${CONTACT_SELECT} WHERE k.account_id = ?`).get<ContactRow>([nameOrAccountId]);
+  const byId = db
+    .prepare(`${CONTACT_SELECT} WHERE k.account_id = ?`)
+    .get<ContactRow>([nameOrAccountId]);
   if (byId) return toContact(byId);
   const byName = db
     .prepare(`${CONTACT_SELECT} WHERE k.display_name = ? COLLATE NOCASE`)
@@ -121,6 +157,8 @@ export function findContact(db: Sql, nameOrAccountId: string): Contact {
 
 /** The relay a contact receives on, if their invite named one. */
 export function findContactRelay(db: Sql, accountId: string): string | undefined {
-  const relay = db.prepare('SELECT relay FROM contacts WHERE account_id = ?', { pluck: true }).get([accountId]);
+  const relay = db
+    .prepare('SELECT relay FROM contacts WHERE account_id = ?', { pluck: true })
+    .get([accountId]);
   return typeof relay === 'string' ? relay : undefined;
 }

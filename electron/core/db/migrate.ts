@@ -6,16 +6,17 @@ import { migration0002 } from './migrations/0002-contacts-and-history.ts';
 import { migration0003 } from './migrations/0003-message-search.ts';
 import { migration0004 } from './migrations/0004-key-publication.ts';
 import { migration0005 } from './migrations/0005-failed-message-index.ts';
+import { migration0006 } from './migrations/0006-delivery-tokens.ts';
 import { migration0007 } from './migrations/0007-uuid-account-ids-and-key-lifecycle.ts';
 
 /** Every migration, in order. Append only; never edit a released one. */
-// 0006 (delivery tokens) comes from the relay-v2 client branch; 0007 must run after it.
 export const MIGRATIONS: readonly Migration[] = [
   migration0001,
   migration0002,
   migration0003,
   migration0004,
   migration0005,
+  migration0006,
   migration0007,
 ];
 

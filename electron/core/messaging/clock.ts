@@ -8,7 +8,9 @@ import type { Sql } from '../db/sqlite.ts';
 export function nextSentAt(db: Sql, accountId: string, deviceId: number, now: number): number {
   const last = Number(
     db
-      .prepare('SELECT max(sent_at) FROM messages WHERE sender_account = ? AND sender_device = ?', { pluck: true })
+      .prepare('SELECT max(sent_at) FROM messages WHERE sender_account = ? AND sender_device = ?', {
+        pluck: true,
+      })
       .get([accountId, deviceId]) ?? 0,
   );
   return Math.max(now, last + 1);

@@ -1,8 +1,15 @@
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import { signalEncrypt } from '@signalapp/libsignal-client';
-import { type Content, encodeContent } from '../../../shared/protocol/content.ts';
+import {
+  type Content,
+  encodeContent,
+  MAX_BODY_CHARS,
+  MAX_CONTENT_BYTES,
+} from '../../../shared/protocol/content.ts';
 import { SottoError } from '../errors.ts';
 import { ensureConversation } from '../contacts/contacts.ts';
+import { ownDeliveryToken } from '../contacts/tokens.ts';
+import { toBase64 } from '../../../shared/protocol/encoding.ts';
 import { ProtocolTransaction } from '../crypto/protocol-transaction.ts';
 import { assertCanSend } from '../crypto/trust.ts';
 import type { Sql } from '../db/sqlite.ts';
@@ -12,6 +19,17 @@ import { hasSession } from './session.ts';
 import { nextSentAt } from './clock.ts';
 import { newMessageId } from './message-id.ts';
 import { indexNewMessages } from '../history/search-index.ts';
+import { type OutboxScope, PARKED, REACHABLE, RECIPIENT_DEVICE, scopeSql } from './outbox-scope.ts';
+
+export { MAX_SEND_REFUSALS, recordRefusal, TOKEN_GRACE_MS } from './refusals.ts';
+export type { OutboxScope } from './outbox-scope.ts';
+export {
+  bundleRequestsNeeded,
+  readyEnvelopes,
+  sealReady,
+  type OutgoingEnvelope,
+  type ReadyEnvelope,
+} from './send-queue.ts';
 
 /** A message written by this user, stored and queued. */
 export interface QueuedMessage {
@@ -21,91 +39,126 @@ export interface QueuedMessage {
   readonly sentAt: number;
 }
 
-/** An encrypted envelope ready to hand to a relay (resubmitting it is harmless: R4). */
-export interface OutgoingEnvelope {
-  readonly outboxId: number;
-  readonly clientMessageId: string;
-  readonly recipient: string;
-  readonly recipientDevice: number;
-  /** libsignal CiphertextMessageType: 3 PreKey (session start), 2 Whisper. */
-  readonly type: number;
-  readonly body: Uint8Array;
-}
+/** Automatic delivery receipts wait this long, at random, before going out (docs/message-format.md#receipts). */
+export const RECEIPT_DELAY_MS = { min: 1_000, max: 10_000 } as const;
 
-const RECIPIENT_DEVICE = 1;
+/** A random delay in RECEIPT_DELAY_MS: immediate receipts let a relay link sealed-sender correspondents (NDSS 2021). */
+export function receiptDelayMs(): number {
+  return randomInt(RECEIPT_DELAY_MS.min, RECEIPT_DELAY_MS.max + 1);
+}
 
 /**
  * Stores a text message and queues it, in one transaction, before any attempt
  * to send (R4). Works offline. Refused while the contact's identity change is
- * unaccepted.
+ * unaccepted (IDENTITY_CHANGED), for a blocked contact (CONTACT_BLOCKED), and
+ * when the encoded content would exceed MAX_CONTENT_BYTES (MESSAGE_TOO_LONG):
+ * the one size rule, checked here at compose time, in bytes.
  */
-export function queueText(profile: Profile, accountId: string, body: string, now = Date.now()): QueuedMessage {
+export function queueText(
+  profile: Profile,
+  accountId: string,
+  body: string,
+  now = Date.now(),
+): QueuedMessage {
+  // Cheap first: a body over the character cap could never encode within the byte cap either.
+  if (body.length > MAX_BODY_CHARS) throw new SottoError('MESSAGE_TOO_LONG');
+  if (body.length === 0) throw new SottoError('INVALID_INPUT', 'empty message');
   assertCanSend(profile, accountId);
   const uuid = newMessageId(now);
+  const token = toBase64(ownDeliveryToken(profile));
   return profile.commit(undefined, (db) => {
-    if (!db.prepare('SELECT 1 FROM contacts WHERE account_id = ?').get([accountId])) {
-      throw new SottoError('UNKNOWN_CONTACT');
-    }
-    const conversationId = ensureConversation(db, accountId, now);
+    const contact = db
+      .prepare('SELECT blocked FROM contacts WHERE account_id = ?')
+      .get<{ blocked: number }>([accountId]);
+    if (!contact) throw new SottoError('UNKNOWN_CONTACT');
+    if (contact.blocked === 1) throw new SottoError('CONTACT_BLOCKED');
     const sentAt = nextSentAt(db, profile.account.accountId, profile.account.deviceId, now);
+    const name = profile.account.displayName;
+    const content: Content = { v: 1, type: 'text', id: uuid, sentAt, body, name, token };
+    const payload = encodeContent(content);
+    if (payload.length > MAX_CONTENT_BYTES) throw new SottoError('MESSAGE_TOO_LONG');
+    const conversationId = ensureConversation(db, accountId, now);
     const { lastInsertRowid: id } = db
       .prepare(
         `INSERT INTO messages (uuid, conversation_id, outgoing, sender_account, sender_device, sent_at, received_at, body, status)
          VALUES (?, ?, 1, ?, ?, ?, ?, ?, 'queued')`,
       )
-      .run([uuid, conversationId, profile.account.accountId, profile.account.deviceId, sentAt, now, body]);
-    enqueue(db, accountId, { v: 1, type: 'text', id: uuid, sentAt, body, name: profile.account.displayName }, id, now);
+      .run([
+        uuid,
+        conversationId,
+        profile.account.accountId,
+        profile.account.deviceId,
+        sentAt,
+        now,
+        body,
+      ]);
+    enqueue(db, accountId, 'message', payload, id, now, 0);
     indexNewMessages(db);
-    db.prepare('UPDATE conversations SET last_message_at = max(coalesce(last_message_at, 0), ?), draft = NULL WHERE id = ?').run([
-      sentAt,
-      conversationId,
-    ]);
+    db.prepare(
+      'UPDATE conversations SET last_message_at = max(coalesce(last_message_at, 0), ?), draft = NULL WHERE id = ?',
+    ).run([sentAt, conversationId]);
     return { id, uuid, conversationId, sentAt };
   });
 }
 
-/** Queues a delivery receipt for messages received from `accountId`. */
-export function queueReceipt(db: Sql, accountId: string, messageUuids: string[], sentAt: number, now: number): void {
-  enqueue(db, accountId, { v: 1, type: 'receipt', kind: 'delivered', ids: messageUuids, sentAt }, null, now);
+/**
+ * Queues a delivery receipt for messages received from `accountId`. It is
+ * encrypted at once but goes out only after `delayMs` (random 1–10 s by default).
+ */
+export function queueReceipt(
+  db: Sql,
+  accountId: string,
+  messageUuids: string[],
+  sentAt: number,
+  now: number,
+  delayMs = receiptDelayMs(),
+): void {
+  const content: Content = { v: 1, type: 'receipt', kind: 'delivered', ids: messageUuids, sentAt };
+  enqueue(db, accountId, 'receipt', encodeContent(content), null, now, now + delayMs);
 }
 
-function enqueue(db: Sql, recipient: string, content: Content, messageId: number | null, now: number): void {
+/**
+ * Queues this account's (new) delivery token for a contact (`token`: base64).
+ * Its `sentAt` is after every message already written, which carry the old
+ * token: the receiver keeps the token with the newest `sentAt`.
+ */
+export function queueTokenUpdate(
+  db: Sql,
+  own: { accountId: string; deviceId: number },
+  accountId: string,
+  token: string,
+  now: number,
+): void {
+  const content: Content = {
+    v: 1,
+    type: 'token',
+    token,
+    sentAt: nextSentAt(db, own.accountId, own.deviceId, now),
+  };
+  enqueue(db, accountId, 'token', encodeContent(content), null, now, 0);
+}
+
+function enqueue(
+  db: Sql,
+  recipient: string,
+  kind: 'message' | 'receipt' | 'token',
+  payload: Uint8Array<ArrayBuffer>,
+  messageId: number | null,
+  now: number,
+  notBefore: number,
+): void {
   db.prepare(
-    `INSERT INTO outbox (kind, message_id, client_message_id, recipient, recipient_device, payload, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?)`,
-  ).run([
-    content.type === 'text' ? 'message' : 'receipt',
-    messageId,
-    randomUUID(),
-    recipient,
-    RECIPIENT_DEVICE,
-    encodeContent(content),
-    now,
-  ]);
+    `INSERT INTO outbox (kind, message_id, client_message_id, recipient, recipient_device, payload, next_attempt_at, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run([kind, messageId, randomUUID(), recipient, RECIPIENT_DEVICE, payload, notBefore, now]);
 }
 
-type PendingRow = { id: number; recipient: string; recipient_device: number; payload: Uint8Array<ArrayBuffer> };
-
-/** Which outbox entries an operation covers: everything, or only delivery receipts. */
-export type OutboxScope = 'all' | 'receipts';
-
-function scopeSql(scope: OutboxScope): string {
-  return scope === 'receipts' ? "AND kind = 'receipt'" : '';
-}
-
-/** A time far enough ahead that a parked entry is never picked up until retried. */
-const PARKED = Number.MAX_SAFE_INTEGER;
-
-/** Recipients with queued content but no session yet: the caller fetches their keys. */
-export function recipientsWithoutSession(profile: Profile, scope: OutboxScope = 'all'): string[] {
-  const recipients = profile.db
-    .prepare(
-      `SELECT DISTINCT recipient FROM outbox WHERE ciphertext IS NULL AND next_attempt_at < ${PARKED} ${scopeSql(scope)}`,
-      { pluck: true },
-    )
-    .all<string>();
-  return recipients.filter((r) => !hasSession(profile, r, RECIPIENT_DEVICE));
-}
+type PendingRow = {
+  id: number;
+  recipient: string;
+  recipient_device: number;
+  payload: Uint8Array<ArrayBuffer>;
+};
 
 /**
  * Encrypts queued content, oldest first, through one unit of work: session
@@ -113,18 +166,32 @@ export function recipientsWithoutSession(profile: Profile, scope: OutboxScope = 
  * a ciphertext the session does not know about, or the reverse. Recipients
  * without a session, or with an unaccepted identity change, wait.
  */
-export function encryptQueued(profile: Profile, limit = 500, scope: OutboxScope = 'all', now = Date.now()): Promise<number> {
+export function encryptQueued(
+  profile: Profile,
+  limit = 500,
+  scope: OutboxScope = 'all',
+  now = Date.now(),
+): Promise<number> {
   return profile.exclusive(() => encryptBatch(profile, limit, scope, now));
 }
 
-async function encryptBatch(profile: Profile, limit: number, scope: OutboxScope, now: number): Promise<number> {
+async function encryptBatch(
+  profile: Profile,
+  limit: number,
+  scope: OutboxScope,
+  now: number,
+): Promise<number> {
   // Pick rows of recipients that can be written to, so a blocked recipient's
   // backlog never starves everyone queued behind it.
-  const pending = `ciphertext IS NULL AND next_attempt_at < ${PARKED} ${scopeSql(scope)}`;
+  const pending = `ciphertext IS NULL AND next_attempt_at < ${PARKED} AND ${REACHABLE} ${scopeSql(scope)}`;
   const recipients = profile.db
     .prepare(`SELECT DISTINCT recipient FROM outbox WHERE ${pending}`, { pluck: true })
     .all<string>()
-    .filter((r) => profile.state.getIdentity(r)?.trust !== 'changed' && hasSession(profile, r, RECIPIENT_DEVICE));
+    .filter(
+      (r) =>
+        profile.state.getIdentity(r)?.trust !== 'changed' &&
+        hasSession(profile, r, RECIPIENT_DEVICE),
+    );
   const rowsOf = profile.db.prepare(
     `SELECT id, recipient, recipient_device, payload FROM outbox WHERE recipient = ? AND ${pending} ORDER BY id LIMIT ?`,
   );
@@ -157,44 +224,14 @@ async function encryptBatch(profile: Profile, limit: number, scope: OutboxScope,
   profile.commit(
     tx,
     (db) => {
-      const update = db.prepare('UPDATE outbox SET ciphertext_type = ?, ciphertext = ?, payload = NULL WHERE id = ?');
+      const update = db.prepare(
+        'UPDATE outbox SET ciphertext_type = ?, ciphertext = ?, payload = NULL WHERE id = ?',
+      );
       for (const item of sealed) update.run([item.type, item.body, item.id]);
     },
     now,
   );
   return sealed.length;
-}
-
-/** Encrypted envelopes not yet acknowledged by a relay, in send order. */
-export function readyEnvelopes(
-  profile: Profile,
-  limit = 500,
-  scope: OutboxScope = 'all',
-  excludeRecipients: readonly string[] = [],
-): OutgoingEnvelope[] {
-  // Excluded in SQL, so recipients held back this pass cannot fill the page.
-  const excluded = excludeRecipients.length > 0 ? `AND recipient NOT IN (${excludeRecipients.map(() => '?').join(', ')})` : '';
-  return profile.db
-    .prepare(
-      `SELECT id, client_message_id, recipient, recipient_device, ciphertext_type, ciphertext
-       FROM outbox WHERE ciphertext IS NOT NULL AND next_attempt_at <= ? ${scopeSql(scope)} ${excluded} ORDER BY id LIMIT ?`,
-    )
-    .all<{
-      id: number;
-      client_message_id: string;
-      recipient: string;
-      recipient_device: number;
-      ciphertext_type: number;
-      ciphertext: Uint8Array<ArrayBuffer>;
-    }>([Date.now(), ...excludeRecipients, limit])
-    .map((row) => ({
-      outboxId: row.id,
-      clientMessageId: row.client_message_id,
-      recipient: row.recipient,
-      recipientDevice: row.recipient_device,
-      type: row.ciphertext_type,
-      body: row.ciphertext,
-    }));
 }
 
 /** A relay stored these envelopes durably: drop them from the outbox, mark messages sent. */
@@ -216,45 +253,58 @@ export function outboxSize(profile: Profile): number {
   return Number(profile.db.prepare('SELECT count(*) FROM outbox', { pluck: true }).get());
 }
 
-/** Refusals (RELAY_REFUSED) an entry survives before its message is marked failed. */
-export const MAX_SEND_REFUSALS = 5;
-
 /**
- * Counts a relay's refusal of these outbox entries. After MAX_SEND_REFUSALS
- * an entry is parked and its message marked `failed` until the user retries.
- * Returns the ids of messages that just failed.
+ * When the next entry in `scope` that is waiting only for its time becomes
+ * due (a delayed receipt, a token refusal's retry), or undefined if none
+ * waits beyond `now`. A one-shot command (`sotto sync`) can wait this long
+ * for its receipts instead of leaving them to the next run.
  */
-export function recordRefusal(profile: Profile, outboxIds: readonly number[]): number[] {
-  return profile.commit(undefined, (db) => {
-    const bump = db.prepare('UPDATE outbox SET attempts = attempts + 1 WHERE id = ? RETURNING attempts, message_id');
-    const park = db.prepare(`UPDATE outbox SET next_attempt_at = ${PARKED} WHERE id = ?`);
-    const fail = db.prepare("UPDATE messages SET status = 'failed' WHERE id = ?");
-    const failed: number[] = [];
-    for (const id of outboxIds) {
-      const row = bump.get<{ attempts: number; message_id: number | null }>([id]);
-      if (!row || row.attempts < MAX_SEND_REFUSALS) continue;
-      park.run([id]);
-      if (row.message_id !== null) {
-        fail.run([row.message_id]);
-        failed.push(row.message_id);
-      }
-    }
-    return failed;
-  });
+export function nextDueAt(
+  profile: Profile,
+  scope: OutboxScope = 'all',
+  now = Date.now(),
+): number | undefined {
+  const due = profile.db
+    .prepare(
+      `SELECT min(next_attempt_at) FROM outbox WHERE next_attempt_at > ? AND next_attempt_at < ${PARKED}
+       AND ${REACHABLE} ${scopeSql(scope)}`,
+      { pluck: true },
+    )
+    .get([now]);
+  return typeof due === 'number' ? due : undefined;
 }
 
 /** Outbox entries (queued or encrypted) for one recipient, in order. */
 export function outboxIdsFor(profile: Profile, recipient: string): number[] {
   return profile.db
-    .prepare(`SELECT id FROM outbox WHERE recipient = ? AND next_attempt_at < ${PARKED} ORDER BY id`, { pluck: true })
+    .prepare(
+      `SELECT id FROM outbox WHERE recipient = ? AND next_attempt_at < ${PARKED} ORDER BY id`,
+      { pluck: true },
+    )
     .all<number>([recipient]);
+}
+
+/** A conversation's messages that a relay kept refusing (status `failed`), oldest first. */
+export function failedMessageIds(profile: Profile, conversationId: number): number[] {
+  return profile.db
+    .prepare(
+      "SELECT id FROM messages WHERE conversation_id = ? AND status = 'failed' ORDER BY id",
+      { pluck: true },
+    )
+    .all<number>([conversationId]);
 }
 
 /** The user asked to retry a failed message: queue it again. */
 export function retryMessage(profile: Profile, messageId: number): void {
   profile.commit(undefined, (db) => {
-    const { changes } = db.prepare('UPDATE outbox SET attempts = 0, next_attempt_at = 0 WHERE message_id = ?').run([messageId]);
+    const { changes } = db
+      .prepare(
+        'UPDATE outbox SET attempts = 0, next_attempt_at = 0, token_refused_at = NULL WHERE message_id = ?',
+      )
+      .run([messageId]);
     if (changes === 0) throw new SottoError('INVALID_INPUT', 'message is not in the outbox');
-    db.prepare("UPDATE messages SET status = 'queued' WHERE id = ? AND status = 'failed'").run([messageId]);
+    db.prepare("UPDATE messages SET status = 'queued' WHERE id = ? AND status = 'failed'").run([
+      messageId,
+    ]);
   });
 }

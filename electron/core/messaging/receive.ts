@@ -7,70 +7,116 @@ import {
   signalDecrypt,
   signalDecryptPreKey,
 } from '@signalapp/libsignal-client';
-import { type Content, decodeContent } from '../../../shared/protocol/content.ts';
-import { ensureConversation } from '../contacts/contacts.ts';
-import { indexNewMessages } from '../history/search-index.ts';
-import { queueReceipt } from './outbox.ts';
+import { decodeContent } from '../../../shared/protocol/content.ts';
 import { ProtocolTransaction } from '../crypto/protocol-transaction.ts';
-import { applyMoveNotice, findPendingMoveTo } from '../crypto/identity-move.ts';
-import type { Sql } from '../db/sqlite.ts';
 import type { Profile } from '../profile/profile.ts';
+import type { IncomingEnvelope } from '../sync/relay.ts';
 import { localAddress, peerAddress } from './addresses.ts';
+import {
+  commitBatch,
+  type Decoded,
+  type EnvelopeOutcome,
+  type Failure,
+  type Opened,
+  queueReceipts,
+} from './receive-commit.ts';
+import { unseal } from './sealed.ts';
 
-/** An envelope as a relay delivers it: opaque ciphertext plus routing metadata. */
-export interface IncomingEnvelope {
-  /** The relay's id for this envelope (dedupe key, R3). */
+export type { IncomingEnvelope } from '../sync/relay.ts';
+export {
+  MAX_ENVELOPE_ATTEMPTS,
+  rejectedEnvelopeCount,
+  type EnvelopeOutcome,
+  type FailureCode,
+} from './receive-commit.ts';
+
+/** Options of a receive pass. */
+export interface ReceiveOptions {
+  /** Queue delivery receipts for the messages stored (they go out after a random 1–10 s). */
+  readonly sendReceipts?: boolean;
+  readonly now?: number;
+  /** Overrides the receipt delay (tests). */
+  readonly receiptDelayMs?: () => number;
+}
+
+/**
+ * Opens, checks, decrypts and stores a batch of sealed envelopes through one
+ * unit of work, and commits every protocol-state change, every message and
+ * every envelope id in one transaction (R2). Only after this returns may the
+ * envelopes be acked (R1). If the commit fails, nothing advanced: the same
+ * envelopes decrypt again. Envelopes whose seal or certificate fails the
+ * acceptance rules (sealed.ts), or that come from a blocked contact, are
+ * rejected at once: recorded, never shown, safe to ack.
+ */
+export function processEnvelopes(
+  profile: Profile,
+  envelopes: readonly IncomingEnvelope[],
+  options: ReceiveOptions = {},
+): Promise<EnvelopeOutcome[]> {
+  return profile.exclusive(() =>
+    processBatch(profile, envelopes, options, async (unit, envelope) => {
+      const opened = await unseal(profile, unit, envelope.body, envelope.serverTime);
+      return opened.ok ? { ok: true, value: opened.value } : { ok: false, error: opened.error };
+    }),
+  );
+}
+
+/** An unsealed inner message with a sender nobody vouched for: the protocol-1 path. */
+export interface InnerEnvelope {
   readonly id: string;
   readonly sender: string;
   readonly senderDevice: number;
-  /** libsignal CiphertextMessageType: 3 PreKey, 2 Whisper. */
   readonly type: number;
   readonly body: Uint8Array;
 }
 
 /**
- * What became of one envelope. Every outcome but `retry` may be acknowledged
- * to the relay: `stored` and `duplicate` are durable, `rejected` is recorded
- * for the user (R5).
+ * Bench baseline only (bench/receive): the same pipeline for inner Signal
+ * messages whose sender is taken on trust, to measure what sealing costs.
+ * Relay input must never come this way: it is the unsealed path the review
+ * showed to be forgeable.
  */
-export type EnvelopeOutcome =
-  | { readonly envelopeId: string; readonly outcome: 'stored'; readonly messageUuid: string }
-  | { readonly envelopeId: string; readonly outcome: 'receipt' }
-  | { readonly envelopeId: string; readonly outcome: 'duplicate' }
-  | { readonly envelopeId: string; readonly outcome: 'retry' | 'rejected'; readonly error: FailureCode };
-
-/** Why an envelope could not be processed (stable, content-free). */
-export type FailureCode = 'DECRYPT_FAILED' | 'BAD_CONTENT' | 'UNKNOWN_TYPE' | 'FORGED_IDENTITY';
-
-/** An envelope is retried this many times, then rejected and shown to the user (R5). */
-export const MAX_ENVELOPE_ATTEMPTS = 3;
-
-type Decoded = { envelope: IncomingEnvelope; content: Content };
-type Failure = { envelope: IncomingEnvelope; error: FailureCode };
-
-/**
- * Decrypts a batch of envelopes through one unit of work and commits every
- * protocol-state change, every message and every envelope id in one
- * transaction (R2). Only after this returns may the envelopes be acked (R1).
- * If the commit fails, nothing advanced: the same envelopes decrypt again.
- */
-export function processEnvelopes(
+export function processInnerMessagesForBench(
   profile: Profile,
-  envelopes: readonly IncomingEnvelope[],
-  options: { readonly sendReceipts?: boolean; readonly now?: number } = {},
+  envelopes: readonly InnerEnvelope[],
 ): Promise<EnvelopeOutcome[]> {
-  return profile.exclusive(() => processBatch(profile, envelopes, options));
+  return profile.exclusive(() =>
+    processBatch(
+      profile,
+      envelopes.map((e) => ({ id: e.id, body: e.body, serverTime: 0 })),
+      {},
+      (_unit, envelope) => {
+        const inner = envelopes.find((e) => e.id === envelope.id);
+        if (!inner) return Promise.resolve({ ok: false, error: 'UNSEAL_FAILED' });
+        return Promise.resolve({
+          ok: true,
+          value: { ...inner, body: Uint8Array.from(inner.body) },
+        });
+      },
+    ),
+  );
 }
+
+type Opener = (
+  unit: ProtocolTransaction,
+  envelope: IncomingEnvelope,
+) => Promise<{ ok: true; value: Opened } | { ok: false; error: Failure['error'] }>;
 
 async function processBatch(
   profile: Profile,
   envelopes: readonly IncomingEnvelope[],
-  options: { readonly sendReceipts?: boolean; readonly now?: number },
+  options: ReceiveOptions,
+  open: Opener,
 ): Promise<EnvelopeOutcome[]> {
   const now = options.now ?? Date.now();
   profile.assertUsable();
   const tx = new ProtocolTransaction(profile.state);
-  const alreadyProcessed = profile.db.prepare('SELECT 1 FROM processed_envelopes WHERE envelope_id = ?');
+  const alreadyProcessed = profile.db.prepare(
+    'SELECT 1 FROM processed_envelopes WHERE envelope_id = ?',
+  );
+  const isBlocked = profile.db.prepare(
+    'SELECT 1 FROM contacts WHERE account_id = ? AND blocked = 1',
+  );
   const inBatch = new Set<string>();
   const duplicates: IncomingEnvelope[] = [];
   const decoded: Decoded[] = [];
@@ -83,21 +129,33 @@ async function processBatch(
     }
     inBatch.add(envelope.id);
     const unit = tx.child();
+    const opened = await open(unit, envelope);
+    if (!opened.ok) {
+      // Nothing about the sender is established: record no account with it.
+      failures.push({ envelope, sender: '', error: opened.error, final: true });
+      continue;
+    }
+    const sender = opened.value;
+    if (isBlocked.get([sender.sender])) {
+      failures.push({ envelope, sender: sender.sender, error: 'BLOCKED_SENDER', final: true });
+      continue;
+    }
     let plaintext: Uint8Array;
     try {
-      plaintext = await decrypt(profile, unit, envelope);
+      plaintext = await decrypt(profile, unit, sender);
     } catch (error) {
       if (LibSignalErrorBase.is(error, ErrorCode.DuplicatedMessage)) duplicates.push(envelope);
-      // A key that does not derive the sender's account id (counted by the identity store): never retried.
-      else if (LibSignalErrorBase.is(error, ErrorCode.UntrustedIdentity)) failures.push({ envelope, error: 'FORGED_IDENTITY' });
-      else failures.push({ envelope, error: error instanceof UnknownTypeError ? 'UNKNOWN_TYPE' : 'DECRYPT_FAILED' });
+      else if (error instanceof UnknownTypeError) {
+        failures.push({ envelope, sender: sender.sender, error: 'UNKNOWN_TYPE', final: true });
+      } else
+        failures.push({ envelope, sender: sender.sender, error: 'DECRYPT_FAILED', final: false });
       continue;
     }
     try {
-      decoded.push({ envelope, content: decodeContent(plaintext) });
+      decoded.push({ envelope, sender, content: decodeContent(plaintext) });
       unit.mergeIntoParent();
     } catch {
-      failures.push({ envelope, error: 'BAD_CONTENT' });
+      failures.push({ envelope, sender: sender.sender, error: 'BAD_CONTENT', final: false });
     }
   }
 
@@ -105,35 +163,26 @@ async function processBatch(
     tx,
     (db) => {
       const outcomes = commitBatch(db, tx, duplicates, decoded, failures, now);
-      if (options.sendReceipts) queueReceipts(db, decoded, outcomes, now);
+      if (options.sendReceipts) queueReceipts(db, decoded, outcomes, now, options.receiptDelayMs);
       return outcomes;
     },
     now,
   );
 }
 
-/** One delivery receipt per sender for the messages this batch stored, queued in the same commit. */
-function queueReceipts(db: Sql, decoded: readonly Decoded[], outcomes: readonly EnvelopeOutcome[], now: number): void {
-  const stored = new Set(outcomes.flatMap((o) => (o.outcome === 'stored' ? [o.messageUuid] : [])));
-  const bySender = new Map<string, string[]>();
-  for (const { envelope, content } of decoded) {
-    if (content.type !== 'text' || !stored.has(content.id)) continue;
-    bySender.set(envelope.sender, [...(bySender.get(envelope.sender) ?? []), content.id]);
-  }
-  for (const [sender, ids] of bySender) {
-    for (let i = 0; i < ids.length; i += 500) queueReceipt(db, sender, ids.slice(i, i + 500), now, now);
-  }
-}
-
 class UnknownTypeError extends Error {}
 
-async function decrypt(profile: Profile, unit: ProtocolTransaction, envelope: IncomingEnvelope): Promise<Uint8Array> {
-  const address = peerAddress(envelope.sender, envelope.senderDevice);
-  const body = Uint8Array.from(envelope.body);
-  switch (envelope.type as CiphertextMessageType) {
+async function decrypt(
+  profile: Profile,
+  unit: ProtocolTransaction,
+  opened: Opened,
+): Promise<Uint8Array> {
+  // The address is the certificate's: the sender the seal proved, never a relay's say-so.
+  const address = peerAddress(opened.sender, opened.senderDevice);
+  switch (opened.type as CiphertextMessageType) {
     case CiphertextMessageType.PreKey:
       return signalDecryptPreKey(
-        PreKeySignalMessage.deserialize(body),
+        PreKeySignalMessage.deserialize(opened.body),
         address,
         localAddress(profile),
         unit.sessionStore,
@@ -143,110 +192,14 @@ async function decrypt(profile: Profile, unit: ProtocolTransaction, envelope: In
         unit.kyberPreKeyStore,
       );
     case CiphertextMessageType.Whisper:
-      return signalDecrypt(SignalMessage.deserialize(body), address, localAddress(profile), unit.sessionStore, unit.identityStore);
+      return signalDecrypt(
+        SignalMessage.deserialize(opened.body),
+        address,
+        localAddress(profile),
+        unit.sessionStore,
+        unit.identityStore,
+      );
     default:
       throw new UnknownTypeError();
   }
-}
-
-function commitBatch(
-  db: Sql,
-  tx: ProtocolTransaction,
-  duplicates: readonly IncomingEnvelope[],
-  decoded: readonly Decoded[],
-  failures: readonly Failure[],
-  now: number,
-): EnvelopeOutcome[] {
-  const markProcessed = db.prepare(
-    'INSERT INTO processed_envelopes (envelope_id, processed_at) VALUES (?, ?) ON CONFLICT DO NOTHING',
-  );
-  const insertMessage = db.prepare(
-    `INSERT INTO messages (uuid, conversation_id, outgoing, sender_account, sender_device, sent_at, received_at, body, status)
-     VALUES (?, ?, 0, ?, ?, ?, ?, ?, 'received') ON CONFLICT DO NOTHING`,
-  );
-  const markDelivered = db.prepare(
-    `UPDATE messages SET status = 'delivered'
-     WHERE uuid = ? AND outgoing = 1 AND status IN ('queued', 'sent')
-       AND conversation_id = (SELECT c.id FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE k.account_id = ?)`,
-  );
-  const nameContact = db.prepare('UPDATE contacts SET display_name = ? WHERE account_id = ? AND display_name IS NULL');
-  const outcomes: EnvelopeOutcome[] = [];
-  // Per conversation: id, newest sent_at and count stored in this batch (one UPDATE each at the end).
-  const touched = new Map<string, { id: number; lastSentAt: number; stored: number }>();
-
-  for (const envelope of duplicates) {
-    markProcessed.run([envelope.id, now]);
-    outcomes.push({ envelopeId: envelope.id, outcome: 'duplicate' });
-  }
-  for (const { envelope, content } of decoded) {
-    markProcessed.run([envelope.id, now]);
-    if (content.type === 'receipt') {
-      for (const uuid of content.ids) markDelivered.run([uuid, envelope.sender]);
-      outcomes.push({ envelopeId: envelope.id, outcome: 'receipt' });
-      continue;
-    }
-    if (content.type === 'moved') {
-      // The sender's key is the one its session (sealed: its certificate) proved; applyMoveNotice checks the rest.
-      const key = tx.identity(envelope.sender)?.publicKey ?? new Uint8Array();
-      applyMoveNotice(db, tx, { accountId: envelope.sender, identityKey: key }, content, now);
-      outcomes.push({ envelopeId: envelope.id, outcome: 'receipt' });
-      continue;
-    }
-    let conversation = touched.get(envelope.sender);
-    if (!conversation) {
-      // A contact's new account writes into the contact's conversation while its move awaits the user.
-      const owner = findPendingMoveTo(db, envelope.sender)?.from ?? envelope.sender;
-      conversation = { id: ensureConversation(db, owner, now), lastSentAt: 0, stored: 0 };
-      touched.set(envelope.sender, conversation);
-    }
-    if (content.name !== undefined) nameContact.run([content.name, envelope.sender]);
-    const { changes } = insertMessage.run([
-      content.id,
-      conversation.id,
-      envelope.sender,
-      envelope.senderDevice,
-      content.sentAt,
-      now,
-      content.body,
-    ]);
-    if (changes === 0) {
-      outcomes.push({ envelopeId: envelope.id, outcome: 'duplicate' });
-      continue;
-    }
-    conversation.stored++;
-    conversation.lastSentAt = Math.max(conversation.lastSentAt, content.sentAt);
-    outcomes.push({ envelopeId: envelope.id, outcome: 'stored', messageUuid: content.id });
-  }
-  const touchConversation = db.prepare(
-    'UPDATE conversations SET last_message_at = max(coalesce(last_message_at, 0), ?), unread_count = unread_count + ? WHERE id = ?',
-  );
-  for (const conversation of touched.values()) {
-    if (conversation.stored > 0) touchConversation.run([conversation.lastSentAt, conversation.stored, conversation.id]);
-  }
-  indexNewMessages(db);
-
-  const recordFailure = db.prepare(
-    `INSERT INTO failed_envelopes (envelope_id, sender_account, error_code, attempts, first_failed_at, last_failed_at)
-     VALUES (?, ?, ?, 1, ?, ?)
-     ON CONFLICT (envelope_id) DO UPDATE SET attempts = attempts + 1, error_code = excluded.error_code,
-       last_failed_at = excluded.last_failed_at
-     RETURNING attempts`,
-  );
-  for (const { envelope, error } of failures) {
-    const attempts = Number((recordFailure.get([envelope.id, envelope.sender, error, now, now]) as { attempts: number }).attempts);
-    if (attempts >= MAX_ENVELOPE_ATTEMPTS || error === 'FORGED_IDENTITY') {
-      markProcessed.run([envelope.id, now]);
-      outcomes.push({ envelopeId: envelope.id, outcome: 'rejected', error });
-    } else {
-      outcomes.push({ envelopeId: envelope.id, outcome: 'retry', error });
-    }
-  }
-  return outcomes;
-}
-
-/** Envelopes that could not be processed and were given up on (R5): shown to the user. */
-export function rejectedEnvelopeCount(db: Sql): number {
-  return Number(
-    db.prepare('SELECT count(*) FROM failed_envelopes WHERE attempts >= ?', { pluck: true }).get([MAX_ENVELOPE_ATTEMPTS]),
-  );
 }

@@ -4,6 +4,7 @@ import {
   processPreKeyBundle,
   PublicKey,
 } from '@signalapp/libsignal-client';
+import type { AccountId } from '../../../shared/protocol/account-id.ts';
 import type { PreKeyBundleData } from '../../../shared/protocol/keys.ts';
 import { fromBase64 } from '../../../shared/protocol/encoding.ts';
 import { SottoError } from '../errors.ts';
@@ -38,14 +39,20 @@ export function hasSession(profile: Profile, accountId: string, deviceId: number
 }
 
 /**
- * Starts a session from a fetched prekey bundle (X3DH + PQXDH). A bundle
- * whose identity key does not derive the account id it is for is a forgery:
- * IDENTITY_MISMATCH, counted, nothing else recorded. A contact whose move to
- * a new account is unaccepted gets no new session (IDENTITY_CHANGED).
+ * Starts a session from a fetched prekey bundle (X3DH + PQXDH). The bundle
+ * must be for the account asked for (RELAY_REFUSED: the directory is lying or
+ * broken), and its identity key must derive that account id and equal the key
+ * pinned for it (IDENTITY_MISMATCH, counted): an account id is its key, so
+ * another key is a forgery, never an identity change. A refused bundle
+ * records nothing else. A contact whose move to a new account is unaccepted
+ * gets no new session (IDENTITY_CHANGED).
  */
-export function startSession(profile: Profile, data: PreKeyBundleData, expectedAccountId?: string): Promise<void> {
-  // A directory that answers for another account than the one asked is lying or broken.
-  if (expectedAccountId !== undefined && data.accountId !== expectedAccountId) {
+export function startSession(
+  profile: Profile,
+  data: PreKeyBundleData,
+  expected: AccountId,
+): Promise<void> {
+  if (data.accountId !== expected) {
     return Promise.reject(new SottoError('RELAY_REFUSED', 'bundle for another account'));
   }
   return profile.exclusive(() => buildSession(profile, data));

@@ -3,7 +3,14 @@ import type { Sql } from '../db/sqlite.ts';
 /** Known settings keys (values are strings in the `settings` table). */
 export type SettingKey =
   | 'relay'
+  // The relay id pinned for `relay` at its first successful connection (cleared when `relay` changes).
+  | 'relay.id'
+  // 'true' when the user consented to an unencrypted ws:// relay on another host (`--insecure`, Settings).
+  | 'relay.allowInsecure'
   | 'keys.publishedTo'
+  // This account's delivery token (hex) and the home relay address it is registered with (contacts/tokens.ts).
+  | 'delivery.token'
+  | 'delivery.tokenRegisteredWith'
   // Desktop app preferences (not secret; kept in the encrypted database like everything else).
   | 'ui.autoLockMinutes'
   | 'ui.theme'

@@ -11,10 +11,10 @@ import type {
   Settings,
   SyncStatus,
 } from '../../../shared/ipc/contract.ts';
-import { parseInvite } from '../../../shared/protocol/invite.ts';
-import { fromBase64 } from '../../../shared/protocol/encoding.ts';
 import { hasCode, SottoError } from '../errors.ts';
-import { addContact, getContact, type Contact as CoreContact } from '../contacts/contacts.ts';
+import { blockContact, unblockContact } from '../contacts/block.ts';
+import { getContact, type Contact as CoreContact } from '../contacts/contacts.ts';
+import { addContactFromInvite } from '../contacts/invite.ts';
 import { acceptIdentityChange, markVerified, safetyNumber } from '../crypto/trust.ts';
 import { ownDestination, resetIdentity } from '../crypto/identity-reset.ts';
 import { getMessage, listConversations, markRead, messagesAfter, messagesAround, messagesPage, searchMessages } from '../history/history.ts';
@@ -26,8 +26,11 @@ import { profileInvite } from '../profile/invite.ts';
 import { profilePaths } from '../profile/paths.ts';
 import { Profile } from '../profile/profile.ts';
 import { readSettings, writeSettings } from './settings.ts';
-import { sleep, SyncEngine, type SyncEvent } from '../sync/engine.ts';
-import { normalizeRelayAddress } from '../sync/relay-pool.ts';
+import { sleep } from '../sync/backoff.ts';
+import { SyncEngine, type SyncEvent } from '../sync/engine.ts';
+import { setHomeRelay } from '../sync/home-relay-setting.ts';
+import { checkOwnRelayAddress } from '../sync/relay-address.ts';
+import { getSetting } from '../profile/settings.ts';
 import type { CallContext, CoreService, EventListener, ParsedInput, ServiceOptions } from './types.ts';
 import { BackupRun, chosenFile, summaryOf } from './backups.ts';
 import { exportBackup } from '../backup/export.ts';
@@ -69,8 +72,6 @@ class AppService implements CoreService {
   private lastStatus = '';
   private readonly watch = new StatusWatch();
   private readonly listeners = new Set<EventListener>();
-  private flushing: Promise<void> | undefined;
-  private flushAgain = false;
   private readonly handlers: Handlers;
   private readonly backups = new BackupRun((payload) => this.emit('backup:progress', payload));
 
@@ -80,7 +81,7 @@ class AppService implements CoreService {
       'profile:create': (input) => this.create(input),
       'profile:unlock': (input) => this.unlock(input.passphrase),
       'profile:lock': (input) => this.lock(input.reason ?? 'user'),
-      'profile:invite': () => ({ link: profileInvite(this.open()) }),
+      'profile:invite': () => this.invite(),
       'profile:change-passphrase': async (input) => {
         checkStrength(input.next);
         await this.open().changePassphrase(input.current, input.next, this.options.kdfCost);
@@ -98,6 +99,8 @@ class AppService implements CoreService {
       'contacts:verify': (input) => this.trust(input.conversationId, markVerified),
       'contacts:accept-identity': (input) => this.trust(input.conversationId, acceptIdentityChange),
       'profile:reset-identity': (input) => this.resetIdentity(input.passphrase),
+      'contacts:block': (input) => this.block(input.conversationId, true),
+      'contacts:unblock': (input) => this.block(input.conversationId, false),
       'conversations:list': () => listConversations(this.open().db),
       'conversations:get': (input) => this.conversation(input.conversationId),
       'conversations:mark-read': (input) => {
@@ -136,7 +139,7 @@ class AppService implements CoreService {
         const message = this.message(input.messageId);
         this.watch.track([message]);
         this.emit('message:status', { messageId: message.id, conversationId: message.conversationId, status: message.status });
-        this.kick();
+        this.sendNow();
         return message;
       },
       'messages:search': (input) => searchMessages(this.open().db, input.query, input.limit),
@@ -200,14 +203,16 @@ class AppService implements CoreService {
     const keychain = input.useKeychain ? this.options.keychain : undefined;
     if (input.useKeychain && !keychain?.isSecure && input.passphrase === undefined) throw new SottoError('PASSPHRASE_REQUIRED');
     if (input.passphrase !== undefined) checkStrength(input.passphrase);
-    const relay = normalizeRelayAddress(input.relay);
+    // Checked before the profile exists: a refused address leaves nothing behind.
+    const allowInsecure = input.allowInsecureRelay === true;
+    checkOwnRelayAddress(input.relay, allowInsecure);
     const profile = await Profile.create(this.options.profileDir, {
       displayName: input.displayName,
       ...(input.passphrase !== undefined ? { passphrase: input.passphrase } : {}),
       ...(keychain ? { keychain } : {}),
       ...(this.options.kdfCost ? { kdfCost: this.options.kdfCost } : {}),
     });
-    writeSettings(profile, { relay });
+    setHomeRelay(profile, input.relay, { allowInsecure });
     this.opened(profile);
     return this.state();
   }
@@ -250,8 +255,9 @@ class AppService implements CoreService {
 
   private async setSettings(input: Partial<Settings>): Promise<Settings> {
     const profile = this.open();
-    const relayChanged = input.relay !== undefined && input.relay !== readSettings(profile.db).relay;
-    writeSettings(profile, input.relay ? { ...input, relay: normalizeRelayAddress(input.relay) } : input);
+    const { relay, allowInsecureRelay, ...rest } = input;
+    const relayChanged = this.setRelay(profile, relay, allowInsecureRelay);
+    writeSettings(profile, rest);
     if (relayChanged) {
       await this.stopSync();
       this.startSync();
@@ -259,20 +265,50 @@ class AppService implements CoreService {
     return readSettings(profile.db);
   }
 
+  /** The invite: it names the relay's id, so the home relay must have been reached once (RELAY_UNAVAILABLE otherwise). */
+  private async invite(): Promise<{ link: string }> {
+    const profile = this.open();
+    const engine = this.engine ?? new SyncEngine(profile);
+    try {
+      await engine.connectHome();
+    } finally {
+      if (engine !== this.engine) await engine.close();
+    }
+    return { link: profileInvite(profile) };
+  }
+
+  /**
+   * Applies a relay change (checked first: INSECURE_RELAY, RELAY_ADDRESS_REFUSED).
+   * Consent to an insecure relay belongs to one address: a new address needs it again.
+   * Returns true if the sync loop must restart.
+   */
+  private setRelay(profile: Profile, relay: string | null | undefined, allowInsecure: boolean | undefined): boolean {
+    const current = getSetting(profile.db, 'relay');
+    const consented = getSetting(profile.db, 'relay.allowInsecure') === 'true';
+    const address = relay ?? current;
+    if (address === undefined || (relay === undefined && allowInsecure === undefined)) return false;
+    const sameAddress = current !== undefined && checkOwnRelayAddress(address, true) === current;
+    const allow = allowInsecure ?? (sameAddress ? consented : false);
+    const normalized = setHomeRelay(profile, address, { allowInsecure: allow });
+    return normalized !== current || allow !== consented;
+  }
+
   // --- contacts and conversations ---------------------------------------------
 
   private addContact(text: string): Contact {
-    const profile = this.open();
-    const invite = parseInvite(text);
-    if (!invite) throw new SottoError('INVALID_INVITE');
-    const added = addContact(profile, {
-      accountId: invite.accountId,
-      identityKey: fromBase64(invite.identityKey),
-      displayName: invite.name,
-      relay: invite.relay,
-    });
+    const added = addContactFromInvite(this.open(), text);
     this.emit('conversations:changed', {});
     return toContact(added);
+  }
+
+  /** Block: the token rotation and the re-shared token go out with the next sync pass (register first, then send). */
+  private block(conversationId: number, blocked: boolean): Contact {
+    const profile = this.open();
+    const { accountId } = this.contactOf(conversationId);
+    const contact = blocked ? blockContact(profile, accountId) : unblockContact(profile, accountId);
+    this.emit('conversations:changed', {});
+    this.sendNow();
+    return toContact(contact);
   }
 
   private contacts(): Contact[] {
@@ -297,7 +333,7 @@ class AppService implements CoreService {
     const profile = this.open();
     decide(profile, this.contactOf(conversationId).accountId);
     this.emit('conversations:changed', {});
-    this.kick(); // messages held back by the move may go now
+    this.sendNow(); // messages held back by the move may go now
     return toContact(this.contactOf(conversationId));
   }
 
@@ -309,7 +345,7 @@ class AppService implements CoreService {
   private async resetIdentity(passphrase: string | undefined): Promise<AppState> {
     const profile = this.open();
     if (passphrase !== undefined || this.unlockMethod() === 'passphrase') await profile.verifyUnlock({ passphrase: passphrase ?? '' });
-    const destination = ownDestination(profile.db);
+    const destination = ownDestination(profile);
     await this.stopSync();
     try {
       await resetIdentity(profile, destination);
@@ -338,7 +374,7 @@ class AppService implements CoreService {
     const message = this.message(queued.id);
     this.watch.track([message]);
     this.emit('conversations:changed', {});
-    this.kick();
+    this.sendNow();
     return message;
   }
 
@@ -424,7 +460,7 @@ class AppService implements CoreService {
 
   private syncStatus(): SyncStatus {
     const profile = this.profile;
-    const configured = profile !== undefined && readSettings(profile.db).relay !== null;
+    const configured = profile !== undefined && getSetting(profile.db, 'relay') !== undefined;
     return {
       connection: configured ? this.connection : 'not-configured',
       outbox: profile ? outboxSize(profile) : 0,
@@ -437,7 +473,7 @@ class AppService implements CoreService {
 
   private startSync(): void {
     const profile = this.profile;
-    if (!profile || this.options.sync === false || readSettings(profile.db).relay === null) {
+    if (!profile || this.options.sync === false || getSetting(profile.db, 'relay') === undefined) {
       this.publishStatus();
       return;
     }
@@ -469,8 +505,7 @@ class AppService implements CoreService {
       loop.abort.abort();
       await loop.done;
     }
-    await this.flushing;
-    await this.engine?.close();
+    await this.engine?.close(); // waits for a running outbox pass
     this.engine = undefined;
   }
 
@@ -496,44 +531,40 @@ class AppService implements CoreService {
   private received(outcomes: readonly EnvelopeOutcome[]): void {
     const db = this.profile?.db;
     if (!db) return;
-    const byUuid = db.prepare('SELECT id FROM messages WHERE uuid = ?', { pluck: true });
     let stored = 0;
     for (const outcome of outcomes) {
       if (outcome.outcome !== 'stored') continue;
       stored++;
-      const id = byUuid.get([outcome.messageUuid]);
-      const message = typeof id === 'number' ? getMessage(db, id) : undefined;
+      // Read back through the core: the UI shows exactly what was committed.
+      const message = getMessage(db, outcome.messageId);
       if (message) this.emit('message:new', message);
     }
     if (stored > 0) this.emit('conversations:changed', {});
     if (this.backlog || stored >= BACKLOG_THRESHOLD) this.backlog = { received: (this.backlog?.received ?? 0) + stored };
   }
 
-  /** Sends the outbox now rather than on the listen loop's next turn (one pass at a time). */
-  private kick(): void {
-    if (!this.engine) {
+  /**
+   * Sends the outbox now rather than on the listen loop's next turn. The
+   * engine runs one pass at a time: a call during a pass joins it and gets one
+   * more pass afterwards. Fire-and-forget: failures are logged by code.
+   */
+  private sendNow(): void {
+    const engine = this.engine;
+    if (!engine) {
       this.publishStatus();
       return;
     }
-    if (this.flushing) {
-      this.flushAgain = true;
-      return;
-    }
-    const engine = this.engine;
-    this.flushing = (async () => {
-      do {
-        this.flushAgain = false;
-        try {
-          await engine.sendOutbox();
-        } catch (error) {
-          if (!isRelayProblem(error)) log.error('service.send', error);
-        }
+    void engine
+      .sendOutbox()
+      .catch((error: unknown) => {
+        if (!isRelayProblem(error)) log.error('service.send', error);
+      })
+      .finally(() => {
+        if (this.engine !== engine) return;
         this.refreshStatuses();
         this.publishStatus();
-      } while (this.flushAgain && this.engine === engine);
-    })().finally(() => {
-      this.flushing = undefined;
-    });
+      })
+      .catch((error: unknown) => log.error('service.send_status', error));
   }
 
   /** Emits message:status for tracked messages whose status changed. */
@@ -567,7 +598,13 @@ class AppService implements CoreService {
 }
 
 function isRelayProblem(error: unknown): boolean {
-  return hasCode(error, 'RELAY_UNAVAILABLE') || hasCode(error, 'RELAY_REFUSED') || hasCode(error, 'NOT_CONFIGURED');
+  return (
+    hasCode(error, 'RELAY_UNAVAILABLE') ||
+    hasCode(error, 'RELAY_REFUSED') ||
+    hasCode(error, 'NOT_CONFIGURED') ||
+    hasCode(error, 'INSECURE_RELAY') ||
+    hasCode(error, 'RELAY_ADDRESS_REFUSED')
+  );
 }
 
 function checkStrength(passphrase: string): void {
@@ -581,5 +618,6 @@ function toContact(contact: CoreContact): Contact {
     conversationId: contact.conversationId,
     trust: contact.trust,
     verified: contact.verified,
+    blocked: contact.blocked,
   };
 }

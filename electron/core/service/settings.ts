@@ -3,7 +3,7 @@ import type { Sql } from '../db/sqlite.ts';
 import type { Profile } from '../profile/profile.ts';
 import { getSetting, type SettingKey, setSetting } from '../profile/settings.ts';
 
-const DEFAULTS: Omit<Settings, 'relay'> = { autoLockMinutes: 15, theme: 'system', language: 'en', notifications: true };
+const DEFAULTS: Omit<Settings, 'relay' | 'allowInsecureRelay' | 'notificationContent'> = { autoLockMinutes: 15, theme: 'system', language: 'en', notifications: true };
 
 const KEYS = {
   autoLockMinutes: 'ui.autoLockMinutes',
@@ -23,7 +23,11 @@ export function readSettings(db: Sql): Settings {
       return undefined;
     }
   };
-  const settings: Record<string, unknown> = { relay: getSetting(db, 'relay') ?? null };
+  const settings: Record<string, unknown> = {
+    relay: getSetting(db, 'relay') ?? null,
+    // Written with the relay (sync/home-relay-setting.ts): consent belongs to one address.
+    allowInsecureRelay: getSetting(db, 'relay.allowInsecure') === 'true',
+  };
   for (const [name, key] of Object.entries(KEYS) as [keyof typeof KEYS, SettingKey][]) {
     const parsed = settingsSchema.shape[name].safeParse(stored(key));
     settings[name] = parsed.success ? parsed.data : DEFAULTS[name];
@@ -31,10 +35,13 @@ export function readSettings(db: Sql): Settings {
   return settingsSchema.parse(settings);
 }
 
-/** Writes the given settings in one transaction (values already validated by the contract). */
-export function writeSettings(profile: Profile, changes: Partial<Settings>): void {
+/**
+ * Writes the given settings in one transaction (values already validated by
+ * the contract). The relay and its insecure-relay consent are not written
+ * here: they go through setHomeRelay, which checks the address.
+ */
+export function writeSettings(profile: Profile, changes: Omit<Partial<Settings>, 'relay' | 'allowInsecureRelay'>): void {
   profile.commit(undefined, (db) => {
-    if (changes.relay) setSetting(db, 'relay', changes.relay);
     for (const [name, key] of Object.entries(KEYS) as [keyof typeof KEYS, SettingKey][]) {
       if (changes[name] !== undefined) setSetting(db, key, JSON.stringify(changes[name]));
     }

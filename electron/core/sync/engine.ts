@@ -1,38 +1,27 @@
-import { SottoError, hasCode } from '../errors.ts';
-import { findContactRelay } from '../contacts/contacts.ts';
+import { hasCode } from '../errors.ts';
+import { markTokenRegistered, tokenToRegister } from '../contacts/tokens.ts';
 import { announcePendingMove } from '../crypto/identity-reset.ts';
 import { maintainKeys } from '../crypto/key-maintenance.ts';
-import {
-  encryptQueued,
-  markSent,
-  type OutboxScope,
-  type OutgoingEnvelope,
-  outboxIdsFor,
-  readyEnvelopes,
-  recipientsWithoutSession,
-  recordRefusal,
-} from '../messaging/outbox.ts';
+import type { OutboxScope } from '../messaging/outbox.ts';
 import { type EnvelopeOutcome, processEnvelopes } from '../messaging/receive.ts';
-import { startSession } from '../messaging/session.ts';
 import type { Profile } from '../profile/profile.ts';
-import { getSetting, setSetting } from '../profile/settings.ts';
-import type { Relay } from './relay.ts';
+import { backoffMs, sleep } from './backoff.ts';
+import { homeRelayId } from './home-relay-setting.ts';
+import { retryAfterOf } from './relay-failure.ts';
+import type { HomeRelay } from './relay.ts';
 import { RelayPool } from './relay-pool.ts';
+import { type SendReport, sendPass } from './send-pass.ts';
 
-/** What one pass over the outbox did. */
-export interface SendReport {
-  readonly sent: number;
-  /** Entries left for later (relay unreachable, no session yet, identity change). */
-  readonly waiting: number;
-  /** Messages that just became `failed` after repeated refusals. */
-  readonly failed: readonly number[];
-}
+export type { SendReport } from './send-pass.ts';
+export { backoffMs, sleep } from './backoff.ts';
 
 /** What one drain of the mailbox did. */
 export interface ReceiveReport {
   readonly stored: number;
   readonly duplicates: number;
   readonly receipts: number;
+  /** Control messages applied (a contact's new delivery token). */
+  readonly control: number;
   readonly rejected: number;
   readonly retry: number;
 }
@@ -50,14 +39,16 @@ export type SyncEvent =
 export const RECEIVE_BATCH = 100;
 
 /**
- * Moves messages between a profile and relays: publishes keys, sends the
- * outbox in order (R4), and drains the mailbox in committed batches that are
- * acked only afterwards (R1, R2).
+ * Moves messages between a profile and relays: registers the delivery token
+ * and publishes keys at the home relay, sends the outbox in order (R4), and
+ * drains the mailbox in committed batches that are acked only afterwards
+ * (R1, R2). Outbox passes never overlap, whoever asks for them.
  */
 export class SyncEngine {
   readonly pool: RelayPool;
-  private keysLow = false;
-  private homeRelay: Relay | undefined;
+  private running: Promise<SendReport> | undefined;
+  private followUp: { scope: OutboxScope; promise: Promise<SendReport> } | undefined;
+  private readonly relayBackoff = new Map<string, number>();
 
   constructor(
     private readonly profile: Profile,
@@ -66,17 +57,36 @@ export class SyncEngine {
     this.pool = pool ?? new RelayPool(profile);
   }
 
-  /** This profile's own relay (its mailbox and key directory). */
-  get home(): Relay {
-    if (!this.homeRelay) {
-      const address = getSetting(this.profile.db, 'relay');
-      if (!address) throw new SottoError('NOT_CONFIGURED');
-      this.homeRelay = this.pool.get(address);
-      this.homeRelay.onKeysLow(() => {
-        this.keysLow = true;
-      });
-    }
-    return this.homeRelay;
+  /** This profile's own relay (its mailbox, keys and token). */
+  get home(): HomeRelay {
+    // keys.low needs no listener: every key pass reads keys.status and refills to the stock (key-maintenance.ts).
+    return this.pool.home;
+  }
+
+  /**
+   * Makes the home relay ready for an invite, which carries its relay id and
+   * this account's token: the id pinned (connecting once if no connection has
+   * shown it yet) and the token registered, so that a contact's first message
+   * is not refused. RELAY_UNAVAILABLE when the relay cannot be reached,
+   * RELAY_REFUSED when it is not the pinned one.
+   */
+  async connectHome(): Promise<void> {
+    await this.registerToken();
+    if (homeRelayId(this.profile) === undefined) await this.home.keyStatus();
+  }
+
+  /**
+   * Registers this account's delivery token at the home relay if it has not
+   * got it yet (first run, after a rotation or a relay change). Runs before
+   * every send: a rotated token must be live before contacts learn it.
+   */
+  async registerToken(): Promise<boolean> {
+    const home = this.home;
+    const token = tokenToRegister(this.profile, home.address);
+    if (!token) return false;
+    await home.registerToken(token);
+    markTokenRegistered(this.profile, home.address, token);
+    return true;
   }
 
   /**
@@ -92,65 +102,29 @@ export class SyncEngine {
   }
 
   /**
-   * Sends what is queued: fetches bundles for recipients without a session,
-   * encrypts, and hands envelopes to each recipient's relay in outbox order.
-   * An unreachable relay leaves entries queued; refusals are counted (R5-like bound).
+   * Sends what is queued (see send-pass.ts). Single-flight: a caller that
+   * arrives while a pass runs waits for it and then gets one more pass, which
+   * every such caller shares (it covers whatever they queued meanwhile).
+   * Token registration comes first.
    */
-  async sendOutbox(scope: OutboxScope = 'all'): Promise<SendReport> {
-    const failed: number[] = [];
-    for (const recipient of recipientsWithoutSession(this.profile, scope)) {
-      try {
-        await startSession(this.profile, await this.relayFor(recipient).fetchBundle(recipient), recipient);
-      } catch (error) {
-        if (hasCode(error, 'RELAY_UNAVAILABLE') || hasCode(error, 'IDENTITY_CHANGED')) continue;
-        // A refusal or an unusable bundle counts against this recipient only.
-        if (hasCode(error, 'RELAY_REFUSED') || hasCode(error, 'INVALID_INPUT') || hasCode(error, 'IDENTITY_MISMATCH')) {
-          failed.push(...recordRefusal(this.profile, outboxIdsFor(this.profile, recipient)));
-        } else throw error;
-      }
+  sendOutbox(scope: OutboxScope = 'all'): Promise<SendReport> {
+    if (!this.running) return this.startPass(scope);
+    if (this.followUp) {
+      if (scope === 'all') this.followUp.scope = 'all';
+      return this.followUp.promise;
     }
-    while ((await encryptQueued(this.profile, 500, scope)) > 0) {
-      // encrypt everything that can be, in chunks of 500
-    }
-    let sent = 0;
-    const stalled = new Set<string>(); // keep per-recipient order: stop a recipient at its first failure
-    for (;;) {
-      const ready = readyEnvelopes(this.profile, 500, scope, [...stalled]);
-      if (ready.length === 0) break;
-      // One batch per relay, in outbox order (envelopes for one recipient share a relay).
-      const byRelay = new Map<Relay, OutgoingEnvelope[]>();
-      for (const envelope of ready) {
-        const relay = this.relayFor(envelope.recipient);
-        const share = byRelay.get(relay);
-        if (share) share.push(envelope);
-        else byRelay.set(relay, [envelope]);
-      }
-      for (const [relay, envelopes] of byRelay) {
-        let results: (string | undefined)[];
-        try {
-          results = await relay.sendBatch(envelopes.map(toSubmission));
-        } catch (error) {
-          if (!hasCode(error, 'RELAY_UNAVAILABLE') && !hasCode(error, 'RELAY_REFUSED')) throw error;
-          for (const envelope of envelopes) stalled.add(envelope.recipient);
-          continue;
-        }
-        const done: number[] = [];
-        const refused: number[] = [];
-        envelopes.forEach((envelope, i) => {
-          if (results[i] === undefined) done.push(envelope.outboxId);
-          else {
-            refused.push(envelope.outboxId);
-            stalled.add(envelope.recipient);
-          }
-        });
-        sent += this.commitSent(done);
-        if (refused.length > 0) failed.push(...recordRefusal(this.profile, refused));
-      }
-    }
-    const waiting = Number(
-      this.profile.db.prepare(`SELECT count(*) FROM outbox WHERE next_attempt_at < ${Number.MAX_SAFE_INTEGER}`, { pluck: true }).get(),
-    );
-    return { sent, waiting, failed };
+    const followUp: { scope: OutboxScope; promise: Promise<SendReport> } = {
+      scope,
+      promise: Promise.resolve(EMPTY_REPORT),
+    };
+    followUp.promise = this.running
+      .catch(() => undefined)
+      .then(() => {
+        this.followUp = undefined;
+        return this.startPass(followUp.scope);
+      });
+    this.followUp = followUp;
+    return followUp.promise;
   }
 
   /**
@@ -158,23 +132,35 @@ export class SyncEngine {
    * Waits `firstWaitMs` for the first envelope and `idleMs` between batches;
    * returns when a wait comes back empty.
    */
-  async receive(options: { firstWaitMs?: number; idleMs?: number; batchSize?: number; onBatch?: (o: readonly EnvelopeOutcome[]) => void } = {}): Promise<ReceiveReport> {
+  async receive(
+    options: {
+      firstWaitMs?: number;
+      idleMs?: number;
+      batchSize?: number;
+      onBatch?: (o: readonly EnvelopeOutcome[]) => void;
+    } = {},
+  ): Promise<ReceiveReport> {
     const relay = this.home;
-    const report = { stored: 0, duplicates: 0, receipts: 0, rejected: 0, retry: 0 };
+    const report = { stored: 0, duplicates: 0, receipts: 0, control: 0, rejected: 0, retry: 0 };
     const batchSize = options.batchSize ?? RECEIVE_BATCH;
     let wait = options.firstWaitMs ?? 1_000;
     for (;;) {
       const batch = await relay.receive(batchSize, wait);
       // A full batch means more is likely queued behind the push window: give the
       // relay time to push it after our ack, even on a loaded machine.
-      wait = batch.length >= batchSize ? Math.max(options.idleMs ?? 300, 2_000) : (options.idleMs ?? 300);
+      wait =
+        batch.length >= batchSize
+          ? Math.max(options.idleMs ?? 300, 2_000)
+          : (options.idleMs ?? 300);
       if (batch.length === 0) return report;
       const outcomes = await processEnvelopes(this.profile, batch, { sendReceipts: true });
-      await relay.ack(outcomes.filter((o) => o.outcome !== 'retry').map((o) => o.envelopeId));
+      const acked = outcomes.filter((o) => o.outcome !== 'retry').map((o) => o.envelopeId);
+      if (acked.length > 0) await relay.ack(acked);
       for (const o of outcomes) {
         if (o.outcome === 'stored') report.stored++;
         else if (o.outcome === 'duplicate') report.duplicates++;
         else if (o.outcome === 'receipt') report.receipts++;
+        else if (o.outcome === 'control') report.control++;
         else if (o.outcome === 'rejected') report.rejected++;
         else report.retry++;
       }
@@ -183,9 +169,9 @@ export class SyncEngine {
   }
 
   /**
-   * Stays connected until `signal` aborts: publishes keys, sends the outbox,
-   * receives, and reconnects with exponential backoff and jitter when the
-   * relay goes away.
+   * Stays connected until `signal` aborts: registers the token, publishes
+   * keys, sends the outbox, receives, and reconnects with exponential backoff
+   * and full jitter (at least as long as the relay asked) when the relay goes away.
    */
   async listen(signal: AbortSignal, onEvent: (event: SyncEvent) => void): Promise<void> {
     let failures = 0;
@@ -196,68 +182,54 @@ export class SyncEngine {
     };
     while (!signal.aborted) {
       try {
+        await this.registerToken();
         const published = await this.publishKeys();
         if (published > 0) onEvent({ type: 'keys', published });
-        report(true);
         const { sent } = await this.sendOutbox();
         if (sent > 0) onEvent({ type: 'sent', count: sent });
+        // Online only once the mailbox answered: the steps before may need no
+        // connection at all, and reporting them as online made a dead relay flap.
         await this.receive({
           firstWaitMs: 1_000,
           idleMs: 50,
-          onBatch: (outcomes) => onEvent({ type: 'received', outcomes }),
+          onBatch: (outcomes) => {
+            report(true);
+            onEvent({ type: 'received', outcomes });
+          },
         });
+        report(true);
         onEvent({ type: 'drained' });
         failures = 0;
       } catch (error) {
-        // Unreachable, or refusing for now (e.g. rate limits): wait and try again.
+        // Unreachable, or refusing for now: wait and try again.
         if (!hasCode(error, 'RELAY_UNAVAILABLE') && !hasCode(error, 'RELAY_REFUSED')) throw error;
         report(false);
         failures++;
-        await sleep(backoffMs(failures), signal);
+        await sleep(Math.max(backoffMs(failures), retryAfterOf(error)), signal);
       }
     }
   }
 
-  /** Closes relay connections. */
-  close(): Promise<void> {
-    return this.pool.close();
+  /** Closes relay connections (after a running outbox pass). */
+  async close(): Promise<void> {
+    await this.followUp?.promise.catch(() => undefined);
+    await this.running?.catch(() => undefined);
+    await this.pool.close();
   }
 
-  private relayFor(recipient: string): Relay {
-    return this.pool.get(findContactRelay(this.profile.db, recipient) ?? this.home.address);
+  private startPass(scope: OutboxScope): Promise<SendReport> {
+    const pass = (async () => {
+      await this.registerToken();
+      return sendPass(this.profile, scope, {
+        relay: (address, relayId) => this.pool.get(address, relayId),
+        backoff: this.relayBackoff,
+      });
+    })().finally(() => {
+      if (this.running === pass) this.running = undefined;
+    });
+    this.running = pass;
+    return pass;
   }
-
-  private commitSent(outboxIds: readonly number[]): number {
-    if (outboxIds.length > 0) markSent(this.profile, outboxIds);
-    return outboxIds.length;
-  }
 }
 
-/** The relay submission (`sendBatch` item) for an outgoing envelope. */
-export function toSubmission(envelope: OutgoingEnvelope) {
-  return {
-    clientMessageId: envelope.clientMessageId,
-    recipient: envelope.recipient,
-    recipientDevice: envelope.recipientDevice,
-    type: envelope.type as 2 | 3,
-    body: envelope.body,
-  };
-}
-
-/** Exponential backoff with full jitter: 0.5 s doubling up to 30 s. */
-export function backoffMs(failures: number, random = Math.random): number {
-  const ceiling = Math.min(30_000, 500 * 2 ** Math.min(failures, 10));
-  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts. */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
-  });
-}
-
+const EMPTY_REPORT: SendReport = { sent: 0, waiting: 0, failed: [] };

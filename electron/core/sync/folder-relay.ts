@@ -1,73 +1,64 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { z } from 'zod';
-import { type PreKeyBundleData, type PublishedKeys, publishedKeysSchema, type SignedPreKey, type EcPreKey } from '../../../shared/protocol/keys.ts';
-import { fromBase64, toBase64 } from '../../../shared/protocol/encoding.ts';
-import { LOW_KEY_THRESHOLD } from '../../../shared/relay/protocol.ts';
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { z } from 'zod';
+import { toBase64 } from '../../../shared/protocol/encoding.ts';
+import {
+  ecPreKeySchema,
+  type PreKeyBundleData,
+  signedPreKeySchema,
+} from '../../../shared/protocol/keys.ts';
+import { RELAY_LIMITS, type RelayId } from '../../../shared/relay/protocol.ts';
+import type { AccountId } from '../../../shared/protocol/account-id.ts';
 import { SottoError } from '../errors.ts';
-import { fsyncDirectory } from '../fs-atomic.ts';
-import type { IncomingEnvelope } from '../messaging/receive.ts';
-import type { Relay, RelayHealth, RelaySubmission } from './relay.ts';
+import {
+  ENVELOPE_NAME,
+  FolderLayout,
+  identityFileSchema,
+  tokenFileSchema,
+} from './folder-layout.ts';
+import { RELAY_ID_MISMATCH } from './relay-failure.ts';
+import type { BundleRequest, Relay, SealedSubmission } from './relay.ts';
+import type { RelayIdPin } from './ws-connection.ts';
 
-// A relay that is just a directory (local, shared, or synced by any file sync).
-// Layout (docs/relay-protocol.md#folder-relay):
-//   keys/<account>.<device>/identity.json          signed + last-resort keys
-//   keys/<account>.<device>/one-time/<kind>-<id>.json   one file per one-time key
-//   mail/<account>.<device>/<time>-<digest>.env    one file per envelope
-//   tmp/                                            staging for atomic renames
-// Every write goes to tmp/ and is renamed into place, so readers never see a
-// partial file; claiming a one-time key is a rename, which only one fetcher wins.
+// A relay that is just a directory (a shared drive, or a folder a file-sync
+// tool keeps in step), used without identity like any relay: bundle fetches
+// and sealed envelopes. Envelope files hold only the sealed body and a time,
+// under a name derived from the random client message id, so nothing in the
+// folder names a sender. Tokens are checked as a courtesy (honest clients
+// see RELAY_ERR_BAD_TOKEN exactly as on a server), but a folder cannot
+// enforce them: whoever can write the folder can write any mailbox.
 
-const envelopeFileSchema = z.object({
-  from: z.string(),
-  fromDevice: z.number().int(),
-  ctype: z.union([z.literal(2), z.literal(3)]),
-  body: z.string(),
-});
+let sequence = 0;
 
-const POLL_MS = 100;
-
-/** Envelope file names this relay writes; anything else in a mailbox (a sync tool's conflict copy…) is ignored. */
-const ENVELOPE_NAME = /^[0-9]{15}-[A-Za-z0-9_-]{22}\.env$/;
-
-/** The folder relay for `root`, acting as device `self`. */
+/** The folder relay at `root` (an already checked, normalized absolute path). */
 export class FolderRelay implements Relay {
-  readonly address: string;
-  private readonly delivered = new Set<string>();
-  private readonly keysLowListeners: (() => void)[] = [];
+  protected readonly layout: FolderLayout;
+  private checkedRelayId: RelayId | undefined;
 
   constructor(
-    root: string,
-    private readonly self: { accountId: string; deviceId: number },
+    readonly address: string,
+    protected readonly pin: RelayIdPin,
+    /** Create the folder and its relay.json on first use (only for the user's own relay). */
+    private readonly create = false,
   ) {
-    this.address = resolve(root);
+    this.layout = new FolderLayout(address);
   }
 
-  publishKeys(keys: PublishedKeys): Promise<void> {
-    const { oneTimePreKeys, oneTimeKyberPreKeys, ...identity } = publishedKeysSchema.parse(keys);
-    if (keys.accountId !== this.self.accountId) throw new SottoError('RELAY_REFUSED', 'RELAY_ERR_FORBIDDEN');
-    const dir = this.keysDir(keys.accountId, keys.deviceId);
-    mkdirSync(join(dir, 'one-time'), { recursive: true });
-    for (const key of oneTimePreKeys) this.put(join(dir, 'one-time', `ec-${pad(key.id)}.json`), key);
-    for (const key of oneTimeKyberPreKeys) this.put(join(dir, 'one-time', `kyber-${pad(key.id)}.json`), key);
-    this.put(join(dir, 'identity.json'), identity);
-    return Promise.resolve();
-  }
-
-  async fetchBundle(accountId: string, deviceId = 1): Promise<PreKeyBundleData> {
-    await Promise.resolve();
-    const dir = this.keysDir(accountId, deviceId);
-    let identity: Omit<PublishedKeys, 'oneTimePreKeys' | 'oneTimeKyberPreKeys'>;
-    try {
-      identity = publishedKeysSchema
-        .omit({ oneTimePreKeys: true, oneTimeKyberPreKeys: true })
-        .parse(JSON.parse(readFileSync(join(dir, 'identity.json'), 'utf8')));
-    } catch {
+  async fetchBundle(request: BundleRequest): Promise<PreKeyBundleData> {
+    await this.ready();
+    const dir = this.layout.keysDir(request.accountId, request.deviceId);
+    this.checkToken(request.accountId, request.deviceId, request.token);
+    const identity = this.layout.read(join(dir, 'identity.json'), identityFileSchema);
+    if (
+      !identity ||
+      identity.accountId !== request.accountId ||
+      identity.deviceId !== request.deviceId
+    ) {
       throw new SottoError('RELAY_REFUSED', 'RELAY_ERR_NO_KEYS');
     }
-    const preKey = this.claim<EcPreKey>(dir, 'ec');
-    const kyber = this.claim<SignedPreKey>(dir, 'kyber');
+    const preKey = this.claim(dir, 'ec', ecPreKeySchema);
+    const kyber = this.claim(dir, 'kyber', signedPreKeySchema);
     return {
       accountId: identity.accountId,
       deviceId: identity.deviceId,
@@ -79,160 +70,105 @@ export class FolderRelay implements Relay {
     };
   }
 
-  send(submission: RelaySubmission): Promise<void> {
-    const mailbox = this.mailDir(submission.recipient, submission.recipientDevice);
-    mkdirSync(mailbox, { recursive: true });
-    // Same sender + client message id → same digest → the resubmit is recognised (R4).
-    const digest = createHash('sha256')
-      .update(`${this.self.accountId}\0${submission.clientMessageId}`)
-      .digest('base64url')
-      .slice(0, 22);
-    if (readdirSync(mailbox).some((name) => name.endsWith(`-${digest}.env`))) return Promise.resolve();
-    const name = `${Date.now().toString().padStart(15, '0')}-${digest}.env`;
-    this.put(join(mailbox, name), {
-      from: this.self.accountId,
-      fromDevice: this.self.deviceId,
-      ctype: submission.type,
-      body: toBase64(submission.body),
+  async sendBatch(submissions: readonly SealedSubmission[]): Promise<(string | undefined)[]> {
+    await this.ready();
+    return submissions.map((submission) => {
+      try {
+        this.store(submission);
+        return undefined;
+      } catch (error) {
+        if (error instanceof SottoError && error.code === 'RELAY_REFUSED' && error.detail)
+          return error.detail;
+        throw error;
+      }
     });
-    return Promise.resolve();
-  }
-
-  async sendBatch(submissions: readonly RelaySubmission[]): Promise<(string | undefined)[]> {
-    for (const submission of submissions) await this.send(submission);
-    return submissions.map(() => undefined);
-  }
-
-  async receive(max: number, waitMs: number): Promise<IncomingEnvelope[]> {
-    this.checkKeyStock();
-    const deadline = Date.now() + waitMs;
-    for (;;) {
-      const batch = this.readMailbox(max);
-      if (batch.length > 0 || Date.now() >= deadline) return batch;
-      await new Promise((r) => setTimeout(r, Math.min(POLL_MS, Math.max(0, deadline - Date.now()))));
-    }
-  }
-
-  ack(envelopeIds: readonly string[]): Promise<void> {
-    const mailbox = this.mailDir(this.self.accountId, this.self.deviceId);
-    for (const id of envelopeIds) {
-      // Only names this relay could have handed out; anything else is not ours to delete.
-      if (!ENVELOPE_NAME.test(`${id}.env`)) continue;
-      rmSync(join(mailbox, `${id}.env`), { force: true });
-      this.delivered.delete(id);
-    }
-    return Promise.resolve();
-  }
-
-  health(): Promise<RelayHealth> {
-    try {
-      mkdirSync(join(this.address, 'tmp'), { recursive: true });
-      return Promise.resolve({ reachable: true, queued: this.mailboxNames().length });
-    } catch {
-      return Promise.resolve({ reachable: false });
-    }
-  }
-
-  onKeysLow(listener: () => void): void {
-    this.keysLowListeners.push(listener);
-  }
-
-  /** A folder has no server to warn us: count our own one-time key files instead. */
-  private checkKeyStock(): void {
-    let names: string[];
-    try {
-      names = readdirSync(join(this.keysDir(this.self.accountId, this.self.deviceId), 'one-time'));
-    } catch {
-      return; // nothing published yet
-    }
-    const ec = names.filter((n) => n.startsWith('ec-')).length;
-    const kyber = names.filter((n) => n.startsWith('kyber-')).length;
-    if (Math.min(ec, kyber) < LOW_KEY_THRESHOLD) for (const listener of this.keysLowListeners) listener();
   }
 
   close(): Promise<void> {
     return Promise.resolve();
   }
 
-  private readMailbox(max: number): IncomingEnvelope[] {
-    const batch: IncomingEnvelope[] = [];
-    const mailbox = this.mailDir(this.self.accountId, this.self.deviceId);
-    for (const name of this.mailboxNames()) {
-      const id = name.slice(0, -'.env'.length);
-      if (this.delivered.has(id)) continue;
-      try {
-        const file = envelopeFileSchema.parse(JSON.parse(readFileSync(join(mailbox, name), 'utf8')));
-        batch.push({ id, sender: file.from, senderDevice: file.fromDevice, type: file.ctype, body: fromBase64(file.body) });
-      } catch {
-        // A foreign or damaged file: hand it on so the pipeline counts and rejects it (R5).
-        batch.push({ id, sender: 'unknown', senderDevice: 1, type: 0, body: new Uint8Array() });
-      }
-      this.delivered.add(id);
-      if (batch.length >= max) break;
-    }
-    return batch;
-  }
-
-  private mailboxNames(): string[] {
+  /** Checks (once) that this folder is a relay with the pinned id; the user's own folder is created on first use. */
+  protected async ready(): Promise<RelayId> {
+    await Promise.resolve();
+    if (this.checkedRelayId) return this.checkedRelayId;
     try {
-      return readdirSync(this.mailDir(this.self.accountId, this.self.deviceId))
-        .filter((name) => ENVELOPE_NAME.test(name))
-        .sort();
-    } catch {
-      return [];
+      if (!statSync(this.address).isDirectory())
+        throw new SottoError('RELAY_UNAVAILABLE', 'not a folder');
+    } catch (error) {
+      if (!this.create || error instanceof SottoError)
+        throw new SottoError('RELAY_UNAVAILABLE', 'folder missing');
+      mkdirSync(this.address, { recursive: true });
     }
+    const relayId = this.layout.relayId(this.create);
+    const pinned = this.pin.expected();
+    if (pinned !== undefined && pinned !== relayId)
+      throw new SottoError('RELAY_REFUSED', RELAY_ID_MISMATCH);
+    if (pinned === undefined) this.pin.remember?.(relayId);
+    this.checkedRelayId = relayId;
+    return relayId;
   }
 
-  private claim<T>(dir: string, kind: 'ec' | 'kyber'): T | undefined {
+  /** RELAY_ERR_BAD_TOKEN unless the recipient registered this token (one code for unknown account, no token, wrong token). */
+  protected checkToken(accountId: AccountId, deviceId: number, token: Uint8Array): void {
+    const file = this.layout.read(
+      join(this.layout.keysDir(accountId, deviceId), 'token.json'),
+      tokenFileSchema,
+    );
+    if (!file || file.sha256 !== sha256(token))
+      throw new SottoError('RELAY_REFUSED', 'RELAY_ERR_BAD_TOKEN');
+  }
+
+  private store(submission: SealedSubmission): void {
+    this.checkToken(submission.recipient, submission.recipientDevice, submission.token);
+    if (submission.body.length === 0) throw new SottoError('RELAY_REFUSED', 'RELAY_ERR_MALFORMED');
+    if (submission.body.length > RELAY_LIMITS.maxEnvelopeBytes)
+      throw new SottoError('RELAY_REFUSED', 'RELAY_ERR_TOO_LARGE');
+    const mailbox = this.layout.mailDir(submission.recipient, submission.recipientDevice);
+    mkdirSync(mailbox, { recursive: true });
+    // The same (recipient, device, client message id) gives the same tag: a resubmit is recognised (R4).
+    // The id is random per envelope, so the tag names no sender.
+    const tag = createHash('sha256')
+      .update(
+        `sotto-folder-envelope/v2\0${submission.recipient}\0${submission.recipientDevice}\0${submission.clientMessageId}`,
+      )
+      .digest('base64url')
+      .slice(0, 22);
+    if (readdirSync(mailbox).some((name) => name.endsWith(`-${tag}.env`))) return;
+    const now = Date.now();
+    sequence = (sequence + 1) % 1_000_000;
+    const name = `${now.toString().padStart(15, '0')}-${sequence.toString().padStart(6, '0')}-${tag}.env`;
+    if (!ENVELOPE_NAME.test(name)) throw new SottoError('INTERNAL', 'envelope name');
+    this.layout.put(join(mailbox, name), { body: toBase64(submission.body), serverTime: now });
+  }
+
+  /** Takes one one-time key file of `kind`; the rename into tmp/ is what makes only one fetcher win it. */
+  private claim<T>(dir: string, kind: 'ec' | 'kyber', schema: z.ZodType<T>): T | undefined {
     let names: string[];
     try {
-      names = readdirSync(join(dir, 'one-time')).filter((n) => n.startsWith(`${kind}-`)).sort();
+      names = readdirSync(join(dir, 'one-time'))
+        .filter((n) => new RegExp(`^${kind}-[0-9]{8}\\.json$`).test(n))
+        .sort();
     } catch {
       return undefined;
     }
+    mkdirSync(this.layout.tmp, { recursive: true });
     for (const name of names) {
-      const claimed = join(this.address, 'tmp', `claimed-${randomBytes(8).toString('hex')}`);
+      const claimed = join(this.layout.tmp, `claimed-${randomBytes(8).toString('hex')}`);
       try {
-        mkdirSync(join(this.address, 'tmp'), { recursive: true });
-        renameSync(join(dir, 'one-time', name), claimed); // only one fetcher wins the rename
+        renameSync(join(dir, 'one-time', name), claimed);
       } catch {
-        continue;
+        continue; // another fetcher won this one
       }
-      try {
-        return JSON.parse(readFileSync(claimed, 'utf8')) as T;
-      } catch {
-        continue; // a damaged key file: skip it, the next one will do
-      } finally {
-        rmSync(claimed, { force: true });
-      }
+      const key = this.layout.read(claimed, schema);
+      rmSync(claimed, { force: true });
+      if (key !== undefined) return key; // a damaged key file is dropped; the next one will do
     }
     return undefined;
   }
-
-  private put(path: string, value: unknown): void {
-    const staging = join(this.address, 'tmp', `${randomBytes(8).toString('hex')}.tmp`);
-    mkdirSync(join(this.address, 'tmp'), { recursive: true });
-    writeFileSync(staging, JSON.stringify(value), { flush: true });
-    renameSync(staging, path);
-    // The sender forgets an envelope once send() returns: the rename must survive a power cut.
-    fsyncDirectory(dirname(path));
-  }
-
-  private keysDir(accountId: string, deviceId: number): string {
-    return join(this.address, 'keys', `${safe(accountId)}.${deviceId}`);
-  }
-
-  private mailDir(accountId: string, deviceId: number): string {
-    return join(this.address, 'mail', `${safe(accountId)}.${deviceId}`);
-  }
 }
 
-function pad(id: number): string {
-  return id.toString().padStart(8, '0');
-}
-
-/** Account ids are base32; anything else must not become a path. */
-function safe(accountId: string): string {
-  if (!/^[a-z2-7]{32}$/.test(accountId)) throw new SottoError('INVALID_INPUT', 'account id');
-  return accountId;
+/** base64 SHA-256, as token.json stores it. */
+export function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('base64');
 }

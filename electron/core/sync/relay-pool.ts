@@ -1,24 +1,24 @@
-import { resolve } from 'node:path';
+import type { RelayId } from '../../../shared/relay/protocol.ts';
 import type { Profile } from '../profile/profile.ts';
+import { FolderHomeRelay } from './folder-home-relay.ts';
 import { FolderRelay } from './folder-relay.ts';
-import type { Relay } from './relay.ts';
+import { homeRelayId, homeRelaySetting, pinHomeRelayId } from './home-relay-setting.ts';
+import { assertInviteRelayAllowed, isWebSocketAddress, sameAddress } from './relay-address.ts';
+import type { HomeRelay, Relay, RelayIdentity } from './relay.ts';
+import type { RelayIdPin } from './ws-connection.ts';
+import { WebSocketHomeRelay } from './ws-home-relay.ts';
 import { WebSocketRelay, type WebSocketRelayOptions } from './ws-relay.ts';
 
-/** True if `address` names a WebSocket relay (otherwise it is a folder path). */
-export function isWebSocketAddress(address: string): boolean {
-  return /^wss?:\/\//i.test(address);
-}
-
-/** Normalizes a relay address as stored in settings and invites. */
-export function normalizeRelayAddress(address: string): string {
-  return isWebSocketAddress(address) ? address.replace(/\/+$/, '') : resolve(address);
-}
-
 /**
- * One Relay client per address, acting as this profile's device. A profile
- * receives on its own relay and delivers to each contact's relay.
+ * The relays one profile talks to. `home` is its own relay, the only place
+ * its identity key signs anything for a relay (and only after the relay
+ * showed the pinned relay id). `get` is any relay, the home relay included,
+ * used anonymously for bundles and sealed sends. Every address is checked
+ * against the address rules before a client for it exists, so no socket is
+ * opened and no path touched for an address that is not allowed.
  */
 export class RelayPool {
+  private homeRelay: HomeRelay | undefined;
   private readonly relays = new Map<string, Relay>();
 
   constructor(
@@ -26,12 +26,38 @@ export class RelayPool {
     private readonly options: WebSocketRelayOptions = {},
   ) {}
 
-  /** The client for `address`, created on first use. */
-  get(address: string): Relay {
-    const key = normalizeRelayAddress(address);
+  /** This device's own relay (NOT_CONFIGURED, INSECURE_RELAY or RELAY_ADDRESS_REFUSED when the setting does not allow one). */
+  get home(): HomeRelay {
+    if (!this.homeRelay) {
+      const { address } = homeRelaySetting(this.profile);
+      this.homeRelay = isWebSocketAddress(address)
+        ? new WebSocketHomeRelay(address, this.identity(), this.homePin(), this.options)
+        : new FolderHomeRelay(
+            address,
+            { accountId: this.profile.account.accountId, deviceId: this.profile.account.deviceId },
+            this.homePin(),
+          );
+    }
+    return this.homeRelay;
+  }
+
+  /**
+   * An anonymous client for the relay at `address` whose id a contact's invite
+   * pinned (`relayId`; null for a contact known from before relay ids, then
+   * only the address is checked). RELAY_ADDRESS_REFUSED for an address an
+   * invite may not name. The home relay serves its own anonymous side.
+   */
+  get(address: string, relayId: RelayId | null): Relay {
+    const normalized = assertInviteRelayAllowed(this.profile, address);
+    const home = this.homeIfSame(normalized, relayId);
+    if (home) return home;
+    const key = `${normalized}\n${relayId ?? ''}`;
     let relay = this.relays.get(key);
     if (!relay) {
-      relay = isWebSocketAddress(key) ? new WebSocketRelay(key, this.identity(), this.options) : new FolderRelay(key, this.self());
+      const pin: RelayIdPin = { expected: () => relayId ?? undefined };
+      relay = isWebSocketAddress(normalized)
+        ? new WebSocketRelay(normalized, pin, this.options)
+        : new FolderRelay(normalized, pin);
       this.relays.set(key, relay);
     }
     return relay;
@@ -39,20 +65,39 @@ export class RelayPool {
 
   /** Closes every client. */
   async close(): Promise<void> {
-    await Promise.all([...this.relays.values()].map((r) => r.close()));
+    const all = [...this.relays.values(), ...(this.homeRelay ? [this.homeRelay] : [])];
     this.relays.clear();
+    this.homeRelay = undefined;
+    await Promise.all(all.map((r) => r.close()));
   }
 
-  private self() {
-    return { accountId: this.profile.account.accountId, deviceId: this.profile.account.deviceId };
+  private homeIfSame(address: string, relayId: RelayId | null): HomeRelay | undefined {
+    let home: HomeRelay;
+    try {
+      home = this.home;
+    } catch {
+      return undefined; // no usable home relay: the contact's relay is used on its own
+    }
+    if (!sameAddress(home.address, address)) return undefined;
+    const pinned = homeRelayId(this.profile);
+    // Same address, another relay id than ours: a separate client, which refuses at the challenge.
+    return relayId === null || pinned === relayId ? home : undefined;
   }
 
-  private identity() {
-    const profile = this.profile;
+  private homePin(): RelayIdPin {
     return {
-      ...this.self(),
-      identityKey: profile.account.identity.publicKey.serialize(),
-      sign: (message: Uint8Array<ArrayBuffer>) => profile.account.identity.privateKey.sign(message),
+      expected: () => homeRelayId(this.profile),
+      remember: (relayId) => pinHomeRelayId(this.profile, relayId),
+    };
+  }
+
+  private identity(): RelayIdentity {
+    const account = this.profile.account;
+    return {
+      accountId: account.accountId,
+      deviceId: account.deviceId,
+      identityKey: account.identity.publicKey.serialize(),
+      sign: (message) => account.identity.privateKey.sign(message),
     };
   }
 }

@@ -74,7 +74,9 @@ export interface Relay {
    * Stores sealed envelopes (one durable commit per request where the relay
    * supports it). One result per submission, in order: `undefined` when
    * stored (or recognised as a resubmit), else the RELAY_ERR_* code of that
-   * submission's refusal.
+   * submission's refusal, or UNSENT (relay-failure.ts) when the connection
+   * failed after earlier frames of the batch were stored. Rejects (nothing
+   * stored) when the first frame fails.
    */
   sendBatch(submissions: readonly SealedSubmission[]): Promise<(string | undefined)[]>;
   close(): Promise<void>;

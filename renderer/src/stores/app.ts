@@ -11,6 +11,8 @@ export interface CreateProfileInput {
   readonly passphrase?: string;
   readonly useKeychain: boolean;
   readonly relay: string;
+  /** The user confirmed an unencrypted ws:// relay on another computer. */
+  readonly allowInsecureRelay?: boolean;
 }
 
 /** The app's phase (first run, locked, unlocked) and the profile lifecycle. */

@@ -51,10 +51,28 @@ export const useContactsStore = defineStore('contacts', () => {
     return contact;
   }
 
+  /** Blocks (the core rotates this account's delivery token) or unblocks the contact of a conversation. */
+  async function setBlocked(conversationId: number, blocked: boolean): Promise<Contact> {
+    const contact = await call(blocked ? 'contacts:block' : 'contacts:unblock', { conversationId });
+    upsert(contact);
+    return contact;
+  }
+
   function reset(): void {
     contacts.value = [];
     safetyNumber.value = null;
   }
 
-  return { contacts, safetyNumber, byConversation, load, add, loadSafetyNumber, verify, acceptIdentity, reset };
+  return {
+    contacts,
+    safetyNumber,
+    byConversation,
+    load,
+    add,
+    loadSafetyNumber,
+    verify,
+    acceptIdentity,
+    setBlocked,
+    reset,
+  };
 });

@@ -51,7 +51,9 @@ describe('at rest, a profile directory holds nothing readable', () => {
       for (const file of files) {
         for (const secret of secrets) {
           for (const needle of needles(secret)) {
-            expect(file.bytes.includes(needle), `${phase}: ${file.name} leaks a secret`).toBe(false);
+            expect(file.bytes.includes(needle), `${phase}: ${file.name} leaks a secret`).toBe(
+              false,
+            );
           }
         }
       }
@@ -77,14 +79,18 @@ describe('at rest, a profile directory holds nothing readable', () => {
     withKey.close();
 
     const withoutKey = new Database(paths.database, { readonly: true });
-    expect(() => withoutKey.prepare('SELECT count(*) FROM sqlite_master').get()).toThrow(/not a database/);
+    expect(() => withoutKey.prepare('SELECT count(*) FROM sqlite_master').get()).toThrow(
+      /not a database/,
+    );
     withoutKey.close();
 
     const wrongKey = new Database(paths.database, { readonly: true });
     wrongKey.pragma("cipher = 'sqlcipher'");
     wrongKey.pragma('legacy = 4');
     wrongKey.pragma(`key = "x'${'00'.repeat(32)}'"`);
-    expect(() => wrongKey.prepare('SELECT count(*) FROM sqlite_master').get()).toThrow(/not a database/);
+    expect(() => wrongKey.prepare('SELECT count(*) FROM sqlite_master').get()).toThrow(
+      /not a database/,
+    );
     wrongKey.close();
     await alice.profile.close();
   });

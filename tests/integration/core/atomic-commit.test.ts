@@ -6,8 +6,12 @@ import { flushOutbox, introduce, newProfile } from '../../support/profiles.ts';
 function stateOf(profile: Profile) {
   const db = profile.db;
   return {
-    sessions: db.prepare('SELECT address, hex(record) AS record FROM sessions ORDER BY address').all(),
-    identities: db.prepare('SELECT account_id, hex(public_key) AS key FROM identities ORDER BY account_id').all(),
+    sessions: db
+      .prepare('SELECT address, hex(record) AS record FROM sessions ORDER BY address')
+      .all(),
+    identities: db
+      .prepare('SELECT account_id, hex(public_key) AS key FROM identities ORDER BY account_id')
+      .all(),
     preKeys: db.prepare('SELECT id FROM pre_keys ORDER BY id', { pluck: true }).all(),
     kyberPreKeys: db.prepare('SELECT id FROM kyber_pre_keys ORDER BY id', { pluck: true }).all(),
     messages: db.prepare('SELECT count(*) FROM messages', { pluck: true }).get(),
@@ -20,7 +24,8 @@ describe('a batch commits whole or not at all (R2)', () => {
     const alice = await newProfile('Alice');
     const bob = await newProfile('Bob');
     await introduce(alice.profile, bob.profile);
-    for (let i = 0; i < 30; i++) queueText(alice.profile, bob.profile.account.accountId, `batch message ${i}`);
+    for (let i = 0; i < 30; i++)
+      queueText(alice.profile, bob.profile.account.accountId, `batch message ${i}`);
     const envelopes = await flushOutbox(alice.profile);
 
     const before = stateOf(bob.profile);

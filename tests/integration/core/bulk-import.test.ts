@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { type ImportedMessage, importMessages } from '../../../electron/core/history/bulk-import.ts';
-import { addContact, listConversations, Profile, searchMessages } from '../../../electron/core/index.ts';
+import {
+  type ImportedMessage,
+  importMessages,
+} from '../../../electron/core/history/bulk-import.ts';
+import {
+  addContact,
+  listConversations,
+  Profile,
+  searchMessages,
+} from '../../../electron/core/index.ts';
 import { cardOf, newProfile } from '../../support/profiles.ts';
 
 function messages(peer: string, count: number, start = 0): ImportedMessage[] {
@@ -30,9 +38,13 @@ describe('bulk import', () => {
 
     expect(importMessages(profile, rows)).toEqual({ inserted: 0, skipped: 12_000 });
     expect(profile.db.prepare('SELECT count(*) FROM messages', { pluck: true }).get()).toBe(12_000);
-    expect(profile.db.prepare("SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'toast'", { pluck: true }).get()).toBe(
-      12_000 - Math.ceil(12_000 / 7),
-    );
+    expect(
+      profile.db
+        .prepare("SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'toast'", {
+          pluck: true,
+        })
+        .get(),
+    ).toBe(12_000 - Math.ceil(12_000 / 7));
   });
 
   it('rows committed but not yet indexed (an interrupted import) are indexed on the next open', async () => {
@@ -49,7 +61,9 @@ describe('bulk import', () => {
     await alice.profile.close();
 
     const reopened = await Profile.open(alice.dir, { passphrase: alice.passphrase });
-    expect(searchMessages(reopened.db, 'quokka').map((m) => m.body)).toEqual(['interrupted quokka']);
+    expect(searchMessages(reopened.db, 'quokka').map((m) => m.body)).toEqual([
+      'interrupted quokka',
+    ]);
     expect(searchMessages(reopened.db, 'marmalade')).toHaveLength(2);
     await reopened.close();
   });

@@ -19,7 +19,9 @@ const CHUNK = 50;
 
 function allMessages(profile: Profile): string[] {
   const [conversation] = listConversations(profile.db);
-  return messagesPage(profile.db, conversation!.id, 10 * PER_SIDE).map((m) => `${m.outgoing ? 'out' : 'in'}:${m.body}`);
+  return messagesPage(profile.db, conversation!.id, 10 * PER_SIDE).map(
+    (m) => `${m.outgoing ? 'out' : 'in'}:${m.body}`,
+  );
 }
 
 async function deliver(to: Profile, envelopes: IncomingEnvelope[]): Promise<number> {
@@ -51,7 +53,8 @@ describe('two profiles talking in-process', () => {
         a = await Profile.open(alice.dir, { passphrase: alice.passphrase });
         b = await Profile.open(bob.dir, { passphrase: bob.passphrase });
       }
-      for (let i = sent; i < sent + CHUNK; i++) queueText(a, b.account.accountId, `from alice #${i}`);
+      for (let i = sent; i < sent + CHUNK; i++)
+        queueText(a, b.account.accountId, `from alice #${i}`);
       storedAtBob += await deliver(b, await flushOutbox(a));
       for (let i = sent; i < sent + CHUNK; i++) queueText(b, a.account.accountId, `from bob #${i}`);
       storedAtAlice += await deliver(a, await flushOutbox(b));
@@ -65,7 +68,9 @@ describe('two profiles talking in-process', () => {
     expect(new Set(atBob).size).toBe(2 * PER_SIDE);
     expect(atBob).toContain(`in:from alice #${PER_SIDE - 1}`);
     expect(atAlice).toContain(`in:from bob #0`);
-    expect(atAlice.map((m) => m.replace(/^(in|out):/, '')).sort()).toEqual(atBob.map((m) => m.replace(/^(in|out):/, '')).sort());
+    expect(atAlice.map((m) => m.replace(/^(in|out):/, '')).sort()).toEqual(
+      atBob.map((m) => m.replace(/^(in|out):/, '')).sort(),
+    );
     expect(searchMessages(b.db, 'alice #777').map((m) => m.body)).toContain('from alice #777');
     await a.close();
     await b.close();
@@ -81,13 +86,15 @@ describe("the sender's name in a message", () => {
     addContact(b, { ...cardOf(a), displayName: 'Mum' });
     addContact(a, cardOf(b));
     addContact(c, cardOf(b));
-    await startSession(a, takeBundle(publishedKeys(b.db, b.account), 0));
-    await startSession(c, takeBundle(publishedKeys(b.db, b.account), 1));
+    await startSession(a, takeBundle(publishedKeys(b.db, b.account), 0), b.account.accountId);
+    await startSession(c, takeBundle(publishedKeys(b.db, b.account), 1), b.account.accountId);
     queueText(a, b.account.accountId, 'from Alice');
     queueText(c, b.account.accountId, 'from Carol');
     await deliver(b, [...(await flushOutbox(a)), ...(await flushOutbox(c))]);
 
-    const names = listConversations(b.db).map((conversation) => conversation.displayName).sort();
+    const names = listConversations(b.db)
+      .map((conversation) => conversation.displayName)
+      .sort();
     expect(names).toEqual(['Carol', 'Mum']);
   });
 });

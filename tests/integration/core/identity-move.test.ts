@@ -58,7 +58,7 @@ async function bobResets() {
   const oldBob = bob.account;
   await resetIdentity(bob, HOME);
   // The new account starts a session with Alice from her bundle, as the engine would.
-  await startSession(bob, takeBundle(publishedKeys(alice.db, alice.account), 5));
+  await startSession(bob, takeBundle(publishedKeys(alice.db, alice.account), 5), alice.account.accountId);
   return { alice, bob, oldBob };
 }
 
@@ -122,7 +122,7 @@ describe('a contact that moved (the receiving side)', () => {
     const { alice, bob, oldBob } = await bobResets();
     queueText(bob, alice.account.accountId, 'hello from my new key');
     const outcomes = await processEnvelopes(alice, await flushOutbox(bob));
-    expect(outcomes.map((o) => o.outcome)).toEqual(['receipt', 'stored']);
+    expect(outcomes.map((o) => o.outcome)).toEqual(['control', 'stored']);
 
     const contact = getContact(alice.db, oldBob.accountId);
     expect(contact).toMatchObject({ trust: 'changed', verified: false });
@@ -218,7 +218,7 @@ describe('a contact that moved (the receiving side)', () => {
     const genuine = signMoveNotice(oldBob, bob.account.identity, Date.now());
     queueRaw(bob, alice.account.accountId, movedContent({ ...genuine, identityKey: toBase64(new Uint8Array(33)) }));
     const outcomes = [...(await processEnvelopes(alice, await flushOutbox(carol))), ...(await processEnvelopes(alice, await flushOutbox(bob)))];
-    expect(outcomes.map((o) => o.outcome)).toEqual(['receipt', 'receipt']); // acknowledged, nothing shown
+    expect(outcomes.map((o) => o.outcome)).toEqual(['control', 'control']); // acknowledged, nothing shown
     expect(trustRefusalCounts(alice.db)).toMatchObject({ 'move.misaddressed': 1, 'move.bad-signature': 1 });
     expect(getContact(alice.db, carol.account.accountId)).toMatchObject({ trust: 'trusted' });
     expect(getContact(alice.db, oldBob.accountId)).toMatchObject({ trust: 'trusted' });
@@ -282,7 +282,7 @@ describe('a contact that resets twice before the user accepted', () => {
     await processEnvelopes(alice, await flushOutbox(bob));
     const firstNew = bob.account.accountId;
     await resetIdentity(bob, HOME);
-    await startSession(bob, takeBundle(publishedKeys(alice.db, alice.account), 7));
+    await startSession(bob, takeBundle(publishedKeys(alice.db, alice.account), 7), alice.account.accountId);
     await processEnvelopes(alice, await flushOutbox(bob));
     expect(alice.db.prepare('SELECT from_account, to_account FROM identity_moves').all()).toEqual([
       { from_account: oldBob.accountId, to_account: bob.account.accountId },

@@ -2,7 +2,13 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Profile, profilePaths, queueText, addContact, SCHEMA_VERSION } from '../../../electron/core/index.ts';
+import {
+  Profile,
+  profilePaths,
+  queueText,
+  addContact,
+  SCHEMA_VERSION,
+} from '../../../electron/core/index.ts';
 import { openKeyed } from '../../../electron/core/db/sqlite.ts';
 import { unwrapDatabaseKey } from '../../../electron/core/keys/database-key.ts';
 import { readKeyFile } from '../../../electron/core/keys/keyfile.ts';
@@ -51,7 +57,9 @@ describe('opening a profile fails safe', () => {
   it('WRONG_PASSPHRASE, and every file stays byte-identical', async () => {
     const { dir } = await closedProfile();
     const before = snapshotDir(dir);
-    expect(await failureCode(() => Profile.open(dir, { passphrase: 'not it' }))).toBe('WRONG_PASSPHRASE');
+    expect(await failureCode(() => Profile.open(dir, { passphrase: 'not it' }))).toBe(
+      'WRONG_PASSPHRASE',
+    );
     expect(snapshotDir(dir)).toEqual(before);
   });
 
@@ -139,14 +147,18 @@ describe('opening a profile fails safe', () => {
   it('PROFILE_NOT_FOUND for a directory without a profile, and nothing is created there', async () => {
     const { dir } = await closedProfile();
     const empty = join(dir, 'nothing-here');
-    expect(await failureCode(() => Profile.open(empty, { passphrase: 'x' }))).toBe('PROFILE_NOT_FOUND');
+    expect(await failureCode(() => Profile.open(empty, { passphrase: 'x' }))).toBe(
+      'PROFILE_NOT_FOUND',
+    );
     expect(existsSync(empty)).toBe(false);
   });
 
   it('PROFILE_EXISTS when creating over an existing profile', async () => {
     const { dir, passphrase } = await closedProfile();
     const before = snapshotDir(dir);
-    expect(await failureCode(() => Profile.create(dir, { displayName: 'Mallory', passphrase }))).toBe('PROFILE_EXISTS');
+    expect(
+      await failureCode(() => Profile.create(dir, { displayName: 'Mallory', passphrase })),
+    ).toBe('PROFILE_EXISTS');
     expect(snapshotDir(dir)).toEqual(before);
   });
 });

@@ -6,7 +6,9 @@ import {
   queueText,
   type IncomingEnvelope,
 } from '../../../electron/core/index.ts';
+import { IdentityKeyPair, SignalMessage } from '@signalapp/libsignal-client';
 import { flushOutbox, introduce, newProfile } from '../../support/profiles.ts';
+import { delivered, honestCertificate, sealWith } from '../../support/sealing.ts';
 
 function bodies(profile: Awaited<ReturnType<typeof newProfile>>['profile']): string[] {
   const [conversation] = listConversations(profile.db);
@@ -62,23 +64,58 @@ describe('redelivery and reordering (R3)', () => {
     expect(bodies(bob)).toEqual(Array.from({ length: 40 }, (_, i) => `m${i}`));
   });
 
-  it('a garbage envelope is retried a bounded number of times, then rejected and recorded (R5)', async () => {
+  it('a garbage seal is rejected at once and recorded (R5); then it is a duplicate', async () => {
     const { profile: alice } = await newProfile('Alice');
     const { profile: bob } = await newProfile('Bob');
     await introduce(alice, bob);
     const garbage: IncomingEnvelope = {
       id: 'garbage-1',
-      sender: alice.account.accountId,
-      senderDevice: 1,
-      type: 2,
       body: new Uint8Array([1, 2, 3, 4]),
+      serverTime: Date.now(),
     };
-    const seen = [];
-    for (let attempt = 0; attempt < 3; attempt++) seen.push((await processEnvelopes(bob, [garbage]))[0]!.outcome);
-    expect(seen).toEqual(['retry', 'retry', 'rejected']);
+    expect((await processEnvelopes(bob, [garbage]))[0]).toMatchObject({
+      outcome: 'rejected',
+      error: 'UNSEAL_FAILED',
+    });
     expect((await processEnvelopes(bob, [garbage]))[0]!.outcome).toBe('duplicate');
     expect(bob.db.prepare('SELECT error_code, attempts FROM failed_envelopes').all()).toEqual([
-      { error_code: 'DECRYPT_FAILED', attempts: 3 },
+      { error_code: 'UNSEAL_FAILED', attempts: 3 },
+    ]);
+  });
+
+  it('a genuine seal around an inner message that does not decrypt is retried a bounded number of times (R5)', async () => {
+    const { profile: alice } = await newProfile('Alice');
+    const { profile: bob } = await newProfile('Bob');
+    await introduce(alice, bob);
+    // Alice's real certificate and seal around a Whisper message Bob has no session for.
+    const ratchet = IdentityKeyPair.generate().publicKey;
+    const message = SignalMessage._new(
+      4,
+      new Uint8Array(32).fill(1),
+      ratchet,
+      0,
+      0,
+      new Uint8Array(32),
+      alice.account.identity.publicKey,
+      bob.account.identity.publicKey,
+      new Uint8Array(0),
+    );
+    const inner = { type: 2, body: message.serialize() };
+    const body = await sealWith(
+      alice.account.identity,
+      bob,
+      inner,
+      honestCertificate(alice.account.identity, alice.account.accountId),
+    );
+    const envelope = delivered(body);
+    const seen = [];
+    for (let attempt = 0; attempt < 3; attempt++)
+      seen.push((await processEnvelopes(bob, [envelope]))[0]!.outcome);
+    expect(seen).toEqual(['retry', 'retry', 'rejected']);
+    expect(
+      bob.db.prepare('SELECT sender_account, error_code, attempts FROM failed_envelopes').all(),
+    ).toEqual([
+      { sender_account: alice.account.accountId, error_code: 'DECRYPT_FAILED', attempts: 3 },
     ]);
   });
 });

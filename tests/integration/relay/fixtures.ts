@@ -2,7 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { PrivateKey } from '@signalapp/libsignal-client';
 import { toBase64 } from '../../../shared/protocol/encoding.ts';
 import type { PublishedKeys } from '../../../shared/protocol/keys.ts';
-import type { RequestFrame, TestDevice } from '../../support/relay-client.ts';
+import type { SealedSubmission } from '../../../shared/relay/protocol.ts';
+import type { RelayTestClient, RequestFrame, TestDevice } from '../../support/relay-client.ts';
 
 // Frames and key sets the relay tests send. Not a test file (vitest runs *.test.ts only).
 
@@ -37,18 +38,42 @@ export function publishedKeysFor(device: TestDevice, oneTime: number, firstId = 
   };
 }
 
-/** A `send` frame (without id) carrying `body` to a device. */
-export function sendFrame(
+/** A sealed submission of `body` to a device with its token. */
+export function submission(
   to: TestDevice,
+  token: string,
   body: Uint8Array,
   clientMessageId: string = randomUUID(),
-): Extract<RequestFrame, { type: 'send' }> {
+): SealedSubmission {
   return {
-    type: 'send',
     clientMessageId,
     to: to.accountId,
     toDevice: to.deviceId,
-    ctype: 2,
+    token,
     body: toBase64(body),
   };
+}
+
+/** A `send` frame (without id) carrying `body` to a device. */
+export function sendFrame(
+  to: TestDevice,
+  token: string,
+  body: Uint8Array,
+  clientMessageId?: string,
+): Extract<RequestFrame, { type: 'send' }> {
+  return { type: 'send', envelope: submission(to, token, body, clientMessageId) };
+}
+
+/** Sends `body` on an anonymous connection and returns the envelope id the relay assigned. */
+export async function sendOk(
+  client: RelayTestClient,
+  to: TestDevice,
+  token: string,
+  body: Uint8Array = randomBytes(64),
+  clientMessageId?: string,
+): Promise<string> {
+  const answer = await client.request(sendFrame(to, token, body, clientMessageId));
+  if (answer.type !== 'ok' || answer.envelopeId === undefined)
+    throw new Error(`send refused: ${JSON.stringify(answer)}`);
+  return answer.envelopeId;
 }

@@ -3,15 +3,19 @@ import { connect } from 'node:net';
 import { IdentityKeyPair } from '@signalapp/libsignal-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toBase64 } from '../../../shared/protocol/encoding.ts';
-import { authMessage, type RelayErrorCode } from '../../../shared/relay/protocol.ts';
+import type { RelayErrorCode } from '../../../shared/relay/protocol.ts';
 import {
   accountIdOf,
+  connectAnonymous,
   connectAs,
   newDevice,
   RelayTestClient,
+  registeredDevice,
   relayForFile,
+  type RequestFrame,
+  type TestDevice,
 } from '../../support/relay-client.ts';
-import { publishedKeysFor, sendFrame } from './fixtures.ts';
+import { sendFrame, submission } from './fixtures.ts';
 
 /** Waits for the error frame that refuses the connection and for its close. */
 async function expectRefusedAndClosed(
@@ -25,31 +29,33 @@ async function expectRefusedAndClosed(
 
 // One relay, attacked test by test, while an honest pair stays connected:
 // after every attack the pair must still exchange a message on the same sockets.
-describe('hostile clients are refused while honest ones keep working', () => {
+describe('hostile frames and logins are refused while honest clients keep working', () => {
   // Registered first, so its afterAll (which stops the relay) runs last.
   const relay = relayForFile();
-  const [alice, bob] = [newDevice(), newDevice()];
-  let aliceClient: RelayTestClient;
+  const alice = newDevice();
+  let bob: TestDevice;
+  let bobToken: string;
+  let aliceSender: RelayTestClient;
   let bobClient: RelayTestClient;
 
   async function honestPairStillWorks(): Promise<void> {
     const body = randomBytes(64);
-    const answer = await aliceClient.request(sendFrame(bob, body));
+    const answer = await aliceSender.request(sendFrame(bob, bobToken, body));
     expect(answer).toMatchObject({ type: 'ok' });
     const [envelope] = await bobClient.envelopes(1);
-    expect(envelope).toMatchObject({ from: alice.accountId, body: toBase64(body) });
+    expect(envelope).toMatchObject({ body: toBase64(body) });
     expect(await bobClient.request({ type: 'ack', envelopeIds: [envelope!.id] })).toMatchObject({
       type: 'ok',
     });
   }
 
   beforeAll(async () => {
-    ({ client: aliceClient } = await connectAs(relay.url, alice));
-    ({ client: bobClient } = await connectAs(relay.url, bob));
+    ({ device: bob, client: bobClient, token: bobToken } = await registeredDevice(relay.url));
+    aliceSender = await connectAnonymous(relay.url);
     await honestPairStillWorks();
   });
   afterAll(async () => {
-    await Promise.all([aliceClient.close(), bobClient.close()]);
+    await Promise.all([aliceSender.close(), bobClient.close()]);
   });
 
   it('text that is not JSON is MALFORMED and closes only that connection', async () => {
@@ -74,26 +80,22 @@ describe('hostile clients are refused while honest ones keep working', () => {
   });
 
   it('a binary frame is MALFORMED, even holding valid JSON', async () => {
-    const mallory = await RelayTestClient.connect(relay.url);
+    const mallory = await connectAnonymous(relay.url);
     mallory.socket.send(Buffer.from(JSON.stringify({ type: 'ping', id: 1 })), { binary: true });
     await expectRefusedAndClosed(mallory, 'RELAY_ERR_MALFORMED', 1008);
     await honestPairStillWorks();
   });
 
-  it('a frame over 256 KiB closes the connection with 1009 and no error frame', async () => {
-    const { client: mallory } = await connectAs(relay.url, newDevice());
-    mallory.sendJson({
-      ...sendFrame(bob, randomBytes(200 * 1024)),
-      id: 1,
-      padding: 'x'.repeat(60 * 1024),
-    });
+  it('a frame over 256 KiB closes the connection with 1009 and no error frame, and stores nothing', async () => {
+    const mallory = await connectAnonymous(relay.url);
+    mallory.sendJson({ ...sendFrame(bob, bobToken, randomBytes(200 * 1024)), id: 1 });
     expect((await mallory.closed).code).toBe(1009);
     expect(mallory.history.filter((frame) => frame.type === 'error')).toEqual([]);
     await honestPairStillWorks();
   });
 
   it('an unknown frame type is UNKNOWN_TYPE and closes the connection', async () => {
-    const { client: mallory } = await connectAs(relay.url, newDevice());
+    const mallory = await connectAnonymous(relay.url);
     mallory.sendJson({ type: 'mailbox.dump', id: 7 });
     expect(await mallory.next('error')).toMatchObject({ id: 7, code: 'RELAY_ERR_UNKNOWN_TYPE' });
     expect((await mallory.closed).code).toBe(1008);
@@ -107,53 +109,67 @@ describe('hostile clients are refused while honest ones keep working', () => {
     await honestPairStillWorks();
   });
 
-  it('an envelope body that is not padded base64 is MALFORMED', async () => {
-    const { client: mallory } = await connectAs(relay.url, newDevice());
-    expect(
-      await mallory.request({ ...sendFrame(bob, randomBytes(4)), body: 'YWJj' + 'ZA' }),
-    ).toMatchObject({
-      type: 'error',
-      code: 'RELAY_ERR_MALFORMED',
-    });
-    expect((await mallory.closed).code).toBe(1008);
+  it('a send.batch with one bad envelope (unpadded, empty or an extra member) is MALFORMED: closed, nothing stored', async () => {
+    const good = submission(bob, bobToken, randomBytes(16));
+    for (const bad of [
+      { ...submission(bob, bobToken, randomBytes(4)), body: 'YWJjZA' },
+      { ...submission(bob, bobToken, randomBytes(4)), body: '' },
+      { ...submission(bob, bobToken, randomBytes(4)), from: alice.accountId },
+    ]) {
+      const mallory = await connectAnonymous(relay.url);
+      mallory.sendJson({ type: 'send.batch', id: 1, envelopes: [good, bad] });
+      await expectRefusedAndClosed(mallory, 'RELAY_ERR_MALFORMED', 1008);
+    }
+    // The good envelope of those batches was not stored: the next push is the honest one.
     await honestPairStillWorks();
   });
 
-  it("reading a mailbox before authenticating (acking bob's envelope) is UNAUTHENTICATED and deletes nothing", async () => {
-    const answer = await aliceClient.request(sendFrame(bob, randomBytes(16)));
+  it("an anonymous connection cannot read a mailbox: ack is UNAUTHENTICATED and deletes nothing", async () => {
+    const answer = await aliceSender.request(sendFrame(bob, bobToken, randomBytes(16)));
     if (answer.type !== 'ok' || !answer.envelopeId) throw new Error('send failed');
     const [pushed] = await bobClient.envelopes(1);
-    const mallory = await RelayTestClient.connect(relay.url);
-    expect(await mallory.request({ type: 'ack', envelopeIds: [answer.envelopeId] })).toMatchObject({
-      code: 'RELAY_ERR_UNAUTHENTICATED',
-    });
-    expect(await mallory.request({ type: 'keys.fetch', accountId: bob.accountId })).toMatchObject({
-      code: 'RELAY_ERR_UNAUTHENTICATED',
-    });
-    // Still there: bob's own ack deletes it.
+    const mallory = await connectAnonymous(relay.url);
+    const frames: RequestFrame[] = [
+      { type: 'ack', envelopeIds: [answer.envelopeId] },
+      { type: 'keys.status' },
+      { type: 'token.set', token: bobToken },
+    ];
+    for (const frame of frames) {
+      expect(await mallory.request(frame)).toMatchObject({ code: 'RELAY_ERR_UNAUTHENTICATED' });
+    }
     const { client: bobAgain, ready } = await connectAs(relay.url, bob);
     expect(ready.queued).toBe(1);
     await bobAgain.close();
-    expect(await bobClient.request({ type: 'ack', envelopeIds: [pushed!.id] })).toMatchObject({
-      type: 'ok',
-    });
+    expect(await bobClient.request({ type: 'ack', envelopeIds: [pushed!.id] })).toMatchObject({ type: 'ok' });
     await mallory.close();
+    await honestPairStillWorks();
+  });
+
+  it('an account connection cannot send or fetch (that would name the sender): UNAUTHENTICATED, nothing stored', async () => {
+    const { client: carol } = await connectAs(relay.url, newDevice());
+    expect(await carol.request(sendFrame(bob, bobToken, randomBytes(16)))).toMatchObject({
+      code: 'RELAY_ERR_UNAUTHENTICATED',
+    });
+    expect(
+      await carol.request({ type: 'send.batch', envelopes: [submission(bob, bobToken, randomBytes(16))] }),
+    ).toMatchObject({ code: 'RELAY_ERR_UNAUTHENTICATED' });
+    expect(
+      await carol.request({ type: 'keys.fetch', accountId: bob.accountId, deviceId: 1, token: bobToken }),
+    ).toMatchObject({ code: 'RELAY_ERR_UNAUTHENTICATED' });
+    await carol.close();
     await honestPairStillWorks();
   });
 
   it('a signature that does not verify is AUTH_FAILED (4001)', async () => {
     const mallory = await RelayTestClient.connect(relay.url);
-    const wrong = alice.identity.privateKey.sign(authMessage(mallory.nonce, alice.accountId, 2));
-    mallory.sendAuth(alice, wrong);
+    mallory.sendAuth(alice, mallory.signLogin({ ...alice, deviceId: 2 }));
     await expectRefusedAndClosed(mallory, 'RELAY_ERR_AUTH_FAILED', 4001);
     await honestPairStillWorks();
   });
 
   it("a signature replayed from another connection's challenge is AUTH_FAILED", async () => {
     const victim = await RelayTestClient.connect(relay.url);
-    const captured = alice.identity.privateKey.sign(
-      authMessage(victim.nonce, alice.accountId, alice.deviceId),
-    );
+    const captured = victim.signLogin(alice);
     const mallory = await RelayTestClient.connect(relay.url);
     mallory.sendAuth(alice, captured);
     await expectRefusedAndClosed(mallory, 'RELAY_ERR_AUTH_FAILED', 4001);
@@ -164,13 +180,19 @@ describe('hostile clients are refused while honest ones keep working', () => {
     await honestPairStillWorks();
   });
 
-  it('a key that does not hash to a new account id cannot claim it', async () => {
+  it('a signature over the right nonce but another relay id is AUTH_FAILED', async () => {
+    const mallory = await RelayTestClient.connect(relay.url);
+    mallory.sendAuth(alice, mallory.signLogin(alice, toBase64(randomBytes(16)).slice(0, 22).replace(/[+/]/g, '_')));
+    await expectRefusedAndClosed(mallory, 'RELAY_ERR_AUTH_FAILED', 4001);
+    await honestPairStillWorks();
+  });
+
+  it('a key that does not derive a new account id cannot claim it, and the id stays free', async () => {
     const unclaimed = newDevice();
     const impostor = IdentityKeyPair.generate();
     const mallory = await RelayTestClient.connect(relay.url);
     mallory.sendAuth(unclaimed, undefined, impostor);
     await expectRefusedAndClosed(mallory, 'RELAY_ERR_AUTH_FAILED', 4001);
-    // The id stays free for its real key.
     const { client: owner } = await connectAs(relay.url, unclaimed);
     await owner.close();
     await honestPairStillWorks();
@@ -186,71 +208,38 @@ describe('hostile clients are refused while honest ones keep working', () => {
   });
 
   it("acking someone else's envelope is FORBIDDEN and deletes nothing, not even the acker's own", async () => {
-    const mallory = newDevice();
-    const { client } = await connectAs(relay.url, mallory);
-    const answer = await client.request(sendFrame(bob, randomBytes(16)));
+    const mallory = await registeredDevice(relay.url);
+    const answer = await aliceSender.request(sendFrame(bob, bobToken, randomBytes(16)));
     if (answer.type !== 'ok' || !answer.envelopeId) throw new Error('send failed');
-    const own = await aliceClient.request(sendFrame(mallory, randomBytes(16)));
-    const [ownEnvelope] = await client.envelopes(1);
+    const own = await aliceSender.request(sendFrame(mallory.device, mallory.token, randomBytes(16)));
+    const [ownEnvelope] = await mallory.client.envelopes(1);
     expect(own).toMatchObject({ envelopeId: ownEnvelope!.id });
     expect(
-      await client.request({ type: 'ack', envelopeIds: [ownEnvelope!.id, answer.envelopeId] }),
-    ).toMatchObject({
-      type: 'error',
-      code: 'RELAY_ERR_FORBIDDEN',
-    });
-    expect(await client.request({ type: 'ping' })).toMatchObject({ type: 'pong' });
+      await mallory.client.request({ type: 'ack', envelopeIds: [ownEnvelope!.id, answer.envelopeId] }),
+    ).toMatchObject({ type: 'error', code: 'RELAY_ERR_FORBIDDEN' });
+    expect(await mallory.client.request({ type: 'ping' })).toMatchObject({ type: 'pong' });
     const [stolen] = await bobClient.envelopes(1);
     expect(stolen!.id).toBe(answer.envelopeId);
-    expect(await bobClient.request({ type: 'ack', envelopeIds: [stolen!.id] })).toMatchObject({
-      type: 'ok',
-    });
-    await client.close();
-    const again = await connectAs(relay.url, mallory);
+    expect(await bobClient.request({ type: 'ack', envelopeIds: [stolen!.id] })).toMatchObject({ type: 'ok' });
+    await mallory.client.close();
+    const again = await connectAs(relay.url, mallory.device);
     expect(again.ready.queued).toBe(1);
     await again.client.close();
     await honestPairStillWorks();
   });
 
-  it("publishing keys for another account is FORBIDDEN and leaves the owner's keys as they were", async () => {
-    const keys = publishedKeysFor(bob, 25);
-    expect(await bobClient.request({ type: 'keys.publish', keys })).toMatchObject({ type: 'ok' });
-    const { client: mallory } = await connectAs(relay.url, newDevice());
-    const forged = publishedKeysFor(bob, 25, 100);
-    expect(await mallory.request({ type: 'keys.publish', keys: forged })).toMatchObject({
-      code: 'RELAY_ERR_FORBIDDEN',
-    });
-    // Own account id but someone else's identity key is refused as well.
-    const carol = newDevice();
-    const { client: carolClient } = await connectAs(relay.url, carol);
-    const underBobsKey = { ...publishedKeysFor(carol, 1), identityKey: keys.identityKey };
-    expect(await carolClient.request({ type: 'keys.publish', keys: underBobsKey })).toMatchObject({
-      code: 'RELAY_ERR_FORBIDDEN',
-    });
-    expect(
-      await carolClient.request({ type: 'keys.publish', keys: publishedKeysFor(carol, 1) }),
-    ).toMatchObject({ type: 'ok' });
-    const fetched = await mallory.request({ type: 'keys.fetch', accountId: bob.accountId });
-    expect(fetched).toMatchObject({
-      type: 'bundle',
-      bundle: { signedPreKey: keys.signedPreKey, preKey: keys.oneTimePreKeys[0] },
-    });
-    await Promise.all([mallory.close(), carolClient.close()]);
-    await honestPairStillWorks();
-  });
-
-  it('a flood over 500 frames a second is RATE_LIMITED, then closed after three refusals in a row', async () => {
-    const { client: mallory } = await connectAs(relay.url, newDevice());
+  it('a flood over 500 frames a second is RATE_LIMITED with retryAfterMs, then closed after three refusals in a row', async () => {
+    const mallory = await connectAnonymous(relay.url);
     for (let id = 1; id <= 1000; id++) mallory.sendJson({ type: 'ping', id });
-    const closed = await mallory.closed;
-    expect(closed.code).toBe(1008);
+    expect((await mallory.closed).code).toBe(1008);
     const errors = mallory.history.filter((frame) => frame.type === 'error');
     expect(errors.map((frame) => frame.code)).toEqual([
       'RELAY_ERR_RATE_LIMITED',
       'RELAY_ERR_RATE_LIMITED',
       'RELAY_ERR_RATE_LIMITED',
     ]);
-    // hello and auth count too when they fall in the same second as the flood.
+    for (const error of errors) expect(error.retryAfterMs).toBeGreaterThan(0);
+    // hello counts too when it falls in the same second as the flood.
     const pongs = mallory.history.filter((frame) => frame.type === 'pong').length;
     expect(pongs).toBeGreaterThanOrEqual(498);
     expect(pongs).toBeLessThanOrEqual(500);
@@ -258,8 +247,7 @@ describe('hostile clients are refused while honest ones keep working', () => {
   });
 
   it('hello or auth again after ready is a protocol violation', async () => {
-    const mallory = newDevice();
-    const { client } = await connectAs(relay.url, mallory);
+    const { client } = await connectAs(relay.url, newDevice());
     client.sendAuth(bob);
     await expectRefusedAndClosed(client, 'RELAY_ERR_MALFORMED', 1008);
     await honestPairStillWorks();

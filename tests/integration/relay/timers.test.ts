@@ -11,15 +11,15 @@ describe('relay deadlines', () => {
   let url: string;
   beforeAll(async () => {
     storage = SqliteRelayStorage.open(relayDataDir());
-    relay = createRelayServer({ storage, heartbeatMs: 50, authTimeoutMs: 300 });
-    url = `ws://127.0.0.1:${await relay.listen(0)}/v1`;
+    relay = createRelayServer({ storage, heartbeatMs: 50, handshakeTimeoutMs: 300 });
+    url = `ws://127.0.0.1:${await relay.listen(0)}/v2`;
   });
   afterAll(async () => {
     await relay.close();
     await storage.close();
   });
 
-  it('a connection that does not authenticate in time is closed with 4002', async () => {
+  it('a connection that does not reach ready in time is closed with 4002', async () => {
     const idle = await RelayTestClient.connect(url);
     expect((await idle.closed).code).toBe(4002);
   });
@@ -38,7 +38,7 @@ describe('relay deadlines', () => {
   it('close() ends every connection with 1001', async () => {
     const local = createRelayServer({ storage });
     const port = await local.listen(0);
-    const { client } = await connectAs(`ws://127.0.0.1:${port}/v1`, newDevice());
+    const { client } = await connectAs(`ws://127.0.0.1:${port}/v2`, newDevice());
     await local.close();
     expect((await client.closed).code).toBe(1001);
   });

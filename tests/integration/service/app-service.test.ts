@@ -179,7 +179,8 @@ describe('core service', () => {
     const u = user();
     const other = user();
     await u.call('profile:create', { displayName: 'U', passphrase: 'a fine passphrase', useKeychain: false, relay: dead });
-    await other.call('profile:create', { displayName: 'O', passphrase: 'other passphrase', useKeychain: false, relay: dead });
+    // The invite names its relay's id and token, so the other side's relay is up.
+    await other.call('profile:create', { displayName: 'O', passphrase: 'other passphrase', useKeychain: false, relay: relay.url });
     const contact = await u.call('contacts:add', { invite: (await other.call('profile:invite')).link });
     const queued = await u.call('messages:send', { conversationId: contact.conversationId, body: 'waiting' });
     const offline = await u.waitFor('sync:status', (s) => s.connection === 'offline' && s.outbox === 1);
@@ -193,7 +194,15 @@ describe('core service', () => {
   it('stores settings with defaults and validates them through the contract', async () => {
     const u = user();
     await u.call('profile:create', { displayName: 'U', passphrase: 'a fine passphrase', useKeychain: false, relay: relay.url });
-    expect(await u.call('settings:get')).toEqual({ relay: relay.url, autoLockMinutes: 15, theme: 'system', language: 'en', notifications: true });
+    // The relay is stored in its canonical form (no protocol path); consent to an insecure relay defaults to no.
+    expect(await u.call('settings:get')).toMatchObject({
+      relay: relay.url.replace(/\/v2$/, ''),
+      allowInsecureRelay: false,
+      autoLockMinutes: 15,
+      theme: 'system',
+      language: 'en',
+      notifications: true,
+    });
     expect(await u.call('settings:set', { theme: 'dark', autoLockMinutes: 5 })).toMatchObject({ theme: 'dark', autoLockMinutes: 5 });
     expect(() => methods['settings:set'].input.parse({ theme: 'neon' })).toThrow();
     await u.call('profile:change-passphrase', { current: 'a fine passphrase', next: 'another fine one' });

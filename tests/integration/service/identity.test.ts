@@ -61,7 +61,7 @@ describe('contacts:accept-identity and contacts:verify after a contact moved', (
     await introduce(alice, bob);
     const oldBob = bob.account.accountId;
     await resetIdentity(bob, { relay: 'ws://127.0.0.1:8787', relayId: 'AbCdEfGhIjKlMnOpQrStUv', token: randomBytes(16) });
-    await startSession(bob, takeBundle(publishedKeys(alice.db, alice.account), 3));
+    await startSession(bob, takeBundle(publishedKeys(alice.db, alice.account), 3), alice.account.accountId);
     await processEnvelopes(alice, await flushOutbox(bob));
     await alice.close();
     return { dir, oldBob, newBob: bob.account.accountId };

@@ -1,140 +1,199 @@
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { markKeysPublished, publishedKeys } from '../../../electron/core/crypto/prekeys.ts';
-import { addContact, processEnvelopes, queueText, encryptQueued, readyEnvelopes, startSession, type Profile } from '../../../electron/core/index.ts';
-import { toSubmission } from '../../../electron/core/sync/engine.ts';
-import type { Relay } from '../../../electron/core/sync/relay.ts';
+import {
+  addContactFromInvite,
+  blockContact,
+  getContact,
+  ownDeliveryToken,
+  type Profile,
+  queueText,
+} from '../../../electron/core/index.ts';
+import { profileInvite } from '../../../electron/core/profile/invite.ts';
+import { SyncEngine } from '../../../electron/core/sync/engine.ts';
+import {
+  homeRelayId,
+  pinHomeRelayId,
+  setHomeRelay,
+} from '../../../electron/core/sync/home-relay-setting.ts';
 import { RelayPool } from '../../../electron/core/sync/relay-pool.ts';
-import { cardOf, newProfile, tempDir } from '../../support/profiles.ts';
-import { startRelayProcess } from '../../support/relay-process.ts';
+import { newProfile, tempDir } from '../../support/profiles.ts';
+import { relayImplementations } from './support/implementations.ts';
 
-// One contract, two real relays: a `sotto-relay` process over a loopback
-// WebSocket, and a plain directory.
+// One contract, every real relay: what a profile's engine does through its
+// home relay (login, token, keys, mailbox) and through anyone's relay
+// (anonymous bundles and sealed sends), end to end between two profiles.
 
-type Start = () => Promise<{ address: string; stop: () => Promise<void> }>;
-
-const implementations: { name: string; start: Start }[] = [
-  {
-    name: 'folder relay',
-    start: () => Promise.resolve({ address: join(tempDir(), 'relay'), stop: () => Promise.resolve() }),
-  },
-  {
-    name: 'WebSocket relay',
-    start: async () => {
-      const relay = await startRelayProcess(tempDir());
-      return {
-        address: relay.url,
-        stop: async () => {
-          await relay.stop();
-        },
-      };
-    },
-  },
-];
-
-const cleanups: (() => Promise<void>)[] = [];
+const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function client(name: string, address: string): Promise<{ profile: Profile; relay: Relay }> {
+interface Person {
+  readonly profile: Profile;
+  readonly engine: SyncEngine;
+}
+
+async function person(name: string, address: string): Promise<Person> {
   const { profile } = await newProfile(name);
-  const pool = new RelayPool(profile);
-  cleanups.push(async () => {
-    await pool.close();
-    await profile.close();
-  });
-  return { profile, relay: pool.get(address) };
+  setHomeRelay(profile, address);
+  const engine = new SyncEngine(profile);
+  cleanups.push(() => engine.close());
+  await engine.registerToken();
+  await engine.publishKeys();
+  return { profile, engine };
 }
 
-async function publish(profile: Profile, relay: Relay): Promise<void> {
-  const keys = publishedKeys(profile.db, profile.account, false);
-  await relay.publishKeys(keys);
-  markKeysPublished(profile.db, keys);
+async function friends(address: string): Promise<{ alice: Person; bob: Person }> {
+  const alice = await person('Alice', address);
+  const bob = await person('Bob', address);
+  addContactFromInvite(alice.profile, profileInvite(bob.profile));
+  addContactFromInvite(bob.profile, profileInvite(alice.profile));
+  return { alice, bob };
 }
 
-/** Alice has a session with Bob (via Bob's published bundle) and one encrypted message queued. */
-async function pair(address: string, text = 'hello') {
-  const alice = await client('Alice', address);
-  const bob = await client('Bob', address);
-  await publish(bob.profile, bob.relay);
-  addContact(alice.profile, cardOf(bob.profile));
-  addContact(bob.profile, cardOf(alice.profile));
-  await startSession(alice.profile, await alice.relay.fetchBundle(bob.profile.account.accountId));
-  queueText(alice.profile, bob.profile.account.accountId, text);
-  await encryptQueued(alice.profile);
-  const [envelope] = readyEnvelopes(alice.profile);
-  return { alice, bob, envelope: envelope! };
-}
+const receive = (p: Person) => p.engine.receive({ firstWaitMs: 3_000, idleMs: 300 });
 
-describe.each(implementations)('relay contract: $name', ({ start }) => {
+describe.each(relayImplementations())('relay contract: $name', ({ start }) => {
   async function relayAddress(): Promise<string> {
     const relay = await start();
     cleanups.push(relay.stop);
     return relay.address;
   }
 
-  it('is reachable and reports an empty mailbox', async () => {
-    const { relay } = await client('Alice', await relayAddress());
-    expect(await relay.health()).toMatchObject({ reachable: true });
-    expect(await relay.receive(10, 0)).toEqual([]);
+  it('the first connection pins the relay id, which the invite carries', async () => {
+    const address = await relayAddress();
+    const { profile } = await person('Alice', address);
+    const relayId = homeRelayId(profile);
+    expect(relayId).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    const other = await person('Bob', address);
+    expect(homeRelayId(other.profile)).toBe(relayId);
+    expect(profileInvite(profile)).toMatch(/^sotto:\/\/invite\/2#/);
   });
 
-  it('hands out each one-time key once: two fetches get different prekeys', async () => {
-    const address = await relayAddress();
-    const bob = await client('Bob', address);
-    const alice = await client('Alice', address);
-    await publish(bob.profile, bob.relay);
-    const first = await alice.relay.fetchBundle(bob.profile.account.accountId);
-    const second = await alice.relay.fetchBundle(bob.profile.account.accountId);
+  it('delivers a message end to end, sealed and sent anonymously with the token; acked, it is gone', async () => {
+    const { alice, bob } = await friends(await relayAddress());
+    queueText(alice.profile, bob.profile.account.accountId, 'through the relay');
+    expect(await alice.engine.sendOutbox()).toMatchObject({ sent: 1, failed: [] });
+    expect(await receive(bob)).toMatchObject({ stored: 1, rejected: 0, retry: 0 });
+    const restarted = new RelayPool(bob.profile); // a fresh connection, as after a restart
+    cleanups.push(() => restarted.close());
+    expect(await restarted.home.receive(10, 500)).toEqual([]);
+  });
+
+  it('unacked envelopes come again on the next connection', async () => {
+    const { alice, bob } = await friends(await relayAddress());
+    queueText(alice.profile, bob.profile.account.accountId, 'again');
+    await alice.engine.sendOutbox();
+    const first = await bob.engine.home.receive(10, 3_000);
+    expect(first).toHaveLength(1);
+    const restarted = new RelayPool(bob.profile);
+    cleanups.push(() => restarted.close());
+    expect((await restarted.home.receive(10, 3_000)).map((e) => e.id)).toEqual(
+      first.map((e) => e.id),
+    );
+  });
+
+  it('fetches a bundle anonymously with the token; each fetch takes other one-time keys', async () => {
+    const { alice, bob } = await friends(await relayAddress());
+    const relay = alice.engine.pool.get(
+      getContact(alice.profile.db, bob.profile.account.accountId).relay!,
+      homeRelayId(bob.profile)!,
+    );
+    const request = {
+      accountId: bob.profile.account.accountId,
+      deviceId: 1,
+      token: ownDeliveryToken(bob.profile),
+    };
+    const first = await relay.fetchBundle(request);
+    const second = await relay.fetchBundle(request);
     expect(first.identityKey).toBe(second.identityKey);
-    expect(first.preKey?.id).toBeDefined();
     expect(first.preKey?.id).not.toBe(second.preKey?.id);
     expect(first.kyberPreKey.id).not.toBe(second.kyberPreKey.id);
   });
 
-  it('refuses a bundle for an account that published nothing', async () => {
-    const address = await relayAddress();
-    const alice = await client('Alice', address);
-    const nobody = await client('Nobody', address);
-    await expect(alice.relay.fetchBundle(nobody.profile.account.accountId)).rejects.toMatchObject({ code: 'RELAY_REFUSED' });
+  it('refuses a wrong token for bundles and sends, storing nothing', async () => {
+    const { alice, bob } = await friends(await relayAddress());
+    const relay = alice.engine.pool.get(
+      getContact(alice.profile.db, bob.profile.account.accountId).relay!,
+      homeRelayId(bob.profile)!,
+    );
+    const wrong = randomBytes(16);
+    await expect(
+      relay.fetchBundle({ accountId: bob.profile.account.accountId, deviceId: 1, token: wrong }),
+    ).rejects.toMatchObject({
+      code: 'RELAY_REFUSED',
+      detail: 'RELAY_ERR_BAD_TOKEN',
+    });
+    const refused = await relay.sendBatch([
+      {
+        clientMessageId: crypto.randomUUID(),
+        recipient: bob.profile.account.accountId,
+        recipientDevice: 1,
+        token: wrong,
+        body: randomBytes(200),
+      },
+    ]);
+    expect(refused).toEqual(['RELAY_ERR_BAD_TOKEN']);
+    expect(await bob.engine.home.receive(10, 500)).toEqual([]);
   });
 
-  it('delivers a sent envelope, which decrypts; acked, it is gone', async () => {
-    const address = await relayAddress();
-    const { alice, bob, envelope } = await pair(address, 'through the relay');
-    await alice.relay.send(toSubmission(envelope));
-    const received = await bob.relay.receive(10, 2_000);
-    expect(received).toHaveLength(1);
-    expect(received[0]).toMatchObject({ sender: alice.profile.account.accountId, senderDevice: 1, type: 3 });
-    const outcomes = await processEnvelopes(bob.profile, received);
-    expect(outcomes.map((o) => o.outcome)).toEqual(['stored']);
-    await bob.relay.ack(received.map((e) => e.id));
-    const reconnected = new RelayPool(bob.profile); // a fresh connection, as after a restart
-    cleanups.push(() => reconnected.close());
-    expect(await reconnected.get(address).receive(10, 300)).toEqual([]);
+  it('a blocked contact is cut off: their engine’s sends are refused with BAD_TOKEN once the new token is registered', async () => {
+    const { alice, bob } = await friends(await relayAddress());
+    blockContact(bob.profile, alice.profile.account.accountId);
+    await bob.engine.sendOutbox(); // registers the rotated token first
+    queueText(alice.profile, bob.profile.account.accountId, 'can you hear me');
+    const report = await alice.engine.sendOutbox();
+    expect(report.sent).toBe(0);
+    expect(await bob.engine.home.receive(10, 500)).toEqual([]);
   });
 
-  it('a resubmitted envelope (same client message id) is delivered once', async () => {
+  it('refuses to log in to its own relay when the relay id is not the pinned one', async () => {
     const address = await relayAddress();
-    const { alice, bob, envelope } = await pair(address);
-    await alice.relay.send(toSubmission(envelope));
-    await alice.relay.send(toSubmission(envelope));
-    const received = await bob.relay.receive(10, 2_000);
-    expect(received).toHaveLength(1);
-    expect(await bob.relay.receive(10, 300)).toEqual([]);
+    const alice = await person('Alice', address);
+    pinHomeRelayId(alice.profile, randomBytes(16).toString('base64url'));
+    const engine = new SyncEngine(alice.profile);
+    cleanups.push(() => engine.close());
+    await expect(engine.home.receive(10, 0)).rejects.toMatchObject({
+      code: 'RELAY_REFUSED',
+      detail: 'RELAY_ID_MISMATCH',
+    });
   });
 
-  it('unacked envelopes are delivered again to the next connection', async () => {
-    const address = await relayAddress();
-    const { alice, bob, envelope } = await pair(address);
-    await alice.relay.send(toSubmission(envelope));
-    const first = await bob.relay.receive(10, 2_000);
-    expect(first).toHaveLength(1);
-    await bob.relay.close();
-    const reconnected = new RelayPool(bob.profile);
-    cleanups.push(() => reconnected.close());
-    const second = await reconnected.get(address).receive(10, 2_000);
-    expect(second.map((e) => e.id)).toEqual(first.map((e) => e.id));
+  it('refuses a contact’s relay whose id is not the one their invite pinned', async () => {
+    const { alice, bob } = await friends(await relayAddress());
+    const relay = alice.engine.pool.get(
+      getContact(alice.profile.db, bob.profile.account.accountId).relay!,
+      randomBytes(16).toString('base64url'),
+    );
+    await expect(
+      relay.fetchBundle({
+        accountId: bob.profile.account.accountId,
+        deviceId: 1,
+        token: ownDeliveryToken(bob.profile),
+      }),
+    ).rejects.toMatchObject({ code: 'RELAY_REFUSED', detail: 'RELAY_ID_MISMATCH' });
+  });
+
+  it('runs one outbox pass at a time: two callers at once cost one bundle fetch, and the joiner gets its own pass', async () => {
+    const { alice, bob } = await friends(await relayAddress());
+    const bobId = bob.profile.account.accountId;
+    const before = (await bob.engine.home.keyStatus()).preKeyIds.length;
+    queueText(alice.profile, bobId, 'first');
+    const running = alice.engine.sendOutbox();
+    queueText(alice.profile, bobId, 'second, queued while the first pass runs');
+    const joined = alice.engine.sendOutbox();
+    const [a, b] = await Promise.all([running, joined]);
+    expect(a.sent + b.sent).toBe(2);
+    expect((await bob.engine.home.keyStatus()).preKeyIds.length).toBe(before - 1);
+    expect(await receive(bob)).toMatchObject({ stored: 2 });
+  });
+});
+
+describe('relay contract: home relay settings', () => {
+  it('a folder relay chosen by the user is created with its relay.json at the first connection', async () => {
+    const address = join(tempDir(), 'new-relay');
+    const alice = await person('Alice', address);
+    expect(homeRelayId(alice.profile)).toBeDefined();
   });
 });

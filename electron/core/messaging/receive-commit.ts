@@ -1,0 +1,245 @@
+import type { PublicKey } from '@signalapp/libsignal-client';
+import type { Content } from '../../../shared/protocol/content.ts';
+import { fromBase64 } from '../../../shared/protocol/encoding.ts';
+import { ensureConversation } from '../contacts/contacts.ts';
+import { contactRoute, updateContactToken } from '../contacts/tokens.ts';
+import type { Sql } from '../db/sqlite.ts';
+import { indexNewMessages } from '../history/search-index.ts';
+import type { IncomingEnvelope } from '../sync/relay.ts';
+import { queueReceipt } from './outbox.ts';
+import type { UnsealFailure } from './sealed.ts';
+import { applyMoveNotice, findPendingMoveTo } from '../crypto/identity-move.ts';
+import type { ProtocolTransaction } from '../crypto/protocol-transaction.ts';
+import { countTrustRefusal } from '../crypto/trust-refusals.ts';
+
+// The commit half of the receive pipeline (receive.ts decrypts): what each
+// decoded content does to the database, and how failures are recorded (R5).
+
+/**
+ * What became of one envelope. Every outcome but `retry` may be acknowledged
+ * to the relay: `stored`, `receipt`, `control` and `duplicate` are durable,
+ * `rejected` is recorded for the user (R5).
+ */
+export type EnvelopeOutcome =
+  | {
+      readonly envelopeId: string;
+      readonly outcome: 'stored';
+      readonly messageUuid: string;
+      readonly messageId: number;
+      readonly conversationId: number;
+    }
+  | { readonly envelopeId: string; readonly outcome: 'receipt' }
+  /** A control message (a contact's new delivery token): applied, nothing to show. */
+  | { readonly envelopeId: string; readonly outcome: 'control' }
+  | { readonly envelopeId: string; readonly outcome: 'duplicate' }
+  | {
+      readonly envelopeId: string;
+      readonly outcome: 'retry' | 'rejected';
+      readonly error: FailureCode;
+    };
+
+/** Why an envelope could not be processed (stable, content-free). */
+export type FailureCode = UnsealFailure | 'BLOCKED_SENDER' | 'DECRYPT_FAILED' | 'BAD_CONTENT';
+
+/** An envelope is retried this many times, then rejected and shown to the user (R5). */
+export const MAX_ENVELOPE_ATTEMPTS = 3;
+
+/** A sealed envelope's verified sender and inner Signal message. */
+export interface Opened {
+  readonly sender: string;
+  readonly senderDevice: number;
+  readonly senderKey?: PublicKey;
+  /** libsignal CiphertextMessageType: 3 PreKey, 2 Whisper. */
+  readonly type: number;
+  readonly body: Uint8Array<ArrayBuffer>;
+}
+
+/** A decrypted, decoded envelope. */
+export type Decoded = { envelope: IncomingEnvelope; sender: Opened; content: Content };
+/** A failed envelope; `final` failures are rejected at once instead of retried. */
+export type Failure = {
+  envelope: IncomingEnvelope;
+  sender: string;
+  error: FailureCode;
+  final: boolean;
+};
+
+/** One delivery receipt per sender for the messages this batch stored, queued in the same commit. */
+export function queueReceipts(
+  db: Sql,
+  decoded: readonly Decoded[],
+  outcomes: readonly EnvelopeOutcome[],
+  now: number,
+  delayMs?: () => number,
+): void {
+  const stored = new Set(outcomes.flatMap((o) => (o.outcome === 'stored' ? [o.messageUuid] : [])));
+  const bySender = new Map<string, string[]>();
+  for (const { sender, content } of decoded) {
+    if (content.type !== 'text' || !stored.has(content.id)) continue;
+    bySender.set(sender.sender, [...(bySender.get(sender.sender) ?? []), content.id]);
+  }
+  for (const [sender, ids] of bySender) {
+    // A sender whose token we do not hold (someone who wrote first) cannot be answered: no receipt piles up.
+    const route = contactRoute(db, sender);
+    if (!route.token || route.blocked) continue;
+    for (let i = 0; i < ids.length; i += 500) {
+      queueReceipt(db, sender, ids.slice(i, i + 500), now, now, ...(delayMs ? [delayMs()] : []));
+    }
+  }
+}
+
+/**
+ * The one place a decoded `moved` content is handled (docs/message-format.md#identity-reset):
+ * checked against the key pinned for the account that moved (crypto/identity-move.ts). A
+ * refused notice is counted there and acknowledged like an applied one: retrying cannot help.
+ */
+function handleMoved(
+  db: Sql,
+  tx: ProtocolTransaction,
+  sender: Opened,
+  content: Extract<Content, { type: 'moved' }>,
+  now: number,
+): FailureCode | undefined {
+  if (!sender.senderKey) return 'FORGED_SENDER';
+  applyMoveNotice(db, tx, { accountId: sender.sender, identityKey: sender.senderKey.serialize() }, content, now);
+  return undefined;
+}
+
+/** Writes a batch's outcomes: envelope ids, messages, receipts, tokens, failures. */
+export function commitBatch(
+  db: Sql,
+  tx: ProtocolTransaction,
+  duplicates: readonly IncomingEnvelope[],
+  decoded: readonly Decoded[],
+  failures: readonly Failure[],
+  now: number,
+): EnvelopeOutcome[] {
+  const markProcessed = db.prepare(
+    'INSERT INTO processed_envelopes (envelope_id, processed_at) VALUES (?, ?) ON CONFLICT DO NOTHING',
+  );
+  const insertMessage = db.prepare(
+    `INSERT INTO messages (uuid, conversation_id, outgoing, sender_account, sender_device, sent_at, received_at, body, status)
+     VALUES (?, ?, 0, ?, ?, ?, ?, ?, 'received') ON CONFLICT DO NOTHING`,
+  );
+  const markDelivered = db.prepare(
+    `UPDATE messages SET status = 'delivered'
+     WHERE uuid = ? AND outgoing = 1 AND status IN ('queued', 'sent')
+       AND conversation_id = (SELECT c.id FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE k.account_id = ?)`,
+  );
+  const nameContact = db.prepare(
+    'UPDATE contacts SET display_name = ? WHERE account_id = ? AND display_name IS NULL',
+  );
+  const outcomes: EnvelopeOutcome[] = [];
+  const lateFailures: Failure[] = [];
+  // Per conversation: id, newest sent_at and count stored in this batch (one UPDATE each at the end).
+  const touched = new Map<string, { id: number; lastSentAt: number; stored: number }>();
+
+  for (const envelope of duplicates) {
+    markProcessed.run([envelope.id, now]);
+    outcomes.push({ envelopeId: envelope.id, outcome: 'duplicate' });
+  }
+  for (const { envelope, sender, content } of decoded) {
+    if (content.type === 'moved') {
+      const error = handleMoved(db, tx, sender, content, now);
+      if (error) {
+        lateFailures.push({ envelope, sender: sender.sender, error, final: true });
+        continue;
+      }
+      markProcessed.run([envelope.id, now]);
+      outcomes.push({ envelopeId: envelope.id, outcome: 'control' });
+      continue;
+    }
+    markProcessed.run([envelope.id, now]);
+    if (content.type === 'receipt') {
+      for (const uuid of content.ids) markDelivered.run([uuid, sender.sender]);
+      outcomes.push({ envelopeId: envelope.id, outcome: 'receipt' });
+      continue;
+    }
+    if (content.type === 'token') {
+      updateContactToken(db, sender.sender, fromBase64(content.token), content.sentAt);
+      outcomes.push({ envelopeId: envelope.id, outcome: 'control' });
+      continue;
+    }
+    let conversation = touched.get(sender.sender);
+    if (!conversation) {
+      // A contact's new account writes into the contact's conversation while its move awaits the user.
+      const owner = findPendingMoveTo(db, sender.sender)?.from ?? sender.sender;
+      conversation = { id: ensureConversation(db, owner, now), lastSentAt: 0, stored: 0 };
+      touched.set(sender.sender, conversation);
+    }
+    if (content.name !== undefined) nameContact.run([content.name, sender.sender]);
+    if (content.token !== undefined)
+      updateContactToken(db, sender.sender, fromBase64(content.token), content.sentAt);
+    const { changes, lastInsertRowid } = insertMessage.run([
+      content.id,
+      conversation.id,
+      sender.sender,
+      sender.senderDevice,
+      content.sentAt,
+      now,
+      content.body,
+    ]);
+    if (changes === 0) {
+      outcomes.push({ envelopeId: envelope.id, outcome: 'duplicate' });
+      continue;
+    }
+    conversation.stored++;
+    conversation.lastSentAt = Math.max(conversation.lastSentAt, content.sentAt);
+    outcomes.push({
+      envelopeId: envelope.id,
+      outcome: 'stored',
+      messageUuid: content.id,
+      messageId: Number(lastInsertRowid),
+      conversationId: conversation.id,
+    });
+  }
+  const touchConversation = db.prepare(
+    'UPDATE conversations SET last_message_at = max(coalesce(last_message_at, 0), ?), unread_count = unread_count + ? WHERE id = ?',
+  );
+  for (const conversation of touched.values()) {
+    if (conversation.stored > 0)
+      touchConversation.run([conversation.lastSentAt, conversation.stored, conversation.id]);
+  }
+  indexNewMessages(db);
+  outcomes.push(...recordFailures(db, [...failures, ...lateFailures], now));
+  return outcomes;
+}
+
+function recordFailures(db: Sql, failures: readonly Failure[], now: number): EnvelopeOutcome[] {
+  const markProcessed = db.prepare(
+    'INSERT INTO processed_envelopes (envelope_id, processed_at) VALUES (?, ?) ON CONFLICT DO NOTHING',
+  );
+  const recordFailure = db.prepare(
+    `INSERT INTO failed_envelopes (envelope_id, sender_account, error_code, attempts, first_failed_at, last_failed_at)
+     VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT (envelope_id) DO UPDATE SET attempts = max(attempts + 1, excluded.attempts),
+       error_code = excluded.error_code, last_failed_at = excluded.last_failed_at
+     RETURNING attempts`,
+  );
+  return failures.map(({ envelope, sender, error, final }) => {
+    // A certificate whose key does not derive (or is not the pin of) the id it claims: the trust counter (`sotto status`).
+    if (error === 'FORGED_SENDER') countTrustRefusal(db, 'identity.forged', now);
+    const first = final ? MAX_ENVELOPE_ATTEMPTS : 1;
+    const { attempts } = recordFailure.get<{ attempts: number }>([
+      envelope.id,
+      sender,
+      error,
+      first,
+      now,
+      now,
+    ])!;
+    if (attempts < MAX_ENVELOPE_ATTEMPTS)
+      return { envelopeId: envelope.id, outcome: 'retry', error };
+    markProcessed.run([envelope.id, now]);
+    return { envelopeId: envelope.id, outcome: 'rejected', error };
+  });
+}
+
+/** Envelopes that could not be processed and were given up on (R5): shown to the user. */
+export function rejectedEnvelopeCount(db: Sql): number {
+  return Number(
+    db
+      .prepare('SELECT count(*) FROM failed_envelopes WHERE attempts >= ?', { pluck: true })
+      .get([MAX_ENVELOPE_ATTEMPTS]),
+  );
+}

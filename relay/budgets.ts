@@ -1,0 +1,104 @@
+import type { RelayBudgetSpecs } from './options.ts';
+import type { Mailbox } from './storage.ts';
+import { BucketMap, type Take } from './token-bucket.ts';
+
+// Which budgets a request spends, in which order. Source budgets (connection,
+// address) are spent before the recipient's token is checked, so a stranger
+// pays for every try; destination budgets only after, so a stranger without
+// the token cannot use up what the recipient's contacts need.
+
+const OK: Take = { ok: true };
+
+/** Spends every budget or none: the first refusal wins and nothing is taken. */
+function takeAll(parts: readonly (readonly [BucketMap<string>, string, number])[]): Take {
+  for (const [map, key, amount] of parts) {
+    const verdict = map.peek(key, amount);
+    if (!verdict.ok) return verdict;
+  }
+  for (const [map, key, amount] of parts) map.take(key, amount);
+  return OK;
+}
+
+function mailboxKey(mailbox: Mailbox): string {
+  return `${mailbox.accountId}.${mailbox.deviceId}`;
+}
+
+/** One anonymous connection's own budgets. */
+export class ConnectionBudget {
+  readonly sends: BucketMap<string>;
+  readonly bytes: BucketMap<string>;
+
+  constructor(specs: RelayBudgetSpecs, now: () => number) {
+    this.sends = new BucketMap(specs.connectionSends, now);
+    this.bytes = new BucketMap(specs.connectionBytes, now);
+  }
+}
+
+/** The relay-wide budgets: per destination mailbox, per client address, per target device. */
+export class RelayBudgets {
+  private readonly destinationMessages: BucketMap<string>;
+  private readonly destinationBytes: BucketMap<string>;
+  private readonly addressSends: BucketMap<string>;
+  private readonly addressBytes: BucketMap<string>;
+  private readonly addressFetches: BucketMap<string>;
+  private readonly deviceFetches: BucketMap<string>;
+
+  constructor(
+    private readonly specs: RelayBudgetSpecs,
+    private readonly now: () => number,
+  ) {
+    this.destinationMessages = new BucketMap(specs.destinationMessages, now);
+    this.destinationBytes = new BucketMap(specs.destinationBytes, now);
+    this.addressSends = new BucketMap(specs.addressSends, now);
+    this.addressBytes = new BucketMap(specs.addressBytes, now);
+    this.addressFetches = new BucketMap(specs.addressFetches, now);
+    this.deviceFetches = new BucketMap(specs.deviceFetches, now);
+  }
+
+  /** A new anonymous connection's budgets. */
+  forConnection(): ConnectionBudget {
+    return new ConnectionBudget(this.specs, this.now);
+  }
+
+  /** Source side of one submitted envelope: the connection's and the address's budgets. */
+  submit(connection: ConnectionBudget, address: string, bytes: number): Take {
+    return takeAll([
+      [connection.sends, '', 1],
+      [connection.bytes, '', bytes],
+      [this.addressSends, address, 1],
+      [this.addressBytes, address, bytes],
+    ]);
+  }
+
+  /** Destination side of one envelope whose token was right. */
+  deliver(mailbox: Mailbox, bytes: number): Take {
+    const key = mailboxKey(mailbox);
+    return takeAll([
+      [this.destinationMessages, key, 1],
+      [this.destinationBytes, key, bytes],
+    ]);
+  }
+
+  /** A bundle fetch from an address (before the token is checked). */
+  fetchFrom(address: string): Take {
+    return takeAll([[this.addressFetches, address, 1]]);
+  }
+
+  /** A bundle fetch of a device's keys (after the token was right). */
+  fetchOf(mailbox: Mailbox): Take {
+    return takeAll([[this.deviceFetches, mailboxKey(mailbox), 1]]);
+  }
+
+  /** Forgets full buckets (called from the relay's sweep timer). */
+  prune(): void {
+    for (const map of [
+      this.destinationMessages,
+      this.destinationBytes,
+      this.addressSends,
+      this.addressBytes,
+      this.addressFetches,
+      this.deviceFetches,
+    ])
+      map.prune();
+  }
+}

@@ -1,0 +1,130 @@
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { DEFAULT_BUDGETS, type RelayBudgetSpecs } from './options.ts';
+import type { BucketSpec } from './token-bucket.ts';
+
+// The relay's command line, parsed with a schema like every other boundary.
+
+const BUDGET_FLAGS: Readonly<Record<string, keyof RelayBudgetSpecs>> = {
+  'destination-messages': 'destinationMessages',
+  'destination-bytes': 'destinationBytes',
+  'address-sends': 'addressSends',
+  'address-bytes': 'addressBytes',
+  'connection-sends': 'connectionSends',
+  'connection-bytes': 'connectionBytes',
+  'address-fetches': 'addressFetches',
+  'device-fetches': 'deviceFetches',
+};
+
+const budgetLines = Object.entries(BUDGET_FLAGS)
+  .map(([flag, key]) => {
+    const { burst, perSecond } = DEFAULT_BUDGETS[key];
+    return `                         ${flag}=${burst}/${Number(perSecond.toFixed(4))}`;
+  })
+  .join('\n');
+
+/** `sotto-relay --help`. */
+export const USAGE = `Usage: sotto-relay --data DIR [options]
+
+Runs a Sotto relay, protocol 2 (docs/relay-protocol.md): WebSocket at ws://HOST:PORT/v2
+(wss:// with --tls-cert and --tls-key).
+
+Options:
+  --data DIR             where relay.db lives (created if missing, mode 0700; required)
+  --port N               TCP port, 0 picks a free one (default 8787)
+  --host ADDR            address to bind (default 127.0.0.1)
+  --tls-cert FILE        PEM certificate chain: serve wss:// (reloaded on SIGHUP)
+  --tls-key FILE         PEM private key for --tls-cert (reloaded on SIGHUP)
+  --trust-proxy          behind a reverse proxy on this machine: take the client address
+                         from X-Forwarded-For when the peer is loopback
+  --ttl-days N           delete envelopes left unacked this long (default 30)
+  --mailbox-quota N      envelopes per mailbox before sends are refused (default 50000)
+  --max-storage-mb N     envelope bytes the relay holds in all (default 1024)
+  --max-connections-per-address N   open sockets per client address (default 200)
+  --max-connections-per-account N   logged-in connections per account (default 5)
+  --max-frames-per-second N         frames per connection per second (default 500)
+  --handshake-timeout-ms N          upgrade to ready (default 10000)
+  --upgrade-timeout-ms N            TCP connection to complete upgrade request (default 5000)
+  --budget NAME=BURST/PER_SECOND    replace one token-bucket budget (repeatable); defaults:
+${budgetLines}
+  --ttl-seconds N        for testing only: the envelope lifetime in seconds (overrides --ttl-days)
+  -h, --help             print this help and exit
+
+Logs go to stderr as JSON lines; SOTTO_RELAY_LOG=debug|info|warn|error|off (default warn).
+`;
+
+const count = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const budgetSchema = z
+  .string()
+  .regex(/^[a-z-]+=\d+(\.\d+)?\/\d+(\.\d+)?$/, 'a budget is NAME=BURST/PER_SECOND')
+  .transform((text, ctx): [keyof RelayBudgetSpecs, BucketSpec] | typeof z.NEVER => {
+    const [name = '', spec = ''] = text.split('=');
+    const key = BUDGET_FLAGS[name];
+    const [burst, perSecond] = spec.split('/').map(Number);
+    if (key === undefined || burst === undefined || perSecond === undefined || burst < 1) {
+      ctx.addIssue({ code: 'custom', message: `unknown budget or empty burst: ${name}` });
+      return z.NEVER;
+    }
+    return [key, { burst, perSecond }];
+  });
+
+const argsSchema = z
+  .object({
+    data: z.string().min(1),
+    port: count(0, 65_535).default(8787),
+    host: z.string().min(1).default('127.0.0.1'),
+    'tls-cert': z.string().min(1).optional(),
+    'tls-key': z.string().min(1).optional(),
+    'trust-proxy': z.boolean().default(false),
+    'ttl-days': count(1, 3650).default(30),
+    'ttl-seconds': count(1, 3650 * 86_400).optional(),
+    'mailbox-quota': count(1, 100_000_000).default(50_000),
+    'max-storage-mb': count(1, 1 << 30).default(1024),
+    'max-connections-per-address': count(1, 1_000_000).default(200),
+    'max-connections-per-account': count(1, 10_000).default(5),
+    'max-frames-per-second': count(1, 1_000_000).default(500),
+    'handshake-timeout-ms': count(100, 600_000).default(10_000),
+    'upgrade-timeout-ms': count(100, 600_000).default(5_000),
+    budget: z.array(budgetSchema).default([]),
+  })
+  .refine((args) => (args['tls-cert'] === undefined) === (args['tls-key'] === undefined), {
+    message: '--tls-cert and --tls-key go together',
+  });
+
+/** The parsed command line. */
+export type RelayArgs = z.infer<typeof argsSchema>;
+
+/** Parses `process.argv`; 'help' for -h. Throws ZodError or parseArgs' TypeError on bad input. */
+export function parseCommandLine(): RelayArgs | 'help' {
+  const text = { type: 'string' } as const;
+  const { values } = parseArgs({
+    options: {
+      data: text,
+      port: text,
+      host: text,
+      'tls-cert': text,
+      'tls-key': text,
+      'trust-proxy': { type: 'boolean' },
+      'ttl-days': text,
+      'ttl-seconds': text,
+      'mailbox-quota': text,
+      'max-storage-mb': text,
+      'max-connections-per-address': text,
+      'max-connections-per-account': text,
+      'max-frames-per-second': text,
+      'handshake-timeout-ms': text,
+      'upgrade-timeout-ms': text,
+      budget: { type: 'string', multiple: true },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) return 'help';
+  return argsSchema.parse(values);
+}
+
+/** The budgets the command line replaces. */
+export function budgetsOf(args: RelayArgs): Partial<RelayBudgetSpecs> {
+  return Object.fromEntries(args.budget);
+}

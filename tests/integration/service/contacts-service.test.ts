@@ -1,0 +1,98 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { methods, type MethodName, type MethodOutput } from '../../../shared/ipc/contract.ts';
+import { formatInvite } from '../../../shared/protocol/invite.ts';
+import { toBase64 } from '../../../shared/protocol/encoding.ts';
+import { ownDeliveryToken, type Profile } from '../../../electron/core/index.ts';
+import { createCoreService } from '../../../electron/core/service/app-service.ts';
+import type { CoreService } from '../../../electron/core/service/types.ts';
+import { rejectedCode } from '../../support/errors.ts';
+import { newProfile, TEST_KDF, TEST_RELAY_ID, tempDir } from '../../support/profiles.ts';
+
+// The service's contact methods over a real core, offline (sync: false): what
+// the app's Add contact, Block and Unblock and its composer meet.
+
+const services: CoreService[] = [];
+afterEach(async () => {
+  await Promise.all(services.splice(0).map((s) => s.close()));
+});
+
+async function app(): Promise<CoreService> {
+  const service = createCoreService({ profileDir: tempDir(), kdfCost: TEST_KDF, sync: false });
+  services.push(service);
+  await call(service, 'profile:create', {
+    displayName: 'Me',
+    passphrase: 'a long passphrase for tests',
+    useKeychain: false,
+    relay: 'wss://relay.example.org',
+  });
+  return service;
+}
+
+/** Calls a method with its input parsed by the contract's schema, as main does. */
+function call<M extends MethodName>(
+  service: CoreService,
+  method: M,
+  input: unknown = {},
+): Promise<MethodOutput<M>> {
+  const parsed = methods[method].input.parse(input);
+  return service.call(method, parsed as never);
+}
+
+function inviteOf(profile: Profile): string {
+  return formatInvite({
+    relay: 'wss://relay.example.org',
+    relayId: TEST_RELAY_ID,
+    accountId: profile.account.accountId,
+    identityKey: toBase64(profile.account.identity.publicKey.serialize()),
+    token: toBase64(ownDeliveryToken(profile)),
+    name: profile.account.displayName,
+  });
+}
+
+describe('contacts through the service', () => {
+  it('adds from an invite v2, blocks (sending refused) and unblocks', async () => {
+    const service = await app();
+    const { profile: bob } = await newProfile('Bob');
+    const added = await call(service, 'contacts:add', { invite: inviteOf(bob) });
+    expect(added).toMatchObject({
+      accountId: bob.account.accountId,
+      displayName: 'Bob',
+      blocked: false,
+    });
+    const blocked = await call(service, 'contacts:block', { conversationId: added.conversationId });
+    expect(blocked.blocked).toBe(true);
+    expect((await call(service, 'contacts:list')).map((c) => c.blocked)).toEqual([true]);
+    expect(
+      await rejectedCode(() =>
+        call(service, 'messages:send', { conversationId: added.conversationId, body: 'hi' }),
+      ),
+    ).toBe('CONTACT_BLOCKED');
+    expect(
+      (await call(service, 'contacts:unblock', { conversationId: added.conversationId })).blocked,
+    ).toBe(false);
+    expect(
+      (await call(service, 'messages:send', { conversationId: added.conversationId, body: 'hi' }))
+        .status,
+    ).toBe('queued');
+  });
+
+  it('an outdated invite is INVITE_OUTDATED', async () => {
+    const service = await app();
+    expect(
+      await rejectedCode(() => call(service, 'contacts:add', { invite: 'sotto://invite/1#e30' })),
+    ).toBe('INVITE_OUTDATED');
+  });
+
+  it("a 70,000-character message passes the IPC contract and meets the core's rule: MESSAGE_TOO_LONG", async () => {
+    const service = await app();
+    const { profile: bob } = await newProfile('Bob');
+    const { conversationId } = await call(service, 'contacts:add', { invite: inviteOf(bob) });
+    for (const body of ['x'.repeat(70_000), '北'.repeat(60_000)]) {
+      expect(methods['messages:send'].input.safeParse({ conversationId, body }).success).toBe(true);
+      expect(
+        await rejectedCode(() => call(service, 'messages:send', { conversationId, body })),
+      ).toBe('MESSAGE_TOO_LONG');
+    }
+    expect((await call(service, 'sync:status')).outbox).toBe(0);
+  });
+});
