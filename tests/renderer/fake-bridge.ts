@@ -227,6 +227,7 @@ export class FakeBridge {
     'profile:invite': () => ({ link: 'sotto://invite/1#fake-invite' }),
     /** A new account id, as an identity reset makes. */
     'profile:reset-identity': (input) => {
+      this.requireUnlocked();
       if (this.state.unlockWith === 'passphrase' && input.passphrase !== this.passphrase) throw new FakeError('WRONG_PASSPHRASE');
       this.state = { ...this.state, accountId: 'RESETACCOUNT' };
       return this.state;

@@ -25,7 +25,7 @@ export function registerIdentityCommands(program: Command, globals: () => Global
       }
       return withProfile(globals(), async (profile) => {
         const before = profile.account.accountId;
-        const account = await resetIdentity(profile, ownDestination(profile.db));
+        const account = await resetIdentity(profile, ownDestination(profile));
         const contacts = Number(profile.db.prepare('SELECT count(*) FROM contacts', { pluck: true }).get());
         print(globals(), { previousAccountId: before, accountId: account.accountId, notified: contacts }, () =>
           [

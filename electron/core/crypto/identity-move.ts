@@ -195,7 +195,10 @@ export function completeMove(db: Sql, move: IdentityMove, verified: boolean, sen
     db.prepare('DELETE FROM conversations WHERE id = ?').run([stray]);
     db.prepare('DELETE FROM contacts WHERE account_id = ?').run([move.to]);
   }
-  db.prepare('UPDATE contacts SET account_id = ?, relay = ? WHERE account_id = ?').run([move.to, move.relay, move.from]);
+  // The route to the new account is the one its `moved` content gave (relay, relay id, delivery token).
+  db.prepare(
+    'UPDATE contacts SET account_id = ?, relay = ?, relay_id = ?, delivery_token = ?, token_sent_at = ? WHERE account_id = ?',
+  ).run([move.to, move.relay, move.relayId, fromBase64(move.token), move.issuedAt, move.from]);
   db.prepare(
     `INSERT INTO identities (account_id, public_key, trust, verified, first_seen_at, changed_at)
      VALUES (?, ?, 'trusted', ?, ?, NULL)

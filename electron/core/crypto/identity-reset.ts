@@ -7,12 +7,13 @@ import {
   moveNoticeMessage,
   moveNoticeSchema,
   type RelayId,
-  relayIdSchema,
 } from '../../../shared/relay/protocol.ts';
 import type { Sql } from '../db/sqlite.ts';
 import { hasCode, SottoError } from '../errors.ts';
 import { log } from '../log.ts';
 import type { HomeRelay } from '../sync/relay.ts';
+import { homeRelaySetting } from '../sync/home-relay-setting.ts';
+import { ownDeliveryToken } from '../contacts/tokens.ts';
 import type { Profile } from '../profile/profile.ts';
 import { deriveAccountId } from './account-id.ts';
 import { addKyberPreKeys, addPreKeys, addSignedPreKey, PREKEY_BATCH } from './prekeys.ts';
@@ -28,19 +29,14 @@ export interface MoveDestination {
 }
 
 /**
- * Where this account receives now: its relay, the relay's pinned id and its
- * own delivery token (settings `relay`, `relay.id`, `delivery.token`, written
- * by the sync layer). NOT_CONFIGURED until the home relay was reached once.
+ * Where this account receives now: its home relay, the relay id pinned at the
+ * first connection and its own delivery token. NOT_CONFIGURED until the home
+ * relay was reached once (no pinned id to tell contacts).
  */
-export function ownDestination(db: Sql): MoveDestination {
-  const setting = (key: string) => db.prepare('SELECT value FROM settings WHERE key = ?', { pluck: true }).get([key]);
-  const relay = setting('relay');
-  const relayId = relayIdSchema.safeParse(setting('relay.id'));
-  const token = setting('delivery.token');
-  if (typeof relay !== 'string' || !relayId.success || typeof token !== 'string' || !/^[0-9a-f]{32}$/.test(token)) {
-    throw new SottoError('NOT_CONFIGURED', 'home relay never reached');
-  }
-  return { relay, relayId: relayId.data, token: Buffer.from(token, 'hex') };
+export function ownDestination(profile: Profile): MoveDestination {
+  const home = homeRelaySetting(profile);
+  if (!home.relayId) throw new SottoError('NOT_CONFIGURED', 'home relay never reached');
+  return { relay: home.address, relayId: home.relayId, token: ownDeliveryToken(profile) };
 }
 
 /** Signs a move notice from `from` to the account of `to` (docs/message-format.md#identity-reset). */
@@ -120,7 +116,7 @@ function queueToEveryContact(db: Sql, payload: Uint8Array<ArrayBuffer>, now: num
     `INSERT INTO outbox (kind, message_id, client_message_id, recipient, recipient_device, payload, created_at)
      VALUES ('receipt', NULL, ?, ?, 1, ?, ?)`,
   );
-  for (const accountId of db.prepare('SELECT account_id FROM contacts ORDER BY id', { pluck: true }).all<string>()) {
+  for (const accountId of db.prepare('SELECT account_id FROM contacts WHERE blocked = 0 ORDER BY id', { pluck: true }).all<string>()) {
     insert.run([randomUUID(), accountId, payload, now]);
   }
 }

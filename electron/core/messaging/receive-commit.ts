@@ -3,13 +3,14 @@ import type { Content } from '../../../shared/protocol/content.ts';
 import { fromBase64 } from '../../../shared/protocol/encoding.ts';
 import { ensureConversation } from '../contacts/contacts.ts';
 import { contactRoute, updateContactToken } from '../contacts/tokens.ts';
-import { applyMoveNotice, findPendingMoveTo } from '../crypto/identity-move.ts';
-import type { ProtocolTransaction } from '../crypto/protocol-transaction.ts';
 import type { Sql } from '../db/sqlite.ts';
 import { indexNewMessages } from '../history/search-index.ts';
 import type { IncomingEnvelope } from '../sync/relay.ts';
 import { queueReceipt } from './outbox.ts';
 import type { UnsealFailure } from './sealed.ts';
+import { applyMoveNotice, findPendingMoveTo } from '../crypto/identity-move.ts';
+import type { ProtocolTransaction } from '../crypto/protocol-transaction.ts';
+import { countTrustRefusal } from '../crypto/trust-refusals.ts';
 
 // The commit half of the receive pipeline (receive.ts decrypts): what each
 // decoded content does to the database, and how failures are recorded (R5).
@@ -38,15 +39,7 @@ export type EnvelopeOutcome =
     };
 
 /** Why an envelope could not be processed (stable, content-free). */
-export type FailureCode =
-  | UnsealFailure
-  | 'BLOCKED_SENDER'
-  | 'DECRYPT_FAILED'
-  | 'BAD_CONTENT'
-  /** The inner message carries an identity key that does not derive the sender's account id. */
-  | 'FORGED_IDENTITY'
-  /** A move notice that does not verify (counted by reason in the trust refusal counters). */
-  | 'MOVE_REFUSED';
+export type FailureCode = UnsealFailure | 'BLOCKED_SENDER' | 'DECRYPT_FAILED' | 'BAD_CONTENT';
 
 /** An envelope is retried this many times, then rejected and shown to the user (R5). */
 export const MAX_ENVELOPE_ATTEMPTS = 3;
@@ -97,9 +90,8 @@ export function queueReceipts(
 
 /**
  * The one place a decoded `moved` content is handled (docs/message-format.md#identity-reset):
- * the sender is the new account its sealed certificate proved; identity-move.ts
- * checks the old key's signature and records a pending move for the user to
- * accept. Returns the failure code, or undefined once it was applied.
+ * checked against the key pinned for the account that moved (crypto/identity-move.ts). A
+ * refused notice is counted there and acknowledged like an applied one: retrying cannot help.
  */
 function handleMoved(
   db: Sql,
@@ -108,9 +100,9 @@ function handleMoved(
   content: Extract<Content, { type: 'moved' }>,
   now: number,
 ): FailureCode | undefined {
-  if (!sender.senderKey) return 'MOVE_REFUSED';
-  const result = applyMoveNotice(db, tx, { accountId: sender.sender, identityKey: sender.senderKey.serialize() }, content, now);
-  return result === 'pending' ? undefined : 'MOVE_REFUSED';
+  if (!sender.senderKey) return 'FORGED_SENDER';
+  applyMoveNotice(db, tx, { accountId: sender.sender, identityKey: sender.senderKey.serialize() }, content, now);
+  return undefined;
 }
 
 /** Writes a batch's outcomes: envelope ids, messages, receipts, tokens, failures. */
@@ -225,6 +217,8 @@ function recordFailures(db: Sql, failures: readonly Failure[], now: number): Env
      RETURNING attempts`,
   );
   return failures.map(({ envelope, sender, error, final }) => {
+    // A certificate whose key does not derive (or is not the pin of) the id it claims: the trust counter (`sotto status`).
+    if (error === 'FORGED_SENDER') countTrustRefusal(db, 'identity.forged', now);
     const first = final ? MAX_ENVELOPE_ATTEMPTS : 1;
     const { attempts } = recordFailure.get<{ attempts: number }>([
       envelope.id,

@@ -145,10 +145,7 @@ async function processBatch(
       plaintext = await decrypt(profile, unit, sender);
     } catch (error) {
       if (LibSignalErrorBase.is(error, ErrorCode.DuplicatedMessage)) duplicates.push(envelope);
-      // An inner key that does not derive the sender's id (counted by the identity store): never retried.
-      else if (LibSignalErrorBase.is(error, ErrorCode.UntrustedIdentity)) {
-        failures.push({ envelope, sender: sender.sender, error: 'FORGED_IDENTITY', final: true });
-      } else if (error instanceof UnknownTypeError) {
+      else if (error instanceof UnknownTypeError) {
         failures.push({ envelope, sender: sender.sender, error: 'UNKNOWN_TYPE', final: true });
       } else
         failures.push({ envelope, sender: sender.sender, error: 'DECRYPT_FAILED', final: false });

@@ -39,10 +39,13 @@ export function hasSession(profile: Profile, accountId: string, deviceId: number
 }
 
 /**
- * Starts a session from a fetched prekey bundle (X3DH + PQXDH). A bundle
- * whose identity key does not derive the account id it is for is a forgery:
- * IDENTITY_MISMATCH, counted, nothing else recorded. A contact whose move to
- * a new account is unaccepted gets no new session (IDENTITY_CHANGED).
+ * Starts a session from a fetched prekey bundle (X3DH + PQXDH). The bundle
+ * must be for the account asked for (RELAY_REFUSED: the directory is lying or
+ * broken), and its identity key must derive that account id and equal the key
+ * pinned for it (IDENTITY_MISMATCH, counted): an account id is its key, so
+ * another key is a forgery, never an identity change. A refused bundle
+ * records nothing else. A contact whose move to a new account is unaccepted
+ * gets no new session (IDENTITY_CHANGED).
  */
 export function startSession(
   profile: Profile,

@@ -344,7 +344,7 @@ class AppService implements CoreService {
   private async resetIdentity(passphrase: string | undefined): Promise<AppState> {
     const profile = this.open();
     if (passphrase !== undefined || this.unlockMethod() === 'passphrase') await profile.verifyUnlock({ passphrase: passphrase ?? '' });
-    const destination = ownDestination(profile.db);
+    const destination = ownDestination(profile);
     await this.stopSync();
     try {
       await resetIdentity(profile, destination);

@@ -59,7 +59,7 @@ export class SyncEngine {
 
   /** This profile's own relay (its mailbox, keys and token). */
   get home(): HomeRelay {
-    // No keys-low listener: every pass runs key maintenance, which refills to the stock.
+    // keys.low needs no listener: every key pass reads keys.status and refills to the stock (key-maintenance.ts).
     return this.pool.home;
   }
 
@@ -92,8 +92,7 @@ export class SyncEngine {
   /**
    * Key upkeep on the home relay (crypto/key-maintenance.ts): announces a
    * pending identity move, rotates signed keys when due, refills one-time keys
-   * to their stock (the home relay splits them into frames of at most 50 of
-   * each kind). Returns how many one-time keys were published.
+   * to their stock. Returns how many one-time keys were published.
    */
   async publishKeys(): Promise<number> {
     const relay = this.home;

@@ -1,3 +1,4 @@
+import { trustRefusalCounts } from '../../../electron/core/crypto/trust-refusals.ts';
 import {
   ProtocolAddress,
   sealedSenderEncrypt,
@@ -81,7 +82,7 @@ describe('hostile content inside a valid seal', () => {
     expect(listConversations(bob.db)).toEqual([]);
   });
 
-  it('an unsigned moved notice from a stranger is refused at once (MOVE_REFUSED) and never shown', async () => {
+  it("a stranger's unsigned moved notice is refused and counted, acknowledged, and never shown", async () => {
     const { bob, mallory } = await malloryReachesBob();
     const notice = {
       from: mallory.account.accountId,
@@ -103,9 +104,10 @@ describe('hostile content inside a valid seal', () => {
     const outcomes = await processEnvelopes(bob, [
       delivered(await sealedContent(mallory, bob, moved)),
     ]);
-    expect(outcomes).toEqual([
-      expect.objectContaining({ outcome: 'rejected', error: 'MOVE_REFUSED' }),
-    ]);
+    // Applied or refused, a notice is acknowledged (retrying cannot help); this one moves no contact of Bob's.
+    expect(outcomes).toEqual([expect.objectContaining({ outcome: 'control' })]);
+    expect(trustRefusalCounts(bob.db)['move.unknown-account']).toBe(1);
+    expect(bob.db.prepare('SELECT count(*) FROM identity_moves', { pluck: true }).get()).toBe(0);
     expect(bob.db.prepare('SELECT count(*) FROM messages', { pluck: true }).get()).toBe(0);
   });
 

@@ -30,7 +30,7 @@ function count(profile: Profile, sql: string): number {
 async function firstMessageFrom(peerName: string, owner: Profile, bundle: PreKeyBundleData) {
   const { profile: peer } = await newProfile(peerName);
   addContact(peer, cardOf(owner));
-  await startSession(peer, bundle, bundle.accountId);
+  await startSession(peer, bundle, owner.account.accountId);
   queueText(peer, owner.account.accountId, `hello from ${peerName}`);
   return flushOutbox(peer);
 }
