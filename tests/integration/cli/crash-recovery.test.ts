@@ -5,6 +5,9 @@ import { tempDir } from '../../support/profiles.ts';
 import { type RelayProcess, startRelayProcess } from '../../support/relay-process.ts';
 
 const MESSAGES = 2000;
+// 2,000 messages in one `send` go over the relay's default per-connection and
+// per-destination send budgets (500 and 2,000 bursts): this test is about crashes, not budgets.
+const BUDGETS = ['--budget', 'connection-sends=100000/10000', '--budget', 'destination-messages=100000/10000'];
 const KILLS = 12;
 
 let relay: RelayProcess | undefined;
@@ -25,7 +28,7 @@ function random(seed: number): () => number {
 describe('crash recovery (R1, R2, R3)', () => {
   it('kill -9 of the receiver at random moments and relay restarts mid-stream: every message exactly once', async () => {
     const data = tempDir();
-    relay = await startRelayProcess(data);
+    relay = await startRelayProcess(data, { args: BUDGETS });
     const port = relay.port;
     const { alice, bob } = await cliPair(tempDir(), relay.url);
     const bodies = Array.from({ length: MESSAGES }, (_, i) => `message ${i} of the stream`);
@@ -48,7 +51,7 @@ describe('crash recovery (R1, R2, R3)', () => {
           const seen = (output.match(/"type":"message"/g) ?? []).length;
           if (restartRelay && !restarting && seen >= target / 2) {
             restarting = relay!.stop().then(async () => {
-              relay = await startRelayProcess(data, { port });
+              relay = await startRelayProcess(data, { port, args: BUDGETS });
             });
           }
           if (!killed && seen >= target) {
