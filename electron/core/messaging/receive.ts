@@ -20,6 +20,13 @@ import {
   type Opened,
   queueReceipts,
 } from './receive-commit.ts';
+import {
+  type EnvelopeSource,
+  type KeptEnvelope,
+  loadUnprocessed,
+  seenBefore,
+  settleUnprocessed,
+} from './receive-unprocessed.ts';
 import { unseal } from './sealed.ts';
 
 export type { IncomingEnvelope } from '../sync/relay.ts';
@@ -29,6 +36,7 @@ export {
   type EnvelopeOutcome,
   type FailureCode,
 } from './receive-commit.ts';
+export { MAX_UNPROCESSED_ENVELOPES, unprocessedEnvelopeCount } from './receive-unprocessed.ts';
 
 /** Options of a receive pass. */
 export interface ReceiveOptions {
@@ -43,10 +51,11 @@ export interface ReceiveOptions {
  * Opens, checks, decrypts and stores a batch of sealed envelopes through one
  * unit of work, and commits every protocol-state change, every message and
  * every envelope id in one transaction (R2). Only after this returns may the
- * envelopes be acked (R1). If the commit fails, nothing advanced: the same
- * envelopes decrypt again. Envelopes whose seal or certificate fails the
- * acceptance rules (sealed.ts), or that come from a blocked contact, are
- * rejected at once: recorded, never shown, safe to ack.
+ * envelopes be acked (R1), and then all of them: one whose inner layer failed
+ * (`retry`) was kept in `unprocessed_envelopes` by the same commit. If the
+ * commit fails, nothing advanced: the same envelopes decrypt again. Envelopes
+ * whose seal or certificate fails the acceptance rules (sealed.ts), or that
+ * come from a blocked contact, are rejected at once: recorded, never shown.
  */
 export function processEnvelopes(
   profile: Profile,
@@ -54,11 +63,43 @@ export function processEnvelopes(
   options: ReceiveOptions = {},
 ): Promise<EnvelopeOutcome[]> {
   return profile.exclusive(() =>
-    processBatch(profile, envelopes, options, async (unit, envelope) => {
-      const opened = await unseal(profile, unit, envelope.body, envelope.serverTime);
-      return opened.ok ? { ok: true, value: opened.value } : { ok: false, error: opened.error };
-    }),
+    processBatch(profile, envelopes, options, sealedOpener(profile), 'relay'),
   );
+}
+
+/** Kept envelopes retried per transaction. */
+const RETRY_PAGE = 100;
+
+/**
+ * Retries every envelope kept in `unprocessed_envelopes` once, oldest first,
+ * in committed pages (R5): each retry counts an attempt; the third failure
+ * rejects it. Processed and rejected ones leave the table. Nothing here is
+ * acked: the relay copies were acked when they were kept.
+ */
+export async function retryUnprocessed(
+  profile: Profile,
+  options: ReceiveOptions = {},
+): Promise<EnvelopeOutcome[]> {
+  const outcomes: EnvelopeOutcome[] = [];
+  let cursor: KeptEnvelope | undefined;
+  for (;;) {
+    const page = loadUnprocessed(profile.db, RETRY_PAGE, cursor);
+    if (page.length === 0) return outcomes;
+    cursor = page.at(-1);
+    const envelopes = page.map((kept) => kept.envelope);
+    outcomes.push(
+      ...(await profile.exclusive(() =>
+        processBatch(profile, envelopes, options, sealedOpener(profile), 'unprocessed'),
+      )),
+    );
+  }
+}
+
+function sealedOpener(profile: Profile): Opener {
+  return async (unit, envelope) => {
+    const opened = await unseal(profile, unit, envelope.body, envelope.serverTime);
+    return opened.ok ? { ok: true, value: opened.value } : { ok: false, error: opened.error };
+  };
 }
 
 /** An unsealed inner message with a sender nobody vouched for: the protocol-1 path. */
@@ -93,6 +134,7 @@ export function processInnerMessagesForBench(
           value: { ...inner, body: Uint8Array.from(inner.body) },
         });
       },
+      'relay',
     ),
   );
 }
@@ -107,13 +149,12 @@ async function processBatch(
   envelopes: readonly IncomingEnvelope[],
   options: ReceiveOptions,
   open: Opener,
+  source: EnvelopeSource,
 ): Promise<EnvelopeOutcome[]> {
   const now = options.now ?? Date.now();
   profile.assertUsable();
   const tx = new ProtocolTransaction(profile.state);
-  const alreadyProcessed = profile.db.prepare(
-    'SELECT 1 FROM processed_envelopes WHERE envelope_id = ?',
-  );
+  const alreadyProcessed = seenBefore(profile.db, source);
   const isBlocked = profile.db.prepare(
     'SELECT 1 FROM contacts WHERE account_id = ? AND blocked = 1',
   );
@@ -123,7 +164,7 @@ async function processBatch(
   const failures: Failure[] = [];
 
   for (const envelope of envelopes) {
-    if (inBatch.has(envelope.id) || alreadyProcessed.get([envelope.id])) {
+    if (inBatch.has(envelope.id) || alreadyProcessed(envelope.id)) {
       duplicates.push(envelope);
       continue;
     }
@@ -166,6 +207,8 @@ async function processBatch(
     tx,
     (db) => {
       const outcomes = commitBatch(db, tx, duplicates, decoded, failures, now);
+      // Only a `retry` needs its body kept, and only inner failures (in `failures`) are retried.
+      settleUnprocessed(db, new Map(failures.map((f) => [f.envelope.id, f.envelope])), outcomes, now);
       if (options.sendReceipts) queueReceipts(db, decoded, outcomes, now, options.receiptDelayMs);
       return outcomes;
     },
