@@ -24,15 +24,21 @@ export interface KeptEnvelope {
 }
 
 /**
- * Whether an envelope id was handled before (R3). From the relay, an id kept
- * here is a duplicate too: the relay redelivers what was committed but whose
- * ack was lost. A retry from the table only skips what was processed since.
+ * Whether an envelope id was handled before (R3): `processed`, or `kept` here
+ * for a retry. From the relay, a kept id is a duplicate of the kept copy (the
+ * relay redelivers what was committed but whose ack was lost); a retry from
+ * the table only skips what was processed since.
  */
-export function seenBefore(db: Sql, source: EnvelopeSource): (envelopeId: string) => boolean {
+export function seenBefore(
+  db: Sql,
+  source: EnvelopeSource,
+): (envelopeId: string) => 'processed' | 'kept' | undefined {
   const processed = db.prepare('SELECT 1 FROM processed_envelopes WHERE envelope_id = ?');
   const kept = db.prepare('SELECT 1 FROM unprocessed_envelopes WHERE envelope_id = ?');
-  return (id) =>
-    processed.get([id]) !== undefined || (source === 'relay' && kept.get([id]) !== undefined);
+  return (id) => {
+    if (processed.get([id]) !== undefined) return 'processed';
+    return source === 'relay' && kept.get([id]) !== undefined ? 'kept' : undefined;
+  };
 }
 
 /**
@@ -94,11 +100,12 @@ export function loadUnprocessed(db: Sql, limit: number, cursor?: KeptEnvelope): 
       `SELECT envelope_id, body, server_time, stored_at FROM unprocessed_envelopes
        WHERE (stored_at, envelope_id) > (?, ?) ORDER BY stored_at, envelope_id LIMIT ?`,
     )
-    .all<{ envelope_id: string; body: Uint8Array<ArrayBuffer>; server_time: number; stored_at: number }>([
-      cursor?.storedAt ?? -1,
-      cursor?.envelope.id ?? '',
-      limit,
-    ]);
+    .all<{
+      envelope_id: string;
+      body: Uint8Array<ArrayBuffer>;
+      server_time: number;
+      stored_at: number;
+    }>([cursor?.storedAt ?? -1, cursor?.envelope.id ?? '', limit]);
   return rows.map((row) => ({
     envelope: { id: row.envelope_id, body: row.body, serverTime: row.server_time },
     storedAt: row.stored_at,

@@ -160,14 +160,17 @@ async function processBatch(
   );
   const inBatch = new Set<string>();
   const duplicates: IncomingEnvelope[] = [];
+  const echoes: IncomingEnvelope[] = [];
   const decoded: Decoded[] = [];
   const failures: Failure[] = [];
 
   for (const envelope of envelopes) {
-    if (inBatch.has(envelope.id) || alreadyProcessed(envelope.id)) {
-      duplicates.push(envelope);
-      continue;
-    }
+    const seen = inBatch.has(envelope.id) ? 'echo' : alreadyProcessed(envelope.id);
+    if (seen === 'processed') duplicates.push(envelope);
+    // Another copy of an id this batch handles or the table keeps: its fate is that copy's, so it
+    // is acked as a duplicate without being marked processed (which would end the kept copy).
+    if (seen === 'echo' || seen === 'kept') echoes.push(envelope);
+    if (seen !== undefined) continue;
     inBatch.add(envelope.id);
     const unit = tx.child();
     const opened = await open(unit, envelope);
@@ -208,9 +211,17 @@ async function processBatch(
     (db) => {
       const outcomes = commitBatch(db, tx, duplicates, decoded, failures, now);
       // Only a `retry` needs its body kept, and only inner failures (in `failures`) are retried.
-      settleUnprocessed(db, new Map(failures.map((f) => [f.envelope.id, f.envelope])), outcomes, now);
+      settleUnprocessed(
+        db,
+        new Map(failures.map((f) => [f.envelope.id, f.envelope])),
+        outcomes,
+        now,
+      );
       if (options.sendReceipts) queueReceipts(db, decoded, outcomes, now, options.receiptDelayMs);
-      return outcomes;
+      return [
+        ...outcomes,
+        ...echoes.map((e): EnvelopeOutcome => ({ envelopeId: e.id, outcome: 'duplicate' })),
+      ];
     },
     now,
   );
