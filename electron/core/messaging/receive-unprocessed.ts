@@ -57,11 +57,16 @@ export function settleUnprocessed(
      ON CONFLICT DO NOTHING`,
   );
   const drop = db.prepare('DELETE FROM unprocessed_envelopes WHERE envelope_id = ?');
+  const forget = db.prepare('DELETE FROM failed_envelopes WHERE envelope_id = ? AND attempts < ?');
   for (const outcome of outcomes) {
     const envelope = envelopes.get(outcome.envelopeId);
     if (outcome.outcome === 'retry' && envelope)
       keep.run([envelope.id, Uint8Array.from(envelope.body), envelope.serverTime, now]);
-    else drop.run([outcome.envelopeId]);
+    else {
+      drop.run([outcome.envelopeId]);
+      // An earlier failure that this attempt overcame is no longer a failure to count.
+      if (outcome.outcome !== 'rejected') forget.run([outcome.envelopeId, MAX_ENVELOPE_ATTEMPTS]);
+    }
   }
   return evictOverCap(db, now);
 }
