@@ -98,12 +98,18 @@ function evictOverCap(db: Sql, now: number): number {
   return oldest.length;
 }
 
-/** One page of kept envelopes, oldest first, after `cursor` (the last page's last row). */
-export function loadUnprocessed(db: Sql, limit: number, cursor?: KeptEnvelope): KeptEnvelope[] {
+/** One page of envelopes kept before `keptBefore`, oldest first, after `cursor` (the last page's last row). */
+export function loadUnprocessed(
+  db: Sql,
+  limit: number,
+  keptBefore: number,
+  cursor?: KeptEnvelope,
+): KeptEnvelope[] {
   const rows = db
     .prepare(
       `SELECT envelope_id, body, server_time, stored_at FROM unprocessed_envelopes
-       WHERE (stored_at, envelope_id) > (?, ?) ORDER BY stored_at, envelope_id LIMIT ?`,
+       WHERE stored_at < ? AND (stored_at, envelope_id) > (?, ?)
+       ORDER BY stored_at, envelope_id LIMIT ?`,
     )
     .all<{
       envelope_id: string;

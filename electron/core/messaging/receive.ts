@@ -71,19 +71,21 @@ export function processEnvelopes(
 const RETRY_PAGE = 100;
 
 /**
- * Retries every envelope kept in `unprocessed_envelopes` once, oldest first,
- * in committed pages (R5): each retry counts an attempt; the third failure
- * rejects it. Processed and rejected ones leave the table. Nothing here is
- * acked: the relay copies were acked when they were kept.
+ * Retries every envelope kept in `unprocessed_envelopes` before `keptBefore`
+ * (default: all) once, oldest first, in committed pages (R5): each retry
+ * counts an attempt; the third failure rejects it. Processed and rejected ones
+ * leave the table. Nothing here is acked: the relay copies were acked when
+ * they were kept.
  */
 export async function retryUnprocessed(
   profile: Profile,
-  options: ReceiveOptions = {},
+  options: ReceiveOptions & { readonly keptBefore?: number } = {},
 ): Promise<EnvelopeOutcome[]> {
   const outcomes: EnvelopeOutcome[] = [];
+  const keptBefore = options.keptBefore ?? Number.MAX_SAFE_INTEGER;
   let cursor: KeptEnvelope | undefined;
   for (;;) {
-    const page = loadUnprocessed(profile.db, RETRY_PAGE, cursor);
+    const page = loadUnprocessed(profile.db, RETRY_PAGE, keptBefore, cursor);
     if (page.length === 0) return outcomes;
     cursor = page.at(-1);
     const envelopes = page.map((kept) => kept.envelope);

@@ -3,11 +3,7 @@ import { markTokenRegistered, tokenToRegister } from '../contacts/tokens.ts';
 import { announcePendingMove } from '../crypto/identity-reset.ts';
 import { maintainKeys } from '../crypto/key-maintenance.ts';
 import type { OutboxScope } from '../messaging/outbox.ts';
-import {
-  type EnvelopeOutcome,
-  processEnvelopes,
-  retryUnprocessed,
-} from '../messaging/receive.ts';
+import { type EnvelopeOutcome, processEnvelopes, retryUnprocessed } from '../messaging/receive.ts';
 import type { Profile } from '../profile/profile.ts';
 import { backoffMs, sleep } from './backoff.ts';
 import { homeRelayId } from './home-relay-setting.ts';
@@ -140,7 +136,8 @@ export class SyncEngine {
    * envelope is acked (those whose inner layer failed were kept locally by the
    * commit), so undecryptable mail never fills the relay's push window. Waits
    * `firstWaitMs` for the first envelope and `idleMs` between batches; when a
-   * wait comes back empty, retries the kept envelopes (retryKept) and returns.
+   * wait comes back empty, retries what earlier passes kept (shouldRetryKept)
+   * and returns.
    */
   async receive(
     options: {
@@ -151,6 +148,7 @@ export class SyncEngine {
     } = {},
   ): Promise<ReceiveReport> {
     const relay = this.home;
+    const started = Date.now();
     const report = { stored: 0, duplicates: 0, receipts: 0, control: 0, rejected: 0, retry: 0 };
     const batchSize = options.batchSize ?? RECEIVE_BATCH;
     let wait = options.firstWaitMs ?? 1_000;
@@ -164,7 +162,11 @@ export class SyncEngine {
           : (options.idleMs ?? 300);
       if (batch.length === 0) {
         if (this.shouldRetryKept(report)) {
-          const retried = await retryUnprocessed(this.profile, { sendReceipts: true });
+          // Only what earlier passes kept: this drain's failures just had their first attempt.
+          const retried = await retryUnprocessed(this.profile, {
+            sendReceipts: true,
+            keptBefore: started,
+          });
           if (retried.length > 0) {
             tally(report, retried);
             options.onBatch?.(retried);
