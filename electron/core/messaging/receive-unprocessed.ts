@@ -116,7 +116,7 @@ export function loadUnprocessed(
       body: Uint8Array<ArrayBuffer>;
       server_time: number;
       stored_at: number;
-    }>([cursor?.storedAt ?? -1, cursor?.envelope.id ?? '', limit]);
+    }>([keptBefore, cursor?.storedAt ?? -1, cursor?.envelope.id ?? '', limit]);
   return rows.map((row) => ({
     envelope: { id: row.envelope_id, body: row.body, serverTime: row.server_time },
     storedAt: row.stored_at,
