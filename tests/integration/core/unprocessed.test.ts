@@ -130,6 +130,39 @@ describe('envelopes kept for a retry (unprocessed_envelopes)', () => {
     expect(rejectedEnvelopeCount(bob.db)).toBe(1);
   });
 
+  it('a forged seal is rejected at once and never kept; a relay replaying a kept id with another body changes nothing', async () => {
+    const { profile: alice } = await newProfile('Alice');
+    const { profile: bob } = await newProfile('Bob');
+    await introduce(alice, bob);
+    const forged: IncomingEnvelope = {
+      id: 'forged-seal',
+      body: new Uint8Array(200).fill(7),
+      serverTime: Date.now(),
+    };
+    expect(await processEnvelopes(bob, [forged])).toMatchObject([
+      { outcome: 'rejected', error: 'UNSEAL_FAILED' },
+    ]);
+    expect(unprocessedEnvelopeCount(bob.db)).toBe(0);
+
+    const junk = await undecryptable(alice, bob);
+    await processEnvelopes(bob, [junk]);
+    const keptBody = () =>
+      bob.db
+        .prepare('SELECT body FROM unprocessed_envelopes WHERE envelope_id = ?', { pluck: true })
+        .get([junk.id]);
+    const before = keptBody();
+    // A hostile relay reuses the kept id for a real message: a duplicate of the kept copy, not a substitution.
+    queueText(alice, bob.account.accountId, 'smuggled under a kept id');
+    const [real] = await flushOutbox(alice);
+    expect(await processEnvelopes(bob, [{ ...real!, id: junk.id }])).toMatchObject([
+      { outcome: 'duplicate' },
+    ]);
+    expect(keptBody()).toEqual(before);
+    expect(bodies(bob)).not.toContain('smuggled under a kept id');
+    // Under its own id the same message is stored as usual.
+    expect((await processEnvelopes(bob, [real!]))[0]!.outcome).toBe('stored');
+  });
+
   it('a kept envelope from a contact who is blocked meanwhile is rejected on retry (BLOCKED_SENDER) and dropped', async () => {
     const { profile: alice } = await newProfile('Alice');
     const { profile: bob } = await newProfile('Bob');
