@@ -11,7 +11,10 @@ import {
   Profile,
   queueText,
 } from '../../../electron/core/index.ts';
-import { unprocessedEnvelopeCount } from '../../../electron/core/messaging/receive.ts';
+import {
+  rejectedEnvelopeCount,
+  unprocessedEnvelopeCount,
+} from '../../../electron/core/messaging/receive.ts';
 import { profileInvite } from '../../../electron/core/profile/invite.ts';
 import { SyncEngine } from '../../../electron/core/sync/engine.ts';
 import { setHomeRelay } from '../../../electron/core/sync/home-relay-setting.ts';
@@ -118,6 +121,33 @@ describe('no stalled mailboxes (real relay process)', () => {
     // That pass was the new engine's first: it retried the kept ones from the profile (attempt 2).
     expect(again.retry).toBe(junk);
     expect(relay.output()).not.toContain(bob.profile.account.accountId);
+  });
+
+  it('the engine retries kept envelopes after a drain that stored something and after a restart, not when idle; the third failure is rejected and counted', async () => {
+    const relay = await relayProcess();
+    const alice = await person('Alice', relay);
+    const bob = await person('Bob', relay);
+    addContactFromInvite(alice.profile, profileInvite(bob.profile));
+    addContactFromInvite(bob.profile, profileInvite(alice.profile));
+    await submit(alice.engine, relay, await junkFrom(alice.profile, bob.profile, 1));
+    expect(await bob.engine.receive({ firstWaitMs: 5_000 })).toMatchObject({ retry: 1 });
+    const attempts = () =>
+      bob.profile.db.prepare('SELECT attempts FROM failed_envelopes', { pluck: true }).all();
+    expect(attempts()).toEqual([1]);
+    // Nothing new: an idle pass spends no attempt.
+    expect(await bob.engine.receive({ firstWaitMs: 300 })).toMatchObject({ retry: 0, rejected: 0 });
+    expect(attempts()).toEqual([1]);
+    // A drain that stored a message may have brought what it needed: attempt two.
+    queueText(alice.profile, bob.profile.account.accountId, 'news');
+    expect((await alice.engine.sendOutbox()).sent).toBe(1);
+    expect(await bob.engine.receive({ firstWaitMs: 5_000 })).toMatchObject({ stored: 1, retry: 1 });
+    expect(attempts()).toEqual([2]);
+    // A restart retries once: attempt three, rejected, counted, gone from the table.
+    const restarted = new SyncEngine(bob.profile);
+    cleanups.push(() => restarted.close());
+    expect(await restarted.receive({ firstWaitMs: 300 })).toMatchObject({ rejected: 1, retry: 0 });
+    expect(rejectedEnvelopeCount(bob.profile.db)).toBe(1);
+    expect(unprocessedEnvelopeCount(bob.profile.db)).toBe(0);
   });
 
   it('kill -9 between the commit and the ack: the redelivered envelopes are duplicates, nothing is stored twice', async () => {
