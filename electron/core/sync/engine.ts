@@ -176,7 +176,7 @@ export class SyncEngine {
       }
       const outcomes = await processEnvelopes(this.profile, batch, { sendReceipts: true });
       // R1: after the commit, and all of them: a `retry` is kept in the profile now.
-      await relay.ack(outcomes.map((o) => o.envelopeId));
+      await relay.ack([...new Set(outcomes.map((o) => o.envelopeId))]);
       tally(report, outcomes);
       options.onBatch?.(outcomes);
     }
