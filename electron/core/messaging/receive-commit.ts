@@ -16,9 +16,11 @@ import { countTrustRefusal } from '../crypto/trust-refusals.ts';
 // decoded content does to the database, and how failures are recorded (R5).
 
 /**
- * What became of one envelope. Every outcome but `retry` may be acknowledged
- * to the relay: `stored`, `receipt`, `control` and `duplicate` are durable,
- * `rejected` is recorded for the user (R5).
+ * What became of one envelope. Every outcome may be acknowledged to the relay
+ * once the batch is committed (R1): `stored`, `receipt`, `control` and
+ * `duplicate` are durable, `rejected` is recorded for the user (R5), and a
+ * `retry` envelope's raw body was kept in `unprocessed_envelopes` by the same
+ * commit, to be retried from there (receive-unprocessed.ts).
  */
 export type EnvelopeOutcome =
   | {

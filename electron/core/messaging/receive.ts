@@ -20,6 +20,13 @@ import {
   type Opened,
   queueReceipts,
 } from './receive-commit.ts';
+import {
+  type EnvelopeSource,
+  type KeptEnvelope,
+  loadUnprocessed,
+  seenBefore,
+  settleUnprocessed,
+} from './receive-unprocessed.ts';
 import { unseal } from './sealed.ts';
 
 export type { IncomingEnvelope } from '../sync/relay.ts';
@@ -29,6 +36,7 @@ export {
   type EnvelopeOutcome,
   type FailureCode,
 } from './receive-commit.ts';
+export { MAX_UNPROCESSED_ENVELOPES, unprocessedEnvelopeCount } from './receive-unprocessed.ts';
 
 /** Options of a receive pass. */
 export interface ReceiveOptions {
@@ -43,10 +51,11 @@ export interface ReceiveOptions {
  * Opens, checks, decrypts and stores a batch of sealed envelopes through one
  * unit of work, and commits every protocol-state change, every message and
  * every envelope id in one transaction (R2). Only after this returns may the
- * envelopes be acked (R1). If the commit fails, nothing advanced: the same
- * envelopes decrypt again. Envelopes whose seal or certificate fails the
- * acceptance rules (sealed.ts), or that come from a blocked contact, are
- * rejected at once: recorded, never shown, safe to ack.
+ * envelopes be acked (R1), and then all of them: one whose inner layer failed
+ * (`retry`) was kept in `unprocessed_envelopes` by the same commit. If the
+ * commit fails, nothing advanced: the same envelopes decrypt again. Envelopes
+ * whose seal or certificate fails the acceptance rules (sealed.ts), or that
+ * come from a blocked contact, are rejected at once: recorded, never shown.
  */
 export function processEnvelopes(
   profile: Profile,
@@ -54,11 +63,45 @@ export function processEnvelopes(
   options: ReceiveOptions = {},
 ): Promise<EnvelopeOutcome[]> {
   return profile.exclusive(() =>
-    processBatch(profile, envelopes, options, async (unit, envelope) => {
-      const opened = await unseal(profile, unit, envelope.body, envelope.serverTime);
-      return opened.ok ? { ok: true, value: opened.value } : { ok: false, error: opened.error };
-    }),
+    processBatch(profile, envelopes, options, sealedOpener(profile), 'relay'),
   );
+}
+
+/** Kept envelopes retried per transaction. */
+const RETRY_PAGE = 100;
+
+/**
+ * Retries every envelope kept in `unprocessed_envelopes` before `keptBefore`
+ * (default: all) once, oldest first, in committed pages (R5): each retry
+ * counts an attempt; the third failure rejects it. Processed and rejected ones
+ * leave the table. Nothing here is acked: the relay copies were acked when
+ * they were kept.
+ */
+export async function retryUnprocessed(
+  profile: Profile,
+  options: ReceiveOptions & { readonly keptBefore?: number } = {},
+): Promise<EnvelopeOutcome[]> {
+  const outcomes: EnvelopeOutcome[] = [];
+  const keptBefore = options.keptBefore ?? Number.MAX_SAFE_INTEGER;
+  let cursor: KeptEnvelope | undefined;
+  for (;;) {
+    const page = loadUnprocessed(profile.db, RETRY_PAGE, keptBefore, cursor);
+    if (page.length === 0) return outcomes;
+    cursor = page.at(-1);
+    const envelopes = page.map((kept) => kept.envelope);
+    outcomes.push(
+      ...(await profile.exclusive(() =>
+        processBatch(profile, envelopes, options, sealedOpener(profile), 'unprocessed'),
+      )),
+    );
+  }
+}
+
+function sealedOpener(profile: Profile): Opener {
+  return async (unit, envelope) => {
+    const opened = await unseal(profile, unit, envelope.body, envelope.serverTime);
+    return opened.ok ? { ok: true, value: opened.value } : { ok: false, error: opened.error };
+  };
 }
 
 /** An unsealed inner message with a sender nobody vouched for: the protocol-1 path. */
@@ -93,6 +136,7 @@ export function processInnerMessagesForBench(
           value: { ...inner, body: Uint8Array.from(inner.body) },
         });
       },
+      'relay',
     ),
   );
 }
@@ -107,26 +151,28 @@ async function processBatch(
   envelopes: readonly IncomingEnvelope[],
   options: ReceiveOptions,
   open: Opener,
+  source: EnvelopeSource,
 ): Promise<EnvelopeOutcome[]> {
   const now = options.now ?? Date.now();
   profile.assertUsable();
   const tx = new ProtocolTransaction(profile.state);
-  const alreadyProcessed = profile.db.prepare(
-    'SELECT 1 FROM processed_envelopes WHERE envelope_id = ?',
-  );
+  const alreadyProcessed = seenBefore(profile.db, source);
   const isBlocked = profile.db.prepare(
     'SELECT 1 FROM contacts WHERE account_id = ? AND blocked = 1',
   );
   const inBatch = new Set<string>();
   const duplicates: IncomingEnvelope[] = [];
+  const echoes: IncomingEnvelope[] = [];
   const decoded: Decoded[] = [];
   const failures: Failure[] = [];
 
   for (const envelope of envelopes) {
-    if (inBatch.has(envelope.id) || alreadyProcessed.get([envelope.id])) {
-      duplicates.push(envelope);
-      continue;
-    }
+    const seen = inBatch.has(envelope.id) ? 'echo' : alreadyProcessed(envelope.id);
+    if (seen === 'processed') duplicates.push(envelope);
+    // Another copy of an id this batch handles or the table keeps: its fate is that copy's, so it
+    // is acked as a duplicate without being marked processed (which would end the kept copy).
+    if (seen === 'echo' || seen === 'kept') echoes.push(envelope);
+    if (seen !== undefined) continue;
     inBatch.add(envelope.id);
     const unit = tx.child();
     const opened = await open(unit, envelope);
@@ -163,8 +209,18 @@ async function processBatch(
     tx,
     (db) => {
       const outcomes = commitBatch(db, tx, duplicates, decoded, failures, now);
+      // Only a `retry` needs its body kept, and only inner failures (in `failures`) are retried.
+      settleUnprocessed(
+        db,
+        new Map(failures.map((f) => [f.envelope.id, f.envelope])),
+        outcomes,
+        now,
+      );
       if (options.sendReceipts) queueReceipts(db, decoded, outcomes, now, options.receiptDelayMs);
-      return outcomes;
+      return [
+        ...outcomes,
+        ...echoes.map((e): EnvelopeOutcome => ({ envelopeId: e.id, outcome: 'duplicate' })),
+      ];
     },
     now,
   );

@@ -3,7 +3,7 @@ import { markTokenRegistered, tokenToRegister } from '../contacts/tokens.ts';
 import { announcePendingMove } from '../crypto/identity-reset.ts';
 import { maintainKeys } from '../crypto/key-maintenance.ts';
 import type { OutboxScope } from '../messaging/outbox.ts';
-import { type EnvelopeOutcome, processEnvelopes } from '../messaging/receive.ts';
+import { type EnvelopeOutcome, processEnvelopes, retryUnprocessed } from '../messaging/receive.ts';
 import type { Profile } from '../profile/profile.ts';
 import { backoffMs, sleep } from './backoff.ts';
 import { homeRelayId } from './home-relay-setting.ts';
@@ -23,6 +23,7 @@ export interface ReceiveReport {
   /** Control messages applied (a contact's new delivery token). */
   readonly control: number;
   readonly rejected: number;
+  /** Kept locally for a retry (acked all the same). */
   readonly retry: number;
 }
 
@@ -49,6 +50,8 @@ export class SyncEngine {
   private running: Promise<SendReport> | undefined;
   private followUp: { scope: OutboxScope; promise: Promise<SendReport> } | undefined;
   private readonly relayBackoff = new Map<string, number>();
+  /** Kept envelopes are retried once after a restart, then after drains that changed something. */
+  private retriedSinceStart = false;
 
   constructor(
     private readonly profile: Profile,
@@ -128,9 +131,12 @@ export class SyncEngine {
   }
 
   /**
-   * Drains the home mailbox: batches are decrypted and committed, then acked.
-   * Waits `firstWaitMs` for the first envelope and `idleMs` between batches;
-   * returns when a wait comes back empty.
+   * Drains the home mailbox: batches are decrypted and committed, then every
+   * envelope is acked (those whose inner layer failed were kept locally by the
+   * commit), so undecryptable mail never fills the relay's push window. Waits
+   * `firstWaitMs` for the first envelope and `idleMs` between batches; when a
+   * wait comes back empty, retries what earlier passes kept (shouldRetryKept)
+   * and returns.
    */
   async receive(
     options: {
@@ -141,6 +147,7 @@ export class SyncEngine {
     } = {},
   ): Promise<ReceiveReport> {
     const relay = this.home;
+    const started = Date.now();
     const report = { stored: 0, duplicates: 0, receipts: 0, control: 0, rejected: 0, retry: 0 };
     const batchSize = options.batchSize ?? RECEIVE_BATCH;
     let wait = options.firstWaitMs ?? 1_000;
@@ -152,20 +159,38 @@ export class SyncEngine {
         batch.length >= batchSize
           ? Math.max(options.idleMs ?? 300, 2_000)
           : (options.idleMs ?? 300);
-      if (batch.length === 0) return report;
-      const outcomes = await processEnvelopes(this.profile, batch, { sendReceipts: true });
-      const acked = outcomes.filter((o) => o.outcome !== 'retry').map((o) => o.envelopeId);
-      if (acked.length > 0) await relay.ack(acked);
-      for (const o of outcomes) {
-        if (o.outcome === 'stored') report.stored++;
-        else if (o.outcome === 'duplicate') report.duplicates++;
-        else if (o.outcome === 'receipt') report.receipts++;
-        else if (o.outcome === 'control') report.control++;
-        else if (o.outcome === 'rejected') report.rejected++;
-        else report.retry++;
+      if (batch.length === 0) {
+        if (this.shouldRetryKept(report)) {
+          // Only what earlier passes kept: this drain's failures just had their first attempt.
+          const retried = await retryUnprocessed(this.profile, {
+            sendReceipts: true,
+            keptBefore: started,
+          });
+          if (retried.length > 0) {
+            tally(report, retried);
+            options.onBatch?.(retried);
+          }
+        }
+        return report;
       }
+      const outcomes = await processEnvelopes(this.profile, batch, { sendReceipts: true });
+      // R1: after the commit, and all of them: a `retry` is kept in the profile now.
+      await relay.ack([...new Set(outcomes.map((o) => o.envelopeId))]);
+      tally(report, outcomes);
       options.onBatch?.(outcomes);
     }
+  }
+
+  /**
+   * A kept envelope can only open once something changed: a restart (like
+   * Signal's startup retry) or a drain that committed messages, receipts or
+   * control contents (a new session, key or token). Retrying after every idle
+   * drain would spend the three attempts (R5) in seconds for nothing.
+   */
+  private shouldRetryKept(report: ReceiveReport): boolean {
+    const first = !this.retriedSinceStart;
+    this.retriedSinceStart = true;
+    return first || report.stored + report.receipts + report.control > 0;
   }
 
   /**
@@ -231,5 +256,18 @@ export class SyncEngine {
     return pass;
   }
 }
+
+function tally(report: Mutable<ReceiveReport>, outcomes: readonly EnvelopeOutcome[]): void {
+  for (const o of outcomes) {
+    if (o.outcome === 'stored') report.stored++;
+    else if (o.outcome === 'duplicate') report.duplicates++;
+    else if (o.outcome === 'receipt') report.receipts++;
+    else if (o.outcome === 'control') report.control++;
+    else if (o.outcome === 'rejected') report.rejected++;
+    else report.retry++;
+  }
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 const EMPTY_REPORT: SendReport = { sent: 0, waiting: 0, failed: [] };

@@ -23,6 +23,7 @@ import { toBase64 } from '../../../shared/protocol/encoding.ts';
 import { unidentifiedContent } from '../../../electron/core/messaging/usmc.ts';
 import { senderCertificate } from '../../../electron/core/messaging/sealed.ts';
 import { ProtocolTransaction } from '../../../electron/core/crypto/protocol-transaction.ts';
+import { retryUnprocessed } from '../../../electron/core/messaging/receive.ts';
 import { cardOf, flushOutbox, introduce, newProfile } from '../../support/profiles.ts';
 import { delivered } from '../../support/sealing.ts';
 
@@ -143,9 +144,11 @@ describe('hostile content inside a valid seal', () => {
       body: 'x',
     });
     const envelope = delivered(body);
-    const seen = [];
-    for (let i = 0; i < 3; i++) seen.push((await processEnvelopes(bob, [envelope]))[0]!.outcome);
+    // The first attempt keeps the raw envelope; the next two retry it from the profile.
+    const seen = [(await processEnvelopes(bob, [envelope]))[0]!.outcome];
+    for (let i = 1; i < 3; i++) seen.push(...(await retryUnprocessed(bob)).map((o) => o.outcome));
     expect(seen).toEqual(['retry', 'retry', 'rejected']);
+    expect(bob.db.prepare('SELECT count(*) FROM unprocessed_envelopes', { pluck: true }).get()).toBe(0);
     expect(bob.db.prepare('SELECT count(*) FROM messages', { pluck: true }).get()).toBe(0);
   });
 

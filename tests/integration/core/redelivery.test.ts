@@ -7,6 +7,10 @@ import {
   type IncomingEnvelope,
 } from '../../../electron/core/index.ts';
 import { IdentityKeyPair, SignalMessage } from '@signalapp/libsignal-client';
+import {
+  retryUnprocessed,
+  unprocessedEnvelopeCount,
+} from '../../../electron/core/messaging/receive.ts';
 import { flushOutbox, introduce, newProfile } from '../../support/profiles.ts';
 import { delivered, honestCertificate, sealWith } from '../../support/sealing.ts';
 
@@ -108,10 +112,15 @@ describe('redelivery and reordering (R3)', () => {
       honestCertificate(alice.account.identity, alice.account.accountId),
     );
     const envelope = delivered(body);
-    const seen = [];
-    for (let attempt = 0; attempt < 3; attempt++)
-      seen.push((await processEnvelopes(bob, [envelope]))[0]!.outcome);
+    // The first attempt keeps it (acked at the relay); later ones come from the table.
+    const seen = [(await processEnvelopes(bob, [envelope]))[0]!.outcome];
+    // The relay redelivering the kept envelope (its ack was lost) is a duplicate, not an attempt.
+    expect((await processEnvelopes(bob, [envelope]))[0]!.outcome).toBe('duplicate');
+    for (let attempt = 1; attempt < 3; attempt++)
+      seen.push(...(await retryUnprocessed(bob)).map((o) => o.outcome));
     expect(seen).toEqual(['retry', 'retry', 'rejected']);
+    expect(unprocessedEnvelopeCount(bob.db)).toBe(0);
+    expect((await processEnvelopes(bob, [envelope]))[0]!.outcome).toBe('duplicate');
     expect(
       bob.db.prepare('SELECT sender_account, error_code, attempts FROM failed_envelopes').all(),
     ).toEqual([
