@@ -8,7 +8,7 @@ import { tempDir } from '../../support/profiles.ts';
 // apply before anything is created, and consent to an insecure relay is
 // explicit and remembered.
 
-const KDF = ['--kdf-memory', '8', '--kdf-iterations', '1'];
+const KDF = ['--kdf-memory', '64', '--kdf-iterations', '3']; // the CLI's floor (docs/key-file.md)
 
 describe('sotto init --relay', () => {
   it('refuses ws:// to another host without --insecure, before creating anything (exit 2)', async () => {
