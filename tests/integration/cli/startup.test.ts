@@ -1,7 +1,8 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // `sotto` and `sotto-relay` run as built JavaScript (out/, build/cli.mjs,
@@ -122,6 +123,18 @@ describe('sotto runs built JavaScript', () => {
       expect(run.stderr).toMatch(/not built yet: run `npm run build:cli`/);
       expect(run.stderr).not.toContain('    at ');
     }
+  });
+});
+
+describe('the build', () => {
+  it('is what the sources say: building again (as the globalSetup did) changes no entry', async () => {
+    const entries = ['out/cli/sotto.js', 'out/relay/cli.js', 'out/relay/storage-worker.js'].map((file) => join(REPO, file));
+    const before = await Promise.all(entries.map((file) => readFile(file, 'utf8')));
+    const { stdout } = await promisify(execFile)(process.execPath, ['build/cli.mjs'], { cwd: REPO });
+    expect(stdout).toMatch(/^built sotto and sotto-relay/);
+    expect(await Promise.all(entries.map((file) => readFile(file, 'utf8')))).toEqual(before);
+    // Plain JavaScript: no TypeScript syntax survived, and no source file is imported.
+    for (const text of before) expect(text).not.toMatch(/from ["'][^"']+\.ts["']|import\(["'][^"']+\.ts["']\)/);
   });
 });
 
