@@ -35,7 +35,9 @@ const STALE_CHUNK_MS = 10 * 60 * 1000;
 async function buildProgram(outdir, entryPoints) {
   const result = await build({
     absWorkingDir: ROOT,
-    entryPoints: Object.fromEntries(Object.entries(entryPoints).map(([name, source]) => [name, join(ROOT, source)])),
+    entryPoints: Object.fromEntries(
+      Object.entries(entryPoints).map(([name, source]) => [name, join(ROOT, source)]),
+    ),
     outdir: join(ROOT, outdir),
     bundle: true,
     splitting: true,
@@ -53,8 +55,11 @@ async function buildProgram(outdir, entryPoints) {
   const written = new Set();
   // Chunks first, entries last: a process starting mid-build loads either the
   // old entry (whose chunks are still there) or the new one (whose chunks are).
-  const isEntry = (path) => Object.keys(entryPoints).some((name) => path === join(ROOT, outdir, `${name}.js`));
-  const files = [...result.outputFiles].sort((a, b) => Number(isEntry(a.path)) - Number(isEntry(b.path)));
+  const isEntry = (path) =>
+    Object.keys(entryPoints).some((name) => path === join(ROOT, outdir, `${name}.js`));
+  const files = [...result.outputFiles].sort(
+    (a, b) => Number(isEntry(a.path)) - Number(isEntry(b.path)),
+  );
   await mkdir(join(ROOT, outdir), { recursive: true });
   for (const file of files) {
     written.add(file.path);
@@ -88,12 +93,15 @@ async function pruneStale(outdir, written) {
 /** Builds `sotto` and `sotto-relay` into out/; returns the files written. */
 export async function buildCli() {
   const files = [];
-  for (const [outdir, entryPoints] of Object.entries(PROGRAMS)) files.push(...(await buildProgram(outdir, entryPoints)));
+  for (const [outdir, entryPoints] of Object.entries(PROGRAMS))
+    files.push(...(await buildProgram(outdir, entryPoints)));
   return files;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const started = Date.now();
   const files = await buildCli();
-  process.stdout.write(`built sotto and sotto-relay: ${files.filter((f) => f.endsWith('.js')).length} files in out/cli and out/relay (${Date.now() - started} ms)\n`);
+  process.stdout.write(
+    `built sotto and sotto-relay: ${files.filter((f) => f.endsWith('.js')).length} files in out/cli and out/relay (${Date.now() - started} ms)\n`,
+  );
 }

@@ -7,7 +7,8 @@ import { SottoError } from '../core/errors.ts';
 /** Commander parser for a positive integer option. */
 export function parsePositive(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new SottoError('INVALID_INPUT', 'expected a positive integer');
+  if (!Number.isInteger(n) || n <= 0)
+    throw new SottoError('INVALID_INPUT', 'expected a positive integer');
   return n;
 }
 

@@ -21,7 +21,11 @@ import packageJson from '../../../package.json' with { type: 'json' };
 const appVersion = packageJson.version;
 
 /** `backup export FILE`: an encrypted backup of the whole profile. */
-export function backupExport(g: GlobalOptions, file: string, options: { recoveryKey?: boolean; scryptWorkFactor?: number }): Promise<void> {
+export function backupExport(
+  g: GlobalOptions,
+  file: string,
+  options: { recoveryKey?: boolean; scryptWorkFactor?: number },
+): Promise<void> {
   return withProfile(g, async (profile) => {
     const recoveryKey = options.recoveryKey ? generateRecoveryKey() : undefined;
     const passphrase = recoveryKey ?? (await newBackupPassphrase());
@@ -34,31 +38,62 @@ export function backupExport(g: GlobalOptions, file: string, options: { recovery
         ...(options.scryptWorkFactor ? { scryptLogN: options.scryptWorkFactor } : {}),
       }),
     );
-    print(g, { file, bytes: report.bytes, manifest: report.manifest, ...(recoveryKey ? { recoveryKey } : {}) }, () =>
-      [
-        `Backup written: ${file} (${formatBytes(report.bytes)}, ${plural(report.manifest.counts.message, 'message')}).`,
-        ...(recoveryKey ? ['', 'Recovery key (write it down; it is shown only this once):', '', `  ${recoveryKey}`, ''] : []),
-      ].join('\n'),
+    print(
+      g,
+      {
+        file,
+        bytes: report.bytes,
+        manifest: report.manifest,
+        ...(recoveryKey ? { recoveryKey } : {}),
+      },
+      () =>
+        [
+          `Backup written: ${file} (${formatBytes(report.bytes)}, ${plural(report.manifest.counts.message, 'message')}).`,
+          ...(recoveryKey
+            ? [
+                '',
+                'Recovery key (write it down; it is shown only this once):',
+                '',
+                `  ${recoveryKey}`,
+                '',
+              ]
+            : []),
+        ].join('\n'),
     );
   });
 }
 
 /** `backup verify FILE`: reads and authenticates the whole file, prints its manifest. */
-export async function backupVerify(g: GlobalOptions, file: string, options: { deep?: boolean }): Promise<void> {
+export async function backupVerify(
+  g: GlobalOptions,
+  file: string,
+  options: { deep?: boolean },
+): Promise<void> {
   const passphrase = await readBackupPassphrase();
-  const report = await cancellable((signal) => verifyBackup(file, passphrase, { deep: options.deep, signal, onProgress: progressBar() }));
-  print(g, { ok: true, bytes: report.bytes, manifest: report.manifest }, () => describeManifest(report.manifest, report.bytes));
+  const report = await cancellable((signal) =>
+    verifyBackup(file, passphrase, { deep: options.deep, signal, onProgress: progressBar() }),
+  );
+  print(g, { ok: true, bytes: report.bytes, manifest: report.manifest }, () =>
+    describeManifest(report.manifest, report.bytes),
+  );
 }
 
 /** `backup import FILE`: into a new profile, or merged into the existing one. */
-export async function backupImport(g: GlobalOptions, file: string, options: { kdfMemory?: number; kdfIterations?: number }): Promise<void> {
+export async function backupImport(
+  g: GlobalOptions,
+  file: string,
+  options: { kdfMemory?: number; kdfIterations?: number },
+): Promise<void> {
   const backupPassphrase = await readBackupPassphrase();
   const exists = existsSync(profilePaths(profileDir(g)).keyFile);
   let profilePassphrase: string;
   if (exists) profilePassphrase = await readPassphrase();
   else {
     profilePassphrase = await readPassphrase('New profile passphrase');
-    if (process.env['SOTTO_PASSPHRASE'] === undefined && (await readPassphrase('Repeat passphrase')) !== profilePassphrase) {
+    if (
+      process.env['SOTTO_PASSPHRASE'] === undefined &&
+      (await readPassphrase('Repeat passphrase')) !== profilePassphrase
+    ) {
       throw new SottoError('INVALID_INPUT', 'passphrases differ');
     }
   }
@@ -87,17 +122,19 @@ export async function backupImport(g: GlobalOptions, file: string, options: { kd
       report.created
         ? `Restored ${plural(report.messagesInserted, 'message')} into a new profile (${manifest.accountId}).`
         : `Merged: ${plural(report.messagesInserted, 'new message')}, ${report.messagesSkipped} already present.`,
-      ...(report.created ? ['Conversations resume on the next sync (sessions are re-established automatically).'] : []),
+      ...(report.created
+        ? ['Conversations resume on the next sync (sessions are re-established automatically).']
+        : []),
     ].join('\n'),
   );
 }
-
 
 /** The backup passphrase: SOTTO_BACKUP_PASSPHRASE for scripts, else a hidden prompt. */
 export async function readBackupPassphrase(message = 'Backup passphrase'): Promise<string> {
   const fromEnv = process.env['SOTTO_BACKUP_PASSPHRASE'];
   if (fromEnv !== undefined) return fromEnv;
-  if (!process.stdin.isTTY) throw new SottoError('PASSPHRASE_REQUIRED', 'no terminal and no SOTTO_BACKUP_PASSPHRASE');
+  if (!process.stdin.isTTY)
+    throw new SottoError('PASSPHRASE_REQUIRED', 'no terminal and no SOTTO_BACKUP_PASSPHRASE');
   return password({ message, mask: true });
 }
 
@@ -107,10 +144,15 @@ async function newBackupPassphrase(): Promise<string> {
   const strength = checkPassphraseStrength(passphrase);
   if (!strength.acceptable) {
     const advice = [strength.warning, ...strength.suggestions].filter(Boolean).join(' ');
-    process.stderr.write(`sotto: that passphrase is too easy to guess (score ${strength.score}/4, need 3). ${advice}\n`);
+    process.stderr.write(
+      `sotto: that passphrase is too easy to guess (score ${strength.score}/4, need 3). ${advice}\n`,
+    );
     throw new SottoError('WEAK_PASSPHRASE');
   }
-  if (process.env['SOTTO_BACKUP_PASSPHRASE'] === undefined && (await readBackupPassphrase('Repeat backup passphrase')) !== passphrase) {
+  if (
+    process.env['SOTTO_BACKUP_PASSPHRASE'] === undefined &&
+    (await readBackupPassphrase('Repeat backup passphrase')) !== passphrase
+  ) {
     throw new SottoError('INVALID_INPUT', 'passphrases differ');
   }
   return passphrase;
@@ -130,7 +172,12 @@ export async function cancellable<T>(work: (signal: AbortSignal) => Promise<T>):
   }
 }
 
-const PHASES: Record<BackupProgress['phase'], string> = { export: 'writing', verify: 'verifying', import: 'restoring', swap: 'finishing' };
+const PHASES: Record<BackupProgress['phase'], string> = {
+  export: 'writing',
+  verify: 'verifying',
+  import: 'restoring',
+  swap: 'finishing',
+};
 
 /** A progress bar on stderr when it is a terminal; nothing otherwise. */
 export function progressBar(): ((progress: BackupProgress) => void) | undefined {
@@ -146,8 +193,13 @@ export function progressBar(): ((progress: BackupProgress) => void) | undefined 
     const fraction = p.total > 0 ? Math.min(1, p.done / p.total) : 1;
     const width = 30;
     const filled = Math.round(fraction * width);
-    const amount = p.unit === 'bytes' ? `${formatBytes(p.done)} / ${formatBytes(p.total)}` : `${p.done} / ${p.total}`;
-    process.stderr.write(`\r${PHASES[p.phase].padEnd(10)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.floor(fraction * 100)).padStart(3)}% ${amount}\x1b[K`);
+    const amount =
+      p.unit === 'bytes'
+        ? `${formatBytes(p.done)} / ${formatBytes(p.total)}`
+        : `${p.done} / ${p.total}`;
+    process.stderr.write(
+      `\r${PHASES[p.phase].padEnd(10)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.floor(fraction * 100)).padStart(3)}% ${amount}\x1b[K`,
+    );
     if (complete) process.stderr.write('\n');
   };
 }

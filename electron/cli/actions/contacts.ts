@@ -12,7 +12,11 @@ import { type GlobalOptions, print, withProfile } from '../context.ts';
 // What the contact commands do (the definitions are commands/contacts.ts).
 
 /** `contact add INVITE`. */
-export function contactAdd(g: GlobalOptions, text: string, options: { name?: string }): Promise<void> {
+export function contactAdd(
+  g: GlobalOptions,
+  text: string,
+  options: { name?: string },
+): Promise<void> {
   return withProfile(g, (profile) => {
     const added = addContactFromInvite(profile, text, options.name);
     print(g, added, () => `Added ${added.displayName ?? added.accountId}.`);

@@ -1,4 +1,9 @@
-import { exportConversation, findContact, type ReadableFormat, SottoError } from '../../core/index.ts';
+import {
+  exportConversation,
+  findContact,
+  type ReadableFormat,
+  SottoError,
+} from '../../core/index.ts';
 import { type GlobalOptions, print, withProfile } from '../context.ts';
 import { cancellable, progressBar, readBackupPassphrase } from './backup.ts';
 
@@ -15,12 +20,19 @@ export interface ExportOptions {
 }
 
 /** `export CONTACT FILE` or `export --all FILE`: a readable copy, optionally age-encrypted. */
-export function exportReadable(g: GlobalOptions, args: string[], options: ExportOptions): Promise<void> {
+export function exportReadable(
+  g: GlobalOptions,
+  args: string[],
+  options: ExportOptions,
+): Promise<void> {
   return withProfile(g, async (profile) => {
-    if (args.length !== (options.all ? 1 : 2)) throw new SottoError('INVALID_INPUT', 'expected CONTACT FILE, or --all FILE');
+    if (args.length !== (options.all ? 1 : 2))
+      throw new SottoError('INVALID_INPUT', 'expected CONTACT FILE, or --all FILE');
     const file = args.at(-1)!;
     const conversation = options.all ? 'all' : findContact(profile.db, args[0]!).accountId;
-    const encryptWith = options.encrypt ? await readBackupPassphrase('Passphrase for the exported file') : undefined;
+    const encryptWith = options.encrypt
+      ? await readBackupPassphrase('Passphrase for the exported file')
+      : undefined;
     const report = await cancellable((signal) =>
       exportConversation(profile, file, {
         conversation,
@@ -33,7 +45,12 @@ export function exportReadable(g: GlobalOptions, args: string[], options: Export
         onProgress: progressBar(),
       }),
     );
-    print(g, report, () => `Exported ${report.messages} messages from ${report.conversations} conversation(s) to ${file}.`);
+    print(
+      g,
+      report,
+      () =>
+        `Exported ${report.messages} messages from ${report.conversations} conversation(s) to ${file}.`,
+    );
   });
 }
 

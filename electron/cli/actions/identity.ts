@@ -8,7 +8,9 @@ export function identityReset(g: GlobalOptions): Promise<void> {
   return withProfile(g, async (profile) => {
     const before = profile.account.accountId;
     const account = await resetIdentity(profile, ownDestination(profile.db));
-    const contacts = Number(profile.db.prepare('SELECT count(*) FROM contacts', { pluck: true }).get());
+    const contacts = Number(
+      profile.db.prepare('SELECT count(*) FROM contacts', { pluck: true }).get(),
+    );
     print(g, { previousAccountId: before, accountId: account.accountId, notified: contacts }, () =>
       [
         `New account id: ${account.accountId}`,

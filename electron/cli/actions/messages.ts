@@ -16,7 +16,12 @@ import { type GlobalOptions, print, withEngine, withProfile } from '../context.t
 // What `send`, `retry`, `history` and `search` do (the definitions are commands/messages.ts).
 
 /** `send CONTACT [TEXT] [--stdin]`: queues, then tries to send (a down relay is not a failure). */
-export function send(g: GlobalOptions, name: string, text: string | undefined, options: { stdin?: boolean }): Promise<void> {
+export function send(
+  g: GlobalOptions,
+  name: string,
+  text: string | undefined,
+  options: { stdin?: boolean },
+): Promise<void> {
   return withEngine(g, async (profile, engine) => {
     const target = findContact(profile.db, name);
     const bodies = options.stdin ? await readLines() : text !== undefined ? [text] : [];
@@ -25,8 +30,7 @@ export function send(g: GlobalOptions, name: string, text: string | undefined, o
     try {
       await engine.sendOutbox();
     } catch (error) {
-      if (!hasCode(error, 'RELAY_UNAVAILABLE') && !hasCode(error, 'NOT_CONFIGURED'))
-        throw error;
+      if (!hasCode(error, 'RELAY_UNAVAILABLE') && !hasCode(error, 'NOT_CONFIGURED')) throw error;
     }
     // Count these messages only (the pass may also have sent older backlog and receipts).
     const sent = queued.filter((id) =>
@@ -52,7 +56,11 @@ export function retry(g: GlobalOptions, name: string): Promise<void> {
 }
 
 /** `history CONTACT [--limit N]`: the latest messages, oldest first. */
-export function history(g: GlobalOptions, name: string, options: { limit?: number }): Promise<void> {
+export function history(
+  g: GlobalOptions,
+  name: string,
+  options: { limit?: number },
+): Promise<void> {
   return withProfile(g, (profile) => {
     const target = findContact(profile.db, name);
     const messages = messagesPage(profile.db, target.conversationId, options.limit ?? 20).reverse();
@@ -62,7 +70,11 @@ export function history(g: GlobalOptions, name: string, options: { limit?: numbe
 }
 
 /** `search QUERY [--limit N]`: full-text search, newest first. */
-export function search(g: GlobalOptions, query: string, options: { limit?: number }): Promise<void> {
+export function search(
+  g: GlobalOptions,
+  query: string,
+  options: { limit?: number },
+): Promise<void> {
   return withProfile(g, (profile) => {
     const hits = searchMessages(profile.db, query, options.limit ?? 50);
     print(g, hits, () => hits.map(formatMessage).join('\n'));

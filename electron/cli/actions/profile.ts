@@ -1,23 +1,45 @@
-import { hasCode, kdfCostFromOptions, normalizeDisplayName, outboxSize, Profile } from '../../core/index.ts';
+import {
+  hasCode,
+  kdfCostFromOptions,
+  normalizeDisplayName,
+  outboxSize,
+  Profile,
+} from '../../core/index.ts';
 import { rejectedEnvelopeCount } from '../../core/messaging/receive.ts';
 import { trustRefusalCounts } from '../../core/crypto/trust-refusals.ts';
 import { profileInvite } from '../../core/profile/invite.ts';
 import { checkOwnRelayAddress } from '../../core/sync/relay-address.ts';
 import { setHomeRelay } from '../../core/sync/home-relay-setting.ts';
 import { SyncEngine } from '../../core/sync/engine.ts';
-import { type GlobalOptions, print, profileDir, readNewPassphrase, readPassphrase, withEngine } from '../context.ts';
+import {
+  type GlobalOptions,
+  print,
+  profileDir,
+  readNewPassphrase,
+  readPassphrase,
+  withEngine,
+} from '../context.ts';
 
 // What `init`, `passphrase`, `invite` and `status` do (the definitions are commands/profile.ts).
 
 /** `init --relay R --name N`: creates the profile, then registers the token and publishes keys if the relay answers. */
 export async function init(
   g: GlobalOptions,
-  options: { relay: string; insecure?: boolean; name: string; kdfMemory?: number; kdfIterations?: number },
+  options: {
+    relay: string;
+    insecure?: boolean;
+    name: string;
+    kdfMemory?: number;
+    kdfIterations?: number;
+  },
 ): Promise<void> {
   // Checked before anything is created or connected: a refused address leaves nothing behind.
   checkOwnRelayAddress(options.relay, options.insecure === true);
   // Flags and name first: a refusal must not cost the user two passphrase prompts.
-  const kdfCost = kdfCostFromOptions({ memoryMiB: options.kdfMemory, iterations: options.kdfIterations });
+  const kdfCost = kdfCostFromOptions({
+    memoryMiB: options.kdfMemory,
+    iterations: options.kdfIterations,
+  });
   const displayName = normalizeDisplayName(options.name);
   // The core checks name and passphrase (INVALID_NAME, WEAK_PASSPHRASE) before writing anything.
   const profile = await Profile.create(profileDir(g), {
@@ -40,7 +62,9 @@ export async function init(
     print(g, { accountId: profile.account.accountId, published }, () =>
       [
         `Created profile for ${profile.account.displayName} (${profile.account.accountId}).`,
-        published ? 'Keys published to the relay.' : 'Relay unreachable: keys will be published on the next sync.',
+        published
+          ? 'Keys published to the relay.'
+          : 'Relay unreachable: keys will be published on the next sync.',
       ].join('\n'),
     );
   } finally {
@@ -50,13 +74,23 @@ export async function init(
 }
 
 /** `passphrase`: re-wraps the database key under a new passphrase (the key file is replaced atomically). */
-export async function changePassphrase(g: GlobalOptions, options: { kdfMemory?: number; kdfIterations?: number }): Promise<void> {
-  const kdfCost = kdfCostFromOptions({ memoryMiB: options.kdfMemory, iterations: options.kdfIterations });
+export async function changePassphrase(
+  g: GlobalOptions,
+  options: { kdfMemory?: number; kdfIterations?: number },
+): Promise<void> {
+  const kdfCost = kdfCostFromOptions({
+    memoryMiB: options.kdfMemory,
+    iterations: options.kdfIterations,
+  });
   const current = await readPassphrase('Current passphrase');
   const profile = await Profile.open(profileDir(g), { passphrase: current });
   try {
     // WEAK_PASSPHRASE is decided by the core; the key file is replaced atomically or not at all.
-    await profile.changePassphrase(current, await readNewPassphrase('New passphrase', 'SOTTO_NEW_PASSPHRASE'), kdfCost);
+    await profile.changePassphrase(
+      current,
+      await readNewPassphrase('New passphrase', 'SOTTO_NEW_PASSPHRASE'),
+      kdfCost,
+    );
   } finally {
     await profile.close();
   }
@@ -82,7 +116,11 @@ export function status(g: GlobalOptions): Promise<void> {
       relay: engine.home.address,
       reachable: health.reachable,
       outbox: outboxSize(profile),
-      failedMessages: Number(profile.db.prepare("SELECT count(*) FROM messages WHERE status = 'failed'", { pluck: true }).get()),
+      failedMessages: Number(
+        profile.db
+          .prepare("SELECT count(*) FROM messages WHERE status = 'failed'", { pluck: true })
+          .get(),
+      ),
       rejectedEnvelopes: rejectedEnvelopeCount(profile.db),
       trustRefusals: trustRefusalCounts(profile.db),
     };
@@ -92,8 +130,14 @@ export function status(g: GlobalOptions): Promise<void> {
         `account  ${report.accountId} (${report.name})`,
         `relay    ${report.relay} (${report.reachable ? 'reachable' : 'unreachable'})`,
         `outbox   ${report.outbox}${report.failedMessages > 0 ? ` (${report.failedMessages} failed: sotto retry CONTACT)` : ''}`,
-        ...(report.rejectedEnvelopes > 0 ? [`${report.rejectedEnvelopes} incoming message(s) could not be decrypted`] : []),
-        ...(refused.length > 0 ? [`refused  ${refused.map(([code, n]) => `${code} ${n}`).join(', ')} (forged keys or move notices)`] : []),
+        ...(report.rejectedEnvelopes > 0
+          ? [`${report.rejectedEnvelopes} incoming message(s) could not be decrypted`]
+          : []),
+        ...(refused.length > 0
+          ? [
+              `refused  ${refused.map(([code, n]) => `${code} ${n}`).join(', ')} (forged keys or move notices)`,
+            ]
+          : []),
       ].join('\n'),
     );
   });

@@ -28,7 +28,11 @@ export function sync(g: GlobalOptions): Promise<void> {
       failed: sent.failed.length,
       ...received,
     };
-    print(g, report, () => `Sent ${report.sent}, received ${report.stored}, waiting ${report.waiting}.`);
+    print(
+      g,
+      report,
+      () => `Sent ${report.sent}, received ${report.stored}, waiting ${report.waiting}.`,
+    );
   });
 }
 

@@ -12,7 +12,9 @@ export function registerContactCommands(program: Command, globals: () => GlobalO
     .description('add a contact from their invite')
     .argument('<invite>', 'the invite text (sotto://invite/2#...)')
     .option('--name <name>', 'your name for them (default: the name in the invite)')
-    .action(async (text: string, options: { name?: string }) => (await actions()).contactAdd(globals(), text, options));
+    .action(async (text: string, options: { name?: string }) =>
+      (await actions()).contactAdd(globals(), text, options),
+    );
   contact
     .command('block')
     .description(

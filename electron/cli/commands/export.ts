@@ -14,10 +14,19 @@ export function registerExportCommand(program: Command, globals: () => GlobalOpt
     .usage('CONTACT|--all --format html|json|md [--from DATE] [--to DATE] [--encrypt] FILE')
     .argument('<args...>', 'CONTACT FILE, or FILE with --all')
     .option('--all', 'every conversation')
-    .addOption(new Option('--format <format>', 'output format').choices(['html', 'json', 'md']).makeOptionMandatory())
+    .addOption(
+      new Option('--format <format>', 'output format')
+        .choices(['html', 'json', 'md'])
+        .makeOptionMandatory(),
+    )
     .option('--from <date>', 'first day (YYYY-MM-DD, UTC) or ISO time')
     .option('--to <date>', 'last day (YYYY-MM-DD, UTC, inclusive) or ISO time')
-    .option('--encrypt', 'encrypt the file with age (passphrase from SOTTO_BACKUP_PASSPHRASE or a prompt)')
+    .option(
+      '--encrypt',
+      'encrypt the file with age (passphrase from SOTTO_BACKUP_PASSPHRASE or a prompt)',
+    )
     .addOption(workFactorOption())
-    .action(async (args: string[], options: ExportOptions) => (await actions()).exportReadable(globals(), args, options));
+    .action(async (args: string[], options: ExportOptions) =>
+      (await actions()).exportReadable(globals(), args, options),
+    );
 }

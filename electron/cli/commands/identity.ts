@@ -18,7 +18,9 @@ export function registerIdentityCommands(program: Command, globals: () => Global
   const identity = program.command('identity').description('your identity key');
   identity
     .command('reset')
-    .description('new identity key and account id; contacts are told by a notice signed with the old key')
+    .description(
+      'new identity key and account id; contacts are told by a notice signed with the old key',
+    )
     .option('--yes', 'confirm: the old key is deleted')
     .action(async (options: { yes?: boolean }) => {
       if (!options.yes) {

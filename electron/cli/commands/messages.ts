@@ -28,12 +28,16 @@ export function registerMessageCommands(program: Command, globals: () => GlobalO
     .description('show the latest messages with a contact')
     .argument('<contact>', 'display name or account id')
     .option('--limit <n>', 'how many (default 20)', parsePositive)
-    .action(async (name: string, options: { limit?: number }) => (await actions()).history(globals(), name, options));
+    .action(async (name: string, options: { limit?: number }) =>
+      (await actions()).history(globals(), name, options),
+    );
 
   program
     .command('search')
     .description('full-text search across all conversations (newest first)')
     .argument('<query>', 'words to find; the last one matches as a prefix')
     .option('--limit <n>', 'how many (default 50)', parsePositive)
-    .action(async (query: string, options: { limit?: number }) => (await actions()).search(globals(), query, options));
+    .action(async (query: string, options: { limit?: number }) =>
+      (await actions()).search(globals(), query, options),
+    );
 }

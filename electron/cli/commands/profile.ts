@@ -13,21 +13,53 @@ export function registerProfileCommands(program: Command, globals: () => GlobalO
   program
     .command('init')
     .description('create a profile: keys, encrypted database, relay')
-    .requiredOption('--relay <url|path>', 'your relay: wss://host, ws://127.0.0.1:port, or a folder path')
-    .option('--insecure', 'allow an unencrypted ws:// relay on another host (readable and alterable on the network)')
+    .requiredOption(
+      '--relay <url|path>',
+      'your relay: wss://host, ws://127.0.0.1:port, or a folder path',
+    )
+    .option(
+      '--insecure',
+      'allow an unencrypted ws:// relay on another host (readable and alterable on the network)',
+    )
     .requiredOption('--name <name>', 'your display name, shown to contacts')
-    .option('--kdf-memory <MiB>', `Argon2id memory for the passphrase (default 256, at least ${FLOOR_MIB})`, parsePositive)
-    .option('--kdf-iterations <n>', `Argon2id passes (default 3, at least ${KDF_FLOOR.iterations})`, parsePositive)
-    .action(async (options: { relay: string; insecure?: boolean; name: string; kdfMemory?: number; kdfIterations?: number }) =>
-      (await actions()).init(globals(), options),
+    .option(
+      '--kdf-memory <MiB>',
+      `Argon2id memory for the passphrase (default 256, at least ${FLOOR_MIB})`,
+      parsePositive,
+    )
+    .option(
+      '--kdf-iterations <n>',
+      `Argon2id passes (default 3, at least ${KDF_FLOOR.iterations})`,
+      parsePositive,
+    )
+    .action(
+      async (options: {
+        relay: string;
+        insecure?: boolean;
+        name: string;
+        kdfMemory?: number;
+        kdfIterations?: number;
+      }) => (await actions()).init(globals(), options),
     );
 
   program
     .command('passphrase')
-    .description('change the profile passphrase (new one from SOTTO_NEW_PASSPHRASE, or asked for twice)')
-    .option('--kdf-memory <MiB>', `Argon2id memory for the new passphrase (default 256, at least ${FLOOR_MIB})`, parsePositive)
-    .option('--kdf-iterations <n>', `Argon2id passes (default 3, at least ${KDF_FLOOR.iterations})`, parsePositive)
-    .action(async (options: { kdfMemory?: number; kdfIterations?: number }) => (await actions()).changePassphrase(globals(), options));
+    .description(
+      'change the profile passphrase (new one from SOTTO_NEW_PASSPHRASE, or asked for twice)',
+    )
+    .option(
+      '--kdf-memory <MiB>',
+      `Argon2id memory for the new passphrase (default 256, at least ${FLOOR_MIB})`,
+      parsePositive,
+    )
+    .option(
+      '--kdf-iterations <n>',
+      `Argon2id passes (default 3, at least ${KDF_FLOOR.iterations})`,
+      parsePositive,
+    )
+    .action(async (options: { kdfMemory?: number; kdfIterations?: number }) =>
+      (await actions()).changePassphrase(globals(), options),
+    );
 
   program
     .command('invite')

@@ -27,7 +27,8 @@ register(new URL('./hook.mjs', import.meta.url), { data: { log: process.env.RESO
 `;
 
 /** Modules `--help` must never load: what made start-up slow (native addons, dictionaries, schemas, the loader). */
-const HEAVY = /\/node_modules\/(@signalapp|@zxcvbn-ts|@node-rs|zod|tsx|ws|age-encryption|@inquirer)\//;
+const HEAVY =
+  /\/node_modules\/(@signalapp|@zxcvbn-ts|@node-rs|zod|tsx|ws|age-encryption|@inquirer)\//;
 
 let dir: string;
 let runs = 0;
@@ -55,7 +56,12 @@ async function traced(script: string, args: readonly string[], until?: RegExp): 
   await writeFile(log, '');
   const child = spawn(process.execPath, ['--import', join(dir, 'register.mjs'), script, ...args], {
     cwd: REPO,
-    env: { ...process.env, RESOLVE_LOG: log, NODE_OPTIONS: '', SOTTO_PASSPHRASE: 'correct horse battery staple' },
+    env: {
+      ...process.env,
+      RESOLVE_LOG: log,
+      NODE_OPTIONS: '',
+      SOTTO_PASSPHRASE: 'correct horse battery staple',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -85,7 +91,11 @@ describe('sotto runs built JavaScript', () => {
     expect(typeScript(run.resolved)).toEqual([]);
     expect(heavy(run.resolved)).toEqual([]);
     // No command's implementation chunk either: only definitions are loaded.
-    expect(run.resolved.filter((url) => /\/out\/cli\/(profile|backup|sync|messages|contacts|export|identity)-/.test(url))).toEqual([]);
+    expect(
+      run.resolved.filter((url) =>
+        /\/out\/cli\/(profile|backup|sync|messages|contacts|export|identity)-/.test(url),
+      ),
+    ).toEqual([]);
   });
 
   it('a subcommand help and argument errors (exit 2) load nothing heavy either', async () => {
@@ -105,7 +115,11 @@ describe('sotto runs built JavaScript', () => {
   });
 
   it('a real command loads its implementation from the built chunks, still without TypeScript', async () => {
-    const run = await traced('bin/sotto.js', ['--profile', join(dir, 'no-profile-here'), 'contacts']);
+    const run = await traced('bin/sotto.js', [
+      '--profile',
+      join(dir, 'no-profile-here'),
+      'contacts',
+    ]);
     expect(run.code).toBe(4); // PROFILE_NOT_FOUND
     expect(run.stderr).toContain('PROFILE_NOT_FOUND');
     expect(run.resolved.some((url) => /\/out\/cli\/contacts-[A-Z0-9]+\.js$/.test(url))).toBe(true);
@@ -128,13 +142,18 @@ describe('sotto runs built JavaScript', () => {
 
 describe('the build', () => {
   it('is what the sources say: building again (as the globalSetup did) changes no entry', async () => {
-    const entries = ['out/cli/sotto.js', 'out/relay/cli.js', 'out/relay/storage-worker.js'].map((file) => join(REPO, file));
+    const entries = ['out/cli/sotto.js', 'out/relay/cli.js', 'out/relay/storage-worker.js'].map(
+      (file) => join(REPO, file),
+    );
     const before = await Promise.all(entries.map((file) => readFile(file, 'utf8')));
-    const { stdout } = await promisify(execFile)(process.execPath, ['build/cli.mjs'], { cwd: REPO });
+    const { stdout } = await promisify(execFile)(process.execPath, ['build/cli.mjs'], {
+      cwd: REPO,
+    });
     expect(stdout).toMatch(/^built sotto and sotto-relay/);
     expect(await Promise.all(entries.map((file) => readFile(file, 'utf8')))).toEqual(before);
     // Plain JavaScript: no TypeScript syntax survived, and no source file is imported.
-    for (const text of before) expect(text).not.toMatch(/from ["'][^"']+\.ts["']|import\(["'][^"']+\.ts["']\)/);
+    for (const text of before)
+      expect(text).not.toMatch(/from ["'][^"']+\.ts["']|import\(["'][^"']+\.ts["']\)/);
   });
 });
 
@@ -145,7 +164,11 @@ describe('sotto-relay runs built JavaScript', () => {
     expect(run.stdout).toMatch(/^Usage: sotto-relay --data DIR/);
     expect(run.resolved.some((url) => url.endsWith('/out/relay/cli.js'))).toBe(true);
     expect(typeScript(run.resolved)).toEqual([]);
-    expect(run.resolved.filter((url) => /\/node_modules\/(tsx|ws|@signalapp)\/|\/out\/relay\/server-/.test(url))).toEqual([]);
+    expect(
+      run.resolved.filter((url) =>
+        /\/node_modules\/(tsx|ws|@signalapp)\/|\/out\/relay\/server-/.test(url),
+      ),
+    ).toEqual([]);
   });
 
   it('a running relay (main thread and storage worker) uses the built files only', async () => {
