@@ -3,6 +3,9 @@ import { defineConfig } from 'vitest/config';
 
 // Test projects by runtime (docs/architecture.md#tests): unit tests are fast and
 // in-process; integration tests use real SQLCipher files, real processes and sockets.
+// The projects that spawn `sotto` or `sotto-relay` build them first (they run
+// from out/: docs/architecture.md#build).
+const BUILD_CLI = ['tests/support/build-setup.ts'];
 export default defineConfig({
   test: {
     projects: [
@@ -28,6 +31,7 @@ export default defineConfig({
           name: 'integration',
           environment: 'node',
           include: ['tests/integration/**/*.test.ts'],
+          globalSetup: BUILD_CLI,
           testTimeout: 120_000,
           hookTimeout: 120_000,
           // Integration tests spawn processes and hold file locks; keep them apart.
@@ -40,6 +44,7 @@ export default defineConfig({
           name: 'e2e',
           environment: 'node',
           include: ['tests/e2e/**/*.test.ts'],
+          globalSetup: BUILD_CLI,
           testTimeout: 180_000,
           hookTimeout: 180_000,
           fileParallelism: false,

@@ -1,16 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { budgetsOf, parseCommandLine, USAGE, type RelayArgs } from './cli-args.ts';
-import { log } from './log.ts';
-import { RELAY_PATH, createRelayServer } from './server.ts';
-import { ProtocolOneDataError } from './sqlite-schema.ts';
-import { RELAY_DB_FILE } from './sqlite-storage.ts';
-import { WorkerRelayStorage } from './worker-storage.ts';
+import type { WorkerRelayStorage } from './worker-storage.ts';
 
 // `sotto-relay`: the reference relay as a process. Prints exactly one line on
 // stdout once listening (scripts and tests parse it: the URL and the relay
 // id); shuts down cleanly on SIGTERM or SIGINT, exiting 0 once sockets and
-// the database are closed; SIGHUP re-reads the TLS files.
+// the database are closed; SIGHUP re-reads the TLS files. The server, storage
+// and log modules are imported once the arguments are good: `--help` and
+// argument errors load none of them (docs/architecture.md#build).
 
 function fail(message: string): never {
   process.stderr.write(`sotto-relay: ${message}\n\n${USAGE}`);
@@ -31,6 +29,11 @@ function readTls(args: RelayArgs): { key: Buffer; cert: Buffer } | undefined {
 }
 
 async function openStorage(dataDir: string): Promise<WorkerRelayStorage> {
+  const [{ WorkerRelayStorage }, { ProtocolOneDataError }, { RELAY_DB_FILE }] = await Promise.all([
+    import('./worker-storage.ts'),
+    import('./sqlite-schema.ts'),
+    import('./sqlite-storage.ts'),
+  ]);
   try {
     return await WorkerRelayStorage.open(dataDir);
   } catch (error) {
@@ -77,6 +80,10 @@ async function main(): Promise<void> {
   }
 
   const storage = await openStorage(args.data);
+  const [{ RELAY_PATH, createRelayServer }, { log }] = await Promise.all([
+    import('./server.ts'),
+    import('./log.ts'),
+  ]);
   const ttlMs =
     args['ttl-seconds'] !== undefined ? args['ttl-seconds'] * 1000 : args['ttl-days'] * 86_400_000;
   const relay = createRelayServer({

@@ -1,7 +1,10 @@
 // `sotto`: the headless client (scripting, servers, tests) on the same core as the app.
+// Built to out/cli (build/cli.mjs). This module and commands/ stay light: each
+// command's action imports its implementation when it runs, so `--help` and
+// argument errors load no native module, zxcvbn or zod (docs/architecture.md#build).
 import { Command, CommanderError } from 'commander';
 import { ERROR_MESSAGES, isErrorCode } from '../../shared/errors.ts';
-import { SottoError } from '../core/index.ts';
+import { SottoError } from '../core/errors.ts';
 import { registerBackupCommands } from './commands/backup.ts';
 import { registerContactCommands } from './commands/contacts.ts';
 import { registerExportCommand } from './commands/export.ts';

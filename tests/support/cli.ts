@@ -11,7 +11,7 @@ export interface CliResult {
 
 export const CLI_PASSPHRASE = 'correct horse battery staple';
 
-/** Runs the real CLI (`bin/sotto.js`) as a child process. */
+/** Runs the real CLI (`bin/sotto.js`: the build in out/cli, made by the integration project's globalSetup) as a child process. */
 export function runCli(
   /** null: no --profile argument at all. */
   profileDir: string | null,

@@ -2,9 +2,11 @@ import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
-// The relay CLI (`bin/sotto-relay.js`) as a real child process. The bench
-// (bench/sync) starts its relay with this too, so this file must not import
-// vitest or any test support that does.
+// The relay CLI (`bin/sotto-relay.js`) as a real child process: the built
+// out/relay (build/cli.mjs; the integration and e2e projects build it first,
+// `npm run bench` too), as in production. The bench (bench/sync) starts its
+// relay with this too, so this file must not import vitest or any test
+// support that does.
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const RELAY_BIN = 'bin/sotto-relay.js';

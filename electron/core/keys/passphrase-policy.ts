@@ -2,6 +2,7 @@ import { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import * as common from '@zxcvbn-ts/language-common';
 import * as english from '@zxcvbn-ts/language-en';
 import { SottoError } from '../errors.ts';
+import { KDF_CEILING, KDF_FLOOR } from './kdf-bounds.ts';
 import { DEFAULT_KDF_COST, type KdfCost } from './passphrase.ts';
 
 // Sotto's one rule for secrets a user chooses: the profile passphrase (CLI
@@ -13,19 +14,7 @@ import { DEFAULT_KDF_COST, type KdfCost } from './passphrase.ts';
 /** zxcvbn score (0–4) a user-chosen passphrase needs. */
 export const MIN_PASSPHRASE_SCORE = 3;
 
-/**
- * The weakest Argon2id cost a product path accepts (CLI flags; the app always
- * uses DEFAULT_KDF_COST): 64 MiB × 3 passes, OWASP's lower Argon2id setting.
- * Tests reach weaker costs only by passing `kdfCost` to the core directly.
- */
-export const KDF_FLOOR = { memoryKiB: 64 * 1024, iterations: 3 } as const;
-
-/**
- * The dearest cost a product path accepts: what key-file readers accept
- * (docs/key-file.md), so a profile can never be created that it cannot open;
- * and a 100 GiB `--kdf-memory` must not even be tried.
- */
-export const KDF_CEILING = { memoryKiB: 4 * 1024 * 1024, iterations: 64 } as const;
+export { KDF_CEILING, KDF_FLOOR };
 
 /** How strong a passphrase is, and why not, for the UI. */
 export interface PassphraseStrength {
