@@ -5,10 +5,10 @@ import {
   type BackupManifest,
   type BackupProgress,
   checkPassphraseStrength,
-  DEFAULT_KDF_COST,
   exportBackup,
   generateRecoveryKey,
   importBackup,
+  kdfCostFromOptions,
   profilePaths,
   SottoError,
   verifyBackup,
@@ -76,6 +76,8 @@ export function registerBackupCommands(program: Command, globals: () => GlobalOp
       const g = globals();
       const backupPassphrase = await readBackupPassphrase();
       const exists = existsSync(profilePaths(profileDir(g)).keyFile);
+      // The CLI floor (64 MiB x 3) before any passphrase is asked for, as `init` does; a merge keeps the profile's own cost.
+      const kdfCost = exists ? undefined : kdfCostFromOptions({ memoryMiB: options.kdfMemory, iterations: options.kdfIterations });
       let profilePassphrase: string;
       if (exists) profilePassphrase = await readPassphrase();
       else {
@@ -89,18 +91,9 @@ export function registerBackupCommands(program: Command, globals: () => GlobalOp
           passphrase: backupPassphrase,
           signal,
           onProgress: progressBar(),
-          ...(exists
+          ...(kdfCost === undefined
             ? { unlock: { passphrase: profilePassphrase } }
-            : {
-                create: {
-                  passphrase: profilePassphrase,
-                  kdfCost: {
-                    ...DEFAULT_KDF_COST,
-                    ...(options.kdfMemory ? { memoryKiB: options.kdfMemory * 1024 } : {}),
-                    ...(options.kdfIterations ? { iterations: options.kdfIterations } : {}),
-                  },
-                },
-              }),
+            : { create: { passphrase: profilePassphrase, kdfCost } }),
         }),
       );
       const { manifest, ...counts } = report;
