@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { encodeContent } from '../../../shared/protocol/content.ts';
 import type { Sql } from '../db/sqlite.ts';
 import { indexNewMessages } from '../history/search-index.ts';
-import { queueReceipt } from '../messaging/outbox.ts';
+import { queueReceipt, queueTokenUpdate } from '../messaging/outbox.ts';
 import {
   type AccountRecord,
   type ContactRecord,
@@ -85,6 +85,7 @@ export class RestoreWriter {
           .run();
         this.keepOneCurrentKey(now);
         this.queueSessionStarts(now);
+        this.queueTokenShares(now);
       }
     })();
     return {
@@ -350,6 +351,25 @@ export class RestoreWriter {
         Date.now(),
       ]);
     if (!parked) this.requeued++;
+  }
+
+  /**
+   * The outbox is not in a backup, so token updates the old device had queued
+   * (a block rotates the token and re-shares it) are gone: every unblocked
+   * contact we can reach is sent the restored token once more. A contact that
+   * already had it gains nothing and loses nothing (its sentAt is newer).
+   */
+  private queueTokenShares(now: number): void {
+    const hex = this.db.prepare("SELECT value FROM settings WHERE key = 'delivery.token'", { pluck: true }).get();
+    const own = this.db.prepare('SELECT account_id AS accountId, device_id AS deviceId FROM account').get<{ accountId: string; deviceId: number }>();
+    if (typeof hex !== 'string' || !own) return;
+    const token = Buffer.from(hex, 'hex').toString('base64');
+    const contacts = this.db
+      .prepare('SELECT account_id FROM contacts WHERE blocked = 0 AND delivery_token IS NOT NULL AND account_id <> ? ORDER BY id', {
+        pluck: true,
+      })
+      .all<string>([own.accountId]);
+    for (const contact of contacts) queueTokenUpdate(this.db, own, contact, token, now);
   }
 
   /**
