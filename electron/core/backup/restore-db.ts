@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { encodeContent } from '../../../shared/protocol/content.ts';
 import type { Sql } from '../db/sqlite.ts';
 import { indexNewMessages } from '../history/search-index.ts';
-import { queueReceipt, queueTokenUpdate } from '../messaging/outbox.ts';
 import {
   type AccountRecord,
   type ContactRecord,
@@ -11,6 +10,7 @@ import {
   type MessageRecord,
   UNCARRIED_SETTINGS,
 } from './format/records.ts';
+import { keepOneCurrentKey, queueSessionStarts, queueTokenShares } from './restore-followups.ts';
 
 // Writes backup records into a database that is not yet the profile's: a
 // fresh one (full restore) or a copy of the live one (merge). The caller swaps
@@ -83,9 +83,9 @@ export class RestoreWriter {
         this.db
           .prepare(`UPDATE key_counters SET next_id = ((next_id - 1 + ${KEY_COUNTER_GAP}) % ${MAX_KEY_ID}) + 1`)
           .run();
-        this.keepOneCurrentKey(now);
-        this.queueSessionStarts(now);
-        this.queueTokenShares(now);
+        keepOneCurrentKey(this.db, now);
+        queueSessionStarts(this.db, this.ownAccountId, now);
+        queueTokenShares(this.db, now);
       }
     })();
     return {
@@ -353,69 +353,6 @@ export class RestoreWriter {
     if (!parked) this.requeued++;
   }
 
-  /**
-   * The outbox is not in a backup, so token updates the old device had queued
-   * (a block rotates the token and re-shares it) are gone: every unblocked
-   * contact we can reach is sent the restored token once more. A contact that
-   * already had it gains nothing and loses nothing (its sentAt is newer).
-   */
-  private queueTokenShares(now: number): void {
-    const hex = this.db.prepare("SELECT value FROM settings WHERE key = 'delivery.token'", { pluck: true }).get();
-    const own = this.db.prepare('SELECT account_id AS accountId, device_id AS deviceId FROM account').get<{ accountId: string; deviceId: number }>();
-    if (typeof hex !== 'string' || !own) return;
-    const token = Buffer.from(hex, 'hex').toString('base64');
-    const contacts = this.db
-      .prepare('SELECT account_id FROM contacts WHERE blocked = 0 AND delivery_token IS NOT NULL AND account_id <> ? ORDER BY id', {
-        pluck: true,
-      })
-      .all<string>([own.accountId]);
-    for (const contact of contacts) queueTokenUpdate(this.db, own, contact, token, now);
-  }
-
-  /**
-   * Only the newest signed and last-resort key stay current (as migration 0007
-   * left them): a version 1 backup's keys all read as current.
-   */
-  private keepOneCurrentKey(now: number): void {
-    for (const [table, where] of [
-      ['signed_pre_keys', ''],
-      ['kyber_pre_keys', 'AND last_resort = 1'],
-    ] as const) {
-      this.db
-        .prepare(
-          `UPDATE ${table} SET state = 'previous', superseded_at = ? WHERE state = 'current' ${where}
-           AND id <> (SELECT id FROM ${table} WHERE state = 'current' ${where} ORDER BY created_at DESC, id DESC LIMIT 1)`,
-        )
-        .run([now]);
-    }
-  }
-
-  /**
-   * A restored profile has no sessions; a peer still holds one with the old
-   * device. One delivery receipt per conversation (for its newest received
-   * message, else its newest message), sent on the first sync, starts a new
-   * session from the peer's prekey bundle: the PreKey message makes the
-   * peer's libsignal switch to it. Harmless to the peer (it only marks a
-   * message it sent as delivered, which it was).
-   */
-  private queueSessionStarts(now: number): void {
-    const newest = this.db.prepare(
-      `SELECT uuid FROM messages WHERE conversation_id = ? ORDER BY outgoing ASC, sent_at DESC, id DESC LIMIT 1`,
-      { pluck: true },
-    );
-    const contacts = this.db
-      .prepare('SELECT c.id, k.account_id FROM conversations c JOIN contacts k ON k.id = c.contact_id ORDER BY c.id')
-      .all<{ id: number; account_id: string }>();
-    for (const { id, account_id } of contacts) {
-      const uuid = newest.get([id]);
-      if (typeof uuid !== 'string' || account_id === this.ownAccountId) continue;
-      try {
-        queueReceipt(this.db, account_id, [uuid], now, now);
-      } catch {
-        // an id that is not an RFC 9562 UUID cannot go in a receipt; the next message starts the session
-      }
-    }
-  }
 }
 
 function bytes(base64: string): Uint8Array<ArrayBuffer> {
