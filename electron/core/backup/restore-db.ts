@@ -199,7 +199,8 @@ export class RestoreWriter {
    * (docs/backup-format.md#import): blocked if either side is; the token with
    * the newer `tokenSentAt` (the live one on a tie, as a late rotation never
    * replaces a newer one); relay and relay id follow the live contact unless
-   * it has none; the move with the newer `issuedAt`.
+   * it has none (a relay id only with its own relay: SET reads the old row);
+   * the move with the newer `issuedAt`.
    */
   private applyContact(record: ContactRecord): void {
     const token = record.deliveryToken === null ? null : bytes(record.deliveryToken);
@@ -211,7 +212,7 @@ export class RestoreWriter {
          ON CONFLICT (account_id) DO UPDATE SET
            blocked = max(blocked, excluded.blocked),
            relay = coalesce(relay, excluded.relay),
-           relay_id = CASE WHEN relay IS NULL OR relay_id IS NULL THEN coalesce(relay_id, excluded.relay_id) ELSE relay_id END,
+           relay_id = CASE WHEN relay_id IS NULL AND (relay IS NULL OR relay = excluded.relay) THEN excluded.relay_id ELSE relay_id END,
            delivery_token = CASE WHEN excluded.delivery_token IS NOT NULL AND (delivery_token IS NULL
                OR coalesce(token_sent_at, -1) < coalesce(excluded.token_sent_at, -1)) THEN excluded.delivery_token ELSE delivery_token END,
            token_sent_at = CASE WHEN excluded.delivery_token IS NOT NULL AND (delivery_token IS NULL

@@ -68,8 +68,8 @@ describe('backup round trip through the CLI, then the restored profile keeps tal
     const bob = await person(join(root, 'bob'), 'Bob', relay.url, true);
     const aliceId = alice.profile.account.accountId;
     const bobId = bob.profile.account.accountId;
-    addContact(alice.profile, cardOf(bob.profile, relay.url));
-    const bobsAlice = addContact(bob.profile, cardOf(alice.profile, relay.url));
+    addContact(alice.profile, { ...cardOf(bob.profile, relay.url), relayId: relay.relayId });
+    const bobsAlice = addContact(bob.profile, { ...cardOf(alice.profile, relay.url), relayId: relay.relayId });
 
     // Sessions both ways before the backup: Bob holds a session with the old device.
     await say(alice, bobId, 'before the backup');
@@ -93,7 +93,7 @@ describe('backup round trip through the CLI, then the restored profile keeps tal
     const before = await digestsOf(aliceDir, CLI_PASSPHRASE);
     const restoredDir = join(root, 'alice-restored');
     const imported = JSON.parse(
-      await backupCli(restoredDir, ['--json', 'backup', 'import', file, '--kdf-memory', '8', '--kdf-iterations', '1']),
+      await backupCli(restoredDir, ['--json', 'backup', 'import', file, '--kdf-memory', '64', '--kdf-iterations', '3']),
     ) as { created: boolean; messagesInserted: number; requeued: number };
     expect(imported).toMatchObject({ created: true, messagesInserted: MESSAGES + 3, requeued: 1 });
     const after = await digestsOf(restoredDir, CLI_PASSPHRASE);

@@ -221,7 +221,9 @@ describe('version 2 records', () => {
       db.prepare('UPDATE contacts SET blocked = 0 WHERE account_id = ?').run([ids.carol]); // unblocked after the backup
       db.prepare('UPDATE contacts SET blocked = 1 WHERE account_id = ?').run([ids.bob]); // blocked after it
       db.prepare('UPDATE contacts SET delivery_token = ?, token_sent_at = ? WHERE account_id = ?').run([newer, now, ids.bob]);
-      db.prepare('UPDATE contacts SET delivery_token = NULL, token_sent_at = NULL WHERE account_id = ?').run([ids.dave]);
+      db.prepare('UPDATE contacts SET delivery_token = NULL, token_sent_at = NULL, relay_id = NULL WHERE account_id = ?').run([ids.dave]);
+      // A live contact on another relay, its id not known yet: the backup's id belongs to the old relay.
+      db.prepare("UPDATE contacts SET relay = 'wss://elsewhere.test.invalid', relay_id = NULL WHERE account_id = ?").run([ids.carol]);
       db.prepare("UPDATE settings SET value = ? WHERE key = 'delivery.token'").run([randomBytes(16).toString('hex')]);
     });
     const liveToken = live.db.prepare("SELECT value FROM settings WHERE key = 'delivery.token'", { pluck: true }).get();
@@ -235,6 +237,9 @@ describe('version 2 records', () => {
     try {
       const row = (id: string) =>
         merged.db.prepare('SELECT hex(delivery_token) AS token, blocked FROM contacts WHERE account_id = ?').get<{ token: string; blocked: number }>([id]);
+      const relayOf = (id: string) => merged.db.prepare('SELECT relay, relay_id AS relayId FROM contacts WHERE account_id = ?').get([id]);
+      expect(relayOf(ids.dave)).toEqual({ relay: TEST_RELAY, relayId: TEST_RELAY_ID });
+      expect(relayOf(ids.carol)).toEqual({ relay: 'wss://elsewhere.test.invalid', relayId: null });
       expect(row(ids.carol)?.blocked).toBe(1);
       expect(row(ids.bob)).toEqual({ token: newer.toString('hex').toUpperCase(), blocked: 1 });
       expect(row(ids.dave)?.token).toBe(daveToken);
