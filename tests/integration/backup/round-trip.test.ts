@@ -32,13 +32,15 @@ afterEach(async () => {
 
 const MESSAGES = 100_000;
 
-/** A profile on the relay: opened (or created) with the CLI's passphrase, keys published. */
+/** A profile on the relay: opened (or created) with the CLI's passphrase, token registered, keys published. */
 async function person(dir: string, name: string, relay: string, create: boolean) {
   const profile = create
     ? await Profile.create(dir, { displayName: name, passphrase: CLI_PASSPHRASE, kdfCost: TEST_KDF })
     : await Profile.open(dir, { passphrase: CLI_PASSPHRASE });
   if (create) setSetting(profile.db, 'relay', relay);
   const engine = new SyncEngine(profile);
+  // Registers the delivery token (contacts' sends are refused until the relay has it) and pins the relay id.
+  await engine.connectHome();
   await engine.publishKeys();
   const entry = { profile, engine };
   open.push(entry);
@@ -106,7 +108,11 @@ describe('backup round trip through the CLI, then the restored profile keeps tal
     // Its first sync starts new sessions: a receipt to Bob, then the message that was queued.
     expect((await alice.engine.sendOutbox()).sent).toBeGreaterThanOrEqual(2);
     // The old-session message cannot be decrypted without the old ratchet: retried, then shown as failed.
-    expect(await receive(alice)).toMatchObject({ retry: 1, stored: 0 });
+    // (Bob's automatic receipt for 'before the backup' waits 1-10 s and may leave on the old session too.)
+    const lost = await receive(alice);
+    expect(lost).toMatchObject({ stored: 0 });
+    expect(lost.retry).toBeGreaterThanOrEqual(1);
+    expect(lost.retry).toBeLessThanOrEqual(2);
     expect(await receive(bob)).toMatchObject({ stored: 1 }); // the queued message, once; the receipt switched Bob's session
 
     await say(bob, aliceId, 'after the restore');
@@ -118,7 +124,7 @@ describe('backup round trip through the CLI, then the restored profile keeps tal
     for (let attempt = 2; attempt <= 3; attempt++) {
       await alice.engine.close();
       alice.engine = new SyncEngine(alice.profile);
-      expect(await receive(alice)).toMatchObject(attempt < 3 ? { retry: 1 } : { rejected: 1 });
+      expect(await receive(alice)).toMatchObject(attempt < 3 ? { retry: lost.retry } : { rejected: lost.retry });
     }
 
     const aliceBob = alice.profile.db.prepare('SELECT c.id FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE k.account_id = ?', { pluck: true }).get([bobId]) as number;
@@ -127,7 +133,7 @@ describe('backup round trip through the CLI, then the restored profile keeps tal
     const atBob = bodies(bob, bobsAlice.conversationId);
     expect(atBob).toContain('restored Alice here');
     expect(atBob.filter((b) => b === 'queued when the backup was made')).toHaveLength(1);
-    expect(rejectedEnvelopeCount(alice.profile.db)).toBe(1);
+    expect(rejectedEnvelopeCount(alice.profile.db)).toBe(lost.retry);
     await closePerson(alice);
 
     // Restoring the same backup again (now a merge into the restored profile) adds nothing.
