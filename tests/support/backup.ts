@@ -227,7 +227,7 @@ export async function writeLegacyBackup(from: string, to: string): Promise<Map<s
     lines.map((line) => {
       const r = JSON.parse(line) as Record<string, unknown>;
       if (r['type'] === 'manifest') Object.assign(r, { version: 1, accountId: old(r['accountId']) });
-      // Members version 2 added (docs/backup-format.md#version-2-members): a version 1 file has none of them.
+      // Members version 2 added (docs/backup-format.md#versions): a version 1 file has none of them.
       for (const member of VERSION_2_MEMBERS[String(r['type'])] ?? []) delete r[member];
       if (r['type'] === 'account' || r['type'] === 'contact') r['accountId'] = old(r['accountId']);
       if (r['type'] === 'conversation') r['with'] = old(r['with']);
