@@ -6,7 +6,7 @@ import { IdentityKeyPair } from '@signalapp/libsignal-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addContact, blockContact, exportBackup, importBackup, Profile, verifyBackup } from '../../../electron/core/index.ts';
 import { deriveAccountId } from '../../../electron/core/crypto/account-id.ts';
-import { BACKUP_PASSPHRASE, readBackupLines, TEST_SCRYPT_LOG_N, writeBackupLines } from '../../support/backup.ts';
+import { BACKUP_PASSPHRASE, readBackupLines, TEST_SCRYPT_LOG_N, writeBackupLines, writeLegacyBackup } from '../../support/backup.ts';
 import { rejectedCode } from '../../support/errors.ts';
 import { snapshotDir, TEST_KDF, TEST_RELAY, TEST_RELAY_ID } from '../../support/profiles.ts';
 
@@ -202,6 +202,21 @@ describe('version 2 records', () => {
       key('signed', ({ state: _, ...r }) => r),
     ];
     for (const make of cases) expect(await refusal(await make())).toBe('BACKUP_TAMPERED');
+  });
+
+  it('version 1 stays frozen: a version 2 member in a version 1 record is BACKUP_TAMPERED; without them it restores', async () => {
+    const legacy = next('legacy.age');
+    await writeLegacyBackup(file, legacy);
+    const lines = await readBackupLines(legacy);
+    const contact = lines.findIndex((l) => l.startsWith('{"type":"contact"'));
+    for (const member of ['"blocked":true', `"deliveryToken":"${randomBytes(16).toString('base64')}"`]) {
+      const changed = [...lines];
+      changed[contact] = changed[contact]!.replace('"createdAt":', `${member},"createdAt":`);
+      const path = next('legacy-v2-member.age');
+      await writeBackupLines(path, changed);
+      expect(await refusal(path)).toBe('BACKUP_TAMPERED');
+    }
+    expect(await rejectedCode(() => verifyBackup(legacy, BACKUP_PASSPHRASE, { deep: true }))).toBeUndefined();
   });
 
   it('names follow the display-name rule: 1,000 characters, control characters or an untrimmed name are BACKUP_TAMPERED', async () => {
