@@ -88,5 +88,5 @@ describe('a restored profile keeps its v2 routing state', () => {
     await runCli(carol, ['sync']);
     await cli(restored, ['sync']);
     expect((await history(restored, 'Carol')).map((m) => m.body)).not.toContain('let me back in');
-  });
+  }, 400_000); // about 30 CLI processes, each deriving a 64 MiB Argon2id key
 });
