@@ -17,12 +17,17 @@ const CHILD = join(import.meta.dirname, 'child.ts');
 interface ChildResult {
   readonly ms: number;
   readonly bytes: number;
+  /** scrypt's own duration. */
   readonly kdfMs: number;
+  /** verify: the time after scrypt returned; export-apart: the streaming alone (scrypt held back until it ends). */
+  readonly streamMs: number;
+  /** The whole process's peak, scrypt included. */
   readonly peakMB: number;
+  /** verify: the peak after scrypt returned; export-apart: the peak of the streaming alone. */
   readonly streamingPeakMB: number;
 }
 
-async function child(mode: 'export' | 'verify', dir: string, file: string): Promise<ChildResult> {
+async function child(mode: 'export' | 'export-apart' | 'verify', dir: string, file: string): Promise<ChildResult> {
   const { stdout } = await run(process.execPath, ['--import', 'tsx', CHILD, mode, dir, 'bench history passphrase', file, PASSPHRASE], {
     maxBuffer: 1 << 20,
   });
@@ -46,7 +51,8 @@ function ageCli(bytes: number, dir: string): number {
 }
 
 const mbps = (r: ChildResult) => r.bytes / 1e6 / (r.ms / 1000);
-const mbpsNoKdf = (r: ChildResult) => r.bytes / 1e6 / ((r.ms - r.kdfMs) / 1000);
+/** The stream's rate without the KDF: verify after scrypt returned, export in its run with scrypt held back. */
+const mbpsNoKdf = (r: ChildResult) => r.bytes / 1e6 / (r.streamMs / 1000);
 
 /**
  * Benchmark 5: export and verify of a `total`-message profile, each in its
@@ -57,7 +63,7 @@ const mbpsNoKdf = (r: ChildResult) => r.bytes / 1e6 / ((r.ms - r.kdfMs) / 1000);
 export async function backupSection(total: number): Promise<Metric[]> {
   const small = Math.max(10_000, Math.round(total / 4));
   console.log(`\n[backup] profiles of ${small.toLocaleString('en-US')} and ${total.toLocaleString('en-US')} messages…`);
-  const results: { n: number; exp: ChildResult; ver: ChildResult }[] = [];
+  const results: { n: number; exp: ChildResult; apart: ChildResult; ver: ChildResult }[] = [];
   let ageMBps = 0;
   for (const n of [small, total]) {
     const dir = join(tempDir('sotto-bench-backup-'), 'profile');
@@ -65,12 +71,14 @@ export async function backupSection(total: number): Promise<Metric[]> {
     await built.profile.close();
     const file = join(dir, '..', 'backup.age');
     const exp = await child('export', dir, file);
+    // Export seals while scrypt runs: its streaming figures come from a second run with scrypt held back.
+    const apart = await child('export-apart', dir, join(dir, '..', 'backup-apart.age'));
     const ver = await child('verify', dir, file);
     console.log(
       `  ${n.toLocaleString('en-US')} messages: ${(exp.bytes / 1e6).toFixed(1)} MB; export ${(exp.ms / 1000).toFixed(2)} s (scrypt ${(exp.kdfMs / 1000).toFixed(2)} s), verify ${(ver.ms / 1000).toFixed(2)} s; peak RSS ${exp.peakMB.toFixed(0)} / ${ver.peakMB.toFixed(0)} MB`,
     );
     if (n === total) ageMBps = ageCli(statSync(file).size, join(dir, '..'));
-    results.push({ n, exp, ver });
+    results.push({ n, exp, apart, ver });
   }
   const [q, f] = results as [(typeof results)[number], (typeof results)[number]];
   const baseline = { name: 'age CLI encrypt', value: ageMBps };
@@ -79,16 +87,16 @@ export async function backupSection(total: number): Promise<Metric[]> {
   return [
     { section: SECTION, name: 'age CLI encrypt, same size (baseline)', value: ageMBps, unit: 'MB/s', note: 'age -e -r (X25519 recipient: no passphrase prompt, no KDF), random payload of the backup file size, warm page cache' },
     { section: SECTION, name: `export ${label(total)}`, value: mbps(f.exp), unit: 'MB/s', baseline, target: { op: '>=', value: ageMBps / 2 }, note: `${(f.exp.bytes / 1e6).toFixed(0)} MB in ${(f.exp.ms / 1000).toFixed(2)} s, including scrypt 2^18 (${(f.exp.kdfMs / 1000).toFixed(2)} s)` },
-    { section: SECTION, name: `export ${label(total)}, after the KDF`, value: mbpsNoKdf(f.exp), unit: 'MB/s', baseline },
+    { section: SECTION, name: `export ${label(total)}, without the KDF`, value: mbpsNoKdf(f.apart), unit: 'MB/s', baseline, note: `a second export with scrypt held back until the last record is sealed: the streaming alone (${(f.apart.streamMs / 1000).toFixed(2)} s)` },
     { section: SECTION, name: `verify ${label(total)}`, value: mbps(f.ver), unit: 'MB/s', baseline, target: { op: '>=', value: ageMBps / 2 }, note: `authenticate every chunk, SHA-256, counts; including scrypt (${(f.ver.kdfMs / 1000).toFixed(2)} s)` },
-    { section: SECTION, name: `verify ${label(total)}, after the KDF`, value: mbpsNoKdf(f.ver), unit: 'MB/s', baseline },
-    ...results.flatMap(({ n, exp, ver }) => [
-      { section: SECTION, name: `export ${label(n)}: peak RSS while streaming`, value: exp.streamingPeakMB, unit: 'MB', target: { op: '<=' as const, value: 250 } },
+    { section: SECTION, name: `verify ${label(total)}, after the KDF`, value: mbpsNoKdf(f.ver), unit: 'MB/s', baseline, note: 'from scrypt returning (the file key is needed to read anything) to the end' },
+    ...results.flatMap(({ n, exp, apart, ver }) => [
+      { section: SECTION, name: `export ${label(n)}: peak RSS while streaming`, value: apart.streamingPeakMB, unit: 'MB', target: { op: '<=' as const, value: 250 }, note: 'the run with scrypt held back: high-water mark from the start to the last record sealed' },
       { section: SECTION, name: `verify ${label(n)}: peak RSS while streaming`, value: ver.streamingPeakMB, unit: 'MB', target: { op: '<=' as const, value: 250 } },
       { section: SECTION, name: `export ${label(n)}: peak RSS incl. scrypt`, value: exp.peakMB, unit: 'MB', note: 'scrypt at age\'s 2^18 needs 256 MiB by itself, whatever the history size' },
       { section: SECTION, name: `verify ${label(n)}: peak RSS incl. scrypt`, value: ver.peakMB, unit: 'MB' },
     ]),
-    { section: SECTION, name: `export peak RSS while streaming, ${label(total)} vs ${label(q.n)}`, value: f.exp.streamingPeakMB / q.exp.streamingPeakMB, unit: '×', note: 'flat: about 1× as history grows 4×' },
+    { section: SECTION, name: `export peak RSS while streaming, ${label(total)} vs ${label(q.n)}`, value: f.apart.streamingPeakMB / q.apart.streamingPeakMB, unit: '×', note: 'flat: about 1× as history grows 4×' },
     { section: SECTION, name: `verify peak RSS while streaming, ${label(total)} vs ${label(q.n)}`, value: f.ver.streamingPeakMB / q.ver.streamingPeakMB, unit: '×', note: 'flat: about 1× as history grows 4×' },
   ];
 }

@@ -76,8 +76,13 @@ function sha256(rows: readonly unknown[]): string {
   return hash.digest('hex');
 }
 
-/** Digests of everything a backup promises to carry, independent of row ids. */
-export function profileDigests(db: Sql) {
+/**
+ * Digests of everything a backup promises to carry, independent of row ids.
+ * `version: 1`: only what a version 1 backup carries (no delivery tokens,
+ * relay ids or blocked flags: docs/backup-format.md#versions).
+ */
+export function profileDigests(db: Sql, options: { version?: 1 | 2 } = {}) {
+  const v2 = (options.version ?? 2) === 2;
   return {
     messageCount: Number(db.prepare('SELECT count(*) FROM messages', { pluck: true }).get()),
     messages: sha256(
@@ -91,7 +96,8 @@ export function profileDigests(db: Sql) {
     contacts: sha256(
       db
         .prepare(
-          `SELECT k.account_id, k.display_name, k.relay, hex(i.public_key) AS key, i.trust, i.verified
+          `SELECT k.account_id, k.display_name, k.relay, hex(i.public_key) AS key, i.trust, i.verified,
+                  ${v2 ? 'k.relay_id, hex(k.delivery_token) AS token, k.token_sent_at, k.blocked' : 'NULL'}
            FROM contacts k LEFT JOIN identities i ON i.account_id = k.account_id ORDER BY k.account_id`,
         )
         .all(),
@@ -105,16 +111,24 @@ export function profileDigests(db: Sql) {
         )
         .all(),
     ),
-    settings: sha256(db.prepare("SELECT key, value FROM settings WHERE key <> 'keys.publishedTo' ORDER BY key").all()),
+    // Where our keys and token were published is redone after a restore (docs/backup-format.md#after-a-restore-sessions).
+    settings: sha256(
+      db
+        .prepare(
+          `SELECT key, value FROM settings WHERE key NOT IN ('keys.publishedTo', 'delivery.tokenRegisteredWith'
+           ${v2 ? '' : ", 'delivery.token', 'relay.id'"}) ORDER BY key`,
+        )
+        .all(),
+    ),
     account: sha256(db.prepare('SELECT account_id, display_name, registration_id, hex(identity_key_pair) FROM account').all()),
   };
 }
 
 /** Opens a profile, takes its digests, closes it. */
-export async function digestsOf(dir: string, passphrase: string) {
+export async function digestsOf(dir: string, passphrase: string, options: { version?: 1 | 2 } = {}) {
   const profile = await Profile.open(dir, { passphrase });
   try {
-    return profileDigests(profile.db);
+    return profileDigests(profile.db, options);
   } finally {
     await profile.close();
   }
@@ -177,6 +191,13 @@ export function legacyAccountId(identityKey: Uint8Array): string {
   return toBase32(createHash('sha256').update(ACCOUNT_ID_DOMAIN).update(identityKey).digest().subarray(0, 20));
 }
 
+/** The members each record type gained in version 2. */
+const VERSION_2_MEMBERS: Record<string, readonly string[]> = {
+  account: ['deliveryToken', 'relayId'],
+  key: ['state', 'supersededAt', 'handedOutAt'],
+  contact: ['relayId', 'deliveryToken', 'tokenSentAt', 'blocked', 'move'],
+};
+
 /**
  * Turns a current backup into one written before relay protocol v2: inner
  * version 1, and every account id (manifest, account, contacts,
@@ -206,6 +227,8 @@ export async function writeLegacyBackup(from: string, to: string): Promise<Map<s
     lines.map((line) => {
       const r = JSON.parse(line) as Record<string, unknown>;
       if (r['type'] === 'manifest') Object.assign(r, { version: 1, accountId: old(r['accountId']) });
+      // Members version 2 added (docs/backup-format.md#versions): a version 1 file has none of them.
+      for (const member of VERSION_2_MEMBERS[String(r['type'])] ?? []) delete r[member];
       if (r['type'] === 'account' || r['type'] === 'contact') r['accountId'] = old(r['accountId']);
       if (r['type'] === 'conversation') r['with'] = old(r['with']);
       if (r['type'] === 'message') Object.assign(r, { with: old(r['with']), senderAccount: old(r['senderAccount']) });

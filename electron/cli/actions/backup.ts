@@ -4,7 +4,7 @@ import {
   type BackupManifest,
   type BackupProgress,
   checkPassphraseStrength,
-  DEFAULT_KDF_COST,
+  kdfCostFromOptions,
   exportBackup,
   generateRecoveryKey,
   importBackup,
@@ -84,8 +84,10 @@ export async function backupImport(
   file: string,
   options: { kdfMemory?: number; kdfIterations?: number },
 ): Promise<void> {
-  const backupPassphrase = await readBackupPassphrase();
   const exists = existsSync(profilePaths(profileDir(g)).keyFile);
+  // The CLI floor (64 MiB x 3) before any passphrase is asked for, as `init` does; a merge keeps the profile's own cost.
+  const kdfCost = exists ? undefined : kdfCostFromOptions({ memoryMiB: options.kdfMemory, iterations: options.kdfIterations });
+  const backupPassphrase = await readBackupPassphrase();
   let profilePassphrase: string;
   if (exists) profilePassphrase = await readPassphrase();
   else {
@@ -102,18 +104,9 @@ export async function backupImport(
       passphrase: backupPassphrase,
       signal,
       onProgress: progressBar(),
-      ...(exists
+      ...(kdfCost === undefined
         ? { unlock: { passphrase: profilePassphrase } }
-        : {
-            create: {
-              passphrase: profilePassphrase,
-              kdfCost: {
-                ...DEFAULT_KDF_COST,
-                ...(options.kdfMemory ? { memoryKiB: options.kdfMemory * 1024 } : {}),
-                ...(options.kdfIterations ? { iterations: options.kdfIterations } : {}),
-              },
-            },
-          }),
+        : { create: { passphrase: profilePassphrase, kdfCost } }),
     }),
   );
   const { manifest, ...counts } = report;

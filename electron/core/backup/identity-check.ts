@@ -1,7 +1,7 @@
 import { IdentityKeyPair, PublicKey } from '@signalapp/libsignal-client';
 import { SottoError } from '../errors.ts';
 import { deriveAccountId } from '../crypto/account-id.ts';
-import type { BackupManifest, DataRecord } from './format/records.ts';
+import type { BackupManifest, ContactRecord, DataRecord } from './format/records.ts';
 
 // An account id is its identity key (issue 9): a backup is no way around that
 // rule. Whoever holds a backup's passphrase can write any record into it, so a
@@ -13,7 +13,8 @@ import type { BackupManifest, DataRecord } from './format/records.ts';
  * The checks import's first pass (and `verify --deep`) make across records:
  * exactly one account record, for the manifest's account, whose key pair
  * derives that id; every contact's identity key derives the contact's id;
- * every message is from this account (outgoing) or its conversation's contact.
+ * every message is from this account (outgoing) or its conversation's contact;
+ * a contact's move names its target by the target's key.
  * Throws BACKUP_TAMPERED for an inconsistent or undecodable record and
  * IDENTITY_MISMATCH for a key that names another account.
  */
@@ -37,6 +38,9 @@ export class BackupIdentityCheck {
       } else if (record.type === 'contact' && record.identity) {
         const key = decode(() => PublicKey.deserialize(Buffer.from(record.identity!.publicKey, 'base64')));
         if (deriveAccountId(key) !== record.accountId) throw new SottoError('IDENTITY_MISMATCH', 'contact');
+        this.checkMove(record);
+      } else if (record.type === 'contact') {
+        this.checkMove(record);
       } else if (record.type === 'message') {
         // Conversations are one-to-one: a message is from this account (outgoing) or from the contact
         // it is filed under. Anything else would show a message under a name that did not send it.
@@ -44,6 +48,19 @@ export class BackupIdentityCheck {
         if (record.senderAccount !== sender) throw new SottoError('BACKUP_TAMPERED', 'message sender');
       }
     }
+  }
+
+  /**
+   * A contact's move names the account it moved to by that account's key, as
+   * a move notice does: the key must derive `to` (IDENTITY_MISMATCH), and a
+   * contact cannot move to itself or to this account (BACKUP_TAMPERED).
+   */
+  private checkMove(record: ContactRecord): void {
+    const move = record.move;
+    if (!move) return;
+    if (move.to === record.accountId || move.to === this.manifest.accountId) throw new SottoError('BACKUP_TAMPERED', 'move target');
+    const key = decode(() => PublicKey.deserialize(Buffer.from(move.identityKey, 'base64')));
+    if (deriveAccountId(key) !== move.to) throw new SottoError('IDENTITY_MISMATCH', 'move');
   }
 }
 

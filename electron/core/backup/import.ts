@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { SottoError } from '../errors.ts';
 import { migrate, SCHEMA_VERSION, schemaVersion } from '../db/migrate.ts';
@@ -9,6 +9,7 @@ import { fsyncDirectory } from '../fs-atomic.ts';
 import { createDatabaseKey, type KeyProtection, unwrapDatabaseKey, type UnlockWith } from '../keys/database-key.ts';
 import { readKeyFile, writeKeyFile } from '../keys/keyfile.ts';
 import { profilePaths } from '../profile/paths.ts';
+import { precreatePrivateFile, secureProfileDirectory, secureProfileFiles } from '../profile/permissions.ts';
 import type { BackupManifest, DataRecord } from './format/records.ts';
 import { identityCheckHooks } from './identity-check.ts';
 import { type BackupRunOptions, throwIfCancelled } from './progress.ts';
@@ -95,7 +96,9 @@ async function restoreNew(dir: string, file: string, protection: KeyProtection, 
   const verified = await verifyAll(file, options);
   const paths = profilePaths(dir);
   const madeDir = !existsSync(dir);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // The profile's modes from the start (0700, files 0600), as Profile.create makes them.
+  secureProfileDirectory(dir);
+  precreatePrivateFile(paths.lock);
   const lock = ProfileLock.acquire(paths.lock);
   const temp = join(dir, `${TEMP_PREFIX}${randomBytes(6).toString('hex')}`);
   let db: Sql | undefined;
@@ -104,6 +107,7 @@ async function restoreNew(dir: string, file: string, protection: KeyProtection, 
     if (existsSync(paths.keyFile)) throw new SottoError('PROFILE_EXISTS');
     removeStaleTemps(dir);
     const { key, file: keyFile } = await createDatabaseKey(protection);
+    precreatePrivateFile(temp);
     db = openKeyed(temp, key);
     migrate(db);
     const counts = await writeAll(db, file, 'full', verified.accountId, options);
@@ -117,6 +121,7 @@ async function restoreNew(dir: string, file: string, protection: KeyProtection, 
     fsyncDirectory(dir);
     // The key file last: until it exists there is no profile (as in Profile.create).
     writeKeyFile(paths.keyFile, keyFile);
+    secureProfileFiles(paths);
     restored = true;
     options.onProgress?.({ phase: 'swap', done: 1, total: 1, unit: 'records' });
     return { ...counts, created: true, manifest: verified };
@@ -146,6 +151,7 @@ async function mergeInto(dir: string, file: string, unlock: UnlockWith, options:
 
     // Pass 2 works on a copy; the live file is only read.
     removeStaleTemps(dir);
+    precreatePrivateFile(temp);
     live.exec(`ATTACH DATABASE '${temp.replaceAll("'", "''")}' AS restored KEY "x'${Buffer.from(key).toString('hex')}'"`);
     live.prepare("SELECT sqlcipher_export('restored')").get();
     live.exec('DETACH DATABASE restored');
@@ -161,6 +167,7 @@ async function mergeInto(dir: string, file: string, unlock: UnlockWith, options:
     options.onProgress?.({ phase: 'swap', done: 0, total: 1, unit: 'records' });
     renameSync(temp, paths.database);
     fsyncDirectory(dir);
+    secureProfileFiles(paths);
     options.onProgress?.({ phase: 'swap', done: 1, total: 1, unit: 'records' });
     return { ...counts, created: false, manifest: verified };
   } finally {

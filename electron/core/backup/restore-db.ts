@@ -2,13 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { encodeContent } from '../../../shared/protocol/content.ts';
 import type { Sql } from '../db/sqlite.ts';
 import { indexNewMessages } from '../history/search-index.ts';
-import { queueReceipt } from '../messaging/outbox.ts';
-import type {
-  ContactRecord,
-  ConversationRecord,
-  DataRecord,
-  MessageRecord,
+import {
+  type AccountRecord,
+  type ContactRecord,
+  type ConversationRecord,
+  type DataRecord,
+  type MessageRecord,
+  UNCARRIED_SETTINGS,
 } from './format/records.ts';
+import { keepOneCurrentKey, queueSessionStarts, queueTokenShares } from './restore-followups.ts';
 
 // Writes backup records into a database that is not yet the profile's: a
 // fresh one (full restore) or a copy of the live one (merge). The caller swaps
@@ -81,7 +83,9 @@ export class RestoreWriter {
         this.db
           .prepare(`UPDATE key_counters SET next_id = ((next_id - 1 + ${KEY_COUNTER_GAP}) % ${MAX_KEY_ID}) + 1`)
           .run();
-        this.queueSessionStarts(now);
+        keepOneCurrentKey(this.db, now);
+        queueSessionStarts(this.db, this.ownAccountId, now);
+        queueTokenShares(this.db, now);
       }
     })();
     return {
@@ -110,29 +114,39 @@ export class RestoreWriter {
             record.createdAt,
           ]);
         }
+        this.applyAccountRoute(record);
         return;
       case 'key':
         if (!full) return;
         if (record.kind === 'pre') {
-          db.prepare('INSERT INTO pre_keys (id, record, created_at, published) VALUES (?, ?, ?, ?)').run([
+          db.prepare('INSERT INTO pre_keys (id, record, created_at, published, handed_out_at) VALUES (?, ?, ?, ?, ?)').run([
             record.id,
             bytes(record.record),
             record.createdAt,
             record.published ? 1 : 0,
+            record.handedOutAt,
           ]);
         } else if (record.kind === 'signed') {
-          db.prepare('INSERT INTO signed_pre_keys (id, record, created_at) VALUES (?, ?, ?)').run([
+          db.prepare('INSERT INTO signed_pre_keys (id, record, created_at, state, superseded_at) VALUES (?, ?, ?, ?, ?)').run([
             record.id,
             bytes(record.record),
             record.createdAt,
+            record.state,
+            record.supersededAt,
           ]);
         } else {
-          db.prepare('INSERT INTO kyber_pre_keys (id, record, last_resort, created_at, published) VALUES (?, ?, ?, ?, ?)').run([
+          db.prepare(
+            `INSERT INTO kyber_pre_keys (id, record, last_resort, created_at, published, state, superseded_at, handed_out_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+          ).run([
             record.id,
             bytes(record.record),
             record.lastResort ? 1 : 0,
             record.createdAt,
             record.published ? 1 : 0,
+            record.state,
+            record.supersededAt,
+            record.handedOutAt,
           ]);
         }
         return;
@@ -149,8 +163,8 @@ export class RestoreWriter {
         if (full) db.prepare('INSERT INTO key_counters (kind, next_id) VALUES (?, ?)').run([record.kind, record.nextId]);
         return;
       case 'setting':
-        // The relay's copy of our keys is republished on the first sync after a restore.
-        if (record.key === 'keys.publishedTo' && full) return;
+        // Version 2 carries these as typed members or not at all (records.ts); a version 1 file's copies are old state.
+        if (UNCARRIED_SETTINGS.includes(record.key)) return;
         db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING').run([record.key, record.value]);
         return;
       case 'contact':
@@ -164,11 +178,70 @@ export class RestoreWriter {
     }
   }
 
+  /**
+   * This account's delivery token and pinned relay id. A full restore takes
+   * the backup's (contacts hold that token) over the one the fresh schema
+   * made, and leaves the token unregistered (no `delivery.tokenRegisteredWith`)
+   * so the first sync registers it again. A merge keeps the live profile's:
+   * its relay has registered it, and contacts may hold only a rotation newer
+   * than the backup. A version 1 backup has neither: the fresh token stays.
+   */
+  private applyAccountRoute(record: AccountRecord): void {
+    if (this.mode !== 'full') return;
+    const set = this.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
+    if (record.deliveryToken !== null) set.run(['delivery.token', Buffer.from(record.deliveryToken, 'base64').toString('hex')]);
+    if (record.relayId !== null) set.run(['relay.id', record.relayId]);
+    this.db.prepare("DELETE FROM settings WHERE key IN ('delivery.tokenRegisteredWith', 'keys.publishedTo')").run();
+  }
+
+  /**
+   * A contact, its identity, route and move. Merging into an existing contact
+   * (docs/backup-format.md#import): blocked if either side is; the token with
+   * the newer `tokenSentAt` (the live one on a tie, as a late rotation never
+   * replaces a newer one); relay and relay id follow the live contact unless
+   * it has none (a relay id only with its own relay: SET reads the old row);
+   * the move with the newer `issuedAt`.
+   */
   private applyContact(record: ContactRecord): void {
-    const { changes } = this.db
-      .prepare('INSERT INTO contacts (account_id, display_name, relay, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (account_id) DO NOTHING')
-      .run([record.accountId, record.displayName, record.relay, record.createdAt]);
-    this.contactsInserted += changes;
+    const token = record.deliveryToken === null ? null : bytes(record.deliveryToken);
+    const existed = this.db.prepare('SELECT 1 FROM contacts WHERE account_id = ?').get([record.accountId]) !== undefined;
+    this.db
+      .prepare(
+        `INSERT INTO contacts (account_id, display_name, relay, created_at, relay_id, delivery_token, token_sent_at, blocked)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (account_id) DO UPDATE SET
+           blocked = max(blocked, excluded.blocked),
+           relay = coalesce(relay, excluded.relay),
+           relay_id = CASE WHEN relay_id IS NULL AND (relay IS NULL OR relay = excluded.relay) THEN excluded.relay_id ELSE relay_id END,
+           delivery_token = CASE WHEN excluded.delivery_token IS NOT NULL AND (delivery_token IS NULL
+               OR coalesce(token_sent_at, -1) < coalesce(excluded.token_sent_at, -1)) THEN excluded.delivery_token ELSE delivery_token END,
+           token_sent_at = CASE WHEN excluded.delivery_token IS NOT NULL AND (delivery_token IS NULL
+               OR coalesce(token_sent_at, -1) < coalesce(excluded.token_sent_at, -1)) THEN excluded.token_sent_at ELSE token_sent_at END`,
+      )
+      .run([
+        record.accountId,
+        record.displayName,
+        record.relay,
+        record.createdAt,
+        record.relayId,
+        token,
+        record.tokenSentAt,
+        record.blocked ? 1 : 0,
+      ]);
+    if (!existed) this.contactsInserted++;
+    if (record.move) {
+      const m = record.move;
+      this.db
+        .prepare(
+          `INSERT INTO identity_moves (from_account, to_account, identity_key, relay, relay_id, token, issued_at, received_at, accepted_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (from_account) DO UPDATE SET to_account = excluded.to_account, identity_key = excluded.identity_key,
+             relay = excluded.relay, relay_id = excluded.relay_id, token = excluded.token, issued_at = excluded.issued_at,
+             received_at = excluded.received_at, accepted_at = excluded.accepted_at
+           WHERE excluded.issued_at > identity_moves.issued_at`,
+        )
+        .run([record.accountId, m.to, bytes(m.identityKey), m.relay, m.relayId, m.token, m.issuedAt, m.receivedAt, m.acceptedAt]);
+    }
     if (record.identity) {
       const i = record.identity;
       this.db
@@ -281,32 +354,6 @@ export class RestoreWriter {
     if (!parked) this.requeued++;
   }
 
-  /**
-   * A restored profile has no sessions; a peer still holds one with the old
-   * device. One delivery receipt per conversation (for its newest received
-   * message, else its newest message), sent on the first sync, starts a new
-   * session from the peer's prekey bundle: the PreKey message makes the
-   * peer's libsignal switch to it. Harmless to the peer (it only marks a
-   * message it sent as delivered, which it was).
-   */
-  private queueSessionStarts(now: number): void {
-    const newest = this.db.prepare(
-      `SELECT uuid FROM messages WHERE conversation_id = ? ORDER BY outgoing ASC, sent_at DESC, id DESC LIMIT 1`,
-      { pluck: true },
-    );
-    const contacts = this.db
-      .prepare('SELECT c.id, k.account_id FROM conversations c JOIN contacts k ON k.id = c.contact_id ORDER BY c.id')
-      .all<{ id: number; account_id: string }>();
-    for (const { id, account_id } of contacts) {
-      const uuid = newest.get([id]);
-      if (typeof uuid !== 'string' || account_id === this.ownAccountId) continue;
-      try {
-        queueReceipt(this.db, account_id, [uuid], now, now);
-      } catch {
-        // an id that is not an RFC 9562 UUID cannot go in a receipt; the next message starts the session
-      }
-    }
-  }
 }
 
 function bytes(base64: string): Uint8Array<ArrayBuffer> {

@@ -1,13 +1,16 @@
 import type { Sql } from '../db/sqlite.ts';
+import { SottoError } from '../errors.ts';
 import type {
   AccountRecordIn as AccountRecord,
   ContactRecordIn as ContactRecord,
   ConversationRecordIn as ConversationRecord,
   KeyCounterRecord,
-  KeyRecord,
+  KeyRecordIn as KeyRecord,
   KeyUseRecord,
   SettingRecord,
 } from './format/records.ts';
+import { UNCARRIED_SETTINGS } from './format/records.ts';
+import { normalizeDisplayName } from '../profile/display-name.ts';
 
 // Reads a profile database into backup records. Everything except messages is
 // read at once (it grows with contacts, not with history); messages are read
@@ -16,6 +19,33 @@ import type {
 // on a connection of their own in a worker thread (message-blocks.ts).
 
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
+
+/**
+ * A contact's name as a backup may carry it: one that breaks the display name
+ * rule (peers sent names before the rule was enforced everywhere) is written
+ * as null (no name known), so every backup Sotto writes can be restored; the
+ * contact's next message with a name fills it in again.
+ */
+function storableName(name: string | null): string | null {
+  if (name === null) return null;
+  try {
+    return normalizeDisplayName(name) === name ? name : null;
+  } catch {
+    return null;
+  }
+}
+
+/** This account's delivery token (hex in the settings) as the backup's base64; null if missing or damaged. */
+function settingToken(db: Sql): string | null {
+  const hex = db.prepare("SELECT value FROM settings WHERE key = 'delivery.token'", { pluck: true }).get();
+  return typeof hex === 'string' && /^[0-9a-f]{32}$/.test(hex) ? Buffer.from(hex, 'hex').toString('base64') : null;
+}
+
+/** The pinned home relay id setting, if it is one. */
+function relayIdSetting(db: Sql): string | null {
+  const value = db.prepare("SELECT value FROM settings WHERE key = 'relay.id'", { pluck: true }).get();
+  return typeof value === 'string' && /^[A-Za-z0-9_-]{22}$/.test(value) ? value : null;
+}
 
 /** Every record but messages, in stream order. */
 export interface SmallRecords {
@@ -38,6 +68,9 @@ export function readSmallRecords(db: Sql): SmallRecords {
     identity_key_pair: Uint8Array<ArrayBuffer>;
     created_at: number;
   }>()!;
+  const token = settingToken(db);
+  // Every v2 profile has one (migration 0006 makes it); export refuses rather than write a backup that cannot be restored.
+  if (token === null) throw new SottoError('DB_CORRUPT', 'no delivery token');
   const account: AccountRecord = {
     type: 'account',
     accountId: a.account_id,
@@ -46,8 +79,19 @@ export function readSmallRecords(db: Sql): SmallRecords {
     registrationId: a.registration_id,
     identityKeyPair: b64(a.identity_key_pair),
     createdAt: a.created_at,
+    deliveryToken: token,
+    relayId: relayIdSetting(db),
   };
-  type KeyRow = { id: number; record: Uint8Array<ArrayBuffer>; created_at: number; published?: number; last_resort?: number };
+  type KeyRow = {
+    id: number;
+    record: Uint8Array<ArrayBuffer>;
+    created_at: number;
+    published: number;
+    last_resort: number;
+    state: 'pending' | 'current' | 'previous';
+    superseded_at: number | null;
+    handed_out_at: number | null;
+  };
   const keyRows = (kind: KeyRecord['kind'], sql: string): KeyRecord[] =>
     db
       .prepare(sql)
@@ -60,11 +104,32 @@ export function readSmallRecords(db: Sql): SmallRecords {
         createdAt: r.created_at,
         published: r.published === 1,
         lastResort: r.last_resort === 1,
+        state: r.state,
+        supersededAt: r.superseded_at,
+        handedOutAt: r.handed_out_at,
       }));
+  // One-time keys: only published ones (docs/backup-format.md#keys-in-a-backup). A restored
+  // unpublished key would be published again, and the old device may already have published it.
   const keys = [
-    ...keyRows('pre', 'SELECT id, record, created_at, published FROM pre_keys ORDER BY id'),
-    ...keyRows('signed', 'SELECT id, record, created_at FROM signed_pre_keys ORDER BY id'),
-    ...keyRows('kyber', 'SELECT id, record, created_at, published, last_resort FROM kyber_pre_keys ORDER BY id'),
+    ...keyRows(
+      'pre',
+      `SELECT id, record, created_at, published, 0 AS last_resort, 'current' AS state, NULL AS superseded_at, handed_out_at
+       FROM pre_keys WHERE published = 1 ORDER BY id`,
+    ),
+    ...keyRows(
+      'signed',
+      `SELECT id, record, created_at, 0 AS published, 0 AS last_resort, state,
+              CASE state WHEN 'previous' THEN coalesce(superseded_at, created_at) END AS superseded_at, NULL AS handed_out_at
+       FROM signed_pre_keys ORDER BY id`,
+    ),
+    ...keyRows(
+      'kyber',
+      `SELECT id, record, created_at, published, last_resort,
+              CASE last_resort WHEN 1 THEN state ELSE 'current' END AS state,
+              CASE WHEN last_resort = 1 AND state = 'previous' THEN coalesce(superseded_at, created_at) END AS superseded_at,
+              CASE last_resort WHEN 1 THEN NULL ELSE handed_out_at END AS handed_out_at
+       FROM kyber_pre_keys WHERE last_resort = 1 OR published = 1 ORDER BY id`,
+    ),
   ];
   const keyUses = db
     .prepare('SELECT kyber_pre_key_id, signed_pre_key_id, base_key FROM kyber_pre_key_uses ORDER BY 1, 2, 3')
@@ -77,11 +142,16 @@ export function readSmallRecords(db: Sql): SmallRecords {
   const settings = db
     .prepare('SELECT key, value FROM settings ORDER BY key')
     .all<{ key: string; value: string }>()
+    .filter((r) => !UNCARRIED_SETTINGS.includes(r.key))
     .map((r): SettingRecord => ({ type: 'setting', key: r.key, value: r.value }));
   const contacts = db
     .prepare(
-      `SELECT k.account_id, k.display_name, k.relay, k.created_at, i.public_key, i.trust, i.verified, i.first_seen_at, i.changed_at
-       FROM contacts k LEFT JOIN identities i ON i.account_id = k.account_id ORDER BY k.id`,
+      `SELECT k.account_id, k.display_name, k.relay, k.created_at, i.public_key, i.trust, i.verified, i.first_seen_at, i.changed_at,
+              k.relay_id, k.delivery_token, k.token_sent_at, k.blocked,
+              m.to_account, m.identity_key, m.relay AS move_relay, m.relay_id AS move_relay_id, m.token AS move_token,
+              m.issued_at, m.received_at, m.accepted_at
+       FROM contacts k LEFT JOIN identities i ON i.account_id = k.account_id
+       LEFT JOIN identity_moves m ON m.from_account = k.account_id ORDER BY k.id`,
     )
     .all<{
       account_id: string;
@@ -93,12 +163,24 @@ export function readSmallRecords(db: Sql): SmallRecords {
       verified: number | null;
       first_seen_at: number | null;
       changed_at: number | null;
+      relay_id: string | null;
+      delivery_token: Uint8Array<ArrayBuffer> | null;
+      token_sent_at: number | null;
+      blocked: number;
+      to_account: string | null;
+      identity_key: Uint8Array<ArrayBuffer> | null;
+      move_relay: string | null;
+      move_relay_id: string | null;
+      move_token: string | null;
+      issued_at: number | null;
+      received_at: number | null;
+      accepted_at: number | null;
     }>()
     .map(
       (r): ContactRecord => ({
         type: 'contact',
         accountId: r.account_id,
-        displayName: r.display_name,
+        displayName: storableName(r.display_name),
         relay: r.relay,
         createdAt: r.created_at,
         identity: r.public_key
@@ -110,6 +192,23 @@ export function readSmallRecords(db: Sql): SmallRecords {
               changedAt: r.changed_at,
             }
           : null,
+        relayId: r.relay_id,
+        deliveryToken: r.delivery_token ? b64(r.delivery_token) : null,
+        tokenSentAt: r.token_sent_at,
+        blocked: r.blocked === 1,
+        move:
+          r.to_account !== null && r.identity_key !== null
+            ? {
+                to: r.to_account,
+                identityKey: b64(r.identity_key),
+                relay: r.move_relay ?? '',
+                relayId: r.move_relay_id ?? '',
+                token: r.move_token ?? '',
+                issuedAt: r.issued_at ?? 0,
+                receivedAt: r.received_at ?? 0,
+                acceptedAt: r.accepted_at,
+              }
+            : null,
       }),
     );
   const conversations = db

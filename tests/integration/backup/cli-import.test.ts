@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +14,8 @@ import { TEST_KDF } from '../../support/profiles.ts';
 
 // What `sotto backup import` says: counts in words a person reads ("1 new
 // message", not "1 new messages"), and a wrong backup passphrase named as
-// the backup's, with the unlock exit code.
+// the backup's, with the unlock exit code; a new profile gets the CLI's KDF
+// floor and the profile's file modes.
 
 let root: string;
 const backups: string[] = [];
@@ -61,19 +62,33 @@ describe('sotto backup import', () => {
     );
   });
 
-  it('says "1 message" when restoring into a new profile', async () => {
-    const out = await backupCli(join(root, 'fresh'), [
-      'backup',
-      'import',
-      backups[1]!,
-      '--kdf-memory',
-      '8',
-      '--kdf-iterations',
-      '1',
-    ]);
+  it('says "1 message" when restoring into a new profile, whose directory is 0700 and files 0600', async () => {
+    const fresh = join(root, 'fresh');
+    const out = await backupCli(fresh, ['backup', 'import', backups[1]!, '--kdf-memory', '64', '--kdf-iterations', '3']);
     expect(out.split('\n')[0]).toMatch(
       /^Restored 1 message into a new profile \([0-9a-f-]{36}\)\.$/,
     );
+    expect(statSync(fresh).mode & 0o777).toBe(0o700);
+    const files = readdirSync(fresh);
+    expect(files).toEqual(expect.arrayContaining(['sotto.db', 'sotto.key']));
+    for (const name of files) expect([name, statSync(join(fresh, name)).mode & 0o777]).toEqual([name, 0o600]);
+  });
+
+  it('--kdf-memory/--kdf-iterations below the floor (64 MiB x 3) are refused before anything is written', async () => {
+    const fresh = join(root, 'too-cheap');
+    for (const cheap of [
+      ['--kdf-memory', '8'],
+      ['--kdf-iterations', '1'],
+    ]) {
+      const result = await runCli(fresh, ['backup', 'import', backups[1]!, ...cheap], {
+        env: { SOTTO_BACKUP_PASSPHRASE: BACKUP_PASSPHRASE },
+      });
+      expect([result.code, result.stderr]).toEqual([
+        2,
+        'sotto: INVALID_INPUT: the input is malformed (the Argon2id cost must be at least 64 MiB and 3 iterations)\n',
+      ]);
+      expect(existsSync(fresh)).toBe(false);
+    }
   });
 
   it('a wrong backup passphrase exits 3 with WRONG_BACKUP_PASSPHRASE, which names the backup', async () => {

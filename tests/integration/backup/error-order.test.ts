@@ -78,7 +78,7 @@ async function codes(path: string, passphrase = BACKUP_PASSPHRASE) {
   );
   const fresh = join(root, `fresh-${counter}`);
   const create = await rejectedCode(() =>
-    importBackup(fresh, path, { passphrase, create: { passphrase: 'x', kdfCost: TEST_KDF } }),
+    importBackup(fresh, path, { passphrase, create: { passphrase: 'fresh harbour kettle 5521', kdfCost: TEST_KDF } }),
   );
   expect(snapshotDir(profileDir)).toEqual(before);
   expect(existsSync(fresh)).toBe(false);
@@ -209,7 +209,7 @@ describe('backup errors are checked in the documented order', () => {
   it("row 10c: another account's manifest stops a merge at the first chunk; verify and a new profile go on to find the cut", async () => {
     const other = await Profile.create(join(root, 'other'), {
       displayName: 'Other',
-      passphrase: 'o',
+      passphrase: 'other harbour lanterns',
       kdfCost: TEST_KDF,
     });
     addHistory(other, 1500, { contacts: 2 });

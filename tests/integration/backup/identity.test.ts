@@ -30,6 +30,8 @@ let file: string;
 let accountId: string;
 let before: Record<string, string>;
 let digests: ReturnType<typeof profileDigests>;
+/** What a version 1 backup of the same profile carries (no v2 routing state). */
+let v1Digests: ReturnType<typeof profileDigests>;
 const profilePassphrase = 'identity test profile passphrase';
 
 beforeAll(async () => {
@@ -43,6 +45,7 @@ beforeAll(async () => {
   addHistory(profile, 120, { contacts: 4 });
   accountId = profile.account.accountId;
   digests = profileDigests(profile.db);
+  v1Digests = profileDigests(profile.db, { version: 1 });
   file = join(root, 'current.age');
   await exportBackup(profile, file, {
     passphrase: BACKUP_PASSPHRASE,
@@ -68,7 +71,7 @@ async function refusal(path: string): Promise<string | undefined> {
   const created = await rejectedCode(() =>
     importBackup(fresh, path, {
       passphrase: BACKUP_PASSPHRASE,
-      create: { passphrase: 'x', kdfCost: TEST_KDF },
+      create: { passphrase: 'fresh harbour kettle 5521', kdfCost: TEST_KDF },
     }),
   );
   const deep = await rejectedCode(() => verifyBackup(path, BACKUP_PASSPHRASE, { deep: true }));
@@ -92,10 +95,10 @@ describe('backups written before relay protocol v2 (base32 account ids)', () => 
     const restored = next('restored');
     const imported = await importBackup(restored, legacy, {
       passphrase: BACKUP_PASSPHRASE,
-      create: { passphrase: 'restored pass', kdfCost: TEST_KDF },
+      create: { passphrase: 'restored harbour kettle 5521', kdfCost: TEST_KDF },
     });
     expect(imported.messagesInserted).toBe(120);
-    expect(await digestsOf(restored, 'restored pass')).toEqual(digests);
+    expect(await digestsOf(restored, 'restored harbour kettle 5521', { version: 1 })).toEqual(v1Digests);
   });
 
   it('merge into the profile they came from (same account after mapping), adding nothing twice', async () => {
@@ -104,11 +107,11 @@ describe('backups written before relay protocol v2 (base32 account ids)', () => 
     const copy = next('copy');
     await importBackup(copy, file, {
       passphrase: BACKUP_PASSPHRASE,
-      create: { passphrase: 'copy pass', kdfCost: TEST_KDF },
+      create: { passphrase: 'copied harbour kettle 5521', kdfCost: TEST_KDF },
     });
     const merged = await importBackup(copy, legacy, {
       passphrase: BACKUP_PASSPHRASE,
-      unlock: { passphrase: 'copy pass' },
+      unlock: { passphrase: 'copied harbour kettle 5521' },
     });
     expect({
       inserted: merged.messagesInserted,
@@ -119,7 +122,7 @@ describe('backups written before relay protocol v2 (base32 account ids)', () => 
       skipped: 120,
       contacts: 0,
     });
-    expect(await digestsOf(copy, 'copy pass')).toEqual(digests);
+    expect(await digestsOf(copy, 'copied harbour kettle 5521')).toEqual(digests);
   });
 
   it('an id in the other format than the version says is BACKUP_TAMPERED (version 1 with a current id, version 2 with a base32 id)', async () => {

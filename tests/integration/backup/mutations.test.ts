@@ -50,7 +50,7 @@ async function refusal(path: string, passphrase = BACKUP_PASSPHRASE): Promise<st
   const verified = await rejectedCode(() => verifyBackup(path, passphrase));
   const merged = await rejectedCode(() => importBackup(profileDir, path, { passphrase, unlock: { passphrase: profilePassphrase } }));
   const fresh = join(root, `fresh-${counter}`);
-  const created = await rejectedCode(() => importBackup(fresh, path, { passphrase, create: { passphrase: 'x', kdfCost: TEST_KDF } }));
+  const created = await rejectedCode(() => importBackup(fresh, path, { passphrase, create: { passphrase: 'fresh harbour kettle 5521', kdfCost: TEST_KDF } }));
   expect(merged).toBe(verified);
   expect(created).toBe(verified);
   expect(snapshotDir(profileDir)).toEqual(before);

@@ -32,13 +32,15 @@ afterEach(async () => {
 
 const MESSAGES = 100_000;
 
-/** A profile on the relay: opened (or created) with the CLI's passphrase, keys published. */
+/** A profile on the relay: opened (or created) with the CLI's passphrase, token registered, keys published. */
 async function person(dir: string, name: string, relay: string, create: boolean) {
   const profile = create
     ? await Profile.create(dir, { displayName: name, passphrase: CLI_PASSPHRASE, kdfCost: TEST_KDF })
     : await Profile.open(dir, { passphrase: CLI_PASSPHRASE });
   if (create) setSetting(profile.db, 'relay', relay);
   const engine = new SyncEngine(profile);
+  // Registers the delivery token (contacts' sends are refused until the relay has it) and pins the relay id.
+  await engine.connectHome();
   await engine.publishKeys();
   const entry = { profile, engine };
   open.push(entry);
@@ -68,8 +70,8 @@ describe('backup round trip through the CLI, then the restored profile keeps tal
     const bob = await person(join(root, 'bob'), 'Bob', relay.url, true);
     const aliceId = alice.profile.account.accountId;
     const bobId = bob.profile.account.accountId;
-    addContact(alice.profile, cardOf(bob.profile, relay.url));
-    const bobsAlice = addContact(bob.profile, cardOf(alice.profile, relay.url));
+    addContact(alice.profile, { ...cardOf(bob.profile, relay.url), relayId: relay.relayId });
+    const bobsAlice = addContact(bob.profile, { ...cardOf(alice.profile, relay.url), relayId: relay.relayId });
 
     // Sessions both ways before the backup: Bob holds a session with the old device.
     await say(alice, bobId, 'before the backup');
@@ -93,7 +95,7 @@ describe('backup round trip through the CLI, then the restored profile keeps tal
     const before = await digestsOf(aliceDir, CLI_PASSPHRASE);
     const restoredDir = join(root, 'alice-restored');
     const imported = JSON.parse(
-      await backupCli(restoredDir, ['--json', 'backup', 'import', file, '--kdf-memory', '8', '--kdf-iterations', '1']),
+      await backupCli(restoredDir, ['--json', 'backup', 'import', file, '--kdf-memory', '64', '--kdf-iterations', '3']),
     ) as { created: boolean; messagesInserted: number; requeued: number };
     expect(imported).toMatchObject({ created: true, messagesInserted: MESSAGES + 3, requeued: 1 });
     const after = await digestsOf(restoredDir, CLI_PASSPHRASE);
@@ -106,19 +108,23 @@ describe('backup round trip through the CLI, then the restored profile keeps tal
     // Its first sync starts new sessions: a receipt to Bob, then the message that was queued.
     expect((await alice.engine.sendOutbox()).sent).toBeGreaterThanOrEqual(2);
     // The old-session message cannot be decrypted without the old ratchet: retried, then shown as failed.
-    expect(await receive(alice)).toMatchObject({ retry: 1, stored: 0 });
+    // (Bob's automatic receipt for 'before the backup' waits 1-10 s and may leave on the old session too.)
+    const lost = await receive(alice);
+    expect(lost).toMatchObject({ stored: 0 });
+    expect(lost.retry).toBeGreaterThanOrEqual(1);
+    expect(lost.retry).toBeLessThanOrEqual(2);
     expect(await receive(bob)).toMatchObject({ stored: 1 }); // the queued message, once; the receipt switched Bob's session
 
     await say(bob, aliceId, 'after the restore');
     expect(await receive(alice)).toMatchObject({ stored: 1 });
     await say(alice, bobId, 'restored Alice here');
     expect(await receive(bob)).toMatchObject({ stored: 1 });
-    // The envelope was acked and kept in the profile (unprocessed_envelopes): the drain that stored
-    // 'after the restore' retried it (attempt two), and a restart retries it once more (attempt
-    // three), after which it is given up on and shown to the user (R5).
+    // The envelopes were acked and kept in the profile (unprocessed_envelopes): the drain that stored
+    // 'after the restore' retried them (attempt two), and a restart retries them once more (attempt
+    // three), after which they are given up on and shown to the user (R5).
     await alice.engine.close();
     alice.engine = new SyncEngine(alice.profile);
-    expect(await receive(alice)).toMatchObject({ rejected: 1, retry: 0 });
+    expect(await receive(alice)).toMatchObject({ rejected: lost.retry, retry: 0 });
 
     const aliceBob = alice.profile.db.prepare('SELECT c.id FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE k.account_id = ?', { pluck: true }).get([bobId]) as number;
     expect(bodies(alice, aliceBob)).toContain('after the restore');
@@ -126,7 +132,7 @@ describe('backup round trip through the CLI, then the restored profile keeps tal
     const atBob = bodies(bob, bobsAlice.conversationId);
     expect(atBob).toContain('restored Alice here');
     expect(atBob.filter((b) => b === 'queued when the backup was made')).toHaveLength(1);
-    expect(rejectedEnvelopeCount(alice.profile.db)).toBe(1);
+    expect(rejectedEnvelopeCount(alice.profile.db)).toBe(lost.retry);
     await closePerson(alice);
 
     // Restoring the same backup again (now a merge into the restored profile) adds nothing.

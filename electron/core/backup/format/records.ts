@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { type AccountId, accountIdFromLegacy, accountIdSchema, LEGACY_ACCOUNT_ID } from '../../../../shared/protocol/account-id.ts';
 import { MAX_BODY_CHARS } from '../../../../shared/protocol/content.ts';
 import { PADDED_BASE64 } from '../../../../shared/protocol/encoding.ts';
+import { deliveryTokenSchema, relayIdSchema } from '../../../../shared/relay/protocol.ts';
+import { normalizeDisplayName } from '../../profile/display-name.ts';
 
 // The records of the inner backup stream (docs/backup-format.md): one JSON
 // object per line, `type` first. These schemas are the contract a reader
@@ -44,6 +46,27 @@ const count = z.number().int().nonnegative();
 const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i);
 const keyId = z.number().int().min(1).max(0xffffff);
 
+/** True if `name` is a display name exactly as the profile stores one (normalizeDisplayName leaves it unchanged). */
+function isStoredName(name: string): boolean {
+  try {
+    return normalizeDisplayName(name) === name;
+  } catch {
+    return false;
+  }
+}
+// A name the profile could not have stored (too long, control characters, not NFC, untrimmed) is tampering:
+// Sotto writes only stored names, and exports a contact's unusable one as null.
+const displayName = z.string().max(1000).refine(isStoredName, 'not a stored display name');
+
+/**
+ * Settings that version 2 carries as typed members (the account record's
+ * `deliveryToken` and `relayId`) or never carries (where the token was
+ * registered, the key publication mark: both are redone after a restore).
+ * A version 2 setting record with one of these keys is tampering; in a
+ * version 1 file they are ignored on import.
+ */
+export const UNCARRIED_SETTINGS: readonly string[] = ['delivery.token', 'delivery.tokenRegisteredWith', 'relay.id', 'keys.publishedTo'];
+
 export const countsSchema = z.strictObject(
   Object.fromEntries(COUNTED_TYPES.map((t) => [t, count])) as Record<CountedType, typeof count>,
 );
@@ -65,6 +88,23 @@ const keyRecordSchema = z.strictObject({
   published: z.boolean(),
   lastResort: z.boolean(),
 });
+
+/**
+ * Version 2 keys carry the key maintenance state (crypto/key-maintenance.ts):
+ * signed and last-resort keys their lifecycle, one-time keys when the relay
+ * handed them out. Combinations the maintenance never makes are tampering.
+ */
+const keyRecordSchemaV2 = keyRecordSchema
+  .extend({
+    state: z.enum(['pending', 'current', 'previous']),
+    supersededAt: time.nullable(),
+    handedOutAt: time.nullable(),
+  })
+  .refine((k) => {
+    const rotating = k.kind === 'signed' || (k.kind === 'kyber' && k.lastResort);
+    if (!rotating) return k.state === 'current' && k.supersededAt === null && k.published;
+    return k.handedOutAt === null && (k.state === 'previous') === (k.supersededAt !== null);
+  }, 'key state');
 
 const keyUseRecordSchema = z.strictObject({
   type: z.literal('keyUse'),
@@ -108,7 +148,7 @@ function schemasFor<V extends ReadableVersion, Id extends z.ZodType>(version: V,
     account: z.strictObject({
       type: z.literal('account'),
       accountId,
-      displayName: z.string().max(1000),
+      displayName,
       deviceId: z.number().int().min(1).max(127),
       registrationId: z.number().int().min(1).max(0x3fff),
       identityKeyPair: base64,
@@ -121,7 +161,7 @@ function schemasFor<V extends ReadableVersion, Id extends z.ZodType>(version: V,
     contact: z.strictObject({
       type: z.literal('contact'),
       accountId,
-      displayName: z.string().max(1000).nullable(),
+      displayName: displayName.nullable(),
       relay: z.string().max(2000).nullable(),
       createdAt: time,
       identity: z
@@ -158,23 +198,64 @@ function schemasFor<V extends ReadableVersion, Id extends z.ZodType>(version: V,
   };
 }
 
-const current = schemasFor(BACKUP_VERSION, accountIdSchema);
+/** A contact's pending (or accepted) identity move, as identity_moves keeps it (docs/message-format.md#identity-reset). */
+const moveSchema = z.strictObject({
+  to: accountIdSchema,
+  identityKey: base64,
+  relay: z.string().max(2000),
+  relayId: relayIdSchema,
+  token: deliveryTokenSchema,
+  issuedAt: time,
+  receivedAt: time,
+  acceptedAt: time.nullable(),
+});
+
+const base2 = schemasFor(BACKUP_VERSION, accountIdSchema);
+/** Version 2: version 1's records and the state relay protocol v2 and the identity rules added (0006, 0007). */
+const current = {
+  ...base2,
+  account: base2.account.extend({ deliveryToken: deliveryTokenSchema, relayId: relayIdSchema.nullable() }),
+  key: keyRecordSchemaV2,
+  setting: settingRecordSchema.refine((r) => !UNCARRIED_SETTINGS.includes(r.key), 'setting carried elsewhere'),
+  contact: base2.contact.extend({
+    relayId: relayIdSchema.nullable(),
+    deliveryToken: deliveryTokenSchema.nullable(),
+    tokenSentAt: time.nullable(),
+    blocked: z.boolean(),
+    move: moveSchema.nullable(),
+  }),
+};
 const legacyAccountId = z
   .string()
   .regex(LEGACY_ACCOUNT_ID)
   .transform((id): AccountId => accountIdFromLegacy(id));
-const SCHEMAS = { 1: schemasFor(1, legacyAccountId), 2: current } as const;
+const base1 = schemasFor(1, legacyAccountId);
+/** Version 1 as frozen, read into version 2's shapes: what it never held is null (or false, current). */
+const legacy = {
+  ...base1,
+  account: base1.account.transform((r) => ({ ...r, deliveryToken: null, relayId: null })),
+  key: keyRecordSchema.transform((r) => ({ ...r, state: 'current' as const, supersededAt: null, handedOutAt: null })),
+  contact: base1.contact.transform((r) => ({
+    ...r,
+    relayId: null,
+    deliveryToken: null,
+    tokenSentAt: null,
+    blocked: false,
+    move: null,
+  })),
+};
+const SCHEMAS = { 1: legacy, 2: current } as const;
 
 export const manifestSchema = current.manifest;
 /** A manifest as read (a version 1 manifest keeps its version; its account id is mapped). */
 export type BackupManifest = z.infer<(typeof SCHEMAS)[ReadableVersion]['manifest']>;
 
-export type AccountRecord = z.infer<typeof current.account>;
-export type KeyRecord = z.infer<typeof keyRecordSchema>;
+export type AccountRecord = z.output<(typeof SCHEMAS)[ReadableVersion]['account']>;
+export type KeyRecord = z.output<(typeof SCHEMAS)[ReadableVersion]['key']>;
 export type KeyUseRecord = z.infer<typeof keyUseRecordSchema>;
 export type KeyCounterRecord = z.infer<typeof keyCounterRecordSchema>;
 export type SettingRecord = z.infer<typeof settingRecordSchema>;
-export type ContactRecord = z.infer<typeof current.contact>;
+export type ContactRecord = z.output<(typeof SCHEMAS)[ReadableVersion]['contact']>;
 export type ConversationRecord = z.infer<typeof current.conversation>;
 export type MessageRecord = z.infer<typeof current.message>;
 export type Trailer = z.infer<typeof trailerSchema>;
@@ -182,6 +263,7 @@ export type Trailer = z.infer<typeof trailerSchema>;
 /** Records as written (account ids are plain strings before validation brands them). */
 export type AccountRecordIn = z.input<typeof current.account>;
 export type ContactRecordIn = z.input<typeof current.contact>;
+export type KeyRecordIn = z.input<typeof current.key>;
 export type ConversationRecordIn = z.input<typeof current.conversation>;
 export type BackupManifestIn = z.input<typeof manifestSchema>;
 
