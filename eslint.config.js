@@ -50,7 +50,11 @@ export default tseslint.config(
     files: ['**/*.vue'],
     languageOptions: {
       parser: vueParser,
-      parserOptions: { parser: tseslint.parser, projectService: true, extraFileExtensions: ['.vue'] },
+      parserOptions: {
+        parser: tseslint.parser,
+        projectService: true,
+        extraFileExtensions: ['.vue'],
+      },
       globals: globals.browser,
     },
   },
@@ -70,14 +74,31 @@ export default tseslint.config(
   {
     files: ['electron/core/**/*.ts'],
     rules: forbid(
-      ['electron', 'electron/*', '**/electron/main/**', '**/electron/preload/**', '**/electron/cli/**', '**/relay/**', '**/renderer/**', '!**/shared/**'],
+      [
+        'electron',
+        'electron/*',
+        '**/electron/main/**',
+        '**/electron/preload/**',
+        '**/electron/cli/**',
+        '**/relay/**',
+        '**/renderer/**',
+        '!**/shared/**',
+      ],
       "electron/core is headless: no 'electron' module, and it imports only shared/.",
     ),
   },
   {
     files: ['electron/cli/**/*.ts'],
     rules: forbid(
-      ['electron', 'electron/*', '**/electron/main/**', '**/electron/preload/**', '**/relay/**', '**/renderer/**', '!**/shared/**'],
+      [
+        'electron',
+        'electron/*',
+        '**/electron/main/**',
+        '**/electron/preload/**',
+        '**/relay/**',
+        '**/renderer/**',
+        '!**/shared/**',
+      ],
       'the CLI runs without Electron: it imports core and shared only.',
     ),
   },
@@ -90,12 +111,23 @@ export default tseslint.config(
   },
   {
     files: ['relay/**/*.ts'],
-    rules: forbid(['**/electron/**', 'electron', '**/renderer/**'], 'the relay knows the wire protocol (shared/) only.'),
+    rules: forbid(
+      ['**/electron/**', 'electron', '**/renderer/**'],
+      'the relay knows the wire protocol (shared/) only.',
+    ),
   },
   {
     files: ['renderer/**/*.ts', 'renderer/**/*.vue'],
     rules: forbid(
-      ['**/electron/core/**', '**/electron/main/**', '**/electron/cli/**', '**/relay/**', '!**/shared/**', 'electron', 'node:*'],
+      [
+        '**/electron/core/**',
+        '**/electron/main/**',
+        '**/electron/cli/**',
+        '**/relay/**',
+        '!**/shared/**',
+        'electron',
+        'node:*',
+      ],
       'the renderer is untrusted web content: it reaches the core only through src/bridge.ts.',
     ),
   },

@@ -11,7 +11,13 @@ const WHITE = [0xff, 0xff, 0xff];
 function inRoundedRect(x, y, left, top, width, height, radius) {
   const cx = Math.min(Math.max(x, left + radius), left + width - radius);
   const cy = Math.min(Math.max(y, top + radius), top + height - radius);
-  return x >= left && x <= left + width && y >= top && y <= top + height && (x - cx) ** 2 + (y - cy) ** 2 <= radius ** 2;
+  return (
+    x >= left &&
+    x <= left + width &&
+    y >= top &&
+    y <= top + height &&
+    (x - cx) ** 2 + (y - cy) ** 2 <= radius ** 2
+  );
 }
 
 function inTriangle(x, y, [ax, ay], [bx, by], [cx, cy]) {
@@ -36,15 +42,30 @@ const rows = [];
 for (let y = 0; y < SIZE; y++) {
   const row = Buffer.alloc(1 + SIZE * 4); // filter byte 0, then RGBA
   for (let x = 0; x < SIZE; x++) {
-    let r = 0, g = 0, b = 0, a = 0;
+    let r = 0,
+      g = 0,
+      b = 0,
+      a = 0;
     for (let sy = 0; sy < SAMPLES; sy++)
       for (let sx = 0; sx < SAMPLES; sx++) {
         const c = colourAt(x + (sx + 0.5) / SAMPLES, y + (sy + 0.5) / SAMPLES);
         if (!c) continue;
-        r += c[0]; g += c[1]; b += c[2]; a += 1;
+        r += c[0];
+        g += c[1];
+        b += c[2];
+        a += 1;
       }
     const o = 1 + x * 4;
-    if (a) row.set([Math.round(r / a), Math.round(g / a), Math.round(b / a), Math.round((255 * a) / SAMPLES ** 2)], o);
+    if (a)
+      row.set(
+        [
+          Math.round(r / a),
+          Math.round(g / a),
+          Math.round(b / a),
+          Math.round((255 * a) / SAMPLES ** 2),
+        ],
+        o,
+      );
   }
   rows.push(row);
 }

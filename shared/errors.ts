@@ -21,7 +21,8 @@ export const ERROR_MESSAGES = {
   INVITE_OUTDATED: 'that invite was made by an older version of Sotto; ask for a new invite',
   RELAY_ADDRESS_REFUSED:
     'that relay address is not allowed (use wss://, ws:// on this machine, or your own relay folder)',
-  INSECURE_RELAY: 'that relay address uses unencrypted ws:// to another machine; allow it explicitly',
+  INSECURE_RELAY:
+    'that relay address uses unencrypted ws:// to another machine; allow it explicitly',
   MESSAGE_TOO_LONG: 'the message is too long to send',
   INVALID_NAME: 'a display name is 1 to 128 characters, without control characters',
   CONTACT_BLOCKED: 'that contact is blocked',
@@ -35,7 +36,8 @@ export const ERROR_MESSAGES = {
   BACKUP_TAMPERED: 'the backup file was altered or damaged',
   BACKUP_TRUNCATED: 'the backup file is incomplete',
   BACKUP_TRAILING_DATA: 'the backup file has extra data after its end',
-  BACKUP_UNSUPPORTED_VERSION: 'the backup was written in a format this version of Sotto cannot read',
+  BACKUP_UNSUPPORTED_VERSION:
+    'the backup was written in a format this version of Sotto cannot read',
   BACKUP_WRONG_ACCOUNT: 'the backup belongs to a different account than this profile',
   CANCELLED: 'the operation was cancelled',
   INTERNAL: 'something went wrong inside Sotto',

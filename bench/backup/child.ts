@@ -21,7 +21,13 @@ import { performance } from 'node:perf_hooks';
 //   the high-water mark is reset when scrypt returns, so `streamingPeakMB` is
 //   the reading alone and `streamMs` the time after the KDF.
 
-const [mode, dir, profilePassphrase, file, passphrase] = process.argv.slice(2) as [string, string, string, string, string];
+const [mode, dir, profilePassphrase, file, passphrase] = process.argv.slice(2) as [
+  string,
+  string,
+  string,
+  string,
+  string,
+];
 
 let kdfStartedAt = 0;
 let kdfEndedAt = 0;
@@ -38,14 +44,17 @@ crypto.scrypt = ((...args: Parameters<typeof crypto.scrypt>) => {
   const callback = args[args.length - 1] as (error: Error | null, key: Buffer) => void;
   const run = () => {
     kdfStartedAt = performance.now();
-    (scrypt as (...a: unknown[]) => void)(...args.slice(0, -1), (error: Error | null, key: Buffer) => {
-      kdfEndedAt = performance.now();
-      if (mode === 'verify') {
-        peakBeforeResetMB = highWaterMB();
-        resetHighWater();
-      }
-      callback(error, key);
-    });
+    (scrypt as (...a: unknown[]) => void)(
+      ...args.slice(0, -1),
+      (error: Error | null, key: Buffer) => {
+        kdfEndedAt = performance.now();
+        if (mode === 'verify') {
+          peakBeforeResetMB = highWaterMB();
+          resetHighWater();
+        }
+        callback(error, key);
+      },
+    );
   };
   if (mode === 'export-apart') void streamDone.then(run);
   else run();
@@ -70,7 +79,8 @@ function highWaterMB(): number {
   return process.resourceUsage().maxRSS / 1024;
 }
 
-const profile = mode !== 'verify' ? await Profile.open(dir, { passphrase: profilePassphrase }) : undefined;
+const profile =
+  mode !== 'verify' ? await Profile.open(dir, { passphrase: profilePassphrase }) : undefined;
 // The integrity check Profile.open starts runs in a worker with its own connection: let it finish
 // first, so the figures are the export's own (the check is measured in the history section).
 await profile?.integrity;
@@ -95,7 +105,11 @@ process.stdout.write(
     ms: ended - started,
     bytes,
     kdfMs: kdfEndedAt - kdfStartedAt,
-    streamMs: apart ? streamEndedAt - started : mode === 'verify' ? ended - kdfEndedAt : ended - started,
+    streamMs: apart
+      ? streamEndedAt - started
+      : mode === 'verify'
+        ? ended - kdfEndedAt
+        : ended - started,
     peakMB: Math.max(peakBeforeResetMB, endPeakMB),
     streamingPeakMB: apart ? streamPeakMB : endPeakMB,
   })}\n`,

@@ -27,10 +27,18 @@ interface ChildResult {
   readonly streamingPeakMB: number;
 }
 
-async function child(mode: 'export' | 'export-apart' | 'verify', dir: string, file: string): Promise<ChildResult> {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', CHILD, mode, dir, 'bench history passphrase', file, PASSPHRASE], {
-    maxBuffer: 1 << 20,
-  });
+async function child(
+  mode: 'export' | 'export-apart' | 'verify',
+  dir: string,
+  file: string,
+): Promise<ChildResult> {
+  const { stdout } = await run(
+    process.execPath,
+    ['--import', 'tsx', CHILD, mode, dir, 'bench history passphrase', file, PASSPHRASE],
+    {
+      maxBuffer: 1 << 20,
+    },
+  );
   return JSON.parse(stdout) as ChildResult;
 }
 
@@ -42,7 +50,8 @@ function ageCli(bytes: number, dir: string): number {
   const payload = join(dir, 'payload');
   const fd = openSync(payload, 'w');
   const block = randomBytes(1 << 20);
-  for (let written = 0; written < bytes; written += block.length) writeSync(fd, block, 0, Math.min(block.length, bytes - written));
+  for (let written = 0; written < bytes; written += block.length)
+    writeSync(fd, block, 0, Math.min(block.length, bytes - written));
   closeSync(fd);
   execFileSync('age', ['-e', '-r', recipient, '-o', join(dir, 'warm.age'), payload]); // warm the page cache
   const started = performance.now();
@@ -62,7 +71,9 @@ const mbpsNoKdf = (r: ChildResult) => r.bytes / 1e6 / (r.streamMs / 1000);
  */
 export async function backupSection(total: number): Promise<Metric[]> {
   const small = Math.max(10_000, Math.round(total / 4));
-  console.log(`\n[backup] profiles of ${small.toLocaleString('en-US')} and ${total.toLocaleString('en-US')} messages…`);
+  console.log(
+    `\n[backup] profiles of ${small.toLocaleString('en-US')} and ${total.toLocaleString('en-US')} messages…`,
+  );
   const results: { n: number; exp: ChildResult; apart: ChildResult; ver: ChildResult }[] = [];
   let ageMBps = 0;
   for (const n of [small, total]) {
@@ -85,18 +96,90 @@ export async function backupSection(total: number): Promise<Metric[]> {
   const label = (n: number) => `${(n / 1000).toLocaleString('en-US')}k`;
   console.log(`  age CLI: ${ageMBps.toFixed(0)} MB/s`);
   return [
-    { section: SECTION, name: 'age CLI encrypt, same size (baseline)', value: ageMBps, unit: 'MB/s', note: 'age -e -r (X25519 recipient: no passphrase prompt, no KDF), random payload of the backup file size, warm page cache' },
-    { section: SECTION, name: `export ${label(total)}`, value: mbps(f.exp), unit: 'MB/s', baseline, target: { op: '>=', value: ageMBps / 2 }, note: `${(f.exp.bytes / 1e6).toFixed(0)} MB in ${(f.exp.ms / 1000).toFixed(2)} s, including scrypt 2^18 (${(f.exp.kdfMs / 1000).toFixed(2)} s)` },
-    { section: SECTION, name: `export ${label(total)}, without the KDF`, value: mbpsNoKdf(f.apart), unit: 'MB/s', baseline, note: `a second export with scrypt held back until the last record is sealed: the streaming alone (${(f.apart.streamMs / 1000).toFixed(2)} s)` },
-    { section: SECTION, name: `verify ${label(total)}`, value: mbps(f.ver), unit: 'MB/s', baseline, target: { op: '>=', value: ageMBps / 2 }, note: `authenticate every chunk, SHA-256, counts; including scrypt (${(f.ver.kdfMs / 1000).toFixed(2)} s)` },
-    { section: SECTION, name: `verify ${label(total)}, after the KDF`, value: mbpsNoKdf(f.ver), unit: 'MB/s', baseline, note: 'from scrypt returning (the file key is needed to read anything) to the end' },
+    {
+      section: SECTION,
+      name: 'age CLI encrypt, same size (baseline)',
+      value: ageMBps,
+      unit: 'MB/s',
+      note: 'age -e -r (X25519 recipient: no passphrase prompt, no KDF), random payload of the backup file size, warm page cache',
+    },
+    {
+      section: SECTION,
+      name: `export ${label(total)}`,
+      value: mbps(f.exp),
+      unit: 'MB/s',
+      baseline,
+      target: { op: '>=', value: ageMBps / 2 },
+      note: `${(f.exp.bytes / 1e6).toFixed(0)} MB in ${(f.exp.ms / 1000).toFixed(2)} s, including scrypt 2^18 (${(f.exp.kdfMs / 1000).toFixed(2)} s)`,
+    },
+    {
+      section: SECTION,
+      name: `export ${label(total)}, without the KDF`,
+      value: mbpsNoKdf(f.apart),
+      unit: 'MB/s',
+      baseline,
+      note: `a second export with scrypt held back until the last record is sealed: the streaming alone (${(f.apart.streamMs / 1000).toFixed(2)} s)`,
+    },
+    {
+      section: SECTION,
+      name: `verify ${label(total)}`,
+      value: mbps(f.ver),
+      unit: 'MB/s',
+      baseline,
+      target: { op: '>=', value: ageMBps / 2 },
+      note: `authenticate every chunk, SHA-256, counts; including scrypt (${(f.ver.kdfMs / 1000).toFixed(2)} s)`,
+    },
+    {
+      section: SECTION,
+      name: `verify ${label(total)}, after the KDF`,
+      value: mbpsNoKdf(f.ver),
+      unit: 'MB/s',
+      baseline,
+      note: 'from scrypt returning (the file key is needed to read anything) to the end',
+    },
     ...results.flatMap(({ n, exp, apart, ver }) => [
-      { section: SECTION, name: `export ${label(n)}: peak RSS while streaming`, value: apart.streamingPeakMB, unit: 'MB', target: { op: '<=' as const, value: 250 }, note: 'the run with scrypt held back: high-water mark from the start to the last record sealed' },
-      { section: SECTION, name: `verify ${label(n)}: peak RSS while streaming`, value: ver.streamingPeakMB, unit: 'MB', target: { op: '<=' as const, value: 250 } },
-      { section: SECTION, name: `export ${label(n)}: peak RSS incl. scrypt`, value: exp.peakMB, unit: 'MB', note: 'scrypt at age\'s 2^18 needs 256 MiB by itself, whatever the history size' },
-      { section: SECTION, name: `verify ${label(n)}: peak RSS incl. scrypt`, value: ver.peakMB, unit: 'MB' },
+      {
+        section: SECTION,
+        name: `export ${label(n)}: peak RSS while streaming`,
+        value: apart.streamingPeakMB,
+        unit: 'MB',
+        target: { op: '<=' as const, value: 250 },
+        note: 'the run with scrypt held back: high-water mark from the start to the last record sealed',
+      },
+      {
+        section: SECTION,
+        name: `verify ${label(n)}: peak RSS while streaming`,
+        value: ver.streamingPeakMB,
+        unit: 'MB',
+        target: { op: '<=' as const, value: 250 },
+      },
+      {
+        section: SECTION,
+        name: `export ${label(n)}: peak RSS incl. scrypt`,
+        value: exp.peakMB,
+        unit: 'MB',
+        note: "scrypt at age's 2^18 needs 256 MiB by itself, whatever the history size",
+      },
+      {
+        section: SECTION,
+        name: `verify ${label(n)}: peak RSS incl. scrypt`,
+        value: ver.peakMB,
+        unit: 'MB',
+      },
     ]),
-    { section: SECTION, name: `export peak RSS while streaming, ${label(total)} vs ${label(q.n)}`, value: f.apart.streamingPeakMB / q.apart.streamingPeakMB, unit: '×', note: 'flat: about 1× as history grows 4×' },
-    { section: SECTION, name: `verify peak RSS while streaming, ${label(total)} vs ${label(q.n)}`, value: f.ver.streamingPeakMB / q.ver.streamingPeakMB, unit: '×', note: 'flat: about 1× as history grows 4×' },
+    {
+      section: SECTION,
+      name: `export peak RSS while streaming, ${label(total)} vs ${label(q.n)}`,
+      value: f.apart.streamingPeakMB / q.apart.streamingPeakMB,
+      unit: '×',
+      note: 'flat: about 1× as history grows 4×',
+    },
+    {
+      section: SECTION,
+      name: `verify peak RSS while streaming, ${label(total)} vs ${label(q.n)}`,
+      value: f.ver.streamingPeakMB / q.ver.streamingPeakMB,
+      unit: '×',
+      note: 'flat: about 1× as history grows 4×',
+    },
   ];
 }

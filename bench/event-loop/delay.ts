@@ -24,7 +24,12 @@ export async function measureLoopDelay(work: () => Promise<void>): Promise<LoopD
   }
   const wallMs = performance.now() - start;
   const ms = (ns: number) => ns / 1e6;
-  return { p50: ms(histogram.percentile(50)), p99: ms(histogram.percentile(99)), max: ms(histogram.max), wallMs };
+  return {
+    p50: ms(histogram.percentile(50)),
+    p99: ms(histogram.percentile(99)),
+    max: ms(histogram.max),
+    wallMs,
+  };
 }
 
 /** Lets the event loop turn (timers, I/O) once: what happens between two IPC messages. */

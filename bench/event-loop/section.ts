@@ -79,7 +79,10 @@ async function inWorker(dir: string, settleMs: number): Promise<Run & { idle: Lo
     const delay = await measureLoopDelay(async () => {
       for (let i = 0; i < SEARCHES; i++) {
         const start = performance.now();
-        const result = await host.call('messages:search', { query: QUERIES[i % QUERIES.length]!, limit: LIMIT });
+        const result = await host.call('messages:search', {
+          query: QUERIES[i % QUERIES.length]!,
+          limit: LIMIT,
+        });
         if (!result.ok) throw new Error(`search failed: ${result.code}`);
         times.push(performance.now() - start);
       }

@@ -12,7 +12,8 @@ export interface GlobalOptions {
 export async function readPassphrase(message = 'Passphrase'): Promise<string> {
   const fromEnv = process.env['SOTTO_PASSPHRASE'];
   if (fromEnv !== undefined) return fromEnv;
-  if (!process.stdin.isTTY) throw new SottoError('PASSPHRASE_REQUIRED', 'no terminal and no SOTTO_PASSPHRASE');
+  if (!process.stdin.isTTY)
+    throw new SottoError('PASSPHRASE_REQUIRED', 'no terminal and no SOTTO_PASSPHRASE');
   return password({ message, mask: true });
 }
 
@@ -21,10 +22,14 @@ export async function readPassphrase(message = 'Passphrase'): Promise<string> {
  * twice on the terminal (INVALID_INPUT if the two differ). Its strength is the
  * core's decision (WEAK_PASSPHRASE), not the CLI's.
  */
-export async function readNewPassphrase(message: string, envName = 'SOTTO_PASSPHRASE'): Promise<string> {
+export async function readNewPassphrase(
+  message: string,
+  envName = 'SOTTO_PASSPHRASE',
+): Promise<string> {
   const fromEnv = process.env[envName];
   if (fromEnv !== undefined) return fromEnv;
-  if (!process.stdin.isTTY) throw new SottoError('PASSPHRASE_REQUIRED', `no terminal and no ${envName}`);
+  if (!process.stdin.isTTY)
+    throw new SottoError('PASSPHRASE_REQUIRED', `no terminal and no ${envName}`);
   const passphrase = await password({ message, mask: true });
   if ((await password({ message: 'Repeat passphrase', mask: true })) !== passphrase) {
     throw new SottoError('INVALID_INPUT', 'the passphrases differ');
@@ -34,12 +39,16 @@ export async function readNewPassphrase(message: string, envName = 'SOTTO_PASSPH
 
 /** The --profile directory (or SOTTO_PROFILE); every command but `backup verify` needs one. */
 export function profileDir(options: GlobalOptions): string {
-  if (!options.profile) throw new SottoError('INVALID_INPUT', '--profile <dir> (or SOTTO_PROFILE) is required');
+  if (!options.profile)
+    throw new SottoError('INVALID_INPUT', '--profile <dir> (or SOTTO_PROFILE) is required');
   return options.profile;
 }
 
 /** Opens the profile, runs `work`, and always closes it (releasing the lock). */
-export async function withProfile<T>(options: GlobalOptions, work: (profile: Profile) => Promise<T>): Promise<T> {
+export async function withProfile<T>(
+  options: GlobalOptions,
+  work: (profile: Profile) => Promise<T>,
+): Promise<T> {
   const profile = await Profile.open(profileDir(options), { passphrase: await readPassphrase() });
   try {
     return await work(profile);
@@ -49,7 +58,10 @@ export async function withProfile<T>(options: GlobalOptions, work: (profile: Pro
 }
 
 /** Like withProfile, with a sync engine whose relay connections are closed afterwards. */
-export function withEngine<T>(options: GlobalOptions, work: (profile: Profile, engine: SyncEngine) => Promise<T>): Promise<T> {
+export function withEngine<T>(
+  options: GlobalOptions,
+  work: (profile: Profile, engine: SyncEngine) => Promise<T>,
+): Promise<T> {
   return withProfile(options, async (profile) => {
     const engine = new SyncEngine(profile);
     try {

@@ -23,9 +23,16 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 
 const program = new Command('sotto')
   .description('Sotto: end-to-end encrypted messenger, headless client')
-  .option('--profile <dir>', 'profile directory (or SOTTO_PROFILE); all commands but `backup verify` need it', process.env['SOTTO_PROFILE'])
+  .option(
+    '--profile <dir>',
+    'profile directory (or SOTTO_PROFILE); all commands but `backup verify` need it',
+    process.env['SOTTO_PROFILE'],
+  )
   .option('--json', 'print data as JSON')
-  .addHelpText('after', `\nThe passphrase is read from SOTTO_PASSPHRASE, or asked for on the terminal.\n${EXIT_CODES_HELP}`)
+  .addHelpText(
+    'after',
+    `\nThe passphrase is read from SOTTO_PASSPHRASE, or asked for on the terminal.\n${EXIT_CODES_HELP}`,
+  )
   .showHelpAfterError()
   .exitOverride();
 
@@ -51,7 +58,10 @@ function report(error: unknown): number {
   }
   if (error instanceof SottoError) {
     // Details are fixed developer text (never user content): shown where they tell the user what to fix.
-    const detail = (error.code === 'RELAY_REFUSED' || error.code === 'INVALID_INPUT') && error.detail ? ` (${error.detail})` : '';
+    const detail =
+      (error.code === 'RELAY_REFUSED' || error.code === 'INVALID_INPUT') && error.detail
+        ? ` (${error.detail})`
+        : '';
     process.stderr.write(`sotto: ${error.message}${detail}\n`);
     return exitCodeFor(error.code);
   }
@@ -61,6 +71,8 @@ function report(error: unknown): number {
     return exitCodeFor(code);
   }
   if ((error as { name?: string } | null)?.name === 'ExitPromptError') return EXIT.USAGE; // Ctrl-C at a prompt
-  process.stderr.write(`sotto: unexpected failure (${(error as { name?: string } | null)?.name ?? 'unknown'})\n`);
+  process.stderr.write(
+    `sotto: unexpected failure (${(error as { name?: string } | null)?.name ?? 'unknown'})\n`,
+  );
   return EXIT.FAILURE;
 }

@@ -20,4 +20,3 @@ export class SottoError extends Error {
 export function hasCode(error: unknown, code: ErrorCode): boolean {
   return error instanceof SottoError && error.code === code;
 }
-

@@ -6,11 +6,23 @@ export { profilePaths } from './profile/paths.ts';
 export type { KeychainAdapter } from './keys/keychain.ts';
 export type { KeyProtection, UnlockWith } from './keys/database-key.ts';
 export { DEFAULT_KDF_COST, type KdfCost } from './keys/passphrase.ts';
-export { assertKdfCost, assertStrongPassphrase, KDF_FLOOR, kdfCostFromOptions } from './keys/passphrase-policy.ts';
+export {
+  assertKdfCost,
+  assertStrongPassphrase,
+  KDF_FLOOR,
+  kdfCostFromOptions,
+} from './keys/passphrase-policy.ts';
 export { normalizeDisplayName } from './profile/display-name.ts';
 export type { IntegrityReport } from './db/integrity.ts';
 export { SCHEMA_VERSION } from './db/migrate.ts';
-export { addContact, findContact, getContact, listContacts, type Contact, type ContactCard } from './contacts/contacts.ts';
+export {
+  addContact,
+  findContact,
+  getContact,
+  listContacts,
+  type Contact,
+  type ContactCard,
+} from './contacts/contacts.ts';
 export { addContactFromInvite } from './contacts/invite.ts';
 export { blockContact, unblockContact } from './contacts/block.ts';
 export { markTokenRegistered, ownDeliveryToken, tokenToRegister } from './contacts/tokens.ts';
@@ -67,7 +79,10 @@ export {
   type PassphraseStrength,
 } from './backup/passphrase.ts';
 export type { BackupProgress, BackupRunOptions } from './backup/progress.ts';
-export type { BackupManifest, RecordCounts as BackupRecordCounts } from './backup/format/records.ts';
+export type {
+  BackupManifest,
+  RecordCounts as BackupRecordCounts,
+} from './backup/format/records.ts';
 export {
   exportConversation,
   type ConversationExportReport,

@@ -16,7 +16,13 @@ function threshold(): number | undefined {
 function write(level: Level, event: string, fields?: LogFields, code?: string): void {
   const min = threshold();
   if (min === undefined || ORDER[level] < min) return;
-  const line = JSON.stringify({ t: Date.now(), level, event, ...(code ? { code } : {}), ...fields });
+  const line = JSON.stringify({
+    t: Date.now(),
+    level,
+    event,
+    ...(code ? { code } : {}),
+    ...fields,
+  });
   process.stderr.write(`${line}\n`);
 }
 
@@ -34,8 +40,9 @@ function errorCode(error: unknown): string {
   if (error && typeof error === 'object') {
     const code = (error as { code?: unknown }).code;
     if (typeof code === 'string' || typeof code === 'number') return String(code);
-    return (error as { name?: unknown }).name === undefined ? 'unknown' : String((error as Error).name);
+    return (error as { name?: unknown }).name === undefined
+      ? 'unknown'
+      : String((error as Error).name);
   }
   return 'unknown';
 }
-

@@ -68,7 +68,12 @@ export class CoreHost {
   #serviceClosed: (() => void) | undefined;
   #closing: Promise<void> | undefined;
 
-  private constructor(worker: Worker, init: CoreWorkerInit, url: URL, keychain: KeychainAdapter | undefined) {
+  private constructor(
+    worker: Worker,
+    init: CoreWorkerInit,
+    url: URL,
+    keychain: KeychainAdapter | undefined,
+  ) {
     this.#worker = worker;
     this.#init = init;
     this.#url = url;
@@ -83,7 +88,9 @@ export class CoreHost {
       ...(options.kdfCost ? { kdfCost: options.kdfCost } : {}),
       ...(options.appVersion ? { appVersion: options.appVersion } : {}),
       ...(options.sync === undefined ? {} : { sync: options.sync }),
-      keychain: options.keychain ? { backend: options.keychain.backend, isSecure: options.keychain.isSecure } : null,
+      keychain: options.keychain
+        ? { backend: options.keychain.backend, isSecure: options.keychain.isSecure }
+        : null,
     };
     const url = options.workerUrl ?? defaultWorkerUrl();
     const worker = spawnWorker(url, init);
@@ -99,18 +106,25 @@ export class CoreHost {
    * are INVALID_INPUT. `context` is what the trusted caller adds (the file the
    * user chose for a file method); it never comes from the renderer.
    */
-  call<M extends MethodName>(method: M, input: MethodInput<M>, context?: CallContext): Promise<Result<MethodOutput<M>>>;
+  call<M extends MethodName>(
+    method: M,
+    input: MethodInput<M>,
+    context?: CallContext,
+  ): Promise<Result<MethodOutput<M>>>;
   call(method: string, rawInput: unknown, context?: CallContext): Promise<Result<unknown>>;
   call(method: string, rawInput: unknown, context: CallContext = {}): Promise<Result<unknown>> {
     if (!isMethodName(method)) return Promise.resolve(failure('INVALID_INPUT'));
     const parsed = methods[method].input.safeParse(rawInput);
     if (!parsed.success) return Promise.resolve(failure('INVALID_INPUT'));
-    return this.#send(method, parsed.data, { ...(context.file === undefined ? {} : { file: context.file }) });
+    return this.#send(method, parsed.data, {
+      ...(context.file === undefined ? {} : { file: context.file }),
+    });
   }
 
   async #send(method: MethodName, input: unknown, context: CallContext): Promise<Result<unknown>> {
     if (this.#restarting && !(await this.#restarting)) return failure('INTERNAL');
-    if (this.#state !== 'open') return failure(this.#state === 'closing' ? 'CANCELLED' : 'INTERNAL');
+    if (this.#state !== 'open')
+      return failure(this.#state === 'closing' ? 'CANCELLED' : 'INTERNAL');
     return this.#dispatch(method, input, context);
   }
 
@@ -146,7 +160,9 @@ export class CoreHost {
     this.#post({ type: 'close' });
     await Promise.race([serviceClosed, this.#exited]);
     let timer: NodeJS.Timeout | undefined;
-    const grace = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), EXIT_GRACE_MS)));
+    const grace = new Promise<'late'>(
+      (resolve) => (timer = setTimeout(() => resolve('late'), EXIT_GRACE_MS)),
+    );
     const outcome = await Promise.race([this.#exited, grace]);
     clearTimeout(timer);
     if (outcome === 'late') await this.#worker.terminate();
@@ -183,7 +199,9 @@ export class CoreHost {
     try {
       if (!this.#keychain) throw new SottoError('KEYCHAIN_UNAVAILABLE');
       const value =
-        request.op === 'encrypt' ? await this.#keychain.encrypt(request.data) : await this.#keychain.decrypt(request.data);
+        request.op === 'encrypt'
+          ? await this.#keychain.encrypt(request.data)
+          : await this.#keychain.decrypt(request.data);
       this.#post({ type: 'keychain-reply', id: request.id, ok: true, value });
     } catch (error) {
       // The core decides what a failed unwrap means (KEYCHAIN_UNAVAILABLE); no detail crosses over.
@@ -234,9 +252,12 @@ export class CoreHost {
     for (;;) {
       const now = Date.now();
       this.#restarts.push(now);
-      while (this.#restarts[0] !== undefined && this.#restarts[0] < now - RESTART_WINDOW_MS) this.#restarts.shift();
+      while (this.#restarts[0] !== undefined && this.#restarts[0] < now - RESTART_WINDOW_MS)
+        this.#restarts.shift();
       if (this.#restarts.length > MAX_RESTARTS) {
-        log.error('core.restart_gave_up', new SottoError('INTERNAL'), { restarts: this.#restarts.length });
+        log.error('core.restart_gave_up', new SottoError('INTERNAL'), {
+          restarts: this.#restarts.length,
+        });
         this.#state = 'gone';
         return false;
       }
@@ -258,7 +279,8 @@ export class CoreHost {
       const state = await this.#dispatch('app:state', {}, {});
       if (this.#diedDuringRestart) continue;
       log.info('core.restarted', { restarts: this.#restarts.length });
-      if (!state.ok || (state.value as AppState).phase !== 'no-profile') this.#emit('app:locked', { reason: 'restart' });
+      if (!state.ok || (state.value as AppState).phase !== 'no-profile')
+        this.#emit('app:locked', { reason: 'restart' });
       return true;
     }
   }

@@ -19,9 +19,25 @@ export interface CoreWorkerInit {
 export type KeychainOp = 'encrypt' | 'decrypt';
 
 export type HostToWorker =
-  | { readonly type: 'call'; readonly id: number; readonly method: MethodName; readonly input: unknown; readonly context: CallContext }
-  | { readonly type: 'keychain-reply'; readonly id: number; readonly ok: true; readonly value: Uint8Array }
-  | { readonly type: 'keychain-reply'; readonly id: number; readonly ok: false; readonly code: ErrorCode | null }
+  | {
+      readonly type: 'call';
+      readonly id: number;
+      readonly method: MethodName;
+      readonly input: unknown;
+      readonly context: CallContext;
+    }
+  | {
+      readonly type: 'keychain-reply';
+      readonly id: number;
+      readonly ok: true;
+      readonly value: Uint8Array;
+    }
+  | {
+      readonly type: 'keychain-reply';
+      readonly id: number;
+      readonly ok: false;
+      readonly code: ErrorCode | null;
+    }
   | { readonly type: 'close' };
 
 export type WorkerToHost =
@@ -29,5 +45,10 @@ export type WorkerToHost =
   | { readonly type: 'start-failed'; readonly code: ErrorCode }
   | { readonly type: 'result'; readonly id: number; readonly result: Result<unknown> }
   | { readonly type: 'event'; readonly name: EventName; readonly payload: unknown }
-  | { readonly type: 'keychain'; readonly id: number; readonly op: KeychainOp; readonly data: Uint8Array }
+  | {
+      readonly type: 'keychain';
+      readonly id: number;
+      readonly op: KeychainOp;
+      readonly data: Uint8Array;
+    }
   | { readonly type: 'closed' };

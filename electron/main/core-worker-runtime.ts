@@ -24,7 +24,10 @@ function failureCode(error: unknown, event: string): ErrorCode {
 /** Serves one CoreService on `port` until the host sends `close`. */
 export function serveCore(port: MessagePort, init: CoreWorkerInit, create: CreateService): void {
   const post = (message: WorkerToHost): void => port.postMessage(message);
-  const pendingKeychain = new Map<number, { resolve: (value: Uint8Array) => void; reject: (error: unknown) => void }>();
+  const pendingKeychain = new Map<
+    number,
+    { resolve: (value: Uint8Array) => void; reject: (error: unknown) => void }
+  >();
   const inFlight = new Set<Promise<void>>();
   let nextKeychainId = 1;
   let service: CoreService | undefined;
@@ -83,7 +86,12 @@ export function serveCore(port: MessagePort, init: CoreWorkerInit, create: Creat
         pendingKeychain.delete(message.id);
         if (!pending) break;
         if (message.ok) pending.resolve(message.value);
-        else pending.reject(isErrorCode(message.code) ? new SottoError(message.code) : new Error('keychain request failed'));
+        else
+          pending.reject(
+            isErrorCode(message.code)
+              ? new SottoError(message.code)
+              : new Error('keychain request failed'),
+          );
         break;
       }
       case 'close':

@@ -8,14 +8,19 @@ import { FILE_METHODS, type FileMethodName } from '../../shared/ipc/contract.ts'
 export function suggestedFileName(method: FileMethodName, input: unknown): string | undefined {
   const suggested = FILE_METHODS[method].suggestedName;
   if (suggested === null) return undefined;
-  if (method !== 'export:conversation' || typeof input !== 'object' || input === null) return suggested;
+  if (method !== 'export:conversation' || typeof input !== 'object' || input === null)
+    return suggested;
   const { format, passphrase } = input as { format?: unknown; passphrase?: unknown };
   const extension = typeof format === 'string' ? `.${format}` : '';
   return `${suggested}${extension}${typeof passphrase === 'string' ? '.age' : ''}`;
 }
 
 /** Shows the save or open dialog for a file method, attached to `window`; undefined if closed. */
-export async function chooseFile(method: FileMethodName, input: unknown, window: BrowserWindow): Promise<string | undefined> {
+export async function chooseFile(
+  method: FileMethodName,
+  input: unknown,
+  window: BrowserWindow,
+): Promise<string | undefined> {
   if (FILE_METHODS[method].dialog === 'open') {
     const chosen = await dialog.showOpenDialog(window, { properties: ['openFile'] });
     return chosen.canceled ? undefined : chosen.filePaths[0];

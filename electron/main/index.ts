@@ -24,7 +24,11 @@ import { APP_ENTRY_URL, APP_ORIGIN, originOf } from './csp.ts';
 import { IdleLock } from './idle-lock.ts';
 import { registerIpc, sendEvent } from './ipc.ts';
 import { safeStorageKeychain } from './keychain.ts';
-import { type NotificationContent, notificationForMessage, notificationForUnread } from './notifications.ts';
+import {
+  type NotificationContent,
+  notificationForMessage,
+  notificationForUnread,
+} from './notifications.ts';
 import { profileDirFromArgs, userDataForProfile } from './profile-dir.ts';
 import { allowedOrigins, filterRendererRequests } from './request-filter.ts';
 import {
@@ -42,7 +46,8 @@ app.enableSandbox();
 
 const defaultProfile = join(app.getPath('userData'), 'profile');
 const profileDir = profileDirFromArgs(process.argv, defaultProfile);
-if (profileDir !== defaultProfile) app.setPath('userData', userDataForProfile(app.getPath('userData'), profileDir));
+if (profileDir !== defaultProfile)
+  app.setPath('userData', userDataForProfile(app.getPath('userData'), profileDir));
 
 /** The dev server (electron-vite dev) replaces app:// only in an unpackaged build. */
 const devServer = app.isPackaged ? undefined : process.env['ELECTRON_RENDERER_URL'];
@@ -52,7 +57,8 @@ let mainWindow: BrowserWindow | undefined;
 let tray: Tray | undefined;
 let host: CoreHost | undefined;
 
-const windowIfOpen = (): BrowserWindow | undefined => (mainWindow && !mainWindow.isDestroyed() ? mainWindow : undefined);
+const windowIfOpen = (): BrowserWindow | undefined =>
+  mainWindow && !mainWindow.isDestroyed() ? mainWindow : undefined;
 const windowFocused = (): boolean => windowIfOpen()?.isFocused() ?? false;
 
 /** Set once the core and IPC are up: before that there is no window to show. */
@@ -84,7 +90,8 @@ const state = new ShellState({
     notify(notificationForUnread(unread, previous, notifyContext()));
   },
   phase: (phase) => {
-    if (phase === 'unlocked') inBackground('main.settings_failed', () => mainCall('settings:get', {}));
+    if (phase === 'unlocked')
+      inBackground('main.settings_failed', () => mainCall('settings:get', {}));
   },
 });
 const notifyContext = () => ({
@@ -104,12 +111,15 @@ async function mainCall<M extends MethodName>(method: M, input: MethodInput<M>):
 const idleLock = new IdleLock({
   state,
   idleSeconds: () => powerMonitor.getSystemIdleTime(),
-  lock: () => inBackground('main.idle_lock_failed', () => mainCall('profile:lock', { reason: 'idle' })),
+  lock: () =>
+    inBackground('main.idle_lock_failed', () => mainCall('profile:lock', { reason: 'idle' })),
 });
 
 async function openMainWindow(): Promise<void> {
   const window = new BrowserWindow(
-    mainWindowOptions(join(import.meta.dirname, '../preload/index.cjs'), { devTools: !app.isPackaged }),
+    mainWindowOptions(join(import.meta.dirname, '../preload/index.cjs'), {
+      devTools: !app.isPackaged,
+    }),
   );
   mainWindow = window;
   window.once('ready-to-show', () => window.show());
@@ -120,7 +130,9 @@ async function openMainWindow(): Promise<void> {
 }
 
 function createTray(): void {
-  const iconPath = app.isPackaged ? join(process.resourcesPath, 'icon.png') : join(app.getAppPath(), 'build', 'icon.png');
+  const iconPath = app.isPackaged
+    ? join(process.resourcesPath, 'icon.png')
+    : join(app.getAppPath(), 'build', 'icon.png');
   const icon = nativeImage.createFromPath(iconPath);
   if (icon.isEmpty()) return; // no tray rather than a blank one
   tray = new Tray(icon.resize({ width: 22, height: 22 }));
@@ -143,10 +155,15 @@ async function start(): Promise<void> {
   serveRenderer(protocol, join(import.meta.dirname, '../renderer'));
 
   const keychain = safeStorageKeychain();
-  host = await CoreHost.start({ profileDir, appVersion: app.getVersion(), ...(keychain ? { keychain } : {}) });
+  host = await CoreHost.start({
+    profileDir,
+    appVersion: app.getVersion(),
+    ...(keychain ? { keychain } : {}),
+  });
   host.onEvent((name, payload) => {
     state.observeEvent(name, payload);
-    if (name === 'message:new') notify(notificationForMessage(payload as EventPayload<'message:new'>, notifyContext()));
+    if (name === 'message:new')
+      notify(notificationForMessage(payload as EventPayload<'message:new'>, notifyContext()));
     sendEvent(windowIfOpen(), name, payload);
   });
   registerIpc(ipcMain, {

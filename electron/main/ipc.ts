@@ -24,7 +24,11 @@ export interface CallTarget {
  * Asks the user for the file of a file method (a native save or open dialog);
  * undefined if they closed it. The renderer never names a path.
  */
-export type FileChooser = (method: FileMethodName, input: unknown, window: BrowserWindow) => Promise<string | undefined>;
+export type FileChooser = (
+  method: FileMethodName,
+  input: unknown,
+  window: BrowserWindow,
+) => Promise<string | undefined>;
 
 /** Told about every completed call (main's own state: lock phase, settings, badge). */
 export type CallObserver = (method: MethodName, result: Result<unknown>) => void;
@@ -47,7 +51,11 @@ export const REFUSED: Result<never> = { ok: false, code: 'INVALID_INPUT' };
  * True if the call comes from the main frame (not a subframe) of our window's
  * web contents, currently showing a page of our origin.
  */
-export function isTrustedSender(event: IpcMainInvokeEvent, window: BrowserWindow | undefined, origin: string): boolean {
+export function isTrustedSender(
+  event: IpcMainInvokeEvent,
+  window: BrowserWindow | undefined,
+  origin: string,
+): boolean {
   if (!window || window.isDestroyed()) return false;
   const contents: WebContents = window.webContents;
   if (event.sender !== contents) return false;
@@ -68,7 +76,8 @@ export function registerIpc(ipc: IpcMain, options: IpcOptions): () => void {
       let context: CallContext = {};
       if (isFileMethod(method)) {
         // Validate before asking: malformed input never opens a dialog.
-        if (!methods[method].input.safeParse(input).success) return { ok: false, code: 'INVALID_INPUT' } satisfies Result<never>;
+        if (!methods[method].input.safeParse(input).success)
+          return { ok: false, code: 'INVALID_INPUT' } satisfies Result<never>;
         const file = await options.chooseFile?.(method, input, window);
         if (file === undefined) return { ok: false, code: 'CANCELLED' } satisfies Result<never>;
         context = { file };
@@ -84,7 +93,11 @@ export function registerIpc(ipc: IpcMain, options: IpcOptions): () => void {
 }
 
 /** Sends a push event to the window's main frame (nothing if the window is gone). */
-export function sendEvent(window: BrowserWindow | undefined, name: EventName, payload: unknown): void {
+export function sendEvent(
+  window: BrowserWindow | undefined,
+  name: EventName,
+  payload: unknown,
+): void {
   if (!window || window.isDestroyed()) return;
   window.webContents.send(channelOf(name), payload);
 }

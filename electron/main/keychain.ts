@@ -10,13 +10,22 @@ const INSECURE_LINUX_BACKENDS = new Set(['basic_text', 'unknown']);
  * encrypts with a hard-coded password: it is reported as not secure, and the
  * core then requires a passphrase.
  */
-export function safeStorageKeychain(platform: NodeJS.Platform = process.platform): KeychainAdapter | undefined {
+export function safeStorageKeychain(
+  platform: NodeJS.Platform = process.platform,
+): KeychainAdapter | undefined {
   if (!safeStorage.isEncryptionAvailable()) return undefined;
-  const backend = platform === 'linux' ? safeStorage.getSelectedStorageBackend() : platform === 'darwin' ? 'keychain' : 'dpapi';
+  const backend =
+    platform === 'linux'
+      ? safeStorage.getSelectedStorageBackend()
+      : platform === 'darwin'
+        ? 'keychain'
+        : 'dpapi';
   return {
     backend,
     isSecure: platform !== 'linux' || !INSECURE_LINUX_BACKENDS.has(backend),
-    encrypt: (secret) => Promise.resolve(safeStorage.encryptString(Buffer.from(secret).toString('base64'))),
-    decrypt: (blob) => Promise.resolve(Buffer.from(safeStorage.decryptString(Buffer.from(blob)), 'base64')),
+    encrypt: (secret) =>
+      Promise.resolve(safeStorage.encryptString(Buffer.from(secret).toString('base64'))),
+    decrypt: (blob) =>
+      Promise.resolve(Buffer.from(safeStorage.decryptString(Buffer.from(blob)), 'base64')),
   };
 }

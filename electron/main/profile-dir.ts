@@ -8,7 +8,8 @@ export function profileDirFromArgs(argv: readonly string[], fallback: string): s
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--profile' && argv[i + 1]) return resolve(argv[i + 1]!);
-    if (arg.startsWith('--profile=') && arg.length > '--profile='.length) return resolve(arg.slice('--profile='.length));
+    if (arg.startsWith('--profile=') && arg.length > '--profile='.length)
+      return resolve(arg.slice('--profile='.length));
   }
   return resolve(fallback);
 }

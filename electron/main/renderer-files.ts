@@ -36,7 +36,13 @@ export function rendererFileFor(root: string, url: string): string | undefined {
   } catch {
     return undefined;
   }
-  if (parsed.protocol !== `${APP_SCHEME}:` || parsed.host !== APP_HOST || parsed.username || parsed.password) return undefined;
+  if (
+    parsed.protocol !== `${APP_SCHEME}:` ||
+    parsed.host !== APP_HOST ||
+    parsed.username ||
+    parsed.password
+  )
+    return undefined;
   let path: string;
   try {
     path = decodeURIComponent(parsed.pathname);
@@ -48,6 +54,7 @@ export function rendererFileFor(root: string, url: string): string | undefined {
   const base = resolve(root);
   const file = resolve(base, `.${path}`);
   const inside = relative(base, file);
-  if (!inside || inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) return undefined;
+  if (!inside || inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside))
+    return undefined;
   return file;
 }

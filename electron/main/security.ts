@@ -27,7 +27,13 @@ export function registerAppScheme(): void {
       // supportFetchAPI/corsEnabled: Vite's `<script type="module" crossorigin>` loads
       // through a CORS-mode fetch. Responses carry no Access-Control-Allow-Origin,
       // so no other origin can read them.
-      privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: true, codeCache: true },
+      privileges: {
+        standard: true,
+        secure: true,
+        supportFetchAPI: true,
+        corsEnabled: true,
+        codeCache: true,
+      },
     },
   ]);
 }
@@ -67,7 +73,10 @@ export function serveRenderer(target: Protocol, root: string): void {
  * The main window's options: the preload is ours, everything else locked down.
  * `devTools` is false in a packaged build: no way to open them at all.
  */
-export function mainWindowOptions(preload: string, options: { readonly devTools: boolean }): BrowserWindowConstructorOptions {
+export function mainWindowOptions(
+  preload: string,
+  options: { readonly devTools: boolean },
+): BrowserWindowConstructorOptions {
   return {
     width: 1100,
     height: 760,
@@ -102,7 +111,9 @@ export function isSafeExternalUrl(url: string): boolean {
   } catch {
     return false;
   }
-  return parsed.protocol === 'https:' && parsed.hostname !== '' && !parsed.username && !parsed.password;
+  return (
+    parsed.protocol === 'https:' && parsed.hostname !== '' && !parsed.username && !parsed.password
+  );
 }
 
 /** Opens `url` in the OS browser if it is a safe https URL; returns whether it did. */
@@ -158,6 +169,8 @@ export function hardenSession(target: Session, trustedOrigin: string): void {
     if (!granted) log.warn('security.permission_refused');
     callback(granted);
   });
-  target.setPermissionCheckHandler((_contents, permission, requestingOrigin) => allowed(permission, requestingOrigin));
+  target.setPermissionCheckHandler((_contents, permission, requestingOrigin) =>
+    allowed(permission, requestingOrigin),
+  );
   target.setDevicePermissionHandler(() => false);
 }

@@ -1,7 +1,15 @@
 // What main needs to know about the core (lock phase, notification and
 // auto-lock settings, unread count), learnt from call results and push events
 // rather than asked for: main stays a broker, not a second source of truth.
-import type { AppState, EventName, MethodName, MethodOutput, Result, Settings, SyncStatus } from '../../shared/ipc/contract.ts';
+import type {
+  AppState,
+  EventName,
+  MethodName,
+  MethodOutput,
+  Result,
+  Settings,
+  SyncStatus,
+} from '../../shared/ipc/contract.ts';
 
 export type Phase = AppState['phase'];
 
@@ -49,7 +57,8 @@ export class ShellState {
     if (APP_STATE_METHODS.has(method)) this.#setPhase((result.value as AppState).phase);
     // A restore at first run opens the new profile: main must know, or idle,
     // OS lock and suspend would never lock it (issue 11).
-    else if (method === 'backup:restore') this.#setPhase((result.value as MethodOutput<'backup:restore'>).state.phase);
+    else if (method === 'backup:restore')
+      this.#setPhase((result.value as MethodOutput<'backup:restore'>).state.phase);
     else if (SETTINGS_METHODS.has(method)) this.#setSettings(result.value as Settings);
     else if (method === 'sync:status') this.#setUnread((result.value as SyncStatus).unread);
   }

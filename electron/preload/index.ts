@@ -56,7 +56,8 @@ const EVENTS: Readonly<Record<EventName, true>> = {
 /** Same as the contract's channelOf (tested to agree). */
 const channelOf = (name: MethodName | EventName): string => `sotto:${name}`;
 
-const isEventName = (name: unknown): name is EventName => typeof name === 'string' && Object.hasOwn(EVENTS, name);
+const isEventName = (name: unknown): name is EventName =>
+  typeof name === 'string' && Object.hasOwn(EVENTS, name);
 
 function on(event: unknown, listener: unknown): () => void {
   if (!isEventName(event)) throw new TypeError('unknown Sotto event');

@@ -34,14 +34,22 @@ function api(): SottoBridge {
 }
 
 /** Calls a contract method and unwraps its result; throws a BridgeError carrying the code. */
-export async function call<M extends MethodName>(method: M, input: MethodInput<M>): Promise<MethodOutput<M>> {
+export async function call<M extends MethodName>(
+  method: M,
+  input: MethodInput<M>,
+): Promise<MethodOutput<M>> {
   // The mapped type loses the link between M and its function; the contract guarantees it.
-  const fn = api()[method] as unknown as (input: MethodInput<M>) => Promise<Result<MethodOutput<M>>>;
+  const fn = api()[method] as unknown as (
+    input: MethodInput<M>,
+  ) => Promise<Result<MethodOutput<M>>>;
   return unwrap(await fn(input));
 }
 
 /** Subscribes to a push event; returns the unsubscribe function. */
-export function on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void {
+export function on<E extends EventName>(
+  event: E,
+  listener: (payload: EventPayload<E>) => void,
+): () => void {
   return api().on(event, listener);
 }
 

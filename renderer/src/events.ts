@@ -36,7 +36,11 @@ export function connectBridgeEvents(): () => void {
     on('message:new', (message) => {
       if (!app.unlocked) return;
       messages.receive(message);
-      if (message.conversationId === messages.conversationId && !message.outgoing && windowIsVisible()) {
+      if (
+        message.conversationId === messages.conversationId &&
+        !message.outgoing &&
+        windowIsVisible()
+      ) {
         conversations.markRead(message.conversationId).catch(report);
       }
       refreshList();

@@ -41,7 +41,12 @@ export function createAppRouter(pinia: Pinia): Router {
         children: [
           { path: '', name: 'home', component: HomeView },
           { path: 'chat/:id(\\d+)', name: 'chat', component: ChatView, props: true },
-          { path: 'chat/:id(\\d+)/safety-number', name: 'safety-number', component: SafetyNumberView, props: true },
+          {
+            path: 'chat/:id(\\d+)/safety-number',
+            name: 'safety-number',
+            component: SafetyNumberView,
+            props: true,
+          },
           { path: 'contacts/add', name: 'add-contact', component: AddContactView },
           // Sections (relay, security, appearance, …) are parts of one page; a
           // future Backup section is added there, not as a child route.

@@ -64,7 +64,11 @@ export const themeSchema = z.enum(['system', 'light', 'dark']);
 export const settingsSchema = z.object({
   relay: z.string().nullable(),
   /** Minutes of inactivity before the app locks; 0 = never. */
-  autoLockMinutes: z.number().int().min(0).max(24 * 60),
+  autoLockMinutes: z
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 60),
   theme: themeSchema,
   language: z.string().min(2).max(16),
   notifications: z.boolean(),
@@ -137,7 +141,10 @@ export const methods = {
       .strict(),
     output: appStateSchema,
   },
-  'profile:unlock': { input: z.object({ passphrase: passphrase.optional() }).strict(), output: appStateSchema },
+  'profile:unlock': {
+    input: z.object({ passphrase: passphrase.optional() }).strict(),
+    output: appStateSchema,
+  },
   /** Locks the UI (the core keeps syncing); `reason` is 'idle' when main's idle timer fired. */
   'profile:lock': {
     input: z.object({ reason: z.enum(['user', 'idle']).optional() }).strict(),
@@ -150,7 +157,10 @@ export const methods = {
   },
   'settings:get': { input: none, output: settingsSchema },
   'settings:set': { input: settingsSchema.partial().strict(), output: settingsSchema },
-  'contacts:add': { input: z.object({ invite: z.string().trim().min(1).max(4096) }).strict(), output: contactSchema },
+  'contacts:add': {
+    input: z.object({ invite: z.string().trim().min(1).max(4096) }).strict(),
+    output: contactSchema,
+  },
   'contacts:list': { input: none, output: z.array(contactSchema) },
   'contacts:safety-number': {
     input: inConversation,
@@ -165,7 +175,10 @@ export const methods = {
    * Identity reset: a new identity key and so a new account id; the old key
    * signs a move notice sent to every contact (docs/message-format.md#identity-reset).
    */
-  'profile:reset-identity': { input: z.object({ passphrase: passphrase.optional() }).strict(), output: appStateSchema },
+  'profile:reset-identity': {
+    input: z.object({ passphrase: passphrase.optional() }).strict(),
+    output: appStateSchema,
+  },
   'conversations:list': { input: none, output: z.array(conversationSchema) },
   'conversations:get': { input: inConversation, output: conversationDetailSchema },
   'conversations:mark-read': { input: inConversation, output: none },
@@ -194,12 +207,16 @@ export const methods = {
     // Only a transport bound, far above the core's size rule (encoded content
     // ≤ MAX_CONTENT_BYTES bytes, refused as MESSAGE_TOO_LONG at compose time):
     // the core's rule is the one a person meets, with its own sentence.
-    input: z.object({ conversationId: id, body: z.string().min(1).max(MAX_SEND_INPUT_CHARS) }).strict(),
+    input: z
+      .object({ conversationId: id, body: z.string().min(1).max(MAX_SEND_INPUT_CHARS) })
+      .strict(),
     output: messageSchema,
   },
   'messages:retry': { input: z.object({ messageId: id }).strict(), output: messageSchema },
   'messages:search': {
-    input: z.object({ query: z.string().max(512), limit: z.number().int().min(1).max(200) }).strict(),
+    input: z
+      .object({ query: z.string().max(512), limit: z.number().int().min(1).max(200) })
+      .strict(),
     output: z.array(messageSchema),
   },
   'sync:status': { input: none, output: syncStatusSchema },
@@ -212,8 +229,15 @@ export const methods = {
     input: z
       .object({ passphrase: passphrase.optional(), recoveryKey: z.literal(true).optional() })
       .strict()
-      .refine((i) => (i.passphrase === undefined) !== (i.recoveryKey === undefined), 'passphrase or recoveryKey'),
-    output: z.object({ recoveryKey: z.string().nullable(), messages: z.number().int().nonnegative(), bytes: z.number() }),
+      .refine(
+        (i) => (i.passphrase === undefined) !== (i.recoveryKey === undefined),
+        'passphrase or recoveryKey',
+      ),
+    output: z.object({
+      recoveryKey: z.string().nullable(),
+      messages: z.number().int().nonnegative(),
+      bytes: z.number(),
+    }),
   },
   'backup:verify': { input: z.object({ passphrase }).strict(), output: backupSummarySchema },
   /**
@@ -226,10 +250,17 @@ export const methods = {
       .object({
         passphrase,
         profilePassphrase: passphrase.optional(),
-        protect: z.object({ passphrase: passphrase.optional(), useKeychain: z.boolean() }).strict().optional(),
+        protect: z
+          .object({ passphrase: passphrase.optional(), useKeychain: z.boolean() })
+          .strict()
+          .optional(),
       })
       .strict(),
-    output: z.object({ state: appStateSchema, added: z.number().int().nonnegative(), summary: backupSummarySchema }),
+    output: z.object({
+      state: appStateSchema,
+      added: z.number().int().nonnegative(),
+      summary: backupSummarySchema,
+    }),
   },
   'backup:cancel': { input: none, output: none },
   /** A readable export of one conversation (or all, with `conversationId` null), optionally age-encrypted. */
@@ -253,7 +284,9 @@ export const FILE_METHODS = {
   'backup:verify': { dialog: 'open', suggestedName: null },
   'backup:restore': { dialog: 'open', suggestedName: null },
   'export:conversation': { dialog: 'save', suggestedName: 'sotto-export' },
-} as const satisfies Partial<Record<MethodName, { dialog: 'save' | 'open'; suggestedName: string | null }>>;
+} as const satisfies Partial<
+  Record<MethodName, { dialog: 'save' | 'open'; suggestedName: string | null }>
+>;
 export type FileMethodName = keyof typeof FILE_METHODS;
 
 /** True if `method` needs a file chosen by the user. */
@@ -307,7 +340,8 @@ export const channelOf = (name: MethodName | EventName): string => `sotto:${name
  * What travels back over IPC: Electron flattens thrown errors to a message
  * string, so results are wrapped and errors carry only a closed code.
  */
-export type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly code: ErrorCode };
+export type Result<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly code: ErrorCode };
 
 /** Unwraps a result, throwing a `BridgeError` with the code on failure. */
 export function unwrap<T>(result: Result<T>): T {
@@ -328,5 +362,8 @@ export type SottoApi = {
   readonly [M in MethodName]: (input: MethodInput<M>) => Promise<Result<MethodOutput<M>>>;
 } & {
   /** Subscribes to a push event; returns the unsubscribe function. */
-  readonly on: <E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void) => () => void;
+  readonly on: <E extends EventName>(
+    event: E,
+    listener: (payload: EventPayload<E>) => void,
+  ) => () => void;
 };

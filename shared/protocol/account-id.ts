@@ -10,7 +10,10 @@ import { fromBase32 } from './encoding.ts';
  */
 export const accountIdSchema = z
   .string()
-  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'an account id is a lowercase UUID')
+  .regex(
+    /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+    'an account id is a lowercase UUID',
+  )
   .brand<'AccountId'>();
 
 export type AccountId = z.infer<typeof accountIdSchema>;
@@ -22,7 +25,9 @@ export const ACCOUNT_ID_DOMAIN = 'sotto/account-id/v1';
 export const ACCOUNT_ID_BYTES = 16;
 
 function uuidFromBytes(bytes: Uint8Array): string {
-  const hex = Array.from(bytes.subarray(0, ACCOUNT_ID_BYTES), (b) => b.toString(16).padStart(2, '0')).join('');
+  const hex = Array.from(bytes.subarray(0, ACCOUNT_ID_BYTES), (b) =>
+    b.toString(16).padStart(2, '0'),
+  ).join('');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 

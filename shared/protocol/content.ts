@@ -78,6 +78,8 @@ export function decodeContent(bytes: Uint8Array): Content {
   let end = bytes.length - 1;
   while (end >= 0 && bytes[end] === 0) end--;
   if (end < 0 || bytes[end] !== 0x80) throw new Error('bad padding');
-  const json: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, end)));
+  const json: unknown = JSON.parse(
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, end)),
+  );
   return contentSchema.parse(json);
 }

@@ -38,7 +38,9 @@ function toBase64Url(text: string): string {
 
 function fromBase64Url(text: string): string {
   const binary = atob(text.replaceAll('-', '+').replaceAll('_', '/'));
-  return new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
+  return new TextDecoder('utf-8', { fatal: true }).decode(
+    Uint8Array.from(binary, (c) => c.charCodeAt(0)),
+  );
 }
 
 /** The shareable text of an invite. */
@@ -49,7 +51,8 @@ export function formatInvite(invite: Invite): string {
 /** Parses an invite's text. Checks the format only: the core checks that the key derives the id and that the relay is allowed. */
 export function parseInvite(text: string): ParsedInvite {
   const trimmed = text.trim();
-  if (OUTDATED_PREFIXES.some((p) => trimmed.startsWith(p))) return { ok: false, reason: 'outdated' };
+  if (OUTDATED_PREFIXES.some((p) => trimmed.startsWith(p)))
+    return { ok: false, reason: 'outdated' };
   if (!trimmed.startsWith(PREFIX) || trimmed.length > 4096) return { ok: false, reason: 'invalid' };
   try {
     const parsed = inviteSchema.safeParse(JSON.parse(fromBase64Url(trimmed.slice(PREFIX.length))));

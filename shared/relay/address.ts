@@ -24,7 +24,11 @@ function isLoopbackHost(hostname: string): boolean {
 /** Classifies a relay address. */
 export function classifyRelayAddress(address: string): RelayAddressKind {
   // Control characters (C0 and DEL) never belong in an address.
-  if (address.length === 0 || address.length > 1024 || [...address].some((c) => c.charCodeAt(0) < 0x20 || c === '\u007f'))
+  if (
+    address.length === 0 ||
+    address.length > 1024 ||
+    [...address].some((c) => c.charCodeAt(0) < 0x20 || c === '\u007f')
+  )
     return 'invalid';
   if (/^wss?:\/\//i.test(address)) {
     let url: URL;

@@ -48,7 +48,9 @@ export const DELIVERY_TOKEN_BYTES = 16;
  * created, base64url without padding (22 characters). Named in every
  * challenge, signed into every login, pinned in invites.
  */
-export const relayIdSchema = z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'a relay id is 22 base64url characters');
+export const relayIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{22}$/, 'a relay id is 22 base64url characters');
 export type RelayId = z.infer<typeof relayIdSchema>;
 
 /** Stable relay error codes, with the fixed sentence the `error` frame carries. */
@@ -80,7 +82,9 @@ const requestId = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const deviceId = z.number().int().min(1).max(127);
 const envelopeId = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/);
 /** base64 of DELIVERY_TOKEN_BYTES bytes. */
-export const deliveryTokenSchema = z.string().regex(/^[A-Za-z0-9+/]{22}==$/, 'a delivery token is 16 bytes of base64');
+export const deliveryTokenSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9+/]{22}==$/, 'a delivery token is 16 bytes of base64');
 
 /**
  * A stored envelope as the relay delivers it: no sender, no type. The body is
@@ -135,7 +139,11 @@ export const clientFrameSchema = z.discriminatedUnion('type', [
     accountId: accountIdSchema.optional(),
     deviceId: deviceId.optional(),
   }),
-  z.strictObject({ type: z.literal('auth'), identityKey: base64.max(64), signature: base64.max(128) }),
+  z.strictObject({
+    type: z.literal('auth'),
+    identityKey: base64.max(64),
+    signature: base64.max(128),
+  }),
   // Account connection.
   z.strictObject({ type: z.literal('keys.publish'), id: requestId, keys: publishedKeysSchema }),
   z.strictObject({ type: z.literal('keys.status'), id: requestId }),
@@ -187,8 +195,12 @@ export const serverFrameSchema = z.discriminatedUnion('type', [
     type: z.literal('keys.status'),
     id: requestId,
     /** One-time key ids the relay still holds for this device (not yet handed out). */
-    preKeyIds: z.array(z.number().int().min(1).max(0xffffff)).max(RELAY_LIMITS.maxStoredOneTimeKeys),
-    kyberPreKeyIds: z.array(z.number().int().min(1).max(0xffffff)).max(RELAY_LIMITS.maxStoredOneTimeKeys),
+    preKeyIds: z
+      .array(z.number().int().min(1).max(0xffffff))
+      .max(RELAY_LIMITS.maxStoredOneTimeKeys),
+    kyberPreKeyIds: z
+      .array(z.number().int().min(1).max(0xffffff))
+      .max(RELAY_LIMITS.maxStoredOneTimeKeys),
     signedPreKeyId: z.number().int().min(1).max(0xffffff).nullable(),
     lastResortKyberPreKeyId: z.number().int().min(1).max(0xffffff).nullable(),
   }),
@@ -202,7 +214,9 @@ export const serverFrameSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('sent'),
     id: requestId,
-    results: z.array(z.union([z.strictObject({ envelopeId }), z.strictObject({ error: relayErrorCode })])),
+    results: z.array(
+      z.union([z.strictObject({ envelopeId }), z.strictObject({ error: relayErrorCode })]),
+    ),
   }),
   z.strictObject({
     type: z.literal('error'),
@@ -233,7 +247,12 @@ function concat(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
  * || UTF-8 account id || 0x00 || device id (1 byte).
  * The relay id makes a signature made for one relay worthless at every other.
  */
-export function authMessage(relayId: string, nonce: Uint8Array, accountId: string, device: number): Uint8Array<ArrayBuffer> {
+export function authMessage(
+  relayId: string,
+  nonce: Uint8Array,
+  accountId: string,
+  device: number,
+): Uint8Array<ArrayBuffer> {
   const zero = Uint8Array.of(0);
   return concat([
     encoder.encode(AUTH_CONTEXT),

@@ -12,7 +12,6 @@ import { createProfile, readInvite, screenshot, useSuite } from './support/harne
 const suite = useSuite();
 const open = (dir: string) => suite.open(dir);
 
-
 describe('backups in the app', () => {
   it('exports with a recovery key, verifies, restores on a new machine and exports a conversation', async () => {
     const alice = await open(join(tempDir(), 'alice'));
@@ -28,7 +27,9 @@ describe('backups in the app', () => {
     await bob.page.getByTestId('conversation-item').filter({ hasText: 'Alice' }).click();
     await bob.page.getByTestId('chat-composer').fill('A <message> worth keeping');
     await bob.page.getByTestId('chat-composer').press('Enter');
-    const fromBob = alice.page.getByTestId('conversation-item').filter({ hasText: 'worth keeping' });
+    const fromBob = alice.page
+      .getByTestId('conversation-item')
+      .filter({ hasText: 'worth keeping' });
     await expect.poll(() => fromBob.count(), { timeout: 20_000 }).toBe(1);
 
     // Export: a generated recovery key, shown once.
@@ -52,21 +53,38 @@ describe('backups in the app', () => {
     await page.getByTestId('backup-verify-passphrase').fill(recoveryKey);
     alice.dialogFiles.push(backupFile);
     await page.getByTestId('backup-verify').click();
-    await expect.poll(() => page.getByTestId('backup-summary-messages').textContent(), { timeout: 30_000 }).toBe('1');
-    expect(await page.getByTestId('backup-summary').getAttribute('data-account-matches')).toBe('true');
+    await expect
+      .poll(() => page.getByTestId('backup-summary-messages').textContent(), { timeout: 30_000 })
+      .toBe('1');
+    expect(await page.getByTestId('backup-summary').getAttribute('data-account-matches')).toBe(
+      'true',
+    );
 
     // A new machine: restore at first run, and the history is there.
     const restored = await open(join(tempDir(), 'alice-restored'));
     await restored.page.getByTestId('welcome-restore').click();
     await restored.page.getByTestId('restore-passphrase').fill(recoveryKey.toLowerCase()); // typed casually: still accepted
-    await restored.page.getByTestId('restore-new-passphrase').fill('a new machine, a new passphrase');
-    await restored.page.getByTestId('restore-new-passphrase-confirm').fill('a new machine, a new passphrase');
+    await restored.page
+      .getByTestId('restore-new-passphrase')
+      .fill('a new machine, a new passphrase');
+    await restored.page
+      .getByTestId('restore-new-passphrase-confirm')
+      .fill('a new machine, a new passphrase');
     restored.dialogFiles.push(backupFile);
     await restored.page.getByTestId('restore-submit').click();
-    const restoredItem = restored.page.getByTestId('conversation-item').filter({ hasText: 'worth keeping' });
+    const restoredItem = restored.page
+      .getByTestId('conversation-item')
+      .filter({ hasText: 'worth keeping' });
     await expect.poll(() => restoredItem.count(), { timeout: 30_000 }).toBe(1);
     await restoredItem.click();
-    await expect.poll(() => restored.page.getByTestId('message-row').filter({ hasText: 'A <message> worth keeping' }).count()).toBe(1);
+    await expect
+      .poll(() =>
+        restored.page
+          .getByTestId('message-row')
+          .filter({ hasText: 'A <message> worth keeping' })
+          .count(),
+      )
+      .toBe(1);
 
     // Export the conversation as one HTML file from its menu.
     const htmlFile = join(tempDir(), 'bob.html');
@@ -76,7 +94,9 @@ describe('backups in the app', () => {
     await page.getByTestId('export-format').selectOption('html');
     alice.dialogFiles.push(htmlFile);
     await page.getByTestId('export-submit').click();
-    await expect.poll(() => page.getByTestId('export-done').isVisible(), { timeout: 30_000 }).toBe(true);
+    await expect
+      .poll(() => page.getByTestId('export-done').isVisible(), { timeout: 30_000 })
+      .toBe(true);
     const html = readFileSync(htmlFile, 'utf8');
     expect(html).toContain('worth keeping');
     expect(html).not.toContain('<message>'); // escaped, never live markup

@@ -46,10 +46,14 @@ describe('a contact who moved to a new identity, in the app', () => {
     await bob.page.getByTestId('identity-reset-start').click();
     await bob.page.getByTestId('identity-reset-passphrase').fill(BOB_PASS);
     await bob.page.getByTestId('identity-reset-confirm').click();
-    await expect.poll(() => bob.page.getByTestId('identity-reset-done').isVisible(), { timeout: 20_000 }).toBe(true);
+    await expect
+      .poll(() => bob.page.getByTestId('identity-reset-done').isVisible(), { timeout: 20_000 })
+      .toBe(true);
 
     // The signed notice reaches Alice: banner, marker, composer blocked.
-    await expect.poll(() => alice.page.getByTestId('identity-banner').isVisible(), { timeout: 30_000 }).toBe(true);
+    await expect
+      .poll(() => alice.page.getByTestId('identity-banner').isVisible(), { timeout: 30_000 })
+      .toBe(true);
     expect(await item.getByTestId('identity-marker').count()).toBe(1);
     expect(await alice.page.getByTestId('composer-blocked').isVisible()).toBe(true);
     expect(await alice.page.getByTestId('chat-composer').isDisabled()).toBe(true);
@@ -62,8 +66,16 @@ describe('a contact who moved to a new identity, in the app', () => {
 
     // The conversation now reaches Bob's new account.
     await send(alice.page, 'welcome back, Bob');
-    await bob.page.getByTestId('conversation-item').filter({ hasText: 'welcome back, Bob' }).click();
-    await expect.poll(() => bob.page.getByTestId('message-row').filter({ hasText: 'welcome back, Bob' }).count(), { timeout: 30_000 }).toBe(1);
+    await bob.page
+      .getByTestId('conversation-item')
+      .filter({ hasText: 'welcome back, Bob' })
+      .click();
+    await expect
+      .poll(
+        () => bob.page.getByTestId('message-row').filter({ hasText: 'welcome back, Bob' }).count(),
+        { timeout: 30_000 },
+      )
+      .toBe(1);
     expect(alice.problems).toEqual([]);
     expect(bob.problems).toEqual([]);
   });

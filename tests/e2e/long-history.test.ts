@@ -18,8 +18,16 @@ let profileDir: string;
 
 const suite = useSuite(async () => {
   profileDir = join(tempDir(), 'alice');
-  const alice = await Profile.create(profileDir, { displayName: 'Alice', passphrase: PASSPHRASE, kdfCost: TEST_KDF });
-  const carol = await Profile.create(join(tempDir(), 'carol'), { displayName: 'Carol', passphrase: PASSPHRASE, kdfCost: TEST_KDF });
+  const alice = await Profile.create(profileDir, {
+    displayName: 'Alice',
+    passphrase: PASSPHRASE,
+    kdfCost: TEST_KDF,
+  });
+  const carol = await Profile.create(join(tempDir(), 'carol'), {
+    displayName: 'Carol',
+    passphrase: PASSPHRASE,
+    kdfCost: TEST_KDF,
+  });
   try {
     addContact(alice, cardOf(carol));
     alice.commit(undefined, (db) => setSetting(db, 'relay', 'ws://127.0.0.1:9/v1')); // offline: nothing listens there
@@ -57,7 +65,9 @@ describe('a 100,000-message conversation', () => {
     await page.getByTestId('conversation-item').filter({ hasText: 'Carol' }).click();
 
     const rows = page.getByTestId('message-row');
-    await expect.poll(() => rows.filter({ hasText: `message number ${COUNT - 1}` }).count()).toBe(1);
+    await expect
+      .poll(() => rows.filter({ hasText: `message number ${COUNT - 1}` }).count())
+      .toBe(1);
     expect(await rows.count()).toBeLessThan(100);
     expect(await page.getByTestId('day-separator').count()).toBeGreaterThan(0);
     await screenshot(page, '08-long-history');
@@ -77,10 +87,13 @@ describe('a 100,000-message conversation', () => {
     for (let i = 0; i < 5; i++) {
       const before = oldest;
       await expect
-        .poll(async () => {
-          await scroller.evaluate((el) => el.scrollTo({ top: 0 }));
-          return oldestShown();
-        }, { timeout: 20_000 })
+        .poll(
+          async () => {
+            await scroller.evaluate((el) => el.scrollTo({ top: 0 }));
+            return oldestShown();
+          },
+          { timeout: 20_000 },
+        )
         .toBeLessThan(before);
       oldest = await oldestShown();
       expect(await rows.count()).toBeLessThan(100);
@@ -89,10 +102,16 @@ describe('a 100,000-message conversation', () => {
     expect(oldest).toBeLessThan(first - 200);
 
     // The relay is unreachable: a new message is kept and queued, and the banner counts it.
-    await expect.poll(() => page.getByTestId('offline-banner').getAttribute('data-connection'), { timeout: 20_000 }).toBe('offline');
+    await expect
+      .poll(() => page.getByTestId('offline-banner').getAttribute('data-connection'), {
+        timeout: 20_000,
+      })
+      .toBe('offline');
     await page.getByTestId('chat-composer').fill('written while offline');
     await page.getByTestId('chat-composer').press('Enter');
-    await expect.poll(() => rows.filter({ hasText: 'written while offline' }).getAttribute('data-status')).toBe('queued');
+    await expect
+      .poll(() => rows.filter({ hasText: 'written while offline' }).getAttribute('data-status'))
+      .toBe('queued');
     await expect.poll(() => page.getByTestId('outbox-count').getAttribute('data-count')).toBe('1');
 
     // A hit from the first days of the conversation opens right there.
@@ -105,7 +124,11 @@ describe('a 100,000-message conversation', () => {
 
     // And from there, scrolling down pages forward in time (and rows stay recycled).
     const newestShown = async () =>
-      Math.max(...(await rows.allTextContents()).map((text) => Number(/message number (\d+)/.exec(text)?.[1] ?? -1)));
+      Math.max(
+        ...(await rows.allTextContents()).map((text) =>
+          Number(/message number (\d+)/.exec(text)?.[1] ?? -1),
+        ),
+      );
     const beforeScroll = await newestShown();
     await expect
       .poll(async () => {

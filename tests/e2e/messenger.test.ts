@@ -2,7 +2,13 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../support/profiles.ts';
-import { type AppWindow, createProfile, readInvite, screenshot, useSuite } from './support/harness.ts';
+import {
+  type AppWindow,
+  createProfile,
+  readInvite,
+  screenshot,
+  useSuite,
+} from './support/harness.ts';
 
 // Two people use the app end to end: the built renderer in headless Chromium,
 // each on a real core (SQLCipher profile, libsignal) in a worker thread, and a
@@ -16,7 +22,6 @@ const open = (dir: string) => suite.open(dir);
 const close = (w: AppWindow) => suite.close(w);
 
 const byTestId = (page: Page, id: string) => page.getByTestId(id);
-
 
 async function sendMessage(page: Page, text: string): Promise<void> {
   const composer = byTestId(page, 'chat-composer');
@@ -53,7 +58,9 @@ describe('the desktop app in Chromium', () => {
     // Bob writes; Alice's list shows the conversation with an unread badge.
     await sendMessage(bob.page, 'Hi Alice, it is Bob');
     await byTestId(alice.page, 'invite-continue').click();
-    const aliceItem = byTestId(alice.page, 'conversation-item').filter({ hasText: 'Hi Alice, it is Bob' });
+    const aliceItem = byTestId(alice.page, 'conversation-item').filter({
+      hasText: 'Hi Alice, it is Bob',
+    });
     await expect.poll(() => aliceItem.count(), { timeout: 20_000 }).toBe(1);
     await screenshot(alice.page, '03-conversation-list');
     await aliceItem.click();
@@ -66,42 +73,66 @@ describe('the desktop app in Chromium', () => {
     await composer.pressSequentially('Second line');
     expect(await composer.inputValue()).toBe('Hello Bob!\nSecond line');
     await composer.press('Enter');
-    await expect.poll(() => messageRow(bob.page, 'Second line').count(), { timeout: 20_000 }).toBe(1);
     await expect
-      .poll(() => messageRow(alice.page, 'Second line').getAttribute('data-status'), { timeout: 20_000 })
+      .poll(() => messageRow(bob.page, 'Second line').count(), { timeout: 20_000 })
+      .toBe(1);
+    await expect
+      .poll(() => messageRow(alice.page, 'Second line').getAttribute('data-status'), {
+        timeout: 20_000,
+      })
       .toBe('delivered');
     await expect
-      .poll(() => messageRow(bob.page, 'Hi Alice, it is Bob').getAttribute('data-status'), { timeout: 20_000 })
+      .poll(() => messageRow(bob.page, 'Hi Alice, it is Bob').getAttribute('data-status'), {
+        timeout: 20_000,
+      })
       .toBe('delivered');
     await screenshot(alice.page, '04-chat');
 
     // Bob goes offline (his app quits); Alice writes three messages; Bob comes back and sees them.
     await close(bob);
-    for (const text of ['While you were away 1', 'While you were away 2', 'While you were away 3']) await sendMessage(alice.page, text);
+    for (const text of ['While you were away 1', 'While you were away 2', 'While you were away 3'])
+      await sendMessage(alice.page, text);
     await expect
-      .poll(() => messageRow(alice.page, 'While you were away 3').getAttribute('data-status'), { timeout: 20_000 })
+      .poll(() => messageRow(alice.page, 'While you were away 3').getAttribute('data-status'), {
+        timeout: 20_000,
+      })
       .toBe('sent');
     const bobAgain = await open(bobDir);
     await byTestId(bobAgain.page, 'unlock-passphrase').fill(BOB_PASS);
     await byTestId(bobAgain.page, 'unlock-submit').click();
     await byTestId(bobAgain.page, 'conversation-item').filter({ hasText: 'Alice' }).click();
-    for (const text of ['While you were away 1', 'While you were away 2', 'While you were away 3']) {
+    for (const text of [
+      'While you were away 1',
+      'While you were away 2',
+      'While you were away 3',
+    ]) {
       await expect.poll(() => messageRow(bobAgain.page, text).count(), { timeout: 30_000 }).toBe(1);
     }
 
     // Search finds a message across conversations and jumps to it.
     await byTestId(bobAgain.page, 'search-input').fill('away 2');
-    const hit = byTestId(bobAgain.page, 'search-result').filter({ hasText: 'While you were away 2' });
+    const hit = byTestId(bobAgain.page, 'search-result').filter({
+      hasText: 'While you were away 2',
+    });
     await expect.poll(() => hit.count(), { timeout: 10_000 }).toBe(1);
     await screenshot(bobAgain.page, '05-search');
     await hit.click();
-    await expect.poll(() => messageRow(bobAgain.page, 'While you were away 2').getAttribute('data-highlighted')).toBe('true');
+    await expect
+      .poll(() =>
+        messageRow(bobAgain.page, 'While you were away 2').getAttribute('data-highlighted'),
+      )
+      .toBe('true');
 
     // Safety numbers: both sides show the same 60 digits; Bob marks Alice verified.
     await byTestId(bobAgain.page, 'safety-number-open').click();
-    const bobDigits = (await byTestId(bobAgain.page, 'safety-number-digits').textContent())?.replace(/\D/g, '');
+    const bobDigits = (
+      await byTestId(bobAgain.page, 'safety-number-digits').textContent()
+    )?.replace(/\D/g, '');
     await byTestId(alice.page, 'safety-number-open').click();
-    const aliceDigits = (await byTestId(alice.page, 'safety-number-digits').textContent())?.replace(/\D/g, '');
+    const aliceDigits = (await byTestId(alice.page, 'safety-number-digits').textContent())?.replace(
+      /\D/g,
+      '',
+    );
     expect(bobDigits).toMatch(/^\d{60}$/);
     expect(bobDigits).toBe(aliceDigits);
     await screenshot(bobAgain.page, '06-safety-number');

@@ -23,7 +23,8 @@ describe('themes', () => {
     const seen: Record<string, string> = {};
     for (const scheme of ['light', 'dark'] as const) {
       await page.emulateMedia({ colorScheme: scheme });
-      for (const themeClass of ['', 'theme-light', 'theme-dark']) seen[`${scheme} ${themeClass || 'system'}`] = await background(themeClass);
+      for (const themeClass of ['', 'theme-light', 'theme-dark'])
+        seen[`${scheme} ${themeClass || 'system'}`] = await background(themeClass);
     }
     expect(seen).toEqual({
       'light system': LIGHT_BG,

@@ -21,7 +21,9 @@ import type {
   SyncStatus,
 } from '../../shared/ipc/contract.ts';
 
-type Handler<M extends MethodName> = (input: MethodInput<M>) => MethodOutput<M> | Promise<MethodOutput<M>>;
+type Handler<M extends MethodName> = (
+  input: MethodInput<M>,
+) => MethodOutput<M> | Promise<MethodOutput<M>>;
 
 export interface FakeConversation extends Conversation {
   draft: string | null;
@@ -37,7 +39,13 @@ class FakeError extends Error {
 }
 
 export class FakeBridge {
-  state: AppState = { phase: 'locked', accountId: 'ACCOUNT', displayName: 'Me', keychainSecure: false, unlockWith: 'passphrase' };
+  state: AppState = {
+    phase: 'locked',
+    accountId: 'ACCOUNT',
+    displayName: 'Me',
+    keychainSecure: false,
+    unlockWith: 'passphrase',
+  };
   passphrase = 'right passphrase';
   settings: Settings = {
     relay: 'wss://relay.example',
@@ -99,7 +107,8 @@ export class FakeBridge {
 
   /** Delivers a push event, as the preload would. */
   emit<E extends EventName>(event: E, payload: EventPayload<E>): void {
-    for (const listener of this.listeners.get(event) ?? []) (listener as (p: EventPayload<E>) => void)(payload);
+    for (const listener of this.listeners.get(event) ?? [])
+      (listener as (p: EventPayload<E>) => void)(payload);
   }
 
   listenerCount(event: EventName): number {
@@ -133,7 +142,11 @@ export class FakeBridge {
   }
 
   /** Adds `count` messages to a conversation, one a minute from `start`; ids start at `firstId`. */
-  addMessages(conversationId: number, count: number, options: { start?: number; firstId?: number; body?: (i: number) => string } = {}): void {
+  addMessages(
+    conversationId: number,
+    count: number,
+    options: { start?: number; firstId?: number; body?: (i: number) => string } = {},
+  ): void {
     const start = options.start ?? Date.UTC(2024, 0, 1);
     const firstId = options.firstId ?? conversationId * 1_000_000 + 1;
     for (let i = 0; i < count; i++) {
@@ -154,7 +167,9 @@ export class FakeBridge {
   }
 
   private history(conversationId: number): Message[] {
-    return this.messages.filter((m) => m.conversationId === conversationId).sort((a, b) => a.sentAt - b.sentAt || a.id - b.id);
+    return this.messages
+      .filter((m) => m.conversationId === conversationId)
+      .sort((a, b) => a.sentAt - b.sentAt || a.id - b.id);
   }
 
   private conversation(conversationId: number): FakeConversation {
@@ -175,7 +190,11 @@ export class FakeBridge {
   }
 
   /** One backup operation at a time, with progress events, as the core's BackupRun. */
-  private async runBackup<T>(operation: EventPayload<'backup:progress'>['operation'], phase: EventPayload<'backup:progress'>['phase'], work: () => T): Promise<T> {
+  private async runBackup<T>(
+    operation: EventPayload<'backup:progress'>['operation'],
+    phase: EventPayload<'backup:progress'>['phase'],
+    work: () => T,
+  ): Promise<T> {
     if (this.backupRunning) throw new FakeError('INVALID_INPUT');
     this.backupRunning = true;
     try {
@@ -186,7 +205,8 @@ export class FakeBridge {
           this.heldBackup = { resolve, reject };
         });
       }
-      for (let done = 1; done <= total; done++) this.emit('backup:progress', { operation, phase, done, total });
+      for (let done = 1; done <= total; done++)
+        this.emit('backup:progress', { operation, phase, done, total });
       return work();
     } finally {
       this.backupRunning = false;
@@ -216,7 +236,8 @@ export class FakeBridge {
       return this.state;
     },
     'profile:unlock': (input) => {
-      if (this.state.unlockWith === 'passphrase' && input.passphrase !== this.passphrase) throw new FakeError('WRONG_PASSPHRASE');
+      if (this.state.unlockWith === 'passphrase' && input.passphrase !== this.passphrase)
+        throw new FakeError('WRONG_PASSPHRASE');
       this.state = { ...this.state, phase: 'unlocked' };
       return this.state;
     },
@@ -228,7 +249,8 @@ export class FakeBridge {
     /** A new account id, as an identity reset makes. */
     'profile:reset-identity': (input) => {
       this.requireUnlocked();
-      if (this.state.unlockWith === 'passphrase' && input.passphrase !== this.passphrase) throw new FakeError('WRONG_PASSPHRASE');
+      if (this.state.unlockWith === 'passphrase' && input.passphrase !== this.passphrase)
+        throw new FakeError('WRONG_PASSPHRASE');
       this.state = { ...this.state, accountId: 'RESETACCOUNT' };
       return this.state;
     },
@@ -251,16 +273,20 @@ export class FakeBridge {
     },
     'contacts:list': () => (this.requireUnlocked(), this.contacts),
     'contacts:safety-number': () => ({ digits: '0123456789'.repeat(6), scannable: 'AAECAw==' }),
-    'contacts:verify': ({ conversationId }) => this.updateContact(conversationId, { verified: true }),
+    'contacts:verify': ({ conversationId }) =>
+      this.updateContact(conversationId, { verified: true }),
     'contacts:accept-identity': ({ conversationId }) => {
       this.conversation(conversationId).identityChanged = false;
       return this.updateContact(conversationId, { trust: 'trusted' });
     },
     'contacts:block': ({ conversationId }) => this.updateContact(conversationId, { blocked: true }),
-    'contacts:unblock': ({ conversationId }) => this.updateContact(conversationId, { blocked: false }),
+    'contacts:unblock': ({ conversationId }) =>
+      this.updateContact(conversationId, { blocked: false }),
     'conversations:list': () => {
       this.requireUnlocked();
-      return this.conversations.map(({ draft: _draft, verified: _verified, ...row }) => ({ ...row }));
+      return this.conversations.map(({ draft: _draft, verified: _verified, ...row }) => ({
+        ...row,
+      }));
     },
     'conversations:get': ({ conversationId }) => {
       const c = this.conversation(conversationId);
@@ -279,8 +305,10 @@ export class FakeBridge {
     'messages:page': ({ conversationId, limit, before, after }) => {
       const all = this.history(conversationId);
       const key = (m: Message) => [m.sentAt, m.id] as const;
-      const less = (a: readonly [number, number], b: { sentAt: number; id: number }) => a[0] < b.sentAt || (a[0] === b.sentAt && a[1] < b.id);
-      const more = (a: readonly [number, number], b: { sentAt: number; id: number }) => a[0] > b.sentAt || (a[0] === b.sentAt && a[1] > b.id);
+      const less = (a: readonly [number, number], b: { sentAt: number; id: number }) =>
+        a[0] < b.sentAt || (a[0] === b.sentAt && a[1] < b.id);
+      const more = (a: readonly [number, number], b: { sentAt: number; id: number }) =>
+        a[0] > b.sentAt || (a[0] === b.sentAt && a[1] > b.id);
       if (after) return all.filter((m) => more(key(m), after)).slice(0, limit);
       const older = before ? all.filter((m) => less(key(m), before)) : all;
       return older.slice(-limit).reverse();
@@ -327,8 +355,13 @@ export class FakeBridge {
       this.runBackup('export', 'export', () => {
         this.requireUnlocked();
         // The core's strength check, roughly.
-        if (input.passphrase !== undefined && input.passphrase.length < 12) throw new FakeError('WEAK_PASSPHRASE');
-        return { recoveryKey: input.recoveryKey ? this.recoveryKey : null, messages: this.messages.length, bytes: 4096 + this.messages.length * 100 };
+        if (input.passphrase !== undefined && input.passphrase.length < 12)
+          throw new FakeError('WEAK_PASSPHRASE');
+        return {
+          recoveryKey: input.recoveryKey ? this.recoveryKey : null,
+          messages: this.messages.length,
+          bytes: 4096 + this.messages.length * 100,
+        };
       }),
     'backup:verify': ({ passphrase }) =>
       this.runBackup('verify', 'verify', () => {
@@ -338,7 +371,11 @@ export class FakeBridge {
     'backup:restore': (input) =>
       this.runBackup('restore', 'import', () => {
         if (this.state.phase === 'no-profile') {
-          if (!input.protect || (input.protect.passphrase === undefined && !(input.protect.useKeychain && this.state.keychainSecure))) {
+          if (
+            !input.protect ||
+            (input.protect.passphrase === undefined &&
+              !(input.protect.useKeychain && this.state.keychainSecure))
+          ) {
             throw new FakeError('PASSPHRASE_REQUIRED');
           }
           if (!this.opensBackup(input.passphrase)) throw new FakeError('WRONG_BACKUP_PASSPHRASE');
@@ -350,12 +387,18 @@ export class FakeBridge {
             keychainSecure: this.state.keychainSecure,
             unlockWith: input.protect.passphrase === undefined ? 'keychain' : 'passphrase',
           };
-          return { state: this.state, added: this.backupSummary.messages, summary: this.backupSummary };
+          return {
+            state: this.state,
+            added: this.backupSummary.messages,
+            summary: this.backupSummary,
+          };
         }
         this.requireUnlocked();
-        if (this.state.unlockWith === 'passphrase' && input.profilePassphrase !== this.passphrase) throw new FakeError('WRONG_PASSPHRASE');
+        if (this.state.unlockWith === 'passphrase' && input.profilePassphrase !== this.passphrase)
+          throw new FakeError('WRONG_PASSPHRASE');
         if (!this.opensBackup(input.passphrase)) throw new FakeError('WRONG_BACKUP_PASSPHRASE');
-        if (this.backupSummary.accountId !== this.state.accountId) throw new FakeError('BACKUP_WRONG_ACCOUNT');
+        if (this.backupSummary.accountId !== this.state.accountId)
+          throw new FakeError('BACKUP_WRONG_ACCOUNT');
         const added = this.restoredOnce ? 0 : this.restoreAdds;
         this.restoredOnce = true;
         return { state: this.state, added, summary: this.backupSummary };

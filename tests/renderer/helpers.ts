@@ -41,7 +41,11 @@ export async function settle(): Promise<void> {
  * `timeoutMs`. The budget is generous on purpose: a loaded CI machine may take
  * seconds for what takes milliseconds idle; a passing check returns at once.
  */
-export async function waitFor(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+export async function waitFor(
+  check: () => boolean,
+  what: string,
+  timeoutMs = 15_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -54,7 +58,10 @@ export async function waitForScore(
   wrapper: Pick<VueWrapper, 'get'>,
   selector = '[data-testid="passphrase-strength"]',
 ): Promise<string> {
-  await waitFor(() => (wrapper.get(selector).attributes('data-score') ?? '') !== '', 'the passphrase strength score');
+  await waitFor(
+    () => (wrapper.get(selector).attributes('data-score') ?? '') !== '',
+    'the passphrase strength score',
+  );
   return wrapper.get(selector).attributes('data-score') ?? '';
 }
 

@@ -6,7 +6,11 @@ import { parse, NodeTypes, type TemplateChildNode, type RootNode } from '@vue/co
 import { ERROR_MESSAGES } from '../../shared/errors.ts';
 import en from '../../renderer/src/locales/en.json';
 
-const sources = import.meta.glob<string>('../../renderer/src/**/*.vue', { query: '?raw', import: 'default', eager: true });
+const sources = import.meta.glob<string>('../../renderer/src/**/*.vue', {
+  query: '?raw',
+  import: 'default',
+  eager: true,
+});
 
 function templateOf(source: string): string {
   const match = /<template>([\s\S]*)<\/template>\s*$/.exec(source);
@@ -21,8 +25,13 @@ function literalTexts(node: RootNode | TemplateChildNode, out: string[]): void {
   if (node.type === NodeTypes.ELEMENT) {
     for (const prop of node.props) {
       // Static aria-label/title/placeholder/alt would be untranslated words too.
-      if (prop.type === NodeTypes.ATTRIBUTE && ['aria-label', 'title', 'placeholder', 'alt'].includes(prop.name) && prop.value) {
-        if (/[a-z]{2,}/i.test(prop.value.content) && !/^wss?:\/\/$/.test(prop.value.content)) out.push(`${prop.name}="${prop.value.content}"`);
+      if (
+        prop.type === NodeTypes.ATTRIBUTE &&
+        ['aria-label', 'title', 'placeholder', 'alt'].includes(prop.name) &&
+        prop.value
+      ) {
+        if (/[a-z]{2,}/i.test(prop.value.content) && !/^wss?:\/\/$/.test(prop.value.content))
+          out.push(`${prop.name}="${prop.value.content}"`);
       }
     }
   }

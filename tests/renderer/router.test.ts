@@ -17,7 +17,13 @@ beforeEach(() => {
 
 describe('route guards', () => {
   it('with no profile, every route leads to /welcome', async () => {
-    fake.state = { phase: 'no-profile', accountId: null, displayName: null, keychainSecure: false, unlockWith: null };
+    fake.state = {
+      phase: 'no-profile',
+      accountId: null,
+      displayName: null,
+      keychainSecure: false,
+      unlockWith: null,
+    };
     const router = createAppRouter(pinia);
     await router.push('/settings');
     expect(router.currentRoute.value.name).toBe('welcome');
@@ -58,7 +64,13 @@ describe('route guards', () => {
   });
 
   it('a first run opened at /restore stays there (the phase arriving does not send it to /welcome)', async () => {
-    fake.state = { phase: 'no-profile', accountId: null, displayName: null, keychainSecure: false, unlockWith: null };
+    fake.state = {
+      phase: 'no-profile',
+      accountId: null,
+      displayName: null,
+      keychainSecure: false,
+      unlockWith: null,
+    };
     const router = createAppRouter(pinia);
     const wrapper = mount(App, { global: { plugins: plugins(pinia, router) } });
     await router.push('/restore');

@@ -36,13 +36,22 @@ const BODIES = [
 export function addHistory(
   profile: Profile,
   total: number,
-  options: { contacts?: number; extraPeers?: readonly string[]; startAt?: number; seed?: number } = {},
+  options: {
+    contacts?: number;
+    extraPeers?: readonly string[];
+    startAt?: number;
+    seed?: number;
+  } = {},
 ): string[] {
   const peers = [...(options.extraPeers ?? [])];
   for (let i = 0; i < (options.contacts ?? 10); i++) {
     const identity = IdentityKeyPair.generate();
     const accountId = deriveAccountId(identity.publicKey);
-    addContact(profile, { accountId, identityKey: identity.publicKey.serialize(), displayName: `Contact ${i} <${i}>` });
+    addContact(profile, {
+      accountId,
+      identityKey: identity.publicKey.serialize(),
+      displayName: `Contact ${i} <${i}>`,
+    });
     if (i % 3 === 0) markVerified(profile, accountId);
     peers.push(accountId);
   }
@@ -102,7 +111,9 @@ export function profileDigests(db: Sql, options: { version?: 1 | 2 } = {}) {
         )
         .all(),
     ),
-    verified: Number(db.prepare('SELECT count(*) FROM identities WHERE verified = 1', { pluck: true }).get()),
+    verified: Number(
+      db.prepare('SELECT count(*) FROM identities WHERE verified = 1', { pluck: true }).get(),
+    ),
     conversations: sha256(
       db
         .prepare(
@@ -120,12 +131,22 @@ export function profileDigests(db: Sql, options: { version?: 1 | 2 } = {}) {
         )
         .all(),
     ),
-    account: sha256(db.prepare('SELECT account_id, display_name, registration_id, hex(identity_key_pair) FROM account').all()),
+    account: sha256(
+      db
+        .prepare(
+          'SELECT account_id, display_name, registration_id, hex(identity_key_pair) FROM account',
+        )
+        .all(),
+    ),
   };
 }
 
 /** Opens a profile, takes its digests, closes it. */
-export async function digestsOf(dir: string, passphrase: string, options: { version?: 1 | 2 } = {}) {
+export async function digestsOf(
+  dir: string,
+  passphrase: string,
+  options: { version?: 1 | 2 } = {},
+) {
   const profile = await Profile.open(dir, { passphrase });
   try {
     return profileDigests(profile.db, options);
@@ -135,14 +156,24 @@ export async function digestsOf(dir: string, passphrase: string, options: { vers
 }
 
 /** Runs the CLI with the backup passphrase in the environment; fails with stderr unless it exits 0. */
-export async function backupCli(profileDir: string, args: string[], env: Record<string, string> = {}): Promise<string> {
-  const result = await runCli(profileDir, args, { env: { SOTTO_BACKUP_PASSPHRASE: BACKUP_PASSPHRASE, ...env } });
-  if (result.code !== 0) throw new Error(`sotto ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
+export async function backupCli(
+  profileDir: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<string> {
+  const result = await runCli(profileDir, args, {
+    env: { SOTTO_BACKUP_PASSPHRASE: BACKUP_PASSPHRASE, ...env },
+  });
+  if (result.code !== 0)
+    throw new Error(`sotto ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
   return result.stdout;
 }
 
 /** The lines of a backup's inner stream from the manifest up to (not including) the trailer, split on `\n` only. */
-export async function readBackupLines(file: string, passphrase = BACKUP_PASSPHRASE): Promise<string[]> {
+export async function readBackupLines(
+  file: string,
+  passphrase = BACKUP_PASSPHRASE,
+): Promise<string[]> {
   const reader = await AgeFileReader.open(file, passphrase);
   const parts: Buffer[] = [];
   try {
@@ -151,7 +182,10 @@ export async function readBackupLines(file: string, passphrase = BACKUP_PASSPHRA
     await reader.close();
   }
   const lines = Buffer.concat(parts).toString('utf8').split('\n');
-  return lines.slice(0, lines.findIndex((line) => line.startsWith('{"type":"trailer"')));
+  return lines.slice(
+    0,
+    lines.findIndex((line) => line.startsWith('{"type":"trailer"')),
+  );
 }
 
 /**
@@ -161,14 +195,29 @@ export async function readBackupLines(file: string, passphrase = BACKUP_PASSPHRA
  * then newline padding to a whole chunk. The manifest's counts are the
  * caller's (so a test can make them lie).
  */
-export async function writeBackupLines(file: string, lines: readonly string[], passphrase = BACKUP_PASSPHRASE): Promise<void> {
-  const counts: Record<string, number> = { account: 0, key: 0, keyUse: 0, keyCounter: 0, setting: 0, contact: 0, conversation: 0, message: 0 };
+export async function writeBackupLines(
+  file: string,
+  lines: readonly string[],
+  passphrase = BACKUP_PASSPHRASE,
+): Promise<void> {
+  const counts: Record<string, number> = {
+    account: 0,
+    key: 0,
+    keyUse: 0,
+    keyCounter: 0,
+    setting: 0,
+    contact: 0,
+    conversation: 0,
+    message: 0,
+  };
   for (const line of lines.slice(1)) {
     const type = /^\{"type":"([A-Za-z]+)"/.exec(line)?.[1];
     if (type !== undefined && type in counts) counts[type]! += 1;
   }
   const body = Buffer.from(lines.map((line) => `${line}\n`).join(''), 'utf8');
-  const trailer = Buffer.from(`${JSON.stringify({ type: 'trailer', counts, sha256: createHash('sha256').update(body).digest('hex') })}\n`);
+  const trailer = Buffer.from(
+    `${JSON.stringify({ type: 'trailer', counts, sha256: createHash('sha256').update(body).digest('hex') })}\n`,
+  );
   const used = (body.length + trailer.length) % CHUNK;
   const padding = Buffer.alloc(used === 0 ? 0 : CHUNK - used, 0x0a);
   const writer = await AgeFileWriter.create(file, passphrase, { scryptLogN: TEST_SCRYPT_LOG_N });
@@ -183,12 +232,17 @@ export async function rewriteBackup(
   edit: (record: Record<string, unknown>) => Record<string, unknown>,
 ): Promise<void> {
   const lines = await readBackupLines(from);
-  await writeBackupLines(to, lines.map((line) => JSON.stringify(edit(JSON.parse(line) as Record<string, unknown>))));
+  await writeBackupLines(
+    to,
+    lines.map((line) => JSON.stringify(edit(JSON.parse(line) as Record<string, unknown>))),
+  );
 }
 
 /** The first-format (before relay protocol v2) account id of an identity key: base32 of 20 bytes of the digest. */
 export function legacyAccountId(identityKey: Uint8Array): string {
-  return toBase32(createHash('sha256').update(ACCOUNT_ID_DOMAIN).update(identityKey).digest().subarray(0, 20));
+  return toBase32(
+    createHash('sha256').update(ACCOUNT_ID_DOMAIN).update(identityKey).digest().subarray(0, 20),
+  );
 }
 
 /** The members each record type gained in version 2. */
@@ -208,13 +262,23 @@ export async function writeLegacyBackup(from: string, to: string): Promise<Map<s
   const lines = await readBackupLines(from);
   const legacy = new Map<string, string>();
   for (const line of lines) {
-    const record = JSON.parse(line) as { type: string; accountId?: string; identityKeyPair?: string; identity?: { publicKey: string } | null };
+    const record = JSON.parse(line) as {
+      type: string;
+      accountId?: string;
+      identityKeyPair?: string;
+      identity?: { publicKey: string } | null;
+    };
     if (record.type === 'account') {
       const pair = IdentityKeyPair.deserialize(Buffer.from(record.identityKeyPair!, 'base64'));
       legacy.set(record.accountId!, legacyAccountId(pair.publicKey.serialize()));
     }
     if (record.type === 'contact' && record.identity) {
-      legacy.set(record.accountId!, legacyAccountId(PublicKey.deserialize(Buffer.from(record.identity.publicKey, 'base64')).serialize()));
+      legacy.set(
+        record.accountId!,
+        legacyAccountId(
+          PublicKey.deserialize(Buffer.from(record.identity.publicKey, 'base64')).serialize(),
+        ),
+      );
     }
   }
   const old = (id: unknown) => {
@@ -226,12 +290,14 @@ export async function writeLegacyBackup(from: string, to: string): Promise<Map<s
     to,
     lines.map((line) => {
       const r = JSON.parse(line) as Record<string, unknown>;
-      if (r['type'] === 'manifest') Object.assign(r, { version: 1, accountId: old(r['accountId']) });
+      if (r['type'] === 'manifest')
+        Object.assign(r, { version: 1, accountId: old(r['accountId']) });
       // Members version 2 added (docs/backup-format.md#versions): a version 1 file has none of them.
       for (const member of VERSION_2_MEMBERS[String(r['type'])] ?? []) delete r[member];
       if (r['type'] === 'account' || r['type'] === 'contact') r['accountId'] = old(r['accountId']);
       if (r['type'] === 'conversation') r['with'] = old(r['with']);
-      if (r['type'] === 'message') Object.assign(r, { with: old(r['with']), senderAccount: old(r['senderAccount']) });
+      if (r['type'] === 'message')
+        Object.assign(r, { with: old(r['with']), senderAccount: old(r['senderAccount']) });
       return JSON.stringify(r);
     }),
   );

@@ -24,10 +24,18 @@ export function runCli(
   } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(process.cwd(), 'bin/sotto.js'), ...(profileDir === null ? [] : ['--profile', profileDir]), ...args], {
-      env: { ...process.env, SOTTO_PASSPHRASE: CLI_PASSPHRASE, ...options.env },
-      stdio: 'pipe',
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        join(process.cwd(), 'bin/sotto.js'),
+        ...(profileDir === null ? [] : ['--profile', profileDir]),
+        ...args,
+      ],
+      {
+        env: { ...process.env, SOTTO_PASSPHRASE: CLI_PASSPHRASE, ...options.env },
+        stdio: 'pipe',
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -45,13 +53,24 @@ export function runCli(
 /** Runs the CLI and fails the test with its stderr unless it exits 0. */
 export async function cli(profileDir: string, args: string[], input?: string): Promise<string> {
   const result = await runCli(profileDir, args, input === undefined ? {} : { input });
-  if (result.code !== 0) throw new Error(`sotto ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
+  if (result.code !== 0)
+    throw new Error(`sotto ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
   return result.stdout;
 }
 
 /** Creates a profile with the CLI, at the lowest Argon2id cost the CLI accepts (KDF_FLOOR: faster than the default). */
 export async function cliInit(profileDir: string, name: string, relay: string): Promise<void> {
-  await cli(profileDir, ['init', '--relay', relay, '--name', name, '--kdf-memory', '64', '--kdf-iterations', '3']);
+  await cli(profileDir, [
+    'init',
+    '--relay',
+    relay,
+    '--name',
+    name,
+    '--kdf-memory',
+    '64',
+    '--kdf-iterations',
+    '3',
+  ]);
 }
 
 /** Two CLI profiles that have added each other from their invites. */
@@ -67,7 +86,9 @@ export async function cliPair(root: string, relay: string) {
 
 /** `sotto history` as parsed JSON. */
 export async function history(profileDir: string, contact: string, limit = 10_000) {
-  return JSON.parse(await cli(profileDir, ['--json', 'history', contact, '--limit', String(limit)])) as {
+  return JSON.parse(
+    await cli(profileDir, ['--json', 'history', contact, '--limit', String(limit)]),
+  ) as {
     uuid: string;
     body: string;
     outgoing: boolean;

@@ -2,7 +2,11 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { SottoError } from '../../electron/core/errors.ts';
 import type { BundleRequest, HomeRelay, KeyStatus } from '../../electron/core/sync/relay.ts';
 import type { AccountId } from '../../shared/protocol/account-id.ts';
-import { type PreKeyBundleData, type PublishedKeys, publishedKeysSchema } from '../../shared/protocol/keys.ts';
+import {
+  type PreKeyBundleData,
+  type PublishedKeys,
+  publishedKeysSchema,
+} from '../../shared/protocol/keys.ts';
 import { type MoveNotice, RELAY_LIMITS } from '../../shared/relay/protocol.ts';
 
 /**
@@ -21,7 +25,10 @@ export class FileHomeRelay implements HomeRelay {
 
   private read(): { keys: PublishedKeys | null; moves: MoveNotice[] } {
     if (!existsSync(this.file)) return { keys: null, moves: [] };
-    return JSON.parse(readFileSync(this.file, 'utf8')) as { keys: PublishedKeys | null; moves: MoveNotice[] };
+    return JSON.parse(readFileSync(this.file, 'utf8')) as {
+      keys: PublishedKeys | null;
+      moves: MoveNotice[];
+    };
   }
 
   private write(state: { keys: PublishedKeys | null; moves: MoveNotice[] }): void {
@@ -69,10 +76,14 @@ export class FileHomeRelay implements HomeRelay {
   fetchBundle(request: BundleRequest): Promise<PreKeyBundleData> {
     const state = this.read();
     const keys = state.keys;
-    if (!keys || keys.accountId !== request.accountId) return Promise.reject(new SottoError('RELAY_REFUSED', 'RELAY_ERR_BAD_TOKEN'));
+    if (!keys || keys.accountId !== request.accountId)
+      return Promise.reject(new SottoError('RELAY_REFUSED', 'RELAY_ERR_BAD_TOKEN'));
     const [preKey, ...restPre] = keys.oneTimePreKeys;
     const [kyber, ...restKyber] = keys.oneTimeKyberPreKeys;
-    this.write({ ...state, keys: { ...keys, oneTimePreKeys: restPre, oneTimeKyberPreKeys: restKyber } });
+    this.write({
+      ...state,
+      keys: { ...keys, oneTimePreKeys: restPre, oneTimeKyberPreKeys: restKyber },
+    });
     return Promise.resolve({
       accountId: keys.accountId,
       deviceId: keys.deviceId,

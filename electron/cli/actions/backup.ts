@@ -86,7 +86,9 @@ export async function backupImport(
 ): Promise<void> {
   const exists = existsSync(profilePaths(profileDir(g)).keyFile);
   // The CLI floor (64 MiB x 3) before any passphrase is asked for, as `init` does; a merge keeps the profile's own cost.
-  const kdfCost = exists ? undefined : kdfCostFromOptions({ memoryMiB: options.kdfMemory, iterations: options.kdfIterations });
+  const kdfCost = exists
+    ? undefined
+    : kdfCostFromOptions({ memoryMiB: options.kdfMemory, iterations: options.kdfIterations });
   const backupPassphrase = await readBackupPassphrase();
   let profilePassphrase: string;
   if (exists) profilePassphrase = await readPassphrase();

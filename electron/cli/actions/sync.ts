@@ -14,7 +14,11 @@ import { type GlobalOptions, print, withEngine } from '../context.ts';
 async function sendReceipts(profile: Profile, engine: SyncEngine): Promise<SendReport> {
   let report = await engine.sendOutbox('receipts');
   let sent = report.sent;
-  for (let due = nextDueAt(profile, 'receipts'); due !== undefined; due = nextDueAt(profile, 'receipts')) {
+  for (
+    let due = nextDueAt(profile, 'receipts');
+    due !== undefined;
+    due = nextDueAt(profile, 'receipts')
+  ) {
     // Only the receipt delay is waited for, never a refused entry's longer retry time.
     if (due - Date.now() > RECEIPT_DELAY_MS.max) break;
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - Date.now()) + 5));

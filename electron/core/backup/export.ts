@@ -2,7 +2,13 @@ import { SottoError } from '../errors.ts';
 import { schemaVersion } from '../db/migrate.ts';
 import type { Profile } from '../profile/profile.ts';
 import { AgeFileWriter } from './age/file.ts';
-import { BACKUP_FORMAT, BACKUP_VERSION, type BackupManifest, type BackupManifestIn, type RecordCounts } from './format/records.ts';
+import {
+  BACKUP_FORMAT,
+  BACKUP_VERSION,
+  type BackupManifest,
+  type BackupManifestIn,
+  type RecordCounts,
+} from './format/records.ts';
 import { RecordWriter } from './format/writer.ts';
 import { assertStrongPassphrase } from './passphrase.ts';
 import { type BackupRunOptions, throwIfCancelled } from './progress.ts';
@@ -39,7 +45,11 @@ export interface ExportReport {
  * It holds every message stored when it started; contacts, keys and settings
  * are read at that moment too. Session ratchets are not included.
  */
-export async function exportBackup(profile: Profile, file: string, options: ExportBackupOptions): Promise<ExportReport> {
+export async function exportBackup(
+  profile: Profile,
+  file: string,
+  options: ExportBackupOptions,
+): Promise<ExportReport> {
   profile.assertUsable();
   assertStrongPassphrase(options.passphrase);
   throwIfCancelled(options.signal);
@@ -49,7 +59,9 @@ export async function exportBackup(profile: Profile, file: string, options: Expo
   // history) and then sealing the whole stream run alongside the scrypt derivation of the
   // header (AgeFileWriter writes the header last, into a gap of its fixed length).
   const [messages, age] = await both(
-    profile.openReadConnection((database, key) => MessageBlockReader.open(database, key, MESSAGE_READERS)),
+    profile.openReadConnection((database, key) =>
+      MessageBlockReader.open(database, key, MESSAGE_READERS),
+    ),
     AgeFileWriter.create(file, options.passphrase, { scryptLogN: options.scryptLogN }),
     (reader) => reader.close(),
     (writer) => writer.abort(),
@@ -76,7 +88,8 @@ export async function exportBackup(profile: Profile, file: string, options: Expo
     counts,
   };
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
-  const report = (done: number) => options.onProgress?.({ phase: 'export', done, total, unit: 'records' });
+  const report = (done: number) =>
+    options.onProgress?.({ phase: 'export', done, total, unit: 'records' });
 
   try {
     const out = new RecordWriter(age);
@@ -101,7 +114,8 @@ export async function exportBackup(profile: Profile, file: string, options: Expo
     }
     throwIfCancelled(options.signal);
     // Messages are never deleted today; if one vanished mid-export the counts would lie.
-    if (out.counts.message !== range.count) throw new SottoError('INTERNAL', 'history changed during export');
+    if (out.counts.message !== range.count)
+      throw new SottoError('INTERNAL', 'history changed during export');
     await out.finish();
     const bytes = await age.commit();
     return { file, bytes, manifest: manifest as BackupManifest };
@@ -114,7 +128,12 @@ export async function exportBackup(profile: Profile, file: string, options: Expo
 }
 
 /** Awaits two operations; if either fails, undoes the other (when it succeeded) and rethrows. */
-async function both<A, B>(a: Promise<A>, b: Promise<B>, undoA: (a: A) => Promise<void>, undoB: (b: B) => Promise<void>): Promise<[A, B]> {
+async function both<A, B>(
+  a: Promise<A>,
+  b: Promise<B>,
+  undoA: (a: A) => Promise<void>,
+  undoB: (b: B) => Promise<void>,
+): Promise<[A, B]> {
   const [ra, rb] = await Promise.allSettled([a, b]);
   if (ra.status === 'fulfilled' && rb.status === 'fulfilled') return [ra.value, rb.value];
   if (ra.status === 'fulfilled') await undoA(ra.value);

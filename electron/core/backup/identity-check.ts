@@ -29,15 +29,22 @@ export class BackupIdentityCheck {
   check(records: readonly DataRecord[]): void {
     for (const record of records) {
       if (record.type === 'account') {
-        if (this.accountSeen || record.accountId !== this.manifest.accountId) throw new SottoError('BACKUP_TAMPERED', 'account record');
+        if (this.accountSeen || record.accountId !== this.manifest.accountId)
+          throw new SottoError('BACKUP_TAMPERED', 'account record');
         this.accountSeen = true;
-        const pair = decode(() => IdentityKeyPair.deserialize(Buffer.from(record.identityKeyPair, 'base64')));
+        const pair = decode(() =>
+          IdentityKeyPair.deserialize(Buffer.from(record.identityKeyPair, 'base64')),
+        );
         const own = pair.privateKey.getPublicKey();
         // The public half must be the private key's own, and it must name this account.
-        if (!own.equals(pair.publicKey) || deriveAccountId(own) !== record.accountId) throw new SottoError('IDENTITY_MISMATCH', 'account');
+        if (!own.equals(pair.publicKey) || deriveAccountId(own) !== record.accountId)
+          throw new SottoError('IDENTITY_MISMATCH', 'account');
       } else if (record.type === 'contact' && record.identity) {
-        const key = decode(() => PublicKey.deserialize(Buffer.from(record.identity!.publicKey, 'base64')));
-        if (deriveAccountId(key) !== record.accountId) throw new SottoError('IDENTITY_MISMATCH', 'contact');
+        const key = decode(() =>
+          PublicKey.deserialize(Buffer.from(record.identity!.publicKey, 'base64')),
+        );
+        if (deriveAccountId(key) !== record.accountId)
+          throw new SottoError('IDENTITY_MISMATCH', 'contact');
         this.checkMove(record);
       } else if (record.type === 'contact') {
         this.checkMove(record);
@@ -45,7 +52,8 @@ export class BackupIdentityCheck {
         // Conversations are one-to-one: a message is from this account (outgoing) or from the contact
         // it is filed under. Anything else would show a message under a name that did not send it.
         const sender = record.outgoing ? this.manifest.accountId : record.with;
-        if (record.senderAccount !== sender) throw new SottoError('BACKUP_TAMPERED', 'message sender');
+        if (record.senderAccount !== sender)
+          throw new SottoError('BACKUP_TAMPERED', 'message sender');
       }
     }
   }
@@ -58,7 +66,8 @@ export class BackupIdentityCheck {
   private checkMove(record: ContactRecord): void {
     const move = record.move;
     if (!move) return;
-    if (move.to === record.accountId || move.to === this.manifest.accountId) throw new SottoError('BACKUP_TAMPERED', 'move target');
+    if (move.to === record.accountId || move.to === this.manifest.accountId)
+      throw new SottoError('BACKUP_TAMPERED', 'move target');
     const key = decode(() => PublicKey.deserialize(Buffer.from(move.identityKey, 'base64')));
     if (deriveAccountId(key) !== move.to) throw new SottoError('IDENTITY_MISMATCH', 'move');
   }

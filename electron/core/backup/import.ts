@@ -6,10 +6,19 @@ import { migrate, SCHEMA_VERSION, schemaVersion } from '../db/migrate.ts';
 import { ProfileLock } from '../db/profile-lock.ts';
 import { openKeyed, type Sql } from '../db/sqlite.ts';
 import { fsyncDirectory } from '../fs-atomic.ts';
-import { createDatabaseKey, type KeyProtection, unwrapDatabaseKey, type UnlockWith } from '../keys/database-key.ts';
+import {
+  createDatabaseKey,
+  type KeyProtection,
+  unwrapDatabaseKey,
+  type UnlockWith,
+} from '../keys/database-key.ts';
 import { readKeyFile, writeKeyFile } from '../keys/keyfile.ts';
 import { profilePaths } from '../profile/paths.ts';
-import { precreatePrivateFile, secureProfileDirectory, secureProfileFiles } from '../profile/permissions.ts';
+import {
+  precreatePrivateFile,
+  secureProfileDirectory,
+  secureProfileFiles,
+} from '../profile/permissions.ts';
 import type { BackupManifest, DataRecord } from './format/records.ts';
 import { identityCheckHooks } from './identity-check.ts';
 import { type BackupRunOptions, throwIfCancelled } from './progress.ts';
@@ -53,7 +62,11 @@ const TEMP_PREFIX = 'sotto.db.restore-';
  * worst a `sotto.db.restore-*` file, removed by the next import). The profile
  * must not be open: this takes its lock (PROFILE_LOCKED otherwise).
  */
-export async function importBackup(dir: string, file: string, options: ImportBackupOptions): Promise<ImportReport> {
+export async function importBackup(
+  dir: string,
+  file: string,
+  options: ImportBackupOptions,
+): Promise<ImportReport> {
   const paths = profilePaths(dir);
   if (existsSync(paths.keyFile)) {
     if (!options.unlock) throw new SottoError('PASSPHRASE_REQUIRED');
@@ -64,21 +77,32 @@ export async function importBackup(dir: string, file: string, options: ImportBac
 }
 
 /** Pass 1: the whole file, validated (identity keys included), nothing written. */
-async function verifyAll(file: string, options: ImportBackupOptions, expectedAccount?: string): Promise<BackupManifest> {
+async function verifyAll(
+  file: string,
+  options: ImportBackupOptions,
+  expectedAccount?: string,
+): Promise<BackupManifest> {
   const { manifest } = await readBackup(file, options.passphrase, {
     phase: 'verify',
     deep: true,
     signal: options.signal,
     onProgress: options.onProgress,
     ...identityCheckHooks((m) => {
-      if (expectedAccount !== undefined && m.accountId !== expectedAccount) throw new SottoError('BACKUP_WRONG_ACCOUNT');
+      if (expectedAccount !== undefined && m.accountId !== expectedAccount)
+        throw new SottoError('BACKUP_WRONG_ACCOUNT');
     }),
   });
   return manifest;
 }
 
 /** Pass 2: every record into `db` through a RestoreWriter. */
-async function writeAll(db: Sql, file: string, mode: 'full' | 'merge', accountId: string, options: ImportBackupOptions) {
+async function writeAll(
+  db: Sql,
+  file: string,
+  mode: 'full' | 'merge',
+  accountId: string,
+  options: ImportBackupOptions,
+) {
   const writer = new RestoreWriter(db, mode, accountId);
   await readBackup(file, options.passphrase, {
     phase: 'import',
@@ -92,7 +116,12 @@ async function writeAll(db: Sql, file: string, mode: 'full' | 'merge', accountId
   return writer.finish();
 }
 
-async function restoreNew(dir: string, file: string, protection: KeyProtection, options: ImportBackupOptions): Promise<ImportReport> {
+async function restoreNew(
+  dir: string,
+  file: string,
+  protection: KeyProtection,
+  options: ImportBackupOptions,
+): Promise<ImportReport> {
   const verified = await verifyAll(file, options);
   const paths = profilePaths(dir);
   const madeDir = !existsSync(dir);
@@ -134,7 +163,12 @@ async function restoreNew(dir: string, file: string, protection: KeyProtection, 
   }
 }
 
-async function mergeInto(dir: string, file: string, unlock: UnlockWith, options: ImportBackupOptions): Promise<ImportReport> {
+async function mergeInto(
+  dir: string,
+  file: string,
+  unlock: UnlockWith,
+  options: ImportBackupOptions,
+): Promise<ImportReport> {
   const paths = profilePaths(dir);
   const lock = ProfileLock.acquire(paths.lock);
   const temp = join(dir, `${TEMP_PREFIX}${randomBytes(6).toString('hex')}`);
@@ -152,7 +186,9 @@ async function mergeInto(dir: string, file: string, unlock: UnlockWith, options:
     // Pass 2 works on a copy; the live file is only read.
     removeStaleTemps(dir);
     precreatePrivateFile(temp);
-    live.exec(`ATTACH DATABASE '${temp.replaceAll("'", "''")}' AS restored KEY "x'${Buffer.from(key).toString('hex')}'"`);
+    live.exec(
+      `ATTACH DATABASE '${temp.replaceAll("'", "''")}' AS restored KEY "x'${Buffer.from(key).toString('hex')}'"`,
+    );
     live.prepare("SELECT sqlcipher_export('restored')").get();
     live.exec('DETACH DATABASE restored');
     live.close();
@@ -184,5 +220,6 @@ function removeTemp(temp: string): void {
 
 /** Leftovers of an import that was killed (we hold the lock, so none is in use). */
 function removeStaleTemps(dir: string): void {
-  for (const name of readdirSync(dir)) if (name.startsWith(TEMP_PREFIX)) rmSync(join(dir, name), { force: true });
+  for (const name of readdirSync(dir))
+    if (name.startsWith(TEMP_PREFIX)) rmSync(join(dir, name), { force: true });
 }

@@ -2,7 +2,13 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { SottoError } from '../errors.ts';
 import { isDamageError } from '../db/sqlite.ts';
-import { MESSAGE_BLOCK_SQL, MESSAGE_RANGE_SQL, MESSAGE_SETUP_SQL, MESSAGE_SPAN, type MessageRange } from './snapshot.ts';
+import {
+  MESSAGE_BLOCK_SQL,
+  MESSAGE_RANGE_SQL,
+  MESSAGE_SETUP_SQL,
+  MESSAGE_SPAN,
+  type MessageRange,
+} from './snapshot.ts';
 
 // Reads the export's message lines on a second connection in worker threads,
 // while the calling thread hashes, seals and writes the previous blocks: the

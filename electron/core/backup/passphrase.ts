@@ -34,7 +34,9 @@ export function generateRecoveryKey(): string {
   return groups.join('-');
 }
 
-const RECOVERY_KEY = new RegExp(`^[${BASE32}]{${GROUP_CHARS}}(-[${BASE32}]{${GROUP_CHARS}}){${GROUPS - 1}}$`);
+const RECOVERY_KEY = new RegExp(
+  `^[${BASE32}]{${GROUP_CHARS}}(-[${BASE32}]{${GROUP_CHARS}}){${GROUPS - 1}}$`,
+);
 
 /**
  * If `input` is a recovery key typed loosely (lower case, spaces or no

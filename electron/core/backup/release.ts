@@ -29,7 +29,13 @@ export function releaseBuffers(buffers: readonly Uint8Array[]): void {
   const owned: ArrayBuffer[] = [];
   for (const b of buffers) {
     const memory = b.buffer;
-    if (memory instanceof ArrayBuffer && b.byteOffset === 0 && memory.byteLength === b.byteLength && memory.byteLength > 0) owned.push(memory);
+    if (
+      memory instanceof ArrayBuffer &&
+      b.byteOffset === 0 &&
+      memory.byteLength === b.byteLength &&
+      memory.byteLength > 0
+    )
+      owned.push(memory);
   }
   if (owned.length > 0) closedPort().postMessage(null, owned);
 }

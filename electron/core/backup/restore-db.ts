@@ -46,7 +46,10 @@ export interface RestoreCounts {
  *   messages (by uuid) are added.
  */
 export class RestoreWriter {
-  private readonly conversations = new Map<string, { id: number; created: boolean; lastSentAt: number }>();
+  private readonly conversations = new Map<
+    string,
+    { id: number; created: boolean; lastSentAt: number }
+  >();
   private pending: MessageRecord[] = [];
   private messagesInserted = 0;
   private messagesSkipped = 0;
@@ -75,13 +78,18 @@ export class RestoreWriter {
   finish(now = Date.now()): RestoreCounts {
     this.flushMessages();
     this.db.transaction(() => {
-      const touch = this.db.prepare('UPDATE conversations SET last_message_at = max(coalesce(last_message_at, 0), ?) WHERE id = ?');
-      for (const c of this.conversations.values()) if (c.lastSentAt > 0) touch.run([c.lastSentAt, c.id]);
+      const touch = this.db.prepare(
+        'UPDATE conversations SET last_message_at = max(coalesce(last_message_at, 0), ?) WHERE id = ?',
+      );
+      for (const c of this.conversations.values())
+        if (c.lastSentAt > 0) touch.run([c.lastSentAt, c.id]);
       indexNewMessages(this.db);
       if (this.mode === 'full') {
         // Keys made from now on must not reuse ids the old device may have published after the backup.
         this.db
-          .prepare(`UPDATE key_counters SET next_id = ((next_id - 1 + ${KEY_COUNTER_GAP}) % ${MAX_KEY_ID}) + 1`)
+          .prepare(
+            `UPDATE key_counters SET next_id = ((next_id - 1 + ${KEY_COUNTER_GAP}) % ${MAX_KEY_ID}) + 1`,
+          )
           .run();
         keepOneCurrentKey(this.db, now);
         queueSessionStarts(this.db, this.ownAccountId, now);
@@ -119,7 +127,9 @@ export class RestoreWriter {
       case 'key':
         if (!full) return;
         if (record.kind === 'pre') {
-          db.prepare('INSERT INTO pre_keys (id, record, created_at, published, handed_out_at) VALUES (?, ?, ?, ?, ?)').run([
+          db.prepare(
+            'INSERT INTO pre_keys (id, record, created_at, published, handed_out_at) VALUES (?, ?, ?, ?, ?)',
+          ).run([
             record.id,
             bytes(record.record),
             record.createdAt,
@@ -127,7 +137,9 @@ export class RestoreWriter {
             record.handedOutAt,
           ]);
         } else if (record.kind === 'signed') {
-          db.prepare('INSERT INTO signed_pre_keys (id, record, created_at, state, superseded_at) VALUES (?, ?, ?, ?, ?)').run([
+          db.prepare(
+            'INSERT INTO signed_pre_keys (id, record, created_at, state, superseded_at) VALUES (?, ?, ?, ?, ?)',
+          ).run([
             record.id,
             bytes(record.record),
             record.createdAt,
@@ -152,20 +164,24 @@ export class RestoreWriter {
         return;
       case 'keyUse':
         if (full) {
-          db.prepare('INSERT OR IGNORE INTO kyber_pre_key_uses (kyber_pre_key_id, signed_pre_key_id, base_key) VALUES (?, ?, ?)').run([
-            record.kyberId,
-            record.signedId,
-            bytes(record.baseKey),
-          ]);
+          db.prepare(
+            'INSERT OR IGNORE INTO kyber_pre_key_uses (kyber_pre_key_id, signed_pre_key_id, base_key) VALUES (?, ?, ?)',
+          ).run([record.kyberId, record.signedId, bytes(record.baseKey)]);
         }
         return;
       case 'keyCounter':
-        if (full) db.prepare('INSERT INTO key_counters (kind, next_id) VALUES (?, ?)').run([record.kind, record.nextId]);
+        if (full)
+          db.prepare('INSERT INTO key_counters (kind, next_id) VALUES (?, ?)').run([
+            record.kind,
+            record.nextId,
+          ]);
         return;
       case 'setting':
         // Version 2 carries these as typed members or not at all (records.ts); a version 1 file's copies are old state.
         if (UNCARRIED_SETTINGS.includes(record.key)) return;
-        db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING').run([record.key, record.value]);
+        db.prepare(
+          'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING',
+        ).run([record.key, record.value]);
         return;
       case 'contact':
         this.applyContact(record);
@@ -188,10 +204,17 @@ export class RestoreWriter {
    */
   private applyAccountRoute(record: AccountRecord): void {
     if (this.mode !== 'full') return;
-    const set = this.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
-    if (record.deliveryToken !== null) set.run(['delivery.token', Buffer.from(record.deliveryToken, 'base64').toString('hex')]);
+    const set = this.db.prepare(
+      'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    );
+    if (record.deliveryToken !== null)
+      set.run(['delivery.token', Buffer.from(record.deliveryToken, 'base64').toString('hex')]);
     if (record.relayId !== null) set.run(['relay.id', record.relayId]);
-    this.db.prepare("DELETE FROM settings WHERE key IN ('delivery.tokenRegisteredWith', 'keys.publishedTo')").run();
+    this.db
+      .prepare(
+        "DELETE FROM settings WHERE key IN ('delivery.tokenRegisteredWith', 'keys.publishedTo')",
+      )
+      .run();
   }
 
   /**
@@ -204,7 +227,9 @@ export class RestoreWriter {
    */
   private applyContact(record: ContactRecord): void {
     const token = record.deliveryToken === null ? null : bytes(record.deliveryToken);
-    const existed = this.db.prepare('SELECT 1 FROM contacts WHERE account_id = ?').get([record.accountId]) !== undefined;
+    const existed =
+      this.db.prepare('SELECT 1 FROM contacts WHERE account_id = ?').get([record.accountId]) !==
+      undefined;
     this.db
       .prepare(
         `INSERT INTO contacts (account_id, display_name, relay, created_at, relay_id, delivery_token, token_sent_at, blocked)
@@ -240,7 +265,17 @@ export class RestoreWriter {
              received_at = excluded.received_at, accepted_at = excluded.accepted_at
            WHERE excluded.issued_at > identity_moves.issued_at`,
         )
-        .run([record.accountId, m.to, bytes(m.identityKey), m.relay, m.relayId, m.token, m.issuedAt, m.receivedAt, m.acceptedAt]);
+        .run([
+          record.accountId,
+          m.to,
+          bytes(m.identityKey),
+          m.relay,
+          m.relayId,
+          m.token,
+          m.issuedAt,
+          m.receivedAt,
+          m.acceptedAt,
+        ]);
     }
     if (record.identity) {
       const i = record.identity;
@@ -249,7 +284,14 @@ export class RestoreWriter {
           `INSERT INTO identities (account_id, public_key, trust, verified, first_seen_at, changed_at)
            VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account_id) DO NOTHING`,
         )
-        .run([record.accountId, bytes(i.publicKey), i.trust, i.verified ? 1 : 0, i.firstSeenAt, i.changedAt]);
+        .run([
+          record.accountId,
+          bytes(i.publicKey),
+          i.trust,
+          i.verified ? 1 : 0,
+          i.firstSeenAt,
+          i.changedAt,
+        ]);
     }
   }
 
@@ -259,7 +301,14 @@ export class RestoreWriter {
         `INSERT INTO conversations (contact_id, last_message_at, unread_count, identity_changed, draft, created_at)
          SELECT id, ?, ?, ?, ?, ? FROM contacts WHERE account_id = ? ON CONFLICT (contact_id) DO NOTHING`,
       )
-      .run([record.lastMessageAt, record.unreadCount, record.identityChanged ? 1 : 0, record.draft, record.createdAt, record.with]);
+      .run([
+        record.lastMessageAt,
+        record.unreadCount,
+        record.identityChanged ? 1 : 0,
+        record.draft,
+        record.createdAt,
+        record.with,
+      ]);
     this.conversationFor(record.with, record.createdAt, changes > 0);
   }
 
@@ -268,16 +317,18 @@ export class RestoreWriter {
     let conversation = this.conversations.get(accountId);
     if (!conversation) {
       const db = this.db;
-      db.prepare('INSERT INTO contacts (account_id, display_name, created_at) VALUES (?, NULL, ?) ON CONFLICT (account_id) DO NOTHING').run([
-        accountId,
-        now,
-      ]);
+      db.prepare(
+        'INSERT INTO contacts (account_id, display_name, created_at) VALUES (?, NULL, ?) ON CONFLICT (account_id) DO NOTHING',
+      ).run([accountId, now]);
       db.prepare(
         'INSERT INTO conversations (contact_id, created_at) SELECT id, ? FROM contacts WHERE account_id = ? ON CONFLICT (contact_id) DO NOTHING',
       ).run([now, accountId]);
       const id = Number(
         db
-          .prepare('SELECT c.id FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE k.account_id = ?', { pluck: true })
+          .prepare(
+            'SELECT c.id FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE k.account_id = ?',
+            { pluck: true },
+          )
           .get([accountId]),
       );
       conversation = { id, created, lastSentAt: 0 };
@@ -317,7 +368,11 @@ export class RestoreWriter {
         }
         this.messagesInserted++;
         conversation.lastSentAt = Math.max(conversation.lastSentAt, m.sentAt);
-        if (m.outgoing && m.senderAccount === this.ownAccountId && (status === 'queued' || status === 'failed')) {
+        if (
+          m.outgoing &&
+          m.senderAccount === this.ownAccountId &&
+          (status === 'queued' || status === 'failed')
+        ) {
           this.requeue(m, lastInsertRowid, status === 'failed');
         }
       }
@@ -343,17 +398,9 @@ export class RestoreWriter {
         `INSERT INTO outbox (kind, message_id, client_message_id, recipient, recipient_device, payload, next_attempt_at, created_at)
          VALUES ('message', ?, ?, ?, 1, ?, ?, ?)`,
       )
-      .run([
-        messageId,
-        randomUUID(),
-        m.with,
-        payload,
-        parked ? PARKED : 0,
-        Date.now(),
-      ]);
+      .run([messageId, randomUUID(), m.with, payload, parked ? PARKED : 0, Date.now()]);
     if (!parked) this.requeued++;
   }
-
 }
 
 function bytes(base64: string): Uint8Array<ArrayBuffer> {

@@ -12,14 +12,21 @@ import { queueReceipt, queueTokenUpdate } from '../messaging/outbox.ts';
  * already had it gains nothing and loses nothing (its sentAt is newer).
  */
 export function queueTokenShares(db: Sql, now: number): void {
-  const hex = db.prepare("SELECT value FROM settings WHERE key = 'delivery.token'", { pluck: true }).get();
-  const own = db.prepare('SELECT account_id AS accountId, device_id AS deviceId FROM account').get<{ accountId: string; deviceId: number }>();
+  const hex = db
+    .prepare("SELECT value FROM settings WHERE key = 'delivery.token'", { pluck: true })
+    .get();
+  const own = db
+    .prepare('SELECT account_id AS accountId, device_id AS deviceId FROM account')
+    .get<{ accountId: string; deviceId: number }>();
   if (typeof hex !== 'string' || !own) return;
   const token = Buffer.from(hex, 'hex').toString('base64');
   const contacts = db
-    .prepare('SELECT account_id FROM contacts WHERE blocked = 0 AND delivery_token IS NOT NULL AND account_id <> ? ORDER BY id', {
-      pluck: true,
-    })
+    .prepare(
+      'SELECT account_id FROM contacts WHERE blocked = 0 AND delivery_token IS NOT NULL AND account_id <> ? ORDER BY id',
+      {
+        pluck: true,
+      },
+    )
     .all<string>([own.accountId]);
   for (const contact of contacts) queueTokenUpdate(db, own, contact, token, now);
 }
@@ -33,12 +40,10 @@ export function keepOneCurrentKey(db: Sql, now: number): void {
     ['signed_pre_keys', ''],
     ['kyber_pre_keys', 'AND last_resort = 1'],
   ] as const) {
-    db
-      .prepare(
-        `UPDATE ${table} SET state = 'previous', superseded_at = ? WHERE state = 'current' ${where}
+    db.prepare(
+      `UPDATE ${table} SET state = 'previous', superseded_at = ? WHERE state = 'current' ${where}
          AND id <> (SELECT id FROM ${table} WHERE state = 'current' ${where} ORDER BY created_at DESC, id DESC LIMIT 1)`,
-      )
-      .run([now]);
+    ).run([now]);
   }
 }
 
@@ -56,7 +61,9 @@ export function queueSessionStarts(db: Sql, ownAccountId: string, now: number): 
     { pluck: true },
   );
   const contacts = db
-    .prepare('SELECT c.id, k.account_id FROM conversations c JOIN contacts k ON k.id = c.contact_id ORDER BY c.id')
+    .prepare(
+      'SELECT c.id, k.account_id FROM conversations c JOIN contacts k ON k.id = c.contact_id ORDER BY c.id',
+    )
     .all<{ id: number; account_id: string }>();
   for (const { id, account_id } of contacts) {
     const uuid = newest.get([id]);

@@ -37,13 +37,19 @@ function storableName(name: string | null): string | null {
 
 /** This account's delivery token (hex in the settings) as the backup's base64; null if missing or damaged. */
 function settingToken(db: Sql): string | null {
-  const hex = db.prepare("SELECT value FROM settings WHERE key = 'delivery.token'", { pluck: true }).get();
-  return typeof hex === 'string' && /^[0-9a-f]{32}$/.test(hex) ? Buffer.from(hex, 'hex').toString('base64') : null;
+  const hex = db
+    .prepare("SELECT value FROM settings WHERE key = 'delivery.token'", { pluck: true })
+    .get();
+  return typeof hex === 'string' && /^[0-9a-f]{32}$/.test(hex)
+    ? Buffer.from(hex, 'hex').toString('base64')
+    : null;
 }
 
 /** The pinned home relay id setting, if it is one. */
 function relayIdSetting(db: Sql): string | null {
-  const value = db.prepare("SELECT value FROM settings WHERE key = 'relay.id'", { pluck: true }).get();
+  const value = db
+    .prepare("SELECT value FROM settings WHERE key = 'relay.id'", { pluck: true })
+    .get();
   return typeof value === 'string' && /^[A-Za-z0-9_-]{22}$/.test(value) ? value : null;
 }
 
@@ -132,9 +138,20 @@ export function readSmallRecords(db: Sql): SmallRecords {
     ),
   ];
   const keyUses = db
-    .prepare('SELECT kyber_pre_key_id, signed_pre_key_id, base_key FROM kyber_pre_key_uses ORDER BY 1, 2, 3')
-    .all<{ kyber_pre_key_id: number; signed_pre_key_id: number; base_key: Uint8Array<ArrayBuffer> }>()
-    .map((r): KeyUseRecord => ({ type: 'keyUse', kyberId: r.kyber_pre_key_id, signedId: r.signed_pre_key_id, baseKey: b64(r.base_key) }));
+    .prepare(
+      'SELECT kyber_pre_key_id, signed_pre_key_id, base_key FROM kyber_pre_key_uses ORDER BY 1, 2, 3',
+    )
+    .all<{
+      kyber_pre_key_id: number;
+      signed_pre_key_id: number;
+      base_key: Uint8Array<ArrayBuffer>;
+    }>()
+    .map((r): KeyUseRecord => ({
+      type: 'keyUse',
+      kyberId: r.kyber_pre_key_id,
+      signedId: r.signed_pre_key_id,
+      baseKey: b64(r.base_key),
+    }));
   const keyCounters = db
     .prepare('SELECT kind, next_id FROM key_counters ORDER BY kind')
     .all<{ kind: KeyCounterRecord['kind']; next_id: number }>()
@@ -176,41 +193,39 @@ export function readSmallRecords(db: Sql): SmallRecords {
       received_at: number | null;
       accepted_at: number | null;
     }>()
-    .map(
-      (r): ContactRecord => ({
-        type: 'contact',
-        accountId: r.account_id,
-        displayName: storableName(r.display_name),
-        relay: r.relay,
-        createdAt: r.created_at,
-        identity: r.public_key
+    .map((r): ContactRecord => ({
+      type: 'contact',
+      accountId: r.account_id,
+      displayName: storableName(r.display_name),
+      relay: r.relay,
+      createdAt: r.created_at,
+      identity: r.public_key
+        ? {
+            publicKey: b64(r.public_key),
+            trust: r.trust ?? 'trusted',
+            verified: r.verified === 1,
+            firstSeenAt: r.first_seen_at ?? r.created_at,
+            changedAt: r.changed_at,
+          }
+        : null,
+      relayId: r.relay_id,
+      deliveryToken: r.delivery_token ? b64(r.delivery_token) : null,
+      tokenSentAt: r.token_sent_at,
+      blocked: r.blocked === 1,
+      move:
+        r.to_account !== null && r.identity_key !== null
           ? {
-              publicKey: b64(r.public_key),
-              trust: r.trust ?? 'trusted',
-              verified: r.verified === 1,
-              firstSeenAt: r.first_seen_at ?? r.created_at,
-              changedAt: r.changed_at,
+              to: r.to_account,
+              identityKey: b64(r.identity_key),
+              relay: r.move_relay ?? '',
+              relayId: r.move_relay_id ?? '',
+              token: r.move_token ?? '',
+              issuedAt: r.issued_at ?? 0,
+              receivedAt: r.received_at ?? 0,
+              acceptedAt: r.accepted_at,
             }
           : null,
-        relayId: r.relay_id,
-        deliveryToken: r.delivery_token ? b64(r.delivery_token) : null,
-        tokenSentAt: r.token_sent_at,
-        blocked: r.blocked === 1,
-        move:
-          r.to_account !== null && r.identity_key !== null
-            ? {
-                to: r.to_account,
-                identityKey: b64(r.identity_key),
-                relay: r.move_relay ?? '',
-                relayId: r.move_relay_id ?? '',
-                token: r.move_token ?? '',
-                issuedAt: r.issued_at ?? 0,
-                receivedAt: r.received_at ?? 0,
-                acceptedAt: r.accepted_at,
-              }
-            : null,
-      }),
-    );
+    }));
   const conversations = db
     .prepare(
       `SELECT k.account_id, c.created_at, c.last_message_at, c.unread_count, c.identity_changed, c.draft
@@ -224,17 +239,15 @@ export function readSmallRecords(db: Sql): SmallRecords {
       identity_changed: number;
       draft: string | null;
     }>()
-    .map(
-      (r): ConversationRecord => ({
-        type: 'conversation',
-        with: r.account_id,
-        createdAt: r.created_at,
-        lastMessageAt: r.last_message_at,
-        unreadCount: r.unread_count,
-        identityChanged: r.identity_changed === 1,
-        draft: r.draft,
-      }),
-    );
+    .map((r): ConversationRecord => ({
+      type: 'conversation',
+      with: r.account_id,
+      createdAt: r.created_at,
+      lastMessageAt: r.last_message_at,
+      unreadCount: r.unread_count,
+      identityChanged: r.identity_changed === 1,
+      draft: r.draft,
+    }));
   return { account, keys, keyUses, keyCounters, settings, contacts, conversations };
 }
 
@@ -249,7 +262,8 @@ export interface MessageRange {
  * scan, which there goes through a small page cache rather than filling the
  * main connection's 64 MiB one (peak memory would then grow with history).
  */
-export const MESSAGE_RANGE_SQL = 'SELECT coalesce(max(id), 0) AS maxId, count(*) AS count FROM messages';
+export const MESSAGE_RANGE_SQL =
+  'SELECT coalesce(max(id), 0) AS maxId, count(*) AS count FROM messages';
 
 /** Message ids read per query. */
 export const MESSAGE_SPAN = 2048;

@@ -29,7 +29,11 @@ export interface VerifyReport {
  * BACKUP_TRUNCATED, BACKUP_TRAILING_DATA, BACKUP_UNSUPPORTED_VERSION,
  * IDENTITY_MISMATCH (deep) or CANCELLED.
  */
-export async function verifyBackup(file: string, passphrase: string, options: VerifyBackupOptions = {}): Promise<VerifyReport> {
+export async function verifyBackup(
+  file: string,
+  passphrase: string,
+  options: VerifyBackupOptions = {},
+): Promise<VerifyReport> {
   if (!options.deep) return readBackup(file, passphrase, { ...options, phase: 'verify' });
   // Deep: everything import's first pass refuses, identity keys included.
   return readBackup(file, passphrase, { ...options, phase: 'verify', ...identityCheckHooks() });

@@ -26,7 +26,14 @@ export function createAccount(db: Sql, displayName: string, now = Date.now()): L
     db.prepare(
       `INSERT INTO account (singleton, account_id, display_name, device_id, registration_id, identity_key_pair, created_at)
        VALUES (1, ?, ?, ?, ?, ?, ?)`,
-    ).run([account.accountId, displayName, account.deviceId, account.registrationId, identity.serialize(), now]);
+    ).run([
+      account.accountId,
+      displayName,
+      account.deviceId,
+      account.registrationId,
+      identity.serialize(),
+      now,
+    ]);
     addSignedPreKey(db, identity, now);
     addKyberPreKeys(db, identity, 1, true, now);
     addKyberPreKeys(db, identity, PREKEY_BATCH, false, now);

@@ -43,13 +43,17 @@ type MoveRow = {
 
 /** The move recorded for a contact's (old) account id, if any. */
 export function findMove(db: Sql, from: string): IdentityMove | undefined {
-  const row = db.prepare('SELECT * FROM identity_moves WHERE from_account = ?').get<MoveRow>([from]);
+  const row = db
+    .prepare('SELECT * FROM identity_moves WHERE from_account = ?')
+    .get<MoveRow>([from]);
   return row && toMove(row);
 }
 
 /** The pending (unaccepted) move to the account `to`, if any: its messages belong to the old contact's conversation. */
 export function findPendingMoveTo(db: Sql, to: string): IdentityMove | undefined {
-  const row = db.prepare('SELECT * FROM identity_moves WHERE to_account = ? AND accepted_at IS NULL').get<MoveRow>([to]);
+  const row = db
+    .prepare('SELECT * FROM identity_moves WHERE to_account = ? AND accepted_at IS NULL')
+    .get<MoveRow>([to]);
   return row && toMove(row);
 }
 
@@ -68,7 +72,10 @@ function toMove(row: MoveRow): IdentityMove {
 
 function verifies(key: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   try {
-    return PublicKey.deserialize(Uint8Array.from(key)).verify(Uint8Array.from(message), Uint8Array.from(signature));
+    return PublicKey.deserialize(Uint8Array.from(key)).verify(
+      Uint8Array.from(message),
+      Uint8Array.from(signature),
+    );
   } catch {
     return false;
   }
@@ -110,22 +117,37 @@ export function applyMoveNotice(
      ON CONFLICT (from_account) DO UPDATE SET to_account = excluded.to_account, identity_key = excluded.identity_key,
        relay = excluded.relay, relay_id = excluded.relay_id, token = excluded.token, issued_at = excluded.issued_at,
        received_at = excluded.received_at, accepted_at = NULL`,
-  ).run([subject.contact, notice.to, newKey, content.relay, content.relayId, content.token, notice.issuedAt, now]);
-  db.prepare('INSERT INTO identity_changes (account_id, old_key, new_key, detected_at) VALUES (?, ?, ?, ?)').run([
+  ).run([
     subject.contact,
-    Uint8Array.from(subject.signer),
+    notice.to,
     newKey,
+    content.relay,
+    content.relayId,
+    content.token,
+    notice.issuedAt,
     now,
   ]);
   db.prepare(
+    'INSERT INTO identity_changes (account_id, old_key, new_key, detected_at) VALUES (?, ?, ?, ?)',
+  ).run([subject.contact, Uint8Array.from(subject.signer), newKey, now]);
+  db.prepare(
     'UPDATE conversations SET identity_changed = 1 WHERE contact_id = (SELECT id FROM contacts WHERE account_id = ?)',
   ).run([subject.contact]);
-  tx.writes.identities.set(subject.contact, { ...subject.pinned, trust: 'changed', verified: false, changedAt: now });
+  tx.writes.identities.set(subject.contact, {
+    ...subject.pinned,
+    trust: 'changed',
+    verified: false,
+    changedAt: now,
+  });
   return 'pending';
 }
 
 /** Which contact a notice from `from` is about, and the key that must have signed it. */
-type Subject = { readonly contact: string; readonly signer: Uint8Array; readonly pinned: IdentityRow };
+type Subject = {
+  readonly contact: string;
+  readonly signer: Uint8Array;
+  readonly pinned: IdentityRow;
+};
 
 /**
  * `from` is a contact (its pinned key signs), or the new account of a
@@ -133,16 +155,23 @@ type Subject = { readonly contact: string; readonly signer: Uint8Array; readonly
  * accepted: its key, from the first notice, signs, and the contact moves on).
  */
 function subjectOf(db: Sql, tx: ProtocolTransaction, from: string): Subject | undefined {
-  const isContact = (id: string) => db.prepare('SELECT 1 FROM contacts WHERE account_id = ?').get([id]) !== undefined;
+  const isContact = (id: string) =>
+    db.prepare('SELECT 1 FROM contacts WHERE account_id = ?').get([id]) !== undefined;
   const pinned = tx.identity(from);
   if (pinned && isContact(from)) return { contact: from, signer: pinned.publicKey, pinned };
   const pending = findPendingMoveTo(db, from);
   const contactPin = pending && tx.identity(pending.from);
-  if (pending && contactPin && isContact(pending.from)) return { contact: pending.from, signer: pending.identityKey, pinned: contactPin };
+  if (pending && contactPin && isContact(pending.from))
+    return { contact: pending.from, signer: pending.identityKey, pinned: contactPin };
   return undefined;
 }
 
-function checkNotice(db: Sql, subject: Subject, sender: VerifiedSender, content: MovedContent): TrustRefusalCode | undefined {
+function checkNotice(
+  db: Sql,
+  subject: Subject,
+  sender: VerifiedSender,
+  content: MovedContent,
+): TrustRefusalCode | undefined {
   const { notice } = content;
   let newKey: Uint8Array;
   try {
@@ -182,7 +211,13 @@ function derives(key: Uint8Array, accountId: string): boolean {
  * account's identity and sessions are dropped, and queued messages follow
  * the contact. Call inside a transaction; the caller clears the identity cache after COMMIT.
  */
-export function completeMove(db: Sql, move: IdentityMove, verified: boolean, senderName: string, now: number): void {
+export function completeMove(
+  db: Sql,
+  move: IdentityMove,
+  verified: boolean,
+  senderName: string,
+  now: number,
+): void {
   const conversationOf = db.prepare(
     'SELECT c.id FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE k.account_id = ?',
     { pluck: true },
@@ -191,7 +226,10 @@ export function completeMove(db: Sql, move: IdentityMove, verified: boolean, sen
   // Messages the new account sent before its notice arrived opened a conversation of their own: fold it in.
   const stray = conversationOf.get([move.to]);
   if (typeof stray === 'number') {
-    db.prepare('UPDATE messages SET conversation_id = ? WHERE conversation_id = ?').run([kept, stray]);
+    db.prepare('UPDATE messages SET conversation_id = ? WHERE conversation_id = ?').run([
+      kept,
+      stray,
+    ]);
     db.prepare('DELETE FROM conversations WHERE id = ?').run([stray]);
     db.prepare('DELETE FROM contacts WHERE account_id = ?').run([move.to]);
   }
@@ -205,9 +243,17 @@ export function completeMove(db: Sql, move: IdentityMove, verified: boolean, sen
      ON CONFLICT (account_id) DO UPDATE SET trust = 'trusted', verified = excluded.verified`,
   ).run([move.to, Uint8Array.from(move.identityKey), verified ? 1 : 0, now]);
   db.prepare('DELETE FROM identities WHERE account_id = ?').run([move.from]);
-  db.prepare("DELETE FROM sessions WHERE substr(address, 1, length(?) + 1) = ? || '.'").run([move.from, move.from]);
+  db.prepare("DELETE FROM sessions WHERE substr(address, 1, length(?) + 1) = ? || '.'").run([
+    move.from,
+    move.from,
+  ]);
   readdressQueued(db, move.from, move.to, senderName);
-  db.prepare('UPDATE identity_moves SET accepted_at = ? WHERE from_account = ?').run([now, move.from]);
-  db.prepare('UPDATE identity_changes SET accepted_at = ? WHERE account_id = ? AND accepted_at IS NULL').run([now, move.from]);
+  db.prepare('UPDATE identity_moves SET accepted_at = ? WHERE from_account = ?').run([
+    now,
+    move.from,
+  ]);
+  db.prepare(
+    'UPDATE identity_changes SET accepted_at = ? WHERE account_id = ? AND accepted_at IS NULL',
+  ).run([now, move.from]);
   db.prepare('UPDATE conversations SET identity_changed = 0 WHERE id = ?').run([kept]);
 }

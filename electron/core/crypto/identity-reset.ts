@@ -40,7 +40,11 @@ export function ownDestination(profile: Profile): MoveDestination {
 }
 
 /** Signs a move notice from `from` to the account of `to` (docs/message-format.md#identity-reset). */
-export function signMoveNotice(from: LocalAccount, to: IdentityKeyPair, issuedAt: number): MoveNotice {
+export function signMoveNotice(
+  from: LocalAccount,
+  to: IdentityKeyPair,
+  issuedAt: number,
+): MoveNotice {
   const toId = deriveAccountId(to.publicKey);
   const key = to.publicKey.serialize();
   return {
@@ -48,7 +52,9 @@ export function signMoveNotice(from: LocalAccount, to: IdentityKeyPair, issuedAt
     to: toId,
     identityKey: toBase64(key),
     issuedAt,
-    signature: toBase64(from.identity.privateKey.sign(moveNoticeMessage(from.accountId, toId, key, issuedAt))),
+    signature: toBase64(
+      from.identity.privateKey.sign(moveNoticeMessage(from.accountId, toId, key, issuedAt)),
+    ),
   };
 }
 
@@ -62,11 +68,19 @@ export function signMoveNotice(from: LocalAccount, to: IdentityKeyPair, issuedAt
  * the old identity or the new one, never a mix. Runs as an exclusive unit of
  * work, so no encrypt or decrypt pass of the old identity commits after it.
  */
-export function resetIdentity(profile: Profile, destination: MoveDestination, now = Date.now()): Promise<LocalAccount> {
+export function resetIdentity(
+  profile: Profile,
+  destination: MoveDestination,
+  now = Date.now(),
+): Promise<LocalAccount> {
   return profile.exclusive(() => Promise.resolve(replaceIdentity(profile, destination, now)));
 }
 
-function replaceIdentity(profile: Profile, destination: MoveDestination, now: number): LocalAccount {
+function replaceIdentity(
+  profile: Profile,
+  destination: MoveDestination,
+  now: number,
+): LocalAccount {
   const old = profile.account;
   const identity = IdentityKeyPair.generate();
   const notice = signMoveNotice(old, identity, now);
@@ -82,18 +96,21 @@ function replaceIdentity(profile: Profile, destination: MoveDestination, now: nu
       'DELETE FROM sessions; DELETE FROM sender_keys; DELETE FROM kyber_pre_key_uses; DELETE FROM pre_keys; ' +
         'DELETE FROM signed_pre_keys; DELETE FROM kyber_pre_keys;',
     );
-    db.prepare('UPDATE account SET account_id = ?, registration_id = ?, identity_key_pair = ? WHERE singleton = 1').run([
-      account.accountId,
-      account.registrationId,
-      identity.serialize(),
-    ]);
+    db.prepare(
+      'UPDATE account SET account_id = ?, registration_id = ?, identity_key_pair = ? WHERE singleton = 1',
+    ).run([account.accountId, account.registrationId, identity.serialize()]);
     addSignedPreKey(db, identity, now);
     addKyberPreKeys(db, identity, 1, true, now);
     addKyberPreKeys(db, identity, PREKEY_BATCH, false, now);
     addPreKeys(db, PREKEY_BATCH, now);
     // Key publication and token registration belong to the old account: the new one does both afresh.
-    db.prepare("DELETE FROM settings WHERE key IN ('keys.publishedTo', 'delivery.tokenRegisteredWith')").run();
-    db.prepare('INSERT INTO own_moves (notice, created_at) VALUES (?, ?)').run([JSON.stringify(notice), now]);
+    db.prepare(
+      "DELETE FROM settings WHERE key IN ('keys.publishedTo', 'delivery.tokenRegisteredWith')",
+    ).run();
+    db.prepare('INSERT INTO own_moves (notice, created_at) VALUES (?, ?)').run([
+      JSON.stringify(notice),
+      now,
+    ]);
     const moved: Content = {
       v: 1,
       type: 'moved',
@@ -116,7 +133,9 @@ function queueToEveryContact(db: Sql, payload: Uint8Array<ArrayBuffer>, now: num
     `INSERT INTO outbox (kind, message_id, client_message_id, recipient, recipient_device, payload, created_at)
      VALUES ('receipt', NULL, ?, ?, 1, ?, ?)`,
   );
-  for (const accountId of db.prepare('SELECT account_id FROM contacts WHERE blocked = 0 ORDER BY id', { pluck: true }).all<string>()) {
+  for (const accountId of db
+    .prepare('SELECT account_id FROM contacts WHERE blocked = 0 ORDER BY id', { pluck: true })
+    .all<string>()) {
     insert.run([randomUUID(), accountId, payload, now]);
   }
 }
@@ -128,7 +147,11 @@ function queueToEveryContact(db: Sql, payload: Uint8Array<ArrayBuffer>, now: num
  * propagates (try again on the next pass); a refusal cannot be cured by
  * retrying, so the notice is marked done and the refusal logged.
  */
-export async function announcePendingMove(profile: Profile, home: HomeRelay, now = Date.now()): Promise<number> {
+export async function announcePendingMove(
+  profile: Profile,
+  home: HomeRelay,
+  now = Date.now(),
+): Promise<number> {
   const pending = profile.db
     .prepare('SELECT id, notice FROM own_moves WHERE announced_at IS NULL ORDER BY id')
     .all<{ id: number; notice: string }>();
@@ -146,7 +169,9 @@ export async function announcePendingMove(profile: Profile, home: HomeRelay, now
         log.error('identity.move-refused', error);
       }
     }
-    profile.commit(undefined, (db) => db.prepare('UPDATE own_moves SET announced_at = ? WHERE id = ?').run([now, row.id]));
+    profile.commit(undefined, (db) =>
+      db.prepare('UPDATE own_moves SET announced_at = ? WHERE id = ?').run([now, row.id]),
+    );
   }
   return announced;
 }

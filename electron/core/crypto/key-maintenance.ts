@@ -2,7 +2,13 @@ import { RELAY_LIMITS } from '../../../shared/relay/protocol.ts';
 import type { Sql } from '../db/sqlite.ts';
 import type { Profile } from '../profile/profile.ts';
 import type { HomeRelay, KeyStatus } from '../sync/relay.ts';
-import { addKyberPreKeys, addPreKeys, addSignedPreKey, markKeysPublished, publishedKeys } from './prekeys.ts';
+import {
+  addKyberPreKeys,
+  addPreKeys,
+  addSignedPreKey,
+  markKeysPublished,
+  publishedKeys,
+} from './prekeys.ts';
 
 // The life of this device's prekeys (docs/storage.md#keys):
 // - signed EC and last-resort Kyber keys rotate every ROTATE_AFTER_MS. A new
@@ -42,9 +48,16 @@ export interface MaintenanceReport {
  * The engine's `publishKeys` and the CLI call it; RELAY_UNAVAILABLE
  * propagates and the next pass resumes where this one stopped.
  */
-export async function maintainKeys(profile: Profile, home: HomeRelay, now = Date.now()): Promise<MaintenanceReport> {
+export async function maintainKeys(
+  profile: Profile,
+  home: HomeRelay,
+  now = Date.now(),
+): Promise<MaintenanceReport> {
   const status = await home.keyStatus();
-  const deleted = profile.commit(undefined, (db) => recordHandedOut(db, status, now) + deleteExpired(db, now));
+  const deleted = profile.commit(
+    undefined,
+    (db) => recordHandedOut(db, status, now) + deleteExpired(db, now),
+  );
   const rotated = profile.commit(undefined, (db) => startRotationIfDue(profile, db, now));
   faultPoint('keys.after-generate');
   const generated = profile.commit(undefined, (db) => refill(profile, db, status, now));
@@ -56,9 +69,15 @@ export async function maintainKeys(profile: Profile, home: HomeRelay, now = Date
     pre: ONE_TIME_CAP - status.preKeyIds.length,
     kyber: ONE_TIME_CAP - status.kyberPreKeyIds.length,
   };
-  let mustPublish = status.signedPreKeyId !== signedId || status.lastResortKyberPreKeyId !== lastResortId;
+  let mustPublish =
+    status.signedPreKeyId !== signedId || status.lastResortKyberPreKeyId !== lastResortId;
   for (;;) {
-    const all = publishedKeys(profile.db, profile.account, false, RELAY_LIMITS.maxOneTimeKeysPerPublish);
+    const all = publishedKeys(
+      profile.db,
+      profile.account,
+      false,
+      RELAY_LIMITS.maxOneTimeKeysPerPublish,
+    );
     const keys = {
       ...all,
       oneTimePreKeys: all.oneTimePreKeys.slice(0, Math.max(0, room.pre)),
@@ -72,7 +91,10 @@ export async function maintainKeys(profile: Profile, home: HomeRelay, now = Date
     markKeysPublished(profile.db, keys);
     await home.publishKeys(keys);
     published += count;
-    room = { pre: room.pre - keys.oneTimePreKeys.length, kyber: room.kyber - keys.oneTimeKyberPreKeys.length };
+    room = {
+      pre: room.pre - keys.oneTimePreKeys.length,
+      kyber: room.kyber - keys.oneTimeKyberPreKeys.length,
+    };
     mustPublish = false;
   }
   faultPoint('keys.after-publish');
@@ -81,11 +103,18 @@ export async function maintainKeys(profile: Profile, home: HomeRelay, now = Date
 }
 
 /** The id of the signed (or last-resort) key a bundle would carry now. */
-function liveId(db: Sql, table: 'signed_pre_keys' | 'kyber_pre_keys', where: string): number | null {
+function liveId(
+  db: Sql,
+  table: 'signed_pre_keys' | 'kyber_pre_keys',
+  where: string,
+): number | null {
   const id = db
-    .prepare(`SELECT id FROM ${table} WHERE state IN ('pending', 'current') ${where} ORDER BY state = 'pending' DESC, id DESC LIMIT 1`, {
-      pluck: true,
-    })
+    .prepare(
+      `SELECT id FROM ${table} WHERE state IN ('pending', 'current') ${where} ORDER BY state = 'pending' DESC, id DESC LIMIT 1`,
+      {
+        pluck: true,
+      },
+    )
     .get();
   return typeof id === 'number' ? id : null;
 }
@@ -108,13 +137,21 @@ function recordHandedOut(db: Sql, status: KeyStatus, now: number): number {
 function deleteExpired(db: Sql, now: number): number {
   const before = now - GRACE_MS;
   let deleted = 0;
-  deleted += db.prepare("DELETE FROM signed_pre_keys WHERE state = 'previous' AND superseded_at <= ?").run([before]).changes;
-  deleted += db.prepare("DELETE FROM kyber_pre_keys WHERE last_resort = 1 AND state = 'previous' AND superseded_at <= ?").run([before]).changes;
+  deleted += db
+    .prepare("DELETE FROM signed_pre_keys WHERE state = 'previous' AND superseded_at <= ?")
+    .run([before]).changes;
+  deleted += db
+    .prepare(
+      "DELETE FROM kyber_pre_keys WHERE last_resort = 1 AND state = 'previous' AND superseded_at <= ?",
+    )
+    .run([before]).changes;
   for (const [table, where] of [
     ['pre_keys', ''],
     ['kyber_pre_keys', 'AND last_resort = 0'],
   ] as const) {
-    deleted += db.prepare(`DELETE FROM ${table} WHERE handed_out_at <= ? ${where}`).run([before]).changes;
+    deleted += db
+      .prepare(`DELETE FROM ${table} WHERE handed_out_at <= ? ${where}`)
+      .run([before]).changes;
     deleted += db
       .prepare(
         `DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE handed_out_at IS NOT NULL ${where}
@@ -145,7 +182,9 @@ function completeRotation(db: Sql, now: number): void {
     ['kyber_pre_keys', 'AND last_resort = 1'],
   ] as const) {
     if (!db.prepare(`SELECT 1 FROM ${table} WHERE state = 'pending' ${where}`).get()) continue;
-    db.prepare(`UPDATE ${table} SET state = 'previous', superseded_at = ? WHERE state = 'current' ${where}`).run([now]);
+    db.prepare(
+      `UPDATE ${table} SET state = 'previous', superseded_at = ? WHERE state = 'current' ${where}`,
+    ).run([now]);
     db.prepare(`UPDATE ${table} SET state = 'current' WHERE state = 'pending' ${where}`).run();
   }
 }
@@ -153,9 +192,18 @@ function completeRotation(db: Sql, now: number): void {
 /** Tops the one-time stock up to ONE_TIME_STOCK per kind (what the relay holds plus what is not yet published). */
 function refill(profile: Profile, db: Sql, status: KeyStatus, now: number): number {
   const unpublished = (table: string, where: string) =>
-    Number(db.prepare(`SELECT count(*) FROM ${table} WHERE published = 0 ${where}`, { pluck: true }).get());
+    Number(
+      db
+        .prepare(`SELECT count(*) FROM ${table} WHERE published = 0 ${where}`, { pluck: true })
+        .get(),
+    );
   const pre = Math.max(0, ONE_TIME_STOCK - status.preKeyIds.length - unpublished('pre_keys', ''));
-  const kyber = Math.max(0, ONE_TIME_STOCK - status.kyberPreKeyIds.length - unpublished('kyber_pre_keys', 'AND last_resort = 0'));
+  const kyber = Math.max(
+    0,
+    ONE_TIME_STOCK -
+      status.kyberPreKeyIds.length -
+      unpublished('kyber_pre_keys', 'AND last_resort = 0'),
+  );
   if (pre > 0) addPreKeys(db, pre, now);
   if (kyber > 0) addKyberPreKeys(db, profile.account.identity, kyber, false, now);
   return pre + kyber;

@@ -21,29 +21,56 @@ type OutboxRow = {
 };
 
 /** The plaintext of an outbox row, or undefined for an encrypted receipt (dropped). */
-function plaintextOf(db: Sql, row: OutboxRow, senderName: string): Uint8Array<ArrayBuffer> | undefined {
+function plaintextOf(
+  db: Sql,
+  row: OutboxRow,
+  senderName: string,
+): Uint8Array<ArrayBuffer> | undefined {
   if (row.payload) return row.payload;
   if (row.kind !== 'message' || row.message_id === null) return undefined;
   const message = db
     .prepare('SELECT uuid, sent_at, body FROM messages WHERE id = ?')
     .get<{ uuid: string; sent_at: number; body: string }>([row.message_id]);
   if (!message) return undefined;
-  return encodeContent({ v: 1, type: 'text', id: message.uuid, sentAt: message.sent_at, body: message.body, name: senderName });
+  return encodeContent({
+    v: 1,
+    type: 'text',
+    id: message.uuid,
+    sentAt: message.sent_at,
+    body: message.body,
+    name: senderName,
+  });
 }
 
 /** Queued rows (all, or one recipient's), oldest first. */
 function queuedRows(db: Sql, recipient?: string): OutboxRow[] {
   const where = recipient === undefined ? '' : 'WHERE recipient = ?';
   return db
-    .prepare(`SELECT id, kind, message_id, recipient, recipient_device, payload, next_attempt_at, created_at FROM outbox ${where} ORDER BY id`)
+    .prepare(
+      `SELECT id, kind, message_id, recipient, recipient_device, payload, next_attempt_at, created_at FROM outbox ${where} ORDER BY id`,
+    )
     .all<OutboxRow>(recipient === undefined ? [] : [recipient]);
 }
 
-function insertRow(db: Sql, row: OutboxRow, recipient: string, payload: Uint8Array<ArrayBuffer>): void {
+function insertRow(
+  db: Sql,
+  row: OutboxRow,
+  recipient: string,
+  payload: Uint8Array<ArrayBuffer>,
+): void {
   db.prepare(
     `INSERT INTO outbox (kind, message_id, client_message_id, recipient, recipient_device, payload, next_attempt_at, created_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run([row.kind, row.message_id, randomUUID(), recipient, row.recipient_device, payload, row.next_attempt_at, row.created_at]);
+  ).run([
+    row.kind,
+    row.message_id,
+    randomUUID(),
+    recipient,
+    row.recipient_device,
+    payload,
+    row.next_attempt_at,
+    row.created_at,
+  ]);
 }
 
 /**

@@ -38,11 +38,24 @@ function allocateIds(db: Sql, kind: KeyKind, count: number): number[] {
 export type KeyState = 'pending' | 'current' | 'previous';
 
 /** Creates and stores a new signed EC prekey. Call inside a transaction. */
-export function addSignedPreKey(db: Sql, identity: IdentityKeyPair, now: number, state: KeyState = 'current'): SignedPreKeyRecord {
+export function addSignedPreKey(
+  db: Sql,
+  identity: IdentityKeyPair,
+  now: number,
+  state: KeyState = 'current',
+): SignedPreKeyRecord {
   const [id] = allocateIds(db, 'signed_pre_key', 1) as [number];
   const key = PrivateKey.generate();
-  const record = SignedPreKeyRecord.new(id, now, key.getPublicKey(), key, identity.privateKey.sign(key.getPublicKey().serialize()));
-  db.prepare('INSERT INTO signed_pre_keys (id, record, created_at, state) VALUES (?, ?, ?, ?)').run([id, record.serialize(), now, state]);
+  const record = SignedPreKeyRecord.new(
+    id,
+    now,
+    key.getPublicKey(),
+    key,
+    identity.privateKey.sign(key.getPublicKey().serialize()),
+  );
+  db.prepare('INSERT INTO signed_pre_keys (id, record, created_at, state) VALUES (?, ?, ?, ?)').run(
+    [id, record.serialize(), now, state],
+  );
   return record;
 }
 
@@ -55,10 +68,17 @@ export function addKyberPreKeys(
   now: number,
   state: KeyState = 'current',
 ): KyberPreKeyRecord[] {
-  const insert = db.prepare('INSERT INTO kyber_pre_keys (id, record, last_resort, created_at, state) VALUES (?, ?, ?, ?, ?)');
+  const insert = db.prepare(
+    'INSERT INTO kyber_pre_keys (id, record, last_resort, created_at, state) VALUES (?, ?, ?, ?, ?)',
+  );
   return allocateIds(db, 'kyber_pre_key', count).map((id) => {
     const pair = KEMKeyPair.generate();
-    const record = KyberPreKeyRecord.new(id, now, pair, identity.privateKey.sign(pair.getPublicKey().serialize()));
+    const record = KyberPreKeyRecord.new(
+      id,
+      now,
+      pair,
+      identity.privateKey.sign(pair.getPublicKey().serialize()),
+    );
     insert.run([id, record.serialize(), lastResort ? 1 : 0, now, state]);
     return record;
   });
@@ -76,7 +96,8 @@ export function addPreKeys(db: Sql, count: number, now: number): PreKeyRecord[] 
 }
 
 // The key to publish: a pending one (a rotation in progress) before the current one.
-const NEWEST_LIVE = "state IN ('pending', 'current') ORDER BY state = 'pending' DESC, id DESC LIMIT 1";
+const NEWEST_LIVE =
+  "state IN ('pending', 'current') ORDER BY state = 'pending' DESC, id DESC LIMIT 1";
 
 /**
  * What this device publishes to a key directory: its signed and last-resort
@@ -84,17 +105,29 @@ const NEWEST_LIVE = "state IN ('pending', 'current') ORDER BY state = 'pending' 
  * all of them when `includePublished`, else those not yet published (at most
  * `limit` of each kind).
  */
-export function publishedKeys(db: Sql, account: LocalAccount, includePublished = true, limit = -1): PublishedKeys {
-  const signed = db.prepare(`SELECT record FROM signed_pre_keys WHERE ${NEWEST_LIVE}`, { pluck: true }).get() as Uint8Array<ArrayBuffer>;
+export function publishedKeys(
+  db: Sql,
+  account: LocalAccount,
+  includePublished = true,
+  limit = -1,
+): PublishedKeys {
+  const signed = db
+    .prepare(`SELECT record FROM signed_pre_keys WHERE ${NEWEST_LIVE}`, { pluck: true })
+    .get() as Uint8Array<ArrayBuffer>;
   const lastResort = db
-    .prepare(`SELECT record FROM kyber_pre_keys WHERE last_resort = 1 AND ${NEWEST_LIVE}`, { pluck: true })
+    .prepare(`SELECT record FROM kyber_pre_keys WHERE last_resort = 1 AND ${NEWEST_LIVE}`, {
+      pluck: true,
+    })
     .get() as Uint8Array<ArrayBuffer>;
   const onlyNew = includePublished ? '' : 'AND published = 0';
   const preKeys = db
     .prepare(`SELECT record FROM pre_keys WHERE 1 ${onlyNew} ORDER BY id LIMIT ?`, { pluck: true })
     .all<Uint8Array<ArrayBuffer>>([limit]);
   const kyber = db
-    .prepare(`SELECT record FROM kyber_pre_keys WHERE last_resort = 0 ${onlyNew} ORDER BY id LIMIT ?`, { pluck: true })
+    .prepare(
+      `SELECT record FROM kyber_pre_keys WHERE last_resort = 0 ${onlyNew} ORDER BY id LIMIT ?`,
+      { pluck: true },
+    )
     .all<Uint8Array<ArrayBuffer>>([limit]);
   const signedRecord = SignedPreKeyRecord.deserialize(signed);
   const signedKyber = (record: KyberPreKeyRecord) => ({

@@ -93,7 +93,9 @@ export class ProtocolState {
   getIdentity(accountId: string): IdentityRow | undefined {
     const cached = this.identityCache.get(accountId);
     if (cached !== undefined) return cached ?? undefined;
-    const row = this.db.prepare('SELECT * FROM identities WHERE account_id = ?').get<IdentityDbRow>([accountId]);
+    const row = this.db
+      .prepare('SELECT * FROM identities WHERE account_id = ?')
+      .get<IdentityDbRow>([accountId]);
     const identity = row && toIdentity(row);
     if (this.identityCache.size >= 4096) this.identityCache.clear();
     this.identityCache.set(accountId, identity ?? null);
@@ -101,12 +103,16 @@ export class ProtocolState {
   }
 
   getPreKey(id: number): PreKeyRecord | undefined {
-    const blob = this.db.prepare('SELECT record FROM pre_keys WHERE id = ?', { pluck: true }).get([id]);
+    const blob = this.db
+      .prepare('SELECT record FROM pre_keys WHERE id = ?', { pluck: true })
+      .get([id]);
     return blob instanceof Uint8Array ? PreKeyRecord.deserialize(blob) : undefined;
   }
 
   getSignedPreKey(id: number): SignedPreKeyRecord | undefined {
-    const blob = this.db.prepare('SELECT record FROM signed_pre_keys WHERE id = ?', { pluck: true }).get([id]);
+    const blob = this.db
+      .prepare('SELECT record FROM signed_pre_keys WHERE id = ?', { pluck: true })
+      .get([id]);
     return blob instanceof Uint8Array ? SignedPreKeyRecord.deserialize(blob) : undefined;
   }
 
@@ -114,7 +120,12 @@ export class ProtocolState {
     const row = this.db
       .prepare('SELECT record, last_resort FROM kyber_pre_keys WHERE id = ?')
       .get<{ record: Uint8Array<ArrayBuffer>; last_resort: number }>([id]);
-    return row && { record: KyberPreKeyRecord.deserialize(row.record), lastResort: row.last_resort === 1 };
+    return (
+      row && {
+        record: KyberPreKeyRecord.deserialize(row.record),
+        lastResort: row.last_resort === 1,
+      }
+    );
   }
 
   hasKyberUse(kyberId: number, signedId: number, baseKey: Uint8Array<ArrayBuffer>): boolean {
@@ -136,7 +147,8 @@ export class ProtocolState {
       'INSERT INTO sessions (address, record, updated_at) VALUES (?, ?, ?) ' +
         'ON CONFLICT (address) DO UPDATE SET record = excluded.record, updated_at = excluded.updated_at',
     );
-    for (const [address, record] of writes.sessions) saveSession.run([address, record.serialize(), now]);
+    for (const [address, record] of writes.sessions)
+      saveSession.run([address, record.serialize(), now]);
 
     const saveIdentity = this.db.prepare(
       `INSERT INTO identities (account_id, public_key, trust, verified, first_seen_at, changed_at)
@@ -155,7 +167,9 @@ export class ProtocolState {
       });
     }
     for (const code of writes.refusals) countTrustRefusal(this.db, code, now);
-    const savePreKey = this.db.prepare('INSERT OR REPLACE INTO pre_keys (id, record, created_at) VALUES (?, ?, ?)');
+    const savePreKey = this.db.prepare(
+      'INSERT OR REPLACE INTO pre_keys (id, record, created_at) VALUES (?, ?, ?)',
+    );
     for (const [id, record] of writes.preKeys) savePreKey.run([id, record.serialize(), now]);
     const removePreKey = this.db.prepare('DELETE FROM pre_keys WHERE id = ?');
     for (const id of writes.removedPreKeys) removePreKey.run([id]);
@@ -169,12 +183,15 @@ export class ProtocolState {
       'INSERT OR REPLACE INTO kyber_pre_keys (id, record, last_resort, created_at) VALUES (?, ?, 0, ?)',
     );
     for (const [id, record] of writes.kyberPreKeys) saveKyber.run([id, record.serialize(), now]);
-    const removeKyber = this.db.prepare('DELETE FROM kyber_pre_keys WHERE id = ? AND last_resort = 0');
+    const removeKyber = this.db.prepare(
+      'DELETE FROM kyber_pre_keys WHERE id = ? AND last_resort = 0',
+    );
     for (const id of writes.removedKyberPreKeys) removeKyber.run([id]);
     const useKyber = this.db.prepare(
       'INSERT INTO kyber_pre_key_uses (kyber_pre_key_id, signed_pre_key_id, base_key) VALUES (?, ?, ?)',
     );
-    for (const use of writes.kyberUses) useKyber.run([use.kyberId, use.signedId, Uint8Array.from(use.baseKey)]);
+    for (const use of writes.kyberUses)
+      useKyber.run([use.kyberId, use.signedId, Uint8Array.from(use.baseKey)]);
 
     return () => {
       for (const [address, record] of writes.sessions) this.remember(address, record);

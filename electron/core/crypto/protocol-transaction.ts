@@ -77,11 +77,19 @@ export class ProtocolTransaction {
   }
 
   session(address: string): SessionRecord | null {
-    return this.writes.sessions.get(address) ?? this.parent?.session(address) ?? this.state.getSession(address);
+    return (
+      this.writes.sessions.get(address) ??
+      this.parent?.session(address) ??
+      this.state.getSession(address)
+    );
   }
 
   identity(accountId: string): IdentityRow | undefined {
-    return this.writes.identities.get(accountId) ?? this.parent?.identity(accountId) ?? this.state.getIdentity(accountId);
+    return (
+      this.writes.identities.get(accountId) ??
+      this.parent?.identity(accountId) ??
+      this.state.getIdentity(accountId)
+    );
   }
 
   preKey(id: number): PreKeyRecord | undefined {
@@ -101,7 +109,9 @@ export class ProtocolTransaction {
 
   kyberUsed(kyberId: number, signedId: number, baseKey: Uint8Array<ArrayBuffer>): boolean {
     const seen = this.lookup((w) =>
-      w.kyberUses.some((u) => u.kyberId === kyberId && u.signedId === signedId && sameKey(u.baseKey, baseKey))
+      w.kyberUses.some(
+        (u) => u.kyberId === kyberId && u.signedId === signedId && sameKey(u.baseKey, baseKey),
+      )
         ? true
         : undefined,
     );
@@ -190,7 +200,11 @@ class OverlayIdentityStore extends IdentityKeyStore {
   override saveIdentity(address: ProtocolAddress, key: PublicKey): Promise<IdentityChange> {
     return Promise.resolve(this.tx.saveIdentity(address.name(), key.serialize()));
   }
-  override isTrustedIdentity(address: ProtocolAddress, key: PublicKey, direction: Direction): Promise<boolean> {
+  override isTrustedIdentity(
+    address: ProtocolAddress,
+    key: PublicKey,
+    direction: Direction,
+  ): Promise<boolean> {
     // Both directions: only the key the account id was derived from may speak
     // for it or be written to (docs/threat-model.md#trust-decisions).
     if (!this.tx.accepts(address.name(), key.serialize())) {
@@ -198,12 +212,15 @@ class OverlayIdentityStore extends IdentityKeyStore {
       return Promise.resolve(false);
     }
     // Sending waits while the contact's move to a new account is unaccepted.
-    if (direction === Direction.Sending) return Promise.resolve(this.tx.identity(address.name())?.trust !== 'changed');
+    if (direction === Direction.Sending)
+      return Promise.resolve(this.tx.identity(address.name())?.trust !== 'changed');
     return Promise.resolve(true);
   }
   override getIdentity(address: ProtocolAddress): Promise<PublicKey | null> {
     const current = this.tx.identity(address.name());
-    return Promise.resolve(current ? PublicKey.deserialize(Uint8Array.from(current.publicKey)) : null);
+    return Promise.resolve(
+      current ? PublicKey.deserialize(Uint8Array.from(current.publicKey)) : null,
+    );
   }
 }
 
@@ -252,9 +269,15 @@ class OverlayKyberPreKeyStore extends KyberPreKeyStore {
   }
   override getKyberPreKey(id: number): Promise<KyberPreKeyRecord> {
     const found = this.tx.kyberPreKey(id);
-    return found ? Promise.resolve(found.record) : Promise.reject(new Error('no such kyber prekey'));
+    return found
+      ? Promise.resolve(found.record)
+      : Promise.reject(new Error('no such kyber prekey'));
   }
-  override markKyberPreKeyUsed(kyberId: number, signedId: number, baseKey: PublicKey): Promise<void> {
+  override markKyberPreKeyUsed(
+    kyberId: number,
+    signedId: number,
+    baseKey: PublicKey,
+  ): Promise<void> {
     const found = this.tx.kyberPreKey(kyberId);
     if (!found) return Promise.reject(new Error('no such kyber prekey'));
     if (!found.lastResort) {

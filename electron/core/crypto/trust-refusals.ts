@@ -30,9 +30,15 @@ export function countTrustRefusal(db: Sql, code: TrustRefusalCode, now: number, 
 
 /** Every refusal counter, zero for kinds never seen. */
 export function trustRefusalCounts(db: Sql): Record<TrustRefusalCode, number> {
-  const counts = Object.fromEntries(TRUST_REFUSAL_CODES.map((code) => [code, 0])) as Record<TrustRefusalCode, number>;
-  for (const row of db.prepare('SELECT code, count FROM trust_refusals').all<{ code: string; count: number }>()) {
-    if ((TRUST_REFUSAL_CODES as readonly string[]).includes(row.code)) counts[row.code as TrustRefusalCode] = row.count;
+  const counts = Object.fromEntries(TRUST_REFUSAL_CODES.map((code) => [code, 0])) as Record<
+    TrustRefusalCode,
+    number
+  >;
+  for (const row of db
+    .prepare('SELECT code, count FROM trust_refusals')
+    .all<{ code: string; count: number }>()) {
+    if ((TRUST_REFUSAL_CODES as readonly string[]).includes(row.code))
+      counts[row.code as TrustRefusalCode] = row.count;
   }
   return counts;
 }

@@ -22,7 +22,10 @@ export function safetyNumber(profile: Profile, accountId: string): SafetyNumber 
   if (!identity) throw new SottoError('UNKNOWN_CONTACT');
   // A contact that moved: the number to compare is the new account's, the one the user is asked to accept.
   const move = identity.trust === 'changed' ? findMove(profile.db, accountId) : undefined;
-  const remote = move && move.acceptedAt === null ? { id: move.to, key: move.identityKey } : { id: accountId, key: identity.publicKey };
+  const remote =
+    move && move.acceptedAt === null
+      ? { id: move.to, key: move.identityKey }
+      : { id: accountId, key: identity.publicKey };
   const fingerprint = Fingerprint.new(
     FINGERPRINT_ITERATIONS,
     FINGERPRINT_VERSION,
@@ -47,21 +50,33 @@ export function markVerified(profile: Profile, accountId: string, now = Date.now
 }
 
 /** The user accepted a contact's move (its changed safety number) without verifying it; returns the new account id. */
-export function acceptIdentityChange(profile: Profile, accountId: string, now = Date.now()): string {
+export function acceptIdentityChange(
+  profile: Profile,
+  accountId: string,
+  now = Date.now(),
+): string {
   return acceptCurrentIdentity(profile, accountId, false, now);
 }
 
 /** Throws IDENTITY_CHANGED if sending to `accountId` must wait for the user. */
 export function assertCanSend(profile: Profile, accountId: string): void {
-  if (profile.state.getIdentity(accountId)?.trust === 'changed') throw new SottoError('IDENTITY_CHANGED');
+  if (profile.state.getIdentity(accountId)?.trust === 'changed')
+    throw new SottoError('IDENTITY_CHANGED');
 }
 
-function acceptCurrentIdentity(profile: Profile, accountId: string, verified: boolean, now: number): string {
+function acceptCurrentIdentity(
+  profile: Profile,
+  accountId: string,
+  verified: boolean,
+  now: number,
+): string {
   const identity = profile.state.getIdentity(accountId);
   if (!identity) throw new SottoError('UNKNOWN_CONTACT');
   const move = identity.trust === 'changed' ? findMove(profile.db, accountId) : undefined;
   if (move && move.acceptedAt === null) {
-    profile.commit(undefined, (db) => completeMove(db, move, verified, profile.account.displayName, now));
+    profile.commit(undefined, (db) =>
+      completeMove(db, move, verified, profile.account.displayName, now),
+    );
     profile.state.clearCache();
     return move.to;
   }

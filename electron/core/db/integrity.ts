@@ -77,7 +77,8 @@ export function checkIntegrity(path: string, key: Uint8Array): IntegrityCheck {
       workerData: { binding, path, keyHex: Buffer.from(key).toString('hex'), cancel: flag },
     });
     worker.once('message', (result: { problems: number; millis: number; cancelled: boolean }) => {
-      if (result.problems > 0) resolve({ ok: false, millis: result.millis, problems: result.problems });
+      if (result.problems > 0)
+        resolve({ ok: false, millis: result.millis, problems: result.problems });
       else if (result.cancelled) resolve({ ok: true, millis: result.millis, cancelled: true });
       else resolve({ ok: true, millis: result.millis });
     });

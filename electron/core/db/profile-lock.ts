@@ -21,7 +21,12 @@ export class ProfileLock {
       return new ProfileLock(db);
     } catch (error) {
       db.close();
-      if (error instanceof Error && /SQLITE_BUSY|database is locked/i.test(`${(error as { code?: string }).code} ${error.message}`)) {
+      if (
+        error instanceof Error &&
+        /SQLITE_BUSY|database is locked/i.test(
+          `${(error as { code?: string }).code} ${error.message}`,
+        )
+      ) {
         throw new SottoError('PROFILE_LOCKED', undefined, { cause: error });
       }
       throw error;

@@ -14,7 +14,10 @@ const DAMAGE = /SQLITE_(CORRUPT|NOTADB)|file is not a database|malformed/i;
 
 /** True if a SQLite error says the database file is damaged. */
 export function isDamageError(error: unknown): boolean {
-  return error instanceof Error && DAMAGE.test(`${(error as { code?: string }).code ?? ''} ${error.message}`);
+  return (
+    error instanceof Error &&
+    DAMAGE.test(`${(error as { code?: string }).code ?? ''} ${error.message}`)
+  );
 }
 
 /**

@@ -58,7 +58,10 @@ export function importMessages(
       for (const m of batch) {
         let conversation = conversations.get(m.conversationWith);
         if (!conversation) {
-          conversation = { id: ensureConversation(db, m.conversationWith, m.receivedAt), lastSentAt: 0 };
+          conversation = {
+            id: ensureConversation(db, m.conversationWith, m.receivedAt),
+            lastSentAt: 0,
+          };
           conversations.set(m.conversationWith, conversation);
         }
         const { changes } = insert.run([
@@ -91,7 +94,9 @@ export function importMessages(
     }
     if (batch.length > 0) flush();
     profile.commit(undefined, () => {
-      const touch = db.prepare('UPDATE conversations SET last_message_at = max(coalesce(last_message_at, 0), ?) WHERE id = ?');
+      const touch = db.prepare(
+        'UPDATE conversations SET last_message_at = max(coalesce(last_message_at, 0), ?) WHERE id = ?',
+      );
       for (const c of conversations.values()) if (c.lastSentAt > 0) touch.run([c.lastSentAt, c.id]);
       indexNewMessages(db);
     });

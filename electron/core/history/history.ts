@@ -59,7 +59,11 @@ export function listConversations(db: Sql): ConversationSummary[] {
       hasDraft: number;
       failedCount: number;
     }>()
-    .map((row) => ({ ...row, identityChanged: row.identityChanged === 1, hasDraft: row.hasDraft === 1 }));
+    .map((row) => ({
+      ...row,
+      identityChanged: row.identityChanged === 1,
+      hasDraft: row.hasDraft === 1,
+    }));
 }
 
 const MESSAGE_COLUMNS = `
@@ -77,9 +81,16 @@ function toMessage(row: MessageRow): HistoryMessage {
  * Up to `limit` messages of a conversation older than `before` (or the newest),
  * newest first, with sender names.
  */
-export function messagesPage(db: Sql, conversationId: number, limit = 50, before?: PageCursor): HistoryMessage[] {
+export function messagesPage(
+  db: Sql,
+  conversationId: number,
+  limit = 50,
+  before?: PageCursor,
+): HistoryMessage[] {
   const cursor = before ? 'AND (m.sent_at, m.id) < (?, ?)' : '';
-  const params = before ? [conversationId, before.sentAt, before.id, limit] : [conversationId, limit];
+  const params = before
+    ? [conversationId, before.sentAt, before.id, limit]
+    : [conversationId, limit];
   return db
     .prepare(
       `SELECT ${MESSAGE_COLUMNS}
@@ -92,7 +103,12 @@ export function messagesPage(db: Sql, conversationId: number, limit = 50, before
 }
 
 /** Up to `limit` messages of a conversation newer than `after`, oldest first (paging forward after a jump). */
-export function messagesAfter(db: Sql, conversationId: number, limit: number, after: PageCursor): HistoryMessage[] {
+export function messagesAfter(
+  db: Sql,
+  conversationId: number,
+  limit: number,
+  after: PageCursor,
+): HistoryMessage[] {
   return db
     .prepare(
       `SELECT ${MESSAGE_COLUMNS}
@@ -120,12 +136,17 @@ export function getMessage(db: Sql, messageId: number): HistoryMessage | undefin
  * About `limit` messages around one message, oldest first: the half before it,
  * the message, and the rest after it (to open a conversation at a search hit).
  */
-export function messagesAround(db: Sql, messageId: number, limit: number): HistoryMessage[] | undefined {
+export function messagesAround(
+  db: Sql,
+  messageId: number,
+  limit: number,
+): HistoryMessage[] | undefined {
   const target = getMessage(db, messageId);
   if (!target) return undefined;
   const cursor = { sentAt: target.sentAt, id: target.id };
   const olderCount = Math.floor((limit - 1) / 2);
-  const older = olderCount > 0 ? messagesPage(db, target.conversationId, olderCount, cursor).reverse() : [];
+  const older =
+    olderCount > 0 ? messagesPage(db, target.conversationId, olderCount, cursor).reverse() : [];
   const newer = messagesAfter(db, target.conversationId, limit - 1 - older.length, cursor);
   return [...older, target, ...newer];
 }
@@ -137,7 +158,9 @@ export function messagesAround(db: Sql, messageId: number, limit: number): Histo
 export function toFtsQuery(input: string): string | undefined {
   const words = input.normalize('NFC').split(/\s+/u).filter(Boolean).slice(0, 16);
   if (words.length === 0) return undefined;
-  return words.map((w, i) => `"${w.replaceAll('"', '""')}"${i === words.length - 1 ? '*' : ''}`).join(' ');
+  return words
+    .map((w, i) => `"${w.replaceAll('"', '""')}"${i === words.length - 1 ? '*' : ''}`)
+    .join(' ');
 }
 
 /**

@@ -29,17 +29,24 @@ export async function createDatabaseKey(
   protection: KeyProtection,
 ): Promise<{ key: Uint8Array; file: KeyFile }> {
   const secureKeychain = protection.keychain?.isSecure ? protection.keychain : undefined;
-  if (protection.passphrase === undefined && !secureKeychain) throw new SottoError('PASSPHRASE_REQUIRED');
+  if (protection.passphrase === undefined && !secureKeychain)
+    throw new SottoError('PASSPHRASE_REQUIRED');
   if (protection.passphrase !== undefined) assertStrongPassphrase(protection.passphrase);
   const key = randomBytes(32);
   const profileId = randomBytes(16).toString('hex');
   const wrappers: KeyWrapper[] = [];
   if (protection.passphrase !== undefined) {
-    wrappers.push(await wrapWithPassphrase(key, protection.passphrase, profileId, protection.kdfCost));
+    wrappers.push(
+      await wrapWithPassphrase(key, protection.passphrase, profileId, protection.kdfCost),
+    );
   }
   if (secureKeychain) {
     const blob = await secureKeychain.encrypt(key);
-    wrappers.push({ type: 'keychain', backend: secureKeychain.backend, blob: Buffer.from(blob).toString('base64') });
+    wrappers.push({
+      type: 'keychain',
+      backend: secureKeychain.backend,
+      blob: Buffer.from(blob).toString('base64'),
+    });
   }
   return { key, file: { format: 'sotto-keyfile', version: 1, profileId, wrappers } };
 }
@@ -57,7 +64,8 @@ export async function unwrapDatabaseKey(file: KeyFile, unlock: UnlockWith): Prom
     if (unlock.passphrase === undefined) throw new SottoError('KEYCHAIN_UNAVAILABLE');
   }
   const passphraseWrapper = file.wrappers.find((w) => w.type === 'passphrase');
-  if (unlock.passphrase === undefined || !passphraseWrapper) throw new SottoError('PASSPHRASE_REQUIRED');
+  if (unlock.passphrase === undefined || !passphraseWrapper)
+    throw new SottoError('PASSPHRASE_REQUIRED');
   return unwrapWithPassphrase(passphraseWrapper, unlock.passphrase, file.profileId);
 }
 

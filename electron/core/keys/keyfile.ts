@@ -11,7 +11,11 @@ const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/);
 
 const argon2idParams = z.object({
   algorithm: z.literal('argon2id'),
-  memoryKiB: z.number().int().min(8).max(4 * 1024 * 1024),
+  memoryKiB: z
+    .number()
+    .int()
+    .min(8)
+    .max(4 * 1024 * 1024),
   iterations: z.number().int().min(1).max(64),
   parallelism: z.number().int().min(1).max(16),
   salt: base64,
@@ -65,7 +69,8 @@ export function decodeKeyFile(text: string): KeyFile {
   const parsed = keyFileBody.safeParse(json);
   if (!parsed.success) {
     const version = (json as { version?: unknown } | null)?.version;
-    if (typeof version === 'number' && version > 1) throw new SottoError('PROFILE_TOO_NEW', 'key file');
+    if (typeof version === 'number' && version > 1)
+      throw new SottoError('PROFILE_TOO_NEW', 'key file');
     throw new SottoError('KEYFILE_CORRUPT', 'schema');
   }
   return parsed.data;
@@ -77,7 +82,8 @@ export function readKeyFile(path: string): KeyFile {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new SottoError('PROFILE_NOT_FOUND');
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new SottoError('PROFILE_NOT_FOUND');
     throw error;
   }
   return decodeKeyFile(text);

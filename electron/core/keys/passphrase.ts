@@ -23,7 +23,11 @@ export async function wrapWithPassphrase(
   profileId: string,
   cost: KdfCost = DEFAULT_KDF_COST,
 ): Promise<PassphraseWrapper> {
-  const kdf: Argon2idParams = { algorithm: 'argon2id', ...cost, salt: randomBytes(16).toString('base64') };
+  const kdf: Argon2idParams = {
+    algorithm: 'argon2id',
+    ...cost,
+    salt: randomBytes(16).toString('base64'),
+  };
   const kek = await deriveKek(passphrase, kdf);
   const nonce = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', kek, nonce);
@@ -48,7 +52,8 @@ export async function unwrapWithPassphrase(
   const kek = await deriveKek(passphrase, wrapper.kdf);
   const sealed = Buffer.from(wrapper.ciphertext, 'base64');
   const nonce = Buffer.from(wrapper.nonce, 'base64');
-  if (sealed.length !== 48 || nonce.length !== 12) throw new SottoError('KEYFILE_CORRUPT', 'wrapper size');
+  if (sealed.length !== 48 || nonce.length !== 12)
+    throw new SottoError('KEYFILE_CORRUPT', 'wrapper size');
   try {
     const decipher = createDecipheriv('aes-256-gcm', kek, nonce);
     decipher.setAAD(associatedData(profileId, wrapper.kdf));

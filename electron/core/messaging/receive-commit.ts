@@ -103,7 +103,13 @@ function handleMoved(
   now: number,
 ): FailureCode | undefined {
   if (!sender.senderKey) return 'FORGED_SENDER';
-  applyMoveNotice(db, tx, { accountId: sender.sender, identityKey: sender.senderKey.serialize() }, content, now);
+  applyMoveNotice(
+    db,
+    tx,
+    { accountId: sender.sender, identityKey: sender.senderKey.serialize() },
+    content,
+    now,
+  );
   return undefined;
 }
 

@@ -58,7 +58,9 @@ export class Profile {
       (report) => {
         if (!report.ok) {
           this.damaged = true;
-          log.error('profile.integrity', new SottoError('DB_CORRUPT'), { problems: report.problems });
+          log.error('profile.integrity', new SottoError('DB_CORRUPT'), {
+            problems: report.problems,
+          });
         }
         return report;
       },
@@ -103,7 +105,13 @@ export class Profile {
       // The key file is written last: until it exists, there is no profile.
       writeKeyFile(paths.keyFile, file);
       secureProfileFiles(paths);
-      return new Profile(paths, db, new ProtocolState(db, account, options.sessionCacheSize), key, lock);
+      return new Profile(
+        paths,
+        db,
+        new ProtocolState(db, account, options.sessionCacheSize),
+        key,
+        lock,
+      );
     } catch (error) {
       db?.close();
       lock.release();
@@ -116,7 +124,11 @@ export class Profile {
    * file or database, newer schema, already open) is a SottoError raised
    * before anything in the directory is written.
    */
-  static async open(dir: string, unlock: UnlockWith, options: ProfileOptions = {}): Promise<Profile> {
+  static async open(
+    dir: string,
+    unlock: UnlockWith,
+    options: ProfileOptions = {},
+  ): Promise<Profile> {
     const paths = profilePaths(dir);
     if (!existsSync(paths.keyFile)) throw new SottoError('PROFILE_NOT_FOUND');
     const lock = ProfileLock.acquire(paths.lock);
@@ -135,7 +147,13 @@ export class Profile {
       opened.transaction(() => indexNewMessages(opened))(); // catch up after an interrupted import
       // Only once the user proved to be the owner: a refused open changes nothing, not even modes.
       secureProfileFiles(paths);
-      return new Profile(paths, db, new ProtocolState(db, account, options.sessionCacheSize), key, lock);
+      return new Profile(
+        paths,
+        db,
+        new ProtocolState(db, account, options.sessionCacheSize),
+        key,
+        lock,
+      );
     } catch (error) {
       db?.close();
       lock.release();
@@ -213,7 +231,8 @@ export class Profile {
    */
   async verifyUnlock(unlock: UnlockWith): Promise<void> {
     const key = await unwrapDatabaseKey(readKeyFile(this.paths.keyFile), unlock);
-    if (key.length !== this.key.length || !timingSafeEqual(key, this.key)) throw new SottoError('WRONG_PASSPHRASE');
+    if (key.length !== this.key.length || !timingSafeEqual(key, this.key))
+      throw new SottoError('WRONG_PASSPHRASE');
   }
 
   /**

@@ -26,9 +26,7 @@ export function getSetting(db: Sql, key: SettingKey): string | undefined {
 
 /** Writes a setting. */
 export function setSetting(db: Sql, key: SettingKey, value: string): void {
-  db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run([
-    key,
-    value,
-  ]);
+  db.prepare(
+    'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+  ).run([key, value]);
 }
-

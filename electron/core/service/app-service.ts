@@ -17,7 +17,15 @@ import { getContact, type Contact as CoreContact } from '../contacts/contacts.ts
 import { addContactFromInvite } from '../contacts/invite.ts';
 import { acceptIdentityChange, markVerified, safetyNumber } from '../crypto/trust.ts';
 import { ownDestination, resetIdentity } from '../crypto/identity-reset.ts';
-import { getMessage, listConversations, markRead, messagesAfter, messagesAround, messagesPage, searchMessages } from '../history/history.ts';
+import {
+  getMessage,
+  listConversations,
+  markRead,
+  messagesAfter,
+  messagesAround,
+  messagesPage,
+  searchMessages,
+} from '../history/history.ts';
 import { readKeyFile } from '../keys/keyfile.ts';
 import { assertStrongPassphrase } from '../keys/passphrase-policy.ts';
 import { log } from '../log.ts';
@@ -32,7 +40,13 @@ import { SyncEngine, type SyncEvent } from '../sync/engine.ts';
 import { setHomeRelay } from '../sync/home-relay-setting.ts';
 import { checkOwnRelayAddress } from '../sync/relay-address.ts';
 import { getSetting } from '../profile/settings.ts';
-import type { CallContext, CoreService, EventListener, ParsedInput, ServiceOptions } from './types.ts';
+import type {
+  CallContext,
+  CoreService,
+  EventListener,
+  ParsedInput,
+  ServiceOptions,
+} from './types.ts';
 import { BackupRun, chosenFile, summaryOf } from './backups.ts';
 import { exportBackup } from '../backup/export.ts';
 import { importBackup } from '../backup/import.ts';
@@ -44,10 +58,20 @@ import { StatusWatch } from './status-watch.ts';
 /** A receive pass that stores at least this many messages is shown as a backlog. */
 const BACKLOG_THRESHOLD = 50;
 /** Methods that work without an unlocked profile (restore: at first run, into a new profile). */
-const OPEN_METHODS = new Set<MethodName>(['app:state', 'profile:create', 'profile:unlock', 'backup:restore', 'backup:verify', 'backup:cancel']);
+const OPEN_METHODS = new Set<MethodName>([
+  'app:state',
+  'profile:create',
+  'profile:unlock',
+  'backup:restore',
+  'backup:verify',
+  'backup:cancel',
+]);
 
 type Handlers = {
-  [M in MethodName]: (input: ParsedInput<M>, context: CallContext) => Promise<MethodOutput<M>> | MethodOutput<M>;
+  [M in MethodName]: (
+    input: ParsedInput<M>,
+    context: CallContext,
+  ) => Promise<MethodOutput<M>> | MethodOutput<M>;
 };
 
 /** Creates the core service for one profile directory (see CoreService). */
@@ -93,7 +117,10 @@ class AppService implements CoreService {
       'contacts:safety-number': (input) => {
         const profile = this.open();
         const number = safetyNumber(profile, this.contactOf(input.conversationId).accountId);
-        return { digits: number.digits, scannable: Buffer.from(number.scannable).toString('base64') };
+        return {
+          digits: number.digits,
+          scannable: Buffer.from(number.scannable).toString('base64'),
+        };
       },
       'contacts:verify': (input) => this.trust(input.conversationId, markVerified),
       'contacts:accept-identity': (input) => this.trust(input.conversationId, acceptIdentityChange),
@@ -113,7 +140,11 @@ class AppService implements CoreService {
         const profile = this.open();
         this.contactOf(input.conversationId);
         const draft = input.draft === null || input.draft.trim() === '' ? null : input.draft;
-        profile.commit(undefined, (db) => db.prepare('UPDATE conversations SET draft = ? WHERE id = ?').run([draft, input.conversationId]));
+        profile.commit(undefined, (db) =>
+          db
+            .prepare('UPDATE conversations SET draft = ? WHERE id = ?')
+            .run([draft, input.conversationId]),
+        );
         return {};
       },
       'messages:page': (input) => {
@@ -137,7 +168,11 @@ class AppService implements CoreService {
         retryMessage(profile, input.messageId);
         const message = this.message(input.messageId);
         this.watch.track([message]);
-        this.emit('message:status', { messageId: message.id, conversationId: message.conversationId, status: message.status });
+        this.emit('message:status', {
+          messageId: message.id,
+          conversationId: message.conversationId,
+          status: message.status,
+        });
         this.sendNow();
         return message;
       },
@@ -145,19 +180,29 @@ class AppService implements CoreService {
       'sync:status': () => this.syncStatus(),
       'backup:export': (input, context) => this.exportBackup(input, chosenFile(context.file)),
       'backup:verify': (input, context) =>
-        this.backups.run('verify', async (run) => summaryOf((await verifyBackup(chosenFile(context.file), input.passphrase, run)).manifest)),
+        this.backups.run('verify', async (run) =>
+          summaryOf((await verifyBackup(chosenFile(context.file), input.passphrase, run)).manifest),
+        ),
       'backup:restore': (input, context) => this.restore(input, chosenFile(context.file)),
       'backup:cancel': () => {
         this.backups.cancel();
         return {};
       },
-      'export:conversation': (input, context) => this.exportConversation(input, chosenFile(context.file)),
+      'export:conversation': (input, context) =>
+        this.exportConversation(input, chosenFile(context.file)),
     };
   }
 
-  async call<M extends MethodName>(method: M, input: ParsedInput<M>, context: CallContext = {}): Promise<MethodOutput<M>> {
+  async call<M extends MethodName>(
+    method: M,
+    input: ParsedInput<M>,
+    context: CallContext = {},
+  ): Promise<MethodOutput<M>> {
     if (!OPEN_METHODS.has(method)) this.open();
-    const handler = this.handlers[method] as (input: ParsedInput<M>, context: CallContext) => Promise<MethodOutput<M>> | MethodOutput<M>;
+    const handler = this.handlers[method] as (
+      input: ParsedInput<M>,
+      context: CallContext,
+    ) => Promise<MethodOutput<M>> | MethodOutput<M>;
     return handler(input, context);
   }
 
@@ -198,9 +243,11 @@ class AppService implements CoreService {
   }
 
   private async create(input: ParsedInput<'profile:create'>): Promise<AppState> {
-    if (this.profile || existsSync(profilePaths(this.options.profileDir).keyFile)) throw new SottoError('PROFILE_EXISTS');
+    if (this.profile || existsSync(profilePaths(this.options.profileDir).keyFile))
+      throw new SottoError('PROFILE_EXISTS');
     const keychain = input.useKeychain ? this.options.keychain : undefined;
-    if (input.useKeychain && !keychain?.isSecure && input.passphrase === undefined) throw new SottoError('PASSPHRASE_REQUIRED');
+    if (input.useKeychain && !keychain?.isSecure && input.passphrase === undefined)
+      throw new SottoError('PASSPHRASE_REQUIRED');
     // Name (INVALID_NAME) and passphrase (WEAK_PASSPHRASE) are checked by Profile.create before it writes anything.
     // The address is checked before the profile exists: a refused address leaves nothing behind.
     const allowInsecure = input.allowInsecureRelay === true;
@@ -248,7 +295,8 @@ class AppService implements CoreService {
   /** The unlocked profile; APP_LOCKED or NO_PROFILE otherwise. */
   private open(): Profile {
     if (this.profile && !this.locked) return this.profile;
-    if (this.profile || existsSync(profilePaths(this.options.profileDir).keyFile)) throw new SottoError('APP_LOCKED');
+    if (this.profile || existsSync(profilePaths(this.options.profileDir).keyFile))
+      throw new SottoError('APP_LOCKED');
     throw new SottoError('NO_PROFILE');
   }
 
@@ -281,7 +329,11 @@ class AppService implements CoreService {
    * Consent to an insecure relay belongs to one address: a new address needs it again.
    * Returns true if the sync loop must restart.
    */
-  private setRelay(profile: Profile, relay: string | null | undefined, allowInsecure: boolean | undefined): boolean {
+  private setRelay(
+    profile: Profile,
+    relay: string | null | undefined,
+    allowInsecure: boolean | undefined,
+  ): boolean {
     const current = getSetting(profile.db, 'relay');
     const consented = getSetting(profile.db, 'relay.allowInsecure') === 'true';
     const address = relay ?? current;
@@ -313,7 +365,10 @@ class AppService implements CoreService {
   private contacts(): Contact[] {
     const db = this.open().db;
     return db
-      .prepare('SELECT account_id FROM contacts ORDER BY coalesce(display_name, account_id) COLLATE NOCASE', { pluck: true })
+      .prepare(
+        'SELECT account_id FROM contacts ORDER BY coalesce(display_name, account_id) COLLATE NOCASE',
+        { pluck: true },
+      )
       .all<string>()
       .map((accountId) => toContact(getContact(db, accountId)));
   }
@@ -321,14 +376,20 @@ class AppService implements CoreService {
   private contactOf(conversationId: number): CoreContact {
     const db = this.open().db;
     const accountId = db
-      .prepare('SELECT k.account_id FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE c.id = ?', { pluck: true })
+      .prepare(
+        'SELECT k.account_id FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE c.id = ?',
+        { pluck: true },
+      )
       .get([conversationId]);
     if (typeof accountId !== 'string') throw new SottoError('UNKNOWN_CONTACT');
     return getContact(db, accountId);
   }
 
   /** Verify or accept: after a contact's move the conversation belongs to its new account id, so it is re-read by conversation. */
-  private trust(conversationId: number, decide: (profile: Profile, accountId: string) => string): Contact {
+  private trust(
+    conversationId: number,
+    decide: (profile: Profile, accountId: string) => string,
+  ): Contact {
     const profile = this.open();
     decide(profile, this.contactOf(conversationId).accountId);
     this.emit('conversations:changed', {});
@@ -343,7 +404,8 @@ class AppService implements CoreService {
    */
   private async resetIdentity(passphrase: string | undefined): Promise<AppState> {
     const profile = this.open();
-    if (passphrase !== undefined || this.unlockMethod() === 'passphrase') await profile.verifyUnlock({ passphrase: passphrase ?? '' });
+    if (passphrase !== undefined || this.unlockMethod() === 'passphrase')
+      await profile.verifyUnlock({ passphrase: passphrase ?? '' });
     const destination = ownDestination(profile);
     await this.stopSync();
     try {
@@ -360,9 +422,16 @@ class AppService implements CoreService {
     const summary = listConversations(db).find((c) => c.id === conversationId);
     if (!summary) throw new SottoError('UNKNOWN_CONTACT');
     const row = db
-      .prepare('SELECT draft, (SELECT count(*) FROM messages WHERE conversation_id = ?) AS messageCount FROM conversations WHERE id = ?')
+      .prepare(
+        'SELECT draft, (SELECT count(*) FROM messages WHERE conversation_id = ?) AS messageCount FROM conversations WHERE id = ?',
+      )
       .get<{ draft: string | null; messageCount: number }>([conversationId, conversationId]);
-    return { ...summary, draft: row?.draft ?? null, messageCount: row?.messageCount ?? 0, verified: this.contactOf(conversationId).verified };
+    return {
+      ...summary,
+      draft: row?.draft ?? null,
+      messageCount: row?.messageCount ?? 0,
+      verified: this.contactOf(conversationId).verified,
+    };
   }
 
   // --- messages ----------------------------------------------------------------
@@ -390,7 +459,11 @@ class AppService implements CoreService {
     const recoveryKey = input.recoveryKey ? generateRecoveryKey() : null;
     const passphrase = recoveryKey ?? input.passphrase ?? '';
     return this.backups.run('export', async (run) => {
-      const report = await exportBackup(profile, file, { ...run, passphrase, ...(this.options.appVersion ? { appVersion: this.options.appVersion } : {}) });
+      const report = await exportBackup(profile, file, {
+        ...run,
+        passphrase,
+        ...(this.options.appVersion ? { appVersion: this.options.appVersion } : {}),
+      });
       return { recoveryKey, messages: report.manifest.counts.message, bytes: report.bytes };
     });
   }
@@ -405,10 +478,12 @@ class AppService implements CoreService {
     const keychain = this.options.keychain;
     return this.backups.run('restore', async (run) => {
       if (!this.profile) {
-        if (existsSync(profilePaths(this.options.profileDir).keyFile)) throw new SottoError('APP_LOCKED');
+        if (existsSync(profilePaths(this.options.profileDir).keyFile))
+          throw new SottoError('APP_LOCKED');
         const protect = input.protect ?? { useKeychain: false };
         const useKeychain = protect.useKeychain && keychain?.isSecure === true;
-        if (protect.passphrase === undefined && !useKeychain) throw new SottoError('PASSPHRASE_REQUIRED');
+        if (protect.passphrase === undefined && !useKeychain)
+          throw new SottoError('PASSPHRASE_REQUIRED');
         // Before the import's long first pass, not after it: the same rule as profile:create.
         if (protect.passphrase !== undefined) assertStrongPassphrase(protect.passphrase);
         const create = {
@@ -416,9 +491,17 @@ class AppService implements CoreService {
           ...(useKeychain ? { keychain } : {}),
           ...(this.options.kdfCost ? { kdfCost: this.options.kdfCost } : {}),
         };
-        const report = await importBackup(this.options.profileDir, file, { ...run, passphrase: input.passphrase, create });
+        const report = await importBackup(this.options.profileDir, file, {
+          ...run,
+          passphrase: input.passphrase,
+          create,
+        });
         this.opened(await Profile.open(this.options.profileDir, create));
-        return { state: this.state(), added: report.messagesInserted, summary: summaryOf(report.manifest) };
+        return {
+          state: this.state(),
+          added: report.messagesInserted,
+          summary: summaryOf(report.manifest),
+        };
       }
       const profile = this.open();
       const unlock = {
@@ -431,18 +514,27 @@ class AppService implements CoreService {
       this.profile = undefined;
       let report;
       try {
-        report = await importBackup(this.options.profileDir, file, { ...run, passphrase: input.passphrase, unlock });
+        report = await importBackup(this.options.profileDir, file, {
+          ...run,
+          passphrase: input.passphrase,
+          unlock,
+        });
       } finally {
         this.opened(await Profile.open(this.options.profileDir, unlock));
         this.emit('conversations:changed', {});
       }
-      return { state: this.state(), added: report.messagesInserted, summary: summaryOf(report.manifest) };
+      return {
+        state: this.state(),
+        added: report.messagesInserted,
+        summary: summaryOf(report.manifest),
+      };
     });
   }
 
   private exportConversation(input: ParsedInput<'export:conversation'>, file: string) {
     const profile = this.open();
-    const conversation = input.conversationId === null ? 'all' : this.contactOf(input.conversationId).accountId;
+    const conversation =
+      input.conversationId === null ? 'all' : this.contactOf(input.conversationId).accountId;
     return this.backups.run('export-conversation', async (run) => {
       const report = await exportConversation(profile, file, {
         ...run,
@@ -466,7 +558,11 @@ class AppService implements CoreService {
       outbox: profile ? outboxSize(profile) : 0,
       backlog: this.backlog,
       unread: profile
-        ? Number(profile.db.prepare('SELECT coalesce(sum(unread_count), 0) FROM conversations', { pluck: true }).get())
+        ? Number(
+            profile.db
+              .prepare('SELECT coalesce(sum(unread_count), 0) FROM conversations', { pluck: true })
+              .get(),
+          )
         : 0,
     };
   }
@@ -540,7 +636,8 @@ class AppService implements CoreService {
       if (message) this.emit('message:new', message);
     }
     if (stored > 0) this.emit('conversations:changed', {});
-    if (this.backlog || stored >= BACKLOG_THRESHOLD) this.backlog = { received: (this.backlog?.received ?? 0) + stored };
+    if (this.backlog || stored >= BACKLOG_THRESHOLD)
+      this.backlog = { received: (this.backlog?.received ?? 0) + stored };
   }
 
   /**

@@ -19,7 +19,8 @@ export class BackupRun {
 
   /** Runs `work` as the current operation; INVALID_INPUT if one is already running. */
   async run<T>(operation: Operation, work: (options: BackupRunOptions) => Promise<T>): Promise<T> {
-    if (this.current) throw new SottoError('INVALID_INPUT', 'a backup operation is already running');
+    if (this.current)
+      throw new SottoError('INVALID_INPUT', 'a backup operation is already running');
     const abort = new AbortController();
     this.current = abort;
     let last = 0;

@@ -53,7 +53,10 @@ export function readSettings(db: Sql): Settings {
  * the contract). The relay and its insecure-relay consent are not written
  * here: they go through setHomeRelay, which checks the address.
  */
-export function writeSettings(profile: Profile, changes: Omit<Partial<Settings>, 'relay' | 'allowInsecureRelay'>): void {
+export function writeSettings(
+  profile: Profile,
+  changes: Omit<Partial<Settings>, 'relay' | 'allowInsecureRelay'>,
+): void {
   profile.commit(undefined, (db) => {
     for (const [name, key] of Object.entries(KEYS) as [keyof typeof KEYS, SettingKey][]) {
       if (changes[name] !== undefined) setSetting(db, key, JSON.stringify(changes[name]));

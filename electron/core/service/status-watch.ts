@@ -32,7 +32,9 @@ export class StatusWatch {
     if (this.watched.size === 0) return [];
     const ids = [...this.watched.keys()];
     const rows = db
-      .prepare(`SELECT id, conversation_id AS conversationId, status FROM messages WHERE id IN (SELECT value FROM json_each(?))`)
+      .prepare(
+        `SELECT id, conversation_id AS conversationId, status FROM messages WHERE id IN (SELECT value FROM json_each(?))`,
+      )
       .all<{ id: number; conversationId: number; status: Status }>([JSON.stringify(ids)]);
     const changed = [];
     for (const row of rows) {

@@ -1,4 +1,10 @@
-import type { EventName, EventPayload, MethodName, MethodOutput, Methods } from '../../../shared/ipc/contract.ts';
+import type {
+  EventName,
+  EventPayload,
+  MethodName,
+  MethodOutput,
+  Methods,
+} from '../../../shared/ipc/contract.ts';
 import type { z } from 'zod';
 import type { KeychainAdapter } from '../keys/keychain.ts';
 import type { KdfCost } from '../keys/passphrase.ts';
@@ -36,7 +42,11 @@ export interface ServiceOptions {
  */
 export interface CoreService {
   /** `context.file` is the file the user picked in main's dialog, for the contract's FILE_METHODS. */
-  call<M extends MethodName>(method: M, input: ParsedInput<M>, context?: CallContext): Promise<MethodOutput<M>>;
+  call<M extends MethodName>(
+    method: M,
+    input: ParsedInput<M>,
+    context?: CallContext,
+  ): Promise<MethodOutput<M>>;
   onEvent(listener: EventListener): () => void;
   /** Stops syncing and closes the profile. */
   close(): Promise<void>;

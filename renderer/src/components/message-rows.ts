@@ -38,8 +38,14 @@ export interface PlacedRow {
  * the top of a short conversation, or scrolling past a day change), so two
  * day labels never overlap.
  */
-export function pinnedDay(placed: readonly PlacedRow[], scrollOffset: number, zone = PINNED_DAY_ZONE_PX): number | null {
-  const under = placed.filter(({ start, end }) => end > scrollOffset && start < scrollOffset + zone);
+export function pinnedDay(
+  placed: readonly PlacedRow[],
+  scrollOffset: number,
+  zone = PINNED_DAY_ZONE_PX,
+): number | null {
+  const under = placed.filter(
+    ({ start, end }) => end > scrollOffset && start < scrollOffset + zone,
+  );
   const first = under[0];
   if (!first || under.some(({ row }) => row.kind === 'day')) return null;
   return first.row.kind === 'message' ? first.row.message.sentAt : null;

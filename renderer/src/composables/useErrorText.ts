@@ -7,7 +7,8 @@ import { errorCodeOf } from '../bridge.ts';
 export function useErrorText(): (failure: unknown) => string {
   const { t } = useI18n();
   return (failure) => {
-    const code: ErrorCode = typeof failure === 'string' ? (failure as ErrorCode) : errorCodeOf(failure);
+    const code: ErrorCode =
+      typeof failure === 'string' ? (failure as ErrorCode) : errorCodeOf(failure);
     return t(`errors.${code}`);
   };
 }

@@ -30,7 +30,10 @@ export function useFormat() {
   }
 
   function dateTime(ms: number): string {
-    return new Intl.DateTimeFormat(locale.value, { dateStyle: 'medium', timeStyle: 'short' }).format(ms);
+    return new Intl.DateTimeFormat(locale.value, {
+      dateStyle: 'medium',
+      timeStyle: 'short',
+    }).format(ms);
   }
 
   return { time, day, short, dateTime };

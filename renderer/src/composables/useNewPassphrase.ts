@@ -11,7 +11,9 @@ export function useNewPassphrase(keychainOffered: Ref<boolean>, userInputs: Ref<
   const confirm = ref('');
   const usingKeychain = computed(() => keychainOffered.value && method.value === 'keychain');
   const { score } = usePassphraseStrength(passphrase, userInputs);
-  const weak = computed(() => !usingKeychain.value && (score.value === null || score.value < MIN_SCORE));
+  const weak = computed(
+    () => !usingKeychain.value && (score.value === null || score.value < MIN_SCORE),
+  );
   const mismatch = computed(() => !usingKeychain.value && passphrase.value !== confirm.value);
   /** Forgets the typed passphrase (after it has been used). */
   function clear(): void {

@@ -28,7 +28,11 @@ export function useQrCode(content: Ref<string | null>, options: { bytes?: boolea
       const bytes = options.bytes ? base64Bytes(value) : null;
       const data = bytes ? [{ data: bytes, mode: 'byte' as const }] : value;
       try {
-        const url = await QRCode.toDataURL(data, { errorCorrectionLevel: 'M', margin: 2, width: 232 });
+        const url = await QRCode.toDataURL(data, {
+          errorCorrectionLevel: 'M',
+          margin: 2,
+          width: 232,
+        });
         if (mine === seq) dataUrl.value = url;
       } catch {
         // No canvas (or content too long): the text form stays the way to share.

@@ -98,5 +98,20 @@ export const useAppStore = defineStore('app', () => {
     if (state.value) state.value = { ...state.value, phase: 'locked' };
   }
 
-  return { state, busy, unlockError, lockedReason, justCreated, loadError, phase, unlocked, load, ensureLoaded, create, unlock, lock, handleLocked };
+  return {
+    state,
+    busy,
+    unlockError,
+    lockedReason,
+    justCreated,
+    loadError,
+    phase,
+    unlocked,
+    load,
+    ensureLoaded,
+    create,
+    unlock,
+    lock,
+    handleLocked,
+  };
 });

@@ -18,7 +18,9 @@ export const useContactsStore = defineStore('contacts', () => {
 
   function upsert(contact: Contact): void {
     // By conversation too: accepting a contact's move gives the same conversation a new account id.
-    const rest = contacts.value.filter((c) => c.accountId !== contact.accountId && c.conversationId !== contact.conversationId);
+    const rest = contacts.value.filter(
+      (c) => c.accountId !== contact.accountId && c.conversationId !== contact.conversationId,
+    );
     contacts.value = [...rest, contact];
   }
 

@@ -70,5 +70,19 @@ export const useConversationsStore = defineStore('conversations', () => {
     loaded.value = false;
   }
 
-  return { list, active, loaded, sorted, totalUnread, byId, refresh, open, reloadActive, close, patchRow, markRead, reset };
+  return {
+    list,
+    active,
+    loaded,
+    sorted,
+    totalUnread,
+    byId,
+    refresh,
+    open,
+    reloadActive,
+    close,
+    patchRow,
+    markRead,
+    reset,
+  };
 });

@@ -103,7 +103,11 @@ export const useMessagesStore = defineStore('messages', () => {
     const mine = seq;
     loadingOlder.value = true;
     try {
-      const page = await call('messages:page', { conversationId: id, limit: PAGE_SIZE, before: cursorOf(first) });
+      const page = await call('messages:page', {
+        conversationId: id,
+        limit: PAGE_SIZE,
+        before: cursorOf(first),
+      });
       if (mine !== seq) return;
       const known = new Set(messages.value.map((m) => m.id));
       const older = page.filter((m) => !known.has(m.id)).reverse();
@@ -127,7 +131,11 @@ export const useMessagesStore = defineStore('messages', () => {
     loadingNewer.value = true;
     try {
       // `after` pages come oldest first.
-      const page = await call('messages:page', { conversationId: id, limit: PAGE_SIZE, after: cursorOf(last) });
+      const page = await call('messages:page', {
+        conversationId: id,
+        limit: PAGE_SIZE,
+        after: cursorOf(last),
+      });
       if (mine !== seq) return;
       const known = new Set(messages.value.map((m) => m.id));
       let next = [...messages.value, ...page.filter((m) => !known.has(m.id))];
@@ -172,7 +180,10 @@ export const useMessagesStore = defineStore('messages', () => {
       receive(message);
       if (conversationId.value === id) requestScroll({ kind: 'end' });
     }
-    useConversationsStore().patchRow(id, { lastMessageAt: message.sentAt, lastMessagePreview: message.body });
+    useConversationsStore().patchRow(id, {
+      lastMessageAt: message.sentAt,
+      lastMessagePreview: message.body,
+    });
     return message;
   }
 

@@ -12,7 +12,9 @@ export const useSyncStore = defineStore('sync', () => {
   /** Messages received so far while catching up, or null when not catching up. */
   const backlogReceived = computed(() => status.value?.backlog?.received ?? null);
   /** Offline (or still connecting) with a relay configured. */
-  const offline = computed(() => connection.value === 'offline' || connection.value === 'connecting');
+  const offline = computed(
+    () => connection.value === 'offline' || connection.value === 'connecting',
+  );
 
   async function load(): Promise<void> {
     status.value = await call('sync:status', {});

@@ -5,7 +5,13 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { EVENT_NAMES, isFileMethod, isMethodName, METHOD_NAMES, methods } from '../../../shared/ipc/contract.ts';
+import {
+  EVENT_NAMES,
+  isFileMethod,
+  isMethodName,
+  METHOD_NAMES,
+  methods,
+} from '../../../shared/ipc/contract.ts';
 import { CoreHost } from '../../../electron/main/core-host.ts';
 import { APP_ORIGIN, SECURITY_HEADERS } from '../../../electron/main/csp.ts';
 import { contentTypeOf, rendererFileFor } from '../../../electron/main/renderer-files.ts';
@@ -38,12 +44,17 @@ const CHROMIUM_ARGS = [
 
 /** Builds the renderer once per run (electron-vite's production build). */
 export function buildRenderer(): void {
-  execFileSync(process.execPath, [join(ROOT, 'node_modules/electron-vite/bin/electron-vite.js'), 'build'], {
-    cwd: ROOT,
-    stdio: 'pipe',
-    env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' },
-  });
-  if (!existsSync(join(RENDERER, 'index.html'))) throw new Error('renderer build produced no index.html');
+  execFileSync(
+    process.execPath,
+    [join(ROOT, 'node_modules/electron-vite/bin/electron-vite.js'), 'build'],
+    {
+      cwd: ROOT,
+      stdio: 'pipe',
+      env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' },
+    },
+  );
+  if (!existsSync(join(RENDERER, 'index.html')))
+    throw new Error('renderer build produced no index.html');
 }
 
 /**
@@ -88,9 +99,16 @@ export interface AppWindow {
 }
 
 /** Opens the app for `profileDir`: starts its core and loads the renderer in a fresh browser context. */
-export async function openApp(browser: Browser, rendererUrl: string, profileDir: string): Promise<AppWindow> {
+export async function openApp(
+  browser: Browser,
+  rendererUrl: string,
+  profileDir: string,
+): Promise<AppWindow> {
   const host = await CoreHost.start({ profileDir, kdfCost: TEST_KDF });
-  const context = await browser.newContext({ viewport: { width: 1200, height: 800 }, locale: 'en-US' });
+  const context = await browser.newContext({
+    viewport: { width: 1200, height: 800 },
+    locale: 'en-US',
+  });
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('console', (message) => {
@@ -102,15 +120,20 @@ export async function openApp(browser: Browser, rendererUrl: string, profileDir:
   // As main's IPC layer does: validate a file method's input before the "dialog", CANCELLED if none is chosen.
   await page.exposeBinding('__sottoInvoke', (_source, method: string, input: unknown) => {
     if (!isMethodName(method) || !isFileMethod(method)) return host.call(method, input);
-    if (!methods[method].input.safeParse(input).success) return { ok: false, code: 'INVALID_INPUT' };
+    if (!methods[method].input.safeParse(input).success)
+      return { ok: false, code: 'INVALID_INPUT' };
     const file = dialogFiles.shift();
-    return file === undefined ? { ok: false, code: 'CANCELLED' } : host.call(method, input, { file });
+    return file === undefined
+      ? { ok: false, code: 'CANCELLED' }
+      : host.call(method, input, { file });
   });
   await page.addInitScript(
     ({ methods, events }: { methods: string[]; events: string[] }) => {
       type Listener = (payload: unknown) => void;
       const listeners = new Map<string, Set<Listener>>();
-      const invoke = (window as unknown as { __sottoInvoke: (m: string, i: unknown) => Promise<unknown> }).__sottoInvoke;
+      const invoke = (
+        window as unknown as { __sottoInvoke: (m: string, i: unknown) => Promise<unknown> }
+      ).__sottoInvoke;
       const api: Record<string, unknown> = {};
       for (const method of methods) api[method] = (input: unknown) => invoke(method, input ?? {});
       api['on'] = (event: string, listener: Listener) => {
@@ -121,7 +144,8 @@ export async function openApp(browser: Browser, rendererUrl: string, profileDir:
         return () => set.delete(listener);
       };
       Object.defineProperty(window, '__sottoEmit', {
-        value: (event: string, payload: unknown) => listeners.get(event)?.forEach((listener) => listener(payload)),
+        value: (event: string, payload: unknown) =>
+          listeners.get(event)?.forEach((listener) => listener(payload)),
       });
       Object.defineProperty(window, 'sotto', { value: Object.freeze(api) });
     },
@@ -129,7 +153,14 @@ export async function openApp(browser: Browser, rendererUrl: string, profileDir:
   );
   const unsubscribe = host.onEvent((event, payload) => {
     page
-      .evaluate(([e, p]) => (window as unknown as { __sottoEmit: (e: unknown, p: unknown) => void }).__sottoEmit(e, p), [event, payload] as const)
+      .evaluate(
+        ([e, p]) =>
+          (window as unknown as { __sottoEmit: (e: unknown, p: unknown) => void }).__sottoEmit(
+            e,
+            p,
+          ),
+        [event, payload] as const,
+      )
       .catch(() => undefined); // the page may be navigating or closed
   });
   await page.goto(rendererUrl);
@@ -206,7 +237,12 @@ export function useSuite(prepare?: () => Promise<void>): Suite {
 }
 
 /** Fills the first-run form and creates the profile. */
-export async function createProfile(page: Page, name: string, passphrase: string, relay: string): Promise<void> {
+export async function createProfile(
+  page: Page,
+  name: string,
+  passphrase: string,
+  relay: string,
+): Promise<void> {
   await page.getByTestId('welcome-name').fill(name);
   await page.getByTestId('welcome-passphrase').fill(passphrase);
   await page.getByTestId('welcome-passphrase-confirm').fill(passphrase);
@@ -219,10 +255,13 @@ export async function readInvite(page: Page): Promise<string> {
   const field = page.getByTestId('invite-link');
   let invite = '';
   await expect
-    .poll(async () => {
-      invite = (await field.inputValue()).trim();
-      return invite;
-    }, { timeout: 20_000 })
+    .poll(
+      async () => {
+        invite = (await field.inputValue()).trim();
+        return invite;
+      },
+      { timeout: 20_000 },
+    )
     .toMatch(/^sotto:\/\/invite\/1#/);
   return invite;
 }

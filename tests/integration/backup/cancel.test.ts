@@ -1,7 +1,12 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type BackupProgress, exportBackup, importBackup, verifyBackup } from '../../../electron/core/index.ts';
+import {
+  type BackupProgress,
+  exportBackup,
+  importBackup,
+  verifyBackup,
+} from '../../../electron/core/index.ts';
 import { addHistory, BACKUP_PASSPHRASE, TEST_SCRYPT_LOG_N } from '../../support/backup.ts';
 import { rejectedCode } from '../../support/errors.ts';
 import { newProfile, snapshotDir, tempDir } from '../../support/profiles.ts';
@@ -17,7 +22,11 @@ describe('progress and cancellation', () => {
     const file = join(out, 'b.age');
 
     const seen: BackupProgress[] = [];
-    const report = await exportBackup(profile, file, { passphrase: BACKUP_PASSPHRASE, scryptLogN: TEST_SCRYPT_LOG_N, onProgress: (p) => seen.push(p) });
+    const report = await exportBackup(profile, file, {
+      passphrase: BACKUP_PASSPHRASE,
+      scryptLogN: TEST_SCRYPT_LOG_N,
+      onProgress: (p) => seen.push(p),
+    });
     expect(seen.length).toBeGreaterThan(5);
     expect(seen.at(-1)).toMatchObject({ phase: 'export', unit: 'records' });
     expect(seen.at(-1)!.done).toBe(seen.at(-1)!.total);
@@ -40,7 +49,12 @@ describe('progress and cancellation', () => {
 
     const verifySteps: BackupProgress[] = [];
     await verifyBackup(file, BACKUP_PASSPHRASE, { onProgress: (p) => verifySteps.push(p) });
-    expect(verifySteps.at(-1)).toMatchObject({ phase: 'verify', done: report.bytes, total: report.bytes, unit: 'bytes' });
+    expect(verifySteps.at(-1)).toMatchObject({
+      phase: 'verify',
+      done: report.bytes,
+      total: report.bytes,
+      unit: 'bytes',
+    });
 
     // Import (merge) cancelled in its second pass: the profile is untouched.
     const before = snapshotDir(profileDir);
@@ -64,7 +78,10 @@ describe('progress and cancellation', () => {
       await rejectedCode(() =>
         importBackup(fresh, file, {
           passphrase: BACKUP_PASSPHRASE,
-          create: { passphrase: 'a fine passphrase', kdfCost: { memoryKiB: 1024, iterations: 1, parallelism: 1 } },
+          create: {
+            passphrase: 'a fine passphrase',
+            kdfCost: { memoryKiB: 1024, iterations: 1, parallelism: 1 },
+          },
           signal: stopFresh.signal,
           onProgress: (p) => p.phase === 'import' && p.done > p.total / 3 && stopFresh.abort(),
         }),

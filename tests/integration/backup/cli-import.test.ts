@@ -64,14 +64,23 @@ describe('sotto backup import', () => {
 
   it('says "1 message" when restoring into a new profile, whose directory is 0700 and files 0600', async () => {
     const fresh = join(root, 'fresh');
-    const out = await backupCli(fresh, ['backup', 'import', backups[1]!, '--kdf-memory', '64', '--kdf-iterations', '3']);
+    const out = await backupCli(fresh, [
+      'backup',
+      'import',
+      backups[1]!,
+      '--kdf-memory',
+      '64',
+      '--kdf-iterations',
+      '3',
+    ]);
     expect(out.split('\n')[0]).toMatch(
       /^Restored 1 message into a new profile \([0-9a-f-]{36}\)\.$/,
     );
     expect(statSync(fresh).mode & 0o777).toBe(0o700);
     const files = readdirSync(fresh);
     expect(files).toEqual(expect.arrayContaining(['sotto.db', 'sotto.key']));
-    for (const name of files) expect([name, statSync(join(fresh, name)).mode & 0o777]).toEqual([name, 0o600]);
+    for (const name of files)
+      expect([name, statSync(join(fresh, name)).mode & 0o777]).toEqual([name, 0o600]);
   });
 
   it('--kdf-memory/--kdf-iterations below the floor (64 MiB x 3) are refused before anything is written', async () => {

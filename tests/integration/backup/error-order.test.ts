@@ -78,7 +78,10 @@ async function codes(path: string, passphrase = BACKUP_PASSPHRASE) {
   );
   const fresh = join(root, `fresh-${counter}`);
   const create = await rejectedCode(() =>
-    importBackup(fresh, path, { passphrase, create: { passphrase: 'fresh harbour kettle 5521', kdfCost: TEST_KDF } }),
+    importBackup(fresh, path, {
+      passphrase,
+      create: { passphrase: 'fresh harbour kettle 5521', kdfCost: TEST_KDF },
+    }),
   );
   expect(snapshotDir(profileDir)).toEqual(before);
   expect(existsSync(fresh)).toBe(false);

@@ -98,7 +98,9 @@ describe('backups written before relay protocol v2 (base32 account ids)', () => 
       create: { passphrase: 'restored harbour kettle 5521', kdfCost: TEST_KDF },
     });
     expect(imported.messagesInserted).toBe(120);
-    expect(await digestsOf(restored, 'restored harbour kettle 5521', { version: 1 })).toEqual(v1Digests);
+    expect(await digestsOf(restored, 'restored harbour kettle 5521', { version: 1 })).toEqual(
+      v1Digests,
+    );
   });
 
   it('merge into the profile they came from (same account after mapping), adding nothing twice', async () => {

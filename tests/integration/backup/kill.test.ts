@@ -2,7 +2,12 @@ import { cpSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { exportBackup, Profile } from '../../../electron/core/index.ts';
-import { addHistory, BACKUP_PASSPHRASE, profileDigests, TEST_SCRYPT_LOG_N } from '../../support/backup.ts';
+import {
+  addHistory,
+  BACKUP_PASSPHRASE,
+  profileDigests,
+  TEST_SCRYPT_LOG_N,
+} from '../../support/backup.ts';
 import { CLI_PASSPHRASE, runCli } from '../../support/cli.ts';
 import { TEST_KDF, tempDir } from '../../support/profiles.ts';
 
@@ -41,7 +46,11 @@ describe('killing an import', () => {
   it('at random moments leaves either the old profile or the restored one, never a mix', async () => {
     const root = tempDir();
     const template = join(root, 'template');
-    const profile = await Profile.create(template, { displayName: 'Kill', passphrase: CLI_PASSPHRASE, kdfCost: TEST_KDF });
+    const profile = await Profile.create(template, {
+      displayName: 'Kill',
+      passphrase: CLI_PASSPHRASE,
+      kdfCost: TEST_KDF,
+    });
     addHistory(profile, 20_000, { contacts: 4, seed: 1 });
     await profile.close();
     const old = await messagesOf(template);
@@ -52,7 +61,10 @@ describe('killing an import', () => {
     const grown = await Profile.open(later, { passphrase: CLI_PASSPHRASE });
     addHistory(grown, 20_000, { contacts: 4, seed: 2 });
     const file = join(root, 'later.age');
-    await exportBackup(grown, file, { passphrase: BACKUP_PASSPHRASE, scryptLogN: TEST_SCRYPT_LOG_N });
+    await exportBackup(grown, file, {
+      passphrase: BACKUP_PASSPHRASE,
+      scryptLogN: TEST_SCRYPT_LOG_N,
+    });
     await grown.close();
     const restored = await messagesOf(later);
     expect(restored.count).toBe(old.count + 20_000);
@@ -79,16 +91,19 @@ describe('killing an import', () => {
       let stopWatching = () => {};
       const result = await runCli(dir, importArgs(file), {
         env,
-        onSpawn: (kill) => (stopWatching = whenRestoreStarts(dir, () => setTimeout(() => kill(signal), delay))),
+        onSpawn: (kill) =>
+          (stopWatching = whenRestoreStarts(dir, () => setTimeout(() => kill(signal), delay))),
       });
       stopWatching();
       const state = await messagesOf(dir);
-      const which = state.digest === old.digest ? 'old' : state.digest === restored.digest ? 'restored' : 'MIX';
+      const which =
+        state.digest === old.digest ? 'old' : state.digest === restored.digest ? 'restored' : 'MIX';
       outcomes.push(`${signal}@${delay}ms→${which}(exit ${result.code ?? result.signal})`);
       expect(which, outcomes.join(', ')).not.toBe('MIX');
       if (which === 'old' && result.code === 1) expect(result.stderr).toContain('CANCELLED');
       // A finished or cancelled import leaves only the profile's own files.
-      if (result.code !== null) expect(readdirSync(dir).sort()).toEqual(['sotto.db', 'sotto.key', 'sotto.lock']);
+      if (result.code !== null)
+        expect(readdirSync(dir).sort()).toEqual(['sotto.db', 'sotto.key', 'sotto.lock']);
     }
     // Re-running the import over a killed one finishes it (and clears its leftovers).
     const again = join(root, 'run-0');

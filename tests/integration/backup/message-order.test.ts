@@ -27,8 +27,16 @@ describe('message order in a backup', () => {
     const { profile } = await newProfile('Orderly');
     const base = Date.UTC(2024, 0, 1);
     // Stored first but sent later, then stored later but sent earlier; conversations interleave.
-    const peers = addHistory(profile, Math.round(MESSAGE_SPAN * 2.5), { contacts: 4, startAt: base + 100_000_000 });
-    addHistory(profile, Math.round(MESSAGE_SPAN * 2.5), { contacts: 0, extraPeers: peers, startAt: base, seed: 3 });
+    const peers = addHistory(profile, Math.round(MESSAGE_SPAN * 2.5), {
+      contacts: 4,
+      startAt: base + 100_000_000,
+    });
+    addHistory(profile, Math.round(MESSAGE_SPAN * 2.5), {
+      contacts: 0,
+      extraPeers: peers,
+      startAt: base,
+      seed: 3,
+    });
     const expected = profile.db
       .prepare(
         `SELECT m.uuid, k.account_id AS "with", m.outgoing, m.sender_account, m.sender_device, m.sent_at, m.received_at, m.status, m.body
@@ -60,14 +68,22 @@ describe('message order in a backup', () => {
         }),
       );
     // The id order is not the order of any index: a plan that walked one would fail here.
-    const bySent = [...expected].sort((a, b) => (JSON.parse(a) as { sentAt: number }).sentAt - (JSON.parse(b) as { sentAt: number }).sentAt);
+    const bySent = [...expected].sort(
+      (a, b) =>
+        (JSON.parse(a) as { sentAt: number }).sentAt - (JSON.parse(b) as { sentAt: number }).sentAt,
+    );
     expect(bySent).not.toEqual(expected);
 
     const file = join(tempDir(), 'order.age');
-    await exportBackup(profile, file, { passphrase: BACKUP_PASSPHRASE, scryptLogN: TEST_SCRYPT_LOG_N });
+    await exportBackup(profile, file, {
+      passphrase: BACKUP_PASSPHRASE,
+      scryptLogN: TEST_SCRYPT_LOG_N,
+    });
     await profile.close();
 
-    const messages = (await plaintextLines(file)).filter((line) => line.startsWith('{"type":"message"'));
+    const messages = (await plaintextLines(file)).filter((line) =>
+      line.startsWith('{"type":"message"'),
+    );
     expect(messages.length).toBe(expected.length);
     expect(messages).toEqual(expected);
   });

@@ -33,7 +33,10 @@ describe('readable export', () => {
     const html = readFileSync(file, 'utf8');
     const expected = Number(
       profile.db
-        .prepare('SELECT count(*) FROM messages WHERE conversation_id = ? AND sent_at BETWEEN ? AND ?', { pluck: true })
+        .prepare(
+          'SELECT count(*) FROM messages WHERE conversation_id = ? AND sent_at BETWEEN ? AND ?',
+          { pluck: true },
+        )
         .get([contact.conversationId, START + 10_000, START + 100_000]),
     );
     expect(report).toMatchObject({ conversations: 1, messages: expected });
@@ -48,7 +51,10 @@ describe('readable export', () => {
   it('JSON of all conversations parses and holds every message once; Markdown escapes markup', async () => {
     const { profile } = await setup();
     const dir = tempDir();
-    await exportConversation(profile, join(dir, 'all.json'), { conversation: 'all', format: 'json' });
+    await exportConversation(profile, join(dir, 'all.json'), {
+      conversation: 'all',
+      format: 'json',
+    });
     const doc = JSON.parse(readFileSync(join(dir, 'all.json'), 'utf8')) as {
       format: string;
       conversations: { contact: { name: string }; messages: { id: string; body: string }[] }[];
@@ -57,7 +63,9 @@ describe('readable export', () => {
     expect(doc.conversations).toHaveLength(3);
     const ids = doc.conversations.flatMap((c) => c.messages.map((m) => m.id));
     expect(new Set(ids).size).toBe(300);
-    expect(doc.conversations.flatMap((c) => c.messages).some((m) => m.body.includes('<b>8</b>'))).toBe(true);
+    expect(
+      doc.conversations.flatMap((c) => c.messages).some((m) => m.body.includes('<b>8</b>')),
+    ).toBe(true);
 
     await exportConversation(profile, join(dir, 'all.md'), { conversation: 'all', format: 'md' });
     const md = readFileSync(join(dir, 'all.md'), 'utf8');
@@ -70,15 +78,33 @@ describe('readable export', () => {
     const { profile, contact } = await setup();
     const dir = tempDir();
     const file = join(dir, 'chat.html.age');
-    await exportConversation(profile, file, { conversation: contact.accountId, format: 'html', encryptWith: BACKUP_PASSPHRASE, scryptLogN: TEST_SCRYPT_LOG_N });
+    await exportConversation(profile, file, {
+      conversation: contact.accountId,
+      format: 'html',
+      encryptWith: BACKUP_PASSPHRASE,
+      scryptLogN: TEST_SCRYPT_LOG_N,
+    });
     const d = new Decrypter();
     d.addPassphrase(BACKUP_PASSPHRASE);
     const html = await d.decrypt(readFileSync(file), 'text');
     expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
-    expect(await rejectedCode(() => exportConversation(profile, join(dir, 'weak.html'), { conversation: 'all', format: 'html', encryptWith: 'abc' }))).toBe(
-      'WEAK_PASSPHRASE',
-    );
-    expect(await rejectedCode(() => exportConversation(profile, join(dir, 'x.html'), { conversation: 'nobody', format: 'html' }))).toBe('UNKNOWN_CONTACT');
+    expect(
+      await rejectedCode(() =>
+        exportConversation(profile, join(dir, 'weak.html'), {
+          conversation: 'all',
+          format: 'html',
+          encryptWith: 'abc',
+        }),
+      ),
+    ).toBe('WEAK_PASSPHRASE');
+    expect(
+      await rejectedCode(() =>
+        exportConversation(profile, join(dir, 'x.html'), {
+          conversation: 'nobody',
+          format: 'html',
+        }),
+      ),
+    ).toBe('UNKNOWN_CONTACT');
     const { readdirSync } = await import('node:fs');
     expect(readdirSync(dir)).toEqual(['chat.html.age']);
   });
@@ -87,7 +113,18 @@ describe('readable export', () => {
     const { profile, dir, contact } = await setup();
     await profile.close();
     const out = join(tempDir(), 'c.md');
-    const result = await runCli(dir, ['--json', 'export', contact.displayName!, '--format', 'md', '--from', '2024-01-01', '--to', '2024-01-01', out]);
+    const result = await runCli(dir, [
+      '--json',
+      'export',
+      contact.displayName!,
+      '--format',
+      'md',
+      '--from',
+      '2024-01-01',
+      '--to',
+      '2024-01-01',
+      out,
+    ]);
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ conversations: 1, messages: 100 });
     expect(readFileSync(out, 'utf8')).toContain('## Contact 0 \\<0\\>');

@@ -11,7 +11,14 @@ import {
 import { rejectedEnvelopeCount } from '../../../electron/core/messaging/receive.ts';
 import { setSetting } from '../../../electron/core/profile/settings.ts';
 import { SyncEngine } from '../../../electron/core/sync/engine.ts';
-import { addHistory, BACKUP_PASSPHRASE, backupCli, digestsOf, profileDigests, TEST_SCRYPT_LOG_N } from '../../support/backup.ts';
+import {
+  addHistory,
+  BACKUP_PASSPHRASE,
+  backupCli,
+  digestsOf,
+  profileDigests,
+  TEST_SCRYPT_LOG_N,
+} from '../../support/backup.ts';
 import { CLI_PASSPHRASE } from '../../support/cli.ts';
 import { cardOf, TEST_KDF, tempDir } from '../../support/profiles.ts';
 import { type RelayProcess, startRelayProcess } from '../../support/relay-process.ts';
@@ -35,7 +42,11 @@ const MESSAGES = 100_000;
 /** A profile on the relay: opened (or created) with the CLI's passphrase, token registered, keys published. */
 async function person(dir: string, name: string, relay: string, create: boolean) {
   const profile = create
-    ? await Profile.create(dir, { displayName: name, passphrase: CLI_PASSPHRASE, kdfCost: TEST_KDF })
+    ? await Profile.create(dir, {
+        displayName: name,
+        passphrase: CLI_PASSPHRASE,
+        kdfCost: TEST_KDF,
+      })
     : await Profile.open(dir, { passphrase: CLI_PASSPHRASE });
   if (create) setSetting(profile.db, 'relay', relay);
   const engine = new SyncEngine(profile);
@@ -57,8 +68,10 @@ const say = async (from: { profile: Profile; engine: SyncEngine }, to: string, b
   queueText(from.profile, to, body);
   return from.engine.sendOutbox();
 };
-const receive = (p: { engine: SyncEngine }) => p.engine.receive({ firstWaitMs: 1_500, idleMs: 300 });
-const bodies = (p: { profile: Profile }, conversationId: number) => messagesPage(p.profile.db, conversationId, 50).map((m) => m.body);
+const receive = (p: { engine: SyncEngine }) =>
+  p.engine.receive({ firstWaitMs: 1_500, idleMs: 300 });
+const bodies = (p: { profile: Profile }, conversationId: number) =>
+  messagesPage(p.profile.db, conversationId, 50).map((m) => m.body);
 
 describe('backup round trip through the CLI, then the restored profile keeps talking', () => {
   it(`${MESSAGES.toLocaleString('en-US')} messages, contacts, verified state, drafts and settings come back equal; chat resumes both ways through a relay`, async () => {
@@ -71,7 +84,10 @@ describe('backup round trip through the CLI, then the restored profile keeps tal
     const aliceId = alice.profile.account.accountId;
     const bobId = bob.profile.account.accountId;
     addContact(alice.profile, { ...cardOf(bob.profile, relay.url), relayId: relay.relayId });
-    const bobsAlice = addContact(bob.profile, { ...cardOf(alice.profile, relay.url), relayId: relay.relayId });
+    const bobsAlice = addContact(bob.profile, {
+      ...cardOf(alice.profile, relay.url),
+      relayId: relay.relayId,
+    });
 
     // Sessions both ways before the backup: Bob holds a session with the old device.
     await say(alice, bobId, 'before the backup');
@@ -81,13 +97,22 @@ describe('backup round trip through the CLI, then the restored profile keeps tal
 
     // A large history, a draft, and one message still queued when the backup is made.
     addHistory(alice.profile, MESSAGES, { contacts: 30, extraPeers: [bobId] });
-    alice.profile.commit(undefined, (db) => db.prepare("UPDATE conversations SET draft = 'unsent <draft>' WHERE id = 2").run());
+    alice.profile.commit(undefined, (db) =>
+      db.prepare("UPDATE conversations SET draft = 'unsent <draft>' WHERE id = 2").run(),
+    );
     queueText(alice.profile, bobId, 'queued when the backup was made');
     await closePerson(alice);
 
     const file = join(root, 'alice.age');
     const exported = JSON.parse(
-      await backupCli(aliceDir, ['--json', 'backup', 'export', file, '--scrypt-work-factor', String(TEST_SCRYPT_LOG_N)]),
+      await backupCli(aliceDir, [
+        '--json',
+        'backup',
+        'export',
+        file,
+        '--scrypt-work-factor',
+        String(TEST_SCRYPT_LOG_N),
+      ]),
     ) as { manifest: { counts: { message: number; contact: number } } };
     expect(exported.manifest.counts).toMatchObject({ message: MESSAGES + 3, contact: 31 });
     expect((await verifyBackup(file, BACKUP_PASSPHRASE)).counts.message).toBe(MESSAGES + 3);
@@ -95,7 +120,16 @@ describe('backup round trip through the CLI, then the restored profile keeps tal
     const before = await digestsOf(aliceDir, CLI_PASSPHRASE);
     const restoredDir = join(root, 'alice-restored');
     const imported = JSON.parse(
-      await backupCli(restoredDir, ['--json', 'backup', 'import', file, '--kdf-memory', '64', '--kdf-iterations', '3']),
+      await backupCli(restoredDir, [
+        '--json',
+        'backup',
+        'import',
+        file,
+        '--kdf-memory',
+        '64',
+        '--kdf-iterations',
+        '3',
+      ]),
     ) as { created: boolean; messagesInserted: number; requeued: number };
     expect(imported).toMatchObject({ created: true, messagesInserted: MESSAGES + 3, requeued: 1 });
     const after = await digestsOf(restoredDir, CLI_PASSPHRASE);
@@ -126,7 +160,12 @@ describe('backup round trip through the CLI, then the restored profile keeps tal
     alice.engine = new SyncEngine(alice.profile);
     expect(await receive(alice)).toMatchObject({ rejected: lost.retry, retry: 0 });
 
-    const aliceBob = alice.profile.db.prepare('SELECT c.id FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE k.account_id = ?', { pluck: true }).get([bobId]) as number;
+    const aliceBob = alice.profile.db
+      .prepare(
+        'SELECT c.id FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE k.account_id = ?',
+        { pluck: true },
+      )
+      .get([bobId]) as number;
     expect(bodies(alice, aliceBob)).toContain('after the restore');
     expect(bodies(alice, aliceBob)).not.toContain('sent to the old session');
     const atBob = bodies(bob, bobsAlice.conversationId);
@@ -136,8 +175,15 @@ describe('backup round trip through the CLI, then the restored profile keeps tal
     await closePerson(alice);
 
     // Restoring the same backup again (now a merge into the restored profile) adds nothing.
-    const again = await importBackup(restoredDir, file, { passphrase: BACKUP_PASSPHRASE, unlock: { passphrase: CLI_PASSPHRASE } });
-    expect(again).toMatchObject({ created: false, messagesInserted: 0, messagesSkipped: MESSAGES + 3 });
+    const again = await importBackup(restoredDir, file, {
+      passphrase: BACKUP_PASSPHRASE,
+      unlock: { passphrase: CLI_PASSPHRASE },
+    });
+    expect(again).toMatchObject({
+      created: false,
+      messagesInserted: 0,
+      messagesSkipped: MESSAGES + 3,
+    });
     const reopened = await Profile.open(restoredDir, { passphrase: CLI_PASSPHRASE });
     expect(profileDigests(reopened.db).messageCount).toBe(MESSAGES + 3 + 2);
     await reopened.close();

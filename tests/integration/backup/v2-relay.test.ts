@@ -20,13 +20,16 @@ afterEach(async () => {
 async function routing(dir: string) {
   const profile = await Profile.open(dir, { passphrase: CLI_PASSPHRASE });
   try {
-    const setting = (key: string) => profile.db.prepare('SELECT value FROM settings WHERE key = ?', { pluck: true }).get([key]);
+    const setting = (key: string) =>
+      profile.db.prepare('SELECT value FROM settings WHERE key = ?', { pluck: true }).get([key]);
     return {
       token: setting('delivery.token'),
       relayId: setting('relay.id'),
       registeredWith: setting('delivery.tokenRegisteredWith'),
       contacts: profile.db
-        .prepare('SELECT display_name, relay, relay_id, hex(delivery_token) AS token, token_sent_at, blocked FROM contacts ORDER BY account_id')
+        .prepare(
+          'SELECT display_name, relay, relay_id, hex(delivery_token) AS token, token_sent_at, blocked FROM contacts ORDER BY account_id',
+        )
         .all(),
     };
   } finally {
@@ -55,16 +58,33 @@ describe('a restored profile keeps its v2 routing state', () => {
     await cli(bob, ['sync']);
 
     const file = join(root, 'alice.age');
-    await backupCli(alice, ['backup', 'export', file, '--scrypt-work-factor', String(TEST_SCRYPT_LOG_N)]);
+    await backupCli(alice, [
+      'backup',
+      'export',
+      file,
+      '--scrypt-work-factor',
+      String(TEST_SCRYPT_LOG_N),
+    ]);
     const before = await routing(alice);
     expect(before.registeredWith).toEqual(expect.stringMatching(/^ws:\/\/127\.0\.0\.1:/));
     expect(before.relayId).toMatch(/^[A-Za-z0-9_-]{22}$/);
 
     const restored = join(root, 'alice-restored');
-    await backupCli(restored, ['backup', 'import', file, '--kdf-memory', '64', '--kdf-iterations', '3']);
+    await backupCli(restored, [
+      'backup',
+      'import',
+      file,
+      '--kdf-memory',
+      '64',
+      '--kdf-iterations',
+      '3',
+    ]);
     // Tokens, relay ids and the block came back; where the token was registered did not (it is registered again).
     expect(await routing(restored)).toEqual({ ...before, registeredWith: undefined });
-    const contacts = JSON.parse(await cli(restored, ['--json', 'contacts'])) as { displayName: string; blocked: boolean }[];
+    const contacts = JSON.parse(await cli(restored, ['--json', 'contacts'])) as {
+      displayName: string;
+      blocked: boolean;
+    }[];
     expect(contacts.map((c) => [c.displayName, c.blocked]).sort()).toEqual([
       ['Bob', false],
       ['Carol', true],
@@ -80,7 +100,12 @@ describe('a restored profile keeps its v2 routing state', () => {
     await cli(bob, ['send', 'Alice', 'back to the restored Alice']);
     await cli(restored, ['sync']);
     expect((await history(restored, 'Bob')).map((m) => m.body)).toEqual(
-      expect.arrayContaining(['before the backup', 'hello Alice', 'after the restore', 'back to the restored Alice']),
+      expect.arrayContaining([
+        'before the backup',
+        'hello Alice',
+        'after the restore',
+        'back to the restored Alice',
+      ]),
     );
 
     // Carol holds only the token from before the block: nothing she sends reaches the restored profile.

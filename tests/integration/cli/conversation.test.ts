@@ -16,7 +16,8 @@ async function relay(dataDir = tempDir(), port = 0, args: string[] = []): Promis
   return started;
 }
 
-const lines = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix} ${i}`).join('\n');
+const lines = (prefix: string, n: number) =>
+  Array.from({ length: n }, (_, i) => `${prefix} ${i}`).join('\n');
 
 describe('two people talking through the sotto CLI and a sotto-relay process', () => {
   it('500 messages each way; receipts bring every one to "delivered"; history is identical on both sides', async () => {
@@ -24,9 +25,13 @@ describe('two people talking through the sotto CLI and a sotto-relay process', (
     const { url } = await relay(relayData);
     const { alice, bob } = await cliPair(tempDir(), url);
 
-    expect(JSON.parse(await cli(alice, ['--json', 'send', 'Bob', '--stdin'], lines('alice says', 500)))).toEqual({ queued: 500, sent: 500 });
+    expect(
+      JSON.parse(await cli(alice, ['--json', 'send', 'Bob', '--stdin'], lines('alice says', 500))),
+    ).toEqual({ queued: 500, sent: 500 });
     expect(JSON.parse(await cli(bob, ['--json', 'sync']))).toMatchObject({ stored: 500 });
-    expect(JSON.parse(await cli(bob, ['--json', 'send', 'Alice', '--stdin'], lines('bob says', 500)))).toEqual({ queued: 500, sent: 500 });
+    expect(
+      JSON.parse(await cli(bob, ['--json', 'send', 'Alice', '--stdin'], lines('bob says', 500))),
+    ).toEqual({ queued: 500, sent: 500 });
     // Alice receives Bob's 500 messages and the receipts for hers; Bob then receives the receipts for his.
     expect(JSON.parse(await cli(alice, ['--json', 'sync']))).toMatchObject({ stored: 500 });
     await cli(bob, ['sync']);
@@ -36,28 +41,45 @@ describe('two people talking through the sotto CLI and a sotto-relay process', (
     expect(atAlice).toHaveLength(1000);
     expect(atAlice.filter((m) => m.outgoing).every((m) => m.status === 'delivered')).toBe(true);
     expect(atBob.filter((m) => m.outgoing).every((m) => m.status === 'delivered')).toBe(true);
-    const view = (messages: typeof atAlice) => messages.map((m) => `${m.uuid} ${m.sentAt} ${m.body}`);
+    const view = (messages: typeof atAlice) =>
+      messages.map((m) => `${m.uuid} ${m.sentAt} ${m.body}`);
     expect(view(atBob)).toEqual(view(atAlice));
-    expect(atBob.filter((m) => !m.outgoing).map((m) => m.body)).toEqual(lines('alice says', 500).split('\n'));
+    expect(atBob.filter((m) => !m.outgoing).map((m) => m.body)).toEqual(
+      lines('alice says', 500).split('\n'),
+    );
 
     // The relay saw only ciphertext: no message text anywhere in its data directory.
     for (const file of readdirSync(relayData)) {
       const bytes = readFileSync(join(relayData, file));
-      for (const text of ['alice says 1', 'bob says 49']) expect(bytes.includes(Buffer.from(text)), `${file}: ${text}`).toBe(false);
+      for (const text of ['alice says 1', 'bob says 49'])
+        expect(bytes.includes(Buffer.from(text)), `${file}: ${text}`).toBe(false);
     }
   });
 
   it('a message the relay keeps refusing is marked failed after the bound; retry sends it once there is room', async () => {
     const { url } = await relay(tempDir(), 0, ['--mailbox-quota', '3']);
     const { alice, bob } = await cliPair(tempDir(), url);
-    expect(JSON.parse(await cli(alice, ['--json', 'send', 'Bob', '--stdin'], lines('quota', 4)))).toEqual({ queued: 4, sent: 3 });
+    expect(
+      JSON.parse(await cli(alice, ['--json', 'send', 'Bob', '--stdin'], lines('quota', 4))),
+    ).toEqual({ queued: 4, sent: 3 });
     for (let attempt = 0; attempt < 4; attempt++) await cli(alice, ['sync']);
-    const status = JSON.parse(await cli(alice, ['--json', 'status'])) as { failedMessages: number; outbox: number };
+    const status = JSON.parse(await cli(alice, ['--json', 'status'])) as {
+      failedMessages: number;
+      outbox: number;
+    };
     expect(status).toMatchObject({ failedMessages: 1, outbox: 1 });
-    expect((await history(alice, 'Bob')).map((m) => m.status)).toEqual(['sent', 'sent', 'sent', 'failed']);
+    expect((await history(alice, 'Bob')).map((m) => m.status)).toEqual([
+      'sent',
+      'sent',
+      'sent',
+      'failed',
+    ]);
 
     await cli(bob, ['receive']); // empties Bob's mailbox
-    expect(JSON.parse(await cli(alice, ['--json', 'retry', 'Bob']))).toEqual({ retried: 1, sent: 1 });
+    expect(JSON.parse(await cli(alice, ['--json', 'retry', 'Bob']))).toEqual({
+      retried: 1,
+      sent: 1,
+    });
     expect(JSON.parse(await cli(bob, ['--json', 'receive']))).toMatchObject({ stored: 1 });
     expect((await history(bob, 'Alice')).map((m) => m.body)).toEqual(lines('quota', 4).split('\n'));
   });
@@ -68,16 +90,26 @@ describe('two people talking through the sotto CLI and a sotto-relay process', (
     const { alice, bob } = await cliPair(tempDir(), first.url);
     await first.stop();
 
-    const queued = await runCli(alice, ['--json', 'send', 'Bob', '--stdin'], { input: lines('offline', 100) });
+    const queued = await runCli(alice, ['--json', 'send', 'Bob', '--stdin'], {
+      input: lines('offline', 100),
+    });
     expect(queued.code).toBe(0);
     expect(JSON.parse(queued.stdout)).toEqual({ queued: 100, sent: 0 });
-    expect(JSON.parse(await cli(alice, ['--json', 'status']))).toMatchObject({ reachable: false, outbox: 100 });
+    expect(JSON.parse(await cli(alice, ['--json', 'status']))).toMatchObject({
+      reachable: false,
+      outbox: 100,
+    });
 
     await relay(data, first.port);
-    expect(JSON.parse(await cli(alice, ['--json', 'sync']))).toMatchObject({ sent: 100, waiting: 0 });
+    expect(JSON.parse(await cli(alice, ['--json', 'sync']))).toMatchObject({
+      sent: 100,
+      waiting: 0,
+    });
     expect(JSON.parse(await cli(bob, ['--json', 'receive']))).toMatchObject({ stored: 100 });
     expect(JSON.parse(await cli(bob, ['--json', 'receive']))).toMatchObject({ stored: 0 });
-    expect((await history(bob, 'Alice')).map((m) => m.body)).toEqual(lines('offline', 100).split('\n'));
+    expect((await history(bob, 'Alice')).map((m) => m.body)).toEqual(
+      lines('offline', 100).split('\n'),
+    );
   });
 
   it('search and safety numbers work from the CLI; both sides see the same safety number', async () => {
@@ -87,12 +119,18 @@ describe('two people talking through the sotto CLI and a sotto-relay process', (
     await cli(bob, ['receive']);
     const hits = JSON.parse(await cli(bob, ['--json', 'search', 'qui'])) as { body: string }[];
     expect(hits.map((h) => h.body)).toEqual(['the quick brown fox']);
-    const atAlice = JSON.parse(await cli(alice, ['--json', 'safety-number', 'Bob'])) as { digits: string };
-    const atBob = JSON.parse(await cli(bob, ['--json', 'safety-number', 'Alice'])) as { digits: string };
+    const atAlice = JSON.parse(await cli(alice, ['--json', 'safety-number', 'Bob'])) as {
+      digits: string;
+    };
+    const atBob = JSON.parse(await cli(bob, ['--json', 'safety-number', 'Alice'])) as {
+      digits: string;
+    };
     expect(atAlice.digits).toMatch(/^\d{60}$/);
     expect(atAlice.digits).toBe(atBob.digits);
     await cli(alice, ['verify', 'Bob']);
-    expect(JSON.parse(await cli(alice, ['--json', 'contacts']))).toMatchObject([{ displayName: 'Bob', verified: true }]);
+    expect(JSON.parse(await cli(alice, ['--json', 'contacts']))).toMatchObject([
+      { displayName: 'Bob', verified: true },
+    ]);
   });
 
   it('errors have documented exit codes and no stack traces', async () => {
@@ -100,7 +138,9 @@ describe('two people talking through the sotto CLI and a sotto-relay process', (
     const { alice } = await cliPair(tempDir(), url);
     const wrong = await runCli(alice, ['contacts'], { env: { SOTTO_PASSPHRASE: 'nope' } });
     expect(wrong.code).toBe(3);
-    expect(wrong.stderr).toBe('sotto: WRONG_PASSPHRASE: the passphrase does not unlock this profile\n');
+    expect(wrong.stderr).toBe(
+      'sotto: WRONG_PASSPHRASE: the passphrase does not unlock this profile\n',
+    );
     const unknown = await runCli(alice, ['send', 'Carol', 'hi']);
     expect(unknown.code).toBe(6);
     expect(unknown.stderr).toContain('UNKNOWN_CONTACT');

@@ -7,7 +7,12 @@ import { type RelayProcess, startRelayProcess } from '../../support/relay-proces
 const MESSAGES = 2000;
 // 2,000 messages in one `send` go over the relay's default per-connection and
 // per-destination send budgets (500 and 2,000 bursts): this test is about crashes, not budgets.
-const BUDGETS = ['--budget', 'connection-sends=100000/10000', '--budget', 'destination-messages=100000/10000'];
+const BUDGETS = [
+  '--budget',
+  'connection-sends=100000/10000',
+  '--budget',
+  'destination-messages=100000/10000',
+];
 const KILLS = 12;
 
 let relay: RelayProcess | undefined;
@@ -32,7 +37,9 @@ describe('crash recovery (R1, R2, R3)', () => {
     const port = relay.port;
     const { alice, bob } = await cliPair(tempDir(), relay.url);
     const bodies = Array.from({ length: MESSAGES }, (_, i) => `message ${i} of the stream`);
-    expect(JSON.parse(await cli(alice, ['--json', 'send', 'Bob', '--stdin'], bodies.join('\n')))).toMatchObject({ sent: MESSAGES });
+    expect(
+      JSON.parse(await cli(alice, ['--json', 'send', 'Bob', '--stdin'], bodies.join('\n'))),
+    ).toMatchObject({ sent: MESSAGES });
 
     const next = random(20261126);
     let kills = 0;

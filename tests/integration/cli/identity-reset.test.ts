@@ -11,10 +11,16 @@ async function profileWithContact() {
   const dir = join(tempDir(), 'me');
   const relay = join(tempDir(), 'relay');
   mkdirSync(relay);
-  const me = await Profile.create(dir, { displayName: 'Me', passphrase: CLI_PASSPHRASE, kdfCost: TEST_KDF });
+  const me = await Profile.create(dir, {
+    displayName: 'Me',
+    passphrase: CLI_PASSPHRASE,
+    kdfCost: TEST_KDF,
+  });
   const { profile: bob } = await newProfile('Bob');
   addContact(me, cardOf(bob));
-  const set = me.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
+  const set = me.db.prepare(
+    'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+  );
   set.run(['relay', relay]);
   set.run(['relay.id', 'AbCdEfGhIjKlMnOpQrStUv']);
   set.run(['delivery.token', '00112233445566778899aabbccddeeff']);
@@ -37,14 +43,24 @@ describe('sotto identity reset', () => {
     const { dir, before, bob } = await profileWithContact();
     const result = await runCli(dir, ['--json', 'identity', 'reset', '--yes']);
     expect(result.code).toBe(0);
-    const out = JSON.parse(result.stdout) as { previousAccountId: string; accountId: string; notified: number };
+    const out = JSON.parse(result.stdout) as {
+      previousAccountId: string;
+      accountId: string;
+      notified: number;
+    };
     expect(out).toMatchObject({ previousAccountId: before, notified: 1 });
     const me = await Profile.open(dir, { passphrase: CLI_PASSPHRASE });
     try {
       expect(me.account.accountId).toBe(out.accountId);
       expect(deriveAccountId(me.account.identity.publicKey)).toBe(out.accountId);
-      expect(me.db.prepare('SELECT recipient FROM outbox', { pluck: true }).all()).toEqual([bob.account.accountId]);
-      expect(me.db.prepare('SELECT count(*) FROM own_moves WHERE announced_at IS NULL', { pluck: true }).get()).toBe(1);
+      expect(me.db.prepare('SELECT recipient FROM outbox', { pluck: true }).all()).toEqual([
+        bob.account.accountId,
+      ]);
+      expect(
+        me.db
+          .prepare('SELECT count(*) FROM own_moves WHERE announced_at IS NULL', { pluck: true })
+          .get(),
+      ).toBe(1);
     } finally {
       await me.close();
     }

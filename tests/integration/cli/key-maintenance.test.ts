@@ -24,7 +24,10 @@ async function withProfile<T>(dir: string, work: (profile: Profile) => T): Promi
 function oneTimeFiles(relay: string, accountId: string): { ec: string[]; kyber: string[] } {
   const dir = join(relay, 'keys', `${accountId}.1`, 'one-time');
   const names = readdirSync(dir);
-  return { ec: names.filter((n) => n.startsWith('ec-')), kyber: names.filter((n) => n.startsWith('kyber-')) };
+  return {
+    ec: names.filter((n) => n.startsWith('ec-')),
+    kyber: names.filter((n) => n.startsWith('kyber-')),
+  };
 }
 
 describe('key maintenance in the CLI', () => {
@@ -41,7 +44,13 @@ describe('key maintenance in the CLI', () => {
     await cli(alice, ['sync']);
     const after = oneTimeFiles(relay, aliceId);
     expect([after.ec.length, after.kyber.length]).toEqual([100, 100]);
-    expect(await withProfile(alice, (p) => p.db.prepare('SELECT count(*) FROM pre_keys WHERE handed_out_at IS NOT NULL', { pluck: true }).get())).toBe(80);
+    expect(
+      await withProfile(alice, (p) =>
+        p.db
+          .prepare('SELECT count(*) FROM pre_keys WHERE handed_out_at IS NOT NULL', { pluck: true })
+          .get(),
+      ),
+    ).toBe(80);
   });
 
   for (const fault of ['keys.after-generate', 'keys.after-publish'] as const) {
@@ -51,17 +60,33 @@ describe('key maintenance in the CLI', () => {
       // Make the rotation due: the current signed and last-resort keys are three days old.
       await withProfile(alice, (p) => {
         p.db.prepare('UPDATE signed_pre_keys SET created_at = created_at - ?').run([THREE_DAYS]);
-        p.db.prepare('UPDATE kyber_pre_keys SET created_at = created_at - ? WHERE last_resort = 1').run([THREE_DAYS]);
+        p.db
+          .prepare('UPDATE kyber_pre_keys SET created_at = created_at - ? WHERE last_resort = 1')
+          .run([THREE_DAYS]);
       });
       const killed = await runCli(alice, ['sync'], { env: { SOTTO_TEST_FAULT: fault } });
       expect(killed.signal).toBe('SIGKILL');
-      expect(await withProfile(alice, (p) => p.db.prepare("SELECT count(*) FROM signed_pre_keys WHERE state = 'pending'", { pluck: true }).get())).toBe(1);
+      expect(
+        await withProfile(alice, (p) =>
+          p.db
+            .prepare("SELECT count(*) FROM signed_pre_keys WHERE state = 'pending'", {
+              pluck: true,
+            })
+            .get(),
+        ),
+      ).toBe(1);
 
       // Bob's first message is built from whatever signed key the relay hands out now.
       await cli(bob, ['send', 'Alice', `after the crash at ${fault}`]);
       await cli(alice, ['sync']);
-      expect((await history(alice, 'Bob')).map((m) => m.body)).toEqual([`after the crash at ${fault}`]);
-      expect(await withProfile(alice, (p) => p.db.prepare('SELECT state FROM signed_pre_keys ORDER BY id', { pluck: true }).all())).toEqual(['previous', 'current']);
+      expect((await history(alice, 'Bob')).map((m) => m.body)).toEqual([
+        `after the crash at ${fault}`,
+      ]);
+      expect(
+        await withProfile(alice, (p) =>
+          p.db.prepare('SELECT state FROM signed_pre_keys ORDER BY id', { pluck: true }).all(),
+        ),
+      ).toEqual(['previous', 'current']);
     });
   }
 });

@@ -17,7 +17,10 @@ describe('the CLI without --profile', () => {
     const env = { SOTTO_BACKUP_PASSPHRASE: passphrase, SOTTO_PROFILE: '' };
     const verified = await runCli(null, ['--json', 'backup', 'verify', file], { env });
     expect(verified.code).toBe(0);
-    expect(JSON.parse(verified.stdout)).toMatchObject({ ok: true, manifest: { accountId: profile.account.accountId } });
+    expect(JSON.parse(verified.stdout)).toMatchObject({
+      ok: true,
+      manifest: { accountId: profile.account.accountId },
+    });
 
     const refused = await runCli(null, ['history', 'Bob'], { env });
     expect(refused.code).toBe(2);

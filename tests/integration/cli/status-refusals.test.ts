@@ -11,12 +11,18 @@ describe('sotto status', () => {
     const dir = join(tempDir(), 'me');
     const relay = join(tempDir(), 'relay');
     mkdirSync(relay);
-    const me = await Profile.create(dir, { displayName: 'Me', passphrase: CLI_PASSPHRASE, kdfCost: TEST_KDF });
+    const me = await Profile.create(dir, {
+      displayName: 'Me',
+      passphrase: CLI_PASSPHRASE,
+      kdfCost: TEST_KDF,
+    });
     me.db.prepare("INSERT INTO settings (key, value) VALUES ('relay', ?)").run([relay]);
     await me.close();
     const clean = await runCli(dir, ['--json', 'status']);
     expect(clean.code).toBe(0);
-    expect(JSON.parse(clean.stdout)).toMatchObject({ trustRefusals: { 'identity.forged': 0, 'move.bad-signature': 0 } });
+    expect(JSON.parse(clean.stdout)).toMatchObject({
+      trustRefusals: { 'identity.forged': 0, 'move.bad-signature': 0 },
+    });
 
     const reopened = await Profile.open(dir, { passphrase: CLI_PASSPHRASE });
     reopened.commit(undefined, (db) => {

@@ -148,7 +148,9 @@ describe('hostile content inside a valid seal', () => {
     const seen = [(await processEnvelopes(bob, [envelope]))[0]!.outcome];
     for (let i = 1; i < 3; i++) seen.push(...(await retryUnprocessed(bob)).map((o) => o.outcome));
     expect(seen).toEqual(['retry', 'retry', 'rejected']);
-    expect(bob.db.prepare('SELECT count(*) FROM unprocessed_envelopes', { pluck: true }).get()).toBe(0);
+    expect(
+      bob.db.prepare('SELECT count(*) FROM unprocessed_envelopes', { pluck: true }).get(),
+    ).toBe(0);
     expect(bob.db.prepare('SELECT count(*) FROM messages', { pluck: true }).get()).toBe(0);
   });
 

@@ -41,7 +41,10 @@ describe('trust: first use and verification', () => {
     const { profile: bob } = await newProfile('Bob');
     await introduce(alice, bob);
     markVerified(alice, bob.account.accountId);
-    expect(getContact(alice.db, bob.account.accountId)).toMatchObject({ trust: 'trusted', verified: true });
+    expect(getContact(alice.db, bob.account.accountId)).toMatchObject({
+      trust: 'trusted',
+      verified: true,
+    });
   });
 });
 
@@ -60,13 +63,23 @@ describe("the review's attack: a stranger's key under a known contact's id", () 
     const { profile: mallory } = await newProfile('Mallory');
     await introduce(carol, bob);
     queueText(carol, bob.account.accountId, 'hi Bob, Carol here');
-    expect((await processEnvelopes(bob, await flushOutbox(carol))).map((o) => o.outcome)).toEqual(['stored']);
+    expect((await processEnvelopes(bob, await flushOutbox(carol))).map((o) => o.outcome)).toEqual([
+      'stored',
+    ]);
     const carolNumber = safetyNumber(bob, carol.account.accountId).digits;
 
     // Mallory writes to Bob with her own key; her certificate names Carol as the sender.
     addContact(mallory, cardOf(bob));
-    await startSession(mallory, takeBundle(publishedKeys(bob.db, bob.account), 1), bob.account.accountId);
-    const inner = await innerFrom(mallory, bob, 'Carol again: my number changed, send me the codes');
+    await startSession(
+      mallory,
+      takeBundle(publishedKeys(bob.db, bob.account), 1),
+      bob.account.accountId,
+    );
+    const inner = await innerFrom(
+      mallory,
+      bob,
+      'Carol again: my number changed, send me the codes',
+    );
     const forged = await sealWith(mallory.account.identity, bob, inner, {
       ...honestCertificate(mallory.account.identity, mallory.account.accountId),
       claim: carol.account.accountId,
@@ -74,9 +87,13 @@ describe("the review's attack: a stranger's key under a known contact's id", () 
     const outcomes = await processEnvelopes(bob, [delivered(forged)]);
 
     // Rejected at once (retrying cannot make the key derive the id), so it can be acked.
-    expect(outcomes).toEqual([expect.objectContaining({ outcome: 'rejected', error: 'FORGED_SENDER' })]);
+    expect(outcomes).toEqual([
+      expect.objectContaining({ outcome: 'rejected', error: 'FORGED_SENDER' }),
+    ]);
     const conversation = getContact(bob.db, carol.account.accountId).conversationId;
-    expect(messagesPage(bob.db, conversation, 10).map((m) => m.body)).toEqual(['hi Bob, Carol here']);
+    expect(messagesPage(bob.db, conversation, 10).map((m) => m.body)).toEqual([
+      'hi Bob, Carol here',
+    ]);
     expect(getContact(bob.db, carol.account.accountId)).toMatchObject({ trust: 'trusted' });
     expect(listConversations(bob.db)[0]).toMatchObject({ identityChanged: false });
     expect(count(bob, 'SELECT count(*) FROM identity_changes')).toBe(0);
@@ -88,7 +105,14 @@ describe("the review's attack: a stranger's key under a known contact's id", () 
     queueText(bob, carol.account.accountId, 'reply');
     const reply = await flushOutbox(bob);
     expect((await processEnvelopes(carol, reply)).map((o) => o.outcome)).toEqual(['stored']);
-    expect((await processEnvelopes(mallory, reply.map((e) => ({ ...e, id: `${e.id}-m` }))))[0]).toMatchObject({ outcome: 'rejected' });
+    expect(
+      (
+        await processEnvelopes(
+          mallory,
+          reply.map((e) => ({ ...e, id: `${e.id}-m` })),
+        )
+      )[0],
+    ).toMatchObject({ outcome: 'rejected' });
   });
 
   it('every forged envelope is counted, none is stored, and the session with the real contact is untouched', async () => {
@@ -97,7 +121,11 @@ describe("the review's attack: a stranger's key under a known contact's id", () 
     const { profile: mallory } = await newProfile('Mallory');
     await introduce(bob, carol);
     addContact(mallory, cardOf(bob));
-    await startSession(mallory, takeBundle(publishedKeys(bob.db, bob.account), 2), bob.account.accountId);
+    await startSession(
+      mallory,
+      takeBundle(publishedKeys(bob.db, bob.account), 2),
+      bob.account.accountId,
+    );
     const forged = [];
     for (let i = 0; i < 3; i++) {
       const inner = await innerFrom(mallory, bob, `forged ${i}`);
@@ -115,7 +143,9 @@ describe("the review's attack: a stranger's key under a known contact's id", () 
     expect(count(bob, 'SELECT count(*) FROM messages')).toBe(0);
     expect(trustRefusalCounts(bob.db)['identity.forged']).toBe(3);
     queueText(bob, carol.account.accountId, 'still you?');
-    expect((await processEnvelopes(carol, await flushOutbox(bob))).map((o) => o.outcome)).toEqual(['stored']);
+    expect((await processEnvelopes(carol, await flushOutbox(bob))).map((o) => o.outcome)).toEqual([
+      'stored',
+    ]);
   });
 });
 
@@ -125,15 +155,27 @@ describe('bundles and invites must carry the key their account id derives from',
     const { profile: bob } = await newProfile('Bob');
     const { profile: mallory } = await newProfile('Mallory');
     addContact(alice, cardOf(bob));
-    const swapped = { ...takeBundle(publishedKeys(mallory.db, mallory.account), 0), accountId: bob.account.accountId };
-    expect(await rejectedCode(() => startSession(alice, swapped, bob.account.accountId))).toBe('IDENTITY_MISMATCH');
-    expect(getContact(alice.db, bob.account.accountId)).toMatchObject({ trust: 'trusted', verified: false });
+    const swapped = {
+      ...takeBundle(publishedKeys(mallory.db, mallory.account), 0),
+      accountId: bob.account.accountId,
+    };
+    expect(await rejectedCode(() => startSession(alice, swapped, bob.account.accountId))).toBe(
+      'IDENTITY_MISMATCH',
+    );
+    expect(getContact(alice.db, bob.account.accountId)).toMatchObject({
+      trust: 'trusted',
+      verified: false,
+    });
     expect(listConversations(alice.db)[0]).toMatchObject({ identityChanged: false });
     expect(count(alice, 'SELECT count(*) FROM sessions')).toBe(0);
     expect(count(alice, 'SELECT count(*) FROM identity_changes')).toBe(0);
     expect(trustRefusalCounts(alice.db)['identity.forged']).toBe(1);
     // The genuine bundle still works afterwards.
-    await startSession(alice, takeBundle(publishedKeys(bob.db, bob.account), 0), bob.account.accountId);
+    await startSession(
+      alice,
+      takeBundle(publishedKeys(bob.db, bob.account), 0),
+      bob.account.accountId,
+    );
     expect(count(alice, 'SELECT count(*) FROM sessions')).toBe(1);
   });
 
@@ -141,12 +183,17 @@ describe('bundles and invites must carry the key their account id derives from',
     const { profile: alice } = await newProfile('Alice');
     const { profile: bob } = await newProfile('Bob');
     const { profile: mallory } = await newProfile('Mallory');
-    const swapped = { ...takeBundle(publishedKeys(mallory.db, mallory.account), 0), accountId: bob.account.accountId };
-    expect(await rejectedCode(() => startSession(alice, swapped, bob.account.accountId))).toBe('IDENTITY_MISMATCH');
+    const swapped = {
+      ...takeBundle(publishedKeys(mallory.db, mallory.account), 0),
+      accountId: bob.account.accountId,
+    };
+    expect(await rejectedCode(() => startSession(alice, swapped, bob.account.accountId))).toBe(
+      'IDENTITY_MISMATCH',
+    );
     expect(alice.state.getIdentity(bob.account.accountId)).toBeUndefined();
   });
 
-  it("re-adding a contact from an invite with another key is IDENTITY_MISMATCH, the pinned key stays", async () => {
+  it('re-adding a contact from an invite with another key is IDENTITY_MISMATCH, the pinned key stays', async () => {
     const { profile: alice } = await newProfile('Alice');
     const { profile: bob } = await newProfile('Bob');
     const { profile: mallory } = await newProfile('Mallory');
@@ -168,7 +215,9 @@ describe('a contact whose move awaits the user does not hold up the outbox', () 
     await introduce(alice, carol);
     for (let i = 0; i < 30; i++) queueText(alice, bob.account.accountId, `to bob ${i}`);
     // A pending move for Bob before any of it is encrypted: his 30 wait for the user.
-    alice.db.prepare("UPDATE identities SET trust = 'changed' WHERE account_id = ?").run([bob.account.accountId]);
+    alice.db
+      .prepare("UPDATE identities SET trust = 'changed' WHERE account_id = ?")
+      .run([bob.account.accountId]);
     alice.state.clearCache();
     queueText(alice, carol.account.accountId, 'to carol');
     expect(await encryptQueued(alice, 10)).toBe(1);

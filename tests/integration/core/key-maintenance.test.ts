@@ -36,16 +36,33 @@ async function firstMessageFrom(peerName: string, owner: Profile, bundle: PreKey
 }
 
 function runChild(dir: string, relayFile: string, now: number, fault?: string) {
-  return new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(process.cwd(), 'tests/support/maintain-keys-child.ts'), dir, relayFile, String(now)], {
-      env: { ...process.env, SOTTO_PASSPHRASE: 'Victim passphrase', ...(fault ? { SOTTO_TEST_FAULT: fault } : {}) },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.on('error', reject);
-    child.on('exit', (code, signal) => resolve({ code, signal, stdout }));
-  });
+  return new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }>(
+    (resolve, reject) => {
+      const child = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          join(process.cwd(), 'tests/support/maintain-keys-child.ts'),
+          dir,
+          relayFile,
+          String(now),
+        ],
+        {
+          env: {
+            ...process.env,
+            SOTTO_PASSPHRASE: 'Victim passphrase',
+            ...(fault ? { SOTTO_TEST_FAULT: fault } : {}),
+          },
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
+      let stdout = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.on('error', reject);
+      child.on('exit', (code, signal) => resolve({ code, signal, stdout }));
+    },
+  );
 }
 
 describe('signed and last-resort key rotation', () => {
@@ -59,15 +76,33 @@ describe('signed and last-resort key rotation', () => {
     const early = await relay.bundleFor(victim.account.accountId);
     expect(await maintainKeys(victim, relay, t0 + DAY)).toMatchObject({ rotated: false });
 
-    expect(await maintainKeys(victim, relay, t0 + ROTATE_AFTER_MS + 1)).toMatchObject({ rotated: true });
+    expect(await maintainKeys(victim, relay, t0 + ROTATE_AFTER_MS + 1)).toMatchObject({
+      rotated: true,
+    });
     expect(relay.keys!.signedPreKey.id).not.toBe(firstSigned);
-    expect(victim.db.prepare('SELECT state FROM signed_pre_keys ORDER BY id', { pluck: true }).all()).toEqual(['previous', 'current']);
-    expect(victim.db.prepare('SELECT state FROM kyber_pre_keys WHERE last_resort = 1 ORDER BY id', { pluck: true }).all()).toEqual(['previous', 'current']);
-    const inFlight = await firstMessageFrom('Early', victim, { ...early, preKey: null, kyberPreKey: early.kyberPreKey });
+    expect(
+      victim.db.prepare('SELECT state FROM signed_pre_keys ORDER BY id', { pluck: true }).all(),
+    ).toEqual(['previous', 'current']);
+    expect(
+      victim.db
+        .prepare('SELECT state FROM kyber_pre_keys WHERE last_resort = 1 ORDER BY id', {
+          pluck: true,
+        })
+        .all(),
+    ).toEqual(['previous', 'current']);
+    const inFlight = await firstMessageFrom('Early', victim, {
+      ...early,
+      preKey: null,
+      kyberPreKey: early.kyberPreKey,
+    });
     expect((await processEnvelopes(victim, inFlight)).map((o) => o.outcome)).toEqual(['stored']);
 
     // After the grace period the replaced keys are gone: a message made from them no longer opens.
-    const late = await firstMessageFrom('Late', victim, { ...early, preKey: null, kyberPreKey: early.kyberPreKey });
+    const late = await firstMessageFrom('Late', victim, {
+      ...early,
+      preKey: null,
+      kyberPreKey: early.kyberPreKey,
+    });
     await maintainKeys(victim, relay, t0 + ROTATE_AFTER_MS + 1 + GRACE_MS + 1);
     expect(count(victim, "SELECT count(*) FROM signed_pre_keys WHERE state = 'previous'")).toBe(1); // the one replaced at this pass
     expect(count(victim, `SELECT count(*) FROM signed_pre_keys WHERE id = ${firstSigned}`)).toBe(0);
@@ -93,12 +128,20 @@ describe('rotation across a crash (kill -9 of a real process between generate an
     const relay = new FileHomeRelay(relayFile);
     const victim = await Profile.open(dir, { passphrase: 'Victim passphrase' });
     try {
-      expect(victim.db.prepare('SELECT state FROM signed_pre_keys ORDER BY id', { pluck: true }).all()).toEqual(['current', 'pending']);
-      const envelopes = await firstMessageFrom('Peer', victim, await relay.bundleFor(victim.account.accountId));
+      expect(
+        victim.db.prepare('SELECT state FROM signed_pre_keys ORDER BY id', { pluck: true }).all(),
+      ).toEqual(['current', 'pending']);
+      const envelopes = await firstMessageFrom(
+        'Peer',
+        victim,
+        await relay.bundleFor(victim.account.accountId),
+      );
       expect((await processEnvelopes(victim, envelopes)).map((o) => o.outcome)).toEqual(['stored']);
       // Resumes: the pending key is the one published, no second key is made.
       expect(await maintainKeys(victim, relay, due + 1)).toMatchObject({ rotated: false });
-      expect(victim.db.prepare('SELECT state FROM signed_pre_keys ORDER BY id', { pluck: true }).all()).toEqual(['previous', 'current']);
+      expect(
+        victim.db.prepare('SELECT state FROM signed_pre_keys ORDER BY id', { pluck: true }).all(),
+      ).toEqual(['previous', 'current']);
     } finally {
       await victim.close();
     }
@@ -111,12 +154,24 @@ describe('rotation across a crash (kill -9 of a real process between generate an
     const relay = new FileHomeRelay(relayFile);
     const victim = await Profile.open(dir, { passphrase: 'Victim passphrase' });
     try {
-      const pendingId = Number(victim.db.prepare("SELECT id FROM signed_pre_keys WHERE state = 'pending'", { pluck: true }).get());
+      const pendingId = Number(
+        victim.db
+          .prepare("SELECT id FROM signed_pre_keys WHERE state = 'pending'", { pluck: true })
+          .get(),
+      );
       expect(relay.keys!.signedPreKey.id).toBe(pendingId);
-      const envelopes = await firstMessageFrom('Peer', victim, await relay.bundleFor(victim.account.accountId));
+      const envelopes = await firstMessageFrom(
+        'Peer',
+        victim,
+        await relay.bundleFor(victim.account.accountId),
+      );
       expect((await processEnvelopes(victim, envelopes)).map((o) => o.outcome)).toEqual(['stored']);
       await maintainKeys(victim, relay, t0 + ROTATE_AFTER_MS + 2);
-      expect(victim.db.prepare(`SELECT state FROM signed_pre_keys WHERE id = ${pendingId}`, { pluck: true }).get()).toBe('current');
+      expect(
+        victim.db
+          .prepare(`SELECT state FROM signed_pre_keys WHERE id = ${pendingId}`, { pluck: true })
+          .get(),
+      ).toBe('current');
     } finally {
       await victim.close();
     }
@@ -170,7 +225,10 @@ describe('one-time keys: fixed stock, capped, handed-out keys expire', () => {
       expect(kyber).toBeLessThanOrEqual(ONE_TIME_STOCK + MAX_HANDED_OUT_KEPT);
     }
     // 960 bundles later the store holds the stock plus the capped handed-out keys ...
-    expect(rows()).toEqual({ pre: ONE_TIME_STOCK + MAX_HANDED_OUT_KEPT, kyber: ONE_TIME_STOCK + MAX_HANDED_OUT_KEPT });
+    expect(rows()).toEqual({
+      pre: ONE_TIME_STOCK + MAX_HANDED_OUT_KEPT,
+      kyber: ONE_TIME_STOCK + MAX_HANDED_OUT_KEPT,
+    });
     // ... and once their grace period is over, only the stock.
     await maintainKeys(victim, relay, now + GRACE_MS + 1);
     expect(rows()).toEqual(before);
@@ -186,21 +244,35 @@ describe('one-time keys: fixed stock, capped, handed-out keys expire', () => {
     await processEnvelopes(victim, await firstMessageFrom('Quick', victim, used));
     expect(count(victim, `SELECT count(*) FROM pre_keys WHERE id = ${used.preKey!.id}`)).toBe(0);
     await maintainKeys(victim, relay, t0 + GRACE_MS - 1);
-    expect(count(victim, `SELECT handed_out_at IS NOT NULL FROM pre_keys WHERE id = ${slow.preKey!.id}`)).toBe(1);
-    expect((await processEnvelopes(victim, await firstMessageFrom('Slow', victim, slow))).map((o) => o.outcome)).toEqual(['stored']);
+    expect(
+      count(victim, `SELECT handed_out_at IS NOT NULL FROM pre_keys WHERE id = ${slow.preKey!.id}`),
+    ).toBe(1);
+    expect(
+      (await processEnvelopes(victim, await firstMessageFrom('Slow', victim, slow))).map(
+        (o) => o.outcome,
+      ),
+    ).toEqual(['stored']);
   });
 
   it('a relay that claims every key was handed out cannot make the victim grow its store', async () => {
     const { profile: victim } = await newProfile('Victim');
     const relay = new FileHomeRelay(join(tempDir(), 'relay.json'));
     relay.keyStatus = () =>
-      Promise.resolve({ preKeyIds: [], kyberPreKeyIds: [], signedPreKeyId: null, lastResortKyberPreKeyId: null });
+      Promise.resolve({
+        preKeyIds: [],
+        kyberPreKeyIds: [],
+        signedPreKeyId: null,
+        lastResortKyberPreKeyId: null,
+      });
     relay.publishKeys = () => Promise.resolve(); // takes everything, keeps nothing
     const now = Date.now();
     for (let pass = 0; pass < 8; pass++) await maintainKeys(victim, relay, now + pass);
-    expect(count(victim, 'SELECT count(*) FROM pre_keys')).toBe(ONE_TIME_STOCK + MAX_HANDED_OUT_KEPT);
-    expect(count(victim, 'SELECT count(*) FROM kyber_pre_keys WHERE last_resort = 0')).toBe(ONE_TIME_STOCK + MAX_HANDED_OUT_KEPT);
+    expect(count(victim, 'SELECT count(*) FROM pre_keys')).toBe(
+      ONE_TIME_STOCK + MAX_HANDED_OUT_KEPT,
+    );
+    expect(count(victim, 'SELECT count(*) FROM kyber_pre_keys WHERE last_resort = 0')).toBe(
+      ONE_TIME_STOCK + MAX_HANDED_OUT_KEPT,
+    );
     expect(count(victim, 'SELECT count(*) FROM signed_pre_keys')).toBe(1);
   });
 });
-

@@ -1,6 +1,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Profile, profilePaths, queueText, addContact, type KeychainAdapter } from '../../../electron/core/index.ts';
+import {
+  Profile,
+  profilePaths,
+  queueText,
+  addContact,
+  type KeychainAdapter,
+} from '../../../electron/core/index.ts';
 import { rejectedCode } from '../../support/errors.ts';
 import { cardOf, newProfile, snapshotDir, tempDir, TEST_KDF } from '../../support/profiles.ts';
 import { join } from 'node:path';
@@ -19,13 +25,17 @@ function memoryKeychain(backend: string, isSecure: boolean): KeychainAdapter & {
     encrypt(plain) {
       const iv = randomBytes(12);
       const cipher = createCipheriv('aes-256-gcm', secret, iv);
-      return Promise.resolve(Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]));
+      return Promise.resolve(
+        Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]),
+      );
     },
     decrypt(blob) {
       const data = Buffer.from(blob);
       const decipher = createDecipheriv('aes-256-gcm', secret, data.subarray(0, 12));
       decipher.setAuthTag(data.subarray(-16));
-      return Promise.resolve(Buffer.concat([decipher.update(data.subarray(12, -16)), decipher.final()]));
+      return Promise.resolve(
+        Buffer.concat([decipher.update(data.subarray(12, -16)), decipher.final()]),
+      );
     },
     forget() {
       secret = randomBytes(32);
@@ -47,7 +57,9 @@ describe('keys at rest', () => {
     await profile.close();
     const databaseBefore = readFileSync(profilePaths(dir).database);
     const reopened = await Profile.open(dir, { passphrase });
-    expect(await codeOf(() => reopened.changePassphrase('wrong', 'new passphrase', TEST_KDF))).toBe('WRONG_PASSPHRASE');
+    expect(await codeOf(() => reopened.changePassphrase('wrong', 'new passphrase', TEST_KDF))).toBe(
+      'WRONG_PASSPHRASE',
+    );
     await reopened.changePassphrase(passphrase, 'new passphrase', TEST_KDF);
     await reopened.close();
     expect(readFileSync(profilePaths(dir).database).equals(databaseBefore)).toBe(true);
@@ -67,7 +79,12 @@ describe('keys at rest', () => {
   it('a secure OS keychain unlocks the profile without a passphrase; the passphrase still works', async () => {
     const keychain = memoryKeychain('gnome_libsecret', true);
     const dir = join(tempDir(), 'p');
-    const created = await Profile.create(dir, { displayName: 'Alice', keychain, passphrase: 'backup lanterns quietly', kdfCost: TEST_KDF });
+    const created = await Profile.create(dir, {
+      displayName: 'Alice',
+      keychain,
+      passphrase: 'backup lanterns quietly',
+      kdfCost: TEST_KDF,
+    });
     await created.close();
     const byKeychain = await Profile.open(dir, { keychain });
     await byKeychain.close();
@@ -90,8 +107,15 @@ describe('keys at rest', () => {
   it("Linux's basic_text keychain is no protection: a passphrase is required", async () => {
     const keychain = memoryKeychain('basic_text', false);
     const dir = join(tempDir(), 'p');
-    expect(await codeOf(() => Profile.create(dir, { displayName: 'Alice', keychain }))).toBe('PASSPHRASE_REQUIRED');
-    const profile = await Profile.create(dir, { displayName: 'Alice', keychain, passphrase: 'a fine passphrase', kdfCost: TEST_KDF });
+    expect(await codeOf(() => Profile.create(dir, { displayName: 'Alice', keychain }))).toBe(
+      'PASSPHRASE_REQUIRED',
+    );
+    const profile = await Profile.create(dir, {
+      displayName: 'Alice',
+      keychain,
+      passphrase: 'a fine passphrase',
+      kdfCost: TEST_KDF,
+    });
     await profile.close();
     // The insecure keychain was not used to wrap the key at all.
     expect(readFileSync(profilePaths(dir).keyFile, 'utf8')).not.toContain('"keychain"');
@@ -103,7 +127,8 @@ describe('integrity (R7)', () => {
     const alice = await newProfile('Alice');
     const bob = await newProfile('Bob');
     addContact(alice.profile, cardOf(bob.profile));
-    for (let i = 0; i < 200; i++) queueText(alice.profile, bob.profile.account.accountId, `message ${i} `.repeat(20));
+    for (let i = 0; i < 200; i++)
+      queueText(alice.profile, bob.profile.account.accountId, `message ${i} `.repeat(20));
     expect((await alice.profile.verifyIntegrity()).ok).toBe(true);
     await alice.profile.close();
 

@@ -2,7 +2,12 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { IdentityKeyPair, type PublicKey } from '@signalapp/libsignal-client';
 import { describe, expect, it } from 'vitest';
-import { MIGRATIONS, migrate, SCHEMA_VERSION, schemaVersion } from '../../../electron/core/db/migrate.ts';
+import {
+  MIGRATIONS,
+  migrate,
+  SCHEMA_VERSION,
+  schemaVersion,
+} from '../../../electron/core/db/migrate.ts';
 import { openKeyed, type Sql } from '../../../electron/core/db/sqlite.ts';
 import { indexNewMessages } from '../../../electron/core/history/search-index.ts';
 import { thrownCode } from '../../support/errors.ts';
@@ -19,9 +24,12 @@ function freshDb(): Sql {
 
 function tables(db: Sql): string[] {
   return db
-    .prepare("SELECT name FROM sqlite_master WHERE type IN ('table') AND name NOT LIKE 'messages_fts_%' ORDER BY name", {
-      pluck: true,
-    })
+    .prepare(
+      "SELECT name FROM sqlite_master WHERE type IN ('table') AND name NOT LIKE 'messages_fts_%' ORDER BY name",
+      {
+        pluck: true,
+      },
+    )
     .all<string>();
 }
 
@@ -49,7 +57,9 @@ describe('schema migrations', () => {
       'settings',
       'signed_pre_keys',
     ]);
-    expect(() => db.exec("INSERT INTO account VALUES (2, 'a', 'n', 1, 1, x'00', 0)")).toThrow(/CHECK/);
+    expect(() => db.exec("INSERT INTO account VALUES (2, 'a', 'n', 1, 1, x'00', 0)")).toThrow(
+      /CHECK/,
+    );
     db.close();
   });
 
@@ -57,7 +67,17 @@ describe('schema migrations', () => {
     const db = freshDb();
     migrate(db, 2);
     expect(schemaVersion(db)).toBe(2);
-    for (const table of ['identities', 'identity_changes', 'contacts', 'conversations', 'messages', 'outbox', 'processed_envelopes', 'failed_envelopes', 'sqlite_sequence']) {
+    for (const table of [
+      'identities',
+      'identity_changes',
+      'contacts',
+      'conversations',
+      'messages',
+      'outbox',
+      'processed_envelopes',
+      'failed_envelopes',
+      'sqlite_sequence',
+    ]) {
       expect(tables(db)).toContain(table);
     }
     db.exec("INSERT INTO contacts (account_id, created_at) VALUES ('peer', 0)");
@@ -70,7 +90,9 @@ describe('schema migrations', () => {
     expect(() => insert.run(['u2', 100])).toThrow(/UNIQUE/);
     // A message cannot point at a conversation that does not exist.
     expect(() =>
-      db.exec("INSERT INTO messages (uuid, conversation_id, outgoing, sender_account, sender_device, sent_at, received_at, body, status) VALUES ('u3', 99, 0, 'p', 1, 1, 0, 'x', 'received')"),
+      db.exec(
+        "INSERT INTO messages (uuid, conversation_id, outgoing, sender_account, sender_device, sent_at, received_at, body, status) VALUES ('u3', 99, 0, 'p', 1, 1, 0, 'x', 'received')",
+      ),
     ).toThrow(/FOREIGN KEY/);
     db.close();
   });
@@ -87,7 +109,12 @@ describe('schema migrations', () => {
     migrate(db, 3);
     expect(schemaVersion(db)).toBe(3);
     const match = (q: string) =>
-      db.prepare('SELECT m.uuid FROM messages_fts f JOIN messages m ON m.id = f.rowid WHERE messages_fts MATCH ?', { pluck: true }).all([q]);
+      db
+        .prepare(
+          'SELECT m.uuid FROM messages_fts f JOIN messages m ON m.id = f.rowid WHERE messages_fts MATCH ?',
+          { pluck: true },
+        )
+        .all([q]);
     expect(match('existed')).toEqual(['before']);
     expect(match('writ*')).toEqual(['before']);
 
@@ -135,8 +162,12 @@ describe('migration 0004', () => {
     migrate(db, 3);
     db.exec("INSERT INTO pre_keys (id, record, created_at) VALUES (1, x'00', 0)");
     migrate(db, 4);
-    expect(db.prepare('SELECT published FROM pre_keys WHERE id = 1', { pluck: true }).get()).toBe(0);
-    db.exec("INSERT INTO kyber_pre_keys (id, record, last_resort, created_at) VALUES (5, x'00', 0, 0)");
+    expect(db.prepare('SELECT published FROM pre_keys WHERE id = 1', { pluck: true }).get()).toBe(
+      0,
+    );
+    db.exec(
+      "INSERT INTO kyber_pre_keys (id, record, last_resort, created_at) VALUES (5, x'00', 0, 0)",
+    );
     expect(() => db.exec('UPDATE kyber_pre_keys SET published = 2')).toThrow(/CHECK/);
     db.close();
   });
@@ -147,7 +178,9 @@ describe('migration 0005', () => {
     const db = freshDb();
     migrate(db, 5);
     const plan = db
-      .prepare("EXPLAIN QUERY PLAN SELECT count(*) FROM messages WHERE conversation_id = 1 AND status = 'failed'")
+      .prepare(
+        "EXPLAIN QUERY PLAN SELECT count(*) FROM messages WHERE conversation_id = 1 AND status = 'failed'",
+      )
       .all<{ detail: string }>()
       .map((row) => row.detail)
       .join('\n');
@@ -158,19 +191,30 @@ describe('migration 0005', () => {
 
 describe('migration 0007: UUID-shaped account ids and the key lifecycle', () => {
   const legacyIdOf = (key: PublicKey) =>
-    toBase32(createHash('sha256').update(ACCOUNT_ID_DOMAIN).update(key.serialize()).digest().subarray(0, 20));
+    toBase32(
+      createHash('sha256')
+        .update(ACCOUNT_ID_DOMAIN)
+        .update(key.serialize())
+        .digest()
+        .subarray(0, 20),
+    );
 
   /** Every TEXT value (message bodies aside) that still has the first format's shape, as `table.column`. */
   function legacyLeftovers(db: Sql): string[] {
     const found: string[] = [];
     for (const table of tables(db)) {
       if (table === 'messages_fts' || table === 'sqlite_sequence') continue;
-      const columns = db.prepare(`SELECT name, type FROM pragma_table_info(?)`).all<{ name: string; type: string }>([table]);
+      const columns = db
+        .prepare(`SELECT name, type FROM pragma_table_info(?)`)
+        .all<{ name: string; type: string }>([table]);
       for (const { name, type } of columns) {
         if (type !== 'TEXT' || (table === 'messages' && name === 'body')) continue;
-        for (const value of db.prepare(`SELECT ${name} FROM ${table}`, { pluck: true }).all<string | null>()) {
+        for (const value of db
+          .prepare(`SELECT ${name} FROM ${table}`, { pluck: true })
+          .all<string | null>()) {
           // Whole values and `<id>.<device>` addresses alike.
-          if (typeof value === 'string' && /(^|[^a-z2-7])[a-z2-7]{32}($|[^a-z2-7])/.test(value)) found.push(`${table}.${name}`);
+          if (typeof value === 'string' && /(^|[^a-z2-7])[a-z2-7]{32}($|[^a-z2-7])/.test(value))
+            found.push(`${table}.${name}`);
         }
       }
     }
@@ -185,21 +229,31 @@ describe('migration 0007: UUID-shaped account ids and the key lifecycle', () => 
     const bob = IdentityKeyPair.generate();
     const carol = IdentityKeyPair.generate();
     const mallory = IdentityKeyPair.generate();
-    const [myId, bobId, carolId] = [me, bob, carol].map((k) => legacyIdOf(k.publicKey)) as [string, string, string];
+    const [myId, bobId, carolId] = [me, bob, carol].map((k) => legacyIdOf(k.publicKey)) as [
+      string,
+      string,
+      string,
+    ];
     db.prepare("INSERT INTO account VALUES (1, ?, 'Me', 1, 7, ?, 0)").run([myId, me.serialize()]);
     db.prepare("INSERT INTO settings VALUES ('relay', 'ws://127.0.0.1:8787')").run();
-    const contact = db.prepare('INSERT INTO contacts (account_id, display_name, created_at) VALUES (?, ?, 0)');
+    const contact = db.prepare(
+      'INSERT INTO contacts (account_id, display_name, created_at) VALUES (?, ?, 0)',
+    );
     contact.run([bobId, 'Bob']);
     contact.run([carolId, 'Carol']);
     db.exec('INSERT INTO conversations (contact_id, created_at) VALUES (1, 0), (2, 0)');
-    db.prepare("INSERT INTO identities VALUES (?, ?, 'trusted', 1, 0, NULL)").run([bobId, bob.publicKey.serialize()]);
+    db.prepare("INSERT INTO identities VALUES (?, ?, 'trusted', 1, 0, NULL)").run([
+      bobId,
+      bob.publicKey.serialize(),
+    ]);
     // The old trust rule let a forged key replace Carol's as a "change" the user could accept.
-    db.prepare("INSERT INTO identities VALUES (?, ?, 'changed', 0, 0, 5)").run([carolId, mallory.publicKey.serialize()]);
-    db.prepare('INSERT INTO identity_changes (account_id, old_key, new_key, detected_at) VALUES (?, ?, ?, 5)').run([
+    db.prepare("INSERT INTO identities VALUES (?, ?, 'changed', 0, 0, 5)").run([
       carolId,
-      carol.publicKey.serialize(),
       mallory.publicKey.serialize(),
     ]);
+    db.prepare(
+      'INSERT INTO identity_changes (account_id, old_key, new_key, detected_at) VALUES (?, ?, ?, 5)',
+    ).run([carolId, carol.publicKey.serialize(), mallory.publicKey.serialize()]);
     db.exec('UPDATE conversations SET identity_changed = 1 WHERE contact_id = 2');
     const session = db.prepare("INSERT INTO sessions VALUES (?, x'00', 0)");
     session.run([`${bobId}.1`]);
@@ -210,17 +264,35 @@ describe('migration 0007: UUID-shaped account ids and the key lifecycle', () => 
     );
     message.run(['m1', 0, bobId, 1, 'from bob']);
     message.run(['m2', 1, myId, 2, 'to bob']);
-    db.prepare("INSERT INTO outbox (kind, client_message_id, recipient, recipient_device, payload, created_at) VALUES ('receipt', 'c1', ?, 1, x'00', 0)").run([bobId]);
-    db.prepare("INSERT INTO failed_envelopes VALUES ('e1', ?, 'DECRYPT_FAILED', 1, 0, 0)").run([carolId]);
-    db.prepare("INSERT INTO signed_pre_keys (id, record, created_at) VALUES (1, x'00', 1), (2, x'00', 2)").run();
-    db.prepare("INSERT INTO kyber_pre_keys (id, record, last_resort, created_at) VALUES (1, x'00', 1, 1), (2, x'00', 1, 2), (3, x'00', 0, 2)").run();
+    db.prepare(
+      "INSERT INTO outbox (kind, client_message_id, recipient, recipient_device, payload, created_at) VALUES ('receipt', 'c1', ?, 1, x'00', 0)",
+    ).run([bobId]);
+    db.prepare("INSERT INTO failed_envelopes VALUES ('e1', ?, 'DECRYPT_FAILED', 1, 0, 0)").run([
+      carolId,
+    ]);
+    db.prepare(
+      "INSERT INTO signed_pre_keys (id, record, created_at) VALUES (1, x'00', 1), (2, x'00', 2)",
+    ).run();
+    db.prepare(
+      "INSERT INTO kyber_pre_keys (id, record, last_resort, created_at) VALUES (1, x'00', 1, 1), (2, x'00', 1, 2), (3, x'00', 0, 2)",
+    ).run();
     return { db, me, bob, carol, ids: { myId, bobId, carolId } };
   }
 
   it('rewrites every stored account id (account, contacts, identities, changes, sessions, sender keys, messages, outbox, failures)', () => {
     const { db, me, bob, carol, ids } = legacyProfile();
     expect(legacyLeftovers(db).sort()).toEqual(
-      ['account.account_id', 'contacts.account_id', 'failed_envelopes.sender_account', 'identities.account_id', 'identity_changes.account_id', 'messages.sender_account', 'outbox.recipient', 'sender_keys.address', 'sessions.address'].sort(),
+      [
+        'account.account_id',
+        'contacts.account_id',
+        'failed_envelopes.sender_account',
+        'identities.account_id',
+        'identity_changes.account_id',
+        'messages.sender_account',
+        'outbox.recipient',
+        'sender_keys.address',
+        'sessions.address',
+      ].sort(),
     );
     migrate(db, 7);
     const [myId, bobId, carolId] = [me, bob, carol].map((k) => deriveAccountId(k.publicKey));
@@ -228,7 +300,9 @@ describe('migration 0007: UUID-shaped account ids and the key lifecycle', () => 
     const all = (sql: string) => db.prepare(sql, { pluck: true }).all();
     expect(all('SELECT account_id FROM account')).toEqual([myId]);
     expect(all('SELECT account_id FROM contacts ORDER BY id')).toEqual([bobId, carolId]);
-    expect(all('SELECT account_id FROM identities ORDER BY account_id')).toEqual([bobId, carolId].sort());
+    expect(all('SELECT account_id FROM identities ORDER BY account_id')).toEqual(
+      [bobId, carolId].sort(),
+    );
     expect(all('SELECT account_id FROM identity_changes')).toEqual([carolId]);
     expect(all('SELECT address FROM sessions')).toEqual([`${bobId}.1`]); // Carol's was built on the forged key
     expect(all('SELECT address FROM sender_keys')).toEqual([`${bobId}.1`]);
@@ -242,11 +316,23 @@ describe('migration 0007: UUID-shaped account ids and the key lifecycle', () => 
     const { db, carol } = legacyProfile();
     migrate(db, 7);
     const carolId = deriveAccountId(carol.publicKey);
-    const row = db.prepare('SELECT public_key, trust, verified FROM identities WHERE account_id = ?').get<{ public_key: Uint8Array<ArrayBuffer>; trust: string; verified: number }>([carolId]);
-    expect(Buffer.from(row!.public_key).equals(Buffer.from(carol.publicKey.serialize()))).toBe(true);
+    const row = db
+      .prepare('SELECT public_key, trust, verified FROM identities WHERE account_id = ?')
+      .get<{ public_key: Uint8Array<ArrayBuffer>; trust: string; verified: number }>([carolId]);
+    expect(Buffer.from(row!.public_key).equals(Buffer.from(carol.publicKey.serialize()))).toBe(
+      true,
+    );
     expect(row).toMatchObject({ trust: 'trusted', verified: 0 });
-    expect(db.prepare('SELECT identity_changed FROM conversations WHERE contact_id = 2', { pluck: true }).get()).toBe(0);
-    expect(db.prepare("SELECT count FROM trust_refusals WHERE code = 'identity.forged'", { pluck: true }).get()).toBe(1);
+    expect(
+      db
+        .prepare('SELECT identity_changed FROM conversations WHERE contact_id = 2', { pluck: true })
+        .get(),
+    ).toBe(0);
+    expect(
+      db
+        .prepare("SELECT count FROM trust_refusals WHERE code = 'identity.forged'", { pluck: true })
+        .get(),
+    ).toBe(1);
   });
 
   it('an account reset under the old rule (id no longer its key) gets the id of its key, its own messages follow', () => {
@@ -256,7 +342,9 @@ describe('migration 0007: UUID-shaped account ids and the key lifecycle', () => 
     migrate(db, 7);
     const newId = deriveAccountId(replaced.publicKey);
     expect(db.prepare('SELECT account_id FROM account', { pluck: true }).get()).toBe(newId);
-    expect(db.prepare("SELECT sender_account FROM messages WHERE uuid = 'm2'", { pluck: true }).get()).toBe(newId);
+    expect(
+      db.prepare("SELECT sender_account FROM messages WHERE uuid = 'm2'", { pluck: true }).get(),
+    ).toBe(newId);
     expect(accountIdFromLegacy(ids.myId)).not.toBe(newId);
   });
 
@@ -267,11 +355,19 @@ describe('migration 0007: UUID-shaped account ids and the key lifecycle', () => 
       { id: 1, state: 'previous' },
       { id: 2, state: 'current' },
     ]);
-    expect(db.prepare('SELECT id, state FROM kyber_pre_keys WHERE last_resort = 1 ORDER BY id').all()).toEqual([
+    expect(
+      db.prepare('SELECT id, state FROM kyber_pre_keys WHERE last_resort = 1 ORDER BY id').all(),
+    ).toEqual([
       { id: 1, state: 'previous' },
       { id: 2, state: 'current' },
     ]);
-    expect(db.prepare('SELECT count(*) FROM signed_pre_keys WHERE superseded_at IS NOT NULL', { pluck: true }).get()).toBe(1);
+    expect(
+      db
+        .prepare('SELECT count(*) FROM signed_pre_keys WHERE superseded_at IS NOT NULL', {
+          pluck: true,
+        })
+        .get(),
+    ).toBe(1);
   });
 
   it('the leftover scan catches an account-id column the migration does not know', () => {

@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { EventName, EventPayload, MethodName, MethodOutput } from '../../../shared/ipc/contract.ts';
+import type {
+  EventName,
+  EventPayload,
+  MethodName,
+  MethodOutput,
+} from '../../../shared/ipc/contract.ts';
 import { methods } from '../../../shared/ipc/contract.ts';
 import { createCoreService } from '../../../electron/core/service/app-service.ts';
 import type { CoreService } from '../../../electron/core/service/types.ts';
@@ -24,12 +29,20 @@ class User {
   }
 
   /** Calls a method with its input parsed by the contract's schema, as main does. */
-  call<M extends MethodName>(method: M, input: unknown = {}, file?: string): Promise<MethodOutput<M>> {
+  call<M extends MethodName>(
+    method: M,
+    input: unknown = {},
+    file?: string,
+  ): Promise<MethodOutput<M>> {
     const parsed = methods[method].input.parse(input);
     return this.service.call(method, parsed as never, file === undefined ? {} : { file });
   }
 
-  async waitFor<E extends EventName>(event: E, match: (payload: EventPayload<E>) => boolean, timeoutMs = 20_000) {
+  async waitFor<E extends EventName>(
+    event: E,
+    match: (payload: EventPayload<E>) => boolean,
+    timeoutMs = 20_000,
+  ) {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const hit = this.events.find((e) => e.event === event && match(e.payload as EventPayload<E>));
@@ -62,8 +75,18 @@ afterAll(async () => {
 async function pair(): Promise<{ alice: User; bob: User; aliceChat: number; bobChat: number }> {
   const alice = user();
   const bob = user();
-  await alice.call('profile:create', { displayName: 'Alice', passphrase: 'alice passphrase', useKeychain: false, relay: relay.url });
-  await bob.call('profile:create', { displayName: 'Bob', passphrase: 'bob passphrase 1', useKeychain: false, relay: relay.url });
+  await alice.call('profile:create', {
+    displayName: 'Alice',
+    passphrase: 'alice passphrase',
+    useKeychain: false,
+    relay: relay.url,
+  });
+  await bob.call('profile:create', {
+    displayName: 'Bob',
+    passphrase: 'bob passphrase 1',
+    useKeychain: false,
+    relay: relay.url,
+  });
   const { link: aliceInvite } = await alice.call('profile:invite');
   const { link: bobInvite } = await bob.call('profile:invite');
   const bobSide = await bob.call('contacts:add', { invite: aliceInvite });
@@ -77,48 +100,109 @@ describe('core service', () => {
     expect((await u.call('app:state')).phase).toBe('no-profile');
     expect(await rejectedCode(() => u.call('conversations:list'))).toBe('NO_PROFILE');
     expect(
-      await rejectedCode(() => u.call('profile:create', { displayName: 'U', passphrase: 'short', useKeychain: false, relay: relay.url })),
+      await rejectedCode(() =>
+        u.call('profile:create', {
+          displayName: 'U',
+          passphrase: 'short',
+          useKeychain: false,
+          relay: relay.url,
+        }),
+      ),
     ).toBe('WEAK_PASSPHRASE');
     expect(
-      await rejectedCode(() => u.call('profile:create', { displayName: 'U', useKeychain: true, relay: relay.url })),
+      await rejectedCode(() =>
+        u.call('profile:create', { displayName: 'U', useKeychain: true, relay: relay.url }),
+      ),
     ).toBe('PASSPHRASE_REQUIRED');
-    const state = await u.call('profile:create', { displayName: 'U', passphrase: 'a fine passphrase', useKeychain: false, relay: relay.url });
-    expect(state).toMatchObject({ phase: 'unlocked', displayName: 'U', unlockWith: 'passphrase', keychainSecure: false });
-    expect(await rejectedCode(() => u.call('profile:create', { displayName: 'U', passphrase: 'a fine passphrase', useKeychain: false, relay: relay.url }))).toBe('PROFILE_EXISTS');
+    const state = await u.call('profile:create', {
+      displayName: 'U',
+      passphrase: 'a fine passphrase',
+      useKeychain: false,
+      relay: relay.url,
+    });
+    expect(state).toMatchObject({
+      phase: 'unlocked',
+      displayName: 'U',
+      unlockWith: 'passphrase',
+      keychainSecure: false,
+    });
+    expect(
+      await rejectedCode(() =>
+        u.call('profile:create', {
+          displayName: 'U',
+          passphrase: 'a fine passphrase',
+          useKeychain: false,
+          relay: relay.url,
+        }),
+      ),
+    ).toBe('PROFILE_EXISTS');
     await u.service.close();
 
     // A new service on the same directory (an app restart) starts locked.
     const again = user(u.dir);
     expect((await again.call('app:state')).phase).toBe('locked');
     expect(await rejectedCode(() => again.call('conversations:list'))).toBe('APP_LOCKED');
-    expect(await rejectedCode(() => again.call('profile:unlock', { passphrase: 'wrong passphrase' }))).toBe('WRONG_PASSPHRASE');
-    expect((await again.call('profile:unlock', { passphrase: 'a fine passphrase' })).phase).toBe('unlocked');
+    expect(
+      await rejectedCode(() => again.call('profile:unlock', { passphrase: 'wrong passphrase' })),
+    ).toBe('WRONG_PASSPHRASE');
+    expect((await again.call('profile:unlock', { passphrase: 'a fine passphrase' })).phase).toBe(
+      'unlocked',
+    );
     expect(await again.call('conversations:list')).toEqual([]);
   });
 
   it('locks the UI without closing the profile, and unlocks only with the right passphrase', async () => {
     const u = user();
-    await u.call('profile:create', { displayName: 'U', passphrase: 'a fine passphrase', useKeychain: false, relay: relay.url });
+    await u.call('profile:create', {
+      displayName: 'U',
+      passphrase: 'a fine passphrase',
+      useKeychain: false,
+      relay: relay.url,
+    });
     const locked = await u.call('profile:lock', { reason: 'idle' });
     expect(locked).toMatchObject({ phase: 'locked', accountId: null, displayName: null });
-    expect(u.events.some((e) => e.event === 'app:locked' && (e.payload as { reason: string }).reason === 'idle')).toBe(true);
+    expect(
+      u.events.some(
+        (e) => e.event === 'app:locked' && (e.payload as { reason: string }).reason === 'idle',
+      ),
+    ).toBe(true);
     expect(await rejectedCode(() => u.call('profile:invite'))).toBe('APP_LOCKED');
-    expect(await rejectedCode(() => u.call('profile:unlock', { passphrase: 'not it at all' }))).toBe('WRONG_PASSPHRASE');
+    expect(
+      await rejectedCode(() => u.call('profile:unlock', { passphrase: 'not it at all' })),
+    ).toBe('WRONG_PASSPHRASE');
     expect(await rejectedCode(() => u.call('profile:unlock', {}))).toBe('PASSPHRASE_REQUIRED');
-    expect((await u.call('profile:unlock', { passphrase: 'a fine passphrase' })).phase).toBe('unlocked');
+    expect((await u.call('profile:unlock', { passphrase: 'a fine passphrase' })).phase).toBe(
+      'unlocked',
+    );
   });
 
   it('exchanges messages through the relay: events for new messages, statuses up to delivered', async () => {
     const { alice, bob, aliceChat, bobChat } = await pair();
-    const sent = await alice.call('messages:send', { conversationId: aliceChat, body: 'hello bob' });
+    const sent = await alice.call('messages:send', {
+      conversationId: aliceChat,
+      body: 'hello bob',
+    });
     expect(sent).toMatchObject({ outgoing: true, status: 'queued', body: 'hello bob' });
 
     const arrived = await bob.waitFor('message:new', (m) => m.uuid === sent.uuid);
-    expect(arrived).toMatchObject({ body: 'hello bob', outgoing: false, senderName: 'Alice', conversationId: bobChat });
-    await alice.waitFor('message:status', (s) => s.messageId === sent.id && s.status === 'delivered');
+    expect(arrived).toMatchObject({
+      body: 'hello bob',
+      outgoing: false,
+      senderName: 'Alice',
+      conversationId: bobChat,
+    });
+    await alice.waitFor(
+      'message:status',
+      (s) => s.messageId === sent.id && s.status === 'delivered',
+    );
 
     const bobList = await bob.call('conversations:list');
-    expect(bobList[0]).toMatchObject({ id: bobChat, unreadCount: 1, lastMessagePreview: 'hello bob', failedCount: 0 });
+    expect(bobList[0]).toMatchObject({
+      id: bobChat,
+      unreadCount: 1,
+      lastMessagePreview: 'hello bob',
+      failedCount: 0,
+    });
     await bob.call('conversations:mark-read', { conversationId: bobChat });
     expect((await bob.call('conversations:list'))[0]?.unreadCount).toBe(0);
 
@@ -126,7 +210,9 @@ describe('core service', () => {
     await alice.waitFor('message:new', (m) => m.uuid === reply.uuid);
     const page = await alice.call('messages:page', { conversationId: aliceChat, limit: 10 });
     expect(page.map((m) => m.body)).toEqual(['hi alice', 'hello bob']);
-    expect((await alice.call('messages:search', { query: 'hel', limit: 10 })).map((m) => m.body)).toEqual(['hello bob']);
+    expect(
+      (await alice.call('messages:search', { query: 'hel', limit: 10 })).map((m) => m.body),
+    ).toEqual(['hello bob']);
     // Alice's delivery receipt for the reply leaves on the next pass.
     await alice.waitFor('sync:status', (s) => s.connection === 'online' && s.outbox === 0);
   });
@@ -134,33 +220,72 @@ describe('core service', () => {
   it('names a contact who writes first from their message (no-override: tests/integration/core/conversation.test.ts)', async () => {
     const alice = user();
     const bob = user();
-    await alice.call('profile:create', { displayName: 'Alice', passphrase: 'alice passphrase', useKeychain: false, relay: relay.url });
-    await bob.call('profile:create', { displayName: 'Bob', passphrase: 'bob passphrase 1', useKeychain: false, relay: relay.url });
-    const bobSide = await bob.call('contacts:add', { invite: (await alice.call('profile:invite')).link });
-    const first = await bob.call('messages:send', { conversationId: bobSide.conversationId, body: 'it is me' });
+    await alice.call('profile:create', {
+      displayName: 'Alice',
+      passphrase: 'alice passphrase',
+      useKeychain: false,
+      relay: relay.url,
+    });
+    await bob.call('profile:create', {
+      displayName: 'Bob',
+      passphrase: 'bob passphrase 1',
+      useKeychain: false,
+      relay: relay.url,
+    });
+    const bobSide = await bob.call('contacts:add', {
+      invite: (await alice.call('profile:invite')).link,
+    });
+    const first = await bob.call('messages:send', {
+      conversationId: bobSide.conversationId,
+      body: 'it is me',
+    });
     const arrived = await alice.waitFor('message:new', (m) => m.uuid === first.uuid);
     expect(arrived.senderName).toBe('Bob');
     expect((await alice.call('conversations:list'))[0]?.displayName).toBe('Bob');
-    const reply = await alice.call('messages:send', { conversationId: arrived.conversationId, body: 'hello' });
+    const reply = await alice.call('messages:send', {
+      conversationId: arrived.conversationId,
+      body: 'hello',
+    });
     await bob.waitFor('message:new', (m) => m.uuid === reply.uuid);
     expect((await bob.call('contacts:list')).map((c) => c.displayName)).toEqual(['Alice']);
   });
 
   it('keeps drafts per conversation, pages both ways and opens a window around a message', async () => {
     const { alice, aliceChat } = await pair();
-    await alice.call('conversations:set-draft', { conversationId: aliceChat, draft: 'half a thought' });
-    expect(await alice.call('conversations:get', { conversationId: aliceChat })).toMatchObject({ draft: 'half a thought', hasDraft: true });
+    await alice.call('conversations:set-draft', {
+      conversationId: aliceChat,
+      draft: 'half a thought',
+    });
+    expect(await alice.call('conversations:get', { conversationId: aliceChat })).toMatchObject({
+      draft: 'half a thought',
+      hasDraft: true,
+    });
     const sent = [];
-    for (let i = 0; i < 9; i++) sent.push(await alice.call('messages:send', { conversationId: aliceChat, body: `message ${i}` }));
+    for (let i = 0; i < 9; i++)
+      sent.push(
+        await alice.call('messages:send', { conversationId: aliceChat, body: `message ${i}` }),
+      );
     const detail = await alice.call('conversations:get', { conversationId: aliceChat });
     expect(detail).toMatchObject({ draft: null, messageCount: 9, verified: false });
 
     const around = await alice.call('messages:around', { messageId: sent[4]!.id, limit: 5 });
-    expect(around.messages.map((m) => m.body)).toEqual(['message 2', 'message 3', 'message 4', 'message 5', 'message 6']);
+    expect(around.messages.map((m) => m.body)).toEqual([
+      'message 2',
+      'message 3',
+      'message 4',
+      'message 5',
+      'message 6',
+    ]);
     const last = around.messages.at(-1)!;
-    const newer = await alice.call('messages:page', { conversationId: aliceChat, limit: 5, after: { sentAt: last.sentAt, id: last.id } });
+    const newer = await alice.call('messages:page', {
+      conversationId: aliceChat,
+      limit: 5,
+      after: { sentAt: last.sentAt, id: last.id },
+    });
     expect(newer.map((m) => m.body)).toEqual(['message 7', 'message 8']);
-    expect(await rejectedCode(() => alice.call('messages:around', { messageId: 999_999, limit: 5 }))).toBe('INVALID_INPUT');
+    expect(
+      await rejectedCode(() => alice.call('messages:around', { messageId: 999_999, limit: 5 })),
+    ).toBe('INVALID_INPUT');
   });
 
   it('shows safety numbers that match on both sides and records verification', async () => {
@@ -171,21 +296,43 @@ describe('core service', () => {
     expect(a.digits).toBe(b.digits);
     const verified = await alice.call('contacts:verify', { conversationId: aliceChat });
     expect(verified).toMatchObject({ trust: 'trusted', verified: true });
-    expect((await alice.call('conversations:get', { conversationId: aliceChat })).verified).toBe(true);
+    expect((await alice.call('conversations:get', { conversationId: aliceChat })).verified).toBe(
+      true,
+    );
   });
 
   it('queues while the relay is unreachable and reports offline with the outbox count', async () => {
     const dead = 'ws://127.0.0.1:9/v1'; // discard port: nothing listens
     const u = user();
     const other = user();
-    await u.call('profile:create', { displayName: 'U', passphrase: 'a fine passphrase', useKeychain: false, relay: dead });
+    await u.call('profile:create', {
+      displayName: 'U',
+      passphrase: 'a fine passphrase',
+      useKeychain: false,
+      relay: dead,
+    });
     // The invite names its relay's id and token, so the other side's relay is up.
-    await other.call('profile:create', { displayName: 'O', passphrase: 'other passphrase', useKeychain: false, relay: relay.url });
-    const contact = await u.call('contacts:add', { invite: (await other.call('profile:invite')).link });
-    const queued = await u.call('messages:send', { conversationId: contact.conversationId, body: 'waiting' });
-    const offline = await u.waitFor('sync:status', (s) => s.connection === 'offline' && s.outbox === 1);
+    await other.call('profile:create', {
+      displayName: 'O',
+      passphrase: 'other passphrase',
+      useKeychain: false,
+      relay: relay.url,
+    });
+    const contact = await u.call('contacts:add', {
+      invite: (await other.call('profile:invite')).link,
+    });
+    const queued = await u.call('messages:send', {
+      conversationId: contact.conversationId,
+      body: 'waiting',
+    });
+    const offline = await u.waitFor(
+      'sync:status',
+      (s) => s.connection === 'offline' && s.outbox === 1,
+    );
     expect(offline.backlog).toBeNull();
-    expect((await u.call('messages:page', { conversationId: contact.conversationId, limit: 5 }))[0]).toMatchObject({
+    expect(
+      (await u.call('messages:page', { conversationId: contact.conversationId, limit: 5 }))[0],
+    ).toMatchObject({
       id: queued.id,
       status: 'queued',
     });
@@ -193,7 +340,12 @@ describe('core service', () => {
 
   it('stores settings with defaults and validates them through the contract', async () => {
     const u = user();
-    await u.call('profile:create', { displayName: 'U', passphrase: 'a fine passphrase', useKeychain: false, relay: relay.url });
+    await u.call('profile:create', {
+      displayName: 'U',
+      passphrase: 'a fine passphrase',
+      useKeychain: false,
+      relay: relay.url,
+    });
     // The relay is stored in its canonical form (no protocol path); consent to an insecure relay defaults to no.
     expect(await u.call('settings:get')).toEqual({
       relay: relay.url.replace(/\/v2$/, ''),
@@ -204,18 +356,29 @@ describe('core service', () => {
       notifications: true,
       notificationContent: 'name',
     });
-    expect(await u.call('settings:set', { theme: 'dark', autoLockMinutes: 5 })).toMatchObject({ theme: 'dark', autoLockMinutes: 5 });
+    expect(await u.call('settings:set', { theme: 'dark', autoLockMinutes: 5 })).toMatchObject({
+      theme: 'dark',
+      autoLockMinutes: 5,
+    });
     expect(() => methods['settings:set'].input.parse({ theme: 'neon' })).toThrow();
-    await u.call('profile:change-passphrase', { current: 'a fine passphrase', next: 'another fine one' });
+    await u.call('profile:change-passphrase', {
+      current: 'a fine passphrase',
+      next: 'another fine one',
+    });
     await u.call('profile:lock');
-    expect(await rejectedCode(() => u.call('profile:unlock', { passphrase: 'a fine passphrase' }))).toBe('WRONG_PASSPHRASE');
-    expect((await u.call('profile:unlock', { passphrase: 'another fine one' })).phase).toBe('unlocked');
+    expect(
+      await rejectedCode(() => u.call('profile:unlock', { passphrase: 'a fine passphrase' })),
+    ).toBe('WRONG_PASSPHRASE');
+    expect((await u.call('profile:unlock', { passphrase: 'another fine one' })).phase).toBe(
+      'unlocked',
+    );
     expect((await u.call('settings:get')).theme).toBe('dark');
   });
 
   it('exports a backup, verifies it, restores it at first run and merges it twice without duplicates', async () => {
     const { alice, aliceChat } = await pair();
-    for (const body of ['one', 'two', 'three']) await alice.call('messages:send', { conversationId: aliceChat, body });
+    for (const body of ['one', 'two', 'three'])
+      await alice.call('messages:send', { conversationId: aliceChat, body });
     const backup = join(tempDir(), 'alice.age');
     const exported = await alice.call('backup:export', { recoveryKey: true }, backup);
     expect(exported.messages).toBe(3);
@@ -223,43 +386,70 @@ describe('core service', () => {
     expect(alice.events.some((e) => e.event === 'backup:progress')).toBe(true);
     const summary = await alice.call('backup:verify', { passphrase: exported.recoveryKey }, backup);
     expect(summary).toMatchObject({ messages: 3, contacts: 1, conversations: 1 });
-    expect(await rejectedCode(() => alice.call('backup:verify', { passphrase: 'not the recovery key' }, backup))).toBe('WRONG_BACKUP_PASSPHRASE');
+    expect(
+      await rejectedCode(() =>
+        alice.call('backup:verify', { passphrase: 'not the recovery key' }, backup),
+      ),
+    ).toBe('WRONG_BACKUP_PASSPHRASE');
 
     // Merging into the same profile (after confirming the profile passphrase) adds nothing.
     expect(
-      await rejectedCode(() => alice.call('backup:restore', { passphrase: exported.recoveryKey, profilePassphrase: 'wrong one!' }, backup)),
+      await rejectedCode(() =>
+        alice.call(
+          'backup:restore',
+          { passphrase: exported.recoveryKey, profilePassphrase: 'wrong one!' },
+          backup,
+        ),
+      ),
     ).toBe('WRONG_PASSPHRASE');
-    const merged = await alice.call('backup:restore', { passphrase: exported.recoveryKey, profilePassphrase: 'alice passphrase' }, backup);
+    const merged = await alice.call(
+      'backup:restore',
+      { passphrase: exported.recoveryKey, profilePassphrase: 'alice passphrase' },
+      backup,
+    );
     expect(merged).toMatchObject({ added: 0, state: { phase: 'unlocked' } });
-    expect(await alice.call('messages:page', { conversationId: aliceChat, limit: 10 })).toHaveLength(3);
+    expect(
+      await alice.call('messages:page', { conversationId: aliceChat, limit: 10 }),
+    ).toHaveLength(3);
 
     // A new machine: restore at first run, then the history is there.
     const restored = user();
     const result = await restored.call(
       'backup:restore',
-      { passphrase: exported.recoveryKey, protect: { passphrase: 'new machine passphrase', useKeychain: false } },
+      {
+        passphrase: exported.recoveryKey,
+        protect: { passphrase: 'new machine passphrase', useKeychain: false },
+      },
       backup,
     );
     expect(result).toMatchObject({ added: 3, state: { phase: 'unlocked', displayName: 'Alice' } });
     const [conversation] = await restored.call('conversations:list');
-    expect((await restored.call('messages:page', { conversationId: conversation!.id, limit: 10 })).map((m) => m.body)).toEqual([
-      'three',
-      'two',
-      'one',
-    ]);
-    expect(await rejectedCode(() => restored.call('backup:export', { passphrase: 'password' }, join(tempDir(), 'x.age')))).toBe(
-      'WEAK_PASSPHRASE',
-    );
+    expect(
+      (await restored.call('messages:page', { conversationId: conversation!.id, limit: 10 })).map(
+        (m) => m.body,
+      ),
+    ).toEqual(['three', 'two', 'one']);
+    expect(
+      await rejectedCode(() =>
+        restored.call('backup:export', { passphrase: 'password' }, join(tempDir(), 'x.age')),
+      ),
+    ).toBe('WEAK_PASSPHRASE');
   });
 
   it('exports a conversation as readable HTML, and refuses a file method without a chosen file', async () => {
     const { alice, aliceChat } = await pair();
     await alice.call('messages:send', { conversationId: aliceChat, body: '<b>not bold</b>' });
     const file = join(tempDir(), 'chat.html');
-    expect(await alice.call('export:conversation', { conversationId: aliceChat, format: 'html' }, file)).toEqual({ messages: 1 });
+    expect(
+      await alice.call('export:conversation', { conversationId: aliceChat, format: 'html' }, file),
+    ).toEqual({ messages: 1 });
     const html = readFileSync(file, 'utf8');
     expect(html).toContain('&#60;b&#62;not bold&#60;/b&#62;'); // escaped, never live markup
     expect(html).not.toContain('<b>not bold');
-    expect(await rejectedCode(() => alice.call('export:conversation', { conversationId: aliceChat, format: 'md' }))).toBe('INVALID_INPUT');
+    expect(
+      await rejectedCode(() =>
+        alice.call('export:conversation', { conversationId: aliceChat, format: 'md' }),
+      ),
+    ).toBe('INVALID_INPUT');
   });
 });

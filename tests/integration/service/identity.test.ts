@@ -4,7 +4,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { methods, type MethodName, type MethodOutput } from '../../../shared/ipc/contract.ts';
 import { createCoreService } from '../../../electron/core/service/app-service.ts';
 import type { CoreService } from '../../../electron/core/service/types.ts';
-import { processEnvelopes, type Profile, publishedKeys, startSession } from '../../../electron/core/index.ts';
+import {
+  processEnvelopes,
+  type Profile,
+  publishedKeys,
+  startSession,
+} from '../../../electron/core/index.ts';
 import { resetIdentity } from '../../../electron/core/crypto/identity-reset.ts';
 import { takeBundle } from '../../../shared/protocol/keys.ts';
 import { rejectedCode } from '../../support/errors.ts';
@@ -19,7 +24,11 @@ afterEach(async () => {
   for (const service of services.splice(0)) await service.close();
 });
 
-function call<M extends MethodName>(service: CoreService, method: M, input: unknown = {}): Promise<MethodOutput<M>> {
+function call<M extends MethodName>(
+  service: CoreService,
+  method: M,
+  input: unknown = {},
+): Promise<MethodOutput<M>> {
   return service.call(method, methods[method].input.parse(input) as never, {});
 }
 
@@ -31,7 +40,9 @@ async function open(dir: string): Promise<CoreService> {
 }
 
 function homeSettings(profile: Profile): void {
-  const set = profile.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
+  const set = profile.db.prepare(
+    'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+  );
   set.run(['relay', join(tempDir(), 'relay')]);
   set.run(['relay.id', 'AbCdEfGhIjKlMnOpQrStUv']);
   set.run(['delivery.token', randomBytes(16).toString('hex')]);
@@ -44,8 +55,12 @@ describe('profile:reset-identity', () => {
     const before = profile.account.accountId;
     await profile.close();
     const service = await open(dir);
-    expect(await rejectedCode(() => call(service, 'profile:reset-identity', { passphrase: 'not it' }))).toBe('WRONG_PASSPHRASE');
-    expect(await rejectedCode(() => call(service, 'profile:reset-identity', {}))).toBe('WRONG_PASSPHRASE');
+    expect(
+      await rejectedCode(() => call(service, 'profile:reset-identity', { passphrase: 'not it' })),
+    ).toBe('WRONG_PASSPHRASE');
+    expect(await rejectedCode(() => call(service, 'profile:reset-identity', {}))).toBe(
+      'WRONG_PASSPHRASE',
+    );
     expect((await call(service, 'app:state')).accountId).toBe(before);
     const state = await call(service, 'profile:reset-identity', { passphrase: PASSPHRASE });
     expect(state).toMatchObject({ phase: 'unlocked' });
@@ -60,8 +75,16 @@ describe('contacts:accept-identity and contacts:verify after a contact moved', (
     const { profile: bob } = await newProfile('Bob');
     await introduce(alice, bob);
     const oldBob = bob.account.accountId;
-    await resetIdentity(bob, { relay: 'ws://127.0.0.1:8787', relayId: 'AbCdEfGhIjKlMnOpQrStUv', token: randomBytes(16) });
-    await startSession(bob, takeBundle(publishedKeys(alice.db, alice.account), 3), alice.account.accountId);
+    await resetIdentity(bob, {
+      relay: 'ws://127.0.0.1:8787',
+      relayId: 'AbCdEfGhIjKlMnOpQrStUv',
+      token: randomBytes(16),
+    });
+    await startSession(
+      bob,
+      takeBundle(publishedKeys(alice.db, alice.account), 3),
+      alice.account.accountId,
+    );
     await processEnvelopes(alice, await flushOutbox(bob));
     await alice.close();
     return { dir, oldBob, newBob: bob.account.accountId };
@@ -72,10 +95,24 @@ describe('contacts:accept-identity and contacts:verify after a contact moved', (
     const service = await open(dir);
     const [conversation] = await call(service, 'conversations:list');
     expect(conversation).toMatchObject({ accountId: oldBob, identityChanged: true });
-    expect(await rejectedCode(() => call(service, 'messages:send', { conversationId: conversation!.id, body: 'x' }))).toBe('IDENTITY_CHANGED');
-    const contact = await call(service, 'contacts:accept-identity', { conversationId: conversation!.id });
-    expect(contact).toMatchObject({ accountId: newBob, conversationId: conversation!.id, trust: 'trusted', verified: false });
-    await call(service, 'messages:send', { conversationId: conversation!.id, body: 'welcome back' });
+    expect(
+      await rejectedCode(() =>
+        call(service, 'messages:send', { conversationId: conversation!.id, body: 'x' }),
+      ),
+    ).toBe('IDENTITY_CHANGED');
+    const contact = await call(service, 'contacts:accept-identity', {
+      conversationId: conversation!.id,
+    });
+    expect(contact).toMatchObject({
+      accountId: newBob,
+      conversationId: conversation!.id,
+      trust: 'trusted',
+      verified: false,
+    });
+    await call(service, 'messages:send', {
+      conversationId: conversation!.id,
+      body: 'welcome back',
+    });
   });
 
   it('verifying accepts the move and marks the new key verified', async () => {

@@ -34,7 +34,10 @@ describe('the composer', () => {
     await settle();
     expect(fake.callsOf('messages:send')).toEqual([{ conversationId: 1, body: 'Hello Carol' }]);
     expect((box.element as HTMLTextAreaElement).value).toBe('');
-    expect(useMessagesStore().messages.at(-1)).toMatchObject({ body: 'Hello Carol', status: 'queued' });
+    expect(useMessagesStore().messages.at(-1)).toMatchObject({
+      body: 'Hello Carol',
+      status: 'queued',
+    });
   });
 
   it('Shift+Enter does not send (the textarea adds the newline)', async () => {
@@ -53,7 +56,9 @@ describe('the composer', () => {
     const wrapper = mountComposer();
     const box = wrapper.get('[data-testid="chat-composer"]');
     await box.setValue('にほん');
-    box.element.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', isComposing: true, cancelable: true }));
+    box.element.dispatchEvent(
+      new KeyboardEvent('keydown', { key: 'Enter', isComposing: true, cancelable: true }),
+    );
     await settle();
     expect(fake.callsOf('messages:send')).toEqual([]);
   });
@@ -76,7 +81,9 @@ describe('the composer', () => {
     await box.trigger('keydown', { key: 'Enter' });
     await settle();
     expect((box.element as HTMLTextAreaElement).value).toBe('keep me');
-    expect(wrapper.get('[data-testid="composer-error"]').text()).toBe("This contact's safety number changed. Accept it before sending.");
+    expect(wrapper.get('[data-testid="composer-error"]').text()).toBe(
+      "This contact's safety number changed. Accept it before sending.",
+    );
   });
 
   it('is disabled with an explanation while an identity change is not accepted', () => {
@@ -84,13 +91,17 @@ describe('the composer', () => {
     const box = wrapper.get('[data-testid="chat-composer"]');
     expect(box.attributes('disabled')).toBeDefined();
     expect(wrapper.get('[data-testid="chat-send"]').attributes('disabled')).toBeDefined();
-    expect(wrapper.get('[data-testid="composer-blocked"]').text()).toContain("Carol's new safety number");
+    expect(wrapper.get('[data-testid="composer-blocked"]').text()).toContain(
+      "Carol's new safety number",
+    );
     expect(box.attributes('aria-describedby')).toBe('composer-blocked');
   });
 
   it('shows the draft of its conversation', () => {
     useMessagesStore().restoreDraft(1, 'half a thought');
     const wrapper = mountComposer();
-    expect((wrapper.get('[data-testid="chat-composer"]').element as HTMLTextAreaElement).value).toBe('half a thought');
+    expect(
+      (wrapper.get('[data-testid="chat-composer"]').element as HTMLTextAreaElement).value,
+    ).toBe('half a thought');
   });
 });

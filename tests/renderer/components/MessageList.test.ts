@@ -11,7 +11,12 @@ import type { Pinia } from 'pinia';
 import MessageList from '../../../renderer/src/components/MessageList.vue';
 import { useAppStore } from '../../../renderer/src/stores/app.ts';
 import { MAX_LOADED, useMessagesStore } from '../../../renderer/src/stores/messages.ts';
-import { pinnedDay, toHistoryRows, type HistoryRow, type PlacedRow } from '../../../renderer/src/components/message-rows.ts';
+import {
+  pinnedDay,
+  toHistoryRows,
+  type HistoryRow,
+  type PlacedRow,
+} from '../../../renderer/src/components/message-rows.ts';
 import type { FakeBridge } from '../fake-bridge.ts';
 import { plugins, settle, setUp } from '../helpers.ts';
 
@@ -46,7 +51,11 @@ afterEach(() => {
 });
 
 function mountList() {
-  return mount(MessageList, { props: { name: 'Carol' }, global: { plugins: plugins(pinia) }, attachTo: document.body });
+  return mount(MessageList, {
+    props: { name: 'Carol' },
+    global: { plugins: plugins(pinia) },
+    attachTo: document.body,
+  });
 }
 
 describe('the virtualized history', () => {
@@ -134,7 +143,7 @@ describe('the pinned day chip', () => {
     expect(pinnedDay(rows, 5 * 64)).toBe(fake.messages[3]?.sentAt);
   });
 
-  it('hides while the next day\'s separator passes under it', () => {
+  it("hides while the next day's separator passes under it", () => {
     // The last two messages of 1 January, then 2 January's separator.
     const rows = placed(toHistoryRows(fake.messages.slice(1438, 1445)));
     const separator = rows.findIndex((r, i) => i > 0 && r.row.kind === 'day');

@@ -27,7 +27,10 @@ afterEach(() => disconnect());
 const STRONG = 'correct horse battery staple';
 
 function submitFormOf(wrapper: VueWrapper, testid: string): Promise<void> {
-  wrapper.get(`[data-testid="${testid}"]`).element.closest('form')?.dispatchEvent(new Event('submit'));
+  wrapper
+    .get(`[data-testid="${testid}"]`)
+    .element.closest('form')
+    ?.dispatchEvent(new Event('submit'));
   return settle();
 }
 
@@ -38,7 +41,10 @@ describe('Settings → Backup', () => {
   });
 
   function mountSection() {
-    return mount(SettingsBackupSection, { global: { plugins: plugins(pinia) }, attachTo: document.body });
+    return mount(SettingsBackupSection, {
+      global: { plugins: plugins(pinia) },
+      attachTo: document.body,
+    });
   }
 
   it('switches between a chosen passphrase and a generated recovery key', async () => {
@@ -61,7 +67,9 @@ describe('Settings → Backup', () => {
     await submitFormOf(wrapper, 'backup-export');
     expect(fake.callsOf('backup:export')).toEqual([]);
     expect(wrapper.text()).toContain(en.welcome.tooWeak);
-    expect(wrapper.get('[data-testid="backup-passphrase"]').attributes('aria-invalid')).toBe('true');
+    expect(wrapper.get('[data-testid="backup-passphrase"]').attributes('aria-invalid')).toBe(
+      'true',
+    );
 
     await wrapper.get('[data-testid="backup-passphrase"]').setValue(STRONG);
     await wrapper.get('[data-testid="backup-passphrase-confirm"]').setValue(`${STRONG}!`);
@@ -75,7 +83,9 @@ describe('Settings → Backup', () => {
     expect(fake.callsOf('backup:export')).toEqual([{ passphrase: STRONG }]);
     expect(wrapper.get('[data-testid="backup-done"]').text()).toBe('Backup saved: 0 messages.');
     // The passphrase does not linger in the form.
-    expect((wrapper.get('[data-testid="backup-passphrase"]').element as HTMLInputElement).value).toBe('');
+    expect(
+      (wrapper.get('[data-testid="backup-passphrase"]').element as HTMLInputElement).value,
+    ).toBe('');
     wrapper.unmount();
   });
 
@@ -93,7 +103,9 @@ describe('Settings → Backup', () => {
     fake.emit('backup:progress', { operation: 'export', phase: 'export', done: 3, total: 4 });
     await settle();
     expect(wrapper.get('[data-testid="backup-progress"]').attributes('aria-valuenow')).toBe('3');
-    expect(wrapper.get('[data-testid="backup-progress"]').attributes('aria-valuetext')).toBe('3 of 4');
+    expect(wrapper.get('[data-testid="backup-progress"]').attributes('aria-valuetext')).toBe(
+      '3 of 4',
+    );
 
     await wrapper.get('[data-testid="backup-cancel"]').trigger('click');
     await settle();
@@ -111,7 +123,9 @@ describe('Settings → Backup', () => {
     await wrapper.get('[data-testid="backup-mode-recovery"]').setValue(true);
     await submitFormOf(wrapper, 'backup-export');
     const key = wrapper.get('[data-testid="backup-recovery-key"]');
-    expect(key.findAll('.recovery-group').map((g) => g.text())).toEqual(fake.recoveryKey.split('-'));
+    expect(key.findAll('.recovery-group').map((g) => g.text())).toEqual(
+      fake.recoveryKey.split('-'),
+    );
     expect(key.classes()).toContain('mono');
     expect(document.activeElement?.getAttribute('role')).toBe('dialog');
 
@@ -128,7 +142,9 @@ describe('Settings → Backup', () => {
     const wrapper = mountSection();
     await wrapper.get('[data-testid="backup-verify-passphrase"]').setValue('not it');
     await submitFormOf(wrapper, 'backup-verify');
-    expect(wrapper.get('[data-testid="backup-error"]').text()).toBe(en.errors.WRONG_BACKUP_PASSPHRASE);
+    expect(wrapper.get('[data-testid="backup-error"]').text()).toBe(
+      en.errors.WRONG_BACKUP_PASSPHRASE,
+    );
     expect(wrapper.get('[data-testid="backup-error"]').attributes('role')).toBe('alert');
 
     fake.fail('backup:verify', 'BACKUP_TAMPERED');
@@ -152,8 +168,12 @@ describe('Settings → Backup', () => {
     fake.backupSummary = { ...fake.backupSummary, accountId: 'SOMEONE-ELSE' };
     await wrapper.get('[data-testid="backup-verify-passphrase"]').setValue('backup passphrase');
     await submitFormOf(wrapper, 'backup-verify');
-    expect(wrapper.get('[data-testid="backup-summary"]').attributes('data-account-matches')).toBe('false');
-    expect(wrapper.get('[data-testid="backup-summary"]').text()).toContain(en.backup.accountDiffers);
+    expect(wrapper.get('[data-testid="backup-summary"]').attributes('data-account-matches')).toBe(
+      'false',
+    );
+    expect(wrapper.get('[data-testid="backup-summary"]').text()).toContain(
+      en.backup.accountDiffers,
+    );
     wrapper.unmount();
   });
 
@@ -165,27 +185,41 @@ describe('Settings → Backup', () => {
     expect(fake.callsOf('backup:restore')).toEqual([]);
     expect(wrapper.text()).toContain(en.backup.profilePassphraseMissing);
 
-    await wrapper.get('[data-testid="backup-restore-profile-passphrase"]').setValue('right passphrase');
+    await wrapper
+      .get('[data-testid="backup-restore-profile-passphrase"]')
+      .setValue('right passphrase');
     await submitFormOf(wrapper, 'backup-restore');
-    expect(fake.callsOf('backup:restore')).toEqual([{ passphrase: 'backup passphrase', profilePassphrase: 'right passphrase' }]);
-    expect(wrapper.get('[data-testid="backup-restore-done"]').text()).toBe('Restored: 42 messages added.');
+    expect(fake.callsOf('backup:restore')).toEqual([
+      { passphrase: 'backup passphrase', profilePassphrase: 'right passphrase' },
+    ]);
+    expect(wrapper.get('[data-testid="backup-restore-done"]').text()).toBe(
+      'Restored: 42 messages added.',
+    );
 
     await wrapper.get('[data-testid="backup-restore-passphrase"]').setValue('backup passphrase');
-    await wrapper.get('[data-testid="backup-restore-profile-passphrase"]').setValue('right passphrase');
+    await wrapper
+      .get('[data-testid="backup-restore-profile-passphrase"]')
+      .setValue('right passphrase');
     await submitFormOf(wrapper, 'backup-restore');
     expect(wrapper.get('[data-testid="backup-restore-done"]').text()).toBe(en.backup.restoredNone);
     wrapper.unmount();
   });
 
-  it('restoring into the open profile names the passphrase that was wrong: the backup\'s or the profile\'s', async () => {
+  it("restoring into the open profile names the passphrase that was wrong: the backup's or the profile's", async () => {
     const wrapper = mountSection();
     await wrapper.get('[data-testid="backup-restore-passphrase"]').setValue('not the backup one');
-    await wrapper.get('[data-testid="backup-restore-profile-passphrase"]').setValue('right passphrase');
+    await wrapper
+      .get('[data-testid="backup-restore-profile-passphrase"]')
+      .setValue('right passphrase');
     await submitFormOf(wrapper, 'backup-restore');
-    expect(wrapper.get('[data-testid="backup-error"]').text()).toBe(en.errors.WRONG_BACKUP_PASSPHRASE);
+    expect(wrapper.get('[data-testid="backup-error"]').text()).toBe(
+      en.errors.WRONG_BACKUP_PASSPHRASE,
+    );
 
     await wrapper.get('[data-testid="backup-restore-passphrase"]').setValue('backup passphrase');
-    await wrapper.get('[data-testid="backup-restore-profile-passphrase"]').setValue('not the profile one');
+    await wrapper
+      .get('[data-testid="backup-restore-profile-passphrase"]')
+      .setValue('not the profile one');
     await submitFormOf(wrapper, 'backup-restore');
     expect(wrapper.get('[data-testid="backup-error"]').text()).toBe(en.errors.WRONG_PASSPHRASE);
     expect(en.errors.WRONG_PASSPHRASE).not.toBe(en.errors.WRONG_BACKUP_PASSPHRASE);
@@ -197,7 +231,9 @@ describe('Settings → Backup', () => {
     fake.backupSummary = { ...fake.backupSummary, accountId: 'SOMEONE-ELSE' };
     const wrapper = mountSection();
     await wrapper.get('[data-testid="backup-restore-passphrase"]').setValue('backup passphrase');
-    await wrapper.get('[data-testid="backup-restore-profile-passphrase"]').setValue('right passphrase');
+    await wrapper
+      .get('[data-testid="backup-restore-profile-passphrase"]')
+      .setValue('right passphrase');
     await submitFormOf(wrapper, 'backup-restore');
     expect(wrapper.get('[data-testid="backup-error"]').text()).toBe(en.errors.BACKUP_WRONG_ACCOUNT);
     expect(wrapper.find('[data-testid="backup-restore-done"]').exists()).toBe(false);
@@ -221,14 +257,23 @@ describe('Settings → Backup', () => {
 
 describe('restore from a backup at first run', () => {
   beforeEach(() => {
-    fake.state = { phase: 'no-profile', accountId: null, displayName: null, keychainSecure: false, unlockWith: null };
+    fake.state = {
+      phase: 'no-profile',
+      accountId: null,
+      displayName: null,
+      keychainSecure: false,
+      unlockWith: null,
+    };
     window.location.hash = '';
   });
 
   async function openRestore() {
     const router = createAppRouter(pinia);
     await router.push('/restore');
-    const wrapper = mount(RestoreView, { global: { plugins: plugins(pinia, router) }, attachTo: document.body });
+    const wrapper = mount(RestoreView, {
+      global: { plugins: plugins(pinia, router) },
+      attachTo: document.body,
+    });
     return { router, wrapper };
   }
 
@@ -276,7 +321,9 @@ describe('restore from a backup at first run', () => {
     await waitForScore(wrapper);
     await wrapper.get('form').trigger('submit');
     await settle();
-    expect(wrapper.get('[data-testid="restore-error"]').text()).toBe(en.errors.WRONG_BACKUP_PASSPHRASE);
+    expect(wrapper.get('[data-testid="restore-error"]').text()).toBe(
+      en.errors.WRONG_BACKUP_PASSPHRASE,
+    );
     expect(router.currentRoute.value.name).toBe('restore');
     expect(useAppStore().phase).toBe('no-profile');
     wrapper.unmount();
@@ -290,7 +337,9 @@ describe('restore from a backup at first run', () => {
     await wrapper.get('[data-testid="restore-passphrase"]').setValue(fake.recoveryKey);
     await wrapper.get('form').trigger('submit');
     await settle();
-    expect(fake.callsOf('backup:restore')).toEqual([{ passphrase: fake.recoveryKey, protect: { useKeychain: true } }]);
+    expect(fake.callsOf('backup:restore')).toEqual([
+      { passphrase: fake.recoveryKey, protect: { useKeychain: true } },
+    ]);
     expect(router.currentRoute.value.name).toBe('home');
     wrapper.unmount();
   });

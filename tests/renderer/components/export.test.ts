@@ -22,13 +22,20 @@ beforeEach(async () => {
 });
 
 function submit(wrapper: VueWrapper): Promise<void> {
-  wrapper.get('[data-testid="export-submit"]').element.closest('form')?.dispatchEvent(new Event('submit'));
+  wrapper
+    .get('[data-testid="export-submit"]')
+    .element.closest('form')
+    ?.dispatchEvent(new Event('submit'));
   return settle();
 }
 
 describe('the conversation export panel', () => {
   function mountPanel() {
-    return mount(ConversationExportPanel, { props: { conversationId: 1, name: 'Carol' }, global: { plugins: plugins(pinia) }, attachTo: document.body });
+    return mount(ConversationExportPanel, {
+      props: { conversationId: 1, name: 'Carol' },
+      global: { plugins: plugins(pinia) },
+      attachTo: document.body,
+    });
   }
 
   it('sends the format, the date range as local day bounds, and the encryption passphrase', async () => {
@@ -159,7 +166,11 @@ describe('export from the chat view', () => {
       { path: '/chat/:id/safety-number', name: 'safety-number', component: { template: '<p />' } },
     ]);
     await router.push('/chat/1');
-    const wrapper = mount(ChatView, { props: { id: '1' }, global: { plugins: plugins(pinia, router) }, attachTo: document.body });
+    const wrapper = mount(ChatView, {
+      props: { id: '1' },
+      global: { plugins: plugins(pinia, router) },
+      attachTo: document.body,
+    });
     await settle();
     await wrapper.get('[data-testid="chat-menu"]').trigger('click');
     await settle();

@@ -29,7 +29,9 @@ describe('search highlighting', () => {
   });
 
   it('renders markup in a message as text, never as HTML', () => {
-    const wrapper = mount(HighlightedText, { props: { text: '<img src=x onerror=alert(1)> needle', terms: ['needle'] } });
+    const wrapper = mount(HighlightedText, {
+      props: { text: '<img src=x onerror=alert(1)> needle', terms: ['needle'] },
+    });
     expect(wrapper.find('img').exists()).toBe(false);
     expect(wrapper.text()).toContain('<img src=x onerror=alert(1)>');
     expect(wrapper.find('mark').text()).toBe('needle');

@@ -37,8 +37,12 @@ describe('the unlock screen', () => {
     await settle();
     const error = wrapper.get('[data-testid="unlock-error"]');
     expect(error.attributes('role')).toBe('alert');
-    expect(error.text()).toBe('That passphrase does not unlock this profile. Check it and try again.');
-    expect(wrapper.get('[data-testid="unlock-passphrase"]').attributes('aria-invalid')).toBe('true');
+    expect(error.text()).toBe(
+      'That passphrase does not unlock this profile. Check it and try again.',
+    );
+    expect(wrapper.get('[data-testid="unlock-passphrase"]').attributes('aria-invalid')).toBe(
+      'true',
+    );
 
     await wrapper.get('[data-testid="unlock-passphrase"]').setValue('right passphrase');
     await wrapper.get('form').trigger('submit');
@@ -62,10 +66,19 @@ describe('the unlock screen', () => {
 
 describe('the first-run screen', () => {
   beforeEach(() => {
-    fake.state = { phase: 'no-profile', accountId: null, displayName: null, keychainSecure: false, unlockWith: null };
+    fake.state = {
+      phase: 'no-profile',
+      accountId: null,
+      displayName: null,
+      keychainSecure: false,
+      unlockWith: null,
+    };
   });
 
-  async function fill(wrapper: ReturnType<typeof mount>, values: { name: string; pass: string; confirm: string; relay: string }) {
+  async function fill(
+    wrapper: ReturnType<typeof mount>,
+    values: { name: string; pass: string; confirm: string; relay: string },
+  ) {
     await wrapper.get('[data-testid="welcome-name"]').setValue(values.name);
     await wrapper.get('[data-testid="welcome-passphrase"]').setValue(values.pass);
     await wrapper.get('[data-testid="welcome-passphrase-confirm"]').setValue(values.confirm);
@@ -77,12 +90,22 @@ describe('the first-run screen', () => {
     const r = router();
     await r.push('/welcome');
     const wrapper = mount(WelcomeView, { global: { plugins: plugins(pinia, r) } });
-    await fill(wrapper, { name: 'Ada', pass: 'correct horse battery staple', confirm: 'correct horse battery staple', relay: 'ws://127.0.0.1:8787' });
+    await fill(wrapper, {
+      name: 'Ada',
+      pass: 'correct horse battery staple',
+      confirm: 'correct horse battery staple',
+      relay: 'ws://127.0.0.1:8787',
+    });
     expect(await waitForScore(wrapper)).toBe('4');
     await wrapper.get('form').trigger('submit');
     await settle();
     expect(fake.callsOf('profile:create')).toEqual([
-      { displayName: 'Ada', useKeychain: false, relay: 'ws://127.0.0.1:8787', passphrase: 'correct horse battery staple' },
+      {
+        displayName: 'Ada',
+        useKeychain: false,
+        relay: 'ws://127.0.0.1:8787',
+        passphrase: 'correct horse battery staple',
+      },
     ]);
     const link = wrapper.get('[data-testid="invite-link"]');
     expect((link.element as HTMLInputElement).value).toBe('sotto://invite/1#fake-invite');
@@ -94,7 +117,12 @@ describe('the first-run screen', () => {
   it('refuses a weak passphrase, a mismatch and a relay that is neither ws(s):// nor a folder', async () => {
     await useAppStore().ensureLoaded();
     const wrapper = mount(WelcomeView, { global: { plugins: plugins(pinia, router()) } });
-    await fill(wrapper, { name: 'Ada', pass: 'password1', confirm: 'password2', relay: 'http://relay.example' });
+    await fill(wrapper, {
+      name: 'Ada',
+      pass: 'password1',
+      confirm: 'password2',
+      relay: 'http://relay.example',
+    });
     expect(Number(await waitForScore(wrapper))).toBeLessThan(3);
     await wrapper.get('form').trigger('submit');
     await settle();
@@ -119,7 +147,9 @@ describe('the first-run screen', () => {
     await secure.get('[data-testid="welcome-relay"]').setValue('/srv/shared/relay');
     await secure.get('form').trigger('submit');
     await settle();
-    expect(fake.callsOf('profile:create')).toEqual([{ displayName: 'Ada', useKeychain: true, relay: '/srv/shared/relay' }]);
+    expect(fake.callsOf('profile:create')).toEqual([
+      { displayName: 'Ada', useKeychain: true, relay: '/srv/shared/relay' },
+    ]);
   });
 });
 
@@ -138,10 +168,17 @@ describe('the offline banner', () => {
     await settle();
     expect(wrapper.get('[data-testid="outbox-count"]').text()).toBe('1 message waiting');
 
-    fake.emit('sync:status', { connection: 'online', outbox: 0, backlog: { received: 120 }, unread: 0 });
+    fake.emit('sync:status', {
+      connection: 'online',
+      outbox: 0,
+      backlog: { received: 120 },
+      unread: 0,
+    });
     await settle();
     expect(wrapper.find('[data-testid="offline-banner"]').exists()).toBe(false);
-    expect(wrapper.get('[data-testid="backlog-progress"]').text()).toContain('Catching up: 120 messages received');
+    expect(wrapper.get('[data-testid="backlog-progress"]').text()).toContain(
+      'Catching up: 120 messages received',
+    );
     disconnect();
   });
 });

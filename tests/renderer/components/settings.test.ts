@@ -33,7 +33,14 @@ describe('settings', () => {
   it('is one page of titled sections, Backup last', async () => {
     const { wrapper } = await mountSettings();
     const headings = wrapper.findAll('section.settings-section > h2').map((h) => h.text());
-    expect(headings).toEqual(['Your account', 'Relay', 'Security', 'Appearance', 'Notifications', 'Backup']);
+    expect(headings).toEqual([
+      'Your account',
+      'Relay',
+      'Security',
+      'Appearance',
+      'Notifications',
+      'Backup',
+    ]);
   });
 
   it('theme, auto-lock and notifications are saved through settings:set', async () => {
@@ -42,19 +49,33 @@ describe('settings', () => {
     await wrapper.get('[data-testid="settings-auto-lock"]').setValue('5');
     await wrapper.get('[data-testid="settings-notifications"]').setValue(false);
     await settle();
-    expect(fake.callsOf('settings:set')).toEqual([{ theme: 'dark' }, { autoLockMinutes: 5 }, { notifications: false }]);
-    expect(useSettingsStore().settings).toMatchObject({ theme: 'dark', autoLockMinutes: 5, notifications: false });
+    expect(fake.callsOf('settings:set')).toEqual([
+      { theme: 'dark' },
+      { autoLockMinutes: 5 },
+      { notifications: false },
+    ]);
+    expect(useSettingsStore().settings).toMatchObject({
+      theme: 'dark',
+      autoLockMinutes: 5,
+      notifications: false,
+    });
   });
 
   it('a relay that is not ws(s):// or a folder is refused before it reaches the core', async () => {
     const { wrapper } = await mountSettings();
     await wrapper.get('[data-testid="settings-relay"]').setValue('ftp://x');
-    wrapper.get('[data-testid="settings-relay"]').element.closest('form')?.dispatchEvent(new Event('submit'));
+    wrapper
+      .get('[data-testid="settings-relay"]')
+      .element.closest('form')
+      ?.dispatchEvent(new Event('submit'));
     await settle();
     expect(wrapper.text()).toContain('Enter a ws:// or wss:// address, or a folder path.');
     expect(fake.callsOf('settings:set')).toEqual([]);
     await wrapper.get('[data-testid="settings-relay"]').setValue('wss://other.example');
-    wrapper.get('[data-testid="settings-relay"]').element.closest('form')?.dispatchEvent(new Event('submit'));
+    wrapper
+      .get('[data-testid="settings-relay"]')
+      .element.closest('form')
+      ?.dispatchEvent(new Event('submit'));
     await settle();
     expect(fake.callsOf('settings:set')).toEqual([{ relay: 'wss://other.example' }]);
   });
@@ -62,12 +83,21 @@ describe('settings', () => {
   it('change passphrase reports a wrong current passphrase in words', async () => {
     const { wrapper } = await mountSettings();
     await wrapper.get('[data-testid="settings-current-passphrase"]').setValue('not it');
-    await wrapper.get('[data-testid="settings-new-passphrase"]').setValue('correct horse battery staple');
-    await wrapper.get('[data-testid="settings-confirm-passphrase"]').setValue('correct horse battery staple');
+    await wrapper
+      .get('[data-testid="settings-new-passphrase"]')
+      .setValue('correct horse battery staple');
+    await wrapper
+      .get('[data-testid="settings-confirm-passphrase"]')
+      .setValue('correct horse battery staple');
     await waitForScore(wrapper);
-    wrapper.get('[data-testid="settings-change-passphrase"]').element.closest('form')?.dispatchEvent(new Event('submit'));
+    wrapper
+      .get('[data-testid="settings-change-passphrase"]')
+      .element.closest('form')
+      ?.dispatchEvent(new Event('submit'));
     await settle();
-    expect(fake.callsOf('profile:change-passphrase')).toEqual([{ current: 'not it', next: 'correct horse battery staple' }]);
+    expect(fake.callsOf('profile:change-passphrase')).toEqual([
+      { current: 'not it', next: 'correct horse battery staple' },
+    ]);
     expect(wrapper.get('[data-testid="settings-passphrase-error"]').text()).toBe(
       'That passphrase does not unlock this profile. Check it and try again.',
     );
@@ -99,13 +129,17 @@ describe('Settings → Security → Reset identity', () => {
     const { wrapper } = await mountSettings();
     expect(wrapper.find('[data-testid="identity-reset-confirm"]').exists()).toBe(false);
     await wrapper.get('[data-testid="identity-reset-start"]').trigger('click');
-    expect(wrapper.get('[data-testid="identity-reset"]').text()).toContain('Your old key is deleted for good');
+    expect(wrapper.get('[data-testid="identity-reset"]').text()).toContain(
+      'Your old key is deleted for good',
+    );
     expect(fake.callsOf('profile:reset-identity')).toEqual([]);
 
     await wrapper.get('[data-testid="identity-reset-passphrase"]').setValue('wrong');
     await wrapper.get('[data-testid="identity-reset-confirm"]').trigger('submit');
     await settle();
-    expect(wrapper.get('[data-testid="identity-reset-error"]').text()).toBe('That passphrase does not unlock this profile. Check it and try again.');
+    expect(wrapper.get('[data-testid="identity-reset-error"]').text()).toBe(
+      'That passphrase does not unlock this profile. Check it and try again.',
+    );
     expect(wrapper.get('[data-testid="account-id"]').text()).not.toBe('RESETACCOUNT');
 
     await wrapper.get('[data-testid="identity-reset-passphrase"]').setValue(fake.passphrase);

@@ -31,7 +31,10 @@ const router = () =>
 describe('the safety number screen', () => {
   it('shows 60 digits in 12 groups of 5, and "Mark as verified" turns into a verified badge', async () => {
     await useContactsStore(pinia).load();
-    const wrapper = mount(SafetyNumberView, { props: { id: '5' }, global: { plugins: plugins(pinia, router()) } });
+    const wrapper = mount(SafetyNumberView, {
+      props: { id: '5' },
+      global: { plugins: plugins(pinia, router()) },
+    });
     await settle();
     const digits = wrapper.get('[data-testid="safety-number-digits"]');
     const groups = digits.findAll('.safety-group').map((g) => g.text());
@@ -54,7 +57,10 @@ describe('the identity-change banner', () => {
     await conversations.refresh();
     await conversations.open(5);
     expect(conversations.active?.identityChanged).toBe(true);
-    const wrapper = mount(IdentityBanner, { props: { conversationId: 5, name: 'Erin' }, global: { plugins: plugins(pinia, router()) } });
+    const wrapper = mount(IdentityBanner, {
+      props: { conversationId: 5, name: 'Erin' },
+      global: { plugins: plugins(pinia, router()) },
+    });
     expect(wrapper.text()).toContain('Erin reset their identity and moved to a new key');
     expect(wrapper.text()).toContain('compare safety numbers with Erin before you accept');
     await wrapper.get('[data-testid="accept-identity"]').trigger('click');
@@ -73,14 +79,23 @@ describe('adding a contact', () => {
     await wrapper.get('[data-testid="add-contact-invite"]').setValue('not an invite');
     await wrapper.get('form').trigger('submit');
     await settle();
-    expect(wrapper.get('[data-testid="add-contact-error"]').text()).toBe('That is not a valid Sotto invite link.');
-    expect(wrapper.get('[data-testid="add-contact-submit"]').attributes('disabled')).toBeUndefined(); // not stuck busy
-    expect((wrapper.get('[data-testid="add-contact-invite"]').element as HTMLTextAreaElement).value).toBe('not an invite');
+    expect(wrapper.get('[data-testid="add-contact-error"]').text()).toBe(
+      'That is not a valid Sotto invite link.',
+    );
+    expect(
+      wrapper.get('[data-testid="add-contact-submit"]').attributes('disabled'),
+    ).toBeUndefined(); // not stuck busy
+    expect(
+      (wrapper.get('[data-testid="add-contact-invite"]').element as HTMLTextAreaElement).value,
+    ).toBe('not an invite');
 
     await wrapper.get('[data-testid="add-contact-invite"]').setValue('sotto://invite/1#abc');
     await wrapper.get('form').trigger('submit');
     await settle();
-    expect(fake.callsOf('contacts:add')).toEqual([{ invite: 'not an invite' }, { invite: 'sotto://invite/1#abc' }]);
+    expect(fake.callsOf('contacts:add')).toEqual([
+      { invite: 'not an invite' },
+      { invite: 'sotto://invite/1#abc' },
+    ]);
     expect(wrapper.find('[data-testid="add-contact-error"]').exists()).toBe(false);
   });
 });

@@ -14,7 +14,13 @@ let fake: FakeBridge;
 
 beforeEach(() => {
   ({ fake } = setUp());
-  fake.addConversation({ id: 1, displayName: 'Carol', lastMessageAt: 5, lastMessagePreview: 'secret words', unreadCount: 2 });
+  fake.addConversation({
+    id: 1,
+    displayName: 'Carol',
+    lastMessageAt: 5,
+    lastMessagePreview: 'secret words',
+    unreadCount: 2,
+  });
   fake.addMessages(1, 20, { body: (i) => `secret ${i}` });
 });
 
@@ -89,7 +95,9 @@ describe('locking', () => {
       const { app } = await unlockAndLoad();
       expect(useConversationsStore().list).toHaveLength(1);
       await app.lock();
-      expect(fake.callsOf('conversations:set-draft')).toEqual([{ conversationId: 1, draft: 'unsent draft' }]);
+      expect(fake.callsOf('conversations:set-draft')).toEqual([
+        { conversationId: 1, draft: 'unsent draft' },
+      ]);
       expect(fake.callsOf('profile:lock')).toEqual([{ reason: 'user' }]);
       expect(app.phase).toBe('locked');
       expectEverythingForgotten();
@@ -121,14 +129,30 @@ describe('locking', () => {
 
 describe('creating a profile', () => {
   it('sends the form and marks the profile as just created (to show the invite)', async () => {
-    fake.state = { phase: 'no-profile', accountId: null, displayName: null, keychainSecure: false, unlockWith: null };
+    fake.state = {
+      phase: 'no-profile',
+      accountId: null,
+      displayName: null,
+      keychainSecure: false,
+      unlockWith: null,
+    };
     const app = useAppStore();
     await app.ensureLoaded();
-    await app.create({ displayName: 'Ada', passphrase: 'long enough words', useKeychain: false, relay: 'wss://r.example' });
+    await app.create({
+      displayName: 'Ada',
+      passphrase: 'long enough words',
+      useKeychain: false,
+      relay: 'wss://r.example',
+    });
     expect(app.phase).toBe('unlocked');
     expect(app.justCreated).toBe(true);
     expect(fake.callsOf('profile:create')).toEqual([
-      { displayName: 'Ada', passphrase: 'long enough words', useKeychain: false, relay: 'wss://r.example' },
+      {
+        displayName: 'Ada',
+        passphrase: 'long enough words',
+        useKeychain: false,
+        relay: 'wss://r.example',
+      },
     ]);
   });
 });

@@ -53,7 +53,10 @@ describe('the backup store', () => {
   it('Cancel ends the operation quietly: no failure, no notice, nothing running', async () => {
     const backup = useBackupStore();
     fake.holdBackups = true;
-    const done = backup.restore({ passphrase: 'backup passphrase', profilePassphrase: 'right passphrase' });
+    const done = backup.restore({
+      passphrase: 'backup passphrase',
+      profilePassphrase: 'right passphrase',
+    });
     await settle();
     expect(fake.backupHeld).toBe(true);
     await backup.cancel();
@@ -99,10 +102,21 @@ describe('the backup store', () => {
   });
 
   it('a restore makes the returned app state the app’s', async () => {
-    fake.state = { phase: 'no-profile', accountId: null, displayName: null, keychainSecure: false, unlockWith: null };
+    fake.state = {
+      phase: 'no-profile',
+      accountId: null,
+      displayName: null,
+      keychainSecure: false,
+      unlockWith: null,
+    };
     await useAppStore().load();
     const backup = useBackupStore();
-    expect(await backup.restore({ passphrase: 'backup passphrase', protect: { passphrase: 'new strong passphrase', useKeychain: false } })).toBe(true);
+    expect(
+      await backup.restore({
+        passphrase: 'backup passphrase',
+        protect: { passphrase: 'new strong passphrase', useKeychain: false },
+      }),
+    ).toBe(true);
     expect(useAppStore().phase).toBe('unlocked');
     expect(useAppStore().state?.accountId).toBe('ACCOUNT');
     expect(backup.restored).toEqual({ added: 1234, summary: fake.backupSummary });
@@ -113,7 +127,10 @@ describe('the backup store', () => {
     await backup.exportBackup({ recoveryKey: true });
     await backup.verify('backup passphrase');
     fake.fail('backup:restore', 'BACKUP_TAMPERED');
-    await backup.restore({ passphrase: 'backup passphrase', profilePassphrase: 'right passphrase' });
+    await backup.restore({
+      passphrase: 'backup passphrase',
+      profilePassphrase: 'right passphrase',
+    });
     expect(backup.recoveryKey).not.toBeNull();
     expect(backup.verified).not.toBeNull();
     expect(backup.failure).not.toBeNull();

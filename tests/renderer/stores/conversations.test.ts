@@ -1,6 +1,9 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { mount } from '@vue/test-utils';
-import { byRecentActivity, useConversationsStore } from '../../../renderer/src/stores/conversations.ts';
+import {
+  byRecentActivity,
+  useConversationsStore,
+} from '../../../renderer/src/stores/conversations.ts';
 import { useAppStore } from '../../../renderer/src/stores/app.ts';
 import { connectBridgeEvents } from '../../../renderer/src/events.ts';
 import ConversationList from '../../../renderer/src/components/ConversationList.vue';
@@ -14,10 +17,29 @@ let pinia: Pinia;
 beforeEach(async () => {
   ({ fake, pinia } = setUp());
   fake.state = { ...fake.state, phase: 'unlocked' };
-  fake.addConversation({ id: 1, displayName: 'Old', lastMessageAt: 1_000, lastMessagePreview: 'long ago' });
-  fake.addConversation({ id: 2, displayName: 'New', lastMessageAt: 9_000, lastMessagePreview: 'just now', unreadCount: 3 });
+  fake.addConversation({
+    id: 1,
+    displayName: 'Old',
+    lastMessageAt: 1_000,
+    lastMessagePreview: 'long ago',
+  });
+  fake.addConversation({
+    id: 2,
+    displayName: 'New',
+    lastMessageAt: 9_000,
+    lastMessagePreview: 'just now',
+    unreadCount: 3,
+  });
   fake.addConversation({ id: 3, displayName: 'Empty', lastMessageAt: null });
-  fake.addConversation({ id: 4, displayName: 'Middle', lastMessageAt: 5_000, lastMessagePreview: 'hm', hasDraft: true, identityChanged: true, failedCount: 2 });
+  fake.addConversation({
+    id: 4,
+    displayName: 'Middle',
+    lastMessageAt: 5_000,
+    lastMessagePreview: 'hm',
+    hasDraft: true,
+    identityChanged: true,
+    failedCount: 2,
+  });
   await useAppStore().ensureLoaded();
 });
 
@@ -25,13 +47,29 @@ describe('the conversation list', () => {
   it('is ordered newest activity first, conversations without messages last', async () => {
     const conversations = useConversationsStore();
     await conversations.refresh();
-    expect(conversations.sorted.map((c) => c.displayName)).toEqual(['New', 'Middle', 'Old', 'Empty']);
+    expect(conversations.sorted.map((c) => c.displayName)).toEqual([
+      'New',
+      'Middle',
+      'Old',
+      'Empty',
+    ]);
     expect(conversations.totalUnread).toBe(3);
   });
 
   it('the comparison is stable for equal times (by id, newest first)', () => {
-    const row = { accountId: 'a', displayName: null, lastMessagePreview: null, unreadCount: 0, identityChanged: false, hasDraft: false, failedCount: 0 };
-    const sorted = [{ ...row, id: 1, lastMessageAt: 5 }, { ...row, id: 2, lastMessageAt: 5 }].sort(byRecentActivity);
+    const row = {
+      accountId: 'a',
+      displayName: null,
+      lastMessagePreview: null,
+      unreadCount: 0,
+      identityChanged: false,
+      hasDraft: false,
+      failedCount: 0,
+    };
+    const sorted = [
+      { ...row, id: 1, lastMessageAt: 5 },
+      { ...row, id: 2, lastMessageAt: 5 },
+    ].sort(byRecentActivity);
     expect(sorted.map((c) => c.id)).toEqual([2, 1]);
   });
 

@@ -83,13 +83,20 @@ describe('sending and statuses', () => {
     await useConversationsStore().refresh();
     await messages.openLatest(1);
     const sent = await messages.send(1, 'hello');
-    expect(messages.messages.at(-1)).toMatchObject({ id: sent.id, body: 'hello', status: 'queued' });
+    expect(messages.messages.at(-1)).toMatchObject({
+      id: sent.id,
+      body: 'hello',
+      status: 'queued',
+    });
     fake.emit('message:status', { messageId: sent.id, conversationId: 1, status: 'sent' });
     expect(messages.messages.at(-1)?.status).toBe('sent');
     fake.emit('message:status', { messageId: sent.id, conversationId: 1, status: 'delivered' });
     expect(messages.messages.at(-1)?.status).toBe('delivered');
     // The list row shows it as the latest activity.
-    expect(useConversationsStore().byId.get(1)).toMatchObject({ lastMessagePreview: 'hello', lastMessageAt: sent.sentAt });
+    expect(useConversationsStore().byId.get(1)).toMatchObject({
+      lastMessagePreview: 'hello',
+      lastMessageAt: sent.sentAt,
+    });
   });
 
   it('a message:new event for the same message (sent echo) is not shown twice', async () => {
@@ -105,7 +112,15 @@ describe('sending and statuses', () => {
     fake.addMessages(1, 3);
     const messages = useMessagesStore();
     await messages.openLatest(1);
-    const base = { uuid: 'u', outgoing: false, senderAccount: 'ACC1', senderName: 'Carol', sentAt: Date.now(), receivedAt: Date.now(), status: 'received' as const };
+    const base = {
+      uuid: 'u',
+      outgoing: false,
+      senderAccount: 'ACC1',
+      senderName: 'Carol',
+      sentAt: Date.now(),
+      receivedAt: Date.now(),
+      status: 'received' as const,
+    };
     fake.emit('message:new', { ...base, id: 77, conversationId: 1, body: 'for you' });
     fake.emit('message:new', { ...base, id: 78, conversationId: 2, body: 'elsewhere' });
     expect(bodies()).toContain('for you');
@@ -133,7 +148,9 @@ describe('drafts', () => {
     messages.setDraft(1, 'hello', () => undefined);
     expect(fake.callsOf('conversations:set-draft')).toEqual([]);
     await vi.advanceTimersByTimeAsync(DRAFT_SAVE_MS);
-    expect(fake.callsOf('conversations:set-draft')).toEqual([{ conversationId: 1, draft: 'hello' }]);
+    expect(fake.callsOf('conversations:set-draft')).toEqual([
+      { conversationId: 1, draft: 'hello' },
+    ]);
   });
 
   it('an emptied draft is saved as null', async () => {

@@ -18,7 +18,9 @@ beforeEach(async () => {
   fake.state = { ...fake.state, phase: 'unlocked' };
   fake.addConversation({ id: 1, displayName: 'Carol' });
   fake.addConversation({ id: 2, displayName: 'Dave' });
-  fake.addMessages(1, 500, { body: (i) => (i === 321 ? 'the needle in the haystack' : `hay ${i}`) });
+  fake.addMessages(1, 500, {
+    body: (i) => (i === 321 ? 'the needle in the haystack' : `hay ${i}`),
+  });
   fake.addMessages(2, 10, { body: (i) => (i === 4 ? 'another Needle here' : `straw ${i}`) });
   await useAppStore().ensureLoaded();
   await useConversationsStore().refresh();
@@ -38,7 +40,10 @@ describe('search', () => {
     expect(search.searching).toBe(true);
     await vi.advanceTimersByTimeAsync(1);
     expect(fake.callsOf('messages:search')).toEqual([{ query: 'needle', limit: 50 }]);
-    expect(search.results.map((m) => m.body)).toEqual(['the needle in the haystack', 'another Needle here']);
+    expect(search.results.map((m) => m.body)).toEqual([
+      'the needle in the haystack',
+      'another Needle here',
+    ]);
     expect(search.searching).toBe(false);
   });
 

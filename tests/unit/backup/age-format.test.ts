@@ -17,7 +17,8 @@ const PASSPHRASE = 'interop passphrase';
 async function writeOurs(path: string, plaintext: Buffer, pieces = 3): Promise<void> {
   const writer = await AgeFileWriter.create(path, PASSPHRASE, { scryptLogN: LOG_N });
   const step = Math.ceil(plaintext.length / pieces) || 1;
-  for (let i = 0; i < plaintext.length; i += step) await writer.write(plaintext.subarray(i, i + step));
+  for (let i = 0; i < plaintext.length; i += step)
+    await writer.write(plaintext.subarray(i, i + step));
   await writer.commit();
 }
 
@@ -99,14 +100,18 @@ describe('age v1 on Node crypto', () => {
     expect(partial.subarray(0, gap).every((b) => b === 0)).toBe(true);
     await writer.commit();
     const file = readFileSync(target);
-    expect(file.subarray(0, gap).toString('latin1')).toMatch(/^age-encryption\.org\/v1\n-> scrypt \S{22} 18\n\S{43}\n--- \S{43}\n$/);
+    expect(file.subarray(0, gap).toString('latin1')).toMatch(
+      /^age-encryption\.org\/v1\n-> scrypt \S{22} 18\n\S{43}\n--- \S{43}\n$/,
+    );
     // Our reader (native scrypt); the tests above show the age-encryption library reads this layout too.
     expect((await readOurs(target)).equals(plaintext)).toBe(true);
   }, 60_000);
 
   it('the temporary file is gone after abort, and no target appears', async () => {
     const dir = tempDir();
-    const writer = await AgeFileWriter.create(join(dir, 'x.age'), PASSPHRASE, { scryptLogN: LOG_N });
+    const writer = await AgeFileWriter.create(join(dir, 'x.age'), PASSPHRASE, {
+      scryptLogN: LOG_N,
+    });
     await writer.write(randomBytes(10));
     await writer.abort();
     const { readdirSync } = await import('node:fs');

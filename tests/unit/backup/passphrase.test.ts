@@ -29,6 +29,9 @@ describe('backup passphrases', () => {
       expect(strength.score).toBeLessThan(MIN_PASSPHRASE_SCORE);
     }
     expect(checkPassphraseStrength('quiet harbour lanterns 1987 orbit').acceptable).toBe(true);
-    expect(checkPassphraseStrength('password').suggestions.length + (checkPassphraseStrength('password').warning ? 1 : 0)).toBeGreaterThan(0);
+    expect(
+      checkPassphraseStrength('password').suggestions.length +
+        (checkPassphraseStrength('password').warning ? 1 : 0),
+    ).toBeGreaterThan(0);
   });
 });

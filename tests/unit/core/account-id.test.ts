@@ -2,7 +2,11 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { IdentityKeyPair } from '@signalapp/libsignal-client';
 import { deriveAccountId } from '../../../electron/core/crypto/account-id.ts';
-import { ACCOUNT_ID_DOMAIN, accountIdFromDigest, accountIdFromLegacy } from '../../../shared/protocol/account-id.ts';
+import {
+  ACCOUNT_ID_DOMAIN,
+  accountIdFromDigest,
+  accountIdFromLegacy,
+} from '../../../shared/protocol/account-id.ts';
 
 // The vector of docs/message-format.md#account-ids: the 33-byte input 05 || 00×32.
 const ZERO_KEY = Buffer.concat([Buffer.of(5), Buffer.alloc(32)]);
@@ -24,6 +28,8 @@ describe('account ids', () => {
     const key = IdentityKeyPair.generate().publicKey;
     const digest = createHash('sha256').update(ACCOUNT_ID_DOMAIN).update(key.serialize()).digest();
     expect(deriveAccountId(key)).toBe(accountIdFromDigest(digest));
-    expect(deriveAccountId(key)).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(deriveAccountId(key)).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+    );
   });
 });

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { hasCode } from '../../../electron/core/errors.ts';
 import { decodeKeyFile, encodeKeyFile, type KeyFile } from '../../../electron/core/keys/keyfile.ts';
-import { unwrapWithPassphrase, wrapWithPassphrase } from '../../../electron/core/keys/passphrase.ts';
+import {
+  unwrapWithPassphrase,
+  wrapWithPassphrase,
+} from '../../../electron/core/keys/passphrase.ts';
 import { thrownCode } from '../../support/errors.ts';
 import { TEST_KDF } from '../../support/profiles.ts';
 
@@ -22,7 +25,9 @@ describe('key file', () => {
     const file = decodeKeyFile(encodeKeyFile(await sampleFile()));
     const wrapper = file.wrappers[0]!;
     if (wrapper.type !== 'passphrase') throw new Error('expected a passphrase wrapper');
-    expect(await unwrapWithPassphrase(wrapper, 'correct horse', profileId)).toEqual(Buffer.from(key));
+    expect(await unwrapWithPassphrase(wrapper, 'correct horse', profileId)).toEqual(
+      Buffer.from(key),
+    );
     await expect(unwrapWithPassphrase(wrapper, 'wrong horse', profileId)).rejects.toSatisfy((e) =>
       hasCode(e, 'WRONG_PASSPHRASE'),
     );

@@ -15,6 +15,9 @@ describe('message ids', () => {
   });
 
   it('are accepted by the content schema', () => {
-    expect(contentSchema.safeParse({ v: 1, type: 'text', id: newMessageId(), sentAt: 1, body: 'x' }).success).toBe(true);
+    expect(
+      contentSchema.safeParse({ v: 1, type: 'text', id: newMessageId(), sentAt: 1, body: 'x' })
+        .success,
+    ).toBe(true);
   });
 });

@@ -34,7 +34,11 @@ function recordingKeychain(): KeychainAdapter & { calls: string[] } {
 
 const hosts: CoreHost[] = [];
 async function startFake(keychain?: KeychainAdapter): Promise<CoreHost> {
-  const host = await CoreHost.start({ profileDir: 'unused', workerUrl: FAKE_WORKER, ...(keychain ? { keychain } : {}) });
+  const host = await CoreHost.start({
+    profileDir: 'unused',
+    workerUrl: FAKE_WORKER,
+    ...(keychain ? { keychain } : {}),
+  });
   hosts.push(host);
   return host;
 }
@@ -48,7 +52,13 @@ describe('CoreHost', () => {
     const host = await startFake();
     expect(await host.call('app:state', {})).toEqual({
       ok: true,
-      value: { phase: 'no-profile', accountId: null, displayName: null, keychainSecure: false, unlockWith: null },
+      value: {
+        phase: 'no-profile',
+        accountId: null,
+        displayName: null,
+        keychainSecure: false,
+        unlockWith: null,
+      },
     });
   });
 
@@ -62,7 +72,10 @@ describe('CoreHost', () => {
 
   it('returns a SottoError as its code and anything else as INTERNAL, without its text', async () => {
     const host = await startFake();
-    expect(await host.call('profile:unlock', { passphrase: 'wrong' })).toEqual({ ok: false, code: 'WRONG_PASSPHRASE' });
+    expect(await host.call('profile:unlock', { passphrase: 'wrong' })).toEqual({
+      ok: false,
+      code: 'WRONG_PASSPHRASE',
+    });
     const internal = await host.call('profile:unlock', { passphrase: 'other' });
     expect(internal).toEqual({ ok: false, code: 'INTERNAL' });
     expect(JSON.stringify(internal)).not.toContain('plaintext');
@@ -79,8 +92,12 @@ describe('CoreHost', () => {
       { conversationId: 1, body: 'x', extra: true },
       { conversationId: '1', body: 'x' },
     ];
-    for (const input of bad) expect(await host.call('messages:send', input)).toEqual({ ok: false, code: 'INVALID_INPUT' });
-    expect(await host.call('app:state', { unexpected: 1 })).toEqual({ ok: false, code: 'INVALID_INPUT' });
+    for (const input of bad)
+      expect(await host.call('messages:send', input)).toEqual({ ok: false, code: 'INVALID_INPUT' });
+    expect(await host.call('app:state', { unexpected: 1 })).toEqual({
+      ok: false,
+      code: 'INVALID_INPUT',
+    });
     for (const method of ['nope', '__proto__', 'constructor', 'toString', 'sotto:app:state'])
       expect(await host.call(method, {})).toEqual({ ok: false, code: 'INVALID_INPUT' });
   });
@@ -89,7 +106,10 @@ describe('CoreHost', () => {
     const host = await startFake();
     const seen: unknown[] = [];
     const unsubscribe = host.onEvent((name, payload) => seen.push([name, payload]));
-    expect(await host.call('messages:send', { conversationId: 1, body: 'hi' })).toEqual({ ok: true, value: { sent: 'hi' } });
+    expect(await host.call('messages:send', { conversationId: 1, body: 'hi' })).toEqual({
+      ok: true,
+      value: { sent: 'hi' },
+    });
     expect(seen).toEqual([['conversations:changed', {}]]);
     unsubscribe();
     await host.call('messages:send', { conversationId: 1, body: 'again' });
@@ -99,8 +119,15 @@ describe('CoreHost', () => {
   it('proxies keychain requests to the adapter on the host thread', async () => {
     const keychain = recordingKeychain();
     const host = await startFake(keychain);
-    expect(await host.call('app:state', {})).toMatchObject({ ok: true, value: { keychainSecure: true } });
-    const result = await host.call('profile:create', { displayName: 'Ada', useKeychain: true, relay: 'ws://127.0.0.1:1' });
+    expect(await host.call('app:state', {})).toMatchObject({
+      ok: true,
+      value: { keychainSecure: true },
+    });
+    const result = await host.call('profile:create', {
+      displayName: 'Ada',
+      useKeychain: true,
+      relay: 'ws://127.0.0.1:1',
+    });
     expect(result).toMatchObject({ ok: true, value: { opened: 'Ada' } });
     expect(keychain.calls).toEqual(['encrypt', 'decrypt']);
   });
@@ -119,8 +146,14 @@ describe('CoreHost', () => {
     const events: unknown[] = [];
     host.onEvent((name, payload) => events.push([name, payload]));
     expect(await host.call('profile:invite', {})).toEqual({ ok: false, code: 'INTERNAL' });
-    expect(await host.call('app:state', {})).toMatchObject({ ok: true, value: { phase: 'no-profile' } });
-    expect(await host.call('messages:send', { conversationId: 1, body: 'after' })).toEqual({ ok: true, value: { sent: 'after' } });
+    expect(await host.call('app:state', {})).toMatchObject({
+      ok: true,
+      value: { phase: 'no-profile' },
+    });
+    expect(await host.call('messages:send', { conversationId: 1, body: 'after' })).toEqual({
+      ok: true,
+      value: { sent: 'after' },
+    });
     // No profile was open (first run): nothing to unlock, so no lock event.
     expect(events).toEqual([['conversations:changed', {}]]);
   }, 30_000);
@@ -131,7 +164,10 @@ describe('CoreHost', () => {
     const events: unknown[] = [];
     host.onEvent((name, payload) => events.push([name, payload]));
     expect(await host.call('profile:invite', {})).toEqual({ ok: false, code: 'INTERNAL' });
-    expect(await host.call('app:state', {})).toMatchObject({ ok: true, value: { phase: 'locked' } });
+    expect(await host.call('app:state', {})).toMatchObject({
+      ok: true,
+      value: { phase: 'locked' },
+    });
     expect(events).toEqual([['app:locked', { reason: 'restart' }]]);
   }, 30_000);
 
@@ -144,15 +180,16 @@ describe('CoreHost', () => {
 
   it('stops restarting a core that keeps crashing: then every call is INTERNAL', async () => {
     const host = await startFake();
-    for (let crash = 1; crash <= 4; crash++) expect(await host.call('profile:invite', {})).toEqual({ ok: false, code: 'INTERNAL' });
+    for (let crash = 1; crash <= 4; crash++)
+      expect(await host.call('profile:invite', {})).toEqual({ ok: false, code: 'INTERNAL' });
     expect(await host.call('app:state', {})).toEqual({ ok: false, code: 'INTERNAL' });
     await host.close(); // still closes cleanly
   }, 60_000);
 
   it("rejects start with the service's error code", async () => {
-    await expect(CoreHost.start({ profileDir: 'refuse-to-start', workerUrl: FAKE_WORKER })).rejects.toSatisfy(
-      (error) => error instanceof SottoError && error.code === 'PROFILE_LOCKED',
-    );
+    await expect(
+      CoreHost.start({ profileDir: 'refuse-to-start', workerUrl: FAKE_WORKER }),
+    ).rejects.toSatisfy((error) => error instanceof SottoError && error.code === 'PROFILE_LOCKED');
   });
 
   it('runs the real core worker: an empty directory has no profile', async () => {
@@ -160,7 +197,10 @@ describe('CoreHost', () => {
     try {
       const host = await CoreHost.start({ profileDir: join(dir, 'profile'), sync: false });
       hosts.push(host);
-      expect(await host.call('app:state', {})).toMatchObject({ ok: true, value: { phase: 'no-profile', accountId: null } });
+      expect(await host.call('app:state', {})).toMatchObject({
+        ok: true,
+        value: { phase: 'no-profile', accountId: null },
+      });
       expect(await host.call('conversations:list', {})).toMatchObject({ ok: false });
       await host.close();
     } finally {
@@ -172,24 +212,48 @@ describe('CoreHost', () => {
     const root = mkdtempSync(join(tmpdir(), 'sotto-core-restart-'));
     const passphrase = 'quiet harbour lanterns orbit';
     try {
-      const host = await CoreHost.start({ profileDir: join(root, 'profile'), sync: false, kdfCost: TEST_KDF, workerUrl: CRASHING_WORKER });
+      const host = await CoreHost.start({
+        profileDir: join(root, 'profile'),
+        sync: false,
+        kdfCost: TEST_KDF,
+        workerUrl: CRASHING_WORKER,
+      });
       hosts.push(host);
       const events: unknown[] = [];
       host.onEvent((name, payload) => events.push([name, payload]));
       const relay = join(root, 'relay');
-      expect(await host.call('profile:create', { displayName: 'Ann', passphrase, useKeychain: false, relay })).toMatchObject({ ok: true });
+      expect(
+        await host.call('profile:create', {
+          displayName: 'Ann',
+          passphrase,
+          useKeychain: false,
+          relay,
+        }),
+      ).toMatchObject({ ok: true });
       expect(await host.call('settings:set', { theme: 'dark' })).toMatchObject({ ok: true });
 
       writeFileSync(join(root, 'crash-now'), '');
       expect(await host.call('profile:invite', {})).toEqual({ ok: false, code: 'INTERNAL' });
       rmSync(join(root, 'crash-now'));
 
-      expect(await host.call('app:state', {})).toMatchObject({ ok: true, value: { phase: 'locked', displayName: null } });
+      expect(await host.call('app:state', {})).toMatchObject({
+        ok: true,
+        value: { phase: 'locked', displayName: null },
+      });
       expect(events).toContainEqual(['app:locked', { reason: 'restart' }]);
       expect(await host.call('conversations:list', {})).toEqual({ ok: false, code: 'APP_LOCKED' });
-      expect(await host.call('profile:unlock', { passphrase: 'not it at all' })).toEqual({ ok: false, code: 'WRONG_PASSPHRASE' });
-      expect(await host.call('profile:unlock', { passphrase })).toMatchObject({ ok: true, value: { phase: 'unlocked', displayName: 'Ann' } });
-      expect(await host.call('settings:get', {})).toMatchObject({ ok: true, value: { theme: 'dark' } });
+      expect(await host.call('profile:unlock', { passphrase: 'not it at all' })).toEqual({
+        ok: false,
+        code: 'WRONG_PASSPHRASE',
+      });
+      expect(await host.call('profile:unlock', { passphrase })).toMatchObject({
+        ok: true,
+        value: { phase: 'unlocked', displayName: 'Ann' },
+      });
+      expect(await host.call('settings:get', {})).toMatchObject({
+        ok: true,
+        value: { theme: 'dark' },
+      });
       await host.close();
     } finally {
       rmSync(root, { recursive: true, force: true });

@@ -5,7 +5,6 @@
 // code asked for; it does not imitate Chromium.
 import { EventEmitter } from 'node:events';
 
-
 /** A frame as IPC sees it (`event.senderFrame`). */
 export interface FakeFrame {
   url: string;
@@ -131,7 +130,9 @@ export const protocol = {
   privileged: [] as { scheme: string; privileges?: Record<string, boolean> }[],
   privilegedAfterReady: false,
   handlers: new Map<string, (request: Request) => Promise<Response>>(),
-  registerSchemesAsPrivileged(schemes: { scheme: string; privileges?: Record<string, boolean> }[]): void {
+  registerSchemesAsPrivileged(
+    schemes: { scheme: string; privileges?: Record<string, boolean> }[],
+  ): void {
     if (app.calls.includes('ready')) this.privilegedAfterReady = true;
     this.privileged.push(...schemes);
   },
@@ -141,7 +142,10 @@ export const protocol = {
 };
 
 /** The callback `webRequest.onBeforeRequest` gets: cancel or let through. */
-export type BeforeRequestListener = (details: { url: string; webContentsId?: number }, callback: (response: { cancel: boolean }) => void) => void;
+export type BeforeRequestListener = (
+  details: { url: string; webContentsId?: number },
+  callback: (response: { cancel: boolean }) => void,
+) => void;
 
 export class FakeSession {
   readonly webRequest = {
@@ -150,8 +154,17 @@ export class FakeSession {
       this.beforeRequest = listener;
     },
   };
-  permissionRequest: ((contents: unknown, permission: string, callback: (granted: boolean) => void, details?: unknown) => void) | undefined;
-  permissionCheck: ((contents: unknown, permission: string, origin?: string, details?: unknown) => boolean) | undefined;
+  permissionRequest:
+    | ((
+        contents: unknown,
+        permission: string,
+        callback: (granted: boolean) => void,
+        details?: unknown,
+      ) => void)
+    | undefined;
+  permissionCheck:
+    | ((contents: unknown, permission: string, origin?: string, details?: unknown) => boolean)
+    | undefined;
   devicePermission: ((details: unknown) => boolean) | undefined;
   setPermissionRequestHandler(handler: FakeSession['permissionRequest']): void {
     this.permissionRequest = handler;
@@ -199,13 +212,27 @@ export const dialog = {
   nextSave: undefined as string | undefined,
   nextOpen: undefined as string | undefined,
   shown: [] as [string, unknown, Record<string, unknown>][],
-  showSaveDialog(window: unknown, options: Record<string, unknown>): Promise<{ canceled: boolean; filePath?: string }> {
+  showSaveDialog(
+    window: unknown,
+    options: Record<string, unknown>,
+  ): Promise<{ canceled: boolean; filePath?: string }> {
     this.shown.push(['save', window, options]);
-    return Promise.resolve(this.nextSave === undefined ? { canceled: true, filePath: '' } : { canceled: false, filePath: this.nextSave });
+    return Promise.resolve(
+      this.nextSave === undefined
+        ? { canceled: true, filePath: '' }
+        : { canceled: false, filePath: this.nextSave },
+    );
   },
-  showOpenDialog(window: unknown, options: Record<string, unknown>): Promise<{ canceled: boolean; filePaths: string[] }> {
+  showOpenDialog(
+    window: unknown,
+    options: Record<string, unknown>,
+  ): Promise<{ canceled: boolean; filePaths: string[] }> {
     this.shown.push(['open', window, options]);
-    return Promise.resolve(this.nextOpen === undefined ? { canceled: true, filePaths: [] } : { canceled: false, filePaths: [this.nextOpen] });
+    return Promise.resolve(
+      this.nextOpen === undefined
+        ? { canceled: true, filePaths: [] }
+        : { canceled: false, filePaths: [this.nextOpen] },
+    );
   },
 };
 
@@ -251,4 +278,3 @@ export const ipcRenderer = Object.assign(new EventEmitter(), {
     return Promise.resolve({ ok: true, value: channel });
   },
 });
-

@@ -18,13 +18,17 @@ describe('file dialogs', () => {
   it('proposes names that say what the file is', () => {
     expect(suggestedFileName('backup:export', {})).toBe('sotto-backup.age');
     expect(suggestedFileName('export:conversation', { format: 'html' })).toBe('sotto-export.html');
-    expect(suggestedFileName('export:conversation', { format: 'json', passphrase: 'x' })).toBe('sotto-export.json.age');
+    expect(suggestedFileName('export:conversation', { format: 'json', passphrase: 'x' })).toBe(
+      'sotto-export.json.age',
+    );
     expect(suggestedFileName('backup:restore', {})).toBeUndefined();
   });
 
   it('saves through a save dialog attached to the window, in Documents', async () => {
     fake.dialog.nextSave = '/home/ann/Documents/sotto-backup.age';
-    expect(await chooseFile('backup:export', { recoveryKey: true }, window as never)).toBe('/home/ann/Documents/sotto-backup.age');
+    expect(await chooseFile('backup:export', { recoveryKey: true }, window as never)).toBe(
+      '/home/ann/Documents/sotto-backup.age',
+    );
     const [kind, parent, options] = fake.dialog.shown[0]!;
     expect([kind, parent]).toEqual(['save', window]);
     expect(options['defaultPath']).toBe('/fake/documents/sotto-backup.age');
@@ -32,12 +36,16 @@ describe('file dialogs', () => {
 
   it('opens through an open dialog for one file', async () => {
     fake.dialog.nextOpen = '/media/usb/sotto-backup.age';
-    expect(await chooseFile('backup:restore', {}, window as never)).toBe('/media/usb/sotto-backup.age');
+    expect(await chooseFile('backup:restore', {}, window as never)).toBe(
+      '/media/usb/sotto-backup.age',
+    );
     expect(fake.dialog.shown[0]?.[2]).toEqual({ properties: ['openFile'] });
   });
 
   it('returns undefined when the user closes the dialog', async () => {
     expect(await chooseFile('backup:verify', {}, window as never)).toBeUndefined();
-    expect(await chooseFile('export:conversation', { format: 'md' }, window as never)).toBeUndefined();
+    expect(
+      await chooseFile('export:conversation', { format: 'md' }, window as never),
+    ).toBeUndefined();
   });
 });

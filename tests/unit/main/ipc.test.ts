@@ -17,7 +17,10 @@ const observed: string[] = [];
 const chooser = { answer: undefined as string | undefined, asked: [] as [string, unknown][] };
 
 beforeAll(async () => {
-  host = await CoreHost.start({ profileDir: 'unused', workerUrl: new URL('./fixtures/fake-core-worker.ts', import.meta.url) });
+  host = await CoreHost.start({
+    profileDir: 'unused',
+    workerUrl: new URL('./fixtures/fake-core-worker.ts', import.meta.url),
+  });
   registerIpc(fake.ipcMain as never, {
     target: host,
     window: () => (window.destroyed ? undefined : (window as never)),
@@ -39,7 +42,11 @@ beforeEach(() => {
 });
 
 /** Invokes a registered handler as Electron would. */
-function invoke(channel: string, input: unknown, from: { sender?: unknown; senderFrame?: unknown } = {}): Promise<unknown> {
+function invoke(
+  channel: string,
+  input: unknown,
+  from: { sender?: unknown; senderFrame?: unknown } = {},
+): Promise<unknown> {
   const handler = fake.ipcMain.handlers.get(channel);
   if (!handler) throw new Error(`no handler for ${channel}`);
   const event = { sender: window.webContents, senderFrame: window.webContents.mainFrame, ...from };
@@ -54,7 +61,10 @@ describe('IPC handlers', () => {
   });
 
   it("forwards a call from our window's main frame and reports it to main", async () => {
-    expect(await invoke(channelOf('app:state'), {})).toMatchObject({ ok: true, value: { phase: 'no-profile' } });
+    expect(await invoke(channelOf('app:state'), {})).toMatchObject({
+      ok: true,
+      value: { phase: 'no-profile' },
+    });
     expect(observed).toEqual(['app:state']);
   });
 
@@ -65,7 +75,14 @@ describe('IPC handlers', () => {
   });
 
   it('refuses a main frame showing a foreign origin', async () => {
-    for (const url of ['https://evil.example/', 'file:///tmp/x.html', 'app://evil/index.html', 'http://sotto/', 'about:blank', 'data:text/html,x']) {
+    for (const url of [
+      'https://evil.example/',
+      'file:///tmp/x.html',
+      'app://evil/index.html',
+      'http://sotto/',
+      'about:blank',
+      'data:text/html,x',
+    ]) {
       window.webContents.mainFrame.url = url;
       expect(await invoke(channelOf('app:state'), {}), url).toEqual(REFUSED);
     }
@@ -73,7 +90,13 @@ describe('IPC handlers', () => {
 
   it('refuses other web contents, a missing frame, and calls when the window is gone', async () => {
     const other = new fake.BrowserWindow({});
-    expect(await invoke(channelOf('app:state'), {}, { sender: other.webContents, senderFrame: other.webContents.mainFrame })).toEqual(REFUSED);
+    expect(
+      await invoke(
+        channelOf('app:state'),
+        {},
+        { sender: other.webContents, senderFrame: other.webContents.mainFrame },
+      ),
+    ).toEqual(REFUSED);
     expect(await invoke(channelOf('app:state'), {}, { senderFrame: null })).toEqual(REFUSED);
     window.destroyed = true;
     expect(await invoke(channelOf('app:state'), {})).toEqual(REFUSED);
@@ -92,7 +115,10 @@ describe('IPC handlers', () => {
       ['app:state', { __proto__: { polluted: true }, x: 1 }],
     ];
     for (const [method, input] of malformed)
-      expect(await invoke(channelOf(method as never), input), method).toEqual({ ok: false, code: 'INVALID_INPUT' });
+      expect(await invoke(channelOf(method as never), input), method).toEqual({
+        ok: false,
+        code: 'INVALID_INPUT',
+      });
   });
 
   it('asks main for the file of a file method and hands the core the chosen path', async () => {
@@ -105,14 +131,22 @@ describe('IPC handlers', () => {
   });
 
   it('answers CANCELLED when the dialog is closed, and never opens one for malformed input', async () => {
-    expect(await invoke(channelOf('backup:verify'), { passphrase: 'backup pass' })).toEqual({ ok: false, code: 'CANCELLED' });
-    expect(await invoke(channelOf('backup:verify'), { passphrase: 'p', file: '/etc/passwd' })).toEqual({ ok: false, code: 'INVALID_INPUT' });
+    expect(await invoke(channelOf('backup:verify'), { passphrase: 'backup pass' })).toEqual({
+      ok: false,
+      code: 'CANCELLED',
+    });
+    expect(
+      await invoke(channelOf('backup:verify'), { passphrase: 'p', file: '/etc/passwd' }),
+    ).toEqual({ ok: false, code: 'INVALID_INPUT' });
     expect(chooser.asked).toHaveLength(1);
   });
 
   it('ignores a path smuggled into the input of a non-file method', async () => {
     chooser.answer = '/tmp/x';
-    expect(await invoke(channelOf('app:state'), { file: '/etc/passwd' })).toEqual({ ok: false, code: 'INVALID_INPUT' });
+    expect(await invoke(channelOf('app:state'), { file: '/etc/passwd' })).toEqual({
+      ok: false,
+      code: 'INVALID_INPUT',
+    });
     expect(chooser.asked).toEqual([]);
   });
 });

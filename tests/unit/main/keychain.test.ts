@@ -10,7 +10,10 @@ vi.mock('electron', () => ({
     encryptString: (text: string) => Buffer.from(`sealed:${text}`),
     decryptString: (blob: Buffer) => {
       const text = blob.toString();
-      if (!text.startsWith('sealed:')) throw new Error('Error while decrypting the ciphertext provided to safeStorage.decryptString.');
+      if (!text.startsWith('sealed:'))
+        throw new Error(
+          'Error while decrypting the ciphertext provided to safeStorage.decryptString.',
+        );
       return text.slice('sealed:'.length);
     },
   },
@@ -27,11 +30,16 @@ describe('safeStorage keychain adapter', () => {
   it('round-trips a 32-byte key', async () => {
     const keychain = safeStorageKeychain('linux')!;
     const key = Uint8Array.from({ length: 32 }, (_, i) => 255 - i);
-    expect(Buffer.from(await keychain.decrypt(await keychain.encrypt(key)))).toEqual(Buffer.from(key));
+    expect(Buffer.from(await keychain.decrypt(await keychain.encrypt(key)))).toEqual(
+      Buffer.from(key),
+    );
   });
 
   it('treats Linux basic_text (and unknown) as no protection, libsecret and kwallet as real', () => {
-    expect(safeStorageKeychain('linux')).toMatchObject({ backend: 'gnome_libsecret', isSecure: true });
+    expect(safeStorageKeychain('linux')).toMatchObject({
+      backend: 'gnome_libsecret',
+      isSecure: true,
+    });
     fake.backend = 'kwallet6';
     expect(safeStorageKeychain('linux')?.isSecure).toBe(true);
     fake.backend = 'basic_text';

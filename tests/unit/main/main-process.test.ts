@@ -26,10 +26,22 @@ const core = vi.hoisted(() => {
     } as Record<string, unknown>,
   };
   const values: Record<string, (input: unknown) => unknown> = {
-    'app:state': () => ({ phase: state.phase, accountId: 'a', displayName: 'Ann', keychainSecure: false, unlockWith: 'passphrase' }),
+    'app:state': () => ({
+      phase: state.phase,
+      accountId: 'a',
+      displayName: 'Ann',
+      keychainSecure: false,
+      unlockWith: 'passphrase',
+    }),
     'profile:lock': () => {
       state.phase = 'locked';
-      return { phase: 'locked', accountId: 'a', displayName: 'Ann', keychainSecure: false, unlockWith: 'passphrase' };
+      return {
+        phase: 'locked',
+        accountId: 'a',
+        displayName: 'Ann',
+        keychainSecure: false,
+        unlockWith: 'passphrase',
+      };
     },
     'settings:get': () => ({ ...state.settings }),
     'settings:set': (input: unknown) => Object.assign(state.settings, input),
@@ -43,7 +55,9 @@ const core = vi.hoisted(() => {
     call(method: string, input: unknown): Promise<unknown> {
       state.calls.push([method, input]);
       const value = values[method];
-      return Promise.resolve(value ? { ok: true, value: value(input) } : { ok: false, code: 'INTERNAL' });
+      return Promise.resolve(
+        value ? { ok: true, value: value(input) } : { ok: false, code: 'INTERNAL' },
+      );
     }
     onEvent(listener: Listener): () => void {
       state.listeners.add(listener);
@@ -105,7 +119,9 @@ describe('main process startup', () => {
   });
 
   it('takes a single-instance lock per profile (its own userData folder)', () => {
-    expect(fake.app.calls.indexOf('setPath:userData')).toBeLessThan(fake.app.calls.indexOf('requestSingleInstanceLock'));
+    expect(fake.app.calls.indexOf('setPath:userData')).toBeLessThan(
+      fake.app.calls.indexOf('requestSingleInstanceLock'),
+    );
     expect(fake.app.getPath('userData')).toMatch(/^\/fake\/userData\/profiles\/[0-9a-f]{16}$/);
     expect(core.state.startOptions).toMatchObject({ profileDir: PROFILE, appVersion: '9.8.7' }); // recorded in backup manifests
     // The app never lowers the Argon2id cost: the core's default (above the floor) applies.
@@ -118,7 +134,13 @@ describe('main process startup', () => {
     expect(fake.protocol.handlers.has('app')).toBe(true);
     expect(window.loadedUrl).toBe('app://sotto/index.html');
     const prefs = window.options['webPreferences'] as Record<string, unknown>;
-    expect(prefs).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true, webviewTag: false });
+    expect(prefs).toMatchObject({
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+      webviewTag: false,
+    });
     expect(String(prefs['preload'])).toMatch(/[/\\]preload[/\\]index\.cjs$/);
   });
 
@@ -165,7 +187,9 @@ describe('main process startup', () => {
 
   it('registers one IPC handler per method and learns the state from the core', () => {
     expect([...fake.ipcMain.handlers.keys()].sort()).toEqual(METHOD_NAMES.map(channelOf).sort());
-    expect(core.state.calls.map(([method]) => method)).toEqual(expect.arrayContaining(['app:state', 'sync:status', 'settings:get']));
+    expect(core.state.calls.map(([method]) => method)).toEqual(
+      expect.arrayContaining(['app:state', 'sync:status', 'settings:get']),
+    );
   });
 });
 
@@ -197,7 +221,9 @@ describe('events, notifications, badge, lock', () => {
     core.emit('message:new', message('the code is 4711'));
     expect(fake.Notification.shown.at(-1)).toEqual({ title: 'Sotto', body: 'New message' });
     expect(JSON.stringify(fake.Notification.shown.slice(-2))).not.toContain('4711');
-    expect(await handler(trusted, { notificationContent: 'name-and-text' })).toMatchObject({ ok: true });
+    expect(await handler(trusted, { notificationContent: 'name-and-text' })).toMatchObject({
+      ok: true,
+    });
   });
 
   it('shows the unread count as the badge', () => {
@@ -207,7 +233,9 @@ describe('events, notifications, badge, lock', () => {
 
   it('locks on screen lock, then notifies new messages without name or text', async () => {
     fake.powerMonitor.emit('lock-screen');
-    await vi.waitFor(() => expect(core.state.calls).toContainEqual(['profile:lock', { reason: 'idle' }]));
+    await vi.waitFor(() =>
+      expect(core.state.calls).toContainEqual(['profile:lock', { reason: 'idle' }]),
+    );
     core.emit('app:locked', { reason: 'idle' });
     core.emit('sync:status', { connection: 'online', outbox: 0, backlog: null, unread: 6 });
     expect(fake.app.badge).toBe(6);

@@ -13,7 +13,10 @@ import { describe, expect, it } from 'vitest';
 const ROOT = join(import.meta.dirname, '../../..');
 const require = createRequire(import.meta.url);
 const yaml = require('js-yaml') as { load(text: string): unknown };
-const config = yaml.load(readFileSync(join(ROOT, 'electron-builder.yml'), 'utf8')) as Record<string, unknown> & {
+const config = yaml.load(readFileSync(join(ROOT, 'electron-builder.yml'), 'utf8')) as Record<
+  string,
+  unknown
+> & {
   electronFuses: Record<string, boolean>;
   asarUnpack: string[];
   files: string[];
@@ -44,11 +47,15 @@ describe('electron-builder.yml', () => {
     const { validateConfiguration } = require('app-builder-lib/out/util/config/config') as {
       validateConfiguration: (config: unknown, logger: unknown) => Promise<void>;
     };
-    const { DebugLogger } = require('builder-util') as { DebugLogger: new (enabled: boolean) => unknown };
+    const { DebugLogger } = require('builder-util') as {
+      DebugLogger: new (enabled: boolean) => unknown;
+    };
     await expect(validateConfiguration(config, new DebugLogger(false))).resolves.toBeUndefined();
     // The check bites: a misspelt fuse would be silently ignored otherwise.
     const misspelt = { ...config, electronFuses: { ...config.electronFuses, runAsNod: false } };
-    await expect(validateConfiguration(misspelt, new DebugLogger(false))).rejects.toThrow(/configuration/i);
+    await expect(validateConfiguration(misspelt, new DebugLogger(false))).rejects.toThrow(
+      /configuration/i,
+    );
   });
 
   it('builds AppImage and deb, dmg, and nsis, with app id, product name and icons', () => {
@@ -66,11 +73,16 @@ describe('electron-builder.yml', () => {
   it('packs the built app into an ASAR, native modules unpacked, no sources or tests', () => {
     expect(config['asar']).toBe(true);
     expect(config.asarUnpack).toEqual(
-      expect.arrayContaining(['node_modules/@signalapp/libsignal-client/**', 'node_modules/@signalapp/sqlcipher/**', 'node_modules/@node-rs/**']),
+      expect.arrayContaining([
+        'node_modules/@signalapp/libsignal-client/**',
+        'node_modules/@signalapp/sqlcipher/**',
+        'node_modules/@node-rs/**',
+      ]),
     );
     expect(config.files).toContain('out/**');
     const exclusions = config.files.filter((pattern) => pattern.startsWith('!')).join(' ');
-    for (const dir of ['tests', 'bench', 'electron', 'renderer', 'shared', 'relay', 'docs']) expect(exclusions).toContain(dir);
+    for (const dir of ['tests', 'bench', 'electron', 'renderer', 'shared', 'relay', 'docs'])
+      expect(exclusions).toContain(dir);
     expect(exclusions).toContain('ts');
     expect(config['npmRebuild']).toBe(false);
   });
@@ -94,7 +106,12 @@ describe('the fuses electron-builder writes into the packaged binary', () => {
       FuseState: Record<'ENABLE' | 'DISABLE', number>;
     };
     const { LinuxPackager } = require('app-builder-lib') as {
-      LinuxPackager: { prototype: { generateFuseConfig(f: unknown): Promise<unknown>; addElectronFuses(c: unknown, f: unknown): Promise<unknown> } };
+      LinuxPackager: {
+        prototype: {
+          generateFuseConfig(f: unknown): Promise<unknown>;
+          addElectronFuses(c: unknown, f: unknown): Promise<unknown>;
+        };
+      };
     };
     const [on, off] = [FuseState.ENABLE, FuseState.DISABLE];
     // Electron 45's defaults: RunAsNode, NODE_OPTIONS, inspect and file:// privileges on; the rest off.
@@ -103,10 +120,21 @@ describe('the fuses electron-builder writes into the packaged binary', () => {
     try {
       const executable = join(appOutDir, 'sotto'); // linux.executableName
       const filler = Buffer.alloc(4096, 0x90);
-      writeFileSync(executable, Buffer.concat([filler, Buffer.from(SENTINEL, 'latin1'), Buffer.from([1, defaults.length, ...defaults]), filler]));
-      const packager = Object.assign(Object.create(LinuxPackager.prototype) as typeof LinuxPackager.prototype, {
-        executableName: config.linux.executableName,
-      });
+      writeFileSync(
+        executable,
+        Buffer.concat([
+          filler,
+          Buffer.from(SENTINEL, 'latin1'),
+          Buffer.from([1, defaults.length, ...defaults]),
+          filler,
+        ]),
+      );
+      const packager = Object.assign(
+        Object.create(LinuxPackager.prototype) as typeof LinuxPackager.prototype,
+        {
+          executableName: config.linux.executableName,
+        },
+      );
       const fuseConfig = await packager.generateFuseConfig(config.electronFuses);
       await packager.addElectronFuses({ appOutDir, electronPlatformName: 'linux' }, fuseConfig);
 
@@ -138,20 +166,35 @@ describe('the fuses electron-builder writes into the packaged binary', () => {
 describe('electron.vite.config.ts', () => {
   it('builds the core worker as a second main entry and keeps native modules external', async () => {
     const { default: viteConfig } = (await import('../../../electron.vite.config.ts')) as {
-      default: { main: { build: { lib: { entry: Record<string, string> }; rollupOptions: { external: string[] } } } };
+      default: {
+        main: {
+          build: { lib: { entry: Record<string, string> }; rollupOptions: { external: string[] } };
+        };
+      };
     };
     expect(Object.keys(viteConfig.main.build.lib.entry).sort()).toEqual(['core-worker', 'index']);
     expect(viteConfig.main.build.rollupOptions.external).toEqual(
-      expect.arrayContaining(['@signalapp/libsignal-client', '@signalapp/sqlcipher', '@node-rs/argon2']),
+      expect.arrayContaining([
+        '@signalapp/libsignal-client',
+        '@signalapp/sqlcipher',
+        '@node-rs/argon2',
+      ]),
     );
   });
 });
 
 describe('npm run dist', () => {
-  it.skipIf(electronBinaryInstalled())('says plainly that the Electron binary is missing, without a stack trace', () => {
-    const run = spawnSync(process.execPath, [join(ROOT, 'build/dist.mjs')], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
-    expect(run.status).toBe(2);
-    expect(run.stderr).toContain('the Electron binary is not installed');
-    expect(run.stderr).not.toMatch(/^\s+at /m);
-  });
+  it.skipIf(electronBinaryInstalled())(
+    'says plainly that the Electron binary is missing, without a stack trace',
+    () => {
+      const run = spawnSync(process.execPath, [join(ROOT, 'build/dist.mjs')], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(run.status).toBe(2);
+      expect(run.stderr).toContain('the Electron binary is not installed');
+      expect(run.stderr).not.toMatch(/^\s+at /m);
+    },
+  );
 });

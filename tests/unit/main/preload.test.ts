@@ -35,7 +35,11 @@ describe('preload', () => {
     for (const event of EVENT_NAMES) {
       const seen: unknown[][] = [];
       const off = on(event, (...args: unknown[]) => seen.push(args));
-      fake.ipcRenderer.emit(channelOf(event), { sender: 'secret ipc event', senderFrame: {} }, { payload: event });
+      fake.ipcRenderer.emit(
+        channelOf(event),
+        { sender: 'secret ipc event', senderFrame: {} },
+        { payload: event },
+      );
       expect(seen).toEqual([[{ payload: event }]]);
       off();
       fake.ipcRenderer.emit(channelOf(event), {}, { payload: 'after off' });

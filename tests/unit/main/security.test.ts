@@ -45,11 +45,15 @@ describe('the app:// protocol', () => {
     }
     expect((await get('app://sotto/')).headers.get('content-type')).toMatch(/^text\/html/);
     expect(await (await get('app://sotto/index.html')).text()).toContain('<title>Sotto</title>');
-    expect((await get('app://sotto/assets/app.js')).headers.get('content-type')).toMatch(/^text\/javascript/);
+    expect((await get('app://sotto/assets/app.js')).headers.get('content-type')).toMatch(
+      /^text\/javascript/,
+    );
   });
 
   it('has the policy the renderer is built for: nothing but itself, no network', () => {
-    const directives = Object.fromEntries(CONTENT_SECURITY_POLICY.split('; ').map((d): [string, string] => [d.split(' ')[0]!, d]));
+    const directives = Object.fromEntries(
+      CONTENT_SECURITY_POLICY.split('; ').map((d): [string, string] => [d.split(' ')[0]!, d]),
+    );
     expect(directives).toEqual({
       'default-src': "default-src 'none'",
       'script-src': "script-src 'self'",
@@ -88,12 +92,22 @@ describe('the app:// protocol', () => {
   });
 
   it('never resolves a path outside the root, whatever the URL', () => {
-    for (const url of ['app://user:pw@sotto/index.html', 'file:///etc/passwd', 'https://sotto/index.html', 'app:///etc/passwd', 'not a url'])
+    for (const url of [
+      'app://user:pw@sotto/index.html',
+      'file:///etc/passwd',
+      'https://sotto/index.html',
+      'app:///etc/passwd',
+      'not a url',
+    ])
       expect(rendererFileFor(root, url), url).toBeUndefined();
     // URL parsing resolves dot segments (also encoded ones) against the root first: they cannot climb above it.
     expect(rendererFileFor(root, 'app://sotto/%2e%2e')).toBe(join(root, 'index.html'));
-    expect(rendererFileFor(root, 'app://sotto/assets/%2e%2e/%2e%2e/%2e%2e/index.html')).toBe(join(root, 'index.html'));
-    expect(rendererFileFor(root, 'app://sotto/assets/../index.html')).toBe(join(root, 'index.html'));
+    expect(rendererFileFor(root, 'app://sotto/assets/%2e%2e/%2e%2e/%2e%2e/index.html')).toBe(
+      join(root, 'index.html'),
+    );
+    expect(rendererFileFor(root, 'app://sotto/assets/../index.html')).toBe(
+      join(root, 'index.html'),
+    );
   });
 
   it('answers only GET and HEAD', async () => {
@@ -128,8 +142,12 @@ describe('the main window', () => {
   });
 
   it('has DevTools only when asked for (an unpackaged development build)', () => {
-    expect(security.mainWindowOptions('/p', { devTools: false }).webPreferences?.devTools).toBe(false);
-    expect(security.mainWindowOptions('/p', { devTools: true }).webPreferences?.devTools).toBe(true);
+    expect(security.mainWindowOptions('/p', { devTools: false }).webPreferences?.devTools).toBe(
+      false,
+    );
+    expect(security.mainWindowOptions('/p', { devTools: true }).webPreferences?.devTools).toBe(
+      true,
+    );
   });
 });
 
@@ -176,14 +194,24 @@ describe('web contents hardening', () => {
       target.permissionRequest!({}, permission, (answer) => (granted = answer), { requestingUrl });
       return granted;
     };
-    for (const permission of ['notifications', 'media', 'geolocation', 'clipboard-read', 'openExternal', 'fullscreen', 'midi']) {
+    for (const permission of [
+      'notifications',
+      'media',
+      'geolocation',
+      'clipboard-read',
+      'openExternal',
+      'fullscreen',
+      'midi',
+    ]) {
       expect(request(permission, 'app://sotto/index.html'), permission).toBe(false);
       expect(target.permissionCheck!({}, permission, 'app://sotto'), permission).toBe(false);
     }
     expect(request('clipboard-sanitized-write', 'app://sotto/index.html')).toBe(true);
     expect(target.permissionCheck!({}, 'clipboard-sanitized-write', 'app://sotto')).toBe(true);
     expect(request('clipboard-sanitized-write', 'https://evil.example/')).toBe(false);
-    expect(target.permissionCheck!({}, 'clipboard-sanitized-write', 'https://evil.example')).toBe(false);
+    expect(target.permissionCheck!({}, 'clipboard-sanitized-write', 'https://evil.example')).toBe(
+      false,
+    );
     expect(target.permissionCheck!({}, 'clipboard-sanitized-write', undefined)).toBe(false);
     expect(target.devicePermission!({})).toBe(false);
   });

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { decodeContent, encodeContent } from '../../../shared/protocol/content.ts';
 
-const text = { v: 1, type: 'text', id: '7f9c2ba4-e88f-4e0a-9c6b-0b6f3f0c2a11', sentAt: 1_700_000_000_000, body: 'hi 你好' } as const;
+const text = {
+  v: 1,
+  type: 'text',
+  id: '7f9c2ba4-e88f-4e0a-9c6b-0b6f3f0c2a11',
+  sentAt: 1_700_000_000_000,
+  body: 'hi 你好',
+} as const;
 
 describe('message content encoding', () => {
   it('round-trips and pads to a multiple of 160 bytes', () => {
@@ -11,7 +17,9 @@ describe('message content encoding', () => {
   });
 
   it('hides the exact length: bodies of 1 and 40 characters encode to the same size', () => {
-    expect(encodeContent({ ...text, body: 'a' }).length).toBe(encodeContent({ ...text, body: 'a'.repeat(40) }).length);
+    expect(encodeContent({ ...text, body: 'a' }).length).toBe(
+      encodeContent({ ...text, body: 'a'.repeat(40) }).length,
+    );
   });
 
   it('rejects missing padding, bad JSON and unknown types', () => {

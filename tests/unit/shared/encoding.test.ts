@@ -12,7 +12,8 @@ describe('encodings', () => {
       ['fooba', 'mzxw6ytb'],
       ['foobar', 'mzxw6ytboi'],
     ];
-    for (const [input, expected] of vectors) expect(toBase32(new TextEncoder().encode(input))).toBe(expected);
+    for (const [input, expected] of vectors)
+      expect(toBase32(new TextEncoder().encode(input))).toBe(expected);
   });
 
   it('base64 round-trips all byte values and agrees with Node', () => {
@@ -25,7 +26,9 @@ describe('encodings', () => {
 describe('padded base64 pattern', () => {
   it('accepts padded base64 and rejects unpadded or stray characters', async () => {
     const { PADDED_BASE64 } = await import('../../../shared/protocol/encoding.ts');
-    for (const ok of ['', 'YQ==', 'YWI=', 'YWJj', Buffer.from('any bytes!').toString('base64')]) expect(PADDED_BASE64.test(ok)).toBe(true);
-    for (const bad of ['YQ', 'YWI', 'YW=j', 'YWJj=', 'YW J']) expect(PADDED_BASE64.test(bad)).toBe(false);
+    for (const ok of ['', 'YQ==', 'YWI=', 'YWJj', Buffer.from('any bytes!').toString('base64')])
+      expect(PADDED_BASE64.test(ok)).toBe(true);
+    for (const bad of ['YQ', 'YWI', 'YW=j', 'YWJj=', 'YW J'])
+      expect(PADDED_BASE64.test(bad)).toBe(false);
   });
 });

@@ -3,7 +3,15 @@ import { type FileHandle, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { SottoError } from '../../errors.ts';
 import { fsyncDirectory } from '../../fs-atomic.ts';
-import { DEFAULT_SCRYPT_LOG_N, headerLength, MAX_HEADER_BYTES, newFileKey, parseHeader, sealHeader, unwrapFileKey } from './header.ts';
+import {
+  DEFAULT_SCRYPT_LOG_N,
+  headerLength,
+  MAX_HEADER_BYTES,
+  newFileKey,
+  parseHeader,
+  sealHeader,
+  unwrapFileKey,
+} from './header.ts';
 import { PAYLOAD_NONCE_BYTES, PayloadOpener, PayloadSealer, SEALED_CHUNK } from './payload.ts';
 import { releaseBuffers } from '../release.ts';
 
@@ -50,7 +58,11 @@ export class AgeFileWriter {
   }
 
   /** Creates the temporary file and starts deriving the header's key; the payload can be written at once. */
-  static async create(target: string, passphrase: string, options: AgeWriteOptions = {}): Promise<AgeFileWriter> {
+  static async create(
+    target: string,
+    passphrase: string,
+    options: AgeWriteOptions = {},
+  ): Promise<AgeFileWriter> {
     const logN = options.scryptLogN ?? DEFAULT_SCRYPT_LOG_N;
     const headerBytes = headerLength(logN);
     const fileKey = newFileKey();
@@ -59,7 +71,10 @@ export class AgeFileWriter {
     const header = sealHeader(passphrase, fileKey, logN).finally(() => fileKey.fill(0));
     // Seen by commit or abort; not an unhandled rejection meanwhile.
     header.catch(() => undefined);
-    const temp = join(dirname(target), `.${basename(target)}.partial-${process.pid}-${randomBytes(4).toString('hex')}`);
+    const temp = join(
+      dirname(target),
+      `.${basename(target)}.partial-${process.pid}-${randomBytes(4).toString('hex')}`,
+    );
     let handle: FileHandle;
     try {
       handle = await open(temp, 'wx', 0o600);
@@ -135,7 +150,12 @@ export class AgeFileWriter {
     this.position += length;
     const { bytesWritten } = await this.handle.writev(buffers, at);
     // writev may write less than asked; finish the rest with plain writes.
-    if (bytesWritten < length) await writeAt(this.handle, Buffer.concat(buffers, length).subarray(bytesWritten), at + bytesWritten);
+    if (bytesWritten < length)
+      await writeAt(
+        this.handle,
+        Buffer.concat(buffers, length).subarray(bytesWritten),
+        at + bytesWritten,
+      );
     this.written += length;
     // Written: their memory can go now rather than at the next major GC.
     releaseBuffers(buffers);
@@ -144,8 +164,13 @@ export class AgeFileWriter {
 
 /** Writes all of `bytes` at `position`. */
 async function writeAt(handle: FileHandle, bytes: Buffer, position: number): Promise<void> {
-  for (let offset = 0; offset < bytes.length; ) {
-    const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset, position + offset);
+  for (let offset = 0; offset < bytes.length;) {
+    const { bytesWritten } = await handle.write(
+      bytes,
+      offset,
+      bytes.length - offset,
+      position + offset,
+    );
     offset += bytesWritten;
   }
 }
@@ -181,9 +206,14 @@ export class AgeFileReader {
     const handle = await open(path, 'r');
     try {
       const size = (await handle.stat()).size;
-      const head = await readAt(handle, 0, Math.min(size, MAX_HEADER_BYTES + PAYLOAD_NONCE_BYTES + 1));
+      const head = await readAt(
+        handle,
+        0,
+        Math.min(size, MAX_HEADER_BYTES + PAYLOAD_NONCE_BYTES + 1),
+      );
       const header = parseHeader(head, head.length === size);
-      if (size < header.length + PAYLOAD_NONCE_BYTES) throw new SottoError('BACKUP_TRUNCATED', 'payload nonce');
+      if (size < header.length + PAYLOAD_NONCE_BYTES)
+        throw new SottoError('BACKUP_TRUNCATED', 'payload nonce');
       const nonce = head.subarray(header.length, header.length + PAYLOAD_NONCE_BYTES);
       const fileKey = await unwrapFileKey(header, passphrase);
       const opener = new PayloadOpener(fileKey, nonce);

@@ -1,4 +1,12 @@
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  hkdfSync,
+  randomBytes,
+  scrypt,
+  timingSafeEqual,
+} from 'node:crypto';
 import { SottoError } from '../../errors.ts';
 
 // The textual header of an age v1 file with one scrypt (passphrase) recipient
@@ -65,7 +73,9 @@ export function hkdf(ikm: Uint8Array, salt: Uint8Array, info: string): Buffer {
 }
 
 function headerMac(fileKey: Uint8Array, macInput: Uint8Array): Buffer {
-  return createHmac('sha256', hkdf(fileKey, Buffer.alloc(0), 'header')).update(macInput).digest();
+  return createHmac('sha256', hkdf(fileKey, Buffer.alloc(0), 'header'))
+    .update(macInput)
+    .digest();
 }
 
 /** A fresh random file key (what the payload key and the header MAC derive from). */
@@ -80,26 +90,55 @@ export function newFileKey(): Buffer {
  * the header into the gap last. RangeError for a work factor Sotto does not write.
  */
 export function headerLength(logN: number): number {
-  if (!Number.isInteger(logN) || logN < 1 || logN > MAX_SCRYPT_LOG_N) throw new RangeError('scrypt work factor out of range');
+  if (!Number.isInteger(logN) || logN < 1 || logN > MAX_SCRYPT_LOG_N)
+    throw new RangeError('scrypt work factor out of range');
   const b64 = (bytes: number) => encodeBase64(Buffer.alloc(bytes)).length;
-  return `${VERSION_LINE}\n-> scrypt `.length + b64(SALT_BYTES) + 1 + String(logN).length + 1 + b64(FILE_KEY_BYTES + 16) + '\n--- '.length + b64(32) + 1;
+  return (
+    `${VERSION_LINE}\n-> scrypt `.length +
+    b64(SALT_BYTES) +
+    1 +
+    String(logN).length +
+    1 +
+    b64(FILE_KEY_BYTES + 16) +
+    '\n--- '.length +
+    b64(32) +
+    1
+  );
 }
 
 /** The complete header wrapping `fileKey` under `passphrase` with a fresh salt (runs scrypt, off the calling thread). */
-export async function sealHeader(passphrase: string, fileKey: Uint8Array, logN = DEFAULT_SCRYPT_LOG_N): Promise<Buffer> {
+export async function sealHeader(
+  passphrase: string,
+  fileKey: Uint8Array,
+  logN = DEFAULT_SCRYPT_LOG_N,
+): Promise<Buffer> {
   const length = headerLength(logN);
   const salt = randomBytes(SALT_BYTES);
-  const cipher = createCipheriv('chacha20-poly1305', await scryptKey(passphrase, salt, logN), ZERO_NONCE, { authTagLength: 16 });
+  const cipher = createCipheriv(
+    'chacha20-poly1305',
+    await scryptKey(passphrase, salt, logN),
+    ZERO_NONCE,
+    { authTagLength: 16 },
+  );
   const body = Buffer.concat([cipher.update(fileKey), cipher.final(), cipher.getAuthTag()]);
   // A 32-byte body is 43 base64 characters: one final line shorter than 64 columns.
-  const macInput = Buffer.from(`${VERSION_LINE}\n-> scrypt ${encodeBase64(salt)} ${logN}\n${encodeBase64(body)}\n---`, 'latin1');
-  const header = Buffer.concat([macInput, Buffer.from(` ${encodeBase64(headerMac(fileKey, macInput))}\n`, 'latin1')]);
+  const macInput = Buffer.from(
+    `${VERSION_LINE}\n-> scrypt ${encodeBase64(salt)} ${logN}\n${encodeBase64(body)}\n---`,
+    'latin1',
+  );
+  const header = Buffer.concat([
+    macInput,
+    Buffer.from(` ${encodeBase64(headerMac(fileKey, macInput))}\n`, 'latin1'),
+  ]);
   if (header.length !== length) throw new Error('age header length');
   return header;
 }
 
 /** A fresh file key wrapped under `passphrase`, and the complete header for it. */
-export async function writeHeader(passphrase: string, logN = DEFAULT_SCRYPT_LOG_N): Promise<{ header: Buffer; fileKey: Buffer }> {
+export async function writeHeader(
+  passphrase: string,
+  logN = DEFAULT_SCRYPT_LOG_N,
+): Promise<{ header: Buffer; fileKey: Buffer }> {
   const fileKey = newFileKey();
   return { header: await sealHeader(passphrase, fileKey, logN), fileKey };
 }
@@ -132,9 +171,11 @@ export function parseHeader(bytes: Buffer, eof: boolean): ParsedHeader {
     if (line.startsWith('---')) break;
   }
   const [, args, body, macLine, ...rest] = lines;
-  if (rest.length > 0 || !args || body === undefined || !macLine) throw tampered('not a single passphrase stanza');
+  if (rest.length > 0 || !args || body === undefined || !macLine)
+    throw tampered('not a single passphrase stanza');
   const parts = args.split(' ');
-  if (parts.length !== 4 || parts[0] !== '->' || parts[1] !== 'scrypt') throw tampered('not a passphrase stanza');
+  if (parts.length !== 4 || parts[0] !== '->' || parts[1] !== 'scrypt')
+    throw tampered('not a passphrase stanza');
   const salt = decodeBase64(parts[2]!);
   if (!salt || salt.length !== SALT_BYTES) throw tampered('salt');
   if (!/^[1-9][0-9]*$/.test(parts[3]!)) throw tampered('work factor');
@@ -146,7 +187,8 @@ export function parseHeader(bytes: Buffer, eof: boolean): ParsedHeader {
   if (!mac || mac.length !== 32) throw tampered('mac');
   // Last, once the header is known to be well-formed: a file this version will not pay for is
   // not an alteration, so not BACKUP_TAMPERED; and it is refused before any derivation.
-  if (logN > MAX_SCRYPT_LOG_N) throw new SottoError('BACKUP_UNSUPPORTED_VERSION', 'scrypt work factor');
+  if (logN > MAX_SCRYPT_LOG_N)
+    throw new SottoError('BACKUP_UNSUPPORTED_VERSION', 'scrypt work factor');
   const macEnd = start - 1 - (macLine.length - 3); // just after '---'
   return { salt, logN, wrappedKey, macInput: bytes.subarray(0, macEnd), mac, length: start };
 }
@@ -158,7 +200,8 @@ function checkLine(line: string, index: number, complete: boolean): void {
   const prefix = 'age-encryption.org/';
   if (!complete && (prefix.startsWith(line) || VERSION_LINE.startsWith(line))) return;
   if (!line.startsWith(prefix)) throw new SottoError('BACKUP_TAMPERED', 'not an age file');
-  if (complete && line !== VERSION_LINE) throw new SottoError('BACKUP_UNSUPPORTED_VERSION', 'age version');
+  if (complete && line !== VERSION_LINE)
+    throw new SottoError('BACKUP_UNSUPPORTED_VERSION', 'age version');
 }
 
 /**
@@ -167,16 +210,25 @@ function checkLine(line: string, index: number, complete: boolean): void {
  * BACKUP_TAMPERED if the header MAC does not match.
  */
 export async function unwrapFileKey(header: ParsedHeader, passphrase: string): Promise<Buffer> {
-  const decipher = createDecipheriv('chacha20-poly1305', await scryptKey(passphrase, header.salt, header.logN), ZERO_NONCE, {
-    authTagLength: 16,
-  });
+  const decipher = createDecipheriv(
+    'chacha20-poly1305',
+    await scryptKey(passphrase, header.salt, header.logN),
+    ZERO_NONCE,
+    {
+      authTagLength: 16,
+    },
+  );
   decipher.setAuthTag(header.wrappedKey.subarray(FILE_KEY_BYTES));
   let fileKey: Buffer;
   try {
-    fileKey = Buffer.concat([decipher.update(header.wrappedKey.subarray(0, FILE_KEY_BYTES)), decipher.final()]);
+    fileKey = Buffer.concat([
+      decipher.update(header.wrappedKey.subarray(0, FILE_KEY_BYTES)),
+      decipher.final(),
+    ]);
   } catch {
     throw new SottoError('WRONG_BACKUP_PASSPHRASE');
   }
-  if (!timingSafeEqual(headerMac(fileKey, header.macInput), header.mac)) throw new SottoError('BACKUP_TAMPERED', 'header mac');
+  if (!timingSafeEqual(headerMac(fileKey, header.macInput), header.mac))
+    throw new SottoError('BACKUP_TAMPERED', 'header mac');
   return fileKey;
 }

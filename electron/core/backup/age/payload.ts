@@ -87,7 +87,9 @@ export class PayloadSealer {
   }
 
   private seal(plaintext: Uint8Array, last: boolean, out: Buffer[]): void {
-    const cipher = createCipheriv('chacha20-poly1305', this.key, chunkNonce(this.counter++, last), { authTagLength: TAG });
+    const cipher = createCipheriv('chacha20-poly1305', this.key, chunkNonce(this.counter++, last), {
+      authTagLength: TAG,
+    });
     out.push(cipher.update(plaintext));
     cipher.final();
     out.push(cipher.getAuthTag());
@@ -127,16 +129,20 @@ export class PayloadOpener {
     }
     const plaintext = this.tryOpen(sealed, counter, true);
     if (plaintext) {
-      if (plaintext.length === 0 && counter > 0) throw new SottoError('BACKUP_TAMPERED', 'empty final chunk');
+      if (plaintext.length === 0 && counter > 0)
+        throw new SottoError('BACKUP_TAMPERED', 'empty final chunk');
       return plaintext;
     }
-    if (this.tryOpen(sealed, counter, false)) throw new SottoError('BACKUP_TRUNCATED', 'no final chunk');
+    if (this.tryOpen(sealed, counter, false))
+      throw new SottoError('BACKUP_TRUNCATED', 'no final chunk');
     if (sealed.length < SEALED_CHUNK) throw new SottoError('BACKUP_TRUNCATED', 'partial chunk');
     throw new SottoError('BACKUP_TAMPERED', 'final chunk');
   }
 
   private tryOpen(sealed: Buffer, counter: number, last: boolean): Buffer | undefined {
-    const decipher = createDecipheriv('chacha20-poly1305', this.key, chunkNonce(counter, last), { authTagLength: TAG });
+    const decipher = createDecipheriv('chacha20-poly1305', this.key, chunkNonce(counter, last), {
+      authTagLength: TAG,
+    });
     decipher.setAuthTag(sealed.subarray(sealed.length - TAG));
     try {
       const plaintext = decipher.update(sealed.subarray(0, sealed.length - TAG));

@@ -55,7 +55,10 @@ const tampered = (detail: string) => new SottoError('BACKUP_TAMPERED', detail);
  * trailer whose counts match the manifest's and the records', and whose
  * SHA-256 matches every byte before it, then only newline padding.
  */
-export async function readRecords(age: AgeFileReader, options: ReadOptions = {}): Promise<ReadResult> {
+export async function readRecords(
+  age: AgeFileReader,
+  options: ReadOptions = {},
+): Promise<ReadResult> {
   const hash = createHash('sha256');
   const counts = emptyCounts();
   let manifest: BackupManifest | undefined;
@@ -85,7 +88,11 @@ export async function readRecords(age: AgeFileReader, options: ReadOptions = {})
     while (start < complete) {
       const end = data.indexOf(NEWLINE, start);
       // Records come in runs of one type: a line that starts like the last one is of its type.
-      if (run && end - start > run.length && data.compare(run, 0, run.length, start, start + run.length) === 0) {
+      if (
+        run &&
+        end - start > run.length &&
+        data.compare(run, 0, run.length, start, start + run.length) === 0
+      ) {
         counts[run.type] += 1;
         if (options.deep) batch.push(parseRecord(manifest!, run.type, lineAt(data, start, end)));
         start = end + 1;
@@ -110,8 +117,11 @@ export async function readRecords(age: AgeFileReader, options: ReadOptions = {})
         break;
       } else {
         counts[type as CountedType] += 1;
-        if (options.deep) batch.push(parseRecord(manifest!, type as CountedType, lineAt(data, start, end)));
-        run = Object.assign(Buffer.from(`{"type":"${type}",`, 'latin1'), { type: type as CountedType });
+        if (options.deep)
+          batch.push(parseRecord(manifest!, type as CountedType, lineAt(data, start, end)));
+        run = Object.assign(Buffer.from(`{"type":"${type}",`, 'latin1'), {
+          type: type as CountedType,
+        });
       }
       start = end + 1;
     }
@@ -126,7 +136,10 @@ export async function readRecords(age: AgeFileReader, options: ReadOptions = {})
 
 /** The record type named at the start of a line (`{"type":"…"`), or '' if it does not start so. */
 function typeOf(data: Buffer, start: number, end: number): RecordType | '' {
-  if (end - start < TYPE_PREFIX.length + 2 || data.compare(TYPE_PREFIX, 0, TYPE_PREFIX.length, start, start + TYPE_PREFIX.length) !== 0) {
+  if (
+    end - start < TYPE_PREFIX.length + 2 ||
+    data.compare(TYPE_PREFIX, 0, TYPE_PREFIX.length, start, start + TYPE_PREFIX.length) !== 0
+  ) {
     throw tampered('record without a leading type');
   }
   const from = start + TYPE_PREFIX.length;
@@ -146,7 +159,9 @@ function lineAt(data: Buffer, start: number, end: number): unknown {
   try {
     return parseStrictJson(text);
   } catch (error) {
-    throw tampered(error instanceof StrictJsonError ? `record: ${error.fault}` : 'record is not JSON');
+    throw tampered(
+      error instanceof StrictJsonError ? `record: ${error.fault}` : 'record is not JSON',
+    );
   }
 }
 
@@ -159,7 +174,8 @@ function parseManifest(value: unknown): BackupManifest {
   const head = manifestHeadSchema.safeParse(value);
   if (!head.success) throw tampered('manifest');
   const version = head.data.version;
-  if (!isReadableVersion(version)) throw new SottoError('BACKUP_UNSUPPORTED_VERSION', `format ${version}`);
+  if (!isReadableVersion(version))
+    throw new SottoError('BACKUP_UNSUPPORTED_VERSION', `format ${version}`);
   const manifest = parseManifestRecord(version, value);
   if (!manifest) throw tampered('manifest');
   return manifest;
@@ -171,13 +187,19 @@ function parseRecord(manifest: BackupManifest, type: CountedType, value: unknown
   return record;
 }
 
-function checkTrailer(value: unknown, digest: string, counts: RecordCounts, manifest: BackupManifest): void {
+function checkTrailer(
+  value: unknown,
+  digest: string,
+  counts: RecordCounts,
+  manifest: BackupManifest,
+): void {
   const trailer = trailerSchema.safeParse(value);
   if (!trailer.success) throw tampered('trailer');
   if (trailer.data.sha256 !== digest) throw tampered('stream hash');
   for (const [type, n] of Object.entries(counts)) {
     const key = type as CountedType;
-    if (trailer.data.counts[key] !== n || manifest.counts[key] !== n) throw tampered('record counts');
+    if (trailer.data.counts[key] !== n || manifest.counts[key] !== n)
+      throw tampered('record counts');
   }
 }
 

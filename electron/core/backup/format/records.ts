@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { type AccountId, accountIdFromLegacy, accountIdSchema, LEGACY_ACCOUNT_ID } from '../../../../shared/protocol/account-id.ts';
+import {
+  type AccountId,
+  accountIdFromLegacy,
+  accountIdSchema,
+  LEGACY_ACCOUNT_ID,
+} from '../../../../shared/protocol/account-id.ts';
 import { MAX_BODY_CHARS } from '../../../../shared/protocol/content.ts';
 import { PADDED_BASE64 } from '../../../../shared/protocol/encoding.ts';
 import { deliveryTokenSchema, relayIdSchema } from '../../../../shared/relay/protocol.ts';
@@ -40,7 +45,10 @@ export type RecordType = (typeof RECORD_ORDER)[number];
 export type CountedType = Exclude<RecordType, 'manifest' | 'trailer'>;
 export const COUNTED_TYPES = RECORD_ORDER.slice(1, -1) as readonly CountedType[];
 
-const base64 = z.string().max(1 << 20).regex(PADDED_BASE64);
+const base64 = z
+  .string()
+  .max(1 << 20)
+  .regex(PADDED_BASE64);
 const time = z.number().int().nonnegative();
 const count = z.number().int().nonnegative();
 const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i);
@@ -65,7 +73,12 @@ const displayName = z.string().max(1000).refine(isStoredName, 'not a stored disp
  * A version 2 setting record with one of these keys is tampering; in a
  * version 1 file they are ignored on import.
  */
-export const UNCARRIED_SETTINGS: readonly string[] = ['delivery.token', 'delivery.tokenRegisteredWith', 'relay.id', 'keys.publishedTo'];
+export const UNCARRIED_SETTINGS: readonly string[] = [
+  'delivery.token',
+  'delivery.tokenRegisteredWith',
+  'relay.id',
+  'keys.publishedTo',
+];
 
 export const countsSchema = z.strictObject(
   Object.fromEntries(COUNTED_TYPES.map((t) => [t, count])) as Record<CountedType, typeof count>,
@@ -214,9 +227,15 @@ const base2 = schemasFor(BACKUP_VERSION, accountIdSchema);
 /** Version 2: version 1's records and the state relay protocol v2 and the identity rules added (0006, 0007). */
 const current = {
   ...base2,
-  account: base2.account.extend({ deliveryToken: deliveryTokenSchema, relayId: relayIdSchema.nullable() }),
+  account: base2.account.extend({
+    deliveryToken: deliveryTokenSchema,
+    relayId: relayIdSchema.nullable(),
+  }),
   key: keyRecordSchemaV2,
-  setting: settingRecordSchema.refine((r) => !UNCARRIED_SETTINGS.includes(r.key), 'setting carried elsewhere'),
+  setting: settingRecordSchema.refine(
+    (r) => !UNCARRIED_SETTINGS.includes(r.key),
+    'setting carried elsewhere',
+  ),
   contact: base2.contact.extend({
     relayId: relayIdSchema.nullable(),
     deliveryToken: deliveryTokenSchema.nullable(),
@@ -234,7 +253,12 @@ const base1 = schemasFor(1, legacyAccountId);
 const legacy = {
   ...base1,
   account: base1.account.transform((r) => ({ ...r, deliveryToken: null, relayId: null })),
-  key: keyRecordSchema.transform((r) => ({ ...r, state: 'current' as const, supersededAt: null, handedOutAt: null })),
+  key: keyRecordSchema.transform((r) => ({
+    ...r,
+    state: 'current' as const,
+    supersededAt: null,
+    handedOutAt: null,
+  })),
   contact: base1.contact.transform((r) => ({
     ...r,
     relayId: null,
@@ -284,13 +308,20 @@ export function isReadableVersion(version: number): version is ReadableVersion {
 }
 
 /** Validates a manifest of a readable version; undefined if it does not match that version's schema. */
-export function parseManifestRecord(version: ReadableVersion, value: unknown): BackupManifest | undefined {
+export function parseManifestRecord(
+  version: ReadableVersion,
+  value: unknown,
+): BackupManifest | undefined {
   const result = (SCHEMAS[version].manifest as z.ZodType<BackupManifest>).safeParse(value);
   return result.success ? result.data : undefined;
 }
 
 /** Validates one parsed data record of a known type; undefined if it does not match its version's schema. */
-export function parseDataRecord(version: ReadableVersion, type: CountedType, value: unknown): DataRecord | undefined {
+export function parseDataRecord(
+  version: ReadableVersion,
+  type: CountedType,
+  value: unknown,
+): DataRecord | undefined {
   const result = (SCHEMAS[version][type] as z.ZodType<DataRecord>).safeParse(value);
   return result.success ? result.data : undefined;
 }

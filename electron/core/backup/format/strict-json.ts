@@ -41,7 +41,8 @@ export function parseStrictJson(text: string): unknown {
   // inside a string; so the count is never below the members in the text, and equal to the parsed
   // objects' members only if no name was dropped as a duplicate. Otherwise the exact count decides.
   const quick = exact ? -1 : occurrences(text, '":');
-  if (quick !== members && colonsOutsideStrings(text) !== members) throw new StrictJsonError('duplicate member');
+  if (quick !== members && colonsOutsideStrings(text) !== members)
+    throw new StrictJsonError('duplicate member');
   return value;
 }
 

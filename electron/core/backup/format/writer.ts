@@ -1,7 +1,13 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { AgeFileWriter } from '../age/file.ts';
 import { CHUNK } from '../age/payload.ts';
-import { type BackupManifestIn, type CountedType, emptyCounts, type RecordCounts, type Trailer } from './records.ts';
+import {
+  type BackupManifestIn,
+  type CountedType,
+  emptyCounts,
+  type RecordCounts,
+  type Trailer,
+} from './records.ts';
 
 const NEWLINE = Buffer.from('\n');
 
@@ -46,7 +52,11 @@ export class RecordWriter {
 
   /** Writes the trailer and the padding. */
   async finish(): Promise<Trailer> {
-    const trailer: Trailer = { type: 'trailer', counts: { ...this.counted }, sha256: this.hash.digest('hex') };
+    const trailer: Trailer = {
+      type: 'trailer',
+      counts: { ...this.counted },
+      sha256: this.hash.digest('hex'),
+    };
     await this.out.write(Buffer.from(`${JSON.stringify(trailer)}\n`, 'utf8'));
     const padding = this.out.roomInChunk % CHUNK;
     if (padding > 0) await this.out.write(Buffer.alloc(padding, 0x0a));

@@ -53,15 +53,17 @@ export async function exportConversation(
   profile.assertUsable();
   if (options.encryptWith !== undefined) assertStrongPassphrase(options.encryptWith);
   const db = profile.db;
-  const where =
-    options.conversation === 'all' ? '' : 'WHERE k.account_id = ?';
+  const where = options.conversation === 'all' ? '' : 'WHERE k.account_id = ?';
   const conversations = db
     .prepare(
       `SELECT c.id, k.account_id AS accountId, coalesce(k.display_name, k.account_id) AS name
        FROM conversations c JOIN contacts k ON k.id = c.contact_id ${where} ORDER BY name COLLATE NOCASE, k.account_id`,
     )
-    .all<{ id: number; accountId: string; name: string }>(options.conversation === 'all' ? [] : [options.conversation]);
-  if (options.conversation !== 'all' && conversations.length === 0) throw new SottoError('UNKNOWN_CONTACT');
+    .all<{ id: number; accountId: string; name: string }>(
+      options.conversation === 'all' ? [] : [options.conversation],
+    );
+  if (options.conversation !== 'all' && conversations.length === 0)
+    throw new SottoError('UNKNOWN_CONTACT');
   const from = options.from ?? 0;
   const to = options.to ?? Number.MAX_SAFE_INTEGER;
   const total = Number(
@@ -79,27 +81,46 @@ export async function exportConversation(
   );
   const render = rendererFor(options.format);
   const own = profile.account;
-  const sink = options.encryptWith !== undefined ? await ageSink(file, options.encryptWith, options.scryptLogN) : await plainSink(file);
+  const sink =
+    options.encryptWith !== undefined
+      ? await ageSink(file, options.encryptWith, options.scryptLogN)
+      : await plainSink(file);
   let written = 0;
   try {
-    await sink.write(render.begin({ ownName: own.displayName, ownAccountId: own.accountId, exportedAt: Date.now(), from: options.from, to: options.to }));
+    await sink.write(
+      render.begin({
+        ownName: own.displayName,
+        ownAccountId: own.accountId,
+        exportedAt: Date.now(),
+        from: options.from,
+        to: options.to,
+      }),
+    );
     for (const [index, c] of conversations.entries()) {
       await sink.write(render.conversation(c, index === 0));
       let cursor = { sentAt: -1, id: 0 };
       let first = true;
       for (;;) {
         throwIfCancelled(options.signal);
-        const rows = page.all<{ id: number; uuid: string; outgoing: number; sentAt: number; body: string; status: string }>([
-          c.id,
-          from,
-          to,
-          cursor.sentAt,
-          cursor.id,
-        ]);
+        const rows = page.all<{
+          id: number;
+          uuid: string;
+          outgoing: number;
+          sentAt: number;
+          body: string;
+          status: string;
+        }>([c.id, from, to, cursor.sentAt, cursor.id]);
         if (rows.length === 0) break;
         let text = '';
         for (const r of rows) {
-          text += render.message({ ...r, outgoing: r.outgoing === 1, senderName: r.outgoing === 1 ? own.displayName : c.name }, first);
+          text += render.message(
+            {
+              ...r,
+              outgoing: r.outgoing === 1,
+              senderName: r.outgoing === 1 ? own.displayName : c.name,
+            },
+            first,
+          );
           first = false;
         }
         await sink.write(text);
@@ -120,12 +141,23 @@ export async function exportConversation(
 }
 
 async function ageSink(file: string, passphrase: string, scryptLogN?: number): Promise<Sink> {
-  const age = await AgeFileWriter.create(file, passphrase, scryptLogN === undefined ? {} : { scryptLogN });
-  return { write: (text) => age.write(Buffer.from(text, 'utf8')), commit: () => age.commit(), abort: () => age.abort() };
+  const age = await AgeFileWriter.create(
+    file,
+    passphrase,
+    scryptLogN === undefined ? {} : { scryptLogN },
+  );
+  return {
+    write: (text) => age.write(Buffer.from(text, 'utf8')),
+    commit: () => age.commit(),
+    abort: () => age.abort(),
+  };
 }
 
 async function plainSink(file: string): Promise<Sink> {
-  const temp = join(dirname(file), `.${basename(file)}.partial-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const temp = join(
+    dirname(file),
+    `.${basename(file)}.partial-${process.pid}-${randomBytes(4).toString('hex')}`,
+  );
   const handle: FileHandle = await open(temp, 'wx', 0o600);
   return {
     // writeFile writes all of it from the current position (a plain write may stop short).

@@ -70,7 +70,8 @@ const html: Renderer = {
     `<title>Sotto export — ${escapeHtml(doc.ownName)}</title><style>${CSS}</style></head><body>\n` +
     `<h1>Sotto conversations of ${escapeHtml(doc.ownName)}</h1>\n` +
     `<p class="meta">Exported ${escapeHtml(iso(doc.exportedAt))}; ${escapeHtml(rangeText(doc))}. Times are UTC.</p>\n`,
-  conversation: (c) => `<section>\n<h2>${escapeHtml(c.name)} <span class="meta">${escapeHtml(c.accountId)}</span></h2>\n`,
+  conversation: (c) =>
+    `<section>\n<h2>${escapeHtml(c.name)} <span class="meta">${escapeHtml(c.accountId)}</span></h2>\n`,
   message: (m) =>
     `<article class="m${m.outgoing ? ' out' : ''}"><header>${escapeHtml(m.senderName)} · <time datetime="${escapeHtml(iso(m.sentAt))}">${escapeHtml(stamp(m.sentAt))}</time>` +
     `${m.outgoing ? ` · ${escapeHtml(m.status)}` : ''}</header><p>${escapeHtml(m.body)}</p></article>\n`,
@@ -99,7 +100,8 @@ const json: Renderer = {
     `"account":${JSON.stringify({ accountId: doc.ownAccountId, name: doc.ownName })},` +
     `"from":${doc.from === undefined ? 'null' : JSON.stringify(iso(doc.from))},"to":${doc.to === undefined ? 'null' : JSON.stringify(iso(doc.to))},` +
     `"conversations":[`,
-  conversation: (c, first) => `${first ? '' : ','}\n{"contact":${JSON.stringify({ accountId: c.accountId, name: c.name })},"messages":[`,
+  conversation: (c, first) =>
+    `${first ? '' : ','}\n{"contact":${JSON.stringify({ accountId: c.accountId, name: c.name })},"messages":[`,
   message: (m, first) =>
     `${first ? '' : ','}\n${JSON.stringify({
       id: m.uuid,

@@ -34,9 +34,16 @@ function upgradeAddress(value: string): string {
   return dot < 0 ? value : `${upgradeId(value.slice(0, dot))}${value.slice(dot)}`;
 }
 
-function rewriteColumn(db: Sql, table: string, column: string, upgrade: (value: string) => string): void {
+function rewriteColumn(
+  db: Sql,
+  table: string,
+  column: string,
+  upgrade: (value: string) => string,
+): void {
   // Table and column names come from the constant lists above, never from input.
-  const values = db.prepare(`SELECT DISTINCT ${column} FROM ${table}`, { pluck: true }).all<string>();
+  const values = db
+    .prepare(`SELECT DISTINCT ${column} FROM ${table}`, { pluck: true })
+    .all<string>();
   const update = db.prepare(`UPDATE ${table} SET ${column} = ? WHERE ${column} = ?`);
   for (const value of values) {
     const next = upgrade(value);
@@ -50,16 +57,21 @@ function rewriteColumn(db: Sql, table: string, column: string, upgrade: (value: 
  * key, and an id that is not its key's is exactly what this release forbids.
  */
 function rewriteAccount(db: Sql): void {
-  const row = db.prepare('SELECT account_id, identity_key_pair FROM account WHERE singleton = 1').get<{
-    account_id: string;
-    identity_key_pair: Uint8Array<ArrayBuffer>;
-  }>();
+  const row = db
+    .prepare('SELECT account_id, identity_key_pair FROM account WHERE singleton = 1')
+    .get<{
+      account_id: string;
+      identity_key_pair: Uint8Array<ArrayBuffer>;
+    }>();
   if (!row) return;
   const derived = deriveAccountId(IdentityKeyPair.deserialize(row.identity_key_pair).publicKey);
   if (derived === row.account_id) return;
   db.prepare('UPDATE account SET account_id = ? WHERE singleton = 1').run([derived]);
   // Our own outgoing messages carry our id as sender (the dedupe key, R3).
-  db.prepare('UPDATE messages SET sender_account = ? WHERE sender_account = ?').run([derived, upgradeId(row.account_id)]);
+  db.prepare('UPDATE messages SET sender_account = ? WHERE sender_account = ?').run([
+    derived,
+    upgradeId(row.account_id),
+  ]);
 }
 
 /**
@@ -79,7 +91,8 @@ export const migration0007: Migration = {
     // contacts.account_id is UNIQUE and identities.account_id a primary key: two legacy ids
     // never map to one new id (both are prefixes of one digest), so updates cannot collide.
     for (const { table, column } of ACCOUNT_ID_COLUMNS) rewriteColumn(db, table, column, upgradeId);
-    for (const { table, column } of ADDRESS_COLUMNS) rewriteColumn(db, table, column, upgradeAddress);
+    for (const { table, column } of ADDRESS_COLUMNS)
+      rewriteColumn(db, table, column, upgradeAddress);
     rewriteAccount(db);
     db.exec(`
       CREATE TABLE trust_refusals (
@@ -141,8 +154,12 @@ export const migration0007: Migration = {
  * built on the forged key.
  */
 function repairForgedIdentities(db: Sql): void {
-  const rows = db.prepare('SELECT account_id, public_key FROM identities').all<{ account_id: string; public_key: Uint8Array<ArrayBuffer> }>();
-  const history = db.prepare('SELECT old_key, new_key FROM identity_changes WHERE account_id = ? ORDER BY id DESC');
+  const rows = db
+    .prepare('SELECT account_id, public_key FROM identities')
+    .all<{ account_id: string; public_key: Uint8Array<ArrayBuffer> }>();
+  const history = db.prepare(
+    'SELECT old_key, new_key FROM identity_changes WHERE account_id = ? ORDER BY id DESC',
+  );
   for (const row of rows) {
     if (derives(row.public_key, row.account_id)) continue;
     const genuine = history
@@ -150,18 +167,21 @@ function repairForgedIdentities(db: Sql): void {
       .flatMap((change) => [change.new_key, change.old_key])
       .find((key) => derives(key, row.account_id));
     if (genuine) {
-      db.prepare("UPDATE identities SET public_key = ?, trust = 'trusted', verified = 0, changed_at = NULL WHERE account_id = ?").run([
-        genuine,
-        row.account_id,
-      ]);
+      db.prepare(
+        "UPDATE identities SET public_key = ?, trust = 'trusted', verified = 0, changed_at = NULL WHERE account_id = ?",
+      ).run([genuine, row.account_id]);
     } else {
       db.prepare('DELETE FROM identities WHERE account_id = ?').run([row.account_id]);
     }
-    db.prepare("DELETE FROM sessions WHERE address LIKE ? ESCAPE '\\'").run([`${row.account_id}.%`]);
+    db.prepare("DELETE FROM sessions WHERE address LIKE ? ESCAPE '\\'").run([
+      `${row.account_id}.%`,
+    ]);
     db.prepare(
       'UPDATE conversations SET identity_changed = 0 WHERE contact_id = (SELECT id FROM contacts WHERE account_id = ?)',
     ).run([row.account_id]);
-    db.prepare('UPDATE identity_changes SET accepted_at = coalesce(accepted_at, 0) WHERE account_id = ?').run([row.account_id]);
+    db.prepare(
+      'UPDATE identity_changes SET accepted_at = coalesce(accepted_at, 0) WHERE account_id = ?',
+    ).run([row.account_id]);
     db.prepare(
       `INSERT INTO trust_refusals (code, count, last_at) VALUES ('identity.forged', 1, ?)
        ON CONFLICT (code) DO UPDATE SET count = count + 1, last_at = excluded.last_at`,
