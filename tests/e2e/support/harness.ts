@@ -262,6 +262,6 @@ export async function readInvite(page: Page): Promise<string> {
       },
       { timeout: 20_000 },
     )
-    .toMatch(/^sotto:\/\/invite\/1#/);
+    .toMatch(/^sotto:\/\/invite\/2#/);
   return invite;
 }
