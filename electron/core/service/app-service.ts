@@ -628,14 +628,17 @@ class AppService implements CoreService {
     const db = this.profile?.db;
     if (!db) return;
     let stored = 0;
+    // A control content (a contact's move notice, a new token) changes the list's flags without a message.
+    let changed = false;
     for (const outcome of outcomes) {
+      if (outcome.outcome === 'control') changed = true;
       if (outcome.outcome !== 'stored') continue;
       stored++;
       // Read back through the core: the UI shows exactly what was committed.
       const message = getMessage(db, outcome.messageId);
       if (message) this.emit('message:new', message);
     }
-    if (stored > 0) this.emit('conversations:changed', {});
+    if (stored > 0 || changed) this.emit('conversations:changed', {});
     if (this.backlog || stored >= BACKLOG_THRESHOLD)
       this.backlog = { received: (this.backlog?.received ?? 0) + stored };
   }
