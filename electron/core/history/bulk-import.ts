@@ -1,5 +1,6 @@
 import { ensureConversation } from '../contacts/contacts.ts';
 import type { Profile } from '../profile/profile.ts';
+import { dropDeferrableIndexes, ensureMessageIndexes } from './deferred-indexes.ts';
 import { indexNewMessages } from './search-index.ts';
 
 /** One message to import (from a backup, or another client's export). */
@@ -32,12 +33,20 @@ export interface ImportReport {
 const BATCH = 50_000;
 /** Page cache during an import (KiB), so the index pages a batch touches stay decrypted in memory. */
 const IMPORT_CACHE_KIB = 256 * 1024;
+/**
+ * An import at least this many times the rows already stored drops the
+ * deferrable indexes at its first full batch and builds them once at the end:
+ * rebuilding over the existing rows costs less than maintaining them per row.
+ */
+const DEFER_INDEXES_RATIO = 1;
 
 /**
  * Imports many messages fast: transactions of 50,000 rows, merging by message id
  * (importing the same messages twice adds nothing), with full-text indexing
- * done in one pass at the end. A crash midway leaves committed batches in
- * place; the search index catches up on the next open.
+ * done in one pass at the end; a large import also builds the deferrable
+ * indexes once at the end (deferred-indexes.ts). A crash midway leaves
+ * committed batches in place; the search index and any dropped index come
+ * back on the next open.
  */
 export function importMessages(
   profile: Profile,
@@ -53,8 +62,17 @@ export function importMessages(
   let inserted = 0;
   let skipped = 0;
   let batch: ImportedMessage[] = [];
+  let deferring = false;
   const flush = () => {
     profile.commit(undefined, () => {
+      if (
+        !deferring &&
+        batch.length >= BATCH &&
+        batch.length >= storedRows(db) * DEFER_INDEXES_RATIO
+      ) {
+        dropDeferrableIndexes(db);
+        deferring = true;
+      }
       for (const m of batch) {
         let conversation = conversations.get(m.conversationWith);
         if (!conversation) {
@@ -98,6 +116,7 @@ export function importMessages(
         'UPDATE conversations SET last_message_at = max(coalesce(last_message_at, 0), ?) WHERE id = ?',
       );
       for (const c of conversations.values()) if (c.lastSentAt > 0) touch.run([c.lastSentAt, c.id]);
+      if (deferring) ensureMessageIndexes(db);
       indexNewMessages(db);
     });
   } finally {
@@ -105,4 +124,9 @@ export function importMessages(
     db.exec(`PRAGMA cache_size = ${cacheSize}`);
   }
   return { inserted, skipped };
+}
+
+/** Rows in `messages` (max(id) is exact enough and O(1): ids are never reused). */
+function storedRows(db: Profile['db']): number {
+  return Number(db.prepare('SELECT coalesce(max(id), 0) FROM messages', { pluck: true }).get());
 }

@@ -6,6 +6,7 @@ import { migrate } from '../db/migrate.ts';
 import { ProfileLock } from '../db/profile-lock.ts';
 import { openKeyed, type Sql } from '../db/sqlite.ts';
 import { createAccount } from '../crypto/account.ts';
+import { ensureMessageIndexes } from '../history/deferred-indexes.ts';
 import { indexNewMessages } from '../history/search-index.ts';
 import { ProtocolState, type LocalAccount } from '../crypto/protocol-state.ts';
 import type { ProtocolTransaction } from '../crypto/protocol-transaction.ts';
@@ -144,7 +145,11 @@ export class Profile {
       const account = ProtocolState.loadAccount(db);
       if (!account) throw new SottoError('DB_CORRUPT', 'no account');
       const opened = db;
-      opened.transaction(() => indexNewMessages(opened))(); // catch up after an interrupted import
+      // Catch up after an interrupted import: its dropped indexes, then search.
+      opened.transaction(() => {
+        ensureMessageIndexes(opened);
+        indexNewMessages(opened);
+      })();
       // Only once the user proved to be the owner: a refused open changes nothing, not even modes.
       secureProfileFiles(paths);
       return new Profile(

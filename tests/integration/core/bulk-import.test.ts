@@ -67,4 +67,45 @@ describe('bulk import', () => {
     expect(searchMessages(reopened.db, 'marmalade')).toHaveLength(2);
     await reopened.close();
   });
+
+  it('an import killed midway gets its deferred indexes back at the next open; a large import rebuilds them at its end', async () => {
+    const alice = await newProfile('Alice');
+    const { profile: bob } = await newProfile('Bob');
+    addContact(alice.profile, cardOf(bob));
+    const indexSql = (db: Profile['db']) =>
+      db
+        .prepare(
+          "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'messages' ORDER BY name",
+        )
+        .all<{ name: string; sql: string | null }>();
+    const migrated = indexSql(alice.profile.db);
+    expect(migrated.map((r) => r.name)).toEqual(
+      expect.arrayContaining(['messages_by_conversation', 'messages_failed']),
+    );
+
+    // The first full batch (50,000 rows) drops the deferrable indexes; the import dies after it committed.
+    const peer = bob.account.accountId;
+    function* dying(): Generator<ImportedMessage> {
+      yield* messages(peer, 70_000);
+      throw new Error('killed');
+    }
+    expect(() => importMessages(alice.profile, dying())).toThrow('killed');
+    expect(indexSql(alice.profile.db).map((r) => r.name)).not.toContain('messages_by_conversation');
+    await alice.profile.close();
+
+    const reopened = await Profile.open(alice.dir, { passphrase: alice.passphrase });
+    expect(indexSql(reopened.db)).toEqual(migrated);
+    expect(searchMessages(reopened.db, 'marmalade', 50_000)).toHaveLength(Math.ceil(50_000 / 7));
+
+    // At least as many new rows as stored ones: dropped at the first batch, built again at the end.
+    expect(importMessages(reopened, messages(peer, 60_000, 70_000))).toEqual({
+      inserted: 60_000,
+      skipped: 0,
+    });
+    expect(indexSql(reopened.db)).toEqual(migrated);
+    expect(reopened.db.prepare('SELECT count(*) FROM messages', { pluck: true }).get()).toBe(
+      110_000,
+    );
+    await reopened.close();
+  });
 });
