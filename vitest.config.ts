@@ -14,6 +14,9 @@ export default defineConfig({
           name: 'unit',
           environment: 'node',
           include: ['tests/unit/**/*.test.ts'],
+          // Budgets, not expectations: a test that passes returns at once, but a
+          // machine with both cores busy takes many times the idle time.
+          testTimeout: 60_000,
         },
       },
       {
@@ -24,6 +27,7 @@ export default defineConfig({
           name: 'renderer',
           environment: 'happy-dom',
           include: ['tests/renderer/**/*.test.ts'],
+          testTimeout: 60_000,
         },
       },
       {
