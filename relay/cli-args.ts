@@ -26,12 +26,16 @@ const budgetLines = Object.entries(BUDGET_FLAGS)
 
 /** `sotto-relay --help`. */
 export const USAGE = `Usage: sotto-relay --data DIR [options]
+       sotto-relay --database postgres://USER@HOST/DB [options]
 
 Runs a Sotto relay, protocol 2 (docs/relay-protocol.md): WebSocket at ws://HOST:PORT/v2
 (wss:// with --tls-cert and --tls-key).
 
 Options:
-  --data DIR             where relay.db lives (created if missing, mode 0700; required)
+  --data DIR             where relay.db lives (created if missing, mode 0700): the embedded
+                         SQLite store, for a relay of one process
+  --database URL         a PostgreSQL database shared by every node of a relay (also
+                         SOTTO_RELAY_DATABASE_URL): docs/relay-operations.md
   --port N               TCP port, 0 picks a free one (default 8787)
   --host ADDR            address to bind (default 127.0.0.1)
   --tls-cert FILE        PEM certificate chain: serve wss:// (reloaded on SIGHUP)
@@ -72,7 +76,11 @@ const budgetSchema = z
 
 const argsSchema = z
   .object({
-    data: z.string().min(1),
+    data: z.string().min(1).optional(),
+    database: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'the database is a postgres:// URL')
+      .optional(),
     port: count(0, 65_535).default(8787),
     host: z.string().min(1).default('127.0.0.1'),
     'tls-cert': z.string().min(1).optional(),
@@ -91,6 +99,9 @@ const argsSchema = z
   })
   .refine((args) => (args['tls-cert'] === undefined) === (args['tls-key'] === undefined), {
     message: '--tls-cert and --tls-key go together',
+  })
+  .refine((args) => (args.data === undefined) !== (args.database === undefined), {
+    message: 'give one store: --data DIR or --database URL',
   });
 
 /** The parsed command line. */
@@ -102,6 +113,7 @@ export function parseCommandLine(): RelayArgs | 'help' {
   const { values } = parseArgs({
     options: {
       data: text,
+      database: text,
       port: text,
       host: text,
       'tls-cert': text,
@@ -122,7 +134,11 @@ export function parseCommandLine(): RelayArgs | 'help' {
     strict: true,
   });
   if (values.help) return 'help';
-  return argsSchema.parse(values);
+  const fromEnvironment = process.env['SOTTO_RELAY_DATABASE_URL'];
+  return argsSchema.parse({
+    ...values,
+    database: values.database ?? (values.data === undefined ? fromEnvironment : undefined),
+  });
 }
 
 /** The budgets the command line replaces. */

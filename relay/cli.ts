@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { budgetsOf, parseCommandLine, USAGE, type RelayArgs } from './cli-args.ts';
-import type { WorkerRelayStorage } from './worker-storage.ts';
+import type { RelayStorage } from './storage.ts';
 
 // `sotto-relay`: the reference relay as a process. Prints exactly one line on
 // stdout once listening (scripts and tests parse it: the URL and the relay
@@ -28,7 +28,25 @@ function readTls(args: RelayArgs): { key: Buffer; cert: Buffer } | undefined {
     : { cert: readFileSync(cert), key: readFileSync(key) };
 }
 
-async function openStorage(dataDir: string): Promise<WorkerRelayStorage> {
+/** The shared PostgreSQL store; exits 1 (saying only what failed, never the URL: it may hold a password). */
+async function openDatabase(url: string): Promise<RelayStorage> {
+  const [{ PostgresRelayStorage }, { NewerRelayDataError }] = await Promise.all([
+    import('./postgres/storage.ts'),
+    import('./sqlite-schema.ts'),
+  ]);
+  try {
+    return await PostgresRelayStorage.open(url);
+  } catch (error) {
+    process.stderr.write(
+      error instanceof NewerRelayDataError
+        ? 'sotto-relay: the database was migrated by a newer relay; upgrade this node\n'
+        : `sotto-relay: cannot open the database (${errorCode(error)})\n`,
+    );
+    process.exit(1);
+  }
+}
+
+async function openStorage(dataDir: string): Promise<RelayStorage> {
   const [{ WorkerRelayStorage }, { ProtocolOneDataError }, { RELAY_DB_FILE }] = await Promise.all([
     import('./worker-storage.ts'),
     import('./sqlite-schema.ts'),
@@ -79,7 +97,10 @@ async function main(): Promise<void> {
     fail(`cannot read the TLS certificate or key (${errorCode(error)})`);
   }
 
-  const storage = await openStorage(args.data);
+  const storage =
+    args.database !== undefined
+      ? await openDatabase(args.database)
+      : await openStorage(args.data ?? '');
   const [{ RELAY_PATH, createRelayServer }, { log }] = await Promise.all([
     import('./server.ts'),
     import('./log.ts'),

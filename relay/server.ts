@@ -112,6 +112,14 @@ export function createRelayServer(options: RelayServerOptions): RelayServer {
     });
   });
 
+  // Another node stored mail for a device connected here (shared storage only).
+  settings.storage.onEnvelopesArrived?.((wakeup) => {
+    if (wakeup === 'all') connections.forEach((connection) => connection.envelopesArrived());
+    else
+      for (const mailbox of wakeup)
+        for (const peer of registry.ofMailbox(mailbox)) peer.envelopesArrived();
+  });
+
   let sweeping = false;
   // Small batches, each its own transaction, yielding between them: intake
   // never waits behind one long delete.
