@@ -73,11 +73,14 @@ export async function sendStream(
         throw new Error(`batch refused: ${JSON.stringify(answer).slice(0, 200)}`);
       start = end;
     } catch (error) {
-      // The node went away: the same client message ids on another node store nothing twice.
+      // The node (or its database) went away: the same client message ids,
+      // resent on the next node, store nothing twice. A short pause between
+      // attempts, as a client's retry would wait; about 30 s in all.
       attempt += 1;
-      if (attempt > 50) throw error;
+      if (attempt > 300) throw error;
       await sender?.close().catch(() => undefined);
       sender = undefined;
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
   await sender?.close();

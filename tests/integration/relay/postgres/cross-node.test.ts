@@ -108,4 +108,33 @@ describe('relay nodes over one PostgreSQL', () => {
     await sendStream(() => [a!.url], device, bob.token, 0, 300);
     expect((await receiveStream(() => [a!.url], device, 300)).positions).toEqual(range(300));
   });
+
+  it('PostgreSQL crashes (-m immediate) and restarts mid-stream: nodes recover, nothing lost or duplicated', async () => {
+    const [a, c] = nodes;
+    const bob = await registeredDevice(c!.url);
+    await bob.client.close();
+    let crashed = false;
+    const receiving = receiveStream(
+      () => [c!.url, a!.url],
+      bob.device,
+      STREAM,
+      undefined,
+      async (seen) => {
+        if (!crashed && seen.ids.length >= 600) {
+          crashed = true;
+          await postgres.crash();
+          await postgres.restart();
+        }
+      },
+    );
+    await sendStream(() => [a!.url, c!.url], bob.device, bob.token, 0, STREAM);
+    const received = await receiving;
+    expect(crashed).toBe(true);
+    expect(deduplicated(received)).toEqual(range(STREAM));
+    // Both nodes are still serving.
+    for (const node of [a!, c!]) {
+      const probe = await registeredDevice(node.url);
+      await probe.client.close();
+    }
+  });
 });
