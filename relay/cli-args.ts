@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { DEFAULT_BUDGETS, type RelayBudgetSpecs } from './options.ts';
@@ -52,6 +53,12 @@ Options:
   --upgrade-timeout-ms N            TCP connection to complete upgrade request (default 5000)
   --budget NAME=BURST/PER_SECOND    replace one token-bucket budget (repeatable); defaults:
 ${budgetLines}
+  --ops-port N           serve GET /healthz and GET /metrics (Prometheus) on this port
+  --ops-host ADDR        address of the operations port (default 127.0.0.1)
+  --drain-seconds N      on SIGTERM, answer /healthz 503 this long before closing
+                         connections, so a load balancer moves clients first (default 0)
+  --config FILE          a JSON object of these options by long name (e.g. {"port": 8787});
+                         SOTTO_RELAY_<NAME> variables override it, and flags override both
   --ttl-seconds N        for testing only: the envelope lifetime in seconds (overrides --ttl-days)
   -h, --help             print this help and exit
 
@@ -96,6 +103,9 @@ const argsSchema = z
     'handshake-timeout-ms': count(100, 600_000).default(10_000),
     'upgrade-timeout-ms': count(100, 600_000).default(5_000),
     budget: z.array(budgetSchema).default([]),
+    'ops-port': count(0, 65_535).optional(),
+    'ops-host': z.string().min(1).default('127.0.0.1'),
+    'drain-seconds': count(0, 3600).default(0),
   })
   .refine((args) => (args['tls-cert'] === undefined) === (args['tls-key'] === undefined), {
     message: '--tls-cert and --tls-key go together',
@@ -129,16 +139,56 @@ export function parseCommandLine(): RelayArgs | 'help' {
       'handshake-timeout-ms': text,
       'upgrade-timeout-ms': text,
       budget: { type: 'string', multiple: true },
+      'ops-port': text,
+      'ops-host': text,
+      'drain-seconds': text,
+      config: text,
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
   if (values.help) return 'help';
-  const fromEnvironment = process.env['SOTTO_RELAY_DATABASE_URL'];
-  return argsSchema.parse({
-    ...values,
-    database: values.database ?? (values.data === undefined ? fromEnvironment : undefined),
-  });
+  const { config, ...flags } = values;
+  const merged = { ...configFile(config), ...environment(Object.keys(argsSchema.shape)), ...flags };
+  // One store only: a --data flag beats a database URL from the environment or the file.
+  if (flags.data !== undefined && flags.database === undefined) delete merged.database;
+  return argsSchema.parse(merged);
+}
+
+const configSchema = z.record(
+  z.string(),
+  z.union([z.string(), z.number(), z.boolean(), z.array(z.string())]),
+);
+
+/** The options of a --config file (a JSON object by long option name); values become flag text. */
+function configFile(path: string | undefined): Record<string, unknown> {
+  if (path === undefined) return {};
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    // Not the parser's message: it may quote the file, and the file may hold a password.
+    throw new Error('the --config file cannot be read as JSON');
+  }
+  const parsed = configSchema.parse(json);
+  return Object.fromEntries(
+    Object.entries(parsed).map(([key, value]) => [
+      key,
+      typeof value === 'number' ? String(value) : value,
+    ]),
+  );
+}
+
+/** SOTTO_RELAY_<NAME> for each option (SOTTO_RELAY_DATABASE_URL for --database); `budget` and `trust-proxy` are file or flag only. */
+function environment(names: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of names) {
+    if (name === 'budget' || name === 'trust-proxy') continue;
+    const variable = `SOTTO_RELAY_${name === 'database' ? 'DATABASE_URL' : name.toUpperCase().replace(/-/g, '_')}`;
+    const value = process.env[variable];
+    if (value !== undefined && value !== '') out[name] = value;
+  }
+  return out;
 }
 
 /** The budgets the command line replaces. */

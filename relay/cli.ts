@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { budgetsOf, parseCommandLine, USAGE, type RelayArgs } from './cli-args.ts';
+import type { OpsServer } from './ops-server.ts';
 import type { RelayStorage } from './storage.ts';
 
 // `sotto-relay`: the reference relay as a process. Prints exactly one line on
@@ -101,14 +102,17 @@ async function main(): Promise<void> {
     args.database !== undefined
       ? await openDatabase(args.database)
       : await openStorage(args.data ?? '');
-  const [{ RELAY_PATH, createRelayServer }, { log }] = await Promise.all([
-    import('./server.ts'),
-    import('./log.ts'),
-  ]);
+  const [{ RELAY_PATH, createRelayServer }, { log }, { instrumentStorage }, { metrics }] =
+    await Promise.all([
+      import('./server.ts'),
+      import('./log.ts'),
+      import('./instrumented-storage.ts'),
+      import('./metrics.ts'),
+    ]);
   const ttlMs =
     args['ttl-seconds'] !== undefined ? args['ttl-seconds'] * 1000 : args['ttl-days'] * 86_400_000;
   const relay = createRelayServer({
-    storage,
+    storage: instrumentStorage(storage),
     ttlMs,
     mailboxQuota: args['mailbox-quota'],
     maxStorageBytes: args['max-storage-mb'] * 1024 * 1024,
@@ -132,13 +136,36 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
+  let ops: OpsServer | undefined;
+  const opsPort = args['ops-port'];
+  if (opsPort !== undefined) {
+    const { startOpsServer } = await import('./ops-server.ts');
+    try {
+      ops = await startOpsServer(opsPort, args['ops-host'], () => relay.pushesInFlight());
+    } catch (error) {
+      await relay.close();
+      await storage.close();
+      process.stderr.write(
+        `sotto-relay: cannot listen on ${args['ops-host']}:${opsPort} (${errorCode(error)})\n`,
+      );
+      process.exit(1);
+    }
+  }
+
+  // Drain: /healthz turns 503 first (the load balancer stops sending new
+  // clients), then new upgrades are refused and every connection closes with
+  // 1001 once its request in progress is answered (an accepted send is
+  // committed); clients reconnect, through the balancer, to another node.
   let stopping = false;
   const stop = () => {
     if (stopping) return;
     stopping = true;
-    relay
-      .close()
+    metrics.draining = true;
+    log.warn('relay.draining', { seconds: args['drain-seconds'] });
+    new Promise((resolve) => setTimeout(resolve, args['drain-seconds'] * 1000))
+      .then(() => relay.close())
       .then(() => storage.close())
+      .then(() => ops?.close())
       .then(
         () => process.exit(0),
         () => process.exit(1),
