@@ -124,6 +124,18 @@ describe('relay configuration', () => {
     }
   });
 
+  it('the sample config of deploy/ (relay.json) is accepted', async () => {
+    const ops = await freePort();
+    const relay = await startRelayProcess(relayDataDir(), {
+      args: ['--config', 'deploy/relay.json', '--ops-port', String(ops), '--drain-seconds', '0'],
+    });
+    try {
+      expect((await get(ops, '/healthz')).status).toBe(200);
+    } finally {
+      expect(await relay.stop()).toBe(0);
+    }
+  });
+
   it('a config file that is not JSON, or has a wrong value, is refused with exit 2 without quoting the file', async () => {
     const dir = relayDataDir();
     const broken = join(dir, 'broken.json');
