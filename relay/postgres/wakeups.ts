@@ -34,11 +34,16 @@ function parsePayload(payload: string): { node: string; mailboxes: Mailbox[] } {
   const [node = '', ...items] = payload.split(' ');
   const mailboxes: Mailbox[] = [];
   for (const item of items) {
-    const [account = '', device = ''] = item.split(':');
+    const [account = '', device = '', ...rest] = item.split(':');
     const accountId = accountIdSchema.safeParse(account);
-    const deviceId = Number(device);
-    if (accountId.success && Number.isInteger(deviceId))
-      mailboxes.push({ accountId: accountId.data, deviceId });
+    // Digits only: Number('') is 0 and Number('1e3') is 1000.
+    if (
+      accountId.success &&
+      rest.length === 0 &&
+      /^[1-9][0-9]{0,2}$/.test(device) &&
+      Number(device) <= 127
+    )
+      mailboxes.push({ accountId: accountId.data, deviceId: Number(device) });
   }
   return { node, mailboxes };
 }

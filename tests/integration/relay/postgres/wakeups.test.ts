@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { accountIdSchema } from '../../../../shared/protocol/account-id.ts';
 import { PostgresRelayStorage } from '../../../../relay/postgres/storage.ts';
@@ -70,5 +71,36 @@ it('after a database crash each node re-listens once, rescans, and then sees eve
   await until(() => seen.has(sentinel.accountId));
   expect(after.map((m) => seen.get(m.accountId))).toEqual(Array(20).fill(1));
   expect(rescans).toBe(1);
+  await Promise.all([sender.close(), listener.close()]);
+});
+
+it('a malformed or forged wakeup names nothing and breaks nothing; a later real one still arrives', async () => {
+  const url = await postgres.createDatabase();
+  const [sender, listener] = [
+    await PostgresRelayStorage.open(url),
+    await PostgresRelayStorage.open(url),
+  ];
+  const woken: string[] = [];
+  listener.onEnvelopesArrived((wakeup) => {
+    if (wakeup !== 'all') woken.push(...wakeup.map((m) => `${m.accountId}:${m.deviceId}`));
+  });
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  for (const junk of [
+    '',
+    'node',
+    'node not-an-account:1 :: 00000000-0000-4000-8000-000000000001:x',
+    `node ${'z'.repeat(7_900)}`,
+    'node 00000000-0000-4000-8000-000000000001:1.5 00000000-0000-4000-8000-000000000001',
+  ])
+    await admin.query('SELECT pg_notify($1, $2)', ['sotto_relay_wake', junk]);
+  await admin.end();
+  const to: Mailbox = { accountId: accountIdSchema.parse(randomUUID()), deviceId: 3 };
+  await sender.storeEnvelopes(
+    [{ clientMessageId: randomUUID(), to, body: randomBytes(10), receivedAt: 1 }],
+    LIMITS,
+  );
+  await until(() => woken.length > 0);
+  expect(woken).toEqual([`${to.accountId}:3`]);
   await Promise.all([sender.close(), listener.close()]);
 });
