@@ -6,6 +6,7 @@ import { eventLoopSection } from './event-loop/section.ts';
 import { historySection } from './history/section.ts';
 import { receiveSection } from './receive/section.ts';
 import { sealedSection } from './sealed/section.ts';
+import { RELAY_SCALE, relayScaleSection } from './relay-scale/section.ts';
 import { RELAY_FLOOD, relayFloodSection } from './sync/flood-section.ts';
 import { SYNC, syncSection } from './sync/section.ts';
 import { historyMessageCount, RECEIVE } from './support/config.ts';
@@ -14,7 +15,7 @@ import { removeTempDirs } from './support/temp.ts';
 
 // `npm run bench`: figures with targets and in-run baselines. Not pass/fail.
 // BENCH_MESSAGES scales the history benchmark (default 1,000,000);
-// BENCH_ONLY=receive,sealed,history,sync,relay-flood,event-loop,backup runs only the named sections.
+// BENCH_ONLY=receive,sealed,history,sync,relay-flood,relay-scale,event-loop,backup runs only the named sections.
 
 const RESULTS = join(import.meta.dirname, 'results', 'latest.json');
 
@@ -80,6 +81,14 @@ async function main(): Promise<void> {
       printTable('Relay intake under a flood of strangers (loopback, real relay process)', flood);
       metrics.push(...flood);
     }
+    if (selected('relay-scale')) {
+      const scale = await relayScaleSection();
+      printTable(
+        'Relay on SQLite vs PostgreSQL, one and two nodes (loopback, real processes)',
+        scale,
+      );
+      metrics.push(...scale);
+    }
   } finally {
     removeTempDirs();
   }
@@ -97,6 +106,7 @@ async function main(): Promise<void> {
       receive: RECEIVE,
       sync: SYNC,
       relayFlood: RELAY_FLOOD,
+      relayScale: RELAY_SCALE,
       wallSeconds,
     },
     metrics,

@@ -1,5 +1,6 @@
 import type { RelayBudgetSpecs } from './options.ts';
 import type { Mailbox } from './storage.ts';
+import { countBudgetRefusal } from './metrics.ts';
 import { BucketMap, type Take } from './token-bucket.ts';
 
 // Which budgets a request spends, in which order. Source budgets (connection,
@@ -10,10 +11,16 @@ import { BucketMap, type Take } from './token-bucket.ts';
 const OK: Take = { ok: true };
 
 /** Spends every budget or none: the first refusal wins and nothing is taken. */
-function takeAll(parts: readonly (readonly [BucketMap<string>, string, number])[]): Take {
+function takeAll(
+  side: string,
+  parts: readonly (readonly [BucketMap<string>, string, number])[],
+): Take {
   for (const [map, key, amount] of parts) {
     const verdict = map.peek(key, amount);
-    if (!verdict.ok) return verdict;
+    if (!verdict.ok) {
+      countBudgetRefusal(side);
+      return verdict;
+    }
   }
   for (const [map, key, amount] of parts) map.take(key, amount);
   return OK;
@@ -77,7 +84,7 @@ export class RelayBudgets {
 
   /** Source side of one submitted envelope: the connection's and the address's budgets. */
   submit(connection: ConnectionBudget, address: string, bytes: number): Take {
-    return takeAll([
+    return takeAll('source', [
       [connection.sends, '', 1],
       [connection.bytes, '', bytes],
       [this.addressSends, address, 1],
@@ -88,7 +95,7 @@ export class RelayBudgets {
   /** Destination side of one envelope whose token was right. */
   deliver(mailbox: Mailbox, bytes: number): Take {
     const key = mailboxKey(mailbox);
-    return takeAll([
+    return takeAll('destination', [
       [this.destinationMessages, key, 1],
       [this.destinationBytes, key, bytes],
     ]);
@@ -96,12 +103,12 @@ export class RelayBudgets {
 
   /** A bundle fetch from an address (before the token is checked). */
   fetchFrom(address: string): Take {
-    return takeAll([[this.addressFetches, address, 1]]);
+    return takeAll('address_fetches', [[this.addressFetches, address, 1]]);
   }
 
   /** A bundle fetch of a device's keys (after the token was right). */
   fetchOf(mailbox: Mailbox): Take {
-    return takeAll([[this.deviceFetches, mailboxKey(mailbox), 1]]);
+    return takeAll('device_fetches', [[this.deviceFetches, mailboxKey(mailbox), 1]]);
   }
 
   /** Forgets full buckets (called from the relay's sweep timer). */

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { DEFAULT_BUDGETS, type RelayBudgetSpecs } from './options.ts';
@@ -26,12 +27,16 @@ const budgetLines = Object.entries(BUDGET_FLAGS)
 
 /** `sotto-relay --help`. */
 export const USAGE = `Usage: sotto-relay --data DIR [options]
+       sotto-relay --database postgres://USER@HOST/DB [options]
 
 Runs a Sotto relay, protocol 2 (docs/relay-protocol.md): WebSocket at ws://HOST:PORT/v2
 (wss:// with --tls-cert and --tls-key).
 
 Options:
-  --data DIR             where relay.db lives (created if missing, mode 0700; required)
+  --data DIR             where relay.db lives (created if missing, mode 0700): the embedded
+                         SQLite store, for a relay of one process
+  --database URL         a PostgreSQL database shared by every node of a relay (also
+                         SOTTO_RELAY_DATABASE_URL): docs/relay-operations.md
   --port N               TCP port, 0 picks a free one (default 8787)
   --host ADDR            address to bind (default 127.0.0.1)
   --tls-cert FILE        PEM certificate chain: serve wss:// (reloaded on SIGHUP)
@@ -48,6 +53,12 @@ Options:
   --upgrade-timeout-ms N            TCP connection to complete upgrade request (default 5000)
   --budget NAME=BURST/PER_SECOND    replace one token-bucket budget (repeatable); defaults:
 ${budgetLines}
+  --ops-port N           serve GET /healthz and GET /metrics (Prometheus) on this port
+  --ops-host ADDR        address of the operations port (default 127.0.0.1)
+  --drain-seconds N      on SIGTERM, answer /healthz 503 this long before closing
+                         connections, so a load balancer moves clients first (default 0)
+  --config FILE          a JSON object of these options by long name (e.g. {"port": 8787});
+                         SOTTO_RELAY_<NAME> variables override it, and flags override both
   --ttl-seconds N        for testing only: the envelope lifetime in seconds (overrides --ttl-days)
   -h, --help             print this help and exit
 
@@ -72,7 +83,11 @@ const budgetSchema = z
 
 const argsSchema = z
   .object({
-    data: z.string().min(1),
+    data: z.string().min(1).optional(),
+    database: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'the database is a postgres:// URL')
+      .optional(),
     port: count(0, 65_535).default(8787),
     host: z.string().min(1).default('127.0.0.1'),
     'tls-cert': z.string().min(1).optional(),
@@ -88,9 +103,15 @@ const argsSchema = z
     'handshake-timeout-ms': count(100, 600_000).default(10_000),
     'upgrade-timeout-ms': count(100, 600_000).default(5_000),
     budget: z.array(budgetSchema).default([]),
+    'ops-port': count(0, 65_535).optional(),
+    'ops-host': z.string().min(1).default('127.0.0.1'),
+    'drain-seconds': count(0, 3600).default(0),
   })
   .refine((args) => (args['tls-cert'] === undefined) === (args['tls-key'] === undefined), {
     message: '--tls-cert and --tls-key go together',
+  })
+  .refine((args) => (args.data === undefined) !== (args.database === undefined), {
+    message: 'give one store: --data DIR or --database URL',
   });
 
 /** The parsed command line. */
@@ -102,6 +123,7 @@ export function parseCommandLine(): RelayArgs | 'help' {
   const { values } = parseArgs({
     options: {
       data: text,
+      database: text,
       port: text,
       host: text,
       'tls-cert': text,
@@ -117,12 +139,56 @@ export function parseCommandLine(): RelayArgs | 'help' {
       'handshake-timeout-ms': text,
       'upgrade-timeout-ms': text,
       budget: { type: 'string', multiple: true },
+      'ops-port': text,
+      'ops-host': text,
+      'drain-seconds': text,
+      config: text,
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
   if (values.help) return 'help';
-  return argsSchema.parse(values);
+  const { config, ...flags } = values;
+  const merged = { ...configFile(config), ...environment(Object.keys(argsSchema.shape)), ...flags };
+  // One store only: a --data flag beats a database URL from the environment or the file.
+  if (flags.data !== undefined && flags.database === undefined) delete merged.database;
+  return argsSchema.parse(merged);
+}
+
+const configSchema = z.record(
+  z.string(),
+  z.union([z.string(), z.number(), z.boolean(), z.array(z.string())]),
+);
+
+/** The options of a --config file (a JSON object by long option name); values become flag text. */
+function configFile(path: string | undefined): Record<string, unknown> {
+  if (path === undefined) return {};
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    // Not the parser's message: it may quote the file, and the file may hold a password.
+    throw new Error('the --config file cannot be read as JSON');
+  }
+  const parsed = configSchema.parse(json);
+  return Object.fromEntries(
+    Object.entries(parsed).map(([key, value]) => [
+      key,
+      typeof value === 'number' ? String(value) : value,
+    ]),
+  );
+}
+
+/** SOTTO_RELAY_<NAME> for each option (SOTTO_RELAY_DATABASE_URL for --database); `budget` and `trust-proxy` are file or flag only. */
+function environment(names: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of names) {
+    if (name === 'budget' || name === 'trust-proxy') continue;
+    const variable = `SOTTO_RELAY_${name === 'database' ? 'DATABASE_URL' : name.toUpperCase().replace(/-/g, '_')}`;
+    const value = process.env[variable];
+    if (value !== undefined && value !== '') out[name] = value;
+  }
+  return out;
 }
 
 /** The budgets the command line replaces. */

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { budgetsOf, parseCommandLine, USAGE, type RelayArgs } from './cli-args.ts';
-import type { WorkerRelayStorage } from './worker-storage.ts';
+import type { OpsServer } from './ops-server.ts';
+import type { RelayStorage } from './storage.ts';
 
 // `sotto-relay`: the reference relay as a process. Prints exactly one line on
 // stdout once listening (scripts and tests parse it: the URL and the relay
@@ -28,7 +29,25 @@ function readTls(args: RelayArgs): { key: Buffer; cert: Buffer } | undefined {
     : { cert: readFileSync(cert), key: readFileSync(key) };
 }
 
-async function openStorage(dataDir: string): Promise<WorkerRelayStorage> {
+/** The shared PostgreSQL store; exits 1 (saying only what failed, never the URL: it may hold a password). */
+async function openDatabase(url: string): Promise<RelayStorage> {
+  const [{ PostgresRelayStorage }, { NewerRelayDataError }] = await Promise.all([
+    import('./postgres/storage.ts'),
+    import('./sqlite-schema.ts'),
+  ]);
+  try {
+    return await PostgresRelayStorage.open(url);
+  } catch (error) {
+    process.stderr.write(
+      error instanceof NewerRelayDataError
+        ? 'sotto-relay: the database was migrated by a newer relay; upgrade this node\n'
+        : `sotto-relay: cannot open the database (${errorCode(error)})\n`,
+    );
+    process.exit(1);
+  }
+}
+
+async function openStorage(dataDir: string): Promise<RelayStorage> {
   const [{ WorkerRelayStorage }, { ProtocolOneDataError }, { RELAY_DB_FILE }] = await Promise.all([
     import('./worker-storage.ts'),
     import('./sqlite-schema.ts'),
@@ -79,15 +98,21 @@ async function main(): Promise<void> {
     fail(`cannot read the TLS certificate or key (${errorCode(error)})`);
   }
 
-  const storage = await openStorage(args.data);
-  const [{ RELAY_PATH, createRelayServer }, { log }] = await Promise.all([
-    import('./server.ts'),
-    import('./log.ts'),
-  ]);
+  const storage =
+    args.database !== undefined
+      ? await openDatabase(args.database)
+      : await openStorage(args.data ?? '');
+  const [{ RELAY_PATH, createRelayServer }, { log }, { instrumentStorage }, { metrics }] =
+    await Promise.all([
+      import('./server.ts'),
+      import('./log.ts'),
+      import('./instrumented-storage.ts'),
+      import('./metrics.ts'),
+    ]);
   const ttlMs =
     args['ttl-seconds'] !== undefined ? args['ttl-seconds'] * 1000 : args['ttl-days'] * 86_400_000;
   const relay = createRelayServer({
-    storage,
+    storage: instrumentStorage(storage),
     ttlMs,
     mailboxQuota: args['mailbox-quota'],
     maxStorageBytes: args['max-storage-mb'] * 1024 * 1024,
@@ -111,13 +136,36 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
+  let ops: OpsServer | undefined;
+  const opsPort = args['ops-port'];
+  if (opsPort !== undefined) {
+    const { startOpsServer } = await import('./ops-server.ts');
+    try {
+      ops = await startOpsServer(opsPort, args['ops-host'], () => relay.pushesInFlight());
+    } catch (error) {
+      await relay.close();
+      await storage.close();
+      process.stderr.write(
+        `sotto-relay: cannot listen on ${args['ops-host']}:${opsPort} (${errorCode(error)})\n`,
+      );
+      process.exit(1);
+    }
+  }
+
+  // Drain: /healthz turns 503 first (the load balancer stops sending new
+  // clients), then new upgrades are refused and every connection closes with
+  // 1001 once its request in progress is answered (an accepted send is
+  // committed); clients reconnect, through the balancer, to another node.
   let stopping = false;
   const stop = () => {
     if (stopping) return;
     stopping = true;
-    relay
-      .close()
+    metrics.draining = true;
+    log.warn('relay.draining', { seconds: args['drain-seconds'] });
+    new Promise((resolve) => setTimeout(resolve, args['drain-seconds'] * 1000))
+      .then(() => relay.close())
       .then(() => storage.close())
+      .then(() => ops?.close())
       .then(
         () => process.exit(0),
         () => process.exit(1),

@@ -114,6 +114,11 @@ export class RelayConnection implements MailboxPeer {
     if (this.phase.name === 'account') this.phase.window.fill();
   }
 
+  /** Envelopes pushed on this connection and not yet acked. */
+  get pushesInFlight(): number {
+    return this.phase.name === 'account' ? this.phase.window.pending : 0;
+  }
+
   envelopesAcked(envelopeIds: readonly string[]): void {
     if (this.phase.name === 'account') this.phase.window.acked(envelopeIds);
   }

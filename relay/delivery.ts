@@ -45,6 +45,11 @@ export class PushWindow {
     this.fill();
   }
 
+  /** Envelopes pushed and not yet acked (the queue-depth metric). */
+  get pending(): number {
+    return this.inFlight.size;
+  }
+
   /** Resolves when no push is running (for shutdown). */
   async idle(): Promise<void> {
     await this.running;

@@ -8,6 +8,7 @@ import { AddressLimit, clientAddress, isLoopback } from './address-limit.ts';
 import { RelayBudgets } from './budgets.ts';
 import { RelayConnection } from './connection.ts';
 import { log } from './log.ts';
+import { metrics } from './metrics.ts';
 import { relaySettings, type RelayServerOptions, type RelaySettings } from './options.ts';
 import { ConnectionRegistry } from './registry.ts';
 
@@ -19,6 +20,8 @@ export interface RelayServer {
   reloadTls(tls: { readonly key: string | Buffer; readonly cert: string | Buffer }): void;
   /** Stops accepting, closes every connection (1001) after its work in progress, stops timers. Storage stays open. */
   close(): Promise<void>;
+  /** Envelopes pushed by this relay and not yet acked, over all connections (the queue-depth metric). */
+  pushesInFlight(): number;
 }
 
 /** The WebSocket path of protocol version 2. */
@@ -106,10 +109,22 @@ export function createRelayServer(options: RelayServerOptions): RelayServer {
     if (proxied) socket.once('close', () => perAddress.remove(address));
     wss.handleUpgrade(request, socket, head, (ws) => {
       const env = { settings, registry, budgets, address, legacy: path === LEGACY_PATH };
-      const connection = new RelayConnection(ws, env, (closed) => connections.delete(closed));
+      const connection = new RelayConnection(ws, env, (closed) => {
+        connections.delete(closed);
+        metrics.connections = connections.size;
+      });
       connections.add(connection);
+      metrics.connections = connections.size;
       log.info('conn.opened', { open: connections.size });
     });
+  });
+
+  // Another node stored mail for a device connected here (shared storage only).
+  settings.storage.onEnvelopesArrived?.((wakeup) => {
+    if (wakeup === 'all') connections.forEach((connection) => connection.envelopesArrived());
+    else
+      for (const mailbox of wakeup)
+        for (const peer of registry.ofMailbox(mailbox)) peer.envelopesArrived();
   });
 
   let sweeping = false;
@@ -154,6 +169,12 @@ export function createRelayServer(options: RelayServerOptions): RelayServer {
       timers.push(setInterval(() => void sweep(), settings.sweepIntervalMs));
       await sweep();
       return (http.address() as AddressInfo).port;
+    },
+
+    pushesInFlight() {
+      let pending = 0;
+      for (const connection of connections) pending += connection.pushesInFlight;
+      return pending;
     },
 
     reloadTls(tls) {

@@ -120,6 +120,13 @@ export interface RelayStorage {
   countQueued(mailbox: Mailbox): Promise<number>;
   /** Deletes at most `limit` envelopes received before `cutoff`; returns how many. */
   expireBefore(cutoff: number, limit: number): Promise<number>;
+  /**
+   * For storage shared by several relay nodes: calls `listener` when another
+   * node stored envelopes for these mailboxes, or with 'all' when every local
+   * mailbox must be re-read (a wakeup may have been missed). Absent for
+   * storage only this process writes (the process wakes its own connections).
+   */
+  onEnvelopesArrived?(listener: (wakeup: readonly Mailbox[] | 'all') => void): void;
   /** Releases the database; no method may be called afterwards. */
   close(): Promise<void>;
 }

@@ -29,6 +29,19 @@ export const LOOPBACK_TEST_ARGS: readonly string[] = [
   'address-fetches=100000/10000',
 ];
 
+/** Which store a relay gets for a data directory: by default `--data DIR` (embedded SQLite). */
+let storeArgs: (dataDir: string) => Promise<readonly string[]> = (dataDir) =>
+  Promise.resolve(['--data', dataDir]);
+
+/**
+ * Makes every relay this test file starts use another store (the relay suites
+ * re-run on PostgreSQL: tests/integration/relay/postgres/). `args` gets the
+ * data directory the test asked for and returns the store's arguments.
+ */
+export function useRelayStore(args: (dataDir: string) => Promise<readonly string[]>): void {
+  storeArgs = args;
+}
+
 /** How to start a relay process. */
 export interface RelayProcessOptions {
   /** The port to listen on (default 0: any free port). */
@@ -64,7 +77,7 @@ function spawnRelay(
   });
 }
 
-/** Starts `bin/sotto-relay.js --port P --data DIR --host 127.0.0.1 …` and waits for its listening line. */
+/** Starts `bin/sotto-relay.js --port P --data DIR --host 127.0.0.1 …` (or the store useRelayStore chose) and waits for its listening line. */
 export async function startRelayProcess(
   dataDir: string,
   { port = 0, args = [], env = {} }: RelayProcessOptions = {},
@@ -73,8 +86,7 @@ export async function startRelayProcess(
     [
       '--port',
       String(port),
-      '--data',
-      dataDir,
+      ...(await storeArgs(dataDir)),
       '--host',
       '127.0.0.1',
       ...LOOPBACK_TEST_ARGS,

@@ -1,0 +1,170 @@
+import type pg from 'pg';
+import type { AccountId } from '../../shared/protocol/account-id.ts';
+import type { PublishedKeys } from '../../shared/protocol/keys.ts';
+import { bundleFromRows, replaceableKeyIds } from '../sqlite-rows.ts';
+import type { KeyIds, OneTimeKeyCounts, TakenBundle } from '../storage.ts';
+import { countRowSchema, keyIdRowSchema } from './rows.ts';
+
+/** one_time_key.kind: an EC one-time prekey. */
+const EC = 1;
+/** one_time_kyber_key.kind: a signed Kyber one-time prekey. */
+const KYBER = 2;
+
+type Query = Pick<pg.ClientBase, 'query'>;
+
+/**
+ * The key directory on PostgreSQL. Each function runs on the client it is
+ * given; the caller (PostgresRelayStorage) owns the transaction.
+ */
+export const postgresKeys = {
+  /**
+   * Replaces the device's signed prekeys and adds one-time keys whose ids are
+   * not stored; 'too-many-keys' if a kind would exceed `maxStored` (the caller
+   * then rolls back). The upsert comes first: its row lock serializes two
+   * publishes of one device, so the count and the inserts agree.
+   */
+  async publish(
+    db: Query,
+    keys: PublishedKeys,
+    now: number,
+    maxStored: number,
+  ): Promise<'ok' | 'too-many-keys'> {
+    await db.query(
+      `INSERT INTO device_keys VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+       ON CONFLICT (account_id, device_id) DO UPDATE SET
+         registration_id = excluded.registration_id, identity_key = excluded.identity_key,
+         signed_pre_key_id = excluded.signed_pre_key_id, signed_pre_key = excluded.signed_pre_key,
+         signed_pre_key_signature = excluded.signed_pre_key_signature,
+         last_resort_kyber_id = excluded.last_resort_kyber_id,
+         last_resort_kyber_key = excluded.last_resort_kyber_key,
+         last_resort_kyber_signature = excluded.last_resort_kyber_signature,
+         updated_at = excluded.updated_at`,
+      [
+        keys.accountId,
+        keys.deviceId,
+        keys.registrationId,
+        keys.identityKey,
+        keys.signedPreKey.id,
+        keys.signedPreKey.publicKey,
+        keys.signedPreKey.signature,
+        keys.lastResortKyberPreKey.id,
+        keys.lastResortKyberPreKey.publicKey,
+        keys.lastResortKyberPreKey.signature,
+        now,
+      ],
+    );
+    // DO NOTHING on a known id: the stored key stays (the spec's "ignored").
+    const add = async (
+      kind: number,
+      list: readonly { id: number; publicKey: string; signature?: string }[],
+    ) => {
+      if (list.length === 0) return 0;
+      const { rowCount } = await db.query(
+        `INSERT INTO one_time_key (account_id, device_id, kind, key_id, public_key, signature)
+         SELECT $1, $2, $3, k, p, s FROM unnest($4::integer[], $5::text[], $6::text[]) WITH ORDINALITY AS t(k, p, s, n)
+         ORDER BY n ON CONFLICT DO NOTHING`,
+        [
+          keys.accountId,
+          keys.deviceId,
+          kind,
+          list.map((k) => k.id),
+          list.map((k) => k.publicKey),
+          list.map((k) => k.signature ?? null),
+        ],
+      );
+      return rowCount ?? 0;
+    };
+    await add(EC, keys.oneTimePreKeys);
+    await add(KYBER, keys.oneTimeKyberPreKeys);
+    const held = await counts(db, keys.accountId, keys.deviceId);
+    return held.preKeys > maxStored || held.kyberPreKeys > maxStored ? 'too-many-keys' : 'ok';
+  },
+
+  /**
+   * A bundle, consuming the oldest one-time key of each kind. A key is handed
+   * out only by the DELETE that removed it, so never twice; SKIP LOCKED lets
+   * concurrent fetches take the next key instead of queueing on the first.
+   */
+  async take(db: Query, accountId: AccountId, deviceId: number): Promise<TakenBundle | undefined> {
+    const device = await db.query(
+      'SELECT * FROM device_keys WHERE account_id = $1 AND device_id = $2',
+      [accountId, deviceId],
+    );
+    if (device.rows[0] === undefined) return undefined;
+    const claim = async (kind: number): Promise<unknown> =>
+      (
+        await db.query(
+          `DELETE FROM one_time_key WHERE seq = (
+             SELECT seq FROM one_time_key WHERE account_id = $1 AND device_id = $2 AND kind = $3
+              ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED)
+           RETURNING key_id, public_key, signature`,
+          [accountId, deviceId, kind],
+        )
+      ).rows[0];
+    const preKey = await claim(EC);
+    const kyberPreKey = await claim(KYBER);
+    return {
+      bundle: bundleFromRows(device.rows[0], preKey, kyberPreKey),
+      remaining: await counts(db, accountId, deviceId),
+    };
+  },
+
+  /** One-time keys left, or undefined if the device never published. */
+  async remaining(
+    db: Query,
+    accountId: AccountId,
+    deviceId: number,
+  ): Promise<OneTimeKeyCounts | undefined> {
+    const published = await db.query(
+      'SELECT 1 FROM device_keys WHERE account_id = $1 AND device_id = $2',
+      [accountId, deviceId],
+    );
+    return published.rowCount === 0 ? undefined : await counts(db, accountId, deviceId);
+  },
+
+  /** The ids of the keys held for a device (publication order for one-time keys). */
+  async ids(db: Query, accountId: AccountId, deviceId: number): Promise<KeyIds> {
+    const list = async (kind: number) =>
+      (
+        await db.query(
+          'SELECT key_id FROM one_time_key WHERE account_id = $1 AND device_id = $2 AND kind = $3 ORDER BY seq',
+          [accountId, deviceId, kind],
+        )
+      ).rows.map((row) => keyIdRowSchema.parse(row).key_id);
+    const device = await db.query(
+      'SELECT * FROM device_keys WHERE account_id = $1 AND device_id = $2',
+      [accountId, deviceId],
+    );
+    const replaceable =
+      device.rows[0] === undefined ? undefined : replaceableKeyIds(device.rows[0]);
+    return {
+      preKeyIds: await list(EC),
+      kyberPreKeyIds: await list(KYBER),
+      signedPreKeyId: replaceable?.signed ?? null,
+      lastResortKyberPreKeyId: replaceable?.lastResort ?? null,
+    };
+  },
+
+  /** Deletes every key of every device of an account (it moved). */
+  async forget(db: Query, accountId: AccountId): Promise<void> {
+    await db.query('DELETE FROM device_keys WHERE account_id = $1', [accountId]);
+    await db.query('DELETE FROM one_time_key WHERE account_id = $1', [accountId]);
+  },
+};
+
+async function counts(
+  db: Query,
+  accountId: AccountId,
+  deviceId: number,
+): Promise<OneTimeKeyCounts> {
+  const count = async (kind: number) =>
+    countRowSchema.parse(
+      (
+        await db.query(
+          'SELECT count(*) AS n FROM one_time_key WHERE account_id = $1 AND device_id = $2 AND kind = $3',
+          [accountId, deviceId, kind],
+        )
+      ).rows[0],
+    ).n;
+  return { preKeys: await count(EC), kyberPreKeys: await count(KYBER) };
+}

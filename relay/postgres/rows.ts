@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { accountIdSchema } from '../../shared/protocol/account-id.ts';
+import { relayIdSchema } from '../../shared/relay/protocol.ts';
+import type { AccountRecord, StoredEnvelope, StoreResult } from '../storage.ts';
+
+// Rows read back from PostgreSQL are parsed like any other input. node-postgres
+// hands bigint columns over as strings (they may exceed 2^53): the counters and
+// times here never do, so they become numbers after a range check.
+
+const bytes = z.instanceof(Uint8Array);
+const bigintText = z.union([z.string(), z.number()]).transform(Number).pipe(z.number().int());
+
+export const relayIdRowSchema = z.object({ value: relayIdSchema });
+export const identityKeyRowSchema = z.object({ identity_key: bytes });
+export const countRowSchema = z.object({ n: bigintText });
+export const keyIdRowSchema = z.object({ key_id: z.number().int() });
+export const envelopeIdRowSchema = z.object({ id: z.string() });
+export const mailboxBytesRowSchema = z.object({
+  account_id: accountIdSchema,
+  device_id: z.number().int(),
+  removed: bigintText,
+  bytes: bigintText,
+});
+
+const accountRowSchema = z.object({
+  identity_key: bytes,
+  token_hash: bytes.nullable(),
+  moved_at: bigintText.nullable(),
+});
+
+const envelopeRowSchema = z.object({
+  seq: bigintText,
+  id: z.string(),
+  body: bytes,
+  received_at: bigintText,
+});
+
+const storeRowSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.enum(['stored', 'duplicate']), envelope_id: z.string() }),
+  z.object({ kind: z.enum(['mailbox-full', 'storage-full']), envelope_id: z.null() }),
+]);
+
+/** An account record from an `account` row. */
+export function accountFromRow(row: unknown): AccountRecord {
+  const parsed = accountRowSchema.parse(row);
+  return {
+    identityKey: Uint8Array.from(parsed.identity_key),
+    tokenHash: parsed.token_hash === null ? undefined : Uint8Array.from(parsed.token_hash),
+    moved: parsed.moved_at !== null,
+  };
+}
+
+/** A stored envelope from an `envelope` row. */
+export function envelopeFromRow(row: unknown): StoredEnvelope {
+  const parsed = envelopeRowSchema.parse(row);
+  return {
+    seq: parsed.seq,
+    id: parsed.id,
+    body: Uint8Array.from(parsed.body),
+    receivedAt: parsed.received_at,
+  };
+}
+
+/** What relay_store() answered for one envelope. */
+export function storeResultFromRow(row: unknown): StoreResult {
+  const parsed = storeRowSchema.parse(row);
+  return parsed.kind === 'stored' || parsed.kind === 'duplicate'
+    ? { kind: parsed.kind, envelopeId: parsed.envelope_id }
+    : { kind: parsed.kind };
+}

@@ -1,0 +1,166 @@
+import { randomBytes } from 'node:crypto';
+import type pg from 'pg';
+import { NewerRelayDataError } from '../sqlite-schema.ts';
+
+// The PostgreSQL relay database's schema (docs/relay-operations.md#schema).
+// relay_schema.version records how many MIGRATIONS have run; append, never
+// edit, a migration. Every node applies them at start, under an advisory
+// lock, so nodes starting together do not race: the second waits, then finds
+// nothing left to do.
+
+/** pg_advisory_lock key of the migration (any constant unlikely to clash: "sotto" in ASCII). */
+const MIGRATION_LOCK = 0x736f74746f;
+
+/** Stripes of the relay-wide byte counter: one hot row would serialize every submit of every node. */
+export const USAGE_STRIPES = 16;
+
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE relay_meta (key text PRIMARY KEY, value text NOT NULL);
+
+  -- Account id -> identity key, bound by the first login whose key derives the id.
+  -- token_hash: SHA-256 of the delivery token (kept after a move, for the moved answer only).
+  CREATE TABLE account (
+    account_id   uuid PRIMARY KEY,
+    identity_key bytea NOT NULL,
+    bound_at     bigint NOT NULL,
+    token_hash   bytea,
+    moved_at     bigint
+  );
+
+  -- The replaceable keys of a device, as published (base64; the relay never interprets them).
+  CREATE TABLE device_keys (
+    account_id                  uuid NOT NULL,
+    device_id                   integer NOT NULL,
+    registration_id             integer NOT NULL,
+    identity_key                text NOT NULL,
+    signed_pre_key_id           integer NOT NULL,
+    signed_pre_key              text NOT NULL,
+    signed_pre_key_signature    text NOT NULL,
+    last_resort_kyber_id        integer NOT NULL,
+    last_resort_kyber_key       text NOT NULL,
+    last_resort_kyber_signature text NOT NULL,
+    updated_at                  bigint NOT NULL,
+    PRIMARY KEY (account_id, device_id)
+  );
+
+  -- One-time keys; kind 1 = EC, 2 = Kyber (signed). seq is publication order,
+  -- so "oldest first" survives key-id wraparound.
+  CREATE TABLE one_time_key (
+    seq        bigserial PRIMARY KEY,
+    account_id uuid NOT NULL,
+    device_id  integer NOT NULL,
+    kind       smallint NOT NULL CHECK (kind IN (1, 2)),
+    key_id     integer NOT NULL,
+    public_key text NOT NULL,
+    signature  text,
+    UNIQUE (account_id, device_id, kind, key_id)
+  );
+  CREATE INDEX one_time_key_order ON one_time_key (account_id, device_id, kind, seq);
+
+  -- One row per mailbox: next_seq is bumped under this row's lock in the
+  -- insert's transaction, so seq order is commit order for each mailbox (a
+  -- global sequence is handed out before commit and is not); envelopes and
+  -- bytes are the maintained counters (no COUNT(*) on intake).
+  CREATE TABLE mailbox (
+    account_id uuid NOT NULL,
+    device_id  integer NOT NULL,
+    next_seq   bigint NOT NULL DEFAULT 1,
+    envelopes  integer NOT NULL DEFAULT 0,
+    bytes      bigint NOT NULL DEFAULT 0,
+    PRIMARY KEY (account_id, device_id)
+  );
+
+  -- Sealed envelopes: no sender anywhere. The idempotency key lives and dies with the row.
+  CREATE TABLE envelope (
+    account_id        uuid NOT NULL,
+    device_id         integer NOT NULL,
+    seq               bigint NOT NULL,
+    id                text NOT NULL UNIQUE,
+    client_message_id text NOT NULL,
+    body              bytea NOT NULL,
+    received_at       bigint NOT NULL,
+    PRIMARY KEY (account_id, device_id, seq),
+    UNIQUE (account_id, device_id, client_message_id)
+  ) WITH (autovacuum_vacuum_scale_factor = 0.01, autovacuum_vacuum_threshold = 1000);
+  CREATE INDEX envelope_age ON envelope (received_at);
+
+  -- Envelope bytes the whole relay holds, striped (USAGE_STRIPES rows, summed to read).
+  CREATE TABLE relay_usage (stripe smallint PRIMARY KEY, bytes bigint NOT NULL);
+  INSERT INTO relay_usage SELECT s, 0 FROM generate_series(0, ${USAGE_STRIPES - 1}) AS s;
+
+  -- Stores one envelope in a mailbox whose row the caller created; the caller
+  -- adds the returned byte count to one relay_usage stripe last, after every
+  -- mailbox lock of its transaction, so no two transactions wait in a cycle.
+  CREATE FUNCTION relay_store(p_account uuid, p_device integer, p_client_id text, p_body bytea,
+                              p_received bigint, p_quota integer, p_max_bytes bigint,
+                              p_added bigint, p_id text)
+  RETURNS TABLE (kind text, envelope_id text) LANGUAGE plpgsql AS $$
+  DECLARE
+    box mailbox%ROWTYPE;
+    earlier text;
+    total bigint;
+  BEGIN
+    SELECT * INTO box FROM mailbox
+     WHERE account_id = p_account AND device_id = p_device FOR UPDATE;
+    SELECT e.id INTO earlier FROM envelope e
+     WHERE e.account_id = p_account AND e.device_id = p_device AND e.client_message_id = p_client_id;
+    IF FOUND THEN
+      RETURN QUERY SELECT 'duplicate'::text, earlier;
+      RETURN;
+    END IF;
+    IF box.envelopes >= p_quota THEN
+      RETURN QUERY SELECT 'mailbox-full'::text, NULL::text;
+      RETURN;
+    END IF;
+    SELECT sum(u.bytes) INTO total FROM relay_usage u;
+    IF total + p_added + length(p_body) > p_max_bytes THEN
+      RETURN QUERY SELECT 'storage-full'::text, NULL::text;
+      RETURN;
+    END IF;
+    INSERT INTO envelope (account_id, device_id, seq, id, client_message_id, body, received_at)
+      VALUES (p_account, p_device, box.next_seq, p_id, p_client_id, p_body, p_received);
+    UPDATE mailbox SET next_seq = next_seq + 1, envelopes = envelopes + 1,
+                       bytes = bytes + length(p_body)
+     WHERE account_id = p_account AND device_id = p_device;
+    RETURN QUERY SELECT 'stored'::text, p_id;
+  END $$;
+  `,
+];
+
+/**
+ * Brings the schema up to date under a session advisory lock, each migration
+ * in its own transaction; the first one also writes the relay id (16 random
+ * bytes, base64url), so the id is created with the data. Throws
+ * NewerRelayDataError if a newer relay migrated this database.
+ */
+export async function migrate(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await client.query('CREATE TABLE IF NOT EXISTS relay_schema (version integer NOT NULL)');
+    const { rows } = await client.query<{ version: number }>('SELECT version FROM relay_schema');
+    const version = rows[0]?.version ?? 0;
+    if (version > MIGRATIONS.length) throw new NewerRelayDataError();
+    for (const [index, sql] of MIGRATIONS.entries()) {
+      if (index < version) continue;
+      await client.query('BEGIN');
+      try {
+        await client.query(sql);
+        if (index === 0)
+          await client.query("INSERT INTO relay_meta VALUES ('relay_id', $1)", [
+            randomBytes(16).toString('base64url'),
+          ]);
+        await client.query('DELETE FROM relay_schema');
+        await client.query('INSERT INTO relay_schema VALUES ($1)', [index + 1]);
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK');
+        throw error;
+      }
+    }
+  } finally {
+    await client.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);
+    client.release();
+  }
+}

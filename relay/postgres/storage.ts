@@ -1,0 +1,255 @@
+import pg from 'pg';
+import type { AccountId } from '../../shared/protocol/account-id.ts';
+import type { PublishedKeys } from '../../shared/protocol/keys.ts';
+import type { RelayId } from '../../shared/relay/protocol.ts';
+import type {
+  AccountRecord,
+  AckResult,
+  KeyIds,
+  Mailbox,
+  NewEnvelope,
+  OneTimeKeyCounts,
+  RelayStorage,
+  StoredEnvelope,
+  StoreLimits,
+  StoreResult,
+  TakenBundle,
+} from '../storage.ts';
+import { postgresKeys } from './keys.ts';
+import { postgresMailboxes } from './mailboxes.ts';
+import { accountFromRow, identityKeyRowSchema, relayIdRowSchema } from './rows.ts';
+import { migrate } from './schema.ts';
+import { Wakeups, type Wakeup } from './wakeups.ts';
+
+/** pg_try_advisory_xact_lock key of the TTL sweep: one node sweeps at a time. */
+const SWEEP_LOCK = 0x736f74746f + 1;
+/** Pool size per node (docs/relay-operations.md#sizing). */
+const POOL_SIZE = 10;
+
+type QueuedStore = {
+  readonly envelopes: readonly NewEnvelope[];
+  readonly limits: StoreLimits;
+  readonly resolve: (results: StoreResult[]) => void;
+  readonly reject: (error: Error) => void;
+};
+
+/**
+ * RelayStorage on PostgreSQL, shared by any number of stateless relay nodes
+ * (docs/relay-operations.md). Stores made in the same event-loop turn with the
+ * same limits commit together (one transaction, one WAL flush); each node
+ * LISTENs for the others' wakeups (wakeups.ts).
+ */
+export class PostgresRelayStorage implements RelayStorage {
+  private stores: QueuedStore[] = [];
+  private wakeListener: ((wakeup: Wakeup) => void) | undefined;
+  private readonly wakeups: Wakeups;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    config: pg.ClientConfig,
+    readonly relayId: RelayId,
+  ) {
+    this.wakeups = new Wakeups(config, pool, (wakeup) => this.wakeListener?.(wakeup));
+  }
+
+  /** Connects, migrates (under an advisory lock) and starts listening for wakeups. */
+  static async open(connectionString: string): Promise<PostgresRelayStorage> {
+    const config: pg.ClientConfig = {
+      connectionString,
+      // A stuck statement or an abandoned transaction must not hold locks (and xmin) for long.
+      statement_timeout: 30_000,
+      idle_in_transaction_session_timeout: 30_000,
+      connectionTimeoutMillis: 10_000,
+      keepAlive: true,
+    };
+    const pool = new pg.Pool({ ...config, max: POOL_SIZE });
+    // An idle client's error (the server restarted) must not crash the node; the next query reconnects.
+    pool.on('error', () => undefined);
+    try {
+      await migrate(pool);
+      const { rows } = await pool.query("SELECT value FROM relay_meta WHERE key = 'relay_id'");
+      const storage = new PostgresRelayStorage(pool, config, relayIdRowSchema.parse(rows[0]).value);
+      await storage.wakeups.start();
+      return storage;
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Other nodes stored envelopes for these mailboxes ('all': rescan every local mailbox). */
+  onEnvelopesArrived(listener: (wakeup: Wakeup) => void): void {
+    this.wakeListener = listener;
+  }
+
+  /** Notifications this node's LISTEN connection received (tests count duplicates with it). */
+  get wakeupsReceived(): number {
+    return this.wakeups.received;
+  }
+
+  async account(accountId: AccountId): Promise<AccountRecord | undefined> {
+    const { rows } = await this.pool.query(
+      'SELECT identity_key, token_hash, moved_at FROM account WHERE account_id = $1',
+      [accountId],
+    );
+    return rows[0] === undefined ? undefined : accountFromRow(rows[0]);
+  }
+
+  async bindIdentityKey(
+    accountId: AccountId,
+    identityKey: Uint8Array,
+    now: number,
+  ): Promise<Uint8Array> {
+    // One statement: the insert wins, or the row it conflicted with is read back.
+    const { rows } = await this.pool.query(
+      `WITH bound AS (
+         INSERT INTO account (account_id, identity_key, bound_at) VALUES ($1, $2, $3)
+         ON CONFLICT (account_id) DO NOTHING RETURNING identity_key)
+       SELECT identity_key FROM bound UNION ALL
+       SELECT identity_key FROM account WHERE account_id = $1 LIMIT 1`,
+      [accountId, Buffer.from(identityKey), now],
+    );
+    return Uint8Array.from(identityKeyRowSchema.parse(rows[0]).identity_key);
+  }
+
+  async setTokenHash(accountId: AccountId, tokenHash: Uint8Array): Promise<void> {
+    await this.pool.query('UPDATE account SET token_hash = $2 WHERE account_id = $1', [
+      accountId,
+      Buffer.from(tokenHash),
+    ]);
+  }
+
+  async markMoved(from: AccountId, now: number): Promise<void> {
+    await this.transaction(async (db) => {
+      await db.query(
+        'UPDATE account SET moved_at = $2 WHERE account_id = $1 AND moved_at IS NULL',
+        [from, now],
+      );
+      await postgresKeys.forget(db, from);
+    });
+  }
+
+  async publishKeys(
+    keys: PublishedKeys,
+    now: number,
+    maxStored: number,
+  ): Promise<'ok' | 'too-many-keys'> {
+    const refused = new Error('too many keys');
+    try {
+      return await this.transaction(async (db) => {
+        const result = await postgresKeys.publish(db, keys, now, maxStored);
+        // Rolling back stores nothing at all, as the interface promises.
+        if (result === 'too-many-keys') throw refused;
+        return result;
+      });
+    } catch (error) {
+      if (error === refused) return 'too-many-keys';
+      throw error;
+    }
+  }
+
+  async takeBundle(accountId: AccountId, deviceId: number): Promise<TakenBundle | undefined> {
+    return await this.transaction((db) => postgresKeys.take(db, accountId, deviceId));
+  }
+
+  async oneTimeKeyCounts(
+    accountId: AccountId,
+    deviceId: number,
+  ): Promise<OneTimeKeyCounts | undefined> {
+    return await postgresKeys.remaining(this.pool, accountId, deviceId);
+  }
+
+  async keyIds(accountId: AccountId, deviceId: number): Promise<KeyIds> {
+    return await this.transaction(
+      (db) => postgresKeys.ids(db, accountId, deviceId),
+      'REPEATABLE READ',
+    );
+  }
+
+  storeEnvelopes(envelopes: readonly NewEnvelope[], limits: StoreLimits): Promise<StoreResult[]> {
+    return new Promise((resolve, reject) => {
+      if (this.stores.length === 0) setImmediate(() => this.flushStores());
+      this.stores.push({ envelopes, limits, resolve, reject });
+    });
+  }
+
+  async listQueued(mailbox: Mailbox, afterSeq: number, limit: number): Promise<StoredEnvelope[]> {
+    return await postgresMailboxes.list(this.pool, mailbox, afterSeq, limit);
+  }
+
+  async deleteAcked(mailbox: Mailbox, envelopeIds: readonly string[]): Promise<AckResult> {
+    return await this.transaction((db) => postgresMailboxes.deleteAcked(db, mailbox, envelopeIds));
+  }
+
+  async countQueued(mailbox: Mailbox): Promise<number> {
+    return await postgresMailboxes.count(this.pool, mailbox);
+  }
+
+  async expireBefore(cutoff: number, limit: number): Promise<number> {
+    return await this.transaction(async (db) => {
+      // Another node is sweeping: two sweeps would only wait on each other's rows.
+      const { rows } = await db.query('SELECT pg_try_advisory_xact_lock($1) AS mine', [SWEEP_LOCK]);
+      if ((rows[0] as { mine?: unknown } | undefined)?.mine !== true) return 0;
+      return await postgresMailboxes.expire(db, cutoff, limit);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.stores.length > 0) this.flushStores();
+    await this.wakeups.close();
+    await this.pool.end();
+  }
+
+  /** Commits the stores queued this turn, one transaction per set of limits, then wakes the other nodes. */
+  private flushStores(): void {
+    const queued = this.stores;
+    this.stores = [];
+    const groups = new Map<string, QueuedStore[]>();
+    for (const store of queued) {
+      const key = `${store.limits.mailboxQuota}/${store.limits.maxStorageBytes}`;
+      groups.set(key, [...(groups.get(key) ?? []), store]);
+    }
+    for (const batch of groups.values()) void this.commitStores(batch);
+  }
+
+  private async commitStores(batch: readonly QueuedStore[]): Promise<void> {
+    const all = batch.flatMap((store) => store.envelopes);
+    let results: StoreResult[];
+    try {
+      results = await this.transaction((db) => postgresMailboxes.store(db, all, batch[0]!.limits));
+    } catch (error) {
+      const failure = error instanceof Error ? error : new Error('storage failure');
+      batch.forEach((store) => store.reject(failure));
+      return;
+    }
+    // After the commit, never inside it (docs/relay-operations.md#cross-node-delivery).
+    this.wakeups.publish(all.filter((_, i) => results[i]?.kind === 'stored').map((e) => e.to));
+    let at = 0;
+    for (const store of batch) {
+      store.resolve(results.slice(at, at + store.envelopes.length));
+      at += store.envelopes.length;
+    }
+  }
+
+  /** Runs `step` in one transaction on a pooled client; rolls back on any throw. */
+  private async transaction<T>(
+    step: (db: pg.PoolClient) => Promise<T>,
+    isolation: 'READ COMMITTED' | 'REPEATABLE READ' = 'READ COMMITTED',
+  ): Promise<T> {
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      await client.query(`BEGIN ISOLATION LEVEL ${isolation}`);
+      const value = await step(client);
+      await client.query('COMMIT');
+      return value;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+}

@@ -1,0 +1,193 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { accountIdSchema } from '../../shared/protocol/account-id.ts';
+import { log } from '../log.ts';
+import type { Mailbox } from '../storage.ts';
+
+// Cross-node wakeups (docs/relay-operations.md#cross-node-delivery): a node
+// that stored envelopes tells the others which mailboxes have new mail, with
+// NOTIFY on one channel, after its commit and batched (never inside the insert
+// transaction: NOTIFY takes a cluster-wide lock held through the commit's
+// fsync). A notification can be lost (a node dies between commit and NOTIFY,
+// the LISTEN connection drops): every (re)LISTEN rescans all local mailboxes,
+// a self-heartbeat detects a silently dead LISTEN connection, and the relay
+// polls slowly anyway. A lost wakeup delays mail; it never loses it.
+
+/** The channel every node LISTENs on. */
+export const WAKE_CHANNEL = 'sotto_relay_wake';
+/** A batch goes out this long after its first mailbox at the latest. */
+const BATCH_MS = 5;
+/** NOTIFY payloads must stay under 8000 bytes. */
+const MAX_PAYLOAD = 7_000;
+/** Self-heartbeat period, and how long without one means the LISTEN connection is dead. */
+const HEARTBEAT_MS = 5_000;
+const HEARTBEAT_DEAD_MS = 15_000;
+/** The slow poll: every local mailbox is re-read this often (plus jitter) whatever arrives. */
+const POLL_MS = 30_000;
+const RECONNECT_MIN_MS = 100;
+const RECONNECT_MAX_MS = 2_000;
+
+/** What a wakeup names: some mailboxes, or every local one (after a reconnect: rescan). */
+export type Wakeup = readonly Mailbox[] | 'all';
+
+function parsePayload(payload: string): { node: string; mailboxes: Mailbox[] } {
+  const [node = '', ...items] = payload.split(' ');
+  const mailboxes: Mailbox[] = [];
+  for (const item of items) {
+    const [account = '', device = '', ...rest] = item.split(':');
+    const accountId = accountIdSchema.safeParse(account);
+    // Digits only: Number('') is 0 and Number('1e3') is 1000.
+    if (
+      accountId.success &&
+      rest.length === 0 &&
+      /^[1-9][0-9]{0,2}$/.test(device) &&
+      Number(device) <= 127
+    )
+      mailboxes.push({ accountId: accountId.data, deviceId: Number(device) });
+  }
+  return { node, mailboxes };
+}
+
+/** One node's LISTEN connection and its NOTIFY outbox. */
+export class Wakeups {
+  /** This node's id in payloads (its own notifications are ignored: it woke its sockets itself). */
+  readonly nodeId = randomBytes(6).toString('base64url');
+  private listener: pg.Client | undefined;
+  private connecting: Promise<void> | undefined;
+  private outbox: string[] = [];
+  private outboxBytes = 0;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private poll: NodeJS.Timeout | undefined;
+  private lastHeartbeat = Date.now();
+  private closed = false;
+  /** Notifications received (for tests: a duplicated LISTEN handler would double it). */
+  received = 0;
+
+  constructor(
+    private readonly config: pg.ClientConfig,
+    private readonly pool: pg.Pool,
+    private readonly onWake: (wakeup: Wakeup) => void,
+  ) {}
+
+  /** Connects and LISTENs (resolves once live); keeps reconnecting until close(). */
+  async start(): Promise<void> {
+    await this.connect();
+    this.heartbeat = setInterval(() => this.beat(), HEARTBEAT_MS);
+    this.heartbeat.unref();
+    const pollNext = () => {
+      this.poll = setTimeout(
+        () => {
+          this.onWake('all');
+          pollNext();
+        },
+        POLL_MS + Math.random() * (POLL_MS / 3),
+      );
+      this.poll.unref();
+    };
+    pollNext();
+  }
+
+  /** Queues a wakeup for these mailboxes (sent within BATCH_MS, after the caller's commit). */
+  publish(mailboxes: readonly Mailbox[]): void {
+    for (const { accountId, deviceId } of mailboxes) {
+      const item = `${accountId}:${deviceId}`;
+      if (this.outboxBytes + item.length + 1 > MAX_PAYLOAD) this.flush();
+      this.outbox.push(item);
+      this.outboxBytes += item.length + 1;
+    }
+    this.flushTimer ??= setTimeout(() => this.flush(), BATCH_MS);
+  }
+
+  /** Stops listening and sends what is queued. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.heartbeat);
+    clearTimeout(this.poll);
+    this.flush();
+    await this.connecting;
+    await this.listener?.end().catch(() => undefined);
+  }
+
+  /** Sends the queued batch as one autocommit NOTIFY (its own tiny transaction, no fsync). */
+  private flush(): void {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.outbox.length === 0) return;
+    const payload = `${this.nodeId} ${this.outbox.join(' ')}`;
+    this.outbox = [];
+    this.outboxBytes = 0;
+    // Lost on failure by design: the receivers' backstops (rescan, poll) cover it.
+    this.pool
+      .query('SELECT pg_notify($1, $2)', [WAKE_CHANNEL, payload])
+      .catch(() => log.warn('wakeup.notify_failed'));
+  }
+
+  private beat(): void {
+    if (Date.now() - this.lastHeartbeat > HEARTBEAT_DEAD_MS && this.listener !== undefined) {
+      log.warn('wakeup.heartbeat_missed');
+      this.drop(this.listener);
+    }
+    this.pool
+      .query('SELECT pg_notify($1, $2)', [WAKE_CHANNEL, `${this.nodeId} hb`])
+      .catch(() => log.warn('wakeup.heartbeat_failed'));
+  }
+
+  /** Forgets a broken LISTEN client and starts the (single) reconnect loop. */
+  private drop(client: pg.Client): void {
+    if (this.listener !== client) return;
+    this.listener = undefined;
+    client.removeAllListeners('notification');
+    void client.end().catch(() => undefined);
+    if (!this.closed) void this.connect();
+  }
+
+  /** Single-flight: concurrent callers share one reconnect loop, so listeners are never doubled. */
+  private connect(): Promise<void> {
+    this.connecting ??= this.loop().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  private async loop(): Promise<void> {
+    let delay = RECONNECT_MIN_MS;
+    let first = true;
+    while (!this.closed) {
+      const client = new pg.Client(this.config);
+      // Before connect(): an error event without a handler would crash the process.
+      client.on('error', () => this.drop(client));
+      client.on('end', () => this.drop(client));
+      try {
+        await client.connect();
+        client.on('notification', (message) => {
+          this.received += 1;
+          this.deliver(message);
+        });
+        await client.query(`LISTEN ${WAKE_CHANNEL}`);
+        this.listener = client;
+        this.lastHeartbeat = Date.now();
+        if (!first) log.warn('wakeup.reconnected');
+        // Anything stored while we were not listening: rescan every local mailbox.
+        this.onWake('all');
+        return;
+      } catch {
+        client.removeAllListeners();
+        client.on('error', () => undefined);
+        await client.end().catch(() => undefined);
+        first = false;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        delay = Math.min(RECONNECT_MAX_MS, delay * 2);
+      }
+    }
+  }
+
+  private deliver(message: pg.Notification): void {
+    const { node, mailboxes } = parsePayload(message.payload ?? '');
+    if (node === this.nodeId) {
+      this.lastHeartbeat = Date.now();
+      return;
+    }
+    if (mailboxes.length > 0) this.onWake(mailboxes);
+  }
+}

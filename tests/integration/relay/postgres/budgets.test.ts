@@ -1,0 +1,5 @@
+import { usePostgresRelays } from './use-postgres.ts';
+
+// tests/integration/relay/budgets.test.ts with every relay on PostgreSQL.
+usePostgresRelays();
+await import('../budgets.test.ts');
