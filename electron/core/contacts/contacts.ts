@@ -128,6 +128,18 @@ export function getContact(db: Sql, accountId: string): Contact {
   return toContact(row);
 }
 
+/** The contact a conversation is with; UNKNOWN_CONTACT if there is no such conversation. */
+export function contactByConversation(db: Sql, conversationId: number): Contact {
+  const row = db.prepare(`${CONTACT_SELECT} WHERE c.id = ?`).get<ContactRow>([conversationId]);
+  if (!row) throw new SottoError('UNKNOWN_CONTACT');
+  return toContact(row);
+}
+
+/** How many contacts this profile has. */
+export function contactCount(db: Sql): number {
+  return Number(db.prepare('SELECT count(*) FROM contacts', { pluck: true }).get());
+}
+
 /** All contacts, by name. */
 export function listContacts(db: Sql): Contact[] {
   return db

@@ -1,5 +1,6 @@
 import { ensureConversation } from '../contacts/contacts.ts';
 import type { Profile } from '../profile/profile.ts';
+import { messageInsert } from './message-insert.ts';
 import { indexNewMessages } from './search-index.ts';
 
 /** One message to import (from a backup, or another client's export). */
@@ -45,10 +46,7 @@ export function importMessages(
   onProgress?: (done: number) => void,
 ): ImportReport {
   const db = profile.db;
-  const insert = db.prepare(
-    `INSERT INTO messages (uuid, conversation_id, outgoing, sender_account, sender_device, sent_at, received_at, body, status)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-  );
+  const insert = messageInsert(db);
   const conversations = new Map<string, { id: number; lastSentAt: number }>();
   let inserted = 0;
   let skipped = 0;
@@ -64,18 +62,18 @@ export function importMessages(
           };
           conversations.set(m.conversationWith, conversation);
         }
-        const { changes } = insert.run([
-          m.uuid,
-          conversation.id,
-          m.outgoing ? 1 : 0,
-          m.senderAccount,
-          m.senderDevice,
-          m.sentAt,
-          m.receivedAt,
-          m.body,
-          m.status,
-        ]);
-        if (changes === 0) skipped++;
+        const id = insert({
+          uuid: m.uuid,
+          conversationId: conversation.id,
+          outgoing: m.outgoing,
+          senderAccount: m.senderAccount,
+          senderDevice: m.senderDevice,
+          sentAt: m.sentAt,
+          receivedAt: m.receivedAt,
+          body: m.body,
+          status: m.status,
+        });
+        if (id === undefined) skipped++;
         else {
           inserted++;
           conversation.lastSentAt = Math.max(conversation.lastSentAt, m.sentAt);

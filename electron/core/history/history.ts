@@ -132,6 +132,19 @@ export function getMessage(db: Sql, messageId: number): HistoryMessage | undefin
   return row ? toMessage(row) : undefined;
 }
 
+/** The messages with these ids, in id order (what a commit just stored, read once inside the core). */
+export function messagesByIds(db: Sql, messageIds: readonly number[]): HistoryMessage[] {
+  if (messageIds.length === 0) return [];
+  return db
+    .prepare(
+      `SELECT ${MESSAGE_COLUMNS}
+       FROM messages m JOIN conversations c ON c.id = m.conversation_id JOIN contacts k ON k.id = c.contact_id
+       WHERE m.id IN (SELECT value FROM json_each(?)) ORDER BY m.id`,
+    )
+    .all<MessageRow>([JSON.stringify(messageIds)])
+    .map(toMessage);
+}
+
 /**
  * About `limit` messages around one message, oldest first: the half before it,
  * the message, and the rest after it (to open a conversation at a search hit).

@@ -18,7 +18,9 @@ import { localAddress, peerAddress } from './addresses.ts';
 import { hasSession } from './session.ts';
 import { nextSentAt } from './clock.ts';
 import { newMessageId } from './message-id.ts';
+import { messageInsert } from '../history/message-insert.ts';
 import { indexNewMessages } from '../history/search-index.ts';
+import { type StatusChange, type StatusRow, toStatusChange } from './status-change.ts';
 import { type OutboxScope, PARKED, REACHABLE, RECIPIENT_DEVICE, scopeSql } from './outbox-scope.ts';
 
 export { MAX_SEND_REFUSALS, recordRefusal, TOKEN_GRACE_MS } from './refusals.ts';
@@ -78,20 +80,19 @@ export function queueText(
     const payload = encodeContent(content);
     if (payload.length > MAX_CONTENT_BYTES) throw new SottoError('MESSAGE_TOO_LONG');
     const conversationId = ensureConversation(db, accountId, now);
-    const { lastInsertRowid: id } = db
-      .prepare(
-        `INSERT INTO messages (uuid, conversation_id, outgoing, sender_account, sender_device, sent_at, received_at, body, status)
-         VALUES (?, ?, 1, ?, ?, ?, ?, ?, 'queued')`,
-      )
-      .run([
-        uuid,
-        conversationId,
-        profile.account.accountId,
-        profile.account.deviceId,
-        sentAt,
-        now,
-        body,
-      ]);
+    const id = messageInsert(db)({
+      uuid,
+      conversationId,
+      outgoing: true,
+      senderAccount: profile.account.accountId,
+      senderDevice: profile.account.deviceId,
+      sentAt,
+      receivedAt: now,
+      body,
+      status: 'queued',
+    });
+    // A fresh uuid and the device's next sent time cannot collide: a duplicate here is a bug.
+    if (id === undefined) throw new SottoError('INTERNAL', 'message id collision');
     enqueue(db, accountId, 'message', payload, id, now, 0);
     indexNewMessages(db);
     db.prepare(
@@ -234,23 +235,40 @@ async function encryptBatch(
   return sealed.length;
 }
 
-/** A relay stored these envelopes durably: drop them from the outbox, mark messages sent. */
-export function markSent(profile: Profile, outboxIds: readonly number[]): void {
-  profile.commit(undefined, (db) => {
+/**
+ * A relay stored these envelopes durably: drop them from the outbox, mark
+ * their messages sent. Returns the messages that became `sent` (a receipt may
+ * have made one `delivered` already).
+ */
+export function markSent(profile: Profile, outboxIds: readonly number[]): StatusChange[] {
+  return profile.commit(undefined, (db) => {
     const status = db.prepare(
-      "UPDATE messages SET status = 'sent' WHERE status = 'queued' AND id = (SELECT message_id FROM outbox WHERE id = ?)",
+      `UPDATE messages SET status = 'sent' WHERE status = 'queued' AND id = (SELECT message_id FROM outbox WHERE id = ?)
+       RETURNING id, conversation_id, status`,
     );
     const remove = db.prepare('DELETE FROM outbox WHERE id = ?');
+    const changes: StatusChange[] = [];
     for (const id of outboxIds) {
-      status.run([id]);
+      const changed = status.get<StatusRow>([id]);
+      if (changed) changes.push(toStatusChange(changed));
       remove.run([id]);
     }
+    return changes;
   });
 }
 
 /** Number of outbox entries (queued or encrypted, not yet accepted by a relay). */
 export function outboxSize(profile: Profile): number {
   return Number(profile.db.prepare('SELECT count(*) FROM outbox', { pluck: true }).get());
+}
+
+/** Outbox entries not parked after repeated refusals (what a send pass reports as waiting). */
+export function waitingCount(profile: Profile): number {
+  return Number(
+    profile.db
+      .prepare(`SELECT count(*) FROM outbox WHERE next_attempt_at < ${PARKED}`, { pluck: true })
+      .get(),
+  );
 }
 
 /**
@@ -294,17 +312,24 @@ export function failedMessageIds(profile: Profile, conversationId: number): numb
     .all<number>([conversationId]);
 }
 
-/** The user asked to retry a failed message: queue it again. */
-export function retryMessage(profile: Profile, messageId: number): void {
-  profile.commit(undefined, (db) => {
+/**
+ * The user asked to retry a failed message: queue it again. Returns the
+ * status change, or undefined if the message was not `failed` (its entry was
+ * only due again).
+ */
+export function retryMessage(profile: Profile, messageId: number): StatusChange | undefined {
+  return profile.commit(undefined, (db) => {
     const { changes } = db
       .prepare(
         'UPDATE outbox SET attempts = 0, next_attempt_at = 0, token_refused_at = NULL WHERE message_id = ?',
       )
       .run([messageId]);
     if (changes === 0) throw new SottoError('INVALID_INPUT', 'message is not in the outbox');
-    db.prepare("UPDATE messages SET status = 'queued' WHERE id = ? AND status = 'failed'").run([
-      messageId,
-    ]);
+    const changed = db
+      .prepare(
+        "UPDATE messages SET status = 'queued' WHERE id = ? AND status = 'failed' RETURNING id, conversation_id, status",
+      )
+      .get<StatusRow>([messageId]);
+    return changed ? toStatusChange(changed) : undefined;
   });
 }
