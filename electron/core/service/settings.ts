@@ -2,6 +2,9 @@ import { type Settings, settingsSchema } from '../../../shared/ipc/contract.ts';
 import type { Sql } from '../db/sqlite.ts';
 import type { Profile } from '../profile/profile.ts';
 import { getSetting, type SettingKey, setSetting } from '../profile/settings.ts';
+import { setHomeRelay } from '../sync/home-relay-setting.ts';
+import { checkOwnRelayAddress } from '../sync/relay-address.ts';
+import type { ServiceParts } from './types.ts';
 
 /**
  * What a setting is until the user changes it. Notifications show the sender's
@@ -62,4 +65,40 @@ export function writeSettings(
       if (changes[name] !== undefined) setSetting(db, key, JSON.stringify(changes[name]));
     }
   });
+}
+
+/** `settings:set`: writes the changes; a relay change restarts the sync loop. */
+export async function applySettings(
+  parts: ServiceParts,
+  input: Partial<Settings>,
+): Promise<Settings> {
+  const profile = parts.open();
+  const { relay, allowInsecureRelay, ...rest } = input;
+  const relayChanged = setRelay(profile, relay, allowInsecureRelay);
+  writeSettings(profile, rest);
+  if (relayChanged) {
+    await parts.sync.stop();
+    parts.sync.start(profile);
+  }
+  return readSettings(profile.db);
+}
+
+/**
+ * Applies a relay change (checked first: INSECURE_RELAY, RELAY_ADDRESS_REFUSED).
+ * Consent to an insecure relay belongs to one address: a new address needs it again.
+ * Returns true if the sync loop must restart.
+ */
+function setRelay(
+  profile: Profile,
+  relay: string | null | undefined,
+  allowInsecure: boolean | undefined,
+): boolean {
+  const current = getSetting(profile.db, 'relay');
+  const consented = getSetting(profile.db, 'relay.allowInsecure') === 'true';
+  const address = relay ?? current;
+  if (address === undefined || (relay === undefined && allowInsecure === undefined)) return false;
+  const sameAddress = current !== undefined && checkOwnRelayAddress(address, true) === current;
+  const allow = allowInsecure ?? (sameAddress ? consented : false);
+  const normalized = setHomeRelay(profile, address, { allowInsecure: allow });
+  return normalized !== current || allow !== consented;
 }
