@@ -10,6 +10,7 @@ import {
   messagesPage,
   searchMessages,
 } from '../history/history.ts';
+import { readSettings } from '../profile/app-settings.ts';
 import { profileInvite } from '../profile/invite.ts';
 import { SyncEngine } from '../sync/engine.ts';
 import { chosenFile, runConversationExport, runExport, runVerify } from './backups.ts';
@@ -23,7 +24,7 @@ import {
   send,
   setBlocked,
 } from './conversation-methods.ts';
-import { applySettings, readSettings } from './settings.ts';
+import { applySettings } from './settings.ts';
 import type { CallContext, ParsedInput, ServiceParts } from './types.ts';
 
 /** One handler per contract method. */
