@@ -20,11 +20,11 @@ import { nextSentAt } from './clock.ts';
 import { newMessageId } from './message-id.ts';
 import { messageInsert } from '../history/message-insert.ts';
 import { indexNewMessages } from '../history/search-index.ts';
-import { type StatusChange, type StatusRow, toStatusChange } from './status-change.ts';
 import { type OutboxScope, PARKED, REACHABLE, RECIPIENT_DEVICE, scopeSql } from './outbox-scope.ts';
 
 export { MAX_SEND_REFUSALS, recordRefusal, TOKEN_GRACE_MS } from './refusals.ts';
 export type { OutboxScope } from './outbox-scope.ts';
+export { failedMessageIds, markSent, retryMessage } from './message-status.ts';
 export {
   bundleRequestsNeeded,
   readyEnvelopes,
@@ -235,28 +235,6 @@ async function encryptBatch(
   return sealed.length;
 }
 
-/**
- * A relay stored these envelopes durably: drop them from the outbox, mark
- * their messages sent. Returns the messages that became `sent` (a receipt may
- * have made one `delivered` already).
- */
-export function markSent(profile: Profile, outboxIds: readonly number[]): StatusChange[] {
-  return profile.commit(undefined, (db) => {
-    const status = db.prepare(
-      `UPDATE messages SET status = 'sent' WHERE status = 'queued' AND id = (SELECT message_id FROM outbox WHERE id = ?)
-       RETURNING id, conversation_id, status`,
-    );
-    const remove = db.prepare('DELETE FROM outbox WHERE id = ?');
-    const changes: StatusChange[] = [];
-    for (const id of outboxIds) {
-      const changed = status.get<StatusRow>([id]);
-      if (changed) changes.push(toStatusChange(changed));
-      remove.run([id]);
-    }
-    return changes;
-  });
-}
-
 /** Number of outbox entries (queued or encrypted, not yet accepted by a relay). */
 export function outboxSize(profile: Profile): number {
   return Number(profile.db.prepare('SELECT count(*) FROM outbox', { pluck: true }).get());
@@ -300,36 +278,4 @@ export function outboxIdsFor(profile: Profile, recipient: string): number[] {
       { pluck: true },
     )
     .all<number>([recipient]);
-}
-
-/** A conversation's messages that a relay kept refusing (status `failed`), oldest first. */
-export function failedMessageIds(profile: Profile, conversationId: number): number[] {
-  return profile.db
-    .prepare(
-      "SELECT id FROM messages WHERE conversation_id = ? AND status = 'failed' ORDER BY id",
-      { pluck: true },
-    )
-    .all<number>([conversationId]);
-}
-
-/**
- * The user asked to retry a failed message: queue it again. Returns the
- * status change, or undefined if the message was not `failed` (its entry was
- * only due again).
- */
-export function retryMessage(profile: Profile, messageId: number): StatusChange | undefined {
-  return profile.commit(undefined, (db) => {
-    const { changes } = db
-      .prepare(
-        'UPDATE outbox SET attempts = 0, next_attempt_at = 0, token_refused_at = NULL WHERE message_id = ?',
-      )
-      .run([messageId]);
-    if (changes === 0) throw new SottoError('INVALID_INPUT', 'message is not in the outbox');
-    const changed = db
-      .prepare(
-        "UPDATE messages SET status = 'queued' WHERE id = ? AND status = 'failed' RETURNING id, conversation_id, status",
-      )
-      .get<StatusRow>([messageId]);
-    return changed ? toStatusChange(changed) : undefined;
-  });
 }
