@@ -1,4 +1,6 @@
 import { ensureConversation } from '../contacts/contacts.ts';
+import { type AccountId, accountIdSchema } from '../../../shared/protocol/account-id.ts';
+import { SottoError } from '../errors.ts';
 import type { Profile } from '../profile/profile.ts';
 import { messageInsert } from './message-insert.ts';
 import { indexNewMessages } from './search-index.ts';
@@ -57,7 +59,7 @@ export function importMessages(
         let conversation = conversations.get(m.conversationWith);
         if (!conversation) {
           conversation = {
-            id: ensureConversation(db, m.conversationWith, m.receivedAt),
+            id: ensureConversation(db, contactId(m.conversationWith), m.receivedAt),
             lastSentAt: 0,
           };
           conversations.set(m.conversationWith, conversation);
@@ -103,4 +105,11 @@ export function importMessages(
     db.exec(`PRAGMA cache_size = ${cacheSize}`);
   }
   return { inserted, skipped };
+}
+
+/** The account id an imported message names, parsed (once per conversation): INVALID_INPUT if it is not one. */
+function contactId(text: string): AccountId {
+  const parsed = accountIdSchema.safeParse(text);
+  if (!parsed.success) throw new SottoError('INVALID_INPUT', 'not an account id');
+  return parsed.data;
 }

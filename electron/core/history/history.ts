@@ -1,9 +1,10 @@
+import type { AccountId } from '../../../shared/protocol/account-id.ts';
 import type { Sql } from '../db/sqlite.ts';
 
 /** One row of the conversation list. */
 export interface ConversationSummary {
   readonly id: number;
-  readonly accountId: string;
+  readonly accountId: AccountId;
   readonly displayName: string | null;
   readonly lastMessageAt: number | null;
   readonly lastMessagePreview: string | null;
@@ -20,7 +21,7 @@ export interface HistoryMessage {
   readonly uuid: string;
   readonly conversationId: number;
   readonly outgoing: boolean;
-  readonly senderAccount: string;
+  readonly senderAccount: AccountId;
   readonly senderName: string | null;
   readonly sentAt: number;
   readonly receivedAt: number;
@@ -50,7 +51,7 @@ export function listConversations(db: Sql): ConversationSummary[] {
     )
     .all<{
       id: number;
-      accountId: string;
+      accountId: AccountId;
       displayName: string | null;
       lastMessageAt: number | null;
       lastMessagePreview: string | null;

@@ -1,3 +1,4 @@
+import type { AccountId } from '../../../shared/protocol/account-id.ts';
 import { randomInt, randomUUID } from 'node:crypto';
 import { signalEncrypt } from '@signalapp/libsignal-client';
 import {
@@ -58,7 +59,7 @@ export function receiptDelayMs(): number {
  */
 export function queueText(
   profile: Profile,
-  accountId: string,
+  accountId: AccountId,
   body: string,
   now = Date.now(),
 ): QueuedMessage {

@@ -1,3 +1,4 @@
+import type { AccountId } from '../../../shared/protocol/account-id.ts';
 import type { PublicKey } from '@signalapp/libsignal-client';
 import type { Content } from '../../../shared/protocol/content.ts';
 import { fromBase64 } from '../../../shared/protocol/encoding.ts';
@@ -60,7 +61,7 @@ export const MAX_ENVELOPE_ATTEMPTS = 3;
 
 /** A sealed envelope's verified sender and inner Signal message. */
 export interface Opened {
-  readonly sender: string;
+  readonly sender: AccountId;
   readonly senderDevice: number;
   readonly senderKey?: PublicKey;
   /** libsignal CiphertextMessageType: 3 PreKey, 2 Whisper. */
@@ -73,7 +74,8 @@ export type Decoded = { envelope: IncomingEnvelope; sender: Opened; content: Con
 /** A failed envelope; `final` failures are rejected at once instead of retried. */
 export type Failure = {
   envelope: IncomingEnvelope;
-  sender: string;
+  /** Empty when the seal did not open (no sender is known). */
+  sender: AccountId | '';
   error: FailureCode;
   final: boolean;
 };

@@ -1,3 +1,4 @@
+import type { AccountId } from '../../../shared/protocol/account-id.ts';
 import type { Contact, ConversationDetail, EventPayload } from '../../../shared/ipc/contract.ts';
 import { blockContact, unblockContact } from '../contacts/block.ts';
 import {
@@ -49,7 +50,7 @@ export function contactOf(parts: ServiceParts, conversationId: number): CoreCont
 export function decideTrust(
   parts: ServiceParts,
   conversationId: number,
-  decide: (profile: Profile, accountId: string) => string,
+  decide: (profile: Profile, accountId: AccountId) => AccountId,
 ): Contact {
   decide(parts.open(), contactOf(parts, conversationId).accountId);
   parts.emit('conversations:changed', {});
