@@ -1,12 +1,6 @@
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import {
-  addContactFromInvite,
-  encryptQueued,
-  type Profile,
-  queueText,
-  sealReady,
-} from '../../../electron/core/index.ts';
+import { describe, expect, it } from 'vitest';
+import { encryptQueued, type Profile, queueText, sealReady } from '../../../electron/core/index.ts';
 import { getMessage } from '../../../electron/core/history/history.ts';
 import {
   outboxIdsFor,
@@ -16,21 +10,15 @@ import {
 } from '../../../electron/core/messaging/outbox.ts';
 import { MAX_SEND_REFUSALS, refuseEntries } from '../../../electron/core/messaging/refusals.ts';
 import type { StatusChange } from '../../../electron/core/messaging/status-change.ts';
-import { profileInvite } from '../../../electron/core/profile/invite.ts';
-import { SyncEngine } from '../../../electron/core/sync/engine.ts';
-import { setHomeRelay } from '../../../electron/core/sync/home-relay-setting.ts';
-import { newProfile, tempDir } from '../../support/profiles.ts';
+import type { SyncEngine } from '../../../electron/core/sync/engine.ts';
+import { befriend, enginePerson } from '../../support/engines.ts';
+import { tempDir } from '../../support/profiles.ts';
 
 // Status changes come from the core as the rows that changed (issue 11 §2):
 // the send pass reports `sent`/`failed`, a receipt the rows it delivered, a
 // retry the row it queued again. Nothing re-reads history to find them, so a
 // change lists exactly the rows of that commit and nothing a hostile receipt
 // names without owning it.
-
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
 
 interface Person {
   readonly profile: Profile;
@@ -40,20 +28,10 @@ interface Person {
 }
 
 async function person(name: string, address: string): Promise<Person> {
-  const { profile } = await newProfile(name);
-  setHomeRelay(profile, address);
-  const engine = new SyncEngine(profile);
-  cleanups.push(() => engine.close());
+  const { profile, engine } = await enginePerson(name, address);
   const reported: StatusChange[][] = [];
   engine.onStatusChange((changes) => reported.push([...changes]));
-  await engine.registerToken();
-  await engine.publishKeys();
   return { profile, engine, reported };
-}
-
-function befriend(a: Person, b: Person): void {
-  addContactFromInvite(a.profile, profileInvite(b.profile));
-  addContactFromInvite(b.profile, profileInvite(a.profile));
 }
 
 /**
