@@ -348,17 +348,7 @@ export class RestoreWriter {
       for (const m of batch) {
         const conversation = this.conversationFor(m.with, m.receivedAt);
         // A queued message goes back to the outbox; the peer drops it if the old device had sent it (same uuid).
-        const messageId = insert({
-          uuid: m.uuid,
-          conversationId: conversation.id,
-          outgoing: m.outgoing,
-          senderAccount: m.senderAccount,
-          senderDevice: m.senderDevice,
-          sentAt: m.sentAt,
-          receivedAt: m.receivedAt,
-          body: m.body,
-          status: m.status,
-        });
+        const messageId = insert({ ...m, conversationId: conversation.id });
         if (messageId === undefined) {
           this.messagesSkipped++;
           continue;

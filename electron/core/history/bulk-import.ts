@@ -2,22 +2,14 @@ import { ensureConversation } from '../contacts/contacts.ts';
 import { type AccountId, accountIdSchema } from '../../../shared/protocol/account-id.ts';
 import { SottoError } from '../errors.ts';
 import type { Profile } from '../profile/profile.ts';
-import { messageInsert } from './message-insert.ts';
+import { messageInsert, type NewMessage } from './message-insert.ts';
 import { indexNewMessages } from './search-index.ts';
 
 /** One message to import (from a backup, or another client's export). */
-export interface ImportedMessage {
-  readonly uuid: string;
+export type ImportedMessage = Omit<NewMessage, 'conversationId'> & {
   /** The contact's account id: the conversation the message belongs to. */
   readonly conversationWith: string;
-  readonly outgoing: boolean;
-  readonly senderAccount: string;
-  readonly senderDevice: number;
-  readonly sentAt: number;
-  readonly receivedAt: number;
-  readonly body: string;
-  readonly status: 'queued' | 'sent' | 'delivered' | 'failed' | 'received';
-}
+};
 
 /** What an import did. */
 export interface ImportReport {
@@ -64,17 +56,7 @@ export function importMessages(
           };
           conversations.set(m.conversationWith, conversation);
         }
-        const id = insert({
-          uuid: m.uuid,
-          conversationId: conversation.id,
-          outgoing: m.outgoing,
-          senderAccount: m.senderAccount,
-          senderDevice: m.senderDevice,
-          sentAt: m.sentAt,
-          receivedAt: m.receivedAt,
-          body: m.body,
-          status: m.status,
-        });
+        const id = insert({ ...m, conversationId: conversation.id });
         if (id === undefined) skipped++;
         else {
           inserted++;
