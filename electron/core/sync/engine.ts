@@ -9,25 +9,15 @@ import type { StatusChange } from '../messaging/status-change.ts';
 import type { Profile } from '../profile/profile.ts';
 import { backoffMs, sleep } from './backoff.ts';
 import { homeRelayId } from './home-relay-setting.ts';
+import { type ReceiveReport, tally } from './receive-report.ts';
 import { retryAfterOf } from './relay-failure.ts';
 import type { HomeRelay } from './relay.ts';
 import { RelayPool } from './relay-pool.ts';
 import { type SendReport, sendPass } from './send-pass.ts';
 
 export type { SendReport } from './send-pass.ts';
+export type { ReceiveReport } from './receive-report.ts';
 export { backoffMs, sleep } from './backoff.ts';
-
-/** What one drain of the mailbox did. */
-export interface ReceiveReport {
-  readonly stored: number;
-  readonly duplicates: number;
-  readonly receipts: number;
-  /** Control messages applied (a contact's new delivery token). */
-  readonly control: number;
-  readonly rejected: number;
-  /** Kept locally for a retry (acked all the same). */
-  readonly retry: number;
-}
 
 /** Events a long-running engine reports (the CLI's `listen` prints them). */
 export type SyncEvent =
@@ -289,19 +279,6 @@ export class SyncEngine {
     }
   }
 }
-
-function tally(report: Mutable<ReceiveReport>, outcomes: readonly EnvelopeOutcome[]): void {
-  for (const o of outcomes) {
-    if (o.outcome === 'stored') report.stored++;
-    else if (o.outcome === 'duplicate') report.duplicates++;
-    else if (o.outcome === 'receipt') report.receipts++;
-    else if (o.outcome === 'control') report.control++;
-    else if (o.outcome === 'rejected') report.rejected++;
-    else report.retry++;
-  }
-}
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 const EMPTY_REPORT: SendReport = { sent: 0, waiting: 0, failed: [], changes: [] };
 
