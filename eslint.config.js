@@ -13,6 +13,48 @@ const forbid = (groups, message) => ({
   'no-restricted-imports': ['error', { patterns: [{ group: groups, message }] }],
 });
 
+// SQL belongs to the core's domain modules (docs/architecture.md#the-core-owns-its-data):
+// everywhere else in electron/ a statement is a named function of the module that owns the table.
+const SQL_MODULES =
+  'electron/core/{db,history,contacts,messaging,crypto,profile,backup,keys,sync}/**';
+const SQL_MESSAGE =
+  'SQL lives in electron/core/{db,history,contacts,messaging,crypto,profile,backup,keys,sync}: call a named function of the module that owns the table.';
+/** The SQL rule: no database module, no statement. @param {string[]} groups @param {string} message */
+const forbidSql = (groups, message) => ({
+  'no-restricted-imports': [
+    'error',
+    {
+      paths: [{ name: '@signalapp/sqlcipher', message: SQL_MESSAGE }],
+      patterns: [
+        ...(groups.length > 0 ? [{ group: groups, message }] : []),
+        { group: ['**/db/sqlite', '**/db/sqlite.ts', '**/core/db/sqlite*'], message: SQL_MESSAGE },
+      ],
+    },
+  ],
+  'no-restricted-syntax': [
+    'error',
+    {
+      // `.exec` on a regular-expression literal is not SQL.
+      selector:
+        "CallExpression[callee.type='MemberExpression'][callee.property.name=/^(prepare|exec|pragma|transaction)$/]:not([callee.object.regex])",
+      message: SQL_MESSAGE,
+    },
+  ],
+});
+
+const CORE_GROUPS = [
+  'electron',
+  'electron/*',
+  '**/electron/main/**',
+  '**/electron/preload/**',
+  '**/electron/cli/**',
+  '**/relay/**',
+  '**/renderer/**',
+  '!**/shared/**',
+];
+const CORE_MESSAGE =
+  "electron/core is headless: no 'electron' module, and it imports only shared/.";
+
 export default tseslint.config(
   {
     ignores: [
@@ -73,23 +115,16 @@ export default tseslint.config(
   },
   {
     files: ['electron/core/**/*.ts'],
-    rules: forbid(
-      [
-        'electron',
-        'electron/*',
-        '**/electron/main/**',
-        '**/electron/preload/**',
-        '**/electron/cli/**',
-        '**/relay/**',
-        '**/renderer/**',
-        '!**/shared/**',
-      ],
-      "electron/core is headless: no 'electron' module, and it imports only shared/.",
-    ),
+    rules: forbid(CORE_GROUPS, CORE_MESSAGE),
+  },
+  {
+    files: ['electron/core/**/*.ts'],
+    ignores: [SQL_MODULES],
+    rules: forbidSql(CORE_GROUPS, CORE_MESSAGE),
   },
   {
     files: ['electron/cli/**/*.ts'],
-    rules: forbid(
+    rules: forbidSql(
       [
         'electron',
         'electron/*',
@@ -104,7 +139,7 @@ export default tseslint.config(
   },
   {
     files: ['electron/main/**/*.ts', 'electron/preload/**/*.ts'],
-    rules: forbid(
+    rules: forbidSql(
       ['**/relay/**', '**/renderer/**', '**/electron/cli/**', '!**/shared/**'],
       'main and preload import core and shared only.',
     ),

@@ -10,18 +10,58 @@ const VIRTUAL_FILES = [
   'electron/core/bad.ts',
   'relay/bad.ts',
   'shared/bad.ts',
+  'electron/cli/bad.ts',
+  'electron/cli/regex.ts',
+  'electron/cli/bad-connection.ts',
+  'electron/cli/bad-electron.ts',
+  'electron/main/bad.ts',
+  'electron/core/service/bad.ts',
+  'electron/core/service/bad-binding.ts',
+  'electron/core/service/bad-connection.ts',
+  'electron/core/history/ok.ts',
 ];
 const eslint = new ESLint({
   cwd: process.cwd(),
   overrideConfig: {
-    languageOptions: { parserOptions: { projectService: { allowDefaultProject: VIRTUAL_FILES } } },
+    languageOptions: {
+      parserOptions: {
+        projectService: {
+          allowDefaultProject: VIRTUAL_FILES,
+          maximumDefaultProjectFileMatchCount_THIS_WILL_SLOW_DOWN_LINTING: VIRTUAL_FILES.length,
+        },
+      },
+    },
   },
 });
 
 async function restrictedImports(filePath: string, code: string): Promise<number> {
-  const [result] = await eslint.lintText(code, { filePath });
-  return result!.messages.filter((m) => m.ruleId === 'no-restricted-imports').length;
+  return ruleHits(filePath, code, 'no-restricted-imports');
 }
+
+async function ruleHits(filePath: string, code: string, ruleId: string): Promise<number> {
+  const [result] = await eslint.lintText(code, { filePath });
+  // A file that did not parse has no rule errors: that must fail the test, not pass a "0".
+  expect(result!.messages.filter((m) => m.fatal).map((m) => m.message)).toEqual([]);
+  return result!.messages.filter((m) => m.ruleId === ruleId).length;
+}
+
+/** Lint errors of the SQL rule (a statement or a database import) in `code` at `filePath`. */
+async function sqlViolations(filePath: string, code: string): Promise<number> {
+  return (
+    (await ruleHits(filePath, code, 'no-restricted-syntax')) +
+    (await restrictedImports(filePath, code))
+  );
+}
+
+// A statement as the CLI and the service used to write them.
+const RAW_SQL = `type Db = { prepare(sql: string): { get(): unknown }; exec(sql: string): void };
+export function count(profile: { db: Db }): unknown {
+  return profile.db.prepare('SELECT count(*) FROM contacts').get();
+}
+export function wipe(profile: { db: Db }): void {
+  profile.db.exec('DELETE FROM messages');
+}
+`;
 
 // Type-aware linting builds a TypeScript program per file: slow on a loaded 2-core machine.
 describe('import boundaries', { timeout: 60_000 }, () => {
@@ -81,6 +121,47 @@ describe('import boundaries', { timeout: 60_000 }, () => {
       await restrictedImports(
         'shared/bad.ts',
         "import { createHash } from 'node:crypto';\nexport { createHash };\n",
+      ),
+    ).toBe(1);
+  });
+
+  it('SQL runs only in the core modules that own tables: not in the CLI, main or the service', async () => {
+    // Two statements, two errors, wherever they are planted outside the owning modules.
+    expect(await sqlViolations('electron/cli/bad.ts', RAW_SQL)).toBe(2);
+    expect(await sqlViolations('electron/main/bad.ts', RAW_SQL)).toBe(2);
+    expect(await sqlViolations('electron/core/service/bad.ts', RAW_SQL)).toBe(2);
+    // The owning modules may (history/ is one).
+    expect(await sqlViolations('electron/core/history/ok.ts', RAW_SQL)).toBe(0);
+    // A regular expression's exec is not SQL.
+    expect(
+      await sqlViolations('electron/cli/regex.ts', "export const m = /a(b)/.exec('ab');\n"),
+    ).toBe(0);
+  });
+
+  it('outside those modules nothing imports the database binding or the connection module', async () => {
+    expect(
+      await sqlViolations(
+        'electron/core/service/bad-binding.ts',
+        "import Database from '@signalapp/sqlcipher';\nexport { Database };\n",
+      ),
+    ).toBe(1);
+    expect(
+      await sqlViolations(
+        'electron/core/service/bad-connection.ts',
+        "import { openKeyed } from '../db/sqlite.ts';\nexport { openKeyed };\n",
+      ),
+    ).toBe(1);
+    expect(
+      await sqlViolations(
+        'electron/cli/bad-connection.ts',
+        "import { openKeyed } from '../core/db/sqlite.ts';\nexport { openKeyed };\n",
+      ),
+    ).toBe(1);
+    // The CLI keeps its other boundaries under the same rule entry.
+    expect(
+      await restrictedImports(
+        'electron/cli/bad-electron.ts',
+        "import { app } from 'electron';\nexport { app };\n",
       ),
     ).toBe(1);
   });

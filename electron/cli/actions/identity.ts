@@ -1,3 +1,4 @@
+import { contactCount } from '../../core/contacts/contacts.ts';
 import { ownDestination, resetIdentity } from '../../core/crypto/identity-reset.ts';
 import { type GlobalOptions, print, withProfile } from '../context.ts';
 
@@ -8,9 +9,7 @@ export function identityReset(g: GlobalOptions): Promise<void> {
   return withProfile(g, async (profile) => {
     const before = profile.account.accountId;
     const account = await resetIdentity(profile, ownDestination(profile));
-    const contacts = Number(
-      profile.db.prepare('SELECT count(*) FROM contacts', { pluck: true }).get(),
-    );
+    const contacts = contactCount(profile.db);
     print(g, { previousAccountId: before, accountId: account.accountId, notified: contacts }, () =>
       [
         `New account id: ${account.accountId}`,

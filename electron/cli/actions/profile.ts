@@ -5,6 +5,7 @@ import {
   outboxSize,
   Profile,
 } from '../../core/index.ts';
+import { failedMessageCount } from '../../core/history/conversation-state.ts';
 import { rejectedEnvelopeCount } from '../../core/messaging/receive.ts';
 import { trustRefusalCounts } from '../../core/crypto/trust-refusals.ts';
 import { profileInvite } from '../../core/profile/invite.ts';
@@ -116,11 +117,7 @@ export function status(g: GlobalOptions): Promise<void> {
       relay: engine.home.address,
       reachable: health.reachable,
       outbox: outboxSize(profile),
-      failedMessages: Number(
-        profile.db
-          .prepare("SELECT count(*) FROM messages WHERE status = 'failed'", { pluck: true })
-          .get(),
-      ),
+      failedMessages: failedMessageCount(profile.db),
       rejectedEnvelopes: rejectedEnvelopeCount(profile.db),
       trustRefusals: trustRefusalCounts(profile.db),
     };

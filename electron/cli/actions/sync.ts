@@ -1,5 +1,4 @@
 import type { EnvelopeOutcome, Profile } from '../../core/index.ts';
-import { getMessage } from '../../core/history/history.ts';
 import { nextDueAt, RECEIPT_DELAY_MS } from '../../core/messaging/outbox.ts';
 import type { SendReport, SyncEngine, SyncEvent } from '../../core/sync/engine.ts';
 import { type GlobalOptions, print, withEngine } from '../context.ts';
@@ -61,7 +60,7 @@ export function sync(g: GlobalOptions): Promise<void> {
 
 /** `listen`: stay connected, one JSON line per event, until SIGINT or SIGTERM. */
 export function listen(g: GlobalOptions): Promise<void> {
-  return withEngine(g, async (profile, engine) => {
+  return withEngine(g, async (_profile, engine) => {
     const stop = new AbortController();
     const onSignal = () => stop.abort();
     process.once('SIGINT', onSignal);
@@ -70,20 +69,20 @@ export function listen(g: GlobalOptions): Promise<void> {
     await engine.listen(stop.signal, (event: SyncEvent) => {
       if (event.type === 'drained') return; // once per idle pass: noise for a script
       if (event.type !== 'received') return emit(event);
-      for (const outcome of event.outcomes) emit(describe(outcome, profile));
+      for (const outcome of event.outcomes) emit(describe(outcome));
     });
   });
 }
 
-function describe(outcome: EnvelopeOutcome, profile: Profile): unknown {
+function describe(outcome: EnvelopeOutcome): unknown {
   if (outcome.outcome === 'stored') {
-    const message = getMessage(profile.db, outcome.messageId);
+    const { message } = outcome;
     return {
       type: 'message',
       id: outcome.messageUuid,
-      sentAt: message?.sentAt,
-      sender: message?.senderAccount,
-      body: message?.body,
+      sentAt: message.sentAt,
+      sender: message.senderAccount,
+      body: message.body,
     };
   }
   if (outcome.outcome === 'retry' || outcome.outcome === 'rejected')

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { encodeContent } from '../../../shared/protocol/content.ts';
 import type { Sql } from '../db/sqlite.ts';
+import { messageInsert } from '../history/message-insert.ts';
 import { indexNewMessages } from '../history/search-index.ts';
 import {
   type AccountRecord,
@@ -343,26 +344,12 @@ export class RestoreWriter {
     this.pending = [];
     const db = this.db;
     db.transaction(() => {
-      const insert = db.prepare(
-        `INSERT INTO messages (uuid, conversation_id, outgoing, sender_account, sender_device, sent_at, received_at, body, status)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-      );
+      const insert = messageInsert(db);
       for (const m of batch) {
         const conversation = this.conversationFor(m.with, m.receivedAt);
         // A queued message goes back to the outbox; the peer drops it if the old device had sent it (same uuid).
-        const status = m.status;
-        const { changes, lastInsertRowid } = insert.run([
-          m.uuid,
-          conversation.id,
-          m.outgoing ? 1 : 0,
-          m.senderAccount,
-          m.senderDevice,
-          m.sentAt,
-          m.receivedAt,
-          m.body,
-          status,
-        ]);
-        if (changes === 0) {
+        const messageId = insert({ ...m, conversationId: conversation.id });
+        if (messageId === undefined) {
           this.messagesSkipped++;
           continue;
         }
@@ -371,9 +358,9 @@ export class RestoreWriter {
         if (
           m.outgoing &&
           m.senderAccount === this.ownAccountId &&
-          (status === 'queued' || status === 'failed')
+          (m.status === 'queued' || m.status === 'failed')
         ) {
-          this.requeue(m, lastInsertRowid, status === 'failed');
+          this.requeue(m, messageId, m.status === 'failed');
         }
       }
     })();

@@ -1,3 +1,4 @@
+import type { AccountId } from '../../../shared/protocol/account-id.ts';
 import { toBase64 } from '../../../shared/protocol/encoding.ts';
 import type { Profile } from '../profile/profile.ts';
 import { queueTokenUpdate } from '../messaging/outbox.ts';
@@ -12,7 +13,7 @@ import { rotateOwnToken, ownDeliveryToken } from './tokens.ts';
  * Once the relay has the new token the blocked contact can no longer write;
  * whatever they sent before is dropped on arrival.
  */
-export function blockContact(profile: Profile, accountId: string, now = Date.now()): Contact {
+export function blockContact(profile: Profile, accountId: AccountId, now = Date.now()): Contact {
   getContact(profile.db, accountId); // UNKNOWN_CONTACT
   profile.commit(undefined, (db) => {
     db.prepare('UPDATE contacts SET blocked = 1 WHERE account_id = ?').run([accountId]);
@@ -29,7 +30,7 @@ export function blockContact(profile: Profile, accountId: string, now = Date.now
 }
 
 /** Unblocks a contact and sends them the current token, so they can write again. */
-export function unblockContact(profile: Profile, accountId: string, now = Date.now()): Contact {
+export function unblockContact(profile: Profile, accountId: AccountId, now = Date.now()): Contact {
   const contact = getContact(profile.db, accountId);
   if (!contact.blocked) return contact;
   const token = toBase64(ownDeliveryToken(profile));

@@ -1,5 +1,5 @@
 import { PublicKey } from '@signalapp/libsignal-client';
-import type { AccountId } from '../../../shared/protocol/account-id.ts';
+import { type AccountId, accountIdSchema } from '../../../shared/protocol/account-id.ts';
 import { SottoError } from '../errors.ts';
 import { deriveAccountId } from '../crypto/account-id.ts';
 import { ProtocolTransaction } from '../crypto/protocol-transaction.ts';
@@ -21,7 +21,7 @@ export interface ContactCard {
 /** A contact as the history and UI see it. */
 export interface Contact {
   readonly id: number;
-  readonly accountId: string;
+  readonly accountId: AccountId;
   readonly displayName: string | null;
   readonly relay: string | null;
   readonly conversationId: number;
@@ -80,7 +80,7 @@ export function addContact(profile: Profile, card: ContactCard, now = Date.now()
 }
 
 /** Makes sure a contact row and its conversation exist; returns the conversation id. */
-export function ensureConversation(db: Sql, accountId: string, now: number): number {
+export function ensureConversation(db: Sql, accountId: AccountId, now: number): number {
   db.prepare(
     'INSERT INTO contacts (account_id, display_name, created_at) VALUES (?, NULL, ?) ON CONFLICT (account_id) DO NOTHING',
   ).run([accountId, now]);
@@ -108,7 +108,8 @@ const CONTACT_SELECT = `
 
 type ContactRow = {
   id: number;
-  accountId: string;
+  /** Written only from parsed invites and derived keys (and checked by migration 0007). */
+  accountId: AccountId;
   displayName: string | null;
   relay: string | null;
   conversationId: number;
@@ -122,10 +123,22 @@ function toContact(row: ContactRow): Contact {
 }
 
 /** The contact with that account id; UNKNOWN_CONTACT if there is none. */
-export function getContact(db: Sql, accountId: string): Contact {
+export function getContact(db: Sql, accountId: AccountId): Contact {
   const row = db.prepare(`${CONTACT_SELECT} WHERE k.account_id = ?`).get<ContactRow>([accountId]);
   if (!row) throw new SottoError('UNKNOWN_CONTACT');
   return toContact(row);
+}
+
+/** The contact a conversation is with; UNKNOWN_CONTACT if there is no such conversation. */
+export function contactByConversation(db: Sql, conversationId: number): Contact {
+  const row = db.prepare(`${CONTACT_SELECT} WHERE c.id = ?`).get<ContactRow>([conversationId]);
+  if (!row) throw new SottoError('UNKNOWN_CONTACT');
+  return toContact(row);
+}
+
+/** How many contacts this profile has. */
+export function contactCount(db: Sql): number {
+  return Number(db.prepare('SELECT count(*) FROM contacts', { pluck: true }).get());
 }
 
 /** All contacts, by name. */
@@ -143,9 +156,11 @@ export function listContacts(db: Sql): Contact[] {
  * An ambiguous name is INVALID_INPUT rather than a guess.
  */
 export function findContact(db: Sql, nameOrAccountId: string): Contact {
-  const byId = db
-    .prepare(`${CONTACT_SELECT} WHERE k.account_id = ?`)
-    .get<ContactRow>([nameOrAccountId]);
+  // What the user typed is an account id only if it parses as one (then it is branded).
+  const asId = accountIdSchema.safeParse(nameOrAccountId);
+  const byId = asId.success
+    ? db.prepare(`${CONTACT_SELECT} WHERE k.account_id = ?`).get<ContactRow>([asId.data])
+    : undefined;
   if (byId) return toContact(byId);
   const byName = db
     .prepare(`${CONTACT_SELECT} WHERE k.display_name = ? COLLATE NOCASE`)

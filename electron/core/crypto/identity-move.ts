@@ -1,3 +1,4 @@
+import type { AccountId } from '../../../shared/protocol/account-id.ts';
 import { PublicKey } from '@signalapp/libsignal-client';
 import type { Content } from '../../../shared/protocol/content.ts';
 import { fromBase64 } from '../../../shared/protocol/encoding.ts';
@@ -20,8 +21,8 @@ export interface VerifiedSender {
 
 /** A contact's move the user has not accepted yet (or the last one accepted). */
 export interface IdentityMove {
-  readonly from: string;
-  readonly to: string;
+  readonly from: AccountId;
+  readonly to: AccountId;
   readonly identityKey: Uint8Array;
   readonly relay: string;
   readonly relayId: string;
@@ -31,8 +32,8 @@ export interface IdentityMove {
 }
 
 type MoveRow = {
-  from_account: string;
-  to_account: string;
+  from_account: AccountId;
+  to_account: AccountId; // both derived from keys before they were written
   identity_key: Uint8Array<ArrayBuffer>;
   relay: string;
   relay_id: string;

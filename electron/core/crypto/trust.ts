@@ -1,3 +1,4 @@
+import type { AccountId } from '../../../shared/protocol/account-id.ts';
 import { Fingerprint, PublicKey } from '@signalapp/libsignal-client';
 import { SottoError } from '../errors.ts';
 import type { Profile } from '../profile/profile.ts';
@@ -17,7 +18,7 @@ export interface SafetyNumber {
  * The safety number between this account and a contact, from libsignal's
  * `Fingerprint` over both identity keys; identifiers are the UTF-8 account ids.
  */
-export function safetyNumber(profile: Profile, accountId: string): SafetyNumber {
+export function safetyNumber(profile: Profile, accountId: AccountId): SafetyNumber {
   const identity = profile.state.getIdentity(accountId);
   if (!identity) throw new SottoError('UNKNOWN_CONTACT');
   // A contact that moved: the number to compare is the new account's, the one the user is asked to accept.
@@ -45,31 +46,31 @@ export function safetyNumber(profile: Profile, accountId: string): SafetyNumber 
  * marked verified; a pending move is accepted. Returns the contact's account
  * id afterwards (the new one after a move).
  */
-export function markVerified(profile: Profile, accountId: string, now = Date.now()): string {
+export function markVerified(profile: Profile, accountId: AccountId, now = Date.now()): AccountId {
   return acceptCurrentIdentity(profile, accountId, true, now);
 }
 
 /** The user accepted a contact's move (its changed safety number) without verifying it; returns the new account id. */
 export function acceptIdentityChange(
   profile: Profile,
-  accountId: string,
+  accountId: AccountId,
   now = Date.now(),
-): string {
+): AccountId {
   return acceptCurrentIdentity(profile, accountId, false, now);
 }
 
 /** Throws IDENTITY_CHANGED if sending to `accountId` must wait for the user. */
-export function assertCanSend(profile: Profile, accountId: string): void {
+export function assertCanSend(profile: Profile, accountId: AccountId): void {
   if (profile.state.getIdentity(accountId)?.trust === 'changed')
     throw new SottoError('IDENTITY_CHANGED');
 }
 
 function acceptCurrentIdentity(
   profile: Profile,
-  accountId: string,
+  accountId: AccountId,
   verified: boolean,
   now: number,
-): string {
+): AccountId {
   const identity = profile.state.getIdentity(accountId);
   if (!identity) throw new SottoError('UNKNOWN_CONTACT');
   const move = identity.trust === 'changed' ? findMove(profile.db, accountId) : undefined;

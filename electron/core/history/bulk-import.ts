@@ -1,21 +1,16 @@
 import { ensureConversation } from '../contacts/contacts.ts';
+import { type AccountId, accountIdSchema } from '../../../shared/protocol/account-id.ts';
+import { SottoError } from '../errors.ts';
 import type { Profile } from '../profile/profile.ts';
 import { dropDeferrableIndexes, ensureMessageIndexes } from './deferred-indexes.ts';
+import { messageInsert, type NewMessage } from './message-insert.ts';
 import { indexNewMessages } from './search-index.ts';
 
 /** One message to import (from a backup, or another client's export). */
-export interface ImportedMessage {
-  readonly uuid: string;
+export type ImportedMessage = Omit<NewMessage, 'conversationId'> & {
   /** The contact's account id: the conversation the message belongs to. */
   readonly conversationWith: string;
-  readonly outgoing: boolean;
-  readonly senderAccount: string;
-  readonly senderDevice: number;
-  readonly sentAt: number;
-  readonly receivedAt: number;
-  readonly body: string;
-  readonly status: 'queued' | 'sent' | 'delivered' | 'failed' | 'received';
-}
+};
 
 /** What an import did. */
 export interface ImportReport {
@@ -54,10 +49,7 @@ export function importMessages(
   onProgress?: (done: number) => void,
 ): ImportReport {
   const db = profile.db;
-  const insert = db.prepare(
-    `INSERT INTO messages (uuid, conversation_id, outgoing, sender_account, sender_device, sent_at, received_at, body, status)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-  );
+  const insert = messageInsert(db);
   const conversations = new Map<string, { id: number; lastSentAt: number }>();
   let inserted = 0;
   let skipped = 0;
@@ -77,23 +69,13 @@ export function importMessages(
         let conversation = conversations.get(m.conversationWith);
         if (!conversation) {
           conversation = {
-            id: ensureConversation(db, m.conversationWith, m.receivedAt),
+            id: ensureConversation(db, contactId(m.conversationWith), m.receivedAt),
             lastSentAt: 0,
           };
           conversations.set(m.conversationWith, conversation);
         }
-        const { changes } = insert.run([
-          m.uuid,
-          conversation.id,
-          m.outgoing ? 1 : 0,
-          m.senderAccount,
-          m.senderDevice,
-          m.sentAt,
-          m.receivedAt,
-          m.body,
-          m.status,
-        ]);
-        if (changes === 0) skipped++;
+        const id = insert({ ...m, conversationId: conversation.id });
+        if (id === undefined) skipped++;
         else {
           inserted++;
           conversation.lastSentAt = Math.max(conversation.lastSentAt, m.sentAt);
@@ -129,4 +111,11 @@ export function importMessages(
 /** Rows in `messages` (max(id) is exact enough and O(1): ids are never reused). */
 function storedRows(db: Profile['db']): number {
   return Number(db.prepare('SELECT coalesce(max(id), 0) FROM messages', { pluck: true }).get());
+}
+
+/** The account id an imported message names, parsed (once per conversation): INVALID_INPUT if it is not one. */
+function contactId(text: string): AccountId {
+  const parsed = accountIdSchema.safeParse(text);
+  if (!parsed.success) throw new SottoError('INVALID_INPUT', 'not an account id');
+  return parsed.data;
 }

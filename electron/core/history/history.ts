@@ -1,9 +1,10 @@
+import type { AccountId } from '../../../shared/protocol/account-id.ts';
 import type { Sql } from '../db/sqlite.ts';
 
 /** One row of the conversation list. */
 export interface ConversationSummary {
   readonly id: number;
-  readonly accountId: string;
+  readonly accountId: AccountId;
   readonly displayName: string | null;
   readonly lastMessageAt: number | null;
   readonly lastMessagePreview: string | null;
@@ -20,7 +21,7 @@ export interface HistoryMessage {
   readonly uuid: string;
   readonly conversationId: number;
   readonly outgoing: boolean;
-  readonly senderAccount: string;
+  readonly senderAccount: AccountId;
   readonly senderName: string | null;
   readonly sentAt: number;
   readonly receivedAt: number;
@@ -50,7 +51,7 @@ export function listConversations(db: Sql): ConversationSummary[] {
     )
     .all<{
       id: number;
-      accountId: string;
+      accountId: AccountId;
       displayName: string | null;
       lastMessageAt: number | null;
       lastMessagePreview: string | null;
@@ -130,6 +131,19 @@ export function getMessage(db: Sql, messageId: number): HistoryMessage | undefin
     )
     .get<MessageRow>([messageId]);
   return row ? toMessage(row) : undefined;
+}
+
+/** The messages with these ids, in id order (what a commit just stored, read once inside the core). */
+export function messagesByIds(db: Sql, messageIds: readonly number[]): HistoryMessage[] {
+  if (messageIds.length === 0) return [];
+  return db
+    .prepare(
+      `SELECT ${MESSAGE_COLUMNS}
+       FROM messages m JOIN conversations c ON c.id = m.conversation_id JOIN contacts k ON k.id = c.contact_id
+       WHERE m.id IN (SELECT value FROM json_each(?)) ORDER BY m.id`,
+    )
+    .all<MessageRow>([JSON.stringify(messageIds)])
+    .map(toMessage);
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { AccountId } from '../../../shared/protocol/account-id.ts';
 import { randomInt, randomUUID } from 'node:crypto';
 import { signalEncrypt } from '@signalapp/libsignal-client';
 import {
@@ -18,11 +19,13 @@ import { localAddress, peerAddress } from './addresses.ts';
 import { hasSession } from './session.ts';
 import { nextSentAt } from './clock.ts';
 import { newMessageId } from './message-id.ts';
+import { messageInsert } from '../history/message-insert.ts';
 import { indexNewMessages } from '../history/search-index.ts';
 import { type OutboxScope, PARKED, REACHABLE, RECIPIENT_DEVICE, scopeSql } from './outbox-scope.ts';
 
 export { MAX_SEND_REFUSALS, recordRefusal, TOKEN_GRACE_MS } from './refusals.ts';
 export type { OutboxScope } from './outbox-scope.ts';
+export { failedMessageIds, markSent, retryMessage } from './message-status.ts';
 export {
   bundleRequestsNeeded,
   readyEnvelopes,
@@ -56,7 +59,7 @@ export function receiptDelayMs(): number {
  */
 export function queueText(
   profile: Profile,
-  accountId: string,
+  accountId: AccountId,
   body: string,
   now = Date.now(),
 ): QueuedMessage {
@@ -78,20 +81,19 @@ export function queueText(
     const payload = encodeContent(content);
     if (payload.length > MAX_CONTENT_BYTES) throw new SottoError('MESSAGE_TOO_LONG');
     const conversationId = ensureConversation(db, accountId, now);
-    const { lastInsertRowid: id } = db
-      .prepare(
-        `INSERT INTO messages (uuid, conversation_id, outgoing, sender_account, sender_device, sent_at, received_at, body, status)
-         VALUES (?, ?, 1, ?, ?, ?, ?, ?, 'queued')`,
-      )
-      .run([
-        uuid,
-        conversationId,
-        profile.account.accountId,
-        profile.account.deviceId,
-        sentAt,
-        now,
-        body,
-      ]);
+    const id = messageInsert(db)({
+      uuid,
+      conversationId,
+      outgoing: true,
+      senderAccount: profile.account.accountId,
+      senderDevice: profile.account.deviceId,
+      sentAt,
+      receivedAt: now,
+      body,
+      status: 'queued',
+    });
+    // A fresh uuid and the device's next sent time cannot collide: a duplicate here is a bug.
+    if (id === undefined) throw new SottoError('INTERNAL', 'message id collision');
     enqueue(db, accountId, 'message', payload, id, now, 0);
     indexNewMessages(db);
     db.prepare(
@@ -234,23 +236,18 @@ async function encryptBatch(
   return sealed.length;
 }
 
-/** A relay stored these envelopes durably: drop them from the outbox, mark messages sent. */
-export function markSent(profile: Profile, outboxIds: readonly number[]): void {
-  profile.commit(undefined, (db) => {
-    const status = db.prepare(
-      "UPDATE messages SET status = 'sent' WHERE status = 'queued' AND id = (SELECT message_id FROM outbox WHERE id = ?)",
-    );
-    const remove = db.prepare('DELETE FROM outbox WHERE id = ?');
-    for (const id of outboxIds) {
-      status.run([id]);
-      remove.run([id]);
-    }
-  });
-}
-
 /** Number of outbox entries (queued or encrypted, not yet accepted by a relay). */
 export function outboxSize(profile: Profile): number {
   return Number(profile.db.prepare('SELECT count(*) FROM outbox', { pluck: true }).get());
+}
+
+/** Outbox entries not parked after repeated refusals (what a send pass reports as waiting). */
+export function waitingCount(profile: Profile): number {
+  return Number(
+    profile.db
+      .prepare(`SELECT count(*) FROM outbox WHERE next_attempt_at < ${PARKED}`, { pluck: true })
+      .get(),
+  );
 }
 
 /**
@@ -282,29 +279,4 @@ export function outboxIdsFor(profile: Profile, recipient: string): number[] {
       { pluck: true },
     )
     .all<number>([recipient]);
-}
-
-/** A conversation's messages that a relay kept refusing (status `failed`), oldest first. */
-export function failedMessageIds(profile: Profile, conversationId: number): number[] {
-  return profile.db
-    .prepare(
-      "SELECT id FROM messages WHERE conversation_id = ? AND status = 'failed' ORDER BY id",
-      { pluck: true },
-    )
-    .all<number>([conversationId]);
-}
-
-/** The user asked to retry a failed message: queue it again. */
-export function retryMessage(profile: Profile, messageId: number): void {
-  profile.commit(undefined, (db) => {
-    const { changes } = db
-      .prepare(
-        'UPDATE outbox SET attempts = 0, next_attempt_at = 0, token_refused_at = NULL WHERE message_id = ?',
-      )
-      .run([messageId]);
-    if (changes === 0) throw new SottoError('INVALID_INPUT', 'message is not in the outbox');
-    db.prepare("UPDATE messages SET status = 'queued' WHERE id = ? AND status = 'failed'").run([
-      messageId,
-    ]);
-  });
 }

@@ -1,10 +1,14 @@
+import type { AccountId } from '../../../shared/protocol/account-id.ts';
 import type { PublicKey } from '@signalapp/libsignal-client';
 import type { Content } from '../../../shared/protocol/content.ts';
 import { fromBase64 } from '../../../shared/protocol/encoding.ts';
 import { ensureConversation } from '../contacts/contacts.ts';
 import { contactRoute, updateContactToken } from '../contacts/tokens.ts';
 import type { Sql } from '../db/sqlite.ts';
+import { type HistoryMessage, messagesByIds } from '../history/history.ts';
+import { messageInsert } from '../history/message-insert.ts';
 import { indexNewMessages } from '../history/search-index.ts';
+import { type StatusChange, type StatusRow, toStatusChange } from './status-change.ts';
 import type { IncomingEnvelope } from '../sync/relay.ts';
 import { queueReceipt } from './outbox.ts';
 import type { UnsealFailure } from './sealed.ts';
@@ -29,8 +33,15 @@ export type EnvelopeOutcome =
       readonly messageUuid: string;
       readonly messageId: number;
       readonly conversationId: number;
+      /** The row as committed (sender name included): callers show it without reading it back. */
+      readonly message: HistoryMessage;
     }
-  | { readonly envelopeId: string; readonly outcome: 'receipt' }
+  /** `delivered`: the outgoing rows this receipt moved to `delivered` (none if already so). */
+  | {
+      readonly envelopeId: string;
+      readonly outcome: 'receipt';
+      readonly delivered: readonly StatusChange[];
+    }
   /** A control message (a contact's new delivery token): applied, nothing to show. */
   | { readonly envelopeId: string; readonly outcome: 'control' }
   | { readonly envelopeId: string; readonly outcome: 'duplicate' }
@@ -40,6 +51,8 @@ export type EnvelopeOutcome =
       readonly error: FailureCode;
     };
 
+type StoredOutcome = Extract<EnvelopeOutcome, { outcome: 'stored' }>;
+
 /** Why an envelope could not be processed (stable, content-free). */
 export type FailureCode = UnsealFailure | 'BLOCKED_SENDER' | 'DECRYPT_FAILED' | 'BAD_CONTENT';
 
@@ -48,7 +61,7 @@ export const MAX_ENVELOPE_ATTEMPTS = 3;
 
 /** A sealed envelope's verified sender and inner Signal message. */
 export interface Opened {
-  readonly sender: string;
+  readonly sender: AccountId;
   readonly senderDevice: number;
   readonly senderKey?: PublicKey;
   /** libsignal CiphertextMessageType: 3 PreKey, 2 Whisper. */
@@ -61,7 +74,8 @@ export type Decoded = { envelope: IncomingEnvelope; sender: Opened; content: Con
 /** A failed envelope; `final` failures are rejected at once instead of retried. */
 export type Failure = {
   envelope: IncomingEnvelope;
-  sender: string;
+  /** Empty when the seal did not open (no sender is known). */
+  sender: AccountId | '';
   error: FailureCode;
   final: boolean;
 };
@@ -125,19 +139,18 @@ export function commitBatch(
   const markProcessed = db.prepare(
     'INSERT INTO processed_envelopes (envelope_id, processed_at) VALUES (?, ?) ON CONFLICT DO NOTHING',
   );
-  const insertMessage = db.prepare(
-    `INSERT INTO messages (uuid, conversation_id, outgoing, sender_account, sender_device, sent_at, received_at, body, status)
-     VALUES (?, ?, 0, ?, ?, ?, ?, ?, 'received') ON CONFLICT DO NOTHING`,
-  );
+  const insertMessage = messageInsert(db);
   const markDelivered = db.prepare(
     `UPDATE messages SET status = 'delivered'
      WHERE uuid = ? AND outgoing = 1 AND status IN ('queued', 'sent')
-       AND conversation_id = (SELECT c.id FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE k.account_id = ?)`,
+       AND conversation_id = (SELECT c.id FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE k.account_id = ?)
+     RETURNING id, conversation_id, status`,
   );
   const nameContact = db.prepare(
     'UPDATE contacts SET display_name = ? WHERE account_id = ? AND display_name IS NULL',
   );
-  const outcomes: EnvelopeOutcome[] = [];
+  // Stored outcomes get their committed row at the end, in place (outcomes keep envelope order).
+  const outcomes: (EnvelopeOutcome | Omit<StoredOutcome, 'message'>)[] = [];
   const lateFailures: Failure[] = [];
   // Per conversation: id, newest sent_at and count stored in this batch (one UPDATE each at the end).
   const touched = new Map<string, { id: number; lastSentAt: number; stored: number }>();
@@ -159,8 +172,10 @@ export function commitBatch(
     }
     markProcessed.run([envelope.id, now]);
     if (content.type === 'receipt') {
-      for (const uuid of content.ids) markDelivered.run([uuid, sender.sender]);
-      outcomes.push({ envelopeId: envelope.id, outcome: 'receipt' });
+      const delivered = content.ids.flatMap((uuid) =>
+        markDelivered.all<StatusRow>([uuid, sender.sender]).map(toStatusChange),
+      );
+      outcomes.push({ envelopeId: envelope.id, outcome: 'receipt', delivered });
       continue;
     }
     if (content.type === 'token') {
@@ -178,16 +193,18 @@ export function commitBatch(
     if (content.name !== undefined) nameContact.run([content.name, sender.sender]);
     if (content.token !== undefined)
       updateContactToken(db, sender.sender, fromBase64(content.token), content.sentAt);
-    const { changes, lastInsertRowid } = insertMessage.run([
-      content.id,
-      conversation.id,
-      sender.sender,
-      sender.senderDevice,
-      content.sentAt,
-      now,
-      content.body,
-    ]);
-    if (changes === 0) {
+    const messageId = insertMessage({
+      uuid: content.id,
+      conversationId: conversation.id,
+      outgoing: false,
+      senderAccount: sender.sender,
+      senderDevice: sender.senderDevice,
+      sentAt: content.sentAt,
+      receivedAt: now,
+      body: content.body,
+      status: 'received',
+    });
+    if (messageId === undefined) {
       outcomes.push({ envelopeId: envelope.id, outcome: 'duplicate' });
       continue;
     }
@@ -197,7 +214,7 @@ export function commitBatch(
       envelopeId: envelope.id,
       outcome: 'stored',
       messageUuid: content.id,
-      messageId: Number(lastInsertRowid),
+      messageId,
       conversationId: conversation.id,
     });
   }
@@ -209,8 +226,14 @@ export function commitBatch(
       touchConversation.run([conversation.lastSentAt, conversation.stored, conversation.id]);
   }
   indexNewMessages(db);
-  outcomes.push(...recordFailures(db, [...failures, ...lateFailures], now));
-  return outcomes;
+  // Read once here, after the batch named its senders, so callers never read a message back.
+  const ids = outcomes.flatMap((o) => (o.outcome === 'stored' ? [o.messageId] : []));
+  const messages = new Map(messagesByIds(db, ids).map((m) => [m.id, m]));
+  const done: EnvelopeOutcome[] = outcomes.map((o) =>
+    o.outcome === 'stored' ? { ...o, message: messages.get(o.messageId)! } : o,
+  );
+  done.push(...recordFailures(db, [...failures, ...lateFailures], now));
+  return done;
 }
 
 function recordFailures(db: Sql, failures: readonly Failure[], now: number): EnvelopeOutcome[] {

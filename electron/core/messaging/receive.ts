@@ -1,3 +1,4 @@
+import { accountIdSchema } from '../../../shared/protocol/account-id.ts';
 import {
   CiphertextMessageType,
   ErrorCode,
@@ -133,7 +134,11 @@ export function processInnerMessagesForBench(
         if (!inner) return Promise.resolve({ ok: false, error: 'UNSEAL_FAILED' });
         return Promise.resolve({
           ok: true,
-          value: { ...inner, body: Uint8Array.from(inner.body) },
+          value: {
+            ...inner,
+            sender: accountIdSchema.parse(inner.sender),
+            body: Uint8Array.from(inner.body),
+          },
         });
       },
       'relay',

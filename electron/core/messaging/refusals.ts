@@ -1,4 +1,5 @@
 import type { Profile } from '../profile/profile.ts';
+import { type StatusChange, type StatusRow, toStatusChange } from './status-change.ts';
 
 // What a relay's refusal of an outbox entry means for it (docs/relay-protocol.md#errors).
 
@@ -39,9 +40,19 @@ export function recordRefusal(
   code: string,
   now = Date.now(),
 ): number[] {
+  return refuseEntries(profile, outboxIds, code, now).map((change) => change.messageId);
+}
+
+/** recordRefusal, reporting each message that just failed as a status change (send-pass.ts). */
+export function refuseEntries(
+  profile: Profile,
+  outboxIds: readonly number[],
+  code: string,
+  now = Date.now(),
+): StatusChange[] {
   if (TRANSIENT.has(code)) return [];
   return profile.commit(undefined, (db) => {
-    const failed: number[] = [];
+    const failed: StatusChange[] = [];
     let counted = outboxIds;
     if (code === 'RELAY_ERR_BAD_TOKEN') {
       const first = db.prepare(
@@ -65,15 +76,16 @@ export function recordRefusal(
       'UPDATE outbox SET attempts = attempts + 1 WHERE id = ? RETURNING attempts, message_id',
     );
     const park = db.prepare(`UPDATE outbox SET next_attempt_at = ${PARKED} WHERE id = ?`);
-    const fail = db.prepare("UPDATE messages SET status = 'failed' WHERE id = ?");
+    const fail = db.prepare(
+      "UPDATE messages SET status = 'failed' WHERE id = ? RETURNING id, conversation_id, status",
+    );
     for (const id of counted) {
       const row = bump.get<{ attempts: number; message_id: number | null }>([id]);
       if (!row || row.attempts < MAX_SEND_REFUSALS) continue;
       park.run([id]);
-      if (row.message_id !== null) {
-        fail.run([row.message_id]);
-        failed.push(row.message_id);
-      }
+      if (row.message_id === null) continue;
+      const changed = fail.get<StatusRow>([row.message_id]);
+      if (changed) failed.push(toStatusChange(changed));
     }
     return failed;
   });

@@ -1,7 +1,13 @@
 import type { BackupSummary, EventPayload } from '../../../shared/ipc/contract.ts';
 import { SottoError } from '../errors.ts';
+import { exportBackup } from '../backup/export.ts';
 import type { BackupManifest } from '../backup/format/records.ts';
+import { generateRecoveryKey } from '../backup/passphrase.ts';
 import type { BackupProgress, BackupRunOptions } from '../backup/progress.ts';
+import { exportConversation } from '../backup/readable/export-conversation.ts';
+import { verifyBackup } from '../backup/verify.ts';
+import { contactOf } from './conversation-methods.ts';
+import type { ParsedInput, ServiceParts } from './types.ts';
 
 type Operation = EventPayload<'backup:progress'>['operation'];
 
@@ -59,4 +65,49 @@ export function summaryOf(manifest: BackupManifest): BackupSummary {
     contacts: manifest.counts.contact,
     conversations: manifest.counts.conversation,
   };
+}
+
+/** `backup:export`: the whole profile, sealed with the passphrase or a new recovery key (returned once). */
+export function runExport(parts: ServiceParts, input: ParsedInput<'backup:export'>, file: string) {
+  const profile = parts.open();
+  const recoveryKey = input.recoveryKey ? generateRecoveryKey() : null;
+  const passphrase = recoveryKey ?? input.passphrase ?? '';
+  const appVersion = parts.options.appVersion;
+  return parts.backups.run('export', async (run) => {
+    const report = await exportBackup(profile, file, {
+      ...run,
+      passphrase,
+      ...(appVersion ? { appVersion } : {}),
+    });
+    return { recoveryKey, messages: report.manifest.counts.message, bytes: report.bytes };
+  });
+}
+
+/** `backup:verify`: reads the whole file without touching the profile. */
+export function runVerify(parts: ServiceParts, input: ParsedInput<'backup:verify'>, file: string) {
+  return parts.backups.run('verify', async (run) =>
+    summaryOf((await verifyBackup(file, input.passphrase, run)).manifest),
+  );
+}
+
+/** `export:conversation`: a readable export of one conversation or all. */
+export function runConversationExport(
+  parts: ServiceParts,
+  input: ParsedInput<'export:conversation'>,
+  file: string,
+) {
+  const profile = parts.open();
+  const conversation =
+    input.conversationId === null ? 'all' : contactOf(parts, input.conversationId).accountId;
+  return parts.backups.run('export-conversation', async (run) => {
+    const report = await exportConversation(profile, file, {
+      ...run,
+      conversation,
+      format: input.format,
+      ...(input.from !== undefined ? { from: input.from } : {}),
+      ...(input.to !== undefined ? { to: input.to } : {}),
+      ...(input.passphrase !== undefined ? { encryptWith: input.passphrase } : {}),
+    });
+    return { messages: report.messages };
+  });
 }

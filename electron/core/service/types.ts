@@ -8,6 +8,10 @@ import type {
 import type { z } from 'zod';
 import type { KeychainAdapter } from '../keys/keychain.ts';
 import type { KdfCost } from '../keys/passphrase.ts';
+import type { Profile } from '../profile/profile.ts';
+import type { BackupRun } from './backups.ts';
+import type { ProfileSession } from './profile-session.ts';
+import type { SyncSupervisor } from './sync-supervisor.ts';
 
 /** A method's input after schema validation (what the service receives). */
 export type ParsedInput<M extends MethodName> = z.output<Methods[M]['input']>;
@@ -19,6 +23,9 @@ export interface CallContext {
 
 /** Listener for the service's push events. */
 export type EventListener = <E extends EventName>(event: E, payload: EventPayload<E>) => void;
+
+/** How the service's parts push an event (the service drops content events while locked). */
+export type Emit = EventListener;
 
 /** Where and how the service keeps its one profile. */
 export interface ServiceOptions {
@@ -50,4 +57,17 @@ export interface CoreService {
   onEvent(listener: EventListener): () => void;
   /** Stops syncing and closes the profile. */
   close(): Promise<void>;
+}
+
+/** The service's parts, as its method handlers see them (app-service.ts wires them). */
+export interface ServiceParts {
+  readonly options: ServiceOptions;
+  readonly session: ProfileSession;
+  readonly sync: SyncSupervisor;
+  readonly backups: BackupRun;
+  readonly emit: Emit;
+  /** The unlocked profile; APP_LOCKED or NO_PROFILE otherwise. */
+  open(): Profile;
+  /** Sends the outbox now (fire-and-forget). */
+  sendNow(): void;
 }

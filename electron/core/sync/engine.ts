@@ -1,31 +1,23 @@
 import { hasCode } from '../errors.ts';
+import { log } from '../log.ts';
 import { markTokenRegistered, tokenToRegister } from '../contacts/tokens.ts';
 import { announcePendingMove } from '../crypto/identity-reset.ts';
 import { maintainKeys } from '../crypto/key-maintenance.ts';
 import type { OutboxScope } from '../messaging/outbox.ts';
 import { type EnvelopeOutcome, processEnvelopes, retryUnprocessed } from '../messaging/receive.ts';
+import type { StatusChange } from '../messaging/status-change.ts';
 import type { Profile } from '../profile/profile.ts';
 import { backoffMs, sleep } from './backoff.ts';
 import { homeRelayId } from './home-relay-setting.ts';
+import { type ReceiveReport, tally } from './receive-report.ts';
 import { retryAfterOf } from './relay-failure.ts';
 import type { HomeRelay } from './relay.ts';
 import { RelayPool } from './relay-pool.ts';
 import { type SendReport, sendPass } from './send-pass.ts';
 
 export type { SendReport } from './send-pass.ts';
+export type { ReceiveReport } from './receive-report.ts';
 export { backoffMs, sleep } from './backoff.ts';
-
-/** What one drain of the mailbox did. */
-export interface ReceiveReport {
-  readonly stored: number;
-  readonly duplicates: number;
-  readonly receipts: number;
-  /** Control messages applied (a contact's new delivery token). */
-  readonly control: number;
-  readonly rejected: number;
-  /** Kept locally for a retry (acked all the same). */
-  readonly retry: number;
-}
 
 /** Events a long-running engine reports (the CLI's `listen` prints them). */
 export type SyncEvent =
@@ -52,6 +44,7 @@ export class SyncEngine {
   private readonly relayBackoff = new Map<string, number>();
   /** Kept envelopes are retried once after a restart, then after drains that changed something. */
   private retriedSinceStart = false;
+  private readonly statusListeners = new Set<StatusListener>();
 
   constructor(
     private readonly profile: Profile,
@@ -64,6 +57,16 @@ export class SyncEngine {
   get home(): HomeRelay {
     // keys.low needs no listener: every key pass reads keys.status and refills to the stock (key-maintenance.ts).
     return this.pool.home;
+  }
+
+  /**
+   * Subscribes to status changes of outgoing messages, as committed: `sent` and
+   * `failed` from every outbox pass (whoever asked for it), `delivered` from
+   * receipts. Only rows that changed are listed, so nobody re-reads history.
+   */
+  onStatusChange(listener: StatusListener): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
   }
 
   /**
@@ -167,6 +170,7 @@ export class SyncEngine {
             keptBefore: started,
           });
           if (retried.length > 0) {
+            this.reportDelivered(retried);
             tally(report, retried);
             options.onBatch?.(retried);
           }
@@ -176,6 +180,7 @@ export class SyncEngine {
       const outcomes = await processEnvelopes(this.profile, batch, { sendReceipts: true });
       // R1: after the commit, and all of them: a `retry` is kept in the profile now.
       await relay.ack([...new Set(outcomes.map((o) => o.envelopeId))]);
+      this.reportDelivered(outcomes);
       tally(report, outcomes);
       options.onBatch?.(outcomes);
     }
@@ -245,29 +250,37 @@ export class SyncEngine {
   private startPass(scope: OutboxScope): Promise<SendReport> {
     const pass = (async () => {
       await this.registerToken();
-      return sendPass(this.profile, scope, {
+      const report = await sendPass(this.profile, scope, {
         relay: (address, relayId) => this.pool.get(address, relayId),
         backoff: this.relayBackoff,
       });
+      this.reportStatus(report.changes);
+      return report;
     })().finally(() => {
       if (this.running === pass) this.running = undefined;
     });
     this.running = pass;
     return pass;
   }
-}
 
-function tally(report: Mutable<ReceiveReport>, outcomes: readonly EnvelopeOutcome[]): void {
-  for (const o of outcomes) {
-    if (o.outcome === 'stored') report.stored++;
-    else if (o.outcome === 'duplicate') report.duplicates++;
-    else if (o.outcome === 'receipt') report.receipts++;
-    else if (o.outcome === 'control') report.control++;
-    else if (o.outcome === 'rejected') report.rejected++;
-    else report.retry++;
+  private reportDelivered(outcomes: readonly EnvelopeOutcome[]): void {
+    this.reportStatus(outcomes.flatMap((o) => (o.outcome === 'receipt' ? o.delivered : [])));
+  }
+
+  private reportStatus(changes: readonly StatusChange[]): void {
+    if (changes.length === 0) return;
+    for (const listener of this.statusListeners) {
+      try {
+        listener(changes);
+      } catch (error) {
+        // A listener's failure must not fail the committed pass that reported it.
+        log.error('sync.status_listener', error);
+      }
+    }
   }
 }
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+const EMPTY_REPORT: SendReport = { sent: 0, waiting: 0, failed: [], changes: [] };
 
-const EMPTY_REPORT: SendReport = { sent: 0, waiting: 0, failed: [] };
+/** Receives the rows of one commit whose status changed. */
+export type StatusListener = (changes: readonly StatusChange[]) => void;

@@ -5,10 +5,12 @@ import {
   markSent,
   type OutboxScope,
   outboxIdsFor,
+  waitingCount,
   type ReadyEnvelope,
   sealReady,
 } from '../messaging/outbox.ts';
-import { recordRefusal } from '../messaging/refusals.ts';
+import { refuseEntries } from '../messaging/refusals.ts';
+import type { StatusChange } from '../messaging/status-change.ts';
 import { startSession } from '../messaging/session.ts';
 import type { Profile } from '../profile/profile.ts';
 import { retryAfterOf, TRY_LATER_CODES, UNSENT } from './relay-failure.ts';
@@ -27,6 +29,8 @@ export interface SendReport {
   readonly waiting: number;
   /** Messages that just became `failed` after repeated refusals. */
   readonly failed: readonly number[];
+  /** Every message whose status this pass changed (`sent`, `failed`), in commit order. */
+  readonly changes: readonly StatusChange[];
 }
 
 /** Where the pass gets relay clients and remembers relays that asked it to wait. */
@@ -45,7 +49,7 @@ export async function sendPass(
   scope: OutboxScope,
   context: SendPassContext,
 ): Promise<SendReport> {
-  const failed: number[] = [];
+  const changes: StatusChange[] = [];
   const now = Date.now();
   for (const { relay, relayId, request } of bundleRequestsNeeded(profile, scope)) {
     if ((context.backoff.get(relayKey(relay, relayId)) ?? 0) > now) continue;
@@ -64,7 +68,7 @@ export async function sendPass(
         throw error;
       }
       // A refusal or an unusable bundle counts against this recipient only.
-      failed.push(...recordRefusal(profile, outboxIdsFor(profile, request.accountId), code));
+      changes.push(...refuseEntries(profile, outboxIdsFor(profile, request.accountId), code));
     }
   }
   while ((await encryptQueued(profile, SEAL_BATCH, scope)) > 0) {
@@ -92,8 +96,8 @@ export async function sendPass(
         stall();
         const code = refusalCode(error);
         if (code !== undefined)
-          failed.push(
-            ...recordRefusal(
+          changes.push(
+            ...refuseEntries(
               profile,
               share.map((e) => e.outboxId),
               code,
@@ -112,19 +116,13 @@ export async function sendPass(
         if (result === UNSENT || TRY_LATER_CODES.has(result)) return;
         refused.set(result, [...(refused.get(result) ?? []), envelope.outboxId]);
       });
-      if (done.length > 0) markSent(profile, done);
+      if (done.length > 0) changes.push(...markSent(profile, done));
       sent += done.length;
-      for (const [code, ids] of refused) failed.push(...recordRefusal(profile, ids, code));
+      for (const [code, ids] of refused) changes.push(...refuseEntries(profile, ids, code));
     }
   }
-  const waiting = Number(
-    profile.db
-      .prepare(`SELECT count(*) FROM outbox WHERE next_attempt_at < ${Number.MAX_SAFE_INTEGER}`, {
-        pluck: true,
-      })
-      .get(),
-  );
-  return { sent, waiting, failed };
+  const failed = changes.flatMap((c) => (c.status === 'failed' ? [c.messageId] : []));
+  return { sent, waiting: waitingCount(profile), failed, changes };
 }
 
 function relayKey(relay: string, relayId: string | null): string {

@@ -17,6 +17,7 @@ import type {
   SealedSubmission,
 } from './relay.ts';
 import { RelayConnection, type RelayIdPin, type RelayRequest } from './ws-connection.ts';
+import { LazyConnection } from './ws-lazy-connection.ts';
 import { WebSocketRelay, type WebSocketRelayOptions } from './ws-relay.ts';
 
 // This device's own `sotto-relay` (docs/relay-protocol.md#account-connection-frames):
@@ -29,21 +30,34 @@ import { WebSocketRelay, type WebSocketRelayOptions } from './ws-relay.ts';
 /** The home relay over WebSocket. */
 export class WebSocketHomeRelay implements HomeRelay {
   private readonly anonymous: WebSocketRelay;
-  private connection: RelayConnection | undefined;
-  private connecting: Promise<RelayConnection> | undefined;
+  private readonly connection: LazyConnection;
   private inbox: IncomingEnvelope[] = [];
   private readonly inboxIds = new Set<string>();
   private wake: ((lost: boolean) => void) | undefined;
   private readonly keysLowListeners: (() => void)[] = [];
-  private closed = false;
 
   constructor(
     readonly address: string,
-    private readonly identity: RelayIdentity,
-    private readonly pin: RelayIdPin,
-    private readonly options: WebSocketRelayOptions = {},
+    identity: RelayIdentity,
+    pin: RelayIdPin,
+    options: WebSocketRelayOptions = {},
   ) {
     this.anonymous = new WebSocketRelay(address, pin, options);
+    this.connection = new LazyConnection(() =>
+      RelayConnection.connect(
+        address,
+        { mode: 'account', identity },
+        pin,
+        {
+          onEnvelopes: (envelopes) => this.pushed(envelopes),
+          onKeysLow: () => {
+            for (const listener of this.keysLowListeners) listener();
+          },
+          onClose: () => this.lost(),
+        },
+        options,
+      ),
+    );
   }
 
   fetchBundle(request: BundleRequest): Promise<PreKeyBundleData> {
@@ -131,10 +145,7 @@ export class WebSocketHomeRelay implements HomeRelay {
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    const connection = this.connection ?? (await this.connecting?.catch(() => undefined));
-    this.connection = undefined;
-    await Promise.all([connection?.close(), this.anonymous.close()]);
+    await Promise.all([this.connection.close(), this.anonymous.close()]);
   }
 
   private async request(frame: RelayRequest) {
@@ -142,29 +153,7 @@ export class WebSocketHomeRelay implements HomeRelay {
   }
 
   private open(): Promise<RelayConnection> {
-    if (this.closed) return Promise.reject(new SottoError('RELAY_UNAVAILABLE', 'closed'));
-    if (this.connection?.alive) return Promise.resolve(this.connection);
-    this.connecting ??= RelayConnection.connect(
-      this.address,
-      { mode: 'account', identity: this.identity },
-      this.pin,
-      {
-        onEnvelopes: (envelopes) => this.pushed(envelopes),
-        onKeysLow: () => {
-          for (const listener of this.keysLowListeners) listener();
-        },
-        onClose: () => this.lost(),
-      },
-      this.options,
-    )
-      .then((connection) => {
-        this.connection = connection;
-        return connection;
-      })
-      .finally(() => {
-        this.connecting = undefined;
-      });
-    return this.connecting;
+    return this.connection.open();
   }
 
   private pushed(envelopes: readonly WireEnvelope[]): void {
@@ -181,7 +170,7 @@ export class WebSocketHomeRelay implements HomeRelay {
   }
 
   private lost(): void {
-    this.connection = undefined;
+    this.connection.lost();
     // Unacked envelopes will be pushed again on the next connection.
     this.inbox = [];
     this.inboxIds.clear();

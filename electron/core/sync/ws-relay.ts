@@ -5,6 +5,7 @@ import {
   type SealedSubmission as WireSubmission,
 } from '../../../shared/relay/protocol.ts';
 import { SottoError } from '../errors.ts';
+import { LazyConnection } from './ws-lazy-connection.ts';
 import { UNSENT } from './relay-failure.ts';
 import type { BundleRequest, Relay, SealedSubmission } from './relay.ts';
 import {
@@ -27,15 +28,17 @@ const FRAME_OVERHEAD = 256;
 
 /** Client of a `sotto-relay` server's anonymous side; connects lazily and reconnects after a loss. */
 export class WebSocketRelay implements Relay {
-  private connection: RelayConnection | undefined;
-  private connecting: Promise<RelayConnection> | undefined;
-  private closed = false;
+  private readonly connection: LazyConnection;
 
   constructor(
     readonly address: string,
-    private readonly pin: RelayIdPin,
-    private readonly options: WebSocketRelayOptions = {},
-  ) {}
+    pin: RelayIdPin,
+    options: WebSocketRelayOptions = {},
+  ) {
+    this.connection = new LazyConnection(() =>
+      RelayConnection.connect(address, { mode: 'anonymous' }, pin, {}, options),
+    );
+  }
 
   async fetchBundle(request: BundleRequest): Promise<PreKeyBundleData> {
     const frame = await this.request({
@@ -81,35 +84,12 @@ export class WebSocketRelay implements Relay {
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    const connection = this.connection ?? (await this.connecting?.catch(() => undefined));
-    this.connection = undefined;
-    await connection?.close();
+    await this.connection.close();
   }
 
   /** Sends a request on the (re)opened connection. */
   protected async request(frame: RelayRequest) {
-    return (await this.open()).request(frame);
-  }
-
-  private open(): Promise<RelayConnection> {
-    if (this.closed) return Promise.reject(new SottoError('RELAY_UNAVAILABLE', 'closed'));
-    if (this.connection?.alive) return Promise.resolve(this.connection);
-    this.connecting ??= RelayConnection.connect(
-      this.address,
-      { mode: 'anonymous' },
-      this.pin,
-      {},
-      this.options,
-    )
-      .then((connection) => {
-        this.connection = connection;
-        return connection;
-      })
-      .finally(() => {
-        this.connecting = undefined;
-      });
-    return this.connecting;
+    return (await this.connection.open()).request(frame);
   }
 }
 

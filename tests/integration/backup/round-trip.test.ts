@@ -1,3 +1,4 @@
+import type { AccountId } from '../../../shared/protocol/account-id.ts';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -64,7 +65,7 @@ async function closePerson(entry: { profile: Profile; engine: SyncEngine }): Pro
   await entry.profile.close();
 }
 
-const say = async (from: { profile: Profile; engine: SyncEngine }, to: string, body: string) => {
+const say = async (from: { profile: Profile; engine: SyncEngine }, to: AccountId, body: string) => {
   queueText(from.profile, to, body);
   return from.engine.sendOutbox();
 };

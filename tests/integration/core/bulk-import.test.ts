@@ -10,6 +10,7 @@ import {
   Profile,
   searchMessages,
 } from '../../../electron/core/index.ts';
+import { thrownCode } from '../../support/errors.ts';
 import { cardOf, newProfile } from '../../support/profiles.ts';
 
 function messages(peer: string, count: number, start = 0): ImportedMessage[] {
@@ -107,5 +108,18 @@ describe('bulk import', () => {
       110_000,
     );
     await reopened.close();
+  });
+
+  it('a row naming something that is not an account id is INVALID_INPUT, and its batch writes nothing', async () => {
+    const { profile } = await newProfile('Alice');
+    const { profile: bob } = await newProfile('Bob');
+    addContact(profile, cardOf(bob));
+    const rows = [...messages(bob.account.accountId, 3), ...messages("x' OR 1=1 --", 1, 3)];
+    const conversations = () =>
+      profile.db.prepare('SELECT count(*) FROM conversations', { pluck: true }).get();
+    const before = conversations();
+    expect(thrownCode(() => importMessages(profile, rows))).toBe('INVALID_INPUT');
+    expect(profile.db.prepare('SELECT count(*) FROM messages', { pluck: true }).get()).toBe(0);
+    expect(conversations()).toBe(before);
   });
 });

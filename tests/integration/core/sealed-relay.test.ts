@@ -1,10 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import Database from '@signalapp/sqlcipher';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   addContact,
-  addContactFromInvite,
   blockContact,
   encryptQueued,
   getContact,
@@ -15,44 +14,16 @@ import {
   readyEnvelopes,
 } from '../../../electron/core/index.ts';
 import { nextDueAt, RECEIPT_DELAY_MS } from '../../../electron/core/messaging/outbox.ts';
-import { profileInvite } from '../../../electron/core/profile/invite.ts';
-import { SyncEngine } from '../../../electron/core/sync/engine.ts';
-import { setHomeRelay } from '../../../electron/core/sync/home-relay-setting.ts';
-import { cardOf, newProfile, tempDir } from '../../support/profiles.ts';
-import { type RelayProcess, startRelayProcess } from '../../support/relay-process.ts';
+import { befriend, enginePerson, relayProcessForTest } from '../../support/engines.ts';
+import { cardOf, tempDir } from '../../support/profiles.ts';
 import { honestCertificate, sealWith } from '../../support/sealing.ts';
 
 // Sealed sender and delivery tokens against a real `sotto-relay` process over
 // loopback sockets: what the relay refuses, what it stores, and what the
 // receiving core does with what gets through.
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function relayProcess(): Promise<{ relay: RelayProcess; data: string }> {
-  const data = tempDir('sotto-relay-');
-  const relay = await startRelayProcess(data);
-  cleanups.push(() => relay.stop());
-  return { relay, data };
-}
-
-async function person(name: string, address: string) {
-  const { profile } = await newProfile(name);
-  setHomeRelay(profile, address);
-  const engine = new SyncEngine(profile);
-  cleanups.push(() => engine.close());
-  await engine.registerToken();
-  await engine.publishKeys();
-  return { profile, engine };
-}
-
-/** Adds each to the other from their real invites. */
-function befriend(a: Profile, b: Profile): void {
-  addContactFromInvite(a, profileInvite(b));
-  addContactFromInvite(b, profileInvite(a));
-}
+const relayProcess = relayProcessForTest;
+const person = enginePerson;
 
 function bodiesFrom(at: Profile, from: Profile): string[] {
   const conversation = getContact(at.db, from.account.accountId).conversationId;
@@ -97,8 +68,8 @@ describe('sealed sender and delivery tokens through a real relay', () => {
     const alice = await person('Alice', relay.url);
     const bob = await person('Bob', relay.url);
     const carol = await person('Carol', relay.url);
-    befriend(alice.profile, bob.profile);
-    befriend(carol.profile, bob.profile);
+    befriend(alice, bob);
+    befriend(carol, bob);
 
     blockContact(bob.profile, alice.profile.account.accountId);
     expect((await bob.engine.sendOutbox()).sent).toBe(1); // registers the new token first, then tells Carol
@@ -130,8 +101,8 @@ describe('sealed sender and delivery tokens through a real relay', () => {
       const alice = await person('Alice', address);
       const bob = await person('Bob', address);
       const mallory = await person('Mallory', address);
-      befriend(alice.profile, bob.profile);
-      befriend(mallory.profile, bob.profile); // Mallory holds Bob's token legitimately
+      befriend(alice, bob);
+      befriend(mallory, bob); // Mallory holds Bob's token legitimately
       queueText(mallory.profile, bob.profile.account.accountId, 'hello, friend');
       expect((await mallory.engine.sendOutbox()).sent).toBe(1);
       expect(await bob.engine.receive({ firstWaitMs: 5_000 })).toMatchObject({ stored: 1 });
@@ -181,7 +152,7 @@ describe('sealed sender and delivery tokens through a real relay', () => {
     const { relay } = await relayProcess();
     const alice = await person('Alice', relay.url);
     const bob = await person('Bob', relay.url);
-    befriend(alice.profile, bob.profile);
+    befriend(alice, bob);
     const { id } = queueText(
       alice.profile,
       bob.profile.account.accountId,
@@ -204,7 +175,7 @@ describe('sealed sender and delivery tokens through a real relay', () => {
     const { relay, data } = await relayProcess();
     const alice = await person('Alice', relay.url);
     const bob = await person('Bob', relay.url);
-    befriend(alice.profile, bob.profile);
+    befriend(alice, bob);
     for (let i = 0; i < 3; i++)
       queueText(alice.profile, bob.profile.account.accountId, `message ${i}`);
     expect((await alice.engine.sendOutbox()).sent).toBe(3);

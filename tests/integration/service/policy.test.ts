@@ -7,7 +7,7 @@ import type { CoreService } from '../../../electron/core/service/types.ts';
 import { profilePaths } from '../../../electron/core/profile/paths.ts';
 import { Profile } from '../../../electron/core/profile/profile.ts';
 import { setSetting } from '../../../electron/core/profile/settings.ts';
-import { readSettings } from '../../../electron/core/service/settings.ts';
+import { readSettings } from '../../../electron/core/profile/app-settings.ts';
 import { rejectedCode } from '../../support/errors.ts';
 import { TEST_KDF, tempDir } from '../../support/profiles.ts';
 

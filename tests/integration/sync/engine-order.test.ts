@@ -1,27 +1,15 @@
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import {
-  addContactFromInvite,
-  blockContact,
-  type Profile,
-  queueText,
-} from '../../../electron/core/index.ts';
-import { profileInvite } from '../../../electron/core/profile/invite.ts';
-import { SyncEngine } from '../../../electron/core/sync/engine.ts';
-import { setHomeRelay } from '../../../electron/core/sync/home-relay-setting.ts';
+import { describe, expect, it } from 'vitest';
+import { blockContact, queueText } from '../../../electron/core/index.ts';
 import type { HomeRelay, Relay } from '../../../electron/core/sync/relay.ts';
 import { RelayPool } from '../../../electron/core/sync/relay-pool.ts';
-import { newProfile, tempDir } from '../../support/profiles.ts';
+import { befriend, enginePerson } from '../../support/engines.ts';
+import { tempDir } from '../../support/profiles.ts';
 
 // The order of an engine's pass over real folder relays, seen through a pool
 // that writes down every relay call: a rotated token is registered at the home
 // relay before anything is sent (contacts must not learn a token the relay
 // does not know yet).
-
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
 
 class RecordingPool extends RelayPool {
   readonly calls: string[] = [];
@@ -49,34 +37,19 @@ class RecordingPool extends RelayPool {
   }
 }
 
-async function person(
-  name: string,
-  address: string,
-  pool?: (profile: Profile) => RelayPool,
-): Promise<{ profile: Profile; engine: SyncEngine }> {
-  const { profile } = await newProfile(name);
-  setHomeRelay(profile, address);
-  const engine = new SyncEngine(profile, pool?.(profile));
-  cleanups.push(() => engine.close());
-  await engine.registerToken();
-  await engine.publishKeys();
-  return { profile, engine };
-}
-
 describe('sync engine order', () => {
   it('registers a rotated token at the home relay before sending anything', async () => {
     const address = join(tempDir(), 'relay');
     let pool: RecordingPool | undefined;
-    const bob = await person('Bob', address, (profile) => (pool = new RecordingPool(profile)));
-    const alice = await person('Alice', address);
-    const carol = await person('Carol', address);
-    for (const [a, b] of [
-      [alice, bob],
-      [carol, bob],
-    ] as const) {
-      addContactFromInvite(a.profile, profileInvite(b.profile));
-      addContactFromInvite(b.profile, profileInvite(a.profile));
-    }
+    const bob = await enginePerson(
+      'Bob',
+      address,
+      (profile) => (pool = new RecordingPool(profile)),
+    );
+    const alice = await enginePerson('Alice', address);
+    const carol = await enginePerson('Carol', address);
+    befriend(alice, bob);
+    befriend(carol, bob);
     blockContact(bob.profile, carol.profile.account.accountId); // rotates Bob's token, queues it for Alice
     queueText(bob.profile, alice.profile.account.accountId, 'hello');
     pool!.calls.length = 0;

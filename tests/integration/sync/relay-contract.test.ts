@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  addContactFromInvite,
   blockContact,
   getContact,
   ownDeliveryToken,
@@ -11,13 +10,10 @@ import {
 } from '../../../electron/core/index.ts';
 import { profileInvite } from '../../../electron/core/profile/invite.ts';
 import { SyncEngine } from '../../../electron/core/sync/engine.ts';
-import {
-  homeRelayId,
-  pinHomeRelayId,
-  setHomeRelay,
-} from '../../../electron/core/sync/home-relay-setting.ts';
+import { homeRelayId, pinHomeRelayId } from '../../../electron/core/sync/home-relay-setting.ts';
 import { RelayPool } from '../../../electron/core/sync/relay-pool.ts';
-import { newProfile, tempDir } from '../../support/profiles.ts';
+import { befriend, enginePerson } from '../../support/engines.ts';
+import { tempDir } from '../../support/profiles.ts';
 import { relayImplementations } from './support/implementations.ts';
 
 // One contract, every real relay: what a profile's engine does through its
@@ -34,21 +30,12 @@ interface Person {
   readonly engine: SyncEngine;
 }
 
-async function person(name: string, address: string): Promise<Person> {
-  const { profile } = await newProfile(name);
-  setHomeRelay(profile, address);
-  const engine = new SyncEngine(profile);
-  cleanups.push(() => engine.close());
-  await engine.registerToken();
-  await engine.publishKeys();
-  return { profile, engine };
-}
+const person = enginePerson;
 
 async function friends(address: string): Promise<{ alice: Person; bob: Person }> {
   const alice = await person('Alice', address);
   const bob = await person('Bob', address);
-  addContactFromInvite(alice.profile, profileInvite(bob.profile));
-  addContactFromInvite(bob.profile, profileInvite(alice.profile));
+  befriend(alice, bob);
   return { alice, bob };
 }
 

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { IdentityKeyPair, SignalMessage } from '@signalapp/libsignal-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  addContactFromInvite,
   listConversations,
   messagesPage,
   ownDeliveryToken,
@@ -15,13 +14,11 @@ import {
   rejectedEnvelopeCount,
   unprocessedEnvelopeCount,
 } from '../../../electron/core/messaging/receive.ts';
-import { profileInvite } from '../../../electron/core/profile/invite.ts';
 import { SyncEngine } from '../../../electron/core/sync/engine.ts';
-import { setHomeRelay } from '../../../electron/core/sync/home-relay-setting.ts';
 import type { SealedSubmission } from '../../../electron/core/sync/relay.ts';
 import { RELAY_LIMITS } from '../../../shared/relay/protocol.ts';
-import { newProfile, tempDir } from '../../support/profiles.ts';
-import { type RelayProcess, startRelayProcess } from '../../support/relay-process.ts';
+import { befriend, enginePerson, relayProcessForTest } from '../../support/engines.ts';
+import type { RelayProcess } from '../../support/relay-process.ts';
 import { honestCertificate, sealWith } from '../../support/sealing.ts';
 
 // Issue 11: envelopes whose inner layer fails used to stay unacked, so
@@ -35,19 +32,11 @@ afterEach(async () => {
 });
 
 async function relayProcess(): Promise<RelayProcess> {
-  const relay = await startRelayProcess(tempDir('sotto-relay-'));
-  cleanups.push(() => relay.stop());
-  return relay;
+  return (await relayProcessForTest()).relay;
 }
 
-async function person(name: string, relay: RelayProcess) {
-  const created = await newProfile(name);
-  setHomeRelay(created.profile, relay.url);
-  const engine = new SyncEngine(created.profile);
-  cleanups.push(() => engine.close());
-  await engine.registerToken();
-  await engine.publishKeys();
-  return { ...created, engine };
+function person(name: string, relay: RelayProcess) {
+  return enginePerson(name, relay.url);
 }
 
 /** `count` envelopes Alice's real seal opens but whose inner Whisper message has no session: DECRYPT_FAILED. */
@@ -101,8 +90,7 @@ describe('no stalled mailboxes (real relay process)', () => {
     const relay = await relayProcess();
     const alice = await person('Alice', relay);
     const bob = await person('Bob', relay);
-    addContactFromInvite(alice.profile, profileInvite(bob.profile));
-    addContactFromInvite(bob.profile, profileInvite(alice.profile));
+    befriend(alice, bob);
     const junk = RELAY_LIMITS.pushWindow + 10;
     await submit(alice.engine, relay, await junkFrom(alice.profile, bob.profile, junk));
     queueText(alice.profile, bob.profile.account.accountId, 'behind the junk');
@@ -127,8 +115,7 @@ describe('no stalled mailboxes (real relay process)', () => {
     const relay = await relayProcess();
     const alice = await person('Alice', relay);
     const bob = await person('Bob', relay);
-    addContactFromInvite(alice.profile, profileInvite(bob.profile));
-    addContactFromInvite(bob.profile, profileInvite(alice.profile));
+    befriend(alice, bob);
     await submit(alice.engine, relay, await junkFrom(alice.profile, bob.profile, 1));
     expect(await bob.engine.receive({ firstWaitMs: 5_000 })).toMatchObject({ retry: 1 });
     const attempts = () =>
@@ -154,8 +141,7 @@ describe('no stalled mailboxes (real relay process)', () => {
     const relay = await relayProcess();
     const alice = await person('Alice', relay);
     const bob = await person('Bob', relay);
-    addContactFromInvite(alice.profile, profileInvite(bob.profile));
-    addContactFromInvite(bob.profile, profileInvite(alice.profile));
+    befriend(alice, bob);
     queueText(alice.profile, bob.profile.account.accountId, 'before the crash');
     expect((await alice.engine.sendOutbox()).sent).toBe(1);
     await submit(alice.engine, relay, await junkFrom(alice.profile, bob.profile, 1));
