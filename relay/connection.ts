@@ -46,7 +46,12 @@ type Phase =
 const NONCE_BYTES = 32;
 
 function isAnonymousFrame(frame: ClientFrame): frame is AnonymousFrame {
-  return frame.type === 'keys.fetch' || frame.type === 'send' || frame.type === 'send.batch';
+  return (
+    frame.type === 'keys.fetch' ||
+    frame.type === 'send' ||
+    frame.type === 'send.batch' ||
+    frame.type === 'send.multi'
+  );
 }
 
 /** Where a connection came from and what it shares with the rest of the relay. */
