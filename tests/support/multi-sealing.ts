@@ -92,8 +92,9 @@ export class MultiSender {
   private readonly certificate: SenderCertificate;
 
   constructor(
-    private readonly identity: IdentityKeyPair,
-    accountId: string,
+    identity: IdentityKeyPair,
+    /** The account the sender certificate names. */
+    readonly accountId: string,
   ) {
     this.identities = new Identities(identity);
     const server = ServerCertificate.new(1, identity.publicKey, identity.privateKey);
