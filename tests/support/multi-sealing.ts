@@ -1,3 +1,6 @@
+import type {
+  PublicKey,
+  UnidentifiedSenderMessageContent} from '@signalapp/libsignal-client';
 import {
   CiphertextMessageType,
   IdentityChange,
@@ -9,14 +12,12 @@ import {
   ProtocolAddress,
   processPreKeyBundle,
   Aci,
-  PublicKey,
   SenderCertificate,
   SessionRecord,
   SessionStore,
   ServerCertificate,
   sealedSenderDecryptToUsmc,
-  sealedSenderMultiRecipientEncrypt,
-  UnidentifiedSenderMessageContent,
+  sealedSenderMultiRecipientEncrypt
 } from '@signalapp/libsignal-client';
 import SealedSenderMultiRecipientMessage from '@signalapp/libsignal-client/dist/SealedSenderMultiRecipientMessage.js';
 import { unidentifiedContent } from '../../electron/core/messaging/usmc.ts';

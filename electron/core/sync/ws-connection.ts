@@ -225,6 +225,7 @@ export class RelayConnection {
       case 'keys.status':
       case 'pong':
       case 'sent':
+      case 'sent.multi':
       case 'error': {
         if (frame.id === undefined) return; // an unsolicited error: the close that follows tells the rest
         const pending = this.pending.get(frame.id);
