@@ -1,6 +1,4 @@
-import type {
-  PublicKey,
-  UnidentifiedSenderMessageContent} from '@signalapp/libsignal-client';
+import type { PublicKey, UnidentifiedSenderMessageContent } from '@signalapp/libsignal-client';
 import {
   CiphertextMessageType,
   IdentityChange,
@@ -17,7 +15,7 @@ import {
   SessionStore,
   ServerCertificate,
   sealedSenderDecryptToUsmc,
-  sealedSenderMultiRecipientEncrypt
+  sealedSenderMultiRecipientEncrypt,
 } from '@signalapp/libsignal-client';
 import SealedSenderMultiRecipientMessage from '@signalapp/libsignal-client/dist/SealedSenderMultiRecipientMessage.js';
 import { unidentifiedContent } from '../../electron/core/messaging/usmc.ts';
