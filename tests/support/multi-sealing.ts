@@ -18,6 +18,7 @@ import {
   sealedSenderMultiRecipientEncrypt,
 } from '@signalapp/libsignal-client';
 import SealedSenderMultiRecipientMessage from '@signalapp/libsignal-client/dist/SealedSenderMultiRecipientMessage.js';
+import type { AccountId } from '../../shared/protocol/account-id.ts';
 import { unidentifiedContent } from '../../electron/core/messaging/usmc.ts';
 
 // Real sealed-sender v2 messages for relay tests: a sender with real
@@ -78,7 +79,7 @@ class Identities extends IdentityKeyStore {
 
 /** A recipient device as the sender sees it: account id, device, registration id, identity. */
 export interface MultiTarget {
-  readonly accountId: string;
+  readonly accountId: AccountId;
   readonly deviceId: number;
   readonly registrationId: number;
   readonly identity: IdentityKeyPair;

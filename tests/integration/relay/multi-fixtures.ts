@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { IdentityKeyPair } from '@signalapp/libsignal-client';
 import { expect } from 'vitest';
+import type { AccountId } from '../../../shared/protocol/account-id.ts';
 import { fromBase64, toBase64 } from '../../../shared/protocol/encoding.ts';
 import type { ServerFrame } from '../../../shared/relay/protocol.ts';
 import { MultiSender, type MultiTarget, openCopy } from '../../support/multi-sealing.ts';
@@ -71,24 +72,21 @@ export async function senderFor(targets: readonly MultiTarget[]): Promise<MultiS
 /** A send.multi frame (without id). */
 export function multiFrame(
   body: Uint8Array,
-  recipients: readonly { readonly accountId: string; readonly token: string }[],
+  recipients: readonly { readonly accountId: AccountId; readonly token: string }[],
   clientMessageId: string = randomUUID(),
 ): Extract<RequestFrame, { type: 'send.multi' }> {
   return {
     type: 'send.multi',
     clientMessageId,
     body: toBase64(body),
-    recipients: recipients.map((r) => ({
-      accountId: r.accountId as Member['device']['accountId'],
-      token: r.token,
-    })),
+    recipients: recipients.map((r) => ({ accountId: r.accountId, token: r.token })),
   };
 }
 
 /** The frame's recipients for members, each with its own token. */
 export function tokensOf(
   members: readonly Member[],
-): { readonly accountId: string; readonly token: string }[] {
+): { readonly accountId: AccountId; readonly token: string }[] {
   return members.map((m) => ({ accountId: m.device.accountId, token: m.token }));
 }
 

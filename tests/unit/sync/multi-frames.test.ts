@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { IdentityKeyPair } from '@signalapp/libsignal-client';
 import { describe, expect, it } from 'vitest';
-import type { AccountId } from '../../../shared/protocol/account-id.ts';
 import { fromBase64 } from '../../../shared/protocol/encoding.ts';
 import { RELAY_LIMITS } from '../../../shared/relay/protocol.ts';
 import { planMultiFrames } from '../../../electron/core/sync/multi-frames.ts';
@@ -40,7 +39,7 @@ const submissionFor = (members: readonly MultiTarget[], body: Uint8Array) => ({
   clientMessageId: crypto.randomUUID(),
   body,
   recipients: [...new Set(members.map((t) => t.accountId))].map((accountId) => ({
-    accountId: accountId as AccountId,
+    accountId,
     token: new Uint8Array(randomBytes(16)),
   })),
 });
