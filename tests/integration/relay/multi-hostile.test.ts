@@ -13,7 +13,7 @@ import {
   type RelayTestClient,
 } from '../../support/relay-client.ts';
 import { startRelayProcess } from '../../support/relay-process.ts';
-import { sendOk } from './fixtures.ts';
+import { moveNotice, sendOk } from './fixtures.ts';
 import {
   innerMessage,
   type Member,
@@ -199,6 +199,34 @@ describe('send.multi refusals', () => {
     expect(await client.request({ type: 'ping' })).toMatchObject({ type: 'pong' });
     await client.close();
     for (const m of members) expect(await queued(relay.url, m)).toBe(0);
+  });
+
+  it('a moved account: its old token answers ACCOUNT_MOVED, any other token BAD_TOKEN; the others are stored', async () => {
+    const { members, body } = await group(relay.url);
+    const [alice, bob, carol] = members as [Member, Member, Member];
+    const successor = await member(relay.url);
+    expect(
+      await successor.client.request({
+        type: 'account.move',
+        notice: moveNotice(bob.device, successor.device),
+      }),
+    ).toMatchObject({ type: 'ok' });
+    const anonymous = await connectAnonymous(relay.url);
+    const withOldToken = multiFrame(body, tokensOf(members));
+    // The same send again (same clientMessageId): Alice and Carol keep one copy each.
+    expect(outcomes(await anonymous.request(withOldToken))).toEqual([
+      'stored',
+      'RELAY_ERR_ACCOUNT_MOVED',
+      'stored',
+    ]);
+    const stranger = tokensOf(members);
+    stranger[1] = { accountId: bob.device.accountId, token: newToken() };
+    expect(
+      outcomes(await anonymous.request(multiFrame(body, stranger, withOldToken.clientMessageId))),
+    ).toEqual(['stored', 'RELAY_ERR_BAD_TOKEN', 'stored']);
+    expect(await queued(relay.url, alice)).toBe(1);
+    expect(await queued(relay.url, carol)).toBe(1);
+    await Promise.all([anonymous.close(), successor.client.close()]);
   });
 
   it('a replay of a captured frame with one recipient swapped for a stranger is MALFORMED (the body binds the set)', async () => {
