@@ -305,3 +305,38 @@ describe('send.multi budgets and quotas', () => {
     }
   });
 });
+
+describe('send.multi refusals and the connection’s refusal budget', () => {
+  it('each refused recipient counts: over the budget, the connection is not read for a while', async () => {
+    const relay = await startRelayProcess(relayDataDir(), {
+      args: ['--budget', 'connection-refusals=5/2'],
+    });
+    try {
+      const { members, body } = await group(relay.url);
+      const stranger = await connectAnonymous(relay.url);
+      const wrong = members.map((m) => ({ accountId: m.device.accountId, token: newToken() }));
+      const answeredAt: number[] = [];
+      const stamp = (answer: Promise<unknown>) =>
+        answer.then((a) => {
+          answeredAt.push(performance.now());
+          return a;
+        });
+      // Three refusals, then three more (6 > 5): the ping behind them waits about 500 ms.
+      const answers = await Promise.all([
+        stamp(stranger.request(multiFrame(body, wrong))),
+        stamp(stranger.request(multiFrame(body, wrong))),
+        stamp(stranger.request({ type: 'ping' })),
+      ]);
+      expect(answers.slice(0, 2).map(outcomes)).toEqual([
+        ['RELAY_ERR_BAD_TOKEN', 'RELAY_ERR_BAD_TOKEN', 'RELAY_ERR_BAD_TOKEN'],
+        ['RELAY_ERR_BAD_TOKEN', 'RELAY_ERR_BAD_TOKEN', 'RELAY_ERR_BAD_TOKEN'],
+      ]);
+      expect(answeredAt[1]! - answeredAt[0]!).toBeLessThan(350);
+      expect(answeredAt[2]! - answeredAt[1]!).toBeGreaterThanOrEqual(350);
+      for (const m of members) expect(await queued(relay.url, m)).toBe(0);
+      await stranger.close();
+    } finally {
+      expect(await relay.stop()).toBe(0);
+    }
+  });
+});

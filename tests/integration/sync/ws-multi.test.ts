@@ -84,6 +84,32 @@ describe('WebSocketRelay.sendMulti', () => {
     for (const m of members) await m.client.close();
   });
 
+  it('a body the relay cannot parse rejects with RELAY_REFUSED (MALFORMED), stores nothing, and the client reconnects for the next send', async () => {
+    const relay = await relayWith();
+    const members = [await member(relay.url), await member(relay.url)];
+    const client = clientOf(relay);
+    const recipients = members.map((m) => ({ accountId: m.device.accountId, token: tokenOf(m) }));
+    await expect(
+      client.sendMulti({
+        clientMessageId: crypto.randomUUID(),
+        body: new Uint8Array(randomBytes(400)),
+        recipients,
+      }),
+    ).rejects.toMatchObject({ code: 'RELAY_REFUSED', detail: 'RELAY_ERR_MALFORMED' });
+    const sender = await senderFor(members.map((m) => m.target));
+    const { body } = await sender.seal(
+      members.map((m) => m.target),
+      innerMessage(),
+    );
+    const results = await client.sendMulti({
+      clientMessageId: crypto.randomUUID(),
+      body,
+      recipients,
+    });
+    expect([...results.values()]).toEqual([undefined, undefined]);
+    for (const m of members) expect(await queued(relay, m)).toBe(1);
+  });
+
   it('a send to more recipients than one frame may list goes out in frames the relay accepts; each member opens its copy', async () => {
     // Refusals of the strangers would otherwise pause the connection between frames.
     const relay = await relayWith(['--budget', 'connection-refusals=100000/1000']);
