@@ -276,6 +276,31 @@ describe('send.multi budgets and quotas', () => {
     }
   });
 
+  it('the source pays the bytes of every copy, not of the body: one frame writes no more than the same sends could', async () => {
+    const relay = await startRelayProcess(relayDataDir(), {
+      args: ['--budget', 'connection-bytes=4000/0.001'],
+    });
+    try {
+      const members = [await member(relay.url), await member(relay.url), await member(relay.url)];
+      const sender = await senderFor(members.map((m) => m.target));
+      // A 2,000-byte message: the body is about 2.5 KB (within 4,000), its three copies over 6 KB.
+      const { body } = await sender.seal(
+        members.map((m) => m.target),
+        innerMessage(2_000),
+      );
+      expect(body.length).toBeLessThan(4_000);
+      const anonymous = await connectAnonymous(relay.url);
+      expect(await anonymous.request(multiFrame(body, tokensOf(members)))).toMatchObject({
+        type: 'error',
+        code: 'RELAY_ERR_OVER_BUDGET',
+      });
+      for (const m of members) expect(await queued(relay.url, m)).toBe(0);
+      await anonymous.close();
+    } finally {
+      expect(await relay.stop()).toBe(0);
+    }
+  });
+
   it('a full mailbox or a spent destination budget refuses that recipient only', async () => {
     const relay = await startRelayProcess(relayDataDir(), {
       args: ['--mailbox-quota', '2', '--budget', 'destination-messages=3/0.001'],
@@ -316,7 +341,7 @@ describe('send.multi refusals and the connection’s refusal budget', () => {
       const stranger = await connectAnonymous(relay.url);
       const wrong = members.map((m) => ({ accountId: m.device.accountId, token: newToken() }));
       const answeredAt: number[] = [];
-      const stamp = (answer: Promise<unknown>) =>
+      const stamp = <T>(answer: Promise<T>) =>
         answer.then((a) => {
           answeredAt.push(performance.now());
           return a;

@@ -3,7 +3,7 @@ import { IdentityKeyPair } from '@signalapp/libsignal-client';
 import { describe, expect, it } from 'vitest';
 import { fromBase64 } from '../../../shared/protocol/encoding.ts';
 import { RELAY_LIMITS } from '../../../shared/relay/protocol.ts';
-import { planMultiFrames } from '../../../electron/core/sync/multi-frames.ts';
+import { MAX_FRAME_COPY_BYTES, planMultiFrames } from '../../../electron/core/sync/multi-frames.ts';
 import {
   MultiSender,
   type MultiTarget,
@@ -113,6 +113,26 @@ describe('send.multi frame planning', () => {
       await openCopy(multiDevice.identity, message.messageForRecipient(entry));
     });
   }
+
+  it('a large message to a mid-size group is split so no frame makes the relay store over 8 MiB of copies', async () => {
+    await ready;
+    const group = members.slice(0, 200);
+    const { body } = await sender.seal(group, randomBytes(60 * 1024));
+    const submission = submissionFor(group, body);
+    const whole = copies(body);
+    const plans = planMultiFrames(submission);
+    expect(plans.length).toBeGreaterThan(1);
+    const copySize = whole.values().next().value!.length / 2; // hex
+    for (const plan of plans) {
+      if ('tooLarge' in plan) throw new Error('no recipient is too large here');
+      const part = new SealedSenderMultiRecipientMessage(fromBase64(plan.body));
+      const devices = Object.values(part.recipientsByServiceIdString()).reduce(
+        (n, r) => n + r.deviceIds.length,
+        0,
+      );
+      expect(devices * copySize).toBeLessThanOrEqual(MAX_FRAME_COPY_BYTES);
+    }
+  });
 
   it('a split refuses a body that does not name exactly the submission’s recipients', async () => {
     await ready;
