@@ -27,8 +27,6 @@ export type AnonymousFrame = Extract<
   { type: 'keys.fetch' | 'send' | 'send.batch' | 'send.multi' }
 >;
 
-export type { AnonymousContext };
-
 /** True when a device should be told to publish more one-time keys. */
 export function keysAreLow(counts: OneTimeKeyCounts): boolean {
   return counts.preKeys < LOW_KEY_THRESHOLD || counts.kyberPreKeys < LOW_KEY_THRESHOLD;

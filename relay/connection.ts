@@ -6,12 +6,8 @@ import {
   type ServerFrame,
 } from '../shared/relay/protocol.ts';
 import { answerAccountRequest, type AccountContext } from './account-requests.ts';
-import {
-  answerAnonymousRequest,
-  keysAreLow,
-  type AnonymousContext,
-  type AnonymousFrame,
-} from './anonymous-requests.ts';
+import type { AnonymousContext } from './anonymous-context.ts';
+import { answerAnonymousRequest, keysAreLow, type AnonymousFrame } from './anonymous-requests.ts';
 import { verifyAuth } from './auth.ts';
 import type { ConnectionBudget, RelayBudgets } from './budgets.ts';
 import { PushWindow } from './delivery.ts';
