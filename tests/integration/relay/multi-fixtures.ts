@@ -3,10 +3,11 @@ import { IdentityKeyPair } from '@signalapp/libsignal-client';
 import { expect } from 'vitest';
 import type { AccountId } from '../../../shared/protocol/account-id.ts';
 import { fromBase64, toBase64 } from '../../../shared/protocol/encoding.ts';
-import type { ServerFrame } from '../../../shared/relay/protocol.ts';
+import type { RelayErrorCode, ServerFrame } from '../../../shared/relay/protocol.ts';
 import { MultiSender, type MultiTarget, openCopy } from '../../support/multi-sealing.ts';
 import {
   accountIdOf,
+  connectAnonymous,
   connectAs,
   newDevice,
   registeredDevice,
@@ -112,4 +113,42 @@ export async function expectDelivered(
 /** Random bytes standing in for an inner Signal message. */
 export function innerMessage(bytes = 120): Uint8Array<ArrayBuffer> {
   return new Uint8Array(randomBytes(bytes));
+}
+
+/** Envelopes waiting in a member's mailbox, from a fresh login (the member's own connection is closed first). */
+export async function queued(url: string, m: Member): Promise<number> {
+  await m.client.close();
+  const { client, ready } = await connectAs(url, m.device);
+  await client.close();
+  return ready.queued ?? -1;
+}
+
+/** Three members and a real SSv2 body for them. */
+export async function group(url: string) {
+  const members = [await member(url), await member(url), await member(url)];
+  const sender = await senderFor(members.map((m) => m.target));
+  const { body } = await sender.seal(
+    members.map((m) => m.target),
+    innerMessage(),
+  );
+  return { members, sender, body };
+}
+
+/**
+ * Sends `body` to `members` with their tokens and expects the whole send
+ * refused with `code`, and nothing stored for anyone.
+ */
+export async function expectWholeSendRefused(
+  url: string,
+  members: readonly Member[],
+  body: Uint8Array,
+  code: RelayErrorCode,
+): Promise<void> {
+  const anonymous = await connectAnonymous(url);
+  expect(await anonymous.request(multiFrame(body, tokensOf(members)))).toMatchObject({
+    type: 'error',
+    code,
+  });
+  for (const m of members) expect(await queued(url, m)).toBe(0);
+  await anonymous.close();
 }

@@ -5,13 +5,14 @@ import { fromBase64 } from '../../../shared/protocol/encoding.ts';
 import { RELAY_LIMITS } from '../../../shared/relay/protocol.ts';
 import { WebSocketRelay } from '../../../electron/core/sync/ws-relay.ts';
 import type { MultiTarget } from '../../support/multi-sealing.ts';
-import { accountIdOf, connectAs, relayDataDir } from '../../support/relay-client.ts';
+import { accountIdOf, relayDataDir } from '../../support/relay-client.ts';
 import { type RelayProcess, startRelayProcess } from '../../support/relay-process.ts';
 import {
   expectDelivered,
   innerMessage,
   type Member,
   member,
+  queued,
   senderFor,
 } from '../relay/multi-fixtures.ts';
 
@@ -48,13 +49,6 @@ function strangers(count: number): MultiTarget[] {
   });
 }
 
-async function queued(relay: RelayProcess, m: Member): Promise<number> {
-  await m.client.close();
-  const { client, ready } = await connectAs(relay.url, m.device);
-  await client.close();
-  return ready.queued ?? -1;
-}
-
 describe('WebSocketRelay.sendMulti', () => {
   it('answers per recipient: stored ones undefined, a wrong token its code; the stored ones open it', async () => {
     const relay = await relayWith();
@@ -80,7 +74,7 @@ describe('WebSocketRelay.sendMulti', () => {
     const sealed = { contents: content.contents(), sender: sender.accountId };
     await expectDelivered(members[0]!, sealed);
     await expectDelivered(members[2]!, sealed);
-    expect(await queued(relay, members[1]!)).toBe(0);
+    expect(await queued(relay.url, members[1]!)).toBe(0);
     for (const m of members) await m.client.close();
   });
 
@@ -107,7 +101,7 @@ describe('WebSocketRelay.sendMulti', () => {
       recipients,
     });
     expect([...results.values()]).toEqual([undefined, undefined]);
-    for (const m of members) expect(await queued(relay, m)).toBe(1);
+    for (const m of members) expect(await queued(relay.url, m)).toBe(1);
   });
 
   it('a send to more recipients than one frame may list goes out in frames the relay accepts; each member opens its copy', async () => {
@@ -168,7 +162,7 @@ describe('WebSocketRelay.sendMulti', () => {
       code: 'RELAY_UNAVAILABLE',
       detail: 'RELAY_ERR_OVER_BUDGET',
     });
-    expect(await queued(relay, members[0]!)).toBe(1);
-    expect(await queued(relay, members[1]!)).toBe(0);
+    expect(await queued(relay.url, members[0]!)).toBe(1);
+    expect(await queued(relay.url, members[1]!)).toBe(0);
   });
 });
