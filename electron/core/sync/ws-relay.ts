@@ -90,6 +90,8 @@ export class WebSocketRelay implements Relay {
    */
   async sendMulti(submission: MultiSubmission): Promise<Map<AccountId, string | undefined>> {
     const results = new Map<AccountId, string | undefined>();
+    // Nobody on this relay (every member of the group elsewhere): nothing to send.
+    if (submission.recipients.length === 0) return results;
     let answered = false;
     for (const plan of planMultiFrames(submission)) {
       if ('tooLarge' in plan) {

@@ -78,6 +78,17 @@ describe('WebSocketRelay.sendMulti', () => {
     for (const m of members) await m.client.close();
   });
 
+  it('no recipients: nothing is sent (the relay is not even reached) and the result is empty', async () => {
+    const client = new WebSocketRelay('ws://127.0.0.1:9', { expected: () => undefined });
+    cleanups.push(() => client.close());
+    const results = await client.sendMulti({
+      clientMessageId: crypto.randomUUID(),
+      body: new Uint8Array(randomBytes(100)),
+      recipients: [],
+    });
+    expect(results.size).toBe(0);
+  });
+
   it('a body the relay cannot parse rejects with RELAY_REFUSED (MALFORMED), stores nothing, and the client reconnects for the next send', async () => {
     const relay = await relayWith();
     const members = [await member(relay.url), await member(relay.url)];
