@@ -93,7 +93,8 @@ export class WebSocketRelay implements Relay {
     // Nobody on this relay (every member of the group elsewhere): nothing to send.
     if (submission.recipients.length === 0) return results;
     let answered = false;
-    for (const plan of planMultiFrames(submission)) {
+    const plans = planMultiFrames(submission);
+    for (const [index, plan] of plans.entries()) {
       if ('tooLarge' in plan) {
         results.set(plan.tooLarge.accountId, 'RELAY_ERR_TOO_LARGE');
         continue;
@@ -108,12 +109,16 @@ export class WebSocketRelay implements Relay {
         });
       } catch (error) {
         if (!answered) throw error;
-        const code =
-          error instanceof SottoError && error.detail?.startsWith('RELAY_ERR_')
-            ? error.detail
-            : UNSENT;
-        for (const r of plan.recipients) results.set(r.accountId, code);
-        continue;
+        if (error instanceof SottoError && error.detail?.startsWith('RELAY_ERR_')) {
+          for (const r of plan.recipients) results.set(r.accountId, error.detail);
+          continue; // the relay refused this frame: the next may pass
+        }
+        // The connection failed: this frame and the rest go out on the next pass.
+        for (const rest of plans.slice(index)) {
+          if ('tooLarge' in rest) results.set(rest.tooLarge.accountId, 'RELAY_ERR_TOO_LARGE');
+          else for (const r of rest.recipients) results.set(r.accountId, UNSENT);
+        }
+        return results;
       }
       if (frame.type !== 'sent.multi' || frame.results.length !== plan.recipients.length)
         throw new SottoError('RELAY_REFUSED', 'RELAY_ERR_MALFORMED');
