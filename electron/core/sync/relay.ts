@@ -104,8 +104,10 @@ export interface Relay {
    * Stores a multi-recipient sealed message for every recipient whose token
    * is right, in one commit. One result per recipient account: `undefined`
    * when stored (or recognised as a resubmit), else the RELAY_ERR_* code of
-   * its refusal (BAD_TOKEN, MAILBOX_FULL, ...). Rejects (nothing stored) when
-   * the whole send fails (unreachable, malformed, over budget).
+   * its refusal (BAD_TOKEN, MAILBOX_FULL, ...), or UNSENT (relay-failure.ts)
+   * when a send split into several frames lost its connection after earlier
+   * frames were stored. Rejects (nothing stored) when the whole send fails
+   * (unreachable, malformed, over budget).
    */
   sendMulti(submission: MultiSubmission): Promise<Map<AccountId, string | undefined>>;
   close(): Promise<void>;

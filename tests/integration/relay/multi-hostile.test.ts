@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { IdentityKeyPair } from '@signalapp/libsignal-client';
 import { describe, expect, it } from 'vitest';
+import type { AccountId } from '../../../shared/protocol/account-id.ts';
 import { RELAY_LIMITS } from '../../../shared/relay/protocol.ts';
 import {
   accountIdOf,
@@ -73,6 +74,20 @@ describe('send.multi refusals', () => {
       await expectMalformedAndClosed(mallory);
     }
     for (const m of [...members, extra]) expect(await queued(relay.url, m)).toBe(0);
+  });
+
+  it('a body naming a member as a PNI, not as its account (ACI), does not match the frame: MALFORMED, nothing stored', async () => {
+    const alice = await member(relay.url);
+    const bob = await member(relay.url);
+    // The same UUID as a phone-number identity: libsignal seals to it, the relay must not take it for Bob.
+    const bobAsPni = { ...bob.target, accountId: `PNI:${bob.device.accountId}` as AccountId };
+    const sender = await senderFor([alice.target, bobAsPni]);
+    const { body } = await sender.seal([alice.target, bobAsPni], innerMessage());
+    const mallory = await connectAnonymous(relay.url);
+    mallory.sendJson({ ...multiFrame(body, tokensOf([alice, bob])), id: 1 });
+    await expectMalformedAndClosed(mallory);
+    expect(await queued(relay.url, alice)).toBe(0);
+    expect(await queued(relay.url, bob)).toBe(0);
   });
 
   it('a wrong token for one recipient refuses that one with BAD_TOKEN; the others are stored', async () => {
