@@ -8,6 +8,7 @@ import { receiveSection } from './receive/section.ts';
 import { sealedSection } from './sealed/section.ts';
 import { RELAY_SCALE, relayScaleSection } from './relay-scale/section.ts';
 import { RELAY_FLOOD, relayFloodSection } from './sync/flood-section.ts';
+import { MULTI, multiSection } from './sync/multi-section.ts';
 import { SYNC, syncSection } from './sync/section.ts';
 import { historyMessageCount, RECEIVE } from './support/config.ts';
 import { type Metric, printTable, writeResults } from './support/report.ts';
@@ -15,7 +16,7 @@ import { removeTempDirs } from './support/temp.ts';
 
 // `npm run bench`: figures with targets and in-run baselines. Not pass/fail.
 // BENCH_MESSAGES scales the history benchmark (default 1,000,000);
-// BENCH_ONLY=receive,sealed,history,sync,relay-flood,relay-scale,event-loop,backup runs only the named sections.
+// BENCH_ONLY=receive,sealed,history,sync,relay-flood,relay-scale,multi,event-loop,backup runs only the named sections.
 
 const RESULTS = join(import.meta.dirname, 'results', 'latest.json');
 
@@ -76,6 +77,14 @@ async function main(): Promise<void> {
       printTable('Relay + sync (loopback, real relay process)', sync);
       metrics.push(...sync);
     }
+    if (selected('multi')) {
+      const multi = await multiSection();
+      printTable(
+        'One group message to 100 accounts: send.multi vs single sends (real relay process)',
+        multi,
+      );
+      metrics.push(...multi);
+    }
     if (selected('relay-flood')) {
       const flood = await relayFloodSection();
       printTable('Relay intake under a flood of strangers (loopback, real relay process)', flood);
@@ -107,6 +116,7 @@ async function main(): Promise<void> {
       sync: SYNC,
       relayFlood: RELAY_FLOOD,
       relayScale: RELAY_SCALE,
+      multi: MULTI,
       wallSeconds,
     },
     metrics,

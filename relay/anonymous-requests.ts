@@ -1,59 +1,35 @@
-import type { AccountId } from '../shared/protocol/account-id.ts';
 import {
   LOW_KEY_THRESHOLD,
   RELAY_LIMITS,
   type ClientFrame,
-  type RelayErrorCode,
   type SealedSubmission,
   type ServerFrame,
 } from '../shared/relay/protocol.ts';
-import { sameBytes, tokenHash } from './auth.ts';
-import type { ConnectionBudget, RelayBudgets } from './budgets.ts';
+import {
+  authorize,
+  overBudget,
+  refusalFrame,
+  wake,
+  type AnonymousContext,
+  type Refusal,
+} from './anonymous-context.ts';
 import { decodeBase64, errorFrame } from './frames.ts';
-import type { RelaySettings } from './options.ts';
-import type { ConnectionRegistry } from './registry.ts';
+import { answerMultiSend } from './multi-send.ts';
 import type { Mailbox, NewEnvelope, OneTimeKeyCounts } from './storage.ts';
-import type { Take } from './token-bucket.ts';
 
 // The requests of an anonymous connection (docs/relay-protocol.md#anonymous-connection-frames):
 // sealed sends and bundle fetches, each authorized by the recipient's delivery
 // token. Nothing here knows or records who is sending.
 
-/** The connection's source (address and budgets), and the relay's shared state. */
-export interface AnonymousContext {
-  /** The client's address, only as a budget key (never stored or logged). */
-  readonly address: string;
-  readonly budget: ConnectionBudget;
-  readonly budgets: RelayBudgets;
-  readonly settings: RelaySettings;
-  readonly registry: ConnectionRegistry;
-}
-
 /** A frame only an anonymous connection may send. */
-export type AnonymousFrame = Extract<ClientFrame, { type: 'keys.fetch' | 'send' | 'send.batch' }>;
+export type AnonymousFrame = Extract<
+  ClientFrame,
+  { type: 'keys.fetch' | 'send' | 'send.batch' | 'send.multi' }
+>;
 
 /** True when a device should be told to publish more one-time keys. */
 export function keysAreLow(counts: OneTimeKeyCounts): boolean {
   return counts.preKeys < LOW_KEY_THRESHOLD || counts.kyberPreKeys < LOW_KEY_THRESHOLD;
-}
-
-/** A refusal of one envelope or request, with the retry hint of budget refusals. */
-interface Refusal {
-  readonly error: RelayErrorCode;
-  readonly retryAfterMs?: number;
-}
-
-function overBudget(verdict: Take): Refusal | undefined {
-  return verdict.ok
-    ? undefined
-    : { error: 'RELAY_ERR_OVER_BUDGET', retryAfterMs: verdict.retryAfterMs };
-}
-
-function refusalFrame(refusal: Refusal, id: number): ServerFrame {
-  return {
-    ...errorFrame(refusal.error, id),
-    ...(refusal.retryAfterMs === undefined ? {} : { retryAfterMs: refusal.retryAfterMs }),
-  };
 }
 
 /** Answers one anonymous request; storage failures propagate (the caller answers RELAY_ERR_INTERNAL). */
@@ -78,25 +54,9 @@ export async function answerAnonymousRequest(
         results: results.map((r) => ('error' in r ? { error: r.error } : r)),
       };
     }
+    case 'send.multi':
+      return answerMultiSend(frame, context);
   }
-}
-
-/**
- * Whether `token` (base64) opens the account's mailbox. One refusal for a
- * wrong token, no token registered and an unknown account, so a stranger
- * cannot probe which accounts exist; only a token holder learns of a move.
- */
-async function authorize(
-  accountId: AccountId,
-  token: string,
-  context: AnonymousContext,
-): Promise<Refusal | undefined> {
-  const account = await context.settings.storage.account(accountId);
-  const bytes = decodeBase64(token);
-  if (account?.tokenHash === undefined || bytes === undefined)
-    return { error: 'RELAY_ERR_BAD_TOKEN' };
-  if (!sameBytes(account.tokenHash, tokenHash(bytes))) return { error: 'RELAY_ERR_BAD_TOKEN' };
-  return account.moved ? { error: 'RELAY_ERR_ACCOUNT_MOVED' } : undefined;
 }
 
 async function fetchBundle(
@@ -130,7 +90,7 @@ async function check(
     overBudget(context.budgets.submit(context.budget, context.address, body.length)) ??
     (body.length > RELAY_LIMITS.maxEnvelopeBytes ? { error: 'RELAY_ERR_TOO_LARGE' } : undefined) ??
     (await authorize(submission.to, submission.token, context)) ??
-    overBudget(context.budgets.deliver(to, body.length))
+    overBudget(context.budgets.deliver([to], body.length))
   );
 }
 
@@ -164,20 +124,16 @@ async function store(
   if (accepted.length === 0) return results;
   const stored = await storage.storeEnvelopes(accepted, { mailboxQuota, maxStorageBytes });
   // Committed (synchronous=FULL) before this point, so the answer and the pushes are both safe.
-  const woken = new Set<string>();
+  const arrived: Mailbox[] = [];
   for (const [i, result] of stored.entries()) {
     const index = slots[i]!;
     if (result.kind === 'mailbox-full') results[index] = { error: 'RELAY_ERR_MAILBOX_FULL' };
     else if (result.kind === 'storage-full') results[index] = { error: 'RELAY_ERR_STORAGE_FULL' };
     else {
       results[index] = { envelopeId: result.envelopeId };
-      const to = accepted[i]!.to;
-      const key = `${to.accountId}.${to.deviceId}`;
-      if (result.kind === 'stored' && !woken.has(key)) {
-        woken.add(key);
-        for (const peer of context.registry.ofMailbox(to)) peer.envelopesArrived();
-      }
+      if (result.kind === 'stored') arrived.push(accepted[i]!.to);
     }
   }
+  wake(arrived, context);
   return results;
 }

@@ -82,23 +82,31 @@ export class RelayBudgets {
     return new ConnectionBudget(this.specs, this.now);
   }
 
-  /** Source side of one submitted envelope: the connection's and the address's budgets. */
-  submit(connection: ConnectionBudget, address: string, bytes: number): Take {
+  /**
+   * Source side of a submission: the connection's and the address's budgets.
+   * `sends` is 1 for an envelope, the recipient count for a multi-recipient send.
+   */
+  submit(connection: ConnectionBudget, address: string, bytes: number, sends = 1): Take {
     return takeAll('source', [
-      [connection.sends, '', 1],
+      [connection.sends, '', sends],
       [connection.bytes, '', bytes],
-      [this.addressSends, address, 1],
+      [this.addressSends, address, sends],
       [this.addressBytes, address, bytes],
     ]);
   }
 
-  /** Destination side of one envelope whose token was right. */
-  deliver(mailbox: Mailbox, bytes: number): Take {
-    const key = mailboxKey(mailbox);
-    return takeAll('destination', [
-      [this.destinationMessages, key, 1],
-      [this.destinationBytes, key, bytes],
-    ]);
+  /** Destination side of one envelope whose token was right, for each mailbox it goes to (all or none). */
+  deliver(mailboxes: readonly Mailbox[], bytes: number): Take {
+    return takeAll(
+      'destination',
+      mailboxes.flatMap((mailbox) => {
+        const key = mailboxKey(mailbox);
+        return [
+          [this.destinationMessages, key, 1],
+          [this.destinationBytes, key, bytes],
+        ] as const;
+      }),
+    );
   }
 
   /** A bundle fetch from an address (before the token is checked). */

@@ -6,12 +6,8 @@ import {
   type ServerFrame,
 } from '../shared/relay/protocol.ts';
 import { answerAccountRequest, type AccountContext } from './account-requests.ts';
-import {
-  answerAnonymousRequest,
-  keysAreLow,
-  type AnonymousContext,
-  type AnonymousFrame,
-} from './anonymous-requests.ts';
+import type { AnonymousContext } from './anonymous-context.ts';
+import { answerAnonymousRequest, keysAreLow, type AnonymousFrame } from './anonymous-requests.ts';
 import { verifyAuth } from './auth.ts';
 import type { ConnectionBudget, RelayBudgets } from './budgets.ts';
 import { PushWindow } from './delivery.ts';
@@ -46,7 +42,12 @@ type Phase =
 const NONCE_BYTES = 32;
 
 function isAnonymousFrame(frame: ClientFrame): frame is AnonymousFrame {
-  return frame.type === 'keys.fetch' || frame.type === 'send' || frame.type === 'send.batch';
+  return (
+    frame.type === 'keys.fetch' ||
+    frame.type === 'send' ||
+    frame.type === 'send.batch' ||
+    frame.type === 'send.multi'
+  );
 }
 
 /** Where a connection came from and what it shares with the rest of the relay. */

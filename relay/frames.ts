@@ -50,10 +50,10 @@ const REFUSALS: ReadonlySet<string> = new Set([
   'RELAY_ERR_TOO_MANY_KEYS',
 ]);
 
-/** How many refusals an answer carries (a send.batch can carry many). */
+/** How many refusals an answer carries (a send.batch or send.multi can carry many). */
 export function refusalsIn(frame: ServerFrame): number {
   if (frame.type === 'error') return REFUSALS.has(frame.code) ? 1 : 0;
-  if (frame.type === 'sent')
+  if (frame.type === 'sent' || frame.type === 'sent.multi')
     return frame.results.filter((r) => 'error' in r && REFUSALS.has(r.error)).length;
   return 0;
 }

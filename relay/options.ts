@@ -81,7 +81,8 @@ export const DEFAULT_BUDGETS: RelayBudgetSpecs = {
   destinationBytes: { burst: 128 * MIB, perSecond: 2_048 },
   addressSends: { burst: 1_000, perSecond: 50 },
   addressBytes: { burst: 64 * MIB, perSecond: 1 * MIB },
-  connectionSends: { burst: 500, perSecond: 20 },
+  // 1,000: one message to a group of 1,000 members is 1,000 sends (one per recipient).
+  connectionSends: { burst: 1_000, perSecond: 20 },
   connectionBytes: { burst: 16 * MIB, perSecond: 256 * 1024 },
   connectionRefusals: { burst: 20, perSecond: 1 },
   addressFetches: { burst: 100, perSecond: 0.1 },

@@ -4,10 +4,11 @@ import type { PublishedKeys } from '../shared/protocol/keys.ts';
 import {
   bundleFromRows,
   countsRowSchema,
+  deviceRegistrationRowSchema,
   keyIdRowSchema,
   replaceableKeyIds,
 } from './sqlite-rows.ts';
-import type { KeyIds, OneTimeKeyCounts, TakenBundle } from './storage.ts';
+import type { DeviceRegistration, KeyIds, OneTimeKeyCounts, TakenBundle } from './storage.ts';
 
 type OneTimeTable = 'one_time_pre_keys' | 'one_time_kyber_pre_keys';
 
@@ -108,6 +109,24 @@ export class SqliteKeyDirectory {
       signedPreKeyId: replaceable?.signed ?? null,
       lastResortKyberPreKeyId: replaceable?.lastResort ?? null,
     };
+  }
+
+  /** The published devices of these accounts and their registration ids. */
+  devicesOf(accountIds: readonly AccountId[]): DeviceRegistration[] {
+    return this.db
+      .prepare(
+        `SELECT account_id, device_id, registration_id FROM device_keys
+         WHERE account_id IN (SELECT value FROM json_each(?))`,
+      )
+      .all([JSON.stringify(accountIds)])
+      .map((row) => {
+        const parsed = deviceRegistrationRowSchema.parse(row);
+        return {
+          accountId: parsed.account_id,
+          deviceId: parsed.device_id,
+          registrationId: parsed.registration_id,
+        };
+      });
   }
 
   /** Deletes every key of every device of an account (it moved). */

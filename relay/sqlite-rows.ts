@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { accountIdSchema } from '../shared/protocol/account-id.ts';
 import { preKeyBundleSchema, type PreKeyBundleData } from '../shared/protocol/keys.ts';
 import { relayIdSchema } from '../shared/relay/protocol.ts';
 import type { AccountRecord, StoredEnvelope } from './storage.ts';
@@ -15,6 +16,11 @@ export const countsRowSchema = z.object({ n: z.number().int().nonnegative() });
 export const usageRowSchema = z.object({ envelopes: z.number().int(), bytes: z.number().int() });
 export const relayIdRowSchema = z.object({ value: relayIdSchema });
 export const keyIdRowSchema = z.object({ key_id: z.number().int() });
+export const deviceRegistrationRowSchema = z.object({
+  account_id: accountIdSchema,
+  device_id: z.number().int(),
+  registration_id: z.number().int(),
+});
 
 const accountRowSchema = z.object({
   identity_key: bytes,

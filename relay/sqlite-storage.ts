@@ -12,6 +12,7 @@ import { migrate } from './sqlite-schema.ts';
 import type {
   AccountRecord,
   AckResult,
+  DeviceRegistration,
   KeyIds,
   Mailbox,
   NewEnvelope,
@@ -151,6 +152,10 @@ export class SqliteRelayStorage implements RelayStorage {
 
   keyIds(accountId: AccountId, deviceId: number): Promise<KeyIds> {
     return this.run(() => this.db.transaction(() => this.keys.ids(accountId, deviceId))());
+  }
+
+  devicesOf(accountIds: readonly AccountId[]): Promise<DeviceRegistration[]> {
+    return this.run(() => this.keys.devicesOf(accountIds));
   }
 
   storeEnvelopes(envelopes: readonly NewEnvelope[], limits: StoreLimits): Promise<StoreResult[]> {

@@ -31,6 +31,7 @@ const METHODS = [
   'takeBundle',
   'oneTimeKeyCounts',
   'keyIds',
+  'devicesOf',
   'storeEnvelopes',
   'listQueued',
   'deleteAcked',

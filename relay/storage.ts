@@ -83,6 +83,13 @@ export interface TakenBundle {
   readonly remaining: OneTimeKeyCounts;
 }
 
+/** A device that published keys, with the registration id it published (multi-recipient sends check both). */
+export interface DeviceRegistration {
+  readonly accountId: AccountId;
+  readonly deviceId: number;
+  readonly registrationId: number;
+}
+
 /** The relay's persistent state. Implementations must make each method atomic. */
 export interface RelayStorage {
   /** This relay's identifier, created with its data (base64url of 16 random bytes). */
@@ -107,6 +114,8 @@ export interface RelayStorage {
   oneTimeKeyCounts(accountId: AccountId, deviceId: number): Promise<OneTimeKeyCounts | undefined>;
   /** The ids of the keys the relay holds for a device. */
   keyIds(accountId: AccountId, deviceId: number): Promise<KeyIds>;
+  /** Every device of these accounts that has published keys (one read for a whole group send). */
+  devicesOf(accountIds: readonly AccountId[]): Promise<DeviceRegistration[]>;
   /**
    * Stores envelopes durably in one transaction (committed before resolving),
    * each idempotent per (mailbox, clientMessageId); one result per envelope, in order.

@@ -8,6 +8,7 @@ import type { FromStorageWorker, StorageMethod } from './storage-worker.ts';
 import type {
   AccountRecord,
   AckResult,
+  DeviceRegistration,
   KeyIds,
   Mailbox,
   NewEnvelope,
@@ -152,6 +153,10 @@ export class WorkerRelayStorage implements RelayStorage {
 
   async keyIds(accountId: AccountId, deviceId: number): Promise<KeyIds> {
     return (await this.call('keyIds', accountId, deviceId)) as KeyIds;
+  }
+
+  async devicesOf(accountIds: readonly AccountId[]): Promise<DeviceRegistration[]> {
+    return (await this.call('devicesOf', accountIds)) as DeviceRegistration[];
   }
 
   storeEnvelopes(envelopes: readonly NewEnvelope[], limits: StoreLimits): Promise<StoreResult[]> {

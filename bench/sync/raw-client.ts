@@ -28,7 +28,10 @@ const DEVICE_ID = 1;
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 type RequestFrame = DistributiveOmit<
-  Extract<ClientFrame, { type: 'send' | 'ack' | 'token.set' | 'ping' }>,
+  Extract<
+    ClientFrame,
+    { type: 'send' | 'send.multi' | 'ack' | 'token.set' | 'ping' | 'keys.publish' }
+  >,
   'id'
 >;
 type Pending = { resolve: (frame: ServerFrame) => void; reject: (error: Error) => void };
@@ -96,6 +99,8 @@ export class RawRelayClient {
   private constructor(
     private readonly socket: WebSocket,
     readonly accountId: AccountId,
+    /** The account's identity (its keys.publish must name it). */
+    readonly identity: IdentityKeyPair,
   ) {
     socket.on('message', (data) => this.dispatch(parseFrame(data)));
     socket.on('error', () => undefined); // a close follows
@@ -131,7 +136,7 @@ export class RawRelayClient {
         if (frame?.type === 'challenge') answerChallenge(socket, mode, frame, identity, accountId);
         else if (frame?.type === 'ready') {
           settle();
-          resolve(new RawRelayClient(socket, accountId));
+          resolve(new RawRelayClient(socket, accountId, identity));
         } else
           fail(
             frame?.type === 'error' ? `relay error ${frame.code}` : 'unexpected frame before ready',
@@ -180,6 +185,11 @@ export class RawRelayClient {
   async send(to: AccountId, token: string, body: string): Promise<void> {
     const outcome = await this.trySend(to, token, body);
     if (outcome !== 'ok') throw new Error(`send answered ${outcome}`);
+  }
+
+  /** Sends any request this client speaks and resolves with its answer. */
+  ask(frame: RequestFrame): Promise<ServerFrame> {
+    return this.request(frame);
   }
 
   /** Closes the socket; resolves when closed (terminates it after `graceMs`). */

@@ -31,6 +31,14 @@ export const RELAY_LIMITS = {
   maxAckIds: 500,
   /** Envelopes per send.batch frame (the frame limit applies too: clients split). */
   maxBatchEnvelopes: 100,
+  /**
+   * Recipient accounts per send.multi frame: a group of 1,000 members is one
+   * frame when its message is small (about 180 bytes of frame per
+   * single-device recipient). The frame limit applies too: clients split a
+   * larger send into frames, each its own sealed-sender v2 message for its
+   * share of the recipients (docs/relay-protocol.md#multi-recipient-sends).
+   */
+  maxMultiRecipients: 1000,
   /** One-time keys of each kind per keys.publish frame (50 Kyber keys are ~110 KiB of JSON). */
   maxOneTimeKeysPerPublish: 50,
   /** One-time keys of each kind a relay keeps per device; a publish beyond it is refused. */
@@ -126,6 +134,32 @@ export const moveNoticeSchema = z.strictObject({
 });
 export type MoveNotice = z.infer<typeof moveNoticeSchema>;
 
+/** One recipient account of a send.multi frame and the delivery token that opens its mailboxes. */
+export const multiRecipientSchema = z.strictObject({
+  accountId: accountIdSchema,
+  token: deliveryTokenSchema,
+});
+export type MultiRecipient = z.infer<typeof multiRecipientSchema>;
+
+/**
+ * The members of a send.multi frame: one sealed-sender v2 sent message
+ * (`sealedSenderMultiRecipientEncrypt` output) naming exactly `recipients`.
+ * A recipient listed twice makes the frame malformed.
+ */
+const multiSendMembers = {
+  /** Random per send (UUID); idempotent per mailbox, like a send's. */
+  clientMessageId: z.uuid(),
+  body: nonEmptyBase64,
+  recipients: z
+    .array(multiRecipientSchema)
+    .min(1)
+    .max(RELAY_LIMITS.maxMultiRecipients)
+    .refine(
+      (recipients) => new Set(recipients.map((r) => r.accountId)).size === recipients.length,
+      'a recipient is listed twice',
+    ),
+};
+
 const relayErrorCode = z.enum(Object.keys(RELAY_ERRORS) as [RelayErrorCode, ...RelayErrorCode[]]);
 
 /** Frames a client sends. Which connection kind may send which is in docs/relay-protocol.md. */
@@ -168,6 +202,7 @@ export const clientFrameSchema = z.discriminatedUnion('type', [
     id: requestId,
     envelopes: z.array(sealedSubmissionSchema).min(1).max(RELAY_LIMITS.maxBatchEnvelopes),
   }),
+  z.strictObject({ type: z.literal('send.multi'), id: requestId, ...multiSendMembers }),
   // Both.
   z.strictObject({ type: z.literal('ping'), id: requestId }),
 ]);
@@ -217,6 +252,19 @@ export const serverFrameSchema = z.discriminatedUnion('type', [
     results: z.array(
       z.union([z.strictObject({ envelopeId }), z.strictObject({ error: relayErrorCode })]),
     ),
+  }),
+  z.strictObject({
+    type: z.literal('sent.multi'),
+    id: requestId,
+    /** One per recipient of the frame, in its order: the envelope of each listed device, or the refusal. */
+    results: z
+      .array(
+        z.union([
+          z.strictObject({ envelopeIds: z.array(envelopeId).min(1) }),
+          z.strictObject({ error: relayErrorCode }),
+        ]),
+      )
+      .max(RELAY_LIMITS.maxMultiRecipients),
   }),
   z.strictObject({
     type: z.literal('error'),

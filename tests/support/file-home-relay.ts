@@ -109,6 +109,9 @@ export class FileHomeRelay implements HomeRelay {
   sendBatch(): Promise<(string | undefined)[]> {
     return Promise.reject(new Error('not part of the key directory stand-in'));
   }
+  sendMulti(): Promise<Map<AccountId, string | undefined>> {
+    return Promise.reject(new Error('not part of the key directory stand-in'));
+  }
   registerToken(): Promise<void> {
     return Promise.resolve();
   }

@@ -31,6 +31,7 @@ const WAIT_MS = 15_000;
 const ANSWER_TYPES: ReadonlySet<string> = new Set([
   'ok',
   'sent',
+  'sent.multi',
   'bundle',
   'keys.status',
   'pong',

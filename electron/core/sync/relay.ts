@@ -29,6 +29,27 @@ export interface SealedSubmission {
   readonly body: Uint8Array;
 }
 
+/**
+ * One sealed-sender v2 message for several recipients of the same relay
+ * (group messages: docs/relay-protocol.md#multi-recipient-sends). The relay
+ * stores one copy per listed device, in one commit, and learns only the
+ * recipient set of this send.
+ */
+export interface MultiSubmission {
+  /** Random per send (R4): resubmitting is idempotent per mailbox. */
+  readonly clientMessageId: string;
+  /** `sealedSenderMultiRecipientEncrypt` output naming exactly the recipients below. */
+  readonly body: Uint8Array;
+  /** Each recipient account with its delivery token. */
+  readonly recipients: readonly MultiRecipient[];
+}
+
+/** A recipient of a multi-recipient send and the token that authorizes it. */
+export interface MultiRecipient {
+  readonly accountId: AccountId;
+  readonly token: Uint8Array;
+}
+
 /** Who a bundle is fetched for, and the token that authorizes it. */
 export interface BundleRequest {
   readonly accountId: AccountId;
@@ -79,6 +100,16 @@ export interface Relay {
    * stored) when the first frame fails.
    */
   sendBatch(submissions: readonly SealedSubmission[]): Promise<(string | undefined)[]>;
+  /**
+   * Stores a multi-recipient sealed message for every recipient whose token
+   * is right, in one commit. One result per recipient account: `undefined`
+   * when stored (or recognised as a resubmit), else the RELAY_ERR_* code of
+   * its refusal (BAD_TOKEN, MAILBOX_FULL, ...), or UNSENT (relay-failure.ts)
+   * when a send split into several frames lost its connection after earlier
+   * frames were stored. Rejects (nothing stored) when the whole send fails
+   * (unreachable, malformed, over budget).
+   */
+  sendMulti(submission: MultiSubmission): Promise<Map<AccountId, string | undefined>>;
   close(): Promise<void>;
 }
 

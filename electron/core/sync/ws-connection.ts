@@ -58,6 +58,13 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 /** A request frame without its id (the connection numbers requests). */
 export type RelayRequest = DistributiveOmit<Exclude<ClientFrame, { type: 'hello' | 'auth' }>, 'id'>;
 
+/** Error answers after which the relay closes the connection (docs/relay-protocol.md#errors). */
+const CLOSING_CODES: ReadonlySet<string> = new Set([
+  'RELAY_ERR_MALFORMED',
+  'RELAY_ERR_UNKNOWN_TYPE',
+  'RELAY_ERR_UNSUPPORTED_VERSION',
+]);
+
 type Pending = {
   resolve: (frame: ServerFrame) => void;
   reject: (error: Error) => void;
@@ -225,6 +232,7 @@ export class RelayConnection {
       case 'keys.status':
       case 'pong':
       case 'sent':
+      case 'sent.multi':
       case 'error': {
         if (frame.id === undefined) return; // an unsolicited error: the close that follows tells the rest
         const pending = this.pending.get(frame.id);
@@ -233,6 +241,9 @@ export class RelayConnection {
         clearTimeout(pending.timer);
         if (frame.type === 'error') pending.reject(relayFailure(frame.code, frame.retryAfterMs));
         else pending.resolve(frame);
+        // The relay's close follows; until it arrives this connection must not look usable.
+        if (frame.type === 'error' && CLOSING_CODES.has(frame.code))
+          this.cut('closed by the relay');
         return;
       }
       case 'challenge':

@@ -1,3 +1,4 @@
+import type { AccountId } from '../../../shared/protocol/account-id.ts';
 import { fromBase64, toBase64 } from '../../../shared/protocol/encoding.ts';
 import type { PreKeyBundleData, PublishedKeys } from '../../../shared/protocol/keys.ts';
 import {
@@ -12,6 +13,7 @@ import type {
   HomeRelay,
   IncomingEnvelope,
   KeyStatus,
+  MultiSubmission,
   RelayHealth,
   RelayIdentity,
   SealedSubmission,
@@ -66,6 +68,10 @@ export class WebSocketHomeRelay implements HomeRelay {
 
   sendBatch(submissions: readonly SealedSubmission[]): Promise<(string | undefined)[]> {
     return this.anonymous.sendBatch(submissions);
+  }
+
+  sendMulti(submission: MultiSubmission): Promise<Map<AccountId, string | undefined>> {
+    return this.anonymous.sendMulti(submission);
   }
 
   /** Publishes in frames of at most 50 one-time keys of each kind; every frame repeats the signed keys. */

@@ -7,7 +7,9 @@ import {
 import { SottoError } from '../errors.ts';
 import { LazyConnection } from './ws-lazy-connection.ts';
 import { UNSENT } from './relay-failure.ts';
-import type { BundleRequest, Relay, SealedSubmission } from './relay.ts';
+import type { AccountId } from '../../../shared/protocol/account-id.ts';
+import { planMultiFrames } from './multi-frames.ts';
+import type { BundleRequest, MultiSubmission, Relay, SealedSubmission } from './relay.ts';
 import {
   RelayConnection,
   type RelayConnectionOptions,
@@ -79,6 +81,53 @@ export class WebSocketRelay implements Relay {
       }
       for (const result of frame.results)
         results.push('error' in result ? result.error : undefined);
+    }
+    return results;
+  }
+
+  /**
+   * One send.multi frame, or several when the recipients or the frame size
+   * demand it (multi-frames.ts). Rejects when the first frame fails; a later
+   * frame's failure is reported for its recipients (the relay's code, or
+   * UNSENT when the connection failed) and the stored ones stay stored.
+   */
+  async sendMulti(submission: MultiSubmission): Promise<Map<AccountId, string | undefined>> {
+    const results = new Map<AccountId, string | undefined>();
+    // Nobody on this relay (every member of the group elsewhere): nothing to send.
+    if (submission.recipients.length === 0) return results;
+    let answered = false;
+    const plans = planMultiFrames(submission);
+    for (const [index, plan] of plans.entries()) {
+      if ('tooLarge' in plan) {
+        results.set(plan.tooLarge.accountId, 'RELAY_ERR_TOO_LARGE');
+        continue;
+      }
+      let frame;
+      try {
+        frame = await this.request({
+          type: 'send.multi',
+          clientMessageId: submission.clientMessageId,
+          body: plan.body,
+          recipients: plan.recipients,
+        });
+      } catch (error) {
+        if (!answered) throw error;
+        if (error instanceof SottoError && error.detail?.startsWith('RELAY_ERR_')) {
+          for (const r of plan.recipients) results.set(r.accountId, error.detail);
+          continue; // the relay refused this frame: the next may pass
+        }
+        // The connection failed: this frame and the rest go out on the next pass.
+        for (const rest of plans.slice(index)) {
+          if ('tooLarge' in rest) results.set(rest.tooLarge.accountId, 'RELAY_ERR_TOO_LARGE');
+          else for (const r of rest.recipients) results.set(r.accountId, UNSENT);
+        }
+        return results;
+      }
+      if (frame.type !== 'sent.multi' || frame.results.length !== plan.recipients.length)
+        throw new SottoError('RELAY_REFUSED', 'RELAY_ERR_MALFORMED');
+      answered = true;
+      for (const [i, result] of frame.results.entries())
+        results.set(plan.recipients[i]!.accountId, 'error' in result ? result.error : undefined);
     }
     return results;
   }

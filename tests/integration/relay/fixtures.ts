@@ -2,7 +2,11 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { PrivateKey } from '@signalapp/libsignal-client';
 import { toBase64 } from '../../../shared/protocol/encoding.ts';
 import type { PublishedKeys } from '../../../shared/protocol/keys.ts';
-import type { SealedSubmission } from '../../../shared/relay/protocol.ts';
+import {
+  type MoveNotice,
+  moveNoticeMessage,
+  type SealedSubmission,
+} from '../../../shared/relay/protocol.ts';
 import type { RelayTestClient, RequestFrame, TestDevice } from '../../support/relay-client.ts';
 
 // Frames and key sets the relay tests send. Not a test file (vitest runs *.test.ts only).
@@ -76,4 +80,21 @@ export async function sendOk(
   if (answer.type !== 'ok' || answer.envelopeId === undefined)
     throw new Error(`send refused: ${JSON.stringify(answer)}`);
   return answer.envelopeId;
+}
+
+/** A move notice from `from` to `to`, signed by `signer` (the old key when honest). */
+export function moveNotice(from: TestDevice, to: TestDevice, signer = from.identity): MoveNotice {
+  const identityKey = to.identity.publicKey.serialize();
+  const issuedAt = Date.now();
+  return {
+    from: from.accountId,
+    to: to.accountId,
+    identityKey: toBase64(identityKey),
+    issuedAt,
+    signature: toBase64(
+      signer.privateKey.sign(
+        moveNoticeMessage(from.accountId, to.accountId, identityKey, issuedAt),
+      ),
+    ),
+  };
 }

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { toBase64 } from '../../../shared/protocol/encoding.ts';
-import { type MoveNotice, moveNoticeMessage } from '../../../shared/relay/protocol.ts';
 import {
   connectAnonymous,
   connectAs,
@@ -10,26 +9,8 @@ import {
   RelayTestClient,
   registeredDevice,
   relayForFile,
-  type TestDevice,
 } from '../../support/relay-client.ts';
-import { publishedKeysFor, sendFrame, sendOk, submission } from './fixtures.ts';
-
-/** A move notice from `from` to `to`, signed by `signer` (the old key when honest). */
-function moveNotice(from: TestDevice, to: TestDevice, signer = from.identity): MoveNotice {
-  const identityKey = to.identity.publicKey.serialize();
-  const issuedAt = Date.now();
-  return {
-    from: from.accountId,
-    to: to.accountId,
-    identityKey: toBase64(identityKey),
-    issuedAt,
-    signature: toBase64(
-      signer.privateKey.sign(
-        moveNoticeMessage(from.accountId, to.accountId, identityKey, issuedAt),
-      ),
-    ),
-  };
-}
+import { moveNotice, publishedKeysFor, sendFrame, sendOk, submission } from './fixtures.ts';
 
 describe('delivery tokens', () => {
   const relay = relayForFile([

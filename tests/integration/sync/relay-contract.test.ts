@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { IdentityKeyPair } from '@signalapp/libsignal-client';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -13,6 +14,7 @@ import { SyncEngine } from '../../../electron/core/sync/engine.ts';
 import { homeRelayId, pinHomeRelayId } from '../../../electron/core/sync/home-relay-setting.ts';
 import { RelayPool } from '../../../electron/core/sync/relay-pool.ts';
 import { befriend, enginePerson } from '../../support/engines.ts';
+import { MultiSender, type MultiTarget, openCopy } from '../../support/multi-sealing.ts';
 import { tempDir } from '../../support/profiles.ts';
 import { relayImplementations } from './support/implementations.ts';
 
@@ -40,6 +42,20 @@ async function friends(address: string): Promise<{ alice: Person; bob: Person }>
 }
 
 const receive = (p: Person) => p.engine.receive({ firstWaitMs: 3_000, idleMs: 300 });
+
+/** A profile as a multi-recipient target (its own identity, device and registration id). */
+const targetOf = (p: Person): MultiTarget => ({ ...p.profile.account });
+
+/**
+ * A sealed-sender v2 message to `people` from a sender with its own sessions
+ * (the relay cannot tell: it checks tokens and published devices only).
+ */
+async function groupMessage(people: readonly Person[]) {
+  const sender = new MultiSender(IdentityKeyPair.generate(), crypto.randomUUID());
+  for (const p of people) await sender.meet(targetOf(p));
+  const sealed = await sender.seal(people.map(targetOf), new Uint8Array(randomBytes(150)));
+  return { body: sealed.body, contents: Buffer.from(sealed.content.contents()) };
+}
 
 describe.each(relayImplementations())('relay contract: $name', ({ start }) => {
   async function relayAddress(): Promise<string> {
@@ -123,6 +139,63 @@ describe.each(relayImplementations())('relay contract: $name', ({ start }) => {
     ]);
     expect(refused).toEqual(['RELAY_ERR_BAD_TOKEN']);
     expect(await bob.engine.home.receive(10, 500)).toEqual([]);
+  });
+
+  it('sendMulti stores one copy per recipient, each opens it; a wrong token refuses that recipient only', async () => {
+    const address = await relayAddress();
+    const { alice, bob } = await friends(address);
+    const carol = await person('Carol', address);
+    const relay = alice.engine.pool.get(
+      getContact(alice.profile.db, bob.profile.account.accountId).relay!,
+      homeRelayId(bob.profile)!,
+    );
+    const { body, contents } = await groupMessage([bob, carol]);
+    const results = await relay.sendMulti({
+      clientMessageId: crypto.randomUUID(),
+      body,
+      recipients: [
+        { accountId: bob.profile.account.accountId, token: ownDeliveryToken(bob.profile) },
+        { accountId: carol.profile.account.accountId, token: randomBytes(16) },
+      ],
+    });
+    expect([...results.entries()]).toEqual([
+      [bob.profile.account.accountId, undefined],
+      [carol.profile.account.accountId, 'RELAY_ERR_BAD_TOKEN'],
+    ]);
+    const [copy, ...more] = await bob.engine.home.receive(10, 3_000);
+    expect(more).toEqual([]);
+    const usmc = await openCopy(bob.profile.account.identity, Uint8Array.from(copy!.body));
+    expect(Buffer.from(usmc.contents()).equals(contents)).toBe(true);
+    expect(await carol.engine.home.receive(10, 500)).toEqual([]);
+  });
+
+  it('sendMulti resubmitted with the same clientMessageId stores nothing new', async () => {
+    const address = await relayAddress();
+    const { alice, bob } = await friends(address);
+    const carol = await person('Carol', address);
+    const relay = alice.engine.pool.get(
+      getContact(alice.profile.db, bob.profile.account.accountId).relay!,
+      homeRelayId(bob.profile)!,
+    );
+    const { body } = await groupMessage([bob, carol]);
+    const submission = {
+      clientMessageId: crypto.randomUUID(),
+      body,
+      recipients: [bob, carol].map((p) => ({
+        accountId: p.profile.account.accountId,
+        token: ownDeliveryToken(p.profile),
+      })),
+    };
+    const first = await relay.sendMulti(submission);
+    const again = await relay.sendMulti(submission);
+    expect([...again.values()]).toEqual([undefined, undefined]);
+    expect(again).toEqual(first);
+    for (const p of [bob, carol]) {
+      const received = await p.engine.home.receive(10, 3_000);
+      expect(received).toHaveLength(1);
+      await p.engine.home.ack(received.map((e) => e.id));
+      expect(await p.engine.home.receive(10, 500)).toEqual([]);
+    }
   });
 
   it('a blocked contact is cut off: their engine’s sends are refused with BAD_TOKEN once the new token is registered', async () => {

@@ -1,0 +1,72 @@
+import type { AccountId } from '../shared/protocol/account-id.ts';
+import type { RelayErrorCode, ServerFrame } from '../shared/relay/protocol.ts';
+import { sameBytes, tokenHash } from './auth.ts';
+import type { ConnectionBudget, RelayBudgets } from './budgets.ts';
+import { decodeBase64, errorFrame } from './frames.ts';
+import type { RelaySettings } from './options.ts';
+import type { ConnectionRegistry } from './registry.ts';
+import type { Mailbox } from './storage.ts';
+import type { Take } from './token-bucket.ts';
+
+// What every anonymous request shares (send, send.batch, send.multi, keys.fetch):
+// its source, the recipient's token check and the shape of a refusal.
+
+/** The connection's source (address and budgets), and the relay's shared state. */
+export interface AnonymousContext {
+  /** The client's address, only as a budget key (never stored or logged). */
+  readonly address: string;
+  readonly budget: ConnectionBudget;
+  readonly budgets: RelayBudgets;
+  readonly settings: RelaySettings;
+  readonly registry: ConnectionRegistry;
+}
+
+/** A refusal of one envelope or request, with the retry hint of budget refusals. */
+export interface Refusal {
+  readonly error: RelayErrorCode;
+  readonly retryAfterMs?: number;
+}
+
+/** The refusal a budget verdict means, if it is one. */
+export function overBudget(verdict: Take): Refusal | undefined {
+  return verdict.ok
+    ? undefined
+    : { error: 'RELAY_ERR_OVER_BUDGET', retryAfterMs: verdict.retryAfterMs };
+}
+
+/** The `error` answer to request `id` for a refusal. */
+export function refusalFrame(refusal: Refusal, id: number): ServerFrame {
+  return {
+    ...errorFrame(refusal.error, id),
+    ...(refusal.retryAfterMs === undefined ? {} : { retryAfterMs: refusal.retryAfterMs }),
+  };
+}
+
+/**
+ * Whether `token` (base64) opens the account's mailbox. One refusal for a
+ * wrong token, no token registered and an unknown account, so a stranger
+ * cannot probe which accounts exist; only a token holder learns of a move.
+ */
+export async function authorize(
+  accountId: AccountId,
+  token: string,
+  context: AnonymousContext,
+): Promise<Refusal | undefined> {
+  const account = await context.settings.storage.account(accountId);
+  const bytes = decodeBase64(token);
+  if (account?.tokenHash === undefined || bytes === undefined)
+    return { error: 'RELAY_ERR_BAD_TOKEN' };
+  if (!sameBytes(account.tokenHash, tokenHash(bytes))) return { error: 'RELAY_ERR_BAD_TOKEN' };
+  return account.moved ? { error: 'RELAY_ERR_ACCOUNT_MOVED' } : undefined;
+}
+
+/** Tells the connections of each mailbox (once per mailbox) that envelopes arrived. */
+export function wake(mailboxes: Iterable<Mailbox>, context: AnonymousContext): void {
+  const woken = new Set<string>();
+  for (const mailbox of mailboxes) {
+    const key = `${mailbox.accountId}.${mailbox.deviceId}`;
+    if (woken.has(key)) continue;
+    woken.add(key);
+    for (const peer of context.registry.ofMailbox(mailbox)) peer.envelopesArrived();
+  }
+}
