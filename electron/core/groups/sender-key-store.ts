@@ -26,7 +26,7 @@ function rowKey(sender: string, distributionId: string): string {
 interface SenderKeyWrite {
   readonly sender: string;
   readonly distributionId: string;
-  readonly record: Uint8Array | null;
+  readonly record: Uint8Array<ArrayBuffer> | null;
 }
 
 /** A unit of work over sender-key records. */
@@ -76,7 +76,7 @@ export class SenderKeyUnit {
   }
 
   /** Records a save (serialized bytes, never the live object). */
-  save(sender: string, distributionId: string, record: Uint8Array): void {
+  save(sender: string, distributionId: string, record: Uint8Array<ArrayBuffer>): void {
     const id = distributionId.toLowerCase();
     this.pending.set(rowKey(sender, id), { sender, distributionId: id, record });
   }

@@ -259,7 +259,7 @@ export class SyncEngine {
 
 function tally(report: Mutable<ReceiveReport>, outcomes: readonly EnvelopeOutcome[]): void {
   for (const o of outcomes) {
-    if (o.outcome === 'stored') report.stored++;
+    if (o.outcome === 'stored' || o.outcome === 'group') report.stored++;
     else if (o.outcome === 'duplicate') report.duplicates++;
     else if (o.outcome === 'receipt') report.receipts++;
     else if (o.outcome === 'control') report.control++;

@@ -10,6 +10,8 @@ import {
 } from '../messaging/outbox.ts';
 import { recordRefusal } from '../messaging/refusals.ts';
 import { startSession } from '../messaging/session.ts';
+import { distributeSenderKeys, encryptGroupQueued } from '../groups/group-queue.ts';
+import { sendGroupOutbox } from '../groups/group-send.ts';
 import type { Profile } from '../profile/profile.ts';
 import { retryAfterOf, TRY_LATER_CODES, UNSENT } from './relay-failure.ts';
 import type { Relay } from './relay.ts';
@@ -47,6 +49,8 @@ export async function sendPass(
 ): Promise<SendReport> {
   const failed: number[] = [];
   const now = Date.now();
+  // Group members who lack this device's chain get it pairwise first, in this pass (groups/group-queue.ts).
+  if (scope === 'all') await distributeSenderKeys(profile, now);
   for (const { relay, relayId, request } of bundleRequestsNeeded(profile, scope)) {
     if ((context.backoff.get(relayKey(relay, relayId)) ?? 0) > now) continue;
     try {
@@ -116,6 +120,10 @@ export async function sendPass(
       sent += done.length;
       for (const [code, ids] of refused) failed.push(...recordRefusal(profile, ids, code));
     }
+  }
+  if (scope === 'all') {
+    await encryptGroupQueued(profile);
+    sent += await sendGroupOutbox(profile, context);
   }
   const waiting = Number(
     profile.db

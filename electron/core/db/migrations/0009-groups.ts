@@ -26,6 +26,9 @@ export const migration0009: Migration = {
         title TEXT NOT NULL,
         revision INTEGER NOT NULL CHECK (revision >= 0),
         head_hash BLOB NOT NULL CHECK (length(head_hash) = 32),
+        -- The state before the last applied update (JSON snapshot): a concurrent update that
+        -- wins the tie-break replaces the last one from here (docs/message-format.md#groups).
+        prev_state TEXT,
         state TEXT NOT NULL CHECK (state IN ('member', 'left', 'removed')),
         created_at INTEGER NOT NULL,
         updated_at INTEGER NOT NULL
@@ -45,7 +48,7 @@ export const migration0009: Migration = {
         state TEXT NOT NULL CHECK (state IN ('member', 'removed', 'left')),
         joined_revision INTEGER NOT NULL,
         PRIMARY KEY (group_ref, account_id)
-      ) STRICT, WITHOUT ROWID;
+      ) STRICT; -- with rowid: the member list keeps the order members joined in
       CREATE INDEX group_members_by_account ON group_members(account_id);
 
       -- Updates refused, by reason (counted, content-free: the integrator's and the user's view).
@@ -101,16 +104,51 @@ export const migration0009: Migration = {
         message_id INTEGER NOT NULL UNIQUE REFERENCES group_messages(id) ON DELETE CASCADE,
         client_message_id TEXT NOT NULL UNIQUE,
         group_ref INTEGER NOT NULL REFERENCES groups(id),
-        ciphertext BLOB NOT NULL,
+        payload BLOB,
+        ciphertext BLOB,
         attempts INTEGER NOT NULL DEFAULT 0,
         next_attempt_at INTEGER NOT NULL DEFAULT 0,
-        created_at INTEGER NOT NULL
+        created_at INTEGER NOT NULL,
+        CHECK ((payload IS NULL) <> (ciphertext IS NULL))
       ) STRICT;
       CREATE TABLE group_outbox_recipients (
         outbox_id INTEGER NOT NULL REFERENCES group_outbox(id) ON DELETE CASCADE,
         account_id TEXT NOT NULL,
         PRIMARY KEY (outbox_id, account_id)
       ) STRICT, WITHOUT ROWID;
+
+      -- Pairwise group contents (updates, sender-key distribution, retry answers) are outbox kind 'group'.
+      CREATE TABLE outbox_v9 (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('message', 'receipt', 'token', 'group')),
+        message_id INTEGER UNIQUE REFERENCES messages(id) ON DELETE CASCADE,
+        client_message_id TEXT NOT NULL UNIQUE,
+        recipient TEXT NOT NULL,
+        recipient_device INTEGER NOT NULL,
+        payload BLOB,
+        ciphertext_type INTEGER,
+        ciphertext BLOB,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL DEFAULT 0,
+        token_refused_at INTEGER,
+        created_at INTEGER NOT NULL,
+        CHECK ((payload IS NULL) <> (ciphertext IS NULL))
+      ) STRICT;
+      INSERT INTO outbox_v9 SELECT id, kind, message_id, client_message_id, recipient, recipient_device, payload,
+        ciphertext_type, ciphertext, attempts, next_attempt_at, token_refused_at, created_at FROM outbox;
+      DROP TABLE outbox;
+      ALTER TABLE outbox_v9 RENAME TO outbox;
+      CREATE INDEX outbox_by_recipient ON outbox(recipient, id);
+
+      -- The bounded sent-message log for retries: which chain position carried which message.
+      CREATE TABLE group_sent_keys (
+        message_id INTEGER PRIMARY KEY REFERENCES group_messages(id) ON DELETE CASCADE,
+        distribution_id TEXT NOT NULL,
+        chain_id INTEGER NOT NULL,
+        iteration INTEGER NOT NULL,
+        sent_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX group_sent_keys_by_position ON group_sent_keys(distribution_id, chain_id, iteration);
 
       -- Retry requests answered per (requester, message), bounded (5, like Signal).
       CREATE TABLE group_retries (
