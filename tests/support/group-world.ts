@@ -19,19 +19,21 @@ afterEach(async () => {
 /** A profile with its engine, on `relay`. */
 export interface Person {
   readonly name: string;
+  readonly dir: string;
+  readonly passphrase: string;
   readonly profile: Profile;
   readonly engine: SyncEngine;
 }
 
 /** A new person on `relay`, token registered and keys published. */
 export async function person(name: string, relay: string): Promise<Person> {
-  const { profile } = await newProfile(name);
+  const { profile, dir, passphrase } = await newProfile(name);
   setHomeRelay(profile, relay);
   const engine = new SyncEngine(profile);
   cleanups.push(() => engine.close());
   await engine.registerToken();
   await engine.publishKeys();
-  return { name, profile, engine };
+  return { name, dir, passphrase, profile, engine };
 }
 
 /** Makes `a` and `b` contacts of each other (each added the other's invite). */

@@ -21,8 +21,8 @@ import type { Profile } from '../../electron/core/profile/profile.ts';
 export async function multiSealed(
   from: Profile,
   to: readonly Profile[],
-  plaintext = randomBytes(40),
-  groupId = randomBytes(32),
+  plaintext: Uint8Array = randomBytes(40),
+  groupId: Uint8Array = randomBytes(32),
 ) {
   const unit = new SenderKeyUnit(from.db);
   const distributionId = randomUUID();

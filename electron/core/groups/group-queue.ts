@@ -13,6 +13,7 @@ import {
 import { toBase64 } from '../../../shared/protocol/encoding.ts';
 import type { Sql } from '../db/sqlite.ts';
 import { SottoError } from '../errors.ts';
+import { faultPoint } from '../crypto/key-maintenance.ts';
 import { localAddress } from '../messaging/addresses.ts';
 import { newMessageId } from '../messaging/message-id.ts';
 import { queueGroupContent } from '../messaging/outbox.ts';
@@ -27,6 +28,8 @@ import { SenderKeyUnit } from './sender-key-store.ts';
 // 1:1 outbox), and encrypt each queued message once with the sender key,
 // committing the advanced chain with the ciphertext (R4 for sender keys:
 // a crash can never reuse an iteration).
+
+let encryptions = 0;
 
 /** A chain older than this is replaced before the next send (Signal's 90 days). */
 export const SENDER_KEY_MAX_AGE_MS = 90 * 24 * 60 * 60 * 1000;
@@ -178,6 +181,8 @@ export function encryptGroupQueued(profile: Profile, now = Date.now()): Promise<
         unit.store,
         row.payload,
       );
+      // Crash tests: killed here, the advance and the ciphertext are lost together.
+      faultPoint(`group.encrypted.${++encryptions}`);
       const ciphertext = message.serialize();
       const header = SenderKeyMessage.deserialize(ciphertext);
       profile.commit(undefined, (tx) => {

@@ -4,6 +4,7 @@ import {
   groupDecrypt,
   LibSignalErrorBase,
   PreKeySignalMessage,
+  type ProtocolAddress,
   SignalMessage,
   signalDecrypt,
   signalDecryptPreKey,
@@ -11,7 +12,7 @@ import {
 import { type Content, decodeContent } from '../../../shared/protocol/content.ts';
 import { retryRequestFor } from '../groups/group-retry.ts';
 import { queueGroupContent } from './outbox.ts';
-import { checkGroupContent, senderIsMember } from '../groups/group-decrypt.ts';
+import { BatchGroups, checkGroupContent } from '../groups/group-decrypt.ts';
 import { SenderKeyUnit } from '../groups/sender-key-store.ts';
 import { ProtocolTransaction } from '../crypto/protocol-transaction.ts';
 import type { Profile } from '../profile/profile.ts';
@@ -163,6 +164,7 @@ async function processBatch(
   const tx = new ProtocolTransaction(profile.state);
   // Sender-key records advance with the envelopes that advanced them, in the same commit (R2).
   const senderKeys = new SenderKeyUnit(profile.db);
+  const groups = new BatchGroups(profile.db, profile.account.accountId);
   const alreadyProcessed = seenBefore(profile.db, source);
   const isBlocked = profile.db.prepare(
     'SELECT 1 FROM contacts WHERE account_id = ? AND blocked = 1',
@@ -197,7 +199,7 @@ async function processBatch(
     }
     let plaintext: Uint8Array;
     try {
-      plaintext = await decrypt(profile, unit, keys, sender);
+      plaintext = await decrypt(unit, keys, groups, sender, localAddress(profile));
     } catch (error) {
       if (LibSignalErrorBase.is(error, ErrorCode.DuplicatedMessage)) duplicates.push(envelope);
       else if (error instanceof UnknownTypeError) {
@@ -227,7 +229,7 @@ async function processBatch(
       failures.push({ envelope, sender: sender.sender, error: 'BAD_CONTENT', final: false });
       continue;
     }
-    const checked = await checkGroupContent(profile.db, keys, sender, content);
+    const checked = await checkGroupContent(groups, keys, sender, content);
     if (checked === 'refuse') {
       // A group message outside its sender-key envelope, or a 1:1 content inside one: never valid.
       failures.push({ envelope, sender: sender.sender, error: 'BAD_CONTENT', final: true });
@@ -266,10 +268,11 @@ class UnknownTypeError extends Error {}
 class NotGroupMemberError extends Error {}
 
 async function decrypt(
-  profile: Profile,
   unit: ProtocolTransaction,
   keys: SenderKeyUnit,
+  groups: BatchGroups,
   opened: Opened,
+  self: ProtocolAddress,
 ): Promise<Uint8Array> {
   // The address is the certificate's: the sender the seal proved, never a relay's say-so.
   const address = peerAddress(opened.sender, opened.senderDevice);
@@ -277,14 +280,14 @@ async function decrypt(
     case CiphertextMessageType.SenderKey:
       if (!opened.groupId) throw new UnknownTypeError();
       // Only a current member (with the key the group knows) may be decrypted at all.
-      if (!senderIsMember(profile.db, opened.groupId, opened.sender, opened.senderKey))
+      if (!groups.isMember(opened.groupId, opened.sender, opened.senderKey))
         throw new NotGroupMemberError();
       return groupDecrypt(address, keys.store, opened.body);
     case CiphertextMessageType.PreKey:
       return signalDecryptPreKey(
         PreKeySignalMessage.deserialize(opened.body),
         address,
-        localAddress(profile),
+        self,
         unit.sessionStore,
         unit.identityStore,
         unit.preKeyStore,
@@ -295,7 +298,7 @@ async function decrypt(
       return signalDecrypt(
         SignalMessage.deserialize(opened.body),
         address,
-        localAddress(profile),
+        self,
         unit.sessionStore,
         unit.identityStore,
       );

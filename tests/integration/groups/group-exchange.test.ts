@@ -8,7 +8,11 @@ import {
   addMember,
   leaveGroup,
 } from '../../../electron/core/groups/group-ops.ts';
-import { encryptGroupQueued, queueGroupText } from '../../../electron/core/groups/group-queue.ts';
+import {
+  distributeSenderKeys,
+  encryptGroupQueued,
+  queueGroupText,
+} from '../../../electron/core/groups/group-queue.ts';
 import { loadGroup } from '../../../electron/core/groups/group-store.ts';
 import { SenderKeyUnit } from '../../../electron/core/groups/sender-key-store.ts';
 import { localAddress } from '../../../electron/core/messaging/addresses.ts';
@@ -100,8 +104,8 @@ describe('groups over folder relays', () => {
     expect(loadGroup(carol.profile.db, group.groupId)?.standing).toBe('removed');
     queueGroupText(alice.profile, group.groupId, 'after');
     queueGroupText(bob.profile, group.groupId, 'bob after');
-    // Take Alice's ciphertext as it leaves the outbox and feed it to Carol directly.
-    await alice.engine.sendOutbox();
+    // Take Alice's ciphertext before it leaves the outbox and feed it to Carol directly.
+    await distributeSenderKeys(alice.profile);
     await encryptGroupQueued(alice.profile);
     const leaked = alice.profile.db
       .prepare('SELECT ciphertext FROM group_outbox WHERE ciphertext IS NOT NULL', { pluck: true })

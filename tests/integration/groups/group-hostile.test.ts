@@ -107,7 +107,7 @@ describe('groups: hostile updates and strangers', () => {
           pluck: true,
         },
       )
-      .get<Uint8Array>([carol.profile.account.accountId])!;
+      .get<Uint8Array<ArrayBuffer>>([carol.profile.account.accountId])!;
     const content = decodeContent(payload);
     if (content.type !== 'group-update') throw new Error('not an update');
     const first = content.signed;
