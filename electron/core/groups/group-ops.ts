@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { AccountId } from '../../../shared/protocol/account-id.ts';
+import { type AccountId, accountIdSchema } from '../../../shared/protocol/account-id.ts';
 import type { Content } from '../../../shared/protocol/content.ts';
 import { toBase64 } from '../../../shared/protocol/encoding.ts';
 import {
@@ -80,7 +80,7 @@ export function removeMember(
   return change(
     profile,
     groupId,
-    () => ({ kind: 'remove', accountId: accountId as AccountId }),
+    () => ({ kind: 'remove', accountId: asAccountId(accountId) }),
     now,
   );
 }
@@ -101,9 +101,16 @@ export function makeAdmin(profile: Profile, groupId: string, accountId: string, 
   return change(
     profile,
     groupId,
-    () => ({ kind: 'admin', accountId: accountId as AccountId }),
+    () => ({ kind: 'admin', accountId: asAccountId(accountId) }),
     now,
   );
+}
+
+/** INVALID_INPUT unless `value` is an account id (nothing malformed reaches a signature). */
+function asAccountId(value: string): AccountId {
+  const parsed = accountIdSchema.safeParse(value);
+  if (!parsed.success) throw new SottoError('INVALID_INPUT', 'account id');
+  return parsed.data;
 }
 
 /** A title follows the display-name rules (NFC, trimmed, 1–128 characters, no control or bidi-override characters). */

@@ -1,6 +1,7 @@
 import {
   CiphertextMessageType,
   ContentHint,
+  LibSignalErrorBase,
   sealedSenderMultiRecipientEncrypt,
 } from '@signalapp/libsignal-client';
 import type { AccountId } from '../../../shared/protocol/account-id.ts';
@@ -24,6 +25,13 @@ import { loadGroupByRef } from './group-store.ts';
 // with one multi-recipient send. A member gets it only once the pairwise
 // contents queued for them before it (their copy of our chain) have left:
 // otherwise they could not decrypt it.
+
+const SHARE_REFUSALS: ReadonlySet<string> = new Set([
+  'RELAY_REFUSED',
+  'RELAY_ADDRESS_REFUSED',
+  'INSECURE_RELAY',
+  'INVALID_INPUT',
+]);
 
 /** Relay clients, as the 1:1 send pass gets them. */
 export interface GroupSendContext {
@@ -113,7 +121,12 @@ export async function sendGroupOutbox(
         });
       } catch (error) {
         if (hasCode(error, 'RELAY_UNAVAILABLE')) continue;
-        if (error instanceof SottoError && error.code === 'RELAY_REFUSED') {
+        // A member card naming a relay we may not use (a hostile admin's), or a key libsignal
+        // refuses, costs that relay's share of this message: never the whole send pass.
+        if (
+          (error instanceof SottoError && SHARE_REFUSALS.has(error.code)) ||
+          error instanceof LibSignalErrorBase
+        ) {
           refused = true;
           continue;
         }

@@ -54,6 +54,7 @@ import { generateRecoveryKey } from '../backup/passphrase.ts';
 import { verifyBackup } from '../backup/verify.ts';
 import { exportConversation } from '../backup/readable/export-conversation.ts';
 import { StatusWatch } from './status-watch.ts';
+import { groupHandlers } from './groups.ts';
 
 /** A receive pass that stores at least this many messages is shown as a backlog. */
 const BACKLOG_THRESHOLD = 50;
@@ -100,6 +101,11 @@ class AppService implements CoreService {
 
   constructor(private readonly options: ServiceOptions) {
     this.handlers = {
+      ...groupHandlers({
+        open: () => this.open(),
+        accountOf: (conversationId) => this.contactOf(conversationId).accountId,
+        sendNow: () => this.sendNow(),
+      }),
       'app:state': () => this.state(),
       'profile:create': (input) => this.create(input),
       'profile:unlock': (input) => this.unlock(input.passphrase),

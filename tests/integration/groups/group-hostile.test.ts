@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import {
+  IdentityKeyPair,
   PrivateKey,
   sealedSenderMultiRecipientMessageForSingleRecipient,
 } from '@signalapp/libsignal-client';
 import { describe, expect, it } from 'vitest';
+import { deriveAccountId } from '../../../electron/core/crypto/account-id.ts';
+import { queueGroupText } from '../../../electron/core/groups/group-queue.ts';
 import { processEnvelopes } from '../../../electron/core/messaging/receive.ts';
 import { queueText } from '../../../electron/core/index.ts';
 import { createGroup, makeAdmin, renameGroup } from '../../../electron/core/groups/group-ops.ts';
@@ -182,5 +185,36 @@ describe('groups: hostile updates and strangers', () => {
       .prepare('SELECT count(*) FROM group_messages WHERE sender_account = ?', { pluck: true })
       .get([mallory.profile.account.accountId]);
     expect(stored).toBe(0);
+  }, 120_000);
+
+  it("a member card naming a relay we may not use costs only that member's share, not the send pass", async () => {
+    const { alice, bob, carol, all, group } = await world();
+    const stranger = IdentityKeyPair.generate();
+    const card = {
+      accountId: deriveAccountId(stranger.publicKey),
+      identityKey: toBase64(stranger.publicKey.serialize()),
+      name: 'Stranger',
+      relay: '/etc/not-a-relay',
+      relayId: 'AAAAAAAAAAAAAAAAAAAAAA',
+      token: toBase64(new Uint8Array(16)),
+      admin: false,
+    };
+    const add = signUpdate(
+      next(alice, group.groupId, { kind: 'add', member: card }),
+      alice.profile.account.identity.privateKey,
+    );
+    sendUpdate(alice, [bob, carol], add);
+    await settle(all);
+    expect(loadGroup(bob.profile.db, group.groupId)!.state.members.map((m) => m.name)).toContain(
+      'Stranger',
+    );
+    queueGroupText(bob.profile, group.groupId, 'still works');
+    await settle(all);
+    const ref = loadGroup(carol.profile.db, group.groupId)!.ref;
+    expect(
+      carol.profile.db
+        .prepare('SELECT body FROM group_messages WHERE group_ref = ?', { pluck: true })
+        .all([ref]),
+    ).toEqual(['still works']);
   }, 120_000);
 });
