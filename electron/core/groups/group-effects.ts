@@ -106,3 +106,15 @@ export function someoneLeft(before: GroupSnapshot, after: GroupSnapshot): boolea
   const remaining = new Set(after.members.map((m) => m.accountId));
   return before.members.some((m) => !remaining.has(m.accountId));
 }
+
+/**
+ * We left or were removed: what we queued for the group will never be sent
+ * (our chain is gone, and it is not ours to send any more). The messages
+ * become `failed`, their outbox rows go.
+ */
+export function abandonGroupOutbox(db: Sql, ref: number): void {
+  db.prepare(
+    "UPDATE group_messages SET status = 'failed' WHERE group_ref = ? AND outgoing = 1 AND status = 'queued'",
+  ).run([ref]);
+  db.prepare('DELETE FROM group_outbox WHERE group_ref = ?').run([ref]);
+}

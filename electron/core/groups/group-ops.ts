@@ -15,6 +15,7 @@ import { normalizeDisplayName } from '../profile/display-name.ts';
 import type { Profile } from '../profile/profile.ts';
 import { applyUpdate } from './apply-update.ts';
 import {
+  abandonGroupOutbox,
   contactCard,
   ensureMemberContacts,
   ownCard,
@@ -159,6 +160,7 @@ function change(
           ensureMemberContacts(db, tx, self, next, now);
           if (stored && someoneLeft(stored.state, next))
             resetOwnChain(db, ref, `${self}.${profile.account.deviceId}`);
+          if (!stillIn) abandonGroupOutbox(db, ref);
           const sentAt = nextSentAt(db, self, profile.account.deviceId, now);
           for (const recipient of recipientsOf(stored, next, self)) {
             const content: Content = {

@@ -3,7 +3,12 @@ import type { GroupSnapshot, SignedGroupUpdate } from '../../../shared/protocol/
 import type { ProtocolTransaction } from '../crypto/protocol-transaction.ts';
 import type { Sql } from '../db/sqlite.ts';
 import { applyUpdate, type UpdateRefusal } from './apply-update.ts';
-import { ensureMemberContacts, resetOwnChain, someoneLeft } from './group-effects.ts';
+import {
+  abandonGroupOutbox,
+  ensureMemberContacts,
+  resetOwnChain,
+  someoneLeft,
+} from './group-effects.ts';
 import { updateHash, verifyUpdate } from './group-signing.ts';
 import {
   countUpdateRefusal,
@@ -94,6 +99,7 @@ export function receiveGroupUpdate(
     (someoneLeft(before, next.state) || (next.base && someoneLeft(next.base, next.state)))
   )
     resetOwnChain(db, ref, `${self.accountId}.${self.deviceId}`);
+  if (next.standing !== 'member') abandonGroupOutbox(db, ref);
   return true;
 }
 

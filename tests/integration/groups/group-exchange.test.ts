@@ -128,7 +128,17 @@ describe('groups over folder relays', () => {
       carol.profile.account.accountId,
     ]);
     await settle(all);
+    // Queued but never sent before leaving: it is not Bob's to send any more.
+    const unsent = queueGroupText(bob.profile, group.groupId, 'unsent');
     await leaveGroup(bob.profile, group.groupId);
+    expect(
+      bob.profile.db
+        .prepare('SELECT status FROM group_messages WHERE id = ?', { pluck: true })
+        .get([unsent.id]),
+    ).toBe('failed');
+    expect(bob.profile.db.prepare('SELECT count(*) FROM group_outbox', { pluck: true }).get()).toBe(
+      0,
+    );
     await settle(all);
     for (const p of [alice, carol])
       expect(members(p.profile, group.groupId)).toEqual(['Alice', 'Carol']);
@@ -136,6 +146,7 @@ describe('groups over folder relays', () => {
     queueGroupText(carol.profile, group.groupId, 'just us');
     await settle(all);
     expect(bodies(alice.profile, group.groupId)).toEqual(['just us']);
-    expect(bodies(bob.profile, group.groupId)).toEqual([]);
+    // Bob keeps only his own unsent message; nothing Carol wrote after he left.
+    expect(bodies(bob.profile, group.groupId)).toEqual(['unsent']);
   }, 180_000);
 });
