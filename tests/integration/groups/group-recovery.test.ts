@@ -5,7 +5,11 @@ import {
   groupMessagesPage,
   memberDeliveries,
 } from '../../../electron/core/groups/group-history.ts';
-import { queueGroupText } from '../../../electron/core/groups/group-queue.ts';
+import {
+  distributeSenderKeys,
+  queueGroupText,
+  SENDER_KEY_MAX_AGE_MS,
+} from '../../../electron/core/groups/group-queue.ts';
 import { loadGroup, updateRefusals } from '../../../electron/core/groups/group-store.ts';
 import type { Profile } from '../../../electron/core/profile/profile.ts';
 import { befriend, person, settle } from '../../support/group-world.ts';
@@ -94,6 +98,29 @@ describe('groups: retry requests, catching up, receipts', () => {
       [bob.profile.account.accountId, carol.profile.account.accountId].sort(),
     );
     expect(detail.every((d) => d.deliveredAt !== null)).toBe(true);
+  }, 180_000);
+
+  it('a chain older than 90 days is replaced before the next send, and members follow', async () => {
+    const { alice, bob, carol, all, group } = await world();
+    queueGroupText(alice.profile, group.groupId, 'old chain');
+    await settle(all);
+    const distribution = () =>
+      alice.profile.db
+        .prepare('SELECT distribution_id FROM own_sender_keys', { pluck: true })
+        .get();
+    const before = distribution();
+    expect(
+      await distributeSenderKeys(alice.profile, Date.now() + SENDER_KEY_MAX_AGE_MS - 60_000),
+    ).toBe(0);
+    expect(distribution()).toBe(before);
+    expect(
+      await distributeSenderKeys(alice.profile, Date.now() + SENDER_KEY_MAX_AGE_MS + 60_000),
+    ).toBe(2);
+    expect(distribution()).not.toBe(before);
+    queueGroupText(alice.profile, group.groupId, 'new chain');
+    await settle(all);
+    for (const p of [bob, carol])
+      expect(bodies(p.profile, group.groupId)).toEqual(['old chain', 'new chain']);
   }, 180_000);
 });
 
