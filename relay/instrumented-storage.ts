@@ -30,6 +30,7 @@ export function instrumentStorage(storage: RelayStorage): RelayStorage {
     takeBundle: timed('takeBundle', (...a) => storage.takeBundle(...a)),
     oneTimeKeyCounts: timed('oneTimeKeyCounts', (...a) => storage.oneTimeKeyCounts(...a)),
     keyIds: timed('keyIds', (...a) => storage.keyIds(...a)),
+    devicesOf: timed('devicesOf', (...a) => storage.devicesOf(...a)),
     storeEnvelopes: timed(
       'storeEnvelopes',
       async (...a: Parameters<RelayStorage['storeEnvelopes']>) => {

@@ -39,6 +39,10 @@ export const ERROR_MESSAGES = {
   BACKUP_UNSUPPORTED_VERSION:
     'the backup was written in a format this version of Sotto cannot read',
   BACKUP_WRONG_ACCOUNT: 'the backup belongs to a different account than this profile',
+  UNKNOWN_GROUP: 'no such group',
+  NOT_GROUP_ADMIN: 'only an admin of the group can do that',
+  NOT_GROUP_MEMBER: 'you are no longer a member of that group',
+  GROUP_TOO_LARGE: 'a group has at most 1,000 members',
   CANCELLED: 'the operation was cancelled',
   INTERNAL: 'something went wrong inside Sotto',
 } as const;

@@ -13,6 +13,17 @@ import type { SottoBridge } from './api.d.ts';
 // Records keyed by the contract's name types: a missing or extra name fails typechecking.
 const METHODS: Readonly<Record<MethodName, true>> = {
   'app:state': true,
+  'groups:list': true,
+  'groups:get': true,
+  'groups:create': true,
+  'groups:add': true,
+  'groups:remove': true,
+  'groups:make-admin': true,
+  'groups:leave': true,
+  'groups:rename': true,
+  'groups:messages': true,
+  'groups:send': true,
+  'groups:deliveries': true,
   'profile:create': true,
   'profile:unlock': true,
   'profile:lock': true,

@@ -1,8 +1,8 @@
 import type pg from 'pg';
 import type { AccountId } from '../../shared/protocol/account-id.ts';
 import type { PublishedKeys } from '../../shared/protocol/keys.ts';
-import { bundleFromRows, replaceableKeyIds } from '../sqlite-rows.ts';
-import type { KeyIds, OneTimeKeyCounts, TakenBundle } from '../storage.ts';
+import { bundleFromRows, deviceRegistrationRowSchema, replaceableKeyIds } from '../sqlite-rows.ts';
+import type { DeviceRegistration, KeyIds, OneTimeKeyCounts, TakenBundle } from '../storage.ts';
 import { countRowSchema, keyIdRowSchema } from './rows.ts';
 
 /** one_time_key.kind: an EC one-time prekey. */
@@ -120,6 +120,22 @@ export const postgresKeys = {
       [accountId, deviceId],
     );
     return published.rowCount === 0 ? undefined : await counts(db, accountId, deviceId);
+  },
+
+  /** The published devices of these accounts and their registration ids (one read for a group send). */
+  async devicesOf(db: Query, accountIds: readonly AccountId[]): Promise<DeviceRegistration[]> {
+    const { rows } = await db.query(
+      'SELECT account_id, device_id, registration_id FROM device_keys WHERE account_id = ANY($1::uuid[])',
+      [accountIds],
+    );
+    return rows.map((row) => {
+      const parsed = deviceRegistrationRowSchema.parse(row);
+      return {
+        accountId: parsed.account_id,
+        deviceId: parsed.device_id,
+        registrationId: parsed.registration_id,
+      };
+    });
   },
 
   /** The ids of the keys held for a device (publication order for one-time keys). */

@@ -5,6 +5,7 @@ import type { RelayId } from '../../shared/relay/protocol.ts';
 import type {
   AccountRecord,
   AckResult,
+  DeviceRegistration,
   KeyIds,
   Mailbox,
   NewEnvelope,
@@ -164,6 +165,10 @@ export class PostgresRelayStorage implements RelayStorage {
       (db) => postgresKeys.ids(db, accountId, deviceId),
       'REPEATABLE READ',
     );
+  }
+
+  async devicesOf(accountIds: readonly AccountId[]): Promise<DeviceRegistration[]> {
+    return await postgresKeys.devicesOf(this.pool, accountIds);
   }
 
   storeEnvelopes(envelopes: readonly NewEnvelope[], limits: StoreLimits): Promise<StoreResult[]> {

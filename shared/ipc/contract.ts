@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type ErrorCode, isErrorCode } from '../errors.ts';
+import { groupMethods } from './groups.ts';
 
 // The typed IPC contract between the renderer and the core (docs/ipc.md).
 // Defined once: method names, input and output schemas, push events. Main
@@ -126,6 +127,7 @@ export const MAX_SEND_INPUT_CHARS = 1024 * 1024;
 /** Every method: its input and output schema. Method names are `area:verb`. */
 export const methods = {
   'app:state': { input: none, output: appStateSchema },
+  ...groupMethods,
   'profile:create': {
     input: z
       .object({

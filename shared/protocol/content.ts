@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { PADDED_BASE64 } from './encoding.ts';
 import { deliveryTokenSchema, moveNoticeSchema, relayIdSchema } from '../relay/protocol.ts';
+import { groupIdSchema, groupSnapshotSchema, signedGroupUpdateSchema } from './group.ts';
 
 // What travels inside a libsignal ciphertext: a versioned JSON object, padded
 // so ciphertext length reveals only a 160-byte bucket (docs/message-format.md).
@@ -57,6 +59,46 @@ export const contentSchema = z.discriminatedUnion('type', [
     relay: z.string().min(1).max(1024),
     relayId: relayIdSchema,
     token: deliveryTokenSchema,
+    sentAt: z.number().int().nonnegative(),
+  }),
+  /**
+   * A signed group update, sent pairwise to every member (docs/message-format.md#groups);
+   * to a member it adds, with the group's full state after it.
+   */
+  z.object({
+    v: z.literal(1),
+    type: z.literal('group-update'),
+    signed: signedGroupUpdateSchema,
+    snapshot: groupSnapshotSchema.optional(),
+    sentAt: z.number().int().nonnegative(),
+  }),
+  /** The sender's SenderKeyDistributionMessage for a group; accepted only pairwise, from a current member. */
+  z.object({
+    v: z.literal(1),
+    type: z.literal('skdm'),
+    groupId: groupIdSchema,
+    skdm: z.string().min(4).max(1024).regex(PADDED_BASE64),
+    sentAt: z.number().int().nonnegative(),
+  }),
+  /** A group message: travels only sender-key encrypted, sealed with the group id (never pairwise, except a retry's resend). */
+  z.object({
+    v: z.literal(1),
+    type: z.literal('group-text'),
+    groupId: groupIdSchema,
+    id: z.uuid(),
+    sentAt: z.number().int().nonnegative(),
+    body: z.string().max(MAX_BODY_CHARS),
+  }),
+  /** A member could not decrypt a group message: libsignal's DecryptionErrorMessage, pairwise to its sender. */
+  z.object({
+    v: z.literal(1),
+    type: z.literal('group-retry'),
+    groupId: groupIdSchema,
+    request: z.string().min(4).max(1024).regex(PADDED_BASE64),
+    /** The failed SenderKeyMessage's cleartext header: which message of the sender's log to resend. */
+    distributionId: z.uuid(),
+    chainId: z.number().int().nonnegative().max(0xffffffff),
+    iteration: z.number().int().nonnegative().max(0xffffffff),
     sentAt: z.number().int().nonnegative(),
   }),
 ]);

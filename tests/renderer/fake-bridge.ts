@@ -20,6 +20,8 @@ import type {
   SottoApi,
   SyncStatus,
 } from '../../shared/ipc/contract.ts';
+import type { GroupSummary } from '../../shared/ipc/groups.ts';
+import { fakeGroupHandlers } from './fake-groups.ts';
 
 type Handler<M extends MethodName> = (
   input: MethodInput<M>,
@@ -221,7 +223,12 @@ export class FakeBridge {
     if (this.state.phase !== 'unlocked') throw new FakeError('APP_LOCKED');
   }
 
+  private readonly groups: GroupSummary[] = [];
+
   private readonly handlers: { [M in MethodName]: Handler<M> } = {
+    ...fakeGroupHandlers(this.groups, (code) => {
+      throw new FakeError(code);
+    }),
     'app:state': () => this.state,
     'profile:create': (input) => {
       this.state = {

@@ -6,6 +6,7 @@ import {
   type HistoryMessage,
   hasCode,
   messagesPage,
+  type Profile,
   queueText,
   retryMessage,
   searchMessages,
@@ -23,8 +24,11 @@ export function send(
   options: { stdin?: boolean },
 ): Promise<void> {
   return withEngine(g, async (profile, engine) => {
-    const target = findContact(profile.db, name);
     const bodies = options.stdin ? await readLines() : text !== undefined ? [text] : [];
+    const group = await contactOrGroup(profile, name);
+    if (group && bodies.length > 0)
+      return (await groups()).sendToGroup(g, profile, engine, group, bodies);
+    const target = findContact(profile.db, name);
     if (bodies.length === 0) throw new SottoError('INVALID_INPUT', 'nothing to send');
     const queued = bodies.map((body) => queueText(profile, target.accountId, body).id);
     try {
@@ -61,12 +65,27 @@ export function history(
   name: string,
   options: { limit?: number },
 ): Promise<void> {
-  return withProfile(g, (profile) => {
+  return withProfile(g, async (profile) => {
+    const group = await contactOrGroup(profile, name);
+    if (group) return (await groups()).groupHistory(g, profile, group, options.limit ?? 20);
     const target = findContact(profile.db, name);
     const messages = messagesPage(profile.db, target.conversationId, options.limit ?? 20).reverse();
     print(g, messages, () => messages.map(formatMessage).join('\n'));
-    return Promise.resolve();
   });
+}
+
+/** Group actions, loaded only when a name turns out to be a group's. */
+const groups = () => import('./groups.ts');
+
+/** A contact's name wins; a name no contact has may be a group's (then its group, else undefined). */
+async function contactOrGroup(profile: Profile, name: string) {
+  try {
+    findContact(profile.db, name);
+    return undefined;
+  } catch (error) {
+    if (!hasCode(error, 'UNKNOWN_CONTACT')) throw error;
+  }
+  return (await groups()).groupNamed(profile, name);
 }
 
 /** `search QUERY [--limit N]`: full-text search, newest first. */

@@ -214,6 +214,6 @@ function refill(profile: Profile, db: Sql, status: KeyStatus, now: number): numb
  * (kill -9 semantics: no cleanup, no flush), so tests can show the key state
  * survives. Unset in every real run.
  */
-function faultPoint(point: string): void {
+export function faultPoint(point: string): void {
   if (process.env['SOTTO_TEST_FAULT'] === point) process.kill(process.pid, 'SIGKILL');
 }

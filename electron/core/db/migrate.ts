@@ -9,6 +9,7 @@ import { migration0005 } from './migrations/0005-failed-message-index.ts';
 import { migration0006 } from './migrations/0006-delivery-tokens.ts';
 import { migration0007 } from './migrations/0007-uuid-account-ids-and-key-lifecycle.ts';
 import { migration0008 } from './migrations/0008-unprocessed-envelopes.ts';
+import { migration0009 } from './migrations/0009-groups.ts';
 
 /** Every migration, in order. Append only; never edit a released one. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -20,6 +21,7 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0006,
   migration0007,
   migration0008,
+  migration0009,
 ];
 
 /** The schema version this build writes. */

@@ -140,10 +140,15 @@ export function queueTokenUpdate(
   enqueue(db, accountId, 'token', encodeContent(content), null, now, 0);
 }
 
+/** Queues a pairwise group content (an update, a sender-key distribution, a retry answer) for one member. */
+export function queueGroupContent(db: Sql, recipient: string, content: Content, now: number): void {
+  enqueue(db, recipient, 'group', encodeContent(content), null, now, 0);
+}
+
 function enqueue(
   db: Sql,
   recipient: string,
-  kind: 'message' | 'receipt' | 'token',
+  kind: 'message' | 'receipt' | 'token' | 'group',
   payload: Uint8Array<ArrayBuffer>,
   messageId: number | null,
   now: number,

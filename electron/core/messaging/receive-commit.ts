@@ -15,6 +15,8 @@ import type { UnsealFailure } from './sealed.ts';
 import { applyMoveNotice, findPendingMoveTo } from '../crypto/identity-move.ts';
 import type { ProtocolTransaction } from '../crypto/protocol-transaction.ts';
 import { countTrustRefusal } from '../crypto/trust-refusals.ts';
+import { commitGroupContent, markGroupDelivered } from '../groups/group-commit.ts';
+import type { Self } from '../groups/group-receive.ts';
 
 // The commit half of the receive pipeline (receive.ts decrypts): what each
 // decoded content does to the database, and how failures are recorded (R5).
@@ -45,6 +47,14 @@ export type EnvelopeOutcome =
   /** A control message (a contact's new delivery token): applied, nothing to show. */
   | { readonly envelopeId: string; readonly outcome: 'control' }
   | { readonly envelopeId: string; readonly outcome: 'duplicate' }
+  /** A group message, stored in `group_messages` (groups/group-messages.ts). */
+  | {
+      readonly envelopeId: string;
+      readonly outcome: 'group';
+      readonly messageUuid: string;
+      readonly messageId: number;
+      readonly groupRef: number;
+    }
   | {
       readonly envelopeId: string;
       readonly outcome: 'retry' | 'rejected';
@@ -54,7 +64,13 @@ export type EnvelopeOutcome =
 type StoredOutcome = Extract<EnvelopeOutcome, { outcome: 'stored' }>;
 
 /** Why an envelope could not be processed (stable, content-free). */
-export type FailureCode = UnsealFailure | 'BLOCKED_SENDER' | 'DECRYPT_FAILED' | 'BAD_CONTENT';
+export type FailureCode =
+  | UnsealFailure
+  | 'BLOCKED_SENDER'
+  | 'DECRYPT_FAILED'
+  | 'BAD_CONTENT'
+  /** A sender-key message from someone who is not a current member of its group. */
+  | 'NOT_GROUP_MEMBER';
 
 /** An envelope is retried this many times, then rejected and shown to the user (R5). */
 export const MAX_ENVELOPE_ATTEMPTS = 3;
@@ -64,13 +80,20 @@ export interface Opened {
   readonly sender: AccountId;
   readonly senderDevice: number;
   readonly senderKey?: PublicKey;
-  /** libsignal CiphertextMessageType: 3 PreKey, 2 Whisper. */
+  /** libsignal CiphertextMessageType: 3 PreKey, 2 Whisper, 7 SenderKey. */
   readonly type: number;
   readonly body: Uint8Array<ArrayBuffer>;
+  /** A sender-key message's group (USMC.groupId). */
+  readonly groupId?: Uint8Array;
 }
 
-/** A decrypted, decoded envelope. */
-export type Decoded = { envelope: IncomingEnvelope; sender: Opened; content: Content };
+/** A decrypted, decoded envelope; `ignored`: a group content refused by membership rules (counted, acked). */
+export type Decoded = {
+  envelope: IncomingEnvelope;
+  sender: Opened;
+  content: Content;
+  ignored?: 'SKDM_NOT_MEMBER';
+};
 /** A failed envelope; `final` failures are rejected at once instead of retried. */
 export type Failure = {
   envelope: IncomingEnvelope;
@@ -88,10 +111,15 @@ export function queueReceipts(
   now: number,
   delayMs?: () => number,
 ): void {
-  const stored = new Set(outcomes.flatMap((o) => (o.outcome === 'stored' ? [o.messageUuid] : [])));
+  const stored = new Set(
+    outcomes.flatMap((o) =>
+      o.outcome === 'stored' || o.outcome === 'group' ? [o.messageUuid] : [],
+    ),
+  );
   const bySender = new Map<string, string[]>();
   for (const { sender, content } of decoded) {
-    if (content.type !== 'text' || !stored.has(content.id)) continue;
+    if ((content.type !== 'text' && content.type !== 'group-text') || !stored.has(content.id))
+      continue;
     bySender.set(sender.sender, [...(bySender.get(sender.sender) ?? []), content.id]);
   }
   for (const [sender, ids] of bySender) {
@@ -131,6 +159,7 @@ function handleMoved(
 export function commitBatch(
   db: Sql,
   tx: ProtocolTransaction,
+  self: Self,
   duplicates: readonly IncomingEnvelope[],
   decoded: readonly Decoded[],
   failures: readonly Failure[],
@@ -159,7 +188,7 @@ export function commitBatch(
     markProcessed.run([envelope.id, now]);
     outcomes.push({ envelopeId: envelope.id, outcome: 'duplicate' });
   }
-  for (const { envelope, sender, content } of decoded) {
+  for (const { envelope, sender, content, ignored } of decoded) {
     if (content.type === 'moved') {
       const error = handleMoved(db, tx, sender, content, now);
       if (error) {
@@ -175,7 +204,13 @@ export function commitBatch(
       const delivered = content.ids.flatMap((uuid) =>
         markDelivered.all<StatusRow>([uuid, sender.sender]).map(toStatusChange),
       );
+      markGroupDelivered(db, sender.sender, content.ids, now);
       outcomes.push({ envelopeId: envelope.id, outcome: 'receipt', delivered });
+      continue;
+    }
+    const group = commitGroupContent(db, tx, self, { envelope, sender, content, ignored }, now);
+    if (group) {
+      outcomes.push(group);
       continue;
     }
     if (content.type === 'token') {
@@ -183,6 +218,7 @@ export function commitBatch(
       outcomes.push({ envelopeId: envelope.id, outcome: 'control' });
       continue;
     }
+    if (content.type !== 'text') continue; // every other type was handled above
     let conversation = touched.get(sender.sender);
     if (!conversation) {
       // A contact's new account writes into the contact's conversation while its move awaits the user.

@@ -2,13 +2,19 @@ import { accountIdSchema } from '../../../shared/protocol/account-id.ts';
 import {
   CiphertextMessageType,
   ErrorCode,
+  groupDecrypt,
   LibSignalErrorBase,
   PreKeySignalMessage,
+  type ProtocolAddress,
   SignalMessage,
   signalDecrypt,
   signalDecryptPreKey,
 } from '@signalapp/libsignal-client';
-import { decodeContent } from '../../../shared/protocol/content.ts';
+import { type Content, decodeContent } from '../../../shared/protocol/content.ts';
+import { retryRequestFor } from '../groups/group-retry.ts';
+import { queueGroupContent } from './outbox.ts';
+import { BatchGroups, checkGroupContent } from '../groups/group-decrypt.ts';
+import { SenderKeyUnit } from '../groups/sender-key-store.ts';
 import { ProtocolTransaction } from '../crypto/protocol-transaction.ts';
 import type { Profile } from '../profile/profile.ts';
 import type { IncomingEnvelope } from '../sync/relay.ts';
@@ -161,6 +167,9 @@ async function processBatch(
   const now = options.now ?? Date.now();
   profile.assertUsable();
   const tx = new ProtocolTransaction(profile.state);
+  // Sender-key records advance with the envelopes that advanced them, in the same commit (R2).
+  const senderKeys = new SenderKeyUnit(profile.db);
+  const groups = new BatchGroups(profile.db, profile.account.accountId);
   const alreadyProcessed = seenBefore(profile.db, source);
   const isBlocked = profile.db.prepare(
     'SELECT 1 FROM contacts WHERE account_id = ? AND blocked = 1',
@@ -170,6 +179,7 @@ async function processBatch(
   const echoes: IncomingEnvelope[] = [];
   const decoded: Decoded[] = [];
   const failures: Failure[] = [];
+  const retryRequests: { recipient: string; content: Content }[] = [];
 
   for (const envelope of envelopes) {
     const seen = inBatch.has(envelope.id) ? 'echo' : alreadyProcessed(envelope.id);
@@ -180,6 +190,7 @@ async function processBatch(
     if (seen !== undefined) continue;
     inBatch.add(envelope.id);
     const unit = tx.child();
+    const keys = senderKeys.child();
     const opened = await open(unit, envelope);
     if (!opened.ok) {
       // Nothing about the sender is established: record no account with it.
@@ -193,27 +204,53 @@ async function processBatch(
     }
     let plaintext: Uint8Array;
     try {
-      plaintext = await decrypt(profile, unit, sender);
+      plaintext = await decrypt(unit, keys, groups, sender, localAddress(profile));
     } catch (error) {
       if (LibSignalErrorBase.is(error, ErrorCode.DuplicatedMessage)) duplicates.push(envelope);
       else if (error instanceof UnknownTypeError) {
         failures.push({ envelope, sender: sender.sender, error: 'UNKNOWN_TYPE', final: true });
-      } else
+      } else if (error instanceof NotGroupMemberError) {
+        failures.push({ envelope, sender: sender.sender, error: 'NOT_GROUP_MEMBER', final: true });
+      } else {
         failures.push({ envelope, sender: sender.sender, error: 'DECRYPT_FAILED', final: false });
+        // A member's group message we cannot open (no chain): ask its sender to resend (groups/group-retry.ts).
+        const request = sender.groupId
+          ? retryRequestFor(
+              sender.body,
+              sender.groupId,
+              sender.senderDevice,
+              envelope.serverTime,
+              now,
+            )
+          : undefined;
+        if (request) retryRequests.push({ recipient: sender.sender, content: request });
+      }
       continue;
     }
+    let content;
     try {
-      decoded.push({ envelope, sender, content: decodeContent(plaintext) });
-      unit.mergeIntoParent();
+      content = decodeContent(plaintext);
     } catch {
       failures.push({ envelope, sender: sender.sender, error: 'BAD_CONTENT', final: false });
+      continue;
     }
+    const checked = await checkGroupContent(groups, keys, sender, content);
+    if (checked === 'refuse') {
+      // A group message outside its sender-key envelope, or a 1:1 content inside one: never valid.
+      failures.push({ envelope, sender: sender.sender, error: 'BAD_CONTENT', final: true });
+      continue;
+    }
+    decoded.push({ envelope, sender, content, ...(checked ? { ignored: checked } : {}) });
+    unit.mergeIntoParent();
+    keys.mergeIntoParent();
   }
 
   return profile.commit(
     tx,
     (db) => {
-      const outcomes = commitBatch(db, tx, duplicates, decoded, failures, now);
+      senderKeys.write(db, now);
+      const self = { accountId: profile.account.accountId, deviceId: profile.account.deviceId };
+      const outcomes = commitBatch(db, tx, self, duplicates, decoded, failures, now);
       // Only a `retry` needs its body kept, and only inner failures (in `failures`) are retried.
       settleUnprocessed(
         db,
@@ -222,6 +259,7 @@ async function processBatch(
         now,
       );
       if (options.sendReceipts) queueReceipts(db, decoded, outcomes, now, options.receiptDelayMs);
+      for (const r of retryRequests) queueGroupContent(db, r.recipient, r.content, now);
       return [
         ...outcomes,
         ...echoes.map((e): EnvelopeOutcome => ({ envelopeId: e.id, outcome: 'duplicate' })),
@@ -232,20 +270,29 @@ async function processBatch(
 }
 
 class UnknownTypeError extends Error {}
+class NotGroupMemberError extends Error {}
 
 async function decrypt(
-  profile: Profile,
   unit: ProtocolTransaction,
+  keys: SenderKeyUnit,
+  groups: BatchGroups,
   opened: Opened,
+  self: ProtocolAddress,
 ): Promise<Uint8Array> {
   // The address is the certificate's: the sender the seal proved, never a relay's say-so.
   const address = peerAddress(opened.sender, opened.senderDevice);
   switch (opened.type as CiphertextMessageType) {
+    case CiphertextMessageType.SenderKey:
+      if (!opened.groupId) throw new UnknownTypeError();
+      // Only a current member (with the key the group knows) may be decrypted at all.
+      if (!groups.isMember(opened.groupId, opened.sender, opened.senderKey))
+        throw new NotGroupMemberError();
+      return groupDecrypt(address, keys.store, opened.body);
     case CiphertextMessageType.PreKey:
       return signalDecryptPreKey(
         PreKeySignalMessage.deserialize(opened.body),
         address,
-        localAddress(profile),
+        self,
         unit.sessionStore,
         unit.identityStore,
         unit.preKeyStore,
@@ -256,7 +303,7 @@ async function decrypt(
       return signalDecrypt(
         SignalMessage.deserialize(opened.body),
         address,
-        localAddress(profile),
+        self,
         unit.sessionStore,
         unit.identityStore,
       );

@@ -1,4 +1,5 @@
 import {
+  CiphertextMessageType,
   type IdentityKeyStore,
   type PublicKey,
   SenderCertificate,
@@ -112,7 +113,7 @@ export type UnsealFailure =
   | 'FORGED_SENDER'
   /** Sealed by this very device. */
   | 'SELF_SEND'
-  /** Not a one-to-one PreKey or Whisper message. */
+  /** Not a one-to-one PreKey or Whisper message, nor a sender-key message naming its group. */
   | 'UNKNOWN_TYPE';
 
 /** An opened envelope: who sent it (verified) and the inner Signal message. */
@@ -123,6 +124,8 @@ export interface Unsealed {
   /** libsignal CiphertextMessageType: 3 PreKey, 2 Whisper. */
   readonly type: number;
   readonly body: Uint8Array<ArrayBuffer>;
+  /** The group a sender-key message is for (USMC.groupId); absent for 1:1 messages. */
+  readonly groupId?: Uint8Array;
 }
 
 /**
@@ -161,7 +164,11 @@ export async function unseal(
   const pinned = unit.identity(sender);
   if (pinned && !Buffer.from(pinned.publicKey).equals(Buffer.from(key.serialize())))
     return fail('FORGED_SENDER');
-  if (content.groupId() !== null) return fail('UNKNOWN_TYPE');
+  // A sender-key message always names its group, and only a sender-key message does (docs/message-format.md#groups).
+  const groupId = content.groupId();
+  const isGroup = content.msgType() === (CiphertextMessageType.SenderKey as number);
+  if ((groupId !== null) !== isGroup || (groupId !== null && groupId.length !== 32))
+    return fail('UNKNOWN_TYPE');
   return {
     ok: true,
     value: {
@@ -170,6 +177,7 @@ export async function unseal(
       senderKey: key,
       type: content.msgType(),
       body: content.contents(),
+      ...(groupId !== null ? { groupId } : {}),
     },
   };
 }

@@ -15,7 +15,7 @@ import { hasSession } from './session.ts';
 /** An encrypted outbox entry: the inner Signal message, before sealing. */
 export interface OutgoingEnvelope {
   readonly outboxId: number;
-  readonly kind: 'message' | 'receipt' | 'token';
+  readonly kind: 'message' | 'receipt' | 'token' | 'group';
   readonly clientMessageId: string;
   readonly recipient: AccountId;
   readonly recipientDevice: number;

@@ -12,6 +12,7 @@ import {
 // `UnidentifiedSenderMessage.Message`) and parsed back by libsignal:
 //   1: type (varint: 1 PreKey, 2 Whisper)  2: sender certificate (bytes)
 //   3: content (bytes)  4: content hint (varint, omitted when Default)
+//   5: group id (bytes; sender-key messages only, type 7)
 // tests/integration/core/usmc.test.ts pins the bytes against libsignal's own encoder.
 
 const WIRE_VARINT = 0;
@@ -31,15 +32,20 @@ function varint(value: number): number[] {
 function protoType(ciphertextType: number): number {
   if (ciphertextType === (CiphertextMessageType.PreKey as number)) return 1;
   if (ciphertextType === (CiphertextMessageType.Whisper as number)) return 2;
-  throw new Error('only PreKey and Whisper messages are sealed one to one');
+  if (ciphertextType === (CiphertextMessageType.SenderKey as number)) return 7;
+  throw new Error('only PreKey, Whisper and SenderKey messages are sealed');
 }
 
-/** The sealed-sender content for a stored Signal message (`type`: libsignal's CiphertextMessageType). */
+/**
+ * The sealed-sender content for a stored Signal message (`type`: libsignal's
+ * CiphertextMessageType); a stored SenderKeyMessage also names its group.
+ */
 export function unidentifiedContent(
   ciphertextType: number,
   ciphertext: Uint8Array,
   certificate: SenderCertificate,
   contentHint: number,
+  groupId?: Uint8Array,
 ): UnidentifiedSenderMessageContent {
   const cert = certificate.serialize();
   const parts: (number[] | Uint8Array)[] = [
@@ -53,6 +59,7 @@ export function unidentifiedContent(
     ciphertext,
   ];
   if (contentHint !== 0) parts.push(varint((4 << 3) | WIRE_VARINT), varint(contentHint));
+  if (groupId) parts.push(varint((5 << 3) | WIRE_BYTES), varint(groupId.length), groupId);
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const part of parts) {

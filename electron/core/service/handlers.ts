@@ -24,6 +24,7 @@ import {
   send,
   setBlocked,
 } from './conversation-methods.ts';
+import { groupHandlers } from './groups.ts';
 import { applySettings } from './settings.ts';
 import type { CallContext, ParsedInput, ServiceParts } from './types.ts';
 
@@ -53,6 +54,11 @@ export const OPEN_METHODS: ReadonlySet<MethodName> = new Set<MethodName>([
 export function createHandlers(parts: ServiceParts): Handlers {
   const { session, sync, backups } = parts;
   return {
+    ...groupHandlers({
+      open: () => parts.open(),
+      accountOf: (conversationId) => contactOf(parts, conversationId).accountId,
+      sendNow: () => parts.sendNow(),
+    }),
     'app:state': () => session.state(),
     'profile:create': (input) => session.create(input),
     'profile:unlock': (input) => session.unlock(input.passphrase),

@@ -153,7 +153,8 @@ export class SyncSupervisor {
     // A control content (a contact's move notice, a new token) changes the list's flags without a message.
     let changed = false;
     for (const outcome of outcomes) {
-      if (outcome.outcome === 'control') changed = true;
+      // A group update or message (no group events yet: the UI re-reads its groups).
+      if (outcome.outcome === 'control' || outcome.outcome === 'group') changed = true;
       if (outcome.outcome !== 'stored') continue;
       stored++;
       // The row as committed (the core read it once in the commit): the UI shows exactly that.

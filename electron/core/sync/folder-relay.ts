@@ -18,7 +18,8 @@ import {
   tokenFileSchema,
 } from './folder-layout.ts';
 import { RELAY_ID_MISMATCH } from './relay-failure.ts';
-import type { BundleRequest, Relay, SealedSubmission } from './relay.ts';
+import { storeMulti } from './folder-multi.ts';
+import type { BundleRequest, MultiSubmission, Relay, SealedSubmission } from './relay.ts';
 import type { RelayIdPin } from './ws-connection.ts';
 
 // A relay that is just a directory (a shared drive, or a folder a file-sync
@@ -84,6 +85,15 @@ export class FolderRelay implements Relay {
     });
   }
 
+  async sendMulti(submission: MultiSubmission): Promise<Map<AccountId, string | undefined>> {
+    await this.ready();
+    return storeMulti(submission, {
+      checkToken: (accountId, deviceId, token) => this.checkToken(accountId, deviceId, token),
+      deliver: (accountId, deviceId, clientMessageId, body) =>
+        this.deliver(accountId, deviceId, clientMessageId, body),
+    });
+  }
+
   close(): Promise<void> {
     return Promise.resolve();
   }
@@ -121,17 +131,30 @@ export class FolderRelay implements Relay {
 
   private store(submission: SealedSubmission): void {
     this.checkToken(submission.recipient, submission.recipientDevice, submission.token);
-    if (submission.body.length === 0) throw new SottoError('RELAY_REFUSED', 'RELAY_ERR_MALFORMED');
-    if (submission.body.length > RELAY_LIMITS.maxEnvelopeBytes)
+    this.deliver(
+      submission.recipient,
+      submission.recipientDevice,
+      submission.clientMessageId,
+      submission.body,
+    );
+  }
+
+  /** Writes one envelope file into a mailbox (staged and renamed: never seen half-written); a resubmit is a no-op. */
+  private deliver(
+    recipient: AccountId,
+    recipientDevice: number,
+    clientMessageId: string,
+    body: Uint8Array,
+  ): void {
+    if (body.length === 0) throw new SottoError('RELAY_REFUSED', 'RELAY_ERR_MALFORMED');
+    if (body.length > RELAY_LIMITS.maxEnvelopeBytes)
       throw new SottoError('RELAY_REFUSED', 'RELAY_ERR_TOO_LARGE');
-    const mailbox = this.layout.mailDir(submission.recipient, submission.recipientDevice);
+    const mailbox = this.layout.mailDir(recipient, recipientDevice);
     mkdirSync(mailbox, { recursive: true });
     // The same (recipient, device, client message id) gives the same tag: a resubmit is recognised (R4).
     // The id is random per envelope, so the tag names no sender.
     const tag = createHash('sha256')
-      .update(
-        `sotto-folder-envelope/v2\0${submission.recipient}\0${submission.recipientDevice}\0${submission.clientMessageId}`,
-      )
+      .update(`sotto-folder-envelope/v2\0${recipient}\0${recipientDevice}\0${clientMessageId}`)
       .digest('base64url')
       .slice(0, 22);
     if (readdirSync(mailbox).some((name) => name.endsWith(`-${tag}.env`))) return;
@@ -139,7 +162,7 @@ export class FolderRelay implements Relay {
     sequence = (sequence + 1) % 1_000_000;
     const name = `${now.toString().padStart(15, '0')}-${sequence.toString().padStart(6, '0')}-${tag}.env`;
     if (!ENVELOPE_NAME.test(name)) throw new SottoError('INTERNAL', 'envelope name');
-    this.layout.put(join(mailbox, name), { body: toBase64(submission.body), serverTime: now });
+    this.layout.put(join(mailbox, name), { body: toBase64(body), serverTime: now });
   }
 
   /** Takes one one-time key file of `kind`; the rename into tmp/ is what makes only one fetcher win it. */

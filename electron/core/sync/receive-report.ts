@@ -17,7 +17,7 @@ export interface ReceiveReport {
 /** Adds a batch's outcomes to `report`. */
 export function tally(report: Mutable<ReceiveReport>, outcomes: readonly EnvelopeOutcome[]): void {
   for (const o of outcomes) {
-    if (o.outcome === 'stored') report.stored++;
+    if (o.outcome === 'stored' || o.outcome === 'group') report.stored++;
     else if (o.outcome === 'duplicate') report.duplicates++;
     else if (o.outcome === 'receipt') report.receipts++;
     else if (o.outcome === 'control') report.control++;

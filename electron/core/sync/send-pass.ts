@@ -12,6 +12,8 @@ import {
 import { refuseEntries } from '../messaging/refusals.ts';
 import type { StatusChange } from '../messaging/status-change.ts';
 import { startSession } from '../messaging/session.ts';
+import { distributeSenderKeys, encryptGroupQueued } from '../groups/group-queue.ts';
+import { sendGroupOutbox } from '../groups/group-send.ts';
 import type { Profile } from '../profile/profile.ts';
 import { retryAfterOf, TRY_LATER_CODES, UNSENT } from './relay-failure.ts';
 import type { Relay } from './relay.ts';
@@ -51,6 +53,8 @@ export async function sendPass(
 ): Promise<SendReport> {
   const changes: StatusChange[] = [];
   const now = Date.now();
+  // Group members who lack this device's chain get it pairwise first, in this pass (groups/group-queue.ts).
+  if (scope === 'all') await distributeSenderKeys(profile, now);
   for (const { relay, relayId, request } of bundleRequestsNeeded(profile, scope)) {
     if ((context.backoff.get(relayKey(relay, relayId)) ?? 0) > now) continue;
     try {
@@ -120,6 +124,10 @@ export async function sendPass(
       sent += done.length;
       for (const [code, ids] of refused) changes.push(...refuseEntries(profile, ids, code));
     }
+  }
+  if (scope === 'all') {
+    await encryptGroupQueued(profile);
+    sent += await sendGroupOutbox(profile, context);
   }
   const failed = changes.flatMap((c) => (c.status === 'failed' ? [c.messageId] : []));
   return { sent, waiting: waitingCount(profile), failed, changes };

@@ -65,8 +65,24 @@ describe('the hand-written sealed-sender content', () => {
     expect(seen).toEqual(new Set([3, 2])); // PreKey, then Whisper
   });
 
-  it('refuses message kinds that are not sealed one to one', async () => {
+  it('refuses message kinds that are not sealed (plaintext content, 8)', async () => {
     const { profile: alice } = await newProfile('Alice');
-    expect(() => unidentifiedContent(7, new Uint8Array(10), senderCertificate(alice), 0)).toThrow();
+    expect(() => unidentifiedContent(8, new Uint8Array(10), senderCertificate(alice), 0)).toThrow();
+  });
+
+  it('writes a sender-key message with its group id as libsignal reads it (type 7, field 5)', async () => {
+    const { profile: alice } = await newProfile('Alice');
+    const groupId = new Uint8Array(32).fill(9);
+    const usmc = unidentifiedContent(
+      7,
+      new Uint8Array(10).fill(1),
+      senderCertificate(alice),
+      1,
+      groupId,
+    );
+    expect(usmc.msgType()).toBe(7);
+    expect(usmc.contentHint()).toBe(1);
+    expect(Buffer.from(usmc.groupId()!)).toEqual(Buffer.from(groupId));
+    expect(Buffer.from(usmc.contents())).toEqual(Buffer.from(new Uint8Array(10).fill(1)));
   });
 });

@@ -329,5 +329,28 @@ export function describeStorageContract(backend: string, open: OpenStorage): voi
         expect(stored?.kind).toBe('stored');
       },
     );
+
+    withStorage(
+      'devicesOf lists the published devices of the asked accounts with their registration ids, and none once an account moved',
+      async (storage) => {
+        const alice = newDevice();
+        const bob = newDevice();
+        for (const device of [alice, { ...alice, deviceId: 3 }, bob]) {
+          await storage.bindIdentityKey(device.accountId, device.identity.publicKey.serialize(), 1);
+          expect(await storage.publishKeys(publishedKeysFor(device, 0), 1, 200)).toBe('ok');
+        }
+        const sorted = (list: Awaited<ReturnType<RelayStorage['devicesOf']>>) =>
+          [...list].sort((x, y) => x.deviceId - y.deviceId);
+        expect(sorted(await storage.devicesOf([alice.accountId, account()]))).toEqual([
+          { accountId: alice.accountId, deviceId: 1, registrationId: 1234 },
+          { accountId: alice.accountId, deviceId: 3, registrationId: 1234 },
+        ]);
+        expect(await storage.devicesOf([])).toEqual([]);
+        await storage.markMoved(alice.accountId, 2);
+        expect(await storage.devicesOf([alice.accountId, bob.accountId])).toEqual([
+          { accountId: bob.accountId, deviceId: 1, registrationId: 1234 },
+        ]);
+      },
+    );
   });
 }

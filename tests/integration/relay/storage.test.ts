@@ -6,8 +6,7 @@ import { accountIdSchema } from '../../../shared/protocol/account-id.ts';
 import { SqliteRelayStorage } from '../../../relay/sqlite-storage.ts';
 import { WorkerRelayStorage } from '../../../relay/worker-storage.ts';
 import type { Mailbox, NewEnvelope, RelayStorage } from '../../../relay/storage.ts';
-import { newDevice, relayDataDir } from '../../support/relay-client.ts';
-import { publishedKeysFor } from './fixtures.ts';
+import { relayDataDir } from '../../support/relay-client.ts';
 
 const mailbox = (n: number): Mailbox => ({
   accountId: accountIdSchema.parse(`00000000-0000-4000-8000-${String(n).padStart(12, '0')}`),
@@ -81,29 +80,6 @@ describe('SQLite relay storage', () => {
     // Other limits make another group, committed after: the quota of 2 is already reached.
     expect(third).toEqual([{ kind: 'mailbox-full' }]);
     expect(await storage.countQueued(a)).toBe(2);
-    await storage.close();
-  });
-
-  it('devicesOf lists the published devices of the asked accounts with their registration ids, through the worker, and none once an account moved', async () => {
-    const storage: RelayStorage = await WorkerRelayStorage.open(relayDataDir());
-    const alice = newDevice();
-    const bob = newDevice();
-    const now = Date.now();
-    for (const device of [alice, { ...alice, deviceId: 3 }, bob]) {
-      await storage.bindIdentityKey(device.accountId, device.identity.publicKey.serialize(), now);
-      expect(await storage.publishKeys(publishedKeysFor(device, 0), now, 200)).toBe('ok');
-    }
-    const stranger = newDevice().accountId;
-    const sorted = (list: Awaited<ReturnType<RelayStorage['devicesOf']>>) =>
-      [...list].sort((x, y) => x.deviceId - y.deviceId);
-    expect(sorted(await storage.devicesOf([alice.accountId, stranger]))).toEqual([
-      { accountId: alice.accountId, deviceId: 1, registrationId: 1234 },
-      { accountId: alice.accountId, deviceId: 3, registrationId: 1234 },
-    ]);
-    await storage.markMoved(alice.accountId, now);
-    expect(await storage.devicesOf([alice.accountId, bob.accountId])).toEqual([
-      { accountId: bob.accountId, deviceId: 1, registrationId: 1234 },
-    ]);
     await storage.close();
   });
 });

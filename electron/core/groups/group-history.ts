@@ -1,0 +1,103 @@
+import { fromBase64 } from '../../../shared/protocol/encoding.ts';
+import type { Sql } from '../db/sqlite.ts';
+import { SottoError } from '../errors.ts';
+import { listGroups, loadGroup, type StoredGroup } from './group-store.ts';
+
+// Reading groups and their history for the CLI and the app: finding a group
+// by what a user typed, its messages with their senders' names, and the
+// per-member delivery of what we sent ("delivered to N of M").
+
+/** A group message as the history shows it. */
+export interface GroupHistoryMessage {
+  readonly id: number;
+  readonly uuid: string;
+  readonly outgoing: boolean;
+  readonly senderAccount: string;
+  readonly senderName: string | null;
+  readonly sentAt: number;
+  readonly receivedAt: number;
+  readonly body: string;
+  readonly status: 'queued' | 'sent' | 'delivered' | 'failed' | 'received';
+  /** Outgoing only: members who confirmed delivery, of how many it was for. */
+  readonly delivered?: { readonly count: number; readonly of: number };
+}
+
+/** One member's delivery of an outgoing group message. */
+export interface MemberDelivery {
+  readonly accountId: string;
+  readonly name: string | null;
+  readonly deliveredAt: number | null;
+}
+
+/**
+ * Resolves what a user typed (a group title, or its base64 id) to one group.
+ * UNKNOWN_GROUP if none; INVALID_INPUT if the title is ambiguous.
+ */
+export function findGroup(db: Sql, titleOrId: string): StoredGroup {
+  try {
+    if (fromBase64(titleOrId).length === 32) {
+      const byId = loadGroup(db, titleOrId);
+      if (byId) return byId;
+    }
+  } catch {
+    // not base64: a title
+  }
+  const wanted = titleOrId.normalize('NFC').trim().toLowerCase();
+  const matches = listGroups(db).filter((g) => g.state.title.toLowerCase() === wanted);
+  if (matches.length > 1) throw new SottoError('INVALID_INPUT', 'ambiguous group title');
+  if (!matches[0]) throw new SottoError('UNKNOWN_GROUP');
+  return matches[0];
+}
+
+/** The latest `limit` messages of a group, newest first. */
+export function groupMessagesPage(db: Sql, ref: number, limit: number): GroupHistoryMessage[] {
+  const rows = db
+    .prepare(
+      `SELECT m.id, m.uuid, m.outgoing, m.sender_account, gm.display_name, m.sent_at, m.received_at, m.body, m.status,
+         (SELECT count(*) FROM group_receipts r WHERE r.message_id = m.id AND r.delivered_at IS NOT NULL) AS delivered,
+         (SELECT count(*) FROM group_receipts r WHERE r.message_id = m.id) AS recipients
+       FROM group_messages m
+       LEFT JOIN group_members gm ON gm.group_ref = m.group_ref AND gm.account_id = m.sender_account
+       WHERE m.group_ref = ? ORDER BY m.sent_at DESC, m.id DESC LIMIT ?`,
+    )
+    .all<{
+      id: number;
+      uuid: string;
+      outgoing: number;
+      sender_account: string;
+      display_name: string | null;
+      sent_at: number;
+      received_at: number;
+      body: string;
+      status: GroupHistoryMessage['status'];
+      delivered: number;
+      recipients: number;
+    }>([ref, limit]);
+  return rows.map((r) => ({
+    id: r.id,
+    uuid: r.uuid,
+    outgoing: r.outgoing === 1,
+    senderAccount: r.sender_account,
+    senderName: r.display_name,
+    sentAt: r.sent_at,
+    receivedAt: r.received_at,
+    body: r.body,
+    status: r.status,
+    ...(r.outgoing === 1 ? { delivered: { count: r.delivered, of: r.recipients } } : {}),
+  }));
+}
+
+/** Per-member delivery of one outgoing group message. */
+export function memberDeliveries(db: Sql, messageId: number): MemberDelivery[] {
+  return db
+    .prepare(
+      `SELECT r.account_id, gm.display_name, r.delivered_at FROM group_receipts r
+       JOIN group_messages m ON m.id = r.message_id
+       LEFT JOIN group_members gm ON gm.group_ref = m.group_ref AND gm.account_id = r.account_id
+       WHERE r.message_id = ? ORDER BY gm.display_name, r.account_id`,
+    )
+    .all<{ account_id: string; display_name: string | null; delivered_at: number | null }>([
+      messageId,
+    ])
+    .map((r) => ({ accountId: r.account_id, name: r.display_name, deliveredAt: r.delivered_at }));
+}

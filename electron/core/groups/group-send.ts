@@ -1,0 +1,166 @@
+import {
+  CiphertextMessageType,
+  ContentHint,
+  LibSignalErrorBase,
+  sealedSenderMultiRecipientEncrypt,
+} from '@signalapp/libsignal-client';
+import type { AccountId } from '../../../shared/protocol/account-id.ts';
+import { fromBase64 } from '../../../shared/protocol/encoding.ts';
+import { ProtocolTransaction } from '../crypto/protocol-transaction.ts';
+import { hasCode, SottoError } from '../errors.ts';
+import { peerAddress } from '../messaging/addresses.ts';
+import { MAX_SEND_REFUSALS } from '../messaging/refusals.ts';
+import { senderCertificate } from '../messaging/sealed.ts';
+import { hasSession } from '../messaging/session.ts';
+import { unidentifiedContent } from '../messaging/usmc.ts';
+import type { Profile } from '../profile/profile.ts';
+import { TRY_LATER_CODES } from '../sync/relay-failure.ts';
+import type { Relay } from '../sync/relay.ts';
+import { settleIfDone } from './group-queue.ts';
+import { loadGroupByRef } from './group-store.ts';
+
+// Handing encrypted group messages to relays: the one SenderKeyMessage is
+// sealed once per relay with sealed sender v2 (a fresh certificate, the
+// group id in the USMC) for the members on that relay, and stored there
+// with one multi-recipient send. A member gets it only once the pairwise
+// contents queued for them before it (their copy of our chain) have left:
+// otherwise they could not decrypt it.
+
+const SHARE_REFUSALS: ReadonlySet<string> = new Set([
+  'RELAY_REFUSED',
+  'RELAY_ADDRESS_REFUSED',
+  'INSECURE_RELAY',
+  'INVALID_INPUT',
+]);
+
+/** Relay clients, as the 1:1 send pass gets them. */
+export interface GroupSendContext {
+  relay(address: string, relayId: string | null): Relay;
+  readonly backoff: Map<string, number>;
+}
+
+/** Sends every encrypted group message to the members still waiting for it; returns how many relay sends stored something. */
+export async function sendGroupOutbox(
+  profile: Profile,
+  context: GroupSendContext,
+  now = Date.now(),
+): Promise<number> {
+  const db = profile.db;
+  const rows = db
+    .prepare(
+      `SELECT id, client_message_id, group_ref, ciphertext FROM group_outbox
+       WHERE ciphertext IS NOT NULL AND next_attempt_at <= ? ORDER BY id`,
+    )
+    .all<{
+      id: number;
+      client_message_id: string;
+      group_ref: number;
+      ciphertext: Uint8Array<ArrayBuffer>;
+    }>([now]);
+  const tx = new ProtocolTransaction(profile.state);
+  const pendingPairwise = db.prepare(
+    "SELECT 1 FROM outbox WHERE recipient = ? AND kind = 'group' LIMIT 1",
+  );
+  let stored = 0;
+  for (const row of rows) {
+    const group = loadGroupByRef(db, row.group_ref);
+    if (!group) continue;
+    const waiting = db
+      .prepare('SELECT account_id FROM group_outbox_recipients WHERE outbox_id = ?', {
+        pluck: true,
+      })
+      .all<AccountId>([row.id]);
+    const byRelay = new Map<
+      string,
+      { relay: string; relayId: string; members: typeof group.state.members }
+    >();
+    const gone: string[] = [];
+    for (const accountId of waiting) {
+      const member = group.state.members.find((m) => m.accountId === accountId);
+      // Removed since the message was encrypted: it is not for them any more.
+      if (!member) {
+        gone.push(accountId);
+        continue;
+      }
+      if (pendingPairwise.get([accountId]) || !hasSession(profile, accountId, 1)) continue;
+      const key = `${member.relay}\n${member.relayId}`;
+      if ((context.backoff.get(key) ?? 0) > now) continue;
+      const share = byRelay.get(key) ?? {
+        relay: member.relay,
+        relayId: member.relayId,
+        members: [],
+      };
+      share.members.push(member);
+      byRelay.set(key, share);
+    }
+    const done: string[] = [...gone];
+    let refused = false;
+    for (const share of byRelay.values()) {
+      const content = unidentifiedContent(
+        CiphertextMessageType.SenderKey,
+        row.ciphertext,
+        senderCertificate(profile, now),
+        ContentHint.Resendable,
+        fromBase64(group.state.groupId),
+      );
+      let results: Map<AccountId, string | undefined>;
+      try {
+        const body = await sealedSenderMultiRecipientEncrypt(
+          content,
+          share.members.map((m) => peerAddress(m.accountId, 1)),
+          tx.identityStore,
+          tx.sessionStore,
+        );
+        results = await context.relay(share.relay, share.relayId).sendMulti({
+          clientMessageId: row.client_message_id,
+          body,
+          recipients: share.members.map((m) => ({
+            accountId: m.accountId,
+            token: fromBase64(m.token),
+          })),
+        });
+      } catch (error) {
+        if (hasCode(error, 'RELAY_UNAVAILABLE')) continue;
+        // A member card naming a relay we may not use (a hostile admin's), or a key libsignal
+        // refuses, costs that relay's share of this message: never the whole send pass.
+        if (
+          (error instanceof SottoError && SHARE_REFUSALS.has(error.code)) ||
+          error instanceof LibSignalErrorBase
+        ) {
+          refused = true;
+          continue;
+        }
+        throw error;
+      }
+      stored++;
+      for (const [accountId, result] of results) {
+        if (result === undefined) done.push(accountId);
+        else if (!TRY_LATER_CODES.has(result)) refused = true;
+      }
+    }
+    profile.commit(undefined, (w) => {
+      const remove = w.prepare(
+        'DELETE FROM group_outbox_recipients WHERE outbox_id = ? AND account_id = ?',
+      );
+      for (const accountId of done) remove.run([row.id, accountId]);
+      if (refused) {
+        // A relay that keeps refusing (a stale token, a full mailbox): after MAX_SEND_REFUSALS the rest are given up.
+        const { attempts } = w
+          .prepare(
+            'UPDATE group_outbox SET attempts = attempts + 1 WHERE id = ? RETURNING attempts',
+          )
+          .get<{ attempts: number }>([row.id])!;
+        if (attempts >= MAX_SEND_REFUSALS) {
+          w.prepare('DELETE FROM group_outbox_recipients WHERE outbox_id = ?').run([row.id]);
+          w.prepare(
+            "UPDATE group_messages SET status = 'failed' WHERE id = (SELECT message_id FROM group_outbox WHERE id = ?)",
+          ).run([row.id]);
+          w.prepare('DELETE FROM group_outbox WHERE id = ?').run([row.id]);
+          return;
+        }
+      }
+      settleIfDone(w, row.id);
+    });
+  }
+  return stored;
+}

@@ -1,0 +1,110 @@
+import type { GroupMessage, GroupSummary } from '../../../shared/ipc/groups.ts';
+import type { MethodName, MethodOutput } from '../../../shared/ipc/contract.ts';
+import { SottoError } from '../errors.ts';
+import {
+  addMember,
+  createGroup,
+  groupMessagesPage,
+  leaveGroup,
+  loadGroup,
+  listGroups,
+  makeAdmin,
+  memberDeliveries,
+  queueGroupText,
+  removeMember,
+  renameGroup,
+  type GroupHistoryMessage,
+  type StoredGroup,
+} from '../groups/index.ts';
+import type { Profile } from '../profile/profile.ts';
+import type { ParsedInput } from './types.ts';
+
+// The group methods of the IPC contract over electron/core/groups (the app's
+// group UI is a later task; these are what it will call). Every change is
+// followed by a send (the service's own kick), like messages:send.
+
+type GroupMethod = Extract<MethodName, `groups:${string}`>;
+type GroupHandlers = {
+  [M in GroupMethod]: (input: ParsedInput<M>) => Promise<MethodOutput<M>> | MethodOutput<M>;
+};
+
+/** What the handlers need from the service: the open profile, a contact's account by conversation, a send kick. */
+export interface GroupServiceHost {
+  open(): Profile;
+  accountOf(conversationId: number): string;
+  sendNow(): void;
+}
+
+/** The `groups:*` handlers. */
+export function groupHandlers(host: GroupServiceHost): GroupHandlers {
+  const summary = (groupId: string): GroupSummary => {
+    const profile = host.open();
+    const group = loadGroup(profile.db, groupId);
+    if (!group) throw new SottoError('UNKNOWN_GROUP');
+    return toSummary(group, profile.account.accountId);
+  };
+  const changed = async (work: Promise<{ groupId: string }>) => {
+    const { groupId } = await work;
+    host.sendNow();
+    return summary(groupId);
+  };
+  return {
+    'groups:list': () => {
+      const profile = host.open();
+      return listGroups(profile.db).map((g) => toSummary(g, profile.account.accountId));
+    },
+    'groups:get': (input) => summary(input.groupId),
+    'groups:create': (input) =>
+      changed(
+        createGroup(
+          host.open(),
+          input.title,
+          input.members.map((c) => host.accountOf(c)),
+        ),
+      ),
+    'groups:add': (input) =>
+      changed(addMember(host.open(), input.groupId, host.accountOf(input.conversationId))),
+    'groups:remove': (input) => changed(removeMember(host.open(), input.groupId, input.accountId)),
+    'groups:make-admin': (input) => changed(makeAdmin(host.open(), input.groupId, input.accountId)),
+    'groups:leave': (input) => changed(leaveGroup(host.open(), input.groupId)),
+    'groups:rename': (input) => changed(renameGroup(host.open(), input.groupId, input.title)),
+    'groups:messages': (input) => {
+      const profile = host.open();
+      const group = loadGroup(profile.db, input.groupId);
+      if (!group) throw new SottoError('UNKNOWN_GROUP');
+      return groupMessagesPage(profile.db, group.ref, input.limit).map((m) =>
+        toMessage(m, input.groupId),
+      );
+    },
+    'groups:send': (input) => {
+      const profile = host.open();
+      const queued = queueGroupText(profile, input.groupId, input.body);
+      host.sendNow();
+      const message = groupMessagesPage(profile.db, queued.groupRef, 50).find(
+        (m) => m.id === queued.id,
+      );
+      if (!message) throw new SottoError('INTERNAL', 'queued message not found');
+      return toMessage(message, input.groupId);
+    },
+    'groups:deliveries': (input) => memberDeliveries(host.open().db, input.messageId),
+  };
+}
+
+function toSummary(group: StoredGroup, self: string): GroupSummary {
+  return {
+    groupId: group.state.groupId,
+    title: group.state.title,
+    revision: group.state.revision,
+    standing: group.standing,
+    members: group.state.members.map((m) => ({
+      accountId: m.accountId,
+      name: m.name,
+      admin: m.admin,
+      self: m.accountId === self,
+    })),
+  };
+}
+
+function toMessage(m: GroupHistoryMessage, groupId: string): GroupMessage {
+  return { ...m, groupId };
+}

@@ -1,0 +1,93 @@
+import { z } from 'zod';
+
+// The IPC methods of group conversations (docs/ipc.md#groups), spread into
+// the contract's method table. Groups are named by their base64 group id;
+// contacts by their conversation id, as everywhere else in the contract.
+
+const id = z.number().int().positive();
+// The contract's message statuses (not imported: the contract imports this file).
+const messageStatusSchema = z.enum(['queued', 'sent', 'delivered', 'failed', 'received']);
+const groupId = z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'a group id is 32 bytes of base64');
+const title = z.string().max(4096);
+
+export const groupSummarySchema = z.object({
+  groupId,
+  title: z.string(),
+  revision: z.number().int().nonnegative(),
+  standing: z.enum(['member', 'left', 'removed']),
+  members: z.array(
+    z.object({ accountId: z.string(), name: z.string(), admin: z.boolean(), self: z.boolean() }),
+  ),
+});
+export type GroupSummary = z.infer<typeof groupSummarySchema>;
+
+export const groupMessageSchema = z.object({
+  id,
+  uuid: z.string(),
+  groupId,
+  outgoing: z.boolean(),
+  senderAccount: z.string(),
+  senderName: z.string().nullable(),
+  sentAt: z.number(),
+  receivedAt: z.number(),
+  body: z.string(),
+  status: messageStatusSchema,
+  /** Outgoing only: members who confirmed delivery, of how many. */
+  delivered: z.object({ count: z.number().int(), of: z.number().int() }).optional(),
+});
+export type GroupMessage = z.infer<typeof groupMessageSchema>;
+
+const inGroup = z.object({ groupId }).strict();
+
+/** Group methods: input and output schemas. */
+export const groupMethods = {
+  'groups:list': { input: z.object({}).strict(), output: z.array(groupSummarySchema) },
+  'groups:get': { input: inGroup, output: groupSummarySchema },
+  /** Members are contacts, named by their conversations. */
+  'groups:create': {
+    input: z.object({ title, members: z.array(id).max(999) }).strict(),
+    output: groupSummarySchema,
+  },
+  'groups:add': {
+    input: z.object({ groupId, conversationId: id }).strict(),
+    output: groupSummarySchema,
+  },
+  'groups:remove': {
+    input: z.object({ groupId, accountId: z.string().max(64) }).strict(),
+    output: groupSummarySchema,
+  },
+  'groups:make-admin': {
+    input: z.object({ groupId, accountId: z.string().max(64) }).strict(),
+    output: groupSummarySchema,
+  },
+  'groups:leave': { input: inGroup, output: groupSummarySchema },
+  'groups:rename': { input: z.object({ groupId, title }).strict(), output: groupSummarySchema },
+  /** Newest first. */
+  'groups:messages': {
+    input: z.object({ groupId, limit: z.number().int().min(1).max(500) }).strict(),
+    output: z.array(groupMessageSchema),
+  },
+  'groups:send': {
+    input: z
+      .object({
+        groupId,
+        body: z
+          .string()
+          .min(1)
+          .max(1024 * 1024),
+      })
+      .strict(),
+    output: groupMessageSchema,
+  },
+  /** Per-member delivery of one outgoing group message. */
+  'groups:deliveries': {
+    input: z.object({ messageId: id }).strict(),
+    output: z.array(
+      z.object({
+        accountId: z.string(),
+        name: z.string().nullable(),
+        deliveredAt: z.number().nullable(),
+      }),
+    ),
+  },
+} as const;

@@ -1,0 +1,85 @@
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { methods, type MethodName, type MethodOutput } from '../../../shared/ipc/contract.ts';
+import { createCoreService } from '../../../electron/core/service/app-service.ts';
+import type { CoreService } from '../../../electron/core/service/types.ts';
+import { profileInvite } from '../../../electron/core/profile/invite.ts';
+import { rejectedCode } from '../../support/errors.ts';
+import { person } from '../../support/group-world.ts';
+import { TEST_KDF, tempDir } from '../../support/profiles.ts';
+
+// The `groups:*` methods over a real core (what the app's group UI will
+// call): inputs parsed by the contract's schemas, as main does.
+
+const services: CoreService[] = [];
+afterEach(async () => {
+  await Promise.all(services.splice(0).map((s) => s.close()));
+});
+
+function call<M extends MethodName>(
+  service: CoreService,
+  method: M,
+  input: unknown = {},
+): Promise<MethodOutput<M>> {
+  const parsed = methods[method].input.parse(input);
+  return service.call(method, parsed as never);
+}
+
+describe('groups through the service', () => {
+  it('creates a group from contacts, sends, renames, lists; refuses what the rules refuse', async () => {
+    const relay = join(tempDir(), 'relay');
+    const bob = await person('Bob', relay);
+    const service = createCoreService({ profileDir: tempDir(), kdfCost: TEST_KDF, sync: false });
+    services.push(service);
+    await call(service, 'profile:create', {
+      displayName: 'Me',
+      passphrase: 'a long passphrase for tests',
+      useKeychain: false,
+      relay,
+    });
+    await call(service, 'profile:invite'); // pins the home relay's id (our member card names it)
+    const contact = await call(service, 'contacts:add', { invite: profileInvite(bob.profile) });
+    const group = await call(service, 'groups:create', {
+      title: 'Hikers',
+      members: [contact.conversationId],
+    });
+    expect(group).toMatchObject({ title: 'Hikers', revision: 0, standing: 'member' });
+    expect(group.members.map((m) => [m.name, m.admin, m.self])).toEqual([
+      ['Me', true, true],
+      ['Bob', false, false],
+    ]);
+    const sent = await call(service, 'groups:send', { groupId: group.groupId, body: 'hello' });
+    expect(sent).toMatchObject({ body: 'hello', outgoing: true, delivered: { count: 0, of: 1 } });
+    expect(
+      (await call(service, 'groups:messages', { groupId: group.groupId, limit: 10 })).map(
+        (m) => m.body,
+      ),
+    ).toEqual(['hello']);
+    expect(
+      (await call(service, 'groups:rename', { groupId: group.groupId, title: 'Climbers' })).title,
+    ).toBe('Climbers');
+    expect((await call(service, 'groups:list')).map((g) => g.title)).toEqual(['Climbers']);
+    expect(await call(service, 'groups:deliveries', { messageId: sent.id })).toEqual([
+      { accountId: bob.profile.account.accountId, name: 'Bob', deliveredAt: null },
+    ]);
+    expect(
+      await rejectedCode(() =>
+        call(service, 'groups:remove', { groupId: group.groupId, accountId: 'nobody' }),
+      ),
+    ).toBe('INVALID_INPUT');
+    expect(
+      await rejectedCode(() => call(service, 'groups:get', { groupId: `${'A'.repeat(43)}=` })),
+    ).toBe('UNKNOWN_GROUP');
+    expect(() => methods['groups:get'].input.parse({ groupId: '../x' })).toThrow();
+    expect(
+      await rejectedCode(() =>
+        call(service, 'groups:rename', { groupId: group.groupId, title: ' ' }),
+      ),
+    ).toBe('INVALID_NAME');
+    const left = await call(service, 'groups:leave', { groupId: group.groupId });
+    expect(left.standing).toBe('left');
+    expect(
+      await rejectedCode(() => call(service, 'groups:send', { groupId: group.groupId, body: 'x' })),
+    ).toBe('NOT_GROUP_MEMBER');
+  }, 120_000);
+});
