@@ -6,6 +6,7 @@ import { createAppRouter } from './router.ts';
 import { connectBridgeEvents } from './events.ts';
 import { installRouteFocus } from './route-focus.ts';
 import './styles/main.css';
+import './styles/narrow.css';
 
 const pinia = createPinia();
 const router = createAppRouter(pinia);
