@@ -12,16 +12,16 @@ const pending = ref<string | null>(null);
 export function useExternalLink() {
   return {
     pending,
-    request(href: string): void {
+    request: (href: string): void => {
       pending.value = safeHref(href);
     },
-    open(): void {
+    open: (): void => {
       const href = pending.value;
       pending.value = null;
       // noopener: the new window gets no handle on this one. Main denies the window and opens the OS browser.
       if (href !== null) window.open(href, '_blank', 'noopener,noreferrer');
     },
-    cancel(): void {
+    cancel: (): void => {
       pending.value = null;
     },
   };
