@@ -2,7 +2,7 @@
 // change removes the focused element and focus falls to <body>: a keyboard or
 // screen-reader user starts over from the top of the window each time.
 import { nextTick } from 'vue';
-import type { RouteLocationNormalized, Router } from 'vue-router';
+import type { Router } from 'vue-router';
 
 /**
  * Elements a screen marks as its starting point (`data-focus-start`), e.g. the
@@ -23,9 +23,25 @@ export function focusScreenStart(root: ParentNode = document): void {
   heading.focus();
 }
 
-// Set by goBack(): the next navigation returns to the element that opened the screen being left.
+// Set by goBack(): the next navigation returns to the control that opened the
+// screen being left. Kept as a selector: the screen returned to is rendered anew.
 let returning = false;
-const openers = new Map<string, HTMLElement>();
+const openers = new Map<string, string>();
+
+/** A selector that finds `element` again after its screen is re-rendered, if it has a test id. */
+function selectorFor(element: HTMLElement): string | null {
+  const testId = element.dataset['testid'];
+  if (!testId) return element.id ? `#${CSS.escape(element.id)}` : null;
+  const keys = ['conversationId', 'messageId'] as const;
+  return keys.reduce(
+    (selector, key) => {
+      const value = element.dataset[key];
+      const attribute = `data-${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+      return value === undefined ? selector : `${selector}[${attribute}="${CSS.escape(value)}"]`;
+    },
+    `[data-testid="${CSS.escape(testId)}"]`,
+  );
+}
 
 /** Leaves the current screen for the previous one (Escape, Alt+Left), or home when there is none. */
 export async function goBack(router: Router): Promise<void> {
@@ -37,16 +53,13 @@ export async function goBack(router: Router): Promise<void> {
   else await router.push({ name: 'home' });
 }
 
-function sameScreen(to: RouteLocationNormalized, from: RouteLocationNormalized): boolean {
-  return to.name === from.name && to.params['id'] === from.params['id'];
-}
-
 /** Moves focus after every in-app navigation; the first screen of a window focuses itself. */
 export function installRouteFocus(router: Router): void {
   router.beforeEach((_to, from) => {
     const active = document.activeElement;
-    if (from.matched.length > 0 && active instanceof HTMLElement && active !== document.body)
-      openers.set(from.fullPath, active);
+    const selector = active instanceof HTMLElement ? selectorFor(active) : null;
+    if (from.matched.length > 0 && selector) openers.set(from.fullPath, selector);
+    else openers.delete(from.fullPath);
   });
   router.afterEach(async (to, from, failure) => {
     const wasReturning = returning;
@@ -54,10 +67,10 @@ export function installRouteFocus(router: Router): void {
     if (failure || from.matched.length === 0) return;
     // A search hit focuses the message it jumps to (MessageList).
     if (to.name === 'chat' && typeof to.query['message'] === 'string') return;
-    if (sameScreen(to, from)) return;
     await nextTick();
-    const opener = openers.get(to.fullPath);
-    if (wasReturning && opener?.isConnected) opener.focus();
+    const selector = openers.get(to.fullPath);
+    const opener = selector ? document.querySelector<HTMLElement>(selector) : null;
+    if (wasReturning && opener) opener.focus();
     else focusScreenStart();
   });
 }

@@ -111,7 +111,7 @@ describe('a message with links, in the app', () => {
     expect(anchors[0]!.attributes('href')).toBe('https://example.org/p');
 
     await anchors[0]!.trigger('click');
-    expect(useExternalLink().pending.value).toBe('https://example.org/p');
+    expect(useExternalLink().pending.value?.href).toBe('https://example.org/p');
     expect(opened).not.toHaveBeenCalled();
     useExternalLink().open();
     expect(opened).toHaveBeenCalledWith('https://example.org/p', '_blank', 'noopener,noreferrer');

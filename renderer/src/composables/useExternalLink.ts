@@ -5,18 +5,20 @@
 import { ref } from 'vue';
 import { safeHref } from '../message-links.ts';
 
-// One pending link for the whole window: one dialog shows it.
-const pending = ref<string | null>(null);
+// One pending link for the whole window: one dialog shows it. A new object per
+// request, so asking again for the same URL is a change the dialog sees.
+const pending = ref<{ readonly href: string } | null>(null);
 
 /** The pending link, and the steps that ask about it, open it or drop it. */
 export function useExternalLink() {
   return {
     pending,
     request: (href: string): void => {
-      pending.value = safeHref(href);
+      const safe = safeHref(href);
+      pending.value = safe === null ? null : { href: safe };
     },
     open: (): void => {
-      const href = pending.value;
+      const href = pending.value?.href ?? null;
       pending.value = null;
       // noopener: the new window gets no handle on this one. Main denies the window and opens the OS browser.
       if (href !== null) window.open(href, '_blank', 'noopener,noreferrer');
