@@ -8,6 +8,7 @@ import {
   readInvite,
   screenshot,
   useSuite,
+  waitForStrength,
 } from './support/harness.ts';
 import { expectAccessible } from './support/axe.ts';
 import { expectFocus, expectInViewport, focused, tabTo } from './support/keyboard.ts';
@@ -65,6 +66,7 @@ describe('the app with the keyboard only, checked by axe in both themes', () => 
     await page.keyboard.type(ALICE_PASS);
     await tabTo(page, 'welcome-relay');
     await page.keyboard.type(suite.relay.url);
+    await waitForStrength(page);
     await press(page, 'Enter');
     await expectFocus(page, 'ready-title');
     const aliceInvite = await readInvite(page);

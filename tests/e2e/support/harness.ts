@@ -260,6 +260,19 @@ export function useSuite(prepare?: () => Promise<void>): Suite {
   };
 }
 
+/**
+ * Waits until the strength meter has scored the passphrase: its dictionaries
+ * load lazily, and until then the form refuses the passphrase as too weak (on
+ * a busy machine that takes seconds).
+ */
+export async function waitForStrength(page: Page): Promise<void> {
+  await expect
+    .poll(() => page.getByTestId('passphrase-strength').first().getAttribute('data-score'), {
+      timeout: 60_000,
+    })
+    .toMatch(/^\d$/);
+}
+
 /** Fills the first-run form and creates the profile. */
 export async function createProfile(
   page: Page,
@@ -271,6 +284,7 @@ export async function createProfile(
   await page.getByTestId('welcome-passphrase').fill(passphrase);
   await page.getByTestId('welcome-passphrase-confirm').fill(passphrase);
   await page.getByTestId('welcome-relay').fill(relay);
+  await waitForStrength(page);
   await page.getByTestId('welcome-create').click();
 }
 
