@@ -66,10 +66,13 @@ describe('backups in the app', () => {
     expect(await page.getByTestId('backup-summary').getAttribute('data-account-matches')).toBe(
       'true',
     );
+    await expectAccessible(page, 'settings, backup verified');
 
     // A new machine: restore at first run, and the history is there.
     const restored = await open(join(tempDir(), 'alice-restored'));
     await restored.page.getByTestId('welcome-restore').click();
+    await restored.page.getByTestId('restore-passphrase').waitFor();
+    await expectAccessible(restored.page, 'restore at first run');
     await restored.page.getByTestId('restore-passphrase').fill(recoveryKey.toLowerCase()); // typed casually: still accepted
     await restored.page
       .getByTestId('restore-new-passphrase')
