@@ -2,28 +2,9 @@
 // needs Electron's binary; where it could not be downloaded (ELECTRON_SKIP_BINARY_DOWNLOAD,
 // no GitHub access) this says so plainly instead of failing deep inside the builder.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { createRequire } from 'node:module';
+import { electronBinary, exitWithoutElectron } from './electron-binary.mjs';
 
-const require = createRequire(import.meta.url);
-
-// Read electron's path.txt ourselves: requiring 'electron' would try to download it.
-function electronBinary() {
-  const pkgDir = dirname(require.resolve('electron/package.json'));
-  const pathFile = join(pkgDir, 'path.txt');
-  if (!existsSync(pathFile)) return undefined;
-  const binary = join(pkgDir, 'dist', readFileSync(pathFile, 'utf8').trim());
-  return existsSync(binary) ? binary : undefined;
-}
-
-if (!electronBinary()) {
-  process.stderr.write(
-    'sotto dist: the Electron binary is not installed (was ELECTRON_SKIP_BINARY_DOWNLOAD set, or is GitHub unreachable?).\n' +
-      'Install it with `node node_modules/electron/install.js` on a machine with internet access, then run `npm run dist` again.\n',
-  );
-  process.exit(2);
-}
+if (!electronBinary()) exitWithoutElectron('run dist');
 
 for (const [cmd, args] of [
   ['npx', ['electron-vite', 'build']],

@@ -4,10 +4,14 @@ import App from './App.vue';
 import { createAppI18n } from './i18n.ts';
 import { createAppRouter } from './router.ts';
 import { connectBridgeEvents } from './events.ts';
+import { installRouteFocus } from './route-focus.ts';
 import './styles/main.css';
+import './styles/narrow.css';
 
 const pinia = createPinia();
-const app = createApp(App).use(pinia).use(createAppI18n()).use(createAppRouter(pinia));
+const router = createAppRouter(pinia);
+installRouteFocus(router);
+const app = createApp(App).use(pinia).use(createAppI18n()).use(router);
 // Events reach the stores for the whole life of the window.
 connectBridgeEvents();
 app.mount('#app');

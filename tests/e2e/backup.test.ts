@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../support/profiles.ts';
 import { createProfile, readInvite, screenshot, useSuite } from './support/harness.ts';
+import { expectAccessible } from './support/axe.ts';
+import { expectInViewport } from './support/keyboard.ts';
 
 // Backups from the app: Settings → Backup exports with a generated recovery
 // key (shown once), verifies the file, and a new machine restores it at first
@@ -38,9 +40,14 @@ describe('backups in the app', () => {
     await page.getByTestId('settings-open').click();
     await page.getByTestId('backup-mode-recovery').click();
     alice.dialogFiles.push(backupFile);
+    // At 200% zoom of a 1200×800 window (600×400 CSS pixels) the key and its button stay in reach.
+    await page.setViewportSize({ width: 600, height: 400 });
     await page.getByTestId('backup-export').click();
     const keyShown = page.getByTestId('backup-recovery-key');
     await expect.poll(() => keyShown.isVisible(), { timeout: 30_000 }).toBe(true);
+    await expectInViewport(page, ['backup-recovery-key', 'backup-recovery-done']);
+    await expectAccessible(page, 'recovery key shown, 200% zoom');
+    await page.setViewportSize({ width: 1200, height: 800 });
     const recoveryKey = (await keyShown.getAttribute('data-value')) ?? '';
     expect(recoveryKey).toMatch(/^[A-Z2-7]{5}(-[A-Z2-7]{5}){5}$/);
     expect((await keyShown.textContent())?.replace(/\W/g, '')).toBe(recoveryKey.replace(/\W/g, '')); // shown in full
@@ -59,10 +66,13 @@ describe('backups in the app', () => {
     expect(await page.getByTestId('backup-summary').getAttribute('data-account-matches')).toBe(
       'true',
     );
+    await expectAccessible(page, 'settings, backup verified');
 
     // A new machine: restore at first run, and the history is there.
     const restored = await open(join(tempDir(), 'alice-restored'));
     await restored.page.getByTestId('welcome-restore').click();
+    await restored.page.getByTestId('restore-passphrase').waitFor();
+    await expectAccessible(restored.page, 'restore at first run');
     await restored.page.getByTestId('restore-passphrase').fill(recoveryKey.toLowerCase()); // typed casually: still accepted
     await restored.page
       .getByTestId('restore-new-passphrase')

@@ -3,11 +3,16 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../support/profiles.ts';
 import { createProfile, readInvite, screenshot, useSuite } from './support/harness.ts';
+import { expectAccessible } from './support/axe.ts';
+import { expectFocus, expectInViewport } from './support/keyboard.ts';
 
 // A contact resets their identity: Bob uses Settings → Security → Reset identity,
 // his core signs a move notice with the old key and sends it to Alice over the
 // real relay; Alice's conversation shows the banner and its composer is blocked
-// until she accepts the new safety number, after which they talk again.
+// until she accepts the new safety number, after which they talk again. The
+// banner leads to comparing safety numbers; accepting is on that screen. Both
+// states are checked by axe, and at 200% zoom (600×400 CSS pixels) both
+// actions stay inside the window.
 
 const suite = useSuite();
 const BOB_PASS = 'bob has a long passphrase too';
@@ -58,8 +63,23 @@ describe('a contact who moved to a new identity, in the app', () => {
     expect(await alice.page.getByTestId('composer-blocked').isVisible()).toBe(true);
     expect(await alice.page.getByTestId('chat-composer').isDisabled()).toBe(true);
     await screenshot(alice.page, '10-identity-changed');
+    await expectAccessible(alice.page, 'identity changed banner');
+    // Comparing is the one (primary) action of the banner; there is no accept there.
+    expect(
+      await alice.page.getByTestId('identity-banner').getByTestId('accept-identity').count(),
+    ).toBe(0);
 
+    await alice.page.setViewportSize({ width: 600, height: 400 });
+    await expectInViewport(alice.page, ['identity-review']);
+    await alice.page.getByTestId('identity-review').click();
+    await expect.poll(() => alice.page.getByTestId('safety-changed').isVisible()).toBe(true);
+    await expectInViewport(alice.page, ['safety-number-digits', 'accept-identity']);
+    await expectAccessible(alice.page, 'safety number after an identity change');
+    await alice.page.setViewportSize({ width: 1200, height: 800 });
+    await screenshot(alice.page, '10b-identity-compare');
     await alice.page.getByTestId('accept-identity').click();
+    // Back in the conversation, ready to write.
+    await expectFocus(alice.page, 'chat-composer');
     await expect.poll(() => alice.page.getByTestId('identity-banner').count()).toBe(0);
     expect(await alice.page.getByTestId('chat-composer').isEnabled()).toBe(true);
     expect(await item.getByTestId('identity-marker').count()).toBe(0);

@@ -70,6 +70,19 @@ describe('a 100,000-message conversation', () => {
       .toBe(1);
     expect(await rows.count()).toBeLessThan(100);
     expect(await page.getByTestId('day-separator').count()).toBeGreaterThan(0);
+    // The pinned day label sits above the history, never over a visible message's text.
+    const covered = await page.evaluate(() => {
+      const pin = document.querySelector('.day-pinned')?.getBoundingClientRect();
+      const view = document.querySelector('[data-testid="chat-history"]')?.getBoundingClientRect();
+      if (!pin || !view) return -1;
+      return [...document.querySelectorAll('[data-testid="message-body"]')].filter((body) => {
+        const r = body.getBoundingClientRect();
+        const top = Math.max(r.top, view.top);
+        const bottom = Math.min(r.bottom, view.bottom);
+        return bottom > top && bottom > pin.top && top < pin.bottom;
+      }).length;
+    });
+    expect(covered).toBe(0);
     await screenshot(page, '08-long-history');
 
     // Scroll up through older pages: each scroll to the top must bring an older

@@ -56,9 +56,13 @@ export const useConversationsStore = defineStore('conversations', () => {
     list.value = list.value.map((c) => (c.id === conversationId ? { ...c, ...patch } : c));
   }
 
+  /**
+   * Tells the core the conversation is read, always: the list row is only a
+   * copy of the core's count from the last refresh, and a message that just
+   * arrived is counted in the core before the row shows it (an early return
+   * on a 0 row left the badge on the open conversation).
+   */
   async function markRead(conversationId: number): Promise<void> {
-    const row = byId.value.get(conversationId);
-    if (row && row.unreadCount === 0) return;
     patchRow(conversationId, { unreadCount: 0 });
     await call('conversations:mark-read', { conversationId });
   }

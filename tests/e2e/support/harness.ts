@@ -91,6 +91,12 @@ export interface AppWindow {
   /** Everything the page logged as an error, and CSP violations. */
   readonly problems: string[];
   /**
+   * https URLs the window asked to open (window.open): Electron's main hands
+   * these to its window-open handler (openExternalIfSafe); here they are
+   * recorded and never fetched.
+   */
+  readonly externalOpens: string[];
+  /**
    * What the next save/open dialogs return, in order (main shows a native
    * dialog for file methods; here the test decides). Empty: the user closed it.
    */
@@ -111,6 +117,23 @@ export async function openApp(
   });
   const page = await context.newPage();
   const problems: string[] = [];
+  const externalOpens: string[] = [];
+  // Only the renderer's own loopback server is ever loaded: an https page is a
+  // link being opened. It is answered locally (never fetched) and the window's
+  // URL recorded once it commits (a request URL would lack the #fragment).
+  await context.route('https://**/*', (route) =>
+    route.fulfill({ status: 200, contentType: 'text/plain', body: '' }),
+  );
+  context.on('page', (opened) => {
+    if (opened === page) return;
+    opened
+      .waitForURL(/^https:/, { timeout: 60_000 })
+      .then(() => {
+        externalOpens.push(opened.url());
+        return opened.close();
+      })
+      .catch(() => undefined); // closed with the suite
+  });
   page.on('console', (message) => {
     if (message.type() === 'error') problems.push(message.text());
   });
@@ -169,6 +192,7 @@ export async function openApp(
     host,
     profileDir,
     problems,
+    externalOpens,
     dialogFiles,
     async close() {
       unsubscribe();
@@ -236,6 +260,19 @@ export function useSuite(prepare?: () => Promise<void>): Suite {
   };
 }
 
+/**
+ * Waits until the strength meter has scored the passphrase: its dictionaries
+ * load lazily, and until then the form refuses the passphrase as too weak (on
+ * a busy machine that takes seconds).
+ */
+export async function waitForStrength(page: Page): Promise<void> {
+  await expect
+    .poll(() => page.getByTestId('passphrase-strength').first().getAttribute('data-score'), {
+      timeout: 60_000,
+    })
+    .toMatch(/^\d$/);
+}
+
 /** Fills the first-run form and creates the profile. */
 export async function createProfile(
   page: Page,
@@ -247,6 +284,7 @@ export async function createProfile(
   await page.getByTestId('welcome-passphrase').fill(passphrase);
   await page.getByTestId('welcome-passphrase-confirm').fill(passphrase);
   await page.getByTestId('welcome-relay').fill(relay);
+  await waitForStrength(page);
   await page.getByTestId('welcome-create').click();
 }
 

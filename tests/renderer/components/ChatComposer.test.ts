@@ -40,6 +40,23 @@ describe('the composer', () => {
     });
   });
 
+  it('messages typed and sent while an earlier one is on its way all go out, in order', async () => {
+    const wrapper = mountComposer();
+    const box = wrapper.get('[data-testid="chat-composer"]');
+    // No settling between them: each send is still awaiting the core when the next Enter comes.
+    for (const text of ['one', 'two', 'three']) {
+      await box.setValue(text);
+      await box.trigger('keydown', { key: 'Enter' });
+    }
+    await settle();
+    expect(fake.callsOf('messages:send')).toEqual([
+      { conversationId: 1, body: 'one' },
+      { conversationId: 1, body: 'two' },
+      { conversationId: 1, body: 'three' },
+    ]);
+    expect((box.element as HTMLTextAreaElement).value).toBe('');
+  });
+
   it('Shift+Enter does not send (the textarea adds the newline)', async () => {
     const wrapper = mountComposer();
     const box = wrapper.get('[data-testid="chat-composer"]');

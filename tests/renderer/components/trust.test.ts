@@ -30,12 +30,15 @@ const router = () =>
 
 describe('the safety number screen', () => {
   it('shows 60 digits in 12 groups of 5, and "Mark as verified" turns into a verified badge', async () => {
+    fake.addConversation({ id: 6, displayName: 'Finn' });
     await useContactsStore(pinia).load();
     const wrapper = mount(SafetyNumberView, {
-      props: { id: '5' },
+      props: { id: '6' },
       global: { plugins: plugins(pinia, router()) },
+      attachTo: document.body,
     });
     await settle();
+    expect(wrapper.find('[data-testid="accept-identity"]').exists()).toBe(false);
     const digits = wrapper.get('[data-testid="safety-number-digits"]');
     const groups = digits.findAll('.safety-group').map((g) => g.text());
     expect(groups).toHaveLength(12);
@@ -45,29 +48,56 @@ describe('the safety number screen', () => {
 
     await wrapper.get('[data-testid="verify-button"]').trigger('click');
     await settle();
-    expect(fake.callsOf('contacts:verify')).toEqual([{ conversationId: 5 }]);
+    expect(fake.callsOf('contacts:verify')).toEqual([{ conversationId: 6 }]);
     expect(wrapper.find('[data-testid="verify-button"]').exists()).toBe(false);
     expect(wrapper.get('[data-testid="verified-badge"]').isVisible()).toBe(true);
+    // The button that had focus is gone: focus moves to the note that replaced it.
+    expect(document.activeElement).toBe(wrapper.get('[data-testid="verified-badge"]').element);
+    // The digits are introduced by a (hidden) heading, not an aria-label a <p> cannot carry.
+    expect(digits.attributes('aria-label')).toBeUndefined();
+    expect(wrapper.get('h2').text()).toBe('Safety number digits');
+    wrapper.unmount();
   });
 });
 
 describe('the identity-change banner', () => {
-  it('Accept tells the core and clears the flag of the open conversation', async () => {
-    const conversations = useConversationsStore(pinia);
-    await conversations.refresh();
-    await conversations.open(5);
-    expect(conversations.active?.identityChanged).toBe(true);
+  it('makes comparing safety numbers the primary action, and offers no accept of its own', () => {
+    const r = router();
     const wrapper = mount(IdentityBanner, {
       props: { conversationId: 5, name: 'Erin' },
-      global: { plugins: plugins(pinia, router()) },
+      global: { plugins: plugins(pinia, r) },
     });
     expect(wrapper.text()).toContain('Erin reset their identity and moved to a new key');
     expect(wrapper.text()).toContain('compare safety numbers with Erin before you accept');
+    const review = wrapper.get('[data-testid="identity-review"]');
+    expect(review.classes()).toContain('primary');
+    expect(review.attributes('href')).toBe('/chat/5/safety-number');
+    expect(wrapper.find('[data-testid="accept-identity"]').exists()).toBe(false);
+    expect(wrapper.findAll('button.primary, a.primary')).toHaveLength(1);
+  });
+
+  it('accepting is one step further, on the safety number screen, and returns to the conversation', async () => {
+    const conversations = useConversationsStore(pinia);
+    await conversations.refresh();
+    await conversations.open(5);
+    await useContactsStore(pinia).load();
+    const r = router();
+    await r.push('/chat/5/safety-number');
+    const wrapper = mount(SafetyNumberView, {
+      props: { id: '5' },
+      global: { plugins: plugins(pinia, r) },
+    });
+    await settle();
+    expect(wrapper.get('[data-testid="safety-changed"]').text()).toContain(
+      'Erin moved to a new key',
+    );
+    expect(wrapper.find('[data-testid="verify-button"]').exists()).toBe(false);
     await wrapper.get('[data-testid="accept-identity"]').trigger('click');
     await settle();
     expect(fake.callsOf('contacts:accept-identity')).toEqual([{ conversationId: 5 }]);
     expect(conversations.active?.identityChanged).toBe(false);
     expect(conversations.byId.get(5)?.identityChanged).toBe(false);
+    expect(r.currentRoute.value.fullPath).toBe('/chat/5');
   });
 });
 

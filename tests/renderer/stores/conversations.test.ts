@@ -8,7 +8,8 @@ import { useAppStore } from '../../../renderer/src/stores/app.ts';
 import { connectBridgeEvents } from '../../../renderer/src/events.ts';
 import ConversationList from '../../../renderer/src/components/ConversationList.vue';
 import type { FakeBridge } from '../fake-bridge.ts';
-import { plugins, settle, setUp, testRouter } from '../helpers.ts';
+import { plugins, settle, setUp, testRouter, waitFor } from '../helpers.ts';
+import { useMessagesStore } from '../../../renderer/src/stores/messages.ts';
 import type { Pinia } from 'pinia';
 
 let fake: FakeBridge;
@@ -79,9 +80,32 @@ describe('the conversation list', () => {
     await conversations.markRead(2);
     expect(conversations.byId.get(2)?.unreadCount).toBe(0);
     expect(fake.callsOf('conversations:mark-read')).toEqual([{ conversationId: 2 }]);
-    // Already read: no second call.
-    await conversations.markRead(2);
-    expect(fake.callsOf('conversations:mark-read')).toHaveLength(1);
+  });
+
+  it('a message arriving in the open conversation leaves no unread badge, though its row still showed 0', async () => {
+    const conversations = useConversationsStore();
+    const messages = useMessagesStore();
+    const disconnect = connectBridgeEvents();
+    try {
+      await conversations.refresh();
+      await conversations.markRead(2);
+      await messages.openLatest(2);
+      expect(conversations.byId.get(2)?.unreadCount).toBe(0);
+      // The core stores and counts the message, then announces it; the list has not refreshed yet.
+      const row = fake.conversations.find((c) => c.id === 2)!;
+      fake.addMessages(2, 2, { start: Date.now() });
+      row.unreadCount = 1;
+      fake.emit('message:new', fake.messages.at(-1)!);
+      await waitFor(
+        () => fake.callsOf('conversations:list').length >= 2,
+        'the list to refresh after the message',
+      );
+      await settle();
+      expect(row.unreadCount).toBe(0);
+      expect(conversations.byId.get(2)?.unreadCount).toBe(0);
+    } finally {
+      disconnect();
+    }
   });
 
   it('a conversations:changed burst refreshes the list once', async () => {

@@ -183,17 +183,22 @@ describe('electron.vite.config.ts', () => {
   });
 });
 
-describe('npm run dist', () => {
+describe.each([
+  ['npm run dist', 'build/dist.mjs'],
+  ['npm start', 'build/start.mjs'],
+])('%s', (command, script) => {
   it.skipIf(electronBinaryInstalled())(
-    'says plainly that the Electron binary is missing, without a stack trace',
+    'says plainly that the Electron binary is missing and what to run, without a stack trace',
     () => {
-      const run = spawnSync(process.execPath, [join(ROOT, 'build/dist.mjs')], {
+      const run = spawnSync(process.execPath, [join(ROOT, script)], {
         cwd: ROOT,
         encoding: 'utf8',
         timeout: 30_000,
       });
       expect(run.status).toBe(2);
       expect(run.stderr).toContain('the Electron binary is not installed');
+      expect(run.stderr).toContain('node node_modules/electron/install.js');
+      expect(run.stderr).toContain(`then run \`${command}\` again`);
       expect(run.stderr).not.toMatch(/^\s+at /m);
     },
   );
