@@ -375,6 +375,19 @@ describe('core service', () => {
     expect((await u.call('settings:get')).theme).toBe('dark');
   });
 
+  it('exports a backup after the app was locked and unlocked', async () => {
+    const { alice, aliceChat } = await pair();
+    await alice.call('messages:send', { conversationId: aliceChat, body: 'before the lock' });
+    await alice.call('profile:lock');
+    await alice.call('profile:unlock', { passphrase: 'alice passphrase' });
+    const exported = await alice.call(
+      'backup:export',
+      { recoveryKey: true },
+      join(tempDir(), 'after-lock.age'),
+    );
+    expect(exported.messages).toBe(1);
+  });
+
   it('exports a backup, verifies it, restores it at first run and merges it twice without duplicates', async () => {
     const { alice, aliceChat } = await pair();
     for (const body of ['one', 'two', 'three'])
