@@ -6,6 +6,23 @@ import { defineConfig } from 'vitest/config';
 // The projects that spawn `sotto` or `sotto-relay` build them first (they run
 // from out/: docs/architecture.md#build).
 const BUILD_CLI = ['tests/support/build-setup.ts'];
+// The four slowest integration files (about 4 of the 14 minutes on an idle
+// 2-core machine): many CLI processes, each deriving a 64 MiB Argon2id key, or
+// kill -9 loops. `npm test` leaves them to `npm run test:slow`; CI runs both.
+const SLOW = [
+  'tests/integration/cli/conversation.test.ts',
+  'tests/integration/cli/crash-recovery.test.ts',
+  'tests/integration/cli/groups.test.ts',
+  'tests/integration/backup/v2-relay.test.ts',
+];
+const INTEGRATION = {
+  environment: 'node',
+  globalSetup: BUILD_CLI,
+  testTimeout: 120_000,
+  hookTimeout: 120_000,
+  // Integration tests spawn processes and hold file locks; keep them apart.
+  fileParallelism: false,
+} as const;
 export default defineConfig({
   test: {
     projects: [
@@ -32,16 +49,13 @@ export default defineConfig({
       },
       {
         test: {
+          ...INTEGRATION,
           name: 'integration',
-          environment: 'node',
           include: ['tests/integration/**/*.test.ts'],
-          globalSetup: BUILD_CLI,
-          testTimeout: 120_000,
-          hookTimeout: 120_000,
-          // Integration tests spawn processes and hold file locks; keep them apart.
-          fileParallelism: false,
+          exclude: SLOW,
         },
       },
+      { test: { ...INTEGRATION, name: 'slow', include: SLOW } },
       {
         // The built renderer in headless Chromium against real cores and a real relay.
         test: {
