@@ -62,6 +62,11 @@ function user(dir?: string): User {
   return u;
 }
 
+/** Creates a passphrase profile on the test relay (or `on`). */
+function createProfile(u: User, displayName: string, passphrase: string, on = relay.url) {
+  return u.call('profile:create', { displayName, passphrase, useKeychain: false, relay: on });
+}
+
 beforeAll(async () => {
   relay = await startRelayProcess(tempDir('sotto-relay-'));
 });
@@ -75,18 +80,8 @@ afterAll(async () => {
 async function pair(): Promise<{ alice: User; bob: User; aliceChat: number; bobChat: number }> {
   const alice = user();
   const bob = user();
-  await alice.call('profile:create', {
-    displayName: 'Alice',
-    passphrase: 'alice passphrase',
-    useKeychain: false,
-    relay: relay.url,
-  });
-  await bob.call('profile:create', {
-    displayName: 'Bob',
-    passphrase: 'bob passphrase 1',
-    useKeychain: false,
-    relay: relay.url,
-  });
+  await createProfile(alice, 'Alice', 'alice passphrase');
+  await createProfile(bob, 'Bob', 'bob passphrase 1');
   const { link: aliceInvite } = await alice.call('profile:invite');
   const { link: bobInvite } = await bob.call('profile:invite');
   const bobSide = await bob.call('contacts:add', { invite: aliceInvite });
@@ -114,12 +109,7 @@ describe('core service', () => {
         u.call('profile:create', { displayName: 'U', useKeychain: true, relay: relay.url }),
       ),
     ).toBe('PASSPHRASE_REQUIRED');
-    const state = await u.call('profile:create', {
-      displayName: 'U',
-      passphrase: 'a fine passphrase',
-      useKeychain: false,
-      relay: relay.url,
-    });
+    const state = await createProfile(u, 'U', 'a fine passphrase');
     expect(state).toMatchObject({
       phase: 'unlocked',
       displayName: 'U',
@@ -153,12 +143,7 @@ describe('core service', () => {
 
   it('locks the UI without closing the profile, and unlocks only with the right passphrase', async () => {
     const u = user();
-    await u.call('profile:create', {
-      displayName: 'U',
-      passphrase: 'a fine passphrase',
-      useKeychain: false,
-      relay: relay.url,
-    });
+    await createProfile(u, 'U', 'a fine passphrase');
     const locked = await u.call('profile:lock', { reason: 'idle' });
     expect(locked).toMatchObject({ phase: 'locked', accountId: null, displayName: null });
     expect(
@@ -220,18 +205,8 @@ describe('core service', () => {
   it('names a contact who writes first from their message (no-override: tests/integration/core/conversation.test.ts)', async () => {
     const alice = user();
     const bob = user();
-    await alice.call('profile:create', {
-      displayName: 'Alice',
-      passphrase: 'alice passphrase',
-      useKeychain: false,
-      relay: relay.url,
-    });
-    await bob.call('profile:create', {
-      displayName: 'Bob',
-      passphrase: 'bob passphrase 1',
-      useKeychain: false,
-      relay: relay.url,
-    });
+    await createProfile(alice, 'Alice', 'alice passphrase');
+    await createProfile(bob, 'Bob', 'bob passphrase 1');
     const bobSide = await bob.call('contacts:add', {
       invite: (await alice.call('profile:invite')).link,
     });
@@ -305,19 +280,9 @@ describe('core service', () => {
     const dead = 'ws://127.0.0.1:9/v1'; // discard port: nothing listens
     const u = user();
     const other = user();
-    await u.call('profile:create', {
-      displayName: 'U',
-      passphrase: 'a fine passphrase',
-      useKeychain: false,
-      relay: dead,
-    });
+    await createProfile(u, 'U', 'a fine passphrase', dead);
     // The invite names its relay's id and token, so the other side's relay is up.
-    await other.call('profile:create', {
-      displayName: 'O',
-      passphrase: 'other passphrase',
-      useKeychain: false,
-      relay: relay.url,
-    });
+    await createProfile(other, 'O', 'other passphrase');
     const contact = await u.call('contacts:add', {
       invite: (await other.call('profile:invite')).link,
     });
@@ -340,12 +305,7 @@ describe('core service', () => {
 
   it('stores settings with defaults and validates them through the contract', async () => {
     const u = user();
-    await u.call('profile:create', {
-      displayName: 'U',
-      passphrase: 'a fine passphrase',
-      useKeychain: false,
-      relay: relay.url,
-    });
+    await createProfile(u, 'U', 'a fine passphrase');
     // The relay is stored in its canonical form (no protocol path); consent to an insecure relay defaults to no.
     expect(await u.call('settings:get')).toEqual({
       relay: relay.url.replace(/\/v2$/, ''),
