@@ -1,6 +1,6 @@
 import {
   IdentityChange,
-  type IdentityKeyPair,
+  IdentityKeyPair,
   IdentityKeyStore,
   type PrivateKey,
   ProtocolAddress,
@@ -8,6 +8,7 @@ import {
   SenderCertificate,
   sealedSenderEncrypt,
   ServerCertificate,
+  SignalMessage,
 } from '@signalapp/libsignal-client';
 import type { IncomingEnvelope, OutgoingEnvelope, Profile } from '../../electron/core/index.ts';
 import { unidentifiedContent } from '../../electron/core/messaging/usmc.ts';
@@ -104,3 +105,28 @@ export function delivered(body: Uint8Array, serverTime = Date.now()): IncomingEn
 }
 
 export { PublicKey };
+
+/**
+ * A genuine seal from `from` around a Whisper message `to` holds no session
+ * for: it unseals, then fails to decrypt (DECRYPT_FAILED). `n` varies the
+ * message so many of them differ.
+ */
+export async function undecryptableSeal(from: Profile, to: Profile, n = 0): Promise<Uint8Array> {
+  const message = SignalMessage._new(
+    4,
+    new Uint8Array(32).fill(n % 256),
+    IdentityKeyPair.generate().publicKey,
+    0,
+    n,
+    new Uint8Array(32),
+    from.account.identity.publicKey,
+    to.account.identity.publicKey,
+    new Uint8Array(0),
+  );
+  return await sealWith(
+    from.account.identity,
+    to,
+    { type: 2, body: message.serialize() },
+    honestCertificate(from.account.identity, from.account.accountId),
+  );
+}

@@ -1,4 +1,3 @@
-import { IdentityKeyPair, SignalMessage } from '@signalapp/libsignal-client';
 import { describe, expect, it } from 'vitest';
 import {
   listConversations,
@@ -16,7 +15,7 @@ import {
   unprocessedEnvelopeCount,
 } from '../../../electron/core/messaging/receive.ts';
 import { flushOutbox, introduce, newProfile } from '../../support/profiles.ts';
-import { delivered, honestCertificate, sealWith } from '../../support/sealing.ts';
+import { delivered, undecryptableSeal } from '../../support/sealing.ts';
 
 // The unprocessed table (migration 0008): an envelope whose inner layer fails
 // is kept raw in the profile by the commit that counts the failure, so the
@@ -24,24 +23,7 @@ import { delivered, honestCertificate, sealWith } from '../../support/sealing.ts
 
 /** A genuine seal from `from` around a Whisper message `to` holds no session for: DECRYPT_FAILED. */
 async function undecryptable(from: Profile, to: Profile): Promise<IncomingEnvelope> {
-  const message = SignalMessage._new(
-    4,
-    new Uint8Array(32).fill(1),
-    IdentityKeyPair.generate().publicKey,
-    0,
-    0,
-    new Uint8Array(32),
-    from.account.identity.publicKey,
-    to.account.identity.publicKey,
-    new Uint8Array(0),
-  );
-  const body = await sealWith(
-    from.account.identity,
-    to,
-    { type: 2, body: message.serialize() },
-    honestCertificate(from.account.identity, from.account.accountId),
-  );
-  return delivered(body);
+  return delivered(await undecryptableSeal(from, to));
 }
 
 function bodies(profile: Profile): string[] {

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { IdentityKeyPair, SignalMessage } from '@signalapp/libsignal-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   listConversations,
@@ -19,7 +18,7 @@ import type { SealedSubmission } from '../../../electron/core/sync/relay.ts';
 import { RELAY_LIMITS } from '../../../shared/relay/protocol.ts';
 import { befriend, enginePerson, relayProcessForTest } from '../../support/engines.ts';
 import type { RelayProcess } from '../../support/relay-process.ts';
-import { honestCertificate, sealWith } from '../../support/sealing.ts';
+import { undecryptableSeal } from '../../support/sealing.ts';
 
 // Issue 11: envelopes whose inner layer fails used to stay unacked, so
 // RELAY_LIMITS.pushWindow of them held back every later envelope on the
@@ -43,23 +42,7 @@ function person(name: string, relay: RelayProcess) {
 async function junkFrom(from: Profile, to: Profile, count: number): Promise<SealedSubmission[]> {
   const submissions: SealedSubmission[] = [];
   for (let i = 0; i < count; i++) {
-    const message = SignalMessage._new(
-      4,
-      new Uint8Array(32).fill(i % 256),
-      IdentityKeyPair.generate().publicKey,
-      0,
-      i,
-      new Uint8Array(32),
-      from.account.identity.publicKey,
-      to.account.identity.publicKey,
-      new Uint8Array(0),
-    );
-    const body = await sealWith(
-      from.account.identity,
-      to,
-      { type: 2, body: message.serialize() },
-      honestCertificate(from.account.identity, from.account.accountId),
-    );
+    const body = await undecryptableSeal(from, to, i);
     submissions.push({
       clientMessageId: randomUUID(),
       recipient: to.account.accountId,
