@@ -22,7 +22,9 @@ export interface AccountContext {
 /** A frame only an account connection may send. */
 export type AccountFrame = Extract<
   ClientFrame,
-  { type: 'keys.publish' | 'keys.status' | 'token.set' | 'account.move' | 'ack' }
+  {
+    type: 'keys.publish' | 'keys.status' | 'token.set' | 'account.move' | 'ack' | 'blob.create';
+  }
 >;
 
 /** Answers one account request; storage failures propagate (the caller answers RELAY_ERR_INTERNAL). */
@@ -53,6 +55,9 @@ export async function answerAccountRequest(
         peer.envelopesAcked(frame.envelopeIds);
       return { type: 'ok', id: frame.id };
     }
+    case 'blob.create':
+      // Contract placeholder: the blob store lands with relay/blobs (issue 13).
+      return errorFrame('RELAY_ERR_UNKNOWN_TYPE', frame.id);
   }
 }
 

@@ -43,6 +43,10 @@ export const ERROR_MESSAGES = {
   NOT_GROUP_ADMIN: 'only an admin of the group can do that',
   NOT_GROUP_MEMBER: 'you are no longer a member of that group',
   GROUP_TOO_LARGE: 'a group has at most 1,000 members',
+  ATTACHMENT_TAMPERED: 'the attachment was altered or damaged; it was not saved',
+  ATTACHMENT_TOO_LARGE: 'the attachment is larger than allowed',
+  ATTACHMENT_NOT_FOUND: 'the attachment is no longer on the relay',
+  UNKNOWN_ATTACHMENT: 'no such attachment',
   CANCELLED: 'the operation was cancelled',
   INTERNAL: 'something went wrong inside Sotto',
 } as const;

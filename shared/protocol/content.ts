@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { PADDED_BASE64 } from './encoding.ts';
 import { deliveryTokenSchema, moveNoticeSchema, relayIdSchema } from '../relay/protocol.ts';
 import { groupIdSchema, groupSnapshotSchema, signedGroupUpdateSchema } from './group.ts';
+import { attachmentPointerSchema, MAX_ATTACHMENTS_PER_MESSAGE } from './attachment.ts';
 
 // What travels inside a libsignal ciphertext: a versioned JSON object, padded
 // so ciphertext length reveals only a 160-byte bucket (docs/message-format.md).
@@ -17,6 +18,12 @@ export const MAX_CONTENT_BYTES = 88 * 1024;
 /** Longest display name, in characters (the core refuses longer ones: INVALID_NAME). */
 export const MAX_NAME_CHARS = 128;
 
+const attachmentsField = z
+  .array(attachmentPointerSchema)
+  .min(1)
+  .max(MAX_ATTACHMENTS_PER_MESSAGE)
+  .optional();
+
 export const contentSchema = z.discriminatedUnion('type', [
   z.object({
     v: z.literal(1),
@@ -24,6 +31,8 @@ export const contentSchema = z.discriminatedUnion('type', [
     id: z.uuid(),
     sentAt: z.number().int().nonnegative(),
     body: z.string().max(MAX_BODY_CHARS),
+    /** Files sent with this message (docs/message-format.md#attachments); `body` is then their caption, possibly empty. */
+    attachments: attachmentsField,
     /** The sender's display name: names a contact who wrote first (never overrides a name the user has). */
     name: z.string().min(1).max(MAX_NAME_CHARS).optional(),
     /**
@@ -88,6 +97,8 @@ export const contentSchema = z.discriminatedUnion('type', [
     id: z.uuid(),
     sentAt: z.number().int().nonnegative(),
     body: z.string().max(MAX_BODY_CHARS),
+    /** One upload, one pointer for the whole group. */
+    attachments: attachmentsField,
   }),
   /** A member could not decrypt a group message: libsignal's DecryptionErrorMessage, pairwise to its sender. */
   z.object({

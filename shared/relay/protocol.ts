@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { PADDED_BASE64 } from '../protocol/encoding.ts';
 import { accountIdSchema } from '../protocol/account-id.ts';
 import { preKeyBundleSchema, publishedKeysSchema } from '../protocol/keys.ts';
+import { blobIdSchema } from '../protocol/attachment.ts';
+import { uploadTokenSchema } from './blobs.ts';
 
 // The Sotto relay wire protocol, version 2. docs/relay-protocol.md is the
 // normative description; this file is its executable form, shared by the relay
@@ -79,6 +81,7 @@ export const RELAY_ERRORS = {
   RELAY_ERR_ACCOUNT_MOVED: 'that account moved to a new identity key',
   RELAY_ERR_RATE_LIMITED: 'too many frames; slow down',
   RELAY_ERR_TOO_MANY_CONNECTIONS: 'too many connections',
+  RELAY_ERR_BLOB_QUOTA: "this account's attachment storage on the relay is full; try again later",
   RELAY_ERR_INTERNAL: 'the relay failed to process the request',
 } as const;
 
@@ -183,6 +186,12 @@ export const clientFrameSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('keys.status'), id: requestId }),
   z.strictObject({ type: z.literal('token.set'), id: requestId, token: deliveryTokenSchema }),
   z.strictObject({ type: z.literal('account.move'), id: requestId, notice: moveNoticeSchema }),
+  /** Reserves an upload of exactly `length` bytes (docs/relay-protocol.md#blobs); the relay's cap and the account's quota apply. */
+  z.strictObject({
+    type: z.literal('blob.create'),
+    id: requestId,
+    length: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+  }),
   z.strictObject({
     type: z.literal('ack'),
     id: requestId,
@@ -246,6 +255,15 @@ export const serverFrameSchema = z.discriminatedUnion('type', [
     kyberPreKeys: z.number().int().nonnegative(),
   }),
   z.strictObject({ type: z.literal('pong'), id: requestId, serverTime: z.number().int() }),
+  /** Answer to blob.create: where to upload (HTTP, docs/relay-protocol.md#blobs) and the upload's bearer secret. */
+  z.strictObject({
+    type: z.literal('blob.created'),
+    id: requestId,
+    blobId: blobIdSchema,
+    uploadToken: uploadTokenSchema,
+    /** When an unfinished upload and, once finished, the blob are deleted (ms since the epoch). */
+    expiresAt: z.number().int().nonnegative(),
+  }),
   z.strictObject({
     type: z.literal('sent'),
     id: requestId,
