@@ -1,5 +1,7 @@
 import { RELAY_LIMITS, type ClientFrame, type ServerFrame } from '../shared/relay/protocol.ts';
 import { sameBytes, tokenHash, verifyMoveNotice } from './auth.ts';
+import { createBlob } from './blobs/create.ts';
+import type { RelayBudgets } from './budgets.ts';
 import { decodeBase64, errorFrame } from './frames.ts';
 import { log } from './log.ts';
 import type { RelaySettings } from './options.ts';
@@ -17,6 +19,7 @@ export interface AccountContext {
   readonly identityKey: Uint8Array;
   readonly settings: RelaySettings;
   readonly registry: ConnectionRegistry;
+  readonly budgets: RelayBudgets;
 }
 
 /** A frame only an account connection may send. */
@@ -56,8 +59,7 @@ export async function answerAccountRequest(
       return { type: 'ok', id: frame.id };
     }
     case 'blob.create':
-      // Contract placeholder: the blob store lands with relay/blobs (issue 13).
-      return errorFrame('RELAY_ERR_UNKNOWN_TYPE', frame.id);
+      return createBlob(frame, context.self, context.settings, context.budgets);
   }
 }
 

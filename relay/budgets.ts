@@ -64,6 +64,8 @@ export class RelayBudgets {
   private readonly addressBytes: BucketMap<string>;
   private readonly addressFetches: BucketMap<string>;
   private readonly deviceFetches: BucketMap<string>;
+  private readonly accountBlobCreates: BucketMap<string>;
+  private readonly addressBlobRequests: BucketMap<string>;
 
   constructor(
     private readonly specs: RelayBudgetSpecs,
@@ -75,6 +77,8 @@ export class RelayBudgets {
     this.addressBytes = new BucketMap(specs.addressBytes, now);
     this.addressFetches = new BucketMap(specs.addressFetches, now);
     this.deviceFetches = new BucketMap(specs.deviceFetches, now);
+    this.accountBlobCreates = new BucketMap(specs.accountBlobCreates, now);
+    this.addressBlobRequests = new BucketMap(specs.addressBlobRequests, now);
   }
 
   /** A new connection's own budgets. */
@@ -119,6 +123,16 @@ export class RelayBudgets {
     return takeAll('device_fetches', [[this.deviceFetches, mailboxKey(mailbox), 1]]);
   }
 
+  /** A blob.create of an account (any of its devices). */
+  blobCreate(accountId: string): Take {
+    return takeAll('blob_creates', [[this.accountBlobCreates, accountId, 1]]);
+  }
+
+  /** A blob HTTP request from an address. */
+  blobRequest(address: string): Take {
+    return takeAll('blob_requests', [[this.addressBlobRequests, address, 1]]);
+  }
+
   /** Forgets full buckets (called from the relay's sweep timer). */
   prune(): void {
     for (const map of [
@@ -128,6 +142,8 @@ export class RelayBudgets {
       this.addressBytes,
       this.addressFetches,
       this.deviceFetches,
+      this.accountBlobCreates,
+      this.addressBlobRequests,
     ])
       map.prune();
   }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { MAX_BLOB_BYTES } from '../shared/protocol/attachment.ts';
 import { DEFAULT_BUDGETS, type RelayBudgetSpecs } from './options.ts';
 import type { BucketSpec } from './token-bucket.ts';
 
@@ -16,6 +17,8 @@ const BUDGET_FLAGS: Readonly<Record<string, keyof RelayBudgetSpecs>> = {
   'connection-refusals': 'connectionRefusals',
   'address-fetches': 'addressFetches',
   'device-fetches': 'deviceFetches',
+  'account-blob-creates': 'accountBlobCreates',
+  'address-blob-requests': 'addressBlobRequests',
 };
 
 const budgetLines = Object.entries(BUDGET_FLAGS)
@@ -51,6 +54,11 @@ Options:
   --max-frames-per-second N         frames per connection per second (default 500)
   --handshake-timeout-ms N          upgrade to ready (default 10000)
   --upgrade-timeout-ms N            TCP connection to complete upgrade request (default 5000)
+  --blob-dir DIR         where attachment blobs live (default DATA/blobs with --data; without
+                         it a --database node serves no blobs): docs/relay-operations.md#blobs
+  --max-blob-bytes N     largest blob accepted (default ${MAX_BLOB_BYTES}: a 100 MiB attachment)
+  --blob-quota-bytes N   declared bytes of unexpired blobs per account (default 1073741824)
+  --blob-idle-timeout-ms N          a blob request's socket may be idle this long (default 30000)
   --budget NAME=BURST/PER_SECOND    replace one token-bucket budget (repeatable); defaults:
 ${budgetLines}
   --ops-port N           serve GET /healthz and GET /metrics (Prometheus) on this port
@@ -102,6 +110,10 @@ const argsSchema = z
     'max-frames-per-second': count(1, 1_000_000).default(500),
     'handshake-timeout-ms': count(100, 600_000).default(10_000),
     'upgrade-timeout-ms': count(100, 600_000).default(5_000),
+    'blob-dir': z.string().min(1).optional(),
+    'max-blob-bytes': count(1, Number.MAX_SAFE_INTEGER).default(MAX_BLOB_BYTES),
+    'blob-quota-bytes': count(1, Number.MAX_SAFE_INTEGER).default(1024 * 1024 * 1024),
+    'blob-idle-timeout-ms': count(100, 600_000).default(30_000),
     budget: z.array(budgetSchema).default([]),
     'ops-port': count(0, 65_535).optional(),
     'ops-host': z.string().min(1).default('127.0.0.1'),
@@ -138,6 +150,10 @@ export function parseCommandLine(): RelayArgs | 'help' {
       'max-frames-per-second': text,
       'handshake-timeout-ms': text,
       'upgrade-timeout-ms': text,
+      'blob-dir': text,
+      'max-blob-bytes': text,
+      'blob-quota-bytes': text,
+      'blob-idle-timeout-ms': text,
       budget: { type: 'string', multiple: true },
       'ops-port': text,
       'ops-host': text,

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { budgetsOf, parseCommandLine, USAGE, type RelayArgs } from './cli-args.ts';
+import type { BlobStore } from './blobs/store.ts';
 import type { OpsServer } from './ops-server.ts';
 import type { RelayStorage } from './storage.ts';
 
@@ -72,6 +74,19 @@ async function openStorage(dataDir: string): Promise<RelayStorage> {
   }
 }
 
+/** The blob directory (--blob-dir, else DATA/blobs); exits 1 if it cannot be made. */
+async function openBlobs(args: RelayArgs): Promise<BlobStore | undefined> {
+  const dir = args['blob-dir'] ?? (args.data === undefined ? undefined : join(args.data, 'blobs'));
+  if (dir === undefined) return undefined;
+  const { FileBlobStore } = await import('./blobs/fs-store.ts');
+  try {
+    return await FileBlobStore.open(dir);
+  } catch (error) {
+    process.stderr.write(`sotto-relay: cannot open the blob directory (${errorCode(error)})\n`);
+    process.exit(1);
+  }
+}
+
 async function main(): Promise<void> {
   let args: ReturnType<typeof parseCommandLine>;
   try {
@@ -98,6 +113,7 @@ async function main(): Promise<void> {
     fail(`cannot read the TLS certificate or key (${errorCode(error)})`);
   }
 
+  const blobStore = await openBlobs(args);
   const storage =
     args.database !== undefined
       ? await openDatabase(args.database)
@@ -123,6 +139,10 @@ async function main(): Promise<void> {
     upgradeTimeoutMs: args['upgrade-timeout-ms'],
     budgets: budgetsOf(args),
     trustProxy: args['trust-proxy'],
+    maxBlobBytes: args['max-blob-bytes'],
+    blobQuotaBytes: args['blob-quota-bytes'],
+    blobIdleTimeoutMs: args['blob-idle-timeout-ms'],
+    ...(blobStore === undefined ? {} : { blobStore }),
     ...(tls === undefined ? {} : { tls }),
   });
   let port: number;

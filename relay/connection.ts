@@ -250,8 +250,8 @@ export class RelayConnection implements MailboxPeer {
     }
     this.registered = true;
     const window = new PushWindow(storage, self, (text) => this.sendText(text));
-    const { settings, registry } = this.env;
-    const context = { self, identityKey: result.identityKey, settings, registry };
+    const { settings, registry, budgets } = this.env;
+    const context = { self, identityKey: result.identityKey, settings, registry, budgets };
     this.ready({ name: 'account', context, window });
     try {
       await this.afterReady(self, window);

@@ -51,6 +51,11 @@ export function instrumentStorage(storage: RelayStorage): RelayStorage {
     }),
     countQueued: timed('countQueued', (...a) => storage.countQueued(...a)),
     expireBefore: timed('expireBefore', (...a) => storage.expireBefore(...a)),
+    createBlob: timed('createBlob', (...a) => storage.createBlob(...a)),
+    blob: timed('blob', (id) => storage.blob(id)),
+    completeBlob: timed('completeBlob', (id) => storage.completeBlob(id)),
+    expiredBlobs: timed('expiredBlobs', (...a) => storage.expiredBlobs(...a)),
+    deleteBlobs: timed('deleteBlobs', (ids) => storage.deleteBlobs(ids)),
     ...(storage.onEnvelopesArrived === undefined
       ? {}
       : { onEnvelopesArrived: (listener) => storage.onEnvelopesArrived?.(listener) }),

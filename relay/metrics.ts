@@ -37,6 +37,16 @@ export const metrics = {
   storage: new Map<string, Histogram>(),
   /** Storage calls that failed, by method. */
   storageErrors: new Map<string, number>(),
+  /** Blob uploads reserved (blob.create answered). */
+  blobsCreated: 0,
+  /** Blob uploads that became complete. */
+  blobsStored: 0,
+  /** Blob bytes received in PATCH bodies and made durable. */
+  blobBytesIn: 0,
+  /** Blob bytes sent in GET answers. */
+  blobBytesOut: 0,
+  /** Blob requests refused, by fixed reason (too_large, quota, token, offset, busy...). */
+  blobRefusals: new Map<string, number>(),
   /** True from SIGTERM on: /healthz answers 503 so the load balancer stops sending clients. */
   draining: false,
 };
@@ -44,6 +54,11 @@ export const metrics = {
 /** Counts one budget refusal (`side`: a fixed name such as 'submit'). */
 export function countBudgetRefusal(side: string): void {
   metrics.budgetRefusals.set(side, (metrics.budgetRefusals.get(side) ?? 0) + 1);
+}
+
+/** Counts one refused blob request (`reason`: a fixed name such as 'quota'). */
+export function countBlobRefusal(reason: string): void {
+  metrics.blobRefusals.set(reason, (metrics.blobRefusals.get(reason) ?? 0) + 1);
 }
 
 /** Records one storage call's duration, and whether it failed. */
@@ -89,6 +104,17 @@ export function renderMetrics(queueDepth: number): string {
   family('sotto_relay_storage_errors_total', 'counter', 'Storage calls that failed.');
   for (const [method, count] of metrics.storageErrors)
     lines.push(`sotto_relay_storage_errors_total{method="${method}"} ${count}`);
+  family('sotto_relay_blobs_created_total', 'counter', 'Blob uploads reserved.');
+  lines.push(`sotto_relay_blobs_created_total ${metrics.blobsCreated}`);
+  family('sotto_relay_blobs_stored_total', 'counter', 'Blob uploads completed.');
+  lines.push(`sotto_relay_blobs_stored_total ${metrics.blobsStored}`);
+  family('sotto_relay_blob_bytes_in_total', 'counter', 'Blob bytes received and made durable.');
+  lines.push(`sotto_relay_blob_bytes_in_total ${metrics.blobBytesIn}`);
+  family('sotto_relay_blob_bytes_out_total', 'counter', 'Blob bytes sent to downloaders.');
+  lines.push(`sotto_relay_blob_bytes_out_total ${metrics.blobBytesOut}`);
+  family('sotto_relay_blob_refusals_total', 'counter', 'Blob requests refused.');
+  for (const [reason, count] of metrics.blobRefusals)
+    lines.push(`sotto_relay_blob_refusals_total{reason="${reason}"} ${count}`);
   family('sotto_relay_draining', 'gauge', '1 once the node drains (SIGTERM).');
   lines.push(`sotto_relay_draining ${metrics.draining ? 1 : 0}`);
   return `${lines.join('\n')}\n`;

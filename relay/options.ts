@@ -1,3 +1,5 @@
+import { MAX_BLOB_BYTES } from '../shared/protocol/attachment.ts';
+import type { BlobStore } from './blobs/store.ts';
 import type { RelayStorage } from './storage.ts';
 import type { BucketSpec } from './token-bucket.ts';
 
@@ -29,6 +31,10 @@ export interface RelayBudgetSpecs {
   readonly addressFetches: BucketSpec;
   /** Bundle fetches of one device's keys, whoever asks (a token holder cannot drain a stock either). */
   readonly deviceFetches: BucketSpec;
+  /** blob.create requests of one account (Signal: 50 per minute or so). */
+  readonly accountBlobCreates: BucketSpec;
+  /** Blob HTTP requests (HEAD, PATCH, GET) from one client address. */
+  readonly addressBlobRequests: BucketSpec;
 }
 
 /** What a relay server needs; everything but `storage` has a documented default. */
@@ -62,14 +68,23 @@ export interface RelayServerOptions {
   readonly trustProxy?: boolean;
   /** TLS key and certificate (PEM): serve wss:// directly. */
   readonly tls?: { readonly key: string | Buffer; readonly cert: string | Buffer };
+  /** Where blob bytes live (docs/relay-protocol.md#blobs); without one, blobs are off. */
+  readonly blobStore?: BlobStore;
+  /** Largest blob accepted, in bytes (default MAX_BLOB_BYTES: what a 100 MiB attachment encrypts to). */
+  readonly maxBlobBytes?: number;
+  /** Declared bytes of unexpired blobs one account may hold (default 1 GiB). */
+  readonly blobQuotaBytes?: number;
+  /** A blob request's socket may be idle this long (headers done, body or reader stalled; default 30 s). */
+  readonly blobIdleTimeoutMs?: number;
   /** Clock, for tests. */
   readonly now?: () => number;
 }
 
 /** Options with every default filled in (tls stays optional). */
-export type RelaySettings = Required<Omit<RelayServerOptions, 'tls' | 'budgets'>> & {
+export type RelaySettings = Required<Omit<RelayServerOptions, 'tls' | 'budgets' | 'blobStore'>> & {
   readonly budgets: RelayBudgetSpecs;
   readonly tls: RelayServerOptions['tls'];
+  readonly blobStore: BlobStore | undefined;
 };
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -87,6 +102,9 @@ export const DEFAULT_BUDGETS: RelayBudgetSpecs = {
   connectionRefusals: { burst: 20, perSecond: 1 },
   addressFetches: { burst: 100, perSecond: 0.1 },
   deviceFetches: { burst: 20, perSecond: 1 / 60 },
+  accountBlobCreates: { burst: 50, perSecond: 1 },
+  // A 100 MiB upload cut every few MiB, and downloads resumed as often: far below this.
+  addressBlobRequests: { burst: 1_000, perSecond: 10 },
 };
 
 /** Fills in the defaults of docs/relay-protocol.md#budgets and #limits. */
@@ -109,6 +127,10 @@ export function relaySettings(options: RelayServerOptions): RelaySettings {
     budgets: { ...DEFAULT_BUDGETS, ...options.budgets },
     trustProxy: options.trustProxy ?? false,
     tls: options.tls,
+    blobStore: options.blobStore,
+    maxBlobBytes: options.maxBlobBytes ?? MAX_BLOB_BYTES,
+    blobQuotaBytes: options.blobQuotaBytes ?? 1024 * MIB,
+    blobIdleTimeoutMs: options.blobIdleTimeoutMs ?? 30_000,
     now: options.now ?? Date.now,
   };
 }

@@ -1,10 +1,12 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
 import { createServer as createTlsServer, Server as TlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { RELAY_LIMITS } from '../shared/relay/protocol.ts';
 import { AddressLimit, clientAddress, isLoopback } from './address-limit.ts';
+import { BlobHttp } from './blobs/http.ts';
+import { sweepBlobs } from './blobs/sweep.ts';
 import { RelayBudgets } from './budgets.ts';
 import { RelayConnection } from './connection.ts';
 import { log } from './log.ts';
@@ -32,15 +34,17 @@ const LEGACY_PATH = '/v1';
 /** How long a closing peer gets to answer the close handshake before the socket is cut. */
 const CLOSE_GRACE_MS = 2_000;
 
-function createHttp(settings: RelaySettings): Server {
-  const refuse: Parameters<typeof createServer>[1] = (_request, response) => {
-    response.writeHead(426, { 'content-type': 'text/plain', connection: 'close' });
-    response.end(`sotto-relay speaks WebSocket at ${RELAY_PATH}\n`);
-  };
+function createHttp(settings: RelaySettings, onRequest: RequestListener): Server {
+  // requestTimeout off: a 100 MiB PATCH on a slow link may take long; blob
+  // requests have their own idle timeout instead, and headers the upgrade deadline.
+  const options = { requestTimeout: 0 };
   return settings.tls
     ? // handshakeTimeout: a TLS handshake that stalls counts against the upgrade deadline too.
-      createTlsServer({ ...settings.tls, handshakeTimeout: settings.upgradeTimeoutMs }, refuse)
-    : createServer(refuse);
+      createTlsServer(
+        { ...settings.tls, ...options, handshakeTimeout: settings.upgradeTimeoutMs },
+        onRequest,
+      )
+    : createServer(options, onRequest);
 }
 
 /**
@@ -57,8 +61,16 @@ export function createRelayServer(options: RelayServerOptions): RelayServer {
   const timers: NodeJS.Timeout[] = [];
   const upgradeDeadlines = new WeakMap<Duplex, NodeJS.Timeout>();
   let closing = false;
+  const blobs = new BlobHttp(settings, budgets);
 
-  const http = createHttp(settings);
+  // Blobs (docs/relay-protocol.md#blobs); any other plain HTTP request is told to upgrade.
+  const http = createHttp(settings, (request, response) => {
+    clearTimeout(upgradeDeadlines.get(request.socket));
+    if (BlobHttp.matches(request))
+      return blobs.handle(request, response, clientAddress(request, settings.trustProxy));
+    response.writeHead(426, { 'content-type': 'text/plain', connection: 'close' });
+    response.end(`sotto-relay speaks WebSocket at ${RELAY_PATH}\n`);
+  });
   // perMessageDeflate off: the payload limit then bounds memory, and ciphertext does not compress anyway.
   const wss = new WebSocketServer({
     noServer: true,
@@ -144,6 +156,8 @@ export function createRelayServer(options: RelayServerOptions): RelayServer {
         await new Promise((resolve) => setImmediate(resolve));
       }
       if (expired > 0) log.info('ttl.expired', { envelopes: expired });
+      const blobsSwept = await sweepBlobs(settings, () => closing);
+      if (blobsSwept > 0) log.info('ttl.blobs_expired', { blobs: blobsSwept });
     } catch {
       log.error('ttl.sweep_failed');
     } finally {
@@ -186,7 +200,10 @@ export function createRelayServer(options: RelayServerOptions): RelayServer {
       closing = true;
       timers.splice(0).forEach(clearInterval);
       const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
-      await Promise.all([...connections].map((connection) => connection.shutdown(CLOSE_GRACE_MS)));
+      await Promise.all([
+        ...[...connections].map((connection) => connection.shutdown(CLOSE_GRACE_MS)),
+        blobs.drain(CLOSE_GRACE_MS),
+      ]);
       http.closeAllConnections();
       await stopped;
       // A sweep in progress finishes before the caller closes the storage.

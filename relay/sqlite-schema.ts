@@ -106,6 +106,24 @@ const MIGRATIONS: readonly string[] = [
          OR (recipient = '' AND recipient_device = 0);
   END;
   `,
+  `
+  -- Attachment blobs (docs/relay-protocol.md#blobs): the bytes live in the
+  -- BlobStore under storage_key (random, not the blob id: a directory listing
+  -- must not hand out capabilities); token_hash is SHA-256 of the upload
+  -- token; length is the declared length, which counts against the
+  -- uploader's quota until expires_at, finished or not.
+  CREATE TABLE blobs (
+    blob_id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL,
+    storage_key TEXT NOT NULL UNIQUE,
+    token_hash BLOB NOT NULL,
+    length INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    complete INTEGER NOT NULL DEFAULT 0
+  ) STRICT;
+  CREATE INDEX blobs_account ON blobs (account_id, expires_at);
+  CREATE INDEX blobs_expiry ON blobs (expires_at);
+  `,
 ];
 
 /** The data directory holds a protocol-1 relay database, which a protocol-2 relay cannot serve. */

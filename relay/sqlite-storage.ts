@@ -5,6 +5,8 @@ import type { AccountId } from '../shared/protocol/account-id.ts';
 import type { PublishedKeys } from '../shared/protocol/keys.ts';
 import type { RelayId } from '../shared/relay/protocol.ts';
 import { log } from './log.ts';
+import type { BlobId } from '../shared/protocol/attachment.ts';
+import { SqliteBlobs } from './sqlite-blobs.ts';
 import { SqliteMailboxes } from './sqlite-envelopes.ts';
 import { SqliteKeyDirectory } from './sqlite-keys.ts';
 import { accountFromRow, identityKeyRowSchema, relayIdRowSchema } from './sqlite-rows.ts';
@@ -13,11 +15,14 @@ import type {
   AccountRecord,
   AckResult,
   DeviceRegistration,
+  ExpiredBlob,
   KeyIds,
   Mailbox,
+  NewBlob,
   NewEnvelope,
   OneTimeKeyCounts,
   RelayStorage,
+  StoredBlob,
   StoredEnvelope,
   StoreLimits,
   StoreResult,
@@ -49,6 +54,7 @@ const DB_FILES = [RELAY_DB_FILE, `${RELAY_DB_FILE}-wal`, `${RELAY_DB_FILE}-shm`]
 export class SqliteRelayStorage implements RelayStorage {
   private readonly keys: SqliteKeyDirectory;
   private readonly mailboxes: SqliteMailboxes;
+  private readonly blobs: SqliteBlobs;
 
   private constructor(
     private readonly db: Database,
@@ -56,6 +62,7 @@ export class SqliteRelayStorage implements RelayStorage {
   ) {
     this.keys = new SqliteKeyDirectory(db);
     this.mailboxes = new SqliteMailboxes(db);
+    this.blobs = new SqliteBlobs(db);
   }
 
   /**
@@ -188,6 +195,26 @@ export class SqliteRelayStorage implements RelayStorage {
 
   expireBefore(cutoff: number, limit: number): Promise<number> {
     return this.run(() => this.db.transaction(() => this.mailboxes.expire(cutoff, limit))());
+  }
+
+  createBlob(blob: NewBlob, quotaBytes: number, now: number): Promise<'created' | 'over-quota'> {
+    return this.run(() => this.db.transaction(() => this.blobs.create(blob, quotaBytes, now))());
+  }
+
+  blob(blobId: BlobId): Promise<StoredBlob | undefined> {
+    return this.run(() => this.blobs.get(blobId));
+  }
+
+  completeBlob(blobId: BlobId): Promise<void> {
+    return this.run(() => this.blobs.complete(blobId));
+  }
+
+  expiredBlobs(now: number, limit: number): Promise<ExpiredBlob[]> {
+    return this.run(() => this.blobs.expired(now, limit));
+  }
+
+  deleteBlobs(blobIds: readonly BlobId[]): Promise<void> {
+    return this.run(() => this.db.transaction(() => this.blobs.delete(blobIds))());
   }
 
   close(): Promise<void> {

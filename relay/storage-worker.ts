@@ -37,6 +37,11 @@ const METHODS = [
   'deleteAcked',
   'countQueued',
   'expireBefore',
+  'createBlob',
+  'blob',
+  'completeBlob',
+  'expiredBlobs',
+  'deleteBlobs',
   'close',
 ] as const satisfies readonly StorageMethod[];
 

@@ -1,4 +1,5 @@
 import type { AccountId } from '../shared/protocol/account-id.ts';
+import type { BlobId } from '../shared/protocol/attachment.ts';
 import type { PreKeyBundleData, PublishedKeys } from '../shared/protocol/keys.ts';
 import type { RelayId } from '../shared/relay/protocol.ts';
 
@@ -90,6 +91,38 @@ export interface DeviceRegistration {
   readonly registrationId: number;
 }
 
+/** A blob upload the relay accepted (blob.create), before its row exists. */
+export interface NewBlob {
+  /** The capability: 16 random bytes, base64url (shared/protocol/attachment.ts). */
+  readonly blobId: BlobId;
+  /** The uploading account (for its quota only; never told to downloaders). */
+  readonly accountId: AccountId;
+  /** Where the BlobStore keeps the bytes (relay/blobs/store.ts); not the blob id. */
+  readonly storageKey: string;
+  /** SHA-256 of the upload token. */
+  readonly tokenHash: Uint8Array;
+  /** Declared length in bytes (what counts against the quota). */
+  readonly length: number;
+  /** When the blob is deleted, finished or not (ms since the epoch). */
+  readonly expiresAt: number;
+}
+
+/** A blob's row as HEAD, PATCH and GET need it. */
+export interface StoredBlob {
+  readonly storageKey: string;
+  readonly tokenHash: Uint8Array;
+  readonly length: number;
+  readonly expiresAt: number;
+  /** True once every byte arrived (only complete blobs are served). */
+  readonly complete: boolean;
+}
+
+/** An expired blob the sweep deletes: its bytes first, then its row. */
+export interface ExpiredBlob {
+  readonly blobId: BlobId;
+  readonly storageKey: string;
+}
+
 /** The relay's persistent state. Implementations must make each method atomic. */
 export interface RelayStorage {
   /** This relay's identifier, created with its data (base64url of 16 random bytes). */
@@ -129,6 +162,21 @@ export interface RelayStorage {
   countQueued(mailbox: Mailbox): Promise<number>;
   /** Deletes at most `limit` envelopes received before `cutoff`; returns how many. */
   expireBefore(cutoff: number, limit: number): Promise<number>;
+  /**
+   * Records a new blob unless the account's unexpired blobs (declared
+   * lengths, complete or not, as of `now`) plus this one would exceed
+   * `quotaBytes`; checked and inserted atomically, so racing creates cannot
+   * overshoot the quota.
+   */
+  createBlob(blob: NewBlob, quotaBytes: number, now: number): Promise<'created' | 'over-quota'>;
+  /** A blob's row, or undefined if unknown (expired rows are returned until swept: callers check expiresAt). */
+  blob(blobId: BlobId): Promise<StoredBlob | undefined>;
+  /** Marks a blob complete (every byte is durable in the BlobStore). */
+  completeBlob(blobId: BlobId): Promise<void>;
+  /** Up to `limit` blobs whose expiresAt is at or before `now`. */
+  expiredBlobs(now: number, limit: number): Promise<ExpiredBlob[]>;
+  /** Deletes these blobs' rows (the sweep deleted their bytes first). */
+  deleteBlobs(blobIds: readonly BlobId[]): Promise<void>;
   /**
    * For storage shared by several relay nodes: calls `listener` when another
    * node stored envelopes for these mailboxes, or with 'all' when every local

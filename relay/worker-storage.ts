@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { AccountId } from '../shared/protocol/account-id.ts';
+import type { BlobId } from '../shared/protocol/attachment.ts';
 import type { PublishedKeys } from '../shared/protocol/keys.ts';
 import { relayIdSchema, type RelayId } from '../shared/relay/protocol.ts';
 import { log } from './log.ts';
@@ -9,11 +10,14 @@ import type {
   AccountRecord,
   AckResult,
   DeviceRegistration,
+  ExpiredBlob,
   KeyIds,
   Mailbox,
+  NewBlob,
   NewEnvelope,
   OneTimeKeyCounts,
   RelayStorage,
+  StoredBlob,
   StoredEnvelope,
   StoreLimits,
   StoreResult,
@@ -189,6 +193,30 @@ export class WorkerRelayStorage implements RelayStorage {
 
   async expireBefore(cutoff: number, limit: number): Promise<number> {
     return (await this.call('expireBefore', cutoff, limit)) as number;
+  }
+
+  async createBlob(
+    blob: NewBlob,
+    quotaBytes: number,
+    now: number,
+  ): Promise<'created' | 'over-quota'> {
+    return (await this.call('createBlob', blob, quotaBytes, now)) as 'created' | 'over-quota';
+  }
+
+  async blob(blobId: BlobId): Promise<StoredBlob | undefined> {
+    return (await this.call('blob', blobId)) as StoredBlob | undefined;
+  }
+
+  async completeBlob(blobId: BlobId): Promise<void> {
+    await this.call('completeBlob', blobId);
+  }
+
+  async expiredBlobs(now: number, limit: number): Promise<ExpiredBlob[]> {
+    return (await this.call('expiredBlobs', now, limit)) as ExpiredBlob[];
+  }
+
+  async deleteBlobs(blobIds: readonly BlobId[]): Promise<void> {
+    await this.call('deleteBlobs', blobIds);
   }
 
   async close(): Promise<void> {

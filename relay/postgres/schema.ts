@@ -126,6 +126,23 @@ const MIGRATIONS: readonly string[] = [
     RETURN QUERY SELECT 'stored'::text, p_id;
   END $$;
   `,
+  `
+  -- Attachment blobs (docs/relay-protocol.md#blobs). The bytes live in the
+  -- BlobStore under storage_key (random, never the blob id: the id is a
+  -- capability); token_hash is SHA-256 of the upload token; length, the
+  -- declared length, counts against the uploader's quota until expires_at.
+  CREATE TABLE blob (
+    blob_id     text PRIMARY KEY,
+    account_id  uuid NOT NULL,
+    storage_key text NOT NULL UNIQUE,
+    token_hash  bytea NOT NULL,
+    length      bigint NOT NULL,
+    expires_at  bigint NOT NULL,
+    complete    boolean NOT NULL DEFAULT false
+  );
+  CREATE INDEX blob_account ON blob (account_id, expires_at);
+  CREATE INDEX blob_expiry ON blob (expires_at);
+  `,
 ];
 
 /**

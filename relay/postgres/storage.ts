@@ -1,21 +1,26 @@
 import pg from 'pg';
 import type { AccountId } from '../../shared/protocol/account-id.ts';
+import type { BlobId } from '../../shared/protocol/attachment.ts';
 import type { PublishedKeys } from '../../shared/protocol/keys.ts';
 import type { RelayId } from '../../shared/relay/protocol.ts';
 import type {
   AccountRecord,
   AckResult,
   DeviceRegistration,
+  ExpiredBlob,
   KeyIds,
   Mailbox,
+  NewBlob,
   NewEnvelope,
   OneTimeKeyCounts,
   RelayStorage,
+  StoredBlob,
   StoredEnvelope,
   StoreLimits,
   StoreResult,
   TakenBundle,
 } from '../storage.ts';
+import { postgresBlobs } from './blobs.ts';
 import { postgresKeys } from './keys.ts';
 import { postgresMailboxes } from './mailboxes.ts';
 import { accountFromRow, identityKeyRowSchema, relayIdRowSchema } from './rows.ts';
@@ -197,6 +202,30 @@ export class PostgresRelayStorage implements RelayStorage {
       if ((rows[0] as { mine?: unknown } | undefined)?.mine !== true) return 0;
       return await postgresMailboxes.expire(db, cutoff, limit);
     });
+  }
+
+  async createBlob(
+    blob: NewBlob,
+    quotaBytes: number,
+    now: number,
+  ): Promise<'created' | 'over-quota'> {
+    return await this.transaction((db) => postgresBlobs.create(db, blob, quotaBytes, now));
+  }
+
+  async blob(blobId: BlobId): Promise<StoredBlob | undefined> {
+    return await postgresBlobs.get(this.pool, blobId);
+  }
+
+  async completeBlob(blobId: BlobId): Promise<void> {
+    await postgresBlobs.complete(this.pool, blobId);
+  }
+
+  async expiredBlobs(now: number, limit: number): Promise<ExpiredBlob[]> {
+    return await postgresBlobs.expired(this.pool, now, limit);
+  }
+
+  async deleteBlobs(blobIds: readonly BlobId[]): Promise<void> {
+    await postgresBlobs.delete(this.pool, blobIds);
   }
 
   async close(): Promise<void> {
