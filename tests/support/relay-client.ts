@@ -35,6 +35,7 @@ const ANSWER_TYPES: ReadonlySet<string> = new Set([
   'bundle',
   'keys.status',
   'pong',
+  'blob.created',
   'error',
 ]);
 
