@@ -4,6 +4,7 @@ import { accountIdSchema, type AccountId } from '../../../shared/protocol/accoun
 import type { Mailbox, NewEnvelope, RelayStorage, StoreResult } from '../../../relay/storage.ts';
 import { newDevice } from '../../support/relay-client.ts';
 import { publishedKeysFor } from './fixtures.ts';
+import { BLOB_CONTRACT } from './storage-contract-blobs.ts';
 
 // The RelayStorage contract (relay/storage.ts), one suite for every backend:
 // storage-contract.test.ts runs it on SQLite (in-thread and in its worker) and
@@ -352,5 +353,7 @@ export function describeStorageContract(backend: string, open: OpenStorage): voi
         ]);
       },
     );
+
+    for (const [name, body] of BLOB_CONTRACT) withStorage(name, body);
   });
 }
