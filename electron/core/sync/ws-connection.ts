@@ -233,6 +233,7 @@ export class RelayConnection {
       case 'pong':
       case 'sent':
       case 'sent.multi':
+      case 'blob.created':
       case 'error': {
         if (frame.id === undefined) return; // an unsolicited error: the close that follows tells the rest
         const pending = this.pending.get(frame.id);

@@ -7,6 +7,7 @@ import {
   type WireEnvelope,
 } from '../../../shared/relay/protocol.ts';
 import { SottoError } from '../errors.ts';
+import type { BlobUpload } from './blobs.ts';
 import { RelayUnavailableError } from './relay-failure.ts';
 import type {
   BundleRequest,
@@ -102,6 +103,14 @@ export class WebSocketHomeRelay implements HomeRelay {
 
   async registerToken(token: Uint8Array): Promise<void> {
     await this.request({ type: 'token.set', token: toBase64(token) });
+  }
+
+  /** Reserves a blob upload of exactly `length` bytes (blob.create, docs/relay-protocol.md#blobs). */
+  async createBlob(length: number): Promise<BlobUpload> {
+    const frame = await this.request({ type: 'blob.create', length });
+    if (frame.type !== 'blob.created') throw new SottoError('RELAY_REFUSED', 'RELAY_ERR_MALFORMED');
+    const { blobId, uploadToken, expiresAt } = frame;
+    return { blobId, uploadToken, length, expiresAt };
   }
 
   async moveAccount(notice: MoveNotice): Promise<void> {
