@@ -1,7 +1,7 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { BLOB_PATH_PREFIX, TUS_PATCH_CONTENT_TYPE, TUS_VERSION } from '../../shared/relay/blobs.ts';
-import { RelayTestClient, type TestDevice, connectAs } from './relay-client.ts';
+import { type RelayTestClient, type TestDevice, connectAs } from './relay-client.ts';
 
 // Blob HTTP for relay tests (docs/relay-protocol.md#blobs): well-formed
 // requests through node:http, and a raw socket for what node:http will not

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpBlobDownloads, WebSocketBlobUploads } from '../../../electron/core/sync/ws-blobs.ts';
 import { WebSocketHomeRelay } from '../../../electron/core/sync/ws-home-relay.ts';
@@ -46,8 +47,13 @@ function uploaderFor(device: TestDevice = newDevice()): WebSocketBlobUploads {
 }
 const downloads = () => new HttpBlobDownloads((relay?.url ?? '').replace(/\/v2$/, ''));
 
-async function* pieces(bytes: Uint8Array, size = 64 * 1024): AsyncIterable<Uint8Array> {
-  for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
+/** The bytes as an async stream of chunks (as the core reads its ciphertext file). */
+function pieces(bytes: Uint8Array, size = 64 * 1024): AsyncIterable<Uint8Array> {
+  return Readable.from(
+    Array.from({ length: Math.ceil(bytes.length / size) }, (_, i) =>
+      bytes.subarray(i * size, (i + 1) * size),
+    ),
+  );
 }
 async function collect(body: AsyncIterable<Uint8Array>): Promise<Buffer> {
   const chunks: Uint8Array[] = [];
