@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../support/cli.ts';
 import { tempDir } from '../../support/profiles.ts';
 import { type RelayProcess, startRelayProcess } from '../../support/relay-process.ts';
+import { selfSigned } from '../../support/tls-cert.ts';
 
 // Two real `sotto` CLI profiles talking through a real `sotto-relay` serving
 // wss:// with a self-signed certificate (made here with the openssl CLI). The
@@ -16,37 +16,8 @@ afterEach(async () => {
 
 const KDF = ['--kdf-memory', '64', '--kdf-iterations', '3']; // the CLI's floor (docs/key-file.md)
 
-function selfSigned(dir: string): { cert: string; key: string } {
-  const cert = join(dir, 'cert.pem');
-  const key = join(dir, 'key.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-    ],
-    { stdio: 'ignore' },
-  );
-  return { cert, key };
-}
-
 async function tlsRelay(): Promise<{ url: string; cert: string }> {
-  const { cert, key } = selfSigned(tempDir());
+  const { cert, key } = selfSigned(tempDir(), '127.0.0.1');
   const relay = await startRelayProcess(tempDir(), {
     args: ['--tls-cert', cert, '--tls-key', key],
   });
