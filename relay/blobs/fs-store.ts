@@ -47,6 +47,9 @@ export class FileBlobStore implements BlobStore {
   }
 
   async append(key: string, offset: number, source: Readable, maxBytes: number): Promise<Appended> {
+    // Errors of the source surface through its iterator below; this listener
+    // only keeps one that happens while the file opens from going unhandled.
+    source.on('error', () => undefined);
     // 'r+': the file must exist (create made it); a swept blob's file is not brought back.
     const file = await open(this.path(key), 'r+');
     let position = offset;
