@@ -27,6 +27,8 @@ export const LOOPBACK_TEST_ARGS: readonly string[] = [
   'address-bytes=10000000000/1000000000',
   '--budget',
   'address-fetches=100000/10000',
+  '--budget',
+  'address-blob-requests=100000/10000',
 ];
 
 /** Which store a relay gets for a data directory: by default `--data DIR` (embedded SQLite). */

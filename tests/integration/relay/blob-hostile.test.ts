@@ -83,7 +83,40 @@ describe('blob.create refusals', () => {
   });
 });
 
+describe('blob.create malformed', () => {
+  it('closes the connection for a length that is zero, negative, fractional or past 2^53, or extra members', async () => {
+    for (const frame of [
+      { type: 'blob.create', id: 1, length: 0 },
+      { type: 'blob.create', id: 1, length: -5 },
+      { type: 'blob.create', id: 1, length: 1.5 },
+      { type: 'blob.create', id: 1, length: 1e20 },
+      { type: 'blob.create', id: 1, length: '10' },
+      { type: 'blob.create', id: 1, length: 10, blobId: 'AAAAAAAAAAAAAAAAAAAAAA' },
+    ]) {
+      const { client } = await connectAs(started().url, newDevice());
+      client.sendJson(frame);
+      expect(await client.next('error')).toMatchObject({ code: 'RELAY_ERR_MALFORMED' });
+      expect((await client.closed).code).toBe(1008);
+    }
+  });
+});
+
 describe('blob HTTP refusals', () => {
+  it('never changes a complete blob, not even for its own uploader', async () => {
+    const { port } = started();
+    const bytes = randomBytes(500);
+    const blob = await fresh(bytes.length);
+    expect((await patch(port, blob, 0, bytes)).status).toBe(204);
+    const rewrite = await patch(port, blob, 0, randomBytes(500));
+    expect(rewrite.status).toBe(409);
+    expect(rewrite.headers['upload-offset']).toBe('500');
+    const append = await patch(port, blob, 500, randomBytes(1));
+    expect(append.status).toBe(413);
+    const empty = await patch(port, blob, 500, new Uint8Array(0));
+    expect(empty.status).toBe(204);
+    expect((await blobRequest(port, 'GET', blob.blobId)).body.equals(bytes)).toBe(true);
+  });
+
   it('answers 401 without a token and 404 for a wrong token, another blob’s token or an unknown id', async () => {
     const { port } = started();
     const [blob, other] = [await fresh(), await fresh()];
