@@ -78,9 +78,13 @@ describe('the sotto-relay process', () => {
     const sender = await connectAnonymous(first.url);
     await sendOk(sender, bob.device, bob.token);
     const files = readdirSync(dataDir);
-    expect(files).toEqual(expect.arrayContaining(['relay.db', 'relay.db-wal', 'relay.db-shm']));
+    expect(files).toEqual(
+      expect.arrayContaining(['relay.db', 'relay.db-wal', 'relay.db-shm', 'blobs']),
+    );
     expect(mode(dataDir)).toBe(0o700);
-    for (const name of files) expect(mode(join(dataDir, name))).toBe(0o600);
+    // blobs/ holds attachment blobs (docs/relay-operations.md#blobs), 0700 like its parent.
+    for (const name of files)
+      expect(mode(join(dataDir, name))).toBe(name === 'blobs' ? 0o700 : 0o600);
     await Promise.all([bob.client.close(), sender.close()]);
     expect(await first.stop()).toBe(0);
 
@@ -91,6 +95,7 @@ describe('the sotto-relay process', () => {
     const second = await startRelayProcess(dataDir);
     expect(mode(dataDir)).toBe(0o700);
     expect(mode(join(dataDir, 'relay.db'))).toBe(0o600);
+    expect(mode(join(dataDir, 'blobs'))).toBe(0o700);
     for (const name of readdirSync(dataDir).filter((n) => n.startsWith('relay.db')))
       expect(mode(join(dataDir, name))).toBe(0o600);
     expect(await second.stop()).toBe(0);
@@ -213,7 +218,10 @@ describe('the sotto-relay process', () => {
     const rows = db.prepare('SELECT typeof(body) AS kind, body FROM envelopes').all();
     db.close();
     expect(rows).toEqual([{ kind: 'blob', body: queued }]);
-    const files = readdirSync(dataDir).map((name) => readFileSync(join(dataDir, name)));
+    const files = readdirSync(dataDir, { recursive: true, encoding: 'utf8' })
+      .map((name) => join(dataDir, name))
+      .filter((path) => statSync(path).isFile())
+      .map((path) => readFileSync(path));
     expect(files.some((file) => file.includes(acked))).toBe(false);
     expect(files.some((file) => file.includes(toBase64(queued)))).toBe(false);
   });
