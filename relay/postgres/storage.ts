@@ -2,9 +2,11 @@ import pg from 'pg';
 import type { AccountId } from '../../shared/protocol/account-id.ts';
 import type { PublishedKeys } from '../../shared/protocol/keys.ts';
 import type { RelayId } from '../../shared/relay/protocol.ts';
+import type { BucketSpec } from '../token-bucket.ts';
 import type {
   AccountRecord,
   AckResult,
+  BudgetLease,
   DeviceRegistration,
   KeyIds,
   Mailbox,
@@ -16,6 +18,7 @@ import type {
   StoreResult,
   TakenBundle,
 } from '../storage.ts';
+import { postgresBudgets } from './budgets.ts';
 import { postgresKeys } from './keys.ts';
 import { postgresMailboxes } from './mailboxes.ts';
 import { accountFromRow, identityKeyRowSchema, relayIdRowSchema } from './rows.ts';
@@ -195,8 +198,20 @@ export class PostgresRelayStorage implements RelayStorage {
       // Another node is sweeping: two sweeps would only wait on each other's rows.
       const { rows } = await db.query('SELECT pg_try_advisory_xact_lock($1) AS mine', [SWEEP_LOCK]);
       if ((rows[0] as { mine?: unknown } | undefined)?.mine !== true) return 0;
+      // The sweep also forgets full budget buckets, so the table holds only the active ones.
+      await postgresBudgets.prune(db);
       return await postgresMailboxes.expire(db, cutoff, limit);
     });
+  }
+
+  async leaseBudget(
+    key: string,
+    spec: BucketSpec,
+    need: number,
+    chunk: number,
+  ): Promise<BudgetLease> {
+    // One autocommit statement: the function's row lock serializes the nodes for this key only.
+    return await postgresBudgets.lease(this.pool, key, spec, need, chunk);
   }
 
   async close(): Promise<void> {
