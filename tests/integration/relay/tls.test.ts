@@ -1,5 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { readFileSync, renameSync } from 'node:fs';
+import { renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,37 +9,8 @@ import {
   relayDataDir,
 } from '../../support/relay-client.ts';
 import { type RelayProcess, startRelayProcess } from '../../support/relay-process.ts';
+import { selfSigned } from '../../support/certificates.ts';
 import { sendOk } from './fixtures.ts';
-
-/** A fresh self-signed certificate for 127.0.0.1 (openssl), written as cert.pem/key.pem in `dir`. */
-function selfSigned(dir: string, name: string): { cert: string; key: string; pem: Buffer } {
-  const cert = join(dir, `${name}-cert.pem`);
-  const key = join(dir, `${name}-key.pem`);
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '1',
-      '-subj',
-      `/CN=${name}`,
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-    ],
-    { stdio: 'ignore' },
-  );
-  return { cert, key, pem: readFileSync(cert) };
-}
 
 describe('the relay serves wss:// itself', () => {
   const dir = relayDataDir();
