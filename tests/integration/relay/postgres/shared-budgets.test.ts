@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RELAY_LIMITS } from '../../../../shared/relay/protocol.ts';
 import { RelayBudgets } from '../../../../relay/budgets.ts';
@@ -195,5 +196,29 @@ describe('leases of a shared bucket under concurrency (two storages, in process)
     );
     expect(rest.filter((v) => v.ok)).toHaveLength(50);
     await Promise.all([one!.close(), two!.close()]);
+  });
+
+  it('the sweep forgets refilled buckets and keeps the others', async () => {
+    const database = await postgres.createDatabase();
+    const storage = await PostgresRelayStorage.open(database);
+    const admin = new pg.Client({ connectionString: database });
+    await admin.connect();
+    try {
+      // Refills in about 2 ms, and one that never refills (rate 0).
+      await storage.leaseBudget('quick', { burst: 2, perSecond: 1_000 }, 1, 1);
+      await storage.leaseBudget('stuck', { burst: 2, perSecond: 0 }, 1, 1);
+      const keys = async () =>
+        (await admin.query<{ key: string }>('SELECT key FROM relay_budget ORDER BY key')).rows.map(
+          (r) => r.key,
+        );
+      expect(await keys()).toEqual(['quick', 'stuck']);
+      const deadline = Date.now() + 60_000;
+      while ((await keys()).includes('quick') && Date.now() < deadline)
+        await storage.expireBefore(0, 10);
+      expect(await keys()).toEqual(['stuck']);
+    } finally {
+      await admin.end();
+      await storage.close();
+    }
   });
 });
