@@ -21,6 +21,7 @@ import {
   useRelayStore,
 } from '../../../support/relay-process.ts';
 import { publishedKeysFor, submission } from '../fixtures.ts';
+import { group, multiFrame, outcomes, queued, tokensOf } from '../multi-fixtures.ts';
 
 // The target budgets (per destination mailbox, per fetched device) are shared
 // by every node over one PostgreSQL (docs/relay-operations.md#shared-budgets):
@@ -149,6 +150,27 @@ describe('budgets shared by two nodes over one PostgreSQL', () => {
       bob!.client.close(),
       carol!.client.close(),
     ]);
+  });
+
+  it("multi-recipient sends spread over both nodes stop at each recipient's one budget, all stored copies kept", async () => {
+    const { members, body } = await group(nodes[0]!.url);
+    await Promise.all(members.map((m) => m.client.close()));
+    const senders = await onEveryNode();
+    const stored = members.map(() => 0);
+    for (let i = 0; i < (3 * MAILBOX_BURST) / 2; i++) {
+      const answer = await senders[i % 2]!.request(multiFrame(body, tokensOf(members)));
+      if (answer.type === 'error') {
+        expect(answer.code).toBe('RELAY_ERR_OVER_BUDGET');
+        continue;
+      }
+      outcomes(answer).forEach((outcome, m) => {
+        if (outcome === 'stored') stored[m]! += 1;
+        else expect(outcome).toBe('RELAY_ERR_OVER_BUDGET');
+      });
+    }
+    expect(stored).toEqual(members.map(() => MAILBOX_BURST));
+    for (const m of members) expect(await queued(nodes[1]!.url, m)).toBe(MAILBOX_BURST);
+    await Promise.all(senders.map((s) => s.close()));
   });
 
   it('bundle fetches spread over both nodes stop at one per-device budget', async () => {
