@@ -14,6 +14,8 @@ const SLOW = [
   'tests/integration/cli/crash-recovery.test.ts',
   'tests/integration/cli/groups.test.ts',
   'tests/integration/backup/v2-relay.test.ts',
+  // PostgreSQL, two relay nodes and a TLS proxy as processes, a drain mid-stream (about 30 s).
+  'tests/integration/relay/postgres/topology.test.ts',
 ];
 const INTEGRATION = {
   environment: 'node',

@@ -67,7 +67,7 @@ async function fetchBundle(
   const refusal =
     overBudget(context.budgets.fetchFrom(context.address)) ??
     (await authorize(owner.accountId, frame.token, context)) ??
-    overBudget(context.budgets.fetchOf(owner));
+    overBudget(await context.budgets.fetchOf(owner));
   if (refusal) return refusalFrame(refusal, frame.id);
   const taken = await context.settings.storage.takeBundle(owner.accountId, owner.deviceId);
   if (taken === undefined) return errorFrame('RELAY_ERR_NO_KEYS', frame.id);
@@ -90,7 +90,7 @@ async function check(
     overBudget(context.budgets.submit(context.budget, context.address, body.length)) ??
     (body.length > RELAY_LIMITS.maxEnvelopeBytes ? { error: 'RELAY_ERR_TOO_LARGE' } : undefined) ??
     (await authorize(submission.to, submission.token, context)) ??
-    overBudget(context.budgets.deliver([to], body.length))
+    overBudget(await context.budgets.deliver([to], body.length))
   );
 }
 

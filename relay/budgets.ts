@@ -1,12 +1,19 @@
+import { type BudgetBuckets, LeasedBuckets, LocalBuckets, takeBudgets } from './leased-buckets.ts';
 import type { RelayBudgetSpecs } from './options.ts';
-import type { Mailbox } from './storage.ts';
+import type { Mailbox, RelayStorage } from './storage.ts';
 import { countBudgetRefusal } from './metrics.ts';
-import { BucketMap, type Take } from './token-bucket.ts';
+import { BucketMap, type BucketSpec, type Take } from './token-bucket.ts';
 
 // Which budgets a request spends, in which order. Source budgets (connection,
 // address) are spent before the recipient's token is checked, so a stranger
 // pays for every try; destination budgets only after, so a stranger without
 // the token cannot use up what the recipient's contacts need.
+//
+// With storage shared by several nodes, the budgets keyed by a target (the
+// destination mailbox, the fetched device) are shared too: a sender spreading
+// over N nodes would otherwise get N times them. Source budgets stay per
+// node: a connection lives on one node, and an address spreading over nodes
+// still meets the shared target budgets (docs/relay-operations.md#shared-budgets).
 
 const OK: Take = { ok: true };
 
@@ -24,6 +31,16 @@ function takeAll(
   }
   for (const [map, key, amount] of parts) map.take(key, amount);
   return OK;
+}
+
+/** takeAll for target budgets, which may live in the database. */
+async function takeShared(
+  side: string,
+  parts: readonly (readonly [BudgetBuckets, string, number])[],
+): Promise<Take> {
+  const verdict = await takeBudgets(parts);
+  if (!verdict.ok) countBudgetRefusal(side);
+  return verdict;
 }
 
 function mailboxKey(mailbox: Mailbox): string {
@@ -58,25 +75,32 @@ export class ConnectionBudget {
 
 /** The relay-wide budgets: per destination mailbox, per client address, per target device. */
 export class RelayBudgets {
-  private readonly destinationMessages: BucketMap<string>;
-  private readonly destinationBytes: BucketMap<string>;
+  private readonly destinationMessages: BudgetBuckets;
+  private readonly destinationBytes: BudgetBuckets;
   private readonly addressSends: BucketMap<string>;
   private readonly addressBytes: BucketMap<string>;
   private readonly addressFetches: BucketMap<string>;
-  private readonly deviceFetches: BucketMap<string>;
+  private readonly deviceFetches: BudgetBuckets;
   private readonly accountBlobCreates: BucketMap<string>;
   private readonly addressBlobRequests: BucketMap<string>;
 
+  /** `storage.leaseBudget`, when present, makes the target budgets shared by every node. */
   constructor(
     private readonly specs: RelayBudgetSpecs,
     private readonly now: () => number,
+    storage?: Pick<RelayStorage, 'leaseBudget'>,
   ) {
-    this.destinationMessages = new BucketMap(specs.destinationMessages, now);
-    this.destinationBytes = new BucketMap(specs.destinationBytes, now);
+    const lease = storage?.leaseBudget?.bind(storage);
+    const target = (name: string, spec: BucketSpec): BudgetBuckets =>
+      lease === undefined
+        ? new LocalBuckets(new BucketMap(spec, now))
+        : new LeasedBuckets(name, spec, lease, now);
+    this.destinationMessages = target('destination-messages', specs.destinationMessages);
+    this.destinationBytes = target('destination-bytes', specs.destinationBytes);
     this.addressSends = new BucketMap(specs.addressSends, now);
     this.addressBytes = new BucketMap(specs.addressBytes, now);
     this.addressFetches = new BucketMap(specs.addressFetches, now);
-    this.deviceFetches = new BucketMap(specs.deviceFetches, now);
+    this.deviceFetches = target('device-fetches', specs.deviceFetches);
     this.accountBlobCreates = new BucketMap(specs.accountBlobCreates, now);
     this.addressBlobRequests = new BucketMap(specs.addressBlobRequests, now);
   }
@@ -100,8 +124,8 @@ export class RelayBudgets {
   }
 
   /** Destination side of one envelope whose token was right, for each mailbox it goes to (all or none). */
-  deliver(mailboxes: readonly Mailbox[], bytes: number): Take {
-    return takeAll(
+  async deliver(mailboxes: readonly Mailbox[], bytes: number): Promise<Take> {
+    return await takeShared(
       'destination',
       mailboxes.flatMap((mailbox) => {
         const key = mailboxKey(mailbox);
@@ -119,8 +143,8 @@ export class RelayBudgets {
   }
 
   /** A bundle fetch of a device's keys (after the token was right). */
-  fetchOf(mailbox: Mailbox): Take {
-    return takeAll('device_fetches', [[this.deviceFetches, mailboxKey(mailbox), 1]]);
+  async fetchOf(mailbox: Mailbox): Promise<Take> {
+    return await takeShared('device_fetches', [[this.deviceFetches, mailboxKey(mailbox), 1]]);
   }
 
   /** A blob.create of an account (any of its devices). */

@@ -126,7 +126,7 @@ export async function answerMultiSend(
       (devicesKnown(entry.devices, published.get(recipient.accountId) ?? [])
         ? undefined
         : { error: 'RELAY_ERR_BAD_TOKEN' as const }) ??
-      overBudget(context.budgets.deliver(mailboxes, parsed.copyBytes));
+      overBudget(await context.budgets.deliver(mailboxes, parsed.copyBytes));
     results[index] = refusal ? { error: refusal.error } : { envelopeIds: [] };
     if (refusal) continue;
     const copy = entry.copy();

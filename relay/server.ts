@@ -55,7 +55,7 @@ function createHttp(settings: RelaySettings, onRequest: RequestListener): Server
 export function createRelayServer(options: RelayServerOptions): RelayServer {
   const settings = relaySettings(options);
   const registry = new ConnectionRegistry(settings.maxConnectionsPerAccount);
-  const budgets = new RelayBudgets(settings.budgets, settings.now);
+  const budgets = new RelayBudgets(settings.budgets, settings.now, settings.storage);
   const perAddress = new AddressLimit(settings.maxConnectionsPerAddress);
   const connections = new Set<RelayConnection>();
   const timers: NodeJS.Timeout[] = [];

@@ -2,6 +2,7 @@ import type { AccountId } from '../shared/protocol/account-id.ts';
 import type { BlobId } from '../shared/protocol/attachment.ts';
 import type { PreKeyBundleData, PublishedKeys } from '../shared/protocol/keys.ts';
 import type { RelayId } from '../shared/relay/protocol.ts';
+import type { BucketSpec } from './token-bucket.ts';
 
 // What the relay keeps (docs/relay-protocol.md#what-the-relay-stores), as an
 // interface so the server never knows which database holds it. Every method
@@ -123,6 +124,12 @@ export interface ExpiredBlob {
   readonly storageKey: string;
 }
 
+/** Tokens a node leased from a shared budget, and what the shared bucket still holds. */
+export interface BudgetLease {
+  readonly granted: number;
+  readonly remaining: number;
+}
+
 /** The relay's persistent state. Implementations must make each method atomic. */
 export interface RelayStorage {
   /** This relay's identifier, created with its data (base64url of 16 random bytes). */
@@ -184,6 +191,13 @@ export interface RelayStorage {
    * storage only this process writes (the process wakes its own connections).
    */
   onEnvelopesArrived?(listener: (wakeup: readonly Mailbox[] | 'all') => void): void;
+  /**
+   * For storage shared by several relay nodes: takes tokens from the bucket
+   * `key` that every node shares (refilled by the database's clock): at least
+   * `need` and up to `chunk`, or none (granted 0) if it holds fewer than
+   * `need`. Absent when one process owns the storage (its buckets stay in memory).
+   */
+  leaseBudget?(key: string, spec: BucketSpec, need: number, chunk: number): Promise<BudgetLease>;
   /** Releases the database; no method may be called afterwards. */
   close(): Promise<void>;
 }

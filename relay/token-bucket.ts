@@ -42,6 +42,13 @@ export class BucketMap<K> {
     return verdict;
   }
 
+  /** Gives back tokens taken for a request that was refused elsewhere (never above the burst). */
+  refund(key: K, amount: number): void {
+    const bucket = this.refilled(key);
+    bucket.tokens = Math.min(this.spec.burst, bucket.tokens + amount);
+    this.buckets.set(key, bucket);
+  }
+
   /** Forgets buckets that have refilled completely (they equal fresh ones): bounds memory. */
   prune(): void {
     for (const [key, bucket] of this.buckets)

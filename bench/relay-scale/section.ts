@@ -15,6 +15,9 @@ import type { Metric } from '../support/report.ts';
 import { tempDir } from '../support/temp.ts';
 import { RawRelayClient } from '../sync/raw-client.ts';
 import { THROUGHPUT_ARGS } from '../sync/relay-child.ts';
+import { heldOnOneNode } from './connections.ts';
+import { connectionFigures, scaleFigures } from './figures.ts';
+import { type ScalePlan, scaleOut } from './scale-out.ts';
 
 const SECTION = 'relay-scale';
 
@@ -27,7 +30,22 @@ export const RELAY_SCALE = {
   bodyBytes: 256,
   /** 16 fetchers against one device's stock, for the claim-correctness figure. */
   claimers: 16,
+  /** Authenticated connections one node holds (BENCH_SCALE_CONNECTIONS). */
+  connections: Number(process.env['BENCH_SCALE_CONNECTIONS'] ?? 10_000),
 } as const;
+
+/** The scale-out plan (issue 14 §4, design note A6); BENCH_SCALE_STEP_SECONDS shortens it. */
+const SCALE_PLAN: ScalePlan = {
+  nodes: [1, 2, 4],
+  nodeShare: 0.2,
+  recipients: 200,
+  sendersPerNode: 2,
+  bodyBytes: 256,
+  rates: [100, 200, 400, 800, 1_600, 3_200, 6_400],
+  warmupSeconds: Number(process.env['BENCH_SCALE_WARMUP_SECONDS'] ?? 10),
+  stepSeconds: Number(process.env['BENCH_SCALE_STEP_SECONDS'] ?? 60),
+  p99LimitMs: 200,
+};
 
 /**
  * Delivered envelopes/s: one anonymous sender per recipient on the first node,
@@ -139,6 +157,12 @@ export async function relayScaleSection(): Promise<Metric[]> {
     useRelayStore(() => Promise.resolve(['--database', shared]));
     const twoPg = await measure(2);
     const claims = await claimFigures(await postgres.createDatabase());
+    console.log(`[relay-scale] one node holding ${RELAY_SCALE.connections} connections`);
+    const held = await heldOnOneNode(postgres, RELAY_SCALE.connections, 200);
+    console.log(
+      `[relay-scale] scale-out N = ${SCALE_PLAN.nodes.join(', ')}, ${SCALE_PLAN.stepSeconds} s steps`,
+    );
+    const runs = await scaleOut(postgres, SCALE_PLAN);
     const baseline = { name: 'one node, embedded SQLite', value: sqlite };
     const onePgBaseline = { name: 'one node, PostgreSQL', value: onePg };
     return [
@@ -164,6 +188,8 @@ export async function relayScaleSection(): Promise<Metric[]> {
         unit: 'claims/s',
         note: `${claims.claims} claims, ${claims.distinct} distinct (a key handed out twice would make these differ)`,
       },
+      ...connectionFigures(held),
+      ...scaleFigures(runs, SCALE_PLAN),
     ];
   } finally {
     await postgres.stop();

@@ -35,7 +35,7 @@ export interface ConnectionsResult {
 const randomIndex = (n: number) => Math.floor(Math.random() * n);
 
 /** Opens `count` connections, `concurrency` handshakes at a time. */
-async function openClients(url: string, count: number, concurrency: number) {
+export async function openClients(url: string, count: number, concurrency: number) {
   const clients: RawRelayClient[] = [];
   const failures = new Map<string, number>();
   let started = 0;
@@ -60,7 +60,7 @@ async function openClients(url: string, count: number, concurrency: number) {
  * the time is from the `send` frame to the receiver's `envelopes` push.
  * Returns the timed latencies (ms).
  */
-async function deliveryLatencies(
+export async function deliveryLatencies(
   clients: readonly RawRelayClient[],
   sender: RawRelayClient,
   plan: ConnectionsPlan,

@@ -143,6 +143,43 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX blob_account ON blob (account_id, expires_at);
   CREATE INDEX blob_expiry ON blob (expires_at);
   `,
+  `
+  -- Budgets shared by every node (docs/relay-operations.md#shared-budgets): one
+  -- token bucket per (budget, key). Nodes lease tokens from it in chunks, so
+  -- the hot path touches this table once per chunk, not once per envelope.
+  -- full_at: when the bucket is full again (then the row equals no row and the sweep deletes it).
+  CREATE TABLE relay_budget (
+    key     text PRIMARY KEY,
+    tokens  double precision NOT NULL,
+    at      timestamptz NOT NULL,
+    full_at timestamptz NOT NULL
+  ) WITH (autovacuum_vacuum_scale_factor = 0.05);
+  CREATE INDEX relay_budget_full ON relay_budget (full_at);
+
+  -- Refills the bucket with the database's clock (node clocks may disagree),
+  -- then grants max(p_need, p_chunk) tokens capped to what it holds, or
+  -- nothing if it holds fewer than p_need. Returns the grant and what is left.
+  CREATE FUNCTION relay_budget_lease(p_key text, p_burst double precision,
+                                     p_rate double precision, p_need double precision,
+                                     p_chunk double precision,
+                                     OUT granted double precision, OUT remaining double precision)
+  LANGUAGE plpgsql AS $$
+  DECLARE
+    t timestamptz := clock_timestamp();
+    held double precision;
+  BEGIN
+    INSERT INTO relay_budget VALUES (p_key, p_burst, t, t) ON CONFLICT (key) DO NOTHING;
+    SELECT least(p_burst, b.tokens + p_rate * greatest(0, extract(epoch FROM t - b.at)))
+      INTO held FROM relay_budget b WHERE b.key = p_key FOR UPDATE;
+    granted := CASE WHEN held >= p_need THEN least(held, greatest(p_need, p_chunk)) ELSE 0 END;
+    remaining := held - granted;
+    UPDATE relay_budget SET tokens = remaining, at = t,
+      full_at = t + make_interval(secs => CASE WHEN p_rate > 0
+                                               THEN (p_burst - remaining) / p_rate
+                                               ELSE 315360000 END)
+     WHERE key = p_key;
+  END $$;
+  `,
 ];
 
 /**

@@ -3,9 +3,11 @@ import type { AccountId } from '../../shared/protocol/account-id.ts';
 import type { BlobId } from '../../shared/protocol/attachment.ts';
 import type { PublishedKeys } from '../../shared/protocol/keys.ts';
 import type { RelayId } from '../../shared/relay/protocol.ts';
+import type { BucketSpec } from '../token-bucket.ts';
 import type {
   AccountRecord,
   AckResult,
+  BudgetLease,
   DeviceRegistration,
   ExpiredBlob,
   KeyIds,
@@ -21,6 +23,7 @@ import type {
   TakenBundle,
 } from '../storage.ts';
 import { postgresBlobs } from './blobs.ts';
+import { postgresBudgets } from './budgets.ts';
 import { postgresKeys } from './keys.ts';
 import { postgresMailboxes } from './mailboxes.ts';
 import { accountFromRow, identityKeyRowSchema, relayIdRowSchema } from './rows.ts';
@@ -200,6 +203,8 @@ export class PostgresRelayStorage implements RelayStorage {
       // Another node is sweeping: two sweeps would only wait on each other's rows.
       const { rows } = await db.query('SELECT pg_try_advisory_xact_lock($1) AS mine', [SWEEP_LOCK]);
       if ((rows[0] as { mine?: unknown } | undefined)?.mine !== true) return 0;
+      // The sweep also forgets full budget buckets, so the table holds only the active ones.
+      await postgresBudgets.prune(db);
       return await postgresMailboxes.expire(db, cutoff, limit);
     });
   }
@@ -226,6 +231,16 @@ export class PostgresRelayStorage implements RelayStorage {
 
   async deleteBlobs(blobIds: readonly BlobId[]): Promise<void> {
     await postgresBlobs.delete(this.pool, blobIds);
+  }
+
+  async leaseBudget(
+    key: string,
+    spec: BucketSpec,
+    need: number,
+    chunk: number,
+  ): Promise<BudgetLease> {
+    // One autocommit statement: the function's row lock serializes the nodes for this key only.
+    return await postgresBudgets.lease(this.pool, key, spec, need, chunk);
   }
 
   async close(): Promise<void> {

@@ -57,6 +57,8 @@ export interface TestPostgres {
   restart(): Promise<void>;
   /** Stops the server and deletes its directory. */
   stop(): Promise<void>;
+  /** The postmaster's process id (the bench reads its and its backends' CPU time). */
+  postmasterPid(): number;
 }
 
 const asPostgresUser = (command: string, args: readonly string[]): [string, string[]] =>
@@ -134,6 +136,9 @@ export async function startTestPostgres(
     }
   };
 
+  const postmasterPid = () =>
+    Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+
   const stopServer = async (signal: NodeJS.Signals) => {
     const child = server;
     server = undefined;
@@ -141,8 +146,7 @@ export async function startTestPostgres(
     const exited = new Promise((resolve) => child.once('exit', resolve));
     // The postmaster itself (runuser does not forward every signal): SIGQUIT is
     // `pg_ctl stop -m immediate`, SIGINT `-m fast`.
-    const pid = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
-    process.kill(pid, signal);
+    process.kill(postmasterPid(), signal);
     await exited;
   };
 
@@ -160,6 +164,7 @@ export async function startTestPostgres(
       await client.end();
       return url(name);
     },
+    postmasterPid,
     crash: () => stopServer('SIGQUIT'),
     restart: start,
     async stop() {

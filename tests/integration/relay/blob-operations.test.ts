@@ -15,7 +15,7 @@ import {
 import { freePort } from '../../support/postgres.ts';
 import { connectAs, newDevice, relayDataDir } from '../../support/relay-client.ts';
 import { startRelayProcess } from '../../support/relay-process.ts';
-import { selfSigned } from '../../support/tls-cert.ts';
+import { selfSigned } from '../../support/certificates.ts';
 
 // Blobs from the operator's side (docs/relay-operations.md#blobs): metrics,
 // configuration from file, environment and flags, the per-address budget, and

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type WebSocket from 'ws';
 import { type WireEnvelope } from '../../../shared/relay/protocol.ts';
 import { fromBase64 } from '../../../shared/protocol/encoding.ts';
 import {
@@ -53,6 +54,7 @@ export async function sendStream(
   token: string,
   from: number,
   until: number,
+  options: WebSocket.ClientOptions = {},
 ): Promise<void> {
   let sender: RelayTestClient | undefined;
   let attempt = 0;
@@ -67,7 +69,7 @@ export async function sendStream(
       ),
     );
     try {
-      sender ??= await connectAnonymous(urls()[attempt % urls().length]!);
+      sender ??= await connectAnonymous(urls()[attempt % urls().length]!, options);
       const answer = await sender.request({ type: 'send.batch', envelopes });
       if (answer.type !== 'sent' || answer.results.some((r) => !('envelopeId' in r)))
         throw new Error(`batch refused: ${JSON.stringify(answer).slice(0, 200)}`);
@@ -104,14 +106,17 @@ export async function receiveStream(
   count: number,
   received: Received = { positions: [], ids: [], connections: 0 },
   onFrame: (received: Received) => Promise<void> | void = () => undefined,
+  options: WebSocket.ClientOptions = {},
+  onClose: (code: number) => void = () => undefined,
 ): Promise<Received> {
   const seen = new Set<string>(received.ids);
   let node = 0;
   while (seen.size < count) {
     let client: RelayTestClient;
     try {
-      client = (await connectAs(urls()[node % urls().length]!, device)).client;
+      client = (await connectAs(urls()[node % urls().length]!, device, options)).client;
       received.connections += 1;
+      void client.closed.then(({ code }) => onClose(code));
     } catch {
       node += 1;
       continue;

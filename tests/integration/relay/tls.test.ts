@@ -9,8 +9,8 @@ import {
   relayDataDir,
 } from '../../support/relay-client.ts';
 import { type RelayProcess, startRelayProcess } from '../../support/relay-process.ts';
+import { selfSigned } from '../../support/certificates.ts';
 import { sendOk } from './fixtures.ts';
-import { selfSigned } from '../../support/tls-cert.ts';
 
 describe('the relay serves wss:// itself', () => {
   const dir = relayDataDir();

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../support/cli.ts';
 import { tempDir } from '../../support/profiles.ts';
 import { type RelayProcess, startRelayProcess } from '../../support/relay-process.ts';
-import { selfSigned } from '../../support/tls-cert.ts';
+import { selfSigned } from '../../support/certificates.ts';
 
 // Two real `sotto` CLI profiles talking through a real `sotto-relay` serving
 // wss:// with a self-signed certificate (made here with the openssl CLI). The

@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-// Certificates for TLS relay tests (the relay's wss:// and blob https://).
+// Self-signed certificates for the wss:// tests, made with the openssl CLI
+// (.ci/run installs it). Must not import vitest (the bench may use it).
 
 /** A fresh self-signed certificate for 127.0.0.1 (openssl), written as cert.pem/key.pem in `dir`. */
 export function selfSigned(dir: string, name: string): { cert: string; key: string; pem: Buffer } {

@@ -1,0 +1,64 @@
+import type { Metric } from '../support/report.ts';
+import type { HeldConnections } from './connections.ts';
+import { ceilingOf, type ScalePlan, type ScaleRun } from './scale-out.ts';
+
+// The scale benchmarks' measurements as report rows (bench/results), with
+// the targets of issue 14 §4. Figures come from whatever machine ran them:
+// on a shared 2-core box, the nodes, PostgreSQL and the load generator compete.
+
+const SECTION = 'relay-scale';
+
+/** Rows for the held-connections benchmark. */
+export function connectionFigures(held: HeldConnections): Metric[] {
+  const failures = [...held.failures].map(([reason, n]) => `${n}× ${reason}`).join('; ');
+  const note = `${held.ready}/${held.attempted} ready in ${held.openSeconds.toFixed(0)} s; open-file limits bench ${held.fileLimits.bench ?? '?'}, node ${held.fileLimits.node ?? '?'}${failures ? `; failures: ${failures}` : ''}`;
+  return [
+    {
+      section: SECTION,
+      name: `p99 single-message delivery, one node (PostgreSQL) holding ${held.ready} connections`,
+      value: held.p99,
+      unit: 'ms',
+      target: { op: '<=', value: 50 },
+      note: `p50 ${held.p50.toFixed(1)} ms; ${note}`,
+    },
+    {
+      section: SECTION,
+      name: 'node memory per held connection (RSS growth)',
+      value: held.kibPerConnection,
+      unit: 'KiB',
+    },
+  ];
+}
+
+/** Rows for the scale-out runs: the ceiling per N, its cost per message, and the ratio to N = 1. */
+export function scaleFigures(runs: readonly ScaleRun[], plan: ScalePlan): Metric[] {
+  const one = runs.find((run) => run.nodes === 1);
+  const oneCeiling = one === undefined ? undefined : ceilingOf(one, plan.p99LimitMs);
+  return runs.flatMap((run): Metric[] => {
+    const ceiling = ceilingOf(run, plan.p99LimitMs);
+    const last = run.steps[run.steps.length - 1];
+    const where =
+      ceiling === undefined
+        ? 'no step met p99 ≤ 200 ms'
+        : `at offered ${ceiling.offered}/s: p99 ${ceiling.p99.toFixed(0)} ms, node ${ceiling.nodeCpuMsPerMsg.toFixed(2)} CPU-ms/msg, PostgreSQL ${ceiling.pgCpuMsPerMsg.toFixed(2)} CPU-ms/msg (${(100 * ceiling.pgCores).toFixed(0)}% of a core), generator ${ceiling.generatorCpuMsPerMsg.toFixed(2)} CPU-ms/msg`;
+    const next =
+      last !== undefined && last !== ceiling
+        ? `; next step offered ${last.offered}/s: delivered ${Math.round(last.delivered)}/s, p99 ${Number.isFinite(last.p99) ? `${last.p99.toFixed(0)} ms` : 'undelivered'}`
+        : '';
+    return [
+      {
+        section: SECTION,
+        name: `scale-out N=${run.nodes}: delivered envelopes/s at p99 ≤ ${plan.p99LimitMs} ms`,
+        value: ceiling?.delivered ?? 0,
+        unit: 'msg/s',
+        ...(run.nodes > 1 && oneCeiling !== undefined
+          ? {
+              baseline: { name: 'N=1', value: oneCeiling.delivered },
+              target: { op: '>=', value: 0.8 * run.nodes * oneCeiling.delivered },
+            }
+          : {}),
+        note: `each node capped to ${Math.round(plan.nodeShare * 100)}% of a core (${run.quota}); ${where}${next}`,
+      },
+    ];
+  });
+}

@@ -1,0 +1,125 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+// What the scale benchmarks read about processes from Linux: CPU time and
+// resident memory from /proc, a CPU quota from the cgroup cpu controller,
+// and a raised open-file limit (prlimit). Each says when it cannot.
+
+/** Clock ticks per second of /proc/<pid>/stat times. */
+const TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/** User + system CPU milliseconds a process has used (0 if it is gone). */
+export function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): utime is the 12th, stime the 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+/** Resident memory of a process in KiB (VmRSS), or 0 if it is gone. */
+export function rssKiB(pid: number): number {
+  try {
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('VmRSS:'));
+    return Number(line?.split(/\s+/)[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+/** The process and its direct children (PostgreSQL: the postmaster and its backends). */
+export function processTree(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid)
+        children.push(Number(entry));
+    } catch {
+      // Exited while listing.
+    }
+  }
+  return [pid, ...children];
+}
+
+/** CPU milliseconds of a process tree, for deltas (backends that exit in between are missed: the pool keeps them). */
+export function treeCpuMs(pid: number): number {
+  return processTree(pid).reduce((sum, p) => sum + cpuMs(p), 0);
+}
+
+/** Raises a process's open-file limit (soft and hard) with prlimit; false if not allowed. */
+export function raiseFileLimit(pid: number, files: number): boolean {
+  try {
+    execFileSync('prlimit', [`--pid=${pid}`, `--nofile=${files}:${files}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const CGROUP_V1_CPU = '/sys/fs/cgroup/cpu';
+const PERIOD_US = 100_000;
+
+/** A CPU quota (a share of one core) that processes can be put under. */
+export interface CpuQuota {
+  /** Which cgroup interface the quota uses. */
+  readonly kind: 'cgroup v1 cpu' | 'cgroup v2 cpu.max';
+  add(pid: number): void;
+  /** Moves any member back to the root group and deletes the group. */
+  remove(): void;
+}
+
+/**
+ * A cgroup limiting its members to `share` of one core (cfs quota per 100 ms),
+ * on the v1 cpu controller or the v2 unified hierarchy; undefined when
+ * neither is writable here (then there is no honest equivalent: taskset and
+ * nice do not cap a process to a share).
+ */
+export function cpuQuota(name: string, share: number): CpuQuota | undefined {
+  const quota = Math.round(PERIOD_US * share);
+  const candidates = [
+    {
+      kind: 'cgroup v1 cpu' as const,
+      root: CGROUP_V1_CPU,
+      limit: (dir: string) => {
+        writeFileSync(join(dir, 'cpu.cfs_period_us'), String(PERIOD_US));
+        writeFileSync(join(dir, 'cpu.cfs_quota_us'), String(quota));
+      },
+    },
+    {
+      kind: 'cgroup v2 cpu.max' as const,
+      root: '/sys/fs/cgroup/unified',
+      limit: (dir: string) => writeFileSync(join(dir, 'cpu.max'), `${quota} ${PERIOD_US}`),
+    },
+  ];
+  for (const { kind, root, limit } of candidates) {
+    const dir = join(root, name);
+    try {
+      mkdirSync(dir, { recursive: true });
+      limit(dir);
+      return {
+        kind,
+        add: (pid) => writeFileSync(join(dir, 'cgroup.procs'), String(pid)),
+        remove: () => {
+          for (const pid of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n'))
+            if (pid !== '') writeFileSync(join(root, 'cgroup.procs'), pid);
+          rmdirSync(dir);
+        },
+      };
+    } catch {
+      try {
+        rmdirSync(dir);
+      } catch {
+        // Never created.
+      }
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,211 @@
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { TestPostgres } from '../../tests/support/postgres.ts';
+import {
+  type RelayProcess,
+  startRelayProcess,
+  useRelayStore,
+} from '../../tests/support/relay-process.ts';
+import { percentile } from '../support/stats.ts';
+import { tempDir } from '../support/temp.ts';
+import { RawRelayClient } from '../sync/raw-client.ts';
+import { THROUGHPUT_ARGS } from '../sync/relay-child.ts';
+import { cpuMs, cpuQuota, type CpuQuota, treeCpuMs } from './proc.ts';
+
+// Scale-out (issue 14 §4): N relay nodes over one PostgreSQL, each under the
+// same CPU quota, recipients spread round-robin over the nodes and senders
+// aimed at recipients on another node, so (N-1)/N of deliveries cross nodes.
+// Open loop: a fixed offered rate per step, doubled until p99 > 200 ms.
+
+/** Shape of one scale-out run. */
+export interface ScalePlan {
+  readonly nodes: readonly number[];
+  /** Share of one core each node may use. */
+  readonly nodeShare: number;
+  readonly recipients: number;
+  /** Anonymous sender connections per node. */
+  readonly sendersPerNode: number;
+  readonly bodyBytes: number;
+  /** Offered rates (envelopes/s), tried in order until p99 passes the limit. */
+  readonly rates: readonly number[];
+  readonly warmupSeconds: number;
+  readonly stepSeconds: number;
+  readonly p99LimitMs: number;
+}
+
+/** One offered-load step. */
+export interface ScaleStep {
+  readonly offered: number;
+  readonly delivered: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly refused: number;
+  /** CPU milliseconds per delivered envelope: all nodes together, PostgreSQL (postmaster + backends), the load generator. */
+  readonly nodeCpuMsPerMsg: number;
+  readonly pgCpuMsPerMsg: number;
+  readonly generatorCpuMsPerMsg: number;
+  /** Share of one core PostgreSQL used during the step. */
+  readonly pgCores: number;
+}
+
+/** A run of one N: every step tried, and the quota it ran under. */
+export interface ScaleRun {
+  readonly nodes: number;
+  readonly quota: CpuQuota['kind'] | 'none (not writable here)';
+  readonly steps: readonly ScaleStep[];
+}
+
+const TICK_MS = 5;
+/** Time after a step's last send that late deliveries still count (then they are lost for p99). */
+const DRAIN_MS = 2_000;
+
+/** Runs every N of the plan on fresh databases of `postgres`. */
+export async function scaleOut(postgres: TestPostgres, plan: ScalePlan): Promise<ScaleRun[]> {
+  const runs: ScaleRun[] = [];
+  for (const count of plan.nodes) {
+    const database = await postgres.createDatabase();
+    useRelayStore(() => Promise.resolve(['--database', database]));
+    const quotas: CpuQuota[] = [];
+    const nodes = await Promise.all(
+      Array.from({ length: count }, () =>
+        startRelayProcess(tempDir(), { env: { SOTTO_RELAY_LOG: 'warn' }, args: THROUGHPUT_ARGS }),
+      ),
+    );
+    try {
+      for (const [i, node] of nodes.entries()) {
+        const quota = cpuQuota(`sotto-bench-node${i}`, plan.nodeShare);
+        if (quota === undefined) continue;
+        quota.add(node.pid);
+        quotas.push(quota);
+      }
+      const steps = await stepLoad(nodes, postgres.postmasterPid(), plan);
+      runs.push({
+        nodes: count,
+        quota: quotas.length === count ? quotas[0]!.kind : 'none (not writable here)',
+        steps,
+      });
+    } finally {
+      for (const node of nodes) await node.stop();
+      quotas.forEach((quota) => quota.remove());
+    }
+  }
+  return runs;
+}
+
+async function stepLoad(
+  nodes: readonly RelayProcess[],
+  postmaster: number,
+  plan: ScalePlan,
+): Promise<ScaleStep[]> {
+  const recipients = await Promise.all(
+    Array.from({ length: plan.recipients }, (_, i) =>
+      RawRelayClient.connect(nodes[i % nodes.length]!.url),
+    ),
+  );
+  const senders = await Promise.all(
+    Array.from({ length: plan.sendersPerNode * nodes.length }, (_, i) =>
+      RawRelayClient.connect(nodes[i % nodes.length]!.url, 'anonymous'),
+    ),
+  );
+  // Sender k (on node k mod N) writes to recipients on node k+1 mod N.
+  const targets = senders.map((_, k) =>
+    recipients.filter((_, i) => i % nodes.length === (k + 1) % nodes.length),
+  );
+  const sentAt = new Map<number, number>();
+  const latencies = new Map<number, number>();
+  for (const recipient of recipients)
+    recipient.onEnvelope = (envelope, at) => {
+      const index = Buffer.from(envelope.body, 'base64').readUInt32BE(0);
+      const sent = sentAt.get(index);
+      if (sent !== undefined && !latencies.has(index)) latencies.set(index, at - sent);
+    };
+  const body = randomBytes(plan.bodyBytes);
+  let next = 0;
+  let refused = 0;
+  const steps: ScaleStep[] = [];
+  try {
+    for (const rate of plan.rates) {
+      // Open loop: every tick sends what the rate owes so far, answered or not.
+      const run = async (seconds: number) => {
+        const first = next;
+        const started = performance.now();
+        let owed = 0;
+        while (performance.now() - started < seconds * 1000) {
+          owed += (rate * TICK_MS) / 1000;
+          for (; owed >= 1; owed -= 1) {
+            const index = next++;
+            const k = index % senders.length;
+            const to = targets[k]![Math.floor(index / senders.length) % targets[k]!.length]!;
+            body.writeUInt32BE(index, 0);
+            sentAt.set(index, performance.now());
+            void senders[k]!.trySend(to.accountId, to.token, body.toString('base64')).then(
+              (outcome) => void (outcome !== 'ok' && (refused += 1)),
+              () => (refused += 1),
+            );
+          }
+          await new Promise((resolve) => setTimeout(resolve, TICK_MS));
+        }
+        return { first, last: next };
+      };
+      await run(plan.warmupSeconds);
+      const nodeCpu = nodes.reduce((sum, n) => sum + cpuMs(n.pid), 0);
+      const pgCpu = treeCpuMs(postmaster);
+      const generator = process.cpuUsage();
+      refused = 0;
+      const startedAt = performance.now();
+      const { first, last } = await run(plan.stepSeconds);
+      const deadline = performance.now() + DRAIN_MS;
+      while (performance.now() < deadline && countIn(latencies, first, last) < last - first)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      const elapsedS = (performance.now() - startedAt) / 1000;
+      const delivered = countIn(latencies, first, last);
+      // Undelivered after the drain counts as infinitely late.
+      const samples = Array.from(
+        { length: last - first },
+        (_, i) => latencies.get(first + i) ?? Infinity,
+      );
+      const used = process.cpuUsage(generator);
+      const perMsg = (ms: number) => (delivered > 0 ? ms / delivered : 0);
+      const pgMs = treeCpuMs(postmaster) - pgCpu;
+      const step: ScaleStep = {
+        offered: rate,
+        delivered: delivered / plan.stepSeconds,
+        p50: percentile(samples, 50),
+        p99: percentile(samples, 99),
+        refused,
+        nodeCpuMsPerMsg: perMsg(nodes.reduce((sum, n) => sum + cpuMs(n.pid), 0) - nodeCpu),
+        pgCpuMsPerMsg: perMsg(pgMs),
+        generatorCpuMsPerMsg: perMsg((used.user + used.system) / 1000),
+        pgCores: pgMs / (elapsedS * 1000),
+      };
+      steps.push(step);
+      console.log(
+        `  N=${nodes.length} offered ${rate}/s: delivered ${Math.round(step.delivered)}/s, p50 ${step.p50.toFixed(1)} ms, p99 ${step.p99.toFixed(1)} ms, refused ${refused}, node ${step.nodeCpuMsPerMsg.toFixed(3)} / PG ${step.pgCpuMsPerMsg.toFixed(3)} / generator ${step.generatorCpuMsPerMsg.toFixed(3)} CPU-ms per msg, PG ${(100 * step.pgCores).toFixed(0)}% of a core`,
+      );
+      for (let i = first; i < last; i++) {
+        sentAt.delete(i);
+        latencies.delete(i);
+      }
+      if (step.p99 > plan.p99LimitMs || refused > 0) break;
+    }
+  } finally {
+    await Promise.all([...recipients, ...senders].map((c) => c.close()));
+  }
+  return steps;
+}
+
+function countIn(latencies: ReadonlyMap<number, number>, first: number, last: number): number {
+  let count = 0;
+  for (let i = first; i < last; i++) if (latencies.has(i)) count += 1;
+  return count;
+}
+
+/** The highest delivered rate of a run whose p99 stayed within the limit (0 if none did). */
+export function ceilingOf(run: ScaleRun, p99LimitMs: number): ScaleStep | undefined {
+  return run.steps
+    .filter((step) => step.p99 <= p99LimitMs && step.refused === 0)
+    .reduce<ScaleStep | undefined>(
+      (best, step) => (best === undefined || step.delivered > best.delivered ? step : best),
+      undefined,
+    );
+}

@@ -1,0 +1,41 @@
+import type pg from 'pg';
+import { z } from 'zod';
+import type { BudgetLease } from '../storage.ts';
+import type { BucketSpec } from '../token-bucket.ts';
+
+// The PostgreSQL half of the shared budgets (docs/relay-operations.md#shared-budgets):
+// one call of relay_budget_lease (schema.ts) per chunk a node leases.
+
+type Query = Pick<pg.ClientBase, 'query'>;
+
+const leaseRowSchema = z.object({ granted: z.number().min(0), remaining: z.number() });
+
+/** Rows the sweep deletes per call: full buckets, which equal absent ones. */
+const PRUNE_BATCH = 1_000;
+
+export const postgresBudgets = {
+  /** Leases at least `need` (up to `chunk`) tokens of a shared bucket, or none if it holds fewer than `need`. */
+  async lease(
+    db: Query,
+    key: string,
+    spec: BucketSpec,
+    need: number,
+    chunk: number,
+  ): Promise<BudgetLease> {
+    const { rows } = await db.query(
+      'SELECT granted, remaining FROM relay_budget_lease($1, $2, $3, $4, $5)',
+      [key, spec.burst, spec.perSecond, need, chunk],
+    );
+    return leaseRowSchema.parse(rows[0]);
+  },
+
+  /** Deletes buckets that have refilled completely; returns how many. */
+  async prune(db: Query): Promise<number> {
+    const { rowCount } = await db.query(
+      `DELETE FROM relay_budget WHERE key = ANY (ARRAY(
+         SELECT key FROM relay_budget WHERE full_at < clock_timestamp() LIMIT $1))`,
+      [PRUNE_BATCH],
+    );
+    return rowCount ?? 0;
+  },
+};
