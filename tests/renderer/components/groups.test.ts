@@ -217,7 +217,8 @@ describe('the members panel', () => {
     // Add: only contacts not in the group are offered.
     const select = view.get('[data-testid="group-add-member"]');
     expect(select.findAll('option:not([disabled])').map((o) => o.text())).toEqual(['Dave']);
-    await select.get('option:not([disabled])').setSelected();
+    (select.element as HTMLSelectElement).selectedIndex = 1;
+    await select.trigger('change');
     await view.get('[data-testid="group-add-form"]').trigger('submit');
     await waitFor(() => view.findAll('[data-testid="group-member"]').length === 4, 'Dave added');
     expect(fake.callsOf('groups:add')).toEqual([{ groupId: group.groupId, conversationId: 3 }]);
@@ -250,9 +251,8 @@ describe('the members panel', () => {
     expect(view.find('[data-testid="group-member-remove"]').exists()).toBe(false);
     expect(view.find('[data-testid="group-add-form"]').exists()).toBe(false);
     expect(view.find('[data-testid="group-rename-form"]').exists()).toBe(false);
-    expect(view.get('[data-account-id="ACC1"] [data-testid="group-member-admin"]').exists()).toBe(
-      true,
-    );
+    const bob = view.get('[data-account-id="ACC1"]');
+    expect(bob.find('[data-testid="group-member-admin"]').exists()).toBe(true);
     expect(view.find('[data-testid="group-leave"]').exists()).toBe(true);
   });
 
