@@ -44,7 +44,7 @@ beforeEach(async () => {
 
 function mountView<T>(component: T, props: Record<string, unknown> = {}): VueWrapper {
   const wrapper = mount(component as never, {
-    props,
+    props: props as never,
     global: { plugins: plugins(pinia, router) },
     attachTo: document.body,
   });
