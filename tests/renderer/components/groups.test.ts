@@ -186,6 +186,19 @@ describe('a group conversation', () => {
     );
   });
 
+  it('announces a new incoming message with its sender to screen readers, not the history it opened with', async () => {
+    const group = fake.groups.seed({ title: 'Hikers' }, [1, 2]);
+    fake.groups.receive(group.groupId, 'ACC1', 'old news', Date.now() - 5_000);
+    const view = await openGroup(group);
+    await waitFor(() => view.findAll('[data-testid="group-message"]').length === 1, 'history');
+    expect(view.get('[data-testid="chat-announcer"]').text()).toBe('');
+    fake.groups.receive(group.groupId, 'ACC2', 'fresh', Date.now());
+    await useGroupsStore().load(group.groupId);
+    await waitFor(() => view.get('[data-testid="chat-announcer"]').text() !== '', 'announcement');
+    expect(view.get('[data-testid="chat-announcer"]').text()).toContain('Carol');
+    expect(view.get('[data-testid="chat-announcer"]').text()).toContain('fresh');
+  });
+
   it('a group we were removed from keeps its history, says so, and has no composer', async () => {
     const group = fake.groups.seed({ title: 'Old club', standing: 'removed' }, [1]);
     fake.groups.receive(group.groupId, 'ACC1', 'from before', 1_000);
