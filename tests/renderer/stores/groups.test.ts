@@ -8,7 +8,8 @@ import { conversationEntries } from '../../../renderer/src/conversation-entries.
 import { groupIdOf, groupRouteParam, returnGroup } from '../../../renderer/src/group-route.ts';
 import { SENDER_HUES, senderHue } from '../../../renderer/src/sender-color.ts';
 import type { FakeBridge } from '../fake-bridge.ts';
-import { setUp } from '../helpers.ts';
+import { setUp, waitFor } from '../helpers.ts';
+import { connectBridgeEvents } from '../../../renderer/src/events.ts';
 
 let fake: FakeBridge;
 
@@ -74,6 +75,28 @@ describe('the groups store', () => {
     await Promise.all([first, second]);
     expect(groups.openId).toBe(b.groupId);
     expect(groups.messages.map((m) => m.body)).toEqual(['in B']);
+  });
+
+  it('a change from the core (no group events yet) re-reads the list and the open group', async () => {
+    const open = fake.groups.seed({ title: 'Open' }, [1]);
+    const other = fake.groups.seed({ title: 'Other' }, [1]);
+    const groups = useGroupsStore();
+    const disconnect = connectBridgeEvents();
+    try {
+      await groups.refresh();
+      await groups.load(open.groupId);
+      fake.groups.receive(open.groupId, 'ACC1', 'arrived', 3_000);
+      fake.groups.receive(other.groupId, 'ACC1', 'elsewhere', 3_000);
+      fake.emit('conversations:changed', {});
+      await waitFor(() => groups.messages.some((m) => m.body === 'arrived'), 'the open group');
+      await waitFor(() => groups.unread(groups.byId.get(other.groupId)!) === 1, 'the list');
+      // An outbox change (sync:status) re-reads an open group too: its delivery counts move.
+      fake.groups.receive(open.groupId, 'ACC1', 'second', 4_000);
+      fake.emit('sync:status', { connection: 'online', outbox: 0, backlog: null, unread: 0 });
+      await waitFor(() => groups.messages.some((m) => m.body === 'second'), 'the re-read');
+    } finally {
+      disconnect();
+    }
   });
 
   it('locking forgets every group, title and message', async () => {
