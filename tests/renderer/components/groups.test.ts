@@ -290,6 +290,33 @@ describe('the members panel', () => {
 });
 
 describe('groups in the conversation list', () => {
+  it('shows a hostile title as text, and marks a group we left or with a changed member', async () => {
+    const hostile = fake.groups.seed({ title: '<img src=x onerror=alert(1)>' }, [1]);
+    fake.groups.update(hostile.groupId, {
+      members: hostile.members.map((m) => (m.self ? m : { ...m, identityChanged: true })),
+    });
+    fake.groups.seed({ title: 'Gone', standing: 'left' });
+    await useGroupsStore().refresh();
+    const list = mountView(ConversationList);
+    await settle();
+    const items = list.findAll('[data-testid="group-item"]');
+    expect(items).toHaveLength(2);
+    expect(list.find('img').exists()).toBe(false);
+    const first = list.get(`[data-group-id="${hostile.groupId}"]`);
+    expect(first.get('[data-testid="conversation-name"]').text()).toBe(
+      '<img src=x onerror=alert(1)>',
+    );
+    expect(first.find('[data-testid="identity-marker"]').exists()).toBe(true);
+    expect(list.get('[data-testid="group-left-marker"]').text()).toBe('Left');
+  });
+
+  it('New group with no contacts yet says how to get some', async () => {
+    fake.contacts.splice(0);
+    await useContactsStore().load();
+    const view = mountView(NewGroupView);
+    expect(view.get('[data-testid="group-no-contacts"]').text()).toContain('invite link');
+  });
+
   it('shows a group beside the 1:1 chats with its preview and unread count', async () => {
     const group = fake.groups.seed({ title: 'Hikers' }, [1]);
     const groups = useGroupsStore();
