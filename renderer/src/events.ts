@@ -4,6 +4,7 @@ import { errorCodeOf, on } from './bridge.ts';
 import { useAppStore } from './stores/app.ts';
 import { useBackupStore } from './stores/backup.ts';
 import { useConversationsStore } from './stores/conversations.ts';
+import { useGroupsStore } from './stores/groups.ts';
 import { useMessagesStore } from './stores/messages.ts';
 import { useNoticesStore } from './stores/notices.ts';
 import { useSyncStore } from './stores/sync.ts';
@@ -20,6 +21,7 @@ export function connectBridgeEvents(): () => void {
   const sync = useSyncStore();
   const notices = useNoticesStore();
   const backup = useBackupStore();
+  const groups = useGroupsStore();
   const report = (error: unknown) => notices.pushError(errorCodeOf(error));
 
   // Many events can arrive in one burst (a backlog); refresh the list once per burst.
@@ -28,7 +30,11 @@ export function connectBridgeEvents(): () => void {
     if (refreshTimer !== undefined) return;
     refreshTimer = setTimeout(() => {
       refreshTimer = undefined;
-      if (app.unlocked) conversations.refresh().catch(report);
+      if (!app.unlocked) return;
+      conversations.refresh().catch(report);
+      groups.refresh().catch(report);
+      // No group events yet (docs/ipc.md#groups): the open group re-reads its messages.
+      if (groups.openId !== null) groups.load(groups.openId).catch(report);
     }, 50);
   };
 
@@ -51,7 +57,10 @@ export function connectBridgeEvents(): () => void {
     }),
     on('conversations:changed', () => refreshList()),
     on('sync:status', (status) => {
-      if (app.unlocked) sync.apply(status);
+      if (!app.unlocked) return;
+      sync.apply(status);
+      // The outbox moved: an open group's sent and delivered counts may have changed.
+      if (groups.openId !== null) refreshList();
     }),
     on('app:locked', ({ reason }) => app.handleLocked(reason)),
     // Also at first run (a restore runs before any profile is unlocked).

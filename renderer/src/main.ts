@@ -7,6 +7,7 @@ import { connectBridgeEvents } from './events.ts';
 import { installRouteFocus } from './route-focus.ts';
 import './styles/main.css';
 import './styles/narrow.css';
+import './styles/groups.css';
 
 const pinia = createPinia();
 const router = createAppRouter(pinia);

@@ -32,7 +32,7 @@ const openers = new Map<string, string>();
 function selectorFor(element: HTMLElement): string | null {
   const testId = element.dataset['testid'];
   if (!testId) return element.id ? `#${CSS.escape(element.id)}` : null;
-  const keys = ['conversationId', 'messageId'] as const;
+  const keys = ['conversationId', 'messageId', 'groupId'] as const;
   return keys.reduce(
     (selector, key) => {
       const value = element.dataset[key];

@@ -12,6 +12,8 @@ import ChatView from './views/ChatView.vue';
 import SafetyNumberView from './views/SafetyNumberView.vue';
 import AddContactView from './views/AddContactView.vue';
 import SettingsView from './views/SettingsView.vue';
+import GroupView from './views/GroupView.vue';
+import NewGroupView from './views/NewGroupView.vue';
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -48,6 +50,14 @@ export function createAppRouter(pinia: Pinia): Router {
             props: true,
           },
           { path: 'contacts/add', name: 'add-contact', component: AddContactView },
+          // A group id in the URL-safe base64 alphabet (group-route.ts).
+          {
+            path: 'group/:groupId([A-Za-z0-9_-]{43}=)',
+            name: 'group',
+            component: GroupView,
+            props: true,
+          },
+          { path: 'groups/new', name: 'new-group', component: NewGroupView },
           // Sections (relay, security, appearance, …) are parts of one page; a
           // future Backup section is added there, not as a child route.
           { path: 'settings', name: 'settings', component: SettingsView },

@@ -16,8 +16,23 @@ export const groupSummarySchema = z.object({
   revision: z.number().int().nonnegative(),
   standing: z.enum(['member', 'left', 'removed']),
   members: z.array(
-    z.object({ accountId: z.string(), name: z.string(), admin: z.boolean(), self: z.boolean() }),
+    z.object({
+      accountId: z.string(),
+      name: z.string(),
+      admin: z.boolean(),
+      self: z.boolean(),
+      /** The member's 1:1 conversation (its safety number screen), or null if they are not a contact with one. */
+      conversationId: id.nullable(),
+      /** Their identity changed and the user has not accepted it yet: sending to the group waits. */
+      identityChanged: z.boolean(),
+    }),
   ),
+  /** The last change to the group itself (created, a member added, renamed). */
+  updatedAt: z.number(),
+  lastMessageAt: z.number().nullable(),
+  lastMessagePreview: z.string().nullable(),
+  /** Incoming messages in all: the app counts unread ones against those it has shown. */
+  incomingCount: z.number().int().nonnegative(),
 });
 export type GroupSummary = z.infer<typeof groupSummarySchema>;
 

@@ -20,8 +20,7 @@ import type {
   SottoApi,
   SyncStatus,
 } from '../../shared/ipc/contract.ts';
-import type { GroupSummary } from '../../shared/ipc/groups.ts';
-import { fakeGroupHandlers } from './fake-groups.ts';
+import { FakeGroups } from './fake-groups.ts';
 
 type Handler<M extends MethodName> = (
   input: MethodInput<M>,
@@ -223,10 +222,11 @@ export class FakeBridge {
     if (this.state.phase !== 'unlocked') throw new FakeError('APP_LOCKED');
   }
 
-  private readonly groups: GroupSummary[] = [];
+  /** Groups, their messages and deliveries (fake-groups.ts). */
+  readonly groups = new FakeGroups(() => this.contacts);
 
   private readonly handlers: { [M in MethodName]: Handler<M> } = {
-    ...fakeGroupHandlers(this.groups, (code) => {
+    ...this.groups.handlers((code) => {
       throw new FakeError(code);
     }),
     'app:state': () => this.state,

@@ -1,43 +1,200 @@
-import type { MethodInput, MethodName, MethodOutput } from '../../shared/ipc/contract.ts';
-import type { GroupSummary } from '../../shared/ipc/groups.ts';
+import type { ErrorCode } from '../../shared/errors.ts';
+import type { Contact, MethodInput, MethodName, MethodOutput } from '../../shared/ipc/contract.ts';
+import type { GroupMessage, GroupSummary } from '../../shared/ipc/groups.ts';
 
-// The `groups:*` methods of the renderer's fake bridge: an in-memory list of
-// groups, enough for a future group UI's component tests (no messages yet).
+// The `groups:*` methods of the renderer's fake bridge: groups, their
+// messages and per-member deliveries in memory, with the core's rules the
+// group screens meet (only admins change a group, blocked or changed contacts
+// cannot be added, nobody writes to a group they left).
 
 type GroupMethod = Extract<MethodName, `groups:${string}`>;
+type Member = GroupSummary['members'][number];
 
-/** Fake `groups:*` handlers over `groups`; `fail` throws the bridge's coded error. */
-export function fakeGroupHandlers(
-  groups: GroupSummary[],
-  fail: (code: 'UNKNOWN_GROUP') => never,
-): { [M in GroupMethod]: (input: MethodInput<M>) => MethodOutput<M> } {
-  const find = (groupId: string) =>
-    groups.find((g) => g.groupId === groupId) ?? fail('UNKNOWN_GROUP');
-  return {
-    'groups:list': () => groups,
-    'groups:get': (input) => find(input.groupId),
-    'groups:create': (input) => {
-      const group: GroupSummary = {
-        groupId: `${String(groups.length + 1).padStart(43, 'A')}=`,
-        title: input.title,
-        revision: 0,
-        standing: 'member',
-        members: [{ accountId: 'SELF', name: 'Me', admin: true, self: true }],
-      };
-      groups.push(group);
+/** The fake's group state; tests read and seed it. */
+export class FakeGroups {
+  readonly groups: GroupSummary[] = [];
+  readonly messages: GroupMessage[] = [];
+  private nextId = 5_000_000;
+
+  constructor(private readonly contacts: () => Contact[]) {}
+
+  /** Adds a group; members are given as contacts' conversation ids (we are the admin unless told). */
+  seed(partial: Partial<GroupSummary> & { title: string }, memberIds: number[] = []): GroupSummary {
+    const group: GroupSummary = {
+      groupId: `${String(this.groups.length + 1).padStart(42, 'G')}/=`,
+      revision: 0,
+      standing: 'member',
+      members: [this.self(true), ...memberIds.map((id) => this.memberOf(id))],
+      updatedAt: 1_000,
+      lastMessageAt: null,
+      lastMessagePreview: null,
+      incomingCount: 0,
+      ...partial,
+    };
+    this.groups.push(group);
+    return group;
+  }
+
+  /** An incoming message from `accountId`, as the core stores a received one. */
+  receive(groupId: string, accountId: string, body: string, sentAt: number): GroupMessage {
+    const group = this.find(groupId);
+    const sender = group.members.find((m) => m.accountId === accountId);
+    const message: GroupMessage = {
+      id: this.nextId++,
+      uuid: `g-${this.nextId}`,
+      groupId,
+      outgoing: false,
+      senderAccount: accountId,
+      senderName: sender?.name ?? null,
+      sentAt,
+      receivedAt: sentAt,
+      body,
+      status: 'received',
+    };
+    this.messages.push(message);
+    this.update(groupId, {
+      lastMessageAt: sentAt,
+      lastMessagePreview: body,
+      incomingCount: group.incomingCount + 1,
+    });
+    return message;
+  }
+
+  /** Replaces a group's summary fields (a change that arrived from another member). */
+  update(groupId: string, patch: Partial<GroupSummary>): GroupSummary {
+    const index = this.groups.findIndex((g) => g.groupId === groupId);
+    const next = { ...this.find(groupId), ...patch };
+    this.groups[index] = next;
+    return next;
+  }
+
+  handlers(fail: (code: ErrorCode) => never): {
+    [M in GroupMethod]: (input: MethodInput<M>) => MethodOutput<M>;
+  } {
+    const find = (groupId: string) =>
+      this.groups.find((g) => g.groupId === groupId) ?? fail('UNKNOWN_GROUP');
+    const asAdmin = (groupId: string) => {
+      const group = find(groupId);
+      if (group.standing !== 'member') fail('NOT_GROUP_MEMBER');
+      if (!group.members.some((m) => m.self && m.admin)) fail('NOT_GROUP_ADMIN');
       return group;
-    },
-    'groups:add': (input) => find(input.groupId),
-    'groups:remove': (input) => find(input.groupId),
-    'groups:make-admin': (input) => find(input.groupId),
-    'groups:leave': (input) => ({ ...find(input.groupId), standing: 'left' }),
-    'groups:rename': (input) => {
-      const group = find(input.groupId);
-      group.title = input.title;
-      return group;
-    },
-    'groups:messages': () => [],
-    'groups:send': () => fail('UNKNOWN_GROUP'),
-    'groups:deliveries': () => [],
-  };
+    };
+    const card = (conversationId: number): Member => {
+      const contact = this.contacts().find((c) => c.conversationId === conversationId);
+      if (!contact) fail('UNKNOWN_CONTACT');
+      if (contact.blocked) fail('CONTACT_BLOCKED');
+      if (contact.trust === 'changed') fail('IDENTITY_CHANGED');
+      return this.memberOf(conversationId);
+    };
+    return {
+      'groups:list': () => this.groups.map((g) => ({ ...g })),
+      'groups:get': (input) => ({ ...find(input.groupId) }),
+      'groups:create': (input) => {
+        if (input.title.trim() === '') fail('INVALID_NAME');
+        const members = input.members.map(card);
+        const group = this.seed({ title: input.title, updatedAt: Date.now() });
+        return this.update(group.groupId, { members: [this.self(true), ...members] });
+      },
+      'groups:add': (input) => {
+        const group = asAdmin(input.groupId);
+        const member = card(input.conversationId);
+        return this.update(group.groupId, {
+          members: [...group.members, member],
+          revision: group.revision + 1,
+        });
+      },
+      'groups:remove': (input) => {
+        const group = asAdmin(input.groupId);
+        if (!group.members.some((m) => m.accountId === input.accountId)) fail('INVALID_INPUT');
+        return this.update(group.groupId, {
+          members: group.members.filter((m) => m.accountId !== input.accountId),
+          revision: group.revision + 1,
+        });
+      },
+      'groups:make-admin': (input) => asAdmin(input.groupId),
+      'groups:leave': (input) => {
+        const group = find(input.groupId);
+        if (group.standing !== 'member') fail('NOT_GROUP_MEMBER');
+        return this.update(group.groupId, {
+          standing: 'left',
+          members: group.members.filter((m) => !m.self),
+        });
+      },
+      'groups:rename': (input) => {
+        const group = asAdmin(input.groupId);
+        if (input.title.trim() === '') fail('INVALID_NAME');
+        return this.update(group.groupId, { title: input.title, revision: group.revision + 1 });
+      },
+      'groups:messages': (input) => {
+        find(input.groupId);
+        return this.messages
+          .filter((m) => m.groupId === input.groupId)
+          .sort((a, b) => b.sentAt - a.sentAt || b.id - a.id)
+          .slice(0, input.limit);
+      },
+      'groups:send': (input) => {
+        const group = find(input.groupId);
+        if (group.standing !== 'member') fail('NOT_GROUP_MEMBER');
+        if (group.members.some((m) => m.identityChanged)) fail('IDENTITY_CHANGED');
+        const sentAt = Date.now();
+        const message: GroupMessage = {
+          id: this.nextId++,
+          uuid: `g-${this.nextId}`,
+          groupId: group.groupId,
+          outgoing: true,
+          senderAccount: 'ACCOUNT',
+          senderName: 'Me',
+          sentAt,
+          receivedAt: sentAt,
+          body: input.body,
+          status: 'queued',
+          delivered: { count: 0, of: group.members.length - 1 },
+        };
+        this.messages.push(message);
+        this.update(group.groupId, { lastMessageAt: sentAt, lastMessagePreview: input.body });
+        return message;
+      },
+      'groups:deliveries': (input) => {
+        const message = this.messages.find((m) => m.id === input.messageId && m.outgoing);
+        if (!message) return []; // as the core: no rows for a message it does not know
+        const group = find(message.groupId);
+        return group.members
+          .filter((m) => !m.self)
+          .map((m, i) => ({
+            accountId: m.accountId,
+            name: m.name,
+            deliveredAt: i < (message.delivered?.count ?? 0) ? message.sentAt + 1_000 : null,
+          }));
+      },
+    };
+  }
+
+  private find(groupId: string): GroupSummary {
+    const group = this.groups.find((g) => g.groupId === groupId);
+    if (!group) throw new Error(`no fake group ${groupId}`);
+    return group;
+  }
+
+  private self(admin: boolean): Member {
+    return {
+      accountId: 'ACCOUNT',
+      name: 'Me',
+      admin,
+      self: true,
+      conversationId: null,
+      identityChanged: false,
+    };
+  }
+
+  private memberOf(conversationId: number): Member {
+    const contact = this.contacts().find((c) => c.conversationId === conversationId);
+    return {
+      accountId: contact?.accountId ?? `ACC${conversationId}`,
+      name: contact?.displayName ?? `Contact ${conversationId}`,
+      admin: false,
+      self: false,
+      conversationId,
+      identityChanged: contact?.trust === 'changed',
+    };
+  }
 }

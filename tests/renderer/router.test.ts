@@ -47,6 +47,21 @@ describe('route guards', () => {
     expect(router.currentRoute.value.name).toBe('home');
   });
 
+  it('a group route takes only a well-formed group id; anything else goes home', async () => {
+    fake.state = { ...fake.state, phase: 'unlocked' };
+    const router = createAppRouter(pinia);
+    const good = `${'a-b_'.repeat(10)}xyz=`;
+    await router.push(`/group/${good}`);
+    expect(router.currentRoute.value.name).toBe('group');
+    expect(router.currentRoute.value.params['groupId']).toBe(good);
+    for (const forged of ['/group/..%2Fsettings', `/group/${'A'.repeat(44)}`, '/group/a%2Fb=']) {
+      await router.push(forged);
+      expect(router.currentRoute.value.name, forged).toBe('home');
+    }
+    await router.push('/groups/new');
+    expect(router.currentRoute.value.name).toBe('new-group');
+  });
+
   it('after locking, the main routes are closed again', async () => {
     fake.state = { ...fake.state, phase: 'unlocked' };
     const router = createAppRouter(pinia);

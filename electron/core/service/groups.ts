@@ -14,14 +14,14 @@ import {
   removeMember,
   renameGroup,
   type GroupHistoryMessage,
-  type StoredGroup,
 } from '../groups/index.ts';
 import type { Profile } from '../profile/profile.ts';
 import type { ParsedInput } from './types.ts';
+import { toGroupSummary } from './group-summary.ts';
 
-// The group methods of the IPC contract over electron/core/groups (the app's
-// group UI is a later task; these are what it will call). Every change is
-// followed by a send (the service's own kick), like messages:send.
+// The group methods of the IPC contract over electron/core/groups (what the
+// app's group screens call). Every change is followed by a send (the
+// service's own kick), like messages:send.
 
 type GroupMethod = Extract<MethodName, `groups:${string}`>;
 type GroupHandlers = {
@@ -41,7 +41,7 @@ export function groupHandlers(host: GroupServiceHost): GroupHandlers {
     const profile = host.open();
     const group = loadGroup(profile.db, groupId);
     if (!group) throw new SottoError('UNKNOWN_GROUP');
-    return toSummary(group, profile.account.accountId);
+    return toGroupSummary(profile, group);
   };
   const changed = async (work: Promise<{ groupId: string }>) => {
     const { groupId } = await work;
@@ -51,7 +51,7 @@ export function groupHandlers(host: GroupServiceHost): GroupHandlers {
   return {
     'groups:list': () => {
       const profile = host.open();
-      return listGroups(profile.db).map((g) => toSummary(g, profile.account.accountId));
+      return listGroups(profile.db).map((g) => toGroupSummary(profile, g));
     },
     'groups:get': (input) => summary(input.groupId),
     'groups:create': (input) =>
@@ -87,21 +87,6 @@ export function groupHandlers(host: GroupServiceHost): GroupHandlers {
       return toMessage(message, input.groupId);
     },
     'groups:deliveries': (input) => memberDeliveries(host.open().db, input.messageId),
-  };
-}
-
-function toSummary(group: StoredGroup, self: string): GroupSummary {
-  return {
-    groupId: group.state.groupId,
-    title: group.state.title,
-    revision: group.state.revision,
-    standing: group.standing,
-    members: group.state.members.map((m) => ({
-      accountId: m.accountId,
-      name: m.name,
-      admin: m.admin,
-      self: m.accountId === self,
-    })),
   };
 }
 

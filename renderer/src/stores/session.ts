@@ -4,6 +4,7 @@
 import { useBackupStore } from './backup.ts';
 import { useContactsStore } from './contacts.ts';
 import { useConversationsStore } from './conversations.ts';
+import { useGroupsStore } from './groups.ts';
 import { useMessagesStore } from './messages.ts';
 import { useNoticesStore } from './notices.ts';
 import { useSearchStore } from './search.ts';
@@ -14,6 +15,7 @@ import { useSyncStore } from './sync.ts';
 export function resetSessionStores(): void {
   useMessagesStore().reset();
   useConversationsStore().reset();
+  useGroupsStore().reset();
   useContactsStore().reset();
   useSearchStore().reset();
   useSyncStore().reset();

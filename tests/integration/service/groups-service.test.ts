@@ -50,6 +50,16 @@ describe('groups through the service', () => {
     ]);
     const sent = await call(service, 'groups:send', { groupId: group.groupId, body: 'hello' });
     expect(sent).toMatchObject({ body: 'hello', outgoing: true, delivered: { count: 0, of: 1 } });
+    // What the app's list and members panel read: the last message, each member's 1:1 conversation.
+    expect(await call(service, 'groups:get', { groupId: group.groupId })).toMatchObject({
+      lastMessageAt: sent.sentAt,
+      lastMessagePreview: 'hello',
+      incomingCount: 0,
+      members: [
+        { self: true, conversationId: null, identityChanged: false },
+        { self: false, conversationId: contact.conversationId, identityChanged: false },
+      ],
+    });
     expect(
       (await call(service, 'groups:messages', { groupId: group.groupId, limit: 10 })).map(
         (m) => m.body,

@@ -1,0 +1,48 @@
+import type { Sql } from '../db/sqlite.ts';
+
+// Read-only: what the app's conversation list and members panel show beside a
+// group's state (its last message, how many incoming messages it has, each
+// member's 1:1 conversation). Nothing here writes.
+
+const PREVIEW_CHARS = 120;
+
+/** A group's activity for the conversation list. */
+export interface GroupActivity {
+  readonly lastMessageAt: number | null;
+  readonly lastMessagePreview: string | null;
+  readonly incomingCount: number;
+}
+
+/** The last message and the incoming count of the group `ref`. */
+export function groupActivity(db: Sql, ref: number): GroupActivity {
+  const last = db
+    .prepare(
+      `SELECT sent_at, substr(body, 1, ${PREVIEW_CHARS}) AS preview FROM group_messages
+       WHERE group_ref = ? ORDER BY sent_at DESC, id DESC LIMIT 1`,
+    )
+    .get<{ sent_at: number; preview: string }>([ref]);
+  const incoming = db
+    .prepare('SELECT count(*) FROM group_messages WHERE group_ref = ? AND outgoing = 0', {
+      pluck: true,
+    })
+    .get<number>([ref]);
+  return {
+    lastMessageAt: last?.sent_at ?? null,
+    lastMessagePreview: last?.preview ?? null,
+    incomingCount: incoming ?? 0,
+  };
+}
+
+/** The 1:1 conversation of each account that has one (a member added by another admin may not). */
+export function conversationsOf(db: Sql, accountIds: readonly string[]): Map<string, number> {
+  const query = db.prepare(
+    'SELECT c.id FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE k.account_id = ?',
+    { pluck: true },
+  );
+  const found = new Map<string, number>();
+  for (const accountId of accountIds) {
+    const id = query.get<number>([accountId]);
+    if (id !== undefined) found.set(accountId, id);
+  }
+  return found;
+}
