@@ -2,6 +2,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { backupSection } from './backup/section.ts';
+import { RELAY_BLOBS, relayBlobsSection } from './blobs/section.ts';
 import { eventLoopSection } from './event-loop/section.ts';
 import { historySection } from './history/section.ts';
 import { receiveSection } from './receive/section.ts';
@@ -16,7 +17,7 @@ import { removeTempDirs } from './support/temp.ts';
 
 // `npm run bench`: figures with targets and in-run baselines. Not pass/fail.
 // BENCH_MESSAGES scales the history benchmark (default 1,000,000);
-// BENCH_ONLY=receive,sealed,history,sync,relay-flood,relay-scale,multi,event-loop,backup runs only the named sections.
+// BENCH_ONLY=receive,sealed,history,sync,relay-flood,relay-scale,relay-blobs,multi,event-loop,backup runs only the named sections.
 
 const RESULTS = join(import.meta.dirname, 'results', 'latest.json');
 
@@ -98,6 +99,11 @@ async function main(): Promise<void> {
       );
       metrics.push(...scale);
     }
+    if (selected('relay-blobs')) {
+      const blobs = await relayBlobsSection();
+      printTable('One attachment blob through a relay process (loopback)', blobs);
+      metrics.push(...blobs);
+    }
   } finally {
     removeTempDirs();
   }
@@ -116,6 +122,7 @@ async function main(): Promise<void> {
       sync: SYNC,
       relayFlood: RELAY_FLOOD,
       relayScale: RELAY_SCALE,
+      relayBlobs: RELAY_BLOBS,
       multi: MULTI,
       wallSeconds,
     },

@@ -48,6 +48,7 @@ const REFUSALS: ReadonlySet<string> = new Set([
   'RELAY_ERR_FORBIDDEN',
   'RELAY_ERR_UNAUTHENTICATED',
   'RELAY_ERR_TOO_MANY_KEYS',
+  'RELAY_ERR_BLOB_QUOTA',
 ]);
 
 /** How many refusals an answer carries (a send.batch or send.multi can carry many). */

@@ -67,7 +67,7 @@ export type RelayId = z.infer<typeof relayIdSchema>;
 export const RELAY_ERRORS = {
   RELAY_ERR_MALFORMED: 'the frame is not valid JSON or does not match any frame type',
   RELAY_ERR_UNKNOWN_TYPE: 'unknown frame type',
-  RELAY_ERR_TOO_LARGE: 'the envelope is larger than allowed',
+  RELAY_ERR_TOO_LARGE: 'the envelope or blob is larger than allowed',
   RELAY_ERR_UNSUPPORTED_VERSION: 'this relay speaks protocol 2; upgrade Sotto',
   RELAY_ERR_UNAUTHENTICATED: 'not allowed on this connection',
   RELAY_ERR_AUTH_FAILED: 'the signature does not prove this account on this relay',

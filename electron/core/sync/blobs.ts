@@ -10,6 +10,9 @@ import type { BlobId } from '../../../shared/protocol/attachment.ts';
 // Failures are SottoErrors: RELAY_UNAVAILABLE (try again later) or
 // RELAY_REFUSED (the RELAY_ERR_* code is the detail: TOO_LARGE, BLOB_QUOTA,
 // FORBIDDEN), ATTACHMENT_NOT_FOUND for an id the relay does not have (complete).
+// On the upload side ATTACHMENT_NOT_FOUND means the reservation is gone
+// (expired): create a new one; RELAY_UNAVAILABLE from `append` may also mean
+// the offset moved or another append is running: ask `offset` and continue.
 
 /** An upload reserved on the home relay: enough to resume it after a restart (persist it). */
 export interface BlobUpload {

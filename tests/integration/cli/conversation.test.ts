@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cli, cliPair, history, runCli } from '../../support/cli.ts';
@@ -49,7 +49,8 @@ describe('two people talking through the sotto CLI and a sotto-relay process', (
     );
 
     // The relay saw only ciphertext: no message text anywhere in its data directory.
-    for (const file of readdirSync(relayData)) {
+    for (const file of readdirSync(relayData, { recursive: true, encoding: 'utf8' })) {
+      if (!statSync(join(relayData, file)).isFile()) continue; // blobs/
       const bytes = readFileSync(join(relayData, file));
       for (const text of ['alice says 1', 'bob says 49'])
         expect(bytes.includes(Buffer.from(text)), `${file}: ${text}`).toBe(false);

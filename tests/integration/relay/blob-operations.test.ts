@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import { BLOB_PATH_PREFIX, TUS_PATCH_CONTENT_TYPE } from '../../../shared/relay/blobs.ts';
 import {
@@ -93,6 +94,32 @@ describe('blob operations', () => {
       expect(statuses).toEqual([404, 404, 404, 429]);
       const refused = await blobRequest(relay.port, 'GET', blob.blobId);
       expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    } finally {
+      expect(await relay.stop()).toBe(0);
+    }
+  });
+
+  it('counts over-quota creates against the connection refusal budget: a hammering client is paused', async () => {
+    const relay = await startRelayProcess(relayDataDir(), {
+      args: ['--blob-quota-bytes', '10', '--budget', 'connection-refusals=2/2'],
+    });
+    try {
+      const { client } = await connectAs(relay.url, newDevice());
+      const answeredAt: number[] = [];
+      const answers = await Promise.all(
+        Array.from({ length: 4 }, () =>
+          client.request({ type: 'blob.create', length: 11 }).then((answer) => {
+            answeredAt.push(performance.now());
+            return answer;
+          }),
+        ),
+      );
+      expect(answers.every((a) => a.type === 'error' && a.code === 'RELAY_ERR_BLOB_QUOTA')).toBe(
+        true,
+      );
+      // Over a budget of 2: after the third refusal the relay stops reading for ~500 ms or more.
+      expect(answeredAt[3]! - answeredAt[2]!).toBeGreaterThanOrEqual(350);
+      await client.close();
     } finally {
       expect(await relay.stop()).toBe(0);
     }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from '@signalapp/sqlcipher';
 import { describe, expect, it } from 'vitest';
@@ -67,7 +67,11 @@ describe('what the relay keeps after a conversation', () => {
       // While the relay runs, so the WAL holds the recent writes.
       const names = readdirSync(dataDir);
       expect(names).toContain('relay.db-wal');
-      dbFiles = names.map((name) => readFileSync(join(dataDir, name)));
+      // Every file, blobs/ included (docs/relay-operations.md#blobs).
+      dbFiles = readdirSync(dataDir, { recursive: true, encoding: 'utf8' })
+        .map((name) => join(dataDir, name))
+        .filter((path) => statSync(path).isFile())
+        .map((path) => readFileSync(path));
       const db = new Database(join(dataDir, 'relay.db'));
       const schema = db.prepare('SELECT group_concat(sql) AS text FROM sqlite_master').get() as {
         text: string;
