@@ -16,7 +16,14 @@ export const groupSummarySchema = z.object({
   revision: z.number().int().nonnegative(),
   standing: z.enum(['member', 'left', 'removed']),
   members: z.array(
-    z.object({ accountId: z.string(), name: z.string(), admin: z.boolean(), self: z.boolean() }),
+    z.object({
+      accountId: z.string(),
+      name: z.string(),
+      admin: z.boolean(),
+      self: z.boolean(),
+      /** Their contact moved to a new identity: sending to the group waits until an admin removes them or the user accepts. */
+      identityChanged: z.boolean(),
+    }),
   ),
 });
 export type GroupSummary = z.infer<typeof groupSummarySchema>;
@@ -78,6 +85,11 @@ export const groupMethods = {
       })
       .strict(),
     output: groupMessageSchema,
+  },
+  /** The user accepts a member flagged `identityChanged` as they are: sending to the group resumes. */
+  'groups:accept-member': {
+    input: z.object({ groupId, accountId: z.string().max(64) }).strict(),
+    output: groupSummarySchema,
   },
   /** Per-member delivery of one outgoing group message. */
   'groups:deliveries': {

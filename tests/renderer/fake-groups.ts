@@ -22,7 +22,9 @@ export function fakeGroupHandlers(
         title: input.title,
         revision: 0,
         standing: 'member',
-        members: [{ accountId: 'SELF', name: 'Me', admin: true, self: true }],
+        members: [
+          { accountId: 'SELF', name: 'Me', admin: true, self: true, identityChanged: false },
+        ],
       };
       groups.push(group);
       return group;
@@ -39,5 +41,6 @@ export function fakeGroupHandlers(
     'groups:messages': () => [],
     'groups:send': () => fail('UNKNOWN_GROUP'),
     'groups:deliveries': () => [],
+    'groups:accept-member': (input) => find(input.groupId),
   };
 }

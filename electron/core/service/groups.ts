@@ -2,6 +2,7 @@ import type { GroupMessage, GroupSummary } from '../../../shared/ipc/groups.ts';
 import type { MethodName, MethodOutput } from '../../../shared/ipc/contract.ts';
 import { SottoError } from '../errors.ts';
 import {
+  acceptMemberChange,
   addMember,
   createGroup,
   groupMessagesPage,
@@ -87,6 +88,10 @@ export function groupHandlers(host: GroupServiceHost): GroupHandlers {
       return toMessage(message, input.groupId);
     },
     'groups:deliveries': (input) => memberDeliveries(host.open().db, input.messageId),
+    'groups:accept-member': (input) => {
+      acceptMemberChange(host.open(), input.groupId, input.accountId);
+      return summary(input.groupId);
+    },
   };
 }
 
@@ -101,6 +106,7 @@ function toSummary(group: StoredGroup, self: string): GroupSummary {
       name: m.name,
       admin: m.admin,
       self: m.accountId === self,
+      identityChanged: group.changedMembers.includes(m.accountId),
     })),
   };
 }
