@@ -25,6 +25,7 @@ const METHODS: Readonly<Record<MethodName, true>> = {
   'groups:send': true,
   'groups:deliveries': true,
   'groups:accept-member': true,
+  'groups:search': true,
   'profile:create': true,
   'profile:unlock': true,
   'profile:lock': true,

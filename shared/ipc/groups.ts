@@ -91,6 +91,13 @@ export const groupMethods = {
     input: z.object({ groupId, accountId: z.string().max(64) }).strict(),
     output: groupSummarySchema,
   },
+  /** Full-text search over group messages (the rules of `messages:search`), newest first. */
+  'groups:search': {
+    input: z
+      .object({ query: z.string().max(512), limit: z.number().int().min(1).max(200) })
+      .strict(),
+    output: z.array(groupMessageSchema.extend({ groupTitle: z.string() })),
+  },
   /** Per-member delivery of one outgoing group message. */
   'groups:deliveries': {
     input: z.object({ messageId: id }).strict(),

@@ -42,5 +42,6 @@ export function fakeGroupHandlers(
     'groups:send': () => fail('UNKNOWN_GROUP'),
     'groups:deliveries': () => [],
     'groups:accept-member': (input) => find(input.groupId),
+    'groups:search': () => [],
   };
 }

@@ -14,6 +14,7 @@ import {
   renameGroup,
   type StoredGroup,
 } from '../../core/groups/index.ts';
+import { type GroupSearchHit, searchGroupMessages } from '../../core/groups/group-search.ts';
 import { type GlobalOptions, print, withEngine, withProfile } from '../context.ts';
 
 // What the `group …` and `groups` commands do (definitions: commands/groups.ts),
@@ -219,4 +220,9 @@ export function groupNamed(profile: Profile, name: string): StoredGroup | undefi
     if (hasCode(error, 'UNKNOWN_GROUP')) return undefined;
     throw error;
   }
+}
+
+/** The group side of `search`: group messages matching `query`, newest first. */
+export function searchGroups(profile: Profile, query: string, limit: number): GroupSearchHit[] {
+  return searchGroupMessages(profile.db, query, limit);
 }

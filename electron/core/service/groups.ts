@@ -17,6 +17,7 @@ import {
   type GroupHistoryMessage,
   type StoredGroup,
 } from '../groups/index.ts';
+import { searchGroupMessages } from '../groups/group-search.ts';
 import type { Profile } from '../profile/profile.ts';
 import type { ParsedInput } from './types.ts';
 
@@ -88,6 +89,7 @@ export function groupHandlers(host: GroupServiceHost): GroupHandlers {
       return toMessage(message, input.groupId);
     },
     'groups:deliveries': (input) => memberDeliveries(host.open().db, input.messageId),
+    'groups:search': (input) => searchGroupMessages(host.open().db, input.query, input.limit),
     'groups:accept-member': (input) => {
       acceptMemberChange(host.open(), input.groupId, input.accountId);
       return summary(input.groupId);
