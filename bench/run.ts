@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { backupSection } from './backup/section.ts';
 import { eventLoopSection } from './event-loop/section.ts';
+import { GROUPS, groupsSection } from './groups/section.ts';
 import { historySection } from './history/section.ts';
 import { receiveSection } from './receive/section.ts';
 import { sealedSection } from './sealed/section.ts';
@@ -16,7 +17,7 @@ import { removeTempDirs } from './support/temp.ts';
 
 // `npm run bench`: figures with targets and in-run baselines. Not pass/fail.
 // BENCH_MESSAGES scales the history benchmark (default 1,000,000);
-// BENCH_ONLY=receive,sealed,history,sync,relay-flood,relay-scale,multi,event-loop,backup runs only the named sections.
+// BENCH_ONLY=receive,sealed,history,sync,relay-flood,relay-scale,multi,groups,event-loop,backup runs only the named sections.
 
 const RESULTS = join(import.meta.dirname, 'results', 'latest.json');
 
@@ -85,6 +86,14 @@ async function main(): Promise<void> {
       );
       metrics.push(...multi);
     }
+    if (selected('groups')) {
+      const groups = await groupsSection();
+      printTable(
+        'Groups: one message to 10 / 100 / 1,000 members vs pairwise; receive vs raw groupDecrypt; a 1,000-copy relay store',
+        groups,
+      );
+      metrics.push(...groups);
+    }
     if (selected('relay-flood')) {
       const flood = await relayFloodSection();
       printTable('Relay intake under a flood of strangers (loopback, real relay process)', flood);
@@ -117,6 +126,7 @@ async function main(): Promise<void> {
       relayFlood: RELAY_FLOOD,
       relayScale: RELAY_SCALE,
       multi: MULTI,
+      groups: GROUPS,
       wallSeconds,
     },
     metrics,
