@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { backupSection } from './backup/section.ts';
 import { RELAY_BLOBS, relayBlobsSection } from './blobs/section.ts';
 import { eventLoopSection } from './event-loop/section.ts';
+import { GROUPS, groupsSection } from './groups/section.ts';
 import { historySection } from './history/section.ts';
 import { receiveSection } from './receive/section.ts';
 import { sealedSection } from './sealed/section.ts';
@@ -17,7 +18,7 @@ import { removeTempDirs } from './support/temp.ts';
 
 // `npm run bench`: figures with targets and in-run baselines. Not pass/fail.
 // BENCH_MESSAGES scales the history benchmark (default 1,000,000);
-// BENCH_ONLY=receive,sealed,history,sync,relay-flood,relay-scale,relay-blobs,multi,event-loop,backup runs only the named sections.
+// BENCH_ONLY=receive,sealed,history,sync,relay-flood,relay-scale,multi,groups,event-loop,backup runs only the named sections.
 
 const RESULTS = join(import.meta.dirname, 'results', 'latest.json');
 
@@ -86,6 +87,14 @@ async function main(): Promise<void> {
       );
       metrics.push(...multi);
     }
+    if (selected('groups')) {
+      const groups = await groupsSection();
+      printTable(
+        'Groups: one message to 10 / 100 / 1,000 members vs pairwise; receive vs raw groupDecrypt; a 1,000-copy relay store',
+        groups,
+      );
+      metrics.push(...groups);
+    }
     if (selected('relay-flood')) {
       const flood = await relayFloodSection();
       printTable('Relay intake under a flood of strangers (loopback, real relay process)', flood);
@@ -124,6 +133,7 @@ async function main(): Promise<void> {
       relayScale: RELAY_SCALE,
       relayBlobs: RELAY_BLOBS,
       multi: MULTI,
+      groups: GROUPS,
       wallSeconds,
     },
     metrics,

@@ -21,8 +21,8 @@ export interface MultiRound {
   readonly frameBytes: number;
 }
 
-/** Keys the relay needs to know the device (it checks no prekey signature). */
-async function publish(member: RawRelayClient): Promise<void> {
+/** Publishes the keys the relay needs to know the device (it checks no prekey signature). */
+export async function publish(member: RawRelayClient): Promise<void> {
   const signed = PrivateKey.generate().getPublicKey().serialize();
   const answer = await member.ask({
     type: 'keys.publish',

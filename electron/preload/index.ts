@@ -24,6 +24,8 @@ const METHODS: Readonly<Record<MethodName, true>> = {
   'groups:messages': true,
   'groups:send': true,
   'groups:deliveries': true,
+  'groups:accept-member': true,
+  'groups:search': true,
   'profile:create': true,
   'profile:unlock': true,
   'profile:lock': true,

@@ -23,7 +23,10 @@ export const groupSummarySchema = z.object({
       self: z.boolean(),
       /** The member's 1:1 conversation (its safety number screen), or null if they are not a contact with one. */
       conversationId: id.nullable(),
-      /** Their identity changed and the user has not accepted it yet: sending to the group waits. */
+      /**
+       * Their identity changed (a new safety number, or their contact moved to a new
+       * identity) and the user has not accepted it yet: sending to the group waits.
+       */
       identityChanged: z.boolean(),
     }),
   ),
@@ -93,6 +96,18 @@ export const groupMethods = {
       })
       .strict(),
     output: groupMessageSchema,
+  },
+  /** The user accepts a member flagged `identityChanged` as they are: sending to the group resumes. */
+  'groups:accept-member': {
+    input: z.object({ groupId, accountId: z.string().max(64) }).strict(),
+    output: groupSummarySchema,
+  },
+  /** Full-text search over group messages (the rules of `messages:search`), newest first. */
+  'groups:search': {
+    input: z
+      .object({ query: z.string().max(512), limit: z.number().int().min(1).max(200) })
+      .strict(),
+    output: z.array(groupMessageSchema.extend({ groupTitle: z.string() })),
   },
   /** Per-member delivery of one outgoing group message. */
   'groups:deliveries': {

@@ -1,7 +1,12 @@
 import { z } from 'zod';
 import { PADDED_BASE64 } from './encoding.ts';
 import { deliveryTokenSchema, moveNoticeSchema, relayIdSchema } from '../relay/protocol.ts';
-import { groupIdSchema, groupSnapshotSchema, signedGroupUpdateSchema } from './group.ts';
+import {
+  groupIdSchema,
+  groupSnapshotPartSchema,
+  groupSnapshotSchema,
+  signedGroupUpdateSchema,
+} from './group.ts';
 import { attachmentPointerSchema, MAX_ATTACHMENTS_PER_MESSAGE } from './attachment.ts';
 
 // What travels inside a libsignal ciphertext: a versioned JSON object, padded
@@ -79,6 +84,8 @@ export const contentSchema = z.discriminatedUnion('type', [
     type: z.literal('group-update'),
     signed: signedGroupUpdateSchema,
     snapshot: groupSnapshotSchema.optional(),
+    /** Instead of `snapshot` when the state does not fit in one content: one of its numbered parts. */
+    snapshotPart: groupSnapshotPartSchema.optional(),
     sentAt: z.number().int().nonnegative(),
   }),
   /** The sender's SenderKeyDistributionMessage for a group; accepted only pairwise, from a current member. */

@@ -93,6 +93,27 @@ export const groupSnapshotSchema = z.strictObject({
 });
 export type GroupSnapshot = z.infer<typeof groupSnapshotSchema>;
 
+/** Most parts a snapshot may be split into (1,000 long member cards fit in far fewer). */
+export const MAX_SNAPSHOT_PARTS = 32;
+
+/**
+ * One numbered part of a snapshot too large for one content: the state's
+ * fields and a slice of its members, in order. The new member applies the
+ * state only when every part of the same update has arrived.
+ */
+export const groupSnapshotPartSchema = z
+  .strictObject({
+    groupId: groupIdSchema,
+    title: titleSchema,
+    revision: z.number().int().nonnegative(),
+    head: digestSchema,
+    part: z.number().int().nonnegative(),
+    parts: z.number().int().min(2).max(MAX_SNAPSHOT_PARTS),
+    members: z.array(groupMemberSchema).min(1).max(MAX_GROUP_MEMBERS),
+  })
+  .refine((p) => p.part < p.parts, { message: 'part out of range' });
+export type GroupSnapshotPart = z.infer<typeof groupSnapshotPartSchema>;
+
 /**
  * The signed bytes: the domain, a zero byte, then the update as JSON with
  * its keys in schema order and no whitespace (what `JSON.stringify` of the

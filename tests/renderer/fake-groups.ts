@@ -166,6 +166,18 @@ export class FakeGroups {
             deliveredAt: i < (message.delivered?.count ?? 0) ? message.sentAt + 1_000 : null,
           }));
       },
+      'groups:accept-member': (input) => {
+        const group = find(input.groupId);
+        const members = group.members.map((m) =>
+          m.accountId === input.accountId ? { ...m, identityChanged: false } : m,
+        );
+        return { ...this.update(group.groupId, { members }) };
+      },
+      'groups:search': (input) =>
+        this.messages
+          .filter((m) => m.body.includes(input.query))
+          .slice(0, input.limit)
+          .map((m) => ({ ...m, groupTitle: find(m.groupId).title })),
     };
   }
 

@@ -1,6 +1,8 @@
 import {
   exportConversation,
   findContact,
+  hasCode,
+  type Profile,
   type ReadableFormat,
   SottoError,
 } from '../../core/index.ts';
@@ -29,13 +31,16 @@ export function exportReadable(
     if (args.length !== (options.all ? 1 : 2))
       throw new SottoError('INVALID_INPUT', 'expected CONTACT FILE, or --all FILE');
     const file = args.at(-1)!;
-    const conversation = options.all ? 'all' : findContact(profile.db, args[0]!).accountId;
+    // A contact, or else a group of that name (`send` and `history` resolve names the same way).
+    const target = options.all ? undefined : await contactOrGroupId(profile, args[0]!);
+    const conversation = target?.accountId ?? 'all';
     const encryptWith = options.encrypt
       ? await readBackupPassphrase('Passphrase for the exported file')
       : undefined;
     const report = await cancellable((signal) =>
       exportConversation(profile, file, {
         conversation,
+        ...(target?.groupId !== undefined ? { group: target.groupId } : {}),
         format: options.format,
         ...(options.from ? { from: parseDate(options.from, false) } : {}),
         ...(options.to ? { to: parseDate(options.to, true) } : {}),
@@ -52,6 +57,20 @@ export function exportReadable(
         `Exported ${report.messages} messages from ${report.conversations} conversation(s) to ${file}.`,
     );
   });
+}
+
+async function contactOrGroupId(
+  profile: Profile,
+  name: string,
+): Promise<{ accountId?: string; groupId?: string }> {
+  try {
+    return { accountId: findContact(profile.db, name).accountId };
+  } catch (error) {
+    if (!hasCode(error, 'UNKNOWN_CONTACT')) throw error;
+  }
+  const group = (await import('./groups.ts')).groupNamed(profile, name);
+  if (!group) throw new SottoError('UNKNOWN_CONTACT');
+  return { groupId: group.state.groupId };
 }
 
 /** A date (YYYY-MM-DD, UTC: the start of the day, or its end for `to`) or an ISO 8601 time, in ms. */

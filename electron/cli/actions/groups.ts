@@ -1,6 +1,7 @@
 import { findContact, hasCode, type Profile } from '../../core/index.ts';
 import type { SyncEngine } from '../../core/sync/engine.ts';
 import {
+  acceptMemberChange,
   addMember,
   createGroup,
   findGroup,
@@ -13,6 +14,7 @@ import {
   renameGroup,
   type StoredGroup,
 } from '../../core/groups/index.ts';
+import { type GroupSearchHit, searchGroupMessages } from '../../core/groups/group-search.ts';
 import { type GlobalOptions, print, withEngine, withProfile } from '../context.ts';
 
 // What the `group …` and `groups` commands do (definitions: commands/groups.ts),
@@ -23,7 +25,7 @@ type Summary = {
   title: string;
   revision: number;
   standing: string;
-  members: { accountId: string; name: string; admin: boolean }[];
+  members: { accountId: string; name: string; admin: boolean; identityChanged: boolean }[];
 };
 
 function summary(group: StoredGroup): Summary {
@@ -36,6 +38,7 @@ function summary(group: StoredGroup): Summary {
       accountId: m.accountId,
       name: m.name,
       admin: m.admin,
+      identityChanged: group.changedMembers.includes(m.accountId),
     })),
   };
 }
@@ -70,7 +73,15 @@ async function trySend(engine: SyncEngine): Promise<void> {
 }
 
 function formatMembers(group: StoredGroup): string {
-  return group.state.members.map((m) => (m.admin ? `${m.name} (admin)` : m.name)).join(', ');
+  return group.state.members
+    .map((m) => {
+      const notes = [
+        ...(m.admin ? ['admin'] : []),
+        ...(group.changedMembers.includes(m.accountId) ? ['safety number changed'] : []),
+      ];
+      return notes.length > 0 ? `${m.name} (${notes.join(', ')})` : m.name;
+    })
+    .join(', ');
 }
 
 /** `group create TITLE --member C...` */
@@ -120,6 +131,17 @@ export function rename(g: GlobalOptions, groupName: string, title: string): Prom
   return changeAndSend(g, (profile) =>
     renameGroup(profile, findGroup(profile.db, groupName).state.groupId, title),
   );
+}
+
+/** `group accept GROUP MEMBER` */
+export function accept(g: GlobalOptions, groupName: string, member: string): Promise<void> {
+  return withProfile(g, (profile) => {
+    const group = findGroup(profile.db, groupName);
+    acceptMemberChange(profile, group.state.groupId, memberId(profile, group, member));
+    const after = findGroup(profile.db, group.state.groupId);
+    print(g, summary(after), () => `${after.state.title}: ${formatMembers(after)}`);
+    return Promise.resolve();
+  });
 }
 
 /** `group info GROUP` */
@@ -198,4 +220,9 @@ export function groupNamed(profile: Profile, name: string): StoredGroup | undefi
     if (hasCode(error, 'UNKNOWN_GROUP')) return undefined;
     throw error;
   }
+}
+
+/** The group side of `search`: group messages matching `query`, newest first. */
+export function searchGroups(profile: Profile, query: string, limit: number): GroupSearchHit[] {
+  return searchGroupMessages(profile.db, query, limit);
 }

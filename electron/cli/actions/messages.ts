@@ -12,6 +12,7 @@ import {
   searchMessages,
   SottoError,
 } from '../../core/index.ts';
+import type { GroupSearchHit } from '../../core/groups/group-search.ts';
 import { type GlobalOptions, print, withEngine, withProfile } from '../context.ts';
 
 // What `send`, `retry`, `history` and `search` do (the definitions are commands/messages.ts).
@@ -94,14 +95,24 @@ export function search(
   query: string,
   options: { limit?: number },
 ): Promise<void> {
-  return withProfile(g, (profile) => {
-    const hits = searchMessages(profile.db, query, options.limit ?? 50);
-    print(g, hits, () => hits.map(formatMessage).join('\n'));
-    return Promise.resolve();
+  return withProfile(g, async (profile) => {
+    const limit = options.limit ?? 50;
+    // Contacts' and groups' hits together, newest first (a group hit names its group).
+    const hits: (HistoryMessage | GroupSearchHit)[] = [
+      ...searchMessages(profile.db, query, limit),
+      ...(await groups()).searchGroups(profile, query, limit),
+    ]
+      .sort((a, b) => b.sentAt - a.sentAt || b.receivedAt - a.receivedAt)
+      .slice(0, limit);
+    print(g, hits, () =>
+      hits
+        .map((m) => ('groupTitle' in m ? `[${m.groupTitle}] ` : '') + formatMessage(m))
+        .join('\n'),
+    );
   });
 }
 
-function formatMessage(m: HistoryMessage): string {
+function formatMessage(m: HistoryMessage | GroupSearchHit): string {
   const when = new Date(m.sentAt).toISOString().replace('T', ' ').slice(0, 19);
   const status = m.outgoing ? ` [${m.status}]` : '';
   return `${when}  ${m.senderName ?? m.senderAccount}: ${m.body}${status}`;

@@ -6,7 +6,7 @@ const actions = () => import('../actions/groups.ts');
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-/** `group create|add|remove|leave|rename|admin|info`, `groups`. */
+/** `group create|add|remove|leave|rename|admin|accept|info`, `groups`. */
 export function registerGroupCommands(program: Command, globals: () => GlobalOptions): void {
   const group = program.command('group').description('group conversations');
   group
@@ -46,6 +46,12 @@ export function registerGroupCommands(program: Command, globals: () => GlobalOpt
     .argument('<group>', 'group title or id')
     .argument('<title>', 'the new title')
     .action(async (g: string, t: string) => (await actions()).rename(globals(), g, t));
+  group
+    .command('accept')
+    .description('accept a member whose safety number changed as they are (sending resumes)')
+    .argument('<group>', 'group title or id')
+    .argument('<member>', 'display name or account id')
+    .action(async (g: string, c: string) => (await actions()).accept(globals(), g, c));
   group
     .command('info')
     .description("a group's title, members, admins and revision")

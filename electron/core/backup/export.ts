@@ -14,6 +14,7 @@ import { assertStrongPassphrase } from './passphrase.ts';
 import { type BackupRunOptions, throwIfCancelled } from './progress.ts';
 import { MessageBlockReader } from './message-blocks.ts';
 import { releaseBuffers } from './release.ts';
+import { readGroupMessageRecords, readGroupRecords } from './group-records.ts';
 import { readSmallRecords } from './snapshot.ts';
 
 /** Worker threads reading message lines (see message-blocks.ts). */
@@ -55,6 +56,8 @@ export async function exportBackup(
   throwIfCancelled(options.signal);
   const db = profile.db;
   const small = readSmallRecords(db);
+  const groups = readGroupRecords(db);
+  const groupMessages = readGroupMessageRecords(db);
   // Messages are read on their own connections and threads. Opening them (and counting the
   // history) and then sealing the whole stream run alongside the scrypt derivation of the
   // header (AgeFileWriter writes the header last, into a gap of its fixed length).
@@ -76,6 +79,8 @@ export async function exportBackup(
     contact: small.contacts.length,
     conversation: small.conversations.length,
     message: range.count,
+    group: groups.length,
+    groupMessage: groupMessages.length,
   };
   const manifest: BackupManifestIn = {
     type: 'manifest',
@@ -101,7 +106,7 @@ export async function exportBackup(
     for (const r of small.settings) await out.record('setting', r);
     for (const r of small.contacts) await out.record('contact', r);
     for (const r of small.conversations) await out.record('conversation', r);
-    let written = total - range.count;
+    let written = total - range.count - groups.length - groupMessages.length;
     report(written);
     for (let block = await messages.next(); block; block = await messages.next()) {
       throwIfCancelled(options.signal);
@@ -112,6 +117,9 @@ export async function exportBackup(
       written += block.count;
       report(written);
     }
+    for (const r of groups) await out.record('group', r);
+    for (const r of groupMessages) await out.record('groupMessage', r);
+    report(written + groups.length + groupMessages.length);
     throwIfCancelled(options.signal);
     // Messages are never deleted today; if one vanished mid-export the counts would lie.
     if (out.counts.message !== range.count)

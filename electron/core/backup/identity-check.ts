@@ -1,6 +1,7 @@
 import { IdentityKeyPair, PublicKey } from '@signalapp/libsignal-client';
 import { SottoError } from '../errors.ts';
 import { deriveAccountId } from '../crypto/account-id.ts';
+import { checkGroupIdentities } from './group-records.ts';
 import type { BackupManifest, ContactRecord, DataRecord } from './format/records.ts';
 
 // An account id is its identity key (issue 9): a backup is no way around that
@@ -54,6 +55,8 @@ export class BackupIdentityCheck {
         const sender = record.outgoing ? this.manifest.accountId : record.with;
         if (record.senderAccount !== sender)
           throw new SottoError('BACKUP_TAMPERED', 'message sender');
+      } else if (record.type === 'group' || record.type === 'groupMessage') {
+        checkGroupIdentities(record, this.manifest.accountId);
       }
     }
   }

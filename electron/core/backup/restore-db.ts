@@ -11,6 +11,7 @@ import {
   type MessageRecord,
   UNCARRIED_SETTINGS,
 } from './format/records.ts';
+import { restoreGroup, restoreGroupMessage } from './group-records.ts';
 import { keepOneCurrentKey, queueSessionStarts, queueTokenShares } from './restore-followups.ts';
 
 // Writes backup records into a database that is not yet the profile's: a
@@ -192,6 +193,13 @@ export class RestoreWriter {
         return;
       case 'message':
         throw new Error('messages are batched');
+      case 'group':
+        restoreGroup(db, record);
+        return;
+      case 'groupMessage':
+        if (restoreGroupMessage(db, record)) this.messagesInserted++;
+        else this.messagesSkipped++;
+        return;
     }
   }
 

@@ -4,6 +4,7 @@ import type { Content } from '../../../shared/protocol/content.ts';
 import { fromBase64 } from '../../../shared/protocol/encoding.ts';
 import { moveNoticeMessage } from '../../../shared/relay/protocol.ts';
 import type { Sql } from '../db/sqlite.ts';
+import { flagMovedMember } from '../groups/member-identity.ts';
 import { deriveAccountId } from './account-id.ts';
 import { readdressQueued } from './move-outbox.ts';
 import type { ProtocolTransaction } from './protocol-transaction.ts';
@@ -134,6 +135,7 @@ export function applyMoveNotice(
   db.prepare(
     'UPDATE conversations SET identity_changed = 1 WHERE contact_id = (SELECT id FROM contacts WHERE account_id = ?)',
   ).run([subject.contact]);
+  flagMovedMember(db, subject.contact); // a new key is a new account: its groups wait for the user too
   tx.writes.identities.set(subject.contact, {
     ...subject.pinned,
     trust: 'changed',

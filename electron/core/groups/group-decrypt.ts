@@ -8,7 +8,8 @@ import type { Content } from '../../../shared/protocol/content.ts';
 import { fromBase64, toBase64 } from '../../../shared/protocol/encoding.ts';
 import type { Sql } from '../db/sqlite.ts';
 import { peerAddress } from '../messaging/addresses.ts';
-import { nextGroupState } from './group-receive.ts';
+import { nextGroupState, withParts } from './group-receive.ts';
+import { BatchPartBuffer, DbPartBuffer } from './snapshot-parts.ts';
 import { loadGroup, type StoredGroup } from './group-store.ts';
 import type { SenderKeyUnit } from './sender-key-store.ts';
 
@@ -29,16 +30,22 @@ export class BatchGroups {
     Pick<StoredGroup, 'state' | 'previous' | 'standing'> | undefined
   >();
 
+  private readonly parts: BatchPartBuffer;
+
   constructor(
     private readonly db: Sql,
     private readonly self: string,
-  ) {}
+  ) {
+    this.parts = new BatchPartBuffer(new DbPartBuffer(db));
+  }
 
   /** Notes a decoded group update (its effect, if it would be applied). */
   note(sender: string, content: Extract<Content, { type: 'group-update' }>): void {
     const groupId = content.signed.update.groupId;
     const current = this.get(groupId);
-    const next = nextGroupState(current, content, sender, this.self);
+    const whole = withParts(this.parts, current, content, sender, this.self, Date.now());
+    if (whole === 'pending' || 'refused' in whole) return;
+    const next = nextGroupState(current, whole, sender, this.self);
     if (next.ok)
       this.states.set(groupId, { state: next.state, previous: next.base, standing: next.standing });
   }

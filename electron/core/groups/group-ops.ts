@@ -24,6 +24,7 @@ import {
 } from './group-effects.ts';
 import { NO_PARENT, signUpdate } from './group-signing.ts';
 import { loadGroup, saveGroup, type StoredGroup } from './group-store.ts';
+import { snapshotContents } from './snapshot-parts.ts';
 
 // Changes this user makes to a group: each is a signed update, applied here
 // by the same rules every member applies (apply-update.ts), stored, and
@@ -163,16 +164,11 @@ function change(
           if (!stillIn) abandonGroupOutbox(db, ref);
           const sentAt = nextSentAt(db, self, profile.account.deviceId, now);
           for (const recipient of recipientsOf(stored, next, self)) {
-            const content: Content = {
-              v: 1,
-              type: 'group-update',
-              signed,
-              ...(act.kind === 'add' && act.member.accountId === recipient
-                ? { snapshot: next }
-                : {}),
-              sentAt,
-            };
-            queueGroupContent(db, recipient, content, now);
+            const contents: Content[] =
+              act.kind === 'add' && act.member.accountId === recipient
+                ? snapshotContents(signed, next, sentAt)
+                : [{ v: 1, type: 'group-update', signed, sentAt }];
+            for (const content of contents) queueGroupContent(db, recipient, content, now);
           }
           return next;
         },

@@ -21,6 +21,7 @@ import type { Profile } from '../profile/profile.ts';
 import { resetOwnChain } from './group-effects.ts';
 import { logSentKey } from './group-retry.ts';
 import { loadGroup, loadGroupByRef } from './group-store.ts';
+import { assertNoChangedMember } from './member-identity.ts';
 import { SenderKeyUnit } from './sender-key-store.ts';
 
 // The send path of group messages before the relay: store and queue (R4),
@@ -56,6 +57,7 @@ export function queueGroupText(
     const group = loadGroup(db, groupId);
     if (!group) throw new SottoError('UNKNOWN_GROUP');
     if (group.standing !== 'member') throw new SottoError('NOT_GROUP_MEMBER');
+    assertNoChangedMember(group);
     const uuid = newMessageId(now);
     const last = Number(
       db

@@ -10,6 +10,7 @@ import {
   someoneLeft,
 } from './group-effects.ts';
 import { updateHash, verifyUpdate } from './group-signing.ts';
+import { DbPartBuffer, gatherPart, type Gathered, type PartBuffer } from './snapshot-parts.ts';
 import {
   countUpdateRefusal,
   loadGroup,
@@ -23,6 +24,8 @@ import {
 // refused one changes nothing and is counted by reason. An update that
 // adds us carries the group's state, which we take on the word of the admin
 // who signed the add.
+
+type PartRefusal = Extract<Gathered, { kind: 'refused' }>['reason'];
 
 /** Who we are, for the receive side. */
 export interface Self {
@@ -52,12 +55,9 @@ export function nextGroupState(
   self: string,
 ): NextState {
   const { signed, snapshot } = content;
-  const joining =
-    snapshot !== undefined &&
-    signed.update.action.kind === 'add' &&
-    signed.update.action.member.accountId === self &&
-    (!stored || stored.standing !== 'member');
-  if (joining) {
+  if (snapshot !== undefined && content.snapshotPart !== undefined)
+    return { ok: false, reason: 'INVALID' };
+  if (snapshot !== undefined && addsUs(stored, content, self)) {
     return acceptSnapshot(signed, snapshot, sender, self)
       ? { ok: true, state: snapshot, base: undefined, standing: 'member' }
       : { ok: false, reason: 'BAD_SIGNATURE' };
@@ -75,6 +75,39 @@ export function nextGroupState(
   };
 }
 
+/** True if `content` is an add of `self` to a group we are not (or no longer) in. */
+export function addsUs(
+  stored: Pick<StoredGroup, 'standing'> | undefined,
+  content: Extract<Content, { type: 'group-update' }>,
+  self: string,
+): boolean {
+  const { action } = content.signed.update;
+  return (
+    action.kind === 'add' &&
+    action.member.accountId === self &&
+    (!stored || stored.standing !== 'member')
+  );
+}
+
+/**
+ * The content to apply once its snapshot parts are in (snapshot-parts.ts): itself if
+ * it carries no part or does not add us (a part then means nothing), the
+ * whole snapshot when this was the last part, or why not yet.
+ */
+export function withParts(
+  buffer: PartBuffer,
+  stored: Pick<StoredGroup, 'standing'> | undefined,
+  content: Extract<Content, { type: 'group-update' }>,
+  sender: string,
+  self: string,
+  now: number,
+): Extract<Content, { type: 'group-update' }> | 'pending' | { readonly refused: PartRefusal } {
+  if (!content.snapshotPart || !addsUs(stored, content, self)) return content;
+  const gathered = gatherPart(buffer, content, sender, now);
+  if (gathered.kind === 'complete') return gathered.content;
+  return gathered.kind === 'pending' ? 'pending' : { refused: gathered.reason };
+}
+
 /** Applies a received group update; true if it changed the group. */
 export function receiveGroupUpdate(
   db: Sql,
@@ -85,7 +118,13 @@ export function receiveGroupUpdate(
   now: number,
 ): boolean {
   const stored = loadGroup(db, content.signed.update.groupId);
-  const next = nextGroupState(stored, content, sender, self.accountId);
+  const whole = withParts(new DbPartBuffer(db), stored, content, sender, self.accountId, now);
+  if (whole === 'pending') return false;
+  if ('refused' in whole) {
+    countUpdateRefusal(db, whole.refused);
+    return false;
+  }
+  const next = nextGroupState(stored, whole, sender, self.accountId);
   if (!next.ok) {
     countUpdateRefusal(db, next.reason);
     return false;

@@ -14,7 +14,7 @@ import { senderCertificate } from '../messaging/sealed.ts';
 import { hasSession } from '../messaging/session.ts';
 import { unidentifiedContent } from '../messaging/usmc.ts';
 import type { Profile } from '../profile/profile.ts';
-import { TRY_LATER_CODES } from '../sync/relay-failure.ts';
+import { TRY_LATER_CODES, UNSENT } from '../sync/relay-failure.ts';
 import type { Relay } from '../sync/relay.ts';
 import { settleIfDone } from './group-queue.ts';
 import { loadGroupByRef } from './group-store.ts';
@@ -135,7 +135,8 @@ export async function sendGroupOutbox(
       stored++;
       for (const [accountId, result] of results) {
         if (result === undefined) done.push(accountId);
-        else if (!TRY_LATER_CODES.has(result)) refused = true;
+        // UNSENT: the connection failed after earlier frames were stored; not a refusal, the next pass sends it.
+        else if (result !== UNSENT && !TRY_LATER_CODES.has(result)) refused = true;
       }
     }
     profile.commit(undefined, (w) => {

@@ -17,6 +17,8 @@ export interface StoredGroup {
   readonly state: GroupSnapshot;
   readonly previous: GroupSnapshot | undefined;
   readonly standing: Standing;
+  /** Current members whose contact moved to a new identity, not yet accepted (member-identity.ts). */
+  readonly changedMembers: readonly string[];
   readonly createdAt: number;
   readonly updatedAt: number;
 }
@@ -92,11 +94,18 @@ function toStored(db: Sql, row: GroupRow): StoredGroup {
     const parsed = groupSnapshotSchema.safeParse(JSON.parse(row.prev_state));
     previous = parsed.success ? parsed.data : undefined;
   }
+  const changedMembers = db
+    .prepare(
+      "SELECT account_id FROM group_members WHERE group_ref = ? AND state = 'member' AND identity_changed = 1 ORDER BY rowid",
+      { pluck: true },
+    )
+    .all<string>([row.id]);
   return {
     ref: row.id,
     state,
     previous,
     standing: row.state,
+    changedMembers,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -162,7 +171,7 @@ export function saveGroup(
 /** Counts a refused update by reason (content-free). */
 export function countUpdateRefusal(
   db: Sql,
-  reason: UpdateRefusal | 'SKDM_NOT_MEMBER' | 'NOT_MEMBER_MESSAGE' | 'RETRY_REFUSED',
+  reason: UpdateRefusal | 'SKDM_NOT_MEMBER' | 'NOT_MEMBER_MESSAGE' | 'RETRY_REFUSED' | 'PARTS_FULL',
 ): void {
   db.prepare(
     `INSERT INTO group_update_refusals (reason, count) VALUES (?, 1)

@@ -22,3 +22,4 @@ export {
   type MemberDelivery,
 } from './group-history.ts';
 export { listGroups, loadGroup, updateRefusals, type StoredGroup } from './group-store.ts';
+export { acceptMemberChange } from './member-identity.ts';

@@ -25,7 +25,9 @@ export function toGroupSummary(profile: Profile, group: StoredGroup): GroupSumma
       self: m.accountId === self,
       conversationId: conversations.get(m.accountId) ?? null,
       identityChanged:
-        m.accountId !== self && profile.state.getIdentity(m.accountId)?.trust === 'changed',
+        m.accountId !== self &&
+        (group.changedMembers.includes(m.accountId) ||
+          profile.state.getIdentity(m.accountId)?.trust === 'changed'),
     })),
     updatedAt: group.updatedAt,
     ...groupActivity(profile.db, group.ref),

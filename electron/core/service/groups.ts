@@ -2,6 +2,7 @@ import type { GroupMessage, GroupSummary } from '../../../shared/ipc/groups.ts';
 import type { MethodName, MethodOutput } from '../../../shared/ipc/contract.ts';
 import { SottoError } from '../errors.ts';
 import {
+  acceptMemberChange,
   addMember,
   createGroup,
   groupMessagesPage,
@@ -15,6 +16,7 @@ import {
   renameGroup,
   type GroupHistoryMessage,
 } from '../groups/index.ts';
+import { searchGroupMessages } from '../groups/group-search.ts';
 import type { Profile } from '../profile/profile.ts';
 import type { ParsedInput } from './types.ts';
 import { toGroupSummary } from './group-summary.ts';
@@ -87,6 +89,11 @@ export function groupHandlers(host: GroupServiceHost): GroupHandlers {
       return toMessage(message, input.groupId);
     },
     'groups:deliveries': (input) => memberDeliveries(host.open().db, input.messageId),
+    'groups:search': (input) => searchGroupMessages(host.open().db, input.query, input.limit),
+    'groups:accept-member': (input) => {
+      acceptMemberChange(host.open(), input.groupId, input.accountId);
+      return summary(input.groupId);
+    },
   };
 }
 

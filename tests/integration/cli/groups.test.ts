@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, cliInit, runCli } from '../../support/cli.ts';
@@ -73,6 +74,21 @@ describe('sotto group', () => {
       'hi all',
       'hi from Bob',
     ]);
+
+    // Search finds group messages (under their group); export writes the group's conversation.
+    const hits = await json<{ body: string; groupTitle?: string }[]>(carol, ['search', 'from Bob']);
+    expect(hits).toMatchObject([{ body: 'hi from Bob', groupTitle: 'Hikers' }]);
+    const exported = join(root, 'hikers.html');
+    await cli(carol, ['export', 'Hikers', '--format', 'html', exported]);
+    const html = readFileSync(exported, 'utf8');
+    expect(html).toContain('Hikers <span class="meta">group ');
+    expect(html).toContain('hi from Bob');
+    const info = await json<{ members: { identityChanged: boolean }[] }>(carol, [
+      'group',
+      'info',
+      'Hikers',
+    ]);
+    expect(info.members.map((m) => m.identityChanged)).toEqual([false, false, false]);
 
     // A non-admin cannot rename: exit 6, NOT_GROUP_ADMIN, nothing changes.
     const refused = await runCli(bob, ['group', 'rename', 'Hikers', 'Bob club']);

@@ -182,4 +182,37 @@ describe('sender-key store (libsignal group cases over SQLCipher)', () => {
       /missing sender key state/,
     );
   });
+
+  it('re-processing the same SKDM keeps the state: it does not rewind, a replay stays DuplicatedMessage', async () => {
+    const { encrypt, decrypt, join } = await pair();
+    await join();
+    const sent = [await encrypt('one'), await encrypt('two'), await encrypt('three')];
+    for (const ct of sent) await decrypt(ct);
+    await join(); // the same distribution message again (a retry answer, a replay)
+    await expect(decrypt(sent[1]!)).rejects.toMatchObject({ name: 'DuplicatedMessage' });
+    expect(await decrypt(await encrypt('four'))).toBe('four');
+  });
+
+  it('a record keeps the five newest chains of a distribution id: a sixth evicts the oldest', async () => {
+    const b = database();
+    const distributionId = randomUUID();
+    const chains: Uint8Array<ArrayBuffer>[] = [];
+    // Six chains under one distribution id: the sender lost its record each time (a restore).
+    for (let i = 0; i < 6; i++) {
+      const a = database();
+      const skdm = await inUnit(a, (u) =>
+        SenderKeyDistributionMessage.create(sender, distributionId, u.store),
+      );
+      await inUnit(b, (u) => processSenderKeyDistributionMessage(sender, skdm, u.store));
+      chains.push(
+        await inUnit(a, async (u) =>
+          (await groupEncrypt(sender, distributionId, u.store, text(`chain ${i}`))).serialize(),
+        ),
+      );
+    }
+    const open = (ct: Uint8Array<ArrayBuffer>) =>
+      inUnit(b, async (u) => new TextDecoder().decode(await groupDecrypt(sender, u.store, ct)));
+    await expect(open(chains[0]!)).rejects.toThrow(/missing sender key state|No sender key state/i);
+    for (let i = 1; i < 6; i++) expect(await open(chains[i]!)).toBe(`chain ${i}`);
+  });
 });

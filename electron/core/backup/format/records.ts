@@ -9,6 +9,12 @@ import { MAX_BODY_CHARS } from '../../../../shared/protocol/content.ts';
 import { PADDED_BASE64 } from '../../../../shared/protocol/encoding.ts';
 import { deliveryTokenSchema, relayIdSchema } from '../../../../shared/relay/protocol.ts';
 import { normalizeDisplayName } from '../../profile/display-name.ts';
+import {
+  type GroupMessageRecord,
+  type GroupRecord,
+  groupMessageRecordSchema,
+  groupRecordSchema,
+} from '../group-records.ts';
 
 // The records of the inner backup stream (docs/backup-format.md): one JSON
 // object per line, `type` first. These schemas are the contract a reader
@@ -37,6 +43,8 @@ export const RECORD_ORDER = [
   'contact',
   'conversation',
   'message',
+  'group',
+  'groupMessage',
   'trailer',
 ] as const;
 
@@ -80,8 +88,13 @@ export const UNCARRIED_SETTINGS: readonly string[] = [
   'keys.publishedTo',
 ];
 
+/** Record types a version 2 file from before they existed does not count (0 when absent). */
+const LATER_TYPES: readonly CountedType[] = ['group', 'groupMessage'];
+
 export const countsSchema = z.strictObject(
-  Object.fromEntries(COUNTED_TYPES.map((t) => [t, count])) as Record<CountedType, typeof count>,
+  Object.fromEntries(
+    COUNTED_TYPES.map((t) => [t, LATER_TYPES.includes(t) ? count.default(0) : count]),
+  ) as Record<CountedType, typeof count>,
 );
 export type RecordCounts = z.infer<typeof countsSchema>;
 
@@ -208,6 +221,8 @@ function schemasFor<V extends ReadableVersion, Id extends z.ZodType>(version: V,
       status: z.enum(['queued', 'sent', 'delivered', 'failed', 'received']),
       body: z.string().max(MAX_BODY_CHARS),
     }),
+    group: groupRecordSchema,
+    groupMessage: groupMessageRecordSchema,
   };
 }
 
@@ -300,7 +315,9 @@ export type DataRecord =
   | SettingRecord
   | ContactRecord
   | ConversationRecord
-  | MessageRecord;
+  | MessageRecord
+  | GroupRecord
+  | GroupMessageRecord;
 
 /** True if this build reads inner stream `version`. */
 export function isReadableVersion(version: number): version is ReadableVersion {

@@ -7,12 +7,16 @@ import type { Profile } from '../../profile/profile.ts';
 import { AgeFileWriter } from '../age/file.ts';
 import { assertStrongPassphrase } from '../passphrase.ts';
 import { type BackupRunOptions, throwIfCancelled } from '../progress.ts';
+import type { Sql } from '../../db/sqlite.ts';
+import { type ExportSection, groupSections } from './group-sections.ts';
 import { type ReadableFormat, rendererFor } from './render.ts';
 
 /** Options for `exportConversation`. */
 export interface ExportConversationOptions extends BackupRunOptions {
-  /** The contact's account id, or 'all' for every conversation. */
+  /** The contact's account id, or 'all' for every conversation (groups included). */
   readonly conversation: string;
+  /** Only this group (base64 id); `conversation` is then ignored. */
+  readonly group?: string;
   readonly format: ReadableFormat;
   /** Only messages sent at or after this time (ms since epoch). */
   readonly from?: number;
@@ -53,34 +57,20 @@ export async function exportConversation(
   profile.assertUsable();
   if (options.encryptWith !== undefined) assertStrongPassphrase(options.encryptWith);
   const db = profile.db;
-  const where = options.conversation === 'all' ? '' : 'WHERE k.account_id = ?';
-  const conversations = db
-    .prepare(
-      `SELECT c.id, k.account_id AS accountId, coalesce(k.display_name, k.account_id) AS name
-       FROM conversations c JOIN contacts k ON k.id = c.contact_id ${where} ORDER BY name COLLATE NOCASE, k.account_id`,
-    )
-    .all<{ id: number; accountId: string; name: string }>(
-      options.conversation === 'all' ? [] : [options.conversation],
-    );
-  if (options.conversation !== 'all' && conversations.length === 0)
-    throw new SottoError('UNKNOWN_CONTACT');
+  const own = profile.account;
+  const sections = [
+    ...(options.group === undefined
+      ? contactSections(db, options.conversation, own.displayName)
+      : []),
+    ...(options.conversation === 'all' || options.group !== undefined
+      ? groupSections(db, options.group ?? 'all', own.displayName)
+      : []),
+  ];
+  if (options.group !== undefined && sections.length === 0) throw new SottoError('UNKNOWN_GROUP');
   const from = options.from ?? 0;
   const to = options.to ?? Number.MAX_SAFE_INTEGER;
-  const total = Number(
-    db
-      .prepare(
-        `SELECT count(*) FROM messages WHERE sent_at BETWEEN ? AND ? AND conversation_id IN (${conversations.map(() => '?').join(',') || 'NULL'})`,
-        { pluck: true },
-      )
-      .get([from, to, ...conversations.map((c) => c.id)]),
-  );
-  const page = db.prepare(
-    `SELECT id, uuid, outgoing, sent_at AS sentAt, body, status FROM messages
-     WHERE conversation_id = ? AND sent_at BETWEEN ? AND ? AND (sent_at, id) > (?, ?)
-     ORDER BY sent_at, id LIMIT ${PAGE}`,
-  );
+  const total = sections.reduce((sum, s) => sum + s.count(from, to), 0);
   const render = rendererFor(options.format);
-  const own = profile.account;
   const sink =
     options.encryptWith !== undefined
       ? await ageSink(file, options.encryptWith, options.scryptLogN)
@@ -96,31 +86,17 @@ export async function exportConversation(
         to: options.to,
       }),
     );
-    for (const [index, c] of conversations.entries()) {
-      await sink.write(render.conversation(c, index === 0));
+    for (const [index, section] of sections.entries()) {
+      await sink.write(render.conversation(section.heading, index === 0));
       let cursor = { sentAt: -1, id: 0 };
       let first = true;
       for (;;) {
         throwIfCancelled(options.signal);
-        const rows = page.all<{
-          id: number;
-          uuid: string;
-          outgoing: number;
-          sentAt: number;
-          body: string;
-          status: string;
-        }>([c.id, from, to, cursor.sentAt, cursor.id]);
+        const rows = section.page(from, to, cursor, PAGE);
         if (rows.length === 0) break;
         let text = '';
         for (const r of rows) {
-          text += render.message(
-            {
-              ...r,
-              outgoing: r.outgoing === 1,
-              senderName: r.outgoing === 1 ? own.displayName : c.name,
-            },
-            first,
-          );
+          text += render.message(r, first);
           first = false;
         }
         await sink.write(text);
@@ -133,11 +109,51 @@ export async function exportConversation(
     }
     await sink.write(render.end());
     await sink.commit();
-    return { file, conversations: conversations.length, messages: written };
+    return { file, conversations: sections.length, messages: written };
   } catch (error) {
     await sink.abort();
     throw error;
   }
+}
+
+/** The 1:1 conversations to export: every one (`'all'`), or the contact with account id `which`. */
+function contactSections(db: Sql, which: string, ownName: string): ExportSection[] {
+  const where = which === 'all' ? '' : 'WHERE k.account_id = ?';
+  const conversations = db
+    .prepare(
+      `SELECT c.id, k.account_id AS accountId, coalesce(k.display_name, k.account_id) AS name
+       FROM conversations c JOIN contacts k ON k.id = c.contact_id ${where} ORDER BY name COLLATE NOCASE, k.account_id`,
+    )
+    .all<{ id: number; accountId: string; name: string }>(which === 'all' ? [] : [which]);
+  if (which !== 'all' && conversations.length === 0) throw new SottoError('UNKNOWN_CONTACT');
+  const count = db.prepare(
+    'SELECT count(*) FROM messages WHERE conversation_id = ? AND sent_at BETWEEN ? AND ?',
+    { pluck: true },
+  );
+  const page = db.prepare(
+    `SELECT id, uuid, outgoing, sent_at AS sentAt, body, status FROM messages
+     WHERE conversation_id = ? AND sent_at BETWEEN ? AND ? AND (sent_at, id) > (?, ?)
+     ORDER BY sent_at, id LIMIT ?`,
+  );
+  return conversations.map((c) => ({
+    heading: { accountId: c.accountId, name: c.name },
+    count: (from, to) => Number(count.get([c.id, from, to])),
+    page: (from, to, cursor, limit) =>
+      page
+        .all<{
+          id: number;
+          uuid: string;
+          outgoing: number;
+          sentAt: number;
+          body: string;
+          status: string;
+        }>([c.id, from, to, cursor.sentAt, cursor.id, limit])
+        .map((r) => ({
+          ...r,
+          outgoing: r.outgoing === 1,
+          senderName: r.outgoing === 1 ? ownName : c.name,
+        })),
+  }));
 }
 
 async function ageSink(file: string, passphrase: string, scryptLogN?: number): Promise<Sink> {

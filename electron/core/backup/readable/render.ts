@@ -12,10 +12,11 @@ export interface ReadableMessage {
   readonly status: string;
 }
 
-/** A conversation heading. */
+/** A conversation heading: a contact's, or a group's (`accountId` is then the group id, `name` its title). */
 export interface ReadableConversation {
   readonly accountId: string;
   readonly name: string;
+  readonly group?: boolean;
 }
 
 /** What a document says about itself. */
@@ -71,7 +72,7 @@ const html: Renderer = {
     `<h1>Sotto conversations of ${escapeHtml(doc.ownName)}</h1>\n` +
     `<p class="meta">Exported ${escapeHtml(iso(doc.exportedAt))}; ${escapeHtml(rangeText(doc))}. Times are UTC.</p>\n`,
   conversation: (c) =>
-    `<section>\n<h2>${escapeHtml(c.name)} <span class="meta">${escapeHtml(c.accountId)}</span></h2>\n`,
+    `<section>\n<h2>${escapeHtml(c.name)} <span class="meta">${c.group ? 'group ' : ''}${escapeHtml(c.accountId)}</span></h2>\n`,
   message: (m) =>
     `<article class="m${m.outgoing ? ' out' : ''}"><header>${escapeHtml(m.senderName)} · <time datetime="${escapeHtml(iso(m.sentAt))}">${escapeHtml(stamp(m.sentAt))}</time>` +
     `${m.outgoing ? ` · ${escapeHtml(m.status)}` : ''}</header><p>${escapeHtml(m.body)}</p></article>\n`,
@@ -82,7 +83,8 @@ const html: Renderer = {
 const markdown: Renderer = {
   begin: (doc) =>
     `# Sotto conversations of ${escapeMarkdown(doc.ownName)}\n\nExported ${iso(doc.exportedAt)}; ${escapeMarkdown(rangeText(doc))}. Times are UTC.\n`,
-  conversation: (c) => `\n## ${escapeMarkdown(c.name)} (${c.accountId})\n\n`,
+  conversation: (c) =>
+    `\n## ${escapeMarkdown(c.name)} (${c.group ? 'group ' : ''}${c.accountId})\n\n`,
   message: (m) => {
     const quoted = escapeMarkdown(m.body)
       .split('\n')
@@ -101,7 +103,11 @@ const json: Renderer = {
     `"from":${doc.from === undefined ? 'null' : JSON.stringify(iso(doc.from))},"to":${doc.to === undefined ? 'null' : JSON.stringify(iso(doc.to))},` +
     `"conversations":[`,
   conversation: (c, first) =>
-    `${first ? '' : ','}\n{"contact":${JSON.stringify({ accountId: c.accountId, name: c.name })},"messages":[`,
+    `${first ? '' : ','}\n{${
+      c.group
+        ? `"group":${JSON.stringify({ groupId: c.accountId, title: c.name })}`
+        : `"contact":${JSON.stringify({ accountId: c.accountId, name: c.name })}`
+    },"messages":[`,
   message: (m, first) =>
     `${first ? '' : ','}\n${JSON.stringify({
       id: m.uuid,
