@@ -110,6 +110,72 @@ describe('bulk import', () => {
     await reopened.close();
   });
 
+  it('a large import that repeats a sender, device and sent time keeps the older row and counts the rest as skipped', async () => {
+    const { profile } = await newProfile('Alice');
+    const { profile: bob } = await newProfile('Bob');
+    const { profile: carol } = await newProfile('Carol');
+    addContact(profile, cardOf(bob));
+    addContact(profile, cardOf(carol));
+    const peer = bob.account.accountId;
+    const stored = messages(peer, 100);
+    importMessages(profile, stored);
+    // 60,000 rows (more than stored: the indexes are deferred), of which 50 repeat stored
+    // rows and 30 repeat rows earlier in the same import, under fresh uuids and other text,
+    // the last of them filed under another conversation with the latest time of all.
+    const fresh = messages(peer, 60_000, 100);
+    const repeats = [
+      ...stored.slice(0, 50),
+      ...fresh.slice(0, 29),
+      { ...fresh.at(-1)!, conversationWith: carol.account.accountId },
+    ].map((m) => ({ ...m, uuid: randomUUID(), body: 'forged zeppelin copy' }));
+    expect(importMessages(profile, [...fresh, ...repeats])).toEqual({
+      inserted: 60_000,
+      skipped: 80,
+    });
+    const db = profile.db;
+    expect(db.prepare('SELECT count(*) FROM messages', { pluck: true }).get()).toBe(60_100);
+    expect(searchMessages(db, 'zeppelin')).toEqual([]);
+    expect(searchMessages(db, 'marmalade', 50_000)).toHaveLength(
+      Math.ceil(100 / 7) + Math.ceil(60_000 / 7),
+    );
+    // Carol's conversation got no message: its time is not the removed row's.
+    const times = new Map(listConversations(db).map((c) => [c.accountId, c.lastMessageAt]));
+    expect(times.get(peer)).toBe(fresh.at(-1)!.sentAt);
+    expect(times.get(carol.account.accountId) ?? null).toBeNull();
+    // The unique index is back: the receive path's dedupe holds again.
+    expect(
+      db
+        .prepare(
+          "SELECT count(*) FROM sqlite_master WHERE name = 'messages_by_sender' AND sql LIKE 'CREATE UNIQUE%'",
+          { pluck: true },
+        )
+        .get(),
+    ).toBe(1);
+  });
+
+  it('an import killed after committing repeated rows is deduplicated at the next open', async () => {
+    const alice = await newProfile('Alice');
+    const { profile: bob } = await newProfile('Bob');
+    addContact(alice.profile, cardOf(bob));
+    const peer = bob.account.accountId;
+    const rows = messages(peer, 50_000);
+    function* dying(): Generator<ImportedMessage> {
+      yield* rows.slice(0, 49_000);
+      yield* rows.slice(0, 1_000).map((m) => ({ ...m, uuid: randomUUID(), body: 'copy quokka' }));
+      throw new Error('killed');
+    }
+    expect(() => importMessages(alice.profile, dying())).toThrow('killed');
+    await alice.profile.close();
+
+    const reopened = await Profile.open(alice.dir, { passphrase: alice.passphrase });
+    const db = reopened.db;
+    expect(db.prepare('SELECT count(*) FROM messages', { pluck: true }).get()).toBe(49_000);
+    expect(searchMessages(db, 'quokka')).toEqual([]);
+    expect(importMessages(reopened, rows)).toEqual({ inserted: 1_000, skipped: 49_000 });
+    expect(db.prepare('SELECT count(*) FROM messages', { pluck: true }).get()).toBe(50_000);
+    await reopened.close();
+  });
+
   it('a row naming something that is not an account id is INVALID_INPUT, and its batch writes nothing', async () => {
     const { profile } = await newProfile('Alice');
     const { profile: bob } = await newProfile('Bob');
