@@ -3,10 +3,10 @@ import { type AccountId, accountIdSchema } from '../../../shared/protocol/accoun
 import { SottoError } from '../errors.ts';
 import type { Profile } from '../profile/profile.ts';
 import { BULK_BATCH, BulkMessageWriter } from './bulk-writer.ts';
-import type { NewMessage } from './message-insert.ts';
+import type { MessageFields } from './message-insert.ts';
 
 /** One message to import (from a backup, or another client's export). */
-export type ImportedMessage = Omit<NewMessage, 'conversationId'> & {
+export type ImportedMessage = MessageFields & {
   /** The contact's account id: the conversation the message belongs to. */
   readonly conversationWith: string;
 };
@@ -49,7 +49,7 @@ export function importMessages(
           conversationId = ensureConversation(db, contactId(m.conversationWith), m.receivedAt);
           conversations.set(m.conversationWith, conversationId);
         }
-        if (writer.insert({ ...m, conversationId }) === undefined) skipped++;
+        if (writer.insert(m, conversationId) === undefined) skipped++;
         else inserted++;
       }
     });

@@ -1,6 +1,6 @@
 import type { Sql } from '../db/sqlite.ts';
 import { dropDeferrableIndexes, ensureMessageIndexes } from './deferred-indexes.ts';
-import { messageInsert, type MessageInsert, type NewMessage } from './message-insert.ts';
+import { type MessageFields, messageInsertInto, type MessageInsertInto } from './message-insert.ts';
 import { indexNewMessages } from './search-index.ts';
 
 // The write path shared by bulk import (bulk-import.ts) and backup restore
@@ -30,7 +30,7 @@ const DEFER_INDEXES_RATIO = 1;
  * would have kept it.
  */
 export class BulkMessageWriter {
-  private readonly write: MessageInsert;
+  private readonly write: MessageInsertInto;
   private deferring = false;
   /** The highest id before this writer's first row: recomputing a conversation's time looks above it. */
   private readonly storedThrough: number;
@@ -38,7 +38,7 @@ export class BulkMessageWriter {
   private readonly latest = new Map<number, number>();
 
   constructor(private readonly db: Sql) {
-    this.write = messageInsert(db);
+    this.write = messageInsertInto(db);
     this.storedThrough = maxMessageId(db);
   }
 
@@ -51,11 +51,11 @@ export class BulkMessageWriter {
   }
 
   /** Writes one message; its row id, or undefined if it is a duplicate already stored. */
-  insert(message: NewMessage): number | undefined {
-    const id = this.write(message);
+  insert(message: MessageFields, conversationId: number): number | undefined {
+    const id = this.write(message, conversationId);
     if (id !== undefined) {
-      const at = this.latest.get(message.conversationId) ?? 0;
-      if (message.sentAt > at) this.latest.set(message.conversationId, message.sentAt);
+      const at = this.latest.get(conversationId) ?? 0;
+      if (message.sentAt > at) this.latest.set(conversationId, message.sentAt);
     }
     return id;
   }
