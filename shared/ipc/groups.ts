@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { accountIdSchema } from '../protocol/account-id.ts';
 
 // The IPC methods of group conversations (docs/ipc.md#groups), spread into
 // the contract's method table. Groups are named by their base64 group id;
@@ -16,7 +17,12 @@ export const groupSummarySchema = z.object({
   revision: z.number().int().nonnegative(),
   standing: z.enum(['member', 'left', 'removed']),
   members: z.array(
-    z.object({ accountId: z.string(), name: z.string(), admin: z.boolean(), self: z.boolean() }),
+    z.object({
+      accountId: accountIdSchema,
+      name: z.string(),
+      admin: z.boolean(),
+      self: z.boolean(),
+    }),
   ),
 });
 export type GroupSummary = z.infer<typeof groupSummarySchema>;
@@ -26,7 +32,7 @@ export const groupMessageSchema = z.object({
   uuid: z.string(),
   groupId,
   outgoing: z.boolean(),
-  senderAccount: z.string(),
+  senderAccount: accountIdSchema,
   senderName: z.string().nullable(),
   sentAt: z.number(),
   receivedAt: z.number(),
@@ -84,7 +90,7 @@ export const groupMethods = {
     input: z.object({ messageId: id }).strict(),
     output: z.array(
       z.object({
-        accountId: z.string(),
+        accountId: accountIdSchema,
         name: z.string().nullable(),
         deliveredAt: z.number().nullable(),
       }),

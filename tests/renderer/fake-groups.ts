@@ -1,5 +1,6 @@
 import type { MethodInput, MethodName, MethodOutput } from '../../shared/ipc/contract.ts';
 import type { GroupSummary } from '../../shared/ipc/groups.ts';
+import { fakeAccountId } from './fake-bridge.ts';
 
 // The `groups:*` methods of the renderer's fake bridge: an in-memory list of
 // groups, enough for a future group UI's component tests (no messages yet).
@@ -22,7 +23,7 @@ export function fakeGroupHandlers(
         title: input.title,
         revision: 0,
         standing: 'member',
-        members: [{ accountId: 'SELF', name: 'Me', admin: true, self: true }],
+        members: [{ accountId: fakeAccountId('SELF'), name: 'Me', admin: true, self: true }],
       };
       groups.push(group);
       return group;
