@@ -3,6 +3,7 @@ import { type AccountId, accountIdSchema } from '../../../shared/protocol/accoun
 import { SottoError } from '../errors.ts';
 import type { Profile } from '../profile/profile.ts';
 import { BULK_BATCH, BulkMessageWriter } from './bulk-writer.ts';
+import { ensureMessageIndexes } from './deferred-indexes.ts';
 import type { MessageFields } from './message-insert.ts';
 
 /** One message to import (from a backup, or another client's export). */
@@ -25,9 +26,10 @@ const IMPORT_CACHE_KIB = 256 * 1024;
  * Imports many messages fast: transactions of 50,000 rows, merging by message id
  * (importing the same messages twice adds nothing), with full-text indexing
  * done in one pass at the end; a large import also builds the deferrable
- * indexes once at the end (bulk-writer.ts, deferred-indexes.ts). A crash
- * midway leaves committed batches in place; the search index and any dropped
- * index come back on the next open.
+ * indexes once at the end (bulk-writer.ts, deferred-indexes.ts). An import
+ * that fails midway keeps its committed batches and builds the indexes again
+ * before it rethrows; after a crash the search index and any dropped index
+ * come back on the next open.
  */
 export function importMessages(
   profile: Profile,
@@ -67,6 +69,15 @@ export function importMessages(
     const duplicates = profile.commit(undefined, () => writer.finish());
     inserted -= duplicates;
     skipped += duplicates;
+  } catch (error) {
+    // The batches committed so far stay (a re-import merges them); the indexes come back
+    // now rather than at the next open, so this session keeps the sender rule.
+    try {
+      profile.commit(undefined, () => ensureMessageIndexes(db));
+    } catch {
+      // a closed or damaged database: Profile.open builds them (deferred-indexes.ts)
+    }
+    throw error;
   } finally {
     // Shrinking the cache frees the import's pages at once rather than keeping 256 MiB for the session.
     db.exec(`PRAGMA cache_size = ${cacheSize}`);
