@@ -30,9 +30,10 @@ import { TEST_KDF, tempDir } from '../../support/profiles.ts';
 
 const MESSAGES = 50_100;
 const REPEATS = 40;
+const SMALL = 100;
 
 describe('restoring a large backup', () => {
-  it('keeps the first of records that repeat a sender, device and sent time, counts the rest as skipped, and rebuilds every index', async () => {
+  it('keeps the first of records that repeat a sender, device and sent time (a fresh profile or a live one), counts the rest as skipped, and rebuilds every index', async () => {
     const root = tempDir();
     const source = await Profile.create(join(root, 'source'), {
       displayName: 'Bulk',
@@ -47,20 +48,25 @@ describe('restoring a large backup', () => {
       displayName: 'Peer',
     });
     const start = Date.now() - MESSAGES * 1000;
-    importMessages(
-      source,
-      Array.from({ length: MESSAGES }, (_, i) => ({
-        uuid: newMessageId(start + i * 1000),
-        conversationWith: peer,
-        outgoing: false,
-        senderAccount: peer,
-        senderDevice: 1,
-        sentAt: start + i * 1000,
-        receivedAt: start + i * 1000 + 5,
-        body: `line ${i} ${i % 10 === 0 ? 'marmalade' : 'toast'}`,
-        status: 'received' as const,
-      })),
-    );
+    const history = Array.from({ length: MESSAGES }, (_, i) => ({
+      uuid: newMessageId(start + i * 1000),
+      conversationWith: peer,
+      outgoing: false,
+      senderAccount: peer,
+      senderDevice: 1,
+      sentAt: start + i * 1000,
+      receivedAt: start + i * 1000 + 5,
+      body: `line ${i} ${i % 10 === 0 ? 'marmalade' : 'toast'}`,
+      status: 'received' as const,
+    }));
+    // An early backup of the first SMALL messages, then the whole history.
+    importMessages(source, history.slice(0, SMALL));
+    const early = join(root, 'early.age');
+    await exportBackup(source, early, {
+      passphrase: BACKUP_PASSPHRASE,
+      scryptLogN: TEST_SCRYPT_LOG_N,
+    });
+    importMessages(source, history.slice(SMALL));
     const exported = join(root, 'exported.age');
     await exportBackup(source, exported, {
       passphrase: BACKUP_PASSPHRASE,
@@ -113,6 +119,35 @@ describe('restoring a large backup', () => {
       await restored.verifyIntegrity();
     } finally {
       await restored.close();
+    }
+
+    // A merge into a smaller live profile of the same account (the indexes deferred there too):
+    // the live rows stay as they are, the copies of them are skipped like the uuid matches.
+    const small = join(root, 'small');
+    const profilePassphrase = { passphrase: 'bulk restore small passphrase' };
+    await importBackup(small, early, {
+      passphrase: BACKUP_PASSPHRASE,
+      create: { ...profilePassphrase, kdfCost: TEST_KDF },
+    });
+    const merged = await importBackup(small, hostile, {
+      passphrase: BACKUP_PASSPHRASE,
+      unlock: profilePassphrase,
+    });
+    expect(merged).toMatchObject({
+      created: false,
+      messagesInserted: MESSAGES - SMALL,
+      messagesSkipped: SMALL + REPEATS,
+    });
+    const live = await Profile.open(small, profilePassphrase);
+    try {
+      expect(live.db.prepare('SELECT count(*) FROM messages', { pluck: true }).get()).toBe(
+        MESSAGES,
+      );
+      expect(searchMessages(live.db, 'zeppelin')).toEqual([]);
+      expect(searchMessages(live.db, 'line', 5).length).toBe(5);
+      await live.verifyIntegrity();
+    } finally {
+      await live.close();
     }
   });
 });
