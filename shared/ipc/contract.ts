@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type ErrorCode, isErrorCode } from '../errors.ts';
+import { accountIdSchema } from '../protocol/account-id.ts';
 import { groupMethods } from './groups.ts';
 
 // The typed IPC contract between the renderer and the core (docs/ipc.md).
@@ -18,7 +19,7 @@ export const messageSchema = z.object({
   uuid: z.string(),
   conversationId: id,
   outgoing: z.boolean(),
-  senderAccount: z.string(),
+  senderAccount: accountIdSchema,
   senderName: z.string().nullable(),
   sentAt: z.number(),
   receivedAt: z.number(),
@@ -29,7 +30,7 @@ export type Message = z.infer<typeof messageSchema>;
 
 export const conversationSchema = z.object({
   id,
-  accountId: z.string(),
+  accountId: accountIdSchema,
   displayName: z.string().nullable(),
   lastMessageAt: z.number().nullable(),
   lastMessagePreview: z.string().nullable(),
@@ -49,7 +50,7 @@ export const conversationDetailSchema = conversationSchema.extend({
 export type ConversationDetail = z.infer<typeof conversationDetailSchema>;
 
 export const contactSchema = z.object({
-  accountId: z.string(),
+  accountId: accountIdSchema,
   displayName: z.string().nullable(),
   conversationId: id,
   trust: z.enum(['trusted', 'changed', 'unknown']),
@@ -97,7 +98,7 @@ export type SyncStatus = z.infer<typeof syncStatusSchema>;
 export const appStateSchema = z.object({
   /** no-profile: first run; locked: a profile exists and needs unlocking; unlocked: ready. */
   phase: z.enum(['no-profile', 'locked', 'unlocked']),
-  accountId: z.string().nullable(),
+  accountId: accountIdSchema.nullable(),
   displayName: z.string().nullable(),
   /** True if the OS keychain gives real protection on this machine. */
   keychainSecure: z.boolean(),
@@ -108,7 +109,7 @@ export type AppState = z.infer<typeof appStateSchema>;
 
 /** What a verified backup holds (from its manifest). */
 export const backupSummarySchema = z.object({
-  accountId: z.string(),
+  accountId: accountIdSchema,
   createdAt: z.number(),
   appVersion: z.string(),
   messages: z.number().int().nonnegative(),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { accountIdSchema } from '../protocol/account-id.ts';
 
 // The IPC methods of group conversations (docs/ipc.md#groups), spread into
 // the contract's method table. Groups are named by their base64 group id;
@@ -17,7 +18,7 @@ export const groupSummarySchema = z.object({
   standing: z.enum(['member', 'left', 'removed']),
   members: z.array(
     z.object({
-      accountId: z.string(),
+      accountId: accountIdSchema,
       name: z.string(),
       admin: z.boolean(),
       self: z.boolean(),
@@ -44,7 +45,7 @@ export const groupMessageSchema = z.object({
   uuid: z.string(),
   groupId,
   outgoing: z.boolean(),
-  senderAccount: z.string(),
+  senderAccount: accountIdSchema,
   senderName: z.string().nullable(),
   sentAt: z.number(),
   receivedAt: z.number(),
@@ -114,7 +115,7 @@ export const groupMethods = {
     input: z.object({ messageId: id }).strict(),
     output: z.array(
       z.object({
-        accountId: z.string(),
+        accountId: accountIdSchema,
         name: z.string().nullable(),
         deliveredAt: z.number().nullable(),
       }),

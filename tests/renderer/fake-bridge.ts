@@ -4,6 +4,7 @@
 // drafts, search); the real core behind the real contract is covered by the
 // Chromium e2e suite (tests/e2e).
 import type { ErrorCode } from '../../shared/errors.ts';
+import { type AccountId, accountIdSchema } from '../../shared/protocol/account-id.ts';
 import type {
   AppState,
   BackupSummary,
@@ -39,10 +40,25 @@ class FakeError extends Error {
   }
 }
 
+/**
+ * A fake account id: a real one (UUID-shaped, branded) spelling `label` in hex,
+ * so a test can name accounts and the fakes still hand the renderer what the
+ * contract types say.
+ */
+export function fakeAccountId(label: string): AccountId {
+  const hex = Array.from(label, (c) => c.charCodeAt(0).toString(16).padStart(2, '0'))
+    .join('')
+    .padEnd(32, '0')
+    .slice(0, 32);
+  return accountIdSchema.parse(
+    `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`,
+  );
+}
+
 export class FakeBridge {
   state: AppState = {
     phase: 'locked',
-    accountId: 'ACCOUNT',
+    accountId: fakeAccountId('ACCOUNT'),
     displayName: 'Me',
     keychainSecure: false,
     unlockWith: 'passphrase',
@@ -66,7 +82,7 @@ export class FakeBridge {
   readonly calls: [MethodName, unknown][] = [];
   /** What `backup:verify` and `backup:restore` find in "the file the user picked". */
   backupSummary: BackupSummary = {
-    accountId: 'ACCOUNT',
+    accountId: fakeAccountId('ACCOUNT'),
     createdAt: Date.UTC(2024, 5, 1, 12),
     appVersion: '1.0.0',
     messages: 1234,
@@ -118,7 +134,7 @@ export class FakeBridge {
 
   addConversation(partial: Partial<FakeConversation> & { id: number }): FakeConversation {
     const conversation: FakeConversation = {
-      accountId: `ACC${partial.id}`,
+      accountId: fakeAccountId(`ACC${partial.id}`),
       displayName: `Contact ${partial.id}`,
       lastMessageAt: null,
       lastMessagePreview: null,
@@ -157,7 +173,7 @@ export class FakeBridge {
         uuid: `uuid-${firstId + i}`,
         conversationId,
         outgoing,
-        senderAccount: outgoing ? 'ACCOUNT' : `ACC${conversationId}`,
+        senderAccount: fakeAccountId(outgoing ? 'ACCOUNT' : `ACC${conversationId}`),
         senderName: outgoing ? null : `Contact ${conversationId}`,
         sentAt: start + i * 60_000,
         receivedAt: start + i * 60_000,
@@ -233,7 +249,7 @@ export class FakeBridge {
     'profile:create': (input) => {
       this.state = {
         phase: 'unlocked',
-        accountId: 'NEWACCOUNT',
+        accountId: fakeAccountId('NEWACCOUNT'),
         displayName: input.displayName,
         keychainSecure: this.state.keychainSecure,
         unlockWith: input.useKeychain ? 'keychain' : 'passphrase',
@@ -258,7 +274,7 @@ export class FakeBridge {
       this.requireUnlocked();
       if (this.state.unlockWith === 'passphrase' && input.passphrase !== this.passphrase)
         throw new FakeError('WRONG_PASSPHRASE');
-      this.state = { ...this.state, accountId: 'RESETACCOUNT' };
+      this.state = { ...this.state, accountId: fakeAccountId('RESETACCOUNT') };
       return this.state;
     },
     'profile:change-passphrase': (input) => {
@@ -337,7 +353,7 @@ export class FakeBridge {
         uuid: `uuid-${this.nextId}`,
         conversationId,
         outgoing: true,
-        senderAccount: 'ACCOUNT',
+        senderAccount: fakeAccountId('ACCOUNT'),
         senderName: null,
         sentAt: now,
         receivedAt: now,

@@ -1,6 +1,8 @@
 import type { ErrorCode } from '../../shared/errors.ts';
 import type { Contact, MethodInput, MethodName, MethodOutput } from '../../shared/ipc/contract.ts';
 import type { GroupMessage, GroupSummary } from '../../shared/ipc/groups.ts';
+import type { AccountId } from '../../shared/protocol/account-id.ts';
+import { fakeAccountId } from './fake-bridge.ts';
 
 // The `groups:*` methods of the renderer's fake bridge: groups, their
 // messages and per-member deliveries in memory, with the core's rules the
@@ -36,7 +38,7 @@ export class FakeGroups {
   }
 
   /** An incoming message from `accountId`, as the core stores a received one. */
-  receive(groupId: string, accountId: string, body: string, sentAt: number): GroupMessage {
+  receive(groupId: string, accountId: AccountId, body: string, sentAt: number): GroupMessage {
     const group = this.find(groupId);
     const sender = group.members.find((m) => m.accountId === accountId);
     const message: GroupMessage = {
@@ -142,7 +144,7 @@ export class FakeGroups {
           uuid: `g-${this.nextId}`,
           groupId: group.groupId,
           outgoing: true,
-          senderAccount: 'ACCOUNT',
+          senderAccount: fakeAccountId('ACCOUNT'),
           senderName: 'Me',
           sentAt,
           receivedAt: sentAt,
@@ -189,7 +191,7 @@ export class FakeGroups {
 
   private self(admin: boolean): Member {
     return {
-      accountId: 'ACCOUNT',
+      accountId: fakeAccountId('ACCOUNT'),
       name: 'Me',
       admin,
       self: true,
@@ -201,7 +203,7 @@ export class FakeGroups {
   private memberOf(conversationId: number): Member {
     const contact = this.contacts().find((c) => c.conversationId === conversationId);
     return {
-      accountId: contact?.accountId ?? `ACC${conversationId}`,
+      accountId: contact?.accountId ?? fakeAccountId(`ACC${conversationId}`),
       name: contact?.displayName ?? `Contact ${conversationId}`,
       admin: false,
       self: false,

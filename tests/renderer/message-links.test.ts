@@ -12,6 +12,7 @@ import LinkConfirmDialog from '../../renderer/src/components/LinkConfirmDialog.v
 import { useExternalLink } from '../../renderer/src/composables/useExternalLink.ts';
 import type { Message } from '../../shared/ipc/contract.ts';
 import { plugins, settle, setUp } from './helpers.ts';
+import { fakeAccountId } from './fake-bridge.ts';
 
 // Links in messages come from other people: only https is linked, the text is
 // never HTML, and nothing opens before the full URL was shown and confirmed.
@@ -77,7 +78,7 @@ function message(body: string): Message {
     uuid: 'u1',
     conversationId: 1,
     outgoing: false,
-    senderAccount: 'ACC1',
+    senderAccount: fakeAccountId('ACC1'),
     senderName: 'Mallory',
     sentAt: Date.UTC(2024, 0, 1),
     receivedAt: Date.UTC(2024, 0, 1),

@@ -1,3 +1,4 @@
+import type { AccountId } from '../../../shared/protocol/account-id.ts';
 import { fromBase64 } from '../../../shared/protocol/encoding.ts';
 import type { Sql } from '../db/sqlite.ts';
 import { SottoError } from '../errors.ts';
@@ -12,7 +13,7 @@ export interface GroupHistoryMessage {
   readonly id: number;
   readonly uuid: string;
   readonly outgoing: boolean;
-  readonly senderAccount: string;
+  readonly senderAccount: AccountId;
   readonly senderName: string | null;
   readonly sentAt: number;
   readonly receivedAt: number;
@@ -24,7 +25,7 @@ export interface GroupHistoryMessage {
 
 /** One member's delivery of an outgoing group message. */
 export interface MemberDelivery {
-  readonly accountId: string;
+  readonly accountId: AccountId;
   readonly name: string | null;
   readonly deliveredAt: number | null;
 }
@@ -64,7 +65,7 @@ export function groupMessagesPage(db: Sql, ref: number, limit: number): GroupHis
       id: number;
       uuid: string;
       outgoing: number;
-      sender_account: string;
+      sender_account: AccountId;
       display_name: string | null;
       sent_at: number;
       received_at: number;
@@ -96,7 +97,7 @@ export function memberDeliveries(db: Sql, messageId: number): MemberDelivery[] {
        LEFT JOIN group_members gm ON gm.group_ref = m.group_ref AND gm.account_id = r.account_id
        WHERE r.message_id = ? ORDER BY gm.display_name, r.account_id`,
     )
-    .all<{ account_id: string; display_name: string | null; delivered_at: number | null }>([
+    .all<{ account_id: AccountId; display_name: string | null; delivered_at: number | null }>([
       messageId,
     ])
     .map((r) => ({ accountId: r.account_id, name: r.display_name, deliveredAt: r.delivered_at }));

@@ -1,3 +1,4 @@
+import type { AccountId } from '../../../shared/protocol/account-id.ts';
 import { toBase64 } from '../../../shared/protocol/encoding.ts';
 import type { Sql } from '../db/sqlite.ts';
 import { toFtsQuery } from '../history/history.ts';
@@ -32,7 +33,7 @@ export function searchGroupMessages(db: Sql, input: string, limit = 50): GroupSe
       id: number;
       uuid: string;
       outgoing: number;
-      sender_account: string;
+      sender_account: AccountId;
       display_name: string | null;
       sent_at: number;
       received_at: number;

@@ -8,6 +8,7 @@ import MainLayout from '../../../renderer/src/views/MainLayout.vue';
 import { createAppRouter } from '../../../renderer/src/router.ts';
 import { useAppStore } from '../../../renderer/src/stores/app.ts';
 import { useBackupStore } from '../../../renderer/src/stores/backup.ts';
+import { fakeAccountId } from '../fake-bridge.ts';
 import { useNoticesStore } from '../../../renderer/src/stores/notices.ts';
 import { connectBridgeEvents } from '../../../renderer/src/events.ts';
 import type { FakeBridge } from '../fake-bridge.ts';
@@ -165,7 +166,7 @@ describe('Settings → Backup', () => {
     expect(summary.text()).toContain(en.backup.accountMatches);
     expect(summary.text()).toContain('2024');
 
-    fake.backupSummary = { ...fake.backupSummary, accountId: 'SOMEONE-ELSE' };
+    fake.backupSummary = { ...fake.backupSummary, accountId: fakeAccountId('SOMEONE-ELSE') };
     await wrapper.get('[data-testid="backup-verify-passphrase"]').setValue('backup passphrase');
     await submitFormOf(wrapper, 'backup-verify');
     expect(wrapper.get('[data-testid="backup-summary"]').attributes('data-account-matches')).toBe(
@@ -228,7 +229,7 @@ describe('Settings → Backup', () => {
   });
 
   it('a backup of another account is refused with its sentence', async () => {
-    fake.backupSummary = { ...fake.backupSummary, accountId: 'SOMEONE-ELSE' };
+    fake.backupSummary = { ...fake.backupSummary, accountId: fakeAccountId('SOMEONE-ELSE') };
     const wrapper = mountSection();
     await wrapper.get('[data-testid="backup-restore-passphrase"]').setValue('backup passphrase');
     await wrapper
@@ -281,7 +282,12 @@ describe('restore from a backup at first run', () => {
     const { router, wrapper } = await openRestore();
     expect(router.currentRoute.value.name).toBe('restore');
     wrapper.unmount();
-    fake.state = { ...fake.state, phase: 'locked', accountId: 'ACCOUNT', unlockWith: 'passphrase' };
+    fake.state = {
+      ...fake.state,
+      phase: 'locked',
+      accountId: fakeAccountId('ACCOUNT'),
+      unlockWith: 'passphrase',
+    };
     await useAppStore().load();
     await router.push('/restore');
     expect(router.currentRoute.value.name).toBe('unlock');

@@ -12,7 +12,7 @@ import { useGroupsStore } from '../../../renderer/src/stores/groups.ts';
 import { useAppStore } from '../../../renderer/src/stores/app.ts';
 import { groupRouteParam } from '../../../renderer/src/group-route.ts';
 import type { GroupSummary } from '../../../shared/ipc/groups.ts';
-import type { FakeBridge } from '../fake-bridge.ts';
+import { type FakeBridge, fakeAccountId } from '../fake-bridge.ts';
 import { plugins, settle, setUp, testRouter, waitFor } from '../helpers.ts';
 import type { Pinia } from 'pinia';
 
@@ -126,12 +126,17 @@ describe('a group conversation', () => {
     const group = fake.groups.seed({ title: 'Hikers' }, [1, 2]);
     fake.groups.update(group.groupId, {
       members: group.members.map((m) =>
-        m.accountId === 'ACC2' ? { ...m, name: '<img src=x onerror=alert(1)>' } : m,
+        m.accountId === fakeAccountId('ACC2') ? { ...m, name: '<img src=x onerror=alert(1)>' } : m,
       ),
     });
-    fake.groups.receive(group.groupId, 'ACC1', 'hi from Bob', 1_000);
-    fake.groups.receive(group.groupId, 'ACC2', 'javascript:alert(1) <b>bold</b>', 2_000);
-    fake.groups.receive(group.groupId, 'ACC1', 'again Bob', 3_000);
+    fake.groups.receive(group.groupId, fakeAccountId('ACC1'), 'hi from Bob', 1_000);
+    fake.groups.receive(
+      group.groupId,
+      fakeAccountId('ACC2'),
+      'javascript:alert(1) <b>bold</b>',
+      2_000,
+    );
+    fake.groups.receive(group.groupId, fakeAccountId('ACC1'), 'again Bob', 3_000);
     const view = await openGroup(group);
     await waitFor(() => view.findAll('[data-testid="group-message"]').length === 3, 'messages');
     const senders = view.findAll('[data-testid="group-message-sender"]');
@@ -162,7 +167,7 @@ describe('a group conversation', () => {
     const group = fake.groups.seed({ title: 'Hikers' }, [1, 2]);
     fake.groups.update(group.groupId, {
       members: group.members.map((m) =>
-        m.accountId === 'ACC2' ? { ...m, identityChanged: true } : m,
+        m.accountId === fakeAccountId('ACC2') ? { ...m, identityChanged: true } : m,
       ),
     });
     const view = await openGroup(group);
@@ -179,7 +184,7 @@ describe('a group conversation', () => {
     );
     // The members panel marks the member too, with their safety number one step away.
     await view.get('[data-testid="group-members-open"]').trigger('click');
-    const carol = view.get('[data-account-id="ACC2"]');
+    const carol = view.get(`[data-account-id="${fakeAccountId('ACC2')}"]`);
     expect(carol.find('[data-testid="group-member-identity"]').exists()).toBe(true);
     expect(carol.get('[data-testid="group-member-safety"]').attributes('aria-label')).toBe(
       'Safety number with Carol',
@@ -188,11 +193,11 @@ describe('a group conversation', () => {
 
   it('announces a new incoming message with its sender to screen readers, not the history it opened with', async () => {
     const group = fake.groups.seed({ title: 'Hikers' }, [1, 2]);
-    fake.groups.receive(group.groupId, 'ACC1', 'old news', Date.now() - 5_000);
+    fake.groups.receive(group.groupId, fakeAccountId('ACC1'), 'old news', Date.now() - 5_000);
     const view = await openGroup(group);
     await waitFor(() => view.findAll('[data-testid="group-message"]').length === 1, 'history');
     expect(view.get('[data-testid="chat-announcer"]').text()).toBe('');
-    fake.groups.receive(group.groupId, 'ACC2', 'fresh', Date.now());
+    fake.groups.receive(group.groupId, fakeAccountId('ACC2'), 'fresh', Date.now());
     await useGroupsStore().load(group.groupId);
     await waitFor(() => view.get('[data-testid="chat-announcer"]').text() !== '', 'announcement');
     expect(view.get('[data-testid="chat-announcer"]').text()).toContain('Carol');
@@ -201,7 +206,7 @@ describe('a group conversation', () => {
 
   it('a group we were removed from keeps its history, says so, and has no composer', async () => {
     const group = fake.groups.seed({ title: 'Old club', standing: 'removed' }, [1]);
-    fake.groups.receive(group.groupId, 'ACC1', 'from before', 1_000);
+    fake.groups.receive(group.groupId, fakeAccountId('ACC1'), 'from before', 1_000);
     const view = await openGroup(group);
     await waitFor(() => view.findAll('[data-testid="group-message"]').length === 1, 'history');
     expect(view.get('[data-testid="group-left-notice"]').text()).toContain('An admin removed you');
@@ -221,7 +226,7 @@ describe('the members panel', () => {
     const panel = () => view.get('[data-testid="group-members-panel"]');
     // Focus moves into the panel, to its heading.
     expect(document.activeElement?.id).toBe('group-members-title');
-    const me = view.get('[data-account-id="ACCOUNT"]');
+    const me = view.get(`[data-account-id="${fakeAccountId('ACCOUNT')}"]`);
     expect(me.get('[data-testid="group-member-self"]').text()).toBe('You');
     expect(me.get('[data-testid="group-member-admin"]').text()).toBe('Admin');
     expect(me.find('[data-testid="group-member-remove"]').exists()).toBe(false);
@@ -236,9 +241,13 @@ describe('the members panel', () => {
     await waitFor(() => view.findAll('[data-testid="group-member"]').length === 4, 'Dave added');
     expect(fake.callsOf('groups:add')).toEqual([{ groupId: group.groupId, conversationId: 3 }]);
 
-    await view.get('[data-account-id="ACC2"] [data-testid="group-member-remove"]').trigger('click');
+    await view
+      .get(`[data-account-id="${fakeAccountId('ACC2')}"] [data-testid="group-member-remove"]`)
+      .trigger('click');
     await waitFor(() => view.findAll('[data-testid="group-member"]').length === 3, 'Carol gone');
-    expect(fake.callsOf('groups:remove')).toEqual([{ groupId: group.groupId, accountId: 'ACC2' }]);
+    expect(fake.callsOf('groups:remove')).toEqual([
+      { groupId: group.groupId, accountId: fakeAccountId('ACC2') },
+    ]);
     expect(panel().text()).toContain('Carol was removed from the group.');
     expect(document.activeElement?.id).toBe('group-members-title');
 
@@ -257,14 +266,14 @@ describe('the members panel', () => {
   it('a member who is not an admin sees no admin actions', async () => {
     const group = fake.groups.seed({ title: 'Theirs' }, [1, 2]);
     fake.groups.update(group.groupId, {
-      members: group.members.map((m) => ({ ...m, admin: m.accountId === 'ACC1' })),
+      members: group.members.map((m) => ({ ...m, admin: m.accountId === fakeAccountId('ACC1') })),
     });
     const view = await openGroup(group);
     await view.get('[data-testid="group-members-open"]').trigger('click');
     expect(view.find('[data-testid="group-member-remove"]').exists()).toBe(false);
     expect(view.find('[data-testid="group-add-form"]').exists()).toBe(false);
     expect(view.find('[data-testid="group-rename-form"]').exists()).toBe(false);
-    const bob = view.get('[data-account-id="ACC1"]');
+    const bob = view.get(`[data-account-id="${fakeAccountId('ACC1')}"]`);
     expect(bob.find('[data-testid="group-member-admin"]').exists()).toBe(true);
     expect(view.find('[data-testid="group-leave"]').exists()).toBe(true);
   });
@@ -321,7 +330,7 @@ describe('groups in the conversation list', () => {
     const group = fake.groups.seed({ title: 'Hikers' }, [1]);
     const groups = useGroupsStore();
     await groups.refresh();
-    fake.groups.receive(group.groupId, 'ACC1', 'new in the group', Date.now());
+    fake.groups.receive(group.groupId, fakeAccountId('ACC1'), 'new in the group', Date.now());
     await groups.refresh();
     const list = mountView(ConversationList);
     await settle();

@@ -5,7 +5,7 @@ import SettingsView from '../../../renderer/src/views/SettingsView.vue';
 import { useAppStore } from '../../../renderer/src/stores/app.ts';
 import { useSettingsStore } from '../../../renderer/src/stores/settings.ts';
 import { applyTheme } from '../../../renderer/src/theme.ts';
-import type { FakeBridge } from '../fake-bridge.ts';
+import { type FakeBridge, fakeAccountId } from '../fake-bridge.ts';
 import { plugins, settle, setUp, testRouter, waitForScore } from '../helpers.ts';
 
 let fake: FakeBridge;
@@ -140,13 +140,15 @@ describe('Settings → Security → Reset identity', () => {
     expect(wrapper.get('[data-testid="identity-reset-error"]').text()).toBe(
       'That passphrase does not unlock this profile. Check it and try again.',
     );
-    expect(wrapper.get('[data-testid="account-id"]').text()).not.toBe('RESETACCOUNT');
+    expect(wrapper.get('[data-testid="account-id"]').text()).not.toBe(
+      fakeAccountId('RESETACCOUNT'),
+    );
 
     await wrapper.get('[data-testid="identity-reset-passphrase"]').setValue(fake.passphrase);
     await wrapper.get('[data-testid="identity-reset-confirm"]').trigger('submit');
     await settle();
     expect(fake.callsOf('profile:reset-identity').at(-1)).toEqual({ passphrase: fake.passphrase });
     expect(wrapper.get('[data-testid="identity-reset-done"]').isVisible()).toBe(true);
-    expect(wrapper.get('[data-testid="account-id"]').text()).toBe('RESETACCOUNT');
+    expect(wrapper.get('[data-testid="account-id"]').text()).toBe(fakeAccountId('RESETACCOUNT'));
   });
 });

@@ -3,7 +3,7 @@ import { useAppStore } from '../../../renderer/src/stores/app.ts';
 import { useBackupStore } from '../../../renderer/src/stores/backup.ts';
 import { useNoticesStore } from '../../../renderer/src/stores/notices.ts';
 import { connectBridgeEvents } from '../../../renderer/src/events.ts';
-import type { FakeBridge } from '../fake-bridge.ts';
+import { type FakeBridge, fakeAccountId } from '../fake-bridge.ts';
 import { settle, setUp } from '../helpers.ts';
 
 let fake: FakeBridge;
@@ -118,7 +118,7 @@ describe('the backup store', () => {
       }),
     ).toBe(true);
     expect(useAppStore().phase).toBe('unlocked');
-    expect(useAppStore().state?.accountId).toBe('ACCOUNT');
+    expect(useAppStore().state?.accountId).toBe(fakeAccountId('ACCOUNT'));
     expect(backup.restored).toEqual({ added: 1234, summary: fake.backupSummary });
   });
 

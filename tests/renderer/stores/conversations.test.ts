@@ -7,7 +7,7 @@ import {
 import { useAppStore } from '../../../renderer/src/stores/app.ts';
 import { connectBridgeEvents } from '../../../renderer/src/events.ts';
 import ConversationList from '../../../renderer/src/components/ConversationList.vue';
-import type { FakeBridge } from '../fake-bridge.ts';
+import { type FakeBridge, fakeAccountId } from '../fake-bridge.ts';
 import { plugins, settle, setUp, testRouter, waitFor } from '../helpers.ts';
 import { useMessagesStore } from '../../../renderer/src/stores/messages.ts';
 import type { Pinia } from 'pinia';
@@ -59,7 +59,7 @@ describe('the conversation list', () => {
 
   it('the comparison is stable for equal times (by id, newest first)', () => {
     const row = {
-      accountId: 'a',
+      accountId: fakeAccountId('a'),
       displayName: null,
       lastMessagePreview: null,
       unreadCount: 0,

@@ -7,7 +7,7 @@ import { resetSessionStores } from '../../../renderer/src/stores/session.ts';
 import { conversationEntries } from '../../../renderer/src/conversation-entries.ts';
 import { groupIdOf, groupRouteParam, returnGroup } from '../../../renderer/src/group-route.ts';
 import { SENDER_HUES, senderHue } from '../../../renderer/src/sender-color.ts';
-import type { FakeBridge } from '../fake-bridge.ts';
+import { type FakeBridge, fakeAccountId } from '../fake-bridge.ts';
 import { setUp, waitFor } from '../helpers.ts';
 import { connectBridgeEvents } from '../../../renderer/src/events.ts';
 
@@ -24,14 +24,14 @@ beforeEach(async () => {
 describe('the groups store', () => {
   it('counts unread against what was shown: the first load is read, later messages are not', async () => {
     const seeded = fake.groups.seed({ title: 'Hikers' }, [1, 2]);
-    fake.groups.receive(seeded.groupId, 'ACC1', 'before the app opened', 1_500);
+    fake.groups.receive(seeded.groupId, fakeAccountId('ACC1'), 'before the app opened', 1_500);
     const groups = useGroupsStore();
     await groups.refresh();
     const row = () => groups.byId.get(seeded.groupId)!;
     expect(groups.unread(row())).toBe(0);
 
-    fake.groups.receive(seeded.groupId, 'ACC1', 'one', 3_000);
-    fake.groups.receive(seeded.groupId, 'ACC2', 'two', 4_000);
+    fake.groups.receive(seeded.groupId, fakeAccountId('ACC1'), 'one', 3_000);
+    fake.groups.receive(seeded.groupId, fakeAccountId('ACC2'), 'two', 4_000);
     await groups.refresh();
     expect(groups.unread(row())).toBe(2);
     groups.markSeen(seeded.groupId);
@@ -39,15 +39,15 @@ describe('the groups store', () => {
 
     // A group that appears later (we were added) is all unread.
     const later = fake.groups.seed({ title: 'Climbers' }, [1]);
-    fake.groups.receive(later.groupId, 'ACC1', 'welcome', 5_000);
+    fake.groups.receive(later.groupId, fakeAccountId('ACC1'), 'welcome', 5_000);
     await groups.refresh();
     expect(groups.unread(groups.byId.get(later.groupId)!)).toBe(1);
   });
 
   it('opens a group at its newest messages, oldest first, and a send shows at once', async () => {
     const seeded = fake.groups.seed({ title: 'Hikers' }, [1, 2]);
-    fake.groups.receive(seeded.groupId, 'ACC2', 'second', 2_000);
-    fake.groups.receive(seeded.groupId, 'ACC1', 'first', 1_000);
+    fake.groups.receive(seeded.groupId, fakeAccountId('ACC2'), 'second', 2_000);
+    fake.groups.receive(seeded.groupId, fakeAccountId('ACC1'), 'first', 1_000);
     const groups = useGroupsStore();
     await groups.load(seeded.groupId);
     expect(groups.messages.map((m) => m.body)).toEqual(['first', 'second']);
@@ -66,8 +66,8 @@ describe('the groups store', () => {
   it('a slower, older answer never overwrites a newer one', async () => {
     const a = fake.groups.seed({ title: 'A' });
     const b = fake.groups.seed({ title: 'B' });
-    fake.groups.receive(a.groupId, 'ACCOUNT', 'in A', 1_000);
-    fake.groups.receive(b.groupId, 'ACCOUNT', 'in B', 1_000);
+    fake.groups.receive(a.groupId, fakeAccountId('ACCOUNT'), 'in A', 1_000);
+    fake.groups.receive(b.groupId, fakeAccountId('ACCOUNT'), 'in B', 1_000);
     const groups = useGroupsStore();
     // Opening A, then B before A's answer arrives: B's messages stay.
     const first = groups.load(a.groupId);
@@ -85,13 +85,13 @@ describe('the groups store', () => {
     try {
       await groups.refresh();
       await groups.load(open.groupId);
-      fake.groups.receive(open.groupId, 'ACC1', 'arrived', 3_000);
-      fake.groups.receive(other.groupId, 'ACC1', 'elsewhere', 3_000);
+      fake.groups.receive(open.groupId, fakeAccountId('ACC1'), 'arrived', 3_000);
+      fake.groups.receive(other.groupId, fakeAccountId('ACC1'), 'elsewhere', 3_000);
       fake.emit('conversations:changed', {});
       await waitFor(() => groups.messages.some((m) => m.body === 'arrived'), 'the open group');
       await waitFor(() => groups.unread(groups.byId.get(other.groupId)!) === 1, 'the list');
       // An outbox change (sync:status) re-reads an open group too: its delivery counts move.
-      fake.groups.receive(open.groupId, 'ACC1', 'second', 4_000);
+      fake.groups.receive(open.groupId, fakeAccountId('ACC1'), 'second', 4_000);
       fake.emit('sync:status', { connection: 'online', outbox: 0, backlog: null, unread: 0 });
       await waitFor(() => groups.messages.some((m) => m.body === 'second'), 'the re-read');
     } finally {
@@ -101,7 +101,7 @@ describe('the groups store', () => {
 
   it('locking forgets every group, title and message', async () => {
     const seeded = fake.groups.seed({ title: 'Secret plans' });
-    fake.groups.receive(seeded.groupId, 'ACCOUNT', 'the plan', 1_000);
+    fake.groups.receive(seeded.groupId, fakeAccountId('ACCOUNT'), 'the plan', 1_000);
     const groups = useGroupsStore();
     await groups.refresh();
     await groups.load(seeded.groupId);
@@ -118,7 +118,9 @@ describe('the groups store', () => {
     fake.groups.update(notAdmin.groupId, {
       members: notAdmin.members.map((m) => ({ ...m, admin: !m.self })),
     });
-    await expect(groups.removeMember(notAdmin.groupId, 'ACC1')).rejects.toMatchObject({
+    await expect(
+      groups.removeMember(notAdmin.groupId, fakeAccountId('ACC1')),
+    ).rejects.toMatchObject({
       code: 'NOT_GROUP_ADMIN',
     });
     const left = fake.groups.seed({ title: 'Gone', standing: 'left' });
@@ -135,7 +137,7 @@ describe('the conversation list with groups', () => {
   it('puts groups and 1:1 chats in one order of activity; never-used chats last', async () => {
     const quiet = fake.groups.seed({ title: 'Quiet', updatedAt: 1_000 });
     const busy = fake.groups.seed({ title: 'Busy', updatedAt: 500 });
-    fake.groups.receive(busy.groupId, 'ACCOUNT', 'latest', 9_000);
+    fake.groups.receive(busy.groupId, fakeAccountId('ACCOUNT'), 'latest', 9_000);
     const groups = useGroupsStore();
     await groups.refresh();
     const entries = conversationEntries(

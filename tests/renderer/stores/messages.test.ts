@@ -8,7 +8,7 @@ import {
 import { useAppStore } from '../../../renderer/src/stores/app.ts';
 import { useConversationsStore } from '../../../renderer/src/stores/conversations.ts';
 import { connectBridgeEvents } from '../../../renderer/src/events.ts';
-import type { FakeBridge } from '../fake-bridge.ts';
+import { type FakeBridge, fakeAccountId } from '../fake-bridge.ts';
 import { setUp } from '../helpers.ts';
 
 let fake: FakeBridge;
@@ -115,7 +115,7 @@ describe('sending and statuses', () => {
     const base = {
       uuid: 'u',
       outgoing: false,
-      senderAccount: 'ACC1',
+      senderAccount: fakeAccountId('ACC1'),
       senderName: 'Carol',
       sentAt: Date.now(),
       receivedAt: Date.now(),

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Message } from '../../../shared/ipc/contract.ts';
+import { accountIdSchema } from '../../../shared/protocol/account-id.ts';
 import { IdleLock } from '../../../electron/main/idle-lock.ts';
 import {
   LOCKED_NOTIFICATION,
@@ -16,7 +17,7 @@ const incoming: Message = {
   uuid: 'u',
   conversationId: 7,
   outgoing: false,
-  senderAccount: 'b',
+  senderAccount: accountIdSchema.parse('0b0b0b0b-0b0b-4b0b-8b0b-0b0b0b0b0b0b'),
   senderName: 'Bob',
   sentAt: 1,
   receivedAt: 2,
