@@ -41,7 +41,7 @@ const SCALE_PLAN: ScalePlan = {
   recipients: 200,
   sendersPerNode: 2,
   bodyBytes: 256,
-  rates: [100, 200, 400, 800, 1_600, 3_200, 6_400],
+  rates: [25, 50, 100, 200, 400, 800, 1_600, 3_200],
   warmupSeconds: Number(process.env['BENCH_SCALE_WARMUP_SECONDS'] ?? 10),
   stepSeconds: Number(process.env['BENCH_SCALE_STEP_SECONDS'] ?? 60),
   p99LimitMs: 200,
