@@ -1,7 +1,7 @@
 import type { BudgetLease } from './storage.ts';
 import { type BucketMap, type BucketSpec, type Take } from './token-bucket.ts';
 
-// Destination budgets when several nodes share one database: a node leases
+// Target budgets (per recipient device) when several nodes share one database: a node leases
 // tokens from the bucket every node shares (storage.leaseBudget) in chunks
 // and spends them locally, so the database sees one statement per chunk, not
 // per envelope. Tokens leased are gone from the shared bucket, so all nodes
@@ -108,12 +108,21 @@ export async function takeBudgets(
   parts: readonly (readonly [BudgetBuckets, string, number])[],
 ): Promise<Take> {
   const taken: (readonly [BudgetBuckets, string, number])[] = [];
+  const giveBack = () => {
+    for (const [buckets, key, amount] of taken) buckets.release(key, amount);
+  };
   for (const part of parts) {
     const [buckets, key, amount] = part;
-    const verdict = await buckets.reserve(key, amount);
+    let verdict: Take;
+    try {
+      verdict = await buckets.reserve(key, amount);
+    } catch (error) {
+      // The database failed mid-request: the request fails whole, so it spends nothing.
+      giveBack();
+      throw error;
+    }
     if (!verdict.ok) {
-      for (const [earlier, earlierKey, earlierAmount] of taken)
-        earlier.release(earlierKey, earlierAmount);
+      giveBack();
       return verdict;
     }
     taken.push(part);
