@@ -111,6 +111,11 @@ export class RelayConnection implements MailboxPeer {
     return this.self;
   }
 
+  /** The logged-in mailbox, or undefined before login and on anonymous connections. */
+  get loggedIn(): Mailbox | undefined {
+    return this.self;
+  }
+
   envelopesArrived(): void {
     if (this.phase.name === 'account') this.phase.window.fill();
   }

@@ -1,7 +1,7 @@
 import type { BudgetLease } from './storage.ts';
 import { type BucketMap, type BucketSpec, type Take } from './token-bucket.ts';
 
-// Destination budgets when several nodes share one database: a node leases
+// Target budgets (per recipient device) when several nodes share one database: a node leases
 // tokens from the bucket every node shares (storage.leaseBudget) in chunks
 // and spends them locally, so the database sees one statement per chunk, not
 // per envelope. Tokens leased are gone from the shared bucket, so all nodes
@@ -12,6 +12,8 @@ import { type BucketMap, type BucketSpec, type Take } from './token-bucket.ts';
 const CHUNK_SHARE = 1 / 16;
 /** A lease unused this long is dropped (its tokens are not returned: erring against the sender). */
 const LEASE_IDLE_MS = 60_000;
+/** How long a refusal is answered from memory before the shared bucket is asked again. */
+const REFUSAL_MEMORY_MS = 1_000;
 
 /** A budget's buckets, whichever process keeps them; `takeBudgets` spends several all-or-nothing. */
 export interface BudgetBuckets {
@@ -45,6 +47,8 @@ type Lease = (key: string, spec: BucketSpec, need: number, chunk: number) => Pro
 /** Buckets shared by every node through the database, spent from local leases. */
 export class LeasedBuckets implements BudgetBuckets {
   private readonly held = new Map<string, { tokens: number; usedAt: number }>();
+  private readonly leasing = new Map<string, Promise<void>>();
+  private readonly refusedUntil = new Map<string, { until: number; retryAt: number }>();
   private readonly chunk: number;
 
   constructor(
@@ -57,24 +61,59 @@ export class LeasedBuckets implements BudgetBuckets {
   }
 
   async reserve(key: string, amount: number): Promise<Take> {
+    for (;;) {
+      if ((this.held.get(key)?.tokens ?? 0) >= amount) return this.claim(key, amount);
+      const refused = this.refusedUntil.get(key);
+      if (refused !== undefined && refused.until > this.now())
+        return { ok: false, retryAfterMs: Math.max(1, refused.retryAt - this.now()) };
+      // One lease per key at a time on this node: requests that arrive meanwhile
+      // wait for it and spend what it brought, instead of racing it to the
+      // database and being refused while its tokens are on the way.
+      const pending = this.leasing.get(key);
+      if (pending === undefined) break;
+      await pending;
+    }
+    const leased = this.leaseFor(key, amount);
+    // Waiters only need to know it settled; the failure itself goes to this request's caller.
+    this.leasing.set(
+      key,
+      leased.then(
+        () => undefined,
+        () => undefined,
+      ),
+    );
+    try {
+      return await leased;
+    } finally {
+      this.leasing.delete(key);
+    }
+  }
+
+  private async leaseFor(key: string, amount: number): Promise<Take> {
     const local = this.held.get(key)?.tokens ?? 0;
-    if (local >= amount) return this.claim(key, amount);
     const { granted, remaining } = await this.lease(
       `${this.name}:${key}`,
       this.spec,
       amount - local,
       this.chunk,
     );
-    // Another request of this node may have leased or spent meanwhile: add to what is there now.
     const entry = this.held.get(key) ?? { tokens: 0, usedAt: this.now() };
     entry.tokens += granted;
     entry.usedAt = this.now();
     if (entry.tokens > 0) this.held.set(key, entry);
     if (entry.tokens >= amount) return this.claim(key, amount);
     const missing = Math.min(amount, this.spec.burst) - entry.tokens - Math.max(0, remaining);
-    const retryAfterMs =
-      this.spec.perSecond > 0 ? Math.ceil((missing * 1000) / this.spec.perSecond) : 3_600_000;
-    return { ok: false, retryAfterMs: Math.max(1, retryAfterMs) };
+    const retryAfterMs = Math.max(
+      1,
+      this.spec.perSecond > 0 ? Math.ceil((missing * 1000) / this.spec.perSecond) : 3_600_000,
+    );
+    // An exhausted bucket is refused here for a while without asking the
+    // database again, so a flood at a full mailbox costs no queries.
+    this.refusedUntil.set(key, {
+      until: this.now() + Math.min(retryAfterMs, REFUSAL_MEMORY_MS),
+      retryAt: this.now() + retryAfterMs,
+    });
+    return { ok: false, retryAfterMs };
   }
 
   release(key: string, amount: number): void {
@@ -97,6 +136,8 @@ export class LeasedBuckets implements BudgetBuckets {
     const cutoff = this.now() - LEASE_IDLE_MS;
     for (const [key, entry] of this.held)
       if (entry.usedAt < cutoff || entry.tokens <= 0) this.held.delete(key);
+    for (const [key, refused] of this.refusedUntil)
+      if (refused.until <= this.now()) this.refusedUntil.delete(key);
   }
 }
 
@@ -108,12 +149,21 @@ export async function takeBudgets(
   parts: readonly (readonly [BudgetBuckets, string, number])[],
 ): Promise<Take> {
   const taken: (readonly [BudgetBuckets, string, number])[] = [];
+  const giveBack = () => {
+    for (const [buckets, key, amount] of taken) buckets.release(key, amount);
+  };
   for (const part of parts) {
     const [buckets, key, amount] = part;
-    const verdict = await buckets.reserve(key, amount);
+    let verdict: Take;
+    try {
+      verdict = await buckets.reserve(key, amount);
+    } catch (error) {
+      // The database failed mid-request: the request fails whole, so it spends nothing.
+      giveBack();
+      throw error;
+    }
     if (!verdict.ok) {
-      for (const [earlier, earlierKey, earlierAmount] of taken)
-        earlier.release(earlierKey, earlierAmount);
+      giveBack();
       return verdict;
     }
     taken.push(part);

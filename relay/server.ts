@@ -13,6 +13,7 @@ import { log } from './log.ts';
 import { metrics } from './metrics.ts';
 import { relaySettings, type RelayServerOptions, type RelaySettings } from './options.ts';
 import { ConnectionRegistry } from './registry.ts';
+import { pollSliceOf } from './storage.ts';
 
 /** A relay that is not yet (or no longer) listening. */
 export interface RelayServer {
@@ -134,7 +135,13 @@ export function createRelayServer(options: RelayServerOptions): RelayServer {
   // Another node stored mail for a device connected here (shared storage only).
   settings.storage.onEnvelopesArrived?.((wakeup) => {
     if (wakeup === 'all') connections.forEach((connection) => connection.envelopesArrived());
-    else
+    else if ('pollSlice' in wakeup) {
+      for (const connection of connections) {
+        const mailbox = connection.loggedIn;
+        if (mailbox !== undefined && pollSliceOf(mailbox, wakeup.of) === wakeup.pollSlice)
+          connection.envelopesArrived();
+      }
+    } else
       for (const mailbox of wakeup)
         for (const peer of registry.ofMailbox(mailbox)) peer.envelopesArrived();
   });

@@ -124,6 +124,17 @@ export interface ExpiredBlob {
   readonly storageKey: string;
 }
 
+/** One slice of the slow poll: re-read the local mailboxes whose pollSliceOf(mailbox, of) is pollSlice. */
+export interface PollSlice {
+  readonly pollSlice: number;
+  readonly of: number;
+}
+
+/** Which of `of` poll slices a mailbox falls in (stable, spread evenly by the account id's random bits). */
+export function pollSliceOf(mailbox: Mailbox, of: number): number {
+  return (Number.parseInt(mailbox.accountId.slice(-8), 16) + mailbox.deviceId) % of;
+}
+
 /** Tokens a node leased from a shared budget, and what the shared bucket still holds. */
 export interface BudgetLease {
   readonly granted: number;
@@ -186,11 +197,12 @@ export interface RelayStorage {
   deleteBlobs(blobIds: readonly BlobId[]): Promise<void>;
   /**
    * For storage shared by several relay nodes: calls `listener` when another
-   * node stored envelopes for these mailboxes, or with 'all' when every local
-   * mailbox must be re-read (a wakeup may have been missed). Absent for
-   * storage only this process writes (the process wakes its own connections).
+   * node stored envelopes for these mailboxes, with 'all' when every local
+   * mailbox must be re-read (a wakeup may have been missed), or with one
+   * slice of the slow poll. Absent for storage only this process writes (the
+   * process wakes its own connections).
    */
-  onEnvelopesArrived?(listener: (wakeup: readonly Mailbox[] | 'all') => void): void;
+  onEnvelopesArrived?(listener: (wakeup: readonly Mailbox[] | 'all' | PollSlice) => void): void;
   /**
    * For storage shared by several relay nodes: takes tokens from the bucket
    * `key` that every node shares (refilled by the database's clock): at least

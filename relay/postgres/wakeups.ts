@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { accountIdSchema } from '../../shared/protocol/account-id.ts';
 import { log } from '../log.ts';
-import type { Mailbox } from '../storage.ts';
+import type { Mailbox, PollSlice } from '../storage.ts';
 
 // Cross-node wakeups (docs/relay-operations.md#cross-node-delivery): a node
 // that stored envelopes tells the others which mailboxes have new mail, with
@@ -22,13 +22,19 @@ const MAX_PAYLOAD = 7_000;
 /** Self-heartbeat period, and how long without one means the LISTEN connection is dead. */
 const HEARTBEAT_MS = 5_000;
 const HEARTBEAT_DEAD_MS = 15_000;
-/** The slow poll: every local mailbox is re-read this often (plus jitter) whatever arrives. */
+/** The slow poll: every local mailbox is re-read about this often whatever arrives. */
 const POLL_MS = 30_000;
+/**
+ * ... one slice at a time: re-reading all of them at once made a burst of one
+ * query per connection (10,000 on a full node) that queued every delivery
+ * behind it for seconds.
+ */
+const POLL_SLICES = 30;
 const RECONNECT_MIN_MS = 100;
 const RECONNECT_MAX_MS = 2_000;
 
-/** What a wakeup names: some mailboxes, or every local one (after a reconnect: rescan). */
-export type Wakeup = readonly Mailbox[] | 'all';
+/** What a wakeup names: some mailboxes, every local one (after a reconnect: rescan), or a slice of the slow poll. */
+export type Wakeup = readonly Mailbox[] | 'all' | PollSlice;
 
 function parsePayload(payload: string): { node: string; mailboxes: Mailbox[] } {
   const [node = '', ...items] = payload.split(' ');
@@ -75,13 +81,17 @@ export class Wakeups {
     await this.connect();
     this.heartbeat = setInterval(() => this.beat(), HEARTBEAT_MS);
     this.heartbeat.unref();
+    let slice = Math.floor(Math.random() * POLL_SLICES);
     const pollNext = () => {
+      // Jitter, so nodes started together do not poll in step.
+      const slot = POLL_MS / POLL_SLICES;
       this.poll = setTimeout(
         () => {
-          this.onWake('all');
+          this.onWake({ pollSlice: slice, of: POLL_SLICES });
+          slice = (slice + 1) % POLL_SLICES;
           pollNext();
         },
-        POLL_MS + Math.random() * (POLL_MS / 3),
+        slot + Math.random() * (slot / 3),
       );
       this.poll.unref();
     };

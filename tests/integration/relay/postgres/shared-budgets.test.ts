@@ -243,4 +243,31 @@ describe('leases of a shared bucket under concurrency (two storages, in process)
       await storage.close();
     }
   });
+
+  it('the database failing mid-request spends nothing of the budgets already reserved for it', async () => {
+    // Durable: a crash of a server without synchronous commit could lose the schema itself.
+    const own = await startTestPostgres({ durable: true });
+    const storage = await PostgresRelayStorage.open(await own.createDatabase());
+    try {
+      const specs = {
+        ...DEFAULT_BUDGETS,
+        destinationMessages: { burst: 2, perSecond: 0 },
+        destinationBytes: { burst: 1_000, perSecond: 0 },
+      };
+      const budgets = new RelayBudgets(specs, Date.now, storage);
+      const mailbox = { accountId: newDevice().accountId, deviceId: 1 };
+      // Leases 1 message and a 62-byte chunk of bytes, spends 10 of them.
+      expect((await budgets.deliver([mailbox], 10)).ok).toBe(true);
+      await own.crash();
+      // The message token comes from the database, then the bytes lease fails: the request fails whole.
+      await expect(budgets.deliver([mailbox], 60)).rejects.toThrow();
+      await own.restart();
+      // The second message token was given back to this node, so one more envelope fits, then none.
+      expect((await budgets.deliver([mailbox], 10)).ok).toBe(true);
+      expect((await budgets.deliver([mailbox], 10)).ok).toBe(false);
+    } finally {
+      await storage.close();
+      await own.stop();
+    }
+  });
 });

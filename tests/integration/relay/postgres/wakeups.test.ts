@@ -3,7 +3,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { accountIdSchema } from '../../../../shared/protocol/account-id.ts';
 import { PostgresRelayStorage } from '../../../../relay/postgres/storage.ts';
-import type { Mailbox } from '../../../../relay/storage.ts';
+import type { Wakeup } from '../../../../relay/postgres/wakeups.ts';
+import { type Mailbox, pollSliceOf } from '../../../../relay/storage.ts';
 import { startTestPostgres, type TestPostgres } from '../../../support/postgres.ts';
 
 // The wakeup channel between two storages (two nodes) across a database
@@ -18,6 +19,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await postgres.stop();
 });
+
+/** The mailboxes a wakeup names (none for a rescan or a poll slice). */
+const named = (wakeup: Wakeup): readonly Mailbox[] =>
+  wakeup === 'all' || 'pollSlice' in wakeup ? [] : wakeup;
 
 /** Resolves once `check` holds, polling each turn of a 10 ms timer; fails after 30 s. */
 async function until(check: () => boolean): Promise<void> {
@@ -38,7 +43,7 @@ it('after a database crash each node re-listens once, rescans, and then sees eve
   let rescans = 0;
   listener.onEnvelopesArrived((wakeup) => {
     if (wakeup === 'all') rescans += 1;
-    else for (const m of wakeup) seen.set(m.accountId, (seen.get(m.accountId) ?? 0) + 1);
+    else for (const m of named(wakeup)) seen.set(m.accountId, (seen.get(m.accountId) ?? 0) + 1);
   });
   const box = (): Mailbox => ({ accountId: accountIdSchema.parse(randomUUID()), deviceId: 1 });
   const store = (to: Mailbox) =>
@@ -82,7 +87,7 @@ it('a malformed or forged wakeup names nothing and breaks nothing; a later real 
   ];
   const woken: string[] = [];
   listener.onEnvelopesArrived((wakeup) => {
-    if (wakeup !== 'all') woken.push(...wakeup.map((m) => `${m.accountId}:${m.deviceId}`));
+    woken.push(...named(wakeup).map((m) => `${m.accountId}:${m.deviceId}`));
   });
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
@@ -103,4 +108,30 @@ it('a malformed or forged wakeup names nothing and breaks nothing; a later real 
   await until(() => woken.length > 0);
   expect(woken).toEqual([`${to.accountId}:3`]);
   await Promise.all([sender.close(), listener.close()]);
+});
+
+it('the slow poll names one slice of the mailboxes at a time, in turn, never all of them at once', async () => {
+  const storage = await PostgresRelayStorage.open(await postgres.createDatabase());
+  const slices: number[] = [];
+  let all = 0;
+  storage.onEnvelopesArrived((wakeup) => {
+    if (wakeup === 'all') all += 1;
+    else if ('pollSlice' in wakeup) {
+      expect(wakeup.of).toBe(30);
+      slices.push(wakeup.pollSlice);
+    }
+  });
+  // About one slice a second (30 s / 30 slices).
+  await until(() => slices.length >= 3);
+  await storage.close();
+  expect(all).toBe(0);
+  for (let i = 1; i < slices.length; i++) expect(slices[i]).toBe((slices[i - 1]! + 1) % 30);
+  // Mailboxes spread over every slice, so each slice re-reads about 1/30 of a node's connections.
+  const counts = new Map<number, number>();
+  for (let i = 0; i < 3_000; i++) {
+    const slice = pollSliceOf({ accountId: accountIdSchema.parse(randomUUID()), deviceId: 1 }, 30);
+    counts.set(slice, (counts.get(slice) ?? 0) + 1);
+  }
+  expect(counts.size).toBe(30);
+  expect(Math.max(...counts.values())).toBeLessThan(200);
 });
