@@ -43,7 +43,7 @@ export function newAttachmentKey(): Buffer {
  * file that changed while read) is INVALID_INPUT.
  */
 export async function* encryptChunks(
-  plain: AsyncIterable<Uint8Array>,
+  plain: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   size: number,
   key: Uint8Array,
   done: (sealed: Sealed) => void,
@@ -86,7 +86,7 @@ export async function* encryptChunks(
  * it resolves); returns the digest. The file holds ciphertext only.
  */
 export async function encryptToFile(
-  plain: AsyncIterable<Uint8Array>,
+  plain: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   size: number,
   key: Uint8Array,
   path: string,

@@ -10,6 +10,7 @@ import { migration0006 } from './migrations/0006-delivery-tokens.ts';
 import { migration0007 } from './migrations/0007-uuid-account-ids-and-key-lifecycle.ts';
 import { migration0008 } from './migrations/0008-unprocessed-envelopes.ts';
 import { migration0009 } from './migrations/0009-groups.ts';
+import { migration0010 } from './migrations/0010-attachments.ts';
 
 /** Every migration, in order. Append only; never edit a released one. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -22,6 +23,7 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0007,
   migration0008,
   migration0009,
+  migration0010,
 ];
 
 /** The schema version this build writes. */
