@@ -49,7 +49,7 @@ export interface OutgoingFile {
 }
 
 /** A file encrypted for sending and stored, before its row is written. */
-interface Prepared {
+export interface Prepared {
   readonly pointer: Omit<AttachmentPointer, 'blobId' | 'key' | 'digest'>;
   readonly transportKey: Buffer;
   readonly digest: Buffer;
@@ -186,7 +186,8 @@ export function assertFits(caption: string, prepared: readonly Prepared[]): void
   if (payload.length > MAX_CONTENT_BYTES) throw new SottoError('MESSAGE_TOO_LONG');
 }
 
-function fileSize(path: string): number {
+/** The size of a file to attach: INVALID_INPUT when not a readable file, ATTACHMENT_TOO_LARGE over the limit. */
+export function fileSize(path: string): number {
   let size: number;
   try {
     const stats = statSync(path);

@@ -6,6 +6,8 @@ import { toBase64 } from '../../../shared/protocol/encoding.ts';
 import { ownDeliveryToken } from '../contacts/tokens.ts';
 import { hasCode, SottoError } from '../errors.ts';
 import { log } from '../log.ts';
+import { enqueueGroupMessage } from '../groups/group-queue.ts';
+import { loadGroupByRef } from '../groups/group-store.ts';
 import { queueMessageContent } from '../messaging/outbox.ts';
 import type { Profile } from '../profile/profile.ts';
 import type { BlobUpload, BlobUploads } from '../sync/blobs.ts';
@@ -152,7 +154,10 @@ function uploadOf(row: AttachmentRow): BlobUpload | undefined {
 
 /** A permanent refusal: the message fails (the user sees it), its uploads stop and their ciphertext goes. */
 function failUpload(profile: Profile, row: AttachmentRow, error: SottoError): void {
-  const siblings = selectAttachments(profile.db, 'message_id = ?', [row.messageId ?? -1]);
+  const siblings =
+    row.messageId !== null
+      ? selectAttachments(profile.db, 'message_id = ?', [row.messageId])
+      : selectAttachments(profile.db, 'group_message_id = ?', [row.groupMessageId ?? -1]);
   profile.commit(undefined, (db) => {
     for (const sibling of siblings.length > 0 ? siblings : [row]) {
       if (sibling.state !== 'uploading') continue;
@@ -164,6 +169,10 @@ function failUpload(profile: Profile, row: AttachmentRow, error: SottoError): vo
     }
     if (row.messageId !== null)
       db.prepare("UPDATE messages SET status = 'failed' WHERE id = ?").run([row.messageId]);
+    else
+      db.prepare("UPDATE group_messages SET status = 'failed' WHERE id = ?").run([
+        row.groupMessageId,
+      ]);
   });
   removeFiles(profile.paths.dir, {
     temp: siblings.flatMap((s) => (s.state === 'uploading' && s.tempName ? [s.tempName] : [])),
@@ -186,7 +195,7 @@ export function queueUploaded(profile: Profile, now = Date.now()): number {
          AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.message_id = m.id)`,
     )
     .all<{ id: number; uuid: string; sentAt: number; body: string; recipient: AccountId }>();
-  if (ready.length === 0) return 0;
+  if (ready.length === 0) return queueUploadedGroupMessages(profile, now);
   const token = toBase64(ownDeliveryToken(profile));
   profile.commit(undefined, (db) => {
     for (const message of ready) {
@@ -202,6 +211,47 @@ export function queueUploaded(profile: Profile, now = Date.now()): number {
         attachments: rows.map(pointerOf),
       };
       queueMessageContent(db, message.recipient, encodeContent(content), message.id, now);
+    }
+  });
+  return ready.length + queueUploadedGroupMessages(profile, now);
+}
+
+/** queueUploaded for group messages: one group-text with the pointers, for every member. */
+function queueUploadedGroupMessages(profile: Profile, now: number): number {
+  const ready = profile.db
+    .prepare(
+      `SELECT m.id, m.uuid, m.sent_at AS sentAt, m.body, m.group_ref AS groupRef
+       FROM group_messages m
+       WHERE m.outgoing = 1 AND m.status = 'queued'
+         AND EXISTS (SELECT 1 FROM attachments a WHERE a.group_message_id = m.id)
+         AND NOT EXISTS (SELECT 1 FROM attachments a WHERE a.group_message_id = m.id AND a.state <> 'uploaded')
+         AND NOT EXISTS (SELECT 1 FROM group_outbox o WHERE o.message_id = m.id)
+         AND NOT EXISTS (SELECT 1 FROM group_receipts r WHERE r.message_id = m.id)`,
+    )
+    .all<{ id: number; uuid: string; sentAt: number; body: string; groupRef: number }>();
+  if (ready.length === 0) return 0;
+  profile.commit(undefined, (db) => {
+    for (const message of ready) {
+      const group = loadGroupByRef(db, message.groupRef);
+      if (!group) continue;
+      const rows = selectAttachments(db, 'group_message_id = ? ORDER BY position', [message.id]);
+      const content: Content = {
+        v: 1,
+        type: 'group-text',
+        groupId: group.state.groupId,
+        id: message.uuid,
+        sentAt: message.sentAt,
+        body: message.body,
+        attachments: rows.map(pointerOf),
+      };
+      enqueueGroupMessage(
+        db,
+        group,
+        profile.account.accountId,
+        message.id,
+        encodeContent(content),
+        now,
+      );
     }
   });
   return ready.length;
