@@ -1,6 +1,6 @@
 import type { MethodName, MethodOutput } from '../../../shared/ipc/contract.ts';
-import { attachmentsOf } from '../attachments/attachment-files.ts';
-import { saveAttachment } from '../attachments/attachment-files.ts';
+import type { AccountId } from '../../../shared/protocol/account-id.ts';
+import { attachmentsOf, saveAttachment } from '../attachments/attachment-files.ts';
 import { queueAttachmentMessage } from '../attachments/compose.ts';
 import { queueGroupAttachmentMessage } from '../attachments/compose-group.ts';
 import { SottoError } from '../errors.ts';
@@ -27,7 +27,7 @@ const LIST_WINDOW = 10_000;
 /** What the handlers need from the service: the open profile, a contact's account by conversation, a send kick. */
 export interface AttachmentServiceHost {
   open(): Profile;
-  accountOf(conversationId: number): string;
+  accountOf(conversationId: number): AccountId;
   sendNow(): void;
 }
 
@@ -57,7 +57,7 @@ export function attachmentHandlers(host: AttachmentServiceHost): AttachmentHandl
           ? await queueGroupAttachmentMessage(profile, input.groupId, files, input.caption)
           : await queueAttachmentMessage(
               profile,
-              host.accountOf(input.conversationId) as Parameters<typeof queueAttachmentMessage>[1],
+              host.accountOf(input.conversationId),
               files,
               input.caption,
             );

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -80,6 +80,35 @@ describe('attachments between engines on a folder relay', () => {
     expect(await rejectedCode(() => saveAttachment(alice.profile, sent!.id, again))).toBe(
       'INVALID_INPUT',
     );
+  });
+});
+
+describe('an unreachable relay delays uploads, it does not fail them', () => {
+  it('uploads wait with a backoff while the relay folder is gone, then complete and the message goes out', async () => {
+    const { relay, alice, bob } = await pair();
+    const queued = await queueAttachmentMessage(alice.profile, bob.profile.account.accountId, [
+      { path: writeSource(bytesOf(5_000)) },
+    ]);
+    const away = `${relay}-away`;
+    renameSync(relay, away);
+    await alice.engine.sendOutbox().catch(() => undefined);
+    const waiting = alice.profile.db
+      .prepare('SELECT state, attempts, next_attempt_at AS due FROM attachments')
+      .get<{ state: string; attempts: number; due: number }>()!;
+    expect(waiting).toMatchObject({ state: 'uploading', attempts: 1 });
+    expect(alice.profile.db.prepare('SELECT count(*) FROM outbox', { pluck: true }).get()).toBe(0);
+    renameSync(away, relay);
+    // Passes before the backoff is over leave it waiting; one after it uploads (generous budget).
+    const deadline = Date.now() + 60_000;
+    while (attachmentsOf(alice.profile, { messageIds: [queued.id] })[0]?.state !== 'uploaded') {
+      expect(Date.now()).toBeLessThan(deadline);
+      await alice.engine.sendOutbox();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await alice.engine.sendOutbox();
+    await bob.engine.receive({ firstWaitMs: 200 });
+    const ids = bob.profile.db.prepare('SELECT id FROM messages', { pluck: true }).all<number>();
+    expect(attachmentsOf(bob.profile, { messageIds: ids }).map((a) => a.state)).toEqual(['done']);
   });
 });
 
