@@ -7,8 +7,9 @@ import {
   saveAttachment,
 } from '../../../electron/core/attachments/attachment-files.ts';
 import { queueAttachmentMessage } from '../../../electron/core/attachments/compose.ts';
-import { findContact } from '../../../electron/core/index.ts';
-import { MAX_ATTACHMENT_BYTES } from '../../../shared/protocol/attachment.ts';
+import { failedMessageIds, findContact, getMessage } from '../../../electron/core/index.ts';
+import { FolderBlobs } from '../../../electron/core/sync/folder-blobs.ts';
+import { ciphertextSize, MAX_ATTACHMENT_BYTES } from '../../../shared/protocol/attachment.ts';
 import { toBase64 } from '../../../shared/protocol/encoding.ts';
 import { befriend, enginePerson } from '../../support/engines.ts';
 import { rejectedCode } from '../../support/errors.ts';
@@ -109,6 +110,36 @@ describe('an unreachable relay delays uploads, it does not fail them', () => {
     await bob.engine.receive({ firstWaitMs: 200 });
     const ids = bob.profile.db.prepare('SELECT id FROM messages', { pluck: true }).all<number>();
     expect(attachmentsOf(bob.profile, { messageIds: ids }).map((a) => a.state)).toEqual(['done']);
+  });
+});
+
+describe('a relay that refuses an upload for good', () => {
+  it('fails the message (nothing is sent, its ciphertext goes) and leaves it out of retries', async () => {
+    const { relay, alice, bob } = await pair();
+    const queued = await queueAttachmentMessage(alice.profile, bob.profile.account.accountId, [
+      { path: writeSource(bytesOf(5_000)) },
+    ]);
+    // A reservation whose token the relay does not know (a hostile writer of the folder replaced it).
+    const relayId = (
+      JSON.parse(readFileSync(join(relay, 'relay.json'), 'utf8')) as { relayId: string }
+    ).relayId;
+    const reserved = await new FolderBlobs(relay, { expected: () => relayId }).create(
+      ciphertextSize(5_000),
+    );
+    alice.profile.db
+      .prepare(
+        'UPDATE attachments SET blob_id = ?, upload_token = ?, upload_length = ?, upload_expires_at = ?',
+      )
+      .run([reserved.blobId, 'x'.repeat(43), reserved.length, reserved.expiresAt]);
+    await alice.engine.sendOutbox();
+    expect(attachmentsOf(alice.profile, { messageIds: [queued.id] })).toMatchObject([
+      { state: 'failed', error: 'RELAY_ERR_FORBIDDEN' },
+    ]);
+    expect(getMessage(alice.profile.db, queued.id)?.status).toBe('failed');
+    expect(alice.profile.db.prepare('SELECT count(*) FROM outbox', { pluck: true }).get()).toBe(0);
+    expect(readdirSync(join(alice.dir, 'attachments', 'tmp'))).toEqual([]);
+    const conversation = findContact(alice.profile.db, 'Bob').conversationId;
+    expect(failedMessageIds(alice.profile, conversation)).toEqual([]);
   });
 });
 
