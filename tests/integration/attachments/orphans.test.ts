@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -70,5 +70,39 @@ describe('attachment files without rows, rows without files', () => {
         person.profile.db.prepare('SELECT count(*) FROM attachments', { pluck: true }).get(),
       ).toBe(0);
     }
+  });
+});
+
+describe('download passes', () => {
+  it('two receive passes at once share one download pass: the file arrives once, intact', async () => {
+    const relay = join(tempDir(), 'relay');
+    const alice = await enginePerson('Alice', relay);
+    const bob = await enginePerson('Bob', relay);
+    befriend(alice, bob);
+    await queueAttachmentMessage(alice.profile, bob.profile.account.accountId, [
+      { path: testFile(tempDir(), 'b.bin', 3 * 1024 * 1024) },
+    ]);
+    await alice.engine.sendOutbox();
+    await bob.engine.receive({ firstWaitMs: 200 });
+    const second = new SyncEngine(bob.profile);
+    afterTest(() => second.close());
+    // Two engines over one profile (the app's supervisor and a one-shot call) both reach the job.
+    const ids = bob.profile.db.prepare('SELECT id FROM messages', { pluck: true }).all<number>();
+    // A download cut after its first MiB: both passes would resume it into the same temp file.
+    const blobId = bob.profile.db
+      .prepare('SELECT blob_id FROM attachments', { pluck: true })
+      .get<string>()!;
+    const prefix = readFileSync(join(relay, 'blobs', `${blobId}.data`)).subarray(0, 1024 * 1024);
+    writeFileSync(join(bob.dir, 'attachments', 'tmp', 'cut.down'), prefix);
+    bob.profile.db
+      .prepare(
+        "UPDATE attachments SET state = 'pending', temp_name = 'cut.down', local_name = NULL, local_key = NULL, local_digest = NULL",
+      )
+      .run();
+    await Promise.all([
+      bob.engine.receive({ firstWaitMs: 50 }),
+      second.receive({ firstWaitMs: 50 }),
+    ]);
+    expect(attachmentsOf(bob.profile, { messageIds: ids }).map((a) => a.state)).toEqual(['done']);
   });
 });
