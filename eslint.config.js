@@ -16,9 +16,9 @@ const forbid = (groups, message) => ({
 // SQL belongs to the core's domain modules (docs/architecture.md#the-core-owns-its-data):
 // everywhere else in electron/ a statement is a named function of the module that owns the table.
 const SQL_MODULES =
-  'electron/core/{db,history,contacts,messaging,groups,crypto,profile,backup,keys,sync}/**';
+  'electron/core/{db,history,contacts,messaging,groups,crypto,profile,backup,keys,sync,attachments}/**';
 const SQL_MESSAGE =
-  'SQL lives in electron/core/{db,history,contacts,messaging,groups,crypto,profile,backup,keys,sync}: call a named function of the module that owns the table.';
+  'SQL lives in electron/core/{db,history,contacts,messaging,groups,crypto,profile,backup,keys,sync,attachments}: call a named function of the module that owns the table.';
 /** The SQL rule: no database module, no statement. @param {string[]} groups @param {string} message */
 const forbidSql = (groups, message) => ({
   'no-restricted-imports': [

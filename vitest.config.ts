@@ -6,9 +6,10 @@ import { defineConfig } from 'vitest/config';
 // The projects that spawn `sotto` or `sotto-relay` build them first (they run
 // from out/: docs/architecture.md#build).
 const BUILD_CLI = ['tests/support/build-setup.ts'];
-// The four slowest integration files (about 4 of the 14 minutes on an idle
+// The slowest integration files (the first four: about 4 of the 14 minutes on an idle
 // 2-core machine): many CLI processes, each deriving a 64 MiB Argon2id key, or
-// kill -9 loops. `npm test` leaves them to `npm run test:slow`; CI runs both.
+// kill -9 loops; then the attachment kill loops and 100 MiB file). `npm test` leaves
+// them to `npm run test:slow`; CI runs both.
 const SLOW = [
   'tests/integration/cli/conversation.test.ts',
   'tests/integration/cli/crash-recovery.test.ts',
@@ -16,6 +17,8 @@ const SLOW = [
   'tests/integration/backup/v2-relay.test.ts',
   // PostgreSQL, two relay nodes and a TLS proxy as processes, a drain mid-stream (about 30 s).
   'tests/integration/relay/postgres/topology.test.ts',
+  'tests/integration/attachments/kill-resume.test.ts',
+  'tests/integration/attachments/large-file.test.ts',
 ];
 const INTEGRATION = {
   environment: 'node',

@@ -1,6 +1,7 @@
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { attachmentsSection } from './attachments/section.ts';
 import { backupSection } from './backup/section.ts';
 import { RELAY_BLOBS, relayBlobsSection } from './blobs/section.ts';
 import { eventLoopSection } from './event-loop/section.ts';
@@ -18,7 +19,8 @@ import { removeTempDirs } from './support/temp.ts';
 
 // `npm run bench`: figures with targets and in-run baselines. Not pass/fail.
 // BENCH_MESSAGES scales the history benchmark (default 1,000,000);
-// BENCH_ONLY=receive,sealed,history,sync,relay-flood,relay-scale,multi,groups,event-loop,backup runs only the named sections.
+// BENCH_ONLY=receive,sealed,history,sync,relay-flood,relay-scale,relay-blobs,multi,groups,event-loop,backup,attachments
+// runs only the named sections (BENCH_ATTACHMENT_MIB=10,100 sets the attachment sizes).
 
 const RESULTS = join(import.meta.dirname, 'results', 'latest.json');
 
@@ -73,6 +75,14 @@ async function main(): Promise<void> {
         backup,
       );
       metrics.push(...backup);
+    }
+    if (selected('attachments')) {
+      const attachments = await attachmentsSection();
+      printTable(
+        'Attachments end to end (folder relay) vs raw AES over the same bytes',
+        attachments,
+      );
+      metrics.push(...attachments);
     }
     if (selected('sync')) {
       const sync = await syncSection();

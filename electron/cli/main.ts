@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { ERROR_MESSAGES, isErrorCode } from '../../shared/errors.ts';
 import { SottoError } from '../core/errors.ts';
+import { registerAttachmentCommands } from './commands/attachments.ts';
 import { registerBackupCommands } from './commands/backup.ts';
 import { registerContactCommands } from './commands/contacts.ts';
 import { registerExportCommand } from './commands/export.ts';
@@ -41,6 +42,7 @@ const globals = (): GlobalOptions => program.opts<GlobalOptions>();
 registerProfileCommands(program, globals);
 registerContactCommands(program, globals);
 registerMessageCommands(program, globals);
+registerAttachmentCommands(program, globals);
 registerGroupCommands(program, globals);
 registerSyncCommands(program, globals);
 registerBackupCommands(program, globals);

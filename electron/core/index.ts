@@ -67,6 +67,15 @@ export {
   type HistoryMessage,
   type PageCursor,
 } from './history/history.ts';
+// Attachments (docs/message-format.md#attachments): compose, list, save, delete.
+export { queueAttachmentMessage, type OutgoingFile } from './attachments/compose.ts';
+export { queueGroupAttachmentMessage } from './attachments/compose-group.ts';
+export {
+  attachmentsOf,
+  type AttachmentSummary,
+  deleteMessage,
+  saveAttachment,
+} from './attachments/attachment-files.ts';
 // Encrypted backups (docs/backup-format.md) and readable exports.
 export { exportBackup, type ExportBackupOptions, type ExportReport } from './backup/export.ts';
 export { verifyBackup, type VerifyBackupOptions, type VerifyReport } from './backup/verify.ts';

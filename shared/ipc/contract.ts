@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { type ErrorCode, isErrorCode } from '../errors.ts';
 import { accountIdSchema } from '../protocol/account-id.ts';
+import { attachmentMethods } from './attachments.ts';
 import { groupMethods } from './groups.ts';
 
 // The typed IPC contract between the renderer and the core (docs/ipc.md).
@@ -129,6 +130,7 @@ export const MAX_SEND_INPUT_CHARS = 1024 * 1024;
 export const methods = {
   'app:state': { input: none, output: appStateSchema },
   ...groupMethods,
+  ...attachmentMethods,
   'profile:create': {
     input: z
       .object({
@@ -287,6 +289,8 @@ export const FILE_METHODS = {
   'backup:verify': { dialog: 'open', suggestedName: null },
   'backup:restore': { dialog: 'open', suggestedName: null },
   'export:conversation': { dialog: 'save', suggestedName: 'sotto-export' },
+  'attachments:send': { dialog: 'open', suggestedName: null },
+  'attachments:save': { dialog: 'save', suggestedName: null },
 } as const satisfies Partial<
   Record<MethodName, { dialog: 'save' | 'open'; suggestedName: string | null }>
 >;

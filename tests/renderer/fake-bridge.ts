@@ -442,6 +442,17 @@ export class FakeBridge {
         );
         return { messages: messages.length };
       }),
+    // No attachment UI yet: the fake holds no files.
+    'attachments:list': () => {
+      this.requireUnlocked();
+      return [];
+    },
+    'attachments:send': () => {
+      throw new FakeError('CANCELLED');
+    },
+    'attachments:save': () => {
+      throw new FakeError('UNKNOWN_ATTACHMENT');
+    },
   };
 
   private updateContact(conversationId: number, patch: Partial<Contact>): Contact {

@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline';
 import {
+  attachmentsOf,
   failedMessageIds,
   findContact,
   getMessage,
@@ -7,24 +8,34 @@ import {
   hasCode,
   messagesPage,
   type Profile,
+  queueAttachmentMessage,
+  queueGroupAttachmentMessage,
   queueText,
   retryMessage,
   searchMessages,
   SottoError,
 } from '../../core/index.ts';
 import type { GroupSearchHit } from '../../core/groups/group-search.ts';
+import type { SyncEngine } from '../../core/sync/engine.ts';
 import { type GlobalOptions, print, withEngine, withProfile } from '../context.ts';
+import { formatAttachment } from './attachments.ts';
 
 // What `send`, `retry`, `history` and `search` do (the definitions are commands/messages.ts).
 
-/** `send CONTACT [TEXT] [--stdin]`: queues, then tries to send (a down relay is not a failure). */
+/**
+ * `send CONTACT [TEXT] [--stdin] [--file PATH...] [--caption TEXT]`: queues,
+ * then tries to send (a down relay is not a failure). With files, TEXT (or
+ * --caption) is their caption, and the message is queued once they are uploaded.
+ */
 export function send(
   g: GlobalOptions,
   name: string,
   text: string | undefined,
-  options: { stdin?: boolean },
+  options: { stdin?: boolean; file?: string[]; caption?: string },
 ): Promise<void> {
   return withEngine(g, async (profile, engine) => {
+    if (options.file && options.file.length > 0)
+      return sendFiles(g, profile, engine, name, options.file, options.caption ?? text ?? '');
     const bodies = options.stdin ? await readLines() : text !== undefined ? [text] : [];
     const group = await contactOrGroup(profile, name);
     if (group && bodies.length > 0)
@@ -49,6 +60,44 @@ export function send(
   });
 }
 
+/** `send CONTACT|GROUP --file PATH...`: encrypts and stores the files, then uploads and sends. */
+async function sendFiles(
+  g: GlobalOptions,
+  profile: Profile,
+  engine: SyncEngine,
+  name: string,
+  files: readonly string[],
+  caption: string,
+): Promise<void> {
+  const group = await contactOrGroup(profile, name);
+  const outgoing = files.map((path) => ({ path }));
+  const queued = group
+    ? await queueGroupAttachmentMessage(profile, group.state.groupId, outgoing, caption)
+    : await queueAttachmentMessage(
+        profile,
+        findContact(profile.db, name).accountId,
+        outgoing,
+        caption,
+      );
+  try {
+    await engine.sendOutbox();
+  } catch (error) {
+    if (!hasCode(error, 'RELAY_UNAVAILABLE') && !hasCode(error, 'NOT_CONFIGURED')) throw error;
+  }
+  const rows = attachmentsOf(
+    profile,
+    group ? { groupMessageIds: [queued.id] } : { messageIds: [queued.id] },
+  );
+  const uploaded = rows.filter((a) => a.state === 'uploaded').length;
+  const failed = rows.find((a) => a.state === 'failed');
+  if (failed) throw new SottoError('RELAY_REFUSED', failed.error ?? undefined);
+  print(g, { id: queued.id, files: rows.length, uploaded }, () =>
+    uploaded === rows.length
+      ? `Uploaded ${uploaded} file(s) and queued the message.`
+      : `Stored ${rows.length} file(s); uploaded ${uploaded} (the rest go out on the next sync).`,
+  );
+}
+
 /** `retry CONTACT`: queues the contact's failed messages again and sends them. */
 export function retry(g: GlobalOptions, name: string): Promise<void> {
   return withEngine(g, async (profile, engine) => {
@@ -71,7 +120,22 @@ export function history(
     if (group) return (await groups()).groupHistory(g, profile, group, options.limit ?? 20);
     const target = findContact(profile.db, name);
     const messages = messagesPage(profile.db, target.conversationId, options.limit ?? 20).reverse();
-    print(g, messages, () => messages.map(formatMessage).join('\n'));
+    const files = attachmentsOf(profile, { messageIds: messages.map((m) => m.id) });
+    // --json: each message with its files (no keys, no paths); text: a line per file under it.
+    const withFiles = messages.map((m) => {
+      const attachments = files.filter((a) => a.messageId === m.id);
+      return attachments.length > 0 ? { ...m, attachments } : m;
+    });
+    print(g, withFiles, () =>
+      withFiles
+        .map((m) =>
+          [
+            formatMessage(m),
+            ...('attachments' in m ? m.attachments.map((a) => `    ${formatAttachment(a)}`) : []),
+          ].join('\n'),
+        )
+        .join('\n'),
+    );
   });
 }
 

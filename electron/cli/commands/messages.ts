@@ -5,6 +5,11 @@ import { parsePositive } from '../parse.ts';
 // Definitions only: each action imports its implementation when it runs (docs/architecture.md#build).
 const actions = () => import('../actions/messages.ts');
 
+/** Collects a repeatable option's values. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
 /** `send`, `retry`, `history`, `search`. */
 export function registerMessageCommands(program: Command, globals: () => GlobalOptions): void {
   program
@@ -13,8 +18,14 @@ export function registerMessageCommands(program: Command, globals: () => GlobalO
     .argument('<contact>', 'display name or account id')
     .argument('[text]', 'the message')
     .option('--stdin', 'read messages from standard input, one per line')
-    .action(async (name: string, text: string | undefined, options: { stdin?: boolean }) =>
-      (await actions()).send(globals(), name, text, options),
+    .option('--file <path>', 'attach a file (repeat for more, up to 10)', collect, [])
+    .option('--caption <text>', 'the text sent with the files')
+    .action(
+      async (
+        name: string,
+        text: string | undefined,
+        options: { stdin?: boolean; file: string[]; caption?: string },
+      ) => (await actions()).send(globals(), name, text, options),
     );
 
   program
@@ -25,7 +36,7 @@ export function registerMessageCommands(program: Command, globals: () => GlobalO
 
   program
     .command('history')
-    .description('show the latest messages with a contact')
+    .description('show the latest messages with a contact (--json lists their attachments)')
     .argument('<contact>', 'display name or account id')
     .option('--limit <n>', 'how many (default 20)', parsePositive)
     .action(async (name: string, options: { limit?: number }) =>

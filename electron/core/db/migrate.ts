@@ -11,6 +11,7 @@ import { migration0007 } from './migrations/0007-uuid-account-ids-and-key-lifecy
 import { migration0008 } from './migrations/0008-unprocessed-envelopes.ts';
 import { migration0009 } from './migrations/0009-groups.ts';
 import { migration0010 } from './migrations/0010-group-parts-flags-search.ts';
+import { migration0011 } from './migrations/0011-attachments.ts';
 
 /** Every migration, in order. Append only; never edit a released one. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -24,6 +25,7 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0008,
   migration0009,
   migration0010,
+  migration0011,
 ];
 
 /** The schema version this build writes. */

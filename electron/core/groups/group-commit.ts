@@ -1,4 +1,5 @@
 import type { ProtocolTransaction } from '../crypto/protocol-transaction.ts';
+import { insertIncomingAttachments } from '../attachments/attachment-rows.ts';
 import type { Sql } from '../db/sqlite.ts';
 import type { Decoded, EnvelopeOutcome } from '../messaging/receive-commit.ts';
 import { receiveGroupUpdate, type Self } from './group-receive.ts';
@@ -52,6 +53,13 @@ export function commitGroupContent(
           content.body,
         ]);
       if (changes === 0) return { envelopeId: envelope.id, outcome: 'duplicate' };
+      if (content.attachments)
+        insertIncomingAttachments(
+          db,
+          { groupMessageId: Number(lastInsertRowid) },
+          content.attachments,
+          now,
+        );
       return {
         envelopeId: envelope.id,
         outcome: 'group',

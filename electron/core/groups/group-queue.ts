@@ -20,7 +20,7 @@ import { queueGroupContent } from '../messaging/outbox.ts';
 import type { Profile } from '../profile/profile.ts';
 import { resetOwnChain } from './group-effects.ts';
 import { logSentKey } from './group-retry.ts';
-import { loadGroup, loadGroupByRef } from './group-store.ts';
+import { loadGroup, loadGroupByRef, type StoredGroup } from './group-store.ts';
 import { assertNoChangedMember } from './member-identity.ts';
 import { SenderKeyUnit } from './sender-key-store.ts';
 
@@ -78,14 +78,26 @@ export function queueGroupText(
       )
       .run([uuid, group.ref, self.accountId, self.deviceId, sentAt, now, body]);
     const id = Number(lastInsertRowid);
-    db.prepare(
-      'INSERT INTO group_outbox (message_id, client_message_id, group_ref, payload, created_at) VALUES (?, ?, ?, ?, ?)',
-    ).run([id, randomUUID(), group.ref, payload, now]);
-    const receipt = db.prepare('INSERT INTO group_receipts (message_id, account_id) VALUES (?, ?)');
-    for (const m of group.state.members)
-      if (m.accountId !== self.accountId) receipt.run([id, m.accountId]);
+    enqueueGroupMessage(db, group, self.accountId, id, payload, now);
     return { id, uuid, groupRef: group.ref, sentAt };
   });
+}
+
+/** Queues a stored group message's encoded content for every member but us (with its receipt rows). */
+export function enqueueGroupMessage(
+  db: Sql,
+  group: StoredGroup,
+  self: string,
+  messageId: number,
+  payload: Uint8Array<ArrayBuffer>,
+  now: number,
+): void {
+  db.prepare(
+    'INSERT INTO group_outbox (message_id, client_message_id, group_ref, payload, created_at) VALUES (?, ?, ?, ?, ?)',
+  ).run([messageId, randomUUID(), group.ref, payload, now]);
+  const receipt = db.prepare('INSERT INTO group_receipts (message_id, account_id) VALUES (?, ?)');
+  for (const m of group.state.members)
+    if (m.accountId !== self) receipt.run([messageId, m.accountId]);
 }
 
 /**

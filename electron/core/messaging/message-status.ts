@@ -32,7 +32,10 @@ export function markSent(profile: Profile, outboxIds: readonly number[]): Status
 export function failedMessageIds(profile: Profile, conversationId: number): number[] {
   return profile.db
     .prepare(
-      "SELECT id FROM messages WHERE conversation_id = ? AND status = 'failed' ORDER BY id",
+      // A message whose attachment upload the relay refused for good has no outbox entry to retry: send it again.
+      `SELECT id FROM messages m WHERE conversation_id = ? AND status = 'failed'
+         AND NOT EXISTS (SELECT 1 FROM attachments a WHERE a.message_id = m.id AND a.state = 'failed')
+       ORDER BY id`,
       { pluck: true },
     )
     .all<number>([conversationId]);

@@ -145,6 +145,17 @@ export function queueGroupContent(db: Sql, recipient: string, content: Content, 
   enqueue(db, recipient, 'group', encodeContent(content), null, now, 0);
 }
 
+/** Queues a composed message's encoded content (attachments: once every upload completed, R2). */
+export function queueMessageContent(
+  db: Sql,
+  recipient: string,
+  payload: Uint8Array<ArrayBuffer>,
+  messageId: number,
+  now: number,
+): void {
+  enqueue(db, recipient, 'message', payload, messageId, now, 0);
+}
+
 function enqueue(
   db: Sql,
   recipient: string,

@@ -7,6 +7,7 @@ import { contactRoute, updateContactToken } from '../contacts/tokens.ts';
 import type { Sql } from '../db/sqlite.ts';
 import { type HistoryMessage, messagesByIds } from '../history/history.ts';
 import { messageInsert } from '../history/message-insert.ts';
+import { insertIncomingAttachments } from '../attachments/attachment-rows.ts';
 import { indexNewMessages } from '../history/search-index.ts';
 import { type StatusChange, type StatusRow, toStatusChange } from './status-change.ts';
 import type { IncomingEnvelope } from '../sync/relay.ts';
@@ -244,6 +245,8 @@ export function commitBatch(
       outcomes.push({ envelopeId: envelope.id, outcome: 'duplicate' });
       continue;
     }
+    // Committed with the message (R1); the download is a job (attachments/download-job.ts).
+    if (content.attachments) insertIncomingAttachments(db, { messageId }, content.attachments, now);
     conversation.stored++;
     conversation.lastSentAt = Math.max(conversation.lastSentAt, content.sentAt);
     outcomes.push({

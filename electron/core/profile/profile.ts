@@ -5,6 +5,7 @@ import { checkIntegrity, type IntegrityReport } from '../db/integrity.ts';
 import { migrate } from '../db/migrate.ts';
 import { ProfileLock } from '../db/profile-lock.ts';
 import { openKeyed, type Sql } from '../db/sqlite.ts';
+import { cleanAttachmentOrphans } from '../attachments/attachment-files.ts';
 import { createAccount } from '../crypto/account.ts';
 import { ensureMessageIndexes } from '../history/deferred-indexes.ts';
 import { indexNewMessages } from '../history/search-index.ts';
@@ -106,13 +107,21 @@ export class Profile {
       // The key file is written last: until it exists, there is no profile.
       writeKeyFile(paths.keyFile, file);
       secureProfileFiles(paths);
-      return new Profile(
+      const profile = new Profile(
         paths,
         db,
         new ProtocolState(db, account, options.sessionCacheSize),
         key,
         lock,
       );
+      // Before any transfer job: files of a crash between a file write and its row's commit.
+      try {
+        cleanAttachmentOrphans(profile);
+      } catch (error) {
+        // Leftover files are only space: they must not lock the user out of the profile.
+        log.error('attachments.orphans', error);
+      }
+      return profile;
     } catch (error) {
       db?.close();
       lock.release();
@@ -152,13 +161,21 @@ export class Profile {
       })();
       // Only once the user proved to be the owner: a refused open changes nothing, not even modes.
       secureProfileFiles(paths);
-      return new Profile(
+      const profile = new Profile(
         paths,
         db,
         new ProtocolState(db, account, options.sessionCacheSize),
         key,
         lock,
       );
+      // Before any transfer job: files of a crash between a file write and its row's commit.
+      try {
+        cleanAttachmentOrphans(profile);
+      } catch (error) {
+        // Leftover files are only space: they must not lock the user out of the profile.
+        log.error('attachments.orphans', error);
+      }
+      return profile;
     } catch (error) {
       db?.close();
       lock.release();

@@ -24,6 +24,7 @@ import {
   send,
   setBlocked,
 } from './conversation-methods.ts';
+import { attachmentHandlers } from './attachments.ts';
 import { groupHandlers } from './groups.ts';
 import { applySettings } from './settings.ts';
 import type { CallContext, ParsedInput, ServiceParts } from './types.ts';
@@ -55,6 +56,11 @@ export function createHandlers(parts: ServiceParts): Handlers {
   const { session, sync, backups } = parts;
   return {
     ...groupHandlers({
+      open: () => parts.open(),
+      accountOf: (conversationId) => contactOf(parts, conversationId).accountId,
+      sendNow: () => parts.sendNow(),
+    }),
+    ...attachmentHandlers({
       open: () => parts.open(),
       accountOf: (conversationId) => contactOf(parts, conversationId).accountId,
       sendNow: () => parts.sendNow(),

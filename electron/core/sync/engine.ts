@@ -1,3 +1,4 @@
+import { runDownloads, runUploads } from '../attachments/jobs.ts';
 import { hasCode } from '../errors.ts';
 import { log } from '../log.ts';
 import { markTokenRegistered, tokenToRegister } from '../contacts/tokens.ts';
@@ -175,6 +176,8 @@ export class SyncEngine {
             options.onBatch?.(retried);
           }
         }
+        // The mailbox is drained: fetch the attachments its messages pointed to.
+        await runDownloads(this.profile);
         return report;
       }
       const outcomes = await processEnvelopes(this.profile, batch, { sendReceipts: true });
@@ -250,6 +253,8 @@ export class SyncEngine {
   private startPass(scope: OutboxScope): Promise<SendReport> {
     const pass = (async () => {
       await this.registerToken();
+      // Uploads first: a message with attachments is queued only once its blobs are complete (R2).
+      if (scope === 'all') await runUploads(this.profile, () => this.pool.homeBlobs());
       const report = await sendPass(this.profile, scope, {
         relay: (address, relayId) => this.pool.get(address, relayId),
         backoff: this.relayBackoff,

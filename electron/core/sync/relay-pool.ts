@@ -1,11 +1,14 @@
 import type { RelayId } from '../../../shared/relay/protocol.ts';
 import type { Profile } from '../profile/profile.ts';
+import type { BlobUploads } from './blobs.ts';
+import { FolderBlobs } from './folder-blobs.ts';
 import { FolderHomeRelay } from './folder-home-relay.ts';
 import { FolderRelay } from './folder-relay.ts';
 import { homeRelayId, homeRelaySetting, pinHomeRelayId } from './home-relay-setting.ts';
 import { assertInviteRelayAllowed, isWebSocketAddress, sameAddress } from './relay-address.ts';
 import type { HomeRelay, Relay, RelayIdentity } from './relay.ts';
 import type { RelayIdPin } from './ws-connection.ts';
+import { WebSocketBlobUploads } from './ws-blobs.ts';
 import { WebSocketHomeRelay } from './ws-home-relay.ts';
 import { WebSocketRelay, type WebSocketRelayOptions } from './ws-relay.ts';
 
@@ -39,6 +42,17 @@ export class RelayPool {
           );
     }
     return this.homeRelay;
+  }
+
+  /**
+   * Attachment uploads to this device's own relay: reserved with blob.create
+   * on its login and sent by tus over HTTP (WebSocket relay), or files (folder relay).
+   */
+  homeBlobs(): BlobUploads {
+    const home = this.home;
+    return home instanceof WebSocketHomeRelay
+      ? new WebSocketBlobUploads(home.address, (length) => home.createBlob(length))
+      : new FolderBlobs(home.address, this.homePin());
   }
 
   /**

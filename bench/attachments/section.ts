@@ -1,0 +1,94 @@
+import { execFile } from 'node:child_process';
+import { createCipheriv, randomBytes } from 'node:crypto';
+import { closeSync, createReadStream, openSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
+import type { Metric } from '../support/report.ts';
+import { tempDir } from '../support/temp.ts';
+
+const run = promisify(execFile);
+const SECTION = 'attachments';
+const CHILD = join(import.meta.dirname, 'child.ts');
+
+/** File sizes in MiB (BENCH_ATTACHMENT_MIB=small,large; default 10,100). */
+export function attachmentSizes(): [number, number] {
+  const [small = 10, large = 100] = (process.env['BENCH_ATTACHMENT_MIB'] ?? '')
+    .split(',')
+    .filter((s) => s.trim() !== '')
+    .map(Number);
+  return [small, large];
+}
+
+interface ChildResult {
+  readonly ms: number;
+  readonly sendMs: number;
+  readonly receiveMs: number;
+  readonly bytes: number;
+  readonly idleMB: number;
+  readonly peakMB: number;
+}
+
+function writeRandom(path: string, bytes: number): void {
+  const fd = openSync(path, 'w');
+  const block = randomBytes(1 << 20);
+  for (let written = 0; written < bytes; written += block.length)
+    writeSync(fd, block, 0, Math.min(block.length, bytes - written));
+  closeSync(fd);
+}
+
+/** Node's raw AES-256-CBC over the file's bytes, read from disk as the product does: MB/s. */
+async function rawAes(path: string, bytes: number): Promise<number> {
+  const cipher = createCipheriv('aes-256-cbc', randomBytes(32), randomBytes(16));
+  const started = performance.now();
+  for await (const chunk of createReadStream(path, { highWaterMark: 64 * 1024 }))
+    cipher.update(chunk as Buffer);
+  cipher.final();
+  return bytes / 1e6 / ((performance.now() - started) / 1000);
+}
+
+/**
+ * Benchmark: one attachment end to end (encrypt + upload + download + verify +
+ * local re-encrypt + decrypt to a file) between two profiles on a folder
+ * relay, each size in its own process, against Node's raw AES throughput over
+ * the same bytes in this run (target ≥ 0.5×); peak RSS above idle at both
+ * sizes (target ≤ 150 MB, flat).
+ */
+export async function attachmentsSection(): Promise<Metric[]> {
+  const metrics: Metric[] = [];
+  for (const mib of attachmentSizes()) {
+    const dir = tempDir('sotto-bench-attach-');
+    const bytes = mib * 1024 * 1024;
+    const source = join(dir, 'source.bin');
+    writeRandom(source, bytes);
+    console.log(`\n[attachments] ${mib} MiB end to end…`);
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', 'tsx', CHILD, dir, join(dir, 'relay'), source],
+      { maxBuffer: 1 << 20 },
+    );
+    const result = JSON.parse(stdout) as ChildResult;
+    const aes = await rawAes(source, bytes);
+    const endToEnd = bytes / 1e6 / (result.ms / 1000);
+    metrics.push(
+      {
+        section: SECTION,
+        name: `${mib} MiB end to end (send + receive + save)`,
+        value: endToEnd,
+        unit: 'MB/s',
+        baseline: { name: 'raw AES-256-CBC', value: aes },
+        target: { op: '>=', value: 0.5 * aes },
+        note: `send ${result.sendMs.toFixed(0)} ms, receive ${result.receiveMs.toFixed(0)} ms; the file is encrypted 4× and decrypted 3× on the way (transport and local copies, both sides)`,
+      },
+      {
+        section: SECTION,
+        name: `${mib} MiB peak RSS above idle`,
+        value: result.peakMB - result.idleMB,
+        unit: 'MB',
+        target: { op: '<=', value: 150 },
+        note: `idle ${result.idleMB.toFixed(0)} MB, peak ${result.peakMB.toFixed(0)} MB`,
+      },
+    );
+  }
+  return metrics;
+}

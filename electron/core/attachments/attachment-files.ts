@@ -1,0 +1,146 @@
+import { createWriteStream, existsSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { SottoError } from '../errors.ts';
+import type { Profile } from '../profile/profile.ts';
+import { openBlob } from './attachment-crypto.ts';
+import { attachmentById, type AttachmentState, selectAttachments } from './attachment-rows.ts';
+import { localPath, presentFiles, randomFileName, removeFiles } from './local-files.ts';
+
+// Reading stored attachments: the list a conversation shows (never keys or
+// paths) and writing one decrypted copy where the user asks.
+
+/** An attachment as the history and the CLI show it: no key, no digest, no path. */
+export interface AttachmentSummary {
+  readonly id: number;
+  readonly messageId: number | null;
+  readonly groupMessageId: number | null;
+  readonly outgoing: boolean;
+  readonly contentType: string;
+  readonly fileName: string | null;
+  readonly size: number;
+  readonly width: number | null;
+  readonly height: number | null;
+  readonly state: AttachmentState;
+  /** The error code of a failed transfer. */
+  readonly error: string | null;
+}
+
+/** The attachments of some messages (1:1 message ids or group message ids), in message order then position. */
+export function attachmentsOf(
+  profile: Profile,
+  ids: { messageIds?: readonly number[]; groupMessageIds?: readonly number[] },
+): AttachmentSummary[] {
+  const where = (column: string, list: readonly number[]) =>
+    list.length > 0 && list.every(Number.isSafeInteger)
+      ? selectAttachments(
+          profile.db,
+          `${column} IN (${list.map(() => '?').join(',')}) ORDER BY ${column}, position`,
+          list,
+        )
+      : [];
+  return [
+    ...where('message_id', ids.messageIds ?? []),
+    ...where('group_message_id', ids.groupMessageIds ?? []),
+  ].map((row) => ({
+    id: row.id,
+    messageId: row.messageId,
+    groupMessageId: row.groupMessageId,
+    outgoing: row.outgoing,
+    contentType: row.contentType,
+    fileName: row.fileName,
+    size: row.size,
+    width: row.width,
+    height: row.height,
+    state: row.state,
+    error: row.error,
+  }));
+}
+
+/**
+ * Decrypts a stored attachment to `out` (staged beside it and renamed, so
+ * `out` is never half written). UNKNOWN_ATTACHMENT for an id without a stored
+ * copy (not downloaded yet, failed); INVALID_INPUT when `out` exists and
+ * `force` is not set; ATTACHMENT_TAMPERED when the stored copy was altered
+ * (nothing is written).
+ */
+export async function saveAttachment(
+  profile: Profile,
+  id: number,
+  out: string,
+  options: { force?: boolean } = {},
+): Promise<{ size: number }> {
+  const row = attachmentById(profile.db, id);
+  if (!row?.localName || !row.localKey || !row.localDigest)
+    throw new SottoError('UNKNOWN_ATTACHMENT');
+  if (!options.force && existsSync(out)) throw new SottoError('INVALID_INPUT', 'file exists');
+  const staged = join(dirname(out), `.${randomFileName('.sotto-save')}`);
+  try {
+    await pipeline(
+      openBlob(localPath(profile.paths.dir, row.localName), {
+        size: row.size,
+        digest: row.localDigest,
+        key: row.localKey,
+      }),
+      createWriteStream(staged, { flags: 'wx', mode: 0o600 }),
+    );
+    renameSync(staged, out);
+  } catch (error) {
+    rmSync(staged, { force: true });
+    if (error instanceof SottoError) throw error;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new SottoError('UNKNOWN_ATTACHMENT', 'stored copy missing');
+    throw new SottoError('INVALID_INPUT', 'cannot write there');
+  }
+  return { size: row.size };
+}
+
+/**
+ * Deletes files no row names (a crash between writing a file and committing
+ * its row, or between deleting a row and its file) and repairs rows whose
+ * stored copy is gone: an incoming one goes back to 'pending' (downloaded
+ * again while the relay keeps it), an outgoing one just loses its copy.
+ * Runs at profile open, before any transfer job.
+ */
+export function cleanAttachmentOrphans(profile: Profile): { files: number; rows: number } {
+  const present = presentFiles(profile.paths.dir);
+  const named = profile.db
+    .prepare('SELECT local_name AS localName, temp_name AS tempName FROM attachments')
+    .all<{ localName: string | null; tempName: string | null }>();
+  const locals = new Set(named.flatMap((n) => (n.localName ? [n.localName] : [])));
+  const temps = new Set(named.flatMap((n) => (n.tempName ? [n.tempName] : [])));
+  const orphanLocal = present.local.filter((name) => !locals.has(name));
+  const orphanTemp = present.temp.filter((name) => !temps.has(name));
+  removeFiles(profile.paths.dir, { local: orphanLocal, temp: orphanTemp });
+  const onDisk = new Set(present.local);
+  const lost = selectAttachments(profile.db, 'local_name IS NOT NULL').filter(
+    (row) => !onDisk.has(row.localName!),
+  );
+  if (lost.length > 0) {
+    profile.commit(undefined, (db) => {
+      const update = db.prepare(
+        `UPDATE attachments SET local_name = NULL, local_key = NULL, local_digest = NULL,
+           state = CASE WHEN outgoing = 0 THEN 'pending' ELSE state END, next_attempt_at = 0 WHERE id = ?`,
+      );
+      for (const row of lost) update.run([row.id]);
+    });
+  }
+  return { files: orphanLocal.length + orphanTemp.length, rows: lost.length };
+}
+
+/**
+ * Deletes a 1:1 message with its attachments: the rows go in one
+ * transaction, then their files (a crash in between leaves orphans that
+ * the next open deletes).
+ */
+export function deleteMessage(profile: Profile, messageId: number): void {
+  const rows = selectAttachments(profile.db, 'message_id = ?', [messageId]);
+  profile.commit(undefined, (db) => {
+    const { changes } = db.prepare('DELETE FROM messages WHERE id = ?').run([messageId]);
+    if (changes === 0) throw new SottoError('INVALID_INPUT', 'no such message');
+  });
+  removeFiles(profile.paths.dir, {
+    local: rows.flatMap((r) => (r.localName ? [r.localName] : [])),
+    temp: rows.flatMap((r) => (r.tempName ? [r.tempName] : [])),
+  });
+}

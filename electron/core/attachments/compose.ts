@@ -1,0 +1,225 @@
+import { createReadStream, statSync } from 'node:fs';
+import { basename, extname } from 'node:path';
+import type { AccountId } from '../../../shared/protocol/account-id.ts';
+import {
+  type AttachmentPointer,
+  attachmentPointerSchema,
+  MAX_ATTACHMENT_BYTES,
+  MAX_ATTACHMENTS_PER_MESSAGE,
+} from '../../../shared/protocol/attachment.ts';
+import {
+  encodeContent,
+  MAX_BODY_CHARS,
+  MAX_CONTENT_BYTES,
+} from '../../../shared/protocol/content.ts';
+import { toBase64 } from '../../../shared/protocol/encoding.ts';
+import { ensureConversation } from '../contacts/contacts.ts';
+import { assertCanSend } from '../crypto/trust.ts';
+import { SottoError } from '../errors.ts';
+import { messageInsert } from '../history/message-insert.ts';
+import { indexNewMessages } from '../history/search-index.ts';
+import { nextSentAt } from '../messaging/clock.ts';
+import { newMessageId } from '../messaging/message-id.ts';
+import type { QueuedMessage } from '../messaging/outbox.ts';
+import type { Profile } from '../profile/profile.ts';
+import { encryptToFile, newAttachmentKey } from './attachment-crypto.ts';
+import { insertAttachment } from './attachment-rows.ts';
+import { contentTypeOf } from './content-types.ts';
+import {
+  ensureAttachmentDirs,
+  type LocalCopy,
+  randomFileName,
+  removeFiles,
+  storeLocally,
+  tempPath,
+} from './local-files.ts';
+
+// Composing a message with files: each file is encrypted twice before the
+// message row exists, once for the relay (a ciphertext temp file the upload
+// job sends, so a resumed upload sends the same bytes) and once for the
+// profile (the stored copy). The message is queued for sending only when every
+// upload is complete (upload-job.ts): nothing goes out pointing at a blob that
+// is not there yet (R2).
+
+/** A file to attach. */
+export interface OutgoingFile {
+  readonly path: string;
+  /** MIME type; guessed from the extension when omitted. */
+  readonly contentType?: string;
+}
+
+/** A file encrypted for sending and stored, before its row is written. */
+export interface Prepared {
+  readonly pointer: Omit<AttachmentPointer, 'blobId' | 'key' | 'digest'>;
+  readonly transportKey: Buffer;
+  readonly digest: Buffer;
+  readonly tempName: string;
+  readonly local: LocalCopy;
+}
+
+/**
+ * Stores a message with `files` (and `caption` as its body) and its uploads,
+ * in one transaction after the files were encrypted; the upload job sends it.
+ * ATTACHMENT_TOO_LARGE for a file over MAX_ATTACHMENT_BYTES, INVALID_INPUT
+ * for anything that is not a readable file, and the refusals of queueText.
+ */
+export async function queueAttachmentMessage(
+  profile: Profile,
+  accountId: AccountId,
+  files: readonly OutgoingFile[],
+  caption = '',
+  now = Date.now(),
+): Promise<QueuedMessage> {
+  if (files.length === 0 || files.length > MAX_ATTACHMENTS_PER_MESSAGE)
+    throw new SottoError('INVALID_INPUT', 'attachment count');
+  if (caption.length > MAX_BODY_CHARS) throw new SottoError('MESSAGE_TOO_LONG');
+  const sizes = files.map((file) => fileSize(file.path));
+  assertCanSend(profile, accountId);
+  const prepared = await prepareFiles(profile, files, sizes);
+  try {
+    assertFits(caption, prepared);
+    return profile.commit(undefined, (db) => {
+      const contact = db
+        .prepare('SELECT blocked FROM contacts WHERE account_id = ?')
+        .get<{ blocked: number }>([accountId]);
+      if (!contact) throw new SottoError('UNKNOWN_CONTACT');
+      if (contact.blocked === 1) throw new SottoError('CONTACT_BLOCKED');
+      const uuid = newMessageId(now);
+      const sentAt = nextSentAt(db, profile.account.accountId, profile.account.deviceId, now);
+      const conversationId = ensureConversation(db, accountId, now);
+      const id = messageInsert(db)({
+        uuid,
+        conversationId,
+        outgoing: true,
+        senderAccount: profile.account.accountId,
+        senderDevice: profile.account.deviceId,
+        sentAt,
+        receivedAt: now,
+        body: caption,
+        status: 'queued',
+      });
+      if (id === undefined) throw new SottoError('INTERNAL', 'message id collision');
+      prepared.forEach((file, position) =>
+        insertAttachment(
+          db,
+          { messageId: id },
+          { position, outgoing: true, state: 'uploading', ...file },
+          now,
+        ),
+      );
+      indexNewMessages(db);
+      db.prepare(
+        'UPDATE conversations SET last_message_at = max(coalesce(last_message_at, 0), ?), draft = NULL WHERE id = ?',
+      ).run([sentAt, conversationId]);
+      return { id, uuid, conversationId, sentAt };
+    });
+  } catch (error) {
+    discard(profile, prepared);
+    throw error;
+  }
+}
+
+/** Encrypts every file for the relay and for the profile (all or nothing: files of a failure are deleted). */
+export async function prepareFiles(
+  profile: Profile,
+  files: readonly OutgoingFile[],
+  sizes: readonly number[],
+): Promise<Prepared[]> {
+  const dir = profile.paths.dir;
+  ensureAttachmentDirs(dir);
+  const prepared: Prepared[] = [];
+  try {
+    for (const [index, file] of files.entries()) {
+      const size = sizes[index]!;
+      const transportKey = newAttachmentKey();
+      const tempName = randomFileName('.up');
+      const { digest } = await encryptToFile(
+        createReadStream(file.path),
+        size,
+        transportKey,
+        tempPath(dir, tempName),
+      ).catch((error: unknown) => {
+        removeFiles(dir, { temp: [tempName] });
+        throw error;
+      });
+      const local = await storeLocally(dir, createReadStream(file.path), size).catch(
+        (error: unknown) => {
+          removeFiles(dir, { temp: [tempName] });
+          throw error;
+        },
+      );
+      prepared.push({ pointer: labels(file, size), transportKey, digest, tempName, local });
+    }
+  } catch (error) {
+    discard(profile, prepared);
+    throw readError(error);
+  }
+  return prepared;
+}
+
+/** Deletes the files of prepared attachments whose row was never committed. */
+export function discard(profile: Profile, prepared: readonly Prepared[]): void {
+  removeFiles(profile.paths.dir, {
+    temp: prepared.map((p) => p.tempName),
+    local: prepared.map((p) => p.local.localName),
+  });
+}
+
+/** The encoded message must fit MAX_CONTENT_BYTES with its pointers (the one size rule, checked at compose). */
+export function assertFits(caption: string, prepared: readonly Prepared[]): void {
+  const pointers = prepared.map((p) => ({
+    ...p.pointer,
+    blobId: 'A'.repeat(22),
+    key: toBase64(p.transportKey),
+    digest: toBase64(p.digest),
+  }));
+  const payload = encodeContent({
+    v: 1,
+    type: 'text',
+    id: '00000000-0000-4000-8000-000000000000',
+    sentAt: Number.MAX_SAFE_INTEGER,
+    body: caption,
+    name: 'x'.repeat(128),
+    token: toBase64(new Uint8Array(16)),
+    attachments: pointers,
+  });
+  if (payload.length > MAX_CONTENT_BYTES) throw new SottoError('MESSAGE_TOO_LONG');
+}
+
+/** The size of a file to attach: INVALID_INPUT when not a readable file, ATTACHMENT_TOO_LARGE over the limit. */
+export function fileSize(path: string): number {
+  let size: number;
+  try {
+    const stats = statSync(path);
+    if (!stats.isFile()) throw new SottoError('INVALID_INPUT', 'not a file');
+    size = stats.size;
+  } catch (error) {
+    throw readError(error);
+  }
+  if (size > MAX_ATTACHMENT_BYTES) throw new SottoError('ATTACHMENT_TOO_LARGE');
+  return size;
+}
+
+function readError(error: unknown): unknown {
+  return error instanceof SottoError ? error : new SottoError('INVALID_INPUT', 'file not readable');
+}
+
+/** The pointer's labels: type, and the file name for documents (images and video go without: metadata). */
+function labels(file: OutgoingFile, size: number): Prepared['pointer'] {
+  const contentType = file.contentType ?? contentTypeOf(extname(file.path));
+  const media = contentType.startsWith('image/') || contentType.startsWith('video/');
+  const fileName = media ? undefined : safeFileName(basename(file.path));
+  const pointer = { size, contentType, ...(fileName ? { fileName } : {}) };
+  const checked = attachmentPointerSchema
+    .omit({ blobId: true, key: true, digest: true })
+    .safeParse(pointer);
+  if (!checked.success) throw new SottoError('INVALID_INPUT', 'content type');
+  return checked.data;
+}
+
+/** A name the pointer schema accepts: control characters and separators replaced, at most 255 characters. */
+function safeFileName(name: string): string | undefined {
+  // eslint-disable-next-line no-control-regex
+  const cleaned = name.replace(/[/\\\u0000-\u001f\u007f]/g, '_').slice(0, 255);
+  return cleaned.length > 0 ? cleaned : undefined;
+}

@@ -1,0 +1,222 @@
+import { createWriteStream, renameSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { ciphertextSize } from '../../../shared/protocol/attachment.ts';
+import type { RelayId } from '../../../shared/relay/protocol.ts';
+import { hasCode, SottoError } from '../errors.ts';
+import { fsyncDirectory } from '../fs-atomic.ts';
+import { log } from '../log.ts';
+import type { Profile } from '../profile/profile.ts';
+import { backoffMs } from '../sync/backoff.ts';
+import type { BlobDownloads } from '../sync/blobs.ts';
+import { decryptChunks, encryptChunks, newAttachmentKey, verifyBlob } from './attachment-crypto.ts';
+import {
+  attachmentById,
+  type AttachmentRow,
+  selectAttachments,
+  updateAttachment,
+} from './attachment-rows.ts';
+import {
+  attachmentDirs,
+  ensureAttachmentDirs,
+  randomFileName,
+  removeFiles,
+  tempPath,
+} from './local-files.ts';
+
+// The download job: every incoming attachment still 'pending' is fetched from
+// the sender's relay as the contact record names it (never from an address in
+// a message), appended to a ciphertext temp file that is the resume point,
+// then checked (length, digest, MAC) before one byte is decrypted, re-encrypted
+// under a fresh local key into attachments/, and only then committed. A check
+// that fails is final (ATTACHMENT_TAMPERED, never retried: R5), as is a blob
+// the relay does not have (ATTACHMENT_NOT_FOUND).
+
+/** Opens the blob transport of the relay at an address (sync/blob-transport.ts). */
+export type DownloadsFor = (address: string, relayId: RelayId | null) => BlobDownloads;
+
+/** What a download pass did. */
+export interface DownloadReport {
+  readonly downloaded: number;
+  readonly failed: number;
+  readonly waiting: number;
+}
+
+/** Final outcomes: the row fails with this code and is never tried again. */
+const FINAL = new Set([
+  'ATTACHMENT_TAMPERED',
+  'ATTACHMENT_NOT_FOUND',
+  'ATTACHMENT_TOO_LARGE',
+  'RELAY_REFUSED',
+  'RELAY_ADDRESS_REFUSED',
+  'INSECURE_RELAY',
+  'UNKNOWN_CONTACT',
+]);
+
+/** Downloads what is due; a relay that is down leaves its rows waiting with a backoff. */
+export async function downloadAttachments(
+  profile: Profile,
+  downloadsFor: DownloadsFor,
+  now = Date.now(),
+): Promise<DownloadReport> {
+  const rows = selectAttachments(
+    profile.db,
+    "state = 'pending' AND outgoing = 0 AND next_attempt_at <= ? ORDER BY id",
+    [now],
+  );
+  let downloaded = 0;
+  let failed = 0;
+  let waiting = 0;
+  for (const row of rows) {
+    try {
+      await downloadOne(profile, downloadsFor, row);
+      downloaded++;
+    } catch (error) {
+      if (error instanceof SottoError && FINAL.has(error.code)) {
+        log.error('attachments.download_failed', error);
+        // Read back: this pass may have named the temp file since `row` was read.
+        failDownload(profile, attachmentById(profile.db, row.id) ?? row, error.code);
+        failed++;
+        continue;
+      }
+      if (!hasCode(error, 'RELAY_UNAVAILABLE')) throw error;
+      waiting++;
+      profile.commit(undefined, (db) =>
+        updateAttachment(db, row.id, {
+          attempts: row.attempts + 1,
+          next_attempt_at: Date.now() + backoffMs(row.attempts + 1),
+        }),
+      );
+    }
+  }
+  return { downloaded, failed, waiting };
+}
+
+async function downloadOne(
+  profile: Profile,
+  downloadsFor: DownloadsFor,
+  row: AttachmentRow,
+): Promise<void> {
+  if (!row.blobId || !row.digest) throw new SottoError('ATTACHMENT_TAMPERED', 'no pointer');
+  const dir = profile.paths.dir;
+  const length = ciphertextSize(row.size);
+  const tempName = row.tempName ?? randomFileName('.down');
+  if (!row.tempName)
+    profile.commit(undefined, (db) => updateAttachment(db, row.id, { temp_name: tempName }));
+  ensureAttachmentDirs(dir);
+  const path = tempPath(dir, tempName);
+  let offset = sizeOf(path);
+  if (offset > length) {
+    rmSync(path, { force: true }); // not a prefix of this blob: start over
+    offset = 0;
+  }
+  if (offset < length) {
+    const relay = senderRelay(profile, row);
+    const download = await downloadsFor(relay.address, relay.relayId).download(row.blobId, offset);
+    // The pointer's size fixes the blob's length: anything else is refused before a byte is read.
+    if (download.length !== length) throw new SottoError('ATTACHMENT_TAMPERED', 'blob length');
+    await pipeline(
+      download.body,
+      limit(length - offset),
+      createWriteStream(path, { flags: 'a', mode: 0o600 }),
+    );
+    if (sizeOf(path) !== length) throw new SottoError('RELAY_UNAVAILABLE', 'download cut');
+  }
+  await verifyBlob(path, { size: row.size, digest: row.digest, key: row.transportKey });
+  const stored = await reencrypt(dir, path, row);
+  try {
+    profile.commit(undefined, (db) =>
+      updateAttachment(db, row.id, {
+        state: 'done',
+        temp_name: null,
+        transfer_offset: length,
+        local_name: stored.localName,
+        local_key: stored.localKey,
+        local_digest: stored.localDigest,
+      }),
+    );
+  } catch (error) {
+    removeFiles(dir, { local: [stored.localName] });
+    throw error;
+  }
+  removeFiles(dir, { temp: [tempName] });
+}
+
+/** Decrypts the verified blob straight into a fresh local encryption (no plaintext on disk), renamed into place. */
+async function reencrypt(dir: string, blobPath: string, row: AttachmentRow) {
+  const dirs = attachmentDirs(dir);
+  const localKey = newAttachmentKey();
+  const localName = randomFileName();
+  const staged = join(dirs.tmp, randomFileName('.stage'));
+  let localDigest: Buffer | undefined;
+  try {
+    await pipeline(
+      encryptChunks(
+        decryptChunks(blobPath, row.size, row.transportKey),
+        row.size,
+        localKey,
+        (sealed) => (localDigest = sealed.digest),
+      ),
+      createWriteStream(staged, { mode: 0o600, flush: true }),
+    );
+  } catch (error) {
+    rmSync(staged, { force: true });
+    throw error;
+  }
+  if (!localDigest) throw new SottoError('INTERNAL', 'local digest');
+  renameSync(staged, join(dirs.files, localName));
+  fsyncDirectory(dirs.files);
+  return { localName, localKey, localDigest };
+}
+
+/** The relay on the sender's contact record (1:1) or member card (group). */
+function senderRelay(
+  profile: Profile,
+  row: AttachmentRow,
+): { address: string; relayId: RelayId | null } {
+  const found =
+    row.messageId !== null
+      ? profile.db
+          .prepare(
+            `SELECT k.relay AS address, k.relay_id AS relayId FROM messages m
+             JOIN contacts k ON k.account_id = m.sender_account WHERE m.id = ?`,
+          )
+          .get<{ address: string | null; relayId: RelayId | null }>([row.messageId])
+      : profile.db
+          .prepare(
+            `SELECT g.relay AS address, g.relay_id AS relayId FROM group_messages m
+             JOIN group_members g ON g.group_ref = m.group_ref AND g.account_id = m.sender_account
+             WHERE m.id = ?`,
+          )
+          .get<{ address: string | null; relayId: RelayId | null }>([row.groupMessageId ?? -1]);
+  if (!found?.address) throw new SottoError('UNKNOWN_CONTACT', 'no relay for the sender');
+  return { address: found.address, relayId: found.relayId };
+}
+
+/** Passes at most `bytes` bytes: a relay that sends more than the blob's length is cut off (TAMPERED). */
+function limit(bytes: number) {
+  return async function* (source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+    let left = bytes;
+    for await (const chunk of source) {
+      if (chunk.length > left) throw new SottoError('ATTACHMENT_TAMPERED', 'blob too long');
+      left -= chunk.length;
+      yield chunk;
+    }
+  };
+}
+
+function failDownload(profile: Profile, row: AttachmentRow, code: string): void {
+  profile.commit(undefined, (db) =>
+    updateAttachment(db, row.id, { state: 'failed', error: code, temp_name: null }),
+  );
+  // Nothing of a refused blob is kept.
+  if (row.tempName) removeFiles(profile.paths.dir, { temp: [row.tempName] });
+}
+
+function sizeOf(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}

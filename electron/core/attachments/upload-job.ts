@@ -1,0 +1,266 @@
+import { createReadStream, statSync } from 'node:fs';
+import { ciphertextSize } from '../../../shared/protocol/attachment.ts';
+import type { AccountId } from '../../../shared/protocol/account-id.ts';
+import { type Content, encodeContent } from '../../../shared/protocol/content.ts';
+import { toBase64 } from '../../../shared/protocol/encoding.ts';
+import { ownDeliveryToken } from '../contacts/tokens.ts';
+import { hasCode, SottoError } from '../errors.ts';
+import { log } from '../log.ts';
+import { enqueueGroupMessage } from '../groups/group-queue.ts';
+import { loadGroupByRef } from '../groups/group-store.ts';
+import { queueMessageContent } from '../messaging/outbox.ts';
+import type { Profile } from '../profile/profile.ts';
+import type { BlobUpload, BlobUploads } from '../sync/blobs.ts';
+import { backoffMs } from '../sync/backoff.ts';
+import {
+  type AttachmentRow,
+  pointerOf,
+  selectAttachments,
+  updateAttachment,
+} from './attachment-rows.ts';
+import { removeFiles, tempPath } from './local-files.ts';
+
+// The upload job: every outgoing attachment still 'uploading' is sent to the
+// home relay from its ciphertext temp file, one chunk per append, the relay's
+// acknowledged offset committed after each, so a crash or a cut resumes
+// where the relay stands (never from zero while the relay holds the
+// prefix). A message whose uploads are all complete is then queued (R2).
+
+/** Bytes per append: the unit of progress a crash can lose. */
+export const UPLOAD_CHUNK_BYTES = 1024 * 1024;
+
+/** Relay refusals that mean "later" for a blob (the per-account quota frees up as blobs expire). */
+const TRY_LATER = new Set([
+  'RELAY_ERR_BLOB_QUOTA',
+  'RELAY_ERR_STORAGE_FULL',
+  'RELAY_ERR_OVER_BUDGET',
+]);
+
+/** What an upload pass did. */
+export interface UploadReport {
+  readonly uploaded: number;
+  readonly queued: number;
+  readonly failed: number;
+}
+
+/**
+ * Uploads what is due and queues the messages whose uploads completed. A relay
+ * that cannot be reached stops the pass (the rows wait with a backoff); a
+ * permanent refusal fails that message for good.
+ */
+export async function uploadAttachments(
+  profile: Profile,
+  uploads: () => BlobUploads,
+  now = Date.now(),
+): Promise<UploadReport> {
+  const rows = selectAttachments(
+    profile.db,
+    "state = 'uploading' AND outgoing = 1 AND next_attempt_at <= ? ORDER BY id",
+    [now],
+  );
+  let uploaded = 0;
+  let failed = 0;
+  for (const row of rows) {
+    try {
+      await uploadOne(profile, uploads(), row);
+      uploaded++;
+    } catch (error) {
+      const unavailable =
+        hasCode(error, 'RELAY_UNAVAILABLE') ||
+        hasCode(error, 'NOT_CONFIGURED') ||
+        (error instanceof SottoError && error.detail !== undefined && TRY_LATER.has(error.detail));
+      if (unavailable) {
+        profile.commit(undefined, (db) =>
+          updateAttachment(db, row.id, {
+            attempts: row.attempts + 1,
+            next_attempt_at: Date.now() + backoffMs(row.attempts + 1),
+          }),
+        );
+        break; // the relay is down: the rest would fail the same way
+      }
+      if (!(error instanceof SottoError)) throw error;
+      log.error('attachments.upload_refused', error);
+      failUpload(profile, row, error);
+      failed++;
+    }
+  }
+  return { uploaded, queued: queueUploaded(profile), failed };
+}
+
+async function uploadOne(
+  profile: Profile,
+  uploads: BlobUploads,
+  row: AttachmentRow,
+): Promise<void> {
+  if (!row.tempName) throw new SottoError('INTERNAL', 'upload without ciphertext');
+  const path = tempPath(profile.paths.dir, row.tempName);
+  // The ciphertext was fsynced before its row was committed: another size means it was damaged.
+  if (sizeOf(path) !== ciphertextSize(row.size))
+    throw new SottoError('INTERNAL', 'upload ciphertext damaged');
+  let upload = uploadOf(row);
+  if (!upload) {
+    upload = await uploads.create(ciphertextSize(row.size));
+    const reserved = upload;
+    profile.commit(undefined, (db) =>
+      updateAttachment(db, row.id, {
+        blob_id: reserved.blobId,
+        upload_token: reserved.uploadToken,
+        upload_length: reserved.length,
+        upload_expires_at: reserved.expiresAt,
+        transfer_offset: 0,
+      }),
+    );
+  }
+  let offset: number;
+  try {
+    offset = await uploads.offset(upload);
+  } catch (error) {
+    if (!hasCode(error, 'ATTACHMENT_NOT_FOUND')) throw error;
+    // The reservation expired or was swept: reserve again (the ciphertext is unchanged).
+    profile.commit(undefined, (db) =>
+      updateAttachment(db, row.id, { blob_id: null, upload_token: null }),
+    );
+    return uploadOne(profile, uploads, { ...row, blobId: null, uploadToken: null });
+  }
+  while (offset < upload.length) {
+    const end = Math.min(offset + UPLOAD_CHUNK_BYTES, upload.length);
+    const before = offset;
+    offset = await uploads.append(
+      upload,
+      offset,
+      createReadStream(path, { start: offset, end: end - 1, highWaterMark: 256 * 1024 }),
+    );
+    if (offset <= before) throw new SottoError('RELAY_UNAVAILABLE', 'upload made no progress');
+    const acknowledged = offset;
+    profile.commit(undefined, (db) =>
+      updateAttachment(db, row.id, { transfer_offset: acknowledged }),
+    );
+  }
+  profile.commit(undefined, (db) =>
+    updateAttachment(db, row.id, { state: 'uploaded', temp_name: null, transfer_offset: offset }),
+  );
+  removeFiles(profile.paths.dir, { temp: [row.tempName] });
+}
+
+function uploadOf(row: AttachmentRow): BlobUpload | undefined {
+  if (!row.blobId || !row.uploadToken || row.uploadLength === null) return undefined;
+  return {
+    blobId: row.blobId,
+    uploadToken: row.uploadToken,
+    length: row.uploadLength,
+    expiresAt: row.uploadExpiresAt ?? 0,
+  };
+}
+
+/** A permanent refusal: the message fails (the user sees it), its uploads stop and their ciphertext goes. */
+function failUpload(profile: Profile, row: AttachmentRow, error: SottoError): void {
+  const siblings =
+    row.messageId !== null
+      ? selectAttachments(profile.db, 'message_id = ?', [row.messageId])
+      : selectAttachments(profile.db, 'group_message_id = ?', [row.groupMessageId ?? -1]);
+  profile.commit(undefined, (db) => {
+    for (const sibling of siblings.length > 0 ? siblings : [row]) {
+      if (sibling.state !== 'uploading') continue;
+      updateAttachment(db, sibling.id, {
+        state: 'failed',
+        error: error.code === 'RELAY_REFUSED' ? (error.detail ?? error.code) : error.code,
+        temp_name: null,
+      });
+    }
+    if (row.messageId !== null)
+      db.prepare("UPDATE messages SET status = 'failed' WHERE id = ?").run([row.messageId]);
+    else
+      db.prepare("UPDATE group_messages SET status = 'failed' WHERE id = ?").run([
+        row.groupMessageId,
+      ]);
+  });
+  removeFiles(profile.paths.dir, {
+    temp: siblings.flatMap((s) => (s.state === 'uploading' && s.tempName ? [s.tempName] : [])),
+  });
+}
+
+/**
+ * Queues every composed message whose attachments are all uploaded and that
+ * is not queued yet: its content (caption and pointers) is encoded now, with
+ * the blob ids the relay gave. Returns how many were queued.
+ */
+export function queueUploaded(profile: Profile, now = Date.now()): number {
+  const ready = profile.db
+    .prepare(
+      `SELECT m.id, m.uuid, m.sent_at AS sentAt, m.body, k.account_id AS recipient
+       FROM messages m JOIN conversations c ON c.id = m.conversation_id JOIN contacts k ON k.id = c.contact_id
+       WHERE m.outgoing = 1 AND m.status = 'queued'
+         AND EXISTS (SELECT 1 FROM attachments a WHERE a.message_id = m.id)
+         AND NOT EXISTS (SELECT 1 FROM attachments a WHERE a.message_id = m.id AND a.state <> 'uploaded')
+         AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.message_id = m.id)`,
+    )
+    .all<{ id: number; uuid: string; sentAt: number; body: string; recipient: AccountId }>();
+  if (ready.length === 0) return queueUploadedGroupMessages(profile, now);
+  const token = toBase64(ownDeliveryToken(profile));
+  profile.commit(undefined, (db) => {
+    for (const message of ready) {
+      const rows = selectAttachments(db, 'message_id = ? ORDER BY position', [message.id]);
+      const content: Content = {
+        v: 1,
+        type: 'text',
+        id: message.uuid,
+        sentAt: message.sentAt,
+        body: message.body,
+        name: profile.account.displayName,
+        token,
+        attachments: rows.map(pointerOf),
+      };
+      queueMessageContent(db, message.recipient, encodeContent(content), message.id, now);
+    }
+  });
+  return ready.length + queueUploadedGroupMessages(profile, now);
+}
+
+/** queueUploaded for group messages: one group-text with the pointers, for every member. */
+function queueUploadedGroupMessages(profile: Profile, now: number): number {
+  const ready = profile.db
+    .prepare(
+      `SELECT m.id, m.uuid, m.sent_at AS sentAt, m.body, m.group_ref AS groupRef
+       FROM group_messages m
+       WHERE m.outgoing = 1 AND m.status = 'queued'
+         AND EXISTS (SELECT 1 FROM attachments a WHERE a.group_message_id = m.id)
+         AND NOT EXISTS (SELECT 1 FROM attachments a WHERE a.group_message_id = m.id AND a.state <> 'uploaded')
+         AND NOT EXISTS (SELECT 1 FROM group_outbox o WHERE o.message_id = m.id)
+         AND NOT EXISTS (SELECT 1 FROM group_receipts r WHERE r.message_id = m.id)`,
+    )
+    .all<{ id: number; uuid: string; sentAt: number; body: string; groupRef: number }>();
+  if (ready.length === 0) return 0;
+  profile.commit(undefined, (db) => {
+    for (const message of ready) {
+      const group = loadGroupByRef(db, message.groupRef);
+      if (!group) continue;
+      const rows = selectAttachments(db, 'group_message_id = ? ORDER BY position', [message.id]);
+      const content: Content = {
+        v: 1,
+        type: 'group-text',
+        groupId: group.state.groupId,
+        id: message.uuid,
+        sentAt: message.sentAt,
+        body: message.body,
+        attachments: rows.map(pointerOf),
+      };
+      enqueueGroupMessage(
+        db,
+        group,
+        profile.account.accountId,
+        message.id,
+        encodeContent(content),
+        now,
+      );
+    }
+  });
+  return ready.length;
+}
+
+function sizeOf(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return -1;
+  }
+}

@@ -1,0 +1,75 @@
+import type { MethodName, MethodOutput } from '../../../shared/ipc/contract.ts';
+import type { AccountId } from '../../../shared/protocol/account-id.ts';
+import { attachmentsOf, saveAttachment } from '../attachments/attachment-files.ts';
+import { queueAttachmentMessage } from '../attachments/compose.ts';
+import { queueGroupAttachmentMessage } from '../attachments/compose-group.ts';
+import { SottoError } from '../errors.ts';
+import { groupMessagesPage, loadGroup } from '../groups/index.ts';
+import { messagesPage } from '../history/history.ts';
+import type { Profile } from '../profile/profile.ts';
+import { chosenFile } from './backups.ts';
+import type { CallContext, ParsedInput } from './types.ts';
+
+// The attachment methods of the IPC contract over electron/core/attachments
+// (the app's attachment UI is a later task; these are what it will call).
+
+type AttachmentMethod = Extract<MethodName, `attachments:${string}`>;
+type AttachmentHandlers = {
+  [M in AttachmentMethod]: (
+    input: ParsedInput<M>,
+    context: CallContext,
+  ) => Promise<MethodOutput<M>> | MethodOutput<M>;
+};
+
+/** Messages looked at when listing a conversation's files. */
+const LIST_WINDOW = 10_000;
+
+/** What the handlers need from the service: the open profile, a contact's account by conversation, a send kick. */
+export interface AttachmentServiceHost {
+  open(): Profile;
+  accountOf(conversationId: number): AccountId;
+  sendNow(): void;
+}
+
+/** The `attachments:*` handlers. */
+export function attachmentHandlers(host: AttachmentServiceHost): AttachmentHandlers {
+  const groupRef = (profile: Profile, groupId: string) => {
+    const group = loadGroup(profile.db, groupId);
+    if (!group) throw new SottoError('UNKNOWN_GROUP');
+    return group.ref;
+  };
+  return {
+    'attachments:list': (input) => {
+      const profile = host.open();
+      if ('groupId' in input) {
+        const ids = groupMessagesPage(profile.db, groupRef(profile, input.groupId), LIST_WINDOW);
+        return attachmentsOf(profile, { groupMessageIds: ids.map((m) => m.id).reverse() });
+      }
+      host.accountOf(input.conversationId); // UNKNOWN_CONTACT for a conversation that is not one
+      const ids = messagesPage(profile.db, input.conversationId, LIST_WINDOW);
+      return attachmentsOf(profile, { messageIds: ids.map((m) => m.id).reverse() });
+    },
+    'attachments:send': async (input, context) => {
+      const profile = host.open();
+      const files = [{ path: chosenFile(context.file) }];
+      const queued =
+        'groupId' in input
+          ? await queueGroupAttachmentMessage(profile, input.groupId, files, input.caption)
+          : await queueAttachmentMessage(
+              profile,
+              host.accountOf(input.conversationId),
+              files,
+              input.caption,
+            );
+      host.sendNow();
+      const attachments = attachmentsOf(
+        profile,
+        'groupId' in input ? { groupMessageIds: [queued.id] } : { messageIds: [queued.id] },
+      );
+      return { messageId: queued.id, attachments };
+    },
+    // The save dialog already asked before replacing a file.
+    'attachments:save': (input, context) =>
+      saveAttachment(host.open(), input.attachmentId, chosenFile(context.file), { force: true }),
+  };
+}
