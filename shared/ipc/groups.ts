@@ -25,8 +25,8 @@ export const groupSummarySchema = z.object({
       /** The member's 1:1 conversation (its safety number screen), or null if they are not a contact with one. */
       conversationId: id.nullable(),
       /**
-       * Their identity changed (a new safety number, or their contact moved to a new
-       * identity) and the user has not accepted it yet: sending to the group waits.
+       * Their contact moved to a new identity (a changed safety number is always a move)
+       * and the user has not decided yet: sending to the group waits.
        */
       identityChanged: z.boolean(),
     }),

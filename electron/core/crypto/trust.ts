@@ -2,6 +2,7 @@ import type { AccountId } from '../../../shared/protocol/account-id.ts';
 import { Fingerprint, PublicKey } from '@signalapp/libsignal-client';
 import { SottoError } from '../errors.ts';
 import type { Profile } from '../profile/profile.ts';
+import { clearMovedMember } from '../groups/member-identity.ts';
 import { completeMove, findMove } from './identity-move.ts';
 
 /** libsignal's fingerprint parameters (as Signal uses them). */
@@ -75,9 +76,10 @@ function acceptCurrentIdentity(
   if (!identity) throw new SottoError('UNKNOWN_CONTACT');
   const move = identity.trust === 'changed' ? findMove(profile.db, accountId) : undefined;
   if (move && move.acceptedAt === null) {
-    profile.commit(undefined, (db) =>
-      completeMove(db, move, verified, profile.account.displayName, now),
-    );
+    profile.commit(undefined, (db) => {
+      completeMove(db, move, verified, profile.account.displayName, now);
+      clearMovedMember(db, accountId);
+    });
     profile.state.clearCache();
     return move.to;
   }

@@ -52,35 +52,64 @@ export function queueGroupText(
 ): QueuedGroupMessage {
   if (body.length > MAX_BODY_CHARS) throw new SottoError('MESSAGE_TOO_LONG');
   if (body.length === 0) throw new SottoError('INVALID_INPUT', 'empty message');
-  const self = profile.account;
   return profile.commit(undefined, (db) => {
-    const group = loadGroup(db, groupId);
-    if (!group) throw new SottoError('UNKNOWN_GROUP');
-    if (group.standing !== 'member') throw new SottoError('NOT_GROUP_MEMBER');
-    assertNoChangedMember(group);
+    const group = sendableGroup(db, groupId);
     const uuid = newMessageId(now);
-    const last = Number(
-      db
-        .prepare(
-          'SELECT max(sent_at) FROM group_messages WHERE sender_account = ? AND sender_device = ?',
-          { pluck: true },
-        )
-        .get([self.accountId, self.deviceId]) ?? 0,
-    );
-    const sentAt = Math.max(now, last + 1);
+    const sentAt = nextGroupSentAt(db, profile, now);
     const content: Content = { v: 1, type: 'group-text', groupId, id: uuid, sentAt, body };
     const payload = encodeContent(content);
     if (payload.length > MAX_CONTENT_BYTES) throw new SottoError('MESSAGE_TOO_LONG');
-    const { lastInsertRowid } = db
-      .prepare(
-        `INSERT INTO group_messages (uuid, group_ref, outgoing, sender_account, sender_device, sent_at, received_at, body, status)
-         VALUES (?, ?, 1, ?, ?, ?, ?, ?, 'queued')`,
-      )
-      .run([uuid, group.ref, self.accountId, self.deviceId, sentAt, now, body]);
-    const id = Number(lastInsertRowid);
-    enqueueGroupMessage(db, group, self.accountId, id, payload, now);
+    const id = insertOutgoingGroupMessage(db, profile, group, { uuid, sentAt, body }, now);
+    enqueueGroupMessage(db, group, profile.account.accountId, id, payload, now);
     return { id, uuid, groupRef: group.ref, sentAt };
   });
+}
+
+/** The group, if this device may write to it now (UNKNOWN_GROUP, NOT_GROUP_MEMBER, IDENTITY_CHANGED). */
+export function sendableGroup(db: Sql, groupId: string): StoredGroup {
+  const group = loadGroup(db, groupId);
+  if (!group) throw new SottoError('UNKNOWN_GROUP');
+  if (group.standing !== 'member') throw new SottoError('NOT_GROUP_MEMBER');
+  assertNoChangedMember(group);
+  return group;
+}
+
+/** This device's next group sent time: now, or one past its latest (sent times order a sender's messages). */
+export function nextGroupSentAt(db: Sql, profile: Profile, now: number): number {
+  const last = Number(
+    db
+      .prepare(
+        'SELECT max(sent_at) FROM group_messages WHERE sender_account = ? AND sender_device = ?',
+        { pluck: true },
+      )
+      .get([profile.account.accountId, profile.account.deviceId]) ?? 0,
+  );
+  return Math.max(now, last + 1);
+}
+
+/** Stores an outgoing group message as queued; returns its row id. */
+export function insertOutgoingGroupMessage(
+  db: Sql,
+  profile: Profile,
+  group: StoredGroup,
+  message: { readonly uuid: string; readonly sentAt: number; readonly body: string },
+  now: number,
+): number {
+  const { lastInsertRowid } = db
+    .prepare(
+      `INSERT INTO group_messages (uuid, group_ref, outgoing, sender_account, sender_device, sent_at, received_at, body, status)
+       VALUES (?, ?, 1, ?, ?, ?, ?, ?, 'queued')`,
+    )
+    .run([
+      message.uuid,
+      group.ref,
+      profile.account.accountId,
+      profile.account.deviceId,
+      message.sentAt,
+      now,
+      message.body,
+    ]);
+  return Number(lastInsertRowid);
 }
 
 /** Queues a stored group message's encoded content for every member but us (with its receipt rows). */

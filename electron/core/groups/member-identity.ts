@@ -20,6 +20,11 @@ export function flagMovedMember(db: Sql, accountId: string): number {
     .run([accountId]).changes;
 }
 
+/** The user accepted `accountId`'s move on its safety number screen: that decision covers its groups too. */
+export function clearMovedMember(db: Sql, accountId: string): void {
+  db.prepare('UPDATE group_members SET identity_changed = 0 WHERE account_id = ?').run([accountId]);
+}
+
 /** Throws IDENTITY_CHANGED while some member of `group` is flagged (sending waits for the user). */
 export function assertNoChangedMember(group: StoredGroup): void {
   if (group.changedMembers.length > 0) throw new SottoError('IDENTITY_CHANGED');

@@ -24,10 +24,9 @@ export function toGroupSummary(profile: Profile, group: StoredGroup): GroupSumma
       admin: m.admin,
       self: m.accountId === self,
       conversationId: conversations.get(m.accountId) ?? null,
-      identityChanged:
-        m.accountId !== self &&
-        (group.changedMembers.includes(m.accountId) ||
-          profile.state.getIdentity(m.accountId)?.trust === 'changed'),
+      // A changed identity is always a move (an account id is its key): flagged per group at
+      // the move, lifted by groups:accept-member or by accepting the move on the safety number screen.
+      identityChanged: group.changedMembers.includes(m.accountId),
     })),
     updatedAt: group.updatedAt,
     ...groupActivity(profile.db, group.ref),

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { acceptIdentityChange } from '../../../electron/core/crypto/trust.ts';
 import { ownDestination, resetIdentity } from '../../../electron/core/crypto/identity-reset.ts';
 import { createGroup, removeMember } from '../../../electron/core/groups/group-ops.ts';
 import { queueGroupText } from '../../../electron/core/groups/group-queue.ts';
@@ -113,6 +114,16 @@ describe('groups: a member whose identity changed', () => {
     expect(bodies(alice.profile, group.groupId)).toContain('Carol accepted');
     // Alice has not decided: still flagged for her.
     expect(loadGroup(alice.profile.db, group.groupId)!.changedMembers).toEqual([oldBob]);
+  }, 240_000);
+
+  it('accepting the move on the safety number screen (1:1) also lifts the group flag', async () => {
+    const { alice, group, oldBob } = await bobMoves();
+    expect(loadGroup(alice.profile.db, group.groupId)!.changedMembers).toEqual([oldBob]);
+    acceptIdentityChange(alice.profile, oldBob);
+    expect(loadGroup(alice.profile.db, group.groupId)!.changedMembers).toEqual([]);
+    expect(
+      thrownCode(() => queueGroupText(alice.profile, group.groupId, 'decided')),
+    ).toBeUndefined();
   }, 240_000);
 
   it("nothing from the new key counts as the old member's: its group message is refused and never stored", async () => {

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { flagMovedMember } from '../../../electron/core/groups/member-identity.ts';
 import { describe, expect, it } from 'vitest';
 import { createGroup } from '../../../electron/core/groups/group-ops.ts';
 import { queueGroupText } from '../../../electron/core/groups/group-queue.ts';
@@ -66,11 +67,12 @@ describe('a group summary', () => {
 
     // Bob's key changed and Alice has not decided (the state a genuine move notice leaves:
     // crypto/identity-move.ts): the member is flagged, the others are not.
-    alice.profile.commit(undefined, (db) =>
-      db
-        .prepare("UPDATE identities SET trust = 'changed' WHERE account_id = ?")
-        .run([bob.profile.account.accountId]),
-    );
+    alice.profile.commit(undefined, (db) => {
+      db.prepare("UPDATE identities SET trust = 'changed' WHERE account_id = ?").run([
+        bob.profile.account.accountId,
+      ]);
+      flagMovedMember(db, bob.profile.account.accountId);
+    });
     alice.profile.state.clearCache();
     expect(
       summary(alice.profile, created.groupId).members.map((m) => [m.name, m.identityChanged]),
