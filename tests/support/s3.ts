@@ -8,7 +8,7 @@ import S3rver from 's3rver';
 // for the relay's S3 blob store (relay/blobs/s3-store.ts). s3rver accepts any
 // credentials; these are passed the standard way (AWS_* variables) to relays.
 
-/** Credentials s3rver accepts (it checks none): the relay gets them as AWS_* variables. */
+/** The only credentials s3rver accepts: relays get them as the standard AWS_* variables. */
 export const TEST_S3_ENV = {
   AWS_ACCESS_KEY_ID: 'S3RVER',
   AWS_SECRET_ACCESS_KEY: 'S3RVER',
