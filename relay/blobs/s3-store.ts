@@ -4,11 +4,9 @@ import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
-  DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
-  PutObjectCommand,
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
@@ -22,6 +20,7 @@ import {
   vouchedTail,
 } from './s3-manifest.ts';
 import { log } from '../log.ts';
+import { absent, S3Objects, status } from './s3-objects.ts';
 import { BlobOffsetMismatch, type Appended, type BlobStore } from './store.ts';
 
 // Blob bytes in an S3-compatible bucket (docs/relay-operations.md#blobs), for
@@ -48,26 +47,16 @@ export interface S3BlobStoreOptions {
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
 }
 
-function status(error: unknown): number | undefined {
-  const metadata: unknown = error instanceof Error ? Reflect.get(error, '$metadata') : undefined;
-  const code: unknown =
-    typeof metadata === 'object' && metadata !== null
-      ? Reflect.get(metadata, 'httpStatusCode')
-      : undefined;
-  return typeof code === 'number' ? code : undefined;
-}
-
-function absent(error: unknown): boolean {
-  const name = error instanceof Error ? error.name : '';
-  return status(error) === 404 || name === 'NoSuchKey' || name === 'NoSuchUpload';
-}
-
 /** Blobs as multipart uploads in one bucket. */
 export class S3BlobStore implements BlobStore {
+  private readonly objects: S3Objects;
+
   private constructor(
     private readonly client: S3Client,
     private readonly bucket: string,
-  ) {}
+  ) {
+    this.objects = new S3Objects(client, bucket);
+  }
 
   /** A client for the bucket, checked to be reachable (HeadBucket) before the relay listens. */
   static async open(options: S3BlobStoreOptions): Promise<S3BlobStore> {
@@ -97,7 +86,7 @@ export class S3BlobStore implements BlobStore {
   async size(key: string): Promise<number> {
     const manifest = await this.manifest(key);
     if (manifest !== undefined) {
-      const tail = vouchedTail(manifest, await this.get(this.tailKey(key)));
+      const tail = vouchedTail(manifest, await this.objects.get(this.tailKey(key)));
       return partBytes(manifest) + (tail?.length ?? 0);
     }
     try {
@@ -122,7 +111,7 @@ export class S3BlobStore implements BlobStore {
       if (size !== offset) throw new BlobOffsetMismatch(size);
       return { offset, overflowed: false };
     }
-    const vouched = vouchedTail(manifest, await this.get(this.tailKey(key)));
+    const vouched = vouchedTail(manifest, await this.objects.get(this.tailKey(key)));
     const tail = vouched ?? Buffer.alloc(0);
     const durable = partBytes(manifest) + tail.length;
     if (durable !== offset) throw new BlobOffsetMismatch(durable);
@@ -166,7 +155,7 @@ export class S3BlobStore implements BlobStore {
     if (position !== offset || vouched === undefined) {
       // The tail object first, then the manifest: a crash in between leaves a
       // manifest whose tail is a prefix of the object (or an older, empty one).
-      if (rest.length > 0) await this.put(this.tailKey(key), rest);
+      if (rest.length > 0) await this.objects.put(this.tailKey(key), rest);
       manifest = { ...manifest, tail: rest.length, tailSha256: sha256Hex(rest) };
       await this.writeManifest(key, manifest);
     }
@@ -177,7 +166,7 @@ export class S3BlobStore implements BlobStore {
     const manifest = await this.manifest(key);
     // Finished before (a crash after completing, before the relay marked the row).
     if (manifest === undefined) return;
-    const tail = vouchedTail(manifest, await this.get(this.tailKey(key)));
+    const tail = vouchedTail(manifest, await this.objects.get(this.tailKey(key)));
     if (tail === undefined) throw new Error('the blob tail does not match its manifest');
     const parts = manifest.parts.map((part) => ({ PartNumber: part.number, ETag: part.etag }));
     // The last part may be short (or empty, for a blob whose size is a multiple of a part and has none).
@@ -193,8 +182,8 @@ export class S3BlobStore implements BlobStore {
         MultipartUpload: { Parts: parts },
       }),
     );
-    await this.remove(this.tailKey(key));
-    await this.remove(this.manifestKey(key));
+    await this.objects.remove(this.tailKey(key));
+    await this.objects.remove(this.manifestKey(key));
   }
 
   read(key: string, start: number, end: number): Readable {
@@ -242,10 +231,10 @@ export class S3BlobStore implements BlobStore {
         else if (!absent(error)) throw error;
       }
     }
-    await this.remove(this.object(key));
-    await this.remove(this.tailKey(key));
+    await this.objects.remove(this.object(key));
+    await this.objects.remove(this.tailKey(key));
     // The manifest last: until it is gone, a retried delete still finds the upload id.
-    await this.remove(this.manifestKey(key));
+    await this.objects.remove(this.manifestKey(key));
   }
 
   private async uploadPart(key: string, manifest: Manifest, bytes: Buffer): Promise<Manifest> {
@@ -281,47 +270,14 @@ export class S3BlobStore implements BlobStore {
   }
 
   private async manifest(key: string): Promise<Manifest | undefined> {
-    const bytes = await this.get(this.manifestKey(key));
+    const bytes = await this.objects.get(this.manifestKey(key));
     return bytes === undefined
       ? undefined
       : manifestSchema.parse(JSON.parse(bytes.toString('utf8')));
   }
 
   private async writeManifest(key: string, manifest: Manifest): Promise<void> {
-    await this.put(this.manifestKey(key), Buffer.from(JSON.stringify(manifest)));
-  }
-
-  private async get(objectKey: string): Promise<Buffer | undefined> {
-    try {
-      const got = await this.client.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: objectKey }),
-      );
-      return got.Body === undefined
-        ? Buffer.alloc(0)
-        : Buffer.from(await got.Body.transformToByteArray());
-    } catch (error) {
-      if (absent(error)) return undefined;
-      throw error;
-    }
-  }
-
-  private async put(objectKey: string, bytes: Buffer): Promise<void> {
-    await this.client.send(
-      new PutObjectCommand({
-        Bucket: this.bucket,
-        Key: objectKey,
-        Body: bytes,
-        ContentLength: bytes.length,
-      }),
-    );
-  }
-
-  private async remove(objectKey: string): Promise<void> {
-    try {
-      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: objectKey }));
-    } catch (error) {
-      if (!absent(error)) throw error;
-    }
+    await this.objects.put(this.manifestKey(key), Buffer.from(JSON.stringify(manifest)));
   }
 
   // Keys come from our own database, but a damaged row must not name another object.

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PART_BYTES } from '../../../relay/blobs/s3-manifest.ts';
 import { S3BlobStore } from '../../../relay/blobs/s3-store.ts';
@@ -132,7 +132,8 @@ describe('S3BlobStore', () => {
           : damage === 'shorter'
             ? bytes.subarray(PART_BYTES, PART_BYTES + 10)
             : randomBytes(5000);
-      if (body === undefined) await store['remove'](tailKey);
+      if (body === undefined)
+        await s3.client.send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: tailKey }));
       else
         await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: tailKey, Body: body }));
       // Never the damaged bytes: the durable size is the parts, and the upload resumes there.
