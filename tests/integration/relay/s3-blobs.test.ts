@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PART_BYTES } from '../../../relay/blobs/s3-manifest.ts';
 import {
@@ -104,6 +105,29 @@ describe('blobs in an S3-compatible bucket', () => {
       204,
     );
     expect((await blobRequest(relay.port, 'GET', blob.blobId)).body.equals(bytes)).toBe(true);
+  });
+
+  it('reports only the durable parts when the tail object was truncated behind its back, never its bytes', async () => {
+    const { url, port } = relay;
+    const bytes = randomBytes(PART_BYTES + 5000);
+    const blob = await createBlobAs(url, newDevice(), bytes.length + 1);
+    const before = new Set(await s3.keys());
+    expect((await patch(port, blob, 0, bytes)).status).toBe(204);
+    const tails = (await s3.keys()).filter((key) => !before.has(key) && key.endsWith('/tail'));
+    expect(tails).toHaveLength(1);
+    await s3.client.send(
+      new PutObjectCommand({
+        Bucket: s3.bucket,
+        Key: tails[0],
+        Body: bytes.subarray(PART_BYTES, PART_BYTES + 10),
+      }),
+    );
+    expect(await uploadOffset(port, blob)).toBe(PART_BYTES);
+    // The client resends from the durable offset; the finished blob is exactly what it sent.
+    const rest = Buffer.concat([bytes.subarray(PART_BYTES), randomBytes(1)]);
+    expect((await patch(port, blob, PART_BYTES, rest)).status).toBe(204);
+    const whole = await blobRequest(port, 'GET', blob.blobId);
+    expect(whole.body.equals(Buffer.concat([bytes, rest.subarray(rest.length - 1)]))).toBe(true);
   });
 
   it('sweeps expired blobs: the finished object, the tail and manifest of an unfinished upload', async () => {
