@@ -130,6 +130,32 @@ describe('blobs in an S3-compatible bucket', () => {
     expect(whole.body.equals(Buffer.concat([bytes, rest.subarray(rest.length - 1)]))).toBe(true);
   });
 
+  it('answers 500 for an upload whose manifest was damaged, and writes nothing for it', async () => {
+    const { url, port } = relay;
+    const blob = await createBlobAs(url, newDevice(), 2000);
+    const before = new Set(await s3.keys());
+    expect((await patch(port, blob, 0, randomBytes(1000))).status).toBe(204);
+    // The PATCH wrote this blob's first tail: its manifest is next to it.
+    const tail = (await s3.keys()).find((key) => !before.has(key) && key.endsWith('/tail'));
+    const manifest = tail?.replace(/tail$/, 'manifest');
+    expect(manifest).toMatch(/^uploads\/[0-9a-f]{32}\/manifest$/);
+    await s3.client.send(
+      new PutObjectCommand({
+        Bucket: s3.bucket,
+        Key: manifest,
+        Body: '{"uploadId":"x","parts":[],"tail":99999999}',
+      }),
+    );
+    const keys = await s3.keys();
+    expect(
+      (await blobRequest(port, 'HEAD', blob.blobId, { headers: tusHeaders(blob.uploadToken) }))
+        .status,
+    ).toBe(500);
+    expect((await patch(port, blob, 1000, randomBytes(1000))).status).toBe(500);
+    expect(await s3.keys()).toEqual(keys);
+    expect(relay.output()).not.toContain(blob.blobId);
+  });
+
   it('sweeps expired blobs: the finished object, the tail and manifest of an unfinished upload', async () => {
     const own = await startTestS3();
     const expiring = await startRelayProcess(relayDataDir(), {
