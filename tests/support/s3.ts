@@ -24,14 +24,19 @@ export interface TestS3 {
   readonly relayArgs: readonly string[];
   /** Every object key in the bucket. */
   keys(): Promise<string[]>;
+  /** Stops the server, keeping its files: requests fail until `resume`. */
+  pause(): Promise<void>;
+  /** Starts it again on the same port over the same files. */
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
 /** Starts s3rver on a free loopback port with an empty bucket. */
 export async function startTestS3(): Promise<TestS3> {
   const directory = mkdtempSync(join(tmpdir(), 'sotto-s3-'));
-  const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory });
+  let server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory });
   const { port } = await server.run();
+  let running = true;
   const endpoint = `http://127.0.0.1:${port}`;
   const bucket = 'sotto-blobs';
   const client = new S3Client({
@@ -53,9 +58,18 @@ export async function startTestS3(): Promise<TestS3> {
       const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
       return (listed.Contents ?? []).map((object) => object.Key ?? '').sort();
     },
+    async pause() {
+      await server.close();
+      running = false;
+    },
+    async resume() {
+      server = new S3rver({ port, address: '127.0.0.1', silent: true, directory });
+      await server.run();
+      running = true;
+    },
     async stop() {
       client.destroy();
-      await server.close();
+      if (running) await server.close();
       rmSync(directory, { recursive: true, force: true });
     },
   };

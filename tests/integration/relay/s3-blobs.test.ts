@@ -156,6 +156,32 @@ describe('blobs in an S3-compatible bucket', () => {
     expect(relay.output()).not.toContain(blob.blobId);
   });
 
+  it('answers 500 while the S3 server is down, and resumes from the durable offset once it is back', async () => {
+    const own = await startTestS3();
+    const node = await startRelayProcess(relayDataDir(), {
+      args: [...own.relayArgs],
+      env: TEST_S3_ENV,
+    });
+    try {
+      const bytes = randomBytes(2 * MIB);
+      const blob = await createBlobAs(node.url, newDevice(), bytes.length);
+      expect((await patch(node.port, blob, 0, bytes.subarray(0, MIB))).status).toBe(204);
+      await own.pause();
+      expect((await patch(node.port, blob, MIB, bytes.subarray(MIB))).status).toBe(500);
+      const head = await blobRequest(node.port, 'HEAD', blob.blobId, {
+        headers: tusHeaders(blob.uploadToken),
+      });
+      expect(head.status).toBe(500);
+      await own.resume();
+      expect(await uploadOffset(node.port, blob)).toBe(MIB);
+      expect((await patch(node.port, blob, MIB, bytes.subarray(MIB))).status).toBe(204);
+      expect((await blobRequest(node.port, 'GET', blob.blobId)).body.equals(bytes)).toBe(true);
+    } finally {
+      expect(await node.stop()).toBe(0);
+      await own.stop();
+    }
+  });
+
   it('sweeps expired blobs: the finished object, the tail and manifest of an unfinished upload', async () => {
     const own = await startTestS3();
     const expiring = await startRelayProcess(relayDataDir(), {
