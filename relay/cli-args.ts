@@ -56,6 +56,14 @@ Options:
   --upgrade-timeout-ms N            TCP connection to complete upgrade request (default 5000)
   --blob-dir DIR         where attachment blobs live (default DATA/blobs with --data; without
                          it a --database node serves no blobs): docs/relay-operations.md#blobs
+  --blob-s3-bucket NAME  keep blobs in this S3-compatible bucket instead of a directory (nodes
+                         that share no disk; not with --blob-dir): docs/relay-operations.md#blobs
+  --blob-s3-endpoint URL the S3-compatible server (default: AWS S3 of --blob-s3-region)
+  --blob-s3-region NAME  the bucket's region (default us-east-1)
+  --blob-s3-path-style   address the bucket as ENDPOINT/BUCKET (most S3-compatible servers);
+                         credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or the
+                         SDK's usual chain), or blob-s3-access-key-id and
+                         blob-s3-secret-access-key in the --config file (never as flags)
   --max-blob-bytes N     largest blob accepted (default ${MAX_BLOB_BYTES}: a 100 MiB attachment)
   --blob-quota-bytes N   declared bytes of unexpired blobs per account (default 1073741824)
   --blob-idle-timeout-ms N          a blob request's socket may be idle this long (default 30000)
@@ -111,6 +119,16 @@ const argsSchema = z
     'handshake-timeout-ms': count(100, 600_000).default(10_000),
     'upgrade-timeout-ms': count(100, 600_000).default(5_000),
     'blob-dir': z.string().min(1).optional(),
+    'blob-s3-bucket': z.string().min(3).max(63).optional(),
+    'blob-s3-endpoint': z.url({ protocol: /^https?$/ }).optional(),
+    'blob-s3-region': z.string().min(1).max(64).default('us-east-1'),
+    // A flag or JSON true; "true"/"false" from SOTTO_RELAY_BLOB_S3_PATH_STYLE.
+    'blob-s3-path-style': z
+      .union([z.boolean(), z.enum(['true', 'false']).transform((text) => text === 'true')])
+      .default(false),
+    // The --config file only: a secret on the command line is visible to every local user (ps).
+    'blob-s3-access-key-id': z.string().min(1).optional(),
+    'blob-s3-secret-access-key': z.string().min(1).optional(),
     'max-blob-bytes': count(1, Number.MAX_SAFE_INTEGER).default(MAX_BLOB_BYTES),
     'blob-quota-bytes': count(1, Number.MAX_SAFE_INTEGER).default(1024 * 1024 * 1024),
     'blob-idle-timeout-ms': count(100, 600_000).default(30_000),
@@ -124,7 +142,24 @@ const argsSchema = z
   })
   .refine((args) => (args.data === undefined) !== (args.database === undefined), {
     message: 'give one store: --data DIR or --database URL',
-  });
+  })
+  .refine((args) => args['blob-dir'] === undefined || args['blob-s3-bucket'] === undefined, {
+    message: 'give one blob store: --blob-dir DIR or --blob-s3-bucket NAME',
+  })
+  .refine(
+    (args) =>
+      args['blob-s3-bucket'] !== undefined ||
+      (args['blob-s3-endpoint'] === undefined &&
+        args['blob-s3-access-key-id'] === undefined &&
+        !args['blob-s3-path-style']),
+    { message: 'the --blob-s3-* settings need --blob-s3-bucket' },
+  )
+  .refine(
+    (args) =>
+      (args['blob-s3-access-key-id'] === undefined) ===
+      (args['blob-s3-secret-access-key'] === undefined),
+    { message: 'blob-s3-access-key-id and blob-s3-secret-access-key go together' },
+  );
 
 /** The parsed command line. */
 export type RelayArgs = z.infer<typeof argsSchema>;
@@ -151,6 +186,10 @@ export function parseCommandLine(): RelayArgs | 'help' {
       'handshake-timeout-ms': text,
       'upgrade-timeout-ms': text,
       'blob-dir': text,
+      'blob-s3-bucket': text,
+      'blob-s3-endpoint': text,
+      'blob-s3-region': text,
+      'blob-s3-path-style': { type: 'boolean' },
       'max-blob-bytes': text,
       'blob-quota-bytes': text,
       'blob-idle-timeout-ms': text,
@@ -195,11 +234,19 @@ function configFile(path: string | undefined): Record<string, unknown> {
   );
 }
 
-/** SOTTO_RELAY_<NAME> for each option (SOTTO_RELAY_DATABASE_URL for --database); `budget` and `trust-proxy` are file or flag only. */
+// File or flag only: lists, a flag, and S3 keys (AWS_ACCESS_KEY_ID... are their variables).
+const NOT_IN_ENVIRONMENT = new Set([
+  'budget',
+  'trust-proxy',
+  'blob-s3-access-key-id',
+  'blob-s3-secret-access-key',
+]);
+
+/** SOTTO_RELAY_<NAME> for each option (SOTTO_RELAY_DATABASE_URL for --database) but NOT_IN_ENVIRONMENT. */
 function environment(names: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of names) {
-    if (name === 'budget' || name === 'trust-proxy') continue;
+    if (NOT_IN_ENVIRONMENT.has(name)) continue;
     const variable = `SOTTO_RELAY_${name === 'database' ? 'DATABASE_URL' : name.toUpperCase().replace(/-/g, '_')}`;
     const value = process.env[variable];
     if (value !== undefined && value !== '') out[name] = value;

@@ -74,8 +74,38 @@ async function openStorage(dataDir: string): Promise<RelayStorage> {
   }
 }
 
-/** The blob directory (--blob-dir, else DATA/blobs); exits 1 if it cannot be made. */
+/** The S3 bucket (--blob-s3-*); exits 1, naming only the error, if it cannot be reached. */
+async function openS3Blobs(args: RelayArgs, bucket: string): Promise<BlobStore> {
+  // Loaded only here: the AWS SDK is large (and warns about old Node versions at import).
+  const { S3BlobStore } = await import('./blobs/s3-store.ts');
+  const [accessKeyId, secretAccessKey] = [
+    args['blob-s3-access-key-id'],
+    args['blob-s3-secret-access-key'],
+  ];
+  try {
+    return await S3BlobStore.open({
+      bucket,
+      region: args['blob-s3-region'],
+      pathStyle: args['blob-s3-path-style'],
+      ...(args['blob-s3-endpoint'] === undefined ? {} : { endpoint: args['blob-s3-endpoint'] }),
+      ...(accessKeyId === undefined || secretAccessKey === undefined
+        ? {}
+        : { credentials: { accessKeyId, secretAccessKey } }),
+    });
+  } catch (error) {
+    // The SDK's error names (NotFound, CredentialsProviderError…) carry no secret; messages might.
+    const name = error instanceof Error ? error.name : 'error';
+    process.stderr.write(
+      `sotto-relay: cannot reach the S3 bucket (${errorCode(error) === 'error' ? name : errorCode(error)})\n`,
+    );
+    process.exit(1);
+  }
+}
+
+/** The blob store: --blob-s3-bucket, else the directory --blob-dir or DATA/blobs; exits 1 if it cannot be opened. */
 async function openBlobs(args: RelayArgs): Promise<BlobStore | undefined> {
+  const bucket = args['blob-s3-bucket'];
+  if (bucket !== undefined) return openS3Blobs(args, bucket);
   const dir = args['blob-dir'] ?? (args.data === undefined ? undefined : join(args.data, 'blobs'));
   if (dir === undefined) return undefined;
   const { FileBlobStore } = await import('./blobs/fs-store.ts');
