@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../../support/blob-http.ts';
 import { selfSigned } from '../../../support/certificates.ts';
 import { freePort, startTestPostgres, type TestPostgres } from '../../../support/postgres.ts';
 import { registeredDevice, relayDataDir } from '../../../support/relay-client.ts';
@@ -119,7 +120,11 @@ describe('two relay nodes over one PostgreSQL behind a TLS-terminating proxy', (
     );
     // bob's connection is routed first, the sender's after it.
     await routedSince(routed);
-    await sendStream(() => [proxy.url], bob.device, bob.token, 0, STREAM, trust);
+    await sendStream(() => [proxy.url], bob.device, bob.token, 0, STREAM / 2, trust);
+    // The second half only once the drain closed bob's first connection: on an idle machine the
+    // whole stream could otherwise arrive on it before the drain, and no reconnect would happen.
+    await waitFor(() => closeCodes.includes(1001), 'the drain to close the connection', 60_000);
+    await sendStream(() => [proxy.url], bob.device, bob.token, STREAM / 2, STREAM, trust);
     const received = await receiving;
     expect(draining).toBeDefined();
     // The drained node exited cleanly, having told its clients to go elsewhere (1001).
