@@ -61,20 +61,29 @@ export function groupMessagesPage(db: Sql, ref: number, limit: number): GroupHis
        LEFT JOIN group_members gm ON gm.group_ref = m.group_ref AND gm.account_id = m.sender_account
        WHERE m.group_ref = ? ORDER BY m.sent_at DESC, m.id DESC LIMIT ?`,
     )
-    .all<{
-      id: number;
-      uuid: string;
-      outgoing: number;
-      sender_account: AccountId;
-      display_name: string | null;
-      sent_at: number;
-      received_at: number;
-      body: string;
-      status: GroupHistoryMessage['status'];
-      delivered: number;
-      recipients: number;
-    }>([ref, limit]);
+    .all<GroupMessageRow & { delivered: number; recipients: number }>([ref, limit]);
   return rows.map((r) => ({
+    ...groupMessageOf(r),
+    ...(r.outgoing === 1 ? { delivered: { count: r.delivered, of: r.recipients } } : {}),
+  }));
+}
+
+/** The columns of a group message row with its sender's name, as history and search select them. */
+export type GroupMessageRow = {
+  readonly id: number;
+  readonly uuid: string;
+  readonly outgoing: number;
+  readonly sender_account: AccountId;
+  readonly display_name: string | null;
+  readonly sent_at: number;
+  readonly received_at: number;
+  readonly body: string;
+  readonly status: GroupHistoryMessage['status'];
+};
+
+/** A selected group message row as the history shows it. */
+export function groupMessageOf(r: GroupMessageRow): GroupHistoryMessage {
+  return {
     id: r.id,
     uuid: r.uuid,
     outgoing: r.outgoing === 1,
@@ -84,8 +93,7 @@ export function groupMessagesPage(db: Sql, ref: number, limit: number): GroupHis
     receivedAt: r.received_at,
     body: r.body,
     status: r.status,
-    ...(r.outgoing === 1 ? { delivered: { count: r.delivered, of: r.recipients } } : {}),
-  }));
+  };
 }
 
 /** Per-member delivery of one outgoing group message. */

@@ -1,8 +1,7 @@
-import type { AccountId } from '../../../shared/protocol/account-id.ts';
 import { toBase64 } from '../../../shared/protocol/encoding.ts';
 import type { Sql } from '../db/sqlite.ts';
 import { toFtsQuery } from '../history/history.ts';
-import type { GroupHistoryMessage } from './group-history.ts';
+import { type GroupHistoryMessage, type GroupMessageRow, groupMessageOf } from './group-history.ts';
 
 // Full-text search over group messages (index `group_messages_fts`,
 // migration 0010; same tokenizer and query rules as 1:1 search), so search
@@ -29,30 +28,6 @@ export function searchGroupMessages(db: Sql, input: string, limit = 50): GroupSe
        LEFT JOIN group_members gm ON gm.group_ref = m.group_ref AND gm.account_id = m.sender_account
        ORDER BY m.id DESC`,
     )
-    .all<{
-      id: number;
-      uuid: string;
-      outgoing: number;
-      sender_account: AccountId;
-      display_name: string | null;
-      sent_at: number;
-      received_at: number;
-      body: string;
-      status: GroupHistoryMessage['status'];
-      group_id: Uint8Array<ArrayBuffer>;
-      title: string;
-    }>([query, limit])
-    .map((r) => ({
-      id: r.id,
-      uuid: r.uuid,
-      outgoing: r.outgoing === 1,
-      senderAccount: r.sender_account,
-      senderName: r.display_name,
-      sentAt: r.sent_at,
-      receivedAt: r.received_at,
-      body: r.body,
-      status: r.status,
-      groupId: toBase64(r.group_id),
-      groupTitle: r.title,
-    }));
+    .all<GroupMessageRow & { group_id: Uint8Array<ArrayBuffer>; title: string }>([query, limit])
+    .map((r) => ({ ...groupMessageOf(r), groupId: toBase64(r.group_id), groupTitle: r.title }));
 }
