@@ -23,11 +23,7 @@ const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 /** Waits (on progress, 60 s budget) until the proxy routed a connection after the first `count`. */
 async function routedSince(count: number): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (proxy.routes.length <= count) {
-    if (Date.now() > deadline) throw new Error('the proxy routed no connection');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await waitFor(() => proxy.routes.length > count, 'the proxy to route a connection', 60_000);
 }
 
 let postgres: TestPostgres;
