@@ -8,12 +8,12 @@ import { loadGroup } from '../../../electron/core/groups/group-store.ts';
 import { acceptMemberChange } from '../../../electron/core/groups/member-identity.ts';
 import type { Profile } from '../../../electron/core/profile/profile.ts';
 import { rejectedCode, thrownCode } from '../../support/errors.ts';
-import { methods, type MethodName, type MethodOutput } from '../../../shared/ipc/contract.ts';
 import { createCoreService } from '../../../electron/core/service/app-service.ts';
 import type { CoreService } from '../../../electron/core/service/types.ts';
 import { SyncEngine } from '../../../electron/core/sync/engine.ts';
 import { befriend, type Person, person, settle } from '../../support/group-world.ts';
 import { TEST_KDF, tempDir } from '../../support/profiles.ts';
+import { callService } from '../../support/service-call.ts';
 
 // A member whose identity key changes is a different account (issue 12 §1):
 // when their contact moves (a signed `moved` notice), every group they are
@@ -28,13 +28,7 @@ afterEach(async () => {
   for (const engine of engines.splice(0)) await engine.close();
 });
 
-function call<M extends MethodName>(
-  service: CoreService,
-  method: M,
-  input: unknown = {},
-): Promise<MethodOutput<M>> {
-  return service.call(method, methods[method].input.parse(input) as never);
-}
+const call = callService;
 
 function bodies(profile: Profile, groupId: string): string[] {
   const group = loadGroup(profile.db, groupId);

@@ -1,14 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { methods, type MethodName, type MethodOutput } from '../../../shared/ipc/contract.ts';
+import { methods } from '../../../shared/ipc/contract.ts';
 import { createCoreService } from '../../../electron/core/service/app-service.ts';
-import type { CallContext, CoreService } from '../../../electron/core/service/types.ts';
+import type { CoreService } from '../../../electron/core/service/types.ts';
 import { profileInvite } from '../../../electron/core/profile/invite.ts';
 import { testBytes, testFile } from '../../support/attachment-relays.ts';
 import { rejectedCode } from '../../support/errors.ts';
 import { person } from '../../support/group-world.ts';
 import { TEST_KDF, tempDir } from '../../support/profiles.ts';
+import { callService } from '../../support/service-call.ts';
 
 // The `attachments:*` methods over a real core (what the app's attachment UI
 // will call): inputs parsed by the contract's schemas, files chosen "in main".
@@ -18,15 +19,7 @@ afterEach(async () => {
   await Promise.all(services.splice(0).map((s) => s.close()));
 });
 
-function call<M extends MethodName>(
-  service: CoreService,
-  method: M,
-  input: unknown = {},
-  context?: CallContext,
-): Promise<MethodOutput<M>> {
-  const parsed = methods[method].input.parse(input);
-  return service.call(method, parsed as never, context);
-}
+const call = callService;
 
 describe('attachments through the service', () => {
   it('sends the chosen file, lists it, saves it to the chosen file; refuses calls without a file or with a stranger id', async () => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { methods, type MethodName, type MethodOutput } from '../../../shared/ipc/contract.ts';
+import { methods } from '../../../shared/ipc/contract.ts';
 import { formatInvite } from '../../../shared/protocol/invite.ts';
 import { toBase64 } from '../../../shared/protocol/encoding.ts';
 import { ownDeliveryToken, type Profile } from '../../../electron/core/index.ts';
@@ -7,6 +7,7 @@ import { createCoreService } from '../../../electron/core/service/app-service.ts
 import type { CoreService } from '../../../electron/core/service/types.ts';
 import { rejectedCode } from '../../support/errors.ts';
 import { newProfile, TEST_KDF, TEST_RELAY_ID, tempDir } from '../../support/profiles.ts';
+import { callService } from '../../support/service-call.ts';
 
 // The service's contact methods over a real core, offline (sync: false): what
 // the app's Add contact, Block and Unblock and its composer meet.
@@ -29,14 +30,7 @@ async function app(): Promise<CoreService> {
 }
 
 /** Calls a method with its input parsed by the contract's schema, as main does. */
-function call<M extends MethodName>(
-  service: CoreService,
-  method: M,
-  input: unknown = {},
-): Promise<MethodOutput<M>> {
-  const parsed = methods[method].input.parse(input);
-  return service.call(method, parsed as never);
-}
+const call = callService;
 
 function inviteOf(profile: Profile): string {
   return formatInvite({

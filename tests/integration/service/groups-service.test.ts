@@ -1,12 +1,13 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { methods, type MethodName, type MethodOutput } from '../../../shared/ipc/contract.ts';
+import { methods } from '../../../shared/ipc/contract.ts';
 import { createCoreService } from '../../../electron/core/service/app-service.ts';
 import type { CoreService } from '../../../electron/core/service/types.ts';
 import { profileInvite } from '../../../electron/core/profile/invite.ts';
 import { rejectedCode } from '../../support/errors.ts';
 import { person } from '../../support/group-world.ts';
 import { TEST_KDF, tempDir } from '../../support/profiles.ts';
+import { callService } from '../../support/service-call.ts';
 
 // The `groups:*` methods over a real core (what the app's group UI will
 // call): inputs parsed by the contract's schemas, as main does.
@@ -16,14 +17,7 @@ afterEach(async () => {
   await Promise.all(services.splice(0).map((s) => s.close()));
 });
 
-function call<M extends MethodName>(
-  service: CoreService,
-  method: M,
-  input: unknown = {},
-): Promise<MethodOutput<M>> {
-  const parsed = methods[method].input.parse(input);
-  return service.call(method, parsed as never);
-}
+const call = callService;
 
 describe('groups through the service', () => {
   it('creates a group from contacts, sends, renames, lists; refuses what the rules refuse', async () => {

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { methods, type MethodName, type MethodOutput } from '../../../shared/ipc/contract.ts';
 import { createCoreService } from '../../../electron/core/service/app-service.ts';
 import type { CoreService } from '../../../electron/core/service/types.ts';
 import {
@@ -14,6 +13,7 @@ import { resetIdentity } from '../../../electron/core/crypto/identity-reset.ts';
 import { takeBundle } from '../../../shared/protocol/keys.ts';
 import { rejectedCode } from '../../support/errors.ts';
 import { flushOutbox, introduce, newProfile, tempDir, TEST_KDF } from '../../support/profiles.ts';
+import { callService } from '../../support/service-call.ts';
 
 // The service's identity methods over real profiles. Sync is off (no relay is
 // needed for these decisions); the profile is prepared in-process first.
@@ -24,13 +24,7 @@ afterEach(async () => {
   for (const service of services.splice(0)) await service.close();
 });
 
-function call<M extends MethodName>(
-  service: CoreService,
-  method: M,
-  input: unknown = {},
-): Promise<MethodOutput<M>> {
-  return service.call(method, methods[method].input.parse(input) as never, {});
-}
+const call = callService;
 
 async function open(dir: string): Promise<CoreService> {
   const service = createCoreService({ profileDir: dir, kdfCost: TEST_KDF, sync: false });
