@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { PassThrough, Readable } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -34,6 +35,10 @@ import { BlobOffsetMismatch, type Appended, type BlobStore } from './store.ts';
 // as the last part and completes the upload.
 
 const KEY = /^[0-9a-f]{32}$/;
+
+/** Reads of a manifest before a torn or failed one is an error (see `manifest`). */
+const MANIFEST_READS = 5;
+const MANIFEST_RETRY_MS = 20;
 
 /** Where the bucket is and how to reach it. */
 export interface S3BlobStoreOptions {
@@ -269,11 +274,24 @@ export class S3BlobStore implements BlobStore {
     return sent.ETag;
   }
 
+  /**
+   * The upload's manifest. S3 replaces an object atomically, but some
+   * S3-compatible servers (s3rver among them) rewrite it in place, so a read
+   * racing another node's write can see a torn object or fail: read again, a
+   * bounded number of times, before giving up.
+   */
   private async manifest(key: string): Promise<Manifest | undefined> {
-    const bytes = await this.objects.get(this.manifestKey(key));
-    return bytes === undefined
-      ? undefined
-      : manifestSchema.parse(JSON.parse(bytes.toString('utf8')));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const bytes = await this.objects.get(this.manifestKey(key));
+        return bytes === undefined
+          ? undefined
+          : manifestSchema.parse(JSON.parse(bytes.toString('utf8')));
+      } catch (error) {
+        if (attempt === MANIFEST_READS) throw error;
+        await delay(MANIFEST_RETRY_MS * attempt);
+      }
+    }
   }
 
   private async writeManifest(key: string, manifest: Manifest): Promise<void> {
