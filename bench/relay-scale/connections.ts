@@ -43,10 +43,31 @@ export interface HeldConnections {
   readonly idle: Percentiles;
   readonly loaded: Percentiles;
   readonly cpu: PhaseCpu;
+  /** Only with BENCH_SCALE_TRACE_GC=1. */
+  readonly gc: GcPauses | undefined;
   /** Node RSS growth per connection, in KiB. */
   readonly kibPerConnection: number;
   readonly fileLimits: { readonly bench: number | undefined; readonly node: number | undefined };
   readonly failures: ReadonlyMap<string, number>;
+}
+
+/** GC pauses of the node during the measured phase (BENCH_SCALE_TRACE_GC=1 runs it with --trace-gc). */
+export interface GcPauses {
+  readonly count: number;
+  readonly totalMs: number;
+  readonly maxMs: number;
+}
+
+/** Pause times of the `--trace-gc` lines in `output` ("Scavenge 12.1 (13.0) -> 11.2 (14.0) MB, 1.23 / 0.00 ms"). */
+function gcPauses(output: string): GcPauses {
+  const pauses = [
+    ...output.matchAll(/(?:Scavenge|Mark-Compact|Mark-sweep)[^\n]*?MB, ([\d.]+) \//g),
+  ].map((match) => Number(match[1]));
+  return {
+    count: pauses.length,
+    totalMs: pauses.reduce((sum, ms) => sum + ms, 0),
+    maxMs: pauses.length > 0 ? Math.max(...pauses) : 0,
+  };
 }
 
 /** Files each side is raised to: the sockets plus headroom for the node's database pool and logs. */
@@ -88,8 +109,9 @@ export async function heldOnOneNode(
   const database = await postgres.createDatabase();
   useRelayStore(() => Promise.resolve(['--database', database]));
   raiseFileLimit(process.pid, FILE_LIMIT);
+  const traceGc = process.env['BENCH_SCALE_TRACE_GC'] === '1';
   const node = await startRelayProcess(tempDir(), {
-    env: { SOTTO_RELAY_LOG: 'warn' },
+    env: { SOTTO_RELAY_LOG: 'warn', ...(traceGc ? { NODE_OPTIONS: '--trace-gc' } : {}) },
     args: THROUGHPUT_ARGS,
   });
   raiseFileLimit(node.pid, FILE_LIMIT);
@@ -107,6 +129,7 @@ export async function heldOnOneNode(
     const openSeconds = (performance.now() - started) / 1000;
     clients = [...clients, ...opened.clients];
     const after = rssKiB(node.pid);
+    const traced = node.output().length;
     const [latencies, cpu] = await withCpu(node.pid, () =>
       deliveryLatencies(clients, sender, plan),
     );
@@ -117,6 +140,7 @@ export async function heldOnOneNode(
       idle,
       loaded: percentiles(latencies),
       cpu,
+      gc: traceGc ? gcPauses(node.output().slice(traced)) : undefined,
       kibPerConnection: opened.clients.length > 0 ? (after - before) / opened.clients.length : 0,
       fileLimits,
       failures: opened.failures,

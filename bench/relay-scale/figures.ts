@@ -12,8 +12,12 @@ const SECTION = 'relay-scale';
 export function connectionFigures(held: HeldConnections): Metric[] {
   const failures = [...held.failures].map(([reason, n]) => `${n}× ${reason}`).join('; ');
   const note = `${held.ready}/${held.attempted} ready in ${held.openSeconds.toFixed(0)} s; open-file limits bench ${held.fileLimits.bench ?? '?'}, node ${held.fileLimits.node ?? '?'}${failures ? `; failures: ${failures}` : ''}`;
-  const { idle, loaded, cpu } = held;
-  const shares = `node ${(100 * cpu.node).toFixed(0)}% of a core, load generator (separate process) ${(100 * cpu.generator).toFixed(0)}%, load average ${cpu.loadAverage.toFixed(1)}`;
+  const { idle, loaded, cpu, gc } = held;
+  const gcNote =
+    gc === undefined
+      ? ''
+      : `; node GC meanwhile: ${gc.count} pauses, ${gc.totalMs.toFixed(0)} ms in all, longest ${gc.maxMs.toFixed(1)} ms`;
+  const shares = `node ${(100 * cpu.node).toFixed(0)}% of a core, load generator (separate process) ${(100 * cpu.generator).toFixed(0)}%, load average ${cpu.loadAverage.toFixed(1)}${gcNote}`;
   return [
     {
       section: SECTION,
