@@ -1,6 +1,11 @@
 import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import type { TestPostgres } from '../../tests/support/postgres.ts';
-import { startRelayProcess, useRelayStore } from '../../tests/support/relay-process.ts';
+import {
+  type RelayProcess,
+  startRelayProcess,
+  useRelayStore,
+} from '../../tests/support/relay-process.ts';
 import { percentile } from '../support/stats.ts';
 import { tempDir } from '../support/temp.ts';
 import { deliveryLatencies, openClients } from '../sync/connections.ts';
@@ -43,31 +48,40 @@ export interface HeldConnections {
   readonly idle: Percentiles;
   readonly loaded: Percentiles;
   readonly cpu: PhaseCpu;
-  /** Only with BENCH_SCALE_TRACE_GC=1. */
-  readonly gc: GcPauses | undefined;
+  /** Only with BENCH_SCALE_PROBE=1. */
+  readonly probe: NodeProbe | undefined;
   /** Node RSS growth per connection, in KiB. */
   readonly kibPerConnection: number;
   readonly fileLimits: { readonly bench: number | undefined; readonly node: number | undefined };
   readonly failures: ReadonlyMap<string, number>;
 }
 
-/** GC pauses of the node during the measured phase (BENCH_SCALE_TRACE_GC=1 runs it with --trace-gc). */
-export interface GcPauses {
-  readonly count: number;
-  readonly totalMs: number;
-  readonly maxMs: number;
+/** What the node-probe preload saw inside the node during the measured phase (BENCH_SCALE_PROBE=1). */
+export interface NodeProbe {
+  /** Event-loop delay percentiles and maximum, ms (monitorEventLoopDelay, 10 ms resolution). */
+  readonly loop: { readonly p50: number; readonly p99: number; readonly max: number };
+  /** GC pauses: how many, ms in all, the longest, and how many were major (mark-compact). */
+  readonly gc: {
+    readonly count: number;
+    readonly totalMs: number;
+    readonly maxMs: number;
+    readonly major: number;
+  };
 }
 
-/** Pause times of the `--trace-gc` lines in `output` ("Scavenge 12.1 (13.0) -> 11.2 (14.0) MB, 1.23 / 0.00 ms"). */
-function gcPauses(output: string): GcPauses {
-  const pauses = [
-    ...output.matchAll(/(?:Scavenge|Mark-Compact|Mark-sweep)[^\n]*?MB, ([\d.]+) \//g),
-  ].map((match) => Number(match[1]));
-  return {
-    count: pauses.length,
-    totalMs: pauses.reduce((sum, ms) => sum + ms, 0),
-    maxMs: pauses.length > 0 ? Math.max(...pauses) : 0,
-  };
+const PROBE = fileURLToPath(new URL('node-probe.mjs', import.meta.url));
+
+/** Asks the node's probe for what it saw since the last ask (SIGUSR2) and waits for its line. */
+async function readProbe(node: RelayProcess): Promise<NodeProbe> {
+  const seen = node.output().length;
+  process.kill(node.pid, 'SIGUSR2');
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const line = /^bench-probe (.*)$/m.exec(node.output().slice(seen));
+    if (line?.[1] !== undefined) return JSON.parse(line[1]) as NodeProbe;
+    if (Date.now() > deadline) throw new Error('the node probe did not answer');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 /** Files each side is raised to: the sockets plus headroom for the node's database pool and logs. */
@@ -109,9 +123,9 @@ export async function heldOnOneNode(
   const database = await postgres.createDatabase();
   useRelayStore(() => Promise.resolve(['--database', database]));
   raiseFileLimit(process.pid, FILE_LIMIT);
-  const traceGc = process.env['BENCH_SCALE_TRACE_GC'] === '1';
+  const probing = process.env['BENCH_SCALE_PROBE'] === '1';
   const node = await startRelayProcess(tempDir(), {
-    env: { SOTTO_RELAY_LOG: 'warn', ...(traceGc ? { NODE_OPTIONS: '--trace-gc' } : {}) },
+    env: { SOTTO_RELAY_LOG: 'warn', ...(probing ? { NODE_OPTIONS: `--import=${PROBE}` } : {}) },
     args: THROUGHPUT_ARGS,
   });
   raiseFileLimit(node.pid, FILE_LIMIT);
@@ -129,7 +143,7 @@ export async function heldOnOneNode(
     const openSeconds = (performance.now() - started) / 1000;
     clients = [...clients, ...opened.clients];
     const after = rssKiB(node.pid);
-    const traced = node.output().length;
+    if (probing) await readProbe(node);
     const [latencies, cpu] = await withCpu(node.pid, () =>
       deliveryLatencies(clients, sender, plan),
     );
@@ -140,7 +154,7 @@ export async function heldOnOneNode(
       idle,
       loaded: percentiles(latencies),
       cpu,
-      gc: traceGc ? gcPauses(node.output().slice(traced)) : undefined,
+      probe: probing ? await readProbe(node) : undefined,
       kibPerConnection: opened.clients.length > 0 ? (after - before) / opened.clients.length : 0,
       fileLimits,
       failures: opened.failures,

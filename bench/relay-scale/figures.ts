@@ -12,11 +12,11 @@ const SECTION = 'relay-scale';
 export function connectionFigures(held: HeldConnections): Metric[] {
   const failures = [...held.failures].map(([reason, n]) => `${n}× ${reason}`).join('; ');
   const note = `${held.ready}/${held.attempted} ready in ${held.openSeconds.toFixed(0)} s; open-file limits bench ${held.fileLimits.bench ?? '?'}, node ${held.fileLimits.node ?? '?'}${failures ? `; failures: ${failures}` : ''}`;
-  const { idle, loaded, cpu, gc } = held;
+  const { idle, loaded, cpu, probe } = held;
   const gcNote =
-    gc === undefined
+    probe === undefined
       ? ''
-      : `; node GC meanwhile: ${gc.count} pauses, ${gc.totalMs.toFixed(0)} ms in all, longest ${gc.maxMs.toFixed(1)} ms`;
+      : `; inside the node meanwhile: event-loop delay p50 ${probe.loop.p50.toFixed(1)} / p99 ${probe.loop.p99.toFixed(1)} / max ${probe.loop.max.toFixed(0)} ms, ${probe.gc.count} GC pauses (${probe.gc.major} major) ${probe.gc.totalMs.toFixed(0)} ms in all, longest ${probe.gc.maxMs.toFixed(1)} ms`;
   const shares = `node ${(100 * cpu.node).toFixed(0)}% of a core, load generator (separate process) ${(100 * cpu.generator).toFixed(0)}%, load average ${cpu.loadAverage.toFixed(1)}${gcNote}`;
   return [
     {
