@@ -58,7 +58,7 @@ export interface HeldConnections {
 
 /** What the node-probe preload saw inside the node during the measured phase (BENCH_SCALE_PROBE=1). */
 export interface NodeProbe {
-  /** Event-loop delay percentiles and maximum, ms (monitorEventLoopDelay, 10 ms resolution). */
+  /** Event-loop delay percentiles and maximum, ms (monitorEventLoopDelay at 10 ms resolution, less those 10 ms). */
   readonly loop: { readonly p50: number; readonly p99: number; readonly max: number };
   /** GC pauses: how many, ms in all, the longest, and how many were major (mark-compact). */
   readonly gc: {
