@@ -124,6 +124,24 @@ describe('pollMailboxes', () => {
     }
   });
 
+  it('2,500 connections (three reads of up to 1,000): exactly the three with mail are told, wherever they fall', async () => {
+    const storage = await PostgresRelayStorage.open(await postgres.createDatabase());
+    try {
+      const peers = Array.from({ length: 2_500 }, () => recorder(box()));
+      const withMail = [peers[0]!, peers[1_500]!, peers[2_499]!];
+      for (const { peer } of withMail) await store(storage, peer.loggedIn!, 1);
+      await pollMailboxes(
+        storage,
+        peers.map((p) => p.peer),
+      );
+      const told = peers.filter((p) => p.told.newest.length > 0);
+      expect(told).toEqual(withMail);
+      expect(peers.every((p) => p.told.arrived === 0 && p.told.newest.length <= 1)).toBe(true);
+    } finally {
+      await storage.close();
+    }
+  });
+
   it('a storage that fails the read: nothing thrown, nobody told (the next poll retries)', async () => {
     const storage = await PostgresRelayStorage.open(await postgres.createDatabase());
     await storage.close();
