@@ -9,11 +9,11 @@ import { BlobHttp } from './blobs/http.ts';
 import { sweepBlobs } from './blobs/sweep.ts';
 import { RelayBudgets } from './budgets.ts';
 import { RelayConnection } from './connection.ts';
+import { HeartbeatWheel } from './heartbeat-wheel.ts';
 import { log } from './log.ts';
 import { pollMailboxes } from './mailbox-poll.ts';
 import { metrics } from './metrics.ts';
 import { relaySettings, type RelayServerOptions, type RelaySettings } from './options.ts';
-import { HeartbeatWheel } from './heartbeat-wheel.ts';
 import { ConnectionRegistry } from './registry.ts';
 import { pollSliceOf } from './storage.ts';
 
