@@ -64,6 +64,8 @@ export default tseslint.config(
       'test-artifacts/**',
       'bin/**',
       'build/**/*.mjs',
+      // Preloads the bench puts into relay processes (plain Node, no TypeScript loader).
+      'bench/**/*.mjs',
       '.scratch/**',
       'relay-data/**',
       'bench/results/**',

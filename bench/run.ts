@@ -9,7 +9,7 @@ import { GROUPS, groupsSection } from './groups/section.ts';
 import { historySection } from './history/section.ts';
 import { receiveSection } from './receive/section.ts';
 import { sealedSection } from './sealed/section.ts';
-import { RELAY_SCALE, relayScaleSection } from './relay-scale/section.ts';
+import { RELAY_SCALE, relayConnectionsSection, relayScaleSection } from './relay-scale/section.ts';
 import { RELAY_FLOOD, relayFloodSection } from './sync/flood-section.ts';
 import { MULTI, multiSection } from './sync/multi-section.ts';
 import { SYNC, syncSection } from './sync/section.ts';
@@ -19,7 +19,7 @@ import { removeTempDirs } from './support/temp.ts';
 
 // `npm run bench`: figures with targets and in-run baselines. Not pass/fail.
 // BENCH_MESSAGES scales the history benchmark (default 1,000,000);
-// BENCH_ONLY=receive,sealed,history,sync,relay-flood,relay-scale,relay-blobs,multi,groups,event-loop,backup,attachments
+// BENCH_ONLY=receive,sealed,history,sync,relay-flood,relay-scale,relay-connections,relay-blobs,multi,groups,event-loop,backup,attachments
 // runs only the named sections (BENCH_ATTACHMENT_MIB=10,100 sets the attachment sizes).
 
 const RESULTS = join(import.meta.dirname, 'results', 'latest.json');
@@ -117,6 +117,11 @@ async function main(): Promise<void> {
         scale,
       );
       metrics.push(...scale);
+    }
+    if (selected('relay-connections') && !selected('relay-scale')) {
+      const held = await relayConnectionsSection();
+      printTable('One relay node holding many connections (loopback, real processes)', held);
+      metrics.push(...held);
     }
     if (selected('relay-blobs')) {
       const blobs = await relayBlobsSection();

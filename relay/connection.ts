@@ -120,6 +120,11 @@ export class RelayConnection implements MailboxPeer {
     if (this.phase.name === 'account') this.phase.window.fill();
   }
 
+  /** The slow poll saw `seq` as the newest envelope of this connection's mailbox. */
+  newestQueued(seq: number): void {
+    if (this.phase.name === 'account') this.phase.window.newestQueued(seq);
+  }
+
   /** Envelopes pushed on this connection and not yet acked. */
   get pushesInFlight(): number {
     return this.phase.name === 'account' ? this.phase.window.pending : 0;

@@ -39,6 +39,11 @@ export class PushWindow {
     });
   }
 
+  /** The slow poll found `seq` as the mailbox's newest: pushes if that is past what this window pushed. */
+  newestQueued(seq: number): void {
+    if (seq > this.cursor) this.fill();
+  }
+
   /** Frees window slots (ids not in the window are ignored) and pushes more. */
   acked(envelopeIds: readonly string[]): void {
     for (const id of envelopeIds) this.inFlight.delete(id);

@@ -59,6 +59,9 @@ export function instrumentStorage(storage: RelayStorage): RelayStorage {
     ...(storage.onEnvelopesArrived === undefined
       ? {}
       : { onEnvelopesArrived: (listener) => storage.onEnvelopesArrived?.(listener) }),
+    ...(storage.newestQueued === undefined
+      ? {}
+      : { newestQueued: timed('newestQueued', storage.newestQueued.bind(storage)) }),
     ...(storage.leaseBudget === undefined
       ? {}
       : { leaseBudget: timed('leaseBudget', storage.leaseBudget.bind(storage)) }),

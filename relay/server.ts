@@ -9,7 +9,9 @@ import { BlobHttp } from './blobs/http.ts';
 import { sweepBlobs } from './blobs/sweep.ts';
 import { RelayBudgets } from './budgets.ts';
 import { RelayConnection } from './connection.ts';
+import { HeartbeatWheel } from './heartbeat-wheel.ts';
 import { log } from './log.ts';
+import { pollMailboxes } from './mailbox-poll.ts';
 import { metrics } from './metrics.ts';
 import { relaySettings, type RelayServerOptions, type RelaySettings } from './options.ts';
 import { ConnectionRegistry } from './registry.ts';
@@ -59,6 +61,7 @@ export function createRelayServer(options: RelayServerOptions): RelayServer {
   const budgets = new RelayBudgets(settings.budgets, settings.now, settings.storage);
   const perAddress = new AddressLimit(settings.maxConnectionsPerAddress);
   const connections = new Set<RelayConnection>();
+  const heartbeats = new HeartbeatWheel<RelayConnection>(settings.heartbeatMs);
   const timers: NodeJS.Timeout[] = [];
   const upgradeDeadlines = new WeakMap<Duplex, NodeJS.Timeout>();
   let closing = false;
@@ -124,9 +127,11 @@ export function createRelayServer(options: RelayServerOptions): RelayServer {
       const env = { settings, registry, budgets, address, legacy: path === LEGACY_PATH };
       const connection = new RelayConnection(ws, env, (closed) => {
         connections.delete(closed);
+        heartbeats.remove(closed);
         metrics.connections = connections.size;
       });
       connections.add(connection);
+      heartbeats.add(connection);
       metrics.connections = connections.size;
       log.info('conn.opened', { open: connections.size });
     });
@@ -134,13 +139,13 @@ export function createRelayServer(options: RelayServerOptions): RelayServer {
 
   // Another node stored mail for a device connected here (shared storage only).
   settings.storage.onEnvelopesArrived?.((wakeup) => {
-    if (wakeup === 'all') connections.forEach((connection) => connection.envelopesArrived());
+    if (wakeup === 'all') void pollMailboxes(settings.storage, connections);
     else if ('pollSlice' in wakeup) {
-      for (const connection of connections) {
+      const inSlice = [...connections].filter((connection) => {
         const mailbox = connection.loggedIn;
-        if (mailbox !== undefined && pollSliceOf(mailbox, wakeup.of) === wakeup.pollSlice)
-          connection.envelopesArrived();
-      }
+        return mailbox !== undefined && pollSliceOf(mailbox, wakeup.of) === wakeup.pollSlice;
+      });
+      void pollMailboxes(settings.storage, inSlice);
     } else
       for (const mailbox of wakeup)
         for (const peer of registry.ofMailbox(mailbox)) peer.envelopesArrived();
@@ -181,12 +186,7 @@ export function createRelayServer(options: RelayServerOptions): RelayServer {
           resolve();
         });
       });
-      timers.push(
-        setInterval(
-          () => connections.forEach((connection) => connection.heartbeat()),
-          settings.heartbeatMs,
-        ),
-      );
+      heartbeats.start();
       timers.push(setInterval(() => void sweep(), settings.sweepIntervalMs));
       await sweep();
       return (http.address() as AddressInfo).port;
@@ -206,6 +206,7 @@ export function createRelayServer(options: RelayServerOptions): RelayServer {
     async close() {
       closing = true;
       timers.splice(0).forEach(clearInterval);
+      heartbeats.stop();
       const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
       await Promise.all([
         ...[...connections].map((connection) => connection.shutdown(CLOSE_GRACE_MS)),

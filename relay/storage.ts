@@ -130,6 +130,12 @@ export interface PollSlice {
   readonly of: number;
 }
 
+/** A mailbox that holds envelopes, and the seq of its newest one (the slow poll's answer). */
+export interface NewestQueued {
+  readonly mailbox: Mailbox;
+  readonly seq: number;
+}
+
 /** Which of `of` poll slices a mailbox falls in (stable, spread evenly by the account id's random bits). */
 export function pollSliceOf(mailbox: Mailbox, of: number): number {
   return (Number.parseInt(mailbox.accountId.slice(-8), 16) + mailbox.deviceId) % of;
@@ -203,6 +209,13 @@ export interface RelayStorage {
    * process wakes its own connections).
    */
   onEnvelopesArrived?(listener: (wakeup: readonly Mailbox[] | 'all' | PollSlice) => void): void;
+  /**
+   * For storage shared by several relay nodes (the slow poll and the rescan
+   * after a missed wakeup): which of these mailboxes hold envelopes, with the
+   * seq of each one's newest, in one read for all of them, so a node re-reads
+   * only the mailboxes with something past their connections' cursors.
+   */
+  newestQueued?(mailboxes: readonly Mailbox[]): Promise<NewestQueued[]>;
   /**
    * For storage shared by several relay nodes: takes tokens from the bucket
    * `key` that every node shares (refilled by the database's clock): at least

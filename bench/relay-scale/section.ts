@@ -32,6 +32,8 @@ export const RELAY_SCALE = {
   claimers: 16,
   /** Authenticated connections one node holds (BENCH_SCALE_CONNECTIONS; 0 skips that part). */
   connections: Number(process.env['BENCH_SCALE_CONNECTIONS'] ?? 10_000),
+  /** Timed deliveries among them (BENCH_SCALE_TRIALS): enough to span a 30 s heartbeat round. */
+  trials: Number(process.env['BENCH_SCALE_TRIALS'] ?? 1_500),
 } as const;
 
 /** The scale-out plan (issue 14 §4, design note A6); BENCH_SCALE_STEP_SECONDS shortens it. */
@@ -144,6 +146,18 @@ async function claimFigures(
   }
 }
 
+/** Only the held-connections part (BENCH_ONLY=relay-connections): minutes instead of the whole section. */
+export async function relayConnectionsSection(): Promise<Metric[]> {
+  const postgres = await startTestPostgres({ durable: true });
+  try {
+    return connectionFigures(
+      await heldOnOneNode(postgres, RELAY_SCALE.connections, RELAY_SCALE.trials),
+    );
+  } finally {
+    await postgres.stop();
+  }
+}
+
 /** Delivered envelopes/s through one node on SQLite, one and two nodes on PostgreSQL (fsync on), same run. */
 export async function relayScaleSection(): Promise<Metric[]> {
   console.log(
@@ -161,7 +175,7 @@ export async function relayScaleSection(): Promise<Metric[]> {
     console.log(`[relay-scale] one node holding ${RELAY_SCALE.connections} connections`);
     const held =
       RELAY_SCALE.connections > 0
-        ? await heldOnOneNode(postgres, RELAY_SCALE.connections, 200)
+        ? await heldOnOneNode(postgres, RELAY_SCALE.connections, RELAY_SCALE.trials)
         : undefined;
     console.log(
       `[relay-scale] scale-out N = ${SCALE_PLAN.nodes.join(', ')}, ${SCALE_PLAN.stepSeconds} s steps`,

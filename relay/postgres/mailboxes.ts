@@ -3,6 +3,7 @@ import type pg from 'pg';
 import type {
   AckResult,
   Mailbox,
+  NewestQueued,
   NewEnvelope,
   StoredEnvelope,
   StoreLimits,
@@ -12,6 +13,7 @@ import {
   countRowSchema,
   envelopeFromRow,
   mailboxBytesRowSchema,
+  newestSeqRowSchema,
   storeResultFromRow,
 } from './rows.ts';
 import { USAGE_STRIPES } from './schema.ts';
@@ -100,6 +102,21 @@ export const postgresMailboxes = {
       [mailbox.accountId, mailbox.deviceId, afterSeq, limit],
     );
     return rows.map(envelopeFromRow);
+  },
+
+  /** The newest queued seq of each of these mailboxes that holds envelopes: one primary-key probe each, one statement. */
+  async newest(db: Query, mailboxes: readonly Mailbox[]): Promise<NewestQueued[]> {
+    const { rows } = await db.query(
+      `SELECT t.a AS account_id, t.d AS device_id, n.seq
+         FROM unnest($1::uuid[], $2::integer[]) AS t(a, d)
+         CROSS JOIN LATERAL (SELECT seq FROM envelope
+           WHERE account_id = t.a AND device_id = t.d ORDER BY seq DESC LIMIT 1) AS n`,
+      [mailboxes.map((m) => m.accountId), mailboxes.map((m) => m.deviceId)],
+    );
+    return rows.map((raw) => {
+      const row = newestSeqRowSchema.parse(raw);
+      return { mailbox: { accountId: row.account_id, deviceId: row.device_id }, seq: row.seq };
+    });
   },
 
   /** Deletes acked envelopes; nothing at all if one id belongs to another mailbox. */

@@ -15,6 +15,11 @@ export const identityKeyRowSchema = z.object({ identity_key: bytes });
 export const countRowSchema = z.object({ n: bigintText });
 export const keyIdRowSchema = z.object({ key_id: z.number().int() });
 export const envelopeIdRowSchema = z.object({ id: z.string() });
+export const newestSeqRowSchema = z.object({
+  account_id: accountIdSchema,
+  device_id: z.number().int(),
+  seq: bigintText,
+});
 export const mailboxBytesRowSchema = z.object({
   account_id: accountIdSchema,
   device_id: z.number().int(),

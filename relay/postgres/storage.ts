@@ -12,6 +12,7 @@ import type {
   ExpiredBlob,
   KeyIds,
   Mailbox,
+  NewestQueued,
   NewBlob,
   NewEnvelope,
   OneTimeKeyCounts,
@@ -188,6 +189,10 @@ export class PostgresRelayStorage implements RelayStorage {
 
   async listQueued(mailbox: Mailbox, afterSeq: number, limit: number): Promise<StoredEnvelope[]> {
     return await postgresMailboxes.list(this.pool, mailbox, afterSeq, limit);
+  }
+
+  async newestQueued(mailboxes: readonly Mailbox[]): Promise<NewestQueued[]> {
+    return await postgresMailboxes.newest(this.pool, mailboxes);
   }
 
   async deleteAcked(mailbox: Mailbox, envelopeIds: readonly string[]): Promise<AckResult> {
