@@ -1,7 +1,7 @@
 // The group screens on the fake bridge: New group (field errors, filter),
 // the group view (sender names, deliveries, identity pause, a group we left)
 // and the members panel (admin actions, leave after a confirm).
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mount, type VueWrapper } from '@vue/test-utils';
 import type { Router } from 'vue-router';
 import NewGroupView from '../../../renderer/src/views/NewGroupView.vue';
@@ -13,7 +13,7 @@ import { useAppStore } from '../../../renderer/src/stores/app.ts';
 import { groupRouteParam } from '../../../renderer/src/group-route.ts';
 import type { GroupSummary } from '../../../shared/ipc/groups.ts';
 import { type FakeBridge, fakeAccountId } from '../fake-bridge.ts';
-import { plugins, settle, setUp, testRouter, waitFor } from '../helpers.ts';
+import { plugins, settle, setUp, stubHistoryLayout, testRouter, waitFor } from '../helpers.ts';
 import type { Pinia } from 'pinia';
 
 let fake: FakeBridge;
@@ -22,11 +22,15 @@ let router: Router;
 const mounted: VueWrapper[] = [];
 
 const stub = { template: '<div />' };
+// The group history is virtualized: it renders rows only in a viewport with a size.
+let restoreLayout: () => void = () => undefined;
+afterEach(() => restoreLayout());
 
 beforeEach(async () => {
   for (const w of mounted.splice(0)) w.unmount();
   document.body.innerHTML = '';
   ({ fake, pinia } = setUp());
+  restoreLayout = stubHistoryLayout();
   fake.state = { ...fake.state, phase: 'unlocked' };
   fake.addConversation({ id: 1, displayName: 'Bob' });
   fake.addConversation({ id: 2, displayName: 'Carol' });
