@@ -194,6 +194,16 @@ export const useGroupsStore = defineStore('groups', () => {
     return message;
   }
 
+  /** A member's safety number from the key the group carries (members who are not contacts too). */
+  function memberSafetyNumber(groupId: string, accountId: string) {
+    return call('groups:member-safety-number', { groupId, accountId });
+  }
+
+  /** The user compared a member's safety number: that key is verified. */
+  async function verifyMember(groupId: string, accountId: string): Promise<void> {
+    await call('groups:verify-member', { groupId, accountId });
+  }
+
   function reset(): void {
     refreshSeq++;
     list.value = [];
@@ -224,6 +234,8 @@ export const useGroupsStore = defineStore('groups', () => {
     rename,
     leave,
     send,
+    memberSafetyNumber,
+    verifyMember,
     reset,
   };
 });
