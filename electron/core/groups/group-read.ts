@@ -17,13 +17,18 @@ export function groupUnread(db: Sql, ref: number): number {
   );
 }
 
+// Moves markers to their group's newest message, never back.
+const TO_NEWEST = `UPDATE groups SET read_through = max(read_through,
+  coalesce((SELECT max(id) FROM group_messages WHERE group_ref = groups.id), 0))`;
+
 /** Marks every message of the group `ref` stored so far as read (the marker never moves back). */
 export function markGroupRead(db: Sql, ref: number): void {
-  db.prepare(
-    `UPDATE groups SET read_through = max(read_through,
-       coalesce((SELECT max(id) FROM group_messages WHERE group_ref = groups.id), 0))
-     WHERE id = ?`,
-  ).run([ref]);
+  db.prepare(`${TO_NEWEST} WHERE id = ?`).run([ref]);
+}
+
+/** Marks every group read up to its newest message (after a full restore: markers cannot be carried). */
+export function markAllGroupsRead(db: Sql): void {
+  db.prepare(TO_NEWEST).run();
 }
 
 /** Unread incoming group messages over every group (the badge adds them to the 1:1 total). */
