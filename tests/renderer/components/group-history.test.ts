@@ -3,64 +3,21 @@
 // pages loaded when the history is scrolled to the top, and the safety number
 // of a member who is not a contact. Real scrolling is proven in Chromium by
 // tests/e2e/groups.test.ts; here the layout is stubbed (stubHistoryLayout).
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mount, type VueWrapper } from '@vue/test-utils';
-import type { Router } from 'vue-router';
-import type { Pinia } from 'pinia';
-import GroupView from '../../../renderer/src/views/GroupView.vue';
+import { beforeEach, describe, expect, it } from 'vitest';
 import GroupMemberSafetyView from '../../../renderer/src/views/GroupMemberSafetyView.vue';
 import ConversationList from '../../../renderer/src/components/ConversationList.vue';
 import { GROUP_PAGE, useGroupsStore } from '../../../renderer/src/stores/groups.ts';
-import { useAppStore } from '../../../renderer/src/stores/app.ts';
 import { groupRouteParam } from '../../../renderer/src/group-route.ts';
-import type { GroupSummary } from '../../../shared/ipc/groups.ts';
 import { type FakeBridge, fakeAccountId } from '../fake-bridge.ts';
-import { plugins, setUp, stubHistoryLayout, testRouter, waitFor } from '../helpers.ts';
+import { waitFor } from '../helpers.ts';
+import { useGroupScreens } from '../group-screens.ts';
 
+const screens = useGroupScreens(['Bob']);
 let fake: FakeBridge;
-let pinia: Pinia;
-let router: Router;
-let restoreLayout: () => void;
-const mounted: VueWrapper[] = [];
-const stub = { template: '<div />' };
-
-beforeEach(async () => {
-  for (const w of mounted.splice(0)) w.unmount();
-  document.body.innerHTML = '';
-  ({ fake, pinia } = setUp());
-  restoreLayout = stubHistoryLayout();
-  fake.state = { ...fake.state, phase: 'unlocked' };
-  fake.addConversation({ id: 1, displayName: 'Bob' });
-  await useAppStore().ensureLoaded();
-  router = testRouter([
-    { path: '/', name: 'home', component: stub },
-    { path: '/group/:groupId', name: 'group', component: stub },
-    { path: '/chat/:id', name: 'chat', component: stub },
-    { path: '/chat/:id/safety-number', name: 'safety-number', component: stub },
-    {
-      path: '/group/:groupId/member/:accountId/safety-number',
-      name: 'group-member-safety',
-      component: stub,
-    },
-  ]);
+beforeEach(() => {
+  ({ fake } = screens);
 });
-afterEach(() => restoreLayout());
-
-function mountView<T>(component: T, props: Record<string, unknown> = {}): VueWrapper {
-  const wrapper = mount(component as never, {
-    props: props as never,
-    global: { plugins: plugins(pinia, router) },
-    attachTo: document.body,
-  });
-  mounted.push(wrapper);
-  return wrapper;
-}
-
-async function openGroup(group: GroupSummary): Promise<VueWrapper> {
-  const wrapper = mountView(GroupView, { groupId: groupRouteParam(group.groupId) });
-  await waitFor(() => wrapper.find('[data-testid="group-title"]').text() !== '', 'the group');
-  return wrapper;
-}
+const { mountView, openGroup } = screens;
 
 describe('group unread counts', () => {
   it("the list shows the core's count at start, and opening the group in a visible window clears it", async () => {
