@@ -27,10 +27,7 @@ async function hikers() {
   return { alice, bob, carol, groupId };
 }
 
-const verifiedAt = (
-  profile: { db: import('../../../electron/core/db/sqlite.ts').Sql },
-  id: string,
-) =>
+const verifiedAt = (profile: Profile, id: string) =>
   profile.db
     .prepare('SELECT verified FROM identities WHERE account_id = ?', { pluck: true })
     .get([id]);
