@@ -26,6 +26,7 @@ import { registerIpc, sendEvent } from './ipc.ts';
 import { safeStorageKeychain } from './keychain.ts';
 import {
   type NotificationContent,
+  notificationForGroupMessage,
   notificationForMessage,
   notificationForUnread,
 } from './notifications.ts';
@@ -164,6 +165,10 @@ async function start(): Promise<void> {
     state.observeEvent(name, payload);
     if (name === 'message:new')
       notify(notificationForMessage(payload as EventPayload<'message:new'>, notifyContext()));
+    if (name === 'group:message')
+      notify(
+        notificationForGroupMessage(payload as EventPayload<'group:message'>, notifyContext()),
+      );
     sendEvent(windowIfOpen(), name, payload);
   });
   registerIpc(ipcMain, {

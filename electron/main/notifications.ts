@@ -3,13 +3,15 @@
 // OS notification centre keeps its history), so it says only what the user
 // chose in `notificationContent` (default: the sender's name), and a locked
 // app says only that something arrived (docs/threat-model.md#notifications).
-import type { Message, Settings } from '../../shared/ipc/contract.ts';
+import type { EventPayload, Message, Settings } from '../../shared/ipc/contract.ts';
 
 export interface NotificationContent {
   readonly title: string;
   readonly body: string;
   /** The conversation to open on click (unlocked only). */
   readonly conversationId?: number;
+  /** The group to open on click (unlocked only). */
+  readonly groupId?: string;
 }
 
 export type NotificationChoice = Settings['notificationContent'];
@@ -61,16 +63,40 @@ export function notificationForMessage(
         body: LOCKED_NOTIFICATION.body,
         conversationId,
       };
-    case 'name-and-text': {
-      const body =
-        message.body.length > BODY_MAX ? `${message.body.slice(0, BODY_MAX - 1)}…` : message.body;
+    case 'name-and-text':
       return {
         title: notificationTitle(message.senderName, LOCKED_NOTIFICATION.body),
-        body,
+        body: capped(message.body),
         conversationId,
       };
-    }
   }
+}
+
+function capped(body: string): string {
+  return body.length > BODY_MAX ? `${body.slice(0, BODY_MAX - 1)}…` : body;
+}
+
+/**
+ * The notification for a received group message (`group:message`), if any:
+ * titled by the group, with the sender's name ('name') or name and text
+ * ('name-and-text'). 'nothing' shows neither the group's title nor the
+ * sender: both are names the user chose to keep out of the OS.
+ */
+export function notificationForGroupMessage(
+  message: EventPayload<'group:message'>,
+  context: NotifyContext,
+): NotificationContent | undefined {
+  if (message.outgoing || !context.enabled || context.focused) return undefined;
+  if (!context.unlocked) return LOCKED_NOTIFICATION;
+  const groupId = message.groupId;
+  if (context.content === 'nothing') return { ...LOCKED_NOTIFICATION, groupId };
+  const title = notificationTitle(message.groupTitle, LOCKED_NOTIFICATION.title);
+  const sender = notificationTitle(message.senderName, 'Member');
+  const body =
+    context.content === 'name'
+      ? `${LOCKED_NOTIFICATION.body} from ${sender}`
+      : `${sender}: ${capped(message.body)}`;
+  return { title, body, groupId };
 }
 
 /**

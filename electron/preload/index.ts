@@ -26,6 +26,9 @@ const METHODS: Readonly<Record<MethodName, true>> = {
   'groups:deliveries': true,
   'groups:accept-member': true,
   'groups:search': true,
+  'groups:mark-read': true,
+  'groups:member-safety-number': true,
+  'groups:verify-member': true,
   'attachments:list': true,
   'attachments:send': true,
   'attachments:save': true,
@@ -63,6 +66,7 @@ const METHODS: Readonly<Record<MethodName, true>> = {
 const EVENTS: Readonly<Record<EventName, true>> = {
   'message:new': true,
   'message:status': true,
+  'group:message': true,
   'conversations:changed': true,
   'sync:status': true,
   'app:locked': true,

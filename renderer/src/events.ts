@@ -33,7 +33,7 @@ export function connectBridgeEvents(): () => void {
       if (!app.unlocked) return;
       conversations.refresh().catch(report);
       groups.refresh().catch(report);
-      // No group events yet (docs/ipc.md#groups): the open group re-reads its messages.
+      // Delivery counts and membership changes have no events of their own: the open group re-reads its newest page.
       if (groups.openId !== null) groups.load(groups.openId).catch(report);
     }, 50);
   };
@@ -49,6 +49,13 @@ export function connectBridgeEvents(): () => void {
       ) {
         conversations.markRead(message.conversationId).catch(report);
       }
+      refreshList();
+    }),
+    on('group:message', (message) => {
+      if (!app.unlocked) return;
+      groups.receive(message);
+      if (message.groupId === groups.openId && !message.outgoing && windowIsVisible())
+        groups.markRead(message.groupId).catch(report);
       refreshList();
     }),
     on('message:status', ({ messageId, status }) => {

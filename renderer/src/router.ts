@@ -10,6 +10,7 @@ import MainLayout from './views/MainLayout.vue';
 import HomeView from './views/HomeView.vue';
 import ChatView from './views/ChatView.vue';
 import SafetyNumberView from './views/SafetyNumberView.vue';
+import GroupMemberSafetyView from './views/GroupMemberSafetyView.vue';
 import AddContactView from './views/AddContactView.vue';
 import SettingsView from './views/SettingsView.vue';
 import GroupView from './views/GroupView.vue';
@@ -55,6 +56,13 @@ export function createAppRouter(pinia: Pinia): Router {
             path: 'group/:groupId([A-Za-z0-9_-]{43}=)',
             name: 'group',
             component: GroupView,
+            props: true,
+          },
+          // A member who is not a contact: account ids are UUID-shaped.
+          {
+            path: 'group/:groupId([A-Za-z0-9_-]{43}=)/member/:accountId([0-9a-f-]{36})/safety-number',
+            name: 'group-member-safety',
+            component: GroupMemberSafetyView,
             props: true,
           },
           { path: 'groups/new', name: 'new-group', component: NewGroupView },

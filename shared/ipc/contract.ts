@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { type ErrorCode, isErrorCode } from '../errors.ts';
 import { accountIdSchema } from '../protocol/account-id.ts';
 import { attachmentMethods } from './attachments.ts';
-import { groupMethods } from './groups.ts';
+import { groupMessageSchema, groupMethods } from './groups.ts';
 
 // The typed IPC contract between the renderer and the core (docs/ipc.md).
 // Defined once: method names, input and output schemas, push events. Main
@@ -318,6 +318,8 @@ export const events = {
   /** A message was stored (received, or sent from another window). */
   'message:new': messageSchema,
   'message:status': z.object({ messageId: id, conversationId: id, status: messageStatusSchema }),
+  /** A group message was received (with its group's title, for a notification). */
+  'group:message': groupMessageSchema.extend({ groupTitle: z.string() }),
   /** The conversation list changed (order, unread counts, identity flags). */
   'conversations:changed': none,
   'sync:status': syncStatusSchema,

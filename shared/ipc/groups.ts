@@ -10,6 +10,8 @@ const id = z.number().int().positive();
 const messageStatusSchema = z.enum(['queued', 'sent', 'delivered', 'failed', 'received']);
 const groupId = z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'a group id is 32 bytes of base64');
 const title = z.string().max(4096);
+// Where a page starts (exclusive), as `messages:page`'s cursor (not imported: see above).
+const cursor = z.object({ sentAt: z.number(), id }).strict();
 
 export const groupSummarySchema = z.object({
   groupId,
@@ -35,8 +37,8 @@ export const groupSummarySchema = z.object({
   updatedAt: z.number(),
   lastMessageAt: z.number().nullable(),
   lastMessagePreview: z.string().nullable(),
-  /** Incoming messages in all: the app counts unread ones against those it has shown. */
-  incomingCount: z.number().int().nonnegative(),
+  /** Incoming messages that arrived after the group was last read (the core keeps the marker). */
+  unreadCount: z.number().int().nonnegative(),
 });
 export type GroupSummary = z.infer<typeof groupSummarySchema>;
 
@@ -81,11 +83,15 @@ export const groupMethods = {
   },
   'groups:leave': { input: inGroup, output: groupSummarySchema },
   'groups:rename': { input: z.object({ groupId, title }).strict(), output: groupSummarySchema },
-  /** Newest first. */
+  /** Newest first; `before` pages back in time (keyset, as `messages:page`). */
   'groups:messages': {
-    input: z.object({ groupId, limit: z.number().int().min(1).max(500) }).strict(),
+    input: z
+      .object({ groupId, limit: z.number().int().min(1).max(500), before: cursor.optional() })
+      .strict(),
     output: z.array(groupMessageSchema),
   },
+  /** The group is open and visible: everything stored in it so far is read. */
+  'groups:mark-read': { input: inGroup, output: z.object({}).strict() },
   'groups:send': {
     input: z
       .object({
@@ -102,6 +108,23 @@ export const groupMethods = {
   'groups:accept-member': {
     input: z.object({ groupId, accountId: z.string().max(64) }).strict(),
     output: groupSummarySchema,
+  },
+  /**
+   * A member's safety number, from the identity key the group carries (members
+   * who are not contacts too), and whether that key is verified.
+   */
+  'groups:member-safety-number': {
+    input: z.object({ groupId, accountId: z.string().max(64) }).strict(),
+    output: z.object({
+      digits: z.string().regex(/^\d{60}$/),
+      scannable: z.string(),
+      verified: z.boolean(),
+    }),
+  },
+  /** The user compared a member's safety number: that key is verified (for a later 1:1 contact too). */
+  'groups:verify-member': {
+    input: z.object({ groupId, accountId: z.string().max(64) }).strict(),
+    output: z.object({}).strict(),
   },
   /** Full-text search over group messages (the rules of `messages:search`), newest first. */
   'groups:search': {

@@ -16,6 +16,10 @@ type Member = GroupSummary['members'][number];
 export class FakeGroups {
   readonly groups: GroupSummary[] = [];
   readonly messages: GroupMessage[] = [];
+  /** `groups:mark-read` calls, by group (what a test checks the app asked for). */
+  readonly markedRead: string[] = [];
+  /** Accounts whose key `groups:verify-member` marked verified. */
+  readonly verified = new Set<string>();
   private nextId = 5_000_000;
 
   constructor(private readonly contacts: () => Contact[]) {}
@@ -30,7 +34,7 @@ export class FakeGroups {
       updatedAt: 1_000,
       lastMessageAt: null,
       lastMessagePreview: null,
-      incomingCount: 0,
+      unreadCount: 0,
       ...partial,
     };
     this.groups.push(group);
@@ -57,7 +61,7 @@ export class FakeGroups {
     this.update(groupId, {
       lastMessageAt: sentAt,
       lastMessagePreview: body,
-      incomingCount: group.incomingCount + 1,
+      unreadCount: group.unreadCount + 1,
     });
     return message;
   }
@@ -129,10 +133,39 @@ export class FakeGroups {
       },
       'groups:messages': (input) => {
         find(input.groupId);
+        const before = input.before;
         return this.messages
           .filter((m) => m.groupId === input.groupId)
+          .filter(
+            (m) =>
+              !before ||
+              m.sentAt < before.sentAt ||
+              (m.sentAt === before.sentAt && m.id < before.id),
+          )
           .sort((a, b) => b.sentAt - a.sentAt || b.id - a.id)
           .slice(0, input.limit);
+      },
+      'groups:mark-read': (input) => {
+        find(input.groupId);
+        this.markedRead.push(input.groupId);
+        this.update(input.groupId, { unreadCount: 0 });
+        return {};
+      },
+      'groups:member-safety-number': (input) => {
+        const member = find(input.groupId).members.find((m) => m.accountId === input.accountId);
+        if (!member || member.self) fail('UNKNOWN_CONTACT');
+        return {
+          digits: '1234'.repeat(15),
+          scannable: 'c2Nhbm5hYmxl',
+          verified: this.verified.has(input.accountId),
+        };
+      },
+      'groups:verify-member': (input) => {
+        const member = find(input.groupId).members.find((m) => m.accountId === input.accountId);
+        if (!member || member.self) fail('UNKNOWN_CONTACT');
+        if (member.identityChanged) fail('IDENTITY_CHANGED');
+        this.verified.add(input.accountId);
+        return {};
       },
       'groups:send': (input) => {
         const group = find(input.groupId);

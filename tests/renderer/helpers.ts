@@ -66,3 +66,31 @@ export async function waitForScore(
 }
 
 export { en };
+
+/**
+ * happy-dom has no layout engine: elements report no size and nothing scrolls
+ * by itself. A virtualized history (1:1 or group) needs a viewport to render
+ * rows, so the scroll container reports an 800 px clientHeight and each row
+ * 64 px (what the virtualizer measures). Returns the function that restores
+ * the real properties.
+ */
+export function stubHistoryLayout(): () => void {
+  const client = Object.getOwnPropertyDescriptor(HTMLElement.prototype, 'clientHeight');
+  const offset = Object.getOwnPropertyDescriptor(HTMLElement.prototype, 'offsetHeight');
+  Object.defineProperty(HTMLElement.prototype, 'clientHeight', {
+    configurable: true,
+    get(this: HTMLElement) {
+      return this.classList.contains('history-scroll') ? 800 : 0;
+    },
+  });
+  Object.defineProperty(HTMLElement.prototype, 'offsetHeight', {
+    configurable: true,
+    get(this: HTMLElement) {
+      return this.classList.contains('history-row') ? 64 : 0;
+    },
+  });
+  return () => {
+    if (client) Object.defineProperty(HTMLElement.prototype, 'clientHeight', client);
+    if (offset) Object.defineProperty(HTMLElement.prototype, 'offsetHeight', offset);
+  };
+}

@@ -3,6 +3,7 @@ import type { DataRecord } from './format/records.ts';
 import { restoreAccountState } from './restore-account.ts';
 import { conversationWith, restoreContact, restoreConversation } from './restore-contacts.ts';
 import { restoreGroup, restoreGroupMessage } from './group-records.ts';
+import { markAllGroupsRead } from '../groups/group-read.ts';
 import { keepOneCurrentKey, queueSessionStarts, queueTokenShares } from './restore-followups.ts';
 import { RestoreMessages } from './restore-messages.ts';
 
@@ -78,6 +79,8 @@ export class RestoreWriter {
         keepOneCurrentKey(this.db, now);
         queueSessionStarts(this.db, this.ownAccountId, now);
         queueTokenShares(this.db, now);
+        // Read markers are local row ids a backup cannot carry: restored group history counts as read.
+        markAllGroupsRead(this.db);
       }
       return written;
     })();

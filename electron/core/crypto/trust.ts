@@ -28,13 +28,22 @@ export function safetyNumber(profile: Profile, accountId: AccountId): SafetyNumb
     move && move.acceptedAt === null
       ? { id: move.to, key: move.identityKey }
       : { id: accountId, key: identity.publicKey };
+  return fingerprintOf(profile, remote.id, remote.key);
+}
+
+/** The safety number between this account and the key `remoteKey` of `remoteId` (a contact, or a group member's key as the group carries it). */
+export function fingerprintOf(
+  profile: Profile,
+  remoteId: string,
+  remoteKey: Uint8Array,
+): SafetyNumber {
   const fingerprint = Fingerprint.new(
     FINGERPRINT_ITERATIONS,
     FINGERPRINT_VERSION,
     Buffer.from(profile.account.accountId, 'utf8'),
     profile.account.identity.publicKey,
-    Buffer.from(remote.id, 'utf8'),
-    PublicKey.deserialize(Uint8Array.from(remote.key)),
+    Buffer.from(remoteId, 'utf8'),
+    PublicKey.deserialize(Uint8Array.from(remoteKey)),
   );
   return {
     digits: fingerprint.displayableFingerprint().toString(),

@@ -12,6 +12,7 @@ import { migration0008 } from './migrations/0008-unprocessed-envelopes.ts';
 import { migration0009 } from './migrations/0009-groups.ts';
 import { migration0010 } from './migrations/0010-group-parts-flags-search.ts';
 import { migration0011 } from './migrations/0011-attachments.ts';
+import { migration0012 } from './migrations/0012-group-read-markers.ts';
 
 /** Every migration, in order. Append only; never edit a released one. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -26,6 +27,7 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0009,
   migration0010,
   migration0011,
+  migration0012,
 ];
 
 /** The schema version this build writes. */

@@ -1,7 +1,8 @@
 import type { Sql } from '../db/sqlite.ts';
+import { groupUnread } from './group-read.ts';
 
 // Read-only: what the app's conversation list and members panel show beside a
-// group's state (its last message, how many incoming messages it has, each
+// group's state (its last message, how many messages are unread, each
 // member's 1:1 conversation). Nothing here writes.
 
 const PREVIEW_CHARS = 120;
@@ -10,10 +11,11 @@ const PREVIEW_CHARS = 120;
 export interface GroupActivity {
   readonly lastMessageAt: number | null;
   readonly lastMessagePreview: string | null;
-  readonly incomingCount: number;
+  /** Incoming messages above the group's read marker (group-read.ts). */
+  readonly unreadCount: number;
 }
 
-/** The last message and the incoming count of the group `ref`. */
+/** The last message and the unread count of the group `ref`. */
 export function groupActivity(db: Sql, ref: number): GroupActivity {
   const last = db
     .prepare(
@@ -21,15 +23,10 @@ export function groupActivity(db: Sql, ref: number): GroupActivity {
        WHERE group_ref = ? ORDER BY sent_at DESC, id DESC LIMIT 1`,
     )
     .get<{ sent_at: number; preview: string }>([ref]);
-  const incoming = db
-    .prepare('SELECT count(*) FROM group_messages WHERE group_ref = ? AND outgoing = 0', {
-      pluck: true,
-    })
-    .get<number>([ref]);
   return {
     lastMessageAt: last?.sent_at ?? null,
     lastMessagePreview: last?.preview ?? null,
-    incomingCount: incoming ?? 0,
+    unreadCount: groupUnread(db, ref),
   };
 }
 

@@ -1,5 +1,5 @@
 import type { AccountId } from '../../../shared/protocol/account-id.ts';
-import { fromBase64 } from '../../../shared/protocol/encoding.ts';
+import { fromBase64, toBase64 } from '../../../shared/protocol/encoding.ts';
 import type { Sql } from '../db/sqlite.ts';
 import { SottoError } from '../errors.ts';
 import { listGroups, loadGroup, type StoredGroup } from './group-store.ts';
@@ -50,22 +50,67 @@ export function findGroup(db: Sql, titleOrId: string): StoredGroup {
   return matches[0];
 }
 
-/** The latest `limit` messages of a group, newest first. */
-export function groupMessagesPage(db: Sql, ref: number, limit: number): GroupHistoryMessage[] {
-  const rows = db
-    .prepare(
-      `SELECT m.id, m.uuid, m.outgoing, m.sender_account, gm.display_name, m.sent_at, m.received_at, m.body, m.status,
-         (SELECT count(*) FROM group_receipts r WHERE r.message_id = m.id AND r.delivered_at IS NOT NULL) AS delivered,
-         (SELECT count(*) FROM group_receipts r WHERE r.message_id = m.id) AS recipients
-       FROM group_messages m
-       LEFT JOIN group_members gm ON gm.group_ref = m.group_ref AND gm.account_id = m.sender_account
-       WHERE m.group_ref = ? ORDER BY m.sent_at DESC, m.id DESC LIMIT ?`,
-    )
-    .all<GroupMessageRow & { delivered: number; recipients: number }>([ref, limit]);
-  return rows.map((r) => ({
+/** Where a page of group history starts (exclusive): keyset paging, as for 1:1 (history.ts). */
+export interface GroupPageCursor {
+  readonly sentAt: number;
+  readonly id: number;
+}
+
+// Sender names from the member rows, and "delivered to N of M" from the receipts (primary-key lookups).
+const HISTORY_COLUMNS = `m.id, m.uuid, m.outgoing, m.sender_account, gm.display_name, m.sent_at, m.received_at, m.body, m.status,
+    (SELECT count(*) FROM group_receipts r WHERE r.message_id = m.id AND r.delivered_at IS NOT NULL) AS delivered,
+    (SELECT count(*) FROM group_receipts r WHERE r.message_id = m.id) AS recipients`;
+const HISTORY_FROM = `FROM group_messages m
+  LEFT JOIN group_members gm ON gm.group_ref = m.group_ref AND gm.account_id = m.sender_account`;
+
+type HistoryRow = GroupMessageRow & { delivered: number; recipients: number };
+
+function historyMessageOf(r: HistoryRow): GroupHistoryMessage {
+  return {
     ...groupMessageOf(r),
     ...(r.outgoing === 1 ? { delivered: { count: r.delivered, of: r.recipients } } : {}),
-  }));
+  };
+}
+
+/**
+ * Up to `limit` messages of a group older than `before` (or the newest),
+ * newest first. The index `group_messages_by_group (group_ref, sent_at, id)`
+ * serves the order and the cursor: a page costs the same at any depth.
+ */
+export function groupMessagesPage(
+  db: Sql,
+  ref: number,
+  limit: number,
+  before?: GroupPageCursor,
+): GroupHistoryMessage[] {
+  const cursor = before ? 'AND (m.sent_at, m.id) < (?, ?)' : '';
+  const params = before ? [ref, before.sentAt, before.id, limit] : [ref, limit];
+  return db
+    .prepare(
+      `SELECT ${HISTORY_COLUMNS} ${HISTORY_FROM}
+       WHERE m.group_ref = ? ${cursor} ORDER BY m.sent_at DESC, m.id DESC LIMIT ?`,
+    )
+    .all<HistoryRow>(params)
+    .map(historyMessageOf);
+}
+
+/** A group message with the group it belongs to (a search hit, a notification). */
+export interface GroupMessageInGroup extends GroupHistoryMessage {
+  readonly groupId: string;
+  readonly groupTitle: string;
+}
+
+/** One group message by id with its group's id and title (what a `group:message` event carries), or undefined. */
+export function groupMessageById(db: Sql, messageId: number): GroupMessageInGroup | undefined {
+  const row = db
+    .prepare(
+      `SELECT g.group_id, g.title, ${HISTORY_COLUMNS} ${HISTORY_FROM}
+       JOIN groups g ON g.id = m.group_ref WHERE m.id = ?`,
+    )
+    .get<HistoryRow & { group_id: Uint8Array<ArrayBuffer>; title: string }>([messageId]);
+  return row
+    ? { ...historyMessageOf(row), groupId: toBase64(row.group_id), groupTitle: row.title }
+    : undefined;
 }
 
 /** The columns of a group message row with its sender's name, as history and search select them. */

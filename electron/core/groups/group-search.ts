@@ -1,17 +1,14 @@
 import { toBase64 } from '../../../shared/protocol/encoding.ts';
 import type { Sql } from '../db/sqlite.ts';
 import { toFtsQuery } from '../history/history.ts';
-import { type GroupHistoryMessage, type GroupMessageRow, groupMessageOf } from './group-history.ts';
+import { type GroupMessageInGroup, type GroupMessageRow, groupMessageOf } from './group-history.ts';
 
 // Full-text search over group messages (index `group_messages_fts`,
 // migration 0010; same tokenizer and query rules as 1:1 search), so search
 // in the CLI and the app finds what was said in groups too.
 
 /** A group message found by search, with the group it belongs to. */
-export interface GroupSearchHit extends GroupHistoryMessage {
-  readonly groupId: string;
-  readonly groupTitle: string;
-}
+export type GroupSearchHit = GroupMessageInGroup;
 
 /** The `limit` most recently stored group messages matching `input` (every word; the last as a prefix). */
 export function searchGroupMessages(db: Sql, input: string, limit = 50): GroupSearchHit[] {

@@ -16,10 +16,13 @@ export {
 } from './group-queue.ts';
 export {
   findGroup,
+  groupMessageById,
   groupMessagesPage,
+  type GroupPageCursor,
   memberDeliveries,
   type GroupHistoryMessage,
   type MemberDelivery,
 } from './group-history.ts';
 export { listGroups, loadGroup, updateRefusals, type StoredGroup } from './group-store.ts';
 export { acceptMemberChange } from './member-identity.ts';
+export { groupUnread, markGroupRead, totalGroupUnread } from './group-read.ts';

@@ -9,6 +9,7 @@ import {
   leaveGroup,
   loadGroup,
   listGroups,
+  markGroupRead,
   makeAdmin,
   memberDeliveries,
   queueGroupText,
@@ -17,6 +18,7 @@ import {
   type GroupHistoryMessage,
 } from '../groups/index.ts';
 import { searchGroupMessages } from '../groups/group-search.ts';
+import { memberSafetyNumber, verifyMember } from '../groups/member-trust.ts';
 import type { Profile } from '../profile/profile.ts';
 import type { ParsedInput } from './types.ts';
 import { toGroupSummary } from './group-summary.ts';
@@ -30,19 +32,25 @@ type GroupHandlers = {
   [M in GroupMethod]: (input: ParsedInput<M>) => Promise<MethodOutput<M>> | MethodOutput<M>;
 };
 
-/** What the handlers need from the service: the open profile, a contact's account by conversation, a send kick. */
+/** What the handlers need from the service: the open profile, a contact's account by conversation, a send kick, a badge refresh. */
 export interface GroupServiceHost {
   open(): Profile;
   accountOf(conversationId: number): string;
   sendNow(): void;
+  /** A read marker moved: the badge's total changed. */
+  unreadChanged(): void;
 }
 
 /** The `groups:*` handlers. */
 export function groupHandlers(host: GroupServiceHost): GroupHandlers {
-  const summary = (groupId: string): GroupSummary => {
+  const stored = (groupId: string) => {
     const profile = host.open();
     const group = loadGroup(profile.db, groupId);
     if (!group) throw new SottoError('UNKNOWN_GROUP');
+    return { profile, group };
+  };
+  const summary = (groupId: string): GroupSummary => {
+    const { profile, group } = stored(groupId);
     return toGroupSummary(profile, group);
   };
   const changed = async (work: Promise<{ groupId: string }>) => {
@@ -71,12 +79,17 @@ export function groupHandlers(host: GroupServiceHost): GroupHandlers {
     'groups:leave': (input) => changed(leaveGroup(host.open(), input.groupId)),
     'groups:rename': (input) => changed(renameGroup(host.open(), input.groupId, input.title)),
     'groups:messages': (input) => {
-      const profile = host.open();
-      const group = loadGroup(profile.db, input.groupId);
-      if (!group) throw new SottoError('UNKNOWN_GROUP');
-      return groupMessagesPage(profile.db, group.ref, input.limit).map((m) =>
+      const { profile, group } = stored(input.groupId);
+      return groupMessagesPage(profile.db, group.ref, input.limit, input.before).map((m) =>
         toMessage(m, input.groupId),
       );
+    },
+    'groups:mark-read': (input) => {
+      const { profile, group } = stored(input.groupId);
+      profile.commit(undefined, (db) => markGroupRead(db, group.ref));
+      // The badge (sync:status's unread) counts groups too.
+      host.unreadChanged();
+      return {};
     },
     'groups:send': (input) => {
       const profile = host.open();
@@ -90,6 +103,14 @@ export function groupHandlers(host: GroupServiceHost): GroupHandlers {
     },
     'groups:deliveries': (input) => memberDeliveries(host.open().db, input.messageId),
     'groups:search': (input) => searchGroupMessages(host.open().db, input.query, input.limit),
+    'groups:member-safety-number': (input) => {
+      const number = memberSafetyNumber(host.open(), input.groupId, input.accountId);
+      return { ...number, scannable: Buffer.from(number.scannable).toString('base64') };
+    },
+    'groups:verify-member': (input) => {
+      verifyMember(host.open(), input.groupId, input.accountId);
+      return {};
+    },
     'groups:accept-member': (input) => {
       acceptMemberChange(host.open(), input.groupId, input.accountId);
       return summary(input.groupId);

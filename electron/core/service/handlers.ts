@@ -59,6 +59,7 @@ export function createHandlers(parts: ServiceParts): Handlers {
       open: () => parts.open(),
       accountOf: (conversationId) => contactOf(parts, conversationId).accountId,
       sendNow: () => parts.sendNow(),
+      unreadChanged: () => sync.publishStatus(parts.open()),
     }),
     ...attachmentHandlers({
       open: () => parts.open(),

@@ -1,5 +1,6 @@
 import type { ConnectionState, SyncStatus } from '../../../shared/ipc/contract.ts';
 import { hasCode } from '../errors.ts';
+import { groupMessageById, totalGroupUnread } from '../groups/index.ts';
 import { totalUnread } from '../history/conversation-state.ts';
 import { log } from '../log.ts';
 import { outboxSize } from '../messaging/outbox.ts';
@@ -89,7 +90,8 @@ export class SyncSupervisor {
       connection: configured ? this.connection : 'not-configured',
       outbox: profile ? outboxSize(profile) : 0,
       backlog: this.backlog,
-      unread: profile ? totalUnread(profile.db) : 0,
+      // The badge: unread 1:1 messages and unread group messages alike.
+      unread: profile ? totalUnread(profile.db) + totalGroupUnread(profile.db) : 0,
     };
   }
 
@@ -136,7 +138,7 @@ export class SyncSupervisor {
         this.connection = event.state;
         break;
       case 'received':
-        this.received(event.outcomes);
+        this.received(profile, event.outcomes);
         break;
       case 'drained':
         this.backlog = null;
@@ -148,13 +150,19 @@ export class SyncSupervisor {
     this.publishStatus(profile);
   }
 
-  private received(outcomes: readonly EnvelopeOutcome[]): void {
+  private received(profile: Profile, outcomes: readonly EnvelopeOutcome[]): void {
     let stored = 0;
-    // A control content (a contact's move notice, a new token) changes the list's flags without a message.
+    // A control content (a contact's move notice, a new token, a group update) changes the list without a message.
     let changed = false;
     for (const outcome of outcomes) {
-      // A group update or message (no group events yet: the UI re-reads its groups).
-      if (outcome.outcome === 'control' || outcome.outcome === 'group') changed = true;
+      if (outcome.outcome === 'control') changed = true;
+      if (outcome.outcome === 'group') {
+        changed = true;
+        // Read back once, after the commit, for the notification and the open group.
+        const message = groupMessageById(profile.db, outcome.messageId);
+        if (message) this.emit('group:message', message);
+        continue;
+      }
       if (outcome.outcome !== 'stored') continue;
       stored++;
       // The row as committed (the core read it once in the commit): the UI shows exactly that.

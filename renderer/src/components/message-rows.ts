@@ -1,14 +1,20 @@
 import type { Message } from '../../../shared/ipc/contract.ts';
 import { dayKey } from '../composables/useFormat.ts';
 
+/** What a history row needs of a message, 1:1 or group. */
+export interface DatedMessage {
+  readonly id: number;
+  readonly sentAt: number;
+}
+
 /** What the virtualized history renders: messages, and a separator where the day changes. */
-export type HistoryRow =
+export type HistoryRow<M extends DatedMessage = Message> =
   | { readonly kind: 'day'; readonly key: string; readonly at: number }
-  | { readonly kind: 'message'; readonly key: number; readonly message: Message };
+  | { readonly kind: 'message'; readonly key: number; readonly message: M };
 
 /** Interleaves day separators into a loaded window (oldest first). */
-export function toHistoryRows(messages: readonly Message[]): HistoryRow[] {
-  const rows: HistoryRow[] = [];
+export function toHistoryRows<M extends DatedMessage>(messages: readonly M[]): HistoryRow<M>[] {
+  const rows: HistoryRow<M>[] = [];
   let day: string | null = null;
   for (const message of messages) {
     const key = dayKey(message.sentAt);
@@ -29,7 +35,7 @@ export const PINNED_DAY_ZONE_PX = 40;
 export interface PlacedRow {
   readonly start: number;
   readonly end: number;
-  readonly row: HistoryRow;
+  readonly row: HistoryRow<DatedMessage>;
 }
 
 /**

@@ -3,43 +3,76 @@ import { computed, ref } from 'vue';
 import type { GroupMessage, GroupSummary } from '../../../shared/ipc/groups.ts';
 import { call } from '../bridge.ts';
 
-/** Messages of the open group loaded at once (its newest; older ones are not paged in yet). */
-export const GROUP_PAGE = 200;
+/** Messages per `groups:messages` request (the newest page on open, then older pages on scroll). */
+export const GROUP_PAGE = 50;
 
 /** When a group was last active: its last message, else its last change (creation, rename). */
 export function groupActivity(group: GroupSummary): number {
   return group.lastMessageAt ?? group.updatedAt;
 }
 
+/** History order: (sentAt, id), as the core pages it. */
+function compareMessages(a: GroupMessage, b: GroupMessage): number {
+  return a.sentAt - b.sentAt || a.id - b.id;
+}
+
+/**
+ * The loaded window after a re-read of the newest page: changed rows replaced,
+ * new ones added. A full page that starts after the window ends left a gap
+ * (more arrived than a page): the window restarts from that page.
+ */
+function mergeNewest(
+  loaded: readonly GroupMessage[],
+  newestFirst: readonly GroupMessage[],
+): { messages: GroupMessage[]; restarted: boolean } {
+  const page = [...newestFirst].reverse();
+  const last = loaded.at(-1);
+  const first = page[0];
+  if (
+    !last ||
+    (first &&
+      page.length === GROUP_PAGE &&
+      compareMessages(first, last) > 0 &&
+      !loaded.some((m) => m.id === first.id))
+  )
+    return { messages: page, restarted: true };
+  const fresh = new Map(page.map((m) => [m.id, m]));
+  const kept = loaded.map((m) => fresh.get(m.id) ?? m);
+  const known = new Set(loaded.map((m) => m.id));
+  const added = page.filter((m) => !known.has(m.id));
+  return { messages: [...kept, ...added].sort(compareMessages), restarted: false };
+}
+
 /**
  * Group conversations: the list (next to the 1:1 conversations), the open
- * group's newest messages, and unread counts. The core keeps no read marker
- * for groups, so unread is counted here against the incoming messages shown:
- * what was there when the list first loaded counts as read.
+ * group's loaded window of history (its newest page, and older pages as the
+ * user scrolls up), and unread counts, which the core keeps (a read marker
+ * per group, marked read while the group is open in a visible window).
  */
 export const useGroupsStore = defineStore('groups', () => {
   const list = ref<GroupSummary[]>([]);
   const loaded = ref(false);
-  /** The group open in the group view, and its newest messages, oldest first. */
+  /** The group open in the group view, and its loaded messages, oldest first. */
   const openId = ref<string | null>(null);
   const messages = ref<GroupMessage[]>([]);
-  /** Incoming messages the user has seen, per group (see above). */
-  const seen = ref<Record<string, number>>({});
+  const hasOlder = ref(false);
+  const loading = ref(false);
+  const loadingOlder = ref(false);
+  /** Bumped when the list should show its end (a group opened at its newest page, a message sent). */
+  const endRequest = ref(0);
 
   const byId = computed(() => new Map(list.value.map((g) => [g.groupId, g])));
   const open = computed(() => (openId.value ? (byId.value.get(openId.value) ?? null) : null));
 
-  /** Unread incoming messages of a group. */
-  function unread(group: GroupSummary): number {
-    return Math.max(0, group.incomingCount - (seen.value[group.groupId] ?? 0));
-  }
-
   function upsert(group: GroupSummary): GroupSummary {
     const rest = list.value.filter((g) => g.groupId !== group.groupId);
     list.value = [...rest, group];
-    if (seen.value[group.groupId] === undefined)
-      seen.value = { ...seen.value, [group.groupId]: group.incomingCount };
     return group;
+  }
+
+  function patch(groupId: string, changes: Partial<GroupSummary>): void {
+    const group = byId.value.get(groupId);
+    if (group) upsert({ ...group, ...changes });
   }
 
   // A later refresh can overtake an earlier one; only the newest answer counts.
@@ -48,41 +81,87 @@ export const useGroupsStore = defineStore('groups', () => {
     const mine = ++refreshSeq;
     const next = await call('groups:list', {});
     if (mine !== refreshSeq) return;
-    // At the first load everything counts as read; a group that appears later is all new.
-    const first = !loaded.value;
-    const counts = { ...seen.value };
-    for (const g of next) counts[g.groupId] ??= first ? g.incomingCount : 0;
-    seen.value = counts;
     list.value = next;
     loaded.value = true;
   }
 
-  // Reloads of the open group's messages can overlap too.
+  // Reloads of the open group's messages can overlap too; `windowSeq` changes only when the
+  // loaded window starts over (another group, a close), so an older page lands only in its own window.
   let messagesSeq = 0;
-  /** Opens a group (its newest messages), or re-reads the open one. */
+  let windowSeq = 0;
+  /** Opens a group at its newest messages, or re-reads the open one (keeping older pages loaded). */
   async function load(groupId: string): Promise<void> {
     const mine = ++messagesSeq;
-    if (openId.value !== groupId) messages.value = [];
+    const fresh = openId.value !== groupId;
+    if (fresh) {
+      windowSeq++;
+      messages.value = [];
+      hasOlder.value = false;
+      loading.value = true;
+    }
     openId.value = groupId;
-    const [group, page] = await Promise.all([
-      call('groups:get', { groupId }),
-      call('groups:messages', { groupId, limit: GROUP_PAGE }),
-    ]);
-    if (mine !== messagesSeq) return;
-    upsert(group);
-    messages.value = [...page].reverse();
+    try {
+      const [group, page] = await Promise.all([
+        call('groups:get', { groupId }),
+        call('groups:messages', { groupId, limit: GROUP_PAGE }),
+      ]);
+      if (mine !== messagesSeq) return;
+      upsert(group);
+      const merged = mergeNewest(fresh ? [] : messages.value, page);
+      messages.value = merged.messages;
+      if (merged.restarted) {
+        hasOlder.value = page.length === GROUP_PAGE;
+        endRequest.value++;
+      }
+    } finally {
+      if (mine === messagesSeq) loading.value = false;
+    }
   }
 
-  /** The open group is being read: its incoming messages stop counting as unread. */
-  function markSeen(groupId: string): void {
-    const group = byId.value.get(groupId);
-    if (group) seen.value = { ...seen.value, [groupId]: group.incomingCount };
+  /** Loads the page before the oldest loaded message of the open group. */
+  async function loadOlder(): Promise<void> {
+    const groupId = openId.value;
+    const first = messages.value[0];
+    if (groupId === null || !first || !hasOlder.value || loadingOlder.value) return;
+    const mine = windowSeq;
+    loadingOlder.value = true;
+    try {
+      const page = await call('groups:messages', {
+        groupId,
+        limit: GROUP_PAGE,
+        before: { sentAt: first.sentAt, id: first.id },
+      });
+      if (mine !== windowSeq) return;
+      const known = new Set(messages.value.map((m) => m.id));
+      messages.value = [...page.filter((m) => !known.has(m.id)).reverse(), ...messages.value];
+      hasOlder.value = page.length === GROUP_PAGE;
+    } finally {
+      loadingOlder.value = false;
+    }
+  }
+
+  /** A group message pushed by the core (`group:message`): shown at once if its group is open. */
+  function receive(message: GroupMessage): void {
+    if (message.groupId !== openId.value || messages.value.some((m) => m.id === message.id)) return;
+    messages.value = [...messages.value, message].sort(compareMessages);
+  }
+
+  /**
+   * The open group is being read: the core moves its read marker. Always
+   * asked, as for 1:1: the row's count is only a copy from the last refresh.
+   */
+  async function markRead(groupId: string): Promise<void> {
+    patch(groupId, { unreadCount: 0 });
+    await call('groups:mark-read', { groupId });
   }
 
   function close(): void {
     messagesSeq++;
+    windowSeq++;
     openId.value = null;
     messages.value = [];
+    hasOlder.value = false;
+    loading.value = false;
   }
 
   /** Creates a group of `members` (conversation ids); we are its admin. */
@@ -109,22 +188,27 @@ export const useGroupsStore = defineStore('groups', () => {
   /** Sends to the open group; the message shows at once as queued. */
   async function send(groupId: string, body: string): Promise<GroupMessage> {
     const message = await call('groups:send', { groupId, body });
-    if (openId.value === groupId && !messages.value.some((m) => m.id === message.id))
-      messages.value = [...messages.value, message];
-    const group = byId.value.get(groupId);
-    if (group)
-      upsert({ ...group, lastMessageAt: message.sentAt, lastMessagePreview: message.body });
+    receive(message);
+    if (openId.value === groupId) endRequest.value++;
+    patch(groupId, { lastMessageAt: message.sentAt, lastMessagePreview: message.body });
     return message;
+  }
+
+  /** A member's safety number from the key the group carries (members who are not contacts too). */
+  function memberSafetyNumber(groupId: string, accountId: string) {
+    return call('groups:member-safety-number', { groupId, accountId });
+  }
+
+  /** The user compared a member's safety number: that key is verified. */
+  async function verifyMember(groupId: string, accountId: string): Promise<void> {
+    await call('groups:verify-member', { groupId, accountId });
   }
 
   function reset(): void {
     refreshSeq++;
-    messagesSeq++;
     list.value = [];
     loaded.value = false;
-    openId.value = null;
-    messages.value = [];
-    seen.value = {};
+    close();
   }
 
   return {
@@ -133,11 +217,16 @@ export const useGroupsStore = defineStore('groups', () => {
     openId,
     open,
     messages,
+    hasOlder,
+    loading,
+    loadingOlder,
+    endRequest,
     byId,
-    unread,
     refresh,
     load,
-    markSeen,
+    loadOlder,
+    receive,
+    markRead,
     close,
     create,
     addMember,
@@ -145,6 +234,8 @@ export const useGroupsStore = defineStore('groups', () => {
     rename,
     leave,
     send,
+    memberSafetyNumber,
+    verifyMember,
     reset,
   };
 });

@@ -11,6 +11,7 @@ import { rejectedCode } from '../../support/errors.ts';
 import type { DataRecord } from '../../../electron/core/backup/format/records.ts';
 import { createGroup } from '../../../electron/core/groups/group-ops.ts';
 import { queueGroupText } from '../../../electron/core/groups/group-queue.ts';
+import { groupUnread } from '../../../electron/core/groups/group-read.ts';
 import { loadGroup } from '../../../electron/core/groups/group-store.ts';
 import { Profile } from '../../../electron/core/profile/profile.ts';
 import { SyncEngine } from '../../../electron/core/sync/engine.ts';
@@ -100,6 +101,8 @@ describe('groups in backups', () => {
     expect(after.state).toEqual(before.state);
     expect(after.standing).toBe('member');
     expect(bodies(restored, group.groupId)).toEqual(history);
+    // Read markers are local row ids: restored group history counts as read (migration 0012).
+    expect(groupUnread(profile.db, after.ref)).toBe(0);
     for (const table of ['sender_keys', 'own_sender_keys', 'sender_key_shared'])
       expect(count(restored, table)).toBe(0);
 
@@ -119,6 +122,7 @@ describe('groups in backups', () => {
     queueGroupText(carol.profile, group.groupId, 'welcome back');
     await settle(all);
     expect(bodies(restored, group.groupId)).toContain('welcome back');
+    expect(groupUnread(profile.db, after.ref)).toBe(1);
   }, 300_000);
 
   it('a backup whose group member key does not derive its id, or whose outgoing group message names another sender, is refused', async () => {

@@ -20,7 +20,7 @@ function summary(profile: Profile, groupId: string) {
 }
 
 describe('a group summary', () => {
-  it('carries the last message, incoming count, conversations and a pending identity change', async () => {
+  it('carries the last message, unread count, conversations and a pending identity change', async () => {
     const relay = join(tempDir(), 'relay');
     const alice = await person('Alice', relay);
     const bob = await person('Bob', relay);
@@ -36,7 +36,7 @@ describe('a group summary', () => {
     expect(empty).toMatchObject({
       lastMessageAt: null,
       lastMessagePreview: null,
-      incomingCount: 0,
+      unreadCount: 0,
     });
 
     queueGroupText(alice.profile, created.groupId, 'x'.repeat(500));
@@ -46,15 +46,15 @@ describe('a group summary', () => {
     queueGroupText(bob.profile, created.groupId, 'from Bob');
     await settle([alice, bob, carol]);
     const atBob = summary(bob.profile, created.groupId);
-    expect(atBob.incomingCount).toBe(1);
+    expect(atBob.unreadCount).toBe(1);
     expect(atBob.lastMessagePreview).toBe('from Bob');
     const atCarol = summary(carol.profile, created.groupId);
-    expect(atCarol.incomingCount).toBe(2);
+    expect(atCarol.unreadCount).toBe(2);
     // Carol knows Bob only through the group: no conversation, so no safety number screen yet.
     const bobAtCarol = atCarol.members.find((m) => m.name === 'Bob');
     expect(bobAtCarol).toMatchObject({ conversationId: null, identityChanged: false });
     const atAlice = summary(alice.profile, created.groupId);
-    expect(atAlice.incomingCount).toBe(1);
+    expect(atAlice.unreadCount).toBe(1);
     expect(summary(alice.profile, created.groupId).members.map((m) => [m.name, m.self])).toEqual([
       ['Alice', true],
       ['Bob', false],

@@ -48,7 +48,7 @@ describe('groups through the service', () => {
     expect(await call(service, 'groups:get', { groupId: group.groupId })).toMatchObject({
       lastMessageAt: sent.sentAt,
       lastMessagePreview: 'hello',
-      incomingCount: 0,
+      unreadCount: 0,
       members: [
         { self: true, conversationId: null, identityChanged: false },
         { self: false, conversationId: contact.conversationId, identityChanged: false },

@@ -18,12 +18,11 @@ import {
   type PlacedRow,
 } from '../../../renderer/src/components/message-rows.ts';
 import type { FakeBridge } from '../fake-bridge.ts';
-import { plugins, settle, setUp } from '../helpers.ts';
+import { plugins, settle, setUp, stubHistoryLayout } from '../helpers.ts';
 
 let fake: FakeBridge;
 let pinia: Pinia;
-const originalClient = Object.getOwnPropertyDescriptor(HTMLElement.prototype, 'clientHeight');
-const originalOffset = Object.getOwnPropertyDescriptor(HTMLElement.prototype, 'offsetHeight');
+let restoreLayout: () => void;
 
 beforeEach(async () => {
   ({ fake, pinia } = setUp());
@@ -31,24 +30,10 @@ beforeEach(async () => {
   fake.addConversation({ id: 1, displayName: 'Carol' });
   fake.addMessages(1, 100_000);
   await useAppStore().ensureLoaded();
-  Object.defineProperty(HTMLElement.prototype, 'clientHeight', {
-    configurable: true,
-    get(this: HTMLElement) {
-      return this.classList.contains('history-scroll') ? 800 : 0;
-    },
-  });
-  Object.defineProperty(HTMLElement.prototype, 'offsetHeight', {
-    configurable: true,
-    get(this: HTMLElement) {
-      return this.classList.contains('history-row') ? 64 : 0;
-    },
-  });
+  restoreLayout = stubHistoryLayout();
 });
 
-afterEach(() => {
-  if (originalClient) Object.defineProperty(HTMLElement.prototype, 'clientHeight', originalClient);
-  if (originalOffset) Object.defineProperty(HTMLElement.prototype, 'offsetHeight', originalOffset);
-});
+afterEach(() => restoreLayout());
 
 function mountList() {
   return mount(MessageList, {

@@ -2,61 +2,23 @@
 // the group view (sender names, deliveries, identity pause, a group we left)
 // and the members panel (admin actions, leave after a confirm).
 import { beforeEach, describe, expect, it } from 'vitest';
-import { mount, type VueWrapper } from '@vue/test-utils';
 import type { Router } from 'vue-router';
 import NewGroupView from '../../../renderer/src/views/NewGroupView.vue';
-import GroupView from '../../../renderer/src/views/GroupView.vue';
 import ConversationList from '../../../renderer/src/components/ConversationList.vue';
 import { useContactsStore } from '../../../renderer/src/stores/contacts.ts';
 import { useGroupsStore } from '../../../renderer/src/stores/groups.ts';
-import { useAppStore } from '../../../renderer/src/stores/app.ts';
 import { groupRouteParam } from '../../../renderer/src/group-route.ts';
-import type { GroupSummary } from '../../../shared/ipc/groups.ts';
 import { type FakeBridge, fakeAccountId } from '../fake-bridge.ts';
-import { plugins, settle, setUp, testRouter, waitFor } from '../helpers.ts';
-import type { Pinia } from 'pinia';
+import { settle, waitFor } from '../helpers.ts';
+import { useGroupScreens } from '../group-screens.ts';
 
+const screens = useGroupScreens(['Bob', 'Carol', 'Dave']);
 let fake: FakeBridge;
-let pinia: Pinia;
 let router: Router;
-const mounted: VueWrapper[] = [];
-
-const stub = { template: '<div />' };
-
-beforeEach(async () => {
-  for (const w of mounted.splice(0)) w.unmount();
-  document.body.innerHTML = '';
-  ({ fake, pinia } = setUp());
-  fake.state = { ...fake.state, phase: 'unlocked' };
-  fake.addConversation({ id: 1, displayName: 'Bob' });
-  fake.addConversation({ id: 2, displayName: 'Carol' });
-  fake.addConversation({ id: 3, displayName: 'Dave' });
-  await useAppStore().ensureLoaded();
-  await useContactsStore().load();
-  router = testRouter([
-    { path: '/', name: 'home', component: stub },
-    { path: '/groups/new', name: 'new-group', component: stub },
-    { path: '/group/:groupId', name: 'group', component: stub },
-    { path: '/chat/:id', name: 'chat', component: stub },
-    { path: '/chat/:id/safety-number', name: 'safety-number', component: stub },
-  ]);
+beforeEach(() => {
+  ({ fake, router } = screens);
 });
-
-function mountView<T>(component: T, props: Record<string, unknown> = {}): VueWrapper {
-  const wrapper = mount(component as never, {
-    props: props as never,
-    global: { plugins: plugins(pinia, router) },
-    attachTo: document.body,
-  });
-  mounted.push(wrapper);
-  return wrapper;
-}
-
-async function openGroup(group: GroupSummary): Promise<VueWrapper> {
-  const wrapper = mountView(GroupView, { groupId: groupRouteParam(group.groupId) });
-  await waitFor(() => wrapper.find('[data-testid="group-title"]').text() !== '', 'the group');
-  return wrapper;
-}
+const { mountView, openGroup } = screens;
 
 describe('New group', () => {
   it('refuses an empty form field by field and focuses the first invalid field', async () => {

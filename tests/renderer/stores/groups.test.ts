@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { useGroupsStore } from '../../../renderer/src/stores/groups.ts';
+import { GROUP_PAGE, useGroupsStore } from '../../../renderer/src/stores/groups.ts';
 import { useAppStore } from '../../../renderer/src/stores/app.ts';
 import { resetSessionStores } from '../../../renderer/src/stores/session.ts';
 import { conversationEntries } from '../../../renderer/src/conversation-entries.ts';
@@ -22,26 +22,63 @@ beforeEach(async () => {
 });
 
 describe('the groups store', () => {
-  it('counts unread against what was shown: the first load is read, later messages are not', async () => {
+  it("shows the core's unread counts, and marking read asks the core to move its marker", async () => {
     const seeded = fake.groups.seed({ title: 'Hikers' }, [1, 2]);
     fake.groups.receive(seeded.groupId, fakeAccountId('ACC1'), 'before the app opened', 1_500);
     const groups = useGroupsStore();
     await groups.refresh();
     const row = () => groups.byId.get(seeded.groupId)!;
-    expect(groups.unread(row())).toBe(0);
+    // The count is the core's (it survives restarts): what arrived before the app opened is unread.
+    expect(row().unreadCount).toBe(1);
 
-    fake.groups.receive(seeded.groupId, fakeAccountId('ACC1'), 'one', 3_000);
     fake.groups.receive(seeded.groupId, fakeAccountId('ACC2'), 'two', 4_000);
     await groups.refresh();
-    expect(groups.unread(row())).toBe(2);
-    groups.markSeen(seeded.groupId);
-    expect(groups.unread(row())).toBe(0);
-
-    // A group that appears later (we were added) is all unread.
-    const later = fake.groups.seed({ title: 'Climbers' }, [1]);
-    fake.groups.receive(later.groupId, fakeAccountId('ACC1'), 'welcome', 5_000);
+    expect(row().unreadCount).toBe(2);
+    await groups.markRead(seeded.groupId);
+    expect(row().unreadCount).toBe(0);
+    expect(fake.groups.markedRead).toEqual([seeded.groupId]);
     await groups.refresh();
-    expect(groups.unread(groups.byId.get(later.groupId)!)).toBe(1);
+    expect(row().unreadCount).toBe(0);
+  });
+
+  it('pages older messages in before the loaded window, each once, and keeps them on a re-read', async () => {
+    const seeded = fake.groups.seed({ title: 'Archive' }, [1]);
+    for (let i = 0; i < 2 * GROUP_PAGE + 5; i++)
+      fake.groups.receive(seeded.groupId, fakeAccountId('ACC1'), `m${i}`, 1_000 + i);
+    const groups = useGroupsStore();
+    await groups.load(seeded.groupId);
+    expect(groups.messages).toHaveLength(GROUP_PAGE);
+    expect(groups.messages.at(-1)?.body).toBe(`m${2 * GROUP_PAGE + 4}`);
+    expect(groups.hasOlder).toBe(true);
+    await groups.loadOlder();
+    await groups.loadOlder();
+    expect(groups.hasOlder).toBe(false);
+    const bodies = groups.messages.map((m) => m.body);
+    expect(bodies).toHaveLength(2 * GROUP_PAGE + 5);
+    expect(bodies[0]).toBe('m0');
+    expect(new Set(bodies).size).toBe(bodies.length);
+    // A re-read (a change from the core) merges the newest page: the older pages stay loaded.
+    fake.groups.receive(seeded.groupId, fakeAccountId('ACC1'), 'newest', 9_000);
+    await groups.load(seeded.groupId);
+    expect(groups.messages).toHaveLength(2 * GROUP_PAGE + 6);
+    expect(groups.messages.at(-1)?.body).toBe('newest');
+    // Another group starts a window of its own.
+    const other = fake.groups.seed({ title: 'Other' }, [1]);
+    await groups.load(other.groupId);
+    expect(groups.messages).toEqual([]);
+    expect(groups.hasOlder).toBe(false);
+  });
+
+  it('an older page that answers after the group was closed lands nowhere', async () => {
+    const seeded = fake.groups.seed({ title: 'Archive' }, [1]);
+    for (let i = 0; i < GROUP_PAGE + 1; i++)
+      fake.groups.receive(seeded.groupId, fakeAccountId('ACC1'), `m${i}`, 1_000 + i);
+    const groups = useGroupsStore();
+    await groups.load(seeded.groupId);
+    const older = groups.loadOlder();
+    groups.close();
+    await older;
+    expect(groups.messages).toEqual([]);
   });
 
   it('opens a group at its newest messages, oldest first, and a send shows at once', async () => {
@@ -77,7 +114,23 @@ describe('the groups store', () => {
     expect(groups.messages.map((m) => m.body)).toEqual(['in B']);
   });
 
-  it('a change from the core (no group events yet) re-reads the list and the open group', async () => {
+  it('a group:message event shows the message in the open group and marks it read while visible', async () => {
+    const open = fake.groups.seed({ title: 'Open' }, [1]);
+    const groups = useGroupsStore();
+    const disconnect = connectBridgeEvents();
+    try {
+      await groups.refresh();
+      await groups.load(open.groupId);
+      const message = fake.groups.receive(open.groupId, fakeAccountId('ACC1'), 'pushed', 3_000);
+      fake.emit('group:message', { ...message, groupTitle: 'Open' });
+      expect(groups.messages.map((m) => m.body)).toEqual(['pushed']);
+      await waitFor(() => fake.groups.markedRead.includes(open.groupId), 'the read marker');
+    } finally {
+      disconnect();
+    }
+  });
+
+  it('a change from the core re-reads the list and the open group', async () => {
     const open = fake.groups.seed({ title: 'Open' }, [1]);
     const other = fake.groups.seed({ title: 'Other' }, [1]);
     const groups = useGroupsStore();
@@ -89,7 +142,7 @@ describe('the groups store', () => {
       fake.groups.receive(other.groupId, fakeAccountId('ACC1'), 'elsewhere', 3_000);
       fake.emit('conversations:changed', {});
       await waitFor(() => groups.messages.some((m) => m.body === 'arrived'), 'the open group');
-      await waitFor(() => groups.unread(groups.byId.get(other.groupId)!) === 1, 'the list');
+      await waitFor(() => groups.byId.get(other.groupId)?.unreadCount === 1, 'the list');
       // An outbox change (sync:status) re-reads an open group too: its delivery counts move.
       fake.groups.receive(open.groupId, fakeAccountId('ACC1'), 'second', 4_000);
       fake.emit('sync:status', { connection: 'online', outbox: 0, backlog: null, unread: 0 });

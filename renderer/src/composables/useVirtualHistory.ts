@@ -1,0 +1,64 @@
+import { computed, nextTick, type Ref } from 'vue';
+import { useVirtualizer } from '@tanstack/vue-virtual';
+import { pinnedDay, type DatedMessage, type HistoryRow } from '../components/message-rows.ts';
+
+/**
+ * The virtualized history of a conversation, 1:1 or group: only the rows near
+ * the viewport exist in the DOM, whatever the history's length, with chat
+ * scrolling (prepending older pages keeps the visible message in place; new
+ * messages are followed only while the reader is at the end).
+ */
+export function useVirtualHistory<M extends DatedMessage>(
+  rows: Readonly<Ref<readonly HistoryRow<M>[]>>,
+  scrollEl: Readonly<Ref<HTMLElement | null>>,
+) {
+  const virtualizer = useVirtualizer(
+    computed(() => ({
+      count: rows.value.length,
+      getScrollElement: () => scrollEl.value,
+      estimateSize: (index: number) => (rows.value[index]?.kind === 'day' ? 44 : 68),
+      getItemKey: (index: number) => rows.value[index]?.key ?? index,
+      overscan: 8,
+      paddingStart: 8,
+      paddingEnd: 12,
+      anchorTo: 'end' as const,
+      followOnAppend: true,
+      scrollEndThreshold: 80,
+    })),
+  );
+
+  /** The rows to render now, with their place in the virtual list. */
+  const visible = computed(() =>
+    virtualizer.value.getVirtualItems().flatMap((item) => {
+      const row = rows.value[item.index];
+      return row ? [{ item, row }] : [];
+    }),
+  );
+  const totalSize = computed(() => virtualizer.value.getTotalSize());
+
+  /** The day of the topmost visible row, pinned over the list (the inline separator may be scrolled away). */
+  const topDay = computed(() =>
+    pinnedDay(
+      visible.value.map(({ item, row }) => ({ start: item.start, end: item.end, row })),
+      virtualizer.value.scrollOffset ?? 0,
+    ),
+  );
+
+  function measure(el: unknown): void {
+    if (el instanceof Element) virtualizer.value.measureElement(el);
+  }
+
+  /**
+   * Loads an older page and keeps the reader's place: the rows added above
+   * would otherwise leave the view pinned at the very top, where scrolling up
+   * further emits no scroll event and no further page would ever load.
+   */
+  async function prependInPlace(el: HTMLElement, load: () => Promise<void>): Promise<void> {
+    const fromBottom = el.scrollHeight - el.scrollTop;
+    await load();
+    await nextTick();
+    el.scrollTop = Math.max(0, el.scrollHeight - fromBottom);
+  }
+
+  return { virtualizer, visible, totalSize, topDay, measure, prependInPlace };
+}
