@@ -111,7 +111,7 @@ export class FileSink {
 
 /** Writes every chunk of `source` to a new file at `path` (fsynced when `sync`); returns the bytes written. */
 export async function writeChunks(
-  source: AsyncIterable<Uint8Array>,
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   path: string,
   options: { flags?: string; start?: number; sync: boolean },
 ): Promise<number> {
