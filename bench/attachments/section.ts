@@ -76,8 +76,8 @@ export async function attachmentsSection(): Promise<Metric[]> {
       const source = join(dir, 'source.bin');
       writeRandom(source, bytes);
       for (const [kind, address] of [
-        ['folder', join(dir, 'relay')],
-        ['relay', relay.url],
+        ['folder', join(dir, 'folder-relay')],
+        ['ws', relay.url],
       ] as const) {
         console.log(`\n[attachments] ${mib} MiB end to end over a ${kind} relay…`);
         mkdirSync(join(dir, kind));
