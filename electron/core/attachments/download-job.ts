@@ -28,10 +28,10 @@ import {
 // The download job: every incoming attachment still 'pending' is fetched from
 // the sender's relay as the contact record names it (never from an address in
 // a message), appended to a ciphertext temp file that is the resume point and
-// hashed on the way in, then checked (length, digest, MAC) before one byte is decrypted, re-encrypted
-// under a fresh local key into attachments/, and only then committed. A check
-// that fails is final (ATTACHMENT_TAMPERED, never retried: R5), as is a blob
-// the relay does not have (ATTACHMENT_NOT_FOUND).
+// hashed on the way in, then checked (length, digest, MAC) before one byte is
+// decrypted, re-encrypted under a fresh local key into attachments/, and only
+// then committed. A check that fails is final (ATTACHMENT_TAMPERED, never
+// retried: R5), as is a blob the relay does not have (ATTACHMENT_NOT_FOUND).
 
 /** Opens the blob transport of the relay at an address (sync/blob-transport.ts). */
 export type DownloadsFor = (address: string, relayId: RelayId | null) => BlobDownloads;
