@@ -1,20 +1,21 @@
 import {
+  type Cipher,
   createCipheriv,
   createDecipheriv,
   createHash,
   createHmac,
+  type Hmac,
   randomBytes,
-  timingSafeEqual,
 } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
-import { pipeline } from 'node:stream/promises';
+import { open } from 'node:fs/promises';
 import {
   ATTACHMENT_KEY_BYTES,
   ciphertextSize,
   paddedSize,
 } from '../../../shared/protocol/attachment.ts';
 import { SottoError } from '../errors.ts';
+import { type BlobExpectation, IV_BYTES, MAC_BYTES, splitKey, verifyBlob } from './blob-check.ts';
+import { FileSink, readChunks } from './file-chunks.ts';
 
 // Signal's AttachmentV2 layout (docs/message-format.md#attachments), used both
 // on the wire (a fresh key per attachment) and at rest (a fresh local key per
@@ -22,8 +23,6 @@ import { SottoError } from '../errors.ts';
 // and the digest is SHA-256 of that whole blob. Everything streams: memory
 // stays flat whatever the file size.
 
-const IV_BYTES = 16;
-const MAC_BYTES = 32;
 const ZEROS = Buffer.alloc(64 * 1024);
 
 /** What encrypting produced: the blob's digest (the key was the caller's). */
@@ -35,6 +34,61 @@ export interface Sealed {
 /** A fresh 64-byte attachment key (AES key ‖ MAC key). */
 export function newAttachmentKey(): Buffer {
   return randomBytes(ATTACHMENT_KEY_BYTES);
+}
+
+/** AttachmentV2 encryption of exactly `size` plaintext bytes, fed in any chunking. */
+class Sealer {
+  private readonly cipher: Cipher;
+  private readonly mac: Hmac;
+  private readonly digest = createHash('sha256');
+  private length = 0;
+  private seen = 0;
+
+  constructor(
+    private readonly size: number,
+    key: Uint8Array,
+    private readonly iv: Uint8Array,
+  ) {
+    const { aesKey, macKey } = splitKey(key);
+    this.cipher = createCipheriv('aes-256-cbc', aesKey, iv);
+    this.mac = createHmac('sha256', macKey);
+  }
+
+  /** The blob's first bytes (the IV). */
+  start(): Buffer {
+    this.mac.update(this.iv);
+    return this.emit(Buffer.from(this.iv));
+  }
+
+  /** The ciphertext of the next plaintext chunk (empty until a whole block is in). */
+  update(chunk: Uint8Array): Buffer {
+    this.seen += chunk.length;
+    if (this.seen > this.size) throw new SottoError('INVALID_INPUT', 'file grew while read');
+    return this.body(this.cipher.update(chunk));
+  }
+
+  /** The rest of the blob (padding, last block, MAC tag) and what it sealed. */
+  finish(): { tail: Buffer[]; sealed: Sealed } {
+    if (this.seen !== this.size) throw new SottoError('INVALID_INPUT', 'file shrank while read');
+    const tail: Buffer[] = [];
+    // Zero padding to the size bucket hides the exact size from the relay.
+    for (let left = paddedSize(this.size) - this.size; left > 0; left -= ZEROS.length)
+      tail.push(this.body(this.cipher.update(ZEROS.subarray(0, Math.min(left, ZEROS.length)))));
+    tail.push(this.body(this.cipher.final()));
+    tail.push(this.emit(this.mac.digest()));
+    return { tail, sealed: { digest: this.digest.digest(), length: this.length } };
+  }
+
+  private body(bytes: Buffer): Buffer {
+    this.mac.update(bytes);
+    return this.emit(bytes);
+  }
+
+  private emit(bytes: Buffer): Buffer {
+    this.digest.update(bytes);
+    this.length += bytes.length;
+    return bytes;
+  }
 }
 
 /**
@@ -49,36 +103,15 @@ export async function* encryptChunks(
   done: (sealed: Sealed) => void,
   iv: Uint8Array = randomBytes(IV_BYTES),
 ): AsyncGenerator<Buffer> {
-  const { aesKey, macKey } = splitKey(key);
-  const cipher = createCipheriv('aes-256-cbc', aesKey, iv);
-  const mac = createHmac('sha256', macKey).update(iv);
-  const digest = createHash('sha256').update(iv);
-  let length = IV_BYTES;
-  const emit = (bytes: Buffer) => {
-    mac.update(bytes);
-    digest.update(bytes);
-    length += bytes.length;
-    return bytes;
-  };
-  yield Buffer.from(iv);
-  let seen = 0;
+  const sealer = new Sealer(size, key, iv);
+  yield sealer.start();
   for await (const chunk of plain) {
-    seen += chunk.length;
-    if (seen > size) throw new SottoError('INVALID_INPUT', 'file grew while read');
-    const out = cipher.update(chunk);
-    if (out.length > 0) yield emit(out);
+    const out = sealer.update(chunk);
+    if (out.length > 0) yield out;
   }
-  if (seen !== size) throw new SottoError('INVALID_INPUT', 'file shrank while read');
-  // Zero padding to the size bucket hides the exact size from the relay.
-  for (let left = paddedSize(size) - size; left > 0; left -= ZEROS.length) {
-    const out = cipher.update(ZEROS.subarray(0, Math.min(left, ZEROS.length)));
-    if (out.length > 0) yield emit(out);
-  }
-  yield emit(cipher.final());
-  const tag = mac.digest();
-  digest.update(tag);
-  yield tag;
-  done({ digest: digest.digest(), length: length + MAC_BYTES });
+  const { tail, sealed } = sealer.finish();
+  for (const out of tail) if (out.length > 0) yield out;
+  done(sealed);
 }
 
 /**
@@ -91,39 +124,38 @@ export async function encryptToFile(
   key: Uint8Array,
   path: string,
 ): Promise<Sealed> {
-  let sealed: Sealed | undefined;
-  await pipeline(
-    encryptChunks(plain, size, key, (s) => (sealed = s)),
-    createWriteStream(path, { mode: 0o600, flush: true }),
-  );
-  if (!sealed || sealed.length !== ciphertextSize(size))
-    throw new SottoError('INTERNAL', 'blob size');
-  return sealed;
+  const [sealed] = await encryptToFiles(plain, size, [{ key, path }]);
+  return sealed!;
 }
 
 /**
- * Checks the blob at `path` against a pointer's size, digest and key, in
- * that order, before a single plaintext byte is produced: wrong length, digest
- * or MAC (compared in constant time) is ATTACHMENT_TAMPERED.
+ * encryptToFile under several keys at once from one read of `plain` (the
+ * sender's transport copy and stored copy): each file fsynced before it resolves.
  */
-export async function verifyBlob(
-  path: string,
-  expected: { size: number; digest: Uint8Array; key: Uint8Array },
-): Promise<void> {
-  const length = ciphertextSize(expected.size);
-  if ((await stat(path)).size !== length) throw new SottoError('ATTACHMENT_TAMPERED', 'length');
-  const { macKey } = splitKey(expected.key);
-  const digest = createHash('sha256');
-  const mac = createHmac('sha256', macKey);
-  for await (const chunk of readRange(path, 0, length - MAC_BYTES)) {
-    digest.update(chunk);
-    mac.update(chunk);
+export async function encryptToFiles(
+  plain: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  size: number,
+  targets: readonly { key: Uint8Array; path: string }[],
+): Promise<Sealed[]> {
+  const sinks: FileSink[] = [];
+  try {
+    for (const target of targets) sinks.push(await FileSink.open(target.path, 'w'));
+    const sealers = targets.map((t) => new Sealer(size, t.key, randomBytes(IV_BYTES)));
+    const write = (outs: readonly Buffer[]) =>
+      Promise.all(outs.map((out, i) => sinks[i]!.write(out)));
+    await write(sealers.map((s) => s.start()));
+    for await (const chunk of plain) await write(sealers.map((s) => s.update(chunk)));
+    const finished = sealers.map((s) => s.finish());
+    for (let i = 0; i < finished.length; i++)
+      for (const out of finished[i]!.tail) await sinks[i]!.write(out);
+    await Promise.all(sinks.splice(0).map((sink) => sink.close(true)));
+    const sealed = finished.map((f) => f.sealed);
+    if (sealed.some((s) => s.length !== ciphertextSize(size)))
+      throw new SottoError('INTERNAL', 'blob size');
+    return sealed;
+  } finally {
+    await Promise.all(sinks.map((sink) => sink.abandon()));
   }
-  const tag = await readTail(path, length - MAC_BYTES, MAC_BYTES);
-  digest.update(tag);
-  if (!sameBytes(digest.digest(), expected.digest))
-    throw new SottoError('ATTACHMENT_TAMPERED', 'digest');
-  if (!sameBytes(mac.digest(), tag)) throw new SottoError('ATTACHMENT_TAMPERED', 'mac');
 }
 
 /**
@@ -147,7 +179,7 @@ export async function* decryptChunks(
     left -= keep;
     for (let i = keep; i < out.length; i++) if (out[i] !== 0) nonZero = true;
   };
-  for await (const chunk of readRange(path, IV_BYTES, length - MAC_BYTES)) {
+  for await (const chunk of readChunks(path, IV_BYTES, length - MAC_BYTES)) {
     yield* take(decipher.update(chunk));
   }
   let last: Buffer;
@@ -161,28 +193,9 @@ export async function* decryptChunks(
 }
 
 /** Verifies then decrypts the blob at `path` into chunks (verifyBlob, then decryptChunks). */
-export async function* openBlob(
-  path: string,
-  expected: { size: number; digest: Uint8Array; key: Uint8Array },
-): AsyncGenerator<Buffer> {
+export async function* openBlob(path: string, expected: BlobExpectation): AsyncGenerator<Buffer> {
   await verifyBlob(path, expected);
   yield* decryptChunks(path, expected.size, expected.key);
-}
-
-function splitKey(key: Uint8Array): { aesKey: Uint8Array; macKey: Uint8Array } {
-  if (key.length !== ATTACHMENT_KEY_BYTES) throw new SottoError('INTERNAL', 'attachment key');
-  return { aesKey: key.subarray(0, 32), macKey: key.subarray(32) };
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
-/** Bytes [start, end) of a file as a stream (empty when end <= start). */
-async function* readRange(path: string, start: number, end: number): AsyncGenerator<Buffer> {
-  if (end <= start) return;
-  const stream = createReadStream(path, { start, end: end - 1, highWaterMark: 64 * 1024 });
-  for await (const chunk of stream) yield chunk as Buffer;
 }
 
 async function readTail(path: string, position: number, bytes: number): Promise<Buffer> {

@@ -1,9 +1,9 @@
-import { createWriteStream, existsSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { SottoError } from '../errors.ts';
 import type { Profile } from '../profile/profile.ts';
 import { openBlob } from './attachment-crypto.ts';
+import { writeChunks } from './file-chunks.ts';
 import { attachmentById, type AttachmentState, selectAttachments } from './attachment-rows.ts';
 import { localPath, presentFiles, randomFileName, removeFiles } from './local-files.ts';
 
@@ -76,14 +76,12 @@ export async function saveAttachment(
   if (!options.force && existsSync(out)) throw new SottoError('INVALID_INPUT', 'file exists');
   const staged = join(dirname(out), `.${randomFileName('.sotto-save')}`);
   try {
-    await pipeline(
-      openBlob(localPath(profile.paths.dir, row.localName), {
-        size: row.size,
-        digest: row.localDigest,
-        key: row.localKey,
-      }),
-      createWriteStream(staged, { flags: 'wx', mode: 0o600 }),
-    );
+    const plain = openBlob(localPath(profile.paths.dir, row.localName), {
+      size: row.size,
+      digest: row.localDigest,
+      key: row.localKey,
+    });
+    await writeChunks(plain, staged, { flags: 'wx', sync: false });
     renameSync(staged, out);
   } catch (error) {
     rmSync(staged, { force: true });

@@ -1,4 +1,4 @@
-import { createReadStream, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import type { AccountId } from '../../../shared/protocol/account-id.ts';
 import {
@@ -22,9 +22,10 @@ import { nextSentAt } from '../messaging/clock.ts';
 import { newMessageId } from '../messaging/message-id.ts';
 import type { QueuedMessage } from '../messaging/outbox.ts';
 import type { Profile } from '../profile/profile.ts';
-import { encryptToFile, newAttachmentKey } from './attachment-crypto.ts';
+import { newAttachmentKey } from './attachment-crypto.ts';
 import { insertAttachment } from './attachment-rows.ts';
 import { contentTypeOf } from './content-types.ts';
+import { readChunks } from './file-chunks.ts';
 import {
   ensureAttachmentDirs,
   type LocalCopy,
@@ -34,8 +35,8 @@ import {
   tempPath,
 } from './local-files.ts';
 
-// Composing a message with files: each file is encrypted twice before the
-// message row exists, once for the relay (a ciphertext temp file the upload
+// Composing a message with files: each file is read once and encrypted twice
+// before the message row exists, once for the relay (a ciphertext temp file the upload
 // job sends, so a resumed upload sends the same bytes) and once for the
 // profile (the stored copy). The message is queued for sending only when every
 // upload is complete (upload-job.ts): nothing goes out pointing at a blob that
@@ -133,21 +134,14 @@ export async function prepareFiles(
       const size = sizes[index]!;
       const transportKey = newAttachmentKey();
       const tempName = randomFileName('.up');
-      const { digest } = await encryptToFile(
-        createReadStream(file.path),
+      // One read of the file, two encryptions (readChunks reads one byte past `size`: a file that grew is refused).
+      const { transportDigest: digest, ...local } = await storeLocally(
+        dir,
+        readChunks(file.path, 0, size + 1),
         size,
-        transportKey,
-        tempPath(dir, tempName),
-      ).catch((error: unknown) => {
-        removeFiles(dir, { temp: [tempName] });
-        throw error;
-      });
-      const local = await storeLocally(dir, createReadStream(file.path), size).catch(
-        (error: unknown) => {
-          removeFiles(dir, { temp: [tempName] });
-          throw error;
-        },
+        { key: transportKey, path: tempPath(dir, tempName) },
       );
+      if (!digest) throw new SottoError('INTERNAL', 'transport digest');
       prepared.push({ pointer: labels(file, size), transportKey, digest, tempName, local });
     }
   } catch (error) {

@@ -1,6 +1,5 @@
-import { createWriteStream, renameSync, rmSync, statSync } from 'node:fs';
+import { renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { ciphertextSize } from '../../../shared/protocol/attachment.ts';
 import type { RelayId } from '../../../shared/relay/protocol.ts';
 import { hasCode, SottoError } from '../errors.ts';
@@ -9,7 +8,9 @@ import { log } from '../log.ts';
 import type { Profile } from '../profile/profile.ts';
 import { backoffMs } from '../sync/backoff.ts';
 import type { BlobDownloads } from '../sync/blobs.ts';
-import { decryptChunks, encryptChunks, newAttachmentKey, verifyBlob } from './attachment-crypto.ts';
+import { decryptChunks, encryptChunks, newAttachmentKey } from './attachment-crypto.ts';
+import { BlobCheck } from './blob-check.ts';
+import { readChunks, writeChunks } from './file-chunks.ts';
 import {
   attachmentById,
   type AttachmentRow,
@@ -26,11 +27,11 @@ import {
 
 // The download job: every incoming attachment still 'pending' is fetched from
 // the sender's relay as the contact record names it (never from an address in
-// a message), appended to a ciphertext temp file that is the resume point,
-// then checked (length, digest, MAC) before one byte is decrypted, re-encrypted
-// under a fresh local key into attachments/, and only then committed. A check
-// that fails is final (ATTACHMENT_TAMPERED, never retried: R5), as is a blob
-// the relay does not have (ATTACHMENT_NOT_FOUND).
+// a message), appended to a ciphertext temp file that is the resume point and
+// hashed on the way in, then checked (length, digest, MAC) before one byte is
+// decrypted, re-encrypted under a fresh local key into attachments/, and only
+// then committed. A check that fails is final (ATTACHMENT_TAMPERED, never
+// retried: R5), as is a blob the relay does not have (ATTACHMENT_NOT_FOUND).
 
 /** Opens the blob transport of the relay at an address (sync/blob-transport.ts). */
 export type DownloadsFor = (address: string, relayId: RelayId | null) => BlobDownloads;
@@ -110,19 +111,23 @@ async function downloadOne(
     rmSync(path, { force: true }); // not a prefix of this blob: start over
     offset = 0;
   }
+  // The check hashes the bytes as they arrive; a resumed download first hashes the prefix it holds.
+  const check = new BlobCheck({ size: row.size, digest: row.digest, key: row.transportKey });
+  for await (const chunk of readChunks(path, 0, offset)) check.update(chunk);
   if (offset < length) {
     const relay = senderRelay(profile, row);
     const download = await downloadsFor(relay.address, relay.relayId).download(row.blobId, offset);
     // The pointer's size fixes the blob's length: anything else is refused before a byte is read.
     if (download.length !== length) throw new SottoError('ATTACHMENT_TAMPERED', 'blob length');
-    await pipeline(
-      download.body,
-      limit(length - offset),
-      createWriteStream(path, { flags: 'a', mode: 0o600 }),
-    );
+    // No fsync: the temp file is only a resume point, and the check covers whatever survived a crash.
+    await writeChunks(checked(download.body, check), path, {
+      flags: 'a',
+      start: offset,
+      sync: false,
+    });
     if (sizeOf(path) !== length) throw new SottoError('RELAY_UNAVAILABLE', 'download cut');
   }
-  await verifyBlob(path, { size: row.size, digest: row.digest, key: row.transportKey });
+  check.finish();
   const stored = await reencrypt(dir, path, row);
   try {
     profile.commit(undefined, (db) =>
@@ -150,14 +155,15 @@ async function reencrypt(dir: string, blobPath: string, row: AttachmentRow) {
   const staged = join(dirs.tmp, randomFileName('.stage'));
   let localDigest: Buffer | undefined;
   try {
-    await pipeline(
+    await writeChunks(
       encryptChunks(
         decryptChunks(blobPath, row.size, row.transportKey),
         row.size,
         localKey,
         (sealed) => (localDigest = sealed.digest),
       ),
-      createWriteStream(staged, { mode: 0o600, flush: true }),
+      staged,
+      { sync: true },
     );
   } catch (error) {
     rmSync(staged, { force: true });
@@ -193,16 +199,15 @@ function senderRelay(
   return { address: found.address, relayId: found.relayId };
 }
 
-/** Passes at most `bytes` bytes: a relay that sends more than the blob's length is cut off (TAMPERED). */
-function limit(bytes: number) {
-  return async function* (source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-    let left = bytes;
-    for await (const chunk of source) {
-      if (chunk.length > left) throw new SottoError('ATTACHMENT_TAMPERED', 'blob too long');
-      left -= chunk.length;
-      yield chunk;
-    }
-  };
+/** Feeds `check` every chunk on its way to the file: more than the blob's length is refused there (TAMPERED). */
+async function* checked(
+  source: AsyncIterable<Uint8Array>,
+  check: BlobCheck,
+): AsyncGenerator<Uint8Array> {
+  for await (const chunk of source) {
+    check.update(chunk);
+    yield chunk;
+  }
 }
 
 function failDownload(profile: Profile, row: AttachmentRow, code: string): void {

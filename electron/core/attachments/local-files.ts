@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fsyncDirectory } from '../fs-atomic.ts';
-import { encryptToFile, newAttachmentKey, type Sealed } from './attachment-crypto.ts';
+import { encryptToFiles, newAttachmentKey, type Sealed } from './attachment-crypto.ts';
 
 // Where a profile keeps attachments: <profile>/attachments/<random name>, each
 // file in the AttachmentV2 format under its own local key, which lives only
@@ -39,26 +39,31 @@ export function ensureAttachmentDirs(profileDir: string): { files: string; tmp: 
  * Encrypts `size` plaintext bytes under a fresh local key into a staged file,
  * then renames it into attachments/ durably. The caller commits the row that
  * names it; a crash before that leaves an orphan that the next open deletes.
+ * With `transport`, the same read of `plain` also writes the transport
+ * ciphertext under its key to its path (compose: one read, two encryptions).
  */
 export async function storeLocally(
   profileDir: string,
   plain: AsyncIterable<Uint8Array>,
   size: number,
-): Promise<LocalCopy> {
+  transport?: { key: Uint8Array; path: string },
+): Promise<LocalCopy & { transportDigest?: Buffer }> {
   const dirs = ensureAttachmentDirs(profileDir);
   const localKey = newAttachmentKey();
   const localName = randomFileName();
   const staged = join(dirs.tmp, randomFileName('.stage'));
-  let sealed: Sealed;
+  const targets = [{ key: localKey, path: staged }, ...(transport ? [transport] : [])];
+  let sealed: Sealed[];
   try {
-    sealed = await encryptToFile(plain, size, localKey, staged);
+    sealed = await encryptToFiles(plain, size, targets);
   } catch (error) {
-    rmSync(staged, { force: true });
+    for (const target of targets) rmSync(target.path, { force: true });
     throw error;
   }
   renameSync(staged, join(dirs.files, localName));
   fsyncDirectory(dirs.files);
-  return { localName, localKey, localDigest: sealed.digest };
+  const local = { localName, localKey, localDigest: sealed[0]!.digest };
+  return sealed[1] ? { ...local, transportDigest: sealed[1].digest } : local;
 }
 
 /** The path of a stored copy. */

@@ -1,4 +1,4 @@
-import { createReadStream, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { ciphertextSize } from '../../../shared/protocol/attachment.ts';
 import type { AccountId } from '../../../shared/protocol/account-id.ts';
 import { type Content, encodeContent } from '../../../shared/protocol/content.ts';
@@ -18,16 +18,25 @@ import {
   selectAttachments,
   updateAttachment,
 } from './attachment-rows.ts';
+import { readChunks } from './file-chunks.ts';
 import { removeFiles, tempPath } from './local-files.ts';
 
 // The upload job: every outgoing attachment still 'uploading' is sent to the
-// home relay from its ciphertext temp file, one chunk per append, the relay's
-// acknowledged offset committed after each, so a crash or a cut resumes
-// where the relay stands (never from zero while the relay holds the
-// prefix). A message whose uploads are all complete is then queued (R2).
+// home relay from its ciphertext temp file, one append at a time, the relay's
+// acknowledged offset committed after each; a resume asks the relay where it
+// stands (never from zero while the relay holds the prefix). A message whose
+// uploads are all complete is then queued (R2).
+//
+// An append ends at UPLOAD_CHUNK_BYTES or after UPLOAD_CHUNK_MS, whichever
+// comes first: the relay fsyncs once per append and the row is committed
+// once per append, so on a fast link these are a few per 100 MiB (each a
+// synchronous disk flush), and on a slow one progress is still durable every second.
 
-/** Bytes per append: the unit of progress a crash can lose. */
-export const UPLOAD_CHUNK_BYTES = 1024 * 1024;
+/** Most bytes per append. */
+export const UPLOAD_CHUNK_BYTES = 8 * 1024 * 1024;
+
+/** Most time per append (a slow link still acknowledges progress this often). */
+export const UPLOAD_CHUNK_MS = 1000;
 
 /** Relay refusals that mean "later" for a blob (the per-account quota frees up as blobs expire). */
 const TRY_LATER = new Set([
@@ -125,11 +134,7 @@ async function uploadOne(
   while (offset < upload.length) {
     const end = Math.min(offset + UPLOAD_CHUNK_BYTES, upload.length);
     const before = offset;
-    offset = await uploads.append(
-      upload,
-      offset,
-      createReadStream(path, { start: offset, end: end - 1, highWaterMark: 256 * 1024 }),
-    );
+    offset = await uploads.append(upload, offset, timeBound(readChunks(path, offset, end)));
     if (offset <= before) throw new SottoError('RELAY_UNAVAILABLE', 'upload made no progress');
     const acknowledged = offset;
     profile.commit(undefined, (db) =>
@@ -140,6 +145,16 @@ async function uploadOne(
     updateAttachment(db, row.id, { state: 'uploaded', temp_name: null, transfer_offset: offset }),
   );
   removeFiles(profile.paths.dir, { temp: [row.tempName] });
+}
+
+/** The chunks of `source` until UPLOAD_CHUNK_MS have passed (always the first one: progress is made). */
+async function* timeBound(source: AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {
+  const deadline = Date.now() + UPLOAD_CHUNK_MS;
+  for await (const chunk of source) {
+    yield chunk;
+    // Returning closes `source` (its read in flight settles first).
+    if (Date.now() >= deadline) return;
+  }
 }
 
 function uploadOf(row: AttachmentRow): BlobUpload | undefined {

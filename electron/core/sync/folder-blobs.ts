@@ -1,9 +1,10 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { createReadStream, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { type BlobId, blobIdSchema, MAX_BLOB_BYTES } from '../../../shared/protocol/attachment.ts';
+import { readChunks } from '../attachments/file-chunks.ts';
 import { SottoError } from '../errors.ts';
 import type { BlobDownload, BlobDownloads, BlobUpload, BlobUploads } from './blobs.ts';
 import { FolderLayout } from './folder-layout.ts';
@@ -103,13 +104,7 @@ export class FolderBlobs implements BlobUploads, BlobDownloads {
 
   /** The bytes from `offset`, opened only when the caller starts reading (a refused download opens nothing). */
   private async *read(blobId: BlobId, offset: number, length: number): AsyncGenerator<Uint8Array> {
-    if (offset >= length) return;
-    const stream = createReadStream(this.dataPath(blobId), {
-      start: offset,
-      end: length - 1,
-      highWaterMark: 256 * 1024,
-    });
-    for await (const chunk of stream) yield chunk as Buffer;
+    yield* readChunks(this.dataPath(blobId), offset, length);
   }
 
   private get dir(): string {

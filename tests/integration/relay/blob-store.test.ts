@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readdirSync, statSync, truncateSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import Database from '@signalapp/sqlcipher';
@@ -39,6 +39,50 @@ describe('FileBlobStore', () => {
     // A torn tail (as after kill -9 before the fsync of a later write) is simply a shorter file.
     truncateSync(join(storeDir(store), key), 1234);
     expect(await store.size(key)).toBe(1234);
+  });
+});
+
+describe('FileBlobStore batches socket chunks into 1 MiB writes', () => {
+  /** Chunks as a request delivers them, then optionally a failure (the client gone). */
+  function body(chunks: Buffer[], fail: boolean): Readable {
+    return Readable.from(
+      (async function* () {
+        for (const chunk of chunks) yield chunk;
+        await Promise.resolve();
+        if (fail) throw new Error('client went away');
+      })(),
+    );
+  }
+  const chunks = Array.from({ length: 40 }, () => randomBytes(64 * 1024 + 7));
+  const all = Buffer.concat(chunks);
+
+  it('many small chunks past a batch: every byte at its offset, the offset reported', async () => {
+    const dir = join(relayDataDir(), 'blobs');
+    const store = await FileBlobStore.open(dir);
+    const key = await store.create();
+    const appended = await store.append(key, 0, body(chunks, false), all.length);
+    expect(appended).toEqual({ offset: all.length, overflowed: false });
+    expect(readFileSync(join(dir, key)).equals(all)).toBe(true);
+  });
+
+  it('a body longer than allowed, cut inside a batch: exactly the allowed prefix is kept', async () => {
+    const dir = join(relayDataDir(), 'blobs');
+    const store = await FileBlobStore.open(dir);
+    const key = await store.create();
+    const allowed = 1024 * 1024 + 12_345;
+    const appended = await store.append(key, 0, body(chunks, false), allowed);
+    expect(appended).toEqual({ offset: allowed, overflowed: true });
+    expect(readFileSync(join(dir, key)).equals(all.subarray(0, allowed))).toBe(true);
+  });
+
+  it('a client that goes away mid-batch: what arrived is kept (durable) and reported', async () => {
+    const dir = join(relayDataDir(), 'blobs');
+    const store = await FileBlobStore.open(dir);
+    const key = await store.create();
+    const appended = await store.append(key, 0, body(chunks.slice(0, 20), true), all.length);
+    const arrived = Buffer.concat(chunks.slice(0, 20));
+    expect(appended).toEqual({ offset: arrived.length, overflowed: false });
+    expect(readFileSync(join(dir, key)).equals(arrived)).toBe(true);
   });
 });
 
