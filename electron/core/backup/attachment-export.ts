@@ -120,8 +120,8 @@ function recordOf(db: Sql, row: AttachmentRow, sha256: string | null): Attachmen
   const uuidOf = (table: string, id: number | null) =>
     id === null
       ? null
-      : ((db.prepare(`SELECT uuid FROM ${table} WHERE id = ?`, { pluck: true }).get([id]) as
-          string | undefined) ?? null);
+      : (db.prepare(`SELECT uuid FROM ${table} WHERE id = ?`, { pluck: true }).get<string>([id]) ??
+        null);
   const message = uuidOf('messages', row.messageId);
   const groupMessage = uuidOf('group_messages', row.groupMessageId);
   if (message === null && groupMessage === null)
