@@ -197,6 +197,11 @@ describe('hostile attachment records', () => {
       'attachmentData record',
     ],
     [
+      'data that is not canonical base64',
+      () => edit(indexOf('attachmentData', 0), { data: 'AB==' }),
+      'attachmentData record',
+    ],
+    [
       'a record claiming more than 100 MiB',
       () => edit(indexOf('attachment'), { size: 100 * 1024 * 1024 + 1 }),
       'attachment record',

@@ -87,7 +87,9 @@ export const attachmentDataRecordSchema = z.strictObject({
     .string()
     .min(4)
     .max((ATTACHMENT_DATA_BYTES / 3) * 4)
-    .regex(PADDED_BASE64),
+    // Canonical padded base64, checked natively: the PADDED_BASE64 regex over 64 KiB lines cost
+    // more than everything else in a deep read of a file's data (profiled: ~2.5 ms a line).
+    .refine((text) => Buffer.from(text, 'base64').toString('base64') === text, 'base64'),
 });
 export type AttachmentDataRecord = z.infer<typeof attachmentDataRecordSchema>;
 
