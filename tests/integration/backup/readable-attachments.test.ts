@@ -5,12 +5,21 @@ import { Decrypter } from 'age-encryption';
 import { describe, expect, it } from 'vitest';
 import { queueAttachmentMessage } from '../../../electron/core/attachments/compose.ts';
 import { queueGroupAttachmentMessage } from '../../../electron/core/attachments/compose-group.ts';
-import { exportConversation } from '../../../electron/core/index.ts';
+import {
+  exportBackup,
+  exportConversation,
+  importBackup,
+  Profile,
+} from '../../../electron/core/index.ts';
+import {
+  attachmentsOf,
+  saveAttachment,
+} from '../../../electron/core/attachments/attachment-files.ts';
 import { createGroup } from '../../../electron/core/groups/group-ops.ts';
 import { testBytes } from '../../support/attachment-relays.ts';
 import { BACKUP_PASSPHRASE, TEST_SCRYPT_LOG_N } from '../../support/backup.ts';
 import { befriend, person, settle } from '../../support/group-world.ts';
-import { tempDir } from '../../support/profiles.ts';
+import { TEST_KDF, tempDir } from '../../support/profiles.ts';
 
 // A readable HTML export with files: each stored attachment, 1:1 and group,
 // decrypted into a folder beside the page under a safe unique name and linked
@@ -131,5 +140,38 @@ describe('readable export with attachments', () => {
     const sorted = (list: Buffer[]) => list.map((b) => b.toString('hex')).sort();
     expect(sorted(bytes)).toEqual(sorted(originals));
     expect(existsSync(join(out, 'chat_files'))).toBe(false);
+  }, 120_000);
+
+  it('a backup carries group attachments too: restored under the group message, byte-identical', async () => {
+    const { bob, originals } = await world();
+    const backup = join(tempDir(), 'bob.age');
+    await exportBackup(bob.profile, backup, {
+      passphrase: BACKUP_PASSPHRASE,
+      scryptLogN: TEST_SCRYPT_LOG_N,
+    });
+    const dir = join(tempDir(), 'restored');
+    const report = await importBackup(dir, backup, {
+      passphrase: BACKUP_PASSPHRASE,
+      create: { passphrase: 'restored passphrase', kdfCost: TEST_KDF },
+    });
+    expect(report.attachmentsRestored).toBe(originals.length);
+    const profile = await Profile.open(dir, { passphrase: 'restored passphrase' });
+    try {
+      const groupIds = profile.db
+        .prepare('SELECT id FROM group_messages ORDER BY id', { pluck: true })
+        .all<number>();
+      const inGroup = attachmentsOf(profile, { groupMessageIds: groupIds });
+      expect(inGroup.map((a) => [a.fileName, a.state])).toEqual([
+        ['Report.txt', 'done'],
+        ['group notes.txt', 'done'],
+      ]);
+      const out = tempDir();
+      for (const [i, a] of inGroup.entries()) {
+        await saveAttachment(profile, a.id, join(out, String(i)));
+        expect(readFileSync(join(out, String(i))).equals(originals.at(-2 + i)!)).toBe(true);
+      }
+    } finally {
+      await profile.close();
+    }
   }, 120_000);
 });
