@@ -45,7 +45,8 @@ export interface ExportReport {
  * signal) rejects with CANCELLED and leaves no file behind.
  *
  * It holds every message stored when it started; contacts, keys and settings
- * are read at that moment too. Session ratchets are not included.
+ * are read at that moment too, and so is the list of attachments, whose
+ * files are written last (attachment-export.ts). Session ratchets are not included.
  */
 export async function exportBackup(
   profile: Profile,
