@@ -210,6 +210,9 @@ export async function writeBackupLines(
     conversation: 0,
     message: 0,
   };
+  // Later types are counted only when present (a version 2 file written before them has none).
+  for (const type of ['attachment', 'attachmentData'])
+    if (lines.some((line) => line.startsWith(`{"type":"${type}"`))) counts[type] = 0;
   for (const line of lines.slice(1)) {
     const type = /^\{"type":"([A-Za-z]+)"/.exec(line)?.[1];
     if (type !== undefined && type in counts) counts[type]! += 1;

@@ -112,11 +112,15 @@ export async function backupImport(
     }),
   );
   const { manifest, ...counts } = report;
+  const files =
+    report.attachmentsRestored > 0
+      ? ` and ${plural(report.attachmentsRestored, 'attachment')}`
+      : '';
   print(g, { ...counts, accountId: manifest.accountId }, () =>
     [
       report.created
-        ? `Restored ${plural(report.messagesInserted, 'message')} into a new profile (${manifest.accountId}).`
-        : `Merged: ${plural(report.messagesInserted, 'new message')}, ${report.messagesSkipped} already present.`,
+        ? `Restored ${plural(report.messagesInserted, 'message')}${files} into a new profile (${manifest.accountId}).`
+        : `Merged: ${plural(report.messagesInserted, 'new message')}${files}, ${report.messagesSkipped} already present.`,
       ...(report.created
         ? ['Conversations resume on the next sync (sessions are re-established automatically).']
         : []),

@@ -16,6 +16,7 @@ import { MessageBlockReader } from './message-blocks.ts';
 import { releaseBuffers } from './release.ts';
 import { readGroupMessageRecords, readGroupRecords } from './group-records.ts';
 import { readSmallRecords } from './snapshot.ts';
+import { planAttachments, writeAttachments } from './attachment-export.ts';
 
 /** Worker threads reading message lines (see message-blocks.ts). */
 const MESSAGE_READERS = 2;
@@ -44,7 +45,8 @@ export interface ExportReport {
  * signal) rejects with CANCELLED and leaves no file behind.
  *
  * It holds every message stored when it started; contacts, keys and settings
- * are read at that moment too. Session ratchets are not included.
+ * are read at that moment too, and so is the list of attachments, whose
+ * files are written last (attachment-export.ts). Session ratchets are not included.
  */
 export async function exportBackup(
   profile: Profile,
@@ -58,6 +60,7 @@ export async function exportBackup(
   const small = readSmallRecords(db);
   const groups = readGroupRecords(db);
   const groupMessages = readGroupMessageRecords(db);
+  const attachments = planAttachments(db);
   // Messages are read on their own connections and threads. Opening them (and counting the
   // history) and then sealing the whole stream run alongside the scrypt derivation of the
   // header (AgeFileWriter writes the header last, into a gap of its fixed length).
@@ -81,6 +84,8 @@ export async function exportBackup(
     message: range.count,
     group: groups.length,
     groupMessage: groupMessages.length,
+    attachment: attachments.ids.length,
+    attachmentData: attachments.dataRecords,
   };
   const manifest: BackupManifestIn = {
     type: 'manifest',
@@ -106,7 +111,8 @@ export async function exportBackup(
     for (const r of small.settings) await out.record('setting', r);
     for (const r of small.contacts) await out.record('contact', r);
     for (const r of small.conversations) await out.record('conversation', r);
-    let written = total - range.count - groups.length - groupMessages.length;
+    const later = groups.length + groupMessages.length + counts.attachment + counts.attachmentData;
+    let written = total - range.count - later;
     report(written);
     for (let block = await messages.next(); block; block = await messages.next()) {
       throwIfCancelled(options.signal);
@@ -119,10 +125,11 @@ export async function exportBackup(
     }
     for (const r of groups) await out.record('group', r);
     for (const r of groupMessages) await out.record('groupMessage', r);
-    report(written + groups.length + groupMessages.length);
+    await writeAttachments(profile, out, attachments, options.signal);
+    report(written + later);
     throwIfCancelled(options.signal);
-    // Messages are never deleted today; if one vanished mid-export the counts would lie.
-    if (out.counts.message !== range.count)
+    // A message deleted mid-export would make the counts lie (its attachments fail above).
+    if (out.counts.message !== range.count || out.counts.attachmentData !== counts.attachmentData)
       throw new SottoError('INTERNAL', 'history changed during export');
     await out.finish();
     const bytes = await age.commit();

@@ -23,6 +23,7 @@ import type { BackupManifest, DataRecord } from './format/records.ts';
 import { identityCheckHooks } from './identity-check.ts';
 import { type BackupRunOptions, throwIfCancelled } from './progress.ts';
 import { type RestoreCounts, RestoreWriter } from './restore-db.ts';
+import { AttachmentRestorer } from './restore-attachments.ts';
 import { readBackup } from './verify.ts';
 
 /** Options for `importBackup`. */
@@ -40,6 +41,8 @@ export interface ImportReport extends RestoreCounts {
   /** True if a new profile was made from the backup; false if it was merged into an existing one. */
   readonly created: boolean;
   readonly manifest: BackupManifest;
+  /** Attachment rows restored (with their files, or as pointers to download). */
+  readonly attachmentsRestored: number;
 }
 
 const TEMP_PREFIX = 'sotto.db.restore-';
@@ -95,25 +98,43 @@ async function verifyAll(
   return manifest;
 }
 
-/** Pass 2: every record into `db` through a RestoreWriter. */
+/**
+ * Pass 2: every record into `db` through a RestoreWriter, attachments'
+ * files into `dir`'s attachments folder (deleted again if this fails).
+ */
 async function writeAll(
   db: Sql,
+  dir: string,
   file: string,
   mode: 'full' | 'merge',
   accountId: string,
   options: ImportBackupOptions,
-) {
+): Promise<RestoreCounts & { attachmentsRestored: number }> {
   const writer = new RestoreWriter(db, mode, accountId);
-  await readBackup(file, options.passphrase, {
-    phase: 'import',
-    signal: options.signal,
-    onProgress: options.onProgress,
-    onRecords: (records: readonly DataRecord[]) => {
-      throwIfCancelled(options.signal);
-      writer.apply(records);
-    },
-  });
-  return writer.finish();
+  const attachments = new AttachmentRestorer(db, dir);
+  try {
+    await readBackup(file, options.passphrase, {
+      phase: 'import',
+      signal: options.signal,
+      onProgress: options.onProgress,
+      onRecords: async (records: readonly DataRecord[]) => {
+        throwIfCancelled(options.signal);
+        // Attachment records come last in the stream: everything before them in a batch goes first.
+        writer.apply(records.filter((r) => r.type !== 'attachment' && r.type !== 'attachmentData'));
+        for (const r of records) {
+          if (r.type === 'attachment') await attachments.attachment(r);
+          else if (r.type === 'attachmentData') await attachments.data(r);
+        }
+      },
+    });
+    await attachments.finish();
+    const counts = writer.finish();
+    const attachmentsRestored = db.transaction(() => attachments.resolve(Date.now()))();
+    return { ...counts, attachmentsRestored };
+  } catch (error) {
+    await attachments.abort();
+    throw error;
+  }
 }
 
 async function restoreNew(
@@ -139,7 +160,7 @@ async function restoreNew(
     precreatePrivateFile(temp);
     db = openKeyed(temp, key);
     migrate(db);
-    const counts = await writeAll(db, file, 'full', verified.accountId, options);
+    const counts = await writeAll(db, dir, file, 'full', verified.accountId, options);
     db.close();
     db = undefined;
     throwIfCancelled(options.signal);
@@ -196,7 +217,7 @@ async function mergeInto(
     copy = openKeyed(temp, key);
     copy.exec(`PRAGMA user_version = ${version}`); // sqlcipher_export copies tables, not the header
     migrate(copy);
-    const counts = await writeAll(copy, file, 'merge', accountId, options);
+    const counts = await writeAll(copy, dir, file, 'merge', accountId, options);
     copy.close();
     copy = undefined;
     throwIfCancelled(options.signal);

@@ -111,6 +111,9 @@ export class RestoreWriter {
         if (restoreGroupMessage(this.db, record)) this.groupMessagesInserted++;
         else this.groupMessagesSkipped++;
         return;
+      case 'attachment':
+      case 'attachmentData':
+        throw new Error('attachments are restored by restore-attachments.ts');
       default:
         restoreAccountState(this.db, record, this.mode === 'full');
     }

@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
 import { SottoError } from '../../errors.ts';
 import type { AgeFileReader } from '../age/file.ts';
+import { AttachmentStreamCheck } from './attachment-records.ts';
 import {
+  ATTACHMENT_TYPES,
+  ATTACHMENT_VERSION,
   type BackupManifest,
   type CountedType,
   type DataRecord,
@@ -44,7 +47,10 @@ const TYPE_PREFIX = Buffer.from('{"type":"', 'latin1');
 const NEWLINE = 0x0a;
 /** Bytes of one line held while its newline has not come: 2 MiB. */
 const MAX_PENDING_LINE = 1 << 21;
-const RANK = new Map<string, number>(RECORD_ORDER.map((t, i) => [t, i]));
+// A file's data records follow its attachment record, so both types share one rank.
+const RANK = new Map<string, number>(
+  RECORD_ORDER.map((t, i) => [t, t === 'attachmentData' ? i - 1 : i]),
+);
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 const tampered = (detail: string) => new SottoError('BACKUP_TAMPERED', detail);
@@ -67,6 +73,19 @@ export async function readRecords(
   let carry: Buffer = Buffer.alloc(0);
   /** `{"type":"<t>",` of the last data record, and t. */
   let run: (Buffer & { type: CountedType }) | undefined;
+  let attachments: AttachmentStreamCheck | undefined;
+  /** Parses a record (deep reads) and feeds the attachment rules. */
+  const deepRecord = (type: CountedType, line: unknown): DataRecord => {
+    const record = parseRecord(manifest!, type, line);
+    attachments ??= new AttachmentStreamCheck(
+      manifest!.counts.attachment > 0 || manifest!.counts.attachmentData > 0,
+    );
+    if (record.type === 'message' || record.type === 'groupMessage')
+      attachments.message(record.uuid);
+    else if (record.type === 'attachment') attachments.attachment(record);
+    else if (record.type === 'attachmentData') attachments.data(record);
+    return record;
+  };
 
   for (let chunk = await age.next(); chunk; chunk = await age.next()) {
     if (options.signal?.aborted) throw new SottoError('CANCELLED');
@@ -94,7 +113,7 @@ export async function readRecords(
         data.compare(run, 0, run.length, start, start + run.length) === 0
       ) {
         counts[run.type] += 1;
-        if (options.deep) batch.push(parseRecord(manifest!, run.type, lineAt(data, start, end)));
+        if (options.deep) batch.push(deepRecord(run.type, lineAt(data, start, end)));
         start = end + 1;
         continue;
       }
@@ -103,11 +122,18 @@ export async function readRecords(
       if (r === undefined || r < rank) throw tampered('record out of order');
       if (manifest === undefined && type !== 'manifest') throw tampered('no manifest');
       if (manifest !== undefined && type === 'manifest') throw tampered('second manifest');
+      if (
+        manifest !== undefined &&
+        manifest.version < ATTACHMENT_VERSION &&
+        ATTACHMENT_TYPES.includes(type as CountedType)
+      )
+        throw tampered('attachment record before version 3');
       rank = r;
       if (type === 'manifest') {
         manifest = parseManifest(lineAt(data, start, end));
         await options.onManifest?.(manifest);
       } else if (type === 'trailer') {
+        attachments?.complete();
         hash.update(data.subarray(hashedTo, start));
         hashedTo = end + 1;
         checkTrailer(lineAt(data, start, end), hash.digest('hex'), counts, manifest!);
@@ -117,8 +143,7 @@ export async function readRecords(
         break;
       } else {
         counts[type as CountedType] += 1;
-        if (options.deep)
-          batch.push(parseRecord(manifest!, type as CountedType, lineAt(data, start, end)));
+        if (options.deep) batch.push(deepRecord(type as CountedType, lineAt(data, start, end)));
         run = Object.assign(Buffer.from(`{"type":"${type}",`, 'latin1'), {
           type: type as CountedType,
         });

@@ -15,6 +15,12 @@ import {
   groupMessageRecordSchema,
   groupRecordSchema,
 } from '../group-records.ts';
+import {
+  type AttachmentDataRecord,
+  type AttachmentRecord,
+  attachmentDataRecordSchema,
+  attachmentRecordSchema,
+} from './attachment-records.ts';
 
 // The records of the inner backup stream (docs/backup-format.md): one JSON
 // object per line, `type` first. These schemas are the contract a reader
@@ -22,14 +28,19 @@ import {
 
 /** The value of `format` in every manifest. */
 export const BACKUP_FORMAT = 'sotto-backup';
-/** The inner stream version this build writes. */
-export const BACKUP_VERSION = 2;
+/**
+ * The inner stream version this build writes. Version 3 added attachment
+ * records: a reader of version 2 refuses it (BACKUP_UNSUPPORTED_VERSION)
+ * rather than restore messages without their files.
+ */
+export const BACKUP_VERSION = 3;
 /**
  * Versions this build reads. Version 1 is version 2 with account ids in the
  * first, base32 format (Sotto before relay protocol v2): they are mapped to
  * the current ids while reading, so nothing after the reader sees them.
+ * Version 2 is version 3 without attachment records.
  */
-export const READABLE_VERSIONS = [1, 2] as const;
+export const READABLE_VERSIONS = [1, 2, 3] as const;
 export type ReadableVersion = (typeof READABLE_VERSIONS)[number];
 
 /** Record types in the order they must appear (manifest first, trailer last). */
@@ -45,6 +56,8 @@ export const RECORD_ORDER = [
   'message',
   'group',
   'groupMessage',
+  'attachment',
+  'attachmentData',
   'trailer',
 ] as const;
 
@@ -52,6 +65,10 @@ export type RecordType = (typeof RECORD_ORDER)[number];
 /** Record types that are counted (all but manifest and trailer). */
 export type CountedType = Exclude<RecordType, 'manifest' | 'trailer'>;
 export const COUNTED_TYPES = RECORD_ORDER.slice(1, -1) as readonly CountedType[];
+/** Types only version 3 may hold; they share one place in the order (a file's data follows its record). */
+export const ATTACHMENT_TYPES: readonly CountedType[] = ['attachment', 'attachmentData'];
+/** The first version with attachment records. */
+export const ATTACHMENT_VERSION = 3;
 
 const base64 = z
   .string()
@@ -89,7 +106,7 @@ export const UNCARRIED_SETTINGS: readonly string[] = [
 ];
 
 /** Record types a version 2 file from before they existed does not count (0 when absent). */
-const LATER_TYPES: readonly CountedType[] = ['group', 'groupMessage'];
+const LATER_TYPES: readonly CountedType[] = ['group', 'groupMessage', ...ATTACHMENT_TYPES];
 
 export const countsSchema = z.strictObject(
   Object.fromEntries(
@@ -238,11 +255,14 @@ const moveSchema = z.strictObject({
   acceptedAt: time.nullable(),
 });
 
-const base2 = schemasFor(BACKUP_VERSION, accountIdSchema);
-/** Version 2: version 1's records and the state relay protocol v2 and the identity rules added (0006, 0007). */
+const base3 = schemasFor(BACKUP_VERSION, accountIdSchema);
+/**
+ * Version 3: version 1's records, the state relay protocol v2 and the identity
+ * rules added (0006, 0007), and attachments (0011).
+ */
 const current = {
-  ...base2,
-  account: base2.account.extend({
+  ...base3,
+  account: base3.account.extend({
     deliveryToken: deliveryTokenSchema,
     relayId: relayIdSchema.nullable(),
   }),
@@ -251,14 +271,18 @@ const current = {
     (r) => !UNCARRIED_SETTINGS.includes(r.key),
     'setting carried elsewhere',
   ),
-  contact: base2.contact.extend({
+  contact: base3.contact.extend({
     relayId: relayIdSchema.nullable(),
     deliveryToken: deliveryTokenSchema.nullable(),
     tokenSentAt: time.nullable(),
     blocked: z.boolean(),
     move: moveSchema.nullable(),
   }),
+  attachment: attachmentRecordSchema,
+  attachmentData: attachmentDataRecordSchema,
 };
+/** Version 2: version 3 without attachments (the reader refuses their records in it). */
+const version2 = { ...current, manifest: schemasFor(2, accountIdSchema).manifest };
 const legacyAccountId = z
   .string()
   .regex(LEGACY_ACCOUNT_ID)
@@ -283,7 +307,7 @@ const legacy = {
     move: null,
   })),
 };
-const SCHEMAS = { 1: legacy, 2: current } as const;
+const SCHEMAS = { 1: legacy, 2: version2, 3: current } as const;
 
 export const manifestSchema = current.manifest;
 /** A manifest as read (a version 1 manifest keeps its version; its account id is mapped). */
@@ -317,7 +341,9 @@ export type DataRecord =
   | ConversationRecord
   | MessageRecord
   | GroupRecord
-  | GroupMessageRecord;
+  | GroupMessageRecord
+  | AttachmentRecord
+  | AttachmentDataRecord;
 
 /** True if this build reads inner stream `version`. */
 export function isReadableVersion(version: number): version is ReadableVersion {
@@ -339,8 +365,10 @@ export function parseDataRecord(
   type: CountedType,
   value: unknown,
 ): DataRecord | undefined {
-  const result = (SCHEMAS[version][type] as z.ZodType<DataRecord>).safeParse(value);
-  return result.success ? result.data : undefined;
+  if (version < ATTACHMENT_VERSION && ATTACHMENT_TYPES.includes(type)) return undefined;
+  const schemas = SCHEMAS[version] as Partial<Record<CountedType, z.ZodType<DataRecord>>>;
+  const result = schemas[type]?.safeParse(value);
+  return result?.success ? result.data : undefined;
 }
 
 /** Zero for every counted type. */

@@ -10,6 +10,8 @@ import { type BackupRunOptions, throwIfCancelled } from '../progress.ts';
 import type { Sql } from '../../db/sqlite.ts';
 import { type ExportSection, groupSections } from './group-sections.ts';
 import { type ReadableFormat, rendererFor } from './render.ts';
+import { archivePageName, ExportFiles } from './export-files.ts';
+import { TAR_END, tarFileHeader, tarPadding } from './tar-entries.ts';
 
 /** Options for `exportConversation`. */
 export interface ExportConversationOptions extends BackupRunOptions {
@@ -24,6 +26,12 @@ export interface ExportConversationOptions extends BackupRunOptions {
   readonly to?: number;
   /** If set, the output is an age file under this passphrase (strength-checked, as for backups). */
   readonly encryptWith?: string;
+  /**
+   * HTML only, on by default: stored attachments are written beside the page
+   * (`chat.html` → `chat_files/`) and linked from their messages; with
+   * `encryptWith`, page and files are one tar archive inside the age file.
+   */
+  readonly attachments?: boolean;
   /** scrypt work factor when encrypting; tests only. */
   readonly scryptLogN?: number;
 }
@@ -36,7 +44,7 @@ export interface ConversationExportReport {
 }
 
 interface Sink {
-  write(text: string): Promise<void>;
+  write(text: string | Buffer): Promise<void>;
   commit(): Promise<unknown>;
   abort(): Promise<void>;
 }
@@ -71,47 +79,85 @@ export async function exportConversation(
   const to = options.to ?? Number.MAX_SAFE_INTEGER;
   const total = sections.reduce((sum, s) => sum + s.count(from, to), 0);
   const render = rendererFor(options.format);
+  const archive = options.encryptWith !== undefined;
+  const files =
+    options.format === 'html' && options.attachments !== false
+      ? new ExportFiles(profile, file, archive ? 'archive' : 'folder')
+      : undefined;
   const sink =
     options.encryptWith !== undefined
       ? await ageSink(file, options.encryptWith, options.scryptLogN)
       : await plainSink(file);
+  const exportedAt = Date.now();
   let written = 0;
-  try {
-    await sink.write(
+  /** Renders the whole document into `write` (twice for an archive: to measure the page, then to write it). */
+  const document = async (write: (text: string) => Promise<void>, progress: boolean) => {
+    await write(
       render.begin({
         ownName: own.displayName,
         ownAccountId: own.accountId,
-        exportedAt: Date.now(),
+        exportedAt,
         from: options.from,
         to: options.to,
       }),
     );
     for (const [index, section] of sections.entries()) {
-      await sink.write(render.conversation(section.heading, index === 0));
+      await write(render.conversation(section.heading, index === 0));
       let cursor = { sentAt: -1, id: 0 };
       let first = true;
       for (;;) {
         throwIfCancelled(options.signal);
         const rows = section.page(from, to, cursor, PAGE);
         if (rows.length === 0) break;
+        const attached = files
+          ? await files.of(
+              rows.map((r) => r.id),
+              section.heading.group === true,
+            )
+          : undefined;
         let text = '';
         for (const r of rows) {
-          text += render.message(r, first);
+          text += render.message({ ...r, files: attached?.get(r.id) ?? [] }, first);
           first = false;
         }
-        await sink.write(text);
+        await write(text);
         const last = rows.at(-1)!;
         cursor = { sentAt: last.sentAt, id: last.id };
+        if (!progress) continue;
         written += rows.length;
         options.onProgress?.({ phase: 'export', done: written, total, unit: 'records' });
       }
-      await sink.write(render.endConversation());
+      await write(render.endConversation());
     }
-    await sink.write(render.end());
+    await write(render.end());
+  };
+  try {
+    // Encrypted with files, the age file holds a tar of the page and its folder. A tar entry
+    // states its size first: the page is rendered once to measure it (and find its files).
+    let pageBytes = 0;
+    const measure = (text: string) => {
+      pageBytes += Buffer.byteLength(text, 'utf8');
+      return Promise.resolve();
+    };
+    if (archive && files) await document(measure, false);
+    if (archive && files?.collectedAny) {
+      files.reset();
+      await sink.write(tarFileHeader(archivePageName(file), pageBytes, exportedAt));
+      await document((text) => sink.write(text), true);
+      await sink.write(tarPadding(pageBytes));
+      await files.writeArchive((bytes) => sink.write(bytes), exportedAt);
+      await sink.write(TAR_END);
+    } else {
+      // No file to carry: the age file holds the page alone, as without attachments.
+      files?.reset();
+      await document((text) => sink.write(text), true);
+    }
     await sink.commit();
+    files?.commit();
     return { file, conversations: sections.length, messages: written };
   } catch (error) {
     await sink.abort();
+    files?.abort();
     throw error;
   }
 }
@@ -163,7 +209,7 @@ async function ageSink(file: string, passphrase: string, scryptLogN?: number): P
     scryptLogN === undefined ? {} : { scryptLogN },
   );
   return {
-    write: (text) => age.write(Buffer.from(text, 'utf8')),
+    write: (text) => age.write(typeof text === 'string' ? Buffer.from(text, 'utf8') : text),
     commit: () => age.commit(),
     abort: () => age.abort(),
   };
@@ -177,7 +223,7 @@ async function plainSink(file: string): Promise<Sink> {
   const handle: FileHandle = await open(temp, 'wx', 0o600);
   return {
     // writeFile writes all of it from the current position (a plain write may stop short).
-    write: (text) => handle.writeFile(text, 'utf8'),
+    write: (text) => handle.writeFile(text),
     commit: async () => {
       await handle.sync();
       await handle.close();

@@ -1,3 +1,5 @@
+import type { ExportedFile } from './export-files.ts';
+
 // Renderers for readable exports: each turns conversations and messages into
 // text pieces that are written as they come (constant memory). Every piece of
 // user content is escaped for its format.
@@ -10,6 +12,8 @@ export interface ReadableMessage {
   readonly sentAt: number;
   readonly body: string;
   readonly status: string;
+  /** Its attachments (HTML exports with files; empty otherwise). */
+  readonly files?: readonly ExportedFile[];
 }
 
 /** A conversation heading: a contact's, or a group's (`accountId` is then the group id, `name` its title). */
@@ -63,6 +67,18 @@ h1{font-size:1.4rem}h2{font-size:1.15rem;margin-top:2.5rem;border-bottom:1px sol
 .m.out{margin-left:auto;background:#dcebff}.m header{font-size:.78rem;color:#555}.m p{margin:.15rem 0 0;white-space:pre-wrap;overflow-wrap:anywhere}
 @media (prefers-color-scheme:dark){body{background:#151517;color:#eee}.m{background:#26262b}.m.out{background:#1d3557}.m header,.meta{color:#aaa}}`;
 
+/** A message's files: a link to each one written beside the page, the name alone for one not downloaded. */
+function htmlFiles(files: readonly ExportedFile[]): string {
+  if (files.length === 0) return '';
+  const items = files.map((f) => {
+    const label = `${escapeHtml(f.name)} <span class="meta">${escapeHtml(f.contentType)}, ${f.size} bytes</span>`;
+    return f.href === null
+      ? `<li>${label} <span class="meta">(not downloaded)</span></li>`
+      : `<li><a href="${escapeHtml(f.href)}">${label}</a></li>`;
+  });
+  return `<ul class="files">${items.join('')}</ul>`;
+}
+
 const html: Renderer = {
   begin: (doc) =>
     `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">` +
@@ -75,7 +91,7 @@ const html: Renderer = {
     `<section>\n<h2>${escapeHtml(c.name)} <span class="meta">${c.group ? 'group ' : ''}${escapeHtml(c.accountId)}</span></h2>\n`,
   message: (m) =>
     `<article class="m${m.outgoing ? ' out' : ''}"><header>${escapeHtml(m.senderName)} · <time datetime="${escapeHtml(iso(m.sentAt))}">${escapeHtml(stamp(m.sentAt))}</time>` +
-    `${m.outgoing ? ` · ${escapeHtml(m.status)}` : ''}</header><p>${escapeHtml(m.body)}</p></article>\n`,
+    `${m.outgoing ? ` · ${escapeHtml(m.status)}` : ''}</header><p>${escapeHtml(m.body)}</p>${htmlFiles(m.files ?? [])}</article>\n`,
   endConversation: () => '</section>\n',
   end: () => '</body></html>\n',
 };

@@ -1,0 +1,204 @@
+import { once } from 'node:events';
+import { renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { encryptToFile, newAttachmentKey } from '../attachments/attachment-crypto.ts';
+import { ensureAttachmentDirs, randomFileName, removeFiles } from '../attachments/local-files.ts';
+import type { Sql } from '../db/sqlite.ts';
+import { fsyncDirectory } from '../fs-atomic.ts';
+import type { AttachmentDataRecord, AttachmentRecord } from './format/attachment-records.ts';
+
+// Restoring attachments (docs/backup-format.md#attachments). Each file with
+// bytes is re-encrypted, as it streams out of the backup, under a fresh local
+// key into attachments/tmp/, then renamed into attachments/ under a random
+// name. Its row waits in a temporary table: the messages it belongs to are
+// bulk-written with their indexes built at the very end, so rows are joined
+// to their messages by uuid once, after that. Until the restored database is
+// swapped in, no row names the new files: a kill leaves orphans, which the
+// next profile open deletes (cleanAttachmentOrphans), and a failure or a
+// cancel deletes them here.
+
+const COLUMNS = `message_uuid, group_uuid, position, outgoing, state, error, blob_id, transport_key, digest,
+  size, content_type, file_name, width, height, preview, local_name, local_key, local_digest`;
+
+/** What a backup's state becomes in the profile: an upload that had not finished is not resumed. */
+const RESTORED_STATE = {
+  done: 'done',
+  pending: 'pending',
+  uploaded: 'uploaded',
+  unsent: 'failed',
+  failed: 'failed',
+} as const;
+
+interface OpenFile {
+  readonly record: AttachmentRecord;
+  readonly plain: PassThrough;
+  readonly done: Promise<unknown>;
+  readonly staged: string;
+  readonly localName: string;
+  readonly localKey: Buffer;
+  digest?: Buffer;
+}
+
+/** Writes attachment records into a restore database and their files into the profile. */
+export class AttachmentRestorer {
+  private open: OpenFile | undefined;
+  /** Files written so far (names under attachments/): removed again if the restore fails. */
+  private readonly written: string[] = [];
+  private dirs: { files: string; tmp: string } | undefined;
+
+  constructor(
+    private readonly db: Sql,
+    private readonly profileDir: string,
+  ) {
+    db.exec(`CREATE TEMP TABLE IF NOT EXISTS restore_attachments (
+      message_uuid TEXT, group_uuid TEXT, position INTEGER, outgoing INTEGER, state TEXT, error TEXT, blob_id TEXT,
+      transport_key BLOB, digest BLOB, size INTEGER, content_type TEXT, file_name TEXT, width INTEGER,
+      height INTEGER, preview TEXT, local_name TEXT, local_key BLOB, local_digest BLOB)`);
+  }
+
+  /** An attachment record: the previous file is finished; this one's bytes (if any) start. */
+  async attachment(record: AttachmentRecord): Promise<void> {
+    await this.finishFile();
+    if (record.sha256 === null) {
+      this.stage(record);
+      return;
+    }
+    this.dirs ??= ensureAttachmentDirs(this.profileDir);
+    const plain = new PassThrough({ highWaterMark: 256 * 1024 });
+    const staged = join(this.dirs.tmp, randomFileName('.stage'));
+    const localKey = newAttachmentKey();
+    const file: OpenFile = {
+      record,
+      plain,
+      staged,
+      localName: randomFileName(),
+      localKey,
+      done: encryptToFile(plain, record.size, localKey, staged).then(
+        (s) => (file.digest = s.digest),
+      ),
+    };
+    // Awaited in finishFile; until then a failure surfaces through the race in data().
+    file.done.catch(() => undefined);
+    this.open = file;
+  }
+
+  /** A piece of the open file's plaintext (the reader checked its place, size and digest). */
+  async data(record: AttachmentDataRecord): Promise<void> {
+    const file = this.open;
+    if (!file || file.record.id !== record.attachment) throw new Error('attachment data order');
+    if (!file.plain.write(Buffer.from(record.data, 'base64')))
+      await Promise.race([once(file.plain, 'drain'), file.done]);
+  }
+
+  /** Finishes the last file and makes the renames durable (before the database is swapped in). */
+  async finish(): Promise<void> {
+    await this.finishFile();
+    if (this.dirs) fsyncDirectory(this.dirs.files);
+  }
+
+  /**
+   * Inserts the staged rows, joined to their messages by uuid (after the
+   * messages' indexes exist). A row whose message the restore skipped (a merge
+   * that already had it under another uuid) or whose place is taken (same
+   * message and position: restoring twice) is dropped with its file.
+   * Returns how many rows were inserted.
+   */
+  resolve(now: number): number {
+    const { changes } = this.db
+      .prepare(
+        `INSERT INTO attachments (message_id, group_message_id, position, outgoing, state, error, blob_id, transport_key,
+           digest, size, content_type, file_name, width, height, preview, local_name, local_key, local_digest, created_at)
+         SELECT m.id, g.id, r.position, r.outgoing, r.state, r.error, r.blob_id, r.transport_key, r.digest, r.size,
+           r.content_type, r.file_name, r.width, r.height, r.preview, r.local_name, r.local_key, r.local_digest, ?
+         FROM temp.restore_attachments r
+         LEFT JOIN messages m ON m.uuid = r.message_uuid
+         LEFT JOIN group_messages g ON g.uuid = r.group_uuid
+         WHERE (m.id IS NOT NULL OR g.id IS NOT NULL)
+           AND NOT EXISTS (SELECT 1 FROM attachments a WHERE a.position = r.position
+             AND (a.message_id = m.id OR a.group_message_id = g.id))
+         ORDER BY r.rowid`,
+      )
+      .run([now]);
+    const dropped = this.db
+      .prepare(
+        `SELECT local_name FROM temp.restore_attachments WHERE local_name IS NOT NULL
+           AND local_name NOT IN (SELECT local_name FROM attachments WHERE local_name IS NOT NULL)`,
+        { pluck: true },
+      )
+      .all<string>();
+    this.forget(dropped);
+    this.db.exec('DROP TABLE temp.restore_attachments');
+    return changes;
+  }
+
+  /** A restore that failed or was cancelled: deletes every file this one wrote. */
+  async abort(): Promise<void> {
+    const file = this.open;
+    this.open = undefined;
+    if (file) {
+      file.plain.destroy();
+      await file.done.catch(() => undefined);
+      rmSync(file.staged, { force: true });
+    }
+    this.forget([...this.written]);
+  }
+
+  private forget(names: readonly string[]): void {
+    removeFiles(this.profileDir, { local: names });
+    const gone = new Set(names);
+    this.written.splice(0, this.written.length, ...this.written.filter((n) => !gone.has(n)));
+  }
+
+  private async finishFile(): Promise<void> {
+    const file = this.open;
+    if (!file) return;
+    this.open = undefined;
+    file.plain.end();
+    try {
+      await file.done;
+    } catch (error) {
+      rmSync(file.staged, { force: true });
+      throw error;
+    }
+    renameSync(file.staged, join(this.dirs!.files, file.localName));
+    this.written.push(file.localName);
+    this.stage(file.record, {
+      localName: file.localName,
+      localKey: file.localKey,
+      localDigest: file.digest!,
+    });
+  }
+
+  private stage(
+    r: AttachmentRecord,
+    local?: { localName: string; localKey: Buffer; localDigest: Buffer },
+  ): void {
+    const bytes = (b64: string | null) => (b64 === null ? null : Buffer.from(b64, 'base64'));
+    const blob = (b: Buffer | null | undefined) => (b ? new Uint8Array(b) : null);
+    this.db
+      .prepare(
+        `INSERT INTO temp.restore_attachments (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run([
+        r.message,
+        r.groupMessage,
+        r.position,
+        r.outgoing ? 1 : 0,
+        RESTORED_STATE[r.state],
+        r.state === 'unsent' ? 'ATTACHMENT_NOT_FOUND' : r.error,
+        r.blobId,
+        blob(bytes(r.key)),
+        blob(bytes(r.digest)),
+        r.size,
+        r.contentType,
+        r.fileName,
+        r.width,
+        r.height,
+        r.preview,
+        local?.localName ?? null,
+        blob(local?.localKey),
+        blob(local?.localDigest),
+      ]);
+  }
+}
