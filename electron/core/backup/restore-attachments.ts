@@ -7,6 +7,7 @@ import { ensureAttachmentDirs, randomFileName, removeFiles } from '../attachment
 import type { Sql } from '../db/sqlite.ts';
 import { fsyncDirectory } from '../fs-atomic.ts';
 import type { AttachmentDataRecord, AttachmentRecord } from './format/attachment-records.ts';
+import { repointRequeuedMessages } from './requeue-attachments.ts';
 
 // Restoring attachments (docs/backup-format.md#attachments). Each file with
 // bytes is re-encrypted, as it streams out of the backup, under a fresh local
@@ -105,6 +106,9 @@ export class AttachmentRestorer {
    * Returns how many rows were inserted.
    */
   resolve(now: number): number {
+    const lastIdBefore = this.db
+      .prepare('SELECT coalesce(max(id), 0) FROM attachments', { pluck: true })
+      .get<number>()!;
     const { changes } = this.db
       .prepare(
         `INSERT INTO attachments (message_id, group_message_id, position, outgoing, state, error, blob_id, transport_key,
@@ -129,6 +133,7 @@ export class AttachmentRestorer {
       .all<string>();
     this.forget(dropped);
     this.db.exec('DROP TABLE temp.restore_attachments');
+    repointRequeuedMessages(this.db, lastIdBefore);
     return changes;
   }
 
