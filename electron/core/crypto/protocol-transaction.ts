@@ -1,6 +1,7 @@
 import {
   Direction,
   IdentityChange,
+  type IdentityKeyPair,
   IdentityKeyStore,
   type KyberPreKeyRecord,
   KyberPreKeyStore,
@@ -193,6 +194,11 @@ class OverlayIdentityStore extends IdentityKeyStore {
   }
   override getIdentityKey(): Promise<PrivateKey> {
     return Promise.resolve(this.tx.state.account.identity.privateKey);
+  }
+  // The base class derives the public key from the private one on every call
+  // (a scalar multiplication per unseal and per seal): the pair is at hand.
+  override getIdentityKeyPair(): Promise<IdentityKeyPair> {
+    return Promise.resolve(this.tx.state.account.identity);
   }
   override getLocalRegistrationId(): Promise<number> {
     return Promise.resolve(this.tx.state.account.registrationId);
