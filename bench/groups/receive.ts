@@ -48,7 +48,13 @@ function card(p: Profile, admin: boolean): GroupMember {
 export async function groupReceive(
   messages: number,
   batch: number,
-): Promise<{ pipeline: Throughput; raw: Throughput; rawUnsealed: Throughput }> {
+): Promise<{
+  pipeline: Throughput;
+  raw: Throughput;
+  rawUnsealed: Throughput;
+  /** CPU µs per message (user + system), less sensitive to a busy machine than wall time. */
+  cpuUs: { pipeline: number; raw: number; rawUnsealed: number };
+}> {
   const alice = await benchProfile('Alice');
   const bob = await benchProfile('Bob');
   try {
@@ -114,6 +120,11 @@ export async function groupReceive(
       bodies.push(sealedSenderMultiRecipientMessageForSingleRecipient(sealed));
     }
 
+    const cpuUs = (since: NodeJS.CpuUsage) => {
+      const used = process.cpuUsage(since);
+      return (used.user + used.system) / messages;
+    };
+    let cpu = process.cpuUsage();
     const start = performance.now();
     for (let i = 0; i < messages; i += batch) {
       const envelopes = bodies.slice(i, i + batch).map((body, j) => ({
@@ -126,19 +137,29 @@ export async function groupReceive(
       if (bad) throw new Error(`group message not stored: ${bad.outcome}`);
     }
     const pipelineMs = performance.now() - start;
+    const pipelineCpu = cpuUs(cpu);
 
+    cpu = process.cpuUsage();
     const rawStart = performance.now();
     for (const ciphertext of ciphertexts) await groupDecrypt(from, rawKeys, ciphertext);
     const rawMs = performance.now() - rawStart;
+    const rawCpu = cpuUs(cpu);
 
+    cpu = process.cpuUsage();
     const unsealStart = performance.now();
     for (const body of bodies) {
       const usmc = await sealedSenderDecryptToUsmc(body, bobIdentity);
       await groupDecrypt(from, unsealKeys, usmc.contents());
     }
     const unsealMs = performance.now() - unsealStart;
+    const unsealCpu = cpuUs(cpu);
     const rate = (ms: number) => ({ messages, ms, perSecond: (messages / ms) * 1000 });
-    return { pipeline: rate(pipelineMs), raw: rate(rawMs), rawUnsealed: rate(unsealMs) };
+    return {
+      pipeline: rate(pipelineMs),
+      raw: rate(rawMs),
+      rawUnsealed: rate(unsealMs),
+      cpuUs: { pipeline: pipelineCpu, raw: rawCpu, rawUnsealed: unsealCpu },
+    };
   } finally {
     await alice.close();
     await bob.close();

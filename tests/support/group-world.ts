@@ -1,9 +1,12 @@
+import { join } from 'node:path';
 import { afterEach } from 'vitest';
 import { addContactFromInvite, type Profile } from '../../electron/core/index.ts';
+import { createGroup } from '../../electron/core/groups/group-ops.ts';
+import { loadGroup } from '../../electron/core/groups/group-store.ts';
 import { profileInvite } from '../../electron/core/profile/invite.ts';
 import { SyncEngine } from '../../electron/core/sync/engine.ts';
 import { setHomeRelay } from '../../electron/core/sync/home-relay-setting.ts';
-import { newProfile } from './profiles.ts';
+import { newProfile, tempDir } from './profiles.ts';
 
 // Group tests over real relays: people with their own SyncEngine on a relay
 // address (a folder path, or a ws:// URL of a running sotto-relay: the same
@@ -54,4 +57,34 @@ export async function settle(people: readonly Person[], maxRounds = 12): Promise
     if (moved === 0) return;
   }
   throw new Error('the group did not settle');
+}
+
+/** Alice, Bob and Carol on one folder relay, Alice a contact of both, in Alice's group `title`, settled. */
+export async function aliceBobCarol(title: string) {
+  const relay = join(tempDir(), 'relay');
+  const alice = await person('Alice', relay);
+  const bob = await person('Bob', relay);
+  const carol = await person('Carol', relay);
+  befriend(alice, bob);
+  befriend(alice, carol);
+  const all = [alice, bob, carol];
+  const group = await createGroup(alice.profile, title, [
+    bob.profile.account.accountId,
+    carol.profile.account.accountId,
+  ]);
+  await settle(all);
+  return { alice, bob, carol, all, group };
+}
+
+/** How many messages of `p`'s copy of the group have this body (0 without the group). */
+export function groupMessageCount(p: Person, groupId: string, body: string): number {
+  const group = loadGroup(p.profile.db, groupId);
+  if (!group) return 0;
+  return Number(
+    p.profile.db
+      .prepare('SELECT count(*) FROM group_messages WHERE group_ref = ? AND body = ?', {
+        pluck: true,
+      })
+      .get([group.ref, body]),
+  );
 }

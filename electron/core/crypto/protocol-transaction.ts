@@ -1,6 +1,7 @@
 import {
   Direction,
   IdentityChange,
+  type IdentityKeyPair,
   IdentityKeyStore,
   type KyberPreKeyRecord,
   KyberPreKeyStore,
@@ -187,12 +188,20 @@ class OverlaySessionStore extends SessionStore {
   }
 }
 
+/** Deserialized identity keys by the identity row they came from. */
+const publicKeys = new WeakMap<IdentityRow, PublicKey>();
+
 class OverlayIdentityStore extends IdentityKeyStore {
   constructor(private readonly tx: ProtocolTransaction) {
     super();
   }
   override getIdentityKey(): Promise<PrivateKey> {
     return Promise.resolve(this.tx.state.account.identity.privateKey);
+  }
+  // The base class derives the public key from the private one on every call
+  // (a scalar multiplication per unseal and per seal): the pair is at hand.
+  override getIdentityKeyPair(): Promise<IdentityKeyPair> {
+    return Promise.resolve(this.tx.state.account.identity);
   }
   override getLocalRegistrationId(): Promise<number> {
     return Promise.resolve(this.tx.state.account.registrationId);
@@ -218,9 +227,15 @@ class OverlayIdentityStore extends IdentityKeyStore {
   }
   override getIdentity(address: ProtocolAddress): Promise<PublicKey | null> {
     const current = this.tx.identity(address.name());
-    return Promise.resolve(
-      current ? PublicKey.deserialize(Uint8Array.from(current.publicKey)) : null,
-    );
+    if (!current) return Promise.resolve(null);
+    // A group seal asks this once per member per send. The key is kept per row object:
+    // an account's key never changes (it derives the id), and a new or re-read row is a new object.
+    let key = publicKeys.get(current);
+    if (!key) {
+      key = PublicKey.deserialize(Uint8Array.from(current.publicKey));
+      publicKeys.set(current, key);
+    }
+    return Promise.resolve(key);
   }
 }
 

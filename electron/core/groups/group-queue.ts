@@ -20,7 +20,7 @@ import { queueGroupContent } from '../messaging/outbox.ts';
 import type { Profile } from '../profile/profile.ts';
 import { resetOwnChain } from './group-effects.ts';
 import { logSentKey } from './group-retry.ts';
-import { loadGroup, loadGroupByRef, type StoredGroup } from './group-store.ts';
+import { type GroupHead, loadGroupHead } from './group-store.ts';
 import { assertNoChangedMember } from './member-identity.ts';
 import { SenderKeyUnit } from './sender-key-store.ts';
 
@@ -66,8 +66,8 @@ export function queueGroupText(
 }
 
 /** The group, if this device may write to it now (UNKNOWN_GROUP, NOT_GROUP_MEMBER, IDENTITY_CHANGED). */
-export function sendableGroup(db: Sql, groupId: string): StoredGroup {
-  const group = loadGroup(db, groupId);
+export function sendableGroup(db: Sql, groupId: string): GroupHead {
+  const group = loadGroupHead(db, groupId);
   if (!group) throw new SottoError('UNKNOWN_GROUP');
   if (group.standing !== 'member') throw new SottoError('NOT_GROUP_MEMBER');
   assertNoChangedMember(group);
@@ -91,7 +91,7 @@ export function nextGroupSentAt(db: Sql, profile: Profile, now: number): number 
 export function insertOutgoingGroupMessage(
   db: Sql,
   profile: Profile,
-  group: StoredGroup,
+  group: Pick<GroupHead, 'ref'>,
   message: { readonly uuid: string; readonly sentAt: number; readonly body: string },
   now: number,
 ): number {
@@ -115,7 +115,7 @@ export function insertOutgoingGroupMessage(
 /** Queues a stored group message's encoded content for every member but us (with its receipt rows). */
 export function enqueueGroupMessage(
   db: Sql,
-  group: StoredGroup,
+  group: Pick<GroupHead, 'ref'>,
   self: string,
   messageId: number,
   payload: Uint8Array<ArrayBuffer>,
@@ -124,9 +124,11 @@ export function enqueueGroupMessage(
   db.prepare(
     'INSERT INTO group_outbox (message_id, client_message_id, group_ref, payload, created_at) VALUES (?, ?, ?, ?, ?)',
   ).run([messageId, randomUUID(), group.ref, payload, now]);
-  const receipt = db.prepare('INSERT INTO group_receipts (message_id, account_id) VALUES (?, ?)');
-  for (const m of group.state.members)
-    if (m.accountId !== self) receipt.run([messageId, m.accountId]);
+  // The current members' rows, as the stored state lists them: one statement, not one per member.
+  db.prepare(
+    `INSERT INTO group_receipts (message_id, account_id)
+     SELECT ?, account_id FROM group_members WHERE group_ref = ? AND state = 'member' AND account_id <> ?`,
+  ).run([messageId, group.ref, self]);
 }
 
 /**
@@ -149,16 +151,22 @@ export function distributeSenderKeys(profile: Profile, now = Date.now()): Promis
         .get<{ distribution_id: string; created_at: number }>([ref]);
       const expired = info !== undefined && now - info.created_at > SENDER_KEY_MAX_AGE_MS;
       const distributionId = !info || expired ? randomUUID() : info.distribution_id;
-      const group = loadGroupByRef(db, ref)!;
-      const holders = new Set(
-        db
-          .prepare('SELECT account_id FROM sender_key_shared WHERE group_ref = ?', { pluck: true })
-          .all<string>([ref]),
-      );
-      const missing = group.state.members
-        .map((m) => m.accountId)
-        .filter((a) => a !== profile.account.accountId && (expired || !holders.has(a)));
+      // Every pass asks this of every group: one indexed query, not the whole member list.
+      const missing = db
+        .prepare(
+          `SELECT m.account_id FROM group_members m WHERE m.group_ref = ? AND m.state = 'member'
+             AND m.account_id <> ? AND (? OR NOT EXISTS (SELECT 1 FROM sender_key_shared s
+               WHERE s.group_ref = m.group_ref AND s.account_id = m.account_id))
+           ORDER BY m.rowid`,
+          { pluck: true },
+        )
+        .all<string>([ref, profile.account.accountId, expired ? 1 : 0]);
       if (missing.length === 0 && info && !expired) continue;
+      const groupId = toBase64(
+        db
+          .prepare('SELECT group_id FROM groups WHERE id = ?', { pluck: true })
+          .get<Uint8Array<ArrayBuffer>>([ref])!,
+      );
       const unit = new SenderKeyUnit(db);
       const skdm = await SenderKeyDistributionMessage.create(
         localAddress(profile),
@@ -181,7 +189,7 @@ export function distributeSenderKeys(profile: Profile, now = Date.now()): Promis
             {
               v: 1,
               type: 'skdm',
-              groupId: group.state.groupId,
+              groupId,
               skdm: toBase64(skdm.serialize()),
               sentAt: now,
             },

@@ -5,7 +5,6 @@ import {
   sealedSenderMultiRecipientEncrypt,
 } from '@signalapp/libsignal-client';
 import type { AccountId } from '../../../shared/protocol/account-id.ts';
-import { fromBase64 } from '../../../shared/protocol/encoding.ts';
 import { ProtocolTransaction } from '../crypto/protocol-transaction.ts';
 import { hasCode, SottoError } from '../errors.ts';
 import { peerAddress } from '../messaging/addresses.ts';
@@ -17,7 +16,6 @@ import type { Profile } from '../profile/profile.ts';
 import { TRY_LATER_CODES, UNSENT } from '../sync/relay-failure.ts';
 import type { Relay } from '../sync/relay.ts';
 import { settleIfDone } from './group-queue.ts';
-import { loadGroupByRef } from './group-store.ts';
 
 // Handing encrypted group messages to relays: the one SenderKeyMessage is
 // sealed once per relay with sealed sender v2 (a fresh certificate, the
@@ -32,6 +30,22 @@ const SHARE_REFUSALS: ReadonlySet<string> = new Set([
   'INSECURE_RELAY',
   'INVALID_INPUT',
 ]);
+
+type WaitingRow = {
+  account_id: AccountId;
+  /** null: no longer a current member. */
+  relay: string | null;
+  relay_id: string | null;
+  delivery_token: Uint8Array<ArrayBuffer> | null;
+  pending: number;
+};
+
+/** The members of one relay waiting for one message. */
+type Share = {
+  relay: string;
+  relayId: string;
+  members: { accountId: AccountId; token: Uint8Array<ArrayBuffer> }[];
+};
 
 /** Relay clients, as the 1:1 send pass gets them. */
 export interface GroupSendContext {
@@ -58,39 +72,37 @@ export async function sendGroupOutbox(
       ciphertext: Uint8Array<ArrayBuffer>;
     }>([now]);
   const tx = new ProtocolTransaction(profile.state);
-  const pendingPairwise = db.prepare(
-    "SELECT 1 FROM outbox WHERE recipient = ? AND kind = 'group' LIMIT 1",
+  const groupIdOf = db.prepare('SELECT group_id FROM groups WHERE id = ?', { pluck: true });
+  // The members still waiting, with what their relay share needs, in one query (a
+  // 1,000-member group used to cost a full group load and two lookups per member).
+  const waitingMembers = db.prepare(
+    `SELECT r.account_id, m.relay, m.relay_id, m.delivery_token,
+       EXISTS (SELECT 1 FROM outbox o WHERE o.recipient = r.account_id AND o.kind = 'group') AS pending
+     FROM group_outbox_recipients r
+     LEFT JOIN group_members m
+       ON m.group_ref = ? AND m.account_id = r.account_id AND m.state = 'member'
+     WHERE r.outbox_id = ? ORDER BY r.account_id`,
   );
   let stored = 0;
   for (const row of rows) {
-    const group = loadGroupByRef(db, row.group_ref);
-    if (!group) continue;
-    const waiting = db
-      .prepare('SELECT account_id FROM group_outbox_recipients WHERE outbox_id = ?', {
-        pluck: true,
-      })
-      .all<AccountId>([row.id]);
-    const byRelay = new Map<
-      string,
-      { relay: string; relayId: string; members: typeof group.state.members }
-    >();
+    const groupId = groupIdOf.get<Uint8Array<ArrayBuffer>>([row.group_ref]);
+    if (!groupId) continue;
+    const waiting = waitingMembers.all<WaitingRow>([row.group_ref, row.id]);
+    const byRelay = new Map<string, Share>();
     const gone: string[] = [];
-    for (const accountId of waiting) {
-      const member = group.state.members.find((m) => m.accountId === accountId);
+    for (const member of waiting) {
       // Removed since the message was encrypted: it is not for them any more.
-      if (!member) {
-        gone.push(accountId);
+      if (member.relay === null || member.delivery_token === null) {
+        gone.push(member.account_id);
         continue;
       }
-      if (pendingPairwise.get([accountId]) || !hasSession(profile, accountId, 1)) continue;
-      const key = `${member.relay}\n${member.relayId}`;
+      // Their copy of our chain has not left yet (they could not decrypt), or no session to seal to.
+      if (member.pending || !hasSession(profile, member.account_id, 1)) continue;
+      const relayId = member.relay_id ?? '';
+      const key = `${member.relay}\n${relayId}`;
       if ((context.backoff.get(key) ?? 0) > now) continue;
-      const share = byRelay.get(key) ?? {
-        relay: member.relay,
-        relayId: member.relayId,
-        members: [],
-      };
-      share.members.push(member);
+      const share = byRelay.get(key) ?? { relay: member.relay, relayId, members: [] };
+      share.members.push({ accountId: member.account_id, token: member.delivery_token });
       byRelay.set(key, share);
     }
     const done: string[] = [...gone];
@@ -101,7 +113,7 @@ export async function sendGroupOutbox(
         row.ciphertext,
         senderCertificate(profile, now),
         ContentHint.Resendable,
-        fromBase64(group.state.groupId),
+        groupId,
       );
       let results: Map<AccountId, string | undefined>;
       try {
@@ -114,10 +126,7 @@ export async function sendGroupOutbox(
         results = await context.relay(share.relay, share.relayId).sendMulti({
           clientMessageId: row.client_message_id,
           body,
-          recipients: share.members.map((m) => ({
-            accountId: m.accountId,
-            token: fromBase64(m.token),
-          })),
+          recipients: share.members,
         });
       } catch (error) {
         if (hasCode(error, 'RELAY_UNAVAILABLE')) continue;

@@ -53,6 +53,49 @@ export function loadGroup(db: Sql, groupId: string): StoredGroup | undefined {
   return row ? toStored(db, row) : undefined;
 }
 
+/** What a send needs to know of a group before it writes: no member rows, no snapshot. */
+export interface GroupHead {
+  readonly ref: number;
+  readonly groupId: string;
+  readonly standing: Standing;
+  /** Current members whose contact moved to a new identity, not yet accepted (member-identity.ts). */
+  readonly changedMembers: readonly string[];
+}
+
+/**
+ * The head of the group with id `groupId` (base64), or undefined: a send
+ * checks standing and flagged members without reading every member (a
+ * 1,000-member group's rows cost a send more than its seal setup).
+ */
+export function loadGroupHead(db: Sql, groupId: string): GroupHead | undefined {
+  const row = db
+    .prepare('SELECT id, state FROM groups WHERE group_id = ?')
+    .get<{ id: number; state: Standing }>([fromBase64(groupId)]);
+  if (!row) return undefined;
+  return {
+    ref: row.id,
+    groupId,
+    standing: row.state,
+    changedMembers: changedMembersOf(db, row.id),
+  };
+}
+
+/** Row id of the group with id `groupId` (base64), or undefined. */
+export function groupRef(db: Sql, groupId: string): number | undefined {
+  return db
+    .prepare('SELECT id FROM groups WHERE group_id = ?', { pluck: true })
+    .get<number>([fromBase64(groupId)]);
+}
+
+function changedMembersOf(db: Sql, ref: number): string[] {
+  return db
+    .prepare(
+      "SELECT account_id FROM group_members WHERE group_ref = ? AND state = 'member' AND identity_changed = 1 ORDER BY rowid",
+      { pluck: true },
+    )
+    .all<string>([ref]);
+}
+
 /** The group with row id `ref`, or undefined. */
 export function loadGroupByRef(db: Sql, ref: number): StoredGroup | undefined {
   const row = db.prepare('SELECT * FROM groups WHERE id = ?').get<GroupRow>([ref]);
@@ -94,12 +137,7 @@ function toStored(db: Sql, row: GroupRow): StoredGroup {
     const parsed = groupSnapshotSchema.safeParse(JSON.parse(row.prev_state));
     previous = parsed.success ? parsed.data : undefined;
   }
-  const changedMembers = db
-    .prepare(
-      "SELECT account_id FROM group_members WHERE group_ref = ? AND state = 'member' AND identity_changed = 1 ORDER BY rowid",
-      { pluck: true },
-    )
-    .all<string>([row.id]);
+  const changedMembers = changedMembersOf(db, row.id);
   return {
     ref: row.id,
     state,

@@ -26,7 +26,7 @@ export function clearMovedMember(db: Sql, accountId: string): void {
 }
 
 /** Throws IDENTITY_CHANGED while some member of `group` is flagged (sending waits for the user). */
-export function assertNoChangedMember(group: StoredGroup): void {
+export function assertNoChangedMember(group: Pick<StoredGroup, 'changedMembers'>): void {
   if (group.changedMembers.length > 0) throw new SottoError('IDENTITY_CHANGED');
 }
 

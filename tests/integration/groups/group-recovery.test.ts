@@ -1,6 +1,4 @@
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createGroup } from '../../../electron/core/groups/group-ops.ts';
 import {
   groupMessagesPage,
   memberDeliveries,
@@ -12,8 +10,7 @@ import {
 } from '../../../electron/core/groups/group-queue.ts';
 import { loadGroup, updateRefusals } from '../../../electron/core/groups/group-store.ts';
 import type { Profile } from '../../../electron/core/profile/profile.ts';
-import { befriend, person, settle } from '../../support/group-world.ts';
-import { tempDir } from '../../support/profiles.ts';
+import { aliceBobCarol, settle } from '../../support/group-world.ts';
 
 // Recovery and receipts: a member that lost the sender's chain asks for the
 // message again and gets it pairwise (bounded); an offline member catches up;
@@ -26,21 +23,7 @@ function bodies(profile: Profile, groupId: string): string[] {
     .map((m) => m.body);
 }
 
-async function world() {
-  const relay = join(tempDir(), 'relay');
-  const alice = await person('Alice', relay);
-  const bob = await person('Bob', relay);
-  const carol = await person('Carol', relay);
-  befriend(alice, bob);
-  befriend(alice, carol);
-  const all = [alice, bob, carol];
-  const group = await createGroup(alice.profile, 'Recovery', [
-    bob.profile.account.accountId,
-    carol.profile.account.accountId,
-  ]);
-  await settle(all);
-  return { alice, bob, carol, all, group };
-}
+const world = () => aliceBobCarol('Recovery');
 
 describe('groups: retry requests, catching up, receipts', () => {
   it('a member that lost the chain sends a retry request and gets the message pairwise', async () => {

@@ -3,13 +3,18 @@ import { describe, expect, it } from 'vitest';
 import { createGroup } from '../../../electron/core/groups/group-ops.ts';
 import { encryptGroupQueued, queueGroupText } from '../../../electron/core/groups/group-queue.ts';
 import { sendGroupOutbox } from '../../../electron/core/groups/group-send.ts';
-import { loadGroup } from '../../../electron/core/groups/group-store.ts';
 import { MAX_SEND_REFUSALS } from '../../../electron/core/messaging/refusals.ts';
 import type { Relay } from '../../../electron/core/sync/relay.ts';
 import { UNSENT } from '../../../electron/core/sync/relay-failure.ts';
 import { sentMessageFor, splittable } from '../../../electron/core/sync/multi-split.ts';
 import { RelayPool } from '../../../electron/core/sync/relay-pool.ts';
-import { befriend, type Person, person, settle } from '../../support/group-world.ts';
+import {
+  befriend,
+  groupMessageCount,
+  type Person,
+  person,
+  settle,
+} from '../../support/group-world.ts';
 import { tempDir } from '../../support/profiles.ts';
 
 // A multi-recipient send the relay client had to split (more recipients or
@@ -38,17 +43,6 @@ function losingAfterFirstFrame(relay: Relay): Relay {
       return sendMulti;
     },
   });
-}
-
-function count(p: Person, groupId: string, body: string): number {
-  const group = loadGroup(p.profile.db, groupId)!;
-  return Number(
-    p.profile.db
-      .prepare('SELECT count(*) FROM group_messages WHERE group_ref = ? AND body = ?', {
-        pluck: true,
-      })
-      .get([group.ref, body]),
-  );
 }
 
 describe('groups: a split multi-recipient send that loses its connection', () => {
@@ -104,6 +98,6 @@ describe('groups: a split multi-recipient send that loses its connection', () =>
         .prepare("SELECT status FROM group_messages WHERE body = 'split send'", { pluck: true })
         .get(),
     ).toBe('sent');
-    for (const m of members) expect(count(m, group.groupId, 'split send')).toBe(1);
+    for (const m of members) expect(groupMessageCount(m, group.groupId, 'split send')).toBe(1);
   }, 300_000);
 });
