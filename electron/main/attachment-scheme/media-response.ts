@@ -2,6 +2,7 @@
 // runs (and is tested) under plain Node against a real profile; main's
 // protocol handler and the Chromium e2e both call it. See
 // docs/architecture.md#attachments-in-the-app.
+import { Readable } from 'node:stream';
 import { attachmentIdOfUrl, MEDIA_TYPES } from '../../../shared/ipc/attachment-url.ts';
 import {
   decryptRange,
@@ -74,4 +75,17 @@ export async function mediaResponse(
   };
   const body = request.method === 'HEAD' ? null : decryptRange(source, start, end);
   return { status: range ? 206 : 200, headers, body };
+}
+
+/**
+ * The same answer as a WHATWG Response, for a WHATWG Request: what Electron's
+ * `protocol.handle` takes and gives (and the e2e's route handler).
+ */
+export async function mediaFetchResponse(request: Request, lookup: MediaLookup): Promise<Response> {
+  const answer = await mediaResponse(
+    { url: request.url, method: request.method, range: request.headers.get('range') },
+    lookup,
+  );
+  const body = answer.body ? (Readable.toWeb(Readable.from(answer.body)) as ReadableStream) : null;
+  return new Response(body, { status: answer.status, headers: answer.headers });
 }
