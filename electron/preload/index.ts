@@ -28,6 +28,7 @@ const METHODS: Readonly<Record<MethodName, true>> = {
   'groups:search': true,
   'attachments:list': true,
   'attachments:send': true,
+  'attachments:send-bytes': true,
   'attachments:save': true,
   'profile:create': true,
   'profile:unlock': true,
