@@ -14,6 +14,7 @@ import {
 } from '../../../shared/ipc/contract.ts';
 import { CoreHost } from '../../../electron/main/core-host.ts';
 import { APP_ORIGIN, SECURITY_HEADERS } from '../../../electron/main/csp.ts';
+import { mediaResponse } from '../../../electron/main/attachment-scheme/media-response.ts';
 import { contentTypeOf, rendererFileFor } from '../../../electron/main/renderer-files.ts';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { TEST_KDF, tempDir } from '../../support/profiles.ts';
@@ -101,7 +102,30 @@ export interface AppWindow {
    * dialog for file methods; here the test decides). Empty: the user closed it.
    */
   readonly dialogFiles: string[];
+  /** Every attachment: request the page made, as answered. */
+  readonly mediaRequests: MediaRequest[];
   close(): Promise<void>;
+}
+
+/** One request of the attachment: scheme and its status. */
+export interface MediaRequest {
+  readonly url: string;
+  readonly range: string | null;
+  readonly status: number;
+}
+
+/** The inverse of the init script's toWire: `{ __bytes: base64 }` back to an ArrayBuffer. */
+function fromWire(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(fromWire);
+  if (value && typeof value === 'object') {
+    const bytes = (value as { __bytes?: unknown }).__bytes;
+    if (typeof bytes === 'string') {
+      const buffer = Buffer.from(bytes, 'base64');
+      return buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength);
+    }
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fromWire(v)]));
+  }
+  return value;
 }
 
 /** Opens the app for `profileDir`: starts its core and loads the renderer in a fresh browser context. */
@@ -134,6 +158,27 @@ export async function openApp(
       })
       .catch(() => undefined); // closed with the suite
   });
+  // Main's attachment: scheme, served by the SAME module main's protocol.handle
+  // calls (mediaResponse), over this window's core (CoreHost.mediaSource, as in
+  // the app). Playwright intercepts the custom scheme's requests; each answer
+  // is recorded so tests can check statuses and ranges.
+  const mediaRequests: MediaRequest[] = [];
+  await page.route(/^attachment:/, async (route) => {
+    const request = route.request();
+    const range = (await request.allHeaders())['range'] ?? null;
+    const answer = await mediaResponse(
+      { url: request.url(), method: request.method(), range },
+      (id) => host.mediaSource(id),
+    );
+    const chunks: Buffer[] = [];
+    for await (const chunk of answer.body ?? []) chunks.push(chunk);
+    mediaRequests.push({ url: request.url(), range, status: answer.status });
+    await route.fulfill({
+      status: answer.status,
+      headers: { ...answer.headers },
+      body: Buffer.concat(chunks),
+    });
+  });
   page.on('console', (message) => {
     if (message.type() === 'error') problems.push(message.text());
   });
@@ -141,7 +186,8 @@ export async function openApp(
 
   const dialogFiles: string[] = [];
   // As main's IPC layer does: validate a file method's input before the "dialog", CANCELLED if none is chosen.
-  await page.exposeBinding('__sottoInvoke', (_source, method: string, input: unknown) => {
+  await page.exposeBinding('__sottoInvoke', (_source, method: string, wired: unknown) => {
+    const input = fromWire(wired);
     if (!isMethodName(method) || !isFileMethod(method)) return host.call(method, input);
     if (!methods[method].input.safeParse(input).success)
       return { ok: false, code: 'INVALID_INPUT' };
@@ -157,8 +203,21 @@ export async function openApp(
       const invoke = (
         window as unknown as { __sottoInvoke: (m: string, i: unknown) => Promise<unknown> }
       ).__sottoInvoke;
+      // Electron's IPC clones ArrayBuffers; a Playwright binding carries JSON, so bytes travel as base64.
+      const toWire = (value: unknown): unknown => {
+        if (value instanceof ArrayBuffer) {
+          let binary = '';
+          for (const byte of new Uint8Array(value)) binary += String.fromCharCode(byte);
+          return { __bytes: btoa(binary) };
+        }
+        if (Array.isArray(value)) return value.map(toWire);
+        if (value && typeof value === 'object')
+          return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toWire(v)]));
+        return value;
+      };
       const api: Record<string, unknown> = {};
-      for (const method of methods) api[method] = (input: unknown) => invoke(method, input ?? {});
+      for (const method of methods)
+        api[method] = (input: unknown) => invoke(method, toWire(input ?? {}));
       api['on'] = (event: string, listener: Listener) => {
         if (!events.includes(event)) throw new Error('unknown event');
         const set = listeners.get(event) ?? new Set<Listener>();
@@ -194,6 +253,7 @@ export async function openApp(
     problems,
     externalOpens,
     dialogFiles,
+    mediaRequests,
     async close() {
       unsubscribe();
       await context.close();
