@@ -153,6 +153,16 @@ async function main(): Promise<void> {
   const app = await openApp(browser, served.url, join(dir, 'alice'));
   try {
     const page = app.page;
+    await page
+      .getByTestId('unlock-passphrase')
+      .waitFor({ timeout: 120_000 })
+      .catch(async (error: unknown) => {
+        await page.screenshot({ path: join(dir, 'failed.png') });
+        process.stderr.write(
+          `screenshot: ${join(dir, 'failed.png')} ${JSON.stringify(app.problems)}\n`,
+        );
+        throw error;
+      });
     await page.getByTestId('unlock-passphrase').fill(PASSPHRASE);
     await page.getByTestId('unlock-submit').click();
     await page.getByTestId('conversation-item').waitFor({ timeout: 120_000 });

@@ -38,6 +38,7 @@ export const useAttachmentsStore = defineStore('attachments', () => {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let nextKey = 1;
   let seq = 0;
+  let applied = 0;
 
   /** The attachments of a 1:1 message or a group message. */
   function of(
@@ -55,14 +56,18 @@ export const useAttachmentsStore = defineStore('attachments', () => {
     open = target;
     clearTimeout(timer);
     const list = await call('attachments:list', target);
-    if (mine !== seq) return;
+    // A newer read may be under way (the messages changed meanwhile): this
+    // answer still shows, unless a newer one already did or another
+    // conversation opened, so the visible images start loading at once.
+    if (mine <= applied || !open || keyOf(open) !== keyOf(target)) return;
+    applied = mine;
     const next: Record<string, AttachmentSummaryView[]> = {};
     for (const a of list) {
       const key = a.groupMessageId !== null ? `g:${a.groupMessageId}` : `m:${a.messageId}`;
       (next[key] ??= []).push(a);
     }
     byMessage.value = next;
-    if (list.some((a) => a.state === 'uploading' || a.state === 'pending'))
+    if (mine === seq && list.some((a) => a.state === 'uploading' || a.state === 'pending'))
       timer = setTimeout(() => void load(target).catch(() => undefined), REFRESH_MS);
   }
 

@@ -195,6 +195,9 @@ export async function openApp(
       ? { ok: false, code: 'CANCELLED' }
       : host.call(method, input, { file });
   });
+  // Under tsx (the benchmarks), esbuild wraps named functions in __name(): the
+  // functions this file hands to the page need that helper there too.
+  await page.addInitScript({ content: 'globalThis.__name ??= (fn) => fn;' });
   await page.addInitScript(
     ({ methods, events }: { methods: string[]; events: string[] }) => {
       type Listener = (payload: unknown) => void;
