@@ -5,11 +5,13 @@ import type { AttachmentSummaryView } from '../../../shared/ipc/attachments.ts';
 import { MAX_DROPPED_FILE_BYTES } from '../../../shared/ipc/attachments.ts';
 import AttachmentItem from '../../../renderer/src/components/AttachmentItem.vue';
 import ChatComposer from '../../../renderer/src/components/ChatComposer.vue';
+import GroupComposer from '../../../renderer/src/components/GroupComposer.vue';
+import GroupMessageBubble from '../../../renderer/src/components/GroupMessageBubble.vue';
 import { useAppStore } from '../../../renderer/src/stores/app.ts';
 import { useAttachmentsStore } from '../../../renderer/src/stores/attachments.ts';
 import { useMessagesStore } from '../../../renderer/src/stores/messages.ts';
 import { useAttachmentDraft } from '../../../renderer/src/composables/useAttachmentDraft.ts';
-import type { FakeBridge } from '../fake-bridge.ts';
+import { type FakeBridge, fakeAccountId } from '../fake-bridge.ts';
 import { en, plugins, settle, setUp } from '../helpers.ts';
 
 // The attachment pieces shared by the 1:1 and group views, in happy-dom over
@@ -176,5 +178,52 @@ describe('the tray and sending', () => {
       caption: 'the report',
     });
     expect((box.element as HTMLTextAreaElement).value).toBe('');
+  });
+});
+
+describe('the same pieces in a group', () => {
+  it('a group message shows its files through the shared component, keyed by group message id', () => {
+    const store = useAttachmentsStore();
+    store.byMessage = {
+      'g:5': [summary({ id: 9, messageId: null, groupMessageId: 5 })],
+      'm:5': [summary({ id: 10 })], // a 1:1 message with the same number is another message
+    };
+    const wrapper = mount(GroupMessageBubble, {
+      props: {
+        message: {
+          id: 5,
+          uuid: 'u5',
+          groupId: 'A'.repeat(43) + '=',
+          outgoing: false,
+          senderAccount: fakeAccountId('BOB'),
+          senderName: 'Bob',
+          sentAt: 1,
+          receivedAt: 1,
+          body: '',
+          status: 'received',
+        },
+      },
+      global: { plugins: plugins(pinia) },
+    });
+    const items = wrapper.findAll('[data-testid="attachment"]');
+    expect(items.map((i) => i.attributes('data-attachment-id'))).toEqual(['9']);
+    expect(wrapper.get('[data-testid="attachment-image"]').attributes('src')).toBe(
+      'attachment://media/9',
+    );
+    // A message that is only a file has no empty text paragraph.
+    expect(wrapper.find('[data-testid="message-body"]').exists()).toBe(false);
+  });
+
+  it('the group composer has the Attach button and the tray too', async () => {
+    const wrapper = mount(GroupComposer, {
+      props: { groupId: 'A'.repeat(43) + '=', pausedBy: null },
+      global: { plugins: plugins(pinia) },
+    });
+    expect(wrapper.find('[data-testid="chat-attach"]').exists()).toBe(true);
+    await useAttachmentDraft(() => ({ groupId: 'A'.repeat(43) + '=' })).addFiles([
+      new File([new Uint8Array(3)], 'plan.txt'),
+    ]);
+    await settle();
+    expect(wrapper.findAll('[data-testid="attachment-pending"]')).toHaveLength(1);
   });
 });
