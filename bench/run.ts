@@ -1,6 +1,7 @@
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { attachmentPaintSection } from './attachments/paint.ts';
 import { attachmentsSection } from './attachments/section.ts';
 import { backupSection } from './backup/section.ts';
 import { RELAY_BLOBS, relayBlobsSection } from './blobs/section.ts';
@@ -19,7 +20,7 @@ import { removeTempDirs } from './support/temp.ts';
 
 // `npm run bench`: figures with targets and in-run baselines. Not pass/fail.
 // BENCH_MESSAGES scales the history benchmark (default 1,000,000);
-// BENCH_ONLY=receive,sealed,history,sync,relay-flood,relay-scale,relay-connections,relay-blobs,multi,groups,event-loop,backup,attachments
+// BENCH_ONLY=receive,sealed,history,sync,relay-flood,relay-scale,relay-connections,relay-blobs,multi,groups,event-loop,backup,attachments,attachments-paint
 // runs only the named sections (BENCH_ATTACHMENT_MIB=10,100 sets the attachment sizes).
 
 const RESULTS = join(import.meta.dirname, 'results', 'latest.json');
@@ -83,6 +84,11 @@ async function main(): Promise<void> {
         attachments,
       );
       metrics.push(...attachments);
+    }
+    if (selected('attachments-paint')) {
+      const paint = await attachmentPaintSection();
+      printTable('Opening 200 image messages in the app (Chromium): images after text rows', paint);
+      metrics.push(...paint);
     }
     if (selected('sync')) {
       const sync = await syncSection();

@@ -15,6 +15,7 @@ import {
   type Result,
 } from '../../shared/ipc/contract.ts';
 import { isErrorCode, type ErrorCode } from '../../shared/errors.ts';
+import type { MediaSource } from '../core/attachments/media-source.ts';
 import { SottoError } from '../core/errors.ts';
 import type { KeychainAdapter } from '../core/keys/keychain.ts';
 import { log } from '../core/log.ts';
@@ -55,6 +56,7 @@ export class CoreHost {
   readonly #url: URL;
   readonly #keychain: KeychainAdapter | undefined;
   readonly #pending = new Map<number, (result: Result<unknown>) => void>();
+  readonly #pendingMedia = new Map<number, (source: MediaSource | null) => void>();
   readonly #listeners = new Set<HostEventListener>();
   #exited: Promise<void>;
   /** Resolves once a restarted worker is ready (calls made meanwhile wait for it). */
@@ -136,6 +138,23 @@ export class CoreHost {
     });
   }
 
+  /**
+   * Where attachment `attachmentId`'s stored copy is and what opens it, for
+   * main's attachment: scheme only (not a contract method: the renderer can
+   * never ask for it). Undefined while locked, for an unknown id, one not
+   * downloaded, or when the core is not running.
+   */
+  async mediaSource(attachmentId: number): Promise<MediaSource | undefined> {
+    if (this.#restarting && !(await this.#restarting)) return undefined;
+    if (this.#state !== 'open') return undefined;
+    const id = this.#nextId++;
+    const source = await new Promise<MediaSource | null>((resolve) => {
+      this.#pendingMedia.set(id, resolve);
+      this.#post({ type: 'media', id, attachmentId });
+    });
+    return source ?? undefined;
+  }
+
   /** Subscribes to the core's push events; returns the unsubscribe function. */
   onEvent(listener: HostEventListener): () => void {
     this.#listeners.add(listener);
@@ -180,6 +199,10 @@ export class CoreHost {
         resolve?.(message.result);
         break;
       }
+      case 'media-result':
+        this.#pendingMedia.get(message.id)?.(message.source);
+        this.#pendingMedia.delete(message.id);
+        break;
       case 'event':
         this.#emit(message.name, message.payload as never);
         break;
@@ -230,6 +253,8 @@ export class CoreHost {
     this.#serviceClosed?.();
     for (const resolve of this.#pending.values()) resolve(failure('INTERNAL'));
     this.#pending.clear();
+    for (const resolve of this.#pendingMedia.values()) resolve(null);
+    this.#pendingMedia.clear();
     if (this.#state !== 'open' || !this.#started) {
       this.#state = 'gone';
       return;

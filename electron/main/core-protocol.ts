@@ -3,6 +3,7 @@
 // untrusted input is validated by CoreHost before it becomes a `call`.
 import type { ErrorCode } from '../../shared/errors.ts';
 import type { EventName, MethodName, Result } from '../../shared/ipc/contract.ts';
+import type { MediaSource } from '../core/attachments/media-source.ts';
 import type { KdfCost } from '../core/keys/passphrase.ts';
 import type { CallContext } from '../core/service/types.ts';
 
@@ -38,6 +39,8 @@ export type HostToWorker =
       readonly ok: false;
       readonly code: ErrorCode | null;
     }
+  /** main's attachment: scheme asks where a stored copy is (never on behalf of the renderer's IPC). */
+  | { readonly type: 'media'; readonly id: number; readonly attachmentId: number }
   | { readonly type: 'close' };
 
 export type WorkerToHost =
@@ -51,4 +54,5 @@ export type WorkerToHost =
       readonly op: KeychainOp;
       readonly data: Uint8Array;
     }
+  | { readonly type: 'media-result'; readonly id: number; readonly source: MediaSource | null }
   | { readonly type: 'closed' };

@@ -6,6 +6,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { isErrorCode, type ErrorCode } from '../../shared/errors.ts';
 import type { Result } from '../../shared/ipc/contract.ts';
 import { SottoError } from '../core/errors.ts';
+import type { MediaSource } from '../core/attachments/media-source.ts';
 import type { KeychainAdapter } from '../core/keys/keychain.ts';
 import { log } from '../core/log.ts';
 import type { CoreService, ServiceOptions } from '../core/service/types.ts';
@@ -92,6 +93,16 @@ export function serveCore(port: MessagePort, init: CoreWorkerInit, create: Creat
               ? new SottoError(message.code)
               : new Error('keychain request failed'),
           );
+        break;
+      }
+      case 'media': {
+        let source: MediaSource | null = null;
+        try {
+          source = (!closing && service?.mediaSource?.(message.attachmentId)) || null;
+        } catch (error) {
+          failureCode(error, 'core.media_failed');
+        }
+        post({ type: 'media-result', id: message.id, source });
         break;
       }
       case 'close':

@@ -11,14 +11,18 @@ export const APP_ENTRY_URL = `${APP_ORIGIN}/index.html`;
 
 /**
  * Sent as a response header on every renderer file. Nothing but our own
- * scripts, styles, fonts and images (plus data: images for QR codes); no
+ * scripts, styles, fonts and images (plus data: images for QR codes and
+ * previews, attachment: images, video and audio); no
  * network at all (`connect-src 'none'`), no frames, no forms, no plugins.
  */
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",
-  "img-src 'self' data:",
+  // attachment: is main's decrypting scheme (attachment-scheme/); data: carries the
+  // QR codes and a pointer's tiny blurred preview. No blob:, nothing remote.
+  "img-src 'self' data: attachment:",
+  'media-src attachment:',
   "font-src 'self'",
   "connect-src 'none'",
   "base-uri 'none'",

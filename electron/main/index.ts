@@ -17,6 +17,7 @@ import {
 import type { EventPayload, MethodInput, MethodName } from '../../shared/ipc/contract.ts';
 import { log } from '../core/log.ts';
 import { installApplicationMenu } from './app-menu.ts';
+import { serveAttachments } from './attachment-scheme/attachment-protocol.ts';
 import { inBackground } from './background.ts';
 import { CoreHost } from './core-host.ts';
 import { chooseFile } from './file-dialogs.ts';
@@ -154,6 +155,7 @@ async function start(): Promise<void> {
   hardenSession(session.defaultSession, trustedOrigin);
   filterRendererRequests(session.defaultSession, allowedOrigins(devServer));
   serveRenderer(protocol, join(import.meta.dirname, '../renderer'));
+  serveAttachments(protocol, (id) => host?.mediaSource(id) ?? Promise.resolve(undefined));
 
   const keychain = safeStorageKeychain();
   host = await CoreHost.start({

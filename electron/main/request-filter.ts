@@ -4,6 +4,7 @@
 // reach the network. Relays are contacted by the core in its worker thread
 // with Node's sockets, which never pass through Chromium's network stack.
 import type { Session } from 'electron';
+import { ATTACHMENT_MEDIA_HOST, ATTACHMENT_SCHEME } from '../../shared/ipc/attachment-url.ts';
 import { log } from '../core/log.ts';
 import { APP_ORIGIN, originOf } from './csp.ts';
 
@@ -11,12 +12,13 @@ import { APP_ORIGIN, originOf } from './csp.ts';
 const LOCAL_SCHEMES: ReadonlySet<string> = new Set(['data:', 'blob:']);
 
 /**
- * The origins the renderer may load from: app://sotto, plus in an unpackaged
+ * The origins the renderer may load from: app://sotto and attachment://media, plus in an unpackaged
  * development build the electron-vite dev server (http and its hot-reload
  * WebSocket) and DevTools' own pages.
  */
 export function allowedOrigins(devServer: string | undefined): ReadonlySet<string> {
-  const origins = new Set([APP_ORIGIN]);
+  // attachment://media: main's own decrypting scheme, never the network.
+  const origins = new Set([APP_ORIGIN, `${ATTACHMENT_SCHEME}://${ATTACHMENT_MEDIA_HOST}`]);
   const dev = devServer === undefined ? undefined : originOf(devServer);
   if (dev) {
     origins.add(dev);

@@ -11,14 +11,15 @@ import {
   type WebContents,
 } from 'electron';
 import { log } from '../core/log.ts';
+import { ATTACHMENT_SCHEME_PRIVILEGES } from './attachment-scheme/attachment-protocol.ts';
 import { inBackground } from './background.ts';
 import { APP_SCHEME, originOf, SECURITY_HEADERS } from './csp.ts';
 import { contentTypeOf, rendererFileFor } from './renderer-files.ts';
 
 /**
  * Registers app:// as a standard, secure scheme (relative URLs, a real origin,
- * a secure context). Must run before `ready`. No `bypassCSP`: the CSP header
- * applies to everything it serves.
+ * a secure context), and attachment:// for media. Must run before `ready`.
+ * No `bypassCSP`: the CSP header applies to everything it serves.
  */
 export function registerAppScheme(): void {
   protocol.registerSchemesAsPrivileged([
@@ -35,6 +36,8 @@ export function registerAppScheme(): void {
         codeCache: true,
       },
     },
+    // Registered in the same call: Electron keeps only the last list it is given.
+    ATTACHMENT_SCHEME_PRIVILEGES,
   ]);
 }
 

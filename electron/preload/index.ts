@@ -31,6 +31,7 @@ const METHODS: Readonly<Record<MethodName, true>> = {
   'groups:verify-member': true,
   'attachments:list': true,
   'attachments:send': true,
+  'attachments:send-bytes': true,
   'attachments:save': true,
   'profile:create': true,
   'profile:unlock': true,

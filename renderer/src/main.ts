@@ -8,6 +8,7 @@ import { installRouteFocus } from './route-focus.ts';
 import './styles/main.css';
 import './styles/narrow.css';
 import './styles/groups.css';
+import './styles/attachments.css';
 
 const pinia = createPinia();
 const router = createAppRouter(pinia);

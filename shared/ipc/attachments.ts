@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { attachmentPointerSchema, MAX_ATTACHMENTS_PER_MESSAGE } from '../protocol/attachment.ts';
 
 // The IPC methods of attachments (docs/ipc.md#attachments), spread into the
 // contract's method table. The renderer never gets a key or a path: files are
@@ -19,6 +20,8 @@ export const attachmentSummarySchema = z.object({
   size: z.number().int().nonnegative(),
   width: z.number().int().nullable(),
   height: z.number().int().nullable(),
+  /** The sender's tiny blurred JPEG (base64), shown until the file itself is loaded. */
+  preview: z.string().nullable(),
   /** outgoing: uploading → uploaded; incoming: pending → done; either may end failed (with `error`). */
   state: z.enum(['uploading', 'uploaded', 'pending', 'done', 'failed']),
   error: z.string().nullable(),
@@ -26,6 +29,38 @@ export const attachmentSummarySchema = z.object({
 export type AttachmentSummaryView = z.infer<typeof attachmentSummarySchema>;
 
 const caption = z.string().max(65_536);
+
+/** Largest file the app passes over IPC as bytes (drag and drop, paste); bigger files go through the Attach button's dialog. */
+export const MAX_DROPPED_FILE_BYTES = 25 * 1024 * 1024;
+
+/** Bytes over IPC: an ArrayBuffer (or a typed view of one, as structured clone may deliver it), capped. */
+const droppedBytes = z
+  .union([z.instanceof(ArrayBuffer), z.instanceof(Uint8Array)])
+  .refine((b) => b.byteLength <= MAX_DROPPED_FILE_BYTES, 'ATTACHMENT_TOO_LARGE');
+
+/**
+ * A dropped or pasted file. Width, height and the blurred preview are what the
+ * sandboxed renderer measured of the user's own image (createImageBitmap,
+ * canvas); only their shape is checked here, as for any sender.
+ */
+export const droppedFileSchema = z
+  .object({
+    name: z
+      .string()
+      .min(1)
+      .max(255)
+      // eslint-disable-next-line no-control-regex
+      .regex(/^[^/\\\u0000-\u001f\u007f]+$/),
+    bytes: droppedBytes,
+    visual: attachmentPointerSchema
+      .pick({ width: true, height: true, preview: true })
+      .required({ width: true, height: true })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+const files = z.array(droppedFileSchema).min(1).max(MAX_ATTACHMENTS_PER_MESSAGE);
 
 /** Attachment methods: input and output schemas. */
 export const attachmentMethods = {
@@ -39,6 +74,14 @@ export const attachmentMethods = {
     input: z.union([
       z.object({ conversationId: id, caption }).strict(),
       z.object({ groupId, caption }).strict(),
+    ]),
+    output: z.object({ messageId: id, attachments: z.array(attachmentSummarySchema) }),
+  },
+  /** Sends files the renderer holds (dropped or pasted), with a caption, to a contact or a group. */
+  'attachments:send-bytes': {
+    input: z.union([
+      z.object({ conversationId: id, caption, files }).strict(),
+      z.object({ groupId, caption, files }).strict(),
     ]),
     output: z.object({ messageId: id, attachments: z.array(attachmentSummarySchema) }),
   },

@@ -21,6 +21,7 @@ import type {
   SottoApi,
   SyncStatus,
 } from '../../shared/ipc/contract.ts';
+import type { AttachmentSummaryView } from '../../shared/ipc/attachments.ts';
 import { FakeGroups } from './fake-groups.ts';
 
 type Handler<M extends MethodName> = (
@@ -80,6 +81,12 @@ export class FakeBridge {
   messages: Message[] = [];
   /** Every call, in order: [method, input]. */
   readonly calls: [MethodName, unknown][] = [];
+  /** Attachments the fake holds (tests add received ones here). */
+  attachments: AttachmentSummaryView[] = [];
+  /** What main's open/save dialog returns next; null: the user closed it. */
+  dialogFile: string | null = null;
+  /** Attachment ids written by `attachments:save`. */
+  readonly saved: number[] = [];
   /** What `backup:verify` and `backup:restore` find in "the file the user picked". */
   backupSummary: BackupSummary = {
     accountId: fakeAccountId('ACCOUNT'),
@@ -442,18 +449,66 @@ export class FakeBridge {
         );
         return { messages: messages.length };
       }),
-    // No attachment UI yet: the fake holds no files.
-    'attachments:list': () => {
+    // 1:1 attachments only (the group fake keeps none); the dialogs answer `dialogFile`.
+    'attachments:list': (input) => {
       this.requireUnlocked();
-      return [];
+      if (!('conversationId' in input)) return [];
+      const ids = new Set(this.history(input.conversationId).map((m) => m.id));
+      return this.attachments.filter((a) => a.messageId !== null && ids.has(a.messageId));
     },
-    'attachments:send': () => {
-      throw new FakeError('CANCELLED');
+    'attachments:send': (input) => {
+      if (this.dialogFile === null) throw new FakeError('CANCELLED');
+      const name = this.dialogFile;
+      return this.sendFiles(input, [{ name, size: 1234 }]);
     },
-    'attachments:save': () => {
-      throw new FakeError('UNKNOWN_ATTACHMENT');
+    'attachments:send-bytes': (input) =>
+      this.sendFiles(
+        input,
+        input.files.map((f) => ({ name: f.name, size: f.bytes.byteLength, visual: f.visual })),
+      ),
+    'attachments:save': ({ attachmentId }) => {
+      const attachment = this.attachments.find((a) => a.id === attachmentId);
+      if (!attachment || attachment.state === 'pending' || attachment.state === 'failed')
+        throw new FakeError('UNKNOWN_ATTACHMENT');
+      if (this.dialogFile === null) throw new FakeError('CANCELLED');
+      this.saved.push(attachmentId);
+      return { size: attachment.size };
     },
   };
+
+  private sendFiles(
+    input: { caption: string } & ({ conversationId: number } | { groupId: string }),
+    files: {
+      name: string;
+      size: number;
+      visual?: { width: number; height: number; preview?: string };
+    }[],
+  ) {
+    if (!('conversationId' in input)) throw new FakeError('UNKNOWN_GROUP');
+    const conversationId = input.conversationId;
+    const message = this.handlers['messages:send']({ conversationId, body: input.caption || ' ' });
+    if (message instanceof Promise) throw new Error('synchronous');
+    message.body = input.caption;
+    const attachments = files.map((f): AttachmentSummaryView => {
+      const image = /\.(png|jpe?g|gif|webp)$/i.test(f.name);
+      return {
+        id: this.nextId++,
+        messageId: message.id,
+        groupMessageId: null,
+        outgoing: true,
+        contentType: image ? 'image/png' : 'application/octet-stream',
+        fileName: image ? null : f.name,
+        size: f.size,
+        width: f.visual?.width ?? null,
+        height: f.visual?.height ?? null,
+        preview: f.visual?.preview ?? null,
+        state: 'uploading',
+        error: null,
+      };
+    });
+    this.attachments.push(...attachments);
+    return { messageId: message.id, attachments };
+  }
 
   private updateContact(conversationId: number, patch: Partial<Contact>): Contact {
     const index = this.contacts.findIndex((c) => c.conversationId === conversationId);

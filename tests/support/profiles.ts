@@ -14,17 +14,14 @@ import {
   sealReady,
   startSession,
   type IncomingEnvelope,
-  type KdfCost,
 } from '../../electron/core/index.ts';
 import { RECEIPT_DELAY_MS } from '../../electron/core/messaging/outbox.ts';
 import { takeBundle } from '../../shared/protocol/keys.ts';
 import { fromBase64 } from '../../shared/protocol/encoding.ts';
 
-/**
- * Deliberately weak Argon2id cost for tests (the product default is ~0.5 s per
- * unlock). Passed explicitly, as the key module requires.
- */
-export const TEST_KDF: KdfCost = { memoryKiB: 1024, iterations: 1, parallelism: 1 };
+import { TEST_KDF } from './test-kdf.ts';
+
+export { TEST_KDF };
 
 /** The relay address `cardOf` gives contacts when a test names none (never contacted in-process). */
 export const TEST_RELAY = 'wss://relay.test.invalid';

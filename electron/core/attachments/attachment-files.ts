@@ -21,6 +21,8 @@ export interface AttachmentSummary {
   readonly size: number;
   readonly width: number | null;
   readonly height: number | null;
+  /** The sender's tiny blurred JPEG (base64), if it sent one. */
+  readonly preview: string | null;
   readonly state: AttachmentState;
   /** The error code of a failed transfer. */
   readonly error: string | null;
@@ -52,6 +54,7 @@ export function attachmentsOf(
     size: row.size,
     width: row.width,
     height: row.height,
+    preview: row.preview,
     state: row.state,
     error: row.error,
   }));

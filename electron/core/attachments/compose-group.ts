@@ -10,7 +10,7 @@ import {
 import { newMessageId } from '../messaging/message-id.ts';
 import type { Profile } from '../profile/profile.ts';
 import { insertAttachment } from './attachment-rows.ts';
-import { assertFits, discard, fileSize, type OutgoingFile, prepareFiles } from './compose.ts';
+import { assertFits, discard, type OutgoingFile, prepareFiles, sizeOf } from './compose.ts';
 
 // Composing a group message with files: one upload per file, one pointer in
 // the one group message every member decrypts (issue 13: "one upload, one
@@ -30,7 +30,7 @@ export async function queueGroupAttachmentMessage(
   if (files.length === 0 || files.length > MAX_ATTACHMENTS_PER_MESSAGE)
     throw new SottoError('INVALID_INPUT', 'attachment count');
   if (caption.length > MAX_BODY_CHARS) throw new SottoError('MESSAGE_TOO_LONG');
-  const sizes = files.map((file) => fileSize(file.path));
+  const sizes = files.map(sizeOf);
   // Checked before the files are encrypted (nothing to undo), and again inside the commit.
   sendableGroup(profile.db, groupId);
   const prepared = await prepareFiles(profile, files, sizes);

@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
+import { Readable } from 'node:stream';
 import type { AccountId } from '../../../shared/protocol/account-id.ts';
 import {
   type AttachmentPointer,
@@ -42,12 +43,26 @@ import {
 // upload is complete (upload-job.ts): nothing goes out pointing at a blob that
 // is not there yet (R2).
 
-/** A file to attach. */
-export interface OutgoingFile {
-  readonly path: string;
+/** What the sender's renderer measured of an image it decoded itself (checked by the contract's schema). */
+export interface Visual {
+  readonly width: number;
+  readonly height: number;
+  /** A tiny blurred JPEG, base64 (at most MAX_PREVIEW_BYTES). */
+  readonly preview?: string;
+}
+
+/**
+ * A file to attach: one on disk (the CLI, main's open dialog), or bytes the
+ * app got by drag and drop or paste, encrypted straight from memory (never
+ * written anywhere in plaintext).
+ */
+export type OutgoingFile = (
+  { readonly path: string } | { readonly name: string; readonly bytes: Uint8Array }
+) & {
   /** MIME type; guessed from the extension when omitted. */
   readonly contentType?: string;
-}
+  readonly visual?: Visual;
+};
 
 /** A file encrypted for sending and stored, before its row is written. */
 export interface Prepared {
@@ -74,7 +89,7 @@ export async function queueAttachmentMessage(
   if (files.length === 0 || files.length > MAX_ATTACHMENTS_PER_MESSAGE)
     throw new SottoError('INVALID_INPUT', 'attachment count');
   if (caption.length > MAX_BODY_CHARS) throw new SottoError('MESSAGE_TOO_LONG');
-  const sizes = files.map((file) => fileSize(file.path));
+  const sizes = files.map(sizeOf);
   assertCanSend(profile, accountId);
   const prepared = await prepareFiles(profile, files, sizes);
   try {
@@ -134,10 +149,10 @@ export async function prepareFiles(
       const size = sizes[index]!;
       const transportKey = newAttachmentKey();
       const tempName = randomFileName('.up');
-      // One read of the file, two encryptions (readChunks reads one byte past `size`: a file that grew is refused).
+      // One read of the file, two encryptions (a path is read one byte past `size`: a file that grew is refused).
       const { transportDigest: digest, ...local } = await storeLocally(
         dir,
-        readChunks(file.path, 0, size + 1),
+        plainOf(file, size),
         size,
         { key: transportKey, path: tempPath(dir, tempName) },
       );
@@ -180,11 +195,20 @@ export function assertFits(caption: string, prepared: readonly Prepared[]): void
   if (payload.length > MAX_CONTENT_BYTES) throw new SottoError('MESSAGE_TOO_LONG');
 }
 
+/** The plaintext of a file to attach, as a stream (read twice: once per encryption). */
+function plainOf(file: OutgoingFile, size: number): AsyncIterable<Uint8Array> {
+  return 'bytes' in file ? Readable.from([file.bytes]) : readChunks(file.path, 0, size + 1);
+}
+
 /** The size of a file to attach: INVALID_INPUT when not a readable file, ATTACHMENT_TOO_LARGE over the limit. */
-export function fileSize(path: string): number {
+export function sizeOf(file: OutgoingFile): number {
+  if ('bytes' in file) {
+    if (file.bytes.length > MAX_ATTACHMENT_BYTES) throw new SottoError('ATTACHMENT_TOO_LARGE');
+    return file.bytes.length;
+  }
   let size: number;
   try {
-    const stats = statSync(path);
+    const stats = statSync(file.path);
     if (!stats.isFile()) throw new SottoError('INVALID_INPUT', 'not a file');
     size = stats.size;
   } catch (error) {
@@ -200,10 +224,19 @@ function readError(error: unknown): unknown {
 
 /** The pointer's labels: type, and the file name for documents (images and video go without: metadata). */
 function labels(file: OutgoingFile, size: number): Prepared['pointer'] {
-  const contentType = file.contentType ?? contentTypeOf(extname(file.path));
+  const name = 'bytes' in file ? file.name : basename(file.path);
+  const contentType = file.contentType ?? contentTypeOf(extname(name));
   const media = contentType.startsWith('image/') || contentType.startsWith('video/');
-  const fileName = media ? undefined : safeFileName(basename(file.path));
-  const pointer = { size, contentType, ...(fileName ? { fileName } : {}) };
+  const fileName = media ? undefined : safeFileName(name);
+  // Dimensions and preview only for an image (the sender's renderer decoded it).
+  const visual = contentType.startsWith('image/') ? file.visual : undefined;
+  const pointer = {
+    size,
+    contentType,
+    ...(fileName ? { fileName } : {}),
+    ...(visual ? { width: visual.width, height: visual.height } : {}),
+    ...(visual?.preview ? { preview: visual.preview } : {}),
+  };
   const checked = attachmentPointerSchema
     .omit({ blobId: true, key: true, digest: true })
     .safeParse(pointer);

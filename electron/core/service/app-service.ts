@@ -4,6 +4,7 @@ import type {
   MethodName,
   MethodOutput,
 } from '../../../shared/ipc/contract.ts';
+import { type MediaSource, mediaSourceOf } from '../attachments/media-source.ts';
 import { log } from '../log.ts';
 import type { Profile } from '../profile/profile.ts';
 import { BackupRun } from './backups.ts';
@@ -67,6 +68,12 @@ class AppService implements CoreService, ServiceParts {
   onEvent(listener: EventListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  mediaSource(attachmentId: number): MediaSource | undefined {
+    // Nothing is shown while the UI is locked, media included.
+    const profile = this.session.profile;
+    return profile && !this.session.locked ? mediaSourceOf(profile, attachmentId) : undefined;
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,7 @@
 import type { MethodName, MethodOutput } from '../../../shared/ipc/contract.ts';
 import type { AccountId } from '../../../shared/protocol/account-id.ts';
 import { attachmentsOf, saveAttachment } from '../attachments/attachment-files.ts';
-import { queueAttachmentMessage } from '../attachments/compose.ts';
+import { type OutgoingFile, queueAttachmentMessage } from '../attachments/compose.ts';
 import { queueGroupAttachmentMessage } from '../attachments/compose-group.ts';
 import { SottoError } from '../errors.ts';
 import { groupMessagesPage, loadGroup } from '../groups/index.ts';
@@ -10,8 +10,9 @@ import type { Profile } from '../profile/profile.ts';
 import { chosenFile } from './backups.ts';
 import type { CallContext, ParsedInput } from './types.ts';
 
-// The attachment methods of the IPC contract over electron/core/attachments
-// (the app's attachment UI is a later task; these are what it will call).
+// The attachment methods of the IPC contract over electron/core/attachments.
+// The stored files themselves reach the window through main's attachment:
+// scheme (CoreService.mediaSource), not through these.
 
 type AttachmentMethod = Extract<MethodName, `attachments:${string}`>;
 type AttachmentHandlers = {
@@ -49,27 +50,40 @@ export function attachmentHandlers(host: AttachmentServiceHost): AttachmentHandl
       const ids = messagesPage(profile.db, input.conversationId, LIST_WINDOW);
       return attachmentsOf(profile, { messageIds: ids.map((m) => m.id).reverse() });
     },
-    'attachments:send': async (input, context) => {
-      const profile = host.open();
-      const files = [{ path: chosenFile(context.file) }];
-      const queued =
-        'groupId' in input
-          ? await queueGroupAttachmentMessage(profile, input.groupId, files, input.caption)
-          : await queueAttachmentMessage(
-              profile,
-              host.accountOf(input.conversationId),
-              files,
-              input.caption,
-            );
-      host.sendNow();
-      const attachments = attachmentsOf(
-        profile,
-        'groupId' in input ? { groupMessageIds: [queued.id] } : { messageIds: [queued.id] },
-      );
-      return { messageId: queued.id, attachments };
-    },
+    'attachments:send': (input, context) => send(input, [{ path: chosenFile(context.file) }]),
+    'attachments:send-bytes': (input) =>
+      send(
+        input,
+        input.files.map((file) => ({
+          name: file.name,
+          bytes: new Uint8Array(file.bytes),
+          ...(file.visual ? { visual: file.visual } : {}),
+        })),
+      ),
     // The save dialog already asked before replacing a file.
     'attachments:save': (input, context) =>
       saveAttachment(host.open(), input.attachmentId, chosenFile(context.file), { force: true }),
   };
+  /** Queues one message with `files` to a contact or a group, and kicks the sender. */
+  async function send(
+    input: { caption: string } & ({ conversationId: number } | { groupId: string }),
+    files: readonly OutgoingFile[],
+  ): Promise<MethodOutput<'attachments:send'>> {
+    const profile = host.open();
+    const queued =
+      'groupId' in input
+        ? await queueGroupAttachmentMessage(profile, input.groupId, files, input.caption)
+        : await queueAttachmentMessage(
+            profile,
+            host.accountOf(input.conversationId),
+            files,
+            input.caption,
+          );
+    host.sendNow();
+    const attachments = attachmentsOf(
+      profile,
+      'groupId' in input ? { groupMessageIds: [queued.id] } : { messageIds: [queued.id] },
+    );
+    return { messageId: queued.id, attachments };
+  }
 }

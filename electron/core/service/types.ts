@@ -6,6 +6,7 @@ import type {
   Methods,
 } from '../../../shared/ipc/contract.ts';
 import type { z } from 'zod';
+import type { MediaSource } from '../attachments/media-source.ts';
 import type { KeychainAdapter } from '../keys/keychain.ts';
 import type { KdfCost } from '../keys/passphrase.ts';
 import type { Profile } from '../profile/profile.ts';
@@ -55,6 +56,12 @@ export interface CoreService {
     context?: CallContext,
   ): Promise<MethodOutput<M>>;
   onEvent(listener: EventListener): () => void;
+  /**
+   * The stored copy of an attachment for main's attachment: scheme (never
+   * the renderer); undefined while locked, or when there is none. Optional:
+   * test stand-ins without media leave it out.
+   */
+  mediaSource?(attachmentId: number): MediaSource | undefined;
   /** Stops syncing and closes the profile. */
   close(): Promise<void>;
 }

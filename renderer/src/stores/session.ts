@@ -7,6 +7,7 @@ import { useConversationsStore } from './conversations.ts';
 import { useGroupsStore } from './groups.ts';
 import { useMessagesStore } from './messages.ts';
 import { useNoticesStore } from './notices.ts';
+import { useAttachmentsStore } from './attachments.ts';
 import { useSearchStore } from './search.ts';
 import { useSettingsStore } from './settings.ts';
 import { useSyncStore } from './sync.ts';
@@ -18,6 +19,7 @@ export function resetSessionStores(): void {
   useGroupsStore().reset();
   useContactsStore().reset();
   useSearchStore().reset();
+  useAttachmentsStore().reset();
   useSyncStore().reset();
   useSettingsStore().reset();
   useNoticesStore().reset();

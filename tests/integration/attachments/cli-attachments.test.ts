@@ -80,6 +80,7 @@ describe.each(ATTACHMENT_RELAY_KINDS)('attachments over a %s relay, from the CLI
         'id',
         'messageId',
         'outgoing',
+        'preview',
         'size',
         'state',
         'width',

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { MAX_DROPPED_FILE_BYTES } from '../../../shared/ipc/attachments.ts';
 import { methods } from '../../../shared/ipc/contract.ts';
 import { createCoreService } from '../../../electron/core/service/app-service.ts';
 import type { CoreService } from '../../../electron/core/service/types.ts';
@@ -71,5 +72,80 @@ describe('attachments through the service', () => {
       methods['attachments:list'].input.parse({ conversationId: 1, path: '/etc/passwd' }),
     ).toThrow();
     expect(() => methods['attachments:save'].input.parse({ attachmentId: 1, key: 'x' })).toThrow();
+  });
+
+  it('sends dropped bytes with the renderer-measured size and preview, and mediaSource finds them only while unlocked', async () => {
+    const relay = join(tempDir(), 'relay');
+    const bob = await person('Bob', relay);
+    const service = createCoreService({ profileDir: tempDir(), kdfCost: TEST_KDF, sync: false });
+    services.push(service);
+    const passphrase = 'a long passphrase for tests';
+    await call(service, 'profile:create', {
+      displayName: 'Me',
+      passphrase,
+      useKeychain: false,
+      relay,
+    });
+    const contact = await call(service, 'contacts:add', { invite: profileInvite(bob.profile) });
+    const png = testBytes(5_000, 'photo.png');
+    const preview = Buffer.alloc(300, 7).toString('base64');
+    const sent = await call(service, 'attachments:send-bytes', {
+      conversationId: contact.conversationId,
+      caption: 'look',
+      files: [
+        {
+          name: 'photo.png',
+          bytes: new Uint8Array(png).buffer,
+          visual: { width: 640, height: 480, preview },
+        },
+        // A visual on a document is not an image's: dropped.
+        { name: 'notes.txt', bytes: new Uint8Array(10).buffer, visual: { width: 1, height: 1 } },
+      ],
+    });
+    expect(sent.attachments).toMatchObject([
+      { contentType: 'image/png', fileName: null, width: 640, height: 480, preview, size: 5_000 },
+      {
+        contentType: 'text/plain',
+        fileName: 'notes.txt',
+        width: null,
+        height: null,
+        preview: null,
+      },
+    ]);
+    const id = sent.attachments[0]!.id;
+    expect(service.mediaSource?.(id)).toMatchObject({ size: 5_000, contentType: 'image/png' });
+    expect(service.mediaSource?.(999_999)).toBeUndefined();
+    await call(service, 'profile:lock', {});
+    expect(service.mediaSource?.(id)).toBeUndefined();
+    await call(service, 'profile:unlock', { passphrase });
+    expect(service.mediaSource?.(id)).toBeDefined();
+  });
+
+  it('refuses hostile dropped files at the contract: oversized, path-like names, bad previews, too many', () => {
+    const parse = (file: Record<string, unknown>, count = 1) =>
+      methods['attachments:send-bytes'].input.safeParse({
+        conversationId: 1,
+        caption: '',
+        files: Array.from({ length: count }, () => ({
+          name: 'a.png',
+          bytes: new ArrayBuffer(4),
+          ...file,
+        })),
+      }).success;
+    expect(parse({})).toBe(true);
+    expect(parse({ bytes: new ArrayBuffer(MAX_DROPPED_FILE_BYTES + 1) })).toBe(false);
+    for (const name of ['../x.png', 'a/b.png', 'a\\b.png', 'a\u0000.png', '', 'x'.repeat(256)])
+      expect(parse({ name }), JSON.stringify(name)).toBe(false);
+    expect(parse({ bytes: 'AAAA' })).toBe(false);
+    expect(parse({ bytes: [1, 2, 3] })).toBe(false);
+    expect(parse({ path: '/etc/passwd' })).toBe(false);
+    expect(parse({ visual: { width: 0, height: 5 } })).toBe(false);
+    expect(parse({ visual: { width: 70_000, height: 5 } })).toBe(false);
+    expect(parse({ visual: { width: 5 } })).toBe(false);
+    expect(parse({ visual: { width: 5, height: 5, preview: 'not base64!' } })).toBe(false);
+    expect(parse({ visual: { width: 5, height: 5, preview: 'A'.repeat(8_000) } })).toBe(false);
+    expect(parse({ visual: { width: 5, height: 5, key: 'x' } })).toBe(false);
+    expect(parse({}, 10)).toBe(true);
+    expect(parse({}, 11)).toBe(false);
   });
 });

@@ -5,6 +5,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SottoError } from '../../../electron/core/errors.ts';
 import type { KeychainAdapter } from '../../../electron/core/keys/keychain.ts';
 import { CoreHost } from '../../../electron/main/core-host.ts';
+import { decryptRange } from '../../../electron/core/attachments/media-source.ts';
+import { profileInvite } from '../../../electron/core/profile/invite.ts';
+import { person } from '../../support/group-world.ts';
 import { TEST_KDF } from '../../support/profiles.ts';
 
 // CoreHost in a real worker thread. Most tests serve a fake CoreService through
@@ -255,6 +258,49 @@ describe('CoreHost', () => {
         value: { theme: 'dark' },
       });
       await host.close();
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  }, 90_000);
+
+  it('looks a stored copy up for the attachment: scheme through the real worker, and never while locked', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'sotto-core-media-'));
+    const passphrase = 'quiet harbour lanterns orbit';
+    try {
+      const relay = join(root, 'relay');
+      const bob = await person('Bob', relay);
+      const host = await CoreHost.start({
+        profileDir: join(root, 'profile'),
+        sync: false,
+        kdfCost: TEST_KDF,
+      });
+      hosts.push(host);
+      await host.call('profile:create', {
+        displayName: 'Ann',
+        passphrase,
+        useKeychain: false,
+        relay,
+      });
+      const contact = await host.call('contacts:add', { invite: profileInvite(bob.profile) });
+      if (!contact.ok) throw new Error(contact.code);
+      const bytes = Uint8Array.from({ length: 5_000 }, (_, i) => (i * 31) & 0xff);
+      const sent = await host.call('attachments:send-bytes', {
+        conversationId: contact.value.conversationId,
+        caption: '',
+        files: [{ name: 'a.png', bytes: bytes.buffer }],
+      });
+      if (!sent.ok) throw new Error(sent.code);
+      const id = sent.value.attachments[0]!.id;
+      const source = await host.mediaSource(id);
+      expect(source).toMatchObject({ size: 5_000, contentType: 'image/png' });
+      const chunks: Buffer[] = [];
+      for await (const chunk of decryptRange(source!, 100, 4_999)) chunks.push(chunk);
+      expect(Buffer.concat(chunks).equals(Buffer.from(bytes.subarray(100)))).toBe(true);
+      expect(await host.mediaSource(id + 1_000)).toBeUndefined();
+      await host.call('profile:lock', {});
+      expect(await host.mediaSource(id)).toBeUndefined();
+      await host.close();
+      expect(await host.mediaSource(id)).toBeUndefined();
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

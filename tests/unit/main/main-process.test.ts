@@ -63,6 +63,10 @@ const core = vi.hoisted(() => {
       state.listeners.add(listener);
       return () => state.listeners.delete(listener);
     }
+    mediaSource(id: number): Promise<unknown> {
+      state.calls.push(['mediaSource', id]);
+      return Promise.resolve(undefined); // nothing stored: every id is 404
+    }
     close(): Promise<void> {
       state.closed = true;
       return Promise.resolve();
@@ -115,7 +119,21 @@ describe('main process startup', () => {
     expect(fake.protocol.privilegedAfterReady).toBe(false);
     expect(fake.protocol.privileged).toEqual([
       { scheme: 'app', privileges: expect.not.objectContaining({ bypassCSP: true }) as unknown },
+      {
+        scheme: 'attachment',
+        privileges: { standard: true, secure: true, stream: true, supportFetchAPI: true },
+      },
     ]);
+  });
+
+  it('serves attachment:// by asking the core for the stored copy by id (none here: 404, no-store)', async () => {
+    const handler = fake.protocol.handlers.get('attachment')!;
+    const response = await handler(new Request('attachment://media/42'));
+    expect(response.status).toBe(404);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(core.state.calls).toContainEqual(['mediaSource', 42]);
+    const other = await handler(new Request('attachment://media/../app'));
+    expect(other.status).toBe(404);
   });
 
   it('takes a single-instance lock per profile (its own userData folder)', () => {

@@ -15,14 +15,15 @@ describe('the request filter', () => {
   const production = allowedOrigins(undefined);
   const development = allowedOrigins('http://localhost:5173/');
 
-  it('lets a packaged renderer load only from app://sotto (and inline data: and blob: URLs, which are not network)', () => {
-    expect([...production]).toEqual(['app://sotto']);
+  it('lets a packaged renderer load only from app://sotto and attachment://media (and inline data: and blob: URLs, which are not network)', () => {
+    expect([...production]).toEqual(['app://sotto', 'attachment://media']);
     for (const url of [
       'app://sotto/',
       'app://sotto/index.html',
       'app://sotto/assets/x.js?v=1',
       'data:image/png;base64,AAAA',
       'blob:app://sotto/1b2c',
+      'attachment://media/12',
     ]) {
       expect(isAllowedRequest(url, production), url).toBe(true);
     }
@@ -37,6 +38,8 @@ describe('the request filter', () => {
       'ftp://example.com/x',
       'file:///home/user/.sotto/sotto.key',
       'app://evil/',
+      'attachment://evil/1',
+      'attachment://user@media/1',
       'app://sotto.evil.example/',
       'app://user:pass@sotto/index.html',
       'APP://SOTTO@evil/',

@@ -1,0 +1,59 @@
+import { MAX_DROPPED_FILE_BYTES } from '../../../shared/ipc/attachments.ts';
+import { measureImage } from '../attachment-visual.ts';
+import { type AttachmentTarget, useAttachmentsStore } from '../stores/attachments.ts';
+
+/**
+ * Putting files into a conversation's tray (drag and drop, paste): each is
+ * read into memory (at most MAX_DROPPED_FILE_BYTES; bigger ones go through
+ * the Attach button) and, if an image, measured. The store's `refused` names
+ * files that were too large, for the sentence the tray shows.
+ */
+export function useAttachmentDraft(target: () => AttachmentTarget) {
+  const attachments = useAttachmentsStore();
+
+  async function addFiles(files: Iterable<File>): Promise<void> {
+    const tooLarge: string[] = [];
+    for (const file of files) {
+      if (file.size > MAX_DROPPED_FILE_BYTES) {
+        tooLarge.push(file.name);
+        continue;
+      }
+      const [bytes, visual] = await Promise.all([file.arrayBuffer(), measureImage(file)]);
+      attachments.add(target(), {
+        // A pasted image has no name of its own; the contract refuses separators and controls.
+        // eslint-disable-next-line no-control-regex
+        name: file.name.replace(/[/\\\u0000-\u001f\u007f]/g, '_').slice(0, 255) || 'image.png',
+        size: file.size,
+        bytes,
+        ...(visual ? { visual } : {}),
+      });
+    }
+    attachments.refused = tooLarge;
+  }
+
+  /** Files dropped onto the conversation. */
+  function onDrop(event: DragEvent): void {
+    const files = event.dataTransfer?.files;
+    if (!files || files.length === 0) return;
+    event.preventDefault();
+    void addFiles([...files]);
+  }
+
+  /** Accepts a drag that carries files (the drop is refused otherwise). */
+  function onDragOver(event: DragEvent): void {
+    if (event.dataTransfer?.types.includes('Files')) {
+      event.preventDefault();
+      event.dataTransfer.dropEffect = 'copy';
+    }
+  }
+
+  /** Pasted images (text pastes as usual). */
+  function onPaste(event: ClipboardEvent): void {
+    const files = [...(event.clipboardData?.files ?? [])];
+    if (files.length === 0) return;
+    event.preventDefault();
+    void addFiles(files);
+  }
+
+  return { addFiles, onDrop, onDragOver, onPaste };
+}

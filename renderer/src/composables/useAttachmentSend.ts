@@ -1,0 +1,37 @@
+import { computed } from 'vue';
+import { useGroupsStore } from '../stores/groups.ts';
+import { useMessagesStore } from '../stores/messages.ts';
+import { type AttachmentTarget, useAttachmentsStore } from '../stores/attachments.ts';
+
+/**
+ * Sending a conversation's files, the same in the 1:1 and the group composer:
+ * the tray's files with the typed text as caption, or a file chosen in main's
+ * open dialog. Afterwards the conversation is re-read so the new message shows
+ * with its files (the core answers with ids, not the message).
+ */
+export function useAttachmentSend(target: () => AttachmentTarget) {
+  const attachments = useAttachmentsStore();
+  const hasFiles = computed(() => attachments.tray(target()).length > 0);
+
+  async function refresh(to: AttachmentTarget): Promise<void> {
+    if ('groupId' in to) await useGroupsStore().load(to.groupId);
+    else await useMessagesStore().openLatest(to.conversationId);
+    await attachments.load(to);
+  }
+
+  /** Sends the tray with `caption`. */
+  async function sendTray(caption: string): Promise<void> {
+    const to = target();
+    await attachments.sendTray(to, caption);
+    await refresh(to);
+  }
+
+  /** Sends the file the user picks (main's open dialog) with `caption`; CANCELLED if they close it. */
+  async function sendChosen(caption: string): Promise<void> {
+    const to = target();
+    await attachments.sendChosen(to, caption);
+    await refresh(to);
+  }
+
+  return { hasFiles, sendTray, sendChosen };
+}

@@ -1,0 +1,194 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { cli, cliInit } from '../support/cli.ts';
+import { tempDir } from '../support/profiles.ts';
+import { expectAccessible } from './support/axe.ts';
+import { createProfile, readInvite, screenshot, useSuite } from './support/harness.ts';
+
+// Attachments in the app against a CLI contact, through one real relay
+// process: Alice (the app) drops an image onto the conversation, Bob's CLI
+// saves byte-identical copies; Bob's CLI sends an image and a video, the app
+// shows the image decoded (naturalWidth > 0), saves it through "main's" save
+// dialog, and seeks the video with a range request. The attachment: scheme is
+// served by electron/main/attachment-scheme/media-response.ts, the module
+// main's protocol.handle calls, through Playwright's route (harness.ts): only
+// the Electron glue around it is not exercised here.
+
+const suite = useSuite();
+const POLL = { timeout: 90_000, interval: 500 };
+/** Two profiles, a dozen CLI runs, a recorded video and axe in two themes: minutes on a busy machine. */
+const BUDGET_MS = 480_000;
+
+type CliAttachment = { id: number; state: string; contentType: string; size: number };
+
+/** A real PNG drawn by Chromium (a recognizable pattern), as bytes. */
+async function drawPng(page: Page, width: number, height: number, hue: number): Promise<Buffer> {
+  const base64 = await page.evaluate(
+    async ([w, h, hue]) => {
+      const canvas = document.createElement('canvas');
+      canvas.width = w;
+      canvas.height = h;
+      const context = canvas.getContext('2d')!;
+      for (let x = 0; x < w; x += 8) {
+        context.fillStyle = `hsl(${hue + x} 70% 50%)`;
+        context.fillRect(x, 0, 8, h);
+      }
+      const blob = await new Promise<Blob>((done) => canvas.toBlob((b) => done(b!), 'image/png'));
+      const bytes = new Uint8Array(await blob.arrayBuffer());
+      let binary = '';
+      for (const byte of bytes) binary += String.fromCharCode(byte);
+      return btoa(binary);
+    },
+    [width, height, hue] as const,
+  );
+  return Buffer.from(base64, 'base64');
+}
+
+/** A short real WebM video, recorded by Chromium's MediaRecorder from a moving canvas. */
+async function recordWebm(page: Page): Promise<Buffer> {
+  const base64 = await page.evaluate(async () => {
+    const canvas = document.createElement('canvas');
+    canvas.width = 160;
+    canvas.height = 120;
+    const context = canvas.getContext('2d')!;
+    const recorder = new MediaRecorder(canvas.captureStream(25), { mimeType: 'video/webm' });
+    const chunks: Blob[] = [];
+    recorder.ondataavailable = (event) => chunks.push(event.data);
+    const stopped = new Promise((done) => (recorder.onstop = done));
+    recorder.start();
+    // Frames until the recorder has seen 1.5 s of them (it timestamps by the clock).
+    const start = performance.now();
+    await new Promise<void>((done) => {
+      const frame = () => {
+        const t = performance.now() - start;
+        context.fillStyle = `hsl(${Math.round(t / 5) % 360} 70% 50%)`;
+        context.fillRect(0, 0, 160, 120);
+        if (t < 1_500) requestAnimationFrame(frame);
+        else done();
+      };
+      frame();
+    });
+    recorder.stop();
+    await stopped;
+    const bytes = new Uint8Array(await new Blob(chunks).arrayBuffer());
+    let binary = '';
+    for (const byte of bytes) binary += String.fromCharCode(byte);
+    return btoa(binary);
+  });
+  return Buffer.from(base64, 'base64');
+}
+
+/** Drops files onto the open conversation, as a drag from the file manager does. */
+async function dropFiles(page: Page, files: { name: string; type: string; bytes: Buffer }[]) {
+  await page.evaluate(
+    (list) => {
+      const transfer = new DataTransfer();
+      for (const f of list) {
+        const bytes = Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0));
+        transfer.items.add(new File([bytes], f.name, { type: f.type }));
+      }
+      const view = document.querySelector('[data-testid="chat-view"]')!;
+      view.dispatchEvent(
+        new DragEvent('dragover', { dataTransfer: transfer, bubbles: true, cancelable: true }),
+      );
+      view.dispatchEvent(
+        new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }),
+      );
+    },
+    files.map((f) => ({ name: f.name, type: f.type, base64: f.bytes.toString('base64') })),
+  );
+}
+
+async function cliAttachments(dir: string): Promise<CliAttachment[]> {
+  await cli(dir, ['sync']);
+  return JSON.parse(await cli(dir, ['--json', 'attachments', 'Alice'])) as CliAttachment[];
+}
+
+describe('attachments in the app with a CLI contact', () => {
+  it(
+    'sends a dropped image, shows and saves received images, and seeks a video by range',
+    async () => {
+      const root = tempDir();
+      const bob = join(root, 'bob');
+      const alice = await suite.open(join(root, 'alice'));
+      const page = alice.page;
+
+      await createProfile(page, 'Alice', 'alice walks the long ridge trail', suite.relay.url);
+      const aliceInvite = await readInvite(page);
+      await page.getByTestId('invite-continue').click();
+      await cliInit(bob, 'Bob', suite.relay.url);
+      await cli(bob, ['contact', 'add', aliceInvite]);
+      await page.getByTestId('add-contact-open').click();
+      await page.getByTestId('add-contact-invite').fill((await cli(bob, ['invite'])).trim());
+      await page.getByTestId('add-contact-submit').click();
+      await expect.poll(() => page.getByTestId('chat-view').isVisible(), POLL).toBe(true);
+
+      // 1. Alice drops an image: it waits in the tray, goes with the caption, and Bob saves the same bytes.
+      const photo = await drawPng(page, 96, 64, 10);
+      await dropFiles(page, [{ name: 'ridge.png', type: 'image/png', bytes: photo }]);
+      await expect.poll(() => page.getByTestId('attachment-pending').count(), POLL).toBe(1);
+      await page.getByTestId('chat-composer').fill('the view from the ridge');
+      await screenshot(page, 'attachment-tray');
+      await expectAccessible(page, 'composer with a file waiting to be sent');
+      await page.getByTestId('chat-send').click();
+      await expect.poll(() => page.getByTestId('attachment-pending').count(), POLL).toBe(0);
+      const sentImage = page.getByTestId('attachment-image').first();
+      await expect
+        .poll(() => sentImage.evaluate((img: HTMLImageElement) => img.naturalWidth), POLL)
+        .toBe(96);
+      let atBob: CliAttachment[] = [];
+      await expect
+        .poll(async () => (atBob = await cliAttachments(bob)).map((a) => a.state), POLL)
+        .toEqual(['done']);
+      const saved = join(root, 'ridge-at-bob.png');
+      await cli(bob, ['attachment', 'save', String(atBob[0]!.id), saved]);
+      expect(readFileSync(saved).equals(photo)).toBe(true);
+
+      // 2. Bob sends an image and a video; the app decodes the image and saves it through the dialog.
+      const lake = await drawPng(page, 120, 80, 200);
+      writeFileSync(join(root, 'lake.png'), lake);
+      await cli(bob, ['send', 'Alice', '--file', join(root, 'lake.png'), '--caption', 'the lake']);
+      const clip = await recordWebm(page);
+      writeFileSync(join(root, 'clip.webm'), clip);
+      await cli(bob, ['send', 'Alice', '--file', join(root, 'clip.webm')]);
+      const received = page.locator('.message.incoming [data-testid="attachment-image"]');
+      await expect
+        .poll(
+          () => received.evaluate((img: HTMLImageElement) => img.naturalWidth).catch(() => 0),
+          POLL,
+        )
+        .toBe(120);
+      const out = join(root, 'lake-saved.png');
+      alice.dialogFiles.push(out);
+      await page.locator('.message.incoming [data-testid="attachment-save"]').first().click();
+      await expect.poll(() => readFileSync(out, { flag: 'r' }).equals(lake), POLL).toBe(true);
+
+      // 3. The video seeks: currentTime moves and the scheme answered a range with 206.
+      const video = page.getByTestId('attachment-video');
+      await expect.poll(() => video.count(), POLL).toBe(1);
+      await expect
+        .poll(() => video.evaluate((v: HTMLVideoElement) => v.readyState), POLL)
+        .toBeGreaterThanOrEqual(1);
+      const seeked = await video.evaluate(
+        (v: HTMLVideoElement) =>
+          new Promise<number>((done) => {
+            v.addEventListener('seeked', () => done(v.currentTime), { once: true });
+            v.currentTime = 0.5;
+          }),
+      );
+      expect(seeked).toBeGreaterThan(0);
+      const videoId = await video.evaluate((v) =>
+        v.closest('[data-attachment-id]')!.getAttribute('data-attachment-id'),
+      );
+      const ranges = alice.mediaRequests.filter((r) => r.url.endsWith(`/${videoId}`));
+      expect(ranges.some((r) => r.status === 206 && r.range !== null)).toBe(true);
+      expect(alice.mediaRequests.every((r) => r.status === 200 || r.status === 206)).toBe(true);
+      await screenshot(page, 'attachments');
+      await expectAccessible(page, 'conversation with images, a video and file cards');
+      expect(alice.problems).toEqual([]);
+    },
+    BUDGET_MS,
+  );
+});

@@ -1,0 +1,229 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { mount } from '@vue/test-utils';
+import type { Pinia } from 'pinia';
+import type { AttachmentSummaryView } from '../../../shared/ipc/attachments.ts';
+import { MAX_DROPPED_FILE_BYTES } from '../../../shared/ipc/attachments.ts';
+import AttachmentItem from '../../../renderer/src/components/AttachmentItem.vue';
+import ChatComposer from '../../../renderer/src/components/ChatComposer.vue';
+import GroupComposer from '../../../renderer/src/components/GroupComposer.vue';
+import GroupMessageBubble from '../../../renderer/src/components/GroupMessageBubble.vue';
+import { useAppStore } from '../../../renderer/src/stores/app.ts';
+import { useAttachmentsStore } from '../../../renderer/src/stores/attachments.ts';
+import { useMessagesStore } from '../../../renderer/src/stores/messages.ts';
+import { useAttachmentDraft } from '../../../renderer/src/composables/useAttachmentDraft.ts';
+import { type FakeBridge, fakeAccountId } from '../fake-bridge.ts';
+import { en, plugins, settle, setUp } from '../helpers.ts';
+
+// The attachment pieces shared by the 1:1 and group views, in happy-dom over
+// the fake bridge: what a stored, pending, failed or refused file looks like,
+// and the tray → send path. Real decoding and the real scheme are the e2e's.
+
+let fake: FakeBridge;
+let pinia: Pinia;
+
+beforeEach(async () => {
+  ({ fake, pinia } = setUp());
+  fake.state = { ...fake.state, phase: 'unlocked' };
+  fake.addConversation({ id: 1, displayName: 'Carol' });
+  await useAppStore().ensureLoaded();
+  await useMessagesStore().openLatest(1);
+});
+
+const summary = (patch: Partial<AttachmentSummaryView> = {}): AttachmentSummaryView => ({
+  id: 7,
+  messageId: 1,
+  groupMessageId: null,
+  outgoing: false,
+  contentType: 'image/png',
+  fileName: null,
+  size: 2_000,
+  width: 800,
+  height: 600,
+  preview: 'AAAA',
+  state: 'done',
+  error: null,
+  ...patch,
+});
+
+const mountItem = (attachment: AttachmentSummaryView) =>
+  mount(AttachmentItem, { props: { attachment }, global: { plugins: plugins(pinia) } });
+
+describe('one attachment in a message', () => {
+  it('an image loads from the scheme by id, in a box reserved from its size, the blurred preview until it loads', async () => {
+    const wrapper = mountItem(summary());
+    const image = wrapper.get('[data-testid="attachment-image"]');
+    expect(image.attributes('src')).toBe('attachment://media/7');
+    expect(image.attributes('loading')).toBe('lazy');
+    expect(wrapper.get('[data-testid="attachment-media-box"]').attributes('style')).toContain(
+      'aspect-ratio: 800 / 600',
+    );
+    expect(wrapper.get('[data-testid="attachment-preview"]').attributes('src')).toBe(
+      'data:image/jpeg;base64,AAAA',
+    );
+    await image.trigger('load');
+    expect(wrapper.find('[data-testid="attachment-preview"]').exists()).toBe(false);
+    expect(image.attributes('data-loaded')).toBe('true');
+  });
+
+  it('a file not downloaded yet shows its preview and "Downloading…", and no element asks the scheme', () => {
+    const wrapper = mountItem(summary({ state: 'pending' }));
+    expect(wrapper.find('[data-testid="attachment-image"]').exists()).toBe(false);
+    expect(wrapper.find('[data-testid="attachment-save"]').exists()).toBe(false);
+    expect(wrapper.get('[data-testid="attachment-state"]').text()).toBe(en.attachments.downloading);
+  });
+
+  it('a tampered download is its sentence, not an image', () => {
+    const wrapper = mountItem(summary({ state: 'failed', error: 'ATTACHMENT_TAMPERED' }));
+    expect(wrapper.find('[data-testid="attachment-image"]').exists()).toBe(false);
+    expect(wrapper.get('[data-testid="attachment-state"]').text()).toBe(
+      en.errors.ATTACHMENT_TAMPERED,
+    );
+  });
+
+  it('an image the scheme refuses (damaged on disk) says so instead of a broken image', async () => {
+    const wrapper = mountItem(summary());
+    await wrapper.get('[data-testid="attachment-image"]').trigger('error');
+    expect(wrapper.find('[data-testid="attachment-image"]').exists()).toBe(false);
+    expect(wrapper.get('[data-testid="attachment-state"]').text()).toBe(en.attachments.cannotShow);
+  });
+
+  it('a document is a card with its name, size and Save…; a closed dialog is no error', async () => {
+    fake.attachments = [summary({ contentType: 'application/pdf', fileName: 'plan.pdf' })];
+    const wrapper = mountItem(fake.attachments[0]!);
+    expect(wrapper.find('[data-testid="attachment-image"]').exists()).toBe(false);
+    expect(wrapper.get('[data-testid="attachment-name"]').text()).toBe('plan.pdf');
+    expect(wrapper.text()).toContain('2 kB');
+    const save = wrapper.get('[data-testid="attachment-save"]');
+    expect(save.attributes('aria-label')).toBe('Save plan.pdf…');
+    await save.trigger('click');
+    await settle();
+    expect(fake.saved).toEqual([]);
+    expect(wrapper.find('[data-testid="attachment-error"]').exists()).toBe(false);
+    fake.dialogFile = '/chosen/plan.pdf';
+    await save.trigger('click');
+    await settle();
+    expect(fake.saved).toEqual([7]);
+  });
+
+  it('a type off the whitelist is never put in an element, even labelled as media by a hostile sender', () => {
+    const wrapper = mountItem(summary({ contentType: 'image/svg+xml', fileName: 'x.svg' }));
+    expect(wrapper.find('img[src^="attachment:"]').exists()).toBe(false);
+    expect(wrapper.find('[data-testid="attachment-card"]').exists()).toBe(true);
+  });
+});
+
+describe('the tray and sending', () => {
+  it('dropped files wait in the tray, can be removed, and go out with the text as caption', async () => {
+    const wrapper = mount(ChatComposer, {
+      props: { conversationId: 1, blocked: false, name: 'Carol' },
+      global: { plugins: plugins(pinia) },
+    });
+    const draft = useAttachmentDraft(() => ({ conversationId: 1 }));
+    await draft.addFiles([
+      new File([new Uint8Array(10)], 'a.txt', { type: 'text/plain' }),
+      new File([new Uint8Array(20)], 'b.txt', { type: 'text/plain' }),
+    ]);
+    await settle();
+    expect(wrapper.findAll('[data-testid="attachment-pending"]')).toHaveLength(2);
+    // With files waiting, Send works without text.
+    expect(wrapper.get('[data-testid="chat-send"]').attributes('disabled')).toBeUndefined();
+    await wrapper.findAll('[data-testid="attachment-pending-remove"]')[0]!.trigger('click');
+    await wrapper.get('[data-testid="chat-composer"]').setValue('notes');
+    await wrapper.get('form').trigger('submit');
+    await settle();
+    const [sent] = fake.callsOf('attachments:send-bytes') as {
+      caption: string;
+      files: { name: string; bytes: ArrayBuffer }[];
+    }[];
+    expect(sent?.caption).toBe('notes');
+    expect(sent?.files.map((f) => [f.name, f.bytes.byteLength])).toEqual([['b.txt', 20]]);
+    expect(wrapper.findAll('[data-testid="attachment-pending"]')).toHaveLength(0);
+    expect(
+      useAttachmentsStore().of({ messageId: useMessagesStore().messages.at(-1)!.id }),
+    ).toHaveLength(1);
+  });
+
+  it('a file over the drop limit is refused with a sentence and never read', async () => {
+    const wrapper = mount(ChatComposer, {
+      props: { conversationId: 1, blocked: false, name: 'Carol' },
+      global: { plugins: plugins(pinia) },
+    });
+    const huge = new File([new Uint8Array(1)], 'huge.iso');
+    Object.defineProperty(huge, 'size', { value: MAX_DROPPED_FILE_BYTES + 1 });
+    Object.defineProperty(huge, 'arrayBuffer', {
+      value: () => Promise.reject(new Error('must not be read')),
+    });
+    await useAttachmentDraft(() => ({ conversationId: 1 })).addFiles([huge]);
+    await settle();
+    expect(wrapper.find('[data-testid="attachment-pending"]').exists()).toBe(false);
+    expect(wrapper.get('[data-testid="attachment-refused"]').text()).toContain('huge.iso');
+  });
+
+  it('the Attach button sends the file chosen in main’s dialog with the typed caption; closing it keeps the text', async () => {
+    const wrapper = mount(ChatComposer, {
+      props: { conversationId: 1, blocked: false, name: 'Carol' },
+      global: { plugins: plugins(pinia) },
+    });
+    const box = wrapper.get('[data-testid="chat-composer"]');
+    await box.setValue('the report');
+    await wrapper.get('[data-testid="chat-attach"]').trigger('click');
+    await settle();
+    expect((box.element as HTMLTextAreaElement).value).toBe('the report');
+    expect(wrapper.find('[data-testid="composer-error"]').exists()).toBe(false);
+    fake.dialogFile = 'report.pdf';
+    await wrapper.get('[data-testid="chat-attach"]').trigger('click');
+    await settle();
+    expect(fake.callsOf('attachments:send').at(-1)).toEqual({
+      conversationId: 1,
+      caption: 'the report',
+    });
+    expect((box.element as HTMLTextAreaElement).value).toBe('');
+  });
+});
+
+describe('the same pieces in a group', () => {
+  it('a group message shows its files through the shared component, keyed by group message id', () => {
+    const store = useAttachmentsStore();
+    store.byMessage = {
+      'g:5': [summary({ id: 9, messageId: null, groupMessageId: 5 })],
+      'm:5': [summary({ id: 10 })], // a 1:1 message with the same number is another message
+    };
+    const wrapper = mount(GroupMessageBubble, {
+      props: {
+        message: {
+          id: 5,
+          uuid: 'u5',
+          groupId: 'A'.repeat(43) + '=',
+          outgoing: false,
+          senderAccount: fakeAccountId('BOB'),
+          senderName: 'Bob',
+          sentAt: 1,
+          receivedAt: 1,
+          body: '',
+          status: 'received',
+        },
+      },
+      global: { plugins: plugins(pinia) },
+    });
+    const items = wrapper.findAll('[data-testid="attachment"]');
+    expect(items.map((i) => i.attributes('data-attachment-id'))).toEqual(['9']);
+    expect(wrapper.get('[data-testid="attachment-image"]').attributes('src')).toBe(
+      'attachment://media/9',
+    );
+    // A message that is only a file has no empty text paragraph.
+    expect(wrapper.find('[data-testid="message-body"]').exists()).toBe(false);
+  });
+
+  it('the group composer has the Attach button and the tray too', async () => {
+    const wrapper = mount(GroupComposer, {
+      props: { groupId: 'A'.repeat(43) + '=', pausedBy: null },
+      global: { plugins: plugins(pinia) },
+    });
+    expect(wrapper.find('[data-testid="chat-attach"]').exists()).toBe(true);
+    await useAttachmentDraft(() => ({ groupId: 'A'.repeat(43) + '=' })).addFiles([
+      new File([new Uint8Array(3)], 'plan.txt'),
+    ]);
+    await settle();
+    expect(wrapper.findAll('[data-testid="attachment-pending"]')).toHaveLength(1);
+  });
+});
