@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { chmod, type FileHandle, mkdir, open, stat, unlink } from 'node:fs/promises';
+import { chmod, mkdir, open, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { BlobOffsetMismatch, type Appended, type BlobStore } from './store.ts';
@@ -13,20 +13,6 @@ import { BlobOffsetMismatch, type Appended, type BlobStore } from './store.ts';
 // offset, so what is on disk is always a prefix of the upload).
 
 const KEY = /^[0-9a-f]{32}$/;
-
-/** Bytes gathered from the request before one write. */
-const WRITE_BATCH_BYTES = 1024 * 1024;
-
-/** Writes `buffers` at `position`, continuing after a short write. */
-async function writeAll(file: FileHandle, buffers: Buffer[], position: number): Promise<void> {
-  let left = Buffer.concat(buffers);
-  while (left.length > 0) {
-    const { bytesWritten } = await file.write(left, 0, left.length, position);
-    if (bytesWritten === 0) throw new Error('short write');
-    position += bytesWritten;
-    left = left.subarray(bytesWritten);
-  }
-}
 
 function code(error: unknown): string {
   const value = error instanceof Error ? (error as { code?: unknown }).code : undefined;
@@ -73,19 +59,9 @@ export class FileBlobStore implements BlobStore {
       if (size !== offset) throw new BlobOffsetMismatch(size);
       // Pulling one chunk at a time pauses the request in between: the
       // socket's window closes while the disk is slow (backpressure) and
-      // memory stays one batch. A failed pull is the client going away (or
+      // memory stays one chunk. A failed pull is the client going away (or
       // timing out): what arrived is kept. A failed write is the disk's and propagates.
-      // Socket chunks (~64 KiB) are gathered into one write per WRITE_BATCH_BYTES:
-      // a thread-pool round trip per socket chunk cost more than the copy.
       const chunks = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-      let batch: Buffer[] = [];
-      let batched = 0;
-      const flush = async () => {
-        if (batched > 0) await writeAll(file, batch, position);
-        position += batched;
-        batch = [];
-        batched = 0;
-      };
       for (;;) {
         let next: IteratorResult<Buffer>;
         try {
@@ -94,16 +70,14 @@ export class FileBlobStore implements BlobStore {
           break;
         }
         if (next.done === true) break;
-        const take = Math.min(offset + maxBytes - position - batched, next.value.length);
-        if (take > 0) batch.push(next.value.subarray(0, take));
-        batched += take;
+        const take = Math.min(offset + maxBytes - position, next.value.length);
+        if (take > 0) await file.write(next.value, 0, take, position);
+        position += take;
         if (take < next.value.length) {
           overflowed = true;
           break;
         }
-        if (batched >= WRITE_BATCH_BYTES) await flush();
       }
-      await flush();
       await file.sync();
       return { offset: position, overflowed };
     } finally {
