@@ -25,11 +25,14 @@ const INTEGRATION = {
   globalSetup: BUILD_CLI,
   testTimeout: 120_000,
   hookTimeout: 120_000,
-  // Integration tests spawn processes and hold file locks; keep them apart.
-  fileParallelism: false,
+  // Two files at a time (maxWorkers below): each uses its own temporary
+  // directories and free loopback ports, and its budgets hold with both cores busy.
+  fileParallelism: true,
 } as const;
 export default defineConfig({
   test: {
+    // vitest's default is one worker fewer than the cores: one on a 2-core machine.
+    maxWorkers: 2,
     projects: [
       {
         test: {
