@@ -6,10 +6,11 @@ import { defineConfig } from 'vitest/config';
 // The projects that spawn `sotto` or `sotto-relay` build them first (they run
 // from out/: docs/architecture.md#build).
 const BUILD_CLI = ['tests/support/build-setup.ts'];
-// The slowest integration files (the first four: about 4 of the 14 minutes on an idle
+// The slowest integration files (about 9 of the 21 test-minutes on an idle
 // 2-core machine): many CLI processes, each deriving a 64 MiB Argon2id key, or
-// kill -9 loops; then the attachment kill loops and 100 MiB file). `npm test` leaves
-// them to `npm run test:slow`; CI runs both.
+// kill -9 loops, the attachment kill loops and 100 MiB file, the attachment CLI
+// round trips over both relay kinds. `npm test` leaves them to `npm run
+// test:slow` (which keeps it under 15 minutes); CI runs both.
 const SLOW = [
   'tests/integration/cli/conversation.test.ts',
   'tests/integration/cli/crash-recovery.test.ts',
@@ -19,6 +20,8 @@ const SLOW = [
   'tests/integration/relay/postgres/topology.test.ts',
   'tests/integration/attachments/kill-resume.test.ts',
   'tests/integration/attachments/large-file.test.ts',
+  'tests/integration/attachments/cli-attachments.test.ts',
+  'tests/integration/cli/key-maintenance.test.ts',
 ];
 const INTEGRATION = {
   environment: 'node',
