@@ -9,13 +9,20 @@ import { join } from 'node:path';
 /** Clock ticks per second of /proc/<pid>/stat times. */
 const TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
-/** User + system CPU milliseconds a process has used (0 if it is gone). */
-export function cpuMs(pid: number): number {
+/**
+ * User + system CPU milliseconds a process has used (0 if it is gone); with
+ * `reaped`, also that of its children that exited and were waited for.
+ */
+export function cpuMs(pid: number, reaped = false): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces): utime is the 12th, stime the 13th.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS;
+    // Fields after the command name (which may hold spaces): utime, stime, cutime, cstime are the 12th to 15th.
+    const fields = stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
+    const own = fields[11]! + fields[12]!;
+    return ((reaped ? own + fields[13]! + fields[14]! : own) * 1000) / TICKS;
   } catch {
     return 0;
   }
@@ -49,9 +56,15 @@ export function processTree(pid: number): number[] {
   return [pid, ...children];
 }
 
-/** CPU milliseconds of a process tree, for deltas (backends that exit in between are missed: the pool keeps them). */
+/**
+ * CPU milliseconds of a process tree, for deltas: the live children's own
+ * time plus the root's with its reaped children (a PostgreSQL backend that
+ * exits between two readings moves from the first sum to the second, instead
+ * of vanishing and making the delta negative).
+ */
 export function treeCpuMs(pid: number): number {
-  return processTree(pid).reduce((sum, p) => sum + cpuMs(p), 0);
+  const [root, ...children] = processTree(pid);
+  return children.reduce((sum, p) => sum + cpuMs(p), cpuMs(root!, true));
 }
 
 /** Raises a process's open-file limit (soft and hard) with prlimit; false if not allowed. */
