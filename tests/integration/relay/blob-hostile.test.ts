@@ -249,11 +249,17 @@ describe('blob HTTP refusals', () => {
     slow.socket.write(`GET ${BLOB_PATH_PREFIX}`);
     await slow.closed;
     expect(slow.received()).toBe('');
+    // Over Node's 16 KiB of headers: refused before any handler runs. Node
+    // answers 431 and closes; when it closes while the client is still writing
+    // the rest of the 64 KiB, the kernel resets the connection and the client
+    // may see the reset before the 431 (seen in CI with two test files at once).
     const giant = await blobRequest(port, 'GET', randomBytes(16).toString('base64url'), {
       headers: { 'x-filler': 'a'.repeat(64 * 1024) },
-    });
-    // Over Node's 16 KiB of headers: refused before any handler runs.
-    expect(giant.status).toBe(431);
+    }).then(
+      (answer) => answer.status,
+      (error: NodeJS.ErrnoException) => error.code,
+    );
+    expect([431, 'ECONNRESET', 'EPIPE']).toContain(giant);
   });
 
   it('logs no blob id, token or account', async () => {
