@@ -10,6 +10,7 @@ import { GROUPS, groupsSection } from './groups/section.ts';
 import { historySection } from './history/section.ts';
 import { receiveSection } from './receive/section.ts';
 import { sealedSection } from './sealed/section.ts';
+import { relayPgCostSection } from './relay-scale/pg-cost.ts';
 import { RELAY_SCALE, relayConnectionsSection, relayScaleSection } from './relay-scale/section.ts';
 import { RELAY_FLOOD, relayFloodSection } from './sync/flood-section.ts';
 import { MULTI, multiSection } from './sync/multi-section.ts';
@@ -20,7 +21,7 @@ import { removeTempDirs } from './support/temp.ts';
 
 // `npm run bench`: figures with targets and in-run baselines. Not pass/fail.
 // BENCH_MESSAGES scales the history benchmark (default 1,000,000);
-// BENCH_ONLY=receive,sealed,history,sync,relay-flood,relay-scale,relay-connections,relay-blobs,multi,groups,event-loop,backup,attachments,attachments-paint
+// BENCH_ONLY=receive,sealed,history,sync,relay-flood,relay-scale,relay-connections,relay-pgcost,relay-blobs,multi,groups,event-loop,backup,attachments,attachments-paint
 // runs only the named sections (BENCH_ATTACHMENT_MIB=10,100 sets the attachment sizes).
 
 const RESULTS = join(import.meta.dirname, 'results', 'latest.json');
@@ -128,6 +129,11 @@ async function main(): Promise<void> {
       const held = await relayConnectionsSection();
       printTable('One relay node holding many connections (loopback, real processes)', held);
       metrics.push(...held);
+    }
+    if (selected('relay-pgcost')) {
+      const cost = await relayPgCostSection();
+      printTable('What one message costs PostgreSQL (one node, loopback, real processes)', cost);
+      metrics.push(...cost);
     }
     if (selected('relay-blobs')) {
       const blobs = await relayBlobsSection();

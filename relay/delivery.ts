@@ -15,6 +15,13 @@ export class PushWindow {
   private readonly inFlight = new Set<string>();
   private cursor = 0;
   private wanted = false;
+  /**
+   * The last read may have left envelopes behind (the window was full, or the
+   * read failed): only then does an ack need a read. Otherwise every queued
+   * envelope was pushed and any new one comes with its own wakeup, so re-reading
+   * on each ack was one empty query per message.
+   */
+  private behind = false;
   private started = false;
   private running: Promise<void> | undefined;
 
@@ -44,10 +51,10 @@ export class PushWindow {
     if (seq > this.cursor) this.fill();
   }
 
-  /** Frees window slots (ids not in the window are ignored) and pushes more. */
+  /** Frees window slots (ids not in the window are ignored) and pushes more if some were left queued. */
   acked(envelopeIds: readonly string[]): void {
     for (const id of envelopeIds) this.inFlight.delete(id);
-    this.fill();
+    if (this.behind) this.fill();
   }
 
   /** Envelopes pushed and not yet acked (the queue-depth metric). */
@@ -65,8 +72,12 @@ export class PushWindow {
       while (this.wanted) {
         this.wanted = false;
         const room = RELAY_LIMITS.pushWindow - this.inFlight.size;
-        if (room <= 0) return;
+        // Set in the same turn as the room check, so an ack that frees room after it reads again.
+        this.behind = room <= 0;
+        if (this.behind) return;
         const envelopes = await this.storage.listQueued(this.mailbox, this.cursor, room);
+        // A full read may have more behind it: read once more (the room is checked again).
+        if (envelopes.length === room) this.wanted = true;
         if (envelopes.length === 0) continue;
         for (const envelope of envelopes) this.inFlight.add(envelope.id);
         this.cursor = envelopes[envelopes.length - 1]!.seq;
@@ -76,6 +87,7 @@ export class PushWindow {
       }
     } catch {
       // Storage trouble: the envelopes stay queued and the next arrival, ack or connection retries.
+      this.behind = true;
       log.error('push.storage_failed');
     }
   }

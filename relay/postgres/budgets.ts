@@ -22,10 +22,11 @@ export const postgresBudgets = {
     need: number,
     chunk: number,
   ): Promise<BudgetLease> {
-    const { rows } = await db.query(
-      'SELECT granted, remaining FROM relay_budget_lease($1, $2, $3, $4, $5)',
-      [key, spec.burst, spec.perSecond, need, chunk],
-    );
+    const { rows } = await db.query({
+      name: 'relay-budget-lease',
+      text: 'SELECT granted, remaining FROM relay_budget_lease($1, $2, $3, $4, $5)',
+      values: [key, spec.burst, spec.perSecond, need, chunk],
+    });
     return leaseRowSchema.parse(rows[0]);
   },
 

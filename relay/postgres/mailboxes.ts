@@ -20,11 +20,6 @@ import { USAGE_STRIPES } from './schema.ts';
 
 type Query = Pick<pg.ClientBase, 'query'>;
 
-/** Orders mailboxes the way every transaction locks them (so none waits on another in a cycle). */
-function byMailbox(a: Mailbox, b: Mailbox): number {
-  return a.accountId < b.accountId ? -1 : a.accountId > b.accountId ? 1 : a.deviceId - b.deviceId;
-}
-
 /** Adds `delta` bytes to one random stripe of the relay-wide counter: always a transaction's last lock. */
 async function addUsage(db: Query, delta: number): Promise<void> {
   if (delta !== 0)
@@ -40,53 +35,34 @@ async function addUsage(db: Query, delta: number): Promise<void> {
  * transaction: mailbox rows (sorted), envelope rows, one usage stripe.
  */
 export const postgresMailboxes = {
-  /** Stores envelopes (in one transaction of the caller), each idempotent per (mailbox, clientMessageId). */
+  /**
+   * Stores envelopes, each idempotent per (mailbox, clientMessageId): one
+   * statement (relay_store_batch), so on a pool it is its own transaction.
+   */
   async store(
     db: Query,
     envelopes: readonly NewEnvelope[],
     limits: StoreLimits,
   ): Promise<StoreResult[]> {
-    const boxes = [
-      ...new Map(envelopes.map((e) => [`${e.to.accountId}.${e.to.deviceId}`, e.to])).values(),
-    ].sort(byMailbox);
-    // Creates missing mailbox rows and locks them all, in one fixed order.
-    await db.query(
-      `INSERT INTO mailbox (account_id, device_id)
-       SELECT a, d FROM unnest($1::uuid[], $2::integer[]) AS t(a, d) ORDER BY a, d
-       ON CONFLICT DO NOTHING`,
-      [boxes.map((m) => m.accountId), boxes.map((m) => m.deviceId)],
-    );
-    await db.query(
-      `SELECT 1 FROM mailbox m JOIN unnest($1::uuid[], $2::integer[]) AS t(a, d)
-         ON m.account_id = t.a AND m.device_id = t.d
-       ORDER BY m.account_id, m.device_id FOR UPDATE OF m`,
-      [boxes.map((m) => m.accountId), boxes.map((m) => m.deviceId)],
-    );
-    const results: StoreResult[] = [];
-    let added = 0;
-    for (const envelope of envelopes) {
-      // 128 random bits: ids are unguessable, so knowing one proves having been told it.
-      const id = randomBytes(16).toString('base64url');
-      const { rows } = await db.query(
-        'SELECT * FROM relay_store($1, $2, $3, $4, $5, $6, $7, $8, $9)',
-        [
-          envelope.to.accountId,
-          envelope.to.deviceId,
-          envelope.clientMessageId,
-          envelope.body,
-          envelope.receivedAt,
-          limits.mailboxQuota,
-          limits.maxStorageBytes,
-          added,
-          id,
-        ],
-      );
-      const result = storeResultFromRow(rows[0]);
-      if (result.kind === 'stored') added += envelope.body.length;
-      results.push(result);
-    }
-    await addUsage(db, added);
-    return results;
+    const { rows } = await db.query({
+      name: 'relay-store-batch',
+      text: `SELECT n, kind, envelope_id
+               FROM relay_store_batch($1, $2, $3, $4, $5, $6, $7, $8, $9) ORDER BY n`,
+      values: [
+        envelopes.map((e) => e.to.accountId),
+        envelopes.map((e) => e.to.deviceId),
+        envelopes.map((e) => e.clientMessageId),
+        envelopes.map((e) => Buffer.from(e.body.buffer, e.body.byteOffset, e.body.byteLength)),
+        envelopes.map((e) => e.receivedAt),
+        // 128 random bits: ids are unguessable, so knowing one proves having been told it.
+        envelopes.map(() => randomBytes(16).toString('base64url')),
+        limits.mailboxQuota,
+        limits.maxStorageBytes,
+        randomInt(USAGE_STRIPES),
+      ],
+    });
+    if (rows.length !== envelopes.length) throw new Error('relay_store_batch answered short');
+    return rows.map(storeResultFromRow);
   },
 
   /** Up to `limit` envelopes of a mailbox after `afterSeq`, in seq (= commit) order. */
@@ -96,11 +72,12 @@ export const postgresMailboxes = {
     afterSeq: number,
     limit: number,
   ): Promise<StoredEnvelope[]> {
-    const { rows } = await db.query(
-      `SELECT seq, id, body, received_at FROM envelope
-        WHERE account_id = $1 AND device_id = $2 AND seq > $3 ORDER BY seq LIMIT $4`,
-      [mailbox.accountId, mailbox.deviceId, afterSeq, limit],
-    );
+    const { rows } = await db.query({
+      name: 'relay-list-queued',
+      text: `SELECT seq, id, body, received_at FROM envelope
+                WHERE account_id = $1 AND device_id = $2 AND seq > $3 ORDER BY seq LIMIT $4`,
+      values: [mailbox.accountId, mailbox.deviceId, afterSeq, limit],
+    });
     return rows.map(envelopeFromRow);
   },
 
@@ -119,25 +96,19 @@ export const postgresMailboxes = {
     });
   },
 
-  /** Deletes acked envelopes; nothing at all if one id belongs to another mailbox. */
+  /** Deletes acked envelopes; nothing at all if one id belongs to another mailbox. One statement (relay_ack). */
   async deleteAcked(
     db: Query,
     mailbox: Mailbox,
     envelopeIds: readonly string[],
   ): Promise<AckResult> {
-    const foreign = await db.query(
-      `SELECT 1 FROM envelope WHERE id = ANY($1::text[])
-          AND (account_id <> $2 OR device_id <> $3) LIMIT 1`,
-      [envelopeIds, mailbox.accountId, mailbox.deviceId],
-    );
-    if (foreign.rowCount !== 0) return { kind: 'forbidden' };
-    const removed = await removeAndCount(
-      db,
-      `DELETE FROM envelope WHERE id = ANY($1::text[]) AND account_id = $2 AND device_id = $3
-       RETURNING account_id, device_id, length(body) AS size`,
-      [envelopeIds, mailbox.accountId, mailbox.deviceId],
-    );
-    return { kind: 'deleted', count: removed };
+    const { rows } = await db.query({
+      name: 'relay-ack',
+      text: 'SELECT relay_ack($1, $2, $3, $4) AS n',
+      values: [mailbox.accountId, mailbox.deviceId, envelopeIds, randomInt(USAGE_STRIPES)],
+    });
+    const removed = countRowSchema.parse(rows[0]).n;
+    return removed < 0 ? { kind: 'forbidden' } : { kind: 'deleted', count: removed };
   },
 
   /** Deletes at most `limit` of the oldest envelopes received before `cutoff`. */

@@ -40,6 +40,7 @@ const envelopeRowSchema = z.object({
   received_at: bigintText,
 });
 
+// relay_store_batch's rows also carry n (the input position); the caller orders by it.
 const storeRowSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.enum(['stored', 'duplicate']), envelope_id: z.string() }),
   z.object({ kind: z.enum(['mailbox-full', 'storage-full']), envelope_id: z.null() }),
@@ -66,7 +67,7 @@ export function envelopeFromRow(row: unknown): StoredEnvelope {
   };
 }
 
-/** What relay_store() answered for one envelope. */
+/** What relay_store_batch() answered for one envelope. */
 export function storeResultFromRow(row: unknown): StoreResult {
   const parsed = storeRowSchema.parse(row);
   return parsed.kind === 'stored' || parsed.kind === 'duplicate'

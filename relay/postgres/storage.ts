@@ -46,7 +46,8 @@ type QueuedStore = {
 /**
  * RelayStorage on PostgreSQL, shared by any number of stateless relay nodes
  * (docs/relay-operations.md). Stores made in the same event-loop turn with the
- * same limits commit together (one transaction, one WAL flush); each node
+ * same limits commit together (one statement, one transaction, one WAL
+ * flush); each node
  * LISTENs for the others' wakeups (wakeups.ts).
  */
 export class PostgresRelayStorage implements RelayStorage {
@@ -72,7 +73,10 @@ export class PostgresRelayStorage implements RelayStorage {
       connectionTimeoutMillis: 10_000,
       keepAlive: true,
     };
-    const pool = new pg.Pool({ ...config, max: POOL_SIZE });
+    // Never closes an idle client: a backend start (a fork, then cold catalog and
+    // plan caches) costs PostgreSQL more CPU than hundreds of messages, and a pool
+    // that shrank between bursts forked it again at every burst.
+    const pool = new pg.Pool({ ...config, max: POOL_SIZE, idleTimeoutMillis: 0 });
     // An idle client's error (the server restarted) must not crash the node; the next query reconnects.
     pool.on('error', () => undefined);
     try {
@@ -98,10 +102,12 @@ export class PostgresRelayStorage implements RelayStorage {
   }
 
   async account(accountId: AccountId): Promise<AccountRecord | undefined> {
-    const { rows } = await this.pool.query(
-      'SELECT identity_key, token_hash, moved_at FROM account WHERE account_id = $1',
-      [accountId],
-    );
+    // Named (prepared once per pooled connection): every anonymous send reads it.
+    const { rows } = await this.pool.query({
+      name: 'relay-account',
+      text: 'SELECT identity_key, token_hash, moved_at FROM account WHERE account_id = $1',
+      values: [accountId],
+    });
     return rows[0] === undefined ? undefined : accountFromRow(rows[0]);
   }
 
@@ -196,7 +202,7 @@ export class PostgresRelayStorage implements RelayStorage {
   }
 
   async deleteAcked(mailbox: Mailbox, envelopeIds: readonly string[]): Promise<AckResult> {
-    return await this.transaction((db) => postgresMailboxes.deleteAcked(db, mailbox, envelopeIds));
+    return await postgresMailboxes.deleteAcked(this.pool, mailbox, envelopeIds);
   }
 
   async countQueued(mailbox: Mailbox): Promise<number> {
@@ -270,7 +276,8 @@ export class PostgresRelayStorage implements RelayStorage {
     const all = batch.flatMap((store) => store.envelopes);
     let results: StoreResult[];
     try {
-      results = await this.transaction((db) => postgresMailboxes.store(db, all, batch[0]!.limits));
+      // One statement, so one autocommit transaction: no BEGIN and COMMIT round trips.
+      results = await postgresMailboxes.store(this.pool, all, batch[0]!.limits);
     } catch (error) {
       const failure = error instanceof Error ? error : new Error('storage failure');
       batch.forEach((store) => store.reject(failure));

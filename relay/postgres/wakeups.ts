@@ -129,7 +129,11 @@ export class Wakeups {
     this.outboxBytes = 0;
     // Lost on failure by design: the receivers' backstops (rescan, poll) cover it.
     this.pool
-      .query('SELECT pg_notify($1, $2)', [WAKE_CHANNEL, payload])
+      .query({
+        name: 'relay-notify',
+        text: 'SELECT pg_notify($1, $2)',
+        values: [WAKE_CHANNEL, payload],
+      })
       .catch(() => log.warn('wakeup.notify_failed'));
   }
 

@@ -68,7 +68,7 @@ const asPostgresUser = (command: string, args: readonly string[]): [string, stri
 
 /** Starts a server in a new temporary directory; throws if PostgreSQL is not installed. */
 export async function startTestPostgres(
-  options: { durable?: boolean } = {},
+  options: { durable?: boolean; settings?: Readonly<Record<string, string>> } = {},
 ): Promise<TestPostgres> {
   const bin = postgresBinDir();
   if (bin === undefined)
@@ -92,6 +92,8 @@ export async function startTestPostgres(
   let server: ChildProcess | undefined;
   let databases = 0;
   const speed = options.durable ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off'];
+  // Extra server settings of one bench or test (e.g. pg_stat_statements), never product defaults.
+  const extra = Object.entries(options.settings ?? {}).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
 
   const start = async () => {
     const [command, args] = asPostgresUser(join(bin, 'postgres'), [
@@ -108,6 +110,7 @@ export async function startTestPostgres(
       '-c',
       'idle_in_transaction_session_timeout=30s',
       ...speed,
+      ...extra,
     ]);
     const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';

@@ -1,0 +1,202 @@
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import pg from 'pg';
+import { toBase64 } from '../../shared/protocol/encoding.ts';
+import { startTestPostgres } from '../../tests/support/postgres.ts';
+import { startRelayProcess, useRelayStore } from '../../tests/support/relay-process.ts';
+import type { Metric } from '../support/report.ts';
+import { tempDir } from '../support/temp.ts';
+import { RawRelayClient } from '../sync/raw-client.ts';
+import { THROUGHPUT_ARGS } from '../sync/relay-child.ts';
+import { treeCpuMs } from './proc.ts';
+
+// What one message costs PostgreSQL (issue 14 §4: its CPU per message is the
+// scale-out ceiling): one relay node, an open-loop load like a scale-out step
+// (anonymous sealed sends, recipients acking every push), and PostgreSQL's
+// own accounting read around it: pg_stat_statements (loaded for this server
+// only, never a product default), transactions and sessions (backend starts)
+// from pg_stat_database, and the CPU time of the postmaster and its backends.
+
+const SECTION = 'relay-pgcost';
+
+/** Shape of the run (BENCH_PGCOST_MESSAGES, BENCH_PGCOST_RATE; BENCH_PGCOST_TRACK below). */
+const PLAN = {
+  messages: Number(process.env['BENCH_PGCOST_MESSAGES'] ?? 3_000),
+  rate: Number(process.env['BENCH_PGCOST_RATE'] ?? 150),
+  recipients: 50,
+  senders: 4,
+  bodyBytes: 256,
+  warmup: 200,
+} as const;
+
+/** How long an idle backend may keep its statistics before PostgreSQL 15 flushes them. */
+const STATS_FLUSH_MS = 12_000;
+const DRAIN_BUDGET_MS = 120_000;
+/** Marks this harness's own statements, which are left out of the figures. */
+const MARK = '/* pgcost */';
+
+const statementRowSchema = (raw: Record<string, unknown>) => ({
+  query: String(raw['query']),
+  calls: Number(raw['calls']),
+  totalMs: Number(raw['total_exec_time']),
+  rows: Number(raw['rows']),
+});
+
+/** One statement's share of the run, per delivered message. */
+export interface StatementCost {
+  readonly query: string;
+  readonly callsPerMsg: number;
+  readonly meanMs: number;
+  readonly totalMsPerMsg: number;
+  readonly rowsPerMsg: number;
+}
+
+async function databaseCounters(db: pg.Client): Promise<{ commits: number; sessions: number }> {
+  const { rows } = await db.query(
+    `${MARK} SELECT xact_commit, sessions FROM pg_stat_database WHERE datname = current_database()`,
+  );
+  const row = rows[0] as Record<string, unknown>;
+  return { commits: Number(row['xact_commit']), sessions: Number(row['sessions']) };
+}
+
+async function until(check: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = performance.now() + DRAIN_BUDGET_MS;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`pg-cost: ${what} did not happen`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Sends `count` envelopes at `rate`/s (open loop) from the senders to the recipients, round-robin. */
+async function offer(
+  senders: readonly RawRelayClient[],
+  recipients: readonly RawRelayClient[],
+  count: number,
+  rate: number,
+): Promise<void> {
+  const body = toBase64(randomBytes(PLAN.bodyBytes));
+  const started = performance.now();
+  const sends: Promise<void>[] = [];
+  let next = 0;
+  while (next < count) {
+    const owed = Math.min(count, Math.floor((rate * (performance.now() - started)) / 1000));
+    for (; next < owed; next++) {
+      const to = recipients[next % recipients.length]!;
+      sends.push(senders[next % senders.length]!.send(to.accountId, to.token, body));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  await Promise.all(sends);
+}
+
+/** Runs the load and returns PostgreSQL's figures per delivered message. */
+export async function relayPgCostSection(): Promise<Metric[]> {
+  const postgres = await startTestPostgres({
+    durable: true,
+    settings: {
+      shared_preload_libraries: 'pg_stat_statements',
+      'pg_stat_statements.max': '1000',
+      // BENCH_PGCOST_TRACK=all also lists the statements inside the relay's functions.
+      'pg_stat_statements.track': process.env['BENCH_PGCOST_TRACK'] ?? 'top',
+    },
+  });
+  const database = await postgres.createDatabase();
+  const db = new pg.Client({ connectionString: database });
+  await db.connect();
+  useRelayStore(() => Promise.resolve(['--database', database]));
+  const node = await startRelayProcess(tempDir(), {
+    env: { SOTTO_RELAY_LOG: 'warn' },
+    args: THROUGHPUT_ARGS,
+  });
+  try {
+    await db.query(`${MARK} CREATE EXTENSION IF NOT EXISTS pg_stat_statements`);
+    const recipients = await Promise.all(
+      Array.from({ length: PLAN.recipients }, () => RawRelayClient.connect(node.url)),
+    );
+    const senders = await Promise.all(
+      Array.from({ length: PLAN.senders }, () => RawRelayClient.connect(node.url, 'anonymous')),
+    );
+    let delivered = 0;
+    // This harness's own autocommit reads, taken off the commit count.
+    let ownQueries = 0;
+    for (const recipient of recipients) recipient.onEnvelope = () => (delivered += 1);
+    const queuedNone = async () => {
+      ownQueries += 1;
+      const { rows } = await db.query(`${MARK} SELECT count(*)::int AS n FROM envelope`);
+      return (rows[0] as { n: number }).n === 0;
+    };
+    // Warm-up: the pool's backends exist and have planned every statement once.
+    await offer(senders, recipients, PLAN.warmup, PLAN.rate);
+    await until(async () => delivered >= PLAN.warmup && (await queuedNone()), 'warm-up drain');
+    await new Promise((resolve) => setTimeout(resolve, STATS_FLUSH_MS));
+    await db.query(`${MARK} SELECT pg_stat_statements_reset()`);
+    const before = await databaseCounters(db);
+    ownQueries = 0;
+    const cpuBefore = treeCpuMs(postgres.postmasterPid());
+    const started = performance.now();
+    delivered = 0;
+    await offer(senders, recipients, PLAN.messages, PLAN.rate);
+    await until(async () => delivered >= PLAN.messages && (await queuedNone()), 'drain');
+    const pgMs = treeCpuMs(postgres.postmasterPid()) - cpuBefore;
+    const seconds = (performance.now() - started) / 1000;
+    await Promise.all([...recipients, ...senders].map((c) => c.close()));
+    // Idle backends flush their counters within this time (PostgreSQL 15).
+    await new Promise((resolve) => setTimeout(resolve, STATS_FLUSH_MS));
+    const after = await databaseCounters(db);
+    const { rows } = await db.query(
+      `${MARK} SELECT query, calls, total_exec_time, rows FROM pg_stat_statements
+        WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+        ORDER BY total_exec_time DESC`,
+    );
+    const n = PLAN.messages;
+    const statements = rows
+      .map((raw) => statementRowSchema(raw as Record<string, unknown>))
+      .filter((s) => !s.query.includes(MARK))
+      .map((s): StatementCost => ({
+        query: s.query.replace(/\s+/g, ' ').slice(0, 110),
+        callsPerMsg: s.calls / n,
+        meanMs: s.calls > 0 ? s.totalMs / s.calls : 0,
+        totalMsPerMsg: s.totalMs / n,
+        rowsPerMsg: s.rows / n,
+      }));
+    console.log(
+      `\n[relay-pgcost] ${n} envelopes at ${PLAN.rate}/s through one node, ${seconds.toFixed(1)} s; per message:`,
+    );
+    console.log('  calls/msg  mean ms  exec ms/msg  rows/msg  statement');
+    for (const s of statements)
+      console.log(
+        `  ${s.callsPerMsg.toFixed(3).padStart(9)}  ${s.meanMs.toFixed(3).padStart(7)}  ${s.totalMsPerMsg.toFixed(3).padStart(11)}  ${s.rowsPerMsg.toFixed(3).padStart(8)}  ${s.query}`,
+      );
+    const calls = statements.reduce((sum, s) => sum + s.callsPerMsg, 0);
+    const notifies = statements
+      .filter((s) => s.query.includes('pg_notify'))
+      .reduce((sum, s) => sum + s.callsPerMsg, 0);
+    const metric = (name: string, value: number, unit: string): Metric => ({
+      section: SECTION,
+      name,
+      value,
+      unit,
+    });
+    return [
+      metric('PostgreSQL CPU per delivered message', pgMs / n, 'CPU-ms'),
+      metric('PostgreSQL share of a core during the load', (100 * pgMs) / (seconds * 1000), '%'),
+      metric('statements per message (top level)', calls, 'statements'),
+      metric(
+        'statement execution time per message',
+        statements.reduce((sum, s) => sum + s.totalMsPerMsg, 0),
+        'ms',
+      ),
+      metric(
+        'commits per message',
+        (after.commits - before.commits - ownQueries - 1) / n,
+        'commits',
+      ),
+      metric('NOTIFYs per message', notifies, 'NOTIFYs'),
+      metric('backend starts during the load', after.sessions - before.sessions, 'sessions'),
+    ];
+  } finally {
+    await node.stop();
+    await db.end();
+    await postgres.stop();
+  }
+}
