@@ -8,7 +8,7 @@ import type { Metric } from '../support/report.ts';
 import { tempDir } from '../support/temp.ts';
 import { RawRelayClient } from '../sync/raw-client.ts';
 import { THROUGHPUT_ARGS } from '../sync/relay-child.ts';
-import { treeCpuMs } from './proc.ts';
+import { childCpuByKind, treeCpuMs } from './proc.ts';
 
 // What one message costs PostgreSQL (issue 14 §4: its CPU per message is the
 // scale-out ceiling): one relay node, an open-loop load like a scale-out step
@@ -133,11 +133,15 @@ export async function relayPgCostSection(): Promise<Metric[]> {
     const before = await databaseCounters(db);
     ownQueries = 0;
     const cpuBefore = treeCpuMs(postgres.postmasterPid());
+    const kindsBefore = childCpuByKind(postgres.postmasterPid());
     const started = performance.now();
     delivered = 0;
     await offer(senders, recipients, PLAN.messages, PLAN.rate);
     await until(async () => delivered >= PLAN.messages && (await queuedNone()), 'drain');
     const pgMs = treeCpuMs(postgres.postmasterPid()) - cpuBefore;
+    const kinds = [...childCpuByKind(postgres.postmasterPid())].map(
+      ([kind, ms]) => `${kind} ${((ms - (kindsBefore.get(kind) ?? 0)) / PLAN.messages).toFixed(3)}`,
+    );
     const seconds = (performance.now() - started) / 1000;
     await Promise.all([...recipients, ...senders].map((c) => c.close()));
     // Idle backends flush their counters within this time (PostgreSQL 15).
@@ -162,6 +166,7 @@ export async function relayPgCostSection(): Promise<Metric[]> {
     console.log(
       `\n[relay-pgcost] ${n} envelopes at ${PLAN.rate}/s through one node, ${seconds.toFixed(1)} s; per message:`,
     );
+    console.log(`  PostgreSQL CPU-ms per message by process: ${kinds.join(', ')}`);
     console.log('  calls/msg  mean ms  exec ms/msg  rows/msg  statement');
     for (const s of statements)
       console.log(

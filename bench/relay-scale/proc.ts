@@ -67,6 +67,27 @@ export function treeCpuMs(pid: number): number {
   return children.reduce((sum, p) => sum + cpuMs(p), cpuMs(root!, true));
 }
 
+/**
+ * CPU milliseconds of a process's direct children by kind, the command line's
+ * first word after "postgres: " for PostgreSQL ("walwriter", "autovacuum", or
+ * the user name for a backend), plus "postmaster" for the root and its reaped children.
+ */
+export function childCpuByKind(pid: number): Map<string, number> {
+  const [root, ...children] = processTree(pid);
+  const kinds = new Map<string, number>([['postmaster', cpuMs(root!, true)]]);
+  for (const child of children) {
+    let kind = 'other';
+    try {
+      const line = readFileSync(`/proc/${child}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      kind = /postgres: (\w+)/.exec(line)?.[1] ?? 'other';
+    } catch {
+      // Exited while listing: its time is the postmaster's now.
+    }
+    kinds.set(kind, (kinds.get(kind) ?? 0) + cpuMs(child));
+  }
+  return kinds;
+}
+
 /** Raises a process's open-file limit (soft and hard) with prlimit; false if not allowed. */
 export function raiseFileLimit(pid: number, files: number): boolean {
   try {

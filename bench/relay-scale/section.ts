@@ -36,9 +36,12 @@ export const RELAY_SCALE = {
   trials: Number(process.env['BENCH_SCALE_TRIALS'] ?? 1_500),
 } as const;
 
-/** The scale-out plan (issue 14 §4, design note A6); BENCH_SCALE_STEP_SECONDS shortens it. */
+/** The scale-out plan (issue 14 §4, design note A6); BENCH_SCALE_STEP_SECONDS shortens it, BENCH_SCALE_NODES=1,4 picks the N. */
 const SCALE_PLAN: ScalePlan = {
-  nodes: [1, 2, 4],
+  nodes: (process.env['BENCH_SCALE_NODES'] ?? '1,2,4')
+    .split(',')
+    .map(Number)
+    .filter((n) => Number.isInteger(n) && n > 0),
   nodeShare: 0.2,
   recipients: 200,
   sendersPerNode: 2,

@@ -16,16 +16,16 @@ import {
   newestSeqRowSchema,
   storeResultFromRow,
 } from './rows.ts';
-import { USAGE_STRIPES } from './schema.ts';
+import { RELEASE_STRIPES, STORE_STRIPES } from './schema.ts';
 
 type Query = Pick<pg.ClientBase, 'query'>;
 
-/** Adds `delta` bytes to one random stripe of the relay-wide counter: always a transaction's last lock. */
+/** Adds `delta` (negative: bytes removed) to one random release stripe of the relay-wide counter: always a transaction's last lock. */
 async function addUsage(db: Query, delta: number): Promise<void> {
   if (delta !== 0)
     await db.query('UPDATE relay_usage SET bytes = bytes + $1 WHERE stripe = $2', [
       delta,
-      randomInt(USAGE_STRIPES),
+      RELEASE_STRIPES.first + randomInt(RELEASE_STRIPES.count),
     ]);
 }
 
@@ -58,7 +58,7 @@ export const postgresMailboxes = {
         envelopes.map(() => randomBytes(16).toString('base64url')),
         limits.mailboxQuota,
         limits.maxStorageBytes,
-        randomInt(USAGE_STRIPES),
+        STORE_STRIPES.first + randomInt(STORE_STRIPES.count),
       ],
     });
     if (rows.length !== envelopes.length) throw new Error('relay_store_batch answered short');
@@ -105,7 +105,12 @@ export const postgresMailboxes = {
     const { rows } = await db.query({
       name: 'relay-ack',
       text: 'SELECT relay_ack($1, $2, $3, $4) AS n',
-      values: [mailbox.accountId, mailbox.deviceId, envelopeIds, randomInt(USAGE_STRIPES)],
+      values: [
+        mailbox.accountId,
+        mailbox.deviceId,
+        envelopeIds,
+        RELEASE_STRIPES.first + randomInt(RELEASE_STRIPES.count),
+      ],
     });
     const removed = countRowSchema.parse(rows[0]).n;
     return removed < 0 ? { kind: 'forbidden' } : { kind: 'deleted', count: removed };

@@ -13,6 +13,14 @@ const MIGRATION_LOCK = 0x736f74746f;
 
 /** Stripes of the relay-wide byte counter: one hot row would serialize every submit of every node. */
 export const USAGE_STRIPES = 16;
+/**
+ * Since migration 4, stores add to stripes 0…47 and acks and sweeps take off
+ * 48…63: an ack, which commits without a WAL flush, never queues behind a
+ * store that holds its stripe through a flush, and stores meet each other a
+ * third as often.
+ */
+export const STORE_STRIPES = { first: 0, count: 48 } as const;
+export const RELEASE_STRIPES = { first: 48, count: 16 } as const;
 
 const MIGRATIONS: readonly string[] = [
   `
@@ -187,6 +195,9 @@ const MIGRATIONS: readonly string[] = [
   -- transaction. Lock order as everywhere: mailbox rows (sorted), envelope
   -- rows, one relay_usage stripe last. relay_store stays for nodes of the
   -- previous release during a rolling upgrade.
+
+  -- More stripes (STORE_STRIPES, RELEASE_STRIPES in schema.ts).
+  INSERT INTO relay_usage SELECT s, 0 FROM generate_series(16, 63) AS s;
 
   -- Stores a batch: creates and locks its mailboxes, reads the relay-wide total
   -- once, then each envelope in input order (n = its 1-based position) is
