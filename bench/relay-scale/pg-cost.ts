@@ -183,7 +183,7 @@ export async function relayPgCostSection(): Promise<Metric[]> {
       unit,
     });
     return [
-      metric('PostgreSQL CPU per delivered message', pgMs / n, 'CPU-ms'),
+      metric('PostgreSQL CPU per delivered message (CPU-ms)', pgMs / n, 'ms'),
       metric('PostgreSQL share of a core during the load', (100 * pgMs) / (seconds * 1000), '%'),
       metric('statements per message (top level)', calls, 'statements'),
       metric(

@@ -1,0 +1,223 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accountIdSchema } from '../../../../shared/protocol/account-id.ts';
+import { PostgresRelayStorage } from '../../../../relay/postgres/storage.ts';
+import type { Mailbox, NewEnvelope, StoreResult } from '../../../../relay/storage.ts';
+import { startTestPostgres, type TestPostgres } from '../../../support/postgres.ts';
+
+// The one-statement store batch and ack (relay_store_batch, relay_ack:
+// docs/relay-operations.md#postgresql-schema) against a real server: the
+// counters the quota and the storage budget read stay exact when stores and
+// acks race, and hostile acks and batches change nothing they must not.
+
+const LIMITS = { mailboxQuota: 1_000, maxStorageBytes: 1e9 };
+let postgres: TestPostgres;
+beforeAll(async () => {
+  postgres = await startTestPostgres();
+});
+afterAll(async () => {
+  await postgres.stop();
+});
+
+const box = (): Mailbox => ({ accountId: accountIdSchema.parse(randomUUID()), deviceId: 1 });
+const envelope = (to: Mailbox, bytes = 50, clientMessageId = randomUUID()): NewEnvelope => ({
+  clientMessageId,
+  to,
+  body: randomBytes(bytes),
+  receivedAt: 1,
+});
+const idOf = (result: StoreResult | undefined): string => {
+  if (result?.kind !== 'stored' && result?.kind !== 'duplicate') throw new Error('not stored');
+  return result.envelopeId;
+};
+
+/** A test on a fresh database: a storage and an admin client on it, both closed after. */
+const withDatabase = (
+  name: string,
+  body: (storage: PostgresRelayStorage, admin: pg.Client) => Promise<void>,
+) =>
+  it(name, async () => {
+    const url = await postgres.createDatabase();
+    const storage = await PostgresRelayStorage.open(url);
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      await body(storage, admin);
+    } finally {
+      await admin.end();
+      await storage.close();
+    }
+  });
+
+/** What the counters say next to what the envelope rows hold. */
+async function counters(admin: pg.Client) {
+  const { rows } = await admin.query(`
+    SELECT (SELECT sum(bytes)::bigint FROM relay_usage) AS usage,
+           (SELECT coalesce(sum(length(body)), 0)::bigint FROM envelope) AS held,
+           (SELECT count(*)::int FROM mailbox m WHERE m.envelopes <>
+              (SELECT count(*) FROM envelope e WHERE e.account_id = m.account_id AND e.device_id = m.device_id)
+              OR m.bytes <> (SELECT coalesce(sum(length(body)), 0) FROM envelope e
+                              WHERE e.account_id = m.account_id AND e.device_id = m.device_id)) AS wrong`);
+  const row = rows[0] as { usage: string; held: string; wrong: number };
+  return { usage: Number(row.usage), held: Number(row.held), wrongMailboxes: row.wrong };
+}
+
+describe('PostgreSQL hot path: one statement per store batch and per ack', () => {
+  withDatabase(
+    'stores and acks racing on one pool keep every counter exact and each mailbox gapless in order',
+    async (storage, admin) => {
+      const boxes = Array.from({ length: 6 }, box);
+      const acking = async (mailbox: Mailbox) => {
+        let acked = 0;
+        for (let round = 0; round < 40 && acked < 60; round++) {
+          const queued = await storage.listQueued(mailbox, 0, 7);
+          if (queued.length === 0) {
+            await new Promise((resolve) => setImmediate(resolve));
+            continue;
+          }
+          const result = await storage.deleteAcked(
+            mailbox,
+            queued.map((e) => e.id),
+          );
+          expect(result.kind).toBe('deleted');
+          acked += queued.length;
+        }
+      };
+      // 20 turns of 18 envelopes (batched per turn) while every mailbox is acked as it fills.
+      const storing = (async () => {
+        for (let turn = 0; turn < 20; turn++)
+          await Promise.all(
+            boxes.map((to, i) =>
+              storage.storeEnvelopes(
+                [envelope(to, 10 + i), envelope(to, 200), envelope(to, 1 + turn)],
+                LIMITS,
+              ),
+            ),
+          );
+      })();
+      await Promise.all([storing, ...boxes.map(acking)]);
+      const after = await counters(admin);
+      expect(after.wrongMailboxes).toBe(0);
+      expect(after.usage).toBe(after.held);
+      // What is left of each mailbox is still in arrival order with strictly rising seqs.
+      for (const mailbox of boxes) {
+        const left = await storage.listQueued(mailbox, 0, 1_000);
+        const seqs = left.map((e) => e.seq);
+        expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+        expect(new Set(seqs).size).toBe(seqs.length);
+        expect(await storage.countQueued(mailbox)).toBe(left.length);
+      }
+      const { rows } = await admin.query('SELECT max(next_seq)::int AS top FROM mailbox');
+      expect((rows[0] as { top: number }).top).toBe(61);
+    },
+  );
+
+  withDatabase(
+    'one batch answers in input order: a duplicate inside the batch, the quota and the storage budget reached mid-batch',
+    async (storage, admin) => {
+      const [a, b] = [box(), box()];
+      const repeated = randomUUID();
+      const batch = [
+        envelope(a, 100, repeated),
+        envelope(b, 100),
+        envelope(a, 100),
+        envelope(a, 100, repeated),
+        envelope(a, 100),
+        envelope(b, 300),
+        envelope(b, 100),
+      ];
+      const results = await storage.storeEnvelopes(batch, {
+        mailboxQuota: 2,
+        maxStorageBytes: 500,
+      });
+      expect(results.map((r) => r.kind)).toEqual([
+        'stored',
+        'stored',
+        'stored',
+        'duplicate',
+        'mailbox-full',
+        'storage-full',
+        'stored',
+      ]);
+      expect(idOf(results[3])).toBe(idOf(results[0]));
+      expect((await storage.listQueued(a, 0, 10)).map((e) => e.id)).toEqual([
+        idOf(results[0]),
+        idOf(results[2]),
+      ]);
+      expect(await counters(admin)).toEqual({ usage: 400, held: 400, wrongMailboxes: 0 });
+    },
+  );
+
+  withDatabase(
+    "an ack naming one id of another mailbox deletes nothing, even the acker's own ids, and leaves the counters",
+    async (storage, admin) => {
+      const [mine, theirs] = [box(), box()];
+      const own = await storage.storeEnvelopes([envelope(mine), envelope(mine)], LIMITS);
+      const foreign = await storage.storeEnvelopes([envelope(theirs)], LIMITS);
+      const before = await counters(admin);
+      const result = await storage.deleteAcked(mine, [
+        idOf(own[0]),
+        idOf(foreign[0]),
+        idOf(own[1]),
+      ]);
+      expect(result).toEqual({ kind: 'forbidden' });
+      expect(await storage.countQueued(mine)).toBe(2);
+      expect(await storage.countQueued(theirs)).toBe(1);
+      expect(await counters(admin)).toEqual(before);
+    },
+  );
+
+  withDatabase(
+    'an ack replayed, of unknown ids, or of 500 ids deletes only what is still there',
+    async (storage, admin) => {
+      const mailbox = box();
+      const stored = await storage.storeEnvelopes([envelope(mailbox), envelope(mailbox)], LIMITS);
+      const first = idOf(stored[0]);
+      expect(await storage.deleteAcked(mailbox, [first, first])).toEqual({
+        kind: 'deleted',
+        count: 1,
+      });
+      // Replayed: nothing left to delete, the counters do not go below the rows.
+      expect(await storage.deleteAcked(mailbox, [first])).toEqual({ kind: 'deleted', count: 0 });
+      const unknown = Array.from({ length: 499 }, () => randomBytes(16).toString('base64url'));
+      expect(await storage.deleteAcked(mailbox, [...unknown, idOf(stored[1])])).toEqual({
+        kind: 'deleted',
+        count: 1,
+      });
+      expect(await counters(admin)).toEqual({ usage: 0, held: 0, wrongMailboxes: 0 });
+      // An ack for a mailbox that never existed is an empty delete, not an error.
+      expect(await storage.deleteAcked(box(), unknown.slice(0, 3))).toEqual({
+        kind: 'deleted',
+        count: 0,
+      });
+    },
+  );
+
+  withDatabase(
+    "a store by the previous release's relay_store and the new functions share the counters",
+    async (storage, admin) => {
+      const mailbox = box();
+      await storage.storeEnvelopes([envelope(mailbox, 70)], LIMITS);
+      // A node of the previous release during a rolling upgrade: mailbox row, relay_store, a stripe.
+      await admin.query('BEGIN');
+      await admin.query('SELECT * FROM relay_store($1, $2, $3, $4, $5, 1000, 1000000000, 0, $6)', [
+        mailbox.accountId,
+        1,
+        randomUUID(),
+        randomBytes(30),
+        1,
+        'old-release-id',
+      ]);
+      await admin.query('UPDATE relay_usage SET bytes = bytes + 30 WHERE stripe = 3');
+      await admin.query('COMMIT');
+      const queued = await storage.listQueued(mailbox, 0, 10);
+      expect(queued.map((e) => e.seq)).toEqual([1, 2]);
+      expect(await storage.deleteAcked(mailbox, ['old-release-id'])).toEqual({
+        kind: 'deleted',
+        count: 1,
+      });
+      expect(await counters(admin)).toEqual({ usage: 70, held: 70, wrongMailboxes: 0 });
+    },
+  );
+});
