@@ -31,8 +31,10 @@ async function addUsage(db: Query, delta: number): Promise<void> {
 
 /**
  * The mailbox half of the PostgreSQL storage. Each function runs on the
- * client it is given; the caller owns the transaction. Lock order in every
- * transaction: mailbox rows (sorted), envelope rows, one usage stripe.
+ * client it is given (store and ack are one statement each: on a pool, their
+ * own transaction). Stores lock mailbox rows (sorted) then insert; acks and
+ * the sweep delete envelope rows then update their mailboxes; each takes one
+ * usage stripe last (schema.ts).
  */
 export const postgresMailboxes = {
   /**

@@ -192,8 +192,9 @@ const MIGRATIONS: readonly string[] = [
   -- A message's hot path in one statement each (docs/relay-operations.md#what-a-message-costs):
   -- a round trip and a parse cost PostgreSQL more CPU than the work, so a batch
   -- of stores and an ack are each one function call in its own autocommit
-  -- transaction. Lock order as everywhere: mailbox rows (sorted), envelope
-  -- rows, one relay_usage stripe last. relay_store stays for nodes of the
+  -- transaction. A store locks mailbox rows (sorted), then inserts; an ack
+  -- deletes envelope rows, then updates their mailbox; both take one
+  -- relay_usage stripe last. relay_store stays for nodes of the
   -- previous release during a rolling upgrade.
 
   -- More stripes (STORE_STRIPES, RELEASE_STRIPES in schema.ts).
@@ -270,7 +271,9 @@ const MIGRATIONS: readonly string[] = [
                 AND (account_id <> p_account OR device_id <> p_device)) THEN
       RETURN -1;
     END IF;
-    PERFORM 1 FROM mailbox WHERE account_id = p_account AND device_id = p_device FOR UPDATE;
+    -- Envelope rows, then the mailbox row: the TTL sweep's order, so the two
+    -- never wait on each other in a cycle (a store never waits on an envelope
+    -- being deleted: it reads it as a duplicate instead).
     WITH gone AS (
       DELETE FROM envelope
        WHERE id = ANY (p_ids) AND account_id = p_account AND device_id = p_device

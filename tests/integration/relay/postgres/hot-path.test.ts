@@ -195,6 +195,31 @@ describe('PostgreSQL hot path: one statement per store batch and per ack', () =>
   );
 
   withDatabase(
+    'an ack racing the TTL sweep over the same envelopes never deadlocks and each removal counts once',
+    async (storage, admin) => {
+      for (let round = 0; round < 10; round++) {
+        const mailboxes = [box(), box()];
+        const stored = await storage.storeEnvelopes(
+          Array.from({ length: 40 }, (_, i) => envelope(mailboxes[i % 2]!)),
+          LIMITS,
+        );
+        const ids = stored.map(idOf);
+        const [expired, ...acks] = await Promise.all([
+          storage.expireBefore(2, 40),
+          storage.deleteAcked(mailboxes[0]!, ids.filter((_, i) => i % 2 === 0).reverse()),
+          storage.deleteAcked(
+            mailboxes[1]!,
+            ids.filter((_, i) => i % 2 === 1),
+          ),
+        ]);
+        const acked = acks.reduce((sum, a) => sum + (a.kind === 'deleted' ? a.count : NaN), 0);
+        expect(expired + acked).toBe(40);
+        expect(await counters(admin)).toEqual({ usage: 0, held: 0, wrongMailboxes: 0 });
+      }
+    },
+  );
+
+  withDatabase(
     "a store by the previous release's relay_store and the new functions share the counters",
     async (storage, admin) => {
       const mailbox = box();
