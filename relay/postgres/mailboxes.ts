@@ -16,7 +16,7 @@ import {
   newestSeqRowSchema,
   storeResultFromRow,
 } from './rows.ts';
-import { RELEASE_STRIPES, STORE_STRIPES } from './schema.ts';
+import { RELEASE_STRIPES, STORE_STRIPES } from './hot-path-migration.ts';
 
 type Query = Pick<pg.ClientBase, 'query'>;
 
@@ -34,7 +34,7 @@ async function addUsage(db: Query, delta: number): Promise<void> {
  * client it is given (store and ack are one statement each: on a pool, their
  * own transaction). Stores lock mailbox rows (sorted) then insert; acks and
  * the sweep delete envelope rows then update their mailboxes; each takes one
- * usage stripe last (schema.ts).
+ * usage stripe last (hot-path-migration.ts).
  */
 export const postgresMailboxes = {
   /**
