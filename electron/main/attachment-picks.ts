@@ -6,7 +6,7 @@
 // reads a picked image's bytes for the renderer to measure, but never decodes
 // them. Free of Electron, so tests and the Chromium harness run it as is.
 import { randomBytes } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { MAX_PICKED_IMAGE_BYTES, type PickedFileView } from '../../shared/ipc/attachment-picks.ts';
 import { MEDIA_TYPES } from '../../shared/ipc/attachment-url.ts';
@@ -27,8 +27,9 @@ export interface PickedPath {
 interface Pick {
   readonly owner: number;
   readonly path: string;
-  readonly contentType: string;
   readonly size: number;
+  /** An image type the renderer decodes, small enough to hand over for measuring. */
+  readonly measurable: boolean;
   readonly expiresAt: number;
 }
 
@@ -61,10 +62,8 @@ export class PickRegistry {
         contentType.startsWith('image/') &&
         MEDIA_TYPES.has(contentType) &&
         info.size <= MAX_PICKED_IMAGE_BYTES;
-      added.push([
-        token,
-        { owner, path, contentType, size: info.size, expiresAt: this.#now() + PICK_TTL_MS },
-      ]);
+      const expiresAt = this.#now() + PICK_TTL_MS;
+      added.push([token, { owner, path, size: info.size, measurable, expiresAt }]);
       views.push({ token, name, size: info.size, contentType, measurable });
     }
     this.#sweep();
@@ -76,14 +75,15 @@ export class PickRegistry {
   /** The bytes of a measurable picked image, for its owner to measure; the token stays usable. */
   async bytes(owner: number, token: string): Promise<ArrayBuffer> {
     const pick = this.#valid(owner, token);
-    if (!pick.contentType.startsWith('image/') || pick.size > MAX_PICKED_IMAGE_BYTES)
-      throw new SottoError('INVALID_INPUT', 'not a measurable image');
-    const bytes = await readFile(pick.path).catch(() => {
+    if (!pick.measurable) throw new SottoError('INVALID_INPUT', 'not a measurable image');
+    // One byte past the picked size, never more: a file that grew since the pick is not read whole.
+    const buffer = new Uint8Array(pick.size + 1);
+    const read = await readAtMost(pick.path, buffer).catch(() => {
       throw new SottoError('ATTACHMENT_PICK_EXPIRED', 'file gone');
     });
     // A file that changed since the pick is not the one the user picked.
-    if (bytes.byteLength !== pick.size) throw new SottoError('ATTACHMENT_PICK_EXPIRED', 'changed');
-    return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+    if (read !== pick.size) throw new SottoError('ATTACHMENT_PICK_EXPIRED', 'changed');
+    return buffer.buffer.slice(0, read);
   }
 
   /**
@@ -127,5 +127,21 @@ export class PickRegistry {
     const mine = [...this.#picks].filter(([, pick]) => pick.owner === owner);
     for (const [token] of mine.slice(0, Math.max(0, mine.length - MAX_PICKS_PER_WINDOW)))
       this.#picks.delete(token);
+  }
+}
+
+/** Reads from the start of `path` into `buffer` until it is full or the file ends; the bytes read. */
+async function readAtMost(path: string, buffer: Uint8Array): Promise<number> {
+  const file = await open(path, 'r');
+  try {
+    let total = 0;
+    while (total < buffer.byteLength) {
+      const { bytesRead } = await file.read(buffer, total, buffer.byteLength - total, total);
+      if (bytesRead === 0) break;
+      total += bytesRead;
+    }
+    return total;
+  } finally {
+    await file.close();
   }
 }

@@ -106,12 +106,16 @@ describe('reading a picked image to measure it', () => {
     expect(picks.take(WINDOW, [view!.token])).toEqual([{ path: image }]);
   });
 
-  it('refuses a document, another window, and a file that changed since the pick', async () => {
+  it('refuses a document, another window, and a file that shrank or grew since the pick', async () => {
     const { image, doc } = files();
     const { picks } = registry();
     const [img, pdf] = await picks.add(WINDOW, [image, doc]);
     expect(await rejectedCode(() => picks.bytes(WINDOW, pdf!.token))).toBe('INVALID_INPUT');
     expect(await rejectedCode(() => picks.bytes(OTHER_WINDOW, img!.token))).toBe(
+      'ATTACHMENT_PICK_EXPIRED',
+    );
+    writeFileSync(image, Buffer.alloc(4));
+    expect(await rejectedCode(() => picks.bytes(WINDOW, img!.token))).toBe(
       'ATTACHMENT_PICK_EXPIRED',
     );
     writeFileSync(image, 'replaced behind the user’s back');
