@@ -104,6 +104,11 @@ export class PickRegistry {
     for (const [token, pick] of this.#picks) if (pick.owner === owner) this.#picks.delete(token);
   }
 
+  /** Forgets every pick (the app locked: the renderer emptied its tray too). */
+  clear(): void {
+    this.#picks.clear();
+  }
+
   /** Tokens held (all windows): for tests and the leak check. */
   get size(): number {
     this.#sweep();

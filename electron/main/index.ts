@@ -172,6 +172,7 @@ async function start(): Promise<void> {
   });
   host.onEvent((name, payload) => {
     state.observeEvent(name, payload);
+    if (name === 'app:locked') picks.clear(); // a locked window's tray is emptied: its tokens die too
     if (name === 'message:new')
       notify(notificationForMessage(payload as EventPayload<'message:new'>, notifyContext()));
     if (name === 'group:message')

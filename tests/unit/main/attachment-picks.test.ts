@@ -175,6 +175,16 @@ describe('using tokens for a send', () => {
     expect(thrownCode(() => picks.take(WINDOW, [pdf!.token]))).toBe('ATTACHMENT_PICK_EXPIRED');
   });
 
+  it('locking the app forgets every pick', async () => {
+    const { image } = files();
+    const { picks } = registry();
+    const [view] = await picks.add(WINDOW, [image]);
+    await picks.add(OTHER_WINDOW, [image]);
+    picks.clear();
+    expect(picks.size).toBe(0);
+    expect(thrownCode(() => picks.take(WINDOW, [view!.token]))).toBe('ATTACHMENT_PICK_EXPIRED');
+  });
+
   it('a token from an earlier run of the app (another table) is unknown', async () => {
     const { image } = files();
     const [view] = await registry().picks.add(WINDOW, [image]);
