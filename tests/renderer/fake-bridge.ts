@@ -463,13 +463,16 @@ export class FakeBridge {
       const name = this.dialogFile;
       return this.sendFiles(input, [{ name, size: 1234 }]);
     },
-    // The Attach button: `dialogFile` becomes one picked file (never measurable here: happy-dom decodes nothing).
+    // The Attach button: `dialogFile` becomes one picked file (a .png is measurable; its
+    // bytes are never readable here, as for a file gone since the pick).
     'attachments:pick': () => {
       if (this.dialogFile === null) throw new FakeError('CANCELLED');
       const token = String(this.nextId++).padStart(43, 'T');
       const name = this.dialogFile.split('/').at(-1) ?? this.dialogFile;
       this.picks.set(token, name);
-      return [{ token, name, size: 1234, contentType: 'application/pdf', measurable: false }];
+      const image = name.endsWith('.png');
+      const contentType = image ? 'image/png' : 'application/pdf';
+      return [{ token, name, size: 1234, contentType, measurable: image }];
     },
     'attachments:picked-bytes': () => {
       throw new FakeError('ATTACHMENT_PICK_EXPIRED');

@@ -193,6 +193,26 @@ describe('the tray and sending', () => {
   });
 });
 
+describe('a picked image', () => {
+  it('its bytes are asked for by token to measure it; when they cannot be read it still joins the tray and goes without a visual', async () => {
+    const wrapper = mount(GroupComposer, {
+      props: { groupId: 'A'.repeat(43) + '=', pausedBy: null },
+      global: { plugins: plugins(pinia) },
+    });
+    fake.dialogFile = '/home/me/summit.png';
+    await wrapper.get('[data-testid="chat-attach"]').trigger('click');
+    await settle();
+    const [picked] = fake.callsOf('attachments:picked-bytes') as {
+      token: string;
+    }[];
+    expect(picked?.token).toMatch(/^T+\d+$/);
+    expect(wrapper.get('[data-testid="attachment-pending"]').text()).toContain('summit.png');
+    expect(wrapper.find('[data-testid="composer-error"]').exists()).toBe(false);
+    const tray = useAttachmentsStore().tray({ groupId: 'A'.repeat(43) + '=' });
+    expect(tray.map((f) => ['token' in f, f.visual])).toEqual([[true, undefined]]);
+  });
+});
+
 describe('the same pieces in a group', () => {
   it('a group message shows its files through the shared component, keyed by group message id', () => {
     const store = useAttachmentsStore();
