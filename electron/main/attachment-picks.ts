@@ -36,6 +36,8 @@ interface Pick {
 /** One table per main process (tokens do not survive a restart). */
 export class PickRegistry {
   readonly #picks = new Map<string, Pick>();
+  /** Tokens of a send the core has not answered yet: no other call may use them meanwhile. */
+  readonly #sending = new Set<string>();
   readonly #now: () => number;
 
   constructor(now: () => number = Date.now) {
@@ -87,16 +89,25 @@ export class PickRegistry {
   }
 
   /**
-   * Uses up `tokens` for a send by `owner`: all of them, or none when any is
-   * unknown, expired, used, another window's, or named twice
-   * (ATTACHMENT_PICK_EXPIRED: the same answer for each, no oracle).
+   * Reserves `tokens` for a send by `owner`: all of them, or none when any is
+   * unknown, expired, used, already in a send, another window's, or named
+   * twice (ATTACHMENT_PICK_EXPIRED: the same answer for each, no oracle).
+   * `settle` then uses them up, or gives them back if the core refused the send.
    */
-  take(owner: number, tokens: readonly string[]): PickedPath[] {
+  reserve(owner: number, tokens: readonly string[]): PickedPath[] {
     if (new Set(tokens).size !== tokens.length)
       throw new SottoError('ATTACHMENT_PICK_EXPIRED', 'token named twice');
     const picks = tokens.map((token) => this.#valid(owner, token));
-    for (const token of tokens) this.#picks.delete(token);
+    for (const token of tokens) this.#sending.add(token);
     return picks.map((pick) => ({ path: pick.path }));
+  }
+
+  /** Ends the send that reserved `tokens`: used up if `sent`, usable again (until they expire) if not. */
+  settle(tokens: readonly string[], sent: boolean): void {
+    for (const token of tokens) {
+      this.#sending.delete(token);
+      if (sent) this.#picks.delete(token);
+    }
   }
 
   /** Forgets every pick of `owner` (its window closed or navigated). */
@@ -117,7 +128,7 @@ export class PickRegistry {
 
   #valid(owner: number, token: string): Pick {
     const pick = this.#picks.get(token);
-    if (!pick || pick.owner !== owner || pick.expiresAt <= this.#now())
+    if (!pick || pick.owner !== owner || pick.expiresAt <= this.#now() || this.#sending.has(token))
       throw new SottoError('ATTACHMENT_PICK_EXPIRED');
     return pick;
   }

@@ -15,7 +15,7 @@ import { log } from '../core/log.ts';
 import type { CallContext } from '../core/service/types.ts';
 import type { PickRegistry } from './attachment-picks.ts';
 import { originOf } from './csp.ts';
-import { answerPickCall, isPickMethod, sendFilesContext } from './pick-calls.ts';
+import { answerPickCall, isPickMethod, sendPickedFiles } from './pick-calls.ts';
 
 /** What the IPC layer forwards to (CoreHost in the app). */
 export interface CallTarget {
@@ -89,9 +89,11 @@ export function registerIpc(ipc: IpcMain, options: IpcOptions): () => void {
         return answerPickCall(method, input, owner, picks.registry, () => picks.choose(window));
       }
       if (method === 'attachments:send-files' && picks) {
-        const resolved = sendFilesContext(input, owner, picks.registry);
-        if (!resolved.ok) return resolved;
-        context = resolved.value;
+        const result = await sendPickedFiles(input, owner, picks.registry, (picked) =>
+          options.target.call(method, input, picked),
+        );
+        options.observe?.(method, result);
+        return result;
       }
       if (isFileMethod(method)) {
         // Validate before asking: malformed input never opens a dialog.

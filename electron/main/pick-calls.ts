@@ -50,22 +50,33 @@ export async function answerPickCall(
 }
 
 /**
- * The context of an `attachments:send-files` call: its pick tokens used up
- * (all or none) and resolved to paths in the order they appear. A result
- * error for malformed input or a token the window may not use.
+ * An `attachments:send-files` call: its pick tokens reserved (all or none)
+ * and handed to `send` as paths in the order they appear (context.picked),
+ * then used up if the send succeeded or given back if it was refused (a
+ * blocked contact, a changed safety number: the tray stays sendable).
+ * INVALID_INPUT for malformed input, ATTACHMENT_PICK_EXPIRED for a token the
+ * window may not use; neither reaches `send`.
  */
-export function sendFilesContext(
+export async function sendPickedFiles(
   rawInput: unknown,
   owner: number,
   registry: PickRegistry,
-): Result<CallContext> {
+  send: (context: CallContext) => Promise<Result<unknown>>,
+): Promise<Result<unknown>> {
   const input = methods['attachments:send-files'].input.safeParse(rawInput);
   if (!input.success) return { ok: false, code: 'INVALID_INPUT' };
   const tokens = input.data.files.flatMap((file) => ('token' in file ? [file.token] : []));
-  if (tokens.length === 0) return { ok: true, value: {} };
+  let picked;
   try {
-    return { ok: true, value: { picked: registry.take(owner, tokens) } };
+    picked = registry.reserve(owner, tokens);
   } catch (error) {
     return refusal(error);
   }
+  let result: Result<unknown> = { ok: false, code: 'INTERNAL' };
+  try {
+    result = await send(tokens.length > 0 ? { picked } : {});
+  } finally {
+    registry.settle(tokens, result.ok);
+  }
+  return result;
 }

@@ -106,7 +106,7 @@ export const attachmentMethods = {
     input: z.object({ token: pickTokenSchema }).strict(),
     output: z.instanceof(ArrayBuffer),
   },
-  /** Sends the tray (dropped bytes and picked tokens, each token used up) with a caption. */
+  /** Sends the tray (dropped bytes and picked tokens, used up if it succeeds) with a caption. */
   'attachments:send-files': {
     input: z.union([
       z.object({ conversationId: id, caption, files: trayFiles }).strict(),

@@ -19,7 +19,7 @@ import { PickRegistry } from '../../../electron/main/attachment-picks.ts';
 import {
   answerPickCall,
   isPickMethod,
-  sendFilesContext,
+  sendPickedFiles,
 } from '../../../electron/main/pick-calls.ts';
 import { contentTypeOf, rendererFileFor } from '../../../electron/main/renderer-files.ts';
 import { TEST_KDF } from '../../support/test-kdf.ts';
@@ -219,10 +219,8 @@ export async function openApp(
     if (!isMethodName(method)) return host.call(method, input);
     if (isPickMethod(method))
       return answerPickCall(method, input, owner, picks, () => Promise.resolve(pickFiles.shift()));
-    if (method === 'attachments:send-files') {
-      const context = sendFilesContext(input, owner, picks);
-      return context.ok ? host.call(method, input, context.value) : context;
-    }
+    if (method === 'attachments:send-files')
+      return sendPickedFiles(input, owner, picks, (context) => host.call(method, input, context));
     if (!isFileMethod(method)) return host.call(method, input);
     if (!methods[method].input.safeParse(input).success)
       return { ok: false, code: 'INVALID_INPUT' };

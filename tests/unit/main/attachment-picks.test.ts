@@ -29,6 +29,13 @@ function files() {
   return { dir, image, doc };
 }
 
+/** A send the core accepted: the tokens reserved, then used up. */
+function sent(picks: PickRegistry, owner: number, tokens: string[]) {
+  const paths = picks.reserve(owner, tokens);
+  picks.settle(tokens, true);
+  return paths;
+}
+
 /** A registry on a clock the test moves. */
 function registry() {
   const clock = { now: 1_000_000 };
@@ -92,7 +99,9 @@ describe('picking files', () => {
     const first = await picks.add(WINDOW, [doc]);
     for (let i = 0; i < MAX_PICKS_PER_WINDOW; i++) await picks.add(WINDOW, [doc]);
     expect(picks.size).toBe(MAX_PICKS_PER_WINDOW);
-    expect(thrownCode(() => picks.take(WINDOW, [first[0]!.token]))).toBe('ATTACHMENT_PICK_EXPIRED');
+    expect(thrownCode(() => sent(picks, WINDOW, [first[0]!.token]))).toBe(
+      'ATTACHMENT_PICK_EXPIRED',
+    );
   });
 });
 
@@ -103,7 +112,7 @@ describe('reading a picked image to measure it', () => {
     const [view] = await picks.add(WINDOW, [image]);
     const bytes = await picks.bytes(WINDOW, view!.token);
     expect(Buffer.from(bytes).toString('hex')).toBe('89504e470d0a1a0a0000000d49484452');
-    expect(picks.take(WINDOW, [view!.token])).toEqual([{ path: image }]);
+    expect(sent(picks, WINDOW, [view!.token])).toEqual([{ path: image }]);
   });
 
   it('refuses a document, another window, and a file that shrank or grew since the pick', async () => {
@@ -131,12 +140,27 @@ describe('using tokens for a send', () => {
     const { picks } = registry();
     const views = await picks.add(WINDOW, [image, doc]);
     const tokens = views.map((v) => v.token);
-    expect(picks.take(WINDOW, tokens)).toEqual([{ path: image }, { path: doc }]);
-    expect(thrownCode(() => picks.take(WINDOW, [tokens[0]!]))).toBe('ATTACHMENT_PICK_EXPIRED');
+    expect(sent(picks, WINDOW, tokens)).toEqual([{ path: image }, { path: doc }]);
+    expect(thrownCode(() => sent(picks, WINDOW, [tokens[0]!]))).toBe('ATTACHMENT_PICK_EXPIRED');
     expect(await rejectedCode(() => picks.bytes(WINDOW, tokens[0]!))).toBe(
       'ATTACHMENT_PICK_EXPIRED',
     );
     expect(picks.size).toBe(0);
+  });
+
+  it('a send the core refused gives its tokens back; while one runs, its tokens are refused to any other call', async () => {
+    const { image } = files();
+    const { picks } = registry();
+    const [view] = await picks.add(WINDOW, [image]);
+    const tokens = [view!.token];
+    expect(picks.reserve(WINDOW, tokens)).toEqual([{ path: image }]);
+    expect(thrownCode(() => picks.reserve(WINDOW, tokens))).toBe('ATTACHMENT_PICK_EXPIRED');
+    expect(await rejectedCode(() => picks.bytes(WINDOW, view!.token))).toBe(
+      'ATTACHMENT_PICK_EXPIRED',
+    );
+    picks.settle(tokens, false); // e.g. CONTACT_BLOCKED: the tray stays sendable
+    expect(sent(picks, WINDOW, tokens)).toEqual([{ path: image }]);
+    expect(thrownCode(() => picks.reserve(WINDOW, tokens))).toBe('ATTACHMENT_PICK_EXPIRED');
   });
 
   it('a forged token, or one named twice, refuses the whole send and uses up none of the others', async () => {
@@ -144,23 +168,23 @@ describe('using tokens for a send', () => {
     const { picks } = registry();
     const [view] = await picks.add(WINDOW, [image]);
     const forged = 'A'.repeat(43);
-    expect(thrownCode(() => picks.take(WINDOW, [view!.token, forged]))).toBe(
+    expect(thrownCode(() => sent(picks, WINDOW, [view!.token, forged]))).toBe(
       'ATTACHMENT_PICK_EXPIRED',
     );
-    expect(thrownCode(() => picks.take(WINDOW, [view!.token, view!.token]))).toBe(
+    expect(thrownCode(() => sent(picks, WINDOW, [view!.token, view!.token]))).toBe(
       'ATTACHMENT_PICK_EXPIRED',
     );
-    expect(picks.take(WINDOW, [view!.token])).toEqual([{ path: image }]);
+    expect(sent(picks, WINDOW, [view!.token])).toEqual([{ path: image }]);
   });
 
   it('another window cannot use a token, and its attempt does not use it up', async () => {
     const { image } = files();
     const { picks } = registry();
     const [view] = await picks.add(WINDOW, [image]);
-    expect(thrownCode(() => picks.take(OTHER_WINDOW, [view!.token]))).toBe(
+    expect(thrownCode(() => sent(picks, OTHER_WINDOW, [view!.token]))).toBe(
       'ATTACHMENT_PICK_EXPIRED',
     );
-    expect(picks.take(WINDOW, [view!.token])).toEqual([{ path: image }]);
+    expect(sent(picks, WINDOW, [view!.token])).toEqual([{ path: image }]);
   });
 
   it('a token expires after PICK_TTL_MS, and is forgotten with its window', async () => {
@@ -170,9 +194,9 @@ describe('using tokens for a send', () => {
     clock.now += PICK_TTL_MS - 1;
     const [pdf] = await picks.add(WINDOW, [doc]);
     clock.now += 1;
-    expect(thrownCode(() => picks.take(WINDOW, [img!.token]))).toBe('ATTACHMENT_PICK_EXPIRED');
+    expect(thrownCode(() => sent(picks, WINDOW, [img!.token]))).toBe('ATTACHMENT_PICK_EXPIRED');
     picks.forget(WINDOW);
-    expect(thrownCode(() => picks.take(WINDOW, [pdf!.token]))).toBe('ATTACHMENT_PICK_EXPIRED');
+    expect(thrownCode(() => sent(picks, WINDOW, [pdf!.token]))).toBe('ATTACHMENT_PICK_EXPIRED');
   });
 
   it('locking the app forgets every pick', async () => {
@@ -182,13 +206,15 @@ describe('using tokens for a send', () => {
     await picks.add(OTHER_WINDOW, [image]);
     picks.clear();
     expect(picks.size).toBe(0);
-    expect(thrownCode(() => picks.take(WINDOW, [view!.token]))).toBe('ATTACHMENT_PICK_EXPIRED');
+    expect(thrownCode(() => sent(picks, WINDOW, [view!.token]))).toBe('ATTACHMENT_PICK_EXPIRED');
   });
 
   it('a token from an earlier run of the app (another table) is unknown', async () => {
     const { image } = files();
     const [view] = await registry().picks.add(WINDOW, [image]);
     const restarted = registry().picks;
-    expect(thrownCode(() => restarted.take(WINDOW, [view!.token]))).toBe('ATTACHMENT_PICK_EXPIRED');
+    expect(thrownCode(() => sent(restarted, WINDOW, [view!.token]))).toBe(
+      'ATTACHMENT_PICK_EXPIRED',
+    );
   });
 });

@@ -112,6 +112,19 @@ describe('the Attach button over IPC', () => {
     ).toEqual({ ok: false, code: 'ATTACHMENT_PICK_EXPIRED' });
   });
 
+  it('a send the core refuses keeps its tokens: the same tray goes out once the user can send again', async () => {
+    const [img] = await pick([image]);
+    const send = (caption: string) =>
+      invoke('attachments:send-files', {
+        conversationId: 1,
+        caption,
+        files: [{ token: img!.token }],
+      });
+    expect(await send('blocked')).toEqual({ ok: false, code: 'CONTACT_BLOCKED' });
+    expect(await send('')).toEqual({ ok: true, value: { picked: [{ path: image }], files: 1 } });
+    expect(await send('')).toEqual({ ok: false, code: 'ATTACHMENT_PICK_EXPIRED' });
+  });
+
   it('a closed dialog is CANCELLED; malformed input never opens it; too many files are refused', async () => {
     expect(await invoke('attachments:pick', {})).toEqual({ ok: false, code: 'CANCELLED' });
     expect(dialog.shown).toBe(1);
