@@ -61,6 +61,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'ATTACHMENT_TAMPERED':
     case 'ATTACHMENT_NOT_FOUND':
     case 'UNKNOWN_ATTACHMENT':
+    case 'ATTACHMENT_PICK_EXPIRED': // the app's Attach button only; listed for exhaustiveness
       return EXIT.ATTACHMENT;
     case 'APP_LOCKED':
     case 'NO_PROFILE':

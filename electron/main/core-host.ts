@@ -120,6 +120,7 @@ export class CoreHost {
     if (!parsed.success) return Promise.resolve(failure('INVALID_INPUT'));
     return this.#send(method, parsed.data, {
       ...(context.file === undefined ? {} : { file: context.file }),
+      ...(context.picked === undefined ? {} : { picked: context.picked }),
     });
   }
 

@@ -32,3 +32,11 @@ export async function chooseFile(
   });
   return chosen.canceled || !chosen.filePath ? undefined : chosen.filePath;
 }
+
+/** The Attach button's open dialog (several files), attached to `window`; undefined if closed. */
+export async function chooseFilesToAttach(window: BrowserWindow): Promise<string[] | undefined> {
+  const chosen = await dialog.showOpenDialog(window, {
+    properties: ['openFile', 'multiSelections'],
+  });
+  return chosen.canceled ? undefined : chosen.filePaths;
+}

@@ -20,7 +20,8 @@ import { installApplicationMenu } from './app-menu.ts';
 import { serveAttachments } from './attachment-scheme/attachment-protocol.ts';
 import { inBackground } from './background.ts';
 import { CoreHost } from './core-host.ts';
-import { chooseFile } from './file-dialogs.ts';
+import { chooseFile, chooseFilesToAttach } from './file-dialogs.ts';
+import { PickRegistry } from './attachment-picks.ts';
 import { APP_ENTRY_URL, APP_ORIGIN, originOf } from './csp.ts';
 import { IdleLock } from './idle-lock.ts';
 import { registerIpc, sendEvent } from './ipc.ts';
@@ -58,6 +59,8 @@ const trustedOrigin = (devServer && originOf(devServer)) || APP_ORIGIN;
 let mainWindow: BrowserWindow | undefined;
 let tray: Tray | undefined;
 let host: CoreHost | undefined;
+/** The Attach button's picked files, by token (attachment-picks.ts). */
+const picks = new PickRegistry();
 
 const windowIfOpen = (): BrowserWindow | undefined =>
   mainWindow && !mainWindow.isDestroyed() ? mainWindow : undefined;
@@ -125,7 +128,11 @@ async function openMainWindow(): Promise<void> {
   );
   mainWindow = window;
   window.once('ready-to-show', () => window.show());
+  // A closed or reloaded window's picks die with it (the id is read while it still exists).
+  const contentsId = window.webContents.id;
+  window.webContents.on('did-navigate', () => picks.forget(contentsId));
   window.on('closed', () => {
+    picks.forget(contentsId);
     if (mainWindow === window) mainWindow = undefined;
   });
   await window.loadURL(devServer ?? APP_ENTRY_URL);
@@ -165,6 +172,7 @@ async function start(): Promise<void> {
   });
   host.onEvent((name, payload) => {
     state.observeEvent(name, payload);
+    if (name === 'app:locked') picks.clear(); // a locked window's tray is emptied: its tokens die too
     if (name === 'message:new')
       notify(notificationForMessage(payload as EventPayload<'message:new'>, notifyContext()));
     if (name === 'group:message')
@@ -179,6 +187,7 @@ async function start(): Promise<void> {
     origin: trustedOrigin,
     observe: (method, result) => state.observeCall(method, result),
     chooseFile,
+    picks: { registry: picks, choose: chooseFilesToAttach },
   });
   await mainCall('app:state', {});
   await mainCall('sync:status', {});

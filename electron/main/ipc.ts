@@ -13,7 +13,9 @@ import {
 } from '../../shared/ipc/contract.ts';
 import { log } from '../core/log.ts';
 import type { CallContext } from '../core/service/types.ts';
+import type { PickRegistry } from './attachment-picks.ts';
 import { originOf } from './csp.ts';
+import { answerPickCall, isPickMethod, sendPickedFiles } from './pick-calls.ts';
 
 /** What the IPC layer forwards to (CoreHost in the app). */
 export interface CallTarget {
@@ -42,6 +44,11 @@ export interface IpcOptions {
   readonly observe?: CallObserver;
   /** Shows the dialog for file methods; without one, file methods are CANCELLED. */
   readonly chooseFile?: FileChooser;
+  /** The Attach button's picks (main's multi-file open dialog); without them, picks are CANCELLED. */
+  readonly picks?: {
+    readonly registry: PickRegistry;
+    readonly choose: (window: BrowserWindow) => Promise<readonly string[] | undefined>;
+  };
 }
 
 /** The answer to a sender that is not our window's main frame on our origin. */
@@ -74,6 +81,20 @@ export function registerIpc(ipc: IpcMain, options: IpcOptions): () => void {
         return REFUSED;
       }
       let context: CallContext = {};
+      // Picks are bound to the window's web contents: another window's token is unknown here.
+      const owner = window.webContents.id;
+      const picks = options.picks;
+      if (isPickMethod(method)) {
+        if (!picks) return { ok: false, code: 'CANCELLED' } satisfies Result<never>;
+        return answerPickCall(method, input, owner, picks.registry, () => picks.choose(window));
+      }
+      if (method === 'attachments:send-files' && picks) {
+        const result = await sendPickedFiles(input, owner, picks.registry, (picked) =>
+          options.target.call(method, input, picked),
+        );
+        options.observe?.(method, result);
+        return result;
+      }
       if (isFileMethod(method)) {
         // Validate before asking: malformed input never opens a dialog.
         if (!methods[method].input.safeParse(input).success)

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { attachmentPointerSchema, MAX_ATTACHMENTS_PER_MESSAGE } from '../protocol/attachment.ts';
+import { MAX_ATTACHMENTS_PER_MESSAGE } from '../protocol/attachment.ts';
+import {
+  pickedFileSchema,
+  pickedSendSchema,
+  pickTokenSchema,
+  sentVisualSchema,
+} from './attachment-picks.ts';
 
 // The IPC methods of attachments (docs/ipc.md#attachments), spread into the
 // contract's method table. The renderer never gets a key or a path: files are
@@ -52,15 +58,16 @@ export const droppedFileSchema = z
       // eslint-disable-next-line no-control-regex
       .regex(/^[^/\\\u0000-\u001f\u007f]+$/),
     bytes: droppedBytes,
-    visual: attachmentPointerSchema
-      .pick({ width: true, height: true, preview: true })
-      .required({ width: true, height: true })
-      .strict()
-      .optional(),
+    visual: sentVisualSchema.optional(),
   })
   .strict();
 
 const files = z.array(droppedFileSchema).min(1).max(MAX_ATTACHMENTS_PER_MESSAGE);
+/** The tray's files: dropped or pasted ones by bytes, picked ones by token. */
+const trayFiles = z
+  .array(z.union([droppedFileSchema, pickedSendSchema]))
+  .min(1)
+  .max(MAX_ATTACHMENTS_PER_MESSAGE);
 
 /** Attachment methods: input and output schemas. */
 export const attachmentMethods = {
@@ -82,6 +89,28 @@ export const attachmentMethods = {
     input: z.union([
       z.object({ conversationId: id, caption, files }).strict(),
       z.object({ groupId, caption, files }).strict(),
+    ]),
+    output: z.object({ messageId: id, attachments: z.array(attachmentSummarySchema) }),
+  },
+  /**
+   * Main's open dialog (several files): one token per picked file, never a
+   * path. Handled in main, not the core. CANCELLED if the dialog is closed,
+   * INVALID_INPUT for more than MAX_ATTACHMENTS_PER_MESSAGE files.
+   */
+  'attachments:pick': {
+    input: z.object({}).strict(),
+    output: z.array(pickedFileSchema).max(MAX_ATTACHMENTS_PER_MESSAGE),
+  },
+  /** The bytes of a picked image the renderer measures (handled in main; the token stays usable). */
+  'attachments:picked-bytes': {
+    input: z.object({ token: pickTokenSchema }).strict(),
+    output: z.instanceof(ArrayBuffer),
+  },
+  /** Sends the tray (dropped bytes and picked tokens, used up if it succeeds) with a caption. */
+  'attachments:send-files': {
+    input: z.union([
+      z.object({ conversationId: id, caption, files: trayFiles }).strict(),
+      z.object({ groupId, caption, files: trayFiles }).strict(),
     ]),
     output: z.object({ messageId: id, attachments: z.array(attachmentSummarySchema) }),
   },

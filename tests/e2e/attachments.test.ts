@@ -6,6 +6,7 @@ import { cli, cliInit } from '../support/cli.ts';
 import { tempDir } from '../support/profiles.ts';
 import { expectAccessible } from './support/axe.ts';
 import { createProfile, readInvite, screenshot, useSuite } from './support/harness.ts';
+import { drawPng } from './support/media.ts';
 
 // Attachments in the app against a CLI contact, through one real relay
 // process: Alice (the app) drops an image onto the conversation, Bob's CLI
@@ -22,29 +23,6 @@ const POLL = { timeout: 90_000, interval: 500 };
 const BUDGET_MS = 480_000;
 
 type CliAttachment = { id: number; state: string; contentType: string; size: number };
-
-/** A real PNG drawn by Chromium (a recognizable pattern), as bytes. */
-async function drawPng(page: Page, width: number, height: number, hue: number): Promise<Buffer> {
-  const base64 = await page.evaluate(
-    async ([w, h, hue]) => {
-      const canvas = document.createElement('canvas');
-      canvas.width = w;
-      canvas.height = h;
-      const context = canvas.getContext('2d')!;
-      for (let x = 0; x < w; x += 8) {
-        context.fillStyle = `hsl(${hue + x} 70% 50%)`;
-        context.fillRect(x, 0, 8, h);
-      }
-      const blob = await new Promise<Blob>((done) => canvas.toBlob((b) => done(b!), 'image/png'));
-      const bytes = new Uint8Array(await blob.arrayBuffer());
-      let binary = '';
-      for (const byte of bytes) binary += String.fromCharCode(byte);
-      return btoa(binary);
-    },
-    [width, height, hue] as const,
-  );
-  return Buffer.from(base64, 'base64');
-}
 
 /** A short real WebM video, recorded by Chromium's MediaRecorder from a moving canvas. */
 async function recordWebm(page: Page): Promise<Buffer> {

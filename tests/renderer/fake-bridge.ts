@@ -85,6 +85,8 @@ export class FakeBridge {
   attachments: AttachmentSummaryView[] = [];
   /** What main's open/save dialog returns next; null: the user closed it. */
   dialogFile: string | null = null;
+  /** Pick tokens `attachments:pick` handed out and not yet sent, with their file names. */
+  readonly picks = new Map<string, string>();
   /** Attachment ids written by `attachments:save`. */
   readonly saved: number[] = [];
   /** What `backup:verify` and `backup:restore` find in "the file the user picked". */
@@ -461,6 +463,31 @@ export class FakeBridge {
       const name = this.dialogFile;
       return this.sendFiles(input, [{ name, size: 1234 }]);
     },
+    // The Attach button: `dialogFile` becomes one picked file (a .png is measurable; its
+    // bytes are never readable here, as for a file gone since the pick).
+    'attachments:pick': () => {
+      if (this.dialogFile === null) throw new FakeError('CANCELLED');
+      const token = String(this.nextId++).padStart(43, 'T');
+      const name = this.dialogFile.split('/').at(-1) ?? this.dialogFile;
+      this.picks.set(token, name);
+      const image = name.endsWith('.png');
+      const contentType = image ? 'image/png' : 'application/pdf';
+      return [{ token, name, size: 1234, contentType, measurable: image }];
+    },
+    'attachments:picked-bytes': () => {
+      throw new FakeError('ATTACHMENT_PICK_EXPIRED');
+    },
+    'attachments:send-files': (input) =>
+      this.sendFiles(
+        input,
+        input.files.map((f) => {
+          if (!('token' in f)) return { name: f.name, size: f.bytes.byteLength, visual: f.visual };
+          const name = this.picks.get(f.token);
+          if (name === undefined) throw new FakeError('ATTACHMENT_PICK_EXPIRED');
+          this.picks.delete(f.token);
+          return { name, size: 1234, visual: f.visual };
+        }),
+      ),
     'attachments:send-bytes': (input) =>
       this.sendFiles(
         input,

@@ -22,6 +22,13 @@ type AttachmentHandlers = {
   ) => Promise<MethodOutput<M>> | MethodOutput<M>;
 };
 
+/** A dropped or pasted file as the composer takes it. */
+const dropped = (file: ParsedInput<'attachments:send-bytes'>['files'][number]): OutgoingFile => ({
+  name: file.name,
+  bytes: new Uint8Array(file.bytes),
+  ...(file.visual ? { visual: file.visual } : {}),
+});
+
 /** Messages looked at when listing a conversation's files. */
 const LIST_WINDOW = 10_000;
 
@@ -51,15 +58,26 @@ export function attachmentHandlers(host: AttachmentServiceHost): AttachmentHandl
       return attachmentsOf(profile, { messageIds: ids.map((m) => m.id).reverse() });
     },
     'attachments:send': (input, context) => send(input, [{ path: chosenFile(context.file) }]),
-    'attachments:send-bytes': (input) =>
-      send(
-        input,
-        input.files.map((file) => ({
-          name: file.name,
-          bytes: new Uint8Array(file.bytes),
-          ...(file.visual ? { visual: file.visual } : {}),
-        })),
-      ),
+    'attachments:send-bytes': (input) => send(input, input.files.map(dropped)),
+    'attachments:send-files': (input, context) => {
+      // Main resolved the tokens to paths, in order (pick-calls.ts); the core never sees a token's table.
+      const picked = [...(context.picked ?? [])];
+      const files = input.files.map((file): OutgoingFile => {
+        if (!('token' in file)) return dropped(file);
+        const next = picked.shift();
+        if (!next) throw new SottoError('INVALID_INPUT', 'unresolved pick');
+        return { path: next.path, ...(file.visual ? { visual: file.visual } : {}) };
+      });
+      if (picked.length > 0) throw new SottoError('INVALID_INPUT', 'unresolved pick');
+      return send(input, files);
+    },
+    // Main answers these from its pick table (electron/main/pick-calls.ts); they never reach a core.
+    'attachments:pick': () => {
+      throw new SottoError('INVALID_INPUT', 'answered by main');
+    },
+    'attachments:picked-bytes': () => {
+      throw new SottoError('INVALID_INPUT', 'answered by main');
+    },
     // The save dialog already asked before replacing a file.
     'attachments:save': (input, context) =>
       saveAttachment(host.open(), input.attachmentId, chosenFile(context.file), { force: true }),

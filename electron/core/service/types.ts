@@ -20,6 +20,8 @@ export type ParsedInput<M extends MethodName> = z.output<Methods[M]['input']>;
 /** What the host adds to a call: the file the user chose for a file method. */
 export interface CallContext {
   readonly file?: string;
+  /** The files of an `attachments:send-files` call's pick tokens, in order (main resolved and used them up). */
+  readonly picked?: readonly { readonly path: string }[];
 }
 
 /** Listener for the service's push events. */

@@ -1,12 +1,15 @@
 import { MAX_DROPPED_FILE_BYTES } from '../../../shared/ipc/attachments.ts';
 import { measureImage } from '../attachment-visual.ts';
+import { errorCodeOf } from '../bridge.ts';
 import { type AttachmentTarget, useAttachmentsStore } from '../stores/attachments.ts';
 
 /**
- * Putting files into a conversation's tray (drag and drop, paste): each is
- * read into memory (at most MAX_DROPPED_FILE_BYTES; bigger ones go through
- * the Attach button) and, if an image, measured. The store's `refused` names
- * files that were too large, for the sentence the tray shows.
+ * Putting files into a conversation's tray. Dropped or pasted: each is read
+ * into memory (at most MAX_DROPPED_FILE_BYTES; bigger ones go through the
+ * Attach button) and, if an image, measured. Picked with the Attach button:
+ * main answers with tokens, and an image's bytes are fetched by token only to
+ * be measured here, as a dropped one is (docs/architecture.md). The store's
+ * `refused` names files that were too large, for the sentence the tray shows.
  */
 export function useAttachmentDraft(target: () => AttachmentTarget) {
   const attachments = useAttachmentsStore();
@@ -29,6 +32,31 @@ export function useAttachmentDraft(target: () => AttachmentTarget) {
       });
     }
     attachments.refused = tooLarge;
+  }
+
+  /** The Attach button: files picked in main's dialog join the tray (closing the dialog is no error). */
+  async function pickFiles(): Promise<void> {
+    let picked;
+    try {
+      picked = await attachments.pick();
+    } catch (failure) {
+      if (errorCodeOf(failure) === 'CANCELLED') return;
+      throw failure;
+    }
+    for (const file of picked) {
+      const visual = file.measurable
+        ? await measurePicked(file.token, file.contentType)
+        : undefined;
+      const { name, size, token } = file;
+      attachments.add(target(), { name, size, token, ...(visual ? { visual } : {}) });
+    }
+    attachments.refused = [];
+  }
+
+  /** The size and preview of a picked image; none if it cannot be read or decoded (it is sent as a plain file). */
+  async function measurePicked(token: string, type: string) {
+    const bytes = await attachments.pickedBytes(token).catch(() => undefined);
+    return bytes ? measureImage(new Blob([bytes], { type })) : undefined;
   }
 
   /** Files dropped onto the conversation. */
@@ -55,5 +83,5 @@ export function useAttachmentDraft(target: () => AttachmentTarget) {
     void addFiles(files);
   }
 
-  return { addFiles, onDrop, onDragOver, onPaste };
+  return { addFiles, pickFiles, onDrop, onDragOver, onPaste };
 }

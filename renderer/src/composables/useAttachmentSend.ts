@@ -5,8 +5,8 @@ import { type AttachmentTarget, useAttachmentsStore } from '../stores/attachment
 
 /**
  * Sending a conversation's files, the same in the 1:1 and the group composer:
- * the tray's files with the typed text as caption, or a file chosen in main's
- * open dialog. Afterwards the conversation is re-read so the new message shows
+ * the tray's files (dropped, pasted or picked) with the typed text as caption.
+ * Afterwards the conversation is re-read so the new message shows
  * with its files (the core answers with ids, not the message).
  */
 export function useAttachmentSend(target: () => AttachmentTarget) {
@@ -26,12 +26,5 @@ export function useAttachmentSend(target: () => AttachmentTarget) {
     await refresh(to);
   }
 
-  /** Sends the file the user picks (main's open dialog) with `caption`; CANCELLED if they close it. */
-  async function sendChosen(caption: string): Promise<void> {
-    const to = target();
-    await attachments.sendChosen(to, caption);
-    await refresh(to);
-  }
-
-  return { hasFiles, sendTray, sendChosen };
+  return { hasFiles, sendTray };
 }

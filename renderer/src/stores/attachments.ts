@@ -1,20 +1,25 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
+import type { PickedFileView } from '../../../shared/ipc/attachment-picks.ts';
 import type { AttachmentSummaryView } from '../../../shared/ipc/attachments.ts';
 import { call } from '../bridge.ts';
 
 /** Where files go: a 1:1 conversation or a group. */
 export type AttachmentTarget = { conversationId: number } | { groupId: string };
 
-/** A file picked by drag and drop or paste, waiting in the composer's tray. */
-export interface PendingFile {
-  readonly key: number;
+/**
+ * A file for the composer's tray: dropped or pasted ones by their bytes,
+ * ones picked with the Attach button by main's pick token (never a path).
+ */
+export type TrayFile = {
   readonly name: string;
   readonly size: number;
-  readonly bytes: ArrayBuffer;
   /** What the renderer measured of an image (its own decode; never a received file's). */
   readonly visual?: { width: number; height: number; preview?: string };
-}
+} & ({ readonly bytes: ArrayBuffer } | { readonly token: string });
+
+/** A file waiting in the composer's tray. */
+export type PendingFile = TrayFile & { readonly key: number };
 
 /** How often the open conversation's transfers are re-read while one is still running. */
 const REFRESH_MS = 1_000;
@@ -83,7 +88,7 @@ export const useAttachmentsStore = defineStore('attachments', () => {
     return pending.value[keyOf(target)] ?? [];
   }
 
-  function add(target: AttachmentTarget, file: Omit<PendingFile, 'key'>): void {
+  function add(target: AttachmentTarget, file: TrayFile): void {
     const key = keyOf(target);
     pending.value = { ...pending.value, [key]: [...tray(target), { ...file, key: nextKey++ }] };
   }
@@ -96,12 +101,11 @@ export const useAttachmentsStore = defineStore('attachments', () => {
   /** Sends the tray's files with `caption`; the tray empties only once the core has them. */
   async function sendTray(target: AttachmentTarget, caption: string): Promise<number> {
     const files = tray(target);
-    const sent = await call('attachments:send-bytes', {
+    const sent = await call('attachments:send-files', {
       ...target,
       caption,
       files: files.map((f) => ({
-        name: f.name,
-        bytes: f.bytes,
+        ...('token' in f ? { token: f.token } : { name: f.name, bytes: f.bytes }),
         ...(f.visual ? { visual: f.visual } : {}),
       })),
     });
@@ -113,9 +117,14 @@ export const useAttachmentsStore = defineStore('attachments', () => {
     return sent.messageId;
   }
 
-  /** Sends a file the user picks in main's open dialog (CANCELLED if they close it). */
-  async function sendChosen(target: AttachmentTarget, caption: string): Promise<number> {
-    return (await call('attachments:send', { ...target, caption })).messageId;
+  /** Files the user picks in main's open dialog, as tokens (CANCELLED if they close it). */
+  function pick(): Promise<PickedFileView[]> {
+    return call('attachments:pick', {});
+  }
+
+  /** A picked image's bytes, to measure it and draw its preview here (the token stays usable). */
+  function pickedBytes(token: string): Promise<ArrayBuffer> {
+    return call('attachments:picked-bytes', { token });
   }
 
   /** Writes the decrypted file where the user picks in main's save dialog. */
@@ -140,7 +149,8 @@ export const useAttachmentsStore = defineStore('attachments', () => {
     add,
     remove,
     sendTray,
-    sendChosen,
+    pick,
+    pickedBytes,
     save,
     reset,
   };

@@ -15,6 +15,12 @@ import {
 import { CoreHost } from '../../../electron/main/core-host.ts';
 import { APP_ORIGIN, SECURITY_HEADERS } from '../../../electron/main/csp.ts';
 import { mediaResponse } from '../../../electron/main/attachment-scheme/media-response.ts';
+import { PickRegistry } from '../../../electron/main/attachment-picks.ts';
+import {
+  answerPickCall,
+  isPickMethod,
+  sendPickedFiles,
+} from '../../../electron/main/pick-calls.ts';
 import { contentTypeOf, rendererFileFor } from '../../../electron/main/renderer-files.ts';
 import { TEST_KDF } from '../../support/test-kdf.ts';
 
@@ -103,6 +109,14 @@ export interface AppWindow {
   readonly dialogFiles: string[];
   /** Every attachment: request the page made, as answered. */
   readonly mediaRequests: MediaRequest[];
+  /**
+   * What the Attach button's dialog returns next (several files each), in
+   * order; empty: the user closed it. The picks go through main's own
+   * PickRegistry and pick-calls.ts, as in the app.
+   */
+  readonly pickFiles: string[][];
+  /** Every IPC call the page made, as it crossed (input and result, bytes as base64). */
+  readonly ipcLog: { method: string; input: unknown; output: unknown }[];
   close(): Promise<void>;
 }
 
@@ -111,6 +125,19 @@ export interface MediaRequest {
   readonly url: string;
   readonly range: string | null;
   readonly status: number;
+}
+
+/** Main's pick table: one per process, as in the app; each window is its own owner. */
+const picks = new PickRegistry();
+let nextOwner = 1;
+
+/** A result as it crosses a Playwright binding (JSON): ArrayBuffers as `{ __bytes: base64 }`. */
+function toWire(value: unknown): unknown {
+  if (value instanceof ArrayBuffer) return { __bytes: Buffer.from(value).toString('base64') };
+  if (Array.isArray(value)) return value.map(toWire);
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toWire(v)]));
+  return value;
 }
 
 /** The inverse of the init script's toWire: `{ __bytes: base64 }` back to an ArrayBuffer. */
@@ -184,16 +211,28 @@ export async function openApp(
   page.on('pageerror', (error) => problems.push(error.message));
 
   const dialogFiles: string[] = [];
+  const pickFiles: string[][] = [];
+  const ipcLog: AppWindow['ipcLog'] = [];
+  const owner = nextOwner++;
   // As main's IPC layer does: validate a file method's input before the "dialog", CANCELLED if none is chosen.
-  await page.exposeBinding('__sottoInvoke', (_source, method: string, wired: unknown) => {
-    const input = fromWire(wired);
-    if (!isMethodName(method) || !isFileMethod(method)) return host.call(method, input);
+  const answer = async (method: string, input: unknown): Promise<unknown> => {
+    if (!isMethodName(method)) return host.call(method, input);
+    if (isPickMethod(method))
+      return answerPickCall(method, input, owner, picks, () => Promise.resolve(pickFiles.shift()));
+    if (method === 'attachments:send-files')
+      return sendPickedFiles(input, owner, picks, (context) => host.call(method, input, context));
+    if (!isFileMethod(method)) return host.call(method, input);
     if (!methods[method].input.safeParse(input).success)
       return { ok: false, code: 'INVALID_INPUT' };
     const file = dialogFiles.shift();
     return file === undefined
       ? { ok: false, code: 'CANCELLED' }
       : host.call(method, input, { file });
+  };
+  await page.exposeBinding('__sottoInvoke', async (_source, method: string, wired: unknown) => {
+    const output = toWire(await answer(method, fromWire(wired)));
+    ipcLog.push({ method, input: wired, output });
+    return output;
   });
   // Under tsx (the benchmarks), esbuild wraps named functions in __name(): the
   // functions this file hands to the page need that helper there too.
@@ -217,9 +256,18 @@ export async function openApp(
           return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toWire(v)]));
         return value;
       };
+      const fromWire = (value: unknown): unknown => {
+        const bytes = (value as { __bytes?: unknown } | null)?.__bytes;
+        if (typeof bytes === 'string')
+          return Uint8Array.from(atob(bytes), (c) => c.charCodeAt(0)).buffer;
+        if (Array.isArray(value)) return value.map(fromWire);
+        if (value && typeof value === 'object')
+          return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fromWire(v)]));
+        return value;
+      };
       const api: Record<string, unknown> = {};
       for (const method of methods)
-        api[method] = (input: unknown) => invoke(method, toWire(input ?? {}));
+        api[method] = async (input: unknown) => fromWire(await invoke(method, toWire(input ?? {})));
       api['on'] = (event: string, listener: Listener) => {
         if (!events.includes(event)) throw new Error('unknown event');
         const set = listeners.get(event) ?? new Set<Listener>();
@@ -256,8 +304,11 @@ export async function openApp(
     externalOpens,
     dialogFiles,
     mediaRequests,
+    pickFiles,
+    ipcLog,
     async close() {
       unsubscribe();
+      picks.forget(owner);
       await context.close();
       await host.close();
     },

@@ -88,7 +88,10 @@ describe('attachments through the service', () => {
     });
     const contact = await call(service, 'contacts:add', { invite: profileInvite(bob.profile) });
     const png = testBytes(5_000, 'photo.png');
-    const preview = Buffer.alloc(300, 7).toString('base64');
+    // The contract looks at a preview's JPEG signature only (nothing outside the renderer decodes it).
+    const preview = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff]), Buffer.alloc(297, 7)]).toString(
+      'base64',
+    );
     const sent = await call(service, 'attachments:send-bytes', {
       conversationId: contact.conversationId,
       caption: 'look',
@@ -121,6 +124,61 @@ describe('attachments through the service', () => {
     expect(service.mediaSource?.(id)).toBeDefined();
   });
 
+  it('sends picked files (paths main resolved from tokens) and dropped bytes in one message; refuses tokens main did not resolve', async () => {
+    const relay = join(tempDir(), 'relay');
+    const bob = await person('Bob', relay);
+    const service = createCoreService({ profileDir: tempDir(), kdfCost: TEST_KDF, sync: false });
+    services.push(service);
+    await call(service, 'profile:create', {
+      displayName: 'Me',
+      passphrase: 'a long passphrase for tests',
+      useKeychain: false,
+      relay,
+    });
+    const contact = await call(service, 'contacts:add', { invite: profileInvite(bob.profile) });
+    const dir = tempDir();
+    const photo = testFile(dir, 'photo.png', 3_000);
+    const plan = testFile(dir, 'plan.pdf', 2_000);
+    const preview = '/9j/4AAQ';
+    const input = {
+      conversationId: contact.conversationId,
+      caption: 'both',
+      files: [
+        { token: 'P'.repeat(43), visual: { width: 30, height: 20, preview } },
+        { name: 'dropped.txt', bytes: new Uint8Array(5).buffer },
+        { token: 'Q'.repeat(43) },
+      ],
+    };
+    // Without main's resolution (no context.picked, or too few or too many paths) nothing is sent.
+    for (const picked of [
+      undefined,
+      [{ path: photo }],
+      [{ path: photo }, { path: plan }, { path: plan }],
+    ])
+      expect(
+        await rejectedCode(() =>
+          call(service, 'attachments:send-files', input, picked ? { picked } : {}),
+        ),
+      ).toBe('INVALID_INPUT');
+    const sent = await call(service, 'attachments:send-files', input, {
+      picked: [{ path: photo }, { path: plan }],
+    });
+    expect(sent.attachments).toMatchObject([
+      { contentType: 'image/png', size: 3_000, width: 30, height: 20, preview },
+      { fileName: 'dropped.txt', size: 5 },
+      { fileName: 'plan.pdf', size: 2_000, width: null, preview: null },
+    ]);
+    const listed = await call(service, 'attachments:list', {
+      conversationId: contact.conversationId,
+    });
+    expect(listed.map((a) => a.messageId)).toEqual([
+      sent.messageId,
+      sent.messageId,
+      sent.messageId,
+    ]);
+    expect(JSON.stringify(listed)).not.toContain(dir);
+  });
+
   it('refuses hostile dropped files at the contract: oversized, path-like names, bad previews, too many', () => {
     const parse = (file: Record<string, unknown>, count = 1) =>
       methods['attachments:send-bytes'].input.safeParse({
@@ -145,6 +203,9 @@ describe('attachments through the service', () => {
     expect(parse({ visual: { width: 5, height: 5, preview: 'not base64!' } })).toBe(false);
     expect(parse({ visual: { width: 5, height: 5, preview: 'A'.repeat(8_000) } })).toBe(false);
     expect(parse({ visual: { width: 5, height: 5, key: 'x' } })).toBe(false);
+    // A preview that is not a JPEG (here a PNG's signature) is refused without decoding it.
+    expect(parse({ visual: { width: 5, height: 5, preview: 'iVBORw0KGgo=' } })).toBe(false);
+    expect(parse({ visual: { width: 5, height: 5, preview: '/9j/4AAQ' } })).toBe(true);
     expect(parse({}, 10)).toBe(true);
     expect(parse({}, 11)).toBe(false);
   });

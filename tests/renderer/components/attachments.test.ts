@@ -131,7 +131,7 @@ describe('the tray and sending', () => {
     await wrapper.get('[data-testid="chat-composer"]').setValue('notes');
     await wrapper.get('form').trigger('submit');
     await settle();
-    const [sent] = fake.callsOf('attachments:send-bytes') as {
+    const [sent] = fake.callsOf('attachments:send-files') as {
       caption: string;
       files: { name: string; bytes: ArrayBuffer }[];
     }[];
@@ -159,7 +159,7 @@ describe('the tray and sending', () => {
     expect(wrapper.get('[data-testid="attachment-refused"]').text()).toContain('huge.iso');
   });
 
-  it('the Attach button sends the file chosen in main’s dialog with the typed caption; closing it keeps the text', async () => {
+  it('the Attach button puts the picked file in the tray by token, and Send uses the token with the caption; closing the dialog changes nothing', async () => {
     const wrapper = mount(ChatComposer, {
       props: { conversationId: 1, blocked: false, name: 'Carol' },
       global: { plugins: plugins(pinia) },
@@ -168,16 +168,48 @@ describe('the tray and sending', () => {
     await box.setValue('the report');
     await wrapper.get('[data-testid="chat-attach"]').trigger('click');
     await settle();
-    expect((box.element as HTMLTextAreaElement).value).toBe('the report');
+    expect(wrapper.find('[data-testid="attachment-pending"]').exists()).toBe(false);
     expect(wrapper.find('[data-testid="composer-error"]').exists()).toBe(false);
     fake.dialogFile = 'report.pdf';
     await wrapper.get('[data-testid="chat-attach"]').trigger('click');
     await settle();
-    expect(fake.callsOf('attachments:send').at(-1)).toEqual({
-      conversationId: 1,
-      caption: 'the report',
-    });
+    expect(wrapper.get('[data-testid="attachment-pending"]').text()).toContain('report.pdf');
+    expect((box.element as HTMLTextAreaElement).value).toBe('the report');
+    // Not an image: main said it is not measurable, so its bytes were never asked for.
+    expect(fake.callsOf('attachments:picked-bytes')).toEqual([]);
+    await wrapper.get('form').trigger('submit');
+    await settle();
+    const sent = fake.callsOf('attachments:send-files').at(-1) as {
+      caption: string;
+      files: { token?: string; name?: string }[];
+    };
+    expect(sent.caption).toBe('the report');
+    expect(sent.files).toHaveLength(1);
+    expect(sent.files[0]?.token).toMatch(/^T+\d+$/);
+    expect(sent.files[0]?.name).toBeUndefined();
+    expect(fake.picks.size).toBe(0);
+    expect(wrapper.find('[data-testid="attachment-pending"]').exists()).toBe(false);
     expect((box.element as HTMLTextAreaElement).value).toBe('');
+  });
+});
+
+describe('a picked image', () => {
+  it('its bytes are asked for by token to measure it; when they cannot be read it still joins the tray and goes without a visual', async () => {
+    const wrapper = mount(GroupComposer, {
+      props: { groupId: 'A'.repeat(43) + '=', pausedBy: null },
+      global: { plugins: plugins(pinia) },
+    });
+    fake.dialogFile = '/home/me/summit.png';
+    await wrapper.get('[data-testid="chat-attach"]').trigger('click');
+    await settle();
+    const [picked] = fake.callsOf('attachments:picked-bytes') as {
+      token: string;
+    }[];
+    expect(picked?.token).toMatch(/^T+\d+$/);
+    expect(wrapper.get('[data-testid="attachment-pending"]').text()).toContain('summit.png');
+    expect(wrapper.find('[data-testid="composer-error"]').exists()).toBe(false);
+    const tray = useAttachmentsStore().tray({ groupId: 'A'.repeat(43) + '=' });
+    expect(tray.map((f) => ['token' in f, f.visual])).toEqual([[true, undefined]]);
   });
 });
 

@@ -11,7 +11,11 @@ export interface FakeFrame {
   parent: FakeFrame | null;
 }
 
+let nextContentsId = 1;
+
 export class FakeWebContents extends EventEmitter {
+  /** Unique per web contents, as Electron's (main binds pick tokens to it). */
+  readonly id = nextContentsId++;
   readonly mainFrame: FakeFrame = { url: 'app://sotto/index.html', parent: null };
   readonly sent: [string, unknown][] = [];
   windowOpenHandler: ((details: { url: string }) => { action: string }) | undefined;
