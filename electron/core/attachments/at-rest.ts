@@ -66,7 +66,7 @@ export class AtRestSealer {
     for (let at = 0; at < chunk.length;) {
       // Whole chunks straight from the input (no copy); the last chunk waits for finish().
       if (this.filled === 0 && chunk.length - at >= AT_REST_CHUNK_BYTES && !this.atLast()) {
-        out.push(this.seal(chunk.subarray(at, at + AT_REST_CHUNK_BYTES)));
+        this.seal(chunk.subarray(at, at + AT_REST_CHUNK_BYTES), out);
         at += AT_REST_CHUNK_BYTES;
         continue;
       }
@@ -75,11 +75,11 @@ export class AtRestSealer {
       this.filled += take;
       at += take;
       if (this.filled === AT_REST_CHUNK_BYTES && !this.atLast()) {
-        out.push(this.seal(this.partial));
+        this.seal(this.partial, out);
         this.filled = 0;
       }
     }
-    return out.length === 1 ? out[0]! : Buffer.concat(out);
+    return Buffer.concat(out);
   }
 
   /** The rest of the file: the zero padding and the last chunk, sealed with the final flag. */
@@ -92,10 +92,10 @@ export class AtRestSealer {
       this.filled += take;
       left -= take;
       if (this.atLast() && left === 0) break;
-      out.push(this.seal(this.partial));
+      this.seal(this.partial, out);
       this.filled = 0;
     }
-    out.push(this.seal(this.partial.subarray(0, this.filled)));
+    this.seal(this.partial.subarray(0, this.filled), out);
     if (this.index !== this.layout.chunks) throw new SottoError('INTERNAL', 'at-rest chunks');
     return Buffer.concat(out);
   }
@@ -104,10 +104,11 @@ export class AtRestSealer {
     return this.index === this.layout.chunks - 1;
   }
 
-  private seal(plain: Uint8Array): Buffer {
+  /** Appends the sealed chunk's pieces to `out` (joined once per call: one copy of the bytes). */
+  private seal(plain: Uint8Array, out: Buffer[]): void {
     const cipher = createCipheriv('aes-256-gcm', this.key, chunkNonce(this.index, this.atLast()));
     this.index++;
-    return Buffer.concat([cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
+    out.push(cipher.update(plain), cipher.final(), cipher.getAuthTag());
   }
 }
 
@@ -173,7 +174,10 @@ function openChunk(key: Buffer, index: number, last: boolean, sealed: Buffer): B
   try {
     const decipher = createDecipheriv('aes-256-gcm', key, chunkNonce(index, last));
     decipher.setAuthTag(sealed.subarray(body));
-    return Buffer.concat([decipher.update(sealed.subarray(0, body)), decipher.final()]);
+    const plain = decipher.update(sealed.subarray(0, body));
+    // GCM is a stream mode: final() only checks the tag and adds no bytes.
+    if (decipher.final().length !== 0) throw new SottoError('INTERNAL', 'gcm output');
+    return plain;
   } catch {
     throw new SottoError('ATTACHMENT_TAMPERED', 'chunk tag');
   }
