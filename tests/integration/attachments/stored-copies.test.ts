@@ -63,7 +63,7 @@ describe('stored copies', () => {
         .prepare(
           'SELECT local_format AS format, local_digest AS digest FROM attachments WHERE id = ?',
         )
-        .get<{ format: number; digest: Uint8Array | null }>([id]);
+        .get<{ format: number; digest: Uint8Array<ArrayBuffer> | null }>([id]);
       expect(row).toEqual({ format: 1, digest: null });
       expect(statSync(mediaSourceOf(profile, id)!.path).size).toBe(atRestLayout(SIZE).length);
       const out = join(tempDir(), 'saved');
