@@ -173,6 +173,11 @@ describe('the attachment: scheme over a real profile', () => {
       expect(answer.headers['X-Sotto-Error']).toBe('ATTACHMENT_TAMPERED');
       expect(answer.body).toBeNull();
     }
+    const head = await mediaResponse(
+      { url: attachmentMediaUrl(first), method: 'HEAD', range: null },
+      lookupIn(profile),
+    );
+    expect([head.status, head.body]).toEqual([422, null]);
     // Integrity is per chunk: a range the flipped chunk is not in is served, exactly.
     const tail = await get(profile, first, 'bytes=-10');
     expect([tail.status, (await bytesOf(tail)).equals(plain.subarray(-10))]).toEqual([206, true]);

@@ -2,7 +2,10 @@ import { createCipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { sealToFiles } from '../../../electron/core/attachments/attachment-crypto.ts';
+import {
+  encryptToFile,
+  sealToFiles,
+} from '../../../electron/core/attachments/attachment-crypto.ts';
 import {
   AT_REST_CHUNK_BYTES,
   AT_REST_TAG_BYTES,
@@ -222,6 +225,21 @@ describe('the at-rest format', () => {
           expect(await rejectedCode(() => collect(read))).toBe('ATTACHMENT_TAMPERED');
         }
       }
+    });
+
+    it('a file in the other format (the AttachmentV2 blob under the same key) is refused', async () => {
+      const file = await stored(plain);
+      await encryptToFile([plain], plain.length, KEY, file.path);
+      for (const [start, end] of [
+        [0, 1],
+        [CHUNK, CHUNK + 1],
+      ] as const)
+        expect(await rejectedCode(() => collect(readAtRest(file, start, end)))).toBe(
+          'ATTACHMENT_TAMPERED',
+        );
+      // The same length, other bytes: the tags still refuse it.
+      writeFileSync(file.path, randomBytes(atRestLayout(plain.length).length));
+      expect(await rejectedCode(() => collect(readAtRest(file, 0, 1)))).toBe('ATTACHMENT_TAMPERED');
     });
 
     it('padding that is not zeros fails a whole-file read (the plaintext range still reads)', async () => {
