@@ -9,7 +9,10 @@ import {
   attachmentsOf,
   saveAttachment,
 } from '../../../electron/core/attachments/attachment-files.ts';
-import { updateAttachment } from '../../../electron/core/attachments/attachment-rows.ts';
+import {
+  type LocalFormat,
+  updateAttachment,
+} from '../../../electron/core/attachments/attachment-rows.ts';
 import { AT_REST_CHUNK_BYTES, atRestLayout } from '../../../electron/core/attachments/at-rest.ts';
 import { queueAttachmentMessage } from '../../../electron/core/attachments/compose.ts';
 import { mediaSourceOf } from '../../../electron/core/attachments/media-source.ts';
@@ -17,7 +20,7 @@ import { exportBackup, type Profile } from '../../../electron/core/index.ts';
 import { testBytes, testFile } from '../../support/attachment-relays.ts';
 import { BACKUP_PASSPHRASE, TEST_SCRYPT_LOG_N } from '../../support/backup.ts';
 import { befriend, enginePerson } from '../../support/engines.ts';
-import { rejectedCode } from '../../support/errors.ts';
+import { rejectedCode, thrownCode } from '../../support/errors.ts';
 import { tempDir } from '../../support/profiles.ts';
 
 // Stored copies on disk (docs/architecture.md#at-rest-format): written in the
@@ -70,6 +73,23 @@ describe('stored copies', () => {
       await saveAttachment(profile, id, out);
       expect(readFileSync(out).equals(testBytes(SIZE, 'stored'))).toBe(true);
     }
+  });
+
+  it('migration 0015: rows that existed get format 0 (the column default), and no other format can be recorded', async () => {
+    const { bob, receivedId } = await sentAndReceived();
+    const column = bob.db
+      .prepare(
+        "SELECT dflt_value AS d, \"notnull\" AS n FROM pragma_table_info('attachments') WHERE name = 'local_format'",
+      )
+      .get<{ d: string; n: number }>();
+    expect(column).toEqual({ d: '0', n: 1 });
+    const refused = thrownCode(() =>
+      bob.commit(undefined, (db) =>
+        updateAttachment(db, receivedId, { local_format: 2 as LocalFormat }),
+      ),
+    );
+    expect(refused).toMatch(/CONSTRAINT/);
+    expect(mediaSourceOf(bob, receivedId)).toMatchObject({ format: 1 });
   });
 
   it('an altered copy: save and backup export are ATTACHMENT_TAMPERED and write nothing', async () => {
