@@ -17,9 +17,9 @@ import { SottoError } from '../errors.ts';
 import { type BlobExpectation, IV_BYTES, MAC_BYTES, splitKey, verifyBlob } from './blob-check.ts';
 import { FileSink, readChunks } from './file-chunks.ts';
 
-// Signal's AttachmentV2 layout (docs/message-format.md#attachments), used both
-// on the wire (a fresh key per attachment) and at rest (a fresh local key per
-// stored file): IV ‖ AES-256-CBC(zero-padded plaintext) ‖ HMAC-SHA256(IV ‖ ciphertext),
+// Signal's AttachmentV2 layout (docs/message-format.md#attachments), used on
+// the wire (a fresh key per attachment) and by stored copies written before
+// the chunked at-rest format (at-rest.ts, migration 0015): IV ‖ AES-256-CBC(zero-padded plaintext) ‖ HMAC-SHA256(IV ‖ ciphertext),
 // and the digest is SHA-256 of that whole blob. Everything streams: memory
 // stays flat whatever the file size.
 
@@ -36,47 +36,67 @@ export function newAttachmentKey(): Buffer {
   return randomBytes(ATTACHMENT_KEY_BYTES);
 }
 
+/** An encryption fed plaintext in any chunking: what sealToFiles drives. */
+export interface StreamSealer {
+  /** The output the next plaintext bytes complete (possibly empty). */
+  update(chunk: Uint8Array): Buffer;
+  /** The rest of the output, once every plaintext byte was fed. */
+  finish(): Buffer;
+}
+
 /** AttachmentV2 encryption of exactly `size` plaintext bytes, fed in any chunking. */
-class Sealer {
+export class BlobSealer implements StreamSealer {
   private readonly cipher: Cipher;
   private readonly mac: Hmac;
   private readonly digest = createHash('sha256');
   private length = 0;
   private seen = 0;
+  private started = false;
+  private result: Sealed | undefined;
 
   constructor(
     private readonly size: number,
     key: Uint8Array,
-    private readonly iv: Uint8Array,
+    private readonly iv: Uint8Array = randomBytes(IV_BYTES),
   ) {
     const { aesKey, macKey } = splitKey(key);
     this.cipher = createCipheriv('aes-256-cbc', aesKey, iv);
     this.mac = createHmac('sha256', macKey);
   }
 
-  /** The blob's first bytes (the IV). */
-  start(): Buffer {
-    this.mac.update(this.iv);
-    return this.emit(Buffer.from(this.iv));
+  /** What the blob sealed (after finish). */
+  get sealed(): Sealed {
+    if (!this.result) throw new SottoError('INTERNAL', 'blob not finished');
+    return this.result;
   }
 
-  /** The ciphertext of the next plaintext chunk (empty until a whole block is in). */
+  /** The ciphertext of the next plaintext chunk, the IV first (empty until a whole block is in). */
   update(chunk: Uint8Array): Buffer {
     this.seen += chunk.length;
     if (this.seen > this.size) throw new SottoError('INVALID_INPUT', 'file grew while read');
-    return this.body(this.cipher.update(chunk));
+    // The IV goes first into the MAC and the digest, as on the wire.
+    const head = this.started ? undefined : this.start();
+    const body = this.body(this.cipher.update(chunk));
+    return head ? Buffer.concat([head, body]) : body;
   }
 
-  /** The rest of the blob (padding, last block, MAC tag) and what it sealed. */
-  finish(): { tail: Buffer[]; sealed: Sealed } {
+  /** The rest of the blob (IV if nothing came yet, padding, last block, MAC tag). */
+  finish(): Buffer {
     if (this.seen !== this.size) throw new SottoError('INVALID_INPUT', 'file shrank while read');
-    const tail: Buffer[] = [];
+    const tail: Buffer[] = this.started ? [] : [this.start()];
     // Zero padding to the size bucket hides the exact size from the relay.
     for (let left = paddedSize(this.size) - this.size; left > 0; left -= ZEROS.length)
       tail.push(this.body(this.cipher.update(ZEROS.subarray(0, Math.min(left, ZEROS.length)))));
     tail.push(this.body(this.cipher.final()));
     tail.push(this.emit(this.mac.digest()));
-    return { tail, sealed: { digest: this.digest.digest(), length: this.length } };
+    this.result = { digest: this.digest.digest(), length: this.length };
+    return Buffer.concat(tail);
+  }
+
+  private start(): Buffer {
+    this.started = true;
+    this.mac.update(this.iv);
+    return this.emit(Buffer.from(this.iv));
   }
 
   private body(bytes: Buffer): Buffer {
@@ -103,15 +123,14 @@ export async function* encryptChunks(
   done: (sealed: Sealed) => void,
   iv: Uint8Array = randomBytes(IV_BYTES),
 ): AsyncGenerator<Buffer> {
-  const sealer = new Sealer(size, key, iv);
-  yield sealer.start();
+  const sealer = new BlobSealer(size, key, iv);
   for await (const chunk of plain) {
     const out = sealer.update(chunk);
     if (out.length > 0) yield out;
   }
-  const { tail, sealed } = sealer.finish();
-  for (const out of tail) if (out.length > 0) yield out;
-  done(sealed);
+  const tail = sealer.finish();
+  if (tail.length > 0) yield tail;
+  done(sealer.sealed);
 }
 
 /**
@@ -129,30 +148,42 @@ export async function encryptToFile(
 }
 
 /**
- * encryptToFile under several keys at once from one read of `plain` (the
- * sender's transport copy and stored copy): each file fsynced before it resolves.
+ * encryptToFile under several keys at once from one read of `plain`: each
+ * file fsynced before it resolves.
  */
 export async function encryptToFiles(
   plain: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   size: number,
   targets: readonly { key: Uint8Array; path: string }[],
 ): Promise<Sealed[]> {
+  const sealers = targets.map((t) => new BlobSealer(size, t.key));
+  await sealToFiles(
+    plain,
+    targets.map((t, i) => ({ sealer: sealers[i]!, path: t.path })),
+  );
+  const sealed = sealers.map((s) => s.sealed);
+  if (sealed.some((s) => s.length !== ciphertextSize(size)))
+    throw new SottoError('INTERNAL', 'blob size');
+  return sealed;
+}
+
+/**
+ * Feeds one read of `plain` to several encryptions, each writing a new file
+ * (the sender's transport blob and its stored copy), every file fsynced
+ * before it resolves. The caller deletes the files of a failure.
+ */
+export async function sealToFiles(
+  plain: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  targets: readonly { sealer: StreamSealer; path: string }[],
+): Promise<void> {
   const sinks: FileSink[] = [];
   try {
     for (const target of targets) sinks.push(await FileSink.open(target.path, 'w'));
-    const sealers = targets.map((t) => new Sealer(size, t.key, randomBytes(IV_BYTES)));
     const write = (outs: readonly Buffer[]) =>
       Promise.all(outs.map((out, i) => sinks[i]!.write(out)));
-    await write(sealers.map((s) => s.start()));
-    for await (const chunk of plain) await write(sealers.map((s) => s.update(chunk)));
-    const finished = sealers.map((s) => s.finish());
-    for (let i = 0; i < finished.length; i++)
-      for (const out of finished[i]!.tail) await sinks[i]!.write(out);
+    for await (const chunk of plain) await write(targets.map((t) => t.sealer.update(chunk)));
+    await write(targets.map((t) => t.sealer.finish()));
     await Promise.all(sinks.splice(0).map((sink) => sink.close(true)));
-    const sealed = finished.map((f) => f.sealed);
-    if (sealed.some((s) => s.length !== ciphertextSize(size)))
-      throw new SottoError('INTERNAL', 'blob size');
-    return sealed;
   } finally {
     await Promise.all(sinks.map((sink) => sink.abandon()));
   }

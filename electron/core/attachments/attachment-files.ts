@@ -2,10 +2,10 @@ import { existsSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { SottoError } from '../errors.ts';
 import type { Profile } from '../profile/profile.ts';
-import { openBlob } from './attachment-crypto.ts';
 import { writeChunks } from './file-chunks.ts';
 import { attachmentById, type AttachmentState, selectAttachments } from './attachment-rows.ts';
-import { localPath, presentFiles, randomFileName, removeFiles } from './local-files.ts';
+import { presentFiles, randomFileName, removeFiles } from './local-files.ts';
+import { openStoredCopy, storedCopyOf } from './stored-copy.ts';
 
 // Reading stored attachments: the list a conversation shows (never keys or
 // paths) and writing one decrypted copy where the user asks.
@@ -74,17 +74,12 @@ export async function saveAttachment(
   options: { force?: boolean } = {},
 ): Promise<{ size: number }> {
   const row = attachmentById(profile.db, id);
-  if (!row?.localName || !row.localKey || !row.localDigest)
-    throw new SottoError('UNKNOWN_ATTACHMENT');
+  const copy = row && storedCopyOf(profile.paths.dir, row);
+  if (!row || !copy) throw new SottoError('UNKNOWN_ATTACHMENT');
   if (!options.force && existsSync(out)) throw new SottoError('INVALID_INPUT', 'file exists');
   const staged = join(dirname(out), `.${randomFileName('.sotto-save')}`);
   try {
-    const plain = openBlob(localPath(profile.paths.dir, row.localName), {
-      size: row.size,
-      digest: row.localDigest,
-      key: row.localKey,
-    });
-    await writeChunks(plain, staged, { flags: 'wx', sync: false });
+    await writeChunks(openStoredCopy(copy), staged, { flags: 'wx', sync: false });
     renameSync(staged, out);
   } catch (error) {
     rmSync(staged, { force: true });

@@ -11,6 +11,17 @@ export type MessageRef = { readonly messageId: number } | { readonly groupMessag
 /** Transfer state (docs/storage.md#attachments). */
 export type AttachmentState = 'uploading' | 'uploaded' | 'pending' | 'done' | 'failed';
 
+/** The at-rest format of a stored copy (migration 0015). */
+export type LocalFormat = 0 | 1;
+
+/** What a row records of its stored copy. */
+export interface StoredLocally {
+  readonly localName: string;
+  readonly localKey: Uint8Array;
+  readonly localDigest: Uint8Array | null;
+  readonly localFormat: LocalFormat;
+}
+
 /** One attachment row, as the jobs use it. */
 export interface AttachmentRow {
   readonly id: number;
@@ -36,7 +47,10 @@ export interface AttachmentRow {
   readonly tempName: string | null;
   readonly localName: string | null;
   readonly localKey: Buffer | null;
+  /** Null for a copy in the at-rest format 1, which has no whole-file digest. */
   readonly localDigest: Buffer | null;
+  /** 0: AttachmentV2 blob (older copies); 1: chunked AES-256-GCM (at-rest.ts). */
+  readonly localFormat: LocalFormat;
   readonly attempts: number;
 }
 
@@ -44,7 +58,8 @@ const COLUMNS = `id, message_id AS messageId, group_message_id AS groupMessageId
   error, blob_id AS blobId, transport_key AS transportKey, digest, size, content_type AS contentType,
   file_name AS fileName, width, height, preview, upload_token AS uploadToken, upload_length AS uploadLength,
   upload_expires_at AS uploadExpiresAt, transfer_offset AS transferOffset, temp_name AS tempName,
-  local_name AS localName, local_key AS localKey, local_digest AS localDigest, attempts`;
+  local_name AS localName, local_key AS localKey, local_digest AS localDigest, local_format AS localFormat,
+  attempts`;
 
 type RawRow = Omit<
   AttachmentRow,
@@ -102,7 +117,7 @@ export function insertAttachment(
     transportKey: Uint8Array;
     digest: Uint8Array;
     tempName?: string;
-    local?: { localName: string; localKey: Uint8Array; localDigest: Uint8Array };
+    local?: StoredLocally;
   },
   now: number,
 ): number {
@@ -111,8 +126,8 @@ export function insertAttachment(
     .prepare(
       `INSERT INTO attachments (message_id, group_message_id, position, outgoing, state, blob_id, transport_key,
          digest, size, content_type, file_name, width, height, preview, temp_name, local_name, local_key,
-         local_digest, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         local_digest, local_format, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .run([
       'messageId' in ref ? ref.messageId : null,
@@ -133,6 +148,7 @@ export function insertAttachment(
       row.local?.localName ?? null,
       blob(row.local?.localKey),
       blob(row.local?.localDigest),
+      row.local?.localFormat ?? 0,
       now,
     ]);
   return Number(lastInsertRowid);
@@ -198,6 +214,7 @@ export function updateAttachment(
     local_name: string | null;
     local_key: Uint8Array | null;
     local_digest: Uint8Array | null;
+    local_format: LocalFormat;
     attempts: number;
     next_attempt_at: number;
   }>,

@@ -1,14 +1,12 @@
-import { renameSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { rmSync, statSync } from 'node:fs';
 import { ciphertextSize } from '../../../shared/protocol/attachment.ts';
 import type { RelayId } from '../../../shared/relay/protocol.ts';
 import { hasCode, SottoError } from '../errors.ts';
-import { fsyncDirectory } from '../fs-atomic.ts';
 import { log } from '../log.ts';
 import type { Profile } from '../profile/profile.ts';
 import { backoffMs } from '../sync/backoff.ts';
 import type { BlobDownloads } from '../sync/blobs.ts';
-import { decryptChunks, encryptChunks, newAttachmentKey } from './attachment-crypto.ts';
+import { decryptChunks } from './attachment-crypto.ts';
 import { BlobCheck } from './blob-check.ts';
 import { readChunks, writeChunks } from './file-chunks.ts';
 import {
@@ -18,10 +16,10 @@ import {
   updateAttachment,
 } from './attachment-rows.ts';
 import {
-  attachmentDirs,
   ensureAttachmentDirs,
   randomFileName,
   removeFiles,
+  storeLocally,
   tempPath,
 } from './local-files.ts';
 
@@ -128,7 +126,8 @@ async function downloadOne(
     if (sizeOf(path) !== length) throw new SottoError('RELAY_UNAVAILABLE', 'download cut');
   }
   check.finish();
-  const stored = await reencrypt(dir, path, row);
+  // Decrypted straight into a fresh local encryption (no plaintext on disk).
+  const stored = await storeLocally(dir, decryptChunks(path, row.size, row.transportKey), row.size);
   try {
     profile.commit(undefined, (db) =>
       updateAttachment(db, row.id, {
@@ -138,6 +137,7 @@ async function downloadOne(
         local_name: stored.localName,
         local_key: stored.localKey,
         local_digest: stored.localDigest,
+        local_format: stored.localFormat,
       }),
     );
   } catch (error) {
@@ -145,34 +145,6 @@ async function downloadOne(
     throw error;
   }
   removeFiles(dir, { temp: [tempName] });
-}
-
-/** Decrypts the verified blob straight into a fresh local encryption (no plaintext on disk), renamed into place. */
-async function reencrypt(dir: string, blobPath: string, row: AttachmentRow) {
-  const dirs = attachmentDirs(dir);
-  const localKey = newAttachmentKey();
-  const localName = randomFileName();
-  const staged = join(dirs.tmp, randomFileName('.stage'));
-  let localDigest: Buffer | undefined;
-  try {
-    await writeChunks(
-      encryptChunks(
-        decryptChunks(blobPath, row.size, row.transportKey),
-        row.size,
-        localKey,
-        (sealed) => (localDigest = sealed.digest),
-      ),
-      staged,
-      { sync: true },
-    );
-  } catch (error) {
-    rmSync(staged, { force: true });
-    throw error;
-  }
-  if (!localDigest) throw new SottoError('INTERNAL', 'local digest');
-  renameSync(staged, join(dirs.files, localName));
-  fsyncDirectory(dirs.files);
-  return { localName, localKey, localDigest };
 }
 
 /** The relay on the sender's contact record (1:1) or member card (group). */

@@ -2,20 +2,18 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fsyncDirectory } from '../fs-atomic.ts';
-import { encryptToFiles, newAttachmentKey, type Sealed } from './attachment-crypto.ts';
+import { BlobSealer, newAttachmentKey, sealToFiles } from './attachment-crypto.ts';
+import type { StoredLocally } from './attachment-rows.ts';
+import { AtRestSealer } from './at-rest.ts';
 
 // Where a profile keeps attachments: <profile>/attachments/<random name>, each
-// file in the AttachmentV2 format under its own local key, which lives only
+// file in the chunked at-rest format (at-rest.ts) under its own local key, which lives only
 // in the database (deleting the row makes the file unreadable), and
 // attachments/tmp/ for ciphertext in transit (uploads, downloads, staging).
 // No plaintext is ever written under the profile.
 
 /** A stored copy: its file name under attachments/ and what opens it. */
-export interface LocalCopy {
-  readonly localName: string;
-  readonly localKey: Buffer;
-  readonly localDigest: Buffer;
-}
+export type LocalCopy = StoredLocally & { readonly localKey: Buffer };
 
 /** A random file name (the names say nothing about the content or the sender). */
 export function randomFileName(suffix = ''): string {
@@ -52,18 +50,21 @@ export async function storeLocally(
   const localKey = newAttachmentKey();
   const localName = randomFileName();
   const staged = join(dirs.tmp, randomFileName('.stage'));
-  const targets = [{ key: localKey, path: staged }, ...(transport ? [transport] : [])];
-  let sealed: Sealed[];
+  const blob = transport && new BlobSealer(size, transport.key);
+  const targets = [
+    { sealer: new AtRestSealer(size, localKey), path: staged },
+    ...(transport && blob ? [{ sealer: blob, path: transport.path }] : []),
+  ];
   try {
-    sealed = await encryptToFiles(plain, size, targets);
+    await sealToFiles(plain, targets);
   } catch (error) {
     for (const target of targets) rmSync(target.path, { force: true });
     throw error;
   }
   renameSync(staged, join(dirs.files, localName));
   fsyncDirectory(dirs.files);
-  const local = { localName, localKey, localDigest: sealed[0]!.digest };
-  return sealed[1] ? { ...local, transportDigest: sealed[1].digest } : local;
+  const local: LocalCopy = { localName, localKey, localDigest: null, localFormat: 1 };
+  return blob ? { ...local, transportDigest: blob.sealed.digest } : local;
 }
 
 /** The path of a stored copy. */

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { decryptChunks, openBlob } from '../attachments/attachment-crypto.ts';
 import { attachmentById, type AttachmentRow } from '../attachments/attachment-rows.ts';
-import { localPath } from '../attachments/local-files.ts';
+import { openStoredCopy, type StoredCopy, storedCopyOf } from '../attachments/stored-copy.ts';
 import type { Sql } from '../db/sqlite.ts';
 import { SottoError } from '../errors.ts';
 import type { Profile } from '../profile/profile.ts';
@@ -28,7 +27,8 @@ export interface AttachmentPlan {
 export function planAttachments(db: Sql): AttachmentPlan {
   const rows = db
     .prepare(
-      `SELECT id, size, local_name IS NOT NULL AND local_key IS NOT NULL AND local_digest IS NOT NULL AS stored
+      `SELECT id, size, local_name IS NOT NULL AND local_key IS NOT NULL
+         AND (local_digest IS NOT NULL OR local_format = 1) AS stored
        FROM attachments ORDER BY id`,
     )
     .all<{ id: number; size: number; stored: number }>();
@@ -53,8 +53,8 @@ export async function writeAttachments(
     profile.assertUsable();
     const row = attachmentById(profile.db, id);
     if (!row) throw new SottoError('INTERNAL', 'attachments changed during export');
-    const stored = storedCopy(profile, row);
-    // The header carries the plaintext's hash, so the copy is read once for it (verified by its MAC) and once to write.
+    const stored = storedCopyOf(profile.paths.dir, row);
+    // The header carries the plaintext's hash, so the copy is read once for it (checked) and once to write.
     const sha256 = stored ? await plaintextHash(stored) : null;
     await out.record('attachment', recordOf(profile.db, row, sha256));
     if (!stored) continue;
@@ -72,7 +72,8 @@ export async function writeAttachments(
       offset += filled;
       filled = 0;
     };
-    for await (const chunk of decryptChunks(stored.path, row.size, stored.key)) {
+    // Checked again as it is read: the file may have changed since it was hashed.
+    for await (const chunk of openStoredCopy(stored)) {
       for (let at = 0; at < chunk.length;) {
         const take = Math.min(chunk.length - at, ATTACHMENT_DATA_BYTES - filled);
         chunk.copy(piece, filled, at, at + take);
@@ -85,28 +86,11 @@ export async function writeAttachments(
   }
 }
 
-interface StoredCopy {
-  readonly path: string;
-  readonly size: number;
-  readonly key: Buffer;
-  readonly digest: Buffer;
-}
-
-function storedCopy(profile: Profile, row: AttachmentRow): StoredCopy | undefined {
-  if (!row.localName || !row.localKey || !row.localDigest) return undefined;
-  return {
-    path: localPath(profile.paths.dir, row.localName),
-    size: row.size,
-    key: row.localKey,
-    digest: row.localDigest,
-  };
-}
-
-/** SHA-256 of a stored copy's plaintext; ATTACHMENT_TAMPERED if the copy fails its MAC (no backup carries altered bytes). */
+/** SHA-256 of a stored copy's plaintext; ATTACHMENT_TAMPERED if the copy fails its check (no backup carries altered bytes). */
 async function plaintextHash(copy: StoredCopy): Promise<string> {
   const hash = createHash('sha256');
   try {
-    for await (const chunk of openBlob(copy.path, copy)) hash.update(chunk);
+    for await (const chunk of openStoredCopy(copy)) hash.update(chunk);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT')
       throw new SottoError('INTERNAL', 'attachments changed during export');

@@ -2,7 +2,9 @@ import { once } from 'node:events';
 import { renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { encryptToFile, newAttachmentKey } from '../attachments/attachment-crypto.ts';
+import { newAttachmentKey, sealToFiles } from '../attachments/attachment-crypto.ts';
+import { AtRestSealer } from '../attachments/at-rest.ts';
+import type { StoredLocally } from '../attachments/attachment-rows.ts';
 import { ensureAttachmentDirs, randomFileName, removeFiles } from '../attachments/local-files.ts';
 import type { Sql } from '../db/sqlite.ts';
 import { fsyncDirectory } from '../fs-atomic.ts';
@@ -20,7 +22,7 @@ import { repointRequeuedMessages } from './requeue-attachments.ts';
 // cancel deletes them here.
 
 const COLUMNS = `message_uuid, group_uuid, position, outgoing, state, error, blob_id, transport_key, digest,
-  size, content_type, file_name, width, height, preview, local_name, local_key, local_digest`;
+  size, content_type, file_name, width, height, preview, local_name, local_key, local_digest, local_format`;
 
 /** What a backup's state becomes in the profile: an upload that had not finished is not resumed. */
 const RESTORED_STATE = {
@@ -38,7 +40,6 @@ interface OpenFile {
   readonly staged: string;
   readonly localName: string;
   readonly localKey: Buffer;
-  digest?: Buffer;
 }
 
 /** Writes attachment records into a restore database and their files into the profile. */
@@ -55,7 +56,7 @@ export class AttachmentRestorer {
     db.exec(`CREATE TEMP TABLE IF NOT EXISTS restore_attachments (
       message_uuid TEXT, group_uuid TEXT, position INTEGER, outgoing INTEGER, state TEXT, error TEXT, blob_id TEXT,
       transport_key BLOB, digest BLOB, size INTEGER, content_type TEXT, file_name TEXT, width INTEGER,
-      height INTEGER, preview TEXT, local_name TEXT, local_key BLOB, local_digest BLOB)`);
+      height INTEGER, preview TEXT, local_name TEXT, local_key BLOB, local_digest BLOB, local_format INTEGER)`);
   }
 
   /** An attachment record: the previous file is finished; this one's bytes (if any) start. */
@@ -75,9 +76,7 @@ export class AttachmentRestorer {
       staged,
       localName: randomFileName(),
       localKey,
-      done: encryptToFile(plain, record.size, localKey, staged).then(
-        (s) => (file.digest = s.digest),
-      ),
+      done: sealToFiles(plain, [{ sealer: new AtRestSealer(record.size, localKey), path: staged }]),
     };
     // Awaited in finishFile; until then a failure surfaces through the race in data().
     file.done.catch(() => undefined);
@@ -112,9 +111,11 @@ export class AttachmentRestorer {
     const { changes } = this.db
       .prepare(
         `INSERT INTO attachments (message_id, group_message_id, position, outgoing, state, error, blob_id, transport_key,
-           digest, size, content_type, file_name, width, height, preview, local_name, local_key, local_digest, created_at)
+           digest, size, content_type, file_name, width, height, preview, local_name, local_key, local_digest, local_format,
+           created_at)
          SELECT m.id, g.id, r.position, r.outgoing, r.state, r.error, r.blob_id, r.transport_key, r.digest, r.size,
-           r.content_type, r.file_name, r.width, r.height, r.preview, r.local_name, r.local_key, r.local_digest, ?
+           r.content_type, r.file_name, r.width, r.height, r.preview, r.local_name, r.local_key, r.local_digest,
+           coalesce(r.local_format, 0), ?
          FROM temp.restore_attachments r
          LEFT JOIN messages m ON m.uuid = r.message_uuid
          LEFT JOIN group_messages g ON g.uuid = r.group_uuid
@@ -171,19 +172,17 @@ export class AttachmentRestorer {
     this.stage(file.record, {
       localName: file.localName,
       localKey: file.localKey,
-      localDigest: file.digest!,
+      localDigest: null,
+      localFormat: 1,
     });
   }
 
-  private stage(
-    r: AttachmentRecord,
-    local?: { localName: string; localKey: Buffer; localDigest: Buffer },
-  ): void {
+  private stage(r: AttachmentRecord, local?: StoredLocally): void {
     const bytes = (b64: string | null) => (b64 === null ? null : Buffer.from(b64, 'base64'));
-    const blob = (b: Buffer | null | undefined) => (b ? new Uint8Array(b) : null);
+    const blob = (b: Uint8Array | null | undefined) => (b ? new Uint8Array(b) : null);
     this.db
       .prepare(
-        `INSERT INTO temp.restore_attachments (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO temp.restore_attachments (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run([
         r.message,
@@ -204,6 +203,7 @@ export class AttachmentRestorer {
         local?.localName ?? null,
         blob(local?.localKey),
         blob(local?.localDigest),
+        local?.localFormat ?? null,
       ]);
   }
 }

@@ -4,11 +4,7 @@
 // docs/architecture.md#attachments-in-the-app.
 import { Readable } from 'node:stream';
 import { attachmentIdOfUrl, MEDIA_TYPES } from '../../../shared/ipc/attachment-url.ts';
-import {
-  decryptRange,
-  type MediaSource,
-  verifyMediaSource,
-} from '../../core/attachments/media-source.ts';
+import { decryptRange, type MediaSource } from '../../core/attachments/media-source.ts';
 import { SottoError } from '../../core/errors.ts';
 import { log } from '../../core/log.ts';
 import { parseByteRange } from './byte-range.ts';
@@ -40,8 +36,8 @@ const refusal = (
  * Answers one request of the scheme: GET or HEAD of `attachment://media/<id>`.
  * 404 for any other URL, an unknown id, one not downloaded yet, or a type
  * outside MEDIA_TYPES; 416 for a bad `Range`; 422 (X-Sotto-Error:
- * ATTACHMENT_TAMPERED) when the stored copy fails its check, which runs before
- * a single byte is served.
+ * ATTACHMENT_TAMPERED) when the stored copy fails its check where the range
+ * starts (a format 0 copy: anywhere), which runs before a single byte is served.
  */
 export async function mediaResponse(
   request: { readonly url: string; readonly method: string; readonly range: string | null },
@@ -54,8 +50,12 @@ export async function mediaResponse(
   if (!source || !MEDIA_TYPES.has(source.contentType)) return refusal(404);
   const range = parseByteRange(request.range, source.size);
   if (range === 'unsatisfiable') return refusal(416, { 'Content-Range': `bytes */${source.size}` });
+  const start = range?.start ?? 0;
+  const end = range?.end ?? source.size - 1;
+  const chunks = decryptRange(source, start, end);
+  let body: AsyncGenerator<Buffer>;
   try {
-    await verifyMediaSource(source);
+    body = await primed(chunks);
   } catch (error) {
     if (error instanceof SottoError && error.code === 'ATTACHMENT_TAMPERED') {
       log.error('attachments.media_tampered', error);
@@ -64,8 +64,7 @@ export async function mediaResponse(
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return refusal(404);
     throw error;
   }
-  const start = range?.start ?? 0;
-  const end = range?.end ?? source.size - 1;
+  if (request.method === 'HEAD') await chunks.return(undefined); // closes the file
   const headers: Record<string, string> = {
     ...BASE_HEADERS,
     'Content-Type': source.contentType,
@@ -73,8 +72,21 @@ export async function mediaResponse(
     'Accept-Ranges': 'bytes',
     ...(range ? { 'Content-Range': `bytes ${start}-${end}/${source.size}` } : {}),
   };
-  const body = request.method === 'HEAD' ? null : decryptRange(source, start, end);
-  return { status: range ? 206 : 200, headers, body };
+  return { status: range ? 206 : 200, headers, body: request.method === 'HEAD' ? null : body };
+}
+
+/**
+ * Decrypts (and checks) the first piece before the answer goes out, so a
+ * copy altered where the range starts is a 422 with nothing served; a chunk
+ * further on that fails its check ends the body with an error instead (no
+ * byte of it is ever yielded), which the player sees as a network error.
+ */
+async function primed(chunks: AsyncGenerator<Buffer>): Promise<AsyncGenerator<Buffer>> {
+  const first = await chunks.next();
+  return (async function* () {
+    if (!first.done) yield first.value;
+    yield* chunks;
+  })();
 }
 
 /**

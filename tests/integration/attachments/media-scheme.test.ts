@@ -5,6 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { attachmentsOf } from '../../../electron/core/attachments/attachment-files.ts';
 import { updateAttachment } from '../../../electron/core/attachments/attachment-rows.ts';
 import { queueAttachmentMessage } from '../../../electron/core/attachments/compose.ts';
+import {
+  encryptToFile,
+  newAttachmentKey,
+} from '../../../electron/core/attachments/attachment-crypto.ts';
 import { mediaSourceOf } from '../../../electron/core/attachments/media-source.ts';
 import type { Profile } from '../../../electron/core/index.ts';
 import {
@@ -13,6 +17,7 @@ import {
 } from '../../../electron/main/attachment-scheme/media-response.ts';
 import { attachmentMediaUrl } from '../../../shared/ipc/attachment-url.ts';
 import { befriend, enginePerson } from '../../support/engines.ts';
+import { rejectedCode } from '../../support/errors.ts';
 import { tempDir } from '../../support/profiles.ts';
 
 // The attachment: scheme's handler (the module main's protocol.handle and the
@@ -144,24 +149,72 @@ describe('the attachment: scheme over a real profile', () => {
     expect((await get(profile, pending)).status).toBe(404);
   });
 
-  it('a stored copy altered on disk is ATTACHMENT_TAMPERED, never garbage bytes', async () => {
-    const plain = randomBytes(70_000);
+  it('a stored copy altered on disk is ATTACHMENT_TAMPERED where it is read, never garbage bytes', async () => {
+    const plain = randomBytes(70_000); // two 64 KiB chunks at rest
     const { profile, ids } = await stored({ 'x.png': plain, 'y.png': plain });
     const [first, second] = ids as [number, number];
-    expect((await bytesOf(await get(profile, first))).equals(plain)).toBe(true); // verified once
-    for (const id of [first, second]) {
+    expect((await bytesOf(await get(profile, first))).equals(plain)).toBe(true);
+    const flip = (id: number, at: number) => {
       const { path } = mediaSourceOf(profile, id)!;
       const bytes = readFileSync(path);
-      bytes[40_000]! ^= 1; // one flipped bit of ciphertext
+      bytes[at]! ^= 1; // one flipped bit of ciphertext
       writeFileSync(path, bytes);
+    };
+    flip(first, 40_000); // in the first chunk
+    flip(second, 66_000); // in the second
+    for (const [id, range] of [
+      [first, null],
+      [first, 'bytes=0-15'],
+      [second, 'bytes=-10'],
+      [second, 'bytes=65536-65540'],
+    ] as const) {
+      const answer = await get(profile, id, range);
+      expect(answer.status, `${id} ${range}`).toBe(422);
+      expect(answer.headers['X-Sotto-Error']).toBe('ATTACHMENT_TAMPERED');
+      expect(answer.body).toBeNull();
     }
-    for (const id of [first, second]) {
-      for (const range of [null, 'bytes=0-15', 'bytes=-10']) {
-        const answer = await get(profile, id, range);
-        expect(answer.status).toBe(422);
-        expect(answer.headers['X-Sotto-Error']).toBe('ATTACHMENT_TAMPERED');
-        expect(answer.body).toBeNull();
-      }
+    const head = await mediaResponse(
+      { url: attachmentMediaUrl(first), method: 'HEAD', range: null },
+      lookupIn(profile),
+    );
+    expect([head.status, head.body]).toEqual([422, null]);
+    // Integrity is per chunk: a range the flipped chunk is not in is served, exactly.
+    const tail = await get(profile, first, 'bytes=-10');
+    expect([tail.status, (await bytesOf(tail)).equals(plain.subarray(-10))]).toEqual([206, true]);
+    // A whole-file read of the second starts (its first chunk is fine), then ends in
+    // an error before a byte of the altered chunk: what came is exactly the first chunk.
+    const whole = await get(profile, second);
+    expect(whole.status).toBe(200);
+    const came: Buffer[] = [];
+    const code = await rejectedCode(async () => {
+      for await (const chunk of whole.body ?? []) came.push(chunk);
+    });
+    expect(code).toBe('ATTACHMENT_TAMPERED');
+    expect(Buffer.concat(came).equals(plain.subarray(0, 65_536))).toBe(true);
+  });
+
+  it('a copy stored before migration 0015 (format 0, AttachmentV2) is still served, and checked whole', async () => {
+    const { profile, ids } = await stored({ 'clip.webm': BODY, 'old.png': BODY });
+    const [id, tampered] = ids as [number, number];
+    for (const which of [id, tampered]) {
+      const key = newAttachmentKey();
+      const { path } = mediaSourceOf(profile, which)!;
+      const { digest } = await encryptToFile([BODY], BODY.length, key, path);
+      profile.commit(undefined, (db) =>
+        updateAttachment(db, which, { local_key: key, local_digest: digest, local_format: 0 }),
+      );
+    }
+    expect(mediaSourceOf(profile, id)).toMatchObject({ format: 0 });
+    expect((await bytesOf(await get(profile, id))).equals(BODY)).toBe(true);
+    const part = await get(profile, id, 'bytes=100000-100031');
+    expect((await bytesOf(part)).equals(BODY.subarray(100_000, 100_032))).toBe(true);
+    const { path } = mediaSourceOf(profile, tampered)!;
+    const bytes = readFileSync(path);
+    bytes[150_000]! ^= 1;
+    writeFileSync(path, bytes);
+    // Format 0 has one MAC for the whole file: any range is refused.
+    for (const range of [null, 'bytes=0-15', 'bytes=-10']) {
+      expect((await get(profile, tampered, range)).status, String(range)).toBe(422);
     }
   });
 });

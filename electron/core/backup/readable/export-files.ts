@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { openBlob } from '../../attachments/attachment-crypto.ts';
+import { openStoredCopy, storedCopyOf } from '../../attachments/stored-copy.ts';
 import { attachmentsOf, saveAttachment } from '../../attachments/attachment-files.ts';
 import { attachmentById } from '../../attachments/attachment-rows.ts';
-import { localPath } from '../../attachments/local-files.ts';
 import { fsyncDirectory } from '../../fs-atomic.ts';
 import type { Profile } from '../../profile/profile.ts';
 import { ExportFileNames, filesFolderName } from './export-file-names.ts';
@@ -85,15 +84,10 @@ export class ExportFiles {
   async writeArchive(write: (bytes: Buffer) => Promise<void>, now: number): Promise<void> {
     for (const file of this.collected) {
       const row = attachmentById(this.profile.db, file.id);
-      if (!row?.localName || !row.localKey || !row.localDigest) continue;
+      const copy = row && storedCopyOf(this.profile.paths.dir, row);
+      if (!copy) continue;
       await write(tarFileHeader(file.path, file.size, now));
-      const blob = localPath(this.profile.paths.dir, row.localName);
-      for await (const chunk of openBlob(blob, {
-        size: row.size,
-        digest: row.localDigest,
-        key: row.localKey,
-      }))
-        await write(chunk);
+      for await (const chunk of openStoredCopy(copy)) await write(chunk);
       await write(tarPadding(file.size));
     }
   }
