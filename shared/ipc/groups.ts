@@ -83,11 +83,20 @@ export const groupMethods = {
   },
   'groups:leave': { input: inGroup, output: groupSummarySchema },
   'groups:rename': { input: z.object({ groupId, title }).strict(), output: groupSummarySchema },
-  /** Newest first; `before` pages back in time (keyset, as `messages:page`). */
+  /**
+   * Newest first; `before` pages back in time (keyset, as `messages:page`).
+   * With `after`: the messages newer than it, oldest first (paging forward in a capped window).
+   */
   'groups:messages': {
     input: z
-      .object({ groupId, limit: z.number().int().min(1).max(500), before: cursor.optional() })
-      .strict(),
+      .object({
+        groupId,
+        limit: z.number().int().min(1).max(500),
+        before: cursor.optional(),
+        after: cursor.optional(),
+      })
+      .strict()
+      .refine((input) => !(input.before && input.after), 'before or after, not both'),
     output: z.array(groupMessageSchema),
   },
   /** The group is open and visible: everything stored in it so far is read. */

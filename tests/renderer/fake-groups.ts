@@ -133,9 +133,16 @@ export class FakeGroups {
       },
       'groups:messages': (input) => {
         find(input.groupId);
-        const before = input.before;
-        return this.messages
-          .filter((m) => m.groupId === input.groupId)
+        const { before, after } = input;
+        const inGroup = this.messages.filter((m) => m.groupId === input.groupId);
+        if (after)
+          return inGroup
+            .filter(
+              (m) => m.sentAt > after.sentAt || (m.sentAt === after.sentAt && m.id > after.id),
+            )
+            .sort((a, b) => a.sentAt - b.sentAt || a.id - b.id)
+            .slice(0, input.limit);
+        return inGroup
           .filter(
             (m) =>
               !before ||

@@ -5,6 +5,7 @@ import {
   acceptMemberChange,
   addMember,
   createGroup,
+  groupMessagesAfter,
   groupMessagesPage,
   leaveGroup,
   loadGroup,
@@ -80,9 +81,10 @@ export function groupHandlers(host: GroupServiceHost): GroupHandlers {
     'groups:rename': (input) => changed(renameGroup(host.open(), input.groupId, input.title)),
     'groups:messages': (input) => {
       const { profile, group } = stored(input.groupId);
-      return groupMessagesPage(profile.db, group.ref, input.limit, input.before).map((m) =>
-        toMessage(m, input.groupId),
-      );
+      const page = input.after
+        ? groupMessagesAfter(profile.db, group.ref, input.limit, input.after)
+        : groupMessagesPage(profile.db, group.ref, input.limit, input.before);
+      return page.map((m) => toMessage(m, input.groupId));
     },
     'groups:mark-read': (input) => {
       const { profile, group } = stored(input.groupId);
