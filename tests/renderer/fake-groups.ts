@@ -1,3 +1,4 @@
+import { muteEnd } from '../../shared/mute.ts';
 import type { ErrorCode } from '../../shared/errors.ts';
 import type { Contact, MethodInput, MethodName, MethodOutput } from '../../shared/ipc/contract.ts';
 import type { GroupMessage, GroupSummary } from '../../shared/ipc/groups.ts';
@@ -35,6 +36,7 @@ export class FakeGroups {
       lastMessageAt: null,
       lastMessagePreview: null,
       unreadCount: 0,
+      mutedUntil: null,
       ...partial,
     };
     this.groups.push(group);
@@ -152,6 +154,11 @@ export class FakeGroups {
           .sort((a, b) => b.sentAt - a.sentAt || b.id - a.id)
           .slice(0, input.limit);
       },
+      'groups:mute': (input) =>
+        this.update(find(input.groupId).groupId, {
+          mutedUntil: muteEnd(input.durationMs, Date.now()),
+        }),
+      'groups:unmute': (input) => this.update(find(input.groupId).groupId, { mutedUntil: null }),
       'groups:mark-read': (input) => {
         find(input.groupId);
         this.markedRead.push(input.groupId);

@@ -19,6 +19,8 @@ import {
   type GroupHistoryMessage,
 } from '../groups/index.ts';
 import { searchGroupMessages } from '../groups/group-search.ts';
+import { clearMute, setMute } from '../history/mute.ts';
+import type { MuteDuration } from '../../../shared/mute.ts';
 import { memberSafetyNumber, verifyMember } from '../groups/member-trust.ts';
 import type { Profile } from '../profile/profile.ts';
 import type { ParsedInput } from './types.ts';
@@ -54,6 +56,16 @@ export function groupHandlers(host: GroupServiceHost): GroupHandlers {
     const { profile, group } = stored(groupId);
     return toGroupSummary(profile, group);
   };
+  // A mute changes the list row and the badge, nothing a member sees.
+  const muted = (groupId: string, duration: MuteDuration | undefined): GroupSummary => {
+    const { profile, group } = stored(groupId);
+    const target = { kind: 'group', ref: group.ref } as const;
+    profile.commit(undefined, (db) =>
+      duration === undefined ? clearMute(db, target) : setMute(db, target, duration, Date.now()),
+    );
+    host.unreadChanged();
+    return summary(groupId);
+  };
   const changed = async (work: Promise<{ groupId: string }>) => {
     const { groupId } = await work;
     host.sendNow();
@@ -86,6 +98,8 @@ export function groupHandlers(host: GroupServiceHost): GroupHandlers {
         : groupMessagesPage(profile.db, group.ref, input.limit, input.before);
       return page.map((m) => toMessage(m, input.groupId));
     },
+    'groups:mute': (input) => muted(input.groupId, input.durationMs),
+    'groups:unmute': (input) => muted(input.groupId, undefined),
     'groups:mark-read': (input) => {
       const { profile, group } = stored(input.groupId);
       profile.commit(undefined, (db) => markGroupRead(db, group.ref));
