@@ -27,21 +27,23 @@ function resolve(profile: Profile, name: string): Resolved {
 
 /** `mute TARGET [--for DURATION]`: until the end of `duration` (null: until unmuted). */
 export function mute(g: GlobalOptions, name: string, duration: MuteDuration): Promise<void> {
-  return withProfile(g, async (profile) => {
+  return withProfile(g, (profile) => {
     const { kind, target } = resolve(profile, name);
     const until = profile.commit(undefined, (db) => setMute(db, target, duration, Date.now()));
     const always = until === MUTE_FOREVER;
     print(g, { kind, mutedUntil: always ? null : until, always }, () =>
       always ? 'Muted until you unmute.' : `Muted until ${new Date(until).toLocaleString()}.`,
     );
+    return Promise.resolve();
   });
 }
 
 /** `unmute TARGET`. */
 export function unmute(g: GlobalOptions, name: string): Promise<void> {
-  return withProfile(g, async (profile) => {
+  return withProfile(g, (profile) => {
     const { kind, target } = resolve(profile, name);
     profile.commit(undefined, (db) => clearMute(db, target));
     print(g, { kind, mutedUntil: null, always: false }, () => 'Unmuted.');
+    return Promise.resolve();
   });
 }

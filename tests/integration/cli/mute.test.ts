@@ -44,7 +44,9 @@ async function stored(): Promise<{ bob: number | null; hikers: number | null }> 
 describe('sotto mute', () => {
   it('mutes a contact for a while and a group until unmuted, and unmutes both', async () => {
     const before = Date.now();
-    const contact = JSON.parse(await cli(alice, ['--json', 'mute', 'Bob', '--for', '8h']));
+    const contact = JSON.parse(await cli(alice, ['--json', 'mute', 'Bob', '--for', '8h'])) as {
+      mutedUntil: number;
+    };
     expect(contact).toMatchObject({ kind: 'contact', always: false });
     expect(contact.mutedUntil).toBeGreaterThanOrEqual(before + 8 * 3_600_000);
     expect(contact.mutedUntil).toBeLessThanOrEqual(Date.now() + 8 * 3_600_000);
