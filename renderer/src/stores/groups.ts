@@ -183,6 +183,15 @@ export const useGroupsStore = defineStore('groups', () => {
     loading.value = false;
   }
 
+  /** Mutes a group for `durationMs` (null: until unmuted); the core keeps it. */
+  async function mute(groupId: string, durationMs: number | null): Promise<GroupSummary> {
+    return upsert(await call('groups:mute', { groupId, durationMs }));
+  }
+
+  async function unmute(groupId: string): Promise<GroupSummary> {
+    return upsert(await call('groups:unmute', { groupId }));
+  }
+
   /** Creates a group of `members` (conversation ids); we are its admin. */
   async function create(title: string, members: number[]): Promise<GroupSummary> {
     return upsert(await call('groups:create', { title, members }));
@@ -251,6 +260,8 @@ export const useGroupsStore = defineStore('groups', () => {
     loadNewer,
     receive,
     markRead,
+    mute,
+    unmute,
     close,
     create,
     addMember,
