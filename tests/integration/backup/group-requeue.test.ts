@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Profile } from '../../../electron/core/index.ts';
 import { queueGroupText } from '../../../electron/core/groups/group-queue.ts';
 import { findGroup } from '../../../electron/core/groups/index.ts';
-import { BACKUP_PASSPHRASE, backupCli, TEST_SCRYPT_LOG_N } from '../../support/backup.ts';
+import { backupCli, TEST_SCRYPT_LOG_N } from '../../support/backup.ts';
 import { CLI_PASSPHRASE, cli, cliPair } from '../../support/cli.ts';
 import { type RelayProcess, startRelayProcess } from '../../support/relay-process.ts';
 
