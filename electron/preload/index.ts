@@ -28,6 +28,7 @@ const METHODS: Readonly<Record<MethodName, true>> = {
   'groups:search': true,
   'groups:mark-read': true,
   'groups:mute': true,
+  'groups:retry': true,
   'groups:unmute': true,
   'groups:member-safety-number': true,
   'groups:verify-member': true,

@@ -108,6 +108,8 @@ export const groupMethods = {
     output: groupSummarySchema,
   },
   'groups:unmute': { input: inGroup, output: groupSummarySchema },
+  /** Queues a failed outgoing group message again (same id); it shows as queued. */
+  'groups:retry': { input: z.object({ messageId: id }).strict(), output: groupMessageSchema },
   /** The group is open and visible: everything stored in it so far is read. */
   'groups:mark-read': { input: inGroup, output: z.object({}).strict() },
   'groups:send': {

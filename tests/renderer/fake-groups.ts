@@ -154,6 +154,15 @@ export class FakeGroups {
           .sort((a, b) => b.sentAt - a.sentAt || b.id - a.id)
           .slice(0, input.limit);
       },
+      'groups:retry': (input) => {
+        const index = this.messages.findIndex(
+          (m) => m.id === input.messageId && m.outgoing && m.status === 'failed',
+        );
+        if (index < 0) fail('INVALID_INPUT');
+        const queued: GroupMessage = { ...this.messages[index]!, status: 'queued' };
+        this.messages[index] = queued;
+        return queued;
+      },
       'groups:mute': (input) =>
         this.update(find(input.groupId).groupId, {
           mutedUntil: muteEnd(input.durationMs, Date.now()),

@@ -20,6 +20,8 @@ import {
 } from '../groups/index.ts';
 import { searchGroupMessages } from '../groups/group-search.ts';
 import { clearMute, setMute } from '../history/mute.ts';
+import { retryGroupMessage } from '../groups/group-resend.ts';
+import { groupMessageById } from '../groups/group-history.ts';
 import type { MuteDuration } from '../../../shared/mute.ts';
 import { memberSafetyNumber, verifyMember } from '../groups/member-trust.ts';
 import type { Profile } from '../profile/profile.ts';
@@ -97,6 +99,14 @@ export function groupHandlers(host: GroupServiceHost): GroupHandlers {
         ? groupMessagesAfter(profile.db, group.ref, input.limit, input.after)
         : groupMessagesPage(profile.db, group.ref, input.limit, input.before);
       return page.map((m) => toMessage(m, input.groupId));
+    },
+    'groups:retry': (input) => {
+      const profile = host.open();
+      retryGroupMessage(profile, input.messageId);
+      host.sendNow();
+      const message = groupMessageById(profile.db, input.messageId);
+      if (!message) throw new SottoError('INTERNAL', 'retried message not found');
+      return toMessage(message, message.groupId);
     },
     'groups:mute': (input) => muted(input.groupId, input.durationMs),
     'groups:unmute': (input) => muted(input.groupId, undefined),

@@ -224,6 +224,12 @@ export const useGroupsStore = defineStore('groups', () => {
     return message;
   }
 
+  /** Queues a failed message of the open group again; it shows as queued at once. */
+  async function retry(messageId: number): Promise<void> {
+    const message = await call('groups:retry', { messageId });
+    messages.value = messages.value.map((m) => (m.id === message.id ? message : m));
+  }
+
   /** A member's safety number from the key the group carries (members who are not contacts too). */
   function memberSafetyNumber(groupId: string, accountId: string) {
     return call('groups:member-safety-number', { groupId, accountId });
@@ -269,6 +275,7 @@ export const useGroupsStore = defineStore('groups', () => {
     rename,
     leave,
     send,
+    retry,
     memberSafetyNumber,
     verifyMember,
     reset,

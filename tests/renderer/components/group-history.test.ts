@@ -92,6 +92,32 @@ describe('the capped group history', () => {
   });
 });
 
+describe('a failed group message', () => {
+  it('offers Retry, which queues it again through groups:retry', async () => {
+    const group = fake.groups.seed({ title: 'Hikers' }, [1]);
+    fake.groups.messages.push({
+      id: 77,
+      uuid: 'failed-1',
+      groupId: group.groupId,
+      outgoing: true,
+      senderAccount: fakeAccountId('ACCOUNT'),
+      senderName: 'Me',
+      sentAt: 5_000,
+      receivedAt: 5_000,
+      body: 'did not go',
+      status: 'failed',
+    });
+    const view = await openGroup(group);
+    const row = () => view.get('[data-message-id="77"]');
+    await waitFor(() => view.find('[data-message-id="77"]').exists(), 'the message');
+    expect(row().attributes('data-status')).toBe('failed');
+    await row().get('[data-testid="message-retry"]').trigger('click');
+    await waitFor(() => row().attributes('data-status') === 'queued', 'queued again');
+    expect(row().find('[data-testid="message-retry"]').exists()).toBe(false);
+    expect(fake.groups.messages.find((m) => m.id === 77)?.status).toBe('queued');
+  });
+});
+
 describe('a member who is not a contact', () => {
   it('has a safety number screen from the members panel; verifying it shows the badge', async () => {
     const group = fake.groups.seed({ title: 'Hikers' }, [1]);
