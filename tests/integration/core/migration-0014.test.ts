@@ -23,7 +23,9 @@ function profileAt12(): Sql {
     `INSERT INTO contacts (account_id, display_name, created_at)
      VALUES ('0b0b0b0b-0b0b-4b0b-8b0b-0b0b0b0b0b0b', 'Bob', 1)`,
   ).run();
-  db.prepare('INSERT INTO conversations (contact_id, unread_count, created_at) VALUES (1, 3, 1)').run();
+  db.prepare(
+    'INSERT INTO conversations (contact_id, unread_count, created_at) VALUES (1, 3, 1)',
+  ).run();
   db.prepare(
     `INSERT INTO groups (group_id, title, revision, head_hash, state, created_at, updated_at)
      VALUES (?, 't', 0, ?, 'member', 1, 1)`,
