@@ -3,6 +3,7 @@
 // OS notification centre keeps its history), so it says only what the user
 // chose in `notificationContent` (default: the sender's name), and a locked
 // app says only that something arrived (docs/threat-model.md#notifications).
+// A muted conversation or group (the core marks its events `muted`) raises none.
 import type { EventPayload, Message, Settings } from '../../shared/ipc/contract.ts';
 
 export interface NotificationContent {
@@ -48,10 +49,10 @@ export const LOCKED_NOTIFICATION: NotificationContent = { title: 'Sotto', body: 
 
 /** The notification for a stored message (`message:new`, sent only while unlocked), if any. */
 export function notificationForMessage(
-  message: Message,
+  message: Message & { readonly muted?: boolean },
   context: NotifyContext,
 ): NotificationContent | undefined {
-  if (message.outgoing || !context.enabled || context.focused) return undefined;
+  if (message.outgoing || message.muted || !context.enabled || context.focused) return undefined;
   if (!context.unlocked) return LOCKED_NOTIFICATION;
   const conversationId = message.conversationId;
   switch (context.content) {
@@ -86,7 +87,7 @@ export function notificationForGroupMessage(
   message: EventPayload<'group:message'>,
   context: NotifyContext,
 ): NotificationContent | undefined {
-  if (message.outgoing || !context.enabled || context.focused) return undefined;
+  if (message.outgoing || message.muted || !context.enabled || context.focused) return undefined;
   if (!context.unlocked) return LOCKED_NOTIFICATION;
   const groupId = message.groupId;
   if (context.content === 'nothing') return { ...LOCKED_NOTIFICATION, groupId };

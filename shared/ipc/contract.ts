@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { type ErrorCode, isErrorCode } from '../errors.ts';
 import { accountIdSchema } from '../protocol/account-id.ts';
+import { muteDurationSchema } from '../mute.ts';
 import { attachmentMethods } from './attachments.ts';
 import { groupMessageSchema, groupMethods } from './groups.ts';
 
@@ -39,6 +40,8 @@ export const conversationSchema = z.object({
   identityChanged: z.boolean(),
   hasDraft: z.boolean(),
   failedCount: z.number().int().nonnegative(),
+  /** When the conversation's mute ends (MUTE_FOREVER: until unmuted), or null if it is not muted. */
+  mutedUntil: z.number().int().positive().nullable(),
 });
 export type Conversation = z.infer<typeof conversationSchema>;
 
@@ -187,6 +190,12 @@ export const methods = {
   'conversations:list': { input: none, output: z.array(conversationSchema) },
   'conversations:get': { input: inConversation, output: conversationDetailSchema },
   'conversations:mark-read': { input: inConversation, output: none },
+  /** Mutes for `durationMs` (null: until unmuted): no notifications, not in the badge. */
+  'conversations:mute': {
+    input: z.object({ conversationId: id, durationMs: muteDurationSchema }).strict(),
+    output: conversationSchema,
+  },
+  'conversations:unmute': { input: inConversation, output: conversationSchema },
   'conversations:set-draft': {
     input: z.object({ conversationId: id, draft: text(MAX_SEND_INPUT_CHARS).nullable() }).strict(),
     output: none,
@@ -316,10 +325,17 @@ export function isMethodName(name: unknown): name is MethodName {
 /** Push events from the core to the renderer. */
 export const events = {
   /** A message was stored (received, or sent from another window). */
-  'message:new': messageSchema,
+  'message:new': messageSchema.extend({
+    /** Its conversation was muted when it arrived: no notification. */
+    muted: z.boolean().optional(),
+  }),
   'message:status': z.object({ messageId: id, conversationId: id, status: messageStatusSchema }),
   /** A group message was received (with its group's title, for a notification). */
-  'group:message': groupMessageSchema.extend({ groupTitle: z.string() }),
+  'group:message': groupMessageSchema.extend({
+    groupTitle: z.string(),
+    /** The group was muted when it arrived: no notification. */
+    muted: z.boolean().optional(),
+  }),
   /** The conversation list changed (order, unread counts, identity flags). */
   'conversations:changed': none,
   'sync:status': syncStatusSchema,

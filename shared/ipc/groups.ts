@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { accountIdSchema } from '../protocol/account-id.ts';
+import { muteDurationSchema } from '../mute.ts';
 
 // The IPC methods of group conversations (docs/ipc.md#groups), spread into
 // the contract's method table. Groups are named by their base64 group id;
@@ -39,6 +40,8 @@ export const groupSummarySchema = z.object({
   lastMessagePreview: z.string().nullable(),
   /** Incoming messages that arrived after the group was last read (the core keeps the marker). */
   unreadCount: z.number().int().nonnegative(),
+  /** When the group's mute ends (MUTE_FOREVER: until unmuted), or null if it is not muted. */
+  mutedUntil: z.number().int().positive().nullable(),
 });
 export type GroupSummary = z.infer<typeof groupSummarySchema>;
 
@@ -83,13 +86,30 @@ export const groupMethods = {
   },
   'groups:leave': { input: inGroup, output: groupSummarySchema },
   'groups:rename': { input: z.object({ groupId, title }).strict(), output: groupSummarySchema },
-  /** Newest first; `before` pages back in time (keyset, as `messages:page`). */
+  /**
+   * Newest first; `before` pages back in time (keyset, as `messages:page`).
+   * With `after`: the messages newer than it, oldest first (paging forward in a capped window).
+   */
   'groups:messages': {
     input: z
-      .object({ groupId, limit: z.number().int().min(1).max(500), before: cursor.optional() })
-      .strict(),
+      .object({
+        groupId,
+        limit: z.number().int().min(1).max(500),
+        before: cursor.optional(),
+        after: cursor.optional(),
+      })
+      .strict()
+      .refine((input) => !(input.before && input.after), 'before or after, not both'),
     output: z.array(groupMessageSchema),
   },
+  /** Mutes the group for `durationMs` (null: until unmuted): no notifications, not in the badge. */
+  'groups:mute': {
+    input: z.object({ groupId, durationMs: muteDurationSchema }).strict(),
+    output: groupSummarySchema,
+  },
+  'groups:unmute': { input: inGroup, output: groupSummarySchema },
+  /** Queues a failed outgoing group message again (same id); it shows as queued. */
+  'groups:retry': { input: z.object({ messageId: id }).strict(), output: groupMessageSchema },
   /** The group is open and visible: everything stored in it so far is read. */
   'groups:mark-read': { input: inGroup, output: z.object({}).strict() },
   'groups:send': {

@@ -3,6 +3,7 @@
 // keeps just enough state to behave like the contract says (phases, paging,
 // drafts, search); the real core behind the real contract is covered by the
 // Chromium e2e suite (tests/e2e).
+import { muteEnd } from '../../shared/mute.ts';
 import type { ErrorCode } from '../../shared/errors.ts';
 import { type AccountId, accountIdSchema } from '../../shared/protocol/account-id.ts';
 import type {
@@ -151,6 +152,7 @@ export class FakeBridge {
       identityChanged: false,
       hasDraft: false,
       failedCount: 0,
+      mutedUntil: null,
       draft: null,
       verified: false,
       ...partial,
@@ -323,6 +325,17 @@ export class FakeBridge {
     'conversations:get': ({ conversationId }) => {
       const c = this.conversation(conversationId);
       return { ...c, messageCount: this.history(conversationId).length };
+    },
+    // The core's rule (shared/mute.ts): an end time, null for not muted.
+    'conversations:mute': ({ conversationId, durationMs }) => {
+      const c = this.conversation(conversationId);
+      c.mutedUntil = muteEnd(durationMs, Date.now());
+      return { ...c };
+    },
+    'conversations:unmute': ({ conversationId }) => {
+      const c = this.conversation(conversationId);
+      c.mutedUntil = null;
+      return { ...c };
     },
     'conversations:mark-read': ({ conversationId }) => {
       this.conversation(conversationId).unreadCount = 0;

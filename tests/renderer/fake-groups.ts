@@ -1,3 +1,4 @@
+import { muteEnd } from '../../shared/mute.ts';
 import type { ErrorCode } from '../../shared/errors.ts';
 import type { Contact, MethodInput, MethodName, MethodOutput } from '../../shared/ipc/contract.ts';
 import type { GroupMessage, GroupSummary } from '../../shared/ipc/groups.ts';
@@ -35,6 +36,7 @@ export class FakeGroups {
       lastMessageAt: null,
       lastMessagePreview: null,
       unreadCount: 0,
+      mutedUntil: null,
       ...partial,
     };
     this.groups.push(group);
@@ -133,9 +135,16 @@ export class FakeGroups {
       },
       'groups:messages': (input) => {
         find(input.groupId);
-        const before = input.before;
-        return this.messages
-          .filter((m) => m.groupId === input.groupId)
+        const { before, after } = input;
+        const inGroup = this.messages.filter((m) => m.groupId === input.groupId);
+        if (after)
+          return inGroup
+            .filter(
+              (m) => m.sentAt > after.sentAt || (m.sentAt === after.sentAt && m.id > after.id),
+            )
+            .sort((a, b) => a.sentAt - b.sentAt || a.id - b.id)
+            .slice(0, input.limit);
+        return inGroup
           .filter(
             (m) =>
               !before ||
@@ -145,6 +154,20 @@ export class FakeGroups {
           .sort((a, b) => b.sentAt - a.sentAt || b.id - a.id)
           .slice(0, input.limit);
       },
+      'groups:retry': (input) => {
+        const index = this.messages.findIndex(
+          (m) => m.id === input.messageId && m.outgoing && m.status === 'failed',
+        );
+        if (index < 0) fail('INVALID_INPUT');
+        const queued: GroupMessage = { ...this.messages[index]!, status: 'queued' };
+        this.messages[index] = queued;
+        return queued;
+      },
+      'groups:mute': (input) =>
+        this.update(find(input.groupId).groupId, {
+          mutedUntil: muteEnd(input.durationMs, Date.now()),
+        }),
+      'groups:unmute': (input) => this.update(find(input.groupId).groupId, { mutedUntil: null }),
       'groups:mark-read': (input) => {
         find(input.groupId);
         this.markedRead.push(input.groupId);

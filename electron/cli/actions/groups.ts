@@ -15,6 +15,7 @@ import {
   type StoredGroup,
 } from '../../core/groups/index.ts';
 import { type GroupSearchHit, searchGroupMessages } from '../../core/groups/group-search.ts';
+import { failedGroupMessageIds, retryGroupMessage } from '../../core/groups/group-resend.ts';
 import { type GlobalOptions, print, withEngine, withProfile } from '../context.ts';
 
 // What the `group …` and `groups` commands do (definitions: commands/groups.ts),
@@ -189,6 +190,13 @@ export async function sendToGroup(
       ? `Sent ${bodies.length}.`
       : `Queued ${bodies.length}; sent ${sent} (the rest go out on the next sync).`,
   );
+}
+
+/** `retry GROUP`: our failed messages in the group queued again (same ids); returns their ids. */
+export function retryFailedGroupMessages(profile: Profile, group: StoredGroup): number[] {
+  const failed = failedGroupMessageIds(profile.db, group.ref);
+  for (const id of failed) retryGroupMessage(profile, id);
+  return failed;
 }
 
 /** `history GROUP` when the name is a group's: oldest first, with senders and "delivered N/M". */

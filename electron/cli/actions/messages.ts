@@ -98,12 +98,14 @@ async function sendFiles(
   );
 }
 
-/** `retry CONTACT`: queues the contact's failed messages again and sends them. */
+/** `retry CONTACT|GROUP`: queues the failed messages again and sends them. */
 export function retry(g: GlobalOptions, name: string): Promise<void> {
   return withEngine(g, async (profile, engine) => {
-    const target = findContact(profile.db, name);
-    const failed = failedMessageIds(profile, target.conversationId);
-    for (const id of failed) retryMessage(profile, id);
+    const group = await contactOrGroup(profile, name);
+    const failed = group
+      ? (await groups()).retryFailedGroupMessages(profile, group)
+      : failedMessageIds(profile, findContact(profile.db, name).conversationId);
+    if (!group) for (const id of failed) retryMessage(profile, id);
     const { sent } = await engine.sendOutbox();
     print(g, { retried: failed.length, sent }, () => `Retried ${failed.length}; sent ${sent}.`);
   });

@@ -30,8 +30,8 @@ export function registerMessageCommands(program: Command, globals: () => GlobalO
 
   program
     .command('retry')
-    .description("queue a contact's failed messages again and send them")
-    .argument('<contact>', 'display name or account id')
+    .description("queue a contact's or group's failed messages again and send them")
+    .argument('<target>', 'display name or account id, or group title or id')
     .action(async (name: string) => (await actions()).retry(globals(), name));
 
   program

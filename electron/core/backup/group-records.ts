@@ -207,11 +207,18 @@ export function restoreGroup(db: Sql, record: GroupRecord): void {
 }
 
 /**
- * Restores a group message once (by uuid). One that was still queued had no
- * ciphertext in the backup (never carried): it becomes `failed`, to send again.
+ * Restores a group message once (by uuid); returns its new row id, or
+ * undefined if it was there already. One of ours that was still queued stays
+ * queued (its ciphertext was never carried: requeue-group-messages.ts puts
+ * it back in the outbox); one of someone else's "queued" is refused as failed.
  */
-export function restoreGroupMessage(db: Sql, record: GroupMessageRecord): boolean {
-  const { changes } = db
+export function restoreGroupMessage(
+  db: Sql,
+  record: GroupMessageRecord,
+  ownAccountId: string,
+): number | undefined {
+  const ours = record.outgoing && record.senderAccount === ownAccountId;
+  const { changes, lastInsertRowid } = db
     .prepare(
       `INSERT INTO group_messages (uuid, group_ref, outgoing, sender_account, sender_device, sent_at, received_at, body, status)
        SELECT ?, id, ?, ?, ?, ?, ?, ?, ? FROM groups WHERE group_id = ?
@@ -225,10 +232,10 @@ export function restoreGroupMessage(db: Sql, record: GroupMessageRecord): boolea
       record.sentAt,
       record.receivedAt,
       record.body,
-      record.status === 'queued' ? 'failed' : record.status,
+      record.status === 'queued' && !ours ? 'failed' : record.status,
       fromBase64(record.groupId),
     ]);
-  return changes > 0;
+  return changes > 0 ? Number(lastInsertRowid) : undefined;
 }
 
 /**

@@ -10,6 +10,7 @@ import type { Sql } from '../db/sqlite.ts';
 import { fsyncDirectory } from '../fs-atomic.ts';
 import type { AttachmentDataRecord, AttachmentRecord } from './format/attachment-records.ts';
 import { repointRequeuedMessages } from './requeue-attachments.ts';
+import { failRequeuedGroupAttachments } from './requeue-group-messages.ts';
 
 // Restoring attachments (docs/backup-format.md#attachments). Each file with
 // bytes is re-encrypted, as it streams out of the backup, under a fresh local
@@ -135,6 +136,7 @@ export class AttachmentRestorer {
     this.forget(dropped);
     this.db.exec('DROP TABLE temp.restore_attachments');
     repointRequeuedMessages(this.db, lastIdBefore);
+    failRequeuedGroupAttachments(this.db, lastIdBefore);
     return changes;
   }
 

@@ -3,6 +3,7 @@ import type { DataRecord } from './format/records.ts';
 import { restoreAccountState } from './restore-account.ts';
 import { conversationWith, restoreContact, restoreConversation } from './restore-contacts.ts';
 import { restoreGroup, restoreGroupMessage } from './group-records.ts';
+import { requeueGroupMessage } from './requeue-group-messages.ts';
 import { markAllGroupsRead } from '../groups/group-read.ts';
 import { keepOneCurrentKey, queueSessionStarts, queueTokenShares } from './restore-followups.ts';
 import { RestoreMessages } from './restore-messages.ts';
@@ -28,7 +29,7 @@ export interface RestoreCounts {
   /** Already present (same uuid, or same sender, device and timestamp). */
   readonly messagesSkipped: number;
   readonly contactsInserted: number;
-  /** Queued messages put back in the outbox. */
+  /** Queued messages put back in the outbox (1:1 and group). */
   readonly requeued: number;
 }
 
@@ -45,6 +46,7 @@ export class RestoreWriter {
   private contactsInserted = 0;
   private groupMessagesInserted = 0;
   private groupMessagesSkipped = 0;
+  private groupRequeued = 0;
 
   constructor(
     private readonly db: Sql,
@@ -88,7 +90,7 @@ export class RestoreWriter {
       messagesInserted: messages.inserted + this.groupMessagesInserted,
       messagesSkipped: messages.skipped + this.groupMessagesSkipped,
       contactsInserted: this.contactsInserted,
-      requeued: messages.requeued,
+      requeued: messages.requeued + this.groupRequeued,
     };
   }
 
@@ -107,10 +109,23 @@ export class RestoreWriter {
       case 'group':
         restoreGroup(this.db, record);
         return;
-      case 'groupMessage':
-        if (restoreGroupMessage(this.db, record)) this.groupMessagesInserted++;
-        else this.groupMessagesSkipped++;
+      case 'groupMessage': {
+        const id = restoreGroupMessage(this.db, record, this.ownAccountId);
+        if (id === undefined) {
+          this.groupMessagesSkipped++;
+          return;
+        }
+        this.groupMessagesInserted++;
+        // The group record comes before its messages in a backup: its members are in.
+        if (
+          record.outgoing &&
+          record.status === 'queued' &&
+          record.senderAccount === this.ownAccountId
+        )
+          if (requeueGroupMessage(this.db, this.ownAccountId, { ...record, id }, Date.now()))
+            this.groupRequeued++;
         return;
+      }
       case 'attachment':
       case 'attachmentData':
         throw new Error('attachments are restored by restore-attachments.ts');

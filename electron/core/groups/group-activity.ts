@@ -1,4 +1,5 @@
 import type { Sql } from '../db/sqlite.ts';
+import { mutedUntil } from '../history/mute.ts';
 import { groupUnread } from './group-read.ts';
 
 // Read-only: what the app's conversation list and members panel show beside a
@@ -13,10 +14,12 @@ export interface GroupActivity {
   readonly lastMessagePreview: string | null;
   /** Incoming messages above the group's read marker (group-read.ts). */
   readonly unreadCount: number;
+  /** When its mute ends, or null if it is not muted now (history/mute.ts). */
+  readonly mutedUntil: number | null;
 }
 
-/** The last message and the unread count of the group `ref`. */
-export function groupActivity(db: Sql, ref: number): GroupActivity {
+/** The last message, the unread count and the mute of the group `ref` (as of `now`). */
+export function groupActivity(db: Sql, ref: number, now = Date.now()): GroupActivity {
   const last = db
     .prepare(
       `SELECT sent_at, substr(body, 1, ${PREVIEW_CHARS}) AS preview FROM group_messages
@@ -27,6 +30,7 @@ export function groupActivity(db: Sql, ref: number): GroupActivity {
     lastMessageAt: last?.sent_at ?? null,
     lastMessagePreview: last?.preview ?? null,
     unreadCount: groupUnread(db, ref),
+    mutedUntil: mutedUntil(db, { kind: 'group', ref }, now),
   };
 }
 

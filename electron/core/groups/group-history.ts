@@ -94,6 +94,25 @@ export function groupMessagesPage(
     .map(historyMessageOf);
 }
 
+/**
+ * Up to `limit` messages of a group newer than `after`, oldest first: paging
+ * forward in a window that dropped its newest end (the same index serves it).
+ */
+export function groupMessagesAfter(
+  db: Sql,
+  ref: number,
+  limit: number,
+  after: GroupPageCursor,
+): GroupHistoryMessage[] {
+  return db
+    .prepare(
+      `SELECT ${HISTORY_COLUMNS} ${HISTORY_FROM}
+       WHERE m.group_ref = ? AND (m.sent_at, m.id) > (?, ?) ORDER BY m.sent_at ASC, m.id ASC LIMIT ?`,
+    )
+    .all<HistoryRow>([ref, after.sentAt, after.id, limit])
+    .map(historyMessageOf);
+}
+
 /** A group message with the group it belongs to (a search hit, a notification). */
 export interface GroupMessageInGroup extends GroupHistoryMessage {
   readonly groupId: string;

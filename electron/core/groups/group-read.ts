@@ -1,4 +1,5 @@
 import type { Sql } from '../db/sqlite.ts';
+import { notMutedAt } from '../history/mute.ts';
 
 // A group's read marker (migration 0012): the id of the newest group message
 // the user has seen. Unread is what arrived above it from others, so the
@@ -31,15 +32,16 @@ export function markAllGroupsRead(db: Sql): void {
   db.prepare(TO_NEWEST).run();
 }
 
-/** Unread incoming group messages over every group (the badge adds them to the 1:1 total). */
-export function totalGroupUnread(db: Sql): number {
+/** Unread incoming group messages over the groups not muted at `now` (the badge adds them to the 1:1 total). */
+export function totalGroupUnread(db: Sql, now = Date.now()): number {
   return (
     db
       .prepare(
         `SELECT count(*) FROM groups g JOIN group_messages m
-           ON m.group_ref = g.id AND m.outgoing = 0 AND m.id > g.read_through`,
+           ON m.group_ref = g.id AND m.outgoing = 0 AND m.id > g.read_through
+         WHERE ${notMutedAt('g')}`,
         { pluck: true },
       )
-      .get<number>() ?? 0
+      .get<number>([now]) ?? 0
   );
 }

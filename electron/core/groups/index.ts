@@ -17,6 +17,7 @@ export {
 export {
   findGroup,
   groupMessageById,
+  groupMessagesAfter,
   groupMessagesPage,
   type GroupPageCursor,
   memberDeliveries,

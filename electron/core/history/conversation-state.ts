@@ -1,4 +1,5 @@
 import type { Sql } from '../db/sqlite.ts';
+import { notMutedAt } from './mute.ts';
 
 // Per-conversation state beside the messages: drafts, counts and unread totals
 // (the conversation list itself is history.ts).
@@ -20,10 +21,17 @@ export function conversationExtras(
     .get<{ draft: string | null; messageCount: number }>([conversationId, conversationId]);
 }
 
-/** Unread messages across all conversations (the app's badge). */
-export function totalUnread(db: Sql): number {
+/** Unread messages across the conversations not muted at `now` (the app's badge). */
+export function totalUnread(db: Sql, now = Date.now()): number {
   return Number(
-    db.prepare('SELECT coalesce(sum(unread_count), 0) FROM conversations', { pluck: true }).get(),
+    db
+      .prepare(
+        `SELECT coalesce(sum(c.unread_count), 0) FROM conversations c WHERE ${notMutedAt('c')}`,
+        {
+          pluck: true,
+        },
+      )
+      .get([now]),
   );
 }
 

@@ -1,5 +1,6 @@
 import type { AccountId } from '../../../shared/protocol/account-id.ts';
 import type { Sql } from '../db/sqlite.ts';
+import { activeMute } from '../../../shared/mute.ts';
 
 /** One row of the conversation list. */
 export interface ConversationSummary {
@@ -13,6 +14,8 @@ export interface ConversationSummary {
   readonly hasDraft: boolean;
   /** Outgoing messages that failed and wait for the user to retry. */
   readonly failedCount: number;
+  /** When its mute ends (MUTE_FOREVER: until unmuted), or null if it is not muted now. */
+  readonly mutedUntil: number | null;
 }
 
 /** A message as the history shows it. */
@@ -37,15 +40,16 @@ export interface PageCursor {
 
 const PREVIEW_CHARS = 120;
 
-/** Conversations, most recent first, with their last message. */
-export function listConversations(db: Sql): ConversationSummary[] {
+/** Conversations, most recent first, with their last message (mutes as of `now`). */
+export function listConversations(db: Sql, now = Date.now()): ConversationSummary[] {
   return db
     .prepare(
       `SELECT c.id, k.account_id AS accountId, k.display_name AS displayName, c.last_message_at AS lastMessageAt,
               (SELECT substr(m.body, 1, ${PREVIEW_CHARS}) FROM messages m
                 WHERE m.conversation_id = c.id ORDER BY m.sent_at DESC, m.id DESC LIMIT 1) AS lastMessagePreview,
               c.unread_count AS unreadCount, c.identity_changed AS identityChanged, c.draft IS NOT NULL AS hasDraft,
-              (SELECT count(*) FROM messages f WHERE f.conversation_id = c.id AND f.status = 'failed') AS failedCount
+              (SELECT count(*) FROM messages f WHERE f.conversation_id = c.id AND f.status = 'failed') AS failedCount,
+              c.muted_until AS mutedUntil
        FROM conversations c JOIN contacts k ON k.id = c.contact_id
        ORDER BY c.last_message_at IS NULL, c.last_message_at DESC, c.id DESC`,
     )
@@ -59,9 +63,11 @@ export function listConversations(db: Sql): ConversationSummary[] {
       identityChanged: number;
       hasDraft: number;
       failedCount: number;
+      mutedUntil: number | null;
     }>()
     .map((row) => ({
       ...row,
+      mutedUntil: activeMute(row.mutedUntil, now),
       identityChanged: row.identityChanged === 1,
       hasDraft: row.hasDraft === 1,
     }));

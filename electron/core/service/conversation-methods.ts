@@ -1,5 +1,11 @@
 import type { AccountId } from '../../../shared/protocol/account-id.ts';
-import type { Contact, ConversationDetail, EventPayload } from '../../../shared/ipc/contract.ts';
+import type {
+  Contact,
+  Conversation,
+  ConversationDetail,
+  EventPayload,
+} from '../../../shared/ipc/contract.ts';
+import type { MuteDuration } from '../../../shared/mute.ts';
 import { blockContact, unblockContact } from '../contacts/block.ts';
 import {
   contactByConversation,
@@ -10,6 +16,7 @@ import { addContactFromInvite } from '../contacts/invite.ts';
 import { SottoError } from '../errors.ts';
 import { conversationExtras } from '../history/conversation-state.ts';
 import { getMessage, type HistoryMessage, listConversations } from '../history/history.ts';
+import { clearMute, setMute } from '../history/mute.ts';
 import { queueText, retryMessage } from '../messaging/outbox.ts';
 import type { Profile } from '../profile/profile.ts';
 import type { ServiceParts } from './types.ts';
@@ -70,6 +77,28 @@ export function conversation(parts: ServiceParts, conversationId: number): Conve
     messageCount: extras?.messageCount ?? 0,
     verified: contactOf(parts, conversationId).verified,
   };
+}
+
+/**
+ * Mutes a conversation for `duration` (null: until unmuted), or unmutes it
+ * (undefined); the list and the badge change at once.
+ */
+export function setConversationMute(
+  parts: ServiceParts,
+  conversationId: number,
+  duration: MuteDuration | undefined,
+): Conversation {
+  const profile = parts.open();
+  contactOf(parts, conversationId);
+  const target = { kind: 'conversation', id: conversationId } as const;
+  profile.commit(undefined, (db) =>
+    duration === undefined ? clearMute(db, target) : setMute(db, target, duration, Date.now()),
+  );
+  parts.emit('conversations:changed', {});
+  parts.sync.publishStatus(profile);
+  const row = listConversations(profile.db).find((c) => c.id === conversationId);
+  if (!row) throw new SottoError('UNKNOWN_CONTACT');
+  return row;
 }
 
 /** Stores and queues a text (R4), returns it at once and kicks an outbox pass. */

@@ -5,6 +5,7 @@ import {
   acceptMemberChange,
   addMember,
   createGroup,
+  groupMessagesAfter,
   groupMessagesPage,
   leaveGroup,
   loadGroup,
@@ -18,6 +19,10 @@ import {
   type GroupHistoryMessage,
 } from '../groups/index.ts';
 import { searchGroupMessages } from '../groups/group-search.ts';
+import { clearMute, setMute } from '../history/mute.ts';
+import { retryGroupMessage } from '../groups/group-resend.ts';
+import { groupMessageById } from '../groups/group-history.ts';
+import type { MuteDuration } from '../../../shared/mute.ts';
 import { memberSafetyNumber, verifyMember } from '../groups/member-trust.ts';
 import type { Profile } from '../profile/profile.ts';
 import type { ParsedInput } from './types.ts';
@@ -53,6 +58,16 @@ export function groupHandlers(host: GroupServiceHost): GroupHandlers {
     const { profile, group } = stored(groupId);
     return toGroupSummary(profile, group);
   };
+  // A mute changes the list row and the badge, nothing a member sees.
+  const muted = (groupId: string, duration: MuteDuration | undefined): GroupSummary => {
+    const { profile, group } = stored(groupId);
+    const target = { kind: 'group', ref: group.ref } as const;
+    profile.commit(undefined, (db) =>
+      duration === undefined ? clearMute(db, target) : setMute(db, target, duration, Date.now()),
+    );
+    host.unreadChanged();
+    return summary(groupId);
+  };
   const changed = async (work: Promise<{ groupId: string }>) => {
     const { groupId } = await work;
     host.sendNow();
@@ -80,10 +95,21 @@ export function groupHandlers(host: GroupServiceHost): GroupHandlers {
     'groups:rename': (input) => changed(renameGroup(host.open(), input.groupId, input.title)),
     'groups:messages': (input) => {
       const { profile, group } = stored(input.groupId);
-      return groupMessagesPage(profile.db, group.ref, input.limit, input.before).map((m) =>
-        toMessage(m, input.groupId),
-      );
+      const page = input.after
+        ? groupMessagesAfter(profile.db, group.ref, input.limit, input.after)
+        : groupMessagesPage(profile.db, group.ref, input.limit, input.before);
+      return page.map((m) => toMessage(m, input.groupId));
     },
+    'groups:retry': (input) => {
+      const profile = host.open();
+      retryGroupMessage(profile, input.messageId);
+      host.sendNow();
+      const message = groupMessageById(profile.db, input.messageId);
+      if (!message) throw new SottoError('INTERNAL', 'retried message not found');
+      return toMessage(message, message.groupId);
+    },
+    'groups:mute': (input) => muted(input.groupId, input.durationMs),
+    'groups:unmute': (input) => muted(input.groupId, undefined),
     'groups:mark-read': (input) => {
       const { profile, group } = stored(input.groupId);
       profile.commit(undefined, (db) => markGroupRead(db, group.ref));

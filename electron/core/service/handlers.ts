@@ -23,6 +23,7 @@ import {
   retry,
   send,
   setBlocked,
+  setConversationMute,
 } from './conversation-methods.ts';
 import { attachmentHandlers } from './attachments.ts';
 import { groupHandlers } from './groups.ts';
@@ -102,6 +103,9 @@ export function createHandlers(parts: ServiceParts): Handlers {
       parts.emit('conversations:changed', {});
       return {};
     },
+    'conversations:mute': (input) =>
+      setConversationMute(parts, input.conversationId, input.durationMs),
+    'conversations:unmute': (input) => setConversationMute(parts, input.conversationId, undefined),
     'conversations:set-draft': (input) => {
       const profile = parts.open();
       contactOf(parts, input.conversationId);

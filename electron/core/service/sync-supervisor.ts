@@ -1,6 +1,7 @@
 import type { ConnectionState, SyncStatus } from '../../../shared/ipc/contract.ts';
 import { hasCode } from '../errors.ts';
 import { groupMessageById, totalGroupUnread } from '../groups/index.ts';
+import { mutedUntil, type MuteTarget } from '../history/mute.ts';
 import { totalUnread } from '../history/conversation-state.ts';
 import { log } from '../log.ts';
 import { outboxSize } from '../messaging/outbox.ts';
@@ -154,19 +155,29 @@ export class SyncSupervisor {
     let stored = 0;
     // A control content (a contact's move notice, a new token, a group update) changes the list without a message.
     let changed = false;
+    const now = Date.now();
+    const isMuted = (target: MuteTarget) => mutedUntil(profile.db, target, now) !== null;
     for (const outcome of outcomes) {
       if (outcome.outcome === 'control') changed = true;
       if (outcome.outcome === 'group') {
         changed = true;
         // Read back once, after the commit, for the notification and the open group.
         const message = groupMessageById(profile.db, outcome.messageId);
-        if (message) this.emit('group:message', message);
+        // A mute's end is checked as the message arrives (no timer lifts it).
+        if (message)
+          this.emit('group:message', {
+            ...message,
+            muted: isMuted({ kind: 'group', ref: outcome.groupRef }),
+          });
         continue;
       }
       if (outcome.outcome !== 'stored') continue;
       stored++;
       // The row as committed (the core read it once in the commit): the UI shows exactly that.
-      this.emit('message:new', outcome.message);
+      this.emit('message:new', {
+        ...outcome.message,
+        muted: isMuted({ kind: 'conversation', id: outcome.message.conversationId }),
+      });
     }
     if (stored > 0 || changed) this.emit('conversations:changed', {});
     if (this.backlog || stored >= BACKLOG_THRESHOLD)

@@ -1,16 +1,36 @@
 import { computed, nextTick, type Ref } from 'vue';
 import { useVirtualizer } from '@tanstack/vue-virtual';
 import { pinnedDay, type DatedMessage, type HistoryRow } from '../components/message-rows.ts';
+import { inBackground } from '../background.ts';
+
+/** Start loading the next page this far (px) from an end. */
+export const EDGE_PX = 400;
+
+/**
+ * What a history store pages with (the 1:1 and the group stores alike): its
+ * window's state and the loads at either end.
+ */
+export interface HistoryPaging {
+  readonly loading: Readonly<Ref<boolean>>;
+  readonly hasOlder: Readonly<Ref<boolean>>;
+  readonly loadingOlder: Readonly<Ref<boolean>>;
+  readonly hasNewer: Readonly<Ref<boolean>>;
+  readonly loadingNewer: Readonly<Ref<boolean>>;
+  loadOlder(): Promise<void>;
+  loadNewer(): Promise<void>;
+}
 
 /**
  * The virtualized history of a conversation, 1:1 or group: only the rows near
  * the viewport exist in the DOM, whatever the history's length, with chat
  * scrolling (prepending older pages keeps the visible message in place; new
- * messages are followed only while the reader is at the end).
+ * messages are followed only while the reader is at the end). `onScroll`
+ * pages the store's window in as the reader nears either end.
  */
 export function useVirtualHistory<M extends DatedMessage>(
   rows: Readonly<Ref<readonly HistoryRow<M>[]>>,
   scrollEl: Readonly<Ref<HTMLElement | null>>,
+  paging: HistoryPaging,
 ) {
   const virtualizer = useVirtualizer(
     computed(() => ({
@@ -60,5 +80,16 @@ export function useVirtualHistory<M extends DatedMessage>(
     el.scrollTop = Math.max(0, el.scrollHeight - fromBottom);
   }
 
-  return { virtualizer, visible, totalSize, topDay, measure, prependInPlace };
+  /** The scroller's scroll handler: an older page near the top, a newer one near the bottom. */
+  function onScroll(): void {
+    const el = scrollEl.value;
+    if (!el || paging.loading.value) return;
+    if (el.scrollTop < EDGE_PX && paging.hasOlder.value && !paging.loadingOlder.value)
+      inBackground(prependInPlace(el, () => paging.loadOlder()));
+    const fromEnd = el.scrollHeight - el.scrollTop - el.clientHeight;
+    if (fromEnd < EDGE_PX && paging.hasNewer.value && !paging.loadingNewer.value)
+      inBackground(paging.loadNewer());
+  }
+
+  return { virtualizer, visible, totalSize, topDay, measure, onScroll };
 }

@@ -18,7 +18,10 @@ export const useConversationsStore = defineStore('conversations', () => {
   const loaded = ref(false);
 
   const sorted = computed(() => [...list.value].sort(byRecentActivity));
-  const totalUnread = computed(() => list.value.reduce((sum, c) => sum + c.unreadCount, 0));
+  // As the app badge counts: muted conversations keep their own count but add nothing here.
+  const totalUnread = computed(() =>
+    list.value.reduce((sum, c) => sum + (c.mutedUntil === null ? c.unreadCount : 0), 0),
+  );
   const byId = computed(() => new Map(list.value.map((c) => [c.id, c])));
 
   // A later refresh can overtake an earlier one; only the newest answer counts.
@@ -67,6 +70,19 @@ export const useConversationsStore = defineStore('conversations', () => {
     await call('conversations:mark-read', { conversationId });
   }
 
+  /** Mutes a conversation for `durationMs` (null: until unmuted); the core keeps it. */
+  async function mute(conversationId: number, durationMs: number | null): Promise<void> {
+    const row = await call('conversations:mute', { conversationId, durationMs });
+    patchRow(conversationId, row);
+    if (active.value?.id === conversationId) active.value = { ...active.value, ...row };
+  }
+
+  async function unmute(conversationId: number): Promise<void> {
+    const row = await call('conversations:unmute', { conversationId });
+    patchRow(conversationId, row);
+    if (active.value?.id === conversationId) active.value = { ...active.value, ...row };
+  }
+
   function reset(): void {
     refreshSeq++;
     list.value = [];
@@ -87,6 +103,8 @@ export const useConversationsStore = defineStore('conversations', () => {
     close,
     patchRow,
     markRead,
+    mute,
+    unmute,
     reset,
   };
 });

@@ -2,52 +2,21 @@ import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import type { GroupMessage, GroupSummary } from '../../../shared/ipc/groups.ts';
 import { call } from '../bridge.ts';
+import { GROUP_PAGE, capped, compareMessages, mergeNewest } from '../group-window.ts';
 
-/** Messages per `groups:messages` request (the newest page on open, then older pages on scroll). */
-export const GROUP_PAGE = 50;
+export { GROUP_PAGE } from '../group-window.ts';
 
 /** When a group was last active: its last message, else its last change (creation, rename). */
 export function groupActivity(group: GroupSummary): number {
   return group.lastMessageAt ?? group.updatedAt;
 }
 
-/** History order: (sentAt, id), as the core pages it. */
-function compareMessages(a: GroupMessage, b: GroupMessage): number {
-  return a.sentAt - b.sentAt || a.id - b.id;
-}
-
-/**
- * The loaded window after a re-read of the newest page: changed rows replaced,
- * new ones added. A full page that starts after the window ends left a gap
- * (more arrived than a page): the window restarts from that page.
- */
-function mergeNewest(
-  loaded: readonly GroupMessage[],
-  newestFirst: readonly GroupMessage[],
-): { messages: GroupMessage[]; restarted: boolean } {
-  const page = [...newestFirst].reverse();
-  const last = loaded.at(-1);
-  const first = page[0];
-  if (
-    !last ||
-    (first &&
-      page.length === GROUP_PAGE &&
-      compareMessages(first, last) > 0 &&
-      !loaded.some((m) => m.id === first.id))
-  )
-    return { messages: page, restarted: true };
-  const fresh = new Map(page.map((m) => [m.id, m]));
-  const kept = loaded.map((m) => fresh.get(m.id) ?? m);
-  const known = new Set(loaded.map((m) => m.id));
-  const added = page.filter((m) => !known.has(m.id));
-  return { messages: [...kept, ...added].sort(compareMessages), restarted: false };
-}
-
 /**
  * Group conversations: the list (next to the 1:1 conversations), the open
- * group's loaded window of history (its newest page, and older pages as the
- * user scrolls up), and unread counts, which the core keeps (a read marker
- * per group, marked read while the group is open in a visible window).
+ * group's loaded window of history, and unread counts, which the core keeps
+ * (a read marker per group, marked read while the group is open in a visible
+ * window). The window is capped as a 1:1 one is (MAX_LOADED): scrolling up
+ * drops the newest end, which pages back in (`loadNewer`) on the way down.
  */
 export const useGroupsStore = defineStore('groups', () => {
   const list = ref<GroupSummary[]>([]);
@@ -56,8 +25,11 @@ export const useGroupsStore = defineStore('groups', () => {
   const openId = ref<string | null>(null);
   const messages = ref<GroupMessage[]>([]);
   const hasOlder = ref(false);
+  /** The window's newest end was dropped (the cap): newer messages page back in. */
+  const hasNewer = ref(false);
   const loading = ref(false);
   const loadingOlder = ref(false);
+  const loadingNewer = ref(false);
   /** Bumped when the list should show its end (a group opened at its newest page, a message sent). */
   const endRequest = ref(0);
 
@@ -89,14 +61,18 @@ export const useGroupsStore = defineStore('groups', () => {
   // loaded window starts over (another group, a close), so an older page lands only in its own window.
   let messagesSeq = 0;
   let windowSeq = 0;
-  /** Opens a group at its newest messages, or re-reads the open one (keeping older pages loaded). */
-  async function load(groupId: string): Promise<void> {
+  /**
+   * Opens a group at its newest messages, or re-reads the open one (keeping
+   * older pages loaded); `latest` starts the open one over at its newest page.
+   */
+  async function load(groupId: string, latest = false): Promise<void> {
     const mine = ++messagesSeq;
-    const fresh = openId.value !== groupId;
+    const fresh = latest || openId.value !== groupId;
     if (fresh) {
       windowSeq++;
       messages.value = [];
       hasOlder.value = false;
+      hasNewer.value = false;
       loading.value = true;
     }
     openId.value = groupId;
@@ -107,12 +83,20 @@ export const useGroupsStore = defineStore('groups', () => {
       ]);
       if (mine !== messagesSeq) return;
       upsert(group);
+      if (hasNewer.value) {
+        // The reader is in older history: only rows already shown change (a status).
+        const reread = new Map(page.map((m) => [m.id, m]));
+        messages.value = messages.value.map((m) => reread.get(m.id) ?? m);
+        return;
+      }
       const merged = mergeNewest(fresh ? [] : messages.value, page);
-      messages.value = merged.messages;
+      const window = capped(merged.messages, 'oldest');
+      messages.value = window.messages;
       if (merged.restarted) {
         hasOlder.value = page.length === GROUP_PAGE;
         endRequest.value++;
       }
+      if (window.dropped) hasOlder.value = true;
     } finally {
       if (mine === messagesSeq) loading.value = false;
     }
@@ -133,17 +117,51 @@ export const useGroupsStore = defineStore('groups', () => {
       });
       if (mine !== windowSeq) return;
       const known = new Set(messages.value.map((m) => m.id));
-      messages.value = [...page.filter((m) => !known.has(m.id)).reverse(), ...messages.value];
+      const window = capped(
+        [...page.filter((m) => !known.has(m.id)).reverse(), ...messages.value],
+        'newest',
+      );
+      messages.value = window.messages;
       hasOlder.value = page.length === GROUP_PAGE;
+      if (window.dropped) hasNewer.value = true;
     } finally {
       loadingOlder.value = false;
+    }
+  }
+
+  /** Loads the page after the newest loaded message (the cap dropped it scrolling up). */
+  async function loadNewer(): Promise<void> {
+    const groupId = openId.value;
+    const last = messages.value.at(-1);
+    if (groupId === null || !last || !hasNewer.value || loadingNewer.value) return;
+    const mine = windowSeq;
+    loadingNewer.value = true;
+    try {
+      // `after` pages come oldest first.
+      const page = await call('groups:messages', {
+        groupId,
+        limit: GROUP_PAGE,
+        after: { sentAt: last.sentAt, id: last.id },
+      });
+      if (mine !== windowSeq) return;
+      const known = new Set(messages.value.map((m) => m.id));
+      const window = capped([...messages.value, ...page.filter((m) => !known.has(m.id))], 'oldest');
+      messages.value = window.messages;
+      hasNewer.value = page.length === GROUP_PAGE;
+      if (window.dropped) hasOlder.value = true;
+    } finally {
+      loadingNewer.value = false;
     }
   }
 
   /** A group message pushed by the core (`group:message`): shown at once if its group is open. */
   function receive(message: GroupMessage): void {
     if (message.groupId !== openId.value || messages.value.some((m) => m.id === message.id)) return;
-    messages.value = [...messages.value, message].sort(compareMessages);
+    // Reading older history: the new one arrives when paging forward.
+    if (hasNewer.value) return;
+    const window = capped([...messages.value, message].sort(compareMessages), 'oldest');
+    messages.value = window.messages;
+    if (window.dropped) hasOlder.value = true;
   }
 
   /**
@@ -161,7 +179,17 @@ export const useGroupsStore = defineStore('groups', () => {
     openId.value = null;
     messages.value = [];
     hasOlder.value = false;
+    hasNewer.value = false;
     loading.value = false;
+  }
+
+  /** Mutes a group for `durationMs` (null: until unmuted); the core keeps it. */
+  async function mute(groupId: string, durationMs: number | null): Promise<GroupSummary> {
+    return upsert(await call('groups:mute', { groupId, durationMs }));
+  }
+
+  async function unmute(groupId: string): Promise<GroupSummary> {
+    return upsert(await call('groups:unmute', { groupId }));
   }
 
   /** Creates a group of `members` (conversation ids); we are its admin. */
@@ -188,10 +216,18 @@ export const useGroupsStore = defineStore('groups', () => {
   /** Sends to the open group; the message shows at once as queued. */
   async function send(groupId: string, body: string): Promise<GroupMessage> {
     const message = await call('groups:send', { groupId, body });
-    receive(message);
+    // Sending from older history brings the reader back to the present.
+    if (openId.value === groupId && hasNewer.value) await load(groupId, true);
+    else receive(message);
     if (openId.value === groupId) endRequest.value++;
     patch(groupId, { lastMessageAt: message.sentAt, lastMessagePreview: message.body });
     return message;
+  }
+
+  /** Queues a failed message of the open group again; it shows as queued at once. */
+  async function retry(messageId: number): Promise<void> {
+    const message = await call('groups:retry', { messageId });
+    messages.value = messages.value.map((m) => (m.id === message.id ? message : m));
   }
 
   /** A member's safety number from the key the group carries (members who are not contacts too). */
@@ -218,15 +254,20 @@ export const useGroupsStore = defineStore('groups', () => {
     open,
     messages,
     hasOlder,
+    hasNewer,
     loading,
     loadingOlder,
+    loadingNewer,
     endRequest,
     byId,
     refresh,
     load,
     loadOlder,
+    loadNewer,
     receive,
     markRead,
+    mute,
+    unmute,
     close,
     create,
     addMember,
@@ -234,6 +275,7 @@ export const useGroupsStore = defineStore('groups', () => {
     rename,
     leave,
     send,
+    retry,
     memberSafetyNumber,
     verifyMember,
     reset,

@@ -10,6 +10,7 @@ import { GROUP_PAGE, useGroupsStore } from '../../../renderer/src/stores/groups.
 import { groupRouteParam } from '../../../renderer/src/group-route.ts';
 import { type FakeBridge, fakeAccountId } from '../fake-bridge.ts';
 import { waitFor } from '../helpers.ts';
+import { MAX_LOADED } from '../../../renderer/src/stores/messages.ts';
 import { useGroupScreens } from '../group-screens.ts';
 
 const screens = useGroupScreens(['Bob']);
@@ -62,6 +63,58 @@ describe('group history', () => {
     await waitFor(() => groups.messages.length === total, 'the oldest page');
     expect(groups.hasOlder).toBe(false);
     expect(groups.messages[0]?.body).toBe('note 0');
+  });
+});
+
+describe('the capped group history', () => {
+  it('scrolling to the bottom after the cap dropped the newest end pages it back in; Jump to latest reopens the end', async () => {
+    const group = fake.groups.seed({ title: 'Archive' }, [1]);
+    const total = MAX_LOADED + GROUP_PAGE * 3;
+    for (let i = 0; i < total; i++)
+      fake.groups.receive(group.groupId, fakeAccountId('ACC1'), `note ${i}`, 1_000_000 + i);
+    const view = await openGroup(group);
+    const groups = useGroupsStore();
+    await waitFor(() => groups.messages.length === GROUP_PAGE, 'the newest page');
+    while (!groups.hasNewer) await groups.loadOlder();
+    await waitFor(() => view.find('[data-testid="jump-latest"]').exists(), 'the jump button');
+    const newest = groups.messages.at(-1)!.id;
+
+    const scroller = view.get('[data-testid="group-history"]').element as HTMLElement;
+    scroller.scrollTop = scroller.scrollHeight;
+    await view.get('[data-testid="group-history"]').trigger('scroll');
+    await waitFor(() => groups.messages.at(-1)!.id !== newest, 'the newer page');
+    expect(groups.messages.length).toBeLessThanOrEqual(MAX_LOADED);
+
+    await view.get('[data-testid="jump-latest"]').trigger('click');
+    await waitFor(() => !groups.hasNewer, 'the newest page again');
+    expect(groups.messages.at(-1)?.body).toBe(`note ${total - 1}`);
+    await waitFor(() => !view.find('[data-testid="jump-latest"]').exists(), 'the button gone');
+  });
+});
+
+describe('a failed group message', () => {
+  it('offers Retry, which queues it again through groups:retry', async () => {
+    const group = fake.groups.seed({ title: 'Hikers' }, [1]);
+    fake.groups.messages.push({
+      id: 77,
+      uuid: 'failed-1',
+      groupId: group.groupId,
+      outgoing: true,
+      senderAccount: fakeAccountId('ACCOUNT'),
+      senderName: 'Me',
+      sentAt: 5_000,
+      receivedAt: 5_000,
+      body: 'did not go',
+      status: 'failed',
+    });
+    const view = await openGroup(group);
+    const row = () => view.get('[data-message-id="77"]');
+    await waitFor(() => view.find('[data-message-id="77"]').exists(), 'the message');
+    expect(row().attributes('data-status')).toBe('failed');
+    await row().get('[data-testid="message-retry"]').trigger('click');
+    await waitFor(() => row().attributes('data-status') === 'queued', 'queued again');
+    expect(row().find('[data-testid="message-retry"]').exists()).toBe(false);
+    expect(fake.groups.messages.find((m) => m.id === 77)?.status).toBe('queued');
   });
 });
 

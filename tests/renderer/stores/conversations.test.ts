@@ -66,6 +66,7 @@ describe('the conversation list', () => {
       identityChanged: false,
       hasDraft: false,
       failedCount: 0,
+      mutedUntil: null,
     };
     const sorted = [
       { ...row, id: 1, lastMessageAt: 5 },
