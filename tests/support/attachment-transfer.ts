@@ -55,26 +55,35 @@ export async function savedAttachment(
   return readFileSync(out);
 }
 
+/** What `killPastProgress` saw once stopped. */
+export interface KillWatch {
+  /** The probe's value at the kill (undefined: no kill, the transfer ended or never got there). */
+  readonly killedAt: number | undefined;
+  /** The smallest non-zero value seen (a transfer that restarted from zero shows here). */
+  readonly lowest: number;
+}
+
 /**
  * Samples `probe` every 2 ms; the first time it is past `after` and short of
  * `end`, calls `kill` (which returns false while it has nothing to kill yet,
- * and is then asked again). `stop` ends the sampling and returns the value
- * at the kill (undefined: no kill, the transfer ended or never got there).
+ * and is then asked again). `stop` ends the sampling and tells what it saw.
  */
 export function killPastProgress(
   probe: () => number,
   after: number,
   end: number,
   kill: () => boolean,
-): () => number | undefined {
+): () => KillWatch {
   let killedAt: number | undefined;
+  let lowest = Number.POSITIVE_INFINITY;
   const timer = setInterval(() => {
     const size = probe();
+    if (size > 0) lowest = Math.min(lowest, size);
     if (killedAt === undefined && size > after && size < end && kill()) killedAt = size;
   }, 2);
   return () => {
     clearInterval(timer);
-    return killedAt;
+    return { killedAt, lowest };
   };
 }
 

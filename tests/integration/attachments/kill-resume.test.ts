@@ -13,7 +13,6 @@ import {
   killPastProgress,
   listedAttachments,
   savedAttachment,
-  watchLowest,
 } from '../../support/attachment-transfer.ts';
 import { cli, cliPair, runCli } from '../../support/cli.ts';
 import { tempDir } from '../../support/profiles.ts';
@@ -44,18 +43,13 @@ async function runAndKill(
   after: number,
 ): Promise<Run> {
   let kill: ((signal: NodeJS.Signals) => void) | undefined;
-  const stopKilling = killPastProgress(probe, after, LENGTH, () => {
+  const stop = killPastProgress(probe, after, LENGTH, () => {
     kill?.('SIGKILL');
     return kill !== undefined;
   });
-  const stopWatching = watchLowest(probe, true);
-  let killedAt: number | undefined;
-  let lowest = Number.POSITIVE_INFINITY;
-  const { code } = await runCli(dir, args, { onSpawn: (k) => (kill = k) }).finally(() => {
-    killedAt = stopKilling();
-    lowest = stopWatching();
-  });
-  return { killedAt, lowest, code };
+  // stop() again after the run: sampling has ended, it tells what was seen.
+  const { code } = await runCli(dir, args, { onSpawn: (k) => (kill = k) }).finally(stop);
+  return { ...stop(), code };
 }
 
 const startRelay = useAttachmentRelays();

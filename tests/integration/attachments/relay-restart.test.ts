@@ -94,13 +94,8 @@ async function killRelayMidway(
     if (relay) process.kill(relay.pid, 'SIGKILL');
     return relay !== undefined;
   });
-  let killedAt: number | undefined;
-  try {
-    await runCli(profile, args);
-  } finally {
-    killedAt = stop();
-  }
-  return killedAt;
+  await runCli(profile, args).finally(stop);
+  return stop().killedAt;
 }
 
 describe('relay restarted mid-transfer', () => {
