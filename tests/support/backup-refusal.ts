@@ -9,6 +9,8 @@ import { snapshotDir, TEST_KDF } from './profiles.ts';
 // before anything is written: the same code whether it is merged into the
 // profile it came from or restored as a new one, and from verify --deep.
 
+const FRESH_PASSPHRASE = 'fresh harbour kettle 5521';
+
 /** Where a refused backup must leave nothing behind. */
 export interface RefusalTarget {
   /** The existing profile a merge is tried into, and its passphrase. */
@@ -18,7 +20,7 @@ export interface RefusalTarget {
   readonly before: Record<string, string>;
   /** A directory a restore into a new profile is tried at (it must not appear), and that profile's passphrase. */
   readonly fresh: string;
-  readonly freshPassphrase: string;
+  readonly freshPassphrase?: string;
 }
 
 /** The code import of `path` fails with (merged and as a new profile; deep verify agrees), after checking nothing was written. */
@@ -35,7 +37,7 @@ export async function refusedEverywhere(
   const created = await rejectedCode(() =>
     importBackup(target.fresh, path, {
       passphrase: BACKUP_PASSPHRASE,
-      create: { passphrase: target.freshPassphrase, kdfCost: TEST_KDF },
+      create: { passphrase: target.freshPassphrase ?? FRESH_PASSPHRASE, kdfCost: TEST_KDF },
     }),
   );
   const deep = await rejectedCode(() => verifyBackup(path, BACKUP_PASSPHRASE, { deep: true }));

@@ -88,7 +88,6 @@ async function refusal(path: string): Promise<string | undefined> {
     passphrase: profilePassphrase,
     before,
     fresh: next('fresh'),
-    freshPassphrase: 'fresh harbour kettle 5521',
   });
 }
 
