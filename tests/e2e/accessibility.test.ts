@@ -4,13 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { tempDir } from '../support/profiles.ts';
 import {
   type AppWindow,
-  createProfile,
   readInvite,
   screenshot,
   useSuite,
   waitForStrength,
 } from './support/harness.ts';
 import { expectAccessible } from './support/axe.ts';
+import { addFromInvite, firstRun } from './support/conversation.ts';
 import { expectFocus, expectInViewport, focused, tabTo } from './support/keyboard.ts';
 
 // Alice uses the app with the keyboard only (Bob, her contact, uses the mouse:
@@ -30,9 +30,7 @@ const press = (page: Page, key: string) => page.keyboard.press(key);
 
 async function bobAddsAliceAndWrites(bob: AppWindow, aliceInvite: string): Promise<void> {
   const page = bob.page;
-  await page.getByTestId('add-contact-open').click();
-  await page.getByTestId('add-contact-invite').fill(aliceInvite);
-  await page.getByTestId('add-contact-submit').click();
+  await addFromInvite(page, aliceInvite);
   await page.getByTestId('chat-composer').fill(`Hi Alice, the notes are at ${LINK}`);
   await page.getByTestId('chat-composer').press('Enter');
 }
@@ -43,9 +41,12 @@ describe('the app with the keyboard only, checked by axe in both themes', () => 
     alice = w;
     const page = w.page;
     const bob = await suite.open(join(tempDir(), 'bob'));
-    await createProfile(bob.page, 'Bob', 'bob uses a mouse and that is fine', suite.relay.url);
-    const bobInvite = await readInvite(bob.page);
-    await bob.page.getByTestId('invite-continue').click();
+    const bobInvite = await firstRun(
+      bob.page,
+      'Bob',
+      'bob uses a mouse and that is fine',
+      suite.relay.url,
+    );
 
     // First run. An empty submit names the missing name and puts focus on it.
     await expect.poll(() => page.getByTestId('welcome-name').isVisible()).toBe(true);

@@ -2,10 +2,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { cli, cliInit } from '../support/cli.ts';
-import { tempDir } from '../support/profiles.ts';
+import { cli } from '../support/cli.ts';
+import { aliceWithCliContacts } from './support/conversation.ts';
 import { expectAccessible } from './support/axe.ts';
-import { createProfile, readInvite, screenshot, useSuite } from './support/harness.ts';
+import { screenshot, useSuite } from './support/harness.ts';
 import { drawPng } from './support/media.ts';
 
 // Attachments in the app against a CLI contact, through one real relay
@@ -88,20 +88,12 @@ describe('attachments in the app with a CLI contact', () => {
   it(
     'sends a dropped image, shows and saves received images, and seeks a video by range',
     async () => {
-      const root = tempDir();
-      const bob = join(root, 'bob');
-      const alice = await suite.open(join(root, 'alice'));
+      const {
+        app: alice,
+        root,
+        dirs: [bob],
+      } = await aliceWithCliContacts(suite, 'alice walks the long ridge trail', ['Bob']);
       const page = alice.page;
-
-      await createProfile(page, 'Alice', 'alice walks the long ridge trail', suite.relay.url);
-      const aliceInvite = await readInvite(page);
-      await page.getByTestId('invite-continue').click();
-      await cliInit(bob, 'Bob', suite.relay.url);
-      await cli(bob, ['contact', 'add', aliceInvite]);
-      await page.getByTestId('add-contact-open').click();
-      await page.getByTestId('add-contact-invite').fill((await cli(bob, ['invite'])).trim());
-      await page.getByTestId('add-contact-submit').click();
-      await expect.poll(() => page.getByTestId('chat-view').isVisible(), POLL).toBe(true);
 
       // 1. Alice drops an image: it waits in the tray, goes with the caption, and Bob saves the same bytes.
       const photo = await drawPng(page, 96, 64, 10);

@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../support/profiles.ts';
-import { createProfile, readInvite, screenshot, useSuite } from './support/harness.ts';
+import { addFromInvite, firstRun } from './support/conversation.ts';
+import { createProfile, screenshot, useSuite } from './support/harness.ts';
 import { expectAccessible } from './support/axe.ts';
 import { expectInViewport } from './support/keyboard.ts';
 
@@ -18,14 +19,15 @@ describe('backups in the app', () => {
   it('exports with a recovery key, verifies, restores on a new machine and exports a conversation', async () => {
     const alice = await open(join(tempDir(), 'alice'));
     const bob = await open(join(tempDir(), 'bob'));
-    await createProfile(alice.page, 'Alice', 'alice has a long passphrase', suite.relay.url);
-    const invite = await readInvite(alice.page);
-    await alice.page.getByTestId('invite-continue').click();
+    const invite = await firstRun(
+      alice.page,
+      'Alice',
+      'alice has a long passphrase',
+      suite.relay.url,
+    );
     await createProfile(bob.page, 'Bob', 'bob has a long passphrase too', suite.relay.url);
     await bob.page.getByTestId('invite-continue').click();
-    await bob.page.getByTestId('add-contact-open').click();
-    await bob.page.getByTestId('add-contact-invite').fill(invite);
-    await bob.page.getByTestId('add-contact-submit').click();
+    await addFromInvite(bob.page, invite);
     await bob.page.getByTestId('conversation-item').filter({ hasText: 'Alice' }).click();
     await bob.page.getByTestId('chat-composer').fill('A <message> worth keeping');
     await bob.page.getByTestId('chat-composer').press('Enter');

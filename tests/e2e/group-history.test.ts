@@ -1,8 +1,7 @@
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, cliInit } from '../support/cli.ts';
-import { tempDir } from '../support/profiles.ts';
-import { createProfile, readInvite, useSuite } from './support/harness.ts';
+import { cli } from '../support/cli.ts';
+import { aliceWithCliContacts, pollWhileScrolling, unlock } from './support/conversation.ts';
+import { useSuite } from './support/harness.ts';
 import { expectAccessible } from './support/axe.ts';
 
 // A group's unread count and history across a restart of the app, in real
@@ -23,20 +22,11 @@ describe('a group across an app restart', () => {
   it(
     'keeps its unread count, clears it when opened, and loads older messages on scroll',
     async () => {
-      const root = tempDir();
-      const aliceDir = join(root, 'alice');
-      const bob = join(root, 'bob');
-      let app = await suite.open(aliceDir);
+      const start = await aliceWithCliContacts(suite, PASSPHRASE, ['Bob']);
+      const [bob] = start.dirs;
+      const aliceDir = start.app.profileDir;
+      let app = start.app;
       let page = app.page;
-      await createProfile(page, 'Alice', PASSPHRASE, suite.relay.url);
-      const aliceInvite = await readInvite(page);
-      await page.getByTestId('invite-continue').click();
-      await cliInit(bob, 'Bob', suite.relay.url);
-      await cli(bob, ['contact', 'add', aliceInvite]);
-      await page.getByTestId('add-contact-open').click();
-      await page.getByTestId('add-contact-invite').fill((await cli(bob, ['invite'])).trim());
-      await page.getByTestId('add-contact-submit').click();
-      await expect.poll(() => page.getByTestId('chat-view').isVisible()).toBe(true);
 
       await page.getByTestId('new-group-open').click();
       await page.getByTestId('new-group-name').fill('Archive');
@@ -64,8 +54,7 @@ describe('a group across an app restart', () => {
       await suite.close(app);
       app = await suite.open(aliceDir);
       page = app.page;
-      await page.getByTestId('unlock-passphrase').fill(PASSPHRASE);
-      await page.getByTestId('unlock-submit').click();
+      await unlock(page, PASSPHRASE);
       await expect.poll(() => groupRow().getAttribute('data-unread'), POLL).toBe(String(COUNT));
       expect(await groupRow().getByTestId('unread-badge').textContent()).toContain(String(COUNT));
       await expectAccessible(page, 'conversation list with an unread group');
@@ -81,12 +70,7 @@ describe('a group across an app restart', () => {
       expect(await first.count()).toBe(0);
       // Scrolling up loads the older page; the first message becomes visible.
       const scroller = page.getByTestId('group-history');
-      await expect
-        .poll(async () => {
-          await scroller.evaluate((el) => el.scrollTo({ top: 0 }));
-          return first.isVisible();
-        }, POLL)
-        .toBe(true);
+      await pollWhileScrolling(scroller, 'top', () => first.isVisible(), POLL).toBe(true);
       expect(await messages.count()).toBeLessThan(COUNT);
       await expectAccessible(page, 'group history scrolled to its first message');
       expect(app.problems).toEqual([]);

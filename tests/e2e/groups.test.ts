@@ -1,9 +1,7 @@
-import { join } from 'node:path';
-import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { cli, cliInit } from '../support/cli.ts';
-import { tempDir } from '../support/profiles.ts';
-import { createProfile, readInvite, screenshot, useSuite } from './support/harness.ts';
+import { cli } from '../support/cli.ts';
+import { aliceWithCliContacts } from './support/conversation.ts';
+import { screenshot, useSuite } from './support/harness.ts';
 import { expectAccessible } from './support/axe.ts';
 import { expectFocus, expectInViewport, focused } from './support/keyboard.ts';
 
@@ -29,13 +27,6 @@ async function cliGroups(dir: string): Promise<GroupJson[]> {
   return JSON.parse(await cli(dir, ['--json', 'groups'])) as GroupJson[];
 }
 
-async function addContact(page: Page, invite: string): Promise<void> {
-  await page.getByTestId('add-contact-open').click();
-  await page.getByTestId('add-contact-invite').fill(invite);
-  await page.getByTestId('add-contact-submit').click();
-  await expect.poll(() => page.getByTestId('chat-view').isVisible()).toBe(true);
-}
-
 const POLL = { timeout: 90_000, interval: 500 };
 /** Three profiles, a dozen CLI runs and axe in two themes: minutes on a busy 2-core machine. */
 const BUDGET_MS = 480_000;
@@ -44,23 +35,11 @@ describe('a group in the app with two CLI members', () => {
   it(
     'creates the group, talks both ways, and removing a member stops their copies',
     async () => {
-      const root = tempDir();
-      const bob = join(root, 'bob');
-      const carol = join(root, 'carol');
-      const alice = await suite.open(join(root, 'alice'));
+      const {
+        app: alice,
+        dirs: [bob, carol],
+      } = await aliceWithCliContacts(suite, 'alice walks the long ridge trail', ['Bob', 'Carol']);
       const page = alice.page;
-
-      await createProfile(page, 'Alice', 'alice walks the long ridge trail', suite.relay.url);
-      const aliceInvite = await readInvite(page);
-      await page.getByTestId('invite-continue').click();
-      for (const [dir, name] of [
-        [bob, 'Bob'],
-        [carol, 'Carol'],
-      ] as const) {
-        await cliInit(dir, name, suite.relay.url);
-        await cli(dir, ['contact', 'add', aliceInvite]);
-        await addContact(page, (await cli(dir, ['invite'])).trim());
-      }
 
       // New group: the form refuses an empty one field by field, then creates.
       await page.getByTestId('new-group-open').click();

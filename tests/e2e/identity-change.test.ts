@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../support/profiles.ts';
-import { createProfile, readInvite, screenshot, useSuite } from './support/harness.ts';
+import { addFromInvite, firstRun } from './support/conversation.ts';
+import { screenshot, useSuite } from './support/harness.ts';
 import { expectAccessible } from './support/axe.ts';
 import { expectFocus, expectInViewport } from './support/keyboard.ts';
 
@@ -17,12 +18,6 @@ import { expectFocus, expectInViewport } from './support/keyboard.ts';
 const suite = useSuite();
 const BOB_PASS = 'bob has a long passphrase too';
 
-async function addFromInvite(page: Page, invite: string): Promise<void> {
-  await page.getByTestId('add-contact-open').click();
-  await page.getByTestId('add-contact-invite').fill(invite);
-  await page.getByTestId('add-contact-submit').click();
-}
-
 async function send(page: Page, text: string): Promise<void> {
   await page.getByTestId('chat-composer').fill(text);
   await page.getByTestId('chat-composer').press('Enter');
@@ -32,12 +27,13 @@ describe('a contact who moved to a new identity, in the app', () => {
   it('flags the conversation, blocks sending, and accepting the move unblocks it', async () => {
     const alice = await suite.open(join(tempDir(), 'alice'));
     const bob = await suite.open(join(tempDir(), 'bob'));
-    await createProfile(alice.page, 'Alice', 'alice has a long passphrase', suite.relay.url);
-    const aliceInvite = await readInvite(alice.page);
-    await alice.page.getByTestId('invite-continue').click();
-    await createProfile(bob.page, 'Bob', BOB_PASS, suite.relay.url);
-    const bobInvite = await readInvite(bob.page);
-    await bob.page.getByTestId('invite-continue').click();
+    const aliceInvite = await firstRun(
+      alice.page,
+      'Alice',
+      'alice has a long passphrase',
+      suite.relay.url,
+    );
+    const bobInvite = await firstRun(bob.page, 'Bob', BOB_PASS, suite.relay.url);
     await addFromInvite(alice.page, bobInvite);
     await addFromInvite(bob.page, aliceInvite);
 

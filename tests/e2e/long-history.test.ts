@@ -5,6 +5,7 @@ import { importMessages, type ImportedMessage } from '../../electron/core/histor
 import { setSetting } from '../../electron/core/profile/settings.ts';
 import { newMessageId } from '../../electron/core/messaging/message-id.ts';
 import { cardOf, TEST_KDF, tempDir } from '../support/profiles.ts';
+import { pollWhileScrolling, unlock } from './support/conversation.ts';
 import { screenshot, useSuite } from './support/harness.ts';
 
 // A 100,000-message conversation in the real renderer: the chat view is
@@ -60,8 +61,7 @@ describe('a 100,000-message conversation', () => {
   it('keeps the DOM under 100 message rows and jumps to any point', async () => {
     const app = await suite.open(profileDir);
     const { page } = app;
-    await page.getByTestId('unlock-passphrase').fill(PASSPHRASE);
-    await page.getByTestId('unlock-submit').click();
+    await unlock(page, PASSPHRASE);
     await page.getByTestId('conversation-item').filter({ hasText: 'Carol' }).click();
 
     const rows = page.getByTestId('message-row');
@@ -100,15 +100,9 @@ describe('a 100,000-message conversation', () => {
     let oldest = first;
     for (let i = 0; i < 5; i++) {
       const before = oldest;
-      await expect
-        .poll(
-          async () => {
-            await scroller.evaluate((el) => el.scrollTo({ top: 0 }));
-            return oldestShown();
-          },
-          { timeout: 20_000 },
-        )
-        .toBeLessThan(before);
+      await pollWhileScrolling(scroller, 'top', oldestShown, { timeout: 20_000 }).toBeLessThan(
+        before,
+      );
       oldest = await oldestShown();
       expect(await rows.count()).toBeLessThan(100);
     }
@@ -144,12 +138,7 @@ describe('a 100,000-message conversation', () => {
         ),
       );
     const beforeScroll = await newestShown();
-    await expect
-      .poll(async () => {
-        await scroller.evaluate((el) => el.scrollTo({ top: el.scrollHeight }));
-        return newestShown();
-      })
-      .toBeGreaterThan(beforeScroll + 50);
+    await pollWhileScrolling(scroller, 'bottom', newestShown).toBeGreaterThan(beforeScroll + 50);
     expect(await rows.count()).toBeLessThan(100);
     expect(app.problems).toEqual([]);
   });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import { tempDir } from './profiles.ts';
 import { relayDataDir } from './relay-client.ts';
 import { startRelayProcess } from './relay-process.ts';
@@ -44,6 +45,19 @@ export async function startAttachmentRelay(kind: AttachmentRelayKind): Promise<A
       };
     }
   }
+}
+
+/** A starter for relays of a kind that a vitest afterEach stops once each test ends. */
+export function useAttachmentRelays(): (kind: AttachmentRelayKind) => Promise<AttachmentRelay> {
+  const relays: AttachmentRelay[] = [];
+  afterEach(async () => {
+    for (const relay of relays.splice(0)) await relay.stop();
+  });
+  return async (kind) => {
+    const relay = await startAttachmentRelay(kind);
+    relays.push(relay);
+    return relay;
+  };
 }
 
 /** Sizes of the files in `dir` whose name matches `pattern`, by its first group. */

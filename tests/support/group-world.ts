@@ -59,21 +59,40 @@ export async function settle(people: readonly Person[], maxRounds = 12): Promise
   throw new Error('the group did not settle');
 }
 
-/** Alice, Bob and Carol on one folder relay, Alice a contact of both, in Alice's group `title`, settled. */
-export async function aliceBobCarol(title: string) {
+/** Alice and Bob on one folder relay, contacts, in Alice's group `title`, settled. */
+export async function aliceAndBob(title: string) {
   const relay = join(tempDir(), 'relay');
   const alice = await person('Alice', relay);
   const bob = await person('Bob', relay);
-  const carol = await person('Carol', relay);
+  befriend(alice, bob);
+  const group = await createGroup(alice.profile, title, [bob.profile.account.accountId]);
+  await settle([alice, bob]);
+  return { alice, bob, group, relay };
+}
+
+/** Who `aliceBobCarol` makes: display names (default Alice, Bob, Carol) and whether Bob and Carol are contacts too. */
+export interface ThreeOptions {
+  readonly names?: readonly [string, string, string];
+  readonly bobKnowsCarol?: boolean;
+}
+
+/** Alice, Bob and Carol on one folder relay, Alice a contact of both, in Alice's group `title`, settled. */
+export async function aliceBobCarol(title: string, options: ThreeOptions = {}) {
+  const [aliceName, bobName, carolName] = options.names ?? ['Alice', 'Bob', 'Carol'];
+  const relay = join(tempDir(), 'relay');
+  const alice = await person(aliceName, relay);
+  const bob = await person(bobName, relay);
+  const carol = await person(carolName, relay);
   befriend(alice, bob);
   befriend(alice, carol);
+  if (options.bobKnowsCarol) befriend(bob, carol);
   const all = [alice, bob, carol];
   const group = await createGroup(alice.profile, title, [
     bob.profile.account.accountId,
     carol.profile.account.accountId,
   ]);
   await settle(all);
-  return { alice, bob, carol, all, group };
+  return { alice, bob, carol, all, group, relay };
 }
 
 /** How many messages of `p`'s copy of the group have this body (0 without the group). */

@@ -1,43 +1,29 @@
 import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MAX_ATTACHMENT_BYTES } from '../../../shared/protocol/attachment.ts';
 import {
   ATTACHMENT_RELAY_KINDS,
-  type AttachmentRelay,
-  startAttachmentRelay,
   testBytes,
   testFile,
+  useAttachmentRelays,
 } from '../../support/attachment-relays.ts';
+import { type ListedAttachment, listedAttachments } from '../../support/attachment-transfer.ts';
 import { cli, cliInit, cliPair, runCli } from '../../support/cli.ts';
 import { tempDir } from '../../support/profiles.ts';
 
 // `sotto send --file`, `attachments`, `attachment save` and `history --json`
 // between real CLI processes through a relay of each kind.
 
-interface Listed {
-  id: number;
-  outgoing: boolean;
-  contentType: string;
-  fileName: string | null;
-  size: number;
-  state: string;
-  error: string | null;
-}
-
 async function json<T>(dir: string, args: string[]): Promise<T> {
   return JSON.parse(await cli(dir, ['--json', ...args])) as T;
 }
 
-const relays: AttachmentRelay[] = [];
-afterEach(async () => {
-  for (const relay of relays.splice(0)) await relay.stop();
-});
+const startRelay = useAttachmentRelays();
 
 describe.each(ATTACHMENT_RELAY_KINDS)('attachments over a %s relay, from the CLI', (kind) => {
   it('files of 0 B, 1 B, 64 KiB - 1, 64 KiB, 64 KiB + 1 and 10 MiB arrive byte-identical', async () => {
-    const relay = await startAttachmentRelay(kind);
-    relays.push(relay);
+    const relay = await startRelay(kind);
     const root = tempDir();
     const { alice, bob } = await cliPair(root, relay.address);
     const sizes = [0, 1, 64 * 1024 - 1, 64 * 1024, 64 * 1024 + 1];
@@ -52,7 +38,7 @@ describe.each(ATTACHMENT_RELAY_KINDS)('attachments over a %s relay, from the CLI
     await cli(alice, ['send', 'Bob', '--file', big, '--caption', 'the big one']);
     await cli(bob, ['sync']);
 
-    const listed = await json<Listed[]>(bob, ['attachments', 'Alice']);
+    const listed = await listedAttachments(bob, 'Alice');
     expect(listed.map((a) => [a.fileName, a.size, a.state])).toEqual([
       ...sizes.map((size) => [`file-${size}.bin`, size, 'done']),
       ['big.bin', 10 * 1024 * 1024, 'done'],
@@ -65,7 +51,7 @@ describe.each(ATTACHMENT_RELAY_KINDS)('attachments over a %s relay, from the CLI
 
     // history --json: the pointers without keys, digests or blob ids.
     const history = await cli(bob, ['--json', 'history', 'Alice']);
-    const messages = JSON.parse(history) as { body: string; attachments?: Listed[] }[];
+    const messages = JSON.parse(history) as { body: string; attachments?: ListedAttachment[] }[];
     expect(messages.map((m) => [m.body, m.attachments?.length])).toEqual([
       ['', 5],
       ['the big one', 1],
@@ -88,19 +74,18 @@ describe.each(ATTACHMENT_RELAY_KINDS)('attachments over a %s relay, from the CLI
     );
     expect(history).not.toMatch(/"(key|digest|blobId|localKey|uploadToken)"/);
     // The sender lists its own copies too.
-    expect((await json<Listed[]>(alice, ['attachments', 'Bob'])).map((a) => a.state)).toEqual(
+    expect((await listedAttachments(alice, 'Bob')).map((a) => a.state)).toEqual(
       Array(6).fill('uploaded'),
     );
   });
 
   it('save refuses to overwrite without --force; unknown ids, oversized and missing files are refused', async () => {
-    const relay = await startAttachmentRelay(kind);
-    relays.push(relay);
+    const relay = await startRelay(kind);
     const root = tempDir();
     const { alice, bob } = await cliPair(root, relay.address);
     await cli(alice, ['send', 'Bob', '--file', testFile(root, 'a.txt', 100), '--caption', 'hi']);
     await cli(bob, ['sync']);
-    const [a] = await json<Listed[]>(bob, ['attachments', 'Alice']);
+    const [a] = await listedAttachments(bob, 'Alice');
     const out = join(root, 'out.txt');
     writeFileSync(out, 'keep me');
     const refused = await runCli(bob, ['attachment', 'save', String(a!.id), out]);
@@ -122,12 +107,11 @@ describe.each(ATTACHMENT_RELAY_KINDS)('attachments over a %s relay, from the CLI
     const missing = await runCli(alice, ['send', 'Bob', '--file', join(root, 'nope')]);
     expect(missing.code).toBe(2);
     // Neither refusal stored a message or a file.
-    expect(await json<Listed[]>(alice, ['attachments', 'Bob'])).toHaveLength(1);
+    expect(await listedAttachments(alice, 'Bob')).toHaveLength(1);
   });
 
   it('a group gets one upload and one pointer; every member saves the same bytes', async () => {
-    const relay = await startAttachmentRelay(kind);
-    relays.push(relay);
+    const relay = await startRelay(kind);
     const root = tempDir();
     const [alice, bob, carol] = ['alice', 'bob', 'carol'].map((n) => join(root, n)) as [
       string,
@@ -149,7 +133,7 @@ describe.each(ATTACHMENT_RELAY_KINDS)('attachments over a %s relay, from the CLI
     expect(relay.blobSizes().size).toBe(before + 1);
     for (const dir of [bob, carol]) {
       await cli(dir, ['sync']);
-      const [a] = await json<Listed[]>(dir, ['attachments', 'Hikers']);
+      const [a] = await json<ListedAttachment[]>(dir, ['attachments', 'Hikers']);
       expect(a).toMatchObject({ fileName: 'map.pdf', state: 'done', outgoing: false });
       const out = join(dir, 'map.pdf');
       await cli(dir, ['attachment', 'save', String(a!.id), out]);

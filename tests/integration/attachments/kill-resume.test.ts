@@ -1,14 +1,19 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ciphertextSize } from '../../../shared/protocol/attachment.ts';
 import {
   ATTACHMENT_RELAY_KINDS,
-  type AttachmentRelay,
-  startAttachmentRelay,
   testBytes,
   testFile,
+  useAttachmentRelays,
 } from '../../support/attachment-relays.ts';
+import {
+  downloading,
+  inTransit,
+  killPastProgress,
+  listedAttachments,
+  savedAttachment,
+} from '../../support/attachment-transfer.ts';
 import { cli, cliPair, runCli } from '../../support/cli.ts';
 import { tempDir } from '../../support/profiles.ts';
 
@@ -31,43 +36,27 @@ interface Run {
 }
 
 /** Runs `args`, polling `probe`; kill -9 once the probe shows progress past `after` but not the end. */
-function runAndKill(dir: string, args: string[], probe: () => number, after: number): Promise<Run> {
+async function runAndKill(
+  dir: string,
+  args: string[],
+  probe: () => number,
+  after: number,
+): Promise<Run> {
   let kill: ((signal: NodeJS.Signals) => void) | undefined;
-  let killedAt: number | undefined;
-  let lowest = Number.POSITIVE_INFINITY;
-  const timer = setInterval(() => {
-    const size = probe();
-    if (size > 0) lowest = Math.min(lowest, size);
-    if (killedAt === undefined && kill && size > after && size < LENGTH) {
-      killedAt = size;
-      kill('SIGKILL');
-    }
-  }, 2);
-  return runCli(dir, args, { onSpawn: (k) => (kill = k) })
-    .then((result) => ({ killedAt, lowest, code: result.code }))
-    .finally(() => clearInterval(timer));
+  const stop = killPastProgress(probe, after, LENGTH, () => {
+    kill?.('SIGKILL');
+    return kill !== undefined;
+  });
+  // stop() again after the run: sampling has ended, it tells what was seen.
+  const { code } = await runCli(dir, args, { onSpawn: (k) => (kill = k) }).finally(stop);
+  return { ...stop(), code };
 }
 
-function downloading(dir: string): number {
-  const tmp = join(dir, 'attachments', 'tmp');
-  try {
-    return readdirSync(tmp)
-      .filter((n) => n.endsWith('.down'))
-      .reduce((sum, n) => sum + statSync(join(tmp, n)).size, 0);
-  } catch {
-    return 0;
-  }
-}
-
-const relays: AttachmentRelay[] = [];
-afterEach(async () => {
-  for (const relay of relays.splice(0)) await relay.stop();
-});
+const startRelay = useAttachmentRelays();
 
 describe.each(ATTACHMENT_RELAY_KINDS)('kill -9 mid-transfer over a %s relay', (kind) => {
   it(`the sender killed ${KILLS}+ times mid-upload and the receiver ${KILLS}+ times mid-download: resumed, byte-identical`, async () => {
-    const relay = await startAttachmentRelay(kind);
-    relays.push(relay);
+    const relay = await startRelay(kind);
     const root = tempDir();
     const { alice, bob } = await cliPair(root, relay.address);
     const path = testFile(root, 'video.bin', SIZE);
@@ -101,16 +90,12 @@ describe.each(ATTACHMENT_RELAY_KINDS)('kill -9 mid-transfer over a %s relay', (k
     }
     expect(downloads.filter((r) => r.killedAt !== undefined).length).toBeGreaterThanOrEqual(KILLS);
     await cli(bob, ['sync']);
-    const [a] = JSON.parse(await cli(bob, ['--json', 'attachments', 'Alice'])) as {
-      id: number;
-      state: string;
-    }[];
+    const [a] = await listedAttachments(bob, 'Alice');
     expect(a?.state).toBe('done');
-    const out = join(root, 'saved.bin');
-    await cli(bob, ['attachment', 'save', String(a!.id), out]);
-    expect(readFileSync(out).equals(testBytes(SIZE, 'video.bin'))).toBe(true);
+    const saved = await savedAttachment(bob, a!.id, join(root, 'saved.bin'));
+    expect(saved.equals(testBytes(SIZE, 'video.bin'))).toBe(true);
     // Nothing left in transit on either side.
-    expect(readdirSync(join(bob, 'attachments', 'tmp'))).toEqual([]);
-    expect(readdirSync(join(alice, 'attachments', 'tmp'))).toEqual([]);
+    expect(inTransit(bob)).toEqual([]);
+    expect(inTransit(alice)).toEqual([]);
   });
 });

@@ -1,8 +1,16 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ciphertextSize } from '../../../shared/protocol/attachment.ts';
 import { testBytes, testFile } from '../../support/attachment-relays.ts';
+import {
+  downloading,
+  inTransit,
+  killPastProgress,
+  listedAttachments,
+  savedAttachment,
+  watchLowest,
+} from '../../support/attachment-transfer.ts';
 import { addContactFromInvite, Profile } from '../../../electron/core/index.ts';
 import { profileInvite } from '../../../electron/core/profile/invite.ts';
 import { pinHomeRelayId, setHomeRelay } from '../../../electron/core/sync/home-relay-setting.ts';
@@ -71,18 +79,6 @@ function stored(data: string): number {
   }
 }
 
-/** Bytes of ciphertext a receiver holds in transit. */
-function downloading(profile: string): number {
-  const tmp = join(profile, 'attachments', 'tmp');
-  try {
-    return readdirSync(tmp)
-      .filter((n) => n.endsWith('.down'))
-      .reduce((sum, n) => sum + statSync(join(tmp, n)).size, 0);
-  } catch {
-    return 0;
-  }
-}
-
 /**
  * Runs the CLI with `args`; once `probe` passes `after` (and before the end),
  * kills the relay with SIGKILL. Resolves with the probe's value at the kill
@@ -94,20 +90,12 @@ async function killRelayMidway(
   probe: () => number,
   after: number,
 ): Promise<number | undefined> {
-  let killedAt: number | undefined;
-  const timer = setInterval(() => {
-    const size = probe();
-    if (killedAt === undefined && relay && size > after && size < LENGTH) {
-      killedAt = size;
-      process.kill(relay.pid, 'SIGKILL');
-    }
-  }, 2);
-  try {
-    await runCli(profile, args);
-  } finally {
-    clearInterval(timer);
-  }
-  return killedAt;
+  const stop = killPastProgress(probe, after, LENGTH, () => {
+    if (relay) process.kill(relay.pid, 'SIGKILL');
+    return relay !== undefined;
+  });
+  await runCli(profile, args).finally(stop);
+  return stop().killedAt;
 }
 
 describe('relay restarted mid-transfer', () => {
@@ -134,12 +122,12 @@ describe('relay restarted mid-transfer', () => {
     expect(prefix).toBeGreaterThan(0);
     expect(prefix).toBeLessThan(LENGTH);
     relay = await startRelayProcess(data, { port });
-    let lowest = Number.POSITIVE_INFINITY;
-    const watch = setInterval(() => (lowest = Math.min(lowest, stored(data))), 2);
+    const stopWatching = watchLowest(() => stored(data), false);
+    let lowest: number;
     try {
       await syncUntil(alice, () => stored(data) === LENGTH);
     } finally {
-      clearInterval(watch);
+      lowest = stopWatching();
     }
     // Resumed from the stored prefix: the blob never went back below it.
     expect(lowest).toBeGreaterThanOrEqual(prefix);
@@ -152,27 +140,19 @@ describe('relay restarted mid-transfer', () => {
     const held = downloading(bob);
     expect(held).toBeGreaterThan(0);
     relay = await startRelayProcess(data, { port });
-    let lowestDown = Number.POSITIVE_INFINITY;
-    const watchDown = setInterval(() => {
-      const size = downloading(bob);
-      if (size > 0) lowestDown = Math.min(lowestDown, size);
-    }, 2);
-    const listed = async () =>
-      JSON.parse(await cli(bob, ['--json', 'attachments', 'Alice'])) as {
-        id: number;
-        state: string;
-      }[];
+    const stopWatchingDown = watchLowest(() => downloading(bob), true);
+    const listed = () => listedAttachments(bob, 'Alice');
+    let lowestDown: number;
     try {
       await syncUntil(bob, async () => (await listed())[0]?.state === 'done');
     } finally {
-      clearInterval(watchDown);
+      lowestDown = stopWatchingDown();
     }
     if (Number.isFinite(lowestDown)) expect(lowestDown).toBeGreaterThanOrEqual(held);
     const [a] = await listed();
-    const out = join(root, 'saved.bin');
-    await cli(bob, ['attachment', 'save', String(a!.id), out]);
-    expect(readFileSync(out).equals(testBytes(SIZE, 'film.bin'))).toBe(true);
-    expect(readdirSync(join(bob, 'attachments', 'tmp'))).toEqual([]);
-    expect(readdirSync(join(alice, 'attachments', 'tmp'))).toEqual([]);
+    const saved = await savedAttachment(bob, a!.id, join(root, 'saved.bin'));
+    expect(saved.equals(testBytes(SIZE, 'film.bin'))).toBe(true);
+    expect(inTransit(bob)).toEqual([]);
+    expect(inTransit(alice)).toEqual([]);
   }, 60_000);
 });

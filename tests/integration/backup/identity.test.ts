@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IdentityKeyPair } from '@signalapp/libsignal-client';
@@ -16,6 +16,7 @@ import {
   writeBackupLines,
   writeLegacyBackup,
 } from '../../support/backup.ts';
+import { refusedEverywhere } from '../../support/backup-refusal.ts';
 import { rejectedCode } from '../../support/errors.ts';
 import { snapshotDir, TEST_KDF } from '../../support/profiles.ts';
 
@@ -61,24 +62,12 @@ const next = (name: string) => join(root, `${name}-${++counter}`);
 
 /** The code import fails with (into this profile and into a new one) and deep verify agrees; nothing is written. */
 async function refusal(path: string): Promise<string | undefined> {
-  const merged = await rejectedCode(() =>
-    importBackup(profileDir, path, {
-      passphrase: BACKUP_PASSPHRASE,
-      unlock: { passphrase: profilePassphrase },
-    }),
-  );
-  const fresh = next('fresh');
-  const created = await rejectedCode(() =>
-    importBackup(fresh, path, {
-      passphrase: BACKUP_PASSPHRASE,
-      create: { passphrase: 'fresh harbour kettle 5521', kdfCost: TEST_KDF },
-    }),
-  );
-  const deep = await rejectedCode(() => verifyBackup(path, BACKUP_PASSPHRASE, { deep: true }));
-  expect([created, deep]).toEqual([merged, merged]);
-  expect(snapshotDir(profileDir)).toEqual(before);
-  expect(existsSync(fresh)).toBe(false);
-  return merged;
+  return refusedEverywhere(path, {
+    profileDir,
+    passphrase: profilePassphrase,
+    before,
+    fresh: next('fresh'),
+  });
 }
 
 describe('backups written before relay protocol v2 (base32 account ids)', () => {

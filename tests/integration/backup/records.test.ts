@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IdentityKeyPair } from '@signalapp/libsignal-client';
@@ -21,6 +21,7 @@ import {
   TEST_SCRYPT_LOG_N,
   writeBackupLines,
 } from '../../support/backup.ts';
+import { refusedEverywhere } from '../../support/backup-refusal.ts';
 import { rejectedCode } from '../../support/errors.ts';
 import { snapshotDir, TEST_KDF } from '../../support/profiles.ts';
 
@@ -82,24 +83,12 @@ const next = (name: string) => join(root, `${name}-${++counter}`);
 
 /** The code import fails with (merge and new profile; deep verify agrees); nothing is written. */
 async function refusal(path: string): Promise<string | undefined> {
-  const merged = await rejectedCode(() =>
-    importBackup(profileDir, path, {
-      passphrase: BACKUP_PASSPHRASE,
-      unlock: { passphrase: profilePassphrase },
-    }),
-  );
-  const fresh = next('fresh');
-  const created = await rejectedCode(() =>
-    importBackup(fresh, path, {
-      passphrase: BACKUP_PASSPHRASE,
-      create: { passphrase: 'fresh harbour kettle 5521', kdfCost: TEST_KDF },
-    }),
-  );
-  const deep = await rejectedCode(() => verifyBackup(path, BACKUP_PASSPHRASE, { deep: true }));
-  expect([created, deep]).toEqual([merged, merged]);
-  expect(snapshotDir(profileDir)).toEqual(before);
-  expect(existsSync(fresh)).toBe(false);
-  return merged;
+  return refusedEverywhere(path, {
+    profileDir,
+    passphrase: profilePassphrase,
+    before,
+    fresh: next('fresh'),
+  });
 }
 
 /** The backup with one line changed by `edit` (the trailer's hash recomputed: only the record rules can catch it). */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IdentityKeyPair } from '@signalapp/libsignal-client';
@@ -20,6 +20,7 @@ import {
   writeBackupLines,
   writeLegacyBackup,
 } from '../../support/backup.ts';
+import { refusedEverywhere } from '../../support/backup-refusal.ts';
 import { rejectedCode } from '../../support/errors.ts';
 import { snapshotDir, TEST_KDF, TEST_RELAY, TEST_RELAY_ID } from '../../support/profiles.ts';
 
@@ -155,22 +156,13 @@ const next = (name: string) => join(root, `${name}-${++counter}`);
 
 /** The code import fails with, as a merge and into a new profile (a deep verify agrees); nothing written. */
 async function refusal(path: string): Promise<string | undefined> {
-  const before = snapshotDir(dir);
-  const merged = await rejectedCode(() =>
-    importBackup(dir, path, { passphrase: BACKUP_PASSPHRASE, unlock: { passphrase: PASS } }),
-  );
-  const fresh = next('fresh');
-  const created = await rejectedCode(() =>
-    importBackup(fresh, path, {
-      passphrase: BACKUP_PASSPHRASE,
-      create: { passphrase: PASS, kdfCost: TEST_KDF },
-    }),
-  );
-  const deep = await rejectedCode(() => verifyBackup(path, BACKUP_PASSPHRASE, { deep: true }));
-  expect([created, deep]).toEqual([merged, merged]);
-  expect(snapshotDir(dir)).toEqual(before);
-  expect(existsSync(fresh)).toBe(false);
-  return merged;
+  return refusedEverywhere(path, {
+    profileDir: dir,
+    passphrase: PASS,
+    before: snapshotDir(dir),
+    fresh: next('fresh'),
+    freshPassphrase: PASS,
+  });
 }
 
 /** The backup with the records of `type` passed through `edit` (hash and counts recomputed). */

@@ -9,14 +9,13 @@ import { importBackup } from '../../../electron/core/backup/import.ts';
 import { readBackup, verifyBackup } from '../../../electron/core/backup/verify.ts';
 import { rejectedCode } from '../../support/errors.ts';
 import type { DataRecord } from '../../../electron/core/backup/format/records.ts';
-import { createGroup } from '../../../electron/core/groups/group-ops.ts';
 import { queueGroupText } from '../../../electron/core/groups/group-queue.ts';
 import { groupUnread } from '../../../electron/core/groups/group-read.ts';
 import { loadGroup } from '../../../electron/core/groups/group-store.ts';
 import { Profile } from '../../../electron/core/profile/profile.ts';
 import { SyncEngine } from '../../../electron/core/sync/engine.ts';
 import { BACKUP_PASSPHRASE, TEST_SCRYPT_LOG_N } from '../../support/backup.ts';
-import { befriend, type Person, person, settle } from '../../support/group-world.ts';
+import { aliceAndBob, aliceBobCarol, type Person, settle } from '../../support/group-world.ts';
 import { TEST_KDF, tempDir } from '../../support/profiles.ts';
 
 // Backups carry groups (state, members, history) and never sender keys:
@@ -43,17 +42,7 @@ const count = (p: Person, table: string) =>
 
 describe('groups in backups', () => {
   it('restores group state and history without chain keys; the next send starts a new chain members decrypt', async () => {
-    const relay = join(tempDir(), 'relay');
-    const alice = await person('Alice', relay);
-    const bob = await person('Bob', relay);
-    const carol = await person('Carol', relay);
-    befriend(alice, bob);
-    befriend(alice, carol);
-    const group = await createGroup(alice.profile, 'Archive', [
-      bob.profile.account.accountId,
-      carol.profile.account.accountId,
-    ]);
-    await settle([alice, bob, carol]);
+    const { alice, bob, carol, group } = await aliceBobCarol('Archive');
     queueGroupText(alice.profile, group.groupId, 'one from Alice');
     await settle([alice, bob, carol]);
     queueGroupText(bob.profile, group.groupId, 'one from Bob');
@@ -126,12 +115,7 @@ describe('groups in backups', () => {
   }, 300_000);
 
   it('a backup whose group member key does not derive its id, or whose outgoing group message names another sender, is refused', async () => {
-    const relay = join(tempDir(), 'relay');
-    const alice = await person('Alice', relay);
-    const bob = await person('Bob', relay);
-    befriend(alice, bob);
-    const group = await createGroup(alice.profile, 'Tampered', [bob.profile.account.accountId]);
-    await settle([alice, bob]);
+    const { alice, bob, group } = await aliceAndBob('Tampered');
     queueGroupText(alice.profile, group.groupId, 'mine');
     await settle([alice, bob]);
     const file = join(tempDir(), 'alice.sotto-backup');

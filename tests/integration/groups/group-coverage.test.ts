@@ -2,10 +2,9 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { exportConversation } from '../../../electron/core/index.ts';
-import { createGroup } from '../../../electron/core/groups/group-ops.ts';
 import { queueGroupText } from '../../../electron/core/groups/group-queue.ts';
 import { searchGroupMessages } from '../../../electron/core/groups/group-search.ts';
-import { befriend, person, settle } from '../../support/group-world.ts';
+import { aliceBobCarol, settle } from '../../support/group-world.ts';
 import { tempDir } from '../../support/profiles.ts';
 
 // Search, readable export and the at-rest scan cover groups: what was said
@@ -17,18 +16,9 @@ const CJK = '秘密の会議は金曜日です';
 const TITLE = 'Secret Society Of Lighthouse Keepers';
 
 async function world() {
-  const relay = join(tempDir(), 'relay');
-  const alice = await person('Alice Wonderland-Secret', relay);
-  const bob = await person('Bob Hiddenname', relay);
-  const carol = await person('Carol Unseen', relay);
-  befriend(alice, bob);
-  befriend(alice, carol);
-  const all = [alice, bob, carol];
-  const group = await createGroup(alice.profile, TITLE, [
-    bob.profile.account.accountId,
-    carol.profile.account.accountId,
-  ]);
-  await settle(all);
+  const { alice, bob, carol, all, group, relay } = await aliceBobCarol(TITLE, {
+    names: ['Alice Wonderland-Secret', 'Bob Hiddenname', 'Carol Unseen'],
+  });
   queueGroupText(alice.profile, group.groupId, SECRET);
   await settle(all);
   queueGroupText(carol.profile, group.groupId, CJK);

@@ -3,11 +3,9 @@ import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Profile } from '../../../electron/core/index.ts';
-import { createGroup } from '../../../electron/core/groups/group-ops.ts';
 import { loadGroup } from '../../../electron/core/groups/group-store.ts';
 import { SyncEngine } from '../../../electron/core/sync/engine.ts';
-import { befriend, person, settle } from '../../support/group-world.ts';
-import { tempDir } from '../../support/profiles.ts';
+import { aliceAndBob } from '../../support/group-world.ts';
 
 // R4 for sender keys: a sender killed (SIGKILL) between groupEncrypt and the
 // commit of the outbox ciphertext, at a random message, over and over, never
@@ -50,12 +48,7 @@ function runChild(
 
 describe('group sends survive kill -9 between encrypt and commit', () => {
   it('10 killed runs: every message delivered once, no iteration reused', async () => {
-    const relay = join(tempDir(), 'relay');
-    const alice = await person('Alice', relay);
-    const bob = await person('Bob', relay);
-    befriend(alice, bob);
-    const group = await createGroup(alice.profile, 'Crash', [bob.profile.account.accountId]);
-    await settle([alice, bob]);
+    const { alice, bob, group } = await aliceAndBob('Crash');
     await alice.engine.close();
     await alice.profile.close();
 

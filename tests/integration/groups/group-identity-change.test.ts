@@ -1,8 +1,7 @@
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { acceptIdentityChange } from '../../../electron/core/crypto/trust.ts';
 import { ownDestination, resetIdentity } from '../../../electron/core/crypto/identity-reset.ts';
-import { createGroup, removeMember } from '../../../electron/core/groups/group-ops.ts';
+import { removeMember } from '../../../electron/core/groups/group-ops.ts';
 import { queueGroupText } from '../../../electron/core/groups/group-queue.ts';
 import { loadGroup } from '../../../electron/core/groups/group-store.ts';
 import { acceptMemberChange } from '../../../electron/core/groups/member-identity.ts';
@@ -11,8 +10,8 @@ import { rejectedCode, thrownCode } from '../../support/errors.ts';
 import { createCoreService } from '../../../electron/core/service/app-service.ts';
 import type { CoreService } from '../../../electron/core/service/types.ts';
 import { SyncEngine } from '../../../electron/core/sync/engine.ts';
-import { befriend, type Person, person, settle } from '../../support/group-world.ts';
-import { TEST_KDF, tempDir } from '../../support/profiles.ts';
+import { aliceBobCarol, type Person, settle } from '../../support/group-world.ts';
+import { TEST_KDF } from '../../support/profiles.ts';
 import { callService } from '../../support/service-call.ts';
 
 // A member whose identity key changes is a different account (issue 12 §1):
@@ -40,19 +39,7 @@ function bodies(profile: Profile, groupId: string): string[] {
 }
 
 async function bobMoves() {
-  const relay = join(tempDir(), 'relay');
-  const alice = await person('Alice', relay);
-  const bob = await person('Bob', relay);
-  const carol = await person('Carol', relay);
-  befriend(alice, bob);
-  befriend(alice, carol);
-  befriend(bob, carol);
-  const all = [alice, bob, carol];
-  const group = await createGroup(alice.profile, 'Choir', [
-    bob.profile.account.accountId,
-    carol.profile.account.accountId,
-  ]);
-  await settle(all);
+  const { alice, bob, carol, all, group } = await aliceBobCarol('Choir', { bobKnowsCarol: true });
   queueGroupText(bob.profile, group.groupId, 'Bob, before');
   await settle(all);
   const oldBob = bob.profile.account.accountId;

@@ -1,30 +1,18 @@
-import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createGroup, removeMember } from '../../../electron/core/groups/group-ops.ts';
+import { removeMember } from '../../../electron/core/groups/group-ops.ts';
 import { memberSafetyNumber, verifyMember } from '../../../electron/core/groups/member-trust.ts';
 import type { Profile } from '../../../electron/core/profile/profile.ts';
 import { thrownCode } from '../../support/errors.ts';
-import { befriend, person, settle } from '../../support/group-world.ts';
-import { tempDir } from '../../support/profiles.ts';
+import { aliceBobCarol, settle } from '../../support/group-world.ts';
 
 // Safety numbers of group members (groups/member-trust.ts) against what a
 // hostile or damaged state offers: a member whose contact moved, a member
 // removed since, a pinned key that is not the key the group carries.
 
 async function hikers() {
-  const relay = join(tempDir(), 'relay');
-  const alice = await person('Alice', relay);
-  const bob = await person('Bob', relay);
-  const carol = await person('Carol', relay);
-  befriend(alice, bob);
-  befriend(alice, carol);
-  const { groupId } = await createGroup(alice.profile, 'Hikers', [
-    bob.profile.account.accountId,
-    carol.profile.account.accountId,
-  ]);
-  await settle([alice, bob, carol]);
-  return { alice, bob, carol, groupId };
+  const { alice, bob, carol, group } = await aliceBobCarol('Hikers');
+  return { alice, bob, carol, groupId: group.groupId };
 }
 
 const verifiedAt = (profile: Profile, id: string) =>

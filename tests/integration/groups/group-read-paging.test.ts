@@ -1,8 +1,6 @@
-import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
-  createGroup,
   groupMessagesPage,
   groupUnread,
   loadGroup,
@@ -12,8 +10,7 @@ import {
 } from '../../../electron/core/groups/index.ts';
 import { Profile } from '../../../electron/core/profile/profile.ts';
 import type { Sql } from '../../../electron/core/db/sqlite.ts';
-import { befriend, person, settle } from '../../support/group-world.ts';
-import { tempDir } from '../../support/profiles.ts';
+import { aliceAndBob, aliceBobCarol, settle } from '../../support/group-world.ts';
 
 // Group read markers (migration 0012) and keyset paging of group history,
 // over real profiles and a folder relay: unread counts survive closing and
@@ -27,17 +24,8 @@ function refOf(profile: Profile, groupId: string): number {
 
 describe('group read markers', () => {
   it('count only incoming messages after the marker, and survive a restart', async () => {
-    const relay = join(tempDir(), 'relay');
-    const alice = await person('Alice', relay);
-    const bob = await person('Bob', relay);
-    const carol = await person('Carol', relay);
-    befriend(alice, bob);
-    befriend(alice, carol);
-    const { groupId } = await createGroup(alice.profile, 'Hikers', [
-      bob.profile.account.accountId,
-      carol.profile.account.accountId,
-    ]);
-    await settle([alice, bob, carol]);
+    const { alice, bob, carol, group } = await aliceBobCarol('Hikers');
+    const { groupId } = group;
     const ref = refOf(bob.profile, groupId);
     expect(groupUnread(bob.profile.db, ref)).toBe(0);
 
@@ -106,14 +94,8 @@ function fillHistory(db: Sql, ref: number, sender: string, count: number): void 
 
 describe('group history paging', () => {
   it('pages a 10,000-message group through the index, every message once, in order', async () => {
-    const relay = join(tempDir(), 'relay');
-    const alice = await person('Alice', relay);
-    const bob = await person('Bob', relay);
-    befriend(alice, bob);
-    const { groupId } = await createGroup(alice.profile, 'Archive', [
-      bob.profile.account.accountId,
-    ]);
-    await settle([alice, bob]);
+    const { alice, bob, group } = await aliceAndBob('Archive');
+    const { groupId } = group;
     const ref = refOf(bob.profile, groupId);
     fillHistory(bob.profile.db, ref, alice.profile.account.accountId, 10_000);
 

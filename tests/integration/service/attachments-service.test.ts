@@ -1,24 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MAX_DROPPED_FILE_BYTES } from '../../../shared/ipc/attachments.ts';
 import { methods } from '../../../shared/ipc/contract.ts';
-import { createCoreService } from '../../../electron/core/service/app-service.ts';
-import type { CoreService } from '../../../electron/core/service/types.ts';
 import { profileInvite } from '../../../electron/core/profile/invite.ts';
 import { testBytes, testFile } from '../../support/attachment-relays.ts';
 import { rejectedCode } from '../../support/errors.ts';
 import { person } from '../../support/group-world.ts';
-import { TEST_KDF, tempDir } from '../../support/profiles.ts';
+import { tempDir } from '../../support/profiles.ts';
 import { callService } from '../../support/service-call.ts';
+import { SERVICE_PASSPHRASE, useOfflineServices } from '../../support/offline-service.ts';
 
 // The `attachments:*` methods over a real core (what the app's attachment UI
 // will call): inputs parsed by the contract's schemas, files chosen "in main".
 
-const services: CoreService[] = [];
-afterEach(async () => {
-  await Promise.all(services.splice(0).map((s) => s.close()));
-});
+const startService = useOfflineServices();
 
 const call = callService;
 
@@ -26,14 +22,7 @@ describe('attachments through the service', () => {
   it('sends the chosen file, lists it, saves it to the chosen file; refuses calls without a file or with a stranger id', async () => {
     const relay = join(tempDir(), 'relay');
     const bob = await person('Bob', relay);
-    const service = createCoreService({ profileDir: tempDir(), kdfCost: TEST_KDF, sync: false });
-    services.push(service);
-    await call(service, 'profile:create', {
-      displayName: 'Me',
-      passphrase: 'a long passphrase for tests',
-      useKeychain: false,
-      relay,
-    });
+    const service = await startService(relay);
     await call(service, 'profile:invite');
     const contact = await call(service, 'contacts:add', { invite: profileInvite(bob.profile) });
     const source = testFile(tempDir(), 'plan.pdf', 20_000);
@@ -77,15 +66,8 @@ describe('attachments through the service', () => {
   it('sends dropped bytes with the renderer-measured size and preview, and mediaSource finds them only while unlocked', async () => {
     const relay = join(tempDir(), 'relay');
     const bob = await person('Bob', relay);
-    const service = createCoreService({ profileDir: tempDir(), kdfCost: TEST_KDF, sync: false });
-    services.push(service);
-    const passphrase = 'a long passphrase for tests';
-    await call(service, 'profile:create', {
-      displayName: 'Me',
-      passphrase,
-      useKeychain: false,
-      relay,
-    });
+    const service = await startService(relay);
+    const passphrase = SERVICE_PASSPHRASE;
     const contact = await call(service, 'contacts:add', { invite: profileInvite(bob.profile) });
     const png = testBytes(5_000, 'photo.png');
     // The contract looks at a preview's JPEG signature only (nothing outside the renderer decodes it).

@@ -1,33 +1,18 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { methods } from '../../../shared/ipc/contract.ts';
 import { formatInvite } from '../../../shared/protocol/invite.ts';
 import { toBase64 } from '../../../shared/protocol/encoding.ts';
 import { ownDeliveryToken, type Profile } from '../../../electron/core/index.ts';
-import { createCoreService } from '../../../electron/core/service/app-service.ts';
-import type { CoreService } from '../../../electron/core/service/types.ts';
 import { rejectedCode } from '../../support/errors.ts';
-import { newProfile, TEST_KDF, TEST_RELAY_ID, tempDir } from '../../support/profiles.ts';
+import { newProfile, TEST_RELAY_ID } from '../../support/profiles.ts';
 import { callService } from '../../support/service-call.ts';
+import { useOfflineServices } from '../../support/offline-service.ts';
 
 // The service's contact methods over a real core, offline (sync: false): what
 // the app's Add contact, Block and Unblock and its composer meet.
 
-const services: CoreService[] = [];
-afterEach(async () => {
-  await Promise.all(services.splice(0).map((s) => s.close()));
-});
-
-async function app(): Promise<CoreService> {
-  const service = createCoreService({ profileDir: tempDir(), kdfCost: TEST_KDF, sync: false });
-  services.push(service);
-  await call(service, 'profile:create', {
-    displayName: 'Me',
-    passphrase: 'a long passphrase for tests',
-    useKeychain: false,
-    relay: 'wss://relay.example.org',
-  });
-  return service;
-}
+const startService = useOfflineServices();
+const app = () => startService('wss://relay.example.org');
 
 /** Calls a method with its input parsed by the contract's schema, as main does. */
 const call = callService;

@@ -1,13 +1,10 @@
-import { join } from 'node:path';
 import { flagMovedMember } from '../../../electron/core/groups/member-identity.ts';
 import { describe, expect, it } from 'vitest';
-import { createGroup } from '../../../electron/core/groups/group-ops.ts';
 import { queueGroupText } from '../../../electron/core/groups/group-queue.ts';
 import { loadGroup } from '../../../electron/core/groups/group-store.ts';
 import { toGroupSummary } from '../../../electron/core/service/group-summary.ts';
 import type { Profile } from '../../../electron/core/profile/profile.ts';
-import { befriend, person, settle } from '../../support/group-world.ts';
-import { tempDir } from '../../support/profiles.ts';
+import { aliceBobCarol, settle } from '../../support/group-world.ts';
 
 // What the app's list and members panel read from a group (GroupSummary), over
 // real profiles and a folder relay: activity from the stored messages, each
@@ -21,17 +18,7 @@ function summary(profile: Profile, groupId: string) {
 
 describe('a group summary', () => {
   it('carries the last message, unread count, conversations and a pending identity change', async () => {
-    const relay = join(tempDir(), 'relay');
-    const alice = await person('Alice', relay);
-    const bob = await person('Bob', relay);
-    const carol = await person('Carol', relay);
-    befriend(alice, bob);
-    befriend(alice, carol);
-    const created = await createGroup(alice.profile, 'Hikers', [
-      bob.profile.account.accountId,
-      carol.profile.account.accountId,
-    ]);
-    await settle([alice, bob, carol]);
+    const { alice, bob, carol, group: created } = await aliceBobCarol('Hikers');
     const empty = summary(bob.profile, created.groupId);
     expect(empty).toMatchObject({
       lastMessageAt: null,

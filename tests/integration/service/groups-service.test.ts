@@ -1,21 +1,17 @@
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { methods } from '../../../shared/ipc/contract.ts';
-import { createCoreService } from '../../../electron/core/service/app-service.ts';
-import type { CoreService } from '../../../electron/core/service/types.ts';
 import { profileInvite } from '../../../electron/core/profile/invite.ts';
 import { rejectedCode } from '../../support/errors.ts';
 import { person } from '../../support/group-world.ts';
-import { TEST_KDF, tempDir } from '../../support/profiles.ts';
+import { tempDir } from '../../support/profiles.ts';
 import { callService } from '../../support/service-call.ts';
+import { useOfflineServices } from '../../support/offline-service.ts';
 
 // The `groups:*` methods over a real core (what the app's group UI will
 // call): inputs parsed by the contract's schemas, as main does.
 
-const services: CoreService[] = [];
-afterEach(async () => {
-  await Promise.all(services.splice(0).map((s) => s.close()));
-});
+const startService = useOfflineServices();
 
 const call = callService;
 
@@ -23,14 +19,7 @@ describe('groups through the service', () => {
   it('creates a group from contacts, sends, renames, lists; refuses what the rules refuse', async () => {
     const relay = join(tempDir(), 'relay');
     const bob = await person('Bob', relay);
-    const service = createCoreService({ profileDir: tempDir(), kdfCost: TEST_KDF, sync: false });
-    services.push(service);
-    await call(service, 'profile:create', {
-      displayName: 'Me',
-      passphrase: 'a long passphrase for tests',
-      useKeychain: false,
-      relay,
-    });
+    const service = await startService(relay);
     await call(service, 'profile:invite'); // pins the home relay's id (our member card names it)
     const contact = await call(service, 'contacts:add', { invite: profileInvite(bob.profile) });
     const group = await call(service, 'groups:create', {

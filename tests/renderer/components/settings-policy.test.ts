@@ -1,11 +1,9 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { mount } from '@vue/test-utils';
 import type { Pinia } from 'pinia';
-import SettingsView from '../../../renderer/src/views/SettingsView.vue';
-import { useAppStore } from '../../../renderer/src/stores/app.ts';
 import { useSettingsStore } from '../../../renderer/src/stores/settings.ts';
 import type { FakeBridge } from '../fake-bridge.ts';
-import { plugins, settle, setUp, testRouter } from '../helpers.ts';
+import { mountSettings, setUpUnlockedSettings } from '../settings-screen.ts';
+import { settle } from '../helpers.ts';
 
 // Settings → Notifications (what a notification shows) and the passphrase
 // change when the core, not the meter, has the last word (issue 9 §3–4).
@@ -14,26 +12,12 @@ let fake: FakeBridge;
 let pinia: Pinia;
 
 beforeEach(async () => {
-  ({ fake, pinia } = setUp());
-  fake.state = { ...fake.state, phase: 'unlocked' };
-  await useAppStore().ensureLoaded();
-  await useSettingsStore().load();
+  ({ fake, pinia } = await setUpUnlockedSettings());
 });
-
-async function mountSettings() {
-  const router = testRouter([
-    { path: '/', name: 'home', component: { template: '<div />' } },
-    { path: '/unlock', name: 'unlock', component: { template: '<div />' } },
-  ]);
-  await router.push('/');
-  const wrapper = mount(SettingsView, { global: { plugins: plugins(pinia, router) } });
-  await settle();
-  return wrapper;
-}
 
 describe('notification content', () => {
   it('shows the stored choice (name only by default) and explains why', async () => {
-    const wrapper = await mountSettings();
+    const { wrapper } = await mountSettings(pinia);
     const checked = (choice: string) =>
       (
         wrapper.get(`[data-testid="settings-notification-content-${choice}"]`)
@@ -48,7 +32,7 @@ describe('notification content', () => {
   });
 
   it('saves each choice through settings:set', async () => {
-    const wrapper = await mountSettings();
+    const { wrapper } = await mountSettings(pinia);
     for (const choice of ['name-and-text', 'nothing', 'name'] as const) {
       await wrapper.get(`[data-testid="settings-notification-content-${choice}"]`).setValue(true);
       await settle();
@@ -64,7 +48,7 @@ describe('notification content', () => {
   it('cannot be changed while notifications are off', async () => {
     fake.settings = { ...fake.settings, notifications: false };
     await useSettingsStore().load();
-    const wrapper = await mountSettings();
+    const { wrapper } = await mountSettings(pinia);
     expect(
       wrapper
         .get('[data-testid="settings-notification-content-nothing"]')
@@ -76,7 +60,7 @@ describe('notification content', () => {
 describe('passphrase change', () => {
   it("shows the core's WEAK_PASSPHRASE in words when the meter let a passphrase through", async () => {
     fake.fail('profile:change-passphrase', 'WEAK_PASSPHRASE');
-    const wrapper = await mountSettings();
+    const { wrapper } = await mountSettings(pinia);
     await wrapper.get('[data-testid="settings-current-passphrase"]').setValue('right passphrase');
     await wrapper
       .get('[data-testid="settings-new-passphrase"]')

@@ -1,37 +1,21 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { mount } from '@vue/test-utils';
 import type { Pinia } from 'pinia';
-import SettingsView from '../../../renderer/src/views/SettingsView.vue';
-import { useAppStore } from '../../../renderer/src/stores/app.ts';
 import { useSettingsStore } from '../../../renderer/src/stores/settings.ts';
 import { applyTheme } from '../../../renderer/src/theme.ts';
 import { type FakeBridge, fakeAccountId } from '../fake-bridge.ts';
-import { plugins, settle, setUp, testRouter, waitForScore } from '../helpers.ts';
+import { mountSettings, setUpUnlockedSettings } from '../settings-screen.ts';
+import { settle, waitForScore } from '../helpers.ts';
 
 let fake: FakeBridge;
 let pinia: Pinia;
 
 beforeEach(async () => {
-  ({ fake, pinia } = setUp());
-  fake.state = { ...fake.state, phase: 'unlocked' };
-  await useAppStore().ensureLoaded();
-  await useSettingsStore().load();
+  ({ fake, pinia } = await setUpUnlockedSettings());
 });
-
-async function mountSettings() {
-  const router = testRouter([
-    { path: '/', name: 'home', component: { template: '<div />' } },
-    { path: '/unlock', name: 'unlock', component: { template: '<div />' } },
-  ]);
-  await router.push('/');
-  const wrapper = mount(SettingsView, { global: { plugins: plugins(pinia, router) } });
-  await settle();
-  return { wrapper, router };
-}
 
 describe('settings', () => {
   it('is one page of titled sections, Backup last', async () => {
-    const { wrapper } = await mountSettings();
+    const { wrapper } = await mountSettings(pinia);
     const headings = wrapper.findAll('section.settings-section > h2').map((h) => h.text());
     expect(headings).toEqual([
       'Your account',
@@ -44,7 +28,7 @@ describe('settings', () => {
   });
 
   it('theme, auto-lock and notifications are saved through settings:set', async () => {
-    const { wrapper } = await mountSettings();
+    const { wrapper } = await mountSettings(pinia);
     await wrapper.get('[data-testid="settings-theme-dark"]').setValue(true);
     await wrapper.get('[data-testid="settings-auto-lock"]').setValue('5');
     await wrapper.get('[data-testid="settings-notifications"]').setValue(false);
@@ -62,7 +46,7 @@ describe('settings', () => {
   });
 
   it('a relay that is not ws(s):// or a folder is refused before it reaches the core', async () => {
-    const { wrapper } = await mountSettings();
+    const { wrapper } = await mountSettings(pinia);
     await wrapper.get('[data-testid="settings-relay"]').setValue('ftp://x');
     wrapper
       .get('[data-testid="settings-relay"]')
@@ -81,7 +65,7 @@ describe('settings', () => {
   });
 
   it('change passphrase reports a wrong current passphrase in words', async () => {
-    const { wrapper } = await mountSettings();
+    const { wrapper } = await mountSettings(pinia);
     await wrapper.get('[data-testid="settings-current-passphrase"]').setValue('not it');
     await wrapper
       .get('[data-testid="settings-new-passphrase"]')
@@ -104,7 +88,7 @@ describe('settings', () => {
   });
 
   it('Lock now locks and goes to the unlock screen', async () => {
-    const { wrapper, router } = await mountSettings();
+    const { wrapper, router } = await mountSettings(pinia);
     await wrapper.get('[data-testid="settings-lock-now"]').trigger('click');
     await settle();
     expect(fake.state.phase).toBe('locked');
@@ -126,7 +110,7 @@ describe('the theme', () => {
 
 describe('Settings → Security → Reset identity', () => {
   it('warns first, needs the passphrase, and shows the new account id once the core reset it', async () => {
-    const { wrapper } = await mountSettings();
+    const { wrapper } = await mountSettings(pinia);
     expect(wrapper.find('[data-testid="identity-reset-confirm"]').exists()).toBe(false);
     await wrapper.get('[data-testid="identity-reset-start"]').trigger('click');
     expect(wrapper.get('[data-testid="identity-reset"]').text()).toContain(

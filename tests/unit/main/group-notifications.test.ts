@@ -1,28 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import type { EventPayload } from '../../../shared/ipc/contract.ts';
-import { accountIdSchema } from '../../../shared/protocol/account-id.ts';
 import {
   LOCKED_NOTIFICATION,
   notificationForGroupMessage,
 } from '../../../electron/main/notifications.ts';
+import {
+  incomingGroupMessage as incoming,
+  openNotifications as open,
+} from './notification-fixtures.ts';
 
 // Notifications for group messages (`group:message`), pure: titled by the
 // group, what the body shows set by notificationContent as for 1:1.
-
-const incoming: EventPayload<'group:message'> = {
-  id: 1,
-  uuid: 'u',
-  groupId: `${'G'.repeat(43)}=`,
-  groupTitle: 'Hikers',
-  outgoing: false,
-  senderAccount: accountIdSchema.parse('0b0b0b0b-0b0b-4b0b-8b0b-0b0b0b0b0b0b'),
-  senderName: 'Bob',
-  sentAt: 1,
-  receivedAt: 2,
-  body: 'meet at noon',
-  status: 'received',
-};
-const open = { unlocked: true, enabled: true, content: 'name-and-text', focused: false } as const;
 
 describe('group notifications', () => {
   it('are titled by the group and show the sender, and the text only when chosen', () => {

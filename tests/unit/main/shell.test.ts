@@ -1,6 +1,4 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { Message } from '../../../shared/ipc/contract.ts';
-import { accountIdSchema } from '../../../shared/protocol/account-id.ts';
 import { IdleLock } from '../../../electron/main/idle-lock.ts';
 import {
   LOCKED_NOTIFICATION,
@@ -9,22 +7,9 @@ import {
 } from '../../../electron/main/notifications.ts';
 import { profileDirFromArgs, userDataForProfile } from '../../../electron/main/profile-dir.ts';
 import { ShellState } from '../../../electron/main/shell-state.ts';
+import { incomingMessage as incoming, openNotifications as open } from './notification-fixtures.ts';
 
 // Main's OS-integration decisions, pure (no Electron involved).
-
-const incoming: Message = {
-  id: 1,
-  uuid: 'u',
-  conversationId: 7,
-  outgoing: false,
-  senderAccount: accountIdSchema.parse('0b0b0b0b-0b0b-4b0b-8b0b-0b0b0b0b0b0b'),
-  senderName: 'Bob',
-  sentAt: 1,
-  receivedAt: 2,
-  body: 'meet at noon',
-  status: 'received',
-};
-const open = { unlocked: true, enabled: true, content: 'name-and-text', focused: false } as const;
 
 describe('notifications', () => {
   it('show sender and text only while unlocked', () => {
