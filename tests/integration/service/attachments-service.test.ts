@@ -109,14 +109,7 @@ describe('attachments through the service', () => {
   it('sends picked files (paths main resolved from tokens) and dropped bytes in one message; refuses tokens main did not resolve', async () => {
     const relay = join(tempDir(), 'relay');
     const bob = await person('Bob', relay);
-    const service = createCoreService({ profileDir: tempDir(), kdfCost: TEST_KDF, sync: false });
-    services.push(service);
-    await call(service, 'profile:create', {
-      displayName: 'Me',
-      passphrase: 'a long passphrase for tests',
-      useKeychain: false,
-      relay,
-    });
+    const service = await startService(relay);
     const contact = await call(service, 'contacts:add', { invite: profileInvite(bob.profile) });
     const dir = tempDir();
     const photo = testFile(dir, 'photo.png', 3_000);
