@@ -33,6 +33,9 @@ const METHODS: Readonly<Record<MethodName, true>> = {
   'attachments:send': true,
   'attachments:send-bytes': true,
   'attachments:save': true,
+  'attachments:download': true,
+  'attachments:cancel': true,
+  'attachments:network': true,
   'profile:create': true,
   'profile:unlock': true,
   'profile:lock': true,
@@ -72,6 +75,8 @@ const EVENTS: Readonly<Record<EventName, true>> = {
   'sync:status': true,
   'app:locked': true,
   'backup:progress': true,
+  'attachments:progress': true,
+  'attachments:changed': true,
 };
 
 /** Same as the contract's channelOf (tested to agree). */

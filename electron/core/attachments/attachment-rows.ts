@@ -11,6 +11,9 @@ export type MessageRef = { readonly messageId: number } | { readonly groupMessag
 /** Transfer state (docs/storage.md#attachments). */
 export type AttachmentState = 'uploading' | 'uploaded' | 'pending' | 'done' | 'failed';
 
+/** Whether an incoming pending row may download: by the policy, because the user asked, or only on a click (migration 0013). */
+export type DownloadChoice = 'auto' | 'requested' | 'declined';
+
 /** One attachment row, as the jobs use it. */
 export interface AttachmentRow {
   readonly id: number;
@@ -38,13 +41,15 @@ export interface AttachmentRow {
   readonly localKey: Buffer | null;
   readonly localDigest: Buffer | null;
   readonly attempts: number;
+  readonly downloadChoice: DownloadChoice;
 }
 
 const COLUMNS = `id, message_id AS messageId, group_message_id AS groupMessageId, position, outgoing, state,
   error, blob_id AS blobId, transport_key AS transportKey, digest, size, content_type AS contentType,
   file_name AS fileName, width, height, preview, upload_token AS uploadToken, upload_length AS uploadLength,
   upload_expires_at AS uploadExpiresAt, transfer_offset AS transferOffset, temp_name AS tempName,
-  local_name AS localName, local_key AS localKey, local_digest AS localDigest, attempts`;
+  local_name AS localName, local_key AS localKey, local_digest AS localDigest, attempts,
+  download_choice AS downloadChoice`;
 
 type RawRow = Omit<
   AttachmentRow,
@@ -200,6 +205,7 @@ export function updateAttachment(
     local_digest: Uint8Array | null;
     attempts: number;
     next_attempt_at: number;
+    download_choice: DownloadChoice;
   }>,
 ): void {
   const entries = Object.entries(changes);

@@ -13,6 +13,7 @@ import { migration0009 } from './migrations/0009-groups.ts';
 import { migration0010 } from './migrations/0010-group-parts-flags-search.ts';
 import { migration0011 } from './migrations/0011-attachments.ts';
 import { migration0012 } from './migrations/0012-group-read-markers.ts';
+import { migration0013 } from './migrations/0013-download-choice.ts';
 
 /** Every migration, in order. Append only; never edit a released one. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -28,6 +29,7 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0010,
   migration0011,
   migration0012,
+  migration0013,
 ];
 
 /** The schema version this build writes. */
