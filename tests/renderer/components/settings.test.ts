@@ -39,6 +39,7 @@ describe('settings', () => {
       'Security',
       'Appearance',
       'Notifications',
+      'Downloads',
       'Backup',
     ]);
   });
