@@ -81,9 +81,9 @@ describe('transfers the user controls, in the app with a CLI contact', () => {
       await page.getByTestId('conversation-item').first().click();
       await expect.poll(() => page.getByTestId('chat-view').isVisible(), POLL).toBe(true);
 
-      // 2. Bob sends a 2+ MB image: it waits with "Download <size>", and downloads on a click.
-      const big = await noisePng(page, 800, 700);
-      expect(big.length).toBeGreaterThan(1_500_000);
+      // 2. Bob sends an image over 1 MB: it waits with "Download <size>", and downloads on a click.
+      const big = await noisePng(page, 1400, 1200);
+      expect(big.length).toBeGreaterThan(1_000_000);
       writeFileSync(join(root, 'noise.png'), big);
       await cli(bob, ['send', 'Alice', '--file', join(root, 'noise.png'), '--caption', 'heavy']);
       const download = page.getByTestId('attachment-download');
@@ -112,7 +112,7 @@ describe('transfers the user controls, in the app with a CLI contact', () => {
           () => image.evaluate((img: HTMLImageElement) => img.naturalWidth).catch(() => 0),
           POLL,
         )
-        .toBe(800);
+        .toBe(1400);
       const seen = await page.evaluate(
         () => (globalThis as unknown as { progressSeen: Record<string, unknown>[] }).progressSeen,
       );

@@ -1,4 +1,5 @@
 import { SottoError } from '../errors.ts';
+import { log } from '../log.ts';
 import type { Profile } from '../profile/profile.ts';
 
 // The transfers running now, per profile: each upload or download registers
@@ -50,8 +51,8 @@ class Registry {
       // A listener's failure must not fail the transfer that reported to it.
       try {
         call(listener);
-      } catch {
-        /* the service logs its own failures */
+      } catch (error) {
+        log.error('attachments.transfer_listener', error);
       }
     }
   }
