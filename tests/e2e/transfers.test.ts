@@ -88,7 +88,13 @@ describe('transfers the user controls, in the app with a CLI contact', () => {
       await cli(bob, ['send', 'Alice', '--file', join(root, 'noise.png'), '--caption', 'heavy']);
       const download = page.getByTestId('attachment-download');
       await expect.poll(() => download.count(), POLL).toBe(1);
-      const size = `${(big.length / 1e6).toFixed(1)} MB`;
+      // Decimal MB with at most one decimal, as the app formats sizes.
+      const size = new Intl.NumberFormat('en', {
+        style: 'unit',
+        unit: 'megabyte',
+        unitDisplay: 'short',
+        maximumFractionDigits: 1,
+      }).format(big.length / 1e6);
       expect((await download.textContent())?.trim()).toBe(`Download ${size}`);
       expect(await page.getByTestId('attachment-image').count()).toBe(0);
       await screenshot(page, 'attachment-download');
