@@ -144,6 +144,18 @@ describe('transfers the user controls, in the app with a CLI contact', () => {
         .poll(() => state.textContent(), POLL)
         .toBe('Cancelled. This message was not sent.');
       expect(await cancel.count()).toBe(0);
+      // Its message shows failed, not queued.
+      await expect
+        .poll(
+          () =>
+            page
+              .locator('.message.outgoing')
+              .last()
+              .locator('[data-testid="message-status"]')
+              .getAttribute('data-status'),
+          POLL,
+        )
+        .toBe('failed');
       await screenshot(page, 'attachment-cancelled');
 
       // Bob's CLI receives nothing of it.

@@ -75,3 +75,16 @@ export function cancelTransfer(profile: Profile, scope: ConversationScope, id: n
   announceEnd(profile, { attachmentId: id, direction: row.outgoing ? 'upload' : 'download' });
   return true;
 }
+
+/** The 1:1 message of an outgoing attachment if it failed (a cancel or a refusal), for its status event. */
+export function failedMessageOf(
+  profile: Profile,
+  attachmentId: number,
+): { messageId: number; conversationId: number } | undefined {
+  return profile.db
+    .prepare(
+      `SELECT m.id AS messageId, m.conversation_id AS conversationId FROM attachments a
+       JOIN messages m ON m.id = a.message_id WHERE a.id = ? AND m.status = 'failed'`,
+    )
+    .get<{ messageId: number; conversationId: number }>([attachmentId]);
+}

@@ -1,5 +1,6 @@
 import type { Network, DownloadRules } from '../attachments/download-policy.ts';
 import { runDownloads } from '../attachments/jobs.ts';
+import { failedMessageOf } from '../attachments/transfer-control.ts';
 import { onTransfers } from '../attachments/transfers.ts';
 import { hasCode } from '../errors.ts';
 import { log } from '../log.ts';
@@ -57,7 +58,16 @@ export class DownloadControl {
           done: p.done,
           total: p.total,
         }),
-      ended: (end) => this.emit('attachments:changed', { attachmentId: end.attachmentId }),
+      ended: (end) => {
+        this.emit('attachments:changed', { attachmentId: end.attachmentId });
+        if (end.direction === 'upload') this.uploadEnded(profile, end.attachmentId);
+      },
     });
+  }
+
+  /** A cancelled or refused upload failed its 1:1 message: the window's bubble learns it like any status. */
+  private uploadEnded(profile: Profile, attachmentId: number): void {
+    const failed = failedMessageOf(profile, attachmentId);
+    if (failed) this.emit('message:status', { ...failed, status: 'failed' });
   }
 }

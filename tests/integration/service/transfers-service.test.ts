@@ -194,6 +194,15 @@ describe('transfers through the service', () => {
       }),
     ).toEqual({ cancelled: true });
     expect(seen).toContainEqual({ event: 'attachments:changed', payload: { attachmentId } });
+    // The bubble learns its message failed like any status change.
+    expect(seen).toContainEqual({
+      event: 'message:status',
+      payload: {
+        messageId: sent.messageId,
+        conversationId: contact.conversationId,
+        status: 'failed',
+      },
+    });
     const [listed] = await callService(service, 'attachments:list', {
       conversationId: contact.conversationId,
     });
