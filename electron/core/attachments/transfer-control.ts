@@ -1,7 +1,13 @@
 import { SottoError } from '../errors.ts';
 import type { Profile } from '../profile/profile.ts';
-import { attachmentById, type AttachmentRow, updateAttachment } from './attachment-rows.ts';
-import { removeFiles } from './local-files.ts';
+import { existsSync } from 'node:fs';
+import {
+  attachmentById,
+  type AttachmentRow,
+  selectAttachments,
+  updateAttachment,
+} from './attachment-rows.ts';
+import { removeFiles, tempPath } from './local-files.ts';
 import { abortTransfer, announceEnd, isTransferring } from './transfers.ts';
 import { failUpload } from './upload-job.ts';
 
@@ -87,4 +93,32 @@ export function failedMessageOf(
        JOIN messages m ON m.id = a.message_id WHERE a.id = ? AND m.status = 'failed'`,
     )
     .get<{ messageId: number; conversationId: number }>([attachmentId]);
+}
+
+/**
+ * Retry of a message whose upload the user cancelled: its cancelled rows
+ * upload again from their kept ciphertext (resuming at the relay's offset) and
+ * the message is queued. False if the message has no cancelled upload (the
+ * caller retries it as a text message), or one whose ciphertext is gone.
+ */
+export function retryCancelledUpload(profile: Profile, messageId: number): boolean {
+  const rows = selectAttachments(profile.db, 'message_id = ? AND outgoing = 1', [messageId]);
+  const cancelled = rows.filter((r) => r.state === 'failed' && r.error === 'CANCELLED');
+  if (cancelled.length === 0) return false;
+  const dir = profile.paths.dir;
+  if (cancelled.some((r) => !r.tempName || !existsSync(tempPath(dir, r.tempName))))
+    throw new SottoError('ATTACHMENT_NOT_FOUND', 'cancelled upload without its ciphertext');
+  profile.commit(undefined, (db) => {
+    for (const row of cancelled)
+      updateAttachment(db, row.id, {
+        state: 'uploading',
+        error: null,
+        attempts: 0,
+        next_attempt_at: 0,
+      });
+    db.prepare("UPDATE messages SET status = 'queued' WHERE id = ? AND status = 'failed'").run([
+      messageId,
+    ]);
+  });
+  return true;
 }

@@ -36,7 +36,7 @@ import { startTransfer, type Transfer } from './transfers.ts';
 //
 // The user may cancel an upload (transfers.ts): the append in flight stops,
 // the message is not sent and fails with its attachments' error CANCELLED
-// (failUpload), like a relay's refusal; the user deletes it or sends again.
+// (failUpload); Retry resumes it, Delete removes it with its ciphertext.
 
 /** Most bytes per append. */
 export const UPLOAD_CHUNK_BYTES = 8 * 1024 * 1024;
@@ -203,19 +203,25 @@ function uploadOf(row: AttachmentRow): BlobUpload | undefined {
   };
 }
 
-/** A permanent refusal or the user's cancel: the message fails (the user sees it), its uploads stop and their ciphertext goes. */
+/**
+ * A permanent refusal or the user's cancel: the message fails (the user sees
+ * it) and its uploads stop. A refusal's ciphertext goes; a cancel keeps it
+ * (and the relay reservation) so Retry resumes where it stopped
+ * (transfer-control.ts retryCancelledUpload); Delete removes it with the message.
+ */
 export function failUpload(profile: Profile, row: AttachmentRow, error: SottoError): void {
   const siblings =
     row.messageId !== null
       ? selectAttachments(profile.db, 'message_id = ?', [row.messageId])
       : selectAttachments(profile.db, 'group_message_id = ?', [row.groupMessageId ?? -1]);
+  const keep = error.code === 'CANCELLED';
   profile.commit(undefined, (db) => {
     for (const sibling of siblings.length > 0 ? siblings : [row]) {
       if (sibling.state !== 'uploading') continue;
       updateAttachment(db, sibling.id, {
         state: 'failed',
         error: error.code === 'RELAY_REFUSED' ? (error.detail ?? error.code) : error.code,
-        temp_name: null,
+        ...(keep ? {} : { temp_name: null }),
       });
     }
     if (row.messageId !== null)
@@ -225,6 +231,7 @@ export function failUpload(profile: Profile, row: AttachmentRow, error: SottoErr
         row.groupMessageId,
       ]);
   });
+  if (keep) return;
   removeFiles(profile.paths.dir, {
     temp: siblings.flatMap((s) => (s.state === 'uploading' && s.tempName ? [s.tempName] : [])),
   });

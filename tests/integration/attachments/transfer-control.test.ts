@@ -11,10 +11,18 @@ import {
   type DownloadRules,
   type Network,
 } from '../../../electron/core/attachments/download-policy.ts';
+import {
+  downloadAttachments,
+  type DownloadsFor,
+} from '../../../electron/core/attachments/download-job.ts';
 import { runDownloads } from '../../../electron/core/attachments/jobs.ts';
+import { uploadAttachments } from '../../../electron/core/attachments/upload-job.ts';
+import { blobDownloads } from '../../../electron/core/sync/blob-transport.ts';
+import type { BlobUploads } from '../../../electron/core/sync/blobs.ts';
 import {
   cancelTransfer,
   requestDownload,
+  retryCancelledUpload,
 } from '../../../electron/core/attachments/transfer-control.ts';
 import {
   onTransfers,
@@ -105,6 +113,24 @@ async function savedEquals(profile: Profile, id: number, bytes: Buffer): Promise
   await saveAttachment(profile, id, out, { force: true });
   return readFileSync(out).equals(bytes);
 }
+
+/** The chunks of `source`, calling `between` once after the first one went on (before the second). */
+async function* afterFirstChunk(
+  source: AsyncIterable<Uint8Array>,
+  between: () => void,
+): AsyncGenerator<Uint8Array> {
+  let first = true;
+  for await (const chunk of source) {
+    if (!first) {
+      if (between !== noop) between();
+      between = noop;
+    }
+    first = false;
+    yield chunk;
+  }
+}
+
+const noop = () => undefined;
 
 /** Every progress report of a profile, with the time it came. */
 function recordProgress(profile: Profile) {
@@ -238,20 +264,26 @@ describe('transfers the user controls, over a relay process', () => {
     const size = 24_000_000;
     const [video] = await send(w, [['clip.mp4', size]]);
     const progress = recordProgress(w.bob.profile);
-    let cancelledAt = -1;
-    const stop = onTransfers(w.bob.profile, {
-      progress: (p) => {
-        if (p.done > 0 && cancelledAt < 0) {
-          cancelledAt = p.done;
-          expect(cancelTransfer(w.bob.profile, w.fromAlice, video!)).toBe(true);
-        }
-      },
-    });
+    // The relay's real bytes, with the user's Cancel after the first chunk arrived.
+    let tempDuringTransfer = -1;
+    const cancellingDownloads: DownloadsFor = (address, relayId) => {
+      const inner = blobDownloads(w.bob.profile, address, relayId);
+      return {
+        download: async (blobId, offset) => {
+          const download = await inner.download(blobId, offset);
+          return {
+            length: download.length,
+            body: afterFirstChunk(download.body, () => {
+              tempDuringTransfer = tmpFiles(w.bob).length;
+              expect(cancelTransfer(w.bob.profile, w.fromAlice, video!)).toBe(true);
+            }),
+          };
+        },
+      };
+    };
     requestDownload(w.bob.profile, w.fromAlice, video!);
-    const report = await runDownloads(w.bob.profile, w.rules);
-    stop();
-    expect(cancelledAt).toBeGreaterThan(0);
-    expect(cancelledAt).toBeLessThan(size);
+    const report = await downloadAttachments(w.bob.profile, cancellingDownloads, w.rules());
+    expect(tempDuringTransfer).toBe(1); // a partial temp file existed
     expect(report).toEqual({ downloaded: 0, failed: 0, waiting: 0 });
     expect(summary(w.bob.profile, video!, w.rules())).toMatchObject({
       state: 'pending',
@@ -271,7 +303,7 @@ describe('transfers the user controls, over a relay process', () => {
     progress.stop();
   });
 
-  it('a cancelled upload is not sent: the message fails as CANCELLED, its ciphertext goes, Bob gets nothing', async () => {
+  it('a cancelled upload is not sent: the message fails as CANCELLED, Bob gets nothing; Retry sends it whole', async () => {
     const w = await world(0);
     const size = 24_000_000;
     const queued = await queueAttachmentMessage(
@@ -281,25 +313,32 @@ describe('transfers the user controls, over a relay process', () => {
       'watch this',
     );
     const [attachment] = attachmentsOf(w.alice.profile, { messageIds: [queued.id] });
-    let cancelledAt = -1;
-    const stop = onTransfers(w.alice.profile, {
-      progress: (p) => {
-        if (p.done > 0 && cancelledAt < 0) {
-          cancelledAt = p.done;
-          cancelTransfer(w.alice.profile, w.toBob, attachment!.id);
-        }
-      },
-    });
-    const report = await w.alice.engine.sendOutbox();
-    stop();
-    expect(cancelledAt).toBeGreaterThan(0);
-    expect(report.sent).toBe(0);
+    // The relay's real upload, with the user's Cancel after the first chunk went out.
+    const cancellingUploads = (): BlobUploads => {
+      const inner = w.alice.engine.pool.homeBlobs();
+      return {
+        create: (length) => inner.create(length),
+        offset: (upload) => inner.offset(upload),
+        append: (upload, offset, data) =>
+          inner.append(
+            upload,
+            offset,
+            afterFirstChunk(data, () =>
+              expect(cancelTransfer(w.alice.profile, w.toBob, attachment!.id)).toBe(true),
+            ),
+          ),
+      };
+    };
+    const report = await uploadAttachments(w.alice.profile, cancellingUploads);
+    expect(report).toEqual({ uploaded: 0, queued: 0, failed: 1 });
+    expect((await w.alice.engine.sendOutbox()).sent).toBe(0);
     expect(summary(w.alice.profile, attachment!.id)).toMatchObject({
       state: 'failed',
       error: 'CANCELLED',
     });
     expect(getMessage(w.alice.profile.db, queued.id)?.status).toBe('failed');
-    expect(tmpFiles(w.alice)).toEqual([]);
+    // Its ciphertext (never plaintext) waits for Retry or Delete.
+    expect(tmpFiles(w.alice)).toHaveLength(1);
     // A second cancel finds nothing to cancel; a later pass sends nothing.
     expect(cancelTransfer(w.alice.profile, w.toBob, attachment!.id)).toBe(false);
     expect((await w.alice.engine.sendOutbox()).sent).toBe(0);
@@ -318,5 +357,18 @@ describe('transfers the user controls, over a relay process', () => {
     expect(await rejectedCode(() => w.alice.engine.sendOutbox())).toBeUndefined();
     expect(getMessage(w.alice.profile.db, waiting.id)?.status).toBe('failed');
     expect(summary(w.alice.profile, second!.id).error).toBe('CANCELLED');
+
+    // Retry of the first: it uploads again (from the relay's offset), goes out, and arrives whole.
+    expect(retryCancelledUpload(w.alice.profile, queued.id)).toBe(true);
+    expect(getMessage(w.alice.profile.db, queued.id)?.status).toBe('queued');
+    await w.alice.engine.sendOutbox();
+    expect(summary(w.alice.profile, attachment!.id).state).toBe('uploaded');
+    await w.bob.engine.receive({ firstWaitMs: 2_000 });
+    const [arrived] = incomingIds(w.bob.profile);
+    requestDownload(w.bob.profile, w.fromAlice, arrived!);
+    await runDownloads(w.bob.profile, w.rules);
+    expect(await savedEquals(w.bob.profile, arrived!, testBytes(size, 'movie.mp4'))).toBe(true);
+    // Not a cancelled upload: the caller retries it as text.
+    expect(retryCancelledUpload(w.alice.profile, queued.id)).toBe(false);
   });
 });
