@@ -156,7 +156,7 @@ describe('transfers through the service', () => {
     }
   });
 
-  it('cancels an upload before it went out: the message fails as CANCELLED and the window is told by id', async () => {
+  it('cancels an upload before it went out: the message fails as CANCELLED, the window is told by id, Retry queues it again', async () => {
     const bob = await user('Bob');
     const service = createCoreService({ profileDir: tempDir(), kdfCost: TEST_KDF, sync: false });
     services.push(service);
@@ -218,5 +218,13 @@ describe('transfers through the service', () => {
         attachmentId,
       }),
     ).toEqual({ cancelled: false });
+    // Retry: the file is due to upload again and the message is queued.
+    expect(
+      await callService(service, 'messages:retry', { messageId: sent.messageId }),
+    ).toMatchObject({ id: sent.messageId, status: 'queued' });
+    const [again] = await callService(service, 'attachments:list', {
+      conversationId: contact.conversationId,
+    });
+    expect(again).toMatchObject({ state: 'uploading', error: null });
   });
 });
