@@ -69,6 +69,8 @@ export function connectBridgeEvents(): () => void {
     on('message:status', ({ messageId, status }) => {
       messages.applyStatus(messageId, status);
       if (status === 'failed') refreshList();
+      // A retried message whose upload was cancelled: its files are uploading again.
+      if (status === 'queued' && app.unlocked) attachments.reload().catch(report);
     }),
     on('conversations:changed', () => refreshList()),
     on('sync:status', (status) => {

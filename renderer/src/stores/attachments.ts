@@ -142,6 +142,11 @@ export const useAttachmentsStore = defineStore('attachments', () => {
     await load(open);
   }
 
+  /** Re-reads the open conversation's files (a retried message's uploads start again). */
+  async function reload(): Promise<void> {
+    if (open) await load(open);
+  }
+
   /** Tells the core whether the connection is metered (auto-downloads wait on one). */
   async function reportNetwork(network: NetworkState): Promise<void> {
     await call('attachments:network', { network });
@@ -218,6 +223,7 @@ export const useAttachmentsStore = defineStore('attachments', () => {
     download,
     cancel,
     reportNetwork,
+    reload,
     close,
     tray,
     add,

@@ -115,13 +115,26 @@ describe('a transfer in the conversation', () => {
     expect(wrapper.find('[data-testid="attachment-error"]').exists()).toBe(false);
   });
 
-  it('an upload in progress can be cancelled: the message says it was not sent', async () => {
-    const { wrapper } = await shown({ outgoing: true, state: 'uploading', waiting: false });
+  it('an upload in progress can be cancelled: the message says it was not sent; a retry shows it uploading again', async () => {
+    const { wrapper, item } = await shown({ outgoing: true, state: 'uploading', waiting: false });
     expect(wrapper.get('[data-testid="attachment-state"]').text()).toBe(en.attachments.uploading);
     await wrapper.get('[data-testid="attachment-cancel"]').trigger('click');
     await settle();
     expect(wrapper.get('[data-testid="attachment-state"]').text()).toBe(en.attachments.cancelled);
     expect(wrapper.find('[data-testid="attachment-cancel"]').exists()).toBe(false);
+    // Retry queues the message again: the window re-reads its files, which upload again.
+    const disconnect = connectBridgeEvents();
+    Object.assign(item, { state: 'uploading', error: null });
+    fake.emit('message:status', {
+      messageId: item.messageId!,
+      conversationId: 1,
+      status: 'queued',
+    });
+    await waitFor(
+      () => wrapper.find('[data-testid="attachment-cancel"]').exists(),
+      'the upload running again',
+    );
+    disconnect();
   });
 
   it('a Download the core refuses shows its sentence; progress for an attachment not shown is ignored', async () => {
