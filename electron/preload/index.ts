@@ -39,6 +39,9 @@ const METHODS: Readonly<Record<MethodName, true>> = {
   'attachments:pick': true,
   'attachments:picked-bytes': true,
   'attachments:save': true,
+  'attachments:download': true,
+  'attachments:cancel': true,
+  'attachments:network': true,
   'profile:create': true,
   'profile:unlock': true,
   'profile:lock': true,
@@ -80,6 +83,8 @@ const EVENTS: Readonly<Record<EventName, true>> = {
   'sync:status': true,
   'app:locked': true,
   'backup:progress': true,
+  'attachments:progress': true,
+  'attachments:changed': true,
 };
 
 /** Same as the contract's channelOf (tested to agree). */

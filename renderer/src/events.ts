@@ -1,7 +1,10 @@
 // Push events from the core, routed to the stores. Connected once at start-up;
 // returns the function that disconnects every subscription.
+import { watch } from 'vue';
 import { errorCodeOf, on } from './bridge.ts';
+import { networkState, onNetworkChange } from './network.ts';
 import { useAppStore } from './stores/app.ts';
+import { useAttachmentsStore } from './stores/attachments.ts';
 import { useBackupStore } from './stores/backup.ts';
 import { useConversationsStore } from './stores/conversations.ts';
 import { useGroupsStore } from './stores/groups.ts';
@@ -22,7 +25,12 @@ export function connectBridgeEvents(): () => void {
   const notices = useNoticesStore();
   const backup = useBackupStore();
   const groups = useGroupsStore();
+  const attachments = useAttachmentsStore();
   const report = (error: unknown) => notices.pushError(errorCodeOf(error));
+  // The core keeps the connection in memory only: tell it at every unlock and on every change.
+  const tellNetwork = () => {
+    if (app.unlocked) attachments.reportNetwork(networkState()).catch(() => undefined);
+  };
 
   // Many events can arrive in one burst (a backlog); refresh the list once per burst.
   let refreshTimer: ReturnType<typeof setTimeout> | undefined;
@@ -61,6 +69,8 @@ export function connectBridgeEvents(): () => void {
     on('message:status', ({ messageId, status }) => {
       messages.applyStatus(messageId, status);
       if (status === 'failed') refreshList();
+      // A retried message whose upload was cancelled: its files are uploading again.
+      if (status === 'queued' && app.unlocked) attachments.reload().catch(report);
     }),
     on('conversations:changed', () => refreshList()),
     on('sync:status', (status) => {
@@ -72,6 +82,12 @@ export function connectBridgeEvents(): () => void {
     on('app:locked', ({ reason }) => app.handleLocked(reason)),
     // Also at first run (a restore runs before any profile is unlocked).
     on('backup:progress', (event) => backup.applyProgress(event)),
+    on('attachments:progress', (event) => attachments.applyProgress(event)),
+    on('attachments:changed', (event) => {
+      if (app.unlocked) attachments.applyChanged(event).catch(report);
+    }),
+    watch(() => app.unlocked, tellNetwork, { immediate: true }),
+    onNetworkChange(tellNetwork),
   ];
 
   return () => {

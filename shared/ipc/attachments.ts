@@ -31,10 +31,42 @@ export const attachmentSummarySchema = z.object({
   /** outgoing: uploading → uploaded; incoming: pending → done; either may end failed (with `error`). */
   state: z.enum(['uploading', 'uploaded', 'pending', 'done', 'failed']),
   error: z.string().nullable(),
+  /** Incoming and pending, held back by the auto-download policy or a cancel: it downloads when the user asks (`attachments:download`). */
+  waiting: z.boolean(),
 });
 export type AttachmentSummaryView = z.infer<typeof attachmentSummarySchema>;
 
 const caption = z.string().max(65_536);
+
+/** What the renderer knows of the connection (navigator.connection.saveData); the core treats 'unknown' as not metered. */
+export const networkSchema = z.enum(['metered', 'unmetered', 'unknown']);
+
+/** Largest auto-download limit (decimal MB) a user can set; 0 = never. */
+export const MAX_AUTO_DOWNLOAD_MB = 1000;
+
+/** The Settings value "download images automatically up to N MB". */
+export const autoDownloadMbSchema = z.number().int().min(0).max(MAX_AUTO_DOWNLOAD_MB);
+
+/** One attachment of the conversation the window shows (an id of another conversation is UNKNOWN_ATTACHMENT). */
+const attachmentInConversation = z.union([
+  z.object({ attachmentId: id, conversationId: id }).strict(),
+  z.object({ attachmentId: id, groupId }).strict(),
+]);
+
+/** Transfer events: ids and byte counts only (never a key, path, blob id or name). */
+export const attachmentEvents = {
+  /** Progress of one upload or download, at most 4 a second per transfer. */
+  'attachments:progress': z
+    .object({
+      attachmentId: id,
+      direction: z.enum(['upload', 'download']),
+      done: z.number().int().nonnegative(),
+      total: z.number().int().nonnegative(),
+    })
+    .strict(),
+  /** A transfer ended (stored, failed or cancelled): the window re-reads the attachment. */
+  'attachments:changed': z.object({ attachmentId: id }).strict(),
+} as const;
 
 /** Largest file the app passes over IPC as bytes (drag and drop, paste); bigger files go through the Attach button's dialog. */
 export const MAX_DROPPED_FILE_BYTES = 25 * 1024 * 1024;
@@ -118,5 +150,17 @@ export const attachmentMethods = {
   'attachments:save': {
     input: z.object({ attachmentId: id }).strict(),
     output: z.object({ size: z.number().int().nonnegative() }),
+  },
+  /** Downloads an incoming attachment the policy held back (a second click while it runs starts nothing new). */
+  'attachments:download': { input: attachmentInConversation, output: attachmentSummarySchema },
+  /** Cancels an upload (the message fails as CANCELLED) or a download (back to waiting); false if none ran. */
+  'attachments:cancel': {
+    input: attachmentInConversation,
+    output: z.object({ cancelled: z.boolean() }),
+  },
+  /** The renderer tells the core whether the connection is metered (it applies to auto-downloads only). */
+  'attachments:network': {
+    input: z.object({ network: networkSchema }).strict(),
+    output: z.object({}).strict(),
   },
 } as const;

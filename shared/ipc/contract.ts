@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { type ErrorCode, isErrorCode } from '../errors.ts';
 import { accountIdSchema } from '../protocol/account-id.ts';
 import { muteDurationSchema } from '../mute.ts';
-import { attachmentMethods } from './attachments.ts';
+import { attachmentEvents, attachmentMethods, autoDownloadMbSchema } from './attachments.ts';
 import { groupMessageSchema, groupMethods } from './groups.ts';
 
 // The typed IPC contract between the renderer and the core (docs/ipc.md).
@@ -82,6 +82,10 @@ export const settingsSchema = z.object({
   notificationContent: z.enum(['name-and-text', 'name', 'nothing']),
   /** The user confirmed an unencrypted ws:// relay on another host (docs/relay-protocol.md#relay-addresses). */
   allowInsecureRelay: z.boolean(),
+  /** Received images up to this many MB download by themselves (0 = never; other files always wait for a click). */
+  autoDownloadImagesMb: autoDownloadMbSchema,
+  /** Auto-download on a metered connection too (default off). */
+  autoDownloadOnMetered: z.boolean(),
 });
 export type Settings = z.infer<typeof settingsSchema>;
 
@@ -351,6 +355,7 @@ export const events = {
     done: z.number().nonnegative(),
     total: z.number().nonnegative(),
   }),
+  ...attachmentEvents,
 } as const;
 
 export type Events = typeof events;

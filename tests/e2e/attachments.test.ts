@@ -12,7 +12,7 @@ import { drawPng } from './support/media.ts';
 // process: Alice (the app) drops an image onto the conversation, Bob's CLI
 // saves byte-identical copies; Bob's CLI sends an image and a video, the app
 // shows the image decoded (naturalWidth > 0), saves it through "main's" save
-// dialog, and seeks the video with a range request. The attachment: scheme is
+// dialog, downloads the video on a click and seeks it with a range request. The attachment: scheme is
 // served by electron/main/attachment-scheme/media-response.ts, the module
 // main's protocol.handle calls, through Playwright's route (harness.ts): only
 // the Electron glue around it is not exercised here.
@@ -135,7 +135,11 @@ describe('attachments in the app with a CLI contact', () => {
       await page.locator('.message.incoming [data-testid="attachment-save"]').first().click();
       await expect.poll(() => readFileSync(out, { flag: 'r' }).equals(lake), POLL).toBe(true);
 
-      // 3. The video seeks: currentTime moves and the scheme answered a range with 206.
+      // 3. A video is never downloaded by itself (the policy takes images only): one click.
+      const download = page.locator('.message.incoming [data-testid="attachment-download"]');
+      await expect.poll(() => download.count(), POLL).toBe(1);
+      await download.click();
+      // The video seeks: currentTime moves and the scheme answered a range with 206.
       const video = page.getByTestId('attachment-video');
       await expect.poll(() => video.count(), POLL).toBe(1);
       await expect

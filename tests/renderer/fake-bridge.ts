@@ -74,6 +74,8 @@ export class FakeBridge {
     notifications: true,
     notificationContent: 'name',
     allowInsecureRelay: false,
+    autoDownloadImagesMb: 10,
+    autoDownloadOnMetered: false,
   };
   sync: SyncStatus = { connection: 'online', outbox: 0, backlog: null, unread: 0 };
   conversations: FakeConversation[] = [];
@@ -88,6 +90,8 @@ export class FakeBridge {
   dialogFile: string | null = null;
   /** Pick tokens `attachments:pick` handed out and not yet sent, with their file names. */
   readonly picks = new Map<string, string>();
+  /** The connection the renderer last reported (`attachments:network`). */
+  network: string | null = null;
   /** Attachment ids written by `attachments:save`. */
   readonly saved: number[] = [];
   /** What `backup:verify` and `backup:restore` find in "the file the user picked". */
@@ -514,6 +518,28 @@ export class FakeBridge {
       this.saved.push(attachmentId);
       return { size: attachment.size };
     },
+    // A click starts the download (the test drives progress with emit); a second click changes nothing.
+    'attachments:download': ({ attachmentId }) => {
+      const attachment = this.attachments.find((a) => a.id === attachmentId && !a.outgoing);
+      if (!attachment) throw new FakeError('UNKNOWN_ATTACHMENT');
+      if (attachment.state === 'pending') attachment.waiting = false;
+      return { ...attachment };
+    },
+    'attachments:cancel': ({ attachmentId }) => {
+      const attachment = this.attachments.find((a) => a.id === attachmentId);
+      if (!attachment) throw new FakeError('UNKNOWN_ATTACHMENT');
+      const running = attachment.outgoing
+        ? attachment.state === 'uploading'
+        : attachment.state === 'pending' && !attachment.waiting;
+      if (!running) return { cancelled: false };
+      if (attachment.outgoing) Object.assign(attachment, { state: 'failed', error: 'CANCELLED' });
+      else attachment.waiting = true;
+      return { cancelled: true };
+    },
+    'attachments:network': ({ network }) => {
+      this.network = network;
+      return {};
+    },
   };
 
   private sendFiles(
@@ -544,6 +570,7 @@ export class FakeBridge {
         preview: f.visual?.preview ?? null,
         state: 'uploading',
         error: null,
+        waiting: false,
       };
     });
     this.attachments.push(...attachments);

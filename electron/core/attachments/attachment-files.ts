@@ -2,6 +2,7 @@ import { existsSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { SottoError } from '../errors.ts';
 import type { Profile } from '../profile/profile.ts';
+import { type DownloadRules, DOWNLOAD_EVERYTHING, mayDownload } from './download-policy.ts';
 import { writeChunks } from './file-chunks.ts';
 import { attachmentById, type AttachmentState, selectAttachments } from './attachment-rows.ts';
 import { presentFiles, randomFileName, removeFiles } from './local-files.ts';
@@ -26,12 +27,15 @@ export interface AttachmentSummary {
   readonly state: AttachmentState;
   /** The error code of a failed transfer. */
   readonly error: string | null;
+  /** Incoming, pending, and held back until the user asks (download-policy.ts). */
+  readonly waiting: boolean;
 }
 
 /** The attachments of some messages (1:1 message ids or group message ids), in message order then position. */
 export function attachmentsOf(
   profile: Profile,
   ids: { messageIds?: readonly number[]; groupMessageIds?: readonly number[] },
+  rules: DownloadRules = { policy: DOWNLOAD_EVERYTHING, network: 'unknown' },
 ): AttachmentSummary[] {
   const where = (column: string, list: readonly number[]) =>
     list.length > 0 && list.every(Number.isSafeInteger)
@@ -57,6 +61,7 @@ export function attachmentsOf(
     preview: row.preview,
     state: row.state,
     error: row.error,
+    waiting: !row.outgoing && row.state === 'pending' && !mayDownload(rules, row),
   }));
 }
 

@@ -21,6 +21,8 @@ export interface StoredLocally {
   readonly localDigest: Uint8Array | null;
   readonly localFormat: LocalFormat;
 }
+/** Whether an incoming pending row may download: by the policy, because the user asked, or only on a click (migration 0013). */
+export type DownloadChoice = 'auto' | 'requested' | 'declined';
 
 /** One attachment row, as the jobs use it. */
 export interface AttachmentRow {
@@ -52,6 +54,7 @@ export interface AttachmentRow {
   /** 0: AttachmentV2 blob (older copies); 1: chunked AES-256-GCM (at-rest.ts). */
   readonly localFormat: LocalFormat;
   readonly attempts: number;
+  readonly downloadChoice: DownloadChoice;
 }
 
 const COLUMNS = `id, message_id AS messageId, group_message_id AS groupMessageId, position, outgoing, state,
@@ -59,7 +62,7 @@ const COLUMNS = `id, message_id AS messageId, group_message_id AS groupMessageId
   file_name AS fileName, width, height, preview, upload_token AS uploadToken, upload_length AS uploadLength,
   upload_expires_at AS uploadExpiresAt, transfer_offset AS transferOffset, temp_name AS tempName,
   local_name AS localName, local_key AS localKey, local_digest AS localDigest, local_format AS localFormat,
-  attempts`;
+  attempts, download_choice AS downloadChoice`;
 
 type RawRow = Omit<
   AttachmentRow,
@@ -217,6 +220,7 @@ export function updateAttachment(
     local_format: LocalFormat;
     attempts: number;
     next_attempt_at: number;
+    download_choice: DownloadChoice;
   }>,
 ): void {
   const entries = Object.entries(changes);

@@ -13,6 +13,7 @@ import type { Profile } from '../profile/profile.ts';
 import type { BlobUpload, BlobUploads } from '../sync/blobs.ts';
 import { backoffMs } from '../sync/backoff.ts';
 import {
+  attachmentById,
   type AttachmentRow,
   pointerOf,
   selectAttachments,
@@ -20,6 +21,7 @@ import {
 } from './attachment-rows.ts';
 import { readChunks } from './file-chunks.ts';
 import { removeFiles, tempPath } from './local-files.ts';
+import { startTransfer, type Transfer } from './transfers.ts';
 
 // The upload job: every outgoing attachment still 'uploading' is sent to the
 // home relay from its ciphertext temp file, one append at a time, the relay's
@@ -31,6 +33,10 @@ import { removeFiles, tempPath } from './local-files.ts';
 // comes first: the relay fsyncs once per append and the row is committed
 // once per append, so on a fast link these are a few per 100 MiB (each a
 // synchronous disk flush), and on a slow one progress is still durable every second.
+//
+// The user may cancel an upload (transfers.ts): the append in flight stops,
+// the message is not sent and fails with its attachments' error CANCELLED
+// (failUpload); Retry resumes it, Delete removes it with its ciphertext.
 
 /** Most bytes per append. */
 export const UPLOAD_CHUNK_BYTES = 8 * 1024 * 1024;
@@ -70,10 +76,18 @@ export async function uploadAttachments(
   let uploaded = 0;
   let failed = 0;
   for (const row of rows) {
+    // Read back: the user may have cancelled it since the pass began.
+    if (attachmentById(profile.db, row.id)?.state !== 'uploading') continue;
+    const transfer = startTransfer(profile, row.id, 'upload', ciphertextSize(row.size));
     try {
-      await uploadOne(profile, uploads(), row);
+      await uploadOne(profile, uploads(), row, transfer);
       uploaded++;
     } catch (error) {
+      if (transfer.signal.aborted) {
+        failUpload(profile, row, new SottoError('CANCELLED', 'upload cancelled'));
+        failed++;
+        continue;
+      }
       const unavailable =
         hasCode(error, 'RELAY_UNAVAILABLE') ||
         hasCode(error, 'NOT_CONFIGURED') ||
@@ -91,6 +105,8 @@ export async function uploadAttachments(
       log.error('attachments.upload_refused', error);
       failUpload(profile, row, error);
       failed++;
+    } finally {
+      transfer.end();
     }
   }
   return { uploaded, queued: queueUploaded(profile), failed };
@@ -100,6 +116,7 @@ async function uploadOne(
   profile: Profile,
   uploads: BlobUploads,
   row: AttachmentRow,
+  transfer: Transfer,
 ): Promise<void> {
   if (!row.tempName) throw new SottoError('INTERNAL', 'upload without ciphertext');
   const path = tempPath(profile.paths.dir, row.tempName);
@@ -129,29 +146,48 @@ async function uploadOne(
     profile.commit(undefined, (db) =>
       updateAttachment(db, row.id, { blob_id: null, upload_token: null }),
     );
-    return uploadOne(profile, uploads, { ...row, blobId: null, uploadToken: null });
+    return uploadOne(profile, uploads, { ...row, blobId: null, uploadToken: null }, transfer);
   }
+  transfer.progress(offset);
   while (offset < upload.length) {
+    transfer.check();
     const end = Math.min(offset + UPLOAD_CHUNK_BYTES, upload.length);
     const before = offset;
-    offset = await uploads.append(upload, offset, timeBound(readChunks(path, offset, end)));
+    offset = await uploads.append(
+      upload,
+      offset,
+      timeBound(readChunks(path, offset, end), transfer, offset),
+    );
     if (offset <= before) throw new SottoError('RELAY_UNAVAILABLE', 'upload made no progress');
     const acknowledged = offset;
     profile.commit(undefined, (db) =>
       updateAttachment(db, row.id, { transfer_offset: acknowledged }),
     );
   }
+  transfer.check(); // a cancel that came with the last append still wins: the message is not sent
   profile.commit(undefined, (db) =>
     updateAttachment(db, row.id, { state: 'uploaded', temp_name: null, transfer_offset: offset }),
   );
   removeFiles(profile.paths.dir, { temp: [row.tempName] });
 }
 
-/** The chunks of `source` until UPLOAD_CHUNK_MS have passed (always the first one: progress is made). */
-async function* timeBound(source: AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {
+/**
+ * The chunks of `source` until UPLOAD_CHUNK_MS have passed (always the first
+ * one: progress is made), reporting progress; CANCELLED between chunks once
+ * the user cancelled (the append then fails and the row is failed as cancelled).
+ */
+async function* timeBound(
+  source: AsyncGenerator<Buffer>,
+  transfer: Transfer,
+  offset: number,
+): AsyncGenerator<Buffer> {
   const deadline = Date.now() + UPLOAD_CHUNK_MS;
+  let done = offset;
   for await (const chunk of source) {
+    transfer.check();
     yield chunk;
+    done += chunk.length;
+    transfer.progress(done);
     // Returning closes `source` (its read in flight settles first).
     if (Date.now() >= deadline) return;
   }
@@ -167,19 +203,25 @@ function uploadOf(row: AttachmentRow): BlobUpload | undefined {
   };
 }
 
-/** A permanent refusal: the message fails (the user sees it), its uploads stop and their ciphertext goes. */
-function failUpload(profile: Profile, row: AttachmentRow, error: SottoError): void {
+/**
+ * A permanent refusal or the user's cancel: the message fails (the user sees
+ * it) and its uploads stop. A refusal's ciphertext goes; a cancel keeps it
+ * (and the relay reservation) so Retry resumes where it stopped
+ * (transfer-control.ts retryCancelledUpload); Delete removes it with the message.
+ */
+export function failUpload(profile: Profile, row: AttachmentRow, error: SottoError): void {
   const siblings =
     row.messageId !== null
       ? selectAttachments(profile.db, 'message_id = ?', [row.messageId])
       : selectAttachments(profile.db, 'group_message_id = ?', [row.groupMessageId ?? -1]);
+  const keep = error.code === 'CANCELLED';
   profile.commit(undefined, (db) => {
     for (const sibling of siblings.length > 0 ? siblings : [row]) {
       if (sibling.state !== 'uploading') continue;
       updateAttachment(db, sibling.id, {
         state: 'failed',
         error: error.code === 'RELAY_REFUSED' ? (error.detail ?? error.code) : error.code,
-        temp_name: null,
+        ...(keep ? {} : { temp_name: null }),
       });
     }
     if (row.messageId !== null)
@@ -189,6 +231,7 @@ function failUpload(profile: Profile, row: AttachmentRow, error: SottoError): vo
         row.groupMessageId,
       ]);
   });
+  if (keep) return;
   removeFiles(profile.paths.dir, {
     temp: siblings.flatMap((s) => (s.state === 'uploading' && s.tempName ? [s.tempName] : [])),
   });

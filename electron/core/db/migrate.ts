@@ -13,6 +13,7 @@ import { migration0009 } from './migrations/0009-groups.ts';
 import { migration0010 } from './migrations/0010-group-parts-flags-search.ts';
 import { migration0011 } from './migrations/0011-attachments.ts';
 import { migration0012 } from './migrations/0012-group-read-markers.ts';
+import { migration0013 } from './migrations/0013-download-choice.ts';
 import { migration0014 } from './migrations/0014-mute.ts';
 import { migration0015 } from './migrations/0015-attachment-at-rest-format.ts';
 
@@ -30,6 +31,7 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0010,
   migration0011,
   migration0012,
+  migration0013,
   migration0014,
   migration0015,
 ];

@@ -18,6 +18,9 @@ export const SETTING_DEFAULTS: Omit<Settings, 'relay' | 'allowInsecureRelay'> = 
   language: 'en',
   notifications: true,
   notificationContent: 'name',
+  // Issue 13 §2: images up to 10 MB download by themselves, never on a metered connection.
+  autoDownloadImagesMb: 10,
+  autoDownloadOnMetered: false,
 };
 
 // Values are stored as JSON text.
@@ -27,6 +30,8 @@ const KEYS = {
   language: 'ui.language',
   notifications: 'ui.notifications',
   notificationContent: 'ui.notificationContent',
+  autoDownloadImagesMb: 'attachments.autoDownloadImagesMb',
+  autoDownloadOnMetered: 'attachments.autoDownloadOnMetered',
 } as const satisfies Record<keyof typeof SETTING_DEFAULTS, SettingKey>;
 
 /** The app's settings, with defaults for what was never set (a stored value that no longer parses falls back too). */

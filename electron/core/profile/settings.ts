@@ -16,7 +16,10 @@ export type SettingKey =
   | 'ui.theme'
   | 'ui.language'
   | 'ui.notifications'
-  | 'ui.notificationContent';
+  | 'ui.notificationContent'
+  // The desktop app's auto-download policy (attachments/download-policy.ts; the CLI downloads everything).
+  | 'attachments.autoDownloadImagesMb'
+  | 'attachments.autoDownloadOnMetered';
 
 /** Reads a setting. */
 export function getSetting(db: Sql, key: SettingKey): string | undefined {

@@ -8,6 +8,7 @@ import { type MediaSource, mediaSourceOf } from '../attachments/media-source.ts'
 import { log } from '../log.ts';
 import type { Profile } from '../profile/profile.ts';
 import { BackupRun } from './backups.ts';
+import { DownloadControl } from './download-control.ts';
 import { createHandlers, type Handlers, OPEN_METHODS } from './handlers.ts';
 import { ProfileSession } from './profile-session.ts';
 import { SyncSupervisor } from './sync-supervisor.ts';
@@ -38,13 +39,20 @@ class AppService implements CoreService, ServiceParts {
   readonly session: ProfileSession;
   readonly sync: SyncSupervisor;
   readonly backups = new BackupRun((payload) => this.emit('backup:progress', payload));
+  readonly downloads: DownloadControl;
   private readonly listeners = new Set<EventListener>();
   private readonly handlers: Handlers;
 
   constructor(readonly options: ServiceOptions) {
-    this.sync = new SyncSupervisor(this.emit, options.sync !== false);
+    this.downloads = new DownloadControl(this.emit);
+    this.sync = new SyncSupervisor(this.emit, options.sync !== false, (profile) =>
+      this.downloads.rules(profile),
+    );
     this.session = new ProfileSession(options, {
-      opened: (profile: Profile) => this.sync.start(profile),
+      opened: (profile: Profile) => {
+        this.downloads.follow(profile);
+        this.sync.start(profile);
+      },
       stopSync: () => this.sync.stop(),
       emit: this.emit,
     });

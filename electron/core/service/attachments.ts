@@ -1,13 +1,20 @@
 import type { MethodName, MethodOutput } from '../../../shared/ipc/contract.ts';
 import type { AccountId } from '../../../shared/protocol/account-id.ts';
 import { attachmentsOf, saveAttachment } from '../attachments/attachment-files.ts';
+import { attachmentById } from '../attachments/attachment-rows.ts';
 import { type OutgoingFile, queueAttachmentMessage } from '../attachments/compose.ts';
 import { queueGroupAttachmentMessage } from '../attachments/compose-group.ts';
+import {
+  cancelTransfer,
+  type ConversationScope,
+  requestDownload,
+} from '../attachments/transfer-control.ts';
 import { SottoError } from '../errors.ts';
 import { groupMessagesPage, loadGroup } from '../groups/index.ts';
 import { messagesPage } from '../history/history.ts';
 import type { Profile } from '../profile/profile.ts';
 import { chosenFile } from './backups.ts';
+import type { DownloadControl } from './download-control.ts';
 import type { CallContext, ParsedInput } from './types.ts';
 
 // The attachment methods of the IPC contract over electron/core/attachments.
@@ -32,11 +39,12 @@ const dropped = (file: ParsedInput<'attachments:send-bytes'>['files'][number]): 
 /** Messages looked at when listing a conversation's files. */
 const LIST_WINDOW = 10_000;
 
-/** What the handlers need from the service: the open profile, a contact's account by conversation, a send kick. */
+/** What the handlers need from the service: the open profile, a contact's account by conversation, a send kick, downloads. */
 export interface AttachmentServiceHost {
   open(): Profile;
   accountOf(conversationId: number): AccountId;
   sendNow(): void;
+  readonly downloads: DownloadControl;
 }
 
 /** The `attachments:*` handlers. */
@@ -46,16 +54,43 @@ export function attachmentHandlers(host: AttachmentServiceHost): AttachmentHandl
     if (!group) throw new SottoError('UNKNOWN_GROUP');
     return group.ref;
   };
+  /** The conversation a transfer call names (an unknown group is UNKNOWN_ATTACHMENT: no oracle). */
+  const scopeOf = (
+    profile: Profile,
+    input: { conversationId: number } | { groupId: string },
+  ): ConversationScope => {
+    if (!('groupId' in input)) return { conversationId: input.conversationId };
+    const group = loadGroup(profile.db, input.groupId);
+    if (!group) throw new SottoError('UNKNOWN_ATTACHMENT');
+    return { groupRef: group.ref };
+  };
   return {
     'attachments:list': (input) => {
       const profile = host.open();
+      const rules = host.downloads.rules(profile);
       if ('groupId' in input) {
         const ids = groupMessagesPage(profile.db, groupRef(profile, input.groupId), LIST_WINDOW);
-        return attachmentsOf(profile, { groupMessageIds: ids.map((m) => m.id).reverse() });
+        return attachmentsOf(profile, { groupMessageIds: ids.map((m) => m.id).reverse() }, rules);
       }
       host.accountOf(input.conversationId); // UNKNOWN_CONTACT for a conversation that is not one
       const ids = messagesPage(profile.db, input.conversationId, LIST_WINDOW);
-      return attachmentsOf(profile, { messageIds: ids.map((m) => m.id).reverse() });
+      return attachmentsOf(profile, { messageIds: ids.map((m) => m.id).reverse() }, rules);
+    },
+    'attachments:download': (input) => {
+      const profile = host.open();
+      if (requestDownload(profile, scopeOf(profile, input), input.attachmentId))
+        host.downloads.downloadNow(profile);
+      return summaryOf(profile, input.attachmentId);
+    },
+    'attachments:cancel': (input) => {
+      const profile = host.open();
+      return { cancelled: cancelTransfer(profile, scopeOf(profile, input), input.attachmentId) };
+    },
+    'attachments:network': (input) => {
+      const profile = host.open();
+      // Unmetered now: what the policy held back for the metered connection may go.
+      if (host.downloads.setNetwork(input.network)) host.downloads.downloadNow(profile);
+      return {};
     },
     'attachments:send': (input, context) => send(input, [{ path: chosenFile(context.file) }]),
     'attachments:send-bytes': (input) => send(input, input.files.map(dropped)),
@@ -82,6 +117,18 @@ export function attachmentHandlers(host: AttachmentServiceHost): AttachmentHandl
     'attachments:save': (input, context) =>
       saveAttachment(host.open(), input.attachmentId, chosenFile(context.file), { force: true }),
   };
+  /** One attachment as the window shows it, with the rules in force. */
+  function summaryOf(profile: Profile, id: number): MethodOutput<'attachments:download'> {
+    const row = attachmentById(profile.db, id);
+    const ids = row?.messageId
+      ? { messageIds: [row.messageId] }
+      : { groupMessageIds: [row?.groupMessageId ?? -1] };
+    const found = attachmentsOf(profile, ids, host.downloads.rules(profile)).find(
+      (a) => a.id === id,
+    );
+    if (!found) throw new SottoError('UNKNOWN_ATTACHMENT');
+    return found;
+  }
   /** Queues one message with `files` to a contact or a group, and kicks the sender. */
   async function send(
     input: { caption: string } & ({ conversationId: number } | { groupId: string }),
@@ -101,6 +148,7 @@ export function attachmentHandlers(host: AttachmentServiceHost): AttachmentHandl
     const attachments = attachmentsOf(
       profile,
       'groupId' in input ? { groupMessageIds: [queued.id] } : { messageIds: [queued.id] },
+      host.downloads.rules(profile),
     );
     return { messageId: queued.id, attachments };
   }

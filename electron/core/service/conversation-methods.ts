@@ -16,6 +16,7 @@ import { addContactFromInvite } from '../contacts/invite.ts';
 import { SottoError } from '../errors.ts';
 import { conversationExtras } from '../history/conversation-state.ts';
 import { getMessage, type HistoryMessage, listConversations } from '../history/history.ts';
+import { retryCancelledUpload } from '../attachments/transfer-control.ts';
 import { clearMute, setMute } from '../history/mute.ts';
 import { queueText, retryMessage } from '../messaging/outbox.ts';
 import type { Profile } from '../profile/profile.ts';
@@ -113,6 +114,17 @@ export function send(parts: ServiceParts, conversationId: number, body: string):
 
 /** Queues a failed message again; its status change goes out as `message:status`. */
 export function retry(parts: ServiceParts, messageId: number): HistoryMessage {
+  // A message whose upload the user cancelled has no outbox entry yet: its files upload again first.
+  if (retryCancelledUpload(parts.open(), messageId)) {
+    const message = messageById(parts, messageId);
+    parts.emit('message:status', {
+      messageId,
+      conversationId: message.conversationId,
+      status: message.status,
+    });
+    parts.sendNow();
+    return message;
+  }
   const change: EventPayload<'message:status'> | undefined = retryMessage(parts.open(), messageId);
   const message = messageById(parts, messageId);
   if (change) parts.emit('message:status', change);

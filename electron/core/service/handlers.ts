@@ -66,6 +66,7 @@ export function createHandlers(parts: ServiceParts): Handlers {
       open: () => parts.open(),
       accountOf: (conversationId) => contactOf(parts, conversationId).accountId,
       sendNow: () => parts.sendNow(),
+      downloads: parts.downloads,
     }),
     'app:state': () => session.state(),
     'profile:create': (input) => session.create(input),

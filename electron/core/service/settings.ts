@@ -15,6 +15,9 @@ export async function applySettings(
   const { relay, allowInsecureRelay, ...rest } = input;
   const relayChanged = setRelay(profile, relay, allowInsecureRelay);
   writeSettings(profile, rest);
+  // A wider policy may let held-back images download now.
+  if (rest.autoDownloadImagesMb !== undefined || rest.autoDownloadOnMetered !== undefined)
+    parts.downloads.downloadNow(profile);
   if (relayChanged) {
     await parts.sync.stop();
     parts.sync.start(profile);

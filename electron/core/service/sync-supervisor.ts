@@ -1,4 +1,5 @@
 import type { ConnectionState, SyncStatus } from '../../../shared/ipc/contract.ts';
+import type { DownloadRules } from '../attachments/download-policy.ts';
 import { hasCode } from '../errors.ts';
 import { groupMessageById, totalGroupUnread } from '../groups/index.ts';
 import { mutedUntil, type MuteTarget } from '../history/mute.ts';
@@ -40,6 +41,8 @@ export class SyncSupervisor {
     private readonly emit: Emit,
     /** False in offline tests: no engine is started. */
     private readonly enabled: boolean,
+    /** The app's auto-download rules for the engine's drains (service/download-control.ts). */
+    private readonly downloadRules: (profile: Profile) => DownloadRules,
   ) {}
 
   /** The running engine, if the profile has a relay and sync is on. */
@@ -54,6 +57,7 @@ export class SyncSupervisor {
       return;
     }
     const engine = new SyncEngine(profile);
+    engine.downloadRules = () => this.downloadRules(profile);
     const abort = new AbortController();
     engine.onStatusChange((changes) => this.statusChanged(profile, changes));
     this.connection = 'connecting';

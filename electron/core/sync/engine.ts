@@ -1,3 +1,4 @@
+import { type DownloadRules, DOWNLOAD_EVERYTHING } from '../attachments/download-policy.ts';
 import { runDownloads, runUploads } from '../attachments/jobs.ts';
 import { hasCode } from '../errors.ts';
 import { log } from '../log.ts';
@@ -46,6 +47,11 @@ export class SyncEngine {
   /** Kept envelopes are retried once after a restart, then after drains that changed something. */
   private retriedSinceStart = false;
   private readonly statusListeners = new Set<StatusListener>();
+  /**
+   * Which attachments a drain downloads by itself: everything unless the owner
+   * says otherwise (the CLI keeps that; the desktop app sets its Settings policy).
+   */
+  downloadRules: () => DownloadRules = () => ({ policy: DOWNLOAD_EVERYTHING, network: 'unknown' });
 
   constructor(
     private readonly profile: Profile,
@@ -177,7 +183,7 @@ export class SyncEngine {
           }
         }
         // The mailbox is drained: fetch the attachments its messages pointed to.
-        await runDownloads(this.profile);
+        await runDownloads(this.profile, this.downloadRules);
         return report;
       }
       const outcomes = await processEnvelopes(this.profile, batch, { sendReceipts: true });

@@ -2,6 +2,7 @@ import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { PickedFileView } from '../../../shared/ipc/attachment-picks.ts';
 import type { AttachmentSummaryView } from '../../../shared/ipc/attachments.ts';
+import type { EventPayload } from '../../../shared/ipc/contract.ts';
 import { call } from '../bridge.ts';
 
 /** Where files go: a 1:1 conversation or a group. */
@@ -21,6 +22,17 @@ export type TrayFile = {
 /** A file waiting in the composer's tray. */
 export type PendingFile = TrayFile & { readonly key: number };
 
+/** Where a running transfer stands (the core's `attachments:progress`). */
+export type TransferProgress = Omit<EventPayload<'attachments:progress'>, 'attachmentId'>;
+
+/** The connection as the renderer knows it (navigator.connection.saveData), for the auto-download policy. */
+export type NetworkState = 'metered' | 'unmetered' | 'unknown';
+
+/** True while the core moves the file: an upload, or a download not held back for a click. */
+export function isTransferring(a: AttachmentSummaryView): boolean {
+  return a.state === 'uploading' || (a.state === 'pending' && !a.waiting);
+}
+
 /** How often the open conversation's transfers are re-read while one is still running. */
 const REFRESH_MS = 1_000;
 
@@ -39,6 +51,8 @@ export const useAttachmentsStore = defineStore('attachments', () => {
   const pending = ref<Record<string, PendingFile[]>>({});
   /** Names of the files last refused as too large to drop or paste. */
   const refused = ref<string[]>([]);
+  /** Progress of the open conversation's running transfers, by attachment id. */
+  const progress = ref<Record<number, TransferProgress>>({});
   let open: AttachmentTarget | null = null;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let nextKey = 1;
@@ -72,8 +86,75 @@ export const useAttachmentsStore = defineStore('attachments', () => {
       (next[key] ??= []).push(a);
     }
     byMessage.value = next;
-    if (mine === seq && list.some((a) => a.state === 'uploading' || a.state === 'pending'))
+    // Progress of what no longer runs goes (it ended while the list was read).
+    const running = new Set(list.filter(isTransferring).map((a) => a.id));
+    progress.value = Object.fromEntries(
+      Object.entries(progress.value).filter(([id]) => running.has(Number(id))),
+    );
+    // A file waiting for a click does not keep the list polling.
+    if (mine === seq && running.size > 0)
       timer = setTimeout(() => void load(target).catch(() => undefined), REFRESH_MS);
+  }
+
+  /** The attachment `id` of the open conversation, if shown. */
+  function find(id: number): AttachmentSummaryView | undefined {
+    for (const list of Object.values(byMessage.value)) {
+      const hit = list.find((a) => a.id === id);
+      if (hit) return hit;
+    }
+    return undefined;
+  }
+
+  /** Replaces one shown attachment with the core's answer. */
+  function replace(next: AttachmentSummaryView): void {
+    const key = next.groupMessageId !== null ? `g:${next.groupMessageId}` : `m:${next.messageId}`;
+    const list = byMessage.value[key];
+    if (!list) return;
+    byMessage.value = { ...byMessage.value, [key]: list.map((a) => (a.id === next.id ? next : a)) };
+  }
+
+  /** An `attachments:progress` event: kept for attachments the open conversation shows. */
+  function applyProgress(event: EventPayload<'attachments:progress'>): void {
+    if (!find(event.attachmentId)) return;
+    const { attachmentId, ...rest } = event;
+    progress.value = { ...progress.value, [attachmentId]: rest };
+  }
+
+  /** An `attachments:changed` event: a transfer ended; the open conversation re-reads its files. */
+  async function applyChanged(event: EventPayload<'attachments:changed'>): Promise<void> {
+    if (!open || !find(event.attachmentId)) return;
+    const rest = { ...progress.value };
+    delete rest[event.attachmentId];
+    progress.value = rest;
+    await load(open);
+  }
+
+  /** Downloads a file the policy held back (the user clicked Download). */
+  async function download(attachmentId: number): Promise<void> {
+    if (!open) return;
+    replace(await call('attachments:download', { ...open, attachmentId }));
+    // Follow it until it is stored (the list polls while a transfer runs).
+    await load(open);
+  }
+
+  /** Cancels an upload or a download of the open conversation. */
+  async function cancel(attachmentId: number): Promise<void> {
+    if (!open) return;
+    await call('attachments:cancel', { ...open, attachmentId });
+    const rest = { ...progress.value };
+    delete rest[attachmentId];
+    progress.value = rest;
+    await load(open);
+  }
+
+  /** Re-reads the open conversation's files (a retried message's uploads start again). */
+  async function reload(): Promise<void> {
+    if (open) await load(open);
+  }
+
+  /** Tells the core whether the connection is metered (auto-downloads wait on one). */
+  async function reportNetwork(network: NetworkState): Promise<void> {
+    await call('attachments:network', { network });
   }
 
   /** Stops following the open conversation. */
@@ -82,6 +163,7 @@ export const useAttachmentsStore = defineStore('attachments', () => {
     open = null;
     clearTimeout(timer);
     byMessage.value = {};
+    progress.value = {};
   }
 
   function tray(target: AttachmentTarget): PendingFile[] {
@@ -142,8 +224,15 @@ export const useAttachmentsStore = defineStore('attachments', () => {
     byMessage,
     pending,
     refused,
+    progress,
     of,
     load,
+    applyProgress,
+    applyChanged,
+    download,
+    cancel,
+    reportNetwork,
+    reload,
     close,
     tray,
     add,

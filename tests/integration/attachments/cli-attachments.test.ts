@@ -69,6 +69,8 @@ describe.each(ATTACHMENT_RELAY_KINDS)('attachments over a %s relay, from the CLI
         'preview',
         'size',
         'state',
+        // True only for a download the user cancelled in the app (the CLI fetches everything else).
+        'waiting',
         'width',
       ].sort(),
     );

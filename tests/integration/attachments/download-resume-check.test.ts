@@ -6,6 +6,7 @@ import {
   saveAttachment,
 } from '../../../electron/core/attachments/attachment-files.ts';
 import { queueAttachmentMessage } from '../../../electron/core/attachments/compose.ts';
+import { DOWNLOAD_EVERYTHING } from '../../../electron/core/attachments/download-policy.ts';
 import { downloadAttachments } from '../../../electron/core/attachments/download-job.ts';
 import { blobDownloads } from '../../../electron/core/sync/blob-transport.ts';
 import { testBytes, testFile } from '../../support/attachment-relays.ts';
@@ -48,8 +49,10 @@ async function pendingWith(temp: (blob: Buffer) => Buffer) {
     .run();
   const ids = bob.profile.db.prepare('SELECT id FROM messages', { pluck: true }).all<number>();
   const pass = () =>
-    downloadAttachments(bob.profile, (address, relayId) =>
-      blobDownloads(bob.profile, address, relayId),
+    downloadAttachments(
+      bob.profile,
+      (address, relayId) => blobDownloads(bob.profile, address, relayId),
+      { policy: DOWNLOAD_EVERYTHING, network: 'unknown' },
     );
   return { bob, dataPath, ids, pass };
 }

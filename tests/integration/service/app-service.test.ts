@@ -272,6 +272,8 @@ describe('core service', () => {
       language: 'en',
       notifications: true,
       notificationContent: 'name',
+      autoDownloadImagesMb: 10,
+      autoDownloadOnMetered: false,
     });
     expect(await u.call('settings:set', { theme: 'dark', autoLockMinutes: 5 })).toMatchObject({
       theme: 'dark',

@@ -42,6 +42,7 @@ const summary = (patch: Partial<AttachmentSummaryView> = {}): AttachmentSummaryV
   preview: 'AAAA',
   state: 'done',
   error: null,
+  waiting: false,
   ...patch,
 });
 

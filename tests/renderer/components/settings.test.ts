@@ -23,6 +23,7 @@ describe('settings', () => {
       'Security',
       'Appearance',
       'Notifications',
+      'Downloads',
       'Backup',
     ]);
   });

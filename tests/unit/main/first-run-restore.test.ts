@@ -28,6 +28,8 @@ const core = vi.hoisted(() => {
       notifications: true,
       notificationContent: 'name',
       allowInsecureRelay: false,
+      autoDownloadImagesMb: 10,
+      autoDownloadOnMetered: false,
     }),
     'backup:restore': () => {
       state.phase = 'unlocked';
