@@ -131,8 +131,11 @@ describe('transfers the user controls, in the app with a CLI contact', () => {
 
       // 3. Alice sends a 60 MB file with the Attach button and cancels it while it is sent.
       const movie = testFile(root, 'movie.bin', 60_000_000);
-      alice.dialogFiles.push(movie);
+      alice.pickFiles.push([movie]);
       await page.getByTestId('chat-attach').click();
+      // Attach fills the tray (a pick token, no path); Send sends it.
+      await expect.poll(() => page.getByTestId('attachment-pending').count(), POLL).toBe(1);
+      await page.getByTestId('chat-send').click();
       const cancel = page.locator('.message.outgoing [data-testid="attachment-cancel"]');
       await expect.poll(() => cancel.count(), POLL).toBe(1);
       await expect
