@@ -1,9 +1,8 @@
-import { z } from 'zod';
-
 // Muting a conversation or a group (docs/architecture.md#notifications): a
 // muted one raises no notification and adds nothing to the app's badge. A
 // mute is an end time in epoch milliseconds, checked against the clock when a
 // message arrives or the badge is counted: nothing wakes up when it expires.
+// No zod here: the CLI's --help loads this file and must stay light.
 
 /** "Until I unmute": the latest time a JavaScript Date can hold. */
 export const MUTE_FOREVER = 8_640_000_000_000_000;
@@ -20,9 +19,8 @@ export const MUTE_CHOICES = {
   always: null,
 } as const;
 
-/** A mute's length across IPC: whole milliseconds in [MIN_MUTE_MS, MAX_MUTE_MS], or null for always. */
-export const muteDurationSchema = z.number().int().min(MIN_MUTE_MS).max(MAX_MUTE_MS).nullable();
-export type MuteDuration = z.infer<typeof muteDurationSchema>;
+/** A mute's length: whole milliseconds in [MIN_MUTE_MS, MAX_MUTE_MS], or null for always (the IPC schema: shared/ipc/mute.ts). */
+export type MuteDuration = number | null;
 
 /** A stored end time as the app sees it: null when not muted or expired by `now`. */
 export function activeMute(mutedUntil: number | null, now: number): number | null {
@@ -45,5 +43,5 @@ export function parseMuteDuration(text: string): MuteDuration | undefined {
   const match = /^([1-9][0-9]{0,5})([mhdw])$/.exec(text);
   if (!match) return undefined;
   const ms = Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
-  return muteDurationSchema.safeParse(ms).success ? ms : undefined;
+  return ms >= MIN_MUTE_MS && ms <= MAX_MUTE_MS ? ms : undefined;
 }

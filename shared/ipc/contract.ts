@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { type ErrorCode, isErrorCode } from '../errors.ts';
 import { accountIdSchema } from '../protocol/account-id.ts';
-import { muteDurationSchema } from '../mute.ts';
+import { muteDurationSchema } from './mute.ts';
 import { attachmentEvents, attachmentMethods, autoDownloadMbSchema } from './attachments.ts';
 import { groupMessageSchema, groupMethods } from './groups.ts';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { accountIdSchema } from '../protocol/account-id.ts';
-import { muteDurationSchema } from '../mute.ts';
+import { muteDurationSchema } from './mute.ts';
 
 // The IPC methods of group conversations (docs/ipc.md#groups), spread into
 // the contract's method table. Groups are named by their base64 group id;
