@@ -51,7 +51,10 @@ describe('killing an import', () => {
       passphrase: CLI_PASSPHRASE,
       kdfCost: TEST_KDF,
     });
-    addHistory(profile, 20_000, { contacts: 4, seed: 1 });
+    // Two disjoint time ranges: both histories' outgoing messages share a sender, and
+    // (sender, device, sent_at) is unique, so overlapping seconds would merge rows.
+    const startAt = Date.now() - 50_000_000;
+    addHistory(profile, 20_000, { contacts: 4, seed: 1, startAt });
     await profile.close();
     const old = await messagesOf(template);
 
@@ -59,7 +62,7 @@ describe('killing an import', () => {
     const later = join(root, 'later');
     cpSync(template, later, { recursive: true });
     const grown = await Profile.open(later, { passphrase: CLI_PASSPHRASE });
-    addHistory(grown, 20_000, { contacts: 4, seed: 2 });
+    addHistory(grown, 20_000, { contacts: 4, seed: 2, startAt: startAt + 20_001_000 });
     const file = join(root, 'later.age');
     await exportBackup(grown, file, {
       passphrase: BACKUP_PASSPHRASE,
