@@ -135,13 +135,22 @@ describe('transfers the user controls, in the app with a CLI contact', () => {
       await page.getByTestId('chat-attach').click();
       // Attach fills the tray (a pick token, no path); Send sends it.
       await expect.poll(() => page.getByTestId('attachment-pending').count(), POLL).toBe(1);
-      await page.getByTestId('chat-send').click();
+      // The relay is paused (SIGSTOP) so the upload cannot finish before the click: on an idle
+      // machine 60 MB crosses loopback faster than the test sees the Cancel button. The
+      // transfer reports itself before its first request, so Cancel shows; the upload's
+      // request then waits for the relay, which resumes once Cancel was clicked.
+      process.kill(suite.relay.pid, 'SIGSTOP');
       const cancel = page.locator('.message.outgoing [data-testid="attachment-cancel"]');
-      await expect.poll(() => cancel.count(), POLL).toBe(1);
-      await expect
-        .poll(() => page.locator('.message.outgoing [data-testid="attachment-progress"]').count())
-        .toBe(1);
-      await cancel.click();
+      try {
+        await page.getByTestId('chat-send').click();
+        await expect.poll(() => cancel.count(), POLL).toBe(1);
+        await expect
+          .poll(() => page.locator('.message.outgoing [data-testid="attachment-progress"]').count())
+          .toBe(1);
+        await cancel.click();
+      } finally {
+        process.kill(suite.relay.pid, 'SIGCONT');
+      }
       const state = page.locator('.message.outgoing [data-testid="attachment-state"]');
       await expect
         .poll(() => state.textContent(), POLL)
