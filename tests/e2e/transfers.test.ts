@@ -145,7 +145,10 @@ describe('transfers the user controls, in the app with a CLI contact', () => {
         await page.getByTestId('chat-send').click();
         await expect.poll(() => cancel.count(), POLL).toBe(1);
         await expect
-          .poll(() => page.locator('.message.outgoing [data-testid="attachment-progress"]').count())
+          .poll(
+            () => page.locator('.message.outgoing [data-testid="attachment-progress"]').count(),
+            POLL,
+          )
           .toBe(1);
         await cancel.click();
       } finally {
