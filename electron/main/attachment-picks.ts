@@ -3,13 +3,12 @@
 // picked files here and the renderer gets opaque tokens: it never sees a path.
 // A token is unguessable, bound to the window (web contents) that picked it,
 // expires after PICK_TTL_MS and is used up by the send that names it. Main
-// reads a picked image's bytes for the renderer to measure, but never decodes
-// them. Free of Electron, so tests and the Chromium harness run it as is.
+// reads a picked image's or video's bytes for the renderer to measure, but
+// never decodes them. Free of Electron, so tests and the Chromium harness run it as is.
 import { randomBytes } from 'node:crypto';
 import { open, stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
-import { MAX_PICKED_IMAGE_BYTES, type PickedFileView } from '../../shared/ipc/attachment-picks.ts';
-import { MEDIA_TYPES } from '../../shared/ipc/attachment-url.ts';
+import { isMeasurable, type PickedFileView } from '../../shared/ipc/attachment-picks.ts';
 import { MAX_ATTACHMENTS_PER_MESSAGE } from '../../shared/protocol/attachment.ts';
 import { contentTypeOf } from '../core/attachments/content-types.ts';
 import { SottoError } from '../core/errors.ts';
@@ -28,7 +27,7 @@ interface Pick {
   readonly owner: number;
   readonly path: string;
   readonly size: number;
-  /** An image type the renderer decodes, small enough to hand over for measuring. */
+  /** An image or video type the renderer decodes, small enough to hand over for measuring. */
   readonly measurable: boolean;
   readonly expiresAt: number;
 }
@@ -60,10 +59,7 @@ export class PickRegistry {
       const name = basename(path).slice(0, 255);
       const contentType = contentTypeOf(extname(name));
       const token = randomBytes(32).toString('base64url');
-      const measurable =
-        contentType.startsWith('image/') &&
-        MEDIA_TYPES.has(contentType) &&
-        info.size <= MAX_PICKED_IMAGE_BYTES;
+      const measurable = isMeasurable(contentType, info.size);
       const expiresAt = this.#now() + PICK_TTL_MS;
       added.push([token, { owner, path, size: info.size, measurable, expiresAt }]);
       views.push({ token, name, size: info.size, contentType, measurable });
@@ -74,10 +70,10 @@ export class PickRegistry {
     return views;
   }
 
-  /** The bytes of a measurable picked image, for its owner to measure; the token stays usable. */
+  /** The bytes of a measurable picked image or video, for its owner to measure; the token stays usable. */
   async bytes(owner: number, token: string): Promise<ArrayBuffer> {
     const pick = this.#valid(owner, token);
-    if (!pick.measurable) throw new SottoError('INVALID_INPUT', 'not a measurable image');
+    if (!pick.measurable) throw new SottoError('INVALID_INPUT', 'not measurable');
     // One byte past the picked size, never more: a file that grew since the pick is not read whole.
     const buffer = new Uint8Array(pick.size + 1);
     const read = await readAtMost(pick.path, buffer).catch(() => {

@@ -12,7 +12,8 @@ export const APP_ENTRY_URL = `${APP_ORIGIN}/index.html`;
 /**
  * Sent as a response header on every renderer file. Nothing but our own
  * scripts, styles, fonts and images (plus data: images for QR codes and
- * previews, attachment: images, video and audio); no
+ * previews, attachment: images, video and audio, blob: video the user is
+ * sending); no
  * network at all (`connect-src 'none'`), no frames, no forms, no plugins.
  */
 export const CONTENT_SECURITY_POLICY = [
@@ -20,9 +21,11 @@ export const CONTENT_SECURITY_POLICY = [
   "script-src 'self'",
   "style-src 'self'",
   // attachment: is main's decrypting scheme (attachment-scheme/); data: carries the
-  // QR codes and a pointer's tiny blurred preview. No blob:, nothing remote.
+  // QR codes and a pointer's tiny blurred preview. Nothing remote. blob: only for
+  // media: the renderer measures a video the user is sending from an object URL
+  // of their own bytes (attachment-video.ts); only this page's scripts mint one.
   "img-src 'self' data: attachment:",
-  'media-src attachment:',
+  'media-src attachment: blob:',
   "font-src 'self'",
   "connect-src 'none'",
   "base-uri 'none'",

@@ -43,7 +43,7 @@ import {
 // upload is complete (upload-job.ts): nothing goes out pointing at a blob that
 // is not there yet (R2).
 
-/** What the sender's renderer measured of an image it decoded itself (checked by the contract's schema). */
+/** What the sender's renderer measured of an image or video it decoded itself (checked by the contract's schema). */
 export interface Visual {
   readonly width: number;
   readonly height: number;
@@ -228,8 +228,8 @@ function labels(file: OutgoingFile, size: number): Prepared['pointer'] {
   const contentType = file.contentType ?? contentTypeOf(extname(name));
   const media = contentType.startsWith('image/') || contentType.startsWith('video/');
   const fileName = media ? undefined : safeFileName(name);
-  // Dimensions and preview only for an image (the sender's renderer decoded it).
-  const visual = contentType.startsWith('image/') ? file.visual : undefined;
+  // Dimensions and preview only for an image or a video (the sender's renderer decoded it).
+  const visual = media ? file.visual : undefined;
   const pointer = {
     size,
     contentType,

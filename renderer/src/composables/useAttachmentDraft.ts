@@ -1,4 +1,5 @@
 import { MAX_DROPPED_FILE_BYTES } from '../../../shared/ipc/attachments.ts';
+import { measureVideo } from '../attachment-video.ts';
 import { measureImage } from '../attachment-visual.ts';
 import { errorCodeOf } from '../bridge.ts';
 import { type AttachmentTarget, useAttachmentsStore } from '../stores/attachments.ts';
@@ -6,9 +7,11 @@ import { type AttachmentTarget, useAttachmentsStore } from '../stores/attachment
 /**
  * Putting files into a conversation's tray. Dropped or pasted: each is read
  * into memory (at most MAX_DROPPED_FILE_BYTES; bigger ones go through the
- * Attach button) and, if an image, measured. Picked with the Attach button:
- * main answers with tokens, and an image's bytes are fetched by token only to
- * be measured here, as a dropped one is (docs/architecture.md). The store's
+ * Attach button) and, if an image or a video, measured. Picked with the
+ * Attach button: main answers with tokens, and an image's or video's bytes
+ * are fetched by token only to be measured here, as a dropped one is
+ * (docs/architecture.md). A file that cannot be measured joins the tray
+ * without a visual; a video waits at most VIDEO_MEASURE_TIMEOUT_MS. The store's
  * `refused` names files that were too large, for the sentence the tray shows.
  */
 export function useAttachmentDraft(target: () => AttachmentTarget) {
@@ -21,7 +24,7 @@ export function useAttachmentDraft(target: () => AttachmentTarget) {
         tooLarge.push(file.name);
         continue;
       }
-      const [bytes, visual] = await Promise.all([file.arrayBuffer(), measureImage(file)]);
+      const [bytes, visual] = await Promise.all([file.arrayBuffer(), measure(file)]);
       attachments.add(target(), {
         // A pasted image has no name of its own; the contract refuses separators and controls.
         // eslint-disable-next-line no-control-regex
@@ -53,10 +56,10 @@ export function useAttachmentDraft(target: () => AttachmentTarget) {
     attachments.refused = [];
   }
 
-  /** The size and preview of a picked image; none if it cannot be read or decoded (it is sent as a plain file). */
+  /** The size and preview of a picked image or video; none if it cannot be read or decoded (it is sent as a plain file). */
   async function measurePicked(token: string, type: string) {
     const bytes = await attachments.pickedBytes(token).catch(() => undefined);
-    return bytes ? measureImage(new Blob([bytes], { type })) : undefined;
+    return bytes ? measure(new Blob([bytes], { type })) : undefined;
   }
 
   /** Files dropped onto the conversation. */
@@ -81,6 +84,11 @@ export function useAttachmentDraft(target: () => AttachmentTarget) {
     if (files.length === 0) return;
     event.preventDefault();
     void addFiles(files);
+  }
+
+  /** An image's or a video's visual (each measurer answers undefined for other types). */
+  async function measure(file: Blob) {
+    return file.type.startsWith('video/') ? measureVideo(file) : measureImage(file);
   }
 
   return { addFiles, pickFiles, onDrop, onDragOver, onPaste };

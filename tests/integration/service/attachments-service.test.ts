@@ -83,19 +83,27 @@ describe('attachments through the service', () => {
           bytes: new Uint8Array(png).buffer,
           visual: { width: 640, height: 480, preview },
         },
-        // A visual on a document is not an image's: dropped.
+        // A video's frame, measured the same way: kept, so the receiver has a poster.
+        {
+          name: 'clip.webm',
+          bytes: new Uint8Array(900).buffer,
+          visual: { width: 320, height: 180, preview },
+        },
+        // A visual on a document or on audio is not an image's or a video's: dropped.
         { name: 'notes.txt', bytes: new Uint8Array(10).buffer, visual: { width: 1, height: 1 } },
+        {
+          name: 'song.mp3',
+          bytes: new Uint8Array(10).buffer,
+          visual: { width: 1, height: 1, preview },
+        },
       ],
     });
+    const none = { width: null, height: null, preview: null };
     expect(sent.attachments).toMatchObject([
       { contentType: 'image/png', fileName: null, width: 640, height: 480, preview, size: 5_000 },
-      {
-        contentType: 'text/plain',
-        fileName: 'notes.txt',
-        width: null,
-        height: null,
-        preview: null,
-      },
+      { contentType: 'video/webm', fileName: null, width: 320, height: 180, preview, size: 900 },
+      { contentType: 'text/plain', fileName: 'notes.txt', ...none },
+      { contentType: 'audio/mpeg', fileName: 'song.mp3', ...none },
     ]);
     const id = sent.attachments[0]!.id;
     expect(service.mediaSource?.(id)).toMatchObject({ size: 5_000, contentType: 'image/png' });

@@ -11,6 +11,7 @@ import { useAppStore } from '../../../renderer/src/stores/app.ts';
 import { useAttachmentsStore } from '../../../renderer/src/stores/attachments.ts';
 import { useMessagesStore } from '../../../renderer/src/stores/messages.ts';
 import { useAttachmentDraft } from '../../../renderer/src/composables/useAttachmentDraft.ts';
+import { VIDEO_MEASURE_TIMEOUT_MS } from '../../../renderer/src/attachment-video.ts';
 import { type FakeBridge, fakeAccountId } from '../fake-bridge.ts';
 import { en, plugins, settle, setUp } from '../helpers.ts';
 
@@ -71,6 +72,38 @@ describe('one attachment in a message', () => {
     expect(wrapper.find('[data-testid="attachment-image"]').exists()).toBe(false);
     expect(wrapper.find('[data-testid="attachment-save"]').exists()).toBe(false);
     expect(wrapper.get('[data-testid="attachment-state"]').text()).toBe(en.attachments.downloading);
+  });
+
+  it('a video held back for a click is its poster: the preview in its box, a play badge and Download with the size; no element asks the scheme', () => {
+    const video = { contentType: 'video/webm', width: 320, height: 180, size: 3_400_000 };
+    const wrapper = mountItem(summary({ ...video, state: 'pending', waiting: true }));
+    expect(wrapper.find('[data-testid="attachment-video"]').exists()).toBe(false);
+    expect(wrapper.get('[data-testid="attachment-preview"]').attributes('src')).toBe(
+      'data:image/jpeg;base64,AAAA',
+    );
+    expect(wrapper.find('[data-testid="attachment-play"]').exists()).toBe(true);
+    expect(wrapper.get('[data-testid="attachment-media-box"]').attributes('style')).toContain(
+      'aspect-ratio: 320 / 180',
+    );
+    expect(wrapper.get('[data-testid="attachment-download"]').text()).toContain('3.4');
+  });
+
+  it('a downloaded video plays from the scheme; the poster and badge stay until its first frame', async () => {
+    const wrapper = mountItem(summary({ contentType: 'video/mp4', width: 640, height: 360 }));
+    const video = wrapper.get('[data-testid="attachment-video"]');
+    expect(video.attributes('src')).toBe('attachment://media/7');
+    expect(wrapper.find('[data-testid="attachment-play"]').exists()).toBe(true);
+    await video.trigger('loadeddata');
+    expect(wrapper.find('[data-testid="attachment-play"]').exists()).toBe(false);
+    expect(wrapper.find('[data-testid="attachment-preview"]').exists()).toBe(false);
+  });
+
+  it('an image never gets a play badge', () => {
+    expect(
+      mountItem(summary({ state: 'pending', waiting: true }))
+        .find('[data-testid="attachment-play"]')
+        .exists(),
+    ).toBe(false);
   });
 
   it('a tampered download is its sentence, not an image', () => {
@@ -192,6 +225,31 @@ describe('the tray and sending', () => {
     expect(wrapper.find('[data-testid="attachment-pending"]').exists()).toBe(false);
     expect((box.element as HTMLTextAreaElement).value).toBe('');
   });
+
+  it('a dropped video that cannot be measured (happy-dom plays nothing) joins the tray without a visual within the timeout, and is sent', async () => {
+    const wrapper = mount(ChatComposer, {
+      props: { conversationId: 1, blocked: false, name: 'Carol' },
+      global: { plugins: plugins(pinia) },
+    });
+    const started = performance.now();
+    await useAttachmentDraft(() => ({ conversationId: 1 })).addFiles([
+      new File([new Uint8Array(64)], 'clip.webm', { type: 'video/webm' }),
+    ]);
+    // The timeout, plus a generous margin for a busy machine.
+    expect(performance.now() - started).toBeLessThan(VIDEO_MEASURE_TIMEOUT_MS + 20_000);
+    await settle();
+    expect(
+      useAttachmentsStore()
+        .tray({ conversationId: 1 })
+        .map((f) => f.visual),
+    ).toEqual([undefined]);
+    await wrapper.get('form').trigger('submit');
+    await settle();
+    const sent = fake.callsOf('attachments:send-files').at(-1) as {
+      files: { name?: string; visual?: unknown }[];
+    };
+    expect(sent.files.map((f) => [f.name, f.visual])).toEqual([['clip.webm', undefined]]);
+  }, 60_000);
 });
 
 describe('a picked image', () => {

@@ -6,7 +6,7 @@ import {
   PICK_TTL_MS,
   PickRegistry,
 } from '../../../electron/main/attachment-picks.ts';
-import { MAX_PICKED_IMAGE_BYTES } from '../../../shared/ipc/attachment-picks.ts';
+import { MAX_PICKED_MEDIA_BYTES } from '../../../shared/ipc/attachment-picks.ts';
 import { methods } from '../../../shared/ipc/contract.ts';
 import { tempDir } from '../../support/profiles.ts';
 import { rejectedCode, thrownCode } from '../../support/errors.ts';
@@ -83,14 +83,39 @@ describe('picking files', () => {
     expect(picks.size).toBe(0);
   });
 
-  it('an image over the measuring cap is picked but not measurable, and its bytes are refused', async () => {
+  it('an image or a video over the measuring cap is picked but not measurable, and its bytes are refused', async () => {
     const { dir } = files();
     const big = join(dir, 'big.jpg');
-    writeFileSync(big, Buffer.alloc(MAX_PICKED_IMAGE_BYTES + 1));
+    const long = join(dir, 'long.webm');
+    writeFileSync(big, Buffer.alloc(MAX_PICKED_MEDIA_BYTES + 1));
+    writeFileSync(long, Buffer.alloc(MAX_PICKED_MEDIA_BYTES + 1));
     const { picks } = registry();
-    const [view] = await picks.add(WINDOW, [big]);
-    expect(view?.measurable).toBe(false);
-    expect(await rejectedCode(() => picks.bytes(WINDOW, view!.token))).toBe('INVALID_INPUT');
+    const views = await picks.add(WINDOW, [big, long]);
+    expect(views.map((v) => v.measurable)).toEqual([false, false]);
+    for (const view of views)
+      expect(await rejectedCode(() => picks.bytes(WINDOW, view.token))).toBe('INVALID_INPUT');
+  });
+
+  it('a video of a type the renderer plays is measurable, one it does not (or audio) is not', async () => {
+    const { dir } = files();
+    const clip = join(dir, 'clip.webm');
+    const movie = join(dir, 'movie.mp4');
+    const song = join(dir, 'song.mp3');
+    const odd = join(dir, 'clip.mkv');
+    for (const path of [clip, movie, song, odd])
+      writeFileSync(path, Buffer.from('1a45dfa3', 'hex'));
+    const { picks } = registry();
+    const views = await picks.add(WINDOW, [clip, movie, song, odd]);
+    expect(views.map((v) => [v.contentType, v.measurable])).toEqual([
+      ['video/webm', true],
+      ['video/mp4', true],
+      ['audio/mpeg', false],
+      ['application/octet-stream', false],
+    ]);
+    expect(Buffer.from(await picks.bytes(WINDOW, views[0]!.token)).toString('hex')).toBe(
+      '1a45dfa3',
+    );
+    expect(await rejectedCode(() => picks.bytes(WINDOW, views[2]!.token))).toBe('INVALID_INPUT');
   });
 
   it('keeps at most MAX_PICKS_PER_WINDOW tokens per window, forgetting the oldest', async () => {

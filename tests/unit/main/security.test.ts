@@ -59,7 +59,7 @@ describe('the app:// protocol', () => {
       'script-src': "script-src 'self'",
       'style-src': "style-src 'self'",
       'img-src': "img-src 'self' data: attachment:",
-      'media-src': 'media-src attachment:',
+      'media-src': 'media-src attachment: blob:',
       'font-src': "font-src 'self'",
       'connect-src': "connect-src 'none'",
       'base-uri': "base-uri 'none'",
