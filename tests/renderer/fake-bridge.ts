@@ -480,16 +480,20 @@ export class FakeBridge {
       const name = this.dialogFile;
       return this.sendFiles(input, [{ name, size: 1234 }]);
     },
-    // The Attach button: `dialogFile` becomes one picked file (a .png is measurable; its
-    // bytes are never readable here, as for a file gone since the pick).
+    // The Attach button: `dialogFile` becomes one picked file (a .png or .webm is measurable;
+    // its bytes are never readable here, as for a file gone since the pick).
     'attachments:pick': () => {
       if (this.dialogFile === null) throw new FakeError('CANCELLED');
       const token = String(this.nextId++).padStart(43, 'T');
       const name = this.dialogFile.split('/').at(-1) ?? this.dialogFile;
       this.picks.set(token, name);
-      const image = name.endsWith('.png');
-      const contentType = image ? 'image/png' : 'application/pdf';
-      return [{ token, name, size: 1234, contentType, measurable: image }];
+      const contentType = name.endsWith('.png')
+        ? 'image/png'
+        : name.endsWith('.webm')
+          ? 'video/webm'
+          : 'application/pdf';
+      const measurable = contentType !== 'application/pdf';
+      return [{ token, name, size: 1234, contentType, measurable }];
     },
     'attachments:picked-bytes': () => {
       throw new FakeError('ATTACHMENT_PICK_EXPIRED');

@@ -270,6 +270,20 @@ describe('a picked image', () => {
     const tray = useAttachmentsStore().tray({ groupId: 'A'.repeat(43) + '=' });
     expect(tray.map((f) => ['token' in f, f.visual])).toEqual([[true, undefined]]);
   });
+
+  it('a picked video is measured the same way: its bytes are asked for by token, and it goes without a visual when they cannot be read', async () => {
+    const wrapper = mount(ChatComposer, {
+      props: { conversationId: 1, blocked: false, name: 'Carol' },
+      global: { plugins: plugins(pinia) },
+    });
+    fake.dialogFile = '/home/me/dusk.webm';
+    await wrapper.get('[data-testid="chat-attach"]').trigger('click');
+    await settle();
+    expect(fake.callsOf('attachments:picked-bytes')).toHaveLength(1);
+    expect(wrapper.get('[data-testid="attachment-pending"]').text()).toContain('dusk.webm');
+    const tray = useAttachmentsStore().tray({ conversationId: 1 });
+    expect(tray.map((f) => ['token' in f, f.visual])).toEqual([[true, undefined]]);
+  });
 });
 
 describe('the same pieces in a group', () => {
