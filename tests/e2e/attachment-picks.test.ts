@@ -12,6 +12,7 @@ import {
   screenshot,
   useSuite,
 } from './support/harness.ts';
+import { type CliAttachment, cliAttachments } from './support/cli-files.ts';
 import { drawPng } from './support/media.ts';
 
 // The Attach button (main's open dialog → pick tokens, docs/architecture.md
@@ -29,22 +30,6 @@ const suite = useSuite();
 const POLL = { timeout: 90_000, interval: 500 };
 /** Three profiles, a dozen CLI runs and axe: minutes on a busy 2-core machine. */
 const BUDGET_MS = 480_000;
-
-type CliAttachment = {
-  id: number;
-  state: string;
-  contentType: string;
-  size: number;
-  width: number | null;
-  height: number | null;
-  preview: string | null;
-  fileName: string | null;
-};
-
-async function cliAttachments(dir: string, conversation: string): Promise<CliAttachment[]> {
-  await cli(dir, ['sync']);
-  return JSON.parse(await cli(dir, ['--json', 'attachments', conversation])) as CliAttachment[];
-}
 
 /** Waits until `dir`'s CLI has downloaded `count` files of the conversation, and returns them. */
 async function received(dir: string, conversation: string, count: number) {

@@ -1,12 +1,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { cli } from '../support/cli.ts';
 import { aliceWithCliContacts } from './support/conversation.ts';
 import { expectAccessible } from './support/axe.ts';
 import { screenshot, useSuite } from './support/harness.ts';
-import { drawPng } from './support/media.ts';
+import { drawPng, dropFiles, recordWebm } from './support/media.ts';
 
 // Attachments in the app against a CLI contact, through one real relay
 // process: Alice (the app) drops an image onto the conversation, Bob's CLI
@@ -23,61 +22,6 @@ const POLL = { timeout: 90_000, interval: 500 };
 const BUDGET_MS = 480_000;
 
 type CliAttachment = { id: number; state: string; contentType: string; size: number };
-
-/** A short real WebM video, recorded by Chromium's MediaRecorder from a moving canvas. */
-async function recordWebm(page: Page): Promise<Buffer> {
-  const base64 = await page.evaluate(async () => {
-    const canvas = document.createElement('canvas');
-    canvas.width = 160;
-    canvas.height = 120;
-    const context = canvas.getContext('2d')!;
-    const recorder = new MediaRecorder(canvas.captureStream(25), { mimeType: 'video/webm' });
-    const chunks: Blob[] = [];
-    recorder.ondataavailable = (event) => chunks.push(event.data);
-    const stopped = new Promise((done) => (recorder.onstop = done));
-    recorder.start();
-    // Frames until the recorder has seen 1.5 s of them (it timestamps by the clock).
-    const start = performance.now();
-    await new Promise<void>((done) => {
-      const frame = () => {
-        const t = performance.now() - start;
-        context.fillStyle = `hsl(${Math.round(t / 5) % 360} 70% 50%)`;
-        context.fillRect(0, 0, 160, 120);
-        if (t < 1_500) requestAnimationFrame(frame);
-        else done();
-      };
-      frame();
-    });
-    recorder.stop();
-    await stopped;
-    const bytes = new Uint8Array(await new Blob(chunks).arrayBuffer());
-    let binary = '';
-    for (const byte of bytes) binary += String.fromCharCode(byte);
-    return btoa(binary);
-  });
-  return Buffer.from(base64, 'base64');
-}
-
-/** Drops files onto the open conversation, as a drag from the file manager does. */
-async function dropFiles(page: Page, files: { name: string; type: string; bytes: Buffer }[]) {
-  await page.evaluate(
-    (list) => {
-      const transfer = new DataTransfer();
-      for (const f of list) {
-        const bytes = Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0));
-        transfer.items.add(new File([bytes], f.name, { type: f.type }));
-      }
-      const view = document.querySelector('[data-testid="chat-view"]')!;
-      view.dispatchEvent(
-        new DragEvent('dragover', { dataTransfer: transfer, bubbles: true, cancelable: true }),
-      );
-      view.dispatchEvent(
-        new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }),
-      );
-    },
-    files.map((f) => ({ name: f.name, type: f.type, base64: f.bytes.toString('base64') })),
-  );
-}
 
 async function cliAttachments(dir: string): Promise<CliAttachment[]> {
   await cli(dir, ['sync']);

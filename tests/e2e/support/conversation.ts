@@ -52,13 +52,19 @@ async function addCliContact(
 
 /**
  * Alice in the app (a new window on <root>/alice) past first run, with a CLI
- * contact for each of `names` at <root>/<name in lower case>, in that order.
+ * contact for each of `names` at <root>/<name in lower case>, in that order;
+ * her invite link for anyone else who adds her.
  */
 export async function aliceWithCliContacts<const Names extends readonly string[]>(
   suite: Suite,
   passphrase: string,
   names: Names,
-): Promise<{ app: AppWindow; root: string; dirs: { [K in keyof Names]: string } }> {
+): Promise<{
+  app: AppWindow;
+  root: string;
+  dirs: { [K in keyof Names]: string };
+  invite: string;
+}> {
   const root = tempDir();
   const app = await suite.open(join(root, 'alice'));
   const invite = await firstRun(app.page, 'Alice', passphrase, suite.relay.url);
@@ -68,7 +74,7 @@ export async function aliceWithCliContacts<const Names extends readonly string[]
     await addCliContact(app.page, suite.relay.url, invite, dir, name);
     dirs.push(dir);
   }
-  return { app, root, dirs: dirs as { [K in keyof Names]: string } };
+  return { app, root, dirs: dirs as { [K in keyof Names]: string }, invite };
 }
 
 /** Unlocks the app with `passphrase` (what a restarted app asks first). */
