@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Locator } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { cli } from '../support/cli.ts';
 import { expectAccessible } from './support/axe.ts';
@@ -14,8 +15,9 @@ import { dropFiles, recordWebm } from './support/media.ts';
 // JPEG images get, plus width and height. Carol's CLI receives the pointer
 // with them and saves the same bytes; Bob's app shows the poster with a play
 // badge and Download before fetching anything, and plays it from the
-// attachment: scheme after one click. The video is a real VP8 WebM recorded by
-// Chromium's MediaRecorder from a canvas (no ffmpeg here).
+// attachment: scheme after one click. A file Chromium cannot decode, dropped
+// with it, goes without a visual and holds nothing up. The video is a real
+// VP8 WebM recorded by Chromium's MediaRecorder from a canvas (no ffmpeg here).
 
 const suite = useSuite();
 const POLL = { timeout: 90_000, interval: 500 };
@@ -93,12 +95,18 @@ describe('video previews', () => {
           POLL,
         )
         .toBe(0);
-      await dropFiles(page, [{ name: 'dusk.webm', type: 'video/webm', bytes: clip }]);
-      await expect.poll(() => page.getByTestId('attachment-pending').count(), POLL).toBe(1);
+      // With it, a "video" Chromium cannot decode: it goes too, without a visual.
+      const junk = Buffer.from(Array.from({ length: 5_000 }, (_, i) => (i * 37) % 251));
+      await dropFiles(page, [
+        { name: 'junk.webm', type: 'video/webm', bytes: junk },
+        { name: 'dusk.webm', type: 'video/webm', bytes: clip },
+      ]);
+      await expect.poll(() => page.getByTestId('attachment-pending').count(), POLL).toBe(2);
       await page.getByTestId('chat-composer').fill('for Bob');
       await page.getByTestId('chat-send').click();
       await expect.poll(() => page.getByTestId('attachment-pending').count(), POLL).toBe(0);
-      const [dropped] = lastSent(alice);
+      const [undecodable, dropped] = lastSent(alice);
+      expect([undecodable?.name, undecodable?.visual]).toEqual(['junk.webm', undefined]);
       expect(dropped?.name).toBe('dusk.webm');
       expect(dropped?.visual).toMatchObject({ width: 160, height: 120 });
 
@@ -106,8 +114,12 @@ describe('video previews', () => {
       const fromAlice = bob.page.getByTestId('conversation-item').filter({ hasText: 'Alice' });
       await expect.poll(() => fromAlice.count(), POLL).toBe(1);
       await fromAlice.click();
-      const item = bob.page.getByTestId('attachment');
+      const [bare, item] = [0, 1].map((n) => bob.page.getByTestId('attachment').nth(n)) as [
+        Locator,
+        Locator,
+      ];
       await expect.poll(() => item.getAttribute('data-state'), POLL).toBe('pending');
+      expect(await bare.getByTestId('attachment-preview').count()).toBe(0);
       const poster = item.getByTestId('attachment-preview');
       await expect.poll(() => poster.count(), POLL).toBe(1);
       expect(await poster.getAttribute('src')).toBe(

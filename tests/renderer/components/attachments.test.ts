@@ -98,6 +98,18 @@ describe('one attachment in a message', () => {
     expect(wrapper.find('[data-testid="attachment-preview"]').exists()).toBe(false);
   });
 
+  it('a video that failed (tampered) or that the scheme refuses has no play badge', async () => {
+    const video = { contentType: 'video/webm', width: 320, height: 180 };
+    const tampered = mountItem(
+      summary({ ...video, state: 'failed', error: 'ATTACHMENT_TAMPERED' }),
+    );
+    expect(tampered.find('[data-testid="attachment-play"]').exists()).toBe(false);
+    const damaged = mountItem(summary(video));
+    await damaged.get('[data-testid="attachment-video"]').trigger('error');
+    expect(damaged.find('[data-testid="attachment-play"]').exists()).toBe(false);
+    expect(damaged.get('[data-testid="attachment-state"]').text()).toBe(en.attachments.cannotShow);
+  });
+
   it('an image never gets a play badge', () => {
     expect(
       mountItem(summary({ state: 'pending', waiting: true }))
