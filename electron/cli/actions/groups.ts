@@ -15,7 +15,11 @@ import {
   type StoredGroup,
 } from '../../core/groups/index.ts';
 import { type GroupSearchHit, searchGroupMessages } from '../../core/groups/group-search.ts';
-import { failedGroupMessageIds, retryGroupMessage } from '../../core/groups/group-resend.ts';
+import {
+  failedGroupMessageIds,
+  groupMessageStatus,
+  retryGroupMessage,
+} from '../../core/groups/group-resend.ts';
 import { type GlobalOptions, print, withEngine, withProfile } from '../context.ts';
 
 // What the `group …` and `groups` commands do (definitions: commands/groups.ts),
@@ -192,11 +196,13 @@ export async function sendToGroup(
   );
 }
 
-/** `retry GROUP`: our failed messages in the group queued again (same ids); returns their ids. */
-export function retryFailedGroupMessages(profile: Profile, group: StoredGroup): number[] {
-  const failed = failedGroupMessageIds(profile.db, group.ref);
-  for (const id of failed) retryGroupMessage(profile, id);
-  return failed;
+/** `retry GROUP`: our failed messages in the group, oldest first, and how to queue one again or read its status. */
+export function groupRetryPlan(profile: Profile, group: StoredGroup) {
+  return {
+    ids: failedGroupMessageIds(profile.db, group.ref),
+    requeue: (id: number) => void retryGroupMessage(profile, id),
+    status: (id: number) => groupMessageStatus(profile.db, id),
+  };
 }
 
 /** `history GROUP` when the name is a group's: oldest first, with senders and "delivered N/M". */
