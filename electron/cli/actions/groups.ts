@@ -20,7 +20,9 @@ import {
   groupMessageStatus,
   retryGroupMessage,
 } from '../../core/groups/group-resend.ts';
+import { mutedUntil } from '../../core/history/mute.ts';
 import { type GlobalOptions, print, withEngine, withProfile } from '../context.ts';
+import { muteSuffix, muteView } from '../mute-view.ts';
 
 // What the `group …` and `groups` commands do (definitions: commands/groups.ts),
 // and the group side of `send` and `history`.
@@ -167,9 +169,17 @@ export function info(g: GlobalOptions, groupName: string): Promise<void> {
 /** `groups` */
 export function list(g: GlobalOptions): Promise<void> {
   return withProfile(g, (profile) => {
-    const groups = listGroups(profile.db).map(summary);
+    const now = Date.now();
+    const groups = listGroups(profile.db).map((group) => ({
+      ...summary(group),
+      muted: muteView(mutedUntil(profile.db, { kind: 'group', ref: group.ref }, now)),
+    }));
     print(g, groups, () =>
-      groups.map((s) => `${s.title}  (${s.members.length} members, ${s.standing})`).join('\n'),
+      groups
+        .map(
+          (s) => `${s.title}  (${s.members.length} members, ${s.standing})${muteSuffix(s.muted)}`,
+        )
+        .join('\n'),
     );
     return Promise.resolve();
   });
