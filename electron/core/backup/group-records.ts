@@ -11,12 +11,12 @@ import {
   MAX_GROUP_TITLE_CHARS,
 } from '../../../shared/protocol/group.ts';
 import { fromBase64, toBase64 } from '../../../shared/protocol/encoding.ts';
+import { activeMute } from '../../../shared/mute.ts';
 import { deliveryTokenSchema, relayIdSchema } from '../../../shared/relay/protocol.ts';
 import { deriveAccountId } from '../crypto/account-id.ts';
-import { activeMute } from '../../../shared/mute.ts';
-import { mutedUntilSchema } from './format/mute-records.ts';
 import type { Sql } from '../db/sqlite.ts';
 import { SottoError } from '../errors.ts';
+import { mutedUntilSchema } from './format/mute-records.ts';
 
 // Groups in a backup (docs/backup-format.md#groups): each group's state with
 // every member row (removed ones too: history keeps their names) and its
