@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../../../shared/errors.ts';
 import { hasCode, SottoError } from '../../core/index.ts';
 import type { SyncEngine } from '../../core/sync/engine.ts';
 import { type GlobalOptions, print } from '../context.ts';
@@ -19,8 +20,8 @@ export interface RetryPlan {
 
 /** What became of one retried message. */
 export type RetryOutcome =
-  | { readonly id: number; readonly outcome: 'sent' | 'queued' }
-  | { readonly id: number; readonly outcome: 'refused'; readonly code: string };
+  | { readonly id: number; readonly outcome: 'sent' | 'queued' | 'failed' }
+  | { readonly id: number; readonly outcome: 'refused'; readonly code: ErrorCode };
 
 /** Retries every message of `plan`, sends, prints each outcome; throws if any did not go out. */
 export async function retryAll(
@@ -51,7 +52,9 @@ export async function retryAll(
     const refusal = refused.get(id);
     if (refusal) return { id, outcome: 'refused', code: refusal.code };
     const status = plan.status(id);
-    return { id, outcome: status === 'sent' || status === 'delivered' ? 'sent' : 'queued' };
+    // 'failed': the relay refused it again until the send gave up (it stays failed for a later retry).
+    if (status === 'sent' || status === 'delivered') return { id, outcome: 'sent' };
+    return { id, outcome: status === 'failed' ? 'failed' : 'queued' };
   });
   const sent = outcomes.filter((o) => o.outcome === 'sent').length;
   print(g, { retried: plan.ids.length, sent, messages: outcomes }, () =>
