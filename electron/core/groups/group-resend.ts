@@ -1,4 +1,8 @@
-import { encodeContent, MAX_BODY_CHARS, MAX_CONTENT_BYTES } from '../../../shared/protocol/content.ts';
+import {
+  encodeContent,
+  MAX_BODY_CHARS,
+  MAX_CONTENT_BYTES,
+} from '../../../shared/protocol/content.ts';
 import { toBase64 } from '../../../shared/protocol/encoding.ts';
 import { SottoError } from '../errors.ts';
 import type { Sql } from '../db/sqlite.ts';
