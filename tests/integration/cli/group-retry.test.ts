@@ -128,4 +128,33 @@ describe('sotto retry GROUP', () => {
     },
     BUDGET_MS,
   );
+
+  it(
+    'with the relay down every message is tried and reported queued; the exit says the relay is unavailable',
+    async () => {
+      const own = await startRelayProcess(join(root, 'down-relay'));
+      const { alice } = await cliPair(join(root, 'down'), own.url);
+      await cli(alice, ['group', 'create', 'Walkers', '--member', 'Bob']);
+      const profile = await Profile.open(alice, { passphrase: CLI_PASSPHRASE });
+      const groupId = findGroup(profile.db, 'Walkers').state.groupId;
+      const queued = ['one', 'two'].map((body) => queueGroupText(profile, groupId, body));
+      profile.commit(undefined, (db) => {
+        for (const { id } of queued) {
+          db.prepare('DELETE FROM group_outbox WHERE message_id = ?').run([id]);
+          db.prepare("UPDATE group_messages SET status = 'failed' WHERE id = ?").run([id]);
+        }
+      });
+      await profile.close();
+      await own.stop();
+
+      const result = await runCli(alice, ['--json', 'retry', 'Walkers']);
+      expect(result.code, result.stderr).toBe(5);
+      expect(JSON.parse(result.stdout)).toEqual({
+        retried: 2,
+        sent: 0,
+        messages: queued.map(({ id }) => ({ id, outcome: 'queued' })),
+      });
+    },
+    BUDGET_MS,
+  );
 });
