@@ -5,8 +5,6 @@
 import type { Worker } from 'node:worker_threads';
 import {
   type AppState,
-  type EventName,
-  type EventPayload,
   isMethodName,
   type MethodInput,
   type MethodName,
@@ -14,15 +12,21 @@ import {
   methods,
   type Result,
 } from '../../shared/ipc/contract.ts';
-import { isErrorCode, type ErrorCode } from '../../shared/errors.ts';
+import type { ErrorCode } from '../../shared/errors.ts';
 import type { MediaSource } from '../core/attachments/media-source.ts';
 import { SottoError } from '../core/errors.ts';
 import type { KeychainAdapter } from '../core/keys/keychain.ts';
 import { log } from '../core/log.ts';
 import type { CallContext, ServiceOptions } from '../core/service/types.ts';
 import { inBackground } from './background.ts';
+import { PendingCalls } from './core-host-calls.ts';
+import { HostEvents, type HostEventListener } from './core-host-events.ts';
+import { answerKeychain } from './core-host-keychain.ts';
 import type { CoreWorkerInit, HostToWorker, WorkerToHost } from './core-protocol.ts';
+import { RestartBudget } from './core-restart-budget.ts';
 import { defaultWorkerUrl, spawnWorker, workerReady } from './core-worker-spawn.ts';
+
+export type { HostEventListener } from './core-host-events.ts';
 
 export interface CoreHostOptions extends ServiceOptions {
   /**
@@ -32,14 +36,8 @@ export interface CoreHostOptions extends ServiceOptions {
   readonly workerUrl?: URL;
 }
 
-/** Receives the core's push events. */
-export type HostEventListener = <E extends EventName>(event: E, payload: EventPayload<E>) => void;
-
 /** After the service closed, how long the worker may take to exit before it is terminated. */
 const EXIT_GRACE_MS = 5_000;
-/** More crashes than this within RESTART_WINDOW_MS and the host stops restarting the core. */
-const MAX_RESTARTS = 3;
-const RESTART_WINDOW_MS = 60_000;
 
 const failure = (code: ErrorCode): Result<never> => ({ ok: false, code });
 
@@ -55,15 +53,13 @@ export class CoreHost {
   readonly #init: CoreWorkerInit;
   readonly #url: URL;
   readonly #keychain: KeychainAdapter | undefined;
-  readonly #pending = new Map<number, (result: Result<unknown>) => void>();
-  readonly #pendingMedia = new Map<number, (source: MediaSource | null) => void>();
-  readonly #listeners = new Set<HostEventListener>();
+  readonly #pending = new PendingCalls();
+  readonly #events = new HostEvents();
   #exited: Promise<void>;
   /** Resolves once a restarted worker is ready (calls made meanwhile wait for it). */
   #restarting: Promise<boolean> | undefined;
-  readonly #restarts: number[] = [];
+  readonly #restarts = new RestartBudget();
   #diedDuringRestart = false;
-  #nextId = 1;
   /** Set once the first worker is ready: a worker that fails to start is not restarted. */
   #started = false;
   #state: 'open' | 'closing' | 'gone' = 'open';
@@ -132,11 +128,7 @@ export class CoreHost {
   }
 
   #dispatch(method: MethodName, input: unknown, context: CallContext): Promise<Result<unknown>> {
-    const id = this.#nextId++;
-    return new Promise((resolve) => {
-      this.#pending.set(id, resolve);
-      this.#post({ type: 'call', id, method, input, context });
-    });
+    return this.#pending.call((id) => this.#post({ type: 'call', id, method, input, context }));
   }
 
   /**
@@ -148,18 +140,15 @@ export class CoreHost {
   async mediaSource(attachmentId: number): Promise<MediaSource | undefined> {
     if (this.#restarting && !(await this.#restarting)) return undefined;
     if (this.#state !== 'open') return undefined;
-    const id = this.#nextId++;
-    const source = await new Promise<MediaSource | null>((resolve) => {
-      this.#pendingMedia.set(id, resolve);
-      this.#post({ type: 'media', id, attachmentId });
-    });
+    const source = await this.#pending.media((id) =>
+      this.#post({ type: 'media', id, attachmentId }),
+    );
     return source ?? undefined;
   }
 
   /** Subscribes to the core's push events; returns the unsubscribe function. */
   onEvent(listener: HostEventListener): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#events.on(listener);
   }
 
   /**
@@ -194,21 +183,19 @@ export class CoreHost {
 
   #onMessage(message: WorkerToHost): void {
     switch (message.type) {
-      case 'result': {
-        const resolve = this.#pending.get(message.id);
-        this.#pending.delete(message.id);
-        resolve?.(message.result);
+      case 'result':
+        this.#pending.answerCall(message.id, message.result);
         break;
-      }
       case 'media-result':
-        this.#pendingMedia.get(message.id)?.(message.source);
-        this.#pendingMedia.delete(message.id);
+        this.#pending.answerMedia(message.id, message.source);
         break;
       case 'event':
-        this.#emit(message.name, message.payload as never);
+        this.#events.emit(message.name, message.payload as never);
         break;
       case 'keychain':
-        inBackground('core.keychain_failed', () => this.#keychainRequest(message));
+        inBackground('core.keychain_failed', () =>
+          answerKeychain(this.#keychain, message, (reply) => this.#post(reply)),
+        );
         break;
       case 'closed':
         this.#serviceClosed?.();
@@ -216,21 +203,6 @@ export class CoreHost {
       case 'ready':
       case 'start-failed':
         break; // handled by start()
-    }
-  }
-
-  async #keychainRequest(request: Extract<WorkerToHost, { type: 'keychain' }>): Promise<void> {
-    try {
-      if (!this.#keychain) throw new SottoError('KEYCHAIN_UNAVAILABLE');
-      const value =
-        request.op === 'encrypt'
-          ? await this.#keychain.encrypt(request.data)
-          : await this.#keychain.decrypt(request.data);
-      this.#post({ type: 'keychain-reply', id: request.id, ok: true, value });
-    } catch (error) {
-      // The core decides what a failed unwrap means (KEYCHAIN_UNAVAILABLE); no detail crosses over.
-      const code = error instanceof SottoError && isErrorCode(error.code) ? error.code : null;
-      this.#post({ type: 'keychain-reply', id: request.id, ok: false, code });
     }
   }
 
@@ -252,10 +224,7 @@ export class CoreHost {
    */
   #workerExited(code: number): void {
     this.#serviceClosed?.();
-    for (const resolve of this.#pending.values()) resolve(failure('INTERNAL'));
-    this.#pending.clear();
-    for (const resolve of this.#pendingMedia.values()) resolve(null);
-    this.#pendingMedia.clear();
+    this.#pending.abandon(failure('INTERNAL'));
     if (this.#state !== 'open' || !this.#started) {
       this.#state = 'gone';
       return;
@@ -276,13 +245,9 @@ export class CoreHost {
    */
   async #restart(): Promise<boolean> {
     for (;;) {
-      const now = Date.now();
-      this.#restarts.push(now);
-      while (this.#restarts[0] !== undefined && this.#restarts[0] < now - RESTART_WINDOW_MS)
-        this.#restarts.shift();
-      if (this.#restarts.length > MAX_RESTARTS) {
+      if (!this.#restarts.take()) {
         log.error('core.restart_gave_up', new SottoError('INTERNAL'), {
-          restarts: this.#restarts.length,
+          restarts: this.#restarts.recent,
         });
         this.#state = 'gone';
         return false;
@@ -304,20 +269,10 @@ export class CoreHost {
       // At first run (no profile yet) there is nothing to unlock and nothing to say.
       const state = await this.#dispatch('app:state', {}, {});
       if (this.#diedDuringRestart) continue;
-      log.info('core.restarted', { restarts: this.#restarts.length });
+      log.info('core.restarted', { restarts: this.#restarts.recent });
       if (!state.ok || (state.value as AppState).phase !== 'no-profile')
-        this.#emit('app:locked', { reason: 'restart' });
+        this.#events.emit('app:locked', { reason: 'restart' });
       return true;
-    }
-  }
-
-  #emit<E extends EventName>(name: E, payload: EventPayload<E>): void {
-    for (const listener of this.#listeners) {
-      try {
-        listener(name, payload);
-      } catch (error) {
-        log.error('core.event_listener_failed', error);
-      }
     }
   }
 }

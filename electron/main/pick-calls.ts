@@ -52,10 +52,9 @@ export async function answerPickCall(
 /**
  * An `attachments:send-files` call: its pick tokens reserved (all or none)
  * and handed to `send` as paths in the order they appear (context.picked),
- * then used up if the send succeeded or given back if it was refused (a
- * blocked contact, a changed safety number: the tray stays sendable).
- * INVALID_INPUT for malformed input, ATTACHMENT_PICK_EXPIRED for a token the
- * window may not use; neither reaches `send`.
+ * then settled by `givesBackPicks`. INVALID_INPUT for malformed input,
+ * ATTACHMENT_PICK_EXPIRED for a token the window may not use; neither
+ * reaches `send`.
  */
 export async function sendPickedFiles(
   rawInput: unknown,
@@ -72,11 +71,24 @@ export async function sendPickedFiles(
   } catch (error) {
     return refusal(error);
   }
-  let result: Result<unknown> = { ok: false, code: 'INTERNAL' };
+  let result: Result<unknown> | undefined;
   try {
     result = await send(tokens.length > 0 ? { picked } : {});
+    return result;
   } finally {
-    registry.settle(tokens, result.ok);
+    // Used up unless the outcome is a known refusal (a throw is no answer either).
+    registry.settle(tokens, result === undefined || !givesBackPicks(result));
   }
-  return result;
+}
+
+/**
+ * True if a send's outcome leaves its tokens usable: only a refusal the core
+ * answered with a closed code (a blocked contact, a changed safety number),
+ * which it gives before it queues anything. INTERNAL is an unknown outcome
+ * (the worker died mid-call, or the core failed after it may have queued the
+ * message): the tokens are used up, so a second Send cannot send the same
+ * files twice; the user re-picks if the message is not in the conversation.
+ */
+export function givesBackPicks(result: Result<unknown>): boolean {
+  return !result.ok && result.code !== 'INTERNAL';
 }

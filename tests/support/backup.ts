@@ -211,7 +211,7 @@ export async function writeBackupLines(
     message: 0,
   };
   // Later types are counted only when present (a version 2 file written before them has none).
-  for (const type of ['attachment', 'attachmentData'])
+  for (const type of ['group', 'groupMessage', 'attachment', 'attachmentData'])
     if (lines.some((line) => line.startsWith(`{"type":"${type}"`))) counts[type] = 0;
   for (const line of lines.slice(1)) {
     const type = /^\{"type":"([A-Za-z]+)"/.exec(line)?.[1];
@@ -297,6 +297,7 @@ export async function writeLegacyBackup(from: string, to: string): Promise<Map<s
         Object.assign(r, { version: 1, accountId: old(r['accountId']) });
       // Members version 2 added (docs/backup-format.md#versions): a version 1 file has none of them.
       for (const member of VERSION_2_MEMBERS[String(r['type'])] ?? []) delete r[member];
+      delete r['mutedUntil']; // version 4's (mutes): the conversation's and group's
       if (r['type'] === 'account' || r['type'] === 'contact') r['accountId'] = old(r['accountId']);
       if (r['type'] === 'conversation') r['with'] = old(r['with']);
       if (r['type'] === 'message')

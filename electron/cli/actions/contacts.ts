@@ -7,7 +7,9 @@ import {
   safetyNumber,
   unblockContact,
 } from '../../core/index.ts';
+import { mutedUntil } from '../../core/history/mute.ts';
 import { type GlobalOptions, print, withProfile } from '../context.ts';
+import { muteSuffix, muteView } from '../mute-view.ts';
 
 // What the contact commands do (the definitions are commands/contacts.ts).
 
@@ -50,12 +52,16 @@ export function contactUnblock(g: GlobalOptions, name: string): Promise<void> {
 /** `contacts`. */
 export function contactsList(g: GlobalOptions): Promise<void> {
   return withProfile(g, (profile) => {
-    const contacts = listContacts(profile.db);
+    const now = Date.now();
+    const contacts = listContacts(profile.db).map((c) => ({
+      ...c,
+      muted: muteView(mutedUntil(profile.db, { kind: 'conversation', id: c.conversationId }, now)),
+    }));
     print(g, contacts, () =>
       contacts
         .map(
           (c) =>
-            `${(c.displayName ?? '(unknown)').padEnd(24)} ${c.accountId} ${c.trust}${c.verified ? ' verified' : ''}${c.blocked ? ' blocked' : ''}`,
+            `${(c.displayName ?? '(unknown)').padEnd(24)} ${c.accountId} ${c.trust}${c.verified ? ' verified' : ''}${c.blocked ? ' blocked' : ''}${muteSuffix(c.muted)}`,
         )
         .join('\n'),
     );

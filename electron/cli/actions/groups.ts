@@ -15,8 +15,14 @@ import {
   type StoredGroup,
 } from '../../core/groups/index.ts';
 import { type GroupSearchHit, searchGroupMessages } from '../../core/groups/group-search.ts';
-import { failedGroupMessageIds, retryGroupMessage } from '../../core/groups/group-resend.ts';
+import {
+  failedGroupMessageIds,
+  groupMessageStatus,
+  retryGroupMessage,
+} from '../../core/groups/group-resend.ts';
+import { mutedUntil } from '../../core/history/mute.ts';
 import { type GlobalOptions, print, withEngine, withProfile } from '../context.ts';
+import { muteSuffix, muteView } from '../mute-view.ts';
 
 // What the `group …` and `groups` commands do (definitions: commands/groups.ts),
 // and the group side of `send` and `history`.
@@ -163,9 +169,17 @@ export function info(g: GlobalOptions, groupName: string): Promise<void> {
 /** `groups` */
 export function list(g: GlobalOptions): Promise<void> {
   return withProfile(g, (profile) => {
-    const groups = listGroups(profile.db).map(summary);
+    const now = Date.now();
+    const groups = listGroups(profile.db).map((group) => ({
+      ...summary(group),
+      muted: muteView(mutedUntil(profile.db, { kind: 'group', ref: group.ref }, now)),
+    }));
     print(g, groups, () =>
-      groups.map((s) => `${s.title}  (${s.members.length} members, ${s.standing})`).join('\n'),
+      groups
+        .map(
+          (s) => `${s.title}  (${s.members.length} members, ${s.standing})${muteSuffix(s.muted)}`,
+        )
+        .join('\n'),
     );
     return Promise.resolve();
   });
@@ -192,11 +206,13 @@ export async function sendToGroup(
   );
 }
 
-/** `retry GROUP`: our failed messages in the group queued again (same ids); returns their ids. */
-export function retryFailedGroupMessages(profile: Profile, group: StoredGroup): number[] {
-  const failed = failedGroupMessageIds(profile.db, group.ref);
-  for (const id of failed) retryGroupMessage(profile, id);
-  return failed;
+/** `retry GROUP`: our failed messages in the group, oldest first, and how to queue one again or read its status. */
+export function groupRetryPlan(profile: Profile, group: StoredGroup) {
+  return {
+    ids: failedGroupMessageIds(profile.db, group.ref),
+    requeue: (id: number) => void retryGroupMessage(profile, id),
+    status: (id: number) => groupMessageStatus(profile.db, id),
+  };
 }
 
 /** `history GROUP` when the name is a group's: oldest first, with senders and "delivered N/M". */

@@ -19,6 +19,7 @@ import type { GroupSearchHit } from '../../core/groups/group-search.ts';
 import type { SyncEngine } from '../../core/sync/engine.ts';
 import { type GlobalOptions, print, withEngine, withProfile } from '../context.ts';
 import { formatAttachment } from './attachments.ts';
+import { retryAll } from './retry.ts';
 
 // What `send`, `retry`, `history` and `search` do (the definitions are commands/messages.ts).
 
@@ -98,16 +99,18 @@ async function sendFiles(
   );
 }
 
-/** `retry CONTACT|GROUP`: queues the failed messages again and sends them. */
+/** `retry CONTACT|GROUP`: queues each failed message again, sends them, reports each (retry.ts). */
 export function retry(g: GlobalOptions, name: string): Promise<void> {
   return withEngine(g, async (profile, engine) => {
     const group = await contactOrGroup(profile, name);
-    const failed = group
-      ? (await groups()).retryFailedGroupMessages(profile, group)
-      : failedMessageIds(profile, findContact(profile.db, name).conversationId);
-    if (!group) for (const id of failed) retryMessage(profile, id);
-    const { sent } = await engine.sendOutbox();
-    print(g, { retried: failed.length, sent }, () => `Retried ${failed.length}; sent ${sent}.`);
+    const plan = group
+      ? (await groups()).groupRetryPlan(profile, group)
+      : {
+          ids: failedMessageIds(profile, findContact(profile.db, name).conversationId),
+          requeue: (id: number) => void retryMessage(profile, id),
+          status: (id: number) => getMessage(profile.db, id)?.status,
+        };
+    await retryAll(g, engine, plan);
   });
 }
 

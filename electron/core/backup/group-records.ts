@@ -11,10 +11,12 @@ import {
   MAX_GROUP_TITLE_CHARS,
 } from '../../../shared/protocol/group.ts';
 import { fromBase64, toBase64 } from '../../../shared/protocol/encoding.ts';
+import { activeMute } from '../../../shared/mute.ts';
 import { deliveryTokenSchema, relayIdSchema } from '../../../shared/relay/protocol.ts';
 import { deriveAccountId } from '../crypto/account-id.ts';
 import type { Sql } from '../db/sqlite.ts';
 import { SottoError } from '../errors.ts';
+import { mutedUntilSchema } from './format/mute-records.ts';
 
 // Groups in a backup (docs/backup-format.md#groups): each group's state with
 // every member row (removed ones too: history keeps their names) and its
@@ -55,6 +57,7 @@ export const groupRecordSchema = z.strictObject({
     .min(1)
     // Current members and those who left or were removed over the group's life.
     .max(4 * MAX_GROUP_MEMBERS),
+  mutedUntil: mutedUntilSchema,
 });
 export type GroupRecord = z.infer<typeof groupRecordSchema>;
 
@@ -85,6 +88,7 @@ export function readGroupRecords(db: Sql): GroupRecord[] {
     state: GroupRecord['standing'];
     created_at: number;
     updated_at: number;
+    muted_until: number | null;
   }>();
   const members = db.prepare(
     `SELECT account_id, identity_key, display_name, relay, relay_id, delivery_token, admin, state,
@@ -128,6 +132,7 @@ export function readGroupRecords(db: Sql): GroupRecord[] {
           joinedRevision: m.joined_revision,
           identityChanged: m.identity_changed === 1,
         })),
+      mutedUntil: g.muted_until,
     };
   });
 }
@@ -168,11 +173,12 @@ export function readGroupMessageRecords(db: Sql): GroupMessageRecord[] {
  * Restores a group. A group the profile already has (a merge) keeps its own
  * state: it is at least as new as the backup's, which would only roll it back.
  */
-export function restoreGroup(db: Sql, record: GroupRecord): void {
+export function restoreGroup(db: Sql, record: GroupRecord, now = Date.now()): void {
   const { changes, lastInsertRowid } = db
     .prepare(
-      `INSERT INTO groups (group_id, title, revision, head_hash, prev_state, state, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (group_id) DO NOTHING`,
+      `INSERT INTO groups (group_id, title, revision, head_hash, prev_state, state, created_at, updated_at,
+         muted_until)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (group_id) DO NOTHING`,
     )
     .run([
       fromBase64(record.groupId),
@@ -183,6 +189,7 @@ export function restoreGroup(db: Sql, record: GroupRecord): void {
       record.standing,
       record.createdAt,
       record.updatedAt,
+      activeMute(record.mutedUntil, now),
     ]);
   if (changes === 0) return;
   const insert = db.prepare(

@@ -1,3 +1,4 @@
+import { activeMute } from '../../../shared/mute.ts';
 import type { Sql } from '../db/sqlite.ts';
 import type { ContactRecord, ConversationRecord } from './format/records.ts';
 import { recordBytes } from './restore-account.ts';
@@ -77,11 +78,16 @@ export function restoreContact(db: Sql, record: ContactRecord): boolean {
 }
 
 /** A conversation (its contact came first in the stream); true if it is new. */
-export function restoreConversation(db: Sql, record: ConversationRecord): boolean {
+export function restoreConversation(
+  db: Sql,
+  record: ConversationRecord,
+  now = Date.now(),
+): boolean {
   const { changes } = db
     .prepare(
-      `INSERT INTO conversations (contact_id, last_message_at, unread_count, identity_changed, draft, created_at)
-       SELECT id, ?, ?, ?, ?, ? FROM contacts WHERE account_id = ? ON CONFLICT (contact_id) DO NOTHING`,
+      `INSERT INTO conversations (contact_id, last_message_at, unread_count, identity_changed, draft, created_at,
+         muted_until)
+       SELECT id, ?, ?, ?, ?, ?, ? FROM contacts WHERE account_id = ? ON CONFLICT (contact_id) DO NOTHING`,
     )
     .run([
       record.lastMessageAt,
@@ -89,6 +95,7 @@ export function restoreConversation(db: Sql, record: ConversationRecord): boolea
       record.identityChanged ? 1 : 0,
       record.draft,
       record.createdAt,
+      activeMute(record.mutedUntil, now),
       record.with,
     ]);
   return changes > 0;

@@ -228,8 +228,8 @@ export function readSmallRecords(db: Sql): SmallRecords {
     }));
   const conversations = db
     .prepare(
-      `SELECT k.account_id, c.created_at, c.last_message_at, c.unread_count, c.identity_changed, c.draft
-       FROM conversations c JOIN contacts k ON k.id = c.contact_id ORDER BY c.id`,
+      `SELECT k.account_id, c.created_at, c.last_message_at, c.unread_count, c.identity_changed, c.draft,
+         c.muted_until FROM conversations c JOIN contacts k ON k.id = c.contact_id ORDER BY c.id`,
     )
     .all<{
       account_id: string;
@@ -238,6 +238,7 @@ export function readSmallRecords(db: Sql): SmallRecords {
       unread_count: number;
       identity_changed: number;
       draft: string | null;
+      muted_until: number | null;
     }>()
     .map((r): ConversationRecord => ({
       type: 'conversation',
@@ -247,6 +248,7 @@ export function readSmallRecords(db: Sql): SmallRecords {
       unreadCount: r.unread_count,
       identityChanged: r.identity_changed === 1,
       draft: r.draft,
+      mutedUntil: r.muted_until,
     }));
   return { account, keys, keyUses, keyCounters, settings, contacts, conversations };
 }

@@ -1,4 +1,8 @@
-import { encodeContent, MAX_CONTENT_BYTES } from '../../../shared/protocol/content.ts';
+import {
+  encodeContent,
+  MAX_BODY_CHARS,
+  MAX_CONTENT_BYTES,
+} from '../../../shared/protocol/content.ts';
 import { toBase64 } from '../../../shared/protocol/encoding.ts';
 import { SottoError } from '../errors.ts';
 import type { Sql } from '../db/sqlite.ts';
@@ -47,6 +51,8 @@ export function retryGroupMessage(profile: Profile, messageId: number, now = Dat
       .prepare('SELECT count(*) FROM attachments WHERE group_message_id = ?', { pluck: true })
       .get<number>([messageId]);
     if ((files ?? 0) > 0) throw new SottoError('INVALID_INPUT', 'a message with files');
+    // A stored body over the wire limit (a damaged or hostile restore) is refused, not a schema crash.
+    if (row.body.length > MAX_BODY_CHARS) throw new SottoError('MESSAGE_TOO_LONG');
     const groupId = toBase64(row.group_id);
     const group = sendableGroup(db, groupId);
     const payload = encodeContent({
@@ -65,4 +71,11 @@ export function retryGroupMessage(profile: Profile, messageId: number, now = Dat
     db.prepare("UPDATE group_messages SET status = 'queued' WHERE id = ?").run([messageId]);
     return row.group_ref;
   });
+}
+
+/** The status of group message `messageId` ('queued', 'sent', 'delivered', 'failed'...), undefined if there is none. */
+export function groupMessageStatus(db: Sql, messageId: number): string | undefined {
+  return db
+    .prepare('SELECT status FROM group_messages WHERE id = ?', { pluck: true })
+    .get<string>([messageId]);
 }

@@ -69,7 +69,10 @@ async function written(edited: readonly Line[], version?: number): Promise<strin
   const file = join(suite, `${randomUUID()}.age`);
   await writeBackupLines(file, [
     JSON.stringify({ ...manifest, version: version ?? manifest.version, counts: full }),
-    ...edited.slice(1).map((l) => JSON.stringify(l)),
+    // Before version 4 (mutes) conversation and group records have no mutedUntil.
+    ...edited
+      .slice(1)
+      .map((l) => JSON.stringify((version ?? 4) < 4 ? { ...l, mutedUntil: undefined } : l)),
   ]);
   return file;
 }

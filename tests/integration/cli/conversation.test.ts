@@ -57,7 +57,7 @@ describe('two people talking through the sotto CLI and a sotto-relay process', (
     }
   });
 
-  it('a message the relay keeps refusing is marked failed after the bound; retry sends it once there is room', async () => {
+  it('a message the relay keeps refusing is marked failed after the bound; retry reports it unsent (exit 5) while the relay refuses, and sends it once there is room', async () => {
     const { url } = await relay(tempDir(), 0, ['--mailbox-quota', '3']);
     const { alice, bob } = await cliPair(tempDir(), url);
     expect(
@@ -76,14 +76,27 @@ describe('two people talking through the sotto CLI and a sotto-relay process', (
       'failed',
     ]);
 
+    // Still no room: the relay refuses the retried send; it is reported unsent and the exit says so.
+    const rows = JSON.parse(await cli(alice, ['--json', 'history', 'Bob'])) as { id: number }[];
+    const failedId = rows.at(-1)!.id;
+    const refused = await runCli(alice, ['--json', 'retry', 'Bob']);
+    expect(refused.code, refused.stderr).toBe(5);
+    expect(JSON.parse(refused.stdout)).toEqual({
+      retried: 1,
+      sent: 0,
+      messages: [{ id: failedId, outcome: 'queued' }],
+    });
+    for (let attempt = 0; attempt < 4; attempt++) await cli(alice, ['sync']);
+
     await cli(bob, ['receive']); // empties Bob's mailbox
     expect(JSON.parse(await cli(alice, ['--json', 'retry', 'Bob']))).toEqual({
       retried: 1,
       sent: 1,
+      messages: [{ id: failedId, outcome: 'sent' }],
     });
     expect(JSON.parse(await cli(bob, ['--json', 'receive']))).toMatchObject({ stored: 1 });
     expect((await history(bob, 'Alice')).map((m) => m.body)).toEqual(lines('quota', 4).split('\n'));
-  });
+  }, 300_000); // some twenty CLI runs: minutes when the machine is busy
 
   it('with the relay down, sending queues and succeeds; when it is back, all 100 arrive once, in order', async () => {
     const data = tempDir();

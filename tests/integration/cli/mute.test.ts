@@ -90,4 +90,34 @@ describe('sotto mute', () => {
     }
     expect(await stored()).toEqual({ bob: null, hikers: null });
   });
+
+  it('the listings show a mute while it lasts: timed, always, and nothing once it ended', async () => {
+    type Listed = { displayName?: string; title?: string; muted: unknown };
+    const listed = async (command: 'contacts' | 'groups') =>
+      (JSON.parse(await cli(alice, ['--json', command])) as Listed[])[0]?.muted;
+    const until = (
+      JSON.parse(await cli(alice, ['--json', 'mute', 'Bob', '--for', '2d'])) as {
+        mutedUntil: number;
+      }
+    ).mutedUntil;
+    await cli(alice, ['mute', 'Hikers']);
+    expect([await listed('contacts'), await listed('groups')]).toEqual([
+      { until, always: false },
+      { until: null, always: true },
+    ]);
+    expect(await cli(alice, ['contacts'])).toContain(
+      ` muted until ${new Date(until).toLocaleString()}\n`,
+    );
+    expect(await cli(alice, ['groups'])).toMatch(/^Hikers .* muted until you unmute$/m);
+    // A mute whose end passed (the machine slept through it) reads as none: nothing wakes up to lift it.
+    const profile = await Profile.open(alice, { passphrase: CLI_PASSPHRASE });
+    profile.commit(undefined, (db) => {
+      db.prepare('UPDATE conversations SET muted_until = ?').run([Date.now() - 1_000]);
+      db.prepare('UPDATE groups SET muted_until = ?').run([1]);
+    });
+    await profile.close();
+    expect([await listed('contacts'), await listed('groups')]).toEqual([null, null]);
+    expect(await cli(alice, ['contacts'])).not.toContain('muted');
+    expect(await cli(alice, ['groups'])).not.toContain('muted');
+  });
 });

@@ -6,6 +6,7 @@ import {
   PICK_TTL_MS,
   PickRegistry,
 } from '../../../electron/main/attachment-picks.ts';
+import { givesBackPicks, sendPickedFiles } from '../../../electron/main/pick-calls.ts';
 import { MAX_PICKED_MEDIA_BYTES } from '../../../shared/ipc/attachment-picks.ts';
 import { methods } from '../../../shared/ipc/contract.ts';
 import { tempDir } from '../../support/profiles.ts';
@@ -241,5 +242,43 @@ describe('using tokens for a send', () => {
     expect(thrownCode(() => sent(restarted, WINDOW, [view!.token]))).toBe(
       'ATTACHMENT_PICK_EXPIRED',
     );
+  });
+});
+
+describe('settling a send: only a known refusal gives the tokens back', () => {
+  const input = (token: string) => ({ conversationId: 1, caption: '', files: [{ token }] });
+
+  it('the rule: closed refusals give back; success and INTERNAL (unknown outcome) use up', () => {
+    expect(givesBackPicks({ ok: false, code: 'CONTACT_BLOCKED' })).toBe(true);
+    expect(givesBackPicks({ ok: false, code: 'PROFILE_LOCKED' })).toBe(true);
+    expect(givesBackPicks({ ok: false, code: 'INTERNAL' })).toBe(false);
+    expect(givesBackPicks({ ok: true, value: {} })).toBe(false);
+  });
+
+  it('a send that answers INTERNAL or throws uses its token up; a refusal keeps it', async () => {
+    const { image } = files();
+    const { picks } = registry();
+    const refuse = () => Promise.resolve({ ok: false as const, code: 'IDENTITY_CHANGED' as const });
+    const [view] = await picks.add(WINDOW, [image]);
+    const token = view!.token;
+    expect(await sendPickedFiles(input(token), WINDOW, picks, refuse)).toEqual({
+      ok: false,
+      code: 'IDENTITY_CHANGED',
+    });
+    const internal = () => Promise.resolve({ ok: false as const, code: 'INTERNAL' as const });
+    expect(await sendPickedFiles(input(token), WINDOW, picks, internal)).toEqual({
+      ok: false,
+      code: 'INTERNAL',
+    });
+    expect(await sendPickedFiles(input(token), WINDOW, picks, refuse)).toEqual({
+      ok: false,
+      code: 'ATTACHMENT_PICK_EXPIRED',
+    });
+    const [other] = await picks.add(WINDOW, [image]);
+    const broken = () => Promise.reject(new Error('the bridge broke'));
+    await expect(sendPickedFiles(input(other!.token), WINDOW, picks, broken)).rejects.toThrow(
+      'the bridge broke',
+    );
+    expect(picks.size).toBe(0);
   });
 });

@@ -125,6 +125,33 @@ describe('the Attach button over IPC', () => {
     expect(await send('')).toEqual({ ok: false, code: 'ATTACHMENT_PICK_EXPIRED' });
   });
 
+  it('a send whose outcome is unknown uses up its tokens: a worker dying mid-call, an unexpected core failure', async () => {
+    for (const caption of ['crash', 'unexpected']) {
+      const [img, txt] = await pick([image, doc]);
+      const send = (files: unknown[]) =>
+        invoke('attachments:send-files', { conversationId: 1, caption, files });
+      // The core may have queued the message: the same files must not go out a second time.
+      expect(await send([{ token: img!.token }, { token: txt!.token }]), caption).toEqual({
+        ok: false,
+        code: 'INTERNAL',
+      });
+      for (const token of [img!.token, txt!.token])
+        expect(await send([{ token }]), caption).toEqual({
+          ok: false,
+          code: 'ATTACHMENT_PICK_EXPIRED',
+        });
+      // The restarted core takes a fresh pick of the same file.
+      const [again] = await pick([image]);
+      expect(
+        await invoke('attachments:send-files', {
+          conversationId: 1,
+          caption: '',
+          files: [{ token: again!.token }],
+        }),
+      ).toEqual({ ok: true, value: { picked: [{ path: image }], files: 1 } });
+    }
+  });
+
   it('a closed dialog is CANCELLED; malformed input never opens it; too many files are refused', async () => {
     expect(await invoke('attachments:pick', {})).toEqual({ ok: false, code: 'CANCELLED' });
     expect(dialog.shown).toBe(1);

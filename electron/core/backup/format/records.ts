@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { mutedUntilSchema, unmuted } from './mute-records.ts';
 import {
   type AccountId,
   accountIdFromLegacy,
@@ -31,16 +32,19 @@ export const BACKUP_FORMAT = 'sotto-backup';
 /**
  * The inner stream version this build writes. Version 3 added attachment
  * records: a reader of version 2 refuses it (BACKUP_UNSUPPORTED_VERSION)
- * rather than restore messages without their files.
+ * rather than restore messages without their files. Version 4 added mutes
+ * (mute-records.ts): a reader of version 3 refuses it rather than call the
+ * new member tampering.
  */
-export const BACKUP_VERSION = 3;
+export const BACKUP_VERSION = 4;
 /**
  * Versions this build reads. Version 1 is version 2 with account ids in the
  * first, base32 format (Sotto before relay protocol v2): they are mapped to
  * the current ids while reading, so nothing after the reader sees them.
- * Version 2 is version 3 without attachment records.
+ * Version 2 is version 3 without attachment records; version 3 is version 4
+ * without `mutedUntil`.
  */
-export const READABLE_VERSIONS = [1, 2, 3] as const;
+export const READABLE_VERSIONS = [1, 2, 3, 4] as const;
 export type ReadableVersion = (typeof READABLE_VERSIONS)[number];
 
 /** Record types in the order they must appear (manifest first, trailer last). */
@@ -225,6 +229,7 @@ function schemasFor<V extends ReadableVersion, Id extends z.ZodType>(version: V,
       unreadCount: count,
       identityChanged: z.boolean(),
       draft: z.string().max(MAX_BODY_CHARS).nullable(),
+      mutedUntil: mutedUntilSchema,
     }),
     message: z.strictObject({
       type: z.literal('message'),
@@ -257,8 +262,8 @@ const moveSchema = z.strictObject({
 
 const base3 = schemasFor(BACKUP_VERSION, accountIdSchema);
 /**
- * Version 3: version 1's records, the state relay protocol v2 and the identity
- * rules added (0006, 0007), and attachments (0011).
+ * Version 4: version 1's records, the state relay protocol v2 and the identity
+ * rules added (0006, 0007), attachments (0011) and mutes (0014).
  */
 const current = {
   ...base3,
@@ -281,8 +286,15 @@ const current = {
   attachment: attachmentRecordSchema,
   attachmentData: attachmentDataRecordSchema,
 };
+/** Version 3: version 4 without mutes (read as not muted). */
+const version3 = {
+  ...current,
+  manifest: schemasFor(3, accountIdSchema).manifest,
+  conversation: current.conversation.omit({ mutedUntil: true }).transform(unmuted),
+  group: current.group.omit({ mutedUntil: true }).transform(unmuted),
+};
 /** Version 2: version 3 without attachments (the reader refuses their records in it). */
-const version2 = { ...current, manifest: schemasFor(2, accountIdSchema).manifest };
+const version2 = { ...version3, manifest: schemasFor(2, accountIdSchema).manifest };
 const legacyAccountId = z
   .string()
   .regex(LEGACY_ACCOUNT_ID)
@@ -306,8 +318,10 @@ const legacy = {
     blocked: false,
     move: null,
   })),
+  conversation: base1.conversation.omit({ mutedUntil: true }).transform(unmuted),
+  group: version3.group,
 };
-const SCHEMAS = { 1: legacy, 2: version2, 3: current } as const;
+const SCHEMAS = { 1: legacy, 2: version2, 3: version3, 4: current } as const;
 
 export const manifestSchema = current.manifest;
 /** A manifest as read (a version 1 manifest keeps its version; its account id is mapped). */
@@ -319,7 +333,7 @@ export type KeyUseRecord = z.infer<typeof keyUseRecordSchema>;
 export type KeyCounterRecord = z.infer<typeof keyCounterRecordSchema>;
 export type SettingRecord = z.infer<typeof settingRecordSchema>;
 export type ContactRecord = z.output<(typeof SCHEMAS)[ReadableVersion]['contact']>;
-export type ConversationRecord = z.infer<typeof current.conversation>;
+export type ConversationRecord = z.output<(typeof SCHEMAS)[ReadableVersion]['conversation']>;
 export type MessageRecord = z.infer<typeof current.message>;
 export type Trailer = z.infer<typeof trailerSchema>;
 
