@@ -133,12 +133,14 @@ export async function relayPgCostSection(): Promise<Metric[]> {
     const before = await databaseCounters(db);
     ownQueries = 0;
     const cpuBefore = treeCpuMs(postgres.postmasterPid());
+    const systemBefore = treeCpuMs(postgres.postmasterPid(), true);
     const kindsBefore = childCpuByKind(postgres.postmasterPid());
     const started = performance.now();
     delivered = 0;
     await offer(senders, recipients, PLAN.messages, PLAN.rate);
     await until(async () => delivered >= PLAN.messages && (await queuedNone()), 'drain');
     const pgMs = treeCpuMs(postgres.postmasterPid()) - cpuBefore;
+    const systemMs = treeCpuMs(postgres.postmasterPid(), true) - systemBefore;
     const kinds = [...childCpuByKind(postgres.postmasterPid())].map(
       ([kind, ms]) => `${kind} ${((ms - (kindsBefore.get(kind) ?? 0)) / PLAN.messages).toFixed(3)}`,
     );
@@ -184,6 +186,7 @@ export async function relayPgCostSection(): Promise<Metric[]> {
     });
     return [
       metric('PostgreSQL CPU per delivered message (CPU-ms)', pgMs / n, 'ms'),
+      metric('of which in the kernel (sockets, WAL writes, fsyncs)', systemMs / n, 'ms'),
       metric('PostgreSQL share of a core during the load', (100 * pgMs) / (seconds * 1000), '%'),
       metric('statements per message (top level)', calls, 'statements'),
       metric(
