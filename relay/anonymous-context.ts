@@ -56,6 +56,29 @@ export async function authorize(
   return 'error' in checked ? { error: checked.error } : undefined;
 }
 
+/**
+ * The delivery token, then `spend` (the destination's budget, and any check
+ * after the token): the first refusal, or the hash the store re-checks. A
+ * token accepted from memory is read from the row again before a refusal by
+ * `spend` is answered, so a replaced token is told BAD_TOKEN, as from the row.
+ */
+export async function tokenThenBudget(
+  accountId: AccountId,
+  token: string,
+  context: AnonymousContext,
+  spend: () => Promise<Refusal | undefined>,
+): Promise<Refusal | { readonly tokenHash: Uint8Array }> {
+  const checked = await context.tokens.check(accountId, token);
+  if ('error' in checked) return checked;
+  const refusal = await spend();
+  if (refusal === undefined) return checked;
+  if (checked.cached) {
+    const fresh = await context.tokens.check(accountId, token, false);
+    if ('error' in fresh) return fresh;
+  }
+  return refusal;
+}
+
 /** Tells the connections of each mailbox (once per mailbox) that envelopes arrived. */
 export function wake(mailboxes: Iterable<Mailbox>, context: AnonymousContext): void {
   const woken = new Set<string>();

@@ -9,6 +9,7 @@ import {
   authorize,
   overBudget,
   refusalFrame,
+  tokenThenBudget,
   wake,
   type AnonymousContext,
   type Refusal,
@@ -93,9 +94,9 @@ async function check(
     overBudget(context.budgets.submit(context.budget, context.address, body.length)) ??
     (body.length > RELAY_LIMITS.maxEnvelopeBytes ? { error: 'RELAY_ERR_TOO_LARGE' } : undefined);
   if (early) return early;
-  const token = await context.tokens.check(submission.to, submission.token);
-  if ('error' in token) return token;
-  return overBudget(await context.budgets.deliver([to], body.length)) ?? token;
+  return await tokenThenBudget(submission.to, submission.token, context, async () =>
+    overBudget(await context.budgets.deliver([to], body.length)),
+  );
 }
 
 /**

@@ -9,7 +9,8 @@ const REMEMBERED = 20_000;
 /** The delivery token check of a send: a refusal, or the hash the store re-checks. */
 export type TokenCheck =
   | { readonly error: 'RELAY_ERR_BAD_TOKEN' | 'RELAY_ERR_ACCOUNT_MOVED' }
-  | { readonly tokenHash: Uint8Array };
+  /** `cached`: accepted from memory, not from the row. */
+  | { readonly tokenHash: Uint8Array; readonly cached: boolean };
 
 /**
  * The delivery tokens of recent recipients, remembered per node so a send
@@ -19,7 +20,9 @@ export type TokenCheck =
  * so a token changed or an account moved on another node still refuses the
  * envelope; anything else (no entry, another token) reads the row, so a new
  * token works at once. A stale entry costs at most the destination budget of
- * the one send that finds it stale, which then forgets it.
+ * the one send that finds it stale, which then forgets it; a send refused by
+ * the budget re-reads the row first (tokenThenBudget), so the holder of a
+ * replaced token is told BAD_TOKEN, never about the budget.
  */
 export class DeliveryTokens {
   private readonly known = new Map<AccountId, Uint8Array>();
@@ -38,13 +41,13 @@ export class DeliveryTokens {
     const hash = tokenHash(bytes);
     const remembered = this.known.get(accountId);
     if (cached && remembered !== undefined && sameBytes(remembered, hash))
-      return { tokenHash: hash };
+      return { tokenHash: hash, cached: true };
     const account = await this.storage.account(accountId);
     if (account?.tokenHash === undefined || !sameBytes(account.tokenHash, hash))
       return { error: 'RELAY_ERR_BAD_TOKEN' };
     if (account.moved) return { error: 'RELAY_ERR_ACCOUNT_MOVED' };
     this.remember(accountId, account.tokenHash);
-    return { tokenHash: hash };
+    return { tokenHash: hash, cached: false };
   }
 
   /** The store refused a token this node accepted: forgets the stale entry and names the refusal. */

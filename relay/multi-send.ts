@@ -4,6 +4,7 @@ import { type ClientFrame, RELAY_LIMITS, type ServerFrame } from '../shared/rela
 import {
   overBudget,
   refusalFrame,
+  tokenThenBudget,
   wake,
   type AnonymousContext,
   type Refusal,
@@ -120,16 +121,14 @@ export async function answerMultiSend(
       deviceId: d.deviceId,
     }));
     // The store re-checks the hash (delivery-tokens.ts).
-    const token = await context.tokens.check(recipient.accountId, recipient.token);
-    const refusal =
-      ('error' in token ? token : undefined) ??
+    const token = await tokenThenBudget(recipient.accountId, recipient.token, context, async () =>
       // An unknown device answers like an unknown account: nobody learns which devices exist.
-      (devicesKnown(entry.devices, published.get(recipient.accountId) ?? [])
-        ? undefined
-        : { error: 'RELAY_ERR_BAD_TOKEN' as const }) ??
-      overBudget(await context.budgets.deliver(mailboxes, parsed.copyBytes));
-    results[index] = refusal ? { error: refusal.error } : { envelopeIds: [] };
-    if (refusal || 'error' in token) continue;
+      devicesKnown(entry.devices, published.get(recipient.accountId) ?? [])
+        ? overBudget(await context.budgets.deliver(mailboxes, parsed.copyBytes))
+        : { error: 'RELAY_ERR_BAD_TOKEN' },
+    );
+    results[index] = 'error' in token ? { error: token.error } : { envelopeIds: [] };
+    if ('error' in token) continue;
     const copy = entry.copy();
     for (const to of mailboxes) {
       const { tokenHash } = token;
