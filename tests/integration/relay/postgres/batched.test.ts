@@ -217,6 +217,28 @@ describe('PostgreSQL batches: acks of many connections, token checks inside the 
   );
 
   withDatabase(
+    'the functions plan generically only inside their own call: the session keeps its settings',
+    async (storage, admin) => {
+      const settings =
+        "SELECT current_setting('plan_cache_mode') AS plans, current_setting('synchronous_commit') AS sync";
+      const before = (await admin.query(settings)).rows;
+      expect(before).toMatchObject([{ plans: 'auto' }]);
+      await admin.query(
+        `SELECT * FROM relay_store_checked($1, $2, $3, $4, $5, $6, $7, 1000, 1000000000, 1)`,
+        [[box().accountId], [1], [randomUUID()], [randomBytes(8)], [1], ['x'], [null]],
+      );
+      await admin.query('SELECT * FROM relay_ack_batch($1, $2, $3, $4, 50)', [
+        [box().accountId],
+        [1],
+        [1],
+        ['x'],
+      ]);
+      expect((await admin.query(settings)).rows).toEqual(before);
+      expect(await storage.countQueued(box())).toBe(0);
+    },
+  );
+
+  withDatabase(
     "the previous release's relay_store_batch and relay_ack still work next to migration 5",
     async (storage, admin) => {
       const mailbox = box();
