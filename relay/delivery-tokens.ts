@@ -3,7 +3,7 @@ import { sameBytes, tokenHash } from './auth.ts';
 import { decodeBase64 } from './frames.ts';
 import type { RelayStorage, StoreResult } from './storage.ts';
 
-/** Accounts whose token hash a node remembers (about 80 bytes each). */
+/** Accounts whose token hash a node remembers (a few MB at most). */
 const REMEMBERED = 20_000;
 
 /** The delivery token check of a send: a refusal, or the hash the store re-checks. */
@@ -20,9 +20,10 @@ export type TokenCheck =
  * so a token changed or an account moved on another node still refuses the
  * envelope; anything else (no entry, another token) reads the row, so a new
  * token works at once. A stale entry costs at most the destination budget of
- * the one send that finds it stale, which then forgets it; a send refused by
- * the budget re-reads the row first (tokenThenBudget), so the holder of a
- * replaced token is told BAD_TOKEN, never about the budget.
+ * the one request (a send or a batch) that finds it stale, which then
+ * forgets it; a send refused by the budget re-reads the row first
+ * (tokenThenBudget), so the holder of a replaced token is told BAD_TOKEN,
+ * never about the budget.
  */
 export class DeliveryTokens {
   private readonly known = new Map<AccountId, Uint8Array>();
