@@ -3,7 +3,9 @@ import { describe, expect } from 'vitest';
 import type { Mailbox } from '../../../../relay/storage.ts';
 import { LIMITS, box, counters, envelope, idOf, withDatabase } from './hot-path-fixtures.ts';
 
-// The one-statement store batch and ack (relay_store_batch, relay_ack:
+// The one-statement store batch and ack (since migration 5 the storage calls
+// relay_store_checked and relay_ack_batch; relay_store_batch and relay_ack of
+// migration 4 are tested directly in batched.test.ts:
 // docs/relay-operations.md#postgresql-schema) against a real server: the
 // counters the quota and the storage budget read stay exact when stores and
 // acks race, and hostile acks and batches change nothing they must not.
