@@ -175,6 +175,10 @@ export async function relayPgCostSection(): Promise<Metric[]> {
         `  ${s.callsPerMsg.toFixed(3).padStart(9)}  ${s.meanMs.toFixed(3).padStart(7)}  ${s.totalMsPerMsg.toFixed(3).padStart(11)}  ${s.rowsPerMsg.toFixed(3).padStart(8)}  ${s.query}`,
       );
     const calls = statements.reduce((sum, s) => sum + s.callsPerMsg, 0);
+    // Stores of one turn share a call: how bunched the arrivals came decides the cost (docs).
+    const storeCalls = statements
+      .filter((s) => /relay_store_(batch|checked)\(/.test(s.query))
+      .reduce((sum, s) => sum + s.callsPerMsg, 0);
     const notifies = statements
       .filter((s) => s.query.includes('pg_notify'))
       .reduce((sum, s) => sum + s.callsPerMsg, 0);
@@ -200,6 +204,12 @@ export async function relayPgCostSection(): Promise<Metric[]> {
         'commits',
       ),
       metric('NOTIFYs per message', notifies, 'NOTIFYs'),
+      metric('envelopes per store call', storeCalls > 0 ? 1 / storeCalls : 0, 'envelopes'),
+      metric(
+        'delivered rate (the generator may fall behind the offered one)',
+        n / seconds,
+        'msg/s',
+      ),
       metric('backend starts during the load', after.sessions - before.sessions, 'sessions'),
     ];
   } finally {
