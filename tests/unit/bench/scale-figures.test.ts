@@ -30,7 +30,11 @@ const step = (delivered: number, p99: number, pgCores: number): ScaleStep => ({
   generatorCpuMsPerMsg: 0.1,
   pgCores,
 });
-const run = (nodes: number, steps: ScaleStep[]): ScaleRun => ({ nodes, quota: 'cgroup v1 cpu', steps });
+const run = (nodes: number, steps: ScaleStep[]): ScaleRun => ({
+  nodes,
+  quota: 'cgroup v1 cpu',
+  steps,
+});
 const one = run(1, [step(100, 20, 0.1), step(200, 60, 0.2), step(280, 400, 0.3)]);
 
 describe('scale-out verdict', () => {
