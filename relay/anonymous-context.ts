@@ -1,8 +1,8 @@
 import type { AccountId } from '../shared/protocol/account-id.ts';
 import type { RelayErrorCode, ServerFrame } from '../shared/relay/protocol.ts';
-import { sameBytes, tokenHash } from './auth.ts';
 import type { ConnectionBudget, RelayBudgets } from './budgets.ts';
-import { decodeBase64, errorFrame } from './frames.ts';
+import type { DeliveryTokens } from './delivery-tokens.ts';
+import { errorFrame } from './frames.ts';
 import type { RelaySettings } from './options.ts';
 import type { ConnectionRegistry } from './registry.ts';
 import type { Mailbox } from './storage.ts';
@@ -19,6 +19,7 @@ export interface AnonymousContext {
   readonly budgets: RelayBudgets;
   readonly settings: RelaySettings;
   readonly registry: ConnectionRegistry;
+  readonly tokens: DeliveryTokens;
 }
 
 /** A refusal of one envelope or request, with the retry hint of budget refusals. */
@@ -43,21 +44,39 @@ export function refusalFrame(refusal: Refusal, id: number): ServerFrame {
 }
 
 /**
- * Whether `token` (base64) opens the account's mailbox. One refusal for a
- * wrong token, no token registered and an unknown account, so a stranger
- * cannot probe which accounts exist; only a token holder learns of a move.
+ * Whether `token` (base64) opens the account's mailbox, from the account row
+ * (DeliveryTokens.check): for requests no store re-checks (bundle fetches).
  */
 export async function authorize(
   accountId: AccountId,
   token: string,
   context: AnonymousContext,
 ): Promise<Refusal | undefined> {
-  const account = await context.settings.storage.account(accountId);
-  const bytes = decodeBase64(token);
-  if (account?.tokenHash === undefined || bytes === undefined)
-    return { error: 'RELAY_ERR_BAD_TOKEN' };
-  if (!sameBytes(account.tokenHash, tokenHash(bytes))) return { error: 'RELAY_ERR_BAD_TOKEN' };
-  return account.moved ? { error: 'RELAY_ERR_ACCOUNT_MOVED' } : undefined;
+  const checked = await context.tokens.check(accountId, token, false);
+  return 'error' in checked ? { error: checked.error } : undefined;
+}
+
+/**
+ * The delivery token, then `spend` (the destination's budget, and any check
+ * after the token): the first refusal, or the hash the store re-checks. A
+ * token accepted from memory is read from the row again before a refusal by
+ * `spend` is answered, so a replaced token is told BAD_TOKEN, as from the row.
+ */
+export async function tokenThenBudget(
+  accountId: AccountId,
+  token: string,
+  context: AnonymousContext,
+  spend: () => Promise<Refusal | undefined>,
+): Promise<Refusal | { readonly tokenHash: Uint8Array }> {
+  const checked = await context.tokens.check(accountId, token);
+  if ('error' in checked) return checked;
+  const refusal = await spend();
+  if (refusal === undefined) return checked;
+  if (checked.cached) {
+    const fresh = await context.tokens.check(accountId, token, false);
+    if ('error' in fresh) return fresh;
+  }
+  return refusal;
 }
 
 /** Tells the connections of each mailbox (once per mailbox) that envelopes arrived. */

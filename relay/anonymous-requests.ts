@@ -9,6 +9,7 @@ import {
   authorize,
   overBudget,
   refusalFrame,
+  tokenThenBudget,
   wake,
   type AnonymousContext,
   type Refusal,
@@ -79,18 +80,22 @@ async function fetchBundle(
 
 type Stored = { readonly envelopeId: string } | Refusal;
 
-/** Source budget, size, token, destination budget: the first refusal of one envelope, if any. */
+/**
+ * Source budget, size, token, destination budget: the first refusal of one
+ * envelope, or the token hash its store re-checks (delivery-tokens.ts).
+ */
 async function check(
   submission: SealedSubmission,
   body: Uint8Array,
   context: AnonymousContext,
-): Promise<Refusal | undefined> {
+): Promise<Refusal | { readonly tokenHash: Uint8Array }> {
   const to: Mailbox = { accountId: submission.to, deviceId: submission.toDevice };
-  return (
+  const early =
     overBudget(context.budgets.submit(context.budget, context.address, body.length)) ??
-    (body.length > RELAY_LIMITS.maxEnvelopeBytes ? { error: 'RELAY_ERR_TOO_LARGE' } : undefined) ??
-    (await authorize(submission.to, submission.token, context)) ??
-    overBudget(await context.budgets.deliver([to], body.length))
+    (body.length > RELAY_LIMITS.maxEnvelopeBytes ? { error: 'RELAY_ERR_TOO_LARGE' } : undefined);
+  if (early) return early;
+  return await tokenThenBudget(submission.to, submission.token, context, async () =>
+    overBudget(await context.budgets.deliver([to], body.length)),
   );
 }
 
@@ -110,15 +115,16 @@ async function store(
   for (const [index, submission] of submissions.entries()) {
     // The schema admits only padded base64, so this decodes.
     const body = decodeBase64(submission.body) ?? new Uint8Array();
-    const refusal = await check(submission, body, context);
-    results[index] = refusal ?? { error: 'RELAY_ERR_INTERNAL' };
-    if (refusal) continue;
+    const checked = await check(submission, body, context);
+    results[index] = 'error' in checked ? checked : { error: 'RELAY_ERR_INTERNAL' };
+    if ('error' in checked) continue;
     slots.push(index);
     accepted.push({
       clientMessageId: submission.clientMessageId,
       to: { accountId: submission.to, deviceId: submission.toDevice },
       body,
       receivedAt,
+      tokenHash: checked.tokenHash,
     });
   }
   if (accepted.length === 0) return results;
@@ -127,7 +133,9 @@ async function store(
   const arrived: Mailbox[] = [];
   for (const [i, result] of stored.entries()) {
     const index = slots[i]!;
-    if (result.kind === 'mailbox-full') results[index] = { error: 'RELAY_ERR_MAILBOX_FULL' };
+    if (result.kind === 'bad-token' || result.kind === 'moved')
+      results[index] = { error: context.tokens.refused(accepted[i]!.to.accountId, result.kind) };
+    else if (result.kind === 'mailbox-full') results[index] = { error: 'RELAY_ERR_MAILBOX_FULL' };
     else if (result.kind === 'storage-full') results[index] = { error: 'RELAY_ERR_STORAGE_FULL' };
     else {
       results[index] = { envelopeId: result.envelopeId };

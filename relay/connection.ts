@@ -10,6 +10,7 @@ import type { AnonymousContext } from './anonymous-context.ts';
 import { answerAnonymousRequest, keysAreLow, type AnonymousFrame } from './anonymous-requests.ts';
 import { verifyAuth } from './auth.ts';
 import type { ConnectionBudget, RelayBudgets } from './budgets.ts';
+import type { DeliveryTokens } from './delivery-tokens.ts';
 import { PushWindow } from './delivery.ts';
 import {
   CLOSE_CODES,
@@ -55,6 +56,7 @@ export interface ConnectionEnvironment {
   readonly settings: RelaySettings;
   readonly registry: ConnectionRegistry;
   readonly budgets: RelayBudgets;
+  readonly tokens: DeliveryTokens;
   /** The client's address (budget key only). */
   readonly address: string;
   /** Connected at a protocol-1 path: every hello is answered with UNSUPPORTED_VERSION. */
@@ -236,8 +238,8 @@ export class RelayConnection implements MailboxPeer {
   }
 
   private anonymousContext(): AnonymousContext {
-    const { settings, registry, budgets, address } = this.env;
-    return { address, budget: this.budget, budgets, settings, registry };
+    const { settings, registry, budgets, address, tokens } = this.env;
+    return { address, budget: this.budget, budgets, settings, registry, tokens };
   }
 
   private async login(hello: Hello & Mailbox, auth: Auth): Promise<void> {

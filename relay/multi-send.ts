@@ -2,9 +2,9 @@ import SealedSenderMultiRecipientMessage from '@signalapp/libsignal-client/dist/
 import type { AccountId } from '../shared/protocol/account-id.ts';
 import { type ClientFrame, RELAY_LIMITS, type ServerFrame } from '../shared/relay/protocol.ts';
 import {
-  authorize,
   overBudget,
   refusalFrame,
+  tokenThenBudget,
   wake,
   type AnonymousContext,
   type Refusal,
@@ -120,18 +120,25 @@ export async function answerMultiSend(
       accountId: recipient.accountId,
       deviceId: d.deviceId,
     }));
-    const refusal =
-      (await authorize(recipient.accountId, recipient.token, context)) ??
+    // The store re-checks the hash (delivery-tokens.ts).
+    const token = await tokenThenBudget(recipient.accountId, recipient.token, context, async () =>
       // An unknown device answers like an unknown account: nobody learns which devices exist.
-      (devicesKnown(entry.devices, published.get(recipient.accountId) ?? [])
-        ? undefined
-        : { error: 'RELAY_ERR_BAD_TOKEN' as const }) ??
-      overBudget(await context.budgets.deliver(mailboxes, parsed.copyBytes));
-    results[index] = refusal ? { error: refusal.error } : { envelopeIds: [] };
-    if (refusal) continue;
+      devicesKnown(entry.devices, published.get(recipient.accountId) ?? [])
+        ? overBudget(await context.budgets.deliver(mailboxes, parsed.copyBytes))
+        : { error: 'RELAY_ERR_BAD_TOKEN' },
+    );
+    results[index] = 'error' in token ? { error: token.error } : { envelopeIds: [] };
+    if ('error' in token) continue;
     const copy = entry.copy();
     for (const to of mailboxes) {
-      accepted.push({ clientMessageId: frame.clientMessageId, to, body: copy, receivedAt });
+      const { tokenHash } = token;
+      accepted.push({
+        clientMessageId: frame.clientMessageId,
+        to,
+        body: copy,
+        receivedAt,
+        tokenHash,
+      });
       owners.push(index);
     }
   }
@@ -153,11 +160,15 @@ async function store(
   for (const [i, result] of stored.entries()) {
     const index = owners[i]!;
     const current = results[index]!;
-    if (result.kind === 'mailbox-full' || result.kind === 'storage-full') {
+    if (result.kind !== 'stored' && result.kind !== 'duplicate') {
       // A recipient is refused if any of its devices was; copies stored for its
       // other devices stay, and a resubmit finds them (idempotent per mailbox).
       const error =
-        result.kind === 'mailbox-full' ? 'RELAY_ERR_MAILBOX_FULL' : 'RELAY_ERR_STORAGE_FULL';
+        result.kind === 'mailbox-full'
+          ? 'RELAY_ERR_MAILBOX_FULL'
+          : result.kind === 'storage-full'
+            ? 'RELAY_ERR_STORAGE_FULL'
+            : context.tokens.refused(accepted[i]!.to.accountId, result.kind);
       if ('envelopeIds' in current) results[index] = { error };
       continue;
     }

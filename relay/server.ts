@@ -8,6 +8,7 @@ import { AddressLimit, clientAddress, isLoopback } from './address-limit.ts';
 import { BlobHttp } from './blobs/http.ts';
 import { sweepBlobs } from './blobs/sweep.ts';
 import { RelayBudgets } from './budgets.ts';
+import { DeliveryTokens } from './delivery-tokens.ts';
 import { RelayConnection } from './connection.ts';
 import { HeartbeatWheel } from './heartbeat-wheel.ts';
 import { log } from './log.ts';
@@ -59,6 +60,7 @@ export function createRelayServer(options: RelayServerOptions): RelayServer {
   const settings = relaySettings(options);
   const registry = new ConnectionRegistry(settings.maxConnectionsPerAccount);
   const budgets = new RelayBudgets(settings.budgets, settings.now, settings.storage);
+  const tokens = new DeliveryTokens(settings.storage);
   const perAddress = new AddressLimit(settings.maxConnectionsPerAddress);
   const connections = new Set<RelayConnection>();
   const heartbeats = new HeartbeatWheel<RelayConnection>(settings.heartbeatMs);
@@ -124,7 +126,7 @@ export function createRelayServer(options: RelayServerOptions): RelayServer {
     }
     if (proxied) socket.once('close', () => perAddress.remove(address));
     wss.handleUpgrade(request, socket, head, (ws) => {
-      const env = { settings, registry, budgets, address, legacy: path === LEGACY_PATH };
+      const env = { settings, registry, budgets, tokens, address, legacy: path === LEGACY_PATH };
       const connection = new RelayConnection(ws, env, (closed) => {
         connections.delete(closed);
         heartbeats.remove(closed);

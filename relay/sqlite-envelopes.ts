@@ -1,6 +1,11 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type Database from '@signalapp/sqlcipher';
-import { envelopeFromRow, envelopeIdRowSchema, usageRowSchema } from './sqlite-rows.ts';
+import {
+  envelopeFromRow,
+  envelopeIdRowSchema,
+  tokenRowSchema,
+  usageRowSchema,
+} from './sqlite-rows.ts';
 import type {
   AckResult,
   Mailbox,
@@ -24,6 +29,11 @@ export class SqliteMailboxes {
   /** Stores one envelope unless it is a resubmit or over a limit. */
   store(envelope: NewEnvelope, limits: StoreLimits): StoreResult {
     const { to } = envelope;
+    if (envelope.tokenHash !== undefined) {
+      // Before the duplicate check: a wrong token learns nothing about what is queued.
+      const refusal = this.tokenRefusal(to, envelope.tokenHash);
+      if (refusal !== undefined) return refusal;
+    }
     const previous = this.db
       .prepare(
         'SELECT id FROM envelopes WHERE recipient = ? AND recipient_device = ? AND client_message_id = ?',
@@ -50,6 +60,18 @@ export class SqliteMailboxes {
         envelope.receivedAt,
       ]);
     return { kind: 'stored', envelopeId };
+  }
+
+  /** 'bad-token' unless `tokenHash` is the account's delivery token hash; 'moved' if it is and the account moved. */
+  private tokenRefusal(to: Mailbox, tokenHash: Uint8Array): StoreResult | undefined {
+    const row = this.db
+      .prepare('SELECT token_hash, moved_at FROM accounts WHERE account_id = ?')
+      .get([to.accountId]);
+    const owner = row === undefined ? undefined : tokenRowSchema.parse(row);
+    const known = owner?.token_hash ?? undefined;
+    if (known?.length !== tokenHash.length || !timingSafeEqual(known, tokenHash))
+      return { kind: 'bad-token' };
+    return owner?.moved_at == null ? undefined : { kind: 'moved' };
   }
 
   /** Up to `limit` envelopes of a mailbox after `afterSeq`, in arrival order. */

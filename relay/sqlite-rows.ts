@@ -15,6 +15,10 @@ export const envelopeIdRowSchema = z.object({ id: z.string() });
 export const countsRowSchema = z.object({ n: z.number().int().nonnegative() });
 export const usageRowSchema = z.object({ envelopes: z.number().int(), bytes: z.number().int() });
 export const relayIdRowSchema = z.object({ value: relayIdSchema });
+export const tokenRowSchema = z.object({
+  token_hash: bytes.nullable(),
+  moved_at: z.number().int().nullable(),
+});
 export const keyIdRowSchema = z.object({ key_id: z.number().int() });
 export const deviceRegistrationRowSchema = z.object({
   account_id: accountIdSchema,

@@ -32,6 +32,12 @@ export interface NewEnvelope {
   readonly to: Mailbox;
   readonly body: Uint8Array;
   readonly receivedAt: number;
+  /**
+   * SHA-256 of the delivery token the sender presented: when set, the store
+   * checks it against the account in its own transaction ('bad-token',
+   * 'moved'), so the relay may have accepted the token from a cached row.
+   */
+  readonly tokenHash?: Uint8Array;
 }
 
 /** Bounds a store must respect, checked inside its transaction. */
@@ -48,7 +54,11 @@ export type StoreResult =
   /** The same (mailbox, clientMessageId) is still queued: its id, no new envelope. */
   | { readonly kind: 'duplicate'; readonly envelopeId: string }
   | { readonly kind: 'mailbox-full' }
-  | { readonly kind: 'storage-full' };
+  | { readonly kind: 'storage-full' }
+  /** tokenHash was set and is not the account's (or there is no such account). */
+  | { readonly kind: 'bad-token' }
+  /** tokenHash was the account's, and the account has moved. */
+  | { readonly kind: 'moved' };
 
 /** Outcome of an ack. */
 export type AckResult =

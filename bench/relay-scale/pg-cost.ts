@@ -133,12 +133,14 @@ export async function relayPgCostSection(): Promise<Metric[]> {
     const before = await databaseCounters(db);
     ownQueries = 0;
     const cpuBefore = treeCpuMs(postgres.postmasterPid());
+    const systemBefore = treeCpuMs(postgres.postmasterPid(), true);
     const kindsBefore = childCpuByKind(postgres.postmasterPid());
     const started = performance.now();
     delivered = 0;
     await offer(senders, recipients, PLAN.messages, PLAN.rate);
     await until(async () => delivered >= PLAN.messages && (await queuedNone()), 'drain');
     const pgMs = treeCpuMs(postgres.postmasterPid()) - cpuBefore;
+    const systemMs = treeCpuMs(postgres.postmasterPid(), true) - systemBefore;
     const kinds = [...childCpuByKind(postgres.postmasterPid())].map(
       ([kind, ms]) => `${kind} ${((ms - (kindsBefore.get(kind) ?? 0)) / PLAN.messages).toFixed(3)}`,
     );
@@ -173,6 +175,10 @@ export async function relayPgCostSection(): Promise<Metric[]> {
         `  ${s.callsPerMsg.toFixed(3).padStart(9)}  ${s.meanMs.toFixed(3).padStart(7)}  ${s.totalMsPerMsg.toFixed(3).padStart(11)}  ${s.rowsPerMsg.toFixed(3).padStart(8)}  ${s.query}`,
       );
     const calls = statements.reduce((sum, s) => sum + s.callsPerMsg, 0);
+    // Stores of one turn share a call: how bunched the arrivals came decides the cost (docs).
+    const storeCalls = statements
+      .filter((s) => /relay_store_(batch|checked)\(/.test(s.query))
+      .reduce((sum, s) => sum + s.callsPerMsg, 0);
     const notifies = statements
       .filter((s) => s.query.includes('pg_notify'))
       .reduce((sum, s) => sum + s.callsPerMsg, 0);
@@ -184,6 +190,7 @@ export async function relayPgCostSection(): Promise<Metric[]> {
     });
     return [
       metric('PostgreSQL CPU per delivered message (CPU-ms)', pgMs / n, 'ms'),
+      metric('of which in the kernel (sockets, WAL writes, fsyncs)', systemMs / n, 'ms'),
       metric('PostgreSQL share of a core during the load', (100 * pgMs) / (seconds * 1000), '%'),
       metric('statements per message (top level)', calls, 'statements'),
       metric(
@@ -197,6 +204,12 @@ export async function relayPgCostSection(): Promise<Metric[]> {
         'commits',
       ),
       metric('NOTIFYs per message', notifies, 'NOTIFYs'),
+      metric('envelopes per store call', storeCalls > 0 ? 1 / storeCalls : 0, 'envelopes'),
+      metric(
+        'delivered rate (the generator may fall behind the offered one)',
+        n / seconds,
+        'msg/s',
+      ),
       metric('backend starts during the load', after.sessions - before.sessions, 'sessions'),
     ];
   } finally {

@@ -11,9 +11,10 @@ const TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).
 
 /**
  * User + system CPU milliseconds a process has used (0 if it is gone); with
- * `reaped`, also that of its children that exited and were waited for.
+ * `reaped`, also that of its children that exited and were waited for; with
+ * `systemOnly`, only the kernel's share (syscalls: sockets, WAL writes and fsyncs).
  */
-export function cpuMs(pid: number, reaped = false): number {
+export function cpuMs(pid: number, reaped = false, systemOnly = false): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may hold spaces): utime, stime, cutime, cstime are the 12th to 15th.
@@ -21,8 +22,9 @@ export function cpuMs(pid: number, reaped = false): number {
       .slice(stat.lastIndexOf(')') + 2)
       .split(' ')
       .map(Number);
-    const own = fields[11]! + fields[12]!;
-    return ((reaped ? own + fields[13]! + fields[14]! : own) * 1000) / TICKS;
+    const own = (systemOnly ? 0 : fields[11]!) + fields[12]!;
+    const children = (systemOnly ? 0 : fields[13]!) + fields[14]!;
+    return ((reaped ? own + children : own) * 1000) / TICKS;
   } catch {
     return 0;
   }
@@ -62,9 +64,12 @@ export function processTree(pid: number): number[] {
  * exits between two readings moves from the first sum to the second, instead
  * of vanishing and making the delta negative).
  */
-export function treeCpuMs(pid: number): number {
+export function treeCpuMs(pid: number, systemOnly = false): number {
   const [root, ...children] = processTree(pid);
-  return children.reduce((sum, p) => sum + cpuMs(p), cpuMs(root!, true));
+  return children.reduce(
+    (sum, p) => sum + cpuMs(p, false, systemOnly),
+    cpuMs(root!, true, systemOnly),
+  );
 }
 
 /**

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { availableParallelism } from 'node:os';
 import type { TestPostgres } from '../../tests/support/postgres.ts';
 import {
   type RelayProcess,
@@ -181,7 +182,7 @@ async function stepLoad(
       };
       steps.push(step);
       console.log(
-        `  N=${nodes.length} offered ${rate}/s: delivered ${Math.round(step.delivered)}/s, p50 ${step.p50.toFixed(1)} ms, p99 ${step.p99.toFixed(1)} ms, refused ${refused}, node ${step.nodeCpuMsPerMsg.toFixed(3)} / PG ${step.pgCpuMsPerMsg.toFixed(3)} / generator ${step.generatorCpuMsPerMsg.toFixed(3)} CPU-ms per msg, PG ${(100 * step.pgCores).toFixed(0)}% of a core`,
+        `  N=${nodes.length} offered ${rate}/s: delivered ${Math.round(step.delivered)}/s, p50 ${step.p50.toFixed(1)} ms, p99 ${step.p99.toFixed(1)} ms, refused ${refused}, node ${step.nodeCpuMsPerMsg.toFixed(3)} / PG ${step.pgCpuMsPerMsg.toFixed(3)} / generator ${step.generatorCpuMsPerMsg.toFixed(3)} CPU-ms per msg, PG ${(100 * step.pgCores).toFixed(0)}% of a core (${((100 * step.pgCores) / availableParallelism()).toFixed(0)}% of the machine)`,
       );
       for (let i = first; i < last; i++) {
         sentAt.delete(i);
@@ -201,10 +202,18 @@ function countIn(latencies: ReadonlyMap<number, number>, first: number, last: nu
   return count;
 }
 
-/** The highest delivered rate of a run whose p99 stayed within the limit (0 if none did). */
-export function ceilingOf(run: ScaleRun, p99LimitMs: number): ScaleStep | undefined {
+/**
+ * The step of a run with the highest delivered rate whose p99 stayed within
+ * the limit and nothing was refused, and, with `pgCoresBelow`, where
+ * PostgreSQL used less than that share of one core (undefined if none did).
+ */
+export function ceilingOf(
+  run: ScaleRun,
+  p99LimitMs: number,
+  pgCoresBelow = Infinity,
+): ScaleStep | undefined {
   return run.steps
-    .filter((step) => step.p99 <= p99LimitMs && step.refused === 0)
+    .filter((step) => step.p99 <= p99LimitMs && step.refused === 0 && step.pgCores < pgCoresBelow)
     .reduce<ScaleStep | undefined>(
       (best, step) => (best === undefined || step.delivered > best.delivered ? step : best),
       undefined,

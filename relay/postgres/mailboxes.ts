@@ -10,8 +10,10 @@ import type {
   StoreResult,
 } from '../storage.ts';
 import {
+  ackRowSchema,
   countRowSchema,
   envelopeFromRow,
+  listPositionSchema,
   mailboxBytesRowSchema,
   newestSeqRowSchema,
   storeResultFromRow,
@@ -38,8 +40,9 @@ async function addUsage(db: Query, delta: number): Promise<void> {
  */
 export const postgresMailboxes = {
   /**
-   * Stores envelopes, each idempotent per (mailbox, clientMessageId): one
-   * statement (relay_store_batch), so on a pool it is its own transaction.
+   * Stores envelopes, each idempotent per (mailbox, clientMessageId) and
+   * checked against its delivery token hash if it carries one: one statement
+   * (relay_store_checked), so on a pool it is its own transaction.
    */
   async store(
     db: Query,
@@ -47,9 +50,9 @@ export const postgresMailboxes = {
     limits: StoreLimits,
   ): Promise<StoreResult[]> {
     const { rows } = await db.query({
-      name: 'relay-store-batch',
+      name: 'relay-store-checked',
       text: `SELECT n, kind, envelope_id
-               FROM relay_store_batch($1, $2, $3, $4, $5, $6, $7, $8, $9) ORDER BY n`,
+               FROM relay_store_checked($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ORDER BY n`,
       values: [
         envelopes.map((e) => e.to.accountId),
         envelopes.map((e) => e.to.deviceId),
@@ -58,6 +61,7 @@ export const postgresMailboxes = {
         envelopes.map((e) => e.receivedAt),
         // 128 random bits: ids are unguessable, so knowing one proves having been told it.
         envelopes.map(() => randomBytes(16).toString('base64url')),
+        envelopes.map((e) => (e.tokenHash === undefined ? null : Buffer.from(e.tokenHash))),
         limits.mailboxQuota,
         limits.maxStorageBytes,
         STORE_STRIPES.first + randomInt(STORE_STRIPES.count),
@@ -65,22 +69,6 @@ export const postgresMailboxes = {
     });
     if (rows.length !== envelopes.length) throw new Error('relay_store_batch answered short');
     return rows.map(storeResultFromRow);
-  },
-
-  /** Up to `limit` envelopes of a mailbox after `afterSeq`, in seq (= commit) order. */
-  async list(
-    db: Query,
-    mailbox: Mailbox,
-    afterSeq: number,
-    limit: number,
-  ): Promise<StoredEnvelope[]> {
-    const { rows } = await db.query({
-      name: 'relay-list-queued',
-      text: `SELECT seq, id, body, received_at FROM envelope
-                WHERE account_id = $1 AND device_id = $2 AND seq > $3 ORDER BY seq LIMIT $4`,
-      values: [mailbox.accountId, mailbox.deviceId, afterSeq, limit],
-    });
-    return rows.map(envelopeFromRow);
   },
 
   /** The newest queued seq of each of these mailboxes that holds envelopes: one primary-key probe each, one statement. */
@@ -98,24 +86,69 @@ export const postgresMailboxes = {
     });
   },
 
-  /** Deletes acked envelopes; nothing at all if one id belongs to another mailbox. One statement (relay_ack). */
-  async deleteAcked(
+  /**
+   * The acks of several connections in one statement (relay_ack_batch), each
+   * judged alone: 'forbidden' (nothing deleted) for an ack with an id of
+   * another mailbox, whatever the others hold.
+   */
+  async deleteAckedBatch(
     db: Query,
-    mailbox: Mailbox,
-    envelopeIds: readonly string[],
-  ): Promise<AckResult> {
+    acks: readonly { readonly mailbox: Mailbox; readonly envelopeIds: readonly string[] }[],
+  ): Promise<AckResult[]> {
     const { rows } = await db.query({
-      name: 'relay-ack',
-      text: 'SELECT relay_ack($1, $2, $3, $4) AS n',
+      name: 'relay-ack-batch',
+      text: 'SELECT g, removed FROM relay_ack_batch($1, $2, $3, $4, $5) ORDER BY g',
       values: [
-        mailbox.accountId,
-        mailbox.deviceId,
-        envelopeIds,
+        acks.map((a) => a.mailbox.accountId),
+        acks.map((a) => a.mailbox.deviceId),
+        acks.flatMap((a, g) => a.envelopeIds.map(() => g + 1)),
+        acks.flatMap((a) => a.envelopeIds),
         RELEASE_STRIPES.first + randomInt(RELEASE_STRIPES.count),
       ],
     });
-    const removed = countRowSchema.parse(rows[0]).n;
-    return removed < 0 ? { kind: 'forbidden' } : { kind: 'deleted', count: removed };
+    if (rows.length !== acks.length) throw new Error('relay_ack_batch answered short');
+    return rows.map((raw): AckResult => {
+      const removed = ackRowSchema.parse(raw).removed;
+      return removed < 0 ? { kind: 'forbidden' } : { kind: 'deleted', count: removed };
+    });
+  },
+
+  /**
+   * Up to `limit` envelopes after `afterSeq` for each of these reads, in seq
+   * order per mailbox: one statement for the push reads of a whole tick.
+   */
+  async listMany(
+    db: Query,
+    reads: readonly {
+      readonly mailbox: Mailbox;
+      readonly afterSeq: number;
+      readonly limit: number;
+    }[],
+  ): Promise<StoredEnvelope[][]> {
+    const { rows } = await db.query({
+      name: 'relay-list-many',
+      text: `SELECT t.n, q.seq, q.id, q.body, q.received_at
+               FROM unnest($1::uuid[], $2::integer[], $3::bigint[], $4::integer[])
+                    WITH ORDINALITY AS t(a, d, after, lim, n)
+               CROSS JOIN LATERAL (SELECT seq, id, body, received_at FROM envelope
+                 WHERE account_id = t.a AND device_id = t.d AND seq > t.after
+                 ORDER BY seq LIMIT t.lim) AS q
+              ORDER BY t.n, q.seq`,
+      values: [
+        reads.map((r) => r.mailbox.accountId),
+        reads.map((r) => r.mailbox.deviceId),
+        reads.map((r) => r.afterSeq),
+        reads.map((r) => r.limit),
+      ],
+    });
+    const lists: StoredEnvelope[][] = reads.map(() => []);
+    for (const raw of rows) {
+      const n = listPositionSchema.parse(raw).n;
+      const list = lists[n - 1];
+      if (list === undefined) throw new Error('relay-list-many answered a read it was not asked');
+      list.push(envelopeFromRow(raw));
+    }
+    return lists;
   },
 
   /** Deletes at most `limit` of the oldest envelopes received before `cutoff`. */

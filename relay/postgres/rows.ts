@@ -13,6 +13,8 @@ const bigintText = z.union([z.string(), z.number()]).transform(Number).pipe(z.nu
 export const relayIdRowSchema = z.object({ value: relayIdSchema });
 export const identityKeyRowSchema = z.object({ identity_key: bytes });
 export const countRowSchema = z.object({ n: bigintText });
+export const ackRowSchema = z.object({ g: z.number().int(), removed: z.number().int() });
+export const listPositionSchema = z.object({ n: bigintText });
 export const keyIdRowSchema = z.object({ key_id: z.number().int() });
 export const envelopeIdRowSchema = z.object({ id: z.string() });
 export const newestSeqRowSchema = z.object({
@@ -43,7 +45,10 @@ const envelopeRowSchema = z.object({
 // relay_store_batch's rows also carry n (the input position); the caller orders by it.
 const storeRowSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.enum(['stored', 'duplicate']), envelope_id: z.string() }),
-  z.object({ kind: z.enum(['mailbox-full', 'storage-full']), envelope_id: z.null() }),
+  z.object({
+    kind: z.enum(['mailbox-full', 'storage-full', 'bad-token', 'moved']),
+    envelope_id: z.null(),
+  }),
 ]);
 
 /** An account record from an `account` row. */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { NewerRelayDataError } from '../sqlite-schema.ts';
+import { BATCH_MIGRATION } from './batch-migration.ts';
 import { HOT_PATH_MIGRATION } from './hot-path-migration.ts';
 
 // The PostgreSQL relay database's schema (docs/relay-operations.md#schema).
@@ -182,6 +183,7 @@ const MIGRATIONS: readonly string[] = [
   END $$;
   `,
   HOT_PATH_MIGRATION,
+  BATCH_MIGRATION,
 ];
 
 /**

@@ -23,6 +23,7 @@ import type {
   StoreResult,
   TakenBundle,
 } from '../storage.ts';
+import { Batcher } from './batcher.ts';
 import { postgresBlobs } from './blobs.ts';
 import { postgresBudgets } from './budgets.ts';
 import { postgresKeys } from './keys.ts';
@@ -35,6 +36,15 @@ import { Wakeups, type Wakeup } from './wakeups.ts';
 const SWEEP_LOCK = 0x736f74746f + 1;
 /** Pool size per node (docs/relay-operations.md#sizing). */
 const POOL_SIZE = 10;
+/**
+ * How long acks wait for others to share their statement: an ack's answer
+ * only frees push-window slots, nothing a message waits for, while one
+ * statement per ack was a quarter of what a message cost PostgreSQL.
+ */
+export const ACK_WINDOW_MS = 10;
+
+type Ack = { readonly mailbox: Mailbox; readonly envelopeIds: readonly string[] };
+type PushRead = { readonly mailbox: Mailbox; readonly afterSeq: number; readonly limit: number };
 
 type QueuedStore = {
   readonly envelopes: readonly NewEnvelope[];
@@ -47,13 +57,16 @@ type QueuedStore = {
  * RelayStorage on PostgreSQL, shared by any number of stateless relay nodes
  * (docs/relay-operations.md). Stores made in the same event-loop turn with the
  * same limits commit together (one statement, one transaction, one WAL
- * flush); each node
- * LISTENs for the others' wakeups (wakeups.ts).
+ * flush), as do the push reads of a turn and the acks of ACK_WINDOW_MS; each
+ * node LISTENs for the others' wakeups (wakeups.ts).
  */
 export class PostgresRelayStorage implements RelayStorage {
   private stores: QueuedStore[] = [];
   private wakeListener: ((wakeup: Wakeup) => void) | undefined;
   private readonly wakeups: Wakeups;
+  private readonly acks: Batcher<Ack, AckResult>;
+  // Push reads of one turn (the pushes a store batch woke): no added latency.
+  private readonly pushReads: Batcher<PushRead, StoredEnvelope[]>;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -61,6 +74,10 @@ export class PostgresRelayStorage implements RelayStorage {
     readonly relayId: RelayId,
   ) {
     this.wakeups = new Wakeups(config, pool, (wakeup) => this.wakeListener?.(wakeup));
+    this.acks = new Batcher(ACK_WINDOW_MS, (acks) =>
+      postgresMailboxes.deleteAckedBatch(this.pool, acks),
+    );
+    this.pushReads = new Batcher(0, (reads) => postgresMailboxes.listMany(this.pool, reads));
   }
 
   /** Connects, migrates (under an advisory lock) and starts listening for wakeups. */
@@ -194,7 +211,7 @@ export class PostgresRelayStorage implements RelayStorage {
   }
 
   async listQueued(mailbox: Mailbox, afterSeq: number, limit: number): Promise<StoredEnvelope[]> {
-    return await postgresMailboxes.list(this.pool, mailbox, afterSeq, limit);
+    return await this.pushReads.add({ mailbox, afterSeq, limit });
   }
 
   async newestQueued(mailboxes: readonly Mailbox[]): Promise<NewestQueued[]> {
@@ -202,7 +219,7 @@ export class PostgresRelayStorage implements RelayStorage {
   }
 
   async deleteAcked(mailbox: Mailbox, envelopeIds: readonly string[]): Promise<AckResult> {
-    return await postgresMailboxes.deleteAcked(this.pool, mailbox, envelopeIds);
+    return await this.acks.add({ mailbox, envelopeIds });
   }
 
   async countQueued(mailbox: Mailbox): Promise<number> {
@@ -256,6 +273,8 @@ export class PostgresRelayStorage implements RelayStorage {
 
   async close(): Promise<void> {
     if (this.stores.length > 0) this.flushStores();
+    this.acks.flush();
+    this.pushReads.flush();
     await this.wakeups.close();
     await this.pool.end();
   }

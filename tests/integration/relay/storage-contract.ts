@@ -184,6 +184,41 @@ export function describeStorageContract(backend: string, open: OpenStorage): voi
     );
 
     withStorage(
+      'a store carrying a token hash checks it first: wrong, unknown or moved refuse that envelope only',
+      async (storage) => {
+        const [alice, bob] = [mailboxOf(), mailboxOf()];
+        const hash = randomBytes(32);
+        for (const box of [alice, bob]) {
+          await storage.bindIdentityKey(box.accountId, randomBytes(33), 1);
+          await storage.setTokenHash(box.accountId, hash);
+        }
+        await storage.markMoved(bob.accountId, 2);
+        const queued = envelope(alice);
+        await storage.storeEnvelopes([queued], LIMITS);
+        const results = await storage.storeEnvelopes(
+          [
+            { ...envelope(alice), tokenHash: hash },
+            // A wrong token on a queued clientMessageId: refused, not told it is queued.
+            { ...queued, tokenHash: randomBytes(32) },
+            { ...envelope(bob), tokenHash: hash },
+            { ...envelope(mailboxOf()), tokenHash: hash },
+            { ...queued, tokenHash: hash },
+          ],
+          LIMITS,
+        );
+        expect(results.map((r) => r.kind)).toEqual([
+          'stored',
+          'bad-token',
+          'moved',
+          'bad-token',
+          'duplicate',
+        ]);
+        expect(await storage.countQueued(alice)).toBe(2);
+        expect(await storage.countQueued(bob)).toBe(0);
+      },
+    );
+
+    withStorage(
       'a resubmit while queued answers the first id; the same id in another mailbox or after the ack is new',
       async (storage) => {
         const [a, b] = [mailboxOf(), mailboxOf()];

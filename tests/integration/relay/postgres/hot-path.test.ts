@@ -1,67 +1,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accountIdSchema } from '../../../../shared/protocol/account-id.ts';
-import { PostgresRelayStorage } from '../../../../relay/postgres/storage.ts';
-import type { Mailbox, NewEnvelope, StoreResult } from '../../../../relay/storage.ts';
-import { startTestPostgres, type TestPostgres } from '../../../support/postgres.ts';
+import { describe, expect } from 'vitest';
+import type { Mailbox } from '../../../../relay/storage.ts';
+import { LIMITS, box, counters, envelope, idOf, withDatabase } from './hot-path-fixtures.ts';
 
-// The one-statement store batch and ack (relay_store_batch, relay_ack:
+// The one-statement store batch and ack (since migration 5 the storage calls
+// relay_store_checked and relay_ack_batch; relay_store_batch and relay_ack of
+// migration 4 are tested directly in batched.test.ts:
 // docs/relay-operations.md#postgresql-schema) against a real server: the
 // counters the quota and the storage budget read stay exact when stores and
 // acks race, and hostile acks and batches change nothing they must not.
-
-const LIMITS = { mailboxQuota: 1_000, maxStorageBytes: 1e9 };
-let postgres: TestPostgres;
-beforeAll(async () => {
-  postgres = await startTestPostgres();
-});
-afterAll(async () => {
-  await postgres.stop();
-});
-
-const box = (): Mailbox => ({ accountId: accountIdSchema.parse(randomUUID()), deviceId: 1 });
-const envelope = (to: Mailbox, bytes = 50, clientMessageId = randomUUID()): NewEnvelope => ({
-  clientMessageId,
-  to,
-  body: randomBytes(bytes),
-  receivedAt: 1,
-});
-const idOf = (result: StoreResult | undefined): string => {
-  if (result?.kind !== 'stored' && result?.kind !== 'duplicate') throw new Error('not stored');
-  return result.envelopeId;
-};
-
-/** A test on a fresh database: a storage and an admin client on it, both closed after. */
-const withDatabase = (
-  name: string,
-  body: (storage: PostgresRelayStorage, admin: pg.Client) => Promise<void>,
-) =>
-  it(name, async () => {
-    const url = await postgres.createDatabase();
-    const storage = await PostgresRelayStorage.open(url);
-    const admin = new pg.Client({ connectionString: url });
-    await admin.connect();
-    try {
-      await body(storage, admin);
-    } finally {
-      await admin.end();
-      await storage.close();
-    }
-  });
-
-/** What the counters say next to what the envelope rows hold. */
-async function counters(admin: pg.Client) {
-  const { rows } = await admin.query(`
-    SELECT (SELECT sum(bytes)::bigint FROM relay_usage) AS usage,
-           (SELECT coalesce(sum(length(body)), 0)::bigint FROM envelope) AS held,
-           (SELECT count(*)::int FROM mailbox m WHERE m.envelopes <>
-              (SELECT count(*) FROM envelope e WHERE e.account_id = m.account_id AND e.device_id = m.device_id)
-              OR m.bytes <> (SELECT coalesce(sum(length(body)), 0) FROM envelope e
-                              WHERE e.account_id = m.account_id AND e.device_id = m.device_id)) AS wrong`);
-  const row = rows[0] as { usage: string; held: string; wrong: number };
-  return { usage: Number(row.usage), held: Number(row.held), wrongMailboxes: row.wrong };
-}
 
 describe('PostgreSQL hot path: one statement per store batch and per ack', () => {
   withDatabase(

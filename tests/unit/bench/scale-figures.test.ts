@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { scaleFigures } from '../../../bench/relay-scale/figures.ts';
+import type { ScalePlan, ScaleRun, ScaleStep } from '../../../bench/relay-scale/scale-out.ts';
+import { meets } from '../../../bench/support/report.ts';
+
+// The scale-out verdict (issue 14 §4): N nodes pass only at a step that both
+// delivers ≥ 0.8·N× the one-node ceiling within p99 AND keeps PostgreSQL
+// under 70% of one core. Synthetic runs, so each condition is tested alone.
+
+const PLAN: ScalePlan = {
+  nodes: [1, 4],
+  nodeShare: 0.2,
+  recipients: 200,
+  sendersPerNode: 2,
+  bodyBytes: 256,
+  rates: [],
+  warmupSeconds: 0,
+  stepSeconds: 1,
+  p99LimitMs: 200,
+};
+
+const step = (delivered: number, p99: number, pgCores: number): ScaleStep => ({
+  offered: delivered,
+  delivered,
+  p50: p99 / 2,
+  p99,
+  refused: 0,
+  nodeCpuMsPerMsg: 1,
+  pgCpuMsPerMsg: (pgCores * 1000) / delivered,
+  generatorCpuMsPerMsg: 0.1,
+  pgCores,
+});
+const run = (nodes: number, steps: ScaleStep[]): ScaleRun => ({
+  nodes,
+  quota: 'cgroup v1 cpu',
+  steps,
+});
+const one = run(1, [step(100, 20, 0.1), step(200, 60, 0.2), step(280, 400, 0.3)]);
+
+describe('scale-out verdict', () => {
+  it('4.0× within p99 but PostgreSQL at 86% of a core does not meet the target', () => {
+    const four = run(4, [step(400, 30, 0.43), step(560, 40, 0.65), step(800, 46, 0.86)]);
+    const row = scaleFigures([one, four], PLAN)[1]!;
+    // The qualifying step is 560/s (PostgreSQL 65%): 2.8× < 3.2×.
+    expect(row.value).toBe(560);
+    expect(row.target).toEqual({ op: '>=', value: 640 });
+    expect(meets(row)).toBe('NO');
+    expect(row.note).toContain('800/s within p99 but PostgreSQL used 86% of a core');
+    expect(row.note).toMatch(/65% of a core, \d+% of the machine's \d+ cores/);
+  });
+
+  it('≥ 3.2× at a step with PostgreSQL under 70% meets it; a faster step over p99 does not count', () => {
+    const four = run(4, [step(560, 40, 0.5), step(700, 80, 0.62), step(900, 350, 0.69)]);
+    const row = scaleFigures([one, four], PLAN)[1]!;
+    expect(row.value).toBe(700);
+    expect(meets(row)).toBe('yes');
+  });
+
+  it('the one-node ceiling is the node’s alone (no PostgreSQL condition), and no qualifying step is 0', () => {
+    const busyOne = run(1, [step(200, 60, 0.9)]);
+    const four = run(4, [step(800, 40, 0.95)]);
+    const [oneRow, fourRow] = scaleFigures([busyOne, four], PLAN);
+    expect(oneRow!.value).toBe(200);
+    expect(fourRow!.value).toBe(0);
+    expect(meets(fourRow!)).toBe('NO');
+    expect(fourRow!.note).toContain('no step met p99 ≤ 200 ms with PostgreSQL under 70% of a core');
+  });
+});
