@@ -56,7 +56,7 @@ async function restoredWithCancelledUploads() {
   }
   const keyBefore = alice.profile.db
     .prepare('SELECT transport_key FROM attachments ORDER BY id LIMIT 1', { pluck: true })
-    .get<Uint8Array>()!;
+    .get<Uint8Array<ArrayBuffer>>()!;
   const backup = join(tempDir(), 'alice.age');
   await exportBackup(alice.profile, backup, {
     passphrase: BACKUP_PASSPHRASE,
@@ -95,9 +95,11 @@ describe('Retry of a cancelled upload after a restore', () => {
     expect(tmp(dir)).toHaveLength(1);
     const row = restored.db
       .prepare('SELECT transport_key, blob_id, upload_token FROM attachments WHERE message_id = ?')
-      .get<{ transport_key: Uint8Array; blob_id: string | null; upload_token: string | null }>([
-        first,
-      ])!;
+      .get<{
+        transport_key: Uint8Array<ArrayBuffer>;
+        blob_id: string | null;
+        upload_token: string | null;
+      }>([first])!;
     expect(Buffer.from(row.transport_key).equals(Buffer.from(keyBefore))).toBe(false);
     expect(row).toMatchObject({ blob_id: null, upload_token: null });
 
@@ -127,7 +129,8 @@ describe('Retry of a cancelled upload after a restore', () => {
     // Altered: one flipped byte in the middle of the stored copy.
     const altered = join(dir, 'attachments', localOf(first));
     const bytes = readFileSync(altered);
-    bytes[bytes.length >> 1] ^= 0x01;
+    const middle = bytes.length >> 1;
+    bytes[middle] = bytes[middle]! ^ 0x01;
     writeFileSync(altered, bytes);
     expect(await rejectedCode(() => retryCancelledUpload(restored, first))).toBe(
       'ATTACHMENT_TAMPERED',
