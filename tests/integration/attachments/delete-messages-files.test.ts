@@ -14,7 +14,8 @@ import {
 } from '../../../electron/core/attachments/transfer-control.ts';
 import { isTransferring } from '../../../electron/core/attachments/transfers.ts';
 import { uploadAttachments } from '../../../electron/core/attachments/upload-job.ts';
-import { loadGroup } from '../../../electron/core/groups/index.ts';
+import { loadGroup, queueGroupText } from '../../../electron/core/groups/index.ts';
+import { queueGroupContent } from '../../../electron/core/messaging/outbox.ts';
 import { searchGroupMessages } from '../../../electron/core/groups/group-search.ts';
 import { blobDownloads } from '../../../electron/core/sync/blob-transport.ts';
 import type { BlobUploads } from '../../../electron/core/sync/blobs.ts';
@@ -219,5 +220,42 @@ describe('deleting messages with files', () => {
     expect(files(bob.dir).stored).toEqual([]);
     expect(searchGroupMessages(bob.profile.db, 'route')).toEqual([]);
     expect(count(bob.profile, 'SELECT count(*) FROM attachments')).toBe(0);
+  });
+
+  it('group: a deleted group message that a member resends pairwise (same uuid, new envelope) stays deleted', async () => {
+    const { alice, bob, group } = await aliceAndBob('Trip');
+    const sent = queueGroupText(alice.profile, group.groupId, 'the meeting point');
+    await settle([alice, bob]);
+    const bodies = () =>
+      bob.profile.db.prepare('SELECT body FROM group_messages', { pluck: true }).all<string>();
+    expect(bodies()).toEqual(['the meeting point']);
+    const bobRef = loadGroup(bob.profile.db, group.groupId)!.ref;
+    const id = count(bob.profile, 'SELECT id FROM group_messages');
+    await deleteMessages(bob.profile, { groupRef: bobRef }, [id]);
+    // Alice answers a retry request the way group-resend does: the same content, pairwise.
+    alice.profile.commit(undefined, (db) =>
+      queueGroupContent(
+        db,
+        bob.profile.account.accountId,
+        {
+          v: 1,
+          type: 'group-text',
+          groupId: group.groupId,
+          id: sent.uuid,
+          sentAt: sent.sentAt,
+          body: 'the meeting point',
+        },
+        Date.now(),
+      ),
+    );
+    expect((await alice.engine.sendOutbox()).sent).toBeGreaterThan(0);
+    const report = await bob.engine.receive({ firstWaitMs: 200 });
+    expect(report.duplicates).toBeGreaterThan(0);
+    expect(bodies()).toEqual([]);
+    expect(searchGroupMessages(bob.profile.db, 'meeting')).toEqual([]);
+    // A new message of the group still arrives.
+    queueGroupText(alice.profile, group.groupId, 'a new plan');
+    await settle([alice, bob]);
+    expect(bodies()).toEqual(['a new plan']);
   });
 });
