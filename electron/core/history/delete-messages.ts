@@ -52,6 +52,7 @@ export async function deleteMessages(
   // another delete may have removed some of these meanwhile.
   const present = targets(profile.db, scope, messageIds);
   const ids = present.map((t) => t.id);
+  if (ids.length === 0) return { messageIds: [], files: 0 };
   const files = filesOfMessages(profile.db, rows(ids));
   profile.commit(undefined, (db) => {
     recordDeleted(

@@ -155,4 +155,18 @@ describe('delete for me (1:1)', () => {
     const next = await delivered(alice, bob, ['something new']);
     expect(bodies(bob, next.conversationId)).toEqual(['something new']);
   });
+
+  it('two deletes of the same messages at once: one deletes them, the other finds them gone', async () => {
+    const { alice, bob } = await pair();
+    const { conversationId, ids } = await delivered(alice, bob, ['twice', 'clicked']);
+    const [first, second] = await Promise.all([
+      deleteMessages(bob, { conversationId }, ids),
+      deleteMessages(bob, { conversationId }, ids),
+    ]);
+    expect([first.messageIds.length, second.messageIds.length].sort()).toEqual([0, 2]);
+    expect(bodies(bob, conversationId)).toEqual([]);
+    expect(await rejectedCode(() => deleteMessages(bob, { conversationId }, ids))).toBe(
+      'UNKNOWN_MESSAGE',
+    );
+  });
 });
