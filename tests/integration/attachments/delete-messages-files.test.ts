@@ -12,7 +12,8 @@ import {
   cancelTransfer,
   requestDownload,
 } from '../../../electron/core/attachments/transfer-control.ts';
-import { isTransferring } from '../../../electron/core/attachments/transfers.ts';
+import { isTransferring, startTransfer } from '../../../electron/core/attachments/transfers.ts';
+import { stopTransfers } from '../../../electron/core/attachments/message-files.ts';
 import { uploadAttachments } from '../../../electron/core/attachments/upload-job.ts';
 import { loadGroup, queueGroupText } from '../../../electron/core/groups/index.ts';
 import { queueGroupContent } from '../../../electron/core/messaging/outbox.ts';
@@ -28,7 +29,7 @@ import {
 import { testFile } from '../../support/attachment-relays.ts';
 import { befriend, enginePerson, relayProcessForTest } from '../../support/engines.ts';
 import { aliceAndBob, settle } from '../../support/group-world.ts';
-import { tempDir } from '../../support/profiles.ts';
+import { newProfile, tempDir } from '../../support/profiles.ts';
 
 // "Delete for me" and the files: stored copies and ciphertext in transit go
 // with the message, a transfer running for it is cancelled first and cannot
@@ -257,5 +258,23 @@ describe('deleting messages with files', () => {
     queueGroupText(alice.profile, group.groupId, 'a new plan');
     await settle([alice, bob]);
     expect(bodies()).toEqual(['a new plan']);
+  });
+
+  it('stopping transfers waits for each job to end, and no longer than its budget for one that never does', async () => {
+    const alice = await newProfile('Alice');
+    const stubborn = startTransfer(alice.profile, 9_001, 'upload', 100);
+    const polite = startTransfer(alice.profile, 9_002, 'download', 100);
+    polite.signal.addEventListener('abort', () => setTimeout(() => polite.end(), 20));
+    const started = Date.now();
+    await stopTransfers(alice.profile, [9_002], 60_000);
+    expect(isTransferring(alice.profile, 9_002)).toBe(false);
+    // The job that ignores its cancel: the wait ends at the budget, the transfer still registered.
+    await stopTransfers(alice.profile, [9_001, 9_003], 100);
+    expect(stubborn.signal.aborted).toBe(true);
+    expect(isTransferring(alice.profile, 9_001)).toBe(true);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    stubborn.end();
+    // Nothing running: nothing to wait for.
+    await stopTransfers(alice.profile, [9_001], 60_000);
   });
 });
