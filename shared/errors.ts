@@ -47,6 +47,7 @@ export const ERROR_MESSAGES = {
   ATTACHMENT_TOO_LARGE: 'the attachment is larger than allowed',
   ATTACHMENT_NOT_FOUND: 'the attachment is no longer on the relay',
   UNKNOWN_ATTACHMENT: 'no such attachment',
+  UNKNOWN_MESSAGE: 'no such message in this conversation',
   ATTACHMENT_PICK_EXPIRED: 'the picked file is no longer available; pick it again',
   CANCELLED: 'the operation was cancelled',
   INTERNAL: 'something went wrong inside Sotto',

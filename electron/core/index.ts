@@ -73,9 +73,13 @@ export { queueGroupAttachmentMessage } from './attachments/compose-group.ts';
 export {
   attachmentsOf,
   type AttachmentSummary,
-  deleteMessage,
   saveAttachment,
 } from './attachments/attachment-files.ts';
+export {
+  deleteMessages,
+  type DeletedMessages,
+  type DeleteScope,
+} from './history/delete-messages.ts';
 // Encrypted backups (docs/backup-format.md) and readable exports.
 export { exportBackup, type ExportBackupOptions, type ExportReport } from './backup/export.ts';
 export { verifyBackup, type VerifyBackupOptions, type VerifyReport } from './backup/verify.ts';

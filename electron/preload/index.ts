@@ -68,6 +68,7 @@ const METHODS: Readonly<Record<MethodName, true>> = {
   'messages:send': true,
   'messages:retry': true,
   'messages:search': true,
+  'messages:delete': true,
   'sync:status': true,
   'backup:export': true,
   'backup:verify': true,
@@ -85,6 +86,7 @@ const EVENTS: Readonly<Record<EventName, true>> = {
   'backup:progress': true,
   'attachments:progress': true,
   'attachments:changed': true,
+  'messages:deleted': true,
 };
 
 /** Same as the contract's channelOf (tested to agree). */

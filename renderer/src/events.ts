@@ -2,6 +2,7 @@
 // returns the function that disconnects every subscription.
 import { watch } from 'vue';
 import { errorCodeOf, on } from './bridge.ts';
+import { forgetDeleted } from './composables/useMessageDelete.ts';
 import { networkState, onNetworkChange } from './network.ts';
 import { useAppStore } from './stores/app.ts';
 import { useAttachmentsStore } from './stores/attachments.ts';
@@ -71,6 +72,11 @@ export function connectBridgeEvents(): () => void {
       if (status === 'failed') refreshList();
       // A retried message whose upload was cancelled: its files are uploading again.
       if (status === 'queued' && app.unlocked) attachments.reload().catch(report);
+    }),
+    on('messages:deleted', (deleted) => {
+      if (!app.unlocked) return;
+      forgetDeleted(deleted);
+      refreshList(); // the preview and unread count may have changed
     }),
     on('conversations:changed', () => refreshList()),
     on('sync:status', (status) => {

@@ -4,6 +4,7 @@ import { accountIdSchema } from '../protocol/account-id.ts';
 import { muteDurationSchema } from './mute.ts';
 import { attachmentEvents, attachmentMethods, autoDownloadMbSchema } from './attachments.ts';
 import { groupMessageSchema, groupMethods } from './groups.ts';
+import { messageDeleteEvents, messageDeleteMethods } from './message-delete.ts';
 
 // The typed IPC contract between the renderer and the core (docs/ipc.md).
 // Defined once: method names, input and output schemas, push events. Main
@@ -138,6 +139,7 @@ export const methods = {
   'app:state': { input: none, output: appStateSchema },
   ...groupMethods,
   ...attachmentMethods,
+  ...messageDeleteMethods,
   'profile:create': {
     input: z
       .object({
@@ -356,6 +358,7 @@ export const events = {
     total: z.number().nonnegative(),
   }),
   ...attachmentEvents,
+  ...messageDeleteEvents,
 } as const;
 
 export type Events = typeof events;

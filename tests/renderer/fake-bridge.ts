@@ -395,6 +395,7 @@ export class FakeBridge {
       message.status = 'queued';
       return { ...message };
     },
+    'messages:delete': (input) => this.deleteMessages(input),
     'messages:search': ({ query, limit }) => {
       const q = query.toLowerCase();
       return this.messages.filter((m) => m.body.toLowerCase().includes(q)).slice(0, limit);
@@ -579,6 +580,31 @@ export class FakeBridge {
     });
     this.attachments.push(...attachments);
     return { messageId: message.id, attachments };
+  }
+
+  /** The core's rule: every id must be a message of that conversation (else UNKNOWN_MESSAGE, nothing deleted). */
+  private deleteMessages(input: MethodInput<'messages:delete'>): MethodOutput<'messages:delete'> {
+    const ids = new Set(input.messageIds);
+    const list: { id: number }[] =
+      'conversationId' in input
+        ? this.messages.filter((m) => m.conversationId === input.conversationId)
+        : this.groups.messages.filter((m) => m.groupId === input.groupId);
+    if (list.filter((m) => ids.has(m.id)).length !== ids.size)
+      throw new FakeError('UNKNOWN_MESSAGE');
+    if ('conversationId' in input) {
+      this.messages = this.messages.filter((m) => !ids.has(m.id));
+      this.attachments = this.attachments.filter(
+        (a) => a.messageId === null || !ids.has(a.messageId),
+      );
+      const newest = this.messages
+        .filter((m) => m.conversationId === input.conversationId)
+        .sort((a, b) => b.sentAt - a.sentAt || b.id - a.id)[0];
+      this.conversation(input.conversationId).lastMessagePreview = newest?.body ?? null;
+    } else {
+      const kept = this.groups.messages.filter((m) => !ids.has(m.id));
+      this.groups.messages.splice(0, this.groups.messages.length, ...kept);
+    }
+    return { messageIds: input.messageIds };
   }
 
   private updateContact(conversationId: number, patch: Partial<Contact>): Contact {

@@ -148,7 +148,7 @@ export function history(
 const groups = () => import('./groups.ts');
 
 /** A contact's name wins; a name no contact has may be a group's (then its group, else undefined). */
-async function contactOrGroup(profile: Profile, name: string) {
+export async function contactOrGroup(profile: Profile, name: string) {
   try {
     findContact(profile.db, name);
     return undefined;

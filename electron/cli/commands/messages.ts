@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { GlobalOptions } from '../context.ts';
+import { MAX_DELETE_MESSAGES } from '../../../shared/message-delete.ts';
 import { parsePositive } from '../parse.ts';
 
 // Definitions only: each action imports its implementation when it runs (docs/architecture.md#build).
@@ -10,7 +11,7 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-/** `send`, `retry`, `history`, `search`. */
+/** `send`, `retry`, `history`, `search`, `delete`. */
 export function registerMessageCommands(program: Command, globals: () => GlobalOptions): void {
   program
     .command('send')
@@ -50,5 +51,16 @@ export function registerMessageCommands(program: Command, globals: () => GlobalO
     .option('--limit <n>', 'how many (default 50)', parsePositive)
     .action(async (query: string, options: { limit?: number }) =>
       (await actions()).search(globals(), query, options),
+    );
+
+  program
+    .command('delete')
+    .description(
+      'delete messages on this device only (not for the other side): with their files; ids from history --json',
+    )
+    .argument('<target>', 'display name or account id, or group title or id')
+    .argument('<id...>', `message ids (1 to ${MAX_DELETE_MESSAGES})`)
+    .action(async (name: string, ids: string[]) =>
+      (await import('../actions/delete.ts')).deleteForMe(globals(), name, ids),
     );
 }

@@ -128,20 +128,3 @@ export function cleanAttachmentOrphans(profile: Profile): { files: number; rows:
   }
   return { files: orphanLocal.length + orphanTemp.length, rows: lost.length };
 }
-
-/**
- * Deletes a 1:1 message with its attachments: the rows go in one
- * transaction, then their files (a crash in between leaves orphans that
- * the next open deletes).
- */
-export function deleteMessage(profile: Profile, messageId: number): void {
-  const rows = selectAttachments(profile.db, 'message_id = ?', [messageId]);
-  profile.commit(undefined, (db) => {
-    const { changes } = db.prepare('DELETE FROM messages WHERE id = ?').run([messageId]);
-    if (changes === 0) throw new SottoError('INVALID_INPUT', 'no such message');
-  });
-  removeFiles(profile.paths.dir, {
-    local: rows.flatMap((r) => (r.localName ? [r.localName] : [])),
-    temp: rows.flatMap((r) => (r.tempName ? [r.tempName] : [])),
-  });
-}

@@ -209,6 +209,8 @@ export function updateAttachment(
     state: AttachmentState;
     error: string | null;
     blob_id: string | null;
+    transport_key: Uint8Array;
+    digest: Uint8Array;
     upload_token: string | null;
     upload_length: number | null;
     upload_expires_at: number | null;

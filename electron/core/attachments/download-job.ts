@@ -163,6 +163,8 @@ async function downloadOne(
     removeFiles(dir, { local: [stored.localName] });
     throw error;
   }
+  // Its message was deleted meanwhile (history/delete-messages.ts): the copy must not outlive it.
+  if (!attachmentById(profile.db, row.id)) removeFiles(dir, { local: [stored.localName] });
   removeFiles(dir, { temp: [tempName] });
 }
 

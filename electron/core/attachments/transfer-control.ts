@@ -7,7 +7,9 @@ import {
   selectAttachments,
   updateAttachment,
 } from './attachment-rows.ts';
-import { removeFiles, tempPath } from './local-files.ts';
+import { encryptToFile, newAttachmentKey } from './attachment-crypto.ts';
+import { ensureAttachmentDirs, randomFileName, removeFiles, tempPath } from './local-files.ts';
+import { openStoredCopy, storedCopyOf } from './stored-copy.ts';
 import { abortTransfer, announceEnd, isTransferring } from './transfers.ts';
 import { failUpload } from './upload-job.ts';
 
@@ -97,19 +99,21 @@ export function failedMessageOf(
 
 /**
  * Retry of a message whose upload the user cancelled: its cancelled rows
- * upload again from their kept ciphertext (resuming at the relay's offset) and
- * the message is queued. False if the message has no cancelled upload (the
- * caller retries it as a text message), or one whose ciphertext is gone.
+ * upload again and the message is queued. A row that kept its ciphertext
+ * resumes at the relay's offset; one whose ciphertext is gone (a backup
+ * restore brings back the stored copy, never files in transit) is encrypted
+ * again from its stored copy under a new transport key, as a new upload.
+ * False if the message has no cancelled upload (the caller retries it as a
+ * text message); ATTACHMENT_NOT_FOUND if a row has neither (Delete remains).
  */
-export function retryCancelledUpload(profile: Profile, messageId: number): boolean {
-  const rows = selectAttachments(profile.db, 'message_id = ? AND outgoing = 1', [messageId]);
-  const cancelled = rows.filter((r) => r.state === 'failed' && r.error === 'CANCELLED');
+export async function retryCancelledUpload(profile: Profile, messageId: number): Promise<boolean> {
+  const cancelled = cancelledUploads(profile, messageId);
   if (cancelled.length === 0) return false;
   const dir = profile.paths.dir;
-  if (cancelled.some((r) => !r.tempName || !existsSync(tempPath(dir, r.tempName))))
-    throw new SottoError('ATTACHMENT_NOT_FOUND', 'cancelled upload without its ciphertext');
+  for (const row of cancelled)
+    if (!row.tempName || !existsSync(tempPath(dir, row.tempName))) await encryptAgain(profile, row);
   profile.commit(undefined, (db) => {
-    for (const row of cancelled)
+    for (const row of cancelledUploads(profile, messageId))
       updateAttachment(db, row.id, {
         state: 'uploading',
         error: null,
@@ -121,4 +125,48 @@ export function retryCancelledUpload(profile: Profile, messageId: number): boole
     ]);
   });
   return true;
+}
+
+function cancelledUploads(profile: Profile, messageId: number): AttachmentRow[] {
+  return selectAttachments(profile.db, 'message_id = ? AND outgoing = 1', [messageId]).filter(
+    (r) => r.state === 'failed' && r.error === 'CANCELLED',
+  );
+}
+
+/**
+ * New transport ciphertext for a cancelled row from its stored copy: a new
+ * key (never the old blob's, whose prefix the relay may hold), a new
+ * reservation. The file is written before the row names it: a crash in
+ * between leaves an orphan that the next open deletes.
+ */
+async function encryptAgain(profile: Profile, row: AttachmentRow): Promise<void> {
+  const dir = profile.paths.dir;
+  const copy = storedCopyOf(dir, row);
+  if (!copy) throw new SottoError('ATTACHMENT_NOT_FOUND', 'cancelled upload without its files');
+  ensureAttachmentDirs(dir);
+  const key = newAttachmentKey();
+  const tempName = randomFileName('.up');
+  let sealed: { digest: Buffer };
+  try {
+    sealed = await encryptToFile(openStoredCopy(copy), row.size, key, tempPath(dir, tempName));
+  } catch (error) {
+    removeFiles(dir, { temp: [tempName] });
+    if (error instanceof SottoError) throw error;
+    throw new SottoError('ATTACHMENT_NOT_FOUND', 'stored copy unreadable');
+  }
+  profile.commit(undefined, (db) =>
+    updateAttachment(db, row.id, {
+      transport_key: key,
+      digest: sealed.digest,
+      temp_name: tempName,
+      blob_id: null,
+      upload_token: null,
+      upload_length: null,
+      upload_expires_at: null,
+      transfer_offset: 0,
+    }),
+  );
+  // Deleted meanwhile (history/delete-messages.ts): the new ciphertext must not outlive it.
+  if (!attachmentById(profile.db, row.id)) removeFiles(dir, { temp: [tempName] });
+  if (row.tempName) removeFiles(dir, { temp: [row.tempName] });
 }

@@ -44,6 +44,8 @@ export interface Transfer {
 
 class Registry {
   readonly running = new Map<number, AbortController>();
+  /** Who waits for a running transfer to end (a delete must not run under a job that still writes). */
+  readonly waiting = new Map<AbortController, (() => void)[]>();
   readonly listeners = new Set<TransferListener>();
 
   emit(call: (listener: TransferListener) => void): void {
@@ -96,6 +98,8 @@ export function startTransfer(
     },
     end() {
       if (registry.running.get(attachmentId) === abort) registry.running.delete(attachmentId);
+      for (const resolve of registry.waiting.get(abort) ?? []) resolve();
+      registry.waiting.delete(abort);
       registry.emit((l) => l.ended?.({ attachmentId, direction }));
     },
   };
@@ -107,6 +111,16 @@ export function abortTransfer(profile: Profile, attachmentId: number): boolean {
   if (!abort) return false;
   abort.abort();
   return true;
+}
+
+/** Resolves once the running transfer of an attachment has ended (at once if none runs). */
+export function transferEnded(profile: Profile, attachmentId: number): Promise<void> {
+  const registry = registryOf(profile);
+  const abort = registry.running.get(attachmentId);
+  if (!abort) return Promise.resolve();
+  return new Promise((resolve) => {
+    registry.waiting.set(abort, [...(registry.waiting.get(abort) ?? []), resolve]);
+  });
 }
 
 /** True while a transfer of the attachment runs. */

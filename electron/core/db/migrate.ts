@@ -16,6 +16,7 @@ import { migration0012 } from './migrations/0012-group-read-markers.ts';
 import { migration0013 } from './migrations/0013-download-choice.ts';
 import { migration0014 } from './migrations/0014-mute.ts';
 import { migration0015 } from './migrations/0015-attachment-at-rest-format.ts';
+import { migration0017 } from './migrations/0017-deleted-messages.ts';
 
 /** Every migration, in order. Append only; never edit a released one. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -34,6 +35,7 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0013,
   migration0014,
   migration0015,
+  migration0017,
 ];
 
 /** The schema version this build writes. */

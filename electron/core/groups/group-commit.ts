@@ -1,6 +1,7 @@
 import type { ProtocolTransaction } from '../crypto/protocol-transaction.ts';
 import { insertIncomingAttachments } from '../attachments/attachment-rows.ts';
 import type { Sql } from '../db/sqlite.ts';
+import { deletedCheck } from '../history/deleted-messages.ts';
 import type { Decoded, EnvelopeOutcome } from '../messaging/receive-commit.ts';
 import { receiveGroupUpdate, type Self } from './group-receive.ts';
 import { answerRetryRequest } from './group-retry.ts';
@@ -42,6 +43,8 @@ export function commitGroupContent(
         countUpdateRefusal(db, 'NOT_MEMBER_MESSAGE');
         return control;
       }
+      // The user deleted this message: a resend stays deleted.
+      if (deletedCheck(db)(content.id)) return { envelopeId: envelope.id, outcome: 'duplicate' };
       const { changes, lastInsertRowid } = db
         .prepare(
           `INSERT INTO group_messages (uuid, group_ref, outgoing, sender_account, sender_device, sent_at, received_at, body, status)

@@ -6,6 +6,7 @@ import { ensureConversation } from '../contacts/contacts.ts';
 import { contactRoute, updateContactToken } from '../contacts/tokens.ts';
 import type { Sql } from '../db/sqlite.ts';
 import { type HistoryMessage, messagesByIds } from '../history/history.ts';
+import { deletedCheck } from '../history/deleted-messages.ts';
 import { messageInsert } from '../history/message-insert.ts';
 import { insertIncomingAttachments } from '../attachments/attachment-rows.ts';
 import { indexNewMessages } from '../history/search-index.ts';
@@ -170,6 +171,7 @@ export function commitBatch(
     'INSERT INTO processed_envelopes (envelope_id, processed_at) VALUES (?, ?) ON CONFLICT DO NOTHING',
   );
   const insertMessage = messageInsert(db);
+  const wasDeleted = deletedCheck(db);
   const markDelivered = db.prepare(
     `UPDATE messages SET status = 'delivered'
      WHERE uuid = ? AND outgoing = 1 AND status IN ('queued', 'sent')
@@ -226,6 +228,11 @@ export function commitBatch(
       const owner = findPendingMoveTo(db, sender.sender)?.from ?? sender.sender;
       conversation = { id: ensureConversation(db, owner, now), lastSentAt: 0, stored: 0 };
       touched.set(sender.sender, conversation);
+    }
+    // The user deleted this message: a copy under another envelope id stays deleted.
+    if (wasDeleted(content.id)) {
+      outcomes.push({ envelopeId: envelope.id, outcome: 'duplicate' });
+      continue;
     }
     if (content.name !== undefined) nameContact.run([content.name, sender.sender]);
     if (content.token !== undefined)

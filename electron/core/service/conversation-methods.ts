@@ -113,9 +113,9 @@ export function send(parts: ServiceParts, conversationId: number, body: string):
 }
 
 /** Queues a failed message again; its status change goes out as `message:status`. */
-export function retry(parts: ServiceParts, messageId: number): HistoryMessage {
+export async function retry(parts: ServiceParts, messageId: number): Promise<HistoryMessage> {
   // A message whose upload the user cancelled has no outbox entry yet: its files upload again first.
-  if (retryCancelledUpload(parts.open(), messageId)) {
+  if (await retryCancelledUpload(parts.open(), messageId)) {
     const message = messageById(parts, messageId);
     parts.emit('message:status', {
       messageId,

@@ -26,6 +26,7 @@ import {
   setConversationMute,
 } from './conversation-methods.ts';
 import { attachmentHandlers } from './attachments.ts';
+import { deleteForMe } from './message-delete.ts';
 import { groupHandlers } from './groups.ts';
 import { applySettings } from './settings.ts';
 import type { CallContext, ParsedInput, ServiceParts } from './types.ts';
@@ -129,6 +130,7 @@ export function createHandlers(parts: ServiceParts): Handlers {
     'messages:send': (input) => send(parts, input.conversationId, input.body),
     'messages:retry': (input) => retry(parts, input.messageId),
     'messages:search': (input) => searchMessages(parts.open().db, input.query, input.limit),
+    'messages:delete': (input) => deleteForMe(parts, input),
     'sync:status': () => sync.status(parts.open()),
     'backup:export': (input, context) => runExport(parts, input, chosenFile(context.file)),
     'backup:verify': (input, context) => runVerify(parts, input, chosenFile(context.file)),

@@ -164,6 +164,13 @@ export const useGroupsStore = defineStore('groups', () => {
     if (window.dropped) hasOlder.value = true;
   }
 
+  /** Drops deleted messages of a group from the open window ("Delete for me"). */
+  function forget(groupId: string, messageIds: readonly number[]): void {
+    if (groupId !== openId.value) return;
+    const gone = new Set(messageIds);
+    messages.value = messages.value.filter((m) => !gone.has(m.id));
+  }
+
   /**
    * The open group is being read: the core moves its read marker. Always
    * asked, as for 1:1: the row's count is only a copy from the last refresh.
@@ -265,6 +272,7 @@ export const useGroupsStore = defineStore('groups', () => {
     loadOlder,
     loadNewer,
     receive,
+    forget,
     markRead,
     mute,
     unmute,

@@ -192,6 +192,14 @@ export const useMessagesStore = defineStore('messages', () => {
     receive(message);
   }
 
+  /** Drops deleted messages of a conversation from the loaded window ("Delete for me", here or in another window). */
+  function forget(id: number, messageIds: readonly number[]): void {
+    if (conversationId.value !== id) return;
+    const gone = new Set(messageIds);
+    messages.value = messages.value.filter((m) => !gone.has(m.id));
+    if (highlightedId.value !== null && gone.has(highlightedId.value)) highlightedId.value = null;
+  }
+
   /** Takes the core's saved draft unless this session already has one for the conversation. */
   function restoreDraft(id: number, saved: string | null): void {
     if (drafts.value[id] === undefined) drafts.value = { ...drafts.value, [id]: saved ?? '' };
@@ -265,6 +273,7 @@ export const useMessagesStore = defineStore('messages', () => {
     applyStatus,
     send,
     retry,
+    forget,
     restoreDraft,
     setDraft,
     flushDraft,

@@ -66,5 +66,24 @@ export const useSearchStore = defineStore('search', () => {
     searching.value = false;
   }
 
-  return { query, results, searching, answered, active, setQuery, run, clear, reset: clear };
+  /** Drops deleted messages of a conversation from the results. */
+  function forget(conversationId: number, messageIds: readonly number[]): void {
+    const gone = new Set(messageIds);
+    results.value = results.value.filter(
+      (m) => m.conversationId !== conversationId || !gone.has(m.id),
+    );
+  }
+
+  return {
+    query,
+    results,
+    searching,
+    answered,
+    active,
+    setQuery,
+    run,
+    clear,
+    forget,
+    reset: clear,
+  };
 });

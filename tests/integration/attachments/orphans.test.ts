@@ -1,12 +1,9 @@
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  attachmentsOf,
-  deleteMessage,
-} from '../../../electron/core/attachments/attachment-files.ts';
+import { attachmentsOf } from '../../../electron/core/attachments/attachment-files.ts';
 import { queueAttachmentMessage } from '../../../electron/core/attachments/compose.ts';
-import { Profile } from '../../../electron/core/index.ts';
+import { deleteMessages, Profile } from '../../../electron/core/index.ts';
 import { SyncEngine } from '../../../electron/core/sync/engine.ts';
 import { testFile } from '../../support/attachment-relays.ts';
 import { afterTest, befriend, enginePerson } from '../../support/engines.ts';
@@ -61,10 +58,10 @@ describe('attachment files without rows, rows without files', () => {
     const { alice, bob } = await received();
     for (const person of [alice, bob]) {
       const [file] = stored(person.dir);
-      const id = person.profile.db
-        .prepare('SELECT id FROM messages', { pluck: true })
-        .get<number>()!;
-      deleteMessage(person.profile, id);
+      const { id, conversationId } = person.profile.db
+        .prepare('SELECT id, conversation_id AS conversationId FROM messages')
+        .get<{ id: number; conversationId: number }>()!;
+      await deleteMessages(person.profile, { conversationId }, [id]);
       expect(existsSync(join(person.dir, 'attachments', file!))).toBe(false);
       expect(
         person.profile.db.prepare('SELECT count(*) FROM attachments', { pluck: true }).get(),

@@ -359,7 +359,7 @@ describe('transfers the user controls, over a relay process', () => {
     expect(summary(w.alice.profile, second!.id).error).toBe('CANCELLED');
 
     // Retry of the first: it uploads again (from the relay's offset), goes out, and arrives whole.
-    expect(retryCancelledUpload(w.alice.profile, queued.id)).toBe(true);
+    expect(await retryCancelledUpload(w.alice.profile, queued.id)).toBe(true);
     expect(getMessage(w.alice.profile.db, queued.id)?.status).toBe('queued');
     await w.alice.engine.sendOutbox();
     expect(summary(w.alice.profile, attachment!.id).state).toBe('uploaded');
@@ -369,6 +369,6 @@ describe('transfers the user controls, over a relay process', () => {
     await runDownloads(w.bob.profile, w.rules);
     expect(await savedEquals(w.bob.profile, arrived!, testBytes(size, 'movie.mp4'))).toBe(true);
     // Not a cancelled upload: the caller retries it as text.
-    expect(retryCancelledUpload(w.alice.profile, queued.id)).toBe(false);
+    expect(await retryCancelledUpload(w.alice.profile, queued.id)).toBe(false);
   });
 });
