@@ -122,15 +122,9 @@ type Reply =
 /** One blob's hashing on the worker, as the main thread tracks it. */
 interface Job {
   inFlight: number;
-  /** Every caller waiting for room (a sealer may call update several times before awaiting). */
-  readonly rooms: (() => void)[];
+  room?: () => void;
   done?: { resolve: (h: BlobHashes) => void; reject: (e: SottoError) => void };
   failed?: SottoError;
-}
-
-/** Wakes every caller waiting for room in the job's window. */
-function wakeAll(job: Job): void {
-  for (const wake of job.rooms.splice(0)) wake();
 }
 
 /** Throws what stopped the job's worker, if it stopped. */
@@ -149,7 +143,7 @@ class WorkerHashers {
   start(macKey: Uint8Array, macEnd: number): BlobHasher {
     const worker = this.running();
     const id = this.nextId++;
-    const job: Job = { inFlight: 0, rooms: [] };
+    const job: Job = { inFlight: 0 };
     this.jobs.set(id, job);
     worker.postMessage({ id, op: 'start', macKey: new Uint8Array(macKey), macEnd });
     const end = () => this.jobs.delete(id);
@@ -160,7 +154,7 @@ class WorkerHashers {
         job.inFlight += chunk.length;
         worker.postMessage({ id, op: 'data', bytes: view }, [buffer]);
         while (job.inFlight > HASH_WINDOW_BYTES && !job.failed)
-          await this.awaiting(new Promise<void>((resolve) => job.rooms.push(resolve)));
+          await this.awaiting(new Promise<void>((resolve) => (job.room = resolve)));
         rethrow(job);
       },
       finish: (appendMac = false) =>
@@ -188,9 +182,6 @@ class WorkerHashers {
         if (!this.jobs.has(id)) return;
         worker.postMessage({ id, op: 'drop' });
         end();
-        // A caller still waiting for room must not wait (and keep the worker ref'd) forever.
-        job.failed ??= new SottoError('INTERNAL', 'hashing abandoned');
-        wakeAll(job);
       },
     };
   }
@@ -236,7 +227,7 @@ class WorkerHashers {
       const error = new SottoError('INTERNAL', 'hash worker stopped');
       for (const job of this.jobs.values()) {
         job.failed = error;
-        wakeAll(job);
+        job.room?.();
         job.done?.reject(error);
       }
       this.jobs.clear();
@@ -254,7 +245,7 @@ class WorkerHashers {
       job.inFlight -= reply.bytes;
       if (this.spare.length < SPARE_BUFFERS && reply.buffer.byteLength >= BUFFER_BYTES)
         this.spare.push(reply.buffer);
-      if (job.inFlight <= HASH_WINDOW_BYTES) wakeAll(job);
+      if (job.inFlight <= HASH_WINDOW_BYTES) job.room?.();
       return;
     }
     job.done?.resolve({ digest: Buffer.from(reply.digest), mac: Buffer.from(reply.mac) });

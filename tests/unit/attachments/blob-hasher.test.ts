@@ -70,29 +70,6 @@ describe.each([
   });
 });
 
-describe('the worker window', () => {
-  it('several updates before any await all resolve (each waiter is woken, none keeps the worker)', async () => {
-    const bytes = randomBytes(12 * 1024 * 1024);
-    const hasher = blobHasher(KEY, bytes.length, bytes.length, true);
-    const updates: Promise<void>[] = [];
-    for (let at = 0; at < bytes.length; at += 1024 * 1024)
-      updates.push(hasher.update(bytes.subarray(at, at + 1024 * 1024)));
-    await Promise.all(updates);
-    expect(await hasher.finish()).toEqual(reference(bytes, bytes.length));
-  });
-
-  it('abandoning wakes the callers waiting for room; they fail, the next blob is intact', async () => {
-    const hasher = blobHasher(KEY, 100, 12 * 1024 * 1024, true);
-    const updates: Promise<void>[] = [];
-    for (let i = 0; i < 12; i++) updates.push(hasher.update(randomBytes(1024 * 1024)));
-    hasher.abandon();
-    const settled = await Promise.allSettled(updates);
-    expect(settled.some((s) => s.status === 'rejected')).toBe(true);
-    const next = randomBytes(5 * 1024 * 1024);
-    expect(await hashed(next, 77, true, 1024 * 1024)).toEqual(reference(next, 77));
-  });
-});
-
 describe('a large file is sealed with its hashing on the worker', () => {
   it('the blob opens to the same bytes and its digest is the SHA-256 of the file', async () => {
     const size = HASH_WORKER_MIN_BYTES + 12_345;
