@@ -1,12 +1,18 @@
-import { type Cipher, createCipheriv, randomBytes } from 'node:crypto';
+import {
+  type Cipher,
+  createCipheriv,
+  createHash,
+  createHmac,
+  type Hmac,
+  randomBytes,
+} from 'node:crypto';
 import {
   ATTACHMENT_KEY_BYTES,
   ciphertextSize,
   paddedSize,
 } from '../../../shared/protocol/attachment.ts';
 import { SottoError } from '../errors.ts';
-import { type BlobExpectation, IV_BYTES, MAC_BYTES, splitKey, verifyBlob } from './blob-check.ts';
-import { type BlobHasher, blobHasher } from './blob-hasher.ts';
+import { type BlobExpectation, IV_BYTES, splitKey, verifyBlob } from './blob-check.ts';
 import { BlobOpener } from './blob-opener.ts';
 import { FileSink, readChunks } from './file-chunks.ts';
 
@@ -34,22 +40,14 @@ export interface StreamSealer {
   /** The output the next plaintext bytes complete (possibly empty). */
   update(chunk: Uint8Array): Buffer;
   /** The rest of the output, once every plaintext byte was fed. */
-  finish(): Buffer | Promise<Buffer>;
-  /** Resolves once the sealer can take more (its hashing caught up); none: always. */
-  ready?(): Promise<void>;
-  /** Releases what the sealing held (it failed); none: nothing to release. */
-  abandon?(): void;
+  finish(): Buffer;
 }
 
-/**
- * AttachmentV2 encryption of exactly `size` plaintext bytes, fed in any
- * chunking. The CBC runs here; the digest and MAC over the ciphertext on the
- * hash worker for a large file (blob-hasher.ts), beside it.
- */
+/** AttachmentV2 encryption of exactly `size` plaintext bytes, fed in any chunking. */
 export class BlobSealer implements StreamSealer {
   private readonly cipher: Cipher;
-  private readonly hasher: BlobHasher;
-  private hashed: Promise<void> = Promise.resolve();
+  private readonly mac: Hmac;
+  private readonly digest = createHash('sha256');
   private length = 0;
   private seen = 0;
   private started = false;
@@ -62,8 +60,7 @@ export class BlobSealer implements StreamSealer {
   ) {
     const { aesKey, macKey } = splitKey(key);
     this.cipher = createCipheriv('aes-256-cbc', aesKey, iv);
-    const length = ciphertextSize(size);
-    this.hasher = blobHasher(macKey, length - MAC_BYTES, length);
+    this.mac = createHmac('sha256', macKey);
   }
 
   /** What the blob sealed (after finish). */
@@ -78,47 +75,36 @@ export class BlobSealer implements StreamSealer {
     if (this.seen > this.size) throw new SottoError('INVALID_INPUT', 'file grew while read');
     // The IV goes first into the MAC and the digest, as on the wire.
     const head = this.started ? undefined : this.start();
-    const body = this.emit(this.cipher.update(chunk));
+    const body = this.body(this.cipher.update(chunk));
     return head ? Buffer.concat([head, body]) : body;
   }
 
-  /** Resolves once the hashing has room for more. */
-  ready(): Promise<void> {
-    return this.hashed;
-  }
-
   /** The rest of the blob (IV if nothing came yet, padding, last block, MAC tag). */
-  async finish(): Promise<Buffer> {
+  finish(): Buffer {
     if (this.seen !== this.size) throw new SottoError('INVALID_INPUT', 'file shrank while read');
     const tail: Buffer[] = this.started ? [] : [this.start()];
     // Zero padding to the size bucket hides the exact size from the relay.
     for (let left = paddedSize(this.size) - this.size; left > 0; left -= ZEROS.length)
-      tail.push(this.emit(this.cipher.update(ZEROS.subarray(0, Math.min(left, ZEROS.length)))));
-    tail.push(this.emit(this.cipher.final()));
-    await this.hashed;
-    // The tag ends the blob: it goes into the digest after everything it covers.
-    const { digest, mac } = await this.hasher.finish(true);
-    tail.push(mac);
-    this.length += mac.length;
-    this.result = { digest, length: this.length };
+      tail.push(this.body(this.cipher.update(ZEROS.subarray(0, Math.min(left, ZEROS.length)))));
+    tail.push(this.body(this.cipher.final()));
+    tail.push(this.emit(this.mac.digest()));
+    this.result = { digest: this.digest.digest(), length: this.length };
     return Buffer.concat(tail);
-  }
-
-  /** Drops the hashing (the sealing failed). */
-  abandon(): void {
-    this.hasher.abandon();
   }
 
   private start(): Buffer {
     this.started = true;
+    this.mac.update(this.iv);
     return this.emit(Buffer.from(this.iv));
   }
 
+  private body(bytes: Buffer): Buffer {
+    this.mac.update(bytes);
+    return this.emit(bytes);
+  }
+
   private emit(bytes: Buffer): Buffer {
-    if (bytes.length === 0) return bytes;
-    this.hashed = this.hasher.update(bytes);
-    // Surfaced by ready() or finish(); this keeps it from being unhandled meanwhile.
-    this.hashed.catch(() => undefined);
+    this.digest.update(bytes);
     this.length += bytes.length;
     return bytes;
   }
@@ -137,18 +123,12 @@ export async function* encryptChunks(
   iv: Uint8Array = randomBytes(IV_BYTES),
 ): AsyncGenerator<Buffer> {
   const sealer = new BlobSealer(size, key, iv);
-  try {
-    for await (const chunk of plain) {
-      const out = sealer.update(chunk);
-      await sealer.ready();
-      if (out.length > 0) yield out;
-    }
-    const tail = await sealer.finish();
-    if (tail.length > 0) yield tail;
-  } catch (error) {
-    sealer.abandon();
-    throw error;
+  for await (const chunk of plain) {
+    const out = sealer.update(chunk);
+    if (out.length > 0) yield out;
   }
+  const tail = sealer.finish();
+  if (tail.length > 0) yield tail;
   done(sealer.sealed);
 }
 
@@ -198,18 +178,11 @@ export async function sealToFiles(
   const sinks: FileSink[] = [];
   try {
     for (const target of targets) sinks.push(await FileSink.open(target.path, 'w'));
-    // Each chunk's writes and hashing run while the next chunk is read and encrypted.
     const write = (outs: readonly Buffer[]) =>
-      Promise.all([
-        ...outs.map((out, i) => sinks[i]!.write(out)),
-        ...targets.map((t) => t.sealer.ready?.()),
-      ]);
+      Promise.all(outs.map((out, i) => sinks[i]!.write(out)));
     for await (const chunk of plain) await write(targets.map((t) => t.sealer.update(chunk)));
-    await write(await Promise.all(targets.map(async (t) => t.sealer.finish())));
+    await write(targets.map((t) => t.sealer.finish()));
     await Promise.all(sinks.splice(0).map((sink) => sink.close(true)));
-  } catch (error) {
-    for (const target of targets) target.sealer.abandon?.();
-    throw error;
   } finally {
     await Promise.all(sinks.map((sink) => sink.abandon()));
   }

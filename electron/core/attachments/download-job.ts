@@ -130,9 +130,9 @@ async function downloadOne(
     offset = 0;
   }
   const stage = await LocalStage.open(dir, row.size);
-  const blob = new BlobPass(row, row.digest, stage, transfer);
   let stored: LocalCopy;
   try {
+    const blob = new BlobPass(row, row.digest, stage, transfer);
     // A resumed download first passes the prefix it holds, then what the relay sends.
     for await (const chunk of readChunks(path, 0, offset)) await blob.take(chunk);
     transfer.progress(offset);
@@ -159,7 +159,6 @@ async function downloadOne(
     transfer.check(); // a cancel up to here still wins: the copy is discarded below
     stored = stage.keep();
   } catch (error) {
-    blob.abandon();
     await stage.discard();
     throw error;
   }
@@ -205,9 +204,8 @@ class BlobPass {
   /** The next bytes of the blob (more than its length is ATTACHMENT_TAMPERED at once). */
   async take(chunk: Uint8Array): Promise<void> {
     this.transfer.check();
-    // The hashing (on the worker for a large blob) runs while this thread decrypts and seals.
-    const hashed = this.check.update(chunk);
-    await Promise.all([hashed, this.stage.write(this.opener.update(chunk))]);
+    this.check.update(chunk);
+    await this.stage.write(this.opener.update(chunk));
   }
 
   /** The chunks of `source` passed on after `take`, with progress from `offset`. */
@@ -223,13 +221,8 @@ class BlobPass {
 
   /** The check (length, digest, MAC), then the padding; the last plaintext goes to the stage. */
   async finish(): Promise<void> {
-    await this.check.finish();
+    this.check.finish();
     await this.stage.write(this.opener.finish());
-  }
-
-  /** Drops the check (the pass failed or was cancelled). */
-  abandon(): void {
-    this.check.abandon();
   }
 }
 
