@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fsyncDirectory } from '../fs-atomic.ts';
 import { newAttachmentKey } from './attachment-crypto.ts';
 import { AtRestSealer } from './at-rest.ts';
-import { FileSink } from './file-chunks.ts';
+import { FILE_CHUNK_BYTES, FileSink } from './file-chunks.ts';
 import { ensureAttachmentDirs, type LocalCopy, randomFileName } from './local-files.ts';
 
 // A stored copy being written as its plaintext arrives, for a download that
@@ -23,6 +23,9 @@ export class LocalStage {
     private readonly localKey: Buffer,
   ) {}
 
+  private gathered: Buffer[] = [];
+  private gatheredBytes = 0;
+
   /** Starts a stored copy of `size` plaintext bytes under the profile at `profileDir`. */
   static async open(profileDir: string, size: number): Promise<LocalStage> {
     const dirs = ensureAttachmentDirs(profileDir);
@@ -32,14 +35,23 @@ export class LocalStage {
     return new LocalStage(dirs, staged, sink, new AtRestSealer(size, localKey), localKey);
   }
 
-  /** The next plaintext bytes; resolves once the write before them is done (backpressure). */
-  write(plain: Uint8Array): Promise<void> {
-    return this.sink.write(this.sealer.update(plain));
+  /**
+   * The next plaintext bytes. Sealed output is gathered into writes of about
+   * FILE_CHUNK_BYTES (a download arrives in socket-sized chunks, and a write
+   * each would be a thread-pool round trip per 64 KiB); resolves once the
+   * write before is done (backpressure).
+   */
+  async write(plain: Uint8Array): Promise<void> {
+    const sealed = this.sealer.update(plain);
+    if (sealed.length > 0) this.gathered.push(sealed);
+    this.gatheredBytes += sealed.length;
+    if (this.gatheredBytes >= FILE_CHUNK_BYTES) await this.flush();
   }
 
   /** Seals the last chunk and fsyncs the file (still staged: `keep` moves it). */
   async finish(): Promise<void> {
-    await this.sink.write(this.sealer.finish());
+    this.gathered.push(this.sealer.finish());
+    await this.flush();
     await this.sink.close(true);
   }
 
@@ -49,6 +61,13 @@ export class LocalStage {
     renameSync(this.staged, join(this.dirs.files, localName));
     fsyncDirectory(this.dirs.files);
     return { localName, localKey: this.localKey, localDigest: null, localFormat: 1 };
+  }
+
+  private flush(): Promise<void> {
+    const out = this.gathered.length === 1 ? this.gathered[0]! : Buffer.concat(this.gathered);
+    this.gathered = [];
+    this.gatheredBytes = 0;
+    return this.sink.write(out);
   }
 
   /** Deletes the staged file (after a failure or a cancel): nothing of it is kept. */
