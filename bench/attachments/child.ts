@@ -52,7 +52,7 @@ const started = performance.now();
 await queueAttachmentMessage(alice.profile, bob.profile.account.accountId, [{ path: source }]);
 await alice.engine.sendOutbox();
 const sentAt = performance.now();
-await bob.engine.receive({ firstWaitMs: 100 });
+await bob.engine.receive({ firstWaitMs: 100, idleMs: 0 });
 const receivedAt = performance.now();
 const ids = bob.profile.db.prepare('SELECT id FROM messages', { pluck: true }).all<number>();
 const [attachment] = attachmentsOf(bob.profile, { messageIds: ids });

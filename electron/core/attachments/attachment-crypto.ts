@@ -1,20 +1,19 @@
 import {
   type Cipher,
   createCipheriv,
-  createDecipheriv,
   createHash,
   createHmac,
   type Hmac,
   randomBytes,
 } from 'node:crypto';
-import { open } from 'node:fs/promises';
 import {
   ATTACHMENT_KEY_BYTES,
   ciphertextSize,
   paddedSize,
 } from '../../../shared/protocol/attachment.ts';
 import { SottoError } from '../errors.ts';
-import { type BlobExpectation, IV_BYTES, MAC_BYTES, splitKey, verifyBlob } from './blob-check.ts';
+import { type BlobExpectation, IV_BYTES, splitKey, verifyBlob } from './blob-check.ts';
+import { BlobOpener } from './blob-opener.ts';
 import { FileSink, readChunks } from './file-chunks.ts';
 
 // Signal's AttachmentV2 layout (docs/message-format.md#attachments), used on
@@ -199,44 +198,17 @@ export async function* decryptChunks(
   size: number,
   key: Uint8Array,
 ): AsyncGenerator<Buffer> {
-  const length = ciphertextSize(size);
-  const iv = await readTail(path, 0, IV_BYTES);
-  const decipher = createDecipheriv('aes-256-cbc', splitKey(key).aesKey, iv);
-  let left = size;
-  let nonZero = false;
-  const take = function* (out: Buffer): Generator<Buffer> {
-    const keep = Math.min(left, out.length);
-    if (keep > 0) yield out.subarray(0, keep);
-    left -= keep;
-    for (let i = keep; i < out.length; i++) if (out[i] !== 0) nonZero = true;
-  };
-  for await (const chunk of readChunks(path, IV_BYTES, length - MAC_BYTES)) {
-    yield* take(decipher.update(chunk));
+  const opener = new BlobOpener(size, key);
+  for await (const chunk of readChunks(path, 0, ciphertextSize(size))) {
+    const out = opener.update(chunk);
+    if (out.length > 0) yield out;
   }
-  let last: Buffer;
-  try {
-    last = decipher.final();
-  } catch {
-    throw new SottoError('ATTACHMENT_TAMPERED', 'cbc padding');
-  }
-  yield* take(last);
-  if (left !== 0 || nonZero) throw new SottoError('ATTACHMENT_TAMPERED', 'padding');
+  const last = opener.finish();
+  if (last.length > 0) yield last;
 }
 
 /** Verifies then decrypts the blob at `path` into chunks (verifyBlob, then decryptChunks). */
 export async function* openBlob(path: string, expected: BlobExpectation): AsyncGenerator<Buffer> {
   await verifyBlob(path, expected);
   yield* decryptChunks(path, expected.size, expected.key);
-}
-
-async function readTail(path: string, position: number, bytes: number): Promise<Buffer> {
-  const handle = await open(path, 'r');
-  try {
-    const buffer = Buffer.alloc(bytes);
-    const { bytesRead } = await handle.read(buffer, 0, bytes, position);
-    if (bytesRead !== bytes) throw new SottoError('ATTACHMENT_TAMPERED', 'truncated');
-    return buffer;
-  } finally {
-    await handle.close();
-  }
 }

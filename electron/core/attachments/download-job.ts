@@ -6,8 +6,8 @@ import { log } from '../log.ts';
 import type { Profile } from '../profile/profile.ts';
 import { backoffMs } from '../sync/backoff.ts';
 import type { BlobDownloads } from '../sync/blobs.ts';
-import { decryptChunks } from './attachment-crypto.ts';
 import { BlobCheck } from './blob-check.ts';
+import { BlobOpener } from './blob-opener.ts';
 import { type DownloadRules, mayDownload } from './download-policy.ts';
 import { readChunks, writeChunks } from './file-chunks.ts';
 import {
@@ -18,19 +18,22 @@ import {
 } from './attachment-rows.ts';
 import {
   ensureAttachmentDirs,
+  type LocalCopy,
   randomFileName,
   removeFiles,
-  storeLocally,
   tempPath,
 } from './local-files.ts';
+import { LocalStage } from './local-stage.ts';
 import { startTransfer, type Transfer } from './transfers.ts';
 
 // The download job: every incoming attachment still 'pending' is fetched from
 // the sender's relay as the contact record names it (never from an address in
-// a message), appended to a ciphertext temp file that is the resume point and
-// hashed on the way in, then checked (length, digest, MAC) before one byte is
-// decrypted, re-encrypted under a fresh local key into attachments/, and only
-// then committed. A check that fails is final (ATTACHMENT_TAMPERED, never
+// a message), appended to a ciphertext temp file that is the resume point,
+// and in the same pass hashed for the check (length, digest, MAC), decrypted
+// and sealed under a fresh local key into a staged stored copy (no plaintext
+// touches the disk). The staged copy moves into attachments/ and its row is
+// committed only once the check passed; a resumed download passes the prefix
+// it holds again first, so the check always covers the whole blob. A check that fails is final (ATTACHMENT_TAMPERED, never
 // retried: R5), as is a blob the relay does not have (ATTACHMENT_NOT_FOUND).
 // Only rows the policy allows or the user asked for are fetched
 // (download-policy.ts); a download the user cancels loses its temp file and
@@ -126,27 +129,39 @@ async function downloadOne(
     rmSync(path, { force: true }); // not a prefix of this blob: start over
     offset = 0;
   }
-  // The check hashes the bytes as they arrive; a resumed download first hashes the prefix it holds.
-  const check = new BlobCheck({ size: row.size, digest: row.digest, key: row.transportKey });
-  for await (const chunk of readChunks(path, 0, offset)) check.update(chunk);
-  transfer.progress(offset);
-  if (offset < length) {
-    const relay = senderRelay(profile, row);
-    const download = await downloadsFor(relay.address, relay.relayId).download(row.blobId, offset);
-    // The pointer's size fixes the blob's length: anything else is refused before a byte is read.
-    if (download.length !== length) throw new SottoError('ATTACHMENT_TAMPERED', 'blob length');
-    // No fsync: the temp file is only a resume point, and the check covers whatever survived a crash.
-    await writeChunks(checked(download.body, check, transfer, offset), path, {
-      flags: 'a',
-      start: offset,
-      sync: false,
-    });
-    if (sizeOf(path) !== length) throw new SottoError('RELAY_UNAVAILABLE', 'download cut');
+  const stage = await LocalStage.open(dir, row.size);
+  let stored: LocalCopy;
+  try {
+    const blob = new BlobPass(row, row.digest, stage, transfer);
+    // A resumed download first passes the prefix it holds, then what the relay sends.
+    for await (const chunk of readChunks(path, 0, offset)) await blob.take(chunk);
+    transfer.progress(offset);
+    if (offset < length) {
+      const relay = senderRelay(profile, row);
+      const download = await downloadsFor(relay.address, relay.relayId).download(
+        row.blobId,
+        offset,
+      );
+      // The pointer's size fixes the blob's length: anything else is refused before a byte is read.
+      if (download.length !== length) throw new SottoError('ATTACHMENT_TAMPERED', 'blob length');
+      // No fsync: the temp file is only a resume point, and the check covers whatever survived a crash.
+      await writeChunks(blob.passing(download.body, offset), path, {
+        flags: 'a',
+        start: offset,
+        sync: false,
+      });
+      if (sizeOf(path) !== length) throw new SottoError('RELAY_UNAVAILABLE', 'download cut');
+    }
+    await blob.finish();
+    // Reported unthrottled: the bar shows the end while the stored copy is flushed.
+    transfer.progress(length, true);
+    await stage.finish();
+    transfer.check(); // a cancel up to here still wins: the copy is discarded below
+    stored = stage.keep();
+  } catch (error) {
+    await stage.discard();
+    throw error;
   }
-  check.finish();
-  transfer.check(); // a cancel that came with the last chunk still wins
-  // Decrypted straight into a fresh local encryption (no plaintext on disk).
-  const stored = await storeLocally(dir, decryptChunks(path, row.size, row.transportKey), row.size);
   try {
     profile.commit(undefined, (db) =>
       updateAttachment(db, row.id, {
@@ -166,6 +181,51 @@ async function downloadOne(
   // Its message was deleted meanwhile (history/delete-messages.ts): the copy must not outlive it.
   if (!attachmentById(profile.db, row.id)) removeFiles(dir, { local: [stored.localName] });
   removeFiles(dir, { temp: [tempName] });
+}
+
+/**
+ * One pass over a blob's bytes in order: hashed for the check (length,
+ * digest, MAC), decrypted and sealed into the stored copy being staged,
+ * CANCELLED between chunks once the user cancelled. Nothing it staged is
+ * kept unless `finish` passes.
+ */
+class BlobPass {
+  private readonly check: BlobCheck;
+  private readonly opener: BlobOpener;
+
+  constructor(
+    row: AttachmentRow,
+    digest: Uint8Array,
+    private readonly stage: LocalStage,
+    private readonly transfer: Transfer,
+  ) {
+    this.check = new BlobCheck({ size: row.size, digest, key: row.transportKey });
+    this.opener = new BlobOpener(row.size, row.transportKey);
+  }
+
+  /** The next bytes of the blob (more than its length is ATTACHMENT_TAMPERED at once). */
+  async take(chunk: Uint8Array): Promise<void> {
+    this.transfer.check();
+    this.check.update(chunk);
+    await this.stage.write(this.opener.update(chunk));
+  }
+
+  /** The chunks of `source` passed on after `take`, with progress from `offset`. */
+  async *passing(source: AsyncIterable<Uint8Array>, offset: number): AsyncGenerator<Uint8Array> {
+    let done = offset;
+    for await (const chunk of source) {
+      await this.take(chunk);
+      yield chunk;
+      done += chunk.length;
+      this.transfer.progress(done);
+    }
+  }
+
+  /** The check (length, digest, MAC), then the padding; the last plaintext goes to the stage. */
+  async finish(): Promise<void> {
+    this.check.finish();
+    await this.stage.write(this.opener.finish());
+  }
 }
 
 /** The relay on the sender's contact record (1:1) or member card (group). */
@@ -190,27 +250,6 @@ function senderRelay(
           .get<{ address: string | null; relayId: RelayId | null }>([row.groupMessageId ?? -1]);
   if (!found?.address) throw new SottoError('UNKNOWN_CONTACT', 'no relay for the sender');
   return { address: found.address, relayId: found.relayId };
-}
-
-/**
- * Feeds `check` every chunk on its way to the file (more than the blob's
- * length is refused there: TAMPERED) and reports progress; stops with
- * CANCELLED between chunks once the user cancelled (returning closes the body).
- */
-async function* checked(
-  source: AsyncIterable<Uint8Array>,
-  check: BlobCheck,
-  transfer: Transfer,
-  offset: number,
-): AsyncGenerator<Uint8Array> {
-  let done = offset;
-  for await (const chunk of source) {
-    transfer.check();
-    check.update(chunk);
-    yield chunk;
-    done += chunk.length;
-    transfer.progress(done);
-  }
 }
 
 /** A cancelled download: its temp file goes (nothing half-written is kept) and it waits for a click. */

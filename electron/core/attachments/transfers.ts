@@ -34,8 +34,8 @@ export interface TransferListener {
 /** A running transfer as its job sees it. */
 export interface Transfer {
   readonly signal: AbortSignal;
-  /** Reports `done` bytes (throttled to PROGRESS_INTERVAL_MS). */
-  progress(done: number): void;
+  /** Reports `done` bytes (throttled to PROGRESS_INTERVAL_MS unless `now`). */
+  progress(done: number, now?: boolean): void;
   /** Throws CANCELLED once the user cancelled. */
   check(): void;
   /** Unregisters the transfer and tells listeners it ended (done, failed or cancelled). */
@@ -90,8 +90,8 @@ export function startTransfer(
   report(done);
   return {
     signal: abort.signal,
-    progress(bytes) {
-      if (Date.now() - last >= PROGRESS_INTERVAL_MS) report(bytes);
+    progress(bytes, now = false) {
+      if (now || Date.now() - last >= PROGRESS_INTERVAL_MS) report(bytes);
     },
     check() {
       if (abort.signal.aborted) throw new SottoError('CANCELLED', 'transfer cancelled');

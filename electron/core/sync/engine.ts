@@ -161,37 +161,56 @@ export class SyncEngine {
     const report = { stored: 0, duplicates: 0, receipts: 0, control: 0, rejected: 0, retry: 0 };
     const batchSize = options.batchSize ?? RECEIVE_BATCH;
     let wait = options.firstWaitMs ?? 1_000;
-    for (;;) {
-      const batch = await relay.receive(batchSize, wait);
-      // A full batch means more is likely queued behind the push window: give the
-      // relay time to push it after our ack, even on a loaded machine.
-      wait =
-        batch.length >= batchSize
-          ? Math.max(options.idleMs ?? 300, 2_000)
-          : (options.idleMs ?? 300);
-      if (batch.length === 0) {
-        if (this.shouldRetryKept(report)) {
-          // Only what earlier passes kept: this drain's failures just had their first attempt.
-          const retried = await retryUnprocessed(this.profile, {
-            sendReceipts: true,
-            keptBefore: started,
-          });
-          if (retried.length > 0) {
-            this.reportDelivered(retried);
-            tally(report, retried);
-            options.onBatch?.(retried);
+    // Downloads start as soon as a batch that pointed to attachments is
+    // committed, so they run during the idle wait below instead of after it.
+    // Each call during a running pass gets one more pass after it, so the
+    // last call's pass covers every batch.
+    let downloads: Promise<unknown> | undefined;
+    const download = (outcomes: readonly EnvelopeOutcome[]) => {
+      if (!outcomes.some((o) => o.outcome === 'stored' || o.outcome === 'group')) return;
+      downloads = runDownloads(this.profile, this.downloadRules);
+      // Awaited below; this keeps a failure meanwhile from being unhandled.
+      downloads.catch(() => undefined);
+    };
+    try {
+      for (;;) {
+        const batch = await relay.receive(batchSize, wait);
+        // A full batch means more is likely queued behind the push window: give the
+        // relay time to push it after our ack, even on a loaded machine.
+        wait =
+          batch.length >= batchSize
+            ? Math.max(options.idleMs ?? 300, 2_000)
+            : (options.idleMs ?? 300);
+        if (batch.length === 0) {
+          if (this.shouldRetryKept(report)) {
+            // Only what earlier passes kept: this drain's failures just had their first attempt.
+            const retried = await retryUnprocessed(this.profile, {
+              sendReceipts: true,
+              keptBefore: started,
+            });
+            if (retried.length > 0) {
+              this.reportDelivered(retried);
+              tally(report, retried);
+              options.onBatch?.(retried);
+              download(retried);
+            }
           }
+          // The mailbox is drained: fetch the attachments its messages pointed to.
+          await (downloads ?? runDownloads(this.profile, this.downloadRules));
+          return report;
         }
-        // The mailbox is drained: fetch the attachments its messages pointed to.
-        await runDownloads(this.profile, this.downloadRules);
-        return report;
+        const outcomes = await processEnvelopes(this.profile, batch, { sendReceipts: true });
+        // R1: after the commit, and all of them: a `retry` is kept in the profile now.
+        await relay.ack([...new Set(outcomes.map((o) => o.envelopeId))]);
+        this.reportDelivered(outcomes);
+        tally(report, outcomes);
+        options.onBatch?.(outcomes);
+        download(outcomes);
       }
-      const outcomes = await processEnvelopes(this.profile, batch, { sendReceipts: true });
-      // R1: after the commit, and all of them: a `retry` is kept in the profile now.
-      await relay.ack([...new Set(outcomes.map((o) => o.envelopeId))]);
-      this.reportDelivered(outcomes);
-      tally(report, outcomes);
-      options.onBatch?.(outcomes);
+    } catch (error) {
+      // A relay gone mid-drain: the downloads already started finish before the caller may close the profile.
+      await downloads?.catch(() => undefined);
+      throw error;
     }
   }
 
