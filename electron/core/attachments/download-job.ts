@@ -4,7 +4,9 @@ import type { RelayId } from '../../../shared/relay/protocol.ts';
 import { hasCode, SottoError } from '../errors.ts';
 import { log } from '../log.ts';
 import type { Profile } from '../profile/profile.ts';
+import { getSetting } from '../profile/settings.ts';
 import { backoffMs } from '../sync/backoff.ts';
+import { homeRelayId } from '../sync/home-relay-setting.ts';
 import type { BlobDownloads } from '../sync/blobs.ts';
 import { BlobCheck } from './blob-check.ts';
 import { BlobOpener } from './blob-opener.ts';
@@ -27,8 +29,9 @@ import { LocalStage } from './local-stage.ts';
 import { startTransfer, type Transfer } from './transfers.ts';
 
 // The download job: every incoming attachment still 'pending' is fetched from
-// the sender's relay as the contact record names it (never from an address in
-// a message), appended to a ciphertext temp file that is the resume point,
+// the sender's relay as the contact record names it, or this profile's own
+// relay for someone who wrote first without one (never from an address in a
+// message), appended to a ciphertext temp file that is the resume point,
 // and in the same pass hashed for the check (length, digest, MAC), decrypted
 // and sealed under a fresh local key into a staged stored copy (no plaintext
 // touches the disk). The staged copy moves into attachments/ and its row is
@@ -228,7 +231,11 @@ class BlobPass {
   }
 }
 
-/** The relay on the sender's contact record (1:1) or member card (group). */
+/**
+ * The relay on the sender's contact record (1:1) or member card (group);
+ * for someone who wrote first without an invite naming one, this profile's
+ * own relay (where their answers go too: docs/message-format.md).
+ */
 function senderRelay(
   profile: Profile,
   row: AttachmentRow,
@@ -248,8 +255,10 @@ function senderRelay(
              WHERE m.id = ?`,
           )
           .get<{ address: string | null; relayId: RelayId | null }>([row.groupMessageId ?? -1]);
-  if (!found?.address) throw new SottoError('UNKNOWN_CONTACT', 'no relay for the sender');
-  return { address: found.address, relayId: found.relayId };
+  if (found?.address) return { address: found.address, relayId: found.relayId };
+  const own = getSetting(profile.db, 'relay');
+  if (!own) throw new SottoError('UNKNOWN_CONTACT', 'no relay for the sender');
+  return { address: own, relayId: homeRelayId(profile) ?? null };
 }
 
 /** A cancelled download: its temp file goes (nothing half-written is kept) and it waits for a click. */
