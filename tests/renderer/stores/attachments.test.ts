@@ -68,6 +68,19 @@ describe('a burst of finished transfers', () => {
     expect(states().every((state) => state === 'done')).toBe(true);
   });
 
+  it('a read that fails does not lose the one queued behind it', async () => {
+    const attachments = useAttachmentsStore();
+    await attachments.load({ conversationId: 1 });
+    fake.fail('attachments:list', 'INTERNAL');
+    const failing = attachments.load({ conversationId: 1 });
+    fake.attachments[0] = summary(0, { state: 'done' });
+    const queued = attachments.load({ conversationId: 1 });
+    fake.succeed('attachments:list');
+    await expect(failing).rejects.toMatchObject({ code: 'INTERNAL' });
+    await queued;
+    expect(states()[0]).toBe('done');
+  });
+
   it('does not hold back the read of another conversation opened meanwhile', async () => {
     const attachments = useAttachmentsStore();
     await attachments.load({ conversationId: 1 });
