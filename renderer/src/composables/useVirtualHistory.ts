@@ -1,4 +1,4 @@
-import { computed, nextTick, type Ref } from 'vue';
+import { computed, nextTick, ref, type Ref } from 'vue';
 import { useVirtualizer } from '@tanstack/vue-virtual';
 import { pinnedDay, type DatedMessage, type HistoryRow } from '../components/message-rows.ts';
 import { inBackground } from '../background.ts';
@@ -31,20 +31,30 @@ export function useVirtualHistory<M extends DatedMessage>(
   rows: Readonly<Ref<readonly HistoryRow<M>[]>>,
   scrollEl: Readonly<Ref<HTMLElement | null>>,
   paging: HistoryPaging,
+  /** Estimated px message rows add to the text row, by message id (their files, sized from their pointers). */
+  extraHeights: Readonly<Ref<ReadonlyMap<number, number>>> = ref(new Map()),
 ) {
   const virtualizer = useVirtualizer(
-    computed(() => ({
-      count: rows.value.length,
-      getScrollElement: () => scrollEl.value,
-      estimateSize: (index: number) => (rows.value[index]?.kind === 'day' ? 44 : 68),
-      getItemKey: (index: number) => rows.value[index]?.key ?? index,
-      overscan: 8,
-      paddingStart: 8,
-      paddingEnd: 12,
-      anchorTo: 'end' as const,
-      followOnAppend: true,
-      scrollEndThreshold: 80,
-    })),
+    computed(() => {
+      const extra = extraHeights.value;
+      return {
+        count: rows.value.length,
+        getScrollElement: () => scrollEl.value,
+        estimateSize: (index: number) => {
+          const row = rows.value[index];
+          // row.key is the message id, a plain number: reading row.message.id would go
+          // through the store's reactive proxy for every row of a 100,000-row window.
+          return row?.kind === 'message' ? 68 + (extra.get(row.key) ?? 0) : 44;
+        },
+        getItemKey: (index: number) => rows.value[index]?.key ?? index,
+        overscan: 8,
+        paddingStart: 8,
+        paddingEnd: 12,
+        anchorTo: 'end' as const,
+        followOnAppend: true,
+        scrollEndThreshold: 80,
+      };
+    }),
   );
 
   /** The rows to render now, with their place in the virtual list. */

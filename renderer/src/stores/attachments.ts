@@ -58,6 +58,9 @@ export const useAttachmentsStore = defineStore('attachments', () => {
   let nextKey = 1;
   let seq = 0;
   let applied = 0;
+  /** The read running for a conversation, and the one queued behind it (see load). */
+  let reading: { key: string; done: Promise<void> } | null = null;
+  let rereading: Promise<void> | null = null;
 
   /** The attachments of a 1:1 message or a group message. */
   function of(
@@ -68,8 +71,34 @@ export const useAttachmentsStore = defineStore('attachments', () => {
     return byMessage.value[key] ?? [];
   }
 
-  /** Reads the open conversation's files; re-reads every REFRESH_MS while an upload or download runs. */
-  async function load(target: AttachmentTarget): Promise<void> {
+  /**
+   * Reads the open conversation's files; re-reads every REFRESH_MS while an
+   * upload or download runs. While a read of the same conversation runs,
+   * further calls share ONE read queued behind it: transfers end in bursts
+   * (an outbox or a backlog of downloads draining at start), each with an
+   * `attachments:changed`, and a read per event queued hundreds of whole-list
+   * reads in the core ahead of the visible images' attachment: requests.
+   */
+  function load(target: AttachmentTarget): Promise<void> {
+    const key = keyOf(target);
+    if (reading?.key === key) {
+      rereading ??= reading.done
+        .catch(() => undefined)
+        .then(() => {
+          rereading = null;
+          // Closed or switched meanwhile: that conversation's own read is under way.
+          return open && keyOf(open) === key ? load(target) : undefined;
+        });
+      return rereading;
+    }
+    const done = read(target).finally(() => {
+      if (reading?.done === done) reading = null;
+    });
+    reading = { key, done };
+    return done;
+  }
+
+  async function read(target: AttachmentTarget): Promise<void> {
     const mine = ++seq;
     if (!open || keyOf(open) !== keyOf(target)) byMessage.value = {};
     open = target;
@@ -161,6 +190,8 @@ export const useAttachmentsStore = defineStore('attachments', () => {
   function close(): void {
     seq++;
     open = null;
+    reading = null;
+    rereading = null;
     clearTimeout(timer);
     byMessage.value = {};
     progress.value = {};

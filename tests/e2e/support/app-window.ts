@@ -125,6 +125,10 @@ export interface MediaRequest {
   readonly url: string;
   readonly range: string | null;
   readonly status: number;
+  /** ms main's module took to answer it, body read (what the app's protocol handler does). */
+  readonly answerMs: number;
+  /** ms Playwright took to hand that answer to Chromium (the harness's cost, not the app's); NaN until then. */
+  readonly fulfillMs: number;
 }
 
 /** Main's pick table: one per process, as in the app; each window is its own owner. */
@@ -192,18 +196,29 @@ export async function openApp(
   await page.route(/^attachment:/, async (route) => {
     const request = route.request();
     const range = (await request.allHeaders())['range'] ?? null;
+    const started = performance.now();
     const answer = await mediaResponse(
       { url: request.url(), method: request.method(), range },
       (id) => host.mediaSource(id),
     );
     const chunks: Buffer[] = [];
     for await (const chunk of answer.body ?? []) chunks.push(chunk);
-    mediaRequests.push({ url: request.url(), range, status: answer.status });
+    const answered = performance.now();
+    // Recorded before the page can see the answer (tests read it once it shows), timed after.
+    const timed = {
+      url: request.url(),
+      range,
+      status: answer.status,
+      answerMs: answered - started,
+      fulfillMs: NaN,
+    };
+    mediaRequests.push(timed);
     await route.fulfill({
       status: answer.status,
       headers: { ...answer.headers },
       body: Buffer.concat(chunks),
     });
+    timed.fulfillMs = performance.now() - answered;
   });
   page.on('console', (message) => {
     if (message.type() === 'error') problems.push(message.text());
