@@ -3,13 +3,31 @@ import { mediaKindOf } from '../../../shared/ipc/attachment-url.ts';
 
 // What a message's files add to its row before anything has loaded, for the
 // virtualized history's estimate: an image or video box is sized from the
-// pointer (AttachmentItem: at most 320 px wide, at its aspect ratio), so the
+// pointer (mediaBox: at most 320 × 480 px, at its aspect ratio), so the
 // estimate can be close. With the 68 px text-row estimate alone, opening a
 // conversation of images scrolled to an "end" far short of the real one and
 // converged over many frames, showing (and loading) the top rows meanwhile.
 
-/** Widest an inline image or video box is (px), as in AttachmentItem. */
+/** Widest an inline image or video box is (px). */
 const MEDIA_MAX_WIDTH = 320;
+/** Tallest one is (px): a hostile 1 × 65,535 pointer must not make a page-high row. */
+const MEDIA_MAX_HEIGHT = 480;
+/** Narrowest and lowest one is (px): a 65,535 × 1 pointer still gets a visible strip. */
+const MEDIA_MIN_SIDE = 32;
+
+/**
+ * The box (px) an image or video of the pointer's size gets before and after
+ * it loads: scaled down to fit 320 × 480, never under 32 px a side (the
+ * pointer's width and height are the sender's word, so any ratio is
+ * possible; the picture is fitted inside with object-fit: contain).
+ */
+export function mediaBox(width: number, height: number): { width: number; height: number } {
+  const scale = Math.min(1, MEDIA_MAX_WIDTH / width, MEDIA_MAX_HEIGHT / height);
+  return {
+    width: Math.round(Math.min(MEDIA_MAX_WIDTH, Math.max(MEDIA_MIN_SIDE, width * scale))),
+    height: Math.round(Math.min(MEDIA_MAX_HEIGHT, Math.max(MEDIA_MIN_SIDE, height * scale))),
+  };
+}
 /** A file's card line (name, size, Save) and the gap after it (px). */
 const CARD_PX = 30;
 /** An audio player (px). */
@@ -26,7 +44,7 @@ export function attachmentsHeight(files: readonly AttachmentSummaryView[]): numb
     if (kind === 'audio') height += AUDIO_PX;
     if (kind !== 'image' && kind !== 'video') continue;
     const { width, height: tall } = file;
-    height += width && tall ? (Math.min(width, MEDIA_MAX_WIDTH) * tall) / width : UNSIZED_PX;
+    height += width && tall ? mediaBox(width, tall).height : UNSIZED_PX;
   }
   return height;
 }

@@ -57,7 +57,7 @@ describe('one attachment in a message', () => {
     expect(image.attributes('src')).toBe('attachment://media/7');
     expect(image.attributes('loading')).toBe('lazy');
     expect(wrapper.get('[data-testid="attachment-media-box"]').attributes('style')).toContain(
-      'aspect-ratio: 800 / 600',
+      'aspect-ratio: 320 / 240',
     );
     expect(wrapper.get('[data-testid="attachment-preview"]').attributes('src')).toBe(
       'data:image/jpeg;base64,AAAA',

@@ -9,7 +9,8 @@ import { mount } from '@vue/test-utils';
 import type { Pinia } from 'pinia';
 import type { AttachmentSummaryView } from '../../../shared/ipc/attachments.ts';
 import MessageList from '../../../renderer/src/components/MessageList.vue';
-import { attachmentsHeight } from '../../../renderer/src/components/attachment-height.ts';
+import AttachmentItem from '../../../renderer/src/components/AttachmentItem.vue';
+import { attachmentsHeight, mediaBox } from '../../../renderer/src/components/attachment-height.ts';
 import { useAppStore } from '../../../renderer/src/stores/app.ts';
 import { useAttachmentsStore } from '../../../renderer/src/stores/attachments.ts';
 import { useMessagesStore } from '../../../renderer/src/stores/messages.ts';
@@ -59,6 +60,24 @@ describe('the height a message’s files add before they load', () => {
     expect(attachmentsHeight([file({ contentType: 'video/mp4', width: 640, height: 640 })])).toBe(
       320 + 30,
     );
+  });
+
+  it('fits a hostile pointer size into 320 × 480 px, never under 32 px a side', () => {
+    expect(mediaBox(1, 65_535)).toEqual({ width: 32, height: 480 });
+    expect(mediaBox(65_535, 1)).toEqual({ width: 320, height: 32 });
+    expect(mediaBox(65_535, 65_535)).toEqual({ width: 320, height: 320 });
+    expect(mediaBox(600, 1_200)).toEqual({ width: 240, height: 480 });
+    expect(attachmentsHeight([file({ width: 1, height: 65_535 })])).toBe(480 + 30);
+  });
+
+  it('gives the rendered box the same fitted size', () => {
+    const wrapper = mount(AttachmentItem, {
+      props: { attachment: file({ width: 1, height: 65_535 }) },
+      global: { plugins: plugins(pinia) },
+    });
+    const style = wrapper.get('.attachment-media').attributes('style') ?? '';
+    // happy-dom drops the width's min(); the ratio is what keeps the row from a page-high box.
+    expect(style).toContain('aspect-ratio: 32 / 480');
   });
 
   it('counts a box without a size, an audio player and a plain file', () => {
