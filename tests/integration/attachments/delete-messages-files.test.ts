@@ -165,7 +165,7 @@ describe('deleting messages with files', () => {
       network: 'unknown',
     });
     await deleting;
-    expect(partial).toBe(1);
+    expect(partial).toBe(2); // the ciphertext resume file and the stored copy being staged
     expect(report.downloaded).toBe(0);
     expect(count(w.bob.profile, 'SELECT count(*) FROM attachments')).toBe(0);
     expect(files(w.bob.dir)).toEqual({ stored: [], tmp: [] });
