@@ -98,7 +98,10 @@ describe('a 100,000-message conversation', () => {
     };
     const first = await oldestShown();
     let oldest = first;
-    for (let i = 0; i < 5; i++) {
+    // A scroll to the top may first show a few older rows the virtualizer
+    // already held (overscan) rather than a new page, so scroll until the
+    // rows shown are more than four pages (of 50) back, at most 12 times.
+    for (let i = 0; i < 12 && oldest >= first - 200; i++) {
       const before = oldest;
       await pollWhileScrolling(scroller, 'top', oldestShown, { timeout: 20_000 }).toBeLessThan(
         before,
@@ -106,7 +109,7 @@ describe('a 100,000-message conversation', () => {
       oldest = await oldestShown();
       expect(await rows.count()).toBeLessThan(100);
     }
-    // Five older pages were loaded: far before anything the first page held.
+    // Older pages were loaded: far before anything the first page held.
     expect(oldest).toBeLessThan(first - 200);
 
     // The relay is unreachable: a new message is kept and queued, and the banner counts it.
