@@ -2,13 +2,8 @@ import { SottoError } from '../errors.ts';
 import { schemaVersion } from '../db/migrate.ts';
 import type { Profile } from '../profile/profile.ts';
 import { AgeFileWriter } from './age/file.ts';
-import {
-  BACKUP_FORMAT,
-  BACKUP_VERSION,
-  type BackupManifest,
-  type BackupManifestIn,
-  type RecordCounts,
-} from './format/records.ts';
+import { BACKUP_FORMAT, BACKUP_VERSION, type RecordCounts } from './format/record-order.ts';
+import type { BackupManifest, BackupManifestIn } from './format/records.ts';
 import { RecordWriter } from './format/writer.ts';
 import { assertStrongPassphrase } from './passphrase.ts';
 import { type BackupRunOptions, throwIfCancelled } from './progress.ts';

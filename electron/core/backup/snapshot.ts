@@ -4,12 +4,14 @@ import type {
   AccountRecordIn as AccountRecord,
   ContactRecordIn as ContactRecord,
   ConversationRecordIn as ConversationRecord,
-  KeyCounterRecord,
   KeyRecordIn as KeyRecord,
-  KeyUseRecord,
-  SettingRecord,
 } from './format/records.ts';
-import { UNCARRIED_SETTINGS } from './format/records.ts';
+import {
+  type KeyCounterRecord,
+  type KeyUseRecord,
+  type SettingRecord,
+  UNCARRIED_SETTINGS,
+} from './format/account-records.ts';
 import { normalizeDisplayName } from '../profile/display-name.ts';
 
 // Reads a profile database into backup records. Everything except messages is

@@ -5,18 +5,20 @@ import { AttachmentStreamCheck } from './attachment-records.ts';
 import {
   ATTACHMENT_TYPES,
   ATTACHMENT_VERSION,
-  type BackupManifest,
   type CountedType,
-  type DataRecord,
   emptyCounts,
   isReadableVersion,
   manifestHeadSchema,
-  parseDataRecord,
-  parseManifestRecord,
   RECORD_ORDER,
   type RecordCounts,
   type RecordType,
   trailerSchema,
+} from './record-order.ts';
+import {
+  type BackupManifest,
+  type DataRecord,
+  parseDataRecord,
+  parseManifestRecord,
 } from './records.ts';
 import { parseStrictJson, StrictJsonError } from './strict-json.ts';
 
