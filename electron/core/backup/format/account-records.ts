@@ -14,6 +14,10 @@ export const base64 = z
 /** A time in epoch ms. */
 export const time = z.number().int().nonnegative();
 const keyId = z.number().int().min(1).max(0xffffff);
+/** A message's uuid (1:1 or group) as the profile stores it: 8-4-4-4-12 hex digits. */
+export const messageUuid = z
+  .string()
+  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i);
 
 /** True if `name` is a display name exactly as the profile stores one (normalizeDisplayName leaves it unchanged). */
 function isStoredName(name: string): boolean {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { SottoError } from '../../errors.ts';
 import type { AgeFileReader } from '../age/file.ts';
 import { AttachmentStreamCheck } from './attachment-records.ts';
+import { DELETION_VERSION } from './deletion-records.ts';
 import {
   ATTACHMENT_TYPES,
   ATTACHMENT_VERSION,
@@ -130,6 +131,12 @@ export async function readRecords(
         ATTACHMENT_TYPES.includes(type as CountedType)
       )
         throw tampered('attachment record before version 3');
+      if (
+        manifest !== undefined &&
+        manifest.version < DELETION_VERSION &&
+        type === 'deletedMessage'
+      )
+        throw tampered('deletedMessage record before version 5');
       rank = r;
       if (type === 'manifest') {
         manifest = parseManifest(lineAt(data, start, end));

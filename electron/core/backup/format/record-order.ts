@@ -12,17 +12,18 @@ export const BACKUP_FORMAT = 'sotto-backup';
  * records: a reader of version 2 refuses it (BACKUP_UNSUPPORTED_VERSION)
  * rather than restore messages without their files. Version 4 added mutes
  * (mute-records.ts): a reader of version 3 refuses it rather than call the
- * new member tampering.
+ * new member tampering. Version 5 added "Delete for me" records
+ * (deletion-records.ts), for the same reason as version 3.
  */
-export const BACKUP_VERSION = 4;
+export const BACKUP_VERSION = 5;
 /**
  * Versions this build reads. Version 1 is version 2 with account ids in the
  * first, base32 format (Sotto before relay protocol v2): they are mapped to
  * the current ids while reading, so nothing after the reader sees them.
  * Version 2 is version 3 without attachment records; version 3 is version 4
- * without `mutedUntil`.
+ * without `mutedUntil`; version 4 is version 5 without `deletedMessage` records.
  */
-export const READABLE_VERSIONS = [1, 2, 3, 4] as const;
+export const READABLE_VERSIONS = [1, 2, 3, 4, 5] as const;
 export type ReadableVersion = (typeof READABLE_VERSIONS)[number];
 
 /** Record types in the order they must appear (manifest first, trailer last). */
@@ -38,6 +39,7 @@ export const RECORD_ORDER = [
   'message',
   'group',
   'groupMessage',
+  'deletedMessage',
   'attachment',
   'attachmentData',
   'trailer',
@@ -54,8 +56,13 @@ export const ATTACHMENT_VERSION = 3;
 
 const count = z.number().int().nonnegative();
 
-/** Record types a version 2 file from before they existed does not count (0 when absent). */
-const LATER_TYPES: readonly CountedType[] = ['group', 'groupMessage', ...ATTACHMENT_TYPES];
+/** Record types a file from before they existed does not count (0 when absent). */
+const LATER_TYPES: readonly CountedType[] = [
+  'group',
+  'groupMessage',
+  'deletedMessage',
+  ...ATTACHMENT_TYPES,
+];
 
 export const countsSchema = z.strictObject(
   Object.fromEntries(

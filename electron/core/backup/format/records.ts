@@ -29,6 +29,7 @@ import {
   keyRecordSchemaV2,
   type KeyUseRecord,
   keyUseRecordSchema,
+  messageUuid,
   type SettingRecord,
   settingRecordSchema,
   time,
@@ -43,6 +44,7 @@ import {
   type CountedType,
   type ReadableVersion,
 } from './record-order.ts';
+import { type DeletedMessageRecord, deletedMessageRecordSchema } from './deletion-records.ts';
 
 // The records of the inner backup stream (docs/backup-format.md): one JSON
 // object per line, `type` first. These schemas are the contract a reader
@@ -50,7 +52,6 @@ import {
 // order and the counts, account-records.ts the account's own state.
 
 const count = z.number().int().nonnegative();
-const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i);
 
 /** The schemas of one version; `accountId` reads that version's account ids into current ones. */
 function schemasFor<V extends ReadableVersion, Id extends z.ZodType>(version: V, accountId: Id) {
@@ -106,7 +107,7 @@ function schemasFor<V extends ReadableVersion, Id extends z.ZodType>(version: V,
     }),
     message: z.strictObject({
       type: z.literal('message'),
-      uuid,
+      uuid: messageUuid,
       with: accountId,
       outgoing: z.boolean(),
       senderAccount: accountId,
@@ -133,12 +134,12 @@ const moveSchema = z.strictObject({
   acceptedAt: time.nullable(),
 });
 
-const base3 = schemasFor(BACKUP_VERSION, accountIdSchema);
+const base3 = schemasFor(4, accountIdSchema);
 /**
  * Version 4: version 1's records, the state relay protocol v2 and the identity
  * rules added (0006, 0007), attachments (0011) and mutes (0014).
  */
-const current = {
+const version4 = {
   ...base3,
   account: base3.account.extend({
     deliveryToken: deliveryTokenSchema,
@@ -159,12 +160,18 @@ const current = {
   attachment: attachmentRecordSchema,
   attachmentData: attachmentDataRecordSchema,
 };
+/** Version 5: version 4 and the deleted messages (0017). */
+const current = {
+  ...version4,
+  manifest: schemasFor(BACKUP_VERSION, accountIdSchema).manifest,
+  deletedMessage: deletedMessageRecordSchema,
+};
 /** Version 3: version 4 without mutes (read as not muted). */
 const version3 = {
-  ...current,
+  ...version4,
   manifest: schemasFor(3, accountIdSchema).manifest,
-  conversation: current.conversation.omit({ mutedUntil: true }).transform(unmuted),
-  group: current.group.omit({ mutedUntil: true }).transform(unmuted),
+  conversation: version4.conversation.omit({ mutedUntil: true }).transform(unmuted),
+  group: version4.group.omit({ mutedUntil: true }).transform(unmuted),
 };
 /** Version 2: version 3 without attachments (the reader refuses their records in it). */
 const version2 = { ...version3, manifest: schemasFor(2, accountIdSchema).manifest };
@@ -194,7 +201,7 @@ const legacy = {
   conversation: base1.conversation.omit({ mutedUntil: true }).transform(unmuted),
   group: version3.group,
 };
-const SCHEMAS = { 1: legacy, 2: version2, 3: version3, 4: current } as const;
+const SCHEMAS = { 1: legacy, 2: version2, 3: version3, 4: version4, 5: current } as const;
 
 export const manifestSchema = current.manifest;
 /** A manifest as read (a version 1 manifest keeps its version; its account id is mapped). */
@@ -225,6 +232,7 @@ export type DataRecord =
   | MessageRecord
   | GroupRecord
   | GroupMessageRecord
+  | DeletedMessageRecord
   | AttachmentRecord
   | AttachmentDataRecord;
 
@@ -244,6 +252,7 @@ export function parseDataRecord(
   value: unknown,
 ): DataRecord | undefined {
   if (version < ATTACHMENT_VERSION && ATTACHMENT_TYPES.includes(type)) return undefined;
+  // Versions before 5 have no deletedMessage schema: such a record is refused below.
   const schemas = SCHEMAS[version] as Partial<Record<CountedType, z.ZodType<DataRecord>>>;
   const result = schemas[type]?.safeParse(value);
   return result?.success ? result.data : undefined;
