@@ -251,22 +251,45 @@ describe('deleted messages in a backup', () => {
     }
   }, 240_000);
 
-  it('a uuid listed twice restores once, with the first time', async () => {
+  it('a uuid listed twice restores once, with the first time; a merge keeps the entries a profile has and adds the rest', async () => {
     const { file, deleted } = await bobDeletedTwo();
     const lines = await readBackupLines(file);
     const first = lines.findIndex((line) => line.startsWith('{"type":"deletedMessage"'));
-    const repeat = JSON.stringify({ ...(JSON.parse(lines[first]!) as object), deletedAt: 5 });
-    const manifest = JSON.parse(lines[0]!) as { counts: Record<string, number> };
-    manifest.counts['deletedMessage'] = deleted.length + 1;
-    const path = join(tempDir(), 'twice.age');
-    await writeBackupLines(path, [
-      JSON.stringify(manifest),
-      ...lines.slice(1, first + 1),
-      repeat,
-      ...lines.slice(first + 1),
-    ]);
-    const restored = await Profile.open(await restore(path), { passphrase: RESTORED_PASSPHRASE });
-    afterTest(() => restored.close());
+    const record = (uuid: string, deletedAt: number) =>
+      JSON.stringify({ type: 'deletedMessage', uuid, deletedAt });
+    /** The backup with `extra` deletedMessage lines after its first one (the counts follow). */
+    const withExtra = async (extra: readonly string[]) => {
+      const manifest = JSON.parse(lines[0]!) as { counts: Record<string, number> };
+      manifest.counts['deletedMessage'] = deleted.length + extra.length;
+      const path = join(tempDir(), 'extra.age');
+      await writeBackupLines(path, [
+        JSON.stringify(manifest),
+        ...lines.slice(1, first + 1),
+        ...extra,
+        ...lines.slice(first + 1),
+      ]);
+      return path;
+    };
+    const dir = await restore(await withExtra([record(deleted[0]!.uuid, 5)]));
+    const restored = await Profile.open(dir, { passphrase: RESTORED_PASSPHRASE });
     expect(deletedRows(restored)).toEqual(deleted);
+    await restored.close();
+
+    // Merged into that profile: its own entries keep their times, a new uuid is added.
+    const added = { uuid: '0190a5d2-7e1f-7c3a-9b2d-4f6e8a1c3b5d', deletedAt: 7 };
+    const merged = await withExtra([
+      record(deleted[1]!.uuid, 9),
+      record(added.uuid, added.deletedAt),
+    ]);
+    await importBackup(dir, merged, {
+      passphrase: BACKUP_PASSPHRASE,
+      unlock: { passphrase: RESTORED_PASSPHRASE },
+    });
+    const reopened = await Profile.open(dir, { passphrase: RESTORED_PASSPHRASE });
+    afterTest(() => reopened.close());
+    expect(deletedRows(reopened)).toEqual(
+      [...deleted, added].sort((a, b) => (a.uuid < b.uuid ? -1 : 1)),
+    );
+    expect(bodiesWith(reopened, 'Alice')).toEqual(['kept']);
   }, 120_000);
 });
