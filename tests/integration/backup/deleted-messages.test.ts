@@ -10,12 +10,15 @@ import {
   messagesPage,
   processEnvelopes,
   Profile,
+  publishedKeys,
   queueText,
+  startSession,
   verifyBackup,
 } from '../../../electron/core/index.ts';
 import { queueMessageContent } from '../../../electron/core/messaging/outbox.ts';
 import { SyncEngine } from '../../../electron/core/sync/engine.ts';
 import { encodeContent } from '../../../shared/protocol/content.ts';
+import { takeBundle } from '../../../shared/protocol/keys.ts';
 import {
   BACKUP_PASSPHRASE,
   readBackupLines,
@@ -75,7 +78,10 @@ async function bobDeletedTwo() {
   await deleteMessages(bob, { conversationId }, [ids[0]!, ids[2]!], 1_700_000_000_000);
   const deleted = deletedRows(bob);
   expect(deleted).toHaveLength(2);
-  return { file: await backUp(bob), deleted };
+  const gone = messagesPage(alice.db, findContact(alice.db, 'Bob').conversationId, 10).find(
+    (m) => m.body === 'first gone',
+  )!;
+  return { file: await backUp(bob), deleted, alice, bobId: bob.account.accountId, gone };
 }
 
 /** A copy of `file` with every record passed through `edit` (which may drop one by returning undefined). */
@@ -184,6 +190,37 @@ describe('deleted messages in a backup', () => {
     afterTest(() => old.close());
     expect(deletedRows(old)).toEqual([]);
     expect(bodiesWith(old, 'Alice')).toEqual(['kept']);
+  }, 120_000);
+
+  it('without the records (a version 4 file) the same resend comes back: what version 5 prevents', async () => {
+    const { file, alice, bobId, gone } = await bobDeletedTwo();
+    const again = encodeContent({
+      v: 1,
+      type: 'text',
+      id: gone.uuid,
+      sentAt: gone.sentAt,
+      body: 'first gone',
+    });
+    /** Alice's device, on a new session with the profile restored in `dir`, sends the deleted message again. */
+    const resend = async (dir: string) => {
+      const restored = await Profile.open(dir, { passphrase: RESTORED_PASSPHRASE });
+      afterTest(() => restored.close());
+      await startSession(alice, takeBundle(publishedKeys(restored.db, restored.account), 0), bobId);
+      alice.commit(undefined, (db) => queueMessageContent(db, bobId, again, gone.id, Date.now()));
+      const outcomes = await processEnvelopes(restored, await flushOutbox(alice));
+      return {
+        outcomes: outcomes.map((o) => o.outcome),
+        bodies: bodiesWith(restored, 'Alice').sort(),
+      };
+    };
+    expect(await resend(await restore(file))).toEqual({
+      outcomes: ['duplicate'],
+      bodies: ['kept'],
+    });
+    expect(await resend(await restore(await asVersion4(file)))).toEqual({
+      outcomes: ['stored'],
+      bodies: ['first gone', 'kept'],
+    });
   }, 120_000);
 
   it('forged records, one in a version 4 file, one out of order or a count that lies are BACKUP_TAMPERED; nothing is restored', async () => {
