@@ -75,6 +75,7 @@ export const keyRecordSchemaV2 = keyRecordSchema
     return k.handedOutAt === null && (k.state === 'previous') === (k.supersededAt !== null);
   }, 'key state');
 
+/** One use of a last-resort Kyber key (its signed key and the peer's base key), for replay protection. */
 export const keyUseRecordSchema = z.strictObject({
   type: z.literal('keyUse'),
   kyberId: keyId,
@@ -83,6 +84,7 @@ export const keyUseRecordSchema = z.strictObject({
 });
 export type KeyUseRecord = z.infer<typeof keyUseRecordSchema>;
 
+/** A prekey id allocator (note the kinds are not `key`'s). */
 export const keyCounterRecordSchema = z.strictObject({
   type: z.literal('keyCounter'),
   kind: z.enum(['pre_key', 'signed_pre_key', 'kyber_pre_key']),
@@ -90,6 +92,7 @@ export const keyCounterRecordSchema = z.strictObject({
 });
 export type KeyCounterRecord = z.infer<typeof keyCounterRecordSchema>;
 
+/** One setting row (the ones carried elsewhere are refused in version 2 and later). */
 export const settingRecordSchema = z.strictObject({
   type: z.literal('setting'),
   key: z.string().min(1).max(200),

@@ -64,6 +64,7 @@ const LATER_TYPES: readonly CountedType[] = [
   ...ATTACHMENT_TYPES,
 ];
 
+/** Records of each counted type, as the manifest announces and the trailer confirms. */
 export const countsSchema = z.strictObject(
   Object.fromEntries(
     COUNTED_TYPES.map((t) => [t, LATER_TYPES.includes(t) ? count.default(0) : count]),
@@ -78,6 +79,7 @@ export const manifestHeadSchema = z.object({
   version: z.number().int().nonnegative(),
 });
 
+/** The last record: the counts again and the SHA-256 of every byte before it. */
 export const trailerSchema = z.strictObject({
   type: z.literal('trailer'),
   counts: countsSchema,
