@@ -92,10 +92,8 @@ export {
   type PassphraseStrength,
 } from './backup/passphrase.ts';
 export type { BackupProgress, BackupRunOptions } from './backup/progress.ts';
-export type {
-  BackupManifest,
-  RecordCounts as BackupRecordCounts,
-} from './backup/format/records.ts';
+export type { BackupManifest } from './backup/format/records.ts';
+export type { RecordCounts as BackupRecordCounts } from './backup/format/record-order.ts';
 export {
   exportConversation,
   type ConversationExportReport,

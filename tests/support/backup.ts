@@ -211,7 +211,7 @@ export async function writeBackupLines(
     message: 0,
   };
   // Later types are counted only when present (a version 2 file written before them has none).
-  for (const type of ['group', 'groupMessage', 'attachment', 'attachmentData'])
+  for (const type of ['group', 'groupMessage', 'deletedMessage', 'attachment', 'attachmentData'])
     if (lines.some((line) => line.startsWith(`{"type":"${type}"`))) counts[type] = 0;
   for (const line of lines.slice(1)) {
     const type = /^\{"type":"([A-Za-z]+)"/.exec(line)?.[1];

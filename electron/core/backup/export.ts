@@ -2,13 +2,8 @@ import { SottoError } from '../errors.ts';
 import { schemaVersion } from '../db/migrate.ts';
 import type { Profile } from '../profile/profile.ts';
 import { AgeFileWriter } from './age/file.ts';
-import {
-  BACKUP_FORMAT,
-  BACKUP_VERSION,
-  type BackupManifest,
-  type BackupManifestIn,
-  type RecordCounts,
-} from './format/records.ts';
+import { BACKUP_FORMAT, BACKUP_VERSION, type RecordCounts } from './format/record-order.ts';
+import type { BackupManifest, BackupManifestIn } from './format/records.ts';
 import { RecordWriter } from './format/writer.ts';
 import { assertStrongPassphrase } from './passphrase.ts';
 import { type BackupRunOptions, throwIfCancelled } from './progress.ts';
@@ -16,6 +11,7 @@ import { MessageBlockReader } from './message-blocks.ts';
 import { releaseBuffers } from './release.ts';
 import { readGroupMessageRecords, readGroupRecords } from './group-records.ts';
 import { readSmallRecords } from './snapshot.ts';
+import { readDeletedRecords } from './deleted-records.ts';
 import { planAttachments, writeAttachments } from './attachment-export.ts';
 
 /** Worker threads reading message lines (see message-blocks.ts). */
@@ -60,6 +56,7 @@ export async function exportBackup(
   const small = readSmallRecords(db);
   const groups = readGroupRecords(db);
   const groupMessages = readGroupMessageRecords(db);
+  const deleted = readDeletedRecords(db);
   const attachments = planAttachments(db);
   // Messages are read on their own connections and threads. Opening them (and counting the
   // history) and then sealing the whole stream run alongside the scrypt derivation of the
@@ -84,6 +81,7 @@ export async function exportBackup(
     message: range.count,
     group: groups.length,
     groupMessage: groupMessages.length,
+    deletedMessage: deleted.length,
     attachment: attachments.ids.length,
     attachmentData: attachments.dataRecords,
   };
@@ -111,7 +109,12 @@ export async function exportBackup(
     for (const r of small.settings) await out.record('setting', r);
     for (const r of small.contacts) await out.record('contact', r);
     for (const r of small.conversations) await out.record('conversation', r);
-    const later = groups.length + groupMessages.length + counts.attachment + counts.attachmentData;
+    const later =
+      groups.length +
+      groupMessages.length +
+      deleted.length +
+      counts.attachment +
+      counts.attachmentData;
     let written = total - range.count - later;
     report(written);
     for (let block = await messages.next(); block; block = await messages.next()) {
@@ -125,6 +128,7 @@ export async function exportBackup(
     }
     for (const r of groups) await out.record('group', r);
     for (const r of groupMessages) await out.record('groupMessage', r);
+    for (const r of deleted) await out.record('deletedMessage', r);
     await writeAttachments(profile, out, attachments, options.signal);
     report(written + later);
     throwIfCancelled(options.signal);

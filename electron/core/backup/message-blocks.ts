@@ -8,7 +8,7 @@ import {
   MESSAGE_SETUP_SQL,
   MESSAGE_SPAN,
   type MessageRange,
-} from './snapshot.ts';
+} from './message-sql.ts';
 
 // Reads the export's message lines on a second connection in worker threads,
 // while the calling thread hashes, seals and writes the previous blocks: the

@@ -1,13 +1,11 @@
 import type { Sql } from '../db/sqlite.ts';
+import type { AccountRecord, DataRecord, KeyRecord } from './format/records.ts';
 import {
-  type AccountRecord,
-  type DataRecord,
   type KeyCounterRecord,
-  type KeyRecord,
   type KeyUseRecord,
   type SettingRecord,
   UNCARRIED_SETTINGS,
-} from './format/records.ts';
+} from './format/account-records.ts';
 
 // The account's own records of a backup: identity, keys, key counters and
 // settings. A full restore writes them into the fresh schema; a merge keeps

@@ -1,6 +1,7 @@
 import type { Sql } from '../db/sqlite.ts';
 import type { DataRecord } from './format/records.ts';
 import { restoreAccountState } from './restore-account.ts';
+import { restoreDeletedRecord } from './deleted-records.ts';
 import { conversationWith, restoreContact, restoreConversation } from './restore-contacts.ts';
 import { restoreGroup, restoreGroupMessage } from './group-records.ts';
 import { requeueGroupMessage } from './requeue-group-messages.ts';
@@ -13,7 +14,8 @@ import { RestoreMessages } from './restore-messages.ts';
 // it in only after everything here committed. The records themselves are
 // written by restore-account.ts (account, keys, settings), restore-contacts.ts
 // (contacts, conversations), restore-messages.ts (messages, in bulk) and
-// group-records.ts (groups and their history).
+// group-records.ts (groups and their history), deleted-records.ts (what the
+// user deleted).
 
 /**
  * How far key id counters jump on a full restore: keys the old device made
@@ -126,6 +128,9 @@ export class RestoreWriter {
             this.groupRequeued++;
         return;
       }
+      case 'deletedMessage':
+        restoreDeletedRecord(this.db, record);
+        return;
       case 'attachment':
       case 'attachmentData':
         throw new Error('attachments are restored by restore-attachments.ts');

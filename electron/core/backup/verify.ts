@@ -1,6 +1,7 @@
 import { AgeFileReader } from './age/file.ts';
 import { readRecords, type ReadOptions } from './format/reader.ts';
-import type { BackupManifest, DataRecord, RecordCounts } from './format/records.ts';
+import type { RecordCounts } from './format/record-order.ts';
+import type { BackupManifest, DataRecord } from './format/records.ts';
 import { identityCheckHooks } from './identity-check.ts';
 import { normalizeRecoveryKey } from './passphrase.ts';
 import type { BackupRunOptions } from './progress.ts';

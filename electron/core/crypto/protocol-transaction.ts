@@ -1,30 +1,28 @@
 import {
-  Direction,
   IdentityChange,
-  type IdentityKeyPair,
-  IdentityKeyStore,
+  type IdentityKeyStore,
   type KyberPreKeyRecord,
-  KyberPreKeyStore,
+  type KyberPreKeyStore,
   type PreKeyRecord,
-  PreKeyStore,
-  type PrivateKey,
-  type ProtocolAddress,
+  type PreKeyStore,
   PublicKey,
   type SessionRecord,
-  SessionStore,
+  type SessionStore,
   type SignedPreKeyRecord,
-  SignedPreKeyStore,
+  type SignedPreKeyStore,
 } from '@signalapp/libsignal-client';
 import { SottoError } from '../errors.ts';
 import { deriveAccountId } from './account-id.ts';
 import type { ProtocolState } from './protocol-state.ts';
 import type { TrustRefusalCode } from './trust-refusals.ts';
 import { type IdentityRow, ProtocolWrites } from './protocol-writes.ts';
-
-/** The store key of a libsignal address: `<account id>.<device id>`. */
-export function addressKey(address: ProtocolAddress): string {
-  return `${address.name()}.${address.deviceId()}`;
-}
+import {
+  OverlayIdentityStore,
+  OverlayKyberPreKeyStore,
+  OverlayPreKeyStore,
+  OverlaySessionStore,
+  OverlaySignedPreKeyStore,
+} from './overlay-stores.ts';
 
 /** True if `accountId` was derived from `key` (docs/message-format.md#account-ids). */
 function certifies(key: Uint8Array, accountId: string): boolean {
@@ -163,148 +161,5 @@ export class ProtocolTransaction {
 
   private isRemoved(id: number, pick: (w: ProtocolWrites) => Set<number>): boolean {
     return this.lookup((w) => (pick(w).has(id) ? true : undefined)) ?? false;
-  }
-}
-
-class OverlaySessionStore extends SessionStore {
-  constructor(private readonly tx: ProtocolTransaction) {
-    super();
-  }
-  override saveSession(address: ProtocolAddress, record: SessionRecord): Promise<void> {
-    this.tx.writes.sessions.set(addressKey(address), record);
-    return Promise.resolve();
-  }
-  override getSession(address: ProtocolAddress): Promise<SessionRecord | null> {
-    return Promise.resolve(this.tx.session(addressKey(address)));
-  }
-  override getExistingSessions(addresses: ProtocolAddress[]): Promise<SessionRecord[]> {
-    return Promise.resolve(
-      addresses.map((address) => {
-        const record = this.tx.session(addressKey(address));
-        if (!record) throw new Error('no session for a requested address');
-        return record;
-      }),
-    );
-  }
-}
-
-/** Deserialized identity keys by the identity row they came from. */
-const publicKeys = new WeakMap<IdentityRow, PublicKey>();
-
-class OverlayIdentityStore extends IdentityKeyStore {
-  constructor(private readonly tx: ProtocolTransaction) {
-    super();
-  }
-  override getIdentityKey(): Promise<PrivateKey> {
-    return Promise.resolve(this.tx.state.account.identity.privateKey);
-  }
-  // The base class derives the public key from the private one on every call
-  // (a scalar multiplication per unseal and per seal): the pair is at hand.
-  override getIdentityKeyPair(): Promise<IdentityKeyPair> {
-    return Promise.resolve(this.tx.state.account.identity);
-  }
-  override getLocalRegistrationId(): Promise<number> {
-    return Promise.resolve(this.tx.state.account.registrationId);
-  }
-  override saveIdentity(address: ProtocolAddress, key: PublicKey): Promise<IdentityChange> {
-    return Promise.resolve(this.tx.saveIdentity(address.name(), key.serialize()));
-  }
-  override isTrustedIdentity(
-    address: ProtocolAddress,
-    key: PublicKey,
-    direction: Direction,
-  ): Promise<boolean> {
-    // Both directions: only the key the account id was derived from may speak
-    // for it or be written to (docs/threat-model.md#trust-decisions).
-    if (!this.tx.accepts(address.name(), key.serialize())) {
-      this.tx.refuse('identity.forged');
-      return Promise.resolve(false);
-    }
-    // Sending waits while the contact's move to a new account is unaccepted.
-    if (direction === Direction.Sending)
-      return Promise.resolve(this.tx.identity(address.name())?.trust !== 'changed');
-    return Promise.resolve(true);
-  }
-  override getIdentity(address: ProtocolAddress): Promise<PublicKey | null> {
-    const current = this.tx.identity(address.name());
-    if (!current) return Promise.resolve(null);
-    // A group seal asks this once per member per send. The key is kept per row object:
-    // an account's key never changes (it derives the id), and a new or re-read row is a new object.
-    let key = publicKeys.get(current);
-    if (!key) {
-      key = PublicKey.deserialize(Uint8Array.from(current.publicKey));
-      publicKeys.set(current, key);
-    }
-    return Promise.resolve(key);
-  }
-}
-
-class OverlayPreKeyStore extends PreKeyStore {
-  constructor(private readonly tx: ProtocolTransaction) {
-    super();
-  }
-  override savePreKey(id: number, record: PreKeyRecord): Promise<void> {
-    this.tx.writes.removedPreKeys.delete(id);
-    this.tx.writes.preKeys.set(id, record);
-    return Promise.resolve();
-  }
-  override getPreKey(id: number): Promise<PreKeyRecord> {
-    const record = this.tx.preKey(id);
-    return record ? Promise.resolve(record) : Promise.reject(new Error('no such prekey'));
-  }
-  override removePreKey(id: number): Promise<void> {
-    this.tx.writes.preKeys.delete(id);
-    this.tx.writes.removedPreKeys.add(id);
-    return Promise.resolve();
-  }
-}
-
-class OverlaySignedPreKeyStore extends SignedPreKeyStore {
-  constructor(private readonly tx: ProtocolTransaction) {
-    super();
-  }
-  override saveSignedPreKey(id: number, record: SignedPreKeyRecord): Promise<void> {
-    this.tx.writes.signedPreKeys.set(id, record);
-    return Promise.resolve();
-  }
-  override getSignedPreKey(id: number): Promise<SignedPreKeyRecord> {
-    const record = this.tx.signedPreKey(id);
-    return record ? Promise.resolve(record) : Promise.reject(new Error('no such signed prekey'));
-  }
-}
-
-class OverlayKyberPreKeyStore extends KyberPreKeyStore {
-  constructor(private readonly tx: ProtocolTransaction) {
-    super();
-  }
-  override saveKyberPreKey(id: number, record: KyberPreKeyRecord): Promise<void> {
-    this.tx.writes.removedKyberPreKeys.delete(id);
-    this.tx.writes.kyberPreKeys.set(id, record);
-    return Promise.resolve();
-  }
-  override getKyberPreKey(id: number): Promise<KyberPreKeyRecord> {
-    const found = this.tx.kyberPreKey(id);
-    return found
-      ? Promise.resolve(found.record)
-      : Promise.reject(new Error('no such kyber prekey'));
-  }
-  override markKyberPreKeyUsed(
-    kyberId: number,
-    signedId: number,
-    baseKey: PublicKey,
-  ): Promise<void> {
-    const found = this.tx.kyberPreKey(kyberId);
-    if (!found) return Promise.reject(new Error('no such kyber prekey'));
-    if (!found.lastResort) {
-      this.tx.writes.kyberPreKeys.delete(kyberId);
-      this.tx.writes.removedKyberPreKeys.add(kyberId);
-      return Promise.resolve();
-    }
-    const serialized = baseKey.serialize();
-    if (this.tx.kyberUsed(kyberId, signedId, serialized)) {
-      return Promise.reject(new Error('last-resort kyber prekey reused with the same base key'));
-    }
-    this.tx.writes.kyberUses.push({ kyberId, signedId, baseKey: serialized });
-    return Promise.resolve();
   }
 }

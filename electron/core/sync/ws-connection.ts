@@ -1,22 +1,17 @@
 import WebSocket from 'ws';
-import { fromBase64, toBase64 } from '../../../shared/protocol/encoding.ts';
-import {
-  authMessage,
-  type ClientFrame,
-  RELAY_LIMITS,
-  RELAY_PROTOCOL_VERSION,
-  type RelayId,
-  type ServerFrame,
-  serverFrameSchema,
-  type WireEnvelope,
+import type {
+  ClientFrame,
+  RelayId,
+  ServerFrame,
+  WireEnvelope,
 } from '../../../shared/relay/protocol.ts';
-import { SottoError } from '../errors.ts';
 import { log } from '../log.ts';
-import { RELAY_ID_MISMATCH, RelayUnavailableError, relayFailure } from './relay-failure.ts';
+import { RelayUnavailableError, relayFailure } from './relay-failure.ts';
 import type { RelayIdentity } from './relay.ts';
+import { handshake, parseFrame } from './ws-handshake.ts';
 
-// One protocol-2 WebSocket connection to a relay, up to `ready` and after:
-// the relay-id check and (for an account connection) the login, requests
+// One protocol-2 WebSocket connection to a relay, after `ready` (the
+// handshake before it, relay-id check and login, is ws-handshake.ts): requests
 // matched to answers by id, pushes handed to the owner, and a heartbeat. The
 // heartbeat is an application `ping` sent whenever the connection has been
 // quiet for `pingIntervalMs`; no answer within `pongTimeoutMs` means the
@@ -96,68 +91,17 @@ export class RelayConnection {
     events: RelayConnectionEvents,
     options: RelayConnectionOptions = {},
   ): Promise<RelayConnection> {
-    const timeout = options.connectTimeoutMs ?? 10_000;
-    return new Promise<RelayConnection>((resolve, reject) => {
-      const socket = new WebSocket(`${address}/v${RELAY_PROTOCOL_VERSION}`, {
-        maxPayload: RELAY_LIMITS.maxFrameBytes,
-        handshakeTimeout: timeout,
-      });
-      let settled = false;
-      let relayId: RelayId | undefined;
-      const fail = (error: Error) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        socket.terminate();
-        reject(error);
-      };
-      const timer = setTimeout(
-        () => fail(new RelayUnavailableError('handshake timed out')),
-        timeout,
-      );
-      socket.on('error', () => fail(new RelayUnavailableError('connect failed')));
-      socket.on('close', () => fail(new RelayUnavailableError('closed during handshake')));
-      const onHandshake = (data: WebSocket.RawData, isBinary: boolean) => {
-        const frame = isBinary ? undefined : parseFrame(data);
-        if (!frame) return fail(new SottoError('RELAY_REFUSED', 'RELAY_ERR_MALFORMED'));
-        if (frame.type === 'challenge' && relayId === undefined) {
-          if (frame.protocol !== RELAY_PROTOCOL_VERSION)
-            return fail(new SottoError('RELAY_REFUSED', 'RELAY_ERR_UNSUPPORTED_VERSION'));
-          const pinned = pin.expected();
-          // Checked before anything is signed: a login must never reach a relay other than the pinned one.
-          if (pinned !== undefined && pinned !== frame.relayId)
-            return fail(new SottoError('RELAY_REFUSED', RELAY_ID_MISMATCH));
-          relayId = frame.relayId;
-          sendHello(socket, login, frame.relayId, fromBase64(frame.nonce));
-        } else if (frame.type === 'ready' && relayId !== undefined && frame.mode === login.mode) {
-          try {
-            // Pinned at the first successful connection (after init or a relay change).
-            if (pin.expected() === undefined) pin.remember?.(relayId);
-          } catch (error) {
-            return fail(error instanceof Error ? error : new SottoError('INTERNAL'));
-          }
-          settled = true;
-          clearTimeout(timer);
-          socket.off('message', onHandshake);
-          socket.removeAllListeners('close');
-          socket.removeAllListeners('error');
-          const connection = new RelayConnection(
-            socket,
-            relayId,
-            frame.queued ?? 0,
-            events,
-            options,
-          );
-          connection.attach();
-          resolve(connection);
-        } else if (frame.type === 'error') {
-          fail(relayFailure(frame.code, frame.retryAfterMs));
-        } else if (frame.type !== 'keys.low') {
-          fail(new SottoError('RELAY_REFUSED', 'RELAY_ERR_MALFORMED'));
-        }
-      };
-      socket.on('message', onHandshake);
-    });
+    return handshake(
+      address,
+      login,
+      pin,
+      options.connectTimeoutMs ?? 10_000,
+      (socket, relayId, queued) => {
+        const connection = new RelayConnection(socket, relayId, queued, events, options);
+        connection.attach();
+        return connection;
+      },
+    );
   }
 
   /** True until the connection closed or was cut. */
@@ -283,49 +227,5 @@ export class RelayConnection {
       this.pending.delete(id);
     }
     this.events.onClose?.();
-  }
-}
-
-function sendHello(
-  socket: WebSocket,
-  login: RelayLogin,
-  relayId: RelayId,
-  nonce: Uint8Array,
-): void {
-  if (login.mode === 'anonymous') {
-    socket.send(
-      JSON.stringify({ type: 'hello', protocol: RELAY_PROTOCOL_VERSION, mode: 'anonymous' }),
-    );
-    return;
-  }
-  const { accountId, deviceId, identityKey } = login.identity;
-  const signature = login.identity.sign(authMessage(relayId, nonce, accountId, deviceId));
-  socket.send(
-    JSON.stringify({
-      type: 'hello',
-      protocol: RELAY_PROTOCOL_VERSION,
-      mode: 'account',
-      accountId,
-      deviceId,
-    }),
-  );
-  socket.send(
-    JSON.stringify({
-      type: 'auth',
-      identityKey: toBase64(identityKey),
-      signature: toBase64(signature),
-    }),
-  );
-}
-
-function parseFrame(data: WebSocket.RawData): ServerFrame | undefined {
-  try {
-    const buffer = Buffer.isBuffer(data)
-      ? data
-      : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]);
-    const parsed = serverFrameSchema.safeParse(JSON.parse(buffer.toString('utf8')));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
   }
 }

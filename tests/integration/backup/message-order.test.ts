@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { exportBackup } from '../../../electron/core/index.ts';
 import { AgeFileReader } from '../../../electron/core/backup/age/file.ts';
-import { MESSAGE_SPAN } from '../../../electron/core/backup/snapshot.ts';
+import { MESSAGE_SPAN } from '../../../electron/core/backup/message-sql.ts';
 import { addHistory, BACKUP_PASSPHRASE, TEST_SCRYPT_LOG_N } from '../../support/backup.ts';
 import { newProfile, tempDir } from '../../support/profiles.ts';
 

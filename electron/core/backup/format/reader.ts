@@ -2,21 +2,24 @@ import { createHash } from 'node:crypto';
 import { SottoError } from '../../errors.ts';
 import type { AgeFileReader } from '../age/file.ts';
 import { AttachmentStreamCheck } from './attachment-records.ts';
+import { DELETION_VERSION } from './deletion-records.ts';
 import {
   ATTACHMENT_TYPES,
   ATTACHMENT_VERSION,
-  type BackupManifest,
   type CountedType,
-  type DataRecord,
   emptyCounts,
   isReadableVersion,
   manifestHeadSchema,
-  parseDataRecord,
-  parseManifestRecord,
   RECORD_ORDER,
   type RecordCounts,
   type RecordType,
   trailerSchema,
+} from './record-order.ts';
+import {
+  type BackupManifest,
+  type DataRecord,
+  parseDataRecord,
+  parseManifestRecord,
 } from './records.ts';
 import { parseStrictJson, StrictJsonError } from './strict-json.ts';
 
@@ -128,6 +131,12 @@ export async function readRecords(
         ATTACHMENT_TYPES.includes(type as CountedType)
       )
         throw tampered('attachment record before version 3');
+      if (
+        manifest !== undefined &&
+        manifest.version < DELETION_VERSION &&
+        type === 'deletedMessage'
+      )
+        throw tampered('deletedMessage record before version 5');
       rank = r;
       if (type === 'manifest') {
         manifest = parseManifest(lineAt(data, start, end));

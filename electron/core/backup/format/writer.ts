@@ -1,13 +1,8 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { AgeFileWriter } from '../age/file.ts';
 import { CHUNK } from '../age/payload.ts';
-import {
-  type BackupManifestIn,
-  type CountedType,
-  emptyCounts,
-  type RecordCounts,
-  type Trailer,
-} from './records.ts';
+import { type CountedType, emptyCounts, type RecordCounts, type Trailer } from './record-order.ts';
+import type { BackupManifestIn } from './records.ts';
 
 const NEWLINE = Buffer.from('\n');
 
