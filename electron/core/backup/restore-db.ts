@@ -1,6 +1,7 @@
 import type { Sql } from '../db/sqlite.ts';
 import type { DataRecord } from './format/records.ts';
 import { restoreAccountState } from './restore-account.ts';
+import { deletedCheck } from '../history/deleted-messages.ts';
 import { restoreDeletedRecord } from './deleted-records.ts';
 import { conversationWith, restoreContact, restoreConversation } from './restore-contacts.ts';
 import { restoreGroup, restoreGroupMessage } from './group-records.ts';
@@ -49,6 +50,8 @@ export class RestoreWriter {
   private groupMessagesInserted = 0;
   private groupMessagesSkipped = 0;
   private groupRequeued = 0;
+  /** A merge skips what the user deleted on this profile after the backup was made. */
+  private readonly deleted: (uuid: string) => boolean;
 
   constructor(
     private readonly db: Sql,
@@ -56,6 +59,7 @@ export class RestoreWriter {
     private readonly ownAccountId: string,
   ) {
     this.messages = new RestoreMessages(db, ownAccountId);
+    this.deleted = deletedCheck(db);
   }
 
   /** Applies a batch of records (in stream order). Messages are committed in batches of 50,000. */
@@ -112,7 +116,9 @@ export class RestoreWriter {
         restoreGroup(this.db, record);
         return;
       case 'groupMessage': {
-        const id = restoreGroupMessage(this.db, record, this.ownAccountId);
+        const id = this.deleted(record.uuid)
+          ? undefined
+          : restoreGroupMessage(this.db, record, this.ownAccountId);
         if (id === undefined) {
           this.groupMessagesSkipped++;
           return;

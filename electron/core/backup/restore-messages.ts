@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { encodeContent } from '../../../shared/protocol/content.ts';
 import type { Sql } from '../db/sqlite.ts';
 import { BULK_BATCH, BulkMessageWriter } from '../history/bulk-writer.ts';
+import { deletedCheck } from '../history/deleted-messages.ts';
 import type { MessageRecord } from './format/records.ts';
 import { conversationWith } from './restore-contacts.ts';
 
@@ -18,7 +19,7 @@ const PARKED = Number.MAX_SAFE_INTEGER;
 /** What the message records did. */
 export interface RestoredMessages {
   readonly inserted: number;
-  /** Already present (same uuid, or same sender, device and timestamp). */
+  /** Already present (same uuid, or same sender, device and timestamp), or deleted by the user here. */
   readonly skipped: number;
   /** Queued messages put back in the outbox. */
   readonly requeued: number;
@@ -27,6 +28,8 @@ export interface RestoredMessages {
 /** Writes message records in batches; `finish` inside the restore's last transaction. */
 export class RestoreMessages {
   private readonly writer: BulkMessageWriter;
+  /** A merge skips what the user deleted on this profile after the backup was made. */
+  private readonly deleted: (uuid: string) => boolean;
   private readonly conversations = new Map<string, number>();
   private pending: MessageRecord[] = [];
   private inserted = 0;
@@ -39,6 +42,7 @@ export class RestoreMessages {
     private readonly ownAccountId: string,
   ) {
     this.writer = new BulkMessageWriter(db);
+    this.deleted = deletedCheck(db);
   }
 
   /** Adds a message record; a full batch is committed at once. */
@@ -74,6 +78,10 @@ export class RestoreMessages {
   }
 
   private insert(m: MessageRecord): void {
+    if (this.deleted(m.uuid)) {
+      this.skipped++;
+      return;
+    }
     let conversation = this.conversations.get(m.with);
     if (conversation === undefined) {
       conversation = conversationWith(this.db, m.with, m.receivedAt);

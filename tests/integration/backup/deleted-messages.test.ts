@@ -329,4 +329,24 @@ describe('deleted messages in a backup', () => {
     );
     expect(bodiesWith(reopened, 'Alice')).toEqual(['kept']);
   }, 120_000);
+
+  it('merging a backup made before a Delete for me does not bring the deleted message back', async () => {
+    const { profile: alice } = await newProfile('Alice');
+    const { dir, passphrase, profile: bob } = await newProfile('Bob');
+    await introduce(alice, bob);
+    for (const text of ['kept', 'deleted after the backup'])
+      queueText(alice, bob.account.accountId, text);
+    const outcomes = await processEnvelopes(bob, await flushOutbox(alice));
+    const ids = outcomes.flatMap((o) => (o.outcome === 'stored' ? [o.messageId] : []));
+    const older = await backUp(bob);
+    const conversationId = findContact(bob.db, 'Alice').conversationId;
+    await deleteMessages(bob, { conversationId }, [ids[1]!], 1_700_000_000_000);
+    await bob.close();
+
+    await importBackup(dir, older, { passphrase: BACKUP_PASSPHRASE, unlock: { passphrase } });
+    const merged = await Profile.open(dir, { passphrase });
+    afterTest(() => merged.close());
+    expect(bodiesWith(merged, 'Alice')).toEqual(['kept']);
+    expect(deletedRows(merged)).toHaveLength(1);
+  }, 120_000);
 });
