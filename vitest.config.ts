@@ -1,5 +1,6 @@
 import vue from '@vitejs/plugin-vue';
 import { defineConfig } from 'vitest/config';
+import { LongestFirstSequencer } from './tests/support/sequencer.ts';
 
 // Test projects by runtime (docs/architecture.md#tests): unit tests are fast and
 // in-process; integration tests use real SQLCipher files, real processes and sockets.
@@ -39,6 +40,8 @@ export default defineConfig({
   test: {
     // vitest's default is one worker fewer than the cores: one on a 2-core machine.
     maxWorkers: 2,
+    // The longest files first, whatever their project (tests/support/sequencer.ts).
+    sequence: { sequencer: LongestFirstSequencer },
     projects: [
       {
         test: {
@@ -76,10 +79,14 @@ export default defineConfig({
           name: 'e2e',
           environment: 'node',
           include: ['tests/e2e/**/*.test.ts'],
-          globalSetup: BUILD_CLI,
+          // The renderer is built once, before any file serves it.
+          globalSetup: [...BUILD_CLI, 'tests/e2e/support/renderer-build.ts'],
           testTimeout: 180_000,
           hookTimeout: 180_000,
-          fileParallelism: false,
+          // Two files at a time, like the integration files, and alongside them:
+          // each has its own Chromium, relay, ports and temporary directories.
+          // (One at a time, the e2e files ran last with a core idle: 5 minutes.)
+          fileParallelism: true,
         },
       },
     ],
