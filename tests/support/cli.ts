@@ -1,5 +1,9 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { addContactFromInvite, kdfCostFromOptions, Profile } from '../../electron/core/index.ts';
+import { profileInvite } from '../../electron/core/profile/invite.ts';
+import { SyncEngine } from '../../electron/core/sync/engine.ts';
+import { setHomeRelay } from '../../electron/core/sync/home-relay-setting.ts';
 
 /** What one `sotto` invocation did. */
 export interface CliResult {
@@ -73,15 +77,53 @@ export async function cliInit(profileDir: string, name: string, relay: string): 
   ]);
 }
 
-/** Two CLI profiles that have added each other from their invites. */
+/**
+ * What `sotto init --relay RELAY --name NAME --kdf-memory 64 --kdf-iterations 3`
+ * does, in this process: the same core calls (a profile at the CLI's floor cost,
+ * its home relay, token and keys published). Returned open, with the invite
+ * `sotto invite` would print.
+ */
+async function initInProcess(dir: string, name: string, relay: string) {
+  const profile = await Profile.create(dir, {
+    displayName: name,
+    passphrase: CLI_PASSPHRASE,
+    kdfCost: kdfCostFromOptions({ memoryMiB: 64, iterations: 3 }),
+  });
+  const engine = new SyncEngine(profile);
+  try {
+    setHomeRelay(profile, relay);
+    await engine.registerToken();
+    await engine.publishKeys();
+    return { profile, invite: profileInvite(profile) };
+  } catch (error) {
+    await profile.close();
+    throw error;
+  } finally {
+    await engine.close();
+  }
+}
+
+/**
+ * Two CLI profiles that have added each other from their invites. Set up in
+ * this process through the calls `init`, `invite` and `contact add` make (as
+ * six CLI processes, each unlocking at the floor cost, it took seconds per
+ * test); the group tests and tests/integration/sync/cli-relay.test.ts run
+ * those commands as real processes. Both are closed again for the CLI.
+ */
 export async function cliPair(root: string, relay: string) {
-  const alice = join(root, 'alice');
-  const bob = join(root, 'bob');
-  await cliInit(alice, 'Alice', relay);
-  await cliInit(bob, 'Bob', relay);
-  await cli(bob, ['contact', 'add', (await cli(alice, ['invite'])).trim()]);
-  await cli(alice, ['contact', 'add', (await cli(bob, ['invite'])).trim()]);
-  return { alice, bob };
+  const alice = await initInProcess(join(root, 'alice'), 'Alice', relay);
+  try {
+    const bob = await initInProcess(join(root, 'bob'), 'Bob', relay);
+    try {
+      addContactFromInvite(bob.profile, alice.invite);
+      addContactFromInvite(alice.profile, bob.invite);
+    } finally {
+      await bob.profile.close();
+    }
+  } finally {
+    await alice.profile.close();
+  }
+  return { alice: join(root, 'alice'), bob: join(root, 'bob') };
 }
 
 /** `sotto history` as parsed JSON. */
