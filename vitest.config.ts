@@ -32,14 +32,18 @@ const INTEGRATION = {
   globalSetup: BUILD_CLI,
   testTimeout: 120_000,
   hookTimeout: 120_000,
-  // Two files at a time (maxWorkers below): each uses its own temporary
+  // Three files at a time (maxWorkers below): each uses its own temporary
   // directories and free loopback ports, and its budgets hold with both cores busy.
   fileParallelism: true,
 } as const;
 export default defineConfig({
   test: {
     // vitest's default is one worker fewer than the cores: one on a 2-core machine.
-    maxWorkers: 2,
+    // Three on CI's two cores: the CLI and e2e files spend most of their time
+    // waiting (child processes, the CLI's 1-10 s receipt delay, relay restarts,
+    // Chromium), e.g. cli/conversation.test.ts used 45 s of CPU in 139 s, so
+    // two workers left a core idle about a third of the run.
+    maxWorkers: 3,
     // The longest files first, whatever their project (tests/support/sequencer.ts).
     sequence: { sequencer: LongestFirstSequencer },
     projects: [
@@ -83,7 +87,7 @@ export default defineConfig({
           globalSetup: [...BUILD_CLI, 'tests/e2e/support/renderer-build.ts'],
           testTimeout: 180_000,
           hookTimeout: 180_000,
-          // Two files at a time, like the integration files, and alongside them:
+          // Several files at a time, like the integration files, and alongside them:
           // each has its own Chromium, relay, ports and temporary directories.
           // (One at a time, the e2e files ran last with a core idle: 5 minutes.)
           fileParallelism: true,
