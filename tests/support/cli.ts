@@ -104,26 +104,41 @@ async function initInProcess(dir: string, name: string, relay: string) {
 }
 
 /**
- * Two CLI profiles that have added each other from their invites. Set up in
- * this process through the calls `init`, `invite` and `contact add` make (as
- * six CLI processes, each unlocking at the floor cost, it took seconds per
- * test); the group tests and tests/integration/sync/cli-relay.test.ts run
- * those commands as real processes. Both are closed again for the CLI.
+ * CLI profiles for `names`, in `root`/<name in lower case>: the first has added
+ * each of the others from their invites and they it (the others are not each
+ * other's contacts). Set up in this process through the calls `init`,
+ * `invite` and `contact add` make: as CLI processes, each unlocking at the
+ * floor cost, that took seconds per test. tests/integration/cli/groups.test.ts,
+ * the e2e files and tests/integration/sync/cli-relay.test.ts run those
+ * commands as real processes. All are closed again for the CLI.
  */
-export async function cliPair(root: string, relay: string) {
-  const alice = await initInProcess(join(root, 'alice'), 'Alice', relay);
+export async function cliContacts<const N extends string>(
+  root: string,
+  relay: string,
+  names: readonly [N, ...N[]],
+): Promise<Record<Lowercase<N>, string>> {
+  const dirs = {} as Record<Lowercase<N>, string>;
+  const people: Awaited<ReturnType<typeof initInProcess>>[] = [];
   try {
-    const bob = await initInProcess(join(root, 'bob'), 'Bob', relay);
-    try {
-      addContactFromInvite(bob.profile, alice.invite);
-      addContactFromInvite(alice.profile, bob.invite);
-    } finally {
-      await bob.profile.close();
+    for (const name of names) {
+      const dir = join(root, name.toLowerCase());
+      dirs[name.toLowerCase() as Lowercase<N>] = dir;
+      people.push(await initInProcess(dir, name, relay));
+    }
+    const [first, ...others] = people;
+    for (const other of others) {
+      addContactFromInvite(other.profile, first!.invite);
+      addContactFromInvite(first!.profile, other.invite);
     }
   } finally {
-    await alice.profile.close();
+    for (const person of people) await person.profile.close();
   }
-  return { alice: join(root, 'alice'), bob: join(root, 'bob') };
+  return dirs;
+}
+
+/** Two CLI profiles, Alice and Bob, that have added each other from their invites (cliContacts). */
+export function cliPair(root: string, relay: string): Promise<{ alice: string; bob: string }> {
+  return cliContacts(root, relay, ['Alice', 'Bob']);
 }
 
 /** `sotto history` as parsed JSON. */
