@@ -7,11 +7,12 @@ import { LongestFirstSequencer } from './tests/support/sequencer.ts';
 // The projects that spawn `sotto` or `sotto-relay` build them first (they run
 // from out/: docs/architecture.md#build).
 const BUILD_CLI = ['tests/support/build-setup.ts'];
-// The slowest integration files (about 9 of the 21 test-minutes on an idle
-// 2-core machine): many CLI processes, each deriving a 64 MiB Argon2id key, or
-// kill -9 loops, the attachment kill loops and 100 MiB file, the attachment CLI
-// round trips over both relay kinds. `npm test` leaves them to `npm run
-// test:slow` (which keeps it under 15 minutes); CI runs both.
+// The slowest integration files (about 10 of the 34 file-minutes of the last
+// CI, on an idle 2-core machine): many CLI processes, each deriving a 64 MiB
+// Argon2id key and waiting out the 1-10 s receipt delay, kill -9 loops, the
+// attachment kill loops and 100 MiB file, the attachment CLI round trips over
+// both relay kinds. `npm test` leaves them to `npm run test:slow`; CI runs
+// everything in one run (`npm run test:all`), the longest files first.
 const SLOW = [
   'tests/integration/cli/conversation.test.ts',
   'tests/integration/cli/crash-recovery.test.ts',
