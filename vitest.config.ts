@@ -1,16 +1,18 @@
 import vue from '@vitejs/plugin-vue';
 import { defineConfig } from 'vitest/config';
+import { LongestFirstSequencer } from './tests/support/sequencer.ts';
 
 // Test projects by runtime (docs/architecture.md#tests): unit tests are fast and
 // in-process; integration tests use real SQLCipher files, real processes and sockets.
 // The projects that spawn `sotto` or `sotto-relay` build them first (they run
 // from out/: docs/architecture.md#build).
 const BUILD_CLI = ['tests/support/build-setup.ts'];
-// The slowest integration files (about 9 of the 21 test-minutes on an idle
-// 2-core machine): many CLI processes, each deriving a 64 MiB Argon2id key, or
-// kill -9 loops, the attachment kill loops and 100 MiB file, the attachment CLI
-// round trips over both relay kinds. `npm test` leaves them to `npm run
-// test:slow` (which keeps it under 15 minutes); CI runs both.
+// The slowest integration files (about 10 of the 34 file-minutes of the last
+// CI, on an idle 2-core machine): many CLI processes, each deriving a 64 MiB
+// Argon2id key and waiting out the 1-10 s receipt delay, kill -9 loops, the
+// attachment kill loops and 100 MiB file, the attachment CLI round trips over
+// both relay kinds. `npm test` leaves them to `npm run test:slow`; CI runs
+// everything in one run (`npm run test:all`), the longest files first.
 const SLOW = [
   'tests/integration/cli/conversation.test.ts',
   'tests/integration/cli/crash-recovery.test.ts',
@@ -31,14 +33,20 @@ const INTEGRATION = {
   globalSetup: BUILD_CLI,
   testTimeout: 120_000,
   hookTimeout: 120_000,
-  // Two files at a time (maxWorkers below): each uses its own temporary
+  // Three files at a time (maxWorkers below): each uses its own temporary
   // directories and free loopback ports, and its budgets hold with both cores busy.
   fileParallelism: true,
 } as const;
 export default defineConfig({
   test: {
     // vitest's default is one worker fewer than the cores: one on a 2-core machine.
-    maxWorkers: 2,
+    // Three on CI's two cores: the CLI and e2e files spend most of their time
+    // waiting (child processes, the CLI's 1-10 s receipt delay, relay restarts,
+    // Chromium), e.g. cli/conversation.test.ts used 45 s of CPU in 139 s, so
+    // two workers left a core idle about a third of the run.
+    maxWorkers: 3,
+    // The longest files first, whatever their project (tests/support/sequencer.ts).
+    sequence: { sequencer: LongestFirstSequencer },
     projects: [
       {
         test: {
@@ -76,10 +84,14 @@ export default defineConfig({
           name: 'e2e',
           environment: 'node',
           include: ['tests/e2e/**/*.test.ts'],
-          globalSetup: BUILD_CLI,
+          // The renderer is built once, before any file serves it.
+          globalSetup: [...BUILD_CLI, 'tests/e2e/support/renderer-build.ts'],
           testTimeout: 180_000,
           hookTimeout: 180_000,
-          fileParallelism: false,
+          // Several files at a time, like the integration files, and alongside them:
+          // each has its own Chromium, relay, ports and temporary directories.
+          // (One at a time, the e2e files ran last with a core idle: 5 minutes.)
+          fileParallelism: true,
         },
       },
     ],

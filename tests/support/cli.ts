@@ -1,5 +1,9 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { addContactFromInvite, kdfCostFromOptions, Profile } from '../../electron/core/index.ts';
+import { profileInvite } from '../../electron/core/profile/invite.ts';
+import { SyncEngine } from '../../electron/core/sync/engine.ts';
+import { setHomeRelay } from '../../electron/core/sync/home-relay-setting.ts';
 
 /** What one `sotto` invocation did. */
 export interface CliResult {
@@ -73,15 +77,68 @@ export async function cliInit(profileDir: string, name: string, relay: string): 
   ]);
 }
 
-/** Two CLI profiles that have added each other from their invites. */
-export async function cliPair(root: string, relay: string) {
-  const alice = join(root, 'alice');
-  const bob = join(root, 'bob');
-  await cliInit(alice, 'Alice', relay);
-  await cliInit(bob, 'Bob', relay);
-  await cli(bob, ['contact', 'add', (await cli(alice, ['invite'])).trim()]);
-  await cli(alice, ['contact', 'add', (await cli(bob, ['invite'])).trim()]);
-  return { alice, bob };
+/**
+ * What `sotto init --relay RELAY --name NAME --kdf-memory 64 --kdf-iterations 3`
+ * does, in this process: the same core calls (a profile at the CLI's floor cost,
+ * its home relay, token and keys published). Returned open, with the invite
+ * `sotto invite` would print.
+ */
+async function initInProcess(dir: string, name: string, relay: string) {
+  const profile = await Profile.create(dir, {
+    displayName: name,
+    passphrase: CLI_PASSPHRASE,
+    kdfCost: kdfCostFromOptions({ memoryMiB: 64, iterations: 3 }),
+  });
+  const engine = new SyncEngine(profile);
+  try {
+    setHomeRelay(profile, relay);
+    await engine.registerToken();
+    await engine.publishKeys();
+    return { profile, invite: profileInvite(profile) };
+  } catch (error) {
+    await profile.close();
+    throw error;
+  } finally {
+    await engine.close();
+  }
+}
+
+/**
+ * CLI profiles for `names`, in `root`/<name in lower case>: the first has added
+ * each of the others from their invites and they it (the others are not each
+ * other's contacts). Set up in this process through the calls `init`,
+ * `invite` and `contact add` make: as CLI processes, each unlocking at the
+ * floor cost, that took seconds per test. tests/integration/cli/groups.test.ts,
+ * the e2e files and tests/integration/sync/cli-relay.test.ts run those
+ * commands as real processes. All are closed again for the CLI.
+ */
+export async function cliContacts<const N extends string>(
+  root: string,
+  relay: string,
+  names: readonly [N, ...N[]],
+): Promise<Record<Lowercase<N>, string>> {
+  const dirs = {} as Record<Lowercase<N>, string>;
+  const people: Awaited<ReturnType<typeof initInProcess>>[] = [];
+  try {
+    for (const name of names) {
+      const dir = join(root, name.toLowerCase());
+      dirs[name.toLowerCase() as Lowercase<N>] = dir;
+      people.push(await initInProcess(dir, name, relay));
+    }
+    const [first, ...others] = people;
+    for (const other of others) {
+      addContactFromInvite(other.profile, first!.invite);
+      addContactFromInvite(first!.profile, other.invite);
+    }
+  } finally {
+    for (const person of people) await person.profile.close();
+  }
+  return dirs;
+}
+
+/** Two CLI profiles, Alice and Bob, that have added each other from their invites (cliContacts). */
+export function cliPair(root: string, relay: string): Promise<{ alice: string; bob: string }> {
+  return cliContacts(root, relay, ['Alice', 'Bob']);
 }
 
 /** `sotto history` as parsed JSON. */

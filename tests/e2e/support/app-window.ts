@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -23,6 +22,9 @@ import {
 } from '../../../electron/main/pick-calls.ts';
 import { contentTypeOf, rendererFileFor } from '../../../electron/main/renderer-files.ts';
 import { TEST_KDF } from '../../support/test-kdf.ts';
+import { RENDERER } from './renderer-build.ts';
+
+export { buildRenderer } from './renderer-build.ts';
 
 // The app in Chromium, without vitest (the e2e harness and the benchmarks
 // share it). Electron cannot run on these machines, so each user is:
@@ -34,7 +36,6 @@ import { TEST_KDF } from '../../support/test-kdf.ts';
 // binding; the core's push events are delivered back with page.evaluate.
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const RENDERER = join(ROOT, 'out/renderer');
 export const ARTIFACTS = join(ROOT, 'test-artifacts');
 
 const CHROMIUM = process.env['SOTTO_CHROMIUM'] ?? '/usr/bin/chromium';
@@ -47,21 +48,6 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
   '--no-first-run',
 ];
-
-/** Builds the renderer once per run (electron-vite's production build). */
-export function buildRenderer(): void {
-  execFileSync(
-    process.execPath,
-    [join(ROOT, 'node_modules/electron-vite/bin/electron-vite.js'), 'build'],
-    {
-      cwd: ROOT,
-      stdio: 'pipe',
-      env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' },
-    },
-  );
-  if (!existsSync(join(RENDERER, 'index.html')))
-    throw new Error('renderer build produced no index.html');
-}
 
 /**
  * Serves out/renderer on loopback exactly as main's app:// handler does: the

@@ -2,13 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { tempDir } from '../../support/profiles.ts';
 import { type RelayProcess, startRelayProcess } from '../../support/relay-process.ts';
-import {
-  type AppWindow,
-  buildRenderer,
-  launchChromium,
-  openApp,
-  serveRenderer,
-} from './app-window.ts';
+import { type AppWindow, launchChromium, openApp, serveRenderer } from './app-window.ts';
 
 // The e2e harness: vitest hooks and form helpers over app-window.ts (the app
 // in Chromium on a real core), which the benchmarks use without vitest.
@@ -33,8 +27,9 @@ export interface Suite {
 }
 
 /**
- * Registers beforeAll/afterAll hooks that build and serve the renderer,
- * launch Chromium and start a relay process, and returns the suite handle.
+ * Registers beforeAll/afterAll hooks that serve the renderer (built once per
+ * run by the e2e project's globalSetup, renderer-build.ts), launch Chromium
+ * and start a relay process, and returns the suite handle.
  * `prepare` runs first (e.g. to seed a profile before anything starts).
  */
 export function useSuite(prepare?: () => Promise<void>): Suite {
@@ -44,7 +39,6 @@ export function useSuite(prepare?: () => Promise<void>): Suite {
   const windows: AppWindow[] = [];
   beforeAll(async () => {
     await prepare?.();
-    buildRenderer();
     relay = await startRelayProcess(tempDir('sotto-relay-'));
     served = await serveRenderer();
     browser = await launchChromium();

@@ -9,7 +9,7 @@ import {
   useAttachmentRelays,
 } from '../../support/attachment-relays.ts';
 import { type ListedAttachment, listedAttachments } from '../../support/attachment-transfer.ts';
-import { cli, cliInit, cliPair, runCli } from '../../support/cli.ts';
+import { cli, cliContacts, cliPair, runCli } from '../../support/cli.ts';
 import { tempDir } from '../../support/profiles.ts';
 
 // `sotto send --file`, `attachments`, `attachment save` and `history --json`
@@ -115,18 +115,7 @@ describe.each(ATTACHMENT_RELAY_KINDS)('attachments over a %s relay, from the CLI
   it('a group gets one upload and one pointer; every member saves the same bytes', async () => {
     const relay = await startRelay(kind);
     const root = tempDir();
-    const [alice, bob, carol] = ['alice', 'bob', 'carol'].map((n) => join(root, n)) as [
-      string,
-      string,
-      string,
-    ];
-    await cliInit(alice, 'Alice', relay.address);
-    await cliInit(bob, 'Bob', relay.address);
-    await cliInit(carol, 'Carol', relay.address);
-    for (const other of [bob, carol]) {
-      await cli(other, ['contact', 'add', (await cli(alice, ['invite'])).trim()]);
-      await cli(alice, ['contact', 'add', (await cli(other, ['invite'])).trim()]);
-    }
+    const { alice, bob, carol } = await cliContacts(root, relay.address, ['Alice', 'Bob', 'Carol']);
     await cli(alice, ['group', 'create', 'Hikers', '--member', 'Bob', '--member', 'Carol']);
     await cli(bob, ['sync']);
     await cli(carol, ['sync']);
