@@ -6,14 +6,17 @@
 // so the list never scrolls to its end here: these tests pin which rows and
 // images are created; the e2e (tests/e2e/history-reopen.test.ts) counts the
 // scheme requests in Chromium.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { mount } from '@vue/test-utils';
 import { nextTick } from 'vue';
 import type { Pinia } from 'pinia';
 import type { AttachmentSummaryView } from '../../../shared/ipc/attachments.ts';
 import ChatView from '../../../renderer/src/views/ChatView.vue';
+import MessageList from '../../../renderer/src/components/MessageList.vue';
+import { MAX_MOVE_FRAMES } from '../../../renderer/src/components/media-hold.ts';
 import { connectBridgeEvents } from '../../../renderer/src/events.ts';
 import { useAppStore } from '../../../renderer/src/stores/app.ts';
+import { useAttachmentsStore } from '../../../renderer/src/stores/attachments.ts';
 import { useContactsStore } from '../../../renderer/src/stores/contacts.ts';
 import { PAGE_SIZE, useMessagesStore } from '../../../renderer/src/stores/messages.ts';
 import type { FakeBridge } from '../fake-bridge.ts';
@@ -55,7 +58,10 @@ beforeEach(async () => {
   await useContactsStore().load();
   restoreLayout = stubHistoryLayout();
 });
-afterEach(() => restoreLayout());
+afterEach(() => {
+  restoreLayout();
+  vi.unstubAllGlobals();
+});
 
 async function mountChat(id: number) {
   const router = testRouter([
@@ -211,5 +217,46 @@ describe('switching to another conversation', () => {
     expect(messages.messages).toHaveLength(0);
     expect(messages.conversationId).toBeNull();
     expect(messages.loading).toBe(false);
+  });
+});
+
+describe('a window just loaded', () => {
+  it('renders its rows with their images held until the list has landed (frames pass), then loads them', async () => {
+    // Frames run only when the test says: the list is "moving" until then.
+    const frames: FrameRequestCallback[] = [];
+    vi.stubGlobal('requestAnimationFrame', (callback: FrameRequestCallback) => {
+      frames.push(callback);
+      return frames.length;
+    });
+    const runFrames = (count: number) => {
+      for (let i = 0; i < count; i++) frames.splice(0).forEach((f) => f(performance.now()));
+    };
+    const list = mount(MessageList, {
+      props: { name: 'Carol' },
+      global: { plugins: plugins(pinia) },
+      attachTo: document.body,
+    });
+    await useAttachmentsStore().load({ conversationId: 1 });
+    const created = recordCreated();
+    await useMessagesStore().openLatest(1);
+    await settle();
+    expect(list.findAll('[data-testid="message-row"]').length).toBeGreaterThan(0);
+    expect(list.findAll('[data-testid="attachment-media-box"]').length).toBeGreaterThan(0);
+    expect(list.findAll('[data-testid="attachment-image"]')).toHaveLength(0);
+    // Two frames with the scroller unchanged: landed (or MAX_MOVE_FRAMES at most).
+    for (
+      let i = 0;
+      i <= MAX_MOVE_FRAMES && list.findAll('[data-testid="attachment-image"]').length === 0;
+      i++
+    ) {
+      runFrames(1);
+      await settle();
+    }
+    created.stop();
+    expect(list.findAll('[data-testid="attachment-image"]').length).toBeGreaterThan(0);
+    // Nothing was created while held, so nothing but what shows now was ever asked for.
+    const shown = list.findAll('[data-testid="attachment-image"]').map((i) => i.attributes('src'));
+    expect([...created.images].sort()).toEqual([...shown].sort());
+    list.unmount();
   });
 });
