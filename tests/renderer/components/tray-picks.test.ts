@@ -179,6 +179,41 @@ describe('the tray after a send with an unknown outcome', () => {
   });
 });
 
+describe('the tray after an unknown outcome, hostile timing', () => {
+  const picked = (token: string, name: string) => ({ name, size: 1_234, token });
+
+  it('a file picked while the send was on its way stays; only the files that went are dropped', async () => {
+    const store = useAttachmentsStore();
+    const target = { conversationId: 1 };
+    store.add(target, picked('A'.repeat(43), 'first.pdf'));
+    const api = fake.api as unknown as Record<string, (input: unknown) => Promise<unknown>>;
+    let answer: (value: unknown) => void = () => undefined;
+    api['attachments:send-files'] = () => new Promise((done) => (answer = done));
+    const sending = store.sendTray(target, 'caption');
+    store.add(target, picked('B'.repeat(43), 'second.pdf'));
+    answer({ ok: false, code: 'INTERNAL' });
+    await expect(sending).rejects.toMatchObject({ code: 'INTERNAL' });
+    expect(store.tray(target).map((f) => f.name)).toEqual(['second.pdf']);
+    expect(store.lostOf(target)).toEqual({ names: ['first.pdf'], why: 'unknownOutcome' });
+  });
+
+  it('another conversation’s tray and notice are untouched', async () => {
+    const store = useAttachmentsStore();
+    store.add({ conversationId: 2 }, picked('C'.repeat(43), 'theirs.pdf'));
+    store.add({ conversationId: 1 }, picked('D'.repeat(43), 'mine.pdf'));
+    fake.fail('attachments:send-files', 'INTERNAL');
+    await expect(store.sendTray({ conversationId: 1 }, '')).rejects.toMatchObject({
+      code: 'INTERNAL',
+    });
+    expect(store.tray({ conversationId: 2 }).map((f) => f.name)).toEqual(['theirs.pdf']);
+    expect(store.lostOf({ conversationId: 2 })).toBeNull();
+    expect(store.lostOf({ conversationId: 1 })?.names).toEqual(['mine.pdf']);
+    // Locking the app (reset) forgets trays and notices alike.
+    store.reset();
+    expect(store.lostOf({ conversationId: 1 })).toBeNull();
+  });
+});
+
 describe('the rule', () => {
   it('only INTERNAL and an expired pick take picked files out of the tray', () => {
     const codes = Object.keys(ERROR_MESSAGES) as ErrorCode[];
