@@ -13,13 +13,15 @@ import type { Pinia } from 'pinia';
 import type { AttachmentSummaryView } from '../../../shared/ipc/attachments.ts';
 import ChatView from '../../../renderer/src/views/ChatView.vue';
 import MessageList from '../../../renderer/src/components/MessageList.vue';
+import GroupMessageList from '../../../renderer/src/components/GroupMessageList.vue';
+import { useGroupsStore } from '../../../renderer/src/stores/groups.ts';
 import { MAX_MOVE_FRAMES } from '../../../renderer/src/components/media-hold.ts';
 import { connectBridgeEvents } from '../../../renderer/src/events.ts';
 import { useAppStore } from '../../../renderer/src/stores/app.ts';
 import { useAttachmentsStore } from '../../../renderer/src/stores/attachments.ts';
 import { useContactsStore } from '../../../renderer/src/stores/contacts.ts';
 import { PAGE_SIZE, useMessagesStore } from '../../../renderer/src/stores/messages.ts';
-import type { FakeBridge } from '../fake-bridge.ts';
+import { type FakeBridge, fakeAccountId } from '../fake-bridge.ts';
 import { plugins, settle, setUp, stubHistoryLayout, testRouter, waitFor } from '../helpers.ts';
 
 const MESSAGES = 200;
@@ -220,17 +222,38 @@ describe('switching to another conversation', () => {
   });
 });
 
+/** Frames run only when the test says (`run`): until then a history is still "moving". */
+function holdFrames(): { run: (count: number) => void } {
+  const frames: FrameRequestCallback[] = [];
+  vi.stubGlobal('requestAnimationFrame', (callback: FrameRequestCallback) => {
+    frames.push(callback);
+    return frames.length;
+  });
+  return {
+    run: (count) => {
+      for (let i = 0; i < count; i++) frames.splice(0).forEach((f) => f(performance.now()));
+    },
+  };
+}
+
+/** Runs frames until `list` shows images (the move settled), at most MAX_MOVE_FRAMES + 1. */
+async function untilImages(
+  list: { findAll: (s: string) => unknown[] },
+  frames: { run: (n: number) => void },
+) {
+  for (
+    let i = 0;
+    i <= MAX_MOVE_FRAMES && list.findAll('[data-testid="attachment-image"]').length === 0;
+    i++
+  ) {
+    frames.run(1);
+    await settle();
+  }
+}
+
 describe('a window just loaded', () => {
   it('renders its rows with their images held until the list has landed (frames pass), then loads them', async () => {
-    // Frames run only when the test says: the list is "moving" until then.
-    const frames: FrameRequestCallback[] = [];
-    vi.stubGlobal('requestAnimationFrame', (callback: FrameRequestCallback) => {
-      frames.push(callback);
-      return frames.length;
-    });
-    const runFrames = (count: number) => {
-      for (let i = 0; i < count; i++) frames.splice(0).forEach((f) => f(performance.now()));
-    };
+    const frames = holdFrames();
     const list = mount(MessageList, {
       props: { name: 'Carol' },
       global: { plugins: plugins(pinia) },
@@ -244,19 +267,61 @@ describe('a window just loaded', () => {
     expect(list.findAll('[data-testid="attachment-media-box"]').length).toBeGreaterThan(0);
     expect(list.findAll('[data-testid="attachment-image"]')).toHaveLength(0);
     // Two frames with the scroller unchanged: landed (or MAX_MOVE_FRAMES at most).
-    for (
-      let i = 0;
-      i <= MAX_MOVE_FRAMES && list.findAll('[data-testid="attachment-image"]').length === 0;
-      i++
-    ) {
-      runFrames(1);
-      await settle();
-    }
+    await untilImages(list, frames);
     created.stop();
     expect(list.findAll('[data-testid="attachment-image"]').length).toBeGreaterThan(0);
     // Nothing was created while held, so nothing but what shows now was ever asked for.
     const shown = list.findAll('[data-testid="attachment-image"]').map((i) => i.attributes('src'));
     expect([...created.images].sort()).toEqual([...shown].sort());
+    list.unmount();
+  });
+});
+
+describe('a jump to a search hit', () => {
+  it('holds the images of the window around the hit until the list has moved to it', async () => {
+    const frames = holdFrames();
+    const list = mount(MessageList, {
+      props: { name: 'Carol' },
+      global: { plugins: plugins(pinia) },
+      attachTo: document.body,
+    });
+    await useAttachmentsStore().load({ conversationId: 1 });
+    await useMessagesStore().jumpTo(FIRST + 20);
+    await settle();
+    expect(list.findAll('[data-testid="message-row"]').length).toBeGreaterThan(0);
+    expect(list.findAll('[data-testid="attachment-image"]')).toHaveLength(0);
+    await untilImages(list, frames);
+    expect(list.findAll('[data-testid="attachment-image"]').length).toBeGreaterThan(0);
+    list.unmount();
+  });
+});
+
+describe('a group’s newest page', () => {
+  it('holds its rows’ images the same way while the list moves to its end', async () => {
+    const group = fake.groups.seed({ title: 'Crew' }, [1]);
+    const sent = Array.from({ length: 60 }, (_, i) =>
+      fake.groups.receive(group.groupId, fakeAccountId('ACC1'), `shot ${i}`, 1_000_000 + i),
+    );
+    const attachments = useAttachmentsStore();
+    attachments.byMessage = Object.fromEntries(
+      sent.map((m, i) => [
+        `g:${m.id}`,
+        [{ ...image(i), messageId: null, groupMessageId: m.id, outgoing: false }],
+      ]),
+    );
+    const frames = holdFrames();
+    const list = mount(GroupMessageList, {
+      props: { title: 'Crew' },
+      global: { plugins: plugins(pinia) },
+      attachTo: document.body,
+    });
+    await useGroupsStore().load(group.groupId);
+    await settle();
+    expect(list.findAll('[data-testid="group-message"]').length).toBeGreaterThan(0);
+    expect(list.findAll('[data-testid="attachment-media-box"]').length).toBeGreaterThan(0);
+    expect(list.findAll('[data-testid="attachment-image"]')).toHaveLength(0);
+    await untilImages(list, frames);
+    expect(list.findAll('[data-testid="attachment-image"]').length).toBeGreaterThan(0);
     list.unmount();
   });
 });
