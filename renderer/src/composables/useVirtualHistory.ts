@@ -1,6 +1,7 @@
-import { computed, nextTick, ref, type Ref } from 'vue';
+import { computed, nextTick, provide, ref, type Ref } from 'vue';
 import { useVirtualizer } from '@tanstack/vue-virtual';
 import { pinnedDay, type DatedMessage, type HistoryRow } from '../components/message-rows.ts';
+import { MEDIA_HELD, scrollerSettled } from '../components/media-hold.ts';
 import { inBackground } from '../background.ts';
 
 /** Start loading the next page this far (px) from an end. */
@@ -90,6 +91,29 @@ export function useVirtualHistory<M extends DatedMessage>(
     el.scrollTop = Math.max(0, el.scrollHeight - fromBottom);
   }
 
+  // Moves under way (a newer one may start before an older one settles).
+  let moves = 0;
+  const mediaHeld = ref(false);
+  provide(MEDIA_HELD, mediaHeld);
+
+  /**
+   * Scrolls with `scroll` (to the end, to a row) once the DOM has the rows,
+   * holding the rows' media until the list has landed (media-hold.ts). Call
+   * it before the rows render (a `pre` watcher on the request): the rows of
+   * a window just loaded are first rendered at the old offset.
+   */
+  async function moveTo(scroll: () => void): Promise<void> {
+    moves++;
+    mediaHeld.value = true;
+    try {
+      await nextTick();
+      scroll();
+      if (scrollEl.value) await scrollerSettled(scrollEl.value);
+    } finally {
+      mediaHeld.value = --moves > 0;
+    }
+  }
+
   /** The scroller's scroll handler: an older page near the top, a newer one near the bottom. */
   function onScroll(): void {
     const el = scrollEl.value;
@@ -101,5 +125,5 @@ export function useVirtualHistory<M extends DatedMessage>(
       inBackground(paging.loadNewer());
   }
 
-  return { virtualizer, visible, totalSize, topDay, measure, onScroll };
+  return { virtualizer, visible, totalSize, topDay, measure, onScroll, moveTo };
 }

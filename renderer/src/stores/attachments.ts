@@ -3,7 +3,8 @@ import { ref } from 'vue';
 import type { PickedFileView } from '../../../shared/ipc/attachment-picks.ts';
 import type { AttachmentSummaryView } from '../../../shared/ipc/attachments.ts';
 import type { EventPayload } from '../../../shared/ipc/contract.ts';
-import { call } from '../bridge.ts';
+import { call, errorCodeOf } from '../bridge.ts';
+import { type LostPicks, lostPicks } from '../pick-outcome.ts';
 
 /** Where files go: a 1:1 conversation or a group. */
 export type AttachmentTarget = { conversationId: number } | { groupId: string };
@@ -51,6 +52,8 @@ export const useAttachmentsStore = defineStore('attachments', () => {
   const pending = ref<Record<string, PendingFile[]>>({});
   /** Names of the files last refused as too large to drop or paste. */
   const refused = ref<string[]>([]);
+  /** Picked files a failed send took out of a tray (pick-outcome.ts), per conversation key. */
+  const lost = ref<Record<string, { readonly names: string[]; readonly why: LostPicks }>>({});
   /** Progress of the open conversation's running transfers, by attachment id. */
   const progress = ref<Record<number, TransferProgress>>({});
   let open: AttachmentTarget | null = null;
@@ -204,6 +207,29 @@ export const useAttachmentsStore = defineStore('attachments', () => {
   function add(target: AttachmentTarget, file: TrayFile): void {
     const key = keyOf(target);
     pending.value = { ...pending.value, [key]: [...tray(target), { ...file, key: nextKey++ }] };
+    forgetLost(target);
+  }
+
+  /** The picked files the last failed send of `target` took out of its tray, and why; null if none. */
+  function lostOf(target: AttachmentTarget): { names: string[]; why: LostPicks } | null {
+    return lost.value[keyOf(target)] ?? null;
+  }
+
+  function forgetLost(target: AttachmentTarget): void {
+    const key = keyOf(target);
+    if (lost.value[key])
+      lost.value = Object.fromEntries(Object.entries(lost.value).filter(([k]) => k !== key));
+  }
+
+  /** A send of `files` failed: picked files it used up (or main no longer knows) leave the tray. */
+  function dropLostPicks(target: AttachmentTarget, files: PendingFile[], failure: unknown): void {
+    const why = lostPicks(errorCodeOf(failure));
+    const gone = new Set(files.filter((f) => 'token' in f).map((f) => f.key));
+    if (why === null || gone.size === 0) return;
+    const key = keyOf(target);
+    const names = files.filter((f) => gone.has(f.key)).map((f) => f.name);
+    pending.value = { ...pending.value, [key]: tray(target).filter((f) => !gone.has(f.key)) };
+    lost.value = { ...lost.value, [key]: { names, why } };
   }
 
   function remove(target: AttachmentTarget, fileKey: number): void {
@@ -211,9 +237,13 @@ export const useAttachmentsStore = defineStore('attachments', () => {
     pending.value = { ...pending.value, [key]: tray(target).filter((f) => f.key !== fileKey) };
   }
 
-  /** Sends the tray's files with `caption`; the tray empties only once the core has them. */
+  /**
+   * Sends the tray's files with `caption`; the tray empties only once the core
+   * has them. A failed send keeps them, but for picked files it used up.
+   */
   async function sendTray(target: AttachmentTarget, caption: string): Promise<number> {
     const files = tray(target);
+    forgetLost(target);
     const sent = await call('attachments:send-files', {
       ...target,
       caption,
@@ -221,6 +251,9 @@ export const useAttachmentsStore = defineStore('attachments', () => {
         ...('token' in f ? { token: f.token } : { name: f.name, bytes: f.bytes }),
         ...(f.visual ? { visual: f.visual } : {}),
       })),
+    }).catch((failure: unknown) => {
+      dropLostPicks(target, files, failure);
+      throw failure;
     });
     const sentKeys = new Set(files.map((f) => f.key));
     pending.value = {
@@ -249,12 +282,14 @@ export const useAttachmentsStore = defineStore('attachments', () => {
     close();
     pending.value = {};
     refused.value = [];
+    lost.value = {};
   }
 
   return {
     byMessage,
     pending,
     refused,
+    lost,
     progress,
     of,
     load,
@@ -266,6 +301,7 @@ export const useAttachmentsStore = defineStore('attachments', () => {
     reload,
     close,
     tray,
+    lostOf,
     add,
     remove,
     sendTray,

@@ -238,10 +238,15 @@ export const useMessagesStore = defineStore('messages', () => {
     await Promise.all([...draftTimers.keys()].map((id) => saveDraft(id)));
   }
 
-  function reset(): void {
+  /**
+   * Forgets the window: the conversation view closed, or opens a conversation
+   * afresh. A window kept for the next visit rendered first, at the top,
+   * until the newest page replaced it, and its rows' images loaded for
+   * nothing; and an incoming message of a conversation no longer on screen
+   * was marked read. Answers still under way are dropped; drafts stay.
+   */
+  function close(): void {
     seq++;
-    for (const timer of draftTimers.values()) clearTimeout(timer);
-    draftTimers.clear();
     conversationId.value = null;
     messages.value = [];
     hasOlder.value = false;
@@ -251,6 +256,12 @@ export const useMessagesStore = defineStore('messages', () => {
     loadingNewer.value = false;
     highlightedId.value = null;
     scrollRequest.value = null;
+  }
+
+  function reset(): void {
+    close();
+    for (const timer of draftTimers.values()) clearTimeout(timer);
+    draftTimers.clear();
     drafts.value = {};
   }
 
@@ -278,6 +289,7 @@ export const useMessagesStore = defineStore('messages', () => {
     setDraft,
     flushDraft,
     flushAllDrafts,
+    close,
     reset,
   };
 });

@@ -76,8 +76,12 @@ describe('the height a message’s files add before they load', () => {
       global: { plugins: plugins(pinia) },
     });
     const style = wrapper.get('.attachment-media').attributes('style') ?? '';
-    // happy-dom drops the width's min(); the ratio is what keeps the row from a page-high box.
+    // The ratio is what keeps the row from a page-high box.
     expect(style).toContain('aspect-ratio: 32 / 480');
+    // A plain width (the CSS caps it at the bubble's): the bubble sizes to its
+    // content, and a min(100%, …) width counted as auto there, so the box was
+    // as narrow as the caption until the image loaded, then grew its row.
+    expect(style).toContain('width: 32px');
   });
 
   it('counts a box without a size, an audio player and a plain file', () => {
