@@ -573,6 +573,7 @@ export class FakeBridge {
         width: f.visual?.width ?? null,
         height: f.visual?.height ?? null,
         preview: f.visual?.preview ?? null,
+        durationMs: null,
         state: 'uploading',
         error: null,
         waiting: false,
