@@ -21,6 +21,7 @@ import {
   retryGroupMessage,
 } from '../../core/groups/group-resend.ts';
 import { mutedUntil } from '../../core/history/mute.ts';
+import { retryCancelledGroupUpload } from '../../core/attachments/transfer-control.ts';
 import { type GlobalOptions, print, withEngine, withProfile } from '../context.ts';
 import { muteSuffix, muteView } from '../mute-view.ts';
 
@@ -210,7 +211,11 @@ export async function sendToGroup(
 export function groupRetryPlan(profile: Profile, group: StoredGroup) {
   return {
     ids: failedGroupMessageIds(profile.db, group.ref),
-    requeue: (id: number) => void retryGroupMessage(profile, id),
+    requeue: async (id: number) => {
+      if (await retryCancelledGroupUpload(profile, id)) return true;
+      retryGroupMessage(profile, id);
+      return false;
+    },
     status: (id: number) => groupMessageStatus(profile.db, id),
   };
 }
