@@ -472,7 +472,14 @@ export class FakeBridge {
     // 1:1 attachments only (the group fake keeps none); the dialogs answer `dialogFile`.
     'attachments:list': (input) => {
       this.requireUnlocked();
-      if (!('conversationId' in input)) return [];
+      if (!('conversationId' in input)) {
+        const inGroup = new Set(
+          this.groups.messages.filter((m) => m.groupId === input.groupId).map((m) => m.id),
+        );
+        return this.attachments.filter(
+          (a) => a.groupMessageId !== null && inGroup.has(a.groupMessageId),
+        );
+      }
       const ids = new Set(this.history(input.conversationId).map((m) => m.id));
       return this.attachments.filter((a) => a.messageId !== null && ids.has(a.messageId));
     },
