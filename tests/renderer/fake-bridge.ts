@@ -607,7 +607,10 @@ export class FakeBridge {
       const newest = this.messages
         .filter((m) => m.conversationId === input.conversationId)
         .sort((a, b) => b.sentAt - a.sentAt || b.id - a.id)[0];
-      this.conversation(input.conversationId).lastMessagePreview = newest?.body ?? null;
+      // As the core: the list's place and preview come from what stayed (none: NULL, listed last).
+      const conversation = this.conversation(input.conversationId);
+      conversation.lastMessagePreview = newest?.body ?? null;
+      conversation.lastMessageAt = newest?.sentAt ?? null;
     } else {
       const kept = this.groups.messages.filter((m) => !ids.has(m.id));
       this.groups.messages.splice(0, this.groups.messages.length, ...kept);
