@@ -1,4 +1,7 @@
+import { toBase64 } from '../../../shared/protocol/encoding.ts';
+import type { Sql } from '../db/sqlite.ts';
 import { SottoError } from '../errors.ts';
+import { sendableGroup } from '../groups/group-queue.ts';
 import type { Profile } from '../profile/profile.ts';
 import { existsSync } from 'node:fs';
 import {
@@ -128,6 +131,9 @@ export function retryCancelledGroupUpload(
 async function resumeCancelled(profile: Profile, ref: MessageRef): Promise<boolean> {
   const cancelled = cancelledUploads(profile, ref);
   if (cancelled.length === 0) return false;
+  // A group that has since refused us (we left, were removed, a member's safety
+  // number changed) refuses the retry as it would a new message: before any work.
+  mayWriteTo(profile.db, ref);
   const dir = profile.paths.dir;
   const [table, id] =
     'messageId' in ref ? ['messages', ref.messageId] : ['group_messages', ref.groupMessageId];
@@ -145,6 +151,7 @@ async function resumeCancelled(profile: Profile, ref: MessageRef): Promise<boole
     throw exists() ? error : gone();
   }
   profile.commit(undefined, (db) => {
+    mayWriteTo(db, ref);
     const requeued = db
       .prepare(`UPDATE ${table} SET status = 'queued' WHERE id = ? AND status = 'failed'`)
       .run([id]).changes;
@@ -158,6 +165,19 @@ async function resumeCancelled(profile: Profile, ref: MessageRef): Promise<boole
       });
   });
   return true;
+}
+
+/** For a group message: its group's refusals for a new message (sendableGroup). */
+function mayWriteTo(db: Sql, ref: MessageRef): void {
+  if (!('groupMessageId' in ref)) return;
+  const groupId = db
+    .prepare(
+      'SELECT g.group_id FROM group_messages m JOIN groups g ON g.id = m.group_ref WHERE m.id = ?',
+      { pluck: true },
+    )
+    .get<Uint8Array<ArrayBuffer>>([ref.groupMessageId]);
+  // A message deleted meanwhile has no group: the caller's own check refuses it.
+  if (groupId !== undefined) sendableGroup(db, toBase64(groupId));
 }
 
 function cancelledUploads(profile: Profile, ref: MessageRef): AttachmentRow[] {

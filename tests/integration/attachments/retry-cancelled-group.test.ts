@@ -12,6 +12,7 @@ import {
   groupMessageStatus,
   retryGroupMessage,
 } from '../../../electron/core/groups/group-resend.ts';
+import { leaveGroup } from '../../../electron/core/groups/group-ops.ts';
 import { loadGroup } from '../../../electron/core/groups/index.ts';
 import { deleteMessages } from '../../../electron/core/index.ts';
 import { testFile } from '../../support/attachment-relays.ts';
@@ -23,7 +24,8 @@ import { tempDir } from '../../support/profiles.ts';
 // again and the one pointer then goes to every member, once. A group message
 // is fanned out only after all its uploads completed, so a cancelled one has
 // reached nobody. Hostile: a retry through the 1:1 path, a second retry, a
-// retry of a deleted message and one racing a delete send nothing.
+// retry of a deleted message, one racing a delete and one after we left the
+// group send nothing.
 
 const tmpFiles = (p: Person) => readdirSync(join(p.dir, 'attachments', 'tmp'));
 const count = (p: Person, sql: string, params: (string | number)[] = []) =>
@@ -111,5 +113,23 @@ describe('retry of a cancelled group upload', () => {
       expect([copies(member, 'deleted first'), copies(member, 'raced')]).toEqual([0, 0]);
     expect(count(alice, 'SELECT count(*) FROM attachments')).toBe(0);
     expect(tmpFiles(alice)).toEqual([]);
+  });
+
+  it('after we left the group the retry is refused as a new message would be (NOT_GROUP_MEMBER)', async () => {
+    const { alice, bob, carol, all, group } = await aliceBobCarol('Left');
+    const ref = loadGroup(alice.profile.db, group.groupId)!.ref;
+    const message = await cancelled(alice, group.groupId, ref, 'too late');
+    await leaveGroup(alice.profile, group.groupId);
+    await settle(all);
+    expect(await rejectedCode(() => retryCancelledGroupUpload(alice.profile, message.id))).toBe(
+      'NOT_GROUP_MEMBER',
+    );
+    expect(groupMessageStatus(alice.profile.db, message.id)).toBe('failed');
+    expect(attachmentsOf(alice.profile, { groupMessageIds: [message.id] })[0]).toMatchObject({
+      state: 'failed',
+      error: 'CANCELLED',
+    });
+    await settle(all);
+    expect([copies(bob, 'too late'), copies(carol, 'too late')]).toEqual([0, 0]);
   });
 });
