@@ -58,6 +58,21 @@ describe("a video's pointer", () => {
       );
   });
 
+  it('the same rule holds in a group message (one pointer schema)', () => {
+    const group = (durationMs: unknown) => ({
+      v: 1,
+      type: 'group-text',
+      groupId: Buffer.alloc(32, 7).toString('base64'),
+      id: '7f9c2ba4-e88f-4e0a-9c6b-0b6f3f0c2a12',
+      sentAt: 1_700_000_000_000,
+      body: '',
+      attachments: [{ ...video, durationMs }],
+    });
+    expect(decodeContent(padded(group(12_000)))).toEqual(group(12_000));
+    for (const bad of [0, -5, 1.25, 86_400_001, '12 s', null])
+      expect(() => decodeContent(padded(group(bad)))).toThrow();
+  });
+
   it.each([
     ['a negative one', -1],
     ['zero', 0],
