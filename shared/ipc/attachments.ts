@@ -28,6 +28,8 @@ export const attachmentSummarySchema = z.object({
   height: z.number().int().nullable(),
   /** The sender's tiny blurred JPEG (base64), shown until the file itself is loaded. */
   preview: z.string().nullable(),
+  /** A video's or audio file's playing time (ms) as the sender's pointer stated it; null if it did not. */
+  durationMs: z.number().int().positive().nullable(),
   /** outgoing: uploading → uploaded; incoming: pending → done; either may end failed (with `error`). */
   state: z.enum(['uploading', 'uploaded', 'pending', 'done', 'failed']),
   error: z.string().nullable(),

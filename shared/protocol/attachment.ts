@@ -11,6 +11,11 @@ import { PADDED_BASE64 } from './encoding.ts';
 export const MAX_ATTACHMENT_BYTES = 100 * 1024 * 1024;
 /** Key bytes: AES-256 key ‖ HMAC-SHA256 key. */
 export const ATTACHMENT_KEY_BYTES = 64;
+/**
+ * Longest duration a pointer may state (24 hours, in ms): a bound on what a
+ * receiver stores and shows; a sender omits the field for a longer file.
+ */
+export const MAX_DURATION_MS = 24 * 60 * 60 * 1000;
 /** Bytes of the inline preview a pointer may carry (a small blurred JPEG made by the sender). */
 export const MAX_PREVIEW_BYTES = 4 * 1024;
 
@@ -73,6 +78,12 @@ export const attachmentPointerSchema = z.strictObject({
     .regex(PADDED_BASE64)
     .max(Math.ceil(MAX_PREVIEW_BYTES / 3) * 4)
     .optional(),
+  /**
+   * Playing time of a video or audio file in whole ms, 1 to MAX_DURATION_MS.
+   * Accepted and stored since schema 18; senders leave it out until the
+   * next release (docs/message-format.md#attachments: the two-release path).
+   */
+  durationMs: z.number().int().positive().max(MAX_DURATION_MS).optional(),
 });
 export type AttachmentPointer = z.infer<typeof attachmentPointerSchema>;
 

@@ -472,7 +472,14 @@ export class FakeBridge {
     // 1:1 attachments only (the group fake keeps none); the dialogs answer `dialogFile`.
     'attachments:list': (input) => {
       this.requireUnlocked();
-      if (!('conversationId' in input)) return [];
+      if (!('conversationId' in input)) {
+        const inGroup = new Set(
+          this.groups.messages.filter((m) => m.groupId === input.groupId).map((m) => m.id),
+        );
+        return this.attachments.filter(
+          (a) => a.groupMessageId !== null && inGroup.has(a.groupMessageId),
+        );
+      }
       const ids = new Set(this.history(input.conversationId).map((m) => m.id));
       return this.attachments.filter((a) => a.messageId !== null && ids.has(a.messageId));
     },
@@ -573,6 +580,7 @@ export class FakeBridge {
         width: f.visual?.width ?? null,
         height: f.visual?.height ?? null,
         preview: f.visual?.preview ?? null,
+        durationMs: null,
         state: 'uploading',
         error: null,
         waiting: false,
@@ -599,7 +607,10 @@ export class FakeBridge {
       const newest = this.messages
         .filter((m) => m.conversationId === input.conversationId)
         .sort((a, b) => b.sentAt - a.sentAt || b.id - a.id)[0];
-      this.conversation(input.conversationId).lastMessagePreview = newest?.body ?? null;
+      // As the core: the list's place and preview come from what stayed (none: NULL, listed last).
+      const conversation = this.conversation(input.conversationId);
+      conversation.lastMessagePreview = newest?.body ?? null;
+      conversation.lastMessageAt = newest?.sentAt ?? null;
     } else {
       const kept = this.groups.messages.filter((m) => !ids.has(m.id));
       this.groups.messages.splice(0, this.groups.messages.length, ...kept);

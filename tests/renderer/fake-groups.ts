@@ -21,6 +21,8 @@ export class FakeGroups {
   readonly markedRead: string[] = [];
   /** Accounts whose key `groups:verify-member` marked verified. */
   readonly verified = new Set<string>();
+  /** Called after `groups:retry` queued a message (a test resumes its cancelled files here, as the core does). */
+  retried: (messageId: number) => void = () => undefined;
   private nextId = 5_000_000;
 
   constructor(private readonly contacts: () => Contact[]) {}
@@ -161,6 +163,7 @@ export class FakeGroups {
         if (index < 0) fail('INVALID_INPUT');
         const queued: GroupMessage = { ...this.messages[index]!, status: 'queued' };
         this.messages[index] = queued;
+        this.retried(input.messageId);
         return queued;
       },
       'groups:mute': (input) =>

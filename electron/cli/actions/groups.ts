@@ -1,4 +1,4 @@
-import { findContact, hasCode, type Profile } from '../../core/index.ts';
+import { attachmentsOf, findContact, hasCode, type Profile } from '../../core/index.ts';
 import type { SyncEngine } from '../../core/sync/engine.ts';
 import {
   acceptMemberChange,
@@ -21,8 +21,10 @@ import {
   retryGroupMessage,
 } from '../../core/groups/group-resend.ts';
 import { mutedUntil } from '../../core/history/mute.ts';
+import { retryCancelledGroupUpload } from '../../core/attachments/transfer-control.ts';
 import { type GlobalOptions, print, withEngine, withProfile } from '../context.ts';
 import { muteSuffix, muteView } from '../mute-view.ts';
+import { formatAttachment } from './attachments.ts';
 
 // What the `group …` and `groups` commands do (definitions: commands/groups.ts),
 // and the group side of `send` and `history`.
@@ -210,12 +212,16 @@ export async function sendToGroup(
 export function groupRetryPlan(profile: Profile, group: StoredGroup) {
   return {
     ids: failedGroupMessageIds(profile.db, group.ref),
-    requeue: (id: number) => void retryGroupMessage(profile, id),
+    requeue: async (id: number) => {
+      if (await retryCancelledGroupUpload(profile, id)) return true;
+      retryGroupMessage(profile, id);
+      return false;
+    },
     status: (id: number) => groupMessageStatus(profile.db, id),
   };
 }
 
-/** `history GROUP` when the name is a group's: oldest first, with senders and "delivered N/M". */
+/** `history GROUP` when the name is a group's: oldest first, with senders, "delivered N/M" and files. */
 export function groupHistory(
   g: GlobalOptions,
   profile: Profile,
@@ -223,14 +229,23 @@ export function groupHistory(
   limit: number,
 ): void {
   const messages = groupMessagesPage(profile.db, group.ref, limit).reverse();
-  print(g, messages, () =>
-    messages
+  const files = attachmentsOf(profile, { groupMessageIds: messages.map((m) => m.id) });
+  // As 1:1 history: --json gives each message its files (no keys, no paths); text a line per file.
+  const withFiles = messages.map((m) => {
+    const attachments = files.filter((a) => a.groupMessageId === m.id);
+    return attachments.length > 0 ? { ...m, attachments } : m;
+  });
+  print(g, withFiles, () =>
+    withFiles
       .map((m) => {
         const when = new Date(m.sentAt).toISOString().replace('T', ' ').slice(0, 19);
         const status = m.delivered
           ? ` [${m.status}, delivered ${m.delivered.count}/${m.delivered.of}]`
           : '';
-        return `${when}  ${m.outgoing ? 'me' : (m.senderName ?? m.senderAccount)}: ${m.body}${status}`;
+        return [
+          `${when}  ${m.outgoing ? 'me' : (m.senderName ?? m.senderAccount)}: ${m.body}${status}`,
+          ...('attachments' in m ? m.attachments.map((a) => `    ${formatAttachment(a)}`) : []),
+        ].join('\n');
       })
       .join('\n'),
   );

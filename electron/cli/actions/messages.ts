@@ -20,6 +20,7 @@ import type { SyncEngine } from '../../core/sync/engine.ts';
 import { type GlobalOptions, print, withEngine, withProfile } from '../context.ts';
 import { formatAttachment } from './attachments.ts';
 import { retryAll } from './retry.ts';
+import { retryCancelledUpload } from '../../core/attachments/transfer-control.ts';
 
 // What `send`, `retry`, `history` and `search` do (the definitions are commands/messages.ts).
 
@@ -107,7 +108,11 @@ export function retry(g: GlobalOptions, name: string): Promise<void> {
       ? (await groups()).groupRetryPlan(profile, group)
       : {
           ids: failedMessageIds(profile, findContact(profile.db, name).conversationId),
-          requeue: (id: number) => void retryMessage(profile, id),
+          requeue: async (id: number) => {
+            if (await retryCancelledUpload(profile, id)) return true;
+            retryMessage(profile, id);
+            return false;
+          },
           status: (id: number) => getMessage(profile.db, id)?.status,
         };
     await retryAll(g, engine, plan);

@@ -24,6 +24,8 @@ export interface AttachmentSummary {
   readonly height: number | null;
   /** The sender's tiny blurred JPEG (base64), if it sent one. */
   readonly preview: string | null;
+  /** The playing time the sender's pointer stated (ms), if any. */
+  readonly durationMs: number | null;
   readonly state: AttachmentState;
   /** The error code of a failed transfer. */
   readonly error: string | null;
@@ -59,6 +61,7 @@ export function attachmentsOf(
     width: row.width,
     height: row.height,
     preview: row.preview,
+    durationMs: row.durationMs,
     state: row.state,
     error: row.error,
     waiting: !row.outgoing && row.state === 'pending' && !mayDownload(rules, row),

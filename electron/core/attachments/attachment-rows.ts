@@ -42,6 +42,8 @@ export interface AttachmentRow {
   readonly width: number | null;
   readonly height: number | null;
   readonly preview: string | null;
+  /** A received pointer's playing time (migration 0018); null if it stated none. */
+  readonly durationMs: number | null;
   readonly uploadToken: string | null;
   readonly uploadLength: number | null;
   readonly uploadExpiresAt: number | null;
@@ -59,7 +61,7 @@ export interface AttachmentRow {
 
 const COLUMNS = `id, message_id AS messageId, group_message_id AS groupMessageId, position, outgoing, state,
   error, blob_id AS blobId, transport_key AS transportKey, digest, size, content_type AS contentType,
-  file_name AS fileName, width, height, preview, upload_token AS uploadToken, upload_length AS uploadLength,
+  file_name AS fileName, width, height, preview, duration_ms AS durationMs, upload_token AS uploadToken, upload_length AS uploadLength,
   upload_expires_at AS uploadExpiresAt, transfer_offset AS transferOffset, temp_name AS tempName,
   local_name AS localName, local_key AS localKey, local_digest AS localDigest, local_format AS localFormat,
   attempts, download_choice AS downloadChoice`;
@@ -128,9 +130,9 @@ export function insertAttachment(
   const { lastInsertRowid } = db
     .prepare(
       `INSERT INTO attachments (message_id, group_message_id, position, outgoing, state, blob_id, transport_key,
-         digest, size, content_type, file_name, width, height, preview, temp_name, local_name, local_key,
-         local_digest, local_format, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         digest, size, content_type, file_name, width, height, preview, duration_ms, temp_name, local_name,
+         local_key, local_digest, local_format, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .run([
       'messageId' in ref ? ref.messageId : null,
@@ -147,6 +149,7 @@ export function insertAttachment(
       p.width ?? null,
       p.height ?? null,
       p.preview ?? null,
+      p.durationMs ?? null,
       row.tempName ?? null,
       row.local?.localName ?? null,
       blob(row.local?.localKey),
@@ -185,7 +188,10 @@ export function insertIncomingAttachments(
   });
 }
 
-/** The pointer a message carries for an uploaded row. */
+/**
+ * The pointer a message carries for an uploaded row. No `durationMs` yet:
+ * receivers before schema 18 refuse a pointer with it (the two-release path).
+ */
 export function pointerOf(row: AttachmentRow): AttachmentPointer {
   if (!row.blobId || !row.digest) throw new Error('attachment not uploaded');
   return {

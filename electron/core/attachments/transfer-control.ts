@@ -1,9 +1,13 @@
+import { toBase64 } from '../../../shared/protocol/encoding.ts';
+import type { Sql } from '../db/sqlite.ts';
 import { SottoError } from '../errors.ts';
+import { sendableGroup } from '../groups/group-queue.ts';
 import type { Profile } from '../profile/profile.ts';
 import { existsSync } from 'node:fs';
 import {
   attachmentById,
   type AttachmentRow,
+  type MessageRef,
   selectAttachments,
   updateAttachment,
 } from './attachment-rows.ts';
@@ -98,37 +102,88 @@ export function failedMessageOf(
 }
 
 /**
- * Retry of a message whose upload the user cancelled: its cancelled rows
+ * Retry of a 1:1 message whose upload the user cancelled: its cancelled rows
  * upload again and the message is queued. A row that kept its ciphertext
  * resumes at the relay's offset; one whose ciphertext is gone (a backup
  * restore brings back the stored copy, never files in transit) is encrypted
  * again from its stored copy under a new transport key, as a new upload.
  * False if the message has no cancelled upload (the caller retries it as a
- * text message); ATTACHMENT_NOT_FOUND if a row has neither (Delete remains).
+ * text message); ATTACHMENT_NOT_FOUND if a row has neither (Delete remains);
+ * INVALID_INPUT if the message was deleted meanwhile (nothing is queued).
  */
-export async function retryCancelledUpload(profile: Profile, messageId: number): Promise<boolean> {
-  const cancelled = cancelledUploads(profile, messageId);
+export function retryCancelledUpload(profile: Profile, messageId: number): Promise<boolean> {
+  return resumeCancelled(profile, { messageId });
+}
+
+/**
+ * retryCancelledUpload for a group message: once its uploads complete, the
+ * upload job fans the one pointer out to the group's current members
+ * (upload-job.ts queueUploadedGroupMessages). Nothing was sent to anyone
+ * before: a group message is queued only when all its uploads completed.
+ */
+export function retryCancelledGroupUpload(
+  profile: Profile,
+  groupMessageId: number,
+): Promise<boolean> {
+  return resumeCancelled(profile, { groupMessageId });
+}
+
+async function resumeCancelled(profile: Profile, ref: MessageRef): Promise<boolean> {
+  const cancelled = cancelledUploads(profile, ref);
   if (cancelled.length === 0) return false;
+  // A group that has since refused us (we left, were removed, a member's safety
+  // number changed) refuses the retry as it would a new message: before any work.
+  mayWriteTo(profile.db, ref);
   const dir = profile.paths.dir;
-  for (const row of cancelled)
-    if (!row.tempName || !existsSync(tempPath(dir, row.tempName))) await encryptAgain(profile, row);
+  const [table, id] =
+    'messageId' in ref ? ['messages', ref.messageId] : ['group_messages', ref.groupMessageId];
+  // Deleted while its files were encrypted again (the delete took the rows and
+  // the stored copy being read): nothing to queue, as for an id that is not there.
+  const gone = () => new SottoError('INVALID_INPUT', 'no failed message to retry');
+  const exists = () =>
+    profile.db.prepare(`SELECT 1 FROM ${table} WHERE id = ?`, { pluck: true }).get([id]) !==
+    undefined;
+  try {
+    for (const row of cancelled)
+      if (!row.tempName || !existsSync(tempPath(dir, row.tempName)))
+        await encryptAgain(profile, row);
+  } catch (error) {
+    throw exists() ? error : gone();
+  }
   profile.commit(undefined, (db) => {
-    for (const row of cancelledUploads(profile, messageId))
+    mayWriteTo(db, ref);
+    const requeued = db
+      .prepare(`UPDATE ${table} SET status = 'queued' WHERE id = ? AND status = 'failed'`)
+      .run([id]).changes;
+    if (requeued === 0) throw gone();
+    for (const row of cancelledUploads(profile, ref))
       updateAttachment(db, row.id, {
         state: 'uploading',
         error: null,
         attempts: 0,
         next_attempt_at: 0,
       });
-    db.prepare("UPDATE messages SET status = 'queued' WHERE id = ? AND status = 'failed'").run([
-      messageId,
-    ]);
   });
   return true;
 }
 
-function cancelledUploads(profile: Profile, messageId: number): AttachmentRow[] {
-  return selectAttachments(profile.db, 'message_id = ? AND outgoing = 1', [messageId]).filter(
+/** For a group message: its group's refusals for a new message (sendableGroup). */
+function mayWriteTo(db: Sql, ref: MessageRef): void {
+  if (!('groupMessageId' in ref)) return;
+  const groupId = db
+    .prepare(
+      'SELECT g.group_id FROM group_messages m JOIN groups g ON g.id = m.group_ref WHERE m.id = ?',
+      { pluck: true },
+    )
+    .get<Uint8Array<ArrayBuffer>>([ref.groupMessageId]);
+  // A message deleted meanwhile has no group: the caller's own check refuses it.
+  if (groupId !== undefined) sendableGroup(db, toBase64(groupId));
+}
+
+function cancelledUploads(profile: Profile, ref: MessageRef): AttachmentRow[] {
+  const [column, id] =
+    'messageId' in ref ? ['message_id', ref.messageId] : ['group_message_id', ref.groupMessageId];
+  return selectAttachments(profile.db, `${column} = ? AND outgoing = 1`, [id]).filter(
     (r) => r.state === 'failed' && r.error === 'CANCELLED',
   );
 }

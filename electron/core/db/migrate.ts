@@ -17,6 +17,7 @@ import { migration0013 } from './migrations/0013-download-choice.ts';
 import { migration0014 } from './migrations/0014-mute.ts';
 import { migration0015 } from './migrations/0015-attachment-at-rest-format.ts';
 import { migration0017 } from './migrations/0017-deleted-messages.ts';
+import { migration0018 } from './migrations/0018-attachment-duration-and-deleted-age.ts';
 
 /** Every migration, in order. Append only; never edit a released one. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -36,6 +37,7 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0014,
   migration0015,
   migration0017,
+  migration0018,
 ];
 
 /** The schema version this build writes. */

@@ -63,6 +63,7 @@ export async function deleteMessages(
     if ('conversationId' in scope) forgetUnread(db, scope.conversationId, ids);
     const table = 'conversationId' in scope ? 'messages' : 'group_messages';
     db.prepare(`DELETE FROM ${table} WHERE id IN (${placeholders(ids)})`).run(ids);
+    if ('conversationId' in scope) lastMessageFromWhatStayed(db, scope.conversationId);
   });
   // A crash here leaves files no row names: the next open's sweep deletes them.
   faultPoint('messages.deleted-before-files');
@@ -93,6 +94,20 @@ function targets(db: Sql, scope: DeleteScope, ids: readonly number[]): Target[] 
       ? ['SELECT id, uuid, outgoing FROM messages WHERE conversation_id = ?', scope.conversationId]
       : ['SELECT id, uuid, outgoing FROM group_messages WHERE group_ref = ?', scope.groupRef];
   return db.prepare(`${sql} AND id IN (${placeholders(ids)})`).all<Target>([owner, ...ids]);
+}
+
+/**
+ * A 1:1 conversation's place in the list is its stored `last_message_at`:
+ * deleting its newest messages moves it back to the newest that stayed, and
+ * deleting them all makes it NULL, so it sorts with the conversations that
+ * never had a message (last). A group's place, preview and unread count are
+ * read from its rows (groups/group-activity.ts) and need nothing.
+ */
+function lastMessageFromWhatStayed(db: Sql, conversationId: number): void {
+  db.prepare(
+    `UPDATE conversations SET last_message_at =
+       (SELECT max(sent_at) FROM messages WHERE conversation_id = ?) WHERE id = ?`,
+  ).run([conversationId, conversationId]);
 }
 
 /**

@@ -5,6 +5,18 @@ import type { Sql } from '../db/sqlite.ts';
 // copy under a new envelope id (a sender's retry, a group resend) does not
 // bring a deleted message back. A redelivery of the same envelope id is
 // already dropped by `processed_envelopes`.
+//
+// Entries are kept DELETED_KEEP_MS and then pruned (at open): a copy can only
+// come through a relay's mailbox, which keeps an envelope at most its TTL
+// (30 days by default: `--ttl-days`, docs/relay-protocol.md#budgets), and a
+// sender resends only from its outbox (an envelope whose answer a lost
+// connection swallowed, on its next pass) or when the user retries a failed
+// message, both of which wait for as long as the sender stays offline. 90
+// days is the TTL plus two months offline; a copy resent later than that
+// shows the message again, the cost of a bounded table.
+
+/** How long a deleted incoming message's uuid keeps a resend out (90 days). */
+export const DELETED_KEEP_MS = 90 * 24 * 60 * 60 * 1000;
 
 /** Records the uuids of deleted incoming messages (inside the delete's transaction). */
 export function recordDeleted(db: Sql, uuids: readonly string[], now: number): void {
@@ -18,4 +30,11 @@ export function recordDeleted(db: Sql, uuids: readonly string[], now: number): v
 export function deletedCheck(db: Sql): (uuid: string) => boolean {
   const find = db.prepare('SELECT 1 FROM deleted_messages WHERE uuid = ?', { pluck: true });
   return (uuid) => find.get([uuid]) !== undefined;
+}
+
+/** Forgets deleted uuids older than DELETED_KEEP_MS as of `now`; returns how many went. */
+export function pruneDeleted(db: Sql, now: number): number {
+  return db
+    .prepare('DELETE FROM deleted_messages WHERE deleted_at < ?')
+    .run([now - DELETED_KEEP_MS]).changes;
 }

@@ -28,13 +28,18 @@ export function markSent(profile: Profile, outboxIds: readonly number[]): Status
   });
 }
 
-/** A conversation's messages that a relay kept refusing (status `failed`), oldest first. */
+/**
+ * A conversation's failed messages that a retry can send (a relay kept
+ * refusing them, or the user cancelled their upload), oldest first.
+ */
 export function failedMessageIds(profile: Profile, conversationId: number): number[] {
   return profile.db
     .prepare(
-      // A message whose attachment upload the relay refused for good has no outbox entry to retry: send it again.
+      // A message whose attachment upload the relay refused for good has nothing to retry
+      // (its ciphertext is gone: send the file again); a cancelled upload resumes.
       `SELECT id FROM messages m WHERE conversation_id = ? AND status = 'failed'
-         AND NOT EXISTS (SELECT 1 FROM attachments a WHERE a.message_id = m.id AND a.state = 'failed')
+         AND NOT EXISTS (SELECT 1 FROM attachments a WHERE a.message_id = m.id AND a.state = 'failed'
+                           AND a.error IS NOT 'CANCELLED')
        ORDER BY id`,
       { pluck: true },
     )

@@ -8,6 +8,7 @@ import { openKeyed, type Sql } from '../db/sqlite.ts';
 import { cleanAttachmentOrphans } from '../attachments/attachment-files.ts';
 import { createAccount } from '../crypto/account.ts';
 import { ensureMessageIndexes } from '../history/deferred-indexes.ts';
+import { pruneDeleted } from '../history/deleted-messages.ts';
 import { indexNewMessages } from '../history/search-index.ts';
 import { ProtocolState, type LocalAccount } from '../crypto/protocol-state.ts';
 import type { ProtocolTransaction } from '../crypto/protocol-transaction.ts';
@@ -154,10 +155,12 @@ export class Profile {
       const account = ProtocolState.loadAccount(db);
       if (!account) throw new SottoError('DB_CORRUPT', 'no account');
       const opened = db;
-      // Catch up after an interrupted import: its dropped indexes, then search.
+      // Catch up after an interrupted import: its dropped indexes, then search;
+      // and forget deleted uuids no resend can still bring back.
       opened.transaction(() => {
         ensureMessageIndexes(opened);
         indexNewMessages(opened);
+        pruneDeleted(opened, Date.now());
       })();
       // Only once the user proved to be the owner: a refused open changes nothing, not even modes.
       secureProfileFiles(paths);

@@ -21,6 +21,7 @@ import {
 import { searchGroupMessages } from '../groups/group-search.ts';
 import { clearMute, setMute } from '../history/mute.ts';
 import { retryGroupMessage } from '../groups/group-resend.ts';
+import { retryCancelledGroupUpload } from '../attachments/transfer-control.ts';
 import { groupMessageById } from '../groups/group-history.ts';
 import type { MuteDuration } from '../../../shared/mute.ts';
 import { memberSafetyNumber, verifyMember } from '../groups/member-trust.ts';
@@ -100,12 +101,15 @@ export function groupHandlers(host: GroupServiceHost): GroupHandlers {
         : groupMessagesPage(profile.db, group.ref, input.limit, input.before);
       return page.map((m) => toMessage(m, input.groupId));
     },
-    'groups:retry': (input) => {
+    'groups:retry': async (input) => {
       const profile = host.open();
-      retryGroupMessage(profile, input.messageId);
+      // A cancelled upload has no fan-out yet: its files upload again first (transfer-control.ts).
+      if (!(await retryCancelledGroupUpload(profile, input.messageId)))
+        retryGroupMessage(profile, input.messageId);
       host.sendNow();
       const message = groupMessageById(profile.db, input.messageId);
-      if (!message) throw new SottoError('INTERNAL', 'retried message not found');
+      // Deleted since (a delete that raced the retry): as for any id that is not there.
+      if (!message) throw new SottoError('INVALID_INPUT', 'no such message');
       return toMessage(message, message.groupId);
     },
     'groups:mute': (input) => muted(input.groupId, input.durationMs),

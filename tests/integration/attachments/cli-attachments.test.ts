@@ -59,6 +59,8 @@ describe.each(ATTACHMENT_RELAY_KINDS)('attachments over a %s relay, from the CLI
     expect(Object.keys(messages[1]!.attachments![0]!).sort()).toEqual(
       [
         'contentType',
+        // The pointer's playing time (null: senders do not write it yet).
+        'durationMs',
         'error',
         'fileName',
         'groupMessageId',

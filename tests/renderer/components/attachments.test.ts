@@ -41,6 +41,7 @@ const summary = (patch: Partial<AttachmentSummaryView> = {}): AttachmentSummaryV
   width: 800,
   height: 600,
   preview: 'AAAA',
+  durationMs: null,
   state: 'done',
   error: null,
   waiting: false,

@@ -33,6 +33,7 @@ const file = (patch: Partial<AttachmentSummaryView> = {}): AttachmentSummaryView
   width: 800,
   height: 600,
   preview: null,
+  durationMs: null,
   state: 'done',
   error: null,
   waiting: false,

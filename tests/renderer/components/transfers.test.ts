@@ -43,6 +43,7 @@ function attachment(patch: Partial<AttachmentSummaryView>): AttachmentSummaryVie
     width: 800,
     height: 600,
     preview: null,
+    durationMs: null,
     state: 'pending',
     error: null,
     waiting: true,

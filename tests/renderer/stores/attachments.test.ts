@@ -26,6 +26,7 @@ const summary = (i: number, patch: Partial<AttachmentSummaryView> = {}): Attachm
   width: 320,
   height: 240,
   preview: null,
+  durationMs: null,
   state: 'pending',
   error: null,
   waiting: false,

@@ -3,10 +3,11 @@ import { sentVisualSchema } from '../../../shared/ipc/attachment-picks.ts';
 import { decodeContent, encodeContent } from '../../../shared/protocol/content.ts';
 
 // A video's pointer (docs/message-format.md#attachments): the same width,
-// height and preview fields as an image's, and no duration. The pointer is a
-// strict object, so a field this version does not know fails the whole
-// content at every receiver of this version and earlier (BAD_CONTENT, the
-// message is never stored): that is why the sender does not add one.
+// height and preview fields as an image's, and an optional duration that this
+// version accepts but does not send. The pointer is a strict object, so a
+// field a receiver does not know fails the whole content (BAD_CONTENT, the
+// message is never stored): receivers before this version refuse a duration,
+// which is why senders add it only in the next release.
 
 const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff]), Buffer.alloc(200, 9)]).toString(
   'base64',
@@ -50,13 +51,37 @@ describe("a video's pointer", () => {
     expect(decodeContent(padded(text(bare)))).toEqual(text(bare));
   });
 
+  it('with a plausible duration (whole ms, at most 24 h) decodes with it', () => {
+    for (const d of [1, 3_000, 86_400_000])
+      expect(decodeContent(padded(text({ ...video, durationMs: d })))).toEqual(
+        text({ ...video, durationMs: d }),
+      );
+  });
+
+  it('the same rule holds in a group message (one pointer schema)', () => {
+    const group = (durationMs: unknown) => ({
+      v: 1,
+      type: 'group-text',
+      groupId: Buffer.alloc(32, 7).toString('base64'),
+      id: '7f9c2ba4-e88f-4e0a-9c6b-0b6f3f0c2a12',
+      sentAt: 1_700_000_000_000,
+      body: '',
+      attachments: [{ ...video, durationMs }],
+    });
+    expect(decodeContent(padded(group(12_000)))).toEqual(group(12_000));
+    for (const bad of [0, -5, 1.25, 86_400_001, '12 s', null])
+      expect(() => decodeContent(padded(group(bad)))).toThrow();
+  });
+
   it.each([
-    ['a plausible duration', 3_000],
     ['a negative one', -1],
+    ['zero', 0],
+    ['a fractional one', 2.5],
     ['NaN (JSON null)', Number.NaN],
+    ['one over 24 h', 86_400_001],
     ['a huge one', 1e300],
     ['a string', '3 s'],
-  ])('with a duration field (%s) fails the whole content: never sent, never half-read', (_, d) => {
+  ])('with a hostile duration (%s) fails the whole content: never half-read', (_, d) => {
     expect(() => decodeContent(padded(text({ ...video, durationMs: d })))).toThrow();
   });
 
