@@ -42,6 +42,7 @@ const image = (i: number): AttachmentSummaryView => ({
   size: 2_000,
   width: 320,
   height: 240,
+  durationMs: null,
   preview: null,
   state: 'done',
   error: null,
