@@ -54,6 +54,8 @@ export async function* readChunks(
 export class FileSink {
   private pending: Promise<unknown> = Promise.resolve();
   private position: number;
+  /** Told the file's written length after each write lands (writes land in order): what a reader may read. */
+  onWritten: ((length: number) => void) | undefined;
 
   private constructor(
     private readonly handle: FileHandle,
@@ -106,6 +108,7 @@ export class FileSink {
       if (bytesWritten === 0) throw new Error('short write');
       done += bytesWritten;
     }
+    this.onWritten?.(at + chunk.length);
   }
 }
 

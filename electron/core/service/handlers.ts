@@ -67,6 +67,8 @@ export function createHandlers(parts: ServiceParts): Handlers {
       open: () => parts.open(),
       accountOf: (conversationId) => contactOf(parts, conversationId).accountId,
       sendNow: () => parts.sendNow(),
+      // The running engine's home relay, so a large file uploads while it is sealed.
+      uploads: () => parts.sync.engine?.pool.homeBlobs(),
       downloads: parts.downloads,
     }),
     'app:state': () => session.state(),
