@@ -150,8 +150,6 @@ export async function* readAtRest(
     CHUNKS_PER_READ * SEALED_BYTES,
   );
   for await (const read of reads) {
-    // One piece per read, not per 64 KiB chunk: a save writes what it gets, and a write is a thread-pool round trip.
-    const pieces: Buffer[] = [];
     for (let at = 0; at < read.length; at += SEALED_BYTES) {
       const sealed = read.subarray(at, at + SEALED_BYTES);
       const plain = openChunk(key, index, index === layout.chunks - 1, sealed);
@@ -164,9 +162,8 @@ export async function* readAtRest(
       }
       const from = Math.max(0, start - base);
       const to = Math.min(plain.length, Math.min(end, file.size) - base);
-      if (to > from) pieces.push(plain.subarray(from, to));
+      if (to > from) yield plain.subarray(from, to);
     }
-    if (pieces.length > 0) yield pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
   }
   if (index * AT_REST_CHUNK_BYTES < Math.min(stop, layout.padded))
     throw new SottoError('ATTACHMENT_TAMPERED', 'truncated');

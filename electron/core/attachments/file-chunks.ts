@@ -112,6 +112,27 @@ export class FileSink {
   }
 }
 
+/**
+ * The bytes of `source` in pieces of at least `bytes` (the last may be
+ * shorter): a writer fed 64 KiB pieces pays a thread-pool round trip for each.
+ */
+export async function* gathered(
+  source: AsyncIterable<Uint8Array>,
+  bytes = FILE_CHUNK_BYTES,
+): AsyncGenerator<Uint8Array> {
+  let pieces: Uint8Array[] = [];
+  let held = 0;
+  for await (const piece of source) {
+    pieces.push(piece);
+    held += piece.length;
+    if (held < bytes) continue;
+    yield pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
+    pieces = [];
+    held = 0;
+  }
+  if (held > 0) yield pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
+}
+
 /** Writes every chunk of `source` to a new file at `path` (fsynced when `sync`); returns the bytes written. */
 export async function writeChunks(
   source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
