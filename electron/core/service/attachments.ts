@@ -45,8 +45,8 @@ export interface AttachmentServiceHost {
   open(): Profile;
   accountOf(conversationId: number): AccountId;
   sendNow(): void;
-  /** The home relay's uploads while the engine runs (undefined: the upload job sends it all later). */
-  uploads(): BlobUploads | undefined;
+  /** The home relay's uploads (NOT_CONFIGURED while no engine runs: the upload job then sends it all later). */
+  uploads(): BlobUploads;
   readonly downloads: DownloadControl;
 }
 
@@ -138,8 +138,8 @@ export function attachmentHandlers(host: AttachmentServiceHost): AttachmentHandl
     files: readonly OutgoingFile[],
   ): Promise<MethodOutput<'attachments:send'>> {
     const profile = host.open();
-    const home = host.uploads();
-    const options = home ? { uploads: () => home } : {};
+    // Called only once a file is large enough; a throw just leaves the upload to the job.
+    const options = { uploads: () => host.uploads() };
     const queued =
       'groupId' in input
         ? await queueGroupAttachmentMessage(

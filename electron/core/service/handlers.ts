@@ -68,7 +68,11 @@ export function createHandlers(parts: ServiceParts): Handlers {
       accountOf: (conversationId) => contactOf(parts, conversationId).accountId,
       sendNow: () => parts.sendNow(),
       // The running engine's home relay, so a large file uploads while it is sealed.
-      uploads: () => parts.sync.engine?.pool.homeBlobs(),
+      uploads: () => {
+        const engine = parts.sync.engine;
+        if (!engine) throw new SottoError('NOT_CONFIGURED', 'no engine running');
+        return engine.pool.homeBlobs();
+      },
       downloads: parts.downloads,
     }),
     'app:state': () => session.state(),

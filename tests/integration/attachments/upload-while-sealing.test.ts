@@ -6,6 +6,7 @@ import {
   saveAttachment,
 } from '../../../electron/core/attachments/attachment-files.ts';
 import { queueAttachmentMessage } from '../../../electron/core/attachments/compose.ts';
+import { SottoError } from '../../../electron/core/errors.ts';
 import type { BlobUploads } from '../../../electron/core/sync/blobs.ts';
 import { ciphertextSize } from '../../../shared/protocol/attachment.ts';
 import {
@@ -230,6 +231,29 @@ describe.each(ATTACHMENT_RELAY_KINDS)('upload while sealing over a %s relay', (k
 
 describe('upload while sealing, the relay process refusing or going away', () => {
   let relayProcess: RelayProcess | undefined;
+
+  it('no home relay to upload to (the uploads throw): compose stores the message as before, the upload job sends it', async () => {
+    const relay = await startRelay('folder');
+    const { alice, bob } = await pairOn(relay.address);
+    const path = testFile(tempDir(), 'video.bin', SIZE);
+    await queueAttachmentMessage(
+      alice.profile,
+      bob.profile.account.accountId,
+      [{ path }],
+      '',
+      undefined,
+      {
+        uploads: () => {
+          throw new SottoError('NOT_CONFIGURED');
+        },
+      },
+    );
+    expect(
+      alice.profile.db.prepare('SELECT blob_id FROM attachments', { pluck: true }).get(),
+    ).toBeNull();
+    await alice.engine.sendOutbox();
+    expect((await received(bob)).equals(testBytes(SIZE, 'video.bin'))).toBe(true);
+  });
 
   it('over its blob quota: compose still stores the message, which waits for the quota as before', async () => {
     relayProcess = await startRelayProcess(relayDataDir(), {
