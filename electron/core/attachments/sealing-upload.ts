@@ -101,10 +101,11 @@ export function uploadWhileSealing(
     while (offset < length) {
       await sealed.past(offset);
       if (sealed.done) return; // the upload job sends the rest once the row is committed
-      const before = offset;
       const end = Math.min(offset + UPLOAD_CHUNK_BYTES, length);
-      offset = await relay.append(upload, offset, following(path, offset, end, sealed));
-      if (offset <= before) return; // the upload job asks the relay and goes on
+      const acknowledged = await relay.append(upload, offset, following(path, offset, end, sealed));
+      // No progress, or more than was sent (a relay not to be believed): the upload job asks HEAD.
+      if (acknowledged <= offset || acknowledged > end) return;
+      offset = acknowledged;
     }
   })().catch((error: unknown) => {
     // The seal's own failure is the one compose reports; a relay's is the upload job's to meet again.
@@ -130,6 +131,7 @@ async function* following(
   let position = start;
   while (position < end) {
     const ready = Math.min(await sealed.past(position), end);
+    if (ready <= position) return; // the seal ended here
     const from = position;
     for await (const chunk of readChunks(path, position, ready)) {
       sealed.check();
