@@ -49,7 +49,15 @@ const idleMB = process.memoryUsage().rss / 2 ** 20;
 resetHighWater();
 const cpuBefore = process.cpuUsage();
 const started = performance.now();
-await queueAttachmentMessage(alice.profile, bob.profile.account.accountId, [{ path: source }]);
+await queueAttachmentMessage(
+  alice.profile,
+  bob.profile.account.accountId,
+  [{ path: source }],
+  '',
+  undefined,
+  // As the CLI and the app do: a large file starts uploading while it is sealed.
+  { uploads: () => alice.engine.pool.homeBlobs() },
+);
 await alice.engine.sendOutbox();
 const sentAt = performance.now();
 await bob.engine.receive({ firstWaitMs: 100, idleMs: 0 });

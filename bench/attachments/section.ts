@@ -101,7 +101,7 @@ function figures(label: string, bytes: number, result: ChildResult, aes: number)
       unit: 'MB/s',
       baseline: { name: 'raw AES-256-CBC', value: aes },
       target: { op: '>=', value: 0.5 * aes },
-      note: `send ${result.sendMs.toFixed(0)} ms, receive ${result.receiveMs.toFixed(0)} ms, save ${result.saveMs.toFixed(0)} ms; the transport blob is sealed once and opened once (AES-CBC, each pass hashed twice: digest, MAC), the stored copies sealed twice and opened once (chunked AES-GCM, no hash pass); the receiver decrypts and seals while downloading, and drains with idleMs 0 (the mailbox's linger for more mail is not attachment work)`,
+      note: `send ${result.sendMs.toFixed(0)} ms, receive ${result.receiveMs.toFixed(0)} ms, save ${result.saveMs.toFixed(0)} ms; the transport blob is sealed once and opened once (AES-CBC, each pass hashed twice: digest, MAC) and uploaded while it is sealed, the stored copies sealed twice and opened once (chunked AES-GCM, no hash pass); the receiver decrypts and seals while downloading, and drains with idleMs 0 (the mailbox's linger for more mail is not attachment work)`,
     },
     {
       section: SECTION,

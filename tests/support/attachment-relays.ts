@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
 import { tempDir } from './profiles.ts';
 import { relayDataDir } from './relay-client.ts';
-import { startRelayProcess } from './relay-process.ts';
+import { type RelayProcess, startRelayProcess } from './relay-process.ts';
 
 // The relays attachment tests run over, by kind: a folder relay, and a
 // sotto-relay process with its filesystem blob store (tus over HTTP).
@@ -17,6 +17,10 @@ export interface AttachmentRelay {
   readonly address: string;
   /** Sizes of the blob files the relay holds (bytes received so far), by blob id. */
   blobSizes(): Map<string, number>;
+  /** Makes the relay unreachable (a process stopped, a folder moved away) until `up`; its data is kept. */
+  down(): Promise<void>;
+  /** Brings it back on the same address and data. */
+  up(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -28,19 +32,29 @@ export async function startAttachmentRelay(kind: AttachmentRelayKind): Promise<A
   switch (kind) {
     case 'ws': {
       const data = relayDataDir();
-      const relay = await startRelayProcess(data);
+      let relay: RelayProcess | undefined = await startRelayProcess(data);
+      const { url, port } = relay;
+      const stop = async () => {
+        await relay?.stop();
+        relay = undefined;
+      };
       return {
-        address: relay.url,
+        address: url,
         // The relay names blob files by random storage keys, never by blob id: sizes by file.
         blobSizes: () => fileSizes(join(data, 'blobs'), /^([0-9a-f]+)$/),
-        stop: async () => void (await relay.stop()),
+        down: stop,
+        up: async () => void (relay ??= await startRelayProcess(data, { port })),
+        stop,
       };
     }
     case 'folder': {
       const address = join(tempDir('sotto-attach-relay-'), 'relay');
+      const away = `${address}.away`;
       return {
         address,
         blobSizes: () => fileSizes(join(address, 'blobs'), /^([A-Za-z0-9_-]{22})\.data$/),
+        down: () => Promise.resolve(renameSync(address, away)),
+        up: () => Promise.resolve(renameSync(away, address)),
         stop: () => Promise.resolve(),
       };
     }

@@ -73,13 +73,24 @@ async function sendFiles(
 ): Promise<void> {
   const group = await contactOrGroup(profile, name);
   const outgoing = files.map((path) => ({ path }));
+  // Large files start uploading while they are sealed (compose.ts).
+  const options = { uploads: () => engine.pool.homeBlobs() };
   const queued = group
-    ? await queueGroupAttachmentMessage(profile, group.state.groupId, outgoing, caption)
+    ? await queueGroupAttachmentMessage(
+        profile,
+        group.state.groupId,
+        outgoing,
+        caption,
+        undefined,
+        options,
+      )
     : await queueAttachmentMessage(
         profile,
         findContact(profile.db, name).accountId,
         outgoing,
         caption,
+        undefined,
+        options,
       );
   try {
     await engine.sendOutbox();

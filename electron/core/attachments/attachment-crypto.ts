@@ -166,6 +166,14 @@ export async function encryptToFiles(
   return sealed;
 }
 
+/** One output of sealToFiles: its encryption, its file, and who is told how far the file is written. */
+export interface SealTarget {
+  readonly sealer: StreamSealer;
+  readonly path: string;
+  /** Called with the file's written length after each write (the upload that follows the seal reads up to it). */
+  readonly written?: (length: number) => void;
+}
+
 /**
  * Feeds one read of `plain` to several encryptions, each writing a new file
  * (the sender's transport blob and its stored copy), every file fsynced
@@ -173,11 +181,15 @@ export async function encryptToFiles(
  */
 export async function sealToFiles(
   plain: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
-  targets: readonly { sealer: StreamSealer; path: string }[],
+  targets: readonly SealTarget[],
 ): Promise<void> {
   const sinks: FileSink[] = [];
   try {
-    for (const target of targets) sinks.push(await FileSink.open(target.path, 'w'));
+    for (const target of targets) {
+      const sink = await FileSink.open(target.path, 'w');
+      sink.onWritten = target.written;
+      sinks.push(sink);
+    }
     const write = (outs: readonly Buffer[]) =>
       Promise.all(outs.map((out, i) => sinks[i]!.write(out)));
     for await (const chunk of plain) await write(targets.map((t) => t.sealer.update(chunk)));

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { SottoError } from '../errors.ts';
 import type { Profile } from '../profile/profile.ts';
 import { type DownloadRules, DOWNLOAD_EVERYTHING, mayDownload } from './download-policy.ts';
-import { writeChunks } from './file-chunks.ts';
+import { gathered, writeChunks } from './file-chunks.ts';
 import { attachmentById, type AttachmentState, selectAttachments } from './attachment-rows.ts';
 import { presentFiles, randomFileName, removeFiles } from './local-files.ts';
 import { openStoredCopy, storedCopyOf } from './stored-copy.ts';
@@ -87,7 +87,8 @@ export async function saveAttachment(
   if (!options.force && existsSync(out)) throw new SottoError('INVALID_INPUT', 'file exists');
   const staged = join(dirname(out), `.${randomFileName('.sotto-save')}`);
   try {
-    await writeChunks(openStoredCopy(copy), staged, { flags: 'wx', sync: false });
+    // Stored copies open in 64 KiB pieces: written 1 MiB at a time.
+    await writeChunks(gathered(openStoredCopy(copy)), staged, { flags: 'wx', sync: false });
     renameSync(staged, out);
   } catch (error) {
     rmSync(staged, { force: true });

@@ -9,8 +9,15 @@ import {
 } from '../groups/group-queue.ts';
 import { newMessageId } from '../messaging/message-id.ts';
 import type { Profile } from '../profile/profile.ts';
-import { insertAttachment } from './attachment-rows.ts';
-import { assertFits, discard, type OutgoingFile, prepareFiles, sizeOf } from './compose.ts';
+import {
+  assertFits,
+  type ComposeOptions,
+  discard,
+  insertPrepared,
+  type OutgoingFile,
+  prepareFiles,
+  sizeOf,
+} from './compose.ts';
 
 // Composing a group message with files: one upload per file, one pointer in
 // the one group message every member decrypts (issue 13: "one upload, one
@@ -26,6 +33,7 @@ export async function queueGroupAttachmentMessage(
   files: readonly OutgoingFile[],
   caption = '',
   now = Date.now(),
+  options: ComposeOptions = {},
 ): Promise<QueuedGroupMessage> {
   if (files.length === 0 || files.length > MAX_ATTACHMENTS_PER_MESSAGE)
     throw new SottoError('INVALID_INPUT', 'attachment count');
@@ -33,7 +41,7 @@ export async function queueGroupAttachmentMessage(
   const sizes = files.map(sizeOf);
   // Checked before the files are encrypted (nothing to undo), and again inside the commit.
   sendableGroup(profile.db, groupId);
-  const prepared = await prepareFiles(profile, files, sizes);
+  const prepared = await prepareFiles(profile, files, sizes, options);
   try {
     assertFits(caption, prepared);
     return profile.commit(undefined, (db) => {
@@ -47,14 +55,7 @@ export async function queueGroupAttachmentMessage(
         { uuid, sentAt, body: caption },
         now,
       );
-      prepared.forEach((file, position) =>
-        insertAttachment(
-          db,
-          { groupMessageId: id },
-          { position, outgoing: true, state: 'uploading', ...file },
-          now,
-        ),
-      );
+      insertPrepared(db, { groupMessageId: id }, prepared, now);
       return { id, uuid, groupRef: group.ref, sentAt };
     });
   } catch (error) {

@@ -5,6 +5,7 @@ import type { AccountId } from '../../../shared/protocol/account-id.ts';
 import {
   type AttachmentPointer,
   attachmentPointerSchema,
+  ciphertextSize,
   MAX_ATTACHMENT_BYTES,
   MAX_ATTACHMENTS_PER_MESSAGE,
 } from '../../../shared/protocol/attachment.ts';
@@ -23,8 +24,10 @@ import { nextSentAt } from '../messaging/clock.ts';
 import { newMessageId } from '../messaging/message-id.ts';
 import type { QueuedMessage } from '../messaging/outbox.ts';
 import type { Profile } from '../profile/profile.ts';
+import type { Sql } from '../db/sqlite.ts';
+import type { BlobUploads } from '../sync/blobs.ts';
 import { newAttachmentKey } from './attachment-crypto.ts';
-import { insertAttachment } from './attachment-rows.ts';
+import { insertAttachment, type MessageRef, updateAttachment } from './attachment-rows.ts';
 import { contentTypeOf } from './content-types.ts';
 import { readChunks } from './file-chunks.ts';
 import {
@@ -35,11 +38,14 @@ import {
   storeLocally,
   tempPath,
 } from './local-files.ts';
+import { type EarlyUpload, SealedLength, uploadWhileSealing } from './sealing-upload.ts';
 
 // Composing a message with files: each file is read once and encrypted twice
 // before the message row exists, once for the relay (a ciphertext temp file the upload
 // job sends, so a resumed upload sends the same bytes) and once for the
-// profile (the stored copy). The message is queued for sending only when every
+// profile (the stored copy). Given the home relay's uploads, a large file's
+// upload starts while it is sealed (sealing-upload.ts) and its reservation is
+// committed with the row. The message is queued for sending only when every
 // upload is complete (upload-job.ts): nothing goes out pointing at a blob that
 // is not there yet (R2).
 
@@ -71,7 +77,20 @@ export interface Prepared {
   readonly digest: Buffer;
   readonly tempName: string;
   readonly local: LocalCopy;
+  /** The upload begun while sealing, if any (committed with the row; the upload job resumes it). */
+  readonly early?: EarlyUpload;
 }
+
+/** How a compose may upload while it seals, and stop. */
+export interface ComposeOptions {
+  /** The home relay's uploads (the engine's RelayPool.homeBlobs): large files start uploading while sealed. */
+  readonly uploads?: () => BlobUploads;
+  /** Cancels the compose: sealing and the upload stop, nothing is stored (CANCELLED). */
+  readonly signal?: AbortSignal;
+}
+
+/** Files from this size start uploading while sealed: below it the seal ends before a reservation would arrive. */
+export const UPLOAD_WHILE_SEALING_FROM = 4 * 1024 * 1024;
 
 /**
  * Stores a message with `files` (and `caption` as its body) and its uploads,
@@ -85,13 +104,14 @@ export async function queueAttachmentMessage(
   files: readonly OutgoingFile[],
   caption = '',
   now = Date.now(),
+  options: ComposeOptions = {},
 ): Promise<QueuedMessage> {
   if (files.length === 0 || files.length > MAX_ATTACHMENTS_PER_MESSAGE)
     throw new SottoError('INVALID_INPUT', 'attachment count');
   if (caption.length > MAX_BODY_CHARS) throw new SottoError('MESSAGE_TOO_LONG');
   const sizes = files.map(sizeOf);
   assertCanSend(profile, accountId);
-  const prepared = await prepareFiles(profile, files, sizes);
+  const prepared = await prepareFiles(profile, files, sizes, options);
   try {
     assertFits(caption, prepared);
     return profile.commit(undefined, (db) => {
@@ -115,14 +135,7 @@ export async function queueAttachmentMessage(
         status: 'queued',
       });
       if (id === undefined) throw new SottoError('INTERNAL', 'message id collision');
-      prepared.forEach((file, position) =>
-        insertAttachment(
-          db,
-          { messageId: id },
-          { position, outgoing: true, state: 'uploading', ...file },
-          now,
-        ),
-      );
+      insertPrepared(db, { messageId: id }, prepared, now);
       indexNewMessages(db);
       db.prepare(
         'UPDATE conversations SET last_message_at = max(coalesce(last_message_at, 0), ?), draft = NULL WHERE id = ?',
@@ -140,30 +153,101 @@ export async function prepareFiles(
   profile: Profile,
   files: readonly OutgoingFile[],
   sizes: readonly number[],
+  options: ComposeOptions = {},
 ): Promise<Prepared[]> {
   const dir = profile.paths.dir;
   ensureAttachmentDirs(dir);
   const prepared: Prepared[] = [];
   try {
-    for (const [index, file] of files.entries()) {
-      const size = sizes[index]!;
-      const transportKey = newAttachmentKey();
-      const tempName = randomFileName('.up');
-      // One read of the file, two encryptions (a path is read one byte past `size`: a file that grew is refused).
-      const { transportDigest: digest, ...local } = await storeLocally(
-        dir,
-        plainOf(file, size),
-        size,
-        { key: transportKey, path: tempPath(dir, tempName) },
-      );
-      if (!digest) throw new SottoError('INTERNAL', 'transport digest');
-      prepared.push({ pointer: labels(file, size), transportKey, digest, tempName, local });
-    }
+    for (const [index, file] of files.entries())
+      prepared.push(await prepareFile(dir, file, sizes[index]!, options));
   } catch (error) {
     discard(profile, prepared);
     throw readError(error);
   }
   return prepared;
+}
+
+/** One file of prepareFiles, its upload following the seal when options allow. */
+async function prepareFile(
+  dir: string,
+  file: OutgoingFile,
+  size: number,
+  { uploads, signal }: ComposeOptions,
+): Promise<Prepared> {
+  const transportKey = newAttachmentKey();
+  const tempName = randomFileName('.up');
+  const path = tempPath(dir, tempName);
+  const sealed = new SealedLength();
+  const early =
+    uploads && size >= UPLOAD_WHILE_SEALING_FROM
+      ? uploadWhileSealing(uploads, path, ciphertextSize(size), sealed)
+      : undefined;
+  const cancel = () => sealed.fail(new SottoError('CANCELLED', 'compose cancelled'));
+  signal?.addEventListener('abort', cancel, { once: true });
+  try {
+    // One read of the file, two encryptions (a path is read one byte past `size`: a file that grew is refused).
+    const { transportDigest: digest, ...local } = await storeLocally(
+      dir,
+      stopping(plainOf(file, size), sealed),
+      size,
+      { key: transportKey, path, written: sealed.advance },
+    );
+    if (!digest) throw new SottoError('INTERNAL', 'transport digest');
+    sealed.finish();
+    const reserved = await early?.settle();
+    return {
+      pointer: labels(file, size),
+      transportKey,
+      digest,
+      tempName,
+      local,
+      ...(reserved ? { early: reserved } : {}),
+    };
+  } catch (error) {
+    sealed.fail(error);
+    await early?.settle();
+    throw error;
+  } finally {
+    signal?.removeEventListener('abort', cancel);
+  }
+}
+
+/** `plain` until the seal is failed from outside (a cancel): then its error. */
+async function* stopping(
+  plain: AsyncIterable<Uint8Array>,
+  sealed: SealedLength,
+): AsyncGenerator<Uint8Array> {
+  for await (const chunk of plain) {
+    sealed.check();
+    yield chunk;
+  }
+  sealed.check();
+}
+
+/** Inserts the rows of prepared attachments to send, with the reservations of their early uploads. */
+export function insertPrepared(
+  db: Sql,
+  ref: MessageRef,
+  prepared: readonly Prepared[],
+  now: number,
+): void {
+  prepared.forEach(({ early, ...file }, position) => {
+    const id = insertAttachment(
+      db,
+      ref,
+      { position, outgoing: true, state: 'uploading', ...file },
+      now,
+    );
+    if (!early) return;
+    updateAttachment(db, id, {
+      blob_id: early.upload.blobId,
+      upload_token: early.upload.uploadToken,
+      upload_length: early.upload.length,
+      upload_expires_at: early.upload.expiresAt,
+      transfer_offset: early.offset,
+    });
+  });
 }
 
 /** Deletes the files of prepared attachments whose row was never committed. */

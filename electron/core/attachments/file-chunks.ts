@@ -54,6 +54,8 @@ export async function* readChunks(
 export class FileSink {
   private pending: Promise<unknown> = Promise.resolve();
   private position: number;
+  /** Told the file's written length after each write lands (writes land in order): what a reader may read. */
+  onWritten: ((length: number) => void) | undefined;
 
   private constructor(
     private readonly handle: FileHandle,
@@ -106,7 +108,29 @@ export class FileSink {
       if (bytesWritten === 0) throw new Error('short write');
       done += bytesWritten;
     }
+    this.onWritten?.(at + chunk.length);
   }
+}
+
+/**
+ * The bytes of `source` in pieces of at least `bytes` (the last may be
+ * shorter): a writer fed 64 KiB pieces pays a thread-pool round trip for each.
+ */
+export async function* gathered(
+  source: AsyncIterable<Uint8Array>,
+  bytes = FILE_CHUNK_BYTES,
+): AsyncGenerator<Uint8Array> {
+  let pieces: Uint8Array[] = [];
+  let held = 0;
+  for await (const piece of source) {
+    pieces.push(piece);
+    held += piece.length;
+    if (held < bytes) continue;
+    yield pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
+    pieces = [];
+    held = 0;
+  }
+  if (held > 0) yield pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
 }
 
 /** Writes every chunk of `source` to a new file at `path` (fsynced when `sync`); returns the bytes written. */

@@ -44,7 +44,7 @@ export async function storeLocally(
   profileDir: string,
   plain: AsyncIterable<Uint8Array>,
   size: number,
-  transport?: { key: Uint8Array; path: string },
+  transport?: { key: Uint8Array; path: string; written?: (length: number) => void },
 ): Promise<LocalCopy & { transportDigest?: Buffer }> {
   const dirs = ensureAttachmentDirs(profileDir);
   const localKey = newAttachmentKey();
@@ -53,7 +53,9 @@ export async function storeLocally(
   const blob = transport && new BlobSealer(size, transport.key);
   const targets = [
     { sealer: new AtRestSealer(size, localKey), path: staged },
-    ...(transport && blob ? [{ sealer: blob, path: transport.path }] : []),
+    ...(transport && blob
+      ? [{ sealer: blob, path: transport.path, written: transport.written }]
+      : []),
   ];
   try {
     await sealToFiles(plain, targets);

@@ -13,6 +13,7 @@ import { SottoError } from '../errors.ts';
 import { groupMessagesPage, loadGroup } from '../groups/index.ts';
 import { messagesPage } from '../history/history.ts';
 import type { Profile } from '../profile/profile.ts';
+import type { BlobUploads } from '../sync/blobs.ts';
 import { chosenFile } from './backups.ts';
 import type { DownloadControl } from './download-control.ts';
 import type { CallContext, ParsedInput } from './types.ts';
@@ -39,11 +40,13 @@ const dropped = (file: ParsedInput<'attachments:send-bytes'>['files'][number]): 
 /** Messages looked at when listing a conversation's files. */
 const LIST_WINDOW = 10_000;
 
-/** What the handlers need from the service: the open profile, a contact's account by conversation, a send kick, downloads. */
+/** What the handlers need from the service: the open profile, a contact's account by conversation, a send kick, uploads, downloads. */
 export interface AttachmentServiceHost {
   open(): Profile;
   accountOf(conversationId: number): AccountId;
   sendNow(): void;
+  /** The home relay's uploads (NOT_CONFIGURED while no engine runs: the upload job then sends it all later). */
+  uploads(): BlobUploads;
   readonly downloads: DownloadControl;
 }
 
@@ -135,14 +138,25 @@ export function attachmentHandlers(host: AttachmentServiceHost): AttachmentHandl
     files: readonly OutgoingFile[],
   ): Promise<MethodOutput<'attachments:send'>> {
     const profile = host.open();
+    // Called only once a file is large enough; a throw just leaves the upload to the job.
+    const options = { uploads: () => host.uploads() };
     const queued =
       'groupId' in input
-        ? await queueGroupAttachmentMessage(profile, input.groupId, files, input.caption)
+        ? await queueGroupAttachmentMessage(
+            profile,
+            input.groupId,
+            files,
+            input.caption,
+            undefined,
+            options,
+          )
         : await queueAttachmentMessage(
             profile,
             host.accountOf(input.conversationId),
             files,
             input.caption,
+            undefined,
+            options,
           );
     host.sendNow();
     const attachments = attachmentsOf(

@@ -67,6 +67,12 @@ export function createHandlers(parts: ServiceParts): Handlers {
       open: () => parts.open(),
       accountOf: (conversationId) => contactOf(parts, conversationId).accountId,
       sendNow: () => parts.sendNow(),
+      // The running engine's home relay, so a large file uploads while it is sealed.
+      uploads: () => {
+        const engine = parts.sync.engine;
+        if (!engine) throw new SottoError('NOT_CONFIGURED', 'no engine running');
+        return engine.pool.homeBlobs();
+      },
       downloads: parts.downloads,
     }),
     'app:state': () => session.state(),

@@ -62,13 +62,20 @@ describe.each(ATTACHMENT_RELAY_KINDS)('kill -9 mid-transfer over a %s relay', (k
     const path = testFile(root, 'video.bin', SIZE);
     const uploaded = () => [...relay.blobSizes().values()].reduce((a, b) => a + b, 0);
 
-    // Upload: the first run is `send`, the next ones `sync`, each killed further along.
+    // The message is composed while the relay is away: a send would otherwise upload
+    // most of the file while sealing it, and a kill before the seal ended leaves no
+    // message at all (seal-kill.test.ts). Here the whole upload is the job's to resume.
+    await relay.down();
+    await runCli(alice, ['send', 'Bob', '--file', path]);
+    await relay.up();
+    expect((await listedAttachments(alice, 'Bob')).map((a) => a.state)).toEqual(['uploading']);
+
+    // Upload: `sync` again and again, each killed further along.
     const uploads: Run[] = [];
-    let args = ['send', 'Bob', '--file', path];
+    const args = ['sync'];
     for (let last = 0; uploads.filter((r) => r.killedAt !== undefined).length < KILLS;) {
       const run = await runAndKill(alice, args, uploaded, last);
       uploads.push(run);
-      args = ['sync'];
       if (run.killedAt === undefined) break; // finished before a kill landed
       // One blob, never reserved again, never shrinking: the relay's prefix is kept.
       expect(relay.blobSizes().size).toBe(1);

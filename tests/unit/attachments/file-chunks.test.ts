@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import {
   FileSink,
+  gathered,
   readChunks,
   writeChunks,
 } from '../../../electron/core/attachments/file-chunks.ts';
@@ -101,5 +103,23 @@ describe('FileSink and writeChunks', () => {
     const sink = await FileSink.open(path, 'r');
     await sink.write(Buffer.from('x'));
     expect(await rejectedCode(() => sink.close(true))).toBe('EBADF');
+  });
+});
+
+describe('gathered', () => {
+  it('joins small pieces into pieces of at least the size asked, the last one shorter, every byte in order', async () => {
+    const pieces = Array.from({ length: 37 }, () => randomBytes(1000));
+    const out = await collect(gathered(Readable.from(pieces), 4096));
+    expect(out.map((p) => p.length)).toEqual([...Array<number>(7).fill(5000), 2000]);
+    expect(Buffer.concat(out).equals(Buffer.concat(pieces))).toBe(true);
+  });
+
+  it('a piece already as large as asked passes through uncopied; an empty source gives nothing', async () => {
+    const big = randomBytes(8192);
+    const out: Uint8Array[] = [];
+    for await (const piece of gathered(Readable.from([big]), 4096)) out.push(piece);
+    expect(out).toHaveLength(1);
+    expect(out[0]).toBe(big);
+    expect(await collect(gathered(Readable.from([]), 4096))).toEqual([]);
   });
 });

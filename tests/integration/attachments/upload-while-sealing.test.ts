@@ -1,0 +1,326 @@
+import { appendFileSync, readdirSync, readFileSync, statSync, truncateSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  attachmentsOf,
+  saveAttachment,
+} from '../../../electron/core/attachments/attachment-files.ts';
+import { queueAttachmentMessage } from '../../../electron/core/attachments/compose.ts';
+import { SottoError } from '../../../electron/core/errors.ts';
+import type { BlobUploads } from '../../../electron/core/sync/blobs.ts';
+import { ciphertextSize } from '../../../shared/protocol/attachment.ts';
+import {
+  ATTACHMENT_RELAY_KINDS,
+  type AttachmentRelay,
+  testBytes,
+  testFile,
+  useAttachmentRelays,
+} from '../../support/attachment-relays.ts';
+import { befriend, enginePerson } from '../../support/engines.ts';
+import { rejectedCode } from '../../support/errors.ts';
+import { tempDir } from '../../support/profiles.ts';
+import { relayDataDir } from '../../support/relay-client.ts';
+import { type RelayProcess, startRelayProcess } from '../../support/relay-process.ts';
+
+// Upload while sealing (compose.ts, sealing-upload.ts): a large file's upload
+// starts while its ciphertext temp file is still being written and follows
+// it. What must hold: the relay never gets a byte the seal has not written;
+// the message is queued only once the blob is complete; a cancel or a
+// source file that changes stops both and leaves nothing; a relay that
+// refuses or goes away mid-seal leaves the message waiting as before. Real
+// relays (folder, relay process); the recorder around the engine's uploads
+// only watches the bytes go by and acts at a point of progress.
+
+const SIZE = 32 * 1024 * 1024;
+const LENGTH = ciphertextSize(SIZE);
+
+interface Recording {
+  creates: number;
+  /** Bytes the relay was given that the temp file did not hold yet when they were read (must stay 0). */
+  unsealed: number;
+  /** Bytes handed to the relay so far. */
+  sent: number;
+}
+
+/**
+ * The engine's home uploads, recorded: each chunk given to the relay is
+ * checked against the size of the ciphertext temp file being sealed at that
+ * moment; `onChunk` runs after each.
+ */
+function recorder(
+  profileDir: string,
+  inner: () => BlobUploads,
+  onChunk: (recording: Recording) => void = () => undefined,
+): { uploads: () => BlobUploads; recording: Recording } {
+  const recording: Recording = { creates: 0, unsealed: 0, sent: 0 };
+  const uploads = (): BlobUploads => {
+    const relay = inner();
+    return {
+      create: (length) => {
+        recording.creates++;
+        return relay.create(length);
+      },
+      offset: (upload) => relay.offset(upload),
+      append: (upload, offset, data) =>
+        relay.append(
+          upload,
+          offset,
+          (async function* () {
+            let position = offset;
+            for await (const chunk of data) {
+              position += chunk.length;
+              recording.unsealed += Math.max(0, position - sealingSize(profileDir));
+              recording.sent += chunk.length;
+              onChunk(recording);
+              yield chunk;
+            }
+          })(),
+        ),
+    };
+  };
+  return { uploads, recording };
+}
+
+/** Size of the `.up` temp file (one file is sent at a time here); 0 before it exists. */
+function sealingSize(profileDir: string): number {
+  const tmp = join(profileDir, 'attachments', 'tmp');
+  const up = readdirSync(tmp).find((n) => n.endsWith('.up'));
+  return up ? statSync(join(tmp, up)).size : 0;
+}
+
+/** Files a profile holds under attachments/ (stored copies and temp files). */
+function profileFiles(profileDir: string): string[] {
+  const dir = join(profileDir, 'attachments');
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((n) =>
+    statSync(join(dir, n)).isFile(),
+  );
+}
+
+async function pairOn(address: string) {
+  const alice = await enginePerson('Alice', address);
+  const bob = await enginePerson('Bob', address);
+  befriend(alice, bob);
+  return { alice, bob };
+}
+
+type Person = Awaited<ReturnType<typeof pairOn>>['alice'];
+
+function count(person: Person, table: 'messages' | 'attachments' | 'outbox'): number {
+  return person.profile.db.prepare(`SELECT count(*) FROM ${table}`, { pluck: true }).get<number>()!;
+}
+
+/** Bob receives until the attachment is stored; its saved bytes. */
+async function received(bob: Person): Promise<Buffer> {
+  await bob.engine.receive({ firstWaitMs: 500, idleMs: 0 });
+  const ids = bob.profile.db.prepare('SELECT id FROM messages', { pluck: true }).all<number>();
+  const [attachment] = attachmentsOf(bob.profile, { messageIds: ids });
+  expect(attachment?.state).toBe('done');
+  const out = join(tempDir(), 'saved.bin');
+  await saveAttachment(bob.profile, attachment!.id, out);
+  return readFileSync(out);
+}
+
+/** Nothing was stored or sent: no row, no file, and no complete blob on the relay. */
+function nothingLeft(alice: Person, relay: AttachmentRelay): void {
+  expect(count(alice, 'messages')).toBe(0);
+  expect(count(alice, 'attachments')).toBe(0);
+  expect(count(alice, 'outbox')).toBe(0);
+  expect(profileFiles(alice.dir)).toEqual([]);
+  expect([...relay.blobSizes().values()].filter((size) => size >= LENGTH)).toEqual([]);
+}
+
+const startRelay = useAttachmentRelays();
+
+describe.each(ATTACHMENT_RELAY_KINDS)('upload while sealing over a %s relay', (kind) => {
+  it('the relay gets bytes before the seal ends, never a byte not yet sealed; the message is queued only once the blob is complete', async () => {
+    const relay = await startRelay(kind);
+    const { alice, bob } = await pairOn(relay.address);
+    const path = testFile(tempDir(), 'video.bin', SIZE);
+    const { uploads, recording } = recorder(alice.dir, () => alice.engine.pool.homeBlobs());
+    await queueAttachmentMessage(
+      alice.profile,
+      bob.profile.account.accountId,
+      [{ path }],
+      '',
+      undefined,
+      { uploads },
+    );
+    // Part of the blob went while sealing; the reservation is committed with the row.
+    expect(recording.sent).toBeGreaterThan(0);
+    const row = alice.profile.db
+      .prepare('SELECT blob_id AS blobId, transfer_offset AS offset, state FROM attachments')
+      .get<{ blobId: string | null; offset: number; state: string }>();
+    expect(row?.blobId).not.toBeNull();
+    expect(row?.state).toBe('uploading');
+    expect(count(alice, 'outbox')).toBe(0); // not queued: the blob is not complete (R2)
+    await alice.engine.sendOutbox();
+    expect(recording.unsealed).toBe(0);
+    // One reservation, sent once: the upload job went on from the relay's offset.
+    expect([...relay.blobSizes().values()]).toEqual([LENGTH]);
+    expect((await received(bob)).equals(testBytes(SIZE, 'video.bin'))).toBe(true);
+  });
+
+  it('a cancel during the seal stops the seal and the upload: CANCELLED, nothing stored or sent', async () => {
+    const relay = await startRelay(kind);
+    const { alice, bob } = await pairOn(relay.address);
+    const path = testFile(tempDir(), 'video.bin', SIZE);
+    const cancel = new AbortController();
+    const { uploads, recording } = recorder(
+      alice.dir,
+      () => alice.engine.pool.homeBlobs(),
+      () => cancel.abort(),
+    );
+    const code = await rejectedCode(() =>
+      queueAttachmentMessage(
+        alice.profile,
+        bob.profile.account.accountId,
+        [{ path }],
+        '',
+        undefined,
+        {
+          uploads,
+          signal: cancel.signal,
+        },
+      ),
+    );
+    expect(code).toBe('CANCELLED');
+    expect(recording.sent).toBeGreaterThan(0); // the cancel came mid-upload
+    expect(recording.unsealed).toBe(0);
+    nothingLeft(alice, relay);
+  });
+
+  it.each([
+    ['truncated', (path: string) => truncateSync(path, 1024)],
+    ['grown', (path: string) => appendFileSync(path, 'one byte more')],
+  ])(
+    'a source file %s during the seal: INVALID_INPUT, the upload stops, nothing stored or sent',
+    async (_, change) => {
+      const relay = await startRelay(kind);
+      const { alice, bob } = await pairOn(relay.address);
+      const path = testFile(tempDir(), 'video.bin', SIZE);
+      let changed = false;
+      const { uploads } = recorder(
+        alice.dir,
+        () => alice.engine.pool.homeBlobs(),
+        () => {
+          if (!changed) change(path);
+          changed = true;
+        },
+      );
+      const code = await rejectedCode(() =>
+        queueAttachmentMessage(
+          alice.profile,
+          bob.profile.account.accountId,
+          [{ path }],
+          '',
+          undefined,
+          {
+            uploads,
+          },
+        ),
+      );
+      expect(changed).toBe(true);
+      expect(code).toBe('INVALID_INPUT');
+      nothingLeft(alice, relay);
+      // Nothing reached Bob either.
+      await bob.engine.receive({ firstWaitMs: 200, idleMs: 0 });
+      expect(count(bob, 'messages')).toBe(0);
+    },
+  );
+});
+
+describe('upload while sealing, the relay process refusing or going away', () => {
+  let relayProcess: RelayProcess | undefined;
+
+  it('no home relay to upload to (the uploads throw): compose stores the message as before, the upload job sends it', async () => {
+    const relay = await startRelay('folder');
+    const { alice, bob } = await pairOn(relay.address);
+    const path = testFile(tempDir(), 'video.bin', SIZE);
+    await queueAttachmentMessage(
+      alice.profile,
+      bob.profile.account.accountId,
+      [{ path }],
+      '',
+      undefined,
+      {
+        uploads: () => {
+          throw new SottoError('NOT_CONFIGURED');
+        },
+      },
+    );
+    expect(
+      alice.profile.db.prepare('SELECT blob_id FROM attachments', { pluck: true }).get(),
+    ).toBeNull();
+    await alice.engine.sendOutbox();
+    expect((await received(bob)).equals(testBytes(SIZE, 'video.bin'))).toBe(true);
+  });
+
+  it('over its blob quota: compose still stores the message, which waits for the quota as before', async () => {
+    relayProcess = await startRelayProcess(relayDataDir(), {
+      args: ['--blob-quota-bytes', '1048576'],
+    });
+    try {
+      const { alice, bob } = await pairOn(relayProcess.url);
+      const path = testFile(tempDir(), 'video.bin', SIZE);
+      const { uploads, recording } = recorder(alice.dir, () => alice.engine.pool.homeBlobs());
+      await queueAttachmentMessage(
+        alice.profile,
+        bob.profile.account.accountId,
+        [{ path }],
+        '',
+        undefined,
+        { uploads },
+      );
+      expect(recording.creates).toBe(1);
+      expect(recording.sent).toBe(0);
+      await alice.engine.sendOutbox();
+      const row = alice.profile.db
+        .prepare(
+          'SELECT state, blob_id AS blobId, attempts, next_attempt_at AS next FROM attachments',
+        )
+        .get<{ state: string; blobId: string | null; attempts: number; next: number }>();
+      expect(row).toMatchObject({ state: 'uploading', blobId: null, attempts: 1 });
+      expect(row!.next).toBeGreaterThan(Date.now());
+      expect(
+        alice.profile.db.prepare('SELECT status FROM messages', { pluck: true }).get<string>(),
+      ).toBe('queued');
+    } finally {
+      await relayProcess.stop();
+    }
+  });
+
+  it('stopped mid-seal and started again on its data: the upload resumes from its offset, one blob, byte-identical', async () => {
+    const data = relayDataDir();
+    relayProcess = await startRelayProcess(data);
+    const port = relayProcess.port;
+    try {
+      const { alice, bob } = await pairOn(relayProcess.url);
+      const path = testFile(tempDir(), 'video.bin', SIZE);
+      let stopping: Promise<unknown> | undefined;
+      const { uploads, recording } = recorder(
+        alice.dir,
+        () => alice.engine.pool.homeBlobs(),
+        (r) => {
+          if (r.sent >= 4 * 1024 * 1024) stopping ??= relayProcess!.stop();
+        },
+      );
+      await queueAttachmentMessage(
+        alice.profile,
+        bob.profile.account.accountId,
+        [{ path }],
+        '',
+        undefined,
+        { uploads },
+      );
+      await stopping;
+      expect(count(alice, 'outbox')).toBe(0);
+      relayProcess = await startRelayProcess(data, { port });
+      await alice.engine.sendOutbox();
+      expect(recording.creates).toBe(1);
+      expect(recording.unsealed).toBe(0);
+      expect((await received(bob)).equals(testBytes(SIZE, 'video.bin'))).toBe(true);
+    } finally {
+      await relayProcess?.stop();
+    }
+  });
+});
