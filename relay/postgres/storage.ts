@@ -28,8 +28,15 @@ import { postgresBlobs } from './blobs.ts';
 import { postgresBudgets } from './budgets.ts';
 import { postgresKeys } from './keys.ts';
 import { postgresMailboxes } from './mailboxes.ts';
-import { accountFromRow, identityKeyRowSchema, relayIdRowSchema } from './rows.ts';
+import {
+  accountFromRow,
+  identityKeyRowSchema,
+  metaRowsSchema,
+  relayIdRowSchema,
+  wakeKeyRowSchema,
+} from './rows.ts';
 import { migrate } from './schema.ts';
+import type { WakeItem } from './wake-payload.ts';
 import { Wakeups, type Wakeup } from './wakeups.ts';
 
 /** pg_try_advisory_xact_lock key of the TTL sweep: one node sweeps at a time. */
@@ -53,6 +60,22 @@ type QueuedStore = {
   readonly reject: (error: Error) => void;
 };
 
+/** What a store batch stored, for the wakeup: each envelope as its row now holds it when the store told its seq. */
+function storedItems(all: readonly NewEnvelope[], results: readonly StoreResult[]): WakeItem[] {
+  return all.flatMap((envelope, i): WakeItem[] => {
+    const result = results[i];
+    if (result?.kind !== 'stored') return [];
+    if (result.seq === undefined) return [{ mailbox: envelope.to }];
+    const { body, receivedAt } = envelope;
+    return [
+      {
+        mailbox: envelope.to,
+        envelope: { seq: result.seq, id: result.envelopeId, body, receivedAt },
+      },
+    ];
+  });
+}
+
 /**
  * RelayStorage on PostgreSQL, shared by any number of stateless relay nodes
  * (docs/relay-operations.md). Stores made in the same event-loop turn with the
@@ -72,8 +95,9 @@ export class PostgresRelayStorage implements RelayStorage {
     private readonly pool: pg.Pool,
     config: pg.ClientConfig,
     readonly relayId: RelayId,
+    wakeKey: Buffer,
   ) {
-    this.wakeups = new Wakeups(config, pool, (wakeup) => this.wakeListener?.(wakeup));
+    this.wakeups = new Wakeups(config, pool, wakeKey, (wakeup) => this.wakeListener?.(wakeup));
     this.acks = new Batcher(ACK_WINDOW_MS, (acks) =>
       postgresMailboxes.deleteAckedBatch(this.pool, acks),
     );
@@ -98,8 +122,13 @@ export class PostgresRelayStorage implements RelayStorage {
     pool.on('error', () => undefined);
     try {
       await migrate(pool);
-      const { rows } = await pool.query("SELECT value FROM relay_meta WHERE key = 'relay_id'");
-      const storage = new PostgresRelayStorage(pool, config, relayIdRowSchema.parse(rows[0]).value);
+      const { rows } = await pool.query(
+        "SELECT key, value FROM relay_meta WHERE key IN ('relay_id', 'wake_key')",
+      );
+      const meta = metaRowsSchema.parse(rows);
+      const relayId = relayIdRowSchema.parse(meta.find((row) => row.key === 'relay_id')).value;
+      const wakeKey = wakeKeyRowSchema.parse(meta.find((row) => row.key === 'wake_key')).value;
+      const storage = new PostgresRelayStorage(pool, config, relayId, Buffer.from(wakeKey, 'hex'));
       await storage.wakeups.start();
       return storage;
     } catch (error) {
@@ -303,7 +332,7 @@ export class PostgresRelayStorage implements RelayStorage {
       return;
     }
     // After the commit, never inside it (docs/relay-operations.md#cross-node-delivery).
-    this.wakeups.publish(all.filter((_, i) => results[i]?.kind === 'stored').map((e) => e.to));
+    this.wakeups.publish(storedItems(all, results));
     let at = 0;
     for (const store of batch) {
       store.resolve(results.slice(at, at + store.envelopes.length));
