@@ -1,0 +1,66 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startTestPostgres, type TestPostgres } from '../../../support/postgres.ts';
+import { registeredDevice } from '../../../support/relay-client.ts';
+import { type RelayProcess, useRelayStore } from '../../../support/relay-process.ts';
+import { deduplicated, receiveStream, sendStream, startNodes } from '../cluster.ts';
+
+// Pushes without the read (migration 6) between real relay processes over one
+// durable PostgreSQL: a node pushes what it stored itself from memory, what
+// another node stored from the wakeup payload, each only when it follows what
+// the connection was pushed. Order per device across senders on two nodes,
+// and a node killed while such pushes are in flight.
+
+const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+
+let postgres: TestPostgres;
+let nodes: RelayProcess[] = [];
+beforeAll(async () => {
+  postgres = await startTestPostgres({ durable: true });
+  const database = await postgres.createDatabase();
+  useRelayStore(() => Promise.resolve(['--database', database]));
+  nodes = await startNodes(2);
+});
+afterAll(async () => {
+  for (const node of nodes) await node.stop();
+  await postgres.stop();
+});
+
+it('two senders on two nodes into one device: every envelope once, each sender in its own order', async () => {
+  const [a, b] = nodes;
+  const bob = await registeredDevice(b!.url);
+  await bob.client.close();
+  const receiving = receiveStream(() => [b!.url], bob.device, 1_200);
+  await Promise.all([
+    // Stored on A: reaches B in the wakeup payload.
+    sendStream(() => [a!.url], bob.device, bob.token, 0, 600),
+    // Stored on B itself: pushed from its memory.
+    sendStream(() => [b!.url], bob.device, bob.token, 600, 1_200),
+  ]);
+  const received = await receiving;
+  // Nothing died: no redelivery at all.
+  expect([...received.positions].sort((x, y) => x - y)).toEqual(range(0, 1_200));
+  expect(received.positions.filter((p) => p < 600)).toEqual(range(0, 600));
+  expect(received.positions.filter((p) => p >= 600)).toEqual(range(600, 1_200));
+  expect(received.connections).toBe(1);
+});
+
+it('kill -9 of the node pushing its own stores from memory: the device reconnects elsewhere and loses nothing', async () => {
+  const [a, b] = nodes;
+  const bob = await registeredDevice(a!.url);
+  await bob.client.close();
+  let killed = false;
+  const urls = () => (killed ? [b!.url] : [a!.url]);
+  const receiving = receiveStream(urls, bob.device, 1_500, undefined, (seen) => {
+    if (!killed && seen.ids.length >= 400) {
+      killed = true;
+      process.kill(a!.pid, 'SIGKILL');
+    }
+  });
+  // The sender on the same node as the recipient until it dies, then on B.
+  await sendStream(urls, bob.device, bob.token, 0, 1_500);
+  const received = await receiving;
+  expect(killed).toBe(true);
+  // What was pushed and not acked is redelivered; after the client's dedupe: all, once, in order.
+  expect(deduplicated(received)).toEqual(range(0, 1_500));
+  nodes = nodes.filter((n) => n !== a);
+});
