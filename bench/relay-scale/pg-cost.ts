@@ -110,6 +110,10 @@ export async function relayPgCostSection(): Promise<Metric[]> {
       'pg_stat_statements.max': '1000',
       // BENCH_PGCOST_TRACK=all also lists the statements inside the relay's functions.
       'pg_stat_statements.track': process.env['BENCH_PGCOST_TRACK'] ?? 'top',
+      // BENCH_PGCOST_COMMIT_DELAY=µs: PostgreSQL's own group commit (commit_delay, with
+      // commit_siblings from BENCH_PGCOST_COMMIT_SIBLINGS, default 5 as PostgreSQL's).
+      commit_delay: process.env['BENCH_PGCOST_COMMIT_DELAY'] ?? '0',
+      commit_siblings: process.env['BENCH_PGCOST_COMMIT_SIBLINGS'] ?? '5',
     },
   });
   const database = await postgres.createDatabase();
