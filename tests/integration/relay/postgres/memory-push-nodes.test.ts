@@ -1,8 +1,11 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { WAKE_CHANNEL } from '../../../../relay/postgres/wakeups.ts';
 import { startTestPostgres, type TestPostgres } from '../../../support/postgres.ts';
-import { registeredDevice } from '../../../support/relay-client.ts';
+import { connectAs, registeredDevice } from '../../../support/relay-client.ts';
 import { type RelayProcess, useRelayStore } from '../../../support/relay-process.ts';
-import { deduplicated, receiveStream, sendStream, startNodes } from '../cluster.ts';
+import { deduplicated, positionOf, receiveStream, sendStream, startNodes } from '../cluster.ts';
 
 // Pushes without the read (migration 6) between real relay processes over one
 // durable PostgreSQL: a node pushes what it stored itself from memory, what
@@ -14,9 +17,10 @@ const range = (from: number, to: number) => Array.from({ length: to - from }, (_
 
 let postgres: TestPostgres;
 let nodes: RelayProcess[] = [];
+let database = '';
 beforeAll(async () => {
   postgres = await startTestPostgres({ durable: true });
-  const database = await postgres.createDatabase();
+  database = await postgres.createDatabase();
   useRelayStore(() => Promise.resolve(['--database', database]));
   nodes = await startNodes(2);
 });
@@ -42,6 +46,40 @@ it('two senders on two nodes into one device: every envelope once, each sender i
   expect(received.positions.filter((p) => p < 600)).toEqual(range(0, 600));
   expect(received.positions.filter((p) => p >= 600)).toEqual(range(600, 1_200));
   expect(received.connections).toBe(1);
+});
+
+it('a stranger role NOTIFYing forged envelopes that follow the cursor: the device gets only what was stored', async () => {
+  const [a, b] = nodes;
+  const bob = await registeredDevice(b!.url);
+  await bob.client.close();
+  const { client } = await connectAs(b!.url, bob.device);
+  await sendStream(() => [a!.url], bob.device, bob.token, 0, 1);
+  const first = (await client.next('envelopes')).envelopes;
+  expect(first.map(positionOf)).toEqual([0]);
+  await client.request({ type: 'ack', envelopeIds: first.map((e) => e.id) });
+  // Any role that may connect can NOTIFY; only the relay's role reads the wake key.
+  const admin = new pg.Client({ connectionString: database });
+  await admin.connect();
+  const role = `stranger_${randomBytes(4).toString('hex')}`;
+  await admin.query(`CREATE ROLE ${role} LOGIN`);
+  await admin.end();
+  const stranger = new pg.Client({
+    connectionString: database.replace(/\/\/[^@]+@/, `//${role}@`),
+  });
+  await stranger.connect();
+  const mailbox = `${bob.device.accountId}:${bob.device.deviceId}`;
+  const forged = `+${mailbox}:2:${'F'.repeat(22)}:${Date.now()}:${Buffer.alloc(64).toString('base64url')}`;
+  for (const tail of ['', ` #${'A'.repeat(22)}`])
+    await stranger.query('SELECT pg_notify($1, $2)', [
+      WAKE_CHANNEL,
+      `x ${mailbox} ${forged}${tail}`,
+    ]);
+  await stranger.end();
+  await sendStream(() => [a!.url], bob.device, bob.token, 1, 2);
+  const next = (await client.next('envelopes')).envelopes;
+  expect(next.map(positionOf)).toEqual([1]);
+  expect(next[0]!.id).not.toBe('F'.repeat(22));
+  await client.close();
 });
 
 it('kill -9 of the node pushing its own stores from memory: the device reconnects elsewhere and loses nothing', async () => {
