@@ -70,6 +70,23 @@ it('a body too big to carry: the mailbox is only woken (B reads it)', async () =
   expect(about(to)).toEqual([{ mailbox: to }]);
 });
 
+it('one body of a batch too big to carry: none of that mailbox rides (B reads), another mailbox still does', async () => {
+  const [to, other] = [box(), box()];
+  const envelope = (mailbox: Mailbox, bytes: number) => ({
+    clientMessageId: randomUUID(),
+    to: mailbox,
+    body: randomBytes(bytes),
+    receivedAt: Date.now(),
+  });
+  await a.storeEnvelopes(
+    [envelope(to, 100), envelope(to, 4000), envelope(to, 100), envelope(other, 100)],
+    LIMITS,
+  );
+  await until(() => about(to).length > 0 && about(other).length > 0);
+  expect(about(to)).toEqual([{ mailbox: to }]);
+  expect(about(other)).toEqual([{ mailbox: other, envelopes: await b.listQueued(other, 0, 10) }]);
+});
+
 it('forged by a role that may connect: carried envelopes are dropped, the wakeup stays a wakeup', async () => {
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
