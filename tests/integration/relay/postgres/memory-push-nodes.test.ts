@@ -98,7 +98,11 @@ it('kill -9 of the node pushing its own stores from memory: the device reconnect
   await sendStream(urls, bob.device, bob.token, 0, 1_500);
   const received = await receiving;
   expect(killed).toBe(true);
-  // What was pushed and not acked is redelivered; after the client's dedupe: all, once, in order.
-  expect(deduplicated(received)).toEqual(range(0, 1_500));
+  // What was pushed and not acked is redelivered (same envelope id), and a batch
+  // whose answer the kill lost is resubmitted to B, stored anew if Bob had
+  // already acked it (idempotence holds while queued): a client drops both by
+  // the message id inside (R3), as this does by the position each body carries.
+  const firstSightings = [...new Set(deduplicated(received))];
+  expect(firstSightings).toEqual(range(0, 1_500));
   nodes = nodes.filter((n) => n !== a);
 });
