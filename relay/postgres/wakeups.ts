@@ -42,18 +42,20 @@ const RECONNECT_MAX_MS = 2_000;
 /** What a wakeup names: some mailboxes (with their envelopes when carried), every local one (after a reconnect: rescan), or a slice of the slow poll. */
 export type Wakeup = readonly Arrival[] | 'all' | PollSlice;
 
+/** A stored envelope waiting to be announced: its mailbox's plain item, and its `+` item if it can ride. */
+type Queued = { readonly plain: string; readonly carried: string | undefined };
+
 /**
  * The items of a batch, grouped in payloads under MAX_PAYLOAD: per mailbox its
  * plain item, and its envelopes' `+` items only if every one of them can be
  * carried (else the receiver must read anyway); a mailbox never straddles two
  * payloads.
  */
-function payloadItems(batch: readonly WakeItem[]): string[][] {
+function payloadItems(batch: readonly Queued[]): string[][] {
   const groups = new Map<string, { plain: string; carried: (string | undefined)[] }>();
-  for (const { mailbox, envelope } of batch) {
-    const plain = mailboxItem(mailbox);
+  for (const { plain, carried } of batch) {
     const group = groups.get(plain) ?? { plain, carried: [] };
-    group.carried.push(envelope === undefined ? undefined : carriedItem(mailbox, envelope));
+    group.carried.push(carried);
     groups.set(plain, group);
   }
   const payloads: string[][] = [];
@@ -84,7 +86,7 @@ export class Wakeups {
   readonly nodeId = randomBytes(6).toString('base64url');
   private listener: pg.Client | undefined;
   private connecting: Promise<void> | undefined;
-  private outbox: WakeItem[] = [];
+  private outbox: Queued[] = [];
   private outboxBytes = 0;
   private flushTimer: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -126,13 +128,15 @@ export class Wakeups {
 
   /** Queues a wakeup for these stored envelopes (sent within BATCH_MS, after the caller's commit). */
   publish(items: readonly WakeItem[]): void {
-    for (const item of items) {
-      const bytes =
-        (item.envelope === undefined ? undefined : carriedItem(item.mailbox, item.envelope))
-          ?.length ?? mailboxItem(item.mailbox).length;
-      if (this.outboxBytes + bytes + 1 > MAX_PAYLOAD) this.flush();
-      this.outbox.push(item);
-      this.outboxBytes += bytes + 1;
+    for (const { mailbox, envelope } of items) {
+      const queued = {
+        plain: mailboxItem(mailbox),
+        carried: envelope === undefined ? undefined : carriedItem(mailbox, envelope),
+      };
+      const bytes = (queued.carried ?? queued.plain).length + 1;
+      if (this.outboxBytes + bytes > MAX_PAYLOAD) this.flush();
+      this.outbox.push(queued);
+      this.outboxBytes += bytes;
     }
     this.flushTimer ??= setTimeout(() => this.flush(), BATCH_MS);
   }
