@@ -23,6 +23,7 @@ import type {
   StoreResult,
   TakenBundle,
 } from '../storage.ts';
+import { storedEnvelopeOf } from '../delivery.ts';
 import { Batcher } from './batcher.ts';
 import { postgresBlobs } from './blobs.ts';
 import { postgresBudgets } from './budgets.ts';
@@ -68,13 +69,9 @@ function storedItems(all: readonly NewEnvelope[], results: readonly StoreResult[
   return all.flatMap((envelope, i): WakeItem[] => {
     const result = results[i];
     if (result?.kind !== 'stored') return [];
-    if (result.seq === undefined) return [{ mailbox: envelope.to }];
-    const { body, receivedAt } = envelope;
+    const stored = storedEnvelopeOf(envelope, result);
     return [
-      {
-        mailbox: envelope.to,
-        envelope: { seq: result.seq, id: result.envelopeId, body, receivedAt },
-      },
+      stored === undefined ? { mailbox: envelope.to } : { mailbox: envelope.to, envelope: stored },
     ];
   });
 }
