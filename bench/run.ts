@@ -132,7 +132,10 @@ async function main(): Promise<void> {
     }
     if (selected('relay-pgcost')) {
       const cost = await relayPgCostSection();
-      printTable('What one message costs PostgreSQL (one node, loopback, real processes)', cost);
+      printTable(
+        'What one message costs PostgreSQL (BENCH_PGCOST_NODES=1 or 2, loopback, real processes)',
+        cost,
+      );
       metrics.push(...cost);
     }
     if (selected('relay-blobs')) {

@@ -2,10 +2,11 @@ import type { AccountId } from '../shared/protocol/account-id.ts';
 import type { RelayErrorCode, ServerFrame } from '../shared/relay/protocol.ts';
 import type { ConnectionBudget, RelayBudgets } from './budgets.ts';
 import type { DeliveryTokens } from './delivery-tokens.ts';
+import { wakeMailboxes } from './delivery.ts';
 import { errorFrame } from './frames.ts';
 import type { RelaySettings } from './options.ts';
 import type { ConnectionRegistry } from './registry.ts';
-import type { Mailbox } from './storage.ts';
+import type { Arrival } from './storage.ts';
 import type { Take } from './token-bucket.ts';
 
 // What every anonymous request shares (send, send.batch, send.multi, keys.fetch):
@@ -79,13 +80,7 @@ export async function tokenThenBudget(
   return refusal;
 }
 
-/** Tells the connections of each mailbox (once per mailbox) that envelopes arrived. */
-export function wake(mailboxes: Iterable<Mailbox>, context: AnonymousContext): void {
-  const woken = new Set<string>();
-  for (const mailbox of mailboxes) {
-    const key = `${mailbox.accountId}.${mailbox.deviceId}`;
-    if (woken.has(key)) continue;
-    woken.add(key);
-    for (const peer of context.registry.ofMailbox(mailbox)) peer.envelopesArrived();
-  }
+/** Tells the connections of each mailbox (once per mailbox) what arrived (delivery.ts). */
+export function wake(arrivals: Iterable<Arrival>, context: AnonymousContext): void {
+  wakeMailboxes(arrivals, (mailbox) => context.registry.ofMailbox(mailbox));
 }

@@ -16,7 +16,8 @@ import {
 } from './anonymous-context.ts';
 import { decodeBase64, errorFrame } from './frames.ts';
 import { answerMultiSend } from './multi-send.ts';
-import type { Mailbox, NewEnvelope, OneTimeKeyCounts } from './storage.ts';
+import { arrivalOf } from './delivery.ts';
+import type { Arrival, Mailbox, NewEnvelope, OneTimeKeyCounts } from './storage.ts';
 
 // The requests of an anonymous connection (docs/relay-protocol.md#anonymous-connection-frames):
 // sealed sends and bundle fetches, each authorized by the recipient's delivery
@@ -130,7 +131,7 @@ async function store(
   if (accepted.length === 0) return results;
   const stored = await storage.storeEnvelopes(accepted, { mailboxQuota, maxStorageBytes });
   // Committed (synchronous=FULL) before this point, so the answer and the pushes are both safe.
-  const arrived: Mailbox[] = [];
+  const arrived: Arrival[] = [];
   for (const [i, result] of stored.entries()) {
     const index = slots[i]!;
     if (result.kind === 'bad-token' || result.kind === 'moved')
@@ -139,7 +140,7 @@ async function store(
     else if (result.kind === 'storage-full') results[index] = { error: 'RELAY_ERR_STORAGE_FULL' };
     else {
       results[index] = { envelopeId: result.envelopeId };
-      if (result.kind === 'stored') arrived.push(accepted[i]!.to);
+      if (result.kind === 'stored') arrived.push(arrivalOf(accepted[i]!, result));
     }
   }
   wake(arrived, context);

@@ -26,7 +26,7 @@ import type { RelaySettings } from './options.ts';
 import { FrameSocket } from './frame-socket.ts';
 import { FrameRateLimiter } from './rate-limit.ts';
 import type { ConnectionRegistry, MailboxPeer } from './registry.ts';
-import type { Mailbox, OneTimeKeyCounts } from './storage.ts';
+import type { Mailbox, OneTimeKeyCounts, StoredEnvelope } from './storage.ts';
 
 type Hello = Extract<ClientFrame, { type: 'hello' }>;
 type Auth = Extract<ClientFrame, { type: 'auth' }>;
@@ -118,8 +118,8 @@ export class RelayConnection implements MailboxPeer {
     return this.self;
   }
 
-  envelopesArrived(): void {
-    if (this.phase.name === 'account') this.phase.window.fill();
+  envelopesArrived(envelopes?: readonly StoredEnvelope[]): void {
+    if (this.phase.name === 'account') this.phase.window.arrived(envelopes);
   }
 
   /** The slow poll saw `seq` as the newest envelope of this connection's mailbox. */

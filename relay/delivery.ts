@@ -1,7 +1,64 @@
 import { RELAY_LIMITS } from '../shared/relay/protocol.ts';
 import { envelopeFrames } from './frames.ts';
 import { log } from './log.ts';
-import type { Mailbox, RelayStorage } from './storage.ts';
+import type {
+  Arrival,
+  Mailbox,
+  NewEnvelope,
+  RelayStorage,
+  StoredEnvelope,
+  StoreResult,
+} from './storage.ts';
+
+/** The envelope as its row now holds it, if the store told its seq (else a push must read it). */
+export function storedEnvelopeOf(
+  envelope: NewEnvelope,
+  result: Extract<StoreResult, { kind: 'stored' }>,
+): StoredEnvelope | undefined {
+  if (result.seq === undefined) return undefined;
+  const { body, receivedAt } = envelope;
+  return { seq: result.seq, id: result.envelopeId, body, receivedAt };
+}
+
+/** The arrival a stored envelope makes (with the envelope when the store told its seq). */
+export function arrivalOf(
+  envelope: NewEnvelope,
+  result: Extract<StoreResult, { kind: 'stored' }>,
+): Arrival {
+  const stored = storedEnvelopeOf(envelope, result);
+  return stored === undefined
+    ? { mailbox: envelope.to }
+    : { mailbox: envelope.to, envelopes: [stored] };
+}
+
+/**
+ * Tells the connections of each mailbox, once per mailbox, what arrived: all
+ * its envelopes in seq order when every one of them is known, else only that
+ * something did (they read).
+ */
+export function wakeMailboxes(
+  arrivals: Iterable<Arrival>,
+  peersOf: (mailbox: Mailbox) => Iterable<{
+    envelopesArrived(envelopes?: readonly StoredEnvelope[]): void;
+  }>,
+): void {
+  const byMailbox = new Map<string, { mailbox: Mailbox; envelopes?: StoredEnvelope[] }>();
+  for (const { mailbox, envelopes } of arrivals) {
+    const key = `${mailbox.accountId}.${mailbox.deviceId}`;
+    const entry = byMailbox.get(key);
+    const known = entry === undefined || entry.envelopes !== undefined;
+    byMailbox.set(key, {
+      mailbox,
+      ...(known && envelopes !== undefined
+        ? { envelopes: [...(entry?.envelopes ?? []), ...envelopes] }
+        : {}),
+    });
+  }
+  for (const { mailbox, envelopes } of byMailbox.values()) {
+    const ordered = envelopes?.sort((a, b) => a.seq - b.seq);
+    for (const peer of peersOf(mailbox)) peer.envelopesArrived(ordered);
+  }
+}
 
 /**
  * One connection's push window (docs/relay-protocol.md#envelopes): at most 200
@@ -46,6 +103,15 @@ export class PushWindow {
     });
   }
 
+  /**
+   * Envelopes were stored in the mailbox (`envelopes`: all of them, in seq
+   * order, when the storer knew them): pushed from memory if they follow what
+   * this window pushed, else read.
+   */
+  arrived(envelopes?: readonly StoredEnvelope[]): void {
+    if (envelopes === undefined || !this.pushFromMemory(envelopes)) this.fill();
+  }
+
   /** The slow poll found `seq` as the mailbox's newest: pushes if that is past what this window pushed. */
   newestQueued(seq: number): void {
     if (seq > this.cursor) this.fill();
@@ -65,6 +131,35 @@ export class PushWindow {
   /** Resolves when no push is running (for shutdown). */
   async idle(): Promise<void> {
     await this.running;
+  }
+
+  /**
+   * Pushes the envelopes that follow the cursor without reading them; false if
+   * any is left for a read. Only between reads (a read in flight may return
+   * them too), only seq = cursor + 1 (seqs of a mailbox have no gaps, so
+   * anything else has an envelope before it this window has not seen), and
+   * not while the cursor is 0: a window that pushed nothing does not know
+   * where the mailbox stands, so its first envelope is read.
+   */
+  private pushFromMemory(envelopes: readonly StoredEnvelope[]): boolean {
+    if (!this.started || this.running !== undefined || this.behind || this.cursor === 0)
+      return false;
+    const next: StoredEnvelope[] = [];
+    let cursor = this.cursor;
+    for (const envelope of envelopes) {
+      // At or before the cursor: pushed already (by a read, or from memory).
+      if (envelope.seq <= cursor) continue;
+      if (envelope.seq !== cursor + 1) break;
+      next.push(envelope);
+      cursor = envelope.seq;
+    }
+    if (this.inFlight.size + next.length > RELAY_LIMITS.pushWindow) return false;
+    const all = envelopes.every((envelope) => envelope.seq <= cursor);
+    if (next.length === 0) return all;
+    for (const envelope of next) this.inFlight.add(envelope.id);
+    this.cursor = cursor;
+    for (const frame of envelopeFrames(next)) if (!this.sendText(frame)) break;
+    return all;
   }
 
   private async drain(): Promise<void> {

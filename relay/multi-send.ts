@@ -10,7 +10,8 @@ import {
   type Refusal,
 } from './anonymous-context.ts';
 import { decodeBase64, errorFrame } from './frames.ts';
-import type { DeviceRegistration, Mailbox, NewEnvelope } from './storage.ts';
+import { arrivalOf } from './delivery.ts';
+import type { Arrival, DeviceRegistration, Mailbox, NewEnvelope } from './storage.ts';
 
 // send.multi (docs/relay-protocol.md#multi-recipient-sends): one sealed-sender
 // v2 message for several accounts of this relay. The relay parses it only to
@@ -156,7 +157,7 @@ async function store(
   const { storage, mailboxQuota, maxStorageBytes } = context.settings;
   const stored = await storage.storeEnvelopes(accepted, { mailboxQuota, maxStorageBytes });
   // Committed (synchronous=FULL) before this point, so the answer and the pushes are both safe.
-  const arrived: Mailbox[] = [];
+  const arrived: Arrival[] = [];
   for (const [i, result] of stored.entries()) {
     const index = owners[i]!;
     const current = results[index]!;
@@ -173,7 +174,7 @@ async function store(
       continue;
     }
     if ('envelopeIds' in current) current.envelopeIds.push(result.envelopeId);
-    if (result.kind === 'stored') arrived.push(accepted[i]!.to);
+    if (result.kind === 'stored') arrived.push(arrivalOf(accepted[i]!, result));
   }
   wake(arrived, context);
 }

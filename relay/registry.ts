@@ -1,11 +1,11 @@
 import type { AccountId } from '../shared/protocol/account-id.ts';
-import type { Mailbox, OneTimeKeyCounts } from './storage.ts';
+import type { Mailbox, OneTimeKeyCounts, StoredEnvelope } from './storage.ts';
 
 /** An authenticated connection, as other connections' requests reach it. */
 export interface MailboxPeer {
   readonly mailbox: Mailbox;
-  /** Something was stored in this peer's mailbox: push it if the window has room. */
-  envelopesArrived(): void;
+  /** Something was stored in this peer's mailbox (all of it, in seq order, when known): push it if the window has room. */
+  envelopesArrived(envelopes?: readonly StoredEnvelope[]): void;
   /** These envelopes of the mailbox were acked (by any connection): they leave the push window. */
   envelopesAcked(envelopeIds: readonly string[]): void;
   /** A fetch left this device's one-time keys low. */

@@ -9,6 +9,7 @@ import { BlobHttp } from './blobs/http.ts';
 import { sweepBlobs } from './blobs/sweep.ts';
 import { RelayBudgets } from './budgets.ts';
 import { DeliveryTokens } from './delivery-tokens.ts';
+import { wakeMailboxes } from './delivery.ts';
 import { RelayConnection } from './connection.ts';
 import { HeartbeatWheel } from './heartbeat-wheel.ts';
 import { log } from './log.ts';
@@ -148,9 +149,7 @@ export function createRelayServer(options: RelayServerOptions): RelayServer {
         return mailbox !== undefined && pollSliceOf(mailbox, wakeup.of) === wakeup.pollSlice;
       });
       void pollMailboxes(settings.storage, inSlice);
-    } else
-      for (const mailbox of wakeup)
-        for (const peer of registry.ofMailbox(mailbox)) peer.envelopesArrived();
+    } else wakeMailboxes(wakeup, (mailbox) => registry.ofMailbox(mailbox));
   });
 
   let sweeping = false;

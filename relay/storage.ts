@@ -50,7 +50,8 @@ export interface StoreLimits {
 
 /** Outcome of storing an envelope. */
 export type StoreResult =
-  | { readonly kind: 'stored'; readonly envelopeId: string }
+  /** seq: its place in the mailbox, if the storage tells (then a push window may push it from memory). */
+  | { readonly kind: 'stored'; readonly envelopeId: string; readonly seq?: number }
   /** The same (mailbox, clientMessageId) is still queued: its id, no new envelope. */
   | { readonly kind: 'duplicate'; readonly envelopeId: string }
   | { readonly kind: 'mailbox-full' }
@@ -132,6 +133,16 @@ export interface StoredBlob {
 export interface ExpiredBlob {
   readonly blobId: BlobId;
   readonly storageKey: string;
+}
+
+/**
+ * Envelopes stored in a mailbox, as a wakeup tells it: with the envelopes
+ * themselves (their seqs in order) when the storer knew them and they are
+ * trustworthy, so a push window can push them without reading them back.
+ */
+export interface Arrival {
+  readonly mailbox: Mailbox;
+  readonly envelopes?: readonly StoredEnvelope[];
 }
 
 /** One slice of the slow poll: re-read the local mailboxes whose pollSliceOf(mailbox, of) is pollSlice. */
@@ -218,7 +229,7 @@ export interface RelayStorage {
    * slice of the slow poll. Absent for storage only this process writes (the
    * process wakes its own connections).
    */
-  onEnvelopesArrived?(listener: (wakeup: readonly Mailbox[] | 'all' | PollSlice) => void): void;
+  onEnvelopesArrived?(listener: (wakeup: readonly Arrival[] | 'all' | PollSlice) => void): void;
   /**
    * For storage shared by several relay nodes (the slow poll and the rescan
    * after a missed wakeup): which of these mailboxes hold envelopes, with the

@@ -8,7 +8,7 @@ import type { Metric } from '../support/report.ts';
 import { tempDir } from '../support/temp.ts';
 import { RawRelayClient } from '../sync/raw-client.ts';
 import { THROUGHPUT_ARGS } from '../sync/relay-child.ts';
-import { childCpuByKind, treeCpuMs } from './proc.ts';
+import { childCpuByKind, cpuMs, treeCpuMs } from './proc.ts';
 
 // What one message costs PostgreSQL (issue 14 §4: its CPU per message is the
 // scale-out ceiling): one relay node, an open-loop load like a scale-out step
@@ -19,8 +19,13 @@ import { childCpuByKind, treeCpuMs } from './proc.ts';
 
 const SECTION = 'relay-pgcost';
 
-/** Shape of the run (BENCH_PGCOST_MESSAGES, BENCH_PGCOST_RATE; BENCH_PGCOST_TRACK below). */
+/**
+ * Shape of the run (BENCH_PGCOST_MESSAGES, BENCH_PGCOST_RATE, BENCH_PGCOST_NODES;
+ * BENCH_PGCOST_TRACK below). NODES=2: senders on node A, recipients on node B,
+ * so every envelope crosses nodes (NOTIFY, and the LISTEN backend's reads).
+ */
 const PLAN = {
+  nodes: process.env['BENCH_PGCOST_NODES'] === '2' ? 2 : 1,
   messages: Number(process.env['BENCH_PGCOST_MESSAGES'] ?? 3_000),
   rate: Number(process.env['BENCH_PGCOST_RATE'] ?? 150),
   recipients: 50,
@@ -57,6 +62,13 @@ async function databaseCounters(db: pg.Client): Promise<{ commits: number; sessi
   );
   const row = rows[0] as Record<string, unknown>;
   return { commits: Number(row['xact_commit']), sessions: Number(row['sessions']) };
+}
+
+async function listenerPids(db: pg.Client): Promise<number[]> {
+  const { rows } = await db.query(
+    `${MARK} SELECT pid FROM pg_stat_activity WHERE query LIKE 'LISTEN %' AND pid <> pg_backend_pid()`,
+  );
+  return rows.map((row) => Number((row as { pid: unknown }).pid));
 }
 
 async function until(check: () => Promise<boolean>, what: string): Promise<void> {
@@ -98,23 +110,32 @@ export async function relayPgCostSection(): Promise<Metric[]> {
       'pg_stat_statements.max': '1000',
       // BENCH_PGCOST_TRACK=all also lists the statements inside the relay's functions.
       'pg_stat_statements.track': process.env['BENCH_PGCOST_TRACK'] ?? 'top',
+      // BENCH_PGCOST_COMMIT_DELAY=µs: PostgreSQL's own group commit (commit_delay, with
+      // commit_siblings from BENCH_PGCOST_COMMIT_SIBLINGS, default 5 as PostgreSQL's).
+      commit_delay: process.env['BENCH_PGCOST_COMMIT_DELAY'] ?? '0',
+      commit_siblings: process.env['BENCH_PGCOST_COMMIT_SIBLINGS'] ?? '5',
     },
   });
   const database = await postgres.createDatabase();
   const db = new pg.Client({ connectionString: database });
   await db.connect();
   useRelayStore(() => Promise.resolve(['--database', database]));
-  const node = await startRelayProcess(tempDir(), {
-    env: { SOTTO_RELAY_LOG: 'warn' },
-    args: THROUGHPUT_ARGS,
-  });
+  const nodes = await Promise.all(
+    Array.from({ length: PLAN.nodes }, () =>
+      startRelayProcess(tempDir(), { env: { SOTTO_RELAY_LOG: 'warn' }, args: THROUGHPUT_ARGS }),
+    ),
+  );
+  const senderNode = nodes[0]!;
+  const recipientNode = nodes[nodes.length - 1]!;
   try {
     await db.query(`${MARK} CREATE EXTENSION IF NOT EXISTS pg_stat_statements`);
     const recipients = await Promise.all(
-      Array.from({ length: PLAN.recipients }, () => RawRelayClient.connect(node.url)),
+      Array.from({ length: PLAN.recipients }, () => RawRelayClient.connect(recipientNode.url)),
     );
     const senders = await Promise.all(
-      Array.from({ length: PLAN.senders }, () => RawRelayClient.connect(node.url, 'anonymous')),
+      Array.from({ length: PLAN.senders }, () =>
+        RawRelayClient.connect(senderNode.url, 'anonymous'),
+      ),
     );
     let delivered = 0;
     // This harness's own autocommit reads, taken off the commit count.
@@ -135,11 +156,15 @@ export async function relayPgCostSection(): Promise<Metric[]> {
     const cpuBefore = treeCpuMs(postgres.postmasterPid());
     const systemBefore = treeCpuMs(postgres.postmasterPid(), true);
     const kindsBefore = childCpuByKind(postgres.postmasterPid());
+    // The nodes' LISTEN backends: reading the notification queue is their CPU.
+    const listeners = await listenerPids(db);
+    const listenBefore = listeners.reduce((sum, pid) => sum + cpuMs(pid), 0);
     const started = performance.now();
     delivered = 0;
     await offer(senders, recipients, PLAN.messages, PLAN.rate);
     await until(async () => delivered >= PLAN.messages && (await queuedNone()), 'drain');
     const pgMs = treeCpuMs(postgres.postmasterPid()) - cpuBefore;
+    const listenMs = listeners.reduce((sum, pid) => sum + cpuMs(pid), 0) - listenBefore;
     const systemMs = treeCpuMs(postgres.postmasterPid(), true) - systemBefore;
     const kinds = [...childCpuByKind(postgres.postmasterPid())].map(
       ([kind, ms]) => `${kind} ${((ms - (kindsBefore.get(kind) ?? 0)) / PLAN.messages).toFixed(3)}`,
@@ -166,7 +191,7 @@ export async function relayPgCostSection(): Promise<Metric[]> {
         rowsPerMsg: s.rows / n,
       }));
     console.log(
-      `\n[relay-pgcost] ${n} envelopes at ${PLAN.rate}/s through one node, ${seconds.toFixed(1)} s; per message:`,
+      `\n[relay-pgcost] ${n} envelopes at ${PLAN.rate}/s, ${PLAN.nodes === 2 ? 'node A to node B' : 'one node'}, ${seconds.toFixed(1)} s; per message:`,
     );
     console.log(`  PostgreSQL CPU-ms per message by process: ${kinds.join(', ')}`);
     console.log('  calls/msg  mean ms  exec ms/msg  rows/msg  statement');
@@ -177,7 +202,7 @@ export async function relayPgCostSection(): Promise<Metric[]> {
     const calls = statements.reduce((sum, s) => sum + s.callsPerMsg, 0);
     // Stores of one turn share a call: how bunched the arrivals came decides the cost (docs).
     const storeCalls = statements
-      .filter((s) => /relay_store_(batch|checked)\(/.test(s.query))
+      .filter((s) => /relay_store_(batch|checked|sequenced)\(/.test(s.query))
       .reduce((sum, s) => sum + s.callsPerMsg, 0);
     const notifies = statements
       .filter((s) => s.query.includes('pg_notify'))
@@ -204,6 +229,7 @@ export async function relayPgCostSection(): Promise<Metric[]> {
         'commits',
       ),
       metric('NOTIFYs per message', notifies, 'NOTIFYs'),
+      metric('of the CPU: the LISTEN backends (notification queue reads)', listenMs / n, 'ms'),
       metric('envelopes per store call', storeCalls > 0 ? 1 / storeCalls : 0, 'envelopes'),
       metric(
         'delivered rate (the generator may fall behind the offered one)',
@@ -213,7 +239,7 @@ export async function relayPgCostSection(): Promise<Metric[]> {
       metric('backend starts during the load', after.sessions - before.sessions, 'sessions'),
     ];
   } finally {
-    await node.stop();
+    await Promise.all(nodes.map((node) => node.stop()));
     await db.end();
     await postgres.stop();
   }

@@ -42,7 +42,8 @@ export const postgresMailboxes = {
   /**
    * Stores envelopes, each idempotent per (mailbox, clientMessageId) and
    * checked against its delivery token hash if it carries one: one statement
-   * (relay_store_checked), so on a pool it is its own transaction.
+   * (relay_store_sequenced: relay_store_checked and each stored envelope's
+   * seq), so on a pool it is its own transaction.
    */
   async store(
     db: Query,
@@ -50,9 +51,9 @@ export const postgresMailboxes = {
     limits: StoreLimits,
   ): Promise<StoreResult[]> {
     const { rows } = await db.query({
-      name: 'relay-store-checked',
-      text: `SELECT n, kind, envelope_id
-               FROM relay_store_checked($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ORDER BY n`,
+      name: 'relay-store-sequenced',
+      text: `SELECT n, kind, envelope_id, seq
+               FROM relay_store_sequenced($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ORDER BY n`,
       values: [
         envelopes.map((e) => e.to.accountId),
         envelopes.map((e) => e.to.deviceId),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { accountIdSchema } from '../../shared/protocol/account-id.ts';
 import { relayIdSchema } from '../../shared/relay/protocol.ts';
 import type { AccountRecord, StoredEnvelope, StoreResult } from '../storage.ts';
+import { WAKE_KEY_PATTERN } from './wake-payload.ts';
 
 // Rows read back from PostgreSQL are parsed like any other input. node-postgres
 // hands bigint columns over as strings (they may exceed 2^53): the counters and
@@ -11,6 +12,8 @@ const bytes = z.instanceof(Uint8Array);
 const bigintText = z.union([z.string(), z.number()]).transform(Number).pipe(z.number().int());
 
 export const relayIdRowSchema = z.object({ value: relayIdSchema });
+export const wakeKeyRowSchema = z.object({ value: z.string().regex(WAKE_KEY_PATTERN) });
+export const metaRowsSchema = z.array(z.object({ key: z.string(), value: z.string() }));
 export const identityKeyRowSchema = z.object({ identity_key: bytes });
 export const countRowSchema = z.object({ n: bigintText });
 export const ackRowSchema = z.object({ g: z.number().int(), removed: z.number().int() });
@@ -43,8 +46,10 @@ const envelopeRowSchema = z.object({
 });
 
 // relay_store_batch's rows also carry n (the input position); the caller orders by it.
+// relay_store_sequenced's (migration 6) also the seq of a stored envelope.
 const storeRowSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.enum(['stored', 'duplicate']), envelope_id: z.string() }),
+  z.object({ kind: z.literal('stored'), envelope_id: z.string(), seq: bigintText.nullish() }),
+  z.object({ kind: z.literal('duplicate'), envelope_id: z.string() }),
   z.object({
     kind: z.enum(['mailbox-full', 'storage-full', 'bad-token', 'moved']),
     envelope_id: z.null(),
@@ -75,7 +80,11 @@ export function envelopeFromRow(row: unknown): StoredEnvelope {
 /** What relay_store_batch() answered for one envelope. */
 export function storeResultFromRow(row: unknown): StoreResult {
   const parsed = storeRowSchema.parse(row);
-  return parsed.kind === 'stored' || parsed.kind === 'duplicate'
+  if (parsed.kind === 'stored')
+    return parsed.seq === undefined || parsed.seq === null
+      ? { kind: 'stored', envelopeId: parsed.envelope_id }
+      : { kind: 'stored', envelopeId: parsed.envelope_id, seq: parsed.seq };
+  return parsed.kind === 'duplicate'
     ? { kind: parsed.kind, envelopeId: parsed.envelope_id }
     : { kind: parsed.kind };
 }

@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { NewerRelayDataError } from '../sqlite-schema.ts';
 import { BATCH_MIGRATION } from './batch-migration.ts';
 import { HOT_PATH_MIGRATION } from './hot-path-migration.ts';
+import { PUSH_MIGRATION } from './push-migration.ts';
 
 // The PostgreSQL relay database's schema (docs/relay-operations.md#schema).
 // relay_schema.version records how many MIGRATIONS have run; append, never
@@ -184,6 +185,7 @@ const MIGRATIONS: readonly string[] = [
   `,
   HOT_PATH_MIGRATION,
   BATCH_MIGRATION,
+  PUSH_MIGRATION,
 ];
 
 /**

@@ -23,13 +23,21 @@ import type {
   StoreResult,
   TakenBundle,
 } from '../storage.ts';
+import { storedEnvelopeOf } from '../delivery.ts';
 import { Batcher } from './batcher.ts';
 import { postgresBlobs } from './blobs.ts';
 import { postgresBudgets } from './budgets.ts';
 import { postgresKeys } from './keys.ts';
 import { postgresMailboxes } from './mailboxes.ts';
-import { accountFromRow, identityKeyRowSchema, relayIdRowSchema } from './rows.ts';
+import {
+  accountFromRow,
+  identityKeyRowSchema,
+  metaRowsSchema,
+  relayIdRowSchema,
+  wakeKeyRowSchema,
+} from './rows.ts';
 import { migrate } from './schema.ts';
+import type { WakeItem } from './wake-payload.ts';
 import { Wakeups, type Wakeup } from './wakeups.ts';
 
 /** pg_try_advisory_xact_lock key of the TTL sweep: one node sweeps at a time. */
@@ -39,9 +47,12 @@ const POOL_SIZE = 10;
 /**
  * How long acks wait for others to share their statement: an ack's answer
  * only frees push-window slots, nothing a message waits for, while one
- * statement per ack was a quarter of what a message cost PostgreSQL.
+ * statement per ack was a quarter of what a message cost PostgreSQL. 30 ms
+ * rather than 10: 0.17 instead of 0.23-0.40 ack calls per message at 150/s
+ * (docs/relay-operations.md#what-a-message-costs); a window of 200 freed 30
+ * ms late still passes thousands of envelopes a second per connection.
  */
-export const ACK_WINDOW_MS = 10;
+export const ACK_WINDOW_MS = 30;
 
 type Ack = { readonly mailbox: Mailbox; readonly envelopeIds: readonly string[] };
 type PushRead = { readonly mailbox: Mailbox; readonly afterSeq: number; readonly limit: number };
@@ -52,6 +63,18 @@ type QueuedStore = {
   readonly resolve: (results: StoreResult[]) => void;
   readonly reject: (error: Error) => void;
 };
+
+/** What a store batch stored, for the wakeup: each envelope as its row now holds it when the store told its seq. */
+function storedItems(all: readonly NewEnvelope[], results: readonly StoreResult[]): WakeItem[] {
+  return all.flatMap((envelope, i): WakeItem[] => {
+    const result = results[i];
+    if (result?.kind !== 'stored') return [];
+    const stored = storedEnvelopeOf(envelope, result);
+    return [
+      stored === undefined ? { mailbox: envelope.to } : { mailbox: envelope.to, envelope: stored },
+    ];
+  });
+}
 
 /**
  * RelayStorage on PostgreSQL, shared by any number of stateless relay nodes
@@ -72,8 +95,9 @@ export class PostgresRelayStorage implements RelayStorage {
     private readonly pool: pg.Pool,
     config: pg.ClientConfig,
     readonly relayId: RelayId,
+    wakeKey: Buffer,
   ) {
-    this.wakeups = new Wakeups(config, pool, (wakeup) => this.wakeListener?.(wakeup));
+    this.wakeups = new Wakeups(config, pool, wakeKey, (wakeup) => this.wakeListener?.(wakeup));
     this.acks = new Batcher(ACK_WINDOW_MS, (acks) =>
       postgresMailboxes.deleteAckedBatch(this.pool, acks),
     );
@@ -98,8 +122,13 @@ export class PostgresRelayStorage implements RelayStorage {
     pool.on('error', () => undefined);
     try {
       await migrate(pool);
-      const { rows } = await pool.query("SELECT value FROM relay_meta WHERE key = 'relay_id'");
-      const storage = new PostgresRelayStorage(pool, config, relayIdRowSchema.parse(rows[0]).value);
+      const { rows } = await pool.query(
+        "SELECT key, value FROM relay_meta WHERE key IN ('relay_id', 'wake_key')",
+      );
+      const meta = metaRowsSchema.parse(rows);
+      const relayId = relayIdRowSchema.parse(meta.find((row) => row.key === 'relay_id')).value;
+      const wakeKey = wakeKeyRowSchema.parse(meta.find((row) => row.key === 'wake_key')).value;
+      const storage = new PostgresRelayStorage(pool, config, relayId, Buffer.from(wakeKey, 'hex'));
       await storage.wakeups.start();
       return storage;
     } catch (error) {
@@ -303,7 +332,7 @@ export class PostgresRelayStorage implements RelayStorage {
       return;
     }
     // After the commit, never inside it (docs/relay-operations.md#cross-node-delivery).
-    this.wakeups.publish(all.filter((_, i) => results[i]?.kind === 'stored').map((e) => e.to));
+    this.wakeups.publish(storedItems(all, results));
     let at = 0;
     for (const store of batch) {
       store.resolve(results.slice(at, at + store.envelopes.length));

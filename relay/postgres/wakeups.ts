@@ -1,8 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { accountIdSchema } from '../../shared/protocol/account-id.ts';
 import { log } from '../log.ts';
-import type { Mailbox, PollSlice } from '../storage.ts';
+import type { Arrival, PollSlice } from '../storage.ts';
+import {
+  carriedItem,
+  mailboxItem,
+  parsePayload,
+  sealPayload,
+  type WakeItem,
+} from './wake-payload.ts';
 
 // Cross-node wakeups (docs/relay-operations.md#cross-node-delivery): a node
 // that stored envelopes tells the others which mailboxes have new mail, with
@@ -17,7 +23,7 @@ import type { Mailbox, PollSlice } from '../storage.ts';
 export const WAKE_CHANNEL = 'sotto_relay_wake';
 /** A batch goes out this long after its first mailbox at the latest. */
 const BATCH_MS = 5;
-/** NOTIFY payloads must stay under 8000 bytes. */
+/** NOTIFY payloads must stay under 8000 bytes (the node id and the MAC take under 40). */
 const MAX_PAYLOAD = 7_000;
 /** Self-heartbeat period, and how long without one means the LISTEN connection is dead. */
 const HEARTBEAT_MS = 5_000;
@@ -33,25 +39,45 @@ const POLL_SLICES = 30;
 const RECONNECT_MIN_MS = 100;
 const RECONNECT_MAX_MS = 2_000;
 
-/** What a wakeup names: some mailboxes, every local one (after a reconnect: rescan), or a slice of the slow poll. */
-export type Wakeup = readonly Mailbox[] | 'all' | PollSlice;
+/** What a wakeup names: some mailboxes (with their envelopes when carried), every local one (after a reconnect: rescan), or a slice of the slow poll. */
+export type Wakeup = readonly Arrival[] | 'all' | PollSlice;
 
-function parsePayload(payload: string): { node: string; mailboxes: Mailbox[] } {
-  const [node = '', ...items] = payload.split(' ');
-  const mailboxes: Mailbox[] = [];
-  for (const item of items) {
-    const [account = '', device = '', ...rest] = item.split(':');
-    const accountId = accountIdSchema.safeParse(account);
-    // Digits only: Number('') is 0 and Number('1e3') is 1000.
-    if (
-      accountId.success &&
-      rest.length === 0 &&
-      /^[1-9][0-9]{0,2}$/.test(device) &&
-      Number(device) <= 127
-    )
-      mailboxes.push({ accountId: accountId.data, deviceId: Number(device) });
+/** A stored envelope waiting to be announced: its mailbox's plain item, and its `+` item if it can ride. */
+type Queued = { readonly plain: string; readonly carried: string | undefined };
+
+/**
+ * The items of a batch, grouped in payloads under MAX_PAYLOAD: per mailbox its
+ * plain item, and its envelopes' `+` items only if every one of them can be
+ * carried (else the receiver must read anyway); a mailbox never straddles two
+ * payloads.
+ */
+function payloadItems(batch: readonly Queued[]): string[][] {
+  const groups = new Map<string, { plain: string; carried: (string | undefined)[] }>();
+  for (const { plain, carried } of batch) {
+    const group = groups.get(plain) ?? { plain, carried: [] };
+    group.carried.push(carried);
+    groups.set(plain, group);
   }
-  return { node, mailboxes };
+  const payloads: string[][] = [];
+  let current: string[] = [];
+  let bytes = 0;
+  for (const { plain, carried } of groups.values()) {
+    let items = carried.every((item) => item !== undefined) ? [plain, ...carried] : [plain];
+    let size = items.reduce((sum, item) => sum + item.length + 1, 0);
+    if (size > MAX_PAYLOAD) {
+      items = [plain];
+      size = plain.length + 1;
+    }
+    if (bytes + size > MAX_PAYLOAD) {
+      payloads.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(...items);
+    bytes += size;
+  }
+  if (current.length > 0) payloads.push(current);
+  return payloads;
 }
 
 /** One node's LISTEN connection and its NOTIFY outbox. */
@@ -60,7 +86,7 @@ export class Wakeups {
   readonly nodeId = randomBytes(6).toString('base64url');
   private listener: pg.Client | undefined;
   private connecting: Promise<void> | undefined;
-  private outbox: string[] = [];
+  private outbox: Queued[] = [];
   private outboxBytes = 0;
   private flushTimer: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -73,6 +99,8 @@ export class Wakeups {
   constructor(
     private readonly config: pg.ClientConfig,
     private readonly pool: pg.Pool,
+    /** Signs and checks carried envelopes (wake-payload.ts). */
+    private readonly key: Buffer,
     private readonly onWake: (wakeup: Wakeup) => void,
   ) {}
 
@@ -98,13 +126,17 @@ export class Wakeups {
     pollNext();
   }
 
-  /** Queues a wakeup for these mailboxes (sent within BATCH_MS, after the caller's commit). */
-  publish(mailboxes: readonly Mailbox[]): void {
-    for (const { accountId, deviceId } of mailboxes) {
-      const item = `${accountId}:${deviceId}`;
-      if (this.outboxBytes + item.length + 1 > MAX_PAYLOAD) this.flush();
-      this.outbox.push(item);
-      this.outboxBytes += item.length + 1;
+  /** Queues a wakeup for these stored envelopes (sent within BATCH_MS, after the caller's commit). */
+  publish(items: readonly WakeItem[]): void {
+    for (const { mailbox, envelope } of items) {
+      const queued = {
+        plain: mailboxItem(mailbox),
+        carried: envelope === undefined ? undefined : carriedItem(mailbox, envelope),
+      };
+      const bytes = (queued.carried ?? queued.plain).length + 1;
+      if (this.outboxBytes + bytes > MAX_PAYLOAD) this.flush();
+      this.outbox.push(queued);
+      this.outboxBytes += bytes;
     }
     this.flushTimer ??= setTimeout(() => this.flush(), BATCH_MS);
   }
@@ -119,22 +151,23 @@ export class Wakeups {
     await this.listener?.end().catch(() => undefined);
   }
 
-  /** Sends the queued batch as one autocommit NOTIFY (its own tiny transaction, no fsync). */
+  /** Sends the queued batch as autocommit NOTIFYs (each its own tiny transaction, no fsync). */
   private flush(): void {
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     if (this.outbox.length === 0) return;
-    const payload = `${this.nodeId} ${this.outbox.join(' ')}`;
+    const batch = this.outbox;
     this.outbox = [];
     this.outboxBytes = 0;
-    // Lost on failure by design: the receivers' backstops (rescan, poll) cover it.
-    this.pool
-      .query({
-        name: 'relay-notify',
-        text: 'SELECT pg_notify($1, $2)',
-        values: [WAKE_CHANNEL, payload],
-      })
-      .catch(() => log.warn('wakeup.notify_failed'));
+    for (const items of payloadItems(batch))
+      // Lost on failure by design: the receivers' backstops (rescan, poll) cover it.
+      this.pool
+        .query({
+          name: 'relay-notify',
+          text: 'SELECT pg_notify($1, $2)',
+          values: [WAKE_CHANNEL, sealPayload(this.nodeId, items, this.key)],
+        })
+        .catch(() => log.warn('wakeup.notify_failed'));
   }
 
   private beat(): void {
@@ -197,11 +230,13 @@ export class Wakeups {
   }
 
   private deliver(message: pg.Notification): void {
-    const { node, mailboxes } = parsePayload(message.payload ?? '');
-    if (node === this.nodeId) {
+    const payload = message.payload ?? '';
+    // Our own (checked before the MAC, which costs more than this).
+    if (payload.startsWith(`${this.nodeId} `)) {
       this.lastHeartbeat = Date.now();
       return;
     }
-    if (mailboxes.length > 0) this.onWake(mailboxes);
+    const { arrivals } = parsePayload(payload, this.key, Date.now());
+    if (arrivals.length > 0) this.onWake(arrivals);
   }
 }

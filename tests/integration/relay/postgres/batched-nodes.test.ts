@@ -140,7 +140,7 @@ describe('relay nodes: cached delivery tokens and batched acks', () => {
     const pushed: string[] = [];
     while (pushed.length < sent.size)
       pushed.push(...(await first.next('envelopes')).envelopes.map((e) => e.id));
-    // Acks of 30 each, sent without waiting, then the node dies inside its 10 ms window.
+    // Acks of 30 each, sent without waiting, then the node dies inside its ack window (ACK_WINDOW_MS).
     for (let i = 0; i < pushed.length; i += 30)
       first.sendJson({ type: 'ack', id: 1000 + i, envelopeIds: pushed.slice(i, i + 30) });
     const sessions = portsTo(a!.pid, Number(new URL(database).port));

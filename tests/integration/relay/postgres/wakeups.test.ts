@@ -22,7 +22,7 @@ afterAll(async () => {
 
 /** The mailboxes a wakeup names (none for a rescan or a poll slice). */
 const named = (wakeup: Wakeup): readonly Mailbox[] =>
-  wakeup === 'all' || 'pollSlice' in wakeup ? [] : wakeup;
+  wakeup === 'all' || 'pollSlice' in wakeup ? [] : wakeup.map((arrival) => arrival.mailbox);
 
 /** Resolves once `check` holds, polling each turn of a 10 ms timer; fails after 30 s. */
 async function until(check: () => boolean): Promise<void> {
