@@ -104,7 +104,7 @@ describe('the app with the keyboard only, checked by axe in both themes', () => 
       .toBe(1);
     await bobAddsAliceAndWrites(bob, aliceInvite);
     const link = page.getByTestId('message-link');
-    await expect.poll(() => link.count(), { timeout: 30_000 }).toBe(1);
+    await expect.poll(() => link.count(), { timeout: 90_000 }).toBe(1);
     await expect
       .poll(() => page.getByTestId('conversation-item').first().getAttribute('data-unread'))
       .toBe('0'); // read where it arrived: no badge on the open conversation

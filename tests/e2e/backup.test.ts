@@ -34,7 +34,7 @@ describe('backups in the app', () => {
     const fromBob = alice.page
       .getByTestId('conversation-item')
       .filter({ hasText: 'worth keeping' });
-    await expect.poll(() => fromBob.count(), { timeout: 20_000 }).toBe(1);
+    await expect.poll(() => fromBob.count(), { timeout: 90_000 }).toBe(1);
 
     // Export: a generated recovery key, shown once.
     const backupFile = join(tempDir(), 'alice-backup.age');
@@ -46,7 +46,7 @@ describe('backups in the app', () => {
     await page.setViewportSize({ width: 600, height: 400 });
     await page.getByTestId('backup-export').click();
     const keyShown = page.getByTestId('backup-recovery-key');
-    await expect.poll(() => keyShown.isVisible(), { timeout: 30_000 }).toBe(true);
+    await expect.poll(() => keyShown.isVisible(), { timeout: 90_000 }).toBe(true);
     await expectInViewport(page, ['backup-recovery-key', 'backup-recovery-done']);
     await expectAccessible(page, 'recovery key shown, 200% zoom');
     await page.setViewportSize({ width: 1200, height: 800 });
@@ -63,7 +63,7 @@ describe('backups in the app', () => {
     alice.dialogFiles.push(backupFile);
     await page.getByTestId('backup-verify').click();
     await expect
-      .poll(() => page.getByTestId('backup-summary-messages').textContent(), { timeout: 30_000 })
+      .poll(() => page.getByTestId('backup-summary-messages').textContent(), { timeout: 90_000 })
       .toBe('1');
     expect(await page.getByTestId('backup-summary').getAttribute('data-account-matches')).toBe(
       'true',
@@ -87,7 +87,7 @@ describe('backups in the app', () => {
     const restoredItem = restored.page
       .getByTestId('conversation-item')
       .filter({ hasText: 'worth keeping' });
-    await expect.poll(() => restoredItem.count(), { timeout: 30_000 }).toBe(1);
+    await expect.poll(() => restoredItem.count(), { timeout: 90_000 }).toBe(1);
     await restoredItem.click();
     await expect
       .poll(() =>
@@ -107,7 +107,7 @@ describe('backups in the app', () => {
     alice.dialogFiles.push(htmlFile);
     await page.getByTestId('export-submit').click();
     await expect
-      .poll(() => page.getByTestId('export-done').isVisible(), { timeout: 30_000 })
+      .poll(() => page.getByTestId('export-done').isVisible(), { timeout: 90_000 })
       .toBe(true);
     const html = readFileSync(htmlFile, 'utf8');
     expect(html).toContain('worth keeping');

@@ -48,12 +48,12 @@ describe('a contact who moved to a new identity, in the app', () => {
     await bob.page.getByTestId('identity-reset-passphrase').fill(BOB_PASS);
     await bob.page.getByTestId('identity-reset-confirm').click();
     await expect
-      .poll(() => bob.page.getByTestId('identity-reset-done').isVisible(), { timeout: 20_000 })
+      .poll(() => bob.page.getByTestId('identity-reset-done').isVisible(), { timeout: 90_000 })
       .toBe(true);
 
     // The signed notice reaches Alice: banner, marker, composer blocked.
     await expect
-      .poll(() => alice.page.getByTestId('identity-banner').isVisible(), { timeout: 30_000 })
+      .poll(() => alice.page.getByTestId('identity-banner').isVisible(), { timeout: 90_000 })
       .toBe(true);
     expect(await item.getByTestId('identity-marker').count()).toBe(1);
     expect(await alice.page.getByTestId('composer-blocked').isVisible()).toBe(true);
@@ -89,7 +89,7 @@ describe('a contact who moved to a new identity, in the app', () => {
     await expect
       .poll(
         () => bob.page.getByTestId('message-row').filter({ hasText: 'welcome back, Bob' }).count(),
-        { timeout: 30_000 },
+        { timeout: 90_000 },
       )
       .toBe(1);
     expect(alice.problems).toEqual([]);

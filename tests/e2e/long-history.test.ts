@@ -103,7 +103,7 @@ describe('a 100,000-message conversation', () => {
     // rows shown are more than four pages (of 50) back, at most 12 times.
     for (let i = 0; i < 12 && oldest >= first - 200; i++) {
       const before = oldest;
-      await pollWhileScrolling(scroller, 'top', oldestShown, { timeout: 20_000 }).toBeLessThan(
+      await pollWhileScrolling(scroller, 'top', oldestShown, { timeout: 90_000 }).toBeLessThan(
         before,
       );
       oldest = await oldestShown();
@@ -115,7 +115,7 @@ describe('a 100,000-message conversation', () => {
     // The relay is unreachable: a new message is kept and queued, and the banner counts it.
     await expect
       .poll(() => page.getByTestId('offline-banner').getAttribute('data-connection'), {
-        timeout: 20_000,
+        timeout: 90_000,
       })
       .toBe('offline');
     await page.getByTestId('chat-composer').fill('written while offline');

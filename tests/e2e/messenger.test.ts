@@ -61,7 +61,7 @@ describe('the desktop app in Chromium', () => {
     const aliceItem = byTestId(alice.page, 'conversation-item').filter({
       hasText: 'Hi Alice, it is Bob',
     });
-    await expect.poll(() => aliceItem.count(), { timeout: 20_000 }).toBe(1);
+    await expect.poll(() => aliceItem.count(), { timeout: 90_000 }).toBe(1);
     await screenshot(alice.page, '03-conversation-list');
     await aliceItem.click();
     await expect.poll(() => messageRow(alice.page, 'Hi Alice, it is Bob').count()).toBe(1);
@@ -74,16 +74,16 @@ describe('the desktop app in Chromium', () => {
     expect(await composer.inputValue()).toBe('Hello Bob!\nSecond line');
     await composer.press('Enter');
     await expect
-      .poll(() => messageRow(bob.page, 'Second line').count(), { timeout: 20_000 })
+      .poll(() => messageRow(bob.page, 'Second line').count(), { timeout: 90_000 })
       .toBe(1);
     await expect
       .poll(() => messageRow(alice.page, 'Second line').getAttribute('data-status'), {
-        timeout: 20_000,
+        timeout: 90_000,
       })
       .toBe('delivered');
     await expect
       .poll(() => messageRow(bob.page, 'Hi Alice, it is Bob').getAttribute('data-status'), {
-        timeout: 20_000,
+        timeout: 90_000,
       })
       .toBe('delivered');
     await screenshot(alice.page, '04-chat');
@@ -94,7 +94,7 @@ describe('the desktop app in Chromium', () => {
       await sendMessage(alice.page, text);
     await expect
       .poll(() => messageRow(alice.page, 'While you were away 3').getAttribute('data-status'), {
-        timeout: 20_000,
+        timeout: 90_000,
       })
       .toBe('sent');
     const bobAgain = await open(bobDir);
@@ -106,7 +106,7 @@ describe('the desktop app in Chromium', () => {
       'While you were away 2',
       'While you were away 3',
     ]) {
-      await expect.poll(() => messageRow(bobAgain.page, text).count(), { timeout: 30_000 }).toBe(1);
+      await expect.poll(() => messageRow(bobAgain.page, text).count(), { timeout: 90_000 }).toBe(1);
     }
 
     // Search finds a message across conversations and jumps to it.

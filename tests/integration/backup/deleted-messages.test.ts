@@ -75,7 +75,8 @@ async function bobDeletedTwo() {
   const outcomes = await processEnvelopes(bob, await flushOutbox(alice));
   const ids = outcomes.flatMap((o) => (o.outcome === 'stored' ? [o.messageId] : []));
   const conversationId = findContact(bob.db, 'Alice').conversationId;
-  await deleteMessages(bob, { conversationId }, [ids[0]!, ids[2]!], 1_700_000_000_000);
+  // Recent: entries older than DELETED_KEEP_MS are pruned when a profile opens.
+  await deleteMessages(bob, { conversationId }, [ids[0]!, ids[2]!], Date.now() - 60_000);
   const deleted = deletedRows(bob);
   expect(deleted).toHaveLength(2);
   const gone = messagesPage(alice.db, findContact(alice.db, 'Bob').conversationId, 10).find(
@@ -307,15 +308,16 @@ describe('deleted messages in a backup', () => {
       ]);
       return path;
     };
-    const dir = await restore(await withExtra([record(deleted[0]!.uuid, 5)]));
+    const recent = Date.now();
+    const dir = await restore(await withExtra([record(deleted[0]!.uuid, recent - 5)]));
     const restored = await Profile.open(dir, { passphrase: RESTORED_PASSPHRASE });
     expect(deletedRows(restored)).toEqual(deleted);
     await restored.close();
 
     // Merged into that profile: its own entries keep their times, a new uuid is added.
-    const added = { uuid: '0190a5d2-7e1f-7c3a-9b2d-4f6e8a1c3b5d', deletedAt: 7 };
+    const added = { uuid: '0190a5d2-7e1f-7c3a-9b2d-4f6e8a1c3b5d', deletedAt: recent - 7 };
     const merged = await withExtra([
-      record(deleted[1]!.uuid, 9),
+      record(deleted[1]!.uuid, recent - 9),
       record(added.uuid, added.deletedAt),
     ]);
     await importBackup(dir, merged, {
@@ -340,7 +342,7 @@ describe('deleted messages in a backup', () => {
     const ids = outcomes.flatMap((o) => (o.outcome === 'stored' ? [o.messageId] : []));
     const older = await backUp(bob);
     const conversationId = findContact(bob.db, 'Alice').conversationId;
-    await deleteMessages(bob, { conversationId }, [ids[1]!], 1_700_000_000_000);
+    await deleteMessages(bob, { conversationId }, [ids[1]!], Date.now());
     await bob.close();
 
     await importBackup(dir, older, { passphrase: BACKUP_PASSPHRASE, unlock: { passphrase } });
