@@ -109,6 +109,25 @@ function count(person: Person, table: 'messages' | 'attachments' | 'outbox'): nu
   return person.profile.db.prepare(`SELECT count(*) FROM ${table}`, { pluck: true }).get<number>()!;
 }
 
+/** Alice composes a SIZE-byte file to Bob through her recorded home uploads; the recording. */
+async function composeRecorded(
+  alice: Person,
+  bob: Person,
+  onChunk?: (recording: Recording) => void,
+): Promise<Recording> {
+  const path = testFile(tempDir(), 'video.bin', SIZE);
+  const { uploads, recording } = recorder(alice.dir, () => alice.engine.pool.homeBlobs(), onChunk);
+  await queueAttachmentMessage(
+    alice.profile,
+    bob.profile.account.accountId,
+    [{ path }],
+    '',
+    undefined,
+    { uploads },
+  );
+  return recording;
+}
+
 /** Bob receives until the attachment is stored; its saved bytes. */
 async function received(bob: Person): Promise<Buffer> {
   await bob.engine.receive({ firstWaitMs: 500, idleMs: 0 });
@@ -135,16 +154,7 @@ describe.each(ATTACHMENT_RELAY_KINDS)('upload while sealing over a %s relay', (k
   it('the relay gets bytes before the seal ends, never a byte not yet sealed; the message is queued only once the blob is complete', async () => {
     const relay = await startRelay(kind);
     const { alice, bob } = await pairOn(relay.address);
-    const path = testFile(tempDir(), 'video.bin', SIZE);
-    const { uploads, recording } = recorder(alice.dir, () => alice.engine.pool.homeBlobs());
-    await queueAttachmentMessage(
-      alice.profile,
-      bob.profile.account.accountId,
-      [{ path }],
-      '',
-      undefined,
-      { uploads },
-    );
+    const recording = await composeRecorded(alice, bob);
     // Part of the blob went while sealing; the reservation is committed with the row.
     expect(recording.sent).toBeGreaterThan(0);
     const row = alice.profile.db
@@ -261,16 +271,7 @@ describe('upload while sealing, the relay process refusing or going away', () =>
     });
     try {
       const { alice, bob } = await pairOn(relayProcess.url);
-      const path = testFile(tempDir(), 'video.bin', SIZE);
-      const { uploads, recording } = recorder(alice.dir, () => alice.engine.pool.homeBlobs());
-      await queueAttachmentMessage(
-        alice.profile,
-        bob.profile.account.accountId,
-        [{ path }],
-        '',
-        undefined,
-        { uploads },
-      );
+      const recording = await composeRecorded(alice, bob);
       expect(recording.creates).toBe(1);
       expect(recording.sent).toBe(0);
       await alice.engine.sendOutbox();
@@ -295,23 +296,10 @@ describe('upload while sealing, the relay process refusing or going away', () =>
     const port = relayProcess.port;
     try {
       const { alice, bob } = await pairOn(relayProcess.url);
-      const path = testFile(tempDir(), 'video.bin', SIZE);
       let stopping: Promise<unknown> | undefined;
-      const { uploads, recording } = recorder(
-        alice.dir,
-        () => alice.engine.pool.homeBlobs(),
-        (r) => {
-          if (r.sent >= 4 * 1024 * 1024) stopping ??= relayProcess!.stop();
-        },
-      );
-      await queueAttachmentMessage(
-        alice.profile,
-        bob.profile.account.accountId,
-        [{ path }],
-        '',
-        undefined,
-        { uploads },
-      );
+      const recording = await composeRecorded(alice, bob, (r) => {
+        if (r.sent >= 4 * 1024 * 1024) stopping ??= relayProcess!.stop();
+      });
       await stopping;
       expect(count(alice, 'outbox')).toBe(0);
       relayProcess = await startRelayProcess(data, { port });
