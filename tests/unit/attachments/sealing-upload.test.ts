@@ -43,6 +43,26 @@ function when(check: () => boolean): { promise: Promise<void>; tick: () => void 
   return { promise, tick };
 }
 
+/** A relay that records every chunk it is given; `onChunk` sees the offset after each. */
+function recordingRelay(onChunk: (at: number) => void = () => undefined) {
+  const recorded = { received: [] as Buffer[], appends: 0 };
+  const relay: BlobUploads = {
+    create: () => Promise.resolve(UPLOAD),
+    offset: () => Promise.resolve(0),
+    append: async (_upload, offset, data) => {
+      recorded.appends++;
+      let at = offset;
+      for await (const chunk of data) {
+        at += chunk.length;
+        recorded.received.push(Buffer.from(chunk));
+        onChunk(at);
+      }
+      return at;
+    },
+  };
+  return { relay, recorded };
+}
+
 describe('SealedLength', () => {
   it('past() waits for more bytes, returns at the end of the seal, and throws its failure', async () => {
     const sealed = new SealedLength();
@@ -66,25 +86,13 @@ describe('uploadWhileSealing', () => {
     const { path, bytes } = fullFile();
     const sealed = new SealedLength();
     let reported = 0;
-    const received: Buffer[] = [];
     let overRead = 0;
-    let appends = 0;
+    const { relay, recorded } = recordingRelay((at) => {
+      overRead = Math.max(overRead, at - reported);
+      progress.tick();
+    });
+    const { received } = recorded;
     const progress = when(() => received.reduce((n, b) => n + b.length, 0) >= reported);
-    const relay: BlobUploads = {
-      create: () => Promise.resolve(UPLOAD),
-      offset: () => Promise.resolve(0),
-      append: async (_upload, offset, data) => {
-        appends++;
-        let at = offset;
-        for await (const chunk of data) {
-          at += chunk.length;
-          overRead = Math.max(overRead, at - reported);
-          received.push(Buffer.from(chunk));
-          progress.tick();
-        }
-        return at;
-      },
-    };
     const upload = uploadWhileSealing(() => relay, path, LENGTH, sealed);
     reported = MIB + 17;
     sealed.advance(reported);
@@ -100,29 +108,15 @@ describe('uploadWhileSealing', () => {
     expect(Buffer.concat(received).equals(bytes)).toBe(true);
     expect(result?.offset).toBe(LENGTH);
     expect(result?.upload.blobId).toBe(UPLOAD.blobId);
-    expect(appends).toBeGreaterThanOrEqual(1);
+    expect(recorded.appends).toBeGreaterThanOrEqual(1);
   });
 
   it('the seal ending while an append waits for bytes: the append ends with what was sealed, and none starts after', async () => {
     const { path, bytes } = fullFile();
     const sealed = new SealedLength();
-    const received: Buffer[] = [];
-    let appends = 0;
+    const { relay, recorded } = recordingRelay(() => first.tick());
+    const { received } = recorded;
     const first = when(() => received.length > 0);
-    const relay: BlobUploads = {
-      create: () => Promise.resolve(UPLOAD),
-      offset: () => Promise.resolve(0),
-      append: async (_upload, offset, data) => {
-        appends++;
-        let at = offset;
-        for await (const chunk of data) {
-          at += chunk.length;
-          received.push(Buffer.from(chunk));
-          first.tick();
-        }
-        return at;
-      },
-    };
     const upload = uploadWhileSealing(() => relay, path, LENGTH, sealed);
     sealed.advance(MIB);
     await first.promise;
@@ -130,7 +124,7 @@ describe('uploadWhileSealing', () => {
     const result = await upload.settle();
     expect(result?.offset).toBe(MIB);
     expect(Buffer.concat(received).equals(bytes.subarray(0, MIB))).toBe(true);
-    expect(appends).toBe(1);
+    expect(recorded.appends).toBe(1);
   });
 
   it.each([
