@@ -252,14 +252,18 @@ async function untilImages(
   }
 }
 
+/** Carol's message list, attached to the document (lazy loading and scrolling need it). */
+const mountCarolList = () =>
+  mount(MessageList, {
+    props: { name: 'Carol' },
+    global: { plugins: plugins(pinia) },
+    attachTo: document.body,
+  });
+
 describe('a window just loaded', () => {
   it('renders its rows with their images held until the list has landed (frames pass), then loads them', async () => {
     const frames = holdFrames();
-    const list = mount(MessageList, {
-      props: { name: 'Carol' },
-      global: { plugins: plugins(pinia) },
-      attachTo: document.body,
-    });
+    const list = mountCarolList();
     await useAttachmentsStore().load({ conversationId: 1 });
     const created = recordCreated();
     await useMessagesStore().openLatest(1);
@@ -281,11 +285,7 @@ describe('a window just loaded', () => {
 describe('a jump to a search hit', () => {
   it('holds the images of the window around the hit until the list has moved to it', async () => {
     const frames = holdFrames();
-    const list = mount(MessageList, {
-      props: { name: 'Carol' },
-      global: { plugins: plugins(pinia) },
-      attachTo: document.body,
-    });
+    const list = mountCarolList();
     await useAttachmentsStore().load({ conversationId: 1 });
     await useMessagesStore().jumpTo(FIRST + 20);
     await settle();
