@@ -5,6 +5,7 @@ import { accountIdSchema } from '../../../../shared/protocol/account-id.ts';
 import { PostgresRelayStorage } from '../../../../relay/postgres/storage.ts';
 import { WAKE_CHANNEL } from '../../../../relay/postgres/wakeups.ts';
 import type { Arrival, Mailbox } from '../../../../relay/storage.ts';
+import { waitFor } from '../../../support/blob-http.ts';
 import { startTestPostgres, type TestPostgres } from '../../../support/postgres.ts';
 
 // Wakeups that carry the envelopes a node stored (migration 6,
@@ -37,13 +38,8 @@ const box = (): Mailbox => ({ accountId: accountIdSchema.parse(randomUUID()), de
 const about = (mailbox: Mailbox) =>
   arrivals.filter((arrival) => arrival.mailbox.accountId === mailbox.accountId);
 
-async function until(check: () => boolean): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not reached');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+/** Waits (30 s budget: the machine may be busy) until node B was handed what `check` looks for. */
+const until = (check: () => boolean) => waitFor(check, 'arrivals on node B', 30_000);
 
 it('a store on node A reaches node B with its envelopes exactly as their rows hold them, in seq order', async () => {
   const to = box();
