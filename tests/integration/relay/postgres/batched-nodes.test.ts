@@ -1,16 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestPostgres, type TestPostgres } from '../../../support/postgres.ts';
+import { describe, expect, it } from 'vitest';
 import {
   connectAnonymous,
   connectAs,
   newToken,
   registeredDevice,
 } from '../../../support/relay-client.ts';
-import { type RelayProcess, useRelayStore } from '../../../support/relay-process.ts';
-import { startNodes } from '../cluster.ts';
+import { useCluster } from './cluster-fixture.ts';
 import { publishedKeysFor, sendFrame, sendOk } from '../fixtures.ts';
 
 // Migration 5 across real relay nodes over one PostgreSQL: a node's memory of
@@ -18,22 +16,10 @@ import { publishedKeysFor, sendFrame, sendOk } from '../fixtures.ts';
 // another node, and acks waiting in a node's batch window when it is killed
 // are redelivered, not lost, with the counters still exact.
 
-let postgres: TestPostgres;
-let nodes: RelayProcess[] = [];
-let database = '';
-beforeAll(async () => {
-  postgres = await startTestPostgres({ durable: true });
-  database = await postgres.createDatabase();
-  useRelayStore(() => Promise.resolve(['--database', database]));
-  nodes = await startNodes(2);
-});
-afterAll(async () => {
-  for (const node of nodes) await node.stop();
-  await postgres.stop();
-});
+const cluster = useCluster(2);
 
 async function admin<T>(step: (db: pg.Client) => Promise<T>): Promise<T> {
-  const db = new pg.Client({ connectionString: database });
+  const db = new pg.Client({ connectionString: cluster.database });
   await db.connect();
   try {
     return await step(db);
@@ -78,7 +64,7 @@ async function sessionsGone(ports: ReadonlySet<number>): Promise<void> {
 
 describe('relay nodes: cached delivery tokens and batched acks', () => {
   it('a token rotated on node A is refused at once on node B, which had the old one in memory', async () => {
-    const [a, b] = nodes;
+    const [a, b] = cluster.nodes;
     const bob = await registeredDevice(a!.url);
     await bob.client.request({ type: 'keys.publish', keys: publishedKeysFor(bob.device, 5) });
     const sender = await connectAnonymous(b!.url);
@@ -130,7 +116,7 @@ describe('relay nodes: cached delivery tokens and batched acks', () => {
   });
 
   it('kill -9 of a node holding acks in its batch window: what they named is redelivered or gone, never half', async () => {
-    const [a, b] = nodes;
+    const [a, b] = cluster.nodes;
     const bob = await registeredDevice(b!.url);
     await bob.client.close();
     const sender = await connectAnonymous(b!.url);
@@ -143,10 +129,10 @@ describe('relay nodes: cached delivery tokens and batched acks', () => {
     // Acks of 30 each, sent without waiting, then the node dies inside its ack window (ACK_WINDOW_MS).
     for (let i = 0; i < pushed.length; i += 30)
       first.sendJson({ type: 'ack', id: 1000 + i, envelopeIds: pushed.slice(i, i + 30) });
-    const sessions = portsTo(a!.pid, Number(new URL(database).port));
+    const sessions = portsTo(a!.pid, Number(new URL(cluster.database).port));
     expect(sessions.size).toBeGreaterThan(0);
     process.kill(a!.pid, 'SIGKILL');
-    nodes = nodes.filter((n) => n !== a);
+    cluster.nodes = cluster.nodes.filter((n) => n !== a);
     await first.closed;
     // A statement the node sent before dying still runs to its end: read the rows after it.
     await sessionsGone(sessions);

@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { startTestPostgres, type TestPostgres } from '../../../support/postgres.ts';
 import { newDevice, registeredDevice } from '../../../support/relay-client.ts';
-import { type RelayProcess, useRelayStore } from '../../../support/relay-process.ts';
-import { deduplicated, receiveStream, sendStream, startNodes } from '../cluster.ts';
+import { useCluster } from './cluster-fixture.ts';
+import { deduplicated, receiveStream, sendStream } from '../cluster.ts';
 
 // Several relay nodes over one PostgreSQL database (docs/relay-operations.md):
 // a sender on one node, its recipient on another; nodes killed with SIGKILL,
@@ -12,27 +11,15 @@ import { deduplicated, receiveStream, sendStream, startNodes } from '../cluster.
 const STREAM = 2_000;
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
-let postgres: TestPostgres;
-let nodes: RelayProcess[] = [];
-let database = '';
-beforeAll(async () => {
-  postgres = await startTestPostgres({ durable: true });
-  database = await postgres.createDatabase();
-  useRelayStore(() => Promise.resolve(['--database', database]));
-  nodes = await startNodes(3);
-});
-afterAll(async () => {
-  for (const node of nodes) await node.stop();
-  await postgres.stop();
-});
+const cluster = useCluster(3);
 
 describe('relay nodes over one PostgreSQL', () => {
   it('all nodes share one relay id, made once with the data', () => {
-    expect(new Set(nodes.map((n) => n.relayId)).size).toBe(1);
+    expect(new Set(cluster.nodes.map((n) => n.relayId)).size).toBe(1);
   });
 
   it('2,000 messages from a sender on node A reach a recipient on node B once each, in order', async () => {
-    const [a, b] = nodes;
+    const [a, b] = cluster.nodes;
     const bob = await registeredDevice(b!.url);
     await bob.client.close();
     const receiving = receiveStream(() => [b!.url], bob.device, STREAM);
@@ -45,7 +32,7 @@ describe('relay nodes over one PostgreSQL', () => {
   });
 
   it('three nodes: one sender on A, recipients on B and C, each gets its whole stream in order', async () => {
-    const [a, b, c] = nodes;
+    const [a, b, c] = cluster.nodes;
     const bob = await registeredDevice(b!.url);
     const carol = await registeredDevice(c!.url);
     await Promise.all([bob.client.close(), carol.client.close()]);
@@ -62,7 +49,7 @@ describe('relay nodes over one PostgreSQL', () => {
   });
 
   it("kill -9 of the recipient's node mid-stream: it reconnects to another node and loses nothing", async () => {
-    const [a, b, c] = nodes;
+    const [a, b, c] = cluster.nodes;
     const bob = await registeredDevice(b!.url);
     await bob.client.close();
     let killed = false;
@@ -79,14 +66,14 @@ describe('relay nodes over one PostgreSQL', () => {
     expect(killed).toBe(true);
     // Redelivery of what was pushed but not acked is allowed; after the client's dedupe: all, once, in order.
     expect(deduplicated(received)).toEqual(range(STREAM));
-    nodes = nodes.filter((n) => n !== b);
+    cluster.nodes = cluster.nodes.filter((n) => n !== b);
   });
 
   it('the LISTEN connection cut by the database: the node reconnects, rescans and delivers', async () => {
-    const [a, c] = nodes;
+    const [a, c] = cluster.nodes;
     const bob = await registeredDevice(c!.url);
     await bob.client.close();
-    const admin = new pg.Client({ connectionString: database });
+    const admin = new pg.Client({ connectionString: cluster.database });
     await admin.connect();
     const cut = await admin.query(
       "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()",
@@ -101,7 +88,7 @@ describe('relay nodes over one PostgreSQL', () => {
   });
 
   it('a device that was offline gets what other nodes stored meanwhile when it logs in anywhere', async () => {
-    const [a, c] = nodes;
+    const [a, c] = cluster.nodes;
     const device = newDevice();
     const bob = await registeredDevice(c!.url, device);
     await bob.client.close();
@@ -110,7 +97,7 @@ describe('relay nodes over one PostgreSQL', () => {
   });
 
   it('PostgreSQL crashes (-m immediate) and restarts mid-stream: nodes recover, nothing lost or duplicated', async () => {
-    const [a, c] = nodes;
+    const [a, c] = cluster.nodes;
     const bob = await registeredDevice(c!.url);
     await bob.client.close();
     let crashed = false;
@@ -122,8 +109,8 @@ describe('relay nodes over one PostgreSQL', () => {
       async (seen) => {
         if (!crashed && seen.ids.length >= 600) {
           crashed = true;
-          await postgres.crash();
-          await postgres.restart();
+          await cluster.postgres.crash();
+          await cluster.postgres.restart();
         }
       },
     );

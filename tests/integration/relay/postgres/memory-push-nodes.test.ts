@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { WAKE_CHANNEL } from '../../../../relay/postgres/wakeups.ts';
-import { startTestPostgres, type TestPostgres } from '../../../support/postgres.ts';
 import { connectAs, registeredDevice } from '../../../support/relay-client.ts';
-import { type RelayProcess, useRelayStore } from '../../../support/relay-process.ts';
-import { deduplicated, positionOf, receiveStream, sendStream, startNodes } from '../cluster.ts';
+import { useCluster } from './cluster-fixture.ts';
+import { deduplicated, positionOf, receiveStream, sendStream } from '../cluster.ts';
 
 // Pushes without the read (migration 6) between real relay processes over one
 // durable PostgreSQL: a node pushes what it stored itself from memory, what
@@ -15,22 +14,10 @@ import { deduplicated, positionOf, receiveStream, sendStream, startNodes } from 
 
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 
-let postgres: TestPostgres;
-let nodes: RelayProcess[] = [];
-let database = '';
-beforeAll(async () => {
-  postgres = await startTestPostgres({ durable: true });
-  database = await postgres.createDatabase();
-  useRelayStore(() => Promise.resolve(['--database', database]));
-  nodes = await startNodes(2);
-});
-afterAll(async () => {
-  for (const node of nodes) await node.stop();
-  await postgres.stop();
-});
+const cluster = useCluster(2);
 
 it('two senders on two nodes into one device: every envelope once, each sender in its own order', async () => {
-  const [a, b] = nodes;
+  const [a, b] = cluster.nodes;
   const bob = await registeredDevice(b!.url);
   await bob.client.close();
   const receiving = receiveStream(() => [b!.url], bob.device, 1_200);
@@ -49,7 +36,7 @@ it('two senders on two nodes into one device: every envelope once, each sender i
 });
 
 it('a stranger role NOTIFYing forged envelopes that follow the cursor: the device gets only what was stored', async () => {
-  const [a, b] = nodes;
+  const [a, b] = cluster.nodes;
   const bob = await registeredDevice(b!.url);
   await bob.client.close();
   const { client } = await connectAs(b!.url, bob.device);
@@ -58,13 +45,13 @@ it('a stranger role NOTIFYing forged envelopes that follow the cursor: the devic
   expect(first.map(positionOf)).toEqual([0]);
   await client.request({ type: 'ack', envelopeIds: first.map((e) => e.id) });
   // Any role that may connect can NOTIFY; only the relay's role reads the wake key.
-  const admin = new pg.Client({ connectionString: database });
+  const admin = new pg.Client({ connectionString: cluster.database });
   await admin.connect();
   const role = `stranger_${randomBytes(4).toString('hex')}`;
   await admin.query(`CREATE ROLE ${role} LOGIN`);
   await admin.end();
   const stranger = new pg.Client({
-    connectionString: database.replace(/\/\/[^@]+@/, `//${role}@`),
+    connectionString: cluster.database.replace(/\/\/[^@]+@/, `//${role}@`),
   });
   await stranger.connect();
   const mailbox = `${bob.device.accountId}:${bob.device.deviceId}`;
@@ -83,7 +70,7 @@ it('a stranger role NOTIFYing forged envelopes that follow the cursor: the devic
 });
 
 it('kill -9 of the node pushing its own stores from memory: the device reconnects elsewhere and loses nothing', async () => {
-  const [a, b] = nodes;
+  const [a, b] = cluster.nodes;
   const bob = await registeredDevice(a!.url);
   await bob.client.close();
   let killed = false;
@@ -104,5 +91,5 @@ it('kill -9 of the node pushing its own stores from memory: the device reconnect
   // the message id inside (R3), as this does by the position each body carries.
   const firstSightings = [...new Set(deduplicated(received))];
   expect(firstSightings).toEqual(range(0, 1_500));
-  nodes = nodes.filter((n) => n !== a);
+  cluster.nodes = cluster.nodes.filter((n) => n !== a);
 });
