@@ -49,6 +49,7 @@ export const ERROR_MESSAGES = {
   UNKNOWN_ATTACHMENT: 'no such attachment',
   UNKNOWN_MESSAGE: 'no such message in this conversation',
   ATTACHMENT_PICK_EXPIRED: 'the picked file is no longer available; pick it again',
+  UNKNOWN_SEND: 'no such send in this window',
   CANCELLED: 'the operation was cancelled',
   INTERNAL: 'something went wrong inside Sotto',
 } as const;

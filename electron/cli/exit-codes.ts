@@ -63,6 +63,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'ATTACHMENT_NOT_FOUND':
     case 'UNKNOWN_ATTACHMENT':
     case 'ATTACHMENT_PICK_EXPIRED': // the app's Attach button only; listed for exhaustiveness
+    case 'UNKNOWN_SEND': // the app's Cancel of a send only
       return EXIT.ATTACHMENT;
     case 'APP_LOCKED':
     case 'NO_PROFILE':

@@ -22,6 +22,7 @@ import { inBackground } from './background.ts';
 import { CoreHost } from './core-host.ts';
 import { chooseFile, chooseFilesToAttach } from './file-dialogs.ts';
 import { PickRegistry } from './attachment-picks.ts';
+import { SendOwners } from './send-owners.ts';
 import { APP_ENTRY_URL, APP_ORIGIN, originOf } from './csp.ts';
 import { IdleLock } from './idle-lock.ts';
 import { registerIpc, sendEvent } from './ipc.ts';
@@ -61,6 +62,8 @@ let tray: Tray | undefined;
 let host: CoreHost | undefined;
 /** The Attach button's picked files, by token (attachment-picks.ts). */
 const picks = new PickRegistry();
+/** Which window started which send with files (send-owners.ts). */
+const sends = new SendOwners();
 
 const windowIfOpen = (): BrowserWindow | undefined =>
   mainWindow && !mainWindow.isDestroyed() ? mainWindow : undefined;
@@ -128,11 +131,15 @@ async function openMainWindow(): Promise<void> {
   );
   mainWindow = window;
   window.once('ready-to-show', () => window.show());
-  // A closed or reloaded window's picks die with it (the id is read while it still exists).
+  // A closed or reloaded window's picks and sends die with it (the id is read while it still exists).
   const contentsId = window.webContents.id;
-  window.webContents.on('did-navigate', () => picks.forget(contentsId));
-  window.on('closed', () => {
+  const forget = () => {
     picks.forget(contentsId);
+    sends.forget(contentsId);
+  };
+  window.webContents.on('did-navigate', forget);
+  window.on('closed', () => {
+    forget();
     if (mainWindow === window) mainWindow = undefined;
   });
   await window.loadURL(devServer ?? APP_ENTRY_URL);
@@ -188,6 +195,7 @@ async function start(): Promise<void> {
     observe: (method, result) => state.observeCall(method, result),
     chooseFile,
     picks: { registry: picks, choose: chooseFilesToAttach },
+    sends,
   });
   await mainCall('app:state', {});
   await mainCall('sync:status', {});

@@ -16,6 +16,7 @@ import type { CallContext } from '../core/service/types.ts';
 import type { PickRegistry } from './attachment-picks.ts';
 import { originOf } from './csp.ts';
 import { answerPickCall, isPickMethod, sendPickedFiles } from './pick-calls.ts';
+import { checkSendCall, type SendOwners } from './send-owners.ts';
 
 /** What the IPC layer forwards to (CoreHost in the app). */
 export interface CallTarget {
@@ -49,6 +50,8 @@ export interface IpcOptions {
     readonly registry: PickRegistry;
     readonly choose: (window: BrowserWindow) => Promise<readonly string[] | undefined>;
   };
+  /** Which window started which send with files; without it, every cancel-send is UNKNOWN_SEND. */
+  readonly sends?: SendOwners;
 }
 
 /** The answer to a sender that is not our window's main frame on our origin. */
@@ -81,9 +84,15 @@ export function registerIpc(ipc: IpcMain, options: IpcOptions): () => void {
         return REFUSED;
       }
       let context: CallContext = {};
-      // Picks are bound to the window's web contents: another window's token is unknown here.
+      // Picks and sends are bound to the window's web contents: another window's are unknown here.
       const owner = window.webContents.id;
       const picks = options.picks;
+      const send = options.sends
+        ? checkSendCall(method, input, owner, options.sends)
+        : method === 'attachments:cancel-send'
+          ? ({ ok: false, code: 'UNKNOWN_SEND' } satisfies Result<never>)
+          : undefined;
+      if (send) return send;
       if (isPickMethod(method)) {
         if (!picks) return { ok: false, code: 'CANCELLED' } satisfies Result<never>;
         return answerPickCall(method, input, owner, picks.registry, () => picks.choose(window));

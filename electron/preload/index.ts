@@ -41,6 +41,7 @@ const METHODS: Readonly<Record<MethodName, true>> = {
   'attachments:save': true,
   'attachments:download': true,
   'attachments:cancel': true,
+  'attachments:cancel-send': true,
   'attachments:network': true,
   'profile:create': true,
   'profile:unlock': true,
@@ -86,6 +87,7 @@ const EVENTS: Readonly<Record<EventName, true>> = {
   'backup:progress': true,
   'attachments:progress': true,
   'attachments:changed': true,
+  'attachments:sealing': true,
   'messages:deleted': true,
 };
 

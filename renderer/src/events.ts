@@ -6,6 +6,7 @@ import { forgetDeleted } from './composables/useMessageDelete.ts';
 import { networkState, onNetworkChange } from './network.ts';
 import { useAppStore } from './stores/app.ts';
 import { useAttachmentsStore } from './stores/attachments.ts';
+import { useAttachmentSendsStore } from './stores/attachment-sends.ts';
 import { useBackupStore } from './stores/backup.ts';
 import { useConversationsStore } from './stores/conversations.ts';
 import { useGroupsStore } from './stores/groups.ts';
@@ -27,6 +28,7 @@ export function connectBridgeEvents(): () => void {
   const backup = useBackupStore();
   const groups = useGroupsStore();
   const attachments = useAttachmentsStore();
+  const sends = useAttachmentSendsStore();
   const report = (error: unknown) => notices.pushError(errorCodeOf(error));
   // The core keeps the connection in memory only: tell it at every unlock and on every change.
   const tellNetwork = () => {
@@ -89,6 +91,7 @@ export function connectBridgeEvents(): () => void {
     // Also at first run (a restore runs before any profile is unlocked).
     on('backup:progress', (event) => backup.applyProgress(event)),
     on('attachments:progress', (event) => attachments.applyProgress(event)),
+    on('attachments:sealing', (event) => sends.applySealing(event)),
     on('attachments:changed', (event) => {
       if (app.unlocked) attachments.applyChanged(event).catch(report);
     }),

@@ -55,6 +55,15 @@ const attachmentInConversation = z.union([
   z.object({ attachmentId: id, groupId }).strict(),
 ]);
 
+/**
+ * A send with files, named by the renderer (a random UUID v4) when it starts
+ * one: `attachments:sealing` reports its seal and `attachments:cancel-send`
+ * stops it. Main binds it to the window that sent it (send-owners.ts).
+ */
+export const sendIdSchema = z
+  .string()
+  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, 'a UUID v4');
+
 /** Transfer events: ids and byte counts only (never a key, path, blob id or name). */
 export const attachmentEvents = {
   /** Progress of one upload or download, at most 4 a second per transfer. */
@@ -68,6 +77,14 @@ export const attachmentEvents = {
     .strict(),
   /** A transfer ended (stored, failed or cancelled): the window re-reads the attachment. */
   'attachments:changed': z.object({ attachmentId: id }).strict(),
+  /** A send's files being sealed (plaintext bytes read of all its files), at most 4 a second. */
+  'attachments:sealing': z
+    .object({
+      sendId: sendIdSchema,
+      done: z.number().int().nonnegative(),
+      total: z.number().int().nonnegative(),
+    })
+    .strict(),
 } as const;
 
 /** Largest file the app passes over IPC as bytes (drag and drop, paste); bigger files go through the Attach button's dialog. */
@@ -103,6 +120,9 @@ const trayFiles = z
   .min(1)
   .max(MAX_ATTACHMENTS_PER_MESSAGE);
 
+/** A send's optional id: without one the send cannot be cancelled while sealed. */
+const sendId = sendIdSchema.optional();
+
 /** Attachment methods: input and output schemas. */
 export const attachmentMethods = {
   /** The files of a conversation (1:1 by conversation id, or a group), oldest first. */
@@ -121,8 +141,8 @@ export const attachmentMethods = {
   /** Sends files the renderer holds (dropped or pasted), with a caption, to a contact or a group. */
   'attachments:send-bytes': {
     input: z.union([
-      z.object({ conversationId: id, caption, files }).strict(),
-      z.object({ groupId, caption, files }).strict(),
+      z.object({ conversationId: id, caption, files, sendId }).strict(),
+      z.object({ groupId, caption, files, sendId }).strict(),
     ]),
     output: z.object({ messageId: id, attachments: z.array(attachmentSummarySchema) }),
   },
@@ -143,8 +163,8 @@ export const attachmentMethods = {
   /** Sends the tray (dropped bytes and picked tokens, used up if it succeeds) with a caption. */
   'attachments:send-files': {
     input: z.union([
-      z.object({ conversationId: id, caption, files: trayFiles }).strict(),
-      z.object({ groupId, caption, files: trayFiles }).strict(),
+      z.object({ conversationId: id, caption, files: trayFiles, sendId }).strict(),
+      z.object({ groupId, caption, files: trayFiles, sendId }).strict(),
     ]),
     output: z.object({ messageId: id, attachments: z.array(attachmentSummarySchema) }),
   },
@@ -159,6 +179,16 @@ export const attachmentMethods = {
   'attachments:cancel': {
     input: attachmentInConversation,
     output: z.object({ cancelled: z.boolean() }),
+  },
+  /**
+   * Cancels a send with files the window started (its `sendId`): while sealed,
+   * nothing is stored and the send answers CANCELLED; once stored, its uploads
+   * are cancelled as by `attachments:cancel`. UNKNOWN_SEND for an id this
+   * window did not send (or main no longer remembers); false if nothing ran.
+   */
+  'attachments:cancel-send': {
+    input: z.object({ sendId: sendIdSchema }).strict(),
+    output: z.object({ cancelled: z.boolean() }).strict(),
   },
   /** The renderer tells the core whether the connection is metered (it applies to auto-downloads only). */
   'attachments:network': {

@@ -119,6 +119,17 @@ export class FakeBridge {
   holdBackups = false;
   private heldBackup: { resolve: () => void; reject: (error: Error) => void } | null = null;
   private backupRunning = false;
+  /**
+   * While true, a send with files waits as if its files were being sealed,
+   * until `finishSends()` or its `attachments:cancel-send` (CANCELLED).
+   */
+  holdSends = false;
+  private readonly heldSends = new Map<
+    string,
+    { resolve: () => void; reject: (e: Error) => void }
+  >();
+  /** Every send id the fake has seen (a cancel of any other is UNKNOWN_SEND). */
+  readonly sendIds = new Set<string>();
   private readonly failures = new Map<MethodName, ErrorCode>();
   private readonly listeners = new Map<EventName, Set<(payload: never) => void>>();
   private nextId = 1_000_000;
@@ -208,6 +219,21 @@ export class FakeBridge {
     const found = this.conversations.find((c) => c.id === conversationId);
     if (!found) throw new FakeError('UNKNOWN_CONTACT');
     return found;
+  }
+
+  /** Lets every held send with files (see `holdSends`) be stored. */
+  finishSends(): void {
+    for (const held of this.heldSends.values()) held.resolve();
+    this.heldSends.clear();
+  }
+
+  /** A send's "seal": held while `holdSends`, else at once. */
+  private async sealing(sendId: string | undefined): Promise<void> {
+    if (sendId === undefined) return;
+    if (this.sendIds.has(sendId)) throw new FakeError('INVALID_INPUT');
+    this.sendIds.add(sendId);
+    if (!this.holdSends) return;
+    await new Promise<void>((resolve, reject) => this.heldSends.set(sendId, { resolve, reject }));
   }
 
   /** Lets a held backup operation (see `holdBackups`) run to its end. */
@@ -506,8 +532,9 @@ export class FakeBridge {
     'attachments:picked-bytes': () => {
       throw new FakeError('ATTACHMENT_PICK_EXPIRED');
     },
-    'attachments:send-files': (input) =>
-      this.sendFiles(
+    'attachments:send-files': async (input) => {
+      await this.sealing(input.sendId);
+      return this.sendFiles(
         input,
         input.files.map((f) => {
           if (!('token' in f)) return { name: f.name, size: f.bytes.byteLength, visual: f.visual };
@@ -516,7 +543,16 @@ export class FakeBridge {
           this.picks.delete(f.token);
           return { name, size: 1234, visual: f.visual };
         }),
-      ),
+      );
+    },
+    'attachments:cancel-send': ({ sendId }) => {
+      if (!this.sendIds.has(sendId)) throw new FakeError('UNKNOWN_SEND');
+      const held = this.heldSends.get(sendId);
+      if (!held) return { cancelled: false };
+      this.heldSends.delete(sendId);
+      held.reject(new FakeError('CANCELLED'));
+      return { cancelled: true };
+    },
     'attachments:send-bytes': (input) =>
       this.sendFiles(
         input,

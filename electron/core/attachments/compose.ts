@@ -87,6 +87,8 @@ export interface ComposeOptions {
   readonly uploads?: () => BlobUploads;
   /** Cancels the compose: sealing and the upload stop, nothing is stored (CANCELLED). */
   readonly signal?: AbortSignal;
+  /** Told the plaintext bytes read so far of all the files, and their total, as the seal goes. */
+  readonly progress?: (done: number, total: number) => void;
 }
 
 /** Files from this size start uploading while sealed: below it the seal ends before a reservation would arrive. */
@@ -158,9 +160,12 @@ export async function prepareFiles(
   const dir = profile.paths.dir;
   ensureAttachmentDirs(dir);
   const prepared: Prepared[] = [];
+  const total = sizes.reduce((sum, size) => sum + size, 0);
+  let done = 0;
+  const read = (bytes: number) => options.progress?.((done += bytes), total);
   try {
     for (const [index, file] of files.entries())
-      prepared.push(await prepareFile(dir, file, sizes[index]!, options));
+      prepared.push(await prepareFile(dir, file, sizes[index]!, options, read));
   } catch (error) {
     discard(profile, prepared);
     throw readError(error);
@@ -174,6 +179,7 @@ async function prepareFile(
   file: OutgoingFile,
   size: number,
   { uploads, signal }: ComposeOptions,
+  read: (bytes: number) => void,
 ): Promise<Prepared> {
   const transportKey = newAttachmentKey();
   const tempName = randomFileName('.up');
@@ -185,11 +191,12 @@ async function prepareFile(
       : undefined;
   const cancel = () => sealed.fail(new SottoError('CANCELLED', 'compose cancelled'));
   signal?.addEventListener('abort', cancel, { once: true });
+  if (signal?.aborted) cancel(); // between two files: no event comes
   try {
     // One read of the file, two encryptions (a path is read one byte past `size`: a file that grew is refused).
     const { transportDigest: digest, ...local } = await storeLocally(
       dir,
-      stopping(plainOf(file, size), sealed),
+      stopping(plainOf(file, size), sealed, read),
       size,
       { key: transportKey, path, written: sealed.advance },
     );
@@ -213,13 +220,15 @@ async function prepareFile(
   }
 }
 
-/** `plain` until the seal is failed from outside (a cancel): then its error. */
+/** `plain` (each chunk counted by `read`) until the seal is failed from outside (a cancel): then its error. */
 async function* stopping(
   plain: AsyncIterable<Uint8Array>,
   sealed: SealedLength,
+  read: (bytes: number) => void,
 ): AsyncGenerator<Uint8Array> {
   for await (const chunk of plain) {
     sealed.check();
+    read(chunk.length);
     yield chunk;
   }
   sealed.check();

@@ -8,6 +8,7 @@ import { type MediaSource, mediaSourceOf } from '../attachments/media-source.ts'
 import { log } from '../log.ts';
 import type { Profile } from '../profile/profile.ts';
 import { BackupRun } from './backups.ts';
+import { ComposeSends } from './compose-sends.ts';
 import { DownloadControl } from './download-control.ts';
 import { createHandlers, type Handlers, OPEN_METHODS } from './handlers.ts';
 import { ProfileSession } from './profile-session.ts';
@@ -40,11 +41,13 @@ class AppService implements CoreService, ServiceParts {
   readonly sync: SyncSupervisor;
   readonly backups = new BackupRun((payload) => this.emit('backup:progress', payload));
   readonly downloads: DownloadControl;
+  readonly sends: ComposeSends;
   private readonly listeners = new Set<EventListener>();
   private readonly handlers: Handlers;
 
   constructor(readonly options: ServiceOptions) {
     this.downloads = new DownloadControl(this.emit);
+    this.sends = new ComposeSends(this.emit);
     this.sync = new SyncSupervisor(this.emit, options.sync !== false, (profile) =>
       this.downloads.rules(profile),
     );

@@ -15,6 +15,7 @@ import { messagesPage } from '../history/history.ts';
 import type { Profile } from '../profile/profile.ts';
 import type { BlobUploads } from '../sync/blobs.ts';
 import { chosenFile } from './backups.ts';
+import type { ComposeSends } from './compose-sends.ts';
 import type { DownloadControl } from './download-control.ts';
 import type { CallContext, ParsedInput } from './types.ts';
 
@@ -48,6 +49,8 @@ export interface AttachmentServiceHost {
   /** The home relay's uploads (NOT_CONFIGURED while no engine runs: the upload job then sends it all later). */
   uploads(): BlobUploads;
   readonly downloads: DownloadControl;
+  /** Sends with files the window may cancel while they are sealed. */
+  readonly sends: ComposeSends;
 }
 
 /** The `attachments:*` handlers. */
@@ -89,6 +92,9 @@ export function attachmentHandlers(host: AttachmentServiceHost): AttachmentHandl
       const profile = host.open();
       return { cancelled: cancelTransfer(profile, scopeOf(profile, input), input.attachmentId) };
     },
+    'attachments:cancel-send': (input) => ({
+      cancelled: host.sends.cancel(host.open(), input.sendId),
+    }),
     'attachments:network': (input) => {
       const profile = host.open();
       // Unmetered now: what the policy held back for the metered connection may go.
@@ -134,36 +140,48 @@ export function attachmentHandlers(host: AttachmentServiceHost): AttachmentHandl
   }
   /** Queues one message with `files` to a contact or a group, and kicks the sender. */
   async function send(
-    input: { caption: string } & ({ conversationId: number } | { groupId: string }),
+    input: { caption: string; sendId?: string | undefined } & (
+      { conversationId: number } | { groupId: string }
+    ),
     files: readonly OutgoingFile[],
   ): Promise<MethodOutput<'attachments:send'>> {
     const profile = host.open();
+    const run = host.sends.begin(input.sendId);
     // Called only once a file is large enough; a throw just leaves the upload to the job.
-    const options = { uploads: () => host.uploads() };
-    const queued =
-      'groupId' in input
-        ? await queueGroupAttachmentMessage(
-            profile,
-            input.groupId,
-            files,
-            input.caption,
-            undefined,
-            options,
-          )
-        : await queueAttachmentMessage(
-            profile,
-            host.accountOf(input.conversationId),
-            files,
-            input.caption,
-            undefined,
-            options,
-          );
+    const options = { uploads: () => host.uploads(), ...run.options };
+    let queued: { id: number; scope: ConversationScope };
+    try {
+      if ('groupId' in input) {
+        const message = await queueGroupAttachmentMessage(
+          profile,
+          input.groupId,
+          files,
+          input.caption,
+          undefined,
+          options,
+        );
+        queued = { id: message.id, scope: { groupRef: message.groupRef } };
+      } else {
+        const message = await queueAttachmentMessage(
+          profile,
+          host.accountOf(input.conversationId),
+          files,
+          input.caption,
+          undefined,
+          options,
+        );
+        queued = { id: message.id, scope: { conversationId: message.conversationId } };
+      }
+    } catch (error) {
+      run.refused();
+      throw error;
+    }
+    const ref = 'groupId' in input ? { groupMessageIds: [queued.id] } : { messageIds: [queued.id] };
+    const ids = attachmentsOf(profile, ref, host.downloads.rules(profile)).map((a) => a.id);
+    run.stored(profile, queued.scope, ids);
     host.sendNow();
-    const attachments = attachmentsOf(
-      profile,
-      'groupId' in input ? { groupMessageIds: [queued.id] } : { messageIds: [queued.id] },
-      host.downloads.rules(profile),
-    );
+    // Read after a Cancel that landed between the seal's end and the commit (its uploads failed).
+    const attachments = attachmentsOf(profile, ref, host.downloads.rules(profile));
     return { messageId: queued.id, attachments };
   }
 }

@@ -74,6 +74,7 @@ export function createHandlers(parts: ServiceParts): Handlers {
         return engine.pool.homeBlobs();
       },
       downloads: parts.downloads,
+      sends: parts.sends,
     }),
     'app:state': () => session.state(),
     'profile:create': (input) => session.create(input),

@@ -11,6 +11,7 @@ import type { KeychainAdapter } from '../keys/keychain.ts';
 import type { KdfCost } from '../keys/passphrase.ts';
 import type { Profile } from '../profile/profile.ts';
 import type { BackupRun } from './backups.ts';
+import type { ComposeSends } from './compose-sends.ts';
 import type { DownloadControl } from './download-control.ts';
 import type { ProfileSession } from './profile-session.ts';
 import type { SyncSupervisor } from './sync-supervisor.ts';
@@ -77,6 +78,8 @@ export interface ServiceParts {
   readonly backups: BackupRun;
   /** Auto-download rules, download kicks and transfer events (download-control.ts). */
   readonly downloads: DownloadControl;
+  /** Sends with files, cancellable while sealed (compose-sends.ts). */
+  readonly sends: ComposeSends;
   readonly emit: Emit;
   /** The unlocked profile; APP_LOCKED or NO_PROFILE otherwise. */
   open(): Profile;

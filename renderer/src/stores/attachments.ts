@@ -238,15 +238,21 @@ export const useAttachmentsStore = defineStore('attachments', () => {
   }
 
   /**
-   * Sends the tray's files with `caption`; the tray empties only once the core
-   * has them. A failed send keeps them, but for picked files it used up.
+   * Sends the tray's files with `caption` (as the send `sendId`, which its
+   * Cancel names); the tray empties only once the core has them. A failed or
+   * cancelled send keeps them, but for picked files it used up.
    */
-  async function sendTray(target: AttachmentTarget, caption: string): Promise<number> {
+  async function sendTray(
+    target: AttachmentTarget,
+    caption: string,
+    sendId?: string,
+  ): Promise<number> {
     const files = tray(target);
     forgetLost(target);
     const sent = await call('attachments:send-files', {
       ...target,
       caption,
+      ...(sendId ? { sendId } : {}),
       files: files.map((f) => ({
         ...('token' in f ? { token: f.token } : { name: f.name, bytes: f.bytes }),
         ...(f.visual ? { visual: f.visual } : {}),

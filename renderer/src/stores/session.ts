@@ -8,6 +8,7 @@ import { useGroupsStore } from './groups.ts';
 import { useMessagesStore } from './messages.ts';
 import { useNoticesStore } from './notices.ts';
 import { useAttachmentsStore } from './attachments.ts';
+import { useAttachmentSendsStore } from './attachment-sends.ts';
 import { useSearchStore } from './search.ts';
 import { useSettingsStore } from './settings.ts';
 import { useSyncStore } from './sync.ts';
@@ -20,6 +21,7 @@ export function resetSessionStores(): void {
   useContactsStore().reset();
   useSearchStore().reset();
   useAttachmentsStore().reset();
+  useAttachmentSendsStore().reset();
   useSyncStore().reset();
   useSettingsStore().reset();
   useNoticesStore().reset();

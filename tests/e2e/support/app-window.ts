@@ -21,6 +21,7 @@ import {
   sendPickedFiles,
 } from '../../../electron/main/pick-calls.ts';
 import { contentTypeOf, rendererFileFor } from '../../../electron/main/renderer-files.ts';
+import { checkSendCall, SendOwners } from '../../../electron/main/send-owners.ts';
 import { TEST_KDF } from '../../support/test-kdf.ts';
 import { RENDERER } from './renderer-build.ts';
 
@@ -119,6 +120,8 @@ export interface MediaRequest {
 
 /** Main's pick table: one per process, as in the app; each window is its own owner. */
 const picks = new PickRegistry();
+/** Main's send owners, likewise. */
+const sends = new SendOwners();
 let nextOwner = 1;
 
 /** A result as it crosses a Playwright binding (JSON): ArrayBuffers as `{ __bytes: base64 }`. */
@@ -218,6 +221,8 @@ export async function openApp(
   // As main's IPC layer does: validate a file method's input before the "dialog", CANCELLED if none is chosen.
   const answer = async (method: string, input: unknown): Promise<unknown> => {
     if (!isMethodName(method)) return host.call(method, input);
+    const send = checkSendCall(method, input, owner, sends);
+    if (send) return send;
     if (isPickMethod(method))
       return answerPickCall(method, input, owner, picks, () => Promise.resolve(pickFiles.shift()));
     if (method === 'attachments:send-files')
@@ -310,6 +315,7 @@ export async function openApp(
     async close() {
       unsubscribe();
       picks.forget(owner);
+      sends.forget(owner);
       await context.close();
       await host.close();
     },
