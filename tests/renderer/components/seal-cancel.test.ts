@@ -4,18 +4,15 @@
 // cannot be sent twice meanwhile, and Cancel ends the send with its files
 // still in the tray (picked and dropped) and the caption back in the box.
 import { beforeEach, describe, expect, it } from 'vitest';
-import { mount } from '@vue/test-utils';
 import type { Pinia } from 'pinia';
-import ChatComposer from '../../../renderer/src/components/ChatComposer.vue';
-import GroupComposer from '../../../renderer/src/components/GroupComposer.vue';
 import { connectBridgeEvents } from '../../../renderer/src/events.ts';
 import { useAppStore } from '../../../renderer/src/stores/app.ts';
 import { useAttachmentSendsStore } from '../../../renderer/src/stores/attachment-sends.ts';
 import { useAttachmentsStore } from '../../../renderer/src/stores/attachments.ts';
 import { useMessagesStore } from '../../../renderer/src/stores/messages.ts';
-import { useAttachmentDraft } from '../../../renderer/src/composables/useAttachmentDraft.ts';
 import type { FakeBridge } from '../fake-bridge.ts';
-import { en, plugins, settle, setUp } from '../helpers.ts';
+import { composerWithFiles, groupComposerWithPick, trayNames } from '../composer-tray.ts';
+import { en, settle, setUp } from '../helpers.ts';
 
 let fake: FakeBridge;
 let pinia: Pinia;
@@ -29,26 +26,14 @@ beforeEach(async () => {
   fake.holdSends = true;
 });
 
-/** Carol's composer with `report.pdf` picked (1,234 bytes) and `notes.txt` dropped (766 bytes), a caption typed. */
-async function composerWithFiles() {
-  const wrapper = mount(ChatComposer, {
-    props: { conversationId: 1, blocked: false, name: 'Carol' },
-    global: { plugins: plugins(pinia) },
-    attachTo: document.body,
-  });
-  fake.dialogFile = 'report.pdf';
-  await wrapper.get('[data-testid="chat-attach"]').trigger('click');
-  await useAttachmentDraft(() => ({ conversationId: 1 })).addFiles([
-    new File([new Uint8Array(766)], 'notes.txt', { type: 'text/plain' }),
-  ]);
+/** Carol's composer with two files in the tray, sent: the fake holds the send while "sealing". */
+async function sealingComposer() {
+  const wrapper = await composerWithFiles(fake, pinia);
+  await wrapper.get('form').trigger('submit');
   await settle();
-  await wrapper.get('[data-testid="chat-composer"]').setValue('the quarterly report');
   return wrapper;
 }
 
-type Wrapper = Awaited<ReturnType<typeof composerWithFiles>>;
-const trayNames = (wrapper: Wrapper) =>
-  wrapper.findAll('[data-testid="attachment-pending"] .attachment-name').map((name) => name.text());
 const sendIds = () =>
   fake.callsOf('attachments:send-files').map((input) => (input as { sendId?: string }).sendId);
 const sealingText = (percent: number) => en.attachments.sealing.replace('{percent}', `${percent}`);
@@ -56,9 +41,7 @@ const sealingText = (percent: number) => en.attachments.sealing.replace('{percen
 describe('a send with files while it is sealed', () => {
   it('shows Encrypting… n % with Cancel; Cancel keeps the files and the caption, and they send again under a new id', async () => {
     const disconnect = connectBridgeEvents();
-    const wrapper = await composerWithFiles();
-    await wrapper.get('form').trigger('submit');
-    await settle();
+    const wrapper = await sealingComposer();
     const [sendId] = sendIds();
     expect(sendId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     const sealing = wrapper.get('[data-testid="attachment-sealing"]');
@@ -103,9 +86,7 @@ describe('a send with files while it is sealed', () => {
   });
 
   it('Enter while the files are sealed does not send them a second time', async () => {
-    const wrapper = await composerWithFiles();
-    await wrapper.get('form').trigger('submit');
-    await settle();
+    const wrapper = await sealingComposer();
     await wrapper.get('form').trigger('submit');
     await settle();
     expect(sendIds()).toHaveLength(1);
@@ -117,9 +98,7 @@ describe('a send with files while it is sealed', () => {
   });
 
   it('a Cancel main no longer knows (UNKNOWN_SEND: the send ended) says nothing and waits for the answer', async () => {
-    const wrapper = await composerWithFiles();
-    await wrapper.get('form').trigger('submit');
-    await settle();
+    const wrapper = await sealingComposer();
     fake.fail('attachments:cancel-send', 'UNKNOWN_SEND');
     await wrapper.get('[data-testid="attachment-sealing-cancel"]').trigger('click');
     await settle();
@@ -135,9 +114,7 @@ describe('a send with files while it is sealed', () => {
   });
 
   it('a Cancel that fails otherwise is shown, and Cancel can be clicked again', async () => {
-    const wrapper = await composerWithFiles();
-    await wrapper.get('form').trigger('submit');
-    await settle();
+    const wrapper = await sealingComposer();
     fake.fail('attachments:cancel-send', 'INTERNAL');
     await wrapper.get('[data-testid="attachment-sealing-cancel"]').trigger('click');
     await settle();
@@ -156,15 +133,7 @@ describe('a send with files while it is sealed', () => {
   });
 
   it('the group composer shows the same progress and Cancel', async () => {
-    const group = fake.groups.seed({ title: 'Crew' }, [1]);
-    const target = { groupId: group.groupId };
-    const wrapper = mount(GroupComposer, {
-      props: { groupId: group.groupId, pausedBy: null },
-      global: { plugins: plugins(pinia) },
-    });
-    fake.dialogFile = 'plan.pdf';
-    await wrapper.get('[data-testid="chat-attach"]').trigger('click');
-    await settle();
+    const { wrapper, target } = await groupComposerWithPick(fake, pinia);
     await wrapper.get('form').trigger('submit');
     await settle();
     expect(wrapper.get('[data-testid="attachment-sealing"] [role="status"]').text()).toBe(

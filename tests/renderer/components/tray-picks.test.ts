@@ -7,7 +7,6 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { mount } from '@vue/test-utils';
 import type { Pinia } from 'pinia';
 import ChatComposer from '../../../renderer/src/components/ChatComposer.vue';
-import GroupComposer from '../../../renderer/src/components/GroupComposer.vue';
 import { useAppStore } from '../../../renderer/src/stores/app.ts';
 import { useAttachmentsStore } from '../../../renderer/src/stores/attachments.ts';
 import { useMessagesStore } from '../../../renderer/src/stores/messages.ts';
@@ -15,6 +14,11 @@ import { useAttachmentDraft } from '../../../renderer/src/composables/useAttachm
 import { lostPicks } from '../../../renderer/src/pick-outcome.ts';
 import { ERROR_MESSAGES, type ErrorCode } from '../../../shared/errors.ts';
 import type { FakeBridge } from '../fake-bridge.ts';
+import {
+  composerWithFiles as composerFiles,
+  groupComposerWithPick,
+  trayNames,
+} from '../composer-tray.ts';
 import { en, plugins, settle, setUp } from '../helpers.ts';
 
 let fake: FakeBridge;
@@ -28,25 +32,7 @@ beforeEach(async () => {
   await useMessagesStore().openLatest(1);
 });
 
-/** Carol's composer with `report.pdf` picked with the Attach button and `notes.txt` dropped. */
-async function composerWithFiles() {
-  const wrapper = mount(ChatComposer, {
-    props: { conversationId: 1, blocked: false, name: 'Carol' },
-    global: { plugins: plugins(pinia) },
-    attachTo: document.body,
-  });
-  fake.dialogFile = 'report.pdf';
-  await wrapper.get('[data-testid="chat-attach"]').trigger('click');
-  await useAttachmentDraft(() => ({ conversationId: 1 })).addFiles([
-    new File([new Uint8Array(10)], 'notes.txt', { type: 'text/plain' }),
-  ]);
-  await settle();
-  await wrapper.get('[data-testid="chat-composer"]').setValue('the quarterly report');
-  return wrapper;
-}
-
-const trayNames = (wrapper: Awaited<ReturnType<typeof composerWithFiles>>) =>
-  wrapper.findAll('[data-testid="attachment-pending"] .attachment-name').map((name) => name.text());
+const composerWithFiles = () => composerFiles(fake, pinia);
 
 const lastSentFiles = () =>
   (fake.callsOf('attachments:send-files').at(-1) as { files: { token?: string; name?: string }[] })
@@ -156,15 +142,7 @@ describe('the tray after a send with an unknown outcome', () => {
   });
 
   it('the group composer’s tray follows the same rule', async () => {
-    const group = fake.groups.seed({ title: 'Crew' }, [1]);
-    const target = { groupId: group.groupId };
-    const wrapper = mount(GroupComposer, {
-      props: { groupId: group.groupId, pausedBy: null },
-      global: { plugins: plugins(pinia) },
-    });
-    fake.dialogFile = 'plan.pdf';
-    await wrapper.get('[data-testid="chat-attach"]').trigger('click');
-    await settle();
+    const { wrapper, target } = await groupComposerWithPick(fake, pinia);
     expect(
       useAttachmentsStore()
         .tray(target)

@@ -128,6 +128,13 @@ export const ipcMain = {
   removeHandler(channel: string): void {
     this.handlers.delete(channel);
   },
+  /** Invokes the handler of `channel` as Electron would, from the main frame of `window`. */
+  invokeFrom(window: BrowserWindow, channel: string, input: unknown): Promise<unknown> {
+    const handler = this.handlers.get(channel);
+    if (!handler) throw new Error(`no handler for ${channel}`);
+    const event = { sender: window.webContents, senderFrame: window.webContents.mainFrame };
+    return Promise.resolve(handler(event, input));
+  },
 };
 
 export const protocol = {

@@ -59,10 +59,7 @@ beforeEach(() => {
 
 /** Invokes a handler as Electron would, from the current window's main frame. */
 function invoke(method: string, input: unknown): Promise<unknown> {
-  const handler = fake.ipcMain.handlers.get(channelOf(method as never));
-  if (!handler) throw new Error(`no handler for ${method}`);
-  const event = { sender: window.webContents, senderFrame: window.webContents.mainFrame };
-  return Promise.resolve(handler(event, input));
+  return fake.ipcMain.invokeFrom(window, channelOf(method as never), input);
 }
 
 type Picked = { ok: true; value: { token: string; name: string; measurable: boolean }[] };
