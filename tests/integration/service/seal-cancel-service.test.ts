@@ -3,12 +3,15 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EventPayload } from '../../../shared/ipc/contract.ts';
+import { attachmentsOf } from '../../../electron/core/attachments/attachment-files.ts';
+import { queueAttachmentMessage } from '../../../electron/core/attachments/compose.ts';
 import { profileInvite } from '../../../electron/core/profile/invite.ts';
 import { createCoreService } from '../../../electron/core/service/app-service.ts';
+import { ComposeSends } from '../../../electron/core/service/compose-sends.ts';
 import type { CoreService } from '../../../electron/core/service/types.ts';
 import { testFile } from '../../support/attachment-relays.ts';
 import { rejectedCode } from '../../support/errors.ts';
-import { person } from '../../support/group-world.ts';
+import { befriend, person } from '../../support/group-world.ts';
 import { TEST_KDF, tempDir } from '../../support/profiles.ts';
 import { callService as call } from '../../support/service-call.ts';
 
@@ -121,6 +124,39 @@ describe('cancelling a send while its files are sealed', () => {
     expect(await call(service, 'attachments:cancel-send', { sendId })).toEqual({
       cancelled: false,
     });
+  });
+
+  it('a Cancel taken between the seal’s end and the commit is applied right after the commit: nothing reaches Bob', async () => {
+    const relay = join(tempDir(), 'relay');
+    const alice = await person('Alice', relay);
+    const bob = await person('Bob', relay);
+    befriend(alice, bob);
+    const sends = new ComposeSends(() => undefined);
+    const sendId = randomUUID();
+    const run = sends.begin(sendId);
+    const path = testFile(tempDir(), 'late.pdf', 40_000);
+    const queued = await queueAttachmentMessage(
+      alice.profile,
+      bob.profile.account.accountId,
+      [{ path }],
+      'late',
+      undefined,
+      run.options,
+    );
+    // The seal is over but the service has not recorded the message yet: the click lands here.
+    expect(sends.cancel(alice.profile, sendId)).toBe(true);
+    const files = attachmentsOf(alice.profile, { messageIds: [queued.id] });
+    run.stored(
+      alice.profile,
+      { conversationId: queued.conversationId },
+      files.map((f) => f.id),
+    );
+    expect(attachmentsOf(alice.profile, { messageIds: [queued.id] })).toMatchObject([
+      { state: 'failed', error: 'CANCELLED' },
+    ]);
+    expect(sends.cancel(alice.profile, sendId)).toBe(false);
+    await alice.engine.sendOutbox();
+    expect((await bob.engine.receive({ firstWaitMs: 0, idleMs: 0 })).stored).toBe(0);
   });
 
   it('an id never sent is UNKNOWN_SEND; an id used again is INVALID_INPUT and nothing is stored for it', async () => {
