@@ -1,8 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { attachmentsOf, processEnvelopes, type Profile } from '../../../electron/core/index.ts';
+import {
+  addContactFromInvite,
+  attachmentsOf,
+  processEnvelopes,
+  type Profile,
+} from '../../../electron/core/index.ts';
 import { toBase64 } from '../../../shared/protocol/encoding.ts';
+import { thrownCode } from '../../support/errors.ts';
 import { malloryReachesBob, sealedContent } from '../../support/hostile-content.ts';
+import { inviteOf, newProfile } from '../../support/profiles.ts';
 import { delivered } from '../../support/sealing.ts';
 
 // Names a sender chooses and the receiver shows: the `name` of a first message
@@ -74,5 +81,27 @@ describe("a contact's attachment names its file", () => {
     ]);
     const messageId = bob.db.prepare('SELECT id FROM messages', { pluck: true }).get() as number;
     expect(attachmentsOf(bob, { messageIds: [messageId] }).map((a) => a.fileName)).toEqual([null]);
+  });
+});
+
+describe('an invite names its sender', () => {
+  async function inviteNamed(name: string): Promise<string> {
+    const { profile: mallory } = await newProfile('Mallory');
+    return inviteOf(mallory, { name });
+  }
+
+  it('with a terminal escape or a bidirectional override: INVALID_INVITE, nothing stored', async () => {
+    const { profile: bob } = await newProfile('Bob');
+    for (const name of ['Alice\u001b]0;pwned\u0007', 'Bob\u202egnp.exe', ' \u0085 ']) {
+      const invite = await inviteNamed(name);
+      expect(thrownCode(() => addContactFromInvite(bob, invite))).toBe('INVALID_INVITE');
+    }
+    expect(bob.db.prepare('SELECT count(*) FROM contacts', { pluck: true }).get()).toBe(0);
+  });
+
+  it('control: a plain name is taken', async () => {
+    const { profile: bob } = await newProfile('Bob');
+    const contact = addContactFromInvite(bob, await inviteNamed('Mallory'));
+    expect(contact.displayName).toBe('Mallory');
   });
 });
