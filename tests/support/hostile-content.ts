@@ -17,9 +17,9 @@ import { cardOf, newProfile } from './profiles.ts';
 // Well-sealed envelopes from a real sender whose content is hostile: the seal
 // and certificate are fine, what is inside is whatever the test writes.
 
-/** Bob's account as Mallory sees it after writing to him once (she holds a session; he does not know her). */
+/** Bob's account (and folder) as Mallory sees it after writing to him once (she holds a session; he does not know her). */
 export async function malloryReachesBob() {
-  const { profile: bob } = await newProfile('Bob');
+  const { profile: bob, dir: bobDir, passphrase: bobPassphrase } = await newProfile('Bob');
   const { profile: mallory } = await newProfile('Mallory');
   addContact(mallory, cardOf(bob));
   await startSession(
@@ -27,7 +27,7 @@ export async function malloryReachesBob() {
     takeBundle(publishedKeys(bob.db, bob.account), 0),
     bob.account.accountId,
   );
-  return { bob, mallory };
+  return { bob, mallory, bobDir, bobPassphrase };
 }
 
 /** Encrypts arbitrary padded content from `from` to `to` through the real outbox machinery, sealed honestly. */
