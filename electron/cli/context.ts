@@ -72,7 +72,20 @@ export function withEngine<T>(
   });
 }
 
-/** Prints `value` as one JSON line with --json, else the human text. */
+/**
+ * Control characters but tab and line feed (C0, DEL, C1): the human text
+ * holds what contacts wrote (message text, names, titles, file names), and a
+ * terminal obeys ESC sequences (clear, retitle, OSC 52 clipboard writes) and a
+ * carriage return overwrites the line; each is printed as U+FFFD instead.
+ */
+// eslint-disable-next-line no-control-regex
+const TERMINAL_CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+/** Prints `value` as one JSON line with --json (controls escaped by JSON), else the human text made inert. */
 export function print(options: GlobalOptions, value: unknown, text: () => string): void {
-  process.stdout.write(options.json ? `${JSON.stringify(value)}\n` : `${text()}\n`);
+  process.stdout.write(
+    options.json
+      ? `${JSON.stringify(value)}\n`
+      : `${text().replace(TERMINAL_CONTROLS, '\ufffd')}\n`,
+  );
 }

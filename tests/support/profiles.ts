@@ -17,7 +17,8 @@ import {
 } from '../../electron/core/index.ts';
 import { RECEIPT_DELAY_MS } from '../../electron/core/messaging/outbox.ts';
 import { takeBundle } from '../../shared/protocol/keys.ts';
-import { fromBase64 } from '../../shared/protocol/encoding.ts';
+import { fromBase64, toBase64 } from '../../shared/protocol/encoding.ts';
+import { formatInvite, type Invite } from '../../shared/protocol/invite.ts';
 
 import { TEST_KDF } from './test-kdf.ts';
 
@@ -115,3 +116,16 @@ export function snapshotDir(dir: string): Record<string, string> {
 }
 
 export { fromBase64 };
+
+/** `profile`'s invite on wss://relay.example.org (TEST_RELAY_ID), with `patch` over it (hostile invites). */
+export function inviteOf(profile: Profile, patch: Partial<Invite> = {}): string {
+  return formatInvite({
+    relay: 'wss://relay.example.org',
+    relayId: TEST_RELAY_ID,
+    accountId: profile.account.accountId,
+    identityKey: toBase64(profile.account.identity.publicKey.serialize()),
+    token: toBase64(ownDeliveryToken(profile)),
+    name: profile.account.displayName,
+    ...patch,
+  });
+}

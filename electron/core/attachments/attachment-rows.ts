@@ -1,5 +1,6 @@
 import type { AttachmentPointer } from '../../../shared/protocol/attachment.ts';
 import { fromBase64, toBase64 } from '../../../shared/protocol/encoding.ts';
+import { HIDDEN_CHARACTERS } from '../../../shared/protocol/hidden-characters.ts';
 import type { Sql } from '../db/sqlite.ts';
 
 // The attachments table (migration 0011): the only module that reads or
@@ -171,7 +172,9 @@ export function insertIncomingAttachments(
   now: number,
 ): void {
   pointers.forEach((pointer, position) => {
-    const { key, digest, ...rest } = pointer;
+    const { key, digest, fileName, ...rest } = pointer;
+    // The sender chose it: kept without what would rewrite how it reads; nothing left is no name.
+    const shown = fileName?.replace(HIDDEN_CHARACTERS, '');
     insertAttachment(
       db,
       ref,
@@ -179,7 +182,7 @@ export function insertIncomingAttachments(
         position,
         outgoing: false,
         state: 'pending',
-        pointer: rest,
+        pointer: shown ? { ...rest, fileName: shown } : rest,
         transportKey: fromBase64(key),
         digest: fromBase64(digest),
       },

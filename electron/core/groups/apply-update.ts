@@ -7,6 +7,7 @@ import {
   type SignedGroupUpdate,
 } from '../../../shared/protocol/group.ts';
 import { deriveAccountId } from '../crypto/account-id.ts';
+import { receivedDisplayName } from '../profile/display-name.ts';
 import { NO_PARENT, updateHash, verifyUpdate } from './group-signing.ts';
 
 // The membership rules, as a pure function of (state, update): the same
@@ -25,7 +26,7 @@ export type UpdateRefusal =
   | 'STALE'
   /** Built on a state we have not seen (an update missed in between). */
   | 'GAP'
-  /** The change is not possible on this state (adding a member twice, removing a stranger, too many). */
+  /** The change is not possible on this state (adding a member twice, removing a stranger, too many, a title against the display-name rule). */
   | 'INVALID'
   /** An update for a group we do not know (and no snapshot that adds us). */
   | 'UNKNOWN_GROUP';
@@ -36,6 +37,15 @@ export type ApplyResult =
   | { readonly ok: false; readonly reason: UpdateRefusal };
 
 const fail = (reason: UpdateRefusal): ApplyResult => ({ ok: false, reason });
+
+/**
+ * A title as an honest admin sends it (group-ops.ts checks it with the
+ * display-name rule): a hostile admin's control or bidi-override characters
+ * would reach every member's group list, notifications and terminal.
+ */
+export function admissibleTitle(title: string): boolean {
+  return receivedDisplayName(title) === title;
+}
 
 /** A member card is admissible if its key derives its account id (a new key is a new account). */
 function validCard(member: GroupMember): boolean {
@@ -91,7 +101,11 @@ function create(signed: SignedGroupUpdate): ApplyResult {
   const author = members.find((m) => m.accountId === update.author);
   if (!author?.admin) return fail('NOT_ADMIN');
   if (!verifyUpdate(signed, author.identityKey)) return fail('BAD_SIGNATURE');
-  if (new Set(members.map((m) => m.accountId)).size !== members.length || !members.every(validCard))
+  if (
+    new Set(members.map((m) => m.accountId)).size !== members.length ||
+    !members.every(validCard) ||
+    !admissibleTitle(title)
+  )
     return fail('INVALID');
   return {
     ok: true,
@@ -124,6 +138,7 @@ function step(state: GroupSnapshot, signed: SignedGroupUpdate): ApplyResult {
       members = members.filter((m) => m.accountId !== update.author);
       break;
     case 'rename':
+      if (!admissibleTitle(action.title)) return fail('INVALID');
       title = action.title;
       break;
     case 'admin': {

@@ -5,6 +5,7 @@ import { ownDeliveryToken } from '../contacts/tokens.ts';
 import type { ProtocolTransaction } from '../crypto/protocol-transaction.ts';
 import type { Sql } from '../db/sqlite.ts';
 import { SottoError } from '../errors.ts';
+import { receivedDisplayName } from '../profile/display-name.ts';
 import type { Profile } from '../profile/profile.ts';
 import { homeRelayId, homeRelaySetting } from '../sync/home-relay-setting.ts';
 
@@ -76,7 +77,9 @@ export function ensureMemberContacts(
   );
   for (const m of state.members) {
     if (m.accountId === self) continue;
-    insert.run([m.accountId, m.name, m.relay, m.relayId, fromBase64(m.token), now]);
+    // The admin's word for their name: one against the display-name rule leaves the contact unnamed.
+    const name = receivedDisplayName(m.name) ?? null;
+    insert.run([m.accountId, name, m.relay, m.relayId, fromBase64(m.token), now]);
     if (!tx.identity(m.accountId)) tx.saveIdentity(m.accountId, fromBase64(m.identityKey));
   }
 }

@@ -2,7 +2,7 @@ import type { Content } from '../../../shared/protocol/content.ts';
 import type { GroupSnapshot, SignedGroupUpdate } from '../../../shared/protocol/group.ts';
 import type { ProtocolTransaction } from '../crypto/protocol-transaction.ts';
 import type { Sql } from '../db/sqlite.ts';
-import { applyUpdate, type UpdateRefusal } from './apply-update.ts';
+import { admissibleTitle, applyUpdate, type UpdateRefusal } from './apply-update.ts';
 import {
   abandonGroupOutbox,
   ensureMemberContacts,
@@ -156,7 +156,8 @@ function acceptSnapshot(
   const { update } = signed;
   if (update.author !== sender || snapshot.groupId !== update.groupId) return false;
   if (snapshot.revision !== update.revision || snapshot.head !== updateHash(signed)) return false;
-  if (!snapshot.members.some((m) => m.accountId === self)) return false;
+  if (!snapshot.members.some((m) => m.accountId === self) || !admissibleTitle(snapshot.title))
+    return false;
   const author = snapshot.members.find((m) => m.accountId === update.author);
   return author !== undefined && author.admin && verifyUpdate(signed, author.identityKey);
 }

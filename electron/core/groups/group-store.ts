@@ -1,6 +1,7 @@
 import { type GroupSnapshot, groupSnapshotSchema } from '../../../shared/protocol/group.ts';
 import { fromBase64, toBase64 } from '../../../shared/protocol/encoding.ts';
 import type { Sql } from '../db/sqlite.ts';
+import { receivedDisplayName } from '../profile/display-name.ts';
 import type { UpdateRefusal } from './apply-update.ts';
 
 // Groups in the database (migration 0009): the current state as rows (so
@@ -195,7 +196,8 @@ export function saveGroup(
       ref,
       m.accountId,
       fromBase64(m.identityKey),
-      m.name,
+      // The admin's word: a name against the display-name rule is kept as none ('Member').
+      receivedDisplayName(m.name) ?? null,
       m.relay,
       m.relayId,
       fromBase64(m.token),

@@ -17,6 +17,7 @@ import type { UnsealFailure } from './sealed.ts';
 import { applyMoveNotice, findPendingMoveTo } from '../crypto/identity-move.ts';
 import type { ProtocolTransaction } from '../crypto/protocol-transaction.ts';
 import { countTrustRefusal } from '../crypto/trust-refusals.ts';
+import { receivedDisplayName } from '../profile/display-name.ts';
 import { commitGroupContent, markGroupDelivered } from '../groups/group-commit.ts';
 import type { Self } from '../groups/group-receive.ts';
 
@@ -234,7 +235,9 @@ export function commitBatch(
       outcomes.push({ envelopeId: envelope.id, outcome: 'duplicate' });
       continue;
     }
-    if (content.name !== undefined) nameContact.run([content.name, sender.sender]);
+    // A name that breaks the display-name rule (control or bidi-override characters) names no one.
+    const name = content.name === undefined ? undefined : receivedDisplayName(content.name);
+    if (name !== undefined) nameContact.run([name, sender.sender]);
     if (content.token !== undefined)
       updateContactToken(db, sender.sender, fromBase64(content.token), content.sentAt);
     const messageId = insertMessage({

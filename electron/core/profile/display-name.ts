@@ -28,3 +28,16 @@ export function normalizeDisplayName(name: string): string {
   }
   return normalized;
 }
+
+/**
+ * A name someone else chose (a first message's `name`, a group member's), as
+ * normalizeDisplayName stores it, or undefined if it breaks the rule: the
+ * contact is then unnamed, never named with characters that rewrite a line.
+ */
+export function receivedDisplayName(name: string): string | undefined {
+  try {
+    return normalizeDisplayName(name);
+  } catch {
+    return undefined;
+  }
+}

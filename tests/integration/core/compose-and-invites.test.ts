@@ -11,10 +11,16 @@ import { setSetting } from '../../../electron/core/profile/settings.ts';
 import { profileInvite } from '../../../electron/core/profile/invite.ts';
 import { MAX_CONTENT_BYTES } from '../../../shared/protocol/content.ts';
 import { RELAY_LIMITS } from '../../../shared/relay/protocol.ts';
-import { formatInvite, type Invite } from '../../../shared/protocol/invite.ts';
+import { formatInvite } from '../../../shared/protocol/invite.ts';
 import { toBase64 } from '../../../shared/protocol/encoding.ts';
 import { thrownCode } from '../../support/errors.ts';
-import { flushOutbox, introduce, newProfile, TEST_RELAY_ID } from '../../support/profiles.ts';
+import {
+  flushOutbox,
+  introduce,
+  inviteOf,
+  newProfile,
+  TEST_RELAY_ID,
+} from '../../support/profiles.ts';
 
 function count(profile: Profile, table: string): number {
   return Number(profile.db.prepare(`SELECT count(*) FROM ${table}`, { pluck: true }).get());
@@ -68,18 +74,6 @@ describe('invites', () => {
       identityKey: toBase64(profile.account.identity.publicKey.serialize()),
       token: toBase64(ownDeliveryToken(profile)),
       name: profile.account.displayName,
-    });
-  }
-
-  function inviteOf(profile: Profile, patch: Partial<Invite> = {}): string {
-    return formatInvite({
-      relay: 'wss://relay.example.org',
-      relayId: TEST_RELAY_ID,
-      accountId: profile.account.accountId,
-      identityKey: toBase64(profile.account.identity.publicKey.serialize()),
-      token: toBase64(ownDeliveryToken(profile)),
-      name: profile.account.displayName,
-      ...patch,
     });
   }
 

@@ -6,66 +6,25 @@ import {
 } from '@signalapp/libsignal-client';
 import { describe, expect, it } from 'vitest';
 import {
-  addContact,
   encryptQueued,
   listConversations,
   messagesPage,
   processEnvelopes,
-  publishedKeys,
   queueText,
   readyEnvelopes,
-  startSession,
-  type Profile,
 } from '../../../electron/core/index.ts';
 import { encodeContent } from '../../../shared/protocol/content.ts';
-import { takeBundle } from '../../../shared/protocol/keys.ts';
 import { toBase64 } from '../../../shared/protocol/encoding.ts';
 import { unidentifiedContent } from '../../../electron/core/messaging/usmc.ts';
 import { senderCertificate } from '../../../electron/core/messaging/sealed.ts';
 import { ProtocolTransaction } from '../../../electron/core/crypto/protocol-transaction.ts';
 import { retryUnprocessed } from '../../../electron/core/messaging/receive.ts';
-import { cardOf, flushOutbox, introduce, newProfile } from '../../support/profiles.ts';
+import { flushOutbox, introduce, newProfile } from '../../support/profiles.ts';
 import { delivered } from '../../support/sealing.ts';
+import { malloryReachesBob, sealedContent } from '../../support/hostile-content.ts';
 
 // Well-sealed envelopes from a real sender whose content is hostile: the seal
 // and certificate are fine, what is inside is not.
-
-/** Bob's account as Mallory sees it after writing to him once (she holds a session). */
-async function malloryReachesBob() {
-  const { profile: bob } = await newProfile('Bob');
-  const { profile: mallory } = await newProfile('Mallory');
-  addContact(mallory, cardOf(bob));
-  await startSession(
-    mallory,
-    takeBundle(publishedKeys(bob.db, bob.account), 0),
-    bob.account.accountId,
-  );
-  return { bob, mallory };
-}
-
-/** Encrypts arbitrary padded content from `from` to `to` through the real outbox machinery, sealed honestly. */
-async function sealedContent(
-  from: Profile,
-  to: Profile,
-  json: unknown,
-): Promise<Uint8Array<ArrayBuffer>> {
-  // Queue a text to get the outbox row, then swap its payload for the hostile content before encryption.
-  queueText(from, to.account.accountId, 'placeholder');
-  const bytes = new TextEncoder().encode(JSON.stringify(json));
-  const padded = new Uint8Array(Math.ceil((bytes.length + 1) / 160) * 160);
-  padded.set(bytes);
-  padded[bytes.length] = 0x80;
-  from.db.prepare('UPDATE outbox SET payload = ? WHERE ciphertext IS NULL').run([padded]);
-  await encryptQueued(from);
-  const [inner] = readyEnvelopes(from, 1);
-  from.db.prepare('DELETE FROM outbox').run();
-  const content = unidentifiedContent(inner!.type, inner!.body, senderCertificate(from), 0);
-  return sealedSenderEncrypt(
-    content,
-    ProtocolAddress.new(to.account.accountId, 1),
-    new ProtocolTransaction(from.state).identityStore,
-  );
-}
 
 describe('hostile content inside a valid seal', () => {
   it('a token message from someone who is not a contact creates no contact and changes nothing', async () => {

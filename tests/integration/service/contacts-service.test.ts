@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { methods } from '../../../shared/ipc/contract.ts';
-import { formatInvite } from '../../../shared/protocol/invite.ts';
-import { toBase64 } from '../../../shared/protocol/encoding.ts';
-import { ownDeliveryToken, type Profile } from '../../../electron/core/index.ts';
 import { rejectedCode } from '../../support/errors.ts';
-import { newProfile, TEST_RELAY_ID } from '../../support/profiles.ts';
+import { inviteOf, newProfile } from '../../support/profiles.ts';
 import { callService } from '../../support/service-call.ts';
 import { useOfflineServices } from '../../support/offline-service.ts';
 
@@ -16,17 +13,6 @@ const app = () => startService('wss://relay.example.org');
 
 /** Calls a method with its input parsed by the contract's schema, as main does. */
 const call = callService;
-
-function inviteOf(profile: Profile): string {
-  return formatInvite({
-    relay: 'wss://relay.example.org',
-    relayId: TEST_RELAY_ID,
-    accountId: profile.account.accountId,
-    identityKey: toBase64(profile.account.identity.publicKey.serialize()),
-    token: toBase64(ownDeliveryToken(profile)),
-    name: profile.account.displayName,
-  });
-}
 
 describe('contacts through the service', () => {
   it('adds from an invite v2, blocks (sending refused) and unblocks', async () => {

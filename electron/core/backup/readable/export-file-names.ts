@@ -1,4 +1,5 @@
 import { basename, extname } from 'node:path';
+import { HIDDEN_CHARACTERS } from '../../../../shared/protocol/hidden-characters.ts';
 
 // Names of the files a readable export writes next to its page. A file name
 // comes from whoever sent the attachment, so it is untrusted: it must not
@@ -10,10 +11,6 @@ import { basename, extname } from 'node:path';
 /** Bytes of UTF-8 a name may take (255 is the usual file system limit; room left for " (n)"). */
 const MAX_NAME_BYTES = 120;
 const WINDOWS_DEVICES = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)$/i;
-// C0, DEL, C1, bidirectional embeddings/overrides/isolates and marks, BOM, line and paragraph separators.
-const INVISIBLE =
-  // eslint-disable-next-line no-control-regex
-  /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ufeff]/g;
 // Reserved on Windows or a path separator anywhere.
 const RESERVED = /[/\\:*?"<>|]/g;
 
@@ -45,7 +42,7 @@ export class ExportFileNames {
   name(fileName: string | null, id: number): string {
     let name = (fileName ?? '')
       .normalize('NFC')
-      .replace(INVISIBLE, '')
+      .replace(HIDDEN_CHARACTERS, '')
       .replace(RESERVED, '_')
       // Leading dots would hide the file or make `..`; trailing dots and spaces Windows drops.
       .replace(/^[.\s]+|[.\s]+$/g, '');
