@@ -20,6 +20,7 @@ import type { BlobUploads } from '../../../electron/core/sync/blobs.ts';
 import { testBytes, testFile } from '../../support/attachment-relays.ts';
 import { thrownCode } from '../../support/errors.ts';
 import { aliceBobCarol, type Person, settle } from '../../support/group-world.ts';
+import { REFUSED_FILE_SIZE, refusedAfterUpload } from '../../support/refused-fanout.ts';
 import { tempDir } from '../../support/profiles.ts';
 import { type RelayProcess, startRelayProcess } from '../../support/relay-process.ts';
 
@@ -31,7 +32,7 @@ import { type RelayProcess, startRelayProcess } from '../../support/relay-proces
 // expired blob, a member removed between the failure and the retry, a
 // second retry.
 
-const SIZE = 30_000;
+const SIZE = REFUSED_FILE_SIZE;
 const count = (p: Person, sql: string, params: (string | number)[] = []) =>
   Number(p.profile.db.prepare(sql, { pluck: true }).get(params));
 const copies = (p: Person, caption: string) =>
@@ -67,23 +68,6 @@ async function receiveUntil(
   for (let pass = 0; pass < 30 && !done(); pass++)
     onReport(await p.engine.receive({ firstWaitMs: 1000, idleMs: 50 }));
   expect(done()).toBe(true);
-}
-
-/** Alice's group message with one file, uploaded; then what a fan-out the relay kept refusing leaves. */
-async function refusedAfterUpload(alice: Person, groupId: string, caption: string) {
-  const queued = await queueGroupAttachmentMessage(
-    alice.profile,
-    groupId,
-    [{ path: testFile(tempDir(), `${caption}.pdf`, SIZE) }],
-    caption,
-  );
-  await uploadAttachments(alice.profile, () => alice.engine.pool.homeBlobs());
-  expect(fileOf(alice, queued.id).state).toBe('uploaded');
-  alice.profile.commit(undefined, (db) => {
-    db.prepare('DELETE FROM group_outbox WHERE message_id = ?').run([queued.id]);
-    db.prepare("UPDATE group_messages SET status = 'failed' WHERE id = ?").run([queued.id]);
-  });
-  return queued.id;
 }
 
 describe('retry of a group message whose fan-out the relay refused after the upload', () => {
