@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -218,5 +218,31 @@ describe('retry of a refused fan-out, edge cases (folder relay)', () => {
     expect(fileOf(alice, id)).toMatchObject({ state: 'failed', error: 'RELAY_ERR_TOO_LARGE' });
     await settle(all);
     expect(copies(bob, 'half')).toBe(0);
+  }, 300_000);
+
+  it('a blob the relay holds only part of is uploaded again; a refused check fails the message with its code', async () => {
+    const { alice, bob, carol, all, group, relay } = await aliceBobCarol('Check');
+    const cut = await refusedAfterUpload(alice, group.groupId, 'cut short');
+    const before = blobRow(alice, cut);
+    truncateSync(join(relay, 'blobs', `${before.blob_id}.data`), 1000);
+    retryGroupMessage(alice.profile, cut);
+    await settle(all);
+    expect(blobRow(alice, cut).blob_id).not.toBe(before.blob_id);
+    expect([storedFiles(bob), storedFiles(carol)]).toEqual([1, 1]);
+    expect(await savedMatches(bob, 'cut short')).toBe(true);
+
+    // A forged (or stale) upload token: the relay refuses the check, and says why.
+    const forged = await refusedAfterUpload(alice, group.groupId, 'forged');
+    alice.profile.commit(undefined, (db) =>
+      db
+        .prepare('UPDATE attachments SET upload_token = ? WHERE group_message_id = ?')
+        .run(['A'.repeat(43), forged]),
+    );
+    retryGroupMessage(alice.profile, forged);
+    await settle(all);
+    expect(groupMessageStatus(alice.profile.db, forged)).toBe('failed');
+    expect(fileOf(alice, forged)).toMatchObject({ state: 'failed', error: 'RELAY_ERR_FORBIDDEN' });
+    expect([copies(bob, 'forged'), copies(carol, 'forged')]).toEqual([0, 0]);
+    expect(thrownCode(() => retryGroupMessage(alice.profile, forged))).toBe('INVALID_INPUT');
   }, 300_000);
 });
