@@ -198,7 +198,7 @@ function cancelledUploads(profile: Profile, ref: MessageRef): AttachmentRow[] {
 export async function encryptAgain(profile: Profile, row: AttachmentRow): Promise<void> {
   const dir = profile.paths.dir;
   const copy = storedCopyOf(dir, row);
-  if (!copy) throw new SottoError('ATTACHMENT_NOT_FOUND', 'cancelled upload without its files');
+  if (!copy) throw new SottoError('ATTACHMENT_NOT_FOUND', 'upload without its stored copy');
   ensureAttachmentDirs(dir);
   const key = newAttachmentKey();
   const tempName = randomFileName('.up');

@@ -11,9 +11,10 @@ import { PADDED_BASE64 } from '../../../../shared/protocol/encoding.ts';
 import { SottoError } from '../../errors.ts';
 
 // Attachments in the inner backup stream (docs/backup-format.md#attachments),
-// version 3 (`durationMs` since version 6): one `attachment` record per file (its row and pointer), followed
-// at once by the file's plaintext in `attachmentData` records of at most
-// 48 KiB each, base64 inside the JSON line. The age layer encrypts and
+// version 3 (`durationMs` since version 6): one `attachment` record per file
+// (its row and pointer), followed at once by the file's plaintext in
+// `attachmentData` records of at most 48 KiB each, base64 inside the JSON
+// line. The age layer encrypts and
 // authenticates them like every other line, and a reader holds at most one
 // data line at a time, so a 100 MiB file never sits in memory.
 
@@ -67,9 +68,6 @@ const membersV3 = {
     .regex(/^[0-9a-f]{64}$/)
     .nullable(),
 };
-
-/** The first inner stream version whose attachment records carry `durationMs`. */
-export const DURATION_VERSION = 6;
 
 /**
  * A pointer's playing time as the profile stores it (migration 0018): whole
