@@ -33,7 +33,7 @@ import { uploadOf } from './upload-job.ts';
  */
 export function requeueUploadedFiles(db: Sql, groupMessageId: number): void {
   const rows = selectAttachments(db, 'group_message_id = ?', [groupMessageId]);
-  if (rows.some((row) => row.state !== 'uploaded' || uploadOf(row) === undefined))
+  if (rows.some((row) => row.state !== 'uploaded'))
     throw new SottoError('INVALID_INPUT', 'a message whose files did not upload');
   for (const row of rows)
     updateAttachment(db, row.id, { state: 'uploading', attempts: 0, next_attempt_at: 0 });
@@ -43,7 +43,9 @@ export function requeueUploadedFiles(db: Sql, groupMessageId: number): void {
  * For the upload job, a row `requeueUploadedFiles` queued (no temp file):
  * marks it 'uploaded' again if the relay still holds its whole blob and
  * returns undefined; otherwise encrypts it again and returns the row to
- * upload (undefined too if the message was deleted meanwhile).
+ * upload (undefined too if the message was deleted meanwhile). A row with no
+ * reservation to ask about (a backup restores the pointer, never the upload
+ * token) is encrypted again too.
  */
 export async function confirmUploaded(
   profile: Profile,
@@ -52,8 +54,7 @@ export async function confirmUploaded(
   transfer: Transfer,
 ): Promise<AttachmentRow | undefined> {
   const upload = uploadOf(row);
-  if (!upload) throw new SottoError('INTERNAL', 'upload without ciphertext');
-  if (await stillWhole(uploads, upload)) {
+  if (upload && (await stillWhole(uploads, upload))) {
     transfer.check(); // the user's Cancel meanwhile still wins
     transfer.progress(upload.length, true);
     profile.commit(undefined, (db) => updateAttachment(db, row.id, { state: 'uploaded' }));

@@ -220,7 +220,7 @@ describe('retry of a refused fan-out, edge cases (folder relay)', () => {
     expect(copies(bob, 'half')).toBe(0);
   }, 300_000);
 
-  it('a blob the relay holds only part of is uploaded again; a refused check fails the message with its code', async () => {
+  it('a blob the relay holds only part of, or a pointer without its upload token, is uploaded again; a refused check fails the message with its code', async () => {
     const { alice, bob, carol, all, group, relay } = await aliceBobCarol('Check');
     const cut = await refusedAfterUpload(alice, group.groupId, 'cut short');
     const before = blobRow(alice, cut);
@@ -230,6 +230,21 @@ describe('retry of a refused fan-out, edge cases (folder relay)', () => {
     expect(blobRow(alice, cut).blob_id).not.toBe(before.blob_id);
     expect([storedFiles(bob), storedFiles(carol)]).toEqual([1, 1]);
     expect(await savedMatches(bob, 'cut short')).toBe(true);
+
+    // As a backup restores it: the pointer without the upload token (nothing to ask): uploaded again.
+    const restored = await refusedAfterUpload(alice, group.groupId, 'restored');
+    const kept = blobRow(alice, restored);
+    alice.profile.commit(undefined, (db) =>
+      db
+        .prepare(
+          'UPDATE attachments SET upload_token = NULL, upload_length = NULL WHERE group_message_id = ?',
+        )
+        .run([restored]),
+    );
+    retryGroupMessage(alice.profile, restored);
+    await settle(all);
+    expect(blobRow(alice, restored).blob_id).not.toBe(kept.blob_id);
+    expect(await savedMatches(carol, 'restored')).toBe(true);
 
     // A forged (or stale) upload token: the relay refuses the check, and says why.
     const forged = await refusedAfterUpload(alice, group.groupId, 'forged');
