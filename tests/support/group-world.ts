@@ -74,12 +74,14 @@ export async function aliceAndBob(title: string) {
 export interface ThreeOptions {
   readonly names?: readonly [string, string, string];
   readonly bobKnowsCarol?: boolean;
+  /** The relay's address (default: a new folder relay). */
+  readonly relay?: string;
 }
 
-/** Alice, Bob and Carol on one folder relay, Alice a contact of both, in Alice's group `title`, settled. */
+/** Alice, Bob and Carol on one relay (a folder by default), Alice a contact of both, in Alice's group `title`, settled. */
 export async function aliceBobCarol(title: string, options: ThreeOptions = {}) {
   const [aliceName, bobName, carolName] = options.names ?? ['Alice', 'Bob', 'Carol'];
-  const relay = join(tempDir(), 'relay');
+  const relay = options.relay ?? join(tempDir(), 'relay');
   const alice = await person(aliceName, relay);
   const bob = await person(bobName, relay);
   const carol = await person(carolName, relay);

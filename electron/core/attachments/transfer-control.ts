@@ -189,15 +189,16 @@ function cancelledUploads(profile: Profile, ref: MessageRef): AttachmentRow[] {
 }
 
 /**
- * New transport ciphertext for a cancelled row from its stored copy: a new
+ * New transport ciphertext for a row from its stored copy (a cancelled
+ * upload's, or a blob the relay no longer has: fanout-retry.ts): a new
  * key (never the old blob's, whose prefix the relay may hold), a new
  * reservation. The file is written before the row names it: a crash in
  * between leaves an orphan that the next open deletes.
  */
-async function encryptAgain(profile: Profile, row: AttachmentRow): Promise<void> {
+export async function encryptAgain(profile: Profile, row: AttachmentRow): Promise<void> {
   const dir = profile.paths.dir;
   const copy = storedCopyOf(dir, row);
-  if (!copy) throw new SottoError('ATTACHMENT_NOT_FOUND', 'cancelled upload without its files');
+  if (!copy) throw new SottoError('ATTACHMENT_NOT_FOUND', 'upload without its stored copy');
   ensureAttachmentDirs(dir);
   const key = newAttachmentKey();
   const tempName = randomFileName('.up');

@@ -19,6 +19,7 @@ import {
   selectAttachments,
   updateAttachment,
 } from './attachment-rows.ts';
+import { confirmUploaded } from './fanout-retry.ts';
 import { readChunks } from './file-chunks.ts';
 import { removeFiles, tempPath } from './local-files.ts';
 import { startTransfer, type Transfer } from './transfers.ts';
@@ -118,7 +119,11 @@ async function uploadOne(
   row: AttachmentRow,
   transfer: Transfer,
 ): Promise<void> {
-  if (!row.tempName) throw new SottoError('INTERNAL', 'upload without ciphertext');
+  if (!row.tempName) {
+    // A refused fan-out's Retry: the relay may still hold the whole blob (fanout-retry.ts).
+    const again = await confirmUploaded(profile, uploads, row, transfer);
+    return again ? uploadOne(profile, uploads, again, transfer) : undefined;
+  }
   const path = tempPath(profile.paths.dir, row.tempName);
   // The ciphertext was fsynced before its row was committed: another size means it was damaged.
   if (sizeOf(path) !== ciphertextSize(row.size))
@@ -193,7 +198,8 @@ async function* timeBound(
   }
 }
 
-function uploadOf(row: AttachmentRow): BlobUpload | undefined {
+/** The relay reservation a row records, if it has one. */
+export function uploadOf(row: AttachmentRow): BlobUpload | undefined {
   if (!row.blobId || !row.uploadToken || row.uploadLength === null) return undefined;
   return {
     blobId: row.blobId,

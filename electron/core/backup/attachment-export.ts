@@ -128,6 +128,7 @@ function recordOf(db: Sql, row: AttachmentRow, sha256: string | null): Attachmen
     width: row.width,
     height: row.height,
     preview: row.preview,
+    durationMs: row.durationMs,
     sha256,
   };
 }

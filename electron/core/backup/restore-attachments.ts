@@ -23,7 +23,7 @@ import { failRequeuedGroupAttachments } from './requeue-group-messages.ts';
 // cancel deletes them here.
 
 const COLUMNS = `message_uuid, group_uuid, position, outgoing, state, error, blob_id, transport_key, digest,
-  size, content_type, file_name, width, height, preview, local_name, local_key, local_digest, local_format`;
+  size, content_type, file_name, width, height, preview, duration_ms, local_name, local_key, local_digest, local_format`;
 
 /** What a backup's state becomes in the profile: an upload that had not finished is not resumed. */
 const RESTORED_STATE = {
@@ -57,7 +57,7 @@ export class AttachmentRestorer {
     db.exec(`CREATE TEMP TABLE IF NOT EXISTS restore_attachments (
       message_uuid TEXT, group_uuid TEXT, position INTEGER, outgoing INTEGER, state TEXT, error TEXT, blob_id TEXT,
       transport_key BLOB, digest BLOB, size INTEGER, content_type TEXT, file_name TEXT, width INTEGER,
-      height INTEGER, preview TEXT, local_name TEXT, local_key BLOB, local_digest BLOB, local_format INTEGER)`);
+      height INTEGER, preview TEXT, duration_ms INTEGER, local_name TEXT, local_key BLOB, local_digest BLOB, local_format INTEGER)`);
   }
 
   /** An attachment record: the previous file is finished; this one's bytes (if any) start. */
@@ -112,10 +112,10 @@ export class AttachmentRestorer {
     const { changes } = this.db
       .prepare(
         `INSERT INTO attachments (message_id, group_message_id, position, outgoing, state, error, blob_id, transport_key,
-           digest, size, content_type, file_name, width, height, preview, local_name, local_key, local_digest, local_format,
-           created_at)
+           digest, size, content_type, file_name, width, height, preview, duration_ms, local_name, local_key, local_digest,
+           local_format, created_at)
          SELECT m.id, g.id, r.position, r.outgoing, r.state, r.error, r.blob_id, r.transport_key, r.digest, r.size,
-           r.content_type, r.file_name, r.width, r.height, r.preview, r.local_name, r.local_key, r.local_digest,
+           r.content_type, r.file_name, r.width, r.height, r.preview, r.duration_ms, r.local_name, r.local_key, r.local_digest,
            coalesce(r.local_format, 0), ?
          FROM temp.restore_attachments r
          LEFT JOIN messages m ON m.uuid = r.message_uuid
@@ -184,7 +184,7 @@ export class AttachmentRestorer {
     const blob = (b: Uint8Array | null | undefined) => (b ? new Uint8Array(b) : null);
     this.db
       .prepare(
-        `INSERT INTO temp.restore_attachments (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO temp.restore_attachments (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run([
         r.message,
@@ -202,6 +202,7 @@ export class AttachmentRestorer {
         r.width,
         r.height,
         r.preview,
+        r.durationMs,
         local?.localName ?? null,
         blob(local?.localKey),
         blob(local?.localDigest),

@@ -4,6 +4,7 @@ import {
   MAX_CONTENT_BYTES,
 } from '../../../shared/protocol/content.ts';
 import { toBase64 } from '../../../shared/protocol/encoding.ts';
+import { requeueUploadedFiles } from '../attachments/fanout-retry.ts';
 import { SottoError } from '../errors.ts';
 import type { Sql } from '../db/sqlite.ts';
 import type { Profile } from '../profile/profile.ts';
@@ -13,6 +14,8 @@ import { enqueueGroupMessage, sendableGroup } from './group-queue.ts';
 // restore could not queue it): the same message (same id, so a member who
 // already has it drops the copy) queued again for the group's current
 // members, encrypted with this device's current chain on the next pass.
+// One with files whose uploads completed goes through the upload job first
+// (attachments/fanout-retry.ts: no second upload of a blob the relay holds).
 
 /** Our failed messages in the group `ref`, oldest first (what `sotto retry GROUP` queues again). */
 export function failedGroupMessageIds(db: Sql, ref: number): number[] {
@@ -28,7 +31,7 @@ export function failedGroupMessageIds(db: Sql, ref: number): number[] {
 /**
  * Queues the failed group message `messageId` again and returns its group's
  * row id. INVALID_INPUT if it is not one of our failed group messages or it
- * carries files (their upload is not kept); the group's own refusals
+ * carries files that did not all upload (their ciphertext is not kept); the group's own refusals
  * (NOT_GROUP_MEMBER, IDENTITY_CHANGED) as for a new message.
  */
 export function retryGroupMessage(profile: Profile, messageId: number, now = Date.now()): number {
@@ -47,14 +50,22 @@ export function retryGroupMessage(profile: Profile, messageId: number, now = Dat
         group_id: Uint8Array<ArrayBuffer>;
       }>([messageId, profile.account.accountId]);
     if (!row) throw new SottoError('INVALID_INPUT', 'not a failed group message of ours');
-    const files = db
-      .prepare('SELECT count(*) FROM attachments WHERE group_message_id = ?', { pluck: true })
-      .get<number>([messageId]);
-    if ((files ?? 0) > 0) throw new SottoError('INVALID_INPUT', 'a message with files');
     // A stored body over the wire limit (a damaged or hostile restore) is refused, not a schema crash.
     if (row.body.length > MAX_BODY_CHARS) throw new SottoError('MESSAGE_TOO_LONG');
     const groupId = toBase64(row.group_id);
     const group = sendableGroup(db, groupId);
+    // A failed send may leave its outbox row and receipts: start both over.
+    db.prepare('DELETE FROM group_outbox WHERE message_id = ?').run([messageId]);
+    db.prepare('DELETE FROM group_receipts WHERE message_id = ?').run([messageId]);
+    db.prepare("UPDATE group_messages SET status = 'queued' WHERE id = ?").run([messageId]);
+    const files = db
+      .prepare('SELECT count(*) FROM attachments WHERE group_message_id = ?', { pluck: true })
+      .get<number>([messageId]);
+    // With files, the upload job fans it out once the relay confirmed its blobs.
+    if ((files ?? 0) > 0) {
+      requeueUploadedFiles(db, messageId);
+      return row.group_ref;
+    }
     const payload = encodeContent({
       v: 1,
       type: 'group-text',
@@ -64,11 +75,7 @@ export function retryGroupMessage(profile: Profile, messageId: number, now = Dat
       body: row.body,
     });
     if (payload.length > MAX_CONTENT_BYTES) throw new SottoError('MESSAGE_TOO_LONG');
-    // A failed send may leave its outbox row and receipts: start both over.
-    db.prepare('DELETE FROM group_outbox WHERE message_id = ?').run([messageId]);
-    db.prepare('DELETE FROM group_receipts WHERE message_id = ?').run([messageId]);
     enqueueGroupMessage(db, group, profile.account.accountId, messageId, payload, now);
-    db.prepare("UPDATE group_messages SET status = 'queued' WHERE id = ?").run([messageId]);
     return row.group_ref;
   });
 }

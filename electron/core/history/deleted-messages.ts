@@ -1,4 +1,6 @@
 import type { Sql } from '../db/sqlite.ts';
+import { log } from '../log.ts';
+import type { Profile } from '../profile/profile.ts';
 
 // The uuids of incoming messages the user deleted (migration 0017): the
 // receive paths drop a message whose uuid is here like a duplicate, so a
@@ -6,7 +8,9 @@ import type { Sql } from '../db/sqlite.ts';
 // bring a deleted message back. A redelivery of the same envelope id is
 // already dropped by `processed_envelopes`.
 //
-// Entries are kept DELETED_KEEP_MS and then pruned (at open): a copy can only
+// Entries are kept DELETED_KEEP_MS and then pruned, at open and every
+// DELETED_PRUNE_INTERVAL_MS while the profile stays open (a desktop app stays
+// open for weeks: profile.ts starts the timer). A copy can only
 // come through a relay's mailbox, which keeps an envelope at most its TTL
 // (30 days by default: `--ttl-days`, docs/relay-protocol.md#budgets), and a
 // sender resends only from its outbox (an envelope whose answer a lost
@@ -17,6 +21,9 @@ import type { Sql } from '../db/sqlite.ts';
 
 /** How long a deleted incoming message's uuid keeps a resend out (90 days). */
 export const DELETED_KEEP_MS = 90 * 24 * 60 * 60 * 1000;
+
+/** How often an open profile prunes (6 h: the table never holds more than a few hours of expired entries). */
+export const DELETED_PRUNE_INTERVAL_MS = 6 * 60 * 60 * 1000;
 
 /** Records the uuids of deleted incoming messages (inside the delete's transaction). */
 export function recordDeleted(db: Sql, uuids: readonly string[], now: number): void {
@@ -37,4 +44,25 @@ export function pruneDeleted(db: Sql, now: number): number {
   return db
     .prepare('DELETE FROM deleted_messages WHERE deleted_at < ?')
     .run([now - DELETED_KEEP_MS]).changes;
+}
+
+/**
+ * Prunes every `intervalMs` while `profile` is open, on an unref'd timer (it
+ * never keeps a process alive); returns the function that stops it (close).
+ */
+export function pruneWhileOpen(
+  profile: Profile,
+  schedule = { intervalMs: DELETED_PRUNE_INTERVAL_MS, now: Date.now },
+): () => void {
+  const timer = setInterval(() => {
+    try {
+      // One short transaction on the profile's connection, whose statements are
+      // synchronous: it runs between the writers' transactions, never inside one.
+      profile.commit(undefined, (db) => pruneDeleted(db, schedule.now()));
+    } catch (error) {
+      log.error('history.prune_deleted', error);
+    }
+  }, schedule.intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }

@@ -8,7 +8,7 @@ import { openKeyed, type Sql } from '../db/sqlite.ts';
 import { cleanAttachmentOrphans } from '../attachments/attachment-files.ts';
 import { createAccount } from '../crypto/account.ts';
 import { ensureMessageIndexes } from '../history/deferred-indexes.ts';
-import { pruneDeleted } from '../history/deleted-messages.ts';
+import { pruneDeleted, pruneWhileOpen } from '../history/deleted-messages.ts';
 import { indexNewMessages } from '../history/search-index.ts';
 import { ProtocolState, type LocalAccount } from '../crypto/protocol-state.ts';
 import type { ProtocolTransaction } from '../crypto/protocol-transaction.ts';
@@ -31,6 +31,8 @@ import { precreatePrivateFile, secureProfileDirectory, secureProfileFiles } from
 export interface ProfileOptions {
   /** Hot-session cache size (0 disables it). */
   readonly sessionCacheSize?: number;
+  /** The pruning of deleted-message entries while open (default: every 6 h, the real clock). */
+  readonly deletedPruning?: { readonly intervalMs: number; readonly now: () => number };
 }
 
 const SQLITE_PAGE = 4096;
@@ -47,6 +49,7 @@ export class Profile {
   private damaged = false;
   private closed = false;
   private exclusiveTail: Promise<unknown> = Promise.resolve();
+  private readonly stopPruning: () => void;
 
   private constructor(
     readonly paths: ProfilePaths,
@@ -54,7 +57,9 @@ export class Profile {
     readonly state: ProtocolState,
     private readonly key: Uint8Array,
     private readonly lock: ProfileLock,
+    options: ProfileOptions,
   ) {
+    this.stopPruning = pruneWhileOpen(this, options.deletedPruning);
     const check = checkIntegrity(paths.database, key);
     this.cancelIntegrity = () => check.cancel();
     this.integrity = check.report.then(
@@ -114,6 +119,7 @@ export class Profile {
         new ProtocolState(db, account, options.sessionCacheSize),
         key,
         lock,
+        options,
       );
       // Before any transfer job: files of a crash between a file write and its row's commit.
       try {
@@ -170,6 +176,7 @@ export class Profile {
         new ProtocolState(db, account, options.sessionCacheSize),
         key,
         lock,
+        options,
       );
       // Before any transfer job: files of a crash between a file write and its row's commit.
       try {
@@ -267,6 +274,7 @@ export class Profile {
    */
   async close(): Promise<void> {
     if (this.closed) return;
+    this.stopPruning();
     this.cancelIntegrity();
     await this.integrity;
     this.closed = true;

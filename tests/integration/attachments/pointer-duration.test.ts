@@ -1,59 +1,20 @@
-import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { attachmentsOf } from '../../../electron/core/attachments/attachment-files.ts';
 import {
   pointerOf,
   selectAttachments,
 } from '../../../electron/core/attachments/attachment-rows.ts';
-import { processEnvelopes, type Profile } from '../../../electron/core/index.ts';
+import type { Profile } from '../../../electron/core/index.ts';
 import { attachmentSummarySchema } from '../../../shared/ipc/attachments.ts';
 import { MAX_ATTACHMENT_BYTES, MAX_DURATION_MS } from '../../../shared/protocol/attachment.ts';
-import { toBase64 } from '../../../shared/protocol/encoding.ts';
-import { flushOutbox, introduce, newProfile } from '../../support/profiles.ts';
+import { introduce, newProfile } from '../../support/profiles.ts';
+import { pointer, sendRaw } from '../../support/raw-pointer.ts';
 
 // A pointer's optional durationMs, step 1 of the two-release path
 // (docs/message-format.md#attachments): a receiver stores and shows a valid
 // one; a hostile one refuses the whole message exactly as any other malformed
 // pointer does (an oversized one here), and this client's own pointers still
 // leave it out.
-
-const pointer = (patch: Record<string, unknown>) => ({
-  blobId: 'A'.repeat(22),
-  key: toBase64(new Uint8Array(64).fill(1)),
-  digest: toBase64(new Uint8Array(32).fill(2)),
-  size: 90_000,
-  contentType: 'video/mp4',
-  width: 320,
-  height: 180,
-  ...patch,
-});
-
-/** Alice's device sends content it would never encode (a hostile or newer client writes the JSON). */
-async function sendRaw(alice: Profile, bob: Profile, attachment: Record<string, unknown>) {
-  const bytes = Buffer.from(
-    JSON.stringify({
-      v: 1,
-      type: 'text',
-      id: randomUUID(),
-      sentAt: Date.now(),
-      body: 'a clip',
-      attachments: [attachment],
-    }),
-    'utf8',
-  );
-  const payload = new Uint8Array(Math.ceil((bytes.length + 1) / 160) * 160);
-  payload.set(bytes);
-  payload[bytes.length] = 0x80;
-  alice.commit(undefined, (db) =>
-    db
-      .prepare(
-        `INSERT INTO outbox (kind, message_id, client_message_id, recipient, recipient_device, payload, next_attempt_at, created_at)
-         VALUES ('message', NULL, ?, ?, 1, ?, 0, ?)`,
-      )
-      .run([randomUUID(), bob.account.accountId, payload, Date.now()]),
-  );
-  return processEnvelopes(bob, await flushOutbox(alice));
-}
 
 const count = (profile: Profile, table: string) =>
   Number(profile.db.prepare(`SELECT count(*) FROM ${table}`, { pluck: true }).get());

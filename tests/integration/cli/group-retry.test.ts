@@ -1,16 +1,21 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queueGroupAttachmentMessage } from '../../../electron/core/attachments/compose-group.ts';
+import { uploadAttachments } from '../../../electron/core/attachments/upload-job.ts';
 import { Profile } from '../../../electron/core/index.ts';
+import { SyncEngine } from '../../../electron/core/sync/engine.ts';
 import { queueGroupText } from '../../../electron/core/groups/group-queue.ts';
 import { findGroup } from '../../../electron/core/groups/index.ts';
 import { MAX_CONTENT_BYTES } from '../../../shared/protocol/content.ts';
+import { testFile } from '../../support/attachment-relays.ts';
 import { CLI_PASSPHRASE, cli, cliPair, runCli } from '../../support/cli.ts';
 import { type RelayProcess, startRelayProcess } from '../../support/relay-process.ts';
 
 // `sotto retry GROUP`: our failed group messages go out again under their
-// ids; the member gets each once. Real relay process and CLI profiles.
+// ids; the member gets each once (with files: no second upload while the
+// relay holds the blob). Real relay process and CLI profiles.
 
 /** A dozen CLI runs and sync passes through a relay process: minutes when the machine is busy. */
 const BUDGET_MS = 300_000;
@@ -125,6 +130,54 @@ describe('sotto retry GROUP', () => {
       expect(again.stdout).toBe(
         `message ${queued[1]!.id}: refused (MESSAGE_TOO_LONG)\nRetried 1; sent 0.\n`,
       );
+    },
+    BUDGET_MS,
+  );
+
+  it(
+    'a message whose file uploaded but whose fan-out was refused: sent once, the blob not uploaded again',
+    async () => {
+      const { alice, bob } = await cliPair(join(root, 'files'), relay.url);
+      await cli(alice, ['group', 'create', 'Surveyors', '--member', 'Bob']);
+      await cli(bob, ['sync']);
+      const profile = await Profile.open(alice, { passphrase: CLI_PASSPHRASE });
+      const engine = new SyncEngine(profile);
+      const queued = await queueGroupAttachmentMessage(
+        profile,
+        findGroup(profile.db, 'Surveyors').state.groupId,
+        [{ path: testFile(root, 'survey.pdf', 40_000) }],
+        'survey',
+      );
+      await uploadAttachments(profile, () => engine.pool.homeBlobs());
+      // What a relay that kept refusing the fan-out leaves: the file uploaded, the message failed.
+      profile.commit(undefined, (db) => {
+        db.prepare('DELETE FROM group_outbox WHERE message_id = ?').run([queued.id]);
+        db.prepare("UPDATE group_messages SET status = 'failed' WHERE id = ?").run([queued.id]);
+      });
+      await engine.close();
+      await profile.close();
+      const blobs = () => readdirSync(join(root, 'relay', 'blobs')).length;
+      const before = blobs();
+      expect(before).toBeGreaterThan(0);
+
+      expect(JSON.parse(await cli(alice, ['--json', 'retry', 'Surveyors']))).toEqual({
+        retried: 1,
+        sent: 1,
+        messages: [{ id: queued.id, outcome: 'sent' }],
+      });
+      const copies = async () =>
+        (
+          JSON.parse(await cli(bob, ['--json', 'history', 'Surveyors'])) as {
+            uuid: string;
+            attachments?: { size: number; state: string }[];
+          }[]
+        ).filter((m) => m.uuid === queued.uuid);
+      for (let pass = 0; pass < 6 && (await copies()).length === 0; pass++)
+        await cli(bob, ['sync']);
+      expect((await copies()).map((m) => m.attachments?.map((a) => [a.size, a.state]))).toEqual([
+        [[40_000, 'done']],
+      ]);
+      expect(blobs()).toBe(before);
     },
     BUDGET_MS,
   );

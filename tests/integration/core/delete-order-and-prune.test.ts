@@ -1,4 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
 import { encodeContent } from '../../../shared/protocol/content.ts';
 import {
   deleteMessages,
@@ -11,10 +13,10 @@ import {
 } from '../../../electron/core/index.ts';
 import { groupActivity } from '../../../electron/core/groups/group-activity.ts';
 import { queueGroupText } from '../../../electron/core/groups/group-queue.ts';
-import { DELETED_KEEP_MS } from '../../../electron/core/history/deleted-messages.ts';
+import { DELETED_KEEP_MS, recordDeleted } from '../../../electron/core/history/deleted-messages.ts';
 import { queueMessageContent } from '../../../electron/core/messaging/outbox.ts';
 import { aliceAndBob } from '../../support/group-world.ts';
-import { flushOutbox, introduce, newProfile } from '../../support/profiles.ts';
+import { flushOutbox, introduce, newProfile, TEST_KDF, tempDir } from '../../support/profiles.ts';
 
 // "Delete for me" leftovers: the conversation list's order after the newest
 // messages go (1:1 and groups), and the bound on `deleted_messages` (an entry
@@ -137,6 +139,44 @@ describe('deleted_messages is bounded', () => {
       expect(messagesPage(reopened.db, toAlice, 10).map((m) => m.body)).toEqual(['ancient']);
     } finally {
       await reopened.close();
+    }
+  });
+
+  it('while the profile stays open a timer prunes too: past the window goes, inside it stays; close stops it', async () => {
+    // The interval is faked and the clock injected: each tick is run by the test, nothing waits.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      let clock = Date.now();
+      const HOUR = 3_600_000;
+      const profile = await Profile.create(join(tempDir(), 'profile'), {
+        displayName: 'Bob',
+        passphrase: 'Bob passphrase',
+        kdfCost: TEST_KDF,
+        deletedPruning: { intervalMs: 60_000, now: () => clock },
+      });
+      const [old, young] = [randomUUID(), randomUUID()];
+      profile.commit(undefined, (db) => {
+        recordDeleted(db, [old], clock - DELETED_KEEP_MS - 1);
+        recordDeleted(db, [young], clock - DELETED_KEEP_MS + 3 * HOUR);
+      });
+      const kept = () =>
+        profile.db.prepare('SELECT uuid FROM deleted_messages', { pluck: true }).all<string>();
+      vi.advanceTimersByTime(59_999);
+      expect(kept().sort()).toEqual([old, young].sort());
+      vi.advanceTimersByTime(1);
+      expect(kept()).toEqual([young]);
+      // Two hours on, the young one is still inside the window; two more and it is past it.
+      clock += 2 * HOUR;
+      vi.advanceTimersByTime(60_000);
+      expect(kept()).toEqual([young]);
+      clock += 2 * HOUR;
+      vi.advanceTimersByTime(60_000);
+      expect(kept()).toEqual([]);
+      expect(vi.getTimerCount()).toBe(1);
+      await profile.close();
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
     }
   });
 });

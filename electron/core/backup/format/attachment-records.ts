@@ -5,14 +5,16 @@ import {
   attachmentPointerSchema,
   blobIdSchema,
   MAX_ATTACHMENT_BYTES,
+  MAX_DURATION_MS,
 } from '../../../../shared/protocol/attachment.ts';
 import { PADDED_BASE64 } from '../../../../shared/protocol/encoding.ts';
 import { SottoError } from '../../errors.ts';
 
 // Attachments in the inner backup stream (docs/backup-format.md#attachments),
-// version 3: one `attachment` record per file (its row and pointer), followed
-// at once by the file's plaintext in `attachmentData` records of at most
-// 48 KiB each, base64 inside the JSON line. The age layer encrypts and
+// version 3 (`durationMs` since version 6): one `attachment` record per file
+// (its row and pointer), followed at once by the file's plaintext in
+// `attachmentData` records of at most 48 KiB each, base64 inside the JSON
+// line. The age layer encrypts and
 // authenticates them like every other line, and a reader holds at most one
 // data line at a time, so a 100 MiB file never sits in memory.
 
@@ -38,44 +40,68 @@ export const CARRIED_STATES = ['done', 'pending', 'uploaded', 'unsent', 'failed'
 
 const pointer = attachmentPointerSchema.shape;
 
-/** One attachment: its message, its pointer, whether and which bytes follow. */
-export const attachmentRecordSchema = z
-  .strictObject({
-    type: z.literal('attachment'),
-    id: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
-    message: uuid.nullable(),
-    groupMessage: uuid.nullable(),
-    position: z.number().int().min(0).max(255),
-    outgoing: z.boolean(),
-    state: z.enum(CARRIED_STATES),
-    error: z
-      .string()
-      .regex(/^[A-Z][A-Z_]{0,63}$/)
-      .nullable(),
-    blobId: blobIdSchema.nullable(),
-    key: base64Of(ATTACHMENT_KEY_BYTES),
-    digest: base64Of(32).nullable(),
-    size: z.number().int().nonnegative().max(MAX_ATTACHMENT_BYTES),
-    contentType: pointer.contentType,
-    fileName: pointer.fileName.unwrap().nullable(),
-    width: pointer.width.unwrap().nullable(),
-    height: pointer.height.unwrap().nullable(),
-    preview: pointer.preview.unwrap().nullable(),
-    /** SHA-256 (hex) of the plaintext that follows; null when no bytes follow. */
-    sha256: z
-      .string()
-      .regex(/^[0-9a-f]{64}$/)
-      .nullable(),
-  })
-  .refine((r) => (r.message === null) !== (r.groupMessage === null), 'one message')
-  .refine((r) => (r.state === 'done' || r.state === 'pending') === !r.outgoing, 'direction')
-  .refine((r) => (r.state === 'failed') === (r.error !== null), 'error')
-  .refine((r) => r.state !== 'pending' || r.sha256 === null, 'pending carries no bytes')
-  .refine((r) => r.state !== 'done' || r.sha256 !== null, 'done carries its bytes')
-  .refine(
-    (r) => !['pending', 'uploaded'].includes(r.state) || (r.blobId !== null && r.digest !== null),
-    'pointer',
-  );
+/** The members of an attachment record in versions 3 to 5. */
+const membersV3 = {
+  type: z.literal('attachment'),
+  id: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+  message: uuid.nullable(),
+  groupMessage: uuid.nullable(),
+  position: z.number().int().min(0).max(255),
+  outgoing: z.boolean(),
+  state: z.enum(CARRIED_STATES),
+  error: z
+    .string()
+    .regex(/^[A-Z][A-Z_]{0,63}$/)
+    .nullable(),
+  blobId: blobIdSchema.nullable(),
+  key: base64Of(ATTACHMENT_KEY_BYTES),
+  digest: base64Of(32).nullable(),
+  size: z.number().int().nonnegative().max(MAX_ATTACHMENT_BYTES),
+  contentType: pointer.contentType,
+  fileName: pointer.fileName.unwrap().nullable(),
+  width: pointer.width.unwrap().nullable(),
+  height: pointer.height.unwrap().nullable(),
+  preview: pointer.preview.unwrap().nullable(),
+  /** SHA-256 (hex) of the plaintext that follows; null when no bytes follow. */
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .nullable(),
+};
+
+/**
+ * A pointer's playing time as the profile stores it (migration 0018): whole
+ * ms, 1 to MAX_DURATION_MS, or null when the pointer stated none. The member
+ * is required from version 6 on; anything else (zero, negative, fractional,
+ * over 24 h, a string) is BACKUP_TAMPERED, as the database's CHECK refuses it.
+ */
+export const durationMsSchema = z.number().int().min(1).max(MAX_DURATION_MS).nullable();
+
+type RecordRules = z.infer<z.ZodObject<typeof membersV3>>;
+
+/** The rules across an attachment record's members, whatever its version. */
+function withRules<T extends RecordRules>(schema: z.ZodType<T>): z.ZodType<T> {
+  return schema
+    .refine((r) => (r.message === null) !== (r.groupMessage === null), 'one message')
+    .refine((r) => (r.state === 'done' || r.state === 'pending') === !r.outgoing, 'direction')
+    .refine((r) => (r.state === 'failed') === (r.error !== null), 'error')
+    .refine((r) => r.state !== 'pending' || r.sha256 === null, 'pending carries no bytes')
+    .refine((r) => r.state !== 'done' || r.sha256 !== null, 'done carries its bytes')
+    .refine(
+      (r) => !['pending', 'uploaded'].includes(r.state) || (r.blobId !== null && r.digest !== null),
+      'pointer',
+    );
+}
+
+/** One attachment (version 6): its message, its pointer, whether and which bytes follow. */
+export const attachmentRecordSchema = withRules(
+  z.strictObject({ ...membersV3, durationMs: durationMsSchema }),
+);
+
+/** An attachment record of versions 3 to 5 (no `durationMs`), read in version 6's shape: no duration. */
+export const attachmentRecordSchemaV3 = withRules(z.strictObject(membersV3)).transform(
+  (record): AttachmentRecord => ({ ...record, durationMs: null }),
+);
 export type AttachmentRecord = z.infer<typeof attachmentRecordSchema>;
 
 /** A piece of the plaintext of the attachment record just before it. */

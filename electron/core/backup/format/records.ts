@@ -19,6 +19,7 @@ import {
   type AttachmentRecord,
   attachmentDataRecordSchema,
   attachmentRecordSchema,
+  attachmentRecordSchemaV3,
 } from './attachment-records.ts';
 import {
   base64,
@@ -157,14 +158,20 @@ const version4 = {
     blocked: z.boolean(),
     move: moveSchema.nullable(),
   }),
-  attachment: attachmentRecordSchema,
+  attachment: attachmentRecordSchemaV3,
   attachmentData: attachmentDataRecordSchema,
 };
 /** Version 5: version 4 and the deleted messages (0017). */
-const current = {
+const version5 = {
   ...version4,
-  manifest: schemasFor(BACKUP_VERSION, accountIdSchema).manifest,
+  manifest: schemasFor(5, accountIdSchema).manifest,
   deletedMessage: deletedMessageRecordSchema,
+};
+/** Version 6: version 5 and the attachments' durations (0018). */
+const current = {
+  ...version5,
+  manifest: schemasFor(BACKUP_VERSION, accountIdSchema).manifest,
+  attachment: attachmentRecordSchema,
 };
 /** Version 3: version 4 without mutes (read as not muted). */
 const version3 = {
@@ -201,7 +208,14 @@ const legacy = {
   conversation: base1.conversation.omit({ mutedUntil: true }).transform(unmuted),
   group: version3.group,
 };
-const SCHEMAS = { 1: legacy, 2: version2, 3: version3, 4: version4, 5: current } as const;
+const SCHEMAS = {
+  1: legacy,
+  2: version2,
+  3: version3,
+  4: version4,
+  5: version5,
+  6: current,
+} as const;
 
 export const manifestSchema = current.manifest;
 /** A manifest as read (a version 1 manifest keeps its version; its account id is mapped). */
