@@ -140,7 +140,7 @@ export async function readBackupPassphrase(message = 'Backup passphrase'): Promi
 /** A new backup passphrase: asked twice on a terminal, and rated before anything is written. */
 async function newBackupPassphrase(): Promise<string> {
   const passphrase = await readBackupPassphrase('New backup passphrase');
-  const strength = checkPassphraseStrength(passphrase);
+  const strength = await checkPassphraseStrength(passphrase);
   if (!strength.acceptable) {
     const advice = [strength.warning, ...strength.suggestions].filter(Boolean).join(' ');
     process.stderr.write(
