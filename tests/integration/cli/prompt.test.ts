@@ -1,27 +1,18 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Profile } from '../../../electron/core/index.ts';
 import { waitFor } from '../../support/blob-http.ts';
 import { CLI_PASSPHRASE } from '../../support/cli.ts';
 import { TEST_KDF, tempDir } from '../../support/profiles.ts';
+import { useTmux } from '../../support/tmux.ts';
 
 // With no SOTTO_PASSPHRASE, `sotto` asks on the terminal (electron/cli/context.ts
 // askHidden, whose prompt library loads only then). The CLI runs in a tmux
 // session, the passphrase is typed with send-keys, and the pane shows what a
 // person would see: the prompt, never the passphrase.
 
-const socket = `sotto-prompt-${process.pid}`;
-const tmux = (...args: string[]) =>
-  execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
-afterEach(() => {
-  try {
-    tmux('kill-server');
-  } catch {
-    // no server left: nothing to clean up
-  }
-});
+const tmux = useTmux('prompt');
 
 /** Runs `sotto --profile DIR ARGS` in a terminal, types `typed` at its prompt; its exit code and the pane. */
 async function onTerminal(profile: string, args: string, typed: string) {
