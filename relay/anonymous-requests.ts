@@ -29,6 +29,16 @@ export type AnonymousFrame = Extract<
   { type: 'keys.fetch' | 'send' | 'send.batch' | 'send.multi' }
 >;
 
+/** True for the frames only an anonymous connection may send. */
+export function isAnonymousFrame(frame: ClientFrame): frame is AnonymousFrame {
+  return (
+    frame.type === 'keys.fetch' ||
+    frame.type === 'send' ||
+    frame.type === 'send.batch' ||
+    frame.type === 'send.multi'
+  );
+}
+
 /** True when a device should be told to publish more one-time keys. */
 export function keysAreLow(counts: OneTimeKeyCounts): boolean {
   return counts.preKeys < LOW_KEY_THRESHOLD || counts.kyberPreKeys < LOW_KEY_THRESHOLD;

@@ -1,26 +1,23 @@
-import { randomBytes } from 'node:crypto';
 import type WebSocket from 'ws';
-import {
-  RELAY_PROTOCOL_VERSION,
-  type ClientFrame,
-  type ServerFrame,
-} from '../shared/relay/protocol.ts';
+import type { ClientFrame, ServerFrame } from '../shared/relay/protocol.ts';
 import { answerAccountRequest, type AccountContext } from './account-requests.ts';
 import type { AnonymousContext } from './anonymous-context.ts';
-import { answerAnonymousRequest, keysAreLow, type AnonymousFrame } from './anonymous-requests.ts';
-import { verifyAuth } from './auth.ts';
+import { answerAnonymousRequest, isAnonymousFrame } from './anonymous-requests.ts';
 import type { ConnectionBudget, RelayBudgets } from './budgets.ts';
+import {
+  announceAccountReady,
+  challengeFrame,
+  checkLogin,
+  newNonce,
+  readHello,
+  type AccountHello,
+  type Auth,
+  type Hello,
+} from './connection-handshake.ts';
 import type { DeliveryTokens } from './delivery-tokens.ts';
 import { PushWindow } from './delivery.ts';
-import {
-  CLOSE_CODES,
-  closeCodeAfter,
-  decodeClientFrame,
-  encodeBase64,
-  errorFrame,
-  refusalsIn,
-  requestIdOf,
-} from './frames.ts';
+import { CLOSE_CODES, closeCodeAfter, errorFrame, refusalsIn } from './frames.ts';
+import { takeFrame } from './frame-intake.ts';
 import { log } from './log.ts';
 import type { RelaySettings } from './options.ts';
 import { FrameSocket } from './frame-socket.ts';
@@ -28,28 +25,11 @@ import { FrameRateLimiter } from './rate-limit.ts';
 import type { ConnectionRegistry, MailboxPeer } from './registry.ts';
 import type { Mailbox, OneTimeKeyCounts, StoredEnvelope } from './storage.ts';
 
-type Hello = Extract<ClientFrame, { type: 'hello' }>;
-type Auth = Extract<ClientFrame, { type: 'auth' }>;
-
 type Phase =
-  | {
-      readonly name: 'challenged';
-      readonly hello?: Hello & { accountId: Mailbox['accountId']; deviceId: number };
-    }
+  | { readonly name: 'challenged'; readonly hello?: AccountHello }
   | { readonly name: 'account'; readonly context: AccountContext; readonly window: PushWindow }
   | { readonly name: 'anonymous'; readonly context: AnonymousContext }
   | { readonly name: 'closing' };
-
-const NONCE_BYTES = 32;
-
-function isAnonymousFrame(frame: ClientFrame): frame is AnonymousFrame {
-  return (
-    frame.type === 'keys.fetch' ||
-    frame.type === 'send' ||
-    frame.type === 'send.batch' ||
-    frame.type === 'send.multi'
-  );
-}
 
 /** Where a connection came from and what it shares with the rest of the relay. */
 export interface ConnectionEnvironment {
@@ -71,7 +51,7 @@ export interface ConnectionEnvironment {
  */
 export class RelayConnection implements MailboxPeer {
   private phase: Phase = { name: 'challenged' };
-  private readonly nonce = randomBytes(NONCE_BYTES);
+  private readonly nonce = newNonce();
   private readonly limiter: FrameRateLimiter;
   private readonly budget: ConnectionBudget;
   private readonly handshakeTimer: NodeJS.Timeout;
@@ -98,13 +78,7 @@ export class RelayConnection implements MailboxPeer {
       () => this.close(CLOSE_CODES.authTimeout, 'handshake deadline passed'),
       settings.handshakeTimeoutMs,
     );
-    this.send({
-      type: 'challenge',
-      protocol: RELAY_PROTOCOL_VERSION,
-      relayId: settings.storage.relayId,
-      nonce: encodeBase64(this.nonce),
-      serverTime: settings.now(),
-    });
+    this.send(challengeFrame(settings, this.nonce));
   }
 
   /** The logged-in mailbox (the registry only holds account connections). */
@@ -166,31 +140,17 @@ export class RelayConnection implements MailboxPeer {
 
   private receive(data: WebSocket.RawData, isBinary: boolean): void {
     if (this.doomed) return;
-    const rate = this.limiter.hit();
-    const incoming = decodeClientFrame(data, isBinary);
-    if (!incoming.ok) {
+    const intake = takeFrame(this.limiter, data, isBinary);
+    if (intake.kind === 'frame') return this.enqueue(() => this.handle(intake.frame, intake.id));
+    if (intake.kind === 'malformed') {
       this.doomed = true;
-      log.info('conn.bad_frame', {
-        binary: isBinary,
-        unknownType: incoming.code === 'RELAY_ERR_UNKNOWN_TYPE',
-        version: incoming.code === 'RELAY_ERR_UNSUPPORTED_VERSION',
-      });
-      this.enqueue(() => this.answer(errorFrame(incoming.code, incoming.id)));
-      return;
+      return this.enqueue(() => this.answer(intake.answer));
     }
-    const id = requestIdOf(incoming.frame);
-    if (rate !== 'accept') {
-      if (rate === 'close') this.doomed = true;
-      log.info('conn.rate_limited', { closing: rate === 'close' });
-      const retryAfterMs = this.limiter.retryAfterMs();
-      this.enqueue(() => {
-        this.send({ ...errorFrame('RELAY_ERR_RATE_LIMITED', id), retryAfterMs } as ServerFrame);
-        if (rate === 'close') this.close(CLOSE_CODES.policy, 'rate limited');
-      });
-      return;
-    }
-    const frame = incoming.frame;
-    this.enqueue(() => this.handle(frame, id));
+    if (intake.close) this.doomed = true;
+    this.enqueue(() => {
+      this.send(intake.answer);
+      if (intake.close) this.close(CLOSE_CODES.policy, 'rate limited');
+    });
   }
 
   /** Chains a step behind the ones already queued; a step's failure never stops the chain. */
@@ -225,16 +185,11 @@ export class RelayConnection implements MailboxPeer {
   }
 
   private hello(frame: Hello): void {
-    if (this.env.legacy) return this.answer(errorFrame('RELAY_ERR_UNSUPPORTED_VERSION'));
-    const { accountId, deviceId } = frame;
-    if (frame.mode === 'anonymous') {
-      if (accountId !== undefined || deviceId !== undefined)
-        return this.answer(errorFrame('RELAY_ERR_MALFORMED'));
+    const request = readHello(frame, this.env.legacy);
+    if (request.kind === 'refused') return this.answer(errorFrame(request.code));
+    if (request.kind === 'anonymous')
       return this.ready({ name: 'anonymous', context: this.anonymousContext() });
-    }
-    if (accountId === undefined || deviceId === undefined)
-      return this.answer(errorFrame('RELAY_ERR_MALFORMED'));
-    this.phase = { name: 'challenged', hello: { ...frame, accountId, deviceId } };
+    this.phase = { name: 'challenged', hello: request.hello };
   }
 
   private anonymousContext(): AnonymousContext {
@@ -242,18 +197,14 @@ export class RelayConnection implements MailboxPeer {
     return { address, budget: this.budget, budgets, settings, registry, tokens };
   }
 
-  private async login(hello: Hello & Mailbox, auth: Auth): Promise<void> {
-    const { storage, now } = this.env.settings;
-    const attempt = { ...hello, identityKey: auth.identityKey, signature: auth.signature };
-    const result = await verifyAuth(storage, this.nonce, attempt, now());
-    if (result.kind !== 'ok') {
-      log.info('conn.auth_failed', { moved: result.kind === 'moved' });
-      const code = result.kind === 'moved' ? 'RELAY_ERR_ACCOUNT_MOVED' : 'RELAY_ERR_AUTH_FAILED';
-      this.send(errorFrame(code));
-      return this.close(CLOSE_CODES.authFailed, code);
+  private async login(hello: AccountHello, auth: Auth): Promise<void> {
+    const result = await checkLogin(this.env.settings, this.nonce, hello, auth);
+    if (result.kind === 'refused') {
+      this.send(errorFrame(result.code));
+      return this.close(CLOSE_CODES.authFailed, result.code);
     }
     if (this.phase.name === 'closing') return;
-    const self: Mailbox = { accountId: hello.accountId, deviceId: hello.deviceId };
+    const { self } = result;
     this.self = self;
     // Counted only once logged in, so strangers cannot use up an account's connections.
     if (!this.env.registry.add(this)) {
@@ -261,12 +212,18 @@ export class RelayConnection implements MailboxPeer {
       return this.answer(errorFrame('RELAY_ERR_TOO_MANY_CONNECTIONS'));
     }
     this.registered = true;
-    const window = new PushWindow(storage, self, (text) => this.sendText(text));
+    const window = new PushWindow(this.env.settings.storage, self, (text) => this.sendText(text));
     const { settings, registry, budgets } = this.env;
     const context = { self, identityKey: result.identityKey, settings, registry, budgets };
     this.ready({ name: 'account', context, window });
     try {
-      await this.afterReady(self, window);
+      await announceAccountReady(
+        settings.storage,
+        self,
+        (frame) => this.send(frame),
+        (counts) => this.keysLow(counts),
+      );
+      window.start();
     } catch {
       log.error('storage.failed');
       this.send(errorFrame('RELAY_ERR_INTERNAL'));
@@ -279,21 +236,6 @@ export class RelayConnection implements MailboxPeer {
     this.phase = phase;
     log.info('conn.ready', { account: phase.name === 'account' });
     if (phase.name === 'anonymous') this.send({ type: 'ready', mode: 'anonymous' });
-  }
-
-  private async afterReady(self: Mailbox, window: PushWindow): Promise<void> {
-    const { storage } = this.env.settings;
-    const queued = await storage.countQueued(self);
-    this.send({
-      type: 'ready',
-      mode: 'account',
-      accountId: self.accountId,
-      deviceId: self.deviceId,
-      queued,
-    });
-    const counts = await storage.oneTimeKeyCounts(self.accountId, self.deviceId);
-    if (counts !== undefined && keysAreLow(counts)) this.keysLow(counts);
-    window.start();
   }
 
   /** Sends an answer, then closes if the spec says this error ends the connection. */

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { PassThrough, Readable } from 'node:stream';
-import { setTimeout as delay } from 'node:timers/promises';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -14,13 +13,13 @@ import {
 import {
   emptyManifest,
   type Manifest,
-  manifestSchema,
   PART_BYTES,
   partBytes,
   sha256Hex,
   vouchedTail,
 } from './s3-manifest.ts';
 import { log } from '../log.ts';
+import { blobObject, manifestObject, S3Manifests, tailObject } from './s3-layout.ts';
 import { absent, S3Objects, status } from './s3-objects.ts';
 import { BlobOffsetMismatch, type Appended, type BlobStore } from './store.ts';
 
@@ -32,13 +31,8 @@ import { BlobOffsetMismatch, type Appended, type BlobStore } from './store.ts';
 // small `uploads/KEY/tail` object; `uploads/KEY/manifest` records the upload
 // id, the parts and the tail, and is what every node reads (ListParts is not
 // relied on: not every S3-compatible server has it). finish uploads the tail
-// as the last part and completes the upload.
-
-const KEY = /^[0-9a-f]{32}$/;
-
-/** Reads of a manifest before a torn or failed one is an error (see `manifest`). */
-const MANIFEST_READS = 5;
-const MANIFEST_RETRY_MS = 20;
+// as the last part and completes the upload. Object names and manifest
+// reads: s3-layout.ts.
 
 /** Where the bucket is and how to reach it. */
 export interface S3BlobStoreOptions {
@@ -55,12 +49,14 @@ export interface S3BlobStoreOptions {
 /** Blobs as multipart uploads in one bucket. */
 export class S3BlobStore implements BlobStore {
   private readonly objects: S3Objects;
+  private readonly manifests: S3Manifests;
 
   private constructor(
     private readonly client: S3Client,
     private readonly bucket: string,
   ) {
     this.objects = new S3Objects(client, bucket);
+    this.manifests = new S3Manifests(this.objects);
   }
 
   /** A client for the bucket, checked to be reachable (HeadBucket) before the relay listens. */
@@ -81,22 +77,22 @@ export class S3BlobStore implements BlobStore {
   async create(): Promise<string> {
     const key = randomBytes(16).toString('hex');
     const created = await this.client.send(
-      new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: this.object(key) }),
+      new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: blobObject(key) }),
     );
     if (created.UploadId === undefined) throw new Error('the S3 server gave no upload id');
-    await this.writeManifest(key, emptyManifest(created.UploadId));
+    await this.manifests.write(key, emptyManifest(created.UploadId));
     return key;
   }
 
   async size(key: string): Promise<number> {
-    const manifest = await this.manifest(key);
+    const manifest = await this.manifests.read(key);
     if (manifest !== undefined) {
-      const tail = vouchedTail(manifest, await this.objects.get(this.tailKey(key)));
+      const tail = vouchedTail(manifest, await this.objects.get(tailObject(key)));
       return partBytes(manifest) + (tail?.length ?? 0);
     }
     try {
       const head = await this.client.send(
-        new HeadObjectCommand({ Bucket: this.bucket, Key: this.object(key) }),
+        new HeadObjectCommand({ Bucket: this.bucket, Key: blobObject(key) }),
       );
       return head.ContentLength ?? 0;
     } catch (error) {
@@ -108,7 +104,7 @@ export class S3BlobStore implements BlobStore {
   async append(key: string, offset: number, source: Readable, maxBytes: number): Promise<Appended> {
     // As in the file store: errors of the source surface through its iterator.
     source.on('error', () => undefined);
-    let manifest = await this.manifest(key);
+    let manifest = await this.manifests.read(key);
     // No manifest: finished (all bytes already there) or deleted (swept).
     if (manifest === undefined) {
       const size = await this.size(key);
@@ -116,7 +112,7 @@ export class S3BlobStore implements BlobStore {
       if (size !== offset) throw new BlobOffsetMismatch(size);
       return { offset, overflowed: false };
     }
-    const vouched = vouchedTail(manifest, await this.objects.get(this.tailKey(key)));
+    const vouched = vouchedTail(manifest, await this.objects.get(tailObject(key)));
     const tail = vouched ?? Buffer.alloc(0);
     const durable = partBytes(manifest) + tail.length;
     if (durable !== offset) throw new BlobOffsetMismatch(durable);
@@ -160,18 +156,18 @@ export class S3BlobStore implements BlobStore {
     if (position !== offset || vouched === undefined) {
       // The tail object first, then the manifest: a crash in between leaves a
       // manifest whose tail is a prefix of the object (or an older, empty one).
-      if (rest.length > 0) await this.objects.put(this.tailKey(key), rest);
+      if (rest.length > 0) await this.objects.put(tailObject(key), rest);
       manifest = { ...manifest, tail: rest.length, tailSha256: sha256Hex(rest) };
-      await this.writeManifest(key, manifest);
+      await this.manifests.write(key, manifest);
     }
     return { offset: position, overflowed };
   }
 
   async finish(key: string): Promise<void> {
-    const manifest = await this.manifest(key);
+    const manifest = await this.manifests.read(key);
     // Finished before (a crash after completing, before the relay marked the row).
     if (manifest === undefined) return;
-    const tail = vouchedTail(manifest, await this.objects.get(this.tailKey(key)));
+    const tail = vouchedTail(manifest, await this.objects.get(tailObject(key)));
     if (tail === undefined) throw new Error('the blob tail does not match its manifest');
     const parts = manifest.parts.map((part) => ({ PartNumber: part.number, ETag: part.etag }));
     // The last part may be short (or empty, for a blob whose size is a multiple of a part and has none).
@@ -182,13 +178,13 @@ export class S3BlobStore implements BlobStore {
     await this.client.send(
       new CompleteMultipartUploadCommand({
         Bucket: this.bucket,
-        Key: this.object(key),
+        Key: blobObject(key),
         UploadId: manifest.uploadId,
         MultipartUpload: { Parts: parts },
       }),
     );
-    await this.objects.remove(this.tailKey(key));
-    await this.objects.remove(this.manifestKey(key));
+    await this.objects.remove(tailObject(key));
+    await this.objects.remove(manifestObject(key));
   }
 
   read(key: string, start: number, end: number): Readable {
@@ -197,7 +193,7 @@ export class S3BlobStore implements BlobStore {
       .send(
         new GetObjectCommand({
           Bucket: this.bucket,
-          Key: this.object(key),
+          Key: blobObject(key),
           Range: `bytes=${start}-${end}`,
         }),
       )
@@ -218,13 +214,13 @@ export class S3BlobStore implements BlobStore {
   }
 
   async delete(key: string): Promise<void> {
-    const manifest = await this.manifest(key);
+    const manifest = await this.manifests.read(key);
     if (manifest !== undefined) {
       try {
         await this.client.send(
           new AbortMultipartUploadCommand({
             Bucket: this.bucket,
-            Key: this.object(key),
+            Key: blobObject(key),
             UploadId: manifest.uploadId,
           }),
         );
@@ -236,10 +232,10 @@ export class S3BlobStore implements BlobStore {
         else if (!absent(error)) throw error;
       }
     }
-    await this.objects.remove(this.object(key));
-    await this.objects.remove(this.tailKey(key));
+    await this.objects.remove(blobObject(key));
+    await this.objects.remove(tailObject(key));
     // The manifest last: until it is gone, a retried delete still finds the upload id.
-    await this.objects.remove(this.manifestKey(key));
+    await this.objects.remove(manifestObject(key));
   }
 
   private async uploadPart(key: string, manifest: Manifest, bytes: Buffer): Promise<Manifest> {
@@ -250,7 +246,7 @@ export class S3BlobStore implements BlobStore {
       ...emptyManifest(manifest.uploadId),
       parts: [...manifest.parts, { number, etag, size: PART_BYTES }],
     };
-    await this.writeManifest(key, next);
+    await this.manifests.write(key, next);
     return next;
   }
 
@@ -263,7 +259,7 @@ export class S3BlobStore implements BlobStore {
     const sent = await this.client.send(
       new UploadPartCommand({
         Bucket: this.bucket,
-        Key: this.object(key),
+        Key: blobObject(key),
         UploadId: manifest.uploadId,
         PartNumber: number,
         Body: bytes,
@@ -272,47 +268,5 @@ export class S3BlobStore implements BlobStore {
     );
     if (sent.ETag === undefined) throw new Error('the S3 server gave no part ETag');
     return sent.ETag;
-  }
-
-  /**
-   * The upload's manifest. S3 replaces an object atomically, but some
-   * S3-compatible servers (s3rver among them) rewrite it in place, so a read
-   * racing another node's write can see a torn object or fail: read again, a
-   * bounded number of times, before giving up.
-   */
-  private async manifest(key: string): Promise<Manifest | undefined> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const bytes = await this.objects.get(this.manifestKey(key));
-        return bytes === undefined
-          ? undefined
-          : manifestSchema.parse(JSON.parse(bytes.toString('utf8')));
-      } catch (error) {
-        if (attempt === MANIFEST_READS) throw error;
-        await delay(MANIFEST_RETRY_MS * attempt);
-      }
-    }
-  }
-
-  private async writeManifest(key: string, manifest: Manifest): Promise<void> {
-    await this.objects.put(this.manifestKey(key), Buffer.from(JSON.stringify(manifest)));
-  }
-
-  // Keys come from our own database, but a damaged row must not name another object.
-  private checked(key: string): string {
-    if (!KEY.test(key)) throw new Error('not a blob storage key');
-    return key;
-  }
-
-  private object(key: string): string {
-    return `blobs/${this.checked(key)}`;
-  }
-
-  private tailKey(key: string): string {
-    return `uploads/${this.checked(key)}/tail`;
-  }
-
-  private manifestKey(key: string): string {
-    return `uploads/${this.checked(key)}/manifest`;
   }
 }

@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import password from '@inquirer/password';
 import {
   type BackupManifest,
   type BackupProgress,
@@ -12,7 +11,14 @@ import {
   SottoError,
   verifyBackup,
 } from '../../core/index.ts';
-import { type GlobalOptions, print, profileDir, readPassphrase, withProfile } from '../context.ts';
+import {
+  askHidden,
+  type GlobalOptions,
+  print,
+  profileDir,
+  readPassphrase,
+  withProfile,
+} from '../context.ts';
 // Bundled into the built CLI (out/cli), which has no package.json beside it.
 import packageJson from '../../../package.json' with { type: 'json' };
 
@@ -134,13 +140,13 @@ export async function readBackupPassphrase(message = 'Backup passphrase'): Promi
   if (fromEnv !== undefined) return fromEnv;
   if (!process.stdin.isTTY)
     throw new SottoError('PASSPHRASE_REQUIRED', 'no terminal and no SOTTO_BACKUP_PASSPHRASE');
-  return password({ message, mask: true });
+  return askHidden(message);
 }
 
 /** A new backup passphrase: asked twice on a terminal, and rated before anything is written. */
 async function newBackupPassphrase(): Promise<string> {
   const passphrase = await readBackupPassphrase('New backup passphrase');
-  const strength = checkPassphraseStrength(passphrase);
+  const strength = await checkPassphraseStrength(passphrase);
   if (!strength.acceptable) {
     const advice = [strength.warning, ...strength.suggestions].filter(Boolean).join(' ');
     process.stderr.write(

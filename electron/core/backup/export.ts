@@ -50,7 +50,7 @@ export async function exportBackup(
   options: ExportBackupOptions,
 ): Promise<ExportReport> {
   profile.assertUsable();
-  assertStrongPassphrase(options.passphrase);
+  await assertStrongPassphrase(options.passphrase);
   throwIfCancelled(options.signal);
   const db = profile.db;
   const small = readSmallRecords(db);

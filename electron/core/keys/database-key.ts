@@ -31,7 +31,7 @@ export async function createDatabaseKey(
   const secureKeychain = protection.keychain?.isSecure ? protection.keychain : undefined;
   if (protection.passphrase === undefined && !secureKeychain)
     throw new SottoError('PASSPHRASE_REQUIRED');
-  if (protection.passphrase !== undefined) assertStrongPassphrase(protection.passphrase);
+  if (protection.passphrase !== undefined) await assertStrongPassphrase(protection.passphrase);
   const key = randomBytes(32);
   const profileId = randomBytes(16).toString('hex');
   const wrappers: KeyWrapper[] = [];
@@ -76,7 +76,7 @@ export async function rewrapPassphrase(
   passphrase: string,
   kdfCost?: KdfCost,
 ): Promise<KeyFile> {
-  assertStrongPassphrase(passphrase);
+  await assertStrongPassphrase(passphrase);
   const wrapper = await wrapWithPassphrase(key, passphrase, file.profileId, kdfCost);
   return { ...file, wrappers: [wrapper, ...file.wrappers.filter((w) => w.type !== 'passphrase')] };
 }

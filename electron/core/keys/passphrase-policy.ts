@@ -1,6 +1,4 @@
-import { ZxcvbnFactory } from '@zxcvbn-ts/core';
-import * as common from '@zxcvbn-ts/language-common';
-import * as english from '@zxcvbn-ts/language-en';
+import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import { SottoError } from '../errors.ts';
 import { KDF_CEILING, KDF_FLOOR } from './kdf-bounds.ts';
 import { DEFAULT_KDF_COST, type KdfCost } from './passphrase.ts';
@@ -10,6 +8,11 @@ import { DEFAULT_KDF_COST, type KdfCost } from './passphrase.ts';
 // and the backup passphrase. Both protect data an attacker may copy and then
 // guess at offline, so the same zxcvbn bar applies; the renderer's meter is
 // only a hint, the core decides here (docs/key-file.md#passphrase-policy).
+//
+// zxcvbn's dictionaries are loaded on the first check, not with this module:
+// every `sotto` command's chunk reaches it through the core, and loading them
+// cost each run ~100 ms of CPU that only init, passphrase and the backup
+// commands use (docs/architecture.md#build).
 
 /** zxcvbn score (0–4) a user-chosen passphrase needs. */
 export const MIN_PASSPHRASE_SCORE = 3;
@@ -26,23 +29,38 @@ export interface PassphraseStrength {
   readonly suggestions: readonly string[];
 }
 
-let factory: ZxcvbnFactory | undefined;
+let factory: Promise<ZxcvbnFactory> | undefined;
+
+/** zxcvbn with its dictionaries, imported once on first use (a failed import is tried again next time). */
+function loadFactory(): Promise<ZxcvbnFactory> {
+  factory ??= (async () => {
+    const [{ ZxcvbnFactory }, common, english] = await Promise.all([
+      import('@zxcvbn-ts/core'),
+      import('@zxcvbn-ts/language-common'),
+      import('@zxcvbn-ts/language-en'),
+    ]);
+    return new ZxcvbnFactory({
+      translations: english.translations,
+      graphs: common.adjacencyGraphs,
+      dictionary: { ...common.dictionary, ...english.dictionary },
+    });
+  })().catch((error: unknown) => {
+    factory = undefined;
+    throw error;
+  });
+  return factory;
+}
 
 /**
  * Rates a passphrase with zxcvbn (common and English dictionaries, keyboard
  * patterns); `userInputs` (the display name) count as guessable words.
  */
-export function checkPassphraseStrength(
+export async function checkPassphraseStrength(
   passphrase: string,
   userInputs: readonly string[] = [],
-): PassphraseStrength {
-  factory ??= new ZxcvbnFactory({
-    translations: english.translations,
-    graphs: common.adjacencyGraphs,
-    dictionary: { ...common.dictionary, ...english.dictionary },
-  });
+): Promise<PassphraseStrength> {
   // NFC, as the key derivation sees it: the rating is of what is actually used.
-  const result = factory.check(passphrase.normalize('NFC'), [...userInputs]);
+  const result = (await loadFactory()).check(passphrase.normalize('NFC'), [...userInputs]);
   return {
     score: result.score,
     acceptable: result.score >= MIN_PASSPHRASE_SCORE,
@@ -52,11 +70,11 @@ export function checkPassphraseStrength(
 }
 
 /** Throws WEAK_PASSPHRASE unless the passphrase scores at least MIN_PASSPHRASE_SCORE. */
-export function assertStrongPassphrase(
+export async function assertStrongPassphrase(
   passphrase: string,
   userInputs: readonly string[] = [],
-): void {
-  if (!checkPassphraseStrength(passphrase, userInputs).acceptable)
+): Promise<void> {
+  if (!(await checkPassphraseStrength(passphrase, userInputs)).acceptable)
     throw new SottoError('WEAK_PASSPHRASE');
 }
 

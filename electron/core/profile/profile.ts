@@ -96,7 +96,8 @@ export class Profile {
   ): Promise<Profile> {
     const paths = profilePaths(dir);
     const displayName = normalizeDisplayName(options.displayName);
-    if (options.passphrase !== undefined) assertStrongPassphrase(options.passphrase, [displayName]);
+    if (options.passphrase !== undefined)
+      await assertStrongPassphrase(options.passphrase, [displayName]);
     if (existsSync(paths.keyFile)) throw new SottoError('PROFILE_EXISTS');
     secureProfileDirectory(dir);
     precreatePrivateFile(paths.lock);
@@ -251,7 +252,7 @@ export class Profile {
    * rewritten. WEAK_PASSPHRASE (checked first) or WRONG_PASSPHRASE change nothing.
    */
   async changePassphrase(current: string, next: string, kdfCost?: KdfCost): Promise<void> {
-    assertStrongPassphrase(next, [this.account.displayName]);
+    await assertStrongPassphrase(next, [this.account.displayName]);
     const file = readKeyFile(this.paths.keyFile);
     await this.verifyUnlock({ passphrase: current });
     writeKeyFile(this.paths.keyFile, await rewrapPassphrase(file, this.key, next, kdfCost));

@@ -154,7 +154,7 @@ export class ProfileSession {
       if (protect.passphrase === undefined && !useKeychain)
         throw new SottoError('PASSPHRASE_REQUIRED');
       // Before the import's long first pass, not after it: the same rule as profile:create.
-      if (protect.passphrase !== undefined) assertStrongPassphrase(protect.passphrase);
+      if (protect.passphrase !== undefined) await assertStrongPassphrase(protect.passphrase);
       const create = {
         ...(protect.passphrase !== undefined ? { passphrase: protect.passphrase } : {}),
         ...(useKeychain ? { keychain } : {}),

@@ -1,6 +1,5 @@
 import { type DownloadRules, DOWNLOAD_EVERYTHING } from '../attachments/download-policy.ts';
 import { runDownloads, runUploads } from '../attachments/jobs.ts';
-import { hasCode } from '../errors.ts';
 import { log } from '../log.ts';
 import { markTokenRegistered, tokenToRegister } from '../contacts/tokens.ts';
 import { announcePendingMove } from '../crypto/identity-reset.ts';
@@ -9,10 +8,9 @@ import type { OutboxScope } from '../messaging/outbox.ts';
 import { type EnvelopeOutcome, processEnvelopes, retryUnprocessed } from '../messaging/receive.ts';
 import type { StatusChange } from '../messaging/status-change.ts';
 import type { Profile } from '../profile/profile.ts';
-import { backoffMs, sleep } from './backoff.ts';
 import { homeRelayId } from './home-relay-setting.ts';
+import { listenUntil, type SyncEvent } from './listen.ts';
 import { type ReceiveReport, tally } from './receive-report.ts';
-import { retryAfterOf } from './relay-failure.ts';
 import type { HomeRelay } from './relay.ts';
 import { RelayPool } from './relay-pool.ts';
 import { type SendReport, sendPass } from './send-pass.ts';
@@ -20,15 +18,7 @@ import { type SendReport, sendPass } from './send-pass.ts';
 export type { SendReport } from './send-pass.ts';
 export type { ReceiveReport } from './receive-report.ts';
 export { backoffMs, sleep } from './backoff.ts';
-
-/** Events a long-running engine reports (the CLI's `listen` prints them). */
-export type SyncEvent =
-  | { readonly type: 'connection'; readonly state: 'online' | 'offline' }
-  | { readonly type: 'received'; readonly outcomes: readonly EnvelopeOutcome[] }
-  | { readonly type: 'sent'; readonly count: number }
-  | { readonly type: 'keys'; readonly published: number }
-  /** A receive pass found the mailbox empty (a backlog, if any, is done). */
-  | { readonly type: 'drained' };
+export type { SyncEvent } from './listen.ts';
 
 /** Envelopes decrypted and committed per transaction when draining a mailbox. */
 export const RECEIVE_BATCH = 100;
@@ -227,45 +217,11 @@ export class SyncEngine {
   }
 
   /**
-   * Stays connected until `signal` aborts: registers the token, publishes
-   * keys, sends the outbox, receives, and reconnects with exponential backoff
-   * and full jitter (at least as long as the relay asked) when the relay goes away.
+   * Stays connected until `signal` aborts, reconnecting with backoff when the
+   * relay goes away (listen.ts).
    */
-  async listen(signal: AbortSignal, onEvent: (event: SyncEvent) => void): Promise<void> {
-    let failures = 0;
-    let online: boolean | undefined;
-    const report = (state: boolean) => {
-      if (online !== state) onEvent({ type: 'connection', state: state ? 'online' : 'offline' });
-      online = state;
-    };
-    while (!signal.aborted) {
-      try {
-        await this.registerToken();
-        const published = await this.publishKeys();
-        if (published > 0) onEvent({ type: 'keys', published });
-        const { sent } = await this.sendOutbox();
-        if (sent > 0) onEvent({ type: 'sent', count: sent });
-        // Online only once the mailbox answered: the steps before may need no
-        // connection at all, and reporting them as online made a dead relay flap.
-        await this.receive({
-          firstWaitMs: 1_000,
-          idleMs: 50,
-          onBatch: (outcomes) => {
-            report(true);
-            onEvent({ type: 'received', outcomes });
-          },
-        });
-        report(true);
-        onEvent({ type: 'drained' });
-        failures = 0;
-      } catch (error) {
-        // Unreachable, or refusing for now: wait and try again.
-        if (!hasCode(error, 'RELAY_UNAVAILABLE') && !hasCode(error, 'RELAY_REFUSED')) throw error;
-        report(false);
-        failures++;
-        await sleep(Math.max(backoffMs(failures), retryAfterOf(error)), signal);
-      }
-    }
+  listen(signal: AbortSignal, onEvent: (event: SyncEvent) => void): Promise<void> {
+    return listenUntil(this, signal, onEvent);
   }
 
   /** Closes relay connections (after a running outbox pass). */

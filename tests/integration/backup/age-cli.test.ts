@@ -1,28 +1,19 @@
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { exportBackup } from '../../../electron/core/index.ts';
 import { addHistory, BACKUP_PASSPHRASE, TEST_SCRYPT_LOG_N } from '../../support/backup.ts';
 import { newProfile, tempDir } from '../../support/profiles.ts';
+import { useTmux } from '../../support/tmux.ts';
 
 // The Debian `age` CLI opens a Sotto backup: it reads a passphrase only from a
 // terminal, so it runs inside a tmux session and the passphrase is typed
 // with send-keys. Then the inner stream is parsed exactly as
 // docs/backup-format.md describes it.
 
-const socket = `sotto-age-${process.pid}`;
-const tmux = (...args: string[]) =>
-  execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
-afterEach(() => {
-  try {
-    tmux('kill-server');
-  } catch {
-    // no server left: nothing to clean up
-  }
-});
+const tmux = useTmux('age');
 
 async function waitFor(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

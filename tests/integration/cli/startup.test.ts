@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -51,7 +51,12 @@ interface TracedRun {
 }
 
 /** Runs `node --import <recording hook> script ...args` and collects what it resolved. */
-async function traced(script: string, args: readonly string[], until?: RegExp): Promise<TracedRun> {
+async function traced(
+  script: string,
+  args: readonly string[],
+  until?: RegExp,
+  env: Record<string, string> = {},
+): Promise<TracedRun> {
   const log = join(dir, `resolved-${(runs += 1)}.txt`);
   await writeFile(log, '');
   const child = spawn(process.execPath, ['--import', join(dir, 'register.mjs'), script, ...args], {
@@ -61,6 +66,7 @@ async function traced(script: string, args: readonly string[], until?: RegExp): 
       RESOLVE_LOG: log,
       NODE_OPTIONS: '',
       SOTTO_PASSPHRASE: 'correct horse battery staple',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -125,6 +131,29 @@ describe('sotto runs built JavaScript', () => {
     expect(run.resolved.some((url) => /\/out\/cli\/contacts-[A-Z0-9]+\.js$/.test(url))).toBe(true);
     expect(run.resolved.some((url) => url.includes('/node_modules/@signalapp/'))).toBe(true);
     expect(typeScript(run.resolved)).toEqual([]);
+    // It checks no new passphrase and shows no prompt (the passphrase is in the environment):
+    // zxcvbn's dictionaries and the prompt library stay unloaded.
+    expect(
+      run.resolved.filter((url) => /\/node_modules\/(@zxcvbn-ts|@inquirer)\//.test(url)),
+    ).toEqual([]);
+  });
+
+  it('a command that rates a new passphrase loads zxcvbn when it rates it, and refuses a weak one', async () => {
+    const profile = join(dir, 'weak-init');
+    const run = await traced(
+      'bin/sotto.js',
+      ['--profile', profile, 'init', '--relay', 'ws://127.0.0.1:1/v2', '--name', 'Ann'],
+      undefined,
+      { SOTTO_PASSPHRASE: 'password1' },
+    );
+    expect(run.stderr).toContain('WEAK_PASSPHRASE');
+    expect(run.code).not.toBe(0);
+    for (const dictionary of ['core', 'language-common', 'language-en'])
+      expect(
+        run.resolved.some((url) => url.includes(`/node_modules/@zxcvbn-ts/${dictionary}/`)),
+      ).toBe(true);
+    // Refused before anything was written: not even the directory was made.
+    await expect(readdir(profile)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('a bin whose build is missing says how to build it, exit 1, instead of a stack trace', async () => {

@@ -63,7 +63,7 @@ export async function exportConversation(
   options: ExportConversationOptions,
 ): Promise<ConversationExportReport> {
   profile.assertUsable();
-  if (options.encryptWith !== undefined) assertStrongPassphrase(options.encryptWith);
+  if (options.encryptWith !== undefined) await assertStrongPassphrase(options.encryptWith);
   const db = profile.db;
   const own = profile.account;
   const sections = [
