@@ -189,6 +189,11 @@ async function prepareFile(
     if (!digest) throw new SottoError('INTERNAL', 'transport digest');
     sealed.finish();
     const reserved = await early?.settle();
+    if (signal?.aborted) {
+      // A Cancel while the upload finished the blob still wins: nothing is kept (the blob is an orphan).
+      removeFiles(dir, { local: [local.localName] });
+      throw new SottoError('CANCELLED', 'compose cancelled');
+    }
     return {
       pointer: labels(file, size),
       transportKey,
