@@ -1,7 +1,10 @@
 import { appendFileSync, readdirSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { queueAttachmentMessage } from '../../../electron/core/attachments/compose.ts';
+import {
+  type ComposeOptions,
+  queueAttachmentMessage,
+} from '../../../electron/core/attachments/compose.ts';
 import { SottoError } from '../../../electron/core/errors.ts';
 import type { BlobUploads } from '../../../electron/core/sync/blobs.ts';
 import { ciphertextSize } from '../../../shared/protocol/attachment.ts';
@@ -110,6 +113,25 @@ function count(person: Person, table: 'messages' | 'attachments' | 'outbox'): nu
   return person.profile.db.prepare(`SELECT count(*) FROM ${table}`, { pluck: true }).get<number>()!;
 }
 
+/** Alice composes the file at `path` to Bob with `options`; the error code it rejects with, if any. */
+function composeCode(
+  alice: Person,
+  bob: Person,
+  path: string,
+  options: ComposeOptions,
+): Promise<string | undefined> {
+  return rejectedCode(() =>
+    queueAttachmentMessage(
+      alice.profile,
+      bob.profile.account.accountId,
+      [{ path }],
+      '',
+      undefined,
+      options,
+    ),
+  );
+}
+
 /** Alice composes a SIZE-byte file to Bob through her recorded home uploads; the recording. */
 async function composeRecorded(
   alice: Person,
@@ -176,19 +198,7 @@ describe.each(ATTACHMENT_RELAY_KINDS)('upload while sealing over a %s relay', (k
         () => alice.engine.pool.homeBlobs(),
         (r) => now(r) && cancel.abort(),
       );
-      const code = await rejectedCode(() =>
-        queueAttachmentMessage(
-          alice.profile,
-          bob.profile.account.accountId,
-          [{ path }],
-          '',
-          undefined,
-          {
-            uploads,
-            signal: cancel.signal,
-          },
-        ),
-      );
+      const code = await composeCode(alice, bob, path, { uploads, signal: cancel.signal });
       expect(code).toBe('CANCELLED');
       expect(recording.sent).toBeGreaterThan(0); // the cancel came mid-upload
       expect(recording.tempFiles).toBe(0);
@@ -215,18 +225,7 @@ describe.each(ATTACHMENT_RELAY_KINDS)('upload while sealing over a %s relay', (k
           changed = true;
         },
       );
-      const code = await rejectedCode(() =>
-        queueAttachmentMessage(
-          alice.profile,
-          bob.profile.account.accountId,
-          [{ path }],
-          '',
-          undefined,
-          {
-            uploads,
-          },
-        ),
-      );
+      const code = await composeCode(alice, bob, path, { uploads });
       expect(changed).toBe(true);
       expect(code).toBe('INVALID_INPUT');
       nothingLeft(alice, relay);
