@@ -35,6 +35,21 @@ export function newAttachmentKey(): Buffer {
   return randomBytes(ATTACHMENT_KEY_BYTES);
 }
 
+const IV_INFO = 'sotto attachment iv v1';
+
+/**
+ * The IV a sender uses with `key`: HMAC-SHA256(MAC key, "sotto attachment iv v1")
+ * cut to 16 bytes. Unpredictable without the key, and one key encrypts one
+ * file only; being fixed by the key, the blob's bytes follow from (key,
+ * plaintext), so a resumed upload re-derives them from the stored copy
+ * (blob-source.ts) instead of keeping a ciphertext temp file. Receivers take
+ * the IV from the blob and need not know this.
+ */
+export function transportIv(key: Uint8Array): Buffer {
+  const { macKey } = splitKey(key);
+  return createHmac('sha256', macKey).update(IV_INFO).digest().subarray(0, IV_BYTES);
+}
+
 /** An encryption fed plaintext in any chunking: what sealToFiles drives. */
 export interface StreamSealer {
   /** The output the next plaintext bytes complete (possibly empty). */
@@ -56,7 +71,7 @@ export class BlobSealer implements StreamSealer {
   constructor(
     private readonly size: number,
     key: Uint8Array,
-    private readonly iv: Uint8Array = randomBytes(IV_BYTES),
+    private readonly iv: Uint8Array = transportIv(key),
   ) {
     const { aesKey, macKey } = splitKey(key);
     this.cipher = createCipheriv('aes-256-cbc', aesKey, iv);
@@ -120,7 +135,7 @@ export async function* encryptChunks(
   size: number,
   key: Uint8Array,
   done: (sealed: Sealed) => void,
-  iv: Uint8Array = randomBytes(IV_BYTES),
+  iv: Uint8Array = transportIv(key),
 ): AsyncGenerator<Buffer> {
   const sealer = new BlobSealer(size, key, iv);
   for await (const chunk of plain) {
@@ -166,18 +181,19 @@ export async function encryptToFiles(
   return sealed;
 }
 
-/** One output of sealToFiles: its encryption, its file, and who is told how far the file is written. */
-export interface SealTarget {
-  readonly sealer: StreamSealer;
-  readonly path: string;
-  /** Called with the file's written length after each write (the upload that follows the seal reads up to it). */
-  readonly written?: (length: number) => void;
-}
+/**
+ * One output of sealToFiles: its encryption and where its bytes go, a new
+ * file or `push` (the upload that follows the seal: resolves when it may take
+ * more), or nowhere (only the sealer's digest is wanted).
+ */
+export type SealTarget =
+  | { readonly sealer: StreamSealer; readonly path: string }
+  | { readonly sealer: StreamSealer; readonly push?: (bytes: Buffer) => Promise<void> };
 
 /**
- * Feeds one read of `plain` to several encryptions, each writing a new file
- * (the sender's transport blob and its stored copy), every file fsynced
- * before it resolves. The caller deletes the files of a failure.
+ * Feeds one read of `plain` to several encryptions (the sender's stored copy
+ * and its transport blob), every file written fsynced before it resolves.
+ * The caller deletes the files of a failure.
  */
 export async function sealToFiles(
   plain: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
@@ -185,13 +201,15 @@ export async function sealToFiles(
 ): Promise<void> {
   const sinks: FileSink[] = [];
   try {
+    const writers: ((bytes: Buffer) => Promise<void>)[] = [];
     for (const target of targets) {
-      const sink = await FileSink.open(target.path, 'w');
-      sink.onWritten = target.written;
-      sinks.push(sink);
+      if ('path' in target) {
+        const sink = await FileSink.open(target.path, 'w');
+        sinks.push(sink);
+        writers.push((bytes) => sink.write(bytes));
+      } else writers.push(target.push ?? (() => Promise.resolve()));
     }
-    const write = (outs: readonly Buffer[]) =>
-      Promise.all(outs.map((out, i) => sinks[i]!.write(out)));
+    const write = (outs: readonly Buffer[]) => Promise.all(outs.map((out, i) => writers[i]!(out)));
     for await (const chunk of plain) await write(targets.map((t) => t.sealer.update(chunk)));
     await write(targets.map((t) => t.sealer.finish()));
     await Promise.all(sinks.splice(0).map((sink) => sink.close(true)));

@@ -7,6 +7,14 @@ import type { Sql } from '../db/sqlite.ts';
 // writes it besides the transfer jobs in this folder.
 
 /** Where an attachment belongs: a 1:1 message row or a group message row. */
+/**
+ * The `error` of a row requeueUploadedFiles (fanout-retry.ts) put back in the upload queue (an
+ * 'uploading' row never has another error): its blob was complete once, so the
+ * upload job asks the relay before it sends a byte. Not an error code; cleared
+ * when the row is marked uploaded again or encrypted again.
+ */
+export const RECHECK_BLOB = 'RECHECK_BLOB';
+
 export type MessageRef = { readonly messageId: number } | { readonly groupMessageId: number };
 
 /** Transfer state (docs/storage.md#attachments). */

@@ -30,24 +30,19 @@ import { newAttachmentKey } from './attachment-crypto.ts';
 import { insertAttachment, type MessageRef, updateAttachment } from './attachment-rows.ts';
 import { contentTypeOf } from './content-types.ts';
 import { readChunks } from './file-chunks.ts';
-import {
-  ensureAttachmentDirs,
-  type LocalCopy,
-  randomFileName,
-  removeFiles,
-  storeLocally,
-  tempPath,
-} from './local-files.ts';
-import { type EarlyUpload, SealedLength, uploadWhileSealing } from './sealing-upload.ts';
+import { ensureAttachmentDirs, type LocalCopy, removeFiles, storeLocally } from './local-files.ts';
+import { SealedStream } from './sealed-stream.ts';
+import { type EarlyUpload, uploadWhileSealing } from './sealing-upload.ts';
 
 // Composing a message with files: each file is read once and encrypted twice
-// before the message row exists, once for the relay (a ciphertext temp file the upload
-// job sends, so a resumed upload sends the same bytes) and once for the
-// profile (the stored copy). Given the home relay's uploads, a large file's
-// upload starts while it is sealed (sealing-upload.ts) and its reservation is
-// committed with the row. The message is queued for sending only when every
-// upload is complete (upload-job.ts): nothing goes out pointing at a blob that
-// is not there yet (R2).
+// before the message row exists, once for the profile (the stored copy, on
+// disk) and once for the relay (the transport blob, whose digest the row
+// keeps; its bytes are written nowhere: its IV follows from its key, so the
+// upload job re-derives them from the stored copy, blob-source.ts). Given the
+// home relay's uploads, a large file's blob is uploaded as it is sealed
+// (sealing-upload.ts) and its reservation is committed with the row. The
+// message is queued for sending only when every upload is complete
+// (upload-job.ts): nothing goes out pointing at a blob that is not there yet (R2).
 
 /** What the sender's renderer measured of an image or video it decoded itself (checked by the contract's schema). */
 export interface Visual {
@@ -75,7 +70,6 @@ export interface Prepared {
   readonly pointer: Omit<AttachmentPointer, 'blobId' | 'key' | 'digest'>;
   readonly transportKey: Buffer;
   readonly digest: Buffer;
-  readonly tempName: string;
   readonly local: LocalCopy;
   /** The upload begun while sealing, if any (committed with the row; the upload job resumes it). */
   readonly early?: EarlyUpload;
@@ -182,13 +176,12 @@ async function prepareFile(
   read: (bytes: number) => void,
 ): Promise<Prepared> {
   const transportKey = newAttachmentKey();
-  const tempName = randomFileName('.up');
-  const path = tempPath(dir, tempName);
-  const sealed = new SealedLength();
+  const sealed = new SealedStream();
   const early =
     uploads && size >= UPLOAD_WHILE_SEALING_FROM
-      ? uploadWhileSealing(uploads, path, ciphertextSize(size), sealed)
+      ? uploadWhileSealing(uploads, ciphertextSize(size), sealed)
       : undefined;
+  if (!early) sealed.drop(); // nobody follows: the blob is only hashed, for its digest
   const cancel = () => sealed.fail(new SottoError('CANCELLED', 'compose cancelled'));
   signal?.addEventListener('abort', cancel, { once: true });
   if (signal?.aborted) cancel(); // between two files: no event comes
@@ -198,16 +191,20 @@ async function prepareFile(
       dir,
       stopping(plainOf(file, size), sealed, read),
       size,
-      { key: transportKey, path, written: sealed.advance },
+      { key: transportKey, push: sealed.push },
     );
     if (!digest) throw new SottoError('INTERNAL', 'transport digest');
     sealed.finish();
     const reserved = await early?.settle();
+    if (signal?.aborted) {
+      // A Cancel while the upload finished the blob still wins: nothing is kept (the blob is an orphan).
+      removeFiles(dir, { local: [local.localName] });
+      throw new SottoError('CANCELLED', 'compose cancelled');
+    }
     return {
       pointer: labels(file, size),
       transportKey,
       digest,
-      tempName,
       local,
       ...(reserved ? { early: reserved } : {}),
     };
@@ -223,7 +220,7 @@ async function prepareFile(
 /** `plain` (each chunk counted by `read`) until the seal is failed from outside (a cancel): then its error. */
 async function* stopping(
   plain: AsyncIterable<Uint8Array>,
-  sealed: SealedLength,
+  sealed: SealedStream,
   read: (bytes: number) => void,
 ): AsyncGenerator<Uint8Array> {
   for await (const chunk of plain) {
@@ -261,10 +258,7 @@ export function insertPrepared(
 
 /** Deletes the files of prepared attachments whose row was never committed. */
 export function discard(profile: Profile, prepared: readonly Prepared[]): void {
-  removeFiles(profile.paths.dir, {
-    temp: prepared.map((p) => p.tempName),
-    local: prepared.map((p) => p.local.localName),
-  });
+  removeFiles(profile.paths.dir, { local: prepared.map((p) => p.local.localName) });
 }
 
 /** The encoded message must fit MAX_CONTENT_BYTES with its pointers (the one size rule, checked at compose). */

@@ -5,6 +5,7 @@ import type { BlobUpload, BlobUploads } from '../sync/blobs.ts';
 import {
   attachmentById,
   type AttachmentRow,
+  RECHECK_BLOB,
   selectAttachments,
   updateAttachment,
 } from './attachment-rows.ts';
@@ -15,8 +16,8 @@ import { uploadOf } from './upload-job.ts';
 // Retry of a group message whose files uploaded but whose fan-out the relay
 // refused (a full mailbox, a stale delivery token...): the blobs were
 // complete, so Retry sends no byte it need not. Each row goes back to
-// 'uploading' with its reservation and no ciphertext temp file; the upload
-// job then asks the relay (tus HEAD) whether the blob is still whole. Only a
+// 'uploading' with its reservation, marked RECHECK_BLOB; the upload job
+// then asks the relay (tus HEAD) whether the blob is still whole. Only a
 // blob the relay no longer has (expired, swept) is encrypted again from the
 // stored copy under a new transport key and uploaded as a new blob. Once
 // every row is 'uploaded' again the job fans the one group-text out to the
@@ -36,11 +37,16 @@ export function requeueUploadedFiles(db: Sql, groupMessageId: number): void {
   if (rows.some((row) => row.state !== 'uploaded'))
     throw new SottoError('INVALID_INPUT', 'a message whose files did not upload');
   for (const row of rows)
-    updateAttachment(db, row.id, { state: 'uploading', attempts: 0, next_attempt_at: 0 });
+    updateAttachment(db, row.id, {
+      state: 'uploading',
+      error: RECHECK_BLOB,
+      attempts: 0,
+      next_attempt_at: 0,
+    });
 }
 
 /**
- * For the upload job, a row `requeueUploadedFiles` queued (no temp file):
+ * For the upload job, a row `requeueUploadedFiles` queued (RECHECK_BLOB):
  * marks it 'uploaded' again if the relay still holds its whole blob and
  * returns undefined; otherwise encrypts it again and returns the row to
  * upload (undefined too if the message was deleted meanwhile). A row with no
@@ -57,7 +63,9 @@ export async function confirmUploaded(
   if (upload && (await stillWhole(uploads, upload))) {
     transfer.check(); // the user's Cancel meanwhile still wins
     transfer.progress(upload.length, true);
-    profile.commit(undefined, (db) => updateAttachment(db, row.id, { state: 'uploaded' }));
+    profile.commit(undefined, (db) =>
+      updateAttachment(db, row.id, { state: 'uploaded', error: null }),
+    );
     return undefined;
   }
   await encryptAgain(profile, row);

@@ -9,7 +9,8 @@ import { AtRestSealer } from './at-rest.ts';
 // Where a profile keeps attachments: <profile>/attachments/<random name>, each
 // file in the chunked at-rest format (at-rest.ts) under its own local key, which lives only
 // in the database (deleting the row makes the file unreadable), and
-// attachments/tmp/ for ciphertext in transit (uploads, downloads, staging).
+// attachments/tmp/ for files in transit (downloads, staging; `.up` uploads of
+// older versions, which wrote the transport blob to a file).
 // No plaintext is ever written under the profile.
 
 /** A stored copy: its file name under attachments/ and what opens it. */
@@ -37,14 +38,15 @@ export function ensureAttachmentDirs(profileDir: string): { files: string; tmp: 
  * Encrypts `size` plaintext bytes under a fresh local key into a staged file,
  * then renames it into attachments/ durably. The caller commits the row that
  * names it; a crash before that leaves an orphan that the next open deletes.
- * With `transport`, the same read of `plain` also writes the transport
- * ciphertext under its key to its path (compose: one read, two encryptions).
+ * With `transport`, the same read of `plain` also seals the transport blob
+ * under its key, its bytes handed to `push` (the upload that follows the
+ * seal) and hashed for the digest (compose: one read, two encryptions).
  */
 export async function storeLocally(
   profileDir: string,
   plain: AsyncIterable<Uint8Array>,
   size: number,
-  transport?: { key: Uint8Array; path: string; written?: (length: number) => void },
+  transport?: { key: Uint8Array; push?: (bytes: Buffer) => Promise<void> },
 ): Promise<LocalCopy & { transportDigest?: Buffer }> {
   const dirs = ensureAttachmentDirs(profileDir);
   const localKey = newAttachmentKey();
@@ -53,14 +55,12 @@ export async function storeLocally(
   const blob = transport && new BlobSealer(size, transport.key);
   const targets = [
     { sealer: new AtRestSealer(size, localKey), path: staged },
-    ...(transport && blob
-      ? [{ sealer: blob, path: transport.path, written: transport.written }]
-      : []),
+    ...(transport && blob ? [{ sealer: blob, push: transport.push }] : []),
   ];
   try {
     await sealToFiles(plain, targets);
   } catch (error) {
-    for (const target of targets) rmSync(target.path, { force: true });
+    rmSync(staged, { force: true });
     throw error;
   }
   renameSync(staged, join(dirs.files, localName));

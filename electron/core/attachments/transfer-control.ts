@@ -11,8 +11,9 @@ import {
   selectAttachments,
   updateAttachment,
 } from './attachment-rows.ts';
-import { encryptToFile, newAttachmentKey } from './attachment-crypto.ts';
-import { ensureAttachmentDirs, randomFileName, removeFiles, tempPath } from './local-files.ts';
+import { BlobSealer, newAttachmentKey } from './attachment-crypto.ts';
+import { gathered } from './file-chunks.ts';
+import { removeFiles, tempPath } from './local-files.ts';
 import { openStoredCopy, storedCopyOf } from './stored-copy.ts';
 import { abortTransfer, announceEnd, isTransferring } from './transfers.ts';
 import { failUpload } from './upload-job.ts';
@@ -103,10 +104,11 @@ export function failedMessageOf(
 
 /**
  * Retry of a 1:1 message whose upload the user cancelled: its cancelled rows
- * upload again and the message is queued. A row that kept its ciphertext
- * resumes at the relay's offset; one whose ciphertext is gone (a backup
- * restore brings back the stored copy, never files in transit) is encrypted
- * again from its stored copy under a new transport key, as a new upload.
+ * upload again and the message is queued. A row that kept its relay
+ * reservation resumes at the relay's offset (its bytes re-derived from the
+ * stored copy, or from an older version's ciphertext temp file); one without
+ * (a backup restore brings back the stored copy, never an upload in transit)
+ * gets a new transport key and digest from its stored copy, as a new upload.
  * False if the message has no cancelled upload (the caller retries it as a
  * text message); ATTACHMENT_NOT_FOUND if a row has neither (Delete remains);
  * INVALID_INPUT if the message was deleted meanwhile (nothing is queued).
@@ -118,7 +120,7 @@ export function retryCancelledUpload(profile: Profile, messageId: number): Promi
 /**
  * retryCancelledUpload for a group message: once its uploads complete, the
  * upload job fans the one pointer out to the group's current members
- * (upload-job.ts queueUploadedGroupMessages). Nothing was sent to anyone
+ * (upload-queue.ts queueUploadedGroupMessages). Nothing was sent to anyone
  * before: a group message is queued only when all its uploads completed.
  */
 export function retryCancelledGroupUpload(
@@ -144,9 +146,7 @@ async function resumeCancelled(profile: Profile, ref: MessageRef): Promise<boole
     profile.db.prepare(`SELECT 1 FROM ${table} WHERE id = ?`, { pluck: true }).get([id]) !==
     undefined;
   try {
-    for (const row of cancelled)
-      if (!row.tempName || !existsSync(tempPath(dir, row.tempName)))
-        await encryptAgain(profile, row);
+    for (const row of cancelled) if (!resumable(dir, row)) await encryptAgain(profile, row);
   } catch (error) {
     throw exists() ? error : gone();
   }
@@ -188,33 +188,39 @@ function cancelledUploads(profile: Profile, ref: MessageRef): AttachmentRow[] {
   );
 }
 
+/** Whether a cancelled row's upload goes on where it stopped: an older version's temp file, or a reservation. */
+function resumable(dir: string, row: AttachmentRow): boolean {
+  return row.tempName ? existsSync(tempPath(dir, row.tempName)) : row.uploadToken !== null;
+}
+
 /**
- * New transport ciphertext for a row from its stored copy (a cancelled
- * upload's, or a blob the relay no longer has: fanout-retry.ts): a new
- * key (never the old blob's, whose prefix the relay may hold), a new
- * reservation. The file is written before the row names it: a crash in
- * between leaves an orphan that the next open deletes.
+ * A new transport key and digest for a row, from its stored copy (a
+ * cancelled upload's, or a blob the relay no longer has: fanout-retry.ts):
+ * never the old blob's key (the relay may hold a prefix made with it, or a
+ * restored row's digest may be of a blob with an IV not derived from its
+ * key); no ciphertext is written, the upload job derives it.
  */
 export async function encryptAgain(profile: Profile, row: AttachmentRow): Promise<void> {
   const dir = profile.paths.dir;
   const copy = storedCopyOf(dir, row);
   if (!copy) throw new SottoError('ATTACHMENT_NOT_FOUND', 'upload without its stored copy');
-  ensureAttachmentDirs(dir);
   const key = newAttachmentKey();
-  const tempName = randomFileName('.up');
-  let sealed: { digest: Buffer };
+  let digest: Buffer;
   try {
-    sealed = await encryptToFile(openStoredCopy(copy), row.size, key, tempPath(dir, tempName));
+    const sealer = new BlobSealer(row.size, key);
+    for await (const plain of gathered(openStoredCopy(copy))) sealer.update(plain);
+    sealer.finish();
+    digest = sealer.sealed.digest;
   } catch (error) {
-    removeFiles(dir, { temp: [tempName] });
     if (error instanceof SottoError) throw error;
     throw new SottoError('ATTACHMENT_NOT_FOUND', 'stored copy unreadable');
   }
   profile.commit(undefined, (db) =>
     updateAttachment(db, row.id, {
       transport_key: key,
-      digest: sealed.digest,
-      temp_name: tempName,
+      digest,
+      error: null,
+      temp_name: null,
       blob_id: null,
       upload_token: null,
       upload_length: null,
@@ -222,7 +228,5 @@ export async function encryptAgain(profile: Profile, row: AttachmentRow): Promis
       transfer_offset: 0,
     }),
   );
-  // Deleted meanwhile (history/delete-messages.ts): the new ciphertext must not outlive it.
-  if (!attachmentById(profile.db, row.id)) removeFiles(dir, { temp: [tempName] });
   if (row.tempName) removeFiles(dir, { temp: [row.tempName] });
 }

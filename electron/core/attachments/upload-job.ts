@@ -1,31 +1,26 @@
 import { statSync } from 'node:fs';
 import { ciphertextSize } from '../../../shared/protocol/attachment.ts';
-import type { AccountId } from '../../../shared/protocol/account-id.ts';
-import { type Content, encodeContent } from '../../../shared/protocol/content.ts';
-import { toBase64 } from '../../../shared/protocol/encoding.ts';
-import { ownDeliveryToken } from '../contacts/tokens.ts';
 import { hasCode, SottoError } from '../errors.ts';
 import { log } from '../log.ts';
-import { enqueueGroupMessage } from '../groups/group-queue.ts';
-import { loadGroupByRef } from '../groups/group-store.ts';
-import { queueMessageContent } from '../messaging/outbox.ts';
 import type { Profile } from '../profile/profile.ts';
 import type { BlobUpload, BlobUploads } from '../sync/blobs.ts';
 import { backoffMs } from '../sync/backoff.ts';
 import {
   attachmentById,
   type AttachmentRow,
-  pointerOf,
+  RECHECK_BLOB,
   selectAttachments,
   updateAttachment,
 } from './attachment-rows.ts';
+import { blobSourceOf } from './blob-source.ts';
 import { confirmUploaded } from './fanout-retry.ts';
-import { readChunks } from './file-chunks.ts';
+import { queueUploaded } from './upload-queue.ts';
 import { removeFiles, tempPath } from './local-files.ts';
 import { startTransfer, type Transfer } from './transfers.ts';
 
 // The upload job: every outgoing attachment still 'uploading' is sent to the
-// home relay from its ciphertext temp file, one append at a time, the relay's
+// home relay, its bytes re-derived from the stored copy (blob-source.ts; a
+// row of an older version from its ciphertext temp file), one append at a time, the relay's
 // acknowledged offset committed after each; a resume asks the relay where it
 // stands (never from zero while the relay holds the prefix). A message whose
 // uploads are all complete is then queued (R2).
@@ -119,14 +114,16 @@ async function uploadOne(
   row: AttachmentRow,
   transfer: Transfer,
 ): Promise<void> {
-  if (!row.tempName) {
+  if (row.error === RECHECK_BLOB) {
     // A refused fan-out's Retry: the relay may still hold the whole blob (fanout-retry.ts).
     const again = await confirmUploaded(profile, uploads, row, transfer);
     return again ? uploadOne(profile, uploads, again, transfer) : undefined;
   }
-  const path = tempPath(profile.paths.dir, row.tempName);
-  // The ciphertext was fsynced before its row was committed: another size means it was damaged.
-  if (sizeOf(path) !== ciphertextSize(row.size))
+  if (
+    row.tempName &&
+    sizeOf(tempPath(profile.paths.dir, row.tempName)) !== ciphertextSize(row.size)
+  )
+    // An older version's ciphertext, fsynced before its row was committed: another size means it was damaged.
     throw new SottoError('INTERNAL', 'upload ciphertext damaged');
   let upload = uploadOf(row);
   if (!upload) {
@@ -147,33 +144,58 @@ async function uploadOne(
     offset = await uploads.offset(upload);
   } catch (error) {
     if (!hasCode(error, 'ATTACHMENT_NOT_FOUND')) throw error;
-    // The reservation expired or was swept: reserve again (the ciphertext is unchanged).
+    // The reservation expired or was swept: reserve again (the blob's bytes are unchanged).
     profile.commit(undefined, (db) =>
       updateAttachment(db, row.id, { blob_id: null, upload_token: null }),
     );
     return uploadOne(profile, uploads, { ...row, blobId: null, uploadToken: null }, transfer);
   }
   transfer.progress(offset);
-  while (offset < upload.length) {
-    transfer.check();
-    const end = Math.min(offset + UPLOAD_CHUNK_BYTES, upload.length);
-    const before = offset;
-    offset = await uploads.append(
-      upload,
-      offset,
-      timeBound(readChunks(path, offset, end), transfer, offset),
-    );
-    if (offset <= before) throw new SottoError('RELAY_UNAVAILABLE', 'upload made no progress');
-    const acknowledged = offset;
-    profile.commit(undefined, (db) =>
-      updateAttachment(db, row.id, { transfer_offset: acknowledged }),
-    );
-  }
+  if (offset < upload.length)
+    offset = await sendFrom(profile, uploads, row, upload, offset, transfer);
   transfer.check(); // a cancel that came with the last append still wins: the message is not sent
   profile.commit(undefined, (db) =>
     updateAttachment(db, row.id, { state: 'uploaded', temp_name: null, transfer_offset: offset }),
   );
-  removeFiles(profile.paths.dir, { temp: [row.tempName] });
+  if (row.tempName) removeFiles(profile.paths.dir, { temp: [row.tempName] });
+}
+
+/** Appends the blob from `offset` to its end, committing each acknowledged offset; the last one. */
+async function sendFrom(
+  profile: Profile,
+  uploads: BlobUploads,
+  row: AttachmentRow,
+  upload: BlobUpload,
+  offset: number,
+  transfer: Transfer,
+): Promise<number> {
+  const source = blobSourceOf(profile.paths.dir, row);
+  try {
+    while (offset < upload.length) {
+      transfer.check();
+      const end = Math.min(offset + UPLOAD_CHUNK_BYTES, upload.length);
+      const before = offset;
+      try {
+        offset = await uploads.append(
+          upload,
+          offset,
+          timeBound(source.bytes(offset, end), transfer, offset),
+        );
+      } catch (error) {
+        // The source's own failure (a damaged stored copy) is the one to report, not the relay's view of it.
+        throw source.failure ?? error;
+      }
+      if (source.failure) throw source.failure;
+      if (offset <= before) throw new SottoError('RELAY_UNAVAILABLE', 'upload made no progress');
+      const acknowledged = offset;
+      profile.commit(undefined, (db) =>
+        updateAttachment(db, row.id, { transfer_offset: acknowledged }),
+      );
+    }
+    return offset;
+  } finally {
+    await source.close();
+  }
 }
 
 /**
@@ -182,7 +204,7 @@ async function uploadOne(
  * the user cancelled (the append then fails and the row is failed as cancelled).
  */
 async function* timeBound(
-  source: AsyncGenerator<Buffer>,
+  source: AsyncIterable<Buffer>,
   transfer: Transfer,
   offset: number,
 ): AsyncGenerator<Buffer> {
@@ -241,84 +263,6 @@ export function failUpload(profile: Profile, row: AttachmentRow, error: SottoErr
   removeFiles(profile.paths.dir, {
     temp: siblings.flatMap((s) => (s.state === 'uploading' && s.tempName ? [s.tempName] : [])),
   });
-}
-
-/**
- * Queues every composed message whose attachments are all uploaded and that
- * is not queued yet: its content (caption and pointers) is encoded now, with
- * the blob ids the relay gave. Returns how many were queued.
- */
-export function queueUploaded(profile: Profile, now = Date.now()): number {
-  const ready = profile.db
-    .prepare(
-      `SELECT m.id, m.uuid, m.sent_at AS sentAt, m.body, k.account_id AS recipient
-       FROM messages m JOIN conversations c ON c.id = m.conversation_id JOIN contacts k ON k.id = c.contact_id
-       WHERE m.outgoing = 1 AND m.status = 'queued'
-         AND EXISTS (SELECT 1 FROM attachments a WHERE a.message_id = m.id)
-         AND NOT EXISTS (SELECT 1 FROM attachments a WHERE a.message_id = m.id AND a.state <> 'uploaded')
-         AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.message_id = m.id)`,
-    )
-    .all<{ id: number; uuid: string; sentAt: number; body: string; recipient: AccountId }>();
-  if (ready.length === 0) return queueUploadedGroupMessages(profile, now);
-  const token = toBase64(ownDeliveryToken(profile));
-  profile.commit(undefined, (db) => {
-    for (const message of ready) {
-      const rows = selectAttachments(db, 'message_id = ? ORDER BY position', [message.id]);
-      const content: Content = {
-        v: 1,
-        type: 'text',
-        id: message.uuid,
-        sentAt: message.sentAt,
-        body: message.body,
-        name: profile.account.displayName,
-        token,
-        attachments: rows.map(pointerOf),
-      };
-      queueMessageContent(db, message.recipient, encodeContent(content), message.id, now);
-    }
-  });
-  return ready.length + queueUploadedGroupMessages(profile, now);
-}
-
-/** queueUploaded for group messages: one group-text with the pointers, for every member. */
-function queueUploadedGroupMessages(profile: Profile, now: number): number {
-  const ready = profile.db
-    .prepare(
-      `SELECT m.id, m.uuid, m.sent_at AS sentAt, m.body, m.group_ref AS groupRef
-       FROM group_messages m
-       WHERE m.outgoing = 1 AND m.status = 'queued'
-         AND EXISTS (SELECT 1 FROM attachments a WHERE a.group_message_id = m.id)
-         AND NOT EXISTS (SELECT 1 FROM attachments a WHERE a.group_message_id = m.id AND a.state <> 'uploaded')
-         AND NOT EXISTS (SELECT 1 FROM group_outbox o WHERE o.message_id = m.id)
-         AND NOT EXISTS (SELECT 1 FROM group_receipts r WHERE r.message_id = m.id)`,
-    )
-    .all<{ id: number; uuid: string; sentAt: number; body: string; groupRef: number }>();
-  if (ready.length === 0) return 0;
-  profile.commit(undefined, (db) => {
-    for (const message of ready) {
-      const group = loadGroupByRef(db, message.groupRef);
-      if (!group) continue;
-      const rows = selectAttachments(db, 'group_message_id = ? ORDER BY position', [message.id]);
-      const content: Content = {
-        v: 1,
-        type: 'group-text',
-        groupId: group.state.groupId,
-        id: message.uuid,
-        sentAt: message.sentAt,
-        body: message.body,
-        attachments: rows.map(pointerOf),
-      };
-      enqueueGroupMessage(
-        db,
-        group,
-        profile.account.accountId,
-        message.id,
-        encodeContent(content),
-        now,
-      );
-    }
-  });
-  return ready.length;
 }
 
 function sizeOf(path: string): number {

@@ -8,6 +8,8 @@ import {
 } from '../../../electron/core/attachments/attachment-files.ts';
 import { queueAttachmentMessage } from '../../../electron/core/attachments/compose.ts';
 import { failedMessageIds, findContact, getMessage } from '../../../electron/core/index.ts';
+import { uploadAttachments } from '../../../electron/core/attachments/upload-job.ts';
+import type { BlobUploads } from '../../../electron/core/sync/blobs.ts';
 import { FolderBlobs } from '../../../electron/core/sync/folder-blobs.ts';
 import { ciphertextSize, MAX_ATTACHMENT_BYTES } from '../../../shared/protocol/attachment.ts';
 import { toBase64 } from '../../../shared/protocol/encoding.ts';
@@ -146,15 +148,34 @@ describe('a relay that refuses an upload for good', () => {
 type Pair = Awaited<ReturnType<typeof pair>>;
 
 /**
- * Alice sends `bytes`; `beforeSend` may rewrite her attachment row (what her
- * pointer will say: a hostile sender), `beforeReceive` the relay's blob files.
+ * Alice sends `bytes`; `beforeSend` may rewrite her attachment row before
+ * the upload, `afterUpload` once her blob is complete (what her pointer will
+ * say: a hostile sender), `beforeReceive` the relay's blob files.
  * Returns Bob's attachment after his receive pass.
  */
+/**
+ * Alice's home uploads, `then` called once her blob is complete and before
+ * her message is queued (the pointer is encoded from her row at that moment).
+ */
+function completing(alice: Pair['alice'], id: number, then: (id: number) => void): BlobUploads {
+  const inner = alice.engine.pool.homeBlobs();
+  return {
+    create: (length) => inner.create(length),
+    offset: (upload) => inner.offset(upload),
+    append: async (upload, offset, data) => {
+      const at = await inner.append(upload, offset, data);
+      if (at === upload.length) then(id);
+      return at;
+    },
+  };
+}
+
 async function transfer(
   p: Pair,
   bytes: Buffer,
   hooks: {
     beforeSend?: (attachmentId: number) => void;
+    afterUpload?: (attachmentId: number) => void;
     beforeReceive?: (blob: { data: string; meta: string }) => void;
   } = {},
 ) {
@@ -164,6 +185,9 @@ async function transfer(
   ]);
   const [row] = attachmentsOf(alice.profile, { messageIds: [queued.id] });
   hooks.beforeSend?.(row!.id);
+  const { afterUpload } = hooks;
+  if (afterUpload)
+    await uploadAttachments(alice.profile, () => completing(alice, row!.id, afterUpload));
   await alice.engine.sendOutbox();
   const blobId = alice.profile.db
     .prepare('SELECT blob_id FROM attachments WHERE id = ?', { pluck: true })
@@ -222,7 +246,7 @@ describe('a download that does not check out is refused for good, nothing kept',
     async (column, at) => {
       const p = await pair();
       const { bob } = await transfer(p, bytesOf(3_000), {
-        beforeSend: (id) => {
+        afterUpload: (id) => {
           const value = Buffer.from(
             p.alice.profile.db
               .prepare(`SELECT ${column} FROM attachments WHERE id = ?`, { pluck: true })

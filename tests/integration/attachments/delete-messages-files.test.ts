@@ -78,7 +78,8 @@ describe('deleting messages with files', () => {
       'never mind',
     );
     const attachmentId = count(w.alice.profile, 'SELECT id FROM attachments');
-    expect(files(w.alice.dir).tmp).toHaveLength(1);
+    // No ciphertext temp file: the upload derives the blob from the stored copy.
+    expect(files(w.alice.dir)).toMatchObject({ stored: [expect.any(String)], tmp: [] });
     let deleting: Promise<DeletedMessages> | undefined;
     let runningWhenDeleted = false;
     const deletingUploads = (): BlobUploads => {
@@ -112,7 +113,7 @@ describe('deleting messages with files', () => {
     expect(count(w.bob.profile, 'SELECT count(*) FROM messages')).toBe(0);
   });
 
-  it('a cancelled upload keeps its ciphertext for Retry; Delete removes it', async () => {
+  it('a cancelled upload keeps its stored copy for Retry (no ciphertext file); Delete removes it', async () => {
     const w = await pair();
     const queued = await queueAttachmentMessage(
       w.alice.profile,
@@ -122,7 +123,7 @@ describe('deleting messages with files', () => {
     );
     const attachmentId = count(w.alice.profile, 'SELECT id FROM attachments');
     expect(cancelTransfer(w.alice.profile, w.toBob, attachmentId)).toBe(true);
-    expect(files(w.alice.dir).tmp).toHaveLength(1);
+    expect(files(w.alice.dir).tmp).toEqual([]);
     expect(files(w.alice.dir).stored).toHaveLength(1);
     await deleteMessages(w.alice.profile, w.toBob, [queued.id]);
     expect(files(w.alice.dir)).toEqual({ stored: [], tmp: [] });

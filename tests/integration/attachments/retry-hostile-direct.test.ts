@@ -1,4 +1,4 @@
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { attachmentsOf } from '../../../electron/core/attachments/attachment-files.ts';
@@ -81,14 +81,13 @@ describe('retry of a 1:1 message, hostile', () => {
     expect(await rejectedCode(() => retry(alice, deleted))).toBe('INVALID_INPUT');
     expect(thrownCode(() => retryMessage(alice.profile, 999_999))).toBe('INVALID_INPUT');
 
-    // A retry that must encrypt the file again (its ciphertext is gone) races a delete.
+    // A retry that must encrypt the file again (cancelled before any reservation) races a delete.
     const raced = await cancelledTo(alice, 'Bob', 'Bob route');
-    for (const name of tmpFiles(alice)) {
-      const owner = alice.profile.db
-        .prepare('SELECT message_id FROM attachments WHERE temp_name = ?', { pluck: true })
-        .get<number>([name]);
-      if (owner === raced) rmSync(join(alice.dir, 'attachments', 'tmp', name));
-    }
+    expect(
+      alice.profile.db
+        .prepare('SELECT upload_token FROM attachments WHERE message_id = ?', { pluck: true })
+        .get([raced]),
+    ).toBeNull();
     const [code] = await Promise.all([
       rejectedCode(() => retry(alice, raced)),
       deleteMessages(alice.profile, { conversationId: toBob }, [raced]),
@@ -102,6 +101,6 @@ describe('retry of a 1:1 message, hostile', () => {
     expect(report.stored).toBe(0);
     expect(count(alice, 'SELECT count(*) FROM outbox')).toBe(0);
     expect(count(alice, 'SELECT count(*) FROM attachments')).toBe(1);
-    expect(tmpFiles(alice)).toHaveLength(1);
+    expect(tmpFiles(alice)).toEqual([]); // no ciphertext temp file: the stored copy is what is held
   });
 });

@@ -1,6 +1,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { atRestLayout } from '../../../electron/core/attachments/at-rest.ts';
 import { ciphertextSize } from '../../../shared/protocol/attachment.ts';
 import {
   ATTACHMENT_RELAY_KINDS,
@@ -23,20 +24,20 @@ import { tempDir } from '../../support/profiles.ts';
 // deleted at the next open; the partial blob is an orphan the relay's TTL
 // deletes), and the next send still goes out whole. A kill after the commit
 // is kill-resume.test.ts's. Progress is watched from outside, on the growing
-// ciphertext temp file.
+// staged stored copy (compose writes no ciphertext temp file).
 
 const SIZE = 24 * 1024 * 1024;
 /** Where each run is killed, as a share of the ciphertext sealed. */
 const POINTS = [0.05, 0.25, 0.45, 0.65, 0.85];
 
-/** Size of the largest `.up` temp file (the one being sealed); 0 when there is none. */
+/** Size of the largest `.stage` file (the stored copy being sealed); 0 when there is none. */
 function sealing(profileDir: string): number {
   const tmp = join(profileDir, 'attachments', 'tmp');
   try {
     return Math.max(
       0,
       ...readdirSync(tmp)
-        .filter((n) => n.endsWith('.up'))
+        .filter((n) => n.endsWith('.stage'))
         .map((n) => statSync(join(tmp, n)).size),
     );
   } catch {
@@ -54,7 +55,7 @@ describe.each(ATTACHMENT_RELAY_KINDS)('kill -9 of the sender while sealing, %s r
     for (const [i, point] of POINTS.entries()) {
       const size = SIZE + i * 4096;
       const path = testFile(root, `file-${i}.bin`, size);
-      const length = ciphertextSize(size);
+      const length = atRestLayout(size).length;
       let kill: ((signal: NodeJS.Signals) => void) | undefined;
       const stop = killPastProgress(
         () => sealing(alice),

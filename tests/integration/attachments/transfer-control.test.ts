@@ -341,8 +341,14 @@ describe('transfers the user controls, over a relay process', () => {
       error: 'CANCELLED',
     });
     expect(getMessage(w.alice.profile.db, queued.id)?.status).toBe('failed');
-    // Its ciphertext (never plaintext) waits for Retry or Delete.
-    expect(tmpFiles(w.alice)).toHaveLength(1);
+    // No ciphertext file is kept: its stored copy and relay reservation wait for Retry or
+    // Delete (Retry re-derives the blob's bytes from the copy, at the relay's offset).
+    expect(tmpFiles(w.alice)).toEqual([]);
+    expect(
+      w.alice.profile.db
+        .prepare('SELECT upload_token IS NOT NULL FROM attachments WHERE id = ?', { pluck: true })
+        .get([attachment!.id]),
+    ).toBe(1);
     // A second cancel finds nothing to cancel; a later pass sends nothing.
     expect(cancelTransfer(w.alice.profile, w.toBob, attachment!.id)).toBe(false);
     expect((await w.alice.engine.sendOutbox()).sent).toBe(0);

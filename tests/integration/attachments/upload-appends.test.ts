@@ -104,7 +104,8 @@ describe('an upload is cut into appends by bytes and by time', () => {
       recorded(blobs, appends, () => void (clock += 400)),
     );
     const length = ciphertextSize(SIZE);
-    expect(appends.slice(0, -1).every((a) => a.bytes === 3 * 1024 * 1024)).toBe(true);
+    // (±16: the blob's IV rides with the first chunk of the derivation.)
+    expect(appends.slice(0, -1).every((a) => Math.abs(a.bytes - 3 * 1024 * 1024) <= 16)).toBe(true);
     expect(appends.length).toBe(Math.ceil(length / (3 * 1024 * 1024)));
     expect(appends.at(-1)?.acknowledged).toBe(length);
     expect(uploadRow(alice)).toEqual({ state: 'uploaded', offset: length });

@@ -1,11 +1,10 @@
-import { appendFileSync, readdirSync, readFileSync, statSync, truncateSync } from 'node:fs';
+import { appendFileSync, readdirSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  attachmentsOf,
-  saveAttachment,
-} from '../../../electron/core/attachments/attachment-files.ts';
-import { queueAttachmentMessage } from '../../../electron/core/attachments/compose.ts';
+  type ComposeOptions,
+  queueAttachmentMessage,
+} from '../../../electron/core/attachments/compose.ts';
 import { SottoError } from '../../../electron/core/errors.ts';
 import type { BlobUploads } from '../../../electron/core/sync/blobs.ts';
 import { ciphertextSize } from '../../../shared/protocol/attachment.ts';
@@ -16,6 +15,7 @@ import {
   testFile,
   useAttachmentRelays,
 } from '../../support/attachment-relays.ts';
+import { receivedBytes } from '../../support/engine-attachments.ts';
 import { befriend, enginePerson } from '../../support/engines.ts';
 import { rejectedCode } from '../../support/errors.ts';
 import { tempDir } from '../../support/profiles.ts';
@@ -23,9 +23,10 @@ import { relayDataDir } from '../../support/relay-client.ts';
 import { type RelayProcess, startRelayProcess } from '../../support/relay-process.ts';
 
 // Upload while sealing (compose.ts, sealing-upload.ts): a large file's upload
-// starts while its ciphertext temp file is still being written and follows
-// it. What must hold: the relay never gets a byte the seal has not written;
-// the message is queued only once the blob is complete; a cancel or a
+// takes the blob's bytes from the seal as they are made, with no ciphertext
+// temp file. What must hold: bytes leave while the stored copy is still being
+// sealed, and no `.up` file is ever written; the message is queued only once
+// the blob is complete; a cancel or a
 // source file that changes stops both and leaves nothing; a relay that
 // refuses or goes away mid-seal leaves the message waiting as before. Real
 // relays (folder, relay process); the recorder around the engine's uploads
@@ -36,23 +37,24 @@ const LENGTH = ciphertextSize(SIZE);
 
 interface Recording {
   creates: number;
-  /** Bytes the relay was given that the temp file did not hold yet when they were read (must stay 0). */
-  unsealed: number;
+  /** Bytes the relay was given while the stored copy was still being sealed (its `.stage` file present). */
+  whileSealing: number;
+  /** Ciphertext temp files (`.up`) seen in attachments/tmp/ at any chunk (must stay 0). */
+  tempFiles: number;
   /** Bytes handed to the relay so far. */
   sent: number;
 }
 
 /**
- * The engine's home uploads, recorded: each chunk given to the relay is
- * checked against the size of the ciphertext temp file being sealed at that
- * moment; `onChunk` runs after each.
+ * The engine's home uploads, recorded: at each chunk given to the relay,
+ * what attachments/tmp/ holds at that moment; `onChunk` runs after each.
  */
 function recorder(
   profileDir: string,
   inner: () => BlobUploads,
   onChunk: (recording: Recording) => void = () => undefined,
 ): { uploads: () => BlobUploads; recording: Recording } {
-  const recording: Recording = { creates: 0, unsealed: 0, sent: 0 };
+  const recording: Recording = { creates: 0, whileSealing: 0, tempFiles: 0, sent: 0 };
   const uploads = (): BlobUploads => {
     const relay = inner();
     return {
@@ -66,10 +68,10 @@ function recorder(
           upload,
           offset,
           (async function* () {
-            let position = offset;
             for await (const chunk of data) {
-              position += chunk.length;
-              recording.unsealed += Math.max(0, position - sealingSize(profileDir));
+              const tmp = tmpFiles(profileDir);
+              if (tmp.some((n) => n.endsWith('.stage'))) recording.whileSealing += chunk.length;
+              recording.tempFiles += tmp.filter((n) => n.endsWith('.up')).length;
               recording.sent += chunk.length;
               onChunk(recording);
               yield chunk;
@@ -81,11 +83,13 @@ function recorder(
   return { uploads, recording };
 }
 
-/** Size of the `.up` temp file (one file is sent at a time here); 0 before it exists. */
-function sealingSize(profileDir: string): number {
-  const tmp = join(profileDir, 'attachments', 'tmp');
-  const up = readdirSync(tmp).find((n) => n.endsWith('.up'));
-  return up ? statSync(join(tmp, up)).size : 0;
+/** Names in attachments/tmp/ (empty before it exists). */
+function tmpFiles(profileDir: string): string[] {
+  try {
+    return readdirSync(join(profileDir, 'attachments', 'tmp'));
+  } catch {
+    return [];
+  }
 }
 
 /** Files a profile holds under attachments/ (stored copies and temp files). */
@@ -109,6 +113,25 @@ function count(person: Person, table: 'messages' | 'attachments' | 'outbox'): nu
   return person.profile.db.prepare(`SELECT count(*) FROM ${table}`, { pluck: true }).get<number>()!;
 }
 
+/** Alice composes the file at `path` to Bob with `options`; the error code it rejects with, if any. */
+function composeCode(
+  alice: Person,
+  bob: Person,
+  path: string,
+  options: ComposeOptions,
+): Promise<string | undefined> {
+  return rejectedCode(() =>
+    queueAttachmentMessage(
+      alice.profile,
+      bob.profile.account.accountId,
+      [{ path }],
+      '',
+      undefined,
+      options,
+    ),
+  );
+}
+
 /** Alice composes a SIZE-byte file to Bob through her recorded home uploads; the recording. */
 async function composeRecorded(
   alice: Person,
@@ -128,76 +151,61 @@ async function composeRecorded(
   return recording;
 }
 
-/** Bob receives until the attachment is stored; its saved bytes. */
-async function received(bob: Person): Promise<Buffer> {
-  await bob.engine.receive({ firstWaitMs: 500, idleMs: 0 });
-  const ids = bob.profile.db.prepare('SELECT id FROM messages', { pluck: true }).all<number>();
-  const [attachment] = attachmentsOf(bob.profile, { messageIds: ids });
-  expect(attachment?.state).toBe('done');
-  const out = join(tempDir(), 'saved.bin');
-  await saveAttachment(bob.profile, attachment!.id, out);
-  return readFileSync(out);
-}
-
-/** Nothing was stored or sent: no row, no file, and no complete blob on the relay. */
-function nothingLeft(alice: Person, relay: AttachmentRelay): void {
+/** Nothing was stored or sent: no row, no file, and (unless `orphanMayBeComplete`) no complete blob on the relay. */
+function nothingLeft(alice: Person, relay: AttachmentRelay, orphanMayBeComplete = false): void {
   expect(count(alice, 'messages')).toBe(0);
   expect(count(alice, 'attachments')).toBe(0);
   expect(count(alice, 'outbox')).toBe(0);
   expect(profileFiles(alice.dir)).toEqual([]);
-  expect([...relay.blobSizes().values()].filter((size) => size >= LENGTH)).toEqual([]);
+  if (!orphanMayBeComplete)
+    expect([...relay.blobSizes().values()].filter((size) => size >= LENGTH)).toEqual([]);
 }
 
 const startRelay = useAttachmentRelays();
 
 describe.each(ATTACHMENT_RELAY_KINDS)('upload while sealing over a %s relay', (kind) => {
-  it('the relay gets bytes before the seal ends, never a byte not yet sealed; the message is queued only once the blob is complete', async () => {
+  it('the relay gets bytes while the seal runs, from no temp file; the message is queued only once the blob is complete', async () => {
     const relay = await startRelay(kind);
     const { alice, bob } = await pairOn(relay.address);
     const recording = await composeRecorded(alice, bob);
-    // Part of the blob went while sealing; the reservation is committed with the row.
-    expect(recording.sent).toBeGreaterThan(0);
+    // The blob went while sealing; the reservation is committed with the row.
+    expect(recording.whileSealing).toBeGreaterThan(0);
     const row = alice.profile.db
       .prepare('SELECT blob_id AS blobId, transfer_offset AS offset, state FROM attachments')
       .get<{ blobId: string | null; offset: number; state: string }>();
     expect(row?.blobId).not.toBeNull();
     expect(row?.state).toBe('uploading');
-    expect(count(alice, 'outbox')).toBe(0); // not queued: the blob is not complete (R2)
+    expect(count(alice, 'outbox')).toBe(0); // queued only by the upload job, once the relay says complete (R2)
     await alice.engine.sendOutbox();
-    expect(recording.unsealed).toBe(0);
+    expect(recording.tempFiles).toBe(0);
     // One reservation, sent once: the upload job went on from the relay's offset.
     expect([...relay.blobSizes().values()]).toEqual([LENGTH]);
-    expect((await received(bob)).equals(testBytes(SIZE, 'video.bin'))).toBe(true);
+    expect((await receivedBytes(bob)).equals(testBytes(SIZE, 'video.bin'))).toBe(true);
   });
 
-  it('a cancel during the seal stops the seal and the upload: CANCELLED, nothing stored or sent', async () => {
-    const relay = await startRelay(kind);
-    const { alice, bob } = await pairOn(relay.address);
-    const path = testFile(tempDir(), 'video.bin', SIZE);
-    const cancel = new AbortController();
-    const { uploads, recording } = recorder(
-      alice.dir,
-      () => alice.engine.pool.homeBlobs(),
-      () => cancel.abort(),
-    );
-    const code = await rejectedCode(() =>
-      queueAttachmentMessage(
-        alice.profile,
-        bob.profile.account.accountId,
-        [{ path }],
-        '',
-        undefined,
-        {
-          uploads,
-          signal: cancel.signal,
-        },
-      ),
-    );
-    expect(code).toBe('CANCELLED');
-    expect(recording.sent).toBeGreaterThan(0); // the cancel came mid-upload
-    expect(recording.unsealed).toBe(0);
-    nothingLeft(alice, relay);
-  });
+  it.each([
+    ['during the seal, mid-upload', () => true, false],
+    ['with the last chunk, the seal over', (r: Recording) => r.sent >= LENGTH, true],
+  ])(
+    'a cancel %s: CANCELLED, nothing stored, no message',
+    async (_, now: (r: Recording) => boolean, sealOver: boolean) => {
+      const relay = await startRelay(kind);
+      const { alice, bob } = await pairOn(relay.address);
+      const path = testFile(tempDir(), 'video.bin', SIZE);
+      const cancel = new AbortController();
+      const { uploads, recording } = recorder(
+        alice.dir,
+        () => alice.engine.pool.homeBlobs(),
+        (r) => now(r) && cancel.abort(),
+      );
+      const code = await composeCode(alice, bob, path, { uploads, signal: cancel.signal });
+      expect(code).toBe('CANCELLED');
+      expect(recording.sent).toBeGreaterThan(0); // the cancel came mid-upload
+      expect(recording.tempFiles).toBe(0);
+      // Cancelled with its last chunk, the blob may be complete: an orphan nobody points at.
+      nothingLeft(alice, relay, sealOver);
+    },
+  );
 
   it.each([
     ['truncated', (path: string) => truncateSync(path, 1024)],
@@ -217,18 +225,7 @@ describe.each(ATTACHMENT_RELAY_KINDS)('upload while sealing over a %s relay', (k
           changed = true;
         },
       );
-      const code = await rejectedCode(() =>
-        queueAttachmentMessage(
-          alice.profile,
-          bob.profile.account.accountId,
-          [{ path }],
-          '',
-          undefined,
-          {
-            uploads,
-          },
-        ),
-      );
+      const code = await composeCode(alice, bob, path, { uploads });
       expect(changed).toBe(true);
       expect(code).toBe('INVALID_INPUT');
       nothingLeft(alice, relay);
@@ -262,7 +259,7 @@ describe('upload while sealing, the relay process refusing or going away', () =>
       alice.profile.db.prepare('SELECT blob_id FROM attachments', { pluck: true }).get(),
     ).toBeNull();
     await alice.engine.sendOutbox();
-    expect((await received(bob)).equals(testBytes(SIZE, 'video.bin'))).toBe(true);
+    expect((await receivedBytes(bob)).equals(testBytes(SIZE, 'video.bin'))).toBe(true);
   });
 
   it('over its blob quota: compose still stores the message, which waits for the quota as before', async () => {
@@ -305,8 +302,8 @@ describe('upload while sealing, the relay process refusing or going away', () =>
       relayProcess = await startRelayProcess(data, { port });
       await alice.engine.sendOutbox();
       expect(recording.creates).toBe(1);
-      expect(recording.unsealed).toBe(0);
-      expect((await received(bob)).equals(testBytes(SIZE, 'video.bin'))).toBe(true);
+      expect(recording.tempFiles).toBe(0);
+      expect((await receivedBytes(bob)).equals(testBytes(SIZE, 'video.bin'))).toBe(true);
     } finally {
       await relayProcess?.stop();
     }

@@ -1,20 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  SealedLength,
-  uploadWhileSealing,
-} from '../../../electron/core/attachments/sealing-upload.ts';
+  SEALED_BUFFER_BYTES,
+  SealedStream,
+} from '../../../electron/core/attachments/sealed-stream.ts';
+import { uploadWhileSealing } from '../../../electron/core/attachments/sealing-upload.ts';
 import { SottoError } from '../../../electron/core/errors.ts';
 import type { BlobUpload, BlobUploads } from '../../../electron/core/sync/blobs.ts';
 import { rejectedCode } from '../../support/errors.ts';
-import { tempDir } from '../../support/profiles.ts';
 
-// The upload that follows a seal (sealing-upload.ts), against relays written
-// here: one that records what it is given, and hostile or broken ones. The
-// file on disk always holds more than the seal has reported, so a read past
-// the reported length would show.
+// The upload that follows a seal (sealing-upload.ts) and the bounded stream
+// between them (sealed-stream.ts), against relays written here: one that
+// records what it is given, and hostile or broken ones.
 
 const MIB = 1024 * 1024;
 const LENGTH = 3 * MIB;
@@ -24,14 +21,6 @@ const UPLOAD: BlobUpload = {
   length: LENGTH,
   expiresAt: Date.now() + 60_000,
 };
-
-/** A file of LENGTH bytes, all of them already on disk. */
-function fullFile(): { path: string; bytes: Buffer } {
-  const bytes = randomBytes(LENGTH);
-  const path = join(tempDir(), 'blob.up');
-  writeFileSync(path, bytes);
-  return { path, bytes };
-}
 
 /** Resolves once `check` holds, re-checked as `tick` is called. */
 function when(check: () => boolean): { promise: Promise<void>; tick: () => void } {
@@ -63,128 +52,135 @@ function recordingRelay(onChunk: (at: number) => void = () => undefined) {
   return { relay, recorded };
 }
 
-describe('SealedLength', () => {
-  it('past() waits for more bytes, returns at the end of the seal, and throws its failure', async () => {
-    const sealed = new SealedLength();
-    const waiting = sealed.past(10);
-    sealed.advance(5);
-    sealed.advance(11);
-    expect(await waiting).toBe(11);
-    const atEnd = sealed.past(100);
+/** Pushes `bytes` in 1 MiB pieces (as the seal does) and finishes. */
+async function seal(sealed: SealedStream, bytes: Buffer): Promise<void> {
+  for (let at = 0; at < bytes.length; at += MIB) await sealed.push(bytes.subarray(at, at + MIB));
+  sealed.finish();
+}
+
+describe('SealedStream', () => {
+  it('take() waits for bytes, splits at its limit, ends with the seal, and throws its failure', async () => {
+    const sealed = new SealedStream();
+    const waiting = sealed.take(10);
+    await sealed.push(Buffer.from('0123456789abcdef'));
+    expect((await waiting)?.toString()).toBe('0123456789');
+    expect((await sealed.take(100))?.toString()).toBe('abcdef');
+    const atEnd = sealed.take(100);
     sealed.finish();
-    expect(await atEnd).toBe(11);
-    const failed = new SealedLength();
-    const stopped = failed.past(0);
+    expect(await atEnd).toBeUndefined();
+    const failed = new SealedStream();
+    const stopped = failed.take(1);
     failed.fail(new SottoError('CANCELLED'));
     expect(await rejectedCode(() => stopped)).toBe('CANCELLED');
     expect(failed.done).toBe(true);
   });
+
+  it('holds the seal back past SEALED_BUFFER_BYTES until the upload takes, and lets it go once dropped', async () => {
+    const sealed = new SealedStream();
+    await sealed.push(Buffer.alloc(SEALED_BUFFER_BYTES));
+    let pushed = false;
+    const held = sealed.push(Buffer.alloc(MIB)).then(() => (pushed = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(pushed).toBe(false);
+    await sealed.take(2 * MIB);
+    await held;
+    expect(pushed).toBe(true);
+    const more = sealed.push(Buffer.alloc(4 * MIB));
+    sealed.drop();
+    await more;
+    expect(sealed.abandoned).toBe(true);
+    expect(await sealed.take(1)).toBeUndefined();
+    await sealed.push(Buffer.alloc(8 * MIB)); // nobody follows: returns at once
+  });
+
+  it('an upload that stops taking: the seal steps it aside once its wait budget is spent', async () => {
+    const sealed = new SealedStream(20);
+    await sealed.push(Buffer.alloc(SEALED_BUFFER_BYTES + 1));
+    expect(sealed.abandoned).toBe(true);
+    expect(await sealed.take(1)).toBeUndefined();
+  });
 });
 
 describe('uploadWhileSealing', () => {
-  it('never hands the relay a byte past the sealed length; every byte in order; no append once the seal ended', async () => {
-    const { path, bytes } = fullFile();
-    const sealed = new SealedLength();
-    let reported = 0;
-    let overRead = 0;
-    const { relay, recorded } = recordingRelay((at) => {
-      overRead = Math.max(overRead, at - reported);
-      progress.tick();
-    });
-    const { received } = recorded;
-    const progress = when(() => received.reduce((n, b) => n + b.length, 0) >= reported);
-    const upload = uploadWhileSealing(() => relay, path, LENGTH, sealed);
-    reported = MIB + 17;
-    sealed.advance(reported);
-    await progress.promise;
-    const more = when(() => received.reduce((n, b) => n + b.length, 0) >= LENGTH);
-    progress.tick = more.tick;
-    reported = LENGTH;
-    sealed.advance(LENGTH);
-    await more.promise;
-    sealed.finish();
+  it('hands the relay every sealed byte in order and completes the blob', async () => {
+    const bytes = randomBytes(LENGTH);
+    const sealed = new SealedStream();
+    const { relay, recorded } = recordingRelay();
+    const upload = uploadWhileSealing(() => relay, LENGTH, sealed);
+    await seal(sealed, bytes);
     const result = await upload.settle();
-    expect(overRead).toBeLessThanOrEqual(0);
-    expect(Buffer.concat(received).equals(bytes)).toBe(true);
+    expect(Buffer.concat(recorded.received).equals(bytes)).toBe(true);
     expect(result?.offset).toBe(LENGTH);
     expect(result?.upload.blobId).toBe(UPLOAD.blobId);
     expect(recorded.appends).toBeGreaterThanOrEqual(1);
   });
 
-  it('the seal ending while an append waits for bytes: the append ends with what was sealed, and none starts after', async () => {
-    const { path, bytes } = fullFile();
-    const sealed = new SealedLength();
-    const { relay, recorded } = recordingRelay(() => first.tick());
-    const { received } = recorded;
-    const first = when(() => received.length > 0);
-    const upload = uploadWhileSealing(() => relay, path, LENGTH, sealed);
-    sealed.advance(MIB);
-    await first.promise;
-    sealed.finish(); // as if the rest were never going to come
+  it('a seal that ends short of the length: the append ends with what was sealed, and none starts after', async () => {
+    const bytes = randomBytes(MIB);
+    const sealed = new SealedStream();
+    const { relay, recorded } = recordingRelay();
+    const upload = uploadWhileSealing(() => relay, LENGTH, sealed);
+    await seal(sealed, bytes);
     const result = await upload.settle();
     expect(result?.offset).toBe(MIB);
-    expect(Buffer.concat(received).equals(bytes.subarray(0, MIB))).toBe(true);
+    expect(Buffer.concat(recorded.received).equals(bytes)).toBe(true);
     expect(recorded.appends).toBe(1);
   });
 
   it.each([
     ['acknowledges more than it was sent', (sent: number) => sent + MIB],
+    ['acknowledges less than it was sent', (sent: number) => sent - 1],
     ['acknowledges no progress', () => 0],
-  ])('a relay that %s: the early upload stops at the last believable offset', async (_, answer) => {
-    const { path } = fullFile();
-    const sealed = new SealedLength();
-    let appends = 0;
-    const relay: BlobUploads = {
-      create: () => Promise.resolve(UPLOAD),
-      offset: () => Promise.resolve(0),
-      append: async (_upload, offset, data) => {
-        appends++;
-        let sent = offset;
-        for await (const chunk of data) sent += chunk.length;
-        return answer(sent);
-      },
-    };
-    const upload = uploadWhileSealing(() => relay, path, LENGTH, sealed);
-    sealed.advance(LENGTH);
-    const settled = upload.settle();
-    sealed.finish();
-    expect((await settled)?.offset ?? 0).toBe(0);
-    expect(appends).toBeLessThanOrEqual(1);
-  });
+  ])(
+    'a relay that %s: the early upload stops at the last believable offset and the seal goes on',
+    async (_, answer) => {
+      const sealed = new SealedStream();
+      let appends = 0;
+      const relay: BlobUploads = {
+        create: () => Promise.resolve(UPLOAD),
+        offset: () => Promise.resolve(0),
+        append: async (_upload, offset, data) => {
+          appends++;
+          let sent = offset;
+          for await (const chunk of data) sent += chunk.length;
+          return answer(sent);
+        },
+      };
+      const upload = uploadWhileSealing(() => relay, LENGTH, sealed);
+      await seal(sealed, randomBytes(LENGTH));
+      expect((await upload.settle())?.offset ?? 0).toBe(0);
+      expect(appends).toBe(1);
+      expect(sealed.abandoned).toBe(true);
+    },
+  );
 
   it('a reservation that never comes back does not hold the compose: settle answers at once without one', async () => {
-    const { path } = fullFile();
-    const sealed = new SealedLength();
+    const sealed = new SealedStream(20);
     const relay: BlobUploads = {
       create: () => new Promise<BlobUpload>(() => {}),
       offset: () => Promise.resolve(0),
       append: () => Promise.reject(new Error('never called')),
     };
-    const upload = uploadWhileSealing(() => relay, path, LENGTH, sealed);
-    sealed.advance(LENGTH);
-    sealed.finish();
+    const upload = uploadWhileSealing(() => relay, LENGTH * 4, sealed);
+    await seal(sealed, randomBytes(LENGTH * 4));
     expect(await upload.settle()).toBeUndefined();
   });
 
-  it('a relay that refuses the reservation or breaks mid-append: no throw, the job takes over', async () => {
-    const { path } = fullFile();
-    const refused = new SealedLength();
+  it('a relay that refuses the reservation or breaks mid-append: no throw, the seal is not held, the job takes over', async () => {
+    const refused = new SealedStream();
     const refusing = uploadWhileSealing(
       () => ({
         create: () => Promise.reject(new SottoError('RELAY_REFUSED', 'RELAY_ERR_BLOB_QUOTA')),
         offset: () => Promise.resolve(0),
         append: () => Promise.resolve(0),
       }),
-      path,
-      LENGTH,
+      LENGTH * 4,
       refused,
     );
-    refused.advance(LENGTH);
-    refused.finish();
+    await seal(refused, randomBytes(LENGTH * 4));
     expect(await refusing.settle()).toBeUndefined();
 
-    const cut = new SealedLength();
-    const broke = when(() => true);
+    const cut = new SealedStream();
     const breaking = uploadWhileSealing(
       () => ({
         create: () => Promise.resolve(UPLOAD),
@@ -192,27 +188,22 @@ describe('uploadWhileSealing', () => {
         append: async (_upload, _offset, data) => {
           for await (const chunk of data) {
             void chunk;
-            broke.tick();
             throw new SottoError('RELAY_UNAVAILABLE');
           }
           return 0;
         },
       }),
-      path,
-      LENGTH,
+      LENGTH * 4,
       cut,
     );
-    cut.advance(MIB);
-    await broke.promise;
-    cut.finish();
+    await seal(cut, randomBytes(LENGTH * 4));
     const result = await breaking.settle();
     expect(result?.offset).toBe(0);
     expect(result?.upload.blobId).toBe(UPLOAD.blobId);
   });
 
-  it('a seal that fails stops the append in flight at its next read', async () => {
-    const { path } = fullFile();
-    const sealed = new SealedLength();
+  it('a seal that fails stops the append in flight at its next take', async () => {
+    const sealed = new SealedStream();
     let read = 0;
     const started = when(() => read > 0);
     let failure: unknown;
@@ -232,8 +223,8 @@ describe('uploadWhileSealing', () => {
         return offset + read;
       },
     };
-    const upload = uploadWhileSealing(() => relay, path, LENGTH, sealed);
-    sealed.advance(MIB);
+    const upload = uploadWhileSealing(() => relay, LENGTH, sealed);
+    await sealed.push(randomBytes(MIB));
     await started.promise;
     sealed.fail(new SottoError('INVALID_INPUT', 'file shrank while read'));
     await upload.settle();
