@@ -19,17 +19,24 @@ import { childCpuByKind, cpuMs, treeCpuMs } from './proc.ts';
 
 const SECTION = 'relay-pgcost';
 
+const NODES = Number(process.env['BENCH_PGCOST_NODES'] ?? 1);
+if (![1, 2, 4].includes(NODES)) throw new Error('BENCH_PGCOST_NODES: 1, 2 or 4');
+
 /**
- * Shape of the run (BENCH_PGCOST_MESSAGES, BENCH_PGCOST_RATE, BENCH_PGCOST_NODES;
- * BENCH_PGCOST_TRACK below). NODES=2: senders on node A, recipients on node B,
- * so every envelope crosses nodes (NOTIFY, and the LISTEN backend's reads).
+ * Shape of the run (BENCH_PGCOST_MESSAGES, BENCH_PGCOST_RATE (all nodes together),
+ * BENCH_PGCOST_NODES; BENCH_PGCOST_TRACK below). NODES=2: senders on node A,
+ * recipients on node B, so every envelope crosses nodes (NOTIFY, and the
+ * LISTEN backend's reads). NODES=4: the scale-out shape, 320/s per node by
+ * default: 4 senders and about 12 recipients on each node, each node storing
+ * and acking its quarter, three quarters of the envelopes crossing nodes.
  */
 const PLAN = {
-  nodes: process.env['BENCH_PGCOST_NODES'] === '2' ? 2 : 1,
-  messages: Number(process.env['BENCH_PGCOST_MESSAGES'] ?? 3_000),
-  rate: Number(process.env['BENCH_PGCOST_RATE'] ?? 150),
+  nodes: NODES,
+  messages: Number(process.env['BENCH_PGCOST_MESSAGES'] ?? (NODES === 4 ? 12_000 : 3_000)),
+  rate: Number(process.env['BENCH_PGCOST_RATE'] ?? (NODES === 4 ? 1_280 : 150)),
+  // Not a multiple of 4: with NODES=4, sender i % 4 and recipient i % 50 sit on all pairs of nodes.
   recipients: 50,
-  senders: 4,
+  senders: NODES === 4 ? 16 : 4,
   bodyBytes: 256,
   warmup: 200,
 } as const;
@@ -125,16 +132,19 @@ export async function relayPgCostSection(): Promise<Metric[]> {
       startRelayProcess(tempDir(), { env: { SOTTO_RELAY_LOG: 'warn' }, args: THROUGHPUT_ARGS }),
     ),
   );
-  const senderNode = nodes[0]!;
-  const recipientNode = nodes[nodes.length - 1]!;
+  // Client i connects to node i % the list's length.
+  const senderNodes = PLAN.nodes === 2 ? nodes.slice(0, 1) : nodes;
+  const recipientNodes = PLAN.nodes === 2 ? nodes.slice(1) : nodes;
   try {
     await db.query(`${MARK} CREATE EXTENSION IF NOT EXISTS pg_stat_statements`);
     const recipients = await Promise.all(
-      Array.from({ length: PLAN.recipients }, () => RawRelayClient.connect(recipientNode.url)),
+      Array.from({ length: PLAN.recipients }, (_, i) =>
+        RawRelayClient.connect(recipientNodes[i % recipientNodes.length]!.url),
+      ),
     );
     const senders = await Promise.all(
-      Array.from({ length: PLAN.senders }, () =>
-        RawRelayClient.connect(senderNode.url, 'anonymous'),
+      Array.from({ length: PLAN.senders }, (_, i) =>
+        RawRelayClient.connect(senderNodes[i % senderNodes.length]!.url, 'anonymous'),
       ),
     );
     let delivered = 0;
@@ -191,7 +201,7 @@ export async function relayPgCostSection(): Promise<Metric[]> {
         rowsPerMsg: s.rows / n,
       }));
     console.log(
-      `\n[relay-pgcost] ${n} envelopes at ${PLAN.rate}/s, ${PLAN.nodes === 2 ? 'node A to node B' : 'one node'}, ${seconds.toFixed(1)} s; per message:`,
+      `\n[relay-pgcost] ${n} envelopes at ${PLAN.rate}/s, ${['one node', 'node A to node B', '', 'four nodes'][PLAN.nodes - 1]}, ${seconds.toFixed(1)} s; per message:`,
     );
     console.log(`  PostgreSQL CPU-ms per message by process: ${kinds.join(', ')}`);
     console.log('  calls/msg  mean ms  exec ms/msg  rows/msg  statement');
