@@ -212,7 +212,7 @@ export async function relayPgCostSection(): Promise<Metric[]> {
     const calls = statements.reduce((sum, s) => sum + s.callsPerMsg, 0);
     // Stores of one turn share a call: how bunched the arrivals came decides the cost (docs).
     const storeCalls = statements
-      .filter((s) => /relay_store_(batch|checked|sequenced)\(/.test(s.query))
+      .filter((s) => /relay_(store_batch|store_checked|store_sequenced|ack_store)\(/.test(s.query))
       .reduce((sum, s) => sum + s.callsPerMsg, 0);
     const notifies = statements
       .filter((s) => s.query.includes('pg_notify'))
