@@ -1,3 +1,5 @@
+import { performance } from 'node:perf_hooks';
+
 export type Queued<Request, Answer> = {
   readonly request: Request;
   readonly resolve: (answer: Answer) => void;
@@ -15,11 +17,16 @@ export type Queued<Request, Answer> = {
 export class Batcher<Request, Answer> {
   private queued: Queued<Request, Answer>[] = [];
   private cancelWindow = (): void => undefined;
+  private openedAt = 0;
 
-  /** `windowMs` 0: the requests of one event-loop turn; more: of that many milliseconds. */
+  /**
+   * `windowMs` 0: the requests of one event-loop turn; more: of that many
+   * milliseconds. `clock`: tests only (a clock they step, for takeAged).
+   */
   constructor(
     private readonly windowMs: number,
     private readonly run: (requests: readonly Request[]) => Promise<readonly Answer[]>,
+    private readonly clock = () => performance.now(),
   ) {}
 
   /** Queues a request; resolves with its own answer once its batch ran. */
@@ -41,6 +48,12 @@ export class Batcher<Request, Answer> {
    * store call) and cancels the window's timer: the next add opens a new one.
    */
   take(): Queued<Request, Answer>[] {
+    return this.takeAged(0);
+  }
+
+  /** take(), but only once the oldest queued request has waited `minAgeMs`; else nothing. */
+  takeAged(minAgeMs: number): Queued<Request, Answer>[] {
+    if (this.queued.length === 0 || this.clock() - this.openedAt < minAgeMs) return [];
     const batch = this.queued;
     this.queued = [];
     this.cancelWindow();
@@ -48,6 +61,7 @@ export class Batcher<Request, Answer> {
   }
 
   private openWindow(): void {
+    this.openedAt = this.clock();
     if (this.windowMs === 0) {
       const turn = setImmediate(() => this.flush());
       this.cancelWindow = () => clearImmediate(turn);

@@ -23,8 +23,7 @@ import type {
   StoreResult,
   TakenBundle,
 } from '../storage.ts';
-import { storedEnvelopeOf } from '../delivery.ts';
-import { Batcher, type Queued } from './batcher.ts';
+import { Batcher } from './batcher.ts';
 import { postgresBlobs } from './blobs.ts';
 import { postgresBudgets } from './budgets.ts';
 import { postgresKeys } from './keys.ts';
@@ -37,7 +36,7 @@ import {
   wakeKeyRowSchema,
 } from './rows.ts';
 import { migrate } from './schema.ts';
-import type { WakeItem } from './wake-payload.ts';
+import { StoreQueue } from './store-queue.ts';
 import { Wakeups, type Wakeup } from './wakeups.ts';
 
 /** pg_try_advisory_xact_lock key of the TTL sweep: one node sweeps at a time. */
@@ -57,35 +56,15 @@ export const ACK_WINDOW_MS = 30;
 
 type PushRead = { readonly mailbox: Mailbox; readonly afterSeq: number; readonly limit: number };
 
-type QueuedStore = {
-  readonly envelopes: readonly NewEnvelope[];
-  readonly limits: StoreLimits;
-  readonly resolve: (results: StoreResult[]) => void;
-  readonly reject: (error: Error) => void;
-};
-
-/** What a store batch stored, for the wakeup: each envelope as its row now holds it when the store told its seq. */
-function storedItems(all: readonly NewEnvelope[], results: readonly StoreResult[]): WakeItem[] {
-  return all.flatMap((envelope, i): WakeItem[] => {
-    const result = results[i];
-    if (result?.kind !== 'stored') return [];
-    const stored = storedEnvelopeOf(envelope, result);
-    return [
-      stored === undefined ? { mailbox: envelope.to } : { mailbox: envelope.to, envelope: stored },
-    ];
-  });
-}
-
 /**
  * RelayStorage on PostgreSQL, shared by any number of stateless relay nodes
- * (docs/relay-operations.md). Stores made in the same event-loop turn with the
- * same limits commit together (one statement, one transaction, one WAL
- * flush) with the acks pending then, as do the push reads of a turn and the
- * acks no store came for within ACK_WINDOW_MS; each
- * node LISTENs for the others' wakeups (wakeups.ts).
+ * (docs/relay-operations.md). Stores of one window commit together with the
+ * acks pending then (store-queue.ts), as do the push reads of a turn and the
+ * acks no store came for within ACK_WINDOW_MS; each node LISTENs for the
+ * others' wakeups (wakeups.ts).
  */
 export class PostgresRelayStorage implements RelayStorage {
-  private stores: QueuedStore[] = [];
+  private readonly stores: StoreQueue;
   private wakeListener: ((wakeup: Wakeup) => void) | undefined;
   private readonly wakeups: Wakeups;
   private readonly acks: Batcher<Ack, AckResult>;
@@ -103,6 +82,7 @@ export class PostgresRelayStorage implements RelayStorage {
       postgresMailboxes.deleteAckedBatch(this.pool, acks),
     );
     this.pushReads = new Batcher(0, (reads) => postgresMailboxes.listMany(this.pool, reads));
+    this.stores = new StoreQueue(pool, this.acks, (items) => this.wakeups.publish(items));
   }
 
   /** Connects, migrates (under an advisory lock) and starts listening for wakeups. */
@@ -234,10 +214,7 @@ export class PostgresRelayStorage implements RelayStorage {
   }
 
   storeEnvelopes(envelopes: readonly NewEnvelope[], limits: StoreLimits): Promise<StoreResult[]> {
-    return new Promise((resolve, reject) => {
-      if (this.stores.length === 0) setImmediate(() => this.flushStores());
-      this.stores.push({ envelopes, limits, resolve, reject });
-    });
+    return this.stores.add(envelopes, limits);
   }
 
   async listQueued(mailbox: Mailbox, afterSeq: number, limit: number): Promise<StoredEnvelope[]> {
@@ -302,64 +279,11 @@ export class PostgresRelayStorage implements RelayStorage {
   }
 
   async close(): Promise<void> {
-    if (this.stores.length > 0) this.flushStores();
+    this.stores.flush();
     this.acks.flush();
     this.pushReads.flush();
     await this.wakeups.close();
     await this.pool.end();
-  }
-
-  /** Commits the stores queued this turn, one transaction per set of limits, then wakes the other nodes. */
-  private flushStores(): void {
-    const queued = this.stores;
-    this.stores = [];
-    const groups = new Map<string, QueuedStore[]>();
-    for (const store of queued) {
-      const key = `${store.limits.mailboxQuota}/${store.limits.maxStorageBytes}`;
-      groups.set(key, [...(groups.get(key) ?? []), store]);
-    }
-    // The pending acks ride in the first group's call: one commit for both.
-    let acks = this.acks.take();
-    for (const batch of groups.values()) {
-      void this.commitStores(batch, acks);
-      acks = [];
-    }
-  }
-
-  private async commitStores(
-    batch: readonly QueuedStore[],
-    acks: readonly Queued<Ack, AckResult>[],
-  ): Promise<void> {
-    const all = batch.flatMap((store) => store.envelopes);
-    const limits = batch[0]!.limits;
-    let results: StoreResult[];
-    try {
-      // One statement, so one autocommit transaction: no BEGIN and COMMIT round trips.
-      if (acks.length === 0) results = await postgresMailboxes.store(this.pool, all, limits);
-      else {
-        const answers = await postgresMailboxes.ackAndStore(
-          this.pool,
-          acks.map((ack) => ack.request),
-          all,
-          limits,
-        );
-        acks.forEach((ack, i) => ack.resolve(answers.acks[i]!));
-        results = answers.stores;
-      }
-    } catch (error) {
-      const failure = error instanceof Error ? error : new Error('storage failure');
-      batch.forEach((store) => store.reject(failure));
-      // Neither half happened: the acks get their own call (a store's failure is not theirs).
-      if (acks.length > 0) void this.acks.answer(acks);
-      return;
-    }
-    // After the commit, never inside it (docs/relay-operations.md#cross-node-delivery).
-    this.wakeups.publish(storedItems(all, results));
-    let at = 0;
-    for (const store of batch) {
-      store.resolve(results.slice(at, at + store.envelopes.length));
-      at += store.envelopes.length;
-    }
   }
 
   /** Runs `step` in one transaction on a pooled client; rolls back on any throw. */

@@ -1,15 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { postgresMailboxes } from '../../../../relay/postgres/mailboxes.ts';
+import { Batcher } from '../../../../relay/postgres/batcher.ts';
+import { postgresMailboxes, type Ack } from '../../../../relay/postgres/mailboxes.ts';
+import { ACK_RIDE_AFTER_MS, StoreQueue } from '../../../../relay/postgres/store-queue.ts';
 import { PostgresRelayStorage } from '../../../../relay/postgres/storage.ts';
-import type { Mailbox } from '../../../../relay/storage.ts';
+import type { AckResult, Mailbox, NewEnvelope } from '../../../../relay/storage.ts';
 import { waitFor } from '../../../support/blob-http.ts';
 import { startTestPostgres } from '../../../support/postgres.ts';
 import { LIMITS, box, counters, envelope, idOf, withDatabase } from './hot-path-fixtures.ts';
 
 // Migration 7 (relay/postgres/ack-store-migration.ts) against a real server:
-// a node's pending acks ride in its next store call (relay_ack_store), judged
+// a node's pending acks ride in its next store call (relay_ack_store) once
+// they waited ACK_RIDE_AFTER_MS, judged
 // as relay_ack_batch judges them, in one durable commit with the stores.
 // Hostile acks change nothing for the stores of the call, nor the other way.
 
@@ -17,29 +20,61 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
+/**
+ * A node's store queue and ack batcher on their own pool, on a clock the test
+ * steps (ack windows of a minute: no timer fires while the test runs).
+ */
+function nodeOn(url: string) {
+  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  pool.on('error', () => undefined);
+  let at = 0;
+  const clock = () => at;
+  const acks = new Batcher<Ack, AckResult>(
+    60_000,
+    (batch) => postgresMailboxes.deleteAckedBatch(pool, batch),
+    clock,
+  );
+  const queue = new StoreQueue(pool, acks, () => undefined, clock);
+  return {
+    store(afterMs: number, envelopes: NewEnvelope[]) {
+      at += afterMs;
+      return queue.add(envelopes, LIMITS);
+    },
+    ack(afterMs: number, mailbox: Mailbox, envelopeIds: string[]) {
+      at += afterMs;
+      return acks.add({ mailbox, envelopeIds });
+    },
+    async close() {
+      acks.flush();
+      await pool.end();
+    },
+  };
+}
+
 describe('PostgreSQL acks riding in the next store call (migration 7)', () => {
   withDatabase(
-    'acks pending when a store comes are answered by the store’s call, not a call of their own',
-    async (storage, admin) => {
-      const [alice, bob] = [box(), box()];
-      const [a1, a2] = (
-        await storage.storeEnvelopes([envelope(alice), envelope(alice)], LIMITS)
-      ).map(idOf);
-      const combined = vi.spyOn(postgresMailboxes, 'ackAndStore');
-      const alone = vi.spyOn(postgresMailboxes, 'deleteAckedBatch');
-      const [ack, stored] = await Promise.all([
-        storage.deleteAcked(alice, [a1!, a2!]),
-        storage.storeEnvelopes([envelope(bob)], LIMITS),
-      ]);
-      expect(ack).toEqual({ kind: 'deleted', count: 2 });
-      expect(stored).toEqual([expect.objectContaining({ kind: 'stored', seq: 1 })]);
-      expect(combined).toHaveBeenCalledTimes(1);
-      expect(alone).not.toHaveBeenCalled();
-      // No store comes: the ack's own call after its window.
-      const [b1] = (await storage.listQueued(bob, 0, 10)).map((e) => e.id);
-      expect(await storage.deleteAcked(bob, [b1!])).toEqual({ kind: 'deleted', count: 1 });
-      expect(alone).toHaveBeenCalledTimes(1);
-      expect(await counters(admin)).toEqual({ usage: 0, held: 0, wrongMailboxes: 0 });
+    'acks that waited 20 ms ride in the next store call; younger ones wait, none gets a call of its own',
+    async (_storage, admin, url) => {
+      const node = nodeOn(url);
+      try {
+        const combined = vi.spyOn(postgresMailboxes, 'ackAndStore');
+        const alone = vi.spyOn(postgresMailboxes, 'deleteAckedBatch');
+        const [alice, bob] = [box(), box()];
+        const [a1, a2] = (await node.store(0, [envelope(alice), envelope(alice)])).map(idOf);
+        const acked = node.ack(1_000, alice, [a1!, a2!]);
+        // 5 ms old: the store goes alone, the ack keeps waiting for others.
+        expect((await node.store(5, [envelope(bob)])).map((r) => r.kind)).toEqual(['stored']);
+        expect(combined).not.toHaveBeenCalled();
+        // ACK_RIDE_AFTER_MS old: it rides in the next store's call.
+        const [stored] = await node.store(ACK_RIDE_AFTER_MS, [envelope(bob)]);
+        expect(await acked).toEqual({ kind: 'deleted', count: 2 });
+        expect(stored).toEqual(expect.objectContaining({ kind: 'stored', seq: 2 }));
+        expect(combined).toHaveBeenCalledTimes(1);
+        expect(alone).not.toHaveBeenCalled();
+        expect(await counters(admin)).toEqual({ usage: 100, held: 100, wrongMailboxes: 0 });
+      } finally {
+        await node.close();
+      }
     },
   );
 
@@ -194,34 +229,35 @@ describe('PostgreSQL restarted between an ack and the store it rides in', () => 
   it('the failed call fails both halves; the retries apply each exactly once', async () => {
     // Durable: a crash of a server without synchronous commit could lose the schema itself.
     const own = await startTestPostgres({ durable: true });
-    const storage = await PostgresRelayStorage.open(await own.createDatabase());
+    const url = await own.createDatabase();
+    const storage = await PostgresRelayStorage.open(url);
+    const node = nodeOn(url);
     try {
+      const combined = vi.spyOn(postgresMailboxes, 'ackAndStore');
       const [alice, bob] = [box(), box()];
-      const [a1] = (await storage.storeEnvelopes([envelope(alice)], LIMITS)).map(idOf);
+      const [a1] = (await node.store(0, [envelope(alice)])).map(idOf);
       const retried = envelope(bob);
+      const ack = node.ack(100, alice, [a1!]);
       await own.crash();
-      // One turn: the ack rides in the store's call, which fails; its own call fails too.
-      const [ack, store] = await Promise.allSettled([
-        storage.deleteAcked(alice, [a1!]),
-        storage.storeEnvelopes([retried], LIMITS),
-      ]);
-      expect(ack.status).toBe('rejected');
-      expect(store.status).toBe('rejected');
+      // The ack rides in the store's call, which fails; its own call fails too.
+      await expect(node.store(ACK_RIDE_AFTER_MS, [retried])).rejects.toThrow();
+      await expect(ack).rejects.toThrow();
+      expect(combined).toHaveBeenCalledTimes(1);
       await own.restart();
       // The client acks again and submits again (idempotent by clientMessageId).
-      const [again, stored] = await Promise.all([
-        storage.deleteAcked(alice, [a1!]),
-        storage.storeEnvelopes([retried], LIMITS),
-      ]);
-      expect(again).toEqual({ kind: 'deleted', count: 1 });
+      const again = node.ack(1_000, alice, [a1!]);
+      const stored = await node.store(ACK_RIDE_AFTER_MS, [retried]);
+      expect(await again).toEqual({ kind: 'deleted', count: 1 });
+      expect(combined).toHaveBeenCalledTimes(2);
       expect(stored.map((s) => s.kind)).toEqual(['stored']);
-      expect((await storage.storeEnvelopes([retried], LIMITS))[0]).toEqual({
+      expect((await node.store(1_000, [retried]))[0]).toEqual({
         kind: 'duplicate',
         envelopeId: idOf(stored[0]),
       });
       expect(await storage.countQueued(alice)).toBe(0);
       expect(await storage.countQueued(bob)).toBe(1);
     } finally {
+      await node.close();
       await storage.close();
       await own.stop();
     }
