@@ -86,26 +86,37 @@ async function until(check: () => Promise<boolean>, what: string): Promise<void>
   }
 }
 
-/** Sends `count` envelopes at `rate`/s (open loop) from the senders to the recipients, round-robin. */
+/**
+ * Sends `count` envelopes at `rate`/s (open loop) from the senders to the
+ * recipients, round-robin; answers each send's latency (sent to the relay's
+ * answer, ms), sorted.
+ */
 async function offer(
   senders: readonly RawRelayClient[],
   recipients: readonly RawRelayClient[],
   count: number,
   rate: number,
-): Promise<void> {
+): Promise<number[]> {
   const body = toBase64(randomBytes(PLAN.bodyBytes));
   const started = performance.now();
   const sends: Promise<void>[] = [];
+  const latencies: number[] = [];
   let next = 0;
   while (next < count) {
     const owed = Math.min(count, Math.floor((rate * (performance.now() - started)) / 1000));
     for (; next < owed; next++) {
       const to = recipients[next % recipients.length]!;
-      sends.push(senders[next % senders.length]!.send(to.accountId, to.token, body));
+      const sentAt = performance.now();
+      sends.push(
+        senders[next % senders.length]!.send(to.accountId, to.token, body).then(() => {
+          latencies.push(performance.now() - sentAt);
+        }),
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
   await Promise.all(sends);
+  return latencies.sort((a, b) => a - b);
 }
 
 /** Runs the load and returns PostgreSQL's figures per delivered message. */
@@ -171,7 +182,8 @@ export async function relayPgCostSection(): Promise<Metric[]> {
     const listenBefore = listeners.reduce((sum, pid) => sum + cpuMs(pid), 0);
     const started = performance.now();
     delivered = 0;
-    await offer(senders, recipients, PLAN.messages, PLAN.rate);
+    const latencies = await offer(senders, recipients, PLAN.messages, PLAN.rate);
+    const percentile = (p: number) => latencies[Math.floor((latencies.length - 1) * p)] ?? 0;
     await until(async () => delivered >= PLAN.messages && (await queuedNone()), 'drain');
     const pgMs = treeCpuMs(postgres.postmasterPid()) - cpuBefore;
     const listenMs = listeners.reduce((sum, pid) => sum + cpuMs(pid), 0) - listenBefore;
@@ -247,6 +259,8 @@ export async function relayPgCostSection(): Promise<Metric[]> {
         'msg/s',
       ),
       metric('backend starts during the load', after.sessions - before.sessions, 'sessions'),
+      metric('submit latency p50 (send to the relay’s answer)', percentile(0.5), 'ms'),
+      metric('submit latency p99', percentile(0.99), 'ms'),
     ];
   } finally {
     await Promise.all(nodes.map((node) => node.stop()));
