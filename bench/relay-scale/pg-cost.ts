@@ -102,8 +102,15 @@ async function offer(
   const sends: Promise<void>[] = [];
   const latencies: number[] = [];
   let next = 0;
+  // BENCH_PGCOST_SPREAD=1: each send at its own random time (exponential gaps,
+  // arrivals at random like many independent clients); else in 5 ms bursts.
+  const spread = process.env['BENCH_PGCOST_SPREAD'] === '1';
+  let due = 0;
   while (next < count) {
-    const owed = Math.min(count, Math.floor((rate * (performance.now() - started)) / 1000));
+    if (spread) due += (-Math.log(1 - Math.random()) * 1000) / rate;
+    const owed = spread
+      ? next + 1
+      : Math.min(count, Math.floor((rate * (performance.now() - started)) / 1000));
     for (; next < owed; next++) {
       const to = recipients[next % recipients.length]!;
       const sentAt = performance.now();
@@ -113,7 +120,8 @@ async function offer(
         }),
       );
     }
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    const wait = spread ? started + due - performance.now() : 5;
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   }
   await Promise.all(sends);
   return latencies.sort((a, b) => a - b);
