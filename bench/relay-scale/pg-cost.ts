@@ -19,17 +19,24 @@ import { childCpuByKind, cpuMs, treeCpuMs } from './proc.ts';
 
 const SECTION = 'relay-pgcost';
 
+const NODES = Number(process.env['BENCH_PGCOST_NODES'] ?? 1);
+if (![1, 2, 4].includes(NODES)) throw new Error('BENCH_PGCOST_NODES: 1, 2 or 4');
+
 /**
- * Shape of the run (BENCH_PGCOST_MESSAGES, BENCH_PGCOST_RATE, BENCH_PGCOST_NODES;
- * BENCH_PGCOST_TRACK below). NODES=2: senders on node A, recipients on node B,
- * so every envelope crosses nodes (NOTIFY, and the LISTEN backend's reads).
+ * Shape of the run (BENCH_PGCOST_MESSAGES, BENCH_PGCOST_RATE (all nodes together),
+ * BENCH_PGCOST_NODES; BENCH_PGCOST_TRACK below). NODES=2: senders on node A,
+ * recipients on node B, so every envelope crosses nodes (NOTIFY, and the
+ * LISTEN backend's reads). NODES=4: the scale-out shape, 320/s per node by
+ * default: 4 senders and about 12 recipients on each node, each node storing
+ * and acking its quarter, three quarters of the envelopes crossing nodes.
  */
 const PLAN = {
-  nodes: process.env['BENCH_PGCOST_NODES'] === '2' ? 2 : 1,
-  messages: Number(process.env['BENCH_PGCOST_MESSAGES'] ?? 3_000),
-  rate: Number(process.env['BENCH_PGCOST_RATE'] ?? 150),
+  nodes: NODES,
+  messages: Number(process.env['BENCH_PGCOST_MESSAGES'] ?? (NODES === 4 ? 12_000 : 3_000)),
+  rate: Number(process.env['BENCH_PGCOST_RATE'] ?? (NODES === 4 ? 1_280 : 150)),
+  // Not a multiple of 4: with NODES=4, sender i % 4 and recipient i % 50 sit on all pairs of nodes.
   recipients: 50,
-  senders: 4,
+  senders: NODES === 4 ? 16 : 4,
   bodyBytes: 256,
   warmup: 200,
 } as const;
@@ -79,26 +86,45 @@ async function until(check: () => Promise<boolean>, what: string): Promise<void>
   }
 }
 
-/** Sends `count` envelopes at `rate`/s (open loop) from the senders to the recipients, round-robin. */
+/**
+ * Sends `count` envelopes at `rate`/s (open loop) from the senders to the
+ * recipients, round-robin; answers each send's latency (sent to the relay's
+ * answer, ms), sorted.
+ */
 async function offer(
   senders: readonly RawRelayClient[],
   recipients: readonly RawRelayClient[],
   count: number,
   rate: number,
-): Promise<void> {
+): Promise<number[]> {
   const body = toBase64(randomBytes(PLAN.bodyBytes));
   const started = performance.now();
   const sends: Promise<void>[] = [];
+  const latencies: number[] = [];
   let next = 0;
+  // BENCH_PGCOST_SPREAD=1: each send at its own random time (exponential gaps,
+  // arrivals at random like many independent clients); else in 5 ms bursts.
+  const spread = process.env['BENCH_PGCOST_SPREAD'] === '1';
+  let due = 0;
   while (next < count) {
-    const owed = Math.min(count, Math.floor((rate * (performance.now() - started)) / 1000));
+    if (spread) due += (-Math.log(1 - Math.random()) * 1000) / rate;
+    const owed = spread
+      ? next + 1
+      : Math.min(count, Math.floor((rate * (performance.now() - started)) / 1000));
     for (; next < owed; next++) {
       const to = recipients[next % recipients.length]!;
-      sends.push(senders[next % senders.length]!.send(to.accountId, to.token, body));
+      const sentAt = performance.now();
+      sends.push(
+        senders[next % senders.length]!.send(to.accountId, to.token, body).then(() => {
+          latencies.push(performance.now() - sentAt);
+        }),
+      );
     }
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    const wait = spread ? started + due - performance.now() : 5;
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   }
   await Promise.all(sends);
+  return latencies.sort((a, b) => a - b);
 }
 
 /** Runs the load and returns PostgreSQL's figures per delivered message. */
@@ -125,16 +151,19 @@ export async function relayPgCostSection(): Promise<Metric[]> {
       startRelayProcess(tempDir(), { env: { SOTTO_RELAY_LOG: 'warn' }, args: THROUGHPUT_ARGS }),
     ),
   );
-  const senderNode = nodes[0]!;
-  const recipientNode = nodes[nodes.length - 1]!;
+  // Client i connects to node i % the list's length.
+  const senderNodes = PLAN.nodes === 2 ? nodes.slice(0, 1) : nodes;
+  const recipientNodes = PLAN.nodes === 2 ? nodes.slice(1) : nodes;
   try {
     await db.query(`${MARK} CREATE EXTENSION IF NOT EXISTS pg_stat_statements`);
     const recipients = await Promise.all(
-      Array.from({ length: PLAN.recipients }, () => RawRelayClient.connect(recipientNode.url)),
+      Array.from({ length: PLAN.recipients }, (_, i) =>
+        RawRelayClient.connect(recipientNodes[i % recipientNodes.length]!.url),
+      ),
     );
     const senders = await Promise.all(
-      Array.from({ length: PLAN.senders }, () =>
-        RawRelayClient.connect(senderNode.url, 'anonymous'),
+      Array.from({ length: PLAN.senders }, (_, i) =>
+        RawRelayClient.connect(senderNodes[i % senderNodes.length]!.url, 'anonymous'),
       ),
     );
     let delivered = 0;
@@ -161,7 +190,8 @@ export async function relayPgCostSection(): Promise<Metric[]> {
     const listenBefore = listeners.reduce((sum, pid) => sum + cpuMs(pid), 0);
     const started = performance.now();
     delivered = 0;
-    await offer(senders, recipients, PLAN.messages, PLAN.rate);
+    const latencies = await offer(senders, recipients, PLAN.messages, PLAN.rate);
+    const percentile = (p: number) => latencies[Math.floor((latencies.length - 1) * p)] ?? 0;
     await until(async () => delivered >= PLAN.messages && (await queuedNone()), 'drain');
     const pgMs = treeCpuMs(postgres.postmasterPid()) - cpuBefore;
     const listenMs = listeners.reduce((sum, pid) => sum + cpuMs(pid), 0) - listenBefore;
@@ -191,7 +221,7 @@ export async function relayPgCostSection(): Promise<Metric[]> {
         rowsPerMsg: s.rows / n,
       }));
     console.log(
-      `\n[relay-pgcost] ${n} envelopes at ${PLAN.rate}/s, ${PLAN.nodes === 2 ? 'node A to node B' : 'one node'}, ${seconds.toFixed(1)} s; per message:`,
+      `\n[relay-pgcost] ${n} envelopes at ${PLAN.rate}/s, ${['one node', 'node A to node B', '', 'four nodes'][PLAN.nodes - 1]}, ${seconds.toFixed(1)} s; per message:`,
     );
     console.log(`  PostgreSQL CPU-ms per message by process: ${kinds.join(', ')}`);
     console.log('  calls/msg  mean ms  exec ms/msg  rows/msg  statement');
@@ -202,7 +232,7 @@ export async function relayPgCostSection(): Promise<Metric[]> {
     const calls = statements.reduce((sum, s) => sum + s.callsPerMsg, 0);
     // Stores of one turn share a call: how bunched the arrivals came decides the cost (docs).
     const storeCalls = statements
-      .filter((s) => /relay_store_(batch|checked|sequenced)\(/.test(s.query))
+      .filter((s) => /relay_(store_batch|store_checked|store_sequenced|ack_store)\(/.test(s.query))
       .reduce((sum, s) => sum + s.callsPerMsg, 0);
     const notifies = statements
       .filter((s) => s.query.includes('pg_notify'))
@@ -237,6 +267,8 @@ export async function relayPgCostSection(): Promise<Metric[]> {
         'msg/s',
       ),
       metric('backend starts during the load', after.sessions - before.sessions, 'sessions'),
+      metric('submit latency p50 (send to the relay’s answer)', percentile(0.5), 'ms'),
+      metric('submit latency p99', percentile(0.99), 'ms'),
     ];
   } finally {
     await Promise.all(nodes.map((node) => node.stop()));

@@ -1,4 +1,6 @@
-type Queued<Request, Answer> = {
+import { performance } from 'node:perf_hooks';
+
+export type Queued<Request, Answer> = {
   readonly request: Request;
   readonly resolve: (answer: Answer) => void;
   readonly reject: (error: Error) => void;
@@ -14,33 +16,63 @@ type Queued<Request, Answer> = {
  */
 export class Batcher<Request, Answer> {
   private queued: Queued<Request, Answer>[] = [];
+  private cancelWindow = (): void => undefined;
+  private openedAt = 0;
 
-  /** `windowMs` 0: the requests of one event-loop turn; more: of that many milliseconds. */
+  /**
+   * `windowMs` 0: the requests of one event-loop turn; more: of that many
+   * milliseconds. `clock`: tests only (a clock they step, for takeAged).
+   */
   constructor(
     private readonly windowMs: number,
     private readonly run: (requests: readonly Request[]) => Promise<readonly Answer[]>,
+    private readonly clock = () => performance.now(),
   ) {}
 
   /** Queues a request; resolves with its own answer once its batch ran. */
   add(request: Request): Promise<Answer> {
     return new Promise((resolve, reject) => {
-      if (this.queued.length === 0) {
-        if (this.windowMs === 0) setImmediate(() => this.flush());
-        else setTimeout(() => this.flush(), this.windowMs);
-      }
+      if (this.queued.length === 0) this.openWindow();
       this.queued.push({ request, resolve, reject });
     });
   }
 
   /** Runs what is queued now (also called at close, so nothing waits for a timer that no longer matters). */
   flush(): void {
-    const batch = this.queued;
-    this.queued = [];
-    if (batch.length === 0) return;
-    void this.answer(batch);
+    const batch = this.take();
+    if (batch.length > 0) void this.answer(batch);
   }
 
-  private async answer(batch: readonly Queued<Request, Answer>[]): Promise<void> {
+  /**
+   * Hands what is queued to another call that answers it (acks riding in a
+   * store call) and cancels the window's timer: the next add opens a new one.
+   */
+  take(): Queued<Request, Answer>[] {
+    return this.takeAged(0);
+  }
+
+  /** take(), but only once the oldest queued request has waited `minAgeMs`; else nothing. */
+  takeAged(minAgeMs: number): Queued<Request, Answer>[] {
+    if (this.queued.length === 0 || this.clock() - this.openedAt < minAgeMs) return [];
+    const batch = this.queued;
+    this.queued = [];
+    this.cancelWindow();
+    return batch;
+  }
+
+  private openWindow(): void {
+    this.openedAt = this.clock();
+    if (this.windowMs === 0) {
+      const turn = setImmediate(() => this.flush());
+      this.cancelWindow = () => clearImmediate(turn);
+    } else {
+      const timer = setTimeout(() => this.flush(), this.windowMs);
+      this.cancelWindow = () => clearTimeout(timer);
+    }
+  }
+
+  /** Answers taken requests with a call of their own (the other call failed before doing anything). */
+  async answer(batch: readonly Queued<Request, Answer>[]): Promise<void> {
     try {
       const answers = await this.run(batch.map((q) => q.request));
       if (answers.length !== batch.length) throw new Error('batch answered short');

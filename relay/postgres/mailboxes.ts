@@ -11,6 +11,7 @@ import type {
 } from '../storage.ts';
 import {
   ackRowSchema,
+  ackStoreRowSchema,
   countRowSchema,
   envelopeFromRow,
   listPositionSchema,
@@ -21,6 +22,37 @@ import {
 import { RELEASE_STRIPES, STORE_STRIPES } from './hot-path-migration.ts';
 
 type Query = Pick<pg.ClientBase, 'query'>;
+export type Ack = { readonly mailbox: Mailbox; readonly envelopeIds: readonly string[] };
+
+/** The store arrays, limits and store stripe of relay_store_sequenced and relay_ack_store (in that order). */
+function storeParameters(envelopes: readonly NewEnvelope[], limits: StoreLimits): unknown[] {
+  return [
+    envelopes.map((e) => e.to.accountId),
+    envelopes.map((e) => e.to.deviceId),
+    envelopes.map((e) => e.clientMessageId),
+    envelopes.map((e) => Buffer.from(e.body.buffer, e.body.byteOffset, e.body.byteLength)),
+    envelopes.map((e) => e.receivedAt),
+    // 128 random bits: ids are unguessable, so knowing one proves having been told it.
+    envelopes.map(() => randomBytes(16).toString('base64url')),
+    envelopes.map((e) => (e.tokenHash === undefined ? null : Buffer.from(e.tokenHash))),
+    limits.mailboxQuota,
+    limits.maxStorageBytes,
+    STORE_STRIPES.first + randomInt(STORE_STRIPES.count),
+  ];
+}
+
+/** Ack g (1-based) is mailbox (accounts[g], devices[g]) with the ids i where groups[i] = g. */
+function ackParameters(acks: readonly Ack[]): unknown[] {
+  return [
+    acks.map((a) => a.mailbox.accountId),
+    acks.map((a) => a.mailbox.deviceId),
+    acks.flatMap((a, g) => a.envelopeIds.map(() => g + 1)),
+    acks.flatMap((a) => a.envelopeIds),
+  ];
+}
+
+const ackResultOf = (removed: number): AckResult =>
+  removed < 0 ? { kind: 'forbidden' } : { kind: 'deleted', count: removed };
 
 /** Adds `delta` (negative: bytes removed) to one random release stripe of the relay-wide counter: always a transaction's last lock. */
 async function addUsage(db: Query, delta: number): Promise<void> {
@@ -54,19 +86,7 @@ export const postgresMailboxes = {
       name: 'relay-store-sequenced',
       text: `SELECT n, kind, envelope_id, seq
                FROM relay_store_sequenced($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ORDER BY n`,
-      values: [
-        envelopes.map((e) => e.to.accountId),
-        envelopes.map((e) => e.to.deviceId),
-        envelopes.map((e) => e.clientMessageId),
-        envelopes.map((e) => Buffer.from(e.body.buffer, e.body.byteOffset, e.body.byteLength)),
-        envelopes.map((e) => e.receivedAt),
-        // 128 random bits: ids are unguessable, so knowing one proves having been told it.
-        envelopes.map(() => randomBytes(16).toString('base64url')),
-        envelopes.map((e) => (e.tokenHash === undefined ? null : Buffer.from(e.tokenHash))),
-        limits.mailboxQuota,
-        limits.maxStorageBytes,
-        STORE_STRIPES.first + randomInt(STORE_STRIPES.count),
-      ],
+      values: storeParameters(envelopes, limits),
     });
     if (rows.length !== envelopes.length) throw new Error('relay_store_batch answered short');
     return rows.map(storeResultFromRow);
@@ -92,26 +112,43 @@ export const postgresMailboxes = {
    * judged alone: 'forbidden' (nothing deleted) for an ack with an id of
    * another mailbox, whatever the others hold.
    */
-  async deleteAckedBatch(
-    db: Query,
-    acks: readonly { readonly mailbox: Mailbox; readonly envelopeIds: readonly string[] }[],
-  ): Promise<AckResult[]> {
+  async deleteAckedBatch(db: Query, acks: readonly Ack[]): Promise<AckResult[]> {
     const { rows } = await db.query({
       name: 'relay-ack-batch',
       text: 'SELECT g, removed FROM relay_ack_batch($1, $2, $3, $4, $5) ORDER BY g',
-      values: [
-        acks.map((a) => a.mailbox.accountId),
-        acks.map((a) => a.mailbox.deviceId),
-        acks.flatMap((a, g) => a.envelopeIds.map(() => g + 1)),
-        acks.flatMap((a) => a.envelopeIds),
-        RELEASE_STRIPES.first + randomInt(RELEASE_STRIPES.count),
-      ],
+      values: [...ackParameters(acks), RELEASE_STRIPES.first + randomInt(RELEASE_STRIPES.count)],
     });
     if (rows.length !== acks.length) throw new Error('relay_ack_batch answered short');
-    return rows.map((raw): AckResult => {
-      const removed = ackRowSchema.parse(raw).removed;
-      return removed < 0 ? { kind: 'forbidden' } : { kind: 'deleted', count: removed };
+    return rows.map((raw) => ackResultOf(ackRowSchema.parse(raw).removed));
+  },
+
+  /**
+   * A node's pending acks and a store batch in one statement and one durable
+   * commit (relay_ack_store, migration 7): the acks judged as
+   * deleteAckedBatch judges them, then the envelopes stored as store() stores
+   * them. If it throws, neither half happened.
+   */
+  async ackAndStore(
+    db: Query,
+    acks: readonly Ack[],
+    envelopes: readonly NewEnvelope[],
+    limits: StoreLimits,
+  ): Promise<{ acks: AckResult[]; stores: StoreResult[] }> {
+    const { rows } = await db.query({
+      name: 'relay-ack-store',
+      text: `SELECT n, kind, envelope_id, seq, removed
+               FROM relay_ack_store($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+              ORDER BY kind = 'ack' DESC, n`,
+      values: [...ackParameters(acks), ...storeParameters(envelopes, limits)],
     });
+    if (rows.length !== acks.length + envelopes.length)
+      throw new Error('relay_ack_store answered short');
+    return {
+      acks: rows
+        .slice(0, acks.length)
+        .map((raw) => ackResultOf(ackStoreRowSchema.parse(raw).removed)),
+      stores: rows.slice(acks.length).map(storeResultFromRow),
+    };
   },
 
   /**

@@ -17,6 +17,8 @@ export const metaRowsSchema = z.array(z.object({ key: z.string(), value: z.strin
 export const identityKeyRowSchema = z.object({ identity_key: bytes });
 export const countRowSchema = z.object({ n: bigintText });
 export const ackRowSchema = z.object({ g: z.number().int(), removed: z.number().int() });
+/** An ack's row of relay_ack_store (kind 'ack'). */
+export const ackStoreRowSchema = z.object({ kind: z.literal('ack'), removed: z.number().int() });
 export const listPositionSchema = z.object({ n: bigintText });
 export const keyIdRowSchema = z.object({ key_id: z.number().int() });
 export const envelopeIdRowSchema = z.object({ id: z.string() });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { NewerRelayDataError } from '../sqlite-schema.ts';
+import { ACK_STORE_MIGRATION } from './ack-store-migration.ts';
 import { BATCH_MIGRATION } from './batch-migration.ts';
 import { HOT_PATH_MIGRATION } from './hot-path-migration.ts';
 import { PUSH_MIGRATION } from './push-migration.ts';
@@ -186,6 +187,7 @@ const MIGRATIONS: readonly string[] = [
   HOT_PATH_MIGRATION,
   BATCH_MIGRATION,
   PUSH_MIGRATION,
+  ACK_STORE_MIGRATION,
 ];
 
 /**

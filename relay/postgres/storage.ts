@@ -23,12 +23,11 @@ import type {
   StoreResult,
   TakenBundle,
 } from '../storage.ts';
-import { storedEnvelopeOf } from '../delivery.ts';
 import { Batcher } from './batcher.ts';
 import { postgresBlobs } from './blobs.ts';
 import { postgresBudgets } from './budgets.ts';
 import { postgresKeys } from './keys.ts';
-import { postgresMailboxes } from './mailboxes.ts';
+import { postgresMailboxes, type Ack } from './mailboxes.ts';
 import {
   accountFromRow,
   identityKeyRowSchema,
@@ -37,7 +36,7 @@ import {
   wakeKeyRowSchema,
 } from './rows.ts';
 import { migrate } from './schema.ts';
-import type { WakeItem } from './wake-payload.ts';
+import { StoreQueue } from './store-queue.ts';
 import { Wakeups, type Wakeup } from './wakeups.ts';
 
 /** pg_try_advisory_xact_lock key of the TTL sweep: one node sweeps at a time. */
@@ -45,7 +44,8 @@ const SWEEP_LOCK = 0x736f74746f + 1;
 /** Pool size per node (docs/relay-operations.md#sizing). */
 const POOL_SIZE = 10;
 /**
- * How long acks wait for others to share their statement: an ack's answer
+ * How long acks wait for others to share their statement, or for a store
+ * call to ride in (migration 7): an ack's answer
  * only frees push-window slots, nothing a message waits for, while one
  * statement per ack was a quarter of what a message cost PostgreSQL. 30 ms
  * rather than 10: 0.17 instead of 0.23-0.40 ack calls per message at 150/s
@@ -54,37 +54,17 @@ const POOL_SIZE = 10;
  */
 export const ACK_WINDOW_MS = 30;
 
-type Ack = { readonly mailbox: Mailbox; readonly envelopeIds: readonly string[] };
 type PushRead = { readonly mailbox: Mailbox; readonly afterSeq: number; readonly limit: number };
-
-type QueuedStore = {
-  readonly envelopes: readonly NewEnvelope[];
-  readonly limits: StoreLimits;
-  readonly resolve: (results: StoreResult[]) => void;
-  readonly reject: (error: Error) => void;
-};
-
-/** What a store batch stored, for the wakeup: each envelope as its row now holds it when the store told its seq. */
-function storedItems(all: readonly NewEnvelope[], results: readonly StoreResult[]): WakeItem[] {
-  return all.flatMap((envelope, i): WakeItem[] => {
-    const result = results[i];
-    if (result?.kind !== 'stored') return [];
-    const stored = storedEnvelopeOf(envelope, result);
-    return [
-      stored === undefined ? { mailbox: envelope.to } : { mailbox: envelope.to, envelope: stored },
-    ];
-  });
-}
 
 /**
  * RelayStorage on PostgreSQL, shared by any number of stateless relay nodes
- * (docs/relay-operations.md). Stores made in the same event-loop turn with the
- * same limits commit together (one statement, one transaction, one WAL
- * flush), as do the push reads of a turn and the acks of ACK_WINDOW_MS; each
- * node LISTENs for the others' wakeups (wakeups.ts).
+ * (docs/relay-operations.md). Stores of one window commit together with the
+ * acks pending then (store-queue.ts), as do the push reads of a turn and the
+ * acks no store came for within ACK_WINDOW_MS; each node LISTENs for the
+ * others' wakeups (wakeups.ts).
  */
 export class PostgresRelayStorage implements RelayStorage {
-  private stores: QueuedStore[] = [];
+  private readonly stores: StoreQueue;
   private wakeListener: ((wakeup: Wakeup) => void) | undefined;
   private readonly wakeups: Wakeups;
   private readonly acks: Batcher<Ack, AckResult>;
@@ -102,6 +82,7 @@ export class PostgresRelayStorage implements RelayStorage {
       postgresMailboxes.deleteAckedBatch(this.pool, acks),
     );
     this.pushReads = new Batcher(0, (reads) => postgresMailboxes.listMany(this.pool, reads));
+    this.stores = new StoreQueue(pool, this.acks, (items) => this.wakeups.publish(items));
   }
 
   /** Connects, migrates (under an advisory lock) and starts listening for wakeups. */
@@ -233,10 +214,7 @@ export class PostgresRelayStorage implements RelayStorage {
   }
 
   storeEnvelopes(envelopes: readonly NewEnvelope[], limits: StoreLimits): Promise<StoreResult[]> {
-    return new Promise((resolve, reject) => {
-      if (this.stores.length === 0) setImmediate(() => this.flushStores());
-      this.stores.push({ envelopes, limits, resolve, reject });
-    });
+    return this.stores.add(envelopes, limits);
   }
 
   async listQueued(mailbox: Mailbox, afterSeq: number, limit: number): Promise<StoredEnvelope[]> {
@@ -301,43 +279,11 @@ export class PostgresRelayStorage implements RelayStorage {
   }
 
   async close(): Promise<void> {
-    if (this.stores.length > 0) this.flushStores();
+    this.stores.flush();
     this.acks.flush();
     this.pushReads.flush();
     await this.wakeups.close();
     await this.pool.end();
-  }
-
-  /** Commits the stores queued this turn, one transaction per set of limits, then wakes the other nodes. */
-  private flushStores(): void {
-    const queued = this.stores;
-    this.stores = [];
-    const groups = new Map<string, QueuedStore[]>();
-    for (const store of queued) {
-      const key = `${store.limits.mailboxQuota}/${store.limits.maxStorageBytes}`;
-      groups.set(key, [...(groups.get(key) ?? []), store]);
-    }
-    for (const batch of groups.values()) void this.commitStores(batch);
-  }
-
-  private async commitStores(batch: readonly QueuedStore[]): Promise<void> {
-    const all = batch.flatMap((store) => store.envelopes);
-    let results: StoreResult[];
-    try {
-      // One statement, so one autocommit transaction: no BEGIN and COMMIT round trips.
-      results = await postgresMailboxes.store(this.pool, all, batch[0]!.limits);
-    } catch (error) {
-      const failure = error instanceof Error ? error : new Error('storage failure');
-      batch.forEach((store) => store.reject(failure));
-      return;
-    }
-    // After the commit, never inside it (docs/relay-operations.md#cross-node-delivery).
-    this.wakeups.publish(storedItems(all, results));
-    let at = 0;
-    for (const store of batch) {
-      store.resolve(results.slice(at, at + store.envelopes.length));
-      at += store.envelopes.length;
-    }
   }
 
   /** Runs `step` in one transaction on a pooled client; rolls back on any throw. */

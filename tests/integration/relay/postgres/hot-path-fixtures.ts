@@ -35,10 +35,10 @@ export const idOf = (result: StoreResult | undefined): string => {
   return result.envelopeId;
 };
 
-/** A test on a fresh database: a storage and an admin client on it, both closed after. */
+/** A test on a fresh database: a storage and an admin client on it (both closed after), and its URL. */
 export const withDatabase = (
   name: string,
-  body: (storage: PostgresRelayStorage, admin: pg.Client) => Promise<void>,
+  body: (storage: PostgresRelayStorage, admin: pg.Client, url: string) => Promise<void>,
 ) =>
   it(name, async () => {
     const url = await postgres.createDatabase();
@@ -46,7 +46,7 @@ export const withDatabase = (
     const admin = new pg.Client({ connectionString: url });
     await admin.connect();
     try {
-      await body(storage, admin);
+      await body(storage, admin, url);
     } finally {
       await admin.end();
       await storage.close();
