@@ -51,7 +51,7 @@ export class RestoreWriter {
   private groupMessagesSkipped = 0;
   private groupRequeued = 0;
   /** A merge skips what the user deleted on this profile after the backup was made. */
-  private readonly deleted: (uuid: string) => boolean;
+  private readonly deleted: (uuid: string, sender: string) => boolean;
 
   constructor(
     private readonly db: Sql,
@@ -116,7 +116,7 @@ export class RestoreWriter {
         restoreGroup(this.db, record);
         return;
       case 'groupMessage': {
-        const id = this.deleted(record.uuid)
+        const id = this.deleted(record.uuid, record.senderAccount)
           ? undefined
           : restoreGroupMessage(this.db, record, this.ownAccountId);
         if (id === undefined) {

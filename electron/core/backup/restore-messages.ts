@@ -29,7 +29,7 @@ export interface RestoredMessages {
 export class RestoreMessages {
   private readonly writer: BulkMessageWriter;
   /** A merge skips what the user deleted on this profile after the backup was made. */
-  private readonly deleted: (uuid: string) => boolean;
+  private readonly deleted: (uuid: string, sender: string) => boolean;
   private readonly conversations = new Map<string, number>();
   private pending: MessageRecord[] = [];
   private inserted = 0;
@@ -78,7 +78,7 @@ export class RestoreMessages {
   }
 
   private insert(m: MessageRecord): void {
-    if (this.deleted(m.uuid)) {
+    if (this.deleted(m.uuid, m.senderAccount)) {
       this.skipped++;
       return;
     }

@@ -231,7 +231,7 @@ export function commitBatch(
       touched.set(sender.sender, conversation);
     }
     // The user deleted this message: a copy under another envelope id stays deleted.
-    if (wasDeleted(content.id)) {
+    if (wasDeleted(content.id, sender.sender)) {
       outcomes.push({ envelopeId: envelope.id, outcome: 'duplicate' });
       continue;
     }

@@ -86,7 +86,7 @@ describe('interoperability with the age CLI', () => {
     expect(manifest).toMatchObject({
       type: 'manifest',
       format: 'sotto-backup',
-      version: 5,
+      version: 6,
       accountId: profile.account.accountId,
     });
     const trailer = records.at(-1)! as {

@@ -13,17 +13,19 @@ export const BACKUP_FORMAT = 'sotto-backup';
  * rather than restore messages without their files. Version 4 added mutes
  * (mute-records.ts): a reader of version 3 refuses it rather than call the
  * new member tampering. Version 5 added "Delete for me" records
- * (deletion-records.ts), for the same reason as version 3.
+ * (deletion-records.ts), for the same reason as version 3. Version 6 gives
+ * each of them its sender (a new member, for the reason of version 4).
  */
-export const BACKUP_VERSION = 5;
+export const BACKUP_VERSION = 6;
 /**
  * Versions this build reads. Version 1 is version 2 with account ids in the
  * first, base32 format (Sotto before relay protocol v2): they are mapped to
  * the current ids while reading, so nothing after the reader sees them.
  * Version 2 is version 3 without attachment records; version 3 is version 4
- * without `mutedUntil`; version 4 is version 5 without `deletedMessage` records.
+ * without `mutedUntil`; version 4 is version 5 without `deletedMessage` records;
+ * version 5 is version 6 without their `senderAccount` (read as any sender).
  */
-export const READABLE_VERSIONS = [1, 2, 3, 4, 5] as const;
+export const READABLE_VERSIONS = [1, 2, 3, 4, 5, 6] as const;
 export type ReadableVersion = (typeof READABLE_VERSIONS)[number];
 
 /** Record types in the order they must appear (manifest first, trailer last). */

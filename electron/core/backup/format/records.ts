@@ -44,7 +44,11 @@ import {
   type CountedType,
   type ReadableVersion,
 } from './record-order.ts';
-import { type DeletedMessageRecord, deletedMessageRecordSchema } from './deletion-records.ts';
+import {
+  type DeletedMessageRecord,
+  deletedMessageRecordSchema,
+  deletedMessageRecordSchemaV5,
+} from './deletion-records.ts';
 
 // The records of the inner backup stream (docs/backup-format.md): one JSON
 // object per line, `type` first. These schemas are the contract a reader
@@ -161,8 +165,14 @@ const version4 = {
   attachmentData: attachmentDataRecordSchema,
 };
 /** Version 5: version 4 and the deleted messages (0017). */
-const current = {
+const version5 = {
   ...version4,
+  manifest: schemasFor(5, accountIdSchema).manifest,
+  deletedMessage: deletedMessageRecordSchemaV5,
+};
+/** Version 6: version 5, each deleted message with its sender (0020). */
+const current = {
+  ...version5,
   manifest: schemasFor(BACKUP_VERSION, accountIdSchema).manifest,
   deletedMessage: deletedMessageRecordSchema,
 };
@@ -201,7 +211,14 @@ const legacy = {
   conversation: base1.conversation.omit({ mutedUntil: true }).transform(unmuted),
   group: version3.group,
 };
-const SCHEMAS = { 1: legacy, 2: version2, 3: version3, 4: version4, 5: current } as const;
+const SCHEMAS = {
+  1: legacy,
+  2: version2,
+  3: version3,
+  4: version4,
+  5: version5,
+  6: current,
+} as const;
 
 export const manifestSchema = current.manifest;
 /** A manifest as read (a version 1 manifest keeps its version; its account id is mapped). */
