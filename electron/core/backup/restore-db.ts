@@ -29,7 +29,7 @@ const MAX_KEY_ID = 0xffffff;
 /** What the restore wrote. */
 export interface RestoreCounts {
   readonly messagesInserted: number;
-  /** Already present (same uuid, or same sender, device and timestamp). */
+  /** Already present (same sender and uuid, or same sender, device and timestamp). */
   readonly messagesSkipped: number;
   readonly contactsInserted: number;
   /** Queued messages put back in the outbox (1:1 and group). */
@@ -42,7 +42,7 @@ export interface RestoreCounts {
  *   account and keys included;
  * - `merge`: the database is a copy of a live profile of the same account:
  *   its account, keys and settings win; missing contacts, conversations and
- *   messages (by uuid) are added.
+ *   messages (by sender and uuid) are added.
  */
 export class RestoreWriter {
   private readonly messages: RestoreMessages;

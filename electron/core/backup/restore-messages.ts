@@ -19,7 +19,7 @@ const PARKED = Number.MAX_SAFE_INTEGER;
 /** What the message records did. */
 export interface RestoredMessages {
   readonly inserted: number;
-  /** Already present (same uuid, or same sender, device and timestamp), or deleted by the user here. */
+  /** Already present (same sender and uuid, or same sender, device and timestamp), or deleted by the user here. */
   readonly skipped: number;
   /** Queued messages put back in the outbox. */
   readonly requeued: number;
