@@ -87,6 +87,8 @@ describe('migration 0020 (message ids scoped by sender)', () => {
     expect(all(db, 'SELECT * FROM outbox')).toEqual(before.outbox);
     expect(all(db, 'SELECT * FROM group_receipts')).toEqual(before.receipts);
     expect(all(db, 'SELECT * FROM sqlite_sequence ORDER BY name')).toEqual(before.sequence);
+    // The read marker is a row id: it still names the same message.
+    expect(one(db, 'SELECT read_through FROM groups')).toBe(2);
     // Every index and trigger is back (the FTS triggers among them).
     expect({ m: objects('messages'), g: objects('group_messages') }).toEqual(shape);
     expect(shape.g).toContainEqual({ type: 'trigger', name: 'group_messages_fts_insert' });
