@@ -65,10 +65,13 @@ export function migrate(db: Sql, target = SCHEMA_VERSION): void {
 }
 
 function apply(db: Sql, migration: Migration): void {
+  const dangling = () => db.prepare('PRAGMA foreign_key_check').all().length;
   db.transaction(() => {
+    // Damage a profile already carries is not the rebuild's: it must only add none.
+    const before = migration.rebuildsParents ? dangling() : 0;
     migration.up(db);
-    // A rebuild ran with foreign keys off: a dangling reference aborts it here, before it commits.
-    if (migration.rebuildsParents && db.prepare('PRAGMA foreign_key_check').all().length > 0)
+    // A rebuild ran with foreign keys off: a reference it left dangling aborts it here, before it commits.
+    if (migration.rebuildsParents && dangling() > before)
       throw new SottoError('DB_CORRUPT', `migration ${migration.version}: foreign keys`);
     db.exec(`PRAGMA user_version = ${migration.version}`);
   })();
@@ -78,6 +81,9 @@ function apply(db: Sql, migration: Migration): void {
 function withoutForeignKeys(db: Sql, step: () => void): void {
   const before = Number(db.pragma('foreign_keys', { simple: true }));
   db.exec('PRAGMA foreign_keys = OFF');
+  // Inside an open transaction the pragma does nothing, and a DROP TABLE would cascade.
+  if (Number(db.pragma('foreign_keys', { simple: true })) !== 0)
+    throw new SottoError('INTERNAL', 'a table rebuild cannot run inside a transaction');
   try {
     step();
   } finally {

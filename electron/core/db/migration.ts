@@ -8,8 +8,8 @@ export interface Migration {
   /**
    * Set by a migration that rebuilds a table other tables reference: foreign
    * keys are off while it runs (a DROP TABLE would otherwise cascade to the
-   * children), and `PRAGMA foreign_key_check` must come back empty before it
-   * commits (SQLite's documented table-rebuild procedure).
+   * children), and `PRAGMA foreign_key_check` must find no more dangling
+   * references than before it ran (SQLite's documented table-rebuild procedure).
    */
   readonly rebuildsParents?: boolean;
 }
