@@ -214,7 +214,7 @@ export function restoreGroup(db: Sql, record: GroupRecord, now = Date.now()): vo
 }
 
 /**
- * Restores a group message once (by uuid); returns its new row id, or
+ * Restores a group message once (by sender and uuid); returns its new row id, or
  * undefined if it was there already. One of ours that was still queued stays
  * queued (its ciphertext was never carried: requeue-group-messages.ts puts
  * it back in the outbox); one of someone else's "queued" is refused as failed.

@@ -58,7 +58,7 @@ const TEMP_PREFIX = 'sotto.db.restore-';
  * 2. the records are written into a new database file beside the profile's:
  *    a fresh one when `dir` holds no profile (everything is restored; needs
  *    `create`), else a copy of the existing profile (needs `unlock`; the same
- *    account's messages are merged by uuid, so restoring twice adds nothing);
+ *    account's messages are merged by sender and uuid, so restoring twice adds nothing);
  * 3. the new file replaces `sotto.db` with one rename.
  *
  * A crash or CANCELLED before step 3 leaves the previous state intact (at

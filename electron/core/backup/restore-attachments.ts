@@ -99,8 +99,10 @@ export class AttachmentRestorer {
   }
 
   /**
-   * Inserts the staged rows, joined to their messages by uuid (after the
-   * messages' indexes exist). A row whose message the restore skipped (a merge
+   * Inserts the staged rows, joined to their messages by uuid and direction
+   * (after the messages' indexes exist): a uuid is unique per sender only
+   * (migration 0020), and a record names no sender, but an outgoing file
+   * belongs to our message, never to a member's copy of its id. A row whose message the restore skipped (a merge
    * that already had it under another uuid) or whose place is taken (same
    * message and position: restoring twice) is dropped with its file.
    * Returns how many rows were inserted.
@@ -118,8 +120,8 @@ export class AttachmentRestorer {
            r.content_type, r.file_name, r.width, r.height, r.preview, r.duration_ms, r.local_name, r.local_key, r.local_digest,
            coalesce(r.local_format, 0), ?
          FROM temp.restore_attachments r
-         LEFT JOIN messages m ON m.uuid = r.message_uuid
-         LEFT JOIN group_messages g ON g.uuid = r.group_uuid
+         LEFT JOIN messages m ON m.uuid = r.message_uuid AND m.outgoing = r.outgoing
+         LEFT JOIN group_messages g ON g.uuid = r.group_uuid AND g.outgoing = r.outgoing
          WHERE (m.id IS NOT NULL OR g.id IS NOT NULL)
            AND NOT EXISTS (SELECT 1 FROM attachments a WHERE a.position = r.position
              AND (a.message_id = m.id OR a.group_message_id = g.id))

@@ -29,7 +29,7 @@ const MAX_KEY_ID = 0xffffff;
 /** What the restore wrote. */
 export interface RestoreCounts {
   readonly messagesInserted: number;
-  /** Already present (same uuid, or same sender, device and timestamp). */
+  /** Already present (same sender and uuid, or same sender, device and timestamp). */
   readonly messagesSkipped: number;
   readonly contactsInserted: number;
   /** Queued messages put back in the outbox (1:1 and group). */
@@ -42,7 +42,7 @@ export interface RestoreCounts {
  *   account and keys included;
  * - `merge`: the database is a copy of a live profile of the same account:
  *   its account, keys and settings win; missing contacts, conversations and
- *   messages (by uuid) are added.
+ *   messages (by sender and uuid) are added.
  */
 export class RestoreWriter {
   private readonly messages: RestoreMessages;
@@ -51,7 +51,7 @@ export class RestoreWriter {
   private groupMessagesSkipped = 0;
   private groupRequeued = 0;
   /** A merge skips what the user deleted on this profile after the backup was made. */
-  private readonly deleted: (uuid: string) => boolean;
+  private readonly deleted: (uuid: string, sender: string) => boolean;
 
   constructor(
     private readonly db: Sql,
@@ -116,7 +116,7 @@ export class RestoreWriter {
         restoreGroup(this.db, record);
         return;
       case 'groupMessage': {
-        const id = this.deleted(record.uuid)
+        const id = this.deleted(record.uuid, record.senderAccount)
           ? undefined
           : restoreGroupMessage(this.db, record, this.ownAccountId);
         if (id === undefined) {

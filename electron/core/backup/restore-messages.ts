@@ -19,7 +19,7 @@ const PARKED = Number.MAX_SAFE_INTEGER;
 /** What the message records did. */
 export interface RestoredMessages {
   readonly inserted: number;
-  /** Already present (same uuid, or same sender, device and timestamp), or deleted by the user here. */
+  /** Already present (same sender and uuid, or same sender, device and timestamp), or deleted by the user here. */
   readonly skipped: number;
   /** Queued messages put back in the outbox. */
   readonly requeued: number;
@@ -29,7 +29,7 @@ export interface RestoredMessages {
 export class RestoreMessages {
   private readonly writer: BulkMessageWriter;
   /** A merge skips what the user deleted on this profile after the backup was made. */
-  private readonly deleted: (uuid: string) => boolean;
+  private readonly deleted: (uuid: string, sender: string) => boolean;
   private readonly conversations = new Map<string, number>();
   private pending: MessageRecord[] = [];
   private inserted = 0;
@@ -78,7 +78,7 @@ export class RestoreMessages {
   }
 
   private insert(m: MessageRecord): void {
-    if (this.deleted(m.uuid)) {
+    if (this.deleted(m.uuid, m.senderAccount)) {
       this.skipped++;
       return;
     }

@@ -18,6 +18,7 @@ import { migration0014 } from './migrations/0014-mute.ts';
 import { migration0015 } from './migrations/0015-attachment-at-rest-format.ts';
 import { migration0017 } from './migrations/0017-deleted-messages.ts';
 import { migration0018 } from './migrations/0018-attachment-duration-and-deleted-age.ts';
+import { migration0020 } from './migrations/0020-sender-scoped-message-ids.ts';
 
 /** Every migration, in order. Append only; never edit a released one. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -38,6 +39,7 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0015,
   migration0017,
   migration0018,
+  migration0020,
 ];
 
 /** The schema version this build writes. */
@@ -57,9 +59,34 @@ export function migrate(db: Sql, target = SCHEMA_VERSION): void {
   if (current > SCHEMA_VERSION) throw new SottoError('PROFILE_TOO_NEW', `schema ${current}`);
   for (const migration of MIGRATIONS) {
     if (migration.version <= current || migration.version > target) continue;
-    db.transaction(() => {
-      migration.up(db);
-      db.exec(`PRAGMA user_version = ${migration.version}`);
-    })();
+    if (migration.rebuildsParents) withoutForeignKeys(db, () => apply(db, migration));
+    else apply(db, migration);
+  }
+}
+
+function apply(db: Sql, migration: Migration): void {
+  const dangling = () => db.prepare('PRAGMA foreign_key_check').all().length;
+  db.transaction(() => {
+    // Damage a profile already carries is not the rebuild's: it must only add none.
+    const before = migration.rebuildsParents ? dangling() : 0;
+    migration.up(db);
+    // A rebuild ran with foreign keys off: a reference it left dangling aborts it here, before it commits.
+    if (migration.rebuildsParents && dangling() > before)
+      throw new SottoError('DB_CORRUPT', `migration ${migration.version}: foreign keys`);
+    db.exec(`PRAGMA user_version = ${migration.version}`);
+  })();
+}
+
+/** Runs `step` with foreign keys off (the pragma is a no-op inside a transaction, so around it). */
+function withoutForeignKeys(db: Sql, step: () => void): void {
+  const before = Number(db.pragma('foreign_keys', { simple: true }));
+  db.exec('PRAGMA foreign_keys = OFF');
+  // Inside an open transaction the pragma does nothing, and a DROP TABLE would cascade.
+  if (Number(db.pragma('foreign_keys', { simple: true })) !== 0)
+    throw new SottoError('INTERNAL', 'a table rebuild cannot run inside a transaction');
+  try {
+    step();
+  } finally {
+    db.exec(`PRAGMA foreign_keys = ${before ? 'ON' : 'OFF'}`);
   }
 }

@@ -44,7 +44,8 @@ export function commitGroupContent(
         return control;
       }
       // The user deleted this message: a resend stays deleted.
-      if (deletedCheck(db)(content.id)) return { envelopeId: envelope.id, outcome: 'duplicate' };
+      if (deletedCheck(db)(content.id, sender.sender))
+        return { envelopeId: envelope.id, outcome: 'duplicate' };
       const { changes, lastInsertRowid } = db
         .prepare(
           `INSERT INTO group_messages (uuid, group_ref, outgoing, sender_account, sender_device, sent_at, received_at, body, status)

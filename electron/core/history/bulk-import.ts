@@ -15,7 +15,7 @@ export type ImportedMessage = MessageFields & {
 /** What an import did. */
 export interface ImportReport {
   readonly inserted: number;
-  /** Already present (same uuid or same sender/device/timestamp): merged, not duplicated. */
+  /** Already present (same sender and uuid, or same sender/device/timestamp): merged, not duplicated. */
   readonly skipped: number;
 }
 

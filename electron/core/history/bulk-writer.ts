@@ -26,7 +26,7 @@ const DEFER_INDEXES_RATIO = 1;
  * transaction. While the indexes are deferred a row repeating an older
  * row's sender, device and sent time is written and removed at `finish`
  * (the older one stays, as with the index); only a later row carrying the
- * uuid of such a removed row is then skipped where an insert with the index
+ * sender and uuid of such a removed row is then skipped where an insert with the index
  * would have kept it.
  */
 export class BulkMessageWriter {

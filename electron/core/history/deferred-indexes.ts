@@ -4,10 +4,10 @@ import type { Sql } from '../db/sqlite.ts';
 // end instead of row by row. Maintaining them per row costs more than the
 // inserts themselves (measured at 1M rows: the sender index alone doubles the
 // insert time, its keys land all over the tree), while building them once,
-// sorted, is cheap. Only `uuid` stays unique throughout (imports merge by
-// it); the sender dedupe of a deferred import happens when its unique index
-// is built again (ensureMessageIndexes). Their definitions must stay those of
-// migrations 0002 and 0005 (tests/integration/core/bulk-import.test.ts compares).
+// sorted, is cheap. Only (uuid, sender_account) stays unique throughout
+// (imports merge by it, migration 0020); the sender dedupe of a deferred
+// import happens when its unique index is built again (ensureMessageIndexes).
+// Their definitions must stay those of migrations 0002 and 0005 (tests/integration/core/bulk-import.test.ts compares).
 const DEFERRABLE: readonly {
   readonly name: string;
   readonly unique: boolean;

@@ -27,6 +27,7 @@ export interface DeletedMessages {
 type Target = {
   readonly id: number;
   readonly uuid: string;
+  readonly sender: string;
   readonly outgoing: number;
 };
 
@@ -57,7 +58,7 @@ export async function deleteMessages(
   profile.commit(undefined, (db) => {
     recordDeleted(
       db,
-      present.filter((t) => t.outgoing === 0).map((t) => t.uuid),
+      present.filter((t) => t.outgoing === 0),
       now,
     );
     if ('conversationId' in scope) forgetUnread(db, scope.conversationId, ids);
@@ -87,12 +88,14 @@ function rowsOf(scope: DeleteScope) {
     'conversationId' in scope ? { messageIds: ids } : { groupMessageIds: ids };
 }
 
+const TARGET = 'id, uuid, sender_account AS sender, outgoing';
+
 /** The messages of `scope` among `ids` (an id of another conversation is simply not found). */
 function targets(db: Sql, scope: DeleteScope, ids: readonly number[]): Target[] {
   const [sql, owner] =
     'conversationId' in scope
-      ? ['SELECT id, uuid, outgoing FROM messages WHERE conversation_id = ?', scope.conversationId]
-      : ['SELECT id, uuid, outgoing FROM group_messages WHERE group_ref = ?', scope.groupRef];
+      ? [`SELECT ${TARGET} FROM messages WHERE conversation_id = ?`, scope.conversationId]
+      : [`SELECT ${TARGET} FROM group_messages WHERE group_ref = ?`, scope.groupRef];
   return db.prepare(`${sql} AND id IN (${placeholders(ids)})`).all<Target>([owner, ...ids]);
 }
 

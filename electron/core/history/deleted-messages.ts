@@ -2,8 +2,9 @@ import type { Sql } from '../db/sqlite.ts';
 import { log } from '../log.ts';
 import type { Profile } from '../profile/profile.ts';
 
-// The uuids of incoming messages the user deleted (migration 0017): the
-// receive paths drop a message whose uuid is here like a duplicate, so a
+// The ids (uuid and sender, migration 0020) of incoming messages the user
+// deleted (migration 0017): the receive paths drop a message whose id is here
+// like a duplicate, so a
 // copy under a new envelope id (a sender's retry, a group resend) does not
 // bring a deleted message back. A redelivery of the same envelope id is
 // already dropped by `processed_envelopes`.
@@ -25,18 +26,32 @@ export const DELETED_KEEP_MS = 90 * 24 * 60 * 60 * 1000;
 /** How often an open profile prunes (6 h: the table never holds more than a few hours of expired entries). */
 export const DELETED_PRUNE_INTERVAL_MS = 6 * 60 * 60 * 1000;
 
-/** Records the uuids of deleted incoming messages (inside the delete's transaction). */
-export function recordDeleted(db: Sql, uuids: readonly string[], now: number): void {
-  const insert = db.prepare(
-    'INSERT INTO deleted_messages (uuid, deleted_at) VALUES (?, ?) ON CONFLICT DO NOTHING',
-  );
-  for (const uuid of uuids) insert.run([uuid, now]);
+/** A deleted incoming message: its uuid and the account that sent it (migration 0020). */
+export interface DeletedMessage {
+  readonly uuid: string;
+  readonly sender: string;
 }
 
-/** A check, prepared once per batch: true if the user deleted the message with this uuid. */
-export function deletedCheck(db: Sql): (uuid: string) => boolean {
-  const find = db.prepare('SELECT 1 FROM deleted_messages WHERE uuid = ?', { pluck: true });
-  return (uuid) => find.get([uuid]) !== undefined;
+/** Records deleted incoming messages (inside the delete's transaction). */
+export function recordDeleted(db: Sql, messages: readonly DeletedMessage[], now: number): void {
+  const insert = db.prepare(
+    'INSERT INTO deleted_messages (uuid, sender_account, deleted_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+  );
+  for (const m of messages) insert.run([m.uuid, m.sender, now]);
+}
+
+/**
+ * A check, prepared once per batch: true if the user deleted `sender`'s
+ * message `uuid`. Another sender's message with the same uuid is not hit
+ * (a group member who copied the id cannot suppress the real one), except
+ * by an entry from before migration 0020, which names no sender.
+ */
+export function deletedCheck(db: Sql): (uuid: string, sender: string) => boolean {
+  const find = db.prepare(
+    'SELECT 1 FROM deleted_messages WHERE uuid = ? AND (sender_account = ? OR sender_account IS NULL)',
+    { pluck: true },
+  );
+  return (uuid, sender) => find.get([uuid, sender]) !== undefined;
 }
 
 /** Forgets deleted uuids older than DELETED_KEEP_MS as of `now`; returns how many went. */

@@ -32,8 +32,10 @@ export type MessageInsertInto = (
 
 /**
  * Prepares the message insert on `db` (once per batch: a million-row import
- * reuses one statement). A message whose uuid, or whose sender, device and
- * sent time, is already stored is a duplicate: nothing is written.
+ * reuses one statement). A message whose sender and uuid (migration 0020: a
+ * uuid alone is the sender's choice, another sender may reuse it), or whose
+ * sender, device and sent time, is already stored is a duplicate: nothing is
+ * written.
  */
 export function messageInsert(db: Sql): MessageInsert {
   const into = messageInsertInto(db);

@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 
 /**
  * A new message id: a UUIDv7 (RFC 9562): 48-bit Unix time in ms, then random
- * bits. Time-ordered ids keep the unique index on messages.uuid append-mostly,
- * which is what keeps inserts fast in a history of millions of messages.
+ * bits. Time-ordered ids keep the unique index on messages (uuid,
+ * sender_account) append-mostly, which is what keeps inserts fast in a
+ * history of millions of messages.
  */
 export function newMessageId(now = Date.now()): string {
   const bytes = randomBytes(16);

@@ -114,14 +114,15 @@ export function queueReceipts(
   now: number,
   delayMs?: () => number,
 ): void {
+  // By envelope: another sender's message with the same uuid being stored says nothing about this one.
   const stored = new Set(
     outcomes.flatMap((o) =>
-      o.outcome === 'stored' || o.outcome === 'group' ? [o.messageUuid] : [],
+      o.outcome === 'stored' || o.outcome === 'group' ? [o.envelopeId] : [],
     ),
   );
   const bySender = new Map<string, string[]>();
-  for (const { sender, content } of decoded) {
-    if ((content.type !== 'text' && content.type !== 'group-text') || !stored.has(content.id))
+  for (const { envelope, sender, content } of decoded) {
+    if ((content.type !== 'text' && content.type !== 'group-text') || !stored.has(envelope.id))
       continue;
     bySender.set(sender.sender, [...(bySender.get(sender.sender) ?? []), content.id]);
   }
@@ -231,7 +232,7 @@ export function commitBatch(
       touched.set(sender.sender, conversation);
     }
     // The user deleted this message: a copy under another envelope id stays deleted.
-    if (wasDeleted(content.id)) {
+    if (wasDeleted(content.id, sender.sender)) {
       outcomes.push({ envelopeId: envelope.id, outcome: 'duplicate' });
       continue;
     }

@@ -30,7 +30,8 @@ import { rejectedCode } from '../../support/errors.ts';
 import { flushOutbox, introduce, newProfile, TEST_KDF, tempDir } from '../../support/profiles.ts';
 
 // "Delete for me" in a backup (docs/backup-format.md#deleted-messages):
-// version 5 carries the uuids of deleted incoming messages, so a backup
+// version 5 carries the uuids of deleted incoming messages (version 6 with
+// their senders), so a backup
 // restored on a new machine drops a sender's resend of a deleted message
 // instead of bringing it back. A file from before version 5 restores with
 // none; forged records are refused before anything is written.
@@ -57,8 +58,10 @@ async function backUp(profile: Profile): Promise<string> {
 
 const deletedRows = (profile: Profile) =>
   profile.db
-    .prepare('SELECT uuid, deleted_at AS deletedAt FROM deleted_messages ORDER BY uuid')
-    .all<{ uuid: string; deletedAt: number }>();
+    .prepare(
+      'SELECT uuid, sender_account AS senderAccount, deleted_at AS deletedAt FROM deleted_messages ORDER BY uuid',
+    )
+    .all<{ uuid: string; senderAccount: string | null; deletedAt: number }>();
 
 const bodiesWith = (profile: Profile, name: string) =>
   messagesPage(profile.db, findContact(profile.db, name).conversationId, 1000)
@@ -98,6 +101,14 @@ async function edited(
   await writeBackupLines(to, records);
   return to;
 }
+
+/** The same file as version 5 wrote it: deletedMessage records without their sender. */
+const asVersion5 = (file: string) =>
+  edited(file, (record) => {
+    if (record['type'] === 'deletedMessage') delete record['senderAccount'];
+    if (record['type'] === 'manifest') record['version'] = 5;
+    return record;
+  });
 
 /** The same file as version 4 wrote it: no deletedMessage records, no count for them. */
 const asVersion4 = (file: string) =>
@@ -166,11 +177,12 @@ describe('deleted messages in a backup', () => {
     expect(bodiesWith(restored, 'Alice')).toEqual(['this one stays', 'after the resend']);
   }, 120_000);
 
-  it('every deleted uuid is a record with its deletion time; a version 4 file restores with none', async () => {
+  it('every deleted message is a record with its sender and deletion time; a version 5 file restores them for any sender, a version 4 file with none', async () => {
     const { file, deleted } = await bobDeletedTwo();
     const lines = await readBackupLines(file);
     const manifest = JSON.parse(lines[0]!) as { version: number; counts: Record<string, number> };
     expect(manifest.version).toBe(6);
+    expect(deleted.every((row) => row.senderAccount !== null)).toBe(true);
     expect(manifest.counts['deletedMessage']).toBe(2);
     const records = lines.filter((line) => line.startsWith('{"type":"deletedMessage"'));
     expect(records.map((line) => JSON.parse(line) as unknown)).toEqual(
@@ -191,6 +203,13 @@ describe('deleted messages in a backup', () => {
     afterTest(() => old.close());
     expect(deletedRows(old)).toEqual([]);
     expect(bodiesWith(old, 'Alice')).toEqual(['kept']);
+
+    const v5 = await Profile.open(await restore(await asVersion5(file)), {
+      passphrase: RESTORED_PASSPHRASE,
+    });
+    afterTest(() => v5.close());
+    expect(deletedRows(v5)).toEqual(deleted.map((row) => ({ ...row, senderAccount: null })));
+    expect(bodiesWith(v5, 'Alice')).toEqual(['kept']);
   }, 120_000);
 
   it('without the records (a version 4 file) the same resend comes back: what version 5 prevents', async () => {
@@ -242,10 +261,19 @@ describe('deleted messages in a backup', () => {
       ['deletedAt unsafe', (r) => (r['deletedAt'] = 2 ** 53)],
       ['deletedAt a string', (r) => (r['deletedAt'] = '1700000000000')],
       ['deletedAt missing', (r) => delete r['deletedAt']],
+      ['senderAccount not an account id', (r) => (r['senderAccount'] = 'Alice')],
+      ['senderAccount missing', (r) => delete r['senderAccount']],
       ['an unknown member', (r) => (r['body'] = 'resurrect me')],
     ];
     const cases: [string, string][] = [];
     for (const [name, patch] of forged) cases.push([name, await change(patch)]);
+    cases.push([
+      'a senderAccount in a version 5 file',
+      await edited(file, (record) => {
+        if (record['type'] === 'manifest') record['version'] = 5;
+        return record;
+      }),
+    ]);
     cases.push([
       'a deletedMessage record in a version 4 file',
       await edited(file, (record) => {
@@ -293,8 +321,9 @@ describe('deleted messages in a backup', () => {
     const { file, deleted } = await bobDeletedTwo();
     const lines = await readBackupLines(file);
     const first = lines.findIndex((line) => line.startsWith('{"type":"deletedMessage"'));
+    const senderAccount = deleted[0]!.senderAccount;
     const record = (uuid: string, deletedAt: number) =>
-      JSON.stringify({ type: 'deletedMessage', uuid, deletedAt });
+      JSON.stringify({ type: 'deletedMessage', uuid, senderAccount, deletedAt });
     /** The backup with `extra` deletedMessage lines after its first one (the counts follow). */
     const withExtra = async (extra: readonly string[]) => {
       const manifest = JSON.parse(lines[0]!) as { counts: Record<string, number> };
@@ -315,7 +344,11 @@ describe('deleted messages in a backup', () => {
     await restored.close();
 
     // Merged into that profile: its own entries keep their times, a new uuid is added.
-    const added = { uuid: '0190a5d2-7e1f-7c3a-9b2d-4f6e8a1c3b5d', deletedAt: recent - 7 };
+    const added = {
+      uuid: '0190a5d2-7e1f-7c3a-9b2d-4f6e8a1c3b5d',
+      senderAccount,
+      deletedAt: recent - 7,
+    };
     const merged = await withExtra([
       record(deleted[1]!.uuid, recent - 9),
       record(added.uuid, added.deletedAt),

@@ -154,10 +154,10 @@ describe('deleted_messages is bounded', () => {
         kdfCost: TEST_KDF,
         deletedPruning: { intervalMs: 60_000, now: () => clock },
       });
-      const [old, young] = [randomUUID(), randomUUID()];
+      const [old, young, sender] = [randomUUID(), randomUUID(), randomUUID()];
       profile.commit(undefined, (db) => {
-        recordDeleted(db, [old], clock - DELETED_KEEP_MS - 1);
-        recordDeleted(db, [young], clock - DELETED_KEEP_MS + 3 * HOUR);
+        recordDeleted(db, [{ uuid: old, sender }], clock - DELETED_KEEP_MS - 1);
+        recordDeleted(db, [{ uuid: young, sender }], clock - DELETED_KEEP_MS + 3 * HOUR);
       });
       const kept = () =>
         profile.db.prepare('SELECT uuid FROM deleted_messages', { pluck: true }).all<string>();

@@ -13,8 +13,9 @@ export const BACKUP_FORMAT = 'sotto-backup';
  * rather than restore messages without their files. Version 4 added mutes
  * (mute-records.ts): a reader of version 3 refuses it rather than call the
  * new member tampering. Version 5 added "Delete for me" records
- * (deletion-records.ts), for the same reason as version 3. Version 6 added
- * `durationMs` to attachment records (attachment-records.ts), as version 4 did mutes.
+ * (deletion-records.ts), for the same reason as version 3. Version 6 gives
+ * each of them its sender and adds `durationMs` to attachment records
+ * (attachment-records.ts): new members, for the reason of version 4.
  */
 export const BACKUP_VERSION = 6;
 /**
@@ -23,7 +24,8 @@ export const BACKUP_VERSION = 6;
  * the current ids while reading, so nothing after the reader sees them.
  * Version 2 is version 3 without attachment records; version 3 is version 4
  * without `mutedUntil`; version 4 is version 5 without `deletedMessage` records;
- * version 5 is version 6 without attachments' `durationMs`.
+ * version 5 is version 6 without deleted messages' `senderAccount` (read as
+ * any sender) and attachments' `durationMs`.
  */
 export const READABLE_VERSIONS = [1, 2, 3, 4, 5, 6] as const;
 export type ReadableVersion = (typeof READABLE_VERSIONS)[number];

@@ -45,7 +45,11 @@ import {
   type CountedType,
   type ReadableVersion,
 } from './record-order.ts';
-import { type DeletedMessageRecord, deletedMessageRecordSchema } from './deletion-records.ts';
+import {
+  type DeletedMessageRecord,
+  deletedMessageRecordSchema,
+  deletedMessageRecordSchemaV5,
+} from './deletion-records.ts';
 
 // The records of the inner backup stream (docs/backup-format.md): one JSON
 // object per line, `type` first. These schemas are the contract a reader
@@ -165,12 +169,13 @@ const version4 = {
 const version5 = {
   ...version4,
   manifest: schemasFor(5, accountIdSchema).manifest,
-  deletedMessage: deletedMessageRecordSchema,
+  deletedMessage: deletedMessageRecordSchemaV5,
 };
-/** Version 6: version 5 and the attachments' durations (0018). */
+/** Version 6: version 5, each deleted message with its sender (0020) and the attachments' durations (0018). */
 const current = {
   ...version5,
   manifest: schemasFor(BACKUP_VERSION, accountIdSchema).manifest,
+  deletedMessage: deletedMessageRecordSchema,
   attachment: attachmentRecordSchema,
 };
 /** Version 3: version 4 without mutes (read as not muted). */
