@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { Readable } from 'node:stream';
 import type { AccountId } from '../../../shared/protocol/account-id.ts';
+import { HIDDEN_CHARACTERS } from '../../../shared/protocol/hidden-characters.ts';
 import {
   type AttachmentPointer,
   attachmentPointerSchema,
@@ -331,9 +332,16 @@ function labels(file: OutgoingFile, size: number): Prepared['pointer'] {
   return checked.data;
 }
 
-/** A name the pointer schema accepts: control characters and separators replaced, at most 255 characters. */
+/**
+ * A name the pointer schema accepts: C0 controls and separators replaced, the
+ * other hidden characters (bidi overrides, C1 controls: receivers drop them
+ * too) removed, at most 255 characters.
+ */
 function safeFileName(name: string): string | undefined {
-  // eslint-disable-next-line no-control-regex
-  const cleaned = name.replace(/[/\\\u0000-\u001f\u007f]/g, '_').slice(0, 255);
+  const cleaned = name
+    // eslint-disable-next-line no-control-regex
+    .replace(/[/\\\u0000-\u001f\u007f]/g, '_')
+    .replace(HIDDEN_CHARACTERS, '')
+    .slice(0, 255);
   return cleaned.length > 0 ? cleaned : undefined;
 }

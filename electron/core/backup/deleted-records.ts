@@ -23,10 +23,18 @@ export function readDeletedRecords(db: Sql): DeletedMessageRecord[] {
     }));
 }
 
-/** Records one deleted message; one the profile already holds (a merge, a repeated record) keeps its time. */
-export function restoreDeletedRecord(db: Sql, record: DeletedMessageRecord): void {
+/**
+ * Records one deleted message; one the profile already holds (a merge, a
+ * repeated record) keeps its time. A time after `now` (only a crafted file
+ * has one) is recorded as `now`, so the entry still ages out (DELETED_KEEP_MS).
+ */
+export function restoreDeletedRecord(
+  db: Sql,
+  record: DeletedMessageRecord,
+  now = Date.now(),
+): void {
   db.prepare(
     `INSERT INTO deleted_messages (uuid, sender_account, deleted_at) VALUES (?, ?, ?)
      ON CONFLICT DO NOTHING`,
-  ).run([record.uuid, record.senderAccount, record.deletedAt]);
+  ).run([record.uuid, record.senderAccount, Math.min(record.deletedAt, now)]);
 }

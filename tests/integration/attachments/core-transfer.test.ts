@@ -86,6 +86,18 @@ describe('attachments between engines on a folder relay', () => {
   });
 });
 
+describe('a file name that hides its type', () => {
+  it('is sent without bidi overrides or C1 controls, as receivers would show it', async () => {
+    const { alice, bob } = await pair();
+    // "invoice<RLO>fdp.exe" shows as "invoiceexe.pdf" where the override is honoured.
+    const queued = await queueAttachmentMessage(alice.profile, bob.profile.account.accountId, [
+      { path: writeSource(bytesOf(1_000), 'invoice\u202efdp\u0085.exe') },
+    ]);
+    const [sent] = attachmentsOf(alice.profile, { messageIds: [queued.id] });
+    expect(sent?.fileName).toBe('invoicefdp.exe');
+  });
+});
+
 describe('an unreachable relay delays uploads, it does not fail them', () => {
   it('uploads wait with a backoff while the relay folder is gone, then complete and the message goes out', async () => {
     const { relay, alice, bob } = await pair();

@@ -349,19 +349,29 @@ describe('deleted messages in a backup', () => {
       senderAccount,
       deletedAt: recent - 7,
     };
+    // A time in the future (a crafted file) is restored as the restore's time: it
+    // would otherwise never age out of the 90-day window.
+    const future = '0190a5d2-7e1f-7c3a-9b2d-4f6e8a1c3b5e';
     const merged = await withExtra([
       record(deleted[1]!.uuid, recent - 9),
       record(added.uuid, added.deletedAt),
+      record(future, Date.UTC(2100, 0, 1)),
     ]);
+    const beforeMerge = Date.now();
     await importBackup(dir, merged, {
       passphrase: BACKUP_PASSPHRASE,
       unlock: { passphrase: RESTORED_PASSPHRASE },
     });
+    const afterMerge = Date.now();
     const reopened = await Profile.open(dir, { passphrase: RESTORED_PASSPHRASE });
     afterTest(() => reopened.close());
-    expect(deletedRows(reopened)).toEqual(
+    const rows = deletedRows(reopened);
+    expect(rows.filter((row) => row.uuid !== future)).toEqual(
       [...deleted, added].sort((a, b) => (a.uuid < b.uuid ? -1 : 1)),
     );
+    const clamped = rows.find((row) => row.uuid === future)!.deletedAt;
+    expect(clamped).toBeGreaterThanOrEqual(beforeMerge);
+    expect(clamped).toBeLessThanOrEqual(afterMerge);
     expect(bodiesWith(reopened, 'Alice')).toEqual(['kept']);
   }, 120_000);
 
