@@ -69,6 +69,8 @@ export async function confirmUploaded(
     return undefined;
   }
   await encryptAgain(profile, row);
+  // Checked: from here it is an upload like any other (a crash before this only encrypts again).
+  profile.commit(undefined, (db) => updateAttachment(db, row.id, { error: null }));
   return attachmentById(profile.db, row.id);
 }
 

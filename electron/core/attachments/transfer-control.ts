@@ -219,7 +219,6 @@ export async function encryptAgain(profile: Profile, row: AttachmentRow): Promis
     updateAttachment(db, row.id, {
       transport_key: key,
       digest,
-      error: null,
       temp_name: null,
       blob_id: null,
       upload_token: null,
