@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import type { BlobUploads } from '../../electron/core/sync/blobs.ts';
 import { cli } from './cli.ts';
 
 // What attachment tests watch from outside the product while a transfer
@@ -101,5 +102,45 @@ export function watchLowest(probe: () => number, skipZero: boolean): () => numbe
   return () => {
     clearInterval(timer);
     return lowest;
+  };
+}
+
+/** What watchedUploads counts: reservations made and bytes handed to the relay. */
+export interface UploadWatch {
+  creates: number;
+  sent: number;
+}
+
+/**
+ * `inner`'s uploads with `seen` counting reservations and the bytes handed to
+ * the relay; `onChunk` runs after each chunk is counted, before it goes. It
+ * only watches (a test acts at a point of progress, no timing decides).
+ */
+export function watchedUploads<W extends UploadWatch>(
+  inner: () => BlobUploads,
+  seen: W,
+  onChunk: (seen: W, chunk: Uint8Array) => void = () => undefined,
+): () => BlobUploads {
+  return () => {
+    const relay = inner();
+    return {
+      create: (length) => {
+        seen.creates++;
+        return relay.create(length);
+      },
+      offset: (upload) => relay.offset(upload),
+      append: (upload, offset, data) =>
+        relay.append(
+          upload,
+          offset,
+          (async function* () {
+            for await (const chunk of data) {
+              seen.sent += chunk.length;
+              onChunk(seen, chunk);
+              yield chunk;
+            }
+          })(),
+        ),
+    };
   };
 }

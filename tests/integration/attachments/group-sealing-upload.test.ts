@@ -11,7 +11,6 @@ import type { ComposeOptions } from '../../../electron/core/attachments/compose.
 import { createGroup } from '../../../electron/core/groups/group-ops.ts';
 import { loadGroup } from '../../../electron/core/groups/group-store.ts';
 import { ComposeSends } from '../../../electron/core/service/compose-sends.ts';
-import type { BlobUploads } from '../../../electron/core/sync/blobs.ts';
 import { ciphertextSize } from '../../../shared/protocol/attachment.ts';
 import {
   type AttachmentRelay,
@@ -21,6 +20,7 @@ import {
 } from '../../support/attachment-relays.ts';
 import { rejectedCode } from '../../support/errors.ts';
 import { befriend, type Person, person, settle } from '../../support/group-world.ts';
+import { watchedUploads } from '../../support/attachment-transfer.ts';
 import { tempDir } from '../../support/profiles.ts';
 
 // A group send of a file ≥ 4 MiB goes through upload while sealing
@@ -55,28 +55,11 @@ async function trio(title: string) {
 /** Alice's home uploads with a count of the bytes handed to the relay; `onBytes` runs after each chunk. */
 function counted(alice: Person, onBytes: (sent: number) => void = () => undefined) {
   const seen = { creates: 0, sent: 0 };
-  const uploads = (): BlobUploads => {
-    const relay = alice.engine.pool.homeBlobs();
-    return {
-      create: (length) => {
-        seen.creates++;
-        return relay.create(length);
-      },
-      offset: (upload) => relay.offset(upload),
-      append: (upload, offset, data) =>
-        relay.append(
-          upload,
-          offset,
-          (async function* () {
-            for await (const chunk of data) {
-              seen.sent += chunk.length;
-              onBytes(seen.sent);
-              yield chunk;
-            }
-          })(),
-        ),
-    };
-  };
+  const uploads = watchedUploads(
+    () => alice.engine.pool.homeBlobs(),
+    seen,
+    () => onBytes(seen.sent),
+  );
   return { uploads, seen };
 }
 

@@ -18,6 +18,7 @@ import {
 import { receivedBytes } from '../../support/engine-attachments.ts';
 import { befriend, enginePerson } from '../../support/engines.ts';
 import { rejectedCode } from '../../support/errors.ts';
+import { watchedUploads } from '../../support/attachment-transfer.ts';
 import { tempDir } from '../../support/profiles.ts';
 import { relayDataDir } from '../../support/relay-client.ts';
 import { type RelayProcess, startRelayProcess } from '../../support/relay-process.ts';
@@ -55,31 +56,12 @@ function recorder(
   onChunk: (recording: Recording) => void = () => undefined,
 ): { uploads: () => BlobUploads; recording: Recording } {
   const recording: Recording = { creates: 0, whileSealing: 0, tempFiles: 0, sent: 0 };
-  const uploads = (): BlobUploads => {
-    const relay = inner();
-    return {
-      create: (length) => {
-        recording.creates++;
-        return relay.create(length);
-      },
-      offset: (upload) => relay.offset(upload),
-      append: (upload, offset, data) =>
-        relay.append(
-          upload,
-          offset,
-          (async function* () {
-            for await (const chunk of data) {
-              const tmp = tmpFiles(profileDir);
-              if (tmp.some((n) => n.endsWith('.stage'))) recording.whileSealing += chunk.length;
-              recording.tempFiles += tmp.filter((n) => n.endsWith('.up')).length;
-              recording.sent += chunk.length;
-              onChunk(recording);
-              yield chunk;
-            }
-          })(),
-        ),
-    };
-  };
+  const uploads = watchedUploads(inner, recording, (_, chunk) => {
+    const tmp = tmpFiles(profileDir);
+    if (tmp.some((n) => n.endsWith('.stage'))) recording.whileSealing += chunk.length;
+    recording.tempFiles += tmp.filter((n) => n.endsWith('.up')).length;
+    onChunk(recording);
+  });
   return { uploads, recording };
 }
 
