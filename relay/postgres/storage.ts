@@ -143,16 +143,19 @@ export class PostgresRelayStorage implements RelayStorage {
     identityKey: Uint8Array,
     now: number,
   ): Promise<Uint8Array> {
-    // One statement: the insert wins, or the row it conflicted with is read back.
     const { rows } = await this.pool.query(
-      `WITH bound AS (
-         INSERT INTO account (account_id, identity_key, bound_at) VALUES ($1, $2, $3)
-         ON CONFLICT (account_id) DO NOTHING RETURNING identity_key)
-       SELECT identity_key FROM bound UNION ALL
-       SELECT identity_key FROM account WHERE account_id = $1 LIMIT 1`,
+      `INSERT INTO account (account_id, identity_key, bound_at) VALUES ($1, $2, $3)
+       ON CONFLICT (account_id) DO NOTHING RETURNING identity_key`,
       [accountId, Buffer.from(identityKey), now],
     );
-    return Uint8Array.from(identityKeyRowSchema.parse(rows[0]).identity_key);
+    if (rows[0] !== undefined)
+      return Uint8Array.from(identityKeyRowSchema.parse(rows[0]).identity_key);
+    // Lost the race: read the winner in a statement of its own. A read inside
+    // the insert's statement uses that statement's snapshot, taken before the
+    // winner committed, and finds nothing (tests/.../postgres/bind-race.test.ts).
+    const known = await this.account(accountId);
+    if (known === undefined) throw new Error('account row missing after a conflicting insert');
+    return known.identityKey;
   }
 
   async setTokenHash(accountId: AccountId, tokenHash: Uint8Array): Promise<void> {
