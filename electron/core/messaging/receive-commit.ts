@@ -13,16 +13,21 @@ import { indexNewMessages } from '../history/search-index.ts';
 import { type StatusChange, type StatusRow, toStatusChange } from './status-change.ts';
 import type { IncomingEnvelope } from '../sync/relay.ts';
 import { queueReceipt } from './outbox.ts';
-import type { UnsealFailure } from './sealed.ts';
 import { applyMoveNotice, findPendingMoveTo } from '../crypto/identity-move.ts';
 import type { ProtocolTransaction } from '../crypto/protocol-transaction.ts';
-import { countTrustRefusal } from '../crypto/trust-refusals.ts';
 import { receivedDisplayName } from '../profile/display-name.ts';
 import { commitGroupContent, markGroupDelivered } from '../groups/group-commit.ts';
 import type { Self } from '../groups/group-receive.ts';
+import {
+  type Failure,
+  type FailureCode,
+  type FailureOutcome,
+  recordFailures,
+} from './receive-failures.ts';
 
 // The commit half of the receive pipeline (receive.ts decrypts): what each
-// decoded content does to the database, and how failures are recorded (R5).
+// decoded content does to the database (receive-failures.ts records the
+// envelopes that could not be processed, R5).
 
 /**
  * What became of one envelope. Every outcome may be acknowledged to the relay
@@ -58,25 +63,9 @@ export type EnvelopeOutcome =
       readonly messageId: number;
       readonly groupRef: number;
     }
-  | {
-      readonly envelopeId: string;
-      readonly outcome: 'retry' | 'rejected';
-      readonly error: FailureCode;
-    };
+  | FailureOutcome;
 
 type StoredOutcome = Extract<EnvelopeOutcome, { outcome: 'stored' }>;
-
-/** Why an envelope could not be processed (stable, content-free). */
-export type FailureCode =
-  | UnsealFailure
-  | 'BLOCKED_SENDER'
-  | 'DECRYPT_FAILED'
-  | 'BAD_CONTENT'
-  /** A sender-key message from someone who is not a current member of its group. */
-  | 'NOT_GROUP_MEMBER';
-
-/** An envelope is retried this many times, then rejected and shown to the user (R5). */
-export const MAX_ENVELOPE_ATTEMPTS = 3;
 
 /** A sealed envelope's verified sender and inner Signal message. */
 export interface Opened {
@@ -97,15 +86,6 @@ export type Decoded = {
   content: Content;
   ignored?: 'SKDM_NOT_MEMBER';
 };
-/** A failed envelope; `final` failures are rejected at once instead of retried. */
-export type Failure = {
-  envelope: IncomingEnvelope;
-  /** Empty when the seal did not open (no sender is known). */
-  sender: AccountId | '';
-  error: FailureCode;
-  final: boolean;
-};
-
 /** One delivery receipt per sender for the messages this batch stored, queued in the same commit. */
 export function queueReceipts(
   db: Sql,
@@ -284,43 +264,4 @@ export function commitBatch(
   );
   done.push(...recordFailures(db, [...failures, ...lateFailures], now));
   return done;
-}
-
-function recordFailures(db: Sql, failures: readonly Failure[], now: number): EnvelopeOutcome[] {
-  const markProcessed = db.prepare(
-    'INSERT INTO processed_envelopes (envelope_id, processed_at) VALUES (?, ?) ON CONFLICT DO NOTHING',
-  );
-  const recordFailure = db.prepare(
-    `INSERT INTO failed_envelopes (envelope_id, sender_account, error_code, attempts, first_failed_at, last_failed_at)
-     VALUES (?, ?, ?, ?, ?, ?)
-     ON CONFLICT (envelope_id) DO UPDATE SET attempts = max(attempts + 1, excluded.attempts),
-       error_code = excluded.error_code, last_failed_at = excluded.last_failed_at
-     RETURNING attempts`,
-  );
-  return failures.map(({ envelope, sender, error, final }) => {
-    // A certificate whose key does not derive (or is not the pin of) the id it claims: the trust counter (`sotto status`).
-    if (error === 'FORGED_SENDER') countTrustRefusal(db, 'identity.forged', now);
-    const first = final ? MAX_ENVELOPE_ATTEMPTS : 1;
-    const { attempts } = recordFailure.get<{ attempts: number }>([
-      envelope.id,
-      sender,
-      error,
-      first,
-      now,
-      now,
-    ])!;
-    if (attempts < MAX_ENVELOPE_ATTEMPTS)
-      return { envelopeId: envelope.id, outcome: 'retry', error };
-    markProcessed.run([envelope.id, now]);
-    return { envelopeId: envelope.id, outcome: 'rejected', error };
-  });
-}
-
-/** Envelopes that could not be processed and were given up on (R5): shown to the user. */
-export function rejectedEnvelopeCount(db: Sql): number {
-  return Number(
-    db
-      .prepare('SELECT count(*) FROM failed_envelopes WHERE attempts >= ?', { pluck: true })
-      .get([MAX_ENVELOPE_ATTEMPTS]),
-  );
 }

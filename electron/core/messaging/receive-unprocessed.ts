@@ -1,6 +1,7 @@
 import type { Sql } from '../db/sqlite.ts';
 import type { IncomingEnvelope } from '../sync/relay.ts';
-import { MAX_ENVELOPE_ATTEMPTS, type EnvelopeOutcome } from './receive-commit.ts';
+import type { EnvelopeOutcome } from './receive-commit.ts';
+import { MAX_ENVELOPE_ATTEMPTS } from './receive-failures.ts';
 
 // Signal's `unprocessed` idea for Sotto (docs/architecture.md#receive-pipeline-r1-r3-r5):
 // an envelope whose inner layer may still open later is kept here, raw and

@@ -23,10 +23,10 @@ import {
   commitBatch,
   type Decoded,
   type EnvelopeOutcome,
-  type Failure,
   type Opened,
   queueReceipts,
 } from './receive-commit.ts';
+import type { Failure } from './receive-failures.ts';
 import {
   type EnvelopeSource,
   type KeptEnvelope,
@@ -37,12 +37,12 @@ import {
 import { unseal } from './sealed.ts';
 
 export type { IncomingEnvelope } from '../sync/relay.ts';
+export type { EnvelopeOutcome } from './receive-commit.ts';
 export {
   MAX_ENVELOPE_ATTEMPTS,
   rejectedEnvelopeCount,
-  type EnvelopeOutcome,
   type FailureCode,
-} from './receive-commit.ts';
+} from './receive-failures.ts';
 export { MAX_UNPROCESSED_ENVELOPES, unprocessedEnvelopeCount } from './receive-unprocessed.ts';
 
 /** Options of a receive pass. */
