@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -146,6 +146,17 @@ describe('attachment records name their message by sender and uuid', () => {
     expect(files.filter((f) => f.uuid !== shared).map((f) => by(f.sender, f.bytes))).toEqual([
       by(accounts.alice, DIRECT),
     ]);
+  }, 120_000);
+
+  it('merged again into the profile it restored, every record is counted as skipped and no file is added', async () => {
+    const files = () => readdirSync(join(target, 'attachments')).sort();
+    const before = files();
+    const again = await importBackup(target, original, {
+      passphrase: BACKUP_PASSPHRASE,
+      unlock: { passphrase: RESTORED },
+    });
+    expect(again).toMatchObject({ attachmentsRestored: 0, attachmentsSkipped: 3 });
+    expect(files()).toEqual(before);
   }, 120_000);
 
   it('a version 6 file (no sender) attaches the shared uuid to nothing, counted, and restores the rest', async () => {
