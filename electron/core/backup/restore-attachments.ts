@@ -17,15 +17,14 @@ import { failRequeuedGroupAttachments } from './requeue-group-messages.ts';
 // key into attachments/tmp/, then renamed into attachments/ under a random
 // name. Its row waits in a temporary table: the messages it belongs to are
 // bulk-written with their indexes built at the very end, so rows are joined
-// to their messages by sender and uuid once, after that. Until the restored database is
-// swapped in, no row names the new files: a kill leaves orphans, which the
-// next profile open deletes (cleanAttachmentOrphans), and a failure or a
-// cancel deletes them here.
+// to their messages by sender and uuid once, after that. Until the restored
+// database is swapped in, no row names the new files: a kill leaves orphans,
+// which the next profile open deletes (cleanAttachmentOrphans), and a failure
+// or a cancel deletes them here.
 
 const COLUMNS = `message_uuid, group_uuid, sender_account, position, outgoing, state, error, blob_id, transport_key, digest,
   size, content_type, file_name, width, height, preview, duration_ms, local_name, local_key, local_digest, local_format`;
 
-/** What a backup's state becomes in the profile: an upload that had not finished is not resumed. */
 /**
  * Files of version 6 and older name their message by uuid alone. Such a row
  * takes the sender of the one message of its table with that uuid and
@@ -50,6 +49,7 @@ export interface RestoredAttachments {
   readonly skipped: number;
 }
 
+/** What a backup's state becomes in the profile: an upload that had not finished is not resumed. */
 const RESTORED_STATE = {
   done: 'done',
   pending: 'pending',
