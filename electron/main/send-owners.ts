@@ -35,13 +35,19 @@ export class SendOwners {
   }
 }
 
-const SENDS = new Set<MethodName>(['attachments:send-bytes', 'attachments:send-files']);
+/** The sends that may name a `sendId`: the dialog's, dropped bytes, the tray. */
+const SENDS = new Set<MethodName>([
+  'attachments:send',
+  'attachments:send-bytes',
+  'attachments:send-files',
+]);
 
 /**
  * Main's check of a call that names a send: a send's new id is bound to
  * `owner` (INVALID_INPUT if any window used it before), a cancel must name
  * one of `owner`'s (UNKNOWN_SEND otherwise). Undefined: the call goes on
- * (malformed input is refused by the contract's schema after this).
+ * (malformed input is refused by the contract's schema after this). It runs
+ * before a file method's dialog, so a reused id never opens one.
  */
 export function checkSendCall(
   method: MethodName,

@@ -130,11 +130,14 @@ export const attachmentMethods = {
     input: z.union([z.object({ conversationId: id }).strict(), z.object({ groupId }).strict()]),
     output: z.array(attachmentSummarySchema),
   },
-  /** Sends the file the user picked (a FILE_METHOD: open dialog) with a caption, to a contact or a group. */
+  /**
+   * Sends the file the user picked (a FILE_METHOD: open dialog) with a caption, to a contact or a group;
+   * with a `sendId`, Cancel stops it while sealed, as for the other sends.
+   */
   'attachments:send': {
     input: z.union([
-      z.object({ conversationId: id, caption }).strict(),
-      z.object({ groupId, caption }).strict(),
+      z.object({ conversationId: id, caption, sendId }).strict(),
+      z.object({ groupId, caption, sendId }).strict(),
     ]),
     output: z.object({ messageId: id, attachments: z.array(attachmentSummarySchema) }),
   },

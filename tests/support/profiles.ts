@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
@@ -104,13 +104,14 @@ export function asDelivered(envelope: ReadyEnvelope, serverTime = Date.now()): I
   };
 }
 
-/** SHA-256 of every file in `dir`, by name: proves "nothing was written". */
+/** SHA-256 of every file under `dir` (folders such as attachments/ included), by path: proves "nothing was written". */
 export function snapshotDir(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const name of readdirSync(dir).sort()) {
-    out[name] = createHash('sha256')
-      .update(readFileSync(join(dir, name)))
-      .digest('hex');
+  for (const name of readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort()) {
+    const path = join(dir, name);
+    out[name] = statSync(path).isDirectory()
+      ? 'folder'
+      : createHash('sha256').update(readFileSync(path)).digest('hex');
   }
   return out;
 }

@@ -130,6 +130,12 @@ export async function backupImport(
       ...(report.created
         ? ['Conversations resume on the next sync (sessions are re-established automatically).']
         : []),
+      // Records whose message is not there under their sender (or already has them): said, never silent.
+      ...(report.attachmentsSkipped > 0
+        ? [
+            `${plural(report.attachmentsSkipped, 'attachment')} not restored (no such message, or already present).`,
+          ]
+        : []),
     ].join('\n'),
   );
 }

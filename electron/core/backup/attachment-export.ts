@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { AccountId } from '../../../shared/protocol/account-id.ts';
 import { attachmentById, type AttachmentRow } from '../attachments/attachment-rows.ts';
 import { openStoredCopy, type StoredCopy, storedCopyOf } from '../attachments/stored-copy.ts';
 import type { Sql } from '../db/sqlite.ts';
@@ -99,22 +100,24 @@ async function plaintextHash(copy: StoredCopy): Promise<string> {
   return hash.digest('hex');
 }
 
-/** The record of a row: where it belongs, what state it reached, its pointer. */
+/** The record of a row: where it belongs (its message's uuid and sender), what state it reached, its pointer. */
 function recordOf(db: Sql, row: AttachmentRow, sha256: string | null): AttachmentRecord {
-  const uuidOf = (table: string, id: number | null) =>
+  const messageOf = (table: string, id: number | null) =>
     id === null
-      ? null
-      : (db.prepare(`SELECT uuid FROM ${table} WHERE id = ?`, { pluck: true }).get<string>([id]) ??
-        null);
-  const message = uuidOf('messages', row.messageId);
-  const groupMessage = uuidOf('group_messages', row.groupMessageId);
-  if (message === null && groupMessage === null)
-    throw new SottoError('INTERNAL', 'attachments changed during export');
+      ? undefined
+      : db
+          .prepare(`SELECT uuid, sender_account AS sender FROM ${table} WHERE id = ?`)
+          .get<{ uuid: string; sender: AccountId }>([id]);
+  const message = messageOf('messages', row.messageId);
+  const groupMessage = messageOf('group_messages', row.groupMessageId);
+  const owner = message ?? groupMessage;
+  if (owner === undefined) throw new SottoError('INTERNAL', 'attachments changed during export');
   return {
     type: 'attachment',
     id: row.id,
-    message,
-    groupMessage,
+    message: message?.uuid ?? null,
+    groupMessage: groupMessage?.uuid ?? null,
+    senderAccount: owner.sender,
     position: row.position,
     outgoing: row.outgoing,
     state: carriedState(row, sha256 !== null),

@@ -43,6 +43,8 @@ export interface ImportReport extends RestoreCounts {
   readonly manifest: BackupManifest;
   /** Attachment rows restored (with their files, or as pointers to download). */
   readonly attachmentsRestored: number;
+  /** Attachment records not restored (no such message of their sender, an ambiguous old record, already present). */
+  readonly attachmentsSkipped: number;
 }
 
 const TEMP_PREFIX = 'sotto.db.restore-';
@@ -109,7 +111,7 @@ async function writeAll(
   mode: 'full' | 'merge',
   accountId: string,
   options: ImportBackupOptions,
-): Promise<RestoreCounts & { attachmentsRestored: number }> {
+): Promise<RestoreCounts & { attachmentsRestored: number; attachmentsSkipped: number }> {
   const writer = new RestoreWriter(db, mode, accountId);
   const attachments = new AttachmentRestorer(db, dir);
   try {
@@ -129,8 +131,8 @@ async function writeAll(
     });
     await attachments.finish();
     const counts = writer.finish();
-    const attachmentsRestored = db.transaction(() => attachments.resolve(Date.now()))();
-    return { ...counts, attachmentsRestored };
+    const files = db.transaction(() => attachments.resolve(Date.now()))();
+    return { ...counts, attachmentsRestored: files.restored, attachmentsSkipped: files.skipped };
   } catch (error) {
     await attachments.abort();
     throw error;

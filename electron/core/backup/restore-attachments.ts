@@ -17,13 +17,37 @@ import { failRequeuedGroupAttachments } from './requeue-group-messages.ts';
 // key into attachments/tmp/, then renamed into attachments/ under a random
 // name. Its row waits in a temporary table: the messages it belongs to are
 // bulk-written with their indexes built at the very end, so rows are joined
-// to their messages by uuid once, after that. Until the restored database is
-// swapped in, no row names the new files: a kill leaves orphans, which the
-// next profile open deletes (cleanAttachmentOrphans), and a failure or a
-// cancel deletes them here.
+// to their messages by sender and uuid once, after that. Until the restored
+// database is swapped in, no row names the new files: a kill leaves orphans,
+// which the next profile open deletes (cleanAttachmentOrphans), and a failure
+// or a cancel deletes them here.
 
-const COLUMNS = `message_uuid, group_uuid, position, outgoing, state, error, blob_id, transport_key, digest,
+const COLUMNS = `message_uuid, group_uuid, sender_account, position, outgoing, state, error, blob_id, transport_key, digest,
   size, content_type, file_name, width, height, preview, duration_ms, local_name, local_key, local_digest, local_format`;
+
+/**
+ * Files of version 6 and older name their message by uuid alone. Such a row
+ * takes the sender of the one message of its table with that uuid and
+ * direction; where two senders' messages share the uuid (a member copied the
+ * id) it gets none and so attaches to nothing rather than to the wrong one.
+ */
+const SOLE_SENDER = (table: string, column: string) =>
+  `UPDATE temp.restore_attachments SET sender_account = (
+     SELECT CASE WHEN count(*) = 1 THEN max(m.sender_account) END FROM ${table} m
+     WHERE m.uuid = restore_attachments.${column} AND m.outgoing = restore_attachments.outgoing)
+   WHERE sender_account IS NULL AND ${column} IS NOT NULL`;
+
+/** What the attachment records did. */
+export interface RestoredAttachments {
+  /** Rows inserted (with their files, or as pointers to download). */
+  readonly restored: number;
+  /**
+   * Records not restored, their files deleted: no message of their sender
+   * with their uuid, an old file's uuid two senders share, or their place
+   * (message, position) already taken (restoring twice).
+   */
+  readonly skipped: number;
+}
 
 /** What a backup's state becomes in the profile: an upload that had not finished is not resumed. */
 const RESTORED_STATE = {
@@ -55,7 +79,7 @@ export class AttachmentRestorer {
     private readonly profileDir: string,
   ) {
     db.exec(`CREATE TEMP TABLE IF NOT EXISTS restore_attachments (
-      message_uuid TEXT, group_uuid TEXT, position INTEGER, outgoing INTEGER, state TEXT, error TEXT, blob_id TEXT,
+      message_uuid TEXT, group_uuid TEXT, sender_account TEXT, position INTEGER, outgoing INTEGER, state TEXT, error TEXT, blob_id TEXT,
       transport_key BLOB, digest BLOB, size INTEGER, content_type TEXT, file_name TEXT, width INTEGER,
       height INTEGER, preview TEXT, duration_ms INTEGER, local_name TEXT, local_key BLOB, local_digest BLOB, local_format INTEGER)`);
   }
@@ -99,15 +123,20 @@ export class AttachmentRestorer {
   }
 
   /**
-   * Inserts the staged rows, joined to their messages by uuid and direction
-   * (after the messages' indexes exist): a uuid is unique per sender only
-   * (migration 0020), and a record names no sender, but an outgoing file
-   * belongs to our message, never to a member's copy of its id. A row whose message the restore skipped (a merge
-   * that already had it under another uuid) or whose place is taken (same
-   * message and position: restoring twice) is dropped with its file.
-   * Returns how many rows were inserted.
+   * Inserts the staged rows, joined to their messages by sender, uuid and
+   * direction (after the messages' indexes exist): a uuid is unique per
+   * sender only (migration 0020), and an outgoing file belongs to our
+   * message, never to a member's copy of its id. A row whose message is not
+   * there (a record naming another sender, a merge that skipped it) or whose
+   * place is taken (same message and position: restoring twice) is dropped
+   * with its file and counted.
    */
-  resolve(now: number): number {
+  resolve(now: number): RestoredAttachments {
+    const staged = this.db
+      .prepare('SELECT count(*) FROM temp.restore_attachments', { pluck: true })
+      .get<number>()!;
+    this.db.exec(SOLE_SENDER('messages', 'message_uuid'));
+    this.db.exec(SOLE_SENDER('group_messages', 'group_uuid'));
     const lastIdBefore = this.db
       .prepare('SELECT coalesce(max(id), 0) FROM attachments', { pluck: true })
       .get<number>()!;
@@ -120,8 +149,10 @@ export class AttachmentRestorer {
            r.content_type, r.file_name, r.width, r.height, r.preview, r.duration_ms, r.local_name, r.local_key, r.local_digest,
            coalesce(r.local_format, 0), ?
          FROM temp.restore_attachments r
-         LEFT JOIN messages m ON m.uuid = r.message_uuid AND m.outgoing = r.outgoing
-         LEFT JOIN group_messages g ON g.uuid = r.group_uuid AND g.outgoing = r.outgoing
+         LEFT JOIN messages m ON m.uuid = r.message_uuid AND m.sender_account = r.sender_account
+           AND m.outgoing = r.outgoing
+         LEFT JOIN group_messages g ON g.uuid = r.group_uuid AND g.sender_account = r.sender_account
+           AND g.outgoing = r.outgoing
          WHERE (m.id IS NOT NULL OR g.id IS NOT NULL)
            AND NOT EXISTS (SELECT 1 FROM attachments a WHERE a.position = r.position
              AND (a.message_id = m.id OR a.group_message_id = g.id))
@@ -139,7 +170,7 @@ export class AttachmentRestorer {
     this.db.exec('DROP TABLE temp.restore_attachments');
     repointRequeuedMessages(this.db, lastIdBefore);
     failRequeuedGroupAttachments(this.db, lastIdBefore);
-    return changes;
+    return { restored: changes, skipped: staged - changes };
   }
 
   /** A restore that failed or was cancelled: deletes every file this one wrote. */
@@ -186,11 +217,12 @@ export class AttachmentRestorer {
     const blob = (b: Uint8Array | null | undefined) => (b ? new Uint8Array(b) : null);
     this.db
       .prepare(
-        `INSERT INTO temp.restore_attachments (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO temp.restore_attachments (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run([
         r.message,
         r.groupMessage,
+        r.senderAccount,
         r.position,
         r.outgoing ? 1 : 0,
         RESTORED_STATE[r.state],

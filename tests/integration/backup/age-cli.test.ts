@@ -77,7 +77,7 @@ describe('interoperability with the age CLI', () => {
     expect(manifest).toMatchObject({
       type: 'manifest',
       format: 'sotto-backup',
-      version: 6,
+      version: 7,
       accountId: profile.account.accountId,
     });
     const trailer = records.at(-1)! as {

@@ -44,7 +44,11 @@ async function edited(
   const to = join(root, `edited-${n++}.age`);
   await rewriteBackup(original, to, (record) => {
     if (record['type'] === 'manifest' && version !== undefined) record['version'] = version;
-    if (record['type'] === 'attachment') edit(record);
+    if (record['type'] === 'attachment') {
+      // Before version 7 attachment records name no sender.
+      if ((version ?? 7) < 7) delete record['senderAccount'];
+      edit(record);
+    }
     // Before version 4 (mutes) conversation records have no mutedUntil.
     if (record['type'] === 'conversation' && (version ?? 6) < 4) delete record['mutedUntil'];
     return record;
@@ -83,8 +87,16 @@ async function refused(file: string): Promise<string | undefined> {
 }
 
 describe('attachment durations in a backup', () => {
-  it('are exported in version 6 and restored as they were (none stays null)', async () => {
+  it('are exported (version 6 on) and restored as they were (none stays null)', async () => {
     expect(await restoredDurations(original)).toEqual([95_250, MAX_DURATION_MS, null]);
+  });
+
+  it('a version 6 file (no senderAccount) restores them as they were', async () => {
+    expect(await restoredDurations(await edited(() => undefined, 6))).toEqual([
+      95_250,
+      MAX_DURATION_MS,
+      null,
+    ]);
   });
 
   it.each([3, 4, 5])('a version %i file (no durationMs) restores with none', async (version) => {
@@ -106,7 +118,7 @@ describe('attachment durations in a backup', () => {
     );
   });
 
-  it('a version 6 record without the member, and a version 5 record with it, are BACKUP_TAMPERED', async () => {
+  it('a version 7 record without the member, and a version 5 record with it, are BACKUP_TAMPERED', async () => {
     expect(await refused(await edited((record) => delete record['durationMs']))).toBe(
       'BACKUP_TAMPERED',
     );

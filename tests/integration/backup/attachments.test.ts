@@ -116,7 +116,7 @@ describe('attachments in a backup', () => {
   it('the file carries each attachment record then its bytes, in 48 KiB pieces', async () => {
     const lines = await readBackupLines(world.bobBackup);
     const manifest = JSON.parse(lines[0]!) as { version: number; counts: Record<string, number> };
-    expect(manifest.version).toBe(6); // 3 brought attachments, 4 mutes, 5 deleted messages, 6 their senders and durations
+    expect(manifest.version).toBe(7); // 3 brought attachments, 4 mutes, 5 deleted messages, 6 their senders and durations, 7 attachments' senders
     expect(manifest.counts.attachment).toBe(world.files.length);
     const pieces = world.files.reduce((n, f) => n + Math.ceil(f.length / (48 * 1024)), 0);
     expect(manifest.counts.attachmentData).toBe(pieces);

@@ -103,5 +103,12 @@ describe('attachments through the CLI backup and export commands', () => {
     expect((await listed(fresh)).map((a) => a.state)).toEqual(['done', 'done']);
     expect(stored(fresh)).toEqual(before);
     expect(readdirSync(join(fresh, 'attachments', 'tmp'))).toEqual([]);
+
+    // Merged to the end this time: the message and both files are already there, and the output says so.
+    expect(await backupCli(fresh, ['backup', 'import', backup])).toBe(
+      'Merged: 0 new messages, 1 already present.\n' +
+        '2 attachments not restored (no such message, or already present).\n',
+    );
+    expect(stored(fresh)).toEqual(before);
   }, 120_000);
 });

@@ -181,7 +181,7 @@ describe('deleted messages in a backup', () => {
     const { file, deleted } = await bobDeletedTwo();
     const lines = await readBackupLines(file);
     const manifest = JSON.parse(lines[0]!) as { version: number; counts: Record<string, number> };
-    expect(manifest.version).toBe(6);
+    expect(manifest.version).toBe(7);
     expect(deleted.every((row) => row.senderAccount !== null)).toBe(true);
     expect(manifest.counts['deletedMessage']).toBe(2);
     const records = lines.filter((line) => line.startsWith('{"type":"deletedMessage"'));

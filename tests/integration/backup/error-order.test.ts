@@ -212,7 +212,7 @@ describe('backup errors are checked in the documented order', () => {
 
   it("row 10b: the manifest's version is read from the first chunk: a newer version beats a cut later in the file", async () => {
     const newer = await written([
-      lines[0]!.replace('"version":6,', '"version":7,'),
+      lines[0]!.replace('"version":7,', '"version":8,'),
       ...lines.slice(1),
     ]);
     expect(await codes(variant(cut(newer, newer.length - 100)))).toEqual(

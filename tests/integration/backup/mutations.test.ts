@@ -181,17 +181,17 @@ describe('a damaged or wrong backup is refused before any write', () => {
     ]);
     expect(await refusal(variant(ageV2))).toBe('BACKUP_UNSUPPORTED_VERSION');
     const future = await reencrypted((text) =>
-      text.replace('"version":6,', '"version":7,"newField":"x",'),
+      text.replace('"version":7,', '"version":8,"newField":"x",'),
     );
     expect(await refusal(future)).toBe('BACKUP_UNSUPPORTED_VERSION');
     // Version 0 was never written: a version this reader does not know, like a newer one (not an alteration).
-    const zero = await reencrypted((text) => text.replace('"version":6,', '"version":0,'));
+    const zero = await reencrypted((text) => text.replace('"version":7,', '"version":0,'));
     expect(await refusal(zero)).toBe('BACKUP_UNSUPPORTED_VERSION');
     // Not a version at all: the manifest is malformed.
     for (const version of ['-1', '1.5', '"2"', 'null']) {
       expect(
         await refusal(
-          await reencrypted((text) => text.replace('"version":6,', `"version":${version},`)),
+          await reencrypted((text) => text.replace('"version":7,', `"version":${version},`)),
         ),
       ).toBe('BACKUP_TAMPERED');
     }

@@ -17,7 +17,7 @@ import { callService as call } from '../../support/service-call.ts';
 
 // `attachments:cancel-send` over a real core with sync off (the upload job
 // does not run, so what a cancel meets is decided by the test, not by
-// timing): during the seal the send answers CANCELLED and leaves no message,
+// timing), for the tray's send and the dialog's alike: during the seal the send answers CANCELLED and leaves no message,
 // row or file; after the message was stored it falls through to the upload
 // cancel; unknown ids are UNKNOWN_SEND, and a late or second cancel is false.
 
@@ -49,62 +49,75 @@ function attachmentFiles(dir: string): string[] {
   return [...readdirSync(files), ...readdirSync(join(files, 'tmp'))].filter((f) => f !== 'tmp');
 }
 
-/** Sends one picked file of `size` bytes (main resolved its token to `path`) as `sendId`. */
+/**
+ * Sends one file of `size` bytes as `sendId`: picked for the tray (main
+ * resolved its token to the path) or chosen in main's open dialog.
+ */
 function sendPicked(
   service: CoreService,
   conversationId: number,
   sendId: string,
   size: number,
+  via: 'tray' | 'dialog' = 'tray',
 ): Promise<unknown> {
   const path = testFile(tempDir(), 'holiday.mov', size);
-  return call(
-    service,
-    'attachments:send-files',
-    { conversationId, caption: 'the whole holiday', files: [{ token: 'A'.repeat(43) }], sendId },
-    { picked: [{ path }] },
-  );
+  const input = { conversationId, caption: 'the whole holiday', sendId };
+  return via === 'dialog'
+    ? call(service, 'attachments:send', input, { file: path })
+    : call(
+        service,
+        'attachments:send-files',
+        { ...input, files: [{ token: 'A'.repeat(43) }] },
+        { picked: [{ path }] },
+      );
 }
 
 describe('cancelling a send while its files are sealed', () => {
-  it('answers CANCELLED, stores nothing, leaves no file; a second cancel and one after the end are false', async () => {
-    const { service, dir, conversationId } = await meAndBob();
-    const sendId = randomUUID();
-    const sealing: EventPayload<'attachments:sealing'>[] = [];
-    let cancelled: Promise<{ cancelled: boolean }> | undefined;
-    let again: Promise<{ cancelled: boolean }> | undefined;
-    service.onEvent((event, payload) => {
-      if (event !== 'attachments:sealing') return;
-      sealing.push(payload as EventPayload<'attachments:sealing'>);
-      // The first report comes after the first MiB was read: the user clicks Cancel then.
-      cancelled ??= call(service, 'attachments:cancel-send', { sendId });
-      again ??= call(service, 'attachments:cancel-send', { sendId });
-    });
-    const size = 24 * 1024 * 1024;
-    expect(await rejectedCode(() => sendPicked(service, conversationId, sendId, size))).toBe(
-      'CANCELLED',
-    );
-    expect(await cancelled).toEqual({ cancelled: true });
-    expect(await again).toEqual({ cancelled: false });
-    expect(await call(service, 'attachments:cancel-send', { sendId })).toEqual({
-      cancelled: false,
-    });
-    // Ids and counts only; the seal stopped well before its end.
-    expect(sealing.length).toBeGreaterThan(0);
-    for (const report of sealing) {
-      expect(Object.keys(report).sort()).toEqual(['done', 'sendId', 'total']);
-      expect(report).toMatchObject({ sendId, total: size });
-      expect(report.done).toBeLessThan(size);
-    }
-    expect(await call(service, 'messages:page', { conversationId, limit: 10 })).toEqual([]);
-    expect(await call(service, 'attachments:list', { conversationId })).toEqual([]);
-    expect(attachmentFiles(dir)).toEqual([]);
+  it.each([
+    ['picked for the tray (attachments:send-files)', 'tray' as const],
+    ['chosen in the dialog (attachments:send)', 'dialog' as const],
+  ])(
+    'a file %s: answers CANCELLED, stores nothing, leaves no file; a second cancel and one after the end are false',
+    async (_, via) => {
+      const { service, dir, conversationId } = await meAndBob();
+      const sendId = randomUUID();
+      const sealing: EventPayload<'attachments:sealing'>[] = [];
+      let cancelled: Promise<{ cancelled: boolean }> | undefined;
+      let again: Promise<{ cancelled: boolean }> | undefined;
+      service.onEvent((event, payload) => {
+        if (event !== 'attachments:sealing') return;
+        sealing.push(payload as EventPayload<'attachments:sealing'>);
+        // The first report comes after the first MiB was read: the user clicks Cancel then.
+        cancelled ??= call(service, 'attachments:cancel-send', { sendId });
+        again ??= call(service, 'attachments:cancel-send', { sendId });
+      });
+      const size = 24 * 1024 * 1024;
+      expect(await rejectedCode(() => sendPicked(service, conversationId, sendId, size, via))).toBe(
+        'CANCELLED',
+      );
+      expect(await cancelled).toEqual({ cancelled: true });
+      expect(await again).toEqual({ cancelled: false });
+      expect(await call(service, 'attachments:cancel-send', { sendId })).toEqual({
+        cancelled: false,
+      });
+      // Ids and counts only; the seal stopped well before its end.
+      expect(sealing.length).toBeGreaterThan(0);
+      for (const report of sealing) {
+        expect(Object.keys(report).sort()).toEqual(['done', 'sendId', 'total']);
+        expect(report).toMatchObject({ sendId, total: size });
+        expect(report.done).toBeLessThan(size);
+      }
+      expect(await call(service, 'messages:page', { conversationId, limit: 10 })).toEqual([]);
+      expect(await call(service, 'attachments:list', { conversationId })).toEqual([]);
+      expect(attachmentFiles(dir)).toEqual([]);
 
-    // The tray's files go again under a new id, and are stored.
-    const sent = (await sendPicked(service, conversationId, randomUUID(), 5_000)) as {
-      attachments: unknown[];
-    };
-    expect(sent.attachments).toHaveLength(1);
-  });
+      // The tray's files go again under a new id, and are stored.
+      const sent = (await sendPicked(service, conversationId, randomUUID(), 5_000, via)) as {
+        attachments: unknown[];
+      };
+      expect(sent.attachments).toHaveLength(1);
+    },
+  );
 
   it('after the message was stored, falls through to the upload cancel: its file fails as CANCELLED, and so does the message', async () => {
     const { service, conversationId } = await meAndBob();

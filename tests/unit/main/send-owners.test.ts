@@ -18,6 +18,8 @@ const { CoreHost } = await import('../../../electron/main/core-host.ts');
 let window = new fake.BrowserWindow({});
 let host: CoreHostType;
 const sends = new SendOwners();
+const CHOSEN = '/home/user/holiday.mov';
+let dialogs = 0;
 
 beforeAll(async () => {
   host = await CoreHost.start({
@@ -29,6 +31,11 @@ beforeAll(async () => {
     window: () => (window.destroyed ? undefined : (window as never)),
     origin: 'app://sotto',
     sends,
+    // The open dialog of `attachments:send`: counted, so a refusal before it is seen.
+    chooseFile: () => {
+      dialogs++;
+      return Promise.resolve(CHOSEN);
+    },
   });
 });
 afterAll(() => host.close());
@@ -98,6 +105,50 @@ describe('cancelling a send over IPC', () => {
       ok: false,
       code: 'UNKNOWN_SEND',
     });
+  });
+});
+
+describe("the dialog's send (attachments:send) names a send too", () => {
+  /** A send of the file chosen in main's dialog, named `sendId`. */
+  const sendChosen = (sendId?: string) =>
+    invoke('attachments:send', { conversationId: 1, caption: '', ...(sendId ? { sendId } : {}) });
+
+  it('its id reaches the core with the chosen file, and only its window can cancel it', async () => {
+    const mine = randomUUID();
+    expect(await sendChosen(mine)).toEqual({ ok: true, value: { file: CHOSEN, sendId: mine } });
+    expect(await invoke('attachments:cancel-send', { sendId: mine })).toEqual({
+      ok: true,
+      value: { cancelled: true, reached: mine },
+    });
+    // Without an id it still sends (it just cannot be cancelled while sealed).
+    expect(await sendChosen()).toEqual({ ok: true, value: { file: CHOSEN, sendId: null } });
+    const first = window;
+    window = new fake.BrowserWindow({});
+    try {
+      expect(await invoke('attachments:cancel-send', { sendId: mine })).toEqual({
+        ok: false,
+        code: 'UNKNOWN_SEND',
+      });
+    } finally {
+      window = first;
+    }
+  });
+
+  it('an id any window used, or a malformed one, is INVALID_INPUT before the dialog opens', async () => {
+    const used = randomUUID();
+    expect(await send(used)).toMatchObject({ ok: true });
+    const before = dialogs;
+    expect(await sendChosen(used)).toEqual({ ok: false, code: 'INVALID_INPUT' });
+    const first = window;
+    window = new fake.BrowserWindow({});
+    try {
+      expect(await sendChosen(used)).toEqual({ ok: false, code: 'INVALID_INPUT' });
+    } finally {
+      window = first;
+    }
+    for (const sendId of ['not-a-uuid', randomUUID().toUpperCase(), 7])
+      expect(await sendChosen(sendId as string)).toEqual({ ok: false, code: 'INVALID_INPUT' });
+    expect(dialogs).toBe(before);
   });
 });
 

@@ -1,5 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { z } from 'zod';
+import { type AccountId, accountIdSchema } from '../../../../shared/protocol/account-id.ts';
 import {
   ATTACHMENT_KEY_BYTES,
   attachmentPointerSchema,
@@ -11,8 +12,8 @@ import { PADDED_BASE64 } from '../../../../shared/protocol/encoding.ts';
 import { SottoError } from '../../errors.ts';
 
 // Attachments in the inner backup stream (docs/backup-format.md#attachments),
-// version 3 (`durationMs` since version 6): one `attachment` record per file
-// (its row and pointer), followed at once by the file's plaintext in
+// version 3 (`durationMs` since version 6, `senderAccount` since version 7):
+// one `attachment` record per file (its row and pointer), followed at once by the file's plaintext in
 // `attachmentData` records of at most 48 KiB each, base64 inside the JSON
 // line. The age layer encrypts and
 // authenticates them like every other line, and a reader holds at most one
@@ -93,16 +94,35 @@ function withRules<T extends RecordRules>(schema: z.ZodType<T>): z.ZodType<T> {
     );
 }
 
-/** One attachment (version 6): its message, its pointer, whether and which bytes follow. */
+/** The members of an attachment record in version 6. */
+const membersV6 = { ...membersV3, durationMs: durationMsSchema };
+
+/**
+ * One attachment (version 7): its message by sender and uuid (a uuid is
+ * unique per sender only, migration 0020), its pointer, whether and which
+ * bytes follow.
+ */
 export const attachmentRecordSchema = withRules(
-  z.strictObject({ ...membersV3, durationMs: durationMsSchema }),
+  z.strictObject({ ...membersV6, senderAccount: accountIdSchema }),
 );
 
-/** An attachment record of versions 3 to 5 (no `durationMs`), read in version 6's shape: no duration. */
-export const attachmentRecordSchemaV3 = withRules(z.strictObject(membersV3)).transform(
-  (record): AttachmentRecord => ({ ...record, durationMs: null }),
+/**
+ * An attachment as read, whatever its version: `senderAccount` is null for a
+ * record of version 6 or older, which names its message by uuid alone.
+ */
+export type AttachmentRecord = Omit<z.infer<typeof attachmentRecordSchema>, 'senderAccount'> & {
+  readonly senderAccount: AccountId | null;
+};
+
+/** An attachment record of version 6 (no `senderAccount`): its message by uuid alone. */
+export const attachmentRecordSchemaV6 = withRules(z.strictObject(membersV6)).transform(
+  (record): AttachmentRecord => ({ ...record, senderAccount: null }),
 );
-export type AttachmentRecord = z.infer<typeof attachmentRecordSchema>;
+
+/** An attachment record of versions 3 to 5 (no `durationMs`, no `senderAccount`): no duration, by uuid alone. */
+export const attachmentRecordSchemaV3 = withRules(z.strictObject(membersV3)).transform(
+  (record): AttachmentRecord => ({ ...record, durationMs: null, senderAccount: null }),
+);
 
 /** A piece of the plaintext of the attachment record just before it. */
 export const attachmentDataRecordSchema = z.strictObject({

@@ -16,8 +16,10 @@ export const BACKUP_FORMAT = 'sotto-backup';
  * (deletion-records.ts), for the same reason as version 3. Version 6 gives
  * each of them its sender and adds `durationMs` to attachment records
  * (attachment-records.ts): new members, for the reason of version 4.
+ * Version 7 names each attachment's message by its sender too, as messages
+ * are named since migration 0020: a new member, for the same reason.
  */
-export const BACKUP_VERSION = 6;
+export const BACKUP_VERSION = 7;
 /**
  * Versions this build reads. Version 1 is version 2 with account ids in the
  * first, base32 format (Sotto before relay protocol v2): they are mapped to
@@ -25,9 +27,11 @@ export const BACKUP_VERSION = 6;
  * Version 2 is version 3 without attachment records; version 3 is version 4
  * without `mutedUntil`; version 4 is version 5 without `deletedMessage` records;
  * version 5 is version 6 without deleted messages' `senderAccount` (read as
- * any sender) and attachments' `durationMs`.
+ * any sender) and attachments' `durationMs`; version 6 is version 7 without
+ * attachments' `senderAccount` (matched by uuid alone, and to nothing where
+ * two senders' messages share it).
  */
-export const READABLE_VERSIONS = [1, 2, 3, 4, 5, 6] as const;
+export const READABLE_VERSIONS = [1, 2, 3, 4, 5, 6, 7] as const;
 export type ReadableVersion = (typeof READABLE_VERSIONS)[number];
 
 /** Record types in the order they must appear (manifest first, trailer last). */

@@ -20,6 +20,7 @@ import {
   attachmentDataRecordSchema,
   attachmentRecordSchema,
   attachmentRecordSchemaV3,
+  attachmentRecordSchemaV6,
 } from './attachment-records.ts';
 import {
   base64,
@@ -172,10 +173,16 @@ const version5 = {
   deletedMessage: deletedMessageRecordSchemaV5,
 };
 /** Version 6: version 5, each deleted message with its sender (0020) and the attachments' durations (0018). */
-const current = {
+const version6 = {
   ...version5,
-  manifest: schemasFor(BACKUP_VERSION, accountIdSchema).manifest,
+  manifest: schemasFor(6, accountIdSchema).manifest,
   deletedMessage: deletedMessageRecordSchema,
+  attachment: attachmentRecordSchemaV6,
+};
+/** Version 7: version 6, each attachment naming its message's sender too (0020). */
+const current = {
+  ...version6,
+  manifest: schemasFor(BACKUP_VERSION, accountIdSchema).manifest,
   attachment: attachmentRecordSchema,
 };
 /** Version 3: version 4 without mutes (read as not muted). */
@@ -219,7 +226,8 @@ const SCHEMAS = {
   3: version3,
   4: version4,
   5: version5,
-  6: current,
+  6: version6,
+  7: current,
 } as const;
 
 export const manifestSchema = current.manifest;
