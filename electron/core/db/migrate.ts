@@ -19,6 +19,7 @@ import { migration0015 } from './migrations/0015-attachment-at-rest-format.ts';
 import { migration0017 } from './migrations/0017-deleted-messages.ts';
 import { migration0018 } from './migrations/0018-attachment-duration-and-deleted-age.ts';
 import { migration0020 } from './migrations/0020-sender-scoped-message-ids.ts';
+import { migration0021 } from './migrations/0021-rederivable-blobs.ts';
 
 /** Every migration, in order. Append only; never edit a released one. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -40,6 +41,7 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0017,
   migration0018,
   migration0020,
+  migration0021,
 ];
 
 /** The schema version this build writes. */

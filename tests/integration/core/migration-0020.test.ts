@@ -77,7 +77,7 @@ describe('migration 0020 (message ids scoped by sender)', () => {
         )
         .all([table]);
     const shape = { m: objects('messages'), g: objects('group_messages') };
-    migrate(db);
+    migrate(db, 20);
     expect(schemaVersion(db)).toBe(20);
     expect(Number(db.pragma('foreign_keys', { simple: true }))).toBe(1);
     expect(all(db, 'PRAGMA foreign_key_check')).toEqual([]);
@@ -145,7 +145,7 @@ describe('migration 0020 (message ids scoped by sender)', () => {
     db.exec('PRAGMA foreign_keys = ON');
     const damage = all(db, 'PRAGMA foreign_key_check');
     expect(damage).toHaveLength(1);
-    migrate(db);
+    migrate(db, 20);
     expect(schemaVersion(db)).toBe(20);
     expect(all(db, 'PRAGMA foreign_key_check')).toEqual(damage);
     expect(Number(db.pragma('foreign_keys', { simple: true }))).toBe(1);
