@@ -138,6 +138,35 @@ describe('retry of a refused fan-out, edge cases (folder relay)', () => {
     expect(readdirSync(join(alice.dir, 'attachments', 'tmp'))).toEqual([]);
   }, 300_000);
 
+  it('a blob past the expiry its row recorded is not asked about (the relay may drop it any moment): the same blob again under a new id', async () => {
+    const { alice, carol, all, group, relay } = await aliceBobCarol('Lapsed');
+    const id = await refusedAfterUpload(alice, group.groupId, 'lapsed');
+    const before = blobRow(alice, id);
+    alice.profile.db
+      .prepare('UPDATE attachments SET upload_expires_at = 1 WHERE group_message_id = ?')
+      .run([id]);
+    const asked: string[] = [];
+    const real = alice.engine.pool.homeBlobs();
+    const watched: BlobUploads = {
+      create: (length) => real.create(length),
+      append: (upload, offset, data) => real.append(upload, offset, data),
+      offset: (upload) => {
+        asked.push(upload.blobId);
+        return real.offset(upload);
+      },
+    };
+    retryGroupMessage(alice.profile, id);
+    await uploadAttachments(alice.profile, () => watched);
+    await settle(all);
+    const after = blobRow(alice, id);
+    expect(asked).toEqual([]);
+    expect(after.blob_id).not.toBe(before.blob_id);
+    expect(Buffer.from(after.digest).equals(Buffer.from(before.digest))).toBe(true);
+    // The old blob is the relay's to delete at its own expiry.
+    expect(readdirSync(join(relay, 'blobs'))).toContain(`${before.blob_id}.data`);
+    expect(await savedMatches(carol, 'lapsed')).toBe(true);
+  }, 300_000);
+
   it('a member removed between the failure and the retry gets nothing; a second retry is refused', async () => {
     const { alice, bob, carol, all, group } = await aliceBobCarol('Removed');
     const id = await refusedAfterUpload(alice, group.groupId, 'members only');
