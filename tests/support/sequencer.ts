@@ -32,7 +32,7 @@ export const EXPECTED_SECONDS: Readonly<Record<string, number>> = {
   'tests/integration/attachments/group-sealing-upload.test.ts': 30, // est.
   'tests/e2e/seal-cancel.test.ts': 20, // est.
   'tests/integration/attachments/upload-rederive.test.ts': 20, // est.
-  'tests/integration/attachments/retry-refused-fanout.test.ts': 15, // est.
+  'tests/integration/attachments/retry-refused-fanout.test.ts': 20, // est.
   'tests/integration/sync/relay-contract.test.ts': 36,
   'tests/integration/backup/cli-attachments.test.ts': 35,
   'tests/integration/attachments/large-file.test.ts': 35,
