@@ -1,9 +1,11 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect } from 'vitest';
-import { attachmentsOf } from '../../electron/core/attachments/attachment-files.ts';
+import { attachmentsOf, saveAttachment } from '../../electron/core/attachments/attachment-files.ts';
 import { queueGroupAttachmentMessage } from '../../electron/core/attachments/compose-group.ts';
 import { uploadAttachments } from '../../electron/core/attachments/upload-job.ts';
 import type { Person } from './group-world.ts';
-import { testFile } from './attachment-relays.ts';
+import { testBytes, testFile } from './attachment-relays.ts';
 import { tempDir } from './profiles.ts';
 
 // A group message whose file uploaded but whose fan-out the relay kept
@@ -34,4 +36,50 @@ export async function refusedAfterUpload(
     db.prepare("UPDATE group_messages SET status = 'failed' WHERE id = ?").run([queued.id]);
   });
   return queued.id;
+}
+
+/** One number `sql` selects from `p`'s database. */
+export const count = (p: Person, sql: string, params: (string | number)[] = []) =>
+  Number(p.profile.db.prepare(sql, { pluck: true }).get(params));
+
+/** How many group messages `p` has with this body. */
+export const copies = (p: Person, caption: string) =>
+  count(p, 'SELECT count(*) FROM group_messages WHERE body = ?', [caption]);
+
+/** How many files of REFUSED_FILE_SIZE `p` has stored. */
+export const storedFiles = (p: Person) =>
+  count(p, "SELECT count(*) FROM attachments WHERE size = ? AND state = 'done'", [
+    REFUSED_FILE_SIZE,
+  ]);
+
+/** What names the blob of group message `groupMessageId`'s file: id, key, digest, whether re-derivable. */
+export const blobRow = (p: Person, groupMessageId: number) =>
+  p.profile.db
+    .prepare(
+      'SELECT blob_id, transport_key, digest, blob_rederivable FROM attachments WHERE group_message_id = ?',
+    )
+    .get<{
+      blob_id: string;
+      transport_key: Uint8Array<ArrayBuffer>;
+      digest: Uint8Array<ArrayBuffer>;
+      blob_rederivable: number;
+    }>([groupMessageId])!;
+
+/** The member's received copy of `<caption>.pdf` saved and compared with what was sent. */
+export async function savedMatches(p: Person, caption: string): Promise<boolean> {
+  const id = count(
+    p,
+    `SELECT a.id FROM attachments a JOIN group_messages m ON m.id = a.group_message_id
+     WHERE m.body = ?`,
+    [caption],
+  );
+  const out = join(tempDir(), `${p.name}-${caption}.out`);
+  await saveAttachment(p.profile, id, out);
+  return readFileSync(out).equals(testBytes(REFUSED_FILE_SIZE, `${caption}.pdf`));
+}
+
+/** What the relay's TTL does to a blob of the folder relay at `relay`: its expiry passed (deleted when next asked). */
+export function expireBlob(relay: string, blobId: string): void {
+  const meta = join(relay, 'blobs', `${blobId}.json`);
+  writeFileSync(meta, JSON.stringify({ ...JSON.parse(readFileSync(meta, 'utf8')), expiresAt: 1 }));
 }

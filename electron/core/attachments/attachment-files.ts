@@ -4,12 +4,7 @@ import { SottoError } from '../errors.ts';
 import type { Profile } from '../profile/profile.ts';
 import { type DownloadRules, DOWNLOAD_EVERYTHING, mayDownload } from './download-policy.ts';
 import { gathered, writeChunks } from './file-chunks.ts';
-import {
-  attachmentById,
-  type AttachmentState,
-  RECHECK_BLOB,
-  selectAttachments,
-} from './attachment-rows.ts';
+import { attachmentById, type AttachmentState, selectAttachments } from './attachment-rows.ts';
 import { presentFiles, randomFileName, removeFiles } from './local-files.ts';
 import { openStoredCopy, storedCopyOf } from './stored-copy.ts';
 
@@ -68,8 +63,7 @@ export function attachmentsOf(
     preview: row.preview,
     durationMs: row.durationMs,
     state: row.state,
-    // The fan-out retry's marker is not an error (fanout-retry.ts).
-    error: row.error === RECHECK_BLOB ? null : row.error,
+    error: row.error,
     waiting: !row.outgoing && row.state === 'pending' && !mayDownload(rules, row),
   }));
 }

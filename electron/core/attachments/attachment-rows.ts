@@ -7,14 +7,6 @@ import type { Sql } from '../db/sqlite.ts';
 // writes it besides the transfer jobs in this folder.
 
 /** Where an attachment belongs: a 1:1 message row or a group message row. */
-/**
- * The `error` of a row requeueUploadedFiles (fanout-retry.ts) put back in the upload queue (an
- * 'uploading' row never has another error): its blob was complete once, so the
- * upload job asks the relay before it sends a byte. Not an error code; cleared
- * when the row is marked uploaded again or encrypted again.
- */
-export const RECHECK_BLOB = 'RECHECK_BLOB';
-
 export type MessageRef = { readonly messageId: number } | { readonly groupMessageId: number };
 
 /** Transfer state (docs/storage.md#attachments). */
@@ -66,6 +58,13 @@ export interface AttachmentRow {
   readonly localFormat: LocalFormat;
   readonly attempts: number;
   readonly downloadChoice: DownloadChoice;
+  /**
+   * Whether the transport blob is a function of the key and the stored copy
+   * (the IV derived from the key: sealed by this version), so the upload job
+   * can make the same blob again (migration 0021). False for received rows,
+   * restored rows and rows of older versions.
+   */
+  readonly blobRederivable: boolean;
 }
 
 const COLUMNS = `id, message_id AS messageId, group_message_id AS groupMessageId, position, outgoing, state,
@@ -73,13 +72,14 @@ const COLUMNS = `id, message_id AS messageId, group_message_id AS groupMessageId
   file_name AS fileName, width, height, preview, duration_ms AS durationMs, upload_token AS uploadToken, upload_length AS uploadLength,
   upload_expires_at AS uploadExpiresAt, transfer_offset AS transferOffset, temp_name AS tempName,
   local_name AS localName, local_key AS localKey, local_digest AS localDigest, local_format AS localFormat,
-  attempts, download_choice AS downloadChoice`;
+  attempts, download_choice AS downloadChoice, blob_rederivable AS blobRederivable`;
 
 type RawRow = Omit<
   AttachmentRow,
-  'outgoing' | 'transportKey' | 'digest' | 'localKey' | 'localDigest'
+  'outgoing' | 'transportKey' | 'digest' | 'localKey' | 'localDigest' | 'blobRederivable'
 > & {
   outgoing: number;
+  blobRederivable: number;
   transportKey: Uint8Array<ArrayBuffer>;
   digest: Uint8Array<ArrayBuffer> | null;
   localKey: Uint8Array<ArrayBuffer> | null;
@@ -95,6 +95,7 @@ function toRow(raw: RawRow): AttachmentRow {
   return {
     ...raw,
     outgoing: raw.outgoing === 1,
+    blobRederivable: raw.blobRederivable === 1,
     transportKey: Buffer.from(raw.transportKey),
     digest: buffer(raw.digest),
     localKey: buffer(raw.localKey),
@@ -132,6 +133,8 @@ export function insertAttachment(
     digest: Uint8Array;
     tempName?: string;
     local?: StoredLocally;
+    /** Sealed here with the IV derived from `transportKey` (compose): see AttachmentRow.blobRederivable. */
+    rederivable?: boolean;
   },
   now: number,
 ): number {
@@ -140,8 +143,8 @@ export function insertAttachment(
     .prepare(
       `INSERT INTO attachments (message_id, group_message_id, position, outgoing, state, blob_id, transport_key,
          digest, size, content_type, file_name, width, height, preview, duration_ms, temp_name, local_name,
-         local_key, local_digest, local_format, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         local_key, local_digest, local_format, blob_rederivable, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .run([
       'messageId' in ref ? ref.messageId : null,
@@ -164,6 +167,7 @@ export function insertAttachment(
       blob(row.local?.localKey),
       blob(row.local?.localDigest),
       row.local?.localFormat ?? 0,
+      row.rederivable ? 1 : 0,
       now,
     ]);
   return Number(lastInsertRowid);
@@ -240,6 +244,7 @@ export function updateAttachment(
     attempts: number;
     next_attempt_at: number;
     download_choice: DownloadChoice;
+    blob_rederivable: 0 | 1;
   }>,
 ): void {
   const entries = Object.entries(changes);

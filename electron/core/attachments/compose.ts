@@ -243,7 +243,8 @@ export function insertPrepared(
     const id = insertAttachment(
       db,
       ref,
-      { position, outgoing: true, state: 'uploading', ...file },
+      // Sealed just now under the IV its key derives: the upload job can make the blob again.
+      { position, outgoing: true, state: 'uploading', rederivable: true, ...file },
       now,
     );
     if (!early) return;

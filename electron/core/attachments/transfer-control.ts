@@ -11,10 +11,8 @@ import {
   selectAttachments,
   updateAttachment,
 } from './attachment-rows.ts';
-import { BlobSealer, newAttachmentKey } from './attachment-crypto.ts';
-import { gathered } from './file-chunks.ts';
 import { removeFiles, tempPath } from './local-files.ts';
-import { openStoredCopy, storedCopyOf } from './stored-copy.ts';
+import { sealAgain } from './reseal.ts';
 import { abortTransfer, announceEnd, isTransferring } from './transfers.ts';
 import { failUpload } from './upload-job.ts';
 
@@ -108,7 +106,8 @@ export function failedMessageOf(
  * reservation resumes at the relay's offset (its bytes re-derived from the
  * stored copy, or from an older version's ciphertext temp file); one without
  * (a backup restore brings back the stored copy, never an upload in transit)
- * gets a new transport key and digest from its stored copy, as a new upload.
+ * is sealed again from its stored copy (reseal.ts: a new transport key and
+ * digest unless its blob is re-derivable), as a new upload.
  * False if the message has no cancelled upload (the caller retries it as a
  * text message); ATTACHMENT_NOT_FOUND if a row has neither (Delete remains);
  * INVALID_INPUT if the message was deleted meanwhile (nothing is queued).
@@ -139,14 +138,14 @@ async function resumeCancelled(profile: Profile, ref: MessageRef): Promise<boole
   const dir = profile.paths.dir;
   const [table, id] =
     'messageId' in ref ? ['messages', ref.messageId] : ['group_messages', ref.groupMessageId];
-  // Deleted while its files were encrypted again (the delete took the rows and
+  // Deleted while its files were sealed again (the delete took the rows and
   // the stored copy being read): nothing to queue, as for an id that is not there.
   const gone = () => new SottoError('INVALID_INPUT', 'no failed message to retry');
   const exists = () =>
     profile.db.prepare(`SELECT 1 FROM ${table} WHERE id = ?`, { pluck: true }).get([id]) !==
     undefined;
   try {
-    for (const row of cancelled) if (!resumable(dir, row)) await encryptAgain(profile, row);
+    for (const row of cancelled) if (!resumable(dir, row)) await sealAgain(profile, row);
   } catch (error) {
     throw exists() ? error : gone();
   }
@@ -191,41 +190,4 @@ function cancelledUploads(profile: Profile, ref: MessageRef): AttachmentRow[] {
 /** Whether a cancelled row's upload goes on where it stopped: an older version's temp file, or a reservation. */
 function resumable(dir: string, row: AttachmentRow): boolean {
   return row.tempName ? existsSync(tempPath(dir, row.tempName)) : row.uploadToken !== null;
-}
-
-/**
- * A new transport key and digest for a row, from its stored copy (a
- * cancelled upload's, or a blob the relay no longer has: fanout-retry.ts):
- * never the old blob's key (the relay may hold a prefix made with it, or a
- * restored row's digest may be of a blob with an IV not derived from its
- * key); no ciphertext is written, the upload job derives it.
- */
-export async function encryptAgain(profile: Profile, row: AttachmentRow): Promise<void> {
-  const dir = profile.paths.dir;
-  const copy = storedCopyOf(dir, row);
-  if (!copy) throw new SottoError('ATTACHMENT_NOT_FOUND', 'upload without its stored copy');
-  const key = newAttachmentKey();
-  let digest: Buffer;
-  try {
-    const sealer = new BlobSealer(row.size, key);
-    for await (const plain of gathered(openStoredCopy(copy))) sealer.update(plain);
-    sealer.finish();
-    digest = sealer.sealed.digest;
-  } catch (error) {
-    if (error instanceof SottoError) throw error;
-    throw new SottoError('ATTACHMENT_NOT_FOUND', 'stored copy unreadable');
-  }
-  profile.commit(undefined, (db) =>
-    updateAttachment(db, row.id, {
-      transport_key: key,
-      digest,
-      temp_name: null,
-      blob_id: null,
-      upload_token: null,
-      upload_length: null,
-      upload_expires_at: null,
-      transfer_offset: 0,
-    }),
-  );
-  if (row.tempName) removeFiles(dir, { temp: [row.tempName] });
 }

@@ -8,22 +8,22 @@ import { backoffMs } from '../sync/backoff.ts';
 import {
   attachmentById,
   type AttachmentRow,
-  RECHECK_BLOB,
   selectAttachments,
   updateAttachment,
 } from './attachment-rows.ts';
 import { blobSourceOf } from './blob-source.ts';
-import { confirmUploaded } from './fanout-retry.ts';
 import { queueUploaded } from './upload-queue.ts';
 import { removeFiles, tempPath } from './local-files.ts';
 import { startTransfer, type Transfer } from './transfers.ts';
+import { uploadStart } from './upload-start.ts';
 
 // The upload job: every outgoing attachment still 'uploading' is sent to the
 // home relay, its bytes re-derived from the stored copy (blob-source.ts; a
 // row of an older version from its ciphertext temp file), one append at a time, the relay's
 // acknowledged offset committed after each; a resume asks the relay where it
-// stands (never from zero while the relay holds the prefix). A message whose
-// uploads are all complete is then queued (R2).
+// stands (never from zero while the relay holds a prefix the row can make
+// again; upload-start.ts). A message whose uploads are all complete is then
+// queued (R2).
 //
 // An append ends at UPLOAD_CHUNK_BYTES or after UPLOAD_CHUNK_MS, whichever
 // comes first: the relay fsyncs once per append and the row is committed
@@ -111,48 +111,24 @@ export async function uploadAttachments(
 async function uploadOne(
   profile: Profile,
   uploads: BlobUploads,
-  row: AttachmentRow,
+  queued: AttachmentRow,
   transfer: Transfer,
 ): Promise<void> {
-  if (row.error === RECHECK_BLOB) {
-    // A refused fan-out's Retry: the relay may still hold the whole blob (fanout-retry.ts).
-    const again = await confirmUploaded(profile, uploads, row, transfer);
-    return again ? uploadOne(profile, uploads, again, transfer) : undefined;
-  }
   if (
-    row.tempName &&
-    sizeOf(tempPath(profile.paths.dir, row.tempName)) !== ciphertextSize(row.size)
+    queued.tempName &&
+    sizeOf(tempPath(profile.paths.dir, queued.tempName)) !== ciphertextSize(queued.size)
   )
     // An older version's ciphertext, fsynced before its row was committed: another size means it was damaged.
     throw new SottoError('INTERNAL', 'upload ciphertext damaged');
-  let upload = uploadOf(row);
-  if (!upload) {
-    upload = await uploads.create(ciphertextSize(row.size));
-    const reserved = upload;
-    profile.commit(undefined, (db) =>
-      updateAttachment(db, row.id, {
-        blob_id: reserved.blobId,
-        upload_token: reserved.uploadToken,
-        upload_length: reserved.length,
-        upload_expires_at: reserved.expiresAt,
-        transfer_offset: 0,
-      }),
-    );
-  }
-  let offset: number;
-  try {
-    offset = await uploads.offset(upload);
-  } catch (error) {
-    if (!hasCode(error, 'ATTACHMENT_NOT_FOUND')) throw error;
-    // The reservation expired or was swept: reserve again (the blob's bytes are unchanged).
-    profile.commit(undefined, (db) =>
-      updateAttachment(db, row.id, { blob_id: null, upload_token: null }),
-    );
-    return uploadOne(profile, uploads, { ...row, blobId: null, uploadToken: null }, transfer);
-  }
-  transfer.progress(offset);
-  if (offset < upload.length)
-    offset = await sendFrom(profile, uploads, row, upload, offset, transfer);
+  const start = await uploadStart(profile, uploads, queued);
+  if (!start) return; // the message was deleted meanwhile
+  const { row, upload } = start;
+  // Whole already (a fan-out retry's blob the relay kept, or a crash after the last append): no byte is sent.
+  transfer.progress(start.offset, start.offset >= upload.length);
+  const offset =
+    start.offset < upload.length
+      ? await sendFrom(profile, uploads, row, upload, start.offset, transfer)
+      : start.offset;
   transfer.check(); // a cancel that came with the last append still wins: the message is not sent
   profile.commit(undefined, (db) =>
     updateAttachment(db, row.id, { state: 'uploaded', temp_name: null, transfer_offset: offset }),
@@ -218,17 +194,6 @@ async function* timeBound(
     // Returning closes `source` (its read in flight settles first).
     if (Date.now() >= deadline) return;
   }
-}
-
-/** The relay reservation a row records, if it has one. */
-export function uploadOf(row: AttachmentRow): BlobUpload | undefined {
-  if (!row.blobId || !row.uploadToken || row.uploadLength === null) return undefined;
-  return {
-    blobId: row.blobId,
-    uploadToken: row.uploadToken,
-    length: row.uploadLength,
-    expiresAt: row.uploadExpiresAt ?? 0,
-  };
 }
 
 /**

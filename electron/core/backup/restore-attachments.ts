@@ -129,7 +129,9 @@ export class AttachmentRestorer {
    * message, never to a member's copy of its id. A row whose message is not
    * there (a record naming another sender, a merge that skipped it) or whose
    * place is taken (same message and position: restoring twice) is dropped
-   * with its file and counted.
+   * with its file and counted. No restored blob counts as re-derivable
+   * (migration 0021): a backup does not say how its blob's IV was made, so
+   * one the relay no longer has is sealed again under a new key.
    */
   resolve(now: number): RestoredAttachments {
     const staged = this.db
@@ -144,10 +146,10 @@ export class AttachmentRestorer {
       .prepare(
         `INSERT INTO attachments (message_id, group_message_id, position, outgoing, state, error, blob_id, transport_key,
            digest, size, content_type, file_name, width, height, preview, duration_ms, local_name, local_key, local_digest,
-           local_format, created_at)
+           local_format, blob_rederivable, created_at)
          SELECT m.id, g.id, r.position, r.outgoing, r.state, r.error, r.blob_id, r.transport_key, r.digest, r.size,
            r.content_type, r.file_name, r.width, r.height, r.preview, r.duration_ms, r.local_name, r.local_key, r.local_digest,
-           coalesce(r.local_format, 0), ?
+           coalesce(r.local_format, 0), 0, ?
          FROM temp.restore_attachments r
          LEFT JOIN messages m ON m.uuid = r.message_uuid AND m.sender_account = r.sender_account
            AND m.outgoing = r.outgoing

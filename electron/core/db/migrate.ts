@@ -19,6 +19,7 @@ import { migration0015 } from './migrations/0015-attachment-at-rest-format.ts';
 import { migration0017 } from './migrations/0017-deleted-messages.ts';
 import { migration0018 } from './migrations/0018-attachment-duration-and-deleted-age.ts';
 import { migration0020 } from './migrations/0020-sender-scoped-message-ids.ts';
+import { migration0021 } from './migrations/0021-rederivable-blobs.ts';
 import { migration0022 } from './migrations/0022-clean-names-from-others.ts';
 
 /** Every migration, in order. Append only; never edit a released one. */
@@ -41,6 +42,7 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0017,
   migration0018,
   migration0020,
+  migration0021,
   migration0022,
 ];
 

@@ -1,10 +1,7 @@
-import { readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { readdirSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  attachmentsOf,
-  saveAttachment,
-} from '../../../electron/core/attachments/attachment-files.ts';
+import { attachmentsOf } from '../../../electron/core/attachments/attachment-files.ts';
 import { queueGroupAttachmentMessage } from '../../../electron/core/attachments/compose-group.ts';
 import { uploadAttachments } from '../../../electron/core/attachments/upload-job.ts';
 import { removeMember } from '../../../electron/core/groups/group-ops.ts';
@@ -17,47 +14,35 @@ import { loadGroup } from '../../../electron/core/groups/index.ts';
 import { deleteMessages } from '../../../electron/core/index.ts';
 import { queueText } from '../../../electron/core/messaging/outbox.ts';
 import type { BlobUploads } from '../../../electron/core/sync/blobs.ts';
-import { testBytes, testFile } from '../../support/attachment-relays.ts';
+import { ciphertextSize } from '../../../shared/protocol/attachment.ts';
+import { testFile } from '../../support/attachment-relays.ts';
 import { thrownCode } from '../../support/errors.ts';
 import { aliceBobCarol, type Person, settle } from '../../support/group-world.ts';
-import { REFUSED_FILE_SIZE, refusedAfterUpload } from '../../support/refused-fanout.ts';
+import {
+  blobRow,
+  copies,
+  count,
+  expireBlob,
+  REFUSED_FILE_SIZE,
+  refusedAfterUpload,
+  savedMatches,
+  storedFiles,
+} from '../../support/refused-fanout.ts';
 import { tempDir } from '../../support/profiles.ts';
 import { type RelayProcess, startRelayProcess } from '../../support/relay-process.ts';
 
 // Retry of a group message whose files uploaded but whose fan-out the relay
 // refused: no second upload while the relay holds the blob (HEAD says
-// complete), a new one only once it expired, and every member ends with
-// exactly one copy of the message and its file. Hostile and edge cases: a
-// retry racing a delete (before the pass and during the relay check), an
+// complete), a new one only once it expired (the same blob: its key makes
+// it again), the rest of one the relay holds part of, and every member ends
+// with exactly one copy of the message and its file. Hostile and edge cases:
+// a retry racing a delete (before the pass and during the relay check), an
 // expired blob, a member removed between the failure and the retry, a
-// second retry.
+// second retry. Restored and older rows: rederivable-retry.test.ts.
 
 const SIZE = REFUSED_FILE_SIZE;
-const count = (p: Person, sql: string, params: (string | number)[] = []) =>
-  Number(p.profile.db.prepare(sql, { pluck: true }).get(params));
-const copies = (p: Person, caption: string) =>
-  count(p, 'SELECT count(*) FROM group_messages WHERE body = ?', [caption]);
-const storedFiles = (p: Person) =>
-  count(p, "SELECT count(*) FROM attachments WHERE size = ? AND state = 'done'", [SIZE]);
 const fileOf = (p: Person, groupMessageId: number) =>
   attachmentsOf(p.profile, { groupMessageIds: [groupMessageId] })[0]!;
-const blobRow = (p: Person, groupMessageId: number) =>
-  p.profile.db
-    .prepare('SELECT blob_id, transport_key FROM attachments WHERE group_message_id = ?')
-    .get<{ blob_id: string; transport_key: Uint8Array<ArrayBuffer> }>([groupMessageId])!;
-
-/** The member's received copy saved and compared with what was sent. */
-async function savedMatches(p: Person, caption: string): Promise<boolean> {
-  const id = count(
-    p,
-    `SELECT a.id FROM attachments a JOIN group_messages m ON m.id = a.group_message_id
-     WHERE m.body = ?`,
-    [caption],
-  );
-  const out = join(tempDir(), `${p.name}-${caption}.out`);
-  await saveAttachment(p.profile, id, out);
-  return readFileSync(out).equals(testBytes(SIZE, `${caption}.pdf`));
-}
 
 /** Receive passes (each waiting up to a second for mail) until `done`, at most 30. */
 async function receiveUntil(
@@ -130,26 +115,56 @@ describe('retry of a group message whose fan-out the relay refused after the upl
 });
 
 describe('retry of a refused fan-out, edge cases (folder relay)', () => {
-  it('a blob that expired on the relay is encrypted again and uploaded as a new blob', async () => {
+  it('a blob that expired on the relay is sealed again under the same key: the same blob under a new id', async () => {
     const { alice, bob, carol, all, group, relay } = await aliceBobCarol('Expired');
     const id = await refusedAfterUpload(alice, group.groupId, 'old map');
     const before = blobRow(alice, id);
-    // What the relay's TTL does: the blob's expiry passed (the folder relay deletes it when next asked).
-    const meta = join(relay, 'blobs', `${before.blob_id}.json`);
-    writeFileSync(
-      meta,
-      JSON.stringify({ ...JSON.parse(readFileSync(meta, 'utf8')), expiresAt: 1 }),
-    );
+    expect(before.blob_rederivable).toBe(1);
+    expireBlob(relay, before.blob_id);
 
     retryGroupMessage(alice.profile, id);
     await settle(all);
     const after = blobRow(alice, id);
     expect(after.blob_id).not.toBe(before.blob_id);
-    expect(Buffer.from(after.transport_key).equals(Buffer.from(before.transport_key))).toBe(false);
+    // Re-derivable: the same key makes the same bytes, so the pointer's digest is unchanged.
+    expect(Buffer.from(after.transport_key).equals(Buffer.from(before.transport_key))).toBe(true);
+    expect(Buffer.from(after.digest).equals(Buffer.from(before.digest))).toBe(true);
+    expect(readdirSync(join(relay, 'blobs')).sort()).toEqual(
+      [`${after.blob_id}.data`, `${after.blob_id}.json`].sort(),
+    );
     expect([copies(bob, 'old map'), copies(carol, 'old map')]).toEqual([1, 1]);
     expect([storedFiles(bob), storedFiles(carol)]).toEqual([1, 1]);
     expect(await savedMatches(carol, 'old map')).toBe(true);
     expect(readdirSync(join(alice.dir, 'attachments', 'tmp'))).toEqual([]);
+  }, 300_000);
+
+  it('a blob past the expiry its row recorded is not asked about (the relay may drop it any moment): the same blob again under a new id', async () => {
+    const { alice, carol, all, group, relay } = await aliceBobCarol('Lapsed');
+    const id = await refusedAfterUpload(alice, group.groupId, 'lapsed');
+    const before = blobRow(alice, id);
+    alice.profile.db
+      .prepare('UPDATE attachments SET upload_expires_at = 1 WHERE group_message_id = ?')
+      .run([id]);
+    const asked: string[] = [];
+    const real = alice.engine.pool.homeBlobs();
+    const watched: BlobUploads = {
+      create: (length) => real.create(length),
+      append: (upload, offset, data) => real.append(upload, offset, data),
+      offset: (upload) => {
+        asked.push(upload.blobId);
+        return real.offset(upload);
+      },
+    };
+    retryGroupMessage(alice.profile, id);
+    await uploadAttachments(alice.profile, () => watched);
+    await settle(all);
+    const after = blobRow(alice, id);
+    expect(asked).toEqual([]);
+    expect(after.blob_id).not.toBe(before.blob_id);
+    expect(Buffer.from(after.digest).equals(Buffer.from(before.digest))).toBe(true);
+    // The old blob is the relay's to delete at its own expiry.
+    expect(readdirSync(join(relay, 'blobs'))).toContain(`${before.blob_id}.data`);
+    expect(await savedMatches(carol, 'lapsed')).toBe(true);
   }, 300_000);
 
   it('a member removed between the failure and the retry gets nothing; a second retry is refused', async () => {
@@ -220,14 +235,17 @@ describe('retry of a refused fan-out, edge cases (folder relay)', () => {
     expect(copies(bob, 'half')).toBe(0);
   }, 300_000);
 
-  it('a blob the relay holds only part of, or a pointer without its upload token, is uploaded again; a refused check fails the message with its code', async () => {
+  it('a blob the relay holds only part of is resumed, a pointer without its upload token is uploaded again; a refused check fails the message with its code', async () => {
     const { alice, bob, carol, all, group, relay } = await aliceBobCarol('Check');
     const cut = await refusedAfterUpload(alice, group.groupId, 'cut short');
     const before = blobRow(alice, cut);
-    truncateSync(join(relay, 'blobs', `${before.blob_id}.data`), 1000);
+    const data = join(relay, 'blobs', `${before.blob_id}.data`);
+    truncateSync(data, 1000);
     retryGroupMessage(alice.profile, cut);
     await settle(all);
-    expect(blobRow(alice, cut).blob_id).not.toBe(before.blob_id);
+    // Re-derivable: the rest of the same blob is sent from the relay's offset.
+    expect(blobRow(alice, cut)).toEqual(before);
+    expect(statSync(data).size).toBe(ciphertextSize(SIZE));
     expect([storedFiles(bob), storedFiles(carol)]).toEqual([1, 1]);
     expect(await savedMatches(bob, 'cut short')).toBe(true);
 
