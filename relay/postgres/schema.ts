@@ -4,6 +4,7 @@ import { NewerRelayDataError } from '../sqlite-schema.ts';
 import { ACK_STORE_MIGRATION } from './ack-store-migration.ts';
 import { BATCH_MIGRATION } from './batch-migration.ts';
 import { HOT_PATH_MIGRATION } from './hot-path-migration.ts';
+import { LEASE_MIGRATION } from './lease-migration.ts';
 import { PUSH_MIGRATION } from './push-migration.ts';
 
 // The PostgreSQL relay database's schema (docs/relay-operations.md#schema).
@@ -188,6 +189,7 @@ const MIGRATIONS: readonly string[] = [
   BATCH_MIGRATION,
   PUSH_MIGRATION,
   ACK_STORE_MIGRATION,
+  LEASE_MIGRATION,
 ];
 
 /**
