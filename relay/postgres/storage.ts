@@ -16,6 +16,7 @@ import type {
   NewBlob,
   NewEnvelope,
   OneTimeKeyCounts,
+  PublishResult,
   RelayStorage,
   StoredBlob,
   StoredEnvelope,
@@ -175,11 +176,7 @@ export class PostgresRelayStorage implements RelayStorage {
     });
   }
 
-  async publishKeys(
-    keys: PublishedKeys,
-    now: number,
-    maxStored: number,
-  ): Promise<'ok' | 'too-many-keys'> {
+  async publishKeys(keys: PublishedKeys, now: number, maxStored: number): Promise<PublishResult> {
     const refused = new Error('too many keys');
     try {
       return await this.transaction(async (db) => {
