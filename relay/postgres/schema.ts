@@ -200,6 +200,13 @@ const MIGRATIONS: readonly string[] = [
  */
 export async function migrate(pool: pg.Pool): Promise<void> {
   const client = await pool.connect();
+  // A checked-out client has no error listener (see PostgresRelayStorage.transaction):
+  // a connection lost while migrating fails the open instead of ending the process.
+  let lost: Error | undefined;
+  const onError = (error: Error): void => {
+    lost = error;
+  };
+  client.on('error', onError);
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
     await client.query('CREATE TABLE IF NOT EXISTS relay_schema (version integer NOT NULL)');
@@ -225,6 +232,7 @@ export async function migrate(pool: pg.Pool): Promise<void> {
     }
   } finally {
     await client.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);
-    client.release();
+    client.off('error', onError);
+    client.release(lost);
   }
 }
