@@ -1,8 +1,6 @@
-import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { PostgresRelayStorage } from '../../../../relay/postgres/storage.ts';
 import { startTestPostgres, type TestPostgres } from '../../../support/postgres.ts';
-import { untilWaitingOnLocks } from './lock-waits.ts';
+import { untilWaitingOnLocks, withRival } from './race-fixture.ts';
 
 // The shared budget buckets against the sweep that forgets full ones
 // (relay_budget_lease and postgresBudgets.prune), with the interleavings made
@@ -22,26 +20,8 @@ afterAll(async () => {
 const QUICK = { burst: 4, perSecond: 1_000_000 };
 const SLOW = { burst: 4, perSecond: 0.001 };
 
-async function withStorage(
-  test: (storage: PostgresRelayStorage, rival: pg.Client, observer: pg.Client) => Promise<void>,
-): Promise<void> {
-  const url = await postgres.createDatabase();
-  const storage = await PostgresRelayStorage.open(url);
-  const rival = new pg.Client({ connectionString: url });
-  const observer = new pg.Client({ connectionString: url });
-  await rival.connect();
-  await observer.connect();
-  try {
-    await test(storage, rival, observer);
-  } finally {
-    await rival.end();
-    await observer.end();
-    await storage.close();
-  }
-}
-
 it('a lease that empties a full bucket while the sweep waits on its row is not undone by the sweep', async () => {
-  await withStorage(async (storage, rival, observer) => {
+  await withRival(postgres, async (storage, rival, observer) => {
     // A full bucket (a lease of nothing): the sweep may forget it.
     await storage.leaseBudget('target', SLOW, 0, 0);
     await rival.query('BEGIN');
@@ -65,7 +45,7 @@ it('a lease that empties a full bucket while the sweep waits on its row is not u
 });
 
 it('a lease whose bucket the sweep deletes between its insert and its read still answers', async () => {
-  await withStorage(async (storage, rival, observer) => {
+  await withRival(postgres, async (storage, rival, observer) => {
     await storage.leaseBudget('target', QUICK, 1, 1);
     // Refilled (a microsecond per token): full, so the sweep's query selects it.
     await new Promise((resolve) => setTimeout(resolve, 5));

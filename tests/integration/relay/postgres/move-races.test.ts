@@ -1,11 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { PostgresRelayStorage } from '../../../../relay/postgres/storage.ts';
 import { startTestPostgres, type TestPostgres } from '../../../support/postgres.ts';
 import { newDevice } from '../../../support/relay-client.ts';
 import { publishedKeysFor } from '../fixtures.ts';
-import { untilWaitingOnLocks } from './lock-waits.ts';
+import { untilWaitingOnLocks, withRival } from './race-fixture.ts';
 
 // A move (markMoved) against a key publish of the account it moves: the old
 // account's device may still have a publish on its way when the new account's
@@ -22,13 +20,7 @@ afterAll(async () => {
 });
 
 it('a key publish racing a move of its account stores nothing once the move commits', async () => {
-  const url = await postgres.createDatabase();
-  const storage = await PostgresRelayStorage.open(url);
-  const move = new pg.Client({ connectionString: url });
-  const observer = new pg.Client({ connectionString: url });
-  await move.connect();
-  await observer.connect();
-  try {
+  await withRival(postgres, async (storage, move, observer) => {
     const device = newDevice();
     const id = device.accountId;
     await storage.bindIdentityKey(id, randomBytes(33), 1);
@@ -48,9 +40,5 @@ it('a key publish racing a move of its account stores nothing once the move comm
       lastResortKyberPreKeyId: null,
     });
     expect(await storage.takeBundle(id, 1)).toBeUndefined();
-  } finally {
-    await move.end();
-    await observer.end();
-    await storage.close();
-  }
+  });
 });

@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { PostgresRelayStorage } from '../../../../relay/postgres/storage.ts';
-import type { Mailbox } from '../../../../relay/storage.ts';
+import type { Mailbox, RelayStorage } from '../../../../relay/storage.ts';
 import { startTestPostgres, type TestPostgres } from '../../../support/postgres.ts';
 import { newDevice } from '../../../support/relay-client.ts';
-import { untilWaitingOnLocks } from './lock-waits.ts';
+import { untilWaitingOnLocks, withRival } from './race-fixture.ts';
 
 // The TTL sweep against acks of the envelopes it expires. Both delete envelope
 // rows before they update mailboxes, but each in its own order: the sweep by
@@ -23,7 +21,7 @@ afterAll(async () => {
 
 const LIMITS = { mailboxQuota: 100, maxStorageBytes: 1_000_000 };
 
-async function storeOld(storage: PostgresRelayStorage, to: Mailbox): Promise<string> {
+async function storeOld(storage: RelayStorage, to: Mailbox): Promise<string> {
   const [result] = await storage.storeEnvelopes(
     [{ clientMessageId: randomUUID(), to, body: new Uint8Array(10), receivedAt: 1_000 }],
     LIMITS,
@@ -33,13 +31,7 @@ async function storeOld(storage: PostgresRelayStorage, to: Mailbox): Promise<str
 }
 
 it('an ack deleting expired envelopes in another order than the sweep does not deadlock with it', async () => {
-  const url = await postgres.createDatabase();
-  const storage = await PostgresRelayStorage.open(url);
-  const ack = new pg.Client({ connectionString: url });
-  const observer = new pg.Client({ connectionString: url });
-  await ack.connect();
-  await observer.connect();
-  try {
+  await withRival(postgres, async (storage, ack, observer) => {
     const first = { accountId: newDevice().accountId, deviceId: 1 };
     const second = { accountId: newDevice().accountId, deviceId: 1 };
     const older = await storeOld(storage, first);
@@ -58,9 +50,5 @@ it('an ack deleting expired envelopes in another order than the sweep does not d
     expect(await storage.countQueued(first)).toBe(0);
     const { rows } = await observer.query('SELECT id FROM envelope');
     expect(rows).toEqual([]);
-  } finally {
-    await ack.end();
-    await observer.end();
-    await storage.close();
-  }
+  });
 });
