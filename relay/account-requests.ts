@@ -83,6 +83,9 @@ async function publish(
   const { storage, now } = context.settings;
   const result = await storage.publishKeys(keys, now(), RELAY_LIMITS.maxStoredOneTimeKeys);
   if (result === 'too-many-keys') return errorFrame('RELAY_ERR_TOO_MANY_KEYS', frame.id);
+  // The account moved after this connection logged in: a move through this node
+  // evicts it soon, a move through another node does not close it at all.
+  if (result === 'moved') return errorFrame('RELAY_ERR_ACCOUNT_MOVED', frame.id);
   return { type: 'ok', id: frame.id };
 }
 

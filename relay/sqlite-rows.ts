@@ -20,6 +20,7 @@ export const tokenRowSchema = z.object({
   moved_at: z.number().int().nullable(),
 });
 export const keyIdRowSchema = z.object({ key_id: z.number().int() });
+export const movedRowSchema = z.object({ moved_at: z.number().int().nullable() });
 export const deviceRegistrationRowSchema = z.object({
   account_id: accountIdSchema,
   device_id: z.number().int(),

@@ -9,7 +9,12 @@ import type { BlobId } from '../shared/protocol/attachment.ts';
 import { SqliteBlobs } from './sqlite-blobs.ts';
 import { SqliteMailboxes } from './sqlite-envelopes.ts';
 import { SqliteKeyDirectory } from './sqlite-keys.ts';
-import { accountFromRow, identityKeyRowSchema, relayIdRowSchema } from './sqlite-rows.ts';
+import {
+  accountFromRow,
+  identityKeyRowSchema,
+  movedRowSchema,
+  relayIdRowSchema,
+} from './sqlite-rows.ts';
 import { migrate } from './sqlite-schema.ts';
 import type {
   AccountRecord,
@@ -21,6 +26,7 @@ import type {
   NewBlob,
   NewEnvelope,
   OneTimeKeyCounts,
+  PublishResult,
   RelayStorage,
   StoredBlob,
   StoredEnvelope,
@@ -141,12 +147,17 @@ export class SqliteRelayStorage implements RelayStorage {
     );
   }
 
-  publishKeys(
-    keys: PublishedKeys,
-    now: number,
-    maxStored: number,
-  ): Promise<'ok' | 'too-many-keys'> {
-    return this.run(() => this.db.transaction(() => this.keys.publish(keys, now, maxStored))());
+  publishKeys(keys: PublishedKeys, now: number, maxStored: number): Promise<PublishResult> {
+    return this.run(() =>
+      this.db.transaction(() => {
+        const owner = this.db
+          .prepare('SELECT moved_at FROM accounts WHERE account_id = ?')
+          .get([keys.accountId]);
+        // A publish still on its way when the move committed (markMoved deleted the keys).
+        if (owner !== undefined && movedRowSchema.parse(owner).moved_at !== null) return 'moved';
+        return this.keys.publish(keys, now, maxStored);
+      })(),
+    );
   }
 
   takeBundle(accountId: AccountId, deviceId: number): Promise<TakenBundle | undefined> {

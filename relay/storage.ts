@@ -90,6 +90,9 @@ export interface KeyIds {
   readonly lastResortKyberPreKeyId: number | null;
 }
 
+/** Outcome of a key publish; 'moved': the account moved, nothing stored (a publish racing the move). */
+export type PublishResult = 'ok' | 'too-many-keys' | 'moved';
+
 /** A bundle handed out, and what the fetch left its owner with. */
 export interface TakenBundle {
   readonly bundle: PreKeyBundleData;
@@ -183,9 +186,11 @@ export interface RelayStorage {
   /**
    * Replaces the signed and last-resort prekeys and adds one-time keys whose
    * ids are not stored yet; 'too-many-keys' (nothing stored) if that would
-   * leave more than `maxStored` one-time keys of a kind.
+   * leave more than `maxStored` one-time keys of a kind; 'moved' (nothing
+   * stored) if the account has moved, so a publish that raced markMoved
+   * never leaves keys behind it.
    */
-  publishKeys(keys: PublishedKeys, now: number, maxStored: number): Promise<'ok' | 'too-many-keys'>;
+  publishKeys(keys: PublishedKeys, now: number, maxStored: number): Promise<PublishResult>;
   /** A bundle for the device, consuming its oldest one-time EC and Kyber keys; undefined without keys. */
   takeBundle(accountId: AccountId, deviceId: number): Promise<TakenBundle | undefined>;
   /** One-time keys left for a device, or undefined if it has published none. */

@@ -16,6 +16,7 @@ import type {
   NewBlob,
   NewEnvelope,
   OneTimeKeyCounts,
+  PublishResult,
   RelayStorage,
   StoredBlob,
   StoredEnvelope,
@@ -135,12 +136,8 @@ export class WorkerRelayStorage implements RelayStorage {
     this.accounts.delete(from);
   }
 
-  async publishKeys(
-    keys: PublishedKeys,
-    now: number,
-    maxStored: number,
-  ): Promise<'ok' | 'too-many-keys'> {
-    return (await this.call('publishKeys', keys, now, maxStored)) as 'ok' | 'too-many-keys';
+  async publishKeys(keys: PublishedKeys, now: number, maxStored: number): Promise<PublishResult> {
+    return (await this.call('publishKeys', keys, now, maxStored)) as PublishResult;
   }
 
   async takeBundle(accountId: AccountId, deviceId: number): Promise<TakenBundle | undefined> {

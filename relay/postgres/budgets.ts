@@ -30,11 +30,18 @@ export const postgresBudgets = {
     return leaseRowSchema.parse(rows[0]);
   },
 
-  /** Deletes buckets that have refilled completely; returns how many. */
+  /**
+   * Deletes buckets that have refilled completely; returns how many. The
+   * DELETE asks again whether each row is full: a lease that committed while
+   * the DELETE waited on its row leaves a newer row, which only the DELETE's
+   * own condition is checked against (the subquery's list was made before),
+   * and forgetting it would hand out a full bucket again.
+   */
   async prune(db: Query): Promise<number> {
     const { rowCount } = await db.query(
       `DELETE FROM relay_budget WHERE key = ANY (ARRAY(
-         SELECT key FROM relay_budget WHERE full_at < clock_timestamp() LIMIT $1))`,
+         SELECT key FROM relay_budget WHERE full_at < clock_timestamp() LIMIT $1))
+         AND full_at < clock_timestamp()`,
       [PRUNE_BATCH],
     );
     return rowCount ?? 0;

@@ -2,8 +2,14 @@ import type pg from 'pg';
 import type { AccountId } from '../../shared/protocol/account-id.ts';
 import type { PublishedKeys } from '../../shared/protocol/keys.ts';
 import { bundleFromRows, deviceRegistrationRowSchema, replaceableKeyIds } from '../sqlite-rows.ts';
-import type { DeviceRegistration, KeyIds, OneTimeKeyCounts, TakenBundle } from '../storage.ts';
-import { countRowSchema, keyIdRowSchema } from './rows.ts';
+import type {
+  DeviceRegistration,
+  KeyIds,
+  OneTimeKeyCounts,
+  PublishResult,
+  TakenBundle,
+} from '../storage.ts';
+import { countRowSchema, keyIdRowSchema, movedRowSchema } from './rows.ts';
 
 /** one_time_key.kind: an EC one-time prekey. */
 const EC = 1;
@@ -20,7 +26,12 @@ export const postgresKeys = {
   /**
    * Replaces the device's signed prekeys and adds one-time keys whose ids are
    * not stored; 'too-many-keys' if a kind would exceed `maxStored` (the caller
-   * then rolls back). The upsert comes first: its row lock serializes two
+   * then rolls back), 'moved' if the account moved (nothing stored). The
+   * account row is read FOR SHARE first: a move (markMoved updates that row,
+   * then deletes the keys) that commits while this publish runs would
+   * otherwise leave the keys it stored behind it; with the lock, the move
+   * waits for this publish and deletes its keys, or this publish waits for the
+   * move and sees it. The upsert comes next: its row lock serializes two
    * publishes of one device, so the count and the inserts agree.
    */
   async publish(
@@ -28,7 +39,12 @@ export const postgresKeys = {
     keys: PublishedKeys,
     now: number,
     maxStored: number,
-  ): Promise<'ok' | 'too-many-keys'> {
+  ): Promise<PublishResult> {
+    const owner = await db.query('SELECT moved_at FROM account WHERE account_id = $1 FOR SHARE', [
+      keys.accountId,
+    ]);
+    if (owner.rows[0] !== undefined && movedRowSchema.parse(owner.rows[0]).moved_at !== null)
+      return 'moved';
     await db.query(
       `INSERT INTO device_keys VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
        ON CONFLICT (account_id, device_id) DO UPDATE SET

@@ -189,12 +189,20 @@ export const postgresMailboxes = {
     return lists;
   },
 
-  /** Deletes at most `limit` of the oldest envelopes received before `cutoff`. */
+  /**
+   * Deletes at most `limit` of the oldest envelopes received before `cutoff`,
+   * skipping rows another transaction holds: an ack deletes envelope rows in
+   * its own order (its ids'), the sweep in another (row positions), so a
+   * sweep that waited on one could wait in a cycle with the ack (a deadlock,
+   * one of them rolled back). An ack holding a row deletes it itself, or the
+   * next sweep does.
+   */
   async expire(db: Query, cutoff: number, limit: number): Promise<number> {
     return await removeAndCount(
       db,
       `DELETE FROM envelope WHERE ctid = ANY (ARRAY(
-         SELECT ctid FROM envelope WHERE received_at < $1 ORDER BY received_at LIMIT $2))
+         SELECT ctid FROM envelope WHERE received_at < $1 ORDER BY received_at LIMIT $2
+            FOR UPDATE SKIP LOCKED))
        RETURNING account_id, device_id, length(body) AS size`,
       [cutoff, limit],
     );

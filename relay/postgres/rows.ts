@@ -21,6 +21,7 @@ export const ackRowSchema = z.object({ g: z.number().int(), removed: z.number().
 export const ackStoreRowSchema = z.object({ kind: z.literal('ack'), removed: z.number().int() });
 export const listPositionSchema = z.object({ n: bigintText });
 export const keyIdRowSchema = z.object({ key_id: z.number().int() });
+export const movedRowSchema = z.object({ moved_at: bigintText.nullable() });
 export const envelopeIdRowSchema = z.object({ id: z.string() });
 export const newestSeqRowSchema = z.object({
   account_id: accountIdSchema,

@@ -4,6 +4,7 @@ import { NewerRelayDataError } from '../sqlite-schema.ts';
 import { ACK_STORE_MIGRATION } from './ack-store-migration.ts';
 import { BATCH_MIGRATION } from './batch-migration.ts';
 import { HOT_PATH_MIGRATION } from './hot-path-migration.ts';
+import { LEASE_MIGRATION } from './lease-migration.ts';
 import { PUSH_MIGRATION } from './push-migration.ts';
 
 // The PostgreSQL relay database's schema (docs/relay-operations.md#schema).
@@ -188,6 +189,7 @@ const MIGRATIONS: readonly string[] = [
   BATCH_MIGRATION,
   PUSH_MIGRATION,
   ACK_STORE_MIGRATION,
+  LEASE_MIGRATION,
 ];
 
 /**
@@ -198,6 +200,13 @@ const MIGRATIONS: readonly string[] = [
  */
 export async function migrate(pool: pg.Pool): Promise<void> {
   const client = await pool.connect();
+  // A checked-out client has no error listener (see PostgresRelayStorage.transaction):
+  // a connection lost while migrating fails the open instead of ending the process.
+  let lost: Error | undefined;
+  const onError = (error: Error): void => {
+    lost = error;
+  };
+  client.on('error', onError);
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
     await client.query('CREATE TABLE IF NOT EXISTS relay_schema (version integer NOT NULL)');
@@ -223,6 +232,7 @@ export async function migrate(pool: pg.Pool): Promise<void> {
     }
   } finally {
     await client.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);
-    client.release();
+    client.off('error', onError);
+    client.release(lost);
   }
 }

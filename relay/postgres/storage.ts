@@ -16,6 +16,7 @@ import type {
   NewBlob,
   NewEnvelope,
   OneTimeKeyCounts,
+  PublishResult,
   RelayStorage,
   StoredBlob,
   StoredEnvelope,
@@ -37,6 +38,7 @@ import {
 } from './rows.ts';
 import { migrate } from './schema.ts';
 import { StoreQueue } from './store-queue.ts';
+import { inTransaction } from './transaction.ts';
 import { Wakeups, type Wakeup } from './wakeups.ts';
 
 /** pg_try_advisory_xact_lock key of the TTL sweep: one node sweeps at a time. */
@@ -166,7 +168,7 @@ export class PostgresRelayStorage implements RelayStorage {
   }
 
   async markMoved(from: AccountId, now: number): Promise<void> {
-    await this.transaction(async (db) => {
+    await inTransaction(this.pool, async (db) => {
       await db.query(
         'UPDATE account SET moved_at = $2 WHERE account_id = $1 AND moved_at IS NULL',
         [from, now],
@@ -175,14 +177,10 @@ export class PostgresRelayStorage implements RelayStorage {
     });
   }
 
-  async publishKeys(
-    keys: PublishedKeys,
-    now: number,
-    maxStored: number,
-  ): Promise<'ok' | 'too-many-keys'> {
+  async publishKeys(keys: PublishedKeys, now: number, maxStored: number): Promise<PublishResult> {
     const refused = new Error('too many keys');
     try {
-      return await this.transaction(async (db) => {
+      return await inTransaction(this.pool, async (db) => {
         const result = await postgresKeys.publish(db, keys, now, maxStored);
         // Rolling back stores nothing at all, as the interface promises.
         if (result === 'too-many-keys') throw refused;
@@ -195,7 +193,7 @@ export class PostgresRelayStorage implements RelayStorage {
   }
 
   async takeBundle(accountId: AccountId, deviceId: number): Promise<TakenBundle | undefined> {
-    return await this.transaction((db) => postgresKeys.take(db, accountId, deviceId));
+    return await inTransaction(this.pool, (db) => postgresKeys.take(db, accountId, deviceId));
   }
 
   async oneTimeKeyCounts(
@@ -206,7 +204,8 @@ export class PostgresRelayStorage implements RelayStorage {
   }
 
   async keyIds(accountId: AccountId, deviceId: number): Promise<KeyIds> {
-    return await this.transaction(
+    return await inTransaction(
+      this.pool,
       (db) => postgresKeys.ids(db, accountId, deviceId),
       'REPEATABLE READ',
     );
@@ -237,7 +236,7 @@ export class PostgresRelayStorage implements RelayStorage {
   }
 
   async expireBefore(cutoff: number, limit: number): Promise<number> {
-    return await this.transaction(async (db) => {
+    return await inTransaction(this.pool, async (db) => {
       // Another node is sweeping: two sweeps would only wait on each other's rows.
       const { rows } = await db.query('SELECT pg_try_advisory_xact_lock($1) AS mine', [SWEEP_LOCK]);
       if ((rows[0] as { mine?: unknown } | undefined)?.mine !== true) return 0;
@@ -252,7 +251,7 @@ export class PostgresRelayStorage implements RelayStorage {
     quotaBytes: number,
     now: number,
   ): Promise<'created' | 'over-quota'> {
-    return await this.transaction((db) => postgresBlobs.create(db, blob, quotaBytes, now));
+    return await inTransaction(this.pool, (db) => postgresBlobs.create(db, blob, quotaBytes, now));
   }
 
   async blob(blobId: BlobId): Promise<StoredBlob | undefined> {
@@ -287,27 +286,5 @@ export class PostgresRelayStorage implements RelayStorage {
     this.pushReads.flush();
     await this.wakeups.close();
     await this.pool.end();
-  }
-
-  /** Runs `step` in one transaction on a pooled client; rolls back on any throw. */
-  private async transaction<T>(
-    step: (db: pg.PoolClient) => Promise<T>,
-    isolation: 'READ COMMITTED' | 'REPEATABLE READ' = 'READ COMMITTED',
-  ): Promise<T> {
-    const client = await this.pool.connect();
-    let broken = false;
-    try {
-      await client.query(`BEGIN ISOLATION LEVEL ${isolation}`);
-      const value = await step(client);
-      await client.query('COMMIT');
-      return value;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {
-        broken = true;
-      });
-      throw error;
-    } finally {
-      client.release(broken);
-    }
   }
 }

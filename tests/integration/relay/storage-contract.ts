@@ -82,6 +82,10 @@ export function describeStorageContract(backend: string, open: OpenStorage): voi
         expect(Buffer.from(moved?.tokenHash ?? [])).toEqual(hash);
         expect(await storage.takeBundle(id, 1)).toBeUndefined();
         expect(await storage.oneTimeKeyCounts(id, 1)).toBeUndefined();
+        // A publish of the old device still on its way stores nothing (its keys would outlive the move).
+        expect(await storage.publishKeys(publishedKeysFor(device, 2, 10), 3, 100)).toBe('moved');
+        expect(await storage.oneTimeKeyCounts(id, 1)).toBeUndefined();
+        expect(await storage.keyIds(id, 1)).toMatchObject({ preKeyIds: [], signedPreKeyId: null });
       },
     );
 
