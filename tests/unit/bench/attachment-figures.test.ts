@@ -47,15 +47,18 @@ describe('attachment benchmark figures', () => {
     expect(floor.wallMs).toBe(9);
     expect(floor.cpuMs).toBe(4.5);
     expect(floor.aesWallMs).toEqual([1, 1, 400, 1, 1]);
+    expect(floor.aesCpuMs).toEqual([0.5, 0.5, 200, 0.5, 0.5]);
   });
 
   it('the issue ratio is the median run against the median raw AES pass', () => {
     const floor = floorOf([sample(2, 10), sample(2, 1000), sample(2, 5)]);
     const runs = [result(200), result(100), result(9000)];
-    const [endToEnd, vsFloor, cpu, rss] = attachmentFigures('1 MiB', MIB, runs, floor);
+    const [endToEnd, perCpu, vsFloor, cpu, rss] = attachmentFigures('1 MiB', MIB, runs, floor);
     // 1 MiB in the median run's 200 ms against AES's median 10 ms: 0.05×, target missed.
     expect(ratioOf(endToEnd!)).toBeCloseTo(0.05);
     expect(meets(endToEnd!)).toBe('NO');
+    // In CPU time: the median run's 200 ms against AES's median 5 ms of CPU.
+    expect(ratioOf(perCpu!)).toBeCloseTo(5 / 200);
     // Floor: 1 × 10 ms AES-CBC + 8 passes × 2 ms = 26 ms.
     expect(ratioOf(vsFloor!)).toBeCloseTo(26 / 200);
     expect(vsFloor!.note).toContain('floor 26 ms');
