@@ -16,6 +16,8 @@ export interface ChildResult {
   readonly receiveMs: number;
   readonly saveMs: number;
   readonly cpuMs: number;
+  /** Of cpuMs, the time spent in the kernel. */
+  readonly systemMs: number;
   readonly bytes: number;
   readonly idleMB: number;
   readonly peakMB: number;
@@ -52,6 +54,7 @@ export function attachmentFigures(
       `${count === 1 ? '' : `${count} × `}${name} ${floor.perPass.get(name)!.wallMs.toFixed(1)} ms`,
   ).join(', ');
   const peaks = results.map((r) => r.peakMB - r.idleMB);
+  const systems = results.map((r) => (100 * r.systemMs) / r.cpuMs);
   const aesCpu = floor.aesCpuMs.map((ms) => mbps(bytes, ms));
   return [
     {
@@ -88,7 +91,7 @@ export function attachmentFigures(
       value: percentile(cpus, 50),
       unit: 'ms',
       baseline: { name: 'crypto floor CPU', value: floor.cpuMs / mib },
-      note: `median of ${results.length} runs (${span(cpus, 1)} ms/MiB, every thread of the child) against the floor's ${floor.cpuMs.toFixed(0)} ms of CPU`,
+      note: `median of ${results.length} runs (${span(cpus, 1)} ms/MiB, every thread of the child; ${percentile(systems, 50).toFixed(0)} % of it in the kernel, median) against the floor's ${floor.cpuMs.toFixed(0)} ms of CPU`,
     },
     {
       section: SECTION,

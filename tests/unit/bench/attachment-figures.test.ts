@@ -31,6 +31,7 @@ function result(ms: number, cpuMs = ms, peakMB = 50): ChildResult {
     receiveMs: ms / 4,
     saveMs: ms / 4,
     cpuMs,
+    systemMs: cpuMs / 4,
     bytes: MIB,
     idleMB: 10,
     peakMB,
@@ -65,6 +66,7 @@ describe('attachment benchmark figures', () => {
     // CPU: median 200 ms/MiB against the floor's 5 + 8 = 13 ms.
     expect(cpu!.value).toBe(200);
     expect(ratioOf(cpu!)).toBeCloseTo(200 / 13);
+    expect(cpu!.note).toContain('25 % of it in the kernel');
     expect(rss!.value).toBe(40);
   });
 
