@@ -22,7 +22,8 @@ import { removeTempDirs } from './support/temp.ts';
 // `npm run bench`: figures with targets and in-run baselines. Not pass/fail.
 // BENCH_MESSAGES scales the history benchmark (default 1,000,000);
 // BENCH_ONLY=receive,sealed,history,sync,relay-flood,relay-scale,relay-connections,relay-pgcost,relay-blobs,multi,groups,event-loop,backup,attachments,attachments-paint
-// runs only the named sections (BENCH_ATTACHMENT_MIB=10,100 sets the attachment sizes).
+// runs only the named sections (BENCH_ATTACHMENT_MIB=10,100 sets the attachment sizes,
+// BENCH_ATTACHMENT_RUNS=3 the runs of each).
 
 const RESULTS = join(import.meta.dirname, 'results', 'latest.json');
 
