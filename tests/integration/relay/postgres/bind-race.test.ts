@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { PostgresRelayStorage } from '../../../../relay/postgres/storage.ts';
 import { startTestPostgres, type TestPostgres } from '../../../support/postgres.ts';
 import { newDevice } from '../../../support/relay-client.ts';
+import { untilWaitingOnLocks, withRival } from './race-fixture.ts';
 
 // Two first logins of one account on PostgreSQL, made deterministic: another
 // transaction has inserted the account row but not committed when the bind
@@ -21,11 +20,7 @@ afterAll(async () => {
 });
 
 it('a first bind that waits on another first bind returns the key that one committed', async () => {
-  const url = await postgres.createDatabase();
-  const storage = await PostgresRelayStorage.open(url);
-  const rival = new pg.Client({ connectionString: url });
-  await rival.connect();
-  try {
+  await withRival(postgres, async (storage, rival, observer) => {
     const { accountId } = newDevice();
     const committed = randomBytes(33);
     await rival.query('BEGIN');
@@ -34,17 +29,10 @@ it('a first bind that waits on another first bind returns the key that one commi
       [accountId, committed, 1],
     );
     const bind = storage.bindIdentityKey(accountId, randomBytes(33), 2);
-    // The bind is blocked on the uncommitted row until the rival commits.
-    const early = await Promise.race([
-      bind.then(() => 'answered'),
-      new Promise((resolve) => setTimeout(() => resolve('waiting'), 300)),
-    ]);
-    expect(early).toBe('waiting');
+    // The bind's insert is queued behind the uncommitted row until the rival commits.
+    await untilWaitingOnLocks(observer);
     await rival.query('COMMIT');
     expect(Buffer.from(await bind)).toEqual(committed);
     expect(Buffer.from((await storage.account(accountId))?.identityKey ?? [])).toEqual(committed);
-  } finally {
-    await rival.end();
-    await storage.close();
-  }
+  });
 });
