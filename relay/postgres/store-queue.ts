@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
 import { storedEnvelopeOf } from '../delivery.ts';
 import type { AckResult, NewEnvelope, StoreLimits, StoreResult } from '../storage.ts';
@@ -6,11 +5,6 @@ import type { Batcher, Queued } from './batcher.ts';
 import { postgresMailboxes, type Ack } from './mailboxes.ts';
 import type { WakeItem } from './wake-payload.ts';
 
-/**
- * The longest a store waits for others to share its commit (one WAL flush,
- * one call: docs/relay-operations.md#what-a-message-costs).
- */
-export const STORE_WINDOW_MS = 3;
 /**
  * Pending acks ride in a store call once the oldest has waited this long
  * (they go alone at ACK_WINDOW_MS, 30, if no store came): riding in every
@@ -20,20 +14,6 @@ export const STORE_WINDOW_MS = 3;
  * are one share of one store call.
  */
 export const ACK_RIDE_AFTER_MS = 20;
-/** Weight of the newest gap in the running average of the gaps between stores. */
-const GAP_WEIGHT = 0.2;
-
-/**
- * How long the first store of a batch waits for the next, given the running
- * average gap between a node's stores (ms): the window while another store is
- * more likely than not to come within it (arrivals at random at that rate:
- * window ≥ gap · ln 2, so from about 230 stores a second with 3 ms; at 320/s
- * 62% do), else nothing: the store goes out in this event-loop turn, as every
- * store did before the window, so an idle or quiet node adds no latency.
- */
-export function storeWaitMs(averageGapMs: number, windowMs = STORE_WINDOW_MS): number {
-  return averageGapMs * Math.LN2 <= windowMs ? windowMs : 0;
-}
 
 type QueuedStore = {
   readonly envelopes: readonly NewEnvelope[];
@@ -55,44 +35,47 @@ function storedItems(all: readonly NewEnvelope[], results: readonly StoreResult[
 }
 
 /**
- * A node's submits on their way to PostgreSQL: the stores of one window with
- * the same limits go out as one statement (one transaction, one WAL flush),
- * with the acks pending then riding in it (migration 7); after each commit
- * the stored envelopes go to `published` (the wakeups).
+ * A node's submits on their way to PostgreSQL. A store goes out in the
+ * event-loop turn it came in unless one of the node's store calls is still
+ * running; then it waits for that call to end and goes with every store that
+ * came meanwhile: one statement (one transaction, one WAL flush) per set of
+ * limits, with the acks pending then riding in it (migration 7). So a busy
+ * node's stores share calls in proportion to how long a commit takes, and no
+ * store ever waits for a timer: a relay connection handles its frames one
+ * after another, so a wait that no other connection's store fills only
+ * lowers what each connection can send
+ * (docs/relay-operations.md#what-a-message-costs). After each commit the
+ * stored envelopes go to `published` (the wakeups).
  */
 export class StoreQueue {
   private queued: QueuedStore[] = [];
-  private lastArrival = Number.NEGATIVE_INFINITY;
-  private averageGapMs = Number.POSITIVE_INFINITY;
+  private running = 0;
+  private scheduled = false;
 
-  /** `clock` and `windowMs`: tests only (a clock they step, a window no busy machine outlasts). */
   constructor(
     private readonly pool: pg.Pool,
     private readonly acks: Batcher<Ack, AckResult>,
     private readonly published: (items: WakeItem[]) => void,
-    private readonly clock = () => performance.now(),
-    private readonly windowMs = STORE_WINDOW_MS,
   ) {}
 
   add(envelopes: readonly NewEnvelope[], limits: StoreLimits): Promise<StoreResult[]> {
-    const now = this.clock();
-    const gap = now - this.lastArrival;
-    this.lastArrival = now;
-    // Infinity the first time: no wait until stores have come close together.
-    this.averageGapMs = Number.isFinite(this.averageGapMs)
-      ? this.averageGapMs + GAP_WEIGHT * (gap - this.averageGapMs)
-      : gap;
     return new Promise((resolve, reject) => {
-      if (this.queued.length === 0) {
-        const wait = storeWaitMs(this.averageGapMs, this.windowMs);
-        if (wait === 0) setImmediate(() => this.flush());
-        else setTimeout(() => this.flush(), wait);
-      }
       this.queued.push({ envelopes, limits, resolve, reject });
+      this.schedule();
     });
   }
 
-  /** Commits what is queued, one transaction per set of limits (also at close). */
+  /** Flushes at the end of this turn if stores wait and no store call runs. */
+  private schedule(): void {
+    if (this.scheduled || this.running > 0 || this.queued.length === 0) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      if (this.running === 0) this.flush();
+    });
+  }
+
+  /** Commits what is queued now, one transaction per set of limits (also at close, whatever runs). */
   flush(): void {
     const queued = this.queued;
     this.queued = [];
@@ -116,6 +99,7 @@ export class StoreQueue {
     const all = batch.flatMap((store) => store.envelopes);
     const limits = batch[0]!.limits;
     let results: StoreResult[];
+    this.running += 1;
     try {
       // One statement, so one autocommit transaction: no BEGIN and COMMIT round trips.
       if (acks.length === 0) results = await postgresMailboxes.store(this.pool, all, limits);
@@ -135,6 +119,9 @@ export class StoreQueue {
       // Neither half happened: the acks get their own call (a store's failure is not theirs).
       if (acks.length > 0) void this.acks.answer(acks);
       return;
+    } finally {
+      this.running -= 1;
+      this.schedule();
     }
     // After the commit, never inside it (docs/relay-operations.md#cross-node-delivery).
     this.published(storedItems(all, results));

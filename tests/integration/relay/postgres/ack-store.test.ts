@@ -34,7 +34,7 @@ function nodeOn(url: string) {
     (batch) => postgresMailboxes.deleteAckedBatch(pool, batch),
     clock,
   );
-  const queue = new StoreQueue(pool, acks, () => undefined, clock);
+  const queue = new StoreQueue(pool, acks, () => undefined);
   return {
     store(afterMs: number, envelopes: NewEnvelope[]) {
       at += afterMs;
