@@ -128,7 +128,7 @@ const MIGRATIONS: readonly string[] = [
   -- One-time key ids the relay handed out (kind 1 = EC, 2 = Kyber), kept
   -- until the sweep forgets them TAKEN_KEY_MEMORY_MS after taken_at: a
   -- publish naming one of them ignores that key, so a retried or replayed
-  -- publish never brings a handed-out key back (docs/relay-protocol.md#keys).
+  -- publish never brings a handed-out key back (docs/relay-protocol.md, keys.publish).
   CREATE TABLE taken_one_time_keys (
     account_id TEXT NOT NULL,
     device_id INTEGER NOT NULL,

@@ -1,6 +1,6 @@
 // Migration 9 of the PostgreSQL relay database (schema.ts runs it): the
 // one-time key ids the relay handed out, so a retried or replayed publish
-// cannot bring one back (docs/relay-protocol.md#keys). Append-only like every
+// cannot bring one back (docs/relay-protocol.md, keys.publish). Append-only like every
 // migration once released.
 
 /** The SQL of migration 9. */
