@@ -18,6 +18,14 @@ const KIND: Readonly<Record<OneTimeTable, number>> = {
   one_time_kyber_pre_keys: 2,
 };
 
+/** Every table that holds rows of an account's keys (a move empties them all). */
+const ACCOUNT_KEY_TABLES = [
+  'device_keys',
+  'one_time_pre_keys',
+  'one_time_kyber_pre_keys',
+  'taken_one_time_keys',
+] as const;
+
 /**
  * The key-directory half of the SQLite storage. Synchronous steps; the caller
  * (SqliteRelayStorage) wraps each in a transaction.
@@ -147,8 +155,7 @@ export class SqliteKeyDirectory {
 
   /** Deletes every key of every device of an account (it moved), and the ids it handed out. */
   forget(accountId: AccountId): void {
-    const tables = ['device_keys', 'one_time_pre_keys', 'one_time_kyber_pre_keys'] as const;
-    for (const table of [...tables, 'taken_one_time_keys'])
+    for (const table of ACCOUNT_KEY_TABLES)
       this.db.prepare(`DELETE FROM ${table} WHERE account_id = ?`).run([accountId]);
   }
 
