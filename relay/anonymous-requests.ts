@@ -81,7 +81,8 @@ async function fetchBundle(
     (await authorize(owner.accountId, frame.token, context)) ??
     overBudget(await context.budgets.fetchOf(owner));
   if (refusal) return refusalFrame(refusal, frame.id);
-  const taken = await context.settings.storage.takeBundle(owner.accountId, owner.deviceId);
+  const { storage, now } = context.settings;
+  const taken = await storage.takeBundle(owner.accountId, owner.deviceId, now());
   if (taken === undefined) return errorFrame('RELAY_ERR_NO_KEYS', frame.id);
   if (keysAreLow(taken.remaining)) {
     for (const peer of context.registry.ofMailbox(owner)) peer.keysLow(taken.remaining);

@@ -28,6 +28,7 @@ export function instrumentStorage(storage: RelayStorage): RelayStorage {
     markMoved: timed('markMoved', (...a) => storage.markMoved(...a)),
     publishKeys: timed('publishKeys', (...a) => storage.publishKeys(...a)),
     takeBundle: timed('takeBundle', (...a) => storage.takeBundle(...a)),
+    forgetTakenKeys: timed('forgetTakenKeys', (...a) => storage.forgetTakenKeys(...a)),
     oneTimeKeyCounts: timed('oneTimeKeyCounts', (...a) => storage.oneTimeKeyCounts(...a)),
     keyIds: timed('keyIds', (...a) => storage.keyIds(...a)),
     devicesOf: timed('devicesOf', (...a) => storage.devicesOf(...a)),

@@ -17,7 +17,7 @@ import { pollMailboxes } from './mailbox-poll.ts';
 import { metrics } from './metrics.ts';
 import { relaySettings, type RelayServerOptions, type RelaySettings } from './options.ts';
 import { ConnectionRegistry } from './registry.ts';
-import { pollSliceOf } from './storage.ts';
+import { pollSliceOf, TAKEN_KEY_MEMORY_MS } from './storage.ts';
 
 /** A relay that is not yet (or no longer) listening. */
 export interface RelayServer {
@@ -153,6 +153,16 @@ export function createRelayServer(options: RelayServerOptions): RelayServer {
   });
 
   let sweeping = false;
+  /** Runs a batched delete until a batch comes back short (or the relay closes); returns the total. */
+  const inBatches = async (batch: (limit: number) => Promise<number>): Promise<number> => {
+    let total = 0;
+    for (;;) {
+      const deleted = await batch(settings.sweepBatch);
+      total += deleted;
+      if (deleted < settings.sweepBatch || closing) return total;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  };
   // Small batches, each its own transaction, yielding between them: intake
   // never waits behind one long delete.
   const sweep = async () => {
@@ -160,15 +170,13 @@ export function createRelayServer(options: RelayServerOptions): RelayServer {
     sweeping = true;
     try {
       budgets.prune();
-      let expired = 0;
-      for (;;) {
-        const cutoff = settings.now() - settings.ttlMs;
-        const deleted = await settings.storage.expireBefore(cutoff, settings.sweepBatch);
-        expired += deleted;
-        if (deleted < settings.sweepBatch || closing) break;
-        await new Promise((resolve) => setImmediate(resolve));
-      }
+      const { storage, now, ttlMs } = settings;
+      const expired = await inBatches((batch) => storage.expireBefore(now() - ttlMs, batch));
       if (expired > 0) log.info('ttl.expired', { envelopes: expired });
+      const forgotten = await inBatches((batch) =>
+        storage.forgetTakenKeys(now() - TAKEN_KEY_MEMORY_MS, batch),
+      );
+      if (forgotten > 0) log.info('ttl.taken_keys_forgotten', { keys: forgotten });
       const blobsSwept = await sweepBlobs(settings, () => closing);
       if (blobsSwept > 0) log.info('ttl.blobs_expired', { blobs: blobsSwept });
     } catch {

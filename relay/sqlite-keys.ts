@@ -12,6 +12,20 @@ import type { DeviceRegistration, KeyIds, OneTimeKeyCounts, TakenBundle } from '
 
 type OneTimeTable = 'one_time_pre_keys' | 'one_time_kyber_pre_keys';
 
+/** taken_one_time_keys.kind of each one-time key table. */
+const KIND: Readonly<Record<OneTimeTable, number>> = {
+  one_time_pre_keys: 1,
+  one_time_kyber_pre_keys: 2,
+};
+
+/** Every table that holds rows of an account's keys (a move empties them all). */
+const ACCOUNT_KEY_TABLES = [
+  'device_keys',
+  'one_time_pre_keys',
+  'one_time_kyber_pre_keys',
+  'taken_one_time_keys',
+] as const;
+
 /**
  * The key-directory half of the SQLite storage. Synchronous steps; the caller
  * (SqliteRelayStorage) wraps each in a transaction.
@@ -21,10 +35,20 @@ export class SqliteKeyDirectory {
 
   /**
    * Replaces the device's signed prekeys and adds one-time keys whose ids are
-   * not stored; refuses (storing nothing) if a kind would exceed `maxStored`.
-   * Runs inside the caller's transaction, so the count and the inserts agree.
+   * neither stored nor handed out (taken_one_time_keys); refuses (storing
+   * nothing) if a kind would exceed `maxStored`. Runs inside the caller's
+   * transaction, so the count and the inserts agree.
    */
-  publish(keys: PublishedKeys, now: number, maxStored: number): 'ok' | 'too-many-keys' {
+  publish(published: PublishedKeys, now: number, maxStored: number): 'ok' | 'too-many-keys' {
+    const keys: PublishedKeys = {
+      ...published,
+      oneTimePreKeys: this.notTaken(published, 'one_time_pre_keys', published.oneTimePreKeys),
+      oneTimeKyberPreKeys: this.notTaken(
+        published,
+        'one_time_kyber_pre_keys',
+        published.oneTimeKyberPreKeys,
+      ),
+    };
     const fresh = (table: OneTimeTable, ids: readonly number[]) =>
       ids.length === 0
         ? 0
@@ -129,20 +153,23 @@ export class SqliteKeyDirectory {
       });
   }
 
-  /** Deletes every key of every device of an account (it moved). */
+  /** Deletes every key of every device of an account (it moved), and the ids it handed out. */
   forget(accountId: AccountId): void {
-    for (const table of ['device_keys', 'one_time_pre_keys', 'one_time_kyber_pre_keys'])
+    for (const table of ACCOUNT_KEY_TABLES)
       this.db.prepare(`DELETE FROM ${table} WHERE account_id = ?`).run([accountId]);
   }
 
-  /** A bundle, consuming the oldest one-time key of each kind; undefined if the device never published. */
-  take(accountId: AccountId, deviceId: number): TakenBundle | undefined {
+  /**
+   * A bundle, consuming the oldest one-time key of each kind and remembering
+   * its id as taken at `now`; undefined if the device never published.
+   */
+  take(accountId: AccountId, deviceId: number, now: number): TakenBundle | undefined {
     const device = this.db
       .prepare('SELECT * FROM device_keys WHERE account_id = ? AND device_id = ?')
       .get([accountId, deviceId]);
     if (device === undefined) return undefined;
-    const preKey = this.takeOldest('one_time_pre_keys', accountId, deviceId);
-    const kyberPreKey = this.takeOldest('one_time_kyber_pre_keys', accountId, deviceId);
+    const preKey = this.takeOldest('one_time_pre_keys', accountId, deviceId, now);
+    const kyberPreKey = this.takeOldest('one_time_kyber_pre_keys', accountId, deviceId, now);
     return {
       bundle: bundleFromRows(device, preKey, kyberPreKey),
       remaining: this.counts(accountId, deviceId),
@@ -167,13 +194,58 @@ export class SqliteKeyDirectory {
     return { preKeys: count('one_time_pre_keys'), kyberPreKeys: count('one_time_kyber_pre_keys') };
   }
 
-  /** Deletes and returns the device's oldest one-time key of a kind (publication order, not id order). */
-  private takeOldest(table: OneTimeTable, accountId: AccountId, deviceId: number): unknown {
+  /** Forgets at most `limit` handed-out ids taken before `cutoff`; returns how many. */
+  forgetTaken(cutoff: number, limit: number): number {
     return this.db
+      .prepare(
+        `DELETE FROM taken_one_time_keys WHERE rowid IN
+           (SELECT rowid FROM taken_one_time_keys WHERE taken_at < ? LIMIT ?)`,
+      )
+      .run([cutoff, limit]).changes;
+  }
+
+  /** The published one-time keys of a kind whose ids this relay has not handed out. */
+  private notTaken<K extends { readonly id: number }>(
+    keys: PublishedKeys,
+    table: OneTimeTable,
+    list: readonly K[],
+  ): K[] {
+    if (list.length === 0) return [];
+    const taken = new Set(
+      this.db
+        .prepare(
+          `SELECT key_id FROM taken_one_time_keys WHERE account_id = ? AND device_id = ? AND kind = ?
+             AND key_id IN (SELECT value FROM json_each(?))`,
+        )
+        .all([keys.accountId, keys.deviceId, KIND[table], JSON.stringify(list.map((k) => k.id))])
+        .map((row) => keyIdRowSchema.parse(row).key_id),
+    );
+    return list.filter((key) => !taken.has(key.id));
+  }
+
+  /**
+   * Deletes and returns the device's oldest one-time key of a kind
+   * (publication order, not id order), remembering its id as taken.
+   */
+  private takeOldest(
+    table: OneTimeTable,
+    accountId: AccountId,
+    deviceId: number,
+    now: number,
+  ): unknown {
+    const row = this.db
       .prepare(
         `DELETE FROM ${table} WHERE seq =
            (SELECT min(seq) FROM ${table} WHERE account_id = ? AND device_id = ?) RETURNING *`,
       )
       .get([accountId, deviceId]);
+    if (row === undefined) return undefined;
+    this.db
+      .prepare(
+        `INSERT INTO taken_one_time_keys (account_id, device_id, kind, key_id, taken_at)
+         VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET taken_at = excluded.taken_at`,
+      )
+      .run([accountId, deviceId, KIND[table], keyIdRowSchema.parse(row).key_id, now]);
+    return row;
   }
 }

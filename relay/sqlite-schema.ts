@@ -124,6 +124,21 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX blobs_account ON blobs (account_id, expires_at);
   CREATE INDEX blobs_expiry ON blobs (expires_at);
   `,
+  `
+  -- One-time key ids the relay handed out (kind 1 = EC, 2 = Kyber), kept
+  -- until the sweep forgets them TAKEN_KEY_MEMORY_MS after taken_at: a
+  -- publish naming one of them ignores that key, so a retried or replayed
+  -- publish never brings a handed-out key back (docs/relay-protocol.md, keys.publish).
+  CREATE TABLE taken_one_time_keys (
+    account_id TEXT NOT NULL,
+    device_id INTEGER NOT NULL,
+    kind INTEGER NOT NULL CHECK (kind IN (1, 2)),
+    key_id INTEGER NOT NULL,
+    taken_at INTEGER NOT NULL,
+    PRIMARY KEY (account_id, device_id, kind, key_id)
+  ) STRICT;
+  CREATE INDEX taken_one_time_keys_age ON taken_one_time_keys (taken_at);
+  `,
 ];
 
 /** The data directory holds a protocol-1 relay database, which a protocol-2 relay cannot serve. */

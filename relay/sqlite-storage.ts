@@ -160,8 +160,16 @@ export class SqliteRelayStorage implements RelayStorage {
     );
   }
 
-  takeBundle(accountId: AccountId, deviceId: number): Promise<TakenBundle | undefined> {
-    return this.run(() => this.db.transaction(() => this.keys.take(accountId, deviceId))());
+  takeBundle(
+    accountId: AccountId,
+    deviceId: number,
+    now: number,
+  ): Promise<TakenBundle | undefined> {
+    return this.run(() => this.db.transaction(() => this.keys.take(accountId, deviceId, now))());
+  }
+
+  forgetTakenKeys(cutoff: number, limit: number): Promise<number> {
+    return this.run(() => this.keys.forgetTaken(cutoff, limit));
   }
 
   oneTimeKeyCounts(accountId: AccountId, deviceId: number): Promise<OneTimeKeyCounts | undefined> {

@@ -29,6 +29,7 @@ const METHODS = [
   'markMoved',
   'publishKeys',
   'takeBundle',
+  'forgetTakenKeys',
   'oneTimeKeyCounts',
   'keyIds',
   'devicesOf',

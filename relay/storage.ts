@@ -171,6 +171,14 @@ export interface BudgetLease {
   readonly remaining: number;
 }
 
+/**
+ * How long the relay remembers a one-time key id it handed out. The client
+ * allocates ids consecutively in a 24-bit space and re-publishes a batch
+ * within minutes; it keeps a handed-out key's private half this long too
+ * (GRACE_MS), so a PreKey message made from it later fails anyway.
+ */
+export const TAKEN_KEY_MEMORY_MS = 30 * 24 * 60 * 60 * 1000;
+
 /** The relay's persistent state. Implementations must make each method atomic. */
 export interface RelayStorage {
   /** This relay's identifier, created with its data (base64url of 16 random bytes). */
@@ -185,14 +193,21 @@ export interface RelayStorage {
   markMoved(from: AccountId, now: number): Promise<void>;
   /**
    * Replaces the signed and last-resort prekeys and adds one-time keys whose
-   * ids are not stored yet; 'too-many-keys' (nothing stored) if that would
+   * ids are neither stored nor handed out within TAKEN_KEY_MEMORY_MS (a
+   * retried or replayed publish never brings a taken key back); only keys
+   * that can still be handed out count; 'too-many-keys' (nothing stored) if that would
    * leave more than `maxStored` one-time keys of a kind; 'moved' (nothing
    * stored) if the account has moved, so a publish that raced markMoved
    * never leaves keys behind it.
    */
   publishKeys(keys: PublishedKeys, now: number, maxStored: number): Promise<PublishResult>;
-  /** A bundle for the device, consuming its oldest one-time EC and Kyber keys; undefined without keys. */
-  takeBundle(accountId: AccountId, deviceId: number): Promise<TakenBundle | undefined>;
+  /**
+   * A bundle for the device, consuming its oldest one-time EC and Kyber keys
+   * and remembering their ids as taken at `now`; undefined without keys.
+   */
+  takeBundle(accountId: AccountId, deviceId: number, now: number): Promise<TakenBundle | undefined>;
+  /** Forgets at most `limit` handed-out one-time key ids taken before `cutoff`; returns how many. */
+  forgetTakenKeys(cutoff: number, limit: number): Promise<number>;
   /** One-time keys left for a device, or undefined if it has published none. */
   oneTimeKeyCounts(accountId: AccountId, deviceId: number): Promise<OneTimeKeyCounts | undefined>;
   /** The ids of the keys the relay holds for a device. */

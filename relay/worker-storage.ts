@@ -140,8 +140,16 @@ export class WorkerRelayStorage implements RelayStorage {
     return (await this.call('publishKeys', keys, now, maxStored)) as PublishResult;
   }
 
-  async takeBundle(accountId: AccountId, deviceId: number): Promise<TakenBundle | undefined> {
-    return (await this.call('takeBundle', accountId, deviceId)) as TakenBundle | undefined;
+  async takeBundle(
+    accountId: AccountId,
+    deviceId: number,
+    now: number,
+  ): Promise<TakenBundle | undefined> {
+    return (await this.call('takeBundle', accountId, deviceId, now)) as TakenBundle | undefined;
+  }
+
+  async forgetTakenKeys(cutoff: number, limit: number): Promise<number> {
+    return (await this.call('forgetTakenKeys', cutoff, limit)) as number;
   }
 
   async oneTimeKeyCounts(

@@ -136,7 +136,7 @@ async function claimFigures(
     await Promise.all(
       Array.from({ length: RELAY_SCALE.claimers }, async () => {
         for (;;) {
-          const bundle = await storage.takeBundle(accountId, 1);
+          const bundle = await storage.takeBundle(accountId, 1, 0);
           if (!bundle?.bundle.preKey) return;
           taken.push(bundle.bundle.preKey.id);
         }

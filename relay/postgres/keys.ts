@@ -25,14 +25,17 @@ type Query = Pick<pg.ClientBase, 'query'>;
 export const postgresKeys = {
   /**
    * Replaces the device's signed prekeys and adds one-time keys whose ids are
-   * not stored; 'too-many-keys' if a kind would exceed `maxStored` (the caller
+   * neither stored nor handed out (taken_one_time_key); 'too-many-keys' if a kind would exceed `maxStored` (the caller
    * then rolls back), 'moved' if the account moved (nothing stored). The
    * account row is read FOR SHARE first: a move (markMoved updates that row,
    * then deletes the keys) that commits while this publish runs would
    * otherwise leave the keys it stored behind it; with the lock, the move
    * waits for this publish and deletes its keys, or this publish waits for the
    * move and sees it. The upsert comes next: its row lock serializes two
-   * publishes of one device, so the count and the inserts agree.
+   * publishes of one device, so the count and the inserts agree, and waits
+   * for the takes in flight (they hold the row FOR SHARE), so the inserts'
+   * snapshot sees every id they took: a take that deleted a re-sent id but
+   * had not committed would otherwise let the insert store it again.
    */
   async publish(
     db: Query,
@@ -69,7 +72,7 @@ export const postgresKeys = {
         now,
       ],
     );
-    // DO NOTHING on a known id: the stored key stays (the spec's "ignored").
+    // DO NOTHING on a known id: the stored key stays (the spec's "ignored"); a taken id is skipped.
     const add = async (
       kind: number,
       list: readonly { id: number; publicKey: string; signature?: string }[],
@@ -78,6 +81,8 @@ export const postgresKeys = {
       const { rowCount } = await db.query(
         `INSERT INTO one_time_key (account_id, device_id, kind, key_id, public_key, signature)
          SELECT $1, $2, $3, k, p, s FROM unnest($4::integer[], $5::text[], $6::text[]) WITH ORDINALITY AS t(k, p, s, n)
+          WHERE NOT EXISTS (SELECT 1 FROM taken_one_time_key x
+                             WHERE x.account_id = $1 AND x.device_id = $2 AND x.kind = $3 AND x.key_id = t.k)
          ORDER BY n ON CONFLICT DO NOTHING`,
         [
           keys.accountId,
@@ -97,24 +102,37 @@ export const postgresKeys = {
   },
 
   /**
-   * A bundle, consuming the oldest one-time key of each kind. A key is handed
-   * out only by the DELETE that removed it, so never twice; SKIP LOCKED lets
-   * concurrent fetches take the next key instead of queueing on the first.
+   * A bundle, consuming the oldest one-time key of each kind and remembering
+   * its id as taken at `now`. A key is handed out only by the DELETE that
+   * removed it, so never twice; SKIP LOCKED lets concurrent fetches take the
+   * next key instead of queueing on the first. The device row is read FOR
+   * SHARE: takes do not wait on each other, a publish of the device waits
+   * for them (see publish).
    */
-  async take(db: Query, accountId: AccountId, deviceId: number): Promise<TakenBundle | undefined> {
+  async take(
+    db: Query,
+    accountId: AccountId,
+    deviceId: number,
+    now: number,
+  ): Promise<TakenBundle | undefined> {
     const device = await db.query(
-      'SELECT * FROM device_keys WHERE account_id = $1 AND device_id = $2',
+      'SELECT * FROM device_keys WHERE account_id = $1 AND device_id = $2 FOR SHARE',
       [accountId, deviceId],
     );
     if (device.rows[0] === undefined) return undefined;
     const claim = async (kind: number): Promise<unknown> =>
       (
         await db.query(
-          `DELETE FROM one_time_key WHERE seq = (
-             SELECT seq FROM one_time_key WHERE account_id = $1 AND device_id = $2 AND kind = $3
-              ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED)
-           RETURNING key_id, public_key, signature`,
-          [accountId, deviceId, kind],
+          `WITH claimed AS (
+             DELETE FROM one_time_key WHERE seq = (
+               SELECT seq FROM one_time_key WHERE account_id = $1 AND device_id = $2 AND kind = $3
+                ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED)
+             RETURNING key_id, public_key, signature),
+           remembered AS (
+             INSERT INTO taken_one_time_key SELECT $1, $2, $3, key_id, $4 FROM claimed
+             ON CONFLICT (account_id, device_id, kind, key_id) DO UPDATE SET taken_at = excluded.taken_at)
+           SELECT * FROM claimed`,
+          [accountId, deviceId, kind, now],
         )
       ).rows[0];
     const preKey = await claim(EC);
@@ -177,10 +195,22 @@ export const postgresKeys = {
     };
   },
 
-  /** Deletes every key of every device of an account (it moved). */
+  /** Deletes every key of every device of an account (it moved), and the ids it handed out. */
   async forget(db: Query, accountId: AccountId): Promise<void> {
     await db.query('DELETE FROM device_keys WHERE account_id = $1', [accountId]);
     await db.query('DELETE FROM one_time_key WHERE account_id = $1', [accountId]);
+    await db.query('DELETE FROM taken_one_time_key WHERE account_id = $1', [accountId]);
+  },
+
+  /** Forgets at most `limit` handed-out ids taken before `cutoff` (rows another node sweeps are skipped). */
+  async forgetTaken(db: Query, cutoff: number, limit: number): Promise<number> {
+    const { rowCount } = await db.query(
+      `DELETE FROM taken_one_time_key WHERE (account_id, device_id, kind, key_id) IN (
+         SELECT account_id, device_id, kind, key_id FROM taken_one_time_key
+          WHERE taken_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+      [cutoff, limit],
+    );
+    return rowCount ?? 0;
   },
 };
 

@@ -6,6 +6,7 @@ import { BATCH_MIGRATION } from './batch-migration.ts';
 import { HOT_PATH_MIGRATION } from './hot-path-migration.ts';
 import { LEASE_MIGRATION } from './lease-migration.ts';
 import { PUSH_MIGRATION } from './push-migration.ts';
+import { TAKEN_KEYS_MIGRATION } from './taken-keys-migration.ts';
 
 // The PostgreSQL relay database's schema (docs/relay-operations.md#schema).
 // relay_schema.version records how many MIGRATIONS have run; append, never
@@ -190,6 +191,7 @@ const MIGRATIONS: readonly string[] = [
   PUSH_MIGRATION,
   ACK_STORE_MIGRATION,
   LEASE_MIGRATION,
+  TAKEN_KEYS_MIGRATION,
 ];
 
 /**

@@ -192,8 +192,16 @@ export class PostgresRelayStorage implements RelayStorage {
     }
   }
 
-  async takeBundle(accountId: AccountId, deviceId: number): Promise<TakenBundle | undefined> {
-    return await inTransaction(this.pool, (db) => postgresKeys.take(db, accountId, deviceId));
+  async takeBundle(
+    accountId: AccountId,
+    deviceId: number,
+    now: number,
+  ): Promise<TakenBundle | undefined> {
+    return await inTransaction(this.pool, (db) => postgresKeys.take(db, accountId, deviceId, now));
+  }
+
+  async forgetTakenKeys(cutoff: number, limit: number): Promise<number> {
+    return await postgresKeys.forgetTaken(this.pool, cutoff, limit);
   }
 
   async oneTimeKeyCounts(

@@ -118,6 +118,51 @@ describe('relay key directory', () => {
     await Promise.all([dave.client.close(), fetcher.close()]);
   });
 
+  it('a device re-publishing keys the relay handed out (a lost answer, or on purpose) never gets one handed out twice', async () => {
+    const frank = await registeredDevice(relay.url);
+    const batch = publishedKeysFor(frank.device, 3);
+    await frank.client.request({ type: 'keys.publish', keys: batch });
+    const [alice, carol] = await Promise.all([
+      connectAnonymous(relay.url),
+      connectAnonymous(relay.url),
+    ]);
+    const fetch = {
+      type: 'keys.fetch',
+      accountId: frank.device.accountId,
+      deviceId: 1,
+      token: frank.token,
+    } as const;
+    const handedOut: unknown[] = [];
+    const take = async (fetcher: typeof alice) => {
+      const answer = await fetcher.request(fetch);
+      if (answer.type !== 'bundle') throw new Error(`expected a bundle, got ${answer.type}`);
+      if (answer.bundle.preKey !== null) handedOut.push(answer.bundle.preKey.id);
+      return answer.bundle;
+    };
+    await take(alice);
+    // The same batch again, then id 1 with a fresh public key: the relay answers ok and ignores both.
+    for (const keys of [
+      batch,
+      { ...batch, oneTimePreKeys: publishedKeysFor(frank.device, 1).oneTimePreKeys },
+    ])
+      expect(await frank.client.request({ type: 'keys.publish', keys })).toMatchObject({
+        type: 'ok',
+      });
+    expect(await frank.client.request({ type: 'keys.status' })).toMatchObject({
+      preKeyIds: [2, 3],
+      kyberPreKeyIds: [2, 3],
+    });
+    await take(carol);
+    await frank.client.request({ type: 'keys.publish', keys: batch });
+    await take(alice);
+    expect(await take(carol)).toMatchObject({
+      preKey: null,
+      kyberPreKey: batch.lastResortKyberPreKey,
+    });
+    expect(handedOut).toEqual([1, 2, 3]);
+    await Promise.all([frank.client.close(), alice.close(), carol.close()]);
+  });
+
   it('keys.status before any publish: no ids, no signed or last-resort key', async () => {
     const erin = await registeredDevice(relay.url);
     expect(await erin.client.request({ type: 'keys.status' })).toEqual({

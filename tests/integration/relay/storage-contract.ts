@@ -5,6 +5,7 @@ import type { Mailbox, NewEnvelope, RelayStorage, StoreResult } from '../../../r
 import { newDevice } from '../../support/relay-client.ts';
 import { publishedKeysFor } from './fixtures.ts';
 import { BLOB_CONTRACT } from './storage-contract-blobs.ts';
+import { TAKEN_KEY_CONTRACT } from './storage-contract-taken-keys.ts';
 
 // The RelayStorage contract (relay/storage.ts), one suite for every backend:
 // storage-contract.test.ts runs it on SQLite (in-thread and in its worker) and
@@ -80,7 +81,7 @@ export function describeStorageContract(backend: string, open: OpenStorage): voi
         const moved = await storage.account(id);
         expect(moved?.moved).toBe(true);
         expect(Buffer.from(moved?.tokenHash ?? [])).toEqual(hash);
-        expect(await storage.takeBundle(id, 1)).toBeUndefined();
+        expect(await storage.takeBundle(id, 1, 1)).toBeUndefined();
         expect(await storage.oneTimeKeyCounts(id, 1)).toBeUndefined();
         // A publish of the old device still on its way stores nothing (its keys would outlive the move).
         expect(await storage.publishKeys(publishedKeysFor(device, 2, 10), 3, 100)).toBe('moved');
@@ -93,18 +94,18 @@ export function describeStorageContract(backend: string, open: OpenStorage): voi
       'hands out the oldest one-time keys first, then the last-resort Kyber key and no EC key',
       async (storage) => {
         const device = newDevice();
-        expect(await storage.takeBundle(device.accountId, 1)).toBeUndefined();
+        expect(await storage.takeBundle(device.accountId, 1, 1)).toBeUndefined();
         const keys = publishedKeysFor(device, 2, 50);
         expect(await storage.publishKeys(keys, 1, 100)).toBe('ok');
         // Ids published later but smaller still come after: publication order, not id order.
         expect(await storage.publishKeys(publishedKeysFor(device, 1, 1), 2, 100)).toBe('ok');
-        const first = await storage.takeBundle(device.accountId, 1);
+        const first = await storage.takeBundle(device.accountId, 1, 1);
         expect(first?.bundle.preKey?.id).toBe(50);
         expect(first?.bundle.kyberPreKey.id).toBe(50);
         expect(first?.remaining).toEqual({ preKeys: 2, kyberPreKeys: 2 });
-        expect((await storage.takeBundle(device.accountId, 1))?.bundle.preKey?.id).toBe(51);
-        expect((await storage.takeBundle(device.accountId, 1))?.bundle.preKey?.id).toBe(1);
-        const empty = await storage.takeBundle(device.accountId, 1);
+        expect((await storage.takeBundle(device.accountId, 1, 1))?.bundle.preKey?.id).toBe(51);
+        expect((await storage.takeBundle(device.accountId, 1, 1))?.bundle.preKey?.id).toBe(1);
+        const empty = await storage.takeBundle(device.accountId, 1, 1);
         expect(empty?.bundle.preKey).toBeNull();
         expect(empty?.bundle.kyberPreKey.id).toBe(0xffffff);
         expect(empty?.remaining).toEqual({ preKeys: 0, kyberPreKeys: 0 });
@@ -131,7 +132,9 @@ export function describeStorageContract(backend: string, open: OpenStorage): voi
           signedPreKeyId: 1,
           lastResortKyberPreKeyId: 0xffffff,
         });
-        expect((await storage.takeBundle(device.accountId, 1))?.bundle.registrationId).toBe(1234);
+        expect((await storage.takeBundle(device.accountId, 1, 1))?.bundle.registrationId).toBe(
+          1234,
+        );
         expect(await storage.keyIds(newDevice().accountId, 1)).toEqual({
           preKeyIds: [],
           kyberPreKeyIds: [],
@@ -152,7 +155,7 @@ export function describeStorageContract(backend: string, open: OpenStorage): voi
             Array.from({ length: 16 }, async () => {
               const got: number[] = [];
               for (let i = 0; i < stock / 16 + 2; i++) {
-                const bundle = (await storage.takeBundle(device.accountId, 1))?.bundle;
+                const bundle = (await storage.takeBundle(device.accountId, 1, 1))?.bundle;
                 if (bundle?.preKey) got.push(bundle.preKey.id);
               }
               return got;
@@ -397,5 +400,6 @@ export function describeStorageContract(backend: string, open: OpenStorage): voi
     );
 
     for (const [name, body] of BLOB_CONTRACT) withStorage(name, body);
+    for (const [name, body] of TAKEN_KEY_CONTRACT) withStorage(name, body);
   });
 }

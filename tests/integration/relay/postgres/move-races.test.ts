@@ -39,6 +39,6 @@ it('a key publish racing a move of its account stores nothing once the move comm
       signedPreKeyId: null,
       lastResortKyberPreKeyId: null,
     });
-    expect(await storage.takeBundle(id, 1)).toBeUndefined();
+    expect(await storage.takeBundle(id, 1, 1)).toBeUndefined();
   });
 });
