@@ -1,4 +1,4 @@
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AccountId } from '../../../shared/protocol/account-id.ts';
 import { fromBase64 } from '../../../shared/protocol/encoding.ts';
@@ -9,7 +9,12 @@ import {
   RELAY_LIMITS,
 } from '../../../shared/relay/protocol.ts';
 import { SottoError } from '../errors.ts';
-import { ENVELOPE_NAME, envelopeFileSchema, identityFileSchema } from './folder-layout.ts';
+import {
+  ENVELOPE_NAME,
+  envelopeFileSchema,
+  identityFileSchema,
+  TAKEN_KEEP_MS,
+} from './folder-layout.ts';
 import { FolderRelay, sha256 } from './folder-relay.ts';
 import type { HomeRelay, IncomingEnvelope, KeyStatus, RelayHealth } from './relay.ts';
 import type { RelayIdPin } from './ws-connection.ts';
@@ -42,18 +47,47 @@ export class FolderHomeRelay extends FolderRelay implements HomeRelay {
       throw new SottoError('RELAY_REFUSED', 'RELAY_ERR_FORBIDDEN');
     }
     const dir = this.layout.keysDir(identity.accountId, identity.deviceId);
+    // An id a fetcher took is never stored again (a publish re-sent after a crash, say):
+    // the same one-time key would go to a second sender.
+    const taken = this.takenNames(dir);
+    const ec = oneTimePreKeys.filter((key) => !taken.has(keyName('ec', key.id)));
+    const kyber = oneTimeKyberPreKeys.filter((key) => !taken.has(keyName('kyber', key.id)));
     const held = this.oneTimeIds();
     if (
-      held.ec.length + oneTimePreKeys.length > RELAY_LIMITS.maxStoredOneTimeKeys ||
-      held.kyber.length + oneTimeKyberPreKeys.length > RELAY_LIMITS.maxStoredOneTimeKeys
+      held.ec.length + ec.length > RELAY_LIMITS.maxStoredOneTimeKeys ||
+      held.kyber.length + kyber.length > RELAY_LIMITS.maxStoredOneTimeKeys
     ) {
       throw new SottoError('RELAY_REFUSED', 'RELAY_ERR_TOO_MANY_KEYS');
     }
-    for (const key of oneTimePreKeys)
-      this.layout.put(join(dir, 'one-time', `ec-${pad(key.id)}.json`), key);
-    for (const key of oneTimeKyberPreKeys)
-      this.layout.put(join(dir, 'one-time', `kyber-${pad(key.id)}.json`), key);
+    for (const key of ec) this.layout.put(join(dir, 'one-time', keyName('ec', key.id)), key);
+    for (const key of kyber) this.layout.put(join(dir, 'one-time', keyName('kyber', key.id)), key);
     this.layout.put(join(dir, 'identity.json'), identity);
+  }
+
+  /**
+   * The names of one-time key files fetchers took (`taken/`, FolderRelay's
+   * claim) in the last TAKEN_KEEP_MS; older marks are deleted.
+   */
+  private takenNames(dir: string): Set<string> {
+    const names = new Set<string>();
+    let entries: string[];
+    try {
+      entries = readdirSync(join(dir, 'taken'));
+    } catch {
+      return names;
+    }
+    const cutoff = Date.now() - TAKEN_KEEP_MS;
+    for (const name of entries) {
+      if (!KEY_NAME.test(name)) continue;
+      const mark = join(dir, 'taken', name);
+      try {
+        if (statSync(mark).mtimeMs < cutoff) rmSync(mark, { force: true });
+        else names.add(name);
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return names;
   }
 
   async keyStatus(): Promise<KeyStatus> {
@@ -183,6 +217,7 @@ export class FolderHomeRelay extends FolderRelay implements HomeRelay {
   }
 }
 
-function pad(id: number): string {
-  return id.toString().padStart(8, '0');
+/** A one-time key's file name in `one-time/` and `taken/`. */
+function keyName(kind: 'ec' | 'kyber', id: number): string {
+  return `${kind}-${id.toString().padStart(8, '0')}.json`;
 }

@@ -29,6 +29,7 @@ import { fsyncDirectory } from '../fs-atomic.ts';
 //   keys/<account>.<device>/identity.json           signed + last-resort keys
 //   keys/<account>.<device>/token.json              {"sha256": base64}: SHA-256 of the delivery token
 //   keys/<account>.<device>/one-time/<kind>-<id>.json  one file per one-time key (kind: ec, kyber)
+//   keys/<account>.<device>/taken/<kind>-<id>.json     empty: a key a fetcher took (mtime: when)
 //   mail/<account>.<device>/<time>-<seq>-<tag>.env  {"body": base64, "serverTime": ms}: one sealed envelope
 //   tmp/                                            staging for atomic renames and key claims
 
@@ -51,6 +52,13 @@ export const envelopeFileSchema = z.strictObject({
   body: z.string().min(4).regex(PADDED_BASE64),
   serverTime: z.number().int().nonnegative(),
 });
+
+/**
+ * How long a taken one-time key's mark keeps its id from being published
+ * again: as long as a server relay remembers a handed-out id, and as long as
+ * a client keeps the private half of a consumed key (docs/relay-protocol.md).
+ */
+export const TAKEN_KEEP_MS = 30 * 24 * 60 * 60 * 1000;
 
 /** Envelope file names this relay writes; anything else in a mailbox (a sync tool's conflict copy…) is ignored. */
 export const ENVELOPE_NAME = /^[0-9]{15}-[0-9]{6}-[A-Za-z0-9_-]{22}\.env$/;

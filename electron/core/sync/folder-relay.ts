@@ -1,5 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { z } from 'zod';
 import { toBase64 } from '../../../shared/protocol/encoding.ts';
@@ -165,7 +165,11 @@ export class FolderRelay implements Relay {
     this.layout.put(join(mailbox, name), { body: toBase64(body), serverTime: now });
   }
 
-  /** Takes one one-time key file of `kind`; the rename into tmp/ is what makes only one fetcher win it. */
+  /**
+   * Takes one one-time key file of `kind`. The rename into `taken/` is what
+   * makes only one fetcher win it, and what is left there (emptied, its
+   * mtime the claim's time) keeps the owner from publishing the id again.
+   */
   private claim<T>(dir: string, kind: 'ec' | 'kyber', schema: z.ZodType<T>): T | undefined {
     let names: string[];
     try {
@@ -175,16 +179,16 @@ export class FolderRelay implements Relay {
     } catch {
       return undefined;
     }
-    mkdirSync(this.layout.tmp, { recursive: true });
+    mkdirSync(join(dir, 'taken'), { recursive: true });
     for (const name of names) {
-      const claimed = join(this.layout.tmp, `claimed-${randomBytes(8).toString('hex')}`);
+      const claimed = join(dir, 'taken', name);
       try {
         renameSync(join(dir, 'one-time', name), claimed);
       } catch {
         continue; // another fetcher won this one
       }
       const key = this.layout.read(claimed, schema);
-      rmSync(claimed, { force: true });
+      writeFileSync(claimed, '');
       if (key !== undefined) return key; // a damaged key file is dropped; the next one will do
     }
     return undefined;

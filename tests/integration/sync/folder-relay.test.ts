@@ -1,5 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { publishedKeys } from '../../../electron/core/crypto/prekeys.ts';
@@ -149,6 +156,38 @@ describe('folder relay', () => {
     expect(first.preKey?.id).not.toBe(second.preKey?.id);
     expect(first.kyberPreKey.id).not.toBe(second.kyberPreKey.id);
     expect(`ec-${String(first.preKey?.id).padStart(8, '0')}.json`).not.toBe(firstName);
+  });
+
+  it('a publish re-sent after a fetch never brings the taken key back; its mark is forgotten after 30 days', async () => {
+    const { bob, bobHome, token, asAlice, root } = await setUp();
+    const request = { accountId: bob.account.accountId, deviceId: 1, token };
+    const dir = join(root, 'keys', `${bob.account.accountId}.1`);
+    const batch = publishedKeys(bob.db, bob.account);
+    const fetched = await asAlice.fetchBundle(request);
+    const ecName = `ec-${String(fetched.preKey?.id).padStart(8, '0')}.json`;
+    const kyberName = `kyber-${String(fetched.kyberPreKey.id).padStart(8, '0')}.json`;
+    // The mark names the key and holds nothing of it.
+    expect(readFileSync(join(dir, 'taken', ecName), 'utf8')).toBe('');
+    const before = readdirSync(join(dir, 'one-time')).sort();
+
+    // The same batch again (its first write's answer lost, say): the taken ids stay taken.
+    await bobHome.publishKeys(batch);
+    expect(readdirSync(join(dir, 'one-time')).sort()).toEqual(before);
+    const ids = new Set<number | undefined>([fetched.preKey?.id]);
+    for (let n = 0; n < before.filter((name) => name.startsWith('ec-')).length; n++) {
+      const next = await asAlice.fetchBundle(request);
+      expect(ids.has(next.preKey?.id)).toBe(false);
+      ids.add(next.preKey?.id);
+    }
+
+    // A mark older than 30 days is forgotten at the next publish, and the id may be stored again.
+    const old = new Date(Date.now() - 31 * 24 * 60 * 60 * 1000);
+    utimesSync(join(dir, 'taken', ecName), old, old);
+    await bobHome.publishKeys(batch);
+    const stored = readdirSync(join(dir, 'one-time'));
+    expect(stored).toContain(ecName);
+    expect(stored).not.toContain(kyberName);
+    expect(existsSync(join(dir, 'taken', ecName))).toBe(false);
   });
 
   it('refuses a folder whose relay.json names another relay id than the pinned one', async () => {
