@@ -15,7 +15,7 @@ import { TAKEN_KEYS_MIGRATION } from './taken-keys-migration.ts';
 // nothing left to do.
 
 /** pg_advisory_lock key of the migration (any constant unlikely to clash: "sotto" in ASCII). */
-const MIGRATION_LOCK = 0x736f74746f;
+export const MIGRATION_LOCK = 0x736f74746f;
 
 /** Stripes of the relay-wide byte counter: one hot row would serialize every submit of every node. */
 export const USAGE_STRIPES = 16;
@@ -210,6 +210,10 @@ export async function migrate(pool: pg.Pool): Promise<void> {
   };
   client.on('error', onError);
   try {
+    // Neither the wait for another node's migration nor a migration over a
+    // large table may be cut off by the pool's 30 s statement timeout (the
+    // node would then fail to start every time); RESET restores it below.
+    await client.query('SET statement_timeout = 0');
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
     await client.query('CREATE TABLE IF NOT EXISTS relay_schema (version integer NOT NULL)');
     const { rows } = await client.query<{ version: number }>('SELECT version FROM relay_schema');
@@ -234,6 +238,7 @@ export async function migrate(pool: pg.Pool): Promise<void> {
     }
   } finally {
     await client.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);
+    await client.query('RESET statement_timeout').catch(() => undefined);
     client.off('error', onError);
     client.release(lost);
   }
