@@ -23,7 +23,8 @@ import { removeTempDirs } from './support/temp.ts';
 // BENCH_MESSAGES scales the history benchmark (default 1,000,000);
 // BENCH_ONLY=receive,sealed,history,sync,relay-flood,relay-scale,relay-connections,relay-pgcost,relay-blobs,multi,groups,event-loop,backup,attachments,attachments-paint
 // runs only the named sections (BENCH_ATTACHMENT_MIB=10,100 sets the attachment sizes,
-// BENCH_ATTACHMENT_RUNS=3 the runs of each).
+// BENCH_ATTACHMENT_RUNS=3 the runs of each; BENCH_SCALE_SENDERS=2 the scale-out sender
+// connections per node).
 
 const RESULTS = join(import.meta.dirname, 'results', 'latest.json');
 

@@ -87,7 +87,7 @@ export function scaleFigures(runs: readonly ScaleRun[], plan: ScalePlan): Metric
               target: { op: '>=', value: 0.8 * run.nodes * oneCeiling.delivered },
             }
           : {}),
-        note: `each node capped to ${Math.round(plan.nodeShare * 100)}% of a core (${run.quota}); ${where}${pgCapped}${next}`,
+        note: `each node capped to ${Math.round(plan.nodeShare * 100)}% of a core (${run.quota}), ${plan.sendersPerNode} sender connections per node; ${where}${pgCapped}${next}`,
       },
     ];
   });

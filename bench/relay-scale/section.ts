@@ -44,7 +44,10 @@ const SCALE_PLAN: ScalePlan = {
     .filter((n) => Number.isInteger(n) && n > 0),
   nodeShare: 0.2,
   recipients: 200,
-  sendersPerNode: 2,
+  // Anonymous sender connections per node (BENCH_SCALE_SENDERS). Each connection handles
+  // its frames one after another, so a node's store batches hold at most one store per
+  // sender: 2 is the harsh case; design note A6 loads many devices per node.
+  sendersPerNode: Number(process.env['BENCH_SCALE_SENDERS'] ?? 2),
   bodyBytes: 256,
   // Steps of √2: doubling is too coarse to place a ceiling of a few dozen per second.
   rates: [25, 35, 50, 70, 100, 140, 200, 280, 400, 560, 800, 1_100, 1_600, 2_200, 3_200],
