@@ -94,7 +94,7 @@ describe('relay.db blob migration', () => {
     await first.close();
     // As a relay before the blob migration left it.
     const old = new Database(join(dataDir, 'relay.db'));
-    old.exec('DROP TABLE blobs; PRAGMA user_version = 2;');
+    old.exec('DROP TABLE blobs; DROP TABLE taken_one_time_keys; PRAGMA user_version = 2;');
     old.close();
     const storage = SqliteRelayStorage.open(dataDir);
     try {
