@@ -100,6 +100,9 @@ export class PushWindow {
     if (!this.started) return;
     this.running ??= this.drain().finally(() => {
       this.running = undefined;
+      // A call that came after the round's loop had ended but before this (it
+      // saw a round running and left its wish in `wanted`) gets its own round.
+      if (this.wanted) this.fill();
     });
   }
 
@@ -130,7 +133,7 @@ export class PushWindow {
 
   /** Resolves when no push is running (for shutdown). */
   async idle(): Promise<void> {
-    await this.running;
+    while (this.running !== undefined) await this.running;
   }
 
   /**
@@ -177,7 +180,11 @@ export class PushWindow {
         for (const envelope of envelopes) this.inFlight.add(envelope.id);
         this.cursor = envelopes[envelopes.length - 1]!.seq;
         for (const frame of envelopeFrames(envelopes)) {
-          if (!this.sendText(frame)) return;
+          // The socket closed: nothing more to push (and no round after this one).
+          if (!this.sendText(frame)) {
+            this.wanted = false;
+            return;
+          }
         }
       }
     } catch {

@@ -108,4 +108,33 @@ describe('push window reads', () => {
     await window.idle();
     expect(pushed).toHaveLength(2);
   });
+
+  it('a wakeup that comes as a read round ends, before the window knows it ended, still gets its read', async () => {
+    await queue(2);
+    // The first read sees only the first envelope (the second "is stored" just after it).
+    const read = storage.listQueued.bind(storage);
+    let firstRead = true;
+    storage.listQueued = async (box, after, max) => {
+      const envelopes = await read(box, after, max);
+      if (!firstRead) return envelopes;
+      firstRead = false;
+      return envelopes.slice(0, 1);
+    };
+    // Its wakeup lands in the microtask after the round's last frame: the round's
+    // loop has already decided it is done, but the window still counts it as running.
+    let woken = false;
+    window = new PushWindow(storage, mailbox, (text) => {
+      const frame = JSON.parse(text) as { envelopes: { id: string }[] };
+      pushed.push(...frame.envelopes.map((e) => e.id));
+      if (!woken) {
+        woken = true;
+        queueMicrotask(() => window.arrived());
+      }
+      return true;
+    });
+    window.start();
+    await window.idle();
+    // Once lost, only another arrival, an ack or the slow poll pushed it (seconds later).
+    expect(pushed).toHaveLength(2);
+  });
 });
