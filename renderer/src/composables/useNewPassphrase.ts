@@ -10,7 +10,7 @@ export function useNewPassphrase(keychainOffered: Ref<boolean>, userInputs: Ref<
   const passphrase = ref('');
   const confirm = ref('');
   const usingKeychain = computed(() => keychainOffered.value && method.value === 'keychain');
-  const { score } = usePassphraseStrength(passphrase, userInputs);
+  const { score, settled } = usePassphraseStrength(passphrase, userInputs);
   const weak = computed(
     () => !usingKeychain.value && (score.value === null || score.value < MIN_SCORE),
   );
@@ -20,5 +20,5 @@ export function useNewPassphrase(keychainOffered: Ref<boolean>, userInputs: Ref<
     passphrase.value = '';
     confirm.value = '';
   }
-  return { method, passphrase, confirm, usingKeychain, score, weak, mismatch, clear };
+  return { method, passphrase, confirm, usingKeychain, score, settled, weak, mismatch, clear };
 }

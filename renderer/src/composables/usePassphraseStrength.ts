@@ -1,4 +1,4 @@
-import { ref, watch, type Ref } from 'vue';
+import { nextTick, ref, watch, type Ref } from 'vue';
 
 /** zxcvbn score: 0 (guessable in seconds) … 4 (very hard to guess). */
 export type StrengthScore = 0 | 1 | 2 | 3 | 4;
@@ -32,24 +32,41 @@ async function loadChecker(): Promise<Checker> {
 /**
  * Scores a passphrase as it is typed (null while empty or while the
  * dictionaries load). `userInputs` (e.g. the display name) count as guessable.
+ * `settled()` resolves once the score is that of what is typed now: a form
+ * awaits it before judging, so a submit made while the dictionaries still
+ * load (a fast user, a password manager's fill and Enter) is judged on the
+ * real score instead of being refused as weak.
  */
 export function usePassphraseStrength(passphrase: Ref<string>, userInputs: Ref<string[]>) {
   const score = ref<StrengthScore | null>(null);
   let seq = 0;
+  let scoring: Promise<void> = Promise.resolve();
 
   watch(
     [passphrase, userInputs],
-    async ([value, inputs]) => {
+    ([value, inputs]) => {
       const mine = ++seq;
       if (value === '') {
         score.value = null;
+        scoring = Promise.resolve();
         return;
       }
-      const check = await loadChecker();
-      if (mine === seq) score.value = check(value, inputs);
+      scoring = loadChecker().then((check) => {
+        if (mine === seq) score.value = check(value, inputs);
+      });
     },
     { immediate: true },
   );
 
-  return { score };
+  async function settled(): Promise<void> {
+    // Typing that happened just before is seen by the watcher first.
+    await nextTick();
+    let current: Promise<void>;
+    do {
+      current = scoring;
+      await current;
+    } while (current !== scoring);
+  }
+
+  return { score, settled };
 }

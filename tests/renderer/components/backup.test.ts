@@ -12,7 +12,7 @@ import { fakeAccountId } from '../fake-bridge.ts';
 import { useNoticesStore } from '../../../renderer/src/stores/notices.ts';
 import { connectBridgeEvents } from '../../../renderer/src/events.ts';
 import type { FakeBridge } from '../fake-bridge.ts';
-import { en, plugins, settle, setUp, waitForScore } from '../helpers.ts';
+import { en, plugins, settle, setUp, waitFor, waitForScore } from '../helpers.ts';
 
 let fake: FakeBridge;
 let pinia: Pinia;
@@ -307,6 +307,23 @@ describe('restore from a backup at first run', () => {
     expect(useAppStore().phase).toBe('unlocked');
     expect(router.currentRoute.value.name).toBe('home');
     expect(router.currentRoute.value.matched[0]?.components?.['default']).toBe(MainLayout);
+    wrapper.unmount();
+  });
+
+  it('a Restore pressed in the same moment the passphrase is typed waits for its score instead of refusing it', async () => {
+    const { wrapper } = await openRestore();
+    await wrapper.get('[data-testid="restore-passphrase"]').setValue('backup passphrase');
+    // Typed (a password manager's fill) and submitted in one go: no score yet.
+    for (const testid of ['restore-new-passphrase', 'restore-new-passphrase-confirm']) {
+      const input = wrapper.get(`[data-testid="${testid}"]`).element as HTMLInputElement;
+      input.value = STRONG;
+      input.dispatchEvent(new Event('input'));
+    }
+    wrapper.get('form').element.dispatchEvent(new Event('submit'));
+    await waitFor(() => fake.callsOf('backup:restore').length > 0, 'the restore call');
+    expect(fake.callsOf('backup:restore')).toEqual([
+      { passphrase: 'backup passphrase', protect: { passphrase: STRONG, useKeychain: false } },
+    ]);
     wrapper.unmount();
   });
 
