@@ -1,6 +1,13 @@
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import { IdentityKeyPair, PublicKey } from '@signalapp/libsignal-client';
-import { addContact, markVerified, Profile } from '../../electron/core/index.ts';
+import {
+  addContact,
+  exportBackup,
+  importBackup,
+  markVerified,
+  Profile,
+} from '../../electron/core/index.ts';
 import { AgeFileReader, AgeFileWriter } from '../../electron/core/backup/age/file.ts';
 import { CHUNK } from '../../electron/core/backup/age/payload.ts';
 import { deriveAccountId } from '../../electron/core/crypto/account-id.ts';
@@ -10,6 +17,8 @@ import type { Sql } from '../../electron/core/db/sqlite.ts';
 import { type ImportedMessage, importMessages } from '../../electron/core/history/bulk-import.ts';
 import { newMessageId } from '../../electron/core/messaging/message-id.ts';
 import { runCli } from './cli.ts';
+import { afterTest } from './engines.ts';
+import { TEST_KDF, tempDir } from './profiles.ts';
 
 /** A backup passphrase zxcvbn accepts. */
 export const BACKUP_PASSPHRASE = 'quiet harbour lanterns 1987 orbit';
@@ -306,4 +315,30 @@ export async function writeLegacyBackup(from: string, to: string): Promise<Map<s
     }),
   );
   return legacy;
+}
+
+/**
+ * A profile moved to a new machine through a backup: exported, its engine and
+ * profile closed, imported into a new folder under `passphrase` and opened
+ * (closed after the test).
+ */
+export async function restoredElsewhere(
+  from: { readonly profile: Profile; readonly engine: { close(): Promise<void> } },
+  passphrase = 'restored passphrase',
+): Promise<{ dir: string; profile: Profile }> {
+  const backup = join(tempDir(), 'moved.age');
+  await exportBackup(from.profile, backup, {
+    passphrase: BACKUP_PASSPHRASE,
+    scryptLogN: TEST_SCRYPT_LOG_N,
+  });
+  await from.engine.close();
+  await from.profile.close();
+  const dir = join(tempDir(), 'restored');
+  await importBackup(dir, backup, {
+    passphrase: BACKUP_PASSPHRASE,
+    create: { passphrase, kdfCost: TEST_KDF },
+  });
+  const profile = await Profile.open(dir, { passphrase });
+  afterTest(() => profile.close());
+  return { dir, profile };
 }

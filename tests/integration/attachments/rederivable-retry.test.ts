@@ -2,17 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { exportBackup, importBackup, Profile } from '../../../electron/core/index.ts';
 import {
   groupMessageStatus,
   retryGroupMessage,
 } from '../../../electron/core/groups/group-resend.ts';
 import { SyncEngine } from '../../../electron/core/sync/engine.ts';
-import { BACKUP_PASSPHRASE, TEST_SCRYPT_LOG_N } from '../../support/backup.ts';
+import { restoredElsewhere } from '../../support/backup.ts';
 import { afterTest } from '../../support/engines.ts';
 import { thrownCode } from '../../support/errors.ts';
 import { aliceBobCarol, type Person, settle } from '../../support/group-world.ts';
-import { TEST_KDF, tempDir } from '../../support/profiles.ts';
 import {
   blobRow,
   copies,
@@ -37,25 +35,10 @@ const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from
 
 /** Alice's profile restored from a backup of it into a new folder, with its engine (the old one closed). */
 async function restoredAlice(alice: Person): Promise<Person> {
-  const backup = join(tempDir(), 'alice.age');
-  await exportBackup(alice.profile, backup, {
-    passphrase: BACKUP_PASSPHRASE,
-    scryptLogN: TEST_SCRYPT_LOG_N,
-  });
-  await alice.engine.close();
-  await alice.profile.close();
-  const dir = join(tempDir(), 'restored');
   const passphrase = 'restored passphrase';
-  await importBackup(dir, backup, {
-    passphrase: BACKUP_PASSPHRASE,
-    create: { passphrase, kdfCost: TEST_KDF },
-  });
-  const profile = await Profile.open(dir, { passphrase });
+  const { dir, profile } = await restoredElsewhere(alice, passphrase);
   const engine = new SyncEngine(profile);
-  afterTest(async () => {
-    await engine.close();
-    await profile.close();
-  });
+  afterTest(() => engine.close());
   return { name: alice.name, dir, passphrase, profile, engine };
 }
 

@@ -8,13 +8,12 @@ import {
 } from '../../../electron/core/attachments/attachment-files.ts';
 import { queueAttachmentMessage } from '../../../electron/core/attachments/compose.ts';
 import { runUploads } from '../../../electron/core/attachments/jobs.ts';
-import { exportBackup, importBackup, Profile } from '../../../electron/core/index.ts';
 import { SyncEngine } from '../../../electron/core/sync/engine.ts';
 import { RelayPool } from '../../../electron/core/sync/relay-pool.ts';
 import { testBytes, testFile } from '../../support/attachment-relays.ts';
-import { BACKUP_PASSPHRASE, TEST_SCRYPT_LOG_N } from '../../support/backup.ts';
+import { restoredElsewhere } from '../../support/backup.ts';
 import { afterTest, befriend, enginePerson } from '../../support/engines.ts';
-import { TEST_KDF, tempDir } from '../../support/profiles.ts';
+import { tempDir } from '../../support/profiles.ts';
 
 // A message still queued when the backup was made is queued again by the
 // restore. If it carries files, it must go out with them or not at all:
@@ -44,21 +43,7 @@ describe('queued messages with attachments across a restore', () => {
       [{ path: testFile(source, 'later.bin', 2000, 'not uploaded') }],
       'composed, upload not started',
     );
-    const backup = join(tempDir(), 'alice.age');
-    await exportBackup(alice.profile, backup, {
-      passphrase: BACKUP_PASSPHRASE,
-      scryptLogN: TEST_SCRYPT_LOG_N,
-    });
-    await alice.engine.close();
-    await alice.profile.close();
-
-    const dir = join(tempDir(), 'restored');
-    await importBackup(dir, backup, {
-      passphrase: BACKUP_PASSPHRASE,
-      create: { passphrase: 'restored passphrase', kdfCost: TEST_KDF },
-    });
-    const restored = await Profile.open(dir, { passphrase: 'restored passphrase' });
-    afterTest(() => restored.close());
+    const { profile: restored } = await restoredElsewhere(alice);
     const messages = restored.db
       .prepare('SELECT id, body, status FROM messages ORDER BY id')
       .all<{ id: number; body: string; status: string }>();

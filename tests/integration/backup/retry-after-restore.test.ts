@@ -10,20 +10,13 @@ import {
   cancelTransfer,
   retryCancelledUpload,
 } from '../../../electron/core/attachments/transfer-control.ts';
-import {
-  deleteMessages,
-  exportBackup,
-  findContact,
-  getMessage,
-  importBackup,
-  Profile,
-} from '../../../electron/core/index.ts';
+import { deleteMessages, findContact, getMessage } from '../../../electron/core/index.ts';
 import { SyncEngine } from '../../../electron/core/sync/engine.ts';
 import { testBytes, testFile } from '../../support/attachment-relays.ts';
-import { BACKUP_PASSPHRASE, TEST_SCRYPT_LOG_N } from '../../support/backup.ts';
+import { restoredElsewhere } from '../../support/backup.ts';
 import { afterTest, befriend, enginePerson } from '../../support/engines.ts';
 import { rejectedCode } from '../../support/errors.ts';
-import { TEST_KDF, tempDir } from '../../support/profiles.ts';
+import { tempDir } from '../../support/profiles.ts';
 
 // Retry of an upload the user cancelled, after a backup restore: a backup
 // carries the stored copy but never the ciphertext in transit, so the
@@ -57,20 +50,7 @@ async function restoredWithCancelledUploads() {
   const keyBefore = alice.profile.db
     .prepare('SELECT transport_key FROM attachments ORDER BY id LIMIT 1', { pluck: true })
     .get<Uint8Array<ArrayBuffer>>()!;
-  const backup = join(tempDir(), 'alice.age');
-  await exportBackup(alice.profile, backup, {
-    passphrase: BACKUP_PASSPHRASE,
-    scryptLogN: TEST_SCRYPT_LOG_N,
-  });
-  await alice.engine.close();
-  await alice.profile.close();
-  const dir = join(tempDir(), 'restored');
-  await importBackup(dir, backup, {
-    passphrase: BACKUP_PASSPHRASE,
-    create: { passphrase: 'restored passphrase', kdfCost: TEST_KDF },
-  });
-  const restored = await Profile.open(dir, { passphrase: 'restored passphrase' });
-  afterTest(() => restored.close());
+  const { dir, profile: restored } = await restoredElsewhere(alice);
   const ids = restored.db
     .prepare('SELECT id FROM messages ORDER BY id', { pluck: true })
     .all<number>();
