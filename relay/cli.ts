@@ -236,6 +236,13 @@ async function main(): Promise<void> {
   });
   const host = args.host.includes(':') ? `[${args.host}]` : args.host;
   const scheme = tls === undefined ? 'ws' : 'wss';
+  // The operations line comes first: whoever waits for the listening line
+  // (a supervisor, the tests) has both ports then, also when --ops-port 0
+  // let the kernel choose one.
+  if (ops !== undefined) {
+    const opsHost = args['ops-host'].includes(':') ? `[${args['ops-host']}]` : args['ops-host'];
+    process.stdout.write(`sotto-relay operations on http://${opsHost}:${ops.port}\n`);
+  }
   process.stdout.write(
     `sotto-relay listening on ${scheme}://${host}:${port}${RELAY_PATH} relay-id ${storage.relayId}\n`,
   );

@@ -44,6 +44,12 @@ export async function freePort(): Promise<number> {
   });
 }
 
+class PostgresStartError extends Error {
+  constructor(readonly log: string) {
+    super(`postgres did not start: ${log}`);
+  }
+}
+
 /** A running throwaway server. */
 export interface TestPostgres {
   readonly port: number;
@@ -88,7 +94,7 @@ export async function startTestPostgres(
     '--no-instructions',
   ]);
   await run(initdb, initArgs);
-  const port = await freePort();
+  let port = await freePort();
   let server: ChildProcess | undefined;
   let databases = 0;
   const speed = options.durable ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off'];
@@ -132,8 +138,7 @@ export async function startTestPostgres(
         return;
       } catch {
         await client.end().catch(() => undefined);
-        if (child.exitCode !== null || Date.now() > deadline)
-          throw new Error(`postgres did not start: ${log}`);
+        if (child.exitCode !== null || Date.now() > deadline) throw new PostgresStartError(log);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     }
@@ -153,7 +158,18 @@ export async function startTestPostgres(
     await exited;
   };
 
-  await start();
+  // freePort's port can be taken by another process before the postmaster
+  // binds it (parallel test files): then another port, a few times.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await start();
+      break;
+    } catch (error) {
+      const taken = error instanceof PostgresStartError && error.log.includes('already in use');
+      if (!taken || attempt === 5) throw error;
+      port = await freePort();
+    }
+  }
   const url = (database: string) => `postgres://relay@127.0.0.1:${port}/${database}`;
   return {
     port,

@@ -61,6 +61,8 @@ export interface RelayProcess {
   /** The relay's id (22 base64url characters), as the relay printed it. */
   readonly relayId: string;
   readonly port: number;
+  /** The operations port (/healthz, /metrics) as the relay printed it; undefined without --ops-port. */
+  readonly opsPort: number | undefined;
   readonly pid: number;
   /** Everything the process wrote to stdout and stderr so far. */
   output(): string;
@@ -129,10 +131,12 @@ export async function startRelayProcess(
       });
     },
   );
+  const opsLine = /^sotto-relay operations on http:\/\/\S+:(\d+)$/m.exec(stdout);
   return {
     url,
     relayId,
     port: Number(new URL(url).port),
+    opsPort: opsLine?.[1] === undefined ? undefined : Number(opsLine[1]),
     pid: child.pid ?? 0,
     output: () => output,
     async stop() {
@@ -160,4 +164,10 @@ export async function runRelayCli(
     child.once('exit', (exitCode) => resolve(exitCode)),
   );
   return { code, stdout, stderr };
+}
+
+/** The operations port of a relay started with `--ops-port` (0 lets the kernel choose: no port race with other tests). */
+export function opsPortOf(relay: RelayProcess): number {
+  if (relay.opsPort === undefined) throw new Error('this relay was started without --ops-port');
+  return relay.opsPort;
 }

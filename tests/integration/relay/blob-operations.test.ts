@@ -13,9 +13,8 @@ import {
   tusHeaders,
   type CreatedBlob,
 } from '../../support/blob-http.ts';
-import { freePort } from '../../support/postgres.ts';
 import { connectAs, newDevice, relayDataDir } from '../../support/relay-client.ts';
-import { startRelayProcess } from '../../support/relay-process.ts';
+import { opsPortOf, startRelayProcess } from '../../support/relay-process.ts';
 import { selfSigned } from '../../support/certificates.ts';
 
 // Blobs from the operator's side (docs/relay-operations.md#blobs): metrics,
@@ -27,10 +26,10 @@ const metricsOf = async (port: number): Promise<string> =>
 
 describe('blob operations', () => {
   it('/metrics counts blobs created and stored, bytes in and out and refusals, naming nobody', async () => {
-    const ops = await freePort();
     const relay = await startRelayProcess(relayDataDir(), {
-      args: ['--ops-port', String(ops), '--max-blob-bytes', '5000'],
+      args: ['--ops-port', '0', '--max-blob-bytes', '5000'],
     });
+    const ops = opsPortOf(relay);
     try {
       const device = newDevice();
       const { client } = await connectAs(relay.url, device);

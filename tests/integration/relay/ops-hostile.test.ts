@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../support/postgres.ts';
 import { relayDataDir } from '../../support/relay-client.ts';
-import { type RelayProcess, startRelayProcess } from '../../support/relay-process.ts';
+import { opsPortOf, type RelayProcess, startRelayProcess } from '../../support/relay-process.ts';
 
 // Hostile input to the operations port (/healthz, /metrics): other methods,
 // long request targets, garbage, slow clients that never finish their headers.
@@ -12,9 +11,9 @@ import { type RelayProcess, startRelayProcess } from '../../support/relay-proces
 let relay: RelayProcess;
 let ops = 0;
 beforeAll(async () => {
-  ops = await freePort();
   // No --ops-host: the default binding is under test too.
-  relay = await startRelayProcess(relayDataDir(), { args: ['--ops-port', String(ops)] });
+  relay = await startRelayProcess(relayDataDir(), { args: ['--ops-port', '0'] });
+  ops = opsPortOf(relay);
 });
 afterAll(async () => {
   expect(await relay.stop()).toBe(0);

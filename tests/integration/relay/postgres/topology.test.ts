@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../../support/blob-http.ts';
 import { selfSigned } from '../../../support/certificates.ts';
-import { freePort, startTestPostgres, type TestPostgres } from '../../../support/postgres.ts';
+import { startTestPostgres, type TestPostgres } from '../../../support/postgres.ts';
 import { registeredDevice, relayDataDir } from '../../../support/relay-client.ts';
 import {
+  opsPortOf,
   type RelayProcess,
   startRelayProcess,
   useRelayStore,
@@ -37,15 +38,14 @@ beforeAll(async () => {
   const dir = relayDataDir();
   const certificate = selfSigned(dir, 'proxy');
   trust = { ca: certificate.pem };
-  const opsPorts = [await freePort(), await freePort()];
   nodes = await Promise.all(
-    opsPorts.map((ops) =>
+    [0, 1].map(() =>
       startRelayProcess(relayDataDir(), {
         args: [
           ...STREAM_ARGS,
           '--trust-proxy',
           '--ops-port',
-          String(ops),
+          '0',
           '--drain-seconds',
           '2',
           // The proxy's clients all come from 127.0.0.1 (as in deploy/compose.yaml).
@@ -58,7 +58,7 @@ beforeAll(async () => {
   proxy = await startTlsProxy({
     cert: readFileSync(certificate.cert),
     key: readFileSync(certificate.key),
-    backends: nodes.map((node, i) => ({ port: node.port, opsPort: opsPorts[i]! })),
+    backends: nodes.map((node) => ({ port: node.port, opsPort: opsPortOf(node) })),
     healthIntervalMs: 200,
   });
   expect(proxy.healthy()).toEqual([true, true]);
