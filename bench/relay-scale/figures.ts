@@ -1,15 +1,19 @@
 import { availableParallelism } from 'node:os';
 import type { Metric } from '../support/report.ts';
 import type { HeldConnections } from './connections.ts';
-import { ceilingOf, type ScalePlan, type ScaleRun } from './scale-out.ts';
+import {
+  ceilingOf,
+  PG_CORES_LIMIT,
+  qualifying,
+  type ScalePlan,
+  type ScaleRun,
+} from './scale-out.ts';
 
 // The scale benchmarks' measurements as report rows (bench/results), with
 // the targets of issue 14 §4. Figures come from whatever machine ran them:
 // on a shared 2-core box, the nodes, PostgreSQL and the load generator compete.
 
 const SECTION = 'relay-scale';
-/** Issue 14 §4: scale-out counts only while PostgreSQL stays under 70% of one core. */
-const PG_CORES_LIMIT = 0.7;
 
 /** PostgreSQL's CPU at a step, as a share of one core and of all the machine's cores. */
 function pgShare(pgCores: number): string {
@@ -63,14 +67,17 @@ export function scaleFigures(runs: readonly ScaleRun[], plan: ScalePlan): Metric
       latencyCeiling !== undefined && latencyCeiling !== ceiling
         ? `; offered ${latencyCeiling.offered}/s delivered ${Math.round(latencyCeiling.delivered)}/s within p99 but PostgreSQL used ${pgShare(latencyCeiling.pgCores)} (limit ${PG_CORES_LIMIT * 100}% of a core)`
         : '';
-    const last = run.steps[run.steps.length - 1];
+    // The slowest step above the ceiling that did not qualify (steps come in the order run).
+    const above = [...run.steps]
+      .sort((a, b) => a.offered - b.offered)
+      .find((step) => step.offered > (ceiling?.offered ?? 0) && !qualifying(step, run.nodes, plan));
     const where =
       ceiling === undefined
         ? `no step met p99 ≤ ${plan.p99LimitMs} ms${run.nodes === 1 ? '' : ` with PostgreSQL under ${PG_CORES_LIMIT * 100}% of a core`}`
         : `at offered ${ceiling.offered}/s: p99 ${ceiling.p99.toFixed(0)} ms, node ${ceiling.nodeCpuMsPerMsg.toFixed(2)} CPU-ms/msg, PostgreSQL ${ceiling.pgCpuMsPerMsg.toFixed(2)} CPU-ms/msg (${pgShare(ceiling.pgCores)}), generator ${ceiling.generatorCpuMsPerMsg.toFixed(2)} CPU-ms/msg`;
     const next =
-      last !== undefined && last !== ceiling
-        ? `; next step offered ${last.offered}/s: delivered ${Math.round(last.delivered)}/s, p99 ${Number.isFinite(last.p99) ? `${last.p99.toFixed(0)} ms` : 'undelivered'}`
+      above !== undefined
+        ? `; first step above that failed: offered ${above.offered}/s: delivered ${Math.round(above.delivered)}/s, p99 ${Number.isFinite(above.p99) ? `${above.p99.toFixed(0)} ms` : 'undelivered'}`
         : '';
     return [
       {

@@ -54,6 +54,9 @@ const SCALE_PLAN: ScalePlan = {
   warmupSeconds: Number(process.env['BENCH_SCALE_WARMUP_SECONDS'] ?? 10),
   stepSeconds: Number(process.env['BENCH_SCALE_STEP_SECONDS'] ?? 60),
   p99LimitMs: 200,
+  // Halvings of the gap around the ceiling (BENCH_SCALE_REFINE): the grid's √2 steps
+  // alone would put N = 4 at 1,100 or 1,600 where 3.2 × 400 is 1,280.
+  refineSteps: Number(process.env['BENCH_SCALE_REFINE'] ?? 2),
 };
 
 /**

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { scaleFigures } from '../../../bench/relay-scale/figures.ts';
-import type { ScalePlan, ScaleRun, ScaleStep } from '../../../bench/relay-scale/scale-out.ts';
+import {
+  qualifying,
+  refinement,
+  type ScalePlan,
+  type ScaleRun,
+  type ScaleStep,
+} from '../../../bench/relay-scale/scale-out.ts';
 import { meets } from '../../../bench/support/report.ts';
 
 // The scale-out verdict (issue 14 §4): N nodes pass only at a step that both
@@ -17,6 +23,7 @@ const PLAN: ScalePlan = {
   warmupSeconds: 0,
   stepSeconds: 1,
   p99LimitMs: 200,
+  refineSteps: 2,
 };
 
 const step = (delivered: number, p99: number, pgCores: number): ScaleStep => ({
@@ -64,5 +71,41 @@ describe('scale-out verdict', () => {
     expect(fourRow!.value).toBe(0);
     expect(meets(fourRow!)).toBe('NO');
     expect(fourRow!.note).toContain('no step met p99 ≤ 200 ms with PostgreSQL under 70% of a core');
+  });
+});
+
+describe('placing the ceiling between grid steps', () => {
+  const atOne = (s: ScaleStep) => qualifying(s, 1, PLAN);
+  const atFour = (s: ScaleStep) => qualifying(s, 4, PLAN);
+
+  it('halves the gap between the fastest qualifying step and the slowest failing one above it', () => {
+    const grid = [step(280, 40, 0.2), step(400, 120, 0.3), step(560, 900, 0.4)];
+    expect(refinement(grid, atOne)).toBe(480);
+    // The half qualified: the next half is above it; it failed: below it.
+    expect(refinement([...grid, step(480, 150, 0.35)], atOne)).toBe(520);
+    expect(refinement([...grid, step(480, 400, 0.35)], atOne)).toBe(440);
+    // Within 5% of the ceiling: finer than the machine's noise, stop.
+    expect(refinement([step(400, 120, 0.3), step(415, 900, 0.3)], atOne)).toBeUndefined();
+  });
+
+  it('beyond one node PostgreSQL over 70% of a core is a failing step, and with nothing qualifying there is nothing to refine', () => {
+    const grid = [step(800, 20, 0.6), step(1_100, 47, 0.75), step(1_600, 800, 0.9)];
+    expect(refinement(grid, atFour)).toBe(950);
+    expect(refinement(grid, atOne)).toBe(1_350);
+    expect(refinement([step(800, 300, 0.5)], atOne)).toBeUndefined();
+    expect(refinement([step(800, 20, 0.5)], atOne)).toBeUndefined();
+  });
+
+  it('a refined step is the ceiling when it is the best, and the note names the slowest failing step above it', () => {
+    const four = run(4, [
+      step(800, 20, 0.6),
+      step(1_100, 47, 0.75),
+      step(1_600, 800, 0.9),
+      step(950, 30, 0.66),
+      step(1_025, 35, 0.72),
+    ]);
+    const row = scaleFigures([one, four], PLAN)[1]!;
+    expect(row.value).toBe(950);
+    expect(row.note).toContain('first step above that failed: offered 1025/s');
   });
 });
