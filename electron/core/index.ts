@@ -68,7 +68,8 @@ export {
   type PageCursor,
 } from './history/history.ts';
 // Attachments (docs/message-format.md#attachments): compose, list, save, delete.
-export { queueAttachmentMessage, type OutgoingFile } from './attachments/compose.ts';
+export { queueAttachmentMessage } from './attachments/compose.ts';
+export type { OutgoingFile } from './attachments/outgoing-file.ts';
 export { queueGroupAttachmentMessage } from './attachments/compose-group.ts';
 export {
   attachmentsOf,

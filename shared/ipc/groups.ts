@@ -1,17 +1,16 @@
 import { z } from 'zod';
 import { accountIdSchema } from '../protocol/account-id.ts';
+import { messageFields } from './messages.ts';
 import { muteDurationSchema } from './mute.ts';
 
-// The IPC methods of group conversations (docs/ipc.md#groups), spread into
-// the contract's method table. Groups are named by their base64 group id;
+// The IPC methods and event of group conversations (docs/ipc.md#groups),
+// spread into the contract's tables. Groups are named by their base64 group id;
 // contacts by their conversation id, as everywhere else in the contract.
 
 const id = z.number().int().positive();
-// The contract's message statuses (not imported: the contract imports this file).
-const messageStatusSchema = z.enum(['queued', 'sent', 'delivered', 'failed', 'received']);
 const groupId = z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'a group id is 32 bytes of base64');
 const title = z.string().max(4096);
-// Where a page starts (exclusive), as `messages:page`'s cursor (not imported: see above).
+// Where a page starts (exclusive), as `messages:page`'s cursor (strict here: unknown keys refused).
 const cursor = z.object({ sentAt: z.number(), id }).strict();
 
 export const groupSummarySchema = z.object({
@@ -49,13 +48,7 @@ export const groupMessageSchema = z.object({
   id,
   uuid: z.string(),
   groupId,
-  outgoing: z.boolean(),
-  senderAccount: accountIdSchema,
-  senderName: z.string().nullable(),
-  sentAt: z.number(),
-  receivedAt: z.number(),
-  body: z.string(),
-  status: messageStatusSchema,
+  ...messageFields,
   /** Outgoing only: members who confirmed delivery, of how many. */
   delivered: z.object({ count: z.number().int(), of: z.number().int() }).optional(),
 });
@@ -164,4 +157,13 @@ export const groupMethods = {
       }),
     ),
   },
+} as const;
+
+/** The group event: a group message was received (with its group's title, for a notification). */
+export const groupEvents = {
+  'group:message': groupMessageSchema.extend({
+    groupTitle: z.string(),
+    /** The group was muted when it arrived: no notification. */
+    muted: z.boolean().optional(),
+  }),
 } as const;

@@ -73,7 +73,7 @@ async function sendFiles(
 ): Promise<void> {
   const group = await contactOrGroup(profile, name);
   const outgoing = files.map((path) => ({ path }));
-  // Large files start uploading while they are sealed (compose.ts).
+  // Large files start uploading while they are sealed (compose-seal.ts).
   const options = { uploads: () => engine.pool.homeBlobs() };
   const queued = group
     ? await queueGroupAttachmentMessage(

@@ -1,6 +1,3 @@
-import { MAX_ATTACHMENTS_PER_MESSAGE } from '../../../shared/protocol/attachment.ts';
-import { MAX_BODY_CHARS } from '../../../shared/protocol/content.ts';
-import { SottoError } from '../errors.ts';
 import {
   insertOutgoingGroupMessage,
   nextGroupSentAt,
@@ -9,15 +6,9 @@ import {
 } from '../groups/group-queue.ts';
 import { newMessageId } from '../messaging/message-id.ts';
 import type { Profile } from '../profile/profile.ts';
-import {
-  assertFits,
-  type ComposeOptions,
-  discard,
-  insertPrepared,
-  type OutgoingFile,
-  prepareFiles,
-  sizeOf,
-} from './compose.ts';
+import { assertFits, insertPrepared } from './compose.ts';
+import { type ComposeOptions, discard, prepareFiles } from './compose-seal.ts';
+import { checkedSizes, type OutgoingFile } from './outgoing-file.ts';
 
 // Composing a group message with files: one upload per file, one pointer in
 // the one group message every member decrypts (issue 13: "one upload, one
@@ -35,10 +26,7 @@ export async function queueGroupAttachmentMessage(
   now = Date.now(),
   options: ComposeOptions = {},
 ): Promise<QueuedGroupMessage> {
-  if (files.length === 0 || files.length > MAX_ATTACHMENTS_PER_MESSAGE)
-    throw new SottoError('INVALID_INPUT', 'attachment count');
-  if (caption.length > MAX_BODY_CHARS) throw new SottoError('MESSAGE_TOO_LONG');
-  const sizes = files.map(sizeOf);
+  const sizes = checkedSizes(files, caption);
   // Checked before the files are encrypted (nothing to undo), and again inside the commit.
   sendableGroup(profile.db, groupId);
   const prepared = await prepareFiles(profile, files, sizes, options);

@@ -2,7 +2,8 @@ import type { MethodName, MethodOutput } from '../../../shared/ipc/contract.ts';
 import type { AccountId } from '../../../shared/protocol/account-id.ts';
 import { attachmentsOf, saveAttachment } from '../attachments/attachment-files.ts';
 import { attachmentById } from '../attachments/attachment-rows.ts';
-import { type OutgoingFile, queueAttachmentMessage } from '../attachments/compose.ts';
+import { queueAttachmentMessage } from '../attachments/compose.ts';
+import type { OutgoingFile } from '../attachments/outgoing-file.ts';
 import { queueGroupAttachmentMessage } from '../attachments/compose-group.ts';
 import {
   cancelTransfer,

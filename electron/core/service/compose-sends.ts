@@ -1,4 +1,4 @@
-import type { ComposeOptions } from '../attachments/compose.ts';
+import type { ComposeOptions } from '../attachments/compose-seal.ts';
 import { PROGRESS_INTERVAL_MS } from '../attachments/transfers.ts';
 import { cancelTransfer, type ConversationScope } from '../attachments/transfer-control.ts';
 import { SottoError } from '../errors.ts';

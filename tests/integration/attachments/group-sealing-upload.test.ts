@@ -7,7 +7,7 @@ import {
   saveAttachment,
 } from '../../../electron/core/attachments/attachment-files.ts';
 import { queueGroupAttachmentMessage } from '../../../electron/core/attachments/compose-group.ts';
-import type { ComposeOptions } from '../../../electron/core/attachments/compose.ts';
+import type { ComposeOptions } from '../../../electron/core/attachments/compose-seal.ts';
 import { createGroup } from '../../../electron/core/groups/group-ops.ts';
 import { loadGroup } from '../../../electron/core/groups/group-store.ts';
 import { ComposeSends } from '../../../electron/core/service/compose-sends.ts';

@@ -19,7 +19,7 @@ import { cli, cliPair, runCli } from '../../support/cli.ts';
 import { tempDir } from '../../support/profiles.ts';
 
 // kill -9 of `sotto send --file` while the file is being sealed, which is
-// also while its upload follows the seal (compose.ts): the row is committed
+// also while its upload follows the seal (compose-seal.ts): the row is committed
 // only after the seal, so each kill leaves no message at all (its files are
 // deleted at the next open; the partial blob is an orphan the relay's TTL
 // deletes), and the next send still goes out whole. A kill after the commit

@@ -1,10 +1,8 @@
 import { appendFileSync, readdirSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  type ComposeOptions,
-  queueAttachmentMessage,
-} from '../../../electron/core/attachments/compose.ts';
+import { queueAttachmentMessage } from '../../../electron/core/attachments/compose.ts';
+import type { ComposeOptions } from '../../../electron/core/attachments/compose-seal.ts';
 import { SottoError } from '../../../electron/core/errors.ts';
 import type { BlobUploads } from '../../../electron/core/sync/blobs.ts';
 import { ciphertextSize } from '../../../shared/protocol/attachment.ts';
@@ -23,7 +21,7 @@ import { tempDir } from '../../support/profiles.ts';
 import { relayDataDir } from '../../support/relay-client.ts';
 import { type RelayProcess, startRelayProcess } from '../../support/relay-process.ts';
 
-// Upload while sealing (compose.ts, sealing-upload.ts): a large file's upload
+// Upload while sealing (compose-seal.ts, sealing-upload.ts): a large file's upload
 // takes the blob's bytes from the seal as they are made, with no ciphertext
 // temp file. What must hold: bytes leave while the stored copy is still being
 // sealed, and no `.up` file is ever written; the message is queued only once
