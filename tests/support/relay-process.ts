@@ -1,4 +1,5 @@
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
@@ -12,6 +13,8 @@ const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const RELAY_BIN = 'bin/sotto-relay.js';
 const START_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 10_000;
+const REBIND_ATTEMPTS = 20;
+const REBIND_PAUSE_MS = 250;
 
 /**
  * Every test client connects from 127.0.0.1, so the per-address caps (sized
@@ -84,7 +87,25 @@ function spawnRelay(
 /** Starts `bin/sotto-relay.js --port P --data DIR --host 127.0.0.1 …` (or the store useRelayStore chose) and waits for its listening line. */
 export async function startRelayProcess(
   dataDir: string,
-  { port = 0, args = [], env = {} }: RelayProcessOptions = {},
+  options: RelayProcessOptions = {},
+): Promise<RelayProcess> {
+  // A restart on the port a stopped relay had: while it was down another
+  // process (a parallel test's connection or server) may hold it for a moment.
+  const port = options.port ?? 0;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startOnce(dataDir, options);
+    } catch (error) {
+      const taken = String(error).includes(`cannot listen on 127.0.0.1:${port} (EADDRINUSE)`);
+      if (port === 0 || !taken || attempt === REBIND_ATTEMPTS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, REBIND_PAUSE_MS));
+    }
+  }
+}
+
+async function startOnce(
+  dataDir: string,
+  { port = 0, args = [], env = {} }: RelayProcessOptions,
 ): Promise<RelayProcess> {
   const child = spawnRelay(
     [
@@ -170,4 +191,19 @@ export async function runRelayCli(
 export function opsPortOf(relay: RelayProcess): number {
   if (relay.opsPort === undefined) throw new Error('this relay was started without --ops-port');
   return relay.opsPort;
+}
+
+/** A loopback port held (listened on) until close(), or `port` if given. */
+export async function holdPort(port = 0): Promise<{ port: number; close: () => Promise<void> }> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return {
+    port: address.port,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }

@@ -11,12 +11,31 @@ import {
   registeredDevice,
   relayDataDir,
 } from '../../support/relay-client.ts';
-import { runRelayCli, startRelayProcess } from '../../support/relay-process.ts';
+import { holdPort, runRelayCli, startRelayProcess } from '../../support/relay-process.ts';
 import { publishedKeysFor, sendFrame, sendOk } from './fixtures.ts';
 
 const mode = (path: string) => statSync(path).mode & 0o777;
 
 describe('the sotto-relay process', () => {
+  it('restarted on its port while another process holds it for a moment, it starts once the port is free (the harness retries EADDRINUSE)', async () => {
+    const data = relayDataDir();
+    const first = await startRelayProcess(data);
+    const port = first.port;
+    expect(await first.stop()).toBe(0);
+    const holder = await holdPort(port);
+    const released = new Promise((resolve) => setTimeout(resolve, 800)).then(() => holder.close());
+    const again = await startRelayProcess(data, { port });
+    await released;
+    try {
+      expect(again.port).toBe(port);
+      expect(again.relayId).toBe(first.relayId);
+      const bob = await registeredDevice(again.url);
+      await bob.client.close();
+    } finally {
+      expect(await again.stop()).toBe(0);
+    }
+  });
+
   it('--help prints the usage on stdout and exits 0', async () => {
     const { code, stdout } = await runRelayCli(['--help']);
     expect(code).toBe(0);

@@ -1,9 +1,13 @@
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { connectAnonymous, registeredDevice, relayDataDir } from '../../support/relay-client.ts';
-import { opsPortOf, runRelayCli, startRelayProcess } from '../../support/relay-process.ts';
+import {
+  holdPort,
+  opsPortOf,
+  runRelayCli,
+  startRelayProcess,
+} from '../../support/relay-process.ts';
 import { sendFrame, sendOk } from './fixtures.ts';
 
 // The operations side of sotto-relay (docs/relay-operations.md): /healthz and
@@ -13,15 +17,6 @@ import { sendFrame, sendOk } from './fixtures.ts';
 const get = async (port: number, path: string, method = 'GET') => {
   const response = await fetch(`http://127.0.0.1:${port}${path}`, { method });
   return { status: response.status, text: await response.text() };
-};
-
-/** A loopback port this test listens on until close(). */
-const holdPort = async (): Promise<{ port: number; close: () => void }> => {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return { port: address.port, close: () => server.close() };
 };
 
 /** One sample of the exposition text, or undefined. */
