@@ -26,6 +26,7 @@ export function instrumentStorage(storage: RelayStorage): RelayStorage {
     bindIdentityKey: timed('bindIdentityKey', (...a) => storage.bindIdentityKey(...a)),
     setTokenHash: timed('setTokenHash', (...a) => storage.setTokenHash(...a)),
     markMoved: timed('markMoved', (...a) => storage.markMoved(...a)),
+    movedAmong: timed('movedAmong', (...a) => storage.movedAmong(...a)),
     publishKeys: timed('publishKeys', (...a) => storage.publishKeys(...a)),
     takeBundle: timed('takeBundle', (...a) => storage.takeBundle(...a)),
     forgetTakenKeys: timed('forgetTakenKeys', (...a) => storage.forgetTakenKeys(...a)),

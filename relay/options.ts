@@ -76,6 +76,12 @@ export interface RelayServerOptions {
   readonly blobQuotaBytes?: number;
   /** A blob request's socket may be idle this long (headers done, body or reader stalled; default 30 s). */
   readonly blobIdleTimeoutMs?: number;
+  /**
+   * How often the node asks storage whether an account with a connection here
+   * has moved (default 30 s): a move made through another node closes its
+   * connections here within this time; one made here closes them at once.
+   */
+  readonly movedCheckMs?: number;
   /** Clock, for tests. */
   readonly now?: () => number;
 }
@@ -121,6 +127,7 @@ export function relaySettings(options: RelayServerOptions): RelaySettings {
     sweepIntervalMs:
       options.sweepIntervalMs ?? Math.min(60_000, Math.max(100, Math.floor(ttlMs / 10))),
     sweepBatch: options.sweepBatch ?? 500,
+    movedCheckMs: options.movedCheckMs ?? 30_000,
     maxConnectionsPerAccount: options.maxConnectionsPerAccount ?? 5,
     maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? 200,
     maxFramesPerSecond: options.maxFramesPerSecond ?? 500,

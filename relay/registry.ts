@@ -40,6 +40,11 @@ export class ConnectionRegistry {
     if (peers.size === 0) this.byAccount.delete(peer.mailbox.accountId);
   }
 
+  /** The accounts with a connection here. */
+  accounts(): AccountId[] {
+    return [...this.byAccount.keys()];
+  }
+
   /** Every connection of an account, any device. */
   ofAccount(accountId: AccountId): MailboxPeer[] {
     return [...(this.byAccount.get(accountId) ?? [])];

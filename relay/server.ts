@@ -152,6 +152,24 @@ export function createRelayServer(options: RelayServerOptions): RelayServer {
     } else wakeMailboxes(wakeup, (mailbox) => registry.ofMailbox(mailbox));
   });
 
+  // A move made through another node (PostgreSQL: nodes share the account
+  // table) closes this node's connections of that account at the next check.
+  let checkingMoves = false;
+  const evictMoved = async () => {
+    const accounts = registry.accounts();
+    if (checkingMoves || accounts.length === 0) return;
+    checkingMoves = true;
+    try {
+      const moved = await settings.storage.movedAmong(accounts);
+      for (const account of moved) for (const peer of registry.ofAccount(account)) peer.evict();
+      if (moved.length > 0) log.info('account.moved_elsewhere', { accounts: moved.length });
+    } catch {
+      log.error('account.moved_check_failed');
+    } finally {
+      checkingMoves = false;
+    }
+  };
+
   let sweeping = false;
   /** Runs a batched delete until a batch comes back short (or the relay closes); returns the total. */
   const inBatches = async (batch: (limit: number) => Promise<number>): Promise<number> => {
@@ -197,6 +215,7 @@ export function createRelayServer(options: RelayServerOptions): RelayServer {
       });
       heartbeats.start();
       timers.push(setInterval(() => void sweep(), settings.sweepIntervalMs));
+      timers.push(setInterval(() => void evictMoved(), settings.movedCheckMs));
       await sweep();
       return (http.address() as AddressInfo).port;
     },

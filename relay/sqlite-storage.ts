@@ -136,6 +136,18 @@ export class SqliteRelayStorage implements RelayStorage {
     });
   }
 
+  movedAmong(accountIds: readonly AccountId[]): Promise<AccountId[]> {
+    return this.run(() =>
+      this.db
+        .prepare(
+          `SELECT account_id FROM accounts WHERE moved_at IS NOT NULL
+             AND account_id IN (SELECT value FROM json_each(?))`,
+          { pluck: true },
+        )
+        .all<AccountId>([JSON.stringify(accountIds)]),
+    );
+  }
+
   markMoved(from: AccountId, now: number): Promise<void> {
     return this.run(() =>
       this.db.transaction(() => {

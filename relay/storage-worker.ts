@@ -27,6 +27,7 @@ const METHODS = [
   'bindIdentityKey',
   'setTokenHash',
   'markMoved',
+  'movedAmong',
   'publishKeys',
   'takeBundle',
   'forgetTakenKeys',

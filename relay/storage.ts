@@ -191,6 +191,8 @@ export interface RelayStorage {
   setTokenHash(accountId: AccountId, tokenHash: Uint8Array): Promise<void>;
   /** Marks `from` as moved and deletes its keys; its token hash stays (for the moved answer only). */
   markMoved(from: AccountId, now: number): Promise<void>;
+  /** Of these accounts, the ones that have moved (a node's check of its open connections). */
+  movedAmong(accountIds: readonly AccountId[]): Promise<AccountId[]>;
   /**
    * Replaces the signed and last-resort prekeys and adds one-time keys whose
    * ids are neither stored nor handed out within TAKEN_KEY_MEMORY_MS (a

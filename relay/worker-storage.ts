@@ -136,6 +136,10 @@ export class WorkerRelayStorage implements RelayStorage {
     this.accounts.delete(from);
   }
 
+  async movedAmong(accountIds: readonly AccountId[]): Promise<AccountId[]> {
+    return (await this.call('movedAmong', accountIds)) as AccountId[];
+  }
+
   async publishKeys(keys: PublishedKeys, now: number, maxStored: number): Promise<PublishResult> {
     return (await this.call('publishKeys', keys, now, maxStored)) as PublishResult;
   }

@@ -167,6 +167,14 @@ export class PostgresRelayStorage implements RelayStorage {
     ]);
   }
 
+  async movedAmong(accountIds: readonly AccountId[]): Promise<AccountId[]> {
+    const { rows } = await this.pool.query(
+      'SELECT account_id FROM account WHERE account_id = ANY($1::uuid[]) AND moved_at IS NOT NULL',
+      [accountIds],
+    );
+    return rows.map((row) => (row as { account_id: AccountId }).account_id);
+  }
+
   async markMoved(from: AccountId, now: number): Promise<void> {
     await inTransaction(this.pool, async (db) => {
       await db.query(

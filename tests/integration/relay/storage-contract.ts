@@ -399,6 +399,22 @@ export function describeStorageContract(backend: string, open: OpenStorage): voi
       },
     );
 
+    withStorage(
+      'movedAmong names, of the asked accounts, only those that moved (unknown ones are not moved)',
+      async (storage) => {
+        const [stays, moves, unknown] = [newDevice(), newDevice(), account()];
+        for (const device of [stays, moves])
+          await storage.bindIdentityKey(device.accountId, device.identity.publicKey.serialize(), 1);
+        expect(await storage.movedAmong([stays.accountId, moves.accountId, unknown])).toEqual([]);
+        await storage.markMoved(moves.accountId, 2);
+        expect(await storage.movedAmong([stays.accountId, moves.accountId, unknown])).toEqual([
+          moves.accountId,
+        ]);
+        expect(await storage.movedAmong([stays.accountId])).toEqual([]);
+        expect(await storage.movedAmong([])).toEqual([]);
+      },
+    );
+
     for (const [name, body] of BLOB_CONTRACT) withStorage(name, body);
     for (const [name, body] of TAKEN_KEY_CONTRACT) withStorage(name, body);
   });

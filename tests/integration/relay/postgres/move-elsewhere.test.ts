@@ -1,0 +1,66 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { PostgresRelayStorage } from '../../../../relay/postgres/storage.ts';
+import { createRelayServer, type RelayServer } from '../../../../relay/server.ts';
+import { startTestPostgres, type TestPostgres } from '../../../support/postgres.ts';
+import {
+  connectAnonymous,
+  connectAs,
+  RelayTestClient,
+  registeredDevice,
+} from '../../../support/relay-client.ts';
+import { moveNotice, sendFrame } from '../fixtures.ts';
+
+// A move made through one node closes the old account's connections on the
+// other nodes too: each node asks the shared account table every movedCheckMs
+// (30 s by default; 200 ms here, in-process nodes as the factory allows).
+
+const CHECK_MS = 200;
+let postgres: TestPostgres;
+const nodes: { storage: PostgresRelayStorage; relay: RelayServer; url: string }[] = [];
+
+beforeAll(async () => {
+  postgres = await startTestPostgres();
+  const database = await postgres.createDatabase();
+  for (let i = 0; i < 2; i++) {
+    const storage = await PostgresRelayStorage.open(database);
+    const relay = createRelayServer({ storage, movedCheckMs: CHECK_MS });
+    nodes.push({ storage, relay, url: `ws://127.0.0.1:${await relay.listen(0)}/v2` });
+  }
+});
+afterAll(async () => {
+  for (const { relay, storage } of nodes) {
+    await relay.close();
+    await storage.close();
+  }
+  await postgres.stop();
+});
+
+it('a move through node A evicts the old account on node B within the check, and leaves everyone else connected', async () => {
+  const [a, b] = nodes;
+  const old = await registeredDevice(b!.url);
+  const { client: oldSecond } = await connectAs(b!.url, old.device);
+  const bystander = await registeredDevice(b!.url);
+  const fresh = await registeredDevice(a!.url);
+  expect(
+    await fresh.client.request({
+      type: 'account.move',
+      notice: moveNotice(old.device, fresh.device),
+    }),
+  ).toMatchObject({ type: 'ok' });
+  for (const client of [old.client, oldSecond]) {
+    expect(await client.next('error')).toMatchObject({ code: 'RELAY_ERR_ACCOUNT_MOVED' });
+    expect((await client.closed).code).toBe(4001);
+  }
+  // Several checks later the bystander is still served (the check evicts only the moved).
+  await new Promise((resolve) => setTimeout(resolve, 3 * CHECK_MS));
+  const sender = await connectAnonymous(b!.url);
+  const sent = await sender.request(sendFrame(bystander.device, bystander.token, randomBytes(8)));
+  expect(sent).toMatchObject({ type: 'ok' });
+  expect(await bystander.client.envelopes(1)).toHaveLength(1);
+  // And the old account cannot come back on B either.
+  const again = await RelayTestClient.connect(b!.url);
+  again.sendAuth(old.device);
+  expect(await again.next('error')).toMatchObject({ code: 'RELAY_ERR_ACCOUNT_MOVED' });
+  await Promise.all([fresh.client.close(), bystander.client.close(), sender.close()]);
+});
