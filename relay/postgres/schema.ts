@@ -5,6 +5,7 @@ import { ACK_ORDER_MIGRATION } from './ack-order-migration.ts';
 import { ACK_STORE_MIGRATION } from './ack-store-migration.ts';
 import { BATCH_MIGRATION } from './batch-migration.ts';
 import { HOT_PATH_MIGRATION } from './hot-path-migration.ts';
+import { LEAN_STORE_MIGRATION } from './lean-store-migration.ts';
 import { LEASE_MIGRATION } from './lease-migration.ts';
 import { PUSH_MIGRATION } from './push-migration.ts';
 import { TAKEN_KEYS_MIGRATION } from './taken-keys-migration.ts';
@@ -194,6 +195,7 @@ const MIGRATIONS: readonly string[] = [
   LEASE_MIGRATION,
   TAKEN_KEYS_MIGRATION,
   ACK_ORDER_MIGRATION,
+  LEAN_STORE_MIGRATION,
 ];
 
 /** The version a database has once this release migrated it: how many migrations it ran. */
