@@ -18,21 +18,29 @@ export const ACK_ORDER_MIGRATION = `
   -- then runs the old body (renamed, unchanged), which finds its rows locked
   -- already. Rows of a refused (hostile) ack are locked too, until the call
   -- commits, and are not deleted.
-  ALTER FUNCTION relay_ack_batch(uuid[], integer[], integer[], text[], integer)
-    RENAME TO relay_ack_batch_unordered;
+  -- Renamed only once: a database rolled back to an earlier version by hand
+  -- (the migration tests do) runs this again over its own result.
+  DO $rename$ BEGIN
+    IF to_regproc('relay_ack_batch_unordered') IS NULL THEN
+      ALTER FUNCTION relay_ack_batch(uuid[], integer[], integer[], text[], integer)
+        RENAME TO relay_ack_batch_unordered;
+      ALTER FUNCTION relay_ack_store(uuid[], integer[], integer[], text[], uuid[], integer[],
+                                     text[], bytea[], bigint[], text[], bytea[], integer, bigint,
+                                     integer)
+        RENAME TO relay_ack_store_unordered;
+    END IF;
+  END $rename$;
   -- Positional parameters: the signatures are migration 5's and 7's.
-  CREATE FUNCTION relay_ack_batch(uuid[], integer[], integer[], text[], integer)
+  CREATE OR REPLACE FUNCTION relay_ack_batch(uuid[], integer[], integer[], text[], integer)
   RETURNS TABLE (g integer, removed integer) LANGUAGE plpgsql AS $$
   BEGIN
     PERFORM 1 FROM envelope WHERE id = ANY ($4) ORDER BY id FOR UPDATE;
     RETURN QUERY SELECT * FROM relay_ack_batch_unordered($1, $2, $3, $4, $5);
   END $$;
 
-  ALTER FUNCTION relay_ack_store(uuid[], integer[], integer[], text[], uuid[], integer[], text[],
-                                 bytea[], bigint[], text[], bytea[], integer, bigint, integer)
-    RENAME TO relay_ack_store_unordered;
-  CREATE FUNCTION relay_ack_store(uuid[], integer[], integer[], text[], uuid[], integer[], text[],
-                                  bytea[], bigint[], text[], bytea[], integer, bigint, integer)
+  CREATE OR REPLACE FUNCTION relay_ack_store(uuid[], integer[], integer[], text[], uuid[],
+                                             integer[], text[], bytea[], bigint[], text[], bytea[],
+                                             integer, bigint, integer)
   RETURNS TABLE (n integer, kind text, envelope_id text, seq bigint, removed integer)
   LANGUAGE plpgsql AS $$
   BEGIN
