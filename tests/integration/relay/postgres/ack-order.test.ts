@@ -42,7 +42,7 @@ async function clients(url: string, count: number): Promise<pg.Client[]> {
   return all;
 }
 
-describe('PostgreSQL acks of two nodes over the same envelopes (migration 10)', () => {
+describe('PostgreSQL stores and acks of two nodes over the same rows (migration 10)', () => {
   // Node 1 acks a, b, c and node 2 acks c, a (with a store riding, or not).
   // The rival holds b, so node 1 takes a and queues on b. Had node 2 locked
   // c first, it would hold what node 1 needs next while queueing on a, which
@@ -74,6 +74,47 @@ describe('PostgreSQL acks of two nodes over the same envelopes (migration 10)', 
         }
       },
     );
+
+  withDatabase(
+    'two store calls naming the same mailboxes in opposite orders both finish, each mailbox gapless',
+    async (_storage, admin, url) => {
+      const boxes = [box(), box(), box()];
+      const [node1, node2, observer] = await clients(url, 3);
+      try {
+        await postgresMailboxes.store(
+          admin,
+          boxes.map((b) => envelope(b)),
+          LIMITS,
+        );
+        // The rival holds the middle mailbox in key order; the calls name all three, reversed.
+        const sorted = [...boxes].sort((x, y) => (x.accountId < y.accountId ? -1 : 1));
+        await admin.query('BEGIN');
+        await admin.query('SELECT 1 FROM mailbox WHERE account_id = $1 FOR UPDATE', [
+          sorted[1]!.accountId,
+        ]);
+        const first = postgresMailboxes.store(
+          node1!,
+          sorted.map((b) => envelope(b)),
+          LIMITS,
+        );
+        await untilWaitingOnLocks(observer!, 1);
+        const second = postgresMailboxes.store(
+          node2!,
+          [...sorted].reverse().map((b) => envelope(b)),
+          LIMITS,
+        );
+        await untilWaitingOnLocks(observer!, 2);
+        await admin.query('ROLLBACK');
+        const seqs = [...(await first), ...(await second)].map((r) =>
+          r.kind === 'stored' ? r.seq : r.kind,
+        );
+        expect(seqs).toEqual([2, 2, 2, 3, 3, 3]);
+        expect(await counters(admin)).toEqual({ usage: 450, held: 450, wrongMailboxes: 0 });
+      } finally {
+        await Promise.all([node1!, node2!, observer!].map((client) => client.end()));
+      }
+    },
+  );
 
   withDatabase(
     'an ack call PostgreSQL rolls back as a deadlock victim is run once more and answered',
