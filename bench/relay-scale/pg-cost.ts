@@ -63,12 +63,24 @@ export interface StatementCost {
   readonly rowsPerMsg: number;
 }
 
-async function databaseCounters(db: pg.Client): Promise<{ commits: number; sessions: number }> {
+/** Commits and backend starts of the database, WAL of the server, updates and HOT updates of the counter tables. */
+async function databaseCounters(db: pg.Client) {
   const { rows } = await db.query(
-    `${MARK} SELECT xact_commit, sessions FROM pg_stat_database WHERE datname = current_database()`,
+    `${MARK} SELECT d.xact_commit, d.sessions, w.wal_records, w.wal_bytes, w.wal_sync,
+            (SELECT sum(n_tup_upd) FROM pg_stat_user_tables WHERE relname IN ('mailbox', 'relay_usage')) AS upd,
+            (SELECT sum(n_tup_hot_upd) FROM pg_stat_user_tables WHERE relname IN ('mailbox', 'relay_usage')) AS hot
+       FROM pg_stat_database d, pg_stat_wal w WHERE d.datname = current_database()`,
   );
   const row = rows[0] as Record<string, unknown>;
-  return { commits: Number(row['xact_commit']), sessions: Number(row['sessions']) };
+  return {
+    commits: Number(row['xact_commit']),
+    sessions: Number(row['sessions']),
+    walRecords: Number(row['wal_records']),
+    walBytes: Number(row['wal_bytes']),
+    walSyncs: Number(row['wal_sync']),
+    counterUpdates: Number(row['upd']),
+    hotUpdates: Number(row['hot']),
+  };
 }
 
 async function listenerPids(db: pg.Client): Promise<number[]> {
@@ -234,6 +246,12 @@ export async function relayPgCostSection(): Promise<Metric[]> {
     const storeCalls = statements
       .filter((s) => /relay_(store_batch|store_checked|store_sequenced|ack_store)\(/.test(s.query))
       .reduce((sum, s) => sum + s.callsPerMsg, 0);
+    const ackCalls = statements
+      .filter((s) => /relay_(ack|ack_batch|ack_store)\(/.test(s.query))
+      .reduce((sum, s) => sum + s.callsPerMsg, 0);
+    const pushReads = statements
+      .filter((s) => s.query.includes('WITH ORDINALITY'))
+      .reduce((sum, s) => sum + s.callsPerMsg, 0);
     const notifies = statements
       .filter((s) => s.query.includes('pg_notify'))
       .reduce((sum, s) => sum + s.callsPerMsg, 0);
@@ -259,6 +277,17 @@ export async function relayPgCostSection(): Promise<Metric[]> {
         'commits',
       ),
       metric('NOTIFYs per message', notifies, 'NOTIFYs'),
+      metric('calls that ack (alone or riding in a store) per message', ackCalls, 'calls'),
+      metric('push reads per message', pushReads, 'calls'),
+      metric('WAL records per message', (after.walRecords - before.walRecords) / n, 'records'),
+      metric('WAL bytes per message', (after.walBytes - before.walBytes) / n, 'bytes'),
+      metric('WAL syncs (fsyncs) per message', (after.walSyncs - before.walSyncs) / n, 'fsyncs'),
+      metric(
+        'HOT share of the mailbox and relay_usage updates',
+        (100 * (after.hotUpdates - before.hotUpdates)) /
+          Math.max(1, after.counterUpdates - before.counterUpdates),
+        '%',
+      ),
       metric('of the CPU: the LISTEN backends (notification queue reads)', listenMs / n, 'ms'),
       metric('envelopes per store call', storeCalls > 0 ? 1 / storeCalls : 0, 'envelopes'),
       metric(

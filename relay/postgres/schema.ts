@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { NewerRelayDataError } from '../sqlite-schema.ts';
+import { ACK_ORDER_MIGRATION } from './ack-order-migration.ts';
 import { ACK_STORE_MIGRATION } from './ack-store-migration.ts';
 import { BATCH_MIGRATION } from './batch-migration.ts';
 import { HOT_PATH_MIGRATION } from './hot-path-migration.ts';
+import { LEAN_STORE_MIGRATION } from './lean-store-migration.ts';
 import { LEASE_MIGRATION } from './lease-migration.ts';
 import { PUSH_MIGRATION } from './push-migration.ts';
 import { TAKEN_KEYS_MIGRATION } from './taken-keys-migration.ts';
@@ -192,7 +194,12 @@ const MIGRATIONS: readonly string[] = [
   ACK_STORE_MIGRATION,
   LEASE_MIGRATION,
   TAKEN_KEYS_MIGRATION,
+  ACK_ORDER_MIGRATION,
+  LEAN_STORE_MIGRATION,
 ];
+
+/** The version a database has once this release migrated it: how many migrations it ran. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /**
  * Brings the schema up to date under a session advisory lock, each migration

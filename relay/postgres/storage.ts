@@ -25,6 +25,7 @@ import type {
   TakenBundle,
 } from '../storage.ts';
 import { Batcher } from './batcher.ts';
+import { retryDeadlockOnce } from './deadlock.ts';
 import { postgresBlobs } from './blobs.ts';
 import { postgresBudgets } from './budgets.ts';
 import { postgresKeys } from './keys.ts';
@@ -81,7 +82,7 @@ export class PostgresRelayStorage implements RelayStorage {
   ) {
     this.wakeups = new Wakeups(config, pool, wakeKey, (wakeup) => this.wakeListener?.(wakeup));
     this.acks = new Batcher(ACK_WINDOW_MS, (acks) =>
-      postgresMailboxes.deleteAckedBatch(this.pool, acks),
+      retryDeadlockOnce(() => postgresMailboxes.deleteAckedBatch(this.pool, acks)),
     );
     this.pushReads = new Batcher(0, (reads) => postgresMailboxes.listMany(this.pool, reads));
     this.stores = new StoreQueue(pool, this.acks, (items) => this.wakeups.publish(items));

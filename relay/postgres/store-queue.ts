@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { storedEnvelopeOf } from '../delivery.ts';
 import type { AckResult, NewEnvelope, StoreLimits, StoreResult } from '../storage.ts';
 import type { Batcher, Queued } from './batcher.ts';
+import { retryDeadlockOnce } from './deadlock.ts';
 import { postgresMailboxes, type Ack } from './mailboxes.ts';
 import type { WakeItem } from './wake-payload.ts';
 
@@ -102,13 +103,12 @@ export class StoreQueue {
     this.running += 1;
     try {
       // One statement, so one autocommit transaction: no BEGIN and COMMIT round trips.
-      if (acks.length === 0) results = await postgresMailboxes.store(this.pool, all, limits);
+      if (acks.length === 0)
+        results = await retryDeadlockOnce(() => postgresMailboxes.store(this.pool, all, limits));
       else {
-        const answers = await postgresMailboxes.ackAndStore(
-          this.pool,
-          acks.map((ack) => ack.request),
-          all,
-          limits,
+        const requests = acks.map((ack) => ack.request);
+        const answers = await retryDeadlockOnce(() =>
+          postgresMailboxes.ackAndStore(this.pool, requests, all, limits),
         );
         acks.forEach((ack, i) => ack.resolve(answers.acks[i]!));
         results = answers.stores;

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import Database from '@signalapp/sqlcipher';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SCHEMA_VERSION } from '../../../relay/postgres/schema.ts';
 import { PostgresRelayStorage } from '../../../relay/postgres/storage.ts';
 import { SqliteRelayStorage } from '../../../relay/sqlite-storage.ts';
 import type { RelayStorage } from '../../../relay/storage.ts';
@@ -91,7 +92,7 @@ describe('PostgreSQL taken-keys migration (9)', () => {
       );
       await keepsHandingOut(storage, device);
       const { rows } = await admin.query<{ version: number }>('SELECT version FROM relay_schema');
-      expect(rows).toEqual([{ version: 9 }]);
+      expect(rows).toEqual([{ version: SCHEMA_VERSION }]);
     } finally {
       await admin.end();
     }
