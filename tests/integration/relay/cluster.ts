@@ -97,7 +97,7 @@ export interface Received {
 }
 
 /**
- * Receives (and acks each frame) until `count` distinct envelopes arrived,
+ * Receives (and acks each frame) until `count` distinct positions (messages) arrived,
  * reconnecting to the next node in `urls()` whenever the connection dies.
  */
 export async function receiveStream(
@@ -109,7 +109,10 @@ export async function receiveStream(
   options: WebSocket.ClientOptions = {},
   onClose: (code: number) => void = () => undefined,
 ): Promise<Received> {
-  const seen = new Set<string>(received.ids);
+  // Done once every position arrived: a batch whose answer a kill lost is
+  // resubmitted and, if its envelopes were already acked, stored anew under
+  // new ids, so distinct ids can reach `count` while positions are missing.
+  const seen = new Set<number>(received.positions);
   let node = 0;
   while (seen.size < count) {
     let client: RelayTestClient;
@@ -127,7 +130,7 @@ export async function receiveStream(
         for (const envelope of envelopes) {
           received.positions.push(positionOf(envelope));
           received.ids.push(envelope.id);
-          seen.add(envelope.id);
+          seen.add(positionOf(envelope));
         }
         await client.request({ type: 'ack', envelopeIds: envelopes.map((e) => e.id) });
         await onFrame(received);
