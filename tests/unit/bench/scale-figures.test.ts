@@ -84,6 +84,9 @@ describe('placing the ceiling between grid steps', () => {
     // The half qualified: the next half is above it; it failed: below it.
     expect(refinement([...grid, step(480, 150, 0.35)], atOne)).toBe(520);
     expect(refinement([...grid, step(480, 400, 0.35)], atOne)).toBe(440);
+    // A step that failed once and passed when tried again is no bound.
+    const retried = [...grid.slice(0, 2), step(560, 250, 0.4), step(560, 90, 0.4)];
+    expect(refinement([...retried, step(800, 900, 0.5)], atOne)).toBe(680);
     // Within 5% of the ceiling: finer than the machine's noise, stop.
     expect(refinement([step(400, 120, 0.3), step(415, 900, 0.3)], atOne)).toBeUndefined();
   });
