@@ -55,6 +55,8 @@ export interface RelayProcessOptions {
   readonly args?: readonly string[];
   /** Variables added to this process's environment (e.g. SOTTO_RELAY_LOG). */
   readonly env?: NodeJS.ProcessEnv;
+  /** Called (and awaited) each time a start on a fixed `port` found it taken, before the next try. */
+  readonly onPortTaken?: () => Promise<void> | void;
 }
 
 /** A `sotto-relay` child process listening on loopback. */
@@ -98,6 +100,7 @@ export async function startRelayProcess(
     } catch (error) {
       const taken = String(error).includes(`cannot listen on 127.0.0.1:${port} (EADDRINUSE)`);
       if (port === 0 || !taken || attempt === REBIND_ATTEMPTS) throw error;
+      await options.onPortTaken?.();
       await new Promise((resolve) => setTimeout(resolve, REBIND_PAUSE_MS));
     }
   }

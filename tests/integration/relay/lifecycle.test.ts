@@ -23,10 +23,17 @@ describe('the sotto-relay process', () => {
     const port = first.port;
     expect(await first.stop()).toBe(0);
     const holder = await holdPort(port);
-    const released = new Promise((resolve) => setTimeout(resolve, 800)).then(() => holder.close());
-    const again = await startRelayProcess(data, { port });
-    await released;
+    // Released only once a start has failed on it: the retry is what is under test.
+    let taken = 0;
+    const again = await startRelayProcess(data, {
+      port,
+      onPortTaken: async () => {
+        taken += 1;
+        if (taken === 1) await holder.close();
+      },
+    });
     try {
+      expect(taken).toBe(1);
       expect(again.port).toBe(port);
       expect(again.relayId).toBe(first.relayId);
       const bob = await registeredDevice(again.url);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PostgresRelayStorage } from '../../../../relay/postgres/storage.ts';
 import { createRelayServer, type RelayServer } from '../../../../relay/server.ts';
+import { waitFor } from '../../../support/blob-http.ts';
 import { startTestPostgres, type TestPostgres } from '../../../support/postgres.ts';
 import {
   connectAnonymous,
@@ -18,13 +19,34 @@ import { moveNotice, sendFrame } from '../fixtures.ts';
 const CHECK_MS = 200;
 let postgres: TestPostgres;
 const nodes: { storage: PostgresRelayStorage; relay: RelayServer; url: string }[] = [];
+/** Checks node B finished (movedAmong answered). */
+let checksOnB = 0;
+
+/** Node B's storage, counting its moved checks. */
+function counted(storage: PostgresRelayStorage): PostgresRelayStorage {
+  return new Proxy(storage, {
+    get(target, key) {
+      if (key === 'movedAmong')
+        return async (ids: Parameters<PostgresRelayStorage['movedAmong']>[0]) => {
+          const moved = await target.movedAmong(ids);
+          checksOnB += 1;
+          return moved;
+        };
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+    },
+  });
+}
 
 beforeAll(async () => {
   postgres = await startTestPostgres();
   const database = await postgres.createDatabase();
   for (let i = 0; i < 2; i++) {
     const storage = await PostgresRelayStorage.open(database);
-    const relay = createRelayServer({ storage, movedCheckMs: CHECK_MS });
+    const relay = createRelayServer({
+      storage: i === 1 ? counted(storage) : storage,
+      movedCheckMs: CHECK_MS,
+    });
     nodes.push({ storage, relay, url: `ws://127.0.0.1:${await relay.listen(0)}/v2` });
   }
 });
@@ -52,8 +74,9 @@ it('a move through node A evicts the old account on node B within the check, and
     expect(await client.next('error')).toMatchObject({ code: 'RELAY_ERR_ACCOUNT_MOVED' });
     expect((await client.closed).code).toBe(4001);
   }
-  // Several checks later the bystander is still served (the check evicts only the moved).
-  await new Promise((resolve) => setTimeout(resolve, 3 * CHECK_MS));
+  // Three more checks of B later the bystander is still served (the check evicts only the moved).
+  const after = checksOnB;
+  await waitFor(() => checksOnB >= after + 3, 'three more moved checks on node B');
   const sender = await connectAnonymous(b!.url);
   const sent = await sender.request(sendFrame(bystander.device, bystander.token, randomBytes(8)));
   expect(sent).toMatchObject({ type: 'ok' });
