@@ -69,6 +69,9 @@ Options:
   --blob-idle-timeout-ms N          a blob request's socket may be idle this long (default 30000)
   --budget NAME=BURST/PER_SECOND    replace one token-bucket budget (repeatable); defaults:
 ${budgetLines}
+  --store-gather-ms N    with --database: right after a store call ended, the next waits up to
+                         N ms for more stores while few wait (default 8; 0: never):
+                         docs/relay-operations.md#gathering-stores
   --ops-port N           serve GET /healthz and GET /metrics (Prometheus) on this port
   --ops-host ADDR        address of the operations port (default 127.0.0.1)
   --drain-seconds N      on SIGTERM, answer /healthz 503 this long before closing
@@ -133,6 +136,7 @@ const argsSchema = z
     'blob-quota-bytes': count(1, Number.MAX_SAFE_INTEGER).default(1024 * 1024 * 1024),
     'blob-idle-timeout-ms': count(100, 600_000).default(30_000),
     budget: z.array(budgetSchema).default([]),
+    'store-gather-ms': count(0, 100).default(8),
     'ops-port': count(0, 65_535).optional(),
     'ops-host': z.string().min(1).default('127.0.0.1'),
     'drain-seconds': count(0, 3600).default(0),
@@ -194,6 +198,7 @@ export function parseCommandLine(): RelayArgs | 'help' {
       'blob-quota-bytes': text,
       'blob-idle-timeout-ms': text,
       budget: { type: 'string', multiple: true },
+      'store-gather-ms': text,
       'ops-port': text,
       'ops-host': text,
       'drain-seconds': text,

@@ -32,13 +32,13 @@ function readTls(args: RelayArgs): { key: Buffer; cert: Buffer } | undefined {
 }
 
 /** The shared PostgreSQL store; exits 1 (saying only what failed, never the URL: it may hold a password). */
-async function openDatabase(url: string): Promise<RelayStorage> {
+async function openDatabase(url: string, storeGatherMs: number): Promise<RelayStorage> {
   const [{ PostgresRelayStorage }, { NewerRelayDataError }] = await Promise.all([
     import('./postgres/storage.ts'),
     import('./sqlite-schema.ts'),
   ]);
   try {
-    return await PostgresRelayStorage.open(url);
+    return await PostgresRelayStorage.open(url, { storeGatherMs });
   } catch (error) {
     process.stderr.write(
       error instanceof NewerRelayDataError
@@ -146,7 +146,7 @@ async function main(): Promise<void> {
   const blobStore = await openBlobs(args);
   const storage =
     args.database !== undefined
-      ? await openDatabase(args.database)
+      ? await openDatabase(args.database, args['store-gather-ms'])
       : await openStorage(args.data ?? '');
   const [{ RELAY_PATH, createRelayServer }, { log }, { instrumentStorage }, { metrics }] =
     await Promise.all([

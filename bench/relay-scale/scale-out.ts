@@ -38,6 +38,8 @@ export interface ScalePlan {
   readonly p99LimitMs: number;
   /** Halvings of the gap around the ceiling after the grid (0: the grid alone). */
   readonly refineSteps: number;
+  /** The nodes' `--store-gather-ms` (relay/postgres/gathering.ts). */
+  readonly gatherMs: number;
 }
 
 /** Issue 14 §4: beyond one node, scale-out counts only while PostgreSQL stays under 70% of one core. */
@@ -80,7 +82,10 @@ export async function scaleOut(postgres: TestPostgres, plan: ScalePlan): Promise
     const quotas: CpuQuota[] = [];
     const nodes = await Promise.all(
       Array.from({ length: count }, () =>
-        startRelayProcess(tempDir(), { env: { SOTTO_RELAY_LOG: 'warn' }, args: THROUGHPUT_ARGS }),
+        startRelayProcess(tempDir(), {
+          env: { SOTTO_RELAY_LOG: 'warn' },
+          args: [...THROUGHPUT_ARGS, '--store-gather-ms', String(plan.gatherMs)],
+        }),
       ),
     );
     try {

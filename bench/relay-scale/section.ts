@@ -5,6 +5,7 @@ import { IdentityKeyPair } from '@signalapp/libsignal-client';
 import { ACCOUNT_ID_DOMAIN, accountIdFromDigest } from '../../shared/protocol/account-id.ts';
 import { publishedKeysFor } from '../../tests/integration/relay/fixtures.ts';
 import { toBase64 } from '../../shared/protocol/encoding.ts';
+import { GATHER_MS } from '../../relay/postgres/gathering.ts';
 import { startTestPostgres } from '../../tests/support/postgres.ts';
 import {
   type RelayProcess,
@@ -15,6 +16,7 @@ import type { Metric } from '../support/report.ts';
 import { tempDir } from '../support/temp.ts';
 import { RawRelayClient } from '../sync/raw-client.ts';
 import { THROUGHPUT_ARGS } from '../sync/relay-child.ts';
+import { closedLoopFigures } from './closed-loop.ts';
 import { heldOnOneNode } from './connections.ts';
 import { connectionFigures, scaleFigures } from './figures.ts';
 import { type ScalePlan, scaleOut } from './scale-out.ts';
@@ -54,7 +56,7 @@ const SCALE_PLAN: ScalePlan = {
   // Steps of √2: doubling is too coarse to place a ceiling of a few dozen per second.
   // BENCH_SCALE_FROM skips the steps below a rate (a run whose low steps are known).
   rates: [
-    25, 35, 50, 70, 100, 140, 200, 280, 400, 560, 800, 1_100, 1_600, 2_200, 3_200, 4_500,
+    25, 35, 50, 70, 100, 140, 200, 280, 400, 560, 800, 1_100, 1_600, 2_200, 3_200, 4_500, 6_400,
   ].filter((rate) => rate >= Number(process.env['BENCH_SCALE_FROM'] ?? 0)),
   warmupSeconds: Number(process.env['BENCH_SCALE_WARMUP_SECONDS'] ?? 10),
   stepSeconds: Number(process.env['BENCH_SCALE_STEP_SECONDS'] ?? 60),
@@ -62,6 +64,8 @@ const SCALE_PLAN: ScalePlan = {
   // Halvings of the gap around the ceiling (BENCH_SCALE_REFINE): the grid's √2 steps
   // alone would put N = 4 at 1,100 or 1,600 where 3.2 × 400 is 1,280.
   refineSteps: Number(process.env['BENCH_SCALE_REFINE'] ?? 2),
+  // The nodes' --store-gather-ms (BENCH_SCALE_GATHER_MS; 0 turns gathering off, for an A/B).
+  gatherMs: Number(process.env['BENCH_SCALE_GATHER_MS'] ?? GATHER_MS),
 };
 
 /**
@@ -186,6 +190,8 @@ export async function relayScaleSection(): Promise<Metric[]> {
     useRelayStore(() => Promise.resolve(['--database', shared]));
     const twoPg = await measure(2);
     const claims = await claimFigures(await postgres.createDatabase());
+    console.log('[relay-scale] closed loops on one node, store gathering off and on');
+    const loops = await closedLoopFigures(postgres, SECTION, GATHER_MS);
     console.log(`[relay-scale] one node holding ${RELAY_SCALE.connections} connections`);
     const held =
       RELAY_SCALE.connections > 0
@@ -220,6 +226,7 @@ export async function relayScaleSection(): Promise<Metric[]> {
         unit: 'claims/s',
         note: `${claims.claims} claims, ${claims.distinct} distinct (a key handed out twice would make these differ)`,
       },
+      ...loops,
       ...(held === undefined ? [] : connectionFigures(held)),
       ...scaleFigures(runs, SCALE_PLAN),
     ];

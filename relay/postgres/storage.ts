@@ -39,6 +39,7 @@ import {
 } from './rows.ts';
 import { migrate } from './schema.ts';
 import { StoreQueue } from './store-queue.ts';
+import { Gathering } from './gathering.ts';
 import { inTransaction } from './transaction.ts';
 import { Wakeups, type Wakeup } from './wakeups.ts';
 
@@ -56,6 +57,12 @@ const POOL_SIZE = 10;
  * ms late still passes thousands of envelopes a second per connection.
  */
 export const ACK_WINDOW_MS = 30;
+
+/** What a node's operator may tune (relay/cli-args.ts). */
+export interface PostgresStorageOptions {
+  /** How long a store right after a store call waits for company (relay/postgres/gathering.ts; 0: never; default GATHER_MS). */
+  readonly storeGatherMs?: number;
+}
 
 type PushRead = { readonly mailbox: Mailbox; readonly afterSeq: number; readonly limit: number };
 
@@ -79,17 +86,26 @@ export class PostgresRelayStorage implements RelayStorage {
     config: pg.ClientConfig,
     readonly relayId: RelayId,
     wakeKey: Buffer,
+    options: PostgresStorageOptions,
   ) {
     this.wakeups = new Wakeups(config, pool, wakeKey, (wakeup) => this.wakeListener?.(wakeup));
     this.acks = new Batcher(ACK_WINDOW_MS, (acks) =>
       retryDeadlockOnce(() => postgresMailboxes.deleteAckedBatch(this.pool, acks)),
     );
     this.pushReads = new Batcher(0, (reads) => postgresMailboxes.listMany(this.pool, reads));
-    this.stores = new StoreQueue(pool, this.acks, (items) => this.wakeups.publish(items));
+    this.stores = new StoreQueue(
+      pool,
+      this.acks,
+      (items) => this.wakeups.publish(items),
+      new Gathering(options.storeGatherMs),
+    );
   }
 
   /** Connects, migrates (under an advisory lock) and starts listening for wakeups. */
-  static async open(connectionString: string): Promise<PostgresRelayStorage> {
+  static async open(
+    connectionString: string,
+    options: PostgresStorageOptions = {},
+  ): Promise<PostgresRelayStorage> {
     const config: pg.ClientConfig = {
       connectionString,
       // A stuck statement or an abandoned transaction must not hold locks (and xmin) for long.
@@ -112,7 +128,13 @@ export class PostgresRelayStorage implements RelayStorage {
       const meta = metaRowsSchema.parse(rows);
       const relayId = relayIdRowSchema.parse(meta.find((row) => row.key === 'relay_id')).value;
       const wakeKey = wakeKeyRowSchema.parse(meta.find((row) => row.key === 'wake_key')).value;
-      const storage = new PostgresRelayStorage(pool, config, relayId, Buffer.from(wakeKey, 'hex'));
+      const storage = new PostgresRelayStorage(
+        pool,
+        config,
+        relayId,
+        Buffer.from(wakeKey, 'hex'),
+        options,
+      );
       await storage.wakeups.start();
       return storage;
     } catch (error) {

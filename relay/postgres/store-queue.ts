@@ -3,6 +3,7 @@ import { storedEnvelopeOf } from '../delivery.ts';
 import type { AckResult, NewEnvelope, StoreLimits, StoreResult } from '../storage.ts';
 import type { Batcher, Queued } from './batcher.ts';
 import { retryDeadlockOnce } from './deadlock.ts';
+import { Gathering } from './gathering.ts';
 import { postgresMailboxes, type Ack } from './mailboxes.ts';
 import type { WakeItem } from './wake-payload.ts';
 
@@ -40,46 +41,68 @@ function storedItems(all: readonly NewEnvelope[], results: readonly StoreResult[
  * event-loop turn it came in unless one of the node's store calls is still
  * running; then it waits for that call to end and goes with every store that
  * came meanwhile: one statement (one transaction, one WAL flush) per set of
- * limits, with the acks pending then riding in it (migration 7). So a busy
- * node's stores share calls in proportion to how long a commit takes, and no
- * store ever waits for a timer: a relay connection handles its frames one
- * after another, so a wait that no other connection's store fills only
- * lowers what each connection can send
- * (docs/relay-operations.md#what-a-message-costs). After each commit the
- * stored envelopes go to `published` (the wakeups).
+ * limits, with the acks pending then riding in it (migration 7). When that
+ * call has just ended and few envelopes wait, the next waits up to
+ * GATHER_MS for more (relay/postgres/gathering.ts), so a busy node sends
+ * fewer, larger calls; a store on an idle node, a full call, and a sender
+ * whose stores only come in answer to the last call's results
+ * (docs/relay-operations.md#what-a-message-costs) go at once. After each
+ * commit the stored envelopes go to `published` (the wakeups).
  */
 export class StoreQueue {
   private queued: QueuedStore[] = [];
+  private queuedEnvelopes = 0;
   private running = 0;
-  private scheduled = false;
+  /** The flush to come (this turn's end, or a gathering wait's), and how to bring it forward. */
+  private scheduled: { readonly waiting: boolean; readonly cancel: () => void } | undefined;
 
+  /** `gathering`: tests pass their own (a clock they step, or waits turned off). */
   constructor(
     private readonly pool: pg.Pool,
     private readonly acks: Batcher<Ack, AckResult>,
     private readonly published: (items: WakeItem[]) => void,
+    private readonly gathering = new Gathering(),
   ) {}
 
   add(envelopes: readonly NewEnvelope[], limits: StoreLimits): Promise<StoreResult[]> {
     return new Promise((resolve, reject) => {
       this.queued.push({ envelopes, limits, resolve, reject });
+      this.queuedEnvelopes += envelopes.length;
+      if (this.gathering.arrived(this.queuedEnvelopes) && this.scheduled?.waiting === true) {
+        this.scheduled.cancel();
+        this.scheduled = undefined;
+        this.gathering.ended();
+      }
       this.schedule();
     });
   }
 
-  /** Flushes at the end of this turn if stores wait and no store call runs. */
+  /** Flushes at the end of this turn, or after a gathering wait, if stores wait and no store call runs. */
   private schedule(): void {
-    if (this.scheduled || this.running > 0 || this.queued.length === 0) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
+    if (this.scheduled !== undefined || this.running > 0 || this.queued.length === 0) return;
+    const go = () => {
+      this.scheduled = undefined;
+      this.gathering.ended();
       if (this.running === 0) this.flush();
-    });
+    };
+    const delay = this.gathering.delay(this.queuedEnvelopes);
+    if (delay === 0) {
+      const turn = setImmediate(go);
+      this.scheduled = { waiting: false, cancel: () => clearImmediate(turn) };
+    } else {
+      const timer = setTimeout(go, delay);
+      this.scheduled = { waiting: true, cancel: () => clearTimeout(timer) };
+    }
   }
 
-  /** Commits what is queued now, one transaction per set of limits (also at close, whatever runs). */
+  /** Commits what is queued now, one transaction per set of limits (also at close, whatever runs or waits). */
   flush(): void {
+    this.scheduled?.cancel();
+    this.scheduled = undefined;
+    this.gathering.ended();
     const queued = this.queued;
     this.queued = [];
+    this.queuedEnvelopes = 0;
     const groups = new Map<string, QueuedStore[]>();
     for (const store of queued) {
       const key = `${store.limits.mailboxQuota}/${store.limits.maxStorageBytes}`;
@@ -121,6 +144,7 @@ export class StoreQueue {
       return;
     } finally {
       this.running -= 1;
+      this.gathering.callEnded();
       this.schedule();
     }
     // After the commit, never inside it (docs/relay-operations.md#cross-node-delivery).

@@ -159,6 +159,11 @@ describe('relay configuration', () => {
     const invalid = await runRelayCli(['--config', wrong]);
     expect(invalid.code).toBe(2);
     expect(invalid.stderr).not.toContain('hunter2');
+    for (const gather of ['101', '-1', 'soon']) {
+      const refused = await runRelayCli(['--data', dir, '--store-gather-ms', gather]);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain('store-gather-ms');
+    }
     const neither = await runRelayCli(['--port', '0']);
     expect(neither.code).toBe(2);
     expect(neither.stderr).toContain('give one store');

@@ -24,6 +24,7 @@ const PLAN: ScalePlan = {
   stepSeconds: 1,
   p99LimitMs: 200,
   refineSteps: 2,
+  gatherMs: 8,
 };
 
 const step = (delivered: number, p99: number, pgCores: number): ScaleStep => ({
