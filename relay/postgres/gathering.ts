@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
  * How long a node's next store call waits for more stores when its last
  * call has just ended and few wait: a node whose calls run back to back
  * keeps PostgreSQL at one call per commit whatever the rate, and its CPU
- * follows calls, not envelopes (docs/relay-operations.md#what-a-message-costs).
+ * follows calls, not envelopes (docs/relay-operations.md#gathering-stores).
  */
 export const GATHER_MS = 8;
 /** Envelopes waiting that make a call worth sending at once. */
@@ -74,7 +74,7 @@ export class Gathering {
     this.waiting = undefined;
   }
 
-  /** Whether stores wait at present (for tests and metrics). */
+  /** Whether stores wait at present (tests read it). */
   get willWait(): boolean {
     return this.score >= SCORE_FLOOR;
   }

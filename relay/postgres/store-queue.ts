@@ -46,7 +46,7 @@ function storedItems(all: readonly NewEnvelope[], results: readonly StoreResult[
  * GATHER_MS for more (relay/postgres/gathering.ts), so a busy node sends
  * fewer, larger calls; a store on an idle node, a full call, and a sender
  * whose stores only come in answer to the last call's results
- * (docs/relay-operations.md#what-a-message-costs) go at once. After each
+ * (docs/relay-operations.md#gathering-stores) go at once. After each
  * commit the stored envelopes go to `published` (the wakeups).
  */
 export class StoreQueue {
