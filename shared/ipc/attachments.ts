@@ -6,14 +6,12 @@ import {
   pickTokenSchema,
   sentVisualSchema,
 } from './attachment-picks.ts';
+import { groupId, id } from './fields.ts';
 
 // The IPC methods of attachments (docs/ipc.md#attachments), spread into the
 // contract's method table. The renderer never gets a key or a path: files are
 // named by attachment id, and the files to send or save are the ones the user
 // picks in main's dialogs (the contract's FILE_METHODS).
-
-const id = z.number().int().positive();
-const groupId = z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'a group id is 32 bytes of base64');
 
 export const attachmentSummarySchema = z.object({
   id,

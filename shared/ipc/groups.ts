@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { accountIdSchema } from '../protocol/account-id.ts';
+import { groupId, id } from './fields.ts';
 import { messageFields } from './messages.ts';
 import { muteDurationSchema } from './mute.ts';
 
@@ -7,8 +8,6 @@ import { muteDurationSchema } from './mute.ts';
 // spread into the contract's tables. Groups are named by their base64 group id;
 // contacts by their conversation id, as everywhere else in the contract.
 
-const id = z.number().int().positive();
-const groupId = z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'a group id is 32 bytes of base64');
 const title = z.string().max(4096);
 // Where a page starts (exclusive), as `messages:page`'s cursor (strict here: unknown keys refused).
 const cursor = z.object({ sentAt: z.number(), id }).strict();

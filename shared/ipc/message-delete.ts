@@ -1,11 +1,9 @@
 import { z } from 'zod';
 import { MAX_DELETE_MESSAGES } from '../message-delete.ts';
+import { groupId, id } from './fields.ts';
 
 // "Delete for me" over IPC (docs/ipc.md#deleting-messages), spread into the
 // contract's tables. Local only: nothing reaches the other side.
-
-const id = z.number().int().positive();
-const groupId = z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'a group id is 32 bytes of base64');
 
 /** 1 to MAX_DELETE_MESSAGES distinct message ids. */
 const messageIds = z
