@@ -15,7 +15,7 @@ import { THROUGHPUT_ARGS } from '../sync/relay-child.ts';
 // after a few waits theirs should go at once, as with gathering off.
 
 /** Sends a second of `senders` closed loops for `seconds`, on a fresh node with `--store-gather-ms gatherMs`. */
-export async function closedLoopRate(
+async function closedLoopRate(
   postgres: TestPostgres,
   senders: number,
   gatherMs: number,

@@ -64,7 +64,7 @@ export class Gathering {
     return queued >= this.full;
   }
 
-  /** The wait ended (its time ran out, or the call filled up). */
+  /** The call went (its wait ran out, the call filled up, or close); a no-op when no wait ran. */
   ended(): void {
     if (this.waiting === undefined) return;
     const before = this.score;

@@ -53,8 +53,8 @@ export class StoreQueue {
   private queued: QueuedStore[] = [];
   private queuedEnvelopes = 0;
   private running = 0;
-  /** The flush to come (this turn's end, or a gathering wait's), and how to bring it forward. */
-  private scheduled: { readonly waiting: boolean; readonly cancel: () => void } | undefined;
+  /** Cancels the flush to come (at this turn's end, or a gathering wait's); undefined when none is. */
+  private cancelScheduled: (() => void) | undefined;
 
   /** `gathering`: tests pass their own (a clock they step, or waits turned off). */
   constructor(
@@ -68,37 +68,34 @@ export class StoreQueue {
     return new Promise((resolve, reject) => {
       this.queued.push({ envelopes, limits, resolve, reject });
       this.queuedEnvelopes += envelopes.length;
-      if (this.gathering.arrived(this.queuedEnvelopes) && this.scheduled?.waiting === true) {
-        this.scheduled.cancel();
-        this.scheduled = undefined;
-        this.gathering.ended();
-      }
+      // A wait whose call filled up ends: the flush comes at this turn's end instead.
+      if (this.gathering.arrived(this.queuedEnvelopes)) this.unschedule();
       this.schedule();
     });
   }
 
   /** Flushes at the end of this turn, or after a gathering wait, if stores wait and no store call runs. */
   private schedule(): void {
-    if (this.scheduled !== undefined || this.running > 0 || this.queued.length === 0) return;
-    const go = () => {
-      this.scheduled = undefined;
-      this.gathering.ended();
-      if (this.running === 0) this.flush();
-    };
+    if (this.cancelScheduled !== undefined || this.running > 0 || this.queued.length === 0) return;
+    // Only flush starts a call, and it cancels this: no call runs when it fires.
     const delay = this.gathering.delay(this.queuedEnvelopes);
     if (delay === 0) {
-      const turn = setImmediate(go);
-      this.scheduled = { waiting: false, cancel: () => clearImmediate(turn) };
+      const turn = setImmediate(() => this.flush());
+      this.cancelScheduled = () => clearImmediate(turn);
     } else {
-      const timer = setTimeout(go, delay);
-      this.scheduled = { waiting: true, cancel: () => clearTimeout(timer) };
+      const timer = setTimeout(() => this.flush(), delay);
+      this.cancelScheduled = () => clearTimeout(timer);
     }
+  }
+
+  private unschedule(): void {
+    this.cancelScheduled?.();
+    this.cancelScheduled = undefined;
   }
 
   /** Commits what is queued now, one transaction per set of limits (also at close, whatever runs or waits). */
   flush(): void {
-    this.scheduled?.cancel();
-    this.scheduled = undefined;
+    this.unschedule();
     this.gathering.ended();
     const queued = this.queued;
     this.queued = [];
